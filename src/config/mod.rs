@@ -1,0 +1,1 @@
+//! Configuration: profiles, the figment precedence chain, legacy migration.

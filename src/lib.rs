@@ -1,0 +1,18 @@
+//! rsspot: a Rust SDK and CLI for Rackspace Spot.
+//!
+//! See the README for an overview. The main entry points are `SpotClient` (async) and
+//! `rsspot::blocking::SpotClient` (sync).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod config;
+#[cfg(feature = "emulator")]
+pub mod emulator;
+pub mod error;
+pub mod fsutil;
+pub mod pricing;
+pub mod state;
+pub mod types;
+pub mod workflows;
+
+pub use error::{Error, ExitKind, Result};

@@ -1,0 +1,1 @@
+//! VM cloudspaces, VM pools and organization events (not in the public spec).

@@ -1,0 +1,3 @@
+//! Hand-written models for API kinds that are not in the public OpenAPI document.
+
+pub mod inventory;

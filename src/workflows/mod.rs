@@ -1,0 +1,1 @@
+//! Workflows for external orchestrators (the registration ledger).
