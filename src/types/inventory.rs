@@ -504,7 +504,10 @@ mod tests {
         assert_eq!(list.items.len(), 1);
         let cs = &list.items[0];
         assert_eq!(cs.metadata.name.as_deref(), Some("vms-a"));
-        assert_eq!(cs.metadata.labels.get("team").map(String::as_str), Some("infra"));
+        assert_eq!(
+            cs.metadata.labels.get("team").map(String::as_str),
+            Some("infra")
+        );
         assert!(cs.metadata.extra.contains_key("annotations"));
         assert_eq!(
             cs.metadata.creation_timestamp.map(|t| t.to_rfc3339()),
@@ -513,7 +516,10 @@ mod tests {
         assert_eq!(cs.spec.region.as_deref(), Some("us-central-dfw-1"));
         assert_eq!(cs.spec.bid_requests, vec![json!("pool-1")]);
         assert_eq!(
-            cs.spec.vm_ssh_key_ref.as_ref().and_then(|k| k.name.as_deref()),
+            cs.spec
+                .vm_ssh_key_ref
+                .as_ref()
+                .and_then(|k| k.name.as_deref()),
             Some("key-1")
         );
         assert!(cs.spec.extra.contains_key("futureField"));
@@ -535,7 +541,10 @@ mod tests {
 
         // A malformed timestamp does not fail the document; it is simply absent.
         assert_eq!(cs.status.conditions[0].last_transition_time, None);
-        assert_eq!(cs.status.conditions[0].extra.get("severity"), Some(&json!("Info")));
+        assert_eq!(
+            cs.status.conditions[0].extra.get("severity"),
+            Some(&json!("Info"))
+        );
     }
 
     #[test]
@@ -624,7 +633,10 @@ mod tests {
         assert_eq!(ev.r#type.as_deref(), Some("cloudspace"));
         assert_eq!(ev.events.len(), 3);
         assert_eq!(ev.events[0], vec!["2025-11-20T14:00:00Z", "Bid won"]);
-        assert_eq!(ev.events[1], vec!["2025-11-20T14:01:00Z", "3", r#"{"k":"v"}"#]);
+        assert_eq!(
+            ev.events[1],
+            vec!["2025-11-20T14:01:00Z", "3", r#"{"k":"v"}"#]
+        );
         assert_eq!(ev.events[2], vec!["lonely"]);
         assert!(ev.extra.contains_key("extraKey"));
 

@@ -140,7 +140,10 @@ impl FromStr for RegistrationStatus {
                 let names: Vec<&str> = RegistrationStatus::ALL.iter().map(|s| s.as_str()).collect();
                 Error::invalid(
                     "status",
-                    format!("unknown status \"{s}\"; expected one of {}", names.join(", ")),
+                    format!(
+                        "unknown status \"{s}\"; expected one of {}",
+                        names.join(", ")
+                    ),
                 )
             })
     }
@@ -499,7 +502,8 @@ impl RegistrationWorkflow {
     }
 
     fn db_err(&self, what: &str, e: impl fmt::Display) -> Error {
-        self.store.error(format!("registration ledger: {what}: {e}"))
+        self.store
+            .error(format!("registration ledger: {what}: {e}"))
     }
 
     async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
@@ -511,13 +515,16 @@ impl RegistrationWorkflow {
     }
 
     async fn commit(&self, tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
-        tx.commit().await.map_err(|e| self.db_err("commit failed", e))
+        tx.commit()
+            .await
+            .map_err(|e| self.db_err("commit failed", e))
     }
 
     fn record_from_row(&self, row: &SqliteRow) -> Result<RegistrationRecord> {
         let bad = |e: String| self.db_err("corrupt record", e);
         let get_s = |col: &str| -> Result<String> {
-            row.try_get::<String, _>(col).map_err(|e| bad(e.to_string()))
+            row.try_get::<String, _>(col)
+                .map_err(|e| bad(e.to_string()))
         };
         let get_o = |col: &str| -> Result<Option<String>> {
             row.try_get::<Option<String>, _>(col)
@@ -761,8 +768,8 @@ impl RegistrationWorkflow {
         if n == 0 {
             return Ok(Vec::new());
         }
-        let ttl = chrono::Duration::from_std(ttl)
-            .map_err(|_| Error::invalid("ttl", "is too long"))?;
+        let ttl =
+            chrono::Duration::from_std(ttl).map_err(|_| Error::invalid("ttl", "is too long"))?;
         let now = self.now();
         let until = now
             .checked_add_signed(ttl)
@@ -934,7 +941,10 @@ impl RegistrationWorkflow {
         let mut events = rows
             .iter()
             .map(|row| -> Result<RegistrationEvent> {
-                let get = |c: &str| row.try_get::<Option<String>, _>(c).map_err(|e| bad(e.to_string()));
+                let get = |c: &str| {
+                    row.try_get::<Option<String>, _>(c)
+                        .map_err(|e| bad(e.to_string()))
+                };
                 let at = get("at")?.ok_or_else(|| bad("missing time".into()))?;
                 let to = get("to_status")?.ok_or_else(|| bad("missing status".into()))?;
                 Ok(RegistrationEvent {
@@ -990,9 +1000,10 @@ impl RegistrationWorkflow {
             }
             let is_live = live_uids.contains(rec.vm_uid.as_str());
             let (to, note) = match (rec.status, is_live) {
-                (RegistrationStatus::Gone, true) => {
-                    (RegistrationStatus::Discovered, "VM reappeared in the inventory")
-                }
+                (RegistrationStatus::Gone, true) => (
+                    RegistrationStatus::Discovered,
+                    "VM reappeared in the inventory",
+                ),
                 (RegistrationStatus::Gone, false) | (_, true) => {
                     report.unchanged += 1;
                     continue;
@@ -1006,8 +1017,16 @@ impl RegistrationWorkflow {
             rec.lease_owner = None;
             rec.lease_expires_at = None;
             self.save(&mut tx, &rec).await?;
-            self.log_event(&mut tx, &rec.registration_key, now, actor, Some(from), to, Some(note))
-                .await?;
+            self.log_event(
+                &mut tx,
+                &rec.registration_key,
+                now,
+                actor,
+                Some(from),
+                to,
+                Some(note),
+            )
+            .await?;
             if to == RegistrationStatus::Gone {
                 report.gone.push(rec.registration_key);
             } else {
@@ -1133,8 +1152,14 @@ mod tests {
     #[test]
     fn merge_patch_follows_rfc7386() {
         let mut target = json!({"a": 1, "b": {"c": 2, "d": 3}, "e": [1]});
-        merge_patch(&mut target, &json!({"b": {"c": null, "x": 9}, "e": [2], "f": "new"}));
-        assert_eq!(target, json!({"a": 1, "b": {"d": 3, "x": 9}, "e": [2], "f": "new"}));
+        merge_patch(
+            &mut target,
+            &json!({"b": {"c": null, "x": 9}, "e": [2], "f": "new"}),
+        );
+        assert_eq!(
+            target,
+            json!({"a": 1, "b": {"d": 3, "x": 9}, "e": [2], "f": "new"})
+        );
         let mut scalar = json!("s");
         merge_patch(&mut scalar, &json!({"k": 1}));
         assert_eq!(scalar, json!({"k": 1}));
