@@ -236,16 +236,14 @@ pub fn validate_bid(
     let floor = rules::floor(market, min_bid);
     rules::check_bid(bid, floor).map_err(|violation| {
         let hint = match &violation {
-            BidViolation::Format => match money::parse_price_str(bid) {
-                Some(v) if !v.is_zero() => format!(
-                    "write it as a plain decimal with at most three decimals, e.g. {}",
-                    rules::format_bid(next_valid_bid(v, floor))
-                ),
-                _ => format!(
-                    "write it as a plain decimal with at most three decimals, e.g. {}",
-                    rules::format_bid(next_valid_bid(Decimal::ZERO, floor))
-                ),
-            },
+            // Salvage what the user meant ("$0.05", "0.0125") into the nearest accepted bid.
+            BidViolation::Format => format!(
+                "write it as a plain decimal with at most three decimals, e.g. {}",
+                rules::format_bid(next_valid_bid(
+                    money::parse_price_str(bid).unwrap_or_default(),
+                    floor
+                ))
+            ),
             BidViolation::BelowFloor { floor } => format!(
                 "bid at least {} (the lowest ladder value at or above the floor)",
                 rules::format_bid(next_valid_bid(*floor, *floor))
