@@ -1,3 +1,18 @@
 //! Pricing: price parsing, bid rules and advice, the cluster cost planner.
+//!
+//! Everything here is pure: the SDK fetches the server classes and the public documents, and
+//! calls these functions; the CLI renders their output structs.
+//!
+//! - [`money`]: tolerant price/memory parsing.
+//! - [`docs`]: the public documents (`percentiles.json`, `comparable_prices.json`, history).
+//! - [`view`]: the price table (`pricing list`), filters and sorting.
+//! - [`advice`]: bid advice and the local bid validator.
+//! - [`plan`]: the cluster cost planner (`pricing build`).
+//! - [`rules`]: the server's bid rules, as data.
 
+pub mod advice;
+pub mod docs;
+pub mod money;
+pub mod plan;
 pub mod rules;
+pub mod view;

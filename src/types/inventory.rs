@@ -1,1 +1,647 @@
 //! VM cloudspaces, VM pools and organization events (not in the public spec).
+//!
+//! These kinds are modelled by hand from real payloads. Every field is optional or defaulted and
+//! unknown keys are kept in flattened `extra` maps, so a server that adds fields never breaks a
+//! caller. Serde names are the wire names (camelCase).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Unknown keys of an object, kept so nothing the server sends is lost.
+pub type Extra = serde_json::Map<String, serde_json::Value>;
+
+/// Accepts an RFC 3339 timestamp; anything else (missing, null, malformed) becomes `None` rather
+/// than failing the whole document.
+fn lenient_time<'de, D>(deserializer: D) -> Result<Option<DateTime<Utc>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(match value {
+        Some(serde_json::Value::String(s)) => DateTime::parse_from_rfc3339(&s)
+            .ok()
+            .map(|t| t.with_timezone(&Utc)),
+        _ => None,
+    })
+}
+
+/// Treats `null` like a missing value (servers send `"status": null` on fresh objects).
+fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+/// Accepts a string or a number (servers are not consistent about quoting counts and prices).
+fn lenient_string<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(match value {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(other) => Some(other.to_string()),
+    })
+}
+
+/// Accepts an integer, or a string holding one.
+fn lenient_i64<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(match value {
+        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
+/// Accepts a list of lists of anything: strings are kept, other values become their JSON text.
+fn lenient_rows<'de, D>(deserializer: D) -> Result<Vec<Vec<String>>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    let text = |v: serde_json::Value| match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    Ok(match value {
+        Some(serde_json::Value::Array(rows)) => rows
+            .into_iter()
+            .map(|row| match row {
+                serde_json::Value::Array(cells) => cells.into_iter().map(text).collect(),
+                other => vec![text(other)],
+            })
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// The Kubernetes object metadata fields rsspot reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    /// Object name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Namespace (the organization's namespace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Server-assigned unique id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
+    /// Labels.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub labels: BTreeMap<String, String>,
+    /// When the object was created.
+    #[serde(
+        default,
+        deserialize_with = "lenient_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub creation_timestamp: Option<DateTime<Utc>>,
+    /// Other metadata (annotations, resourceVersion, ...).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A Cluster-API style condition.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    /// Condition type, e.g. `Ready`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// `True`, `False` or `Unknown`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// When the status last changed.
+    #[serde(
+        default,
+        deserialize_with = "lenient_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_transition_time: Option<DateTime<Utc>>,
+    /// Machine-readable reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Human-readable message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Other keys (severity, ...).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// One server assigned to a (VM) cloudspace, keyed by server id in `status.assignedServers`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssignedServer {
+    /// Server name (usually the same id as the map key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_name: Option<String>,
+    /// Human-friendly name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The pool the server belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_pool_name: Option<String>,
+    /// Server class, e.g. `gp.vs1.medium-dfw`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_class_name: Option<String>,
+    /// IP address; the wire uses both `ipAddress` and `IP`.
+    #[serde(default, alias = "IP", skip_serializing_if = "Option::is_none")]
+    pub ip_address: Option<String>,
+    /// Server state, e.g. `Ready`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+    /// CPU count (string or number on the wire).
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cpu: Option<String>,
+    /// `spot` or `ondemand`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_type: Option<String>,
+    /// Other keys (clusterRole, error, ...).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+impl AssignedServer {
+    /// Whether the server reports itself ready. A missing state counts as ready, since the
+    /// older payloads never carried one; an `error` key counts as not ready.
+    pub fn is_ready(&self) -> bool {
+        let errored = self
+            .extra
+            .get("error")
+            .is_some_and(|e| !(e.is_null() || e.as_str().is_some_and(str::is_empty)));
+        if errored {
+            return false;
+        }
+        match self.state.as_deref().map(str::trim) {
+            None | Some("") => true,
+            Some(state) => ["ready", "running", "active", "provisioned"]
+                .iter()
+                .any(|ok| state.eq_ignore_ascii_case(ok)),
+        }
+    }
+}
+
+/// A reference to an SSH key object.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmSshKeyRef {
+    /// Key object name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Key object namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Other keys.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Desired state of a VM cloudspace.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmCloudSpaceSpec {
+    /// Region, e.g. `us-central-dfw-1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Preemption webhook URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+    /// Bid requests (pool names in older payloads; kept as raw JSON since the shape varies).
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub bid_requests: Vec<serde_json::Value>,
+    /// SSH key for the VMs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vm_ssh_key_ref: Option<VmSshKeyRef>,
+    /// Other keys.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Observed state of a VM cloudspace.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmCloudSpaceStatus {
+    /// Phase, e.g. `Ready`, `Provisioning`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// Health, e.g. `Healthy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<String>,
+    /// When the cloudspace first became ready.
+    #[serde(
+        default,
+        deserialize_with = "lenient_time",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub first_ready_timestamp: Option<DateTime<Utc>>,
+    /// Servers assigned to the cloudspace, keyed by server id.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub assigned_servers: BTreeMap<String, AssignedServer>,
+    /// Conditions.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub conditions: Vec<Condition>,
+    /// Other keys.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A VM cloudspace (`vmcloudspaces`): a group of plain VMs bought on the Spot market.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmCloudSpace {
+    /// `ngpc.rxt.io/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// `VMCloudSpace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Metadata.
+    #[serde(default, deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// Desired state.
+    #[serde(default, deserialize_with = "null_default")]
+    pub spec: VmCloudSpaceSpec,
+    /// Observed state.
+    #[serde(default, deserialize_with = "null_default")]
+    pub status: VmCloudSpaceStatus,
+}
+
+impl VmCloudSpace {
+    /// Whether the cloudspace may be treated as ready: its phase is `Ready` or not reported.
+    pub fn is_ready(&self) -> bool {
+        match self.status.phase.as_deref().map(str::trim) {
+            None | Some("") => true,
+            Some(phase) => phase.eq_ignore_ascii_case("ready"),
+        }
+    }
+}
+
+/// A list of VM cloudspaces.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmCloudSpaceList {
+    /// `ngpc.rxt.io/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// `VMCloudSpaceList`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The items.
+    #[serde(default, deserialize_with = "null_default")]
+    pub items: Vec<VmCloudSpace>,
+}
+
+/// Desired state of a VM pool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmPoolSpec {
+    /// Bid price per hour (string on the wire, e.g. `"0.035"`).
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bid_price: Option<String>,
+    /// Desired number of VMs.
+    #[serde(
+        default,
+        deserialize_with = "lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub desired: Option<i64>,
+    /// `spot` or `ondemand`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool_type: Option<String>,
+    /// Server class.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_class: Option<String>,
+    /// The VM cloudspace the pool belongs to.
+    #[serde(
+        default,
+        rename = "vmCloudSpace",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub vm_cloud_space: Option<String>,
+    /// VM image, e.g. `ubuntu24.04`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vm_image: Option<String>,
+    /// Other keys (vmUserData, ...).
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// Observed state of a VM pool.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmPoolStatus {
+    /// Bid status, e.g. `Won`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_status: Option<String>,
+    /// How many VMs the bid won.
+    #[serde(
+        default,
+        deserialize_with = "lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub won_count: Option<i64>,
+    /// Other keys.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+/// A VM pool (`vmpools`): a bid for VMs in a VM cloudspace.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmPool {
+    /// `ngpc.rxt.io/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// `VMPool`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Metadata.
+    #[serde(default, deserialize_with = "null_default")]
+    pub metadata: ObjectMeta,
+    /// Desired state.
+    #[serde(default, deserialize_with = "null_default")]
+    pub spec: VmPoolSpec,
+    /// Observed state.
+    #[serde(default, deserialize_with = "null_default")]
+    pub status: VmPoolStatus,
+}
+
+/// A list of VM pools.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmPoolList {
+    /// `ngpc.rxt.io/v1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// `VMPoolList`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The items.
+    #[serde(default, deserialize_with = "null_default")]
+    pub items: Vec<VmPool>,
+}
+
+/// Recent events of an organization (`GET /apis/metrics.ngpc.rxt.io/v1/events/organizations`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OrganizationEvents {
+    /// The organization id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// The cloudspace the events are about, if scoped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloudspace_id: Option<String>,
+    /// Event type.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub r#type: Option<String>,
+    /// Event rows (usually `[timestamp, message]`); non-string cells are kept as JSON text.
+    #[serde(default, deserialize_with = "lenient_rows")]
+    pub events: Vec<Vec<String>>,
+    /// Other keys.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn vmcloudspace_payload() -> serde_json::Value {
+        json!({
+            "apiVersion": "ngpc.rxt.io/v1",
+            "kind": "VMCloudSpaceList",
+            "metadata": {"resourceVersion": "123"},
+            "items": [{
+                "apiVersion": "ngpc.rxt.io/v1",
+                "kind": "VMCloudSpace",
+                "metadata": {
+                    "name": "vms-a",
+                    "namespace": "org-abc",
+                    "uid": "0b8c7d52-1111-2222-3333-444455556666",
+                    "labels": {"team": "infra"},
+                    "annotations": {"note": "x"},
+                    "creationTimestamp": "2025-11-20T13:55:01Z",
+                    "resourceVersion": "991"
+                },
+                "spec": {
+                    "region": "us-central-dfw-1",
+                    "webhook": "https://example.invalid/hook",
+                    "bidRequests": ["pool-1"],
+                    "vmSshKeyRef": {"name": "key-1", "namespace": "org-abc"},
+                    "futureField": {"deep": true}
+                },
+                "status": {
+                    "phase": "Ready",
+                    "health": "Healthy",
+                    "firstReadyTimestamp": "2025-11-20T14:03:26Z",
+                    "assignedServers": {
+                        "f3a81c2e": {
+                            "IP": "192.237.244.101",
+                            "clusterRole": "worker",
+                            "serverClassName": "gp.vs1.medium-dfw",
+                            "serverName": "f3a81c2e",
+                            "serverType": "spot",
+                            "state": "Ready"
+                        },
+                        "2c7e9b14": {
+                            "ipAddress": "192.237.244.102",
+                            "displayName": "vm-two",
+                            "nodePoolName": "pool-1",
+                            "cpu": 4,
+                            "state": "Provisioning"
+                        }
+                    },
+                    "conditions": [{
+                        "type": "Ready", "status": "True",
+                        "lastTransitionTime": "not a time", "severity": "Info"
+                    }],
+                    "bids": {"pool-1": {"bidName": "pool-1", "type": "spot", "wonCount": 2}}
+                }
+            }]
+        })
+    }
+
+    #[test]
+    fn vmcloudspace_list_parses_with_unknown_fields() {
+        let list: VmCloudSpaceList =
+            serde_json::from_value(vmcloudspace_payload()).expect("parses");
+        assert_eq!(list.items.len(), 1);
+        let cs = &list.items[0];
+        assert_eq!(cs.metadata.name.as_deref(), Some("vms-a"));
+        assert_eq!(
+            cs.metadata.labels.get("team").map(String::as_str),
+            Some("infra")
+        );
+        assert!(cs.metadata.extra.contains_key("annotations"));
+        assert_eq!(
+            cs.metadata.creation_timestamp.map(|t| t.to_rfc3339()),
+            Some("2025-11-20T13:55:01+00:00".to_string())
+        );
+        assert_eq!(cs.spec.region.as_deref(), Some("us-central-dfw-1"));
+        assert_eq!(cs.spec.bid_requests, vec![json!("pool-1")]);
+        assert_eq!(
+            cs.spec
+                .vm_ssh_key_ref
+                .as_ref()
+                .and_then(|k| k.name.as_deref()),
+            Some("key-1")
+        );
+        assert!(cs.spec.extra.contains_key("futureField"));
+        assert_eq!(cs.status.phase.as_deref(), Some("Ready"));
+        assert!(cs.is_ready());
+        assert!(cs.status.extra.contains_key("bids"));
+
+        let first = &cs.status.assigned_servers["f3a81c2e"];
+        assert_eq!(first.ip_address.as_deref(), Some("192.237.244.101"));
+        assert_eq!(first.server_type.as_deref(), Some("spot"));
+        assert_eq!(first.extra.get("clusterRole"), Some(&json!("worker")));
+        assert!(first.is_ready());
+
+        let second = &cs.status.assigned_servers["2c7e9b14"];
+        assert_eq!(second.ip_address.as_deref(), Some("192.237.244.102"));
+        assert_eq!(second.cpu.as_deref(), Some("4"));
+        assert_eq!(second.node_pool_name.as_deref(), Some("pool-1"));
+        assert!(!second.is_ready());
+
+        // A malformed timestamp does not fail the document; it is simply absent.
+        assert_eq!(cs.status.conditions[0].last_transition_time, None);
+        assert_eq!(
+            cs.status.conditions[0].extra.get("severity"),
+            Some(&json!("Info"))
+        );
+    }
+
+    #[test]
+    fn empty_and_sparse_documents_parse() {
+        let list: VmCloudSpaceList = serde_json::from_value(json!({})).expect("parses");
+        assert!(list.items.is_empty());
+        let cs: VmCloudSpace = serde_json::from_value(json!({
+            "metadata": {"name": "x", "labels": null},
+            "spec": null,
+            "status": null
+        }))
+        .expect("nulls are treated as missing");
+        assert_eq!(cs.metadata.name.as_deref(), Some("x"));
+        assert!(cs.status.assigned_servers.is_empty());
+        assert!(cs.is_ready());
+    }
+
+    #[test]
+    fn phase_and_state_readiness() {
+        let mut cs = VmCloudSpace::default();
+        cs.status.phase = Some("Provisioning".into());
+        assert!(!cs.is_ready());
+        cs.status.phase = Some("ready".into());
+        assert!(cs.is_ready());
+
+        let mut server = AssignedServer::default();
+        assert!(server.is_ready());
+        server.state = Some("Running".into());
+        assert!(server.is_ready());
+        server.extra.insert("error".into(), json!("boot failed"));
+        assert!(!server.is_ready());
+        server.extra.insert("error".into(), json!(""));
+        assert!(server.is_ready());
+    }
+
+    #[test]
+    fn vmpool_parses_and_serialises_wire_names() {
+        let payload = json!({
+            "apiVersion": "ngpc.rxt.io/v1",
+            "kind": "VMPoolList",
+            "items": [{
+                "metadata": {"name": "pool-1", "labels": {"ngpc.rxt.io/vmcloudspace": "vms-a"}},
+                "spec": {
+                    "bidPrice": "0.035", "desired": "2", "poolType": "spot",
+                    "serverClass": "gp.vs1.medium-dfw", "vmCloudSpace": "vms-a",
+                    "vmImage": "ubuntu24.04", "vmUserData": "I2Nsb3VkLWNvbmZpZw=="
+                },
+                "status": {"bidStatus": "Won", "wonCount": 2, "lastBidAt": "x"}
+            }]
+        });
+        let list: VmPoolList = serde_json::from_value(payload).expect("parses");
+        let pool = &list.items[0];
+        assert_eq!(pool.spec.bid_price.as_deref(), Some("0.035"));
+        assert_eq!(pool.spec.desired, Some(2));
+        assert_eq!(pool.spec.vm_cloud_space.as_deref(), Some("vms-a"));
+        assert_eq!(pool.spec.vm_image.as_deref(), Some("ubuntu24.04"));
+        assert!(pool.spec.extra.contains_key("vmUserData"));
+        assert_eq!(pool.status.bid_status.as_deref(), Some("Won"));
+        assert_eq!(pool.status.won_count, Some(2));
+        assert!(pool.status.extra.contains_key("lastBidAt"));
+
+        let back = serde_json::to_value(pool).expect("serialises");
+        assert_eq!(back["spec"]["vmCloudSpace"], json!("vms-a"));
+        assert_eq!(back["spec"]["serverClass"], json!("gp.vs1.medium-dfw"));
+        assert_eq!(back["spec"]["vmUserData"], json!("I2Nsb3VkLWNvbmZpZw=="));
+        let again: VmPool = serde_json::from_value(back).expect("round trip");
+        assert_eq!(&again, pool);
+    }
+
+    #[test]
+    fn organization_events_accept_any_cells() {
+        let payload = json!({
+            "org_id": "org_abc",
+            "cloudspace_id": null,
+            "type": "cloudspace",
+            "events": [
+                ["2025-11-20T14:00:00Z", "Bid won"],
+                ["2025-11-20T14:01:00Z", 3, {"k": "v"}],
+                "lonely"
+            ],
+            "extraKey": 1
+        });
+        let ev: OrganizationEvents = serde_json::from_value(payload).expect("parses");
+        assert_eq!(ev.org_id.as_deref(), Some("org_abc"));
+        assert_eq!(ev.cloudspace_id, None);
+        assert_eq!(ev.r#type.as_deref(), Some("cloudspace"));
+        assert_eq!(ev.events.len(), 3);
+        assert_eq!(ev.events[0], vec!["2025-11-20T14:00:00Z", "Bid won"]);
+        assert_eq!(
+            ev.events[1],
+            vec!["2025-11-20T14:01:00Z", "3", r#"{"k":"v"}"#]
+        );
+        assert_eq!(ev.events[2], vec!["lonely"]);
+        assert!(ev.extra.contains_key("extraKey"));
+
+        let none: OrganizationEvents =
+            serde_json::from_value(json!({"events": null})).expect("parses");
+        assert!(none.events.is_empty());
+    }
+}

@@ -1,1 +1,13 @@
 //! Workflows for external orchestrators (the registration ledger).
+//!
+//! rsspot never talks to the systems VMs are registered into; it only keeps a durable,
+//! concurrency-safe record of which VMs an orchestrator has processed. See
+//! [`RegistrationWorkflow`].
+
+pub mod registration;
+
+pub use registration::{
+    Clock, DiscoverReport, ImportReport, MarkUpdate, ReconcileReport, ReconcileScope,
+    RegistrationCandidate, RegistrationEvent, RegistrationRecord, RegistrationStatus,
+    RegistrationWorkflow, candidates, registration_key,
+};

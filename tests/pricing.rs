@@ -1,0 +1,800 @@
+//! Pricing: parsing, the price table, bid advice and the planner, against the API-NOTES fixtures
+//! and the PRIOR-ART 7 examples.
+
+use proptest::prelude::*;
+use rsspot::Error;
+use rsspot::pricing::advice::{self, Risk};
+use rsspot::pricing::docs::{ComparablePrices, Percentiles, PriceHistory, PublicDocument};
+use rsspot::pricing::money::{parse_memory_gb, parse_price, parse_price_str};
+use rsspot::pricing::plan::{self, PlanRequest, Strategy as Plan};
+use rsspot::pricing::rules;
+use rsspot::pricing::view::{ClassInput, ListFilter, PriceRow, SortKey, build_rows, sort_rows};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
+}
+
+/// A class as the Python tests describe them: name, region, market, cpu, memory.
+fn class(name: &str, region: &str, market: &str, cpu: &str, memory: &str) -> ClassInput {
+    ClassInput {
+        name: name.into(),
+        region: region.into(),
+        cpu: Some(cpu.into()),
+        memory: Some(memory.into()),
+        market: Some(d(market)),
+        min_bid: Some(d("0.01")),
+        availability: Some("available".into()),
+        ..ClassInput::default()
+    }
+}
+
+/// The PRIOR-ART 8 optimizer fixture.
+fn prior_art_rows(nodes: u32) -> Vec<PriceRow> {
+    build_rows(
+        &[
+            class("gp.vs1.medium-dfw", "dfw1", "0.01", "2", "4GB"),
+            class("gp.vs2.medium-dfw2", "dfw2", "0.02", "2", "4GB"),
+            class("ch.vs2.large-iad2", "iad2", "0.03", "4", "8GB"),
+            class("mh.vs1.large-lon", "lon", "0.025", "4", "30GB"),
+            class("gp.bm2.medium-dfw", "dfw1", "0.005", "24", "64GB"),
+        ],
+        None,
+        None,
+        nodes,
+    )
+}
+
+fn names(rows: &[PriceRow]) -> Vec<&str> {
+    rows.iter().map(|r| r.name.as_str()).collect()
+}
+
+// ---------------------------------------------------------------- API-NOTES 7.3 / 7.9 / 7.10
+
+fn server_classes() -> serde_json::Value {
+    let sc = |name: &str,
+              region: &str,
+              cat: &str,
+              min: &str,
+              od: &str,
+              cpu: &str,
+              mem: &str,
+              avail: i64,
+              cap: i64,
+              market: &str| {
+        json!({
+            "metadata": {"name": name},
+            "spec": {"availability": "available", "category": cat, "region": region,
+                     "minBidPricePerHour": min, "onDemandPricing": {"cost": od, "interval": "1h"},
+                     "resources": {"cpu": cpu, "memory": mem}},
+            "status": {"available": avail, "capacity": cap,
+                       "spotPricing": {"hammerPricePerHour": market, "marketPricePerHour": market}}
+        })
+    };
+    json!({"items": [
+        sc("gp.vs1.medium-dfw", "us-central-dfw-1", "General Purpose", "0.01", "0.02", "2", "3.75GB", 37, 120, "0.001000"),
+        sc("ch.vs1.xlarge-dfw", "us-central-dfw-1", "Compute Heavy", "0.01", "0.07", "8", "15GB", 12, 40, "0.005000"),
+        sc("mh.vs1.2xlarge-dfw", "us-central-dfw-1", "Memory Heavy", "0.02", "0.27", "16", "120GB", 3, 16, "0.020000"),
+        sc("gp.bm2.medium-dfw", "us-central-dfw-1", "Bare Metal", "0.01", "0.50", "24", "64GB", 2, 6, "0.005000"),
+        sc("gp.vs1.medium-iad", "us-east-iad-1", "General Purpose", "0.01", "0.019", "2", "3.75GB", 0, 0, "0.001000"),
+        sc("gp.vs1.xlarge-iad", "us-east-iad-1", "General Purpose", "0.01", "0.09", "8", "30GB", 21, 64, "0.005000"),
+    ]})
+}
+
+const PERCENTILES: &str = r#"{"regions": {
+  "us-central-dfw-1": {"generation": "v1", "serverclasses": {
+    "gp.vs1.medium-dfw": {"20_percentile": 0.003, "50_percentile": 0.011, "80_percentile": 0.021,
+      "market_price": "0.001000", "cpu": "2", "memory": "3.75GB"},
+    "ch.vs1.xlarge-dfw": {"20_percentile": 0.021, "50_percentile": 0.061, "80_percentile": 0.101,
+      "market_price": "0.005000", "cpu": "8", "memory": "15GB"},
+    "mh.vs1.2xlarge-dfw": {"20_percentile": 0.021, "50_percentile": 0.021, "80_percentile": 0.081,
+      "market_price": "0.020000", "cpu": "16", "memory": "120GB"},
+    "gp.bm2.medium-dfw": {"20_percentile": 0.006, "50_percentile": 0.006, "80_percentile": 0.006,
+      "market_price": "0.005000", "cpu": "24", "memory": "64GB"}}},
+  "us-east-iad-1": {"generation": "v1", "serverclasses": {
+    "gp.vs1.medium-iad": {"20_percentile": 0.002, "50_percentile": 0.002, "80_percentile": 0.011,
+      "market_price": "0.001000", "cpu": "2", "memory": "3.75GB"},
+    "gp.vs1.xlarge-iad": {"20_percentile": 0.021, "50_percentile": 0.021, "80_percentile": 0.051000000000000004,
+      "market_price": "0.005000", "cpu": "8", "memory": "30GB"}}}}}"#;
+
+const COMPARABLES: &str = r#"{"regions": {
+  "us-central-dfw-1": {"gp.vs1.medium-dfw": {"hyperscaler_average_price": "$0.020",
+      "comparables": [{"cloud": "aws", "class": "t3.medium", "price": "$0.017"}]}},
+  "us-east-iad-1": {"gp.vs1.xlarge-iad": {"hyperscaler_average_price": "$0.090", "comparables": []}}}}"#;
+
+fn fixture_rows(nodes: u32) -> Vec<PriceRow> {
+    let classes: Vec<ClassInput> = server_classes()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(ClassInput::from_server_class)
+        .collect();
+    let pct = Percentiles::parse(PERCENTILES.as_bytes()).unwrap();
+    let cmp = ComparablePrices::parse(COMPARABLES.as_bytes()).unwrap();
+    build_rows(&classes, Some(&pct), Some(&cmp), nodes)
+}
+
+#[test]
+fn every_price_format_parses() {
+    let cases = [
+        (json!("0.001000"), "0.001"),
+        (json!("$0.020"), "0.02"),
+        (json!("$0.123000"), "0.123"),
+        (json!("1,234.5"), "1234.5"),
+        (json!(" $1,234.50 "), "1234.5"),
+        (json!(0.026000000000000002), "0.026"),
+        (json!(0.051000000000000004), "0.051"),
+        (json!(0.001), "0.001"),
+        (json!(2), "2"),
+        (json!("2.5e-2"), "0.025"),
+    ];
+    for (raw, want) in cases {
+        assert_eq!(parse_price(&raw), Some(d(want)), "{raw}");
+    }
+    for bad in [
+        json!(""),
+        json!("free"),
+        json!(null),
+        json!([]),
+        json!("-1"),
+    ] {
+        assert_eq!(parse_price(&bad), None, "{bad}");
+    }
+    assert_eq!(parse_price_str("$0.0405"), Some(d("0.0405")));
+}
+
+#[test]
+fn memory_units() {
+    for (raw, gb) in [
+        ("3.75GB", 3.75),
+        ("7.5GB", 7.5),
+        ("1TB", 1024.0),
+        ("16Gi", 16.0),
+        ("16GiB", 16.0),
+        ("512MiB", 0.5),
+        ("64", 64.0),
+        (" 120 gb ", 120.0),
+    ] {
+        assert_eq!(parse_memory_gb(raw), Some(gb), "{raw}");
+    }
+    assert_eq!(parse_memory_gb("lots"), None);
+}
+
+#[test]
+fn rows_join_classes_percentiles_and_comparables() {
+    let rows = fixture_rows(3);
+    assert_eq!(rows.len(), 6);
+    let gp = &rows[0];
+    assert_eq!(gp.name, "gp.vs1.medium-dfw");
+    assert_eq!(
+        (gp.family.as_str(), gp.generation, gp.virtual_),
+        ("gp", Some(1), true)
+    );
+    assert_eq!((gp.vcpu, gp.memory_gb), (Some(2.0), Some(3.75)));
+    assert_eq!(gp.market, Some(d("0.001")));
+    assert_eq!(gp.min_bid, Some(d("0.01")));
+    assert_eq!(gp.floor, Some(d("0.01")));
+    assert_eq!(
+        (gp.p20, gp.p50, gp.p80),
+        (Some(d("0.003")), Some(d("0.011")), Some(d("0.021")))
+    );
+    assert_eq!(gp.hyperscaler_avg, Some(d("0.02")));
+    // (0.02 - 0.001) / 0.02 = 95 %
+    assert_eq!(gp.saving_vs_on_demand_pct, Some(95.0));
+    assert_eq!(gp.saving_vs_hyperscaler_pct, Some(95.0));
+    assert_eq!(gp.hourly_total, Some(d("0.003")));
+    assert_eq!(gp.monthly_total, Some(d("2.19")));
+    let bm = rows.iter().find(|r| r.name == "gp.bm2.medium-dfw").unwrap();
+    assert_eq!((bm.virtual_, bm.generation), (false, None));
+    let iad = rows.iter().find(|r| r.name == "gp.vs1.xlarge-iad").unwrap();
+    assert_eq!(iad.p80, Some(d("0.051")));
+    let mh = rows
+        .iter()
+        .find(|r| r.name == "mh.vs1.2xlarge-dfw")
+        .unwrap();
+    assert_eq!(mh.floor, Some(d("0.02")));
+    assert_eq!(mh.hyperscaler_avg, None);
+
+    let json = serde_json::to_value(gp).unwrap();
+    assert_eq!(json["virtual"], json!(true));
+    assert_eq!(json["market"], json!("0.001"));
+}
+
+#[test]
+fn percentiles_alone_give_rows_without_a_token() {
+    let pct = Percentiles::parse(PERCENTILES.as_bytes()).unwrap();
+    let rows = build_rows(&ClassInput::from_percentiles(&pct), Some(&pct), None, 1);
+    assert_eq!(rows.len(), 6);
+    assert!(rows.iter().all(|r| r.market.is_some() && r.vcpu.is_some()));
+    assert!(rows.iter().all(|r| r.min_bid.is_none()));
+}
+
+#[test]
+fn public_documents_reject_garbage() {
+    let xml = b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code></Error>";
+    assert!(matches!(Percentiles::parse(xml), Err(Error::Decode { .. })));
+    assert!(matches!(
+        ComparablePrices::parse(b"null"),
+        Err(Error::Decode { .. })
+    ));
+    assert!(matches!(
+        PriceHistory::parse(b"{\"history\": 3}"),
+        Err(Error::Decode { .. })
+    ));
+    let h = PriceHistory::parse(
+        br#"{"auction": "gp.vs1.medium-dfw", "history": [{"run_at": 1763596800, "hammer_price": 0.001}]}"#,
+    )
+    .unwrap();
+    assert_eq!(h.history[0].hammer_price, d("0.001"));
+}
+
+// ---------------------------------------------------------------- filters (PRIOR-ART 7.3 and more)
+
+#[test]
+fn generation_filter_keeps_bare_metal() {
+    let f = ListFilter {
+        generation: Some(1),
+        ..ListFilter::default()
+    };
+    assert_eq!(
+        names(&f.apply(prior_art_rows(1))),
+        ["gp.vs1.medium-dfw", "mh.vs1.large-lon", "gp.bm2.medium-dfw"]
+    );
+}
+
+#[test]
+fn family_and_cpu_filters() {
+    let f = ListFilter {
+        families: vec!["GP,ch".into()],
+        min_cpu: Some(2.0),
+        max_cpu: Some(4.0),
+        ..ListFilter::default()
+    };
+    let rows = f.apply(prior_art_rows(1));
+    assert_eq!(
+        names(&rows),
+        [
+            "gp.vs1.medium-dfw",
+            "gp.vs2.medium-dfw2",
+            "ch.vs2.large-iad2"
+        ]
+    );
+    assert!(rows.iter().all(|r| (2.0..=4.0).contains(&r.vcpu.unwrap())));
+}
+
+#[test]
+fn region_filter_is_case_insensitive_and_multi() {
+    let f = ListFilter {
+        regions: vec!["DFW1".into(), "lon".into()],
+        ..ListFilter::default()
+    };
+    assert_eq!(
+        names(&f.apply(prior_art_rows(1))),
+        ["gp.vs1.medium-dfw", "mh.vs1.large-lon", "gp.bm2.medium-dfw"]
+    );
+}
+
+#[test]
+fn memory_filters() {
+    let f = ListFilter {
+        min_memory: Some(8.0),
+        max_memory: Some(32.0),
+        ..ListFilter::default()
+    };
+    assert_eq!(
+        names(&f.apply(prior_art_rows(1))),
+        ["ch.vs2.large-iad2", "mh.vs1.large-lon"]
+    );
+    let inverted = ListFilter {
+        min_memory: Some(9.0),
+        max_memory: Some(8.0),
+        ..ListFilter::default()
+    };
+    assert!(
+        inverted
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--min-memory")
+    );
+    let inverted_cpu = ListFilter {
+        min_cpu: Some(9.0),
+        max_cpu: Some(8.0),
+        ..ListFilter::default()
+    };
+    assert!(
+        inverted_cpu
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("--min-cpu cannot be greater than --max-cpu")
+    );
+}
+
+#[test]
+fn availability_and_class_name_filters() {
+    let available = ListFilter {
+        only_available: true,
+        ..ListFilter::default()
+    };
+    let rows = available.apply(fixture_rows(1));
+    // gp.vs1.medium-iad has 0 servers available.
+    assert_eq!(rows.len(), 5);
+    assert!(!names(&rows).contains(&"gp.vs1.medium-iad"));
+
+    let by_class = ListFilter {
+        classes: vec!["GP.VS1.MEDIUM".into()],
+        ..ListFilter::default()
+    };
+    assert_eq!(
+        names(&by_class.apply(fixture_rows(1))),
+        ["gp.vs1.medium-dfw", "gp.vs1.medium-iad"]
+    );
+    let exact = ListFilter {
+        classes: vec!["gp.vs1.xlarge-iad".into()],
+        ..ListFilter::default()
+    };
+    assert_eq!(names(&exact.apply(fixture_rows(1))), ["gp.vs1.xlarge-iad"]);
+}
+
+#[test]
+fn unknown_cpu_fails_a_cpu_bound() {
+    let mut rows = prior_art_rows(1);
+    rows[0].vcpu = None;
+    let f = ListFilter {
+        min_cpu: Some(1.0),
+        ..ListFilter::default()
+    };
+    assert!(!f.matches(&rows[0]));
+    assert!(ListFilter::default().matches(&rows[0]));
+}
+
+// ---------------------------------------------------------------- sorting
+
+#[test]
+fn default_sort_is_price_then_cpu_then_name() {
+    let mut rows = fixture_rows(1);
+    sort_rows(&mut rows, SortKey::Market, false);
+    assert_eq!(
+        names(&rows),
+        [
+            "gp.vs1.medium-dfw",
+            "gp.vs1.medium-iad",
+            "gp.bm2.medium-dfw",
+            "ch.vs1.xlarge-dfw",
+            "gp.vs1.xlarge-iad",
+            "mh.vs1.2xlarge-dfw",
+        ]
+    );
+}
+
+#[test]
+fn unknown_values_sort_last_both_ways() {
+    let mut rows = fixture_rows(1);
+    sort_rows(&mut rows, SortKey::Hyperscaler, true);
+    assert_eq!(
+        &names(&rows)[..2],
+        ["gp.vs1.xlarge-iad", "gp.vs1.medium-dfw"]
+    );
+    assert!(rows[2..].iter().all(|r| r.hyperscaler_avg.is_none()));
+    sort_rows(&mut rows, SortKey::Hyperscaler, false);
+    assert_eq!(
+        &names(&rows)[..2],
+        ["gp.vs1.medium-dfw", "gp.vs1.xlarge-iad"]
+    );
+}
+
+#[test]
+fn every_sort_key_orders_its_column() {
+    for (name, key) in SortKey::NAMES {
+        assert_eq!(name.parse::<SortKey>().unwrap(), *key);
+        let mut rows = fixture_rows(2);
+        sort_rows(&mut rows, *key, false);
+        let mut desc = rows.clone();
+        sort_rows(&mut desc, *key, true);
+        assert_eq!(rows.len(), 6, "{name}");
+        // Ascending and descending agree on the set and never lose a row.
+        let mut a = names(&rows);
+        let mut b = names(&desc);
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{name}");
+    }
+    let mut rows = fixture_rows(1);
+    sort_rows(&mut rows, SortKey::Memory, true);
+    let mem: Vec<f64> = rows.iter().map(|r| r.memory_gb.unwrap()).collect();
+    assert_eq!(mem, [120.0, 64.0, 30.0, 15.0, 3.75, 3.75]);
+    sort_rows(&mut rows, SortKey::Region, false);
+    assert_eq!(rows[5].region, "us-east-iad-1");
+    sort_rows(&mut rows, SortKey::SavingOnDemand, true);
+    assert_eq!(rows[0].name, "gp.bm2.medium-dfw");
+}
+
+// ---------------------------------------------------------------- planner
+
+fn worked_example() -> Vec<PriceRow> {
+    build_rows(
+        &[
+            class("gp.vs1.medium-dfw", "dfw", "0.01", "2", "4GB"),
+            class("ch.vs2.large-iad", "iad", "0.03", "4", "8GB"),
+        ],
+        None,
+        None,
+        1,
+    )
+}
+
+fn scenario(rec: &plan::BuildRecommendation, s: Plan) -> &plan::BuildScenario {
+    rec.scenarios.iter().find(|x| x.strategy == s).unwrap()
+}
+
+fn pools(s: &plan::BuildScenario) -> Vec<(&str, u32)> {
+    s.pools
+        .iter()
+        .map(|p| (p.server_class_name.as_str(), p.nodes))
+        .collect()
+}
+
+#[test]
+fn worked_example_scores_reproduce() {
+    let req = PlanRequest {
+        nodes: 5,
+        risk: Risk::Low,
+        balanced: true,
+        ..PlanRequest::default()
+    };
+    let rec = plan::build(&worked_example(), &req).unwrap();
+    assert_eq!(rec.warning, None);
+    let strategies: Vec<Plan> = rec.scenarios.iter().map(|s| s.strategy).collect();
+    assert_eq!(strategies, Plan::ALL);
+
+    let perf = scenario(&rec, Plan::MaxPerformance);
+    assert_eq!(pools(perf), [("ch.vs2.large-iad", 5)]);
+    assert_eq!(perf.score, 66.0);
+    assert_eq!(perf.total_hourly, d("0.15"));
+    assert_eq!(perf.total_monthly, d("109.5"));
+    assert_eq!((perf.total_cpu, perf.total_memory_gb), (20.0, 40.0));
+    // Python suggested 0.03 × 1.35 = 0.0405, which the server rejects; the ladder gives 0.06.
+    assert_eq!(perf.pools[0].suggested_bid_per_node, "0.06");
+    assert_eq!(
+        perf.pools[0].command,
+        "rsspot nodepools spot create --cloudspace <CLOUDSPACE> --server-class ch.vs2.large-iad \
+         --desired 5 --bid-price 0.06"
+    );
+
+    let value = scenario(&rec, Plan::MaxValue);
+    assert_eq!(pools(value), [("gp.vs1.medium-dfw", 5)]);
+    assert_eq!(value.score, 600.0);
+    assert_eq!(value.total_hourly, d("0.05"));
+
+    let json = serde_json::to_value(&rec).unwrap();
+    assert_eq!(json["scenarios"][0]["strategy"], "max_performance");
+    assert_eq!(json["requested"]["classes"], json!(["gp", "ch", "mh"]));
+    assert_eq!(json["requested"]["gen"], json!(null));
+    assert_eq!(json["assumptions"]["month_hours"], 730);
+}
+
+#[test]
+fn region_mixing_balanced_case_is_single_region_now() {
+    // Python: balanced = gp.vs1 ×3 (dfw) + ch.vs2 ×2 (iad), score 0.3667, undeployable.
+    let req = PlanRequest {
+        nodes: 5,
+        risk: Risk::Low,
+        balanced: true,
+        ..PlanRequest::default()
+    };
+    let rec = plan::build(&worked_example(), &req).unwrap();
+    for s in &rec.scenarios {
+        assert!(
+            s.pools.iter().all(|p| p.region == s.region),
+            "{:?}",
+            s.strategy
+        );
+    }
+    let balanced = scenario(&rec, Plan::Balanced);
+    // Each region holds one candidate; both score 0.5, the cheaper dfw plan wins the tie.
+    assert_eq!(balanced.region, "dfw");
+    assert_eq!(pools(balanced), [("gp.vs1.medium-dfw", 5)]);
+    assert_eq!(balanced.score, 0.5);
+}
+
+#[test]
+fn balanced_spreads_within_the_best_region() {
+    // PRIOR-ART 8 test 5, with the classes sharing one region: [2, 2, 1] across three pools.
+    let mut rows = prior_art_rows(1);
+    rows.extend(build_rows(
+        &[
+            class("gp.vs1.medium-lon", "lon", "0.01", "2", "4GB"),
+            class("ch.vs1.large-lon", "lon", "0.02", "4", "8GB"),
+            class("gp.vs1.large-lon", "lon", "0.015", "4", "15GB"),
+        ],
+        None,
+        None,
+        1,
+    ));
+    let req = PlanRequest {
+        nodes: 5,
+        risk: Risk::Low,
+        balanced: true,
+        classes: vec!["gp,ch,mh".into()],
+        ..PlanRequest::default()
+    };
+    let rec = plan::build(&rows, &req).unwrap();
+    let balanced = scenario(&rec, Plan::Balanced);
+    assert_eq!(balanced.region, "lon");
+    let mut counts: Vec<u32> = balanced.pools.iter().map(|p| p.nodes).collect();
+    counts.sort_by(|a, b| b.cmp(a));
+    assert_eq!(counts, [2, 2, 1]);
+    for p in &balanced.pools {
+        assert_eq!(p.region, "lon");
+        let floor = rules::floor(Some(p.hourly_per_node), Some(d("0.01")));
+        rules::check_bid(&p.suggested_bid_per_node, floor).unwrap();
+        assert!(p.command.contains(&format!("--desired {}", p.nodes)));
+    }
+    // Without --balanced, one pool per strategy.
+    let single = plan::build(
+        &rows,
+        &PlanRequest {
+            balanced: false,
+            ..req
+        },
+    )
+    .unwrap();
+    assert!(single.scenarios.iter().all(|s| s.pools.len() == 1));
+}
+
+#[test]
+fn hourly_budget_changes_the_chosen_plan() {
+    let rows = worked_example();
+    let free = PlanRequest {
+        nodes: 5,
+        ..PlanRequest::default()
+    };
+    let unbounded = plan::build(&rows, &free).unwrap();
+    assert_eq!(
+        pools(scenario(&unbounded, Plan::MaxPerformance)),
+        [("ch.vs2.large-iad", 5)]
+    );
+    // $0.15/h for ch.vs2 ×5 is over budget: the best plan that fits is gp.vs1 ×5 ($0.05/h).
+    let capped = plan::build(
+        &rows,
+        &PlanRequest {
+            max_hour: Some(d("0.10")),
+            ..free.clone()
+        },
+    )
+    .unwrap();
+    assert_eq!(capped.warning, None);
+    let perf = scenario(&capped, Plan::MaxPerformance);
+    assert_eq!(pools(perf), [("gp.vs1.medium-dfw", 5)]);
+    assert_eq!(perf.score, 30.0);
+    assert!(perf.total_hourly <= d("0.10"));
+    // A minimum spend steers the other way.
+    let floor = plan::build(
+        &rows,
+        &PlanRequest {
+            min_month: Some(d("100")),
+            ..free
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        pools(scenario(&floor, Plan::MaxValue)),
+        [("ch.vs2.large-iad", 5)]
+    );
+}
+
+#[test]
+fn budget_steers_the_balanced_pool_set() {
+    let rows = build_rows(
+        &[
+            class("gp.vs1.medium-dfw", "dfw", "0.01", "2", "4GB"),
+            class("ch.vs1.large-dfw", "dfw", "0.03", "4", "8GB"),
+            class("mh.vs1.large-dfw", "dfw", "0.05", "4", "30GB"),
+        ],
+        None,
+        None,
+        1,
+    );
+    let req = PlanRequest {
+        nodes: 4,
+        risk: Risk::Med,
+        balanced: true,
+        ..PlanRequest::default()
+    };
+    let free = plan::build(&rows, &req).unwrap();
+    let chosen = pools(scenario(&free, Plan::Balanced));
+    assert_eq!(chosen.len(), 2);
+    assert!(
+        chosen.iter().any(|(n, _)| *n == "mh.vs1.large-dfw"),
+        "{chosen:?}"
+    );
+    // mh costs $0.05/h: with $0.10/h for 4 nodes only gp ×2 + ch ×2 ($0.08/h) fits.
+    let capped = plan::build(
+        &rows,
+        &PlanRequest {
+            max_hour: Some(d("0.10")),
+            ..req.clone()
+        },
+    )
+    .unwrap();
+    let b = scenario(&capped, Plan::Balanced);
+    assert_eq!(pools(b).len(), 2);
+    assert!(
+        b.pools
+            .iter()
+            .all(|p| p.server_class_name != "mh.vs1.large-dfw")
+    );
+    assert!(b.total_hourly <= d("0.10"));
+    // With $0.05/h no two-pool set fits; one pool of gp ×4 ($0.04/h) does.
+    let tight = plan::build(
+        &rows,
+        &PlanRequest {
+            max_hour: Some(d("0.05")),
+            ..req
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        pools(scenario(&tight, Plan::Balanced)),
+        [("gp.vs1.medium-dfw", 4)]
+    );
+}
+
+#[test]
+fn budget_with_no_fit_warns() {
+    let rows = prior_art_rows(1);
+    for req in [
+        PlanRequest {
+            nodes: 5,
+            min_hour: Some(d("5")),
+            max_hour: Some(d("6")),
+            ..PlanRequest::default()
+        },
+        PlanRequest {
+            nodes: 5,
+            min_month: Some(d("5000")),
+            max_month: Some(d("6000")),
+            ..PlanRequest::default()
+        },
+    ] {
+        let rec = plan::build(&rows, &req).unwrap();
+        assert!(rec.scenarios.is_empty());
+        assert_eq!(rec.warning.as_deref(), Some(plan::NO_BUDGET_FIT));
+    }
+}
+
+#[test]
+fn no_candidates_warns() {
+    let rec = plan::build(
+        &prior_art_rows(1),
+        &PlanRequest {
+            classes: vec!["gpu".into()],
+            ..PlanRequest::default()
+        },
+    )
+    .unwrap();
+    assert!(rec.scenarios.is_empty());
+    assert_eq!(rec.warning.as_deref(), Some(plan::NO_CANDIDATES));
+}
+
+#[test]
+fn planner_filters_generation_region_and_availability() {
+    let rows = fixture_rows(1);
+    let rec = plan::build(
+        &rows,
+        &PlanRequest {
+            nodes: 3,
+            regions: vec!["US-EAST-IAD-1".into()],
+            ..PlanRequest::default()
+        },
+    )
+    .unwrap();
+    // gp.vs1.medium-iad has no servers available, so only the xlarge is planned.
+    for s in &rec.scenarios {
+        assert_eq!(pools(s), [("gp.vs1.xlarge-iad", 3)]);
+        // P50 0.021 × 1.2 = 0.0252 → ladder 0.03.
+        assert_eq!(s.pools[0].suggested_bid_per_node, "0.03");
+        assert_eq!(s.pools[0].bid_basis, "P50");
+    }
+    let gen2 = plan::build(
+        &rows,
+        &PlanRequest {
+            generation: Some(2),
+            ..PlanRequest::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(gen2.warning.as_deref(), Some(plan::NO_CANDIDATES));
+}
+
+// ---------------------------------------------------------------- bids
+
+#[test]
+fn invalid_bids_are_rejected_with_the_reason() {
+    let (market, min) = (Some(d("0.001")), Some(d("0.01")));
+    let cases = [
+        (
+            "$0.05",
+            "positive number up to three decimal places",
+            "e.g. 0.06",
+        ),
+        ("0.0125", "three decimal places", "e.g. 0.02"),
+        ("0.005", "minimum bid price of 0.01", "bid at least 0.01"),
+        ("0.07", "not on the bid ladder", "use 0.08 instead"),
+        ("0.21", "not on the bid ladder", "use 0.25 instead"),
+    ];
+    for (bid, reason, hint) in cases {
+        match advice::validate_bid(bid, market, min) {
+            Err(Error::Invalid { field, message }) => {
+                assert_eq!(field.as_deref(), Some("bidPrice"));
+                assert!(message.contains(reason), "{bid}: {message}");
+                assert!(message.contains(hint), "{bid}: {message}");
+            }
+            other => panic!("{bid}: {other:?}"),
+        }
+    }
+    // The market price is part of the floor.
+    let err = advice::validate_bid("0.02", Some(d("0.03")), min).unwrap_err();
+    assert!(
+        err.to_string().contains("minimum bid price of 0.03"),
+        "{err}"
+    );
+    assert_eq!(
+        advice::validate_bid("0.04", market, min).unwrap(),
+        d("0.04")
+    );
+}
+
+#[test]
+fn advice_on_the_fixture_is_accepted() {
+    for row in fixture_rows(1) {
+        for risk in [Risk::Low, Risk::Med, Risk::High] {
+            let a = advice::advise(&row, risk);
+            advice::validate_bid(&a.bid, row.market, row.min_bid).unwrap();
+            assert!(a.reasoning.len() >= 3, "{a:?}");
+        }
+    }
+    let mh = fixture_rows(1).remove(2);
+    let low = advice::advise(&mh, Risk::Low);
+    // P80 0.081 × 1.35 = 0.10935 → on the 0.03 step from 0.10 → 0.13.
+    assert_eq!(low.bid, "0.13");
+    assert_eq!(low.ladder_step, d("0.03"));
+    assert_eq!(serde_json::to_value(&low).unwrap()["bid"], json!("0.13"));
+}
+
+fn price() -> impl Strategy<Value = Decimal> {
+    // Up to $5/h with six decimals, like the API's prices.
+    (0u64..5_000_000).prop_map(|m| Decimal::new(m as i64, 6))
+}
+
+proptest! {
+    #[test]
+    fn advised_bids_always_pass_the_server_rules(
+        market in prop::option::of(price()),
+        min_bid in prop::option::of(price()),
+        p20 in prop::option::of(price()),
+        p50 in prop::option::of(price()),
+        p80 in prop::option::of(price()),
+        risk in prop::sample::select(vec![Risk::Low, Risk::Med, Risk::High]),
+    ) {
+        let mut row = build_rows(
+            &[ClassInput { name: "gp.vs1.medium-dfw".into(), market, min_bid, ..ClassInput::default() }],
+            None, None, 1,
+        ).remove(0);
+        row.p20 = p20;
+        row.p50 = p50;
+        row.p80 = p80;
+        let a = advice::advise(&row, risk);
+        let floor = rules::floor(market, min_bid);
+        let value = rules::check_bid(&a.bid, floor);
+        prop_assert!(value.is_ok(), "{} rejected: {:?}", a.bid, value);
+        let decimals = a.bid.split_once('.').map_or(0, |(_, f)| f.len());
+        prop_assert!(decimals <= 3, "{}", a.bid);
+        prop_assert!(advice::validate_bid(&a.bid, market, min_bid).is_ok());
+        // Never more than one ladder step above what the risk asked for (or the floor).
+        let basis = a.basis_price.map_or(floor, |b| (b * risk.bid_multiplier()).max(floor));
+        prop_assert!(value.unwrap() - basis < a.ladder_step || basis.is_zero());
+    }
+}

@@ -1,0 +1,814 @@
+//! The registration ledger against a real SQLite state store.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rsspot::Error;
+use rsspot::state::StateStore;
+use rsspot::types::inventory::{VmCloudSpace, VmCloudSpaceList};
+use rsspot::workflows::{
+    MarkUpdate, ReconcileScope, RegistrationCandidate, RegistrationRecord, RegistrationStatus,
+    RegistrationWorkflow, candidates, registration_key,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use RegistrationStatus::*;
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+struct TestClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl TestClock {
+    fn new() -> Self {
+        TestClock(Arc::new(Mutex::new(
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+        )))
+    }
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+    fn advance(&self, d: Duration) {
+        let mut t = self.0.lock().unwrap();
+        *t += chrono::Duration::from_std(d).unwrap();
+    }
+    fn clock(&self) -> rsspot::workflows::Clock {
+        let inner = self.0.clone();
+        Arc::new(move || *inner.lock().unwrap())
+    }
+}
+
+async fn workflow() -> (RegistrationWorkflow, TestClock) {
+    let clock = TestClock::new();
+    let store = StateStore::in_memory().await.unwrap();
+    (
+        RegistrationWorkflow::new(store).with_clock(clock.clock()),
+        clock,
+    )
+}
+
+fn candidate(uid: &str) -> RegistrationCandidate {
+    RegistrationCandidate::new(
+        uid,
+        Some(format!("name-{uid}")),
+        Some("org-a".into()),
+        Some("vms-a".into()),
+        Some("pool-1".into()),
+        Some("omni-1".into()),
+    )
+}
+
+/// Puts a record directly into `status` (import bypasses the transition table).
+async fn record_in(wf: &RegistrationWorkflow, uid: &str, status: RegistrationStatus) -> String {
+    let c = candidate(uid);
+    wf.discover(std::slice::from_ref(&c), "test").await.unwrap();
+    let mut rec = wf.get(&c.registration_key).await.unwrap().unwrap();
+    rec.status = status;
+    wf.import(&[rec], "test").await.unwrap();
+    c.registration_key
+}
+
+fn expected_sha_key(parts: [&str; 5]) -> String {
+    let digest = Sha256::digest(parts.join("|").as_bytes());
+    format!("vmreg-{}", &hex::encode(digest)[..32])
+}
+
+#[test]
+fn key_vectors() {
+    // The vector verified against the Python tool.
+    assert_eq!(
+        registration_key("u", Some("o"), Some("cs"), None, None),
+        "vmreg-c86d1e3a2fcbbd3c0fc28d6a680a28df"
+    );
+    // None and "" are the same part.
+    assert_eq!(
+        registration_key("u", None, None, None, None),
+        registration_key("u", Some(""), Some(""), Some(""), Some(""))
+    );
+    assert_eq!(
+        registration_key("u", None, None, None, None),
+        expected_sha_key(["u", "", "", "", ""])
+    );
+    let full = registration_key("vm-1", Some("org-x"), Some("cs"), Some("p"), Some("omni"));
+    assert_eq!(full, expected_sha_key(["vm-1", "org-x", "cs", "p", "omni"]));
+    assert_eq!(full.len(), "vmreg-".len() + 32);
+    // Every part matters, and its position matters.
+    assert_ne!(
+        registration_key("u", Some("o"), Some("cs"), Some("p"), None),
+        registration_key("u", Some("o"), Some("cs"), None, Some("p"))
+    );
+    assert_eq!(
+        candidate("x").registration_key,
+        registration_key(
+            "x",
+            Some("org-a"),
+            Some("vms-a"),
+            Some("pool-1"),
+            Some("omni-1")
+        )
+    );
+}
+
+fn inventory() -> Vec<VmCloudSpace> {
+    let list: VmCloudSpaceList = serde_json::from_value(json!({
+        "items": [
+            {
+                "metadata": {"name": "vms-ready", "namespace": "org-a"},
+                "status": {"phase": "Ready", "assignedServers": {
+                    "srv-1": {"serverName": "srv-1", "displayName": "web-1", "nodePoolName": "p1", "state": "Ready"},
+                    "srv-2": {"nodePoolName": "p1", "state": "Provisioning"},
+                    "srv-3": {"serverName": "srv-3-name", "IP": "10.0.0.3"}
+                }}
+            },
+            {
+                "metadata": {"name": "vms-pending"},
+                "status": {"phase": "Provisioning", "assignedServers": {
+                    "srv-9": {"serverName": "srv-9", "state": "Ready"}
+                }}
+            },
+            {"metadata": {"name": "vms-empty"}}
+        ]
+    }))
+    .unwrap();
+    list.items
+}
+
+#[test]
+fn candidates_from_inventory() {
+    let all = candidates(&inventory(), Some("org-a"), Some("omni"), false);
+    let uids: Vec<&str> = all.iter().map(|c| c.vm_uid.as_str()).collect();
+    assert_eq!(uids, ["srv-1", "srv-2", "srv-3-name", "srv-9"]);
+    let names: Vec<&str> = all.iter().map(|c| c.vm_name.as_str()).collect();
+    assert_eq!(names, ["web-1", "srv-2", "srv-3-name", "srv-9"]);
+    assert_eq!(all[0].vmpool.as_deref(), Some("p1"));
+    assert_eq!(all[0].vmcloudspace.as_deref(), Some("vms-ready"));
+    assert_eq!(all[3].vmcloudspace.as_deref(), Some("vms-pending"));
+    for c in &all {
+        assert_eq!(
+            c.registration_key,
+            registration_key(
+                &c.vm_uid,
+                Some("org-a"),
+                c.vmcloudspace.as_deref(),
+                c.vmpool.as_deref(),
+                Some("omni")
+            )
+        );
+    }
+
+    let ready = candidates(&inventory(), None, None, true);
+    let uids: Vec<&str> = ready.iter().map(|c| c.vm_uid.as_str()).collect();
+    // srv-2 is provisioning; vms-pending is not Ready; srv-3 reports no state (counts as ready).
+    assert_eq!(uids, ["srv-1", "srv-3-name"]);
+    assert_eq!(ready[0].org_id, None);
+}
+
+#[tokio::test]
+async fn discover_inserts_new_and_leaves_existing_alone() {
+    let (wf, clock) = workflow().await;
+    let a = candidate("a");
+    let b = candidate("b");
+    let report = wf
+        .discover(&[a.clone(), b.clone()], "scanner")
+        .await
+        .unwrap();
+    assert_eq!(
+        report.new,
+        vec![a.registration_key.clone(), b.registration_key.clone()]
+    );
+    assert_eq!(report.existing, 0);
+
+    let rec = wf.get(&a.registration_key).await.unwrap().unwrap();
+    assert_eq!(rec.status, Discovered);
+    assert_eq!(rec.vm_uid, "a");
+    assert_eq!(rec.vm_name.as_deref(), Some("name-a"));
+    assert_eq!(rec.org_id.as_deref(), Some("org-a"));
+    assert_eq!(rec.first_seen, clock.now());
+    assert_eq!(rec.status_times.get(&Discovered), Some(&clock.now()));
+    assert_eq!(rec.attempts, 0);
+
+    wf.mark(&a.registration_key, TokenIssued, "w", MarkUpdate::default())
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(5));
+    let report = wf
+        .discover(&[a.clone(), b.clone(), candidate("c")], "scanner")
+        .await
+        .unwrap();
+    assert_eq!(report.new, vec![candidate("c").registration_key]);
+    assert_eq!(report.existing, 2);
+    // Re-discovery did not reset the record that moved on.
+    let rec = wf.get(&a.registration_key).await.unwrap().unwrap();
+    assert_eq!(rec.status, TokenIssued);
+    assert_eq!(wf.list(None, 0).await.unwrap().len(), 3);
+    assert!(wf.get("vmreg-missing").await.unwrap().is_none());
+}
+
+/// The transition table, written out independently of the implementation.
+fn allowed(from: RegistrationStatus, to: RegistrationStatus) -> bool {
+    let table: &[(RegistrationStatus, &[RegistrationStatus])] = &[
+        (Discovered, &[TokenIssued, Failed, Skipped]),
+        (TokenIssued, &[Submitted, Failed, Skipped, TokenIssued]),
+        (Submitted, &[Registered, Failed]),
+        (Failed, &[Discovered, TokenIssued, Skipped]),
+        (Registered, &[]),
+        (Skipped, &[]),
+        (Gone, &[]),
+    ];
+    table
+        .iter()
+        .find(|(f, _)| *f == from)
+        .is_some_and(|(_, tos)| tos.contains(&to))
+}
+
+#[tokio::test]
+async fn every_transition_pair() {
+    let (wf, clock) = workflow().await;
+    let mut allowed_count = 0;
+    for (i, from) in RegistrationStatus::ALL.into_iter().enumerate() {
+        for (j, to) in RegistrationStatus::ALL.into_iter().enumerate() {
+            let key = record_in(&wf, &format!("vm-{i}-{j}"), from).await;
+            clock.advance(Duration::from_secs(1));
+            let before = wf.get(&key).await.unwrap().unwrap();
+            let events_before = wf.events(Some(&key), 0).await.unwrap().len();
+            let result = wf
+                .mark(
+                    &key,
+                    to,
+                    "worker",
+                    MarkUpdate {
+                        note: Some("n".into()),
+                        ..Default::default()
+                    },
+                )
+                .await;
+            let after = wf.get(&key).await.unwrap().unwrap();
+            let events = wf.events(Some(&key), 0).await.unwrap();
+            assert_eq!(
+                from.can_transition_to(to),
+                allowed(from, to),
+                "{from} -> {to}"
+            );
+            if allowed(from, to) {
+                allowed_count += 1;
+                let rec = result.unwrap_or_else(|e| panic!("{from} -> {to} refused: {e}"));
+                assert_eq!(rec, after);
+                assert_eq!(after.status, to);
+                assert_eq!(after.updated_at, clock.now());
+                assert_eq!(after.status_times.get(&to), Some(&clock.now()));
+                assert_eq!(events.len(), events_before + 1);
+                let last = events.last().unwrap();
+                assert_eq!((last.from, last.to), (Some(from), to));
+                assert_eq!(last.actor, "worker");
+                assert_eq!(last.note.as_deref(), Some("n"));
+                assert_eq!(last.at, clock.now());
+            } else {
+                match result {
+                    Err(Error::Invalid { field, message }) => {
+                        assert_eq!(field.as_deref(), Some("status"));
+                        assert!(message.contains(from.as_str()) && message.contains(to.as_str()));
+                    }
+                    other => panic!("{from} -> {to} should be refused, got {other:?}"),
+                }
+                assert_eq!(after, before, "refused mark changed {from} -> {to}");
+                assert_eq!(events.len(), events_before);
+            }
+        }
+    }
+    assert_eq!(allowed_count, 3 + 4 + 2 + 3);
+}
+
+#[tokio::test]
+async fn reset_works_from_any_status() {
+    let (wf, clock) = workflow().await;
+    for (i, from) in RegistrationStatus::ALL.into_iter().enumerate() {
+        let key = record_in(&wf, &format!("r{i}"), from).await;
+        wf.claim(100, Duration::from_secs(60), "holder")
+            .await
+            .unwrap();
+        clock.advance(Duration::from_secs(1));
+        let rec = wf.reset(&key, "admin").await.unwrap();
+        assert_eq!(rec.status, Discovered);
+        assert_eq!(rec.lease_owner, None);
+        let last = wf.events(Some(&key), 1).await.unwrap();
+        assert_eq!(last.len(), 1);
+        assert_eq!((last[0].from, last[0].to), (Some(from), Discovered));
+        assert_eq!(last[0].actor, "admin");
+    }
+    assert!(matches!(
+        wf.reset("vmreg-nope", "admin").await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn marks_merge_instead_of_wiping() {
+    let (wf, _clock) = workflow().await;
+    let c = candidate("m");
+    let key = c.registration_key.clone();
+    wf.discover(&[c], "scan").await.unwrap();
+    let expiry = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+    wf.mark(
+        &key,
+        TokenIssued,
+        "w",
+        MarkUpdate {
+            token_id: Some("tok-1".into()),
+            token_expires_at: Some(expiry),
+            payload: Some(json!({"machine": {"id": "m1", "labels": {"a": "1"}}, "step": 1})),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let rec = wf
+        .mark(
+            &key,
+            Submitted,
+            "w",
+            MarkUpdate {
+                payload: Some(json!({"machine": {"labels": {"b": "2"}}, "step": 2})),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    // Token survives `submitted`; the payload patch merged.
+    assert_eq!(rec.token_id.as_deref(), Some("tok-1"));
+    assert_eq!(rec.token_expires_at, Some(expiry));
+    assert_eq!(
+        rec.payload,
+        json!({"machine": {"id": "m1", "labels": {"a": "1", "b": "2"}}, "step": 2})
+    );
+
+    let rec = wf
+        .mark(
+            &key,
+            Failed,
+            "w",
+            MarkUpdate {
+                error: Some("join timed out".into()),
+                payload: Some(json!({"step": null})),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rec.last_error.as_deref(), Some("join timed out"));
+    assert_eq!(
+        rec.payload,
+        json!({"machine": {"id": "m1", "labels": {"a": "1", "b": "2"}}})
+    );
+    assert_eq!(rec.token_id.as_deref(), Some("tok-1"));
+
+    // The error is kept by later marks; a re-issued token replaces the old one.
+    let rec = wf
+        .mark(
+            &key,
+            TokenIssued,
+            "w",
+            MarkUpdate {
+                token_id: Some("tok-2".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(rec.last_error.as_deref(), Some("join timed out"));
+    assert_eq!(rec.token_id.as_deref(), Some("tok-2"));
+    assert_eq!(rec.token_expires_at, Some(expiry));
+    // What the mark returned is what is stored.
+    assert_eq!(wf.get(&key).await.unwrap().unwrap(), rec);
+    // Every status visited has a time.
+    let visited: HashSet<_> = rec.status_times.keys().copied().collect();
+    assert_eq!(
+        visited,
+        HashSet::from([Discovered, TokenIssued, Submitted, Failed])
+    );
+}
+
+#[tokio::test]
+async fn claim_hands_out_each_record_once_and_counts_attempts() {
+    let (wf, _clock) = workflow().await;
+    let cs: Vec<_> = (0..5).map(|i| candidate(&format!("c{i}"))).collect();
+    wf.discover(&cs, "scan").await.unwrap();
+    // Terminal records are not handed out.
+    wf.mark(&cs[4].registration_key, Skipped, "x", MarkUpdate::default())
+        .await
+        .unwrap();
+
+    let first = wf.claim(3, Duration::from_secs(60), "a").await.unwrap();
+    let second = wf.claim(3, Duration::from_secs(60), "b").await.unwrap();
+    let third = wf.claim(3, Duration::from_secs(60), "c").await.unwrap();
+    assert_eq!(first.len(), 3);
+    assert_eq!(second.len(), 1);
+    assert!(third.is_empty());
+    let keys: HashSet<_> = first
+        .iter()
+        .chain(&second)
+        .map(|r| r.registration_key.clone())
+        .collect();
+    assert_eq!(keys.len(), 4);
+    assert!(!keys.contains(&cs[4].registration_key));
+    for r in &first {
+        assert_eq!(r.lease_owner.as_deref(), Some("a"));
+        assert_eq!(r.attempts, 1);
+        assert_eq!(wf.get(&r.registration_key).await.unwrap().unwrap(), *r);
+    }
+    assert!(matches!(
+        wf.claim(1, Duration::ZERO, "a").await,
+        Err(Error::Invalid { .. })
+    ));
+    assert!(matches!(
+        wf.claim(1, Duration::from_secs(1), " ").await,
+        Err(Error::Invalid { .. })
+    ));
+}
+
+#[tokio::test]
+async fn leases_expire_and_guard_marks() {
+    let (wf, clock) = workflow().await;
+    let c = candidate("l");
+    let key = c.registration_key.clone();
+    wf.discover(&[c], "scan").await.unwrap();
+
+    let got = wf.claim(1, Duration::from_secs(30), "alice").await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].lease_expires_at,
+        Some(clock.now() + chrono::Duration::seconds(30))
+    );
+    assert!(
+        wf.claim(1, Duration::from_secs(30), "bob")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A non-owner may neither mark nor release while the lease lives.
+    let refused = wf
+        .mark(&key, TokenIssued, "bob", MarkUpdate::default())
+        .await;
+    assert!(
+        matches!(refused, Err(Error::Conflict { .. })),
+        "{refused:?}"
+    );
+    assert!(matches!(
+        wf.release(&key, "bob").await,
+        Err(Error::Conflict { .. })
+    ));
+    assert_eq!(wf.get(&key).await.unwrap().unwrap().status, Discovered);
+
+    // The owner may, and keeps the lease while work remains.
+    let rec = wf
+        .mark(&key, TokenIssued, "alice", MarkUpdate::default())
+        .await
+        .unwrap();
+    assert_eq!(rec.lease_owner.as_deref(), Some("alice"));
+
+    // Just before expiry the lease still holds; at expiry it is free again.
+    clock.advance(Duration::from_secs(29));
+    assert!(
+        wf.claim(1, Duration::from_secs(30), "bob")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    clock.advance(Duration::from_secs(1));
+    let got = wf.claim(1, Duration::from_secs(30), "bob").await.unwrap();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].lease_owner.as_deref(), Some("bob"));
+    assert_eq!(got[0].attempts, 2);
+    assert_eq!(got[0].status, TokenIssued);
+
+    // Now alice is the outsider.
+    assert!(matches!(
+        wf.mark(&key, Submitted, "alice", MarkUpdate::default())
+            .await,
+        Err(Error::Conflict { .. })
+    ));
+    // Releasing frees the record at once.
+    wf.release(&key, "bob").await.unwrap();
+    assert_eq!(wf.get(&key).await.unwrap().unwrap().lease_owner, None);
+    let got = wf.claim(1, Duration::from_secs(30), "carol").await.unwrap();
+    assert_eq!(got.len(), 1);
+
+    // Reaching a terminal status ends the lease.
+    wf.mark(&key, Submitted, "carol", MarkUpdate::default())
+        .await
+        .unwrap();
+    let rec = wf
+        .mark(&key, Registered, "carol", MarkUpdate::default())
+        .await
+        .unwrap();
+    assert_eq!(rec.lease_owner, None);
+    assert!(
+        wf.claim(1, Duration::from_secs(30), "dave")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        wf.mark("vmreg-none", Failed, "carol", MarkUpdate::default())
+            .await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_from_separate_stores_on_one_file() {
+    const RECORDS: usize = 120;
+    const WORKERS: usize = 8;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let seed = RegistrationWorkflow::new(StateStore::open(&path).await.unwrap());
+    let cs: Vec<_> = (0..RECORDS)
+        .map(|i| candidate(&format!("vm-{i:03}")))
+        .collect();
+    assert_eq!(seed.discover(&cs, "scan").await.unwrap().new.len(), RECORDS);
+
+    // Separate stores = separate pools, as separate orchestrator processes would have.
+    let mut stores = Vec::new();
+    for _ in 0..WORKERS {
+        stores.push(StateStore::open(&path).await.unwrap());
+    }
+    let mut tasks = Vec::new();
+    for (i, store) in stores.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            let wf = RegistrationWorkflow::new(store);
+            let owner = format!("worker-{i}");
+            let mut mine = Vec::new();
+            loop {
+                let batch = wf.claim(3, Duration::from_secs(600), &owner).await?;
+                if batch.is_empty() {
+                    break;
+                }
+                for rec in batch {
+                    assert_eq!(rec.lease_owner.as_deref(), Some(owner.as_str()));
+                    // Work the record so marks contend with claims too.
+                    wf.mark(
+                        &rec.registration_key,
+                        TokenIssued,
+                        &owner,
+                        MarkUpdate::default(),
+                    )
+                    .await?;
+                    mine.push(rec.registration_key);
+                }
+            }
+            Ok::<_, Error>(mine)
+        }));
+    }
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for task in tasks {
+        let keys = tokio::time::timeout(Duration::from_secs(120), task)
+            .await
+            .expect("workers finish")
+            .unwrap()
+            .unwrap_or_else(|e| panic!("worker failed: {e}"));
+        for k in keys {
+            *seen.entry(k).or_default() += 1;
+        }
+    }
+    assert_eq!(seen.len(), RECORDS);
+    assert!(seen.values().all(|&n| n == 1), "a record was claimed twice");
+    for rec in seed.export().await.unwrap() {
+        assert_eq!(rec.attempts, 1);
+        assert_eq!(rec.status, TokenIssued);
+    }
+}
+
+#[tokio::test]
+async fn reconcile_marks_gone_and_brings_back() {
+    let (wf, clock) = workflow().await;
+    let a = candidate("a");
+    let b = candidate("b");
+    let other_org = RegistrationCandidate::new("z", None, Some("org-b".into()), None, None, None);
+    wf.discover(&[a.clone(), b.clone(), other_org.clone()], "scan")
+        .await
+        .unwrap();
+    wf.claim(10, Duration::from_secs(60), "w").await.unwrap();
+
+    // Scoped: org-b's record is out of scope even though it is not live.
+    let scope = ReconcileScope {
+        org_id: Some("org-a".into()),
+        vmcloudspace: None,
+    };
+    clock.advance(Duration::from_secs(1));
+    let report = wf
+        .reconcile_in(&[a.clone(), candidate("new")], &scope, "rec")
+        .await
+        .unwrap();
+    assert_eq!(report.gone, vec![b.registration_key.clone()]);
+    assert!(report.returned.is_empty());
+    assert_eq!(report.unchanged, 1);
+    assert_eq!(report.untracked, 1);
+    let gone = wf.get(&b.registration_key).await.unwrap().unwrap();
+    assert_eq!(gone.status, Gone);
+    assert_eq!(gone.lease_owner, None);
+    assert_eq!(gone.status_times.get(&Gone), Some(&clock.now()));
+    assert_eq!(
+        wf.get(&other_org.registration_key)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        Discovered
+    );
+    let ev = wf.events(Some(&b.registration_key), 1).await.unwrap();
+    assert_eq!(
+        (ev[0].from, ev[0].to, ev[0].actor.as_str()),
+        (Some(Discovered), Gone, "rec")
+    );
+
+    // Gone is not marked away; reconcile again is a no-op for it.
+    assert!(matches!(
+        wf.mark(&b.registration_key, TokenIssued, "w", MarkUpdate::default())
+            .await,
+        Err(Error::Invalid { .. })
+    ));
+    let again = wf
+        .reconcile_in(std::slice::from_ref(&a), &scope, "rec")
+        .await
+        .unwrap();
+    assert!(again.gone.is_empty() && again.returned.is_empty());
+
+    // The VM comes back.
+    let report = wf
+        .reconcile(&[a.clone(), b.clone(), other_org.clone()], "rec")
+        .await
+        .unwrap();
+    assert_eq!(report.returned, vec![b.registration_key.clone()]);
+    assert!(report.gone.is_empty());
+    assert_eq!(
+        wf.get(&b.registration_key).await.unwrap().unwrap().status,
+        Discovered
+    );
+
+    // Unscoped reconcile against an empty inventory: everything gone, nothing deleted.
+    let report = wf.reconcile(&[], "rec").await.unwrap();
+    assert_eq!(report.gone.len(), 3);
+    assert_eq!(wf.list(Some(Gone), 0).await.unwrap().len(), 3);
+    assert_eq!(wf.list(None, 0).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn export_import_round_trip() {
+    let (wf, clock) = workflow().await;
+    let cs: Vec<_> = (0..4).map(|i| candidate(&format!("e{i}"))).collect();
+    wf.discover(&cs, "scan").await.unwrap();
+    wf.claim(2, Duration::from_secs(60), "w").await.unwrap();
+    clock.advance(Duration::from_millis(1234));
+    wf.mark(
+        &cs[0].registration_key,
+        TokenIssued,
+        "w",
+        MarkUpdate {
+            token_id: Some("t".into()),
+            token_expires_at: Some(clock.now() + chrono::Duration::hours(1)),
+            payload: Some(json!({"k": [1, 2, {"x": null}]})),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    wf.mark(
+        &cs[1].registration_key,
+        Failed,
+        "w",
+        MarkUpdate {
+            error: Some("boom".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // "w" may or may not hold this one's lease (claim order is by key); either way it may mark.
+    wf.mark(&cs[2].registration_key, Skipped, "w", MarkUpdate::default())
+        .await
+        .unwrap();
+
+    let exported = wf.export().await.unwrap();
+    assert_eq!(exported.len(), 4);
+    // Through JSON lines, as the CLI would write them.
+    let lines: Vec<String> = exported
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    let parsed: Vec<RegistrationRecord> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(parsed, exported);
+
+    let fresh = RegistrationWorkflow::new(StateStore::in_memory().await.unwrap());
+    let report = fresh.import(&parsed, "restore").await.unwrap();
+    assert_eq!(
+        (report.inserted, report.updated, report.unchanged),
+        (4, 0, 0)
+    );
+    assert_eq!(fresh.export().await.unwrap(), exported);
+    assert_eq!(fresh.events(None, 0).await.unwrap().len(), 4);
+
+    // Idempotent.
+    let report = fresh.import(&parsed, "restore").await.unwrap();
+    assert_eq!(
+        (report.inserted, report.updated, report.unchanged),
+        (0, 0, 4)
+    );
+    assert_eq!(fresh.events(None, 0).await.unwrap().len(), 4);
+    assert_eq!(fresh.export().await.unwrap(), exported);
+
+    // A changed record is overwritten and logged.
+    let mut changed = parsed[3].clone();
+    changed.status = Registered;
+    changed.payload = json!({"restored": true});
+    let report = fresh.import(&[changed.clone()], "restore").await.unwrap();
+    assert_eq!(
+        (report.inserted, report.updated, report.unchanged),
+        (0, 1, 0)
+    );
+    assert_eq!(
+        fresh.get(&changed.registration_key).await.unwrap().unwrap(),
+        changed
+    );
+    let ev = fresh
+        .events(Some(&changed.registration_key), 1)
+        .await
+        .unwrap();
+    assert_eq!((ev[0].from, ev[0].to), (Some(parsed[3].status), Registered));
+}
+
+#[tokio::test]
+async fn list_filters_and_orders_and_events_limit() {
+    let (wf, clock) = workflow().await;
+    let cs: Vec<_> = (0..3).map(|i| candidate(&format!("o{i}"))).collect();
+    wf.discover(&cs, "scan").await.unwrap();
+    for c in &cs {
+        clock.advance(Duration::from_secs(1));
+        wf.mark(&c.registration_key, TokenIssued, "w", MarkUpdate::default())
+            .await
+            .unwrap();
+    }
+    clock.advance(Duration::from_secs(1));
+    wf.mark(
+        &cs[0].registration_key,
+        Submitted,
+        "w",
+        MarkUpdate::default(),
+    )
+    .await
+    .unwrap();
+
+    let all = wf.list(None, 0).await.unwrap();
+    let order: Vec<&str> = all.iter().map(|r| r.vm_uid.as_str()).collect();
+    assert_eq!(order, ["o0", "o2", "o1"]);
+    assert_eq!(wf.list(None, 2).await.unwrap().len(), 2);
+    let issued = wf.list(Some(TokenIssued), 0).await.unwrap();
+    let issued: BTreeMap<_, _> = issued
+        .iter()
+        .map(|r| (r.vm_uid.clone(), r.status))
+        .collect();
+    assert_eq!(
+        issued,
+        BTreeMap::from([("o1".into(), TokenIssued), ("o2".into(), TokenIssued)])
+    );
+
+    let ev = wf.events(Some(&cs[0].registration_key), 0).await.unwrap();
+    let path: Vec<_> = ev.iter().map(|e| (e.from, e.to)).collect();
+    assert_eq!(
+        path,
+        [
+            (None, Discovered),
+            (Some(Discovered), TokenIssued),
+            (Some(TokenIssued), Submitted)
+        ]
+    );
+    assert!(
+        ev.windows(2)
+            .all(|w| w[0].id < w[1].id && w[0].at <= w[1].at)
+    );
+    let last_two = wf.events(None, 2).await.unwrap();
+    assert_eq!(last_two.len(), 2);
+    assert_eq!(last_two[1].to, Submitted);
+    assert_eq!(wf.events(None, 0).await.unwrap().len(), 3 + 3 + 1);
+}
+
+#[tokio::test]
+async fn ledger_survives_reopen() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("state.db");
+    let key = {
+        let wf = RegistrationWorkflow::new(StateStore::open(&path).await.unwrap());
+        let c = candidate("p");
+        wf.discover(std::slice::from_ref(&c), "scan").await.unwrap();
+        wf.mark(&c.registration_key, Skipped, "w", MarkUpdate::default())
+            .await
+            .unwrap();
+        c.registration_key
+    };
+    let wf = RegistrationWorkflow::new(StateStore::open(&path).await.unwrap());
+    assert_eq!(wf.get(&key).await.unwrap().unwrap().status, Skipped);
+}
