@@ -1,0 +1,88 @@
+//! Typed services: the ergonomic API over the generated bindings, one module per resource family.
+//!
+//! Each service borrows the [`SpotClient`](crate::SpotClient), validates its input locally,
+//! resolves the org namespace and maps every failure onto [`crate::Error`].
+
+pub mod cloudspaces;
+pub mod inventory;
+pub mod node_pools;
+pub mod organizations;
+pub mod pricing;
+pub mod regions;
+pub mod server_classes;
+pub mod wait;
+
+use std::future::Future;
+
+use progenitor_client::ResponseValue;
+
+use crate::error::Result;
+
+pub use cloudspaces::{CloudSpaceCreate, CloudSpaceUpdate, CloudSpaces};
+pub use node_pools::{
+    Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, OnDemandPools, SpotPoolCreate, SpotPoolUpdate,
+    SpotPools, Taint,
+};
+pub use organizations::Organizations;
+pub use pricing::Pricing;
+pub use regions::Regions;
+pub use server_classes::{ServerClassFilter, ServerClasses};
+pub use inventory::Inventory;
+pub use wait::{WaitEvent, WaitOptions};
+
+/// Awaits a generated call and maps its error; `kind`/`name` describe the object for 404s.
+pub(crate) async fn call<T, E: std::fmt::Debug>(
+    fut: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+    kind: &str,
+    name: &str,
+) -> Result<T> {
+    match fut.await {
+        Ok(v) => Ok(v.into_inner()),
+        Err(e) => Err(crate::hooks::map_error(e, kind, name).await),
+    }
+}
+
+/// RFC 1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric, ≤ 63 chars.
+pub fn is_dns_label(name: &str) -> bool {
+    let b = name.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b[0] != b'-'
+        && b[b.len() - 1] != b'-'
+}
+
+/// A lowercase hyphenated UUID (node pool names).
+pub fn is_lowercase_uuid(name: &str) -> bool {
+    name.len() == 36
+        && uuid::Uuid::parse_str(name).is_ok()
+        && name.chars().all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
+}
+
+/// The `metadata.name` of an object, or "".
+pub(crate) fn name_of(meta: Option<&crate::raw::types::ObjectMeta>) -> &str {
+    meta.and_then(|m| m.name.as_deref()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns_labels() {
+        for ok in ["a", "demo-dfw", "a1", &"a".repeat(63)] {
+            assert!(is_dns_label(ok), "{ok}");
+        }
+        for bad in ["", "-a", "a-", "Demo", "a_b", "a.b", &"a".repeat(64)] {
+            assert!(!is_dns_label(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn uuids() {
+        assert!(is_lowercase_uuid("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c"));
+        assert!(!is_lowercase_uuid("0B7C3F5E-2D41-4F6A-9C8E-5A1D2E3F4B6C"));
+        assert!(!is_lowercase_uuid("pool-1"));
+        assert!(!is_lowercase_uuid("0b7c3f5e2d414f6a9c8e5a1d2e3f4b6c"));
+    }
+}

@@ -1,0 +1,26 @@
+//! Regions (cluster-scoped reference data).
+
+use crate::SpotClient;
+use crate::error::Result;
+use crate::raw::types::Region;
+
+/// `client.regions()`.
+pub struct Regions<'a>(pub(crate) &'a SpotClient);
+
+impl Regions<'_> {
+    /// Every region.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let regions = client.regions().list().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(&self) -> Result<Vec<Region>> {
+        Ok(super::call(self.0.raw.list_regions().send(), "region", "").await?.items)
+    }
+
+    /// One region by name, e.g. `us-central-dfw-1`.
+    pub async fn get(&self, name: &str) -> Result<Region> {
+        super::call(self.0.raw.get_region().name(name).send(), "region", name).await
+    }
+}
