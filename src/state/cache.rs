@@ -101,38 +101,36 @@ impl StateStore {
         let digest = key.digest();
         let digest = digest.as_str();
         let now = self.now_ms();
-        let row: Option<CacheRow> = self
-            .retry("read cache", || async move {
-                let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-                let row: Option<CacheRow> = sqlx::query_as(
-                    "UPDATE http_cache SET \
+        let row: Option<CacheRow> = retry_busy!(self, "read cache", {
+            let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+            let row: Option<CacheRow> = sqlx::query_as(
+                "UPDATE http_cache SET \
                        last_used = (SELECT COALESCE(MAX(last_used), 0) + 1 FROM http_cache), \
                        hits = hits + 1 \
                      WHERE key = ? AND expires_at > ? \
                      RETURNING status, body, etag, content_type",
-                )
-                .bind(digest)
-                .bind(now)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if row.is_some() {
-                    sqlx::query("UPDATE http_cache_counters SET hits = hits + 1 WHERE id = 1")
-                        .execute(&mut *tx)
-                        .await?;
-                } else {
-                    sqlx::query("DELETE FROM http_cache WHERE key = ? AND expires_at <= ?")
-                        .bind(digest)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("UPDATE http_cache_counters SET misses = misses + 1 WHERE id = 1")
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-                Ok(row)
-            })
+            )
+            .bind(digest)
+            .bind(now)
+            .fetch_optional(&mut *tx)
             .await?;
+            if row.is_some() {
+                sqlx::query("UPDATE http_cache_counters SET hits = hits + 1 WHERE id = 1")
+                    .execute(&mut *tx)
+                    .await?;
+            } else {
+                sqlx::query("DELETE FROM http_cache WHERE key = ? AND expires_at <= ?")
+                    .bind(digest)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("UPDATE http_cache_counters SET misses = misses + 1 WHERE id = 1")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(row)
+        })?;
         Ok(
             row.map(|(status, body, etag, content_type)| CachedResponse {
                 status: u16::try_from(status).unwrap_or(0),
@@ -158,7 +156,7 @@ impl StateStore {
         let method = method.as_str();
         let now = self.now_ms();
         let expires_at = now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
-        self.retry("write cache", || async move {
+        retry_busy!(self, "write cache", {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "INSERT INTO http_cache \
@@ -195,7 +193,6 @@ impl StateStore {
             .await?;
             tx.commit().await
         })
-        .await
     }
 
     /// Deletes the rows of `scope` for `url_prefix` and everything below it: URLs equal to the
@@ -211,7 +208,7 @@ impl StateStore {
         // substr() counts characters for TEXT, so the length is in characters, not bytes.
         let len = i64::try_from(slash.chars().count()).unwrap_or(i64::MAX);
         let (slash, query) = (slash.as_str(), query.as_str());
-        self.retry("invalidate cache", || async move {
+        retry_busy!(self, "invalidate cache", {
             sqlx::query(
                 "DELETE FROM http_cache WHERE scope = ? \
                    AND (url = ? OR substr(url, 1, ?) = ? OR substr(url, 1, ?) = ?)",
@@ -226,14 +223,13 @@ impl StateStore {
             .await
             .map(|r| r.rows_affected())
         })
-        .await
     }
 
     /// Deletes expired rows (`expired_only`), or every row and the hit/miss counters.
     /// Returns the number of rows deleted.
     pub async fn cache_clear(&self, expired_only: bool) -> Result<u64> {
         let now = self.now_ms();
-        self.retry("clear cache", || async move {
+        retry_busy!(self, "clear cache", {
             if expired_only {
                 return sqlx::query("DELETE FROM http_cache WHERE expires_at <= ?")
                     .bind(now)
@@ -252,14 +248,13 @@ impl StateStore {
             tx.commit().await?;
             Ok(deleted)
         })
-        .await
     }
 
     /// Entry counts, stored bytes and hit/miss counters.
     pub async fn cache_stats(&self) -> Result<CacheStats> {
         let now = self.now_ms();
-        let (entries, expired, bytes, hits, misses): (i64, i64, i64, i64, i64) = self
-            .retry("read cache stats", || async move {
+        let (entries, expired, bytes, hits, misses): (i64, i64, i64, i64, i64) =
+            retry_busy!(self, "read cache stats", {
                 sqlx::query_as(
                     "SELECT \
                        (SELECT COUNT(*) FROM http_cache), \
@@ -271,8 +266,7 @@ impl StateStore {
                 .bind(now)
                 .fetch_one(&self.pool)
                 .await
-            })
-            .await?;
+            })?;
         let n = |v: i64| u64::try_from(v).unwrap_or(0);
         Ok(CacheStats {
             entries: n(entries),

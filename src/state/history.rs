@@ -54,7 +54,7 @@ impl StateStore {
         let argv = argv.as_str();
         let started_at = entry.started_at.timestamp_millis();
         let duration = i64::try_from(entry.duration_ms).unwrap_or(i64::MAX);
-        self.retry("write history", || async move {
+        retry_busy!(self, "write history", {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "INSERT INTO command_history (started_at, argv, profile, org, exit_code, duration_ms) \
@@ -78,22 +78,19 @@ impl StateStore {
             .await?;
             tx.commit().await
         })
-        .await
     }
 
     /// The newest `limit` rows, newest first.
     pub async fn history_list(&self, limit: u32) -> Result<Vec<HistoryRow>> {
-        let rows: Vec<Row> = self
-            .retry("read history", || async {
-                sqlx::query_as(
-                    "SELECT id, started_at, argv, profile, org, exit_code, duration_ms \
+        let rows: Vec<Row> = retry_busy!(self, "read history", {
+            sqlx::query_as(
+                "SELECT id, started_at, argv, profile, org, exit_code, duration_ms \
                      FROM command_history ORDER BY started_at DESC, id DESC LIMIT ?",
-                )
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await
-            })
-            .await?;
+            )
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+        })?;
         rows.into_iter()
             .map(
                 |(id, started_at, argv, profile, org, exit_code, duration_ms)| {
@@ -114,24 +111,21 @@ impl StateStore {
 
     /// Deletes every history row; returns how many there were.
     pub async fn history_clear(&self) -> Result<u64> {
-        self.retry("clear history", || async {
+        retry_busy!(self, "clear history", {
             sqlx::query("DELETE FROM command_history")
                 .execute(&self.pool)
                 .await
                 .map(|r| r.rows_affected())
         })
-        .await
     }
 
     /// Number of history rows.
     pub async fn history_count(&self) -> Result<u64> {
-        let n: i64 = self
-            .retry("count history", || async {
-                sqlx::query_scalar("SELECT COUNT(*) FROM command_history")
-                    .fetch_one(&self.pool)
-                    .await
-            })
-            .await?;
+        let n: i64 = retry_busy!(self, "count history", {
+            sqlx::query_scalar("SELECT COUNT(*) FROM command_history")
+                .fetch_one(&self.pool)
+                .await
+        })?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -23,12 +23,36 @@
 //! A `state.db` whose `_sqlx_migrations` table lists a version this binary does not know was
 //! written by a newer rsspot: it is refused with [`Error::State`] and never modified.
 
+/// Runs an async block returning `Result<T, sqlx::Error>`, retrying it when sqlite reports
+/// BUSY/LOCKED without waiting; other errors become [`Error::State`] prefixed with `$what`.
+///
+/// A macro rather than a closure-taking method: futures built from closures that return async
+/// blocks borrowing their arguments are not `Send` for every lifetime, which would make every
+/// store call unusable inside `tokio::spawn`.
+macro_rules! retry_busy {
+    ($store:expr, $what:expr, { $($body:tt)* }) => {{
+        let mut attempt: u32 = 0;
+        loop {
+            let result: ::std::result::Result<_, ::sqlx::Error> = async { $($body)* }.await;
+            match result {
+                Ok(value) => break Ok(value),
+                Err(e) if $crate::state::is_busy(&e) && attempt < $crate::state::BUSY_RETRIES => {
+                    attempt += 1;
+                    $crate::state::backoff(attempt).await;
+                }
+                Err(e) => {
+                    break Err($store.error(format!("{}: {}", $what, $crate::state::one_line(&e))))
+                }
+            }
+        }
+    }};
+}
+
 pub mod cache;
 pub mod history;
 pub mod redact;
 pub mod tokens;
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -53,7 +77,7 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Extra attempts after an immediate `SQLITE_BUSY`/`SQLITE_LOCKED` (the busy handler is not
 /// consulted in every case, e.g. a WAL snapshot conflict or recovery).
-const BUSY_RETRIES: u32 = 10;
+pub(crate) const BUSY_RETRIES: u32 = 10;
 
 /// The store's notion of "now"; replaceable so expiry can be tested without sleeping.
 type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
@@ -230,9 +254,9 @@ impl StateStore {
 
     async fn migrate(&self) -> Result<()> {
         let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
-        let applied = self
-            .retry("read schema version", || self.applied_versions())
-            .await?;
+        let applied = retry_busy!(self, "read schema version", {
+            self.applied_versions().await
+        })?;
         self.refuse_unknown(&applied, &known)?;
         if known.iter().all(|v| applied.contains(v)) {
             return Ok(());
@@ -264,8 +288,10 @@ impl StateStore {
         let applied = applied_versions_on(&mut tx).await?;
         self.refuse_unknown(&applied, known)
             .map_err(MigrateFailure::Refused)?;
+        // `run_direct` instead of `run(&mut *tx)`: the latter's `Acquire` bound makes this
+        // future non-`Send` (sqlx's own workaround for that inference limit).
         MIGRATOR
-            .run(&mut *tx)
+            .run_direct(None, &mut *tx, false)
             .await
             .map_err(MigrateFailure::Migrate)?;
         tx.commit().await?;
@@ -317,53 +343,29 @@ impl StateStore {
         }
     }
 
-    /// Runs `op`, retrying when sqlite reports BUSY/LOCKED without waiting; other errors become
-    /// [`Error::State`] prefixed with `what`.
-    pub(crate) async fn retry<T, F, Fut>(&self, what: &str, mut op: F) -> Result<T>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = std::result::Result<T, sqlx::Error>>,
-    {
-        let mut attempt = 0;
-        loop {
-            match op().await {
-                Ok(value) => return Ok(value),
-                Err(e) if is_busy(&e) && attempt < BUSY_RETRIES => {
-                    attempt += 1;
-                    backoff(attempt).await;
-                }
-                Err(e) => return Err(self.error(format!("{what}: {}", one_line(&e)))),
-            }
-        }
-    }
-
     /// Path, size, schema version and row counts, for `rsspot state info`.
     pub async fn info(&self) -> Result<StateInfo> {
-        let applied = self
-            .retry("read schema version", || self.applied_versions())
-            .await?;
-        let tables: Vec<String> = self
-            .retry("list tables", || async {
-                sqlx::query_scalar::<_, String>(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' \
+        let applied = retry_busy!(self, "read schema version", {
+            self.applied_versions().await
+        })?;
+        let tables: Vec<String> = retry_busy!(self, "list tables", {
+            sqlx::query_scalar::<_, String>(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
                      AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations' \
                      ORDER BY name",
-                )
-                .fetch_all(&self.pool)
-                .await
-            })
-            .await?;
+            )
+            .fetch_all(&self.pool)
+            .await
+        })?;
         let mut counts = Vec::with_capacity(tables.len());
         for name in tables {
             // Identifiers cannot be bound; the name comes from sqlite_master and is quoted.
             let sql = format!("SELECT COUNT(*) FROM \"{}\"", name.replace('"', "\"\""));
-            let rows: i64 = self
-                .retry("count rows", || async {
-                    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
-                        .fetch_one(&self.pool)
-                        .await
-                })
-                .await?;
+            let rows: i64 = retry_busy!(self, "count rows", {
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
+                    .fetch_one(&self.pool)
+                    .await
+            })?;
             counts.push(TableCount {
                 name,
                 rows: u64::try_from(rows).unwrap_or(0),
@@ -391,7 +393,7 @@ impl StateStore {
     /// Prunes expired cache rows, rebuilds the file to reclaim space and truncates the WAL.
     pub async fn vacuum(&self) -> Result<()> {
         self.cache_clear(true).await?;
-        self.retry("vacuum", || async {
+        retry_busy!(self, "vacuum", {
             sqlx::query("VACUUM").execute(&self.pool).await?;
             if self.path.is_some() {
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -400,7 +402,6 @@ impl StateStore {
             }
             Ok(())
         })
-        .await
     }
 
     /// Moves `path` (and its `-wal`/`-shm` files) aside to `<path>.bak-<UTC timestamp>` and
@@ -433,20 +434,19 @@ impl StateStore {
 
     /// The preference `key`, if set.
     pub async fn pref_get(&self, key: &str) -> Result<Option<String>> {
-        self.retry("read preference", || async {
+        retry_busy!(self, "read preference", {
             sqlx::query_scalar::<_, String>("SELECT value FROM preferences WHERE key = ?")
                 .bind(key)
                 .fetch_optional(&self.pool)
                 .await
         })
-        .await
     }
 
     /// Sets the preference `key` to `value` (insert or replace).
     pub async fn pref_set(&self, key: &str, value: &str) -> Result<()> {
         let now = self.now().to_rfc3339();
         let now = now.as_str();
-        self.retry("write preference", || async move {
+        retry_busy!(self, "write preference", {
             sqlx::query(
                 "INSERT INTO preferences (key, value, updated_at) VALUES (?, ?, ?) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -458,19 +458,17 @@ impl StateStore {
             .await
             .map(|_| ())
         })
-        .await
     }
 
     /// Deletes the preference `key`; returns whether it existed.
     pub async fn pref_delete(&self, key: &str) -> Result<bool> {
-        self.retry("delete preference", || async {
+        retry_busy!(self, "delete preference", {
             sqlx::query("DELETE FROM preferences WHERE key = ?")
                 .bind(key)
                 .execute(&self.pool)
                 .await
                 .map(|r| r.rows_affected() > 0)
         })
-        .await
     }
 }
 
@@ -513,7 +511,7 @@ pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
     }
 }
 
-async fn backoff(attempt: u32) {
+pub(crate) async fn backoff(attempt: u32) {
     let base = 5u64 << attempt.min(5);
     let jitter = rand::random_range(0..=base);
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
@@ -546,7 +544,7 @@ fn create_private_file(path: &Path) -> Result<()> {
 }
 
 /// Error text on one line (sqlite messages rarely contain newlines, but warnings must not).
-fn one_line(e: &impl std::fmt::Display) -> String {
+pub(crate) fn one_line(e: &impl std::fmt::Display) -> String {
     e.to_string().replace(['\r', '\n'], " ")
 }
 

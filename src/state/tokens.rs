@@ -38,19 +38,17 @@ impl StateStore {
     /// [`TOKEN_EXPIRY_MARGIN`].
     pub async fn token_get(&self, profile: &str, identity: &str) -> Result<Option<CachedToken>> {
         let fresh_after = (self.now() + TOKEN_EXPIRY_MARGIN).timestamp_millis();
-        let row: Option<(String, i64)> = self
-            .retry("read token cache", || async move {
-                sqlx::query_as(
-                    "SELECT id_token, expires_at FROM tokens \
+        let row: Option<(String, i64)> = retry_busy!(self, "read token cache", {
+            sqlx::query_as(
+                "SELECT id_token, expires_at FROM tokens \
                      WHERE profile = ? AND identity = ? AND expires_at > ?",
-                )
-                .bind(profile)
-                .bind(identity)
-                .bind(fresh_after)
-                .fetch_optional(&self.pool)
-                .await
-            })
-            .await?;
+            )
+            .bind(profile)
+            .bind(identity)
+            .bind(fresh_after)
+            .fetch_optional(&self.pool)
+            .await
+        })?;
         Ok(row.and_then(|(token, expires_at)| {
             Some(CachedToken {
                 id_token: SecretString::from(token),
@@ -70,7 +68,7 @@ impl StateStore {
         let now = self.now_ms();
         let expires_at = token.expires_at.timestamp_millis();
         let secret = token.id_token.expose_secret();
-        self.retry("write token cache", || async move {
+        retry_busy!(self, "write token cache", {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "INSERT INTO tokens (profile, identity, id_token, expires_at, stored_at) \
@@ -92,12 +90,11 @@ impl StateStore {
                 .await?;
             tx.commit().await
         })
-        .await
     }
 
     /// Forgets the token of `profile` and `identity` (e.g. after the server rejected it).
     pub async fn token_delete(&self, profile: &str, identity: &str) -> Result<()> {
-        self.retry("delete cached token", || async move {
+        retry_busy!(self, "delete cached token", {
             sqlx::query("DELETE FROM tokens WHERE profile = ? AND identity = ?")
                 .bind(profile)
                 .bind(identity)
@@ -105,7 +102,6 @@ impl StateStore {
                 .await
                 .map(|_| ())
         })
-        .await
     }
 }
 
