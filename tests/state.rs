@@ -567,3 +567,35 @@ async fn reset_moves_files_aside_and_never_deletes() {
     );
     assert!(StateStore::reset(&path).is_err(), "nothing left to reset");
 }
+
+#[tokio::test]
+async fn vacuum_prunes_expired_rows_and_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let base = Utc::now();
+    let offset_ms = Arc::new(AtomicI64::new(0));
+    let clock = offset_ms.clone();
+    let store = StateStore::open(&path)
+        .await
+        .unwrap()
+        .with_clock(move || base + TimeDelta::milliseconds(clock.load(Ordering::SeqCst)));
+    let big = "x".repeat(64 * 1024);
+    for i in 0..20 {
+        let key = CacheKey::new("s", "GET", format!("https://h/{i}"));
+        store
+            .cache_put(&key, &resp(&big), Duration::from_secs(1), 100)
+            .await
+            .unwrap();
+    }
+    store.pref_set("k", "v").await.unwrap();
+    offset_ms.store(2_000, Ordering::SeqCst);
+    store.vacuum().await.unwrap();
+    assert_eq!(store.cache_stats().await.unwrap().entries, 0);
+    assert_eq!(store.pref_get("k").await.unwrap().as_deref(), Some("v"));
+    let info = store.info().await.unwrap();
+    assert!(
+        info.size_bytes < 512 * 1024,
+        "space reclaimed: {} bytes",
+        info.size_bytes
+    );
+}

@@ -489,6 +489,19 @@ mod tests {
         assert_eq!(redact_text(""), "");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_keeps_shape(args in proptest::collection::vec(".{0,60}", 0..6)) {
+            let out = redact_argv(&args);
+            proptest::prop_assert_eq!(out.len(), args.len());
+            // Redacting twice changes nothing more.
+            proptest::prop_assert_eq!(redact_argv(&out), out.clone());
+            for arg in &args {
+                let _ = redact_text(arg);
+            }
+        }
+    }
+
     #[test]
     fn sensitive_names() {
         for name in [
