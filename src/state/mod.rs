@@ -2,29 +2,140 @@
 //! command history and the registration ledger.
 //!
 //! One [`StateStore`] wraps a `SqlitePool` opened with WAL, a busy timeout and foreign keys, and
-//! runs the embedded migrations in `migrations/` on open.
+//! runs the embedded migrations in `migrations/` on open. The submodules own one table family each:
+//! [`cache`] (`http_cache`), [`tokens`] (`tokens`), [`history`] (`command_history`); preferences
+//! live here. [`redact`] holds the argv/text redaction used before history is written.
+//!
+//! # Location and file safety
+//! The file is created with mode 0600 inside a directory created with mode 0700. When the
+//! configuration does not name a `state_path`, [`StateStore::default_path`] follows the XDG base
+//! directory spec for *state* data (`$XDG_STATE_HOME/rsspot/state.db`, else
+//! `~/.local/state/rsspot/state.db`): it is data the program learns between runs, which is neither
+//! configuration nor a disposable cache.
+//!
+//! # Concurrency
+//! Several processes may use one file at once. Every connection has a 30 s `busy_timeout`,
+//! read-modify-write operations run in `BEGIN IMMEDIATE` transactions (so they take the write lock
+//! up front instead of failing when upgrading a read lock), and the rare `SQLITE_BUSY` that sqlite
+//! returns without waiting is retried with a short jittered backoff.
+//!
+//! # Versions
+//! A `state.db` whose `_sqlx_migrations` table lists a version this binary does not know was
+//! written by a newer rsspot: it is refused with [`Error::State`] and never modified.
+
+/// Runs an async block returning `Result<T, sqlx::Error>`, retrying it when sqlite reports
+/// BUSY/LOCKED without waiting; other errors become [`Error::State`] prefixed with `$what`.
+///
+/// A macro rather than a closure-taking method: futures built from closures that return async
+/// blocks borrowing their arguments are not `Send` for every lifetime, which would make every
+/// store call unusable inside `tokio::spawn`.
+macro_rules! retry_busy {
+    ($store:expr, $what:expr, { $($body:tt)* }) => {{
+        let mut attempt: u32 = 0;
+        loop {
+            let result: ::std::result::Result<_, ::sqlx::Error> = async { $($body)* }.await;
+            match result {
+                Ok(value) => break Ok(value),
+                Err(e) if $crate::state::is_busy(&e) && attempt < $crate::state::BUSY_RETRIES => {
+                    attempt += 1;
+                    $crate::state::backoff(attempt).await;
+                }
+                Err(e) => {
+                    break Err($store.error(format!("{}: {}", $what, $crate::state::one_line(&e))))
+                }
+            }
+        }
+    }};
+}
+
+pub mod cache;
+pub mod history;
+pub mod redact;
+pub mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 use crate::error::{Error, Result};
 
+pub use cache::{CacheKey, CacheStats, CachedResponse};
+pub use history::{HistoryEntry, HistoryRow};
+pub use tokens::{CachedToken, TOKEN_EXPIRY_MARGIN};
+
 /// The embedded migrations (`migrations/`).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// How long a connection waits for another writer before sqlite reports `SQLITE_BUSY`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Extra attempts after an immediate `SQLITE_BUSY`/`SQLITE_LOCKED` (the busy handler is not
+/// consulted in every case, e.g. a WAL snapshot conflict or recovery).
+pub(crate) const BUSY_RETRIES: u32 = 10;
+
+/// The store's notion of "now"; replaceable so expiry can be tested without sleeping.
+type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
 /// Handle on `state.db`. Cheap to clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct StateStore {
     pool: SqlitePool,
     path: Option<PathBuf>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for StateStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StateStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `rsspot state info` shows.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StateInfo {
+    /// The database file, or `None` for an in-memory store.
+    pub path: Option<PathBuf>,
+    /// Bytes on disk: the database file plus its `-wal` file (0 in memory).
+    pub size_bytes: u64,
+    /// The newest migration applied to this database (0 when none).
+    pub schema_version: i64,
+    /// The newest migration this binary knows.
+    pub latest_known_version: i64,
+    /// Row counts of every table except sqlx's bookkeeping, by name.
+    pub tables: Vec<TableCount>,
+}
+
+/// One table's row count in [`StateInfo`].
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct TableCount {
+    /// Table name.
+    pub name: String,
+    /// Number of rows.
+    pub rows: u64,
 }
 
 impl StateStore {
+    /// The default location of `state.db` when the configuration names none:
+    /// `$XDG_STATE_HOME/rsspot/state.db` (`~/.local/state/rsspot/state.db`), or the platform's
+    /// local data directory where there is no XDG state directory (macOS, Windows).
+    pub fn default_path() -> Option<PathBuf> {
+        dirs::state_dir()
+            .or_else(dirs::data_local_dir)
+            .map(|d| d.join("rsspot").join("state.db"))
+    }
+
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    ///
+    /// The directory is created 0700 and the file 0600 before sqlite touches it. Fails with
+    /// [`Error::State`] when the file is not a usable database or was written by a newer rsspot.
     pub async fn open(path: &Path) -> Result<Self> {
         let state_err = |message: String| Error::State {
             path: path.display().to_string(),
@@ -33,55 +144,181 @@ impl StateStore {
         if let Some(dir) = path.parent() {
             crate::fsutil::create_private_dir(dir)?;
         }
+        create_private_file(path)?;
         let options = SqliteConnectOptions::from_str("sqlite://")
             .map_err(|e| state_err(e.to_string()))?
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(30))
+            .busy_timeout(BUSY_TIMEOUT)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(4)
-            .connect_with(options)
-            .await
-            .map_err(|e| state_err(format!("cannot open: {e}")))?;
+        let mut attempt = 0;
+        let pool = loop {
+            // Switching a fresh file to WAL needs an exclusive lock and may report BUSY at once
+            // while another process does the same.
+            match SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options.clone())
+                .await
+            {
+                Ok(pool) => break pool,
+                Err(e) if is_busy(&e) && attempt < BUSY_RETRIES => {
+                    attempt += 1;
+                    backoff(attempt).await;
+                }
+                Err(e) => return Err(state_err(format!("cannot open: {}", one_line(&e)))),
+            }
+        };
         crate::fsutil::set_private(path)?;
         let store = StateStore {
             pool,
             path: Some(path.to_path_buf()),
+            clock: Arc::new(Utc::now),
         };
-        store.migrate().await?;
+        if let Err(e) = store.migrate().await {
+            store.pool.close().await;
+            return Err(e);
+        }
         Ok(store)
+    }
+
+    /// Opens `path`, or falls back to an in-memory store when the file cannot be used.
+    ///
+    /// The second value is a one-line warning for the user when the fallback happened: it names
+    /// the path and how to recover (`rsspot state reset`). Read-only commands keep working;
+    /// nothing is written to the unusable file.
+    pub async fn open_or_degrade(path: &Path) -> (StateStore, Option<String>) {
+        match Self::open(path).await {
+            Ok(store) => (store, None),
+            Err(err) => {
+                let mut warning = format!(
+                    "warning: {err}; using temporary in-memory state for this run (run `rsspot state reset` to move {} aside)",
+                    path.display()
+                );
+                let store = match Self::in_memory().await {
+                    Ok(store) => store,
+                    Err(e) => {
+                        // Practically unreachable; keep going with a store whose calls will fail.
+                        warning.push_str(&format!("; in-memory state failed too: {e}"));
+                        Self::lazy_memory()
+                    }
+                };
+                (store, Some(one_line(&warning)))
+            }
+        }
     }
 
     /// An in-memory store (tests, or when `state.db` cannot be used).
     pub async fn in_memory() -> Result<Self> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")
-            .map_err(|e| Error::State {
-                path: ":memory:".into(),
-                message: e.to_string(),
-            })?
-            .foreign_keys(true);
-        // One connection: every connection to `:memory:` is a separate database.
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .map_err(|e| Error::State {
-                path: ":memory:".into(),
-                message: e.to_string(),
-            })?;
-        let store = StateStore { pool, path: None };
+        let store = Self::lazy_memory();
         store.migrate().await?;
         Ok(store)
     }
 
+    fn lazy_memory() -> Self {
+        let options = SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        // One connection that is never recycled: every connection to `:memory:` is a separate
+        // database, and closing the last one discards it.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_lazy_with(options);
+        StateStore {
+            pool,
+            path: None,
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    /// Replaces the store's clock (expiry, timestamps). For tests and tools that need to control
+    /// time; the default is the system clock.
+    pub fn with_clock(mut self, now: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        self.clock = Arc::new(now);
+        self
+    }
+
+    /// The store's current time.
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// The store's current time in Unix milliseconds (the unit of every stored timestamp).
+    pub(crate) fn now_ms(&self) -> i64 {
+        self.now().timestamp_millis()
+    }
+
     async fn migrate(&self) -> Result<()> {
+        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        let applied = retry_busy!(self, "read schema version", {
+            self.applied_versions().await
+        })?;
+        self.refuse_unknown(&applied, &known)?;
+        if known.iter().all(|v| applied.contains(v)) {
+            return Ok(());
+        }
+        let mut attempt = 0;
+        loop {
+            match self.migrate_locked(&known).await {
+                Err(MigrateFailure::Sqlx(e)) if is_busy(&e) && attempt < BUSY_RETRIES => {
+                    attempt += 1;
+                    backoff(attempt).await;
+                }
+                Err(MigrateFailure::Sqlx(e)) => {
+                    return Err(self.error(format!("migration failed: {}", one_line(&e))));
+                }
+                Err(MigrateFailure::Migrate(e)) => {
+                    return Err(self.error(format!("migration failed: {}", one_line(&e))));
+                }
+                Err(MigrateFailure::Refused(e)) => return Err(e),
+                Ok(()) => return Ok(()),
+            }
+        }
+    }
+
+    /// Applies pending migrations under the write lock, so concurrent first opens of one file
+    /// serialise instead of racing on `CREATE TABLE`.
+    async fn migrate_locked(&self, known: &[i64]) -> std::result::Result<(), MigrateFailure> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // Re-check under the lock: another process may have migrated meanwhile.
+        let applied = applied_versions_on(&mut tx).await?;
+        self.refuse_unknown(&applied, known)
+            .map_err(MigrateFailure::Refused)?;
+        // `run_direct` instead of `run(&mut *tx)`: the latter's `Acquire` bound makes this
+        // future non-`Send` (sqlx's own workaround for that inference limit).
         MIGRATOR
-            .run(&self.pool)
+            .run_direct(None, &mut *tx, false)
             .await
-            .map_err(|e| self.error(format!("migration failed: {e}")))
+            .map_err(MigrateFailure::Migrate)?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn applied_versions(&self) -> std::result::Result<Vec<i64>, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        applied_versions_on(&mut conn).await
+    }
+
+    fn refuse_unknown(&self, applied: &[i64], known: &[i64]) -> Result<()> {
+        let newest_known = known.iter().copied().max().unwrap_or(0);
+        let unknown = applied.iter().copied().filter(|v| !known.contains(v)).max();
+        match unknown {
+            Some(version) => Err(self.error(format!(
+                "was written by a newer rsspot (schema version {version}; this rsspot knows up to \
+                 {newest_known}); it was not modified. Upgrade rsspot, or run `rsspot state reset` \
+                 to move it aside and start fresh"
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Closes every connection (pending writes are already committed). Later calls fail.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     /// The underlying pool, for modules that own their own tables.
@@ -104,5 +341,261 @@ impl StateStore {
                 .unwrap_or_else(|| ":memory:".into()),
             message: message.into(),
         }
+    }
+
+    /// Path, size, schema version and row counts, for `rsspot state info`.
+    pub async fn info(&self) -> Result<StateInfo> {
+        let applied = retry_busy!(self, "read schema version", {
+            self.applied_versions().await
+        })?;
+        let tables: Vec<String> = retry_busy!(self, "list tables", {
+            sqlx::query_scalar::<_, String>(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                     AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations' \
+                     ORDER BY name",
+            )
+            .fetch_all(&self.pool)
+            .await
+        })?;
+        let mut counts = Vec::with_capacity(tables.len());
+        for name in tables {
+            // Identifiers cannot be bound; the name comes from sqlite_master and is quoted.
+            let sql = format!("SELECT COUNT(*) FROM \"{}\"", name.replace('"', "\"\""));
+            let rows: i64 = retry_busy!(self, "count rows", {
+                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
+                    .fetch_one(&self.pool)
+                    .await
+            })?;
+            counts.push(TableCount {
+                name,
+                rows: u64::try_from(rows).unwrap_or(0),
+            });
+        }
+        let size_bytes = match &self.path {
+            Some(path) => {
+                let main = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                let wal = std::fs::metadata(sidecar(path, "-wal"))
+                    .map(|m| m.len())
+                    .unwrap_or(0);
+                main + wal
+            }
+            None => 0,
+        };
+        Ok(StateInfo {
+            path: self.path.clone(),
+            size_bytes,
+            schema_version: applied.iter().copied().max().unwrap_or(0),
+            latest_known_version: MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0),
+            tables: counts,
+        })
+    }
+
+    /// Prunes expired cache rows, rebuilds the file to reclaim space and truncates the WAL.
+    pub async fn vacuum(&self) -> Result<()> {
+        self.cache_clear(true).await?;
+        retry_busy!(self, "vacuum", {
+            sqlx::query("VACUUM").execute(&self.pool).await?;
+            if self.path.is_some() {
+                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                    .execute(&self.pool)
+                    .await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Moves `path` (and its `-wal`/`-shm` files) aside to `<path>.bak-<UTC timestamp>` and
+    /// returns the new path of the database. Never deletes anything; the next open starts fresh.
+    pub fn reset(path: &Path) -> Result<PathBuf> {
+        if !path.exists() {
+            return Err(Error::io(path, "does not exist; nothing to reset"));
+        }
+        let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
+        let base = format!("{}.bak-{stamp}", path.display());
+        let mut backup = PathBuf::from(&base);
+        let mut n = 1;
+        // Never overwrite an earlier backup taken within the same second.
+        while backup.exists() || sidecar(&backup, "-wal").exists() {
+            backup = PathBuf::from(format!("{base}-{n}"));
+            n += 1;
+        }
+        std::fs::rename(path, &backup).map_err(|e| Error::io(path, e))?;
+        for suffix in ["-wal", "-shm"] {
+            let from = sidecar(path, suffix);
+            if from.exists() {
+                let to = sidecar(&backup, suffix);
+                std::fs::rename(&from, &to).map_err(|e| Error::io(&from, e))?;
+            }
+        }
+        Ok(backup)
+    }
+
+    // ---- preferences -------------------------------------------------------------------------
+
+    /// The preference `key`, if set.
+    pub async fn pref_get(&self, key: &str) -> Result<Option<String>> {
+        retry_busy!(self, "read preference", {
+            sqlx::query_scalar::<_, String>("SELECT value FROM preferences WHERE key = ?")
+                .bind(key)
+                .fetch_optional(&self.pool)
+                .await
+        })
+    }
+
+    /// Sets the preference `key` to `value` (insert or replace).
+    pub async fn pref_set(&self, key: &str, value: &str) -> Result<()> {
+        let now = self.now().to_rfc3339();
+        let now = now.as_str();
+        retry_busy!(self, "write preference", {
+            sqlx::query(
+                "INSERT INTO preferences (key, value, updated_at) VALUES (?, ?, ?) \
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )
+            .bind(key)
+            .bind(value)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+        })
+    }
+
+    /// Deletes the preference `key`; returns whether it existed.
+    pub async fn pref_delete(&self, key: &str) -> Result<bool> {
+        retry_busy!(self, "delete preference", {
+            sqlx::query("DELETE FROM preferences WHERE key = ?")
+                .bind(key)
+                .execute(&self.pool)
+                .await
+                .map(|r| r.rows_affected() > 0)
+        })
+    }
+}
+
+enum MigrateFailure {
+    Sqlx(sqlx::Error),
+    Migrate(sqlx::migrate::MigrateError),
+    Refused(Error),
+}
+
+impl From<sqlx::Error> for MigrateFailure {
+    fn from(e: sqlx::Error) -> Self {
+        MigrateFailure::Sqlx(e)
+    }
+}
+
+async fn applied_versions_on(
+    conn: &mut sqlx::SqliteConnection,
+) -> std::result::Result<Vec<i64>, sqlx::Error> {
+    let exists: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if exists == 0 {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+        .fetch_all(&mut *conn)
+        .await
+}
+
+/// True for `SQLITE_BUSY` and `SQLITE_LOCKED` (and their extended codes).
+pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| matches!(c & 0xff, 5 | 6)),
+        _ => false,
+    }
+}
+
+pub(crate) async fn backoff(attempt: u32) {
+    let base = 5u64 << attempt.min(5);
+    let jitter = rand::random_range(0..=base);
+    tokio::time::sleep(Duration::from_millis(base + jitter)).await;
+}
+
+/// `path` with `suffix` appended to its file name (`state.db` → `state.db-wal`).
+fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+/// Creates an empty file with mode 0600 if `path` does not exist, so the database is never
+/// readable by others, not even between sqlite creating it and our chmod.
+fn create_private_file(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .map(|_| ())
+        .map_err(|e| Error::io(path, e))
+}
+
+/// Error text on one line (sqlite messages rarely contain newlines, but warnings must not).
+pub(crate) fn one_line(e: &impl std::fmt::Display) -> String {
+    e.to_string().replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn preferences_round_trip() {
+        let store = StateStore::in_memory().await.unwrap();
+        assert_eq!(store.pref_get("default_org").await.unwrap(), None);
+        store.pref_set("default_org", "acme").await.unwrap();
+        store.pref_set("default_org", "globex").await.unwrap();
+        assert_eq!(
+            store.pref_get("default_org").await.unwrap().as_deref(),
+            Some("globex")
+        );
+        assert!(store.pref_delete("default_org").await.unwrap());
+        assert!(!store.pref_delete("default_org").await.unwrap());
+        assert_eq!(store.pref_get("default_org").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn info_reports_schema_and_tables() {
+        let store = StateStore::in_memory().await.unwrap();
+        store.pref_set("a", "b").await.unwrap();
+        let info = store.info().await.unwrap();
+        assert_eq!(info.path, None);
+        assert_eq!(info.schema_version, info.latest_known_version);
+        let prefs = info
+            .tables
+            .iter()
+            .find(|t| t.name == "preferences")
+            .unwrap();
+        assert_eq!(prefs.rows, 1);
+        for table in ["http_cache", "tokens", "command_history"] {
+            assert!(info.tables.iter().any(|t| t.name == table), "{table}");
+        }
+        assert!(!info.tables.iter().any(|t| t.name == "_sqlx_migrations"));
+    }
+
+    #[test]
+    fn sidecar_appends_to_file_name() {
+        assert_eq!(
+            sidecar(Path::new("/x/state.db"), "-wal"),
+            PathBuf::from("/x/state.db-wal")
+        );
+    }
+
+    #[test]
+    fn one_line_collapses_newlines() {
+        assert_eq!(one_line(&"a\nb\r\nc"), "a b  c");
     }
 }

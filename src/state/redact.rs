@@ -1,0 +1,528 @@
+//! Redaction of secrets in argv and free text, applied before command history is written.
+//!
+//! What is redacted:
+//! - the value of a `--flag value` / `--flag=value` whose name has a sensitive *word part*
+//!   (`token`, `secret`, `password`, `passwd`, `passphrase`, `key`, `credential`,
+//!   `authorization`, `cookie`, plurals, and compounds such as `apikey`, `accesstoken`); words are
+//!   split on punctuation and camelCase, so `--api-key`, `--refreshToken` and `--client_secret`
+//!   match while `--monkey`, `keyring` and a cluster named `monkey-cluster` do not;
+//! - `k=v` (and `k:v`) pairs with such keys, also inside comma lists and URL query strings;
+//! - the word after `Bearer`/`Basic`, and after a sensitive `Name:` in text (HTTP headers, JSON);
+//! - JWT-shaped values (three base64url segments, the first a JSON header `eyJ…` or all long);
+//! - long opaque values: at least 32 characters of `[A-Za-z0-9_.-]` with letters and digits and a
+//!   run of 16+ characters mixing both (so `prod-eastus2-loadbalancer-controller-01` stays), never
+//!   a UUID, path or URL.
+//!
+//! Redacted parts become `<redacted>`; everything else is kept verbatim.
+
+/// The replacement text.
+pub const REDACTED: &str = "<redacted>";
+
+/// Word parts that mark a name as sensitive.
+const MARKERS: &[&str] = &[
+    "token",
+    "tokens",
+    "secret",
+    "secrets",
+    "password",
+    "passwords",
+    "passwd",
+    "passphrase",
+    "key",
+    "keys",
+    "credential",
+    "credentials",
+    "authorization",
+    "cookie",
+];
+
+/// Qualifiers that, glued to a marker, still form a sensitive word (`apikey`, `idtoken`).
+/// A closed list so that words which merely end in a marker (`monkey`, `turkey`) stay.
+const COMPOUND_PREFIXES: &[&str] = &[
+    "api",
+    "access",
+    "auth",
+    "bearer",
+    "client",
+    "id",
+    "refresh",
+    "session",
+    "private",
+    "secret",
+    "ssh",
+    "signing",
+    "master",
+    "app",
+    "admin",
+    "root",
+    "db",
+    "user",
+    "oauth",
+    "encryption",
+];
+
+/// Redacts secrets in a command line. The result has the same number of elements.
+pub fn redact_argv(argv: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(argv.len());
+    let mut redact_next = false;
+    let mut positional_only = false;
+    for arg in argv {
+        if redact_next {
+            redact_next = false;
+            // A following flag means the sensitive flag had no value (or it is on stdin).
+            if !arg.starts_with('-') {
+                out.push(REDACTED.to_owned());
+                continue;
+            }
+        }
+        if arg == "--" {
+            positional_only = true;
+            out.push(arg.clone());
+            continue;
+        }
+        if !positional_only && let Some(flag) = arg.strip_prefix("--") {
+            match flag.split_once('=') {
+                Some((name, value)) if !value.is_empty() && is_sensitive_name(name) => {
+                    out.push(format!("--{name}={REDACTED}"));
+                }
+                Some((name, value)) => out.push(format!("--{name}={}", redact_value(value))),
+                None => {
+                    redact_next = is_sensitive_name(flag);
+                    out.push(arg.clone());
+                }
+            }
+            continue;
+        }
+        if is_auth_scheme(arg) {
+            redact_next = true;
+            out.push(arg.clone());
+            continue;
+        }
+        out.push(redact_value(arg));
+    }
+    out
+}
+
+/// Redacts secrets in free text (a header, a JSON body, a message), keeping its layout.
+pub fn redact_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut redact_next = false;
+    for (is_space, chunk) in split_keep_whitespace(s) {
+        if is_space {
+            out.push_str(chunk);
+            continue;
+        }
+        let core = trim_punct(chunk);
+        if is_auth_scheme(core) {
+            // `Authorization: Bearer xyz`: keep the scheme, redact what follows it.
+            redact_next = true;
+            out.push_str(chunk);
+            continue;
+        }
+        if redact_next {
+            redact_next = false;
+            out.push_str(&replace_core(chunk));
+            continue;
+        }
+        // `Name:` / `"name":` / `name=` / `--flag` followed by the value as the next word.
+        let label = core.trim_end_matches([':', '=']);
+        let label = trim_punct(label);
+        if (core.ends_with([':', '=']) || chunk.trim_end_matches(',').ends_with([':', '=']))
+            && is_sensitive_name(label)
+        {
+            redact_next = true;
+            out.push_str(chunk);
+            continue;
+        }
+        if let Some(flag) = chunk.strip_prefix("--")
+            && !flag.contains('=')
+            && is_sensitive_name(flag)
+        {
+            redact_next = true;
+            out.push_str(chunk);
+            continue;
+        }
+        out.push_str(&redact_pairs(chunk));
+    }
+    out
+}
+
+/// One argv element that is not a flag name.
+fn redact_value(value: &str) -> String {
+    if value.is_empty() {
+        return String::new();
+    }
+    if starts_with_auth_scheme(value) {
+        let scheme = value.split_whitespace().next().unwrap_or("Bearer");
+        return format!("{scheme} {REDACTED}");
+    }
+    if value.chars().any(char::is_whitespace) {
+        return redact_text(value);
+    }
+    redact_pairs(value)
+}
+
+/// A word without whitespace: `a=1,api_key=x`, `https://h/p?a=1&token=x`, `X-Api-Key:abc`, or a
+/// bare value. Pieces are separated by `,` and `&`; each is `name=value`, `name:value` or bare.
+fn redact_pairs(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    let mut rest = word;
+    loop {
+        let (piece, sep, tail) = match rest.find([',', '&']) {
+            Some(i) => (&rest[..i], &rest[i..i + 1], &rest[i + 1..]),
+            None => (rest, "", ""),
+        };
+        out.push_str(&redact_piece(piece));
+        out.push_str(sep);
+        if sep.is_empty() {
+            break;
+        }
+        rest = tail;
+    }
+    out
+}
+
+fn redact_piece(piece: &str) -> String {
+    let split = piece.find('=').or_else(|| piece.find(':'));
+    if let Some(i) = split {
+        let (name, value) = (&piece[..i], &piece[i + 1..]);
+        let sep = &piece[i..i + 1];
+        if !trim_punct(value).is_empty()
+            && (is_sensitive_name(name) || looks_sensitive(trim_punct(value)))
+        {
+            return format!("{name}{sep}{}", replace_core(value));
+        }
+        return piece.to_owned();
+    }
+    if looks_sensitive(trim_punct(piece)) {
+        return replace_core(piece);
+    }
+    piece.to_owned()
+}
+
+/// True when `name` (a flag, key or header name) has a sensitive word part.
+fn is_sensitive_name(name: &str) -> bool {
+    name_parts(name).iter().any(|part| {
+        MARKERS.contains(&part.as_str())
+            || COMPOUND_PREFIXES.iter().any(|prefix| {
+                part.strip_prefix(prefix)
+                    .is_some_and(|rest| MARKERS.contains(&rest))
+            })
+    })
+}
+
+/// Lower-cased word parts: split on anything not alphanumeric and on camelCase boundaries.
+fn name_parts(name: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut prev_lower_or_digit = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                parts.push(std::mem::take(&mut current));
+            }
+            prev_lower_or_digit = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower_or_digit && !current.is_empty() {
+            parts.push(std::mem::take(&mut current));
+        }
+        prev_lower_or_digit = c.is_lowercase() || c.is_ascii_digit();
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        parts.push(current);
+    }
+    parts
+}
+
+/// A value that is a secret whatever flag or key it came with.
+fn looks_sensitive(value: &str) -> bool {
+    starts_with_auth_scheme(value) || is_jwt(value) || is_opaque(value)
+}
+
+fn is_auth_scheme(word: &str) -> bool {
+    word.eq_ignore_ascii_case("bearer") || word.eq_ignore_ascii_case("basic")
+}
+
+fn starts_with_auth_scheme(value: &str) -> bool {
+    let mut words = value.split_whitespace();
+    matches!((words.next(), words.next()), (Some(scheme), Some(_)) if is_auth_scheme(scheme))
+}
+
+fn is_base64url(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Three base64url segments: a JSON header (`eyJ`, i.e. `{"`) or three long segments.
+fn is_jwt(value: &str) -> bool {
+    let segments: Vec<&str> = value.split('.').collect();
+    let [header, payload, signature] = segments.as_slice() else {
+        return false;
+    };
+    if header.is_empty() || payload.is_empty() || !segments.iter().all(|s| is_base64url(s)) {
+        return false;
+    }
+    (header.starts_with("eyJ") && payload.len() >= 2)
+        || segments.iter().all(|s| s.len() >= 16) && !signature.is_empty()
+}
+
+/// A long random-looking value (API key, refresh token, hex digest).
+fn is_opaque(value: &str) -> bool {
+    if value.len() < 32 || is_uuid(value) {
+        return false;
+    }
+    // Paths and URLs fall out here: `/` and `:` are not in the alphabet.
+    if !value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+    {
+        return false;
+    }
+    let mixed = |s: &str| {
+        s.bytes().any(|b| b.is_ascii_alphabetic()) && s.bytes().any(|b| b.is_ascii_digit())
+    };
+    // Human names are runs of short words; random strings have long mixed runs.
+    mixed(value)
+        && value
+            .split(['-', '_', '.'])
+            .any(|run| run.len() >= 16 && mixed(run))
+}
+
+fn is_uuid(value: &str) -> bool {
+    let b = value.as_bytes();
+    b.len() == 36
+        && b.iter().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => *c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
+}
+
+/// Strips quotes, brackets and trailing separators around a word.
+fn trim_punct(s: &str) -> &str {
+    s.trim_matches(|c: char| {
+        matches!(
+            c,
+            '"' | '\'' | '`' | '(' | ')' | '[' | ']' | '{' | '}' | ',' | ';' | '.'
+        )
+    })
+}
+
+/// Replaces the value inside `s` by [`REDACTED`], keeping surrounding quotes and brackets.
+fn replace_core(s: &str) -> String {
+    let core = trim_punct(s);
+    if core.is_empty() {
+        return s.to_owned();
+    }
+    let start = s.find(core).unwrap_or(0);
+    format!("{}{REDACTED}{}", &s[..start], &s[start + core.len()..])
+}
+
+/// Splits `s` into alternating runs of whitespace and non-whitespace, flagged `true` for space.
+fn split_keep_whitespace(s: &str) -> Vec<(bool, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut in_space: Option<bool> = None;
+    for (i, c) in s.char_indices() {
+        let space = c.is_whitespace();
+        match in_space {
+            Some(prev) if prev != space => {
+                out.push((prev, &s[start..i]));
+                start = i;
+            }
+            _ => {}
+        }
+        in_space = Some(space);
+    }
+    if let Some(prev) = in_space {
+        out.push((prev, &s[start..]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    const JWT: &str =
+        "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyMSJ9.c2lnbmF0dXJlLWJ5dGVz";
+
+    /// (input, expected): secrets that must go.
+    const REDACTED_CASES: &[(&[&str], &[&str])] = &[
+        (
+            &["--refresh-token", "abc123"],
+            &["--refresh-token", REDACTED],
+        ),
+        (&["--refresh-token=abc123"], &["--refresh-token=<redacted>"]),
+        (&["--api-key", "k1"], &["--api-key", REDACTED]),
+        (
+            &["--client-secret", "s3cr3t"],
+            &["--client-secret", REDACTED],
+        ),
+        (&["--password", "hunter2"], &["--password", REDACTED]),
+        (
+            &["--passphrase=correct horse"],
+            &["--passphrase=<redacted>"],
+        ),
+        (&["--idToken", "x"], &["--idToken", REDACTED]),
+        (&["--client_secret=x"], &["--client_secret=<redacted>"]),
+        (&["--ssh-key", "ssh-ed25519"], &["--ssh-key", REDACTED]),
+        (&["--label", "apikey=1"], &["--label", "apikey=<redacted>"]),
+        (
+            &["--label", "team=infra,api_key=zzz"],
+            &["--label", "team=infra,api_key=<redacted>"],
+        ),
+        (
+            &["SPOT_REFRESH_TOKEN=abc"],
+            &["SPOT_REFRESH_TOKEN=<redacted>"],
+        ),
+        (
+            &["--data", "password=hunter2"],
+            &["--data", "password=<redacted>"],
+        ),
+        (&["Bearer abcdef"], &["Bearer <redacted>"]),
+        (&["bearer", "abcdef"], &["bearer", REDACTED]),
+        (
+            &["-H", "Authorization: Bearer abc"],
+            &["-H", "Authorization: Bearer <redacted>"],
+        ),
+        (&["-H", "X-Api-Key:abc"], &["-H", "X-Api-Key:<redacted>"]),
+        (&[JWT], &[REDACTED]),
+        (
+            &["--header=x-token-ignored", JWT],
+            &["--header=x-token-ignored", REDACTED],
+        ),
+        (
+            &["v1.MjQ5ZTc4YzEtZGQ0Mi00YjZjLWE3NjYtN2UxOGMxZjk"],
+            &[REDACTED],
+        ),
+        (&["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"], &[REDACTED]),
+        (
+            &["https://h/x?a=1&token=abc"],
+            &["https://h/x?a=1&token=<redacted>"],
+        ),
+        (
+            &["--body-json", "{\"refresh_token\": \"abc\", \"a\": 1}"],
+            &[
+                "--body-json",
+                "{\"refresh_token\": \"<redacted>\", \"a\": 1}",
+            ],
+        ),
+        (
+            &["--body-json", "{\"apiKey\":\"abc\"}"],
+            &["--body-json", "{\"apiKey\":\"<redacted>\"}"],
+        ),
+    ];
+
+    /// Inputs that must be kept verbatim.
+    const KEPT_CASES: &[&[&str]] = &[
+        &["rsspot", "cloudspaces", "get-config", "monkey-cluster"],
+        &["--monkey", "banana"],
+        &["--turnkey", "yes"],
+        &["nodepools", "get", "3f2b1c9e-8d4a-4e7b-9c1d-2a5e6f7b8c9d"],
+        &["--label", "keyring=x"],
+        &["--keyring-backend", "file"],
+        &["--label", "team=infra"],
+        &[
+            "api",
+            "GET",
+            "https://spot.rackspace.com/apis/ngpc.rxt.io/v1/namespaces/org-abc123/cloudspaces",
+        ],
+        &["--body-json", "{\"a\": 1}"],
+        &["--region", "us-east-iad-1"],
+        &["--server-class", "gp.vs1.large-dfw"],
+        &[
+            "--config-file",
+            "/home/user/.config/rsspot/a-long-dir-9f86d081884c7d659a2f/config.yml",
+        ],
+        &["prod-eastus2-loadbalancer-controller-01"],
+        &["averyveryverylongclustername-2024-production"],
+        &["--org", "org_2ZxY8vKq"],
+        &["-o", "json"],
+        &["--bid-price", "0.0125"],
+        &["nginx:1.25.3"],
+        &["v1.2.3"],
+        &["api.spot.rackspace.com"],
+        &["--no-cache", "--token-file"],
+        &["--", "--password"],
+        &["history", "--limit", "20"],
+    ];
+
+    #[test]
+    fn redacts_secrets() {
+        for (input, expected) in REDACTED_CASES {
+            assert_eq!(
+                redact_argv(&argv(input)),
+                argv(expected),
+                "input: {input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn keeps_ordinary_arguments() {
+        for input in KEPT_CASES {
+            assert_eq!(redact_argv(&argv(input)), argv(input), "input: {input:?}");
+        }
+    }
+
+    #[test]
+    fn text_redaction_keeps_layout() {
+        assert_eq!(
+            redact_text("GET /x\nAuthorization: Bearer abc.def\nAccept: */*"),
+            "GET /x\nAuthorization: Bearer <redacted>\nAccept: */*"
+        );
+        assert_eq!(
+            redact_text(&format!("token was {JWT}.")),
+            "token was <redacted>."
+        );
+        assert_eq!(
+            redact_text("monkey key-value store"),
+            "monkey key-value store"
+        );
+        assert_eq!(redact_text("  "), "  ");
+        assert_eq!(redact_text(""), "");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_and_keeps_shape(args in proptest::collection::vec(".{0,60}", 0..6)) {
+            let out = redact_argv(&args);
+            proptest::prop_assert_eq!(out.len(), args.len());
+            // Redacting twice changes nothing more.
+            proptest::prop_assert_eq!(redact_argv(&out), out.clone());
+            for arg in &args {
+                let _ = redact_text(arg);
+            }
+        }
+    }
+
+    #[test]
+    fn sensitive_names() {
+        for name in [
+            "api-key",
+            "refreshToken",
+            "X-Api-Key",
+            "APIKey",
+            "db_password",
+            "Cookie",
+        ] {
+            assert!(is_sensitive_name(name), "{name}");
+        }
+        for name in [
+            "monkey",
+            "keyring",
+            "monkey-cluster",
+            "hockey",
+            "keynote",
+            "tokenizer",
+        ] {
+            assert!(!is_sensitive_name(name), "{name}");
+        }
+    }
+}
