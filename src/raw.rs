@@ -55,7 +55,67 @@ mod ops {
 
 pub use ops::OPERATIONS;
 
+/// Operations the public spec does not declare but the SDK calls (inventory, the `api` escape
+/// hatch). They take the same hooks path as generated calls.
+pub const EXTRA_OPERATIONS: &[Operation] = &[
+    Operation {
+        id: "list_vm_cloud_spaces",
+        spec_id: "listVmCloudSpaces",
+        upstream_id: None,
+        method: "GET",
+        path: "/apis/ngpc.rxt.io/v1/namespaces/{namespace}/vmcloudspaces",
+        host: HostKind::Api,
+        authenticated: true,
+        idempotent: true,
+        cache_class: "inventory",
+    },
+    Operation {
+        id: "list_vm_pools",
+        spec_id: "listVmPools",
+        upstream_id: None,
+        method: "GET",
+        path: "/apis/ngpc.rxt.io/v1/namespaces/{namespace}/vmpools",
+        host: HostKind::Api,
+        authenticated: true,
+        idempotent: true,
+        cache_class: "inventory",
+    },
+    Operation {
+        id: "list_organization_events",
+        spec_id: "listOrganizationEvents",
+        upstream_id: None,
+        method: "GET",
+        path: "/apis/metrics.ngpc.rxt.io/v1/events/organizations",
+        host: HostKind::Api,
+        authenticated: true,
+        idempotent: true,
+        cache_class: "inventory",
+    },
+    Operation {
+        id: "api_read",
+        spec_id: "apiRead",
+        upstream_id: None,
+        method: "GET",
+        path: "*",
+        host: HostKind::Api,
+        authenticated: true,
+        idempotent: true,
+        cache_class: "",
+    },
+    Operation {
+        id: "api_write",
+        spec_id: "apiWrite",
+        upstream_id: None,
+        method: "*",
+        path: "*",
+        host: HostKind::Api,
+        authenticated: true,
+        idempotent: false,
+        cache_class: "",
+    },
+];
+
 /// Looks an operation up by the id progenitor passes to the hooks.
 pub fn operation(id: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().find(|o| o.id == id)
+    OPERATIONS.iter().chain(EXTRA_OPERATIONS).find(|o| o.id == id)
 }

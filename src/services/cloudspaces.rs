@@ -1,0 +1,359 @@
+//! Cloudspaces: managed Kubernetes clusters (namespaced by organization).
+
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use serde_json::{Map, Value, json};
+
+use super::wait::{Poll, WaitOptions, wait_for};
+use super::{call, is_dns_label};
+use crate::SpotClient;
+use crate::error::{Error, Result};
+use crate::raw::types::{CloudSpace, CloudSpaceSpec, GenerateKubeconfigBody, ObjectMeta, Patch};
+
+/// Default wait for a cloudspace to become Ready.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+
+/// Kubernetes version used when none is given (the console's default).
+pub const DEFAULT_KUBERNETES_VERSION: &str = "1.31.1";
+
+/// CNIs the service offers.
+pub const CNIS: &[&str] = &["calico", "cilium", "byocni"];
+
+/// A cloudspace to create. Validated locally before anything is sent.
+///
+/// ```
+/// let req = rsspot::services::CloudSpaceCreate::new("demo-dfw")
+///     .region("us-central-dfw-1")
+///     .kubernetes_version("1.31.1")
+///     .cni("cilium");
+/// assert!(req.validate().is_ok());
+/// assert!(rsspot::services::CloudSpaceCreate::new("Bad_Name").region("r").validate().is_err());
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct CloudSpaceCreate {
+    /// Name (RFC 1123 label).
+    pub name: String,
+    /// Region; the client's default region when `None`.
+    pub region: Option<String>,
+    /// Kubernetes version.
+    pub kubernetes_version: String,
+    /// CNI (`calico`, `cilium`, `byocni`).
+    pub cni: String,
+    /// Paid highly-available control plane.
+    pub ha_control_plane: bool,
+    /// Preemption notification webhook URL.
+    pub webhook: Option<String>,
+    /// GPU cloudspace.
+    pub gpu_enabled: bool,
+}
+
+impl CloudSpaceCreate {
+    /// A request with defaults (Kubernetes 1.31.1, calico, no HA).
+    pub fn new(name: impl Into<String>) -> Self {
+        CloudSpaceCreate {
+            name: name.into(),
+            region: None,
+            kubernetes_version: DEFAULT_KUBERNETES_VERSION.into(),
+            cni: "calico".into(),
+            ha_control_plane: false,
+            webhook: None,
+            gpu_enabled: false,
+        }
+    }
+    /// Sets the region.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+    /// Sets the Kubernetes version.
+    pub fn kubernetes_version(mut self, v: impl Into<String>) -> Self {
+        self.kubernetes_version = v.into();
+        self
+    }
+    /// Sets the CNI.
+    pub fn cni(mut self, cni: impl Into<String>) -> Self {
+        self.cni = cni.into();
+        self
+    }
+    /// Enables the HA control plane.
+    pub fn ha_control_plane(mut self, on: bool) -> Self {
+        self.ha_control_plane = on;
+        self
+    }
+    /// Sets the preemption webhook.
+    pub fn webhook(mut self, url: impl Into<String>) -> Self {
+        self.webhook = Some(url.into());
+        self
+    }
+    /// Marks the cloudspace as GPU-enabled.
+    pub fn gpu_enabled(mut self, on: bool) -> Self {
+        self.gpu_enabled = on;
+        self
+    }
+
+    /// Checks everything that can be checked without the server.
+    pub fn validate(&self) -> Result<()> {
+        if !is_dns_label(&self.name) {
+            return Err(Error::invalid(
+                "name",
+                format!(
+                    "{:?} is not a valid cloudspace name: use 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit",
+                    self.name
+                ),
+            ));
+        }
+        if self.region.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::invalid("region", "a region is required: pass --region or set `region` in the profile"));
+        }
+        if !CNIS.contains(&self.cni.as_str()) {
+            return Err(Error::invalid("cni", format!("{:?} is not one of {}", self.cni, CNIS.join(", "))));
+        }
+        if self.kubernetes_version.trim().is_empty() {
+            return Err(Error::invalid("kubernetesVersion", "a Kubernetes version is required"));
+        }
+        if let Some(w) = &self.webhook {
+            validate_webhook(w)?;
+        }
+        Ok(())
+    }
+
+    /// The exact body that [`CloudSpaces::create`] sends.
+    pub fn to_body(&self, namespace: &str) -> Result<CloudSpace> {
+        self.validate()?;
+        let body = json!({
+            "apiVersion": "ngpc.rxt.io/v1",
+            "kind": "CloudSpace",
+            "metadata": {"name": self.name, "namespace": namespace},
+            "spec": {
+                "region": self.region,
+                "kubernetesVersion": self.kubernetes_version,
+                "cni": self.cni,
+                "HAControlPlane": self.ha_control_plane,
+                "cloud": "default",
+                "deploymentType": "gen2",
+                "webhook": self.webhook.clone().unwrap_or_default(),
+                "gpuEnabled": self.gpu_enabled,
+            }
+        });
+        serde_json::from_value(body).map_err(|e| Error::invalid("cloudspace", e.to_string()))
+    }
+}
+
+fn validate_webhook(url: &str) -> Result<()> {
+    if url.is_empty() || url.len() > 255 || !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(Error::invalid("webhook", "the webhook must be an http(s) URL of at most 255 characters"));
+    }
+    Ok(())
+}
+
+/// Changes to a cloudspace; only the fields set are sent (JSON merge patch).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CloudSpaceUpdate {
+    /// New preemption webhook (`Some("")` removes it).
+    pub webhook: Option<String>,
+    /// Turn the HA control plane on or off.
+    pub ha_control_plane: Option<bool>,
+    /// Upgrade Kubernetes to this version.
+    pub kubernetes_version: Option<String>,
+}
+
+impl CloudSpaceUpdate {
+    /// Whether nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self == &CloudSpaceUpdate::default()
+    }
+
+    /// The merge-patch body that [`CloudSpaces::update`] sends.
+    pub fn to_patch(&self) -> Result<Value> {
+        if self.is_empty() {
+            return Err(Error::invalid("update", "nothing to change: give at least one field"));
+        }
+        let mut spec = Map::new();
+        if let Some(w) = &self.webhook {
+            if !w.is_empty() {
+                validate_webhook(w)?;
+            }
+            spec.insert("webhook".into(), json!(w));
+        }
+        if let Some(ha) = self.ha_control_plane {
+            spec.insert("HAControlPlane".into(), json!(ha));
+        }
+        if let Some(v) = &self.kubernetes_version {
+            spec.insert("kubernetesVersion".into(), json!(v));
+        }
+        Ok(json!({ "spec": spec }))
+    }
+}
+
+/// `client.cloudspaces()`.
+pub struct CloudSpaces<'a>(pub(crate) &'a SpotClient);
+
+impl CloudSpaces<'_> {
+    /// Cloudspaces of an org (`None`: the client's org).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// for cs in client.cloudspaces().list(None).await? {
+    ///     let phase = cs.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("-");
+    ///     println!("{:?} {phase}", cs.metadata.as_ref().and_then(|m| m.name.as_deref()));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(&self, org: Option<&str>) -> Result<Vec<CloudSpace>> {
+        let ns = self.0.namespace(org).await?;
+        Ok(call(self.0.raw.list_cloud_spaces().namespace(ns).send(), "cloudspace", "").await?.items)
+    }
+
+    /// One cloudspace.
+    pub async fn get(&self, name: &str, org: Option<&str>) -> Result<CloudSpace> {
+        let ns = self.0.namespace(org).await?;
+        call(
+            self.0.raw.get_cloud_space().namespace(ns).name(name).send(),
+            "cloudspace",
+            name,
+        )
+        .await
+    }
+
+    /// Validates `req` (name, region exists) and returns the namespace and body it would send.
+    pub async fn prepare_create(&self, req: &CloudSpaceCreate, org: Option<&str>) -> Result<(String, CloudSpace)> {
+        let mut req = req.clone();
+        if req.region.is_none() {
+            req.region = self.0.default_region().map(str::to_string);
+        }
+        req.validate()?;
+        let region = req.region.clone().unwrap_or_default();
+        let regions = self.0.regions().list().await?;
+        if !regions.iter().any(|r| super::name_of(r.metadata.as_ref()) == region) {
+            let known: Vec<&str> = regions.iter().map(|r| super::name_of(r.metadata.as_ref())).collect();
+            return Err(Error::invalid(
+                "region",
+                format!("unknown region {region:?}; known regions: {}", known.join(", ")),
+            ));
+        }
+        let ns = self.0.namespace(org).await?;
+        let body = req.to_body(&ns)?;
+        Ok((ns, body))
+    }
+
+    /// Creates a cloudspace (returns immediately; see [`CloudSpaces::wait_until_ready`]).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::CloudSpaceCreate;
+    /// let cs = client.cloudspaces().create(&CloudSpaceCreate::new("demo").region("us-east-iad-1"), None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn create(&self, req: &CloudSpaceCreate, org: Option<&str>) -> Result<CloudSpace> {
+        let (ns, body) = self.prepare_create(req, org).await?;
+        call(
+            self.0.raw.create_cloud_space().namespace(ns).body(body).send(),
+            "cloudspace",
+            &req.name,
+        )
+        .await
+    }
+
+    /// Applies `update` (webhook, HA control plane, Kubernetes upgrade) as a merge patch.
+    pub async fn update(&self, name: &str, update: &CloudSpaceUpdate, org: Option<&str>) -> Result<CloudSpace> {
+        let patch = update.to_patch()?;
+        let ns = self.0.namespace(org).await?;
+        let map: Patch = serde_json::from_value(patch).map_err(|e| Error::invalid("update", e.to_string()))?;
+        call(
+            self.0.raw.patch_cloud_space().namespace(ns).name(name).body(map).send(),
+            "cloudspace",
+            name,
+        )
+        .await
+    }
+
+    /// Deletes a cloudspace (the service removes its node pools too).
+    pub async fn delete(&self, name: &str, org: Option<&str>) -> Result<()> {
+        let ns = self.0.namespace(org).await?;
+        call(
+            self.0.raw.delete_cloud_space().namespace(ns).name(name).send(),
+            "cloudspace",
+            name,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Generates a kubeconfig for the cloudspace (YAML text). The cloudspace must be Ready.
+    pub async fn kubeconfig(&self, name: &str, org: Option<&str>) -> Result<String> {
+        let token = self
+            .0
+            .refresh_token()
+            .ok_or_else(|| Error::auth("a refresh token is required to generate a kubeconfig: run `rsspot configure`"))?;
+        let org_name = self.0.org_name(org).await?;
+        let body = GenerateKubeconfigBody {
+            cloudspace_name: name.to_string(),
+            organization_name: org_name,
+            refresh_token: token.expose_secret().to_string(),
+        };
+        let resp = call(
+            self.0.raw.generate_kubeconfig().body(body).send(),
+            "cloudspace",
+            name,
+        )
+        .await?;
+        resp.data
+            .and_then(|d| d.kubeconfig)
+            .filter(|k| !k.is_empty())
+            .ok_or_else(|| Error::Decode {
+                url: "generate-kubeconfig".into(),
+                message: "the response carries no kubeconfig".into(),
+            })
+    }
+
+    /// Polls until the cloudspace is Ready with an API endpoint (uncached reads).
+    ///
+    /// `Deleting` fails at once; `Error` is tolerated for `opts.error_grace`, then three
+    /// consecutive `Error` polls fail. On timeout the error carries the last phase seen.
+    pub async fn wait_until_ready(&self, name: &str, org: Option<&str>, opts: &WaitOptions) -> Result<CloudSpace> {
+        let client = self.0.without_cache();
+        let ns = self.0.namespace(org).await?;
+        let what = format!("cloudspace {name:?}");
+        wait_for(&what, opts, || {
+            let client = client.clone();
+            let ns = ns.clone();
+            async move {
+                let cs = call(
+                    client.raw.get_cloud_space().namespace(ns).name(name).send(),
+                    "cloudspace",
+                    name,
+                )
+                .await?;
+                Ok(readiness(cs))
+            }
+        })
+        .await
+    }
+}
+
+fn readiness(cs: CloudSpace) -> Poll<CloudSpace> {
+    let status = cs.status.clone().unwrap_or_default();
+    let phase = status.phase.clone().unwrap_or_else(|| "Pending".into());
+    let detail = status.reason.clone().unwrap_or_default();
+    let endpoint = status.api_server_endpoint.as_deref().unwrap_or_default();
+    if deleting(cs.metadata.as_ref()) || phase == "Deleting" {
+        return Poll::Failed("the cloudspace is being deleted".into());
+    }
+    if phase == "Ready" && !endpoint.is_empty() {
+        return Poll::Ready(cs);
+    }
+    if phase == "Error" {
+        return Poll::Errored(phase, detail);
+    }
+    Poll::Pending(phase, detail)
+}
+
+fn deleting(meta: Option<&ObjectMeta>) -> bool {
+    meta.is_some_and(|m| m.deletion_timestamp.is_some())
+}
+
+/// A cloudspace's spec, defaulted (convenience for display code).
+pub fn spec_of(cs: &CloudSpace) -> CloudSpaceSpec {
+    cs.spec.clone().unwrap_or_default()
+}

@@ -1,0 +1,93 @@
+//! Prices: the public documents (history, percentiles, hyperscaler comparables), the joined
+//! per-class price view, and bid advice.
+
+use futures::StreamExt;
+
+use crate::SpotClient;
+use crate::error::Result;
+use crate::pricing::advice::{self, BidAdvice, Risk};
+use crate::pricing::docs::{self, ComparablePrices, Percentiles, PriceHistory, PublicDocument};
+use crate::pricing::view::{self, ClassInput, PriceRow};
+
+/// `client.pricing()`.
+pub struct Pricing<'a>(pub(crate) &'a SpotClient);
+
+impl Pricing<'_> {
+    /// Hourly hammer-price history of one server class.
+    pub async fn history(&self, server_class: &str) -> Result<PriceHistory> {
+        let path = format!("/history/{server_class}");
+        let bytes = self.0.get_bytes("get_price_history", &path, "price history", server_class).await?;
+        docs::parse(&bytes)
+    }
+
+    /// Histories of many classes, fetched concurrently (bounded by the client's concurrency).
+    /// Results keep the input order.
+    pub async fn histories(&self, classes: &[String]) -> Vec<(String, Result<PriceHistory>)> {
+        let limit = self.0.concurrency();
+        let mut out: Vec<(usize, String, Result<PriceHistory>)> = futures::stream::iter(classes.iter().enumerate())
+            .map(|(i, c)| async move { (i, c.clone(), self.history(c).await) })
+            .buffer_unordered(limit)
+            .collect()
+            .await;
+        out.sort_by_key(|(i, _, _)| *i);
+        out.into_iter().map(|(_, c, r)| (c, r)).collect()
+    }
+
+    /// P20/P50/P80 of the trailing price distribution, per region and class.
+    pub async fn percentiles(&self) -> Result<Percentiles> {
+        let bytes = self.0.get_bytes("get_percentiles", Percentiles::PATH, "percentiles", "").await?;
+        docs::parse(&bytes)
+    }
+
+    /// Comparable hyperscaler prices per class.
+    pub async fn comparable_prices(&self) -> Result<ComparablePrices> {
+        let bytes = self
+            .0
+            .get_bytes("get_comparable_prices", ComparablePrices::PATH, "comparable prices", "")
+            .await?;
+        docs::parse(&bytes)
+    }
+
+    /// One row per server class joining market price, minimum bid, on-demand price,
+    /// percentiles and hyperscaler prices; totals for `nodes` nodes. The three sources are
+    /// fetched concurrently; a missing public document leaves its columns empty.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// for row in client.pricing().rows(1).await? {
+    ///     println!("{} market={:?} floor={:?}", row.name, row.market, row.floor);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn rows(&self, nodes: u32) -> Result<Vec<PriceRow>> {
+        let filter = crate::services::ServerClassFilter::default();
+        let (classes, pct, cmp) = futures::join!(
+            self.0.server_classes().list(&filter),
+            self.percentiles(),
+            self.comparable_prices()
+        );
+        let classes = classes?;
+        let inputs: Vec<ClassInput> = classes
+            .iter()
+            .filter_map(|c| serde_json::to_value(c).ok())
+            .filter_map(|v| ClassInput::from_server_class(&v))
+            .collect();
+        let pct = pct.map_err(|e| tracing::warn!("percentiles unavailable: {e}")).ok();
+        let cmp = cmp.map_err(|e| tracing::warn!("comparable prices unavailable: {e}")).ok();
+        Ok(view::build_rows(&inputs, pct.as_ref(), cmp.as_ref(), nodes.max(1)))
+    }
+
+    /// The price row of one class.
+    pub async fn row(&self, server_class: &str) -> Result<PriceRow> {
+        self.rows(1)
+            .await?
+            .into_iter()
+            .find(|r| r.name == server_class)
+            .ok_or_else(|| crate::Error::not_found("server class", server_class))
+    }
+
+    /// A bid the server will accept (≥ floor, ≤ 3 decimals, on the bid ladder), with reasoning.
+    pub async fn advise(&self, server_class: &str, risk: Risk) -> Result<BidAdvice> {
+        Ok(advice::advise(&self.row(server_class).await?, risk))
+    }
+}
