@@ -330,6 +330,12 @@ impl Emulator {
         self.shared.store().revoked.insert(token.to_string());
     }
 
+    /// Moves a server class's market price (e.g. `"0.400000"`), as an auction would. Spot pools
+    /// bidding below it become `Lost` at the next request. False when the class does not exist.
+    pub fn set_market_price(&self, server_class: &str, price: &str) -> bool {
+        self.shared.store().set_market_price(server_class, price)
+    }
+
     /// The seed the emulator started from.
     pub fn seed(&self) -> &Seed {
         &self.shared.seed

@@ -278,6 +278,26 @@ impl Store {
         &self.classes
     }
 
+    /// Sets a class's market (and hammer) price; false when the class does not exist.
+    pub(crate) fn set_market_price(&mut self, class: &str, price: &str) -> bool {
+        let Some(c) = self
+            .classes
+            .iter_mut()
+            .find(|c| str_at(c, "/metadata/name") == Some(class))
+        else {
+            return false;
+        };
+        let pricing = obj_mut(c, "status")
+            .entry("spotPricing")
+            .or_insert_with(|| json!({}));
+        if let Some(sp) = pricing.as_object_mut() {
+            sp.insert("marketPricePerHour".into(), json!(price));
+            sp.insert("hammerPricePerHour".into(), json!(price));
+        }
+        self.rv += 1;
+        true
+    }
+
     fn class(&self, name: &str) -> Option<&Value> {
         self.classes
             .iter()
