@@ -207,7 +207,9 @@ impl TokenManager {
         }
         if let Some(state) = &self.state {
             // The cached token was rejected; never hand it out again.
-            let _ = state.token_delete(&self.config.profile, &self.identity).await;
+            let _ = state
+                .token_delete(&self.config.profile, &self.identity)
+                .await;
         }
         let t = self.exchange().await?;
         let token = t.id_token.clone();
@@ -235,7 +237,10 @@ impl TokenManager {
                 "no refresh token is configured: run `rsspot configure`, or set RSSPOT_REFRESH_TOKEN",
             )
         })?;
-        let url = format!("{}/oauth/token", self.config.oauth_url.trim_end_matches('/'));
+        let url = format!(
+            "{}/oauth/token",
+            self.config.oauth_url.trim_end_matches('/')
+        );
         let form = [
             ("grant_type", "refresh_token"),
             ("client_id", self.config.client_id.as_str()),
@@ -272,7 +277,9 @@ impl TokenManager {
                     format!(
                         "{}{}",
                         e.error.unwrap_or_default(),
-                        e.error_description.map(|d| format!(": {d}")).unwrap_or_default()
+                        e.error_description
+                            .map(|d| format!(": {d}"))
+                            .unwrap_or_default()
                     )
                 })
                 .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
@@ -332,7 +339,11 @@ mod tests {
         let enc = |v: &serde_json::Value| {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
         };
-        format!("{}.{}.sig", enc(&serde_json::json!({"alg": "none"})), enc(&payload))
+        format!(
+            "{}.{}.sig",
+            enc(&serde_json::json!({"alg": "none"})),
+            enc(&payload)
+        )
     }
 
     #[test]
@@ -349,7 +360,8 @@ mod tests {
     fn freshness_uses_skew() {
         let soon = Utc::now().timestamp() + 30;
         let later = Utc::now().timestamp() + 600;
-        let t = |exp| Token::from_id_token(SecretString::from(jwt(serde_json::json!({"exp": exp}))));
+        let t =
+            |exp| Token::from_id_token(SecretString::from(jwt(serde_json::json!({"exp": exp}))));
         assert!(!t(soon).fresh(Utc::now()));
         assert!(t(later).fresh(Utc::now()));
         assert!(!Token::from_id_token(SecretString::from("opaque".to_string())).fresh(Utc::now()));
@@ -357,7 +369,10 @@ mod tests {
 
     #[test]
     fn namespace_rule() {
-        assert_eq!(namespace_for_org_id("org_Q3vXh8LmP2sTnR7a"), "org-q3vxh8lmp2stnr7a");
+        assert_eq!(
+            namespace_for_org_id("org_Q3vXh8LmP2sTnR7a"),
+            "org-q3vxh8lmp2stnr7a"
+        );
     }
 
     #[test]

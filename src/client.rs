@@ -24,7 +24,8 @@ pub const DEFAULT_BASE_URL: &str = "https://spot.rackspace.com";
 /// Default OAuth host.
 pub const DEFAULT_OAUTH_URL: &str = "https://login.spot.rackspace.com";
 /// Default host of the public pricing documents.
-pub const DEFAULT_PUBLIC_DATA_URL: &str = "https://ngpc-prod-public-data.s3.us-east-2.amazonaws.com";
+pub const DEFAULT_PUBLIC_DATA_URL: &str =
+    "https://ngpc-prod-public-data.s3.us-east-2.amazonaws.com";
 /// Default bound on concurrent requests when a service fans out.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
@@ -68,7 +69,7 @@ pub struct SpotClientBuilder {
     cache_enabled: bool,
     cache_max_entries: u32,
     cache_ttls: HashMap<String, Duration>,
-    default_ttl: Option<Duration>,
+    cache_config: Option<config::CacheConfig>,
     token_cache: bool,
     state: StateChoice,
     concurrency: usize,
@@ -92,7 +93,7 @@ impl Default for SpotClientBuilder {
             cache_enabled: true,
             cache_max_entries: 1000,
             cache_ttls: HashMap::new(),
-            default_ttl: None,
+            cache_config: None,
             token_cache: true,
             state: StateChoice::None,
             concurrency: DEFAULT_CONCURRENCY,
@@ -119,7 +120,9 @@ impl SpotClientBuilder {
     /// Points all three hosts at one base URL (the emulator serves them all on one port).
     pub fn all_urls(self, url: impl Into<String>) -> Self {
         let url = url.into();
-        self.base_url(url.clone()).oauth_url(url.clone()).public_data_url(url)
+        self.base_url(url.clone())
+            .oauth_url(url.clone())
+            .public_data_url(url)
     }
     /// OAuth client id (default: the console's public client).
     pub fn client_id(mut self, id: impl Into<String>) -> Self {
@@ -222,17 +225,14 @@ impl SpotClientBuilder {
         self.verify_ssl = s.verify_ssl;
         self.retry = RetryPolicy {
             max_attempts: s.retry.max_attempts.max(1),
-            base_delay: Duration::from_secs_f64(s.retry.base_delay.max(0.0)),
-            max_delay: Duration::from_secs_f64(s.retry.max_delay.max(0.0)),
+            base_delay: s.retry.base_delay_duration(),
+            max_delay: s.retry.max_delay_duration(),
             jitter: s.retry.jitter,
             retry_statuses: s.retry.retry_statuses.clone(),
         };
         self.cache_enabled = s.cache.enabled;
         self.cache_max_entries = s.cache.max_entries;
-        self.default_ttl = Some(Duration::from_secs_f64(s.cache.default_ttl.max(0.0)));
-        for (class, secs) in &s.cache.ttl {
-            self.cache_ttls.insert(class.clone(), Duration::from_secs_f64(secs.max(0.0)));
-        }
+        self.cache_config = Some(s.cache.clone());
         if matches!(s.cache.backend, config::CacheBackend::Memory) {
             self.state = StateChoice::Memory;
         } else {
@@ -264,7 +264,9 @@ impl SpotClientBuilder {
         if !self.verify_ssl {
             http = http.danger_accept_invalid_certs(true);
         }
-        let http = http.build().map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        let http = http
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
         let auth = TokenManager::new(
             AuthConfig {
                 refresh_token: self.refresh_token.clone(),
@@ -279,14 +281,16 @@ impl SpotClientBuilder {
             self.retry.clone(),
         );
         let ttls = self.cache_ttls.clone();
-        let default_ttl = self.default_ttl;
+        let cache_config = self.cache_config.clone();
         let cache = CachePolicy {
             enabled: self.cache_enabled && state.is_some(),
             ttl: Arc::new(move |class: &str| {
-                ttls.get(class).copied().unwrap_or_else(|| match default_ttl {
-                    Some(d) if !crate::hooks::has_builtin_ttl(class) => d,
-                    _ => crate::hooks::default_ttl(class),
-                })
+                ttls.get(class)
+                    .copied()
+                    .unwrap_or_else(|| match &cache_config {
+                        Some(c) => c.ttl_for(class),
+                        None => crate::hooks::default_ttl(class),
+                    })
             }),
             max_entries: self.cache_max_entries,
         };
@@ -365,27 +369,37 @@ impl SpotClient {
     pub async fn from_profile(profile: &str) -> Result<SpotClient> {
         let resolved = config::load(&config::LoadOptions {
             profile: Some(profile.to_string()),
-            ..config::LoadOptions::from_process()
+            env: config::Env::from_process(),
+            ..Default::default()
         })?;
         Self::builder().settings(&resolved.settings).build().await
     }
 
     /// A client for the active profile, with environment overrides (`RSSPOT_*`, `SPOT_*`).
     pub async fn from_env() -> Result<SpotClient> {
-        let resolved = config::load(&config::LoadOptions::from_process())?;
+        let resolved = config::load(&config::LoadOptions {
+            env: config::Env::from_process(),
+            ..Default::default()
+        })?;
         Self::builder().settings(&resolved.settings).build().await
     }
 
     /// The process-wide client for `(profile, org)`, created on first use (handy in scripts).
     pub async fn shared_default(profile: Option<&str>, org: Option<&str>) -> Result<SpotClient> {
         static CLIENTS: OnceLock<StdMutex<HashMap<(String, String), SpotClient>>> = OnceLock::new();
-        let key = (profile.unwrap_or("").to_string(), org.unwrap_or("").to_string());
+        let key = (
+            profile.unwrap_or("").to_string(),
+            org.unwrap_or("").to_string(),
+        );
         let map = CLIENTS.get_or_init(|| StdMutex::new(HashMap::new()));
         if let Some(c) = map.lock().ok().and_then(|m| m.get(&key).cloned()) {
             return Ok(c);
         }
-        let mut opts = config::LoadOptions::from_process();
-        opts.profile = profile.map(str::to_string);
+        let opts = config::LoadOptions {
+            profile: profile.map(str::to_string),
+            env: config::Env::from_process(),
+            ..Default::default()
+        };
         let resolved = config::load(&opts)?;
         let mut builder = Self::builder().settings(&resolved.settings);
         if let Some(o) = org {
@@ -462,11 +476,18 @@ impl SpotClient {
     }
 
     /// The organizations list, fetched once per client.
-    pub(crate) async fn org_list(&self) -> Result<&Vec<raw::types::OrganizationListOrganizationsItem>> {
+    pub(crate) async fn org_list(
+        &self,
+    ) -> Result<&Vec<raw::types::OrganizationListOrganizationsItem>> {
         self.ctx
             .orgs
             .get_or_try_init(|| async {
-                let list = crate::services::call(self.raw.list_organizations().send(), "organizations", "").await?;
+                let list = crate::services::call(
+                    self.raw.list_organizations().send(),
+                    "organizations",
+                    "",
+                )
+                .await?;
                 Ok::<_, Error>(list.organizations)
             })
             .await
@@ -502,7 +523,10 @@ impl SpotClient {
         }
         let orgs = self.org_list().await?;
         let found = orgs.iter().find(|o| {
-            o.name.as_deref() == Some(org) || o.display_name.as_deref().is_some_and(|d| d.eq_ignore_ascii_case(org))
+            o.name.as_deref() == Some(org)
+                || o.display_name
+                    .as_deref()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(org))
         });
         match found {
             Some(o) => o
@@ -519,6 +543,140 @@ impl SpotClient {
                 })
             }
         }
+    }
+
+    /// Organizations.
+    pub fn organizations(&self) -> crate::services::Organizations<'_> {
+        crate::services::Organizations(self)
+    }
+    /// Regions.
+    pub fn regions(&self) -> crate::services::Regions<'_> {
+        crate::services::Regions(self)
+    }
+    /// Server classes.
+    pub fn server_classes(&self) -> crate::services::ServerClasses<'_> {
+        crate::services::ServerClasses(self)
+    }
+    /// Cloudspaces (clusters) and their kubeconfigs.
+    pub fn cloudspaces(&self) -> crate::services::CloudSpaces<'_> {
+        crate::services::CloudSpaces(self)
+    }
+    /// Spot node pools.
+    pub fn spot_pools(&self) -> crate::services::SpotPools<'_> {
+        crate::services::SpotPools(self)
+    }
+    /// On-demand node pools.
+    pub fn ondemand_pools(&self) -> crate::services::OnDemandPools<'_> {
+        crate::services::OnDemandPools(self)
+    }
+    /// Prices, price history and bid advice.
+    pub fn pricing(&self) -> crate::services::Pricing<'_> {
+        crate::services::Pricing(self)
+    }
+    /// VM inventory and organization events.
+    pub fn inventory(&self) -> crate::services::Inventory<'_> {
+        crate::services::Inventory(self)
+    }
+
+    /// GETs `path` (relative to the host the operation lives on) through the hooks (routing,
+    /// cache, auth, retries) and returns the body of a 2xx answer.
+    pub(crate) async fn get_bytes(
+        &self,
+        op_id: &str,
+        path: &str,
+        kind: &str,
+        name: &str,
+    ) -> Result<bytes::Bytes> {
+        let url = format!("{}{path}", self.shared().api_url);
+        let request = self
+            .http
+            .get(&url)
+            .header(reqwest::header::ACCEPT, "application/json")
+            .build()
+            .map_err(|e| Error::invalid("path", e.to_string()))?;
+        self.send_raw(op_id, request, kind, name).await
+    }
+
+    async fn send_raw(
+        &self,
+        op_id: &str,
+        request: reqwest::Request,
+        kind: &str,
+        name: &str,
+    ) -> Result<bytes::Bytes> {
+        let url = request
+            .url()
+            .as_str()
+            .split('?')
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let resp = self
+            .raw
+            .inner
+            .execute(&self.http, request, op_id)
+            .await
+            .map_err(|e| Error::Transport {
+                url: url.clone(),
+                message: crate::hooks::describe_reqwest_error(&e),
+            })?;
+        if !resp.status().is_success() {
+            return Err(crate::hooks::from_response(resp, kind, name).await);
+        }
+        resp.bytes().await.map_err(|e| Error::Transport {
+            url,
+            message: crate::hooks::describe_reqwest_error(&e),
+        })
+    }
+
+    /// An authenticated request to any API path (the `rsspot api` escape hatch). `path` is
+    /// relative to the API base URL (or absolute); the answer is any JSON (arrays included), or
+    /// `Value::Null` for an empty body.
+    pub async fn api_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        let method: reqwest::Method = method
+            .to_ascii_uppercase()
+            .parse()
+            .map_err(|_| Error::invalid("method", format!("{method:?} is not an HTTP method")))?;
+        let url = if path.starts_with("http://") || path.starts_with("https://") {
+            path.to_string()
+        } else {
+            format!("{}/{}", self.shared().api_url, path.trim_start_matches('/'))
+        };
+        let mut builder = self
+            .http
+            .request(method.clone(), &url)
+            .header(reqwest::header::ACCEPT, "application/json");
+        if let Some(b) = body {
+            let ct = if method == reqwest::Method::PATCH {
+                "application/merge-patch+json"
+            } else {
+                "application/json"
+            };
+            builder = builder
+                .header(reqwest::header::CONTENT_TYPE, ct)
+                .body(b.to_string());
+        }
+        let request = builder
+            .build()
+            .map_err(|e| Error::invalid("path", e.to_string()))?;
+        let op = if method == reqwest::Method::GET {
+            "api_read"
+        } else {
+            "api_write"
+        };
+        let bytes = self.send_raw(op, request, "resource", path).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(serde_json::Value::Null);
+        }
+        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
+            url: url.split('?').next().unwrap_or_default().to_string(),
+            message: format!("not JSON: {e}"),
+        })
     }
 
     /// The org *name* (the kubeconfig endpoint takes names, not ids).

@@ -28,7 +28,7 @@ pub(crate) const ERROR_HEADER: &str = "x-rsspot-error";
 pub const MAX_RESPONSE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// Cache settings the hooks apply.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CachePolicy {
     /// Whether GETs are cached at all.
     pub enabled: bool,
@@ -36,6 +36,15 @@ pub struct CachePolicy {
     pub ttl: Arc<dyn Fn(&str) -> Duration + Send + Sync>,
     /// LRU cap on stored responses.
     pub max_entries: u32,
+}
+
+impl std::fmt::Debug for CachePolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachePolicy")
+            .field("enabled", &self.enabled)
+            .field("max_entries", &self.max_entries)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for CachePolicy {
@@ -110,7 +119,9 @@ impl ClientHooks<Inner> for raw::Client {
     ) -> reqwest::Result<reqwest::Response> {
         use progenitor_client::ClientInfo;
         let inner: &Inner = self.inner();
-        inner.execute(self.client(), request, info.operation_id).await
+        inner
+            .execute(self.client(), request, info.operation_id)
+            .await
     }
 }
 
@@ -150,7 +161,11 @@ fn synthetic(status: u16, marker: &str, body: String) -> reqwest::Response {
     reqwest::Response::from(resp)
 }
 
-fn rebuild(status: reqwest::StatusCode, headers: &reqwest::header::HeaderMap, body: Bytes) -> reqwest::Response {
+fn rebuild(
+    status: reqwest::StatusCode,
+    headers: &reqwest::header::HeaderMap,
+    body: Bytes,
+) -> reqwest::Response {
     let mut builder = http::Response::builder().status(status);
     if let Some(h) = builder.headers_mut() {
         h.extend(headers.iter().map(|(k, v)| (k.clone(), v.clone())));
@@ -171,7 +186,11 @@ fn contains(stored: &Value, sent: &Value) -> bool {
     match (stored, sent) {
         (Value::Object(a), Value::Object(b)) => b.iter().all(|(k, v)| match a.get(k) {
             Some(av) => contains(av, v),
-            None => v.is_null() || v.as_object().is_some_and(|o| o.is_empty()) || v.as_array().is_some_and(|a| a.is_empty()),
+            None => {
+                v.is_null()
+                    || v.as_object().is_some_and(|o| o.is_empty())
+                    || v.as_array().is_some_and(|a| a.is_empty())
+            }
         }),
         (a, b) => a == b,
     }
@@ -207,9 +226,10 @@ impl Inner {
         };
         self.route(&mut request, op);
         if request.method() == reqwest::Method::PATCH {
-            request
-                .headers_mut()
-                .insert(CONTENT_TYPE, HeaderValue::from_static("application/merge-patch+json"));
+            request.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/merge-patch+json"),
+            );
         }
         let url = request.url().to_string();
         let shared = &self.shared;
@@ -283,7 +303,13 @@ impl Inner {
                 Ok(r) => r,
             };
             let status = resp.status().as_u16();
-            tracing::debug!(op = op.id, attempt, status, elapsed_ms = started.elapsed().as_millis() as u64, "response");
+            tracing::debug!(
+                op = op.id,
+                attempt,
+                status,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "response"
+            );
 
             if status == 401 && op.authenticated && !replayed_401 {
                 replayed_401 = true;
@@ -310,7 +336,9 @@ impl Inner {
                 continue;
             }
             if status == 409 && is_create && ambiguous {
-                return self.resolve_create(http, &request, resp, bearer.as_ref()).await;
+                return self
+                    .resolve_create(http, &request, resp, bearer.as_ref())
+                    .await;
             }
             if status == 404 && is_delete && ambiguous {
                 // The earlier attempt deleted it.
@@ -323,11 +351,17 @@ impl Inner {
                 self.invalidate(&url).await;
                 return Ok(reqwest::Response::from(resp));
             }
-            if resp.content_length().is_some_and(|n| n > MAX_RESPONSE_BYTES) {
+            if resp
+                .content_length()
+                .is_some_and(|n| n > MAX_RESPONSE_BYTES)
+            {
                 return Ok(synthetic(
                     502,
                     "too-large",
-                    format!("the response is larger than {} MiB", MAX_RESPONSE_BYTES / 1024 / 1024),
+                    format!(
+                        "the response is larger than {} MiB",
+                        MAX_RESPONSE_BYTES / 1024 / 1024
+                    ),
                 ));
             }
             if (200..300).contains(&status) {
@@ -337,17 +371,27 @@ impl Inner {
                     let cached = CachedResponse {
                         status,
                         body: body.to_vec(),
-                        etag: headers.get("etag").and_then(|v| v.to_str().ok()).map(str::to_string),
+                        etag: headers
+                            .get("etag")
+                            .and_then(|v| v.to_str().ok())
+                            .map(str::to_string),
                         content_type: headers
                             .get(CONTENT_TYPE)
                             .and_then(|v| v.to_str().ok())
                             .map(str::to_string),
                     };
                     let ttl = (shared.cache.ttl)(op.cache_class);
-                    if let Err(e) = state.cache_put(key, &cached, ttl, shared.cache.max_entries).await {
+                    if let Err(e) = state
+                        .cache_put(key, &cached, ttl, shared.cache.max_entries)
+                        .await
+                    {
                         tracing::debug!("cache store failed: {e}");
                     }
-                    return Ok(rebuild(reqwest::StatusCode::from_u16(status).unwrap_or_default(), &headers, body));
+                    return Ok(rebuild(
+                        reqwest::StatusCode::from_u16(status).unwrap_or_default(),
+                        &headers,
+                        body,
+                    ));
                 }
                 if request.method() != reqwest::Method::GET {
                     self.invalidate(&url).await;
@@ -378,11 +422,17 @@ impl Inner {
             .body()
             .and_then(|b| b.as_bytes())
             .and_then(|b| serde_json::from_slice(b).ok());
-        let Some(sent) = sent else { return Ok(conflict) };
+        let Some(sent) = sent else {
+            return Ok(conflict);
+        };
         let Some(name) = sent.pointer("/metadata/name").and_then(Value::as_str) else {
             return Ok(conflict);
         };
-        let item_url = format!("{}/{}", request.url().as_str().split('?').next().unwrap_or_default(), name);
+        let item_url = format!(
+            "{}/{}",
+            request.url().as_str().split('?').next().unwrap_or_default(),
+            name
+        );
         let mut get = http.get(&item_url).header("accept", "application/json");
         if let Some(t) = bearer {
             let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
@@ -403,8 +453,14 @@ impl Inner {
         if !same {
             return Ok(conflict);
         }
-        tracing::debug!(name, "create resolved to the object an earlier attempt created");
-        self.shared.stats.resolved_creates.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(
+            name,
+            "create resolved to the object an earlier attempt created"
+        );
+        self.shared
+            .stats
+            .resolved_creates
+            .fetch_add(1, Ordering::Relaxed);
         self.invalidate(request.url().as_str()).await;
         Ok(rebuild(reqwest::StatusCode::CREATED, &headers, body))
     }
@@ -435,19 +491,32 @@ pub(crate) async fn map_error<E: std::fmt::Debug>(
             from_status(status, None, &message, None, kind, name, None)
         }
         PE::CommunicationError(e) | PE::ResponseBodyError(e) => Error::Transport {
-            url: e.url().map(|u| strip_query(u.as_str())).unwrap_or_else(|| kind.to_string()),
+            url: e
+                .url()
+                .map(|u| strip_query(u.as_str()))
+                .unwrap_or_else(|| kind.to_string()),
             message: describe_reqwest_error(&e),
         },
         PE::InvalidResponsePayload(bytes, e) => Error::Decode {
             url: kind.to_string(),
-            message: format!("{} ({} bytes received)", one_line(&e.to_string()), bytes.len()),
+            message: format!(
+                "{} ({} bytes received)",
+                one_line(&e.to_string()),
+                bytes.len()
+            ),
         },
-        PE::InvalidRequest(m) => Error::Invalid { field: None, message: m },
+        PE::InvalidRequest(m) => Error::Invalid {
+            field: None,
+            message: m,
+        },
         PE::InvalidUpgrade(e) => Error::Transport {
             url: kind.to_string(),
             message: describe_reqwest_error(&e),
         },
-        PE::Custom(m) => Error::Api { status: 0, message: m },
+        PE::Custom(m) => Error::Api {
+            status: 0,
+            message: m,
+        },
     }
 }
 
@@ -456,7 +525,11 @@ fn strip_query(url: &str) -> String {
 }
 
 fn one_line(s: &str) -> String {
-    let first = s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
+    let first = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
     let mut out: String = first.chars().take(300).collect();
     if first.chars().count() > 300 {
         out.push('…');
@@ -484,27 +557,42 @@ pub(crate) async fn from_response(resp: reqwest::Response, kind: &str, name: &st
         Some("auth") => return Error::Auth { message: text },
         Some("transport") => return Error::Transport { url, message: text },
         Some("too-large") => return Error::Decode { url, message: text },
-        Some(_) => return Error::Api { status, message: text },
+        Some(_) => {
+            return Error::Api {
+                status,
+                message: text,
+            };
+        }
         None => {}
     }
     let parsed: Option<Value> = serde_json::from_slice(&body).ok();
     let (message, reason, field) = match &parsed {
         Some(v) if v.get("kind").and_then(Value::as_str) == Some("Status") => (
-            v.get("message").and_then(Value::as_str).unwrap_or_default().to_string(),
+            v.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             v.get("reason").and_then(Value::as_str).map(str::to_string),
-            v.pointer("/details/causes/0/field").and_then(Value::as_str).map(str::to_string),
+            v.pointer("/details/causes/0/field")
+                .and_then(Value::as_str)
+                .map(str::to_string),
         ),
         Some(v) if v.get("error").is_some() => (
             format!(
                 "{}{}",
                 v["error"].as_str().unwrap_or_default(),
-                v.get("error_description").and_then(Value::as_str).map(|d| format!(": {d}")).unwrap_or_default()
+                v.get("error_description")
+                    .and_then(Value::as_str)
+                    .map(|d| format!(": {d}"))
+                    .unwrap_or_default()
             ),
             None,
             None,
         ),
         _ if text.trim_start().starts_with('<') => (
-            format!("the server answered with an HTML or XML page (HTTP {status}), not the Spot API; check base_url and any proxy"),
+            format!(
+                "the server answered with an HTML or XML page (HTTP {status}), not the Spot API; check base_url and any proxy"
+            ),
             None,
             None,
         ),
@@ -522,7 +610,11 @@ fn from_status(
     name: &str,
     retry_after: Option<Duration>,
 ) -> Error {
-    let message = if message.is_empty() { format!("HTTP {status}") } else { message.to_string() };
+    let message = if message.is_empty() {
+        format!("HTTP {status}")
+    } else {
+        message.to_string()
+    };
     match status {
         401 => Error::auth(format!(
             "the Spot API rejected the credentials ({message}); run `rsspot configure` to store a valid refresh token"
@@ -549,20 +641,27 @@ mod tests {
     #[test]
     fn namespace_prefix_of_urls() {
         assert_eq!(
-            namespace_prefix("http://h/apis/ngpc.rxt.io/v1/namespaces/org-a/cloudspaces/x").as_deref(),
+            namespace_prefix("http://h/apis/ngpc.rxt.io/v1/namespaces/org-a/cloudspaces/x")
+                .as_deref(),
             Some("http://h/apis/ngpc.rxt.io/v1/namespaces/org-a")
         );
         assert_eq!(
             namespace_prefix("http://h/apis/ngpc.rxt.io/v1/namespaces/org-a?x=1").as_deref(),
             Some("http://h/apis/ngpc.rxt.io/v1/namespaces/org-a")
         );
-        assert_eq!(namespace_prefix("http://h/apis/ngpc.rxt.io/v1/regions"), None);
+        assert_eq!(
+            namespace_prefix("http://h/apis/ngpc.rxt.io/v1/regions"),
+            None
+        );
     }
 
     #[test]
     fn contains_compares_what_we_sent() {
         let stored = serde_json::json!({"a": 1, "b": {"c": "x", "d": 2}, "e": []});
-        assert!(contains(&stored, &serde_json::json!({"a": 1, "b": {"c": "x"}})));
+        assert!(contains(
+            &stored,
+            &serde_json::json!({"a": 1, "b": {"c": "x"}})
+        ));
         assert!(contains(&stored, &serde_json::json!({"f": {}})));
         assert!(!contains(&stored, &serde_json::json!({"b": {"c": "y"}})));
     }

@@ -5,6 +5,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
+pub mod client;
 pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
@@ -13,8 +15,11 @@ pub mod fsutil;
 pub mod hooks;
 pub mod pricing;
 pub mod raw;
+pub mod retry;
+pub mod services;
 pub mod state;
 pub mod types;
 pub mod workflows;
 
+pub use client::{SpotClient, SpotClientBuilder};
 pub use error::{Error, ExitKind, Result};

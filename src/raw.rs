@@ -117,5 +117,8 @@ pub const EXTRA_OPERATIONS: &[Operation] = &[
 
 /// Looks an operation up by the id progenitor passes to the hooks.
 pub fn operation(id: &str) -> Option<&'static Operation> {
-    OPERATIONS.iter().chain(EXTRA_OPERATIONS).find(|o| o.id == id)
+    OPERATIONS
+        .iter()
+        .chain(EXTRA_OPERATIONS)
+        .find(|o| o.id == id)
 }

@@ -106,10 +106,19 @@ mod tests {
     #[test]
     fn retry_after_wins_and_is_bounded() {
         let p = RetryPolicy::default();
-        assert_eq!(p.backoff(1, Some(Duration::from_secs(3))), Duration::from_secs(3));
-        assert_eq!(p.backoff(1, Some(Duration::from_secs(9999))), MAX_RETRY_AFTER);
+        assert_eq!(
+            p.backoff(1, Some(Duration::from_secs(3))),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            p.backoff(1, Some(Duration::from_secs(9999))),
+            MAX_RETRY_AFTER
+        );
         assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 }

@@ -104,13 +104,22 @@ impl CloudSpaceCreate {
             ));
         }
         if self.region.as_deref().is_none_or(str::is_empty) {
-            return Err(Error::invalid("region", "a region is required: pass --region or set `region` in the profile"));
+            return Err(Error::invalid(
+                "region",
+                "a region is required: pass --region or set `region` in the profile",
+            ));
         }
         if !CNIS.contains(&self.cni.as_str()) {
-            return Err(Error::invalid("cni", format!("{:?} is not one of {}", self.cni, CNIS.join(", "))));
+            return Err(Error::invalid(
+                "cni",
+                format!("{:?} is not one of {}", self.cni, CNIS.join(", ")),
+            ));
         }
         if self.kubernetes_version.trim().is_empty() {
-            return Err(Error::invalid("kubernetesVersion", "a Kubernetes version is required"));
+            return Err(Error::invalid(
+                "kubernetesVersion",
+                "a Kubernetes version is required",
+            ));
         }
         if let Some(w) = &self.webhook {
             validate_webhook(w)?;
@@ -141,8 +150,14 @@ impl CloudSpaceCreate {
 }
 
 fn validate_webhook(url: &str) -> Result<()> {
-    if url.is_empty() || url.len() > 255 || !(url.starts_with("http://") || url.starts_with("https://")) {
-        return Err(Error::invalid("webhook", "the webhook must be an http(s) URL of at most 255 characters"));
+    if url.is_empty()
+        || url.len() > 255
+        || !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(Error::invalid(
+            "webhook",
+            "the webhook must be an http(s) URL of at most 255 characters",
+        ));
     }
     Ok(())
 }
@@ -167,7 +182,10 @@ impl CloudSpaceUpdate {
     /// The merge-patch body that [`CloudSpaces::update`] sends.
     pub fn to_patch(&self) -> Result<Value> {
         if self.is_empty() {
-            return Err(Error::invalid("update", "nothing to change: give at least one field"));
+            return Err(Error::invalid(
+                "update",
+                "nothing to change: give at least one field",
+            ));
         }
         let mut spec = Map::new();
         if let Some(w) = &self.webhook {
@@ -202,7 +220,13 @@ impl CloudSpaces<'_> {
     /// ```
     pub async fn list(&self, org: Option<&str>) -> Result<Vec<CloudSpace>> {
         let ns = self.0.namespace(org).await?;
-        Ok(call(self.0.raw.list_cloud_spaces().namespace(ns).send(), "cloudspace", "").await?.items)
+        Ok(call(
+            self.0.raw.list_cloud_spaces().namespace(ns).send(),
+            "cloudspace",
+            "",
+        )
+        .await?
+        .items)
     }
 
     /// One cloudspace.
@@ -217,7 +241,11 @@ impl CloudSpaces<'_> {
     }
 
     /// Validates `req` (name, region exists) and returns the namespace and body it would send.
-    pub async fn prepare_create(&self, req: &CloudSpaceCreate, org: Option<&str>) -> Result<(String, CloudSpace)> {
+    pub async fn prepare_create(
+        &self,
+        req: &CloudSpaceCreate,
+        org: Option<&str>,
+    ) -> Result<(String, CloudSpace)> {
         let mut req = req.clone();
         if req.region.is_none() {
             req.region = self.0.default_region().map(str::to_string);
@@ -225,11 +253,20 @@ impl CloudSpaces<'_> {
         req.validate()?;
         let region = req.region.clone().unwrap_or_default();
         let regions = self.0.regions().list().await?;
-        if !regions.iter().any(|r| super::name_of(r.metadata.as_ref()) == region) {
-            let known: Vec<&str> = regions.iter().map(|r| super::name_of(r.metadata.as_ref())).collect();
+        if !regions
+            .iter()
+            .any(|r| super::name_of(r.metadata.as_ref()) == region)
+        {
+            let known: Vec<&str> = regions
+                .iter()
+                .map(|r| super::name_of(r.metadata.as_ref()))
+                .collect();
             return Err(Error::invalid(
                 "region",
-                format!("unknown region {region:?}; known regions: {}", known.join(", ")),
+                format!(
+                    "unknown region {region:?}; known regions: {}",
+                    known.join(", ")
+                ),
             ));
         }
         let ns = self.0.namespace(org).await?;
@@ -248,7 +285,12 @@ impl CloudSpaces<'_> {
     pub async fn create(&self, req: &CloudSpaceCreate, org: Option<&str>) -> Result<CloudSpace> {
         let (ns, body) = self.prepare_create(req, org).await?;
         call(
-            self.0.raw.create_cloud_space().namespace(ns).body(body).send(),
+            self.0
+                .raw
+                .create_cloud_space()
+                .namespace(ns)
+                .body(body)
+                .send(),
             "cloudspace",
             &req.name,
         )
@@ -256,12 +298,24 @@ impl CloudSpaces<'_> {
     }
 
     /// Applies `update` (webhook, HA control plane, Kubernetes upgrade) as a merge patch.
-    pub async fn update(&self, name: &str, update: &CloudSpaceUpdate, org: Option<&str>) -> Result<CloudSpace> {
+    pub async fn update(
+        &self,
+        name: &str,
+        update: &CloudSpaceUpdate,
+        org: Option<&str>,
+    ) -> Result<CloudSpace> {
         let patch = update.to_patch()?;
         let ns = self.0.namespace(org).await?;
-        let map: Patch = serde_json::from_value(patch).map_err(|e| Error::invalid("update", e.to_string()))?;
+        let map: Patch =
+            serde_json::from_value(patch).map_err(|e| Error::invalid("update", e.to_string()))?;
         call(
-            self.0.raw.patch_cloud_space().namespace(ns).name(name).body(map).send(),
+            self.0
+                .raw
+                .patch_cloud_space()
+                .namespace(ns)
+                .name(name)
+                .body(map)
+                .send(),
             "cloudspace",
             name,
         )
@@ -272,7 +326,12 @@ impl CloudSpaces<'_> {
     pub async fn delete(&self, name: &str, org: Option<&str>) -> Result<()> {
         let ns = self.0.namespace(org).await?;
         call(
-            self.0.raw.delete_cloud_space().namespace(ns).name(name).send(),
+            self.0
+                .raw
+                .delete_cloud_space()
+                .namespace(ns)
+                .name(name)
+                .send(),
             "cloudspace",
             name,
         )
@@ -282,10 +341,11 @@ impl CloudSpaces<'_> {
 
     /// Generates a kubeconfig for the cloudspace (YAML text). The cloudspace must be Ready.
     pub async fn kubeconfig(&self, name: &str, org: Option<&str>) -> Result<String> {
-        let token = self
-            .0
-            .refresh_token()
-            .ok_or_else(|| Error::auth("a refresh token is required to generate a kubeconfig: run `rsspot configure`"))?;
+        let token = self.0.refresh_token().ok_or_else(|| {
+            Error::auth(
+                "a refresh token is required to generate a kubeconfig: run `rsspot configure`",
+            )
+        })?;
         let org_name = self.0.org_name(org).await?;
         let body = GenerateKubeconfigBody {
             cloudspace_name: name.to_string(),
@@ -311,7 +371,12 @@ impl CloudSpaces<'_> {
     ///
     /// `Deleting` fails at once; `Error` is tolerated for `opts.error_grace`, then three
     /// consecutive `Error` polls fail. On timeout the error carries the last phase seen.
-    pub async fn wait_until_ready(&self, name: &str, org: Option<&str>, opts: &WaitOptions) -> Result<CloudSpace> {
+    pub async fn wait_until_ready(
+        &self,
+        name: &str,
+        org: Option<&str>,
+        opts: &WaitOptions,
+    ) -> Result<CloudSpace> {
         let client = self.0.without_cache();
         let ns = self.0.namespace(org).await?;
         let what = format!("cloudspace {name:?}");

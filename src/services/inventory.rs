@@ -3,7 +3,9 @@
 
 use crate::SpotClient;
 use crate::error::{Error, Result};
-use crate::types::inventory::{OrganizationEvents, VmCloudSpace, VmCloudSpaceList, VmPool, VmPoolList};
+use crate::types::inventory::{
+    OrganizationEvents, VmCloudSpace, VmCloudSpaceList, VmPool, VmPoolList,
+};
 
 /// `client.inventory()`.
 pub struct Inventory<'a>(pub(crate) &'a SpotClient);
@@ -20,23 +22,35 @@ impl Inventory<'_> {
     pub async fn vm_cloudspaces(&self, org: Option<&str>) -> Result<Vec<VmCloudSpace>> {
         let ns = self.0.namespace(org).await?;
         let path = format!("/apis/ngpc.rxt.io/v1/namespaces/{ns}/vmcloudspaces");
-        let bytes = self.0.get_bytes("list_vm_cloud_spaces", &path, "vmcloudspaces", "").await?;
+        let bytes = self
+            .0
+            .get_bytes("list_vm_cloud_spaces", &path, "vmcloudspaces", "")
+            .await?;
         Ok(decode::<VmCloudSpaceList>(&bytes, "vmcloudspaces")?.items)
     }
 
     /// VM pools of one VM cloudspace.
     pub async fn vm_pools(&self, vmcloudspace: &str, org: Option<&str>) -> Result<Vec<VmPool>> {
         let ns = self.0.namespace(org).await?;
-        let selector: String = url::form_urlencoded::byte_serialize(format!("ngpc.rxt.io/vmcloudspace={vmcloudspace}").as_bytes()).collect();
+        let selector: String = url::form_urlencoded::byte_serialize(
+            format!("ngpc.rxt.io/vmcloudspace={vmcloudspace}").as_bytes(),
+        )
+        .collect();
         let path = format!("/apis/ngpc.rxt.io/v1/namespaces/{ns}/vmpools?labelSelector={selector}");
-        let bytes = self.0.get_bytes("list_vm_pools", &path, "vmpools", vmcloudspace).await?;
+        let bytes = self
+            .0
+            .get_bytes("list_vm_pools", &path, "vmpools", vmcloudspace)
+            .await?;
         Ok(decode::<VmPoolList>(&bytes, "vmpools")?.items)
     }
 
     /// Recent events of the token's organization.
     pub async fn events(&self, limit: u32) -> Result<OrganizationEvents> {
         let path = format!("/apis/metrics.ngpc.rxt.io/v1/events/organizations?limits={limit}");
-        let bytes = self.0.get_bytes("list_organization_events", &path, "events", "").await?;
+        let bytes = self
+            .0
+            .get_bytes("list_organization_events", &path, "events", "")
+            .await?;
         decode(&bytes, "organization events")
     }
 }

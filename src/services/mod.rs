@@ -19,15 +19,15 @@ use progenitor_client::ResponseValue;
 use crate::error::Result;
 
 pub use cloudspaces::{CloudSpaceCreate, CloudSpaceUpdate, CloudSpaces};
+pub use inventory::Inventory;
 pub use node_pools::{
-    Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, OnDemandPools, SpotPoolCreate, SpotPoolUpdate,
-    SpotPools, Taint,
+    Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, OnDemandPools, SpotPoolCreate,
+    SpotPoolUpdate, SpotPools, Taint,
 };
 pub use organizations::Organizations;
 pub use pricing::Pricing;
 pub use regions::Regions;
 pub use server_classes::{ServerClassFilter, ServerClasses};
-pub use inventory::Inventory;
 pub use wait::{WaitEvent, WaitOptions};
 
 /// Awaits a generated call and maps its error; `kind`/`name` describe the object for 404s.
@@ -47,7 +47,8 @@ pub fn is_dns_label(name: &str) -> bool {
     let b = name.as_bytes();
     !b.is_empty()
         && b.len() <= 63
-        && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
 }
@@ -56,7 +57,9 @@ pub fn is_dns_label(name: &str) -> bool {
 pub fn is_lowercase_uuid(name: &str) -> bool {
     name.len() == 36
         && uuid::Uuid::parse_str(name).is_ok()
-        && name.chars().all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
+        && name
+            .chars()
+            .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
 }
 
 /// The `metadata.name` of an object, or "".

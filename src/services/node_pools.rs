@@ -67,7 +67,10 @@ impl Taint {
         if !["NoSchedule", "PreferNoSchedule", "NoExecute"].contains(&self.effect.as_str()) {
             return Err(Error::invalid(
                 "taint",
-                format!("effect {:?} must be NoSchedule, PreferNoSchedule or NoExecute", self.effect),
+                format!(
+                    "effect {:?} must be NoSchedule, PreferNoSchedule or NoExecute",
+                    self.effect
+                ),
             ));
         }
         Ok(())
@@ -80,12 +83,18 @@ impl Taint {
 fn check_counts(desired: Option<u32>, autoscaling: Option<Autoscaling>) -> Result<()> {
     if let Some(a) = autoscaling {
         if a.min_nodes < 1 {
-            return Err(Error::invalid("autoscaling.minNodes", "minNodes must be at least 1"));
+            return Err(Error::invalid(
+                "autoscaling.minNodes",
+                "minNodes must be at least 1",
+            ));
         }
         if a.max_nodes < a.min_nodes {
             return Err(Error::invalid(
                 "autoscaling.maxNodes",
-                format!("maxNodes ({}) must be at least minNodes ({})", a.max_nodes, a.min_nodes),
+                format!(
+                    "maxNodes ({}) must be at least minNodes ({})",
+                    a.max_nodes, a.min_nodes
+                ),
             ));
         }
         if let Some(d) = desired
@@ -93,7 +102,10 @@ fn check_counts(desired: Option<u32>, autoscaling: Option<Autoscaling>) -> Resul
         {
             return Err(Error::invalid(
                 "desired",
-                format!("desired ({d}) must be between minNodes ({}) and maxNodes ({})", a.min_nodes, a.max_nodes),
+                format!(
+                    "desired ({d}) must be between minNodes ({}) and maxNodes ({})",
+                    a.min_nodes, a.max_nodes
+                ),
             ));
         }
     } else if desired == Some(0) {
@@ -106,7 +118,9 @@ fn check_name(name: &str) -> Result<()> {
     if !is_lowercase_uuid(name) {
         return Err(Error::invalid(
             "name",
-            format!("{name:?} is not a valid pool name: node pool names are lowercase UUIDs (omit the name to generate one)"),
+            format!(
+                "{name:?} is not a valid pool name: node pool names are lowercase UUIDs (omit the name to generate one)"
+            ),
         ));
     }
     Ok(())
@@ -159,7 +173,10 @@ impl PoolCommon {
             check_name(n)?;
         }
         if !super::is_dns_label(&self.cloudspace) {
-            return Err(Error::invalid("cloudSpace", format!("{:?} is not a valid cloudspace name", self.cloudspace)));
+            return Err(Error::invalid(
+                "cloudSpace",
+                format!("{:?} is not a valid cloudspace name", self.cloudspace),
+            ));
         }
         if self.server_class.is_empty() {
             return Err(Error::invalid("serverClass", "a server class is required"));
@@ -199,7 +216,10 @@ macro_rules! common_setters {
         }
         /// Enables autoscaling between `min` and `max` nodes.
         pub fn autoscaling(mut self, min: u32, max: u32) -> Self {
-            self.common.autoscaling = Some(Autoscaling { min_nodes: min, max_nodes: max });
+            self.common.autoscaling = Some(Autoscaling {
+                min_nodes: min,
+                max_nodes: max,
+            });
             self
         }
         /// Adds a node label.
@@ -274,7 +294,11 @@ pub struct OnDemandPoolCreate {
 
 impl OnDemandPoolCreate {
     /// A pool of `desired` nodes of `server_class` in `cloudspace`.
-    pub fn new(cloudspace: impl Into<String>, server_class: impl Into<String>, desired: u32) -> Self {
+    pub fn new(
+        cloudspace: impl Into<String>,
+        server_class: impl Into<String>,
+        desired: u32,
+    ) -> Self {
         OnDemandPoolCreate {
             common: PoolCommon::new(cloudspace.into(), server_class.into(), desired),
         }
@@ -326,7 +350,10 @@ impl PoolUpdate {
         }
         if let Some(t) = &self.taints {
             t.iter().try_for_each(Taint::validate)?;
-            spec.insert("customTaints".into(), json!(t.iter().map(Taint::to_json).collect::<Vec<_>>()));
+            spec.insert(
+                "customTaints".into(),
+                json!(t.iter().map(Taint::to_json).collect::<Vec<_>>()),
+            );
         }
         Ok(spec)
     }
@@ -349,7 +376,10 @@ impl SpotPoolUpdate {
             spec.insert("bidPrice".into(), json!(b));
         }
         if spec.is_empty() {
-            return Err(Error::invalid("update", "nothing to change: give at least one field"));
+            return Err(Error::invalid(
+                "update",
+                "nothing to change: give at least one field",
+            ));
         }
         Ok(json!({ "spec": spec }))
     }
@@ -363,7 +393,10 @@ impl PoolUpdate {
     pub fn to_patch(&self) -> Result<Value> {
         let spec = self.spec()?;
         if spec.is_empty() {
-            return Err(Error::invalid("update", "nothing to change: give at least one field"));
+            return Err(Error::invalid(
+                "update",
+                "nothing to change: give at least one field",
+            ));
         }
         Ok(json!({ "spec": spec }))
     }
@@ -386,29 +419,45 @@ async fn check_placement(
     server_class: &str,
     org: Option<&str>,
 ) -> Result<crate::raw::types::ServerClass> {
-    let (cs, class) = futures::try_join!(
-        client.cloudspaces().get(cloudspace, org),
-        client.server_classes().get(server_class)
-    )
-    .map_err(|e| match e {
-        Error::NotFound { kind, name } => Error::invalid(
-            if kind == "cloudspace" { "cloudSpace" } else { "serverClass" },
-            format!("{kind} {name:?} does not exist"),
-        ),
-        other => other,
-    })?;
-    let cs_region = cs.spec.as_ref().and_then(|s| s.region.clone()).unwrap_or_default();
-    let class_region = class.spec.as_ref().and_then(|s| s.region.clone()).unwrap_or_default();
+    let (cloudspaces, classes) = (client.cloudspaces(), client.server_classes());
+    let (cs, class) =
+        futures::try_join!(cloudspaces.get(cloudspace, org), classes.get(server_class)).map_err(
+            |e| match e {
+                Error::NotFound { kind, name } => Error::invalid(
+                    if kind == "cloudspace" {
+                        "cloudSpace"
+                    } else {
+                        "serverClass"
+                    },
+                    format!("{kind} {name:?} does not exist"),
+                ),
+                other => other,
+            },
+        )?;
+    let cs_region = cs
+        .spec
+        .as_ref()
+        .and_then(|s| s.region.clone())
+        .unwrap_or_default();
+    let class_region = class
+        .spec
+        .as_ref()
+        .and_then(|s| s.region.clone())
+        .unwrap_or_default();
     if !cs_region.is_empty() && !class_region.is_empty() && cs_region != class_region {
         return Err(Error::invalid(
             "serverClass",
-            format!("server class {server_class} is in {class_region}, but cloudspace {cloudspace} is in {cs_region}"),
+            format!(
+                "server class {server_class} is in {class_region}, but cloudspace {cloudspace} is in {cs_region}"
+            ),
         ));
     }
     Ok(class)
 }
 
-fn class_prices(class: &crate::raw::types::ServerClass) -> (Option<rust_decimal::Decimal>, Option<rust_decimal::Decimal>) {
+fn class_prices(
+    class: &crate::raw::types::ServerClass,
+) -> (Option<rust_decimal::Decimal>, Option<rust_decimal::Decimal>) {
     use crate::pricing::money::parse_price_str;
     let market = class
         .status
@@ -432,7 +481,11 @@ impl SpotPools<'_> {
     /// let pools = client.spot_pools().list(Some("demo"), None).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn list(&self, cloudspace: Option<&str>, org: Option<&str>) -> Result<Vec<SpotNodePool>> {
+    pub async fn list(
+        &self,
+        cloudspace: Option<&str>,
+        org: Option<&str>,
+    ) -> Result<Vec<SpotNodePool>> {
         let ns = self.0.namespace(org).await?;
         let mut b = self.0.raw.list_spot_node_pools().namespace(ns);
         if let Some(sel) = label_selector(cloudspace) {
@@ -444,20 +497,47 @@ impl SpotPools<'_> {
     /// One spot pool.
     pub async fn get(&self, name: &str, org: Option<&str>) -> Result<SpotNodePool> {
         let ns = self.0.namespace(org).await?;
-        call(self.0.raw.get_spot_node_pool().namespace(ns).name(name).send(), "spot node pool", name).await
+        call(
+            self.0
+                .raw
+                .get_spot_node_pool()
+                .namespace(ns)
+                .name(name)
+                .send(),
+            "spot node pool",
+            name,
+        )
+        .await
     }
 
     /// Validates `req` against the server (class exists, same region, bid ≥ floor and on the
     /// ladder) and returns the namespace and the exact body a create sends.
-    pub async fn prepare_create(&self, req: &SpotPoolCreate, org: Option<&str>) -> Result<(String, SpotNodePool)> {
+    pub async fn prepare_create(
+        &self,
+        req: &SpotPoolCreate,
+        org: Option<&str>,
+    ) -> Result<(String, SpotNodePool)> {
         req.validate()?;
-        let class = check_placement(self.0, &req.common.cloudspace, &req.common.server_class, org).await?;
+        let class = check_placement(
+            self.0,
+            &req.common.cloudspace,
+            &req.common.server_class,
+            org,
+        )
+        .await?;
         let (market, min_bid) = class_prices(&class);
         crate::pricing::advice::validate_bid(&req.bid_price, market, min_bid)?;
         let ns = self.0.namespace(org).await?;
-        let name = req.common.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let body = req.common.body("SpotNodePool", &name, &ns, Some(&req.bid_price));
-        let pool = serde_json::from_value(body).map_err(|e| Error::invalid("spot node pool", e.to_string()))?;
+        let name = req
+            .common
+            .name
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let body = req
+            .common
+            .body("SpotNodePool", &name, &ns, Some(&req.bid_price));
+        let pool = serde_json::from_value(body)
+            .map_err(|e| Error::invalid("spot node pool", e.to_string()))?;
         Ok((ns, pool))
     }
 
@@ -465,15 +545,34 @@ impl SpotPools<'_> {
     pub async fn create(&self, req: &SpotPoolCreate, org: Option<&str>) -> Result<SpotNodePool> {
         let (ns, body) = self.prepare_create(req, org).await?;
         let name = super::name_of(body.metadata.as_ref()).to_string();
-        call(self.0.raw.create_spot_node_pool().namespace(ns).body(body).send(), "spot node pool", &name).await
+        call(
+            self.0
+                .raw
+                .create_spot_node_pool()
+                .namespace(ns)
+                .body(body)
+                .send(),
+            "spot node pool",
+            &name,
+        )
+        .await
     }
 
     /// Validates an update (a new bid against the pool's class) and returns the patch body.
-    pub async fn prepare_update(&self, name: &str, update: &SpotPoolUpdate, org: Option<&str>) -> Result<Value> {
+    pub async fn prepare_update(
+        &self,
+        name: &str,
+        update: &SpotPoolUpdate,
+        org: Option<&str>,
+    ) -> Result<Value> {
         let patch = update.to_patch()?;
         if let Some(bid) = &update.bid_price {
             let pool = self.get(name, org).await?;
-            let class_name = pool.spec.as_ref().and_then(|s| s.server_class.clone()).unwrap_or_default();
+            let class_name = pool
+                .spec
+                .as_ref()
+                .and_then(|s| s.server_class.clone())
+                .unwrap_or_default();
             let class = self.0.server_classes().get(&class_name).await?;
             let (market, min_bid) = class_prices(&class);
             crate::pricing::advice::validate_bid(bid, market, min_bid)?;
@@ -482,23 +581,54 @@ impl SpotPools<'_> {
     }
 
     /// Updates only the fields given.
-    pub async fn update(&self, name: &str, update: &SpotPoolUpdate, org: Option<&str>) -> Result<SpotNodePool> {
+    pub async fn update(
+        &self,
+        name: &str,
+        update: &SpotPoolUpdate,
+        org: Option<&str>,
+    ) -> Result<SpotNodePool> {
         let patch = self.prepare_update(name, update, org).await?;
         let ns = self.0.namespace(org).await?;
-        let body: Patch = serde_json::from_value(patch).map_err(|e| Error::invalid("update", e.to_string()))?;
-        call(self.0.raw.patch_spot_node_pool().namespace(ns).name(name).body(body).send(), "spot node pool", name).await
+        let body: Patch =
+            serde_json::from_value(patch).map_err(|e| Error::invalid("update", e.to_string()))?;
+        call(
+            self.0
+                .raw
+                .patch_spot_node_pool()
+                .namespace(ns)
+                .name(name)
+                .body(body)
+                .send(),
+            "spot node pool",
+            name,
+        )
+        .await
     }
 
     /// Deletes a spot pool.
     pub async fn delete(&self, name: &str, org: Option<&str>) -> Result<()> {
         let ns = self.0.namespace(org).await?;
-        call(self.0.raw.delete_spot_node_pool().namespace(ns).name(name).send(), "spot node pool", name)
-            .await
-            .map(|_| ())
+        call(
+            self.0
+                .raw
+                .delete_spot_node_pool()
+                .namespace(ns)
+                .name(name)
+                .send(),
+            "spot node pool",
+            name,
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Polls until the pool's bid is `Fulfilled` with `wonCount ≥ desired`.
-    pub async fn wait_until_fulfilled(&self, name: &str, org: Option<&str>, opts: &WaitOptions) -> Result<SpotNodePool> {
+    pub async fn wait_until_fulfilled(
+        &self,
+        name: &str,
+        org: Option<&str>,
+        opts: &WaitOptions,
+    ) -> Result<SpotNodePool> {
         let client = self.0.without_cache();
         let ns = self.0.namespace(org).await?;
         let what = format!("spot pool {name}");
@@ -506,7 +636,17 @@ impl SpotPools<'_> {
             let client = client.clone();
             let ns = ns.clone();
             async move {
-                let p = call(client.raw.get_spot_node_pool().namespace(ns).name(name).send(), "spot node pool", name).await?;
+                let p = call(
+                    client
+                        .raw
+                        .get_spot_node_pool()
+                        .namespace(ns)
+                        .name(name)
+                        .send(),
+                    "spot node pool",
+                    name,
+                )
+                .await?;
                 let desired = p.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
                 let st = p.status.clone().unwrap_or_default();
                 let won = st.won_count.unwrap_or(0);
@@ -528,7 +668,11 @@ fn pool_poll<T>(p: T, phase: &str, got: i64, desired: i64) -> Poll<T> {
 
 impl OnDemandPools<'_> {
     /// On-demand pools of an org, optionally only those of one cloudspace.
-    pub async fn list(&self, cloudspace: Option<&str>, org: Option<&str>) -> Result<Vec<OnDemandNodePool>> {
+    pub async fn list(
+        &self,
+        cloudspace: Option<&str>,
+        org: Option<&str>,
+    ) -> Result<Vec<OnDemandNodePool>> {
         let ns = self.0.namespace(org).await?;
         let mut b = self.0.raw.list_on_demand_node_pools().namespace(ns);
         if let Some(sel) = label_selector(cloudspace) {
@@ -541,7 +685,12 @@ impl OnDemandPools<'_> {
     pub async fn get(&self, name: &str, org: Option<&str>) -> Result<OnDemandNodePool> {
         let ns = self.0.namespace(org).await?;
         call(
-            self.0.raw.get_on_demand_node_pool().namespace(ns).name(name).send(),
+            self.0
+                .raw
+                .get_on_demand_node_pool()
+                .namespace(ns)
+                .name(name)
+                .send(),
             "on-demand node pool",
             name,
         )
@@ -549,22 +698,46 @@ impl OnDemandPools<'_> {
     }
 
     /// Validates `req` against the server and returns the namespace and body a create sends.
-    pub async fn prepare_create(&self, req: &OnDemandPoolCreate, org: Option<&str>) -> Result<(String, OnDemandNodePool)> {
+    pub async fn prepare_create(
+        &self,
+        req: &OnDemandPoolCreate,
+        org: Option<&str>,
+    ) -> Result<(String, OnDemandNodePool)> {
         req.validate()?;
-        check_placement(self.0, &req.common.cloudspace, &req.common.server_class, org).await?;
+        check_placement(
+            self.0,
+            &req.common.cloudspace,
+            &req.common.server_class,
+            org,
+        )
+        .await?;
         let ns = self.0.namespace(org).await?;
-        let name = req.common.name.clone().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let name = req
+            .common
+            .name
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
         let body = req.common.body("OnDemandNodePool", &name, &ns, None);
-        let pool = serde_json::from_value(body).map_err(|e| Error::invalid("on-demand node pool", e.to_string()))?;
+        let pool = serde_json::from_value(body)
+            .map_err(|e| Error::invalid("on-demand node pool", e.to_string()))?;
         Ok((ns, pool))
     }
 
     /// Creates an on-demand pool.
-    pub async fn create(&self, req: &OnDemandPoolCreate, org: Option<&str>) -> Result<OnDemandNodePool> {
+    pub async fn create(
+        &self,
+        req: &OnDemandPoolCreate,
+        org: Option<&str>,
+    ) -> Result<OnDemandNodePool> {
         let (ns, body) = self.prepare_create(req, org).await?;
         let name = super::name_of(body.metadata.as_ref()).to_string();
         call(
-            self.0.raw.create_on_demand_node_pool().namespace(ns).body(body).send(),
+            self.0
+                .raw
+                .create_on_demand_node_pool()
+                .namespace(ns)
+                .body(body)
+                .send(),
             "on-demand node pool",
             &name,
         )
@@ -572,12 +745,24 @@ impl OnDemandPools<'_> {
     }
 
     /// Updates only the fields given.
-    pub async fn update(&self, name: &str, update: &OnDemandPoolUpdate, org: Option<&str>) -> Result<OnDemandNodePool> {
+    pub async fn update(
+        &self,
+        name: &str,
+        update: &OnDemandPoolUpdate,
+        org: Option<&str>,
+    ) -> Result<OnDemandNodePool> {
         let patch = update.to_patch()?;
         let ns = self.0.namespace(org).await?;
-        let body: Patch = serde_json::from_value(patch).map_err(|e| Error::invalid("update", e.to_string()))?;
+        let body: Patch =
+            serde_json::from_value(patch).map_err(|e| Error::invalid("update", e.to_string()))?;
         call(
-            self.0.raw.patch_on_demand_node_pool().namespace(ns).name(name).body(body).send(),
+            self.0
+                .raw
+                .patch_on_demand_node_pool()
+                .namespace(ns)
+                .name(name)
+                .body(body)
+                .send(),
             "on-demand node pool",
             name,
         )
@@ -588,7 +773,12 @@ impl OnDemandPools<'_> {
     pub async fn delete(&self, name: &str, org: Option<&str>) -> Result<()> {
         let ns = self.0.namespace(org).await?;
         call(
-            self.0.raw.delete_on_demand_node_pool().namespace(ns).name(name).send(),
+            self.0
+                .raw
+                .delete_on_demand_node_pool()
+                .namespace(ns)
+                .name(name)
+                .send(),
             "on-demand node pool",
             name,
         )
@@ -597,7 +787,12 @@ impl OnDemandPools<'_> {
     }
 
     /// Polls until `reservedStatus` is `Fulfilled` with `reservedCount ≥ desired`.
-    pub async fn wait_until_fulfilled(&self, name: &str, org: Option<&str>, opts: &WaitOptions) -> Result<OnDemandNodePool> {
+    pub async fn wait_until_fulfilled(
+        &self,
+        name: &str,
+        org: Option<&str>,
+        opts: &WaitOptions,
+    ) -> Result<OnDemandNodePool> {
         let client = self.0.without_cache();
         let ns = self.0.namespace(org).await?;
         let what = format!("on-demand pool {name}");
@@ -606,7 +801,12 @@ impl OnDemandPools<'_> {
             let ns = ns.clone();
             async move {
                 let p = call(
-                    client.raw.get_on_demand_node_pool().namespace(ns).name(name).send(),
+                    client
+                        .raw
+                        .get_on_demand_node_pool()
+                        .namespace(ns)
+                        .name(name)
+                        .send(),
                     "on-demand node pool",
                     name,
                 )
@@ -629,7 +829,10 @@ mod tests {
     #[test]
     fn taints_parse() {
         let t: Taint = "dedicated=batch:NoSchedule".parse().unwrap();
-        assert_eq!((t.key.as_str(), t.value.as_str(), t.effect.as_str()), ("dedicated", "batch", "NoSchedule"));
+        assert_eq!(
+            (t.key.as_str(), t.value.as_str(), t.effect.as_str()),
+            ("dedicated", "batch", "NoSchedule")
+        );
         let t: Taint = "gpu:NoExecute".parse().unwrap();
         assert_eq!(t.value, "");
         assert!("x=y:Sometimes".parse::<Taint>().is_err());
@@ -656,10 +859,46 @@ mod tests {
 
     #[test]
     fn counts_are_checked() {
-        assert!(check_counts(Some(2), Some(Autoscaling { min_nodes: 1, max_nodes: 3 })).is_ok());
-        assert!(check_counts(Some(5), Some(Autoscaling { min_nodes: 1, max_nodes: 3 })).is_err());
-        assert!(check_counts(None, Some(Autoscaling { min_nodes: 0, max_nodes: 3 })).is_err());
-        assert!(check_counts(None, Some(Autoscaling { min_nodes: 4, max_nodes: 3 })).is_err());
+        assert!(
+            check_counts(
+                Some(2),
+                Some(Autoscaling {
+                    min_nodes: 1,
+                    max_nodes: 3
+                })
+            )
+            .is_ok()
+        );
+        assert!(
+            check_counts(
+                Some(5),
+                Some(Autoscaling {
+                    min_nodes: 1,
+                    max_nodes: 3
+                })
+            )
+            .is_err()
+        );
+        assert!(
+            check_counts(
+                None,
+                Some(Autoscaling {
+                    min_nodes: 0,
+                    max_nodes: 3
+                })
+            )
+            .is_err()
+        );
+        assert!(
+            check_counts(
+                None,
+                Some(Autoscaling {
+                    min_nodes: 4,
+                    max_nodes: 3
+                })
+            )
+            .is_err()
+        );
         assert!(check_counts(Some(0), None).is_err());
     }
 

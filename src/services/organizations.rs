@@ -31,8 +31,12 @@ impl Organizations<'_> {
             .find(|o| {
                 o.name.as_deref() == Some(name_or_id)
                     || o.display_name.as_deref() == Some(name_or_id)
-                    || o.id.as_deref().map(|i| i.to_ascii_lowercase().replace('_', "-")) == Some(wanted.clone())
-                    || o.metadata.as_ref().and_then(|m| m.namespace.as_deref()) == Some(wanted.as_str())
+                    || o.id
+                        .as_deref()
+                        .map(|i| i.to_ascii_lowercase().replace('_', "-"))
+                        == Some(wanted.clone())
+                    || o.metadata.as_ref().and_then(|m| m.namespace.as_deref())
+                        == Some(wanted.as_str())
             })
             .ok_or_else(|| Error::not_found("organization", name_or_id))
     }

@@ -16,7 +16,10 @@ impl Pricing<'_> {
     /// Hourly hammer-price history of one server class.
     pub async fn history(&self, server_class: &str) -> Result<PriceHistory> {
         let path = format!("/history/{server_class}");
-        let bytes = self.0.get_bytes("get_price_history", &path, "price history", server_class).await?;
+        let bytes = self
+            .0
+            .get_bytes("get_price_history", &path, "price history", server_class)
+            .await?;
         docs::parse(&bytes)
     }
 
@@ -24,18 +27,22 @@ impl Pricing<'_> {
     /// Results keep the input order.
     pub async fn histories(&self, classes: &[String]) -> Vec<(String, Result<PriceHistory>)> {
         let limit = self.0.concurrency();
-        let mut out: Vec<(usize, String, Result<PriceHistory>)> = futures::stream::iter(classes.iter().enumerate())
-            .map(|(i, c)| async move { (i, c.clone(), self.history(c).await) })
-            .buffer_unordered(limit)
-            .collect()
-            .await;
+        let mut out: Vec<(usize, String, Result<PriceHistory>)> =
+            futures::stream::iter(classes.iter().enumerate())
+                .map(|(i, c)| async move { (i, c.clone(), self.history(c).await) })
+                .buffer_unordered(limit)
+                .collect()
+                .await;
         out.sort_by_key(|(i, _, _)| *i);
         out.into_iter().map(|(_, c, r)| (c, r)).collect()
     }
 
     /// P20/P50/P80 of the trailing price distribution, per region and class.
     pub async fn percentiles(&self) -> Result<Percentiles> {
-        let bytes = self.0.get_bytes("get_percentiles", Percentiles::PATH, "percentiles", "").await?;
+        let bytes = self
+            .0
+            .get_bytes("get_percentiles", Percentiles::PATH, "percentiles", "")
+            .await?;
         docs::parse(&bytes)
     }
 
@@ -43,7 +50,12 @@ impl Pricing<'_> {
     pub async fn comparable_prices(&self) -> Result<ComparablePrices> {
         let bytes = self
             .0
-            .get_bytes("get_comparable_prices", ComparablePrices::PATH, "comparable prices", "")
+            .get_bytes(
+                "get_comparable_prices",
+                ComparablePrices::PATH,
+                "comparable prices",
+                "",
+            )
             .await?;
         docs::parse(&bytes)
     }
@@ -61,8 +73,9 @@ impl Pricing<'_> {
     /// ```
     pub async fn rows(&self, nodes: u32) -> Result<Vec<PriceRow>> {
         let filter = crate::services::ServerClassFilter::default();
+        let server_classes = self.0.server_classes();
         let (classes, pct, cmp) = futures::join!(
-            self.0.server_classes().list(&filter),
+            server_classes.list(&filter),
             self.percentiles(),
             self.comparable_prices()
         );
@@ -72,9 +85,18 @@ impl Pricing<'_> {
             .filter_map(|c| serde_json::to_value(c).ok())
             .filter_map(|v| ClassInput::from_server_class(&v))
             .collect();
-        let pct = pct.map_err(|e| tracing::warn!("percentiles unavailable: {e}")).ok();
-        let cmp = cmp.map_err(|e| tracing::warn!("comparable prices unavailable: {e}")).ok();
-        Ok(view::build_rows(&inputs, pct.as_ref(), cmp.as_ref(), nodes.max(1)))
+        let pct = pct
+            .map_err(|e| tracing::warn!("percentiles unavailable: {e}"))
+            .ok();
+        let cmp = cmp
+            .map_err(|e| tracing::warn!("comparable prices unavailable: {e}"))
+            .ok();
+        Ok(view::build_rows(
+            &inputs,
+            pct.as_ref(),
+            cmp.as_ref(),
+            nodes.max(1),
+        ))
     }
 
     /// The price row of one class.

@@ -16,7 +16,9 @@ impl Regions<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(&self) -> Result<Vec<Region>> {
-        Ok(super::call(self.0.raw.list_regions().send(), "region", "").await?.items)
+        Ok(super::call(self.0.raw.list_regions().send(), "region", "")
+            .await?
+            .items)
     }
 
     /// One region by name, e.g. `us-central-dfw-1`.

@@ -29,7 +29,9 @@ impl ServerClassFilter {
         let spec = sc.spec.as_ref();
         let name = super::name_of(sc.metadata.as_ref());
         if let Some(r) = &self.region
-            && !spec.and_then(|s| s.region.as_deref()).is_some_and(|x| x.eq_ignore_ascii_case(r))
+            && !spec
+                .and_then(|s| s.region.as_deref())
+                .is_some_and(|x| x.eq_ignore_ascii_case(r))
         {
             return false;
         }
@@ -51,11 +53,15 @@ impl ServerClassFilter {
             Some(v) => lo.is_none_or(|l| v >= l) && hi.is_none_or(|h| v <= h),
             None => lo.is_none() && hi.is_none(),
         };
-        if !within(cpu, self.min_cpu, self.max_cpu) || !within(mem, self.min_memory_gb, self.max_memory_gb) {
+        if !within(cpu, self.min_cpu, self.max_cpu)
+            || !within(mem, self.min_memory_gb, self.max_memory_gb)
+        {
             return false;
         }
         if self.only_available {
-            let avail = spec.and_then(|s| s.availability.as_deref()).unwrap_or("available");
+            let avail = spec
+                .and_then(|s| s.availability.as_deref())
+                .unwrap_or("available");
             let free = sc.status.as_ref().and_then(|s| s.available).unwrap_or(1);
             if avail != "available" || free <= 0 {
                 return false;
@@ -80,11 +86,20 @@ impl ServerClasses<'_> {
     /// ```
     pub async fn list(&self, filter: &ServerClassFilter) -> Result<Vec<ServerClass>> {
         let all = super::call(self.0.raw.list_server_classes().send(), "server class", "").await?;
-        Ok(all.items.into_iter().filter(|c| filter.matches(c)).collect())
+        Ok(all
+            .items
+            .into_iter()
+            .filter(|c| filter.matches(c))
+            .collect())
     }
 
     /// One server class by name, e.g. `gp.vs1.medium-dfw`.
     pub async fn get(&self, name: &str) -> Result<ServerClass> {
-        super::call(self.0.raw.get_server_class().name(name).send(), "server class", name).await
+        super::call(
+            self.0.raw.get_server_class().name(name).send(),
+            "server class",
+            name,
+        )
+        .await
     }
 }
