@@ -1,1 +1,49 @@
-fn main() {}
+//! The `rsspot` binary: parse once, run one command, map errors to documented exit codes.
+
+mod cli;
+mod commands;
+mod ctx;
+mod output;
+
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let argv: Vec<String> = std::env::args().collect();
+    let cli = match cli::Cli::try_parse_from(&argv) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = match e.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 2,
+                _ => 2,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    output::init_tracing(cli.global.verbose, cli.global.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let ctx = ctx::Ctx::new(cli.global.clone());
+    let result = runtime.block_on(commands::run(&ctx, cli.command));
+    let code = output::exit_code(&result);
+    if let Err(e) = &result {
+        output::report_error(e, ctx.global.quiet);
+    }
+    runtime.block_on(ctx.record_history(&argv, started_at, started.elapsed(), code));
+    ExitCode::from(code)
+}

@@ -1,0 +1,142 @@
+//! The clap command tree. Global flags are `global = true`, so they work anywhere on the line.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::commands;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  API or runtime error
+  2  usage or configuration error
+  3  not found
+  4  authentication failed (run `rsspot configure`)
+  5  timed out waiting
+
+Environment: RSSPOT_PROFILE, RSSPOT_CONFIG, RSSPOT_REFRESH_TOKEN (or SPOT_REFRESH_TOKEN),
+RSSPOT_REFRESH_TOKEN_FILE, RSSPOT_ORG, RSSPOT_REGION, RSSPOT_BASE_URL, RSSPOT_OAUTH_URL,
+RSSPOT_PUBLIC_DATA_URL, RSSPOT_NO_CACHE, RSSPOT_NO_HISTORY, NO_COLOR.";
+
+/// rsspot: Rackspace Spot from the shell — cloudspaces, node pools, prices and more.
+#[derive(Debug, Parser)]
+#[command(name = "rsspot", version, about, after_help = EXIT_CODES, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Human table (default on a terminal).
+    Table,
+    /// Table with more columns.
+    Wide,
+    /// JSON (default when piped).
+    Json,
+    /// YAML.
+    Yaml,
+    /// One name per line, for scripting.
+    Name,
+}
+
+/// Flags accepted by every command, anywhere on the line.
+#[derive(Debug, Clone, Args, Default)]
+pub struct GlobalArgs {
+    /// Profile to use (default: the active profile).
+    #[arg(
+        short = 'p',
+        long,
+        global = true,
+        env = "RSSPOT_PROFILE",
+        hide_env = true
+    )]
+    pub profile: Option<String>,
+    /// Config file to read instead of the default location.
+    #[arg(short = 'c', long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(short = 'o', long, global = true, value_enum)]
+    pub output: Option<OutputFormat>,
+    /// Organization (name, org_… id or org-… namespace).
+    #[arg(long, global = true)]
+    pub org: Option<String>,
+    /// Region.
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// Bypass the HTTP cache.
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+    /// More logging on stderr (-v, -vv, -vvv).
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+    /// No colors (also NO_COLOR).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Answer yes to confirmations.
+    #[arg(short = 'y', long, global = true)]
+    pub yes: bool,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Store credentials and defaults in a profile.
+    Configure(commands::config::ConfigureArgs),
+    /// Manage profiles.
+    #[command(subcommand)]
+    Profiles(commands::config::ProfilesCmd),
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(commands::config::ConfigCmd),
+    /// Organizations you belong to.
+    #[command(subcommand, visible_alias = "orgs")]
+    Organizations(commands::resources::OrganizationsCmd),
+    /// Regions.
+    #[command(subcommand)]
+    Regions(commands::resources::RegionsCmd),
+    /// Server classes (sizes, prices, availability).
+    #[command(subcommand, visible_alias = "sc")]
+    ServerClasses(commands::resources::ServerClassesCmd),
+    /// Cloudspaces (Kubernetes clusters).
+    #[command(subcommand, visible_alias = "cs")]
+    Cloudspaces(commands::cloudspaces::CloudspacesCmd),
+    /// Spot and on-demand node pools.
+    #[command(subcommand, visible_alias = "np")]
+    Nodepools(commands::nodepools::NodepoolsCmd),
+    /// Prices, bid advice and the cluster cost planner.
+    #[command(subcommand)]
+    Pricing(commands::pricing::PricingCmd),
+    /// VM inventory and organization events.
+    #[command(subcommand)]
+    Inventory(commands::inventory::InventoryCmd),
+    /// The VM registration ledger for external orchestrators.
+    #[command(subcommand)]
+    Registrations(commands::registrations::RegistrationsCmd),
+    /// Recent rsspot invocations (redacted).
+    History(commands::state::HistoryArgs),
+    /// The local state database.
+    #[command(subcommand)]
+    State(commands::state::StateCmd),
+    /// The HTTP response cache.
+    #[command(subcommand)]
+    Cache(commands::state::CacheCmd),
+    /// Run the Spot API emulator locally.
+    #[command(subcommand)]
+    Emulator(commands::misc::EmulatorCmd),
+    /// Authenticated request to any API path (like `gh api`).
+    Api(commands::misc::ApiArgs),
+    /// Shell completions.
+    Completions(commands::misc::CompletionsArgs),
+    /// Version of rsspot and of the API spec it was built from.
+    Version,
+    /// A guided tour against a built-in emulator (no account needed).
+    Demo(commands::misc::DemoArgs),
+}

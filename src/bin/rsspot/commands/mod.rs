@@ -1,0 +1,40 @@
+//! One module per command family; `run` dispatches.
+
+pub mod cloudspaces;
+pub mod config;
+pub mod inventory;
+pub mod misc;
+pub mod nodepools;
+pub mod pricing;
+pub mod registrations;
+pub mod resources;
+pub mod state;
+
+use anyhow::Result;
+
+use crate::cli::Command;
+use crate::ctx::Ctx;
+
+pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
+    match command {
+        Command::Configure(a) => config::configure(ctx, a).await,
+        Command::Profiles(c) => config::profiles(ctx, c).await,
+        Command::Config(c) => config::config(ctx, c).await,
+        Command::Organizations(c) => resources::organizations(ctx, c).await,
+        Command::Regions(c) => resources::regions(ctx, c).await,
+        Command::ServerClasses(c) => resources::server_classes(ctx, c).await,
+        Command::Cloudspaces(c) => cloudspaces::run(ctx, c).await,
+        Command::Nodepools(c) => nodepools::run(ctx, c).await,
+        Command::Pricing(c) => pricing::run(ctx, c).await,
+        Command::Inventory(c) => inventory::run(ctx, c).await,
+        Command::Registrations(c) => registrations::run(ctx, c).await,
+        Command::History(a) => state::history(ctx, a).await,
+        Command::State(c) => state::state(ctx, c).await,
+        Command::Cache(c) => state::cache(ctx, c).await,
+        Command::Emulator(c) => misc::emulator(ctx, c).await,
+        Command::Api(a) => misc::api(ctx, a).await,
+        Command::Completions(a) => misc::completions(ctx, a),
+        Command::Version => misc::version(ctx),
+        Command::Demo(a) => misc::demo(ctx, a).await,
+    }
+}

@@ -1,0 +1,267 @@
+//! `organizations`, `regions`, `server-classes`: read-only reference data.
+
+use anyhow::Result;
+use clap::Subcommand;
+use rsspot::raw::types::{OrganizationListOrganizationsItem as Organization, Region, ServerClass};
+use rsspot::services::ServerClassFilter;
+
+use crate::ctx::Ctx;
+use crate::output::{Tabular, dash};
+
+#[derive(Debug, Subcommand)]
+pub enum OrganizationsCmd {
+    /// List organizations.
+    List,
+    /// Show one organization (name, display name, org_… id or namespace).
+    Get {
+        /// Organization name or id.
+        name: Option<String>,
+        /// Same as the positional NAME.
+        #[arg(long = "name", conflicts_with = "name")]
+        name_flag: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RegionsCmd {
+    /// List regions.
+    List,
+    /// Show one region.
+    Get {
+        /// Region name, e.g. us-central-dfw-1.
+        name: Option<String>,
+        /// Same as the positional NAME.
+        #[arg(long = "name", conflicts_with = "name")]
+        name_flag: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServerClassesCmd {
+    /// List server classes (all regions unless --region).
+    List(ServerClassListArgs),
+    /// Show one server class.
+    Get {
+        /// Server class name, e.g. gp.vs1.medium-dfw.
+        name: Option<String>,
+        /// Same as the positional NAME.
+        #[arg(long = "name", conflicts_with = "name")]
+        name_flag: Option<String>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServerClassListArgs {
+    /// Category or family prefix: gp, ch, mh, gpu, "General Purpose", ...
+    #[arg(long)]
+    pub category: Option<String>,
+    /// Minimum vCPUs.
+    #[arg(long)]
+    pub min_cpu: Option<f64>,
+    /// Maximum vCPUs.
+    #[arg(long)]
+    pub max_cpu: Option<f64>,
+    /// Minimum memory (GB).
+    #[arg(long)]
+    pub min_memory: Option<f64>,
+    /// Maximum memory (GB).
+    #[arg(long)]
+    pub max_memory: Option<f64>,
+    /// Only classes with servers available now.
+    #[arg(long)]
+    pub available: bool,
+}
+
+/// Picks the positional name or `--name`, with a usage error when neither is given.
+pub fn name_arg(positional: Option<String>, flag: Option<String>, what: &str) -> Result<String> {
+    positional.or(flag).ok_or_else(|| {
+        anyhow::Error::new(rsspot::Error::invalid(
+            "NAME",
+            format!("give the {what} name (positional or --name)"),
+        ))
+    })
+}
+
+impl Tabular for Organization {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec!["NAME", "DISPLAY NAME", "ID"];
+        if wide {
+            h.push("NAMESPACE");
+        }
+        h
+    }
+    fn row(&self, wide: bool) -> Vec<String> {
+        let mut r = vec![
+            dash(self.name.as_ref()),
+            dash(self.display_name.as_ref()),
+            dash(self.id.as_ref()),
+        ];
+        if wide {
+            r.push(dash(
+                self.metadata.as_ref().and_then(|m| m.namespace.as_ref()),
+            ));
+        }
+        r
+    }
+    fn name(&self) -> String {
+        self.name.clone().unwrap_or_default()
+    }
+}
+
+impl Tabular for Region {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec!["NAME", "COUNTRY", "DESCRIPTION"];
+        if wide {
+            h.extend(["GENERATION", "PROVIDER"]);
+        }
+        h
+    }
+    fn row(&self, wide: bool) -> Vec<String> {
+        let spec = self.spec.clone().unwrap_or_default();
+        let mut r = vec![
+            self.name(),
+            dash(spec.country.as_ref().map(|c| c.to_string())),
+            dash(spec.description.as_ref()),
+        ];
+        if wide {
+            r.push(dash(spec.generation.as_ref()));
+            r.push(dash(spec.provider.as_ref().and_then(|p| {
+                p.provider_region_name
+                    .as_ref()
+                    .map(|n| format!("{}/{n}", p.provider_type.clone().unwrap_or_default()))
+            })));
+        }
+        r
+    }
+    fn name(&self) -> String {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.name.clone())
+            .unwrap_or_default()
+    }
+}
+
+impl Tabular for ServerClass {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec![
+            "NAME",
+            "REGION",
+            "CPU",
+            "MEMORY",
+            "MARKET $/H",
+            "MIN BID",
+            "ON-DEMAND $/H",
+            "AVAILABLE",
+        ];
+        if wide {
+            h.extend(["CATEGORY", "CAPACITY", "DISPLAY NAME"]);
+        }
+        h
+    }
+    fn row(&self, wide: bool) -> Vec<String> {
+        let spec = self.spec.clone().unwrap_or_default();
+        let status = self.status.clone().unwrap_or_default();
+        let res = spec.resources.clone().unwrap_or_default();
+        let market = status
+            .spot_pricing
+            .as_ref()
+            .and_then(|p| p.market_price_per_hour.clone());
+        let on_demand = spec.on_demand_pricing.as_ref().and_then(|p| p.cost.clone());
+        let avail = match (spec.availability.as_deref(), status.available) {
+            (Some(a), _) if a != "available" => a.to_string(),
+            (_, Some(n)) => n.to_string(),
+            _ => "-".into(),
+        };
+        let mut r = vec![
+            self.name(),
+            dash(spec.region.as_ref()),
+            dash(res.cpu.as_ref()),
+            dash(res.memory.as_ref()),
+            dash(market.as_deref().map(money)),
+            dash(spec.min_bid_price_per_hour.as_deref().map(money)),
+            dash(on_demand.as_deref().map(money)),
+            avail,
+        ];
+        if wide {
+            r.push(dash(spec.category.as_ref()));
+            r.push(dash(status.capacity));
+            r.push(dash(spec.display_name.as_ref()));
+        }
+        r
+    }
+    fn name(&self) -> String {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.name.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// A price string as `0.001`, trimming trailing zeros beyond 3 decimals.
+pub fn money(s: &str) -> String {
+    match rsspot::pricing::money::parse_price_str(s) {
+        Some(d) => {
+            let d = d.normalize();
+            if d.scale() < 3 {
+                format!("{d:.3}")
+            } else {
+                d.to_string()
+            }
+        }
+        None => s.to_string(),
+    }
+}
+
+pub async fn organizations(ctx: &Ctx, cmd: OrganizationsCmd) -> Result<()> {
+    let client = ctx.client().await?;
+    match cmd {
+        OrganizationsCmd::List => {
+            let orgs = client.organizations().list().await?;
+            ctx.out.list(&orgs, &orgs)
+        }
+        OrganizationsCmd::Get { name, name_flag } => {
+            let name = name_arg(name, name_flag, "organization")?;
+            let org = client.organizations().get(&name).await?;
+            ctx.out.one(&org, &org)
+        }
+    }
+}
+
+pub async fn regions(ctx: &Ctx, cmd: RegionsCmd) -> Result<()> {
+    let client = ctx.client().await?;
+    match cmd {
+        RegionsCmd::List => {
+            let regions = client.regions().list().await?;
+            ctx.out.list(&regions, &regions)
+        }
+        RegionsCmd::Get { name, name_flag } => {
+            let name = name_arg(name, name_flag, "region")?;
+            let region = client.regions().get(&name).await?;
+            ctx.out.one(&region, &region)
+        }
+    }
+}
+
+pub async fn server_classes(ctx: &Ctx, cmd: ServerClassesCmd) -> Result<()> {
+    let client = ctx.client().await?;
+    match cmd {
+        ServerClassesCmd::List(a) => {
+            let filter = ServerClassFilter {
+                region: ctx.global.region.clone(),
+                category: a.category,
+                min_cpu: a.min_cpu,
+                max_cpu: a.max_cpu,
+                min_memory_gb: a.min_memory,
+                max_memory_gb: a.max_memory,
+                only_available: a.available,
+            };
+            let classes = client.server_classes().list(&filter).await?;
+            ctx.out.list(&classes, &classes)
+        }
+        ServerClassesCmd::Get { name, name_flag } => {
+            let name = name_arg(name, name_flag, "server class")?;
+            let class = client.server_classes().get(&name).await?;
+            ctx.out.one(&class, &class)
+        }
+    }
+}

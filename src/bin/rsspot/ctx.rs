@@ -1,0 +1,181 @@
+//! Per-invocation context: resolved settings, the client, the state store, the printer.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use anyhow::Result;
+use rsspot::SpotClient;
+use rsspot::config::{self, Env, LoadOptions, Overrides, Resolved};
+use rsspot::state::{HistoryEntry, StateStore};
+use tokio::sync::OnceCell;
+
+use crate::cli::{GlobalArgs, OutputFormat};
+use crate::output::Printer;
+
+/// Everything a command needs; built once in `main`.
+pub struct Ctx {
+    pub global: GlobalArgs,
+    pub out: Printer,
+    resolved: OnceCell<Resolved>,
+    client: OnceCell<SpotClient>,
+    state: OnceCell<(StateStore, Option<String>)>,
+}
+
+impl Ctx {
+    pub fn new(global: GlobalArgs) -> Ctx {
+        let stdout_tty = std::io::stdout().is_terminal();
+        let format = global.output.unwrap_or(if stdout_tty {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Json
+        });
+        let color = stdout_tty && !global.no_color && std::env::var_os("NO_COLOR").is_none();
+        Ctx {
+            out: Printer::new(format, color, global.quiet),
+            global,
+            resolved: OnceCell::new(),
+            client: OnceCell::new(),
+            state: OnceCell::new(),
+        }
+    }
+
+    /// The options `config::load` gets from flags and the process environment.
+    pub fn load_options(&self) -> LoadOptions {
+        let mut overrides = Overrides {
+            org: self.global.org.clone(),
+            region: self.global.region.clone(),
+            ..Default::default()
+        };
+        if self.global.no_cache {
+            overrides.cache = Some(config::CachePatch {
+                enabled: Some(false),
+                ..Default::default()
+            });
+        }
+        LoadOptions {
+            config_path: self.global.config.clone(),
+            profile: self.global.profile.clone(),
+            overrides,
+            env: Env::from_process(),
+            ..Default::default()
+        }
+    }
+
+    /// Resolved configuration (loaded once).
+    pub async fn resolved(&self) -> Result<&Resolved> {
+        Ok(self
+            .resolved
+            .get_or_try_init(|| async {
+                let r = config::load(&self.load_options())?;
+                if let Some(m) = &r.migrated {
+                    self.out.note(&format!("{m}"));
+                }
+                Ok::<_, rsspot::Error>(r)
+            })
+            .await?)
+    }
+
+    /// The API client for the selected profile.
+    pub async fn client(&self) -> Result<&SpotClient> {
+        Ok(self
+            .client
+            .get_or_try_init(|| async {
+                let resolved = self.resolved().await?;
+                let (state, _) = self.state().await?;
+                let mut b = SpotClient::builder()
+                    .settings(&resolved.settings)
+                    .state(state.clone());
+                if self.global.no_cache {
+                    b = b.cache(false);
+                }
+                Ok::<_, anyhow::Error>(b.build().await?)
+            })
+            .await?)
+    }
+
+    /// The state store (degrades to memory with a warning when state.db is unusable).
+    pub async fn state(&self) -> Result<(&StateStore, Option<&str>)> {
+        let (store, warning) = self
+            .state
+            .get_or_try_init(|| async {
+                let path = match self.resolved().await {
+                    Ok(r) => r.settings.state_path.clone(),
+                    Err(e) => return Err(e),
+                };
+                let (store, warning) = StateStore::open_or_degrade(&path).await;
+                if let Some(w) = &warning {
+                    self.out.warn(w);
+                }
+                Ok::<_, anyhow::Error>((store, warning))
+            })
+            .await?;
+        Ok((store, warning.as_deref()))
+    }
+
+    /// The organization argument to pass to services (`--org` wins).
+    pub fn org(&self) -> Option<&str> {
+        self.global.org.as_deref()
+    }
+
+    /// Asks for confirmation on a TTY; without a TTY, `--yes` is required.
+    pub fn confirm(&self, question: &str) -> Result<()> {
+        if self.global.yes {
+            return Ok(());
+        }
+        if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+            anyhow::bail!(rsspot::Error::invalid(
+                "--yes",
+                format!("{question}: refusing without confirmation; pass --yes to confirm")
+            ));
+        }
+        eprint!("{question} [y/N] ");
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer)?;
+        if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
+            Ok(())
+        } else {
+            anyhow::bail!(crate::output::Cancelled)
+        }
+    }
+
+    /// Records the invocation in the redacted history (never fails the command).
+    pub async fn record_history(
+        &self,
+        argv: &[String],
+        started_at: chrono::DateTime<chrono::Utc>,
+        elapsed: Duration,
+        code: u8,
+    ) {
+        if std::env::var_os("_RSSPOT_COMPLETE").is_some() || std::env::var_os("COMPLETE").is_some()
+        {
+            return;
+        }
+        let Ok(resolved) = self.resolved().await else {
+            return;
+        };
+        if !resolved.settings.history.enabled {
+            return;
+        }
+        let Ok((state, _)) = self.state().await else {
+            return;
+        };
+        let entry = HistoryEntry {
+            started_at,
+            argv: argv.iter().skip(1).cloned().collect(),
+            profile: Some(resolved.settings.profile.clone()),
+            org: self
+                .global
+                .org
+                .clone()
+                .or_else(|| resolved.settings.org.clone()),
+            exit_code: i32::from(code),
+            duration_ms: elapsed.as_millis() as u64,
+        };
+        if let Err(e) = state
+            .history_add(&entry, resolved.settings.history.max_entries)
+            .await
+        {
+            tracing::debug!("history not recorded: {e}");
+        }
+    }
+}

@@ -1,0 +1,239 @@
+//! All printing goes through here: table/wide/json/yaml/name rendering, stderr notes, errors and
+//! exit codes. Writes to stdout are EPIPE-safe (`rsspot ... | head` exits quietly).
+
+use std::io::Write;
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use crate::cli::OutputFormat;
+
+/// Marker error: the user declined a confirmation (exit 2, message "cancelled").
+#[derive(Debug)]
+pub struct Cancelled;
+
+impl std::fmt::Display for Cancelled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("cancelled")
+    }
+}
+
+impl std::error::Error for Cancelled {}
+
+/// Marker error: stdout was closed (a pipe reader went away); exit 0 silently.
+#[derive(Debug)]
+pub struct BrokenPipe;
+
+impl std::fmt::Display for BrokenPipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("broken pipe")
+    }
+}
+
+impl std::error::Error for BrokenPipe {}
+
+/// One row source for tables: a list of records that know their columns.
+pub trait Tabular {
+    /// Column headers (`wide` adds more).
+    fn headers(wide: bool) -> Vec<&'static str>;
+    /// Cells in header order.
+    fn row(&self, wide: bool) -> Vec<String>;
+    /// The name printed by `-o name`.
+    fn name(&self) -> String;
+}
+
+/// Renders values in the selected format.
+pub struct Printer {
+    pub format: OutputFormat,
+    pub color: bool,
+    pub quiet: bool,
+}
+
+impl Printer {
+    pub fn new(format: OutputFormat, color: bool, quiet: bool) -> Printer {
+        Printer {
+            format,
+            color,
+            quiet,
+        }
+    }
+
+    /// Whether the output is for humans (table/wide).
+    pub fn is_table(&self) -> bool {
+        matches!(self.format, OutputFormat::Table | OutputFormat::Wide)
+    }
+
+    /// Writes raw text to stdout.
+    pub fn text(&self, text: &str) -> anyhow::Result<()> {
+        let mut out = std::io::stdout().lock();
+        let r = out.write_all(text.as_bytes()).and_then(|_| {
+            if text.ends_with('\n') || text.is_empty() {
+                Ok(())
+            } else {
+                out.write_all(b"\n")
+            }
+        });
+        r.and_then(|_| out.flush()).map_err(io_error)
+    }
+
+    /// Serializes `value` as JSON or YAML (used for non-table formats).
+    pub fn data<T: Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
+        match self.format {
+            OutputFormat::Yaml => self.text(&serde_norway::to_string(value)?),
+            _ => self.text(&serde_json::to_string_pretty(value)?),
+        }
+    }
+
+    /// Prints a list: table/wide via [`Tabular`], `name` one per line, else JSON/YAML of `raw`.
+    pub fn list<T: Tabular, R: Serialize + ?Sized>(
+        &self,
+        items: &[T],
+        raw: &R,
+    ) -> anyhow::Result<()> {
+        match self.format {
+            OutputFormat::Table | OutputFormat::Wide => {
+                let wide = self.format == OutputFormat::Wide;
+                if items.is_empty() {
+                    self.note("No resources found.");
+                    return Ok(());
+                }
+                self.table(
+                    &T::headers(wide),
+                    items.iter().map(|i| i.row(wide)).collect(),
+                )
+            }
+            OutputFormat::Name => {
+                let names: Vec<String> = items.iter().map(Tabular::name).collect();
+                if names.is_empty() {
+                    return Ok(());
+                }
+                self.text(&names.join("\n"))
+            }
+            _ => self.data(raw),
+        }
+    }
+
+    /// Prints one object: a one-row table, its name, or JSON/YAML.
+    pub fn one<T: Tabular, R: Serialize + ?Sized>(&self, item: &T, raw: &R) -> anyhow::Result<()> {
+        self.list(std::slice::from_ref(item), raw)
+    }
+
+    /// Renders a table with the given headers and rows.
+    pub fn table(&self, headers: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+        let mut t = Table::new();
+        t.load_style(presets::NOTHING)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .set_header(headers.iter().map(|h| h.to_string()));
+        for r in rows {
+            t.add_row(r);
+        }
+        for col in t.column_iter_mut() {
+            col.set_padding((0, 2));
+        }
+        let text = t.trim_fmt();
+        let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+        self.text(&lines.join("\n"))
+    }
+
+    /// Key/value pairs for a detail view.
+    pub fn fields(&self, pairs: &[(&str, String)]) -> anyhow::Result<()> {
+        let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        let text: Vec<String> = pairs
+            .iter()
+            .map(|(k, v)| format!("{k:<width$}  {v}"))
+            .collect();
+        self.text(&text.join("\n"))
+    }
+
+    /// A note on stderr (suppressed by --quiet).
+    pub fn note(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+
+    /// A warning on stderr (suppressed by --quiet).
+    pub fn warn(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("warning: {msg}");
+        }
+    }
+}
+
+fn io_error(e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        anyhow::Error::new(BrokenPipe)
+    } else {
+        anyhow::Error::new(e)
+    }
+}
+
+/// Installs tracing on stderr: warnings by default, more with -v; RUST_LOG wins.
+pub fn init_tracing(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "rsspot=info,warn",
+        (false, 2) => "rsspot=debug,info",
+        _ => "rsspot=trace,debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+/// The documented exit code of a command's result.
+pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
+    let Err(e) = result else { return 0 };
+    if e.downcast_ref::<BrokenPipe>().is_some() {
+        return 0;
+    }
+    if e.downcast_ref::<Cancelled>().is_some() {
+        return 2;
+    }
+    if let Some(err) = e.chain().find_map(|c| c.downcast_ref::<rsspot::Error>()) {
+        return err.exit_kind() as u8;
+    }
+    1
+}
+
+/// Prints `error: <what>` (one line) and a hint where one helps.
+pub fn report_error(e: &anyhow::Error, quiet: bool) {
+    if e.downcast_ref::<BrokenPipe>().is_some() {
+        return;
+    }
+    let msg = format!("{e:#}").replace('\n', " ");
+    eprintln!("error: {msg}");
+    if !quiet
+        && let Some(hint) = e
+            .chain()
+            .find_map(|c| c.downcast_ref::<rsspot::Error>())
+            .and_then(rsspot::Error::hint)
+    {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// "3m", "2h", "5d" since an RFC 3339 time.
+pub fn age(ts: Option<&chrono::DateTime<chrono::Utc>>) -> String {
+    let Some(ts) = ts else { return "-".into() };
+    let secs = (chrono::Utc::now() - *ts).num_seconds().max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// `-` for empty values.
+pub fn dash(v: Option<impl ToString>) -> String {
+    v.map(|x| x.to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "-".into())
+}

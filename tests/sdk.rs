@@ -1,0 +1,387 @@
+//! The SDK against the emulator over real HTTP: every service, auth, retries, cache, waiters.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rsspot::emulator::{Emulator, EmulatorOptions, Lifecycle};
+use rsspot::retry::RetryPolicy;
+use rsspot::services::{
+    CloudSpaceCreate, CloudSpaceUpdate, OnDemandPoolCreate, ServerClassFilter, SpotPoolCreate, SpotPoolUpdate,
+    WaitOptions,
+};
+use rsspot::{Error, SpotClient};
+
+fn fast_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 4,
+        base_delay: Duration::from_millis(1),
+        max_delay: Duration::from_millis(5),
+        jitter: 0.0,
+        ..Default::default()
+    }
+}
+
+async fn client_for(emu: &Emulator) -> SpotClient {
+    SpotClient::builder()
+        .all_urls(emu.base_url())
+        .refresh_token("demo-token")
+        .retry(fast_retry())
+        .in_memory_state()
+        .build()
+        .await
+        .unwrap()
+}
+
+fn fast_wait() -> WaitOptions {
+    WaitOptions::with_timeout(Duration::from_secs(10)).interval(Duration::from_millis(10))
+}
+
+#[tokio::test]
+async fn reference_data_and_org_resolution() {
+    let emu = Emulator::start().await.unwrap();
+    let c = client_for(&emu).await;
+    let orgs = c.organizations().list().await.unwrap();
+    assert!(orgs.iter().any(|o| o.name.as_deref() == Some("demo")));
+    let regions = c.regions().list().await.unwrap();
+    assert!(regions.len() >= 3);
+    let r = c.regions().get("us-central-dfw-1").await.unwrap();
+    assert_eq!(r.metadata.unwrap().name.as_deref(), Some("us-central-dfw-1"));
+    assert!(matches!(c.regions().get("nowhere-1").await, Err(Error::NotFound { .. })));
+    let dfw = c
+        .server_classes()
+        .list(&ServerClassFilter {
+            region: Some("us-central-dfw-1".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(!dfw.is_empty());
+    assert!(dfw.iter().all(|s| s.spec.as_ref().unwrap().region.as_deref() == Some("us-central-dfw-1")));
+    // Token org (no org given), org name, org id and namespace all resolve to the same namespace.
+    let ns = c.namespace(None).await.unwrap();
+    assert!(ns.starts_with("org-"));
+    assert_eq!(c.namespace(Some("demo")).await.unwrap(), ns);
+    let demo = c.organizations().get("demo").await.unwrap();
+    assert_eq!(c.namespace(demo.id.as_deref()).await.unwrap(), ns);
+    assert_eq!(c.namespace(Some(&ns)).await.unwrap(), ns);
+    match c.namespace(Some("no-such-org")).await {
+        Err(Error::NotFound { kind, .. }) => assert!(kind.contains("demo"), "{kind}"),
+        other => panic!("{other:?}"),
+    }
+    // Another org's namespace is forbidden for this token.
+    let acme = c.organizations().get("acme-dev").await.unwrap();
+    assert!(matches!(c.cloudspaces().list(acme.id.as_deref()).await, Err(Error::Forbidden { .. })));
+}
+
+#[tokio::test]
+async fn cloudspace_and_pool_lifecycle_with_waiters() {
+    let emu = Emulator::start().await.unwrap();
+    let c = client_for(&emu).await;
+    let created = c
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"), None)
+        .await
+        .unwrap();
+    assert_eq!(created.metadata.as_ref().unwrap().name.as_deref(), Some("demo-dfw"));
+
+    // The waiter reports phase changes while the test advances the emulator's clock.
+    let phases = Arc::new(Mutex::new(Vec::new()));
+    let seen = phases.clone();
+    let opts = fast_wait().on_progress(move |e| seen.lock().unwrap().push(e.phase.clone()));
+    let emu_ref = &emu;
+    let advance = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        emu_ref.advance(Duration::from_secs(600));
+    };
+    let (ready, _) = tokio::join!(c.cloudspaces().wait_until_ready("demo-dfw", None, &opts), advance);
+    let ready = ready.unwrap();
+    let st = ready.status.unwrap();
+    assert_eq!(st.phase.as_deref(), Some("Ready"));
+    assert!(!st.api_server_endpoint.unwrap().contains("://"));
+    let phases = phases.lock().unwrap().clone();
+    assert_eq!(phases.first().map(String::as_str), Some("Provisioning"));
+    assert_eq!(phases.last().map(String::as_str), Some("Ready"));
+
+    // Spot pool with an advised bid; generated lowercase UUID name; label set server-side.
+    let advice = c.pricing().advise("gp.vs1.medium-dfw", rsspot::pricing::advice::Risk::Med).await.unwrap();
+    let pool = c
+        .spot_pools()
+        .create(&SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 2, advice.bid.clone()), None)
+        .await
+        .unwrap();
+    let pool_name = pool.metadata.as_ref().unwrap().name.clone().unwrap();
+    assert!(rsspot::services::is_lowercase_uuid(&pool_name));
+    assert_eq!(
+        pool.metadata.as_ref().unwrap().labels.get("ngpc.rxt.io/cloudspace").map(String::as_str),
+        Some("demo-dfw")
+    );
+    let emu_ref = &emu;
+    let advance = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        emu_ref.advance(Duration::from_secs(600));
+    };
+    let (fulfilled, _) = tokio::join!(c.spot_pools().wait_until_fulfilled(&pool_name, None, &fast_wait()), advance);
+    let fulfilled = fulfilled.unwrap();
+    assert_eq!(fulfilled.status.unwrap().won_count, Some(2));
+
+    // Update sends only the given field.
+    let updated = c
+        .spot_pools()
+        .update(
+            &pool_name,
+            &SpotPoolUpdate {
+                common: rsspot::services::node_pools::PoolUpdate {
+                    desired: Some(3),
+                    ..Default::default()
+                },
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let spec = updated.spec.unwrap();
+    assert_eq!(spec.desired, Some(3));
+    assert_eq!(spec.bid_price.as_deref(), Some(advice.bid.as_str()));
+
+    // On-demand pool + list by cloudspace.
+    let od = c
+        .ondemand_pools()
+        .create(&OnDemandPoolCreate::new("demo-dfw", "ch.vs1.xlarge-dfw", 1), None)
+        .await
+        .unwrap();
+    let od_name = od.metadata.unwrap().name.unwrap();
+    assert_eq!(c.ondemand_pools().list(Some("demo-dfw"), None).await.unwrap().len(), 1);
+    assert_eq!(c.spot_pools().list(Some("other"), None).await.unwrap().len(), 0);
+
+    // Kubeconfig of a ready cloudspace.
+    let kubeconfig = c.cloudspaces().kubeconfig("demo-dfw", None).await.unwrap();
+    assert!(kubeconfig.contains("server: https://"), "{kubeconfig}");
+
+    // Cloudspace update (HA control plane).
+    let cs = c
+        .cloudspaces()
+        .update(
+            "demo-dfw",
+            &CloudSpaceUpdate {
+                ha_control_plane: Some(true),
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(cs.spec.unwrap().ha_control_plane);
+
+    c.ondemand_pools().delete(&od_name, None).await.unwrap();
+    c.spot_pools().delete(&pool_name, None).await.unwrap();
+    c.cloudspaces().delete("demo-dfw", None).await.unwrap();
+    emu.advance(Duration::from_secs(600));
+    assert!(matches!(
+        c.without_cache().cloudspaces().get("demo-dfw", None).await,
+        Err(Error::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn local_validation_rejects_before_sending() {
+    let emu = Emulator::start().await.unwrap();
+    let c = client_for(&emu).await;
+    c.cloudspaces()
+        .create(&CloudSpaceCreate::new("v").region("us-central-dfw-1"), None)
+        .await
+        .unwrap();
+    emu.clear_journal();
+    let bad_name = c.cloudspaces().create(&CloudSpaceCreate::new("Bad_Name").region("us-central-dfw-1"), None).await;
+    assert!(matches!(bad_name, Err(Error::Invalid { .. })));
+    let bad_region = c.cloudspaces().create(&CloudSpaceCreate::new("ok").region("mars-1"), None).await;
+    match bad_region {
+        Err(Error::Invalid { message, .. }) => assert!(message.contains("us-central-dfw-1"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    // Below the floor: rejected locally with the server's reason.
+    let low = c.spot_pools().create(&SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, "0.001"), None).await;
+    match low {
+        Err(Error::Invalid { field, message }) => {
+            assert_eq!(field.as_deref(), Some("bidPrice"));
+            assert!(message.contains("minimum bid price of 0.01"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Off the ladder.
+    let off = c.spot_pools().create(&SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, "0.05"), None).await;
+    assert!(matches!(off, Err(Error::Invalid { .. })));
+    // Class in another region.
+    let wrong = c.spot_pools().create(&SpotPoolCreate::new("v", "gp.vs1.medium-iad", 1, "0.02"), None).await;
+    match wrong {
+        Err(Error::Invalid { message, .. }) => assert!(message.contains("us-east-iad-1"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(emu.count("POST", "/apis/ngpc.rxt.io/v1/namespaces"), 0, "nothing invalid was sent");
+}
+
+#[tokio::test]
+async fn concurrent_callers_share_one_token_exchange_and_cache_across_clients() {
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let build = || {
+        SpotClient::builder()
+            .all_urls(emu.base_url())
+            .refresh_token("demo-token")
+            .retry(fast_retry())
+            .state_path(&db)
+            .build()
+    };
+    let c = build().await.unwrap();
+    let calls: Vec<_> = (0..8).map(|_| c.cloudspaces().list(None)).collect();
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    assert_eq!(emu.count("POST", "/oauth/token"), 1);
+    // A second client (a second CLI run) reuses the cached id token and the cached regions.
+    c.regions().list().await.unwrap();
+    let before = emu.count("GET", "/apis/ngpc.rxt.io/v1/regions");
+    let c2 = build().await.unwrap();
+    c2.regions().list().await.unwrap();
+    c2.cloudspaces().list(None).await.unwrap();
+    assert_eq!(emu.count("POST", "/oauth/token"), 1, "token reused across clients");
+    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), before, "regions served from cache");
+    assert!(c2.stats().cache_hits.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    // Bypass goes to the server; a write invalidates the namespace's cached lists.
+    c2.without_cache().regions().list().await.unwrap();
+    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), before + 1);
+    let lists = || emu.count("GET", "/apis/ngpc.rxt.io/v1/namespaces");
+    let n = lists();
+    c2.cloudspaces().list(None).await.unwrap();
+    assert_eq!(lists(), n, "list cached");
+    c2.cloudspaces()
+        .create(&CloudSpaceCreate::new("inv").region("us-central-dfw-1"), None)
+        .await
+        .unwrap();
+    let after_create = lists();
+    let listed = c2.cloudspaces().list(None).await.unwrap();
+    assert_eq!(lists(), after_create + 1, "list refetched after the create");
+    assert!(listed.iter().any(|cs| cs.metadata.as_ref().unwrap().name.as_deref() == Some("inv")));
+}
+
+#[tokio::test]
+async fn expired_token_mid_run_and_revoked_refresh_token() {
+    let emu = Emulator::start_with(EmulatorOptions {
+        token_lifetime: Duration::from_secs(3600),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let c = client_for(&emu).await;
+    c.cloudspaces().list(None).await.unwrap();
+    assert_eq!(emu.count("POST", "/oauth/token"), 1);
+    // The server's clock moves past expiry: the next call gets 401, refreshes once, replays once.
+    emu.advance(Duration::from_secs(7200));
+    c.without_cache().cloudspaces().list(None).await.unwrap();
+    assert_eq!(emu.count("POST", "/oauth/token"), 2);
+    // Revoked refresh token: a clear auth error that says to run `rsspot configure`.
+    emu.revoke_refresh_token("demo-token");
+    emu.advance(Duration::from_secs(7200));
+    match c.without_cache().cloudspaces().list(None).await {
+        Err(e @ Error::Auth { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.contains("rsspot configure"), "{msg}");
+            assert!(!msg.contains("demo-token"), "{msg}");
+            assert_eq!(e.exit_kind(), rsspot::ExitKind::Auth);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn retries_honour_statuses_and_counts() {
+    let emu = Emulator::start().await.unwrap();
+    let c = client_for(&emu).await;
+    c.regions().list().await.unwrap();
+    emu.clear_journal();
+    emu.faults().fail_next(2, 503, None);
+    c.without_cache().regions().list().await.unwrap();
+    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), 3);
+    emu.clear_journal();
+    emu.faults().fail_next(1, 429, Some(Duration::from_secs(0)));
+    c.without_cache().regions().list().await.unwrap();
+    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), 2);
+    // Exhausted: 4 attempts, then a typed error.
+    emu.clear_journal();
+    emu.faults().fail_next(10, 500, None);
+    let err = c.without_cache().regions().list().await.unwrap_err();
+    assert!(matches!(err, Error::Api { status: 500, .. }), "{err:?}");
+    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), 4);
+    emu.faults().clear();
+    // A dropped connection is retried.
+    emu.clear_journal();
+    emu.faults().drop_next_connections(1);
+    c.without_cache().regions().list().await.unwrap();
+}
+
+#[tokio::test]
+async fn no_duplicate_create_when_the_response_is_lost() {
+    let emu = Emulator::start().await.unwrap();
+    let c = client_for(&emu).await;
+    c.regions().list().await.unwrap(); // warm up token
+    emu.faults().lose_next_write_responses(1);
+    let cs = c
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("lost").region("us-central-dfw-1"), None)
+        .await
+        .expect("the create resolves to the object the first attempt made");
+    assert_eq!(cs.metadata.unwrap().name.as_deref(), Some("lost"));
+    assert_eq!(emu.count("POST", "/apis/ngpc.rxt.io/v1/namespaces"), 2);
+    assert_eq!(c.cloudspaces().list(None).await.unwrap().len(), 1);
+    // A real conflict (different spec) stays a conflict.
+    let dup = c
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("lost").region("us-east-iad-1"), None)
+        .await;
+    assert!(matches!(dup, Err(Error::Conflict { .. })), "{dup:?}");
+    // Delete whose response is lost: the retry's 404 means done.
+    emu.faults().lose_next_write_responses(1);
+    c.cloudspaces().delete("lost", None).await.unwrap();
+}
+
+#[tokio::test]
+async fn pricing_documents_and_fan_out() {
+    let emu = Emulator::start_with(EmulatorOptions {
+        lifecycle: Lifecycle::instant(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let c = client_for(&emu).await;
+    let pct = c.pricing().percentiles().await.unwrap();
+    assert!(!pct.regions.is_empty());
+    let cmp = c.pricing().comparable_prices().await.unwrap();
+    assert!(!cmp.regions.is_empty());
+    let rows = c.pricing().rows(3).await.unwrap();
+    assert!(rows.iter().any(|r| r.name == "gp.vs1.medium-dfw" && r.floor.is_some()));
+    let classes: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let hist = c.pricing().histories(&classes).await;
+    assert_eq!(hist.len(), classes.len());
+    assert!(hist.iter().all(|(_, h)| h.is_ok()));
+    assert!(matches!(c.pricing().history("nope.vs1.x").await, Err(Error::NotFound { .. })));
+    // Public documents carry no bearer and go to the public-data host (here the same emulator).
+    assert!(emu.journal().iter().any(|j| j.path == "/percentiles.json"));
+}
+
+#[tokio::test]
+async fn inventory_and_api_escape_hatch() {
+    let emu = Emulator::start().await.unwrap();
+    let c = client_for(&emu).await;
+    let vmcs = c.inventory().vm_cloudspaces(None).await.unwrap();
+    assert!(!vmcs.is_empty());
+    let name = vmcs[0].metadata.name.clone().unwrap();
+    let pools = c.inventory().vm_pools(&name, None).await.unwrap();
+    assert!(!pools.is_empty());
+    let events = c.inventory().events(10).await.unwrap();
+    assert!(events.org_id.is_some());
+    let regions = c.api_request("GET", "/apis/ngpc.rxt.io/v1/regions", None).await.unwrap();
+    assert_eq!(regions["kind"], "RegionList");
+    let err = c.api_request("GET", "/apis/ngpc.rxt.io/v1/regions/nope", None).await.unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }));
+}
