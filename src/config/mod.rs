@@ -590,10 +590,10 @@ fn env_layers(env: &Env) -> Result<Vec<Layer>> {
         (NO_HISTORY_VARS, "history.enabled"),
         (NO_TOKEN_CACHE_VARS, "token_cache"),
     ] {
-        if let Some((var, v)) = env.first(vars) {
-            if parse_bool(v).ok_or_else(|| bad(var, "true or false", v))? {
-                push(var, key, Value::Bool(false));
-            }
+        if let Some((var, v)) = env.first(vars)
+            && parse_bool(v).ok_or_else(|| bad(var, "true or false", v))?
+        {
+            push(var, key, Value::Bool(false));
         }
     }
     Ok(out)
