@@ -1496,3 +1496,31 @@ fn failed_write_leaves_the_old_file() {
     );
     assert_eq!(mode(&path), 0o600);
 }
+
+#[test]
+fn runtime_config_parsed_from_text_behaves_like_a_file() {
+    let sb = Sandbox::new();
+    let file = ConfigFile::parse(
+        "[profiles.ci]\nrefreshToken = \"rt\"\nregion = \"iad\"\n",
+        config::Format::Toml,
+        "builder config",
+    )
+    .unwrap();
+    let mut opts = sb.opts(&[("RSSPOT_REGION", "env")]);
+    opts.runtime = Some(file);
+    let r = config::load(&opts).unwrap();
+    assert_eq!(r.settings.profile, "ci");
+    assert_eq!(r.settings.region.as_deref(), Some("env"));
+    assert_eq!(
+        r.settings.refresh_token.as_ref().unwrap().expose_secret(),
+        "rt"
+    );
+    assert!(source_of(&r, "profile").1.contains("runtime config"));
+    let err = ConfigFile::parse(
+        "retry:\n  jitter: 3\n",
+        config::Format::Yaml,
+        "builder config",
+    )
+    .unwrap_err();
+    assert!(err.to_string().starts_with("builder config: "), "{err}");
+}

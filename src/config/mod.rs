@@ -772,7 +772,7 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
         .extract()
         .map_err(|e| Error::config(format!("cannot combine configuration sources: {e}")))?;
 
-    let settings = build_settings(&merged, &profile_name, &located, opts, &home, &label)?;
+    let settings = build_settings(&merged, &profile_name, &located, opts, &home)?;
 
     let mut provenance = vec![
         Provenance {
@@ -833,7 +833,6 @@ fn build_settings(
     located: &Located,
     opts: &LoadOptions,
     home: &Path,
-    label: &str,
 ) -> Result<Settings> {
     let origin_label = format!("effective settings for profile '{profile}'");
     let origin = Origin(&origin_label);
@@ -880,7 +879,6 @@ fn build_settings(
     } else {
         default_state_path(&opts.env, Some(home))
     };
-    let _ = label;
 
     Ok(Settings {
         profile: profile.to_string(),

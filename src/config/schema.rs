@@ -938,6 +938,12 @@ impl ConfigFile {
         })
     }
 
+    /// Parses a document in `format` (for configs given in code); `origin` names it in errors.
+    pub fn parse(text: &str, format: super::Format, origin: &str) -> Result<Self> {
+        let value = format.parse(text, std::path::Path::new(origin))?;
+        ConfigFile::from_json(value, Origin(origin))
+    }
+
     /// Profile names, sorted.
     pub fn profile_names(&self) -> Vec<String> {
         self.profiles.keys().cloned().collect()
