@@ -12,7 +12,9 @@ use secrecy::SecretString;
 use serde_json::{Map, Value};
 
 use super::format::{self, Format};
-use super::schema::{CachePatch, ConfigFile, Origin, PROFILE_SPEC, Profile, RetryPatch, canonical};
+use super::schema::{
+    CachePatch, ConfigFile, Origin, PROFILE_SPEC, Profile, RetryPatch, canonical, redact,
+};
 use super::secret::Secret;
 use crate::error::{Error, Result};
 
@@ -329,10 +331,10 @@ impl ConfigDocument {
             }
         }
         for (_, pref) in self.file.preferences.iter_mut() {
-            if let Value::Object(map) = pref {
-                if let Some(v) = map.shift_remove(from) {
-                    map.insert(to.to_string(), v);
-                }
+            if let Value::Object(map) = pref
+                && let Some(v) = map.shift_remove(from)
+            {
+                map.insert(to.to_string(), v);
             }
         }
         self.dirty = true;
@@ -473,42 +475,6 @@ fn typed_value(field: &str, sub: Option<&str>, raw: &str, key: &str) -> Result<V
             format!("unknown setting; expected one of: {SETTABLE}"),
         )),
         _ => Ok(Value::String(raw.to_string())),
-    }
-}
-
-/// Key names whose values are treated as secrets in displays.
-const SECRET_MARKERS: &[&str] = &[
-    "token",
-    "secret",
-    "password",
-    "passphrase",
-    "private_key",
-    "api_key",
-    "apikey",
-    "credential",
-    "authorization",
-    "cookie",
-    "jwt",
-    "signature",
-];
-
-/// Replaces secret-looking values with `"<redacted>"`, recursively. Booleans (`token_cache`)
-/// and nulls are left as they are.
-pub(crate) fn redact(v: &mut Value) {
-    match v {
-        Value::Object(map) => {
-            for (k, val) in map.iter_mut() {
-                let lower = k.to_ascii_lowercase();
-                let secret = SECRET_MARKERS.iter().any(|m| lower.contains(m));
-                if secret && !matches!(val, Value::Null | Value::Bool(_)) {
-                    *val = Value::String("<redacted>".into());
-                } else {
-                    redact(val);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact),
-        _ => {}
     }
 }
 

@@ -121,15 +121,15 @@ impl Format {
 /// Parses a file whose format is not given by its extension: JSON if it looks like JSON, else
 /// TOML, else YAML (the legacy `~/.spot_config` is YAML). The YAML error is reported.
 pub(crate) fn detect_and_parse(text: &str, path: &Path) -> Result<(Format, Value)> {
-    if text.trim_start().starts_with('{') {
-        if let Ok(v) = Format::Json.parse(text, path) {
-            return Ok((Format::Json, v));
-        }
+    if text.trim_start().starts_with('{')
+        && let Ok(v) = Format::Json.parse(text, path)
+    {
+        return Ok((Format::Json, v));
     }
-    if !is_blank_yaml(text) {
-        if let Ok(v) = Format::Toml.parse(text, path) {
-            return Ok((Format::Toml, v));
-        }
+    if !is_blank_yaml(text)
+        && let Ok(v) = Format::Toml.parse(text, path)
+    {
+        return Ok((Format::Toml, v));
     }
     Format::Yaml.parse(text, path).map(|v| (Format::Yaml, v))
 }

@@ -502,6 +502,21 @@ fn prune(v: Value) -> Option<Value> {
     }
 }
 
+/// The parts of `v` that differ from `base` (recursively for mappings).
+fn changed(v: Value, base: Option<&Value>) -> Option<Value> {
+    match (v, base) {
+        (Value::Object(m), Some(Value::Object(b))) => {
+            let m: Map<String, Value> = m
+                .into_iter()
+                .filter_map(|(k, v)| changed(v, b.get(&k)).map(|v| (k, v)))
+                .collect();
+            (!m.is_empty()).then_some(Value::Object(m))
+        }
+        (v, Some(b)) if v == *b => None,
+        (v, _) => Some(v),
+    }
+}
+
 fn defaults_layer() -> Value {
     serde_json::json!({
         "client_id": DEFAULT_CLIENT_ID,
@@ -590,10 +605,10 @@ fn env_layers(env: &Env) -> Result<Vec<Layer>> {
         (NO_HISTORY_VARS, "history.enabled"),
         (NO_TOKEN_CACHE_VARS, "token_cache"),
     ] {
-        if let Some((var, v)) = env.first(vars) {
-            if parse_bool(v).ok_or_else(|| bad(var, "true or false", v))? {
-                push(var, key, Value::Bool(false));
-            }
+        if let Some((var, v)) = env.first(vars)
+            && parse_bool(v).ok_or_else(|| bad(var, "true or false", v))?
+        {
+            push(var, key, Value::Bool(false));
         }
     }
     Ok(out)
@@ -697,6 +712,9 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
         .cloned()
         .unwrap_or_default();
 
+    // Top-level blocks are stored complete (defaults filled in); only the values that differ
+    // from the defaults are attributed to the file, so `config explain` shows what the user set.
+    let defaults = defaults_layer();
     let mut top = Map::new();
     for (k, v) in [
         (
@@ -719,14 +737,14 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
         ),
         ("token_cache", file.token_cache.map(Value::Bool)),
     ] {
-        if let Some(v) = v {
+        if let Some(v) = v.and_then(|v| changed(v, defaults.get(k))) {
             top.insert(k.to_string(), v);
         }
     }
     let mut layers = vec![
         Layer {
             name: "default".into(),
-            value: defaults_layer(),
+            value: defaults,
         },
         Layer {
             name: label.clone(),
@@ -754,7 +772,7 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
         .extract()
         .map_err(|e| Error::config(format!("cannot combine configuration sources: {e}")))?;
 
-    let settings = build_settings(&merged, &profile_name, &located, opts, &home, &label)?;
+    let settings = build_settings(&merged, &profile_name, &located, opts, &home)?;
 
     let mut provenance = vec![
         Provenance {
@@ -815,7 +833,6 @@ fn build_settings(
     located: &Located,
     opts: &LoadOptions,
     home: &Path,
-    label: &str,
 ) -> Result<Settings> {
     let origin_label = format!("effective settings for profile '{profile}'");
     let origin = Origin(&origin_label);
@@ -862,7 +879,6 @@ fn build_settings(
     } else {
         default_state_path(&opts.env, Some(home))
     };
-    let _ = label;
 
     Ok(Settings {
         profile: profile.to_string(),

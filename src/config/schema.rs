@@ -7,7 +7,7 @@
 //! Serialization is derived: snake_case names, `None` omitted, unknown keys written back.
 
 use std::collections::BTreeMap;
-use std::fmt::Display;
+use std::fmt::{self, Display};
 use std::time::Duration;
 
 use schemars::JsonSchema;
@@ -414,26 +414,26 @@ impl RetryPatch {
                 check_seconds(&format!("{prefix}{name}"), v)?;
             }
         }
-        if let (Some(base), Some(max)) = (self.base_delay, self.max_delay) {
-            if max < base {
-                return Err(format!(
-                    "{prefix}max_delay ({max} s) is smaller than {prefix}base_delay ({base} s); raise max_delay or lower base_delay"
-                ));
-            }
+        if let (Some(base), Some(max)) = (self.base_delay, self.max_delay)
+            && max < base
+        {
+            return Err(format!(
+                "{prefix}max_delay ({max} s) is smaller than {prefix}base_delay ({base} s); raise max_delay or lower base_delay"
+            ));
         }
-        if let Some(j) = self.jitter {
-            if !(0.0..=1.0).contains(&j) {
-                return Err(format!(
-                    "{prefix}jitter must be between 0 and 1 (a fraction of the delay), got {j}"
-                ));
-            }
+        if let Some(j) = self.jitter
+            && !(0.0..=1.0).contains(&j)
+        {
+            return Err(format!(
+                "{prefix}jitter must be between 0 and 1 (a fraction of the delay), got {j}"
+            ));
         }
-        if let Some(statuses) = &self.retry_statuses {
-            if let Some(bad) = statuses.iter().find(|s| !(100..=599).contains(*s)) {
-                return Err(format!(
-                    "{prefix}retry_statuses contains {bad}, which is not an HTTP status code (100-599)"
-                ));
-            }
+        if let Some(statuses) = &self.retry_statuses
+            && let Some(bad) = statuses.iter().find(|s| !(100..=599).contains(*s))
+        {
+            return Err(format!(
+                "{prefix}retry_statuses contains {bad}, which is not an HTTP status code (100-599)"
+            ));
         }
         Ok(())
     }
@@ -708,7 +708,7 @@ pub struct HistoryPatch {
 
 /// One account profile. Every field is optional: unset fields inherit the top-level settings or
 /// the built-in defaults, and are not written back.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct Profile {
     /// Organization name (input alias: `organization`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -823,7 +823,7 @@ deserialize_via_json!(Profile, |v| Profile::from_json(v, Origin("profile"), ""))
 // Root
 
 /// The config file (schema version 2).
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ConfigFile {
     /// Schema version; this crate writes "2".
     pub version: String,
@@ -938,6 +938,12 @@ impl ConfigFile {
         })
     }
 
+    /// Parses a document in `format` (for configs given in code); `origin` names it in errors.
+    pub fn parse(text: &str, format: super::Format, origin: &str) -> Result<Self> {
+        let value = format.parse(text, std::path::Path::new(origin))?;
+        ConfigFile::from_json(value, Origin(origin))
+    }
+
     /// Profile names, sorted.
     pub fn profile_names(&self) -> Vec<String> {
         self.profiles.keys().cloned().collect()
@@ -978,6 +984,88 @@ pub(crate) fn check_url(key: &str, v: &str) -> std::result::Result<(), String> {
         _ => Err(format!(
             "{key} must be an http(s) URL such as https://spot.rackspace.com, got '{v}'"
         )),
+    }
+}
+
+/// Key names whose values are treated as secrets in displays.
+const SECRET_MARKERS: &[&str] = &[
+    "token",
+    "secret",
+    "password",
+    "passphrase",
+    "private_key",
+    "api_key",
+    "apikey",
+    "credential",
+    "authorization",
+    "cookie",
+    "jwt",
+    "signature",
+];
+
+/// Replaces secret-looking values with `"<redacted>"`, recursively. Booleans (`token_cache`)
+/// and nulls are left as they are.
+pub(crate) fn redact(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            for (k, val) in map.iter_mut() {
+                let lower = k.to_ascii_lowercase();
+                let secret = SECRET_MARKERS.iter().any(|m| lower.contains(m));
+                if secret && !matches!(val, Value::Null | Value::Bool(_)) {
+                    *val = Value::String("<redacted>".into());
+                } else {
+                    redact(val);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        _ => {}
+    }
+}
+
+/// Unknown keys as shown in `Debug`: secret-looking values redacted.
+fn redacted_extras(m: &Map<String, Value>) -> Value {
+    let mut v = Value::Object(m.clone());
+    redact(&mut v);
+    v
+}
+
+impl fmt::Debug for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Profile")
+            .field("org", &self.org)
+            .field("org_id", &self.org_id)
+            .field("region", &self.region)
+            .field("refresh_token", &self.refresh_token)
+            .field("access_token", &self.access_token)
+            .field("client_id", &self.client_id)
+            .field("base_url", &self.base_url)
+            .field("oauth_url", &self.oauth_url)
+            .field("public_data_url", &self.public_data_url)
+            .field("request_timeout_seconds", &self.request_timeout_seconds)
+            .field("verify_ssl", &self.verify_ssl)
+            .field("retry", &self.retry)
+            .field("cache", &self.cache)
+            .field("extra", &redacted_extras(&self.extra))
+            .finish()
+    }
+}
+
+impl fmt::Debug for ConfigFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConfigFile")
+            .field("version", &self.version)
+            .field("default_profile", &self.default_profile)
+            .field("active_profile", &self.active_profile)
+            .field("state_path", &self.state_path)
+            .field("token_cache", &self.token_cache)
+            .field("profiles", &self.profiles)
+            .field("preferences", &redacted_extras(&self.preferences))
+            .field("retry", &self.retry)
+            .field("cache", &self.cache)
+            .field("history", &self.history)
+            .field("extra", &redacted_extras(&self.extra))
+            .finish()
     }
 }
 
