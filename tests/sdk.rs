@@ -6,8 +6,8 @@ use std::time::Duration;
 use rsspot::emulator::{Emulator, EmulatorOptions, Lifecycle};
 use rsspot::retry::RetryPolicy;
 use rsspot::services::{
-    CloudSpaceCreate, CloudSpaceUpdate, OnDemandPoolCreate, ServerClassFilter, SpotPoolCreate, SpotPoolUpdate,
-    WaitOptions,
+    CloudSpaceCreate, CloudSpaceUpdate, OnDemandPoolCreate, ServerClassFilter, SpotPoolCreate,
+    SpotPoolUpdate, WaitOptions,
 };
 use rsspot::{Error, SpotClient};
 
@@ -45,8 +45,14 @@ async fn reference_data_and_org_resolution() {
     let regions = c.regions().list().await.unwrap();
     assert!(regions.len() >= 3);
     let r = c.regions().get("us-central-dfw-1").await.unwrap();
-    assert_eq!(r.metadata.unwrap().name.as_deref(), Some("us-central-dfw-1"));
-    assert!(matches!(c.regions().get("nowhere-1").await, Err(Error::NotFound { .. })));
+    assert_eq!(
+        r.metadata.unwrap().name.as_deref(),
+        Some("us-central-dfw-1")
+    );
+    assert!(matches!(
+        c.regions().get("nowhere-1").await,
+        Err(Error::NotFound { .. })
+    ));
     let dfw = c
         .server_classes()
         .list(&ServerClassFilter {
@@ -56,7 +62,10 @@ async fn reference_data_and_org_resolution() {
         .await
         .unwrap();
     assert!(!dfw.is_empty());
-    assert!(dfw.iter().all(|s| s.spec.as_ref().unwrap().region.as_deref() == Some("us-central-dfw-1")));
+    assert!(
+        dfw.iter()
+            .all(|s| s.spec.as_ref().unwrap().region.as_deref() == Some("us-central-dfw-1"))
+    );
     // Token org (no org given), org name, org id and namespace all resolve to the same namespace.
     let ns = c.namespace(None).await.unwrap();
     assert!(ns.starts_with("org-"));
@@ -70,7 +79,10 @@ async fn reference_data_and_org_resolution() {
     }
     // Another org's namespace is forbidden for this token.
     let acme = c.organizations().get("acme-dev").await.unwrap();
-    assert!(matches!(c.cloudspaces().list(acme.id.as_deref()).await, Err(Error::Forbidden { .. })));
+    assert!(matches!(
+        c.cloudspaces().list(acme.id.as_deref()).await,
+        Err(Error::Forbidden { .. })
+    ));
 }
 
 #[tokio::test]
@@ -79,10 +91,16 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     let c = client_for(&emu).await;
     let created = c
         .cloudspaces()
-        .create(&CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"), None)
+        .create(
+            &CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"),
+            None,
+        )
         .await
         .unwrap();
-    assert_eq!(created.metadata.as_ref().unwrap().name.as_deref(), Some("demo-dfw"));
+    assert_eq!(
+        created.metadata.as_ref().unwrap().name.as_deref(),
+        Some("demo-dfw")
+    );
 
     // The waiter reports phase changes while the test advances the emulator's clock.
     let phases = Arc::new(Mutex::new(Vec::new()));
@@ -93,7 +111,10 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         emu_ref.advance(Duration::from_secs(600));
     };
-    let (ready, _) = tokio::join!(c.cloudspaces().wait_until_ready("demo-dfw", None, &opts), advance);
+    let (ready, _) = tokio::join!(
+        c.cloudspaces().wait_until_ready("demo-dfw", None, &opts),
+        advance
+    );
     let ready = ready.unwrap();
     let st = ready.status.unwrap();
     assert_eq!(st.phase.as_deref(), Some("Ready"));
@@ -103,16 +124,28 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     assert_eq!(phases.last().map(String::as_str), Some("Ready"));
 
     // Spot pool with an advised bid; generated lowercase UUID name; label set server-side.
-    let advice = c.pricing().advise("gp.vs1.medium-dfw", rsspot::pricing::advice::Risk::Med).await.unwrap();
+    let advice = c
+        .pricing()
+        .advise("gp.vs1.medium-dfw", rsspot::pricing::advice::Risk::Med)
+        .await
+        .unwrap();
     let pool = c
         .spot_pools()
-        .create(&SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 2, advice.bid.clone()), None)
+        .create(
+            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 2, advice.bid.clone()),
+            None,
+        )
         .await
         .unwrap();
     let pool_name = pool.metadata.as_ref().unwrap().name.clone().unwrap();
     assert!(rsspot::services::is_lowercase_uuid(&pool_name));
     assert_eq!(
-        pool.metadata.as_ref().unwrap().labels.get("ngpc.rxt.io/cloudspace").map(String::as_str),
+        pool.metadata
+            .as_ref()
+            .unwrap()
+            .labels
+            .get("ngpc.rxt.io/cloudspace")
+            .map(String::as_str),
         Some("demo-dfw")
     );
     let emu_ref = &emu;
@@ -120,7 +153,11 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         emu_ref.advance(Duration::from_secs(600));
     };
-    let (fulfilled, _) = tokio::join!(c.spot_pools().wait_until_fulfilled(&pool_name, None, &fast_wait()), advance);
+    let wait = fast_wait();
+    let (fulfilled, _) = tokio::join!(
+        c.spot_pools().wait_until_fulfilled(&pool_name, None, &wait),
+        advance
+    );
     let fulfilled = fulfilled.unwrap();
     assert_eq!(fulfilled.status.unwrap().won_count, Some(2));
 
@@ -147,12 +184,29 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     // On-demand pool + list by cloudspace.
     let od = c
         .ondemand_pools()
-        .create(&OnDemandPoolCreate::new("demo-dfw", "ch.vs1.xlarge-dfw", 1), None)
+        .create(
+            &OnDemandPoolCreate::new("demo-dfw", "ch.vs1.xlarge-dfw", 1),
+            None,
+        )
         .await
         .unwrap();
     let od_name = od.metadata.unwrap().name.unwrap();
-    assert_eq!(c.ondemand_pools().list(Some("demo-dfw"), None).await.unwrap().len(), 1);
-    assert_eq!(c.spot_pools().list(Some("other"), None).await.unwrap().len(), 0);
+    assert_eq!(
+        c.ondemand_pools()
+            .list(Some("demo-dfw"), None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        c.spot_pools()
+            .list(Some("other"), None)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
 
     // Kubeconfig of a ready cloudspace.
     let kubeconfig = c.cloudspaces().kubeconfig("demo-dfw", None).await.unwrap();
@@ -192,15 +246,32 @@ async fn local_validation_rejects_before_sending() {
         .await
         .unwrap();
     emu.clear_journal();
-    let bad_name = c.cloudspaces().create(&CloudSpaceCreate::new("Bad_Name").region("us-central-dfw-1"), None).await;
+    let bad_name = c
+        .cloudspaces()
+        .create(
+            &CloudSpaceCreate::new("Bad_Name").region("us-central-dfw-1"),
+            None,
+        )
+        .await;
     assert!(matches!(bad_name, Err(Error::Invalid { .. })));
-    let bad_region = c.cloudspaces().create(&CloudSpaceCreate::new("ok").region("mars-1"), None).await;
+    let bad_region = c
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("ok").region("mars-1"), None)
+        .await;
     match bad_region {
-        Err(Error::Invalid { message, .. }) => assert!(message.contains("us-central-dfw-1"), "{message}"),
+        Err(Error::Invalid { message, .. }) => {
+            assert!(message.contains("us-central-dfw-1"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
     // Below the floor: rejected locally with the server's reason.
-    let low = c.spot_pools().create(&SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, "0.001"), None).await;
+    let low = c
+        .spot_pools()
+        .create(
+            &SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, "0.001"),
+            None,
+        )
+        .await;
     match low {
         Err(Error::Invalid { field, message }) => {
             assert_eq!(field.as_deref(), Some("bidPrice"));
@@ -209,15 +280,33 @@ async fn local_validation_rejects_before_sending() {
         other => panic!("{other:?}"),
     }
     // Off the ladder.
-    let off = c.spot_pools().create(&SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, "0.05"), None).await;
+    let off = c
+        .spot_pools()
+        .create(
+            &SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, "0.05"),
+            None,
+        )
+        .await;
     assert!(matches!(off, Err(Error::Invalid { .. })));
     // Class in another region.
-    let wrong = c.spot_pools().create(&SpotPoolCreate::new("v", "gp.vs1.medium-iad", 1, "0.02"), None).await;
+    let wrong = c
+        .spot_pools()
+        .create(
+            &SpotPoolCreate::new("v", "gp.vs1.medium-iad", 1, "0.02"),
+            None,
+        )
+        .await;
     match wrong {
-        Err(Error::Invalid { message, .. }) => assert!(message.contains("us-east-iad-1"), "{message}"),
+        Err(Error::Invalid { message, .. }) => {
+            assert!(message.contains("us-east-iad-1"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
-    assert_eq!(emu.count("POST", "/apis/ngpc.rxt.io/v1/namespaces"), 0, "nothing invalid was sent");
+    assert_eq!(
+        emu.count("POST", "/apis/ngpc.rxt.io/v1/namespaces"),
+        0,
+        "nothing invalid was sent"
+    );
 }
 
 #[tokio::test]
@@ -245,9 +334,22 @@ async fn concurrent_callers_share_one_token_exchange_and_cache_across_clients() 
     let c2 = build().await.unwrap();
     c2.regions().list().await.unwrap();
     c2.cloudspaces().list(None).await.unwrap();
-    assert_eq!(emu.count("POST", "/oauth/token"), 1, "token reused across clients");
-    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), before, "regions served from cache");
-    assert!(c2.stats().cache_hits.load(std::sync::atomic::Ordering::Relaxed) >= 1);
+    assert_eq!(
+        emu.count("POST", "/oauth/token"),
+        1,
+        "token reused across clients"
+    );
+    assert_eq!(
+        emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"),
+        before,
+        "regions served from cache"
+    );
+    assert!(
+        c2.stats()
+            .cache_hits
+            .load(std::sync::atomic::Ordering::Relaxed)
+            >= 1
+    );
     // Bypass goes to the server; a write invalidates the namespace's cached lists.
     c2.without_cache().regions().list().await.unwrap();
     assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), before + 1);
@@ -256,13 +358,20 @@ async fn concurrent_callers_share_one_token_exchange_and_cache_across_clients() 
     c2.cloudspaces().list(None).await.unwrap();
     assert_eq!(lists(), n, "list cached");
     c2.cloudspaces()
-        .create(&CloudSpaceCreate::new("inv").region("us-central-dfw-1"), None)
+        .create(
+            &CloudSpaceCreate::new("inv").region("us-central-dfw-1"),
+            None,
+        )
         .await
         .unwrap();
     let after_create = lists();
     let listed = c2.cloudspaces().list(None).await.unwrap();
     assert_eq!(lists(), after_create + 1, "list refetched after the create");
-    assert!(listed.iter().any(|cs| cs.metadata.as_ref().unwrap().name.as_deref() == Some("inv")));
+    assert!(
+        listed
+            .iter()
+            .any(|cs| cs.metadata.as_ref().unwrap().name.as_deref() == Some("inv"))
+    );
 }
 
 #[tokio::test]
@@ -328,7 +437,10 @@ async fn no_duplicate_create_when_the_response_is_lost() {
     emu.faults().lose_next_write_responses(1);
     let cs = c
         .cloudspaces()
-        .create(&CloudSpaceCreate::new("lost").region("us-central-dfw-1"), None)
+        .create(
+            &CloudSpaceCreate::new("lost").region("us-central-dfw-1"),
+            None,
+        )
         .await
         .expect("the create resolves to the object the first attempt made");
     assert_eq!(cs.metadata.unwrap().name.as_deref(), Some("lost"));
@@ -359,12 +471,18 @@ async fn pricing_documents_and_fan_out() {
     let cmp = c.pricing().comparable_prices().await.unwrap();
     assert!(!cmp.regions.is_empty());
     let rows = c.pricing().rows(3).await.unwrap();
-    assert!(rows.iter().any(|r| r.name == "gp.vs1.medium-dfw" && r.floor.is_some()));
+    assert!(
+        rows.iter()
+            .any(|r| r.name == "gp.vs1.medium-dfw" && r.floor.is_some())
+    );
     let classes: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
     let hist = c.pricing().histories(&classes).await;
     assert_eq!(hist.len(), classes.len());
     assert!(hist.iter().all(|(_, h)| h.is_ok()));
-    assert!(matches!(c.pricing().history("nope.vs1.x").await, Err(Error::NotFound { .. })));
+    assert!(matches!(
+        c.pricing().history("nope.vs1.x").await,
+        Err(Error::NotFound { .. })
+    ));
     // Public documents carry no bearer and go to the public-data host (here the same emulator).
     assert!(emu.journal().iter().any(|j| j.path == "/percentiles.json"));
 }
@@ -380,8 +498,14 @@ async fn inventory_and_api_escape_hatch() {
     assert!(!pools.is_empty());
     let events = c.inventory().events(10).await.unwrap();
     assert!(events.org_id.is_some());
-    let regions = c.api_request("GET", "/apis/ngpc.rxt.io/v1/regions", None).await.unwrap();
+    let regions = c
+        .api_request("GET", "/apis/ngpc.rxt.io/v1/regions", None)
+        .await
+        .unwrap();
     assert_eq!(regions["kind"], "RegionList");
-    let err = c.api_request("GET", "/apis/ngpc.rxt.io/v1/regions/nope", None).await.unwrap_err();
+    let err = c
+        .api_request("GET", "/apis/ngpc.rxt.io/v1/regions/nope", None)
+        .await
+        .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }));
 }

@@ -205,6 +205,7 @@ impl CloudSpaceUpdate {
 }
 
 /// `client.cloudspaces()`.
+#[derive(Clone, Copy)]
 pub struct CloudSpaces<'a>(pub(crate) &'a SpotClient);
 
 impl CloudSpaces<'_> {
@@ -218,7 +219,7 @@ impl CloudSpaces<'_> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn list(&self, org: Option<&str>) -> Result<Vec<CloudSpace>> {
+    pub async fn list(self, org: Option<&str>) -> Result<Vec<CloudSpace>> {
         let ns = self.0.namespace(org).await?;
         Ok(call(
             self.0.raw.list_cloud_spaces().namespace(ns).send(),
@@ -230,7 +231,7 @@ impl CloudSpaces<'_> {
     }
 
     /// One cloudspace.
-    pub async fn get(&self, name: &str, org: Option<&str>) -> Result<CloudSpace> {
+    pub async fn get(self, name: &str, org: Option<&str>) -> Result<CloudSpace> {
         let ns = self.0.namespace(org).await?;
         call(
             self.0.raw.get_cloud_space().namespace(ns).name(name).send(),
@@ -242,7 +243,7 @@ impl CloudSpaces<'_> {
 
     /// Validates `req` (name, region exists) and returns the namespace and body it would send.
     pub async fn prepare_create(
-        &self,
+        self,
         req: &CloudSpaceCreate,
         org: Option<&str>,
     ) -> Result<(String, CloudSpace)> {
@@ -282,7 +283,7 @@ impl CloudSpaces<'_> {
     /// let cs = client.cloudspaces().create(&CloudSpaceCreate::new("demo").region("us-east-iad-1"), None).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn create(&self, req: &CloudSpaceCreate, org: Option<&str>) -> Result<CloudSpace> {
+    pub async fn create(self, req: &CloudSpaceCreate, org: Option<&str>) -> Result<CloudSpace> {
         let (ns, body) = self.prepare_create(req, org).await?;
         call(
             self.0
@@ -299,7 +300,7 @@ impl CloudSpaces<'_> {
 
     /// Applies `update` (webhook, HA control plane, Kubernetes upgrade) as a merge patch.
     pub async fn update(
-        &self,
+        self,
         name: &str,
         update: &CloudSpaceUpdate,
         org: Option<&str>,
@@ -323,7 +324,7 @@ impl CloudSpaces<'_> {
     }
 
     /// Deletes a cloudspace (the service removes its node pools too).
-    pub async fn delete(&self, name: &str, org: Option<&str>) -> Result<()> {
+    pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
         let ns = self.0.namespace(org).await?;
         call(
             self.0
@@ -340,7 +341,7 @@ impl CloudSpaces<'_> {
     }
 
     /// Generates a kubeconfig for the cloudspace (YAML text). The cloudspace must be Ready.
-    pub async fn kubeconfig(&self, name: &str, org: Option<&str>) -> Result<String> {
+    pub async fn kubeconfig(self, name: &str, org: Option<&str>) -> Result<String> {
         let token = self.0.refresh_token().ok_or_else(|| {
             Error::auth(
                 "a refresh token is required to generate a kubeconfig: run `rsspot configure`",
@@ -372,7 +373,7 @@ impl CloudSpaces<'_> {
     /// `Deleting` fails at once; `Error` is tolerated for `opts.error_grace`, then three
     /// consecutive `Error` polls fail. On timeout the error carries the last phase seen.
     pub async fn wait_until_ready(
-        &self,
+        self,
         name: &str,
         org: Option<&str>,
         opts: &WaitOptions,

@@ -8,6 +8,7 @@ use crate::types::inventory::{
 };
 
 /// `client.inventory()`.
+#[derive(Clone, Copy)]
 pub struct Inventory<'a>(pub(crate) &'a SpotClient);
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
@@ -19,7 +20,7 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T>
 
 impl Inventory<'_> {
     /// VM cloudspaces of an org.
-    pub async fn vm_cloudspaces(&self, org: Option<&str>) -> Result<Vec<VmCloudSpace>> {
+    pub async fn vm_cloudspaces(self, org: Option<&str>) -> Result<Vec<VmCloudSpace>> {
         let ns = self.0.namespace(org).await?;
         let path = format!("/apis/ngpc.rxt.io/v1/namespaces/{ns}/vmcloudspaces");
         let bytes = self
@@ -30,7 +31,7 @@ impl Inventory<'_> {
     }
 
     /// VM pools of one VM cloudspace.
-    pub async fn vm_pools(&self, vmcloudspace: &str, org: Option<&str>) -> Result<Vec<VmPool>> {
+    pub async fn vm_pools(self, vmcloudspace: &str, org: Option<&str>) -> Result<Vec<VmPool>> {
         let ns = self.0.namespace(org).await?;
         let selector: String = url::form_urlencoded::byte_serialize(
             format!("ngpc.rxt.io/vmcloudspace={vmcloudspace}").as_bytes(),
@@ -45,7 +46,7 @@ impl Inventory<'_> {
     }
 
     /// Recent events of the token's organization.
-    pub async fn events(&self, limit: u32) -> Result<OrganizationEvents> {
+    pub async fn events(self, limit: u32) -> Result<OrganizationEvents> {
         let path = format!("/apis/metrics.ngpc.rxt.io/v1/events/organizations?limits={limit}");
         let bytes = self
             .0

@@ -407,9 +407,11 @@ fn label_selector(cloudspace: Option<&str>) -> Option<String> {
 }
 
 /// `client.spot_pools()`.
+#[derive(Clone, Copy)]
 pub struct SpotPools<'a>(pub(crate) &'a SpotClient);
 
 /// `client.ondemand_pools()`.
+#[derive(Clone, Copy)]
 pub struct OnDemandPools<'a>(pub(crate) &'a SpotClient);
 
 /// Validates that `server_class` exists and is in the cloudspace's region; returns the class.
@@ -482,7 +484,7 @@ impl SpotPools<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(
-        &self,
+        self,
         cloudspace: Option<&str>,
         org: Option<&str>,
     ) -> Result<Vec<SpotNodePool>> {
@@ -495,7 +497,7 @@ impl SpotPools<'_> {
     }
 
     /// One spot pool.
-    pub async fn get(&self, name: &str, org: Option<&str>) -> Result<SpotNodePool> {
+    pub async fn get(self, name: &str, org: Option<&str>) -> Result<SpotNodePool> {
         let ns = self.0.namespace(org).await?;
         call(
             self.0
@@ -513,7 +515,7 @@ impl SpotPools<'_> {
     /// Validates `req` against the server (class exists, same region, bid ≥ floor and on the
     /// ladder) and returns the namespace and the exact body a create sends.
     pub async fn prepare_create(
-        &self,
+        self,
         req: &SpotPoolCreate,
         org: Option<&str>,
     ) -> Result<(String, SpotNodePool)> {
@@ -542,7 +544,7 @@ impl SpotPools<'_> {
     }
 
     /// Creates a spot pool (a lowercase UUID name is generated unless given).
-    pub async fn create(&self, req: &SpotPoolCreate, org: Option<&str>) -> Result<SpotNodePool> {
+    pub async fn create(self, req: &SpotPoolCreate, org: Option<&str>) -> Result<SpotNodePool> {
         let (ns, body) = self.prepare_create(req, org).await?;
         let name = super::name_of(body.metadata.as_ref()).to_string();
         call(
@@ -560,7 +562,7 @@ impl SpotPools<'_> {
 
     /// Validates an update (a new bid against the pool's class) and returns the patch body.
     pub async fn prepare_update(
-        &self,
+        self,
         name: &str,
         update: &SpotPoolUpdate,
         org: Option<&str>,
@@ -582,7 +584,7 @@ impl SpotPools<'_> {
 
     /// Updates only the fields given.
     pub async fn update(
-        &self,
+        self,
         name: &str,
         update: &SpotPoolUpdate,
         org: Option<&str>,
@@ -606,7 +608,7 @@ impl SpotPools<'_> {
     }
 
     /// Deletes a spot pool.
-    pub async fn delete(&self, name: &str, org: Option<&str>) -> Result<()> {
+    pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
         let ns = self.0.namespace(org).await?;
         call(
             self.0
@@ -624,7 +626,7 @@ impl SpotPools<'_> {
 
     /// Polls until the pool's bid is `Fulfilled` with `wonCount ≥ desired`.
     pub async fn wait_until_fulfilled(
-        &self,
+        self,
         name: &str,
         org: Option<&str>,
         opts: &WaitOptions,
@@ -669,7 +671,7 @@ fn pool_poll<T>(p: T, phase: &str, got: i64, desired: i64) -> Poll<T> {
 impl OnDemandPools<'_> {
     /// On-demand pools of an org, optionally only those of one cloudspace.
     pub async fn list(
-        &self,
+        self,
         cloudspace: Option<&str>,
         org: Option<&str>,
     ) -> Result<Vec<OnDemandNodePool>> {
@@ -682,7 +684,7 @@ impl OnDemandPools<'_> {
     }
 
     /// One on-demand pool.
-    pub async fn get(&self, name: &str, org: Option<&str>) -> Result<OnDemandNodePool> {
+    pub async fn get(self, name: &str, org: Option<&str>) -> Result<OnDemandNodePool> {
         let ns = self.0.namespace(org).await?;
         call(
             self.0
@@ -699,7 +701,7 @@ impl OnDemandPools<'_> {
 
     /// Validates `req` against the server and returns the namespace and body a create sends.
     pub async fn prepare_create(
-        &self,
+        self,
         req: &OnDemandPoolCreate,
         org: Option<&str>,
     ) -> Result<(String, OnDemandNodePool)> {
@@ -725,7 +727,7 @@ impl OnDemandPools<'_> {
 
     /// Creates an on-demand pool.
     pub async fn create(
-        &self,
+        self,
         req: &OnDemandPoolCreate,
         org: Option<&str>,
     ) -> Result<OnDemandNodePool> {
@@ -746,7 +748,7 @@ impl OnDemandPools<'_> {
 
     /// Updates only the fields given.
     pub async fn update(
-        &self,
+        self,
         name: &str,
         update: &OnDemandPoolUpdate,
         org: Option<&str>,
@@ -770,7 +772,7 @@ impl OnDemandPools<'_> {
     }
 
     /// Deletes an on-demand pool.
-    pub async fn delete(&self, name: &str, org: Option<&str>) -> Result<()> {
+    pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
         let ns = self.0.namespace(org).await?;
         call(
             self.0
@@ -788,7 +790,7 @@ impl OnDemandPools<'_> {
 
     /// Polls until `reservedStatus` is `Fulfilled` with `reservedCount ≥ desired`.
     pub async fn wait_until_fulfilled(
-        &self,
+        self,
         name: &str,
         org: Option<&str>,
         opts: &WaitOptions,

@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::raw::types::OrganizationListOrganizationsItem as Organization;
 
 /// `client.organizations()`.
+#[derive(Clone, Copy)]
 pub struct Organizations<'a>(pub(crate) &'a SpotClient);
 
 impl Organizations<'_> {
@@ -17,13 +18,13 @@ impl Organizations<'_> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn list(&self) -> Result<Vec<Organization>> {
+    pub async fn list(self) -> Result<Vec<Organization>> {
         let list = super::call(self.0.raw.list_organizations().send(), "organizations", "").await?;
         Ok(list.organizations)
     }
 
     /// One organization by name, display name, id (`org_...`) or namespace (`org-...`).
-    pub async fn get(&self, name_or_id: &str) -> Result<Organization> {
+    pub async fn get(self, name_or_id: &str) -> Result<Organization> {
         let wanted = name_or_id.to_ascii_lowercase().replace('_', "-");
         self.list()
             .await?

@@ -10,11 +10,12 @@ use crate::pricing::docs::{self, ComparablePrices, Percentiles, PriceHistory, Pu
 use crate::pricing::view::{self, ClassInput, PriceRow};
 
 /// `client.pricing()`.
+#[derive(Clone, Copy)]
 pub struct Pricing<'a>(pub(crate) &'a SpotClient);
 
 impl Pricing<'_> {
     /// Hourly hammer-price history of one server class.
-    pub async fn history(&self, server_class: &str) -> Result<PriceHistory> {
+    pub async fn history(self, server_class: &str) -> Result<PriceHistory> {
         let path = format!("/history/{server_class}");
         let bytes = self
             .0
@@ -25,7 +26,7 @@ impl Pricing<'_> {
 
     /// Histories of many classes, fetched concurrently (bounded by the client's concurrency).
     /// Results keep the input order.
-    pub async fn histories(&self, classes: &[String]) -> Vec<(String, Result<PriceHistory>)> {
+    pub async fn histories(self, classes: &[String]) -> Vec<(String, Result<PriceHistory>)> {
         let limit = self.0.concurrency();
         let mut out: Vec<(usize, String, Result<PriceHistory>)> =
             futures::stream::iter(classes.iter().enumerate())
@@ -38,7 +39,7 @@ impl Pricing<'_> {
     }
 
     /// P20/P50/P80 of the trailing price distribution, per region and class.
-    pub async fn percentiles(&self) -> Result<Percentiles> {
+    pub async fn percentiles(self) -> Result<Percentiles> {
         let bytes = self
             .0
             .get_bytes("get_percentiles", Percentiles::PATH, "percentiles", "")
@@ -47,7 +48,7 @@ impl Pricing<'_> {
     }
 
     /// Comparable hyperscaler prices per class.
-    pub async fn comparable_prices(&self) -> Result<ComparablePrices> {
+    pub async fn comparable_prices(self) -> Result<ComparablePrices> {
         let bytes = self
             .0
             .get_bytes(
@@ -71,7 +72,7 @@ impl Pricing<'_> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn rows(&self, nodes: u32) -> Result<Vec<PriceRow>> {
+    pub async fn rows(self, nodes: u32) -> Result<Vec<PriceRow>> {
         let filter = crate::services::ServerClassFilter::default();
         let server_classes = self.0.server_classes();
         let (classes, pct, cmp) = futures::join!(
@@ -100,7 +101,7 @@ impl Pricing<'_> {
     }
 
     /// The price row of one class.
-    pub async fn row(&self, server_class: &str) -> Result<PriceRow> {
+    pub async fn row(self, server_class: &str) -> Result<PriceRow> {
         self.rows(1)
             .await?
             .into_iter()
@@ -109,7 +110,7 @@ impl Pricing<'_> {
     }
 
     /// A bid the server will accept (≥ floor, ≤ 3 decimals, on the bid ladder), with reasoning.
-    pub async fn advise(&self, server_class: &str, risk: Risk) -> Result<BidAdvice> {
+    pub async fn advise(self, server_class: &str, risk: Risk) -> Result<BidAdvice> {
         Ok(advice::advise(&self.row(server_class).await?, risk))
     }
 }

@@ -5,6 +5,7 @@ use crate::error::Result;
 use crate::raw::types::Region;
 
 /// `client.regions()`.
+#[derive(Clone, Copy)]
 pub struct Regions<'a>(pub(crate) &'a SpotClient);
 
 impl Regions<'_> {
@@ -15,14 +16,14 @@ impl Regions<'_> {
     /// let regions = client.regions().list().await?;
     /// # Ok(()) }
     /// ```
-    pub async fn list(&self) -> Result<Vec<Region>> {
+    pub async fn list(self) -> Result<Vec<Region>> {
         Ok(super::call(self.0.raw.list_regions().send(), "region", "")
             .await?
             .items)
     }
 
     /// One region by name, e.g. `us-central-dfw-1`.
-    pub async fn get(&self, name: &str) -> Result<Region> {
+    pub async fn get(self, name: &str) -> Result<Region> {
         super::call(self.0.raw.get_region().name(name).send(), "region", name).await
     }
 }

@@ -72,6 +72,7 @@ impl ServerClassFilter {
 }
 
 /// `client.server_classes()`.
+#[derive(Clone, Copy)]
 pub struct ServerClasses<'a>(pub(crate) &'a SpotClient);
 
 impl ServerClasses<'_> {
@@ -84,7 +85,7 @@ impl ServerClasses<'_> {
     /// let classes = client.server_classes().list(&filter).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn list(&self, filter: &ServerClassFilter) -> Result<Vec<ServerClass>> {
+    pub async fn list(self, filter: &ServerClassFilter) -> Result<Vec<ServerClass>> {
         let all = super::call(self.0.raw.list_server_classes().send(), "server class", "").await?;
         Ok(all
             .items
@@ -94,7 +95,7 @@ impl ServerClasses<'_> {
     }
 
     /// One server class by name, e.g. `gp.vs1.medium-dfw`.
-    pub async fn get(&self, name: &str) -> Result<ServerClass> {
+    pub async fn get(self, name: &str) -> Result<ServerClass> {
         super::call(
             self.0.raw.get_server_class().name(name).send(),
             "server class",
