@@ -185,7 +185,7 @@ impl TokenManager {
         if let Some(t) = current.as_ref().filter(|t| t.fresh(Utc::now())) {
             return Ok(t.id_token.clone());
         }
-        if let Some(t) = self.from_cache().await {
+        if let Some(t) = self.cached_token().await {
             let token = t.id_token.clone();
             *current = Some(t);
             return Ok(token);
@@ -217,7 +217,7 @@ impl TokenManager {
         Ok(token)
     }
 
-    async fn from_cache(&self) -> Option<Token> {
+    async fn cached_token(&self) -> Option<Token> {
         if !self.config.token_cache {
             return None;
         }

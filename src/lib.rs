@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod blocking;
 pub mod client;
 pub mod config;
 #[cfg(feature = "emulator")]

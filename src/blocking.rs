@@ -1,0 +1,237 @@
+//! A synchronous facade over [`crate::SpotClient`] with the same services, for scripts and
+//! non-async programs. It owns a small runtime; calling it from inside an async runtime is refused
+//! with a clear error (use the async client there).
+//!
+//! ```no_run
+//! let client = rsspot::blocking::SpotClient::from_env()?;
+//! for cs in client.cloudspaces().list(None)? {
+//!     println!("{:?}", cs.metadata.and_then(|m| m.name));
+//! }
+//! # Ok::<(), rsspot::Error>(())
+//! ```
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::pricing::advice::{BidAdvice, Risk};
+use crate::pricing::docs::{ComparablePrices, Percentiles, PriceHistory};
+use crate::pricing::view::PriceRow;
+use crate::raw::types::{
+    CloudSpace, OnDemandNodePool, OrganizationListOrganizationsItem as Organization, Region,
+    ServerClass, SpotNodePool,
+};
+use crate::services::{
+    CloudSpaceCreate, CloudSpaceUpdate, OnDemandPoolCreate, OnDemandPoolUpdate, ServerClassFilter,
+    SpotPoolCreate, SpotPoolUpdate, WaitOptions,
+};
+use crate::types::inventory::{OrganizationEvents, VmCloudSpace, VmPool};
+
+/// The blocking client. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct SpotClient {
+    inner: crate::SpotClient,
+    rt: Arc<tokio::runtime::Runtime>,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(Error::config(
+            "rsspot::blocking::SpotClient cannot be used inside an async runtime; use rsspot::SpotClient (async) there",
+        ));
+    }
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            Error::config(format!(
+                "cannot start a runtime for the blocking client: {e}"
+            ))
+        })
+}
+
+impl SpotClient {
+    fn new(build: impl Future<Output = Result<crate::SpotClient>>) -> Result<SpotClient> {
+        let rt = runtime()?;
+        let inner = rt.block_on(build)?;
+        Ok(SpotClient {
+            inner,
+            rt: Arc::new(rt),
+        })
+    }
+
+    /// Builds from an async builder (`rsspot::SpotClient::builder()...`).
+    pub fn from_builder(builder: crate::SpotClientBuilder) -> Result<SpotClient> {
+        Self::new(builder.build())
+    }
+
+    /// A client for a named profile of the config file.
+    pub fn from_profile(profile: &str) -> Result<SpotClient> {
+        Self::new(crate::SpotClient::from_profile(profile))
+    }
+
+    /// A client for the active profile with environment overrides.
+    pub fn from_env() -> Result<SpotClient> {
+        Self::new(crate::SpotClient::from_env())
+    }
+
+    /// The async client behind this one.
+    pub fn as_async(&self) -> &crate::SpotClient {
+        &self.inner
+    }
+
+    fn block<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(Error::config(
+                "rsspot::blocking::SpotClient cannot be used inside an async runtime; use rsspot::SpotClient (async) there",
+            ));
+        }
+        self.rt.block_on(fut)
+    }
+
+    /// Resolves an org name, id or namespace to its namespace.
+    pub fn namespace(&self, org: Option<&str>) -> Result<String> {
+        self.block(self.inner.namespace(org))
+    }
+
+    /// An authenticated request to any API path (see [`crate::SpotClient::api_request`]).
+    pub fn api_request(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        self.block(self.inner.api_request(method, path, body))
+    }
+}
+
+macro_rules! blocking_service {
+    ($(#[$sm:meta])* $name:ident, $accessor:ident { $( $(#[$m:meta])* fn $f:ident($($a:ident : $t:ty),*) -> $r:ty; )* }) => {
+        $(#[$sm])*
+        pub struct $name<'a>(&'a SpotClient);
+
+        impl SpotClient {
+            $(#[$sm])*
+            pub fn $accessor(&self) -> $name<'_> {
+                $name(self)
+            }
+        }
+
+        impl $name<'_> {
+            $(
+                $(#[$m])*
+                pub fn $f(&self, $($a: $t),*) -> Result<$r> {
+                    self.0.block(self.0.inner.$accessor().$f($($a),*))
+                }
+            )*
+        }
+    };
+}
+
+blocking_service!(
+    /// Organizations (see [`crate::services::Organizations`]).
+    Organizations, organizations {
+    /// Every organization visible to the token's user.
+    fn list() -> Vec<Organization>;
+    /// One organization by name, id or namespace.
+    fn get(name_or_id: &str) -> Organization;
+});
+
+blocking_service!(
+    /// Regions (see [`crate::services::Regions`]).
+    Regions, regions {
+    /// Every region.
+    fn list() -> Vec<Region>;
+    /// One region.
+    fn get(name: &str) -> Region;
+});
+
+blocking_service!(
+    /// Server classes (see [`crate::services::ServerClasses`]).
+    ServerClasses, server_classes {
+    /// Classes passing the filter.
+    fn list(filter: &ServerClassFilter) -> Vec<ServerClass>;
+    /// One class.
+    fn get(name: &str) -> ServerClass;
+});
+
+blocking_service!(
+    /// Cloudspaces (see [`crate::services::CloudSpaces`]).
+    CloudSpaces, cloudspaces {
+    /// Cloudspaces of an org.
+    fn list(org: Option<&str>) -> Vec<CloudSpace>;
+    /// One cloudspace.
+    fn get(name: &str, org: Option<&str>) -> CloudSpace;
+    /// Creates a cloudspace.
+    fn create(req: &CloudSpaceCreate, org: Option<&str>) -> CloudSpace;
+    /// Updates a cloudspace.
+    fn update(name: &str, update: &CloudSpaceUpdate, org: Option<&str>) -> CloudSpace;
+    /// Deletes a cloudspace.
+    fn delete(name: &str, org: Option<&str>) -> ();
+    /// Generates its kubeconfig.
+    fn kubeconfig(name: &str, org: Option<&str>) -> String;
+    /// Waits until it is Ready.
+    fn wait_until_ready(name: &str, org: Option<&str>, opts: &WaitOptions) -> CloudSpace;
+});
+
+blocking_service!(
+    /// Spot node pools (see [`crate::services::SpotPools`]).
+    SpotPools, spot_pools {
+    /// Pools of an org, optionally of one cloudspace.
+    fn list(cloudspace: Option<&str>, org: Option<&str>) -> Vec<SpotNodePool>;
+    /// One pool.
+    fn get(name: &str, org: Option<&str>) -> SpotNodePool;
+    /// Creates a pool.
+    fn create(req: &SpotPoolCreate, org: Option<&str>) -> SpotNodePool;
+    /// Updates only the fields given.
+    fn update(name: &str, update: &SpotPoolUpdate, org: Option<&str>) -> SpotNodePool;
+    /// Deletes a pool.
+    fn delete(name: &str, org: Option<&str>) -> ();
+    /// Waits until the bid is fulfilled.
+    fn wait_until_fulfilled(name: &str, org: Option<&str>, opts: &WaitOptions) -> SpotNodePool;
+});
+
+blocking_service!(
+    /// On-demand node pools (see [`crate::services::OnDemandPools`]).
+    OnDemandPools, ondemand_pools {
+    /// Pools of an org, optionally of one cloudspace.
+    fn list(cloudspace: Option<&str>, org: Option<&str>) -> Vec<OnDemandNodePool>;
+    /// One pool.
+    fn get(name: &str, org: Option<&str>) -> OnDemandNodePool;
+    /// Creates a pool.
+    fn create(req: &OnDemandPoolCreate, org: Option<&str>) -> OnDemandNodePool;
+    /// Updates only the fields given.
+    fn update(name: &str, update: &OnDemandPoolUpdate, org: Option<&str>) -> OnDemandNodePool;
+    /// Deletes a pool.
+    fn delete(name: &str, org: Option<&str>) -> ();
+    /// Waits until the reservation is fulfilled.
+    fn wait_until_fulfilled(name: &str, org: Option<&str>, opts: &WaitOptions) -> OnDemandNodePool;
+});
+
+blocking_service!(
+    /// Prices (see [`crate::services::Pricing`]).
+    Pricing, pricing {
+    /// Price history of a class.
+    fn history(server_class: &str) -> PriceHistory;
+    /// Percentiles document.
+    fn percentiles() -> Percentiles;
+    /// Comparable hyperscaler prices.
+    fn comparable_prices() -> ComparablePrices;
+    /// Joined price rows for `nodes` nodes.
+    fn rows(nodes: u32) -> Vec<PriceRow>;
+    /// The row of one class.
+    fn row(server_class: &str) -> PriceRow;
+    /// Bid advice for a class.
+    fn advise(server_class: &str, risk: Risk) -> BidAdvice;
+});
+
+blocking_service!(
+    /// VM inventory (see [`crate::services::Inventory`]).
+    Inventory, inventory {
+    /// VM cloudspaces.
+    fn vm_cloudspaces(org: Option<&str>) -> Vec<VmCloudSpace>;
+    /// VM pools of a VM cloudspace.
+    fn vm_pools(vmcloudspace: &str, org: Option<&str>) -> Vec<VmPool>;
+    /// Organization events.
+    fn events(limit: u32) -> OrganizationEvents;
+});
