@@ -914,3 +914,93 @@ pub fn generate(upstream: &Value) -> Result<Generated, String> {
         ),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn upstream() -> Option<Value> {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/spot.json");
+        let text = std::fs::read_to_string(path).ok()?;
+        serde_json::from_str(&text).ok()
+    }
+
+    #[test]
+    fn normalizes_the_vendored_spec() {
+        let Some(spec) = upstream() else { return };
+        let n = normalize(&spec).unwrap();
+        assert_eq!(
+            n.pointer("/paths/~1history~1{server_class}/get/operationId"),
+            Some(&json!(PRICE_HISTORY_OP))
+        );
+        assert!(n.pointer("/components/schemas/CloudSpace").is_some());
+        assert!(
+            n.pointer("/components/schemas/io.rxt.ngpc.v1.CloudSpace")
+                .is_none()
+        );
+        let patch = n
+            .pointer("/paths/~1apis~1ngpc.rxt.io~1v1~1namespaces~1{namespace}~1cloudspaces~1{name}/patch/requestBody/content")
+            .and_then(Value::as_object)
+            .unwrap();
+        assert_eq!(patch.keys().collect::<Vec<_>>(), vec!["application/json"]);
+        let token = n.pointer("/paths/~1oauth~1token/post").unwrap();
+        assert!(
+            token.get("parameters").is_none(),
+            "Content-Type header parameter dropped"
+        );
+        let form = token
+            .pointer("/requestBody/content/application~1x-www-form-urlencoded/schema")
+            .unwrap();
+        assert!(form.pointer("/properties/refresh_token/default").is_none());
+        assert_eq!(form["required"].as_array().unwrap().len(), 3);
+        let rows = operations(&n).unwrap();
+        assert_eq!(rows.len(), 28);
+        assert!(
+            rows.iter()
+                .any(|r| r.id == "get_oauth_token" && r.host == HostKind::Auth && !r.authenticated)
+        );
+    }
+
+    #[test]
+    fn fixes_fail_loudly_when_upstream_changes_shape() {
+        let Some(spec) = upstream() else { return };
+        let mut with_id = spec.clone();
+        with_id["paths"]["/history/{server_class}"]["get"]["operationId"] = json!("getHistory");
+        assert!(
+            normalize(&with_id)
+                .unwrap_err()
+                .contains("history operationId")
+        );
+
+        let mut new_op = spec.clone();
+        new_op["paths"]["/apis/ngpc.rxt.io/v1/regions"]["post"] =
+            json!({"operationId": "createRegion", "responses": {"200": {"description": ""}}});
+        assert!(
+            normalize(&new_op)
+                .unwrap_err()
+                .contains("new operation createRegion")
+        );
+
+        let mut has_field = spec.clone();
+        has_field["components"]["schemas"]["io.rxt.ngpc.v1.ServerClass"]["properties"]["spec"]["properties"]
+            ["minBidPricePerHour"] = json!({"type": "string"});
+        assert!(
+            normalize(&has_field)
+                .unwrap_err()
+                .contains("minBidPricePerHour")
+        );
+    }
+
+    #[test]
+    fn snake_case_matches_progenitor() {
+        assert_eq!(
+            snake_case("listOnDemandNodePools"),
+            "list_on_demand_node_pools"
+        );
+        assert_eq!(snake_case("getOauthToken"), "get_oauth_token");
+        assert_eq!(
+            snake_case("helper-getorganizationslist"),
+            "helper_getorganizationslist"
+        );
+    }
+}

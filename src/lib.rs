@@ -1,7 +1,4 @@
-//! rsspot: a Rust SDK and CLI for Rackspace Spot.
-//!
-//! See the README for an overview. The main entry points are `SpotClient` (async) and
-//! `rsspot::blocking::SpotClient` (sync).
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
