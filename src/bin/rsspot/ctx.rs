@@ -77,8 +77,7 @@ impl Ctx {
 
     /// The API client for the selected profile.
     pub async fn client(&self) -> Result<&SpotClient> {
-        Ok(self
-            .client
+        self.client
             .get_or_try_init(|| async {
                 let resolved = self.resolved().await?;
                 let (state, _) = self.state().await?;
@@ -90,7 +89,7 @@ impl Ctx {
                 }
                 Ok::<_, anyhow::Error>(b.build().await?)
             })
-            .await?)
+            .await
     }
 
     /// The state store (degrades to memory with a warning when state.db is unusable).
