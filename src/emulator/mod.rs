@@ -488,7 +488,25 @@ async fn close_connection(abort: Option<ConnAbort>) -> Response {
     into_response(Reply::text(503, "connection closed"))
 }
 
+/// Admin path for out-of-process users (benchmarks, CLI tests): `GET` reads the request journal,
+/// `DELETE` clears it. Never journaled and never faulted.
+pub const JOURNAL_PATH: &str = "/_emulator/journal";
+
 async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Result<Response, Infallible> {
+    if req.uri().path() == JOURNAL_PATH {
+        let reply = match *req.method() {
+            axum::http::Method::GET => Reply::json(
+                200,
+                &serde_json::to_value(&*shared.journal()).unwrap_or_default(),
+            ),
+            axum::http::Method::DELETE => {
+                shared.journal().clear();
+                Reply::json(200, &serde_json::json!({"cleared": true}))
+            }
+            _ => Reply::text(405, "method not allowed"),
+        };
+        return Ok(into_response(reply));
+    }
     let latency = shared.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
