@@ -878,7 +878,82 @@ pub fn generate_sdk(spec: &Value) -> Result<String, String> {
         .map_err(|e| format!("progenitor failed: {e}"))?;
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    Ok(format!("{BANNER}{}", prettyplease::unparse(&file)))
+    redact_secret_debug(&prettyplease::unparse(&file)).map(|code| format!("{BANNER}{code}"))
+}
+
+/// Types that carry a refresh token: their derived `Debug` would print it.
+const SECRET_TYPES: &[(&str, &str)] = &[
+    (
+        "pub struct GenerateKubeconfigBody {",
+        "types::GenerateKubeconfigBody",
+    ),
+    ("pub struct GetOauthTokenBody {", "types::GetOauthTokenBody"),
+];
+const SECRET_BUILDERS: &[&str] = &["GenerateKubeconfig", "GetOauthToken"];
+
+/// Replaces the derived `Debug` of every type holding a refresh token with one that prints no
+/// field values (the type, its typify builder, and the operation builder).
+fn redact_secret_debug(code: &str) -> Result<String, String> {
+    const FIX: &str = "secret Debug";
+    let mut out = code.to_string();
+    let mut impls =
+        String::from("\n// Types that carry a refresh token never print their fields.\n");
+    let mut redact = |out: &mut String,
+                      decl: &str,
+                      derive_from: &str,
+                      derive_to: &str,
+                      path: &str|
+     -> Result<(), String> {
+        let needle = format!("{derive_from}\n{decl}");
+        let count = out.matches(&needle).count();
+        if count != 1 {
+            return Err(fail(
+                FIX,
+                format!(
+                    "expected one `{}` deriving Debug, found {count}",
+                    decl.trim()
+                ),
+            ));
+        }
+        *out = out.replacen(&needle, &format!("{derive_to}\n{decl}"), 1);
+        let name = path
+            .rsplit("::")
+            .next()
+            .unwrap_or(path)
+            .trim_end_matches("<'_>");
+        impls.push_str(&format!(
+            "impl ::std::fmt::Debug for {path} {{\n    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {{\n        f.debug_struct(\"{name}\").finish_non_exhaustive()\n    }}\n}}\n"
+        ));
+        Ok(())
+    };
+    for (decl, path) in SECRET_TYPES {
+        redact(
+            &mut out,
+            &format!("    {decl}"),
+            "    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]",
+            "    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]",
+            path,
+        )?;
+        let builder_path = path.replace("types::", "types::builder::");
+        redact(
+            &mut out,
+            &format!("        {decl}"),
+            "        #[derive(Clone, Debug)]",
+            "        #[derive(Clone)]",
+            &builder_path,
+        )?;
+    }
+    for op in SECRET_BUILDERS {
+        redact(
+            &mut out,
+            &format!("    pub struct {op}<'a> {{"),
+            "    #[derive(Debug, Clone)]",
+            "    #[derive(Clone)]",
+            &format!("builder::{op}<'_>"),
+        )?;
+    }
+    out.push_str(&impls);
+    Ok(out)
 }
 
 /// Everything generated from one spec.

@@ -2173,7 +2173,7 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     pub struct GenerateKubeconfigBody {
         pub cloudspace_name: ::std::string::String,
         pub organization_name: ::std::string::String,
@@ -2210,7 +2210,7 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     pub struct GetOauthTokenBody {
         pub client_id: ::std::string::String,
         pub grant_type: ::std::string::String,
@@ -8143,7 +8143,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct GenerateKubeconfigBody {
             cloudspace_name: ::std::result::Result<
                 ::std::string::String,
@@ -8236,7 +8236,7 @@ pub mod types {
                 }
             }
         }
-        #[derive(Clone, Debug)]
+        #[derive(Clone)]
         pub struct GetOauthTokenBody {
             client_id: ::std::result::Result<
                 ::std::string::String,
@@ -13835,7 +13835,7 @@ pub mod builder {
     /**Builder for [`Client::generate_kubeconfig`]
 
 [`Client::generate_kubeconfig`]: super::Client::generate_kubeconfig*/
-    #[derive(Debug, Clone)]
+    #[derive(Clone)]
     pub struct GenerateKubeconfig<'a> {
         client: &'a super::Client,
         body: Result<types::builder::GenerateKubeconfigBody, String>,
@@ -15934,7 +15934,7 @@ pub mod builder {
     /**Builder for [`Client::get_oauth_token`]
 
 [`Client::get_oauth_token`]: super::Client::get_oauth_token*/
-    #[derive(Debug, Clone)]
+    #[derive(Clone)]
     pub struct GetOauthToken<'a> {
         client: &'a super::Client,
         body: Result<types::builder::GetOauthTokenBody, String>,
@@ -16070,4 +16070,36 @@ pub mod builder {
 /// Items consumers will typically use such as the Client.
 pub mod prelude {
     pub use self::super::Client;
+}
+
+// Types that carry a refresh token never print their fields.
+impl ::std::fmt::Debug for types::GenerateKubeconfigBody {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GenerateKubeconfigBody").finish_non_exhaustive()
+    }
+}
+impl ::std::fmt::Debug for types::builder::GenerateKubeconfigBody {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GenerateKubeconfigBody").finish_non_exhaustive()
+    }
+}
+impl ::std::fmt::Debug for types::GetOauthTokenBody {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetOauthTokenBody").finish_non_exhaustive()
+    }
+}
+impl ::std::fmt::Debug for types::builder::GetOauthTokenBody {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetOauthTokenBody").finish_non_exhaustive()
+    }
+}
+impl ::std::fmt::Debug for builder::GenerateKubeconfig<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GenerateKubeconfig").finish_non_exhaustive()
+    }
+}
+impl ::std::fmt::Debug for builder::GetOauthToken<'_> {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.debug_struct("GetOauthToken").finish_non_exhaustive()
+    }
 }

@@ -68,3 +68,20 @@ fn operation_table_covers_all_28_operations() {
     }
     assert_eq!(count, 28);
 }
+
+#[test]
+fn bodies_with_refresh_tokens_never_debug_print_them() {
+    let body = rsspot::raw::types::GenerateKubeconfigBody {
+        cloudspace_name: "c".into(),
+        organization_name: "o".into(),
+        refresh_token: "very-secret-refresh".into(),
+    };
+    let token = rsspot::raw::types::GetOauthTokenBody {
+        client_id: "c".into(),
+        grant_type: "refresh_token".into(),
+        refresh_token: "very-secret-refresh".into(),
+    };
+    for dbg in [format!("{body:?}"), format!("{token:?}"), format!("{:#?}", body.clone())] {
+        assert!(!dbg.contains("very-secret-refresh"), "{dbg}");
+    }
+}

@@ -1452,9 +1452,16 @@ async fn yaml_create_bodies_and_shutdown() {
 async fn admin_journal_endpoint_for_out_of_process_users() {
     let emu = rsspot::emulator::Emulator::start().await.unwrap();
     let http = reqwest::Client::new();
-    http.get(format!("{}/percentiles.json", emu.base_url())).send().await.unwrap();
+    http.get(format!("{}/percentiles.json", emu.base_url()))
+        .send()
+        .await
+        .unwrap();
     let journal: serde_json::Value = http
-        .get(format!("{}{}", emu.base_url(), rsspot::emulator::JOURNAL_PATH))
+        .get(format!(
+            "{}{}",
+            emu.base_url(),
+            rsspot::emulator::JOURNAL_PATH
+        ))
         .send()
         .await
         .unwrap()
@@ -1464,6 +1471,13 @@ async fn admin_journal_endpoint_for_out_of_process_users() {
     let entries = journal.as_array().unwrap();
     assert_eq!(entries.len(), 1, "admin calls are not journaled: {journal}");
     assert_eq!(entries[0]["path"], "/percentiles.json");
-    http.delete(format!("{}{}", emu.base_url(), rsspot::emulator::JOURNAL_PATH)).send().await.unwrap();
+    http.delete(format!(
+        "{}{}",
+        emu.base_url(),
+        rsspot::emulator::JOURNAL_PATH
+    ))
+    .send()
+    .await
+    .unwrap();
     assert!(emu.journal().is_empty());
 }
