@@ -23,7 +23,11 @@ fn json(env: &common::Env, args: &[&str]) -> Value {
 }
 
 fn dec(v: &Value) -> Decimal {
-    Decimal::from_str(v.as_str().unwrap_or_else(|| panic!("not a decimal string: {v}"))).unwrap()
+    Decimal::from_str(
+        v.as_str()
+            .unwrap_or_else(|| panic!("not a decimal string: {v}")),
+    )
+    .unwrap()
 }
 
 async fn client_for(env: &common::Env) -> SpotClient {
@@ -209,7 +213,14 @@ async fn list_table_snapshot() {
     insta::assert_snapshot!("pricing_list_dfw_table", common::stdout_of(&out));
     let out = env
         .cmd()
-        .args(["pricing", "list", "--region", "us-central-dfw-1", "-o", "wide"])
+        .args([
+            "pricing",
+            "list",
+            "--region",
+            "us-central-dfw-1",
+            "-o",
+            "wide",
+        ])
         .output()
         .unwrap();
     let text = common::stdout_of(&out);
@@ -251,7 +262,14 @@ async fn get_with_history_table_and_series() {
     // JSON: the price row, the stats and the series in time order.
     let v = json(
         &env,
-        &["pricing", "get", "gp.vs1.medium-dfw", "--history", "-o", "json"],
+        &[
+            "pricing",
+            "get",
+            "gp.vs1.medium-dfw",
+            "--history",
+            "-o",
+            "json",
+        ],
     );
     assert_eq!(v["price"]["name"], "gp.vs1.medium-dfw");
     let series = v["series"].as_array().unwrap();
@@ -295,7 +313,9 @@ async fn advised_bids_are_accepted_by_the_emulator() {
             client
                 .cloudspaces()
                 .create(
-                    &CloudSpaceCreate::new(&name).region(&region).gpu_enabled(true),
+                    &CloudSpaceCreate::new(&name)
+                        .region(&region)
+                        .gpu_enabled(true),
                     None,
                 )
                 .await
@@ -333,8 +353,14 @@ async fn advised_bids_are_accepted_by_the_emulator() {
     assert!(checked >= 24, "{checked}");
 
     // Lower risk never bids less.
-    let low = json(&env, &["pricing", "bid", "mh.vs1.2xlarge-dfw", "--risk", "low"]);
-    let high = json(&env, &["pricing", "bid", "mh.vs1.2xlarge-dfw", "--risk", "high"]);
+    let low = json(
+        &env,
+        &["pricing", "bid", "mh.vs1.2xlarge-dfw", "--risk", "low"],
+    );
+    let high = json(
+        &env,
+        &["pricing", "bid", "mh.vs1.2xlarge-dfw", "--risk", "high"],
+    );
     assert!(dec(&low["bid"]) >= dec(&high["bid"]));
     assert_eq!(low["basis"], "P80");
 
@@ -418,7 +444,10 @@ async fn build_plans_are_single_region_and_list_commands() {
     );
     let balanced = &plan["scenarios"][2];
     assert_eq!(balanced["strategy"], "balanced");
-    assert!(balanced["pools"].as_array().unwrap().len() > 1, "{balanced}");
+    assert!(
+        balanced["pools"].as_array().unwrap().len() > 1,
+        "{balanced}"
+    );
 
     // A named cloudspace goes into the commands.
     let plan = json(
@@ -543,7 +572,10 @@ async fn budgets_change_the_plan() {
 async fn build_apply_creates_the_pools_through_the_sdk() {
     let env = common::Env::start().await;
     let client = client_for(&env).await;
-    for (name, region) in [("plan-iad", "us-east-iad-1"), ("plan-dfw", "us-central-dfw-1")] {
+    for (name, region) in [
+        ("plan-iad", "us-east-iad-1"),
+        ("plan-dfw", "us-central-dfw-1"),
+    ] {
         client
             .cloudspaces()
             .create(&CloudSpaceCreate::new(name).region(region), None)
@@ -562,12 +594,7 @@ async fn build_apply_creates_the_pools_through_the_sdk() {
     ];
 
     // Without a TTY, --yes is required; nothing is created.
-    let out = env
-        .cmd()
-        .args(apply)
-        .arg("plan-iad")
-        .output()
-        .unwrap();
+    let out = env.cmd().args(apply).arg("plan-iad").output().unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
     assert!(common::stderr_of(&out).contains("--yes"));
     assert!(
@@ -666,12 +693,22 @@ async fn inventory_commands() {
         .lines()
         .find(|l| l.starts_with("vm-lab-dfw"))
         .unwrap_or_else(|| panic!("{text}"));
-    assert!(lab.contains("Ready") && lab.contains("us-central-dfw-1"), "{lab}");
+    assert!(
+        lab.contains("Ready") && lab.contains("us-central-dfw-1"),
+        "{lab}"
+    );
 
-    let pools = json(&env, &["inventory", "vmpools", "--vmcloudspace", "vm-lab-dfw"]);
+    let pools = json(
+        &env,
+        &["inventory", "vmpools", "--vmcloudspace", "vm-lab-dfw"],
+    );
     let pools = pools.as_array().unwrap();
     assert_eq!(pools.len(), 2);
-    assert!(pools.iter().all(|p| p["spec"]["vmCloudSpace"] == "vm-lab-dfw"));
+    assert!(
+        pools
+            .iter()
+            .all(|p| p["spec"]["vmCloudSpace"] == "vm-lab-dfw")
+    );
     let out = env
         .cmd()
         .args(["inventory", "vmpools", "vm-lab-dfw", "-o", "table"])
@@ -679,7 +716,10 @@ async fn inventory_commands() {
         .unwrap();
     let text = common::stdout_of(&out);
     assert!(text.starts_with("NAME"), "{text}");
-    assert!(text.contains("gp.vs1.medium-dfw") && text.contains("Fulfilled"), "{text}");
+    assert!(
+        text.contains("gp.vs1.medium-dfw") && text.contains("Fulfilled"),
+        "{text}"
+    );
 
     let events = json(&env, &["inventory", "events", "--limit", "10"]);
     let rows = events["events"].as_array().unwrap();

@@ -31,7 +31,9 @@ pub enum InventoryCmd {
 
 impl Tabular for VmCloudSpace {
     fn headers(wide: bool) -> Vec<&'static str> {
-        let mut h = vec!["NAME", "REGION", "PHASE", "HEALTH", "SERVERS", "READY", "AGE"];
+        let mut h = vec![
+            "NAME", "REGION", "PHASE", "HEALTH", "SERVERS", "READY", "AGE",
+        ];
         if wide {
             h.extend(["POOLS", "SSH KEY"]);
         }
@@ -45,7 +47,11 @@ impl Tabular for VmCloudSpace {
             dash(self.status.phase.as_ref()),
             dash(self.status.health.as_ref()),
             servers.len().to_string(),
-            servers.values().filter(|s| s.is_ready()).count().to_string(),
+            servers
+                .values()
+                .filter(|s| s.is_ready())
+                .count()
+                .to_string(),
             age(self.metadata.creation_timestamp.as_ref()),
         ];
         if wide {
@@ -133,9 +139,9 @@ pub async fn run(ctx: &Ctx, cmd: InventoryCmd) -> Result<()> {
                         .events
                         .iter()
                         .map(|e| {
-                            let (time, rest) = e.split_first().map_or(("", &[][..]), |(t, r)| {
-                                (t.as_str(), r)
-                            });
+                            let (time, rest) = e
+                                .split_first()
+                                .map_or(("", &[][..]), |(t, r)| (t.as_str(), r));
                             vec![dash(Some(time)), rest.join(" ")]
                         })
                         .collect();

@@ -153,7 +153,9 @@ fn parse_strategy(s: &str) -> std::result::Result<Strategy, String> {
     Strategy::ALL
         .into_iter()
         .find(|st| st.as_str() == wanted)
-        .ok_or_else(|| format!("unknown strategy {s:?}; expected max_performance, max_value or balanced"))
+        .ok_or_else(|| {
+            format!("unknown strategy {s:?}; expected max_performance, max_value or balanced")
+        })
 }
 
 pub async fn run(ctx: &Ctx, cmd: PricingCmd) -> Result<()> {
@@ -411,8 +413,10 @@ fn row_fields(r: &PriceRow) -> Vec<(&'static str, String)> {
 }
 
 fn ts(secs: i64) -> String {
-    chrono::DateTime::from_timestamp(secs, 0)
-        .map_or_else(|| secs.to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+    chrono::DateTime::from_timestamp(secs, 0).map_or_else(
+        || secs.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M").to_string(),
+    )
 }
 
 async fn get(ctx: &Ctx, a: GetArgs) -> Result<()> {
@@ -494,7 +498,10 @@ fn advice_fields(a: &BidAdvice) -> Vec<(&'static str, String)> {
                 None => a.basis.clone(),
             },
         ),
-        ("MULTIPLIER", a.risk.bid_multiplier().normalize().to_string()),
+        (
+            "MULTIPLIER",
+            a.risk.bid_multiplier().normalize().to_string(),
+        ),
         ("FLOOR $/H", price(Some(a.floor))),
         ("MARKET $/H", price(a.market)),
         ("MIN BID $/H", price(a.min_bid)),
@@ -681,10 +688,18 @@ async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
             "--cloudspace",
             format!(
                 "cloudspace {cloudspace} is in {}, but the {} plan is for {}; re-run with --regions {}",
-                if cs_region.is_empty() { "an unknown region" } else { &cs_region },
+                if cs_region.is_empty() {
+                    "an unknown region"
+                } else {
+                    &cs_region
+                },
                 scenario.strategy.as_str(),
                 scenario.region,
-                if cs_region.is_empty() { "<REGION>" } else { &cs_region },
+                if cs_region.is_empty() {
+                    "<REGION>"
+                } else {
+                    &cs_region
+                },
             )
         ));
     }

@@ -235,7 +235,13 @@ struct Released<'a> {
 async fn workflow(ctx: &Ctx) -> Result<RegistrationWorkflow> {
     let (store, warning) = ctx.state().await?;
     if let Some(w) = warning {
-        let path = ctx.resolved().await?.settings.state_path.display().to_string();
+        let path = ctx
+            .resolved()
+            .await?
+            .settings
+            .state_path
+            .display()
+            .to_string();
         anyhow::bail!(rsspot::Error::State {
             path,
             message: format!("the registration ledger needs a working state.db ({w})"),
