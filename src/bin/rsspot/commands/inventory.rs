@@ -1,20 +1,162 @@
-//! (being written)
+//! `inventory vmcloudspaces|vmpools|events`: the VM inventory of an org and its events.
 
 use anyhow::Result;
-use clap::{Args, Subcommand};
+use clap::Subcommand;
+use rsspot::types::inventory::{VmCloudSpace, VmPool};
 
+use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
+use crate::output::{Tabular, age, dash};
 
 #[derive(Debug, Subcommand)]
 pub enum InventoryCmd {
-    /// List.
-    List,
+    /// VM cloudspaces of the org, with their assigned servers.
+    #[command(visible_alias = "vmcs")]
+    Vmcloudspaces,
+    /// VM pools of one VM cloudspace.
+    Vmpools {
+        /// The VM cloudspace.
+        vmcloudspace: Option<String>,
+        /// Same as the positional VMCLOUDSPACE.
+        #[arg(long = "vmcloudspace", conflicts_with = "vmcloudspace")]
+        vmcloudspace_flag: Option<String>,
+    },
+    /// Recent events of the organization.
+    Events {
+        /// Number of events to ask for.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
+        limit: u32,
+    },
 }
 
-pub async fn run(_ctx: &Ctx, _cmd: InventoryCmd) -> Result<()> {
-    anyhow::bail!("not implemented yet")
+impl Tabular for VmCloudSpace {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec![
+            "NAME", "REGION", "PHASE", "HEALTH", "SERVERS", "READY", "AGE",
+        ];
+        if wide {
+            h.extend(["POOLS", "SSH KEY"]);
+        }
+        h
+    }
+    fn row(&self, wide: bool) -> Vec<String> {
+        let servers = &self.status.assigned_servers;
+        let mut r = vec![
+            self.name(),
+            dash(self.spec.region.as_ref()),
+            dash(self.status.phase.as_ref()),
+            dash(self.status.health.as_ref()),
+            servers.len().to_string(),
+            servers
+                .values()
+                .filter(|s| s.is_ready())
+                .count()
+                .to_string(),
+            age(self.metadata.creation_timestamp.as_ref()),
+        ];
+        if wide {
+            r.push(self.spec.bid_requests.len().to_string());
+            r.push(dash(
+                self.spec
+                    .vm_ssh_key_ref
+                    .as_ref()
+                    .and_then(|k| k.name.as_ref()),
+            ));
+        }
+        r
+    }
+    fn name(&self) -> String {
+        self.metadata.name.clone().unwrap_or_default()
+    }
 }
 
-#[allow(dead_code)]
-#[derive(Debug, Args)]
-pub struct Unused;
+impl Tabular for VmPool {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec![
+            "NAME",
+            "VMCLOUDSPACE",
+            "SERVER CLASS",
+            "TYPE",
+            "DESIRED",
+            "WON",
+            "BID",
+            "STATUS",
+        ];
+        if wide {
+            h.extend(["IMAGE", "AGE"]);
+        }
+        h
+    }
+    fn row(&self, wide: bool) -> Vec<String> {
+        let mut r = vec![
+            self.name(),
+            dash(self.spec.vm_cloud_space.as_ref()),
+            dash(self.spec.server_class.as_ref()),
+            dash(self.spec.pool_type.as_ref()),
+            dash(self.spec.desired),
+            dash(self.status.won_count),
+            dash(self.spec.bid_price.as_ref()),
+            dash(self.status.bid_status.as_ref()),
+        ];
+        if wide {
+            r.push(dash(self.spec.vm_image.as_ref()));
+            r.push(age(self.metadata.creation_timestamp.as_ref()));
+        }
+        r
+    }
+    fn name(&self) -> String {
+        self.metadata.name.clone().unwrap_or_default()
+    }
+}
+
+pub async fn run(ctx: &Ctx, cmd: InventoryCmd) -> Result<()> {
+    let client = ctx.client().await?;
+    let inventory = client.inventory();
+    match cmd {
+        InventoryCmd::Vmcloudspaces => {
+            let items = inventory.vm_cloudspaces(ctx.org()).await?;
+            ctx.out.list(&items, &items)
+        }
+        InventoryCmd::Vmpools {
+            vmcloudspace,
+            vmcloudspace_flag,
+        } => {
+            let name = vmcloudspace.or(vmcloudspace_flag).ok_or_else(|| {
+                rsspot::Error::invalid("--vmcloudspace", "give the VM cloudspace name")
+            })?;
+            let items = inventory.vm_pools(&name, ctx.org()).await?;
+            ctx.out.list(&items, &items)
+        }
+        InventoryCmd::Events { limit } => {
+            let events = inventory.events(limit).await?;
+            match ctx.out.format {
+                OutputFormat::Table | OutputFormat::Wide => {
+                    if events.events.is_empty() {
+                        ctx.out.note("No events.");
+                        return Ok(());
+                    }
+                    let rows = events
+                        .events
+                        .iter()
+                        .map(|e| {
+                            let (time, rest) = e
+                                .split_first()
+                                .map_or(("", &[][..]), |(t, r)| (t.as_str(), r));
+                            vec![dash(Some(time)), rest.join(" ")]
+                        })
+                        .collect();
+                    ctx.out.table(&["TIME", "EVENT"], rows)
+                }
+                OutputFormat::Name => ctx.out.text(
+                    &events
+                        .events
+                        .iter()
+                        .map(|e| e.join(" "))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                _ => ctx.out.data(&events),
+            }
+        }
+    }
+}

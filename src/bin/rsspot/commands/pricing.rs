@@ -1,20 +1,791 @@
-//! (being written)
+//! `pricing list|get|bid|build`: the price table, one class's prices and history, bid advice and
+//! the cluster cost planner (with `--apply` to create the planned pools).
+//!
+//! All numbers come from the SDK (`client.pricing()`) and the pure functions of
+//! `rsspot::pricing`; this module only parses flags and renders.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
+use rsspot::pricing::advice::{BidAdvice, Risk};
+use rsspot::pricing::docs::PriceHistory;
+use rsspot::pricing::plan::{self, BuildRecommendation, BuildScenario, PlanRequest, Strategy};
+use rsspot::pricing::view::{self, ListFilter, MONTH_HOURS, PriceRow, SortKey};
+use rsspot::services::SpotPoolCreate;
+use rust_decimal::Decimal;
+use serde::Serialize;
 
+use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
+use crate::output::dash;
+
+/// Placeholder the planner puts where the cloudspace name goes in its commands.
+const CLOUDSPACE_PLACEHOLDER: &str = "<CLOUDSPACE>";
+
+/// Points shown in the `pricing get --history` sparkline.
+const SPARKLINE_WIDTH: usize = 48;
 
 #[derive(Debug, Subcommand)]
 pub enum PricingCmd {
-    /// List.
-    List,
+    /// One row per server class: prices, percentiles, savings and monthly cost for N nodes.
+    List(ListArgs),
+    /// One class: its prices, the percentile band and (with --history) recent hammer prices.
+    Get(GetArgs),
+    /// A bid the server will accept, with the reasoning behind it.
+    Bid(BidArgs),
+    /// Plan a cluster: the cheapest/strongest single-region pool layouts for N nodes.
+    Build(BuildArgs),
 }
 
-pub async fn run(_ctx: &Ctx, _cmd: PricingCmd) -> Result<()> {
-    anyhow::bail!("not implemented yet")
-}
-
-#[allow(dead_code)]
 #[derive(Debug, Args)]
-pub struct Unused;
+pub struct ListArgs {
+    /// Nodes the hourly/monthly totals are for.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub nodes: u32,
+    /// Regions to show (repeatable, comma-separated); the global --region works too.
+    #[arg(long = "regions", value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Families: gp, ch, mh, gpu, io ... (repeatable, comma-separated).
+    #[arg(long = "family", visible_alias = "class", value_name = "FAMILY")]
+    pub families: Vec<String>,
+    /// Generation of virtual classes (bare metal always shows).
+    #[arg(long = "gen", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub generation: Option<u8>,
+    /// Minimum vCPUs.
+    #[arg(long)]
+    pub min_cpu: Option<f64>,
+    /// Maximum vCPUs.
+    #[arg(long)]
+    pub max_cpu: Option<f64>,
+    /// Minimum memory (GB).
+    #[arg(long)]
+    pub min_memory: Option<f64>,
+    /// Maximum memory (GB).
+    #[arg(long)]
+    pub max_memory: Option<f64>,
+    /// Only classes with servers available now.
+    #[arg(long)]
+    pub available: bool,
+    /// Sort column: market (default), name, region, family, gen, cpu, memory, min-bid, floor,
+    /// on-demand, p20, p50, p80, hyperscaler, saving, saving-hyperscaler, available, monthly, ...
+    #[arg(long, value_name = "COLUMN", default_value = "market")]
+    pub sort: String,
+    /// Sort descending.
+    #[arg(long)]
+    pub desc: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// Server class, e.g. gp.vs1.medium-dfw.
+    pub class: Option<String>,
+    /// Same as the positional CLASS.
+    #[arg(long = "name", conflicts_with = "class")]
+    pub name_flag: Option<String>,
+    /// Include the hourly hammer-price history.
+    #[arg(long)]
+    pub history: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BidArgs {
+    /// Server class, e.g. gp.vs1.medium-dfw.
+    pub class: Option<String>,
+    /// Same as the positional CLASS.
+    #[arg(long = "name", conflicts_with = "class")]
+    pub name_flag: Option<String>,
+    /// Pre-emption risk you accept: low (bid from P80), med (P50), high (P20).
+    #[arg(long, default_value = "med", value_parser = parse_risk)]
+    pub risk: Risk,
+}
+
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Total nodes.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub nodes: u32,
+    /// Generation of virtual classes to use.
+    #[arg(long = "gen", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub generation: Option<u8>,
+    /// Pre-emption risk: low (higher bids, more pools), med, high.
+    #[arg(long, default_value = "med", value_parser = parse_risk)]
+    pub risk: Risk,
+    /// Spread the balanced strategy over several pools (by risk: low 3, med 2, high 1).
+    #[arg(long, overrides_with = "single")]
+    pub balanced: bool,
+    /// One pool per strategy (the default).
+    #[arg(long, overrides_with = "balanced")]
+    pub single: bool,
+    /// Regions to consider (repeatable, comma-separated); all when none.
+    #[arg(long, value_name = "REGION")]
+    pub regions: Vec<String>,
+    /// Families to consider (repeatable, comma-separated); gp,ch,mh when none.
+    #[arg(long, visible_alias = "family", value_name = "FAMILY")]
+    pub classes: Vec<String>,
+    /// Minimum total $/h.
+    #[arg(long)]
+    pub min_hour: Option<Decimal>,
+    /// Maximum total $/h.
+    #[arg(long)]
+    pub max_hour: Option<Decimal>,
+    /// Minimum total $/month (730 h).
+    #[arg(long)]
+    pub min_month: Option<Decimal>,
+    /// Maximum total $/month (730 h).
+    #[arg(long)]
+    pub max_month: Option<Decimal>,
+    /// Cloudspace the pools are for (filled into the commands; required by --apply).
+    #[arg(long)]
+    pub cloudspace: Option<String>,
+    /// Create the pools of one scenario in --cloudspace (asks for confirmation).
+    #[arg(long, requires = "cloudspace")]
+    pub apply: bool,
+    /// Scenario --apply creates: balanced (default), max_performance or max_value.
+    #[arg(long, default_value = "balanced", value_parser = parse_strategy)]
+    pub strategy: Strategy,
+}
+
+fn parse_risk(s: &str) -> std::result::Result<Risk, String> {
+    s.parse::<Risk>().map_err(|e| e.to_string())
+}
+
+fn parse_strategy(s: &str) -> std::result::Result<Strategy, String> {
+    let wanted = s.trim().to_ascii_lowercase().replace('-', "_");
+    Strategy::ALL
+        .into_iter()
+        .find(|st| st.as_str() == wanted)
+        .ok_or_else(|| {
+            format!("unknown strategy {s:?}; expected max_performance, max_value or balanced")
+        })
+}
+
+pub async fn run(ctx: &Ctx, cmd: PricingCmd) -> Result<()> {
+    match cmd {
+        PricingCmd::List(a) => list(ctx, a).await,
+        PricingCmd::Get(a) => get(ctx, a).await,
+        PricingCmd::Bid(a) => bid(ctx, a).await,
+        PricingCmd::Build(a) => build(ctx, a).await,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Number formats
+
+/// A price per hour: at least three decimals, more only when the value has them.
+pub fn price(d: Option<Decimal>) -> String {
+    match d {
+        None => "-".into(),
+        Some(d) => {
+            let d = d.normalize();
+            if d.scale() < 3 {
+                format!("{d:.3}")
+            } else {
+                d.to_string()
+            }
+        }
+    }
+}
+
+/// A monthly amount: two decimals.
+pub fn monthly(d: Option<Decimal>) -> String {
+    d.map_or_else(|| "-".into(), |d| format!("{:.2}", d.round_dp(2)))
+}
+
+/// A percentage with one decimal.
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), |v| format!("{v:.1}%"))
+}
+
+/// vCPU/GB: an integer when whole, else up to two decimals.
+fn qty(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if (v - v.round()).abs() < 1e-9 => format!("{}", v.round() as i64),
+        Some(v) => {
+            let s = format!("{v:.2}");
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        }
+    }
+}
+
+fn generation(g: Option<u8>, virtual_: bool) -> String {
+    match (g, virtual_) {
+        (Some(g), _) => g.to_string(),
+        (None, false) => "bm".into(),
+        (None, true) => "-".into(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pricing list
+
+/// The JSON/YAML form of `pricing list`.
+#[derive(Serialize)]
+struct ListPayload<'a> {
+    nodes: u32,
+    items: &'a [PriceRow],
+}
+
+fn list_headers(nodes: u32, wide: bool) -> Vec<String> {
+    let mut h: Vec<String> = [
+        "NAME",
+        "REGION",
+        "FAMILY",
+        "GEN",
+        "VCPU",
+        "MEM GB",
+        "MARKET $/H",
+        "MIN BID",
+        "P50",
+        "P80",
+        "ON-DEMAND $/H",
+        "SAVE VS OD",
+        "SAVE VS HYP",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    h.push(format!("$/MO x{nodes}"));
+    if wide {
+        h.extend(
+            ["P20", "FLOOR", "HYPERSCALER $/H", "AVAILABLE", "CAPACITY"]
+                .iter()
+                .map(|s| s.to_string()),
+        );
+        h.push(format!("$/H x{nodes}"));
+        h.push("CATEGORY".into());
+    }
+    h
+}
+
+fn list_row(r: &PriceRow, wide: bool) -> Vec<String> {
+    let mut row = vec![
+        r.name.clone(),
+        r.region.clone(),
+        dash(Some(&r.family)),
+        generation(r.generation, r.virtual_),
+        qty(r.vcpu),
+        qty(r.memory_gb),
+        price(r.market),
+        price(r.min_bid),
+        price(r.p50),
+        price(r.p80),
+        price(r.on_demand),
+        pct(r.saving_vs_on_demand_pct),
+        pct(r.saving_vs_hyperscaler_pct),
+        monthly(r.monthly_total),
+    ];
+    if wide {
+        row.extend([
+            price(r.p20),
+            price(r.floor),
+            price(r.hyperscaler_avg),
+            dash(r.available),
+            dash(r.capacity),
+            price(r.hourly_total),
+            dash(r.category.as_ref()),
+        ]);
+    }
+    row
+}
+
+async fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
+    let mut regions = a.regions;
+    if let Some(r) = &ctx.global.region {
+        regions.push(r.clone());
+    }
+    let filter = ListFilter {
+        regions,
+        families: a.families,
+        generation: a.generation,
+        min_cpu: a.min_cpu,
+        max_cpu: a.max_cpu,
+        min_memory: a.min_memory,
+        max_memory: a.max_memory,
+        only_available: a.available,
+        classes: Vec::new(),
+    };
+    filter.validate()?;
+    let key: SortKey = a.sort.parse()?;
+    let client = ctx.client().await?;
+    let mut rows = filter.apply(client.pricing().rows(a.nodes).await?);
+    view::sort_rows(&mut rows, key, a.desc);
+    match ctx.out.format {
+        OutputFormat::Table | OutputFormat::Wide => {
+            if rows.is_empty() {
+                ctx.out.note("No server classes match the filters.");
+                return Ok(());
+            }
+            let wide = ctx.out.format == OutputFormat::Wide;
+            let headers = list_headers(a.nodes, wide);
+            let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+            ctx.out
+                .table(&headers, rows.iter().map(|r| list_row(r, wide)).collect())?;
+            ctx.out.note(&format!(
+                "{} classes; monthly cost for {} node(s) at the market price, {MONTH_HOURS} h/month",
+                rows.len(),
+                a.nodes
+            ));
+            Ok(())
+        }
+        OutputFormat::Name => {
+            let names: Vec<&str> = rows.iter().map(|r| r.name.as_str()).collect();
+            if names.is_empty() {
+                return Ok(());
+            }
+            ctx.out.text(&names.join("\n"))
+        }
+        _ => ctx.out.data(&ListPayload {
+            nodes: a.nodes,
+            items: &rows,
+        }),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pricing get
+
+/// One point of the JSON history series.
+#[derive(Serialize)]
+struct SeriesPoint {
+    run_at: i64,
+    time: Option<chrono::DateTime<chrono::Utc>>,
+    hammer_price: Decimal,
+}
+
+/// The JSON/YAML form of `pricing get --history`.
+#[derive(Serialize)]
+struct GetWithHistory<'a> {
+    class: &'a str,
+    price: &'a PriceRow,
+    stats: Option<rsspot::pricing::docs::HistoryStats>,
+    series: Vec<SeriesPoint>,
+}
+
+/// Where the market price sits among the percentiles.
+fn band(r: &PriceRow) -> String {
+    let parts: Vec<String> = [("P20", r.p20), ("P50", r.p50), ("P80", r.p80)]
+        .iter()
+        .filter_map(|(l, v)| v.map(|v| format!("{l} {}", price(Some(v)))))
+        .collect();
+    if parts.is_empty() {
+        return "-".into();
+    }
+    let position = match (r.market, r.p20, r.p50, r.p80) {
+        (Some(m), Some(p20), _, _) if m < p20 => "; market below P20",
+        (Some(m), _, Some(p50), _) if m < p50 => "; market between P20 and P50",
+        (Some(m), _, _, Some(p80)) if m <= p80 => "; market between P50 and P80",
+        (Some(_), _, _, Some(_)) => "; market above P80",
+        _ => "",
+    };
+    format!("{}{position}", parts.join("  "))
+}
+
+fn row_fields(r: &PriceRow) -> Vec<(&'static str, String)> {
+    vec![
+        ("NAME", r.name.clone()),
+        ("DISPLAY NAME", dash(r.display_name.as_ref())),
+        ("REGION", r.region.clone()),
+        ("FAMILY", dash(Some(&r.family))),
+        ("GENERATION", generation(r.generation, r.virtual_)),
+        ("CATEGORY", dash(r.category.as_ref())),
+        ("VCPU", qty(r.vcpu)),
+        ("MEMORY GB", qty(r.memory_gb)),
+        ("MARKET $/H", price(r.market)),
+        ("MIN BID $/H", price(r.min_bid)),
+        ("FLOOR $/H", price(r.floor)),
+        ("ON-DEMAND $/H", price(r.on_demand)),
+        ("HYPERSCALER $/H", price(r.hyperscaler_avg)),
+        ("SAVING VS ON-DEMAND", pct(r.saving_vs_on_demand_pct)),
+        ("SAVING VS HYPERSCALER", pct(r.saving_vs_hyperscaler_pct)),
+        ("PERCENTILES", band(r)),
+        (
+            "AVAILABLE",
+            match (r.available, r.capacity) {
+                (Some(a), Some(c)) => format!("{a} of {c}"),
+                (a, _) => dash(a),
+            },
+        ),
+        (
+            "MONTHLY (1 NODE)",
+            monthly(r.market.map(|m| m * Decimal::from(MONTH_HOURS))),
+        ),
+    ]
+}
+
+fn ts(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0).map_or_else(
+        || secs.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M").to_string(),
+    )
+}
+
+async fn get(ctx: &Ctx, a: GetArgs) -> Result<()> {
+    let class = super::resources::name_arg(a.class, a.name_flag, "server class")?;
+    let client = ctx.client().await?;
+    let pricing = client.pricing();
+    let (row, history) = if a.history {
+        let (row, history) = futures::join!(pricing.row(&class), pricing.history(&class));
+        (row?, Some(history?))
+    } else {
+        (pricing.row(&class).await?, None)
+    };
+    match ctx.out.format {
+        OutputFormat::Table | OutputFormat::Wide => {
+            ctx.out.fields(&row_fields(&row))?;
+            if let Some(h) = &history {
+                ctx.out.text("")?;
+                print_history(ctx, h)?;
+            }
+            Ok(())
+        }
+        OutputFormat::Name => ctx.out.text(&row.name),
+        _ => match &history {
+            None => ctx.out.data(&row),
+            Some(h) => ctx.out.data(&GetWithHistory {
+                class: &row.name,
+                price: &row,
+                stats: h.stats(),
+                series: h
+                    .sorted()
+                    .into_iter()
+                    .map(|p| SeriesPoint {
+                        run_at: p.run_at,
+                        time: p.time(),
+                        hammer_price: p.hammer_price,
+                    })
+                    .collect(),
+            }),
+        },
+    }
+}
+
+fn print_history(ctx: &Ctx, h: &PriceHistory) -> Result<()> {
+    let Some(stats) = h.stats() else {
+        ctx.out.note("No price history for this class.");
+        return Ok(());
+    };
+    let shown = stats.points.min(SPARKLINE_WIDTH);
+    ctx.out.table(
+        &["HISTORY", "POINTS", "FROM", "TO", "MIN", "MAX", "LAST"],
+        vec![vec![
+            h.sparkline(SPARKLINE_WIDTH),
+            stats.points.to_string(),
+            ts(stats.from),
+            ts(stats.to),
+            price(Some(stats.min)),
+            price(Some(stats.max)),
+            price(Some(stats.last)),
+        ]],
+    )?;
+    ctx.out.note(&format!(
+        "sparkline of the last {shown} hourly hammer prices"
+    ));
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// pricing bid
+
+fn advice_fields(a: &BidAdvice) -> Vec<(&'static str, String)> {
+    vec![
+        ("CLASS", a.class.clone()),
+        ("RISK", a.risk.to_string()),
+        ("BID $/H", a.bid.clone()),
+        (
+            "BASIS",
+            match a.basis_price {
+                Some(p) => format!("{} = {}", a.basis, price(Some(p))),
+                None => a.basis.clone(),
+            },
+        ),
+        (
+            "MULTIPLIER",
+            a.risk.bid_multiplier().normalize().to_string(),
+        ),
+        ("FLOOR $/H", price(Some(a.floor))),
+        ("MARKET $/H", price(a.market)),
+        ("MIN BID $/H", price(a.min_bid)),
+        ("LADDER STEP", price(Some(a.ladder_step))),
+    ]
+}
+
+async fn bid(ctx: &Ctx, a: BidArgs) -> Result<()> {
+    let class = super::resources::name_arg(a.class, a.name_flag, "server class")?;
+    let client = ctx.client().await?;
+    let advice = client.pricing().advise(&class, a.risk).await?;
+    match ctx.out.format {
+        OutputFormat::Table | OutputFormat::Wide => {
+            ctx.out.fields(&advice_fields(&advice))?;
+            let mut text = String::from("\nReasoning:\n");
+            for line in &advice.reasoning {
+                text.push_str(&format!("  - {line}\n"));
+            }
+            ctx.out.text(&text)
+        }
+        OutputFormat::Name => ctx.out.text(&advice.bid),
+        _ => ctx.out.data(&advice),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// pricing build
+
+/// The JSON/YAML form of `pricing build --apply`.
+#[derive(Serialize)]
+struct Applied<'a> {
+    recommendation: &'a BuildRecommendation,
+    cloudspace: &'a str,
+    strategy: Strategy,
+    region: &'a str,
+    created: Vec<rsspot::raw::types::SpotNodePool>,
+}
+
+/// Fills the cloudspace (when known) and the org (when given) into the planner's commands.
+fn finish_commands(rec: &mut BuildRecommendation, cloudspace: Option<&str>, org: Option<&str>) {
+    for s in &mut rec.scenarios {
+        for p in &mut s.pools {
+            if let Some(cs) = cloudspace {
+                p.command = p.command.replace(CLOUDSPACE_PLACEHOLDER, cs);
+            }
+            if let Some(org) = org {
+                p.command.push_str(&format!(" --org {org}"));
+            }
+        }
+    }
+}
+
+fn print_plan(ctx: &Ctx, rec: &BuildRecommendation) -> Result<()> {
+    if let Some(w) = &rec.warning {
+        ctx.out.warn(w);
+    }
+    if rec.scenarios.is_empty() {
+        return Ok(());
+    }
+    let summary = rec
+        .scenarios
+        .iter()
+        .map(|s| {
+            vec![
+                s.strategy.as_str().to_string(),
+                s.region.clone(),
+                format!("{:.4}", s.score),
+                s.pools.len().to_string(),
+                s.pools.iter().map(|p| p.nodes).sum::<u32>().to_string(),
+                price(Some(s.total_hourly)),
+                monthly(Some(s.total_monthly)),
+                qty(Some(s.total_cpu)),
+                qty(Some(s.total_memory_gb)),
+            ]
+        })
+        .collect();
+    ctx.out.table(
+        &[
+            "STRATEGY", "REGION", "SCORE", "POOLS", "NODES", "$/H", "$/MO", "VCPU", "MEM GB",
+        ],
+        summary,
+    )?;
+    for s in &rec.scenarios {
+        print_scenario(ctx, s)?;
+    }
+    Ok(())
+}
+
+fn print_scenario(ctx: &Ctx, s: &BuildScenario) -> Result<()> {
+    ctx.out
+        .text(&format!("\n{} ({}):", s.strategy.as_str(), s.region))?;
+    let rows = s
+        .pools
+        .iter()
+        .map(|p| {
+            vec![
+                p.server_class_name.clone(),
+                p.nodes.to_string(),
+                qty(Some(p.cpu_per_node)),
+                qty(Some(p.memory_gb_per_node)),
+                price(Some(p.hourly_per_node)),
+                price(Some(p.hourly_total)),
+                monthly(Some(p.monthly_total)),
+                p.suggested_bid_per_node.clone(),
+                p.bid_basis.clone(),
+            ]
+        })
+        .collect();
+    ctx.out.table(
+        &[
+            "SERVER CLASS",
+            "NODES",
+            "VCPU/NODE",
+            "MEM/NODE",
+            "$/H NODE",
+            "$/H TOTAL",
+            "$/MO TOTAL",
+            "BID/NODE",
+            "BID BASIS",
+        ],
+        rows,
+    )?;
+    let commands: Vec<String> = s.pools.iter().map(|p| format!("  {}", p.command)).collect();
+    ctx.out.text(&commands.join("\n"))
+}
+
+async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
+    let mut regions = a.regions;
+    if let Some(r) = &ctx.global.region {
+        regions.push(r.clone());
+    }
+    let req = PlanRequest {
+        nodes: a.nodes,
+        generation: a.generation,
+        risk: a.risk,
+        balanced: a.balanced && !a.single,
+        regions,
+        classes: a.classes,
+        min_hour: a.min_hour,
+        max_hour: a.max_hour,
+        min_month: a.min_month,
+        max_month: a.max_month,
+    };
+    // Invalid budgets fail before any request.
+    plan::build(&[], &req)?;
+    let client = ctx.client().await?;
+    let rows = client.pricing().rows(1).await?;
+    let mut rec = plan::build(&rows, &req)?;
+    finish_commands(&mut rec, a.cloudspace.as_deref(), ctx.org());
+    if !a.apply {
+        return if ctx.out.is_table() {
+            print_plan(ctx, &rec)
+        } else {
+            ctx.out.data(&rec)
+        };
+    }
+    let Some(cloudspace) = a.cloudspace.as_deref() else {
+        anyhow::bail!(rsspot::Error::invalid(
+            "--cloudspace",
+            "--apply needs --cloudspace NAME"
+        ));
+    };
+    let Some(scenario) = rec.scenarios.iter().find(|s| s.strategy == a.strategy) else {
+        anyhow::bail!(rsspot::Error::invalid(
+            "--strategy",
+            format!(
+                "the plan has no {} scenario to apply{}",
+                a.strategy.as_str(),
+                rec.warning
+                    .as_deref()
+                    .map(|w| format!(" ({w})"))
+                    .unwrap_or_default()
+            )
+        ));
+    };
+    let cs = client.cloudspaces().get(cloudspace, ctx.org()).await?;
+    let cs_region = cs
+        .spec
+        .as_ref()
+        .and_then(|s| s.region.clone())
+        .unwrap_or_default();
+    if cs_region != scenario.region {
+        anyhow::bail!(rsspot::Error::invalid(
+            "--cloudspace",
+            format!(
+                "cloudspace {cloudspace} is in {}, but the {} plan is for {}; re-run with --regions {}",
+                if cs_region.is_empty() {
+                    "an unknown region"
+                } else {
+                    &cs_region
+                },
+                scenario.strategy.as_str(),
+                scenario.region,
+                if cs_region.is_empty() {
+                    "<REGION>"
+                } else {
+                    &cs_region
+                },
+            )
+        ));
+    }
+    if ctx.out.is_table() {
+        print_plan(ctx, &rec)?;
+    }
+    let nodes: u32 = scenario.pools.iter().map(|p| p.nodes).sum();
+    ctx.confirm(&format!(
+        "Create {} spot pool(s) with {nodes} node(s) in total ({} plan, {}/h) in cloudspace {cloudspace}?",
+        scenario.pools.len(),
+        scenario.strategy.as_str(),
+        price(Some(scenario.total_hourly)),
+    ))?;
+    let mut created = Vec::new();
+    for p in &scenario.pools {
+        let req = SpotPoolCreate::new(
+            cloudspace,
+            &p.server_class_name,
+            p.nodes,
+            &p.suggested_bid_per_node,
+        );
+        let pool = client
+            .spot_pools()
+            .create(&req, ctx.org())
+            .await
+            .with_context(|| {
+                let done: Vec<String> = created.iter().map(pool_name).collect();
+                if done.is_empty() {
+                    format!("creating the {} pool", p.server_class_name)
+                } else {
+                    format!(
+                        "creating the {} pool (already created: {})",
+                        p.server_class_name,
+                        done.join(", ")
+                    )
+                }
+            })?;
+        ctx.out.note(&format!(
+            "created spot pool {} ({} x{}, bid {})",
+            pool_name(&pool),
+            p.server_class_name,
+            p.nodes,
+            p.suggested_bid_per_node
+        ));
+        created.push(pool);
+    }
+    if ctx.out.is_table() {
+        return Ok(());
+    }
+    ctx.out.data(&Applied {
+        recommendation: &rec,
+        cloudspace,
+        strategy: scenario.strategy,
+        region: &scenario.region,
+        created,
+    })
+}
+
+fn pool_name(p: &rsspot::raw::types::SpotNodePool) -> String {
+    p.metadata
+        .as_ref()
+        .and_then(|m| m.name.clone())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn number_formats() {
+        assert_eq!(price(Some("0.001000".parse().unwrap())), "0.001");
+        assert_eq!(price(Some("0.0125".parse().unwrap())), "0.0125");
+        assert_eq!(price(Some("2".parse().unwrap())), "2.000");
+        assert_eq!(price(None), "-");
+        assert_eq!(monthly(Some("109.5".parse().unwrap())), "109.50");
+        assert_eq!(qty(Some(4.0)), "4");
+        assert_eq!(qty(Some(3.75)), "3.75");
+        assert_eq!(qty(Some(0.5)), "0.5");
+        assert_eq!(pct(Some(95.0)), "95.0%");
+    }
+
+    #[test]
+    fn strategies_parse() {
+        assert_eq!(parse_strategy("max-value").unwrap(), Strategy::MaxValue);
+        assert_eq!(parse_strategy("Balanced").unwrap(), Strategy::Balanced);
+        assert!(parse_strategy("cheapest").is_err());
+    }
+}

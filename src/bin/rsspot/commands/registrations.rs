@@ -1,20 +1,476 @@
-//! (being written)
+//! `registrations ...`: the VM registration ledger, driven by external orchestrators.
+//!
+//! Every command is a thin layer over `rsspot::workflows::RegistrationWorkflow` on the profile's
+//! `state.db`. Output is JSON when piped (tables on a TTY), `export` writes JSON lines, and the
+//! exit codes carry the workflow's verdicts: a refused transition is 2, a record leased to
+//! another owner is 1 (conflict), an unknown key is 3.
+
+use std::io::Read;
+use std::time::Duration;
 
 use anyhow::Result;
-use clap::{Args, Subcommand};
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+use rsspot::workflows::{
+    MarkUpdate, ReconcileScope, RegistrationEvent, RegistrationRecord, RegistrationStatus,
+    RegistrationWorkflow, candidates,
+};
+use serde::Serialize;
 
+use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
+use crate::output::{Tabular, age, dash};
+
+/// Who writes the event log entries of commands that take no `--owner`.
+const DEFAULT_ACTOR: &str = "rsspot-cli";
 
 #[derive(Debug, Subcommand)]
 pub enum RegistrationsCmd {
-    /// List.
-    List,
+    /// Read the VM inventory and record every new VM as `discovered`; VMs that left the
+    /// inventory become `gone` (never deleted).
+    Discover {
+        /// Cluster the VMs are registered into (part of the registration key).
+        #[arg(long)]
+        omni_cluster: Option<String>,
+        /// Only this VM cloudspace (and reconcile only its records).
+        #[arg(long)]
+        vmcloudspace: Option<String>,
+        /// Include VMs and VM cloudspaces that are not ready yet.
+        #[arg(long)]
+        all: bool,
+        /// Name written to the event log.
+        #[arg(long, default_value = DEFAULT_ACTOR)]
+        actor: String,
+    },
+    /// List records, most recently updated first.
+    List {
+        /// Only records in this status (discovered, token_issued, submitted, registered,
+        /// failed, skipped, gone).
+        #[arg(long, value_parser = parse_status)]
+        status: Option<RegistrationStatus>,
+        /// At most this many records (0: all).
+        #[arg(long, default_value_t = 0)]
+        limit: u32,
+    },
+    /// Show one record.
+    Show {
+        /// Registration key (vmreg-...).
+        key: String,
+    },
+    /// Lease up to N actionable records nobody holds, for --ttl seconds.
+    Claim {
+        /// How many records to lease.
+        n: u32,
+        /// Who takes the lease (an orchestrator instance id).
+        #[arg(long)]
+        owner: String,
+        /// Lease length in seconds.
+        #[arg(long, default_value_t = 600, value_parser = clap::value_parser!(u64).range(1..))]
+        ttl: u64,
+    },
+    /// Move a record to STATUS (merging the given fields into it).
+    Mark {
+        /// Registration key.
+        key: String,
+        /// New status: token_issued, submitted, registered, failed, skipped or discovered.
+        #[arg(value_parser = parse_status)]
+        status: RegistrationStatus,
+        /// Who marks (must hold the lease, or nobody must).
+        #[arg(long)]
+        owner: String,
+        /// Join token id.
+        #[arg(long)]
+        token_id: Option<String>,
+        /// Token expiry (RFC 3339).
+        #[arg(long, value_parser = parse_time)]
+        token_expires_at: Option<DateTime<Utc>>,
+        /// Error text (stored as last_error).
+        #[arg(long)]
+        error: Option<String>,
+        /// JSON merge patch for the record's payload.
+        #[arg(long, value_parser = parse_json)]
+        payload: Option<serde_json::Value>,
+        /// Note for the event log.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Give up a lease.
+    Release {
+        /// Registration key.
+        key: String,
+        /// The lease owner.
+        #[arg(long)]
+        owner: String,
+    },
+    /// Put a record back to `discovered`, whoever holds it.
+    Reset {
+        /// Registration key.
+        key: String,
+        /// Name written to the event log.
+        #[arg(long, default_value = DEFAULT_ACTOR)]
+        actor: String,
+    },
+    /// The event log (of one record, or of all), oldest first.
+    Events {
+        /// Registration key.
+        key: Option<String>,
+        /// The most recent N events (0: all).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Every record as JSON lines on stdout.
+    Export,
+    /// Restore records from JSON lines (as written by `export`); `-` reads stdin.
+    Import {
+        /// File of JSON lines, or `-`.
+        file: String,
+        /// Name written to the event log.
+        #[arg(long, default_value = DEFAULT_ACTOR)]
+        actor: String,
+    },
 }
 
-pub async fn run(_ctx: &Ctx, _cmd: RegistrationsCmd) -> Result<()> {
-    anyhow::bail!("not implemented yet")
+fn parse_status(s: &str) -> std::result::Result<RegistrationStatus, String> {
+    s.parse::<RegistrationStatus>().map_err(|e| e.to_string())
 }
 
-#[allow(dead_code)]
-#[derive(Debug, Args)]
-pub struct Unused;
+fn parse_time(s: &str) -> std::result::Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("expected an RFC 3339 time like 2026-01-31T12:00:00Z: {e}"))
+}
+
+fn parse_json(s: &str) -> std::result::Result<serde_json::Value, String> {
+    serde_json::from_str(s).map_err(|e| format!("not valid JSON: {e}"))
+}
+
+impl Tabular for RegistrationRecord {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec![
+            "KEY",
+            "STATUS",
+            "VM",
+            "VMCLOUDSPACE",
+            "POOL",
+            "ATTEMPTS",
+            "LEASED TO",
+            "UPDATED",
+        ];
+        if wide {
+            h.extend(["ORG", "OMNI CLUSTER", "TOKEN ID", "LAST ERROR"]);
+        }
+        h
+    }
+    fn row(&self, wide: bool) -> Vec<String> {
+        let mut r = vec![
+            self.registration_key.clone(),
+            self.status.to_string(),
+            dash(self.vm_name.as_ref().or(Some(&self.vm_uid))),
+            dash(self.vmcloudspace.as_ref()),
+            dash(self.vmpool.as_ref()),
+            self.attempts.to_string(),
+            dash(self.lease_live_at(Utc::now())),
+            age(Some(&self.updated_at)),
+        ];
+        if wide {
+            r.push(dash(self.org_id.as_ref()));
+            r.push(dash(self.omni_cluster.as_ref()));
+            r.push(dash(self.token_id.as_ref()));
+            r.push(dash(self.last_error.as_ref()));
+        }
+        r
+    }
+    fn name(&self) -> String {
+        self.registration_key.clone()
+    }
+}
+
+impl Tabular for RegistrationEvent {
+    fn headers(_wide: bool) -> Vec<&'static str> {
+        vec!["TIME", "KEY", "ACTOR", "FROM", "TO", "NOTE"]
+    }
+    fn row(&self, _wide: bool) -> Vec<String> {
+        vec![
+            self.at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            self.registration_key.clone(),
+            self.actor.clone(),
+            dash(self.from),
+            self.to.to_string(),
+            dash(self.note.as_ref()),
+        ]
+    }
+    fn name(&self) -> String {
+        self.registration_key.clone()
+    }
+}
+
+/// What `discover` reports.
+#[derive(Debug, Serialize)]
+struct DiscoverSummary {
+    org_id: String,
+    vmcloudspace: Option<String>,
+    omni_cluster: Option<String>,
+    /// Candidates recorded (ready ones unless --all).
+    candidates: usize,
+    /// Keys recorded as `discovered` now.
+    new: Vec<String>,
+    /// Candidates already in the ledger.
+    existing: u32,
+    /// Keys whose VM left the inventory (now `gone`).
+    gone: Vec<String>,
+    /// Keys whose VM came back (`gone` → `discovered`).
+    returned: Vec<String>,
+}
+
+/// What `release` reports.
+#[derive(Debug, Serialize)]
+struct Released<'a> {
+    registration_key: &'a str,
+    owner: &'a str,
+    released: bool,
+}
+
+/// The ledger on the profile's state.db; refuses to run on the temporary in-memory fallback,
+/// where every change would be lost when the command exits.
+async fn workflow(ctx: &Ctx) -> Result<RegistrationWorkflow> {
+    let (store, warning) = ctx.state().await?;
+    if let Some(w) = warning {
+        let path = ctx
+            .resolved()
+            .await?
+            .settings
+            .state_path
+            .display()
+            .to_string();
+        anyhow::bail!(rsspot::Error::State {
+            path,
+            message: format!("the registration ledger needs a working state.db ({w})"),
+        });
+    }
+    Ok(RegistrationWorkflow::new(store.clone()))
+}
+
+fn not_found(key: &str) -> anyhow::Error {
+    anyhow::Error::new(rsspot::Error::not_found("registration", key))
+}
+
+fn show_record(ctx: &Ctx, rec: &RegistrationRecord) -> Result<()> {
+    if !ctx.out.is_table() {
+        return ctx.out.one(rec, rec);
+    }
+    let time = |t: Option<&DateTime<Utc>>| dash(t.map(|t| t.to_rfc3339()));
+    let statuses: Vec<String> = rec
+        .status_times
+        .iter()
+        .map(|(s, t)| format!("{s} {}", t.format("%Y-%m-%dT%H:%M:%SZ")))
+        .collect();
+    ctx.out.fields(&[
+        ("KEY", rec.registration_key.clone()),
+        ("STATUS", rec.status.to_string()),
+        ("VM UID", rec.vm_uid.clone()),
+        ("VM NAME", dash(rec.vm_name.as_ref())),
+        ("ORG", dash(rec.org_id.as_ref())),
+        ("VMCLOUDSPACE", dash(rec.vmcloudspace.as_ref())),
+        ("POOL", dash(rec.vmpool.as_ref())),
+        ("OMNI CLUSTER", dash(rec.omni_cluster.as_ref())),
+        ("TOKEN ID", dash(rec.token_id.as_ref())),
+        ("TOKEN EXPIRES", time(rec.token_expires_at.as_ref())),
+        ("LAST ERROR", dash(rec.last_error.as_ref())),
+        ("ATTEMPTS", rec.attempts.to_string()),
+        ("LEASED TO", dash(rec.lease_live_at(Utc::now()))),
+        ("LEASE EXPIRES", time(rec.lease_expires_at.as_ref())),
+        ("FIRST SEEN", rec.first_seen.to_rfc3339()),
+        ("UPDATED", rec.updated_at.to_rfc3339()),
+        ("STATUS TIMES", dash(Some(statuses.join(", ")))),
+        ("PAYLOAD", rec.payload.to_string()),
+    ])
+}
+
+pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
+    match cmd {
+        RegistrationsCmd::Discover {
+            omni_cluster,
+            vmcloudspace,
+            all,
+            actor,
+        } => discover(ctx, omni_cluster, vmcloudspace, all, &actor).await,
+        RegistrationsCmd::List { status, limit } => {
+            let records = workflow(ctx).await?.list(status, limit).await?;
+            ctx.out.list(&records, &records)
+        }
+        RegistrationsCmd::Show { key } => {
+            let rec = workflow(ctx)
+                .await?
+                .get(&key)
+                .await?
+                .ok_or_else(|| not_found(&key))?;
+            show_record(ctx, &rec)
+        }
+        RegistrationsCmd::Claim { n, owner, ttl } => {
+            let records = workflow(ctx)
+                .await?
+                .claim(n, Duration::from_secs(ttl), &owner)
+                .await?;
+            if ctx.out.is_table() && records.is_empty() {
+                ctx.out.note("Nothing to claim.");
+                return Ok(());
+            }
+            ctx.out.list(&records, &records)
+        }
+        RegistrationsCmd::Mark {
+            key,
+            status,
+            owner,
+            token_id,
+            token_expires_at,
+            error,
+            payload,
+            note,
+        } => {
+            let update = MarkUpdate {
+                token_id,
+                token_expires_at,
+                error,
+                payload,
+                note,
+            };
+            let rec = workflow(ctx)
+                .await?
+                .mark(&key, status, &owner, update)
+                .await?;
+            show_record(ctx, &rec)
+        }
+        RegistrationsCmd::Release { key, owner } => {
+            workflow(ctx).await?.release(&key, &owner).await?;
+            if ctx.out.is_table() {
+                return ctx.out.text(&format!("released {key}"));
+            }
+            ctx.out.data(&Released {
+                registration_key: &key,
+                owner: &owner,
+                released: true,
+            })
+        }
+        RegistrationsCmd::Reset { key, actor } => {
+            let rec = workflow(ctx).await?.reset(&key, &actor).await?;
+            show_record(ctx, &rec)
+        }
+        RegistrationsCmd::Events { key, limit } => {
+            let wf = workflow(ctx).await?;
+            if let Some(k) = &key
+                && wf.get(k).await?.is_none()
+            {
+                return Err(not_found(k));
+            }
+            let events = wf.events(key.as_deref(), limit).await?;
+            ctx.out.list(&events, &events)
+        }
+        RegistrationsCmd::Export => {
+            let records = workflow(ctx).await?.export().await?;
+            let mut text = String::new();
+            for rec in &records {
+                text.push_str(&serde_json::to_string(rec)?);
+                text.push('\n');
+            }
+            ctx.out.text(&text)
+        }
+        RegistrationsCmd::Import { file, actor } => {
+            let records = read_records(&file)?;
+            let report = workflow(ctx).await?.import(&records, &actor).await?;
+            if ctx.out.is_table() {
+                return ctx.out.text(&format!(
+                    "imported {} record(s): {} inserted, {} updated, {} unchanged",
+                    records.len(),
+                    report.inserted,
+                    report.updated,
+                    report.unchanged
+                ));
+            }
+            ctx.out.data(&report)
+        }
+    }
+}
+
+/// Reads JSON lines (blank lines skipped) from a file or stdin, naming the bad line on error.
+fn read_records(file: &str) -> Result<Vec<RegistrationRecord>> {
+    let text = if file == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| rsspot::Error::io("<stdin>", e))?;
+        s
+    } else {
+        std::fs::read_to_string(file).map_err(|e| rsspot::Error::io(file, e))?
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, line)| {
+            serde_json::from_str::<RegistrationRecord>(line).map_err(|e| {
+                anyhow::Error::new(rsspot::Error::invalid(
+                    "FILE",
+                    format!("{file} line {}: not a registration record: {e}", i + 1),
+                ))
+            })
+        })
+        .collect()
+}
+
+async fn discover(
+    ctx: &Ctx,
+    omni_cluster: Option<String>,
+    vmcloudspace: Option<String>,
+    all: bool,
+    actor: &str,
+) -> Result<()> {
+    let wf = workflow(ctx).await?;
+    let client = ctx.client().await?;
+    // The key uses the org id (org_...), as the Python tool's callers passed it.
+    let ns = client.namespace(ctx.org()).await?;
+    let org_id = client
+        .organizations()
+        .get(&ns)
+        .await
+        .ok()
+        .and_then(|o| o.id)
+        .unwrap_or(ns);
+    let mut spaces = client.inventory().vm_cloudspaces(ctx.org()).await?;
+    if let Some(name) = &vmcloudspace {
+        spaces.retain(|s| s.metadata.name.as_deref() == Some(name.as_str()));
+        if spaces.is_empty() {
+            anyhow::bail!(rsspot::Error::not_found("vmcloudspace", name));
+        }
+    }
+    let found = candidates(&spaces, Some(&org_id), omni_cluster.as_deref(), !all);
+    let report = wf.discover(&found, actor).await?;
+    // Every VM still in the inventory counts as live, ready or not: a VM that is merely not
+    // ready yet has not gone away.
+    let live = candidates(&spaces, Some(&org_id), omni_cluster.as_deref(), false);
+    let scope = ReconcileScope {
+        org_id: Some(org_id.clone()),
+        vmcloudspace: vmcloudspace.clone(),
+    };
+    let rec = wf.reconcile_in(&live, &scope, actor).await?;
+    let summary = DiscoverSummary {
+        org_id,
+        vmcloudspace,
+        omni_cluster,
+        candidates: found.len(),
+        new: report.new,
+        existing: report.existing,
+        gone: rec.gone,
+        returned: rec.returned,
+    };
+    match ctx.out.format {
+        OutputFormat::Table | OutputFormat::Wide => ctx.out.text(&format!(
+            "{} candidate(s): {} new, {} already known; {} gone, {} returned",
+            summary.candidates,
+            summary.new.len(),
+            summary.existing,
+            summary.gone.len(),
+            summary.returned.len()
+        )),
+        OutputFormat::Name => ctx.out.text(&summary.new.join("\n")),
+        _ => ctx.out.data(&summary),
+    }
+}
