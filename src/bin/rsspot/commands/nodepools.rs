@@ -236,7 +236,8 @@ impl Tabular for SpotRow {
     fn row(&self, wide: bool) -> Vec<String> {
         let spec = self.pool.spec.clone().unwrap_or_default();
         let status = self.pool.status.clone().unwrap_or_default();
-        let bid = spec.bid_price.as_deref().map(money);
+        // The bid as the API holds it (what the user typed), the market as server classes show it.
+        let bid = spec.bid_price.clone();
         let market = self.market.as_deref().map(money);
         let mut r = vec![
             self.name(),
