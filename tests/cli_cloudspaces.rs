@@ -31,7 +31,16 @@ fn ok(env: &common::Env, args: &[&str]) -> (String, String) {
         out.status.code(),
         common::stderr_of(&out)
     );
-    (common::stdout_of(&out), common::stderr_of(&out))
+    let (o, e) = (common::stdout_of(&out), common::stderr_of(&out));
+    assert_no_secret(&e);
+    // Printing a kubeconfig prints its credentials on purpose; nothing else may.
+    if !args
+        .iter()
+        .any(|a| *a == "kubeconfig" || *a == "get-config")
+    {
+        assert_no_secret(&o);
+    }
+    (o, e)
 }
 
 /// No refresh token and no JWT (id token) anywhere in what was printed.
@@ -467,6 +476,24 @@ async fn terminal_defaults_table_and_asks_before_deleting() {
     let (code, screen) = tty(&env, "cloudspaces delete demo-dfw", "y\n");
     assert_eq!(code, Some(0), "{screen}");
     assert_eq!(env.emu.count("DELETE", API), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn terminal_wait_shows_a_spinner_instead_of_lines() {
+    let env = common::Env::start().await;
+    ok(&env, &["cs", "create", "slow", "--region", "uk-lon-1"]);
+    let (code, screen) = tty(&env, "cloudspaces wait slow --timeout 1s", "");
+    assert_eq!(code, Some(5), "{screen}");
+    assert!(
+        !screen.contains("phase: "),
+        "plain lines on a terminal: {screen}"
+    );
+    assert!(
+        screen.contains("cloudspace \"slow\": Provisioning"),
+        "{screen}"
+    );
+    assert!(screen.contains("error: timed out"), "{screen}");
+    assert_no_secret(&screen);
 }
 
 const EXISTING_KUBECONFIG: &str = "apiVersion: v1
