@@ -33,6 +33,9 @@ pub enum CloudspacesCmd {
     #[command(visible_alias = "rm")]
     Delete(NameArgs),
     /// Wait until a cloudspace is Ready with an API endpoint.
+    ///
+    /// Progress goes to stderr. Exit 5 on timeout (with the last phase seen); Ctrl-C stops
+    /// waiting with exit 1 and cancels nothing on the server.
     Wait(WaitArgs),
     /// Print, save (--file) or merge (--merge) the cloudspace's kubeconfig.
     #[command(alias = "get-config")]
@@ -59,7 +62,8 @@ impl NameArgs {
 /// `--wait` / `--timeout` for create and update.
 #[derive(Debug, Clone, Args)]
 pub struct WaitFlags {
-    /// Wait until the operation completes, showing progress on stderr.
+    /// Wait until the operation completes, showing progress on stderr (Ctrl-C stops waiting
+    /// only; the operation goes on).
     #[arg(long)]
     pub wait: bool,
     /// How long --wait waits: 90s, 20m, 1h or seconds (default 20m for cloudspaces, 30m for pools).
@@ -374,5 +378,50 @@ async fn kubeconfig_cmd(ctx: &Ctx, client: &SpotClient, a: KubeconfigArgs) -> Re
             ctx.out.data(&v)
         }
         _ => ctx.out.text(&text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Probe {
+        #[command(subcommand)]
+        cmd: CloudspacesCmd,
+    }
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Probe::command().debug_assert();
+        let p =
+            Probe::try_parse_from(["x", "kubeconfig", "a", "--merge", "--set-current"]).unwrap();
+        assert!(matches!(
+            p.cmd,
+            CloudspacesCmd::Kubeconfig(KubeconfigArgs {
+                merge: true,
+                set_current: true,
+                ..
+            })
+        ));
+        assert!(Probe::try_parse_from(["x", "kubeconfig", "a", "--file", "f", "--merge"]).is_err());
+        let p = Probe::try_parse_from(["x", "update", "a", "--ha-control-plane", "false"]).unwrap();
+        assert!(matches!(
+            p.cmd,
+            CloudspacesCmd::Update(UpdateArgs {
+                ha_control_plane: Some(false),
+                ..
+            })
+        ));
+        let p = Probe::try_parse_from(["x", "wait", "--name", "a", "--timeout", "20m"]).unwrap();
+        match p.cmd {
+            CloudspacesCmd::Wait(w) => {
+                assert_eq!(w.timeout, Some(Duration::from_secs(1200)));
+                assert_eq!(w.name.get("cloudspace").unwrap(), "a");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -49,6 +49,9 @@ pub enum PoolCmd<C: Args, U: Args> {
     #[command(visible_alias = "rm")]
     Delete(NameArgs),
     /// Wait until the pool has all its desired nodes.
+    ///
+    /// Progress goes to stderr. Exit 5 on timeout; Ctrl-C stops waiting with exit 1 and
+    /// cancels nothing on the server.
     Wait(PoolWaitArgs),
 }
 
@@ -713,7 +716,84 @@ async fn wait_on_demand(
 
 #[cfg(test)]
 mod tests {
+    use clap::{CommandFactory, Parser};
+
     use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Probe {
+        #[command(subcommand)]
+        cmd: NodepoolsCmd,
+    }
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Probe::command().debug_assert();
+        let p = Probe::try_parse_from([
+            "x",
+            "spot",
+            "create",
+            "--cloudspace",
+            "c",
+            "--serverclass",
+            "s",
+            "--desired",
+            "1",
+            "--bidprice",
+            "0.06",
+            "--taint",
+            "k=v:NoSchedule",
+            "--label",
+            "a=b",
+            "--label",
+            "c=d",
+        ])
+        .unwrap();
+        match p.cmd {
+            NodepoolsCmd::Spot(PoolCmd::Create(a)) => {
+                assert_eq!(a.bid_price, "0.06");
+                assert_eq!(a.common.server_class, "s");
+                assert_eq!(a.common.labels.len(), 2);
+                assert_eq!(a.common.taints[0].effect, "NoSchedule");
+                assert_eq!(a.common.name.name, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        // On-demand pools take no bid; autoscaling bounds come in pairs.
+        assert!(
+            Probe::try_parse_from([
+                "x",
+                "od",
+                "create",
+                "--cloudspace",
+                "c",
+                "--server-class",
+                "s",
+                "--desired",
+                "1",
+                "--bid-price",
+                "1"
+            ])
+            .is_err()
+        );
+        assert!(
+            Probe::try_parse_from(["x", "spot", "update", "n", "--autoscaling-min", "1"]).is_err()
+        );
+        assert!(
+            Probe::try_parse_from([
+                "x",
+                "spot",
+                "update",
+                "n",
+                "--no-autoscaling",
+                "--autoscaling-min",
+                "1",
+                "--autoscaling-max",
+                "2"
+            ])
+            .is_err()
+        );
+    }
 
     #[test]
     fn key_values() {
