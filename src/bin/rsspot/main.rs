@@ -4,6 +4,7 @@ mod cli;
 mod commands;
 mod ctx;
 mod output;
+mod progress;
 
 use std::process::ExitCode;
 use std::time::Instant;

@@ -1,20 +1,427 @@
-//! (being written)
+//! `cloudspaces list|get|create|update|delete|wait|kubeconfig`: the cluster lifecycle.
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use rsspot::SpotClient;
+use rsspot::raw::types::CloudSpace;
+use rsspot::services::cloudspaces::DEFAULT_READY_TIMEOUT;
+use rsspot::services::{CloudSpaceCreate, CloudSpaceUpdate};
 
+use super::kubeconfig;
+use super::resources::name_arg;
+use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
+use crate::output::{Tabular, age, dash};
+use crate::progress;
 
+/// Cloudspace subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CloudspacesCmd {
-    /// List cloudspaces.
+    /// List cloudspaces of the organization.
+    #[command(visible_alias = "ls")]
     List,
+    /// Show one cloudspace.
+    Get(NameArgs),
+    /// Create a cloudspace (region: --region or the profile's region).
+    Create(CreateArgs),
+    /// Change the webhook, the HA control plane or the Kubernetes version (only what is given).
+    Update(UpdateArgs),
+    /// Delete a cloudspace and its node pools (asks on a terminal; --yes otherwise).
+    #[command(visible_alias = "rm")]
+    Delete(NameArgs),
+    /// Wait until a cloudspace is Ready with an API endpoint.
+    ///
+    /// Progress goes to stderr. Exit 5 on timeout (with the last phase seen); Ctrl-C stops
+    /// waiting with exit 1 and cancels nothing on the server.
+    Wait(WaitArgs),
+    /// Print, save (--file) or merge (--merge) the cloudspace's kubeconfig.
+    #[command(alias = "get-config")]
+    Kubeconfig(KubeconfigArgs),
 }
 
-pub async fn run(_ctx: &Ctx, _cmd: CloudspacesCmd) -> Result<()> {
-    anyhow::bail!("not implemented yet")
+/// A resource name, positional or `--name`.
+#[derive(Debug, Clone, Args)]
+pub struct NameArgs {
+    /// Name.
+    pub name: Option<String>,
+    /// Same as the positional NAME.
+    #[arg(long = "name", conflicts_with = "name", value_name = "NAME")]
+    pub name_flag: Option<String>,
 }
 
-#[allow(dead_code)]
+impl NameArgs {
+    /// The name given either way (usage error when neither).
+    pub fn get(self, what: &str) -> Result<String> {
+        name_arg(self.name, self.name_flag, what)
+    }
+}
+
+/// `--wait` / `--timeout` for create and update.
+#[derive(Debug, Clone, Args)]
+pub struct WaitFlags {
+    /// Wait until the operation completes, showing progress on stderr (Ctrl-C stops waiting
+    /// only; the operation goes on).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits: 90s, 20m, 1h or seconds (default 20m for cloudspaces, 30m for pools).
+    #[arg(long, requires = "wait", value_parser = progress::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+}
+
+/// `cloudspaces create`.
 #[derive(Debug, Args)]
-pub struct Unused;
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Kubernetes version (default 1.31.1).
+    #[arg(long)]
+    pub kubernetes_version: Option<String>,
+    /// CNI: calico (default), cilium or byocni.
+    #[arg(long)]
+    pub cni: Option<String>,
+    /// Paid highly-available control plane.
+    #[arg(long)]
+    pub ha_control_plane: bool,
+    /// GPU cloudspace.
+    #[arg(long)]
+    pub gpu_enabled: bool,
+    /// Preemption notification webhook (http(s) URL).
+    #[arg(long, visible_alias = "preemption-webhook-url", value_name = "URL")]
+    pub webhook: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitFlags,
+    /// Print the exact request body and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `cloudspaces update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// New preemption webhook ("" removes it).
+    #[arg(long, visible_alias = "preemption-webhook-url", value_name = "URL")]
+    pub webhook: Option<String>,
+    /// Turn the HA control plane on or off.
+    #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
+    pub ha_control_plane: Option<bool>,
+    /// Upgrade Kubernetes to this version.
+    #[arg(long)]
+    pub kubernetes_version: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitFlags,
+    /// Print the exact merge-patch body and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `cloudspaces wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Give up after: 90s, 20m, 1h or seconds.
+    #[arg(long, value_parser = progress::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+}
+
+/// `cloudspaces kubeconfig`.
+#[derive(Debug, Args)]
+pub struct KubeconfigArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Write the kubeconfig to this file (mode 0600, atomic) instead of printing it.
+    #[arg(long, short = 'f', value_name = "PATH", conflicts_with = "merge")]
+    pub file: Option<PathBuf>,
+    /// Merge the cluster, user and context into $KUBECONFIG or ~/.kube/config (backup at <file>.bak).
+    #[arg(long)]
+    pub merge: bool,
+    /// The kubeconfig file to merge into (instead of $KUBECONFIG / ~/.kube/config).
+    #[arg(long, requires = "merge", value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Name of the merged context, cluster and user (default: <org>-<cloudspace>).
+    #[arg(long, requires = "merge", value_name = "NAME")]
+    pub context_name: Option<String>,
+    /// Make the merged context the current context.
+    #[arg(long, requires = "merge")]
+    pub set_current: bool,
+}
+
+impl Tabular for CloudSpace {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec![
+            "NAME", "REGION", "PHASE", "HEALTH", "K8S", "ENDPOINT", "AGE",
+        ];
+        if wide {
+            h.extend(["CNI", "HA", "POOLS", "REASON"]);
+        }
+        h
+    }
+
+    fn row(&self, wide: bool) -> Vec<String> {
+        let spec = self.spec.clone().unwrap_or_default();
+        let status = self.status.clone().unwrap_or_default();
+        let k8s = status
+            .current_kubernetes_version
+            .clone()
+            .filter(|v| !v.is_empty())
+            .or(spec.kubernetes_version.clone());
+        let mut r = vec![
+            self.name(),
+            dash(spec.region.as_ref()),
+            dash(status.phase.as_ref()),
+            dash(status.health.as_ref()),
+            dash(k8s),
+            dash(status.api_server_endpoint.as_ref()),
+            age(self
+                .metadata
+                .as_ref()
+                .and_then(|m| m.creation_timestamp.as_ref())
+                .map(|t| &t.0)),
+        ];
+        if wide {
+            r.push(dash(spec.cni.as_ref()));
+            r.push(if spec.ha_control_plane { "yes" } else { "no" }.into());
+            r.push((spec.bid_requests.len() + spec.on_demand_requests.len()).to_string());
+            r.push(dash(status.reason.as_ref()));
+        }
+        r
+    }
+
+    fn name(&self) -> String {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.name.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Runs a cloudspaces subcommand.
+pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
+    let client = ctx.client().await?;
+    let org = ctx.org();
+    match cmd {
+        CloudspacesCmd::List => {
+            let list = client.cloudspaces().list(org).await?;
+            ctx.out.list(&list, &list)
+        }
+        CloudspacesCmd::Get(n) => {
+            let name = n.get("cloudspace")?;
+            let cs = client.cloudspaces().get(&name, org).await?;
+            ctx.out.one(&cs, &cs)
+        }
+        CloudspacesCmd::Create(a) => create(ctx, client, a).await,
+        CloudspacesCmd::Update(a) => update(ctx, client, a).await,
+        CloudspacesCmd::Delete(n) => {
+            let name = n.get("cloudspace")?;
+            ctx.confirm(&format!("Delete cloudspace {name} and all its node pools?"))?;
+            client.cloudspaces().delete(&name, org).await?;
+            ctx.out.note(&format!(
+                "cloudspace {name} is being deleted (its node pools go with it)"
+            ));
+            Ok(())
+        }
+        CloudspacesCmd::Wait(a) => {
+            let name = a.name.get("cloudspace")?;
+            let cs = wait_ready(ctx, client, &name, a.timeout).await?;
+            ctx.out.one(&cs, &cs)
+        }
+        CloudspacesCmd::Kubeconfig(a) => kubeconfig_cmd(ctx, client, a).await,
+    }
+}
+
+async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
+    let name = a.name.get("cloudspace")?;
+    let mut req = CloudSpaceCreate::new(&name)
+        .ha_control_plane(a.ha_control_plane)
+        .gpu_enabled(a.gpu_enabled);
+    if let Some(r) = &ctx.global.region {
+        req = req.region(r);
+    }
+    if let Some(v) = a.kubernetes_version {
+        req = req.kubernetes_version(v);
+    }
+    if let Some(c) = a.cni {
+        req = req.cni(c);
+    }
+    if let Some(w) = a.webhook {
+        req = req.webhook(w);
+    }
+    if a.dry_run {
+        let (_, body) = client.cloudspaces().prepare_create(&req, ctx.org()).await?;
+        ctx.out
+            .note("dry run: this is the request body; nothing was sent");
+        return ctx.out.data(&body);
+    }
+    let cs = client.cloudspaces().create(&req, ctx.org()).await?;
+    if !a.wait.wait {
+        ctx.out.note(&format!(
+            "cloudspace {name} created; it takes a few minutes to become Ready (`rsspot cloudspaces wait {name}`)"
+        ));
+        return ctx.out.one(&cs, &cs);
+    }
+    ctx.out.note(&format!("cloudspace {name} created"));
+    let cs = wait_ready(ctx, client, &name, a.wait.timeout).await?;
+    ctx.out.one(&cs, &cs)
+}
+
+async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
+    let name = a.name.get("cloudspace")?;
+    let upd = CloudSpaceUpdate {
+        webhook: a.webhook,
+        ha_control_plane: a.ha_control_plane,
+        kubernetes_version: a.kubernetes_version,
+    };
+    if a.dry_run {
+        let patch = upd.to_patch()?;
+        // Reads only: a dry run on a missing cloudspace is still "not found".
+        client.cloudspaces().get(&name, ctx.org()).await?;
+        ctx.out
+            .note("dry run: this is the merge-patch body; nothing was sent");
+        return ctx.out.data(&patch);
+    }
+    let cs = client.cloudspaces().update(&name, &upd, ctx.org()).await?;
+    if !a.wait.wait {
+        return ctx.out.one(&cs, &cs);
+    }
+    let cs = wait_ready(ctx, client, &name, a.wait.timeout).await?;
+    ctx.out.one(&cs, &cs)
+}
+
+/// Waits for Ready with progress on stderr; Ctrl-C stops waiting only.
+async fn wait_ready(
+    ctx: &Ctx,
+    client: &SpotClient,
+    name: &str,
+    timeout: Option<Duration>,
+) -> Result<CloudSpace> {
+    let org = ctx.org().map(str::to_string);
+    let what = format!("cloudspace {name:?}");
+    let resume = format!("rsspot cloudspaces wait {name}");
+    progress::wait_with_progress(
+        &what,
+        &resume,
+        timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
+        ctx.global.quiet,
+        |opts| async move {
+            client
+                .cloudspaces()
+                .wait_until_ready(name, org.as_deref(), &opts)
+                .await
+        },
+    )
+    .await
+}
+
+async fn kubeconfig_cmd(ctx: &Ctx, client: &SpotClient, a: KubeconfigArgs) -> Result<()> {
+    let name = a.name.get("cloudspace")?;
+    let text = client.cloudspaces().kubeconfig(&name, ctx.org()).await?;
+    if let Some(path) = a.file {
+        rsspot::fsutil::write_private(&path, text.as_bytes())?;
+        ctx.out.note(&format!(
+            "wrote the kubeconfig of cloudspace {name} to {} (mode 0600)",
+            path.display()
+        ));
+        return Ok(());
+    }
+    if a.merge {
+        let home = dirs::home_dir();
+        let target = kubeconfig::target_path(
+            a.kubeconfig.as_deref(),
+            std::env::var_os("KUBECONFIG").as_deref(),
+            home.as_deref(),
+        )?;
+        let previous = kubeconfig::read_existing(&target)?;
+        let existing = previous
+            .as_deref()
+            .map(|b| {
+                String::from_utf8(b.to_vec()).map_err(|_| {
+                    rsspot::Error::config(format!(
+                        "{} is not UTF-8 text; it was left untouched",
+                        target.display()
+                    ))
+                })
+            })
+            .transpose()?;
+        let opts = kubeconfig::MergeOptions {
+            context_name: a.context_name,
+            set_current: a.set_current,
+        };
+        let hint = target.display().to_string();
+        let merged = kubeconfig::merge(existing.as_deref(), &text, &opts, &hint)?;
+        let backup = kubeconfig::save(&target, previous.as_deref(), &merged.text)?;
+        let verb = if merged.replaced { "updated" } else { "added" };
+        let mut msg = format!("{verb} context {} in {hint}", merged.context);
+        if let Some(b) = backup {
+            msg.push_str(&format!(" (backup: {})", b.display()));
+        }
+        ctx.out.note(&msg);
+        match merged.current_context.as_deref() {
+            Some(c) if c == merged.context => {
+                ctx.out.note(&format!("current context is now {c}"));
+            }
+            _ => ctx.out.note(&format!(
+                "use it with `kubectl --context {}` (or pass --set-current)",
+                merged.context
+            )),
+        }
+        return Ok(());
+    }
+    // Printing honours only an explicit -o json: `rsspot cs kubeconfig x > file` must give YAML.
+    match ctx.global.output {
+        Some(OutputFormat::Json) => {
+            let v: serde_json::Value = serde_norway::from_str(&text)?;
+            ctx.out.data(&v)
+        }
+        _ => ctx.out.text(&text),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Probe {
+        #[command(subcommand)]
+        cmd: CloudspacesCmd,
+    }
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Probe::command().debug_assert();
+        let p =
+            Probe::try_parse_from(["x", "kubeconfig", "a", "--merge", "--set-current"]).unwrap();
+        assert!(matches!(
+            p.cmd,
+            CloudspacesCmd::Kubeconfig(KubeconfigArgs {
+                merge: true,
+                set_current: true,
+                ..
+            })
+        ));
+        assert!(Probe::try_parse_from(["x", "kubeconfig", "a", "--file", "f", "--merge"]).is_err());
+        let p = Probe::try_parse_from(["x", "update", "a", "--ha-control-plane", "false"]).unwrap();
+        assert!(matches!(
+            p.cmd,
+            CloudspacesCmd::Update(UpdateArgs {
+                ha_control_plane: Some(false),
+                ..
+            })
+        ));
+        let p = Probe::try_parse_from(["x", "wait", "--name", "a", "--timeout", "20m"]).unwrap();
+        match p.cmd {
+            CloudspacesCmd::Wait(w) => {
+                assert_eq!(w.timeout, Some(Duration::from_secs(1200)));
+                assert_eq!(w.name.get("cloudspace").unwrap(), "a");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

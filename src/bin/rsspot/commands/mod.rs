@@ -3,6 +3,7 @@
 pub mod cloudspaces;
 pub mod config;
 pub mod inventory;
+pub mod kubeconfig;
 pub mod misc;
 pub mod nodepools;
 pub mod pricing;

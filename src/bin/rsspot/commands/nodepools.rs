@@ -1,20 +1,848 @@
-//! (being written)
+//! `nodepools spot|ondemand list|get|create|update|delete|wait`: the node pools of cloudspaces.
+//!
+//! Creates and updates go through the SDK's request types, so the bid is checked (format,
+//! floor, ladder) and updates send only the flags that were given.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use rsspot::SpotClient;
+use rsspot::raw::types::{OnDemandNodePool, ServerClass, SpotNodePool};
+use rsspot::services::node_pools::DEFAULT_FULFILLED_TIMEOUT;
+use rsspot::services::{
+    Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, ServerClassFilter, SpotPoolCreate,
+    SpotPoolUpdate, Taint,
+};
 
+use super::cloudspaces::{NameArgs, WaitFlags};
+use super::resources::money;
 use crate::ctx::Ctx;
+use crate::output::{Tabular, age, dash};
+use crate::progress;
 
+/// Node pool kinds.
 #[derive(Debug, Subcommand)]
 pub enum NodepoolsCmd {
-    /// List.
-    List,
+    /// Spot pools: nodes won at auction for a bid.
+    #[command(subcommand)]
+    Spot(PoolCmd<SpotCreateArgs, SpotUpdateArgs>),
+    /// On-demand pools: reserved nodes at the on-demand price.
+    #[command(subcommand, visible_alias = "od")]
+    Ondemand(PoolCmd<PoolCreateArgs, PoolUpdateArgs>),
 }
 
-pub async fn run(_ctx: &Ctx, _cmd: NodepoolsCmd) -> Result<()> {
-    anyhow::bail!("not implemented yet")
+/// Subcommands shared by both kinds.
+#[derive(Debug, Subcommand)]
+pub enum PoolCmd<C: Args, U: Args> {
+    /// List pools (all cloudspaces unless --cloudspace).
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Show one pool.
+    Get(NameArgs),
+    /// Create a pool (a lowercase UUID name is generated unless given).
+    Create(C),
+    /// Change a pool; only the flags given are sent.
+    Update(U),
+    /// Delete a pool (asks on a terminal; --yes otherwise).
+    #[command(visible_alias = "rm")]
+    Delete(NameArgs),
+    /// Wait until the pool has all its desired nodes.
+    ///
+    /// Progress goes to stderr. Exit 5 on timeout; Ctrl-C stops waiting with exit 1 and
+    /// cancels nothing on the server.
+    Wait(PoolWaitArgs),
 }
 
-#[allow(dead_code)]
+/// `list`.
 #[derive(Debug, Args)]
-pub struct Unused;
+pub struct ListArgs {
+    /// Only pools of this cloudspace.
+    #[arg(long)]
+    pub cloudspace: Option<String>,
+}
+
+/// `wait`.
+#[derive(Debug, Args)]
+pub struct PoolWaitArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Give up after: 90s, 20m, 1h or seconds (default 30m).
+    #[arg(long, value_parser = progress::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+}
+
+/// Create flags shared by spot and on-demand pools.
+#[derive(Debug, Args)]
+pub struct PoolCreateArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Cloudspace the pool belongs to.
+    #[arg(long)]
+    pub cloudspace: String,
+    /// Server class, e.g. gp.vs1.medium-dfw.
+    #[arg(long, alias = "serverclass", value_name = "CLASS")]
+    pub server_class: String,
+    /// Desired node count.
+    #[arg(long)]
+    pub desired: u32,
+    /// Autoscaling minimum (with --autoscaling-max).
+    #[arg(long, requires = "autoscaling_max", value_name = "N")]
+    pub autoscaling_min: Option<u32>,
+    /// Autoscaling maximum (with --autoscaling-min).
+    #[arg(long, requires = "autoscaling_min", value_name = "N")]
+    pub autoscaling_max: Option<u32>,
+    /// Node label key=value (repeatable).
+    #[arg(long = "label", value_parser = parse_kv, value_name = "KEY=VALUE")]
+    pub labels: Vec<(String, String)>,
+    /// Node annotation key=value (repeatable).
+    #[arg(long = "annotation", value_parser = parse_kv, value_name = "KEY=VALUE")]
+    pub annotations: Vec<(String, String)>,
+    /// Node taint key=value:Effect (NoSchedule, PreferNoSchedule, NoExecute; repeatable).
+    #[arg(long = "taint", value_parser = parse_taint, value_name = "KEY=VALUE:EFFECT")]
+    pub taints: Vec<Taint>,
+    #[command(flatten)]
+    pub wait: WaitFlags,
+    /// Print the exact request body and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `spot create`.
+#[derive(Debug, Args)]
+pub struct SpotCreateArgs {
+    #[command(flatten)]
+    pub common: PoolCreateArgs,
+    /// Maximum price per node-hour in USD, e.g. 0.06 (checked against the class's floor).
+    #[arg(long, alias = "bidprice", value_name = "USD")]
+    pub bid_price: String,
+}
+
+/// Update flags shared by spot and on-demand pools.
+#[derive(Debug, Args)]
+pub struct PoolUpdateArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// New desired node count.
+    #[arg(long)]
+    pub desired: Option<u32>,
+    /// Enable autoscaling with this minimum (with --autoscaling-max).
+    #[arg(long, requires = "autoscaling_max", value_name = "N")]
+    pub autoscaling_min: Option<u32>,
+    /// Enable autoscaling with this maximum (with --autoscaling-min).
+    #[arg(long, requires = "autoscaling_min", value_name = "N")]
+    pub autoscaling_max: Option<u32>,
+    /// Disable autoscaling.
+    #[arg(long, conflicts_with_all = ["autoscaling_min", "autoscaling_max"])]
+    pub no_autoscaling: bool,
+    /// Replace the node labels with these key=value pairs (repeatable).
+    #[arg(long = "label", value_parser = parse_kv, value_name = "KEY=VALUE")]
+    pub labels: Vec<(String, String)>,
+    /// Replace the node annotations with these key=value pairs (repeatable).
+    #[arg(long = "annotation", value_parser = parse_kv, value_name = "KEY=VALUE")]
+    pub annotations: Vec<(String, String)>,
+    /// Replace the node taints with these key=value:Effect taints (repeatable).
+    #[arg(long = "taint", value_parser = parse_taint, value_name = "KEY=VALUE:EFFECT")]
+    pub taints: Vec<Taint>,
+    /// Accepted for older scripts: must match the pool's cloudspace (a pool cannot move).
+    #[arg(long, hide = true)]
+    pub cloudspace: Option<String>,
+    /// Accepted for older scripts: must match the pool's server class (it cannot change).
+    #[arg(long, alias = "serverclass", hide = true)]
+    pub server_class: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitFlags,
+    /// Print the exact merge-patch body and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `spot update`.
+#[derive(Debug, Args)]
+pub struct SpotUpdateArgs {
+    #[command(flatten)]
+    pub common: PoolUpdateArgs,
+    /// New bid in USD per node-hour (checked against the class's floor).
+    #[arg(long, alias = "bidprice", value_name = "USD")]
+    pub bid_price: Option<String>,
+}
+
+/// `key=value` (split on the first `=`, both sides trimmed, key non-empty).
+pub fn parse_kv(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().into(), v.trim().into())),
+        _ => Err(format!("expected key=value, got {s:?}")),
+    }
+}
+
+fn parse_taint(s: &str) -> Result<Taint, String> {
+    s.parse::<Taint>().map_err(|e| e.to_string())
+}
+
+fn to_map(pairs: Vec<(String, String)>) -> BTreeMap<String, String> {
+    pairs.into_iter().collect()
+}
+
+/// A spot pool with the market price of its class, for tables.
+pub struct SpotRow {
+    /// The pool.
+    pub pool: SpotNodePool,
+    /// Market price of its server class, when known.
+    pub market: Option<String>,
+}
+
+/// An on-demand pool with the on-demand price of its class, for tables.
+pub struct OnDemandRow {
+    /// The pool.
+    pub pool: OnDemandNodePool,
+    /// On-demand price of its server class, when known.
+    pub price: Option<String>,
+}
+
+fn pool_age(meta: Option<&rsspot::raw::types::ObjectMeta>) -> String {
+    age(meta
+        .and_then(|m| m.creation_timestamp.as_ref())
+        .map(|t| &t.0))
+}
+
+fn meta_name(meta: Option<&rsspot::raw::types::ObjectMeta>) -> String {
+    meta.and_then(|m| m.name.clone()).unwrap_or_default()
+}
+
+fn autoscaling_cell(enabled: bool, min: Option<i64>, max: Option<i64>) -> String {
+    match (enabled, min, max) {
+        (true, Some(a), Some(b)) => format!("{a}-{b}"),
+        (true, _, _) => "on".into(),
+        _ => "-".into(),
+    }
+}
+
+impl Tabular for SpotRow {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec![
+            "NAME",
+            "CLOUDSPACE",
+            "CLASS",
+            "BID / MARKET",
+            "DESIRED",
+            "WON",
+            "STATUS",
+            "AGE",
+        ];
+        if wide {
+            h.extend(["AUTOSCALING", "LABELS", "TAINTS"]);
+        }
+        h
+    }
+
+    fn row(&self, wide: bool) -> Vec<String> {
+        let spec = self.pool.spec.clone().unwrap_or_default();
+        let status = self.pool.status.clone().unwrap_or_default();
+        // The bid as the API holds it (what the user typed), the market as server classes show it.
+        let bid = spec.bid_price.clone();
+        let market = self.market.as_deref().map(money);
+        let mut r = vec![
+            self.name(),
+            dash(spec.cloud_space.as_ref()),
+            dash(spec.server_class.as_ref()),
+            format!("{} / {}", dash(bid), dash(market)),
+            dash(spec.desired),
+            dash(status.won_count),
+            dash(status.bid_status.as_ref()),
+            pool_age(self.pool.metadata.as_ref()),
+        ];
+        if wide {
+            let a = spec.autoscaling.clone().unwrap_or_default();
+            r.push(autoscaling_cell(a.enabled, a.min_nodes, a.max_nodes));
+            r.push(spec.custom_labels.len().to_string());
+            r.push(spec.custom_taints.len().to_string());
+        }
+        r
+    }
+
+    fn name(&self) -> String {
+        meta_name(self.pool.metadata.as_ref())
+    }
+}
+
+impl Tabular for OnDemandRow {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec![
+            "NAME",
+            "CLOUDSPACE",
+            "CLASS",
+            "ON-DEMAND $/H",
+            "DESIRED",
+            "RESERVED",
+            "STATUS",
+            "AGE",
+        ];
+        if wide {
+            h.extend(["AUTOSCALING", "LABELS", "TAINTS"]);
+        }
+        h
+    }
+
+    fn row(&self, wide: bool) -> Vec<String> {
+        let spec = self.pool.spec.clone().unwrap_or_default();
+        let status = self.pool.status.clone().unwrap_or_default();
+        let mut r = vec![
+            self.name(),
+            dash(spec.cloud_space.as_ref()),
+            dash(spec.server_class.as_ref()),
+            dash(self.price.as_deref().map(money)),
+            dash(spec.desired),
+            dash(status.reserved_count),
+            dash(status.reserved_status.as_ref()),
+            pool_age(self.pool.metadata.as_ref()),
+        ];
+        if wide {
+            let a = spec.autoscaling.clone().unwrap_or_default();
+            r.push(autoscaling_cell(
+                a.enabled.unwrap_or(false),
+                a.min_nodes,
+                a.max_nodes,
+            ));
+            r.push(spec.custom_labels.len().to_string());
+            r.push(spec.custom_taints.len().to_string());
+        }
+        r
+    }
+
+    fn name(&self) -> String {
+        meta_name(self.pool.metadata.as_ref())
+    }
+}
+
+/// Market and on-demand prices by class name; only fetched for tables, and a failure only
+/// blanks the price column.
+async fn class_prices(ctx: &Ctx, client: &SpotClient) -> HashMap<String, ServerClass> {
+    if !ctx.out.is_table() {
+        return HashMap::new();
+    }
+    match client
+        .server_classes()
+        .list(&ServerClassFilter::default())
+        .await
+    {
+        Ok(classes) => classes
+            .into_iter()
+            .filter_map(|c| Some((c.metadata.as_ref()?.name.clone()?, c)))
+            .collect(),
+        Err(e) => {
+            tracing::debug!("server class prices unavailable: {e}");
+            HashMap::new()
+        }
+    }
+}
+
+fn market_of(classes: &HashMap<String, ServerClass>, class: Option<&str>) -> Option<String> {
+    classes
+        .get(class?)?
+        .status
+        .as_ref()?
+        .spot_pricing
+        .as_ref()?
+        .market_price_per_hour
+        .clone()
+}
+
+fn on_demand_of(classes: &HashMap<String, ServerClass>, class: Option<&str>) -> Option<String> {
+    classes
+        .get(class?)?
+        .spec
+        .as_ref()?
+        .on_demand_pricing
+        .as_ref()?
+        .cost
+        .clone()
+}
+
+fn spot_rows(pools: &[SpotNodePool], classes: &HashMap<String, ServerClass>) -> Vec<SpotRow> {
+    pools
+        .iter()
+        .map(|p| SpotRow {
+            market: market_of(
+                classes,
+                p.spec.as_ref().and_then(|s| s.server_class.as_deref()),
+            ),
+            pool: p.clone(),
+        })
+        .collect()
+}
+
+fn on_demand_rows(
+    pools: &[OnDemandNodePool],
+    classes: &HashMap<String, ServerClass>,
+) -> Vec<OnDemandRow> {
+    pools
+        .iter()
+        .map(|p| OnDemandRow {
+            price: on_demand_of(
+                classes,
+                p.spec.as_ref().and_then(|s| s.server_class.as_deref()),
+            ),
+            pool: p.clone(),
+        })
+        .collect()
+}
+
+fn print_spot(
+    ctx: &Ctx,
+    classes: &HashMap<String, ServerClass>,
+    pool: &SpotNodePool,
+) -> Result<()> {
+    let rows = spot_rows(std::slice::from_ref(pool), classes);
+    ctx.out.list(&rows, pool)
+}
+
+fn print_on_demand(
+    ctx: &Ctx,
+    classes: &HashMap<String, ServerClass>,
+    pool: &OnDemandNodePool,
+) -> Result<()> {
+    let rows = on_demand_rows(std::slice::from_ref(pool), classes);
+    ctx.out.list(&rows, pool)
+}
+
+/// Runs a nodepools subcommand.
+pub async fn run(ctx: &Ctx, cmd: NodepoolsCmd) -> Result<()> {
+    let client = ctx.client().await?;
+    match cmd {
+        NodepoolsCmd::Spot(c) => spot(ctx, client, c).await,
+        NodepoolsCmd::Ondemand(c) => on_demand(ctx, client, c).await,
+    }
+}
+
+fn create_common<T>(
+    a: &PoolCreateArgs,
+    mut req: T,
+    name: fn(T, String) -> T,
+    autoscaling: fn(T, u32, u32) -> T,
+    label: fn(T, String, String) -> T,
+    annotation: fn(T, String, String) -> T,
+    taint: fn(T, Taint) -> T,
+) -> T {
+    if let Some(n) = a.name.name.clone().or(a.name.name_flag.clone()) {
+        req = name(req, n);
+    }
+    if let (Some(min), Some(max)) = (a.autoscaling_min, a.autoscaling_max) {
+        req = autoscaling(req, min, max);
+    }
+    for (k, v) in &a.labels {
+        req = label(req, k.clone(), v.clone());
+    }
+    for (k, v) in &a.annotations {
+        req = annotation(req, k.clone(), v.clone());
+    }
+    for t in &a.taints {
+        req = taint(req, t.clone());
+    }
+    req
+}
+
+fn update_common(a: &PoolUpdateArgs) -> OnDemandPoolUpdate {
+    let autoscaling = if a.no_autoscaling {
+        Some(None)
+    } else {
+        match (a.autoscaling_min, a.autoscaling_max) {
+            (Some(min), Some(max)) => Some(Some(Autoscaling {
+                min_nodes: min,
+                max_nodes: max,
+            })),
+            _ => None,
+        }
+    };
+    OnDemandPoolUpdate {
+        desired: a.desired,
+        autoscaling,
+        labels: (!a.labels.is_empty()).then(|| to_map(a.labels.clone())),
+        annotations: (!a.annotations.is_empty()).then(|| to_map(a.annotations.clone())),
+        taints: (!a.taints.is_empty()).then(|| a.taints.clone()),
+    }
+}
+
+/// The legacy `--cloudspace` / `--server-class` on update must describe the pool as it is.
+fn check_unchanged(
+    a: &PoolUpdateArgs,
+    name: &str,
+    cloudspace: Option<&str>,
+    class: Option<&str>,
+) -> Result<()> {
+    if let Some(cs) = &a.cloudspace
+        && Some(cs.as_str()) != cloudspace
+    {
+        anyhow::bail!(rsspot::Error::invalid(
+            "cloudspace",
+            format!(
+                "pool {name} belongs to cloudspace {}; a pool cannot move (omit --cloudspace)",
+                cloudspace.unwrap_or("-")
+            )
+        ));
+    }
+    if let Some(sc) = &a.server_class
+        && Some(sc.as_str()) != class
+    {
+        anyhow::bail!(rsspot::Error::invalid(
+            "serverClass",
+            format!(
+                "pool {name} uses server class {}; the class of a pool cannot change (create a new pool)",
+                class.unwrap_or("-")
+            )
+        ));
+    }
+    Ok(())
+}
+
+async fn spot(
+    ctx: &Ctx,
+    client: &SpotClient,
+    cmd: PoolCmd<SpotCreateArgs, SpotUpdateArgs>,
+) -> Result<()> {
+    let org = ctx.org();
+    let pools = client.spot_pools();
+    match cmd {
+        PoolCmd::List(a) => {
+            let list = pools.list(a.cloudspace.as_deref(), org).await?;
+            let classes = class_prices(ctx, client).await;
+            ctx.out.list(&spot_rows(&list, &classes), &list)
+        }
+        PoolCmd::Get(n) => {
+            let pool = pools.get(&n.get("spot pool")?, org).await?;
+            print_spot(ctx, &class_prices(ctx, client).await, &pool)
+        }
+        PoolCmd::Create(a) => {
+            let c = &a.common;
+            let req = create_common(
+                c,
+                SpotPoolCreate::new(&c.cloudspace, &c.server_class, c.desired, &a.bid_price),
+                |r, n| r.name(n),
+                |r, min, max| r.autoscaling(min, max),
+                |r, k, v| r.label(k, v),
+                |r, k, v| r.annotation(k, v),
+                |r, t| r.taint(t),
+            );
+            if c.dry_run {
+                let (_, body) = pools.prepare_create(&req, org).await?;
+                ctx.out
+                    .note("dry run: this is the request body; nothing was sent");
+                return ctx.out.data(&body);
+            }
+            let pool = pools.create(&req, org).await?;
+            let name = meta_name(pool.metadata.as_ref());
+            ctx.out.note(&format!("spot pool {name} created"));
+            let pool = match c.wait.wait {
+                true => wait_spot(ctx, client, &name, c.wait.timeout).await?,
+                false => pool,
+            };
+            print_spot(ctx, &class_prices(ctx, client).await, &pool)
+        }
+        PoolCmd::Update(a) => {
+            let name = a.common.name.clone().get("spot pool")?;
+            if a.common.cloudspace.is_some() || a.common.server_class.is_some() {
+                let p = pools.get(&name, org).await?;
+                let spec = p.spec.unwrap_or_default();
+                check_unchanged(
+                    &a.common,
+                    &name,
+                    spec.cloud_space.as_deref(),
+                    spec.server_class.as_deref(),
+                )?;
+            }
+            let upd = SpotPoolUpdate {
+                common: update_common(&a.common),
+                bid_price: a.bid_price.clone(),
+            };
+            if a.common.dry_run {
+                let patch = pools.prepare_update(&name, &upd, org).await?;
+                if upd.bid_price.is_none() {
+                    // prepare_update only reads the pool for a new bid; still say "not found".
+                    pools.get(&name, org).await?;
+                }
+                ctx.out
+                    .note("dry run: this is the merge-patch body; nothing was sent");
+                return ctx.out.data(&patch);
+            }
+            let pool = pools.update(&name, &upd, org).await?;
+            let pool = match a.common.wait.wait {
+                true => wait_spot(ctx, client, &name, a.common.wait.timeout).await?,
+                false => pool,
+            };
+            print_spot(ctx, &class_prices(ctx, client).await, &pool)
+        }
+        PoolCmd::Delete(n) => {
+            let name = n.get("spot pool")?;
+            ctx.confirm(&format!("Delete spot pool {name} and its nodes?"))?;
+            pools.delete(&name, org).await?;
+            ctx.out.note(&format!("spot pool {name} deleted"));
+            Ok(())
+        }
+        PoolCmd::Wait(a) => {
+            let name = a.name.get("spot pool")?;
+            let pool = wait_spot(ctx, client, &name, a.timeout).await?;
+            print_spot(ctx, &class_prices(ctx, client).await, &pool)
+        }
+    }
+}
+
+async fn on_demand(
+    ctx: &Ctx,
+    client: &SpotClient,
+    cmd: PoolCmd<PoolCreateArgs, PoolUpdateArgs>,
+) -> Result<()> {
+    let org = ctx.org();
+    let pools = client.ondemand_pools();
+    match cmd {
+        PoolCmd::List(a) => {
+            let list = pools.list(a.cloudspace.as_deref(), org).await?;
+            let classes = class_prices(ctx, client).await;
+            ctx.out.list(&on_demand_rows(&list, &classes), &list)
+        }
+        PoolCmd::Get(n) => {
+            let pool = pools.get(&n.get("on-demand pool")?, org).await?;
+            print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
+        }
+        PoolCmd::Create(c) => {
+            let req = create_common(
+                &c,
+                OnDemandPoolCreate::new(&c.cloudspace, &c.server_class, c.desired),
+                |r, n| r.name(n),
+                |r, min, max| r.autoscaling(min, max),
+                |r, k, v| r.label(k, v),
+                |r, k, v| r.annotation(k, v),
+                |r, t| r.taint(t),
+            );
+            if c.dry_run {
+                let (_, body) = pools.prepare_create(&req, org).await?;
+                ctx.out
+                    .note("dry run: this is the request body; nothing was sent");
+                return ctx.out.data(&body);
+            }
+            let pool = pools.create(&req, org).await?;
+            let name = meta_name(pool.metadata.as_ref());
+            ctx.out.note(&format!("on-demand pool {name} created"));
+            let pool = match c.wait.wait {
+                true => wait_on_demand(ctx, client, &name, c.wait.timeout).await?,
+                false => pool,
+            };
+            print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
+        }
+        PoolCmd::Update(a) => {
+            let name = a.name.clone().get("on-demand pool")?;
+            if a.cloudspace.is_some() || a.server_class.is_some() {
+                let p = pools.get(&name, org).await?;
+                let spec = p.spec.unwrap_or_default();
+                check_unchanged(
+                    &a,
+                    &name,
+                    spec.cloud_space.as_deref(),
+                    spec.server_class.as_deref(),
+                )?;
+            }
+            let upd = update_common(&a);
+            if a.dry_run {
+                let patch = upd.to_patch()?;
+                pools.get(&name, org).await?;
+                ctx.out
+                    .note("dry run: this is the merge-patch body; nothing was sent");
+                return ctx.out.data(&patch);
+            }
+            let pool = pools.update(&name, &upd, org).await?;
+            let pool = match a.wait.wait {
+                true => wait_on_demand(ctx, client, &name, a.wait.timeout).await?,
+                false => pool,
+            };
+            print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
+        }
+        PoolCmd::Delete(n) => {
+            let name = n.get("on-demand pool")?;
+            ctx.confirm(&format!("Delete on-demand pool {name} and its nodes?"))?;
+            pools.delete(&name, org).await?;
+            ctx.out.note(&format!("on-demand pool {name} deleted"));
+            Ok(())
+        }
+        PoolCmd::Wait(a) => {
+            let name = a.name.get("on-demand pool")?;
+            let pool = wait_on_demand(ctx, client, &name, a.timeout).await?;
+            print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
+        }
+    }
+}
+
+async fn wait_spot(
+    ctx: &Ctx,
+    client: &SpotClient,
+    name: &str,
+    timeout: Option<Duration>,
+) -> Result<SpotNodePool> {
+    let org = ctx.org().map(str::to_string);
+    progress::wait_with_progress(
+        &format!("spot pool {name}"),
+        &format!("rsspot nodepools spot wait {name}"),
+        timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
+        ctx.global.quiet,
+        |opts| async move {
+            client
+                .spot_pools()
+                .wait_until_fulfilled(name, org.as_deref(), &opts)
+                .await
+        },
+    )
+    .await
+}
+
+async fn wait_on_demand(
+    ctx: &Ctx,
+    client: &SpotClient,
+    name: &str,
+    timeout: Option<Duration>,
+) -> Result<OnDemandNodePool> {
+    let org = ctx.org().map(str::to_string);
+    progress::wait_with_progress(
+        &format!("on-demand pool {name}"),
+        &format!("rsspot nodepools ondemand wait {name}"),
+        timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
+        ctx.global.quiet,
+        |opts| async move {
+            client
+                .ondemand_pools()
+                .wait_until_fulfilled(name, org.as_deref(), &opts)
+                .await
+        },
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[derive(Debug, Parser)]
+    struct Probe {
+        #[command(subcommand)]
+        cmd: NodepoolsCmd,
+    }
+
+    #[test]
+    fn command_tree_is_consistent() {
+        Probe::command().debug_assert();
+        let p = Probe::try_parse_from([
+            "x",
+            "spot",
+            "create",
+            "--cloudspace",
+            "c",
+            "--serverclass",
+            "s",
+            "--desired",
+            "1",
+            "--bidprice",
+            "0.06",
+            "--taint",
+            "k=v:NoSchedule",
+            "--label",
+            "a=b",
+            "--label",
+            "c=d",
+        ])
+        .unwrap();
+        match p.cmd {
+            NodepoolsCmd::Spot(PoolCmd::Create(a)) => {
+                assert_eq!(a.bid_price, "0.06");
+                assert_eq!(a.common.server_class, "s");
+                assert_eq!(a.common.labels.len(), 2);
+                assert_eq!(a.common.taints[0].effect, "NoSchedule");
+                assert_eq!(a.common.name.name, None);
+            }
+            other => panic!("{other:?}"),
+        }
+        // On-demand pools take no bid; autoscaling bounds come in pairs.
+        assert!(
+            Probe::try_parse_from([
+                "x",
+                "od",
+                "create",
+                "--cloudspace",
+                "c",
+                "--server-class",
+                "s",
+                "--desired",
+                "1",
+                "--bid-price",
+                "1"
+            ])
+            .is_err()
+        );
+        assert!(
+            Probe::try_parse_from(["x", "spot", "update", "n", "--autoscaling-min", "1"]).is_err()
+        );
+        assert!(
+            Probe::try_parse_from([
+                "x",
+                "spot",
+                "update",
+                "n",
+                "--no-autoscaling",
+                "--autoscaling-min",
+                "1",
+                "--autoscaling-max",
+                "2"
+            ])
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn key_values() {
+        assert_eq!(parse_kv("team=a"), Ok(("team".into(), "a".into())));
+        assert_eq!(parse_kv(" k = v=w "), Ok(("k".into(), "v=w".into())));
+        assert_eq!(parse_kv("k="), Ok(("k".into(), String::new())));
+        assert!(parse_kv("novalue").is_err());
+        assert!(parse_kv("=v").is_err());
+    }
+
+    #[test]
+    fn update_sends_only_given_flags() {
+        let a = PoolUpdateArgs {
+            name: NameArgs {
+                name: Some("x".into()),
+                name_flag: None,
+            },
+            desired: None,
+            autoscaling_min: None,
+            autoscaling_max: None,
+            no_autoscaling: false,
+            labels: vec![],
+            annotations: vec![],
+            taints: vec![],
+            cloudspace: None,
+            server_class: None,
+            wait: WaitFlags {
+                wait: false,
+                timeout: None,
+            },
+            dry_run: false,
+        };
+        assert_eq!(update_common(&a), OnDemandPoolUpdate::default());
+        let b = PoolUpdateArgs {
+            no_autoscaling: true,
+            labels: vec![("a".into(), "1".into())],
+            ..a
+        };
+        let u = update_common(&b);
+        assert_eq!(u.autoscaling, Some(None));
+        assert_eq!(u.labels.unwrap().get("a").map(String::as_str), Some("1"));
+        assert_eq!(u.desired, None);
+        assert_eq!(u.taints, None);
+    }
+
+    #[test]
+    fn autoscaling_cells() {
+        assert_eq!(autoscaling_cell(true, Some(1), Some(3)), "1-3");
+        assert_eq!(autoscaling_cell(true, None, None), "on");
+        assert_eq!(autoscaling_cell(false, None, None), "-");
+    }
+}

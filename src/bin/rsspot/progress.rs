@@ -1,0 +1,260 @@
+//! Waiting from the CLI: `--timeout` parsing, progress on stderr (an indicatif spinner on a
+//! terminal, plain `phase: ...` lines otherwise) and Ctrl-C, which stops waiting without
+//! touching the server-side operation.
+
+use std::future::Future;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rsspot::services::{WaitEvent, WaitOptions};
+
+/// Marker error: the user pressed Ctrl-C while waiting (exit 1; the server keeps going).
+#[derive(Debug)]
+pub struct Interrupted {
+    /// What was being waited for.
+    pub what: String,
+    /// The command that resumes waiting.
+    pub resume: String,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "interrupted: stopped waiting for {}; the operation was not cancelled and continues on the server (resume with `{}`)",
+            self.what, self.resume
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// Parses `90s`, `20m`, `1h`, `1h30m`, `500ms` or a plain number of seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("empty duration: use e.g. 90s, 20m, 1h or a number of seconds".into());
+    }
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    let bad = || format!("{s:?} is not a duration: use e.g. 90s, 20m, 1h or a number of seconds");
+    let mut total = Duration::ZERO;
+    let mut rest = s;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        rest = &rest[digits..];
+        let unit_len = rest
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        let unit = match &rest[..unit_len] {
+            "ms" => Duration::from_millis(n),
+            "s" | "sec" | "secs" => Duration::from_secs(n),
+            "m" | "min" | "mins" => Duration::from_secs(n.saturating_mul(60)),
+            "h" | "hr" | "hrs" => Duration::from_secs(n.saturating_mul(3600)),
+            _ => return Err(bad()),
+        };
+        total = total.saturating_add(unit);
+        rest = &rest[unit_len..];
+    }
+    Ok(total)
+}
+
+/// `12s`, `2m05s`, `1h02m`.
+pub fn format_elapsed(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m{:02}s", s / 60, s % 60),
+        s => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
+    }
+}
+
+/// One plain progress line: `phase: Provisioning (12s)` or `phase: Pending, 0/2 nodes (3s)`.
+pub fn plain_line(e: &WaitEvent) -> String {
+    let elapsed = format_elapsed(e.elapsed);
+    if e.detail.is_empty() {
+        format!("phase: {} ({elapsed})", e.phase)
+    } else {
+        format!("phase: {}, {} ({elapsed})", e.phase, e.detail)
+    }
+}
+
+/// Shows waiter progress on stderr for one wait.
+pub struct Progress {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+    last: Arc<Mutex<Option<WaitEvent>>>,
+}
+
+impl Progress {
+    /// A spinner when stderr is a terminal (and not `--quiet`), plain lines otherwise.
+    pub fn new(what: &str, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} [{elapsed}]") {
+                bar.set_style(style);
+            }
+            bar.set_message(format!("waiting for {what}"));
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Progress {
+            bar,
+            quiet,
+            last: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// Wait options with `timeout` whose callback feeds this display.
+    pub fn options(&self, timeout: Duration) -> WaitOptions {
+        let bar = self.bar.clone();
+        let quiet = self.quiet;
+        let last = Arc::clone(&self.last);
+        WaitOptions::with_timeout(timeout).on_progress(move |e: &WaitEvent| {
+            if let Ok(mut l) = last.lock() {
+                *l = Some(e.clone());
+            }
+            match &bar {
+                Some(bar) => {
+                    let detail = if e.detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", e.detail)
+                    };
+                    bar.set_message(format!("{}: {}{detail}", e.what, e.phase));
+                }
+                None if !quiet => eprintln!("{}", plain_line(e)),
+                None => {}
+            }
+        })
+    }
+
+    /// Clears the spinner (the plain lines stay).
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// The last event seen, if any.
+    pub fn last(&self) -> Option<WaitEvent> {
+        self.last.lock().ok().and_then(|l| l.clone())
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// Runs a waiter with progress, stopping (not cancelling anything server-side) on Ctrl-C.
+///
+/// `wait` gets the options to pass to the SDK waiter; `resume` is the command that waits again.
+pub async fn wait_with_progress<T, F, Fut>(
+    what: &str,
+    resume: &str,
+    timeout: Duration,
+    quiet: bool,
+    wait: F,
+) -> anyhow::Result<T>
+where
+    F: FnOnce(WaitOptions) -> Fut,
+    Fut: Future<Output = rsspot::Result<T>>,
+{
+    let progress = Progress::new(what, quiet);
+    let fut = wait(progress.options(timeout));
+    let result = tokio::select! {
+        r = fut => r.map_err(anyhow::Error::new),
+        _ = tokio::signal::ctrl_c() => Err(anyhow::Error::new(Interrupted {
+            what: what.to_string(),
+            resume: resume.to_string(),
+        })),
+    };
+    progress.finish();
+    if result.is_ok()
+        && !quiet
+        && let Some(e) = progress.last()
+    {
+        eprintln!("{what} is {} ({})", e.phase, format_elapsed(e.elapsed));
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("20m"), Ok(Duration::from_secs(1200)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration(" 2m10s "), Ok(Duration::from_secs(130)));
+        for bad in ["", "m", "10x", "1.5h", "-3", "h1", "10 m"] {
+            assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn elapsed_and_lines() {
+        assert_eq!(format_elapsed(Duration::from_secs(12)), "12s");
+        assert_eq!(format_elapsed(Duration::from_secs(125)), "2m05s");
+        assert_eq!(format_elapsed(Duration::from_secs(3720)), "1h02m");
+        let e = WaitEvent {
+            what: "cloudspace \"a\"".into(),
+            phase: "Provisioning".into(),
+            detail: String::new(),
+            elapsed: Duration::from_secs(12),
+        };
+        assert_eq!(plain_line(&e), "phase: Provisioning (12s)");
+        let e = WaitEvent {
+            detail: "0/2 nodes".into(),
+            phase: "Pending".into(),
+            ..e
+        };
+        assert_eq!(plain_line(&e), "phase: Pending, 0/2 nodes (12s)");
+    }
+
+    #[test]
+    fn interrupted_message_says_nothing_was_cancelled() {
+        let msg = Interrupted {
+            what: "cloudspace \"a\"".into(),
+            resume: "rsspot cloudspaces wait a".into(),
+        }
+        .to_string();
+        assert!(msg.contains("not cancelled"), "{msg}");
+        assert!(msg.contains("rsspot cloudspaces wait a"), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn wait_passes_timeout_and_reports_progress() {
+        let r = wait_with_progress("thing", "resume", Duration::from_secs(7), true, |opts| {
+            let timeout = opts.timeout;
+            let cb = opts.progress.clone();
+            async move {
+                if let Some(cb) = cb {
+                    cb(&WaitEvent {
+                        what: "thing".into(),
+                        phase: "Ready".into(),
+                        detail: String::new(),
+                        elapsed: Duration::ZERO,
+                    });
+                }
+                Ok::<_, rsspot::Error>(timeout)
+            }
+        })
+        .await;
+        assert_eq!(r.ok(), Some(Duration::from_secs(7)));
+    }
+}

@@ -1,0 +1,744 @@
+//! `nodepools spot|ondemand ...` through the real binary against the emulator.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use rsspot::emulator::{EmulatorOptions, Lifecycle};
+
+const API: &str = "/apis/ngpc.rxt.io/v1";
+const SPOT: &str = "/spotnodepools";
+
+async fn instant_env() -> common::Env {
+    common::Env::start_with(EmulatorOptions {
+        lifecycle: Lifecycle::instant(),
+        ..Default::default()
+    })
+    .await
+}
+
+fn run(env: &common::Env, args: &[&str]) -> std::process::Output {
+    env.cmd().args(args).output().expect("rsspot runs")
+}
+
+fn ok(env: &common::Env, args: &[&str]) -> (String, String) {
+    let out = run(env, args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed ({:?}): {}",
+        out.status.code(),
+        common::stderr_of(&out)
+    );
+    let (o, e) = (common::stdout_of(&out), common::stderr_of(&out));
+    assert_no_secret(&o);
+    assert_no_secret(&e);
+    (o, e)
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+fn assert_no_secret(text: &str) {
+    assert!(
+        !text.contains("demo-token"),
+        "refresh token printed: {text}"
+    );
+    assert!(!text.contains("eyJ"), "a JWT was printed: {text}");
+}
+
+/// How many requests with `method` hit a path under the API containing `part`.
+fn count(env: &common::Env, method: &str, part: &str) -> usize {
+    env.emu
+        .journal()
+        .iter()
+        .filter(|e| e.method.eq_ignore_ascii_case(method))
+        .filter(|e| e.path.starts_with(API) && e.path.contains(part))
+        .count()
+}
+
+fn is_lowercase_uuid(s: &str) -> bool {
+    s.len() == 36
+        && uuid::Uuid::parse_str(s).is_ok()
+        && s.chars()
+            .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
+}
+
+fn filters() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "[UUID]",
+        ),
+        (
+            r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
+            "[TIME]",
+        ),
+        (
+            r#""resourceVersion": "\d+""#,
+            r#""resourceVersion": "[RV]""#,
+        ),
+        (r"(?m)(\s)\d{1,3}s(\s|$)", "$1[AGE]$2"),
+    ]
+}
+
+/// A Ready cloudspace `demo-dfw` in us-central-dfw-1.
+fn cloudspace(env: &common::Env) {
+    ok(
+        env,
+        &[
+            "cs",
+            "create",
+            "demo-dfw",
+            "--region",
+            "us-central-dfw-1",
+            "--wait",
+        ],
+    );
+}
+
+const POOL_A: &str = "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spot_create_list_get_with_snapshots() {
+    let env = instant_env().await;
+    cloudspace(&env);
+    // Generated name, waited for.
+    let (out, err) = ok(
+        &env,
+        &[
+            "nodepools",
+            "spot",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "2",
+            "--bid-price",
+            "0.06",
+            "--label",
+            "team=data",
+            "--taint",
+            "dedicated=batch:NoSchedule",
+            "--wait",
+            "-o",
+            "json",
+        ],
+    );
+    let pool = json(&out);
+    let generated = pool["metadata"]["name"].as_str().unwrap().to_string();
+    assert!(is_lowercase_uuid(&generated), "{generated}");
+    assert_eq!(pool["status"]["bidStatus"], "Fulfilled");
+    assert_eq!(pool["status"]["wonCount"], 2);
+    assert!(err.contains("is Ready"), "{err}");
+    // Named, with the spotctl-style flags scripts use.
+    let (out, _) = ok(
+        &env,
+        &[
+            "np",
+            "spot",
+            "create",
+            "--name",
+            POOL_A,
+            "--cloudspace",
+            "demo-dfw",
+            "--serverclass",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "1",
+            "--bidprice",
+            "0.08",
+            "--autoscaling-min",
+            "1",
+            "--autoscaling-max",
+            "3",
+            "-o",
+            "name",
+        ],
+    );
+    assert_eq!(out.trim(), POOL_A);
+
+    let (table, _) = ok(&env, &["nodepools", "spot", "list", "-o", "table"]);
+    assert!(table.contains("0.06 / 0.001"), "{table}");
+    // Sorted view for a stable snapshot: the generated UUID orders arbitrarily.
+    let mut lines: Vec<&str> = table.lines().collect();
+    lines[1..].sort_by_key(|l| l.contains(POOL_A));
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("spot_list_table", lines.join("\n"));
+    });
+    let (wide, _) = ok(&env, &["nodepools", "spot", "get", POOL_A, "-o", "wide"]);
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("spot_get_wide", wide);
+    });
+    let (out, _) = ok(
+        &env,
+        &["nodepools", "spot", "get", &generated, "-o", "json"],
+    );
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("spot_get_json", out);
+    });
+    // Piped: JSON array; --cloudspace filters.
+    let (out, _) = ok(
+        &env,
+        &["nodepools", "spot", "list", "--cloudspace", "demo-dfw"],
+    );
+    assert_eq!(json(&out).as_array().unwrap().len(), 2);
+    let (out, _) = ok(
+        &env,
+        &["nodepools", "spot", "list", "--cloudspace", "other"],
+    );
+    assert_eq!(json(&out), serde_json::json!([]));
+    let (out, _) = ok(&env, &["nodepools", "spot", "list", "-o", "name"]);
+    let mut names: Vec<&str> = out.lines().collect();
+    names.sort();
+    let mut want = vec![generated.as_str(), POOL_A];
+    want.sort();
+    assert_eq!(names, want);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bids_are_validated_before_sending() {
+    let env = instant_env().await;
+    cloudspace(&env);
+    let base = [
+        "nodepools",
+        "spot",
+        "create",
+        "--cloudspace",
+        "demo-dfw",
+        "--server-class",
+        "gp.vs1.medium-dfw",
+        "--desired",
+        "1",
+        "--bid-price",
+    ];
+    for (bid, reason) in [("0.005", "floor"), ("0.05", "ladder"), ("$0.06", "decimal")] {
+        let mut args = base.to_vec();
+        args.push(bid);
+        let out = run(&env, &args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{bid}: {}",
+            common::stderr_of(&out)
+        );
+        let err = common::stderr_of(&out);
+        assert!(err.contains("bidPrice"), "{err}");
+        assert!(err.contains(reason), "{bid}: {err}");
+    }
+    assert_eq!(count(&env, "POST", SPOT), 0);
+    // Class in another region, missing cloudspace, bad counts, bad taint, bad label, bad name.
+    for args in [
+        &[
+            "np",
+            "spot",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-iad",
+            "--desired",
+            "1",
+            "--bid-price",
+            "0.06",
+        ][..],
+        &[
+            "np",
+            "spot",
+            "create",
+            "--cloudspace",
+            "nope",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "1",
+            "--bid-price",
+            "0.06",
+        ],
+        &[
+            "np",
+            "spot",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "5",
+            "--bid-price",
+            "0.06",
+            "--autoscaling-min",
+            "1",
+            "--autoscaling-max",
+            "3",
+        ],
+        &[
+            "np",
+            "spot",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "1",
+            "--bid-price",
+            "0.06",
+            "--autoscaling-min",
+            "1",
+        ],
+        &[
+            "np",
+            "spot",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "1",
+            "--bid-price",
+            "0.06",
+            "--taint",
+            "a=b:Sometimes",
+        ],
+        &[
+            "np",
+            "spot",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "1",
+            "--bid-price",
+            "0.06",
+            "--label",
+            "novalue",
+        ],
+        &[
+            "np",
+            "spot",
+            "create",
+            "Pool-1",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "1",
+            "--bid-price",
+            "0.06",
+        ],
+    ] {
+        let out = run(&env, args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            common::stderr_of(&out)
+        );
+        assert!(
+            common::stderr_of(&out).starts_with("error"),
+            "{}",
+            common::stderr_of(&out)
+        );
+    }
+    assert_eq!(count(&env, "POST", "nodepools"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_create_and_update_send_nothing() {
+    let env = instant_env().await;
+    cloudspace(&env);
+    let (out, err) = ok(
+        &env,
+        &[
+            "np",
+            "spot",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "2",
+            "--bid-price",
+            "0.06",
+            "--label",
+            "a=1",
+            "--annotation",
+            "note=x",
+            "--taint",
+            "gpu:NoExecute",
+            "--dry-run",
+        ],
+    );
+    assert!(err.contains("nothing was sent"), "{err}");
+    let body = json(&out);
+    assert_eq!(body["kind"], "SpotNodePool");
+    assert!(is_lowercase_uuid(
+        body["metadata"]["name"].as_str().unwrap()
+    ));
+    assert_eq!(
+        body["metadata"]["labels"]["ngpc.rxt.io/cloudspace"],
+        "demo-dfw"
+    );
+    assert_eq!(body["spec"]["bidPrice"], "0.06");
+    assert_eq!(body["spec"]["desired"], 2);
+    assert_eq!(body["spec"]["customLabels"]["a"], "1");
+    assert_eq!(body["spec"]["customAnnotations"]["note"], "x");
+    assert_eq!(
+        body["spec"]["customTaints"],
+        serde_json::json!([{"key": "gpu", "value": "", "effect": "NoExecute"}])
+    );
+    assert_eq!(count(&env, "POST", "nodepools"), 0);
+
+    ok(
+        &env,
+        &[
+            "np",
+            "spot",
+            "create",
+            POOL_A,
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "2",
+            "--bid-price",
+            "0.06",
+        ],
+    );
+    let (out, _) = ok(
+        &env,
+        &[
+            "np",
+            "spot",
+            "update",
+            POOL_A,
+            "--bid-price",
+            "0.08",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(
+        json(&out),
+        serde_json::json!({"spec": {"bidPrice": "0.08"}})
+    );
+    // An invalid new bid is refused in a dry run too.
+    let out = run(
+        &env,
+        &[
+            "np",
+            "spot",
+            "update",
+            POOL_A,
+            "--bid-price",
+            "0.07",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::stderr_of(&out).contains("ladder"),
+        "{}",
+        common::stderr_of(&out)
+    );
+    let out = run(
+        &env,
+        &[
+            "np",
+            "spot",
+            "update",
+            "11111111-2222-4333-8444-555555555555",
+            "--desired",
+            "3",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", common::stderr_of(&out));
+    assert_eq!(count(&env, "PATCH", "nodepools"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn update_sends_only_the_flags_given() {
+    let env = instant_env().await;
+    cloudspace(&env);
+    ok(
+        &env,
+        &[
+            "np",
+            "spot",
+            "create",
+            POOL_A,
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "2",
+            "--bid-price",
+            "0.06",
+            "--autoscaling-min",
+            "1",
+            "--autoscaling-max",
+            "4",
+            "--label",
+            "team=a",
+        ],
+    );
+    // Changing only the bid keeps desired, autoscaling and labels.
+    let (out, _) = ok(
+        &env,
+        &[
+            "np",
+            "spot",
+            "update",
+            POOL_A,
+            "--bidprice",
+            "0.08",
+            "-o",
+            "json",
+        ],
+    );
+    let p = json(&out);
+    assert_eq!(p["spec"]["bidPrice"], "0.08");
+    assert_eq!(p["spec"]["desired"], 2);
+    assert_eq!(
+        p["spec"]["autoscaling"],
+        serde_json::json!({"enabled": true, "minNodes": 1, "maxNodes": 4})
+    );
+    assert_eq!(p["spec"]["customLabels"]["team"], "a");
+    let (out, _) = ok(
+        &env,
+        &[
+            "np",
+            "spot",
+            "update",
+            "--name",
+            POOL_A,
+            "--desired",
+            "3",
+            "--wait",
+            "-o",
+            "json",
+        ],
+    );
+    let p = json(&out);
+    assert_eq!(p["spec"]["desired"], 3);
+    assert_eq!(p["spec"]["bidPrice"], "0.08");
+    assert_eq!(p["status"]["wonCount"], 3);
+    let (out, _) = ok(
+        &env,
+        &[
+            "np",
+            "spot",
+            "update",
+            POOL_A,
+            "--no-autoscaling",
+            "-o",
+            "json",
+        ],
+    );
+    assert_eq!(json(&out)["spec"]["autoscaling"]["enabled"], false);
+    // Legacy flags must describe the pool as it is.
+    let out = run(
+        &env,
+        &[
+            "np",
+            "spot",
+            "update",
+            POOL_A,
+            "--cloudspace",
+            "other",
+            "--desired",
+            "2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
+    ok(
+        &env,
+        &[
+            "np",
+            "spot",
+            "update",
+            POOL_A,
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "2",
+        ],
+    );
+    // Nothing to change.
+    let out = run(&env, &["np", "spot", "update", POOL_A]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(
+        &env,
+        &[
+            "np",
+            "spot",
+            "update",
+            "11111111-2222-4333-8444-555555555555",
+            "--desired",
+            "2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", common::stderr_of(&out));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_timeout_and_delete_confirmation() {
+    // Manual clock that never moves: the cloudspace is never Ready, the pool stays Pending.
+    let env = common::Env::start().await;
+    ok(
+        &env,
+        &["cs", "create", "demo-dfw", "--region", "us-central-dfw-1"],
+    );
+    ok(
+        &env,
+        &[
+            "np",
+            "spot",
+            "create",
+            POOL_A,
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "2",
+            "--bid-price",
+            "0.06",
+        ],
+    );
+    let started = Instant::now();
+    let out = run(&env, &["np", "spot", "wait", POOL_A, "--timeout", "1s"]);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(5), "{}", common::stderr_of(&out));
+    let err = common::stderr_of(&out);
+    assert!(err.contains("phase: "), "{err}");
+    assert!(err.contains("0/2 nodes"), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("error: timed out"),
+        "{err}"
+    );
+
+    let out = run(&env, &["np", "spot", "delete", POOL_A]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr_of(&out).contains("--yes"));
+    assert_eq!(count(&env, "DELETE", SPOT), 0);
+    ok(&env, &["np", "spot", "delete", POOL_A, "--yes"]);
+    assert_eq!(count(&env, "DELETE", SPOT), 1);
+    let out = run(&env, &["np", "spot", "get", POOL_A]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(common::stderr_of(&out).lines().count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ondemand_lifecycle() {
+    let env = instant_env().await;
+    cloudspace(&env);
+    let (out, err) = ok(
+        &env,
+        &[
+            "nodepools",
+            "ondemand",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--serverclass",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "1",
+            "--wait",
+            "-o",
+            "json",
+        ],
+    );
+    let p = json(&out);
+    let name = p["metadata"]["name"].as_str().unwrap().to_string();
+    assert!(is_lowercase_uuid(&name));
+    assert_eq!(p["status"]["reservedStatus"], "Fulfilled");
+    assert!(err.contains("is Ready"), "{err}");
+    // No bid for on-demand pools.
+    let out = run(
+        &env,
+        &[
+            "np",
+            "od",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "1",
+            "--bid-price",
+            "0.06",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+
+    let (table, _) = ok(&env, &["np", "ondemand", "list", "-o", "table"]);
+    insta::with_settings!({filters => filters()}, {
+        insta::assert_snapshot!("ondemand_list_table", table);
+    });
+    let (out, _) = ok(
+        &env,
+        &[
+            "np",
+            "ondemand",
+            "update",
+            &name,
+            "--desired",
+            "2",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(json(&out), serde_json::json!({"spec": {"desired": 2}}));
+    assert_eq!(count(&env, "PATCH", "nodepools"), 0);
+    let (out, _) = ok(
+        &env,
+        &[
+            "np",
+            "ondemand",
+            "update",
+            &name,
+            "--desired",
+            "2",
+            "--label",
+            "x=y",
+            "--wait",
+            "-o",
+            "json",
+        ],
+    );
+    let p = json(&out);
+    assert_eq!(p["spec"]["desired"], 2);
+    assert_eq!(p["spec"]["customLabels"]["x"], "y");
+    assert_eq!(p["status"]["reservedCount"], 2);
+    let (out, _) = ok(&env, &["np", "ondemand", "wait", &name, "-o", "name"]);
+    assert_eq!(out.trim(), name);
+    let (out, _) = ok(
+        &env,
+        &["np", "ondemand", "get", "--name", &name, "-o", "yaml"],
+    );
+    assert!(out.contains("reservedStatus: Fulfilled"), "{out}");
+    let out = run(&env, &["np", "ondemand", "delete", &name]);
+    assert_eq!(out.status.code(), Some(2));
+    ok(&env, &["np", "ondemand", "delete", &name, "-y"]);
+    let (out, _) = ok(&env, &["np", "ondemand", "list", "-o", "json"]);
+    assert_eq!(json(&out), serde_json::json!([]));
+    let out = run(&env, &["np", "ondemand", "get", &name]);
+    assert_eq!(out.status.code(), Some(3));
+}
