@@ -386,7 +386,7 @@ async fn ctrl_c_stops_waiting_without_cancelling() {
     };
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    assert_eq!(code, Some(1), "{rest}");
+    assert_eq!(code, Some(130), "{rest}");
     assert!(rest.contains("interrupted"), "{rest}");
     assert!(rest.contains("not cancelled"), "{rest}");
     assert_eq!(env.emu.count("DELETE", API), 0);

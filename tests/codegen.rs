@@ -81,7 +81,11 @@ fn bodies_with_refresh_tokens_never_debug_print_them() {
         grant_type: "refresh_token".into(),
         refresh_token: "very-secret-refresh".into(),
     };
-    for dbg in [format!("{body:?}"), format!("{token:?}"), format!("{:#?}", body.clone())] {
+    for dbg in [
+        format!("{body:?}"),
+        format!("{token:?}"),
+        format!("{:#?}", body.clone()),
+    ] {
         assert!(!dbg.contains("very-secret-refresh"), "{dbg}");
     }
 }

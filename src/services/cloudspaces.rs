@@ -381,7 +381,7 @@ impl CloudSpaces<'_> {
         let client = self.0.without_cache();
         let ns = self.0.namespace(org).await?;
         let what = format!("cloudspace {name:?}");
-        wait_for(&what, opts, || {
+        wait_for(&what, "Ready", opts, || {
             let client = client.clone();
             let ns = ns.clone();
             async move {

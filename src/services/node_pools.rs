@@ -634,7 +634,7 @@ impl SpotPools<'_> {
         let client = self.0.without_cache();
         let ns = self.0.namespace(org).await?;
         let what = format!("spot pool {name}");
-        wait_for(&what, opts, || {
+        wait_for(&what, "Fulfilled", opts, || {
             let client = client.clone();
             let ns = ns.clone();
             async move {
@@ -798,7 +798,7 @@ impl OnDemandPools<'_> {
         let client = self.0.without_cache();
         let ns = self.0.namespace(org).await?;
         let what = format!("on-demand pool {name}");
-        wait_for(&what, opts, || {
+        wait_for(&what, "Fulfilled", opts, || {
             let client = client.clone();
             let ns = ns.clone();
             async move {

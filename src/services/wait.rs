@@ -85,7 +85,12 @@ pub(crate) enum Poll<T> {
 }
 
 /// Polls `check` until it says Ready, fails, or the timeout passes.
-pub(crate) async fn wait_for<T, F, Fut>(what: &str, opts: &WaitOptions, mut check: F) -> Result<T>
+pub(crate) async fn wait_for<T, F, Fut>(
+    what: &str,
+    done: &str,
+    opts: &WaitOptions,
+    mut check: F,
+) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<Poll<T>>>,
@@ -112,7 +117,7 @@ where
         };
         match check().await? {
             Poll::Ready(v) => {
-                report("Ready", "", &mut last);
+                report(done, "", &mut last);
                 return Ok(v);
             }
             Poll::Pending(phase, detail) => {

@@ -14,6 +14,7 @@ Exit codes:
   3  not found
   4  authentication failed (run `rsspot configure`)
   5  timed out waiting
+  130 interrupted while waiting (the operation goes on server-side)
 
 Environment: RSSPOT_PROFILE, RSSPOT_CONFIG, RSSPOT_REFRESH_TOKEN (or SPOT_REFRESH_TOKEN),
 RSSPOT_REFRESH_TOKEN_FILE, RSSPOT_ORG, RSSPOT_REGION, RSSPOT_BASE_URL, RSSPOT_OAUTH_URL,

@@ -123,7 +123,19 @@ impl Printer {
         let mut t = Table::new();
         t.load_style(presets::NOTHING)
             .set_content_arrangement(ContentArrangement::Disabled)
-            .set_header(headers.iter().map(|h| h.to_string()));
+            .set_header(headers.iter().map(|h| {
+                let cell = comfy_table::Cell::new(h);
+                if self.color {
+                    cell.add_attribute(comfy_table::Attribute::Bold)
+                } else {
+                    cell
+                }
+            }));
+        if self.color {
+            t.enforce_styling();
+        } else {
+            t.force_no_tty();
+        }
         for r in rows {
             t.add_row(r);
         }
@@ -195,6 +207,9 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     }
     if e.downcast_ref::<Cancelled>().is_some() {
         return 2;
+    }
+    if e.downcast_ref::<crate::progress::Interrupted>().is_some() {
+        return 130;
     }
     if let Some(err) = e.chain().find_map(|c| c.downcast_ref::<rsspot::Error>()) {
         return err.exit_kind() as u8;
