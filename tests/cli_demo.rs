@@ -74,7 +74,11 @@ async fn demo_with_the_wall_clock_lifecycle_shows_progress_in_seconds() {
     let out = env.bare_cmd().args(["demo"]).output().unwrap();
     let stderr = common::stderr_of(&out);
     assert!(out.status.success(), "{stderr}");
-    assert!(started.elapsed() < Duration::from_secs(45), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(45),
+        "{:?}",
+        started.elapsed()
+    );
     // Phase changes are reported as they happen.
     assert!(stderr.contains("is Provisioning"), "{stderr}");
     assert!(stderr.contains("is Pending (0/2 nodes)"), "{stderr}");

@@ -208,7 +208,12 @@ async fn api_gets_objects_and_lists() {
     // One argument: the path, GET; arrays inside print as JSON arrays, also with -o json.
     let out = env
         .cmd()
-        .args(["api", "apis/auth.ngpc.rxt.io/v1/organizations", "-o", "json"])
+        .args([
+            "api",
+            "apis/auth.ngpc.rxt.io/v1/organizations",
+            "-o",
+            "json",
+        ])
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -397,7 +402,11 @@ async fn api_errors_map_to_exit_codes() {
 async fn completions_for_every_shell() {
     let env = common::Env::start().await;
     for shell in ["bash", "zsh", "fish", "powershell"] {
-        let out = env.bare_cmd().args(["completions", shell]).output().unwrap();
+        let out = env
+            .bare_cmd()
+            .args(["completions", shell])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{shell}: {}", common::stderr_of(&out));
         let text = common::stdout_of(&out);
         assert!(text.len() > 1000, "{shell}: {} bytes", text.len());
@@ -406,14 +415,22 @@ async fn completions_for_every_shell() {
             assert!(text.contains(word), "{shell} lacks {word}");
         }
     }
-    let out = env.bare_cmd().args(["completions", "tcsh"]).output().unwrap();
+    let out = env
+        .bare_cmd()
+        .args(["completions", "tcsh"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn version_reports_crate_spec_and_commit() {
     let env = common::Env::start().await;
-    let out = env.bare_cmd().args(["version", "-o", "json"]).output().unwrap();
+    let out = env
+        .bare_cmd()
+        .args(["version", "-o", "json"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", common::stderr_of(&out));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["version"], env!("CARGO_PKG_VERSION"));

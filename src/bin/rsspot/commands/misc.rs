@@ -18,9 +18,9 @@ use crate::ctx::Ctx;
 pub enum EmulatorCmd {
     /// Serve the Spot API emulator on 127.0.0.1 until Ctrl-C (or SIGTERM).
     ///
-    /// The first stdout line is the base URL alone; the next lines are `export` lines that point
-    /// rsspot at it (`eval "$(rsspot emulator serve | tail -n +2)"` in another shell, or copy
-    /// them). The built-in seed has the org `demo` with refresh token `demo-token`.
+    /// The first stdout line is the base URL alone; the next lines are `export` lines to paste
+    /// into another shell so that rsspot talks to the emulator. The built-in seed has the org
+    /// `demo` with refresh token `demo-token`.
     Serve(ServeArgs),
 }
 
@@ -541,13 +541,19 @@ mod demo {
             .filter(|r| r.region == region && r.floor.is_some())
             .filter(|r| r.availability.as_deref() != Some("deprecated"))
             .collect();
-        rows.sort_by(|a, b| {
-            (a.floor, a.market, &a.name).cmp(&(b.floor, b.market, &b.name))
-        });
+        rows.sort_by(|a, b| (a.floor, a.market, &a.name).cmp(&(b.floor, b.market, &b.name)));
         rows.truncate(5);
         let price = |d: Option<rust_decimal::Decimal>| dash(d.map(|d| money(&d.to_string())));
         ctx.out.table(
-            &["CLASS", "CPU", "MEMORY GB", "MARKET $/H", "FLOOR", "P50", "ON-DEMAND $/H"],
+            &[
+                "CLASS",
+                "CPU",
+                "MEMORY GB",
+                "MARKET $/H",
+                "FLOOR",
+                "P50",
+                "ON-DEMAND $/H",
+            ],
             rows.iter()
                 .map(|r| {
                     vec![
@@ -676,8 +682,9 @@ mod demo {
         step(ctx, "", &format!("cloudspaces delete {CLUSTER} --yes"))?;
         client.cloudspaces().delete(CLUSTER, None).await?;
         wait_gone(&client, &waits).await?;
-        ctx.out
-            .text(&format!("cloudspace {CLUSTER} deleted (with its node pools)"))?;
+        ctx.out.text(&format!(
+            "cloudspace {CLUSTER} deleted (with its node pools)"
+        ))?;
 
         ctx.out.text(
             "\nNext steps:\n  \
