@@ -14,6 +14,18 @@ fn main() {
     ] {
         println!("cargo:rerun-if-changed={f}");
     }
+    // The commit `rsspot version` reports; absent outside a git checkout.
+    println!("cargo:rerun-if-changed=.git/HEAD");
+    if let Ok(o) = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        && o.status.success()
+    {
+        println!(
+            "cargo:rustc-env=RSSPOT_GIT_COMMIT={}",
+            String::from_utf8_lossy(&o.stdout).trim()
+        );
+    }
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let text = std::fs::read_to_string("openapi/spot.json").expect("read openapi/spot.json");
     let spec: serde_json::Value = serde_json::from_str(&text)

@@ -132,7 +132,7 @@ async fn spot_create_list_get_with_snapshots() {
     assert!(is_lowercase_uuid(&generated), "{generated}");
     assert_eq!(pool["status"]["bidStatus"], "Fulfilled");
     assert_eq!(pool["status"]["wonCount"], 2);
-    assert!(err.contains("is Ready"), "{err}");
+    assert!(err.contains("is Fulfilled"), "{err}");
     // Named, with the spotctl-style flags scripts use.
     let (out, _) = ok(
         &env,
@@ -669,7 +669,7 @@ async fn ondemand_lifecycle() {
     let name = p["metadata"]["name"].as_str().unwrap().to_string();
     assert!(is_lowercase_uuid(&name));
     assert_eq!(p["status"]["reservedStatus"], "Fulfilled");
-    assert!(err.contains("is Ready"), "{err}");
+    assert!(err.contains("is Fulfilled"), "{err}");
     // No bid for on-demand pools.
     let out = run(
         &env,

@@ -40,11 +40,18 @@ fn main() -> ExitCode {
         }
     };
     let ctx = ctx::Ctx::new(cli.global.clone());
+    // The demo and pure-local helpers leave no trace in the user's state.
+    let record = !matches!(
+        cli.command,
+        cli::Command::Demo(_) | cli::Command::Completions(_) | cli::Command::Version
+    );
     let result = runtime.block_on(commands::run(&ctx, cli.command));
     let code = output::exit_code(&result);
     if let Err(e) = &result {
         output::report_error(e, ctx.global.quiet);
     }
-    runtime.block_on(ctx.record_history(&argv, started_at, started.elapsed(), code));
+    if record {
+        runtime.block_on(ctx.record_history(&argv, started_at, started.elapsed(), code));
+    }
     ExitCode::from(code)
 }

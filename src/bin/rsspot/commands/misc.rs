@@ -420,18 +420,10 @@ pub async fn demo(_ctx: &Ctx, _a: DemoArgs) -> Result<()> {
     anyhow::bail!(no_emulator())
 }
 
-/// Runs the tour and exits the process itself.
-///
-/// `main` records every invocation in the history of the user's state.db; the demo must leave
-/// the user's files alone, so it reports its own result and exits before `main` gets there.
+/// Runs the tour against an in-process emulator (the user's config and state are never touched).
 #[cfg(feature = "emulator")]
 pub async fn demo(ctx: &Ctx, a: DemoArgs) -> Result<()> {
-    let result = demo::run(ctx, a.fast).await;
-    let code = crate::output::exit_code(&result);
-    if let Err(e) = &result {
-        crate::output::report_error(e, ctx.global.quiet);
-    }
-    std::process::exit(i32::from(code))
+    demo::run(ctx, a.fast).await
 }
 
 #[cfg(feature = "emulator")]
