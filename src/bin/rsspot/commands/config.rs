@@ -265,7 +265,7 @@ struct ConfigureSummary {
     active: bool,
     changed: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    verified_organizations: Option<Vec<String>>,
+    verified_organization: Option<String>,
     settings: Value,
 }
 
@@ -367,8 +367,10 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
         ..Default::default()
     };
     if interactive(ctx, &a) {
-        ctx.out
-            .note(&format!("Configuring profile '{name}' in {}", doc.path().display()));
+        ctx.out.note(&format!(
+            "Configuring profile '{name}' in {}",
+            doc.path().display()
+        ));
         if patch.org.is_none() && existing.org.is_none() && existing.org_id.is_none() {
             patch.org = prompt("Organization (name or org_… id, empty to skip)")?;
         }
@@ -405,10 +407,7 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
 
     let verified = if a.verify {
         Some(verify(&doc, &name).await.with_context(|| {
-            format!(
-                "--verify failed; {} was not changed",
-                doc.path().display()
-            )
+            format!("--verify failed; {} was not changed", doc.path().display())
         })?)
     } else {
         None
@@ -423,18 +422,14 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
         created,
         active,
         changed,
-        verified_organizations: verified.as_ref().map(|orgs| {
-            orgs.iter()
-                .map(|o| o.name.clone().unwrap_or_default())
-                .collect()
-        }),
+        verified_organization: verified
+            .as_ref()
+            .map(|o| o.name.clone().unwrap_or_default()),
         settings: redacted_profile(&doc, &name),
     };
-    if let Some(orgs) = &summary.verified_organizations {
-        ctx.out.note(&format!(
-            "Token verified: it belongs to {}",
-            orgs.join(", ")
-        ));
+    if let Some(org) = &summary.verified_organization {
+        ctx.out
+            .note(&format!("Token verified: it belongs to organization {org}"));
     }
     if ctx.out.is_table() {
         ctx.out.note(&format!(
@@ -446,7 +441,10 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
         let mut pairs = vec![
             ("profile".to_string(), name),
             ("active".to_string(), yes_no(active)),
-            ("changed".to_string(), dash(Some(summary.changed.join(", ")))),
+            (
+                "changed".to_string(),
+                dash(Some(summary.changed.join(", "))),
+            ),
         ];
         flatten("", &summary.settings, &mut pairs);
         print_fields(ctx, pairs)
@@ -459,38 +457,41 @@ fn yes_no(b: bool) -> String {
     if b { "yes" } else { "no" }.to_string()
 }
 
-/// Exchanges the profile's refresh token once (through the SDK) and returns the organizations it
-/// can see. The profile's own values win over the environment here: it is the profile being
-/// checked, not the shell.
-async fn verify(doc: &ConfigDocument, name: &str) -> Result<Vec<Organization>> {
-    let mut file = doc.file().clone();
-    let profile = file.profiles.get_mut(name).map(|p| {
-        // A stored access token would be used instead of the exchange we want to test.
-        p.access_token = None;
-        p.clone()
-    });
-    let profile = profile.unwrap_or_default();
+/// Exchanges the profile's refresh token once (through the SDK) and returns the organization it
+/// belongs to (its `org_id` claim, named through the organizations list). The profile's own values
+/// win over the environment here: it is the profile being checked, not the shell. When the profile
+/// names an org, the token must belong to it.
+async fn verify(doc: &ConfigDocument, name: &str) -> Result<Organization> {
+    let profile = doc.profile(name).cloned().unwrap_or_default();
     let Some(token) = &profile.refresh_token else {
         anyhow::bail!(rsspot::Error::auth(format!(
             "profile '{name}' has no refresh token to verify; pass --refresh-token-file FILE"
         )));
     };
-    let token_vars: Vec<&str> = cfg_env::REFRESH_TOKEN_VARS
-        .iter()
-        .chain(cfg_env::REFRESH_TOKEN_FILE_VARS)
-        .chain(cfg_env::ACCESS_TOKEN_VARS)
-        .copied()
-        .collect();
+    let mut file = doc.file().clone();
+    if let Some(p) = file.profiles.get_mut(name) {
+        // A stored access token would be used instead of the exchange we want to test, and an
+        // org would make the client ask about that org instead of the token's own.
+        p.access_token = None;
+        p.org = None;
+        p.org_id = None;
+    }
+    let hidden: Vec<&str> = [
+        cfg_env::REFRESH_TOKEN_VARS,
+        cfg_env::REFRESH_TOKEN_FILE_VARS,
+        cfg_env::ACCESS_TOKEN_VARS,
+        cfg_env::ORG_VARS,
+        cfg_env::ORG_ID_VARS,
+    ]
+    .concat();
     let env = Env::from_pairs(
-        std::env::vars().filter(|(k, _)| !token_vars.contains(&k.to_ascii_uppercase().as_str())),
+        std::env::vars().filter(|(k, _)| !hidden.contains(&k.to_ascii_uppercase().as_str())),
     );
     let opts = LoadOptions {
         runtime: Some(file),
         profile: Some(name.to_string()),
         env,
         overrides: Overrides {
-            org: profile.org.clone(),
-            org_id: profile.org_id.clone(),
             refresh_token: Some(token.to_secret_string()),
             client_id: profile.client_id.clone(),
             base_url: profile.base_url.clone(),
@@ -508,39 +509,45 @@ async fn verify(doc: &ConfigDocument, name: &str) -> Result<Vec<Organization>> {
         .cache(false)
         .build()
         .await?;
+    // `namespace(None)` is the token's own org (its org_id claim); this is the one exchange.
+    let namespace = client.namespace(None).await?;
     let orgs = client.organizations().list().await?;
+    let own = orgs
+        .into_iter()
+        .find(|o| {
+            o.metadata.as_ref().and_then(|m| m.namespace.as_deref()) == Some(namespace.as_str())
+                || o.id
+                    .as_deref()
+                    .map(rsspot::auth::namespace_for_org_id)
+                    .as_deref()
+                    == Some(namespace.as_str())
+        })
+        .ok_or_else(|| rsspot::Error::not_found("organization of the token", &namespace))?;
     let wanted: Vec<String> = [profile.org.as_ref(), profile.org_id.as_ref()]
         .into_iter()
         .flatten()
         .map(|s| s.to_ascii_lowercase())
         .collect();
-    if !wanted.is_empty() {
-        let matches = |o: &Organization| {
-            let names = [
-                o.name.as_deref(),
-                o.display_name.as_deref(),
-                o.id.as_deref(),
-                o.metadata.as_ref().and_then(|m| m.namespace.as_deref()),
-            ];
-            names
-                .into_iter()
-                .flatten()
-                .any(|n| wanted.contains(&n.to_ascii_lowercase()))
-        };
-        if !orgs.iter().any(matches) {
-            let seen: Vec<String> = orgs.iter().filter_map(|o| o.name.clone()).collect();
-            anyhow::bail!(rsspot::Error::config(format!(
-                "the token belongs to {}, not to '{}'; fix --org/--org-id",
-                if seen.is_empty() {
-                    "no organization".to_string()
-                } else {
-                    seen.join(", ")
-                },
-                profile.org.or(profile.org_id).unwrap_or_default()
-            )));
-        }
+    let known = [
+        own.name.as_deref(),
+        own.display_name.as_deref(),
+        own.id.as_deref(),
+        Some(namespace.as_str()),
+    ];
+    let matches = |w: &String| {
+        known
+            .iter()
+            .flatten()
+            .any(|k| k.eq_ignore_ascii_case(w) || rsspot::auth::namespace_for_org_id(k) == *w)
+    };
+    if !wanted.iter().all(matches) {
+        anyhow::bail!(rsspot::Error::config(format!(
+            "the token belongs to {}, not to '{}'; fix --org/--org-id",
+            own.name.as_deref().unwrap_or(&namespace),
+            profile.org.or(profile.org_id).unwrap_or_default()
+        )));
     }
-    Ok(orgs)
+    Ok(own)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -660,9 +667,8 @@ pub async fn profiles(ctx: &Ctx, cmd: ProfilesCmd) -> Result<()> {
             doc.save()?;
             if was_active && file_selection(doc.file()).is_none() && !doc.profile_names().is_empty()
             {
-                ctx.out.warn(
-                    "no profile is active now; run `rsspot profiles use NAME` to pick one",
-                );
+                ctx.out
+                    .warn("no profile is active now; run `rsspot profiles use NAME` to pick one");
             }
             done(
                 ctx,
@@ -854,7 +860,10 @@ pub async fn config(ctx: &Ctx, cmd: ConfigCmd) -> Result<()> {
                     let legacy = config::legacy_config_path(&home_dir(&env));
                     done(
                         ctx,
-                        &format!("Nothing to migrate: {} is absent or already migrated", legacy.display()),
+                        &format!(
+                            "Nothing to migrate: {} is absent or already migrated",
+                            legacy.display()
+                        ),
                         serde_json::json!({"migrated": false, "legacy_path": legacy}),
                     )
                 }
@@ -887,7 +896,10 @@ mod tests {
     fn tilde_expands_only_at_the_start() {
         let home = Path::new("/home/u");
         assert_eq!(expand_tilde("~", home), PathBuf::from("/home/u"));
-        assert_eq!(expand_tilde("~/c.yml", home), PathBuf::from("/home/u/c.yml"));
+        assert_eq!(
+            expand_tilde("~/c.yml", home),
+            PathBuf::from("/home/u/c.yml")
+        );
         assert_eq!(expand_tilde("a/~/b", home), PathBuf::from("a/~/b"));
     }
 

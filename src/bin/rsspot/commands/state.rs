@@ -85,7 +85,10 @@ fn human_duration(ms: u64) -> String {
 fn shell_join(argv: &[String]) -> String {
     argv.iter()
         .map(|a| {
-            if a.is_empty() || a.chars().any(|c| c.is_whitespace() || "'\"\\$`".contains(c)) {
+            if a.is_empty()
+                || a.chars()
+                    .any(|c| c.is_whitespace() || "'\"\\$`".contains(c))
+            {
                 format!("'{}'", a.replace('\'', r"'\''"))
             } else {
                 a.clone()
@@ -99,7 +102,13 @@ fn shell_join(argv: &[String]) -> String {
 async fn writable_store<'a>(ctx: &'a Ctx, what: &str) -> Result<&'a StateStore> {
     let (store, warning) = ctx.state().await?;
     if warning.is_some() {
-        let path = ctx.resolved().await?.settings.state_path.display().to_string();
+        let path = ctx
+            .resolved()
+            .await?
+            .settings
+            .state_path
+            .display()
+            .to_string();
         anyhow::bail!(rsspot::Error::State {
             path,
             message: format!("cannot {what}: the file is unusable (see the warning above)"),
@@ -149,7 +158,10 @@ pub async fn history(ctx: &Ctx, a: HistoryArgs) -> Result<()> {
             let n = store.history_clear().await?;
             done(
                 ctx,
-                &format!("Cleared {n} history entr{}", if n == 1 { "y" } else { "ies" }),
+                &format!(
+                    "Cleared {n} history entr{}",
+                    if n == 1 { "y" } else { "ies" }
+                ),
                 serde_json::json!({"cleared": n}),
             )
         }
@@ -346,10 +358,17 @@ mod tests {
 
     #[test]
     fn shell_join_quotes_only_what_a_shell_would_split() {
-        let argv: Vec<String> = ["configure", "--refresh-token", "<redacted>", "a b", "it's", ""]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let argv: Vec<String> = [
+            "configure",
+            "--refresh-token",
+            "<redacted>",
+            "a b",
+            "it's",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(
             shell_join(&argv),
             r#"configure --refresh-token <redacted> 'a b' 'it'\''s' ''"#
