@@ -103,7 +103,7 @@ impl Ctx {
                 };
                 let (store, warning) = StateStore::open_or_degrade(&path).await;
                 if let Some(w) = &warning {
-                    self.out.warn(w);
+                    self.out.note(w);
                 }
                 Ok::<_, anyhow::Error>((store, warning))
             })
