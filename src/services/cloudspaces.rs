@@ -231,6 +231,13 @@ impl CloudSpaces<'_> {
     }
 
     /// One cloudspace.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let cs = client.cloudspaces().get("demo", None).await?;
+    /// println!("{:?}", cs.status.and_then(|s| s.phase));
+    /// # Ok(()) }
+    /// ```
     pub async fn get(self, name: &str, org: Option<&str>) -> Result<CloudSpace> {
         let ns = self.0.namespace(org).await?;
         call(
@@ -242,6 +249,14 @@ impl CloudSpaces<'_> {
     }
 
     /// Validates `req` (name, region exists) and returns the namespace and body it would send.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::CloudSpaceCreate;
+    /// let (namespace, body) = client.cloudspaces().prepare_create(&CloudSpaceCreate::new("demo").region("us-east-iad-1"), None).await?;
+    /// println!("{namespace}: {}", serde_json::to_string(&body).unwrap_or_default());
+    /// # Ok(()) }
+    /// ```
     pub async fn prepare_create(
         self,
         req: &CloudSpaceCreate,
@@ -299,6 +314,14 @@ impl CloudSpaces<'_> {
     }
 
     /// Applies `update` (webhook, HA control plane, Kubernetes upgrade) as a merge patch.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::CloudSpaceUpdate;
+    /// let upgrade = CloudSpaceUpdate { kubernetes_version: Some("1.31.1".into()), ..Default::default() };
+    /// client.cloudspaces().update("demo", &upgrade, None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn update(
         self,
         name: &str,
@@ -324,6 +347,12 @@ impl CloudSpaces<'_> {
     }
 
     /// Deletes a cloudspace (the service removes its node pools too).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// client.cloudspaces().delete("demo", None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
         let ns = self.0.namespace(org).await?;
         call(
@@ -341,6 +370,13 @@ impl CloudSpaces<'_> {
     }
 
     /// Generates a kubeconfig for the cloudspace (YAML text). The cloudspace must be Ready.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let yaml = client.cloudspaces().kubeconfig("demo", None).await?;
+    /// std::fs::write("demo.kubeconfig", yaml).ok();
+    /// # Ok(()) }
+    /// ```
     pub async fn kubeconfig(self, name: &str, org: Option<&str>) -> Result<String> {
         let token = self.0.refresh_token().ok_or_else(|| {
             Error::auth(
@@ -372,6 +408,15 @@ impl CloudSpaces<'_> {
     ///
     /// `Deleting` fails at once; `Error` is tolerated for `opts.error_grace`, then three
     /// consecutive `Error` polls fail. On timeout the error carries the last phase seen.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::WaitOptions;
+    /// let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(1200))
+    ///     .on_progress(|e| eprintln!("{} ({:?})", e.phase, e.elapsed));
+    /// let ready = client.cloudspaces().wait_until_ready("demo", None, &opts).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn wait_until_ready(
         self,
         name: &str,

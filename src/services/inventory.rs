@@ -20,6 +20,14 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T>
 
 impl Inventory<'_> {
     /// VM cloudspaces of an org.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// for vmcs in client.inventory().vm_cloudspaces(None).await? {
+    ///     println!("{:?}: {} servers", vmcs.metadata.name, vmcs.status.assigned_servers.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn vm_cloudspaces(self, org: Option<&str>) -> Result<Vec<VmCloudSpace>> {
         let ns = self.0.namespace(org).await?;
         let path = format!("/apis/ngpc.rxt.io/v1/namespaces/{ns}/vmcloudspaces");
@@ -31,6 +39,12 @@ impl Inventory<'_> {
     }
 
     /// VM pools of one VM cloudspace.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let pools = client.inventory().vm_pools("my-vm-cloudspace", None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn vm_pools(self, vmcloudspace: &str, org: Option<&str>) -> Result<Vec<VmPool>> {
         let ns = self.0.namespace(org).await?;
         let selector: String = url::form_urlencoded::byte_serialize(
@@ -46,6 +60,13 @@ impl Inventory<'_> {
     }
 
     /// Recent events of the token's organization.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let events = client.inventory().events(50).await?;
+    /// println!("{} events", events.events.len());
+    /// # Ok(()) }
+    /// ```
     pub async fn events(self, limit: u32) -> Result<OrganizationEvents> {
         let path = format!("/apis/metrics.ngpc.rxt.io/v1/events/organizations?limits={limit}");
         let bytes = self

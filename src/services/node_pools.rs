@@ -497,6 +497,12 @@ impl SpotPools<'_> {
     }
 
     /// One spot pool.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let pool = client.spot_pools().get("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn get(self, name: &str, org: Option<&str>) -> Result<SpotNodePool> {
         let ns = self.0.namespace(org).await?;
         call(
@@ -514,6 +520,14 @@ impl SpotPools<'_> {
 
     /// Validates `req` against the server (class exists, same region, bid ≥ floor and on the
     /// ladder) and returns the namespace and the exact body a create sends.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::SpotPoolCreate;
+    /// let req = SpotPoolCreate::new("demo", "gp.vs1.medium-dfw", 2, "0.02");
+    /// let (_namespace, body) = client.spot_pools().prepare_create(&req, None).await?; // what --dry-run prints
+    /// # Ok(()) }
+    /// ```
     pub async fn prepare_create(
         self,
         req: &SpotPoolCreate,
@@ -544,6 +558,14 @@ impl SpotPools<'_> {
     }
 
     /// Creates a spot pool (a lowercase UUID name is generated unless given).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::SpotPoolCreate;
+    /// let req = SpotPoolCreate::new("demo", "gp.vs1.medium-dfw", 2, "0.02").autoscaling(2, 4).label("team", "ml");
+    /// let pool = client.spot_pools().create(&req, None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn create(self, req: &SpotPoolCreate, org: Option<&str>) -> Result<SpotNodePool> {
         let (ns, body) = self.prepare_create(req, org).await?;
         let name = super::name_of(body.metadata.as_ref()).to_string();
@@ -561,6 +583,14 @@ impl SpotPools<'_> {
     }
 
     /// Validates an update (a new bid against the pool's class) and returns the patch body.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::SpotPoolUpdate;
+    /// let update = SpotPoolUpdate { bid_price: Some("0.04".into()), ..Default::default() };
+    /// let patch = client.spot_pools().prepare_update("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", &update, None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn prepare_update(
         self,
         name: &str,
@@ -583,6 +613,14 @@ impl SpotPools<'_> {
     }
 
     /// Updates only the fields given.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::SpotPoolUpdate;
+    /// let update = SpotPoolUpdate { bid_price: Some("0.04".into()), ..Default::default() }; // desired etc. untouched
+    /// client.spot_pools().update("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", &update, None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn update(
         self,
         name: &str,
@@ -608,6 +646,12 @@ impl SpotPools<'_> {
     }
 
     /// Deletes a spot pool.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// client.spot_pools().delete("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
         let ns = self.0.namespace(org).await?;
         call(
@@ -625,6 +669,14 @@ impl SpotPools<'_> {
     }
 
     /// Polls until the pool's bid is `Fulfilled` with `wonCount ≥ desired`.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::WaitOptions;
+    /// let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(1800));
+    /// client.spot_pools().wait_until_fulfilled("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", None, &opts).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn wait_until_fulfilled(
         self,
         name: &str,
@@ -670,6 +722,12 @@ fn pool_poll<T>(p: T, phase: &str, got: i64, desired: i64) -> Poll<T> {
 
 impl OnDemandPools<'_> {
     /// On-demand pools of an org, optionally only those of one cloudspace.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let pools = client.ondemand_pools().list(Some("demo"), None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn list(
         self,
         cloudspace: Option<&str>,
@@ -684,6 +742,12 @@ impl OnDemandPools<'_> {
     }
 
     /// One on-demand pool.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let pool = client.ondemand_pools().get("5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13", None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn get(self, name: &str, org: Option<&str>) -> Result<OnDemandNodePool> {
         let ns = self.0.namespace(org).await?;
         call(
@@ -700,6 +764,13 @@ impl OnDemandPools<'_> {
     }
 
     /// Validates `req` against the server and returns the namespace and body a create sends.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::OnDemandPoolCreate;
+    /// let (_ns, body) = client.ondemand_pools().prepare_create(&OnDemandPoolCreate::new("demo", "ch.vs1.xlarge-dfw", 1), None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn prepare_create(
         self,
         req: &OnDemandPoolCreate,
@@ -726,6 +797,13 @@ impl OnDemandPools<'_> {
     }
 
     /// Creates an on-demand pool.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::OnDemandPoolCreate;
+    /// let pool = client.ondemand_pools().create(&OnDemandPoolCreate::new("demo", "ch.vs1.xlarge-dfw", 1), None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn create(
         self,
         req: &OnDemandPoolCreate,
@@ -747,6 +825,14 @@ impl OnDemandPools<'_> {
     }
 
     /// Updates only the fields given.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::OnDemandPoolUpdate;
+    /// let update = OnDemandPoolUpdate { desired: Some(2), ..Default::default() };
+    /// client.ondemand_pools().update("5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13", &update, None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn update(
         self,
         name: &str,
@@ -772,6 +858,12 @@ impl OnDemandPools<'_> {
     }
 
     /// Deletes an on-demand pool.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// client.ondemand_pools().delete("5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13", None).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
         let ns = self.0.namespace(org).await?;
         call(
@@ -789,6 +881,14 @@ impl OnDemandPools<'_> {
     }
 
     /// Polls until `reservedStatus` is `Fulfilled` with `reservedCount ≥ desired`.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::WaitOptions;
+    /// let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(1800));
+    /// client.ondemand_pools().wait_until_fulfilled("5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13", None, &opts).await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn wait_until_fulfilled(
         self,
         name: &str,

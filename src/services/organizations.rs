@@ -24,6 +24,13 @@ impl Organizations<'_> {
     }
 
     /// One organization by name, display name, id (`org_...`) or namespace (`org-...`).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let org = client.organizations().get("acme-dev").await?;
+    /// println!("{:?}", org.id);
+    /// # Ok(()) }
+    /// ```
     pub async fn get(self, name_or_id: &str) -> Result<Organization> {
         let wanted = name_or_id.to_ascii_lowercase().replace('_', "-");
         self.list()

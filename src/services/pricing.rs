@@ -15,6 +15,13 @@ pub struct Pricing<'a>(pub(crate) &'a SpotClient);
 
 impl Pricing<'_> {
     /// Hourly hammer-price history of one server class.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let history = client.pricing().history("gp.vs1.medium-dfw").await?;
+    /// println!("{}", history.sparkline(40));
+    /// # Ok(()) }
+    /// ```
     pub async fn history(self, server_class: &str) -> Result<PriceHistory> {
         let path = format!("/history/{server_class}");
         let bytes = self
@@ -26,6 +33,15 @@ impl Pricing<'_> {
 
     /// Histories of many classes, fetched concurrently (bounded by the client's concurrency).
     /// Results keep the input order.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let classes = vec!["gp.vs1.medium-dfw".to_string(), "ch.vs1.xlarge-dfw".to_string()];
+    /// for (class, history) in client.pricing().histories(&classes).await {
+    ///     println!("{class}: {} points", history.map(|h| h.history.len()).unwrap_or(0));
+    /// }
+    /// # Ok(()) }
+    /// ```
     pub async fn histories(self, classes: &[String]) -> Vec<(String, Result<PriceHistory>)> {
         let limit = self.0.concurrency();
         let mut out: Vec<(usize, String, Result<PriceHistory>)> =
@@ -39,6 +55,12 @@ impl Pricing<'_> {
     }
 
     /// P20/P50/P80 of the trailing price distribution, per region and class.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let pct = client.pricing().percentiles().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn percentiles(self) -> Result<Percentiles> {
         let bytes = self
             .0
@@ -48,6 +70,12 @@ impl Pricing<'_> {
     }
 
     /// Comparable hyperscaler prices per class.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let cmp = client.pricing().comparable_prices().await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn comparable_prices(self) -> Result<ComparablePrices> {
         let bytes = self
             .0
@@ -101,6 +129,13 @@ impl Pricing<'_> {
     }
 
     /// The price row of one class.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let row = client.pricing().row("gp.vs1.medium-dfw").await?;
+    /// println!("market {:?}, floor {:?}", row.market, row.floor);
+    /// # Ok(()) }
+    /// ```
     pub async fn row(self, server_class: &str) -> Result<PriceRow> {
         self.rows(1)
             .await?
@@ -110,6 +145,14 @@ impl Pricing<'_> {
     }
 
     /// A bid the server will accept (≥ floor, ≤ 3 decimals, on the bid ladder), with reasoning.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::pricing::advice::Risk;
+    /// let advice = client.pricing().advise("gp.vs1.medium-dfw", Risk::Low).await?;
+    /// println!("bid {} because: {}", advice.bid, advice.reasoning.join("; "));
+    /// # Ok(()) }
+    /// ```
     pub async fn advise(self, server_class: &str, risk: Risk) -> Result<BidAdvice> {
         Ok(advice::advise(&self.row(server_class).await?, risk))
     }

@@ -23,6 +23,12 @@ impl Regions<'_> {
     }
 
     /// One region by name, e.g. `us-central-dfw-1`.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let region = client.regions().get("us-central-dfw-1").await?;
+    /// # Ok(()) }
+    /// ```
     pub async fn get(self, name: &str) -> Result<Region> {
         super::call(self.0.raw.get_region().name(name).send(), "region", name).await
     }

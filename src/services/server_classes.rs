@@ -95,6 +95,13 @@ impl ServerClasses<'_> {
     }
 
     /// One server class by name, e.g. `gp.vs1.medium-dfw`.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let class = client.server_classes().get("gp.vs1.medium-dfw").await?;
+    /// let floor = class.spec.and_then(|s| s.min_bid_price_per_hour);
+    /// # Ok(()) }
+    /// ```
     pub async fn get(self, name: &str) -> Result<ServerClass> {
         super::call(
             self.0.raw.get_server_class().name(name).send(),
