@@ -633,10 +633,10 @@ async fn workload() {
                     c.spot_pools().update(&name, &upd, None),
                 )
                 .await;
-            if res.is_some() || s.ambiguous(&w, "PATCH", &item) {
-                if let Some(p) = s.pools.get_mut(&spot.id) {
-                    p.desired = 2;
-                }
+            if (res.is_some() || s.ambiguous(&w, "PATCH", &item))
+                && let Some(p) = s.pools.get_mut(&spot.id)
+            {
+                p.desired = 2;
             }
             let upd = SpotPoolUpdate {
                 bid_price: Some(bid_low.clone()),
@@ -649,10 +649,10 @@ async fn workload() {
                     c.spot_pools().update(&name, &upd, None),
                 )
                 .await;
-            if res.is_some() || s.ambiguous(&w, "PATCH", &item) {
-                if let Some(p) = s.pools.get_mut(&spot.id) {
-                    p.bid = Some(bid_low.clone());
-                }
+            if (res.is_some() || s.ambiguous(&w, "PATCH", &item))
+                && let Some(p) = s.pools.get_mut(&spot.id)
+            {
+                p.bid = Some(bid_low.clone());
             }
             let advance = async {
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -683,10 +683,10 @@ async fn workload() {
                     c.ondemand_pools().update(&name, &upd, None),
                 )
                 .await;
-            if res.is_some() || s.ambiguous(&w, "PATCH", &item) {
-                if let Some(p) = s.pools.get_mut(&od.id) {
-                    p.desired = 2;
-                }
+            if (res.is_some() || s.ambiguous(&w, "PATCH", &item))
+                && let Some(p) = s.pools.get_mut(&od.id)
+            {
+                p.desired = 2;
             }
             // Pools of odd rounds are deleted again; even rounds keep theirs.
             if r % 2 == 1 || forced == Forced::LoseOnDemandDelete {
