@@ -223,11 +223,11 @@ async fn run(n: Runs) -> BenchResult<()> {
         goal: None,
     });
     cached.regions().list().await?;
-    let hit = time(50, runs, || async {
+    let cache_hit = || async {
         std::hint::black_box(cached.regions().list().await?);
         Ok(())
-    })
-    .await?;
+    };
+    let (hit, raw) = time_pair(50, runs, cache_hit, raw_get).await?;
     rows.push(Row {
         what: "(b) regions().list(), cache hit",
         measured: hit,
@@ -274,7 +274,7 @@ async fn run(n: Runs) -> BenchResult<()> {
         what: "(c) histories(40 classes), 50 ms, conc. 8",
         measured: history,
         baseline: LATENCY * batches,
-        baseline_what: format!("ideal ceil(40/8) × 50 ms = {} ms", batches * 50),
+        baseline_what: format!("ideal {batches} × 50 ms (goal {} ms)", batches * 75),
         goal: Some(1.5),
     });
     let table = time(1, n.fanout, || async {
@@ -290,6 +290,7 @@ async fn run(n: Runs) -> BenchResult<()> {
         measured: table,
         baseline: LATENCY,
         baseline_what: "one round trip (3 fetches at once)".into(),
+        // Not a stated goal of the issue: the same 1.5× allowance as (c).
         goal: Some(1.5),
     });
 
