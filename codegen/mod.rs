@@ -775,7 +775,8 @@ pub fn operations(spec: &Value) -> Result<Vec<OpRow>, String> {
             let idempotent = matches!(
                 method_uc.as_str(),
                 "GET" | "HEAD" | "PUT" | "DELETE" | "PATCH"
-            ) || id == "getOauthToken";
+            ) || id == "getOauthToken"
+                || id == "generateKubeconfig"; // POSTs without side effects
             let cache_class = if method_uc == "GET" {
                 cache_class(path)
             } else {

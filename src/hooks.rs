@@ -433,18 +433,45 @@ impl Inner {
             request.url().as_str().split('?').next().unwrap_or_default(),
             name
         );
-        let mut get = http.get(&item_url).header("accept", "application/json");
-        if let Some(t) = bearer {
-            let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
-                .unwrap_or_else(|_| HeaderValue::from_static(""));
-            v.set_sensitive(true);
-            get = get.header(AUTHORIZATION, v);
-        }
-        self.shared.stats.sent.fetch_add(1, Ordering::Relaxed);
-        let existing = get.send().await?;
-        if !existing.status().is_success() {
-            return Ok(conflict);
-        }
+        // The lookup gets the same retry policy as any GET: a fault here must not turn a create
+        // the server carried out into a reported failure.
+        let retry = &self.shared.retry;
+        let mut attempt = 0;
+        let existing = loop {
+            attempt += 1;
+            let mut get = http.get(&item_url).header("accept", "application/json");
+            if let Some(t) = bearer {
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose_secret()))
+                    .unwrap_or_else(|_| HeaderValue::from_static(""));
+                v.set_sensitive(true);
+                get = get.header(AUTHORIZATION, v);
+            }
+            self.shared.stats.sent.fetch_add(1, Ordering::Relaxed);
+            let can_retry = attempt < retry.max_attempts;
+            match get.send().await {
+                Err(_) if can_retry => {}
+                Err(e) => return Err(e),
+                Ok(r) if can_retry && retry.retries_status(r.status().as_u16()) => {
+                    let retry_after = r
+                        .headers()
+                        .get(RETRY_AFTER)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(parse_retry_after);
+                    self.shared.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(retry.backoff(attempt, retry_after)).await;
+                    continue;
+                }
+                Ok(r) if r.status().is_success() => break r,
+                // Could not confirm the object is ours: answer with what the lookup got when
+                // it is a server failure, else with the conflict.
+                Ok(r) if r.status().is_server_error() || r.status().as_u16() == 429 => {
+                    return Ok(r);
+                }
+                Ok(_) => return Ok(conflict),
+            }
+            self.shared.stats.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(retry.backoff(attempt, None)).await;
+        };
         let headers = existing.headers().clone();
         let body = existing.bytes().await?;
         let stored: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);

@@ -46,6 +46,10 @@ fn operation_table_covers_all_28_operations() {
     );
     let create = by_id("create_spot_node_pool");
     assert!(create.authenticated && !create.idempotent);
+    assert!(
+        kubeconfig.idempotent,
+        "rendering a kubeconfig has no side effect"
+    );
     assert_eq!(by_id("list_cloud_spaces").cache_class, "cloudspaces");
     assert_eq!(by_id("list_organizations").cache_class, "organizations");
     assert!(by_id("patch_cloud_space").idempotent);

@@ -79,13 +79,10 @@ fn failure_of(err: &Error) -> Option<Failure> {
     }
 }
 
-/// Configured attempts of a request: only the non-idempotent kubeconfig POST is never replayed.
-fn attempts_for(method: &str, path: &str) -> usize {
-    if method == "POST" && path.ends_with("/generate-kubeconfig") {
-        1
-    } else {
-        MAX_ATTEMPTS
-    }
+/// Configured attempts of a request (the kubeconfig POST has no side effect, so it is replayed
+/// like a GET).
+fn attempts_for(_method: &str, _path: &str) -> usize {
+    MAX_ATTEMPTS
 }
 
 /// Requests of a window grouped by (method, path), in order.
@@ -765,12 +762,12 @@ async fn workload() {
             }
         }
 
-        // 19. Kubeconfig (non-idempotent POST: one attempt only).
+        // 19. Kubeconfig (a POST without side effects: a dropped connection is retried).
         if forced == Forced::DropKubeconfig {
             emu.faults().drop_next_connections(1);
             s.run(
-                &format!("kubeconfig of {cs} (dropped)"),
-                Expect::Fail(Failure::Transport),
+                &format!("kubeconfig of {cs} (dropped, retried)"),
+                Expect::Ok,
                 c.cloudspaces().kubeconfig(&cs, None),
             )
             .await;
@@ -877,7 +874,7 @@ async fn workload() {
     assert!(s.violations.is_empty(), "{} violations", s.violations.len());
     assert!(f.ops >= 200, "only {} operations", f.ops);
     assert_eq!(
-        f.failed_forced, 5,
+        f.failed_forced, 4,
         "every forced exhaustion failed as forced"
     );
     assert_eq!(
@@ -945,18 +942,15 @@ fn check_final_state(s: &mut Suite<'_>, ns_state: &Value) {
     }
 }
 
-/// Minimal reproduction of an SDK bug the suite found (a 503 on the lookup after the lost
-/// on-demand create, in runs before faults were reseeded per operation). Fails today; run it
-/// with `--ignored`, and drop the `ignore` once `hooks.rs` is fixed.
+/// Regression test for an SDK bug the suite found (a 503 on the lookup after the lost
+/// on-demand create, in runs before faults were reseeded per operation).
 ///
 /// A create whose response is lost is replayed, meets `409 AlreadyExists`, and `resolve_create`
 /// (src/hooks.rs) then GETs the object once, outside the retry loop. When that lookup meets a
 /// transient fault (here a 503; a dropped connection gives a `Transport` error instead), the
-/// client reports `Conflict` for a create the server carried out. Fix: send the lookup through
-/// the same retry policy as any idempotent GET (e.g. loop on `retries_status`/transport errors
-/// with `backoff`, counting `stats.retries`), and answer `conflict` only for a definite non-match.
+/// client reported `Conflict` for a create the server carried out. Fixed by sending the lookup
+/// through the same retry policy as any idempotent GET.
 #[tokio::test]
-#[ignore = "SDK bug: the lookup that resolves a create after a lost response is not retried"]
 async fn create_resolution_survives_a_fault_on_its_lookup() {
     let emu = Emulator::start().await.unwrap();
     let c = SpotClient::builder()
