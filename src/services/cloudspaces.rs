@@ -424,20 +424,10 @@ impl CloudSpaces<'_> {
         opts: &WaitOptions,
     ) -> Result<CloudSpace> {
         let client = self.0.without_cache();
-        let ns = self.0.namespace(org).await?;
         let what = format!("cloudspace {name:?}");
         wait_for(&what, "Ready", opts, || {
             let client = client.clone();
-            let ns = ns.clone();
-            async move {
-                let cs = call(
-                    client.raw.get_cloud_space().namespace(ns).name(name).send(),
-                    "cloudspace",
-                    name,
-                )
-                .await?;
-                Ok(readiness(cs))
-            }
+            async move { Ok(readiness(client.cloudspaces().get(name, org).await?)) }
         })
         .await
     }

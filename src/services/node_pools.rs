@@ -684,28 +684,15 @@ impl SpotPools<'_> {
         opts: &WaitOptions,
     ) -> Result<SpotNodePool> {
         let client = self.0.without_cache();
-        let ns = self.0.namespace(org).await?;
         let what = format!("spot pool {name}");
         wait_for(&what, "Fulfilled", opts, || {
             let client = client.clone();
-            let ns = ns.clone();
             async move {
-                let p = call(
-                    client
-                        .raw
-                        .get_spot_node_pool()
-                        .namespace(ns)
-                        .name(name)
-                        .send(),
-                    "spot node pool",
-                    name,
-                )
-                .await?;
+                let p = client.spot_pools().get(name, org).await?;
                 let desired = p.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
                 let st = p.status.clone().unwrap_or_default();
-                let won = st.won_count.unwrap_or(0);
                 let phase = st.bid_status.unwrap_or_else(|| "Pending".into());
-                Ok(pool_poll(p, &phase, won, desired))
+                Ok(pool_poll(p, &phase, st.won_count.unwrap_or(0), desired))
             }
         })
         .await
@@ -896,28 +883,20 @@ impl OnDemandPools<'_> {
         opts: &WaitOptions,
     ) -> Result<OnDemandNodePool> {
         let client = self.0.without_cache();
-        let ns = self.0.namespace(org).await?;
         let what = format!("on-demand pool {name}");
         wait_for(&what, "Fulfilled", opts, || {
             let client = client.clone();
-            let ns = ns.clone();
             async move {
-                let p = call(
-                    client
-                        .raw
-                        .get_on_demand_node_pool()
-                        .namespace(ns)
-                        .name(name)
-                        .send(),
-                    "on-demand node pool",
-                    name,
-                )
-                .await?;
+                let p = client.ondemand_pools().get(name, org).await?;
                 let desired = p.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
                 let st = p.status.clone().unwrap_or_default();
-                let got = st.reserved_count.unwrap_or(0);
                 let phase = st.reserved_status.unwrap_or_else(|| "Pending".into());
-                Ok(pool_poll(p, &phase, got, desired))
+                Ok(pool_poll(
+                    p,
+                    &phase,
+                    st.reserved_count.unwrap_or(0),
+                    desired,
+                ))
             }
         })
         .await
