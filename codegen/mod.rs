@@ -1079,4 +1079,142 @@ mod tests {
             "helper_getorganizationslist"
         );
     }
+
+    // ----- Property tests: `normalize` never panics. --------------------------------------------
+
+    use proptest::prelude::*;
+
+    /// Arbitrary JSON steered towards OpenAPI keys; `$ref`s never resolve.
+    fn arb_json() -> BoxedStrategy<Value> {
+        let key = prop_oneof![
+            prop::sample::select(vec![
+                "openapi",
+                "paths",
+                "components",
+                "schemas",
+                "responses",
+                "requestBody",
+                "content",
+                "schema",
+                "properties",
+                "items",
+                "required",
+                "type",
+                "format",
+                "enum",
+                "$ref",
+                "get",
+                "post",
+                "patch",
+                "delete",
+                "operationId",
+                "parameters",
+                "additionalProperties",
+                "application/json",
+                "200",
+                "/history/{server_class}",
+            ])
+            .prop_map(String::from),
+            "[a-z/{}._~$0-9]{0,8}",
+        ];
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            any::<i32>().prop_map(|i| Value::from(f64::from(i) / 4.0)),
+            prop_oneof!["#/nowhere/[A-C]", "\\PC{0,12}", Just("object".to_string())]
+                .prop_map(Value::from),
+        ];
+        leaf.prop_recursive(5, 96, 6, move |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(key.clone(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+        .boxed()
+    }
+
+    /// JSON pointers of every node of `v`.
+    fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+        match v {
+            Value::Object(o) => {
+                for (k, c) in o {
+                    pointers(
+                        c,
+                        format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    );
+                }
+            }
+            Value::Array(a) => {
+                for (i, c) in a.iter().enumerate() {
+                    pointers(c, format!("{at}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+        out.push(at);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None,
+            ..ProptestConfig::default() })]
+
+        #[test]
+        fn normalize_never_panics_on_random_json(v in arb_json()) {
+            if let Ok(n) = normalize(&v) {
+                let _ = operations(&n);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None,
+            ..ProptestConfig::default() })]
+
+        /// Replace, delete, null or stringify up to three nodes of the vendored spec: each fix
+        /// either applies or fails with a message, and never panics.
+        #[test]
+        fn normalize_survives_random_mutations_of_the_vendored_spec(
+            muts in prop::collection::vec((any::<prop::sample::Index>(), 0u8..4, arb_json()), 1..4),
+        ) {
+            let Some(spec) = upstream() else { return Ok(()) };
+            let mut all = Vec::new();
+            pointers(&spec, String::new(), &mut all);
+            let mut doc = spec.clone();
+            for (idx, kind, with) in muts {
+                let ptr: &String = idx.get(&all);
+                let (parent, last) = ptr.rsplit_once('/').unwrap_or(("", ptr));
+                let last = last.replace("~1", "/").replace("~0", "~");
+                match (kind, doc.pointer_mut(parent)) {
+                    (1, Some(Value::Object(o))) => {
+                        o.remove(&last);
+                    }
+                    (1, Some(Value::Array(a))) => {
+                        if let Ok(i) = last.parse::<usize>()
+                            && i < a.len()
+                        {
+                            a.remove(i);
+                        }
+                    }
+                    _ => {
+                        if let Some(node) = doc.pointer_mut(ptr) {
+                            *node = match kind {
+                                2 => Value::Null,
+                                3 => Value::String(node.to_string()),
+                                _ => with,
+                            };
+                        }
+                    }
+                }
+            }
+            match normalize(&doc) {
+                Ok(n) => {
+                    let _ = operations(&n);
+                }
+                Err(e) => prop_assert!(!e.is_empty()),
+            }
+        }
+    }
 }

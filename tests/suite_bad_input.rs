@@ -1,0 +1,1055 @@
+//! Bad-input suite (issue 10): malformed config files in every format, wrong types, unknown
+//! profiles, invalid names, bids, labels and durations, and broken API answers (truncated JSON,
+//! plain text, a proxy's HTML page, huge bodies) from a tiny local HTTP server. Each case must
+//! give one `error:` line (plus at most a `hint:`) and its documented exit code, and leave every
+//! file under HOME as it was (only `state.db`, which records the failed invocation's history,
+//! may appear, and never for configuration errors).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use base64::Engine;
+use rsspot::emulator::{EmulatorOptions, Lifecycle};
+use sha2::Digest;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// A valid config whose profile points at `url` with the demo org's token.
+fn valid_config(url: &str) -> String {
+    format!(
+        "version: '2'\nactive_profile: default\nprofiles:\n  default:\n    org: demo\n    \
+         region: us-central-dfw-1\n    refresh_token: demo-token\n    base_url: {url}\n    \
+         oauth_url: {url}\n    public_data_url: {url}\n"
+    )
+}
+
+/// A kubeconfig the user already has; no failing command may touch it.
+const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n\
+current-context: ''\n";
+
+/// What the canned server answers to every API request (the token service always works).
+#[derive(Clone)]
+enum Reply {
+    /// A complete HTTP response with a correct Content-Length.
+    Full {
+        status: u16,
+        content_type: &'static str,
+        body: Vec<u8>,
+    },
+    /// Announces `declared` bytes, sends `body` (fewer), then closes the connection.
+    Short { declared: usize, body: Vec<u8> },
+    /// A chunked 200 response of `total` bytes of `fill` with no Content-Length.
+    Chunked { total: usize, fill: u8 },
+    /// Every request, the token service's too, gets this proxy page.
+    Everywhere { status: u16, body: Vec<u8> },
+    /// The first API request gets the first reply, later ones the second (a server that
+    /// recovers).
+    FirstThen(Box<Reply>, Box<Reply>),
+}
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 answering every request with one canned reply.
+struct Canned {
+    url: String,
+    api_hits: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Canned {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// An unsigned JWT the client accepts as an id token: far-future `exp`, org `org_x`.
+fn jwt() -> String {
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
+    format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"none","typ":"JWT"}"#),
+        b64(r#"{"exp": 4102444800, "org_id": "org_x"}"#),
+        b64("sig")
+    )
+}
+
+fn head(status: u16, content_type: &str, extra: &str) -> String {
+    format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nConnection: close\r\n{extra}\r\n"
+    )
+}
+
+async fn canned(reply: Reply) -> Canned {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let api_hits = Arc::new(AtomicUsize::new(0));
+    let hits = api_hits.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let reply = reply.clone();
+            let hits = hits.clone();
+            tokio::spawn(async move {
+                let Some(path) = read_request(&mut sock).await else {
+                    return;
+                };
+                let is_token = path.starts_with("/oauth/token");
+                let mut reply = reply;
+                if !is_token {
+                    let n = hits.fetch_add(1, Ordering::SeqCst);
+                    if let Reply::FirstThen(first, then) = reply {
+                        reply = if n == 0 { *first } else { *then };
+                    }
+                }
+                // Write errors are expected: the client may hang up on a huge body.
+                let _ = answer(&mut sock, &reply, is_token).await;
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    Canned {
+        url,
+        api_hits,
+        task,
+    }
+}
+
+/// Reads one request (head and Content-Length body); returns its path.
+async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<String> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let end = loop {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        if buf.len() > 1 << 20 {
+            return None;
+        }
+    };
+    let text = String::from_utf8_lossy(&buf[..end]).to_string();
+    let length: usize = text
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut have = buf.len() - end;
+    while have < length {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            break;
+        }
+        have += n;
+    }
+    text.split_whitespace().nth(1).map(str::to_string)
+}
+
+async fn answer(
+    sock: &mut tokio::net::TcpStream,
+    reply: &Reply,
+    is_token: bool,
+) -> std::io::Result<()> {
+    if let Reply::Everywhere { status, body } = reply {
+        let h = head(
+            *status,
+            "text/html",
+            &format!("Content-Length: {}\r\n", body.len()),
+        );
+        sock.write_all(h.as_bytes()).await?;
+        return sock.write_all(body).await;
+    }
+    if is_token {
+        let body = serde_json::json!({"access_token": "opaque", "id_token": jwt(),
+            "token_type": "Bearer", "expires_in": 86400})
+        .to_string();
+        let h = head(
+            200,
+            "application/json",
+            &format!("Content-Length: {}\r\n", body.len()),
+        );
+        sock.write_all(h.as_bytes()).await?;
+        return sock.write_all(body.as_bytes()).await;
+    }
+    match reply {
+        Reply::Full {
+            status,
+            content_type,
+            body,
+        } => {
+            let h = head(
+                *status,
+                content_type,
+                &format!("Content-Length: {}\r\n", body.len()),
+            );
+            sock.write_all(h.as_bytes()).await?;
+            sock.write_all(body).await
+        }
+        Reply::Short { declared, body } => {
+            let h = head(
+                200,
+                "application/json",
+                &format!("Content-Length: {declared}\r\n"),
+            );
+            sock.write_all(h.as_bytes()).await?;
+            sock.write_all(body).await
+        }
+        Reply::Chunked { total, fill } => {
+            let h = head(200, "application/json", "Transfer-Encoding: chunked\r\n");
+            sock.write_all(h.as_bytes()).await?;
+            let piece = vec![*fill; 1 << 16];
+            let mut sent = 0;
+            while sent < *total {
+                sock.write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                    .await?;
+                sock.write_all(&piece).await?;
+                sock.write_all(b"\r\n").await?;
+                sent += piece.len();
+            }
+            sock.write_all(b"0\r\n\r\n").await
+        }
+        Reply::Everywhere { .. } | Reply::FirstThen(..) => Ok(()),
+    }
+}
+
+/// Whether the case may leave a `state.db` behind (history of the failed run).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    /// The command fails before any state is opened (configuration errors, usage errors).
+    Untouched,
+    /// The failed invocation is recorded in the history.
+    History,
+}
+
+/// One bad input.
+struct Case {
+    what: &'static str,
+    /// Replaces the valid `config.yml`: (file name in the config dir, content).
+    config: Option<(&'static str, String)>,
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    /// The canned API server to use instead of the emulator.
+    server: Option<Reply>,
+    code: i32,
+    /// Text the error line must contain.
+    needle: &'static str,
+    /// A usage error from the argument parser: clap's own trailer lines are allowed.
+    parser: bool,
+    state: State,
+    /// For canned servers: how many API requests are expected (retries included).
+    api_hits: Option<usize>,
+}
+
+fn case<S: AsRef<str>>(what: &'static str, args: &[S], code: i32, needle: &'static str) -> Case {
+    Case {
+        what,
+        config: None,
+        args: args.iter().map(|s| s.as_ref().to_string()).collect(),
+        env: Vec::new(),
+        server: None,
+        code,
+        needle,
+        parser: false,
+        state: State::History,
+        api_hits: None,
+    }
+}
+
+impl Case {
+    fn config(mut self, name: &'static str, text: &str) -> Case {
+        self.config = Some((name, text.to_string()));
+        self.state = State::Untouched;
+        self
+    }
+    fn parser(mut self) -> Case {
+        self.parser = true;
+        self.state = State::Untouched;
+        self
+    }
+    fn untouched(mut self) -> Case {
+        self.state = State::Untouched;
+        self
+    }
+    fn env(mut self, k: &'static str, v: &str) -> Case {
+        self.env.push((k, v.to_string()));
+        self
+    }
+    fn server(mut self, reply: Reply, hits: usize) -> Case {
+        self.server = Some(reply);
+        self.api_hits = Some(hits);
+        self
+    }
+}
+
+/// Every file and directory under `root`: relative path → (mode, sha256 of the content).
+fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u32, String)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            let meta = std::fs::symlink_metadata(&path).expect("metadata");
+            let rel = path.strip_prefix(root).expect("under root").to_path_buf();
+            let mode = meta.permissions().mode() & 0o7777;
+            if meta.is_dir() {
+                out.insert(rel, (mode, "dir".to_string()));
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("read");
+                out.insert(rel, (mode, hex::encode(sha2::Sha256::digest(&bytes))));
+            }
+        }
+    }
+    out
+}
+
+/// What a case may add: the state directory chain and `state.db` with its sidecars.
+fn is_state_path(rel: &Path) -> bool {
+    let s = rel.to_string_lossy();
+    s == ".local" || s == ".local/state" || s.starts_with(".local/state/rsspot")
+}
+
+/// Checks stderr's shape: one `error:` line first, at most one `hint:` line, nothing else
+/// except, for errors of the argument parser, clap's standard layout (indented argument names
+/// and `tip:`, `Usage:`, "For more information"). Returns the error line.
+fn one_line_error(what: &str, stderr: &str, parser: bool) -> String {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(
+        !lines.is_empty() && lines[0].starts_with("error: "),
+        "{what}: stderr does not start with `error: `:\n{stderr}"
+    );
+    let errors = lines.iter().filter(|l| l.starts_with("error:")).count();
+    let hints = lines.iter().filter(|l| l.starts_with("hint:")).count();
+    assert_eq!(errors, 1, "{what}: {errors} error lines:\n{stderr}");
+    assert!(hints <= 1, "{what}: {hints} hint lines:\n{stderr}");
+    for l in &lines[1..] {
+        // clap's own layout: indented continuation lines (argument names, `tip:`), the
+        // usage line and its pointer to --help.
+        let clap_trailer = l.starts_with("For more information, try '--help'")
+            || l.starts_with("Usage: ")
+            || l.starts_with("  ");
+        assert!(
+            l.starts_with("hint: ") || (parser && clap_trailer),
+            "{what}: unexpected stderr line {l:?}:\n{stderr}"
+        );
+    }
+    // One line a person can read: no pasted bodies or HTML.
+    assert!(
+        lines[0].len() <= 600,
+        "{what}: error line of {} bytes:\n{}",
+        lines[0].len(),
+        &lines[0][..lines[0].len().min(2000)]
+    );
+    for marker in ["<html", "<HTML", "<!DOCTYPE", "<body", "xxxxxxxxxxxxxxxx"] {
+        assert!(
+            !stderr.contains(marker),
+            "{what}: stderr echoes the body:\n{stderr}"
+        );
+    }
+    lines[0].to_string()
+}
+
+/// `rsspot` with an isolated HOME and no inherited credentials or endpoints.
+fn base_cmd(home: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("rsspot").expect("binary");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("RSSPOT_")
+            || k.starts_with("SPOT_")
+            || k.starts_with("RACKSPACE_")
+            || k.starts_with("RXTSPOT_")
+        {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_STATE_HOME", home.join(".local/state"))
+        .env("NO_COLOR", "1")
+        .env_remove("KUBECONFIG")
+        .env_remove("RUST_LOG")
+        .timeout(std::time::Duration::from_secs(60));
+    cmd
+}
+
+/// A HOME with the valid config pointing at `url`.
+fn home_with_config(url: &str) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("home");
+    let dir = home.path().join(".config/rsspot");
+    std::fs::create_dir_all(&dir).expect("config dir");
+    std::fs::write(dir.join("config.yml"), valid_config(url)).expect("config");
+    home
+}
+
+struct Outcome {
+    line: String,
+    hits: Option<usize>,
+    elapsed: f64,
+}
+
+/// Runs one case in a fresh HOME (valid config + an existing kubeconfig) and checks it.
+async fn run_case(emulator_url: &str, c: &Case) -> Outcome {
+    let home = tempfile::tempdir().expect("home");
+    let config_dir = home.path().join(".config/rsspot");
+    std::fs::create_dir_all(&config_dir).expect("config dir");
+    std::fs::create_dir_all(home.path().join(".kube")).expect("kube dir");
+    std::fs::write(home.path().join(".kube/config"), KUBECONFIG).expect("kubeconfig");
+    match &c.config {
+        Some((name, text)) => std::fs::write(config_dir.join(name), text),
+        None => std::fs::write(config_dir.join("config.yml"), valid_config(emulator_url)),
+    }
+    .expect("config");
+    let server = match &c.server {
+        Some(reply) => Some(canned(reply.clone()).await),
+        None => None,
+    };
+    let before = snapshot(home.path());
+
+    let mut cmd = base_cmd(home.path());
+    // `CFG` stands for the case's own config file (for `-c`).
+    for a in &c.args {
+        match (a.as_str(), &c.config) {
+            ("CFG", Some((name, _))) => cmd.arg(config_dir.join(name)),
+            _ => cmd.arg(a),
+        };
+    }
+    if let Some(s) = &server {
+        for k in [
+            "RSSPOT_BASE_URL",
+            "RSSPOT_OAUTH_URL",
+            "RSSPOT_PUBLIC_DATA_URL",
+        ] {
+            cmd.env(k, &s.url);
+        }
+    }
+    for (k, v) in &c.env {
+        cmd.env(k, v);
+    }
+    let t = Instant::now();
+    let out: Output = cmd.output().expect("rsspot runs");
+    let elapsed = t.elapsed().as_secs_f64();
+    let what = format!("{} ({:?})", c.what, c.args);
+    let stderr = common::stderr_of(&out);
+
+    assert_eq!(out.status.code(), Some(c.code), "{what}:\n{stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "{what}: stdout:\n{}",
+        common::stdout_of(&out)
+    );
+    let line = one_line_error(&what, &stderr, c.parser);
+    // clap may name the argument on the next line ("required arguments were not provided:").
+    let hay = if c.parser {
+        stderr.as_str()
+    } else {
+        line.as_str()
+    };
+    assert!(
+        hay.contains(c.needle),
+        "{what}: {hay:?} lacks {:?}",
+        c.needle
+    );
+
+    // Nothing on disk changed except, where allowed, the state database.
+    let after = snapshot(home.path());
+    let changed: Vec<&PathBuf> = before
+        .keys()
+        .chain(after.keys())
+        .filter(|p| before.get(*p) != after.get(*p))
+        .collect();
+    for p in &changed {
+        assert!(
+            c.state == State::History && is_state_path(p),
+            "{what}: {} changed (before {:?}, after {:?})",
+            p.display(),
+            before.get(*p),
+            after.get(*p)
+        );
+    }
+    let db = home.path().join(".local/state/rsspot/state.db");
+    if c.state == State::History && db.exists() {
+        // Only the history of this failed run, and no broken answer in the cache.
+        let state = rsspot::state::StateStore::open(&db)
+            .await
+            .expect("state.db");
+        let rows = state.history_list(10).await.expect("history");
+        assert_eq!(rows.len(), 1, "{what}: history {rows:?}");
+        assert_eq!(rows[0].exit_code, c.code, "{what}");
+        let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0)
+            + std::fs::metadata(db.with_file_name("state.db-wal"))
+                .map(|m| m.len())
+                .unwrap_or(0);
+        assert!(size < 4 << 20, "{what}: state.db grew to {size} bytes");
+        state.close().await;
+    }
+    let hits = server.as_ref().map(|s| s.api_hits.load(Ordering::SeqCst));
+    if let (Some(want), Some(got)) = (c.api_hits, hits) {
+        assert_eq!(got, want, "{what}: API requests");
+    }
+    Outcome {
+        line,
+        hits,
+        elapsed,
+    }
+}
+
+const SPOT_CREATE: [&str; 9] = [
+    "nodepools",
+    "spot",
+    "create",
+    "--cloudspace",
+    "demo-dfw",
+    "--server-class",
+    "gp.vs1.medium-dfw",
+    "--desired",
+    "1",
+];
+
+fn spot_create(extra: &[&str]) -> Vec<String> {
+    SPOT_CREATE
+        .iter()
+        .chain(extra)
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// A region list cut off in the middle of an object.
+const TRUNCATED: &[u8] =
+    br#"{"apiVersion":"ngpc.rxt.io/v1","kind":"RegionList","items":[{"metadata":{"name":"us-cen"#;
+
+/// A well-formed, empty region list.
+const EMPTY_REGIONS: &[u8] =
+    br#"{"apiVersion":"ngpc.rxt.io/v1","kind":"RegionList","metadata":{},"items":[]}"#;
+
+const HTML_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n";
+
+const HTML_PORTAL: &str = "<!DOCTYPE html>\n<html><head><title>Sign in to the network</title>\
+</head>\n<body><form action=\"/login\"><input name=\"user\"></form></body></html>\n";
+
+fn cases() -> Vec<Case> {
+    vec![
+        // Malformed config files, one per accepted format.
+        case(
+            "malformed config.yml",
+            &["regions", "list"],
+            2,
+            "invalid YAML at line",
+        )
+        .config("config.yml", "profiles:\n  a:\n    org: [x\n"),
+        case(
+            "malformed config.yaml",
+            &["regions", "list"],
+            2,
+            "invalid YAML at line",
+        )
+        .config("config.yaml", "version: '2'\nprofiles: {a: {org: x}\n"),
+        case(
+            "malformed config.toml",
+            &["regions", "list"],
+            2,
+            "invalid TOML at line",
+        )
+        .config("config.toml", "version = \"2\"\n[profiles.a\norg = \"x\"\n"),
+        case(
+            "malformed config.json",
+            &["regions", "list"],
+            2,
+            "invalid JSON at line",
+        )
+        .config(
+            "config.json",
+            "{\"version\": \"2\", \"profiles\": {\"a\": }}\n",
+        ),
+        case(
+            "malformed config via -c",
+            &["-c", "CFG", "config", "show"],
+            2,
+            "invalid YAML",
+        )
+        .config("other.yml", ":\n- [\n"),
+        // Wrong types.
+        case(
+            "retry.max_attempts: many",
+            &["regions", "list"],
+            2,
+            "max_attempts",
+        )
+        .config("config.yml", "retry:\n  max_attempts: many\n"),
+        case("cache.enabled: maybe", &["regions", "list"], 2, "enabled")
+            .config("config.yml", "cache:\n  enabled: maybe\n"),
+        case(
+            "profile timeout is a word",
+            &["regions", "list"],
+            2,
+            "request_timeout_seconds",
+        )
+        .config(
+            "config.yml",
+            "profiles:\n  default:\n    refresh_token: t\n    request_timeout_seconds: soon\n",
+        ),
+        case("profiles is a list", &["config", "show"], 2, "profiles")
+            .config("config.yml", "profiles:\n  - a\n  - b\n"),
+        // Unknown profiles.
+        case(
+            "-p nope",
+            &["-p", "nope", "regions", "list"],
+            2,
+            "profile 'nope' not found",
+        )
+        .untouched(),
+        case(
+            "RSSPOT_PROFILE=nope",
+            &["cloudspaces", "list"],
+            2,
+            "profile 'nope' not found",
+        )
+        .env("RSSPOT_PROFILE", "nope")
+        .untouched(),
+        // Invalid names.
+        case(
+            "cloudspace name with capitals",
+            &[
+                "cloudspaces",
+                "create",
+                "Bad_Name",
+                "--region",
+                "us-central-dfw-1",
+            ],
+            2,
+            "not a valid cloudspace name",
+        ),
+        case(
+            "cloudspace name too long",
+            &[
+                "cloudspaces",
+                "create",
+                "a".repeat(64).as_str(),
+                "--region",
+                "us-central-dfw-1",
+            ],
+            2,
+            "not a valid cloudspace name",
+        ),
+        case(
+            "cloudspace name with a leading dash",
+            &[
+                "cloudspaces",
+                "create",
+                "--name=-bad",
+                "--region",
+                "us-central-dfw-1",
+            ],
+            2,
+            "not a valid cloudspace name",
+        ),
+        case(
+            "pool name that is not a UUID",
+            &spot_create(&["Pool-1", "--bid-price", "0.06"]),
+            2,
+            "not a valid pool name",
+        ),
+        // Bids: format, floor, ladder.
+        case(
+            "bid with a dollar sign",
+            &spot_create(&["--bid-price", "$0.06"]),
+            2,
+            "bidPrice",
+        ),
+        case(
+            "bid that is not a number",
+            &spot_create(&["--bid-price", "abc"]),
+            2,
+            "bidPrice",
+        ),
+        case(
+            "bid with four decimals",
+            &spot_create(&["--bid-price", "0.0605"]),
+            2,
+            "bidPrice",
+        ),
+        case(
+            "bid below the floor",
+            &spot_create(&["--bid-price", "0.005"]),
+            2,
+            "floor",
+        ),
+        case(
+            "bid off the ladder",
+            &spot_create(&["--bid-price", "0.05"]),
+            2,
+            "ladder",
+        ),
+        // Labels, taints, durations, webhooks (the CLI takes no label selector).
+        case(
+            "--label without =",
+            &spot_create(&["--bid-price", "0.06", "--label", "team"]),
+            2,
+            "key=value",
+        )
+        .parser(),
+        case(
+            "--label with an empty key",
+            &spot_create(&["--bid-price", "0.06", "--label", "=x"]),
+            2,
+            "--label",
+        )
+        .parser(),
+        case(
+            "--taint with a bad effect",
+            &spot_create(&["--bid-price", "0.06", "--taint", "a=b:Sometimes"]),
+            2,
+            "NoSchedule",
+        )
+        .parser(),
+        case(
+            "--timeout 5x",
+            &["cloudspaces", "wait", "demo-dfw", "--timeout", "5x"],
+            2,
+            "5x",
+        )
+        .parser(),
+        case(
+            "--timeout on create without --wait",
+            &[
+                "cloudspaces",
+                "create",
+                "x",
+                "--region",
+                "us-central-dfw-1",
+                "--timeout",
+                "5m",
+            ],
+            2,
+            "--wait",
+        )
+        .parser(),
+        case(
+            "webhook that is not http(s)",
+            &[
+                "cloudspaces",
+                "create",
+                "x",
+                "--region",
+                "us-central-dfw-1",
+                "--webhook",
+                "ftp://h",
+            ],
+            2,
+            "webhook",
+        ),
+        case(
+            "unknown risk",
+            &["pricing", "bid", "gp.vs1.medium-dfw", "--risk", "extreme"],
+            2,
+            "extreme",
+        )
+        .parser(),
+        // Broken API answers (the canned server; the token service works).
+        case(
+            "truncated JSON",
+            &["regions", "list"],
+            1,
+            "unexpected response",
+        )
+        .server(
+            Reply::Full {
+                status: 200,
+                content_type: "application/json",
+                body: TRUNCATED.to_vec(),
+            },
+            1,
+        ),
+        case(
+            "connection closed mid-body",
+            &["regions", "list"],
+            1,
+            "could not reach",
+        )
+        .server(
+            Reply::Short {
+                declared: 4096,
+                body: TRUNCATED.to_vec(),
+            },
+            1,
+        ),
+        case(
+            "plain-text answer",
+            &["regions", "list"],
+            1,
+            "unexpected response",
+        )
+        .server(
+            Reply::Full {
+                status: 200,
+                content_type: "text/plain",
+                body: b"hello from the proxy\n".to_vec(),
+            },
+            1,
+        ),
+        case("HTML 502 from a proxy", &["regions", "list"], 1, "HTTP 502").server(
+            Reply::Full {
+                status: 502,
+                content_type: "text/html",
+                body: HTML_502.as_bytes().to_vec(),
+            },
+            4,
+        ),
+        case(
+            "HTML 200 from a captive portal",
+            &["regions", "list"],
+            1,
+            "unexpected response",
+        )
+        .server(
+            Reply::Full {
+                status: 200,
+                content_type: "text/html",
+                body: HTML_PORTAL.as_bytes().to_vec(),
+            },
+            1,
+        ),
+        case(
+            "HTML 502 for the token service too",
+            &["regions", "list"],
+            1,
+            "token service",
+        )
+        .server(
+            Reply::Everywhere {
+                status: 502,
+                body: HTML_502.as_bytes().to_vec(),
+            },
+            0,
+        ),
+        case(
+            "huge response, announced",
+            &["regions", "list"],
+            1,
+            "larger than 64 MiB",
+        )
+        .server(
+            Reply::Short {
+                declared: 200 << 20,
+                body: vec![b' '; 1024],
+            },
+            1,
+        ),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_bad_input_fails_with_one_line_and_changes_nothing() {
+    let started = Instant::now();
+    let env = common::Env::start_with(EmulatorOptions {
+        lifecycle: Lifecycle::instant(),
+        ..Default::default()
+    })
+    .await;
+    // The cloudspace the pool cases refer to (the emulator's state is not on disk).
+    let client = rsspot::SpotClient::builder()
+        .all_urls(env.emu.base_url())
+        .refresh_token("demo-token")
+        .in_memory_state()
+        .build()
+        .await
+        .expect("client");
+    client
+        .cloudspaces()
+        .create(
+            &rsspot::services::CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"),
+            None,
+        )
+        .await
+        .expect("cloudspace");
+    env.emu.clear_journal();
+
+    let url = env.emu.base_url();
+    let cases = cases();
+    let mut by_code: BTreeMap<i32, usize> = BTreeMap::new();
+    for c in cases {
+        let o = run_case(&url, &c).await;
+        *by_code.entry(c.code).or_default() += 1;
+        eprintln!(
+            "  {:<40} exit {}  {:.2}s{}\n      {}",
+            c.what,
+            c.code,
+            o.elapsed,
+            o.hits
+                .map(|h| format!("  api requests {h}"))
+                .unwrap_or_default(),
+            o.line
+        );
+    }
+    // Nothing bad reached the API: no create, no patch.
+    assert_eq!(env.emu.count("POST", "/apis/ngpc.rxt.io"), 0);
+    assert_eq!(env.emu.count("PATCH", "/apis"), 0);
+    let total: usize = by_code.values().sum();
+    eprintln!(
+        "suite_bad_input: cases={total}, by exit code={by_code:?}, files changed=0, \
+         elapsed={:.1}s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+// ----- Known product bugs: each test below fails until the bug is fixed. -------------------
+
+/// A 2xx answer whose body does not decode must not be cached: otherwise every run within the
+/// cache TTL fails again from the cache, even after the server has recovered.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_answer_is_not_served_again_from_the_cache() {
+    let server = canned(Reply::FirstThen(
+        Box::new(Reply::Full {
+            status: 200,
+            content_type: "application/json",
+            body: TRUNCATED.to_vec(),
+        }),
+        Box::new(Reply::Full {
+            status: 200,
+            content_type: "application/json",
+            body: EMPTY_REGIONS.to_vec(),
+        }),
+    ))
+    .await;
+    let home = home_with_config(&server.url);
+    let first = base_cmd(home.path())
+        .args(["regions", "list", "-o", "json"])
+        .output()
+        .expect("runs");
+    assert_eq!(
+        first.status.code(),
+        Some(1),
+        "{}",
+        common::stderr_of(&first)
+    );
+    assert!(common::stderr_of(&first).contains("unexpected response"));
+    // The server has recovered: the next run must ask it again and succeed.
+    let second = base_cmd(home.path())
+        .args(["regions", "list", "-o", "json"])
+        .output()
+        .expect("runs");
+    let hits = server.api_hits.load(Ordering::SeqCst);
+    eprintln!(
+        "broken-answer cache: second run exit {:?}, API requests {hits}",
+        second.status.code()
+    );
+    assert_eq!(
+        (second.status.code(), hits),
+        (Some(0), 2),
+        "the broken answer was served again from the cache: {}",
+        common::stderr_of(&second)
+    );
+    assert_eq!(common::stdout_of(&second).trim(), "[]");
+}
+
+/// The 64 MiB response cap must hold when the server sends no Content-Length (chunked).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_huge_chunked_response_is_refused() {
+    let total = 96 << 20;
+    let server = canned(Reply::Chunked { total, fill: b'x' }).await;
+    let home = home_with_config(&server.url);
+    let t = Instant::now();
+    let out = base_cmd(home.path())
+        .args(["regions", "list", "-o", "json"])
+        .output()
+        .expect("runs");
+    let stderr = common::stderr_of(&out);
+    let db = home.path().join(".local/state/rsspot");
+    let state_bytes: u64 = std::fs::read_dir(&db)
+        .map(|d| {
+            d.filter_map(|e| e.ok()?.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    eprintln!(
+        "huge chunked response ({} MiB): exit {:?} in {:.1}s, state dir {} KiB, stderr {} bytes",
+        total >> 20,
+        out.status.code(),
+        t.elapsed().as_secs_f64(),
+        state_bytes / 1024,
+        stderr.len()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        &stderr[..stderr.len().min(600)]
+    );
+    let line = one_line_error("huge chunked response", &stderr, false);
+    assert!(line.contains("larger than 64 MiB"), "{line}");
+    assert!(
+        state_bytes < 4 << 20,
+        "the huge body went into state.db ({state_bytes} bytes)"
+    );
+}
+
+/// Errors the client synthesises internally (token-service failures, refused connections,
+/// the size cap) must read like the others: the real URL, named once, and the real status.
+#[tokio::test(flavor = "multi_thread")]
+async fn internal_errors_name_the_real_url_and_status_once() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let token_502 = canned(Reply::Everywhere {
+        status: 502,
+        body: HTML_502.as_bytes().to_vec(),
+    })
+    .await;
+    let huge = canned(Reply::Short {
+        declared: 200 << 20,
+        body: vec![b' '; 1024],
+    })
+    .await;
+    let scenarios = [
+        ("connection refused", format!("http://127.0.0.1:{port}")),
+        ("token service 502", token_502.url.clone()),
+        ("announced huge body", huge.url.clone()),
+    ];
+    let mut problems = Vec::new();
+    for (what, url) in &scenarios {
+        let home = home_with_config(url);
+        let before = snapshot(home.path());
+        let out = base_cmd(home.path())
+            .args(["regions", "list"])
+            .env("RSSPOT_NO_HISTORY", "1")
+            .output()
+            .expect("runs");
+        let stderr = common::stderr_of(&out);
+        assert_eq!(out.status.code(), Some(1), "{what}: {stderr}");
+        let line = one_line_error(what, &stderr, false);
+        eprintln!("  {what}: {line}");
+        let after = snapshot(home.path());
+        assert!(
+            after
+                .keys()
+                .all(|p| before.contains_key(p) || is_state_path(p)),
+            "{what}: {after:?}"
+        );
+        let host = url.trim_start_matches("http://");
+        if line.contains("no.url.provided") || (line.contains("http://") && !line.contains(host)) {
+            problems.push(format!("{what}: names a placeholder, not {host}: {line}"));
+        }
+        for phrase in ["could not reach", "Spot API error"] {
+            if line.matches(phrase).count() > 1 {
+                problems.push(format!("{what}: repeats {phrase:?}: {line}"));
+            }
+        }
+        if line.contains("HTTP 401") {
+            problems.push(format!("{what}: reports a 401 nobody sent: {line}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
