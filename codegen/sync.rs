@@ -190,13 +190,19 @@ fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
 }
 
 fn type_name(doc: &Value, schema: &Value) -> String {
+    type_name_at(doc, schema, 0)
+}
+
+/// Bounded like [`flatten`]: schemas may refer to each other in cycles.
+fn type_name_at(doc: &Value, schema: &Value, depth: usize) -> String {
     let s = resolve(doc, schema);
     let base = s.get("type").and_then(Value::as_str).unwrap_or("any");
     match (base, s.get("format").and_then(Value::as_str)) {
+        ("array", _) if depth >= 12 => "array<…>".into(),
         ("array", _) => format!(
             "array<{}>",
             s.get("items")
-                .map(|i| type_name(doc, i))
+                .map(|i| type_name_at(doc, i, depth + 1))
                 .unwrap_or_else(|| "any".into())
         ),
         (t, Some(f)) => format!("{t}({f})"),

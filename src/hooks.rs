@@ -151,17 +151,93 @@ pub(crate) fn describe_reqwest_error(e: &reqwest::Error) -> String {
     }
 }
 
-fn synthetic(status: u16, marker: &str, body: String) -> reqwest::Response {
-    let resp = http::Response::builder()
-        .status(status)
-        .header(ERROR_HEADER, marker)
-        .header(CONTENT_TYPE, "text/plain")
-        .body(Bytes::from(body))
-        .unwrap_or_default();
-    reqwest::Response::from(resp)
+/// An rsspot error travelling through the generated code as a marked response.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Carried {
+    kind: String,
+    status: u16,
+    url: String,
+    message: String,
+}
+
+fn carry(url: &str, e: &Error) -> reqwest::Response {
+    let (kind, status, u, message) = match e {
+        Error::Auth { message } => ("auth", 401, url.to_string(), message.clone()),
+        Error::Transport { url, message } => ("transport", 502, url.clone(), message.clone()),
+        Error::Decode { url, message } => ("decode", 502, url.clone(), message.clone()),
+        Error::Api { status, message } => ("api", *status, url.to_string(), message.clone()),
+        other => ("api", 500, url.to_string(), other.to_string()),
+    };
+    let body = serde_json::to_vec(&Carried {
+        kind: kind.into(),
+        status,
+        url: u,
+        message,
+    })
+    .unwrap_or_default();
+    let mut builder = http::Response::builder()
+        .status(if status >= 400 { status } else { 500 })
+        .header(ERROR_HEADER, kind)
+        .header(CONTENT_TYPE, "application/json");
+    if let Ok(parsed) = reqwest::Url::parse(url) {
+        use reqwest::ResponseBuilderExt;
+        builder = builder.url(parsed);
+    }
+    reqwest::Response::from(builder.body(Bytes::from(body)).unwrap_or_default())
+}
+
+/// Reads a body, refusing more than [`MAX_RESPONSE_BYTES`] whatever the headers announce.
+async fn read_bounded(
+    mut resp: reqwest::Response,
+    url: &str,
+) -> Result<(reqwest::Response, Bytes), reqwest::Response> {
+    let too_large = |url: &str| {
+        carry(
+            url,
+            &Error::Decode {
+                url: url.split('?').next().unwrap_or(url).to_string(),
+                message: format!(
+                    "the response is larger than {} MiB; refused",
+                    MAX_RESPONSE_BYTES / 1024 / 1024
+                ),
+            },
+        )
+    };
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_RESPONSE_BYTES)
+    {
+        return Err(too_large(url));
+    }
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let mut body = bytes::BytesMut::new();
+    loop {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => {
+                if (body.len() + chunk.len()) as u64 > MAX_RESPONSE_BYTES {
+                    return Err(too_large(url));
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                return Err(carry(
+                    url,
+                    &Error::Transport {
+                        url: url.split('?').next().unwrap_or(url).to_string(),
+                        message: describe_reqwest_error(&e),
+                    },
+                ));
+            }
+        }
+    }
+    let body = body.freeze();
+    Ok((rebuild(url, status, &headers, body.clone()), body))
 }
 
 fn rebuild(
+    url: &str,
     status: reqwest::StatusCode,
     headers: &reqwest::header::HeaderMap,
     body: Bytes,
@@ -169,6 +245,10 @@ fn rebuild(
     let mut builder = http::Response::builder().status(status);
     if let Some(h) = builder.headers_mut() {
         h.extend(headers.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    if let Ok(parsed) = reqwest::Url::parse(url) {
+        use reqwest::ResponseBuilderExt;
+        builder = builder.url(parsed);
     }
     reqwest::Response::from(builder.body(body).unwrap_or_default())
 }
@@ -260,7 +340,7 @@ impl Inner {
         let mut bearer = if op.authenticated {
             match shared.auth.bearer().await {
                 Ok(t) => Some(t),
-                Err(e) => return Ok(auth_failure(&e)),
+                Err(e) => return Ok(carry(&url, &e)),
             }
         } else {
             None
@@ -318,7 +398,7 @@ impl Inner {
                 bearer = match rejected {
                     Some(old) => match shared.auth.refresh(&old).await {
                         Ok(t) => Some(t),
-                        Err(e) => return Ok(auth_failure(&e)),
+                        Err(e) => return Ok(carry(&url, &e)),
                     },
                     None => None,
                 };
@@ -351,49 +431,38 @@ impl Inner {
                 self.invalidate(&url).await;
                 return Ok(reqwest::Response::from(resp));
             }
-            if resp
-                .content_length()
-                .is_some_and(|n| n > MAX_RESPONSE_BYTES)
-            {
-                return Ok(synthetic(
-                    502,
-                    "too-large",
-                    format!(
-                        "the response is larger than {} MiB",
-                        MAX_RESPONSE_BYTES / 1024 / 1024
-                    ),
-                ));
-            }
+            // Every answer is read here, bounded, so no caller can be made to buffer a huge body.
+            let (resp, body) = match read_bounded(resp, &url).await {
+                Ok(read) => read,
+                Err(refused) => return Ok(refused),
+            };
             if (200..300).contains(&status) {
                 if let (Some(key), Some(state)) = (&cache_key, &shared.state) {
-                    let headers = resp.headers().clone();
-                    let body = resp.bytes().await?;
-                    let cached = CachedResponse {
-                        status,
-                        body: body.to_vec(),
-                        etag: headers
-                            .get("etag")
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_string),
-                        content_type: headers
-                            .get(CONTENT_TYPE)
-                            .and_then(|v| v.to_str().ok())
-                            .map(str::to_string),
-                    };
-                    let ttl = (shared.cache.ttl)(op.cache_class);
-                    if let Err(e) = state
-                        .cache_put(key, &cached, ttl, shared.cache.max_entries)
-                        .await
-                    {
-                        tracing::debug!("cache store failed: {e}");
+                    // Only a body that decodes is worth keeping: a truncated or garbled answer
+                    // must not outlive the request that got it.
+                    if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() {
+                        let headers = resp.headers();
+                        let cached = CachedResponse {
+                            status,
+                            body: body.to_vec(),
+                            etag: headers
+                                .get("etag")
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_string),
+                            content_type: headers
+                                .get(CONTENT_TYPE)
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_string),
+                        };
+                        let ttl = (shared.cache.ttl)(op.cache_class);
+                        if let Err(e) = state
+                            .cache_put(key, &cached, ttl, shared.cache.max_entries)
+                            .await
+                        {
+                            tracing::debug!("cache store failed: {e}");
+                        }
                     }
-                    return Ok(rebuild(
-                        reqwest::StatusCode::from_u16(status).unwrap_or_default(),
-                        &headers,
-                        body,
-                    ));
-                }
-                if request.method() != reqwest::Method::GET {
+                } else if request.method() != reqwest::Method::GET {
                     self.invalidate(&url).await;
                 }
             }
@@ -489,17 +558,13 @@ impl Inner {
             .resolved_creates
             .fetch_add(1, Ordering::Relaxed);
         self.invalidate(request.url().as_str()).await;
-        Ok(rebuild(reqwest::StatusCode::CREATED, &headers, body))
+        Ok(rebuild(
+            request.url().as_str(),
+            reqwest::StatusCode::CREATED,
+            &headers,
+            body,
+        ))
     }
-}
-
-fn auth_failure(e: &Error) -> reqwest::Response {
-    let marker = match e {
-        Error::Auth { .. } => "auth",
-        Error::Transport { .. } => "transport",
-        _ => "api",
-    };
-    synthetic(401, marker, e.to_string())
 }
 
 /// Turns any failure of a generated call into the crate's error, reading the body of
@@ -567,31 +632,31 @@ fn one_line(s: &str) -> String {
 /// Maps an HTTP answer the generated code did not expect.
 pub(crate) async fn from_response(resp: reqwest::Response, kind: &str, name: &str) -> Error {
     let status = resp.status().as_u16();
-    let url = strip_query(resp.url().as_str());
-    let marker = resp
-        .headers()
-        .get(ERROR_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string);
+    let carried = resp.headers().contains_key(ERROR_HEADER);
     let retry_after = resp
         .headers()
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(parse_retry_after);
     let body = resp.bytes().await.unwrap_or_default();
-    let text = String::from_utf8_lossy(&body).to_string();
-    match marker.as_deref() {
-        Some("auth") => return Error::Auth { message: text },
-        Some("transport") => return Error::Transport { url, message: text },
-        Some("too-large") => return Error::Decode { url, message: text },
-        Some(_) => {
-            return Error::Api {
-                status,
-                message: text,
-            };
-        }
-        None => {}
+    if carried && let Ok(c) = serde_json::from_slice::<Carried>(&body) {
+        return match c.kind.as_str() {
+            "auth" => Error::Auth { message: c.message },
+            "transport" => Error::Transport {
+                url: c.url,
+                message: c.message,
+            },
+            "decode" => Error::Decode {
+                url: c.url,
+                message: c.message,
+            },
+            _ => Error::Api {
+                status: c.status,
+                message: c.message,
+            },
+        };
     }
+    let text = String::from_utf8_lossy(&body).to_string();
     let parsed: Option<Value> = serde_json::from_slice(&body).ok();
     let (message, reason, field) = match &parsed {
         Some(v) if v.get("kind").and_then(Value::as_str) == Some("Status") => (
