@@ -53,35 +53,51 @@ median_ms() { # name, command string
 printf '| command | case | rsspot (Rust) ms | Python ms | curl ms | × Python | × curl | Rust peak RSS MiB | Python peak RSS MiB | Rust requests | Python requests |\n'
 printf '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n'
 
+ours_state="$XDG_STATE_HOME/rsspot/state.db"
+py_state="$HOME/.config/rsspot/state.db"
+timed() { # prepare, command → median ms
+  hyperfine -N --runs "$RUNS" --warmup 1 ${1:+--prepare "$1"} --export-json "$work/h.json" "$2" >/dev/null 2>&1 || \
+    hyperfine --runs "$RUNS" --warmup 1 ${1:+--prepare "$1"} --export-json "$work/h.json" "$2" >/dev/null
+  jq '.results[0].median * 1000' "$work/h.json"
+}
+counted() { # prepare, command... → HTTP requests of one run after `prepare`
+  local prep=$1; shift
+  [ -n "$prep" ] && bash -c "$prep"
+  requests "$@"
+}
+
+# Cases:
+#   cached — a second run within the cache TTLs, both tools as they ship (HTTP caches on);
+#   warm   — a real request: rsspot --no-cache with its id token cached; Python without its
+#            cache (it keeps no token, so it exchanges one every run); curl with a bearer in hand;
+#   cold   — no state at all (token exchange included) for both.
 row() { # label, our args, python args, curl path (or -)
   local label=$1 ours_args=$2 py_args=$3 path=$4
-  "$ours" $ours_args >/dev/null 2>&1 || true      # warm: token cached
-  for case in warm cold; do
-    local prep=""
-    [ "$case" = cold ] && prep="rm -f $XDG_STATE_HOME/rsspot/state.db*"
-    local o p c="-" xo xc
-    if [ -n "$prep" ]; then
-      hyperfine --runs "$RUNS" --prepare "$prep" --export-json "$work/h.json" "$ours $ours_args" >/dev/null 2>&1
-      o=$(jq '.results[0].median * 1000' "$work/h.json")
-    else
-      o=$(median_ms "$ours $ours_args --no-cache")
-    fi
-    p=$(median_ms "$py $py_args")
-    if [ "$path" != "-" ]; then
-      c=$(median_ms "curl -s -H 'Authorization: Bearer $token' $url$path")
-      xc=$(echo "scale=2; $o / $c" | bc)
-    else
-      xc="-"
-    fi
+  "$ours" $ours_args >/dev/null 2>&1 || true
+  "$py" $py_args >/dev/null 2>&1 || true
+  local case o p c xo xc rss_o rss_p req_o req_p
+  for case in cached warm cold; do
+    local o_prep="" p_prep="" o_cmd="$ours $ours_args" p_cmd="$py $py_args"
+    case $case in
+      warm) o_cmd="$ours $ours_args --no-cache"; p_prep="bash -c 'rm -f $py_state*'" ;;
+      cold) o_prep="bash -c 'rm -f $ours_state*'"; p_prep="bash -c 'rm -f $py_state*'" ;;
+    esac
+    o=$(timed "$o_prep" "$o_cmd"); p=$(timed "$p_prep" "$p_cmd")
     xo=$(echo "scale=1; $p / $o" | bc)
-    local rss_o rss_p req_o req_p
-    rss_o=$(echo "scale=1; $(peak_rss_kib "$ours" $ours_args) / 1024" | bc)
-    rss_p=$(echo "scale=1; $(peak_rss_kib "$py" $py_args) / 1024" | bc)
-    [ -n "$prep" ] && eval "$prep"
-    req_o=$(requests "$ours" $ours_args --no-cache)
-    req_p=$(requests "$py" $py_args)
+    c="-"; xc="-"
+    if [ "$path" != "-" ] && [ "$case" != cached ]; then
+      c=$(timed "" "curl -s -H 'Authorization: Bearer $token' $url$path")
+      xc=$(echo "scale=2; $o / $c" | bc)
+      c=$(printf %.1f "$c")
+    fi
+    [ -n "$o_prep" ] && bash -c "$o_prep"
+    rss_o=$(echo "scale=1; $(peak_rss_kib $o_cmd) / 1024" | bc)
+    [ -n "$p_prep" ] && bash -c "$p_prep"
+    rss_p=$(echo "scale=1; $(peak_rss_kib $p_cmd) / 1024" | bc)
+    req_o=$(counted "$o_prep" $o_cmd)
+    req_p=$(counted "$p_prep" $p_cmd)
     printf '| `%s` | %s | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %s |\n' \
-      "$label" "$case" "$o" "$p" "$( [ "$c" = - ] && echo - || printf %.1f "$c")" "$xo" "$xc" "$rss_o" "$rss_p" "$req_o" "$req_p"
+      "$label" "$case" "$o" "$p" "$c" "$xo" "$xc" "$rss_o" "$rss_p" "$req_o" "$req_p"
   done
 }
 
@@ -104,4 +120,4 @@ printf '| `create → delete` | warm | %.1f | %.1f | - | %s | - | - | - | %s | %
 
 echo
 echo "rsspot: $("$ours" version -o json 2>/dev/null | jq -r '.version // empty' || true) ($(git rev-parse --short HEAD)); Python rsspot: $("$work/venv/bin/pip" show rsspot | awk '/^Version/{print $2}'); hyperfine: $(hyperfine --version); runs per cell: $RUNS"
-echo "warm = token cached, rsspot run with --no-cache (a real request, like curl); cold = no state.db (token exchange included)."
+echo "cached = second run within the cache TTLs (both tools' defaults); warm = a real request (rsspot --no-cache with its token cached; Python without its cache, token exchange included since it caches none); cold = no state (token exchange included)."

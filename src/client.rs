@@ -521,6 +521,24 @@ impl SpotClient {
         if lower.starts_with("org_") {
             return Ok(namespace_for_org_id(org));
         }
+        // Org names map to namespaces for good: remember the answer so a warm CLI run makes
+        // no organizations call (scoped by credential, like the HTTP cache).
+        let pref_key = format!("namespace:{}:{org}", self.shared().auth.identity());
+        if let Some(state) = self.state()
+            && let Ok(Some(ns)) = state.pref_get(&pref_key).await
+        {
+            return Ok(ns);
+        }
+        let ns = self.lookup_namespace(org).await?;
+        if let Some(state) = self.state()
+            && let Err(e) = state.pref_set(&pref_key, &ns).await
+        {
+            tracing::debug!("could not remember the namespace of {org}: {e}");
+        }
+        Ok(ns)
+    }
+
+    async fn lookup_namespace(&self, org: &str) -> Result<String> {
         let orgs = self.org_list().await?;
         let found = orgs.iter().find(|o| {
             o.name.as_deref() == Some(org)

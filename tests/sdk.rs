@@ -509,3 +509,31 @@ async fn inventory_and_api_escape_hatch() {
         .unwrap_err();
     assert!(matches!(err, Error::NotFound { .. }));
 }
+
+#[tokio::test]
+async fn org_names_resolve_once_per_credential() {
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let build = || {
+        SpotClient::builder()
+            .all_urls(emu.base_url())
+            .refresh_token("demo-token")
+            .org("demo")
+            .cache(false)
+            .state_path(&db)
+            .build()
+    };
+    let c = build().await.unwrap();
+    let ns = c.namespace(None).await.unwrap();
+    assert_eq!(emu.count("GET", "/apis/auth.ngpc.rxt.io/v1/organizations"), 1);
+    // A later process (even with the HTTP cache off) needs no organizations call: one request
+    // for a list command.
+    let c2 = build().await.unwrap();
+    emu.clear_journal();
+    c2.cloudspaces().list(None).await.unwrap();
+    assert_eq!(c2.namespace(None).await.unwrap(), ns);
+    let journal = emu.journal();
+    assert_eq!(journal.len(), 1, "{journal:?}");
+    assert!(journal[0].path.ends_with("/cloudspaces"));
+}

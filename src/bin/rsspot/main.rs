@@ -18,13 +18,29 @@ fn main() -> ExitCode {
     let cli = match cli::Cli::try_parse_from(&argv) {
         Ok(c) => c,
         Err(e) => {
-            let code = match e.kind() {
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 2,
-                _ => 2,
-            };
-            let _ = e.print();
-            return ExitCode::from(code);
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
+                return ExitCode::from(2);
+            }
+            // One line, like every other error, plus clap's tip as the hint.
+            let rendered = e.render().to_string();
+            let first = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("error: invalid usage");
+            eprintln!("{}", first.trim_end());
+            let tip = rendered
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("tip: "))
+                .map(str::to_string)
+                .unwrap_or_else(|| "see `rsspot --help` (or `rsspot <command> --help`)".into());
+            eprintln!("hint: {tip}");
+            return ExitCode::from(2);
         }
     };
     output::init_tracing(cli.global.verbose, cli.global.quiet);
