@@ -211,6 +211,19 @@ async fn read_bounded(
     }
     let status = resp.status();
     let headers = resp.headers().clone();
+    if resp.content_length().is_some() {
+        // Announced and within bounds (checked above); hyper stops at the announced length.
+        return match resp.bytes().await {
+            Ok(body) => Ok((rebuild(url, status, &headers, body.clone()), body)),
+            Err(e) => Err(carry(
+                url,
+                &Error::Transport {
+                    url: url.split('?').next().unwrap_or(url).to_string(),
+                    message: describe_reqwest_error(&e),
+                },
+            )),
+        };
+    }
     let mut body = bytes::BytesMut::new();
     loop {
         match resp.chunk().await {

@@ -526,7 +526,10 @@ async fn org_names_resolve_once_per_credential() {
     };
     let c = build().await.unwrap();
     let ns = c.namespace(None).await.unwrap();
-    assert_eq!(emu.count("GET", "/apis/auth.ngpc.rxt.io/v1/organizations"), 1);
+    assert_eq!(
+        emu.count("GET", "/apis/auth.ngpc.rxt.io/v1/organizations"),
+        1
+    );
     // A later process (even with the HTTP cache off) needs no organizations call: one request
     // for a list command.
     let c2 = build().await.unwrap();

@@ -29,11 +29,21 @@ fn main() -> ExitCode {
             }
             // One line, like every other error, plus clap's tip as the hint.
             let rendered = e.render().to_string();
-            let first = rendered
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("error: invalid usage");
-            eprintln!("{}", first.trim_end());
+            let mut lines = rendered.lines().skip_while(|l| l.trim().is_empty());
+            let mut first = lines
+                .next()
+                .unwrap_or("error: invalid usage")
+                .trim_end()
+                .to_string();
+            if first.ends_with(':') {
+                // "the following required arguments were not provided:" lists them below.
+                let items: Vec<&str> = lines
+                    .take_while(|l| !l.trim().is_empty())
+                    .map(str::trim)
+                    .collect();
+                first = format!("{first} {}", items.join(", "));
+            }
+            eprintln!("{first}");
             let tip = rendered
                 .lines()
                 .find_map(|l| l.trim().strip_prefix("tip: "))
