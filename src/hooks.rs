@@ -444,7 +444,21 @@ impl Inner {
                 self.invalidate(&url).await;
                 return Ok(reqwest::Response::from(resp));
             }
-            // Every answer is read here, bounded, so no caller can be made to buffer a huge body.
+            // No caller may be made to buffer a huge body: an announced length is checked (hyper
+            // stops there), anything else is read here with a running limit. Only answers we
+            // cache are read here when their length is known.
+            let caching =
+                (200..300).contains(&status) && cache_key.is_some() && shared.state.is_some();
+            if !caching
+                && resp
+                    .content_length()
+                    .is_some_and(|n| n <= MAX_RESPONSE_BYTES)
+            {
+                if (200..300).contains(&status) && request.method() != reqwest::Method::GET {
+                    self.invalidate(&url).await;
+                }
+                return Ok(resp);
+            }
             let (resp, body) = match read_bounded(resp, &url).await {
                 Ok(read) => read,
                 Err(refused) => return Ok(refused),
