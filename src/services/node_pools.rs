@@ -475,49 +475,77 @@ fn class_prices(
     (market, min_bid)
 }
 
-impl SpotPools<'_> {
-    /// Spot pools of an org, optionally only those of one cloudspace.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let pools = client.spot_pools().list(Some("demo"), None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn list(
-        self,
-        cloudspace: Option<&str>,
-        org: Option<&str>,
-    ) -> Result<Vec<SpotNodePool>> {
-        let ns = self.0.namespace(org).await?;
-        let mut b = self.0.raw.list_spot_node_pools().namespace(ns);
-        if let Some(sel) = label_selector(cloudspace) {
-            b = b.label_selector(sel);
+/// `list`, `get` and `delete`: the same three calls for both pool kinds.
+macro_rules! pool_reads_and_delete {
+    ($service:ident, $accessor:literal, $ty:ty, $kind:literal, $list:ident, $get:ident, $delete:ident, $example:literal) => {
+        impl $service<'_> {
+            #[doc = concat!("The ", $kind, "s of an org, optionally only those of one cloudspace.")]
+            ///
+            /// ```no_run
+            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+            #[doc = concat!("let pools = client.", $accessor, "().list(Some(\"demo\"), None).await?;")]
+            /// # Ok(()) }
+            /// ```
+            pub async fn list(self, cloudspace: Option<&str>, org: Option<&str>) -> Result<Vec<$ty>> {
+                let ns = self.0.namespace(org).await?;
+                let mut b = self.0.raw.$list().namespace(ns);
+                if let Some(sel) = label_selector(cloudspace) {
+                    b = b.label_selector(sel);
+                }
+                Ok(call(b.send(), $kind, "").await?.items)
+            }
+
+            #[doc = concat!("One ", $kind, ".")]
+            ///
+            /// ```no_run
+            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+            #[doc = concat!("let pool = client.", $accessor, "().get(\"", $example, "\", None).await?;")]
+            /// # Ok(()) }
+            /// ```
+            pub async fn get(self, name: &str, org: Option<&str>) -> Result<$ty> {
+                let ns = self.0.namespace(org).await?;
+                call(self.0.raw.$get().namespace(ns).name(name).send(), $kind, name).await
+            }
+
+            #[doc = concat!("Deletes a ", $kind, ".")]
+            ///
+            /// ```no_run
+            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+            #[doc = concat!("client.", $accessor, "().delete(\"", $example, "\", None).await?;")]
+            /// # Ok(()) }
+            /// ```
+            pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
+                let ns = self.0.namespace(org).await?;
+                call(self.0.raw.$delete().namespace(ns).name(name).send(), $kind, name)
+                    .await
+                    .map(|_| ())
+            }
         }
-        Ok(call(b.send(), "spot node pool", "").await?.items)
-    }
+    };
+}
 
-    /// One spot pool.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let pool = client.spot_pools().get("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn get(self, name: &str, org: Option<&str>) -> Result<SpotNodePool> {
-        let ns = self.0.namespace(org).await?;
-        call(
-            self.0
-                .raw
-                .get_spot_node_pool()
-                .namespace(ns)
-                .name(name)
-                .send(),
-            "spot node pool",
-            name,
-        )
-        .await
-    }
+pool_reads_and_delete!(
+    SpotPools,
+    "spot_pools",
+    SpotNodePool,
+    "spot node pool",
+    list_spot_node_pools,
+    get_spot_node_pool,
+    delete_spot_node_pool,
+    "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c"
+);
+pool_reads_and_delete!(
+    OnDemandPools,
+    "ondemand_pools",
+    OnDemandNodePool,
+    "on-demand node pool",
+    list_on_demand_node_pools,
+    get_on_demand_node_pool,
+    delete_on_demand_node_pool,
+    "5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13"
+);
 
+impl SpotPools<'_> {
     /// Validates `req` against the server (class exists, same region, bid ≥ floor and on the
     /// ladder) and returns the namespace and the exact body a create sends.
     ///
@@ -645,29 +673,6 @@ impl SpotPools<'_> {
         .await
     }
 
-    /// Deletes a spot pool.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// client.spot_pools().delete("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-        let ns = self.0.namespace(org).await?;
-        call(
-            self.0
-                .raw
-                .delete_spot_node_pool()
-                .namespace(ns)
-                .name(name)
-                .send(),
-            "spot node pool",
-            name,
-        )
-        .await
-        .map(|_| ())
-    }
-
     /// Polls until the pool's bid is `Fulfilled` with `wonCount ≥ desired`.
     ///
     /// ```no_run
@@ -708,48 +713,6 @@ fn pool_poll<T>(p: T, phase: &str, got: i64, desired: i64) -> Poll<T> {
 }
 
 impl OnDemandPools<'_> {
-    /// On-demand pools of an org, optionally only those of one cloudspace.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let pools = client.ondemand_pools().list(Some("demo"), None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn list(
-        self,
-        cloudspace: Option<&str>,
-        org: Option<&str>,
-    ) -> Result<Vec<OnDemandNodePool>> {
-        let ns = self.0.namespace(org).await?;
-        let mut b = self.0.raw.list_on_demand_node_pools().namespace(ns);
-        if let Some(sel) = label_selector(cloudspace) {
-            b = b.label_selector(sel);
-        }
-        Ok(call(b.send(), "on-demand node pool", "").await?.items)
-    }
-
-    /// One on-demand pool.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let pool = client.ondemand_pools().get("5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn get(self, name: &str, org: Option<&str>) -> Result<OnDemandNodePool> {
-        let ns = self.0.namespace(org).await?;
-        call(
-            self.0
-                .raw
-                .get_on_demand_node_pool()
-                .namespace(ns)
-                .name(name)
-                .send(),
-            "on-demand node pool",
-            name,
-        )
-        .await
-    }
-
     /// Validates `req` against the server and returns the namespace and body a create sends.
     ///
     /// ```no_run
@@ -842,29 +805,6 @@ impl OnDemandPools<'_> {
             name,
         )
         .await
-    }
-
-    /// Deletes an on-demand pool.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// client.ondemand_pools().delete("5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-        let ns = self.0.namespace(org).await?;
-        call(
-            self.0
-                .raw
-                .delete_on_demand_node_pool()
-                .namespace(ns)
-                .name(name)
-                .send(),
-            "on-demand node pool",
-            name,
-        )
-        .await
-        .map(|_| ())
     }
 
     /// Polls until `reservedStatus` is `Fulfilled` with `reservedCount ≥ desired`.
