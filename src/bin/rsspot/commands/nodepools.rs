@@ -10,7 +10,7 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::SpotClient;
 use rsspot::raw::types::{OnDemandNodePool, ServerClass, SpotNodePool};
-use rsspot::services::node_pools::DEFAULT_FULFILLED_TIMEOUT;
+use rsspot::services::node_pools::{DEFAULT_FULFILLED_TIMEOUT, PoolCommon};
 use rsspot::services::{
     Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, ServerClassFilter, SpotPoolCreate,
     SpotPoolUpdate, Taint,
@@ -415,31 +415,26 @@ pub async fn run(ctx: &Ctx, cmd: NodepoolsCmd) -> Result<()> {
     }
 }
 
-fn create_common<T>(
-    a: &PoolCreateArgs,
-    mut req: T,
-    name: fn(T, String) -> T,
-    autoscaling: fn(T, u32, u32) -> T,
-    label: fn(T, String, String) -> T,
-    annotation: fn(T, String, String) -> T,
-    taint: fn(T, Taint) -> T,
-) -> T {
+/// The fields both pool kinds share, from the flags (the SDK validates them).
+fn create_common(a: &PoolCreateArgs) -> PoolCommon {
+    // The on-demand builder is the plain shared part; spot adds only its bid.
+    let mut req = OnDemandPoolCreate::new(&a.cloudspace, &a.server_class, a.desired);
     if let Some(n) = a.name.name.clone().or(a.name.name_flag.clone()) {
-        req = name(req, n);
+        req = req.name(n);
     }
     if let (Some(min), Some(max)) = (a.autoscaling_min, a.autoscaling_max) {
-        req = autoscaling(req, min, max);
+        req = req.autoscaling(min, max);
     }
     for (k, v) in &a.labels {
-        req = label(req, k.clone(), v.clone());
+        req = req.label(k.clone(), v.clone());
     }
     for (k, v) in &a.annotations {
-        req = annotation(req, k.clone(), v.clone());
+        req = req.annotation(k.clone(), v.clone());
     }
     for t in &a.taints {
-        req = taint(req, t.clone());
+        req = req.taint(t.clone());
     }
-    req
+    req.common
 }
 
 fn update_common(a: &PoolUpdateArgs) -> OnDemandPoolUpdate {
@@ -514,15 +509,10 @@ async fn spot(
         }
         PoolCmd::Create(a) => {
             let c = &a.common;
-            let req = create_common(
-                c,
-                SpotPoolCreate::new(&c.cloudspace, &c.server_class, c.desired, &a.bid_price),
-                |r, n| r.name(n),
-                |r, min, max| r.autoscaling(min, max),
-                |r, k, v| r.label(k, v),
-                |r, k, v| r.annotation(k, v),
-                |r, t| r.taint(t),
-            );
+            let req = SpotPoolCreate {
+                common: create_common(c),
+                bid_price: a.bid_price.clone(),
+            };
             if c.dry_run {
                 let (_, body) = pools.prepare_create(&req, org).await?;
                 ctx.out
@@ -604,15 +594,9 @@ async fn on_demand(
             print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
         }
         PoolCmd::Create(c) => {
-            let req = create_common(
-                &c,
-                OnDemandPoolCreate::new(&c.cloudspace, &c.server_class, c.desired),
-                |r, n| r.name(n),
-                |r, min, max| r.autoscaling(min, max),
-                |r, k, v| r.label(k, v),
-                |r, k, v| r.annotation(k, v),
-                |r, t| r.taint(t),
-            );
+            let req = OnDemandPoolCreate {
+                common: create_common(&c),
+            };
             if c.dry_run {
                 let (_, body) = pools.prepare_create(&req, org).await?;
                 ctx.out
