@@ -534,15 +534,41 @@ async fn file_and_directory_are_private() {
 }
 
 #[tokio::test]
+async fn close_leaves_a_self_contained_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = StateStore::open(&path).await.unwrap();
+    for i in 0..50 {
+        store.pref_set(&format!("k{i}"), "v").await.unwrap();
+    }
+    store.close().await;
+    // Copy the main file alone: everything written must be in it, not only in the WAL.
+    let copy = dir.path().join("copy").join("state.db");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&path, &copy).unwrap();
+    let reopened = StateStore::open(&copy).await.unwrap();
+    assert_eq!(
+        reopened.pref_get("k49").await.unwrap().as_deref(),
+        Some("v")
+    );
+    reopened.close().await;
+}
+
+#[tokio::test]
 async fn reset_moves_files_aside_and_never_deletes() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(&dir);
     let store = StateStore::open(&path).await.unwrap();
     store.pref_set("k", "before reset").await.unwrap();
     store.close().await;
-    // Leave a WAL sidecar behind, as a crashed process would.
+    // Make sure a WAL sidecar is there, as a crashed process would leave it (without
+    // truncating one that still holds frames: reset must carry them along).
     let wal = PathBuf::from(format!("{}-wal", path.display()));
-    std::fs::write(&wal, b"").unwrap();
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&wal)
+        .unwrap();
 
     let backup = StateStore::reset(&path).unwrap();
     assert!(!path.exists());

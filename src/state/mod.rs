@@ -317,7 +317,17 @@ impl StateStore {
     }
 
     /// Closes every connection (pending writes are already committed). Later calls fail.
+    ///
+    /// Before closing, the write-ahead log is checkpointed into the database file (passively:
+    /// it never waits for another process), so a closed file is self-contained even where the
+    /// pool does not run sqlite's own checkpoint-on-close.
     pub async fn close(&self) {
+        if self.path.is_some() {
+            // Best effort: a busy checkpoint leaves the frames in the WAL, which stays valid.
+            let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                .execute(&self.pool)
+                .await;
+        }
         self.pool.close().await;
     }
 
