@@ -261,9 +261,13 @@ impl SpotClientBuilder {
             .connect_timeout(self.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("rsspot/", env!("CARGO_PKG_VERSION")))
             .pool_idle_timeout(Duration::from_secs(30));
-        if !self.verify_ssl {
-            http = http.danger_accept_invalid_certs(true);
-        }
+        http = if self.verify_ssl {
+            // Same verification as reqwest's default, but the system's roots are read on the
+            // first handshake instead of here (a cached or plain-HTTP run never needs them).
+            http.tls_backend_preconfigured(crate::tls::client_config()?)
+        } else {
+            http.danger_accept_invalid_certs(true)
+        };
         let http = http
             .build()
             .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;

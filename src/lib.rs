@@ -16,6 +16,7 @@ pub mod raw;
 pub mod retry;
 pub mod services;
 pub mod state;
+mod tls;
 pub mod types;
 pub mod workflows;
 

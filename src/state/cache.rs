@@ -101,7 +101,7 @@ impl StateStore {
         let digest = key.digest();
         let digest = digest.as_str();
         let now = self.now_ms();
-        let row: Option<CacheRow> = retry_busy!(self, "read cache", {
+        let row: Option<CacheRow> = retry_busy!(write self, "read cache", {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             let row: Option<CacheRow> = sqlx::query_as(
                 "UPDATE http_cache SET \
@@ -156,7 +156,7 @@ impl StateStore {
         let method = method.as_str();
         let now = self.now_ms();
         let expires_at = now.saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX));
-        retry_busy!(self, "write cache", {
+        retry_busy!(write self, "write cache", {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "INSERT INTO http_cache \
@@ -208,7 +208,7 @@ impl StateStore {
         // substr() counts characters for TEXT, so the length is in characters, not bytes.
         let len = i64::try_from(slash.chars().count()).unwrap_or(i64::MAX);
         let (slash, query) = (slash.as_str(), query.as_str());
-        retry_busy!(self, "invalidate cache", {
+        retry_busy!(write self, "invalidate cache", {
             sqlx::query(
                 "DELETE FROM http_cache WHERE scope = ? \
                    AND (url = ? OR substr(url, 1, ?) = ? OR substr(url, 1, ?) = ?)",
@@ -229,7 +229,7 @@ impl StateStore {
     /// Returns the number of rows deleted.
     pub async fn cache_clear(&self, expired_only: bool) -> Result<u64> {
         let now = self.now_ms();
-        retry_busy!(self, "clear cache", {
+        retry_busy!(write self, "clear cache", {
             if expired_only {
                 return sqlx::query("DELETE FROM http_cache WHERE expires_at <= ?")
                     .bind(now)

@@ -54,7 +54,7 @@ impl StateStore {
         let argv = argv.as_str();
         let started_at = entry.started_at.timestamp_millis();
         let duration = i64::try_from(entry.duration_ms).unwrap_or(i64::MAX);
-        retry_busy!(self, "write history", {
+        retry_busy!(write self, "write history", {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "INSERT INTO command_history (started_at, argv, profile, org, exit_code, duration_ms) \
@@ -111,7 +111,7 @@ impl StateStore {
 
     /// Deletes every history row; returns how many there were.
     pub async fn history_clear(&self) -> Result<u64> {
-        retry_busy!(self, "clear history", {
+        retry_busy!(write self, "clear history", {
             sqlx::query("DELETE FROM command_history")
                 .execute(&self.pool)
                 .await

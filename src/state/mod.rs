@@ -17,7 +17,9 @@
 //! Several processes may use one file at once. Every connection has a 30 s `busy_timeout`,
 //! read-modify-write operations run in `BEGIN IMMEDIATE` transactions (so they take the write lock
 //! up front instead of failing when upgrading a read lock), and the rare `SQLITE_BUSY` that sqlite
-//! returns without waiting is retried with a short jittered backoff.
+//! returns without waiting is retried with a short jittered backoff. Within one process, writers
+//! (cache lookups included: they count hits and refresh LRU order) queue on an async lock shared
+//! by every clone of the store, so concurrent tasks never wait in sqlite's sleeping busy handler.
 //!
 //! # Versions
 //! A `state.db` whose `_sqlx_migrations` table lists a version this binary does not know was
@@ -30,6 +32,12 @@
 /// blocks borrowing their arguments are not `Send` for every lifetime, which would make every
 /// store call unusable inside `tokio::spawn`.
 macro_rules! retry_busy {
+    // A write: tasks of this process queue on the store's writer lock instead of meeting each
+    // other inside sqlite, whose busy handler sleeps in 1, 2, 5, 10 ms steps.
+    (write $store:expr, $what:expr, { $($body:tt)* }) => {{
+        let _writer = $store.writer.lock().await;
+        retry_busy!($store, $what, { $($body)* })
+    }};
     ($store:expr, $what:expr, { $($body:tt)* }) => {{
         let mut attempt: u32 = 0;
         loop {
@@ -88,6 +96,9 @@ pub struct StateStore {
     pool: SqlitePool,
     path: Option<PathBuf>,
     clock: Clock,
+    /// Serialises this process's writers (clones share it); other processes are met by sqlite's
+    /// busy timeout.
+    writer: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for StateStore {
@@ -95,6 +106,33 @@ impl std::fmt::Debug for StateStore {
         f.debug_struct("StateStore")
             .field("path", &self.path)
             .finish_non_exhaustive()
+    }
+}
+
+/// A write transaction that also holds the store's in-process writer lock
+/// ([`StateStore::begin_write`]); derefs to the connection for queries.
+pub(crate) struct WriteTransaction {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTransaction {
+    /// Commits, then releases the writer lock.
+    pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTransaction {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTransaction {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
     }
 }
 
@@ -175,6 +213,7 @@ impl StateStore {
             pool,
             path: Some(path.to_path_buf()),
             clock: Arc::new(Utc::now),
+            writer: Arc::default(),
         };
         if let Err(e) = store.migrate().await {
             store.pool.close().await;
@@ -232,6 +271,7 @@ impl StateStore {
             pool,
             path: None,
             clock: Arc::new(Utc::now),
+            writer: Arc::default(),
         }
     }
 
@@ -331,6 +371,14 @@ impl StateStore {
         self.pool.close().await;
     }
 
+    /// Starts a `BEGIN IMMEDIATE` transaction holding this process's writer lock until it is
+    /// committed or dropped, for modules that own their own tables.
+    pub(crate) async fn begin_write(&self) -> std::result::Result<WriteTransaction, sqlx::Error> {
+        let guard = self.writer.clone().lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTransaction { tx, _guard: guard })
+    }
+
     /// The underlying pool, for modules that own their own tables.
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
@@ -403,7 +451,7 @@ impl StateStore {
     /// Prunes expired cache rows, rebuilds the file to reclaim space and truncates the WAL.
     pub async fn vacuum(&self) -> Result<()> {
         self.cache_clear(true).await?;
-        retry_busy!(self, "vacuum", {
+        retry_busy!(write self, "vacuum", {
             sqlx::query("VACUUM").execute(&self.pool).await?;
             if self.path.is_some() {
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -456,7 +504,7 @@ impl StateStore {
     pub async fn pref_set(&self, key: &str, value: &str) -> Result<()> {
         let now = self.now().to_rfc3339();
         let now = now.as_str();
-        retry_busy!(self, "write preference", {
+        retry_busy!(write self, "write preference", {
             sqlx::query(
                 "INSERT INTO preferences (key, value, updated_at) VALUES (?, ?, ?) \
                  ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -472,7 +520,7 @@ impl StateStore {
 
     /// Deletes the preference `key`; returns whether it existed.
     pub async fn pref_delete(&self, key: &str) -> Result<bool> {
-        retry_busy!(self, "delete preference", {
+        retry_busy!(write self, "delete preference", {
             sqlx::query("DELETE FROM preferences WHERE key = ?")
                 .bind(key)
                 .execute(&self.pool)

@@ -68,7 +68,7 @@ impl StateStore {
         let now = self.now_ms();
         let expires_at = token.expires_at.timestamp_millis();
         let secret = token.id_token.expose_secret();
-        retry_busy!(self, "write token cache", {
+        retry_busy!(write self, "write token cache", {
             let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
             sqlx::query(
                 "INSERT INTO tokens (profile, identity, id_token, expires_at, stored_at) \
@@ -94,7 +94,7 @@ impl StateStore {
 
     /// Forgets the token of `profile` and `identity` (e.g. after the server rejected it).
     pub async fn token_delete(&self, profile: &str, identity: &str) -> Result<()> {
-        retry_busy!(self, "delete cached token", {
+        retry_busy!(write self, "delete cached token", {
             sqlx::query("DELETE FROM tokens WHERE profile = ? AND identity = ?")
                 .bind(profile)
                 .bind(identity)

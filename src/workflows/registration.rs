@@ -19,7 +19,8 @@
 //! the same VM at once.
 //!
 //! Every write runs in a `BEGIN IMMEDIATE` transaction: SQLite then serialises writers through its
-//! busy timeout instead of failing a read-then-write transaction with "database is locked".
+//! busy timeout instead of failing a read-then-write transaction with "database is locked"; the
+//! tasks of one process queue on the store's writer lock first.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -34,7 +35,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 
 use crate::error::{Error, Result};
-use crate::state::StateStore;
+use crate::state::{StateStore, WriteTransaction};
 use crate::types::inventory::VmCloudSpace;
 
 /// Where a VM is in its registration.
@@ -506,15 +507,14 @@ impl RegistrationWorkflow {
             .error(format!("registration ledger: {what}: {e}"))
     }
 
-    async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+    async fn begin(&self) -> Result<WriteTransaction> {
         self.store
-            .pool()
-            .begin_with("BEGIN IMMEDIATE")
+            .begin_write()
             .await
             .map_err(|e| self.db_err("cannot start a transaction", e))
     }
 
-    async fn commit(&self, tx: sqlx::Transaction<'static, sqlx::Sqlite>) -> Result<()> {
+    async fn commit(&self, tx: WriteTransaction) -> Result<()> {
         tx.commit()
             .await
             .map_err(|e| self.db_err("commit failed", e))

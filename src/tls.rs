@@ -1,0 +1,143 @@
+//! TLS set-up for the HTTP client: the platform's root certificates are loaded on the first
+//! TLS handshake, not when a client is built.
+//!
+//! reqwest's default rustls set-up reads every certificate of the system store (on Debian, the
+//! bundle and each of the ~150 files of `/etc/ssl/certs`) while the client is *built*. A CLI run
+//! answered from the HTTP cache makes no request at all, and a run against the emulator or a
+//! plain-HTTP proxy makes no handshake, yet both paid for that read. [`client_config`] gives the
+//! same verification (rustls-platform-verifier: the system's roots, hostname checks, the same
+//! signature algorithms) behind a verifier that loads the roots once, when first asked.
+
+use std::sync::{Arc, OnceLock};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use rustls_platform_verifier::Verifier;
+
+use crate::error::{Error, Result};
+
+/// A rustls client configuration that verifies servers against the platform's roots, loaded
+/// lazily, and offers HTTP/2 and HTTP/1.1 by ALPN.
+pub(crate) fn client_config() -> Result<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let verifier = Arc::new(LazyPlatformVerifier::new(provider.clone()));
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::config(format!("cannot set up TLS: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// The platform verifier, built (root certificates read) on first use.
+#[derive(Debug)]
+pub(crate) struct LazyPlatformVerifier {
+    provider: Arc<CryptoProvider>,
+    inner: OnceLock<std::result::Result<Verifier, rustls::Error>>,
+}
+
+impl LazyPlatformVerifier {
+    pub(crate) fn new(provider: Arc<CryptoProvider>) -> Self {
+        LazyPlatformVerifier {
+            provider,
+            inner: OnceLock::new(),
+        }
+    }
+
+    /// Whether the root certificates have been loaded.
+    #[cfg(test)]
+    fn is_loaded(&self) -> bool {
+        self.inner.get().is_some()
+    }
+
+    fn get(&self) -> std::result::Result<&Verifier, rustls::Error> {
+        self.inner
+            .get_or_init(|| Verifier::new(self.provider.clone()))
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+}
+
+impl ServerCertVerifier for LazyPlatformVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        self.get()?
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.get()?.verify_tls12_signature(message, cert, dss)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        self.get()?.verify_tls13_signature(message, cert, dss)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        // Asked when the ClientHello is written; the provider alone answers it, so no roots
+        // are read before a server has actually presented a certificate.
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roots_are_loaded_on_first_verification_only() {
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let v = LazyPlatformVerifier::new(provider.clone());
+        assert!(!v.is_loaded());
+        let schemes = v.supported_verify_schemes();
+        assert!(!schemes.is_empty());
+        assert!(!v.is_loaded(), "the ClientHello must not load the roots");
+
+        let name = ServerName::try_from("api.spot.rackspace.com").unwrap();
+        let garbage = CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]);
+        let err = v
+            .verify_server_cert(&garbage, &[], &name, &[], UnixTime::now())
+            .unwrap_err();
+        assert!(v.is_loaded());
+        // A certificate that is not one is rejected, as the platform verifier does (or, on a
+        // machine without any system roots, the verifier says so at this point, not earlier).
+        assert!(
+            matches!(
+                err,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::General(_)
+            ),
+            "unexpected error: {err:?}"
+        );
+    }
+
+    #[test]
+    fn offers_h2_and_http11() {
+        let config = client_config().unwrap();
+        assert_eq!(
+            config.alpn_protocols,
+            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
+        );
+    }
+}
