@@ -534,6 +534,39 @@ async fn file_and_directory_are_private() {
 }
 
 #[tokio::test]
+async fn fresh_file_ends_in_wal_with_normal_sync_on_every_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    // Empty file: set up without syncs, then back to NORMAL.
+    let store = StateStore::open(&path).await.unwrap();
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut conn = store.pool().acquire().await.unwrap();
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            (mode.as_str(), sync),
+            ("wal", 1),
+            "journal mode, synchronous=NORMAL"
+        );
+        held.push(conn);
+    }
+    drop(held);
+    store.pref_set("k", "v").await.unwrap();
+    store.close().await;
+    // Reopening an existing file keeps its data and mode.
+    let again = StateStore::open(&path).await.unwrap();
+    assert_eq!(again.pref_get("k").await.unwrap().as_deref(), Some("v"));
+    again.close().await;
+}
+
+#[tokio::test]
 async fn close_leaves_a_self_contained_database_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = db_path(&dir);

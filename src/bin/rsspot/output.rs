@@ -180,7 +180,8 @@ fn io_error(e: std::io::Error) -> anyhow::Error {
     }
 }
 
-/// Installs tracing on stderr: warnings by default, more with -v; RUST_LOG wins.
+/// Installs tracing on stderr: warnings by default, more with -v; RUST_LOG wins. From `-vvv`
+/// on, each line starts with the time since start-up, to see where a slow run spends it.
 pub fn init_tracing(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -191,12 +192,16 @@ pub fn init_tracing(verbose: u8, quiet: bool) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .without_time()
-        .try_init();
+        .with_target(false);
+    let _ = if verbose >= 3 && !quiet {
+        fmt.with_timer(tracing_subscriber::fmt::time::Uptime::default())
+            .try_init()
+    } else {
+        fmt.without_time().try_init()
+    };
 }
 
 /// The documented exit code of a command's result.
