@@ -186,6 +186,43 @@ fn carry(url: &str, e: &Error) -> reqwest::Response {
     reqwest::Response::from(builder.body(Bytes::from(body)).unwrap_or_default())
 }
 
+/// Pages of one list followed at most (a server that never ends a list is refused).
+const MAX_PAGES: usize = 10_000;
+
+/// The non-empty `metadata.continue` of a list document, if it has one.
+///
+/// A byte scan first: nearly every list carries `"continue":""` or nothing, and those need no
+/// parse at all.
+fn continue_token(body: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"continue\"";
+    let maybe = memchr::memmem::find_iter(body, KEY).any(|at| {
+        let rest = &body[at + KEY.len()..];
+        let mut it = rest.iter().skip_while(|b| b.is_ascii_whitespace());
+        if it.next() != Some(&b':') {
+            return false;
+        }
+        let mut it = it.skip_while(|b| b.is_ascii_whitespace());
+        !(it.next() == Some(&b'"') && it.next() == Some(&b'"'))
+    });
+    if !maybe {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct Page {
+        metadata: Option<Meta>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Meta {
+        #[serde(rename = "continue")]
+        token: Option<String>,
+    }
+    serde_json::from_slice::<Page>(body)
+        .ok()?
+        .metadata?
+        .token
+        .filter(|t| !t.is_empty())
+}
+
 /// Reads a body, refusing more than [`MAX_RESPONSE_BYTES`] whatever the headers announce.
 async fn read_bounded(
     mut resp: reqwest::Response,
@@ -308,7 +345,175 @@ impl Inner {
         format!("{}|{}", self.shared.profile, self.shared.auth.identity())
     }
 
+    /// Runs one operation; a list answered in pages (`metadata.continue`) is followed to its
+    /// end and handed on as one list, cached whole.
     pub(crate) async fn execute(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        op_id: &str,
+    ) -> reqwest::Result<reqwest::Response> {
+        let list_op = raw::operation(op_id)
+            .filter(|op| request.method() == reqwest::Method::GET && op.id.starts_with("list_"));
+        let (Some(op), Some(template)) = (list_op, request.try_clone()) else {
+            return self.execute_once(http, request, op_id).await;
+        };
+        let first = self.execute_once(http, request, op_id).await?;
+        if !first.status().is_success() || first.headers().contains_key(ERROR_HEADER) {
+            return Ok(first);
+        }
+        let url = first.url().to_string();
+        let (first, body) = match read_bounded(first, &url).await {
+            Ok(read) => read,
+            Err(refused) => return Ok(refused),
+        };
+        match continue_token(&body) {
+            None => Ok(first),
+            Some(token) => {
+                self.follow_pages(http, template, op, first, body, token)
+                    .await
+            }
+        }
+    }
+
+    /// Fetches the pages after `first` and merges their `items` into one list document.
+    async fn follow_pages(
+        &self,
+        http: &reqwest::Client,
+        template: reqwest::Request,
+        op: &Operation,
+        first: reqwest::Response,
+        first_body: Bytes,
+        mut token: String,
+    ) -> reqwest::Result<reqwest::Response> {
+        let url = first.url().to_string();
+        let status = first.status();
+        let headers = first.headers().clone();
+        let refuse = |message: String| {
+            Ok(carry(
+                &url,
+                &Error::Decode {
+                    url: url.split('?').next().unwrap_or(&url).to_string(),
+                    message,
+                },
+            ))
+        };
+        let Ok(mut doc) = serde_json::from_slice::<Value>(&first_body) else {
+            return Ok(first);
+        };
+        let mut total = first_body.len() as u64;
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            if !seen.insert(token.clone()) || seen.len() > MAX_PAGES {
+                return refuse(format!(
+                    "the list did not end after {} pages (repeated or endless `continue`); refused",
+                    seen.len()
+                ));
+            }
+            let Some(mut next) = template.try_clone() else {
+                return Ok(first);
+            };
+            next.url_mut()
+                .query_pairs_mut()
+                .append_pair("continue", &token);
+            let resp = self.execute_once(http, next, op.id).await?;
+            if !resp.status().is_success() || resp.headers().contains_key(ERROR_HEADER) {
+                return Ok(resp);
+            }
+            let page_url = resp.url().to_string();
+            let body = match read_bounded(resp, &page_url).await {
+                Ok((_, body)) => body,
+                Err(refused) => return Ok(refused),
+            };
+            total += body.len() as u64;
+            if total > MAX_RESPONSE_BYTES {
+                return refuse(format!(
+                    "the list is larger than {} MiB; refused",
+                    MAX_RESPONSE_BYTES / 1024 / 1024
+                ));
+            }
+            let mut page: Value = match serde_json::from_slice(&body) {
+                Ok(v) => v,
+                Err(e) => return refuse(format!("page {} of the list: {e}", seen.len() + 1)),
+            };
+            let items = page.get_mut("items").map(Value::take);
+            if let (Some(Value::Array(all)), Some(Value::Array(more))) =
+                (doc.get_mut("items"), items)
+            {
+                all.extend(more);
+            }
+            token = page
+                .pointer("/metadata/continue")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            if token.is_empty() {
+                break;
+            }
+        }
+        if let Some(meta) = doc.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("continue".into(), Value::String(String::new()));
+            meta.remove("remainingItemCount");
+        }
+        let body = Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
+        tracing::debug!(
+            op = op.id,
+            pages = seen.len() + 1,
+            "list followed to its end"
+        );
+        if let Some(key) = self.cache_key(op, &reqwest::Method::GET, &url) {
+            self.cache_store(op, &key, status.as_u16(), &headers, &body)
+                .await;
+        }
+        Ok(rebuild(&url, status, &headers, body))
+    }
+
+    fn cache_key(&self, op: &Operation, method: &reqwest::Method, url: &str) -> Option<CacheKey> {
+        (*method == reqwest::Method::GET
+            && self.shared.cache.enabled
+            && self.shared.state.is_some()
+            && !self.bypass_cache
+            && !op.cache_class.is_empty())
+        .then(|| CacheKey {
+            scope: self.scope(),
+            method: "GET".into(),
+            url: url.to_string(),
+        })
+    }
+
+    async fn cache_store(
+        &self,
+        op: &Operation,
+        key: &CacheKey,
+        status: u16,
+        headers: &reqwest::header::HeaderMap,
+        body: &[u8],
+    ) {
+        let Some(state) = &self.shared.state else {
+            return;
+        };
+        let cached = CachedResponse {
+            status,
+            body: body.to_vec(),
+            etag: headers
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+            content_type: headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        };
+        let ttl = (self.shared.cache.ttl)(op.cache_class);
+        if let Err(e) = state
+            .cache_put(key, &cached, ttl, self.shared.cache.max_entries)
+            .await
+        {
+            tracing::debug!("cache store failed: {e}");
+        }
+    }
+
+    async fn execute_once(
         &self,
         http: &reqwest::Client,
         mut request: reqwest::Request,
@@ -327,15 +532,7 @@ impl Inner {
         let url = request.url().to_string();
         let shared = &self.shared;
 
-        let cache_key = (request.method() == reqwest::Method::GET
-            && shared.cache.enabled
-            && !self.bypass_cache
-            && !op.cache_class.is_empty())
-        .then(|| CacheKey {
-            scope: self.scope(),
-            method: "GET".into(),
-            url: url.clone(),
-        });
+        let cache_key = self.cache_key(op, request.method(), &url);
         if let (Some(key), Some(state)) = (&cache_key, &shared.state)
             && let Ok(Some(hit)) = state.cache_get(key).await
         {
@@ -464,30 +661,16 @@ impl Inner {
                 Err(refused) => return Ok(refused),
             };
             if (200..300).contains(&status) {
-                if let (Some(key), Some(state)) = (&cache_key, &shared.state) {
+                if let Some(key) = &cache_key {
                     // Only a body that decodes is worth keeping: a truncated or garbled answer
-                    // must not outlive the request that got it.
-                    if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok() {
-                        let headers = resp.headers();
-                        let cached = CachedResponse {
-                            status,
-                            body: body.to_vec(),
-                            etag: headers
-                                .get("etag")
-                                .and_then(|v| v.to_str().ok())
-                                .map(str::to_string),
-                            content_type: headers
-                                .get(CONTENT_TYPE)
-                                .and_then(|v| v.to_str().ok())
-                                .map(str::to_string),
-                        };
-                        let ttl = (shared.cache.ttl)(op.cache_class);
-                        if let Err(e) = state
-                            .cache_put(key, &cached, ttl, shared.cache.max_entries)
-                            .await
-                        {
-                            tracing::debug!("cache store failed: {e}");
-                        }
+                    // must not outlive the request that got it. One page of a longer list is
+                    // not kept either: `execute` caches the whole list.
+                    if serde_json::from_slice::<serde::de::IgnoredAny>(&body).is_ok()
+                        && continue_token(&body).is_none()
+                        && !url.contains("continue=")
+                    {
+                        self.cache_store(op, key, status, resp.headers(), &body)
+                            .await;
                     }
                 } else if request.method() != reqwest::Method::GET {
                     self.invalidate(&url).await;
@@ -756,6 +939,37 @@ fn from_status(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn continue_token_only_for_unfinished_lists() {
+        let none: &[&[u8]] = &[
+            br#"{"metadata":{"continue":""},"items":[]}"#,
+            br#"{"metadata":{"continue" : "" },"items":[]}"#,
+            br#"{"metadata":{},"items":[]}"#,
+            br#"{"metadata":{"continue":null}}"#,
+            br#"[1,2,3]"#,
+            b"not json \"continue\":\"x",
+            // A label called "continue" inside an item is not the list's token.
+            br#"{"metadata":{"continue":""},"items":[{"metadata":{"labels":{"continue":"yes"}}}]}"#,
+        ];
+        for body in none {
+            assert_eq!(
+                continue_token(body),
+                None,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        assert_eq!(
+            continue_token(br#"{"metadata":{"continue":"emu-2","remainingItemCount":3}}"#)
+                .as_deref(),
+            Some("emu-2")
+        );
+        assert_eq!(
+            continue_token(br#"{"items":[],"metadata":{"continue": "abc"}}"#).as_deref(),
+            Some("abc")
+        );
+    }
 
     #[test]
     fn namespace_prefix_of_urls() {

@@ -133,6 +133,8 @@ async fn emulator_serve_takes_a_seed_and_lifecycle_flags() {
             "0s",
             "--fulfil-after",
             "0",
+            "--page-size",
+            "2",
         ],
     );
     let url = lines.first().cloned().unwrap_or_default();
@@ -145,6 +147,17 @@ async fn emulator_serve_takes_a_seed_and_lifecycle_flags() {
         .output()
         .unwrap();
     assert_eq!(common::stdout_of(&out).trim(), "tester");
+    // --page-size 2: lists come in pages, and the CLI shows every item.
+    let out = with_url(env.bare_cmd(), &url, "tester-token")
+        .args(["regions", "list", "-o", "name"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        common::stdout_of(&out).lines().count(),
+        5,
+        "{}",
+        common::stderr_of(&out)
+    );
     // --ready-after 0: a new cloudspace is Ready at the next request.
     let out = with_url(env.bare_cmd(), &url, "tester-token")
         .args([

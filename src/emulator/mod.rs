@@ -126,6 +126,10 @@ pub struct EmulatorOptions {
     pub clock: ClockMode,
     /// Whether bids off the bid ladder are refused (the floor and format are always enforced).
     pub enforce_bid_ladder: bool,
+    /// Largest page a list is answered with even when the client sends no `limit`, like a
+    /// gateway that chunks; the rest follows through `metadata.continue`. `None` (default):
+    /// lists are paged only on `?limit=`, as Kubernetes does.
+    pub page_size: Option<usize>,
 }
 
 impl Default for EmulatorOptions {
@@ -138,6 +142,7 @@ impl Default for EmulatorOptions {
             lifecycle: Lifecycle::default(),
             clock: ClockMode::Manual,
             enforce_bid_ladder: true,
+            page_size: None,
         }
     }
 }
@@ -200,6 +205,7 @@ struct Shared {
     secret: [u8; 32],
     base_url: String,
     token_lifetime: Duration,
+    page_size: Option<usize>,
 }
 
 impl Shared {
@@ -266,6 +272,7 @@ impl Emulator {
             secret: rand::random(),
             base_url: format!("http://{addr}"),
             token_lifetime: opts.token_lifetime,
+            page_size: opts.page_size,
         });
         let router = Router::new()
             .fallback(handle)
@@ -552,6 +559,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Result<Respo
             base_url: &shared.base_url,
             now: shared.clock.now(),
             token_lifetime: shared.token_lifetime,
+            page_size: shared.page_size,
         };
         let req = routes::Req {
             method: &parts.method,

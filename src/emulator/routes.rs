@@ -22,6 +22,7 @@ pub(crate) struct Ctx<'a> {
     pub base_url: &'a str,
     pub now: DateTime<Utc>,
     pub token_lifetime: std::time::Duration,
+    pub page_size: Option<usize>,
 }
 
 /// A buffered request.
@@ -172,9 +173,56 @@ fn authenticate<'a>(ctx: &Ctx<'a>, req: &Req<'_>) -> Result<&'a SeedOrg, Reply> 
         .ok_or_else(|| Reply::text(401, jwt::BearerError::BadSignature.text()))
 }
 
-fn list_doc(kind: &str, rv: String, items: Vec<Value>) -> Value {
-    json!({"apiVersion": "ngpc.rxt.io/v1", "kind": format!("{kind}List"),
-        "metadata": {"continue": "", "resourceVersion": rv}, "items": items})
+/// A list answer, one page of it when the client sends `limit` or the emulator has a
+/// `page_size`; the next page is asked for with `continue` (Kubernetes list chunking).
+fn list_reply(ctx: &Ctx<'_>, req: &Req<'_>, kind: &str, rv: String, items: Vec<Value>) -> Reply {
+    let limit = match req.query_param("limit") {
+        None => None,
+        Some(l) => match l.parse::<usize>() {
+            Ok(n) if n > 0 => Some(n),
+            _ => {
+                return reply::bad_request(&format!(
+                    "limit: must be a positive integer, not {l:?}"
+                ));
+            }
+        },
+    };
+    let start = match req.query_param("continue").filter(|c| !c.is_empty()) {
+        None => 0,
+        Some(token) => match token
+            .strip_prefix("emu-")
+            .and_then(|o| o.parse::<usize>().ok())
+        {
+            Some(offset) if offset <= items.len() => offset,
+            _ => {
+                return reply::status(
+                    410,
+                    "Expired",
+                    "the provided continue parameter is too old to display a consistent list \
+                     result; start a new list without the continue parameter",
+                    None,
+                );
+            }
+        },
+    };
+    let page = match (limit, ctx.page_size) {
+        (Some(l), Some(p)) => l.min(p),
+        (Some(n), None) | (None, Some(n)) => n,
+        (None, None) => usize::MAX,
+    };
+    let end = start.saturating_add(page).min(items.len());
+    let remaining = items.len() - end;
+    let mut metadata = json!({"continue": "", "resourceVersion": rv});
+    if remaining > 0 {
+        metadata["continue"] = json!(format!("emu-{end}"));
+        metadata["remainingItemCount"] = json!(remaining);
+    }
+    let page: Vec<Value> = items.into_iter().skip(start).take(end - start).collect();
+    Reply::json(
+        200,
+        &json!({"apiVersion": "ngpc.rxt.io/v1", "kind": format!("{kind}List"),
+            "metadata": metadata, "items": page}),
+    )
 }
 
 fn selector(req: &Req<'_>) -> Result<Vec<super::store::Requirement>, Reply> {
@@ -230,7 +278,7 @@ fn api(store: &mut Store, ctx: &Ctx<'_>, req: &Req<'_>, org: &SeedOrg, rest: &st
                         .filter(|d| super::store::matches(d, &sel))
                         .cloned()
                         .collect();
-                    Reply::json(200, &list_doc(kind, store.resource_version(), items))
+                    list_reply(ctx, req, kind, store.resource_version(), items)
                 }
                 [name] => docs
                     .iter()
@@ -294,7 +342,7 @@ fn collection(store: &mut Store, ctx: &Ctx<'_>, req: &Req<'_>, kind: Kind, ns: &
     match *req.method {
         Method::GET => {
             let items = store.list(kind, ns, &sel);
-            Reply::json(200, &list_doc(kind.name(), store.resource_version(), items))
+            list_reply(ctx, req, kind.name(), store.resource_version(), items)
         }
         Method::POST => {
             let body = match parse_body(req) {

@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// How long a new node pool waits before it is fulfilled (default 3s).
     #[arg(long, alias = "fulfill-after", value_name = "DURATION", value_parser = parse_duration)]
     pub fulfil_after: Option<Duration>,
+    /// Answer lists at most N items at a time, the rest through `metadata.continue` (to test
+    /// that a client follows paged lists).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub page_size: Option<u32>,
 }
 
 /// `90s`, `20m`, `1h`, `500ms`; a plain number means seconds.
@@ -80,6 +84,7 @@ async fn serve(ctx: &Ctx, a: ServeArgs) -> Result<()> {
     if let Some(d) = a.fulfil_after {
         opts.lifecycle.pool_fulfilled_after = d;
     }
+    opts.page_size = a.page_size.map(|n| n as usize);
     // `serve` prints the URL and the export lines itself and returns on Ctrl-C; SIGTERM (what
     // `kill`, systemd and docker send) must stop it cleanly too.
     tokio::select! {
