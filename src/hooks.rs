@@ -119,9 +119,10 @@ impl ClientHooks<Inner> for raw::Client {
     ) -> reqwest::Result<reqwest::Response> {
         use progenitor_client::ClientInfo;
         let inner: &Inner = self.inner();
-        inner
-            .execute(self.client(), request, info.operation_id)
-            .await
+        // Boxed once here: the request path (retries, auth, cache, paging) is a large state
+        // machine, and every generated call and service method would otherwise carry it inline,
+        // which makes callers' futures (and their stack use in debug builds) balloon.
+        Box::pin(inner.execute(self.client(), request, info.operation_id)).await
     }
 }
 
@@ -369,9 +370,9 @@ impl Inner {
         };
         match continue_token(&body) {
             None => Ok(first),
+            // Boxed: the rare paged path must not grow every call's future.
             Some(token) => {
-                self.follow_pages(http, template, op, first, body, token)
-                    .await
+                Box::pin(self.follow_pages(http, template, op, first, body, token)).await
             }
         }
     }
@@ -416,7 +417,7 @@ impl Inner {
             next.url_mut()
                 .query_pairs_mut()
                 .append_pair("continue", &token);
-            let resp = self.execute_once(http, next, op.id).await?;
+            let resp = Box::pin(self.execute_once(http, next, op.id)).await?;
             if !resp.status().is_success() || resp.headers().contains_key(ERROR_HEADER) {
                 return Ok(resp);
             }

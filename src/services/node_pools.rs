@@ -476,8 +476,11 @@ fn class_prices(
 }
 
 /// `list`, `get` and `delete`: the same three calls for both pool kinds.
-macro_rules! pool_reads_and_delete {
-    ($service:ident, $accessor:literal, $ty:ty, $kind:literal, $list:ident, $get:ident, $delete:ident, $example:literal) => {
+macro_rules! pool_reads_delete_and_wait {
+    (
+        $service:ident, $accessor:literal, $ty:ty, $kind:literal, $list:ident, $get:ident,
+        $delete:ident, $example:literal, $phase:ident, $count:ident
+    ) => {
         impl $service<'_> {
             #[doc = concat!("The ", $kind, "s of an org, optionally only those of one cloudspace.")]
             ///
@@ -520,11 +523,44 @@ macro_rules! pool_reads_and_delete {
                     .await
                     .map(|_| ())
             }
+
+            #[doc = concat!(
+                "Polls until `status.", stringify!($phase), "` is `Fulfilled` with `status.",
+                stringify!($count), "` ≥ `spec.desired`."
+            )]
+            ///
+            /// ```no_run
+            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+            /// use rsspot::services::WaitOptions;
+            /// let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(1800));
+            #[doc = concat!("client.", $accessor, "().wait_until_fulfilled(\"", $example, "\", None, &opts).await?;")]
+            /// # Ok(()) }
+            /// ```
+            pub async fn wait_until_fulfilled(
+                self,
+                name: &str,
+                org: Option<&str>,
+                opts: &WaitOptions,
+            ) -> Result<$ty> {
+                let client = self.0.without_cache();
+                let what = format!("{} {name}", $kind);
+                wait_for(&what, "Fulfilled", opts, || {
+                    let client = client.clone();
+                    async move {
+                        let p = $service(&client).get(name, org).await?;
+                        let desired = p.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
+                        let st = p.status.clone().unwrap_or_default();
+                        let phase = st.$phase.unwrap_or_else(|| "Pending".into());
+                        Ok(pool_poll(p, &phase, st.$count.unwrap_or(0), desired))
+                    }
+                })
+                .await
+            }
         }
     };
 }
 
-pool_reads_and_delete!(
+pool_reads_delete_and_wait!(
     SpotPools,
     "spot_pools",
     SpotNodePool,
@@ -532,9 +568,11 @@ pool_reads_and_delete!(
     list_spot_node_pools,
     get_spot_node_pool,
     delete_spot_node_pool,
-    "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c"
+    "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c",
+    bid_status,
+    won_count
 );
-pool_reads_and_delete!(
+pool_reads_delete_and_wait!(
     OnDemandPools,
     "ondemand_pools",
     OnDemandNodePool,
@@ -542,7 +580,9 @@ pool_reads_and_delete!(
     list_on_demand_node_pools,
     get_on_demand_node_pool,
     delete_on_demand_node_pool,
-    "5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13"
+    "5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13",
+    reserved_status,
+    reserved_count
 );
 
 impl SpotPools<'_> {
@@ -672,36 +712,6 @@ impl SpotPools<'_> {
         )
         .await
     }
-
-    /// Polls until the pool's bid is `Fulfilled` with `wonCount ≥ desired`.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// use rsspot::services::WaitOptions;
-    /// let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(1800));
-    /// client.spot_pools().wait_until_fulfilled("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", None, &opts).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn wait_until_fulfilled(
-        self,
-        name: &str,
-        org: Option<&str>,
-        opts: &WaitOptions,
-    ) -> Result<SpotNodePool> {
-        let client = self.0.without_cache();
-        let what = format!("spot pool {name}");
-        wait_for(&what, "Fulfilled", opts, || {
-            let client = client.clone();
-            async move {
-                let p = client.spot_pools().get(name, org).await?;
-                let desired = p.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
-                let st = p.status.clone().unwrap_or_default();
-                let phase = st.bid_status.unwrap_or_else(|| "Pending".into());
-                Ok(pool_poll(p, &phase, st.won_count.unwrap_or(0), desired))
-            }
-        })
-        .await
-    }
 }
 
 fn pool_poll<T>(p: T, phase: &str, got: i64, desired: i64) -> Poll<T> {
@@ -804,41 +814,6 @@ impl OnDemandPools<'_> {
             "on-demand node pool",
             name,
         )
-        .await
-    }
-
-    /// Polls until `reservedStatus` is `Fulfilled` with `reservedCount ≥ desired`.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// use rsspot::services::WaitOptions;
-    /// let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(1800));
-    /// client.ondemand_pools().wait_until_fulfilled("5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13", None, &opts).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn wait_until_fulfilled(
-        self,
-        name: &str,
-        org: Option<&str>,
-        opts: &WaitOptions,
-    ) -> Result<OnDemandNodePool> {
-        let client = self.0.without_cache();
-        let what = format!("on-demand pool {name}");
-        wait_for(&what, "Fulfilled", opts, || {
-            let client = client.clone();
-            async move {
-                let p = client.ondemand_pools().get(name, org).await?;
-                let desired = p.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
-                let st = p.status.clone().unwrap_or_default();
-                let phase = st.reserved_status.unwrap_or_else(|| "Pending".into());
-                Ok(pool_poll(
-                    p,
-                    &phase,
-                    st.reserved_count.unwrap_or(0),
-                    desired,
-                ))
-            }
-        })
         .await
     }
 }
