@@ -249,10 +249,11 @@ async fn read_bounded(
     }
     let status = resp.status();
     let headers = resp.headers().clone();
+    let final_url = resp.url().clone();
     if resp.content_length().is_some() {
         // Announced and within bounds (checked above); hyper stops at the announced length.
         return match resp.bytes().await {
-            Ok(body) => Ok((rebuild(url, status, &headers, body.clone()), body)),
+            Ok(body) => Ok((rebuild(final_url, status, &headers, body.clone()), body)),
             Err(e) => Err(carry(
                 url,
                 &Error::Transport {
@@ -284,22 +285,19 @@ async fn read_bounded(
         }
     }
     let body = body.freeze();
-    Ok((rebuild(url, status, &headers, body.clone()), body))
+    Ok((rebuild(final_url, status, &headers, body.clone()), body))
 }
 
 fn rebuild(
-    url: &str,
+    url: reqwest::Url,
     status: reqwest::StatusCode,
     headers: &reqwest::header::HeaderMap,
     body: Bytes,
 ) -> reqwest::Response {
-    let mut builder = http::Response::builder().status(status);
+    use reqwest::ResponseBuilderExt;
+    let mut builder = http::Response::builder().status(status).url(url);
     if let Some(h) = builder.headers_mut() {
         h.extend(headers.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
-    if let Ok(parsed) = reqwest::Url::parse(url) {
-        use reqwest::ResponseBuilderExt;
-        builder = builder.url(parsed);
     }
     reqwest::Response::from(builder.body(body).unwrap_or_default())
 }
@@ -387,7 +385,8 @@ impl Inner {
         first_body: Bytes,
         mut token: String,
     ) -> reqwest::Result<reqwest::Response> {
-        let url = first.url().to_string();
+        let final_url = first.url().clone();
+        let url = final_url.to_string();
         let status = first.status();
         let headers = first.headers().clone();
         let refuse = |message: String| {
@@ -466,7 +465,7 @@ impl Inner {
             self.cache_store(op, &key, status.as_u16(), &headers, &body)
                 .await;
         }
-        Ok(rebuild(&url, status, &headers, body))
+        Ok(rebuild(final_url, status, &headers, body))
     }
 
     fn cache_key(&self, op: &Operation, method: &reqwest::Method, url: &str) -> Option<CacheKey> {
@@ -539,7 +538,10 @@ impl Inner {
         {
             shared.stats.cache_hits.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(op = op.id, "cache hit");
-            let mut builder = http::Response::builder().status(hit.status);
+            use reqwest::ResponseBuilderExt;
+            let mut builder = http::Response::builder()
+                .status(hit.status)
+                .url(request.url().clone());
             if let Some(ct) = &hit.content_type {
                 builder = builder.header(CONTENT_TYPE, ct);
             }
@@ -770,7 +772,7 @@ impl Inner {
             .fetch_add(1, Ordering::Relaxed);
         self.invalidate(request.url().as_str()).await;
         Ok(rebuild(
-            request.url().as_str(),
+            request.url().clone(),
             reqwest::StatusCode::CREATED,
             &headers,
             body,
