@@ -496,34 +496,8 @@ async fn terminal_wait_shows_a_spinner_instead_of_lines() {
     assert_no_secret(&screen);
 }
 
-const EXISTING_KUBECONFIG: &str = "apiVersion: v1
-kind: Config
-current-context: kind-local
-preferences: {}
-clusters:
-- name: kind-local
-  cluster:
-    server: https://127.0.0.1:6443
-- name: prod
-  cluster:
-    server: https://prod.example.com
-contexts:
-- name: kind-local
-  context:
-    cluster: kind-local
-    user: kind-local
-- name: prod
-  context:
-    cluster: prod
-    user: prod-admin
-users:
-- name: kind-local
-  user:
-    client-certificate-data: AAAA
-- name: prod-admin
-  user:
-    token: PROD
-";
+/// A multi-context kubeconfig that merges must leave intact (shared with the unit tests).
+const EXISTING_KUBECONFIG: &str = include_str!("fixtures/kubeconfig-existing.yaml");
 
 #[cfg(unix)]
 fn mode(path: &std::path::Path) -> u32 {

@@ -302,34 +302,7 @@ users:
       command: kubectl
 ";
 
-    const EXISTING: &str = "apiVersion: v1
-kind: Config
-current-context: kind-local
-preferences: {}
-clusters:
-- name: kind-local
-  cluster:
-    server: https://127.0.0.1:6443
-- name: prod
-  cluster:
-    server: https://prod.example.com
-contexts:
-- name: kind-local
-  context:
-    cluster: kind-local
-    user: kind-local
-- name: prod
-  context:
-    cluster: prod
-    user: prod-admin
-users:
-- name: kind-local
-  user:
-    client-certificate-data: AAAA
-- name: prod-admin
-  user:
-    token: PROD
-";
+    const EXISTING: &str = include_str!("../../../../tests/fixtures/kubeconfig-existing.yaml");
 
     fn parse(s: &str) -> Value {
         serde_norway::from_str(s).unwrap()
