@@ -252,7 +252,7 @@ impl TokenManager {
             self.exchanges.fetch_add(1, Ordering::Relaxed);
             let sent = self.http.post(&url).form(&form).send().await;
             let retryable = match &sent {
-                Err(_) => true,
+                Err(e) => !crate::hooks::is_certificate_error(e),
                 Ok(r) => r.status().is_server_error(),
             };
             if !retryable || attempt >= self.retry.max_attempts {

@@ -207,6 +207,12 @@ impl Error {
                 "the token only has access to its own organization; check --org or the profile",
             ),
             Error::State { .. } => Some("run `rsspot state reset` to start with a fresh state.db"),
+            Error::Transport { message, .. } if message.starts_with(crate::hooks::TLS_REJECTED) => {
+                Some(
+                    "check the URL and the system's CA certificates; `verify_ssl: false` in the \
+                     profile turns verification off, for a test server you trust only",
+                )
+            }
             Error::RateLimited { .. } | Error::Transport { .. } => {
                 Some("try again; retries are configured under `retry` in the config file")
             }

@@ -126,9 +126,39 @@ impl ClientHooks<Inner> for raw::Client {
     }
 }
 
+/// The start of the message of a transport error whose cause is the server's TLS certificate
+/// (matched by [`Error::hint`]).
+pub(crate) const TLS_REJECTED: &str = "the server's TLS certificate was rejected";
+
+/// Whether the request failed because the server's certificate did not verify: not transient,
+/// so never retried.
+pub(crate) fn is_certificate_error(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        // rustls' error reaches us wrapped in io::Errors (twice), whose `source()` skips it.
+        let mut inner = s;
+        while let Some(wrapped) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            inner = wrapped;
+        }
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        source = s.source();
+    }
+    false
+}
+
 /// A reqwest error as one line, without the URL's query (which could carry a selector).
 pub(crate) fn describe_reqwest_error(e: &reqwest::Error) -> String {
-    let kind = if e.is_timeout() {
+    let kind = if is_certificate_error(e) {
+        TLS_REJECTED
+    } else if e.is_timeout() {
         "timed out"
     } else if e.is_connect() {
         "connection failed"
@@ -585,7 +615,10 @@ impl Inner {
                     let sent = !e.is_connect();
                     tracing::debug!(op = op.id, attempt, error = %describe_reqwest_error(&e), "transport error");
                     // A create may be replayed: a 409 for our own object resolves it below.
-                    if can_retry && (!sent || op.idempotent || is_create) {
+                    if can_retry
+                        && !is_certificate_error(&e)
+                        && (!sent || op.idempotent || is_create)
+                    {
                         ambiguous |= sent;
                         shared.stats.retries.fetch_add(1, Ordering::Relaxed);
                         tokio::time::sleep(shared.retry.backoff(attempt, None)).await;

@@ -621,3 +621,100 @@ async fn emulator_pages_like_kubernetes() {
     let bad = get("?limit=0").await.unwrap_err();
     assert!(bad.to_string().contains("limit"), "{bad:?}");
 }
+
+/// A TLS server on 127.0.0.1 whose certificate no system root signed (`tests/fixtures`, a
+/// self-signed test certificate for `localhost`). Counts handshakes started; a client that gets
+/// past the handshake is answered 503.
+async fn untrusted_tls_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cert = CertificateDer::from_pem_slice(include_bytes!("fixtures/selfsigned-localhost.crt"))
+        .unwrap();
+    let key =
+        PrivateKeyDer::from_pem_slice(include_bytes!("fixtures/selfsigned-localhost.key")).unwrap();
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let counted = handshakes.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                    let mut buf = [0u8; 4096];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls
+                        .write_all(
+                            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await;
+                    let _ = tls.shutdown().await;
+                }
+            });
+        }
+    });
+    (port, handshakes)
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_once_with_its_own_hint() {
+    let (port, handshakes) = untrusted_tls_server().await;
+    let url = format!("https://localhost:{port}");
+    let build = |verify: bool| {
+        SpotClient::builder()
+            .all_urls(&url)
+            .refresh_token("demo-token")
+            .retry(fast_retry())
+            .verify_ssl(verify)
+            .in_memory_state()
+            .build()
+    };
+    let err = build(true)
+        .await
+        .unwrap()
+        .regions()
+        .list()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Transport { message, .. } => {
+            assert!(
+                message.starts_with("the server's TLS certificate was rejected"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        err.hint().unwrap_or_default().contains("verify_ssl"),
+        "{err:?}"
+    );
+    // A certificate does not get better by asking again: one handshake, no retries.
+    assert_eq!(handshakes.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // With verification off, the same server gets past TLS (and answers 503).
+    let err = build(false)
+        .await
+        .unwrap()
+        .regions()
+        .list()
+        .await
+        .unwrap_err();
+    assert!(
+        !err.to_string().contains("certificate"),
+        "verification should be off: {err}"
+    );
+    assert!(handshakes.load(std::sync::atomic::Ordering::SeqCst) > 1);
+}

@@ -53,7 +53,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    output::init_tracing(cli.global.verbose, cli.global.quiet);
+    let stderr_color = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && !cli.global.no_color
+        && std::env::var_os("NO_COLOR").is_none();
+    output::init_tracing(cli.global.verbose, cli.global.quiet, stderr_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -182,10 +182,11 @@ fn io_error(e: std::io::Error) -> anyhow::Error {
 
 /// Installs tracing on stderr: warnings by default, more with -v; RUST_LOG wins. From `-vvv`
 /// on, each line starts with the time since start-up, to see where a slow run spends it.
-pub fn init_tracing(verbose: u8, quiet: bool) {
+pub fn init_tracing(verbose: u8, quiet: bool, color: bool) {
     let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
+        (true, _) => "error,rustls_platform_verifier=off",
+        // The TLS verifier logs each rejected certificate; the error line says it once.
+        (false, 0) => "warn,rustls_platform_verifier=off",
         (false, 1) => "rsspot=info,warn",
         (false, 2) => "rsspot=debug,info",
         _ => "rsspot=trace,debug",
@@ -195,6 +196,7 @@ pub fn init_tracing(verbose: u8, quiet: bool) {
     let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .with_target(false);
     let _ = if verbose >= 3 && !quiet {
         fmt.with_timer(tracing_subscriber::fmt::time::Uptime::default())
