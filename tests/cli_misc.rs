@@ -204,6 +204,48 @@ async fn emulator_serve_takes_a_seed_and_lifecycle_flags() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn api_paginate_follows_continue() {
+    let env = common::Env::start_with(rsspot::emulator::EmulatorOptions {
+        page_size: Some(2),
+        ..Default::default()
+    })
+    .await;
+    let list = |extra: &[&str]| {
+        let out = env
+            .cmd()
+            .args(["api", "/apis/ngpc.rxt.io/v1/regions"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", common::stderr_of(&out));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    // Like `gh api`: one page as the server sent it, unless asked to follow.
+    let page = list(&[]);
+    assert_eq!(page["items"].as_array().unwrap().len(), 2);
+    assert_eq!(page["metadata"]["continue"], "emu-2");
+    let all = list(&["--paginate"]);
+    assert_eq!(all["items"].as_array().unwrap().len(), 5);
+    assert_eq!(all["metadata"]["continue"], "");
+    assert!(all["metadata"].get("remainingItemCount").is_none());
+    // With query fields too (the continue parameter is appended).
+    let sel = list(&["--paginate", "-f", "labelSelector=nope=1"]);
+    assert_eq!(sel["items"].as_array().unwrap().len(), 0);
+    let out = env
+        .cmd()
+        .args([
+            "api",
+            "DELETE",
+            "/apis/ngpc.rxt.io/v1/regions",
+            "--paginate",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr_of(&out).contains("--paginate"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn api_gets_objects_and_lists() {
     let env = common::Env::start().await;
     let out = env

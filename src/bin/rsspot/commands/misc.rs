@@ -124,7 +124,7 @@ async fn terminated() {
 #[derive(Debug, Args)]
 pub struct ApiArgs {
     /// HTTP method (GET, POST, PUT, PATCH, DELETE). With a single argument it is the PATH, and
-    /// the method is GET (POST when a body is given).
+    /// the method is GET (POST when a body is given, unless --paginate).
     #[arg(value_name = "METHOD")]
     pub method: String,
     /// Path under the API base URL, e.g. /apis/ngpc.rxt.io/v1/regions, or a full URL.
@@ -138,6 +138,9 @@ pub struct ApiArgs {
     /// Request body (JSON) from FILE, or `-` for stdin.
     #[arg(long, value_name = "FILE")]
     pub input: Option<String>,
+    /// For a GET of a list: follow `metadata.continue` and print all pages as one list.
+    #[arg(long)]
+    pub paginate: bool,
 }
 
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -302,7 +305,8 @@ pub async fn api(ctx: &Ctx, a: ApiArgs) -> Result<()> {
     let has_body = a.input.is_some() || !fields.is_empty();
     let (method, path) = match a.path {
         Some(p) => (a.method.to_ascii_uppercase(), p),
-        None if has_body => ("POST".to_string(), a.method),
+        // `--paginate` reads a list: fields are then query parameters, as with GET.
+        None if has_body && !a.paginate => ("POST".to_string(), a.method),
         None => ("GET".to_string(), a.method),
     };
     if !METHODS.contains(&method.as_str()) {
@@ -323,11 +327,50 @@ pub async fn api(ctx: &Ctx, a: ApiArgs) -> Result<()> {
         (None, _) if fields.is_empty() => (path, None),
         (None, _) => (path, Some(body_from_fields(&fields)?)),
     };
-    let answer = client.api_request(&method, &path, body.as_ref()).await?;
+    if a.paginate && method != "GET" {
+        anyhow::bail!(rsspot::Error::invalid(
+            "--paginate",
+            format!("follows list pages of a GET, not of a {method}")
+        ));
+    }
+    let mut answer = client.api_request(&method, &path, body.as_ref()).await?;
+    if a.paginate {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(token) = continue_of(&answer).filter(|t| seen.insert(t.clone())) {
+            let sep = if path.contains('?') { '&' } else { '?' };
+            let next_path = format!(
+                "{path}{sep}{}",
+                serde_urlencoded::to_string([("continue", token.as_str())])?
+            );
+            let mut page = client.api_request("GET", &next_path, None).await?;
+            if let (Some(Value::Array(all)), Some(Value::Array(more))) = (
+                answer.get_mut("items"),
+                page.get_mut("items").map(Value::take),
+            ) {
+                all.extend(more);
+            }
+            let next = Value::String(continue_of(&page).unwrap_or_default());
+            if let Some(slot) = answer.pointer_mut("/metadata/continue") {
+                *slot = next;
+            }
+        }
+        if let Some(meta) = answer.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.remove("remainingItemCount");
+        }
+    }
     if answer.is_null() {
         return Ok(());
     }
     ctx.out.data(&answer)
+}
+
+/// The non-empty `metadata.continue` of a list answer.
+fn continue_of(answer: &Value) -> Option<String> {
+    answer
+        .pointer("/metadata/continue")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
 }
 
 // ----- completions ----------------------------------------------------------------------------
