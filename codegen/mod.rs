@@ -1135,8 +1135,8 @@ mod tests {
         .boxed()
     }
 
-    /// JSON pointers of every node of `v`.
-    fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    /// JSON pointers of every node of `v` (also used by `sync`'s tests).
+    pub(super) fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
         match v {
             Value::Object(o) => {
                 for (k, c) in o {

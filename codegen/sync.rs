@@ -586,27 +586,7 @@ mod tests {
         Some((bytes, v))
     }
 
-    /// JSON pointers of every node of `v`.
-    fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
-        match v {
-            Value::Object(o) => {
-                for (k, c) in o {
-                    pointers(
-                        c,
-                        format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
-                        out,
-                    );
-                }
-            }
-            Value::Array(a) => {
-                for (i, c) in a.iter().enumerate() {
-                    pointers(c, format!("{at}/{i}"), out);
-                }
-            }
-            _ => {}
-        }
-        out.push(at);
-    }
+    use super::super::tests::pointers;
 
     /// Replaces (kind 0), deletes (1), nulls (2) or stringifies (3) the node at `ptr`.
     fn mutate(doc: &mut Value, ptr: &str, kind: u8, with: Value) {
