@@ -260,15 +260,12 @@ async fn read_bounded(
     url: &str,
 ) -> Result<(reqwest::Response, Bytes), reqwest::Response> {
     let too_large = |url: &str| {
-        carry(
+        refusal(
             url,
-            &Error::Decode {
-                url: url.split('?').next().unwrap_or(url).to_string(),
-                message: format!(
-                    "the response is larger than {} MiB; refused",
-                    MAX_RESPONSE_BYTES / 1024 / 1024
-                ),
-            },
+            format!(
+                "the response is larger than {} MiB; refused",
+                MAX_RESPONSE_BYTES / 1024 / 1024
+            ),
         )
     };
     if resp
@@ -287,7 +284,7 @@ async fn read_bounded(
             Err(e) => Err(carry(
                 url,
                 &Error::Transport {
-                    url: url.split('?').next().unwrap_or(url).to_string(),
+                    url: strip_query(url),
                     message: describe_reqwest_error(&e),
                 },
             )),
@@ -307,7 +304,7 @@ async fn read_bounded(
                 return Err(carry(
                     url,
                     &Error::Transport {
-                        url: url.split('?').next().unwrap_or(url).to_string(),
+                        url: strip_query(url),
                         message: describe_reqwest_error(&e),
                     },
                 ));
@@ -419,15 +416,7 @@ impl Inner {
         let url = final_url.to_string();
         let status = first.status();
         let headers = first.headers().clone();
-        let refuse = |message: String| {
-            Ok(carry(
-                &url,
-                &Error::Decode {
-                    url: url.split('?').next().unwrap_or(&url).to_string(),
-                    message,
-                },
-            ))
-        };
+        let refuse = |message: String| Ok(refusal(&url, message));
         let Ok(mut doc) = serde_json::from_slice::<Value>(&first_body) else {
             return Ok(first);
         };
@@ -856,6 +845,17 @@ pub(crate) async fn map_error<E: std::fmt::Debug>(
             message: m,
         },
     }
+}
+
+/// A synthetic answer that refuses what the server sent (too large, endless, undecodable).
+fn refusal(url: &str, message: String) -> reqwest::Response {
+    carry(
+        url,
+        &Error::Decode {
+            url: strip_query(url),
+            message,
+        },
+    )
 }
 
 fn strip_query(url: &str) -> String {
