@@ -9,13 +9,20 @@ use std::time::Duration;
 use secrecy::SecretString;
 use tokio::sync::OnceCell;
 
-use crate::auth::{AuthConfig, TokenManager, namespace_for_org_id};
+use crate::auth::namespace_for_org_id;
 use crate::config::{self, Settings};
 use crate::error::{Error, Result};
-use crate::hooks::{CachePolicy, Inner, Shared, Stats};
+use crate::org::OrgRef;
 use crate::raw;
-use crate::retry::RetryPolicy;
 use crate::state::StateStore;
+use crate::transport::auth::{AuthConfig, RefreshTokenStore, TokenManager};
+use crate::transport::cache::CachePolicy;
+use crate::transport::escape::ApiCall;
+use crate::transport::route::Hosts;
+use crate::transport::{Inner, Pipeline};
+
+pub use crate::transport::Stats;
+pub use crate::transport::retry::RetryPolicy;
 
 /// The public OAuth client id of the Spot console.
 pub const DEFAULT_CLIENT_ID: &str = "mwG3lUMV8KyeMqHe4fJ5Bb3nM1vBvRNa";
@@ -28,6 +35,10 @@ pub const DEFAULT_PUBLIC_DATA_URL: &str =
     "https://ngpc-prod-public-data.s3.us-east-2.amazonaws.com";
 /// Default bound on concurrent requests when a service fans out.
 pub const DEFAULT_CONCURRENCY: usize = 8;
+/// Default bound on one call, all attempts included.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Default bound on making one connection.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Where the state store comes from.
 #[derive(Debug, Clone)]
@@ -52,7 +63,7 @@ enum StateChoice {
 /// }
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SpotClientBuilder {
     base_url: String,
     oauth_url: String,
@@ -64,6 +75,7 @@ pub struct SpotClientBuilder {
     region: Option<String>,
     profile: String,
     timeout: Duration,
+    connect_timeout: Duration,
     verify_ssl: bool,
     retry: RetryPolicy,
     cache_enabled: bool,
@@ -73,6 +85,20 @@ pub struct SpotClientBuilder {
     token_cache: bool,
     state: StateChoice,
     concurrency: usize,
+    token_store: Option<Arc<dyn RefreshTokenStore>>,
+}
+
+impl std::fmt::Debug for SpotClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpotClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("oauth_url", &self.oauth_url)
+            .field("public_data_url", &self.public_data_url)
+            .field("profile", &self.profile)
+            .field("org", &self.org)
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for SpotClientBuilder {
@@ -87,7 +113,8 @@ impl Default for SpotClientBuilder {
             org: None,
             region: None,
             profile: "default".into(),
-            timeout: Duration::from_secs(30),
+            timeout: DEFAULT_REQUEST_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             verify_ssl: true,
             retry: RetryPolicy::default(),
             cache_enabled: true,
@@ -97,6 +124,7 @@ impl Default for SpotClientBuilder {
             token_cache: true,
             state: StateChoice::None,
             concurrency: DEFAULT_CONCURRENCY,
+            token_store: None,
         }
     }
 }
@@ -154,9 +182,20 @@ impl SpotClientBuilder {
         self.profile = profile.into();
         self
     }
-    /// Per-request timeout (default 30 s).
+    /// Bound on one call, all its attempts, retries and pages included (default 30 s). When it
+    /// passes, the call fails with [`Error::DeadlineExceeded`].
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+    /// Bound on making one connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+    /// Where the refresh token lives, so a token the service rotates is written back there.
+    pub fn refresh_token_store(mut self, store: Arc<dyn RefreshTokenStore>) -> Self {
+        self.token_store = Some(store);
         self
     }
     /// Whether to verify TLS certificates (default true).
@@ -256,33 +295,24 @@ impl SpotClientBuilder {
         if let Some(w) = &warning {
             tracing::warn!("{w}");
         }
-        let mut http = reqwest::Client::builder()
-            .timeout(self.timeout)
-            .connect_timeout(self.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("rsspot/", env!("CARGO_PKG_VERSION")))
-            .pool_idle_timeout(Duration::from_secs(30));
-        http = if self.verify_ssl {
-            // Same verification as reqwest's default, but the system's roots are read on the
-            // first handshake instead of here (a cached or plain-HTTP run never needs them).
-            http.tls_backend_preconfigured(crate::tls::client_config()?)
-        } else {
-            http.danger_accept_invalid_certs(true)
-        };
-        let http = http
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        let hosts = Hosts::new(&self.base_url, &self.oauth_url, &self.public_data_url)?;
+        let http =
+            crate::transport::http_client(self.timeout, self.connect_timeout, self.verify_ssl)?;
+        let stats = Arc::new(Stats::default());
         let auth = TokenManager::new(
             AuthConfig {
                 refresh_token: self.refresh_token.clone(),
                 access_token: self.access_token.clone(),
                 client_id: self.client_id.clone(),
-                oauth_url: self.oauth_url.clone(),
+                token_url: hosts.token_url(),
                 profile: self.profile.clone(),
                 token_cache: self.token_cache,
+                store: self.token_store.clone(),
             },
             http.clone(),
             state.clone(),
             self.retry.clone(),
+            stats.clone(),
         );
         let ttls = self.cache_ttls.clone();
         let cache_config = self.cache_config.clone();
@@ -293,30 +323,30 @@ impl SpotClientBuilder {
                     .copied()
                     .unwrap_or_else(|| match &cache_config {
                         Some(c) => c.ttl_for(class),
-                        None => crate::hooks::default_ttl(class),
+                        None => crate::transport::cache::default_ttl(class),
                     })
             }),
             max_entries: self.cache_max_entries,
         };
-        let shared = Arc::new(Shared {
-            api_url: self.base_url.trim_end_matches('/').to_string(),
-            oauth_url: self.oauth_url.trim_end_matches('/').to_string(),
-            public_data_url: self.public_data_url.trim_end_matches('/').to_string(),
+        let api_url = hosts.base(raw::HostKind::Api).to_string();
+        let pipeline = Arc::new(Pipeline {
+            hosts,
             profile: self.profile.clone(),
             auth,
             state: state.clone(),
             retry: self.retry.clone(),
+            request_timeout: self.timeout,
             cache,
-            stats: Stats::default(),
+            stats,
         });
         let inner = Inner {
-            shared: shared.clone(),
+            pipeline,
             bypass_cache: false,
+            deadline: None,
         };
-        let raw = raw::Client::new_with_client(&shared.api_url, http.clone(), inner);
+        let raw = raw::Client::new_with_client(&api_url, http.clone(), inner);
         Ok(SpotClient {
             raw,
-            http,
             ctx: Arc::new(Context {
                 org: self.org,
                 region: self.region,
@@ -349,15 +379,14 @@ pub(crate) struct Context {
 #[derive(Clone)]
 pub struct SpotClient {
     pub(crate) raw: raw::Client,
-    pub(crate) http: reqwest::Client,
     pub(crate) ctx: Arc<Context>,
 }
 
 impl std::fmt::Debug for SpotClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SpotClient")
-            .field("base_url", &self.shared().api_url)
-            .field("profile", &self.shared().profile)
+            .field("base_url", &self.base_url())
+            .field("profile", &self.pipeline().profile)
             .field("org", &self.ctx.org)
             .finish_non_exhaustive()
     }
@@ -416,19 +445,42 @@ impl SpotClient {
         Ok(client)
     }
 
-    pub(crate) fn shared(&self) -> &Shared {
-        &self.raw.inner.shared
+    fn http(&self) -> &reqwest::Client {
+        use progenitor_client::ClientInfo;
+        self.raw.client()
+    }
+
+    pub(crate) fn pipeline(&self) -> &Pipeline {
+        &self.raw.inner.pipeline
+    }
+
+    fn with_inner(&self, inner: Inner) -> SpotClient {
+        SpotClient {
+            raw: raw::Client::new_with_client(self.base_url(), self.http().clone(), inner),
+            ctx: self.ctx.clone(),
+        }
     }
 
     /// A clone of this client whose GETs bypass the HTTP cache (reads still refresh it).
     pub fn without_cache(&self) -> SpotClient {
         let mut inner = self.raw.inner.clone();
         inner.bypass_cache = true;
-        SpotClient {
-            raw: raw::Client::new_with_client(&self.shared().api_url, self.http.clone(), inner),
-            http: self.http.clone(),
-            ctx: self.ctx.clone(),
-        }
+        self.with_inner(inner)
+    }
+
+    /// A clone of this client that gives up at `deadline`: every call through it, attempts,
+    /// retries, waits and token exchanges included, ends by then with
+    /// [`Error::DeadlineExceeded`] (or sooner by the request timeout).
+    pub fn with_deadline(&self, deadline: std::time::Instant) -> SpotClient {
+        let mut inner = self.raw.inner.clone();
+        let at = tokio::time::Instant::from_std(deadline);
+        inner.deadline = Some(inner.deadline.map_or(at, |d| d.min(at)));
+        self.with_inner(inner)
+    }
+
+    /// The hard deadline of this client, if it has one.
+    pub fn deadline(&self) -> Option<std::time::Instant> {
+        self.raw.inner.deadline.map(tokio::time::Instant::into_std)
     }
 
     /// The raw generated client, for operations the services do not cover.
@@ -438,7 +490,7 @@ impl SpotClient {
 
     /// The state store, when one is configured.
     pub fn state(&self) -> Option<&StateStore> {
-        self.shared().state.as_ref()
+        self.pipeline().state.as_ref()
     }
 
     /// A warning when `state.db` could not be used and state fell back to memory.
@@ -448,12 +500,12 @@ impl SpotClient {
 
     /// Request counters of this client (shared by clones).
     pub fn stats(&self) -> &Stats {
-        &self.shared().stats
+        &self.pipeline().stats
     }
 
     /// How many token exchanges this client made.
     pub fn token_exchanges(&self) -> u64 {
-        self.shared().auth.exchanges()
+        self.pipeline().auth.exchanges()
     }
 
     /// The default region, if configured.
@@ -463,12 +515,12 @@ impl SpotClient {
 
     /// API base URL.
     pub fn base_url(&self) -> &str {
-        &self.shared().api_url
+        self.pipeline().hosts.base(raw::HostKind::Api)
     }
 
     /// Public pricing documents base URL.
     pub fn public_data_url(&self) -> &str {
-        &self.shared().public_data_url
+        self.pipeline().hosts.base(raw::HostKind::PublicData)
     }
 
     pub(crate) fn concurrency(&self) -> usize {
@@ -507,7 +559,7 @@ impl SpotClient {
                 .ctx
                 .namespace
                 .get_or_try_init(|| async {
-                    let claims = self.shared().auth.claims().await?;
+                    let claims = self.pipeline().auth.claims(self.raw.inner.deadline).await?;
                     claims.org_id.as_deref().map(namespace_for_org_id).ok_or_else(|| {
                         Error::config("no organization given and the token carries no org_id: pass --org or set `org` in the profile")
                     })
@@ -518,22 +570,21 @@ impl SpotClient {
     }
 
     async fn resolve_namespace(&self, org: &str) -> Result<String> {
-        let lower = org.to_ascii_lowercase();
-        if lower.starts_with("org-") {
-            return Ok(lower);
-        }
-        if lower.starts_with("org_") {
-            return Ok(namespace_for_org_id(org));
+        let org_ref = OrgRef::parse(org);
+        if let Some(ns) = org_ref.namespace() {
+            return Ok(ns);
         }
         // Org names map to namespaces for good: remember the answer so a warm CLI run makes
         // no organizations call (scoped by credential, like the HTTP cache).
-        let pref_key = format!("namespace:{}:{org}", self.shared().auth.identity());
+        let pref_key = format!("namespace:{}:{org}", self.pipeline().auth.identity());
         if let Some(state) = self.state()
             && let Ok(Some(ns)) = state.pref_get(&pref_key).await
         {
             return Ok(ns);
         }
-        let ns = self.lookup_namespace(org).await?;
+        let ns = self.find_org(&org_ref).await.and_then(|o| {
+            crate::org::namespace_of(o).ok_or_else(|| Error::not_found("organization", org))
+        })?;
         if let Some(state) = self.state()
             && let Err(e) = state.pref_set(&pref_key, &ns).await
         {
@@ -542,29 +593,17 @@ impl SpotClient {
         Ok(ns)
     }
 
-    async fn lookup_namespace(&self, org: &str) -> Result<String> {
+    /// The entry of the organizations list that `org` names.
+    async fn find_org(
+        &self,
+        org: &OrgRef,
+    ) -> Result<&raw::types::OrganizationListOrganizationsItem> {
         let orgs = self.org_list().await?;
-        let found = orgs.iter().find(|o| {
-            o.name.as_deref() == Some(org)
-                || o.display_name
-                    .as_deref()
-                    .is_some_and(|d| d.eq_ignore_ascii_case(org))
-        });
-        match found {
-            Some(o) => o
-                .metadata
-                .as_ref()
-                .and_then(|m| m.namespace.clone())
-                .or_else(|| o.id.as_deref().map(namespace_for_org_id))
-                .ok_or_else(|| Error::not_found("organization", org)),
-            None => {
-                let known: Vec<&str> = orgs.iter().filter_map(|o| o.name.as_deref()).collect();
-                Err(Error::NotFound {
-                    kind: format!("organization (known: {})", known.join(", ")),
-                    name: org.to_string(),
-                })
-            }
-        }
+        orgs.iter().find(|o| org.matches(o)).ok_or_else(|| {
+            let known: Vec<&str> = orgs.iter().filter_map(|o| o.name.as_deref()).collect();
+            tracing::warn!("organizations this token can see: {}", known.join(", "));
+            Error::not_found("organization", org.to_string())
+        })
     }
 
     /// Organizations.
@@ -600,8 +639,8 @@ impl SpotClient {
         crate::services::Inventory(self)
     }
 
-    /// GETs `path` (relative to the host the operation lives on) through the hooks (routing,
-    /// cache, auth, retries) and returns the body of a 2xx answer.
+    /// GETs `path` (relative to the host the operation lives on) through the pipeline and
+    /// returns the body of a 2xx answer.
     pub(crate) async fn get_bytes(
         &self,
         op_id: &str,
@@ -609,108 +648,65 @@ impl SpotClient {
         kind: &str,
         name: &str,
     ) -> Result<bytes::Bytes> {
-        let url = format!("{}{path}", self.shared().api_url);
-        let request = self
-            .http
-            .get(&url)
-            .header(reqwest::header::ACCEPT, "application/json")
-            .build()
+        let url = reqwest::Url::parse(&format!("{}{path}", self.base_url()))
             .map_err(|e| Error::invalid("path", e.to_string()))?;
-        self.send_raw(op_id, request, kind, name).await
-    }
-
-    async fn send_raw(
-        &self,
-        op_id: &str,
-        request: reqwest::Request,
-        kind: &str,
-        name: &str,
-    ) -> Result<bytes::Bytes> {
-        let url = request
-            .url()
-            .as_str()
-            .split('?')
-            .next()
-            .unwrap_or_default()
-            .to_string();
-        let resp = self
-            .raw
-            .inner
-            .execute(&self.http, request, op_id)
-            .await
-            .map_err(|e| Error::Transport {
-                url: url.clone(),
-                message: crate::hooks::describe_reqwest_error(&e),
-            })?;
+        let mut request = reqwest::Request::new(reqwest::Method::GET, url);
+        request.headers_mut().insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        let resp = self.raw.inner.execute(self.http(), request, op_id).await?;
         if !resp.status().is_success() {
-            return Err(crate::hooks::from_response(resp, kind, name).await);
+            return Err(crate::transport::errors::map_unexpected(resp, kind, name).await);
         }
-        resp.bytes().await.map_err(|e| Error::Transport {
-            url,
-            message: crate::hooks::describe_reqwest_error(&e),
-        })
+        let url = resp.url().to_string();
+        Ok(crate::transport::limits::read_bounded(
+            resp,
+            &url,
+            crate::transport::limits::MAX_RESPONSE_BYTES,
+        )
+        .await?
+        .1)
     }
 
     /// An authenticated request to any API path (the `rsspot api` escape hatch). `path` is
-    /// relative to the API base URL (or absolute); the answer is any JSON (arrays included), or
-    /// `Value::Null` for an empty body.
+    /// relative to the API base URL, or an absolute URL on one of the configured hosts (any
+    /// other host is refused with [`Error::ForeignUrl`]). The answer is any JSON (arrays
+    /// included), or `Value::Null` for an empty body.
     pub async fn api_request(
         &self,
         method: &str,
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<serde_json::Value> {
-        let method: reqwest::Method = method
-            .to_ascii_uppercase()
-            .parse()
-            .map_err(|_| Error::invalid("method", format!("{method:?} is not an HTTP method")))?;
-        let url = if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_string()
-        } else {
-            format!("{}/{}", self.shared().api_url, path.trim_start_matches('/'))
+        let call = ApiCall {
+            method,
+            path,
+            body,
+            paginate: false,
         };
-        let mut builder = self
-            .http
-            .request(method.clone(), &url)
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(b) = body {
-            let ct = if method == reqwest::Method::PATCH {
-                "application/merge-patch+json"
-            } else {
-                "application/json"
-            };
-            builder = builder
-                .header(reqwest::header::CONTENT_TYPE, ct)
-                .body(b.to_string());
-        }
-        let request = builder
-            .build()
-            .map_err(|e| Error::invalid("path", e.to_string()))?;
-        let op = if method == reqwest::Method::GET {
-            "api_read"
-        } else {
-            "api_write"
+        self.raw.inner.api(self.http(), call).await
+    }
+
+    /// GETs a list through the escape hatch and follows its pages (`metadata.continue`) to the
+    /// end, answering one list.
+    pub async fn api_list_all(&self, path: &str) -> Result<serde_json::Value> {
+        let call = ApiCall {
+            method: "GET",
+            path,
+            body: None,
+            paginate: true,
         };
-        let bytes = self.send_raw(op, request, "resource", path).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Ok(serde_json::Value::Null);
-        }
-        serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-            url: url.split('?').next().unwrap_or_default().to_string(),
-            message: format!("not JSON: {e}"),
-        })
+        self.raw.inner.api(self.http(), call).await
     }
 
     /// The org *name* (the kubeconfig endpoint takes names, not ids).
     pub async fn org_name(&self, org: Option<&str>) -> Result<String> {
         let ns = self.namespace(org).await?;
-        let orgs = self.org_list().await?;
-        orgs.iter()
-            .find(|o| {
-                o.metadata.as_ref().and_then(|m| m.namespace.as_deref()) == Some(ns.as_str())
-                    || o.id.as_deref().map(namespace_for_org_id).as_deref() == Some(ns.as_str())
-            })
-            .and_then(|o| o.name.clone())
+        self.find_org(&OrgRef::Namespace(ns.clone()))
+            .await?
+            .name
+            .clone()
             .ok_or_else(|| Error::not_found("organization", ns))
     }
 }

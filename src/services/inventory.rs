@@ -15,6 +15,7 @@ fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T>
     serde_json::from_slice(bytes).map_err(|e| Error::Decode {
         url: what.to_string(),
         message: e.to_string(),
+        source: Some(e),
     })
 }
 
