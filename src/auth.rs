@@ -89,5 +89,4 @@ mod tests {
             "org-q3vxh8lmp2stnr7a"
         );
     }
-
 }

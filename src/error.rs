@@ -131,7 +131,9 @@ pub enum Error {
     },
 
     /// The server redirected a request carrying credentials to another origin; not followed.
-    #[error("{from} redirected to another host ({to}); not followed, so no credential leaves the configured host")]
+    #[error(
+        "{from} redirected to another host ({to}); not followed, so no credential leaves the configured host"
+    )]
     Redirected {
         /// The URL (without query) that was requested.
         from: String,
@@ -140,7 +142,9 @@ pub enum Error {
     },
 
     /// A URL outside the configured hosts was asked for with credentials.
-    #[error("{url} is not one of the configured Spot hosts ({allowed}); refused, so no credential leaves them")]
+    #[error(
+        "{url} is not one of the configured Spot hosts ({allowed}); refused, so no credential leaves them"
+    )]
     ForeignUrl {
         /// The refused URL (without query).
         url: String,
@@ -344,10 +348,7 @@ impl Error {
 
     /// Whether a deadline or a wait ran out.
     pub fn is_timeout(&self) -> bool {
-        matches!(
-            self,
-            Error::Timeout { .. } | Error::DeadlineExceeded { .. }
-        )
+        matches!(self, Error::Timeout { .. } | Error::DeadlineExceeded { .. })
     }
 }
 
@@ -379,7 +380,10 @@ mod tests {
         ];
         for e in errors {
             let s = e.to_string();
-            assert!(!s.contains('{') && !s.contains("Some(") && !s.contains('\n'), "{s}");
+            assert!(
+                !s.contains('{') && !s.contains("Some(") && !s.contains('\n'),
+                "{s}"
+            );
         }
     }
 

@@ -49,7 +49,9 @@ impl OrgRef {
                         .as_deref()
                         .is_some_and(|d| d.eq_ignore_ascii_case(name))
             }
-            other => other.namespace().is_some_and(|ns| namespace_of(org).as_deref() == Some(ns.as_str())),
+            other => other
+                .namespace()
+                .is_some_and(|ns| namespace_of(org).as_deref() == Some(ns.as_str())),
         }
     }
 }
@@ -76,8 +78,10 @@ mod tests {
     use super::*;
 
     fn org(name: &str, id: &str) -> OrganizationListOrganizationsItem {
-        serde_json::from_value(serde_json::json!({"name": name, "id": id, "display_name": "Acme Dev"}))
-            .expect("org")
+        serde_json::from_value(
+            serde_json::json!({"name": name, "id": id, "display_name": "Acme Dev"}),
+        )
+        .expect("org")
     }
 
     #[test]
@@ -92,7 +96,9 @@ mod tests {
             Some("org-abc")
         );
         let o = org("acme-dev", "org_AbC");
-        for s in ["acme-dev", "acme dev", "ACME DEV", "org_AbC", "org-abc", "ORG-ABC"] {
+        for s in [
+            "acme-dev", "acme dev", "ACME DEV", "org_AbC", "org-abc", "ORG-ABC",
+        ] {
             assert!(OrgRef::parse(s).matches(&o), "{s}");
         }
         for s in ["acme", "Acme-Dev", "org-abd", "org_AbD"] {

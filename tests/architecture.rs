@@ -38,11 +38,7 @@ fn sources() -> Vec<(String, String)> {
     files
         .into_iter()
         .map(|p| {
-            let rel = p
-                .strip_prefix(root())
-                .unwrap_or(&p)
-                .display()
-                .to_string();
+            let rel = p.strip_prefix(root()).unwrap_or(&p).display().to_string();
             let text = std::fs::read_to_string(&p).unwrap_or_default();
             (rel, text)
         })

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use proptest::prelude::*;
+use rsspot::Error;
 use rsspot::config::{
     self, ConfigDocument, ConfigFile, ConfigSource, Env, LoadOptions, Overrides, Profile,
     ProfilePatch, Resolved, RetryPatch, Secret,
 };
-use rsspot::Error;
 use secrecy::{ExposeSecret, SecretString};
 
 struct Sandbox {

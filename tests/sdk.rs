@@ -347,9 +347,7 @@ async fn concurrent_callers_share_one_token_exchange_and_cache_across_clients() 
         before,
         "regions served from cache"
     );
-    assert!(
-        c2.stats().cache_hits() >= 1
-    );
+    assert!(c2.stats().cache_hits() >= 1);
     // Bypass goes to the server; a write invalidates the namespace's cached lists.
     c2.without_cache().regions().list().await.unwrap();
     assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), before + 1);

@@ -97,7 +97,10 @@ impl Scripted {
 }
 
 fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Reply {
-    let mut out = format!("HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n", body.len());
+    let mut out = format!(
+        "HTTP/1.1 {status}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
     for (k, v) in headers {
         out.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -157,7 +160,10 @@ async fn token_redirect_to_another_host_is_not_followed() {
 #[tokio::test]
 async fn kubeconfig_redirect_keeps_the_refresh_token_home() {
     let elsewhere = Scripted::start(|_, _| response("200 OK", &[], "{}")).await;
-    let target = format!("{}/apis/auth.ngpc.rxt.io/v1/generate-kubeconfig", elsewhere.url);
+    let target = format!(
+        "{}/apis/auth.ngpc.rxt.io/v1/generate-kubeconfig",
+        elsewhere.url
+    );
     let api = Scripted::start(move |_, req| {
         if req.starts_with("POST /apis/auth.ngpc.rxt.io/v1/generate-kubeconfig") {
             response("308 Permanent Redirect", &[("location", &target)], "")
@@ -189,7 +195,11 @@ async fn kubeconfig_redirect_keeps_the_refresh_token_home() {
         .send()
         .await;
     assert!(err.is_err());
-    assert!(elsewhere.requests().is_empty(), "{:?}", elsewhere.requests());
+    assert!(
+        elsewhere.requests().is_empty(),
+        "{:?}",
+        elsewhere.requests()
+    );
 }
 
 /// `rsspot api` with an absolute URL on another host: refused before anything is sent.
@@ -199,14 +209,22 @@ async fn api_refuses_foreign_hosts() {
     let emu = Emulator::start().await.unwrap();
     let c = client(&emu.base_url(), &emu.base_url()).await;
     let err = c
-        .api_request("GET", &format!("{}/apis/ngpc.rxt.io/v1/regions", elsewhere.url), None)
+        .api_request(
+            "GET",
+            &format!("{}/apis/ngpc.rxt.io/v1/regions", elsewhere.url),
+            None,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, Error::ForeignUrl { .. }), "{err:?}");
     assert!(elsewhere.requests().is_empty());
     // The configured host in absolute form is fine.
     let ok = c
-        .api_request("GET", &format!("{}/apis/ngpc.rxt.io/v1/regions", emu.base_url()), None)
+        .api_request(
+            "GET",
+            &format!("{}/apis/ngpc.rxt.io/v1/regions", emu.base_url()),
+            None,
+        )
         .await
         .unwrap();
     assert!(ok["items"].is_array());
@@ -247,21 +265,27 @@ async fn token_errors_are_typed() {
             |e| matches!(e, Error::TokenRejected { status: 403, description, .. } if description == "Unknown or invalid refresh token."),
         ),
         (
-            response("401 Unauthorized", &[], r#"{"error":"access_denied","error_description":"Unauthorized"}"#),
+            response(
+                "401 Unauthorized",
+                &[],
+                r#"{"error":"access_denied","error_description":"Unauthorized"}"#,
+            ),
             |e| matches!(e, Error::TokenRejected { status: 401, .. }),
         ),
         (
-            response("404 Not Found", &[("content-type", "text/html")], "<html>nope</html>"),
+            response(
+                "404 Not Found",
+                &[("content-type", "text/html")],
+                "<html>nope</html>",
+            ),
             |e| matches!(e, Error::TokenEndpoint { status: 404, .. }),
         ),
-        (
-            response("405 Method Not Allowed", &[], ""),
-            |e| matches!(e, Error::TokenEndpoint { status: 405, .. }),
-        ),
-        (
-            response("429 Too Many Requests", &[], ""),
-            |e| matches!(e, Error::RateLimited { .. }),
-        ),
+        (response("405 Method Not Allowed", &[], ""), |e| {
+            matches!(e, Error::TokenEndpoint { status: 405, .. })
+        }),
+        (response("429 Too Many Requests", &[], ""), |e| {
+            matches!(e, Error::RateLimited { .. })
+        }),
     ];
     for (reply, check) in cases {
         let token = Scripted::start(move |_, _| reply.clone()).await;
@@ -356,11 +380,19 @@ async fn cli_deadline_and_refusals() {
     let took = started.elapsed();
     assert_eq!(out.status.code(), Some(5), "{}", common::stderr_of(&out));
     assert!(took < Duration::from_secs(4), "{took:?}");
-    assert!(common::stderr_of(&out).contains("no answer"), "{}", common::stderr_of(&out));
+    assert!(
+        common::stderr_of(&out).contains("no answer"),
+        "{}",
+        common::stderr_of(&out)
+    );
 
     let out = env
         .cmd()
-        .args(["api", "GET", "http://203.0.113.9/apis/ngpc.rxt.io/v1/regions"])
+        .args([
+            "api",
+            "GET",
+            "http://203.0.113.9/apis/ngpc.rxt.io/v1/regions",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
@@ -368,7 +400,11 @@ async fn cli_deadline_and_refusals() {
 
     let out = env
         .cmd()
-        .args(["api", "DELETE", "/apis/ngpc.rxt.io/v1/namespaces/{namespace}/cloudspaces"])
+        .args([
+            "api",
+            "DELETE",
+            "/apis/ngpc.rxt.io/v1/namespaces/{namespace}/cloudspaces",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));

@@ -49,7 +49,9 @@ impl Token {
 
     fn fresh(&self) -> bool {
         match self.claims.exp {
-            Some(exp) => Utc::now() + chrono::Duration::from_std(EXPIRY_SKEW).unwrap_or_default() < exp,
+            Some(exp) => {
+                Utc::now() + chrono::Duration::from_std(EXPIRY_SKEW).unwrap_or_default() < exp
+            }
             None => false,
         }
     }
@@ -229,7 +231,10 @@ impl TokenManager {
             .ok_or_else(|| Error::decode(url.clone(), "the token answer has no id_token"))?;
         let token = Token::from_id_token(SecretString::from(id_token));
         if token.claims.exp.is_none() {
-            return Err(Error::decode(url, "the id_token is not a JWT with an `exp` claim"));
+            return Err(Error::decode(
+                url,
+                "the id_token is not a JWT with an `exp` claim",
+            ));
         }
         if let Some(new) = answer.refresh_token.filter(|t| !t.is_empty()) {
             self.rotate(SecretString::from(new));

@@ -45,7 +45,11 @@ pub(crate) fn namespace_prefix(url: &str) -> Option<String> {
 
 impl Inner {
     fn scope(&self) -> String {
-        format!("{}|{}", self.pipeline.profile, self.pipeline.auth.identity())
+        format!(
+            "{}|{}",
+            self.pipeline.profile,
+            self.pipeline.auth.identity()
+        )
     }
 
     /// The cache key of a request, when its answer may be cached.
@@ -120,7 +124,10 @@ impl Inner {
             content_type: header(CONTENT_TYPE),
         };
         let ttl = (p.cache.ttl)(op.cache_class);
-        if let Err(e) = state.cache_put(key, &cached, ttl, p.cache.max_entries).await {
+        if let Err(e) = state
+            .cache_put(key, &cached, ttl, p.cache.max_entries)
+            .await
+        {
             tracing::debug!("cache store failed: {e}");
         }
     }

@@ -265,7 +265,10 @@ pub(crate) async fn map_error<E: serde::Serialize>(
             from_answer(kind, status, &body, None, kind, name)
         }
         PE::CommunicationError(e) | PE::ResponseBodyError(e) | PE::InvalidUpgrade(e) => {
-            let url = e.url().map(|u| u.to_string()).unwrap_or_else(|| kind.into());
+            let url = e
+                .url()
+                .map(|u| u.to_string())
+                .unwrap_or_else(|| kind.into());
             transport(&url, e)
         }
         PE::InvalidResponsePayload(bytes, e) => Error::Decode {
@@ -302,11 +305,16 @@ mod tests {
     fn answers_of_every_shape() {
         let status = br#"{"kind":"Status","message":"cloudspaces.ngpc.rxt.io \"x\" not found","reason":"NotFound"}"#;
         assert!(answer_text(404, status).message.contains("not found"));
-        let oauth = br#"{"error":"invalid_grant","error_description":"Unknown or invalid refresh token."}"#;
+        let oauth =
+            br#"{"error":"invalid_grant","error_description":"Unknown or invalid refresh token."}"#;
         let t = answer_text(403, oauth);
         assert_eq!(t.code.as_deref(), Some("invalid_grant"));
         assert_eq!(t.message, "Unknown or invalid refresh token.");
-        assert!(answer_text(502, b"<html>bad gateway</html>").message.contains("HTML"));
+        assert!(
+            answer_text(502, b"<html>bad gateway</html>")
+                .message
+                .contains("HTML")
+        );
         assert_eq!(answer_text(500, b"").message, "HTTP 500");
         let e = from_answer(
             "http://h/apis/x?labelSelector=a",

@@ -91,7 +91,13 @@ impl Inner {
             call_inner.execute_list(http, request, op).await?
         } else {
             call_inner
-                .send(http, request, authenticated, super::idempotency(op, &method), op.id)
+                .send(
+                    http,
+                    request,
+                    authenticated,
+                    super::idempotency(op, &method),
+                    op.id,
+                )
                 .await?
         };
         let status = resp.status().as_u16();

@@ -87,7 +87,12 @@ mod tests {
         let url = reqwest::Url::parse("http://127.0.0.1:1/x").expect("url");
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert("etag", "\"1\"".parse().expect("header"));
-        let r = rebuild(url.clone(), reqwest::StatusCode::CREATED, &headers, Bytes::from("{}"));
+        let r = rebuild(
+            url.clone(),
+            reqwest::StatusCode::CREATED,
+            &headers,
+            Bytes::from("{}"),
+        );
         assert_eq!(r.url(), &url);
         assert_eq!(r.status(), 201);
         assert_eq!(r.headers()["etag"], "\"1\"");

@@ -214,7 +214,8 @@ impl Dispatch<'_> {
                     reqwest::Request::new(template.method().clone(), template.url().clone())
                 });
                 if let Some(token) = bearer {
-                    req.headers_mut().insert(AUTHORIZATION, bearer_header(token));
+                    req.headers_mut()
+                        .insert(AUTHORIZATION, bearer_header(token));
                 }
                 self.http.execute(req)
             },
@@ -228,9 +229,10 @@ impl Dispatch<'_> {
             Outcome::Failed(e) => Err(errors::transport(&url, e)),
             Outcome::TimedOut => Err(Error::DeadlineExceeded {
                 url: strip_query(&url),
-                after: self
-                    .deadline
-                    .map_or_else(|| started.elapsed(), |d| d.saturating_duration_since(started)),
+                after: self.deadline.map_or_else(
+                    || started.elapsed(),
+                    |d| d.saturating_duration_since(started),
+                ),
             }),
         }
     }
@@ -275,7 +277,10 @@ impl Inner {
         op_id: &str,
     ) -> Result<reqwest::Response, Error> {
         let op = raw::operation(op_id).ok_or_else(|| {
-            Error::invalid("operation", format!("{op_id} is not an operation rsspot knows"))
+            Error::invalid(
+                "operation",
+                format!("{op_id} is not an operation rsspot knows"),
+            )
         })?;
         let call = Inner {
             deadline: Some(self.call_deadline()),
@@ -370,7 +375,10 @@ impl Inner {
         let Some(key) = cache_key.filter(|_| status.is_success()) else {
             // No caller may be made to buffer a huge body: an announced length within bounds
             // passes (hyper stops there); anything else is read here with a running limit.
-            if resp.content_length().is_some_and(|n| n <= MAX_RESPONSE_BYTES) {
+            if resp
+                .content_length()
+                .is_some_and(|n| n <= MAX_RESPONSE_BYTES)
+            {
                 return Ok(resp);
             }
             return Ok(read_bounded(resp, &url, MAX_RESPONSE_BYTES).await?.0);

@@ -71,7 +71,9 @@ impl Inner {
         match continue_token(&body) {
             None => Ok(first),
             // Boxed: the rare paged path must not grow every call's future.
-            Some(token) => Box::pin(self.follow_pages(http, template, op, first, body, token)).await,
+            Some(token) => {
+                Box::pin(self.follow_pages(http, template, op, first, body, token)).await
+            }
         }
     }
 

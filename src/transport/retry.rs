@@ -179,7 +179,9 @@ where
                 Ok(r) => r.map_or_else(Outcome::Failed, Outcome::Answer),
                 Err(_) => Outcome::TimedOut,
             },
-            None => attempt(n).await.map_or_else(Outcome::Failed, Outcome::Answer),
+            None => attempt(n)
+                .await
+                .map_or_else(Outcome::Failed, Outcome::Answer),
         };
         let outcome = match outcome {
             Outcome::Failed(e) if e.is_timeout() => {

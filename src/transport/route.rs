@@ -162,8 +162,12 @@ mod tests {
 
     #[test]
     fn routing_keeps_the_path() {
-        let hosts = Hosts::new("http://127.0.0.1:1", "http://127.0.0.1:2", "http://127.0.0.1:3")
-            .expect("hosts");
+        let hosts = Hosts::new(
+            "http://127.0.0.1:1",
+            "http://127.0.0.1:2",
+            "http://127.0.0.1:3",
+        )
+        .expect("hosts");
         let mut req = reqwest::Request::new(
             reqwest::Method::GET,
             Url::parse("http://127.0.0.1:1/history/gp.vs1?x=1").expect("url"),

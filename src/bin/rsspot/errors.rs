@@ -24,9 +24,7 @@ pub fn exit_code(e: &Error) -> u8 {
 /// A short hint for the user, when one helps.
 pub fn hint(e: &Error) -> Option<&'static str> {
     Some(match e {
-        Error::NoCredentials { .. } => {
-            "run `rsspot configure`, or set RSSPOT_REFRESH_TOKEN"
-        }
+        Error::NoCredentials { .. } => "run `rsspot configure`, or set RSSPOT_REFRESH_TOKEN",
         Error::Auth { .. } | Error::TokenRejected { .. } | Error::Unauthorized { .. } => {
             "run `rsspot configure` to store a valid refresh token (console: API Access → Terraform → Get New Token)"
         }
