@@ -22,6 +22,7 @@ fn main() {
         "codegen/mod.rs",
         "codegen/normalize.rs",
         "codegen/render.rs",
+        "codegen/schema_fixes.rs",
         "codegen/supplement.rs",
         "build.rs",
     ] {

@@ -16,6 +16,7 @@
 
 pub mod normalize;
 pub mod render;
+pub mod schema_fixes;
 pub mod supplement;
 
 #[cfg(test)]

@@ -68,6 +68,37 @@ pub fn operation_count(supplement: &Value) -> usize {
     routes(supplement).len()
 }
 
+/// Fails when upstream's document declares an operation the supplement declares too: the
+/// supplement is then wrong or redundant, and a human must drop the entry (after checking the two
+/// agree). Runs before the upstream fixes, whose own checks would otherwise report the newly
+/// published operation less helpfully.
+pub fn check_not_published(upstream: &Value, supplement: &Value) -> Result<(), String> {
+    let published = routes(upstream);
+    for (path, item) in supplement
+        .get("paths")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        let item = item
+            .as_object()
+            .ok_or_else(|| fail(format!("path `{path}` is not an object")))?;
+        for method in item.keys() {
+            if !METHODS.contains(&method.as_str()) {
+                return Err(fail(format!("`{path}` has a non-operation key `{method}`")));
+            }
+            let method = method.to_ascii_uppercase();
+            if published.contains(&format!("{method} {}", route_key(path))) {
+                return Err(fail(format!(
+                    "upstream now declares {method} {path}; drop it from the supplement (after \
+                     checking upstream's definition matches what rsspot relies on)"
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Merges `supplement` into `spec` (the fixed upstream document); `upstream` is the document as
 /// published, against which "upstream now declares it" is decided.
 pub fn merge(upstream: &Value, spec: &mut Value, supplement: &Value) -> Result<(), String> {
@@ -81,26 +112,10 @@ pub fn merge(upstream: &Value, spec: &mut Value, supplement: &Value) -> Result<(
         .and_then(Value::as_object)
         .ok_or_else(|| fail("no `components.schemas` object"))?;
 
-    // Upstream publishing something the supplement declares means the supplement is now wrong
-    // or redundant: a human must drop it (and check the two agree).
-    let published = routes(upstream);
+    check_not_published(upstream, supplement)?;
     let mut ids: BTreeSet<String> = BTreeSet::new();
     for (path, item) in paths {
-        let item = item
-            .as_object()
-            .ok_or_else(|| fail(format!("path `{path}` is not an object")))?;
-        for (method, op) in item {
-            if !METHODS.contains(&method.as_str()) {
-                return Err(fail(format!("`{path}` has a non-operation key `{method}`")));
-            }
-            let route = format!("{} {}", method.to_ascii_uppercase(), route_key(path));
-            if published.contains(&route) {
-                return Err(fail(format!(
-                    "upstream now declares {} {path}; drop it from the supplement (after checking \
-                     upstream's definition matches what rsspot relies on)",
-                    method.to_ascii_uppercase()
-                )));
-            }
+        for (method, op) in item.as_object().into_iter().flatten() {
             let id = op
                 .get("operationId")
                 .and_then(Value::as_str)

@@ -84,6 +84,93 @@ fn fixes_fail_loudly_when_upstream_changes_shape() {
 }
 
 #[test]
+fn merges_the_supplement_after_the_upstream_fixes() {
+    let Some(spec) = upstream() else { return };
+    let n = normalize(&spec, &supplement()).unwrap();
+    let list = n
+        .pointer("/paths/~1apis~1ngpc.rxt.io~1v1~1namespaces~1{namespace}~1vmpools/get")
+        .unwrap();
+    assert_eq!(list["operationId"], json!("listVmPools"));
+    assert_eq!(list[supplement::MARK], json!(true));
+    // The supplement's `$ref`s point at upstream's (renamed) Kubernetes schemas.
+    assert_eq!(
+        n.pointer("/components/schemas/VmPool/properties/metadata/$ref"),
+        Some(&json!("#/components/schemas/ObjectMeta"))
+    );
+    // Upstream's own operations are untouched by the merge.
+    let fixed = normalize::upstream_fixes(&spec).unwrap();
+    for (path, item) in fixed["paths"].as_object().unwrap() {
+        assert_eq!(&n["paths"][path], item, "{path}");
+    }
+    let rows = operations(&n).unwrap();
+    let events = rows
+        .iter()
+        .find(|r| r.id == "list_organization_events")
+        .unwrap();
+    assert_eq!(
+        (events.supplement, events.cache_class.as_str(), events.host),
+        (true, "inventory", HostKind::Api)
+    );
+    let create = rows.iter().find(|r| r.id == "create_vm_pool").unwrap();
+    assert!(create.authenticated && !create.idempotent && create.cache_class.is_empty());
+    assert_eq!(supplement::operation_count(&supplement()), 21);
+}
+
+#[test]
+fn supplement_preconditions_fail_loudly() {
+    let Some(spec) = upstream() else { return };
+    let drop_hint = |e: String| {
+        assert!(e.contains(supplement::FILE), "{e}");
+        e
+    };
+
+    // Upstream starts to publish a path the supplement declares (under another parameter name).
+    let mut published = spec.clone();
+    published["paths"]["/apis/ngpc.rxt.io/v1/namespaces/{ns}/vmpools"] = json!({
+        "get": {"operationId": "listNgpcRxtIoV1NamespacedVMPool", "responses": {"200": {"description": ""}}}
+    });
+    let e = drop_hint(normalize(&published, &supplement()).unwrap_err());
+    assert!(
+        e.contains("upstream now declares GET /apis/ngpc.rxt.io/v1/namespaces/{namespace}/vmpools")
+            && e.contains("drop it from the supplement"),
+        "{e}"
+    );
+
+    // Upstream starts to publish a schema of the same name.
+    let mut schema = spec.clone();
+    schema["components"]["schemas"]["io.rxt.ngpc.v1.VmSshKey"] = json!({"type": "object"});
+    let e = drop_hint(normalize(&schema, &supplement()).unwrap_err());
+    assert!(e.contains("schema `VmSshKey`"), "{e}");
+
+    // The supplement itself is broken.
+    let mut twice = supplement();
+    twice["paths"]["/apis/ngpc.rxt.io/v1/namespaces/{namespace}/vmpools"]["post"]["operationId"] =
+        json!("listVmPools");
+    let e = drop_hint(normalize(&spec, &twice).unwrap_err());
+    assert!(e.contains("`listVmPools` is declared twice"), "{e}");
+
+    let mut clash = supplement();
+    clash["paths"]["/apis/ngpc.rxt.io/v1/namespaces/{namespace}/vmpools"]["post"]["operationId"] =
+        json!("listRegions");
+    let e = drop_hint(normalize(&spec, &clash).unwrap_err());
+    assert!(e.contains("already used by upstream"), "{e}");
+
+    let mut dangling = supplement();
+    dangling["components"]["schemas"]["VmPool"]["properties"]["spec"] =
+        json!({"$ref": "#/components/schemas/Nowhere"});
+    let e = drop_hint(normalize(&spec, &dangling).unwrap_err());
+    assert!(e.contains("#/components/schemas/Nowhere"), "{e}");
+
+    for empty in [
+        json!({}),
+        json!({"paths": {}}),
+        json!({"paths": {"/a": {"get": {}}}}),
+    ] {
+        drop_hint(normalize(&spec, &empty).unwrap_err());
+    }
+}
+
+#[test]
 fn snake_case_matches_progenitor() {
     assert_eq!(
         snake_case("listOnDemandNodePools"),
@@ -176,6 +263,16 @@ pub(crate) fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None,
         ..ProptestConfig::default() })]
+
+    #[test]
+    fn merging_a_random_supplement_never_panics(v in arb_json()) {
+        if let Some(spec) = upstream() {
+            match normalize(&spec, &v) {
+                Ok(n) => { let _ = operations(&n); }
+                Err(e) => prop_assert!(e.contains(supplement::FILE) || e.contains("codegen fix"), "{}", e),
+            }
+        }
+    }
 
     #[test]
     fn normalize_never_panics_on_random_json(v in arb_json()) {
