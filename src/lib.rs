@@ -21,10 +21,6 @@ pub mod services;
 pub mod state;
 mod tls;
 mod transport;
-/// The name the generated bindings use for the pipeline state (`crate::hooks::Inner`).
-mod hooks {
-    pub use crate::transport::Inner;
-}
 pub mod types;
 pub mod workflows;
 

@@ -319,36 +319,6 @@ impl SpotClient {
         crate::services::Inventory(self)
     }
 
-    /// GETs `path` (relative to the host the operation lives on) through the pipeline and
-    /// returns the body of a 2xx answer.
-    pub(crate) async fn get_bytes(
-        &self,
-        op_id: &str,
-        path: &str,
-        kind: &str,
-        name: &str,
-    ) -> Result<bytes::Bytes> {
-        let url = reqwest::Url::parse(&format!("{}{path}", self.base_url()))
-            .map_err(|e| Error::invalid("path", e.to_string()))?;
-        let mut request = reqwest::Request::new(reqwest::Method::GET, url);
-        request.headers_mut().insert(
-            reqwest::header::ACCEPT,
-            reqwest::header::HeaderValue::from_static("application/json"),
-        );
-        let resp = self.raw.inner.execute(self.http(), request, op_id).await?;
-        if !resp.status().is_success() {
-            return Err(crate::transport::errors::map_unexpected(resp, kind, name).await);
-        }
-        let url = resp.url().to_string();
-        Ok(crate::transport::limits::read_bounded(
-            resp,
-            &url,
-            crate::transport::limits::MAX_RESPONSE_BYTES,
-        )
-        .await?
-        .1)
-    }
-
     /// An authenticated request to any API path (the `rsspot api` escape hatch). `path` is
     /// relative to the API base URL, or an absolute URL on one of the configured hosts (any
     /// other host is refused with [`Error::ForeignUrl`]). The answer is any JSON (arrays
