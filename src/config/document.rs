@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
+use super::fields::{Origin, PROFILE_SPEC, canonical, redact};
 use super::format::{self, Format};
-use super::schema::{
-    CachePatch, ConfigFile, Origin, PROFILE_SPEC, Profile, RetryPatch, canonical, redact,
-};
+use super::schema::{CachePatch, ConfigFile, Profile, RetryPatch};
 use super::secret::Secret;
 use crate::error::{Error, Result};
 

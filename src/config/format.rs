@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::schema::one_line;
+use super::fields::one_line;
 use crate::error::{Error, Result};
 
 /// A config file format.

@@ -15,8 +15,9 @@ use serde_json::{Map, Value};
 
 use super::document::ConfigDocument;
 use super::env::Env;
+use super::fields::Origin;
 use super::format;
-use super::schema::{ConfigFile, Origin, SCHEMA_VERSION};
+use super::schema::{ConfigFile, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 
 /// First line of the note left in place of a migrated legacy file.

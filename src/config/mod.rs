@@ -36,8 +36,10 @@
 
 mod document;
 pub mod env;
+mod fields;
 mod format;
 mod migrate;
+mod policy;
 mod schema;
 mod secret;
 
@@ -61,7 +63,7 @@ pub use secret::Secret;
 
 use crate::error::{Error, Result};
 use env::*;
-use schema::{Origin, check_timeout, check_url, seconds};
+use fields::{Origin, check_timeout, check_url, seconds};
 
 /// Spot API base URL.
 pub const DEFAULT_BASE_URL: &str = "https://spot.rackspace.com";
