@@ -1,5 +1,5 @@
 //! Integration tests for `rsspot::config`: file and field precedence, formats, env vars,
-//! aliases, legacy migration, atomic 0600 writes, bad input, and secret redaction.
+//! aliases, atomic 0600 writes, bad input, and secret redaction.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -290,8 +290,15 @@ fn file_precedence_runtime_explicit_env_xdg_legacy() {
     std::fs::remove_file(&xdg).unwrap();
     let r = sb.load(&[]);
     assert_eq!(r.settings.region.as_deref(), Some("legacy"));
-    assert_eq!(r.source, ConfigSource::LegacyMigrated);
+    assert_eq!(
+        r.source,
+        ConfigSource::Legacy {
+            path: sb.home.join(".spot_config")
+        }
+    );
+    // Read in memory: edits would go to rsspot's own file, which loading did not create.
     assert_eq!(r.path, xdg);
+    assert!(!xdg.exists());
 }
 
 #[test]
@@ -1056,183 +1063,6 @@ fn profiles_use_delete_rename_list() {
             .unwrap()
             .contains("[profiles.alpha]")
     );
-}
-
-// ---------------------------------------------------------------------------------------------
-// Legacy migration
-
-#[test]
-fn migrates_flat_legacy_file_losslessly_and_idempotently() {
-    let sb = Sandbox::new();
-    let original = "org: acme\nrefreshToken: rt-SECRET-legacy\naccessToken: at-SECRET-legacy\nregion: us-east-iad-1\nfavourite_colour: teal\n";
-    let legacy = sb.write(".spot_config", original);
-    let r = sb.load(&[]);
-    let report = r.migrated.clone().expect("migrated");
-    assert_eq!(r.source, ConfigSource::LegacyMigrated);
-    let target = sb.config_dir().join("config.yml");
-    assert_eq!(report.target_path, target);
-    assert_eq!(report.profiles_added, vec!["default"]);
-    assert!(!report.to_string().contains("SECRET"));
-
-    let s = &r.settings;
-    assert_eq!(s.profile, "default");
-    assert_eq!(s.org.as_deref(), Some("acme"));
-    assert_eq!(
-        s.refresh_token.as_ref().unwrap().expose_secret(),
-        "rt-SECRET-legacy"
-    );
-    assert_eq!(
-        s.access_token.as_ref().unwrap().expose_secret(),
-        "at-SECRET-legacy"
-    );
-
-    let new_text = std::fs::read_to_string(&target).unwrap();
-    assert!(
-        new_text.contains("refresh_token: rt-SECRET-legacy"),
-        "{new_text}"
-    );
-    assert!(new_text.contains("access_token: at-SECRET-legacy"));
-    assert!(
-        new_text.contains("favourite_colour: teal"),
-        "unknown key lost: {new_text}"
-    );
-    assert_eq!(mode(&target), 0o600);
-    let backup = sb.home.join(".spot_config.rsspot-backup");
-    assert_eq!(report.backup_path, backup);
-    assert_eq!(std::fs::read_to_string(&backup).unwrap(), original);
-    assert_eq!(mode(&backup), 0o600);
-    let note = std::fs::read_to_string(&legacy).unwrap();
-    assert!(
-        note.contains(target.to_str().unwrap()) && note.contains(".rsspot-backup"),
-        "{note}"
-    );
-    assert!(!note.contains("SECRET"));
-    assert_eq!(mode(&legacy), 0o600);
-
-    // Second run: nothing changes, and the real token is still there.
-    let snapshot = |p: &Path| std::fs::read(p).unwrap();
-    let before = (snapshot(&target), snapshot(&legacy), snapshot(&backup));
-    let r2 = sb.load(&[]);
-    assert!(r2.migrated.is_none());
-    assert_eq!(r2.source, ConfigSource::DefaultPath);
-    assert_eq!(
-        r2.settings.refresh_token.unwrap().expose_secret(),
-        "rt-SECRET-legacy"
-    );
-    assert!(
-        config::migrate_legacy(&Env::default(), Some(&sb.home))
-            .unwrap()
-            .is_none()
-    );
-    assert_eq!(
-        (snapshot(&target), snapshot(&legacy), snapshot(&backup)),
-        before
-    );
-    assert_eq!(
-        files_in(&sb.home),
-        vec![".config", ".spot_config", ".spot_config.rsspot-backup"]
-    );
-}
-
-#[test]
-fn migrates_profiles_form_legacy_file() {
-    let sb = Sandbox::new();
-    sb.write(
-        ".spot_config",
-        "version: '1'\nactiveProfile: prod\nprofiles:\n  prod:\n    refreshToken: rt-prod\n    clientId: c\n  dev:\n    region: dfw\n    extra_key: 1\n",
-    );
-    let r = sb.load(&[]);
-    assert_eq!(
-        r.migrated.as_ref().unwrap().profiles_added,
-        vec!["dev", "prod"]
-    );
-    assert_eq!(r.settings.profile, "prod");
-    assert_eq!(r.settings.client_id, "c");
-    assert_eq!(r.file.version, "2");
-    assert_eq!(
-        r.file.profiles["dev"].extra["extra_key"],
-        serde_json::json!(1)
-    );
-    let text = std::fs::read_to_string(&r.path).unwrap();
-    assert!(text.contains("refresh_token: rt-prod"), "{text}");
-}
-
-#[test]
-fn migration_merges_into_an_existing_file_but_never_clobbers_it() {
-    let sb = Sandbox::new();
-    let target = sb.write(
-        ".config/rsspot/config.yml",
-        "active_profile: work\nprofiles:\n  work:\n    refresh_token: rt-work\n",
-    );
-    let legacy_text = "refreshToken: rt-legacy\nregion: iad\n";
-    let legacy = sb.write(".spot_config", legacy_text);
-    // With a new file present, load uses it and leaves the legacy file alone.
-    let r = sb.load(&[]);
-    assert_eq!(
-        (r.settings.profile.as_str(), r.migrated.is_none()),
-        ("work", true)
-    );
-    assert_eq!(std::fs::read_to_string(&legacy).unwrap(), legacy_text);
-
-    // Explicit migration adds the missing profile and keeps everything else.
-    let report = config::migrate_legacy(&Env::default(), Some(&sb.home))
-        .unwrap()
-        .unwrap();
-    assert!(report.merged_into_existing);
-    assert_eq!(report.profiles_added, vec!["default"]);
-    let r = sb.load(&[]);
-    assert_eq!(r.file.profile_names(), vec!["default", "work"]);
-    assert_eq!(r.settings.profile, "work");
-    assert_eq!(
-        r.file.profiles["work"]
-            .refresh_token
-            .as_ref()
-            .unwrap()
-            .expose(),
-        "rt-work"
-    );
-    assert_eq!(
-        r.file.profiles["default"]
-            .refresh_token
-            .as_ref()
-            .unwrap()
-            .expose(),
-        "rt-legacy"
-    );
-
-    // A conflicting profile stops the migration before anything is written.
-    let sb = Sandbox::new();
-    let target_text = "profiles:\n  default:\n    refresh_token: rt-other\n";
-    let target2 = sb.write(".config/rsspot/config.yml", target_text);
-    let legacy2 = sb.write(".spot_config", legacy_text);
-    let err = config::migrate_legacy(&Env::default(), Some(&sb.home)).unwrap_err();
-    let msg = err.to_string();
-    assert!(
-        msg.contains("profile 'default'") && msg.contains("refresh_token"),
-        "{msg}"
-    );
-    assert!(
-        !msg.contains("rt-other") && !msg.contains("rt-legacy"),
-        "{msg}"
-    );
-    assert_eq!(std::fs::read_to_string(&target2).unwrap(), target_text);
-    assert_eq!(std::fs::read_to_string(&legacy2).unwrap(), legacy_text);
-    assert_eq!(files_in(&sb.home), vec![".config", ".spot_config"]);
-    let _ = target;
-}
-
-#[test]
-fn malformed_legacy_file_is_reported_and_nothing_is_written() {
-    let sb = Sandbox::new();
-    let legacy = sb.write(".spot_config", "org: [unclosed\n");
-    let err = config::load(&sb.opts(&[])).unwrap_err();
-    let msg = err.to_string();
-    assert!(
-        msg.contains(".spot_config") && msg.contains("line"),
-        "{msg}"
-    );
-    assert_eq!(files_in(&sb.home), vec![".spot_config"]);
-    assert_eq!(std::fs::read_to_string(legacy).unwrap(), "org: [unclosed\n");
 }
 
 // ---------------------------------------------------------------------------------------------

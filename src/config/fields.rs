@@ -93,6 +93,7 @@ pub(crate) const PROFILE_SPEC: &[Spec] = &[
     ("verify_ssl", &[]),
     ("retry", &[]),
     ("cache", &[]),
+    ("imported_from", &[]),
 ];
 
 pub(crate) const RETRY_SPEC: &[Spec] = &[

@@ -8,8 +8,14 @@
 //! 2. an explicit path (`--config`, [`LoadOptions::config_path`]);
 //! 3. `RSSPOT_CONFIG`, `RSSPOT_CONFIG_FILE`, `SPOT_CONFIG_FILE` (first set);
 //! 4. `$XDG_CONFIG_HOME/rsspot/config.{yml,yaml,toml,json}` (default `~/.config/rsspot/`);
-//! 5. the legacy `~/.spot_config`, migrated into `config.yml` on first use (see
-//!    [`migrate_legacy`]).
+//! 5. spotctl's `~/.spot_config` (then `~/.spotctl/config.yaml`), read in memory. Those files
+//!    belong to spotctl and are never written; the CLI imports their settings into `config.yml`
+//!    once ([`LoadOptions::import_legacy`], [`migrate_legacy`]).
+//!
+//! Loading has no side effects: no file is created, written or moved unless the caller sets
+//! [`LoadOptions::import_legacy`]. Problems worth a word but not an error (plain-HTTP URLs,
+//! `verify_ssl: false`, a token file others can read) are returned as data in
+//! [`Resolved::warnings`]; the library never prints them.
 //!
 //! A missing explicit or env-named file is an error unless [`LoadOptions::allow_missing_config`]
 //! is set (`rsspot configure`, which is about to create it).
@@ -42,8 +48,10 @@ mod layers;
 mod migrate;
 mod policy;
 mod resolve;
+mod rotate;
 mod schema;
 mod secret;
+mod warnings;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -55,13 +63,18 @@ use serde_json::Value;
 pub use document::{ConfigDocument, ProfilePatch};
 pub use env::Env;
 pub use format::Format;
-pub use migrate::{MigrationReport, legacy_config_path, migrate_legacy, migrate_legacy_to};
+pub use migrate::{
+    MigrationReport, find_legacy, legacy_config_path, legacy_config_paths, migrate_legacy,
+    migrate_legacy_to,
+};
 pub use resolve::load;
+pub use rotate::{RefreshTokenOrigin, TokenStore, store_rotated_refresh_token};
 pub use schema::{
     CacheBackend, CacheConfig, CachePatch, ConfigFile, DEFAULT_TTLS, HistoryConfig, HistoryPatch,
     Profile, RetryConfig, RetryPatch, SCHEMA_VERSION,
 };
 pub use secret::Secret;
+pub use warnings::ConfigWarning;
 
 /// Spot API base URL.
 pub const DEFAULT_BASE_URL: &str = "https://spot.rackspace.com";
@@ -158,6 +171,8 @@ pub struct Settings {
     pub region: Option<String>,
     /// Refresh token.
     pub refresh_token: Option<SecretString>,
+    /// Where the refresh token came from (decides whether a rotated one can be stored).
+    pub refresh_token_origin: RefreshTokenOrigin,
     /// Pre-issued access token.
     pub access_token: Option<SecretString>,
     /// OAuth client id.
@@ -241,6 +256,10 @@ pub struct LoadOptions {
     pub home: Option<PathBuf>,
     /// Accept a missing explicit/env-named config file as empty (for `rsspot configure`).
     pub allow_missing_config: bool,
+    /// When rsspot has no config file yet and spotctl's exists, import spotctl's settings into
+    /// a new rsspot config file (the CLI's first run). Off by default: loading then writes
+    /// nothing and reads spotctl's file in memory. spotctl's file is never written either way.
+    pub import_legacy: bool,
 }
 
 /// Where the config file came from.
@@ -257,8 +276,13 @@ pub enum ConfigSource {
     },
     /// Found in the config directory.
     DefaultPath,
-    /// Migrated from `~/.spot_config` during this load.
+    /// spotctl's config was imported into rsspot's config file during this load.
     LegacyMigrated,
+    /// spotctl's config file, read in memory (rsspot has no config file of its own).
+    Legacy {
+        /// `~/.spot_config` or `~/.spotctl/config.yaml`.
+        path: PathBuf,
+    },
     /// No file: built-in defaults and environment only.
     None,
 }
@@ -270,7 +294,8 @@ impl fmt::Display for ConfigSource {
             ConfigSource::ExplicitPath => f.write_str("--config"),
             ConfigSource::EnvPath { var } => write!(f, "env {var}"),
             ConfigSource::DefaultPath => f.write_str("default location"),
-            ConfigSource::LegacyMigrated => f.write_str("migrated from ~/.spot_config"),
+            ConfigSource::LegacyMigrated => f.write_str("imported from spotctl's config"),
+            ConfigSource::Legacy { path } => write!(f, "spotctl's {} (read only)", path.display()),
             ConfigSource::None => f.write_str("none (defaults and environment)"),
         }
     }
@@ -298,13 +323,21 @@ pub struct Resolved {
     pub path: PathBuf,
     /// Where the file came from.
     pub source: ConfigSource,
-    /// Set when this load migrated `~/.spot_config`; the CLI prints it on stderr.
+    /// Set when this load imported spotctl's config; the CLI prints it on stderr.
     pub migrated: Option<MigrationReport>,
+    /// Things worth a warning (see [`ConfigWarning`]); the CLI prints one line each on stderr.
+    pub warnings: Vec<ConfigWarning>,
     /// One entry per effective value, for `rsspot config explain`.
     pub provenance: Vec<Provenance>,
 }
 
 impl Resolved {
+    /// Settings that work but deserve a warning: plain-HTTP URLs to non-loopback hosts,
+    /// `verify_ssl: false`, a config file holding a token that others can read.
+    pub fn warnings(&self) -> &[ConfigWarning] {
+        &self.warnings
+    }
+
     /// The provenance entries for `key` and everything under it (`retry` → `retry.*`).
     pub fn explain(&self, key: &str) -> Vec<&Provenance> {
         let prefix = format!("{key}.");

@@ -86,13 +86,33 @@ fn locate(opts: &LoadOptions, home: &Path) -> Result<Located> {
         });
     }
     let target = default_config_path(env, Some(home));
-    if let Some(report) = migrate_legacy_to(home, &target)? {
+    if opts.import_legacy {
+        if let Some(report) = super::migrate::import_if_absent(home, &target)? {
+            return Ok(Located {
+                file: read_config(&target)?,
+                read_from: Some(target.clone()),
+                path: target,
+                source: ConfigSource::LegacyMigrated,
+                migrated: Some(report),
+            });
+        }
+        // Another process may have imported (or created the file) meanwhile.
+        if target.is_file() {
+            return Ok(Located {
+                file: read_config(&target)?,
+                read_from: Some(target.clone()),
+                path: target,
+                source: ConfigSource::DefaultPath,
+                migrated: None,
+            });
+        }
+    } else if let Some(legacy) = super::migrate::find_legacy(home) {
         return Ok(Located {
-            file: read_config(&target)?,
-            read_from: Some(target.clone()),
+            file: super::migrate::read_legacy(&legacy, home)?,
+            read_from: Some(legacy.clone()),
             path: target,
-            source: ConfigSource::LegacyMigrated,
-            migrated: Some(report),
+            source: ConfigSource::Legacy { path: legacy },
+            migrated: None,
         });
     }
     Ok(Located {
@@ -262,7 +282,9 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
         source: state_source(opts, file, &label),
     });
 
+    let warnings = super::warnings::collect(&settings, &provenance, &located.file);
     Ok(Resolved {
+        warnings,
         settings,
         file: located.file.clone(),
         path: located.path.clone(),
@@ -343,6 +365,7 @@ fn build_settings(
         org_id: s("org_id"),
         region: s("region"),
         refresh_token: s("refresh_token").map(SecretString::from),
+        refresh_token_origin: refresh_token_origin(opts, located, profile),
         access_token: s("access_token").map(SecretString::from),
         client_id: required("client_id")?,
         base_url: required("base_url")?,
@@ -363,4 +386,39 @@ fn build_settings(
         history,
         config_path: located.read_from.clone(),
     })
+}
+
+/// Where the effective refresh token came from, in the same order as the layers.
+fn refresh_token_origin(
+    opts: &LoadOptions,
+    located: &Located,
+    profile: &str,
+) -> RefreshTokenOrigin {
+    if opts.overrides.refresh_token.is_some() {
+        return RefreshTokenOrigin::Override;
+    }
+    if let Some((var, _)) = opts
+        .env
+        .first(REFRESH_TOKEN_VARS)
+        .or_else(|| opts.env.first(REFRESH_TOKEN_FILE_VARS))
+    {
+        return RefreshTokenOrigin::Env {
+            var: var.to_string(),
+        };
+    }
+    let in_file = located
+        .file
+        .profiles
+        .get(profile)
+        .is_some_and(|p| p.refresh_token.is_some());
+    match (&located.source, &located.read_from) {
+        (_, _) if !in_file => RefreshTokenOrigin::None,
+        (ConfigSource::Runtime, _) => RefreshTokenOrigin::Runtime,
+        (ConfigSource::Legacy { path }, _) => RefreshTokenOrigin::Legacy { path: path.clone() },
+        (_, Some(path)) => RefreshTokenOrigin::ConfigFile {
+            path: path.clone(),
+            profile: profile.to_string(),
+        },
+        (_, None) => RefreshTokenOrigin::None,
+    }
 }

@@ -67,6 +67,10 @@ pub struct Profile {
     /// Overrides of the top-level `cache`, field by field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<CachePatch>,
+    /// Where rsspot imported this profile from (e.g. `~/.spot_config`), for the record; it takes
+    /// no part in resolution.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported_from: Option<String>,
     /// Unknown keys, kept as they were and written back.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -105,6 +109,7 @@ impl Profile {
             verify_ssl: f.take("verify_ssl")?,
             retry,
             cache,
+            imported_from: f.take("imported_from")?,
             extra: std::mem::take(&mut f.extra),
         };
         f.check(profile.check(prefix))?;
@@ -131,6 +136,7 @@ impl Profile {
     pub(crate) fn known_fields_json(&self) -> Value {
         let mut copy = self.clone();
         copy.extra = Map::new();
+        copy.imported_from = None;
         serde_json::to_value(copy).unwrap_or(Value::Null)
     }
 }
@@ -286,6 +292,7 @@ impl fmt::Debug for Profile {
             .field("verify_ssl", &self.verify_ssl)
             .field("retry", &self.retry)
             .field("cache", &self.cache)
+            .field("imported_from", &self.imported_from)
             .field("extra", &redacted_extras(&self.extra))
             .finish()
     }
