@@ -58,6 +58,9 @@ macro_rules! retry_busy {
 
 pub mod cache;
 pub mod history;
+pub mod ledger;
+pub(crate) mod maintenance;
+mod prefs;
 pub mod redact;
 pub mod tokens;
 
@@ -77,7 +80,7 @@ pub use cache::{CacheKey, CacheStats, CachedResponse};
 pub use history::{HistoryEntry, HistoryRow};
 pub use tokens::{CachedToken, TOKEN_EXPIRY_MARGIN};
 
-/// The embedded migrations (`migrations/`).
+/// The embedded migrations of `state.db` (`migrations/`; subdirectories belong to other files).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// How long a connection waits for another writer before sqlite reports `SQLITE_BUSY`.
@@ -95,6 +98,8 @@ type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub struct StateStore {
     pool: SqlitePool,
     path: Option<PathBuf>,
+    /// The schema this file follows (`state.db`'s, or the ledger's for `ledger.db`).
+    migrator: &'static sqlx::migrate::Migrator,
     clock: Clock,
     /// Serialises this process's writers (clones share it); other processes are met by sqlite's
     /// busy timeout.
@@ -175,6 +180,14 @@ impl StateStore {
     /// The directory is created 0700 and the file 0600 before sqlite touches it. Fails with
     /// [`Error::State`] when the file is not a usable database or was written by a newer rsspot.
     pub async fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, &MIGRATOR).await
+    }
+
+    /// [`Self::open`] for a database file following another schema (the ledger's `ledger.db`).
+    pub(crate) async fn open_with(
+        path: &Path,
+        migrator: &'static sqlx::migrate::Migrator,
+    ) -> Result<Self> {
         let state_err = |message: String| Error::State {
             path: path.display().to_string(),
             message,
@@ -215,6 +228,7 @@ impl StateStore {
         let store = StateStore {
             pool,
             path: Some(path.to_path_buf()),
+            migrator,
             clock: Arc::new(Utc::now),
             writer: Arc::default(),
         };
@@ -243,7 +257,7 @@ impl StateStore {
                     Err(e) => {
                         // Practically unreachable; keep going with a store whose calls will fail.
                         warning.push_str(&format!("; in-memory state failed too: {e}"));
-                        Self::lazy_memory()
+                        Self::lazy_memory(&MIGRATOR)
                     }
                 };
                 (store, Some(one_line(&warning)))
@@ -253,12 +267,17 @@ impl StateStore {
 
     /// An in-memory store (tests, or when `state.db` cannot be used).
     pub async fn in_memory() -> Result<Self> {
-        let store = Self::lazy_memory();
+        Self::in_memory_with(&MIGRATOR).await
+    }
+
+    /// [`Self::in_memory`] following another schema.
+    pub(crate) async fn in_memory_with(migrator: &'static sqlx::migrate::Migrator) -> Result<Self> {
+        let store = Self::lazy_memory(migrator);
         store.migrate(false).await?;
         Ok(store)
     }
 
-    fn lazy_memory() -> Self {
+    fn lazy_memory(migrator: &'static sqlx::migrate::Migrator) -> Self {
         let options = SqliteConnectOptions::new()
             .in_memory(true)
             .foreign_keys(true);
@@ -273,6 +292,7 @@ impl StateStore {
         StateStore {
             pool,
             path: None,
+            migrator,
             clock: Arc::new(Utc::now),
             writer: Arc::default(),
         }
@@ -341,7 +361,7 @@ impl StateStore {
     }
 
     async fn migrate_on(&self, conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>) -> Result<()> {
-        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
+        let known: Vec<i64> = self.migrator.iter().map(|m| m.version).collect();
         let applied = retry_busy!(self, "read schema version", {
             applied_versions_on(conn).await
         })?;
@@ -383,7 +403,7 @@ impl StateStore {
             .map_err(MigrateFailure::Refused)?;
         // `run_direct` instead of `run(&mut *tx)`: the latter's `Acquire` bound makes this
         // future non-`Send` (sqlx's own workaround for that inference limit).
-        MIGRATOR
+        self.migrator
             .run_direct(None, &mut *tx, false)
             .await
             .map_err(MigrateFailure::Migrate)?;
@@ -453,134 +473,6 @@ impl StateStore {
             message: message.into(),
         }
     }
-
-    /// Path, size, schema version and row counts, for `rsspot state info`.
-    pub async fn info(&self) -> Result<StateInfo> {
-        let applied = retry_busy!(self, "read schema version", {
-            self.applied_versions().await
-        })?;
-        let tables: Vec<String> = retry_busy!(self, "list tables", {
-            sqlx::query_scalar::<_, String>(
-                "SELECT name FROM sqlite_master WHERE type = 'table' \
-                     AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations' \
-                     ORDER BY name",
-            )
-            .fetch_all(&self.pool)
-            .await
-        })?;
-        let mut counts = Vec::with_capacity(tables.len());
-        for name in tables {
-            // Identifiers cannot be bound; the name comes from sqlite_master and is quoted.
-            let sql = format!("SELECT COUNT(*) FROM \"{}\"", name.replace('"', "\"\""));
-            let rows: i64 = retry_busy!(self, "count rows", {
-                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
-                    .fetch_one(&self.pool)
-                    .await
-            })?;
-            counts.push(TableCount {
-                name,
-                rows: u64::try_from(rows).unwrap_or(0),
-            });
-        }
-        let size_bytes = match &self.path {
-            Some(path) => {
-                let main = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-                let wal = std::fs::metadata(sidecar(path, "-wal"))
-                    .map(|m| m.len())
-                    .unwrap_or(0);
-                main + wal
-            }
-            None => 0,
-        };
-        Ok(StateInfo {
-            path: self.path.clone(),
-            size_bytes,
-            schema_version: applied.iter().copied().max().unwrap_or(0),
-            latest_known_version: MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0),
-            tables: counts,
-        })
-    }
-
-    /// Prunes expired cache rows, rebuilds the file to reclaim space and truncates the WAL.
-    pub async fn vacuum(&self) -> Result<()> {
-        self.cache_clear(true).await?;
-        retry_busy!(write self, "vacuum", {
-            sqlx::query("VACUUM").execute(&self.pool).await?;
-            if self.path.is_some() {
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&self.pool)
-                    .await?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Moves `path` (and its `-wal`/`-shm` files) aside to `<path>.bak-<UTC timestamp>` and
-    /// returns the new path of the database. Never deletes anything; the next open starts fresh.
-    pub fn reset(path: &Path) -> Result<PathBuf> {
-        if !path.exists() {
-            return Err(Error::io(path, "does not exist; nothing to reset"));
-        }
-        let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
-        let base = format!("{}.bak-{stamp}", path.display());
-        let mut backup = PathBuf::from(&base);
-        let mut n = 1;
-        // Never overwrite an earlier backup taken within the same second.
-        while backup.exists() || sidecar(&backup, "-wal").exists() {
-            backup = PathBuf::from(format!("{base}-{n}"));
-            n += 1;
-        }
-        std::fs::rename(path, &backup).map_err(|e| Error::io(path, e))?;
-        for suffix in ["-wal", "-shm"] {
-            let from = sidecar(path, suffix);
-            if from.exists() {
-                let to = sidecar(&backup, suffix);
-                std::fs::rename(&from, &to).map_err(|e| Error::io(&from, e))?;
-            }
-        }
-        Ok(backup)
-    }
-
-    // ---- preferences -------------------------------------------------------------------------
-
-    /// The preference `key`, if set.
-    pub async fn pref_get(&self, key: &str) -> Result<Option<String>> {
-        retry_busy!(self, "read preference", {
-            sqlx::query_scalar::<_, String>("SELECT value FROM preferences WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-        })
-    }
-
-    /// Sets the preference `key` to `value` (insert or replace).
-    pub async fn pref_set(&self, key: &str, value: &str) -> Result<()> {
-        let now = self.now().to_rfc3339();
-        let now = now.as_str();
-        retry_busy!(write self, "write preference", {
-            sqlx::query(
-                "INSERT INTO preferences (key, value, updated_at) VALUES (?, ?, ?) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            )
-            .bind(key)
-            .bind(value)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-        })
-    }
-
-    /// Deletes the preference `key`; returns whether it existed.
-    pub async fn pref_delete(&self, key: &str) -> Result<bool> {
-        retry_busy!(write self, "delete preference", {
-            sqlx::query("DELETE FROM preferences WHERE key = ?")
-                .bind(key)
-                .execute(&self.pool)
-                .await
-                .map(|r| r.rows_affected() > 0)
-        })
-    }
 }
 
 enum MigrateFailure {
@@ -629,7 +521,7 @@ pub(crate) async fn backoff(attempt: u32) {
 }
 
 /// `path` with `suffix` appended to its file name (`state.db` → `state.db-wal`).
-fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
@@ -637,7 +529,7 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 
 /// Creates an empty file with mode 0600 if `path` does not exist, so the database is never
 /// readable by others, not even between sqlite creating it and our chmod.
-fn create_private_file(path: &Path) -> Result<()> {
+pub(crate) fn create_private_file(path: &Path) -> Result<()> {
     if path.exists() {
         return Ok(());
     }
