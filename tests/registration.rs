@@ -287,8 +287,7 @@ async fn reset_works_from_any_status() {
         let key = record_in(&wf, &format!("r{i}"), from).await;
         wf.claim(100, Duration::from_secs(60), "holder")
             .await
-            .unwrap()
-            .items;
+            .unwrap();
         clock.advance(Duration::from_secs(1));
         let rec = wf.reset(&key, "admin").await.unwrap();
         assert_eq!(rec.status, Discovered);
@@ -617,10 +616,7 @@ async fn reconcile_marks_gone_and_brings_back() {
     wf.discover(&[a.clone(), b.clone(), other_org.clone()], "scan")
         .await
         .unwrap();
-    wf.claim(10, Duration::from_secs(60), "w")
-        .await
-        .unwrap()
-        .items;
+    wf.claim(10, Duration::from_secs(60), "w").await.unwrap();
 
     // Scoped: org-b's record is out of scope even though it is not live.
     let scope = ReconcileScope {
@@ -690,10 +686,7 @@ async fn export_import_round_trip() {
     let (wf, clock) = workflow().await;
     let cs: Vec<_> = (0..4).map(|i| candidate(&format!("e{i}"))).collect();
     wf.discover(&cs, "scan").await.unwrap();
-    wf.claim(2, Duration::from_secs(60), "w")
-        .await
-        .unwrap()
-        .items;
+    wf.claim(2, Duration::from_secs(60), "w").await.unwrap();
     clock.advance(Duration::from_millis(1234));
     wf.mark(
         &cs[0].registration_key,
