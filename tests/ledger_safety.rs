@@ -136,6 +136,22 @@ async fn one_damaged_row_is_reported_and_skipped_by_every_reader() {
     )
     .await
     .unwrap();
+    // Discover counts a damaged row as known instead of failing the whole batch.
+    let again = wf
+        .discover(&[candidate("badjson"), candidate("new")], "t")
+        .await
+        .unwrap();
+    assert_eq!((again.new.len(), again.existing), (1, 1));
+    // Import is how a damaged row gets fixed: it replaces it.
+    let mut fixed = wf.get(&keys[0]).await.unwrap().unwrap();
+    fixed.registration_key = keys[1].clone();
+    fixed.vm_uid = "badjson".into();
+    fixed.lease_owner = None;
+    fixed.lease_expires_at = None;
+    let report = wf.import(&[fixed], "t").await.unwrap();
+    assert_eq!(report.updated, 1);
+    let listed = wf.list(None, 0).await.unwrap();
+    assert_eq!((listed.items.len(), listed.skipped.len()), (3, 2));
 }
 
 #[tokio::test]
@@ -616,4 +632,49 @@ async fn cli_mark_refuses_a_127_deep_payload_and_exports_reimport() {
     assert_eq!(v["inserted"], 2);
     let again = common::stdout_of(&run(other.bare_cmd().args(["registrations", "export"])));
     assert_eq!(again, exported);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readers_never_see_a_half_restored_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let small = dir.path().join("small.db");
+    let names = |prefix: &str, n: usize| -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i}")).collect()
+    };
+    let ten = names("s", 10);
+    let (seed, _) = ledger_with(&small, &ten.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    seed.ledger().close().await;
+    let forty = names("b", 40);
+    let (wf, _) = ledger_with(&path, &forty.iter().map(String::as_str).collect::<Vec<_>>()).await;
+
+    // Another handle on the same file, as another process would have.
+    let other = LedgerStore::open(&path).await.unwrap();
+    let reader = tokio::spawn(async move {
+        let mut reads = 0;
+        for _ in 0..300 {
+            let n = other.list(&Default::default()).await.unwrap().items.len();
+            assert!(n == 40 || n == 10, "a reader saw {n} records mid-restore");
+            reads += 1;
+            tokio::task::yield_now().await;
+        }
+        reads
+    });
+    for _ in 0..3 {
+        let to_small = wf
+            .ledger()
+            .restore(RestoreSource::File(small.clone()), "t")
+            .await
+            .unwrap();
+        assert_eq!(to_small.records, 10);
+        let big = to_small.previous_backup.unwrap();
+        let back = wf
+            .ledger()
+            .restore(RestoreSource::File(big), "t")
+            .await
+            .unwrap();
+        assert_eq!(back.records, 40);
+    }
+    assert_eq!(reader.await.unwrap(), 300);
+    assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 40);
 }

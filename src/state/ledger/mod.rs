@@ -140,13 +140,6 @@ impl LedgerStore {
         }
     }
 
-    /// Builds an [`Error::State`] naming the ledger.
-    pub fn error(&self, message: impl std::fmt::Display) -> Error {
-        match &self.backend {
-            Backend::Sqlite(db) => sqlite::db_err(db, "error", message),
-        }
-    }
-
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<LedgerTx> {
         match &self.backend {
@@ -211,6 +204,24 @@ impl LedgerTx {
     pub async fn load(&mut self, key: &str) -> Result<Option<RegistrationRecord>> {
         match &mut self.inner {
             TxBackend::Sqlite { db, tx } => sqlite::load(db, tx, key).await,
+        }
+    }
+
+    /// One row by key: the record, or the damage that keeps it from being read (so an import
+    /// can replace a damaged row).
+    pub async fn load_row(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<std::result::Result<RegistrationRecord, SkippedRow>>> {
+        match &mut self.inner {
+            TxBackend::Sqlite { db, tx } => sqlite::load_row(db, tx, key).await,
+        }
+    }
+
+    /// Whether a row with `key` exists, readable or not.
+    pub async fn exists(&mut self, key: &str) -> Result<bool> {
+        match &mut self.inner {
+            TxBackend::Sqlite { db, tx } => sqlite::exists(db, tx, key).await,
         }
     }
 

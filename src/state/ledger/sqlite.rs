@@ -132,12 +132,12 @@ fn scan<T>(
     out
 }
 
-/// One record by key; a damaged row is an error naming the key.
-pub(crate) async fn load(
+/// One row by key, decoded or with what is wrong with it.
+pub(crate) async fn load_row(
     db: &StateStore,
     conn: &mut SqliteConnection,
     key: &str,
-) -> Result<Option<RegistrationRecord>> {
+) -> Result<Option<std::result::Result<RegistrationRecord, SkippedRow>>> {
     let row = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT {COLUMNS} FROM registration_ledger WHERE registration_key = ?"
     )))
@@ -145,8 +145,42 @@ pub(crate) async fn load(
     .fetch_optional(&mut *conn)
     .await
     .map_err(|e| db_err(db, "read failed", e))?;
-    row.map(|r| decode_record(&r).map_err(|bad| db_err(db, "damaged record", bad)))
+    Ok(row.map(|r| decode_record(&r)))
+}
+
+/// One record by key; a damaged row is an error naming the key and the problem.
+pub(crate) async fn load(
+    db: &StateStore,
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> Result<Option<RegistrationRecord>> {
+    load_row(db, conn, key)
+        .await?
+        .map(|r| {
+            r.map_err(|bad| {
+                db.error(format!(
+                    "registration ledger: registration {} is damaged: {} (replace it with \
+                     `rsspot registrations import`)",
+                    bad.registration_key, bad.problem
+                ))
+            })
+        })
         .transpose()
+}
+
+/// Whether a row with `key` exists, readable or not.
+pub(crate) async fn exists(
+    db: &StateStore,
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> Result<bool> {
+    let n: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM registration_ledger WHERE registration_key = ?")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| db_err(db, "read failed", e))?;
+    Ok(n > 0)
 }
 
 /// Records matching `filter`, damaged rows skipped.

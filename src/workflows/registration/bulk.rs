@@ -124,15 +124,20 @@ impl RegistrationWorkflow {
         let mut report = ImportReport::default();
         for rec in records {
             let incoming = normalised(rec);
-            let existing = tx.load(&incoming.registration_key).await?;
+            // A damaged stored row is replaced: importing is how it gets fixed.
+            let existing = tx.load_row(&incoming.registration_key).await?;
             let from = match &existing {
-                Some(old) if *old == incoming => {
+                Some(Ok(old)) if *old == incoming => {
                     report.unchanged += 1;
                     continue;
                 }
-                Some(old) => {
+                Some(Ok(old)) => {
                     report.updated += 1;
                     Some(old.status)
+                }
+                Some(Err(_damaged)) => {
+                    report.updated += 1;
+                    None
                 }
                 None => {
                     report.inserted += 1;

@@ -199,7 +199,8 @@ impl RegistrationWorkflow {
         let mut tx = self.ledger.begin().await?;
         let mut report = DiscoverReport::default();
         for c in candidates {
-            if tx.load(&c.registration_key).await?.is_some() {
+            // Existence only: a damaged row with this key is still "already known".
+            if tx.exists(&c.registration_key).await? {
                 report.existing += 1;
                 continue;
             }

@@ -286,11 +286,6 @@ pub async fn open_ledger(ctx: &Ctx, state_path: &Path) -> Result<LedgerStore> {
     Ok(ledger)
 }
 
-/// Opens the ledger file at `path` without adopting anything (for `state reset`).
-pub async fn open_ledger_quiet(path: &Path) -> rsspot::Result<LedgerStore> {
-    LedgerStore::open(path).await
-}
-
 /// Whether `path` starts like a sqlite database (anything else holds no readable ledger).
 pub fn is_sqlite_file(path: &Path) -> bool {
     use std::io::Read as _;

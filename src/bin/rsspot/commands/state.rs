@@ -373,7 +373,7 @@ async fn keep_ledger_out_of(
         // Not a database (damaged beyond its header, or something else): no ledger to read.
         return Ok(());
     }
-    let ledger = super::registrations::open_ledger_quiet(ledger_path).await;
+    let ledger = LedgerStore::open(ledger_path).await;
     let moved = match ledger {
         Ok(ledger) => {
             let moved = ledger.adopt_from_state_db(path).await;
