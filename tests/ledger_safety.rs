@@ -678,3 +678,59 @@ async fn readers_never_see_a_half_restored_ledger() {
     assert_eq!(reader.await.unwrap(), 300);
     assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 40);
 }
+
+#[tokio::test]
+async fn restore_accepts_a_state_db_backup_from_before_ledger_db() {
+    let dir = tempfile::tempdir().unwrap();
+    let old_state = dir.path().join("state.db.bak-20261101T000000Z");
+    StateStore::open(&old_state).await.unwrap().close().await;
+    let seed_db = dir.path().join("seed.db");
+    let (seed, keys) = ledger_with(&seed_db, &["x", "y", "z"]).await;
+    seed.ledger().close().await;
+    raw_sql(
+        &old_state,
+        &[
+            &format!("ATTACH DATABASE '{}' AS seed", seed_db.display()),
+            "INSERT INTO registration_ledger SELECT * FROM seed.registration_ledger",
+            "INSERT INTO registration_events SELECT * FROM seed.registration_events",
+        ],
+    )
+    .await;
+    let wf = RegistrationWorkflow::new(LedgerStore::in_memory().await.unwrap());
+    let report = wf
+        .ledger()
+        .restore(RestoreSource::File(old_state), "t")
+        .await
+        .unwrap();
+    assert_eq!((report.records, report.events), (3, 3));
+    let mut got: Vec<String> = wf
+        .export()
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| r.registration_key)
+        .collect();
+    got.sort();
+    let mut want = keys;
+    want.sort();
+    assert_eq!(got, want);
+    // A sqlite file without ledger tables is refused by name.
+    let empty = dir.path().join("other.db");
+    StateStore::open(&empty).await.unwrap().close().await;
+    raw_sql(
+        &empty,
+        &[
+            "DROP TABLE registration_events",
+            "DROP TABLE registration_ledger",
+        ],
+    )
+    .await;
+    let err = wf
+        .ledger()
+        .restore(RestoreSource::File(empty), "t")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("holds no registration ledger"), "{err}");
+}

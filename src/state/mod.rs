@@ -279,8 +279,12 @@ impl StateStore {
     }
 
     fn lazy_memory(migrator: &'static sqlx::migrate::Migrator) -> Self {
+        // The plain `:memory:` name rather than `in_memory(true)`: that sets SQLITE_OPEN_MEMORY
+        // on the connection, which sqlite also applies to ATTACHed files (a ledger restored
+        // from a file would read an empty in-memory database instead).
         let options = SqliteConnectOptions::new()
-            .in_memory(true)
+            .filename(":memory:")
+            .in_memory(false)
             .foreign_keys(true);
         // One connection that is never recycled: every connection to `:memory:` is a separate
         // database, and closing the last one discards it.
