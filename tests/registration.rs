@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use rsspot::Error;
-use rsspot::state::StateStore;
+use rsspot::state::ledger::LedgerStore;
 use rsspot::types::inventory::{VmCloudSpace, VmCloudSpaceList};
 use rsspot::workflows::{
     MarkUpdate, ReconcileScope, RegistrationCandidate, RegistrationRecord, RegistrationStatus,
@@ -42,7 +42,7 @@ impl TestClock {
 
 async fn workflow() -> (RegistrationWorkflow, TestClock) {
     let clock = TestClock::new();
-    let store = StateStore::in_memory().await.unwrap();
+    let store = LedgerStore::in_memory().await.unwrap();
     (
         RegistrationWorkflow::new(store).with_clock(clock.clock()),
         clock,
@@ -202,7 +202,7 @@ async fn discover_inserts_new_and_leaves_existing_alone() {
     // Re-discovery did not reset the record that moved on.
     let rec = wf.get(&a.registration_key).await.unwrap().unwrap();
     assert_eq!(rec.status, TokenIssued);
-    assert_eq!(wf.list(None, 0).await.unwrap().len(), 3);
+    assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 3);
     assert!(wf.get("vmreg-missing").await.unwrap().is_none());
 }
 
@@ -232,7 +232,7 @@ async fn every_transition_pair() {
             let key = record_in(&wf, &format!("vm-{i}-{j}"), from).await;
             clock.advance(Duration::from_secs(1));
             let before = wf.get(&key).await.unwrap().unwrap();
-            let events_before = wf.events(Some(&key), 0).await.unwrap().len();
+            let events_before = wf.events(Some(&key), 0).await.unwrap().items.len();
             let result = wf
                 .mark(
                     &key,
@@ -245,7 +245,7 @@ async fn every_transition_pair() {
                 )
                 .await;
             let after = wf.get(&key).await.unwrap().unwrap();
-            let events = wf.events(Some(&key), 0).await.unwrap();
+            let events = wf.events(Some(&key), 0).await.unwrap().items;
             assert_eq!(
                 from.can_transition_to(to),
                 allowed(from, to),
@@ -292,7 +292,7 @@ async fn reset_works_from_any_status() {
         let rec = wf.reset(&key, "admin").await.unwrap();
         assert_eq!(rec.status, Discovered);
         assert_eq!(rec.lease_owner, None);
-        let last = wf.events(Some(&key), 1).await.unwrap();
+        let last = wf.events(Some(&key), 1).await.unwrap().items;
         assert_eq!(last.len(), 1);
         assert_eq!((last[0].from, last[0].to), (Some(from), Discovered));
         assert_eq!(last[0].actor, "admin");
@@ -399,9 +399,21 @@ async fn claim_hands_out_each_record_once_and_counts_attempts() {
         .await
         .unwrap();
 
-    let first = wf.claim(3, Duration::from_secs(60), "a").await.unwrap();
-    let second = wf.claim(3, Duration::from_secs(60), "b").await.unwrap();
-    let third = wf.claim(3, Duration::from_secs(60), "c").await.unwrap();
+    let first = wf
+        .claim(3, Duration::from_secs(60), "a")
+        .await
+        .unwrap()
+        .items;
+    let second = wf
+        .claim(3, Duration::from_secs(60), "b")
+        .await
+        .unwrap()
+        .items;
+    let third = wf
+        .claim(3, Duration::from_secs(60), "c")
+        .await
+        .unwrap()
+        .items;
     assert_eq!(first.len(), 3);
     assert_eq!(second.len(), 1);
     assert!(third.is_empty());
@@ -434,7 +446,11 @@ async fn leases_expire_and_guard_marks() {
     let key = c.registration_key.clone();
     wf.discover(&[c], "scan").await.unwrap();
 
-    let got = wf.claim(1, Duration::from_secs(30), "alice").await.unwrap();
+    let got = wf
+        .claim(1, Duration::from_secs(30), "alice")
+        .await
+        .unwrap()
+        .items;
     assert_eq!(got.len(), 1);
     assert_eq!(
         got[0].lease_expires_at,
@@ -444,6 +460,7 @@ async fn leases_expire_and_guard_marks() {
         wf.claim(1, Duration::from_secs(30), "bob")
             .await
             .unwrap()
+            .items
             .is_empty()
     );
 
@@ -474,10 +491,15 @@ async fn leases_expire_and_guard_marks() {
         wf.claim(1, Duration::from_secs(30), "bob")
             .await
             .unwrap()
+            .items
             .is_empty()
     );
     clock.advance(Duration::from_secs(1));
-    let got = wf.claim(1, Duration::from_secs(30), "bob").await.unwrap();
+    let got = wf
+        .claim(1, Duration::from_secs(30), "bob")
+        .await
+        .unwrap()
+        .items;
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].lease_owner.as_deref(), Some("bob"));
     assert_eq!(got[0].attempts, 2);
@@ -492,7 +514,11 @@ async fn leases_expire_and_guard_marks() {
     // Releasing frees the record at once.
     wf.release(&key, "bob").await.unwrap();
     assert_eq!(wf.get(&key).await.unwrap().unwrap().lease_owner, None);
-    let got = wf.claim(1, Duration::from_secs(30), "carol").await.unwrap();
+    let got = wf
+        .claim(1, Duration::from_secs(30), "carol")
+        .await
+        .unwrap()
+        .items;
     assert_eq!(got.len(), 1);
 
     // Reaching a terminal status ends the lease.
@@ -508,6 +534,7 @@ async fn leases_expire_and_guard_marks() {
         wf.claim(1, Duration::from_secs(30), "dave")
             .await
             .unwrap()
+            .items
             .is_empty()
     );
     assert!(matches!(
@@ -523,7 +550,7 @@ async fn concurrent_claims_from_separate_stores_on_one_file() {
     const WORKERS: usize = 8;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
-    let seed = RegistrationWorkflow::new(StateStore::open(&path).await.unwrap());
+    let seed = RegistrationWorkflow::new(LedgerStore::open(&path).await.unwrap());
     let cs: Vec<_> = (0..RECORDS)
         .map(|i| candidate(&format!("vm-{i:03}")))
         .collect();
@@ -532,7 +559,7 @@ async fn concurrent_claims_from_separate_stores_on_one_file() {
     // Separate stores = separate pools, as separate orchestrator processes would have.
     let mut stores = Vec::new();
     for _ in 0..WORKERS {
-        stores.push(StateStore::open(&path).await.unwrap());
+        stores.push(LedgerStore::open(&path).await.unwrap());
     }
     let mut tasks = Vec::new();
     for (i, store) in stores.into_iter().enumerate() {
@@ -541,7 +568,7 @@ async fn concurrent_claims_from_separate_stores_on_one_file() {
             let owner = format!("worker-{i}");
             let mut mine = Vec::new();
             loop {
-                let batch = wf.claim(3, Duration::from_secs(600), &owner).await?;
+                let batch = wf.claim(3, Duration::from_secs(600), &owner).await?.items;
                 if batch.is_empty() {
                     break;
                 }
@@ -574,7 +601,7 @@ async fn concurrent_claims_from_separate_stores_on_one_file() {
     }
     assert_eq!(seen.len(), RECORDS);
     assert!(seen.values().all(|&n| n == 1), "a record was claimed twice");
-    for rec in seed.export().await.unwrap() {
+    for rec in seed.export().await.unwrap().items {
         assert_eq!(rec.attempts, 1);
         assert_eq!(rec.status, TokenIssued);
     }
@@ -617,7 +644,7 @@ async fn reconcile_marks_gone_and_brings_back() {
             .status,
         Discovered
     );
-    let ev = wf.events(Some(&b.registration_key), 1).await.unwrap();
+    let ev = wf.events(Some(&b.registration_key), 1).await.unwrap().items;
     assert_eq!(
         (ev[0].from, ev[0].to, ev[0].actor.as_str()),
         (Some(Discovered), Gone, "rec")
@@ -650,8 +677,8 @@ async fn reconcile_marks_gone_and_brings_back() {
     // Unscoped reconcile against an empty inventory: everything gone, nothing deleted.
     let report = wf.reconcile(&[], "rec").await.unwrap();
     assert_eq!(report.gone.len(), 3);
-    assert_eq!(wf.list(Some(Gone), 0).await.unwrap().len(), 3);
-    assert_eq!(wf.list(None, 0).await.unwrap().len(), 3);
+    assert_eq!(wf.list(Some(Gone), 0).await.unwrap().items.len(), 3);
+    assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 3);
 }
 
 #[tokio::test]
@@ -690,7 +717,7 @@ async fn export_import_round_trip() {
         .await
         .unwrap();
 
-    let exported = wf.export().await.unwrap();
+    let exported = wf.export().await.unwrap().items;
     assert_eq!(exported.len(), 4);
     // Through JSON lines, as the CLI would write them.
     let lines: Vec<String> = exported
@@ -703,14 +730,14 @@ async fn export_import_round_trip() {
         .collect();
     assert_eq!(parsed, exported);
 
-    let fresh = RegistrationWorkflow::new(StateStore::in_memory().await.unwrap());
+    let fresh = RegistrationWorkflow::new(LedgerStore::in_memory().await.unwrap());
     let report = fresh.import(&parsed, "restore").await.unwrap();
     assert_eq!(
         (report.inserted, report.updated, report.unchanged),
         (4, 0, 0)
     );
-    assert_eq!(fresh.export().await.unwrap(), exported);
-    assert_eq!(fresh.events(None, 0).await.unwrap().len(), 4);
+    assert_eq!(fresh.export().await.unwrap().items, exported);
+    assert_eq!(fresh.events(None, 0).await.unwrap().items.len(), 4);
 
     // Idempotent.
     let report = fresh.import(&parsed, "restore").await.unwrap();
@@ -718,8 +745,8 @@ async fn export_import_round_trip() {
         (report.inserted, report.updated, report.unchanged),
         (0, 0, 4)
     );
-    assert_eq!(fresh.events(None, 0).await.unwrap().len(), 4);
-    assert_eq!(fresh.export().await.unwrap(), exported);
+    assert_eq!(fresh.events(None, 0).await.unwrap().items.len(), 4);
+    assert_eq!(fresh.export().await.unwrap().items, exported);
 
     // A changed record is overwritten and logged.
     let mut changed = parsed[3].clone();
@@ -737,7 +764,8 @@ async fn export_import_round_trip() {
     let ev = fresh
         .events(Some(&changed.registration_key), 1)
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!((ev[0].from, ev[0].to), (Some(parsed[3].status), Registered));
 }
 
@@ -762,11 +790,11 @@ async fn list_filters_and_orders_and_events_limit() {
     .await
     .unwrap();
 
-    let all = wf.list(None, 0).await.unwrap();
+    let all = wf.list(None, 0).await.unwrap().items;
     let order: Vec<&str> = all.iter().map(|r| r.vm_uid.as_str()).collect();
     assert_eq!(order, ["o0", "o2", "o1"]);
-    assert_eq!(wf.list(None, 2).await.unwrap().len(), 2);
-    let issued = wf.list(Some(TokenIssued), 0).await.unwrap();
+    assert_eq!(wf.list(None, 2).await.unwrap().items.len(), 2);
+    let issued = wf.list(Some(TokenIssued), 0).await.unwrap().items;
     let issued: BTreeMap<_, _> = issued
         .iter()
         .map(|r| (r.vm_uid.clone(), r.status))
@@ -776,7 +804,11 @@ async fn list_filters_and_orders_and_events_limit() {
         BTreeMap::from([("o1".into(), TokenIssued), ("o2".into(), TokenIssued)])
     );
 
-    let ev = wf.events(Some(&cs[0].registration_key), 0).await.unwrap();
+    let ev = wf
+        .events(Some(&cs[0].registration_key), 0)
+        .await
+        .unwrap()
+        .items;
     let path: Vec<_> = ev.iter().map(|e| (e.from, e.to)).collect();
     assert_eq!(
         path,
@@ -790,10 +822,10 @@ async fn list_filters_and_orders_and_events_limit() {
         ev.windows(2)
             .all(|w| w[0].id < w[1].id && w[0].at <= w[1].at)
     );
-    let last_two = wf.events(None, 2).await.unwrap();
+    let last_two = wf.events(None, 2).await.unwrap().items;
     assert_eq!(last_two.len(), 2);
     assert_eq!(last_two[1].to, Submitted);
-    assert_eq!(wf.events(None, 0).await.unwrap().len(), 3 + 3 + 1);
+    assert_eq!(wf.events(None, 0).await.unwrap().items.len(), 3 + 3 + 1);
 }
 
 #[tokio::test]
@@ -801,7 +833,7 @@ async fn ledger_survives_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.db");
     let key = {
-        let wf = RegistrationWorkflow::new(StateStore::open(&path).await.unwrap());
+        let wf = RegistrationWorkflow::new(LedgerStore::open(&path).await.unwrap());
         let c = candidate("p");
         wf.discover(std::slice::from_ref(&c), "scan").await.unwrap();
         wf.mark(&c.registration_key, Skipped, "w", MarkUpdate::default())
@@ -809,6 +841,6 @@ async fn ledger_survives_reopen() {
             .unwrap();
         c.registration_key
     };
-    let wf = RegistrationWorkflow::new(StateStore::open(&path).await.unwrap());
+    let wf = RegistrationWorkflow::new(LedgerStore::open(&path).await.unwrap());
     assert_eq!(wf.get(&key).await.unwrap().unwrap().status, Skipped);
 }

@@ -58,7 +58,11 @@ macro_rules! retry_busy {
 
 pub mod cache;
 pub mod history;
+pub mod ledger;
+pub(crate) mod maintenance;
+mod prefs;
 pub mod redact;
+mod schema;
 pub mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -77,7 +81,7 @@ pub use cache::{CacheKey, CacheStats, CachedResponse};
 pub use history::{HistoryEntry, HistoryRow};
 pub use tokens::{CachedToken, TOKEN_EXPIRY_MARGIN};
 
-/// The embedded migrations (`migrations/`).
+/// The embedded migrations of `state.db` (`migrations/`; subdirectories belong to other files).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// How long a connection waits for another writer before sqlite reports `SQLITE_BUSY`.
@@ -95,6 +99,8 @@ type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 pub struct StateStore {
     pool: SqlitePool,
     path: Option<PathBuf>,
+    /// The schema this file follows (`state.db`'s, or the ledger's for `ledger.db`).
+    migrator: &'static sqlx::migrate::Migrator,
     clock: Clock,
     /// Serialises this process's writers (clones share it); other processes are met by sqlite's
     /// busy timeout.
@@ -175,6 +181,14 @@ impl StateStore {
     /// The directory is created 0700 and the file 0600 before sqlite touches it. Fails with
     /// [`Error::State`] when the file is not a usable database or was written by a newer rsspot.
     pub async fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, &MIGRATOR).await
+    }
+
+    /// [`Self::open`] for a database file following another schema (the ledger's `ledger.db`).
+    pub(crate) async fn open_with(
+        path: &Path,
+        migrator: &'static sqlx::migrate::Migrator,
+    ) -> Result<Self> {
         let state_err = |message: String| Error::State {
             path: path.display().to_string(),
             message,
@@ -215,6 +229,7 @@ impl StateStore {
         let store = StateStore {
             pool,
             path: Some(path.to_path_buf()),
+            migrator,
             clock: Arc::new(Utc::now),
             writer: Arc::default(),
         };
@@ -243,7 +258,7 @@ impl StateStore {
                     Err(e) => {
                         // Practically unreachable; keep going with a store whose calls will fail.
                         warning.push_str(&format!("; in-memory state failed too: {e}"));
-                        Self::lazy_memory()
+                        Self::lazy_memory(&MIGRATOR)
                     }
                 };
                 (store, Some(one_line(&warning)))
@@ -253,14 +268,23 @@ impl StateStore {
 
     /// An in-memory store (tests, or when `state.db` cannot be used).
     pub async fn in_memory() -> Result<Self> {
-        let store = Self::lazy_memory();
+        Self::in_memory_with(&MIGRATOR).await
+    }
+
+    /// [`Self::in_memory`] following another schema.
+    pub(crate) async fn in_memory_with(migrator: &'static sqlx::migrate::Migrator) -> Result<Self> {
+        let store = Self::lazy_memory(migrator);
         store.migrate(false).await?;
         Ok(store)
     }
 
-    fn lazy_memory() -> Self {
+    fn lazy_memory(migrator: &'static sqlx::migrate::Migrator) -> Self {
+        // The plain `:memory:` name rather than `in_memory(true)`: that sets SQLITE_OPEN_MEMORY
+        // on the connection, which sqlite also applies to ATTACHed files (a ledger restored
+        // from a file would read an empty in-memory database instead).
         let options = SqliteConnectOptions::new()
-            .in_memory(true)
+            .filename(":memory:")
+            .in_memory(false)
             .foreign_keys(true);
         // One connection that is never recycled: every connection to `:memory:` is a separate
         // database, and closing the last one discards it.
@@ -273,6 +297,7 @@ impl StateStore {
         StateStore {
             pool,
             path: None,
+            migrator,
             clock: Arc::new(Utc::now),
             writer: Arc::default(),
         }
@@ -293,120 +318,6 @@ impl StateStore {
     /// The store's current time in Unix milliseconds (the unit of every stored timestamp).
     pub(crate) fn now_ms(&self) -> i64 {
         self.now().timestamp_millis()
-    }
-
-    /// Puts a file-backed database in WAL mode and applies pending migrations.
-    ///
-    /// A `fresh` (empty) file is set up with `synchronous = OFF`: creating it then costs no
-    /// fsync (the WAL switch and the first WAL write would cost five, ≈ 3 ms, on every first
-    /// run). Only a power loss within that first set-up could damage the new, still empty,
-    /// file, and an unusable file is reported with its fix (`rsspot state reset`). Existing
-    /// files, whose data matters, are migrated with the normal sync level.
-    async fn migrate(&self, fresh: bool) -> Result<()> {
-        // One connection for the set-up, the check and the migration: a second acquire right
-        // after the first connection's release would open another (sqlx returns connections
-        // lazily).
-        let mut conn = retry_busy!(self, "open", { self.pool.acquire().await })?;
-        if self.path.is_none() {
-            return self.migrate_on(&mut conn).await;
-        }
-        if fresh {
-            retry_busy!(self, "set up", {
-                sqlx::query("PRAGMA synchronous = OFF")
-                    .execute(&mut *conn)
-                    .await
-            })?;
-        }
-        // Needs a moment of exclusive access on a new file: BUSY while another process does
-        // the same is retried.
-        let mut result = retry_busy!(self, "switch to WAL", {
-            sqlx::query("PRAGMA journal_mode = WAL")
-                .execute(&mut *conn)
-                .await
-        })
-        .map(|_| ());
-        if result.is_ok() {
-            result = self.migrate_on(&mut conn).await;
-        }
-        if fresh {
-            // The connection returns to the pool: restore the level every connection uses.
-            let restored = retry_busy!(self, "set up", {
-                sqlx::query("PRAGMA synchronous = NORMAL")
-                    .execute(&mut *conn)
-                    .await
-            });
-            result = result.and(restored.map(|_| ()));
-        }
-        result
-    }
-
-    async fn migrate_on(&self, conn: &mut sqlx::pool::PoolConnection<sqlx::Sqlite>) -> Result<()> {
-        let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
-        let applied = retry_busy!(self, "read schema version", {
-            applied_versions_on(conn).await
-        })?;
-        self.refuse_unknown(&applied, &known)?;
-        if known.iter().all(|v| applied.contains(v)) {
-            return Ok(());
-        }
-        let mut attempt = 0;
-        loop {
-            match self.migrate_locked(conn, &known).await {
-                Err(MigrateFailure::Sqlx(e)) if is_busy(&e) && attempt < BUSY_RETRIES => {
-                    attempt += 1;
-                    backoff(attempt).await;
-                }
-                Err(MigrateFailure::Sqlx(e)) => {
-                    return Err(self.error(format!("migration failed: {}", one_line(&e))));
-                }
-                Err(MigrateFailure::Migrate(e)) => {
-                    return Err(self.error(format!("migration failed: {}", one_line(&e))));
-                }
-                Err(MigrateFailure::Refused(e)) => return Err(e),
-                Ok(()) => return Ok(()),
-            }
-        }
-    }
-
-    /// Applies pending migrations under the write lock, so concurrent first opens of one file
-    /// serialise instead of racing on `CREATE TABLE`.
-    async fn migrate_locked(
-        &self,
-        conn: &mut sqlx::SqliteConnection,
-        known: &[i64],
-    ) -> std::result::Result<(), MigrateFailure> {
-        use sqlx::Connection as _;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await?;
-        // Re-check under the lock: another process may have migrated meanwhile.
-        let applied = applied_versions_on(&mut tx).await?;
-        self.refuse_unknown(&applied, known)
-            .map_err(MigrateFailure::Refused)?;
-        // `run_direct` instead of `run(&mut *tx)`: the latter's `Acquire` bound makes this
-        // future non-`Send` (sqlx's own workaround for that inference limit).
-        MIGRATOR
-            .run_direct(None, &mut *tx, false)
-            .await
-            .map_err(MigrateFailure::Migrate)?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn applied_versions(&self) -> std::result::Result<Vec<i64>, sqlx::Error> {
-        let mut conn = self.pool.acquire().await?;
-        applied_versions_on(&mut conn).await
-    }
-
-    fn refuse_unknown(&self, applied: &[i64], known: &[i64]) -> Result<()> {
-        let newest_known = known.iter().copied().max().unwrap_or(0);
-        let unknown = applied.iter().copied().filter(|v| !known.contains(v)).max();
-        match unknown {
-            Some(version) => Err(self.error(format!(
-                "was written by a newer rsspot (schema version {version}; this rsspot knows up to \
-                 {newest_known}); it was not modified. Upgrade rsspot, or run `rsspot state reset` \
-                 to move it aside and start fresh"
-            ))),
-            None => Ok(()),
-        }
     }
 
     /// Closes every connection (pending writes are already committed). Later calls fail.
@@ -453,162 +364,6 @@ impl StateStore {
             message: message.into(),
         }
     }
-
-    /// Path, size, schema version and row counts, for `rsspot state info`.
-    pub async fn info(&self) -> Result<StateInfo> {
-        let applied = retry_busy!(self, "read schema version", {
-            self.applied_versions().await
-        })?;
-        let tables: Vec<String> = retry_busy!(self, "list tables", {
-            sqlx::query_scalar::<_, String>(
-                "SELECT name FROM sqlite_master WHERE type = 'table' \
-                     AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name <> '_sqlx_migrations' \
-                     ORDER BY name",
-            )
-            .fetch_all(&self.pool)
-            .await
-        })?;
-        let mut counts = Vec::with_capacity(tables.len());
-        for name in tables {
-            // Identifiers cannot be bound; the name comes from sqlite_master and is quoted.
-            let sql = format!("SELECT COUNT(*) FROM \"{}\"", name.replace('"', "\"\""));
-            let rows: i64 = retry_busy!(self, "count rows", {
-                sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
-                    .fetch_one(&self.pool)
-                    .await
-            })?;
-            counts.push(TableCount {
-                name,
-                rows: u64::try_from(rows).unwrap_or(0),
-            });
-        }
-        let size_bytes = match &self.path {
-            Some(path) => {
-                let main = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-                let wal = std::fs::metadata(sidecar(path, "-wal"))
-                    .map(|m| m.len())
-                    .unwrap_or(0);
-                main + wal
-            }
-            None => 0,
-        };
-        Ok(StateInfo {
-            path: self.path.clone(),
-            size_bytes,
-            schema_version: applied.iter().copied().max().unwrap_or(0),
-            latest_known_version: MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0),
-            tables: counts,
-        })
-    }
-
-    /// Prunes expired cache rows, rebuilds the file to reclaim space and truncates the WAL.
-    pub async fn vacuum(&self) -> Result<()> {
-        self.cache_clear(true).await?;
-        retry_busy!(write self, "vacuum", {
-            sqlx::query("VACUUM").execute(&self.pool).await?;
-            if self.path.is_some() {
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                    .execute(&self.pool)
-                    .await?;
-            }
-            Ok(())
-        })
-    }
-
-    /// Moves `path` (and its `-wal`/`-shm` files) aside to `<path>.bak-<UTC timestamp>` and
-    /// returns the new path of the database. Never deletes anything; the next open starts fresh.
-    pub fn reset(path: &Path) -> Result<PathBuf> {
-        if !path.exists() {
-            return Err(Error::io(path, "does not exist; nothing to reset"));
-        }
-        let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
-        let base = format!("{}.bak-{stamp}", path.display());
-        let mut backup = PathBuf::from(&base);
-        let mut n = 1;
-        // Never overwrite an earlier backup taken within the same second.
-        while backup.exists() || sidecar(&backup, "-wal").exists() {
-            backup = PathBuf::from(format!("{base}-{n}"));
-            n += 1;
-        }
-        std::fs::rename(path, &backup).map_err(|e| Error::io(path, e))?;
-        for suffix in ["-wal", "-shm"] {
-            let from = sidecar(path, suffix);
-            if from.exists() {
-                let to = sidecar(&backup, suffix);
-                std::fs::rename(&from, &to).map_err(|e| Error::io(&from, e))?;
-            }
-        }
-        Ok(backup)
-    }
-
-    // ---- preferences -------------------------------------------------------------------------
-
-    /// The preference `key`, if set.
-    pub async fn pref_get(&self, key: &str) -> Result<Option<String>> {
-        retry_busy!(self, "read preference", {
-            sqlx::query_scalar::<_, String>("SELECT value FROM preferences WHERE key = ?")
-                .bind(key)
-                .fetch_optional(&self.pool)
-                .await
-        })
-    }
-
-    /// Sets the preference `key` to `value` (insert or replace).
-    pub async fn pref_set(&self, key: &str, value: &str) -> Result<()> {
-        let now = self.now().to_rfc3339();
-        let now = now.as_str();
-        retry_busy!(write self, "write preference", {
-            sqlx::query(
-                "INSERT INTO preferences (key, value, updated_at) VALUES (?, ?, ?) \
-                 ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            )
-            .bind(key)
-            .bind(value)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-        })
-    }
-
-    /// Deletes the preference `key`; returns whether it existed.
-    pub async fn pref_delete(&self, key: &str) -> Result<bool> {
-        retry_busy!(write self, "delete preference", {
-            sqlx::query("DELETE FROM preferences WHERE key = ?")
-                .bind(key)
-                .execute(&self.pool)
-                .await
-                .map(|r| r.rows_affected() > 0)
-        })
-    }
-}
-
-enum MigrateFailure {
-    Sqlx(sqlx::Error),
-    Migrate(sqlx::migrate::MigrateError),
-    Refused(Error),
-}
-
-impl From<sqlx::Error> for MigrateFailure {
-    fn from(e: sqlx::Error) -> Self {
-        MigrateFailure::Sqlx(e)
-    }
-}
-
-async fn applied_versions_on(
-    conn: &mut sqlx::SqliteConnection,
-) -> std::result::Result<Vec<i64>, sqlx::Error> {
-    let exists: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
-    )
-    .fetch_one(&mut *conn)
-    .await?;
-    if exists == 0 {
-        return Ok(Vec::new());
-    }
-    sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
-        .fetch_all(&mut *conn)
-        .await
 }
 
 /// True for `SQLITE_BUSY` and `SQLITE_LOCKED` (and their extended codes).
@@ -629,7 +384,7 @@ pub(crate) async fn backoff(attempt: u32) {
 }
 
 /// `path` with `suffix` appended to its file name (`state.db` → `state.db-wal`).
-fn sidecar(path: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn sidecar(path: &Path, suffix: &str) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
     s.push(suffix);
     PathBuf::from(s)
@@ -637,7 +392,7 @@ fn sidecar(path: &Path, suffix: &str) -> PathBuf {
 
 /// Creates an empty file with mode 0600 if `path` does not exist, so the database is never
 /// readable by others, not even between sqlite creating it and our chmod.
-fn create_private_file(path: &Path) -> Result<()> {
+pub(crate) fn create_private_file(path: &Path) -> Result<()> {
     if path.exists() {
         return Ok(());
     }

@@ -7,7 +7,7 @@
 pub mod registration;
 
 pub use registration::{
-    Clock, DiscoverReport, ImportReport, MarkUpdate, ReconcileReport, ReconcileScope,
+    Clock, DiscoverReport, ImportReport, LedgerStore, MarkUpdate, ReconcileReport, ReconcileScope,
     RegistrationCandidate, RegistrationEvent, RegistrationRecord, RegistrationStatus,
-    RegistrationWorkflow, candidates, registration_key,
+    RegistrationWorkflow, Scan, SkippedRow, candidates, registration_key,
 };

@@ -1,19 +1,22 @@
 //! `registrations ...`: the VM registration ledger, driven by external orchestrators.
 //!
 //! Every command is a thin layer over `rsspot::workflows::RegistrationWorkflow` on the profile's
-//! `state.db`. Output is JSON when piped (tables on a TTY), `export` writes JSON lines, and the
-//! exit codes carry the workflow's verdicts: a refused transition is 2, a record leased to
-//! another owner is 1 (conflict), an unknown key is 3.
+//! ledger (`ledger.db` beside `state.db`). Output is JSON when piped (tables on a TTY), `export`
+//! writes JSON lines, and the exit codes carry the workflow's verdicts: a refused transition is
+//! 2, a record leased to another owner is 1 (conflict), an unknown key is 3. Damaged rows are
+//! reported on stderr (one warning each, naming the key) and skipped.
 
 use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
+use rsspot::state::ledger::RestoreSource;
 use rsspot::workflows::{
-    MarkUpdate, ReconcileScope, RegistrationEvent, RegistrationRecord, RegistrationStatus,
-    RegistrationWorkflow, candidates,
+    LedgerStore, MarkUpdate, ReconcileScope, RegistrationEvent, RegistrationRecord,
+    RegistrationStatus, RegistrationWorkflow, Scan, SkippedRow, candidates,
 };
 use serde::Serialize;
 
@@ -128,6 +131,15 @@ pub enum RegistrationsCmd {
         #[arg(long, default_value = DEFAULT_ACTOR)]
         actor: String,
     },
+    /// Replace the whole ledger with a backup: a `ledger.db.bak-…` or `state.db.bak-…` left by
+    /// `state reset`, or an `export` file. The current ledger is kept as a backup first.
+    Restore {
+        /// The backup file.
+        backup: PathBuf,
+        /// Name written to the event log (export files only).
+        #[arg(long, default_value = DEFAULT_ACTOR)]
+        actor: String,
+    },
 }
 
 fn parse_status(s: &str) -> std::result::Result<RegistrationStatus, String> {
@@ -230,24 +242,73 @@ struct Released<'a> {
     released: bool,
 }
 
-/// The ledger on the profile's state.db; refuses to run on the temporary in-memory fallback,
-/// where every change would be lost when the command exits.
+/// The profile's ledger, beside its state.db.
 async fn workflow(ctx: &Ctx) -> Result<RegistrationWorkflow> {
-    let (store, warning) = ctx.state().await?;
-    if let Some(w) = warning {
-        let path = ctx
-            .resolved()
-            .await?
-            .settings
-            .state_path
-            .display()
-            .to_string();
-        anyhow::bail!(rsspot::Error::State {
-            path,
-            message: format!("the registration ledger needs a working state.db ({w})"),
-        });
+    let state_path = ctx.resolved().await?.settings.state_path.clone();
+    Ok(RegistrationWorkflow::new(
+        open_ledger(ctx, &state_path).await?,
+    ))
+}
+
+/// Opens the ledger beside `state_path`, first moving over a ledger an earlier rsspot kept
+/// inside state.db (said once on stderr). A failed move is a warning: the ledger file works
+/// on its own, and `state reset` refuses to move such a state.db without `--include-ledger`.
+pub async fn open_ledger(ctx: &Ctx, state_path: &Path) -> Result<LedgerStore> {
+    let path = LedgerStore::path_beside(state_path);
+    let ledger = LedgerStore::open(&path).await?;
+    if !is_sqlite_file(state_path) {
+        return Ok(ledger);
     }
-    Ok(RegistrationWorkflow::new(store.clone()))
+    match ledger.adopt_from_state_db(state_path).await {
+        Ok(moved) if moved.records > 0 || moved.kept_existing > 0 => ctx.out.note(&format!(
+            "Moved the registration ledger ({} record(s), {} event(s)) from {} to {}{}",
+            moved.records,
+            moved.events,
+            state_path.display(),
+            path.display(),
+            if moved.kept_existing > 0 {
+                format!(
+                    "; {} record(s) already in {} were kept as they are",
+                    moved.kept_existing,
+                    path.display()
+                )
+            } else {
+                String::new()
+            }
+        )),
+        Ok(_) => {}
+        Err(e) => ctx.out.warn(&format!(
+            "could not move the registration ledger an earlier rsspot kept in {} to {}: {e}",
+            state_path.display(),
+            path.display()
+        )),
+    }
+    Ok(ledger)
+}
+
+/// Whether `path` starts like a sqlite database (anything else holds no readable ledger).
+pub fn is_sqlite_file(path: &Path) -> bool {
+    use std::io::Read as _;
+    let mut header = [0u8; 16];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut header))
+        .is_ok_and(|()| &header == b"SQLite format 3\0")
+}
+
+/// One warning per damaged row, then the readable ones.
+fn report_skipped(ctx: &Ctx, skipped: &[SkippedRow]) {
+    for bad in skipped {
+        ctx.out.warn(&format!(
+            "{bad} (the row stays in the ledger; fix it with `rsspot registrations import` or \
+             `restore`)"
+        ));
+    }
+}
+
+/// The readable items of a scan, after warning about the rest.
+fn readable<T>(ctx: &Ctx, scan: Scan<T>) -> Vec<T> {
+    report_skipped(ctx, &scan.skipped);
+    scan.items
 }
 
 fn not_found(key: &str) -> anyhow::Error {
@@ -295,7 +356,7 @@ pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
             actor,
         } => discover(ctx, omni_cluster, vmcloudspace, all, &actor).await,
         RegistrationsCmd::List { status, limit } => {
-            let records = workflow(ctx).await?.list(status, limit).await?;
+            let records = readable(ctx, workflow(ctx).await?.list(status, limit).await?);
             ctx.out.list(&records, &records)
         }
         RegistrationsCmd::Show { key } => {
@@ -307,10 +368,11 @@ pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
             show_record(ctx, &rec)
         }
         RegistrationsCmd::Claim { n, owner, ttl } => {
-            let records = workflow(ctx)
+            let claimed = workflow(ctx)
                 .await?
                 .claim(n, Duration::from_secs(ttl), &owner)
                 .await?;
+            let records = readable(ctx, claimed);
             if ctx.out.is_table() && records.is_empty() {
                 ctx.out.note("Nothing to claim.");
                 return Ok(());
@@ -362,11 +424,11 @@ pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
             {
                 return Err(not_found(k));
             }
-            let events = wf.events(key.as_deref(), limit).await?;
+            let events = readable(ctx, wf.events(key.as_deref(), limit).await?);
             ctx.out.list(&events, &events)
         }
         RegistrationsCmd::Export => {
-            let records = workflow(ctx).await?.export().await?;
+            let records = readable(ctx, workflow(ctx).await?.export().await?);
             let mut text = String::new();
             for rec in &records {
                 text.push_str(&serde_json::to_string(rec)?);
@@ -388,7 +450,59 @@ pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
             }
             ctx.out.data(&report)
         }
+        RegistrationsCmd::Restore { backup, actor } => restore(ctx, &backup, &actor).await,
     }
+}
+
+/// `registrations restore BACKUP`: asks, then swaps the ledger's content in one transaction.
+async fn restore(ctx: &Ctx, backup: &Path, actor: &str) -> Result<()> {
+    let (source, what) = if is_sqlite_file(backup) {
+        (
+            RestoreSource::File(backup.to_path_buf()),
+            "the records and events".to_owned(),
+        )
+    } else {
+        let records = read_records(&backup.display().to_string())?;
+        let n = records.len();
+        (
+            RestoreSource::Records(records),
+            format!("{n} exported record(s)"),
+        )
+    };
+    let wf = workflow(ctx).await?;
+    let ledger = wf.ledger();
+    let current = ledger.list(&Default::default()).await?;
+    let here = ledger
+        .path()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    ctx.confirm(&format!(
+        "Replace the registration ledger {here} ({} record(s)) with {what} of {} (the current \
+         ledger is copied to a backup first)",
+        current.items.len() + current.skipped.len(),
+        backup.display()
+    ))?;
+    let report = ledger.restore(source, actor).await?;
+    if ctx.out.is_table() || ctx.out.format == OutputFormat::Name {
+        let previous = report
+            .previous_backup
+            .as_ref()
+            .map(|p| {
+                format!(
+                    "; the previous ledger ({} record(s)) is at {}",
+                    report.replaced_records,
+                    p.display()
+                )
+            })
+            .unwrap_or_default();
+        return ctx.out.text(&format!(
+            "Restored {} record(s) and {} event(s) from {} into {here}{previous}",
+            report.records,
+            report.events,
+            backup.display()
+        ));
+    }
+    ctx.out.data(&report)
 }
 
 /// Reads JSON lines (blank lines skipped) from a file or stdin, naming the bad line on error.

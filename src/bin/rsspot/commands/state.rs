@@ -2,10 +2,12 @@
 //!
 //! Read-only commands work on a degraded (in-memory) store when `state.db` is unusable, with the
 //! warning `Ctx::state` prints; commands that would change the file refuse instead, pointing at
-//! `rsspot state reset`. `state reset` never opens the database: it only moves the file aside.
+//! `rsspot state reset`. `state reset` never opens `state.db` through the store: it moves the file
+//! aside, and moves the registration ledger (`ledger.db`) only with `--include-ledger`.
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use rsspot::state::ledger::LedgerStore;
 use rsspot::state::{HistoryRow, StateStore};
 use serde::Serialize;
 
@@ -40,8 +42,15 @@ pub enum StateCmd {
     Info,
     /// Drop expired cache rows and compact the file.
     Vacuum,
-    /// Move state.db aside (never deleted) so the next command starts fresh.
-    Reset,
+    /// Move state.db aside (never deleted) so the next command starts fresh: command history,
+    /// HTTP cache and cached tokens. The registration ledger (ledger.db) stays unless
+    /// --include-ledger is given.
+    Reset {
+        /// Also move the registration ledger aside (restore it with `rsspot registrations
+        /// restore BACKUP`).
+        #[arg(long)]
+        include_ledger: bool,
+    },
 }
 
 /// `rsspot cache …`.
@@ -265,31 +274,136 @@ pub async fn state(ctx: &Ctx, cmd: StateCmd) -> Result<()> {
                 serde_json::json!({"path": store.path(), "size_before": before, "size_after": after}),
             )
         }
-        StateCmd::Reset => {
-            // Deliberately not `ctx.state()`: an open pool would hold the file we move.
-            let path = ctx.resolved().await?.settings.state_path.clone();
-            if !path.exists() {
-                ctx.out.note(&format!(
-                    "Nothing to reset: {} does not exist.",
-                    path.display()
-                ));
-                return Ok(());
-            }
-            ctx.confirm(&format!(
-                "Move {} aside (history, cache and cached tokens start empty)",
-                path.display()
-            ))?;
-            let backup = StateStore::reset(&path)?;
-            done(
-                ctx,
-                &format!(
-                    "Moved {} to {}; the next command starts a fresh state.db",
-                    path.display(),
-                    backup.display()
-                ),
-                serde_json::json!({"path": path, "backup": backup}),
-            )
+        StateCmd::Reset { include_ledger } => reset(ctx, include_ledger).await,
+    }
+}
+
+/// `rsspot state reset [--include-ledger]`.
+async fn reset(ctx: &Ctx, include_ledger: bool) -> Result<()> {
+    // Deliberately not `ctx.state()`: an open pool would hold the file we move.
+    let path = ctx.resolved().await?.settings.state_path.clone();
+    let ledger_path = LedgerStore::path_beside(&path);
+    let state_exists = path.exists();
+    let move_ledger = include_ledger && ledger_path.exists();
+    if !state_exists && !move_ledger {
+        ctx.out.note(&format!(
+            "Nothing to reset: {} does not exist.",
+            path.display()
+        ));
+        return Ok(());
+    }
+    if state_exists && !include_ledger {
+        keep_ledger_out_of(ctx, &path, &ledger_path).await?;
+    }
+    let mut moves = Vec::new();
+    if state_exists {
+        moves.push(format!(
+            "{} (command history, HTTP cache and cached tokens start empty)",
+            path.display()
+        ));
+    }
+    if move_ledger {
+        moves.push(format!(
+            "the registration ledger {} (every registration record and event)",
+            ledger_path.display()
+        ));
+    }
+    let kept = if include_ledger {
+        String::new()
+    } else {
+        format!(
+            "; the registration ledger {} stays where it is",
+            ledger_path.display()
+        )
+    };
+    ctx.confirm(&format!("Move {} aside{kept}", moves.join(" and ")))?;
+    let backup = if state_exists {
+        Some(StateStore::reset(&path)?)
+    } else {
+        None
+    };
+    let ledger_backup = if move_ledger {
+        Some(LedgerStore::move_aside(&ledger_path)?)
+    } else {
+        None
+    };
+    let mut lines = Vec::new();
+    if let Some(b) = &backup {
+        lines.push(format!(
+            "Moved {} to {}; the next command starts a fresh state.db",
+            path.display(),
+            b.display()
+        ));
+    }
+    match &ledger_backup {
+        Some(b) => lines.push(format!(
+            "Moved the registration ledger {} to {} (bring it back with `rsspot registrations restore {}`)",
+            ledger_path.display(),
+            b.display(),
+            b.display()
+        )),
+        None if !include_ledger => lines.push(format!(
+            "Kept the registration ledger {}",
+            ledger_path.display()
+        )),
+        None => {}
+    }
+    done(
+        ctx,
+        &lines.join("\n"),
+        serde_json::json!({
+            "path": path,
+            "backup": backup,
+            "ledger": ledger_path,
+            "ledger_backup": ledger_backup,
+            "ledger_kept": ledger_backup.is_none(),
+        }),
+    )
+}
+
+/// Before state.db moves aside without `--include-ledger`: a ledger an earlier rsspot kept
+/// inside it is moved to the ledger file first, and when that cannot be done the reset is
+/// refused rather than carrying the ledger away with the file.
+async fn keep_ledger_out_of(
+    ctx: &Ctx,
+    path: &std::path::Path,
+    ledger_path: &std::path::Path,
+) -> Result<()> {
+    if !super::registrations::is_sqlite_file(path) {
+        // Not a database (damaged beyond its header, or something else): no ledger to read.
+        return Ok(());
+    }
+    let ledger = LedgerStore::open(ledger_path).await;
+    let moved = match ledger {
+        Ok(ledger) => {
+            let moved = ledger.adopt_from_state_db(path).await;
+            ledger.close().await;
+            moved
         }
+        Err(e) => Err(e),
+    };
+    match moved {
+        Ok(report) if report.records > 0 => {
+            ctx.out.note(&format!(
+                "Moved the registration ledger ({} record(s)) from {} to {} before the reset",
+                report.records,
+                path.display(),
+                ledger_path.display()
+            ));
+            Ok(())
+        }
+        Ok(_) => Ok(()),
+        Err(e) => anyhow::bail!(rsspot::Error::invalid(
+            "--include-ledger",
+            format!(
+                "{} may hold a registration ledger from an earlier rsspot that could not be \
+                 moved to {} ({e}); resetting would move it aside with the file. Pass \
+                 --include-ledger to do that anyway (`rsspot registrations restore BACKUP` \
+                 brings it back)",
+                path.display(),
+                ledger_path.display()
+            )
+        )),
     }
 }
 

@@ -11,9 +11,16 @@
 //! - JWT-shaped values (three base64url segments, the first a JSON header `eyJ…` or all long);
 //! - long opaque values: at least 32 characters of `[A-Za-z0-9_.-]` with letters and digits and a
 //!   run of 16+ characters mixing both (so `prod-eastus2-loadbalancer-controller-01` stays), never
-//!   a UUID, path or URL.
+//!   a UUID, path or URL;
+//! - values whose position says they are secret, whatever characters they hold (see `spans`):
+//!   quoted keys in JSON or Python-style text, with or without spaces (`{"refresh_token":"…"}`,
+//!   `{'password': '…'}`), `--flag=value` / `--flag value` inside text, the password of URL
+//!   user-info (`https://user:…@host`, `postgres://u:…@h/db`) and `Authorization:` headers in any
+//!   spelling (`authorization:bearer …`).
 //!
 //! Redacted parts become `<redacted>`; everything else is kept verbatim.
+
+mod spans;
 
 /// The replacement text.
 pub const REDACTED: &str = "<redacted>";
@@ -59,6 +66,7 @@ const COMPOUND_PREFIXES: &[&str] = &[
     "user",
     "oauth",
     "encryption",
+    "pg",
 ];
 
 /// Redacts secrets in a command line. The result has the same number of elements.
@@ -105,6 +113,8 @@ pub fn redact_argv(argv: &[String]) -> Vec<String> {
 
 /// Redacts secrets in free text (a header, a JSON body, a message), keeping its layout.
 pub fn redact_text(s: &str) -> String {
+    let structured = spans::redact_structured(s);
+    let s = structured.as_str();
     let mut out = String::with_capacity(s.len());
     let mut redact_next = false;
     for (is_space, chunk) in split_keep_whitespace(s) {
@@ -152,6 +162,8 @@ fn redact_value(value: &str) -> String {
     if value.is_empty() {
         return String::new();
     }
+    let structured = spans::redact_structured(value);
+    let value = structured.as_str();
     if starts_with_auth_scheme(value) {
         let scheme = value.split_whitespace().next().unwrap_or("Bearer");
         return format!("{scheme} {REDACTED}");
@@ -342,187 +354,4 @@ fn split_keep_whitespace(s: &str) -> Vec<(bool, &str)> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn argv(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| s.to_string()).collect()
-    }
-
-    const JWT: &str =
-        "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJ1c2VyMSJ9.c2lnbmF0dXJlLWJ5dGVz";
-
-    /// (input, expected): secrets that must go.
-    const REDACTED_CASES: &[(&[&str], &[&str])] = &[
-        (
-            &["--refresh-token", "abc123"],
-            &["--refresh-token", REDACTED],
-        ),
-        (&["--refresh-token=abc123"], &["--refresh-token=<redacted>"]),
-        (&["--api-key", "k1"], &["--api-key", REDACTED]),
-        (
-            &["--client-secret", "s3cr3t"],
-            &["--client-secret", REDACTED],
-        ),
-        (&["--password", "hunter2"], &["--password", REDACTED]),
-        (
-            &["--passphrase=correct horse"],
-            &["--passphrase=<redacted>"],
-        ),
-        (&["--idToken", "x"], &["--idToken", REDACTED]),
-        (&["--client_secret=x"], &["--client_secret=<redacted>"]),
-        (&["--ssh-key", "ssh-ed25519"], &["--ssh-key", REDACTED]),
-        (&["--label", "apikey=1"], &["--label", "apikey=<redacted>"]),
-        (
-            &["--label", "team=infra,api_key=zzz"],
-            &["--label", "team=infra,api_key=<redacted>"],
-        ),
-        (
-            &["SPOT_REFRESH_TOKEN=abc"],
-            &["SPOT_REFRESH_TOKEN=<redacted>"],
-        ),
-        (
-            &["--data", "password=hunter2"],
-            &["--data", "password=<redacted>"],
-        ),
-        (&["Bearer abcdef"], &["Bearer <redacted>"]),
-        (&["bearer", "abcdef"], &["bearer", REDACTED]),
-        (
-            &["-H", "Authorization: Bearer abc"],
-            &["-H", "Authorization: Bearer <redacted>"],
-        ),
-        (&["-H", "X-Api-Key:abc"], &["-H", "X-Api-Key:<redacted>"]),
-        (&[JWT], &[REDACTED]),
-        (
-            &["--header=x-token-ignored", JWT],
-            &["--header=x-token-ignored", REDACTED],
-        ),
-        (
-            &["v1.MjQ5ZTc4YzEtZGQ0Mi00YjZjLWE3NjYtN2UxOGMxZjk"],
-            &[REDACTED],
-        ),
-        (&["9f86d081884c7d659a2feaa0c55ad015a3bf4f1b"], &[REDACTED]),
-        (
-            &["https://h/x?a=1&token=abc"],
-            &["https://h/x?a=1&token=<redacted>"],
-        ),
-        (
-            &["--body-json", "{\"refresh_token\": \"abc\", \"a\": 1}"],
-            &[
-                "--body-json",
-                "{\"refresh_token\": \"<redacted>\", \"a\": 1}",
-            ],
-        ),
-        (
-            &["--body-json", "{\"apiKey\":\"abc\"}"],
-            &["--body-json", "{\"apiKey\":\"<redacted>\"}"],
-        ),
-    ];
-
-    /// Inputs that must be kept verbatim.
-    const KEPT_CASES: &[&[&str]] = &[
-        &["rsspot", "cloudspaces", "get-config", "monkey-cluster"],
-        &["--monkey", "banana"],
-        &["--turnkey", "yes"],
-        &["nodepools", "get", "3f2b1c9e-8d4a-4e7b-9c1d-2a5e6f7b8c9d"],
-        &["--label", "keyring=x"],
-        &["--keyring-backend", "file"],
-        &["--label", "team=infra"],
-        &[
-            "api",
-            "GET",
-            "https://spot.rackspace.com/apis/ngpc.rxt.io/v1/namespaces/org-abc123/cloudspaces",
-        ],
-        &["--body-json", "{\"a\": 1}"],
-        &["--region", "us-east-iad-1"],
-        &["--server-class", "gp.vs1.large-dfw"],
-        &[
-            "--config-file",
-            "/home/user/.config/rsspot/a-long-dir-9f86d081884c7d659a2f/config.yml",
-        ],
-        &["prod-eastus2-loadbalancer-controller-01"],
-        &["averyveryverylongclustername-2024-production"],
-        &["--org", "org_2ZxY8vKq"],
-        &["-o", "json"],
-        &["--bid-price", "0.0125"],
-        &["nginx:1.25.3"],
-        &["v1.2.3"],
-        &["api.spot.rackspace.com"],
-        &["--no-cache", "--token-file"],
-        &["--", "--password"],
-        &["history", "--limit", "20"],
-    ];
-
-    #[test]
-    fn redacts_secrets() {
-        for (input, expected) in REDACTED_CASES {
-            assert_eq!(
-                redact_argv(&argv(input)),
-                argv(expected),
-                "input: {input:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn keeps_ordinary_arguments() {
-        for input in KEPT_CASES {
-            assert_eq!(redact_argv(&argv(input)), argv(input), "input: {input:?}");
-        }
-    }
-
-    #[test]
-    fn text_redaction_keeps_layout() {
-        assert_eq!(
-            redact_text("GET /x\nAuthorization: Bearer abc.def\nAccept: */*"),
-            "GET /x\nAuthorization: Bearer <redacted>\nAccept: */*"
-        );
-        assert_eq!(
-            redact_text(&format!("token was {JWT}.")),
-            "token was <redacted>."
-        );
-        assert_eq!(
-            redact_text("monkey key-value store"),
-            "monkey key-value store"
-        );
-        assert_eq!(redact_text("  "), "  ");
-        assert_eq!(redact_text(""), "");
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn never_panics_and_keeps_shape(args in proptest::collection::vec(".{0,60}", 0..6)) {
-            let out = redact_argv(&args);
-            proptest::prop_assert_eq!(out.len(), args.len());
-            // Redacting twice changes nothing more.
-            proptest::prop_assert_eq!(redact_argv(&out), out.clone());
-            for arg in &args {
-                let _ = redact_text(arg);
-            }
-        }
-    }
-
-    #[test]
-    fn sensitive_names() {
-        for name in [
-            "api-key",
-            "refreshToken",
-            "X-Api-Key",
-            "APIKey",
-            "db_password",
-            "Cookie",
-        ] {
-            assert!(is_sensitive_name(name), "{name}");
-        }
-        for name in [
-            "monkey",
-            "keyring",
-            "monkey-cluster",
-            "hockey",
-            "keynote",
-            "tokenizer",
-        ] {
-            assert!(!is_sensitive_name(name), "{name}");
-        }
-    }
-}
+mod tests;

@@ -1,0 +1,294 @@
+//! The registration ledger's storage: records, leases and the append-only event log.
+//!
+//! [`LedgerStore`] is the small typed API the registration workflow
+//! ([`crate::workflows::RegistrationWorkflow`]) runs on: reads that skip damaged rows
+//! ([`LedgerStore::list`], [`LedgerStore::events`]), and write transactions ([`LedgerTx`]) in
+//! which the workflow loads, claims, saves and logs. The workflow owns the rules (transitions,
+//! leases, merge patches); this module owns the SQL. Backends are variants of a private enum:
+//! today the embedded sqlite file, and a shared PostgreSQL database can be added beside it with
+//! the same operations.
+//!
+//! # Its own file
+//! The embedded ledger lives in `ledger.db` beside `state.db` ([`LedgerStore::path_beside`]),
+//! not inside it. `state.db` holds what rsspot can rebuild (cache, history, cached tokens) and
+//! `rsspot state reset` moves it aside when it is damaged; the ledger is an orchestrator's
+//! durable record and must survive that, without being read out of a damaged file and without
+//! orchestrators that hold it open writing into a file that was just moved. Ledgers written by
+//! earlier versions inside `state.db` are moved over by [`LedgerStore::adopt_from_state_db`].
+
+mod legacy;
+mod model;
+mod sqlite;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+pub use legacy::{AdoptReport, RestoreReport, RestoreSource};
+pub use model::{
+    MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, RegistrationEvent, RegistrationRecord,
+    RegistrationStatus, Scan, SkippedRow, check_payload,
+};
+pub(crate) use model::{normalise_payload, ts};
+
+use super::{StateStore, WriteTransaction};
+use crate::error::{Error, Result};
+
+/// The ledger file's migrations (`migrations/ledger/`).
+pub static LEDGER_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/ledger");
+
+/// Which records [`LedgerStore::list`] returns.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    /// Only records in this status.
+    pub status: Option<RegistrationStatus>,
+    /// At most this many (0: all).
+    pub limit: u32,
+    /// Oldest first (`first_seen`) instead of most recently updated first.
+    pub oldest_first: bool,
+}
+
+/// One event to append (see [`LedgerTx::log_event`]).
+#[derive(Debug, Clone, Copy)]
+pub struct EventEntry<'a> {
+    /// The record concerned.
+    pub key: &'a str,
+    /// When it happened.
+    pub at: DateTime<Utc>,
+    /// Who did it.
+    pub actor: &'a str,
+    /// Status before (`None` when the record was created).
+    pub from: Option<RegistrationStatus>,
+    /// Status after.
+    pub to: RegistrationStatus,
+    /// Free text.
+    pub note: Option<&'a str>,
+}
+
+/// Handle on a registration ledger. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct LedgerStore {
+    backend: Backend,
+}
+
+#[derive(Debug, Clone)]
+enum Backend {
+    /// The embedded file, through the same sqlite plumbing as `state.db` (WAL, busy timeout,
+    /// 0600, migrations, in-process writer lock).
+    Sqlite(StateStore),
+}
+
+/// A write transaction on the ledger: everything in it commits together or not at all, and
+/// no other writer (in this process or another) runs meanwhile.
+pub struct LedgerTx {
+    inner: TxBackend,
+}
+
+enum TxBackend {
+    Sqlite {
+        db: StateStore,
+        tx: WriteTransaction,
+    },
+}
+
+impl LedgerStore {
+    /// Where the embedded ledger lives for a given `state.db`: `ledger.db` in the same
+    /// directory (`<stem>.ledger.db` when the state file is not called `state.db`, so two state
+    /// files in one directory never share a ledger by accident).
+    pub fn path_beside(state_path: &Path) -> PathBuf {
+        let name = match state_path.file_stem().and_then(|s| s.to_str()) {
+            Some("state") | None => "ledger.db".to_owned(),
+            Some(stem) => format!("{stem}.ledger.db"),
+        };
+        state_path.with_file_name(name)
+    }
+
+    /// Moves the embedded ledger file at `path` (and its `-wal`/`-shm` files) to
+    /// `<path>.bak-<UTC timestamp>`, which [`Self::restore`] accepts; returns the backup path.
+    /// Processes that hold the ledger open keep writing to the moved file, so stop them first.
+    pub fn move_aside(path: &Path) -> Result<PathBuf> {
+        crate::state::maintenance::move_aside(path)
+    }
+
+    /// Opens (creating if needed, mode 0600) the embedded ledger at `path`.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let db = StateStore::open_with(path, &LEDGER_MIGRATOR).await?;
+        Ok(LedgerStore {
+            backend: Backend::Sqlite(db),
+        })
+    }
+
+    /// A ledger in memory (tests, tools).
+    pub async fn in_memory() -> Result<Self> {
+        let db = StateStore::in_memory_with(&LEDGER_MIGRATOR).await?;
+        Ok(LedgerStore {
+            backend: Backend::Sqlite(db),
+        })
+    }
+
+    /// The file, or `None` in memory.
+    pub fn path(&self) -> Option<&Path> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.path(),
+        }
+    }
+
+    /// Closes every connection (committed writes are kept).
+    pub async fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(db) => db.close().await,
+        }
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<LedgerTx> {
+        match &self.backend {
+            Backend::Sqlite(db) => {
+                let tx = db
+                    .begin_write()
+                    .await
+                    .map_err(|e| sqlite::db_err(db, "cannot start a transaction", e))?;
+                Ok(LedgerTx {
+                    inner: TxBackend::Sqlite { db: db.clone(), tx },
+                })
+            }
+        }
+    }
+
+    /// One record, or `None`; a damaged row is an error naming the key.
+    pub async fn get(&self, key: &str) -> Result<Option<RegistrationRecord>> {
+        match &self.backend {
+            Backend::Sqlite(db) => {
+                let mut conn = db
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
+                sqlite::load(db, &mut conn, key).await
+            }
+        }
+    }
+
+    /// Records matching `filter`; damaged rows are skipped and reported.
+    pub async fn list(&self, filter: &ListFilter) -> Result<Scan<RegistrationRecord>> {
+        match &self.backend {
+            Backend::Sqlite(db) => {
+                let mut conn = db
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
+                sqlite::list(db, &mut conn, filter).await
+            }
+        }
+    }
+
+    /// The most recent `limit` events (all when 0), of one record or of all, oldest first;
+    /// damaged rows are skipped and reported.
+    pub async fn events(&self, key: Option<&str>, limit: u32) -> Result<Scan<RegistrationEvent>> {
+        match &self.backend {
+            Backend::Sqlite(db) => {
+                let mut conn = db
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
+                sqlite::events(db, &mut conn, key, limit).await
+            }
+        }
+    }
+}
+
+impl LedgerTx {
+    /// One record by key (damaged: an error naming the key).
+    pub async fn load(&mut self, key: &str) -> Result<Option<RegistrationRecord>> {
+        match &mut self.inner {
+            TxBackend::Sqlite { db, tx } => sqlite::load(db, tx, key).await,
+        }
+    }
+
+    /// One row by key: the record, or the damage that keeps it from being read (so an import
+    /// can replace a damaged row).
+    pub async fn load_row(
+        &mut self,
+        key: &str,
+    ) -> Result<Option<std::result::Result<RegistrationRecord, SkippedRow>>> {
+        match &mut self.inner {
+            TxBackend::Sqlite { db, tx } => sqlite::load_row(db, tx, key).await,
+        }
+    }
+
+    /// Whether a row with `key` exists, readable or not.
+    pub async fn exists(&mut self, key: &str) -> Result<bool> {
+        match &mut self.inner {
+            TxBackend::Sqlite { db, tx } => sqlite::exists(db, tx, key).await,
+        }
+    }
+
+    /// Like [`Self::load`], but a missing record is [`Error::NotFound`].
+    pub async fn load_existing(&mut self, key: &str) -> Result<RegistrationRecord> {
+        self.load(key)
+            .await?
+            .ok_or_else(|| Error::not_found("registration", key))
+    }
+
+    /// Records matching `filter` (damaged rows skipped), read inside the transaction.
+    pub async fn list(&mut self, filter: &ListFilter) -> Result<Scan<RegistrationRecord>> {
+        match &mut self.inner {
+            TxBackend::Sqlite { db, tx } => sqlite::list(db, tx, filter).await,
+        }
+    }
+
+    /// Up to `n` actionable records whose lease is free at `now` (none held, or expired),
+    /// fewest attempts then oldest first. Damaged rows are skipped and do not count.
+    pub async fn claimable(
+        &mut self,
+        now: DateTime<Utc>,
+        n: u32,
+    ) -> Result<Scan<RegistrationRecord>> {
+        match &mut self.inner {
+            TxBackend::Sqlite { db, tx } => sqlite::claimable(db, tx, now, n).await,
+        }
+    }
+
+    /// Inserts or replaces a record.
+    pub async fn save(&mut self, rec: &RegistrationRecord) -> Result<()> {
+        match &mut self.inner {
+            TxBackend::Sqlite { db, tx } => sqlite::save(db, tx, rec).await,
+        }
+    }
+
+    /// Appends an event.
+    pub async fn log_event(&mut self, event: &EventEntry<'_>) -> Result<()> {
+        match &mut self.inner {
+            TxBackend::Sqlite { db, tx } => sqlite::log_event(db, tx, event).await,
+        }
+    }
+
+    /// Commits (dropping the transaction instead rolls it back).
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxBackend::Sqlite { db, tx } => tx
+                .commit()
+                .await
+                .map_err(|e| sqlite::db_err(&db, "commit failed", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledger_lives_beside_state() {
+        assert_eq!(
+            LedgerStore::path_beside(Path::new("/x/rsspot/state.db")),
+            PathBuf::from("/x/rsspot/ledger.db")
+        );
+        assert_eq!(
+            LedgerStore::path_beside(Path::new("/x/other.db")),
+            PathBuf::from("/x/other.ledger.db")
+        );
+    }
+}
