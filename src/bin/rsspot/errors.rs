@@ -40,6 +40,9 @@ pub fn hint(e: &Error) -> Option<&'static str> {
         Error::Forbidden { .. } => {
             "the token only has access to its own organization; check --org or the profile"
         }
+        Error::State { path, .. } if path.ends_with("ledger.db") => {
+            "`rsspot registrations restore BACKUP` brings back a ledger from a backup or an export"
+        }
         Error::State { .. } => "run `rsspot state reset` to start with a fresh state.db",
         Error::Transport {
             failure: TransportFailure::Certificate,
