@@ -503,7 +503,8 @@ async fn cloudspace_lifecycle_pools_kubeconfig_and_cascade_delete() {
     assert_eq!(cs["status"]["phase"], "Ready");
     assert_eq!(cs["status"]["currentKubernetesVersion"], "1.33.0");
 
-    // Delete: Deleting with a deletionTimestamp, then gone together with its pools.
+    // Delete: Deleting with a deletionTimestamp, then gone; by default (cascade-delete=no) its
+    // pools stay, still fulfilled.
     let (s, b) = t.send(Method::DELETE, &cs_url, None).await;
     assert_eq!(s, 200);
     assert_eq!(b["status"], "Success");
@@ -519,11 +520,12 @@ async fn cloudspace_lifecycle_pools_kubeconfig_and_cascade_delete() {
         b["message"],
         "cloudspaces.ngpc.rxt.io \"demo-dfw\" not found"
     );
-    assert_eq!(t.get(&pool_url).await.0, 404);
+    let (s, pool) = t.get(&pool_url).await;
+    assert_eq!(s, 200);
+    assert_eq!(pool["status"]["bidStatus"], "Fulfilled");
     let snap = t.emu.snapshot();
     assert!(snap[&t.ns].get("cloudspaces").is_none());
-    assert!(snap[&t.ns].get("spotnodepools").is_none());
-    assert!(snap[&t.ns].get("ondemandnodepools").is_none());
+    assert!(snap[&t.ns].get("spotnodepools").is_some());
 }
 
 #[tokio::test]
@@ -617,9 +619,9 @@ async fn validation_errors_have_kubernetes_status_bodies() {
             "cloudspaces",
             "unknown region",
             json!({"metadata": {"name": "x"}, "spec": {"region": "mars-1", "kubernetesVersion": "1.31.1"}}),
-            422,
-            "Invalid",
-            "spec.region",
+            403,
+            "Forbidden",
+            "region \"mars-1\" does not exist",
         ),
         (
             "cloudspaces",
@@ -686,16 +688,16 @@ async fn validation_errors_have_kubernetes_status_bodies() {
             "spotnodepools",
             "under the floor",
             spot(POOL_B, "demo-dfw", "mh.vs1.2xlarge-dfw", json!("0.01")),
-            422,
-            "Invalid",
+            403,
+            "Forbidden",
             "BidPrice must be greater than or equal to the minimum bid price of 0.02",
         ),
         (
             "spotnodepools",
             "off the ladder",
             spot(POOL_B, "demo-dfw", "gp.vs1.medium-dfw", json!("0.05")),
-            422,
-            "Invalid",
+            403,
+            "Forbidden",
             "bid price 0.05 is not on the bid ladder",
         ),
         (
@@ -710,33 +712,33 @@ async fn validation_errors_have_kubernetes_status_bodies() {
             "spotnodepools",
             "unknown class",
             spot(POOL_B, "demo-dfw", "gp.vs9.huge-dfw", json!("0.01")),
-            422,
-            "Invalid",
-            "spec.serverClass",
+            403,
+            "Forbidden",
+            "server class \"gp.vs9.huge-dfw\" does not exist",
         ),
         (
             "spotnodepools",
             "class in another region",
             spot(POOL_B, "demo-dfw", "gp.vs1.xlarge-iad", json!("0.01")),
-            422,
-            "Invalid",
+            403,
+            "Forbidden",
             "region",
         ),
         (
             "spotnodepools",
             "unknown cloudspace",
             spot(POOL_B, "nope", "gp.vs1.medium-dfw", json!("0.01")),
-            422,
-            "Invalid",
-            "spec.cloudSpace",
+            403,
+            "Forbidden",
+            "cloudspace \"nope\" does not exist",
         ),
         (
             "spotnodepools",
             "deprecated class",
             spot(POOL_B, "demo-dfw", "ch.vs1.large-lon", json!("0.01")),
-            422,
-            "Invalid",
-            "spec.serverClass",
+            403,
+            "Forbidden",
+            "is not available",
         ),
         (
             "spotnodepools",
@@ -800,7 +802,7 @@ async fn validation_errors_have_kubernetes_status_bodies() {
     let (s, b) = t
         .post(&t.ns_url("spotnodepools"), auto(POOL_C, "batch-iad", 1, 3))
         .await;
-    assert_eq!((s.as_u16(), reason(&b)), (422, "Invalid"));
+    assert_eq!((s.as_u16(), reason(&b)), (403, "Forbidden"));
     assert!(b["message"].as_str().unwrap().contains("autoscaling"));
 
     // Immutable fields.
@@ -855,25 +857,6 @@ async fn validation_errors_have_kubernetes_status_bodies() {
     let snap = t.emu.snapshot();
     assert_eq!(snap[&t.ns]["cloudspaces"].as_object().unwrap().len(), 2);
     assert_eq!(snap[&t.ns]["spotnodepools"].as_object().unwrap().len(), 2);
-}
-
-#[tokio::test]
-async fn bid_ladder_can_be_switched_off() {
-    let t = setup_with(EmulatorOptions {
-        enforce_bid_ladder: false,
-        ..EmulatorOptions::default()
-    })
-    .await;
-    t.create_cs("c1", "us-central-dfw-1").await;
-    let (s, b) = t
-        .create_spot(POOL_A, "c1", "gp.vs1.medium-dfw", "0.015")
-        .await;
-    assert_eq!(s, 201, "{b}");
-    // The floor still holds.
-    let (s, _) = t
-        .create_spot(POOL_B, "c1", "gp.vs1.medium-dfw", "0.005")
-        .await;
-    assert_eq!(s, 422);
 }
 
 #[tokio::test]
@@ -1387,7 +1370,7 @@ server_classes:
     assert_eq!(t.create_cs("c", "test-region-1").await.0, 201);
     // Floor = max(market 0.03, min 0.02).
     let (s, b) = t.create_spot(POOL_A, "c", "gp.vs1.small-tst", "0.02").await;
-    assert_eq!(s, 422);
+    assert_eq!(s, 403);
     assert!(
         b["message"]
             .as_str()
