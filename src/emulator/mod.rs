@@ -21,6 +21,7 @@
 mod bids;
 mod documents;
 mod faults;
+mod fixtures;
 mod jwt;
 mod oauth;
 mod patch;
