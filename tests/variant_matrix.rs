@@ -28,6 +28,8 @@ const NEW_BID: &str = "0.08";
 const FRESH_TOKEN: &str = "acme-token";
 
 type Outcome = Result<(), String>;
+/// A named CLI flow run against one variant setting's emulator.
+type Flow = (&'static str, fn(&Run) -> Outcome);
 
 /// One variant setting's emulator, HOME and the facts flows hand to each other.
 struct Run {
@@ -352,7 +354,7 @@ fn kubeconfig_unknown(r: &Run) -> Outcome {
 }
 
 /// The flows, in the order they run against one emulator.
-const FLOWS: [(&str, fn(&Run) -> Outcome); 5] = [
+const FLOWS: [Flow; 5] = [
     ("lifecycle", lifecycle),
     ("filters", filters),
     ("paging", paging),

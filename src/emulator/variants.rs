@@ -453,9 +453,23 @@ mod tests {
             "unknown value \"maybe\" for variant paging; valid values: honoured, ignored"
         );
         let e = "paging".parse::<VariantSetting>().unwrap_err();
-        assert!(e.contains("NAME=VALUE"), "{e}");
-        for e in [e] {
-            assert!(!e.contains('\n'));
+        assert!(e.contains("NAME=VALUE") && !e.contains('\n'), "{e}");
+    }
+
+    #[test]
+    fn the_readme_carries_the_same_table() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let src = include_str!("variants.rs");
+        let rows: Vec<&str> = src
+            .lines()
+            .filter_map(|l| l.strip_prefix("/// | "))
+            .collect();
+        assert!(rows.len() >= 13, "header, rule and one row per variant");
+        for row in rows {
+            assert!(
+                readme.lines().any(|l| l.strip_prefix("| ") == Some(row)),
+                "README's emulator section lacks the row: | {row}"
+            );
         }
     }
 
