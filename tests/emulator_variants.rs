@@ -554,3 +554,73 @@ fn every_variant_value_has_a_test_here() {
         assert!(src.contains(&format!("\"{s}\"")), "no test uses {s}");
     }
 }
+
+/// `rsspot emulator serve --variant`: a bad setting is a one-line usage error naming the valid
+/// ones; good settings reach the served emulator (and are named on stderr).
+#[tokio::test]
+async fn serve_takes_variants_on_the_command_line() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+
+    let bin = assert_cmd::cargo::cargo_bin("rsspot");
+    for (arg, needle) in [
+        ("cascade-delete=maybe", "valid values: no, yes"),
+        (
+            "colour=red",
+            "valid variants: cascade-delete, delete-returns",
+        ),
+        ("paging", "NAME=VALUE"),
+    ] {
+        let out = Command::new(&bin)
+            .args(["emulator", "serve", "--variant", arg])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{arg}: {err}");
+        assert!(err.contains(needle), "{arg}: {err}");
+        assert!(out.stdout.is_empty());
+    }
+
+    let mut child = Command::new(&bin)
+        .args([
+            "emulator",
+            "serve",
+            "--variant",
+            "kubeconfig-unknown=400",
+            "--variant",
+            "cascade-delete=yes",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    let url = url.trim().to_string();
+    let status = reqwest::Client::new()
+        .post(format!(
+            "{url}/apis/auth.ngpc.rxt.io/v1/generate-kubeconfig"
+        ))
+        .json(
+            &json!({"organization_name": "demo", "cloudspace_name": "nosuch",
+            "refresh_token": "demo-token"}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .status();
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        status.as_u16(),
+        400,
+        "kubeconfig-unknown=400 reached the server"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("emulator variants: cascade-delete=yes kubeconfig-unknown=400"),
+        "{err}"
+    );
+}
