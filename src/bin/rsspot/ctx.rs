@@ -87,6 +87,12 @@ impl Ctx {
                 if self.global.no_cache {
                     b = b.cache(false);
                 }
+                if let Some(t) = self.global.request_timeout {
+                    b = b.timeout(t);
+                }
+                if let Some(t) = self.global.connect_timeout {
+                    b = b.connect_timeout(t);
+                }
                 Ok::<_, anyhow::Error>(b.build().await?)
             })
             .await

@@ -74,10 +74,10 @@ fn find_named<'a>(doc: &'a Value, list: &str, name: &str) -> Option<&'a Value> {
 }
 
 fn invalid_generated(message: &str) -> Error {
-    Error::Decode {
-        url: "generate-kubeconfig".into(),
-        message: format!("the generated kubeconfig {message}"),
-    }
+    Error::decode(
+        "generate-kubeconfig",
+        format!("the generated kubeconfig {message}"),
+    )
 }
 
 /// The parts of a generated kubeconfig that get merged.
