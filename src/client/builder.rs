@@ -264,6 +264,8 @@ impl SpotClientBuilder {
             self.state = StateChoice::Path(s.state_path.clone());
         }
         self.token_cache = s.token_cache;
+        self.token_store = config::ConfigTokenStore::for_settings(s)
+            .map(|store| Arc::new(store) as Arc<dyn RefreshTokenStore>);
         self
     }
 

@@ -218,7 +218,10 @@ impl TokenManager {
         })?;
         let answer = match self.exchange_with(&refresh, deadline).await {
             // Another process may have rotated the token since we read it: take the new one.
-            Err(Error::TokenRejected { .. }) if self.reload(&refresh) => {
+            Err(e @ Error::TokenRejected { .. }) => {
+                if !self.reload(&refresh).await {
+                    return Err(e);
+                }
                 let again = self.refresh_token().unwrap_or(refresh);
                 self.exchange_with(&again, deadline).await?
             }
@@ -257,17 +260,25 @@ impl TokenManager {
     }
 
     /// Picks up a refresh token another process wrote; true when it differs from `used`.
-    fn reload(&self, used: &SecretString) -> bool {
-        let Some(now) = self.config.store.as_ref().and_then(|s| s.current()) else {
+    ///
+    /// With rotation, a concurrent run may have used (and so revoked) `used` an instant ago and
+    /// not yet written its successor: look a few times over about a second before giving up.
+    async fn reload(&self, used: &SecretString) -> bool {
+        let Some(store) = self.config.store.as_ref() else {
             return false;
         };
-        if now.expose_secret() == used.expose_secret() {
-            return false;
+        for _ in 0..10 {
+            if let Some(now) = store.current()
+                && now.expose_secret() != used.expose_secret()
+            {
+                if let Ok(mut slot) = self.refresh_token.lock() {
+                    *slot = Some(now);
+                }
+                return true;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        if let Ok(mut slot) = self.refresh_token.lock() {
-            *slot = Some(now);
-        }
-        true
+        false
     }
 
     /// The token service issued a new refresh token (rotation): use it from now on and write it
@@ -357,7 +368,7 @@ impl TokenManager {
             _ => Error::Api {
                 url: strip_query(url),
                 status,
-                message: text.message,
+                message: format!("the token service failed: {}", text.message),
             },
         })
     }

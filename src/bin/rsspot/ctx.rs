@@ -57,6 +57,7 @@ impl Ctx {
             profile: self.global.profile.clone(),
             overrides,
             env: Env::from_process(),
+            import_legacy: true,
             ..Default::default()
         }
     }
@@ -69,6 +70,9 @@ impl Ctx {
                 let r = config::load(&self.load_options())?;
                 if let Some(m) = &r.migrated {
                     self.out.note(&format!("{m}"));
+                }
+                for w in r.warnings() {
+                    self.out.warn(&w.to_string());
                 }
                 Ok::<_, rsspot::Error>(r)
             })
