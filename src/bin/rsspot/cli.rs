@@ -138,7 +138,7 @@ pub enum Command {
     Cache(commands::state::CacheCmd),
     /// Run the Spot API emulator locally.
     #[command(subcommand)]
-    Emulator(commands::misc::EmulatorCmd),
+    Emulator(commands::emulator::EmulatorCmd),
     /// Authenticated request to any API path (like `gh api`).
     Api(commands::misc::ApiArgs),
     /// Shell completions.

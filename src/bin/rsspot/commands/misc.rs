@@ -1,122 +1,20 @@
-//! `emulator serve`, `api`, `completions`, `version` and `demo`: the commands that are not about
-//! one resource family.
+//! `api`, `completions`, `version` and `demo`: the commands that are not about one resource
+//! family.
 
 use std::io::Read;
-use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::{Args, CommandFactory, Subcommand};
+use clap::{Args, CommandFactory};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::ctx::Ctx;
-
-// ----- emulator serve -------------------------------------------------------------------------
-
-#[derive(Debug, Subcommand)]
-pub enum EmulatorCmd {
-    /// Serve the Spot API emulator on 127.0.0.1 until Ctrl-C (or SIGTERM).
-    ///
-    /// The first stdout line is the base URL alone; the next lines are `export` lines to paste
-    /// into another shell so that rsspot talks to the emulator. The built-in seed has the org
-    /// `demo` with refresh token `demo-token`.
-    Serve(ServeArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Port on 127.0.0.1 (0 picks a free one).
-    #[arg(long, default_value_t = 0)]
-    pub port: u16,
-    /// Seed file (JSON or YAML: orgs, regions, server classes, price history).
-    #[arg(long, value_name = "FILE")]
-    pub seed: Option<PathBuf>,
-    /// How long a new cloudspace stays Provisioning (default 5s; `0`, `500ms`, `90s`, `2m`).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub ready_after: Option<Duration>,
-    /// How long a new node pool waits before it is fulfilled (default 3s).
-    #[arg(long, alias = "fulfill-after", value_name = "DURATION", value_parser = parse_duration)]
-    pub fulfil_after: Option<Duration>,
-    /// Answer lists at most N items at a time, the rest through `metadata.continue` (to test
-    /// that a client follows paged lists).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
-    pub page_size: Option<u32>,
-}
-
-/// `90s`, `20m`, `1h`, `500ms`; a plain number means seconds.
-pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a duration (e.g. 90s, 20m, 500ms)"))?;
-    let secs = match unit.trim() {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        other => return Err(format!("unknown unit {other:?} in {s:?} (ms, s, m, h)")),
-    };
-    Duration::try_from_secs_f64(secs).map_err(|_| format!("{s:?} is out of range"))
-}
-
-pub async fn emulator(ctx: &Ctx, cmd: EmulatorCmd) -> Result<()> {
-    match cmd {
-        EmulatorCmd::Serve(a) => serve(ctx, a).await,
-    }
-}
-
-#[cfg(feature = "emulator")]
-async fn serve(ctx: &Ctx, a: ServeArgs) -> Result<()> {
-    use rsspot::emulator::{EmulatorOptions, Seed};
-    let mut opts = EmulatorOptions::for_serve();
-    opts.port = a.port;
-    if let Some(path) = &a.seed {
-        opts.seed = Seed::from_file(path)?;
-    }
-    if let Some(d) = a.ready_after {
-        opts.lifecycle.cloudspace_ready_after = d;
-    }
-    if let Some(d) = a.fulfil_after {
-        opts.lifecycle.pool_fulfilled_after = d;
-    }
-    opts.page_size = a.page_size.map(|n| n as usize);
-    // `serve` prints the URL and the export lines itself and returns on Ctrl-C; SIGTERM (what
-    // `kill`, systemd and docker send) must stop it cleanly too.
-    tokio::select! {
-        r = rsspot::emulator::serve(opts) => r?,
-        () = terminated() => {}
-    }
-    ctx.out.note("emulator stopped");
-    Ok(())
-}
-
-#[cfg(not(feature = "emulator"))]
-async fn serve(_ctx: &Ctx, _a: ServeArgs) -> Result<()> {
-    anyhow::bail!(no_emulator())
-}
+/// The one duration parser, importable from here as before (e.g. `--request-timeout`).
+pub use crate::progress::parse_duration;
 
 #[cfg(not(feature = "emulator"))]
 fn no_emulator() -> rsspot::Error {
     rsspot::Error::config("this rsspot was built without the `emulator` feature")
-}
-
-/// Resolves on SIGTERM; never on platforms without it.
-#[cfg(feature = "emulator")]
-async fn terminated() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut s) = signal(SignalKind::terminate()) {
-            s.recv().await;
-            return;
-        }
-    }
-    std::future::pending::<()>().await;
 }
 
 // ----- api ------------------------------------------------------------------------------------
@@ -858,20 +756,6 @@ mod tests {
         ] {
             assert!(!is_collection(p), "{p}");
         }
-    }
-
-    #[test]
-    fn durations() {
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
-        assert!(parse_duration("5 parsecs").is_err());
-        assert!(parse_duration("s").is_err());
-        assert!(parse_duration("-1s").is_err());
     }
 
     #[test]

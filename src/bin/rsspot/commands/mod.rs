@@ -2,6 +2,7 @@
 
 pub mod cloudspaces;
 pub mod config;
+pub mod emulator;
 pub mod inventory;
 pub mod kubeconfig;
 pub mod misc;
@@ -32,7 +33,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::History(a) => state::history(ctx, a).await,
         Command::State(c) => state::state(ctx, c).await,
         Command::Cache(c) => state::cache(ctx, c).await,
-        Command::Emulator(c) => misc::emulator(ctx, c).await,
+        Command::Emulator(c) => emulator::emulator(ctx, c).await,
         Command::Api(a) => misc::api(ctx, a).await,
         Command::Completions(a) => misc::completions(ctx, a),
         Command::Version => misc::version(ctx),
