@@ -44,7 +44,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) struct Context {
     pub org: Option<String>,
     pub region: Option<String>,
-    pub refresh_token: Option<SecretString>,
     pub concurrency: usize,
     namespace: OnceCell<String>,
     orgs: OnceCell<Vec<raw::types::OrganizationListOrganizationsItem>>,
@@ -207,8 +206,10 @@ impl SpotClient {
         self.ctx.concurrency
     }
 
-    pub(crate) fn refresh_token(&self) -> Option<&SecretString> {
-        self.ctx.refresh_token.as_ref()
+    /// The refresh token to send where the API takes one in a body (generate-kubeconfig): the
+    /// configured one, or its successor when the token service rotated it.
+    pub(crate) async fn refresh_token(&self) -> Option<SecretString> {
+        self.pipeline().auth.current_refresh_token().await
     }
 
     /// The organizations list, fetched once per client.

@@ -378,7 +378,7 @@ impl CloudSpaces<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn kubeconfig(self, name: &str, org: Option<&str>) -> Result<String> {
-        let token = self.0.refresh_token().ok_or_else(|| {
+        let token = self.0.refresh_token().await.ok_or_else(|| {
             Error::auth(
                 "a refresh token is required to generate a kubeconfig: run `rsspot configure`",
             )
