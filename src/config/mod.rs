@@ -172,6 +172,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Verify TLS certificates.
     pub verify_ssl: bool,
+    /// Spending guardrail: pools costing more per month (USD) need confirmation; none by default.
+    pub max_monthly_usd: Option<rust_decimal::Decimal>,
     /// Retry policy.
     pub retry: RetryConfig,
     /// Response cache settings.
@@ -580,6 +582,11 @@ fn env_layers(env: &Env) -> Result<Vec<Layer>> {
         let b = parse_bool(v).ok_or_else(|| bad(var, "true or false", v))?;
         push(var, "verify_ssl", Value::Bool(b));
     }
+    if let Some((var, v)) = env.first(MAX_MONTHLY_VARS) {
+        crate::pricing::money::parse_price_str(v)
+            .ok_or_else(|| bad(var, "an amount in USD such as 500", v))?;
+        push(var, "max_monthly_usd", Value::String(v.trim().to_string()));
+    }
     if let Some((var, v)) = env.first(MAX_RETRIES_VARS) {
         let n: u32 = v
             .trim()
@@ -896,6 +903,10 @@ fn build_settings(
             .get("verify_ssl")
             .and_then(Value::as_bool)
             .unwrap_or(true),
+        max_monthly_usd: merged.get("max_monthly_usd").and_then(|v| match v {
+            Value::Number(_) | Value::String(_) => crate::pricing::money::parse_price(v),
+            _ => None,
+        }),
         retry,
         cache,
         state_path,

@@ -180,7 +180,7 @@ pub struct PoolRecommendation {
     /// Pool $/month.
     pub monthly_total: Decimal,
     /// Advised bid per node, in API form.
-    pub suggested_bid_per_node: String,
+    pub suggested_bid_per_node: crate::pricing::Bid,
     /// What the bid is based on (`P80`, `market`, ...).
     pub bid_basis: String,
     /// Capacity per node.

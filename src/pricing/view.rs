@@ -13,6 +13,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::pricing::docs::{ComparablePrices, Percentiles};
 use crate::pricing::{money, rules};
+use crate::raw::types::ServerClass;
 
 /// Hours in the billing month used for monthly figures.
 pub const MONTH_HOURS: u32 = 730;
@@ -47,33 +48,6 @@ pub struct ClassInput {
 }
 
 impl ClassInput {
-    /// Reads a `ServerClass` object as the API returns it (API-NOTES 3.3); `None` without a name.
-    pub fn from_server_class(v: &serde_json::Value) -> Option<ClassInput> {
-        let text = |ptr: &str| {
-            v.pointer(ptr).and_then(|x| match x {
-                serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-        };
-        let price = |ptr: &str| v.pointer(ptr).and_then(money::parse_price);
-        let count = |ptr: &str| v.pointer(ptr).and_then(serde_json::Value::as_i64);
-        Some(ClassInput {
-            name: text("/metadata/name")?,
-            region: text("/spec/region").unwrap_or_default(),
-            category: text("/spec/category"),
-            display_name: text("/spec/displayName"),
-            availability: text("/spec/availability"),
-            cpu: text("/spec/resources/cpu"),
-            memory: text("/spec/resources/memory"),
-            market: price("/status/spotPricing/marketPricePerHour"),
-            min_bid: price("/spec/minBidPricePerHour"),
-            on_demand: price("/spec/onDemandPricing/cost"),
-            available: count("/status/available"),
-            capacity: count("/status/capacity"),
-        })
-    }
-
     /// Classes known only from `percentiles.json` (no token needed): no minimum bid, on-demand
     /// price or availability.
     pub fn from_percentiles(pct: &Percentiles) -> Vec<ClassInput> {
@@ -92,6 +66,42 @@ impl ClassInput {
                 })
             })
             .collect()
+    }
+}
+
+impl From<&ServerClass> for ClassInput {
+    /// Reads a typed `ServerClass` (API-NOTES 3.3); prices are parsed tolerantly.
+    fn from(c: &ServerClass) -> ClassInput {
+        let spec = c.spec.as_ref();
+        let status = c.status.as_ref();
+        let text = |v: Option<&String>| v.filter(|s| !s.trim().is_empty()).cloned();
+        let price = |v: Option<&String>| v.and_then(|s| money::parse_price_str(s));
+        let resources = spec.and_then(|s| s.resources.as_ref());
+        ClassInput {
+            name: c
+                .metadata
+                .as_ref()
+                .and_then(|m| m.name.clone())
+                .unwrap_or_default(),
+            region: text(spec.and_then(|s| s.region.as_ref())).unwrap_or_default(),
+            category: text(spec.and_then(|s| s.category.as_ref())),
+            display_name: text(spec.and_then(|s| s.display_name.as_ref())),
+            availability: text(spec.and_then(|s| s.availability.as_ref())),
+            cpu: text(resources.and_then(|r| r.cpu.as_ref())),
+            memory: text(resources.and_then(|r| r.memory.as_ref())),
+            market: price(
+                status
+                    .and_then(|s| s.spot_pricing.as_ref())
+                    .and_then(|p| p.market_price_per_hour.as_ref()),
+            ),
+            min_bid: price(spec.and_then(|s| s.min_bid_price_per_hour.as_ref())),
+            on_demand: price(
+                spec.and_then(|s| s.on_demand_pricing.as_ref())
+                    .and_then(|p| p.cost.as_ref()),
+            ),
+            available: status.and_then(|s| s.available),
+            capacity: status.and_then(|s| s.capacity),
+        }
     }
 }
 
@@ -579,12 +589,15 @@ mod tests {
             "status": {"available": 3, "capacity": 16,
                        "spotPricing": {"marketPricePerHour": "0.020000"}}
         });
-        let c = ClassInput::from_server_class(&v).unwrap();
+        let class: ServerClass = serde_json::from_value(v).unwrap();
+        let c = ClassInput::from(&class);
+        assert_eq!(c.name, "mh.vs1.2xlarge-dfw");
+        assert_eq!(c.cpu.as_deref(), Some("16"));
         assert_eq!(c.market, Some(Decimal::new(2, 2)));
         assert_eq!(c.min_bid, Some(Decimal::new(2, 2)));
         assert_eq!(c.on_demand, Some(Decimal::new(27, 2)));
         assert_eq!((c.available, c.capacity), (Some(3), Some(16)));
-        assert!(ClassInput::from_server_class(&serde_json::json!({"spec": {}})).is_none());
+        assert_eq!(ClassInput::from(&ServerClass::default()).name, "");
     }
 
     #[test]
