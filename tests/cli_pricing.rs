@@ -338,7 +338,12 @@ async fn advised_bids_are_accepted_by_the_emulator() {
             let pool = client
                 .spot_pools()
                 .create(
-                    &SpotPoolCreate::new(&cloudspaces[&region], class, 1, bid),
+                    &SpotPoolCreate::new(
+                        &cloudspaces[&region],
+                        class,
+                        1,
+                        bid.parse::<rsspot::pricing::Bid>().unwrap(),
+                    ),
                     None,
                 )
                 .await

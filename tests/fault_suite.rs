@@ -514,7 +514,7 @@ async fn workload() {
                     cloudspace: cs.clone(),
                     class: spot_class.into(),
                     desired: 1,
-                    bid: Some(bid_med.clone()),
+                    bid: Some(bid_med.to_string()),
                 },
             );
         }
@@ -633,7 +633,7 @@ async fn workload() {
             if (res.is_some() || s.ambiguous(&w, "PATCH", &item))
                 && let Some(p) = s.pools.get_mut(&spot.id)
             {
-                p.bid = Some(bid_low.clone());
+                p.bid = Some(bid_low.to_string());
             }
             let advance = async {
                 tokio::time::sleep(Duration::from_millis(10)).await;

@@ -490,7 +490,7 @@ fn advice_fields(a: &BidAdvice) -> Vec<(&'static str, String)> {
     vec![
         ("CLASS", a.class.clone()),
         ("RISK", a.risk.to_string()),
-        ("BID $/H", a.bid.clone()),
+        ("BID $/H", a.bid.to_string()),
         (
             "BASIS",
             match a.basis_price {
@@ -522,7 +522,7 @@ async fn bid(ctx: &Ctx, a: BidArgs) -> Result<()> {
             }
             ctx.out.text(&text)
         }
-        OutputFormat::Name => ctx.out.text(&advice.bid),
+        OutputFormat::Name => ctx.out.text(&advice.bid.to_string()),
         _ => ctx.out.data(&advice),
     }
 }
@@ -605,7 +605,7 @@ fn print_scenario(ctx: &Ctx, s: &BuildScenario) -> Result<()> {
                 price(Some(p.hourly_per_node)),
                 price(Some(p.hourly_total)),
                 monthly(Some(p.monthly_total)),
-                p.suggested_bid_per_node.clone(),
+                p.suggested_bid_per_node.to_string(),
                 p.bid_basis.clone(),
             ]
         })

@@ -1,9 +1,15 @@
 //! Cloudspaces: managed Kubernetes clusters (namespaced by organization).
+//!
+//! [`teardown`] deletes a cloudspace together with its node pools.
+
+pub mod teardown;
+
+pub use teardown::Teardown;
 
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 use super::wait::{Poll, WaitOptions, wait_for};
 use super::{call, is_dns_label};
@@ -130,22 +136,25 @@ impl CloudSpaceCreate {
     /// The exact body that [`CloudSpaces::create`] sends.
     pub fn to_body(&self, namespace: &str) -> Result<CloudSpace> {
         self.validate()?;
-        let body = json!({
-            "apiVersion": "ngpc.rxt.io/v1",
-            "kind": "CloudSpace",
-            "metadata": {"name": self.name, "namespace": namespace},
-            "spec": {
-                "region": self.region,
-                "kubernetesVersion": self.kubernetes_version,
-                "cni": self.cni,
-                "HAControlPlane": self.ha_control_plane,
-                "cloud": "default",
-                "deploymentType": "gen2",
-                "webhook": self.webhook.clone().unwrap_or_default(),
-                "gpuEnabled": self.gpu_enabled,
-            }
-        });
-        serde_json::from_value(body).map_err(|e| Error::invalid("cloudspace", e.to_string()))
+        Ok(CloudSpace {
+            metadata: Some(ObjectMeta {
+                name: Some(self.name.clone()),
+                namespace: Some(namespace.to_string()),
+                ..ObjectMeta::default()
+            }),
+            spec: Some(CloudSpaceSpec {
+                region: self.region.clone(),
+                kubernetes_version: Some(self.kubernetes_version.clone()),
+                cni: Some(self.cni.clone()),
+                ha_control_plane: self.ha_control_plane,
+                cloud: "default".into(),
+                deployment_type: Some("gen2".into()),
+                webhook: Some(self.webhook.clone().unwrap_or_default()),
+                gpu_enabled: Some(self.gpu_enabled),
+                ..CloudSpaceSpec::default()
+            }),
+            ..CloudSpace::default()
+        })
     }
 }
 
@@ -179,28 +188,55 @@ impl CloudSpaceUpdate {
         self == &CloudSpaceUpdate::default()
     }
 
-    /// The merge-patch body that [`CloudSpaces::update`] sends.
-    pub fn to_patch(&self) -> Result<Value> {
+    /// The merge-patch body that [`CloudSpaces::update`] sends (only the fields given).
+    pub fn to_patch(&self) -> Result<CloudSpacePatch> {
         if self.is_empty() {
             return Err(Error::invalid(
                 "update",
                 "nothing to change: give at least one field",
             ));
         }
-        let mut spec = Map::new();
-        if let Some(w) = &self.webhook {
-            if !w.is_empty() {
-                validate_webhook(w)?;
-            }
-            spec.insert("webhook".into(), json!(w));
+        if let Some(w) = self.webhook.as_deref().filter(|w| !w.is_empty()) {
+            validate_webhook(w)?;
         }
-        if let Some(ha) = self.ha_control_plane {
-            spec.insert("HAControlPlane".into(), json!(ha));
+        Ok(CloudSpacePatch {
+            spec: CloudSpaceSpecPatch {
+                webhook: self.webhook.clone(),
+                ha_control_plane: self.ha_control_plane,
+                kubernetes_version: self.kubernetes_version.clone(),
+            },
+        })
+    }
+}
+
+/// A merge-patch body for a cloudspace: `{"spec": {...}}` with only the changed fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CloudSpacePatch {
+    /// The changed spec fields.
+    pub spec: CloudSpaceSpecPatch,
+}
+
+/// The spec part of a [`CloudSpacePatch`]; `None` fields are not sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CloudSpaceSpecPatch {
+    /// New webhook (`""` removes it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+    /// HA control plane on or off.
+    #[serde(rename = "HAControlPlane", skip_serializing_if = "Option::is_none")]
+    pub ha_control_plane: Option<bool>,
+    /// Kubernetes version to upgrade to.
+    #[serde(rename = "kubernetesVersion", skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
+}
+
+impl CloudSpacePatch {
+    /// The body as the generated `Patch` type takes it.
+    pub fn to_raw(&self) -> Result<Patch> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(m)) => Ok(Patch(m)),
+            _ => Err(Error::invalid("update", "the patch is not a JSON object")),
         }
-        if let Some(v) = &self.kubernetes_version {
-            spec.insert("kubernetesVersion".into(), json!(v));
-        }
-        Ok(json!({ "spec": spec }))
     }
 }
 
@@ -328,10 +364,8 @@ impl CloudSpaces<'_> {
         update: &CloudSpaceUpdate,
         org: Option<&str>,
     ) -> Result<CloudSpace> {
-        let patch = update.to_patch()?;
+        let map = update.to_patch()?.to_raw()?;
         let ns = self.0.namespace(org).await?;
-        let map: Patch =
-            serde_json::from_value(patch).map_err(|e| Error::invalid("update", e.to_string()))?;
         call(
             self.0
                 .raw
@@ -346,7 +380,8 @@ impl CloudSpaces<'_> {
         .await
     }
 
-    /// Deletes a cloudspace (the service removes its node pools too).
+    /// Deletes the cloudspace object only. Whether the service removes its node pools too is
+    /// not certain: use [`CloudSpaces::delete_with_pools`] so nothing is left billed.
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
