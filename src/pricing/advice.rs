@@ -236,7 +236,7 @@ pub fn validate_bid(bid: Bid, market: Option<Decimal>, min_bid: Option<Decimal>)
         return Err(Error::invalid(
             "bidPrice",
             format!(
-                "{}; bid at least {}",
+                "{}; bid at least {} (the class's floor: max of market price and minimum bid)",
                 BidViolation::BelowFloor { floor }.message(&bid.to_string()),
                 rules::format_bid(next_valid_bid(floor, floor))
             ),

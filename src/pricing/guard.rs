@@ -10,7 +10,7 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::pricing::bid::Bid;
 use crate::pricing::rules;
 use crate::pricing::view::{ClassInput, MONTH_HOURS};
@@ -101,19 +101,7 @@ pub fn monthly_cost(per_hour: Decimal, nodes: u32) -> Decimal {
 
 /// Refuses a bid below the class's floor (max(market, minimum bid)), as the server does.
 pub fn check_floor(bid: Bid, class: &ClassInput) -> Result<()> {
-    let floor = rules::floor(class.market, class.min_bid);
-    if bid.value() < floor {
-        let lowest = rules::ladder_ceil(floor);
-        return Err(Error::invalid(
-            "bidPrice",
-            format!(
-                "{}; bid at least {}",
-                rules::BidViolation::BelowFloor { floor }.message(&bid.to_string()),
-                rules::format_bid(lowest)
-            ),
-        ));
-    }
-    Ok(())
+    crate::pricing::advice::validate_bid(bid, class.market, class.min_bid).map(|_| ())
 }
 
 /// Concerns of a spot pool bidding `bid` for `desired` nodes of `class`.

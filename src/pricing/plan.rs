@@ -187,6 +187,10 @@ pub struct PoolRecommendation {
     pub capacity_per_node: f64,
     /// Capacity per dollar-hour.
     pub value_per_node: f64,
+    /// Servers of the class available now, when known.
+    pub available: Option<i64>,
+    /// More nodes than the class has available: the pool would not be filled now.
+    pub exceeds_availability: bool,
     /// The command that creates this pool.
     pub command: String,
 }
@@ -212,6 +216,8 @@ pub struct BuildScenario {
     pub region: String,
     /// Pools, largest first.
     pub pools: Vec<PoolRecommendation>,
+    /// Some pool asks for more nodes than its class has available.
+    pub exceeds_availability: bool,
 }
 
 /// The planner's answer.
@@ -626,6 +632,8 @@ fn scenario(
                 bid_basis: advice.basis,
                 capacity_per_node: round6(c.capacity),
                 value_per_node: round6(c.value),
+                available: c.row.available,
+                exceeds_availability: c.row.available.is_some_and(|a| i64::from(nodes) > a),
             }
         })
         .collect();
@@ -644,6 +652,7 @@ fn scenario(
             .map(|p| p.memory_gb_per_node * f64::from(p.nodes))
             .sum(),
         region: region.to_string(),
+        exceeds_availability: pools.iter().any(|p| p.exceeds_availability),
         pools,
     }
 }

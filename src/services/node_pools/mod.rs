@@ -86,6 +86,16 @@ fn belongs(
     }
 }
 
+/// Whether a concern is about what an update changes (an unchanged bid or count was accepted
+/// before; the monthly cost is about both).
+fn changed(c: &Concern, bid_changed: bool, desired_changed: bool) -> bool {
+    match c {
+        Concern::BidAboveOnDemand { .. } | Concern::OffLadder { .. } => bid_changed,
+        Concern::DesiredAboveAvailable { .. } => desired_changed,
+        Concern::MonthlyOverLimit { .. } => true,
+    }
+}
+
 fn pool_poll<T>(p: T, phase: &str, got: i64, desired: i64) -> Poll<T> {
     if phase == "Fulfilled" && got >= desired {
         Poll::Ready(p)
@@ -323,6 +333,13 @@ impl SpotPools<'_> {
                 Some(bid) => guard::assess_spot(bid, desired, &class, limits),
                 None => guard::assess_on_demand(desired, &class, limits),
             };
+            concerns.retain(|c| {
+                changed(
+                    c,
+                    update.bid_price.is_some(),
+                    update.common.desired.is_some(),
+                )
+            });
         }
         Ok(PreparedUpdate {
             namespace: self.0.namespace(org).await?,

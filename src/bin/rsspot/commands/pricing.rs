@@ -590,16 +590,29 @@ fn print_plan(ctx: &Ctx, rec: &BuildRecommendation) -> Result<()> {
     Ok(())
 }
 
+/// Nodes, marked when the class has fewer available (the pool would not fill now).
+fn nodes_cell(p: &rsspot::pricing::plan::PoolRecommendation) -> String {
+    match p.available {
+        Some(a) if p.exceeds_availability => format!("{} (only {a} available)", p.nodes),
+        _ => p.nodes.to_string(),
+    }
+}
+
 fn print_scenario(ctx: &Ctx, s: &BuildScenario) -> Result<()> {
+    let mark = if s.exceeds_availability {
+        ", exceeds availability"
+    } else {
+        ""
+    };
     ctx.out
-        .text(&format!("\n{} ({}):", s.strategy.as_str(), s.region))?;
+        .text(&format!("\n{} ({}{mark}):", s.strategy.as_str(), s.region))?;
     let rows = s
         .pools
         .iter()
         .map(|p| {
             vec![
                 p.server_class_name.clone(),
-                p.nodes.to_string(),
+                nodes_cell(p),
                 qty(Some(p.cpu_per_node)),
                 qty(Some(p.memory_gb_per_node)),
                 price(Some(p.hourly_per_node)),
@@ -707,8 +720,13 @@ async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
         print_plan(ctx, &rec)?;
     }
     let nodes: u32 = scenario.pools.iter().map(|p| p.nodes).sum();
+    let short = if scenario.exceeds_availability {
+        "; more nodes than the classes have available, so some will stay pending"
+    } else {
+        ""
+    };
     ctx.confirm(&format!(
-        "Create {} spot pool(s) with {nodes} node(s) in total ({} plan, {}/h) in cloudspace {cloudspace}?",
+        "Create {} spot pool(s) with {nodes} node(s) in total ({} plan, {}/h) in cloudspace {cloudspace}{short}?",
         scenario.pools.len(),
         scenario.strategy.as_str(),
         price(Some(scenario.total_hourly)),

@@ -299,13 +299,14 @@ async fn spot(
             let prepared = pools
                 .prepare_create(&req, org, &spend::limits(ctx).await?)
                 .await?;
-            spend::decide(ctx, "spot pool", &prepared.concerns, c.dry_run)?;
+            let advice = spend::decide(ctx, "spot pool", &prepared.concerns, c.dry_run)?;
             if c.dry_run {
                 ctx.out
                     .note("dry run: this is the request body; nothing was sent");
                 return ctx.out.data(&prepared.body);
             }
             let pool = pools.send_create(prepared).await?;
+            spend::advise(ctx, &advice);
             let name = meta_name(pool.metadata.as_ref());
             ctx.out.note(&format!("spot pool {name} created"));
             let what = format!("spot pool {name}");
@@ -342,13 +343,14 @@ async fn spot(
                 spec.cloud_space.as_deref(),
                 spec.server_class.as_deref(),
             )?;
-            spend::decide(ctx, "spot pool", &prepared.concerns, a.common.dry_run)?;
+            let advice = spend::decide(ctx, "spot pool", &prepared.concerns, a.common.dry_run)?;
             if a.common.dry_run {
                 ctx.out
                     .note("dry run: this is the merge-patch body; nothing was sent");
                 return ctx.out.data(&prepared.patch);
             }
             let pool = pools.send_update(&name, prepared).await?;
+            spend::advise(ctx, &advice);
             let checked = pools
                 .verify(&name, upd.bid_price, upd.common.desired, org)
                 .await;
@@ -398,13 +400,14 @@ async fn on_demand(
             let prepared = pools
                 .prepare_create(&req, org, &spend::limits(ctx).await?)
                 .await?;
-            spend::decide(ctx, "on-demand pool", &prepared.concerns, c.dry_run)?;
+            let advice = spend::decide(ctx, "on-demand pool", &prepared.concerns, c.dry_run)?;
             if c.dry_run {
                 ctx.out
                     .note("dry run: this is the request body; nothing was sent");
                 return ctx.out.data(&prepared.body);
             }
             let pool = pools.send_create(prepared).await?;
+            spend::advise(ctx, &advice);
             let name = meta_name(pool.metadata.as_ref());
             ctx.out.note(&format!("on-demand pool {name} created"));
             let checked = pools.verify(&name, Some(c.desired), org).await;
@@ -434,13 +437,14 @@ async fn on_demand(
                 spec.cloud_space.as_deref(),
                 spec.server_class.as_deref(),
             )?;
-            spend::decide(ctx, "on-demand pool", &prepared.concerns, a.dry_run)?;
+            let advice = spend::decide(ctx, "on-demand pool", &prepared.concerns, a.dry_run)?;
             if a.dry_run {
                 ctx.out
                     .note("dry run: this is the merge-patch body; nothing was sent");
                 return ctx.out.data(&prepared.patch);
             }
             let pool = pools.send_update(&name, prepared).await?;
+            spend::advise(ctx, &advice);
             let checked = pools.verify(&name, upd.desired, org).await;
             spend::report_mismatches(ctx, &format!("on-demand pool {name}"), checked);
             let pool = match a.wait.wait {

@@ -20,25 +20,39 @@ pub(super) async fn limits(ctx: &Ctx) -> Result<SpendLimits> {
     })
 }
 
-/// Warns about advice; asks about (or, without a terminal and `--yes`, refuses) the rest.
+/// Asks about (or, without a terminal and `--yes`, refuses) the concerns that need it, and
+/// returns the advice to print once the server has accepted the request: printed earlier, a
+/// warning would precede the one `error:` line of a refusal (whose message already says why).
 /// A dry run only warns: it sends nothing.
-pub(super) fn decide(ctx: &Ctx, what: &str, concerns: &[Concern], dry_run: bool) -> Result<()> {
-    let (ask, advice): (Vec<&Concern>, Vec<&Concern>) =
-        concerns.iter().partition(|c| c.needs_confirmation());
-    for c in &advice {
-        ctx.out.warn(&c.to_string());
-    }
-    if ask.is_empty() {
-        return Ok(());
-    }
-    let reasons: Vec<String> = ask.iter().map(|c| c.to_string()).collect();
+pub(super) fn decide(
+    ctx: &Ctx,
+    what: &str,
+    concerns: &[Concern],
+    dry_run: bool,
+) -> Result<Vec<String>> {
+    let advice: Vec<String> = concerns
+        .iter()
+        .filter(|c| !c.needs_confirmation())
+        .map(ToString::to_string)
+        .collect();
     if dry_run {
-        for r in &reasons {
-            ctx.out.warn(r);
+        for c in concerns {
+            ctx.out.warn(&c.to_string());
         }
-        return Ok(());
+        return Ok(Vec::new());
     }
-    ctx.confirm(&format!("{what}: {}; go ahead", reasons.join("; ")))
+    if concerns.iter().any(Concern::needs_confirmation) {
+        let reasons: Vec<String> = concerns.iter().map(ToString::to_string).collect();
+        ctx.confirm(&format!("{what}: {}; go ahead", reasons.join("; ")))?;
+    }
+    Ok(advice)
+}
+
+/// Prints advice kept back by [`decide`].
+pub(super) fn advise(ctx: &Ctx, advice: &[String]) {
+    for a in advice {
+        ctx.out.warn(a);
+    }
 }
 
 /// Says so when the server holds something other than what was sent.
