@@ -151,6 +151,7 @@ async fn spot_create_list_get_with_snapshots() {
             "1",
             "--bidprice",
             "0.08",
+            "--yes",
             "--autoscaling-min",
             "1",
             "--autoscaling-max",
