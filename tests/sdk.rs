@@ -299,7 +299,9 @@ async fn local_validation_rejects_before_sending() {
         .await
         .unwrap();
     assert!(
-        matches!(off.concerns.as_slice(), [Concern::OffLadder { .. }]),
+        off.concerns
+            .iter()
+            .any(|c| matches!(c, Concern::OffLadder { .. }) && !c.needs_confirmation()),
         "{:?}",
         off.concerns
     );
