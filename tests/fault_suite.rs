@@ -411,7 +411,7 @@ async fn workload() {
 
     for (r, forced) in SCHEDULE.iter().copied().enumerate() {
         let (region, spot_class, od_class) = REGIONS[r % 2];
-        let (bid_med, bid_low) = bids[spot_class].clone();
+        let (bid_med, bid_low) = bids[spot_class];
         let cs = format!("fs-{r:02}");
         let cs_path = s.path("cloudspaces", Some(&cs));
         let cs_coll = s.path("cloudspaces", None);
@@ -495,7 +495,7 @@ async fn workload() {
             Forced::LoseSpotCreate => emu.faults().lose_next_write_responses(1),
             _ => {}
         }
-        let req = SpotPoolCreate::new(&cs, spot_class, 1, bid_med.clone()).label(POOL_ID, &spot_id);
+        let req = SpotPoolCreate::new(&cs, spot_class, 1, bid_med).label(POOL_ID, &spot_id);
         let what = format!("create spot pool {spot_id}");
         let (res, w) = s
             .run(&what, Expect::Ok, c.spot_pools().create(&req, None))
@@ -620,7 +620,7 @@ async fn workload() {
                 p.desired = 2;
             }
             let upd = SpotPoolUpdate {
-                bid_price: Some(bid_low.clone()),
+                bid_price: Some(bid_low),
                 ..Default::default()
             };
             let (res, w) = s

@@ -138,7 +138,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     let pool = c
         .spot_pools()
         .create(
-            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 2, advice.bid.clone()),
+            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 2, advice.bid),
             None,
         )
         .await

@@ -669,7 +669,7 @@ mod demo {
         )?;
         let pool = client
             .spot_pools()
-            .create(&SpotPoolCreate::new(CLUSTER, &class, 2, &advice.bid), None)
+            .create(&SpotPoolCreate::new(CLUSTER, &class, 2, advice.bid), None)
             .await?;
         let pool_name = Tabular::name(&PoolName(&pool));
         let pool = client

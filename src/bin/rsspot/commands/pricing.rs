@@ -737,7 +737,7 @@ async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
             cloudspace,
             &p.server_class_name,
             p.nodes,
-            &p.suggested_bid_per_node,
+            p.suggested_bid_per_node,
         );
         let pool = client
             .spot_pools()
