@@ -233,10 +233,7 @@ pub struct CloudSpaceSpecPatch {
 impl CloudSpacePatch {
     /// The body as the generated `Patch` type takes it.
     pub fn to_raw(&self) -> Result<Patch> {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(m)) => Ok(Patch(m)),
-            _ => Err(Error::invalid("update", "the patch is not a JSON object")),
-        }
+        crate::services::node_pools::merge_patch(self)
     }
 }
 

@@ -23,6 +23,7 @@ use crate::raw::types::{OnDemandNodePool, SpotNodePool};
 
 pub use checks::Mismatch;
 pub use requests::Autoscaling;
+pub(crate) use requests::merge_patch;
 pub use requests::{
     AutoscalingPatch, OnDemandPoolCreate, OnDemandPoolUpdate, PoolCommon, PoolPatch, PoolSpecPatch,
     PoolUpdate, SpotPoolCreate, SpotPoolUpdate, Taint,

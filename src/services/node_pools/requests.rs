@@ -431,10 +431,15 @@ pub struct AutoscalingPatch {
 impl PoolPatch {
     /// The body as the generated `Patch` type takes it.
     pub fn to_raw(&self) -> Result<Patch> {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(m)) => Ok(Patch(m)),
-            _ => Err(Error::invalid("update", "the patch is not a JSON object")),
-        }
+        merge_patch(self)
+    }
+}
+
+/// A typed merge-patch struct as the generated `Patch` (a JSON object) the operations take.
+pub(crate) fn merge_patch<T: Serialize>(patch: &T) -> Result<Patch> {
+    match serde_json::to_value(patch) {
+        Ok(serde_json::Value::Object(m)) => Ok(Patch(m)),
+        _ => Err(Error::invalid("update", "the patch is not a JSON object")),
     }
 }
 
