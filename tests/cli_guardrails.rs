@@ -222,6 +222,25 @@ async fn monthly_limit_from_the_environment() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn monthly_limit_from_the_profile() {
+    let (env, pool) = env_with_pool().await;
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    std::fs::write(
+        env.config_dir().join("config.yml"),
+        "version: '2'\nactive_profile: default\nprofiles:\n  default:\n    max_monthly_usd: 20\n",
+    )
+    .unwrap();
+    let out = run(&env, &["np", "spot", "update", &pool, "--desired", "2"]);
+    refused(&out, "above max_monthly_usd $20");
+    let out = run(
+        &env,
+        &["np", "spot", "update", &pool, "--desired", "2", "--yes"],
+    );
+    assert!(out.status.success(), "{}", common::stderr_of(&out));
+    assert_eq!(count(&env, "PATCH", "spotnodepools"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn off_ladder_bid_is_a_warning_not_a_refusal() {
     let env = common::Env::start_with(EmulatorOptions {
         lifecycle: Lifecycle::instant(),

@@ -829,3 +829,33 @@ proptest! {
         prop_assert!(value.unwrap() - basis < a.ladder_step || basis.is_zero());
     }
 }
+
+#[test]
+fn plans_beyond_availability_are_marked() {
+    let row = |available: i64| {
+        build_rows(
+            &[ClassInput {
+                available: Some(available),
+                ..class("gp.vs1.medium-dfw", "dfw1", "0.01", "2", "4GB")
+            }],
+            None,
+            None,
+            1,
+        )
+    };
+    let req = PlanRequest {
+        nodes: 5,
+        ..PlanRequest::default()
+    };
+    let short = plan::build(&row(3), &req).unwrap();
+    assert!(!short.scenarios.is_empty());
+    for s in &short.scenarios {
+        assert!(s.exceeds_availability, "{s:?}");
+        assert_eq!(s.pools[0].available, Some(3));
+        assert!(s.pools[0].exceeds_availability);
+    }
+    let json = serde_json::to_value(&short).unwrap();
+    assert_eq!(json["scenarios"][0]["exceeds_availability"], true);
+    let plenty = plan::build(&row(37), &req).unwrap();
+    assert!(plenty.scenarios.iter().all(|s| !s.exceeds_availability));
+}
