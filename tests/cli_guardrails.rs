@@ -346,3 +346,42 @@ async fn wait_timeout_still_prints_the_created_pool() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["kind"], "OnDemandNodePool");
 }
+
+/// `rsspot ARGS` under `script`, so stdin, stdout and stderr are a terminal; `stdin` answers.
+fn tty(env: &common::Env, args: &str, stdin: &str) -> (Option<i32>, String) {
+    use std::io::Write;
+    use std::process::Stdio;
+    let bin = assert_cmd::cargo::cargo_bin("rsspot");
+    let mut cmd = std::process::Command::new("script");
+    for (k, v) in env.cmd().get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    let mut child = cmd
+        .args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), common::stdout_of(&out).replace('\r', ""))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_terminal_is_asked_and_no_means_nothing_is_sent() {
+    let (env, pool) = env_with_pool().await;
+    let (code, screen) = tty(&env, &format!("np spot update {pool} --bid-price 5"), "n\n");
+    assert_eq!(code, Some(2), "{screen}");
+    assert!(screen.contains("above the on-demand price"), "{screen}");
+    assert!(screen.contains("[y/N]"), "{screen}");
+    assert_eq!(count(&env, "PATCH", "spotnodepools"), 0);
+    let (code, screen) = tty(&env, &format!("np spot update {pool} --bid-price 5"), "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(count(&env, "PATCH", "spotnodepools"), 1);
+}
