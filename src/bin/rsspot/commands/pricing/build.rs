@@ -2,6 +2,7 @@
 //! pools (after one confirmation that names what may be short of availability).
 
 use anyhow::{Context, Result};
+use rsspot::pricing::guard::SpendLimits;
 use rsspot::pricing::plan::{self, BuildRecommendation, BuildScenario, PlanRequest, Strategy};
 use rsspot::services::SpotPoolCreate;
 use serde::Serialize;
@@ -198,19 +199,13 @@ pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
     if ctx.out.is_table() {
         print_plan(ctx, &rec)?;
     }
-    let nodes: u32 = scenario.pools.iter().map(|p| p.nodes).sum();
-    let short = if scenario.exceeds_availability {
-        "; more nodes than the classes have available, so some will stay pending"
-    } else {
-        ""
+    // Every pool is checked (floor, placement) before any is created, and what may cost more
+    // than meant is named in the one question asked.
+    let limits = SpendLimits {
+        max_monthly_usd: ctx.resolved().await?.settings.max_monthly_usd,
     };
-    ctx.confirm(&format!(
-        "Create {} spot pool(s) with {nodes} node(s) in total ({} plan, {}/h) in cloudspace {cloudspace}{short}?",
-        scenario.pools.len(),
-        scenario.strategy.as_str(),
-        price(Some(scenario.total_hourly)),
-    ))?;
-    let mut created = Vec::new();
+    let mut prepared = Vec::new();
+    let mut concerns = Vec::new();
     for p in &scenario.pools {
         let req = SpotPoolCreate::new(
             cloudspace,
@@ -218,9 +213,32 @@ pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
             p.nodes,
             p.suggested_bid_per_node,
         );
+        let ready = client
+            .spot_pools()
+            .prepare_create(&req, ctx.org(), &limits)
+            .await?;
+        concerns.extend(
+            ready
+                .concerns
+                .iter()
+                .filter(|c| c.needs_confirmation())
+                .map(|c| format!("; {}: {c}", p.server_class_name)),
+        );
+        prepared.push((p, ready));
+    }
+    let nodes: u32 = scenario.pools.iter().map(|p| p.nodes).sum();
+    ctx.confirm(&format!(
+        "Create {} spot pool(s) with {nodes} node(s) in total ({} plan, {}/h) in cloudspace {cloudspace}{}?",
+        scenario.pools.len(),
+        scenario.strategy.as_str(),
+        price(Some(scenario.total_hourly)),
+        concerns.concat(),
+    ))?;
+    let mut created = Vec::new();
+    for (p, ready) in prepared {
         let pool = client
             .spot_pools()
-            .create(&req, ctx.org())
+            .send_create(ready)
             .await
             .with_context(|| {
                 let done: Vec<String> = created.iter().map(pool_name).collect();
