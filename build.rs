@@ -1,21 +1,74 @@
-//! Generates the raw bindings from `openapi/spot.json` into `OUT_DIR` (see `codegen/`).
+//! Generates the raw bindings from `openapi/spot.json` and the contract supplement
+//! `openapi/spot-extensions.json` into `OUT_DIR` (see `codegen/`), and records the commit the
+//! crate is built from for `rsspot version`.
+//!
+//! Cargo reruns this script only when one of its real inputs changes: the two contract files, the
+//! codegen sources it compiles, the `RSSPOT_BUILD_COMMIT` variable, and — only in a git checkout
+//! of this crate — the files that name its current commit. A path that does not exist is never
+//! declared, since cargo would rerun the script on every build for it.
 
 #[path = "codegen/mod.rs"]
 mod codegen;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+/// Set by packagers and CI to state the commit explicitly (wins over git).
+const COMMIT_ENV: &str = "RSSPOT_BUILD_COMMIT";
 
 fn main() {
     for f in [
         "openapi/spot.json",
+        codegen::supplement::FILE,
         "codegen/mod.rs",
-        "codegen/sync.rs",
+        "codegen/normalize.rs",
+        "codegen/render.rs",
+        "codegen/schema_fixes.rs",
+        "codegen/supplement.rs",
         "build.rs",
     ] {
         println!("cargo:rerun-if-changed={f}");
     }
-    // The commit `rsspot version` reports; absent outside a git checkout.
-    println!("cargo:rerun-if-changed=.git/HEAD");
+    stamp_commit();
+
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    let read = |path: &str| -> serde_json::Value {
+        let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| {
+            panic!("{path} is not strict JSON ({e}); run `cargo xtask sync-openapi`")
+        })
+    };
+    let spec = read("openapi/spot.json");
+    let supplement = read(codegen::supplement::FILE);
+    let generated = match codegen::generate(&spec, &supplement) {
+        Ok(g) => g,
+        Err(e) => panic!("codegen failed: {e}"),
+    };
+    std::fs::write(out.join("sdk.rs"), generated.sdk).expect("write sdk.rs");
+    std::fs::write(out.join("ops.rs"), generated.ops).expect("write ops.rs");
+    std::fs::write(out.join("spot.normalized.json"), generated.normalized)
+        .expect("write normalized spec");
+}
+
+/// `RSSPOT_GIT_COMMIT` for `rsspot version`: from [`COMMIT_ENV`] when set, else from git when
+/// this crate's own directory is a checkout (a `.git` directory, or a `.git` file in a worktree).
+/// A crates.io download or a copy vendored into another repository reports no commit rather than
+/// the consumer's.
+fn stamp_commit() {
+    println!("cargo:rerun-if-env-changed={COMMIT_ENV}");
+    if let Some(commit) = std::env::var(COMMIT_ENV)
+        .ok()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+    {
+        println!("cargo:rustc-env=RSSPOT_GIT_COMMIT={commit}");
+        return;
+    }
+    let Some(git_dir) = git_dir(Path::new(".git")) else {
+        return;
+    };
+    for input in head_inputs(&git_dir) {
+        println!("cargo:rerun-if-changed={}", input.display());
+    }
     if let Ok(o) = std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()
@@ -26,16 +79,31 @@ fn main() {
             String::from_utf8_lossy(&o.stdout).trim()
         );
     }
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let text = std::fs::read_to_string("openapi/spot.json").expect("read openapi/spot.json");
-    let spec: serde_json::Value = serde_json::from_str(&text)
-        .expect("openapi/spot.json is strict JSON (run `cargo xtask sync-openapi`)");
-    let generated = match codegen::generate(&spec) {
-        Ok(g) => g,
-        Err(e) => panic!("codegen failed: {e}"),
-    };
-    std::fs::write(out.join("sdk.rs"), generated.sdk).expect("write sdk.rs");
-    std::fs::write(out.join("ops.rs"), generated.ops).expect("write ops.rs");
-    std::fs::write(out.join("spot.normalized.json"), generated.normalized)
-        .expect("write normalized spec");
+}
+
+/// The git directory of a checkout: `.git` itself, or where a worktree's `.git` file points.
+fn git_dir(dot_git: &Path) -> Option<PathBuf> {
+    if dot_git.is_dir() {
+        return Some(dot_git.to_path_buf());
+    }
+    let text = std::fs::read_to_string(dot_git).ok()?;
+    let target = PathBuf::from(text.strip_prefix("gitdir:")?.trim());
+    target.is_dir().then_some(target)
+}
+
+/// The existing files whose change means a new commit: `HEAD`, the branch ref it names (kept in
+/// the common directory for a worktree) and `packed-refs`.
+fn head_inputs(git_dir: &Path) -> Vec<PathBuf> {
+    let head = git_dir.join("HEAD");
+    let common = std::fs::read_to_string(git_dir.join("commondir"))
+        .map(|c| git_dir.join(c.trim()))
+        .unwrap_or_else(|_| git_dir.to_path_buf());
+    let mut inputs = vec![head.clone(), common.join("packed-refs")];
+    if let Ok(text) = std::fs::read_to_string(&head)
+        && let Some(branch) = text.strip_prefix("ref:")
+    {
+        inputs.push(common.join(branch.trim()));
+    }
+    inputs.retain(|p| p.exists());
+    inputs
 }

@@ -1,13 +1,26 @@
 //! The one error type of the library.
 //!
 //! Every fallible public function returns [`Result<T>`]. Variants are coarse enough to match on
-//! (`Error::NotFound { .. }`) and their `Display` is one sentence a user can act on. No variant ever
-//! carries a secret: token values are never formatted into messages.
+//! (`Error::NotFound { .. }`), keep their cause ([`std::error::Error::source`]) and their
+//! `Display` is one sentence about what went wrong. No variant carries a secret, and none carries
+//! CLI wording: the `rsspot` binary owns exit codes and hints.
 
 use std::time::Duration;
 
 /// Convenience alias used throughout the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Why a request failed on the way (no HTTP answer was read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportFailure {
+    /// The connection could not be made (DNS, refused, unreachable).
+    Connect,
+    /// The server's TLS certificate did not verify.
+    Certificate,
+    /// The request or the answer's body could not be sent or read (reset, protocol error).
+    Broken,
+}
 
 /// Everything that can go wrong in rsspot.
 #[derive(Debug, thiserror::Error)]
@@ -20,10 +33,46 @@ pub enum Error {
         message: String,
     },
 
-    /// Authentication failed: no refresh token, or the token service rejected it.
+    /// Authentication failed for a reason other than those with their own variant.
     #[error("{message}")]
     Auth {
-        /// What failed; ends with a hint such as "run `rsspot configure`".
+        /// What failed.
+        message: String,
+    },
+
+    /// No refresh token is configured for the profile.
+    #[error("no refresh token is configured for profile `{profile}`")]
+    NoCredentials {
+        /// The profile that has none.
+        profile: String,
+    },
+
+    /// The token service refused the refresh token (HTTP 400/401/403 with an OAuth error).
+    #[error("the token service rejected the refresh token of profile `{profile}`: {description}")]
+    TokenRejected {
+        /// The profile whose token was refused.
+        profile: String,
+        /// HTTP status of the refusal.
+        status: u16,
+        /// The OAuth `error` code (`invalid_grant`, `access_denied`), if any.
+        code: Option<String>,
+        /// The server's `error_description`, or a description of its answer.
+        description: String,
+    },
+
+    /// The token service URL answers, but not as a token service (HTTP 404/405).
+    #[error("the token service URL looks wrong: {url} answered HTTP {status}")]
+    TokenEndpoint {
+        /// The URL that was posted to.
+        url: String,
+        /// What it answered.
+        status: u16,
+    },
+
+    /// The Spot API refused the bearer token (HTTP 401 after one refresh and replay).
+    #[error("the Spot API rejected the credentials: {message}")]
+    Unauthorized {
+        /// The server's message (401 bodies are plain text).
         message: String,
     },
 
@@ -62,28 +111,67 @@ pub enum Error {
     },
 
     /// The server asked us to slow down (HTTP 429) and retries were exhausted.
-    #[error("rate limited by the Spot API{}", retry_after.map(|d| format!(" (retry after {}s)", d.as_secs())).unwrap_or_default())]
+    #[error("rate limited by {url}{}", retry_after.map(|d| format!(" (it asked to retry after {}s)", d.as_secs())).unwrap_or_default())]
     RateLimited {
+        /// The URL (without query).
+        url: String,
         /// The server's `Retry-After`, if any.
         retry_after: Option<Duration>,
     },
 
     /// The server failed (5xx) and retries were exhausted, or answered something unexpected.
-    #[error("Spot API error (HTTP {status}): {message}")]
+    #[error("{url} answered HTTP {status}: {message}")]
     Api {
+        /// The URL (without query).
+        url: String,
         /// HTTP status code.
         status: u16,
         /// The server's message, or a description of the unexpected response.
         message: String,
     },
 
-    /// The request could not be sent or the response not read (DNS, connect, TLS, reset).
-    #[error("could not reach {url}: {message}")]
+    /// The server redirected a request carrying credentials to another origin; not followed.
+    #[error(
+        "{from} redirected to another host ({to}); not followed, so no credential leaves the configured host"
+    )]
+    Redirected {
+        /// The URL (without query) that was requested.
+        from: String,
+        /// Where the server pointed (without query).
+        to: String,
+    },
+
+    /// A URL outside the configured hosts was asked for with credentials.
+    #[error(
+        "{url} is not one of the configured Spot hosts ({allowed}); refused, so no credential leaves them"
+    )]
+    ForeignUrl {
+        /// The refused URL (without query).
+        url: String,
+        /// The configured origins.
+        allowed: String,
+    },
+
+    /// The request could not be sent or the answer not read (DNS, connect, TLS, reset).
+    #[error("could not reach {url}: {}", describe(*failure, source))]
     Transport {
         /// The URL (without query) that was being requested.
         url: String,
+        /// What kind of failure.
+        failure: TransportFailure,
         /// The underlying cause.
-        message: String,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// No answer came before the deadline (the request timeout, or a `--timeout`), attempts
+    /// included.
+    #[error("no answer from {url} within {}s", after.as_secs_f64().ceil() as u64)]
+    DeadlineExceeded {
+        /// The URL (without query).
+        url: String,
+        /// The time allowed.
+        after: Duration,
     },
 
     /// A response body did not have the expected shape.
@@ -93,6 +181,18 @@ pub enum Error {
         url: String,
         /// What did not parse.
         message: String,
+        /// The parser's error, when there is one.
+        #[source]
+        source: Option<serde_json::Error>,
+    },
+
+    /// An answer was larger than rsspot accepts.
+    #[error("the answer from {url} is larger than {} MiB; refused", limit / 1024 / 1024)]
+    TooLarge {
+        /// The URL (without query).
+        url: String,
+        /// The limit in bytes.
+        limit: u64,
     },
 
     /// Waiting for an object gave up.
@@ -120,7 +220,7 @@ pub enum Error {
     State {
         /// Path of the database.
         path: String,
-        /// What failed, with the fix (e.g. run `rsspot state reset`).
+        /// What failed.
         message: String,
     },
 
@@ -134,19 +234,26 @@ pub enum Error {
     },
 }
 
-/// How a failure maps onto the CLI's documented exit codes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitKind {
-    /// 1: API or runtime error.
-    Runtime = 1,
-    /// 2: usage or configuration error.
-    Usage = 2,
-    /// 3: not found.
-    NotFound = 3,
-    /// 4: authentication failed.
-    Auth = 4,
-    /// 5: timed out waiting.
-    Timeout = 5,
+fn describe(failure: TransportFailure, source: &reqwest::Error) -> String {
+    let kind = match failure {
+        TransportFailure::Certificate => "the server's TLS certificate was rejected",
+        TransportFailure::Connect => "connection failed",
+        TransportFailure::Broken if source.is_body() || source.is_decode() => {
+            "the response body could not be read"
+        }
+        TransportFailure::Broken => "the request failed",
+    };
+    // The innermost cause says the most (`Connection refused`, `invalid peer certificate`).
+    let mut cause = std::error::Error::source(source);
+    let mut detail = None;
+    while let Some(s) = cause {
+        detail = Some(s.to_string());
+        cause = s.source();
+    }
+    match detail {
+        Some(d) if !d.is_empty() => format!("{kind}: {d}"),
+        _ => kind.to_string(),
+    }
 }
 
 impl Error {
@@ -188,35 +295,113 @@ impl Error {
         }
     }
 
-    /// The CLI exit code class of this error.
-    pub fn exit_kind(&self) -> ExitKind {
-        match self {
-            Error::Config { .. } | Error::Invalid { .. } => ExitKind::Usage,
-            Error::NotFound { .. } => ExitKind::NotFound,
-            Error::Auth { .. } => ExitKind::Auth,
-            Error::Timeout { .. } => ExitKind::Timeout,
-            _ => ExitKind::Runtime,
+    /// Builds an [`Error::Decode`] for an answer of `url` that did not parse.
+    pub fn decode(url: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Decode {
+            url: url.into(),
+            message: message.into(),
+            source: None,
         }
     }
 
-    /// A short hint for the user, when one helps.
-    pub fn hint(&self) -> Option<&'static str> {
+    /// The HTTP status of the server's answer behind this error, when there was one.
+    pub fn status(&self) -> Option<u16> {
         match self {
-            Error::Auth { .. } => Some("run `rsspot configure` to store a valid refresh token"),
-            Error::Forbidden { .. } => Some(
-                "the token only has access to its own organization; check --org or the profile",
-            ),
-            Error::State { .. } => Some("run `rsspot state reset` to start with a fresh state.db"),
-            Error::Transport { message, .. } if message.starts_with(crate::hooks::TLS_REJECTED) => {
-                Some(
-                    "check the URL and the system's CA certificates; `verify_ssl: false` in the \
-                     profile turns verification off, for a test server you trust only",
-                )
-            }
-            Error::RateLimited { .. } | Error::Transport { .. } => {
-                Some("try again; retries are configured under `retry` in the config file")
-            }
+            Error::TokenRejected { status, .. }
+            | Error::TokenEndpoint { status, .. }
+            | Error::Api { status, .. } => Some(*status),
+            Error::Unauthorized { .. } => Some(401),
+            Error::Forbidden { .. } => Some(403),
+            Error::NotFound { .. } => None,
+            Error::Conflict { .. } => Some(409),
+            Error::RateLimited { .. } => Some(429),
             _ => None,
         }
+    }
+
+    /// Whether trying again later may succeed (server failures, rate limits, network trouble,
+    /// time-outs). rsspot has already retried what it safely could.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::RateLimited { .. } | Error::DeadlineExceeded { .. } => true,
+            Error::Api { status, .. } => *status >= 500 || *status == 408,
+            Error::Transport { failure, .. } => *failure != TransportFailure::Certificate,
+            _ => false,
+        }
+    }
+
+    /// Whether the object (or organization) does not exist.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound { .. })
+    }
+
+    /// Whether the credentials are missing or were refused.
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self,
+            Error::Auth { .. }
+                | Error::NoCredentials { .. }
+                | Error::TokenRejected { .. }
+                | Error::Unauthorized { .. }
+        )
+    }
+
+    /// Whether a deadline or a wait ran out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Error::Timeout { .. } | Error::DeadlineExceeded { .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_one_sentence_without_debug_text() {
+        let errors = [
+            Error::TokenRejected {
+                profile: "t".into(),
+                status: 403,
+                code: Some("invalid_grant".into()),
+                description: "Unknown or invalid refresh token.".into(),
+            },
+            Error::TokenEndpoint {
+                url: "http://h/oauth/token".into(),
+                status: 404,
+            },
+            Error::RateLimited {
+                url: "http://h/x".into(),
+                retry_after: Some(Duration::from_secs(3)),
+            },
+            Error::DeadlineExceeded {
+                url: "http://h/x".into(),
+                after: Duration::from_millis(1500),
+            },
+        ];
+        for e in errors {
+            let s = e.to_string();
+            assert!(
+                !s.contains('{') && !s.contains("Some(") && !s.contains('\n'),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn classification() {
+        let e = Error::Api {
+            url: "u".into(),
+            status: 503,
+            message: "m".into(),
+        };
+        assert!(e.is_retryable());
+        assert_eq!(e.status(), Some(503));
+        assert!(Error::not_found("cloudspace", "x").is_not_found());
+        assert!(
+            Error::NoCredentials {
+                profile: "p".into()
+            }
+            .is_auth()
+        );
     }
 }

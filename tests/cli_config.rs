@@ -409,14 +409,12 @@ async fn path_show_validate_and_schema() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn legacy_spot_config_is_migrated_by_any_command() {
+async fn legacy_spot_config_is_imported_once_and_never_written() {
     let env = common::Env::start().await;
     let legacy = env.home().join(".spot_config");
-    std::fs::write(
-        &legacy,
-        "org: legacy-org\nrefreshToken: LEGACY-TOKEN-41b7\nregion: uk-lon-1\ncustom_key: kept\n",
-    )
-    .unwrap();
+    let legacy_text =
+        "org: legacy-org\nrefreshToken: LEGACY-TOKEN-41b7\nregion: uk-lon-1\ncustom_key: kept\n";
+    std::fs::write(&legacy, legacy_text).unwrap();
     std::fs::set_permissions(&legacy, std::fs::Permissions::from_mode(0o644)).unwrap();
 
     let out = run(env.bare_cmd().args(["profiles", "list"]));
@@ -424,29 +422,26 @@ async fn legacy_spot_config_is_migrated_by_any_command() {
     assert_eq!(v[0]["name"], "default");
     assert_eq!(v[0]["org"], "legacy-org");
     assert_eq!(v[0]["refresh_token"], true);
-    assert!(stderr_of(&out).contains("migrated"), "{}", stderr_of(&out));
+    let said = stderr_of(&out);
+    assert_eq!(said.matches("imported").count(), 1, "{said}");
+    assert!(said.contains("was not changed"), "{said}");
 
     let target = config_yml(&env);
     let text = std::fs::read_to_string(&target).unwrap();
     assert!(text.contains("refresh_token: LEGACY-TOKEN-41b7"), "{text}");
     assert!(text.contains("custom_key: kept"), "{text}");
+    assert!(text.contains("imported_from: ~/.spot_config"), "{text}");
     assert_eq!(mode(&target), 0o600);
-    let backup = env.home().join(".spot_config.rsspot-backup");
-    assert_eq!(mode(&backup), 0o600);
-    assert!(
-        std::fs::read_to_string(&backup)
-            .unwrap()
-            .contains("LEGACY-TOKEN-41b7")
-    );
-    let note = std::fs::read_to_string(&legacy).unwrap();
-    assert!(!note.contains("LEGACY-TOKEN-41b7"));
-    assert_eq!(mode(&legacy), 0o600);
+    // spotctl's file: same bytes, same mode, no backup or note beside it.
+    assert_eq!(std::fs::read_to_string(&legacy).unwrap(), legacy_text);
+    assert_eq!(mode(&legacy), 0o644);
+    assert!(!env.home().join(".spot_config.rsspot-backup").exists());
 
-    // Idempotent: a second command (and an explicit migrate) changes nothing.
+    // Said once: a second command (and an explicit migrate) changes nothing.
     let before = std::fs::read(&target).unwrap();
     let out = run(env.bare_cmd().args(["config", "show"]));
     assert!(out.status.success());
-    assert!(!stderr_of(&out).contains("migrated"));
+    assert!(!stderr_of(&out).contains("imported"));
     let v = ok(&run(env
         .bare_cmd()
         .args(["config", "migrate", "-o", "json"])));
@@ -454,11 +449,8 @@ async fn legacy_spot_config_is_migrated_by_any_command() {
     assert_eq!(std::fs::read(&target).unwrap(), before);
 
     // The profiles form through `config migrate`, merged into the existing file.
-    std::fs::write(
-        &legacy,
-        "profiles:\n  other:\n    org: demo\n    refreshToken: LEGACY-TOKEN-41b7\n",
-    )
-    .unwrap();
+    let profiles_form = "profiles:\n  other:\n    org: demo\n    refreshToken: LEGACY-TOKEN-41b7\n";
+    std::fs::write(&legacy, profiles_form).unwrap();
     let v = ok(&run(env
         .bare_cmd()
         .args(["config", "migrate", "-o", "json"])));
@@ -470,6 +462,7 @@ async fn legacy_spot_config_is_migrated_by_any_command() {
         text.contains("legacy-org") && text.contains("other:"),
         "{text}"
     );
+    assert_eq!(std::fs::read_to_string(&legacy).unwrap(), profiles_form);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -1,6 +1,7 @@
-//! Contract test: every operation of `openapi/spot.json`, called through the generated bindings
-//! (with the SDK's hooks for routing and auth), gets a response from the emulator that decodes
-//! strictly into the generated type; documented error cases keep their status and `Status.reason`.
+//! Contract test: every operation of `openapi/spot.json` and of the contract supplement
+//! (`openapi/spot-extensions.json`) that the emulator serves, called through the generated bindings
+//! (with the SDK's hooks for routing and auth), gets a response from the emulator that decodes into
+//! the generated type; documented error cases keep their status and `Status.reason`.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -246,6 +247,55 @@ async fn every_operation_round_trips_through_the_generated_bindings() {
             .is_empty()
     );
 
+    // The contract supplement's operations the emulator serves (the read-only VM inventory).
+    let vmcs = raw
+        .list_vm_cloud_spaces()
+        .namespace(&ns)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!vmcs.items.is_empty());
+    let vmcs_name = vmcs.items[0].metadata.name.clone().unwrap();
+    let one = raw
+        .get_vm_cloud_space()
+        .namespace(&ns)
+        .name(&vmcs_name)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!one.status.assigned_servers.is_empty());
+    let pools = raw
+        .list_vm_pools()
+        .namespace(&ns)
+        .label_selector(format!("ngpc.rxt.io/vmcloudspace={vmcs_name}"))
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        !pools.items.is_empty()
+            && pools
+                .items
+                .iter()
+                .all(|p| p.spec.vm_cloud_space.as_deref() == Some(vmcs_name.as_str()))
+    );
+    raw.get_vm_pool()
+        .namespace(&ns)
+        .name(pools.items[0].metadata.name.clone().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let events = raw
+        .list_organization_events()
+        .limits(5)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!events.events.is_empty() && events.events.len() <= 5);
+
     // Deletes: one by one, then the collections.
     raw.delete_spot_node_pool()
         .namespace(&ns)
@@ -281,7 +331,27 @@ async fn every_operation_round_trips_through_the_generated_bindings() {
         .await
         .unwrap();
 
-    // Every operation of the table was exercised (the journal records which paths were hit).
+    // Every operation of the table was exercised (the journal records which paths were hit),
+    // except the supplement's VM writes and kinds the emulator does not serve yet; that list may
+    // only name supplement operations, and shrinks (this test fails) once the emulator serves one.
+    const NOT_YET_EMULATED: &[&str] = &[
+        "list_vm_ssh_keys",
+        "get_vm_ssh_key",
+        "create_vm_ssh_key",
+        "patch_vm_ssh_key",
+        "delete_vm_ssh_key",
+        "create_vm_cloud_space",
+        "patch_vm_cloud_space",
+        "delete_vm_cloud_space",
+        "create_vm_pool",
+        "patch_vm_pool",
+        "delete_vm_pool",
+        "list_autopilot_node_pools",
+        "get_autopilot_node_pool",
+        "create_autopilot_node_pool",
+        "patch_autopilot_node_pool",
+        "delete_autopilot_node_pool",
+    ];
     let hit: BTreeSet<(String, String)> = emu
         .journal()
         .iter()
@@ -304,12 +374,75 @@ async fn every_operation_round_trips_through_the_generated_bindings() {
                         .all(|(w, g)| w.starts_with('{') || w == g)
             }
         });
-        assert!(
-            matched,
-            "operation {} ({} {}) was not exercised successfully",
-            op.id, op.method, op.path
-        );
+        if NOT_YET_EMULATED.contains(&op.id) {
+            assert!(op.supplement, "{} is upstream's: exercise it", op.id);
+            assert!(
+                !matched,
+                "{} now works against the emulator: exercise it above and drop it from NOT_YET_EMULATED",
+                op.id
+            );
+        } else {
+            assert!(
+                matched,
+                "operation {} ({} {}) was not exercised successfully",
+                op.id, op.method, op.path
+            );
+        }
     }
+    assert!(
+        NOT_YET_EMULATED
+            .iter()
+            .all(|id| rsspot::raw::OPERATIONS.iter().any(|op| op.id == *id)),
+        "NOT_YET_EMULATED names an operation the table does not have"
+    );
+}
+
+/// Path parameters go through the generated builders' escaping: a class name with `?`, `#`, `/`
+/// or a space asks the public-data host for exactly that key. Before, `/history/{class}` was
+/// formatted by hand and `gp.vs1.medium-dfw?x=1` fetched the history of `gp.vs1.medium-dfw`.
+#[tokio::test]
+async fn services_escape_path_parameters() {
+    let emu = Emulator::start().await.unwrap();
+    let client = SpotClient::builder()
+        .all_urls(emu.base_url())
+        .refresh_token("demo-token")
+        .build()
+        .await
+        .unwrap();
+    let known = client.pricing().history("gp.vs1.medium-dfw").await.unwrap();
+    assert!(!known.history.is_empty());
+    for (class, wire) in [
+        ("gp.vs1.medium-dfw?x=1", "/history/gp.vs1.medium-dfw%3Fx=1"),
+        (
+            "gp.vs1.medium-dfw#frag",
+            "/history/gp.vs1.medium-dfw%23frag",
+        ),
+        ("../percentiles.json", "/history/..%2Fpercentiles.json"),
+        ("a b", "/history/a%20b"),
+    ] {
+        let err = client.pricing().history(class).await.unwrap_err();
+        assert!(
+            matches!(err, rsspot::Error::NotFound { .. }),
+            "{class}: {err:?}"
+        );
+        let journal = emu.journal();
+        let last = journal.last().unwrap();
+        assert_eq!((last.path.as_str(), last.query.as_deref()), (wire, None));
+    }
+
+    // The label selector of the VM pool list is a query parameter, encoded by the builder.
+    let pools = client
+        .inventory()
+        .vm_pools("vm-lab-dfw&labelSelector=x", None)
+        .await
+        .unwrap();
+    assert!(pools.is_empty(), "{pools:?}");
+    let journal = emu.journal();
+    let last = journal.last().unwrap();
+    assert_eq!(
+        last.query.as_deref(),
+        Some("labelSelector=ngpc.rxt.io%2Fvmcloudspace%3Dvm-lab-dfw%26labelSelector%3Dx")
+    );
 }
 
 #[tokio::test]

@@ -383,12 +383,18 @@ fn base_cmd(home: &Path) -> assert_cmd::Command {
     cmd
 }
 
+fn perms_0600() -> std::fs::Permissions {
+    std::os::unix::fs::PermissionsExt::from_mode(0o600)
+}
+
 /// A HOME with the valid config pointing at `url`.
 fn home_with_config(url: &str) -> tempfile::TempDir {
     let home = tempfile::tempdir().expect("home");
     let dir = home.path().join(".config/rsspot");
     std::fs::create_dir_all(&dir).expect("config dir");
     std::fs::write(dir.join("config.yml"), valid_config(url)).expect("config");
+    // As rsspot writes it: a token file others can read would (rightly) get a warning.
+    std::fs::set_permissions(dir.join("config.yml"), perms_0600()).expect("chmod");
     home
 }
 
@@ -405,11 +411,13 @@ async fn run_case(emulator_url: &str, c: &Case) -> Outcome {
     std::fs::create_dir_all(&config_dir).expect("config dir");
     std::fs::create_dir_all(home.path().join(".kube")).expect("kube dir");
     std::fs::write(home.path().join(".kube/config"), KUBECONFIG).expect("kubeconfig");
-    match &c.config {
-        Some((name, text)) => std::fs::write(config_dir.join(name), text),
-        None => std::fs::write(config_dir.join("config.yml"), valid_config(emulator_url)),
-    }
-    .expect("config");
+    let (name, text) = match &c.config {
+        Some((name, text)) => (name.to_string(), text.to_string()),
+        None => ("config.yml".to_string(), valid_config(emulator_url)),
+    };
+    std::fs::write(config_dir.join(&name), text).expect("config");
+    // As rsspot writes it: a token file others can read would (rightly) get a warning.
+    std::fs::set_permissions(config_dir.join(&name), perms_0600()).expect("chmod");
     let server = match &c.server {
         Some(reply) => Some(canned(reply.clone()).await),
         None => None,

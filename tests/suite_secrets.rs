@@ -515,6 +515,8 @@ async fn the_refresh_token_and_id_tokens_never_leak() {
         home.join(".kube/config"),
         suite.kube_dir.join("config.bak"),
         home.join(".kube/config.bak"),
+        // `-f` over an existing file keeps the previous kubeconfig.
+        suite.kube_dir.join("sec-cs.yaml.bak"),
     ];
     let state_dir = home.join(".local/state/rsspot");
     let mut scanned = Vec::new();

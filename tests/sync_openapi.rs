@@ -34,6 +34,31 @@ fn committed_contract_matches_upstream_and_a_retyped_field_is_reported() {
         "{}",
         String::from_utf8_lossy(&ok.stderr)
     );
+    // The contract supplement is reported on its own line, never counted as upstream's.
+    let report = String::from_utf8_lossy(&ok.stdout);
+    assert!(report.contains("(28 operations)"), "{report}");
+    assert!(
+        report.contains(
+            "openapi/spot-extensions.json (contract supplement, not upstream): 21 operations"
+        ),
+        "{report}"
+    );
+    let meta: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/metadata.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(meta["operation_count"], 28);
+    assert_eq!(meta["supplement"]["file"], "openapi/spot-extensions.json");
+    assert_eq!(meta["supplement"]["operation_count"], 21);
+    let supplement_bytes =
+        std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/spot-extensions.json"))
+            .unwrap();
+    use sha2::Digest;
+    assert_eq!(
+        meta["supplement"]["sha256"],
+        hex::encode(sha2::Sha256::digest(&supplement_bytes))
+    );
 
     // Retype one field in a copy: --check must fail and name it; nothing is written.
     // (Control characters are folded to spaces so serde_json can read the copy.)
@@ -59,6 +84,40 @@ fn committed_contract_matches_upstream_and_a_retyped_field_is_reported() {
     let after =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/spot.json")).unwrap();
     assert_eq!(before, after);
+}
+
+/// When upstream starts to publish a path the supplement declares, the sync refuses (and writes
+/// nothing) with a message telling to drop it from the supplement.
+#[test]
+fn upstream_publishing_a_supplement_path_fails_loudly() {
+    let Some(upstream) = upstream() else {
+        eprintln!("shared/upstream is not present; skipping");
+        return;
+    };
+    let text: String = std::fs::read_to_string(&upstream)
+        .unwrap()
+        .chars()
+        .map(|c| if (c as u32) < 0x20 { ' ' } else { c })
+        .collect();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["paths"]["/apis/ngpc.rxt.io/v1/namespaces/{namespace}/vmsshkeys/{name}"] = serde_json::json!({
+        "get": {"operationId": "readNgpcRxtIoV1NamespacedVMSSHKey", "responses": {"200": {"description": "ok"}}}
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("spot.json");
+    std::fs::write(&copy, serde_json::to_string(&v).unwrap()).unwrap();
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/spot.json");
+    let before = std::fs::read(&spec).unwrap();
+    let out = xtask(&["sync-openapi", "--from", copy.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("openapi/spot-extensions.json")
+            && err.contains("upstream now declares GET /apis/ngpc.rxt.io/v1/namespaces/{namespace}/vmsshkeys/{name}")
+            && err.contains("drop it from the supplement"),
+        "{err}"
+    );
+    assert_eq!(before, std::fs::read(&spec).unwrap());
 }
 
 #[test]

@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
+use super::fields::{Origin, PROFILE_SPEC, canonical, redact};
 use super::format::{self, Format};
-use super::schema::{
-    CachePatch, ConfigFile, Origin, PROFILE_SPEC, Profile, RetryPatch, canonical, redact,
-};
+use super::schema::{CachePatch, ConfigFile, Profile, RetryPatch};
 use super::secret::Secret;
 use crate::error::{Error, Result};
 
@@ -56,6 +55,7 @@ pub struct ConfigDocument {
     file: ConfigFile,
     original: Option<String>,
     dirty: bool,
+    edited: bool,
 }
 
 impl fmt::Debug for ConfigDocument {
@@ -66,6 +66,7 @@ impl fmt::Debug for ConfigDocument {
             .field("format", &self.format)
             .field("file", &self.file)
             .field("dirty", &self.dirty)
+            .field("edited", &self.edited)
             .finish()
     }
 }
@@ -87,6 +88,7 @@ impl ConfigDocument {
                 file: ConfigFile::default(),
                 original: None,
                 dirty: true,
+                edited: false,
             });
         }
         let (format, value, text) = format::read(path)?;
@@ -98,7 +100,25 @@ impl ConfigDocument {
             file,
             original: Some(text),
             dirty: false,
+            edited: false,
         })
+    }
+
+    /// Opens `path` under its lock (`<path>.lock`), lets `edit` change the document, and saves
+    /// it (atomically, 0600, through a symbolic link) when `edit` changed anything, all before
+    /// the lock is released: concurrent read-modify-write cycles of rsspot processes never lose
+    /// each other's changes. Nothing is written when `edit` fails.
+    pub fn update<T>(
+        path: &Path,
+        edit: impl FnOnce(&mut ConfigDocument) -> Result<T>,
+    ) -> Result<(T, ConfigDocument)> {
+        let _lock = crate::fsutil::FileLock::for_file(path)?;
+        let mut doc = ConfigDocument::open(path)?;
+        let out = edit(&mut doc)?;
+        if doc.edited {
+            doc.save()?;
+        }
+        Ok((out, doc))
     }
 
     /// The parsed file.
@@ -221,7 +241,7 @@ impl ConfigDocument {
             &prefix,
         )?;
         self.file.profiles.insert(profile.to_string(), parsed);
-        self.dirty = true;
+        self.mark_edited();
         Ok(())
     }
 
@@ -276,7 +296,17 @@ impl ConfigDocument {
         if self.file.active_profile.is_none() && self.file.default_profile.is_none() {
             self.file.active_profile = Some(name.to_string());
         }
-        self.dirty = true;
+        self.mark_edited();
+        Ok(())
+    }
+
+    /// Sets the refresh token of an existing profile, leaving every other field as it is.
+    pub fn replace_refresh_token(&mut self, name: &str, token: &SecretString) -> Result<()> {
+        self.require(name)?;
+        if let Some(p) = self.file.profiles.get_mut(name) {
+            p.refresh_token = Some(Secret::from(token));
+        }
+        self.mark_edited();
         Ok(())
     }
 
@@ -284,7 +314,7 @@ impl ConfigDocument {
     pub fn use_profile(&mut self, name: &str) -> Result<()> {
         self.require(name)?;
         self.file.active_profile = Some(name.to_string());
-        self.dirty = true;
+        self.mark_edited();
         Ok(())
     }
 
@@ -301,7 +331,7 @@ impl ConfigDocument {
                 *slot = None;
             }
         }
-        self.dirty = true;
+        self.mark_edited();
         Ok(removed)
     }
 
@@ -337,7 +367,7 @@ impl ConfigDocument {
                 map.insert(to.to_string(), v);
             }
         }
-        self.dirty = true;
+        self.mark_edited();
         Ok(())
     }
 
@@ -350,7 +380,8 @@ impl ConfigDocument {
     }
 
     /// Writes the document atomically with mode 0600, in its own format. An unedited document
-    /// is written back byte for byte.
+    /// is written back byte for byte. Prefer [`ConfigDocument::update`] when another process
+    /// may edit the file at the same time: `save` alone does not lock.
     pub fn save(&self) -> Result<()> {
         let text = match (&self.original, self.dirty) {
             (Some(original), false) => original.clone(),
@@ -359,16 +390,28 @@ impl ConfigDocument {
         crate::fsutil::write_private(&self.path, text.as_bytes())
     }
 
-    /// The canonical rendering of the current contents.
+    /// The text `save` writes. TOML keeps the comments and layout of the file as read (values
+    /// that changed are replaced in place); YAML and JSON are rendered canonically, so comments
+    /// in those formats do not survive an edit.
     pub fn render(&self) -> Result<String> {
         let value = serde_json::to_value(&self.file).map_err(|e| {
             Error::config(format!("{}: cannot serialize: {e}", self.path.display()))
         })?;
-        self.format.render(&value, &self.path)
+        match (&self.original, self.format) {
+            (Some(original), Format::Toml) => {
+                format::render_toml_over(original, &value, &self.path)
+            }
+            _ => self.format.render(&value, &self.path),
+        }
+    }
+
+    fn mark_edited(&mut self) {
+        self.dirty = true;
+        self.edited = true;
     }
 
     pub(crate) fn file_mut(&mut self) -> &mut ConfigFile {
-        self.dirty = true;
+        self.mark_edited();
         &mut self.file
     }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::schema::one_line;
+use super::fields::one_line;
 use crate::error::{Error, Result};
 
 /// A config file format.
@@ -118,6 +118,57 @@ impl Format {
     }
 }
 
+/// Renders `value` as TOML over `original`: keys whose value is unchanged keep their text,
+/// comments and position; changed values are replaced in place (keeping the comments around
+/// them); new keys are appended; removed keys go away with their own comments.
+pub(crate) fn render_toml_over(original: &str, value: &Value, path: &Path) -> Result<String> {
+    let fresh_text = Format::Toml.render(value, path)?;
+    let parse = |text: &str| text.parse::<toml_edit::DocumentMut>();
+    match (parse(original), parse(&fresh_text)) {
+        (Ok(mut old), Ok(fresh)) => {
+            merge_toml_table(old.as_table_mut(), fresh.as_table());
+            Ok(old.to_string())
+        }
+        // The original parsed before (or we would not be here); be safe and render afresh.
+        _ => Ok(fresh_text),
+    }
+}
+
+/// The text of a value without its surrounding whitespace and comments.
+fn bare(v: &toml_edit::Value) -> String {
+    let mut v = v.clone();
+    v.decor_mut().clear();
+    v.to_string()
+}
+
+fn merge_toml_table(old: &mut toml_edit::Table, fresh: &toml_edit::Table) {
+    use toml_edit::Item;
+    let gone: Vec<String> = old
+        .iter()
+        .filter(|(k, _)| !fresh.contains_key(k))
+        .map(|(k, _)| k.to_string())
+        .collect();
+    for k in gone {
+        old.remove(&k);
+    }
+    for (k, new_item) in fresh.iter() {
+        let Some(old_item) = old.get_mut(k) else {
+            old.insert(k, new_item.clone());
+            continue;
+        };
+        match (old_item, new_item) {
+            (Item::Table(o), Item::Table(n)) => merge_toml_table(o, n),
+            (Item::Value(o), Item::Value(n)) if bare(o) == bare(n) => {}
+            (Item::Value(o), Item::Value(n)) => {
+                let decor = o.decor().clone();
+                *o = n.clone();
+                *o.decor_mut() = decor;
+            }
+            (slot, n) => *slot = n.clone(),
+        }
+    }
+}
+
 /// Parses a file whose format is not given by its extension: JSON if it looks like JSON, else
 /// TOML, else YAML (the legacy `~/.spot_config` is YAML). The YAML error is reported.
 pub(crate) fn detect_and_parse(text: &str, path: &Path) -> Result<(Format, Value)> {
@@ -215,6 +266,24 @@ mod tests {
         );
         assert_eq!(Format::Json.parse("", p).unwrap(), serde_json::json!({}));
         assert_eq!(Format::Toml.parse("", p).unwrap(), serde_json::json!({}));
+    }
+
+    #[test]
+    fn toml_rendering_keeps_comments_of_unchanged_and_changed_keys() {
+        let original = "# my settings\nversion = \"2\"\n\n[profiles.a]\n# the org\norg = \"acme\" # inline\nregion = \"us\"\n\n[profiles.old]\norg = \"x\"\n";
+        let value = serde_json::json!({"version": "2", "profiles": {
+            "a": {"org": "acme", "region": "eu", "refresh_token": "rt"},
+            "b": {"org": "new"}}});
+        let out = render_toml_over(original, &value, Path::new("c.toml")).unwrap();
+        assert!(out.starts_with("# my settings\n"), "{out}");
+        assert!(
+            out.contains("# the org\norg = \"acme\" # inline\n"),
+            "{out}"
+        );
+        assert!(out.contains("region = \"eu\""), "{out}");
+        assert!(!out.contains("profiles.old"), "{out}");
+        let back = Format::Toml.parse(&out, Path::new("c.toml")).unwrap();
+        assert_eq!(back, value);
     }
 
     #[test]

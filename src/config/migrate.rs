@@ -1,12 +1,14 @@
-//! Lossless migration of the legacy `~/.spot_config` (spotctl's flat YAML, or the profiles form).
+//! Importing spotctl's config (`~/.spot_config`, or `~/.spotctl/config.yaml` of newer spotctl
+//! versions) into rsspot's own config file.
 //!
-//! Steps, in this order so that a failure part-way never loses data: parse the legacy file
-//! (nothing is written if it does not parse) → write a 0600 backup
-//! `~/.spot_config.rsspot-backup` → write or merge into the new config file (real secrets,
-//! 0600) → replace the legacy file with a short note saying where it went. Running it again
-//! finds the note and does nothing. An existing new file is never overwritten: profiles it does
-//! not have are added, identical ones are left alone, and a profile that differs is a conflict
-//! that stops the migration before anything is written.
+//! spotctl's files belong to spotctl and stay byte-identical: they are read, never written,
+//! renamed or annotated. [`super::load`] reads them in memory when rsspot has no config of its
+//! own (no side effects); the CLI imports them once (`LoadOptions::import_legacy`, `rsspot config
+//! migrate`), which writes only rsspot's file. Each imported profile records where it came from
+//! (`imported_from: ~/.spot_config`). The import runs under the target's lock, so two first runs
+//! at once import once. An existing target is never overwritten: profiles it does not have are
+//! added, identical ones are left alone, and a profile that differs is a conflict that stops the
+//! import before anything is written.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -15,22 +17,22 @@ use serde_json::{Map, Value};
 
 use super::document::ConfigDocument;
 use super::env::Env;
+use super::fields::Origin;
 use super::format;
-use super::schema::{ConfigFile, Origin, SCHEMA_VERSION};
+use super::schema::{ConfigFile, Profile, SCHEMA_VERSION};
 use crate::error::{Error, Result};
 
-/// First line of the note left in place of a migrated legacy file.
+/// First line of the note that rsspot versions before 0.2 left in place of a migrated
+/// `~/.spot_config`; such a file holds no settings.
 pub(crate) const NOTE_MARKER: &str = "# rsspot migrated this file";
 
-/// What a migration did.
+/// What an import did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationReport {
-    /// The legacy file (now a note).
+    /// The spotctl file that was read (and left as it was).
     pub legacy_path: PathBuf,
-    /// The config file written or merged into.
+    /// rsspot's config file that was written or merged into.
     pub target_path: PathBuf,
-    /// The 0600 copy of the original legacy file.
-    pub backup_path: PathBuf,
     /// Profiles that were added to the target.
     pub profiles_added: Vec<String>,
     /// Profiles the target already had with identical settings.
@@ -43,7 +45,7 @@ impl fmt::Display for MigrationReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "migrated {} to {} ({}); the original is kept at {}",
+            "imported {} into {} ({}); {} itself was not changed",
             self.legacy_path.display(),
             self.target_path.display(),
             if self.profiles_added.is_empty() {
@@ -51,62 +53,107 @@ impl fmt::Display for MigrationReport {
             } else {
                 format!("profiles: {}", self.profiles_added.join(", "))
             },
-            self.backup_path.display()
+            self.legacy_path.display()
         )
     }
 }
 
-/// The legacy file location, `~/.spot_config`.
+/// spotctl's older config file, `~/.spot_config`.
 pub fn legacy_config_path(home: &Path) -> PathBuf {
     home.join(".spot_config")
 }
 
-/// Whether `path` holds a legacy config that has not been migrated yet.
+/// spotctl's config files, in the order they are considered: `~/.spot_config`, then
+/// `~/.spotctl/config.yaml`.
+pub fn legacy_config_paths(home: &Path) -> [PathBuf; 2] {
+    [
+        legacy_config_path(home),
+        home.join(".spotctl").join("config.yaml"),
+    ]
+}
+
+/// Whether `path` holds settings (not missing, not empty, not an old rsspot note).
 pub(crate) fn is_pending(path: &Path) -> bool {
     match std::fs::read_to_string(path) {
         Ok(text) => !text.starts_with(NOTE_MARKER) && !text.trim().is_empty(),
-        // Unreadable (e.g. not UTF-8): let the migration report the problem.
+        // Unreadable (e.g. not UTF-8): let the import report the problem.
         Err(_) => path.is_file(),
     }
 }
 
-/// Migrates `~/.spot_config` into `target` (created, or merged into when it exists).
-/// Returns `None` when there is nothing to migrate (no legacy file, or already migrated).
-pub fn migrate_legacy_to(home: &Path, target: &Path) -> Result<Option<MigrationReport>> {
-    let legacy = legacy_config_path(home);
-    if !legacy.exists() || !is_pending(&legacy) {
-        return Ok(None);
-    }
-    let (_, value, original) = format::read(&legacy)?;
-    let origin = legacy.display().to_string();
-    let migrated = legacy_to_config(value, Origin(&origin))?;
-
-    let mut doc = ConfigDocument::open(target)?;
-    let merged_into_existing = doc.exists();
-    let (added, unchanged) = merge(&mut doc, migrated, &legacy)?;
-
-    let backup = backup_path(&legacy, &original);
-    crate::fsutil::write_private(&backup, original.as_bytes())?;
-    // An untouched existing file is written back byte for byte.
-    doc.save()?;
-    let note = format!(
-        "{NOTE_MARKER} to {target}.\n# The original is kept (mode 0600) at {backup}.\n\
-         # This file is no longer read; edit {target} or run `rsspot configure`.\n",
-        target = target.display(),
-        backup = backup.display()
-    );
-    crate::fsutil::write_private(&legacy, note.as_bytes())?;
-    Ok(Some(MigrationReport {
-        legacy_path: legacy,
-        target_path: target.to_path_buf(),
-        backup_path: backup,
-        profiles_added: added,
-        profiles_unchanged: unchanged,
-        merged_into_existing,
-    }))
+/// The first spotctl config file in [`legacy_config_paths`] that holds settings.
+pub fn find_legacy(home: &Path) -> Option<PathBuf> {
+    legacy_config_paths(home)
+        .into_iter()
+        .find(|p| p.is_file() && is_pending(p))
 }
 
-/// Migrates `~/.spot_config` into the default config file: the first existing
+/// `~/…` for a path under `home`, else the full path (what `imported_from` records).
+fn display_home_relative(path: &Path, home: &Path) -> String {
+    match path.strip_prefix(home) {
+        Ok(rest) => format!("~/{}", rest.display()),
+        Err(_) => path.display().to_string(),
+    }
+}
+
+/// Reads a spotctl config file into a v2 [`ConfigFile`] in memory, profiles marked with
+/// `imported_from`. Reads only.
+pub(crate) fn read_legacy(legacy: &Path, home: &Path) -> Result<ConfigFile> {
+    let (_, value, _) = format::read(legacy)?;
+    let origin = legacy.display().to_string();
+    let mut cfg = legacy_to_config(value, Origin(&origin))?;
+    let from = display_home_relative(legacy, home);
+    for p in cfg.profiles.values_mut() {
+        p.imported_from.get_or_insert_with(|| from.clone());
+    }
+    Ok(cfg)
+}
+
+/// Imports spotctl's config into `target` (created, or merged into when it exists), under the
+/// target's lock. Returns `None` when there is nothing to import. The spotctl file is only read.
+pub fn migrate_legacy_to(home: &Path, target: &Path) -> Result<Option<MigrationReport>> {
+    let Some(legacy) = find_legacy(home) else {
+        return Ok(None);
+    };
+    let migrated = read_legacy(&legacy, home)?;
+    let (report, _) = ConfigDocument::update(target, |doc| {
+        let merged_into_existing = doc.exists();
+        let (added, unchanged) = merge(doc, migrated, &legacy)?;
+        Ok(MigrationReport {
+            legacy_path: legacy.clone(),
+            target_path: target.to_path_buf(),
+            profiles_added: added,
+            profiles_unchanged: unchanged,
+            merged_into_existing,
+        })
+    })?;
+    Ok(Some(report))
+}
+
+/// Imports spotctl's config only when `target` does not exist yet (the CLI's first run). Under
+/// the lock, so when two processes start at once the second finds the file and does nothing.
+pub(crate) fn import_if_absent(home: &Path, target: &Path) -> Result<Option<MigrationReport>> {
+    let Some(legacy) = find_legacy(home) else {
+        return Ok(None);
+    };
+    let migrated = read_legacy(&legacy, home)?;
+    let (report, _) = ConfigDocument::update(target, |doc| {
+        if doc.exists() {
+            return Ok(None);
+        }
+        let (added, unchanged) = merge(doc, migrated, &legacy)?;
+        Ok(Some(MigrationReport {
+            legacy_path: legacy.clone(),
+            target_path: target.to_path_buf(),
+            profiles_added: added,
+            profiles_unchanged: unchanged,
+            merged_into_existing: false,
+        }))
+    })?;
+    Ok(report)
+}
+
+/// Imports spotctl's config into the default config file: the first existing
 /// `$XDG_CONFIG_HOME/rsspot/config.{yml,yaml,toml,json}`, else a new `config.yml`.
 pub fn migrate_legacy(env: &Env, home: Option<&Path>) -> Result<Option<MigrationReport>> {
     let home = super::home_dir(env, home);
@@ -188,7 +235,7 @@ fn merge(
     for (name, profile) in &migrated.profiles {
         match existing.profiles.get(name) {
             None => added.push(name.clone()),
-            Some(p) if p == profile => unchanged.push(name.clone()),
+            Some(p) if same_settings(p, profile) => unchanged.push(name.clone()),
             Some(p) => conflicts.push(format!(
                 "profile '{name}' ({})",
                 differing_fields(p, profile).join(", ")
@@ -208,11 +255,12 @@ fn merge(
     }
     if !conflicts.is_empty() {
         return Err(Error::config(format!(
-            "cannot migrate {} into {}: both define {} with different values; nothing was changed. \
-             Copy what you need by hand, then delete or empty {}",
+            "cannot import {} into {}: both define {} with different values; nothing was changed. \
+             Copy what you need into {} by hand (rsspot never edits {})",
             legacy.display(),
             doc.path().display(),
             conflicts.join("; "),
+            doc.path().display(),
             legacy.display()
         )));
     }
@@ -246,7 +294,7 @@ fn merge(
 }
 
 /// Names (never values) of the fields that differ between two profiles.
-fn differing_fields(a: &super::Profile, b: &super::Profile) -> Vec<String> {
+fn differing_fields(a: &Profile, b: &Profile) -> Vec<String> {
     let (Ok(Value::Object(a)), Ok(Value::Object(b))) =
         (serde_json::to_value(a), serde_json::to_value(b))
     else {
@@ -263,24 +311,11 @@ fn differing_fields(a: &super::Profile, b: &super::Profile) -> Vec<String> {
     keys
 }
 
-/// `~/.spot_config.rsspot-backup`, or a numbered variant when that name holds something else.
-fn backup_path(legacy: &Path, contents: &str) -> PathBuf {
-    let base = legacy.with_file_name(format!(
-        "{}.rsspot-backup",
-        legacy
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or(".spot_config")
-    ));
-    let mut candidate = base.clone();
-    for n in 1.. {
-        match std::fs::read_to_string(&candidate) {
-            Ok(existing) if existing == contents => return candidate,
-            Ok(_) => {}
-            Err(_) if !candidate.exists() => return candidate,
-            Err(_) => {}
-        }
-        candidate = PathBuf::from(format!("{}.{n}", base.display()));
-    }
-    base
+/// Whether two profiles hold the same settings (where each was imported from does not count).
+fn same_settings(a: &Profile, b: &Profile) -> bool {
+    let strip = |p: &Profile| Profile {
+        imported_from: None,
+        ..p.clone()
+    };
+    strip(a) == strip(b)
 }

@@ -32,6 +32,7 @@ pub fn parse<T: PublicDocument>(bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| Error::Decode {
         url: T::PATH.to_string(),
         message: e.to_string(),
+        source: Some(e),
     })
 }
 

@@ -1,22 +1,14 @@
-//! VM inventory (VM cloudspaces, VM pools) and organization events. These kinds are not in the
-//! public spec; their models live in [`crate::types::inventory`].
+//! VM inventory (VM cloudspaces, VM pools) and organization events: kinds the public spec does not
+//! declare, called through the generated operations of the contract supplement
+//! (`openapi/spot-extensions.json`). Their models live in [`crate::types::inventory`].
 
 use crate::SpotClient;
-use crate::error::{Error, Result};
-use crate::types::inventory::{
-    OrganizationEvents, VmCloudSpace, VmCloudSpaceList, VmPool, VmPoolList,
-};
+use crate::error::Result;
+use crate::types::inventory::{OrganizationEvents, VmCloudSpace, VmPool};
 
 /// `client.inventory()`.
 #[derive(Clone, Copy)]
 pub struct Inventory<'a>(pub(crate) &'a SpotClient);
-
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| Error::Decode {
-        url: what.to_string(),
-        message: e.to_string(),
-    })
-}
 
 impl Inventory<'_> {
     /// VM cloudspaces of an org.
@@ -30,12 +22,10 @@ impl Inventory<'_> {
     /// ```
     pub async fn vm_cloudspaces(self, org: Option<&str>) -> Result<Vec<VmCloudSpace>> {
         let ns = self.0.namespace(org).await?;
-        let path = format!("/apis/ngpc.rxt.io/v1/namespaces/{ns}/vmcloudspaces");
-        let bytes = self
-            .0
-            .get_bytes("list_vm_cloud_spaces", &path, "vmcloudspaces", "")
-            .await?;
-        Ok(decode::<VmCloudSpaceList>(&bytes, "vmcloudspaces")?.items)
+        let request = self.0.raw.list_vm_cloud_spaces().namespace(&ns);
+        Ok(super::call(request.send(), "vmcloudspaces", "")
+            .await?
+            .items)
     }
 
     /// VM pools of one VM cloudspace.
@@ -47,16 +37,15 @@ impl Inventory<'_> {
     /// ```
     pub async fn vm_pools(self, vmcloudspace: &str, org: Option<&str>) -> Result<Vec<VmPool>> {
         let ns = self.0.namespace(org).await?;
-        let selector: String = url::form_urlencoded::byte_serialize(
-            format!("ngpc.rxt.io/vmcloudspace={vmcloudspace}").as_bytes(),
-        )
-        .collect();
-        let path = format!("/apis/ngpc.rxt.io/v1/namespaces/{ns}/vmpools?labelSelector={selector}");
-        let bytes = self
+        let request = self
             .0
-            .get_bytes("list_vm_pools", &path, "vmpools", vmcloudspace)
-            .await?;
-        Ok(decode::<VmPoolList>(&bytes, "vmpools")?.items)
+            .raw
+            .list_vm_pools()
+            .namespace(&ns)
+            .label_selector(format!("ngpc.rxt.io/vmcloudspace={vmcloudspace}"));
+        Ok(super::call(request.send(), "vmpools", vmcloudspace)
+            .await?
+            .items)
     }
 
     /// Recent events of the token's organization.
@@ -68,11 +57,11 @@ impl Inventory<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn events(self, limit: u32) -> Result<OrganizationEvents> {
-        let path = format!("/apis/metrics.ngpc.rxt.io/v1/events/organizations?limits={limit}");
-        let bytes = self
+        let request = self
             .0
-            .get_bytes("list_organization_events", &path, "events", "")
-            .await?;
-        decode(&bytes, "organization events")
+            .raw
+            .list_organization_events()
+            .limits(i64::from(limit));
+        super::call(request.send(), "organization events", "").await
     }
 }

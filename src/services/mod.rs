@@ -31,15 +31,20 @@ pub use server_classes::{ServerClassFilter, ServerClasses};
 pub use wait::{WaitEvent, WaitOptions};
 
 /// Awaits a generated call and maps its error; `kind`/`name` describe the object for 404s.
-pub(crate) async fn call<T, E: std::fmt::Debug>(
+pub(crate) async fn call<T, E: serde::Serialize>(
     fut: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
     kind: &str,
     name: &str,
 ) -> Result<T> {
-    match fut.await {
-        Ok(v) => Ok(v.into_inner()),
-        Err(e) => Err(crate::hooks::map_error(e, kind, name).await),
-    }
+    // The scope gives the pipeline a place for a typed error of its own (see
+    // `transport::errors::FailureSlot`).
+    crate::transport::errors::scoped(async {
+        match fut.await {
+            Ok(v) => Ok(v.into_inner()),
+            Err(e) => Err(crate::transport::errors::map_error(e, kind, name).await),
+        }
+    })
+    .await
 }
 
 /// RFC 1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric, ≤ 63 chars.

@@ -1,12 +1,13 @@
 //! Prices: the public documents (history, percentiles, hyperscaler comparables), the joined
-//! per-class price view, and bid advice.
+//! per-class price view, and bid advice. The documents come through the generated operations,
+//! which decode straight into the lenient [`crate::pricing::docs`] types.
 
 use futures::StreamExt;
 
 use crate::SpotClient;
 use crate::error::Result;
 use crate::pricing::advice::{self, BidAdvice, Risk};
-use crate::pricing::docs::{self, ComparablePrices, Percentiles, PriceHistory, PublicDocument};
+use crate::pricing::docs::{ComparablePrices, Percentiles, PriceHistory};
 use crate::pricing::view::{self, ClassInput, PriceRow};
 
 /// `client.pricing()`.
@@ -23,12 +24,8 @@ impl Pricing<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn history(self, server_class: &str) -> Result<PriceHistory> {
-        let path = format!("/history/{server_class}");
-        let bytes = self
-            .0
-            .get_bytes("get_price_history", &path, "price history", server_class)
-            .await?;
-        docs::parse(&bytes)
+        let request = self.0.raw.get_price_history().server_class(server_class);
+        super::call(request.send(), "price history", server_class).await
     }
 
     /// Histories of many classes, fetched concurrently (bounded by the client's concurrency).
@@ -62,11 +59,7 @@ impl Pricing<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn percentiles(self) -> Result<Percentiles> {
-        let bytes = self
-            .0
-            .get_bytes("get_percentiles", Percentiles::PATH, "percentiles", "")
-            .await?;
-        docs::parse(&bytes)
+        super::call(self.0.raw.get_percentiles().send(), "percentiles", "").await
     }
 
     /// Comparable hyperscaler prices per class.
@@ -77,16 +70,8 @@ impl Pricing<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn comparable_prices(self) -> Result<ComparablePrices> {
-        let bytes = self
-            .0
-            .get_bytes(
-                "get_comparable_prices",
-                ComparablePrices::PATH,
-                "comparable prices",
-                "",
-            )
-            .await?;
-        docs::parse(&bytes)
+        let request = self.0.raw.get_comparable_prices();
+        super::call(request.send(), "comparable prices", "").await
     }
 
     /// One row per server class joining market price, minimum bid, on-demand price,

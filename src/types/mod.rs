@@ -1,13 +1,17 @@
-//! The API's data types under friendly names: the generated models of the public spec, and
-//! hand-written models for kinds the spec does not cover.
+//! The API's data types under friendly names, one name for one thing: the models generated from
+//! the public spec and the contract supplement, and the hand-written lenient models the generated
+//! operations decode into directly (pricing documents, VM inventory, organization events).
 
 pub mod inventory;
 
+pub use crate::pricing::docs::{ComparablePrices, Percentiles, PriceHistory};
 pub use crate::raw::types::{
-    CloudSpace, CloudSpaceList, CloudSpaceSpec, CloudSpaceStatus, ComparablePrices,
-    KubeconfigResponse, ListMeta, OAuthToken, ObjectMeta, OnDemandNodePool, OnDemandNodePoolList,
-    OnDemandNodePoolSpec, OnDemandNodePoolStatus, OrganizationList,
-    OrganizationListOrganizationsItem as Organization, Percentiles, PriceHistory, Region,
-    RegionList, RegionSpec, ServerClass, ServerClassList, ServerClassSpec, ServerClassStatus,
-    SpotNodePool, SpotNodePoolList, SpotNodePoolSpec, SpotNodePoolStatus, Status,
+    AutopilotNodePool, AutopilotNodePoolList, AutopilotNodePoolSpec, AutopilotNodePoolStatus,
+    CloudSpace, CloudSpaceList, CloudSpaceSpec, CloudSpaceStatus, KubeconfigResponse, ListMeta,
+    OAuthToken, ObjectMeta, OnDemandNodePool, OnDemandNodePoolList, OnDemandNodePoolSpec,
+    OnDemandNodePoolStatus, OrganizationList, OrganizationListOrganizationsItem as Organization,
+    Region, RegionList, RegionSpec, ServerClass, ServerClassList, ServerClassSpec,
+    ServerClassStatus, SpotNodePool, SpotNodePoolList, SpotNodePoolSpec, SpotNodePoolStatus,
+    Status, VmSshKey, VmSshKeyList, VmSshKeySpec, VmSshKeyStatus,
 };
+pub use inventory::{OrganizationEvents, VmCloudSpace, VmCloudSpaceList, VmPool, VmPoolList};

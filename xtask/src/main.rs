@@ -2,6 +2,8 @@
 
 #[path = "../../codegen/mod.rs"]
 mod codegen;
+#[path = "../../codegen/sync.rs"]
+mod sync;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -27,7 +29,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Refresh openapi/spot.json (the upstream contract) and openapi/metadata.json.
+    /// Refresh openapi/spot.json (the upstream contract) and openapi/metadata.json (which also
+    /// records the contract supplement, openapi/spot-extensions.json, in its own section).
     SyncOpenapi {
         /// A URL or file to read the upstream document from (default: $RSSPOT_OPENAPI_URL, then
         /// the URLs Rackspace publishes).
@@ -92,6 +95,14 @@ fn fetch(source: &str) -> Result<Vec<u8>> {
     }
 }
 
+/// The contract supplement: its bytes and document.
+fn read_supplement() -> Result<(Vec<u8>, Value)> {
+    let file = codegen::supplement::FILE;
+    let bytes = std::fs::read(root().join(file)).with_context(|| format!("cannot read {file}"))?;
+    let doc = serde_json::from_slice(&bytes).with_context(|| format!("{file} is not JSON"))?;
+    Ok((bytes, doc))
+}
+
 fn sync_openapi(from: Option<String>, check: bool) -> Result<ExitCode> {
     let candidates: Vec<String> = match from.or_else(|| std::env::var("RSSPOT_OPENAPI_URL").ok()) {
         Some(s) => vec![s],
@@ -107,12 +118,19 @@ fn sync_openapi(from: Option<String>, check: bool) -> Result<ExitCode> {
             Err(e) => errors.push(format!("{e:#}")),
         }
     };
-    let doc = codegen::sync::lenient_parse(&bytes).map_err(|e| anyhow!("{source}: {e}"))?;
-    codegen::sync::validate(&doc).map_err(|e| anyhow!("{source}: {e}"))?;
-    let contract_text = codegen::sync::contract(&doc);
+    let doc = sync::lenient_parse(&bytes).map_err(|e| anyhow!("{source}: {e}"))?;
+    sync::validate(&doc).map_err(|e| anyhow!("{source}: {e}"))?;
+    let contract_text = sync::contract(&doc);
     let contract: Value = serde_json::from_str(&contract_text)?;
-    // A document our codegen cannot handle must not replace the working one.
-    codegen::normalize(&contract).map_err(|e| anyhow!("{source}: {e}"))?;
+    // A document our codegen cannot handle (or that now declares what the supplement adds) must
+    // not replace the working one.
+    let (supplement_bytes, supplement) = read_supplement()?;
+    codegen::normalize(&contract, &supplement).map_err(|e| anyhow!("{source}: {e}"))?;
+    let supplement_ops = codegen::supplement::operation_count(&supplement);
+    let supplement_line = format!(
+        "{} (contract supplement, not upstream): {supplement_ops} operations, merges cleanly",
+        codegen::supplement::FILE
+    );
 
     let spec_path = root().join("openapi/spot.json");
     let meta_path = root().join("openapi/metadata.json");
@@ -121,13 +139,19 @@ fn sync_openapi(from: Option<String>, check: bool) -> Result<ExitCode> {
         .and_then(|t| serde_json::from_str(&t).ok());
     let diff = previous
         .as_ref()
-        .map(|p| codegen::sync::diff(p, &contract))
-        .unwrap_or_else(|| codegen::sync::SpecDiff {
-            added: codegen::sync::operations(&contract).into_keys().collect(),
+        .map(|p| sync::diff(p, &contract))
+        .unwrap_or_else(|| sync::SpecDiff {
+            added: sync::operations(&contract).into_keys().collect(),
             ..Default::default()
         });
     let fetched_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let metadata = codegen::sync::metadata(&source, &fetched_at, &bytes, &doc);
+    let metadata = sync::metadata(
+        &source,
+        &fetched_at,
+        &bytes,
+        &doc,
+        sync::supplement_section(codegen::supplement::FILE, &supplement_bytes, supplement_ops),
+    );
 
     if check {
         let committed = std::fs::read_to_string(&spec_path).unwrap_or_default();
@@ -139,17 +163,27 @@ fn sync_openapi(from: Option<String>, check: bool) -> Result<ExitCode> {
         let meta_same = ["sha256", "openapi", "operation_count"]
             .iter()
             .all(|k| committed_meta.get(k) == new_meta.get(k));
-        if committed == contract_text && meta_same {
+        let supplement_same = committed_meta.get("supplement") == new_meta.get("supplement");
+        if committed == contract_text && meta_same && supplement_same {
             println!(
                 "openapi/spot.json is up to date with {source} ({} operations)",
-                codegen::sync::operation_count(&contract)
+                sync::operation_count(&contract)
             );
+            println!("{supplement_line}; recorded in openapi/metadata.json");
             return Ok(ExitCode::SUCCESS);
         }
-        eprintln!("openapi/spot.json is stale against {source}:");
-        eprint!("{diff}");
+        if committed != contract_text || !meta_same {
+            eprintln!("openapi/spot.json is stale against {source}:");
+            eprint!("{diff}");
+        }
         if !meta_same {
             eprintln!("openapi/metadata.json differs (sha256/openapi/operation_count)");
+        }
+        if !supplement_same {
+            eprintln!(
+                "openapi/metadata.json does not record the current {} (file/sha256/operation_count)",
+                codegen::supplement::FILE
+            );
         }
         eprintln!("run `cargo xtask sync-openapi --from {source}` to update it");
         return Ok(ExitCode::FAILURE);
@@ -160,15 +194,17 @@ fn sync_openapi(from: Option<String>, check: bool) -> Result<ExitCode> {
     print!("{diff}");
     println!(
         "wrote openapi/spot.json ({} operations) and openapi/metadata.json from {source}",
-        codegen::sync::operation_count(&contract)
+        sync::operation_count(&contract)
     );
+    println!("{supplement_line}");
     Ok(ExitCode::SUCCESS)
 }
 
 fn codegen_cmd(check: bool) -> Result<ExitCode> {
     let text = std::fs::read_to_string(root().join("openapi/spot.json"))?;
     let spec: Value = serde_json::from_str(&text)?;
-    let generated = codegen::generate(&spec).map_err(|e| anyhow!(e))?;
+    let (_, supplement) = read_supplement()?;
+    let generated = codegen::generate(&spec, &supplement).map_err(|e| anyhow!(e))?;
     let files = [
         ("generated/sdk.rs", generated.sdk),
         ("generated/ops.rs", generated.ops),

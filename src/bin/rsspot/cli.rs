@@ -84,6 +84,13 @@ pub struct GlobalArgs {
     /// Answer yes to confirmations.
     #[arg(short = 'y', long, global = true)]
     pub yes: bool,
+    /// Give up on one API call after this long, retries included (e.g. 10s, 2m; default 30s or
+    /// the profile's `request_timeout_seconds`).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::commands::misc::parse_duration)]
+    pub request_timeout: Option<std::time::Duration>,
+    /// Give up on making one connection after this long (default 10s).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::commands::misc::parse_duration)]
+    pub connect_timeout: Option<std::time::Duration>,
 }
 
 /// Top-level commands.

@@ -57,6 +57,7 @@ impl Ctx {
             profile: self.global.profile.clone(),
             overrides,
             env: Env::from_process(),
+            import_legacy: true,
             ..Default::default()
         }
     }
@@ -69,6 +70,9 @@ impl Ctx {
                 let r = config::load(&self.load_options())?;
                 if let Some(m) = &r.migrated {
                     self.out.note(&format!("{m}"));
+                }
+                for w in r.warnings() {
+                    self.out.warn(&w.to_string());
                 }
                 Ok::<_, rsspot::Error>(r)
             })
@@ -86,6 +90,12 @@ impl Ctx {
                     .state(state.clone());
                 if self.global.no_cache {
                     b = b.cache(false);
+                }
+                if let Some(t) = self.global.request_timeout {
+                    b = b.timeout(t);
+                }
+                if let Some(t) = self.global.connect_timeout {
+                    b = b.connect_timeout(t);
                 }
                 Ok::<_, anyhow::Error>(b.build().await?)
             })

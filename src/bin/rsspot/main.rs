@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod ctx;
+mod errors;
 mod output;
 mod progress;
 

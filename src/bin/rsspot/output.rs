@@ -218,25 +218,32 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     if e.downcast_ref::<crate::progress::Interrupted>().is_some() {
         return 130;
     }
-    if let Some(err) = e.chain().find_map(|c| c.downcast_ref::<rsspot::Error>()) {
-        return err.exit_kind() as u8;
+    match e.chain().find_map(|c| c.downcast_ref::<rsspot::Error>()) {
+        Some(err) => crate::errors::exit_code(err),
+        None => 1,
     }
-    1
 }
 
 /// Prints `error: <what>` (one line) and a hint where one helps.
+///
+/// The chain is printed down to the first library error, whose message already names its cause
+/// (its `source()`s would repeat it in reqwest's words, URL and all).
 pub fn report_error(e: &anyhow::Error, quiet: bool) {
     if e.downcast_ref::<BrokenPipe>().is_some() {
         return;
     }
-    let msg = format!("{e:#}").replace('\n', " ");
+    let mut parts = Vec::new();
+    let mut library = None;
+    for cause in e.chain() {
+        parts.push(cause.to_string());
+        if let Some(err) = cause.downcast_ref::<rsspot::Error>() {
+            library = Some(err);
+            break;
+        }
+    }
+    let msg = parts.join(": ").replace('\n', " ");
     eprintln!("error: {msg}");
-    if !quiet
-        && let Some(hint) = e
-            .chain()
-            .find_map(|c| c.downcast_ref::<rsspot::Error>())
-            .and_then(rsspot::Error::hint)
-    {
+    if !quiet && let Some(hint) = library.and_then(crate::errors::hint) {
         eprintln!("hint: {hint}");
     }
 }

@@ -430,9 +430,8 @@ impl CloudSpaces<'_> {
         resp.data
             .and_then(|d| d.kubeconfig)
             .filter(|k| !k.is_empty())
-            .ok_or_else(|| Error::Decode {
-                url: "generate-kubeconfig".into(),
-                message: "the response carries no kubeconfig".into(),
+            .ok_or_else(|| {
+                Error::decode("generate-kubeconfig", "the response carries no kubeconfig")
             })
     }
 

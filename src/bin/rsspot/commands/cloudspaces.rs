@@ -171,7 +171,7 @@ pub struct WaitArgs {
 pub struct KubeconfigArgs {
     #[command(flatten)]
     pub name: NameArgs,
-    /// Write the kubeconfig to this file (mode 0600, atomic) instead of printing it.
+    /// Write the kubeconfig to this file (mode 0600, atomic; an existing file is kept as PATH.bak).
     #[arg(long, short = 'f', value_name = "PATH", conflicts_with = "merge")]
     pub file: Option<PathBuf>,
     /// Merge the cluster, user and context into $KUBECONFIG or ~/.kube/config (backup at <file>.bak).
@@ -402,11 +402,15 @@ async fn kubeconfig_cmd(ctx: &Ctx, client: &SpotClient, a: KubeconfigArgs) -> Re
     let name = a.name.get("cloudspace")?;
     let text = client.cloudspaces().kubeconfig(&name, ctx.org()).await?;
     if let Some(path) = a.file {
-        rsspot::fsutil::write_private(&path, text.as_bytes())?;
+        let backup = kubeconfig::write_file(&path, &text)?;
         ctx.out.note(&format!(
             "wrote the kubeconfig of cloudspace {name} to {} (mode 0600)",
             path.display()
         ));
+        if let Some(b) = backup {
+            ctx.out
+                .note(&format!("the previous content is kept in {}", b.display()));
+        }
         return Ok(());
     }
     if a.merge {
@@ -416,25 +420,12 @@ async fn kubeconfig_cmd(ctx: &Ctx, client: &SpotClient, a: KubeconfigArgs) -> Re
             std::env::var_os("KUBECONFIG").as_deref(),
             home.as_deref(),
         )?;
-        let previous = kubeconfig::read_existing(&target)?;
-        let existing = previous
-            .as_deref()
-            .map(|b| {
-                String::from_utf8(b.to_vec()).map_err(|_| {
-                    rsspot::Error::config(format!(
-                        "{} is not UTF-8 text; it was left untouched",
-                        target.display()
-                    ))
-                })
-            })
-            .transpose()?;
         let opts = kubeconfig::MergeOptions {
             context_name: a.context_name,
             set_current: a.set_current,
         };
         let hint = target.display().to_string();
-        let merged = kubeconfig::merge(existing.as_deref(), &text, &opts, &hint)?;
-        let backup = kubeconfig::save(&target, previous.as_deref(), &merged.text)?;
+        let (merged, backup) = kubeconfig::merge_into(&target, &text, &opts)?;
         let verb = if merged.replaced { "updated" } else { "added" };
         let mut msg = format!("{verb} context {} in {hint}", merged.context);
         if let Some(b) = backup {

@@ -8,98 +8,27 @@
 //! a profile, so they keep working when the current selection is broken (e.g. several profiles
 //! and none active) — that is exactly when they are needed.
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+//!
+//! spotctl's files (`~/.spot_config`, `~/.spotctl/config.yaml`) are only ever read: the first
+//! run imports their settings into rsspot's own file and says so once.
+
+mod configure;
+mod profiles;
+
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
-use clap::{Args, Subcommand};
-use rsspot::config::{
-    self, ConfigDocument, ConfigFile, Env, LoadOptions, Overrides, ProfilePatch, env as cfg_env,
-};
-use rsspot::raw::types::OrganizationListOrganizationsItem as Organization;
-use secrecy::SecretString;
+use anyhow::Result;
+use clap::Subcommand;
+use rsspot::config::{self, ConfigDocument, ConfigFile, Env, env as cfg_env};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use configure::{ConfigureArgs, configure};
+pub use profiles::{ProfilesCmd, profiles};
+
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
-use crate::output::{Tabular, dash};
-
-/// `rsspot configure`: create or update one profile (the global `--profile`, `--org` and
-/// `--region` flags select the profile and set those two fields).
-#[derive(Debug, Args)]
-#[command(after_help = "\
-The profile is the global --profile (default: the active profile, else \"default\"); --org and
---region set the profile's org and region. Only the fields you pass change; everything else in
-the profile (including an existing refresh token) is kept. On a terminal, missing org, region
-and refresh token are prompted for (the token without echo).")]
-pub struct ConfigureArgs {
-    /// Organization id (org_…).
-    #[arg(long)]
-    pub org_id: Option<String>,
-    /// Refresh token to store (prefer --refresh-token-file: argv is visible to other users).
-    #[arg(long, conflicts_with = "refresh_token_file")]
-    pub refresh_token: Option<String>,
-    /// Read the refresh token from this file ("-" for stdin).
-    #[arg(long, value_name = "FILE")]
-    pub refresh_token_file: Option<PathBuf>,
-    /// Pre-issued access token to store.
-    #[arg(long)]
-    pub access_token: Option<String>,
-    /// OAuth client id.
-    #[arg(long)]
-    pub client_id: Option<String>,
-    /// Spot API base URL.
-    #[arg(long)]
-    pub base_url: Option<String>,
-    /// OAuth base URL.
-    #[arg(long)]
-    pub oauth_url: Option<String>,
-    /// Host of the public pricing documents.
-    #[arg(long)]
-    pub public_data_url: Option<String>,
-    /// Make this the active profile (the default).
-    #[arg(long, overrides_with = "no_activate")]
-    pub activate: bool,
-    /// Leave the active profile as it is.
-    #[arg(long)]
-    pub no_activate: bool,
-    /// Exchange the token once before saving; nothing is written when that fails.
-    #[arg(long)]
-    pub verify: bool,
-    /// Never prompt, even on a terminal.
-    #[arg(long)]
-    pub no_input: bool,
-}
-
-/// `rsspot profiles …`.
-#[derive(Debug, Subcommand)]
-pub enum ProfilesCmd {
-    /// List profiles (the active one is marked with *).
-    List,
-    /// Show one profile, secrets redacted (default: the selected profile).
-    Show {
-        /// Profile name.
-        name: Option<String>,
-    },
-    /// Make NAME the active profile.
-    Use {
-        /// Profile name.
-        name: String,
-    },
-    /// Delete a profile (asks for confirmation).
-    Delete {
-        /// Profile name.
-        name: String,
-    },
-    /// Rename a profile (the active selection follows).
-    Rename {
-        /// Current name.
-        old: String,
-        /// New name.
-        new: String,
-    },
-}
+use crate::output::Tabular;
 
 /// `rsspot config …`.
 #[derive(Debug, Subcommand)]
@@ -117,7 +46,8 @@ pub enum ConfigCmd {
     },
     /// The JSON Schema of the config file (for editors' YAML/JSON language servers).
     Schema,
-    /// Migrate the legacy ~/.spot_config now (any command does it on first use).
+    /// Import spotctl's ~/.spot_config (or ~/.spotctl/config.yaml) into rsspot's config now
+    /// (the first command does it when rsspot has no config yet). spotctl's file is not changed.
     Migrate,
 }
 
@@ -125,7 +55,7 @@ pub enum ConfigCmd {
 // Locating the file
 
 /// The process environment as `config::load` sees it.
-fn process_env() -> Env {
+pub(super) fn process_env() -> Env {
     Env::from_process()
 }
 
@@ -147,7 +77,7 @@ fn expand_tilde(raw: &str, home: &Path) -> PathBuf {
 }
 
 /// The config file to read or edit, chosen in `config::load`'s order (--config, the env path
-/// variables, the default directory, the migrated legacy file, else a new default file). Does not
+/// variables, the default directory, the file imported from spotctl's, else a new default file). Does not
 /// parse it, so it works for files that no longer load.
 pub fn locate_config(ctx: &Ctx) -> Result<PathBuf> {
     let env = process_env();
@@ -174,13 +104,13 @@ pub fn locate_config(ctx: &Ctx) -> Result<PathBuf> {
 }
 
 /// Opens the located config file for editing (a missing file is an empty document).
-fn open_document(ctx: &Ctx) -> Result<ConfigDocument> {
+pub(super) fn open_document(ctx: &Ctx) -> Result<ConfigDocument> {
     let path = locate_config(ctx)?;
     Ok(ConfigDocument::open(&path)?)
 }
 
 /// The profile the file itself selects: `active_profile`, `default_profile`, the only one.
-fn file_selection(file: &ConfigFile) -> Option<String> {
+pub(super) fn file_selection(file: &ConfigFile) -> Option<String> {
     file.active_profile
         .clone()
         .or_else(|| file.default_profile.clone())
@@ -193,7 +123,7 @@ fn file_selection(file: &ConfigFile) -> Option<String> {
 
 /// The profile this invocation targets: `--profile`/`RSSPOT_PROFILE`/`SPOT_PROFILE`, else the
 /// file's selection, else `default`.
-fn target_profile(ctx: &Ctx, file: &ConfigFile) -> String {
+pub(super) fn target_profile(ctx: &Ctx, file: &ConfigFile) -> String {
     ctx.global
         .profile
         .clone()
@@ -207,7 +137,7 @@ fn target_profile(ctx: &Ctx, file: &ConfigFile) -> String {
 }
 
 /// The error for a missing profile, listing the known ones (exit 2).
-fn unknown_profile(name: &str, doc: &ConfigDocument) -> anyhow::Error {
+pub(super) fn unknown_profile(name: &str, doc: &ConfigDocument) -> anyhow::Error {
     let names = doc.profile_names();
     let known = if names.is_empty() {
         "there are no profiles yet".to_string()
@@ -221,7 +151,7 @@ fn unknown_profile(name: &str, doc: &ConfigDocument) -> anyhow::Error {
 }
 
 /// Dotted `(key, value)` pairs of a JSON document, for key/value views.
-fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
+pub(super) fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             for (k, v) in m {
@@ -239,13 +169,13 @@ fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     }
 }
 
-fn print_fields(ctx: &Ctx, pairs: Vec<(String, String)>) -> Result<()> {
+pub(super) fn print_fields(ctx: &Ctx, pairs: Vec<(String, String)>) -> Result<()> {
     let refs: Vec<(&str, String)> = pairs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
     ctx.out.fields(&refs)
 }
 
 /// The redacted settings of one profile.
-fn redacted_profile(doc: &ConfigDocument, name: &str) -> Value {
+pub(super) fn redacted_profile(doc: &ConfigDocument, name: &str) -> Value {
     doc.redacted_view()
         .get("profiles")
         .and_then(|p| p.get(name))
@@ -253,451 +183,17 @@ fn redacted_profile(doc: &ConfigDocument, name: &str) -> Value {
         .unwrap_or_else(|| Value::Object(Default::default()))
 }
 
-// ---------------------------------------------------------------------------------------------
-// configure
-
-/// What `configure` prints (secrets redacted).
-#[derive(Debug, Serialize)]
-struct ConfigureSummary {
-    profile: String,
-    path: String,
-    created: bool,
-    active: bool,
-    changed: Vec<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    verified_organization: Option<String>,
-    settings: Value,
-}
-
-fn interactive(ctx: &Ctx, a: &ConfigureArgs) -> bool {
-    !a.no_input
-        && !ctx.global.yes
-        && std::io::stdin().is_terminal()
-        && std::io::stderr().is_terminal()
-}
-
-/// Asks for one value on stderr; an empty answer is `None`.
-fn prompt(question: &str) -> Result<Option<String>> {
-    eprint!("{question}: ");
-    std::io::stderr().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    let v = line.trim();
-    Ok((!v.is_empty()).then(|| v.to_string()))
-}
-
-/// Sets the terminal's echo through `stty` (no terminal crate is a dependency).
-fn set_echo(on: bool) -> bool {
-    std::process::Command::new("stty")
-        .arg(if on { "echo" } else { "-echo" })
-        .stdin(std::process::Stdio::inherit())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false)
-}
-
-/// Reads a secret without echo; refuses (rather than echoing it) when echo cannot be turned off.
-fn prompt_secret(question: &str) -> Result<Option<SecretString>> {
-    if !set_echo(false) {
-        anyhow::bail!(rsspot::Error::invalid(
-            "--refresh-token-file",
-            "cannot turn off terminal echo to read the token; pass --refresh-token-file FILE (or - for stdin)"
-        ));
-    }
-    eprint!("{question}: ");
-    let _ = std::io::stderr().flush();
-    let mut line = String::new();
-    let read = std::io::stdin().lock().read_line(&mut line);
-    set_echo(true);
-    eprintln!();
-    read?;
-    let v = line.trim();
-    Ok((!v.is_empty()).then(|| SecretString::from(v.to_string())))
-}
-
-/// The token from `--refresh-token` or `--refresh-token-file` (trimmed, must not be empty).
-fn token_from_args(a: &ConfigureArgs) -> Result<Option<SecretString>> {
-    let raw = match (&a.refresh_token, &a.refresh_token_file) {
-        (Some(t), _) => t.clone(),
-        (None, Some(f)) if f.as_os_str() == "-" => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .context("reading the refresh token from stdin")?;
-            s
-        }
-        (None, Some(f)) => std::fs::read_to_string(f).map_err(|e| rsspot::Error::io(f, e))?,
-        (None, None) => return Ok(None),
-    };
-    let token = raw.trim();
-    if token.is_empty() {
-        anyhow::bail!(rsspot::Error::invalid(
-            "--refresh-token",
-            "the refresh token is empty"
-        ));
-    }
-    Ok(Some(SecretString::from(token.to_string())))
-}
-
-fn non_empty(v: &Option<String>) -> Option<String> {
-    v.as_ref()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
-/// `rsspot configure`.
-pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
-    let mut doc = open_document(ctx)?;
-    let created = !doc.exists();
-    let name = target_profile(ctx, doc.file());
-    let existing = doc.profile(&name).cloned().unwrap_or_default();
-
-    let mut patch = ProfilePatch {
-        org: non_empty(&ctx.global.org),
-        org_id: non_empty(&a.org_id),
-        region: non_empty(&ctx.global.region),
-        refresh_token: token_from_args(&a)?,
-        access_token: non_empty(&a.access_token).map(SecretString::from),
-        client_id: non_empty(&a.client_id),
-        base_url: non_empty(&a.base_url),
-        oauth_url: non_empty(&a.oauth_url),
-        public_data_url: non_empty(&a.public_data_url),
-        ..Default::default()
-    };
-    if interactive(ctx, &a) {
-        ctx.out.note(&format!(
-            "Configuring profile '{name}' in {}",
-            doc.path().display()
-        ));
-        if patch.org.is_none() && existing.org.is_none() && existing.org_id.is_none() {
-            patch.org = prompt("Organization (name or org_… id, empty to skip)")?;
-        }
-        if patch.region.is_none() && existing.region.is_none() {
-            patch.region = prompt("Default region (e.g. us-central-dfw-1, empty to skip)")?;
-        }
-        if patch.refresh_token.is_none() && existing.refresh_token.is_none() {
-            patch.refresh_token = prompt_secret("Refresh token (input hidden)")?;
-        }
-    }
-
-    let mut changed = Vec::new();
-    for (set, field) in [
-        (patch.org.is_some(), "org"),
-        (patch.org_id.is_some(), "org_id"),
-        (patch.region.is_some(), "region"),
-        (patch.refresh_token.is_some(), "refresh_token"),
-        (patch.access_token.is_some(), "access_token"),
-        (patch.client_id.is_some(), "client_id"),
-        (patch.base_url.is_some(), "base_url"),
-        (patch.oauth_url.is_some(), "oauth_url"),
-        (patch.public_data_url.is_some(), "public_data_url"),
-    ] {
-        if set {
-            changed.push(field);
-        }
-    }
-
-    doc.upsert_profile(&name, patch)?;
-    let activate = !a.no_activate;
-    if activate {
-        doc.use_profile(&name)?;
-    }
-
-    let verified = if a.verify {
-        Some(verify(&doc, &name).await.with_context(|| {
-            format!("--verify failed; {} was not changed", doc.path().display())
-        })?)
-    } else {
-        None
-    };
-
-    doc.save()?;
-
-    let active = file_selection(doc.file()).as_deref() == Some(name.as_str());
-    let summary = ConfigureSummary {
-        profile: name.clone(),
-        path: doc.path().display().to_string(),
-        created,
-        active,
-        changed,
-        verified_organization: verified
-            .as_ref()
-            .map(|o| o.name.clone().unwrap_or_default()),
-        settings: redacted_profile(&doc, &name),
-    };
-    if let Some(org) = &summary.verified_organization {
-        ctx.out
-            .note(&format!("Token verified: it belongs to organization {org}"));
-    }
-    if ctx.out.is_table() {
-        ctx.out.note(&format!(
-            "{} profile '{name}' in {}{}",
-            if created { "Created" } else { "Saved" },
-            summary.path,
-            if active { " (active)" } else { "" }
-        ));
-        let mut pairs = vec![
-            ("profile".to_string(), name),
-            ("active".to_string(), yes_no(active)),
-            (
-                "changed".to_string(),
-                dash(Some(summary.changed.join(", "))),
-            ),
-        ];
-        flatten("", &summary.settings, &mut pairs);
-        print_fields(ctx, pairs)
-    } else {
-        ctx.out.data(&summary)
-    }
-}
-
-fn yes_no(b: bool) -> String {
-    if b { "yes" } else { "no" }.to_string()
-}
-
-/// Exchanges the profile's refresh token once (through the SDK) and returns the organization it
-/// belongs to (its `org_id` claim, named through the organizations list). The profile's own values
-/// win over the environment here: it is the profile being checked, not the shell. When the profile
-/// names an org, the token must belong to it.
-async fn verify(doc: &ConfigDocument, name: &str) -> Result<Organization> {
-    let profile = doc.profile(name).cloned().unwrap_or_default();
-    let Some(token) = &profile.refresh_token else {
-        anyhow::bail!(rsspot::Error::auth(format!(
-            "profile '{name}' has no refresh token to verify; pass --refresh-token-file FILE"
-        )));
-    };
-    let mut file = doc.file().clone();
-    if let Some(p) = file.profiles.get_mut(name) {
-        // A stored access token would be used instead of the exchange we want to test, and an
-        // org would make the client ask about that org instead of the token's own.
-        p.access_token = None;
-        p.org = None;
-        p.org_id = None;
-    }
-    let hidden: Vec<&str> = [
-        cfg_env::REFRESH_TOKEN_VARS,
-        cfg_env::REFRESH_TOKEN_FILE_VARS,
-        cfg_env::ACCESS_TOKEN_VARS,
-        cfg_env::ORG_VARS,
-        cfg_env::ORG_ID_VARS,
-    ]
-    .concat();
-    let env = Env::from_pairs(
-        std::env::vars().filter(|(k, _)| !hidden.contains(&k.to_ascii_uppercase().as_str())),
-    );
-    let opts = LoadOptions {
-        runtime: Some(file),
-        profile: Some(name.to_string()),
-        env,
-        overrides: Overrides {
-            refresh_token: Some(token.to_secret_string()),
-            client_id: profile.client_id.clone(),
-            base_url: profile.base_url.clone(),
-            oauth_url: profile.oauth_url.clone(),
-            public_data_url: profile.public_data_url.clone(),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let resolved = config::load(&opts)?;
-    let client = rsspot::SpotClient::builder()
-        .settings(&resolved.settings)
-        .in_memory_state()
-        .token_cache(false)
-        .cache(false)
-        .build()
-        .await?;
-    // `namespace(None)` is the token's own org (its org_id claim); this is the one exchange.
-    let namespace = client.namespace(None).await?;
-    let orgs = client.organizations().list().await?;
-    let own = orgs
-        .into_iter()
-        .find(|o| {
-            o.metadata.as_ref().and_then(|m| m.namespace.as_deref()) == Some(namespace.as_str())
-                || o.id
-                    .as_deref()
-                    .map(rsspot::auth::namespace_for_org_id)
-                    .as_deref()
-                    == Some(namespace.as_str())
-        })
-        .ok_or_else(|| rsspot::Error::not_found("organization of the token", &namespace))?;
-    let wanted: Vec<String> = [profile.org.as_ref(), profile.org_id.as_ref()]
-        .into_iter()
-        .flatten()
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
-    let known = [
-        own.name.as_deref(),
-        own.display_name.as_deref(),
-        own.id.as_deref(),
-        Some(namespace.as_str()),
-    ];
-    let matches = |w: &String| {
-        known
-            .iter()
-            .flatten()
-            .any(|k| k.eq_ignore_ascii_case(w) || rsspot::auth::namespace_for_org_id(k) == *w)
-    };
-    if !wanted.iter().all(matches) {
-        anyhow::bail!(rsspot::Error::config(format!(
-            "the token belongs to {}, not to '{}'; fix --org/--org-id",
-            own.name.as_deref().unwrap_or(&namespace),
-            profile.org.or(profile.org_id).unwrap_or_default()
-        )));
-    }
-    Ok(own)
-}
-
-// ---------------------------------------------------------------------------------------------
-// profiles
-
-/// One row of `profiles list`.
-#[derive(Debug, Serialize)]
-struct ProfileRow {
-    name: String,
-    active: bool,
-    org: Option<String>,
-    region: Option<String>,
-    refresh_token: bool,
-    base_url: Option<String>,
-}
-
-impl Tabular for ProfileRow {
-    fn headers(wide: bool) -> Vec<&'static str> {
-        let mut h = vec!["CURRENT", "NAME", "ORG", "REGION", "TOKEN"];
-        if wide {
-            h.push("BASE URL");
-        }
-        h
-    }
-    fn row(&self, wide: bool) -> Vec<String> {
-        let mut r = vec![
-            if self.active { "*" } else { "" }.to_string(),
-            self.name.clone(),
-            dash(self.org.as_ref()),
-            dash(self.region.as_ref()),
-            if self.refresh_token { "set" } else { "-" }.to_string(),
-        ];
-        if wide {
-            r.push(dash(self.base_url.as_ref()));
-        }
-        r
-    }
-    fn name(&self) -> String {
-        self.name.clone()
-    }
-}
-
-/// `rsspot profiles …`.
-pub async fn profiles(ctx: &Ctx, cmd: ProfilesCmd) -> Result<()> {
-    let mut doc = open_document(ctx)?;
-    match cmd {
-        ProfilesCmd::List => {
-            let selected = file_selection(doc.file());
-            let rows: Vec<ProfileRow> = doc
-                .profile_names()
-                .into_iter()
-                .filter_map(|n| {
-                    let p = doc.profile(&n)?;
-                    Some(ProfileRow {
-                        active: selected.as_deref() == Some(n.as_str()),
-                        org: p.org.clone().or_else(|| p.org_id.clone()),
-                        region: p.region.clone(),
-                        refresh_token: p.refresh_token.is_some(),
-                        base_url: p.base_url.clone(),
-                        name: n,
-                    })
-                })
-                .collect();
-            if rows.is_empty() && ctx.out.is_table() {
-                ctx.out.note(&format!(
-                    "No profiles in {}; run `rsspot configure` to create one.",
-                    doc.path().display()
-                ));
-                return Ok(());
-            }
-            ctx.out.list(&rows, &rows)
-        }
-        ProfilesCmd::Show { name } => {
-            let name = name.unwrap_or_else(|| target_profile(ctx, doc.file()));
-            if doc.profile(&name).is_none() {
-                return Err(unknown_profile(&name, &doc));
-            }
-            let settings = redacted_profile(&doc, &name);
-            let active = file_selection(doc.file()).as_deref() == Some(name.as_str());
-            if ctx.out.is_table() {
-                let mut pairs = vec![
-                    ("name".to_string(), name),
-                    ("active".to_string(), yes_no(active)),
-                ];
-                flatten("", &settings, &mut pairs);
-                print_fields(ctx, pairs)
-            } else {
-                ctx.out.data(&serde_json::json!({
-                    "name": name,
-                    "active": active,
-                    "settings": settings,
-                }))
-            }
-        }
-        ProfilesCmd::Use { name } => {
-            if doc.profile(&name).is_none() {
-                return Err(unknown_profile(&name, &doc));
-            }
-            doc.use_profile(&name)?;
-            doc.save()?;
-            done(
-                ctx,
-                &format!("Active profile is now '{name}'"),
-                serde_json::json!({"active_profile": name, "path": doc.path()}),
-            )
-        }
-        ProfilesCmd::Delete { name } => {
-            if doc.profile(&name).is_none() {
-                return Err(unknown_profile(&name, &doc));
-            }
-            ctx.confirm(&format!(
-                "Delete profile '{name}' (and its stored tokens) from {}",
-                doc.path().display()
-            ))?;
-            let was_active = file_selection(doc.file()).as_deref() == Some(name.as_str());
-            doc.delete_profile(&name)?;
-            doc.save()?;
-            if was_active && file_selection(doc.file()).is_none() && !doc.profile_names().is_empty()
-            {
-                ctx.out
-                    .warn("no profile is active now; run `rsspot profiles use NAME` to pick one");
-            }
-            done(
-                ctx,
-                &format!("Deleted profile '{name}'"),
-                serde_json::json!({"deleted": name, "path": doc.path()}),
-            )
-        }
-        ProfilesCmd::Rename { old, new } => {
-            if doc.profile(&old).is_none() {
-                return Err(unknown_profile(&old, &doc));
-            }
-            doc.rename_profile(&old, &new)?;
-            doc.save()?;
-            done(
-                ctx,
-                &format!("Renamed profile '{old}' to '{new}'"),
-                serde_json::json!({"renamed": old, "to": new, "path": doc.path()}),
-            )
-        }
-    }
-}
-
 /// A one-line confirmation on a terminal, a small JSON/YAML object otherwise.
-fn done(ctx: &Ctx, line: &str, data: Value) -> Result<()> {
+pub(super) fn done(ctx: &Ctx, line: &str, data: Value) -> Result<()> {
     if ctx.out.is_table() || ctx.out.format == OutputFormat::Name {
         ctx.out.text(line)
     } else {
         ctx.out.data(&data)
     }
+}
+
+pub(super) fn yes_no(b: bool) -> String {
+    if b { "yes" } else { "no" }.to_string()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -844,26 +340,24 @@ pub async fn config(ctx: &Ctx, cmd: ConfigCmd) -> Result<()> {
                 None => config::migrate_legacy(&env, None)?,
             };
             match report {
-                Some(r) => {
+                Some(r) if !(r.merged_into_existing && r.profiles_added.is_empty()) => {
                     let data = serde_json::json!({
                         "migrated": true,
                         "legacy_path": r.legacy_path,
                         "target_path": r.target_path,
-                        "backup_path": r.backup_path,
                         "profiles_added": r.profiles_added,
                         "profiles_unchanged": r.profiles_unchanged,
                         "merged_into_existing": r.merged_into_existing,
                     });
                     done(ctx, &r.to_string(), data)
                 }
-                None => {
-                    let legacy = config::legacy_config_path(&home_dir(&env));
+                _ => {
+                    let home = home_dir(&env);
+                    let legacy = config::find_legacy(&home)
+                        .unwrap_or_else(|| config::legacy_config_path(&home));
                     done(
                         ctx,
-                        &format!(
-                            "Nothing to migrate: {} is absent or already migrated",
-                            legacy.display()
-                        ),
+                        &format!("Nothing new to import from {}", legacy.display()),
                         serde_json::json!({"migrated": false, "legacy_path": legacy}),
                     )
                 }

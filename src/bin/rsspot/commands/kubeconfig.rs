@@ -6,6 +6,10 @@
 //! three to the context name (the server's `<org>-<cloudspace>` unless `--context-name`), so
 //! that two cloudspaces (or orgs) never overwrite each other's generic `ngpc-user` entry, and
 //! replaces or appends them by name. Every other entry and top-level key is left as it was.
+//!
+//! Writing (`--merge`, `--file`) happens under an advisory lock beside the target, so parallel
+//! runs keep every context; the previous content is kept as `<file>.bak` (0600); a symlinked
+//! kubeconfig is updated through the link.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
@@ -74,10 +78,10 @@ fn find_named<'a>(doc: &'a Value, list: &str, name: &str) -> Option<&'a Value> {
 }
 
 fn invalid_generated(message: &str) -> Error {
-    Error::Decode {
-        url: "generate-kubeconfig".into(),
-        message: format!("the generated kubeconfig {message}"),
-    }
+    Error::decode(
+        "generate-kubeconfig",
+        format!("the generated kubeconfig {message}"),
+    )
 }
 
 /// The parts of a generated kubeconfig that get merged.
@@ -242,6 +246,41 @@ pub fn merge(
     })
 }
 
+/// The kubeconfig lock's suffix. Not `.lock`: kubectl takes `<file>.lock` by creating it and
+/// treats it as held for as long as it exists, so a lock file left there would block kubectl.
+const LOCK_SUFFIX: &str = ".rsspot-lock";
+
+/// Merges `generated` into the kubeconfig at `target` under its lock (read, merge and write in
+/// one critical section). Returns the merge and the backup written, if any.
+pub fn merge_into(
+    target: &Path,
+    generated: &str,
+    opts: &MergeOptions,
+) -> rsspot::Result<(Merged, Option<PathBuf>)> {
+    let _lock = rsspot::fsutil::FileLock::for_file_with_suffix(target, LOCK_SUFFIX)?;
+    let hint = target.display().to_string();
+    let previous = read_existing(target)?;
+    let existing = previous
+        .as_deref()
+        .map(|b| {
+            std::str::from_utf8(b).map_err(|_| {
+                Error::config(format!("{hint} is not UTF-8 text; it was left untouched"))
+            })
+        })
+        .transpose()?;
+    let merged = merge(existing, generated, opts, &hint)?;
+    let backup = save(target, previous.as_deref(), &merged.text)?;
+    Ok((merged, backup))
+}
+
+/// Writes `text` to `path` (`--file`) under its lock, keeping an existing file's content as
+/// `<path>.bak` (0600). Returns the backup path when one was written.
+pub fn write_file(path: &Path, text: &str) -> rsspot::Result<Option<PathBuf>> {
+    let _lock = rsspot::fsutil::FileLock::for_file_with_suffix(path, LOCK_SUFFIX)?;
+    let previous = read_existing(path)?;
+    save(path, previous.as_deref(), text)
+}
+
 /// Writes `merged` to `path` atomically (0600), first copying the previous file (if any) to
 /// `<path>.bak` (0600). Returns the backup path when one was written.
 pub fn save(path: &Path, previous: Option<&[u8]>, merged: &str) -> rsspot::Result<Option<PathBuf>> {
@@ -261,11 +300,7 @@ pub fn save(path: &Path, previous: Option<&[u8]>, merged: &str) -> rsspot::Resul
 
 /// Reads the target file; `None` when it does not exist.
 pub fn read_existing(path: &Path) -> rsspot::Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
-        Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, e)),
-    }
+    rsspot::fsutil::read_if_exists(path)
 }
 
 #[cfg(test)]
@@ -491,5 +526,44 @@ users:
         }
         assert_eq!(read_existing(&dir.path().join("nope")).unwrap(), None);
         assert_eq!(read_existing(&path).unwrap().unwrap(), b"a: 2\n");
+    }
+
+    #[test]
+    fn write_file_backs_up_an_existing_file_and_leaves_kubectl_lock_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("cfg");
+        assert_eq!(write_file(&path, "first\n").unwrap(), None);
+        let backup = write_file(&path, "second\n").unwrap().unwrap();
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), "first\n");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "second\n");
+        // kubectl's own lock name stays free.
+        assert!(!dir.path().join("cfg.lock").exists());
+    }
+
+    #[test]
+    fn parallel_merges_keep_every_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kube/config");
+        let threads: Vec<_> = (0..12)
+            .map(|i| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let opts = MergeOptions {
+                        context_name: Some(format!("ctx-{i}")),
+                        set_current: false,
+                    };
+                    merge_into(&path, GENERATED, &opts).unwrap();
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap();
+        }
+        let doc = parse(&std::fs::read_to_string(&path).unwrap());
+        let mut got = names(&doc, "contexts");
+        got.sort();
+        let mut want: Vec<String> = (0..12).map(|i| format!("ctx-{i}")).collect();
+        want.sort();
+        assert_eq!(got, want);
     }
 }

@@ -333,44 +333,42 @@ pub async fn api(ctx: &Ctx, a: ApiArgs) -> Result<()> {
             format!("follows list pages of a GET, not of a {method}")
         ));
     }
-    let mut answer = client.api_request(&method, &path, body.as_ref()).await?;
-    if a.paginate {
-        let mut seen = std::collections::HashSet::new();
-        while let Some(token) = continue_of(&answer).filter(|t| seen.insert(t.clone())) {
-            let sep = if path.contains('?') { '&' } else { '?' };
-            let next_path = format!(
-                "{path}{sep}{}",
-                serde_urlencoded::to_string([("continue", token.as_str())])?
-            );
-            let mut page = client.api_request("GET", &next_path, None).await?;
-            if let (Some(Value::Array(all)), Some(Value::Array(more))) = (
-                answer.get_mut("items"),
-                page.get_mut("items").map(Value::take),
-            ) {
-                all.extend(more);
-            }
-            let next = Value::String(continue_of(&page).unwrap_or_default());
-            if let Some(slot) = answer.pointer_mut("/metadata/continue") {
-                *slot = next;
-            }
-        }
-        if let Some(meta) = answer.get_mut("metadata").and_then(Value::as_object_mut) {
-            meta.remove("remainingItemCount");
-        }
+    if method == "DELETE" && is_collection(&path) {
+        ctx.confirm(&format!(
+            "DELETE {path} deletes every object of that collection; continue?"
+        ))?;
     }
+    let answer = if a.paginate {
+        client.api_list_all(&path).await?
+    } else {
+        client.api_request(&method, &path, body.as_ref()).await?
+    };
     if answer.is_null() {
         return Ok(());
     }
     ctx.out.data(&answer)
 }
 
-/// The non-empty `metadata.continue` of a list answer.
-fn continue_of(answer: &Value) -> Option<String> {
-    answer
-        .pointer("/metadata/continue")
-        .and_then(Value::as_str)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
+/// Whether a Kubernetes-style path names a collection (`…/namespaces/NS/PLURAL`,
+/// `/apis/GROUP/VERSION/PLURAL`, `/api/v1/PLURAL`) rather than one object.
+fn is_collection(path: &str) -> bool {
+    let path = path.split(['?', '#']).next().unwrap_or_default();
+    let path = match path.find("://") {
+        Some(i) => path[i + 3..].find('/').map_or("", |j| &path[i + 3 + j..]),
+        None => path,
+    };
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let rest = match segs.as_slice() {
+        ["apis", _group, _version, rest @ ..] => rest,
+        ["api", _version, rest @ ..] => rest,
+        _ => return false,
+    };
+    match rest {
+        ["namespaces", _ns, _plural] => true,
+        ["namespaces", ..] => false,
+        [_plural] => true,
+        _ => false,
+    }
 }
 
 // ----- completions ----------------------------------------------------------------------------
@@ -839,6 +837,27 @@ mod tests {
         );
         assert_eq!(with_query("/a?b=1", &fields[1..]), "/a?b=1&limit=5");
         assert_eq!(with_query("/a", &[]), "/a");
+    }
+
+    #[test]
+    fn collections_are_recognised() {
+        for p in [
+            "/apis/ngpc.rxt.io/v1/namespaces/{namespace}/cloudspaces",
+            "apis/ngpc.rxt.io/v1/namespaces/org-x/spotnodepools?labelSelector=a",
+            "/apis/ngpc.rxt.io/v1/regions",
+            "https://spot.rackspace.com/apis/ngpc.rxt.io/v1/namespaces/org-x/cloudspaces/",
+            "/api/v1/nodes",
+        ] {
+            assert!(is_collection(p), "{p}");
+        }
+        for p in [
+            "/apis/ngpc.rxt.io/v1/namespaces/org-x/cloudspaces/demo",
+            "/apis/ngpc.rxt.io/v1/namespaces/org-x",
+            "/apis/ngpc.rxt.io/v1/regions/uk-lon-1",
+            "/oauth/token",
+        ] {
+            assert!(!is_collection(p), "{p}");
+        }
     }
 
     #[test]

@@ -1,0 +1,345 @@
+//! From failures to [`Error`]: transport errors keep their `reqwest::Error` as source, HTTP
+//! answers are read (Kubernetes `Status`, OAuth errors, plain text, HTML from a proxy) into the
+//! variant a caller can match, and errors raised inside the pipeline travel to the caller as
+//! typed values through [`FailureSlot`], never as made-up response bodies.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use crate::error::{Error, TransportFailure};
+
+/// Whether the request failed because the server's certificate did not verify: not transient,
+/// so never retried.
+pub(crate) fn is_certificate_error(e: &reqwest::Error) -> bool {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        // rustls' error reaches us wrapped in io::Errors (twice), whose `source()` skips it.
+        let mut inner = s;
+        while let Some(wrapped) = inner
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            inner = wrapped;
+        }
+        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
+            return matches!(
+                tls,
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
+            );
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// A reqwest error as one line for logs, without the URL (which could carry a query).
+pub(crate) fn describe_reqwest_error(e: &reqwest::Error) -> String {
+    let mut source = std::error::Error::source(e);
+    let mut detail = String::new();
+    while let Some(s) = source {
+        detail = s.to_string();
+        source = s.source();
+    }
+    if detail.is_empty() {
+        "request failed".into()
+    } else {
+        detail
+    }
+}
+
+/// The URL without its query (a selector or a continue token has no place in a message).
+pub(crate) fn strip_query(url: &str) -> String {
+    url.split(['?', '#']).next().unwrap_or(url).to_string()
+}
+
+/// A transport failure of a request to `url`, typed and with its cause.
+pub(crate) fn transport(url: &str, e: reqwest::Error) -> Error {
+    let failure = if is_certificate_error(&e) {
+        TransportFailure::Certificate
+    } else if e.is_connect() {
+        TransportFailure::Connect
+    } else {
+        TransportFailure::Broken
+    };
+    Error::Transport {
+        url: strip_query(url),
+        failure,
+        source: e,
+    }
+}
+
+/// The first non-empty line of `s`, at most 300 characters.
+pub(crate) fn one_line(s: &str) -> String {
+    let first = s
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    let mut out: String = first.chars().take(300).collect();
+    if first.chars().count() > 300 {
+        out.push('…');
+    }
+    out
+}
+
+/// What an error answer says, whatever its shape.
+pub(crate) struct AnswerText {
+    /// The message.
+    pub message: String,
+    /// Kubernetes `Status.reason`.
+    pub reason: Option<String>,
+    /// The first `details.causes[].field`.
+    pub field: Option<String>,
+    /// OAuth `error` code.
+    pub code: Option<String>,
+}
+
+/// Reads the message of an error body (Kubernetes `Status`, OAuth error, HTML, plain text).
+pub(crate) fn answer_text(status: u16, body: &[u8]) -> AnswerText {
+    let text = String::from_utf8_lossy(body);
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let str_at = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let mut out = AnswerText {
+        message: String::new(),
+        reason: None,
+        field: None,
+        code: None,
+    };
+    match &parsed {
+        Some(v) if v.get("kind").and_then(Value::as_str) == Some("Status") => {
+            out.message = str_at(v, "/message").unwrap_or_default();
+            out.reason = str_at(v, "/reason");
+            out.field = str_at(v, "/details/causes/0/field");
+        }
+        Some(v) if v.get("error").is_some() => {
+            out.code = str_at(v, "/error");
+            out.message = str_at(v, "/error_description")
+                .or_else(|| str_at(v, "/message"))
+                .or_else(|| out.code.clone())
+                .unwrap_or_default();
+        }
+        Some(v) if v.get("message").and_then(Value::as_str).is_some() => {
+            out.message = str_at(v, "/message").unwrap_or_default();
+        }
+        _ if text.trim_start().starts_with('<') => {
+            out.message = format!(
+                "the server answered with an HTML or XML page (HTTP {status}), not the Spot API; check the configured URL and any proxy"
+            );
+        }
+        _ => out.message = one_line(&text),
+    }
+    if out.message.is_empty() {
+        out.message = format!("HTTP {status}");
+    }
+    out
+}
+
+/// Maps an error answer of the Spot API onto the crate's error.
+pub(crate) fn from_answer(
+    url: &str,
+    status: u16,
+    body: &[u8],
+    retry_after: Option<std::time::Duration>,
+    kind: &str,
+    name: &str,
+) -> Error {
+    let t = answer_text(status, body);
+    let url = strip_query(url);
+    match status {
+        401 => Error::Unauthorized { message: t.message },
+        403 => Error::Forbidden { message: t.message },
+        404 => Error::not_found(kind, name),
+        409 => Error::Conflict {
+            reason: t.reason.unwrap_or_else(|| "Conflict".into()),
+            message: t.message,
+        },
+        400 | 415 | 422 => Error::Invalid {
+            field: t.field,
+            message: t.message,
+        },
+        429 => Error::RateLimited { url, retry_after },
+        300..=399 => Error::Api {
+            url,
+            status,
+            message: "a redirect that was not followed".into(),
+        },
+        _ => Error::Api {
+            url,
+            status,
+            message: t.message,
+        },
+    }
+}
+
+/// A failure raised inside the pipeline, waiting for the caller to take it.
+///
+/// The progenitor hooks can only hand back a `reqwest::Response`; when the pipeline fails with
+/// an [`Error`] of its own (a deadline, a refused redirect, a rejected refresh token), the error
+/// is put here, the response that goes up is an empty placeholder marked with this slot, and the
+/// `post` hook turns the mark into progenitor's `Custom` error before anything reads the
+/// placeholder. [`take`] then gives the caller the typed error.
+#[derive(Clone, Default)]
+pub(crate) struct FailureSlot(Arc<Mutex<Option<Error>>>);
+
+impl FailureSlot {
+    /// A placeholder answer carrying `error` in this slot.
+    pub(crate) fn carry(error: Error) -> reqwest::Response {
+        let message = error.to_string();
+        let slot = FailureSlot(Arc::new(Mutex::new(Some(error))));
+        let mut resp = reqwest::Response::from(http::Response::new(bytes::Bytes::new()));
+        resp.extensions_mut().insert(Carried { slot, message });
+        resp
+    }
+}
+
+/// The mark on a placeholder answer.
+#[derive(Clone)]
+pub(crate) struct Carried {
+    slot: FailureSlot,
+    /// The error's message, for progenitor's `Custom` (callers of the raw client see it).
+    pub message: String,
+}
+
+impl Carried {
+    /// The mark of a placeholder answer, if `resp` is one.
+    pub(crate) fn of(resp: &reqwest::Response) -> Option<&Carried> {
+        resp.extensions().get::<Carried>()
+    }
+
+    fn take(&self) -> Option<Error> {
+        self.slot.0.lock().ok().and_then(|mut e| e.take())
+    }
+}
+
+tokio::task_local! {
+    /// The failure of the generated call running in this task, set by the `post` hook.
+    static LAST_FAILURE: std::cell::RefCell<Option<Carried>>;
+}
+
+/// Remembers a carried failure for [`take`] (called by the `post` hook).
+pub(crate) fn remember(c: &Carried) {
+    let _ = LAST_FAILURE.try_with(|slot| *slot.borrow_mut() = Some(c.clone()));
+}
+
+/// Runs `fut` with a place to remember a carried failure.
+pub(crate) async fn scoped<F: std::future::Future>(fut: F) -> F::Output {
+    LAST_FAILURE.scope(std::cell::RefCell::new(None), fut).await
+}
+
+/// The typed error behind progenitor's `Custom` error of the call that just ran in this task.
+pub(crate) fn take() -> Option<Error> {
+    LAST_FAILURE
+        .try_with(|slot| slot.borrow_mut().take())
+        .ok()
+        .flatten()
+        .and_then(|c| c.take())
+}
+
+/// Maps an answer nobody expected (an error status) onto the crate's error.
+pub(crate) async fn map_unexpected(resp: reqwest::Response, kind: &str, name: &str) -> Error {
+    let status = resp.status().as_u16();
+    let url = resp.url().to_string();
+    let retry_after = super::retry::retry_after_of(&resp);
+    // Error bodies are small; a huge one is cut rather than buffered.
+    let body = match super::limits::read_capped(resp, 64 * 1024).await {
+        Ok(b) => b,
+        Err(e) => return transport(&url, e),
+    };
+    from_answer(&url, status, &body, retry_after, kind, name)
+}
+
+/// Turns any failure of a generated call into the crate's error.
+pub(crate) async fn map_error<E: serde::Serialize>(
+    err: progenitor_client::Error<E>,
+    kind: &str,
+    name: &str,
+) -> Error {
+    use progenitor_client::Error as PE;
+    match err {
+        PE::UnexpectedResponse(resp) => map_unexpected(resp, kind, name).await,
+        PE::ErrorResponse(v) => {
+            let status = v.status().as_u16();
+            // A documented error body: read it the same way as any other answer.
+            let body = serde_json::to_vec(v.as_ref()).unwrap_or_default();
+            from_answer(kind, status, &body, None, kind, name)
+        }
+        PE::CommunicationError(e) | PE::ResponseBodyError(e) | PE::InvalidUpgrade(e) => {
+            let url = e
+                .url()
+                .map(|u| u.to_string())
+                .unwrap_or_else(|| kind.into());
+            transport(&url, e)
+        }
+        PE::InvalidResponsePayload(bytes, e) => Error::Decode {
+            url: kind.to_string(),
+            message: format!(
+                "{} ({} bytes received)",
+                one_line(&e.to_string()),
+                bytes.len()
+            ),
+            source: Some(e),
+        },
+        PE::InvalidRequest(m) => Error::Invalid {
+            field: None,
+            message: m,
+        },
+        PE::Custom(m) => take().unwrap_or(Error::Failed {
+            what: kind.to_string(),
+            message: m,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_truncates() {
+        assert_eq!(one_line("\n  first line \nsecond"), "first line");
+        assert_eq!(one_line(&"x".repeat(400)).chars().count(), 301);
+    }
+
+    #[test]
+    fn answers_of_every_shape() {
+        let status = br#"{"kind":"Status","message":"cloudspaces.ngpc.rxt.io \"x\" not found","reason":"NotFound"}"#;
+        assert!(answer_text(404, status).message.contains("not found"));
+        let oauth =
+            br#"{"error":"invalid_grant","error_description":"Unknown or invalid refresh token."}"#;
+        let t = answer_text(403, oauth);
+        assert_eq!(t.code.as_deref(), Some("invalid_grant"));
+        assert_eq!(t.message, "Unknown or invalid refresh token.");
+        assert!(
+            answer_text(502, b"<html>bad gateway</html>")
+                .message
+                .contains("HTML")
+        );
+        assert_eq!(answer_text(500, b"").message, "HTTP 500");
+        let e = from_answer(
+            "http://h/apis/x?labelSelector=a",
+            400,
+            br#"{"error":"bad_request","error_description":"unknown cloudspace"}"#,
+            None,
+            "kubeconfig",
+            "x",
+        );
+        assert_eq!(e.to_string(), "invalid request: unknown cloudspace");
+    }
+
+    #[tokio::test]
+    async fn carried_failures_reach_the_caller_typed() {
+        let got = scoped(async {
+            let resp = FailureSlot::carry(Error::not_found("cloudspace", "x"));
+            let mark = Carried::of(&resp).expect("marked").clone();
+            remember(&mark);
+            take()
+        })
+        .await;
+        assert!(matches!(got, Some(Error::NotFound { .. })));
+        // Outside a scope nothing is remembered, and nothing panics.
+        let resp = FailureSlot::carry(Error::not_found("cloudspace", "x"));
+        remember(Carried::of(&resp).expect("marked"));
+        assert!(take().is_none());
+    }
+}

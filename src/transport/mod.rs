@@ -1,0 +1,394 @@
+//! The request pipeline: the one path every request rsspot sends takes, as named stages behind
+//! progenitor's `ClientHooks`.
+//!
+//! ```text
+//! generated builder ─► exec hook ─► route (host of the operation, merge-patch type)
+//!                                  ─► cache (lookup; a hit ends here)
+//!                                  ─► auth (bearer from the token manager)
+//!                                  ─► retry (classifier, Retry-After, deadline) ─► socket
+//!                                  ─► 401: refresh once, replay once
+//!                                  ─► 3xx to another origin: refused
+//!                                  ─► create resolution (409 after an ambiguous attempt)
+//!                                  ─► limits (bounded body) ─► cache store / invalidate
+//!                                  ─► paging (lists followed to their end)
+//! ```
+//!
+//! The token exchange ([`auth`]), create resolution and the `api` escape hatch ([`escape`]) use
+//! the same retry engine ([`retry::run`]). Errors raised here travel to the caller as typed
+//! values ([`errors::FailureSlot`]).
+
+pub(crate) mod auth;
+pub(crate) mod cache;
+pub(crate) mod create_resolution;
+pub(crate) mod errors;
+pub(crate) mod escape;
+pub(crate) mod limits;
+pub(crate) mod paging;
+pub(crate) mod retry;
+pub(crate) mod route;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use progenitor_client::{ClientHooks, OperationInfo};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
+
+use crate::error::Error;
+use crate::raw::{self, Operation};
+use crate::state::StateStore;
+
+use self::auth::TokenManager;
+use self::cache::CachePolicy;
+use self::errors::{Carried, FailureSlot, strip_query};
+use self::limits::{MAX_RESPONSE_BYTES, read_bounded};
+use self::retry::{Idempotency, Outcome, RetryPolicy};
+use self::route::Hosts;
+
+/// Request counters of a client (shared by its clones), for tests, benchmarks and `-v` output.
+#[derive(Debug, Default)]
+pub struct Stats {
+    sent: AtomicU64,
+    retries: AtomicU64,
+    cache_hits: AtomicU64,
+    resolved_creates: AtomicU64,
+}
+
+impl Stats {
+    /// HTTP requests put on the wire (retries, replays and token exchanges included).
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+    /// Retries made after a failure.
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+    /// Answers served from the HTTP cache.
+    pub fn cache_hits(&self) -> u64 {
+        self.cache_hits.load(Ordering::Relaxed)
+    }
+    /// Creates resolved to an existing object after an ambiguous failure.
+    pub fn resolved_creates(&self) -> u64 {
+        self.resolved_creates.load(Ordering::Relaxed)
+    }
+    pub(crate) fn add_sent(&self) {
+        self.sent.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn add_retry(&self) {
+        self.retries.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn add_cache_hit(&self) {
+        self.cache_hits.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn add_resolved_create(&self) {
+        self.resolved_creates.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Everything the stages share between clones of a client.
+pub(crate) struct Pipeline {
+    pub hosts: Hosts,
+    pub profile: String,
+    pub auth: Arc<TokenManager>,
+    pub state: Option<StateStore>,
+    pub retry: RetryPolicy,
+    /// Bound on one call, all its attempts (and pages) included.
+    pub request_timeout: Duration,
+    pub cache: CachePolicy,
+    pub stats: Arc<Stats>,
+}
+
+/// The state the generated client carries (progenitor's `inner` type). Cheap to clone.
+#[doc(hidden)]
+#[derive(Clone)]
+pub struct Inner {
+    pub(crate) pipeline: Arc<Pipeline>,
+    pub(crate) bypass_cache: bool,
+    /// A hard deadline over everything this client does (`SpotClient::with_deadline`); during a
+    /// call, the call's own deadline.
+    pub(crate) deadline: Option<Instant>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner")
+            .field("api_url", &self.pipeline.hosts.base(raw::HostKind::Api))
+            .field("profile", &self.pipeline.profile)
+            .field("bypass_cache", &self.bypass_cache)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientHooks<Inner> for raw::Client {
+    async fn exec(
+        &self,
+        request: reqwest::Request,
+        info: &OperationInfo,
+    ) -> reqwest::Result<reqwest::Response> {
+        use progenitor_client::ClientInfo;
+        let inner: &Inner = self.inner();
+        // Boxed once here: the pipeline is a large state machine, and every generated call and
+        // service method would otherwise carry it inline.
+        match Box::pin(inner.execute(self.client(), request, info.operation_id)).await {
+            Ok(resp) => Ok(resp),
+            Err(e) => Ok(FailureSlot::carry(e)),
+        }
+    }
+
+    async fn post<E>(
+        &self,
+        result: &reqwest::Result<reqwest::Response>,
+        _info: &OperationInfo,
+    ) -> Result<(), progenitor_client::Error<E>> {
+        match result {
+            Ok(resp) => match Carried::of(resp) {
+                Some(carried) => {
+                    errors::remember(carried);
+                    Err(progenitor_client::Error::Custom(carried.message.clone()))
+                }
+                None => Ok(()),
+            },
+            Err(_) => Ok(()),
+        }
+    }
+}
+
+/// The HTTP client every request goes out through: timeouts, the redirect rule, TLS, user agent.
+pub(crate) fn http_client(
+    timeout: Duration,
+    connect_timeout: Duration,
+    verify_ssl: bool,
+) -> Result<reqwest::Client, Error> {
+    let http = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(connect_timeout.min(timeout))
+        .redirect(route::redirect_policy())
+        .user_agent(concat!("rsspot/", env!("CARGO_PKG_VERSION")))
+        .pool_idle_timeout(Duration::from_secs(30));
+    let http = if verify_ssl {
+        // Same verification as reqwest's default, but the system's roots are read on the first
+        // handshake instead of here (a cached or plain-HTTP run never needs them).
+        http.tls_backend_preconfigured(crate::tls::client_config()?)
+    } else {
+        http.danger_accept_invalid_certs(true)
+    };
+    http.build()
+        .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// Where one dispatch goes and how it may be retried.
+pub(crate) struct Dispatch<'a> {
+    pub http: &'a reqwest::Client,
+    pub retry: &'a RetryPolicy,
+    pub stats: &'a Stats,
+    pub idem: Idempotency,
+    pub deadline: Option<Instant>,
+    /// Names the request in log lines (no query, no secret).
+    pub what: &'a str,
+}
+
+impl Dispatch<'_> {
+    /// Sends `request` through the retry engine, with `bearer` on every attempt. Answers every
+    /// HTTP answer as it came (except a cross-origin redirect, which is an error), and whether an
+    /// earlier attempt may have been carried out unseen.
+    pub(crate) async fn send(
+        &self,
+        request: &reqwest::Request,
+        bearer: Option<&SecretString>,
+    ) -> Result<(reqwest::Response, bool), Error> {
+        let url = request.url().to_string();
+        let started = Instant::now();
+        let template = request
+            .try_clone()
+            .ok_or_else(|| Error::invalid("body", "a streamed request body cannot be replayed"))?;
+        let sent = retry::run(
+            self.retry,
+            self.idem,
+            self.deadline,
+            self.what,
+            self.stats,
+            |_| {
+                let mut req = template.try_clone().unwrap_or_else(|| {
+                    reqwest::Request::new(template.method().clone(), template.url().clone())
+                });
+                if let Some(token) = bearer {
+                    req.headers_mut()
+                        .insert(AUTHORIZATION, bearer_header(token));
+                }
+                self.http.execute(req)
+            },
+        )
+        .await;
+        match sent.outcome {
+            Outcome::Answer(resp) if resp.status().is_redirection() => {
+                Err(route::redirected(&resp))
+            }
+            Outcome::Answer(resp) => Ok((resp, sent.ambiguous)),
+            Outcome::Failed(e) => Err(errors::transport(&url, e)),
+            Outcome::TimedOut => Err(Error::DeadlineExceeded {
+                url: strip_query(&url),
+                after: self.deadline.map_or_else(
+                    || started.elapsed(),
+                    |d| d.saturating_duration_since(started),
+                ),
+            }),
+        }
+    }
+}
+
+/// `Authorization: Bearer …`, marked sensitive so no log or Debug shows it.
+fn bearer_header(token: &SecretString) -> HeaderValue {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
+        .unwrap_or_else(|_| HeaderValue::from_static(""));
+    value.set_sensitive(true);
+    value
+}
+
+/// How an operation may be replayed.
+fn idempotency(op: &Operation, method: &reqwest::Method) -> Idempotency {
+    if *method == reqwest::Method::POST && op.id.starts_with("create_") {
+        Idempotency::Create
+    } else if op.idempotent {
+        Idempotency::Safe
+    } else {
+        Idempotency::Unsafe
+    }
+}
+
+impl Inner {
+    /// The deadline of a call starting now: the request timeout, or the client's hard deadline
+    /// when that comes first.
+    pub(crate) fn call_deadline_now(&self) -> Instant {
+        self.call_deadline()
+    }
+
+    fn call_deadline(&self) -> Instant {
+        let timeout = Instant::now() + self.pipeline.request_timeout;
+        self.deadline.map_or(timeout, |d| d.min(timeout))
+    }
+
+    /// Runs one generated operation through every stage.
+    pub(crate) async fn execute(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        op_id: &str,
+    ) -> Result<reqwest::Response, Error> {
+        let op = raw::operation(op_id).ok_or_else(|| {
+            Error::invalid(
+                "operation",
+                format!("{op_id} is not an operation rsspot knows"),
+            )
+        })?;
+        let call = Inner {
+            deadline: Some(self.call_deadline()),
+            ..self.clone()
+        };
+        if request.method() == reqwest::Method::GET && op.id.starts_with("list_") {
+            call.execute_list(http, request, op).await
+        } else {
+            call.execute_once(http, request, op).await
+        }
+    }
+
+    /// Sends through the retry engine with this client's bearer, refreshing it once on a 401.
+    pub(crate) async fn send(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        authenticated: bool,
+        idem: Idempotency,
+        what: &str,
+    ) -> Result<reqwest::Response, Error> {
+        Ok(self
+            .send_ambiguous(http, &request, authenticated, idem, what)
+            .await?
+            .0)
+    }
+
+    async fn send_ambiguous(
+        &self,
+        http: &reqwest::Client,
+        request: &reqwest::Request,
+        authenticated: bool,
+        idem: Idempotency,
+        what: &str,
+    ) -> Result<(reqwest::Response, bool), Error> {
+        let p = &self.pipeline;
+        let dispatch = Dispatch {
+            http,
+            retry: &p.retry,
+            stats: &p.stats,
+            idem,
+            deadline: self.deadline,
+            what,
+        };
+        if !authenticated {
+            return dispatch.send(request, None).await;
+        }
+        let bearer = p.auth.bearer(self.deadline).await?;
+        let (resp, ambiguous) = dispatch.send(request, Some(&bearer)).await?;
+        if resp.status() != reqwest::StatusCode::UNAUTHORIZED {
+            return Ok((resp, ambiguous));
+        }
+        // One refresh and one replay; the replay is not a retry.
+        let fresh = p.auth.refresh(&bearer, self.deadline).await?;
+        let (resp, again) = dispatch.send(request, Some(&fresh)).await?;
+        Ok((resp, ambiguous || again))
+    }
+
+    /// One request (one page of a list) through every stage but paging.
+    pub(crate) async fn execute_once(
+        &self,
+        http: &reqwest::Client,
+        mut request: reqwest::Request,
+        op: &'static Operation,
+    ) -> Result<reqwest::Response, Error> {
+        let p = &self.pipeline;
+        p.hosts.route(&mut request, op.host);
+        if request.method() == reqwest::Method::PATCH {
+            request.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("application/merge-patch+json"),
+            );
+        }
+        let url = request.url().to_string();
+        let cache_key = self.cache_key(op, request.method(), &url);
+        if let Some(key) = &cache_key
+            && let Some(hit) = self.cache_lookup(key, request.url()).await
+        {
+            return Ok(hit);
+        }
+        let idem = idempotency(op, request.method());
+        let (resp, ambiguous) = self
+            .send_ambiguous(http, &request, op.authenticated, idem, op.id)
+            .await?;
+        let status = resp.status();
+        if status == reqwest::StatusCode::CONFLICT && idem == Idempotency::Create && ambiguous {
+            return self.resolve_create(http, &request, resp).await;
+        }
+        if status.is_success() && request.method() != reqwest::Method::GET {
+            self.invalidate(&url).await;
+        }
+        let Some(key) = cache_key.filter(|_| status.is_success()) else {
+            // No caller may be made to buffer a huge body: an announced length within bounds
+            // passes (hyper stops there); anything else is read here with a running limit.
+            if resp
+                .content_length()
+                .is_some_and(|n| n <= MAX_RESPONSE_BYTES)
+            {
+                return Ok(resp);
+            }
+            return Ok(read_bounded(resp, &url, MAX_RESPONSE_BYTES).await?.0);
+        };
+        let (resp, body) = read_bounded(resp, &url, MAX_RESPONSE_BYTES).await?;
+        // One page of a longer list is not kept: the paging stage caches the whole list.
+        if paging::continue_token(&body).is_none() && !url.contains("continue=") {
+            self.cache_store(op, &key, status.as_u16(), resp.headers(), &body)
+                .await;
+        }
+        Ok(resp)
+    }
+}
