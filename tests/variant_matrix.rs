@@ -22,8 +22,8 @@ const OTHER_REGION: &str = "us-east-iad-1";
 const CLASS: &str = "gp.vs1.medium-dfw";
 const OTHER_CLASS: &str = "gp.vs1.xlarge-iad";
 /// On the ladder and above the floor of both classes.
-const BID: &str = "0.06";
-const NEW_BID: &str = "0.08";
+const BID: &str = "0.02";
+const NEW_BID: &str = "0.01";
 /// The refresh token of the seed's second org, used only by the auth flow.
 const FRESH_TOKEN: &str = "acme-token";
 

@@ -96,8 +96,8 @@ impl Pricing<'_> {
         let classes = classes?;
         let inputs: Vec<ClassInput> = classes
             .iter()
-            .filter_map(|c| serde_json::to_value(c).ok())
-            .filter_map(|v| ClassInput::from_server_class(&v))
+            .map(ClassInput::from)
+            .filter(|c| !c.name.is_empty())
             .collect();
         let pct = pct
             .map_err(|e| tracing::warn!("percentiles unavailable: {e}"))

@@ -215,7 +215,10 @@ impl TokenManager {
     /// The `state.db` key under which a rotated refresh token of a token with no store of its
     /// own (an environment variable) is kept.
     fn rotation_key(&self) -> String {
-        format!("rotated-refresh-token:{}:{}", self.config.profile, self.identity)
+        format!(
+            "rotated-refresh-token:{}:{}",
+            self.config.profile, self.identity
+        )
     }
 
     /// The refresh token to use now: the configured one, or the one the token service issued in
@@ -235,9 +238,12 @@ impl TokenManager {
     }
 
     async fn exchange(&self, deadline: Option<Instant>) -> Result<Token> {
-        let refresh = self.current_refresh_token().await.ok_or_else(|| Error::NoCredentials {
-            profile: self.config.profile.clone(),
-        })?;
+        let refresh = self
+            .current_refresh_token()
+            .await
+            .ok_or_else(|| Error::NoCredentials {
+                profile: self.config.profile.clone(),
+            })?;
         let answer = match self.exchange_with(&refresh, deadline).await {
             // Another process may have rotated the token since we read it: take the new one.
             Err(e @ Error::TokenRejected { .. }) => {
@@ -320,7 +326,11 @@ impl TokenManager {
         let profile = &self.config.profile;
         let saved = match (&self.config.store, &old, &self.state) {
             (Some(store), Some(old), _) => store.rotated(old, &new),
-            (None, _, Some(state)) => state.pref_set(&self.rotation_key(), new.expose_secret()).await,
+            (None, _, Some(state)) => {
+                state
+                    .pref_set(&self.rotation_key(), new.expose_secret())
+                    .await
+            }
             _ => Err(Error::config("there is no state store to keep it in")),
         };
         match saved {

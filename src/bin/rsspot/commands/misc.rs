@@ -565,7 +565,7 @@ mod demo {
         )?;
         let pool = client
             .spot_pools()
-            .create(&SpotPoolCreate::new(CLUSTER, &class, 2, &advice.bid), None)
+            .create(&SpotPoolCreate::new(CLUSTER, &class, 2, advice.bid), None)
             .await?;
         let pool_name = Tabular::name(&PoolName(&pool));
         let pool = client
@@ -616,7 +616,10 @@ mod demo {
         client.spot_pools().delete(&pool_name, None).await?;
         ctx.out.text(&format!("spot pool {pool_name} deleted"))?;
         step(ctx, "", &format!("cloudspaces delete {CLUSTER} --yes"))?;
-        client.cloudspaces().delete(CLUSTER, None).await?;
+        client
+            .cloudspaces()
+            .delete_with_pools(CLUSTER, None)
+            .await?;
         wait_gone(&client, &waits).await?;
         ctx.out.text(&format!(
             "cloudspace {CLUSTER} deleted (with its node pools)"
