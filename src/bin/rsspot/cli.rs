@@ -140,11 +140,11 @@ pub enum Command {
     #[command(subcommand)]
     Emulator(commands::emulator::EmulatorCmd),
     /// Authenticated request to any API path (like `gh api`).
-    Api(commands::misc::ApiArgs),
+    Api(commands::api::ApiArgs),
     /// Shell completions.
     Completions(commands::misc::CompletionsArgs),
     /// Version of rsspot and of the API spec it was built from.
     Version,
     /// A guided tour against a built-in emulator (no account needed).
-    Demo(commands::misc::DemoArgs),
+    Demo(commands::demo::DemoArgs),
 }

@@ -1,7 +1,9 @@
 //! One module per command family; `run` dispatches.
 
+pub mod api;
 pub mod cloudspaces;
 pub mod config;
+pub mod demo;
 pub mod emulator;
 pub mod inventory;
 pub mod kubeconfig;
@@ -34,9 +36,9 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::State(c) => state::state(ctx, c).await,
         Command::Cache(c) => state::cache(ctx, c).await,
         Command::Emulator(c) => emulator::emulator(ctx, c).await,
-        Command::Api(a) => misc::api(ctx, a).await,
+        Command::Api(a) => api::api(ctx, a).await,
         Command::Completions(a) => misc::completions(ctx, a),
         Command::Version => misc::version(ctx),
-        Command::Demo(a) => misc::demo(ctx, a).await,
+        Command::Demo(a) => demo::demo(ctx, a).await,
     }
 }
