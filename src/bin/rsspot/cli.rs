@@ -104,6 +104,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(commands::config::ConfigCmd),
+    /// Credentials: `auth status`, and `auth kube-token` for kubectl.
+    #[command(subcommand)]
+    Auth(commands::auth::AuthCmd),
     /// Organizations you belong to.
     #[command(subcommand, visible_alias = "orgs")]
     Organizations(commands::resources::OrganizationsCmd),

@@ -1,12 +1,14 @@
 //! One module per command family; `run` dispatches.
 
 pub mod api;
+pub mod auth;
 pub mod cloudspaces;
 pub mod config;
 pub mod demo;
 pub mod emulator;
 pub mod inventory;
 pub mod kubeconfig;
+pub mod kubeconfig_cmd;
 pub mod misc;
 pub mod nodepools;
 pub mod pricing;
@@ -24,6 +26,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Configure(a) => config::configure(ctx, a).await,
         Command::Profiles(c) => config::profiles(ctx, c).await,
         Command::Config(c) => config::config(ctx, c).await,
+        Command::Auth(c) => auth::run(ctx, c).await,
         Command::Organizations(c) => resources::organizations(ctx, c).await,
         Command::Regions(c) => resources::regions(ctx, c).await,
         Command::ServerClasses(c) => resources::server_classes(ctx, c).await,
