@@ -127,6 +127,8 @@ pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod error;
+// Some helpers serve only the bundled binary (through `cli_support`).
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) mod fsutil;
 pub(crate) mod org;
 pub mod pricing;

@@ -253,10 +253,13 @@ async fn token_exchange_honours_retry_after() {
     }
 }
 
+/// A canned token-service answer and the check its error must pass.
+type TokenCase = (Reply, fn(&Error) -> bool);
+
 /// The token service's refusals, each with its own typed error and no empty brackets.
 #[tokio::test]
 async fn token_errors_are_typed() {
-    let cases: Vec<(Reply, fn(&Error) -> bool)> = vec![
+    let cases: Vec<TokenCase> = vec![
         (
             response(
                 "403 Forbidden",
