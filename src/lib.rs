@@ -87,7 +87,7 @@
 //!
 //! # The emulator in tests
 //!
-//! With the `emulator` feature, [`emulator::Emulator`] serves the Spot API on a loopback port,
+//! With the `emulator` feature, `emulator::Emulator` serves the Spot API on a loopback port,
 //! with a seeded organization `demo` whose refresh token is `demo-token`, and a clock you drive:
 //!
 //! ```
