@@ -5,27 +5,37 @@
 //! async method fails this test until its line is added to a `blocking_service!` table.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use super::*;
 
-const SERVICE_SOURCES: &[(&str, &str)] = &[
-    ("cloudspaces.rs", include_str!("services/cloudspaces.rs")),
-    ("inventory.rs", include_str!("services/inventory.rs")),
-    ("node_pools.rs", include_str!("services/node_pools.rs")),
-    (
-        "organizations.rs",
-        include_str!("services/organizations.rs"),
-    ),
-    ("pricing.rs", include_str!("services/pricing.rs")),
-    ("regions.rs", include_str!("services/regions.rs")),
-    (
-        "server_classes.rs",
-        include_str!("services/server_classes.rs"),
-    ),
-    ("wait.rs", include_str!("services/wait.rs")),
-];
-
-const CLIENT_SOURCES: &[&str] = &[include_str!("client/mod.rs")];
+/// Every `.rs` file under `src/<dir>`, read at test time so that splitting a service into more
+/// files keeps it covered; `(path relative to src, text)`.
+fn sources(dir: &str) -> Vec<(String, String)> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    walk(&src.join(dir), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let rel = p.strip_prefix(&src).unwrap_or(&p).display().to_string();
+            (rel, text)
+        })
+        .collect()
+}
 
 /// The name of a `pub async fn` declared on this line, if any.
 fn async_fn_name(line: &str) -> Option<&str> {
@@ -43,9 +53,10 @@ fn impl_owner(line: &str) -> Option<&str> {
 /// Service name → its public async methods, read from the source files.
 fn async_service_methods() -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for (file, src) in SERVICE_SOURCES {
-        // Methods a macro writes for whichever service it is invoked with.
-        let mut macro_methods: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let files = sources("services");
+    // Methods a macro writes for whichever service it is invoked with (in any file).
+    let mut macro_methods: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (file, src) in &files {
         let mut current_macro: Option<String> = None;
         let mut owner: Option<String> = None;
         for line in src.lines() {
@@ -75,9 +86,11 @@ fn async_service_methods() -> BTreeMap<String, BTreeSet<String>> {
                 (None, _) => panic!("{file}: `pub async fn {name}` outside an impl block"),
             }
         }
-        for (mac, methods) in macro_methods {
-            let call = format!("{mac}!(");
-            let mut invoked = 0;
+    }
+    for (mac, methods) in macro_methods {
+        let call = format!("{mac}!(");
+        let mut invoked = 0;
+        for (_, src) in &files {
             for (i, _) in src.match_indices(&call) {
                 let args = &src[i + call.len()..];
                 let service = args
@@ -91,11 +104,11 @@ fn async_service_methods() -> BTreeMap<String, BTreeSet<String>> {
                     .extend(methods.iter().cloned());
                 invoked += 1;
             }
-            assert!(
-                invoked > 0,
-                "{file}: macro {mac} writes async methods but is never invoked"
-            );
         }
+        assert!(
+            invoked > 0,
+            "macro {mac} writes async methods but is never invoked"
+        );
     }
     out
 }
@@ -153,7 +166,7 @@ fn every_async_service_method_has_a_blocking_twin() {
 #[test]
 fn every_async_client_method_has_a_blocking_twin_or_a_reason() {
     let mut found = BTreeSet::new();
-    for src in CLIENT_SOURCES {
+    for (_, src) in &sources("client") {
         let mut in_client = false;
         for line in src.lines() {
             if line.starts_with("impl") {
