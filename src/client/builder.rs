@@ -169,7 +169,7 @@ impl SpotClientBuilder {
         self
     }
     /// Bound on one call, all its attempts, retries and pages included (default 30 s). When it
-    /// passes, the call fails with [`Error::DeadlineExceeded`].
+    /// passes, the call fails with [`Error::DeadlineExceeded`](crate::Error::DeadlineExceeded).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
