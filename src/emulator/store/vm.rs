@@ -389,7 +389,7 @@ impl Store {
             .and_then(|cs| cs.ready_at);
         let due =
             cs_ready.map(|r| r.max(o.created) + chrono_dur(self.lifecycle.pool_fulfilled_after));
-        if !due.is_some_and(|d| now >= d) {
+        if due.is_none_or(|d| now < d) {
             return;
         }
         let desired = o
