@@ -60,21 +60,21 @@ pub struct WaitArgs {
 pub struct UserDataArgs {
     /// Cloud-init user data as text (base64-encoded before sending unless already base64).
     #[arg(long = "vm-userdata", value_name = "TEXT")]
-    pub text: Option<String>,
+    pub userdata_text: Option<String>,
     /// A cloud-init script or config file, sent byte for byte (base64-encoded unless already
     /// base64).
     #[arg(
         long = "vm-userdata-from-script",
         value_name = "FILE",
-        conflicts_with = "text"
+        conflicts_with = "userdata_text"
     )]
-    pub file: Option<PathBuf>,
+    pub userdata_file: Option<PathBuf>,
 }
 
 impl UserDataArgs {
     /// The wire form of the user data given, if any.
     pub fn wire(&self) -> Result<Option<String>> {
-        Ok(match (&self.text, &self.file) {
+        Ok(match (&self.userdata_text, &self.userdata_file) {
             (Some(t), _) => Some(user_data_wire(t.as_bytes())),
             (None, Some(path)) => {
                 let bytes = std::fs::read(path).with_context(|| {
