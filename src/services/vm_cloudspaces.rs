@@ -349,8 +349,12 @@ impl VmCloudSpaces<'_> {
         }
         let ns = self.0.namespace(org).await?;
         let b = self.0.raw.delete_vm_cloud_space().namespace(ns).name(name);
-        call(b.send(), "vm cloudspace", name).await?;
-        Ok(out)
+        match call(b.send(), "vm cloudspace", name).await {
+            // It existed a moment ago: a 404 now means an earlier attempt whose answer was
+            // lost deleted it, which is what was asked.
+            Ok(_) | Err(Error::NotFound { .. }) => Ok(out),
+            Err(e) => Err(e),
+        }
     }
 
     /// Polls until the cloudspace is `Ready` and as many VMs are ready as its pools desire.
