@@ -104,7 +104,10 @@ async fn vm_inventory_and_organization_events() {
         .await;
     assert_eq!(s, 422);
     let text = body.to_string();
-    assert!(text.contains("spec.region") && text.contains("spec.vmSshKeyRef.name"), "{text}");
+    assert!(
+        text.contains("spec.region") && text.contains("spec.vmSshKeyRef.name"),
+        "{text}"
+    );
 
     t.create_cs("evt", "us-central-dfw-1").await;
     let (s, ev) = t
