@@ -235,3 +235,69 @@ blocking_service!(
     /// Organization events.
     fn events(limit: u32) -> OrganizationEvents;
 });
+
+// ----- VM kinds and autopilot pools (issue 16) ----------------------------------------------
+
+blocking_service!(
+    /// VM SSH keys (see [`crate::services::VmSshKeys`]).
+    VmSshKeys, vm_ssh_keys {
+    /// Keys of an org.
+    fn list(org: Option<&str>) -> Vec<crate::raw::types::VmSshKey>;
+    /// One key.
+    fn get(name: &str, org: Option<&str>) -> crate::raw::types::VmSshKey;
+    /// Creates a key (checked locally first).
+    fn create(req: &crate::services::VmSshKeyCreate, org: Option<&str>) -> crate::raw::types::VmSshKey;
+    /// Deletes a key.
+    fn delete(name: &str, org: Option<&str>) -> ();
+});
+
+blocking_service!(
+    /// VM cloudspaces (see [`crate::services::VmCloudSpaces`]).
+    VmCloudSpaces, vm_cloudspaces {
+    /// VM cloudspaces of an org.
+    fn list(org: Option<&str>) -> Vec<VmCloudSpace>;
+    /// One VM cloudspace.
+    fn get(name: &str, org: Option<&str>) -> VmCloudSpace;
+    /// Creates a VM cloudspace and its inline pools, rolling back on failure.
+    fn create(req: &crate::services::VmCloudSpaceCreate, org: Option<&str>) -> crate::services::vm_cloudspaces::CreatedVmCloudSpace;
+    /// Sets or clears the webhook.
+    fn update_webhook(name: &str, webhook: &str, org: Option<&str>) -> VmCloudSpace;
+    /// Deletes the pools, then the cloudspace.
+    fn delete_with_pools(name: &str, org: Option<&str>) -> crate::services::vm_cloudspaces::VmTeardown;
+    /// Waits until Ready with all VMs running.
+    fn wait_until_running(name: &str, org: Option<&str>, opts: &WaitOptions) -> VmCloudSpace;
+});
+
+blocking_service!(
+    /// VM pools (see [`crate::services::VmPools`]).
+    VmPools, vm_pools {
+    /// VM pools of an org, optionally of one VM cloudspace.
+    fn list(vm_cloudspace: Option<&str>, org: Option<&str>) -> Vec<VmPool>;
+    /// One VM pool.
+    fn get(name: &str, org: Option<&str>) -> VmPool;
+    /// Creates a VM pool.
+    fn create(req: &crate::services::VmPoolCreate, org: Option<&str>) -> VmPool;
+    /// Changes the desired count and/or bid.
+    fn update(name: &str, update: &crate::services::VmPoolUpdate, org: Option<&str>) -> VmPool;
+    /// Deletes a VM pool.
+    fn delete(name: &str, org: Option<&str>) -> ();
+    /// Waits until the pool has all its VMs.
+    fn wait_until_fulfilled(name: &str, org: Option<&str>, opts: &WaitOptions) -> VmPool;
+});
+
+blocking_service!(
+    /// Autopilot node pools (see [`crate::services::AutopilotPools`]).
+    AutopilotPools, autopilot_pools {
+    /// Autopilot pools of an org, optionally of one cloudspace.
+    fn list(cloudspace: Option<&str>, org: Option<&str>) -> Vec<crate::raw::types::AutopilotNodePool>;
+    /// One autopilot pool.
+    fn get(name: &str, org: Option<&str>) -> crate::raw::types::AutopilotNodePool;
+    /// Creates an autopilot pool.
+    fn create(req: &crate::services::AutopilotPoolCreate, org: Option<&str>) -> crate::raw::types::AutopilotNodePool;
+    /// Changes the vCPU total and/or budget.
+    fn update(name: &str, update: &crate::services::AutopilotPoolUpdate, org: Option<&str>) -> crate::raw::types::AutopilotNodePool;
+    /// Deletes an autopilot pool.
+    fn delete(name: &str, org: Option<&str>) -> ();
+    /// Waits until the budget is allocated.
+    fn wait_until_allocated(name: &str, org: Option<&str>, opts: &WaitOptions) -> crate::raw::types::AutopilotNodePool;
+});
