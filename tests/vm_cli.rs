@@ -522,6 +522,30 @@ async fn vm_pools_standalone_and_guardrails() {
         ],
     );
     assert_eq!(code, Some(2), "{err}");
+    // `pricing bid` advises VM pools as it does node pools: its bid is accepted as is.
+    let advice = ok(&env, &["-o", "json", "pricing", "bid", "gp.vs1.medium-dfw"]);
+    let advised = advice["bid"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no bid in {advice}"))
+        .to_string();
+    let spot = ok(
+        &env,
+        &[
+            "-o",
+            "json",
+            "--yes",
+            "vm-pools",
+            "create",
+            "--vmcloudspace",
+            "vm-p",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--bid-price",
+            &advised,
+        ],
+    );
+    let held: f64 = spot["spec"]["bidPrice"].as_str().unwrap().parse().unwrap();
+    assert_eq!(held, advised.parse::<f64>().unwrap());
     let dry = ok(
         &env,
         &[
