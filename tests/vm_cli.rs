@@ -1,5 +1,5 @@
 //! VM kinds through the real binary against the emulator: SSH keys, VM cloudspaces with inline
-//! pools and user data, VM pools, autopilot pools, and the full loop key → VM cloudspace → pool
+//! pools and user data, VM pools, and the full loop key → VM cloudspace → pool
 //! → discover → claim → mark.
 
 mod common;
@@ -589,94 +589,4 @@ async fn vm_pools_standalone_and_guardrails() {
     ok(&env, &["--yes", "vm-pools", "delete", &name]);
     let (code, _) = fails(&env, &["vm-pools", "get", &name]);
     assert_eq!(code, Some(3));
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn autopilot_pools_allocate_their_budget() {
-    let env = instant_env().await;
-    let client = rsspot::SpotClient::builder()
-        .all_urls(env.emu.base_url())
-        .refresh_token("demo-token")
-        .in_memory_state()
-        .build()
-        .await
-        .unwrap();
-    client
-        .cloudspaces()
-        .create(
-            &rsspot::services::CloudSpaceCreate::new("ap-demo").region("us-central-dfw-1"),
-            None,
-        )
-        .await
-        .unwrap();
-    let made = ok(
-        &env,
-        &[
-            "-o",
-            "json",
-            "nodepools",
-            "autopilot",
-            "create",
-            "--cloudspace",
-            "ap-demo",
-            "--vcpu",
-            "8",
-            "--budget-per-hour",
-            "5",
-            "--wait",
-            "--timeout",
-            "30s",
-        ],
-    );
-    assert_eq!(made["status"]["phase"], "Ready", "{made}");
-    assert!(
-        made["status"]["managedVCPUs"].as_i64().unwrap() >= 8,
-        "{made}"
-    );
-    assert_eq!(made["status"]["allocations"].as_array().unwrap().len(), 1);
-    let name = made["metadata"]["name"].as_str().unwrap().to_string();
-    let list = ok(
-        &env,
-        &[
-            "-o",
-            "json",
-            "np",
-            "autopilot",
-            "list",
-            "--cloudspace",
-            "ap-demo",
-        ],
-    );
-    assert_eq!(list.as_array().unwrap().len(), 1);
-    let updated = ok(
-        &env,
-        &[
-            "-o",
-            "json",
-            "np",
-            "autopilot",
-            "update",
-            &name,
-            "--vcpu",
-            "16",
-        ],
-    );
-    assert_eq!(updated["spec"]["vcpu"]["total"], 16);
-    let (code, err) = fails(
-        &env,
-        &[
-            "np",
-            "autopilot",
-            "create",
-            "--cloudspace",
-            "nowhere",
-            "--vcpu",
-            "4",
-        ],
-    );
-    assert_eq!(code, Some(2), "{err}");
-    assert!(err.contains("nowhere"), "{err}");
-    ok(&env, &["--yes", "np", "autopilot", "delete", &name]);
-    let list = ok(&env, &["-o", "json", "np", "autopilot", "list"]);
-    assert_eq!(list, serde_json::json!([]));
 }
