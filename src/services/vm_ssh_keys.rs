@@ -157,7 +157,7 @@ impl VmSshKeys<'_> {
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::VmSshKeyCreate;
-    /// let line = std::fs::read_to_string("/home/me/.ssh/id_ed25519.pub")?;
+    /// let line = std::fs::read_to_string("/home/me/.ssh/id_ed25519.pub").map_err(|e| rsspot::Error::io("/home/me/.ssh/id_ed25519.pub", e))?;
     /// let key = client.vm_ssh_keys().create(&VmSshKeyCreate::new("laptop", line), None).await?;
     /// # Ok(()) }
     /// ```

@@ -275,7 +275,18 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                     .out
                     .data(&serde_json::json!({"vmCloudSpace": prepared.body, "vmPools": pools}));
             }
-            let made = service.send_create(prepared).await?;
+            // As spotctl does: an interrupted create deletes what it made (best effort; the
+            // SDK already rolls back when a pool fails).
+            let made = tokio::select! {
+                r = service.send_create(prepared) => r?,
+                _ = tokio::signal::ctrl_c() => {
+                    ctx.out.warn(&format!("interrupted: deleting vm cloudspace {} and its pools", req.name));
+                    if let Err(e) = service.delete_with_pools(&req.name, org).await {
+                        ctx.out.warn(&format!("could not delete vm cloudspace {}: {e}", req.name));
+                    }
+                    anyhow::bail!(crate::output::Cancelled);
+                }
+            };
             spend::advise(ctx, &advice);
             ctx.out.note(&format!(
                 "vm cloudspace {} created with {} pool(s)",
