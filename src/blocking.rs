@@ -120,6 +120,11 @@ impl SpotClient {
     pub fn org_name(&self, org: Option<&str>) -> Result<String> {
         self.block(self.inner.org_name(org))
     }
+
+    /// A valid id token and its expiry (see [`crate::SpotClient::id_token`]).
+    pub fn id_token(&self) -> Result<(secrecy::SecretString, chrono::DateTime<chrono::Utc>)> {
+        self.block(self.inner.id_token())
+    }
 }
 
 /// Async methods of [`crate::SpotClient`] with a blocking twin on [`SpotClient`] (listed by hand:
@@ -132,6 +137,7 @@ const CLIENT_METHODS: &[&str] = &[
     "api_request",
     "api_list_all",
     "org_name",
+    "id_token",
 ];
 #[cfg(test)]
 const CLIENT_WITHOUT_TWIN: &[(&str, &str)] = &[(
@@ -209,8 +215,12 @@ blocking_service!(
     fn create(req: &CloudSpaceCreate, org: Option<&str>) -> CloudSpace;
     /// Updates a cloudspace.
     fn update(name: &str, update: &CloudSpaceUpdate, org: Option<&str>) -> CloudSpace;
-    /// Deletes a cloudspace.
+    /// Deletes the cloudspace object only (see `delete_with_pools`).
     fn delete(name: &str, org: Option<&str>) -> ();
+    /// Deletes its node pools, then the cloudspace; what was deleted.
+    fn delete_with_pools(name: &str, org: Option<&str>) -> crate::services::cloudspaces::Teardown;
+    /// Waits until the cloudspace and the pools of a teardown are gone.
+    fn wait_until_gone(teardown: &crate::services::cloudspaces::Teardown, org: Option<&str>, opts: &WaitOptions) -> ();
     /// Generates its kubeconfig.
     fn kubeconfig(name: &str, org: Option<&str>) -> String;
     /// Waits until it is Ready.
@@ -297,6 +307,86 @@ blocking_service!(
     fn vm_pools(vmcloudspace: &str, org: Option<&str>) -> Vec<VmPool>;
     /// Organization events.
     fn events(limit: u32) -> OrganizationEvents;
+});
+
+// ----- VM kinds and autopilot pools (issue 16) ----------------------------------------------
+
+blocking_service!(
+    /// VM SSH keys (see [`crate::services::VmSshKeys`]).
+    VmSshKeys, vm_ssh_keys {
+    /// Keys of an org.
+    fn list(org: Option<&str>) -> Vec<crate::raw::types::VmSshKey>;
+    /// One key.
+    fn get(name: &str, org: Option<&str>) -> crate::raw::types::VmSshKey;
+    /// Creates a key (checked locally first).
+    fn create(req: &crate::services::VmSshKeyCreate, org: Option<&str>) -> crate::raw::types::VmSshKey;
+    /// Deletes a key.
+    fn delete(name: &str, org: Option<&str>) -> ();
+});
+
+blocking_service!(
+    /// VM cloudspaces (see [`crate::services::VmCloudSpaces`]).
+    VmCloudSpaces, vm_cloudspaces {
+    /// VM cloudspaces of an org.
+    fn list(org: Option<&str>) -> Vec<VmCloudSpace>;
+    /// One VM cloudspace.
+    fn get(name: &str, org: Option<&str>) -> VmCloudSpace;
+    /// Checks a create (the cloudspace and every inline pool) and returns what it would send.
+    fn prepare_create(req: &crate::services::VmCloudSpaceCreate, org: Option<&str>, limits: &SpendLimits) -> crate::services::vm_cloudspaces::PreparedVmCloudSpace;
+    /// Sends a prepared create, rolling back on failure.
+    fn send_create(prepared: crate::services::vm_cloudspaces::PreparedVmCloudSpace) -> crate::services::vm_cloudspaces::CreatedVmCloudSpace;
+    /// Creates a VM cloudspace and its inline pools, rolling back on failure.
+    fn create(req: &crate::services::VmCloudSpaceCreate, org: Option<&str>) -> crate::services::vm_cloudspaces::CreatedVmCloudSpace;
+    /// Sets or clears the webhook.
+    fn update_webhook(name: &str, webhook: &str, org: Option<&str>) -> VmCloudSpace;
+    /// Deletes the pools, then the cloudspace.
+    fn delete_with_pools(name: &str, org: Option<&str>) -> crate::services::vm_cloudspaces::VmTeardown;
+    /// Waits until Ready with all VMs running.
+    fn wait_until_running(name: &str, org: Option<&str>, opts: &WaitOptions) -> VmCloudSpace;
+});
+
+blocking_service!(
+    /// VM pools (see [`crate::services::VmPools`]).
+    VmPools, vm_pools {
+    /// VM pools of an org, optionally of one VM cloudspace.
+    fn list(vm_cloudspace: Option<&str>, org: Option<&str>) -> Vec<VmPool>;
+    /// One VM pool.
+    fn get(name: &str, org: Option<&str>) -> VmPool;
+    /// Creates a VM pool.
+    fn create(req: &crate::services::VmPoolCreate, org: Option<&str>) -> VmPool;
+    /// Changes the desired count and/or bid.
+    fn update(name: &str, update: &crate::services::VmPoolUpdate, org: Option<&str>) -> VmPool;
+    /// Checks a create (region, class, bid, spending concerns) and returns what it would send.
+    fn prepare_create(req: &crate::services::VmPoolCreate, region: Option<&str>, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<VmPool>;
+    /// Sends a prepared create.
+    fn send_create(prepared: PreparedCreate<VmPool>) -> VmPool;
+    /// Checks an update: the pool as it is and the spending concerns.
+    fn prepare_update(name: &str, update: &crate::services::VmPoolUpdate, org: Option<&str>, limits: &SpendLimits) -> (VmPool, Vec<crate::pricing::guard::Concern>);
+    /// Sends an update of only the fields given.
+    fn send_update(name: &str, update: &crate::services::VmPoolUpdate, org: Option<&str>) -> VmPool;
+    /// Deletes a VM pool.
+    fn delete(name: &str, org: Option<&str>) -> ();
+    /// Waits until the pool has all its VMs.
+    fn wait_until_fulfilled(name: &str, org: Option<&str>, opts: &WaitOptions) -> VmPool;
+});
+
+blocking_service!(
+    /// Autopilot node pools (see [`crate::services::AutopilotPools`]).
+    AutopilotPools, autopilot_pools {
+    /// Autopilot pools of an org, optionally of one cloudspace.
+    fn list(cloudspace: Option<&str>, org: Option<&str>) -> Vec<crate::raw::types::AutopilotNodePool>;
+    /// One autopilot pool.
+    fn get(name: &str, org: Option<&str>) -> crate::raw::types::AutopilotNodePool;
+    /// Checks a create and returns the namespace and body it would send.
+    fn prepare_create(req: &crate::services::AutopilotPoolCreate, org: Option<&str>) -> (String, crate::raw::types::AutopilotNodePool);
+    /// Creates an autopilot pool.
+    fn create(req: &crate::services::AutopilotPoolCreate, org: Option<&str>) -> crate::raw::types::AutopilotNodePool;
+    /// Changes the vCPU total and/or budget.
+    fn update(name: &str, update: &crate::services::AutopilotPoolUpdate, org: Option<&str>) -> crate::raw::types::AutopilotNodePool;
+    /// Deletes an autopilot pool.
+    fn delete(name: &str, org: Option<&str>) -> ();
+    /// Waits until the budget is allocated.
+    fn wait_until_allocated(name: &str, org: Option<&str>, opts: &WaitOptions) -> crate::raw::types::AutopilotNodePool;
 });
 
 impl Pricing<'_> {

@@ -124,6 +124,10 @@ fn blocking_service_methods() -> BTreeMap<String, BTreeSet<String>> {
         OnDemandPools::TWINS,
         Pricing::TWINS,
         Inventory::TWINS,
+        VmSshKeys::TWINS,
+        VmCloudSpaces::TWINS,
+        VmPools::TWINS,
+        AutopilotPools::TWINS,
     ];
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (service, methods) in tables {

@@ -94,14 +94,20 @@ async fn vm_inventory_and_organization_events() {
         ))
         .await;
     assert_eq!(pools["items"].as_array().unwrap().len(), 2);
-    // The inventory is read-only.
-    let (s, _) = t
+    // The VM kinds are writable now (issue 16), with the API server's validation: a VM
+    // cloudspace without region or SSH key is a 422 naming both fields.
+    let (s, body) = t
         .post(
             &t.ns_url("vmcloudspaces"),
             json!({"metadata": {"name": "x"}}),
         )
         .await;
-    assert_eq!(s, 405);
+    assert_eq!(s, 422);
+    let text = body.to_string();
+    assert!(
+        text.contains("spec.region") && text.contains("spec.vmSshKeyRef.name"),
+        "{text}"
+    );
 
     t.create_cs("evt", "us-central-dfw-1").await;
     let (s, ev) = t

@@ -294,6 +294,26 @@ impl SpotClient {
         })
     }
 
+    /// VM SSH keys (`vmsshkeys`).
+    pub fn vm_ssh_keys(&self) -> crate::services::VmSshKeys<'_> {
+        crate::services::VmSshKeys(self)
+    }
+
+    /// VM cloudspaces (`vmcloudspaces`), with inline pools and teardown.
+    pub fn vm_cloudspaces(&self) -> crate::services::VmCloudSpaces<'_> {
+        crate::services::VmCloudSpaces(self)
+    }
+
+    /// VM pools (`vmpools`).
+    pub fn vm_pools(&self) -> crate::services::VmPools<'_> {
+        crate::services::VmPools(self)
+    }
+
+    /// Autopilot node pools (`autopilotnodepools`).
+    pub fn autopilot_pools(&self) -> crate::services::AutopilotPools<'_> {
+        crate::services::AutopilotPools(self)
+    }
+
     /// Organizations.
     pub fn organizations(&self) -> crate::services::Organizations<'_> {
         crate::services::Organizations(self)

@@ -3,6 +3,7 @@
 //! Each service borrows the [`SpotClient`](crate::SpotClient), validates its input locally,
 //! resolves the org namespace and maps every failure onto [`crate::Error`].
 
+pub mod autopilot_pools;
 pub mod cloudspaces;
 pub mod inventory;
 pub mod node_pools;
@@ -10,6 +11,9 @@ pub mod organizations;
 pub mod pricing;
 pub mod regions;
 pub mod server_classes;
+pub mod vm_cloudspaces;
+pub mod vm_pools;
+pub mod vm_ssh_keys;
 pub mod wait;
 
 use std::future::Future;
@@ -18,6 +22,7 @@ use progenitor_client::ResponseValue;
 
 use crate::error::Result;
 
+pub use autopilot_pools::{AutopilotPoolCreate, AutopilotPoolUpdate, AutopilotPools};
 pub use cloudspaces::{CloudSpaceCreate, CloudSpaceUpdate, CloudSpaces};
 pub use inventory::Inventory;
 pub use node_pools::{
@@ -28,6 +33,9 @@ pub use organizations::Organizations;
 pub use pricing::Pricing;
 pub use regions::Regions;
 pub use server_classes::{ServerClassFilter, ServerClasses};
+pub use vm_cloudspaces::{VmCloudSpaceCreate, VmCloudSpaces};
+pub use vm_pools::{PoolType, VmPoolCreate, VmPoolUpdate, VmPools};
+pub use vm_ssh_keys::{VmSshKeyCreate, VmSshKeys};
 pub use wait::{WaitEvent, WaitOptions};
 
 /// Awaits a generated call and maps its error; `kind`/`name` describe the object for 404s.

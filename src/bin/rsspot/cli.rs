@@ -125,6 +125,15 @@ pub enum Command {
     /// Prices, bid advice and the cluster cost planner.
     #[command(subcommand)]
     Pricing(commands::pricing::PricingCmd),
+    /// SSH keys for VMs (spotctl: vmsshkeys).
+    #[command(subcommand, visible_aliases = ["vmsshkeys", "vmsshkey", "vmsk"])]
+    VmSshKeys(commands::vm_ssh_keys::VmSshKeysCmd),
+    /// VM cloudspaces: plain VMs sharing a region and an SSH key (spotctl: vmcloudspaces).
+    #[command(subcommand, visible_aliases = ["vmcloudspaces", "vmcloudspace", "vmcs"])]
+    VmCloudspaces(commands::vm_cloudspaces::VmCloudspacesCmd),
+    /// VM pools: bids or reservations for VMs (spotctl: vmpools).
+    #[command(subcommand, visible_aliases = ["vmpools", "vmpool", "vmp"])]
+    VmPools(commands::vm_pools::VmPoolsCmd),
     /// VM inventory and organization events.
     #[command(subcommand)]
     Inventory(commands::inventory::InventoryCmd),

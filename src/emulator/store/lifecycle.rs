@@ -113,6 +113,7 @@ impl Store {
         for key in &pools {
             self.tick_pool(key, now);
         }
+        self.tick_vm(now);
         for key in &cloudspaces {
             self.sync_cloudspace(&key.1, &key.2);
             if self.variants.phases == Phases::Extended {
@@ -194,7 +195,7 @@ impl Store {
     }
 
     /// Whether a spot pool's bid is at or above its class's market price.
-    fn bid_wins(&self, pool: &Value) -> bool {
+    pub(super) fn bid_wins(&self, pool: &Value) -> bool {
         let bid = str_at(pool, "/spec/bidPrice").and_then(|b| b.parse::<Decimal>().ok());
         let market = str_at(pool, "/spec/serverClass")
             .and_then(|c| self.class(c))

@@ -5,6 +5,7 @@
 mod lifecycle;
 mod selector;
 mod validate;
+mod vm;
 mod write;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -44,15 +45,19 @@ pub(crate) enum Kind {
     OnDemandNodePool,
     VmCloudSpace,
     VmPool,
+    VmSshKey,
+    AutopilotNodePool,
 }
 
 impl Kind {
-    pub(crate) const ALL: [Kind; 5] = [
+    pub(crate) const ALL: [Kind; 7] = [
         Kind::CloudSpace,
         Kind::SpotNodePool,
         Kind::OnDemandNodePool,
         Kind::VmCloudSpace,
         Kind::VmPool,
+        Kind::VmSshKey,
+        Kind::AutopilotNodePool,
     ];
 
     pub(crate) fn plural(self) -> &'static str {
@@ -62,6 +67,8 @@ impl Kind {
             Kind::OnDemandNodePool => "ondemandnodepools",
             Kind::VmCloudSpace => "vmcloudspaces",
             Kind::VmPool => "vmpools",
+            Kind::VmSshKey => "vmsshkeys",
+            Kind::AutopilotNodePool => "autopilotnodepools",
         }
     }
 
@@ -72,6 +79,8 @@ impl Kind {
             Kind::OnDemandNodePool => "OnDemandNodePool",
             Kind::VmCloudSpace => "VMCloudSpace",
             Kind::VmPool => "VMPool",
+            Kind::VmSshKey => "VMSSHKey",
+            Kind::AutopilotNodePool => "AutopilotNodePool",
         }
     }
 
@@ -79,12 +88,9 @@ impl Kind {
         Kind::ALL.into_iter().find(|k| k.plural() == p)
     }
 
-    /// Whether clients may write this kind (the VM kinds are a read-only inventory).
+    /// Whether clients may write this kind (every kind, since the VM kinds have lifecycles).
     pub(crate) fn writable(self) -> bool {
-        matches!(
-            self,
-            Kind::CloudSpace | Kind::SpotNodePool | Kind::OnDemandNodePool
-        )
+        Kind::ALL.contains(&self)
     }
 
     fn is_pool(self) -> bool {
@@ -102,6 +108,8 @@ struct Obj {
     ready_at: Option<DateTime<Utc>>,
     upgrade_due: Option<DateTime<Utc>>,
     delete_due: Option<DateTime<Utc>>,
+    /// Created through the API (the seeded VM inventory stays as seeded).
+    managed: bool,
 }
 
 fn is_rfc1123_label(s: &str) -> bool {
@@ -218,6 +226,7 @@ impl Store {
                             ready_at: None,
                             upgrade_due: None,
                             delete_due: None,
+                            managed: false,
                         },
                     );
                 }

@@ -207,12 +207,16 @@ impl Store {
                 immutable("cloudSpace", &mut causes, "field is immutable");
                 immutable("serverClass", &mut causes, "field is immutable");
             }
-            Kind::VmCloudSpace | Kind::VmPool => {}
+            Kind::VmSshKey | Kind::VmCloudSpace | Kind::VmPool | Kind::AutopilotNodePool => {
+                let (mut c, mut d) = self.validate_vm(kind, ns, name, doc, old);
+                causes.append(&mut c);
+                denials.append(&mut d);
+            }
         }
         Findings { causes, denials }
     }
 
-    fn check_bid(&self, bid: &str, class: Option<&Value>) -> Result<(), BidRefusal> {
+    pub(super) fn check_bid(&self, bid: &str, class: Option<&Value>) -> Result<(), BidRefusal> {
         let price = |ptr: &str| {
             class
                 .and_then(|c| str_at(c, ptr))

@@ -121,6 +121,8 @@ impl Store {
                     "reason": "waiting for control plane"}),
                 Phases::Basic => json!({"health": "", "reason": "waiting for control plane"}),
             };
+        } else if let Some(status) = Store::initial_vm_status(kind, &doc) {
+            doc["status"] = status;
         }
         let rv = self.next_rv();
         obj_mut(&mut doc, "metadata").insert("resourceVersion".into(), json!(rv));
@@ -132,9 +134,11 @@ impl Store {
                 ready_at: None,
                 upgrade_due: None,
                 delete_due: None,
+                managed: true,
             },
         );
         self.event(ns, now, format!("{} {name} created", kind.name()));
+        self.after_vm_write(kind, ns, &doc);
         if kind.is_pool() {
             if let Some(cs) = str_at(&doc, "/spec/cloudSpace").map(String::from) {
                 self.sync_cloudspace(ns, &cs);
@@ -176,7 +180,9 @@ impl Store {
                     }
                 }
             }
-            Kind::VmCloudSpace | Kind::VmPool => {}
+            Kind::VmCloudSpace | Kind::VmPool | Kind::VmSshKey | Kind::AutopilotNodePool => {
+                Store::default_vm(kind, doc);
+            }
         }
     }
 
@@ -251,7 +257,7 @@ impl Store {
             }
         }
         doc["spec"] = spec;
-        if kind == Kind::CloudSpace {
+        if matches!(kind, Kind::CloudSpace | Kind::VmCloudSpace) {
             // Server-maintained lists are not the client's to set.
             for k in ["bidRequests", "onDemandRequests"] {
                 match old.pointer(&format!("/spec/{k}")) {
@@ -301,6 +307,7 @@ impl Store {
         {
             self.sync_cloudspace(ns, cs);
         }
+        self.after_vm_write(kind, ns, &old);
         Ok(self.get(kind, ns, name).cloned().unwrap_or(Value::Null))
     }
 
@@ -383,7 +390,14 @@ impl Store {
                     self.sync_cloudspace(ns, cs);
                 }
             }
-            Kind::CloudSpace | Kind::VmCloudSpace | Kind::VmPool => {}
+            Kind::VmCloudSpace if self.variants.cascade_delete == CascadeDelete::Yes => {
+                for p in self.vm_pools_of(ns, name) {
+                    self.objects.remove(&p);
+                    self.event(ns, now, format!("VMPool {} deleted", p.2));
+                }
+            }
+            Kind::VmPool => self.after_vm_write(Kind::VmPool, ns, &obj.doc),
+            Kind::CloudSpace | Kind::VmCloudSpace | Kind::VmSshKey | Kind::AutopilotNodePool => {}
         }
     }
 

@@ -15,6 +15,9 @@ pub mod pricing;
 pub mod registrations;
 pub mod resources;
 pub mod state;
+pub mod vm_cloudspaces;
+pub mod vm_pools;
+pub mod vm_ssh_keys;
 
 use anyhow::Result;
 
@@ -34,6 +37,9 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Nodepools(c) => nodepools::run(ctx, c).await,
         Command::Pricing(c) => pricing::run(ctx, c).await,
         Command::Inventory(c) => inventory::run(ctx, c).await,
+        Command::VmSshKeys(c) => vm_ssh_keys::run(ctx, c).await,
+        Command::VmCloudspaces(c) => vm_cloudspaces::run(ctx, c).await,
+        Command::VmPools(c) => vm_pools::run(ctx, c).await,
         Command::Registrations(c) => registrations::run(ctx, c).await,
         Command::History(a) => state::history(ctx, a).await,
         Command::State(c) => state::state(ctx, c).await,

@@ -5,8 +5,9 @@
 //! spending concerns (bid above on-demand, more nodes than available, `max_monthly_usd`) are
 //! confirmed first ([`spend`]).
 
+mod autopilot;
 mod rows;
-mod spend;
+pub(crate) mod spend;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -35,6 +36,9 @@ pub enum NodepoolsCmd {
     /// On-demand pools: reserved nodes at the on-demand price.
     #[command(subcommand, visible_alias = "od")]
     Ondemand(PoolCmd<PoolCreateArgs, PoolUpdateArgs>),
+    /// Autopilot pools: a vCPU budget the service turns into pools.
+    #[command(subcommand, visible_alias = "ap")]
+    Autopilot(autopilot::AutopilotCmd),
 }
 
 /// Subcommands shared by both kinds.
@@ -195,6 +199,7 @@ pub async fn run(ctx: &Ctx, cmd: NodepoolsCmd) -> Result<()> {
     match cmd {
         NodepoolsCmd::Spot(c) => spot(ctx, client, c).await,
         NodepoolsCmd::Ondemand(c) => on_demand(ctx, client, c).await,
+        NodepoolsCmd::Autopilot(c) => autopilot::run(ctx, c).await,
     }
 }
 

@@ -14,7 +14,7 @@ use crate::ctx::Ctx;
 use crate::progress;
 
 /// The profile's limits (`max_monthly_usd`).
-pub(super) async fn limits(ctx: &Ctx) -> Result<SpendLimits> {
+pub(crate) async fn limits(ctx: &Ctx) -> Result<SpendLimits> {
     Ok(SpendLimits {
         max_monthly_usd: ctx.resolved().await?.settings.max_monthly_usd,
     })
@@ -24,7 +24,7 @@ pub(super) async fn limits(ctx: &Ctx) -> Result<SpendLimits> {
 /// returns the advice to print once the server has accepted the request: printed earlier, a
 /// warning would precede the one `error:` line of a refusal (whose message already says why).
 /// A dry run only warns: it sends nothing.
-pub(super) fn decide(
+pub(crate) fn decide(
     ctx: &Ctx,
     what: &str,
     concerns: &[Concern],
@@ -49,7 +49,7 @@ pub(super) fn decide(
 }
 
 /// Prints advice kept back by [`decide`].
-pub(super) fn advise(ctx: &Ctx, advice: &[String]) {
+pub(crate) fn advise(ctx: &Ctx, advice: &[String]) {
     for a in advice {
         ctx.out.warn(a);
     }

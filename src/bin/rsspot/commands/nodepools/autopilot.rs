@@ -1,0 +1,242 @@
+//! `nodepools autopilot list|get|create|update|delete|wait`: a vCPU budget for a cloudspace
+//! that the service turns into pools (`status.allocations`).
+
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use rsspot::raw::types::AutopilotNodePool;
+use rsspot::services::{AutopilotPoolCreate, AutopilotPoolUpdate};
+use rust_decimal::Decimal;
+
+use super::super::cloudspaces::{NameArgs, WaitFlags};
+use crate::ctx::Ctx;
+use crate::output::{Tabular, dash};
+use crate::progress;
+
+/// Default wait for an allocation.
+const DEFAULT_ALLOCATED_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// `nodepools autopilot` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AutopilotCmd {
+    /// List autopilot pools (all cloudspaces unless --cloudspace).
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Show one autopilot pool.
+    Get(NameArgs),
+    /// Create an autopilot pool (a lowercase UUID name is generated unless given).
+    Create(CreateArgs),
+    /// Change the vCPU total and/or budget.
+    Update(UpdateArgs),
+    /// Delete an autopilot pool (asks on a terminal; --yes otherwise).
+    #[command(visible_alias = "rm")]
+    Delete(NameArgs),
+    /// Wait until the budget is allocated.
+    Wait(WaitArgs),
+}
+
+/// `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only pools of this cloudspace.
+    #[arg(long)]
+    pub cloudspace: Option<String>,
+}
+
+/// `create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Cloudspace the nodes join.
+    #[arg(long)]
+    pub cloudspace: String,
+    /// Total vCPUs wanted.
+    #[arg(long, value_name = "N")]
+    pub vcpu: u32,
+    /// Fewest vCPUs per node (with --max-vcpu-per-node).
+    #[arg(long, requires = "max_vcpu_per_node", value_name = "N")]
+    pub min_vcpu_per_node: Option<u32>,
+    /// Most vCPUs per node (with --min-vcpu-per-node).
+    #[arg(long, requires = "min_vcpu_per_node", value_name = "N")]
+    pub max_vcpu_per_node: Option<u32>,
+    /// Memory per vCPU, e.g. 4Gi.
+    #[arg(long)]
+    pub memory_per_vcpu: Option<String>,
+    /// Most the pool may cost per hour, in USD.
+    #[arg(long, value_name = "USD")]
+    pub budget_per_hour: Option<Decimal>,
+    /// How the service picks classes (e.g. lowestPrice).
+    #[arg(long)]
+    pub allocation_strategy: Option<String>,
+    #[command(flatten)]
+    pub wait: WaitFlags,
+    /// Print the exact request body and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// New vCPU total.
+    #[arg(long, value_name = "N")]
+    pub vcpu: Option<u32>,
+    /// New hourly budget in USD.
+    #[arg(long, value_name = "USD")]
+    pub budget_per_hour: Option<Decimal>,
+}
+
+/// `wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Give up after: 90s, 20m, 1h or seconds (default 30m).
+    #[arg(long, value_parser = progress::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+}
+
+impl Tabular for AutopilotNodePool {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec![
+            "NAME",
+            "CLOUDSPACE",
+            "VCPUS",
+            "MANAGED",
+            "BUDGET/H",
+            "PHASE",
+        ];
+        if wide {
+            h.push("ALLOCATIONS");
+        }
+        h
+    }
+    fn row(&self, wide: bool) -> Vec<String> {
+        let spec = self.spec.as_ref();
+        let status = self.status.as_ref();
+        let mut r = vec![
+            self.name(),
+            dash(spec.and_then(|s| s.cloud_space.as_ref())),
+            dash(spec.and_then(|s| s.vcpu.as_ref()).and_then(|v| v.total)),
+            dash(status.and_then(|s| s.managed_vcpus)),
+            dash(
+                spec.and_then(|s| s.budget_per_hour.as_ref())
+                    .map(|b| b.as_str().map_or_else(|| b.to_string(), String::from)),
+            ),
+            dash(status.and_then(|s| s.phase.as_ref())),
+        ];
+        if wide {
+            let allocations = status
+                .map(|s| {
+                    s.allocations
+                        .iter()
+                        .map(|a| {
+                            let class =
+                                a.get("serverClass").and_then(|v| v.as_str()).unwrap_or("?");
+                            let nodes = a.get("nodes").map(ToString::to_string).unwrap_or_default();
+                            format!("{nodes}×{class}")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            r.push(dash(Some(allocations).filter(|a| !a.is_empty())));
+        }
+        r
+    }
+    fn name(&self) -> String {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.name.clone())
+            .unwrap_or_default()
+    }
+}
+
+async fn wait_allocated(
+    ctx: &Ctx,
+    name: &str,
+    timeout: Option<Duration>,
+) -> Result<AutopilotNodePool> {
+    let client = ctx.client().await?;
+    let org = ctx.org().map(str::to_string);
+    progress::wait_with_progress(
+        &format!("autopilot pool {name}"),
+        &format!("rsspot nodepools autopilot wait {name}"),
+        timeout.unwrap_or(DEFAULT_ALLOCATED_TIMEOUT),
+        ctx.global.quiet,
+        |opts| async move {
+            client
+                .autopilot_pools()
+                .wait_until_allocated(name, org.as_deref(), &opts)
+                .await
+        },
+    )
+    .await
+}
+
+/// Runs a `nodepools autopilot` subcommand.
+pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
+    let org = ctx.org();
+    let client = ctx.client().await?;
+    let pools = client.autopilot_pools();
+    match cmd {
+        AutopilotCmd::List(a) => {
+            let list = pools.list(a.cloudspace.as_deref(), org).await?;
+            ctx.out.list(&list, &list)
+        }
+        AutopilotCmd::Get(n) => {
+            let pool = pools.get(&n.get("autopilot pool")?, org).await?;
+            ctx.out.one(&pool, &pool)
+        }
+        AutopilotCmd::Create(a) => {
+            let mut req = AutopilotPoolCreate::new(&a.cloudspace, a.vcpu);
+            req.name = a.name.name.clone().or(a.name.name_flag.clone());
+            req.region = ctx.global.region.clone();
+            req.vcpu_per_node = a.min_vcpu_per_node.zip(a.max_vcpu_per_node);
+            req.memory_per_vcpu = a.memory_per_vcpu.clone();
+            req.budget_per_hour = a.budget_per_hour;
+            req.allocation_strategy = a.allocation_strategy.clone();
+            if a.dry_run {
+                let (_, body) = pools.prepare_create(&req, org).await?;
+                ctx.out
+                    .note("dry run: this is the request body; nothing was sent");
+                return ctx.out.data(&body);
+            }
+            let pool = pools.create(&req, org).await?;
+            let name = pool.name();
+            ctx.out.note(&format!("autopilot pool {name} created"));
+            let pool = match a.wait.wait {
+                true => wait_allocated(ctx, &name, a.wait.timeout).await?,
+                false => pool,
+            };
+            ctx.out.one(&pool, &pool)
+        }
+        AutopilotCmd::Update(a) => {
+            let name = a.name.get("autopilot pool")?;
+            let upd = AutopilotPoolUpdate {
+                vcpu_total: a.vcpu,
+                budget_per_hour: a.budget_per_hour,
+            };
+            let pool = pools.update(&name, &upd, org).await?;
+            ctx.out.one(&pool, &pool)
+        }
+        AutopilotCmd::Delete(n) => {
+            let name = n.get("autopilot pool")?;
+            ctx.confirm(&format!(
+                "Delete autopilot pool {name} and the nodes it manages?"
+            ))?;
+            pools.delete(&name, org).await?;
+            ctx.out.note(&format!("autopilot pool {name} deleted"));
+            Ok(())
+        }
+        AutopilotCmd::Wait(a) => {
+            let name = a.name.get("autopilot pool")?;
+            let pool = wait_allocated(ctx, &name, a.timeout).await?;
+            ctx.out.one(&pool, &pool)
+        }
+    }
+}

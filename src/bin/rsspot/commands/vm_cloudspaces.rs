@@ -1,0 +1,335 @@
+//! `vm-cloudspaces list|get|create|update|delete|wait` (spotctl: `vmcloudspaces`, `vmcs`).
+//!
+//! `create` takes spotctl's repeatable `--vm-pool "serverclass=…,bidprice=…,desired=…,
+//! pooltype=…,vmimage=…"`, the user data flags, or `-f FILE` in spotctl's YAML/JSON layout;
+//! every pool is checked before anything is sent, and what was created is deleted again when a
+//! later pool fails. `delete` removes the pools first.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+use rsspot::pricing::Bid;
+use rsspot::services::vm_pools::user_data_wire;
+use rsspot::services::{PoolType, VmCloudSpaceCreate, VmPoolCreate};
+use rsspot::types::inventory::VmCloudSpace;
+use serde::Deserialize;
+
+use super::cloudspaces::{NameArgs, WaitFlags};
+use super::nodepools::spend;
+use super::vm_pools::{UserDataArgs, parse_pool_spec};
+use crate::ctx::Ctx;
+use crate::progress;
+
+/// Default wait for the VMs of a VM cloudspace.
+const DEFAULT_RUNNING_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// `vm-cloudspaces` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VmCloudspacesCmd {
+    /// List the org's VM cloudspaces.
+    #[command(visible_alias = "ls")]
+    List,
+    /// Show one VM cloudspace.
+    Get(NameArgs),
+    /// Create a VM cloudspace with its pools (rolled back if a pool fails).
+    Create(CreateArgs),
+    /// Set or clear (--webhook "") the preemption webhook, the one field that may change.
+    Update(UpdateArgs),
+    /// Delete a VM cloudspace, its pools first (asks on a terminal; --yes otherwise).
+    #[command(visible_alias = "rm")]
+    Delete(NameArgs),
+    /// Wait until the cloudspace is Ready with all its VMs running.
+    Wait(WaitArgs),
+}
+
+/// `vm-cloudspaces create` (the region is the global --region, else the profile's).
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Name of the VM SSH key (see `rsspot vm-ssh-keys`).
+    #[arg(long, value_name = "KEY")]
+    pub vm_ssh_key_name: Option<String>,
+    /// Namespace of the SSH key (default: the org's).
+    #[arg(long, value_name = "NAMESPACE")]
+    pub vm_ssh_key_namespace: Option<String>,
+    /// Preemption webhook URL.
+    #[arg(long)]
+    pub webhook: Option<String>,
+    /// A pool: "serverclass=…,bidprice=…,desired=…,pooltype=spot|ondemand,vmimage=…"
+    /// (repeatable).
+    #[arg(long = "vm-pool", value_parser = parse_pool_spec, value_name = "SPEC")]
+    pub pools: Vec<VmPoolCreate>,
+    #[command(flatten)]
+    pub user_data: UserDataArgs,
+    /// spotctl's YAML/JSON layout: vmCloudSpace{name, region, vmSshKeyRef{name}, webhook} and
+    /// vmPools[]{serverClass, bidPrice, desired, poolType, vmImage, vmUserData}.
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "FILE",
+        conflicts_with = "pools"
+    )]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub wait: WaitFlags,
+    /// Print the exact request bodies and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `vm-cloudspaces update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// New webhook URL ("" clears it).
+    #[arg(long)]
+    pub webhook: String,
+}
+
+/// `vm-cloudspaces wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Give up after: 90s, 20m, 1h or seconds (default 30m).
+    #[arg(long, value_parser = progress::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FileLayout {
+    vm_cloud_space: FileCloudSpace,
+    #[serde(default)]
+    vm_pools: Vec<FilePool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileCloudSpace {
+    name: Option<String>,
+    #[allow(dead_code)]
+    org: Option<String>,
+    region: Option<String>,
+    vm_ssh_key_ref: Option<FileKeyRef>,
+    webhook: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct FileKeyRef {
+    name: Option<String>,
+    namespace: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct FilePool {
+    server_class: String,
+    bid_price: Option<serde_json::Value>,
+    desired: Option<i64>,
+    pool_type: Option<String>,
+    vm_image: Option<String>,
+    vm_user_data: Option<String>,
+}
+
+fn from_file(path: &Path) -> Result<VmCloudSpaceCreate> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("could not read {}", path.display()))?;
+    // YAML is a superset of JSON: one parser reads both layouts.
+    let layout: FileLayout = serde_norway::from_str(&text)
+        .map_err(|e| rsspot::Error::invalid("--file", format!("{}: {e}", path.display())))?;
+    let cs = layout.vm_cloud_space;
+    let key = cs.vm_ssh_key_ref.unwrap_or(FileKeyRef {
+        name: None,
+        namespace: None,
+    });
+    let mut req = VmCloudSpaceCreate::new(
+        cs.name.unwrap_or_default(),
+        cs.region.unwrap_or_default(),
+        key.name.unwrap_or_default(),
+    );
+    req.ssh_key_namespace = key.namespace;
+    req.webhook = cs.webhook.filter(|w| !w.is_empty());
+    for p in layout.vm_pools {
+        let bid = match p.bid_price {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => Some(s.parse::<Bid>()?),
+            Some(v) => Some(v.to_string().parse::<Bid>()?),
+        };
+        let pool_type: PoolType = p.pool_type.as_deref().unwrap_or("spot").parse()?;
+        let mut pool = VmPoolCreate::on_demand(
+            req.name.clone(),
+            p.server_class,
+            u32::try_from(p.desired.unwrap_or(1).max(1)).unwrap_or(u32::MAX),
+        );
+        pool.pool_type = pool_type;
+        pool.bid_price = bid;
+        pool.vm_image = p.vm_image;
+        pool.vm_user_data = p.vm_user_data.map(|d| user_data_wire(d.as_bytes()));
+        req = req.pool(pool);
+    }
+    Ok(req)
+}
+
+async fn wait_running(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<VmCloudSpace> {
+    let client = ctx.client().await?;
+    let org = ctx.org().map(str::to_string);
+    progress::wait_with_progress(
+        &format!("vm cloudspace {name}"),
+        &format!("rsspot vm-cloudspaces wait {name}"),
+        timeout.unwrap_or(DEFAULT_RUNNING_TIMEOUT),
+        ctx.global.quiet,
+        |opts| async move {
+            client
+                .vm_cloudspaces()
+                .wait_until_running(name, org.as_deref(), &opts)
+                .await
+        },
+    )
+    .await
+}
+
+async fn request(ctx: &Ctx, a: &CreateArgs) -> Result<VmCloudSpaceCreate> {
+    let mut req = match &a.file {
+        Some(path) => from_file(path)?,
+        None => {
+            let name = a
+                .name
+                .name
+                .clone()
+                .or(a.name.name_flag.clone())
+                .ok_or_else(|| {
+                    rsspot::Error::invalid("NAME", "give the VM cloudspace name (or -f FILE)")
+                })?;
+            let region = match &ctx.global.region {
+                Some(r) => r.clone(),
+                None => ctx
+                    .client()
+                    .await?
+                    .default_region()
+                    .unwrap_or_default()
+                    .to_string(),
+            };
+            let mut req = VmCloudSpaceCreate::new(name, region, "");
+            for p in &a.pools {
+                req = req.pool(p.clone());
+            }
+            req
+        }
+    };
+    // Flags win over the file.
+    if let Some(k) = &a.vm_ssh_key_name {
+        req.ssh_key = k.clone();
+    }
+    if a.vm_ssh_key_namespace.is_some() {
+        req.ssh_key_namespace = a.vm_ssh_key_namespace.clone();
+    }
+    if let Some(w) = &a.webhook {
+        req.webhook = Some(w.clone()).filter(|w| !w.is_empty());
+    }
+    if let Some(data) = a.user_data.wire()? {
+        for p in &mut req.pools {
+            p.vm_user_data = Some(data.clone());
+        }
+    }
+    if req.pools.is_empty() {
+        anyhow::bail!(rsspot::Error::invalid(
+            "--vm-pool",
+            "give at least one --vm-pool \"serverclass=…,bidprice=…,desired=…\" (or vmPools in -f FILE)"
+        ));
+    }
+    Ok(req)
+}
+
+/// Runs a `vm-cloudspaces` subcommand.
+pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
+    let org = ctx.org();
+    match cmd {
+        VmCloudspacesCmd::List => {
+            let list = ctx.client().await?.vm_cloudspaces().list(org).await?;
+            ctx.out.list(&list, &list)
+        }
+        VmCloudspacesCmd::Get(n) => {
+            let name = n.get("vm cloudspace")?;
+            let cs = ctx.client().await?.vm_cloudspaces().get(&name, org).await?;
+            ctx.out.one(&cs, &cs)
+        }
+        VmCloudspacesCmd::Create(a) => {
+            let req = request(ctx, &a).await?;
+            let client = ctx.client().await?;
+            let service = client.vm_cloudspaces();
+            let prepared = service
+                .prepare_create(&req, org, &spend::limits(ctx).await?)
+                .await?;
+            let concerns: Vec<_> = prepared.concerns().into_iter().cloned().collect();
+            let advice = spend::decide(ctx, "vm cloudspace pools", &concerns, a.dry_run)?;
+            if a.dry_run {
+                ctx.out
+                    .note("dry run: these are the request bodies; nothing was sent");
+                let pools: Vec<_> = prepared.pools.iter().map(|p| &p.body).collect();
+                return ctx
+                    .out
+                    .data(&serde_json::json!({"vmCloudSpace": prepared.body, "vmPools": pools}));
+            }
+            // As spotctl does: an interrupted create deletes what it made (best effort; the
+            // SDK already rolls back when a pool fails).
+            let made = tokio::select! {
+                r = service.send_create(prepared) => r?,
+                _ = tokio::signal::ctrl_c() => {
+                    ctx.out.warn(&format!("interrupted: deleting vm cloudspace {} and its pools", req.name));
+                    if let Err(e) = service.delete_with_pools(&req.name, org).await {
+                        ctx.out.warn(&format!("could not delete vm cloudspace {}: {e}", req.name));
+                    }
+                    anyhow::bail!(crate::output::Cancelled);
+                }
+            };
+            spend::advise(ctx, &advice);
+            ctx.out.note(&format!(
+                "vm cloudspace {} created with {} pool(s)",
+                req.name,
+                made.pools.len()
+            ));
+            let cs = match a.wait.wait {
+                true => wait_running(ctx, &req.name, a.wait.timeout).await?,
+                false => service.get(&req.name, org).await?,
+            };
+            ctx.out.one(&cs, &cs)
+        }
+        VmCloudspacesCmd::Update(a) => {
+            let name = a.name.get("vm cloudspace")?;
+            let cs = ctx
+                .client()
+                .await?
+                .vm_cloudspaces()
+                .update_webhook(&name, &a.webhook, org)
+                .await?;
+            ctx.out.one(&cs, &cs)
+        }
+        VmCloudspacesCmd::Delete(n) => {
+            let name = n.get("vm cloudspace")?;
+            ctx.confirm(&format!(
+                "Delete vm cloudspace {name}, its pools and all their VMs?"
+            ))?;
+            let gone = ctx
+                .client()
+                .await?
+                .vm_cloudspaces()
+                .delete_with_pools(&name, org)
+                .await?;
+            ctx.out.note(&format!(
+                "vm cloudspace {name} deleted (after {} pool(s))",
+                gone.pools.len()
+            ));
+            Ok(())
+        }
+        VmCloudspacesCmd::Wait(a) => {
+            let name = a.name.get("vm cloudspace")?;
+            let cs = wait_running(ctx, &name, a.timeout).await?;
+            ctx.out.one(&cs, &cs)
+        }
+    }
+}

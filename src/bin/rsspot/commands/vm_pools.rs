@@ -1,0 +1,318 @@
+//! `vm-pools list|get|create|update|delete|wait` (spotctl: `vmpools`, `vmp`): bids or
+//! reservations for plain VMs in a VM cloudspace. Bids are a [`Bid`] from the flag on, checked
+//! against the class's floor; spending concerns are confirmed as for node pools.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+use rsspot::pricing::Bid;
+use rsspot::services::node_pools::DEFAULT_FULFILLED_TIMEOUT;
+use rsspot::services::vm_pools::user_data_wire;
+use rsspot::services::{PoolType, VmPoolCreate, VmPoolUpdate};
+use rsspot::types::inventory::VmPool;
+
+use super::cloudspaces::{NameArgs, WaitFlags};
+use super::nodepools::spend;
+use crate::ctx::Ctx;
+use crate::progress;
+
+/// `vm-pools` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VmPoolsCmd {
+    /// List VM pools (all VM cloudspaces unless --vmcloudspace).
+    #[command(visible_alias = "ls")]
+    List(ListArgs),
+    /// Show one VM pool.
+    Get(NameArgs),
+    /// Create a VM pool (a lowercase UUID name is generated).
+    Create(CreateArgs),
+    /// Change the desired count and/or bid; only the flags given are sent.
+    Update(UpdateArgs),
+    /// Delete a VM pool and its VMs (asks on a terminal; --yes otherwise).
+    #[command(visible_alias = "rm")]
+    Delete(NameArgs),
+    /// Wait until the pool has all its desired VMs.
+    Wait(WaitArgs),
+}
+
+/// `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only pools of this VM cloudspace.
+    #[arg(long)]
+    pub vmcloudspace: Option<String>,
+}
+
+/// `wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Give up after: 90s, 20m, 1h or seconds (default 30m).
+    #[arg(long, value_parser = progress::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+}
+
+/// Cloud-init user data flags (spotctl's; mutually exclusive).
+#[derive(Debug, Args, Default)]
+pub struct UserDataArgs {
+    /// Cloud-init user data as text (base64-encoded before sending unless already base64).
+    #[arg(long = "vm-userdata", value_name = "TEXT")]
+    pub userdata_text: Option<String>,
+    /// A cloud-init script or config file, sent byte for byte (base64-encoded unless already
+    /// base64).
+    #[arg(
+        long = "vm-userdata-from-script",
+        value_name = "FILE",
+        conflicts_with = "userdata_text"
+    )]
+    pub userdata_file: Option<PathBuf>,
+}
+
+impl UserDataArgs {
+    /// The wire form of the user data given, if any.
+    pub fn wire(&self) -> Result<Option<String>> {
+        Ok(match (&self.userdata_text, &self.userdata_file) {
+            (Some(t), _) => Some(user_data_wire(t.as_bytes())),
+            (None, Some(path)) => {
+                let bytes = std::fs::read(path).with_context(|| {
+                    format!("could not read the user data file {}", path.display())
+                })?;
+                Some(user_data_wire(&bytes))
+            }
+            (None, None) => None,
+        })
+    }
+}
+
+/// `vm-pools create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The VM cloudspace the pool belongs to.
+    #[arg(long)]
+    pub vmcloudspace: String,
+    /// Server class, e.g. gp.vs1.medium-dfw.
+    #[arg(long, alias = "serverclass", value_name = "CLASS")]
+    pub server_class: String,
+    /// Desired VM count.
+    #[arg(long, default_value_t = 1)]
+    pub desired: u32,
+    /// spot (needs --bid-price) or ondemand.
+    #[arg(long, alias = "pooltype", default_value = "spot")]
+    pub pool_type: PoolType,
+    /// Maximum price per VM-hour in USD (spot pools), e.g. 0.05.
+    #[arg(long, alias = "bidprice", value_name = "USD")]
+    pub bid_price: Option<Bid>,
+    /// VM image, e.g. ubuntu24.04.
+    #[arg(long, alias = "vmimage")]
+    pub vm_image: Option<String>,
+    #[command(flatten)]
+    pub user_data: UserDataArgs,
+    #[command(flatten)]
+    pub wait: WaitFlags,
+    /// Print the exact request body and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `vm-pools update`.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// New desired VM count.
+    #[arg(long)]
+    pub desired: Option<u32>,
+    /// New bid in USD (spot pools).
+    #[arg(long, alias = "bidprice", value_name = "USD")]
+    pub bid_price: Option<Bid>,
+    #[command(flatten)]
+    pub wait: WaitFlags,
+    /// Print the merge-patch body and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// Parses spotctl's `--vm-pool "serverclass=…,bidprice=…,desired=…,pooltype=spot,vmimage=…"`.
+pub fn parse_pool_spec(s: &str) -> Result<VmPoolCreate, String> {
+    let mut class = None;
+    let mut bid = None;
+    let mut desired = 1u32;
+    let mut pool_type = PoolType::Spot;
+    let mut image = None;
+    for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("{part:?}: expected key=value"))?;
+        let v = v.trim();
+        match k.trim().to_ascii_lowercase().as_str() {
+            "serverclass" => class = Some(v.to_string()),
+            "bidprice" => bid = Some(v.parse::<Bid>().map_err(|e| e.to_string())?),
+            // spotctl: a missing or non-positive count means 1.
+            "desired" => {
+                desired = v
+                    .parse::<i64>()
+                    .map_err(|_| format!("desired={v:?} is not a whole number"))?
+                    .clamp(1, i64::from(u32::MAX)) as u32;
+            }
+            "pooltype" => pool_type = v.parse().map_err(|e: rsspot::Error| e.to_string())?,
+            "vmimage" => image = Some(v.to_string()),
+            other => {
+                return Err(format!(
+                    "unknown key {other:?} (use serverclass, bidprice, desired, pooltype, vmimage)"
+                ));
+            }
+        }
+    }
+    let class = class.ok_or("serverclass=… is required")?;
+    Ok(VmPoolCreate {
+        name: None,
+        vm_cloudspace: String::new(),
+        server_class: class,
+        desired,
+        pool_type,
+        bid_price: bid,
+        vm_image: image,
+        vm_user_data: None,
+    })
+}
+
+async fn wait_pool(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<VmPool> {
+    let client = ctx.client().await?;
+    let org = ctx.org().map(str::to_string);
+    progress::wait_with_progress(
+        &format!("vm pool {name}"),
+        &format!("rsspot vm-pools wait {name}"),
+        timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
+        ctx.global.quiet,
+        |opts| async move {
+            client
+                .vm_pools()
+                .wait_until_fulfilled(name, org.as_deref(), &opts)
+                .await
+        },
+    )
+    .await
+}
+
+/// Runs a `vm-pools` subcommand.
+pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
+    let org = ctx.org();
+    let client = ctx.client().await?;
+    let pools = client.vm_pools();
+    match cmd {
+        VmPoolsCmd::List(a) => {
+            let list = pools.list(a.vmcloudspace.as_deref(), org).await?;
+            ctx.out.list(&list, &list)
+        }
+        VmPoolsCmd::Get(n) => {
+            let pool = pools.get(&n.get("vm pool")?, org).await?;
+            ctx.out.one(&pool, &pool)
+        }
+        VmPoolsCmd::Create(a) => {
+            let req = VmPoolCreate {
+                name: None,
+                vm_cloudspace: a.vmcloudspace.clone(),
+                server_class: a.server_class.clone(),
+                desired: a.desired,
+                pool_type: a.pool_type,
+                bid_price: a.bid_price,
+                vm_image: a.vm_image.clone(),
+                vm_user_data: a.user_data.wire()?,
+            };
+            let prepared = pools
+                .prepare_create(&req, None, org, &spend::limits(ctx).await?)
+                .await?;
+            let advice = spend::decide(ctx, "vm pool", &prepared.concerns, a.dry_run)?;
+            if a.dry_run {
+                ctx.out
+                    .note("dry run: this is the request body; nothing was sent");
+                return ctx.out.data(&prepared.body);
+            }
+            let pool = pools.send_create(prepared).await?;
+            spend::advise(ctx, &advice);
+            let name = pool.metadata.name.clone().unwrap_or_default();
+            ctx.out.note(&format!("vm pool {name} created"));
+            let pool = match a.wait.wait {
+                true => wait_pool(ctx, &name, a.wait.timeout).await?,
+                false => pool,
+            };
+            ctx.out.one(&pool, &pool)
+        }
+        VmPoolsCmd::Update(a) => {
+            let name = a.name.get("vm pool")?;
+            let upd = VmPoolUpdate {
+                desired: a.desired,
+                bid_price: a.bid_price,
+            };
+            let (_, concerns) = pools
+                .prepare_update(&name, &upd, org, &spend::limits(ctx).await?)
+                .await?;
+            let advice = spend::decide(ctx, "vm pool", &concerns, a.dry_run)?;
+            if a.dry_run {
+                ctx.out
+                    .note("dry run: this is the merge-patch body; nothing was sent");
+                let mut spec = serde_json::Map::new();
+                if let Some(b) = upd.bid_price {
+                    spec.insert("bidPrice".into(), b.api_form().into());
+                }
+                if let Some(d) = upd.desired {
+                    spec.insert("desired".into(), d.into());
+                }
+                return ctx.out.data(&serde_json::json!({ "spec": spec }));
+            }
+            let pool = pools.send_update(&name, &upd, org).await?;
+            spend::advise(ctx, &advice);
+            let pool = match a.wait.wait {
+                true => wait_pool(ctx, &name, a.wait.timeout).await?,
+                false => pool,
+            };
+            ctx.out.one(&pool, &pool)
+        }
+        VmPoolsCmd::Delete(n) => {
+            let name = n.get("vm pool")?;
+            ctx.confirm(&format!("Delete vm pool {name} and its VMs?"))?;
+            pools.delete(&name, org).await?;
+            ctx.out.note(&format!("vm pool {name} deleted"));
+            Ok(())
+        }
+        VmPoolsCmd::Wait(a) => {
+            let name = a.name.get("vm pool")?;
+            let pool = wait_pool(ctx, &name, a.timeout).await?;
+            ctx.out.one(&pool, &pool)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pool_specs_parse_like_spotctl() {
+        let p = parse_pool_spec("serverclass=gp.vs1.medium-dfw,bidprice=0.05,desired=2,pooltype=spot,vmimage=ubuntu24.04").unwrap();
+        assert_eq!(p.server_class, "gp.vs1.medium-dfw");
+        assert_eq!(p.desired, 2);
+        assert_eq!(p.pool_type, PoolType::Spot);
+        assert_eq!(p.bid_price.map(|b| b.to_string()).as_deref(), Some("0.05"));
+        assert_eq!(p.vm_image.as_deref(), Some("ubuntu24.04"));
+        let od = parse_pool_spec("serverclass=c,pooltype=ondemand,desired=0").unwrap();
+        assert_eq!(
+            (od.pool_type, od.desired, od.bid_price),
+            (PoolType::OnDemand, 1, None)
+        );
+        assert!(
+            parse_pool_spec("bidprice=0.05")
+                .unwrap_err()
+                .contains("serverclass")
+        );
+        assert!(
+            parse_pool_spec("serverclass=c,colour=red")
+                .unwrap_err()
+                .contains("unknown key")
+        );
+        assert!(parse_pool_spec("serverclass=c,bidprice=abc").is_err());
+    }
+}

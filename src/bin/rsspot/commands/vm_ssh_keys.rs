@@ -1,0 +1,129 @@
+//! `vm-ssh-keys list|get|create|delete` (spotctl: `vmsshkeys`, `vmsk`): the SSH keys VM
+//! cloudspaces install on their VMs. `create` checks the key locally first.
+
+use std::path::PathBuf;
+
+use anyhow::{Context as _, Result};
+use clap::{Args, Subcommand};
+use rsspot::raw::types::VmSshKey;
+use rsspot::services::VmSshKeyCreate;
+
+use super::cloudspaces::NameArgs;
+use crate::ctx::Ctx;
+use crate::output::{Tabular, dash};
+
+/// `vm-ssh-keys` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum VmSshKeysCmd {
+    /// List the org's SSH keys.
+    #[command(visible_alias = "ls")]
+    List,
+    /// Show one key.
+    Get(NameArgs),
+    /// Add a public key (checked locally: an OpenSSH line such as ~/.ssh/id_ed25519.pub).
+    Create(CreateArgs),
+    /// Delete a key (asks on a terminal; --yes otherwise).
+    #[command(visible_alias = "rm")]
+    Delete(NameArgs),
+}
+
+/// `vm-ssh-keys create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// The public key line itself.
+    #[arg(
+        long,
+        conflicts_with = "public_key_file",
+        required_unless_present = "public_key_file"
+    )]
+    pub public_key: Option<String>,
+    /// A file holding the public key line (e.g. ~/.ssh/id_ed25519.pub).
+    #[arg(long, value_name = "FILE")]
+    pub public_key_file: Option<PathBuf>,
+    /// Free text.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Print the exact request body and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl Tabular for VmSshKey {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec!["NAME", "FINGERPRINT", "VALIDATED"];
+        if wide {
+            h.push("DESCRIPTION");
+        }
+        h
+    }
+    fn row(&self, wide: bool) -> Vec<String> {
+        let status = self.status.as_ref();
+        let mut r = vec![
+            self.name(),
+            dash(status.and_then(|s| s.fingerprint.as_ref())),
+            dash(status.and_then(|s| s.validated)),
+        ];
+        if wide {
+            r.push(dash(
+                self.spec.as_ref().and_then(|s| s.description.as_ref()),
+            ));
+        }
+        r
+    }
+    fn name(&self) -> String {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.name.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Runs a `vm-ssh-keys` subcommand.
+pub async fn run(ctx: &Ctx, cmd: VmSshKeysCmd) -> Result<()> {
+    let org = ctx.org();
+    match cmd {
+        VmSshKeysCmd::List => {
+            let keys = ctx.client().await?.vm_ssh_keys().list(org).await?;
+            ctx.out.list(&keys, &keys)
+        }
+        VmSshKeysCmd::Get(n) => {
+            let name = n.get("vm ssh key")?;
+            let key = ctx.client().await?.vm_ssh_keys().get(&name, org).await?;
+            ctx.out.one(&key, &key)
+        }
+        VmSshKeysCmd::Create(a) => {
+            let name = a.name.get("vm ssh key")?;
+            let line = match (a.public_key, &a.public_key_file) {
+                (Some(k), _) => k,
+                (None, Some(path)) => std::fs::read_to_string(path).with_context(|| {
+                    format!("could not read the public key file {}", path.display())
+                })?,
+                (None, None) => anyhow::bail!(rsspot::Error::invalid(
+                    "--public-key",
+                    "give --public-key or --public-key-file"
+                )),
+            };
+            let mut req = VmSshKeyCreate::new(name, line);
+            req.description = a.description;
+            let fingerprint = req.validate()?;
+            if a.dry_run {
+                ctx.out
+                    .note("dry run: this is the request body; nothing was sent");
+                return ctx.out.data(&req.to_body("<org namespace>"));
+            }
+            let key = ctx.client().await?.vm_ssh_keys().create(&req, org).await?;
+            ctx.out
+                .note(&format!("vm ssh key {} created ({fingerprint})", req.name));
+            ctx.out.one(&key, &key)
+        }
+        VmSshKeysCmd::Delete(n) => {
+            let name = n.get("vm ssh key")?;
+            ctx.confirm(&format!("Delete vm ssh key {name}?"))?;
+            ctx.client().await?.vm_ssh_keys().delete(&name, org).await?;
+            ctx.out.note(&format!("vm ssh key {name} deleted"));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,421 @@
+//! VM cloudspaces (`vmcloudspaces`): groups of plain VMs in one region sharing an SSH key.
+//!
+//! A create may carry pools inline: every pool is checked (class, region, bid floor,
+//! guardrails) before anything is sent; then the cloudspace is created and each pool after it,
+//! and if a pool fails, the pools already created and the cloudspace are deleted again (spotctl
+//! does the same) and the pool's error is returned. A delete removes the pools first, so
+//! nothing keeps running (and billing) without its cloudspace.
+
+use serde::Serialize;
+
+use super::node_pools::{PreparedCreate, merge_patch};
+use super::vm_pools::{VmPoolCreate, VmPools};
+use super::wait::{Poll, WaitOptions, wait_for};
+use super::{call, is_dns_label};
+use crate::SpotClient;
+use crate::error::{Error, Result};
+use crate::pricing::guard::{Concern, SpendLimits};
+use crate::types::inventory::{ObjectMeta, VmCloudSpace, VmCloudSpaceSpec, VmPool, VmSshKeyRef};
+
+/// What `vm_cloudspaces().create` asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VmCloudSpaceCreate {
+    /// Name (an RFC 1123 label).
+    pub name: String,
+    /// Region, e.g. `us-central-dfw-1`.
+    pub region: String,
+    /// Name of the VM SSH key the VMs get.
+    pub ssh_key: String,
+    /// Namespace of the key (the org's namespace when `None`).
+    pub ssh_key_namespace: Option<String>,
+    /// Preemption webhook URL.
+    pub webhook: Option<String>,
+    /// Pools created right after the cloudspace (their `vm_cloudspace` is set to `name`).
+    pub pools: Vec<VmPoolCreate>,
+}
+
+impl VmCloudSpaceCreate {
+    /// A VM cloudspace in `region` whose VMs get the key `ssh_key`.
+    pub fn new(
+        name: impl Into<String>,
+        region: impl Into<String>,
+        ssh_key: impl Into<String>,
+    ) -> Self {
+        VmCloudSpaceCreate {
+            name: name.into(),
+            region: region.into(),
+            ssh_key: ssh_key.into(),
+            ssh_key_namespace: None,
+            webhook: None,
+            pools: Vec::new(),
+        }
+    }
+
+    /// Sets the preemption webhook.
+    pub fn webhook(mut self, url: impl Into<String>) -> Self {
+        self.webhook = Some(url.into());
+        self
+    }
+
+    /// Adds an inline pool.
+    pub fn pool(mut self, mut pool: VmPoolCreate) -> Self {
+        pool.vm_cloudspace = self.name.clone();
+        self.pools.push(pool);
+        self
+    }
+
+    /// Checks the request locally (pools included).
+    pub fn validate(&self) -> Result<()> {
+        if !is_dns_label(&self.name) {
+            return Err(Error::invalid(
+                "name",
+                format!(
+                    "{:?} is not a valid VM cloudspace name: use lowercase letters, digits and '-'",
+                    self.name
+                ),
+            ));
+        }
+        if self.region.is_empty() {
+            return Err(Error::invalid(
+                "region",
+                "a region is required (see `rsspot regions list`)",
+            ));
+        }
+        if self.ssh_key.is_empty() {
+            return Err(Error::invalid(
+                "vmSshKeyRef.name",
+                "an SSH key is required (create one with `rsspot vm-ssh-keys create`)",
+            ));
+        }
+        self.pools.iter().try_for_each(VmPoolCreate::validate)
+    }
+
+    /// The cloudspace body a create sends.
+    pub fn to_body(&self, namespace: &str) -> VmCloudSpace {
+        VmCloudSpace {
+            api_version: Some("ngpc.rxt.io/v1".into()),
+            kind: Some("VMCloudSpace".into()),
+            metadata: ObjectMeta {
+                name: Some(self.name.clone()),
+                namespace: Some(namespace.to_string()),
+                ..ObjectMeta::default()
+            },
+            spec: VmCloudSpaceSpec {
+                region: Some(self.region.clone()),
+                webhook: self.webhook.clone(),
+                bid_requests: Vec::new(),
+                vm_ssh_key_ref: Some(VmSshKeyRef {
+                    name: Some(self.ssh_key.clone()),
+                    namespace: Some(
+                        self.ssh_key_namespace
+                            .clone()
+                            .unwrap_or_else(|| namespace.to_string()),
+                    ),
+                    extra: Default::default(),
+                }),
+                extra: Default::default(),
+            },
+            status: Default::default(),
+        }
+    }
+}
+
+/// A VM cloudspace create checked against the server, ready for `send_create`.
+#[derive(Debug, Clone)]
+pub struct PreparedVmCloudSpace {
+    /// The org namespace.
+    pub namespace: String,
+    /// The cloudspace body.
+    pub body: VmCloudSpace,
+    /// The pools, checked, with their bodies and concerns.
+    pub pools: Vec<PreparedCreate<VmPool>>,
+}
+
+impl PreparedVmCloudSpace {
+    /// Every pool's concerns.
+    pub fn concerns(&self) -> Vec<&Concern> {
+        self.pools.iter().flat_map(|p| &p.concerns).collect()
+    }
+}
+
+/// What a create made: the cloudspace and its pools.
+#[derive(Debug, Clone, Serialize)]
+pub struct CreatedVmCloudSpace {
+    /// The cloudspace as created.
+    pub cloudspace: VmCloudSpace,
+    /// The pools as created.
+    pub pools: Vec<VmPool>,
+}
+
+/// What a delete removed.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct VmTeardown {
+    /// The pools deleted before the cloudspace.
+    pub pools: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct WebhookPatch {
+    spec: WebhookSpec,
+}
+
+#[derive(Serialize)]
+struct WebhookSpec {
+    webhook: String,
+}
+
+/// `client.vm_cloudspaces()`.
+#[derive(Clone, Copy)]
+pub struct VmCloudSpaces<'a>(pub(crate) &'a SpotClient);
+
+impl VmCloudSpaces<'_> {
+    /// The VM cloudspaces of an org.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// for cs in client.vm_cloudspaces().list(None).await? {
+    ///     println!("{:?}: {} VMs", cs.metadata.name, cs.status.assigned_servers.len());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(self, org: Option<&str>) -> Result<Vec<VmCloudSpace>> {
+        let ns = self.0.namespace(org).await?;
+        let b = self.0.raw.list_vm_cloud_spaces().namespace(ns);
+        Ok(call(b.send(), "vm cloudspace", "").await?.items)
+    }
+
+    /// One VM cloudspace.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let cs = client.vm_cloudspaces().get("vm-lab", None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get(self, name: &str, org: Option<&str>) -> Result<VmCloudSpace> {
+        let ns = self.0.namespace(org).await?;
+        let b = self.0.raw.get_vm_cloud_space().namespace(ns).name(name);
+        call(b.send(), "vm cloudspace", name).await
+    }
+
+    /// Checks the request and every inline pool against the server (the pools against the
+    /// request's region, since the cloudspace does not exist yet). Sends nothing.
+    pub async fn prepare_create(
+        self,
+        req: &VmCloudSpaceCreate,
+        org: Option<&str>,
+        limits: &SpendLimits,
+    ) -> Result<PreparedVmCloudSpace> {
+        req.validate()?;
+        let namespace = self.0.namespace(org).await?;
+        let mut pools = Vec::with_capacity(req.pools.len());
+        for pool in &req.pools {
+            let mut pool = pool.clone();
+            pool.vm_cloudspace = req.name.clone();
+            pools.push(
+                VmPools(self.0)
+                    .prepare_create(&pool, Some(&req.region), org, limits)
+                    .await?,
+            );
+        }
+        Ok(PreparedVmCloudSpace {
+            body: req.to_body(&namespace),
+            namespace,
+            pools,
+        })
+    }
+
+    /// Creates the cloudspace, then each pool; when a pool fails, deletes what was created and
+    /// returns the pool's error.
+    pub async fn send_create(self, prepared: PreparedVmCloudSpace) -> Result<CreatedVmCloudSpace> {
+        let name = prepared.body.metadata.name.clone().unwrap_or_default();
+        let b = self
+            .0
+            .raw
+            .create_vm_cloud_space()
+            .namespace(prepared.namespace.clone())
+            .body(prepared.body);
+        let cloudspace = call(b.send(), "vm cloudspace", &name).await?;
+        let mut pools = Vec::with_capacity(prepared.pools.len());
+        for pool in prepared.pools {
+            match VmPools(self.0).send_create(pool).await {
+                Ok(p) => pools.push(p),
+                Err(e) => {
+                    self.rollback(&name, &pools, &prepared.namespace).await;
+                    return Err(e);
+                }
+            }
+        }
+        Ok(CreatedVmCloudSpace { cloudspace, pools })
+    }
+
+    /// Best-effort undo of a failed create: the pools made so far, then the cloudspace. The
+    /// create's own error is what the caller needs; a rollback failure is only logged.
+    async fn rollback(self, name: &str, pools: &[VmPool], namespace: &str) {
+        for p in pools {
+            let pool = p.metadata.name.clone().unwrap_or_default();
+            let b = self.0.raw.delete_vm_pool().namespace(namespace).name(&pool);
+            if let Err(e) = call(b.send(), "vm pool", &pool).await {
+                tracing::warn!(pool, error = %e, "rollback could not delete a VM pool");
+            }
+        }
+        let b = self
+            .0
+            .raw
+            .delete_vm_cloud_space()
+            .namespace(namespace)
+            .name(name);
+        if let Err(e) = call(b.send(), "vm cloudspace", name).await {
+            tracing::warn!(name, error = %e, "rollback could not delete the VM cloudspace");
+        }
+    }
+
+    /// Creates a VM cloudspace and its inline pools, rolling back on failure (concerns
+    /// unchecked: see [`VmCloudSpaces::prepare_create`]).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::{VmCloudSpaceCreate, VmPoolCreate};
+    /// let req = VmCloudSpaceCreate::new("vm-lab", "us-central-dfw-1", "laptop")
+    ///     .pool(VmPoolCreate::spot("vm-lab", "gp.vs1.medium-dfw", 2, "0.05".parse()?));
+    /// let made = client.vm_cloudspaces().create(&req, None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn create(
+        self,
+        req: &VmCloudSpaceCreate,
+        org: Option<&str>,
+    ) -> Result<CreatedVmCloudSpace> {
+        let prepared = self
+            .prepare_create(req, org, &SpendLimits::default())
+            .await?;
+        self.send_create(prepared).await
+    }
+
+    /// Sets (or, with `""`, clears) the webhook: the one field a VM cloudspace may change.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// client.vm_cloudspaces().update_webhook("vm-lab", "https://example.com/hook", None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn update_webhook(
+        self,
+        name: &str,
+        webhook: &str,
+        org: Option<&str>,
+    ) -> Result<VmCloudSpace> {
+        if !webhook.is_empty() && url::Url::parse(webhook).is_err() {
+            return Err(Error::invalid(
+                "webhook",
+                format!("{webhook:?} is not a URL (give \"\" to clear the webhook)"),
+            ));
+        }
+        let ns = self.0.namespace(org).await?;
+        let patch = merge_patch(&WebhookPatch {
+            spec: WebhookSpec {
+                webhook: webhook.to_string(),
+            },
+        })?;
+        let b = self
+            .0
+            .raw
+            .patch_vm_cloud_space()
+            .namespace(ns)
+            .name(name)
+            .body(patch);
+        call(b.send(), "vm cloudspace", name).await
+    }
+
+    /// Deletes the cloudspace's pools, then the cloudspace.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let gone = client.vm_cloudspaces().delete_with_pools("vm-lab", None).await?;
+    /// println!("{} pools deleted first", gone.pools.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete_with_pools(self, name: &str, org: Option<&str>) -> Result<VmTeardown> {
+        // A missing cloudspace is reported as such, not as "0 pools deleted".
+        self.get(name, org).await?;
+        let client = self.0.without_cache();
+        let pools = VmPools(&client).list(Some(name), org).await?;
+        let mut out = VmTeardown::default();
+        for p in pools {
+            let pool = p.metadata.name.unwrap_or_default();
+            match VmPools(&client).delete(&pool, org).await {
+                Ok(()) | Err(Error::NotFound { .. }) => out.pools.push(pool),
+                Err(e) => return Err(e),
+            }
+        }
+        let ns = self.0.namespace(org).await?;
+        let b = self.0.raw.delete_vm_cloud_space().namespace(ns).name(name);
+        match call(b.send(), "vm cloudspace", name).await {
+            // It existed a moment ago: a 404 now means an earlier attempt whose answer was
+            // lost deleted it, which is what was asked.
+            Ok(_) | Err(Error::NotFound { .. }) => Ok(out),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Polls until the cloudspace is `Ready` and as many VMs are ready as its pools desire.
+    pub async fn wait_until_running(
+        self,
+        name: &str,
+        org: Option<&str>,
+        opts: &WaitOptions,
+    ) -> Result<VmCloudSpace> {
+        let client = self.0.without_cache();
+        let what = format!("vm cloudspace {name}");
+        wait_for(&what, "Running", opts, || {
+            let client = client.clone();
+            async move {
+                let cs = VmCloudSpaces(&client).get(name, org).await?;
+                let pools = VmPools(&client).list(Some(name), org).await?;
+                let desired: i64 = pools.iter().map(|p| p.spec.desired.unwrap_or(0)).sum();
+                let ready = cs
+                    .status
+                    .assigned_servers
+                    .values()
+                    .filter(|s| s.is_ready())
+                    .count();
+                let ready = i64::try_from(ready).unwrap_or(i64::MAX);
+                let phase = cs.status.phase.clone().unwrap_or_else(|| "Pending".into());
+                Ok(if phase == "Ready" && ready >= desired {
+                    Poll::Ready(cs)
+                } else {
+                    Poll::Pending(phase, format!("{ready}/{desired} VMs running"))
+                })
+            }
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_and_local_checks() {
+        let bid = "0.05".parse().unwrap();
+        let req = VmCloudSpaceCreate::new("vm-lab", "us-central-dfw-1", "laptop")
+            .pool(VmPoolCreate::spot("elsewhere", "gp.vs1.medium-dfw", 1, bid));
+        assert_eq!(req.pools[0].vm_cloudspace, "vm-lab");
+        assert!(req.validate().is_ok());
+        let body = req.to_body("org-x");
+        let key = body.spec.vm_ssh_key_ref.unwrap();
+        assert_eq!(key.namespace.as_deref(), Some("org-x"));
+        assert!(VmCloudSpaceCreate::new("Lab", "r", "k").validate().is_err());
+        assert!(VmCloudSpaceCreate::new("lab", "r", "").validate().is_err());
+        let patch = merge_patch(&WebhookPatch {
+            spec: WebhookSpec {
+                webhook: String::new(),
+            },
+        })
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&patch.0).unwrap(),
+            r#"{"spec":{"webhook":""}}"#
+        );
+    }
+}

@@ -1,0 +1,620 @@
+//! VM pools (`vmpools`): bids (spot) or reservations (on-demand) for plain VMs in a VM
+//! cloudspace.
+//!
+//! The same conventions as the node pools: lowercase UUID names generated when absent, the bid
+//! checked through [`Bid`] and against the class's floor, the guardrail [`Concern`]s of
+//! [`crate::pricing::guard`] returned for the caller to confirm, merge patches of the changed
+//! fields only.
+
+use std::fmt;
+use std::str::FromStr;
+
+use base64::Engine as _;
+use serde::Serialize;
+
+use super::node_pools::{PreparedCreate, merge_patch};
+use super::wait::{Poll, WaitOptions, wait_for};
+use super::{call, is_dns_label, is_lowercase_uuid};
+use crate::SpotClient;
+use crate::error::{Error, Result};
+use crate::pricing::Bid;
+use crate::pricing::guard::{self, Concern, SpendLimits};
+use crate::pricing::view::ClassInput;
+use crate::types::inventory::{ObjectMeta, VmPool, VmPoolSpec};
+
+/// The label the service puts on VM pools to link them to their VM cloudspace.
+pub const VMCLOUDSPACE_LABEL: &str = "ngpc.rxt.io/vmcloudspace";
+
+/// How a VM pool buys its VMs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PoolType {
+    /// Bid on the spot market (needs a bid).
+    #[default]
+    Spot,
+    /// Reserve at the on-demand price (takes no bid).
+    OnDemand,
+}
+
+impl PoolType {
+    /// The wire form: `spot` or `ondemand`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PoolType::Spot => "spot",
+            PoolType::OnDemand => "ondemand",
+        }
+    }
+}
+
+impl fmt::Display for PoolType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for PoolType {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<PoolType> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "spot" => Ok(PoolType::Spot),
+            "ondemand" | "on-demand" => Ok(PoolType::OnDemand),
+            other => Err(Error::invalid(
+                "poolType",
+                format!("{other:?} is not a pool type: use spot or ondemand"),
+            )),
+        }
+    }
+}
+
+/// Cloud-init user data as the API carries it: base64 of the bytes, unless the text given is
+/// already base64 (spotctl's rule), in which case it is sent as it is.
+///
+/// ```
+/// use rsspot::services::vm_pools::user_data_wire;
+/// assert_eq!(user_data_wire(b"#cloud-config\n"), "I2Nsb3VkLWNvbmZpZwo=");
+/// assert_eq!(user_data_wire(b"I2Nsb3VkLWNvbmZpZwo="), "I2Nsb3VkLWNvbmZpZwo=");
+/// ```
+pub fn user_data_wire(data: &[u8]) -> String {
+    let engine = base64::engine::general_purpose::STANDARD;
+    if let Ok(text) = std::str::from_utf8(data) {
+        let t = text.trim();
+        if !t.is_empty() && t.len() % 4 == 0 && engine.decode(t).is_ok() {
+            return t.to_string();
+        }
+    }
+    engine.encode(data)
+}
+
+/// What `vm_pools().create` asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VmPoolCreate {
+    /// Pool name (lowercase UUID); generated when `None`.
+    pub name: Option<String>,
+    /// The VM cloudspace the pool belongs to.
+    pub vm_cloudspace: String,
+    /// Server class, e.g. `gp.vs1.medium-dfw`.
+    pub server_class: String,
+    /// Desired number of VMs (≥ 1).
+    pub desired: u32,
+    /// Spot or on-demand.
+    pub pool_type: PoolType,
+    /// The bid (spot pools only).
+    pub bid_price: Option<Bid>,
+    /// VM image, e.g. `ubuntu24.04` (the service's default when `None`).
+    pub vm_image: Option<String>,
+    /// Cloud-init user data, base64 as on the wire (see [`user_data_wire`]).
+    pub vm_user_data: Option<String>,
+}
+
+impl VmPoolCreate {
+    /// A spot pool of `desired` VMs of `server_class` bidding `bid`.
+    pub fn spot(
+        vm_cloudspace: impl Into<String>,
+        server_class: impl Into<String>,
+        desired: u32,
+        bid: Bid,
+    ) -> Self {
+        VmPoolCreate {
+            name: None,
+            vm_cloudspace: vm_cloudspace.into(),
+            server_class: server_class.into(),
+            desired,
+            pool_type: PoolType::Spot,
+            bid_price: Some(bid),
+            vm_image: None,
+            vm_user_data: None,
+        }
+    }
+
+    /// An on-demand pool of `desired` VMs of `server_class`.
+    pub fn on_demand(
+        vm_cloudspace: impl Into<String>,
+        server_class: impl Into<String>,
+        desired: u32,
+    ) -> Self {
+        VmPoolCreate {
+            name: None,
+            vm_cloudspace: vm_cloudspace.into(),
+            server_class: server_class.into(),
+            desired,
+            pool_type: PoolType::OnDemand,
+            bid_price: None,
+            vm_image: None,
+            vm_user_data: None,
+        }
+    }
+
+    /// Sets the VM image.
+    pub fn image(mut self, image: impl Into<String>) -> Self {
+        self.vm_image = Some(image.into());
+        self
+    }
+
+    /// Sets the cloud-init user data from its bytes (see [`user_data_wire`]).
+    pub fn user_data(mut self, data: &[u8]) -> Self {
+        self.vm_user_data = Some(user_data_wire(data));
+        self
+    }
+
+    /// Checks the request locally.
+    pub fn validate(&self) -> Result<()> {
+        if let Some(n) = &self.name
+            && !is_lowercase_uuid(n)
+        {
+            return Err(Error::invalid(
+                "name",
+                format!(
+                    "{n:?} is not a valid pool name: VM pool names are lowercase UUIDs (omit the name to generate one)"
+                ),
+            ));
+        }
+        if !is_dns_label(&self.vm_cloudspace) {
+            return Err(Error::invalid(
+                "vmCloudSpace",
+                format!("{:?} is not a valid VM cloudspace name", self.vm_cloudspace),
+            ));
+        }
+        if self.server_class.is_empty() {
+            return Err(Error::invalid("serverClass", "a server class is required"));
+        }
+        if self.desired == 0 {
+            return Err(Error::invalid("desired", "desired must be at least 1"));
+        }
+        match (self.pool_type, self.bid_price) {
+            (PoolType::Spot, None) => Err(Error::invalid(
+                "bidPrice",
+                "a spot VM pool needs a bid (e.g. bidprice=0.05); see `rsspot pricing bid`",
+            )),
+            (PoolType::OnDemand, Some(_)) => Err(Error::invalid(
+                "bidPrice",
+                "an ondemand VM pool takes no bid: drop the bid or use pooltype=spot",
+            )),
+            _ => {
+                if let Some(data) = &self.vm_user_data
+                    && base64::engine::general_purpose::STANDARD
+                        .decode(data)
+                        .is_err()
+                {
+                    return Err(Error::invalid(
+                        "vmUserData",
+                        "the user data on the wire must be base64 (use VmPoolCreate::user_data)",
+                    ));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The body a create sends, named `name`.
+    pub fn to_body(&self, name: &str, namespace: &str) -> VmPool {
+        VmPool {
+            api_version: Some("ngpc.rxt.io/v1".into()),
+            kind: Some("VMPool".into()),
+            metadata: ObjectMeta {
+                name: Some(name.to_string()),
+                namespace: Some(namespace.to_string()),
+                labels: [(VMCLOUDSPACE_LABEL.to_string(), self.vm_cloudspace.clone())].into(),
+                ..ObjectMeta::default()
+            },
+            spec: VmPoolSpec {
+                bid_price: self.bid_price.map(Bid::api_form),
+                desired: Some(i64::from(self.desired)),
+                pool_type: Some(self.pool_type.as_str().into()),
+                server_class: Some(self.server_class.clone()),
+                vm_cloud_space: Some(self.vm_cloudspace.clone()),
+                vm_image: self.vm_image.clone(),
+                vm_user_data: self.vm_user_data.clone(),
+                extra: Default::default(),
+            },
+            status: Default::default(),
+        }
+    }
+}
+
+/// What `vm_pools().update` changes (only the fields given are sent).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VmPoolUpdate {
+    /// New desired count.
+    pub desired: Option<u32>,
+    /// New bid (spot pools).
+    pub bid_price: Option<Bid>,
+}
+
+#[derive(Serialize)]
+struct SpecPatch {
+    #[serde(rename = "bidPrice", skip_serializing_if = "Option::is_none")]
+    bid_price: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    desired: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct PoolPatch {
+    spec: SpecPatch,
+}
+
+/// `client.vm_pools()`.
+#[derive(Clone, Copy)]
+pub struct VmPools<'a>(pub(crate) &'a SpotClient);
+
+/// The facts of a class, with a 404 reworded as bad input.
+pub(crate) async fn class_facts(client: &SpotClient, server_class: &str) -> Result<ClassInput> {
+    match client.server_classes().get(server_class).await {
+        Ok(c) => Ok(ClassInput::from(&c)),
+        Err(Error::NotFound { .. }) => Err(Error::invalid(
+            "serverClass",
+            format!(
+                "server class {server_class:?} does not exist (see `rsspot server-classes list`)"
+            ),
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+impl VmPools<'_> {
+    /// The VM pools of an org, optionally only those of one VM cloudspace (sent as a label
+    /// selector and applied again here).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let pools = client.vm_pools().list(Some("vm-lab"), None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn list(self, vm_cloudspace: Option<&str>, org: Option<&str>) -> Result<Vec<VmPool>> {
+        let ns = self.0.namespace(org).await?;
+        let mut b = self.0.raw.list_vm_pools().namespace(ns);
+        if let Some(cs) = vm_cloudspace {
+            b = b.label_selector(format!("{VMCLOUDSPACE_LABEL}={cs}"));
+        }
+        let mut items = call(b.send(), "vm pool", "").await?.items;
+        if let Some(cs) = vm_cloudspace {
+            items.retain(|p| match p.metadata.labels.get(VMCLOUDSPACE_LABEL) {
+                Some(l) => l == cs,
+                None => p.spec.vm_cloud_space.as_deref() == Some(cs),
+            });
+        }
+        Ok(items)
+    }
+
+    /// One VM pool.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let pool = client.vm_pools().get("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53", None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get(self, name: &str, org: Option<&str>) -> Result<VmPool> {
+        let ns = self.0.namespace(org).await?;
+        call(
+            self.0.raw.get_vm_pool().namespace(ns).name(name).send(),
+            "vm pool",
+            name,
+        )
+        .await
+    }
+
+    /// Checks `req` (class exists, in `region` when given else the VM cloudspace's region, bid
+    /// ≥ floor), builds the exact body and lists the [`Concern`]s. Sends nothing.
+    ///
+    /// `region` lets a VM cloudspace create check its pools before the cloudspace exists.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::pricing::guard::SpendLimits;
+    /// use rsspot::services::VmPoolCreate;
+    /// let req = VmPoolCreate::spot("vm-lab", "gp.vs1.medium-dfw", 2, "0.05".parse()?);
+    /// let prepared = client.vm_pools().prepare_create(&req, None, None, &SpendLimits::default()).await?;
+    /// let pool = client.vm_pools().send_create(prepared).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn prepare_create(
+        self,
+        req: &VmPoolCreate,
+        region: Option<&str>,
+        org: Option<&str>,
+        limits: &SpendLimits,
+    ) -> Result<PreparedCreate<VmPool>> {
+        req.validate()?;
+        let region = match region {
+            Some(r) => r.to_string(),
+            None => match self.0.vm_cloudspaces().get(&req.vm_cloudspace, org).await {
+                Ok(cs) => cs.spec.region.unwrap_or_default(),
+                Err(Error::NotFound { name, .. }) => {
+                    return Err(Error::invalid(
+                        "vmCloudSpace",
+                        format!("VM cloudspace {name:?} does not exist"),
+                    ));
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        let class = class_facts(self.0, &req.server_class).await?;
+        if !region.is_empty() && !class.region.is_empty() && region != class.region {
+            return Err(Error::invalid(
+                "serverClass",
+                format!(
+                    "server class {} is in {}, but VM cloudspace {} is in {region}",
+                    req.server_class, class.region, req.vm_cloudspace
+                ),
+            ));
+        }
+        let concerns = match req.bid_price {
+            Some(bid) => {
+                guard::check_floor(bid, &class)?;
+                guard::assess_spot(bid, req.desired, &class, limits)
+            }
+            None => guard::assess_on_demand(req.desired, &class, limits),
+        };
+        let namespace = self.0.namespace(org).await?;
+        let name = req
+            .name
+            .clone()
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        Ok(PreparedCreate {
+            body: req.to_body(&name, &namespace),
+            namespace,
+            class,
+            concerns,
+        })
+    }
+
+    /// Sends a prepared create.
+    pub async fn send_create(self, prepared: PreparedCreate<VmPool>) -> Result<VmPool> {
+        let name = prepared.body.metadata.name.clone().unwrap_or_default();
+        let b = self.0.raw.create_vm_pool();
+        call(
+            b.namespace(prepared.namespace).body(prepared.body).send(),
+            "vm pool",
+            &name,
+        )
+        .await
+    }
+
+    /// Creates a VM pool (concerns unchecked: see [`VmPools::prepare_create`]).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::VmPoolCreate;
+    /// let req = VmPoolCreate::on_demand("vm-lab", "ch.vs1.xlarge-dfw", 1).user_data(b"#cloud-config\n");
+    /// let pool = client.vm_pools().create(&req, None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn create(self, req: &VmPoolCreate, org: Option<&str>) -> Result<VmPool> {
+        let prepared = self
+            .prepare_create(req, None, org, &SpendLimits::default())
+            .await?;
+        self.send_create(prepared).await
+    }
+
+    /// Checks an update (a new bid ≥ floor, on a spot pool) and lists the [`Concern`]s of what
+    /// it changes; returns the pool as it was. Sends nothing.
+    pub async fn prepare_update(
+        self,
+        name: &str,
+        update: &VmPoolUpdate,
+        org: Option<&str>,
+        limits: &SpendLimits,
+    ) -> Result<(VmPool, Vec<Concern>)> {
+        if update.desired.is_none() && update.bid_price.is_none() {
+            return Err(Error::invalid(
+                "update",
+                "nothing to change: give a new desired count or bid",
+            ));
+        }
+        if update.desired == Some(0) {
+            return Err(Error::invalid("desired", "desired must be at least 1"));
+        }
+        let current = self.get(name, org).await?;
+        let spot = current.spec.pool_type.as_deref() != Some("ondemand");
+        if update.bid_price.is_some() && !spot {
+            return Err(Error::invalid(
+                "bidPrice",
+                format!("VM pool {name} is an ondemand pool and takes no bid"),
+            ));
+        }
+        let class = class_facts(self.0, current.spec.server_class.as_deref().unwrap_or("")).await?;
+        if let Some(bid) = update.bid_price {
+            guard::check_floor(bid, &class)?;
+        }
+        let desired = update.desired.unwrap_or_else(|| {
+            u32::try_from(current.spec.desired.unwrap_or(0).max(0)).unwrap_or(u32::MAX)
+        });
+        let bid = update.bid_price.or_else(|| {
+            current
+                .spec
+                .bid_price
+                .as_deref()
+                .and_then(|b| b.parse().ok())
+        });
+        let mut concerns = match (spot, bid) {
+            (true, Some(bid)) => guard::assess_spot(bid, desired, &class, limits),
+            _ => guard::assess_on_demand(desired, &class, limits),
+        };
+        // An unchanged bid or count was accepted before; the monthly cost is about both.
+        concerns.retain(|c| match c {
+            Concern::BidAboveOnDemand { .. } | Concern::OffLadder { .. } => {
+                update.bid_price.is_some()
+            }
+            Concern::DesiredAboveAvailable { .. } => update.desired.is_some(),
+            Concern::MonthlyOverLimit { .. } => true,
+        });
+        Ok((current, concerns))
+    }
+
+    /// Sends an update: a merge patch of only the fields given.
+    pub async fn send_update(
+        self,
+        name: &str,
+        update: &VmPoolUpdate,
+        org: Option<&str>,
+    ) -> Result<VmPool> {
+        let ns = self.0.namespace(org).await?;
+        let patch = merge_patch(&PoolPatch {
+            spec: SpecPatch {
+                bid_price: update.bid_price.map(Bid::api_form),
+                desired: update.desired.map(i64::from),
+            },
+        })?;
+        let b = self
+            .0
+            .raw
+            .patch_vm_pool()
+            .namespace(ns)
+            .name(name)
+            .body(patch);
+        call(b.send(), "vm pool", name).await
+    }
+
+    /// Updates the desired count and/or bid (concerns unchecked).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::VmPoolUpdate;
+    /// let update = VmPoolUpdate { desired: Some(3), ..Default::default() };
+    /// client.vm_pools().update("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53", &update, None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn update(
+        self,
+        name: &str,
+        update: &VmPoolUpdate,
+        org: Option<&str>,
+    ) -> Result<VmPool> {
+        self.prepare_update(name, update, org, &SpendLimits::default())
+            .await?;
+        self.send_update(name, update, org).await
+    }
+
+    /// Deletes a VM pool.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// client.vm_pools().delete("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53", None).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
+        let ns = self.0.namespace(org).await?;
+        let b = self.0.raw.delete_vm_pool().namespace(ns).name(name);
+        call(b.send(), "vm pool", name).await.map(|_| ())
+    }
+
+    /// Polls until `status.bidStatus` is `Fulfilled` with `status.wonCount` ≥ `spec.desired`.
+    pub async fn wait_until_fulfilled(
+        self,
+        name: &str,
+        org: Option<&str>,
+        opts: &WaitOptions,
+    ) -> Result<VmPool> {
+        let client = self.0.without_cache();
+        let what = format!("vm pool {name}");
+        wait_for(&what, "Fulfilled", opts, || {
+            let client = client.clone();
+            async move {
+                let p = VmPools(&client).get(name, org).await?;
+                let desired = p.spec.desired.unwrap_or(0);
+                let won = p.status.won_count.unwrap_or(0);
+                let phase = p
+                    .status
+                    .bid_status
+                    .clone()
+                    .unwrap_or_else(|| "Pending".into());
+                Ok(if phase == "Fulfilled" && won >= desired {
+                    Poll::Ready(p)
+                } else {
+                    Poll::Pending(phase, format!("{won}/{desired} VMs"))
+                })
+            }
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_data_is_encoded_unless_already_base64() {
+        let script = b"#!/bin/sh\necho hi\n";
+        let wire = user_data_wire(script);
+        let back = base64::engine::general_purpose::STANDARD
+            .decode(&wire)
+            .unwrap();
+        assert_eq!(back, script);
+        assert_eq!(user_data_wire(wire.as_bytes()), wire);
+        // Binary data is encoded, not taken as text.
+        let bin = [0xffu8, 0x00, 0x10];
+        assert_eq!(user_data_wire(&bin), "/wAQ");
+    }
+
+    #[test]
+    fn requests_are_checked_locally() {
+        let bid: Bid = "0.05".parse().unwrap();
+        assert!(
+            VmPoolCreate::spot("vm-lab", "gp.vs1.medium-dfw", 1, bid)
+                .validate()
+                .is_ok()
+        );
+        let mut no_bid = VmPoolCreate::spot("vm-lab", "c", 1, bid);
+        no_bid.bid_price = None;
+        assert!(
+            no_bid
+                .validate()
+                .unwrap_err()
+                .to_string()
+                .contains("needs a bid")
+        );
+        let mut od = VmPoolCreate::on_demand("vm-lab", "c", 1);
+        assert!(od.validate().is_ok());
+        od.bid_price = Some(bid);
+        assert!(
+            od.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("takes no bid")
+        );
+        assert!(
+            VmPoolCreate::spot("vm-lab", "c", 0, bid)
+                .validate()
+                .is_err()
+        );
+        assert!(
+            VmPoolCreate::spot("VM_lab", "c", 1, bid)
+                .validate()
+                .is_err()
+        );
+        assert_eq!("OnDemand".parse::<PoolType>().unwrap(), PoolType::OnDemand);
+        assert!("reserved".parse::<PoolType>().is_err());
+        let body = VmPoolCreate::spot("vm-lab", "c", 2, bid).to_body("n", "ns");
+        assert_eq!(
+            body.metadata
+                .labels
+                .get(VMCLOUDSPACE_LABEL)
+                .map(String::as_str),
+            Some("vm-lab")
+        );
+        assert_eq!(
+            body.spec.bid_price.as_deref(),
+            Some(bid.api_form().as_str())
+        );
+    }
+}
