@@ -39,8 +39,8 @@ impl RegistrationWorkflow {
         actor: &str,
     ) -> Result<ReconcileReport> {
         let live_uids: HashSet<&str> = live.iter().map(|c| c.vm_uid.as_str()).collect();
-        let now = self.now();
         let mut tx = self.ledger.begin().await?;
+        let now = self.now(&mut tx).await?;
         let records = tx.list(&ALL_OLDEST_FIRST).await?.items;
         let mut report = ReconcileReport::default();
         let mut tracked: HashSet<String> = HashSet::new();
@@ -119,8 +119,8 @@ impl RegistrationWorkflow {
                 )
             })?;
         }
-        let now = self.now();
         let mut tx = self.ledger.begin().await?;
+        let now = self.now(&mut tx).await?;
         let mut report = ImportReport::default();
         for rec in records {
             let incoming = normalised(rec);
