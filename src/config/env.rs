@@ -114,6 +114,10 @@ pub const BACKOFF_VARS: &[&str] = &["RSSPOT_RETRY_BACKOFF_FACTOR", "SPOT_RETRY_B
 pub const VERIFY_SSL_VARS: &[&str] = &["RSSPOT_VERIFY_SSL", "SPOT_VERIFY_SSL"];
 /// `state_path` (below a `state_path` in the config file, see [`super::default_state_path`]).
 pub const STATE_PATH_VARS: &[&str] = &["RSSPOT_STATE_PATH"];
+/// `ledger_url` (the registration ledger's PostgreSQL database).
+pub const LEDGER_URL_VARS: &[&str] = &["RSSPOT_LEDGER_URL"];
+/// A file holding `ledger_url` (so the password stays out of the environment).
+pub const LEDGER_URL_FILE_VARS: &[&str] = &["RSSPOT_LEDGER_URL_FILE"];
 /// A true value disables the response cache.
 pub const NO_CACHE_VARS: &[&str] = &["RSSPOT_NO_CACHE"];
 /// A true value disables command history.
@@ -140,6 +144,8 @@ pub const ENV_VARS: &[(&str, &[&str])] = &[
     ("retry.base_delay (legacy backoff factor)", BACKOFF_VARS),
     ("verify_ssl", VERIFY_SSL_VARS),
     ("state_path", STATE_PATH_VARS),
+    ("ledger_url", LEDGER_URL_VARS),
+    ("ledger_url (file)", LEDGER_URL_FILE_VARS),
     ("cache.enabled = false", NO_CACHE_VARS),
     ("history.enabled = false", NO_HISTORY_VARS),
     ("token_cache = false", NO_TOKEN_CACHE_VARS),

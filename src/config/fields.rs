@@ -91,6 +91,7 @@ pub(crate) const PROFILE_SPEC: &[Spec] = &[
     ("public_data_url", &[]),
     ("request_timeout_seconds", &[]),
     ("verify_ssl", &[]),
+    ("ledger_url", &[]),
     ("retry", &[]),
     ("cache", &[]),
     ("imported_from", &[]),
@@ -288,6 +289,8 @@ pub(crate) const SECRET_MARKERS: &[&str] = &[
     "cookie",
     "jwt",
     "signature",
+    // A database URL may carry a password.
+    "ledger_url",
 ];
 
 /// Replaces secret-looking values with `"<redacted>"`, recursively. Booleans (`token_cache`)

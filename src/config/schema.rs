@@ -64,6 +64,10 @@ pub struct Profile {
     /// Overrides of the top-level `retry`, field by field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryPatch>,
+    /// The registration ledger's database: `postgres://…` selects a shared PostgreSQL
+    /// database; unset keeps the embedded `ledger.db`. A secret (it may hold a password).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger_url: Option<Secret>,
     /// Overrides of the top-level `cache`, field by field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<CachePatch>,
@@ -108,6 +112,7 @@ impl Profile {
             request_timeout_seconds: f.take("request_timeout_seconds")?,
             verify_ssl: f.take("verify_ssl")?,
             retry,
+            ledger_url: f.take_secret("ledger_url")?,
             cache,
             imported_from: f.take("imported_from")?,
             extra: std::mem::take(&mut f.extra),

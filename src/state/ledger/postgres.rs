@@ -125,10 +125,7 @@ impl PgLedger {
 fn state_err(location: &str, what: &str, e: &impl fmt::Display) -> Error {
     Error::State {
         path: location.to_owned(),
-        message: format!(
-            "registration ledger: {what}: {}",
-            crate::state::one_line(e)
-        ),
+        message: format!("registration ledger: {what}: {}", crate::state::one_line(e)),
     }
 }
 

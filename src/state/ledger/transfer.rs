@@ -71,7 +71,11 @@ const ALL: ListFilter = ListFilter {
     oldest_first: true,
 };
 
-fn digest_of(records: &[RegistrationRecord], events: &[RegistrationEvent], damaged: u64) -> Result<LedgerDigest> {
+fn digest_of(
+    records: &[RegistrationRecord],
+    events: &[RegistrationEvent],
+    damaged: u64,
+) -> Result<LedgerDigest> {
     let mut records: Vec<&RegistrationRecord> = records.iter().collect();
     records.sort_by(|a, b| a.registration_key.cmp(&b.registration_key));
     let mut events: Vec<&RegistrationEvent> = events.iter().collect();
