@@ -208,7 +208,17 @@ impl RegistrationWorkflow {
         let mut tx = self.ledger.begin().await?;
         let now = self.now(&mut tx).await?;
         let mut report = DiscoverReport::default();
-        for c in candidates {
+        // Inserted in key order: two hosts discovering overlapping inventories then wait on
+        // each other's rows in one order and never deadlock. Reported in the caller's order.
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by(|a, b| {
+            candidates[*a]
+                .registration_key
+                .cmp(&candidates[*b].registration_key)
+        });
+        let mut inserted = Vec::new();
+        for i in order {
+            let c = &candidates[i];
             let rec = RegistrationRecord {
                 registration_key: c.registration_key.clone(),
                 vm_uid: c.vm_uid.clone(),
@@ -244,9 +254,14 @@ impl RegistrationWorkflow {
                 note: Some("discovered in the inventory"),
             })
             .await?;
-            report.new.push(rec.registration_key);
+            inserted.push(i);
         }
         tx.commit().await?;
+        inserted.sort_unstable();
+        report.new = inserted
+            .into_iter()
+            .map(|i| candidates[i].registration_key.clone())
+            .collect();
         Ok(report)
     }
 
