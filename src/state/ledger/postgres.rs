@@ -12,7 +12,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
-use sqlx::{PgConnection, Row};
+use sqlx::{Connection as _, PgConnection, Row};
 
 use super::model::{
     RegistrationEvent, RegistrationRecord, RegistrationStatus, Scan, SkippedRow, normalise_payload,
@@ -93,18 +93,23 @@ impl PgLedger {
     pub(crate) async fn connect(url: &SecretString, max_connections: u32) -> Result<Self> {
         let opts = parse_url(url)?;
         let location = location_of(&opts);
+        // One direct connection first: a wrong host or password fails at once with the
+        // server's answer (a pool would retry until its timeout), and it migrates.
+        let mut first = PgConnection::connect_with(&opts)
+            .await
+            .map_err(|e| state_err(&location, "cannot connect", &e))?;
+        // `run_direct` because `run(&mut conn)` trips a Send-lifetime limitation of sqlx's
+        // `Acquire`; same locking (a session advisory lock around every migration).
+        PG_MIGRATOR
+            .run_direct(None, &mut first, false)
+            .await
+            .map_err(|e| state_err(&location, "cannot migrate the schema", &e))?;
+        first.close().await.ok();
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(std::time::Duration::from_secs(30))
-            .connect_with(opts)
-            .await
-            .map_err(|e| state_err(&location, "cannot connect", &e))?;
-        let ledger = PgLedger { pool, location };
-        PG_MIGRATOR
-            .run(&ledger.pool)
-            .await
-            .map_err(|e| ledger.err("cannot migrate the schema", e))?;
-        Ok(ledger)
+            .connect_lazy_with(opts);
+        Ok(PgLedger { pool, location })
     }
 
     pub(crate) fn pool(&self) -> &PgPool {
