@@ -170,9 +170,14 @@ async fn migrate_ledger_copies_once_with_matching_checksums() {
     assert_eq!(again["target"]["checksum"], first["target"]["checksum"]);
 
     // The table form says both sides' checksums.
-    let text = run(env
-        .cmd()
-        .args(["registrations", "migrate-ledger", "--to", &url, "-o", "table"]))
+    let text = run(env.cmd().args([
+        "registrations",
+        "migrate-ledger",
+        "--to",
+        &url,
+        "-o",
+        "table",
+    ]))
     .1;
     assert!(text.contains("Checksums match"), "{text}");
 
