@@ -373,3 +373,41 @@ async fn postgres_replicas_starting_together_migrate_once() {
     assert_eq!(versions.len(), 1);
     assert!(versions.iter().all(Option::is_some));
 }
+
+#[tokio::test]
+async fn postgres_claims_skip_and_report_damaged_rows() {
+    let ledger = TestLedger::new(Kind::Postgres).await;
+    let wf = RegistrationWorkflow::new(ledger.open().await);
+    let cs = candidates("dmg", 3);
+    wf.discover(&cs, "scan").await.unwrap();
+    let bad = &cs[1].registration_key;
+    let mut conn =
+        <sqlx::PgConnection as sqlx::Connection>::connect(ledger.url.as_deref().unwrap())
+            .await
+            .unwrap();
+    sqlx::query(
+        "UPDATE registration_ledger SET payload_json = '{not json' WHERE registration_key = $1",
+    )
+    .bind(bad)
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let got = wf.claim(3, Duration::from_secs(60), "w").await.unwrap();
+    assert_eq!(got.items.len(), 2);
+    assert!(got.items.iter().all(|r| &r.registration_key != bad));
+    assert_eq!(got.skipped.len(), 1);
+    assert_eq!(&got.skipped[0].registration_key, bad);
+    assert!(
+        got.skipped[0].problem.contains("payload_json"),
+        "{:?}",
+        got.skipped
+    );
+    // The damaged row was not leased.
+    let (owner,): (Option<String>,) =
+        sqlx::query_as("SELECT lease_owner FROM registration_ledger WHERE registration_key = $1")
+            .bind(bad)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    assert_eq!(owner, None);
+}

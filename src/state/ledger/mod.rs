@@ -244,6 +244,21 @@ impl LedgerStore {
         }
     }
 
+    /// Leases up to `n` claimable records to `owner` for `ttl` from the ledger's clock in one
+    /// statement, where the backend can (PostgreSQL); `None` means "use [`LedgerTx::claimable`]
+    /// and save": on the embedded file, or when a picked row is damaged.
+    pub async fn claim_leases(
+        &self,
+        n: u32,
+        ttl: chrono::Duration,
+        owner: &str,
+    ) -> Result<Option<Vec<RegistrationRecord>>> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(db) => postgres::claim_leases(db, n, ttl, owner).await,
+        }
+    }
+
     /// One record, or `None`; a damaged row is an error naming the key.
     pub async fn get(&self, key: &str) -> Result<Option<RegistrationRecord>> {
         match &self.backend {

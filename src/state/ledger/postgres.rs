@@ -366,6 +366,63 @@ pub(crate) async fn claimable(
     Ok(out)
 }
 
+/// Leases up to `n` claimable records to `owner` until the database's `now()` + `ttl` in one
+/// statement (one round trip besides BEGIN/COMMIT): what `claimable` + `save` do, without
+/// sending rows back and forth. `None` when a picked row does not decode: the transaction is
+/// rolled back and the caller takes the general path, which skips and reports damaged rows.
+pub(crate) async fn claim_leases(
+    db: &PgLedger,
+    n: u32,
+    ttl: chrono::Duration,
+    owner: &str,
+) -> Result<Option<Vec<RegistrationRecord>>> {
+    let micros = ttl
+        .num_microseconds()
+        .ok_or_else(|| Error::invalid("ttl", "is too long"))?;
+    let mut tx = db
+        .pool()
+        .begin()
+        .await
+        .map_err(|e| db.err("cannot start a transaction", e))?;
+    let returning = COLUMNS
+        .split(", ")
+        .map(|c| format!("r.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "WITH picked AS (SELECT registration_key FROM registration_ledger WHERE {ACTIONABLE} \
+           AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= now()) \
+           ORDER BY attempts, first_seen, registration_key LIMIT $1 FOR UPDATE SKIP LOCKED) \
+         UPDATE registration_ledger r SET lease_owner = $2, \
+           lease_expires_at = now() + $3 * INTERVAL '1 microsecond', \
+           attempts = LEAST(r.attempts + 1, 4294967295) \
+         FROM picked WHERE r.registration_key = picked.registration_key RETURNING {returning}"
+    )))
+    .bind(i64::from(n))
+    .bind(owner)
+    .bind(micros)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(|e| db.err("claim failed", e))?;
+    let page = scan(&rows, decode_record);
+    if !page.skipped.is_empty() {
+        tx.rollback()
+            .await
+            .map_err(|e| db.err("rollback failed", e))?;
+        return Ok(None);
+    }
+    tx.commit().await.map_err(|e| db.err("commit failed", e))?;
+    let mut items = page.items;
+    items.sort_by(|a, b| {
+        (a.attempts, a.first_seen, &a.registration_key).cmp(&(
+            b.attempts,
+            b.first_seen,
+            &b.registration_key,
+        ))
+    });
+    Ok(Some(items))
+}
+
 /// The most recent `limit` events (all when 0), of one record or of all, oldest first.
 pub(crate) async fn events(
     db: &PgLedger,
