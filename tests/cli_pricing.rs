@@ -338,7 +338,12 @@ async fn advised_bids_are_accepted_by_the_emulator() {
             let pool = client
                 .spot_pools()
                 .create(
-                    &SpotPoolCreate::new(&cloudspaces[&region], class, 1, bid),
+                    &SpotPoolCreate::new(
+                        &cloudspaces[&region],
+                        class,
+                        1,
+                        bid.parse::<rsspot::pricing::Bid>().unwrap(),
+                    ),
                     None,
                 )
                 .await
@@ -605,6 +610,19 @@ async fn build_apply_creates_the_pools_through_the_sdk() {
             .unwrap()
             .is_empty()
     );
+
+    // The question names what may cost more than meant (here: the monthly limit).
+    let out = env
+        .cmd()
+        .env("RSSPOT_MAX_MONTHLY_USD", "0.01")
+        .args(apply)
+        .arg("plan-iad")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
+    let err = common::stderr_of(&out);
+    assert!(err.contains("above max_monthly_usd $0.01"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
 
     // A cloudspace in another region than the plan: refused before anything is created.
     let out = env

@@ -151,6 +151,12 @@ fn every_env_var_name_is_read() {
             "8.0".into(),
         ),
         ("RSSPOT_VERIFY_SSL", "no", "verify_ssl", "false".into()),
+        (
+            "RSSPOT_MAX_MONTHLY_USD",
+            "500",
+            "max_monthly_usd",
+            "500".into(),
+        ),
         ("SPOT_VERIFY_SSL", "off", "verify_ssl", "false".into()),
         ("RSSPOT_NO_CACHE", "1", "cache.enabled", "false".into()),
         (

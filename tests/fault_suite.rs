@@ -423,7 +423,7 @@ async fn workload() {
 
     for (r, forced) in SCHEDULE.iter().copied().enumerate() {
         let (region, spot_class, od_class) = REGIONS[r % 2];
-        let (bid_med, bid_low) = bids[spot_class].clone();
+        let (bid_med, bid_low) = bids[spot_class];
         let cs = format!("fs-{r:02}");
         let cs_path = s.path("cloudspaces", Some(&cs));
         let cs_coll = s.path("cloudspaces", None);
@@ -507,7 +507,7 @@ async fn workload() {
             Forced::LoseSpotCreate => emu.faults().lose_next_write_responses(1),
             _ => {}
         }
-        let req = SpotPoolCreate::new(&cs, spot_class, 1, bid_med.clone()).label(POOL_ID, &spot_id);
+        let req = SpotPoolCreate::new(&cs, spot_class, 1, bid_med).label(POOL_ID, &spot_id);
         let what = format!("create spot pool {spot_id}");
         let (res, w) = s
             .run(&what, Expect::Ok, c.spot_pools().create(&req, None))
@@ -526,7 +526,7 @@ async fn workload() {
                     cloudspace: cs.clone(),
                     class: spot_class.into(),
                     desired: 1,
-                    bid: Some(bid_med.clone()),
+                    bid: Some(bid_med.to_string()),
                 },
             );
         }
@@ -632,7 +632,7 @@ async fn workload() {
                 p.desired = 2;
             }
             let upd = SpotPoolUpdate {
-                bid_price: Some(bid_low.clone()),
+                bid_price: Some(bid_low),
                 ..Default::default()
             };
             let (res, w) = s
@@ -645,7 +645,7 @@ async fn workload() {
             if (res.is_some() || s.ambiguous(&w, "PATCH", &item))
                 && let Some(p) = s.pools.get_mut(&spot.id)
             {
-                p.bid = Some(bid_low.clone());
+                p.bid = Some(bid_low.to_string());
             }
             let advance = async {
                 tokio::time::sleep(Duration::from_millis(10)).await;
@@ -824,12 +824,25 @@ async fn workload() {
                     .run(
                         &format!("delete cloudspace {old}"),
                         Expect::Ok,
-                        c.cloudspaces().delete(&old, None),
+                        c.cloudspaces().delete_with_pools(&old, None),
                     )
                     .await;
                 if res.is_some() || s.ambiguous(&w, "DELETE", &path) {
                     s.cloudspaces.remove(&old);
                     s.pools.retain(|_, p| p.cloudspace != old);
+                } else {
+                    // A teardown that failed part-way deleted some pools first (by design: pools
+                    // go before their cloudspace). Those are gone on purpose; the model follows.
+                    let snapshot = emu.snapshot();
+                    let live: BTreeSet<String> = ["spotnodepools", "ondemandnodepools"]
+                        .iter()
+                        .filter_map(|plural| snapshot[&s.ns][plural].as_object())
+                        .flat_map(|m| m.values())
+                        .filter_map(|d| d["spec"]["customLabels"][POOL_ID].as_str())
+                        .map(str::to_string)
+                        .collect();
+                    s.pools
+                        .retain(|id, p| p.cloudspace != old || live.contains(id));
                 }
             }
         }

@@ -3,12 +3,15 @@
 
 use proptest::prelude::*;
 use rsspot::Error;
+use rsspot::pricing::Bid;
 use rsspot::pricing::advice::{self, Risk};
 use rsspot::pricing::docs::{ComparablePrices, Percentiles, PriceHistory, PublicDocument};
+use rsspot::pricing::guard::{self, SpendLimits};
 use rsspot::pricing::money::{parse_memory_gb, parse_price, parse_price_str};
 use rsspot::pricing::plan::{self, PlanRequest, Strategy as Plan};
 use rsspot::pricing::rules;
 use rsspot::pricing::view::{ClassInput, ListFilter, PriceRow, SortKey, build_rows, sort_rows};
+use rsspot::raw::types::ServerClass;
 use rust_decimal::Decimal;
 use serde_json::json;
 
@@ -108,7 +111,7 @@ fn fixture_rows(nodes: u32) -> Vec<PriceRow> {
         .as_array()
         .unwrap()
         .iter()
-        .filter_map(ClassInput::from_server_class)
+        .map(|v| ClassInput::from(&serde_json::from_value::<ServerClass>(v.clone()).unwrap()))
         .collect();
     let pct = Percentiles::parse(PERCENTILES.as_bytes()).unwrap();
     let cmp = ComparablePrices::parse(COMPARABLES.as_bytes()).unwrap();
@@ -529,7 +532,7 @@ fn balanced_spreads_within_the_best_region() {
     for p in &balanced.pools {
         assert_eq!(p.region, "lon");
         let floor = rules::floor(Some(p.hourly_per_node), Some(d("0.01")));
-        rules::check_bid(&p.suggested_bid_per_node, floor).unwrap();
+        rules::check_bid(&p.suggested_bid_per_node.to_string(), floor).unwrap();
         assert!(p.command.contains(&format!("--desired {}", p.nodes)));
     }
     // Without --balanced, one pool per strategy.
@@ -714,37 +717,63 @@ fn planner_filters_generation_region_and_availability() {
 #[test]
 fn invalid_bids_are_rejected_with_the_reason() {
     let (market, min) = (Some(d("0.001")), Some(d("0.01")));
-    let cases = [
-        (
-            "$0.05",
-            "positive number up to three decimal places",
-            "e.g. 0.06",
-        ),
-        ("0.0125", "three decimal places", "e.g. 0.02"),
-        ("0.005", "minimum bid price of 0.01", "bid at least 0.01"),
-        ("0.07", "not on the bid ladder", "use 0.08 instead"),
-        ("0.21", "not on the bid ladder", "use 0.25 instead"),
-    ];
-    for (bid, reason, hint) in cases {
-        match advice::validate_bid(bid, market, min) {
+    // Format: refused when parsed, before anything else runs.
+    for (input, reason) in [
+        ("0.0125", "more than three decimals"),
+        ("-0.05", "negative"),
+        ("NaN", "not a price"),
+    ] {
+        match input.parse::<Bid>() {
             Err(Error::Invalid { field, message }) => {
                 assert_eq!(field.as_deref(), Some("bidPrice"));
-                assert!(message.contains(reason), "{bid}: {message}");
-                assert!(message.contains(hint), "{bid}: {message}");
+                assert!(message.contains(reason), "{input}: {message}");
             }
-            other => panic!("{bid}: {other:?}"),
+            other => panic!("{input}: {other:?}"),
         }
     }
+    // `$0.05` is what people type: accepted, sent as "0.05".
+    assert_eq!("$0.05".parse::<Bid>().unwrap().to_string(), "0.05");
+    // Floor: refused locally (the server certainly refuses it too).
+    match advice::validate_bid(bid("0.005"), market, min) {
+        Err(Error::Invalid { field, message }) => {
+            assert_eq!(field.as_deref(), Some("bidPrice"));
+            assert!(message.contains("minimum bid price of 0.01"), "{message}");
+            assert!(message.contains("bid at least 0.01"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
     // The market price is part of the floor.
-    let err = advice::validate_bid("0.02", Some(d("0.03")), min).unwrap_err();
+    let err = advice::validate_bid(bid("0.02"), Some(d("0.03")), min).unwrap_err();
     assert!(
         err.to_string().contains("minimum bid price of 0.03"),
         "{err}"
     );
     assert_eq!(
-        advice::validate_bid("0.04", market, min).unwrap(),
-        d("0.04")
+        advice::validate_bid(bid("0.04"), market, min).unwrap(),
+        bid("0.04")
     );
+    // The ladder is advice: a warning with the nearest ladder value, never a refusal.
+    let class = ClassInput {
+        name: "gp.vs1.medium-dfw".into(),
+        market,
+        min_bid: min,
+        ..ClassInput::default()
+    };
+    for (input, next) in [("0.07", "0.08"), ("0.21", "0.25")] {
+        assert!(advice::validate_bid(bid(input), market, min).is_ok());
+        let concerns = guard::assess_spot(bid(input), 1, &class, &SpendLimits::default());
+        assert_eq!(concerns.len(), 1, "{concerns:?}");
+        assert!(!concerns[0].needs_confirmation());
+        let text = concerns[0].to_string();
+        assert!(
+            text.contains("not on the bid ladder") && text.contains(next),
+            "{text}"
+        );
+    }
+}
+
+fn bid(s: &str) -> Bid {
+    s.parse().unwrap()
 }
 
 #[test]
@@ -752,7 +781,7 @@ fn advice_on_the_fixture_is_accepted() {
     for row in fixture_rows(1) {
         for risk in [Risk::Low, Risk::Med, Risk::High] {
             let a = advice::advise(&row, risk);
-            advice::validate_bid(&a.bid, row.market, row.min_bid).unwrap();
+            advice::validate_bid(a.bid, row.market, row.min_bid).unwrap();
             assert!(a.reasoning.len() >= 3, "{a:?}");
         }
     }
@@ -760,6 +789,7 @@ fn advice_on_the_fixture_is_accepted() {
     let low = advice::advise(&mh, Risk::Low);
     // P80 0.081 × 1.35 = 0.10935 → on the 0.03 step from 0.10 → 0.13.
     assert_eq!(low.bid, "0.13");
+    assert_eq!(low.bid.to_string(), "0.13");
     assert_eq!(low.ladder_step, d("0.03"));
     assert_eq!(serde_json::to_value(&low).unwrap()["bid"], json!("0.13"));
 }
@@ -788,13 +818,44 @@ proptest! {
         row.p80 = p80;
         let a = advice::advise(&row, risk);
         let floor = rules::floor(market, min_bid);
-        let value = rules::check_bid(&a.bid, floor);
+        let text = a.bid.to_string();
+        let value = rules::check_bid(&text, floor);
         prop_assert!(value.is_ok(), "{} rejected: {:?}", a.bid, value);
-        let decimals = a.bid.split_once('.').map_or(0, |(_, f)| f.len());
+        let decimals = text.split_once('.').map_or(0, |(_, f)| f.len());
         prop_assert!(decimals <= 3, "{}", a.bid);
-        prop_assert!(advice::validate_bid(&a.bid, market, min_bid).is_ok());
+        prop_assert!(advice::validate_bid(a.bid, market, min_bid).is_ok());
         // Never more than one ladder step above what the risk asked for (or the floor).
         let basis = a.basis_price.map_or(floor, |b| (b * risk.bid_multiplier()).max(floor));
         prop_assert!(value.unwrap() - basis < a.ladder_step || basis.is_zero());
     }
+}
+
+#[test]
+fn plans_beyond_availability_are_marked() {
+    let row = |available: i64| {
+        build_rows(
+            &[ClassInput {
+                available: Some(available),
+                ..class("gp.vs1.medium-dfw", "dfw1", "0.01", "2", "4GB")
+            }],
+            None,
+            None,
+            1,
+        )
+    };
+    let req = PlanRequest {
+        nodes: 5,
+        ..PlanRequest::default()
+    };
+    let short = plan::build(&row(3), &req).unwrap();
+    assert!(!short.scenarios.is_empty());
+    for s in &short.scenarios {
+        assert!(s.exceeds_availability, "{s:?}");
+        assert_eq!(s.pools[0].available, Some(3));
+        assert!(s.pools[0].exceeds_availability);
+    }
+    let json = serde_json::to_value(&short).unwrap();
+    assert_eq!(json["scenarios"][0]["exceeds_availability"], true);
+    let plenty = plan::build(&row(37), &req).unwrap();
+    assert!(plenty.scenarios.iter().all(|s| !s.exceeds_availability));
 }

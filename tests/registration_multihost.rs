@@ -143,7 +143,7 @@ async fn four_hosts_times_eight_claimers_claim_each_vm_once() {
     for t in threads {
         t.join().expect("a claimer thread panicked");
     }
-    let claimed = claimed.lock().unwrap();
+    let claimed = std::mem::take(&mut *claimed.lock().unwrap());
     let twice: Vec<_> = claimed.iter().filter(|(_, o)| o.len() > 1).collect();
     assert!(
         twice.is_empty(),
@@ -158,7 +158,7 @@ async fn four_hosts_times_eight_claimers_claim_each_vm_once() {
     assert_eq!(owners.len(), HOSTS, "every host got work");
 
     // No lost events: one per discovery, one per mark; every mark's event is there.
-    let marked = marked.lock().unwrap();
+    let marked = std::mem::take(&mut *marked.lock().unwrap());
     let events = wf.events(None, 0).await.unwrap();
     assert!(events.skipped.is_empty());
     assert_eq!(events.items.len(), VMS + marked.len());

@@ -4,6 +4,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rsspot::emulator::{Emulator, EmulatorOptions, Lifecycle};
+use rsspot::pricing::Bid;
+use rsspot::pricing::guard::{Concern, SpendLimits};
 use rsspot::retry::RetryPolicy;
 use rsspot::services::{
     CloudSpaceCreate, CloudSpaceUpdate, OnDemandPoolCreate, ServerClassFilter, SpotPoolCreate,
@@ -30,6 +32,10 @@ async fn client_for(emu: &Emulator) -> SpotClient {
         .build()
         .await
         .unwrap()
+}
+
+fn bid(s: &str) -> Bid {
+    s.parse().unwrap()
 }
 
 fn fast_wait() -> WaitOptions {
@@ -135,7 +141,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     let pool = c
         .spot_pools()
         .create(
-            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 2, advice.bid.clone()),
+            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 2, advice.bid),
             None,
         )
         .await
@@ -182,7 +188,10 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         .unwrap();
     let spec = updated.spec.unwrap();
     assert_eq!(spec.desired, Some(3));
-    assert_eq!(spec.bid_price.as_deref(), Some(advice.bid.as_str()));
+    assert_eq!(
+        spec.bid_price.as_deref(),
+        Some(advice.bid.to_string().as_str())
+    );
 
     // On-demand pool + list by cloudspace.
     let od = c
@@ -271,7 +280,7 @@ async fn local_validation_rejects_before_sending() {
     let low = c
         .spot_pools()
         .create(
-            &SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, "0.001"),
+            &SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, bid("0.001")),
             None,
         )
         .await;
@@ -282,20 +291,28 @@ async fn local_validation_rejects_before_sending() {
         }
         other => panic!("{other:?}"),
     }
-    // Off the ladder.
+    // Off the ladder: advice (a concern), not a local refusal; a server variant accepts it.
     let off = c
         .spot_pools()
-        .create(
-            &SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, "0.05"),
+        .prepare_create(
+            &SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, bid("0.05")),
             None,
+            &SpendLimits::default(),
         )
-        .await;
-    assert!(matches!(off, Err(Error::Invalid { .. })));
+        .await
+        .unwrap();
+    assert!(
+        off.concerns
+            .iter()
+            .any(|c| matches!(c, Concern::OffLadder { .. }) && !c.needs_confirmation()),
+        "{:?}",
+        off.concerns
+    );
     // Class in another region.
     let wrong = c
         .spot_pools()
         .create(
-            &SpotPoolCreate::new("v", "gp.vs1.medium-iad", 1, "0.02"),
+            &SpotPoolCreate::new("v", "gp.vs1.medium-iad", 1, bid("0.02")),
             None,
         )
         .await;

@@ -668,25 +668,28 @@ fn cases() -> Vec<Case> {
             2,
             "not a valid pool name",
         ),
-        // Bids: format, floor, ladder.
+        // Bids: format, floor, spending guardrail (the ladder is advice: cli_guardrails.rs).
         case(
-            "bid with a dollar sign",
-            &spot_create(&["--bid-price", "$0.06"]),
+            "negative bid",
+            &spot_create(&["--bid-price=-0.06"]),
             2,
             "bidPrice",
-        ),
+        )
+        .parser(),
         case(
             "bid that is not a number",
             &spot_create(&["--bid-price", "abc"]),
             2,
             "bidPrice",
-        ),
+        )
+        .parser(),
         case(
             "bid with four decimals",
-            &spot_create(&["--bid-price", "0.0605"]),
+            &spot_create(&["--bid-price", "$0.0605"]),
             2,
             "bidPrice",
-        ),
+        )
+        .parser(),
         case(
             "bid below the floor",
             &spot_create(&["--bid-price", "0.005"]),
@@ -694,10 +697,10 @@ fn cases() -> Vec<Case> {
             "floor",
         ),
         case(
-            "bid off the ladder",
+            "bid above the on-demand price, not confirmed",
             &spot_create(&["--bid-price", "0.05"]),
             2,
-            "ladder",
+            "above the on-demand price",
         ),
         // Labels, taints, durations, webhooks (the CLI takes no label selector).
         case(

@@ -342,7 +342,7 @@ impl Suite {
                 "--desired",
                 "1",
                 "--bid-price",
-                "0.06",
+                "0.02",
             ],
             Normal,
         );

@@ -338,7 +338,6 @@ impl SpotClientBuilder {
             ctx: Arc::new(Context {
                 org: self.org,
                 region: self.region,
-                refresh_token: self.refresh_token,
                 concurrency: self.concurrency,
                 namespace: OnceCell::new(),
                 orgs: OnceCell::new(),

@@ -44,7 +44,6 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) struct Context {
     pub org: Option<String>,
     pub region: Option<String>,
-    pub refresh_token: Option<SecretString>,
     pub concurrency: usize,
     namespace: OnceCell<String>,
     orgs: OnceCell<Vec<raw::types::OrganizationListOrganizationsItem>>,
@@ -183,6 +182,18 @@ impl SpotClient {
         &self.pipeline().stats
     }
 
+    /// A valid id token (the bearer) of this client's refresh token and its `exp`, for tools
+    /// that hand it on (a kubectl exec credential). It comes from memory or the persisted token
+    /// cache when fresh (no request), else from one token exchange.
+    pub async fn id_token(&self) -> Result<(SecretString, chrono::DateTime<chrono::Utc>)> {
+        use secrecy::ExposeSecret;
+        let token = self.pipeline().auth.bearer(self.raw.inner.deadline).await?;
+        let exp = crate::auth::decode_claims(token.expose_secret())
+            .and_then(|c| c.exp)
+            .ok_or_else(|| Error::decode("id_token", "the id token carries no `exp` claim"))?;
+        Ok((token, exp))
+    }
+
     /// How many token exchanges this client made.
     pub fn token_exchanges(&self) -> u64 {
         self.pipeline().auth.exchanges()
@@ -207,8 +218,10 @@ impl SpotClient {
         self.ctx.concurrency
     }
 
-    pub(crate) fn refresh_token(&self) -> Option<&SecretString> {
-        self.ctx.refresh_token.as_ref()
+    /// The refresh token to send where the API takes one in a body (generate-kubeconfig): the
+    /// configured one, or its successor when the token service rotated it.
+    pub(crate) async fn refresh_token(&self) -> Option<SecretString> {
+        self.pipeline().auth.current_refresh_token().await
     }
 
     /// The organizations list, fetched once per client.

@@ -114,6 +114,8 @@ pub const BACKOFF_VARS: &[&str] = &["RSSPOT_RETRY_BACKOFF_FACTOR", "SPOT_RETRY_B
 pub const VERIFY_SSL_VARS: &[&str] = &["RSSPOT_VERIFY_SSL", "SPOT_VERIFY_SSL"];
 /// `state_path` (below a `state_path` in the config file, see [`super::default_state_path`]).
 pub const STATE_PATH_VARS: &[&str] = &["RSSPOT_STATE_PATH"];
+/// `max_monthly_usd` (spending guardrail, USD per pool-month).
+pub const MAX_MONTHLY_VARS: &[&str] = &["RSSPOT_MAX_MONTHLY_USD"];
 /// `ledger_url` (the registration ledger's PostgreSQL database).
 pub const LEDGER_URL_VARS: &[&str] = &["RSSPOT_LEDGER_URL"];
 /// A file holding `ledger_url` (so the password stays out of the environment).
@@ -143,6 +145,7 @@ pub const ENV_VARS: &[(&str, &[&str])] = &[
     ("retry.max_attempts (legacy max_retries)", MAX_RETRIES_VARS),
     ("retry.base_delay (legacy backoff factor)", BACKOFF_VARS),
     ("verify_ssl", VERIFY_SSL_VARS),
+    ("max_monthly_usd", MAX_MONTHLY_VARS),
     ("state_path", STATE_PATH_VARS),
     ("ledger_url", LEDGER_URL_VARS),
     ("ledger_url (file)", LEDGER_URL_FILE_VARS),

@@ -91,6 +91,7 @@ pub(crate) const PROFILE_SPEC: &[Spec] = &[
     ("public_data_url", &[]),
     ("request_timeout_seconds", &[]),
     ("verify_ssl", &[]),
+    ("max_monthly_usd", &[]),
     ("ledger_url", &[]),
     ("retry", &[]),
     ("cache", &[]),

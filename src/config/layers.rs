@@ -145,6 +145,11 @@ pub(super) fn env_layers(env: &Env) -> Result<Vec<Layer>> {
         let b = parse_bool(v).ok_or_else(|| bad(var, "true or false", v))?;
         push(var, "verify_ssl", Value::Bool(b));
     }
+    if let Some((var, v)) = env.first(MAX_MONTHLY_VARS) {
+        crate::pricing::money::parse_price_str(v)
+            .ok_or_else(|| bad(var, "an amount in USD such as 500", v))?;
+        push(var, "max_monthly_usd", Value::String(v.trim().to_string()));
+    }
     if let Some((var, v)) = env.first(MAX_RETRIES_VARS) {
         let n: u32 = v
             .trim()

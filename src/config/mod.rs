@@ -188,6 +188,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Verify TLS certificates.
     pub verify_ssl: bool,
+    /// Spending guardrail: pools costing more per month (USD) need confirmation; none by default.
+    pub max_monthly_usd: Option<rust_decimal::Decimal>,
     /// Retry policy.
     pub retry: RetryConfig,
     /// Response cache settings.

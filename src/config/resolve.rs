@@ -376,6 +376,10 @@ fn build_settings(
             .get("verify_ssl")
             .and_then(Value::as_bool)
             .unwrap_or(true),
+        max_monthly_usd: merged.get("max_monthly_usd").and_then(|v| match v {
+            Value::Number(_) | Value::String(_) => crate::pricing::money::parse_price(v),
+            _ => None,
+        }),
         retry,
         cache,
         state_path,

@@ -61,6 +61,9 @@ pub struct Profile {
     /// Verify TLS certificates (alias: `verifySsl`). Default true.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_ssl: Option<bool>,
+    /// Spending guardrail: a pool costing more per month (USD) asks for confirmation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_monthly_usd: Option<f64>,
     /// Overrides of the top-level `retry`, field by field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryPatch>,
@@ -111,6 +114,7 @@ impl Profile {
             public_data_url: f.take("public_data_url")?,
             request_timeout_seconds: f.take("request_timeout_seconds")?,
             verify_ssl: f.take("verify_ssl")?,
+            max_monthly_usd: f.take("max_monthly_usd")?,
             retry,
             ledger_url: f.take_secret("ledger_url")?,
             cache,
@@ -295,6 +299,8 @@ impl fmt::Debug for Profile {
             .field("public_data_url", &self.public_data_url)
             .field("request_timeout_seconds", &self.request_timeout_seconds)
             .field("verify_ssl", &self.verify_ssl)
+            .field("max_monthly_usd", &self.max_monthly_usd)
+            .field("ledger_url", &self.ledger_url)
             .field("retry", &self.retry)
             .field("cache", &self.cache)
             .field("imported_from", &self.imported_from)

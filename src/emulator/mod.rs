@@ -6,6 +6,9 @@
 //! API validates them and move through their lifecycle on a clock the caller controls
 //! ([`Emulator::advance`]). Tests can inject faults ([`Faults`]) and read a request journal.
 //!
+//! Where the real service's behaviour is unknown, the emulator offers each possibility as a
+//! variant ([`Variants`], table there): a client must work under every one of them.
+//!
 //! ```no_run
 //! # async fn demo() -> rsspot::Result<()> {
 //! use rsspot::emulator::Emulator;
@@ -15,15 +18,21 @@
 //! # Ok(()) }
 //! ```
 
+mod bids;
+mod cluster_api;
+mod documents;
 mod faults;
+mod fixtures;
 mod jwt;
+mod oauth;
 mod patch;
 mod reply;
 mod routes;
 mod seed;
+mod server;
 mod store;
+mod variants;
 
-use std::convert::Infallible;
 use std::fmt;
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -32,24 +41,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::response::Response;
 use chrono::{DateTime, SubsecRound, Utc};
-use hyper::server::conn::http1;
-use hyper_util::rt::TokioIo;
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
-use tokio::task::{JoinHandle, JoinSet};
-use tower::ServiceExt;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 
 pub use faults::{Faults, JournalEntry};
 pub use jwt::CLIENT_ID;
 pub use seed::{Seed, SeedOrg, VmInventory, namespace_for};
+pub use server::JOURNAL_PATH;
+pub use variants::{
+    BadRefreshToken, BidRules, CascadeDelete, DeleteReturns, DryRun, KubeconfigUnknown,
+    LabelSelector, Paging, Phases, TokenRotation, VariantSetting, Variants, WebhookDenial,
+};
 
 use crate::{Error, Result};
-use faults::PreFault;
-use reply::Reply;
 use store::Store;
 
 /// Durations of the simulated lifecycle, measured on the emulator's clock.
@@ -59,8 +64,9 @@ pub struct Lifecycle {
     pub cloudspace_ready_after: Duration,
     /// A pool is fulfilled this long after max(its creation, its cloudspace becoming Ready).
     pub pool_fulfilled_after: Duration,
-    /// A deleted cloudspace stays `Deleting` this long, then disappears with its pools
-    /// (zero: it disappears at once).
+    /// A deleted cloudspace stays `Deleting` this long, then disappears (zero, or the `basic`
+    /// phases variant: it disappears at once). Its pools go with it only under
+    /// `cascade-delete=yes`.
     pub delete_after: Duration,
     /// A `kubernetesVersion` change keeps the cloudspace `Upgrading` this long.
     pub upgrade_after: Duration,
@@ -124,16 +130,23 @@ pub struct EmulatorOptions {
     pub lifecycle: Lifecycle,
     /// Manual (tests) or wall clock (serve).
     pub clock: ClockMode,
-    /// Whether bids off the bid ladder are refused (the floor and format are always enforced).
-    pub enforce_bid_ladder: bool,
     /// Largest page a list is answered with even when the client sends no `limit`, like a
     /// gateway that chunks; the rest follows through `metadata.continue`. `None` (default):
-    /// lists are paged only on `?limit=`, as Kubernetes does.
+    /// lists are paged only on `?limit=`, as Kubernetes does. Ignored under `paging=ignored`.
     pub page_size: Option<usize>,
+    /// Answers to the open questions about the real service (bid rules included); see the
+    /// table on [`Variants`].
+    pub variants: Variants,
+    /// Advertise each Ready cloudspace's `APIServerEndpoint` as the emulated cluster API on
+    /// this port (`127.0.0.1:PORT/k8s/<namespace>/<cloudspace>`, TLS), so generated kubeconfigs
+    /// work with a real kubectl. Off (default): a realistic but unreachable
+    /// `hcp-….spot.rackspace.com` host; the cluster API answers under `/k8s/` either way.
+    pub cluster_endpoints: bool,
 }
 
 impl Default for EmulatorOptions {
-    /// Built-in seed, any port, manual clock, 24 h tokens, [`Lifecycle::default`], ladder on.
+    /// Built-in seed, any port, manual clock, 24 h tokens, [`Lifecycle::default`], default
+    /// [`Variants`].
     fn default() -> Self {
         EmulatorOptions {
             port: 0,
@@ -141,18 +154,21 @@ impl Default for EmulatorOptions {
             token_lifetime: Duration::from_secs(86_400),
             lifecycle: Lifecycle::default(),
             clock: ClockMode::Manual,
-            enforce_bid_ladder: true,
             page_size: None,
+            variants: Variants::default(),
+            cluster_endpoints: false,
         }
     }
 }
 
 impl EmulatorOptions {
-    /// Options for `rsspot emulator serve`: wall clock and [`Lifecycle::short`].
+    /// Options for `rsspot emulator serve`: wall clock, [`Lifecycle::short`] and cluster API
+    /// endpoints a real kubectl can reach.
     pub fn for_serve() -> Self {
         EmulatorOptions {
             lifecycle: Lifecycle::short(),
             clock: ClockMode::Wall,
+            cluster_endpoints: true,
             ..EmulatorOptions::default()
         }
     }
@@ -206,6 +222,7 @@ struct Shared {
     base_url: String,
     token_lifetime: Duration,
     page_size: Option<usize>,
+    variants: Variants,
 }
 
 impl Shared {
@@ -257,12 +274,11 @@ impl Emulator {
             .local_addr()
             .map_err(|e| Error::config(format!("emulator: no local address: {e}")))?;
         let clock = Clock::new(opts.clock);
-        let store = Store::new(
-            &opts.seed,
-            opts.lifecycle,
-            opts.enforce_bid_ladder,
-            clock.now(),
-        );
+        let mut store = Store::new(&opts.seed, opts.lifecycle, opts.variants, clock.now());
+        if opts.cluster_endpoints {
+            store.cluster_authority = Some(addr.to_string());
+        }
+        let tls = cluster_api::tls_acceptor()?;
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
             faults: Faults::default(),
@@ -273,11 +289,12 @@ impl Emulator {
             base_url: format!("http://{addr}"),
             token_lifetime: opts.token_lifetime,
             page_size: opts.page_size,
+            variants: opts.variants,
         });
         let router = Router::new()
-            .fallback(handle)
+            .fallback(server::handle)
             .with_state(Arc::clone(&shared));
-        let task = tokio::spawn(accept_loop(listener, router));
+        let task = tokio::spawn(server::accept_loop(listener, router, tls));
         Ok(Emulator {
             shared,
             addr,
@@ -343,6 +360,24 @@ impl Emulator {
         self.shared.store().set_market_price(server_class, price)
     }
 
+    /// The variants this emulator runs with.
+    pub fn variants(&self) -> Variants {
+        self.shared.variants
+    }
+
+    /// Puts cloudspace `name` (of any seeded org) into the `Error` phase with `reason` (under
+    /// `phases=basic` only its `health` turns `Unhealthy`). False when there is no such cloudspace.
+    pub fn break_cloudspace(&self, name: &str, reason: &str) -> bool {
+        let now = self.now();
+        let mut store = self.shared.store();
+        store.tick(now);
+        self.shared
+            .seed
+            .orgs
+            .iter()
+            .any(|o| store.break_cloudspace(&o.namespace(), name, reason))
+    }
+
     /// The seed the emulator started from.
     pub fn seed(&self) -> &Seed {
         &self.shared.seed
@@ -368,7 +403,8 @@ impl Emulator {
 }
 
 /// Runs an emulator for `rsspot emulator serve`: prints the base URL alone as the first stdout
-/// line, then `export` lines pointing rsspot at it, and serves until Ctrl-C.
+/// line, then `export` lines pointing rsspot at it, and serves until Ctrl-C. Variants that
+/// differ from the defaults are named on stderr.
 pub async fn serve(opts: EmulatorOptions) -> Result<()> {
     let emu = Emulator::start_with(opts).await?;
     let url = emu.base_url();
@@ -395,186 +431,20 @@ pub async fn serve(opts: EmulatorOptions) -> Result<()> {
         }
         let _ = out.flush();
     }
+    let changed: Vec<String> = emu
+        .variants()
+        .settings()
+        .into_iter()
+        .zip(Variants::default().settings())
+        .filter(|(v, d)| v != d)
+        .map(|(v, _)| v.to_string())
+        .collect();
+    if !changed.is_empty() {
+        eprintln!("emulator variants: {}", changed.join(" "));
+    }
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| Error::config(format!("emulator: cannot wait for Ctrl-C: {e}")))?;
     emu.shutdown().await;
     Ok(())
-}
-
-// ----- network layer --------------------------------------------------------------------------
-
-/// Lets a request close its own connection without a response.
-#[derive(Clone)]
-struct ConnAbort(Arc<Notify>);
-
-async fn accept_loop(listener: TcpListener, router: Router) {
-    // Owning the connections here means aborting this task closes every connection too.
-    let mut conns = JoinSet::new();
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    conns.spawn(serve_connection(stream, router.clone()));
-                }
-                Err(e) => {
-                    tracing::warn!("emulator: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                }
-            },
-            Some(_) = conns.join_next(), if !conns.is_empty() => {}
-        }
-    }
-}
-
-async fn serve_connection(stream: TcpStream, router: Router) {
-    let abort = Arc::new(Notify::new());
-    let handle = ConnAbort(Arc::clone(&abort));
-    let service =
-        hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
-            req.extensions_mut().insert(handle.clone());
-            router.clone().oneshot(req.map(Body::new))
-        });
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
-    tokio::select! {
-        biased;
-        () = abort.notified() => {}
-        _ = conn => {}
-    }
-}
-
-fn is_write(m: &http::Method) -> bool {
-    matches!(
-        *m,
-        http::Method::POST | http::Method::PATCH | http::Method::PUT | http::Method::DELETE
-    )
-}
-
-fn into_response(r: Reply) -> Response {
-    let mut builder = Response::builder()
-        .status(r.status)
-        .header(http::header::CONTENT_TYPE, r.content_type);
-    for (k, v) in r.headers {
-        builder = builder.header(k, v);
-    }
-    builder.body(Body::from(r.body)).unwrap_or_else(|_| {
-        let mut resp = Response::new(Body::from("emulator: bad response"));
-        *resp.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
-        resp
-    })
-}
-
-fn fault_reply(status: u16, retry_after: Option<Duration>) -> Reply {
-    let reason = match status {
-        429 => "TooManyRequests",
-        503 => "ServiceUnavailable",
-        504 => "Timeout",
-        _ => "InternalError",
-    };
-    let secs = retry_after.map(|d| d.as_secs() + u64::from(d.subsec_nanos() > 0));
-    let details = secs.map(|s| serde_json::json!({"retryAfterSeconds": s}));
-    let r = reply::status(
-        status,
-        reason,
-        &format!("injected fault: HTTP {status}"),
-        details,
-    );
-    match secs {
-        Some(s) => r.with_header("retry-after", s.to_string()),
-        None => r,
-    }
-}
-
-/// Closes the connection carrying this request; never returns when that is possible.
-async fn close_connection(abort: Option<ConnAbort>) -> Response {
-    if let Some(a) = abort {
-        a.0.notify_one();
-        // The connection task drops this future together with the connection.
-        std::future::pending::<()>().await;
-    }
-    into_response(Reply::text(503, "connection closed"))
-}
-
-/// Admin path for out-of-process users (benchmarks, CLI tests): `GET` reads the request journal,
-/// `DELETE` clears it. Never journaled and never faulted.
-pub const JOURNAL_PATH: &str = "/_emulator/journal";
-
-async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Result<Response, Infallible> {
-    if req.uri().path() == JOURNAL_PATH {
-        let reply = match *req.method() {
-            axum::http::Method::GET => Reply::json(
-                200,
-                &serde_json::to_value(&*shared.journal()).unwrap_or_default(),
-            ),
-            axum::http::Method::DELETE => {
-                shared.journal().clear();
-                Reply::json(200, &serde_json::json!({"cleared": true}))
-            }
-            _ => Reply::text(405, "method not allowed"),
-        };
-        return Ok(into_response(reply));
-    }
-    let latency = shared.faults.latency();
-    if !latency.is_zero() {
-        tokio::time::sleep(latency).await;
-    }
-    let abort = req.extensions().get::<ConnAbort>().cloned();
-    let (parts, body) = req.into_parts();
-    let record = |status: u16, fault: Option<String>| {
-        shared.journal().push(JournalEntry {
-            method: parts.method.as_str().to_string(),
-            path: parts.uri.path().to_string(),
-            query: parts.uri.query().map(String::from),
-            status,
-            at: shared.clock.now(),
-            fault,
-        });
-    };
-    match shared.faults.before_request() {
-        Some(PreFault::Drop) => {
-            record(0, Some("dropped connection".into()));
-            return Ok(close_connection(abort).await);
-        }
-        Some(PreFault::Fail {
-            status,
-            retry_after,
-        }) => {
-            record(status, Some(format!("status {status}")));
-            return Ok(into_response(fault_reply(status, retry_after)));
-        }
-        None => {}
-    }
-    let bytes = match axum::body::to_bytes(body, 16 * 1024 * 1024).await {
-        Ok(b) => b,
-        Err(e) => {
-            let r = reply::bad_request(&format!("could not read the request body: {e}"));
-            record(r.status, None);
-            return Ok(into_response(r));
-        }
-    };
-    let reply = {
-        let ctx = routes::Ctx {
-            seed: &shared.seed,
-            secret: &shared.secret,
-            base_url: &shared.base_url,
-            now: shared.clock.now(),
-            token_lifetime: shared.token_lifetime,
-            page_size: shared.page_size,
-        };
-        let req = routes::Req {
-            method: &parts.method,
-            path: parts.uri.path(),
-            query: parts.uri.query(),
-            headers: &parts.headers,
-            body: &bytes,
-        };
-        let mut store = shared.store();
-        routes::route(&mut store, &ctx, &req)
-    };
-    if is_write(&parts.method) && shared.faults.lose_write_response() {
-        record(reply.status, Some("lost response".into()));
-        return Ok(close_connection(abort).await);
-    }
-    record(reply.status, None);
-    Ok(into_response(reply))
 }

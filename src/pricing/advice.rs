@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::pricing::money;
+use crate::pricing::bid::Bid;
 use crate::pricing::rules::{self, BidViolation};
 use crate::pricing::view::PriceRow;
 
@@ -101,8 +101,8 @@ impl FromStr for Risk {
 pub struct BidAdvice {
     /// The server class.
     pub class: String,
-    /// The bid in the form the API takes (`"0.06"`).
-    pub bid: String,
+    /// The bid (serialised in the form the API takes, `"0.06"`).
+    pub bid: Bid,
     /// The risk it was computed for.
     pub risk: Risk,
     /// What the bid is based on: `P80`, `P50`, `P20`, `market` or `floor`.
@@ -212,7 +212,7 @@ pub fn advise(row: &PriceRow, risk: Risk) -> BidAdvice {
     }
     BidAdvice {
         class: row.name.clone(),
-        bid: rules::format_bid(value),
+        bid: Bid::round_up(value),
         risk,
         basis,
         basis_price,
@@ -224,37 +224,25 @@ pub fn advise(row: &PriceRow, risk: Risk) -> BidAdvice {
     }
 }
 
-/// Validates a bid as the server would (format, floor, ladder) and says how to fix a bad one.
+/// Validates a bid as the server certainly would: at least the class's floor
+/// (max(market, minimum bid)). The bid's format is already checked by [`Bid`]; the ladder is
+/// advice only (see [`crate::pricing::guard::Concern::OffLadder`]).
 ///
 /// Errors are [`Error::Invalid`] on field `bidPrice`, carrying the server's reason and the
-/// nearest bid that would be accepted.
-pub fn validate_bid(
-    bid: &str,
-    market: Option<Decimal>,
-    min_bid: Option<Decimal>,
-) -> Result<Decimal> {
+/// lowest bid that would be accepted.
+pub fn validate_bid(bid: Bid, market: Option<Decimal>, min_bid: Option<Decimal>) -> Result<Bid> {
     let floor = rules::floor(market, min_bid);
-    rules::check_bid(bid, floor).map_err(|violation| {
-        let hint = match &violation {
-            // Salvage what the user meant ("$0.05", "0.0125") into the nearest accepted bid.
-            BidViolation::Format => format!(
-                "write it as a plain decimal with at most three decimals, e.g. {}",
-                rules::format_bid(next_valid_bid(
-                    money::parse_price_str(bid).unwrap_or_default(),
-                    floor
-                ))
+    if bid.value() < floor {
+        return Err(Error::invalid(
+            "bidPrice",
+            format!(
+                "{}; bid at least {} (the class's floor: max of market price and minimum bid)",
+                BidViolation::BelowFloor { floor }.message(&bid.to_string()),
+                rules::format_bid(next_valid_bid(floor, floor))
             ),
-            BidViolation::BelowFloor { floor } => format!(
-                "bid at least {} (the lowest ladder value at or above the floor)",
-                rules::format_bid(next_valid_bid(*floor, *floor))
-            ),
-            BidViolation::OffLadder { next } => format!(
-                "use {} instead",
-                rules::format_bid(next_valid_bid(*next, floor))
-            ),
-        };
-        Error::invalid("bidPrice", format!("{}; {hint}", violation.message(bid)))
-    })
+        ));
+    }
+    Ok(bid)
 }
 
 #[cfg(test)]
@@ -296,7 +284,10 @@ mod tests {
         );
         let low = advise(&r, Risk::Low);
         // 0.021 × 1.35 = 0.02835 → ladder 0.03
-        assert_eq!((low.bid.as_str(), low.basis.as_str()), ("0.03", "P80"));
+        assert_eq!(
+            (low.bid.to_string().as_str(), low.basis.as_str()),
+            ("0.03", "P80")
+        );
         assert_eq!(low.basis_price, Some(d("0.021")));
         assert_eq!(low.ladder_step, d("0.01"));
         // 0.011 × 1.2 = 0.0132 → 0.02
@@ -321,7 +312,10 @@ mod tests {
         let r = row("0.03", "0.01", [None, None, None]);
         let a = advise(&r, Risk::Low);
         // 0.03 × 1.35 = 0.0405 → on the 0.02 step from 0.04 → 0.06
-        assert_eq!((a.bid.as_str(), a.basis.as_str()), ("0.06", "market"));
+        assert_eq!(
+            (a.bid.to_string().as_str(), a.basis.as_str()),
+            ("0.06", "market")
+        );
         assert_eq!(a.ladder_step, d("0.02"));
         assert_eq!(a.floor, d("0.03"));
     }
@@ -335,15 +329,17 @@ mod tests {
     }
 
     #[test]
-    fn validator_explains() {
-        let err = validate_bid("0.05", Some(d("0.001")), Some(d("0.01")))
+    fn validator_enforces_the_floor_only() {
+        let bid = |s: &str| s.parse::<Bid>().unwrap();
+        let err = validate_bid(bid("0.005"), Some(d("0.001")), Some(d("0.01")))
             .unwrap_err()
             .to_string();
-        assert!(err.contains("not on the bid ladder"), "{err}");
-        assert!(err.contains("use 0.06"), "{err}");
+        assert!(err.contains("minimum bid price of 0.01"), "{err}");
+        assert!(err.contains("bid at least 0.01"), "{err}");
+        // Off the ladder is advice, not a refusal: a server variant accepts it.
         assert_eq!(
-            validate_bid("0.06", Some(d("0.001")), Some(d("0.01"))).unwrap(),
-            d("0.06")
+            validate_bid(bid("0.05"), Some(d("0.001")), Some(d("0.01"))).unwrap(),
+            bid("0.05")
         );
     }
 }

@@ -9,10 +9,18 @@
 //! - [`advice`]: bid advice and the local bid validator.
 //! - [`plan`]: the cluster cost planner (`pricing build`).
 //! - [`rules`]: the server's bid rules, as data.
+//! - [`class`]: what is known about one server class ([`class::ClassInput`]).
+//! - [`bid`]: the [`Bid`] newtype (parsed once, typed to the wire).
+//! - [`guard`]: spending guardrails (concerns the caller confirms).
 
 pub mod advice;
+pub mod bid;
+pub mod class;
 pub mod docs;
+pub mod guard;
 pub mod money;
 pub mod plan;
 pub mod rules;
 pub mod view;
+
+pub use bid::Bid;

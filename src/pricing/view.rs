@@ -14,86 +14,10 @@ use crate::error::{Error, Result};
 use crate::pricing::docs::{ComparablePrices, Percentiles};
 use crate::pricing::{money, rules};
 
+pub use crate::pricing::class::ClassInput;
+
 /// Hours in the billing month used for monthly figures.
 pub const MONTH_HOURS: u32 = 730;
-
-/// What the pricing views need to know about one server class, whatever its source.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct ClassInput {
-    /// Class name, e.g. `gp.vs1.medium-dfw`.
-    pub name: String,
-    /// Region, e.g. `us-central-dfw-1`.
-    pub region: String,
-    /// `General Purpose`, `Compute Heavy`, ...
-    pub category: Option<String>,
-    /// Human name.
-    pub display_name: Option<String>,
-    /// `available` or `deprecated`.
-    pub availability: Option<String>,
-    /// vCPU count as the API gives it.
-    pub cpu: Option<String>,
-    /// Memory as the API gives it (`3.75GB`).
-    pub memory: Option<String>,
-    /// Current market price per hour.
-    pub market: Option<Decimal>,
-    /// Minimum bid per hour (`spec.minBidPricePerHour`).
-    pub min_bid: Option<Decimal>,
-    /// On-demand price per hour.
-    pub on_demand: Option<Decimal>,
-    /// Servers available to provision now.
-    pub available: Option<i64>,
-    /// Total servers.
-    pub capacity: Option<i64>,
-}
-
-impl ClassInput {
-    /// Reads a `ServerClass` object as the API returns it (API-NOTES 3.3); `None` without a name.
-    pub fn from_server_class(v: &serde_json::Value) -> Option<ClassInput> {
-        let text = |ptr: &str| {
-            v.pointer(ptr).and_then(|x| match x {
-                serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-                serde_json::Value::Number(n) => Some(n.to_string()),
-                _ => None,
-            })
-        };
-        let price = |ptr: &str| v.pointer(ptr).and_then(money::parse_price);
-        let count = |ptr: &str| v.pointer(ptr).and_then(serde_json::Value::as_i64);
-        Some(ClassInput {
-            name: text("/metadata/name")?,
-            region: text("/spec/region").unwrap_or_default(),
-            category: text("/spec/category"),
-            display_name: text("/spec/displayName"),
-            availability: text("/spec/availability"),
-            cpu: text("/spec/resources/cpu"),
-            memory: text("/spec/resources/memory"),
-            market: price("/status/spotPricing/marketPricePerHour"),
-            min_bid: price("/spec/minBidPricePerHour"),
-            on_demand: price("/spec/onDemandPricing/cost"),
-            available: count("/status/available"),
-            capacity: count("/status/capacity"),
-        })
-    }
-
-    /// Classes known only from `percentiles.json` (no token needed): no minimum bid, on-demand
-    /// price or availability.
-    pub fn from_percentiles(pct: &Percentiles) -> Vec<ClassInput> {
-        pct.regions
-            .iter()
-            .flat_map(|(region, r)| {
-                r.serverclasses.iter().map(move |(name, c)| ClassInput {
-                    name: name.clone(),
-                    region: region.clone(),
-                    category: c.category.clone(),
-                    display_name: c.display_name.clone(),
-                    cpu: c.cpu.clone(),
-                    memory: c.memory.clone(),
-                    market: c.market_price,
-                    ..ClassInput::default()
-                })
-            })
-            .collect()
-    }
-}
 
 /// One line of the price table.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -567,24 +491,6 @@ mod tests {
         assert_eq!(generation_of("gp.bm2.medium-dfw"), (false, None));
         assert_eq!(generation_of("gp.vsx.vs3"), (true, Some(3)));
         assert_eq!(generation_of("gp.vs1x.medium"), (false, None));
-    }
-
-    #[test]
-    fn server_class_object_is_read() {
-        let v = serde_json::json!({
-            "metadata": {"name": "mh.vs1.2xlarge-dfw"},
-            "spec": {"region": "us-central-dfw-1", "minBidPricePerHour": "0.02",
-                     "onDemandPricing": {"cost": "0.27"},
-                     "resources": {"cpu": "16", "memory": "120GB"}},
-            "status": {"available": 3, "capacity": 16,
-                       "spotPricing": {"marketPricePerHour": "0.020000"}}
-        });
-        let c = ClassInput::from_server_class(&v).unwrap();
-        assert_eq!(c.market, Some(Decimal::new(2, 2)));
-        assert_eq!(c.min_bid, Some(Decimal::new(2, 2)));
-        assert_eq!(c.on_demand, Some(Decimal::new(27, 2)));
-        assert_eq!((c.available, c.capacity), (Some(3), Some(16)));
-        assert!(ClassInput::from_server_class(&serde_json::json!({"spec": {}})).is_none());
     }
 
     #[test]

@@ -212,10 +212,38 @@ impl TokenManager {
         self.refresh_token.lock().ok().and_then(|t| t.clone())
     }
 
+    /// The `state.db` key under which a rotated refresh token of a token with no store of its
+    /// own (an environment variable) is kept.
+    fn rotation_key(&self) -> String {
+        format!(
+            "rotated-refresh-token:{}:{}",
+            self.config.profile, self.identity
+        )
+    }
+
+    /// The refresh token to use now: the configured one, or the one the token service issued in
+    /// its place (rotation), in this process or an earlier one.
+    pub(crate) async fn current_refresh_token(&self) -> Option<SecretString> {
+        if self.config.store.is_none()
+            && let Some(state) = &self.state
+            && let Ok(Some(rotated)) = state.pref_get(&self.rotation_key()).await
+        {
+            let rotated = SecretString::from(rotated);
+            if let Ok(mut slot) = self.refresh_token.lock() {
+                *slot = Some(rotated.clone());
+            }
+            return Some(rotated);
+        }
+        self.refresh_token()
+    }
+
     async fn exchange(&self, deadline: Option<Instant>) -> Result<Token> {
-        let refresh = self.refresh_token().ok_or_else(|| Error::NoCredentials {
-            profile: self.config.profile.clone(),
-        })?;
+        let refresh = self
+            .current_refresh_token()
+            .await
+            .ok_or_else(|| Error::NoCredentials {
+                profile: self.config.profile.clone(),
+            })?;
         let answer = match self.exchange_with(&refresh, deadline).await {
             // Another process may have rotated the token since we read it: take the new one.
             Err(e @ Error::TokenRejected { .. }) => {
@@ -240,7 +268,7 @@ impl TokenManager {
             ));
         }
         if let Some(new) = answer.refresh_token.filter(|t| !t.is_empty()) {
-            self.rotate(SecretString::from(new));
+            self.rotate(SecretString::from(new)).await;
         }
         if self.config.token_cache
             && let (Some(state), Some(exp)) = (&self.state, token.claims.exp)
@@ -282,8 +310,9 @@ impl TokenManager {
     }
 
     /// The token service issued a new refresh token (rotation): use it from now on and write it
-    /// back where the old one came from.
-    fn rotate(&self, new: SecretString) {
+    /// back where the old one came from — the config file, or, for a token from the
+    /// environment, `state.db` (0600), since the old one no longer works anywhere.
+    async fn rotate(&self, new: SecretString) {
         let old = self.refresh_token();
         if old
             .as_ref()
@@ -294,19 +323,25 @@ impl TokenManager {
         if let Ok(mut slot) = self.refresh_token.lock() {
             *slot = Some(new.clone());
         }
-        match (&self.config.store, &old) {
-            (Some(store), Some(old)) => {
-                if let Err(e) = store.rotated(old, &new) {
-                    tracing::warn!(
-                        "the token service issued a new refresh token for profile `{}`, but it could not be saved: {e}",
-                        self.config.profile
-                    );
-                }
+        let profile = &self.config.profile;
+        let saved = match (&self.config.store, &old, &self.state) {
+            (Some(store), Some(old), _) => store.rotated(old, &new),
+            (None, _, Some(state)) => {
+                state
+                    .pref_set(&self.rotation_key(), new.expose_secret())
+                    .await
             }
-            _ => tracing::warn!(
-                "the token service issued a new refresh token for profile `{}` and revoked the old one; \
-                 it is kept for this process only, because the token did not come from a config file",
-                self.config.profile
+            _ => Err(Error::config("there is no state store to keep it in")),
+        };
+        match saved {
+            Ok(()) if self.config.store.is_none() => tracing::warn!(
+                "the token service replaced the refresh token of profile `{profile}`; the new one \
+                 is kept in state.db, and the one in the environment no longer works"
+            ),
+            Ok(()) => {}
+            Err(e) => tracing::warn!(
+                "the token service replaced the refresh token of profile `{profile}`, but the new \
+                 one could not be saved ({e}); it works for this process only"
             ),
         }
     }

@@ -104,6 +104,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(commands::config::ConfigCmd),
+    /// Credentials: `auth status`, and `auth kube-token` for kubectl.
+    #[command(subcommand)]
+    Auth(commands::auth::AuthCmd),
     /// Organizations you belong to.
     #[command(subcommand, visible_alias = "orgs")]
     Organizations(commands::resources::OrganizationsCmd),
@@ -137,13 +140,13 @@ pub enum Command {
     Cache(commands::state::CacheCmd),
     /// Run the Spot API emulator locally.
     #[command(subcommand)]
-    Emulator(commands::misc::EmulatorCmd),
+    Emulator(commands::emulator::EmulatorCmd),
     /// Authenticated request to any API path (like `gh api`).
-    Api(commands::misc::ApiArgs),
+    Api(commands::api::ApiArgs),
     /// Shell completions.
     Completions(commands::misc::CompletionsArgs),
     /// Version of rsspot and of the API spec it was built from.
     Version,
     /// A guided tour against a built-in emulator (no account needed).
-    Demo(commands::misc::DemoArgs),
+    Demo(commands::demo::DemoArgs),
 }

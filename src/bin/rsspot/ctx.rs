@@ -132,10 +132,7 @@ impl Ctx {
             return Ok(());
         }
         if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-            anyhow::bail!(rsspot::Error::invalid(
-                "--yes",
-                format!("{question}: refusing without confirmation; pass --yes to confirm")
-            ));
+            anyhow::bail!(crate::output::NotConfirmed(question.to_string()));
         }
         eprint!("{question} [y/N] ");
         let mut answer = String::new();

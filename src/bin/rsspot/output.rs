@@ -20,6 +20,22 @@ impl std::fmt::Display for Cancelled {
 
 impl std::error::Error for Cancelled {}
 
+/// A question that needed a yes, asked where nobody can answer (no terminal, no `--yes`).
+#[derive(Debug)]
+pub struct NotConfirmed(pub String);
+
+impl std::fmt::Display for NotConfirmed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let question = self.0.trim_end_matches(['?', ' ']);
+        write!(
+            f,
+            "not confirmed: {question}? (no terminal to ask; pass --yes to go ahead)"
+        )
+    }
+}
+
+impl std::error::Error for NotConfirmed {}
+
 /// Marker error: stdout was closed (a pipe reader went away); exit 0 silently.
 #[derive(Debug)]
 pub struct BrokenPipe;
@@ -212,7 +228,7 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     if e.downcast_ref::<BrokenPipe>().is_some() {
         return 0;
     }
-    if e.downcast_ref::<Cancelled>().is_some() {
+    if e.downcast_ref::<Cancelled>().is_some() || e.downcast_ref::<NotConfirmed>().is_some() {
         return 2;
     }
     if e.downcast_ref::<crate::progress::Interrupted>().is_some() {

@@ -10,9 +10,8 @@ use rsspot::raw::types::CloudSpace;
 use rsspot::services::cloudspaces::DEFAULT_READY_TIMEOUT;
 use rsspot::services::{CloudSpaceCreate, CloudSpaceUpdate};
 
-use super::kubeconfig;
+use super::kubeconfig_cmd;
 use super::resources::name_arg;
-use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::output::{Tabular, age, dash};
 use crate::progress;
@@ -29,9 +28,10 @@ pub enum CloudspacesCmd {
     Create(CreateArgs),
     /// Change the webhook, the HA control plane or the Kubernetes version (only what is given).
     Update(UpdateArgs),
-    /// Delete a cloudspace and its node pools (asks on a terminal; --yes otherwise).
+    /// Delete a cloudspace's spot and on-demand pools, then the cloudspace (asks on a
+    /// terminal; --yes otherwise). Reports what was deleted.
     #[command(visible_alias = "rm")]
-    Delete(NameArgs),
+    Delete(DeleteArgs),
     /// Wait until a cloudspace is Ready with an API endpoint.
     ///
     /// Progress goes to stderr. Exit 5 on timeout (with the last phase seen); Ctrl-C stops
@@ -119,6 +119,42 @@ pub struct UpdateArgs {
     pub dry_run: bool,
 }
 
+/// `cloudspaces delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    /// Wait until the cloudspace and its pools are gone (progress on stderr; exit 5 on timeout).
+    #[arg(long)]
+    pub wait: bool,
+    /// How long --wait waits: 90s, 20m, 1h or seconds (default 20m).
+    #[arg(long, requires = "wait", value_parser = progress::parse_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    /// A missing cloudspace is not an error (exit 0 with a note).
+    #[arg(long)]
+    pub ignore_not_found: bool,
+}
+
+/// One deleted object, for the teardown table.
+struct Deleted {
+    kind: &'static str,
+    name: String,
+}
+
+impl Tabular for Deleted {
+    fn headers(_wide: bool) -> Vec<&'static str> {
+        vec!["KIND", "NAME"]
+    }
+
+    fn row(&self, _wide: bool) -> Vec<String> {
+        vec![self.kind.to_string(), self.name.clone()]
+    }
+
+    fn name(&self) -> String {
+        self.name.clone()
+    }
+}
+
 /// `cloudspaces wait`.
 #[derive(Debug, Args)]
 pub struct WaitArgs {
@@ -149,6 +185,13 @@ pub struct KubeconfigArgs {
     /// Make the merged context the current context.
     #[arg(long, requires = "merge")]
     pub set_current: bool,
+    /// Write the server's static token (it dies 24 h after issue) instead of a user that runs
+    /// `rsspot auth kube-token` and so never expires.
+    #[arg(long)]
+    pub static_token: bool,
+    /// Replace a context, cluster or user of the same name that belongs to another cluster.
+    #[arg(long, requires = "merge")]
+    pub force: bool,
 }
 
 impl Tabular for CloudSpace {
@@ -216,15 +259,7 @@ pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
         }
         CloudspacesCmd::Create(a) => create(ctx, client, a).await,
         CloudspacesCmd::Update(a) => update(ctx, client, a).await,
-        CloudspacesCmd::Delete(n) => {
-            let name = n.get("cloudspace")?;
-            ctx.confirm(&format!("Delete cloudspace {name} and all its node pools?"))?;
-            client.cloudspaces().delete(&name, org).await?;
-            ctx.out.note(&format!(
-                "cloudspace {name} is being deleted (its node pools go with it)"
-            ));
-            Ok(())
-        }
+        CloudspacesCmd::Delete(a) => delete(ctx, client, a).await,
         CloudspacesCmd::Wait(a) => {
             let name = a.name.get("cloudspace")?;
             let cs = wait_ready(ctx, client, &name, a.timeout).await?;
@@ -292,6 +327,58 @@ async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
     ctx.out.one(&cs, &cs)
 }
 
+/// Teardown: pools first, then the cloudspace, so nothing stays billed on a server that does
+/// not cascade.
+async fn delete(ctx: &Ctx, client: &SpotClient, a: DeleteArgs) -> Result<()> {
+    let name = a.name.get("cloudspace")?;
+    let org = ctx.org();
+    ctx.confirm(&format!("Delete cloudspace {name} and all its node pools?"))?;
+    let report = match client.cloudspaces().delete_with_pools(&name, org).await {
+        Ok(r) => r,
+        Err(rsspot::Error::NotFound { kind, .. }) if a.ignore_not_found && kind == "cloudspace" => {
+            ctx.out
+                .note(&format!("cloudspace {name} not found; nothing to delete"));
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    ctx.out.note(&format!(
+        "deleted {} node pool(s), then cloudspace {name}",
+        report.pool_count()
+    ));
+    let rows: Vec<Deleted> = report
+        .spot_pools
+        .iter()
+        .map(|p| ("spot pool", p))
+        .chain(report.ondemand_pools.iter().map(|p| ("on-demand pool", p)))
+        .chain(std::iter::once(("cloudspace", &report.cloudspace)))
+        .map(|(kind, name)| Deleted {
+            kind,
+            name: name.clone(),
+        })
+        .collect();
+    // The report goes out first: a --wait that times out still tells scripts what was deleted.
+    ctx.out.list(&rows, &report)?;
+    if a.wait {
+        let org = org.map(str::to_string);
+        let report = &report;
+        progress::wait_with_progress(
+            &format!("cloudspace {name:?} and its node pools"),
+            &format!("rsspot cloudspaces get {name}"),
+            a.timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
+            ctx.global.quiet,
+            |opts| async move {
+                client
+                    .cloudspaces()
+                    .wait_until_gone(report, org.as_deref(), &opts)
+                    .await
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Waits for Ready with progress on stderr; Ctrl-C stops waiting only.
 async fn wait_ready(
     ctx: &Ctx,
@@ -318,58 +405,17 @@ async fn wait_ready(
 }
 
 async fn kubeconfig_cmd(ctx: &Ctx, client: &SpotClient, a: KubeconfigArgs) -> Result<()> {
-    let name = a.name.get("cloudspace")?;
-    let text = client.cloudspaces().kubeconfig(&name, ctx.org()).await?;
-    if let Some(path) = a.file {
-        let backup = kubeconfig::write_file(&path, &text)?;
-        ctx.out.note(&format!(
-            "wrote the kubeconfig of cloudspace {name} to {} (mode 0600)",
-            path.display()
-        ));
-        if let Some(b) = backup {
-            ctx.out
-                .note(&format!("the previous content is kept in {}", b.display()));
-        }
-        return Ok(());
-    }
-    if a.merge {
-        let home = dirs::home_dir();
-        let target = kubeconfig::target_path(
-            a.kubeconfig.as_deref(),
-            std::env::var_os("KUBECONFIG").as_deref(),
-            home.as_deref(),
-        )?;
-        let opts = kubeconfig::MergeOptions {
-            context_name: a.context_name,
-            set_current: a.set_current,
-        };
-        let hint = target.display().to_string();
-        let (merged, backup) = kubeconfig::merge_into(&target, &text, &opts)?;
-        let verb = if merged.replaced { "updated" } else { "added" };
-        let mut msg = format!("{verb} context {} in {hint}", merged.context);
-        if let Some(b) = backup {
-            msg.push_str(&format!(" (backup: {})", b.display()));
-        }
-        ctx.out.note(&msg);
-        match merged.current_context.as_deref() {
-            Some(c) if c == merged.context => {
-                ctx.out.note(&format!("current context is now {c}"));
-            }
-            _ => ctx.out.note(&format!(
-                "use it with `kubectl --context {}` (or pass --set-current)",
-                merged.context
-            )),
-        }
-        return Ok(());
-    }
-    // Printing honours only an explicit -o json: `rsspot cs kubeconfig x > file` must give YAML.
-    match ctx.global.output {
-        Some(OutputFormat::Json) => {
-            let v: serde_json::Value = serde_norway::from_str(&text)?;
-            ctx.out.data(&v)
-        }
-        _ => ctx.out.text(&text),
-    }
+    let request = kubeconfig_cmd::KubeconfigRequest {
+        name: a.name.get("cloudspace")?,
+        file: a.file,
+        merge: a.merge,
+        kubeconfig: a.kubeconfig,
+        context_name: a.context_name,
+        set_current: a.set_current,
+        static_token: a.static_token,
+        force: a.force,
+    };
+    kubeconfig_cmd::run(ctx, client, request).await
 }
 
 #[cfg(test)]

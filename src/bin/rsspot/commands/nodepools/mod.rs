@@ -1,26 +1,30 @@
 //! `nodepools spot|ondemand list|get|create|update|delete|wait`: the node pools of cloudspaces.
 //!
-//! Creates and updates go through the SDK's request types, so the bid is checked (format,
-//! floor, ladder) and updates send only the flags that were given.
+//! Creates and updates go through the SDK's request types: the bid is a [`Bid`] from the flag
+//! on, the floor is checked against the class, updates send only the flags that were given, and
+//! spending concerns (bid above on-demand, more nodes than available, `max_monthly_usd`) are
+//! confirmed first ([`spend`]).
 
-use std::collections::{BTreeMap, HashMap};
+mod rows;
+mod spend;
+
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::SpotClient;
-use rsspot::raw::types::{OnDemandNodePool, ServerClass, SpotNodePool};
-use rsspot::services::node_pools::{DEFAULT_FULFILLED_TIMEOUT, PoolCommon};
+use rsspot::pricing::Bid;
+use rsspot::services::node_pools::PoolCommon;
 use rsspot::services::{
-    Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, ServerClassFilter, SpotPoolCreate,
-    SpotPoolUpdate, Taint,
+    Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, SpotPoolCreate, SpotPoolUpdate, Taint,
 };
 
 use super::cloudspaces::{NameArgs, WaitFlags};
-use super::resources::money;
 use crate::ctx::Ctx;
-use crate::output::{Tabular, age, dash};
 use crate::progress;
+use rows::{class_prices, meta_name, on_demand_rows, print_on_demand, print_spot, spot_rows};
+use spend::{wait_on_demand, wait_spot};
 
 /// Node pool kinds.
 #[derive(Debug, Subcommand)]
@@ -114,9 +118,10 @@ pub struct PoolCreateArgs {
 pub struct SpotCreateArgs {
     #[command(flatten)]
     pub common: PoolCreateArgs,
-    /// Maximum price per node-hour in USD, e.g. 0.06 (checked against the class's floor).
+    /// Maximum price per node-hour in USD, e.g. 0.06 or $0.06 (at most three decimals; checked
+    /// against the class's floor).
     #[arg(long, alias = "bidprice", value_name = "USD")]
-    pub bid_price: String,
+    pub bid_price: Bid,
 }
 
 /// Update flags shared by spot and on-demand pools.
@@ -163,9 +168,9 @@ pub struct PoolUpdateArgs {
 pub struct SpotUpdateArgs {
     #[command(flatten)]
     pub common: PoolUpdateArgs,
-    /// New bid in USD per node-hour (checked against the class's floor).
+    /// New bid in USD per node-hour (at most three decimals; checked against the class's floor).
     #[arg(long, alias = "bidprice", value_name = "USD")]
-    pub bid_price: Option<String>,
+    pub bid_price: Option<Bid>,
 }
 
 /// `key=value` (split on the first `=`, both sides trimmed, key non-empty).
@@ -182,228 +187,6 @@ fn parse_taint(s: &str) -> Result<Taint, String> {
 
 fn to_map(pairs: Vec<(String, String)>) -> BTreeMap<String, String> {
     pairs.into_iter().collect()
-}
-
-/// A spot pool with the market price of its class, for tables.
-pub struct SpotRow {
-    /// The pool.
-    pub pool: SpotNodePool,
-    /// Market price of its server class, when known.
-    pub market: Option<String>,
-}
-
-/// An on-demand pool with the on-demand price of its class, for tables.
-pub struct OnDemandRow {
-    /// The pool.
-    pub pool: OnDemandNodePool,
-    /// On-demand price of its server class, when known.
-    pub price: Option<String>,
-}
-
-fn pool_age(meta: Option<&rsspot::raw::types::ObjectMeta>) -> String {
-    age(meta
-        .and_then(|m| m.creation_timestamp.as_ref())
-        .map(|t| &t.0))
-}
-
-fn meta_name(meta: Option<&rsspot::raw::types::ObjectMeta>) -> String {
-    meta.and_then(|m| m.name.clone()).unwrap_or_default()
-}
-
-fn autoscaling_cell(enabled: bool, min: Option<i64>, max: Option<i64>) -> String {
-    match (enabled, min, max) {
-        (true, Some(a), Some(b)) => format!("{a}-{b}"),
-        (true, _, _) => "on".into(),
-        _ => "-".into(),
-    }
-}
-
-impl Tabular for SpotRow {
-    fn headers(wide: bool) -> Vec<&'static str> {
-        let mut h = vec![
-            "NAME",
-            "CLOUDSPACE",
-            "CLASS",
-            "BID / MARKET",
-            "DESIRED",
-            "WON",
-            "STATUS",
-            "AGE",
-        ];
-        if wide {
-            h.extend(["AUTOSCALING", "LABELS", "TAINTS"]);
-        }
-        h
-    }
-
-    fn row(&self, wide: bool) -> Vec<String> {
-        let spec = self.pool.spec.clone().unwrap_or_default();
-        let status = self.pool.status.clone().unwrap_or_default();
-        // The bid as the API holds it (what the user typed), the market as server classes show it.
-        let bid = spec.bid_price.clone();
-        let market = self.market.as_deref().map(money);
-        let mut r = vec![
-            self.name(),
-            dash(spec.cloud_space.as_ref()),
-            dash(spec.server_class.as_ref()),
-            format!("{} / {}", dash(bid), dash(market)),
-            dash(spec.desired),
-            dash(status.won_count),
-            dash(status.bid_status.as_ref()),
-            pool_age(self.pool.metadata.as_ref()),
-        ];
-        if wide {
-            let a = spec.autoscaling.clone().unwrap_or_default();
-            r.push(autoscaling_cell(a.enabled, a.min_nodes, a.max_nodes));
-            r.push(spec.custom_labels.len().to_string());
-            r.push(spec.custom_taints.len().to_string());
-        }
-        r
-    }
-
-    fn name(&self) -> String {
-        meta_name(self.pool.metadata.as_ref())
-    }
-}
-
-impl Tabular for OnDemandRow {
-    fn headers(wide: bool) -> Vec<&'static str> {
-        let mut h = vec![
-            "NAME",
-            "CLOUDSPACE",
-            "CLASS",
-            "ON-DEMAND $/H",
-            "DESIRED",
-            "RESERVED",
-            "STATUS",
-            "AGE",
-        ];
-        if wide {
-            h.extend(["AUTOSCALING", "LABELS", "TAINTS"]);
-        }
-        h
-    }
-
-    fn row(&self, wide: bool) -> Vec<String> {
-        let spec = self.pool.spec.clone().unwrap_or_default();
-        let status = self.pool.status.clone().unwrap_or_default();
-        let mut r = vec![
-            self.name(),
-            dash(spec.cloud_space.as_ref()),
-            dash(spec.server_class.as_ref()),
-            dash(self.price.as_deref().map(money)),
-            dash(spec.desired),
-            dash(status.reserved_count),
-            dash(status.reserved_status.as_ref()),
-            pool_age(self.pool.metadata.as_ref()),
-        ];
-        if wide {
-            let a = spec.autoscaling.clone().unwrap_or_default();
-            r.push(autoscaling_cell(
-                a.enabled.unwrap_or(false),
-                a.min_nodes,
-                a.max_nodes,
-            ));
-            r.push(spec.custom_labels.len().to_string());
-            r.push(spec.custom_taints.len().to_string());
-        }
-        r
-    }
-
-    fn name(&self) -> String {
-        meta_name(self.pool.metadata.as_ref())
-    }
-}
-
-/// Market and on-demand prices by class name; only fetched for tables, and a failure only
-/// blanks the price column.
-async fn class_prices(ctx: &Ctx, client: &SpotClient) -> HashMap<String, ServerClass> {
-    if !ctx.out.is_table() {
-        return HashMap::new();
-    }
-    match client
-        .server_classes()
-        .list(&ServerClassFilter::default())
-        .await
-    {
-        Ok(classes) => classes
-            .into_iter()
-            .filter_map(|c| Some((c.metadata.as_ref()?.name.clone()?, c)))
-            .collect(),
-        Err(e) => {
-            tracing::debug!("server class prices unavailable: {e}");
-            HashMap::new()
-        }
-    }
-}
-
-fn market_of(classes: &HashMap<String, ServerClass>, class: Option<&str>) -> Option<String> {
-    classes
-        .get(class?)?
-        .status
-        .as_ref()?
-        .spot_pricing
-        .as_ref()?
-        .market_price_per_hour
-        .clone()
-}
-
-fn on_demand_of(classes: &HashMap<String, ServerClass>, class: Option<&str>) -> Option<String> {
-    classes
-        .get(class?)?
-        .spec
-        .as_ref()?
-        .on_demand_pricing
-        .as_ref()?
-        .cost
-        .clone()
-}
-
-fn spot_rows(pools: &[SpotNodePool], classes: &HashMap<String, ServerClass>) -> Vec<SpotRow> {
-    pools
-        .iter()
-        .map(|p| SpotRow {
-            market: market_of(
-                classes,
-                p.spec.as_ref().and_then(|s| s.server_class.as_deref()),
-            ),
-            pool: p.clone(),
-        })
-        .collect()
-}
-
-fn on_demand_rows(
-    pools: &[OnDemandNodePool],
-    classes: &HashMap<String, ServerClass>,
-) -> Vec<OnDemandRow> {
-    pools
-        .iter()
-        .map(|p| OnDemandRow {
-            price: on_demand_of(
-                classes,
-                p.spec.as_ref().and_then(|s| s.server_class.as_deref()),
-            ),
-            pool: p.clone(),
-        })
-        .collect()
-}
-
-fn print_spot(
-    ctx: &Ctx,
-    classes: &HashMap<String, ServerClass>,
-    pool: &SpotNodePool,
-) -> Result<()> {
-    let rows = spot_rows(std::slice::from_ref(pool), classes);
-    ctx.out.list(&rows, pool)
-}
-
-fn print_on_demand(
-    ctx: &Ctx,
-    classes: &HashMap<String, ServerClass>,
-    pool: &OnDemandNodePool,
-) -> Result<()> {
-    let rows = on_demand_rows(std::slice::from_ref(pool), classes);
-    ctx.out.list(&rows, pool)
 }
 
 /// Runs a nodepools subcommand.
@@ -511,50 +294,67 @@ async fn spot(
             let c = &a.common;
             let req = SpotPoolCreate {
                 common: create_common(c),
-                bid_price: a.bid_price.clone(),
+                bid_price: a.bid_price,
             };
+            let prepared = pools
+                .prepare_create(&req, org, &spend::limits(ctx).await?)
+                .await?;
+            let advice = spend::decide(ctx, "spot pool", &prepared.concerns, c.dry_run)?;
             if c.dry_run {
-                let (_, body) = pools.prepare_create(&req, org).await?;
                 ctx.out
                     .note("dry run: this is the request body; nothing was sent");
-                return ctx.out.data(&body);
+                return ctx.out.data(&prepared.body);
             }
-            let pool = pools.create(&req, org).await?;
+            let pool = pools.send_create(prepared).await?;
+            spend::advise(ctx, &advice);
             let name = meta_name(pool.metadata.as_ref());
             ctx.out.note(&format!("spot pool {name} created"));
+            let what = format!("spot pool {name}");
+            let checked = pools
+                .verify(&name, Some(a.bid_price), Some(c.desired), org)
+                .await;
+            spend::report_mismatches(ctx, &what, checked);
             let pool = match c.wait.wait {
-                true => wait_spot(ctx, client, &name, c.wait.timeout).await?,
+                true => match wait_spot(ctx, client, &name, c.wait.timeout).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        // The pool exists: scripts still get its name before the exit code.
+                        print_spot(ctx, &class_prices(ctx, client).await, &pool)?;
+                        return Err(e);
+                    }
+                },
                 false => pool,
             };
             print_spot(ctx, &class_prices(ctx, client).await, &pool)
         }
         PoolCmd::Update(a) => {
             let name = a.common.name.clone().get("spot pool")?;
-            if a.common.cloudspace.is_some() || a.common.server_class.is_some() {
-                let p = pools.get(&name, org).await?;
-                let spec = p.spec.unwrap_or_default();
-                check_unchanged(
-                    &a.common,
-                    &name,
-                    spec.cloud_space.as_deref(),
-                    spec.server_class.as_deref(),
-                )?;
-            }
             let upd = SpotPoolUpdate {
                 common: update_common(&a.common),
-                bid_price: a.bid_price.clone(),
+                bid_price: a.bid_price,
             };
+            let prepared = pools
+                .prepare_update(&name, &upd, org, &spend::limits(ctx).await?)
+                .await?;
+            let spec = prepared.current.spec.clone().unwrap_or_default();
+            check_unchanged(
+                &a.common,
+                &name,
+                spec.cloud_space.as_deref(),
+                spec.server_class.as_deref(),
+            )?;
+            let advice = spend::decide(ctx, "spot pool", &prepared.concerns, a.common.dry_run)?;
             if a.common.dry_run {
-                let patch = pools.prepare_update(&name, &upd, org).await?;
-                if upd.bid_price.is_none() {
-                    // prepare_update only reads the pool for a new bid; still say "not found".
-                    pools.get(&name, org).await?;
-                }
                 ctx.out
                     .note("dry run: this is the merge-patch body; nothing was sent");
-                return ctx.out.data(&patch);
+                return ctx.out.data(&prepared.patch);
             }
-            let pool = pools.update(&name, &upd, org).await?;
+            let pool = pools.send_update(&name, prepared).await?;
+            spend::advise(ctx, &advice);
+            let checked = pools
+                .verify(&name, upd.bid_price, upd.common.desired, org)
+                .await;
+            spend::report_mismatches(ctx, &format!("spot pool {name}"), checked);
             let pool = match a.common.wait.wait {
                 true => wait_spot(ctx, client, &name, a.common.wait.timeout).await?,
                 false => pool,
@@ -597,42 +397,56 @@ async fn on_demand(
             let req = OnDemandPoolCreate {
                 common: create_common(&c),
             };
+            let prepared = pools
+                .prepare_create(&req, org, &spend::limits(ctx).await?)
+                .await?;
+            let advice = spend::decide(ctx, "on-demand pool", &prepared.concerns, c.dry_run)?;
             if c.dry_run {
-                let (_, body) = pools.prepare_create(&req, org).await?;
                 ctx.out
                     .note("dry run: this is the request body; nothing was sent");
-                return ctx.out.data(&body);
+                return ctx.out.data(&prepared.body);
             }
-            let pool = pools.create(&req, org).await?;
+            let pool = pools.send_create(prepared).await?;
+            spend::advise(ctx, &advice);
             let name = meta_name(pool.metadata.as_ref());
             ctx.out.note(&format!("on-demand pool {name} created"));
+            let checked = pools.verify(&name, Some(c.desired), org).await;
+            spend::report_mismatches(ctx, &format!("on-demand pool {name}"), checked);
             let pool = match c.wait.wait {
-                true => wait_on_demand(ctx, client, &name, c.wait.timeout).await?,
+                true => match wait_on_demand(ctx, client, &name, c.wait.timeout).await {
+                    Ok(p) => p,
+                    Err(e) => {
+                        print_on_demand(ctx, &class_prices(ctx, client).await, &pool)?;
+                        return Err(e);
+                    }
+                },
                 false => pool,
             };
             print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
         }
         PoolCmd::Update(a) => {
             let name = a.name.clone().get("on-demand pool")?;
-            if a.cloudspace.is_some() || a.server_class.is_some() {
-                let p = pools.get(&name, org).await?;
-                let spec = p.spec.unwrap_or_default();
-                check_unchanged(
-                    &a,
-                    &name,
-                    spec.cloud_space.as_deref(),
-                    spec.server_class.as_deref(),
-                )?;
-            }
             let upd = update_common(&a);
+            let prepared = pools
+                .prepare_update(&name, &upd, org, &spend::limits(ctx).await?)
+                .await?;
+            let spec = prepared.current.spec.clone().unwrap_or_default();
+            check_unchanged(
+                &a,
+                &name,
+                spec.cloud_space.as_deref(),
+                spec.server_class.as_deref(),
+            )?;
+            let advice = spend::decide(ctx, "on-demand pool", &prepared.concerns, a.dry_run)?;
             if a.dry_run {
-                let patch = upd.to_patch()?;
-                pools.get(&name, org).await?;
                 ctx.out
                     .note("dry run: this is the merge-patch body; nothing was sent");
-                return ctx.out.data(&patch);
+                return ctx.out.data(&prepared.patch);
             }
-            let pool = pools.update(&name, &upd, org).await?;
+            let pool = pools.send_update(&name, prepared).await?;
+            spend::advise(ctx, &advice);
+            let checked = pools.verify(&name, upd.desired, org).await;
+            spend::report_mismatches(ctx, &format!("on-demand pool {name}"), checked);
             let pool = match a.wait.wait {
                 true => wait_on_demand(ctx, client, &name, a.wait.timeout).await?,
                 false => pool,
@@ -652,50 +466,6 @@ async fn on_demand(
             print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
         }
     }
-}
-
-async fn wait_spot(
-    ctx: &Ctx,
-    client: &SpotClient,
-    name: &str,
-    timeout: Option<Duration>,
-) -> Result<SpotNodePool> {
-    let org = ctx.org().map(str::to_string);
-    progress::wait_with_progress(
-        &format!("spot pool {name}"),
-        &format!("rsspot nodepools spot wait {name}"),
-        timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
-        ctx.global.quiet,
-        |opts| async move {
-            client
-                .spot_pools()
-                .wait_until_fulfilled(name, org.as_deref(), &opts)
-                .await
-        },
-    )
-    .await
-}
-
-async fn wait_on_demand(
-    ctx: &Ctx,
-    client: &SpotClient,
-    name: &str,
-    timeout: Option<Duration>,
-) -> Result<OnDemandNodePool> {
-    let org = ctx.org().map(str::to_string);
-    progress::wait_with_progress(
-        &format!("on-demand pool {name}"),
-        &format!("rsspot nodepools ondemand wait {name}"),
-        timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
-        ctx.global.quiet,
-        |opts| async move {
-            client
-                .ondemand_pools()
-                .wait_until_fulfilled(name, org.as_deref(), &opts)
-                .await
-        },
-    )
-    .await
 }
 
 #[cfg(test)]
@@ -735,7 +505,7 @@ mod tests {
         .unwrap();
         match p.cmd {
             NodepoolsCmd::Spot(PoolCmd::Create(a)) => {
-                assert_eq!(a.bid_price, "0.06");
+                assert_eq!(a.bid_price.to_string(), "0.06");
                 assert_eq!(a.common.server_class, "s");
                 assert_eq!(a.common.labels.len(), 2);
                 assert_eq!(a.common.taints[0].effect, "NoSchedule");
@@ -821,12 +591,5 @@ mod tests {
         assert_eq!(u.labels.unwrap().get("a").map(String::as_str), Some("1"));
         assert_eq!(u.desired, None);
         assert_eq!(u.taints, None);
-    }
-
-    #[test]
-    fn autoscaling_cells() {
-        assert_eq!(autoscaling_cell(true, Some(1), Some(3)), "1-3");
-        assert_eq!(autoscaling_cell(true, None, None), "on");
-        assert_eq!(autoscaling_cell(false, None, None), "-");
     }
 }

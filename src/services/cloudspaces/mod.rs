@@ -1,9 +1,15 @@
 //! Cloudspaces: managed Kubernetes clusters (namespaced by organization).
+//!
+//! [`teardown`] deletes a cloudspace together with its node pools.
+
+pub mod teardown;
+
+pub use teardown::Teardown;
 
 use std::time::Duration;
 
 use secrecy::ExposeSecret;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
 
 use super::wait::{Poll, WaitOptions, wait_for};
 use super::{call, is_dns_label};
@@ -130,22 +136,25 @@ impl CloudSpaceCreate {
     /// The exact body that [`CloudSpaces::create`] sends.
     pub fn to_body(&self, namespace: &str) -> Result<CloudSpace> {
         self.validate()?;
-        let body = json!({
-            "apiVersion": "ngpc.rxt.io/v1",
-            "kind": "CloudSpace",
-            "metadata": {"name": self.name, "namespace": namespace},
-            "spec": {
-                "region": self.region,
-                "kubernetesVersion": self.kubernetes_version,
-                "cni": self.cni,
-                "HAControlPlane": self.ha_control_plane,
-                "cloud": "default",
-                "deploymentType": "gen2",
-                "webhook": self.webhook.clone().unwrap_or_default(),
-                "gpuEnabled": self.gpu_enabled,
-            }
-        });
-        serde_json::from_value(body).map_err(|e| Error::invalid("cloudspace", e.to_string()))
+        Ok(CloudSpace {
+            metadata: Some(ObjectMeta {
+                name: Some(self.name.clone()),
+                namespace: Some(namespace.to_string()),
+                ..ObjectMeta::default()
+            }),
+            spec: Some(CloudSpaceSpec {
+                region: self.region.clone(),
+                kubernetes_version: Some(self.kubernetes_version.clone()),
+                cni: Some(self.cni.clone()),
+                ha_control_plane: self.ha_control_plane,
+                cloud: "default".into(),
+                deployment_type: Some("gen2".into()),
+                webhook: Some(self.webhook.clone().unwrap_or_default()),
+                gpu_enabled: Some(self.gpu_enabled),
+                ..CloudSpaceSpec::default()
+            }),
+            ..CloudSpace::default()
+        })
     }
 }
 
@@ -179,28 +188,52 @@ impl CloudSpaceUpdate {
         self == &CloudSpaceUpdate::default()
     }
 
-    /// The merge-patch body that [`CloudSpaces::update`] sends.
-    pub fn to_patch(&self) -> Result<Value> {
+    /// The merge-patch body that [`CloudSpaces::update`] sends (only the fields given).
+    pub fn to_patch(&self) -> Result<CloudSpacePatch> {
         if self.is_empty() {
             return Err(Error::invalid(
                 "update",
                 "nothing to change: give at least one field",
             ));
         }
-        let mut spec = Map::new();
-        if let Some(w) = &self.webhook {
-            if !w.is_empty() {
-                validate_webhook(w)?;
-            }
-            spec.insert("webhook".into(), json!(w));
+        if let Some(w) = self.webhook.as_deref().filter(|w| !w.is_empty()) {
+            validate_webhook(w)?;
         }
-        if let Some(ha) = self.ha_control_plane {
-            spec.insert("HAControlPlane".into(), json!(ha));
-        }
-        if let Some(v) = &self.kubernetes_version {
-            spec.insert("kubernetesVersion".into(), json!(v));
-        }
-        Ok(json!({ "spec": spec }))
+        Ok(CloudSpacePatch {
+            spec: CloudSpaceSpecPatch {
+                webhook: self.webhook.clone(),
+                ha_control_plane: self.ha_control_plane,
+                kubernetes_version: self.kubernetes_version.clone(),
+            },
+        })
+    }
+}
+
+/// A merge-patch body for a cloudspace: `{"spec": {...}}` with only the changed fields.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CloudSpacePatch {
+    /// The changed spec fields.
+    pub spec: CloudSpaceSpecPatch,
+}
+
+/// The spec part of a [`CloudSpacePatch`]; `None` fields are not sent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CloudSpaceSpecPatch {
+    /// New webhook (`""` removes it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+    /// HA control plane on or off.
+    #[serde(rename = "HAControlPlane", skip_serializing_if = "Option::is_none")]
+    pub ha_control_plane: Option<bool>,
+    /// Kubernetes version to upgrade to.
+    #[serde(rename = "kubernetesVersion", skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
+}
+
+impl CloudSpacePatch {
+    /// The body as the generated `Patch` type takes it.
+    pub fn to_raw(&self) -> Result<Patch> {
+        crate::services::node_pools::merge_patch(self)
     }
 }
 
@@ -221,8 +254,8 @@ impl CloudSpaces<'_> {
     /// ```
     pub async fn list(self, org: Option<&str>) -> Result<Vec<CloudSpace>> {
         let ns = self.0.namespace(org).await?;
-        Ok(call(
-            self.0.raw.list_cloud_spaces().namespace(ns).send(),
+        Ok(super::read(
+            || self.0.raw.list_cloud_spaces().namespace(&ns).send(),
             "cloudspace",
             "",
         )
@@ -240,8 +273,15 @@ impl CloudSpaces<'_> {
     /// ```
     pub async fn get(self, name: &str, org: Option<&str>) -> Result<CloudSpace> {
         let ns = self.0.namespace(org).await?;
-        call(
-            self.0.raw.get_cloud_space().namespace(ns).name(name).send(),
+        super::read(
+            || {
+                self.0
+                    .raw
+                    .get_cloud_space()
+                    .namespace(&ns)
+                    .name(name)
+                    .send()
+            },
             "cloudspace",
             name,
         )
@@ -328,10 +368,8 @@ impl CloudSpaces<'_> {
         update: &CloudSpaceUpdate,
         org: Option<&str>,
     ) -> Result<CloudSpace> {
-        let patch = update.to_patch()?;
+        let map = update.to_patch()?.to_raw()?;
         let ns = self.0.namespace(org).await?;
-        let map: Patch =
-            serde_json::from_value(patch).map_err(|e| Error::invalid("update", e.to_string()))?;
         call(
             self.0
                 .raw
@@ -346,7 +384,8 @@ impl CloudSpaces<'_> {
         .await
     }
 
-    /// Deletes a cloudspace (the service removes its node pools too).
+    /// Deletes the cloudspace object only. Whether the service removes its node pools too is
+    /// not certain: use [`CloudSpaces::delete_with_pools`] so nothing is left billed.
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
@@ -378,23 +417,38 @@ impl CloudSpaces<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn kubeconfig(self, name: &str, org: Option<&str>) -> Result<String> {
-        let token = self.0.refresh_token().ok_or_else(|| {
-            Error::auth(
-                "a refresh token is required to generate a kubeconfig: run `rsspot configure`",
-            )
-        })?;
+        let token = self
+            .0
+            .refresh_token()
+            .await
+            .ok_or_else(|| Error::NoCredentials {
+                profile: self.0.pipeline().profile.clone(),
+            })?;
         let org_name = self.0.org_name(org).await?;
         let body = GenerateKubeconfigBody {
             cloudspace_name: name.to_string(),
             organization_name: org_name,
             refresh_token: token.expose_secret().to_string(),
         };
-        let resp = call(
+        let resp = match call(
             self.0.raw.generate_kubeconfig().body(body).send(),
             "cloudspace",
             name,
         )
-        .await?;
+        .await
+        {
+            // The service may answer an unknown cloudspace with a 400 `bad_request` (its spec
+            // documents no 404): ask the API whether the cloudspace exists before saying so.
+            Err(e @ Error::Invalid { .. }) => {
+                return Err(
+                    match self.0.without_cache().cloudspaces().get(name, org).await {
+                        Err(not_found @ Error::NotFound { .. }) => not_found,
+                        _ => e,
+                    },
+                );
+            }
+            other => other?,
+        };
         resp.data
             .and_then(|d| d.kubeconfig)
             .filter(|k| !k.is_empty())

@@ -4,19 +4,22 @@
 //! All numbers come from the SDK (`client.pricing()`) and the pure functions of
 //! `rsspot::pricing`; this module only parses flags and renders.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::pricing::advice::{BidAdvice, Risk};
 use rsspot::pricing::docs::PriceHistory;
-use rsspot::pricing::plan::{self, BuildRecommendation, BuildScenario, PlanRequest, Strategy};
+use rsspot::pricing::plan::Strategy;
 use rsspot::pricing::view::{self, ListFilter, MONTH_HOURS, PriceRow, SortKey};
-use rsspot::services::SpotPoolCreate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::output::dash;
+
+mod build;
+
+use build::build;
 
 /// Placeholder the planner puts where the cloudspace name goes in its commands.
 const CLOUDSPACE_PLACEHOLDER: &str = "<CLOUDSPACE>";
@@ -490,7 +493,7 @@ fn advice_fields(a: &BidAdvice) -> Vec<(&'static str, String)> {
     vec![
         ("CLASS", a.class.clone()),
         ("RISK", a.risk.to_string()),
-        ("BID $/H", a.bid.clone()),
+        ("BID $/H", a.bid.to_string()),
         (
             "BASIS",
             match a.basis_price {
@@ -522,247 +525,9 @@ async fn bid(ctx: &Ctx, a: BidArgs) -> Result<()> {
             }
             ctx.out.text(&text)
         }
-        OutputFormat::Name => ctx.out.text(&advice.bid),
+        OutputFormat::Name => ctx.out.text(&advice.bid.to_string()),
         _ => ctx.out.data(&advice),
     }
-}
-
-// ---------------------------------------------------------------------------------------------
-// pricing build
-
-/// The JSON/YAML form of `pricing build --apply`.
-#[derive(Serialize)]
-struct Applied<'a> {
-    recommendation: &'a BuildRecommendation,
-    cloudspace: &'a str,
-    strategy: Strategy,
-    region: &'a str,
-    created: Vec<rsspot::raw::types::SpotNodePool>,
-}
-
-/// Fills the cloudspace (when known) and the org (when given) into the planner's commands.
-fn finish_commands(rec: &mut BuildRecommendation, cloudspace: Option<&str>, org: Option<&str>) {
-    for s in &mut rec.scenarios {
-        for p in &mut s.pools {
-            if let Some(cs) = cloudspace {
-                p.command = p.command.replace(CLOUDSPACE_PLACEHOLDER, cs);
-            }
-            if let Some(org) = org {
-                p.command.push_str(&format!(" --org {org}"));
-            }
-        }
-    }
-}
-
-fn print_plan(ctx: &Ctx, rec: &BuildRecommendation) -> Result<()> {
-    if let Some(w) = &rec.warning {
-        ctx.out.warn(w);
-    }
-    if rec.scenarios.is_empty() {
-        return Ok(());
-    }
-    let summary = rec
-        .scenarios
-        .iter()
-        .map(|s| {
-            vec![
-                s.strategy.as_str().to_string(),
-                s.region.clone(),
-                format!("{:.4}", s.score),
-                s.pools.len().to_string(),
-                s.pools.iter().map(|p| p.nodes).sum::<u32>().to_string(),
-                price(Some(s.total_hourly)),
-                monthly(Some(s.total_monthly)),
-                qty(Some(s.total_cpu)),
-                qty(Some(s.total_memory_gb)),
-            ]
-        })
-        .collect();
-    ctx.out.table(
-        &[
-            "STRATEGY", "REGION", "SCORE", "POOLS", "NODES", "$/H", "$/MO", "VCPU", "MEM GB",
-        ],
-        summary,
-    )?;
-    for s in &rec.scenarios {
-        print_scenario(ctx, s)?;
-    }
-    Ok(())
-}
-
-fn print_scenario(ctx: &Ctx, s: &BuildScenario) -> Result<()> {
-    ctx.out
-        .text(&format!("\n{} ({}):", s.strategy.as_str(), s.region))?;
-    let rows = s
-        .pools
-        .iter()
-        .map(|p| {
-            vec![
-                p.server_class_name.clone(),
-                p.nodes.to_string(),
-                qty(Some(p.cpu_per_node)),
-                qty(Some(p.memory_gb_per_node)),
-                price(Some(p.hourly_per_node)),
-                price(Some(p.hourly_total)),
-                monthly(Some(p.monthly_total)),
-                p.suggested_bid_per_node.clone(),
-                p.bid_basis.clone(),
-            ]
-        })
-        .collect();
-    ctx.out.table(
-        &[
-            "SERVER CLASS",
-            "NODES",
-            "VCPU/NODE",
-            "MEM/NODE",
-            "$/H NODE",
-            "$/H TOTAL",
-            "$/MO TOTAL",
-            "BID/NODE",
-            "BID BASIS",
-        ],
-        rows,
-    )?;
-    let commands: Vec<String> = s.pools.iter().map(|p| format!("  {}", p.command)).collect();
-    ctx.out.text(&commands.join("\n"))
-}
-
-async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
-    let mut regions = a.regions;
-    if let Some(r) = &ctx.global.region {
-        regions.push(r.clone());
-    }
-    let req = PlanRequest {
-        nodes: a.nodes,
-        generation: a.generation,
-        risk: a.risk,
-        balanced: a.balanced && !a.single,
-        regions,
-        classes: a.classes,
-        min_hour: a.min_hour,
-        max_hour: a.max_hour,
-        min_month: a.min_month,
-        max_month: a.max_month,
-    };
-    // Invalid budgets fail before any request.
-    plan::build(&[], &req)?;
-    let client = ctx.client().await?;
-    let rows = client.pricing().rows(1).await?;
-    let mut rec = plan::build(&rows, &req)?;
-    finish_commands(&mut rec, a.cloudspace.as_deref(), ctx.org());
-    if !a.apply {
-        return if ctx.out.is_table() {
-            print_plan(ctx, &rec)
-        } else {
-            ctx.out.data(&rec)
-        };
-    }
-    let Some(cloudspace) = a.cloudspace.as_deref() else {
-        anyhow::bail!(rsspot::Error::invalid(
-            "--cloudspace",
-            "--apply needs --cloudspace NAME"
-        ));
-    };
-    let Some(scenario) = rec.scenarios.iter().find(|s| s.strategy == a.strategy) else {
-        anyhow::bail!(rsspot::Error::invalid(
-            "--strategy",
-            format!(
-                "the plan has no {} scenario to apply{}",
-                a.strategy.as_str(),
-                rec.warning
-                    .as_deref()
-                    .map(|w| format!(" ({w})"))
-                    .unwrap_or_default()
-            )
-        ));
-    };
-    let cs = client.cloudspaces().get(cloudspace, ctx.org()).await?;
-    let cs_region = cs
-        .spec
-        .as_ref()
-        .and_then(|s| s.region.clone())
-        .unwrap_or_default();
-    if cs_region != scenario.region {
-        anyhow::bail!(rsspot::Error::invalid(
-            "--cloudspace",
-            format!(
-                "cloudspace {cloudspace} is in {}, but the {} plan is for {}; re-run with --regions {}",
-                if cs_region.is_empty() {
-                    "an unknown region"
-                } else {
-                    &cs_region
-                },
-                scenario.strategy.as_str(),
-                scenario.region,
-                if cs_region.is_empty() {
-                    "<REGION>"
-                } else {
-                    &cs_region
-                },
-            )
-        ));
-    }
-    if ctx.out.is_table() {
-        print_plan(ctx, &rec)?;
-    }
-    let nodes: u32 = scenario.pools.iter().map(|p| p.nodes).sum();
-    ctx.confirm(&format!(
-        "Create {} spot pool(s) with {nodes} node(s) in total ({} plan, {}/h) in cloudspace {cloudspace}?",
-        scenario.pools.len(),
-        scenario.strategy.as_str(),
-        price(Some(scenario.total_hourly)),
-    ))?;
-    let mut created = Vec::new();
-    for p in &scenario.pools {
-        let req = SpotPoolCreate::new(
-            cloudspace,
-            &p.server_class_name,
-            p.nodes,
-            &p.suggested_bid_per_node,
-        );
-        let pool = client
-            .spot_pools()
-            .create(&req, ctx.org())
-            .await
-            .with_context(|| {
-                let done: Vec<String> = created.iter().map(pool_name).collect();
-                if done.is_empty() {
-                    format!("creating the {} pool", p.server_class_name)
-                } else {
-                    format!(
-                        "creating the {} pool (already created: {})",
-                        p.server_class_name,
-                        done.join(", ")
-                    )
-                }
-            })?;
-        ctx.out.note(&format!(
-            "created spot pool {} ({} x{}, bid {})",
-            pool_name(&pool),
-            p.server_class_name,
-            p.nodes,
-            p.suggested_bid_per_node
-        ));
-        created.push(pool);
-    }
-    if ctx.out.is_table() {
-        return Ok(());
-    }
-    ctx.out.data(&Applied {
-        recommendation: &rec,
-        cloudspace,
-        strategy: scenario.strategy,
-        region: &scenario.region,
-        created,
-    })
-}
-
-fn pool_name(p: &rsspot::raw::types::SpotNodePool) -> String {
-    p.metadata
-        .as_ref()
-        .and_then(|m| m.name.clone())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -1,0 +1,250 @@
+//! Pool tables: rows joined with their class's prices, and the printers for one pool.
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+
+use rsspot::SpotClient;
+use rsspot::raw::types::{OnDemandNodePool, ServerClass, SpotNodePool};
+use rsspot::services::ServerClassFilter;
+
+use crate::commands::resources::money;
+use crate::ctx::Ctx;
+use crate::output::{Tabular, age, dash};
+
+/// A spot pool with the market price of its class, for tables.
+pub struct SpotRow {
+    /// The pool.
+    pub pool: SpotNodePool,
+    /// Market price of its server class, when known.
+    pub market: Option<String>,
+}
+
+/// An on-demand pool with the on-demand price of its class, for tables.
+pub struct OnDemandRow {
+    /// The pool.
+    pub pool: OnDemandNodePool,
+    /// On-demand price of its server class, when known.
+    pub price: Option<String>,
+}
+
+pub(super) fn pool_age(meta: Option<&rsspot::raw::types::ObjectMeta>) -> String {
+    age(meta
+        .and_then(|m| m.creation_timestamp.as_ref())
+        .map(|t| &t.0))
+}
+
+pub(super) fn meta_name(meta: Option<&rsspot::raw::types::ObjectMeta>) -> String {
+    meta.and_then(|m| m.name.clone()).unwrap_or_default()
+}
+
+pub(super) fn autoscaling_cell(enabled: bool, min: Option<i64>, max: Option<i64>) -> String {
+    match (enabled, min, max) {
+        (true, Some(a), Some(b)) => format!("{a}-{b}"),
+        (true, _, _) => "on".into(),
+        _ => "-".into(),
+    }
+}
+
+impl Tabular for SpotRow {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec![
+            "NAME",
+            "CLOUDSPACE",
+            "CLASS",
+            "BID / MARKET",
+            "DESIRED",
+            "WON",
+            "STATUS",
+            "AGE",
+        ];
+        if wide {
+            h.extend(["AUTOSCALING", "LABELS", "TAINTS"]);
+        }
+        h
+    }
+
+    fn row(&self, wide: bool) -> Vec<String> {
+        let spec = self.pool.spec.clone().unwrap_or_default();
+        let status = self.pool.status.clone().unwrap_or_default();
+        // The bid as the API holds it (what the user typed), the market as server classes show it.
+        let bid = spec.bid_price.clone();
+        let market = self.market.as_deref().map(money);
+        let mut r = vec![
+            self.name(),
+            dash(spec.cloud_space.as_ref()),
+            dash(spec.server_class.as_ref()),
+            format!("{} / {}", dash(bid), dash(market)),
+            dash(spec.desired),
+            dash(status.won_count),
+            dash(status.bid_status.as_ref()),
+            pool_age(self.pool.metadata.as_ref()),
+        ];
+        if wide {
+            let a = spec.autoscaling.clone().unwrap_or_default();
+            r.push(autoscaling_cell(a.enabled, a.min_nodes, a.max_nodes));
+            r.push(spec.custom_labels.len().to_string());
+            r.push(spec.custom_taints.len().to_string());
+        }
+        r
+    }
+
+    fn name(&self) -> String {
+        meta_name(self.pool.metadata.as_ref())
+    }
+}
+
+impl Tabular for OnDemandRow {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        let mut h = vec![
+            "NAME",
+            "CLOUDSPACE",
+            "CLASS",
+            "ON-DEMAND $/H",
+            "DESIRED",
+            "RESERVED",
+            "STATUS",
+            "AGE",
+        ];
+        if wide {
+            h.extend(["AUTOSCALING", "LABELS", "TAINTS"]);
+        }
+        h
+    }
+
+    fn row(&self, wide: bool) -> Vec<String> {
+        let spec = self.pool.spec.clone().unwrap_or_default();
+        let status = self.pool.status.clone().unwrap_or_default();
+        let mut r = vec![
+            self.name(),
+            dash(spec.cloud_space.as_ref()),
+            dash(spec.server_class.as_ref()),
+            dash(self.price.as_deref().map(money)),
+            dash(spec.desired),
+            dash(status.reserved_count),
+            dash(status.reserved_status.as_ref()),
+            pool_age(self.pool.metadata.as_ref()),
+        ];
+        if wide {
+            let a = spec.autoscaling.clone().unwrap_or_default();
+            r.push(autoscaling_cell(
+                a.enabled.unwrap_or(false),
+                a.min_nodes,
+                a.max_nodes,
+            ));
+            r.push(spec.custom_labels.len().to_string());
+            r.push(spec.custom_taints.len().to_string());
+        }
+        r
+    }
+
+    fn name(&self) -> String {
+        meta_name(self.pool.metadata.as_ref())
+    }
+}
+
+/// Market and on-demand prices by class name; only fetched for tables, and a failure only
+/// blanks the price column.
+pub(super) async fn class_prices(ctx: &Ctx, client: &SpotClient) -> HashMap<String, ServerClass> {
+    if !ctx.out.is_table() {
+        return HashMap::new();
+    }
+    match client
+        .server_classes()
+        .list(&ServerClassFilter::default())
+        .await
+    {
+        Ok(classes) => classes
+            .into_iter()
+            .filter_map(|c| Some((c.metadata.as_ref()?.name.clone()?, c)))
+            .collect(),
+        Err(e) => {
+            tracing::debug!("server class prices unavailable: {e}");
+            HashMap::new()
+        }
+    }
+}
+
+fn market_of(classes: &HashMap<String, ServerClass>, class: Option<&str>) -> Option<String> {
+    classes
+        .get(class?)?
+        .status
+        .as_ref()?
+        .spot_pricing
+        .as_ref()?
+        .market_price_per_hour
+        .clone()
+}
+
+fn on_demand_of(classes: &HashMap<String, ServerClass>, class: Option<&str>) -> Option<String> {
+    classes
+        .get(class?)?
+        .spec
+        .as_ref()?
+        .on_demand_pricing
+        .as_ref()?
+        .cost
+        .clone()
+}
+
+pub(super) fn spot_rows(
+    pools: &[SpotNodePool],
+    classes: &HashMap<String, ServerClass>,
+) -> Vec<SpotRow> {
+    pools
+        .iter()
+        .map(|p| SpotRow {
+            market: market_of(
+                classes,
+                p.spec.as_ref().and_then(|s| s.server_class.as_deref()),
+            ),
+            pool: p.clone(),
+        })
+        .collect()
+}
+
+pub(super) fn on_demand_rows(
+    pools: &[OnDemandNodePool],
+    classes: &HashMap<String, ServerClass>,
+) -> Vec<OnDemandRow> {
+    pools
+        .iter()
+        .map(|p| OnDemandRow {
+            price: on_demand_of(
+                classes,
+                p.spec.as_ref().and_then(|s| s.server_class.as_deref()),
+            ),
+            pool: p.clone(),
+        })
+        .collect()
+}
+
+pub(super) fn print_spot(
+    ctx: &Ctx,
+    classes: &HashMap<String, ServerClass>,
+    pool: &SpotNodePool,
+) -> Result<()> {
+    let rows = spot_rows(std::slice::from_ref(pool), classes);
+    ctx.out.list(&rows, pool)
+}
+
+pub(super) fn print_on_demand(
+    ctx: &Ctx,
+    classes: &HashMap<String, ServerClass>,
+    pool: &OnDemandNodePool,
+) -> Result<()> {
+    let rows = on_demand_rows(std::slice::from_ref(pool), classes);
+    ctx.out.list(&rows, pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn autoscaling_cells() {
+        assert_eq!(autoscaling_cell(true, Some(1), Some(3)), "1-3");
+        assert_eq!(autoscaling_cell(true, None, None), "on");
+        assert_eq!(autoscaling_cell(false, None, None), "-");
+    }
+}
