@@ -1,6 +1,7 @@
 //! The PostgreSQL ledger through the real binary: where the URL comes from (flag, env, file,
 //! profile), that its password never shows (output, errors, `config explain`, history), and
 //! `migrate-ledger` and `doctor`.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 mod ledger_support;

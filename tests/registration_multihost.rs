@@ -2,6 +2,7 @@
 //! simulated hosts (each its own HOME and state.db) × 8 concurrent `registrations claim`
 //! loops over 10,000 discovered VMs hand out every VM exactly once and lose no event; a lease
 //! left by a crashed host is taken over once it expires.
+#![cfg(feature = "cli")]
 
 mod ledger_support;
 
