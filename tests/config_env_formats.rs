@@ -171,6 +171,12 @@ fn every_env_var_name_is_read() {
             "token_cache",
             "false".into(),
         ),
+        (
+            "RSSPOT_LEDGER_URL",
+            "postgres://u:pw@h/db",
+            "ledger_url",
+            "<redacted>".into(),
+        ),
     ];
     for (var, value, key, expected) in &table {
         for spelling in [var.to_string(), var.to_ascii_lowercase()] {
@@ -223,6 +229,8 @@ fn every_env_var_name_is_read() {
         "RSSPOT_PROFILE",
         "SPOT_PROFILE",
         "RSSPOT_STATE_PATH",
+        // tests/ledger_cli.rs
+        "RSSPOT_LEDGER_URL_FILE",
     ];
     for (_, names) in config::env::ENV_VARS {
         for n in *names {

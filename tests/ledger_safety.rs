@@ -1,6 +1,7 @@
 //! Ledger safety (issue 13): a damaged row is reported and skipped, payloads are bounded so
 //! every export re-imports, `state reset` keeps the ledger unless `--include-ledger`, and
 //! `registrations restore` brings a backup back. Library and CLI, against real files.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

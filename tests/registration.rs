@@ -1,4 +1,9 @@
-//! The registration ledger against a real SQLite state store.
+//! The registration ledger's workflow, run against both backends: the embedded sqlite file
+//! and PostgreSQL (see `ledger_support`; every test here runs once on each).
+
+mod ledger_support;
+
+use ledger_support::{Kind, TestLedger};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -6,7 +11,6 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use rsspot::Error;
-use rsspot::state::ledger::LedgerStore;
 use rsspot::types::inventory::{VmCloudSpace, VmCloudSpaceList};
 use rsspot::workflows::{
     MarkUpdate, ReconcileScope, RegistrationCandidate, RegistrationRecord, RegistrationStatus,
@@ -40,12 +44,14 @@ impl TestClock {
     }
 }
 
-async fn workflow() -> (RegistrationWorkflow, TestClock) {
+async fn workflow(kind: Kind) -> (RegistrationWorkflow, TestClock, TestLedger) {
     let clock = TestClock::new();
-    let store = LedgerStore::in_memory().await.unwrap();
+    let ledger = TestLedger::new(kind).await;
+    let store = ledger.open().await;
     (
         RegistrationWorkflow::new(store).with_clock(clock.clock()),
         clock,
+        ledger,
     )
 }
 
@@ -165,9 +171,8 @@ fn candidates_from_inventory() {
     assert_eq!(ready[0].org_id, None);
 }
 
-#[tokio::test]
-async fn discover_inserts_new_and_leaves_existing_alone() {
-    let (wf, clock) = workflow().await;
+async fn discover_inserts_new_and_leaves_existing_alone(kind: Kind) {
+    let (wf, clock, _ledger) = workflow(kind).await;
     let a = candidate("a");
     let b = candidate("b");
     let report = wf
@@ -223,9 +228,8 @@ fn allowed(from: RegistrationStatus, to: RegistrationStatus) -> bool {
         .is_some_and(|(_, tos)| tos.contains(&to))
 }
 
-#[tokio::test]
-async fn every_transition_pair() {
-    let (wf, clock) = workflow().await;
+async fn every_transition_pair(kind: Kind) {
+    let (wf, clock, _ledger) = workflow(kind).await;
     let mut allowed_count = 0;
     for (i, from) in RegistrationStatus::ALL.into_iter().enumerate() {
         for (j, to) in RegistrationStatus::ALL.into_iter().enumerate() {
@@ -280,9 +284,8 @@ async fn every_transition_pair() {
     assert_eq!(allowed_count, 3 + 4 + 2 + 3);
 }
 
-#[tokio::test]
-async fn reset_works_from_any_status() {
-    let (wf, clock) = workflow().await;
+async fn reset_works_from_any_status(kind: Kind) {
+    let (wf, clock, _ledger) = workflow(kind).await;
     for (i, from) in RegistrationStatus::ALL.into_iter().enumerate() {
         let key = record_in(&wf, &format!("r{i}"), from).await;
         wf.claim(100, Duration::from_secs(60), "holder")
@@ -303,9 +306,8 @@ async fn reset_works_from_any_status() {
     ));
 }
 
-#[tokio::test]
-async fn marks_merge_instead_of_wiping() {
-    let (wf, _clock) = workflow().await;
+async fn marks_merge_instead_of_wiping(kind: Kind) {
+    let (wf, _clock, _ledger) = workflow(kind).await;
     let c = candidate("m");
     let key = c.registration_key.clone();
     wf.discover(&[c], "scan").await.unwrap();
@@ -389,9 +391,8 @@ async fn marks_merge_instead_of_wiping() {
     );
 }
 
-#[tokio::test]
-async fn claim_hands_out_each_record_once_and_counts_attempts() {
-    let (wf, _clock) = workflow().await;
+async fn claim_hands_out_each_record_once_and_counts_attempts(kind: Kind) {
+    let (wf, _clock, _ledger) = workflow(kind).await;
     let cs: Vec<_> = (0..5).map(|i| candidate(&format!("c{i}"))).collect();
     wf.discover(&cs, "scan").await.unwrap();
     // Terminal records are not handed out.
@@ -439,9 +440,8 @@ async fn claim_hands_out_each_record_once_and_counts_attempts() {
     ));
 }
 
-#[tokio::test]
-async fn leases_expire_and_guard_marks() {
-    let (wf, clock) = workflow().await;
+async fn leases_expire_and_guard_marks(kind: Kind) {
+    let (wf, clock, _ledger) = workflow(kind).await;
     let c = candidate("l");
     let key = c.registration_key.clone();
     wf.discover(&[c], "scan").await.unwrap();
@@ -544,13 +544,11 @@ async fn leases_expire_and_guard_marks() {
     ));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_claims_from_separate_stores_on_one_file() {
+async fn concurrent_claims_from_separate_stores_on_one_ledger(kind: Kind) {
     const RECORDS: usize = 120;
     const WORKERS: usize = 8;
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.db");
-    let seed = RegistrationWorkflow::new(LedgerStore::open(&path).await.unwrap());
+    let ledger = TestLedger::new(kind).await;
+    let seed = RegistrationWorkflow::new(ledger.open().await);
     let cs: Vec<_> = (0..RECORDS)
         .map(|i| candidate(&format!("vm-{i:03}")))
         .collect();
@@ -559,7 +557,7 @@ async fn concurrent_claims_from_separate_stores_on_one_file() {
     // Separate stores = separate pools, as separate orchestrator processes would have.
     let mut stores = Vec::new();
     for _ in 0..WORKERS {
-        stores.push(LedgerStore::open(&path).await.unwrap());
+        stores.push(ledger.open_with(2).await);
     }
     let mut tasks = Vec::new();
     for (i, store) in stores.into_iter().enumerate() {
@@ -607,9 +605,8 @@ async fn concurrent_claims_from_separate_stores_on_one_file() {
     }
 }
 
-#[tokio::test]
-async fn reconcile_marks_gone_and_brings_back() {
-    let (wf, clock) = workflow().await;
+async fn reconcile_marks_gone_and_brings_back(kind: Kind) {
+    let (wf, clock, _ledger) = workflow(kind).await;
     let a = candidate("a");
     let b = candidate("b");
     let other_org = RegistrationCandidate::new("z", None, Some("org-b".into()), None, None, None);
@@ -681,9 +678,8 @@ async fn reconcile_marks_gone_and_brings_back() {
     assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 3);
 }
 
-#[tokio::test]
-async fn export_import_round_trip() {
-    let (wf, clock) = workflow().await;
+async fn export_import_round_trip(kind: Kind) {
+    let (wf, clock, _ledger) = workflow(kind).await;
     let cs: Vec<_> = (0..4).map(|i| candidate(&format!("e{i}"))).collect();
     wf.discover(&cs, "scan").await.unwrap();
     wf.claim(2, Duration::from_secs(60), "w").await.unwrap();
@@ -730,7 +726,8 @@ async fn export_import_round_trip() {
         .collect();
     assert_eq!(parsed, exported);
 
-    let fresh = RegistrationWorkflow::new(LedgerStore::in_memory().await.unwrap());
+    let fresh_ledger = TestLedger::new(kind).await;
+    let fresh = RegistrationWorkflow::new(fresh_ledger.open().await);
     let report = fresh.import(&parsed, "restore").await.unwrap();
     assert_eq!(
         (report.inserted, report.updated, report.unchanged),
@@ -769,9 +766,8 @@ async fn export_import_round_trip() {
     assert_eq!((ev[0].from, ev[0].to), (Some(parsed[3].status), Registered));
 }
 
-#[tokio::test]
-async fn list_filters_and_orders_and_events_limit() {
-    let (wf, clock) = workflow().await;
+async fn list_filters_and_orders_and_events_limit(kind: Kind) {
+    let (wf, clock, _ledger) = workflow(kind).await;
     let cs: Vec<_> = (0..3).map(|i| candidate(&format!("o{i}"))).collect();
     wf.discover(&cs, "scan").await.unwrap();
     for c in &cs {
@@ -828,19 +824,33 @@ async fn list_filters_and_orders_and_events_limit() {
     assert_eq!(wf.events(None, 0).await.unwrap().items.len(), 3 + 3 + 1);
 }
 
-#[tokio::test]
-async fn ledger_survives_reopen() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("state.db");
+async fn ledger_survives_reopen(kind: Kind) {
+    let ledger = TestLedger::new(kind).await;
     let key = {
-        let wf = RegistrationWorkflow::new(LedgerStore::open(&path).await.unwrap());
+        let store = ledger.open().await;
+        let wf = RegistrationWorkflow::new(store.clone());
         let c = candidate("p");
         wf.discover(std::slice::from_ref(&c), "scan").await.unwrap();
         wf.mark(&c.registration_key, Skipped, "w", MarkUpdate::default())
             .await
             .unwrap();
+        store.close().await;
         c.registration_key
     };
-    let wf = RegistrationWorkflow::new(LedgerStore::open(&path).await.unwrap());
+    let wf = RegistrationWorkflow::new(ledger.open().await);
     assert_eq!(wf.get(&key).await.unwrap().unwrap().status, Skipped);
 }
+
+ledger_suite!(
+    discover_inserts_new_and_leaves_existing_alone,
+    every_transition_pair,
+    reset_works_from_any_status,
+    marks_merge_instead_of_wiping,
+    claim_hands_out_each_record_once_and_counts_attempts,
+    leases_expire_and_guard_marks,
+    concurrent_claims_from_separate_stores_on_one_ledger,
+    reconcile_marks_gone_and_brings_back,
+    export_import_round_trip,
+    list_filters_and_orders_and_events_limit,
+    ledger_survives_reopen,
+);

@@ -116,6 +116,10 @@ pub const VERIFY_SSL_VARS: &[&str] = &["RSSPOT_VERIFY_SSL", "SPOT_VERIFY_SSL"];
 pub const STATE_PATH_VARS: &[&str] = &["RSSPOT_STATE_PATH"];
 /// `max_monthly_usd` (spending guardrail, USD per pool-month).
 pub const MAX_MONTHLY_VARS: &[&str] = &["RSSPOT_MAX_MONTHLY_USD"];
+/// `ledger_url` (the registration ledger's PostgreSQL database).
+pub const LEDGER_URL_VARS: &[&str] = &["RSSPOT_LEDGER_URL"];
+/// A file holding `ledger_url` (so the password stays out of the environment).
+pub const LEDGER_URL_FILE_VARS: &[&str] = &["RSSPOT_LEDGER_URL_FILE"];
 /// A true value disables the response cache.
 pub const NO_CACHE_VARS: &[&str] = &["RSSPOT_NO_CACHE"];
 /// A true value disables command history.
@@ -143,6 +147,8 @@ pub const ENV_VARS: &[(&str, &[&str])] = &[
     ("verify_ssl", VERIFY_SSL_VARS),
     ("max_monthly_usd", MAX_MONTHLY_VARS),
     ("state_path", STATE_PATH_VARS),
+    ("ledger_url", LEDGER_URL_VARS),
+    ("ledger_url (file)", LEDGER_URL_FILE_VARS),
     ("cache.enabled = false", NO_CACHE_VARS),
     ("history.enabled = false", NO_HISTORY_VARS),
     ("token_cache = false", NO_TOKEN_CACHE_VARS),

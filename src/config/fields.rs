@@ -92,6 +92,7 @@ pub(crate) const PROFILE_SPEC: &[Spec] = &[
     ("request_timeout_seconds", &[]),
     ("verify_ssl", &[]),
     ("max_monthly_usd", &[]),
+    ("ledger_url", &[]),
     ("retry", &[]),
     ("cache", &[]),
     ("imported_from", &[]),
@@ -289,6 +290,8 @@ pub(crate) const SECRET_MARKERS: &[&str] = &[
     "cookie",
     "jwt",
     "signature",
+    // A database URL may carry a password.
+    "ledger_url",
 ];
 
 /// Replaces secret-looking values with `"<redacted>"`, recursively. Booleans (`token_cache`)

@@ -122,6 +122,17 @@ pub(super) fn env_layers(env: &Env) -> Result<Vec<Layer>> {
         }
         push(var, "refresh_token", Value::String(token.to_string()));
     }
+    if let Some((var, v)) = env.first(LEDGER_URL_VARS) {
+        push(var, "ledger_url", Value::String(v.to_string()));
+    } else if let Some((var, file)) = env.first(LEDGER_URL_FILE_VARS) {
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| Error::config(format!("env {var}: cannot read {file}: {e}")))?;
+        let url = text.trim();
+        if url.is_empty() {
+            return Err(Error::config(format!("env {var}: {file} is empty")));
+        }
+        push(var, "ledger_url", Value::String(url.to_string()));
+    }
     if let Some((var, v)) = env.first(TIMEOUT_VARS) {
         let secs: f64 = v
             .trim()
@@ -243,7 +254,7 @@ pub(super) fn leaves(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
 }
 
 pub(super) fn display_value(key: &str, v: &Value) -> String {
-    if matches!(key, "refresh_token" | "access_token") {
+    if matches!(key, "refresh_token" | "access_token" | "ledger_url") {
         return REDACTED.to_string();
     }
     match v {

@@ -196,6 +196,8 @@ pub struct Settings {
     pub cache: CacheConfig,
     /// Path of `state.db`.
     pub state_path: PathBuf,
+    /// The registration ledger's PostgreSQL URL (`None`: the embedded `ledger.db`).
+    pub ledger_url: Option<SecretString>,
     /// Cache access tokens in `state.db` between runs.
     pub token_cache: bool,
     /// CLI history settings.

@@ -383,6 +383,7 @@ fn build_settings(
         retry,
         cache,
         state_path,
+        ledger_url: s("ledger_url").map(SecretString::from),
         token_cache: merged
             .get("token_cache")
             .and_then(Value::as_bool)

@@ -67,6 +67,10 @@ pub struct Profile {
     /// Overrides of the top-level `retry`, field by field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryPatch>,
+    /// The registration ledger's database: `postgres://…` selects a shared PostgreSQL
+    /// database; unset keeps the embedded `ledger.db`. A secret (it may hold a password).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ledger_url: Option<Secret>,
     /// Overrides of the top-level `cache`, field by field.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cache: Option<CachePatch>,
@@ -112,6 +116,7 @@ impl Profile {
             verify_ssl: f.take("verify_ssl")?,
             max_monthly_usd: f.take("max_monthly_usd")?,
             retry,
+            ledger_url: f.take_secret("ledger_url")?,
             cache,
             imported_from: f.take("imported_from")?,
             extra: std::mem::take(&mut f.extra),
@@ -295,6 +300,7 @@ impl fmt::Debug for Profile {
             .field("request_timeout_seconds", &self.request_timeout_seconds)
             .field("verify_ssl", &self.verify_ssl)
             .field("max_monthly_usd", &self.max_monthly_usd)
+            .field("ledger_url", &self.ledger_url)
             .field("retry", &self.retry)
             .field("cache", &self.cache)
             .field("imported_from", &self.imported_from)

@@ -138,8 +138,7 @@ pub enum Command {
     #[command(subcommand)]
     Inventory(commands::inventory::InventoryCmd),
     /// The VM registration ledger for external orchestrators.
-    #[command(subcommand)]
-    Registrations(commands::registrations::RegistrationsCmd),
+    Registrations(commands::registrations::RegistrationsArgs),
     /// Recent rsspot invocations (redacted).
     History(commands::state::HistoryArgs),
     /// The local state database.

@@ -133,9 +133,12 @@ impl LedgerStore {
     /// already has keep this ledger's version. Afterwards the ledger tables are dropped from
     /// `state_path`, so `state reset` can never move a ledger aside again and a restored ledger
     /// is not refilled from stale rows. Idempotent; a `state_path` without ledger tables (or
-    /// that does not exist) is left alone.
+    /// that does not exist) is left alone, and so is every `state_path` for a PostgreSQL ledger
+    /// (move a local ledger there with [`LedgerStore::copy_into`]).
     pub async fn adopt_from_state_db(&self, state_path: &Path) -> Result<AdoptReport> {
-        let Backend::Sqlite(db) = &self.backend;
+        let Backend::Sqlite(db) = &self.backend else {
+            return Ok(AdoptReport::default());
+        };
         if !state_path.exists() || db.path().is_some_and(|own| same_file(own, state_path)) {
             return Ok(AdoptReport::default());
         }
@@ -147,8 +150,15 @@ impl LedgerStore {
     /// Replaces the whole ledger (records and events) with `source`, atomically: readers and
     /// other writers see the old ledger or the new one, never a mix. The ledger as it was is
     /// first copied to `<ledger>.bak-<timestamp>` (0600), which `restore` accepts in turn.
+    /// Embedded ledgers only: a shared PostgreSQL ledger is backed up and restored with the
+    /// database's own tools, or fed with `import`.
     pub async fn restore(&self, source: RestoreSource, actor: &str) -> Result<RestoreReport> {
-        let Backend::Sqlite(db) = &self.backend;
+        let Backend::Sqlite(db) = &self.backend else {
+            return Err(Error::invalid(
+                "ledger_url",
+                "restore replaces an embedded ledger file; a PostgreSQL ledger is restored                  with pg_restore, or fed records with `rsspot registrations import`",
+            ));
+        };
         match source {
             RestoreSource::File(file) => {
                 if !file.is_file() {

@@ -5,8 +5,14 @@
 //! ([`LedgerStore::list`], [`LedgerStore::events`]), and write transactions ([`LedgerTx`]) in
 //! which the workflow loads, claims, saves and logs. The workflow owns the rules (transitions,
 //! leases, merge patches); this module owns the SQL. Backends are variants of a private enum:
-//! today the embedded sqlite file, and a shared PostgreSQL database can be added beside it with
-//! the same operations.
+//! the embedded sqlite file (the default, no server needed) and a shared PostgreSQL database
+//! ([`LedgerStore::connect`], selected by a `postgres://` `ledger_url`) for orchestrators
+//! running on several hosts. Both keep the same records, transitions, leases and events.
+//!
+//! # One ledger, several hosts
+//! On PostgreSQL, reads inside a write transaction lock what they read, claims skip the rows
+//! another claimer holds (`FOR UPDATE SKIP LOCKED`), and [`LedgerTx::now`] is the database
+//! clock, so a lease means the same instant on every host.
 //!
 //! # Its own file
 //! The embedded ledger lives in `ledger.db` beside `state.db` ([`LedgerStore::path_beside`]),
@@ -18,18 +24,24 @@
 
 mod legacy;
 mod model;
+mod postgres;
 mod sqlite;
+mod transfer;
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
+use secrecy::SecretString;
 
+use self::postgres::PgLedger;
 pub use legacy::{AdoptReport, RestoreReport, RestoreSource};
 pub use model::{
     MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, RegistrationEvent, RegistrationRecord,
     RegistrationStatus, Scan, SkippedRow, check_payload,
 };
 pub(crate) use model::{normalise_payload, ts};
+pub use postgres::PG_MIGRATOR;
+pub use transfer::{LedgerDigest, LedgerHealth, TransferReport};
 
 use super::{StateStore, WriteTransaction};
 use crate::error::{Error, Result};
@@ -76,6 +88,18 @@ enum Backend {
     /// The embedded file, through the same sqlite plumbing as `state.db` (WAL, busy timeout,
     /// 0600, migrations, in-process writer lock).
     Sqlite(StateStore),
+    /// A shared PostgreSQL database (its Debug prints no password).
+    Postgres(PgLedger),
+}
+
+/// Which kind of database a [`LedgerStore`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LedgerBackend {
+    /// The embedded sqlite file (`ledger.db`).
+    Sqlite,
+    /// A shared PostgreSQL database.
+    Postgres,
 }
 
 /// A write transaction on the ledger: everything in it commits together or not at all, and
@@ -89,7 +113,15 @@ enum TxBackend {
         db: StateStore,
         tx: WriteTransaction,
     },
+    Postgres {
+        db: PgLedger,
+        tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    },
 }
+
+/// Connections a PostgreSQL ledger opens per process: a CLI process runs one command at a time,
+/// an SDK caller with many concurrent claimers passes more to [`LedgerStore::connect_with`].
+const DEFAULT_PG_CONNECTIONS: u32 = 4;
 
 impl LedgerStore {
     /// Where the embedded ledger lives for a given `state.db`: `ledger.db` in the same
@@ -126,10 +158,45 @@ impl LedgerStore {
         })
     }
 
-    /// The file, or `None` in memory.
+    /// Connects to a shared PostgreSQL ledger (`postgres://USER[:PASSWORD]@HOST[:PORT]/DB`,
+    /// TLS through `sslmode`; a password missing from the URL comes from `PGPASSWORD` or
+    /// `~/.pgpass`), creating or upgrading its schema under an advisory lock first.
+    pub async fn connect(url: &SecretString) -> Result<Self> {
+        Self::connect_with(url, DEFAULT_PG_CONNECTIONS).await
+    }
+
+    /// [`Self::connect`] with a pool of up to `max_connections` (one per concurrent claimer).
+    pub async fn connect_with(url: &SecretString, max_connections: u32) -> Result<Self> {
+        Ok(LedgerStore {
+            backend: Backend::Postgres(PgLedger::connect(url, max_connections).await?),
+        })
+    }
+
+    /// Which kind of database this ledger uses.
+    pub fn backend(&self) -> LedgerBackend {
+        match &self.backend {
+            Backend::Sqlite(_) => LedgerBackend::Sqlite,
+            Backend::Postgres(_) => LedgerBackend::Postgres,
+        }
+    }
+
+    /// Where the ledger is, for people: the file, `:memory:`, or the database URL without
+    /// its password.
+    pub fn location(&self) -> String {
+        match &self.backend {
+            Backend::Sqlite(db) => db
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| ":memory:".into()),
+            Backend::Postgres(db) => db.location().to_owned(),
+        }
+    }
+
+    /// The file, or `None` in memory or on PostgreSQL.
     pub fn path(&self) -> Option<&Path> {
         match &self.backend {
             Backend::Sqlite(db) => db.path(),
+            Backend::Postgres(_) => None,
         }
     }
 
@@ -137,6 +204,7 @@ impl LedgerStore {
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite(db) => db.close().await,
+            Backend::Postgres(db) => db.pool().close().await,
         }
     }
 
@@ -152,6 +220,42 @@ impl LedgerStore {
                     inner: TxBackend::Sqlite { db: db.clone(), tx },
                 })
             }
+            Backend::Postgres(db) => {
+                let tx = db
+                    .pool()
+                    .begin()
+                    .await
+                    .map_err(|e| db.err("cannot start a transaction", e))?;
+                Ok(LedgerTx {
+                    inner: TxBackend::Postgres { db: db.clone(), tx },
+                })
+            }
+        }
+    }
+
+    /// The ledger's clock: the database's on PostgreSQL, this host's for the embedded file.
+    pub async fn now(&self) -> Result<DateTime<Utc>> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(Utc::now()),
+            Backend::Postgres(db) => {
+                let mut conn = pg_conn(db).await?;
+                postgres::now(db, &mut conn).await
+            }
+        }
+    }
+
+    /// Leases up to `n` claimable records to `owner` for `ttl` from the ledger's clock in one
+    /// statement, where the backend can (PostgreSQL); `None` means "use [`LedgerTx::claimable`]
+    /// and save": on the embedded file, or when a picked row is damaged.
+    pub async fn claim_leases(
+        &self,
+        n: u32,
+        ttl: chrono::Duration,
+        owner: &str,
+    ) -> Result<Option<Vec<RegistrationRecord>>> {
+        match &self.backend {
+            Backend::Sqlite(_) => Ok(None),
+            Backend::Postgres(db) => postgres::claim_leases(db, n, ttl, owner).await,
         }
     }
 
@@ -166,6 +270,10 @@ impl LedgerStore {
                     .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
                 sqlite::load(db, &mut conn, key).await
             }
+            Backend::Postgres(db) => {
+                let mut conn = pg_conn(db).await?;
+                postgres::load(db, &mut conn, key, false).await
+            }
         }
     }
 
@@ -179,6 +287,10 @@ impl LedgerStore {
                     .await
                     .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
                 sqlite::list(db, &mut conn, filter).await
+            }
+            Backend::Postgres(db) => {
+                let mut conn = pg_conn(db).await?;
+                postgres::list(db, &mut conn, filter, false).await
             }
         }
     }
@@ -195,6 +307,10 @@ impl LedgerStore {
                     .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
                 sqlite::events(db, &mut conn, key, limit).await
             }
+            Backend::Postgres(db) => {
+                let mut conn = pg_conn(db).await?;
+                postgres::events(db, &mut conn, key, limit).await
+            }
         }
     }
 }
@@ -204,6 +320,7 @@ impl LedgerTx {
     pub async fn load(&mut self, key: &str) -> Result<Option<RegistrationRecord>> {
         match &mut self.inner {
             TxBackend::Sqlite { db, tx } => sqlite::load(db, tx, key).await,
+            TxBackend::Postgres { db, tx } => postgres::load(db, tx, key, true).await,
         }
     }
 
@@ -215,6 +332,7 @@ impl LedgerTx {
     ) -> Result<Option<std::result::Result<RegistrationRecord, SkippedRow>>> {
         match &mut self.inner {
             TxBackend::Sqlite { db, tx } => sqlite::load_row(db, tx, key).await,
+            TxBackend::Postgres { db, tx } => postgres::load_row(db, tx, key, true).await,
         }
     }
 
@@ -222,6 +340,7 @@ impl LedgerTx {
     pub async fn exists(&mut self, key: &str) -> Result<bool> {
         match &mut self.inner {
             TxBackend::Sqlite { db, tx } => sqlite::exists(db, tx, key).await,
+            TxBackend::Postgres { db, tx } => postgres::exists(db, tx, key).await,
         }
     }
 
@@ -236,6 +355,7 @@ impl LedgerTx {
     pub async fn list(&mut self, filter: &ListFilter) -> Result<Scan<RegistrationRecord>> {
         match &mut self.inner {
             TxBackend::Sqlite { db, tx } => sqlite::list(db, tx, filter).await,
+            TxBackend::Postgres { db, tx } => postgres::list(db, tx, filter, true).await,
         }
     }
 
@@ -248,6 +368,7 @@ impl LedgerTx {
     ) -> Result<Scan<RegistrationRecord>> {
         match &mut self.inner {
             TxBackend::Sqlite { db, tx } => sqlite::claimable(db, tx, now, n).await,
+            TxBackend::Postgres { db, tx } => postgres::claimable(db, tx, now, n).await,
         }
     }
 
@@ -255,6 +376,7 @@ impl LedgerTx {
     pub async fn save(&mut self, rec: &RegistrationRecord) -> Result<()> {
         match &mut self.inner {
             TxBackend::Sqlite { db, tx } => sqlite::save(db, tx, rec).await,
+            TxBackend::Postgres { db, tx } => postgres::write(db, tx, rec, true).await.map(|_| ()),
         }
     }
 
@@ -262,6 +384,7 @@ impl LedgerTx {
     pub async fn log_event(&mut self, event: &EventEntry<'_>) -> Result<()> {
         match &mut self.inner {
             TxBackend::Sqlite { db, tx } => sqlite::log_event(db, tx, event).await,
+            TxBackend::Postgres { db, tx } => postgres::log_event(db, tx, event).await,
         }
     }
 
@@ -272,8 +395,41 @@ impl LedgerTx {
                 .commit()
                 .await
                 .map_err(|e| sqlite::db_err(&db, "commit failed", e)),
+            TxBackend::Postgres { db, tx } => {
+                tx.commit().await.map_err(|e| db.err("commit failed", e))
+            }
         }
     }
+
+    /// The ledger's clock for this transaction: on PostgreSQL the database's `now()` (the
+    /// same instant on every host), on the embedded file this host's.
+    pub async fn now(&mut self) -> Result<DateTime<Utc>> {
+        match &mut self.inner {
+            TxBackend::Sqlite { .. } => Ok(Utc::now()),
+            TxBackend::Postgres { db, tx } => postgres::now(db, tx).await,
+        }
+    }
+
+    /// Inserts `rec` unless a row with its key exists (readable or not); returns whether it
+    /// was inserted. Two hosts discovering one VM at once insert it once.
+    pub async fn insert_new(&mut self, rec: &RegistrationRecord) -> Result<bool> {
+        match &mut self.inner {
+            TxBackend::Sqlite { db, tx } => {
+                if sqlite::exists(db, tx, &rec.registration_key).await? {
+                    return Ok(false);
+                }
+                sqlite::save(db, tx, rec).await.map(|()| true)
+            }
+            TxBackend::Postgres { db, tx } => postgres::write(db, tx, rec, false).await,
+        }
+    }
+}
+
+async fn pg_conn(db: &PgLedger) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {
+    db.pool()
+        .acquire()
+        .await
+        .map_err(|e| db.err("cannot connect", e))
 }
 
 #[cfg(test)]

@@ -341,3 +341,26 @@ pub(crate) async fn log_event(
     .map_err(|e| db_err(db, "cannot append event", e))?;
     Ok(())
 }
+
+/// Writes an event with its own id (copying a ledger); an id already present is left alone.
+pub(crate) async fn copy_event(
+    db: &StateStore,
+    conn: &mut SqliteConnection,
+    event: &RegistrationEvent,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT OR IGNORE INTO registration_events (id, registration_key, at, actor, \
+         from_status, to_status, note) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(event.id)
+    .bind(&event.registration_key)
+    .bind(ts(event.at))
+    .bind(&event.actor)
+    .bind(event.from.map(RegistrationStatus::as_str))
+    .bind(event.to.as_str())
+    .bind(&event.note)
+    .execute(&mut *conn)
+    .await
+    .map_err(|e| db_err(db, "cannot copy event", e))?;
+    Ok(())
+}

@@ -39,8 +39,8 @@ impl RegistrationWorkflow {
         actor: &str,
     ) -> Result<ReconcileReport> {
         let live_uids: HashSet<&str> = live.iter().map(|c| c.vm_uid.as_str()).collect();
-        let now = self.now();
         let mut tx = self.ledger.begin().await?;
+        let now = self.now(&mut tx).await?;
         let records = tx.list(&ALL_OLDEST_FIRST).await?.items;
         let mut report = ReconcileReport::default();
         let mut tracked: HashSet<String> = HashSet::new();
@@ -119,10 +119,13 @@ impl RegistrationWorkflow {
                 )
             })?;
         }
-        let now = self.now();
         let mut tx = self.ledger.begin().await?;
+        let now = self.now(&mut tx).await?;
         let mut report = ImportReport::default();
-        for rec in records {
+        // Key order, so concurrent imports lock rows in one order (no deadlock).
+        let mut sorted: Vec<&RegistrationRecord> = records.iter().collect();
+        sorted.sort_by(|a, b| a.registration_key.cmp(&b.registration_key));
+        for rec in sorted {
             let incoming = normalised(rec);
             // A damaged stored row is replaced: importing is how it gets fixed.
             let existing = tx.load_row(&incoming.registration_key).await?;

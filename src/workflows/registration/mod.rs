@@ -37,7 +37,7 @@ use serde::{Deserialize, Serialize};
 
 pub use self::candidates::{RegistrationCandidate, candidates, registration_key};
 use crate::error::{Error, Result};
-use crate::state::ledger::{EventEntry, ListFilter, ts};
+use crate::state::ledger::{EventEntry, LedgerTx, ListFilter, ts};
 pub use crate::state::ledger::{
     LedgerStore, MAX_PAYLOAD_BYTES, MAX_PAYLOAD_DEPTH, RegistrationEvent, RegistrationRecord,
     RegistrationStatus, Scan, SkippedRow, check_payload,
@@ -115,10 +115,15 @@ impl ReconcileScope {
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// The registration ledger's rules over a [`LedgerStore`]. Cheap to clone.
+///
+/// Times (leases, status times, events) come from the ledger's clock
+/// ([`crate::state::ledger::LedgerTx::now`]): on a shared PostgreSQL ledger the database's, so
+/// hosts whose clocks disagree still agree on when a lease ends.
 #[derive(Clone)]
 pub struct RegistrationWorkflow {
     ledger: LedgerStore,
-    clock: Clock,
+    /// A replacement clock (tests); `None` uses the ledger's.
+    clock: Option<Clock>,
 }
 
 impl fmt::Debug for RegistrationWorkflow {
@@ -160,17 +165,17 @@ fn require(field: &str, value: &str) -> Result<()> {
 }
 
 impl RegistrationWorkflow {
-    /// A workflow over `ledger`, using the system clock.
+    /// A workflow over `ledger`, using the ledger's clock.
     pub fn new(ledger: LedgerStore) -> Self {
         RegistrationWorkflow {
             ledger,
-            clock: Arc::new(Utc::now),
+            clock: None,
         }
     }
 
     /// Replaces the clock (tests use this to expire leases without sleeping).
     pub fn with_clock(mut self, clock: Clock) -> Self {
-        self.clock = clock;
+        self.clock = Some(clock);
         self
     }
 
@@ -179,9 +184,14 @@ impl RegistrationWorkflow {
         &self.ledger
     }
 
-    /// Now, truncated to the microsecond precision the database keeps.
-    fn now(&self) -> DateTime<Utc> {
-        (self.clock)().trunc_subsecs(6)
+    /// Now by the ledger's clock (or the replacement), truncated to the microsecond precision
+    /// the database keeps.
+    async fn now(&self, tx: &mut LedgerTx) -> Result<DateTime<Utc>> {
+        let now = match &self.clock {
+            Some(clock) => clock(),
+            None => tx.now().await?,
+        };
+        Ok(now.trunc_subsecs(6))
     }
 
     /// Records every new candidate as `discovered`; candidates already in the ledger (whatever
@@ -195,15 +205,20 @@ impl RegistrationWorkflow {
             require("registration_key", &c.registration_key)?;
             require("vm_uid", &c.vm_uid)?;
         }
-        let now = self.now();
         let mut tx = self.ledger.begin().await?;
+        let now = self.now(&mut tx).await?;
         let mut report = DiscoverReport::default();
-        for c in candidates {
-            // Existence only: a damaged row with this key is still "already known".
-            if tx.exists(&c.registration_key).await? {
-                report.existing += 1;
-                continue;
-            }
+        // Inserted in key order: two hosts discovering overlapping inventories then wait on
+        // each other's rows in one order and never deadlock. Reported in the caller's order.
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by(|a, b| {
+            candidates[*a]
+                .registration_key
+                .cmp(&candidates[*b].registration_key)
+        });
+        let mut inserted = Vec::new();
+        for i in order {
+            let c = &candidates[i];
             let rec = RegistrationRecord {
                 registration_key: c.registration_key.clone(),
                 vm_uid: c.vm_uid.clone(),
@@ -224,7 +239,12 @@ impl RegistrationWorkflow {
                 lease_owner: None,
                 lease_expires_at: None,
             };
-            tx.save(&rec).await?;
+            // A row with this key, readable or damaged, is "already known"; two hosts
+            // discovering the same VM at once insert it once.
+            if !tx.insert_new(&rec).await? {
+                report.existing += 1;
+                continue;
+            }
             tx.log_event(&EventEntry {
                 key: &rec.registration_key,
                 at: now,
@@ -234,9 +254,14 @@ impl RegistrationWorkflow {
                 note: Some("discovered in the inventory"),
             })
             .await?;
-            report.new.push(rec.registration_key);
+            inserted.push(i);
         }
         tx.commit().await?;
+        inserted.sort_unstable();
+        report.new = inserted
+            .into_iter()
+            .map(|i| candidates[i].registration_key.clone())
+            .collect();
         Ok(report)
     }
 
@@ -281,11 +306,24 @@ impl RegistrationWorkflow {
         }
         let ttl =
             chrono::Duration::from_std(ttl).map_err(|_| Error::invalid("ttl", "is too long"))?;
-        let now = self.now();
+        // On the ledger's own clock a backend may lease in one statement (PostgreSQL); a test
+        // clock, the embedded file or a damaged row take the general path below.
+        if Utc::now().checked_add_signed(ttl).is_none() {
+            return Err(Error::invalid("ttl", "is too long"));
+        }
+        if self.clock.is_none()
+            && let Some(items) = self.ledger.claim_leases(n, ttl, owner).await?
+        {
+            return Ok(Scan {
+                items,
+                skipped: Vec::new(),
+            });
+        }
+        let mut tx = self.ledger.begin().await?;
+        let now = self.now(&mut tx).await?;
         let until = now
             .checked_add_signed(ttl)
             .ok_or_else(|| Error::invalid("ttl", "is too long"))?;
-        let mut tx = self.ledger.begin().await?;
         let mut found = tx.claimable(now, n).await?;
         for rec in &mut found.items {
             rec.lease_owner = Some(owner.to_owned());
@@ -318,8 +356,8 @@ impl RegistrationWorkflow {
         if let Some(patch) = &update.payload {
             check_payload(patch)?;
         }
-        let now = self.now();
         let mut tx = self.ledger.begin().await?;
+        let now = self.now(&mut tx).await?;
         let mut rec = tx.load_existing(key).await?;
         check_lease(&rec, owner, now)?;
         let from = rec.status;
@@ -372,8 +410,8 @@ impl RegistrationWorkflow {
     /// Gives up `owner`'s lease on a record. Refused ([`Error::Conflict`]) while another owner
     /// holds a live lease; a no-op when nobody does.
     pub async fn release(&self, key: &str, owner: &str) -> Result<()> {
-        let now = self.now();
         let mut tx = self.ledger.begin().await?;
+        let now = self.now(&mut tx).await?;
         let mut rec = tx.load_existing(key).await?;
         check_lease(&rec, owner, now)?;
         if rec.lease_owner.as_deref() == Some(owner) {
@@ -387,8 +425,8 @@ impl RegistrationWorkflow {
     /// Puts any record back to `discovered` and ends its lease, whoever holds it. Token, payload,
     /// last error and attempts are kept for the record; the event log says who reset it.
     pub async fn reset(&self, key: &str, actor: &str) -> Result<RegistrationRecord> {
-        let now = self.now();
         let mut tx = self.ledger.begin().await?;
+        let now = self.now(&mut tx).await?;
         let mut rec = tx.load_existing(key).await?;
         let from = rec.status;
         rec.status = RegistrationStatus::Discovered;

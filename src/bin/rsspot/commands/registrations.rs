@@ -1,31 +1,48 @@
 //! `registrations ...`: the VM registration ledger, driven by external orchestrators.
 //!
 //! Every command is a thin layer over `rsspot::workflows::RegistrationWorkflow` on the profile's
-//! ledger (`ledger.db` beside `state.db`). Output is JSON when piped (tables on a TTY), `export`
+//! ledger: `ledger.db` beside `state.db`, or the shared PostgreSQL database that `--ledger-url`,
+//! `RSSPOT_LEDGER_URL`, `RSSPOT_LEDGER_URL_FILE` or the profile's `ledger_url` names. Output is JSON when piped (tables on a TTY), `export`
 //! writes JSON lines, and the exit codes carry the workflow's verdicts: a refused transition is
 //! 2, a record leased to another owner is 1 (conflict), an unknown key is 3. Damaged rows are
 //! reported on stderr (one warning each, naming the key) and skipped.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Result;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use rsspot::state::ledger::RestoreSource;
 use rsspot::workflows::{
-    LedgerStore, MarkUpdate, ReconcileScope, RegistrationEvent, RegistrationRecord,
-    RegistrationStatus, RegistrationWorkflow, Scan, SkippedRow, candidates,
+    LedgerStore, MarkUpdate, RegistrationEvent, RegistrationRecord, RegistrationStatus,
+    RegistrationWorkflow, Scan, SkippedRow,
 };
+use secrecy::SecretString;
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::output::{Tabular, age, dash};
 
+mod admin;
+mod bulk;
+
+use bulk::{discover, read_records, restore};
+
 /// Who writes the event log entries of commands that take no `--owner`.
 const DEFAULT_ACTOR: &str = "rsspot-cli";
+
+/// `rsspot registrations [--ledger-url URL] COMMAND`.
+#[derive(Debug, clap::Args)]
+pub struct RegistrationsArgs {
+    /// The ledger's database: postgres://USER@HOST[:PORT]/DB[?sslmode=require] selects a shared
+    /// PostgreSQL ledger (password from the URL, PGPASSWORD or ~/.pgpass; keep it out of the
+    /// command line with RSSPOT_LEDGER_URL_FILE). Default: RSSPOT_LEDGER_URL, the profile's
+    /// ledger_url, else the embedded ledger.db beside state.db.
+    #[arg(long, global = true, value_name = "URL", hide_env_values = true)]
+    pub ledger_url: Option<String>,
+    #[command(subcommand)]
+    pub cmd: RegistrationsCmd,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum RegistrationsCmd {
@@ -131,6 +148,17 @@ pub enum RegistrationsCmd {
         #[arg(long, default_value = DEFAULT_ACTOR)]
         actor: String,
     },
+    /// Copy this host's embedded ledger (records and events, losslessly) into a shared
+    /// PostgreSQL ledger; reports counts and a checksum on both sides. Running it again
+    /// changes nothing.
+    MigrateLedger {
+        /// The PostgreSQL ledger (postgres://...); `-` reads the URL from stdin.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
+    /// Backend, schema version, record counts by status, expired leases and the clock skew
+    /// between this host and the database.
+    Doctor,
     /// Replace the whole ledger with a backup: a `ledger.db.bak-…` or `state.db.bak-…` left by
     /// `state reset`, or an `export` file. The current ledger is kept as a backup first.
     Restore {
@@ -242,12 +270,34 @@ struct Released<'a> {
     released: bool,
 }
 
-/// The profile's ledger, beside its state.db.
-async fn workflow(ctx: &Ctx) -> Result<RegistrationWorkflow> {
-    let state_path = ctx.resolved().await?.settings.state_path.clone();
-    Ok(RegistrationWorkflow::new(
-        open_ledger(ctx, &state_path).await?,
-    ))
+/// Which ledger the command works on: `--ledger-url`, else the settings' `ledger_url`, else
+/// the embedded file.
+pub struct LedgerChoice {
+    url: Option<SecretString>,
+}
+
+/// Connections one CLI process opens to a PostgreSQL ledger: it runs one command at a time.
+const CLI_PG_CONNECTIONS: u32 = 2;
+
+impl LedgerChoice {
+    async fn open(&self, ctx: &Ctx) -> Result<LedgerStore> {
+        let url = match &self.url {
+            Some(url) => Some(url.clone()),
+            None => ctx.resolved().await?.settings.ledger_url.clone(),
+        };
+        match url {
+            Some(url) => Ok(LedgerStore::connect_with(&url, CLI_PG_CONNECTIONS).await?),
+            None => {
+                let state_path = ctx.resolved().await?.settings.state_path.clone();
+                open_ledger(ctx, &state_path).await
+            }
+        }
+    }
+}
+
+/// The chosen ledger's workflow.
+async fn workflow(ctx: &Ctx, ledger: &LedgerChoice) -> Result<RegistrationWorkflow> {
+    Ok(RegistrationWorkflow::new(ledger.open(ctx).await?))
 }
 
 /// Opens the ledger beside `state_path`, first moving over a ledger an earlier rsspot kept
@@ -347,20 +397,23 @@ fn show_record(ctx: &Ctx, rec: &RegistrationRecord) -> Result<()> {
     ])
 }
 
-pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
-    match cmd {
+pub async fn run(ctx: &Ctx, args: RegistrationsArgs) -> Result<()> {
+    let ledger = &LedgerChoice {
+        url: args.ledger_url.map(SecretString::from),
+    };
+    match args.cmd {
         RegistrationsCmd::Discover {
             omni_cluster,
             vmcloudspace,
             all,
             actor,
-        } => discover(ctx, omni_cluster, vmcloudspace, all, &actor).await,
+        } => discover(ctx, ledger, omni_cluster, vmcloudspace, all, &actor).await,
         RegistrationsCmd::List { status, limit } => {
-            let records = readable(ctx, workflow(ctx).await?.list(status, limit).await?);
+            let records = readable(ctx, workflow(ctx, ledger).await?.list(status, limit).await?);
             ctx.out.list(&records, &records)
         }
         RegistrationsCmd::Show { key } => {
-            let rec = workflow(ctx)
+            let rec = workflow(ctx, ledger)
                 .await?
                 .get(&key)
                 .await?
@@ -368,7 +421,7 @@ pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
             show_record(ctx, &rec)
         }
         RegistrationsCmd::Claim { n, owner, ttl } => {
-            let claimed = workflow(ctx)
+            let claimed = workflow(ctx, ledger)
                 .await?
                 .claim(n, Duration::from_secs(ttl), &owner)
                 .await?;
@@ -396,14 +449,14 @@ pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
                 payload,
                 note,
             };
-            let rec = workflow(ctx)
+            let rec = workflow(ctx, ledger)
                 .await?
                 .mark(&key, status, &owner, update)
                 .await?;
             show_record(ctx, &rec)
         }
         RegistrationsCmd::Release { key, owner } => {
-            workflow(ctx).await?.release(&key, &owner).await?;
+            workflow(ctx, ledger).await?.release(&key, &owner).await?;
             if ctx.out.is_table() {
                 return ctx.out.text(&format!("released {key}"));
             }
@@ -414,11 +467,11 @@ pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
             })
         }
         RegistrationsCmd::Reset { key, actor } => {
-            let rec = workflow(ctx).await?.reset(&key, &actor).await?;
+            let rec = workflow(ctx, ledger).await?.reset(&key, &actor).await?;
             show_record(ctx, &rec)
         }
         RegistrationsCmd::Events { key, limit } => {
-            let wf = workflow(ctx).await?;
+            let wf = workflow(ctx, ledger).await?;
             if let Some(k) = &key
                 && wf.get(k).await?.is_none()
             {
@@ -428,7 +481,7 @@ pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
             ctx.out.list(&events, &events)
         }
         RegistrationsCmd::Export => {
-            let records = readable(ctx, workflow(ctx).await?.export().await?);
+            let records = readable(ctx, workflow(ctx, ledger).await?.export().await?);
             let mut text = String::new();
             for rec in &records {
                 text.push_str(&serde_json::to_string(rec)?);
@@ -438,7 +491,10 @@ pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
         }
         RegistrationsCmd::Import { file, actor } => {
             let records = read_records(&file)?;
-            let report = workflow(ctx).await?.import(&records, &actor).await?;
+            let report = workflow(ctx, ledger)
+                .await?
+                .import(&records, &actor)
+                .await?;
             if ctx.out.is_table() {
                 return ctx.out.text(&format!(
                     "imported {} record(s): {} inserted, {} updated, {} unchanged",
@@ -450,141 +506,8 @@ pub async fn run(ctx: &Ctx, cmd: RegistrationsCmd) -> Result<()> {
             }
             ctx.out.data(&report)
         }
-        RegistrationsCmd::Restore { backup, actor } => restore(ctx, &backup, &actor).await,
-    }
-}
-
-/// `registrations restore BACKUP`: asks, then swaps the ledger's content in one transaction.
-async fn restore(ctx: &Ctx, backup: &Path, actor: &str) -> Result<()> {
-    let (source, what) = if is_sqlite_file(backup) {
-        (
-            RestoreSource::File(backup.to_path_buf()),
-            "the records and events".to_owned(),
-        )
-    } else {
-        let records = read_records(&backup.display().to_string())?;
-        let n = records.len();
-        (
-            RestoreSource::Records(records),
-            format!("{n} exported record(s)"),
-        )
-    };
-    let wf = workflow(ctx).await?;
-    let ledger = wf.ledger();
-    let current = ledger.list(&Default::default()).await?;
-    let here = ledger
-        .path()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    ctx.confirm(&format!(
-        "Replace the registration ledger {here} ({} record(s)) with {what} of {} (the current \
-         ledger is copied to a backup first)",
-        current.items.len() + current.skipped.len(),
-        backup.display()
-    ))?;
-    let report = ledger.restore(source, actor).await?;
-    if ctx.out.is_table() || ctx.out.format == OutputFormat::Name {
-        let previous = report
-            .previous_backup
-            .as_ref()
-            .map(|p| {
-                format!(
-                    "; the previous ledger ({} record(s)) is at {}",
-                    report.replaced_records,
-                    p.display()
-                )
-            })
-            .unwrap_or_default();
-        return ctx.out.text(&format!(
-            "Restored {} record(s) and {} event(s) from {} into {here}{previous}",
-            report.records,
-            report.events,
-            backup.display()
-        ));
-    }
-    ctx.out.data(&report)
-}
-
-/// Reads JSON lines (blank lines skipped) from a file or stdin, naming the bad line on error.
-fn read_records(file: &str) -> Result<Vec<RegistrationRecord>> {
-    let text = if file == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| rsspot::Error::io("<stdin>", e))?;
-        s
-    } else {
-        std::fs::read_to_string(file).map_err(|e| rsspot::Error::io(file, e))?
-    };
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, line)| {
-            serde_json::from_str::<RegistrationRecord>(line).map_err(|e| {
-                anyhow::Error::new(rsspot::Error::invalid(
-                    "FILE",
-                    format!("{file} line {}: not a registration record: {e}", i + 1),
-                ))
-            })
-        })
-        .collect()
-}
-
-async fn discover(
-    ctx: &Ctx,
-    omni_cluster: Option<String>,
-    vmcloudspace: Option<String>,
-    all: bool,
-    actor: &str,
-) -> Result<()> {
-    let wf = workflow(ctx).await?;
-    let client = ctx.client().await?;
-    // The key uses the org id (org_...), as the Python tool's callers passed it.
-    let ns = client.namespace(ctx.org()).await?;
-    let org_id = client
-        .organizations()
-        .get(&ns)
-        .await
-        .ok()
-        .and_then(|o| o.id)
-        .unwrap_or(ns);
-    let mut spaces = client.inventory().vm_cloudspaces(ctx.org()).await?;
-    if let Some(name) = &vmcloudspace {
-        spaces.retain(|s| s.metadata.name.as_deref() == Some(name.as_str()));
-        if spaces.is_empty() {
-            anyhow::bail!(rsspot::Error::not_found("vmcloudspace", name));
-        }
-    }
-    let found = candidates(&spaces, Some(&org_id), omni_cluster.as_deref(), !all);
-    let report = wf.discover(&found, actor).await?;
-    // Every VM still in the inventory counts as live, ready or not: a VM that is merely not
-    // ready yet has not gone away.
-    let live = candidates(&spaces, Some(&org_id), omni_cluster.as_deref(), false);
-    let scope = ReconcileScope {
-        org_id: Some(org_id.clone()),
-        vmcloudspace: vmcloudspace.clone(),
-    };
-    let rec = wf.reconcile_in(&live, &scope, actor).await?;
-    let summary = DiscoverSummary {
-        org_id,
-        vmcloudspace,
-        omni_cluster,
-        candidates: found.len(),
-        new: report.new,
-        existing: report.existing,
-        gone: rec.gone,
-        returned: rec.returned,
-    };
-    match ctx.out.format {
-        OutputFormat::Table | OutputFormat::Wide => ctx.out.text(&format!(
-            "{} candidate(s): {} new, {} already known; {} gone, {} returned",
-            summary.candidates,
-            summary.new.len(),
-            summary.existing,
-            summary.gone.len(),
-            summary.returned.len()
-        )),
-        OutputFormat::Name => ctx.out.text(&summary.new.join("\n")),
-        _ => ctx.out.data(&summary),
+        RegistrationsCmd::Restore { backup, actor } => restore(ctx, ledger, &backup, &actor).await,
+        RegistrationsCmd::MigrateLedger { to } => admin::migrate_ledger(ctx, &to).await,
+        RegistrationsCmd::Doctor => admin::doctor(ctx, ledger).await,
     }
 }
