@@ -73,7 +73,11 @@ fn main() -> ExitCode {
     // The demo and pure-local helpers leave no trace in the user's state.
     let record = !matches!(
         cli.command,
-        cli::Command::Demo(_) | cli::Command::Completions(_) | cli::Command::Version
+        cli::Command::Demo(_)
+            | cli::Command::Completions(_)
+            | cli::Command::Version
+            | cli::Command::Help(_)
+            | cli::Command::Man(_)
     );
     let result = runtime.block_on(commands::run(&ctx, cli.command));
     let code = output::exit_code(&result);

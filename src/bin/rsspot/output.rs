@@ -36,6 +36,18 @@ impl std::fmt::Display for NotConfirmed {
 
 impl std::error::Error for NotConfirmed {}
 
+/// A usage error found after parsing (an unsupported `-o`, an unknown help topic): exit 2.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
 /// Marker error: stdout was closed (a pipe reader went away); exit 0 silently.
 #[derive(Debug)]
 pub struct BrokenPipe;
@@ -228,7 +240,10 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     if e.downcast_ref::<BrokenPipe>().is_some() {
         return 0;
     }
-    if e.downcast_ref::<Cancelled>().is_some() || e.downcast_ref::<NotConfirmed>().is_some() {
+    if e.downcast_ref::<Cancelled>().is_some()
+        || e.downcast_ref::<NotConfirmed>().is_some()
+        || e.downcast_ref::<Usage>().is_some()
+    {
         return 2;
     }
     if e.downcast_ref::<crate::progress::Interrupted>().is_some() {

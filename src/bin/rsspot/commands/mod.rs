@@ -3,8 +3,10 @@
 pub mod cloudspaces;
 pub mod config;
 pub mod emulator;
+pub mod help;
 pub mod inventory;
 pub mod kubeconfig;
+pub mod man;
 pub mod misc;
 pub mod nodepools;
 pub mod pricing;
@@ -36,6 +38,8 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Emulator(c) => emulator::emulator(ctx, c).await,
         Command::Api(a) => misc::api(ctx, a).await,
         Command::Completions(a) => misc::completions(ctx, a),
+        Command::Help(a) => help::help(ctx, a),
+        Command::Man(a) => man::man(ctx, a),
         Command::Version => misc::version(ctx),
         Command::Demo(a) => misc::demo(ctx, a).await,
     }

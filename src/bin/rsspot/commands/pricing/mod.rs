@@ -54,16 +54,16 @@ pub struct ListArgs {
     #[arg(long = "gen", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub generation: Option<u8>,
     /// Minimum vCPUs.
-    #[arg(long)]
+    #[arg(long, value_name = "VCPUS")]
     pub min_cpu: Option<f64>,
     /// Maximum vCPUs.
-    #[arg(long)]
+    #[arg(long, value_name = "VCPUS")]
     pub max_cpu: Option<f64>,
     /// Minimum memory (GB).
-    #[arg(long)]
+    #[arg(long, value_name = "GB")]
     pub min_memory: Option<f64>,
     /// Maximum memory (GB).
-    #[arg(long)]
+    #[arg(long, value_name = "GB")]
     pub max_memory: Option<f64>,
     /// Only classes with servers available now.
     #[arg(long)]
@@ -82,7 +82,7 @@ pub struct GetArgs {
     /// Server class, e.g. gp.vs1.medium-dfw.
     pub class: Option<String>,
     /// Same as the positional CLASS.
-    #[arg(long = "name", conflicts_with = "class")]
+    #[arg(long = "name", conflicts_with = "class", value_name = "NAME")]
     pub name_flag: Option<String>,
     /// Include the hourly hammer-price history.
     #[arg(long)]
@@ -94,7 +94,7 @@ pub struct BidArgs {
     /// Server class, e.g. gp.vs1.medium-dfw.
     pub class: Option<String>,
     /// Same as the positional CLASS.
-    #[arg(long = "name", conflicts_with = "class")]
+    #[arg(long = "name", conflicts_with = "class", value_name = "NAME")]
     pub name_flag: Option<String>,
     /// Pre-emption risk you accept: low (bid from P80), med (P50), high (P20).
     #[arg(long, default_value = "med", value_parser = parse_risk)]
@@ -125,16 +125,16 @@ pub struct BuildArgs {
     #[arg(long, visible_alias = "family", value_name = "FAMILY")]
     pub classes: Vec<String>,
     /// Minimum total $/h.
-    #[arg(long)]
+    #[arg(long, value_name = "USD")]
     pub min_hour: Option<Decimal>,
     /// Maximum total $/h.
-    #[arg(long)]
+    #[arg(long, value_name = "USD")]
     pub max_hour: Option<Decimal>,
     /// Minimum total $/month (730 h).
-    #[arg(long)]
+    #[arg(long, value_name = "USD")]
     pub min_month: Option<Decimal>,
     /// Maximum total $/month (730 h).
-    #[arg(long)]
+    #[arg(long, value_name = "USD")]
     pub max_month: Option<Decimal>,
     /// Cloudspace the pools are for (filled into the commands; required by --apply).
     #[arg(long)]
