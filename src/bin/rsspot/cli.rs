@@ -52,6 +52,18 @@ pub enum OutputFormat {
     Yaml,
     /// One name per line, for scripting.
     Name,
+    /// Comma-separated values (time series: `pricing history`).
+    Csv,
+}
+
+impl std::fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        f.write_str(&name)
+    }
 }
 
 /// Flags accepted by every command, anywhere on the line.

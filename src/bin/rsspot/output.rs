@@ -48,6 +48,73 @@ impl std::fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
+/// Every format: the resource commands (lists and single objects).
+const ALL_FORMATS: &[OutputFormat] = &[
+    OutputFormat::Table,
+    OutputFormat::Wide,
+    OutputFormat::Json,
+    OutputFormat::Yaml,
+    OutputFormat::Name,
+];
+/// Reports and summaries: no single name to print.
+const REPORT_FORMATS: &[OutputFormat] = &[
+    OutputFormat::Table,
+    OutputFormat::Wide,
+    OutputFormat::Json,
+    OutputFormat::Yaml,
+];
+/// Text on a terminal (a document, a status line) or the same as data.
+const TEXT_OR_DATA: &[OutputFormat] =
+    &[OutputFormat::Table, OutputFormat::Json, OutputFormat::Yaml];
+/// Answers that are data by nature (`api`, the JSON schema).
+const DATA_FORMATS: &[OutputFormat] = &[OutputFormat::Json, OutputFormat::Yaml];
+/// Plain text only (scripts, manual pages, help, the demo, a server).
+const TEXT_ONLY: &[OutputFormat] = &[OutputFormat::Table];
+/// A time series: a chart on a terminal, or the points as data.
+const SERIES_FORMATS: &[OutputFormat] = &[
+    OutputFormat::Table,
+    OutputFormat::Json,
+    OutputFormat::Yaml,
+    OutputFormat::Csv,
+];
+
+/// The `-o` values a command (by its canonical path, e.g. `["pricing", "build"]`) honours.
+/// One table for the whole CLI, so no command can quietly print JSON for `-o name`.
+pub fn formats_of(path: &[&str]) -> &'static [OutputFormat] {
+    match path {
+        ["api"] | ["config", "schema"] => DATA_FORMATS,
+        ["completions"] | ["man"] | ["help"] | ["demo"] | ["emulator", ..] => TEXT_ONLY,
+        ["pricing", "history"] => SERIES_FORMATS,
+        ["pricing", "build"] | ["state", "info"] | ["cache", "stats"] | ["config", "show"] => {
+            REPORT_FORMATS
+        }
+        ["cloudspaces", "kubeconfig"] | ["config", "validate"] => TEXT_OR_DATA,
+        _ => ALL_FORMATS,
+    }
+}
+
+/// Refuses an explicit `-o` the command does not honour (exit 2, naming the ones it does).
+/// The default format (table on a terminal, JSON when piped) is never refused.
+pub fn check_format(path: &[&str], requested: Option<OutputFormat>) -> Result<(), Usage> {
+    let Some(requested) = requested else {
+        return Ok(());
+    };
+    let supported = formats_of(path);
+    if supported.contains(&requested) {
+        return Ok(());
+    }
+    let names: Vec<String> = supported.iter().map(|f| f.to_string()).collect();
+    let command = if path.is_empty() {
+        "rsspot".to_string()
+    } else {
+        format!("rsspot {}", path.join(" "))
+    };
+    Err(Usage(format!(
+        "`{command}` cannot print -o {requested}; it supports -o {}",
+        names.join(", ")
+    )))
+}
+
 /// Marker error: stdout was closed (a pipe reader went away); exit 0 silently.
 #[derive(Debug)]
 pub struct BrokenPipe;
