@@ -103,6 +103,17 @@ pub fn render(points: &[(i64, Decimal)], refs: &[RefLine], style: Style) -> Stri
             column[c] = Some(sum / *n as f64);
         }
     }
+    // Columns between two points get the straight line between them, so sparse series read
+    // as a line rather than scattered dots.
+    let known: Vec<usize> = (0..cols).filter(|c| column[*c].is_some()).collect();
+    for pair in known.windows(2) {
+        let (a, b) = (pair[0], pair[1]);
+        if let (Some(va), Some(vb)) = (column[a], column[b]) {
+            for (c, slot) in column.iter_mut().enumerate().take(b).skip(a + 1) {
+                *slot = Some(va + (vb - va) * (c - a) as f64 / (b - a) as f64);
+            }
+        }
+    }
     let mut dots = vec![vec![false; cols]; rows];
     let mut previous: Option<usize> = None;
     for (c, v) in column.iter().enumerate() {
