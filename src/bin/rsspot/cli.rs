@@ -164,7 +164,8 @@ pub enum Command {
     Emulator(commands::emulator::EmulatorCmd),
     /// Authenticated request to any API path (like `gh api`).
     Api(commands::misc::ApiArgs),
-    /// Shell completions (static script; see `rsspot completions --help` for live ones).
+    /// Shell completions. Static script; for live names (cloudspaces, pools, profiles, regions,
+    /// classes) use the hook instead: `source <(COMPLETE=bash rsspot)` (zsh, fish: the same).
     Completions(commands::misc::CompletionsArgs),
     /// Help for a command, or a topic: `rsspot help environment`.
     Help(commands::help::HelpArgs),

@@ -13,6 +13,8 @@ use std::time::Instant;
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
+    // `COMPLETE=<shell> rsspot ...` is the shell asking for completions: answer and exit.
+    commands::complete::hook();
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let argv: Vec<String> = std::env::args().collect();

@@ -1,6 +1,7 @@
 //! One module per command family; `run` dispatches.
 
 pub mod cloudspaces;
+pub mod complete;
 pub mod config;
 pub mod emulator;
 pub mod help;
