@@ -194,10 +194,15 @@ pub fn render(points: &[(i64, Decimal)], refs: &[RefLine], style: Style) -> Stri
     ));
     let times: Vec<i64> = points.iter().map(|p| p.0).collect();
     let every = interval_label(&times).map_or_else(String::new, |i| format!(", one every {i}"));
+    let min = points.iter().map(|p| p.1).min().unwrap_or_default();
+    let max = points.iter().map(|p| p.1).max().unwrap_or_default();
     out.push_str(&format!(
-        "hammer price $/h, {} point{}{every} (UTC)\n",
+        "hammer price $/h, {} point{}{every} (UTC); min {}, max {}, last {}\n",
         points.len(),
-        if points.len() == 1 { "" } else { "s" }
+        if points.len() == 1 { "" } else { "s" },
+        super::price(Some(min)),
+        super::price(Some(max)),
+        super::price(Some(last.1)),
     ));
     out
 }
