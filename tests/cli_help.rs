@@ -93,7 +93,7 @@ async fn help_of_every_command() {
         } else {
             path.join(" ")
         };
-        for word in help.split(|c: char| c == '<' || c == '>') {
+        for word in help.split(['<', '>']) {
             if word.ends_with("_FLAG") {
                 problems.push(format!("{label}: placeholder <{word}>"));
             }
