@@ -413,3 +413,100 @@ async fn cli_deadline_and_refusals() {
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
     assert_eq!(env.emu.count("DELETE", "/apis"), 0);
 }
+
+/// `cloudspaces wait --timeout 3s` against a server that never answers ends at its timeout with
+/// exit 5, not at the request timeout; a transient 503 before a DELETE of a missing cloudspace
+/// still ends in "not found" (exit 3), never in "being deleted".
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_wait_deadline_and_delete_after_a_fault() {
+    let hang = Scripted::start(|_, _| Reply::Hang).await;
+    let env = common::Env::start().await;
+    let started = Instant::now();
+    let out = env
+        .bare_cmd()
+        .env("RSSPOT_BASE_URL", &hang.url)
+        .env("RSSPOT_OAUTH_URL", &hang.url)
+        .env("RSSPOT_ACCESS_TOKEN", common_token())
+        .env("RSSPOT_REFRESH_TOKEN", "demo-token")
+        .args([
+            "--org",
+            "org-x",
+            "cloudspaces",
+            "wait",
+            "demo",
+            "--timeout",
+            "3s",
+        ])
+        .output()
+        .unwrap();
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(5), "{}", common::stderr_of(&out));
+    assert!(
+        took >= Duration::from_secs(3) && took < Duration::from_secs(4),
+        "{took:?}"
+    );
+
+    for fault in ["503", "drop"] {
+        match fault {
+            "503" => env.emu.faults().fail_next(1, 503, None),
+            _ => env.emu.faults().drop_next_connections(1),
+        }
+        let out = env
+            .cmd()
+            .args(["cloudspaces", "delete", "no-such", "-y"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(3),
+            "{fault}: {}",
+            common::stderr_of(&out)
+        );
+        assert!(
+            !common::stdout_of(&out).contains("deleted"),
+            "{fault}: {}",
+            common::stdout_of(&out)
+        );
+    }
+}
+
+/// A cached answer that no longer decodes into the typed model (written by another version,
+/// or damaged) is dropped and fetched again from the server, in the same call.
+#[tokio::test]
+async fn a_cached_body_that_no_longer_decodes_is_refetched() {
+    let emu = Emulator::start().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let c = SpotClient::builder()
+        .all_urls(emu.base_url())
+        .refresh_token("demo-token")
+        .retry(fast_retry())
+        .state_path(&db)
+        .build()
+        .await
+        .unwrap();
+    let first = c.regions().list().await.unwrap();
+    let before = emu.count("GET", "/apis/ngpc.rxt.io/v1/regions");
+    // Valid JSON, but not a region list any more.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let changed = sqlx::query("UPDATE http_cache SET body = ? WHERE url LIKE '%/regions'")
+        .bind(br#"{"items": "not a list"}"#.to_vec())
+        .execute(&pool)
+        .await
+        .unwrap()
+        .rows_affected();
+    assert_eq!(changed, 1);
+    pool.close().await;
+    let again = c.regions().list().await.unwrap();
+    assert_eq!(again.len(), first.len());
+    assert_eq!(
+        emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"),
+        before + 1,
+        "fetched again from the server"
+    );
+    // And the good answer is cached again.
+    c.regions().list().await.unwrap();
+    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), before + 1);
+}

@@ -182,6 +182,18 @@ impl SpotClient {
         &self.pipeline().stats
     }
 
+    /// A valid id token (the bearer) of this client's refresh token and its `exp`, for tools
+    /// that hand it on (a kubectl exec credential). It comes from memory or the persisted token
+    /// cache when fresh (no request), else from one token exchange.
+    pub async fn id_token(&self) -> Result<(SecretString, chrono::DateTime<chrono::Utc>)> {
+        use secrecy::ExposeSecret;
+        let token = self.pipeline().auth.bearer(self.raw.inner.deadline).await?;
+        let exp = crate::auth::decode_claims(token.expose_secret())
+            .and_then(|c| c.exp)
+            .ok_or_else(|| Error::decode("id_token", "the id token carries no `exp` claim"))?;
+        Ok((token, exp))
+    }
+
     /// How many token exchanges this client made.
     pub fn token_exchanges(&self) -> u64 {
         self.pipeline().auth.exchanges()

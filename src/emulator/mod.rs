@@ -19,6 +19,7 @@
 //! ```
 
 mod bids;
+mod cluster_api;
 mod documents;
 mod faults;
 mod fixtures;
@@ -136,6 +137,11 @@ pub struct EmulatorOptions {
     /// Answers to the open questions about the real service (bid rules included); see the
     /// table on [`Variants`].
     pub variants: Variants,
+    /// Advertise each Ready cloudspace's `APIServerEndpoint` as the emulated cluster API on
+    /// this port (`127.0.0.1:PORT/k8s/<namespace>/<cloudspace>`, TLS), so generated kubeconfigs
+    /// work with a real kubectl. Off (default): a realistic but unreachable
+    /// `hcp-….spot.rackspace.com` host; the cluster API answers under `/k8s/` either way.
+    pub cluster_endpoints: bool,
 }
 
 impl Default for EmulatorOptions {
@@ -150,16 +156,19 @@ impl Default for EmulatorOptions {
             clock: ClockMode::Manual,
             page_size: None,
             variants: Variants::default(),
+            cluster_endpoints: false,
         }
     }
 }
 
 impl EmulatorOptions {
-    /// Options for `rsspot emulator serve`: wall clock and [`Lifecycle::short`].
+    /// Options for `rsspot emulator serve`: wall clock, [`Lifecycle::short`] and cluster API
+    /// endpoints a real kubectl can reach.
     pub fn for_serve() -> Self {
         EmulatorOptions {
             lifecycle: Lifecycle::short(),
             clock: ClockMode::Wall,
+            cluster_endpoints: true,
             ..EmulatorOptions::default()
         }
     }
@@ -265,7 +274,11 @@ impl Emulator {
             .local_addr()
             .map_err(|e| Error::config(format!("emulator: no local address: {e}")))?;
         let clock = Clock::new(opts.clock);
-        let store = Store::new(&opts.seed, opts.lifecycle, opts.variants, clock.now());
+        let mut store = Store::new(&opts.seed, opts.lifecycle, opts.variants, clock.now());
+        if opts.cluster_endpoints {
+            store.cluster_authority = Some(addr.to_string());
+        }
+        let tls = cluster_api::tls_acceptor()?;
         let shared = Arc::new(Shared {
             store: Mutex::new(store),
             faults: Faults::default(),
@@ -281,7 +294,7 @@ impl Emulator {
         let router = Router::new()
             .fallback(server::handle)
             .with_state(Arc::clone(&shared));
-        let task = tokio::spawn(server::accept_loop(listener, router));
+        let task = tokio::spawn(server::accept_loop(listener, router, tls));
         Ok(Emulator {
             shared,
             addr,

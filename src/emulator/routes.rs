@@ -12,7 +12,7 @@ use super::reply::{self, Reply};
 use super::seed::{Seed, SeedOrg};
 use super::store::{Kind, Requirement, Store, matches, parse_selector};
 use super::variants::{DryRun, LabelSelector, Paging, Variants};
-use super::{documents, oauth};
+use super::{cluster_api, documents, oauth};
 
 /// Everything immutable a request needs besides the store.
 pub(crate) struct Ctx<'a> {
@@ -73,6 +73,9 @@ pub(crate) fn route(store: &mut Store, ctx: &Ctx<'_>, req: &Req<'_>) -> Reply {
                 && m == Method::GET
             {
                 return documents::history(ctx, class);
+            }
+            if let Some(rest) = path.strip_prefix(cluster_api::PREFIX) {
+                return cluster_api::route(store, ctx, req, rest);
             }
             if let Some(rest) = path.strip_prefix("/apis/") {
                 return match oauth::authenticate(ctx, req) {

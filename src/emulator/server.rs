@@ -14,24 +14,25 @@ use hyper_util::rt::TokioIo;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use super::faults::PreFault;
 use super::reply::{self, Reply};
-use super::{JournalEntry, Shared, routes};
+use super::{JournalEntry, Shared, cluster_api, routes};
 
 /// Lets a request close its own connection without a response.
 #[derive(Clone)]
 struct ConnAbort(Arc<Notify>);
 
-pub(super) async fn accept_loop(listener: TcpListener, router: Router) {
+pub(super) async fn accept_loop(listener: TcpListener, router: Router, tls: TlsAcceptor) {
     // Owning the connections here means aborting this task closes every connection too.
     let mut conns = JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    conns.spawn(serve_connection(stream, router.clone()));
+                    conns.spawn(serve_connection(stream, router.clone(), tls.clone()));
                 }
                 Err(e) => {
                     tracing::warn!("emulator: accept failed: {e}");
@@ -43,7 +44,22 @@ pub(super) async fn accept_loop(listener: TcpListener, router: Router) {
     }
 }
 
-async fn serve_connection(stream: TcpStream, router: Router) {
+/// Serves one connection, over TLS when it starts with a handshake (the cluster API).
+async fn serve_connection(stream: TcpStream, router: Router, tls: TlsAcceptor) {
+    if cluster_api::starts_with_tls(&stream).await {
+        match tls.accept(stream).await {
+            Ok(stream) => serve_io(TokioIo::new(stream), router).await,
+            Err(e) => tracing::debug!("emulator: TLS handshake failed: {e}"),
+        }
+    } else {
+        serve_io(TokioIo::new(stream), router).await;
+    }
+}
+
+async fn serve_io<I>(io: TokioIo<I>, router: Router)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let abort = Arc::new(Notify::new());
     let handle = ConnAbort(Arc::clone(&abort));
     let service =
@@ -51,7 +67,7 @@ async fn serve_connection(stream: TcpStream, router: Router) {
             req.extensions_mut().insert(handle.clone());
             router.clone().oneshot(req.map(Body::new))
         });
-    let conn = http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+    let conn = http1::Builder::new().serve_connection(io, service);
     tokio::select! {
         biased;
         () = abort.notified() => {}

@@ -23,7 +23,7 @@ impl Inventory<'_> {
     pub async fn vm_cloudspaces(self, org: Option<&str>) -> Result<Vec<VmCloudSpace>> {
         let ns = self.0.namespace(org).await?;
         let request = self.0.raw.list_vm_cloud_spaces().namespace(&ns);
-        Ok(super::call(request.send(), "vmcloudspaces", "")
+        Ok(super::read(|| request.clone().send(), "vmcloudspaces", "")
             .await?
             .items)
     }
@@ -43,9 +43,11 @@ impl Inventory<'_> {
             .list_vm_pools()
             .namespace(&ns)
             .label_selector(format!("ngpc.rxt.io/vmcloudspace={vmcloudspace}"));
-        Ok(super::call(request.send(), "vmpools", vmcloudspace)
-            .await?
-            .items)
+        Ok(
+            super::read(|| request.clone().send(), "vmpools", vmcloudspace)
+                .await?
+                .items,
+        )
     }
 
     /// Recent events of the token's organization.
@@ -62,6 +64,6 @@ impl Inventory<'_> {
             .raw
             .list_organization_events()
             .limits(i64::from(limit));
-        super::call(request.send(), "organization events", "").await
+        super::read(|| request.clone().send(), "organization events", "").await
     }
 }

@@ -47,6 +47,30 @@ pub(crate) async fn call<T, E: serde::Serialize>(
     .await
 }
 
+/// Runs a read (a GET) and maps its error like [`call`]. A cached answer that no longer decodes
+/// (written by another version, or damaged) is dropped and the read is made again, from the
+/// server.
+pub(crate) async fn read<T, E, F, Fut>(send: F, kind: &str, name: &str) -> Result<T>
+where
+    E: serde::Serialize,
+    F: Fn() -> Fut,
+    Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
+{
+    crate::transport::errors::scoped(async {
+        match send().await {
+            Ok(v) => Ok(v.into_inner()),
+            Err(progenitor_client::Error::InvalidResponsePayload(..))
+                if crate::transport::errors::drop_cache_hit().await =>
+            {
+                tracing::debug!(kind, "a cached answer no longer decodes; fetched again");
+                call(send(), kind, name).await
+            }
+            Err(e) => Err(crate::transport::errors::map_error(e, kind, name).await),
+        }
+    })
+    .await
+}
+
 /// RFC 1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric, ≤ 63 chars.
 pub fn is_dns_label(name: &str) -> bool {
     let b = name.as_bytes();

@@ -19,7 +19,12 @@ impl Organizations<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(self) -> Result<Vec<Organization>> {
-        let list = super::call(self.0.raw.list_organizations().send(), "organizations", "").await?;
+        let list = super::read(
+            || self.0.raw.list_organizations().send(),
+            "organizations",
+            "",
+        )
+        .await?;
         Ok(list.organizations)
     }
 

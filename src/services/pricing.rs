@@ -25,7 +25,7 @@ impl Pricing<'_> {
     /// ```
     pub async fn history(self, server_class: &str) -> Result<PriceHistory> {
         let request = self.0.raw.get_price_history().server_class(server_class);
-        super::call(request.send(), "price history", server_class).await
+        super::read(|| request.clone().send(), "price history", server_class).await
     }
 
     /// Histories of many classes, fetched concurrently (bounded by the client's concurrency).
@@ -59,7 +59,7 @@ impl Pricing<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn percentiles(self) -> Result<Percentiles> {
-        super::call(self.0.raw.get_percentiles().send(), "percentiles", "").await
+        super::read(|| self.0.raw.get_percentiles().send(), "percentiles", "").await
     }
 
     /// Comparable hyperscaler prices per class.
@@ -71,7 +71,7 @@ impl Pricing<'_> {
     /// ```
     pub async fn comparable_prices(self) -> Result<ComparablePrices> {
         let request = self.0.raw.get_comparable_prices();
-        super::call(request.send(), "comparable prices", "").await
+        super::read(|| request.clone().send(), "comparable prices", "").await
     }
 
     /// One row per server class joining market price, minimum bid, on-demand price,

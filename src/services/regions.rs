@@ -17,9 +17,11 @@ impl Regions<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(self) -> Result<Vec<Region>> {
-        Ok(super::call(self.0.raw.list_regions().send(), "region", "")
-            .await?
-            .items)
+        Ok(
+            super::read(|| self.0.raw.list_regions().send(), "region", "")
+                .await?
+                .items,
+        )
     }
 
     /// One region by name, e.g. `us-central-dfw-1`.
@@ -30,6 +32,6 @@ impl Regions<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn get(self, name: &str) -> Result<Region> {
-        super::call(self.0.raw.get_region().name(name).send(), "region", name).await
+        super::read(|| self.0.raw.get_region().name(name).send(), "region", name).await
     }
 }

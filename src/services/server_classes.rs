@@ -86,7 +86,12 @@ impl ServerClasses<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(self, filter: &ServerClassFilter) -> Result<Vec<ServerClass>> {
-        let all = super::call(self.0.raw.list_server_classes().send(), "server class", "").await?;
+        let all = super::read(
+            || self.0.raw.list_server_classes().send(),
+            "server class",
+            "",
+        )
+        .await?;
         Ok(all
             .items
             .into_iter()
@@ -103,8 +108,8 @@ impl ServerClasses<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn get(self, name: &str) -> Result<ServerClass> {
-        super::call(
-            self.0.raw.get_server_class().name(name).send(),
+        super::read(
+            || self.0.raw.get_server_class().name(name).send(),
             "server class",
             name,
         )

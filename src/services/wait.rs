@@ -115,7 +115,22 @@ where
                 *last = Some(now);
             }
         };
-        match check().await? {
+        // The timeout is a hard deadline: a poll that hangs (a server that accepts and never
+        // answers) is cut off at it, not at the request timeout.
+        let left = opts.timeout.saturating_sub(start.elapsed());
+        let polled = match tokio::time::timeout(left, check()).await {
+            Ok(polled) => polled,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    what: what.to_string(),
+                    elapsed: start.elapsed(),
+                    last_seen: last
+                        .map(|(p, d)| if d.is_empty() { p } else { format!("{p}: {d}") })
+                        .or_else(|| Some("no answer from the server".into())),
+                });
+            }
+        };
+        match polled? {
             Poll::Ready(v) => {
                 report(done, "", &mut last);
                 return Ok(v);

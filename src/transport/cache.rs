@@ -81,6 +81,7 @@ impl Inner {
         let state = self.pipeline.state.as_ref()?;
         let hit = state.cache_get(key).await.ok().flatten()?;
         self.pipeline.stats.add_cache_hit();
+        super::errors::note_cache_hit(state, key);
         tracing::debug!(url = %super::errors::strip_query(url.as_str()), "cache hit");
         let mut headers = reqwest::header::HeaderMap::new();
         if let Some(ct) = hit.content_type.as_deref().and_then(|c| c.parse().ok()) {

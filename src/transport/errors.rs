@@ -217,13 +217,41 @@ tokio::task_local! {
     static LAST_FAILURE: std::cell::RefCell<Option<Carried>>;
 }
 
+tokio::task_local! {
+    /// The cache entry the call running in this task was answered from, if any.
+    static SERVED_FROM_CACHE: std::cell::RefCell<Option<(crate::state::StateStore, crate::state::CacheKey)>>;
+}
+
+/// Notes that the call running in this task was answered from the cache (by the cache stage).
+pub(crate) fn note_cache_hit(state: &crate::state::StateStore, key: &crate::state::CacheKey) {
+    let _ =
+        SERVED_FROM_CACHE.try_with(|slot| *slot.borrow_mut() = Some((state.clone(), key.clone())));
+}
+
+/// Drops the cache entry the call that just ran in this task was answered from; true when
+/// there was one.
+pub(crate) async fn drop_cache_hit() -> bool {
+    let hit = SERVED_FROM_CACHE
+        .try_with(|slot| slot.borrow_mut().take())
+        .ok()
+        .flatten();
+    let Some((state, key)) = hit else {
+        return false;
+    };
+    if let Err(e) = state.cache_invalidate(&key.scope, &key.url).await {
+        tracing::debug!("could not drop a stale cache entry: {e}");
+    }
+    true
+}
+
 /// Remembers a carried failure for [`take`] (called by the `post` hook).
 pub(crate) fn remember(c: &Carried) {
     let _ = LAST_FAILURE.try_with(|slot| *slot.borrow_mut() = Some(c.clone()));
 }
 
-/// Runs `fut` with a place to remember a carried failure.
+/// Runs `fut` with a place to remember a carried failure and a cache hit.
 pub(crate) async fn scoped<F: std::future::Future>(fut: F) -> F::Output {
+    let fut = SERVED_FROM_CACHE.scope(std::cell::RefCell::new(None), fut);
     LAST_FAILURE.scope(std::cell::RefCell::new(None), fut).await
 }
 

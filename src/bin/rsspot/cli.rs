@@ -127,6 +127,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(commands::config::ConfigCmd),
+    /// Credentials: `auth status`, and `auth kube-token` for kubectl.
+    #[command(subcommand)]
+    Auth(commands::auth::AuthCmd),
     /// Organizations you belong to.
     #[command(subcommand, visible_alias = "orgs")]
     Organizations(commands::resources::OrganizationsCmd),
@@ -163,7 +166,7 @@ pub enum Command {
     #[command(subcommand)]
     Emulator(commands::emulator::EmulatorCmd),
     /// Authenticated request to any API path (like `gh api`).
-    Api(commands::misc::ApiArgs),
+    Api(commands::api::ApiArgs),
     /// Shell completions. Static script; for live names (cloudspaces, pools, profiles, regions,
     /// classes) use the hook instead: `source <(COMPLETE=bash rsspot)` (zsh, fish: the same).
     Completions(commands::misc::CompletionsArgs),
@@ -174,5 +177,5 @@ pub enum Command {
     /// Version of rsspot and of the API spec it was built from.
     Version,
     /// A guided tour against a built-in emulator (no account needed).
-    Demo(commands::misc::DemoArgs),
+    Demo(commands::demo::DemoArgs),
 }

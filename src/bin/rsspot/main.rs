@@ -49,22 +49,28 @@ fn main() -> ExitCode {
         }
     };
     let ctx = ctx::Ctx::new(cli.global.clone());
-    // The demo and pure-local helpers leave no trace in the user's state.
-    let record = !matches!(
+    // kubectl runs `auth kube-token` once per command: no history line, and errors in one line.
+    let kube_token = matches!(
         cli.command,
-        cli::Command::Demo(_)
-            | cli::Command::Completions(_)
-            | cli::Command::Version
-            | cli::Command::Help(_)
-            | cli::Command::Man(_)
+        cli::Command::Auth(commands::auth::AuthCmd::KubeToken)
     );
+    // The demo and pure-local helpers leave no trace in the user's state.
+    let record = !kube_token
+        && !matches!(
+            cli.command,
+            cli::Command::Demo(_)
+                | cli::Command::Completions(_)
+                | cli::Command::Version
+                | cli::Command::Help(_)
+                | cli::Command::Man(_)
+        );
     let result = match output::check_format(&path, cli.global.output) {
         Ok(()) => runtime.block_on(commands::run(&ctx, cli.command)),
         Err(refused) => Err(anyhow::Error::new(refused)),
     };
     let code = output::exit_code(&result);
     if let Err(e) = &result {
-        output::report_error(e, ctx.global.quiet);
+        output::report_error(e, ctx.global.quiet || kube_token);
     }
     if record {
         runtime.block_on(ctx.record_history(&argv, started_at, started.elapsed(), code));

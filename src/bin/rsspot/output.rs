@@ -68,6 +68,8 @@ const TEXT_OR_DATA: &[OutputFormat] =
     &[OutputFormat::Table, OutputFormat::Json, OutputFormat::Yaml];
 /// Answers that are data by nature (`api`, the JSON schema).
 const DATA_FORMATS: &[OutputFormat] = &[OutputFormat::Json, OutputFormat::Yaml];
+/// kubectl's ExecCredential: JSON by contract.
+const JSON_ONLY: &[OutputFormat] = &[OutputFormat::Json];
 /// Plain text only (scripts, manual pages, help, the demo, a server).
 const TEXT_ONLY: &[OutputFormat] = &[OutputFormat::Table];
 /// A time series: a chart on a terminal, or the points as data.
@@ -85,9 +87,12 @@ pub fn formats_of(path: &[&str]) -> &'static [OutputFormat] {
         ["api"] | ["config", "schema"] => DATA_FORMATS,
         ["completions"] | ["man"] | ["help"] | ["demo"] | ["emulator", ..] => TEXT_ONLY,
         ["pricing", "history"] => SERIES_FORMATS,
-        ["pricing", "build"] | ["state", "info"] | ["cache", "stats"] | ["config", "show"] => {
-            REPORT_FORMATS
-        }
+        ["auth", "kube-token"] => JSON_ONLY,
+        ["pricing", "build"]
+        | ["state", "info"]
+        | ["cache", "stats"]
+        | ["config", "show"]
+        | ["auth", "status"] => REPORT_FORMATS,
         ["cloudspaces", "kubeconfig"] | ["config", "validate"] => TEXT_OR_DATA,
         _ => ALL_FORMATS,
     }

@@ -58,17 +58,18 @@ impl Store {
                     .to_string();
                 let region = str_at(&doc, "/spec/region").unwrap_or("local").to_string();
                 let t = ts(ready_due);
+                let endpoint = match &self.cluster_authority {
+                    Some(a) => crate::emulator::cluster_api::endpoint(a, &key.1, &key.2),
+                    None => format!(
+                        "hcp-{}.{region}.spot.rackspace.com",
+                        &uid[..8.min(uid.len())]
+                    ),
+                };
                 let status = obj_mut(&mut doc, "status");
                 status.insert("phase".into(), json!("Ready"));
                 status.insert("health".into(), json!("Healthy"));
                 status.insert("reason".into(), json!(""));
-                status.insert(
-                    "APIServerEndpoint".into(),
-                    json!(format!(
-                        "hcp-{}.{region}.spot.rackspace.com",
-                        &uid[..8.min(uid.len())]
-                    )),
-                );
+                status.insert("APIServerEndpoint".into(), json!(endpoint));
                 status.insert(
                     "currentKubernetesVersion".into(),
                     version.unwrap_or(Value::Null),

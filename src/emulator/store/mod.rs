@@ -172,6 +172,8 @@ pub(crate) struct Store {
     pub(crate) revoked: BTreeSet<String>,
     /// Refresh tokens issued by rotation → the id of the org they belong to.
     pub(crate) issued: BTreeMap<String, String>,
+    /// `127.0.0.1:PORT` when Ready cloudspaces advertise the emulated cluster API.
+    pub(crate) cluster_authority: Option<String>,
 }
 
 impl Store {
@@ -191,6 +193,7 @@ impl Store {
             variants,
             revoked: BTreeSet::new(),
             issued: BTreeMap::new(),
+            cluster_authority: None,
         };
         for (org_name, inv) in &seed.vm_inventory {
             let Some(org) = seed.orgs.iter().find(|o| &o.name == org_name) else {

@@ -254,8 +254,8 @@ impl CloudSpaces<'_> {
     /// ```
     pub async fn list(self, org: Option<&str>) -> Result<Vec<CloudSpace>> {
         let ns = self.0.namespace(org).await?;
-        Ok(call(
-            self.0.raw.list_cloud_spaces().namespace(ns).send(),
+        Ok(super::read(
+            || self.0.raw.list_cloud_spaces().namespace(&ns).send(),
             "cloudspace",
             "",
         )
@@ -273,8 +273,15 @@ impl CloudSpaces<'_> {
     /// ```
     pub async fn get(self, name: &str, org: Option<&str>) -> Result<CloudSpace> {
         let ns = self.0.namespace(org).await?;
-        call(
-            self.0.raw.get_cloud_space().namespace(ns).name(name).send(),
+        super::read(
+            || {
+                self.0
+                    .raw
+                    .get_cloud_space()
+                    .namespace(&ns)
+                    .name(name)
+                    .send()
+            },
             "cloudspace",
             name,
         )

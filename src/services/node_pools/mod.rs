@@ -128,7 +128,7 @@ macro_rules! pool_reads_delete_and_wait {
                 if let Some(sel) = label_selector(cloudspace) {
                     b = b.label_selector(sel);
                 }
-                let mut items = call(b.send(), $kind, "").await?.items;
+                let mut items = super::read(|| b.clone().send(), $kind, "").await?.items;
                 if let Some(cs) = cloudspace {
                     items.retain(|p| {
                         belongs(
@@ -150,7 +150,7 @@ macro_rules! pool_reads_delete_and_wait {
             /// ```
             pub async fn get(self, name: &str, org: Option<&str>) -> Result<$ty> {
                 let ns = self.0.namespace(org).await?;
-                call(self.0.raw.$get().namespace(ns).name(name).send(), $kind, name).await
+                super::read(|| self.0.raw.$get().namespace(&ns).name(name).send(), $kind, name).await
             }
 
             #[doc = concat!("Deletes a ", $kind, ".")]

@@ -10,9 +10,8 @@ use rsspot::raw::types::CloudSpace;
 use rsspot::services::cloudspaces::DEFAULT_READY_TIMEOUT;
 use rsspot::services::{CloudSpaceCreate, CloudSpaceUpdate};
 
-use super::kubeconfig;
+use super::kubeconfig_cmd;
 use super::resources::name_arg;
-use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::output::{Tabular, age, dash};
 use crate::progress;
@@ -186,6 +185,13 @@ pub struct KubeconfigArgs {
     /// Make the merged context the current context.
     #[arg(long, requires = "merge")]
     pub set_current: bool,
+    /// Write the server's static token (it dies 24 h after issue) instead of a user that runs
+    /// `rsspot auth kube-token` and so never expires.
+    #[arg(long)]
+    pub static_token: bool,
+    /// Replace a context, cluster or user of the same name that belongs to another cluster.
+    #[arg(long, requires = "merge")]
+    pub force: bool,
 }
 
 impl Tabular for CloudSpace {
@@ -399,58 +405,17 @@ async fn wait_ready(
 }
 
 async fn kubeconfig_cmd(ctx: &Ctx, client: &SpotClient, a: KubeconfigArgs) -> Result<()> {
-    let name = a.name.get("cloudspace")?;
-    let text = client.cloudspaces().kubeconfig(&name, ctx.org()).await?;
-    if let Some(path) = a.file {
-        let backup = kubeconfig::write_file(&path, &text)?;
-        ctx.out.note(&format!(
-            "wrote the kubeconfig of cloudspace {name} to {} (mode 0600)",
-            path.display()
-        ));
-        if let Some(b) = backup {
-            ctx.out
-                .note(&format!("the previous content is kept in {}", b.display()));
-        }
-        return Ok(());
-    }
-    if a.merge {
-        let home = dirs::home_dir();
-        let target = kubeconfig::target_path(
-            a.kubeconfig.as_deref(),
-            std::env::var_os("KUBECONFIG").as_deref(),
-            home.as_deref(),
-        )?;
-        let opts = kubeconfig::MergeOptions {
-            context_name: a.context_name,
-            set_current: a.set_current,
-        };
-        let hint = target.display().to_string();
-        let (merged, backup) = kubeconfig::merge_into(&target, &text, &opts)?;
-        let verb = if merged.replaced { "updated" } else { "added" };
-        let mut msg = format!("{verb} context {} in {hint}", merged.context);
-        if let Some(b) = backup {
-            msg.push_str(&format!(" (backup: {})", b.display()));
-        }
-        ctx.out.note(&msg);
-        match merged.current_context.as_deref() {
-            Some(c) if c == merged.context => {
-                ctx.out.note(&format!("current context is now {c}"));
-            }
-            _ => ctx.out.note(&format!(
-                "use it with `kubectl --context {}` (or pass --set-current)",
-                merged.context
-            )),
-        }
-        return Ok(());
-    }
-    // Printing honours only an explicit -o json: `rsspot cs kubeconfig x > file` must give YAML.
-    match ctx.global.output {
-        Some(OutputFormat::Json) => {
-            let v: serde_json::Value = serde_norway::from_str(&text)?;
-            ctx.out.data(&v)
-        }
-        _ => ctx.out.text(&text),
-    }
+    let request = kubeconfig_cmd::KubeconfigRequest {
+        name: a.name.get("cloudspace")?,
+        file: a.file,
+        merge: a.merge,
+        kubeconfig: a.kubeconfig,
+        context_name: a.context_name,
+        set_current: a.set_current,
+        static_token: a.static_token,
+        force: a.force,
+    };
+    kubeconfig_cmd::run(ctx, client, request).await
 }
 
 #[cfg(test)]

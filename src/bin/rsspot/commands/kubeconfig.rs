@@ -24,6 +24,8 @@ pub struct MergeOptions {
     pub context_name: Option<String>,
     /// Make the merged context the current one (it also becomes current when none is set).
     pub set_current: bool,
+    /// Replace entries of that name even when they belong to another cluster.
+    pub force: bool,
 }
 
 /// The result of [`merge`].
@@ -180,6 +182,35 @@ fn upsert(
     }
 }
 
+/// Refuses to replace entries called `name` that belong to another cluster: an existing cluster
+/// of that name with another server, or a context or user of that name beside no such cluster
+/// (a context the user made by hand, not one a previous merge wrote).
+fn refuse_unrelated(
+    doc: &Value,
+    name: &str,
+    cluster: &Value,
+    path_hint: &str,
+) -> rsspot::Result<()> {
+    let server = |c: &Value| c.get("server").and_then(Value::as_str).map(str::to_string);
+    let existing_cluster = find_named(doc, "clusters", name).and_then(|c| c.get("cluster"));
+    let ours = match existing_cluster {
+        Some(c) => server(c) == server(cluster),
+        None => {
+            find_named(doc, "contexts", name).is_none() && find_named(doc, "users", name).is_none()
+        }
+    };
+    if ours {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        "--force",
+        format!(
+            "{path_hint} already has a context, cluster or user called {name:?} for another \
+             cluster; pass --context-name to pick another name, or --force to replace it"
+        ),
+    ))
+}
+
 /// Merges `generated` (the server's kubeconfig) into `existing` (the target file's text, if any).
 ///
 /// `path_hint` names the target in error messages.
@@ -214,6 +245,9 @@ pub fn merge(
             }
         }
     };
+    if !opts.force {
+        refuse_unrelated(&doc, &name, &parts.cluster, path_hint)?;
+    }
     let Some(map) = doc.as_mapping_mut() else {
         return Err(Error::config(format!("{path_hint} is not a kubeconfig")));
     };
@@ -423,7 +457,7 @@ users:
     fn context_name_renames_all_three_entries() {
         let opts = MergeOptions {
             context_name: Some("spot-dfw".into()),
-            set_current: false,
+            ..Default::default()
         };
         let m = merge(Some(EXISTING), GENERATED, &opts, "cfg").unwrap();
         assert_eq!(m.context, "spot-dfw");
@@ -445,6 +479,28 @@ users:
         assert_eq!(names(&doc, "users"), ["demo-demo-dfw", "acme-dev-demo-dfw"]);
         assert_eq!(doc["users"][0]["user"]["token"], "TOKEN-A");
         assert_eq!(doc["users"][1]["user"]["token"], "TOKEN-ACME");
+    }
+
+    #[test]
+    fn an_unrelated_entry_of_the_same_name_needs_force() {
+        let opts = MergeOptions {
+            context_name: Some("prod".into()),
+            ..Default::default()
+        };
+        let e = merge(Some(EXISTING), GENERATED, &opts, "cfg").unwrap_err();
+        assert!(e.to_string().contains("--force"), "{e}");
+        // A context made by hand beside no cluster of that name is someone else's too.
+        let hand = "contexts:\n- name: demo-demo-dfw\n  context: {cluster: x, user: y}\n";
+        assert!(merge(Some(hand), GENERATED, &MergeOptions::default(), "cfg").is_err());
+        let forced = MergeOptions {
+            force: true,
+            ..opts
+        };
+        let m = merge(Some(EXISTING), GENERATED, &forced, "cfg").unwrap();
+        assert!(m.replaced);
+        let doc = parse(&m.text);
+        assert_eq!(doc["users"][1]["user"]["token"], "PROD");
+        assert_eq!(names(&doc, "users"), ["kind-local", "prod-admin", "prod"]);
     }
 
     #[test]
@@ -550,7 +606,7 @@ users:
                 std::thread::spawn(move || {
                     let opts = MergeOptions {
                         context_name: Some(format!("ctx-{i}")),
-                        set_current: false,
+                        ..Default::default()
                     };
                     merge_into(&path, GENERATED, &opts).unwrap();
                 })

@@ -1,12 +1,16 @@
 //! One module per command family; `run` dispatches.
 
+pub mod api;
+pub mod auth;
 pub mod cloudspaces;
 pub mod complete;
 pub mod config;
+pub mod demo;
 pub mod emulator;
 pub mod help;
 pub mod inventory;
 pub mod kubeconfig;
+pub mod kubeconfig_cmd;
 pub mod man;
 pub mod misc;
 pub mod nodepools;
@@ -25,6 +29,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Configure(a) => config::configure(ctx, a).await,
         Command::Profiles(c) => config::profiles(ctx, c).await,
         Command::Config(c) => config::config(ctx, c).await,
+        Command::Auth(c) => auth::run(ctx, c).await,
         Command::Organizations(c) => resources::organizations(ctx, c).await,
         Command::Regions(c) => resources::regions(ctx, c).await,
         Command::ServerClasses(c) => resources::server_classes(ctx, c).await,
@@ -37,11 +42,11 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::State(c) => state::state(ctx, c).await,
         Command::Cache(c) => state::cache(ctx, c).await,
         Command::Emulator(c) => emulator::emulator(ctx, c).await,
-        Command::Api(a) => misc::api(ctx, a).await,
+        Command::Api(a) => api::api(ctx, a).await,
         Command::Completions(a) => misc::completions(ctx, a),
         Command::Help(a) => help::help(ctx, a),
         Command::Man(a) => man::man(ctx, a),
         Command::Version => misc::version(ctx),
-        Command::Demo(a) => misc::demo(ctx, a).await,
+        Command::Demo(a) => demo::demo(ctx, a).await,
     }
 }

@@ -1,0 +1,267 @@
+//! `cloudspaces kubeconfig`: print the server's kubeconfig, or write / merge one whose user runs
+//! `rsspot auth kube-token` (an exec credential plugin, so the context never goes stale), or,
+//! with `--static-token`, the server's 24-hour token with a note saying when it dies.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use chrono::{SecondsFormat, Utc};
+use rsspot::SpotClient;
+use rsspot::config::RefreshTokenOrigin;
+use serde_norway::{Mapping, Value};
+
+use super::kubeconfig;
+use crate::cli::OutputFormat;
+use crate::ctx::Ctx;
+
+/// What `cloudspaces kubeconfig` was asked to do (the clap arguments, minus the name).
+#[derive(Debug, Clone, Default)]
+pub struct KubeconfigRequest {
+    /// The cloudspace.
+    pub name: String,
+    /// `--file`.
+    pub file: Option<PathBuf>,
+    /// `--merge`.
+    pub merge: bool,
+    /// `--kubeconfig`.
+    pub kubeconfig: Option<PathBuf>,
+    /// `--context-name`.
+    pub context_name: Option<String>,
+    /// `--set-current`.
+    pub set_current: bool,
+    /// `--static-token`: keep the server's token user instead of the exec user.
+    pub static_token: bool,
+    /// `--force`: replace same-named entries that belong to another cluster.
+    pub force: bool,
+}
+
+fn key(k: &str) -> Value {
+    Value::String(k.to_string())
+}
+
+/// The exec user that runs `rsspot auth kube-token --profile P --org O`.
+pub fn exec_user(profile: &str, org: &str) -> Value {
+    let args: Vec<Value> = ["auth", "kube-token", "--profile", profile, "--org", org]
+        .iter()
+        .map(|a| key(a))
+        .collect();
+    let mut exec = Mapping::new();
+    exec.insert(key("apiVersion"), key("client.authentication.k8s.io/v1"));
+    exec.insert(key("command"), key("rsspot"));
+    exec.insert(key("args"), Value::Sequence(args));
+    exec.insert(key("interactiveMode"), key("Never"));
+    exec.insert(key("provideClusterInfo"), Value::Bool(false));
+    exec.insert(
+        key("installHint"),
+        key(
+            "rsspot (the Rackspace Spot CLI) issues the tokens of this context: install it with \
+             `cargo install rsspot` and put it on the PATH, then run `rsspot auth status`",
+        ),
+    );
+    let mut user = Mapping::new();
+    user.insert(key("exec"), Value::Mapping(exec));
+    Value::Mapping(user)
+}
+
+/// The name of the user the generated file's current context uses.
+fn current_user(doc: &Value) -> Option<String> {
+    let current = doc.get("current-context")?.as_str()?;
+    doc.get("contexts")?
+        .as_sequence()?
+        .iter()
+        .find(|c| c.get("name").and_then(Value::as_str) == Some(current))?
+        .get("context")?
+        .get("user")?
+        .as_str()
+        .map(String::from)
+}
+
+/// The generated kubeconfig with its current context's user replaced by `user`.
+pub fn with_user(generated: &str, user: Value) -> rsspot::Result<String> {
+    let bad = |m: &str| rsspot::Error::decode("generate-kubeconfig", m.to_string());
+    let mut doc: Value = serde_norway::from_str(generated)
+        .map_err(|e| bad(&format!("the generated kubeconfig is not YAML: {e}")))?;
+    let name = current_user(&doc).ok_or_else(|| bad("the generated kubeconfig has no user"))?;
+    let users = doc
+        .get_mut("users")
+        .and_then(Value::as_sequence_mut)
+        .ok_or_else(|| bad("the generated kubeconfig has no users"))?;
+    let entry = users
+        .iter_mut()
+        .find(|u| u.get("name").and_then(Value::as_str) == Some(name.as_str()))
+        .and_then(Value::as_mapping_mut)
+        .ok_or_else(|| bad("the generated kubeconfig has no user for its context"))?;
+    entry.insert(key("user"), user);
+    serde_norway::to_string(&doc).map_err(|e| bad(&format!("cannot serialize the kubeconfig: {e}")))
+}
+
+/// When the static token of the current context's user expires, if it is a JWT.
+fn static_expiry(generated: &str) -> Option<chrono::DateTime<Utc>> {
+    let doc: Value = serde_norway::from_str(generated).ok()?;
+    let name = current_user(&doc)?;
+    let token = doc
+        .get("users")?
+        .as_sequence()?
+        .iter()
+        .find(|u| u.get("name").and_then(Value::as_str) == Some(name.as_str()))?
+        .get("user")?
+        .get("token")?
+        .as_str()?
+        .to_string();
+    rsspot::auth::decode_claims(&token)?.exp
+}
+
+/// The stderr note for a kubeconfig holding the server's static token.
+fn expiry_note(generated: &str) -> Option<String> {
+    let exp = static_expiry(generated)?;
+    let hours = (exp - Utc::now()).num_minutes() as f64 / 60.0;
+    Some(format!(
+        "note: the token in this kubeconfig expires at {} (in {hours:.1} h); `rsspot cloudspaces \
+         kubeconfig NAME --merge` writes a context that renews its token by itself",
+        exp.to_rfc3339_opts(SecondsFormat::Secs, true)
+    ))
+}
+
+/// Runs `cloudspaces kubeconfig`.
+pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result<()> {
+    let generated = client.cloudspaces().kubeconfig(&a.name, ctx.org()).await?;
+    let writes = a.file.is_some() || a.merge;
+    if !writes {
+        // Printing honours only an explicit -o json: `rsspot cs kubeconfig x > file` is YAML.
+        if let Some(note) = expiry_note(&generated) {
+            ctx.out.note(&note);
+        }
+        return match ctx.global.output {
+            Some(OutputFormat::Json) => {
+                let v: serde_json::Value = serde_norway::from_str(&generated)?;
+                ctx.out.data(&v)
+            }
+            _ => ctx.out.text(&generated),
+        };
+    }
+    let text = if a.static_token {
+        if let Some(note) = expiry_note(&generated) {
+            ctx.out.note(&note);
+        }
+        generated
+    } else {
+        let resolved = ctx.resolved().await?;
+        let namespace = client.namespace(ctx.org()).await?;
+        if let RefreshTokenOrigin::Env { var } = &resolved.settings.refresh_token_origin {
+            ctx.out.warn(&format!(
+                "the refresh token comes from {var}: kubectl finds it only where that variable \
+                 is set (`rsspot configure` stores it for every shell)"
+            ));
+        }
+        with_user(
+            &generated,
+            exec_user(&resolved.settings.profile, &namespace),
+        )?
+    };
+    if let Some(path) = a.file {
+        let backup = kubeconfig::write_file(&path, &text)?;
+        ctx.out.note(&format!(
+            "wrote the kubeconfig of cloudspace {} to {} (mode 0600)",
+            a.name,
+            path.display()
+        ));
+        if let Some(b) = backup {
+            ctx.out
+                .note(&format!("the previous content is kept in {}", b.display()));
+        }
+        return Ok(());
+    }
+    let home = dirs::home_dir();
+    let target = kubeconfig::target_path(
+        a.kubeconfig.as_deref(),
+        std::env::var_os("KUBECONFIG").as_deref(),
+        home.as_deref(),
+    )?;
+    let opts = kubeconfig::MergeOptions {
+        context_name: a.context_name,
+        set_current: a.set_current,
+        force: a.force,
+    };
+    let hint = target.display().to_string();
+    let (merged, backup) = kubeconfig::merge_into(&target, &text, &opts)?;
+    let verb = if merged.replaced { "updated" } else { "added" };
+    let mut msg = format!("{verb} context {} in {hint}", merged.context);
+    if let Some(b) = backup {
+        msg.push_str(&format!(" (backup: {})", b.display()));
+    }
+    ctx.out.note(&msg);
+    match merged.current_context.as_deref() {
+        Some(c) if c == merged.context => {
+            ctx.out.note(&format!("current context is now {c}"));
+        }
+        _ => ctx.out.note(&format!(
+            "use it with `kubectl --context {}` (or pass --set-current)",
+            merged.context
+        )),
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GENERATED: &str = "apiVersion: v1
+clusters:
+- cluster:
+    insecure-skip-tls-verify: true
+    server: https://127.0.0.1:1/k8s/org-x/demo
+  name: demo
+contexts:
+- context:
+    cluster: demo
+    user: ngpc-user
+  name: acme-demo
+current-context: acme-demo
+kind: Config
+users:
+- name: ngpc-user
+  user:
+    token: eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjE4OTM0NTYwMDB9.c2ln
+- name: oidc
+  user:
+    exec:
+      command: kubectl
+";
+
+    #[test]
+    fn the_exec_user_replaces_only_the_current_user() {
+        let text = with_user(GENERATED, exec_user("work", "org-x")).unwrap();
+        let doc: Value = serde_norway::from_str(&text).unwrap();
+        let exec = &doc["users"][0]["user"]["exec"];
+        assert_eq!(exec["command"], "rsspot");
+        assert_eq!(exec["interactiveMode"], "Never");
+        assert_eq!(exec["apiVersion"], "client.authentication.k8s.io/v1");
+        let args: Vec<&str> = exec["args"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        assert_eq!(
+            args,
+            ["auth", "kube-token", "--profile", "work", "--org", "org-x"]
+        );
+        assert!(exec["installHint"].as_str().unwrap().contains("rsspot"));
+        assert!(doc["users"][0]["user"].get("token").is_none());
+        assert!(!text.contains("eyJ"), "{text}");
+        assert_eq!(doc["users"][1]["user"]["exec"]["command"], "kubectl");
+    }
+
+    #[test]
+    fn the_static_token_expiry_is_read_from_the_jwt() {
+        let exp = static_expiry(GENERATED).unwrap();
+        assert_eq!(exp.timestamp(), 1_893_456_000);
+        assert!(
+            expiry_note(GENERATED)
+                .unwrap()
+                .contains("2030-01-01T00:00:00Z")
+        );
+        assert_eq!(static_expiry("kind: Config\n"), None);
+    }
+}
