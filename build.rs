@@ -1,52 +1,101 @@
-//! Generates the raw bindings from `openapi/spot.json` and the contract supplement
-//! `openapi/spot-extensions.json` into `OUT_DIR` (see `codegen/`), and records the commit the
-//! crate is built from for `rsspot version`.
+//! Provides the raw bindings in `OUT_DIR`, and records the commit the crate is built from for
+//! `rsspot version`.
 //!
-//! Cargo reruns this script only when one of its real inputs changes: the two contract files, the
-//! codegen sources it compiles, the `RSSPOT_BUILD_COMMIT` variable, and — only in a git checkout
-//! of this crate — the files that name its current commit. A path that does not exist is never
-//! declared, since cargo would rerun the script on every build for it.
+//! With the `codegen` feature (default) the bindings are generated from `openapi/spot.json` and
+//! the contract supplement `openapi/spot-extensions.json` (see `codegen/`). Without it (a library
+//! user's `default-features = false`) the committed `generated/` mirror is copied instead, after
+//! checking that it was generated from these exact contract files; no progenitor is built.
+//!
+//! Cargo reruns this script only when one of its real inputs changes: the contract files, the
+//! codegen sources or the mirror, the `RSSPOT_BUILD_COMMIT` variable, and — only in a git
+//! checkout of this crate — the files that name its current commit. A path that does not exist is
+//! never declared, since cargo would rerun the script on every build for it.
 
+#[cfg(feature = "codegen")]
 #[path = "codegen/mod.rs"]
 mod codegen;
+// The fingerprint is only checked without codegen; with it, only the file names are used.
+#[cfg_attr(feature = "codegen", allow(dead_code))]
+#[path = "codegen/digest.rs"]
+mod digest;
 
 use std::path::{Path, PathBuf};
 
 /// Set by packagers and CI to state the commit explicitly (wins over git).
 const COMMIT_ENV: &str = "RSSPOT_BUILD_COMMIT";
 
+/// The files `src/raw.rs` includes from `OUT_DIR`, as named in `generated/`.
+const OUTPUTS: [&str; 3] = ["sdk.rs", "ops.rs", "spot.normalized.json"];
+
 fn main() {
+    for f in digest::INPUTS
+        .iter()
+        .chain(&["codegen/digest.rs", "build.rs"])
+    {
+        println!("cargo:rerun-if-changed={f}");
+    }
+    stamp_commit();
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    provide_bindings(&out);
+}
+
+/// Generates the bindings into `out` with progenitor.
+#[cfg(feature = "codegen")]
+fn provide_bindings(out: &Path) {
     for f in [
-        "openapi/spot.json",
-        codegen::supplement::FILE,
         "codegen/mod.rs",
         "codegen/normalize.rs",
         "codegen/render.rs",
         "codegen/schema_fixes.rs",
         "codegen/supplement.rs",
-        "build.rs",
     ] {
         println!("cargo:rerun-if-changed={f}");
     }
-    stamp_commit();
-
-    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
     let read = |path: &str| -> serde_json::Value {
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
         serde_json::from_str(&text).unwrap_or_else(|e| {
             panic!("{path} is not strict JSON ({e}); run `cargo xtask sync-openapi`")
         })
     };
-    let spec = read("openapi/spot.json");
+    let spec = read(digest::INPUTS[0]);
     let supplement = read(codegen::supplement::FILE);
     let generated = match codegen::generate(&spec, &supplement) {
         Ok(g) => g,
         Err(e) => panic!("codegen failed: {e}"),
     };
-    std::fs::write(out.join("sdk.rs"), generated.sdk).expect("write sdk.rs");
-    std::fs::write(out.join("ops.rs"), generated.ops).expect("write ops.rs");
-    std::fs::write(out.join("spot.normalized.json"), generated.normalized)
-        .expect("write normalized spec");
+    let [sdk, ops, normalized] = OUTPUTS;
+    std::fs::write(out.join(sdk), generated.sdk).expect("write sdk.rs");
+    std::fs::write(out.join(ops), generated.ops).expect("write ops.rs");
+    std::fs::write(out.join(normalized), generated.normalized).expect("write normalized spec");
+}
+
+/// Copies the committed `generated/` bindings into `out`, refusing a mirror that was generated
+/// from other contract files than the vendored ones.
+#[cfg(not(feature = "codegen"))]
+fn provide_bindings(out: &Path) {
+    println!("cargo:rerun-if-changed={}", digest::DIGEST_FILE);
+    let contents: Vec<Vec<u8>> = digest::INPUTS
+        .iter()
+        .map(|f| std::fs::read(f).unwrap_or_else(|e| panic!("read {f}: {e}")))
+        .collect();
+    let refs: Vec<&[u8]> = contents.iter().map(Vec::as_slice).collect();
+    let actual = digest::inputs_digest(&refs);
+    let recorded = std::fs::read_to_string(digest::DIGEST_FILE).unwrap_or_default();
+    if recorded.trim() != actual {
+        panic!(
+            "generated/ was not generated from the vendored {} (sha256 {actual}, {} records {:?}): \
+             run `cargo xtask codegen`, or build with the `codegen` feature",
+            digest::INPUTS.join(" and "),
+            digest::DIGEST_FILE,
+            recorded.trim(),
+        );
+    }
+    for name in OUTPUTS {
+        let from = Path::new("generated").join(name);
+        println!("cargo:rerun-if-changed={}", from.display());
+        std::fs::copy(&from, out.join(name))
+            .unwrap_or_else(|e| panic!("copy {}: {e}", from.display()));
+    }
 }
 
 /// `RSSPOT_GIT_COMMIT` for `rsspot version`: from [`COMMIT_ENV`] when set, else from git when

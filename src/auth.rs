@@ -57,19 +57,26 @@ pub fn identity_of(refresh_token: &SecretString) -> String {
     hex::encode(&digest[..8])
 }
 
+/// An unsigned JWT with `payload`, for tests of code that reads claims.
+#[cfg(test)]
+pub(crate) fn test_jwt(payload: serde_json::Value) -> String {
+    let enc = |v: &serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(serde_json::to_vec(v).unwrap_or_default())
+    };
+    format!(
+        "{}.{}.sig",
+        enc(&serde_json::json!({"alg": "none"})),
+        enc(&payload)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn jwt(payload: serde_json::Value) -> String {
-        let enc = |v: &serde_json::Value| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
-        };
-        format!(
-            "{}.{}.sig",
-            enc(&serde_json::json!({"alg": "none"})),
-            enc(&payload)
-        )
+        test_jwt(payload)
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! non-async programs. It owns a small runtime; calling it from inside an async runtime is refused
 //! with a clear error (use the async client there).
 //!
+//! Every blocking method is one line of the `blocking_service!` table below that forwards to its
+//! async twin, so a signature change in a service is a compile error here, and a unit test fails
+//! when an async service method has no blocking twin.
+//!
 //! ```no_run
 //! let client = rsspot::blocking::SpotClient::from_env()?;
 //! for cs in client.cloudspaces().list(None)? {
@@ -14,16 +18,18 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::pricing::Bid;
 use crate::pricing::advice::{BidAdvice, Risk};
 use crate::pricing::docs::{ComparablePrices, Percentiles, PriceHistory};
+use crate::pricing::guard::SpendLimits;
 use crate::pricing::view::PriceRow;
 use crate::raw::types::{
     CloudSpace, OnDemandNodePool, OrganizationListOrganizationsItem as Organization, Region,
     ServerClass, SpotNodePool,
 };
 use crate::services::{
-    CloudSpaceCreate, CloudSpaceUpdate, OnDemandPoolCreate, OnDemandPoolUpdate, ServerClassFilter,
-    SpotPoolCreate, SpotPoolUpdate, WaitOptions,
+    CloudSpaceCreate, CloudSpaceUpdate, Mismatch, OnDemandPoolCreate, OnDemandPoolUpdate,
+    PreparedCreate, PreparedUpdate, ServerClassFilter, SpotPoolCreate, SpotPoolUpdate, WaitOptions,
 };
 use crate::types::inventory::{OrganizationEvents, VmCloudSpace, VmPool};
 
@@ -103,7 +109,35 @@ impl SpotClient {
     ) -> Result<serde_json::Value> {
         self.block(self.inner.api_request(method, path, body))
     }
+
+    /// GETs a list through the escape hatch and follows its pages (see
+    /// [`crate::SpotClient::api_list_all`]).
+    pub fn api_list_all(&self, path: &str) -> Result<serde_json::Value> {
+        self.block(self.inner.api_list_all(path))
+    }
+
+    /// The org *name* (see [`crate::SpotClient::org_name`]).
+    pub fn org_name(&self, org: Option<&str>) -> Result<String> {
+        self.block(self.inner.org_name(org))
+    }
 }
+
+/// Async methods of [`crate::SpotClient`] with a blocking twin on [`SpotClient`] (listed by hand:
+/// the client's own methods are few), and those that deliberately have none, with why.
+#[cfg(test)]
+const CLIENT_METHODS: &[&str] = &[
+    "from_profile",
+    "from_env",
+    "namespace",
+    "api_request",
+    "api_list_all",
+    "org_name",
+];
+#[cfg(test)]
+const CLIENT_WITHOUT_TWIN: &[(&str, &str)] = &[(
+    "shared_default",
+    "a process-wide async client; a blocking client owns its runtime, build one per script",
+)];
 
 macro_rules! blocking_service {
     ($(#[$sm:meta])* $name:ident, $accessor:ident { $( $(#[$m:meta])* fn $f:ident($($a:ident : $t:ty),*) -> $r:ty; )* }) => {
@@ -124,6 +158,13 @@ macro_rules! blocking_service {
                     self.0.block(self.0.inner.$accessor().$f($($a),*))
                 }
             )*
+        }
+
+        #[cfg(test)]
+        impl $name<'_> {
+            /// The methods this facade forwards, for the twin check.
+            const TWINS: (&'static str, &'static [&'static str]) =
+                (stringify!($name), &[$(stringify!($f)),*]);
         }
     };
 }
@@ -162,6 +203,8 @@ blocking_service!(
     fn list(org: Option<&str>) -> Vec<CloudSpace>;
     /// One cloudspace.
     fn get(name: &str, org: Option<&str>) -> CloudSpace;
+    /// Validates a create against the server; the namespace and the body a create sends.
+    fn prepare_create(req: &CloudSpaceCreate, org: Option<&str>) -> (String, CloudSpace);
     /// Creates a cloudspace.
     fn create(req: &CloudSpaceCreate, org: Option<&str>) -> CloudSpace;
     /// Updates a cloudspace.
@@ -181,10 +224,20 @@ blocking_service!(
     fn list(cloudspace: Option<&str>, org: Option<&str>) -> Vec<SpotNodePool>;
     /// One pool.
     fn get(name: &str, org: Option<&str>) -> SpotNodePool;
+    /// Validates a create against the server: the body it sends and the spending concerns.
+    fn prepare_create(req: &SpotPoolCreate, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<SpotNodePool>;
+    /// Sends a prepared create.
+    fn send_create(prepared: PreparedCreate<SpotNodePool>) -> SpotNodePool;
     /// Creates a pool.
     fn create(req: &SpotPoolCreate, org: Option<&str>) -> SpotNodePool;
+    /// Validates an update against the server: the merge patch and the spending concerns.
+    fn prepare_update(name: &str, update: &SpotPoolUpdate, org: Option<&str>, limits: &SpendLimits) -> PreparedUpdate<SpotNodePool>;
+    /// Sends a prepared update.
+    fn send_update(name: &str, prepared: PreparedUpdate<SpotNodePool>) -> SpotNodePool;
     /// Updates only the fields given.
     fn update(name: &str, update: &SpotPoolUpdate, org: Option<&str>) -> SpotNodePool;
+    /// Re-reads the pool and lists where the server holds something other than what was sent.
+    fn verify(name: &str, bid: Option<Bid>, desired: Option<u32>, org: Option<&str>) -> Vec<Mismatch>;
     /// Deletes a pool.
     fn delete(name: &str, org: Option<&str>) -> ();
     /// Waits until the bid is fulfilled.
@@ -198,10 +251,20 @@ blocking_service!(
     fn list(cloudspace: Option<&str>, org: Option<&str>) -> Vec<OnDemandNodePool>;
     /// One pool.
     fn get(name: &str, org: Option<&str>) -> OnDemandNodePool;
+    /// Validates a create against the server: the body it sends and the spending concerns.
+    fn prepare_create(req: &OnDemandPoolCreate, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<OnDemandNodePool>;
+    /// Sends a prepared create.
+    fn send_create(prepared: PreparedCreate<OnDemandNodePool>) -> OnDemandNodePool;
     /// Creates a pool.
     fn create(req: &OnDemandPoolCreate, org: Option<&str>) -> OnDemandNodePool;
+    /// Validates an update against the server: the merge patch and the spending concerns.
+    fn prepare_update(name: &str, update: &OnDemandPoolUpdate, org: Option<&str>, limits: &SpendLimits) -> PreparedUpdate<OnDemandNodePool>;
+    /// Sends a prepared update.
+    fn send_update(name: &str, prepared: PreparedUpdate<OnDemandNodePool>) -> OnDemandNodePool;
     /// Updates only the fields given.
     fn update(name: &str, update: &OnDemandPoolUpdate, org: Option<&str>) -> OnDemandNodePool;
+    /// Re-reads the pool and lists where the server holds something other than what was sent.
+    fn verify(name: &str, desired: Option<u32>, org: Option<&str>) -> Vec<Mismatch>;
     /// Deletes a pool.
     fn delete(name: &str, org: Option<&str>) -> ();
     /// Waits until the reservation is fulfilled.
@@ -235,3 +298,21 @@ blocking_service!(
     /// Organization events.
     fn events(limit: u32) -> OrganizationEvents;
 });
+
+impl Pricing<'_> {
+    /// Price histories of several classes, fetched concurrently; one result per class, in order
+    /// (see [`crate::services::Pricing::histories`]). The outer error is only the refusal to run
+    /// inside an async runtime.
+    pub fn histories(&self, classes: &[String]) -> Result<Vec<(String, Result<PriceHistory>)>> {
+        self.0
+            .block(async { Ok(self.0.inner.pricing().histories(classes).await) })
+    }
+}
+
+/// Methods written by hand above rather than in a `blocking_service!` table.
+#[cfg(test)]
+const HAND_WRITTEN_TWINS: &[(&str, &str)] = &[("Pricing", "histories")];
+
+#[cfg(test)]
+#[path = "blocking_twins.rs"]
+mod twins;

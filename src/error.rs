@@ -229,8 +229,11 @@ pub enum Error {
     Io {
         /// The file.
         path: String,
-        /// The OS error.
+        /// What went wrong.
         message: String,
+        /// The OS error, when there is one.
+        #[source]
+        source: Option<std::io::Error>,
     },
 }
 
@@ -287,11 +290,21 @@ impl Error {
         }
     }
 
-    /// Builds an [`Error::Io`] from an OS error on `path`.
-    pub fn io(path: impl AsRef<std::path::Path>, err: impl std::fmt::Display) -> Self {
+    /// Builds an [`Error::Io`] from an OS error on `path` (kept as the source).
+    pub fn io(path: impl AsRef<std::path::Path>, err: std::io::Error) -> Self {
         Error::Io {
             path: path.as_ref().display().to_string(),
             message: err.to_string(),
+            source: Some(err),
+        }
+    }
+
+    /// Builds an [`Error::Io`] about `path` that no OS error stands behind.
+    pub fn io_message(path: impl AsRef<std::path::Path>, message: impl Into<String>) -> Self {
+        Error::Io {
+            path: path.as_ref().display().to_string(),
+            message: message.into(),
+            source: None,
         }
     }
 

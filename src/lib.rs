@@ -1,16 +1,136 @@
-#![doc = include_str!("../README.md")]
+//! Rust SDK for [Rackspace Spot](https://spot.rackspace.com): managed Kubernetes on auctioned
+//! servers. An async [`SpotClient`] with typed services, a [`blocking`] twin, profiles shared with
+//! the `rsspot` CLI, one matchable [`Error`], and an in-process emulator of the Spot API for your
+//! tests.
+//!
+//! ```toml
+//! [dependencies]
+//! rsspot = { version = "0.1", default-features = false }
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! `default-features = false` leaves out the bundled CLI (`cli`), the emulator (`emulator`, add it
+//! back in your `[dev-dependencies]` for tests) and build-time code generation (`codegen`: the
+//! committed bindings are compiled instead, after checking they match the vendored spec).
+//!
+//! # Async
+//!
+//! ```no_run
+//! use rsspot::SpotClient;
+//! use rsspot::services::CloudSpaceCreate;
+//!
+//! #[tokio::main]
+//! async fn main() -> rsspot::Result<()> {
+//!     let client = SpotClient::from_env().await?; // active profile + RSSPOT_* overrides
+//!     for region in client.regions().list().await? {
+//!         println!("{}", region.metadata.and_then(|m| m.name).unwrap_or_default());
+//!     }
+//!     let req = CloudSpaceCreate::new("demo").region("us-central-dfw-1");
+//!     client.cloudspaces().create(&req, None).await?; // validated locally first
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Services hang off the client: [`organizations`](SpotClient::organizations),
+//! [`regions`](SpotClient::regions), [`server_classes`](SpotClient::server_classes),
+//! [`cloudspaces`](SpotClient::cloudspaces), [`spot_pools`](SpotClient::spot_pools),
+//! [`ondemand_pools`](SpotClient::ondemand_pools), [`pricing`](SpotClient::pricing) and
+//! [`inventory`](SpotClient::inventory); request types are in [`services`], models in [`types`].
+//! Each call is routed, cached, authenticated (the token is refreshed once per expiry however many
+//! tasks wait), retried when replaying it is safe, and followed through its pages.
+//! [`SpotClient::raw`] and [`SpotClient::api_request`] reach anything the services do not cover.
+//!
+//! # Blocking
+//!
+//! [`blocking::SpotClient`] has the same services for scripts and synchronous programs; it owns
+//! its runtime and refuses to run inside an async one.
+//!
+//! ```no_run
+//! let client = rsspot::blocking::SpotClient::from_env()?;
+//! let advice = client.pricing().advise("gp.vs1.medium-dfw", rsspot::pricing::advice::Risk::Med)?;
+//! println!("bid {}", advice.bid);
+//! # Ok::<(), rsspot::Error>(())
+//! ```
+//!
+//! # Profiles
+//!
+//! [`SpotClient::from_env`] and [`SpotClient::from_profile`] read the same config file as the CLI
+//! (`rsspot configure` writes it; [`config`] loads, edits and migrates it), with `RSSPOT_*`
+//! environment overrides. [`SpotClient::builder`] sets everything explicitly instead:
+//!
+//! ```no_run
+//! # async fn f() -> rsspot::Result<()> {
+//! let client = rsspot::SpotClient::builder()
+//!     .refresh_token(std::env::var("SPOT_TOKEN").unwrap_or_default())
+//!     .org("my-org")
+//!     .region("us-central-dfw-1")
+//!     .timeout(std::time::Duration::from_secs(20))
+//!     .build()
+//!     .await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Errors
+//!
+//! Every failure is one [`Error`]: match on what you can handle, show the rest (its `Display` is a
+//! sentence a user can act on, and it never contains a secret).
+//!
+//! ```no_run
+//! # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+//! match client.cloudspaces().get("demo", None).await {
+//!     Ok(cs) => println!("{:?}", cs.status.and_then(|s| s.phase)),
+//!     Err(rsspot::Error::NotFound { .. }) => println!("no cloudspace demo"),
+//!     Err(e) => return Err(e),
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # The emulator in tests
+//!
+//! With the `emulator` feature, `emulator::Emulator` serves the Spot API on a loopback port,
+//! with a seeded organization `demo` whose refresh token is `demo-token`, and a clock you drive:
+//!
+//! ```
+//! # #[cfg(feature = "emulator")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> rsspot::Result<()> {
+//! use rsspot::SpotClient;
+//! use rsspot::emulator::Emulator;
+//! use rsspot::services::CloudSpaceCreate;
+//!
+//! let emu = Emulator::start().await?;
+//! let client = SpotClient::builder()
+//!     .all_urls(emu.base_url())
+//!     .refresh_token("demo-token")
+//!     .in_memory_state()
+//!     .build()
+//!     .await?;
+//! let req = CloudSpaceCreate::new("demo").region("us-central-dfw-1");
+//! client.cloudspaces().create(&req, None).await?;
+//! emu.advance(std::time::Duration::from_secs(600));
+//! let cs = client.cloudspaces().get("demo", None).await?;
+//! assert_eq!(cs.status.and_then(|s| s.phase).as_deref(), Some("Ready"));
+//! # Ok(()) }
+//! # #[cfg(not(feature = "emulator"))]
+//! # fn main() {}
+//! ```
+//!
+//! Runnable programs are in `examples/` (`cargo run --example list-and-price`, ...), all against
+//! the emulator. The `rsspot` CLI (feature `cli`) is documented in the README.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod auth;
+pub(crate) mod auth;
 pub mod blocking;
 pub mod client;
 pub mod config;
 #[cfg(feature = "emulator")]
 pub mod emulator;
 pub mod error;
-pub mod fsutil;
-pub mod org;
+// Some helpers serve only the bundled binary (through `cli_support`).
+#[cfg_attr(not(feature = "cli"), allow(dead_code))]
+pub(crate) mod fsutil;
+pub(crate) mod org;
 pub mod pricing;
 pub mod raw;
 /// Retry settings (the engine itself is part of the request pipeline).
@@ -29,3 +149,17 @@ pub use error::{Error, Result, TransportFailure};
 pub use org::OrgRef;
 pub use transport::auth::RefreshTokenStore;
 pub use transport::limits::MAX_RESPONSE_BYTES;
+
+/// Internals the bundled `rsspot` binary shares with the library. Not part of the public API:
+/// no semver guarantee, may change in any release.
+#[cfg(feature = "cli")]
+#[doc(hidden)]
+pub mod cli_support {
+    pub use crate::auth::{EXPIRY_SKEW, decode_claims, identity_of, namespace_for_org_id};
+    pub use crate::fsutil::{FileLock, read_if_exists, write_private};
+}
+
+/// The README's Rust examples run as doc tests too.
+#[cfg(all(doctest, feature = "emulator"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

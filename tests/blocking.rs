@@ -1,4 +1,5 @@
 //! The blocking facade: same services, synchronous, refuses to run inside a runtime.
+#![cfg(feature = "emulator")]
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! The hammer-price chart (`pricing get --history`, `pricing history`) in Unicode and in plain
 //! ASCII, and the series exported as JSON and CSV.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! `cloudspaces ...` through the real binary against the emulator.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Live completions (`COMPLETE=bash rsspot -- rsspot ...`) answer from the HTTP cache, with the
 //! network down, and quickly.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `configure`, `profiles …` and `config …` through the real binary, with an isolated HOME.
 //! Every run goes through `run`, which fails the test if any output contains a token.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

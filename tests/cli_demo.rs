@@ -1,4 +1,5 @@
 //! `rsspot demo`: the guided tour against an in-process emulator.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

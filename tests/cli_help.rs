@@ -1,6 +1,7 @@
 //! The help of every command: snapshots (global flags under their own heading, after the
 //! command's own), no internal placeholder names, every flag described; `help environment`
 //! and `man`.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

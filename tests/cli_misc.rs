@@ -1,4 +1,5 @@
 //! `emulator serve`, `api`, `completions`, `version` and EPIPE through the real binary.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Every command × every `-o` value: the command prints that format, or refuses with exit 2
 //! naming the formats it supports — never a silent fallback to another format.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! `registrations` through the real binary against the emulator: the orchestrator loop of
 //! `docs/orchestrator-loop.md` (run verbatim), leases between owners, refused transitions and
 //! their exit codes, export → import.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

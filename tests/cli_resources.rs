@@ -1,4 +1,5 @@
 //! `organizations`, `regions`, `server-classes` through the real binary.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

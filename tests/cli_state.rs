@@ -1,4 +1,5 @@
 //! `history`, `state …` and `cache …` through the real binary, with an isolated HOME.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! (`openapi/spot-extensions.json`) that the emulator serves, called through the generated bindings
 //! (with the SDK's hooks for routing and auth), gets a response from the emulator that decodes into
 //! the generated type; documented error cases keep their status and `Status.reason`.
+#![cfg(feature = "emulator")]
 
 use std::collections::BTreeSet;
 use std::time::Duration;

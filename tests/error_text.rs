@@ -1,5 +1,6 @@
 //! Every error path the CLI can reach prints one sentence: no Rust `Debug` text (`ErrorBody {`,
 //! `Some(`, `None`), no empty brackets, no secret, and the documented exit code (issue 13).
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -9,6 +9,7 @@
 //! attributed from the journal, the way a careful user would check before retrying.
 //!
 //! Figures are printed at the end: `cargo test --test fault_suite -- --nocapture`.
+#![cfg(feature = "emulator")]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;

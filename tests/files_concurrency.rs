@@ -2,6 +2,7 @@
 //! profile, parallel `kubeconfig --merge` keeps every context, symlinks are written through,
 //! `-f` over an existing file keeps a `.bak`, TOML comments survive `configure`, spotctl's files
 //! stay byte-identical through every command family, and config warnings reach stderr once.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

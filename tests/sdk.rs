@@ -1,4 +1,5 @@
 //! The SDK against the emulator over real HTTP: every service, auth, retries, cache, waiters.
+#![cfg(feature = "emulator")]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

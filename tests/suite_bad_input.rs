@@ -4,6 +4,7 @@
 //! give one `error:` line (plus at most a `hint:`) and its documented exit code, and leave every
 //! file under HOME as it was (only `state.db`, which records the failed invocation's history,
 //! may appear, and never for configuration errors).
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! config file — reads that fill the HTTP cache, cache clears, history written by every
 //! invocation, and a registration claim race. Nothing may report a locked database, every
 //! process exits 0, no history row is lost and every registration is claimed exactly once.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

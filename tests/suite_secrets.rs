@@ -3,6 +3,7 @@
 //! WAL included), the history or any file rsspot writes except the config file itself. The id
 //! tokens the emulator issues (JWTs) appear only in kubeconfigs the user asked for (and in the
 //! documented token cache table). Config, state and kubeconfig files are 0600, our dirs 0700.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

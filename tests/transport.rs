@@ -2,6 +2,7 @@
 //! service can: redirects to other hosts, rate limits on the token service, a server that never
 //! answers, a token service URL that is wrong, answers that are too large. Each test here
 //! reproduces a bullet of issue 13 that used to do harm.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

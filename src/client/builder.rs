@@ -169,7 +169,7 @@ impl SpotClientBuilder {
         self
     }
     /// Bound on one call, all its attempts, retries and pages included (default 30 s). When it
-    /// passes, the call fails with [`Error::DeadlineExceeded`].
+    /// passes, the call fails with [`Error::DeadlineExceeded`](crate::Error::DeadlineExceeded).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
@@ -248,13 +248,7 @@ impl SpotClientBuilder {
         self.profile = s.profile.clone();
         self.timeout = s.request_timeout;
         self.verify_ssl = s.verify_ssl;
-        self.retry = RetryPolicy {
-            max_attempts: s.retry.max_attempts.max(1),
-            base_delay: s.retry.base_delay_duration(),
-            max_delay: s.retry.max_delay_duration(),
-            jitter: s.retry.jitter,
-            retry_statuses: s.retry.retry_statuses.clone(),
-        };
+        self.retry = RetryPolicy::from(&s.retry);
         self.cache_enabled = s.cache.enabled;
         self.cache_max_entries = s.cache.max_entries;
         self.cache_config = Some(s.cache.clone());

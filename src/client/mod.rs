@@ -24,19 +24,14 @@ use crate::transport::{Inner, Pipeline};
 pub use crate::transport::Stats;
 pub use crate::transport::retry::RetryPolicy;
 
-/// The public OAuth client id of the Spot console.
-pub const DEFAULT_CLIENT_ID: &str = "mwG3lUMV8KyeMqHe4fJ5Bb3nM1vBvRNa";
-/// Default API host.
-pub const DEFAULT_BASE_URL: &str = "https://spot.rackspace.com";
-/// Default OAuth host.
-pub const DEFAULT_OAUTH_URL: &str = "https://login.spot.rackspace.com";
-/// Default host of the public pricing documents.
-pub const DEFAULT_PUBLIC_DATA_URL: &str =
-    "https://ngpc-prod-public-data.s3.us-east-2.amazonaws.com";
+pub use crate::config::{
+    DEFAULT_BASE_URL, DEFAULT_CLIENT_ID, DEFAULT_OAUTH_URL, DEFAULT_PUBLIC_DATA_URL,
+};
 /// Default bound on concurrent requests when a service fans out.
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// Default bound on one call, all attempts included.
-pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_REQUEST_TIMEOUT: Duration =
+    Duration::from_secs(crate::config::DEFAULT_REQUEST_TIMEOUT_SECONDS as u64);
 /// Default bound on making one connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 

@@ -38,18 +38,32 @@ pub struct RetryConfig {
     pub max_delay: f64,
     /// Random spread as a fraction of the delay, in [0, 1]. Default 0.2.
     pub jitter: f64,
-    /// HTTP statuses that are retried. Default 429, 500, 502, 503, 504.
+    /// HTTP statuses that are retried. Default 408, 429, 500, 502, 503, 504.
     pub retry_statuses: Vec<u16>,
 }
 
 impl Default for RetryConfig {
+    /// The retry engine's own defaults (one set of numbers, in `RetryPolicy::default`).
     fn default() -> Self {
+        let p = crate::retry::RetryPolicy::default();
         RetryConfig {
-            max_attempts: 4,
-            base_delay: 0.2,
-            max_delay: 2.5,
-            jitter: 0.2,
-            retry_statuses: vec![429, 500, 502, 503, 504],
+            max_attempts: p.max_attempts,
+            base_delay: p.base_delay.as_secs_f64(),
+            max_delay: p.max_delay.as_secs_f64(),
+            jitter: p.jitter,
+            retry_statuses: p.retry_statuses,
+        }
+    }
+}
+
+impl From<&RetryConfig> for crate::retry::RetryPolicy {
+    fn from(c: &RetryConfig) -> Self {
+        crate::retry::RetryPolicy {
+            max_attempts: c.max_attempts.max(1),
+            base_delay: c.base_delay_duration(),
+            max_delay: c.max_delay_duration(),
+            jitter: c.jitter,
+            retry_statuses: c.retry_statuses.clone(),
         }
     }
 }

@@ -21,8 +21,8 @@ use crate::error::Result;
 pub use cloudspaces::{CloudSpaceCreate, CloudSpaceUpdate, CloudSpaces};
 pub use inventory::Inventory;
 pub use node_pools::{
-    Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, OnDemandPools, SpotPoolCreate,
-    SpotPoolUpdate, SpotPools, Taint,
+    Autoscaling, Mismatch, OnDemandPoolCreate, OnDemandPoolUpdate, OnDemandPools, PreparedCreate,
+    PreparedUpdate, SpotPoolCreate, SpotPoolUpdate, SpotPools, Taint,
 };
 pub use organizations::Organizations;
 pub use pricing::Pricing;

@@ -83,7 +83,7 @@ impl StateStore {
 /// an earlier backup) and returns the backup path.
 pub(crate) fn move_aside(path: &Path) -> Result<PathBuf> {
     if !path.exists() {
-        return Err(Error::io(path, "does not exist; nothing to reset"));
+        return Err(Error::io_message(path, "does not exist; nothing to reset"));
     }
     let backup = backup_name(path);
     std::fs::rename(path, &backup).map_err(|e| Error::io(path, e))?;

@@ -412,18 +412,7 @@ impl TokenManager {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use base64::Engine;
-
-    fn jwt(payload: serde_json::Value) -> String {
-        let enc = |v: &serde_json::Value| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
-        };
-        format!(
-            "{}.{}.sig",
-            enc(&serde_json::json!({"alg": "none"})),
-            enc(&payload)
-        )
-    }
+    use crate::auth::test_jwt as jwt;
 
     #[test]
     fn freshness_uses_skew() {

@@ -2,6 +2,8 @@
 
 #[path = "../../codegen/mod.rs"]
 mod codegen;
+#[path = "../../codegen/digest.rs"]
+mod digest;
 #[path = "../../codegen/sync.rs"]
 mod sync;
 
@@ -205,10 +207,19 @@ fn codegen_cmd(check: bool) -> Result<ExitCode> {
     let spec: Value = serde_json::from_str(&text)?;
     let (_, supplement) = read_supplement()?;
     let generated = codegen::generate(&spec, &supplement).map_err(|e| anyhow!(e))?;
+    let inputs = digest::INPUTS
+        .iter()
+        .map(|f| std::fs::read(root().join(f)).with_context(|| format!("cannot read {f}")))
+        .collect::<Result<Vec<_>>>()?;
+    let refs: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
     let files = [
         ("generated/sdk.rs", generated.sdk),
         ("generated/ops.rs", generated.ops),
         ("generated/spot.normalized.json", generated.normalized),
+        (
+            digest::DIGEST_FILE,
+            format!("{}\n", digest::inputs_digest(&refs)),
+        ),
     ];
     let mut stale = Vec::new();
     for (rel, contents) in &files {

@@ -59,7 +59,7 @@ pub struct RestoreReport {
 fn attach_name(path: &Path) -> Result<String> {
     path.to_str()
         .map(str::to_owned)
-        .ok_or_else(|| Error::io(path, "the path is not valid UTF-8"))
+        .ok_or_else(|| Error::io_message(path, "the path is not valid UTF-8"))
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
@@ -152,7 +152,7 @@ impl LedgerStore {
         match source {
             RestoreSource::File(file) => {
                 if !file.is_file() {
-                    return Err(Error::io(&file, "no such file"));
+                    return Err(Error::io_message(&file, "no such file"));
                 }
                 if db.path().is_some_and(|own| same_file(own, &file)) {
                     return Err(Error::invalid(

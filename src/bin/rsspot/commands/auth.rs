@@ -9,7 +9,7 @@ use anyhow::Result;
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Args, Subcommand};
 use rsspot::SpotClient;
-use rsspot::auth::{EXPIRY_SKEW, decode_claims, namespace_for_org_id};
+use rsspot::cli_support::{EXPIRY_SKEW, decode_claims, namespace_for_org_id};
 use rsspot::config::RefreshTokenOrigin;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -127,7 +127,7 @@ async fn status(ctx: &Ctx, a: StatusArgs) -> Result<()> {
     let identity = s
         .refresh_token
         .as_ref()
-        .map(rsspot::auth::identity_of)
+        .map(rsspot::cli_support::identity_of)
         .unwrap_or_else(|| "-".into());
     let cached = match (ctx.state().await, s.refresh_token.as_ref()) {
         (Ok((state, _)), Some(_)) => state

@@ -291,7 +291,7 @@ pub fn merge_into(
     generated: &str,
     opts: &MergeOptions,
 ) -> rsspot::Result<(Merged, Option<PathBuf>)> {
-    let _lock = rsspot::fsutil::FileLock::for_file_with_suffix(target, LOCK_SUFFIX)?;
+    let _lock = rsspot::cli_support::FileLock::for_file_with_suffix(target, LOCK_SUFFIX)?;
     let hint = target.display().to_string();
     let previous = read_existing(target)?;
     let existing = previous
@@ -310,7 +310,7 @@ pub fn merge_into(
 /// Writes `text` to `path` (`--file`) under its lock, keeping an existing file's content as
 /// `<path>.bak` (0600). Returns the backup path when one was written.
 pub fn write_file(path: &Path, text: &str) -> rsspot::Result<Option<PathBuf>> {
-    let _lock = rsspot::fsutil::FileLock::for_file_with_suffix(path, LOCK_SUFFIX)?;
+    let _lock = rsspot::cli_support::FileLock::for_file_with_suffix(path, LOCK_SUFFIX)?;
     let previous = read_existing(path)?;
     save(path, previous.as_deref(), text)
 }
@@ -323,18 +323,18 @@ pub fn save(path: &Path, previous: Option<&[u8]>, merged: &str) -> rsspot::Resul
             let mut name = path.as_os_str().to_os_string();
             name.push(".bak");
             let backup = PathBuf::from(name);
-            rsspot::fsutil::write_private(&backup, bytes)?;
+            rsspot::cli_support::write_private(&backup, bytes)?;
             Some(backup)
         }
         None => None,
     };
-    rsspot::fsutil::write_private(path, merged.as_bytes())?;
+    rsspot::cli_support::write_private(path, merged.as_bytes())?;
     Ok(backup)
 }
 
 /// Reads the target file; `None` when it does not exist.
 pub fn read_existing(path: &Path) -> rsspot::Result<Option<Vec<u8>>> {
-    rsspot::fsutil::read_if_exists(path)
+    rsspot::cli_support::read_if_exists(path)
 }
 
 #[cfg(test)]

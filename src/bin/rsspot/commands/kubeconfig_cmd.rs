@@ -108,7 +108,7 @@ fn static_expiry(generated: &str) -> Option<chrono::DateTime<Utc>> {
         .get("token")?
         .as_str()?
         .to_string();
-    rsspot::auth::decode_claims(&token)?.exp
+    rsspot::cli_support::decode_claims(&token)?.exp
 }
 
 /// The stderr note for a kubeconfig holding the server's static token.

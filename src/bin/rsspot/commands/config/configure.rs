@@ -332,7 +332,7 @@ async fn verify(doc: &ConfigDocument, name: &str) -> Result<Organization> {
             o.metadata.as_ref().and_then(|m| m.namespace.as_deref()) == Some(namespace.as_str())
                 || o.id
                     .as_deref()
-                    .map(rsspot::auth::namespace_for_org_id)
+                    .map(rsspot::cli_support::namespace_for_org_id)
                     .as_deref()
                     == Some(namespace.as_str())
         })
@@ -349,10 +349,9 @@ async fn verify(doc: &ConfigDocument, name: &str) -> Result<Organization> {
         Some(namespace.as_str()),
     ];
     let matches = |w: &String| {
-        known
-            .iter()
-            .flatten()
-            .any(|k| k.eq_ignore_ascii_case(w) || rsspot::auth::namespace_for_org_id(k) == *w)
+        known.iter().flatten().any(|k| {
+            k.eq_ignore_ascii_case(w) || rsspot::cli_support::namespace_for_org_id(k) == *w
+        })
     };
     if !wanted.iter().all(matches) {
         anyhow::bail!(rsspot::Error::config(format!(
