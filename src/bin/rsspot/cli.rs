@@ -16,13 +16,22 @@ Exit codes:
   5  timed out waiting
   130 interrupted while waiting (the operation goes on server-side)
 
-Environment: RSSPOT_PROFILE, RSSPOT_CONFIG, RSSPOT_REFRESH_TOKEN (or SPOT_REFRESH_TOKEN),
-RSSPOT_REFRESH_TOKEN_FILE, RSSPOT_ORG, RSSPOT_REGION, RSSPOT_BASE_URL, RSSPOT_OAUTH_URL,
-RSSPOT_PUBLIC_DATA_URL, RSSPOT_NO_CACHE, RSSPOT_NO_HISTORY, NO_COLOR.";
+Environment variables: `rsspot help environment`. Manual pages: `rsspot man`.";
+
+/// The heading global flags are listed under in every command's help, after its own flags.
+pub const GLOBAL_HEADING: &str = "Global options";
 
 /// rsspot: Rackspace Spot from the shell — cloudspaces, node pools, prices and more.
 #[derive(Debug, Parser)]
-#[command(name = "rsspot", version, about, after_help = EXIT_CODES, propagate_version = true)]
+#[command(
+    name = "rsspot",
+    version,
+    about,
+    after_help = EXIT_CODES,
+    propagate_version = true,
+    disable_help_subcommand = true,
+    max_term_width = 100
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -43,10 +52,23 @@ pub enum OutputFormat {
     Yaml,
     /// One name per line, for scripting.
     Name,
+    /// Comma-separated values (time series: `pricing history`).
+    Csv,
+}
+
+impl std::fmt::Display for OutputFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = self
+            .to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default();
+        f.write_str(&name)
+    }
 }
 
 /// Flags accepted by every command, anywhere on the line.
 #[derive(Debug, Clone, Args, Default)]
+#[command(next_help_heading = GLOBAL_HEADING)]
 pub struct GlobalArgs {
     /// Profile to use (default: the active profile).
     #[arg(
@@ -54,20 +76,21 @@ pub struct GlobalArgs {
         long,
         global = true,
         env = "RSSPOT_PROFILE",
-        hide_env = true
+        hide_env = true,
+        value_name = "NAME"
     )]
     pub profile: Option<String>,
     /// Config file to read instead of the default location.
-    #[arg(short = 'c', long, global = true)]
+    #[arg(short = 'c', long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Output format (default: table on a terminal, json otherwise).
-    #[arg(short = 'o', long, global = true, value_enum)]
+    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
     /// Organization (name, org_… id or org-… namespace).
-    #[arg(long, global = true)]
+    #[arg(long, global = true, value_name = "ORG")]
     pub org: Option<String>,
-    /// Region.
-    #[arg(long, global = true)]
+    /// Region (e.g. us-central-dfw-1; `rsspot regions list` shows them).
+    #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<String>,
     /// Bypass the HTTP cache.
     #[arg(long, global = true)]
@@ -152,8 +175,13 @@ pub enum Command {
     Emulator(commands::emulator::EmulatorCmd),
     /// Authenticated request to any API path (like `gh api`).
     Api(commands::api::ApiArgs),
-    /// Shell completions.
+    /// Shell completions. Static script; for live names (cloudspaces, pools, profiles, regions,
+    /// classes) use the hook instead: `source <(COMPLETE=bash rsspot)` (zsh, fish: the same).
     Completions(commands::misc::CompletionsArgs),
+    /// Help for a command, or a topic: `rsspot help environment`.
+    Help(commands::help::HelpArgs),
+    /// Manual pages: print rsspot(1), or write one page per command with --dir.
+    Man(commands::man::ManArgs),
     /// Version of rsspot and of the API spec it was built from.
     Version,
     /// A guided tour against a built-in emulator (no account needed).

@@ -10,50 +10,29 @@ mod progress;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
+    // `COMPLETE=<shell> rsspot ...` is the shell asking for completions: answer and exit.
+    commands::complete::hook();
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let argv: Vec<String> = std::env::args().collect();
-    let cli = match cli::Cli::try_parse_from(&argv) {
-        Ok(c) => c,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = e.print();
-                return ExitCode::SUCCESS;
-            }
-            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                let _ = e.print();
-                return ExitCode::from(2);
-            }
-            // One line, like every other error, plus clap's tip as the hint.
-            let rendered = e.render().to_string();
-            let mut lines = rendered.lines().skip_while(|l| l.trim().is_empty());
-            let mut first = lines
-                .next()
-                .unwrap_or("error: invalid usage")
-                .trim_end()
-                .to_string();
-            if first.ends_with(':') {
-                // "the following required arguments were not provided:" lists them below.
-                let items: Vec<&str> = lines
-                    .take_while(|l| !l.trim().is_empty())
-                    .map(str::trim)
-                    .collect();
-                first = format!("{first} {}", items.join(", "));
-            }
-            eprintln!("{first}");
-            let tip = rendered
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("tip: "))
-                .map(str::to_string)
-                .unwrap_or_else(|| "see `rsspot --help` (or `rsspot <command> --help`)".into());
-            eprintln!("hint: {tip}");
-            return ExitCode::from(2);
-        }
+    let matches = match cli::Cli::command().try_get_matches_from(&argv) {
+        Ok(m) => m,
+        Err(e) => return usage_exit(&e),
     };
+    let cli = match cli::Cli::from_arg_matches(&matches) {
+        Ok(c) => c,
+        Err(e) => return usage_exit(&e),
+    };
+    // The command path by canonical names (aliases resolved), for the `-o` check.
+    let mut path = Vec::new();
+    let mut level = &matches;
+    while let Some((name, sub)) = level.subcommand() {
+        path.push(name);
+        level = sub;
+    }
     let stderr_color = std::io::IsTerminal::is_terminal(&std::io::stderr())
         && !cli.global.no_color
         && std::env::var_os("NO_COLOR").is_none();
@@ -79,9 +58,16 @@ fn main() -> ExitCode {
     let record = !kube_token
         && !matches!(
             cli.command,
-            cli::Command::Demo(_) | cli::Command::Completions(_) | cli::Command::Version
+            cli::Command::Demo(_)
+                | cli::Command::Completions(_)
+                | cli::Command::Version
+                | cli::Command::Help(_)
+                | cli::Command::Man(_)
         );
-    let result = runtime.block_on(commands::run(&ctx, cli.command));
+    let result = match output::check_format(&path, cli.global.output) {
+        Ok(()) => runtime.block_on(commands::run(&ctx, cli.command)),
+        Err(refused) => Err(anyhow::Error::new(refused)),
+    };
     let code = output::exit_code(&result);
     if let Err(e) = &result {
         output::report_error(e, ctx.global.quiet || kube_token);
@@ -97,4 +83,41 @@ fn main() -> ExitCode {
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
     std::process::exit(i32::from(code))
+}
+
+/// clap's help/version go to stdout (exit 0); anything else is one error line plus clap's tip as
+/// the hint (exit 2), like every other error.
+fn usage_exit(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let _ = e.print();
+        return ExitCode::from(2);
+    }
+    let rendered = e.render().to_string();
+    let mut lines = rendered.lines().skip_while(|l| l.trim().is_empty());
+    let mut first = lines
+        .next()
+        .unwrap_or("error: invalid usage")
+        .trim_end()
+        .to_string();
+    if first.ends_with(':') {
+        // "the following required arguments were not provided:" lists them below.
+        let items: Vec<&str> = lines
+            .take_while(|l| !l.trim().is_empty())
+            .map(str::trim)
+            .collect();
+        first = format!("{first} {}", items.join(", "));
+    }
+    eprintln!("{first}");
+    let tip = rendered
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("tip: "))
+        .map(str::to_string)
+        .unwrap_or_else(|| "see `rsspot --help` (or `rsspot <command> --help`)".into());
+    eprintln!("hint: {tip}");
+    ExitCode::from(2)
 }

@@ -36,6 +36,90 @@ impl std::fmt::Display for NotConfirmed {
 
 impl std::error::Error for NotConfirmed {}
 
+/// A usage error found after parsing (an unsupported `-o`, an unknown help topic): exit 2.
+#[derive(Debug)]
+pub struct Usage(pub String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+/// Every format: the resource commands (lists and single objects).
+const ALL_FORMATS: &[OutputFormat] = &[
+    OutputFormat::Table,
+    OutputFormat::Wide,
+    OutputFormat::Json,
+    OutputFormat::Yaml,
+    OutputFormat::Name,
+];
+/// Reports and summaries: no single name to print.
+const REPORT_FORMATS: &[OutputFormat] = &[
+    OutputFormat::Table,
+    OutputFormat::Wide,
+    OutputFormat::Json,
+    OutputFormat::Yaml,
+];
+/// Text on a terminal (a document, a status line) or the same as data.
+const TEXT_OR_DATA: &[OutputFormat] =
+    &[OutputFormat::Table, OutputFormat::Json, OutputFormat::Yaml];
+/// Answers that are data by nature (`api`, the JSON schema).
+const DATA_FORMATS: &[OutputFormat] = &[OutputFormat::Json, OutputFormat::Yaml];
+/// kubectl's ExecCredential: JSON by contract.
+const JSON_ONLY: &[OutputFormat] = &[OutputFormat::Json];
+/// Plain text only (scripts, manual pages, help, the demo, a server).
+const TEXT_ONLY: &[OutputFormat] = &[OutputFormat::Table];
+/// A time series: a chart on a terminal, or the points as data.
+const SERIES_FORMATS: &[OutputFormat] = &[
+    OutputFormat::Table,
+    OutputFormat::Json,
+    OutputFormat::Yaml,
+    OutputFormat::Csv,
+];
+
+/// The `-o` values a command (by its canonical path, e.g. `["pricing", "build"]`) honours.
+/// One table for the whole CLI, so no command can quietly print JSON for `-o name`.
+pub fn formats_of(path: &[&str]) -> &'static [OutputFormat] {
+    match path {
+        ["api"] | ["config", "schema"] => DATA_FORMATS,
+        ["completions"] | ["man"] | ["help"] | ["demo"] | ["emulator", ..] => TEXT_ONLY,
+        ["pricing", "history"] => SERIES_FORMATS,
+        ["auth", "kube-token"] => JSON_ONLY,
+        ["pricing", "build"]
+        | ["state", "info"]
+        | ["cache", "stats"]
+        | ["config", "show"]
+        | ["auth", "status"] => REPORT_FORMATS,
+        ["cloudspaces", "kubeconfig"] | ["config", "validate"] => TEXT_OR_DATA,
+        _ => ALL_FORMATS,
+    }
+}
+
+/// Refuses an explicit `-o` the command does not honour (exit 2, naming the ones it does).
+/// The default format (table on a terminal, JSON when piped) is never refused.
+pub fn check_format(path: &[&str], requested: Option<OutputFormat>) -> Result<(), Usage> {
+    let Some(requested) = requested else {
+        return Ok(());
+    };
+    let supported = formats_of(path);
+    if supported.contains(&requested) {
+        return Ok(());
+    }
+    let names: Vec<String> = supported.iter().map(|f| f.to_string()).collect();
+    let command = if path.is_empty() {
+        "rsspot".to_string()
+    } else {
+        format!("rsspot {}", path.join(" "))
+    };
+    Err(Usage(format!(
+        "`{command}` cannot print -o {requested}; it supports -o {}",
+        names.join(", ")
+    )))
+}
+
 /// Marker error: stdout was closed (a pipe reader went away); exit 0 silently.
 #[derive(Debug)]
 pub struct BrokenPipe;
@@ -228,7 +312,10 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     if e.downcast_ref::<BrokenPipe>().is_some() {
         return 0;
     }
-    if e.downcast_ref::<Cancelled>().is_some() || e.downcast_ref::<NotConfirmed>().is_some() {
+    if e.downcast_ref::<Cancelled>().is_some()
+        || e.downcast_ref::<NotConfirmed>().is_some()
+        || e.downcast_ref::<Usage>().is_some()
+    {
         return 2;
     }
     if e.downcast_ref::<crate::progress::Interrupted>().is_some() {

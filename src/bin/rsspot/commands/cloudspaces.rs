@@ -77,7 +77,7 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub name: NameArgs,
     /// Kubernetes version (default 1.31.1).
-    #[arg(long)]
+    #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
     /// CNI: calico (default), cilium or byocni.
     #[arg(long)]
@@ -110,7 +110,7 @@ pub struct UpdateArgs {
     #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
     pub ha_control_plane: Option<bool>,
     /// Upgrade Kubernetes to this version.
-    #[arg(long)]
+    #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
     #[command(flatten)]
     pub wait: WaitFlags,

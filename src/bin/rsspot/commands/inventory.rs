@@ -18,7 +18,11 @@ pub enum InventoryCmd {
         /// The VM cloudspace.
         vmcloudspace: Option<String>,
         /// Same as the positional VMCLOUDSPACE.
-        #[arg(long = "vmcloudspace", conflicts_with = "vmcloudspace")]
+        #[arg(
+            long = "vmcloudspace",
+            conflicts_with = "vmcloudspace",
+            value_name = "CLOUDSPACE"
+        )]
         vmcloudspace_flag: Option<String>,
     },
     /// Recent events of the organization.

@@ -3,12 +3,15 @@
 pub mod api;
 pub mod auth;
 pub mod cloudspaces;
+pub mod complete;
 pub mod config;
 pub mod demo;
 pub mod emulator;
+pub mod help;
 pub mod inventory;
 pub mod kubeconfig;
 pub mod kubeconfig_cmd;
+pub mod man;
 pub mod misc;
 pub mod nodepools;
 pub mod pricing;
@@ -47,6 +50,8 @@ pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Emulator(c) => emulator::emulator(ctx, c).await,
         Command::Api(a) => api::api(ctx, a).await,
         Command::Completions(a) => misc::completions(ctx, a),
+        Command::Help(a) => help::help(ctx, a),
+        Command::Man(a) => man::man(ctx, a),
         Command::Version => misc::version(ctx),
         Command::Demo(a) => demo::demo(ctx, a).await,
     }

@@ -50,7 +50,7 @@ pub enum RegistrationsCmd {
     /// inventory become `gone` (never deleted).
     Discover {
         /// Cluster the VMs are registered into (part of the registration key).
-        #[arg(long)]
+        #[arg(long, value_name = "CLUSTER")]
         omni_cluster: Option<String>,
         /// Only this VM cloudspace (and reconcile only its records).
         #[arg(long)]
@@ -99,10 +99,10 @@ pub enum RegistrationsCmd {
         #[arg(long)]
         owner: String,
         /// Join token id.
-        #[arg(long)]
+        #[arg(long, value_name = "ID")]
         token_id: Option<String>,
         /// Token expiry (RFC 3339).
-        #[arg(long, value_parser = parse_time)]
+        #[arg(long, value_parser = parse_time, value_name = "TIME")]
         token_expires_at: Option<DateTime<Utc>>,
         /// Error text (stored as last_error).
         #[arg(long)]

@@ -17,7 +17,7 @@ pub enum OrganizationsCmd {
         /// Organization name or id.
         name: Option<String>,
         /// Same as the positional NAME.
-        #[arg(long = "name", conflicts_with = "name")]
+        #[arg(long = "name", conflicts_with = "name", value_name = "NAME")]
         name_flag: Option<String>,
     },
 }
@@ -31,7 +31,7 @@ pub enum RegionsCmd {
         /// Region name, e.g. us-central-dfw-1.
         name: Option<String>,
         /// Same as the positional NAME.
-        #[arg(long = "name", conflicts_with = "name")]
+        #[arg(long = "name", conflicts_with = "name", value_name = "NAME")]
         name_flag: Option<String>,
     },
 }
@@ -45,7 +45,7 @@ pub enum ServerClassesCmd {
         /// Server class name, e.g. gp.vs1.medium-dfw.
         name: Option<String>,
         /// Same as the positional NAME.
-        #[arg(long = "name", conflicts_with = "name")]
+        #[arg(long = "name", conflicts_with = "name", value_name = "NAME")]
         name_flag: Option<String>,
     },
 }
@@ -56,16 +56,16 @@ pub struct ServerClassListArgs {
     #[arg(long)]
     pub category: Option<String>,
     /// Minimum vCPUs.
-    #[arg(long)]
+    #[arg(long, value_name = "VCPUS")]
     pub min_cpu: Option<f64>,
     /// Maximum vCPUs.
-    #[arg(long)]
+    #[arg(long, value_name = "VCPUS")]
     pub max_cpu: Option<f64>,
     /// Minimum memory (GB).
-    #[arg(long)]
+    #[arg(long, value_name = "GB")]
     pub min_memory: Option<f64>,
     /// Maximum memory (GB).
-    #[arg(long)]
+    #[arg(long, value_name = "GB")]
     pub max_memory: Option<f64>,
     /// Only classes with servers available now.
     #[arg(long)]

@@ -30,28 +30,28 @@ the profile (including an existing refresh token) is kept. On a terminal, missin
 and refresh token are prompted for (the token without echo).")]
 pub struct ConfigureArgs {
     /// Organization id (org_…).
-    #[arg(long)]
+    #[arg(long, value_name = "ID")]
     pub org_id: Option<String>,
     /// Refresh token to store (prefer --refresh-token-file: argv is visible to other users).
-    #[arg(long, conflicts_with = "refresh_token_file")]
+    #[arg(long, conflicts_with = "refresh_token_file", value_name = "TOKEN")]
     pub refresh_token: Option<String>,
     /// Read the refresh token from this file ("-" for stdin).
     #[arg(long, value_name = "FILE")]
     pub refresh_token_file: Option<PathBuf>,
     /// Pre-issued access token to store.
-    #[arg(long)]
+    #[arg(long, value_name = "TOKEN")]
     pub access_token: Option<String>,
     /// OAuth client id.
-    #[arg(long)]
+    #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
     /// Spot API base URL.
-    #[arg(long)]
+    #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
     /// OAuth base URL.
-    #[arg(long)]
+    #[arg(long, value_name = "URL")]
     pub oauth_url: Option<String>,
     /// Host of the public pricing documents.
-    #[arg(long)]
+    #[arg(long, value_name = "URL")]
     pub public_data_url: Option<String>,
     /// Make this the active profile (the default).
     #[arg(long, overrides_with = "no_activate")]

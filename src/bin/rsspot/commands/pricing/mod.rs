@@ -7,7 +7,6 @@
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::pricing::advice::{BidAdvice, Risk};
-use rsspot::pricing::docs::PriceHistory;
 use rsspot::pricing::plan::Strategy;
 use rsspot::pricing::view::{self, ListFilter, MONTH_HOURS, PriceRow, SortKey};
 use rust_decimal::Decimal;
@@ -18,14 +17,14 @@ use crate::ctx::Ctx;
 use crate::output::dash;
 
 mod build;
+mod chart;
+mod history;
 
 use build::build;
+use history::{HistoryArgs, SeriesArgs, SeriesPoint};
 
 /// Placeholder the planner puts where the cloudspace name goes in its commands.
 const CLOUDSPACE_PLACEHOLDER: &str = "<CLOUDSPACE>";
-
-/// Points shown in the `pricing get --history` sparkline.
-const SPARKLINE_WIDTH: usize = 48;
 
 #[derive(Debug, Subcommand)]
 pub enum PricingCmd {
@@ -37,6 +36,8 @@ pub enum PricingCmd {
     Bid(BidArgs),
     /// Plan a cluster: the cheapest/strongest single-region pool layouts for N nodes.
     Build(BuildArgs),
+    /// One class's hammer prices over time: a chart on a terminal, or -o json|yaml|csv.
+    History(HistoryArgs),
 }
 
 #[derive(Debug, Args)]
@@ -54,16 +55,16 @@ pub struct ListArgs {
     #[arg(long = "gen", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub generation: Option<u8>,
     /// Minimum vCPUs.
-    #[arg(long)]
+    #[arg(long, value_name = "VCPUS")]
     pub min_cpu: Option<f64>,
     /// Maximum vCPUs.
-    #[arg(long)]
+    #[arg(long, value_name = "VCPUS")]
     pub max_cpu: Option<f64>,
     /// Minimum memory (GB).
-    #[arg(long)]
+    #[arg(long, value_name = "GB")]
     pub min_memory: Option<f64>,
     /// Maximum memory (GB).
-    #[arg(long)]
+    #[arg(long, value_name = "GB")]
     pub max_memory: Option<f64>,
     /// Only classes with servers available now.
     #[arg(long)]
@@ -82,11 +83,13 @@ pub struct GetArgs {
     /// Server class, e.g. gp.vs1.medium-dfw.
     pub class: Option<String>,
     /// Same as the positional CLASS.
-    #[arg(long = "name", conflicts_with = "class")]
+    #[arg(long = "name", conflicts_with = "class", value_name = "NAME")]
     pub name_flag: Option<String>,
-    /// Include the hourly hammer-price history.
+    /// Include the hammer-price history, drawn as a chart (with --since, --bid).
     #[arg(long)]
     pub history: bool,
+    #[command(flatten)]
+    pub series: SeriesArgs,
 }
 
 #[derive(Debug, Args)]
@@ -94,7 +97,7 @@ pub struct BidArgs {
     /// Server class, e.g. gp.vs1.medium-dfw.
     pub class: Option<String>,
     /// Same as the positional CLASS.
-    #[arg(long = "name", conflicts_with = "class")]
+    #[arg(long = "name", conflicts_with = "class", value_name = "NAME")]
     pub name_flag: Option<String>,
     /// Pre-emption risk you accept: low (bid from P80), med (P50), high (P20).
     #[arg(long, default_value = "med", value_parser = parse_risk)]
@@ -125,16 +128,16 @@ pub struct BuildArgs {
     #[arg(long, visible_alias = "family", value_name = "FAMILY")]
     pub classes: Vec<String>,
     /// Minimum total $/h.
-    #[arg(long)]
+    #[arg(long, value_name = "USD")]
     pub min_hour: Option<Decimal>,
     /// Maximum total $/h.
-    #[arg(long)]
+    #[arg(long, value_name = "USD")]
     pub max_hour: Option<Decimal>,
     /// Minimum total $/month (730 h).
-    #[arg(long)]
+    #[arg(long, value_name = "USD")]
     pub min_month: Option<Decimal>,
     /// Maximum total $/month (730 h).
-    #[arg(long)]
+    #[arg(long, value_name = "USD")]
     pub max_month: Option<Decimal>,
     /// Cloudspace the pools are for (filled into the commands; required by --apply).
     #[arg(long)]
@@ -167,6 +170,7 @@ pub async fn run(ctx: &Ctx, cmd: PricingCmd) -> Result<()> {
         PricingCmd::Get(a) => get(ctx, a).await,
         PricingCmd::Bid(a) => bid(ctx, a).await,
         PricingCmd::Build(a) => build(ctx, a).await,
+        PricingCmd::History(a) => history::history(ctx, a).await,
     }
 }
 
@@ -347,14 +351,6 @@ async fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
 // ---------------------------------------------------------------------------------------------
 // pricing get
 
-/// One point of the JSON history series.
-#[derive(Serialize)]
-struct SeriesPoint {
-    run_at: i64,
-    time: Option<chrono::DateTime<chrono::Utc>>,
-    hammer_price: Decimal,
-}
-
 /// The JSON/YAML form of `pricing get --history`.
 #[derive(Serialize)]
 struct GetWithHistory<'a> {
@@ -415,13 +411,6 @@ fn row_fields(r: &PriceRow) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn ts(secs: i64) -> String {
-    chrono::DateTime::from_timestamp(secs, 0).map_or_else(
-        || secs.to_string(),
-        |t| t.format("%Y-%m-%d %H:%M").to_string(),
-    )
-}
-
 async fn get(ctx: &Ctx, a: GetArgs) -> Result<()> {
     let class = super::resources::name_arg(a.class, a.name_flag, "server class")?;
     let client = ctx.client().await?;
@@ -437,7 +426,7 @@ async fn get(ctx: &Ctx, a: GetArgs) -> Result<()> {
             ctx.out.fields(&row_fields(&row))?;
             if let Some(h) = &history {
                 ctx.out.text("")?;
-                print_history(ctx, h)?;
+                history::print_chart(ctx, &row, &history::points(h, &a.series), &a.series)?;
             }
             Ok(())
         }
@@ -448,42 +437,10 @@ async fn get(ctx: &Ctx, a: GetArgs) -> Result<()> {
                 class: &row.name,
                 price: &row,
                 stats: h.stats(),
-                series: h
-                    .sorted()
-                    .into_iter()
-                    .map(|p| SeriesPoint {
-                        run_at: p.run_at,
-                        time: p.time(),
-                        hammer_price: p.hammer_price,
-                    })
-                    .collect(),
+                series: history::series(&history::points(h, &a.series)),
             }),
         },
     }
-}
-
-fn print_history(ctx: &Ctx, h: &PriceHistory) -> Result<()> {
-    let Some(stats) = h.stats() else {
-        ctx.out.note("No price history for this class.");
-        return Ok(());
-    };
-    let shown = stats.points.min(SPARKLINE_WIDTH);
-    ctx.out.table(
-        &["HISTORY", "POINTS", "FROM", "TO", "MIN", "MAX", "LAST"],
-        vec![vec![
-            h.sparkline(SPARKLINE_WIDTH),
-            stats.points.to_string(),
-            ts(stats.from),
-            ts(stats.to),
-            price(Some(stats.min)),
-            price(Some(stats.max)),
-            price(Some(stats.last)),
-        ]],
-    )?;
-    ctx.out.note(&format!(
-        "sparkline of the last {shown} hourly hammer prices"
-    ));
-    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

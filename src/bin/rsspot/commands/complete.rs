@@ -1,0 +1,171 @@
+//! Live shell completions through clap_complete's environment hook (`COMPLETE=bash rsspot`):
+//! cloudspace names, pool names, profiles, regions and server classes.
+//!
+//! Names come from the HTTP response cache: the client gets a hard deadline of
+//! [`NETWORK_BUDGET`], so a fresh cached answer is used and anything else is given up on quickly
+//! — a Tab press never waits on a slow or absent network.
+
+use std::time::{Duration, Instant};
+
+use clap::{Arg, Command, CommandFactory};
+use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
+
+use crate::cli::{Cli, GlobalArgs};
+use crate::ctx::Ctx;
+
+/// The most a completion waits on the network (cache lookups are local).
+pub const NETWORK_BUDGET: Duration = Duration::from_millis(100);
+
+/// What an argument names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Cloudspace,
+    SpotPool,
+    OnDemandPool,
+    Profile,
+    Region,
+    ServerClass,
+}
+
+/// The clap tree with value completers attached; the factory of the completion hook.
+pub fn command() -> Command {
+    decorate(Cli::command(), &[])
+}
+
+/// Runs the completion hook when the shell asked for it (`COMPLETE` set); returns otherwise.
+pub fn hook() {
+    clap_complete::CompleteEnv::with_factory(command).complete();
+}
+
+fn decorate(cmd: Command, path: &[String]) -> Command {
+    let owned: Vec<String> = path.to_vec();
+    let cmd = cmd.mut_args(|arg| match kind_of(&owned, &arg) {
+        Some(kind) => arg.add(ArgValueCandidates::new(move || candidates(kind))),
+        None => arg,
+    });
+    cmd.mut_subcommands(|sub| {
+        let mut p = path.to_vec();
+        p.push(sub.get_name().to_string());
+        decorate(sub, &p)
+    })
+}
+
+/// Decides from the command path and the argument what its values name.
+fn kind_of(path: &[String], arg: &Arg) -> Option<Kind> {
+    let id = arg.get_id().as_str();
+    let value_name = arg
+        .get_value_names()
+        .and_then(|v| v.first())
+        .map(|s| s.as_str().to_string())
+        .unwrap_or_default();
+    let path: Vec<&str> = path.iter().map(String::as_str).collect();
+    let positional_name = arg.is_positional() || id == "name_flag";
+    match (path.as_slice(), id) {
+        (_, "profile") => Some(Kind::Profile),
+        (_, "region" | "regions") => Some(Kind::Region),
+        (_, "cloudspace") => Some(Kind::Cloudspace),
+        (["profiles", "use" | "delete" | "show" | "rename"], _) if arg.is_positional() => {
+            Some(Kind::Profile)
+        }
+        (["cloudspaces", sub], _) if positional_name && *sub != "create" => Some(Kind::Cloudspace),
+        (["nodepools", "spot", sub], _) if positional_name && *sub != "create" => {
+            Some(Kind::SpotPool)
+        }
+        (["nodepools", "ondemand", sub], _) if positional_name && *sub != "create" => {
+            Some(Kind::OnDemandPool)
+        }
+        (["regions", "get"], _) if positional_name => Some(Kind::Region),
+        (["server-classes", "get"], _) if positional_name => Some(Kind::ServerClass),
+        (["pricing", "get" | "bid" | "history"], _) if positional_name => Some(Kind::ServerClass),
+        _ if value_name == "CLOUDSPACE" => Some(Kind::Cloudspace),
+        _ if value_name == "REGION" => Some(Kind::Region),
+        _ => None,
+    }
+}
+
+/// Candidates for `kind`; empty on any error (a completion never prints one).
+fn candidates(kind: Kind) -> Vec<CompletionCandidate> {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    else {
+        return Vec::new();
+    };
+    let names = runtime.block_on(names(kind)).unwrap_or_default();
+    names.into_iter().map(CompletionCandidate::new).collect()
+}
+
+async fn names(kind: Kind) -> anyhow::Result<Vec<String>> {
+    let ctx = Ctx::new(GlobalArgs {
+        quiet: true,
+        ..GlobalArgs::default()
+    });
+    if kind == Kind::Profile {
+        let doc = super::config::open_document(&ctx)?;
+        return Ok(doc.profile_names());
+    }
+    let client = ctx
+        .client()
+        .await?
+        .with_deadline(Instant::now() + NETWORK_BUDGET);
+    let org = ctx.org();
+    let values: Vec<serde_json::Value> = match kind {
+        Kind::Cloudspace => to_values(client.cloudspaces().list(org).await?),
+        Kind::SpotPool => to_values(client.spot_pools().list(None, org).await?),
+        Kind::OnDemandPool => to_values(client.ondemand_pools().list(None, org).await?),
+        Kind::Region => to_values(client.regions().list().await?),
+        Kind::ServerClass => to_values(
+            client
+                .server_classes()
+                .list(&rsspot::services::ServerClassFilter::default())
+                .await?,
+        ),
+        Kind::Profile => Vec::new(),
+    };
+    let mut names: Vec<String> = values
+        .iter()
+        .filter_map(|v| v.pointer("/metadata/name")?.as_str().map(str::to_string))
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
+fn to_values<T: serde::Serialize>(items: Vec<T>) -> Vec<serde_json::Value> {
+    items
+        .iter()
+        .filter_map(|i| serde_json::to_value(i).ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(path: &[&str], arg: &str) -> Option<Kind> {
+        let mut cmd = command();
+        cmd.build();
+        let mut current = &cmd;
+        for p in path {
+            current = current.find_subcommand(p).unwrap();
+        }
+        let arg = current.get_arguments().find(|a| a.get_id() == arg).unwrap();
+        let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
+        kind_of(&path, arg)
+    }
+
+    #[test]
+    fn arguments_map_to_what_they_name() {
+        assert_eq!(
+            kind(&["cloudspaces", "get"], "name"),
+            Some(Kind::Cloudspace)
+        );
+        assert_eq!(kind(&["cloudspaces", "create"], "name"), None);
+        assert_eq!(kind(&["pricing", "get"], "class"), Some(Kind::ServerClass));
+        assert_eq!(kind(&["regions", "list"], "region"), Some(Kind::Region));
+        assert_eq!(
+            kind(&["cloudspaces", "list"], "profile"),
+            Some(Kind::Profile)
+        );
+    }
+}
