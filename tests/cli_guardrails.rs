@@ -2,6 +2,7 @@
 //! `desired` above its availability, or a monthly cost above `max_monthly_usd` is refused
 //! without a terminal unless `--yes` is given (exit 2, one line naming the flag), and nothing
 //! is sent. Also: `--wait` timeouts still print the created pool.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

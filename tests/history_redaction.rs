@@ -1,6 +1,7 @@
 //! History redaction through the real binary (issue 13): commands carrying a secret in the
 //! spellings people use are recorded, and afterwards no byte sequence of any secret is in
 //! `state.db` (nor its write-ahead log).
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! front of the emulator strips the parameter, so every list answers all pools of the org.
 //! Listing by cloudspace must still return only that cloudspace's pools, and a teardown must
 //! delete only its own pools, never a neighbour's.
+#![cfg(feature = "emulator")]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -1,6 +1,7 @@
 //! End-to-end: a real `kubectl` (from the PATH; `.ci/run` installs Debian's `kubernetes-client`
 //! when it is missing) against the emulated cluster API, through the kubeconfigs
 //! `rsspot cloudspaces kubeconfig` writes and the `rsspot auth kube-token` exec plugin.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -2,6 +2,7 @@
 //! cloudspace's spot and on-demand pools itself, then the cloudspace, so no pool survives on a
 //! server that does not cascade. The checks count the pool DELETEs in the emulator's journal
 //! (they pass whether or not the emulator cascades) and list pools through a fresh client.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! `nodepools autopilot ...` through the real binary against the emulator: a vCPU budget the
 //! service turns into allocations once the cloudspace is ready.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The VM services through the blocking facade.
+#![cfg(feature = "emulator")]
 
 use std::time::Duration;
 

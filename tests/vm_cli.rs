@@ -1,6 +1,7 @@
 //! VM kinds through the real binary against the emulator: SSH keys, VM cloudspaces with inline
 //! pools and user data, VM pools, and the full loop key → VM cloudspace → pool
 //! → discover → claim → mark.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

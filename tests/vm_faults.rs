@@ -3,6 +3,7 @@
 //! operations against an emulator injecting 429/5xx, dropped connections and lost write
 //! responses. Counted from the journal: no create is carried out twice, and the final state
 //! equals the one the script intended.
+#![cfg(feature = "emulator")]
 
 use std::collections::BTreeMap;
 use std::time::Duration;

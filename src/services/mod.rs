@@ -46,8 +46,10 @@ pub(crate) async fn call<T, E: serde::Serialize>(
 ) -> Result<T> {
     // The scope gives the pipeline a place for a typed error of its own (see
     // `transport::errors::FailureSlot`).
+    // Boxed: a service method awaits several calls, and callers hold many service futures;
+    // inline, their sizes add up (and overflow a debug build's test-thread stack).
     crate::transport::errors::scoped(async {
-        match fut.await {
+        match Box::pin(fut).await {
             Ok(v) => Ok(v.into_inner()),
             Err(e) => Err(crate::transport::errors::map_error(e, kind, name).await),
         }
@@ -65,13 +67,13 @@ where
     Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
 {
     crate::transport::errors::scoped(async {
-        match send().await {
+        match Box::pin(send()).await {
             Ok(v) => Ok(v.into_inner()),
             Err(progenitor_client::Error::InvalidResponsePayload(..))
                 if crate::transport::errors::drop_cache_hit().await =>
             {
                 tracing::debug!(kind, "a cached answer no longer decodes; fetched again");
-                call(send(), kind, name).await
+                Box::pin(call(send(), kind, name)).await
             }
             Err(e) => Err(crate::transport::errors::map_error(e, kind, name).await),
         }
