@@ -13,17 +13,19 @@ use rsspot::services::{CloudSpaceCreate, CloudSpaceUpdate};
 use super::kubeconfig_cmd;
 use super::resources::name_arg;
 use crate::ctx::Ctx;
+use crate::kinds::Cloudspaces;
 use crate::output::{Tabular, age, dash};
 use crate::progress;
+use crate::view::{self, GetArgs, WatchArgs};
 
 /// Cloudspace subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CloudspacesCmd {
     /// List cloudspaces of the organization.
     #[command(visible_alias = "ls")]
-    List,
+    List(WatchArgs),
     /// Show one cloudspace.
-    Get(NameArgs),
+    Get(GetArgs),
     /// Create a cloudspace (region: --region or the profile's region).
     Create(CreateArgs),
     /// Change the webhook, the HA control plane or the Kubernetes version (only what is given).
@@ -246,17 +248,9 @@ impl Tabular for CloudSpace {
 /// Runs a cloudspaces subcommand.
 pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
     let client = ctx.client().await?;
-    let org = ctx.org();
     match cmd {
-        CloudspacesCmd::List => {
-            let list = client.cloudspaces().list(org).await?;
-            ctx.out.list(&list, &list)
-        }
-        CloudspacesCmd::Get(n) => {
-            let name = n.get("cloudspace")?;
-            let cs = client.cloudspaces().get(&name, org).await?;
-            ctx.out.one(&cs, &cs)
-        }
+        CloudspacesCmd::List(w) => view::list(ctx, &Cloudspaces::of(ctx), &w).await,
+        CloudspacesCmd::Get(a) => view::get(ctx, &Cloudspaces::of(ctx), a).await,
         CloudspacesCmd::Create(a) => create(ctx, client, a).await,
         CloudspacesCmd::Update(a) => update(ctx, client, a).await,
         CloudspacesCmd::Delete(a) => delete(ctx, client, a).await,

@@ -6,7 +6,7 @@
 //! confirmed first ([`spend`]).
 
 mod autopilot;
-mod rows;
+pub(crate) mod rows;
 pub(crate) mod spend;
 
 use std::collections::BTreeMap;
@@ -23,8 +23,10 @@ use rsspot::services::{
 
 use super::cloudspaces::{NameArgs, WaitFlags};
 use crate::ctx::Ctx;
+use crate::kinds::{OnDemandPools, SpotPools};
 use crate::progress;
-use rows::{class_prices, meta_name, on_demand_rows, print_on_demand, print_spot, spot_rows};
+use crate::view::{self, GetArgs, WatchArgs};
+use rows::{class_prices, meta_name, print_on_demand, print_spot};
 use spend::{wait_on_demand, wait_spot};
 
 /// Node pool kinds.
@@ -48,7 +50,7 @@ pub enum PoolCmd<C: Args, U: Args> {
     #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one pool.
-    Get(NameArgs),
+    Get(GetArgs),
     /// Create a pool (a lowercase UUID name is generated unless given).
     Create(C),
     /// Change a pool; only the flags given are sent.
@@ -69,6 +71,8 @@ pub struct ListArgs {
     /// Only pools of this cloudspace.
     #[arg(long)]
     pub cloudspace: Option<String>,
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 /// `wait`.
@@ -287,14 +291,10 @@ async fn spot(
     let pools = client.spot_pools();
     match cmd {
         PoolCmd::List(a) => {
-            let list = pools.list(a.cloudspace.as_deref(), org).await?;
-            let classes = class_prices(ctx, client).await;
-            ctx.out.list(&spot_rows(&list, &classes), &list)
+            let kind = SpotPools::of(ctx, client, a.cloudspace.as_deref()).await;
+            view::list(ctx, &kind, &a.watch).await
         }
-        PoolCmd::Get(n) => {
-            let pool = pools.get(&n.get("spot pool")?, org).await?;
-            print_spot(ctx, &class_prices(ctx, client).await, &pool)
-        }
+        PoolCmd::Get(a) => view::get(ctx, &SpotPools::of(ctx, client, None).await, a).await,
         PoolCmd::Create(a) => {
             let c = &a.common;
             let req = SpotPoolCreate {
@@ -390,14 +390,10 @@ async fn on_demand(
     let pools = client.ondemand_pools();
     match cmd {
         PoolCmd::List(a) => {
-            let list = pools.list(a.cloudspace.as_deref(), org).await?;
-            let classes = class_prices(ctx, client).await;
-            ctx.out.list(&on_demand_rows(&list, &classes), &list)
+            let kind = OnDemandPools::of(ctx, client, a.cloudspace.as_deref()).await;
+            view::list(ctx, &kind, &a.watch).await
         }
-        PoolCmd::Get(n) => {
-            let pool = pools.get(&n.get("on-demand pool")?, org).await?;
-            print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
-        }
+        PoolCmd::Get(a) => view::get(ctx, &OnDemandPools::of(ctx, client, None).await, a).await,
         PoolCmd::Create(c) => {
             let req = OnDemandPoolCreate {
                 common: create_common(&c),
