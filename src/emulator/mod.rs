@@ -50,8 +50,9 @@ pub use jwt::CLIENT_ID;
 pub use seed::{Seed, SeedOrg, VmInventory, namespace_for};
 pub use server::JOURNAL_PATH;
 pub use variants::{
-    BadRefreshToken, BidRules, CascadeDelete, DeleteReturns, DryRun, KubeconfigUnknown,
-    LabelSelector, Paging, Phases, TokenRotation, VariantSetting, Variants, WebhookDenial,
+    AutopilotOwner, BadRefreshToken, BidRules, CascadeDelete, DeleteReturns, DryRun,
+    KubeconfigUnknown, LabelSelector, Paging, Phases, TokenRotation, VariantSetting, Variants,
+    WebhookDenial,
 };
 
 use crate::{Error, Result};

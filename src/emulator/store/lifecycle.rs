@@ -152,7 +152,7 @@ impl Store {
         }
     }
 
-    fn tick_pool(&mut self, key: &Key, now: DateTime<Utc>) {
+    pub(super) fn tick_pool(&mut self, key: &Key, now: DateTime<Utc>) {
         let Some(o) = self.objects.get(key).cloned() else {
             return;
         };

@@ -217,15 +217,18 @@ impl Store {
     }
 
     pub(super) fn check_bid(&self, bid: &str, class: Option<&Value>) -> Result<(), BidRefusal> {
+        bids::check(bid, Store::bid_floor(class), self.variants.bid_rules)
+    }
+
+    /// The lowest bid a class takes: max(market price, minimum bid).
+    pub(super) fn bid_floor(class: Option<&Value>) -> Decimal {
         let price = |ptr: &str| {
             class
                 .and_then(|c| str_at(c, ptr))
                 .and_then(|s| s.trim_start_matches('$').parse::<Decimal>().ok())
                 .unwrap_or_default()
         };
-        let floor =
-            price("/status/spotPricing/marketPricePerHour").max(price("/spec/minBidPricePerHour"));
-        bids::check(bid, floor, self.variants.bid_rules)
+        price("/status/spotPricing/marketPricePerHour").max(price("/spec/minBidPricePerHour"))
     }
 
     /// The webhook's one-autoscaling-spot-pool-per-cloudspace rule.

@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
+use super::autopilot::budget;
 use super::{Key, Kind, Store, chrono_dur, is_lowercase_uuid, is_rfc1123_label, obj_mut, str_at};
 use crate::emulator::bids::BidRefusal;
 use crate::emulator::reply::Cause;
@@ -454,107 +455,6 @@ impl Store {
         obj_mut(&mut doc, "spec").insert("bidRequests".into(), Value::Array(bids));
         obj_mut(&mut doc, "status").insert("assignedServers".into(), Value::Object(servers));
         self.commit(&key, doc);
-    }
-
-    /// Allocates an autopilot pool's vCPUs over the cheapest classes of its region that fit
-    /// `vcpuPerNode`, within `budgetPerHour`.
-    fn tick_autopilot(&mut self, key: &Key, now: DateTime<Utc>) {
-        let Some(o) = self.objects.get(key).cloned() else {
-            return;
-        };
-        let cs = str_at(&o.doc, "/spec/cloudSpace").and_then(|cs| {
-            self.objects
-                .get(&(Kind::CloudSpace, key.1.clone(), cs.to_string()))
-        });
-        let Some(cs) = cs else { return };
-        let Some(ready) = cs.ready_at else { return };
-        if now < ready.max(o.created) + chrono_dur(self.lifecycle.pool_fulfilled_after) {
-            return;
-        }
-        let region = str_at(&o.doc, "/spec/region")
-            .or_else(|| str_at(&cs.doc, "/spec/region"))
-            .unwrap_or_default()
-            .to_string();
-        let total = o
-            .doc
-            .pointer("/spec/vcpu/total")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        let min = o
-            .doc
-            .pointer("/spec/vcpuPerNode/min")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let max = o
-            .doc
-            .pointer("/spec/vcpuPerNode/max")
-            .and_then(Value::as_i64)
-            .unwrap_or(i64::MAX);
-        let budget_cap = o.doc.pointer("/spec/budgetPerHour").and_then(budget);
-        // Cheapest price per vCPU first.
-        let mut offers: Vec<(Decimal, i64, String, Decimal)> = self
-            .classes()
-            .iter()
-            .filter(|c| str_at(c, "/spec/region") == Some(region.as_str()))
-            .filter(|c| str_at(c, "/spec/availability").is_none_or(|a| a == "available"))
-            .filter_map(|c| {
-                let cpu = c
-                    .pointer("/spec/resources/cpu")
-                    .and_then(|v| {
-                        v.as_str()
-                            .map(String::from)
-                            .or(v.as_i64().map(|n| n.to_string()))
-                    })
-                    .and_then(|s| s.parse::<i64>().ok())?;
-                let price = str_at(c, "/status/spotPricing/marketPricePerHour")?
-                    .parse::<Decimal>()
-                    .ok()?;
-                let name = str_at(c, "/metadata/name")?.to_string();
-                (cpu >= min && cpu <= max && cpu > 0)
-                    .then(|| (price / Decimal::from(cpu), cpu, name, price))
-            })
-            .collect();
-        offers.sort();
-        let mut doc = o.doc.clone();
-        let status = obj_mut(&mut doc, "status");
-        status.insert("targetVCPUs".into(), json!(total));
-        let Some((_, cpu, class, price)) = offers.into_iter().next() else {
-            status.insert("phase".into(), json!("NoCapacity"));
-            status.insert("allocations".into(), json!([]));
-            self.commit(key, doc);
-            return;
-        };
-        let mut nodes = (total + cpu - 1) / cpu;
-        if let Some(cap) = budget_cap {
-            while nodes > 0 && price * Decimal::from(nodes) > cap {
-                nodes -= 1;
-            }
-        }
-        let cost = price * Decimal::from(nodes);
-        status.insert(
-            "phase".into(),
-            json!(if nodes * cpu >= total {
-                "Ready"
-            } else {
-                "BudgetLimited"
-            }),
-        );
-        status.insert("managedVCPUs".into(), json!(nodes * cpu));
-        status.insert(
-            "allocations".into(),
-            json!([{"serverClass": class, "nodes": nodes, "vcpus": nodes * cpu,
-                "pricePerHour": cost.normalize().to_string()}]),
-        );
-        self.commit(key, doc);
-    }
-}
-
-/// A budget from a JSON string or number.
-fn budget(v: &Value) -> Option<Decimal> {
-    match v {
-        Value::String(s) => s.parse().ok(),
-        Value::Number(n) => n.to_string().parse().ok(),
-        _ => None,
     }
 }
 
