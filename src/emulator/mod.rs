@@ -45,7 +45,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use faults::{Faults, JournalEntry};
+pub use faults::{Fault, Faults, JournalEntry};
 pub use jwt::CLIENT_ID;
 pub use seed::{Seed, SeedOrg, VmInventory, namespace_for};
 pub use server::JOURNAL_PATH;

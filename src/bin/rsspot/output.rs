@@ -20,6 +20,18 @@ impl std::fmt::Display for Cancelled {
 
 impl std::error::Error for Cancelled {}
 
+/// Marker error: Ctrl-C stopped a command, which undid what it had started (exit 130).
+#[derive(Debug)]
+pub struct Aborted(pub String);
+
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Aborted {}
+
 /// A question that needed a yes, asked where nobody can answer (no terminal, no `--yes`).
 #[derive(Debug)]
 pub struct NotConfirmed(pub String);
@@ -318,7 +330,9 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     {
         return 2;
     }
-    if e.downcast_ref::<crate::progress::Interrupted>().is_some() {
+    if e.downcast_ref::<crate::progress::Interrupted>().is_some()
+        || e.downcast_ref::<Aborted>().is_some()
+    {
         return 130;
     }
     match e.chain().find_map(|c| c.downcast_ref::<rsspot::Error>()) {
