@@ -16,6 +16,9 @@ const KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g me@laptop";
 const POOLS: &str = "/vmpools";
 
+/// `(skip, times, fault)` of one scripted rule on `POST .../vmpools`.
+type Rule = (u32, u32, Fault);
+
 async fn env_with_key() -> common::Env {
     let env = common::Env::start_with(EmulatorOptions {
         lifecycle: Lifecycle::instant(),
@@ -85,7 +88,7 @@ fn carried_out(env: &common::Env, plural: &str) -> usize {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_network_fault_on_the_second_pool_never_leaves_half_a_cloudspace() {
     // (name, scripted faults on POST .../vmpools, whether the create can still succeed)
-    let cases: [(&str, &[(u32, u32, Fault)], bool); 3] = [
+    let cases: [(&str, &[Rule], bool); 3] = [
         ("vm-drop", &[(1, 1, Fault::Drop)], true),
         ("vm-lost", &[(1, 1, Fault::LoseResponse)], true),
         // Carried out, answer lost, and every replay dropped: the create fails with the pool

@@ -12,8 +12,8 @@ use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
 use super::autopilot::budget;
+use super::validate::region_mismatch;
 use super::{Key, Kind, Store, chrono_dur, is_lowercase_uuid, is_rfc1123_label, obj_mut, str_at};
-use crate::emulator::bids::BidRefusal;
 use crate::emulator::reply::Cause;
 
 /// The label linking a VM pool to its VM cloudspace.
@@ -163,34 +163,13 @@ impl Store {
                     (None, _) => causes.push(Cause::required("spec.serverClass")),
                     (Some(c), None) => denials.push(format!("server class {c:?} does not exist")),
                     (Some(c), Some(class)) => {
-                        let class_region = str_at(class, "/spec/region");
-                        if let Some(cs) = cs
-                            && str_at(cs, "/spec/region") != class_region
-                        {
-                            denials.push(format!(
-                                "server class {c:?} is in region {:?}, the vmcloudspace in {:?}",
-                                class_region.unwrap_or(""),
-                                str_at(cs, "/spec/region").unwrap_or("")
-                            ));
-                        }
+                        denials.extend(region_mismatch(c, class, cs, "vmcloudspace"));
                     }
                 }
                 match (pool_type, spec.get("bidPrice")) {
-                    ("spot", None) => causes.push(Cause::required("spec.bidPrice")),
-                    ("spot", Some(Value::String(bid))) => match self.check_bid(bid, class) {
-                        Ok(()) => {}
-                        Err(BidRefusal::Format) => causes.push(Cause::invalid(
-                            "spec.bidPrice",
-                            &json!(bid),
-                            BidRefusal::Format.message(bid),
-                        )),
-                        Err(refusal) => denials.push(refusal.message(bid)),
-                    },
-                    ("spot", Some(v)) => causes.push(Cause::invalid(
-                        "spec.bidPrice",
-                        v,
-                        "spec.bidPrice in body must be of type string",
-                    )),
+                    ("spot", bid) => {
+                        self.check_bid_field(bid, class, &mut causes, &mut denials);
+                    }
                     (_, Some(v)) => causes.push(Cause::invalid(
                         "spec.bidPrice",
                         v,
@@ -350,22 +329,7 @@ impl Store {
             };
             let due = o.created + chrono_dur(self.lifecycle.cloudspace_ready_after);
             if o.ready_at.is_none() && now >= due {
-                let mut doc = o.doc.clone();
-                let t = super::ts(due);
-                let status = obj_mut(&mut doc, "status");
-                status.insert("phase".into(), json!("Ready"));
-                status.insert("health".into(), json!("Healthy"));
-                status.insert("firstReadyTimestamp".into(), json!(t));
-                status.insert(
-                    "conditions".into(),
-                    json!([{"type": "Ready", "status": "True", "lastTransitionTime": t,
-                        "reason": "VMCloudSpaceReady", "message": ""}]),
-                );
-                if let Some(obj) = self.objects.get_mut(key) {
-                    obj.ready_at = Some(due);
-                }
-                self.commit(key, doc);
-                self.event(&key.1, due, format!("VMCloudSpace {} is Ready", key.2));
+                self.commit_ready(key, o.doc.clone(), due, "VMCloudSpaceReady");
             }
         }
         for key in keys.iter().filter(|k| k.0 == Kind::VmPool) {
