@@ -547,6 +547,48 @@ async fn kubeconfig_for_an_unknown_cloudspace_is_404_or_400() {
     }
 }
 
+#[tokio::test]
+async fn autopilot_made_pools_carry_a_label_or_an_owner_reference() {
+    for setting in ["autopilot-owner=label", "autopilot-owner=owner-reference"] {
+        let t = with(setting).await;
+        t.cloudspace("ap").await;
+        t.later();
+        let (s, ap) = t
+            .post(
+                &t.url("autopilotnodepools"),
+                json!({"metadata": {"name": "budget"},
+                    "spec": {"cloudSpace": "ap", "vcpu": {"total": 4}}}),
+            )
+            .await;
+        assert_eq!(s, 201, "{setting}: {ap}");
+        t.later();
+        let (_, list) = t.get(&t.url("spotnodepools")).await;
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{setting}: {list}");
+        let meta = &items[0]["metadata"];
+        assert_eq!(meta["labels"]["ngpc.rxt.io/cloudspace"], "ap", "{setting}");
+        let label = &meta["labels"]["ngpc.rxt.io/autopilotnodepool"];
+        let owner = &meta["ownerReferences"][0];
+        if setting.ends_with("=label") {
+            assert_eq!(label, "budget", "{setting}: {meta}");
+            assert!(owner.is_null(), "{setting}: {meta}");
+        } else {
+            assert!(label.is_null(), "{setting}: {meta}");
+            assert_eq!(owner["kind"], "AutopilotNodePool", "{setting}: {meta}");
+            assert_eq!(owner["uid"], ap["metadata"]["uid"], "{setting}: {meta}");
+        }
+        let (s, _) = t
+            .delete(&format!("{}/budget", t.url("autopilotnodepools")))
+            .await;
+        assert_eq!(s, 200, "{setting}");
+        assert_eq!(
+            t.stored_pools(),
+            0,
+            "{setting}: the made pool outlived its owner"
+        );
+    }
+}
+
 #[test]
 fn every_variant_value_has_a_test_here() {
     let src = include_str!("emulator_variants.rs");

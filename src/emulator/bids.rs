@@ -87,6 +87,18 @@ pub(crate) fn check(bid: &str, floor: Decimal, rules: BidRules) -> Result<(), Bi
     Ok(())
 }
 
+/// The lowest bid the server accepts at `floor`: the floor itself, rounded up to 3 decimals
+/// and, under the ladder, up to the next rung (what a controller that places bids would send).
+pub(crate) fn lowest_accepted(floor: Decimal, rules: BidRules) -> Decimal {
+    let v = floor
+        .round_dp_with_strategy(3, rust_decimal::RoundingStrategy::AwayFromZero)
+        .max(Decimal::new(1, 3));
+    match rules {
+        BidRules::Ladder => ladder(v).1,
+        BidRules::Decimals => v,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,6 +140,28 @@ mod tests {
             check("0.02", d("0.03"), BidRules::Decimals),
             Err(BidRefusal::BelowFloor(d("0.03")))
         );
+    }
+
+    #[test]
+    fn lowest_accepted_bids_pass_the_check() {
+        for (floor, ladder, decimals) in [
+            ("0.0123", "0.02", "0.013"),
+            ("0.05", "0.06", "0.05"),
+            ("0.2", "0.20", "0.2"),
+            ("0", "0.01", "0.001"),
+        ] {
+            let f = d(floor);
+            assert_eq!(lowest_accepted(f, BidRules::Ladder), d(ladder), "{floor}");
+            assert_eq!(
+                lowest_accepted(f, BidRules::Decimals),
+                d(decimals),
+                "{floor}"
+            );
+            for rules in [BidRules::Ladder, BidRules::Decimals] {
+                let bid = lowest_accepted(f, rules).normalize().to_string();
+                assert_eq!(check(&bid, f, rules), Ok(()), "{floor} {rules}");
+            }
+        }
     }
 
     #[test]

@@ -20,16 +20,24 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-pub(crate) fn percentiles(store: &Store, ctx: &Ctx<'_>) -> Reply {
-    let mut regions = Map::new();
-    for region in store.regions() {
+/// Each region, its name and its server classes: the layout of both pricing documents.
+fn by_region(store: &Store) -> impl Iterator<Item = (&Value, &str, Vec<&Value>)> {
+    store.regions().iter().map(|region| {
         let rname = s(region, "/metadata/name");
-        let mut classes = Map::new();
-        for c in store
+        let classes = store
             .classes()
             .iter()
             .filter(|c| s(c, "/spec/region") == rname)
-        {
+            .collect();
+        (region, rname, classes)
+    })
+}
+
+pub(crate) fn percentiles(store: &Store, ctx: &Ctx<'_>) -> Reply {
+    let mut regions = Map::new();
+    for (region, rname, region_classes) in by_region(store) {
+        let mut classes = Map::new();
+        for c in region_classes {
             let name = s(c, "/metadata/name");
             let mut prices: Vec<f64> = ctx
                 .seed
@@ -94,14 +102,9 @@ fn comparables(category: &str, cpu: &str) -> [(&'static str, String, f64); 3] {
 
 pub(crate) fn comparable_prices(store: &Store) -> Reply {
     let mut regions = Map::new();
-    for region in store.regions() {
-        let rname = s(region, "/metadata/name");
+    for (_, rname, region_classes) in by_region(store) {
         let mut classes = Map::new();
-        for c in store
-            .classes()
-            .iter()
-            .filter(|c| s(c, "/spec/region") == rname)
-        {
+        for c in region_classes {
             let Ok(avg) = s(c, "/spec/onDemandPricing/cost").parse::<f64>() else {
                 continue;
             };

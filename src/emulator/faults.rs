@@ -37,7 +37,31 @@ pub struct Faults {
     drop_count: AtomicU32,
     lose_count: AtomicU32,
     rate: Mutex<Option<(u32, StdRng)>>,
+    rules: Mutex<Vec<Rule>>,
     injected: AtomicU64,
+}
+
+/// What a scripted fault ([`Faults::script`]) does to the request it hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Close the connection before the request is handled.
+    Drop,
+    /// Handle the request, then close the connection without answering.
+    LoseResponse,
+    /// Answer this status without handling the request.
+    Status(u16),
+    /// Hold the request this long, then handle it normally (a slow write to interrupt).
+    Delay(Duration),
+}
+
+/// A scripted fault: the matching requests after the first `skip` get `fault`, `times` times.
+#[derive(Debug)]
+struct Rule {
+    method: String,
+    path_suffix: String,
+    skip: u32,
+    times: u32,
+    fault: Fault,
 }
 
 /// What the server must do with a request before handling it.
@@ -100,8 +124,24 @@ impl Faults {
         *rate = (per_mille > 0).then(|| (per_mille.min(1000), StdRng::seed_from_u64(seed)));
     }
 
+    /// Scripts a fault for chosen requests: of the requests with this method (`"*"`: any) whose
+    /// path ends with `path_suffix`, the first `skip` pass and the next `times` get `fault`.
+    /// Rules count independently, so two rules can script an attempt and its retries, e.g.
+    /// "the second `POST .../vmpools` loses its response, the two after it are dropped".
+    pub fn script(&self, method: &str, path_suffix: &str, skip: u32, times: u32, fault: Fault) {
+        let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        rules.push(Rule {
+            method: method.to_ascii_uppercase(),
+            path_suffix: path_suffix.to_string(),
+            skip,
+            times,
+            fault,
+        });
+    }
+
     /// Turns every fault off (the injected counter is kept).
     pub fn clear(&self) {
+        self.rules.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.set_latency(Duration::ZERO);
         self.fail_count.store(0, Ordering::SeqCst);
         self.drop_count.store(0, Ordering::SeqCst);
@@ -116,6 +156,27 @@ impl Faults {
 
     pub(crate) fn latency(&self) -> Duration {
         Duration::from_millis(self.latency_ms.load(Ordering::SeqCst))
+    }
+
+    /// The scripted fault of a request, if a rule hits it (every matching rule counts it).
+    pub(crate) fn scripted(&self, method: &str, path: &str) -> Option<Fault> {
+        let mut rules = self.rules.lock().unwrap_or_else(|e| e.into_inner());
+        let mut hit = None;
+        for r in rules
+            .iter_mut()
+            .filter(|r| (r.method == "*" || r.method == method) && path.ends_with(&r.path_suffix))
+        {
+            if r.skip > 0 {
+                r.skip -= 1;
+            } else if r.times > 0 {
+                r.times -= 1;
+                hit = hit.or(Some(r.fault));
+            }
+        }
+        if hit.is_some() {
+            self.injected.fetch_add(1, Ordering::SeqCst);
+        }
+        hit
     }
 
     /// Decides the fault, if any, for a request about to be handled.
@@ -209,6 +270,25 @@ mod tests {
         let hits = a.iter().filter(|x| x.is_some()).count();
         assert!((60..140).contains(&hits), "{hits}");
         assert!(a.contains(&Some(PreFault::Drop)));
+    }
+
+    #[test]
+    fn scripted_rules_skip_then_hit_their_requests() {
+        let f = Faults::default();
+        let pools = "/apis/ngpc.rxt.io/v1/namespaces/ns/vmpools";
+        f.script("POST", "/vmpools", 1, 1, Fault::LoseResponse);
+        f.script("post", "/vmpools", 2, 2, Fault::Drop);
+        assert_eq!(f.scripted("GET", pools), None);
+        assert_eq!(f.scripted("POST", pools), None);
+        assert_eq!(f.scripted("POST", pools), Some(Fault::LoseResponse));
+        assert_eq!(f.scripted("POST", pools), Some(Fault::Drop));
+        assert_eq!(f.scripted("POST", "/other"), None);
+        assert_eq!(f.scripted("POST", pools), Some(Fault::Drop));
+        assert_eq!(f.scripted("POST", pools), None);
+        assert_eq!(f.injected(), 3);
+        f.script("*", "/x", 0, 1, Fault::Status(503));
+        f.clear();
+        assert_eq!(f.scripted("GET", "/x"), None);
     }
 
     #[test]

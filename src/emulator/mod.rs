@@ -45,13 +45,14 @@ use chrono::{DateTime, SubsecRound, Utc};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-pub use faults::{Faults, JournalEntry};
+pub use faults::{Fault, Faults, JournalEntry};
 pub use jwt::CLIENT_ID;
 pub use seed::{Seed, SeedOrg, VmInventory, namespace_for};
 pub use server::JOURNAL_PATH;
 pub use variants::{
-    BadRefreshToken, BidRules, CascadeDelete, DeleteReturns, DryRun, KubeconfigUnknown,
-    LabelSelector, Paging, Phases, TokenRotation, VariantSetting, Variants, WebhookDenial,
+    AutopilotOwner, BadRefreshToken, BidRules, CascadeDelete, DeleteReturns, DryRun,
+    KubeconfigUnknown, LabelSelector, Paging, Phases, TokenRotation, VariantSetting, Variants,
+    WebhookDenial,
 };
 
 use crate::{Error, Result};

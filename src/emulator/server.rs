@@ -17,7 +17,7 @@ use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
-use super::faults::PreFault;
+use super::faults::{Fault, PreFault};
 use super::reply::{self, Reply};
 use super::{JournalEntry, Shared, cluster_api, routes};
 
@@ -154,6 +154,9 @@ pub(super) async fn handle(
         tokio::time::sleep(latency).await;
     }
     let abort = req.extensions().get::<ConnAbort>().cloned();
+    let scripted = shared
+        .faults
+        .scripted(req.method().as_str(), req.uri().path());
     let (parts, body) = req.into_parts();
     let record = |status: u16, fault: Option<String>| {
         shared.journal().push(JournalEntry {
@@ -165,7 +168,18 @@ pub(super) async fn handle(
             fault,
         });
     };
-    match shared.faults.before_request() {
+    if let Some(Fault::Delay(d)) = scripted {
+        tokio::time::sleep(d).await;
+    }
+    let pre = match scripted {
+        Some(Fault::Drop) => Some(PreFault::Drop),
+        Some(Fault::Status(status)) => Some(PreFault::Fail {
+            status,
+            retry_after: None,
+        }),
+        Some(Fault::LoseResponse | Fault::Delay(_)) | None => shared.faults.before_request(),
+    };
+    match pre {
         Some(PreFault::Drop) => {
             record(0, Some("dropped connection".into()));
             return Ok(close_connection(abort).await);
@@ -207,7 +221,9 @@ pub(super) async fn handle(
         let mut store = shared.store();
         routes::route(&mut store, &ctx, &req)
     };
-    if is_write(&parts.method) && shared.faults.lose_write_response() {
+    if scripted == Some(Fault::LoseResponse)
+        || (is_write(&parts.method) && shared.faults.lose_write_response())
+    {
         record(reply.status, Some("lost response".into()));
         return Ok(close_connection(abort).await);
     }

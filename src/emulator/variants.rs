@@ -166,6 +166,78 @@ variant! {
     }
 }
 
+variant! {
+    /// How the spot pools an autopilot pool makes from its vCPU budget point back to it
+    /// (API-NOTES §3.10 says only that "the service turns the budget into pools").
+    AutopilotOwner, "autopilot-owner", default Label, {
+        /// The label `ngpc.rxt.io/autopilotnodepool: <name>` (next to the cloudspace label).
+        Label => "label",
+        /// A controller `ownerReference` (kind `AutopilotNodePool`, name, uid) and no label.
+        OwnerReference => "owner-reference",
+    }
+}
+
+/// Declares [`Variants`] (one field per variant), [`VariantSetting`] (one case per variant) and
+/// the code that enumerates them, from one list: adding a variant is one line here.
+macro_rules! variants {
+    ($(#[$doc:meta])* $( $field:ident: $ty:ident ),+ $(,)?) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+        pub struct Variants {
+            $(
+                #[doc = concat!("See [`", stringify!($ty), "`].")]
+                pub $field: $ty,
+            )+
+        }
+
+        /// One `NAME=VALUE` setting of a variant.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum VariantSetting {
+            $(
+                #[doc = concat!("A value of [`", stringify!($ty), "`].")]
+                $ty($ty),
+            )+
+        }
+
+        /// `(name, values)` of every variant, for messages and tables.
+        fn catalogue() -> Vec<(&'static str, Vec<&'static str>)> {
+            vec![$( ($ty::NAME, $ty::ALL.iter().map(|v| v.as_str()).collect()) ),+]
+        }
+
+        impl VariantSetting {
+            fn parse(name: &str, value: &str) -> Option<VariantSetting> {
+                $(
+                    if name == $ty::NAME {
+                        return $ty::parse(value).map(VariantSetting::$ty);
+                    }
+                )+
+                None
+            }
+
+            fn parts(self) -> (&'static str, &'static str) {
+                match self {
+                    $( VariantSetting::$ty(v) => ($ty::NAME, v.as_str()), )+
+                }
+            }
+        }
+
+        impl Variants {
+            /// Applies one setting.
+            pub fn set(&mut self, setting: VariantSetting) {
+                match setting {
+                    $( VariantSetting::$ty(v) => self.$field = v, )+
+                }
+            }
+
+            /// Every setting, as `NAME=VALUE` (what `--variant` takes).
+            pub fn settings(&self) -> Vec<VariantSetting> {
+                vec![$( VariantSetting::$ty(self.$field) ),+]
+            }
+        }
+    };
+}
+
+variants! {
 /// The emulator's answers to the open questions about the real service.
 ///
 /// | name | values (**default** first) | what it models | API-NOTES |
@@ -181,101 +253,22 @@ variant! {
 /// | `bid-rules` | **`ladder`**, `decimals` | the 2026 bid ladder is enforced, or only "≤ 3 decimals and ≥ floor" | §8.6 |
 /// | `phases` | **`extended`**, `basic` | cloudspaces pass through `Provisioning`, `Upgrading`, `NoWinningBids`, `Error`, `Deleting`; or show no phase until `Ready`, upgrade and delete at once | §8.1 |
 /// | `kubeconfig-unknown` | **`404`**, `400` | generate-kubeconfig for an unknown cloudspace answers a 404 `Status` or a 400 `bad_request` | §2.4 |
+/// | `autopilot-owner` | **`label`**, `owner-reference` | the spot pools an autopilot pool makes from its budget carry the label `ngpc.rxt.io/autopilotnodepool: <name>`, or a controller `ownerReference` to it (kind `AutopilotNodePool`, name, uid) | §3.10 |
 ///
 /// Parse one setting with `"name=value".parse::<VariantSetting>()` and apply it with
 /// [`Variants::set`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Variants {
-    /// See [`CascadeDelete`].
-    pub cascade_delete: CascadeDelete,
-    /// See [`DeleteReturns`].
-    pub delete_returns: DeleteReturns,
-    /// See [`LabelSelector`].
-    pub label_selector: LabelSelector,
-    /// See [`Paging`].
-    pub paging: Paging,
-    /// See [`DryRun`].
-    pub dry_run: DryRun,
-    /// See [`BadRefreshToken`].
-    pub bad_refresh_token: BadRefreshToken,
-    /// See [`TokenRotation`].
-    pub token_rotation: TokenRotation,
-    /// See [`WebhookDenial`].
-    pub webhook_denial: WebhookDenial,
-    /// See [`BidRules`].
-    pub bid_rules: BidRules,
-    /// See [`Phases`].
-    pub phases: Phases,
-    /// See [`KubeconfigUnknown`].
-    pub kubeconfig_unknown: KubeconfigUnknown,
-}
-
-/// One `NAME=VALUE` setting of a variant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum VariantSetting {
-    /// `cascade-delete=...`
-    CascadeDelete(CascadeDelete),
-    /// `delete-returns=...`
-    DeleteReturns(DeleteReturns),
-    /// `label-selector=...`
-    LabelSelector(LabelSelector),
-    /// `paging=...`
-    Paging(Paging),
-    /// `dry-run=...`
-    DryRun(DryRun),
-    /// `bad-refresh-token=...`
-    BadRefreshToken(BadRefreshToken),
-    /// `token-rotation=...`
-    TokenRotation(TokenRotation),
-    /// `webhook-denial=...`
-    WebhookDenial(WebhookDenial),
-    /// `bid-rules=...`
-    BidRules(BidRules),
-    /// `phases=...`
-    Phases(Phases),
-    /// `kubeconfig-unknown=...`
-    KubeconfigUnknown(KubeconfigUnknown),
-}
-
-/// `(name, values)` of every variant, for messages and tables.
-fn catalogue() -> Vec<(&'static str, Vec<&'static str>)> {
-    fn values<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
-        all.iter().map(|v| f(*v)).collect()
-    }
-    vec![
-        (
-            CascadeDelete::NAME,
-            values(CascadeDelete::ALL, CascadeDelete::as_str),
-        ),
-        (
-            DeleteReturns::NAME,
-            values(DeleteReturns::ALL, DeleteReturns::as_str),
-        ),
-        (
-            LabelSelector::NAME,
-            values(LabelSelector::ALL, LabelSelector::as_str),
-        ),
-        (Paging::NAME, values(Paging::ALL, Paging::as_str)),
-        (DryRun::NAME, values(DryRun::ALL, DryRun::as_str)),
-        (
-            BadRefreshToken::NAME,
-            values(BadRefreshToken::ALL, BadRefreshToken::as_str),
-        ),
-        (
-            TokenRotation::NAME,
-            values(TokenRotation::ALL, TokenRotation::as_str),
-        ),
-        (
-            WebhookDenial::NAME,
-            values(WebhookDenial::ALL, WebhookDenial::as_str),
-        ),
-        (BidRules::NAME, values(BidRules::ALL, BidRules::as_str)),
-        (Phases::NAME, values(Phases::ALL, Phases::as_str)),
-        (
-            KubeconfigUnknown::NAME,
-            values(KubeconfigUnknown::ALL, KubeconfigUnknown::as_str),
-        ),
-    ]
+    cascade_delete: CascadeDelete,
+    delete_returns: DeleteReturns,
+    label_selector: LabelSelector,
+    paging: Paging,
+    dry_run: DryRun,
+    bad_refresh_token: BadRefreshToken,
+    token_rotation: TokenRotation,
+    webhook_denial: WebhookDenial,
+    bid_rules: BidRules,
+    phases: Phases,
+    kubeconfig_unknown: KubeconfigUnknown,
+    autopilot_owner: AutopilotOwner,
 }
 
 impl VariantSetting {
@@ -291,24 +284,6 @@ impl VariantSetting {
             .collect()
     }
 
-    fn parse(name: &str, value: &str) -> Option<VariantSetting> {
-        use VariantSetting as S;
-        Some(match name {
-            "cascade-delete" => S::CascadeDelete(CascadeDelete::parse(value)?),
-            "delete-returns" => S::DeleteReturns(DeleteReturns::parse(value)?),
-            "label-selector" => S::LabelSelector(LabelSelector::parse(value)?),
-            "paging" => S::Paging(Paging::parse(value)?),
-            "dry-run" => S::DryRun(DryRun::parse(value)?),
-            "bad-refresh-token" => S::BadRefreshToken(BadRefreshToken::parse(value)?),
-            "token-rotation" => S::TokenRotation(TokenRotation::parse(value)?),
-            "webhook-denial" => S::WebhookDenial(WebhookDenial::parse(value)?),
-            "bid-rules" => S::BidRules(BidRules::parse(value)?),
-            "phases" => S::Phases(Phases::parse(value)?),
-            "kubeconfig-unknown" => S::KubeconfigUnknown(KubeconfigUnknown::parse(value)?),
-            _ => return None,
-        })
-    }
-
     /// The variant's name (`cascade-delete`).
     pub fn name(self) -> &'static str {
         self.parts().0
@@ -317,23 +292,6 @@ impl VariantSetting {
     /// The value's spelling (`no`).
     pub fn value(self) -> &'static str {
         self.parts().1
-    }
-
-    fn parts(self) -> (&'static str, &'static str) {
-        use VariantSetting as S;
-        match self {
-            S::CascadeDelete(v) => (CascadeDelete::NAME, v.as_str()),
-            S::DeleteReturns(v) => (DeleteReturns::NAME, v.as_str()),
-            S::LabelSelector(v) => (LabelSelector::NAME, v.as_str()),
-            S::Paging(v) => (Paging::NAME, v.as_str()),
-            S::DryRun(v) => (DryRun::NAME, v.as_str()),
-            S::BadRefreshToken(v) => (BadRefreshToken::NAME, v.as_str()),
-            S::TokenRotation(v) => (TokenRotation::NAME, v.as_str()),
-            S::WebhookDenial(v) => (WebhookDenial::NAME, v.as_str()),
-            S::BidRules(v) => (BidRules::NAME, v.as_str()),
-            S::Phases(v) => (Phases::NAME, v.as_str()),
-            S::KubeconfigUnknown(v) => (KubeconfigUnknown::NAME, v.as_str()),
-        }
     }
 }
 
@@ -374,46 +332,10 @@ impl FromStr for VariantSetting {
 }
 
 impl Variants {
-    /// Applies one setting.
-    pub fn set(&mut self, setting: VariantSetting) {
-        use VariantSetting as S;
-        match setting {
-            S::CascadeDelete(v) => self.cascade_delete = v,
-            S::DeleteReturns(v) => self.delete_returns = v,
-            S::LabelSelector(v) => self.label_selector = v,
-            S::Paging(v) => self.paging = v,
-            S::DryRun(v) => self.dry_run = v,
-            S::BadRefreshToken(v) => self.bad_refresh_token = v,
-            S::TokenRotation(v) => self.token_rotation = v,
-            S::WebhookDenial(v) => self.webhook_denial = v,
-            S::BidRules(v) => self.bid_rules = v,
-            S::Phases(v) => self.phases = v,
-            S::KubeconfigUnknown(v) => self.kubeconfig_unknown = v,
-        }
-    }
-
     /// The defaults with one setting changed.
     pub fn with(mut self, setting: VariantSetting) -> Variants {
         self.set(setting);
         self
-    }
-
-    /// Every setting, as `NAME=VALUE` (what `--variant` takes).
-    pub fn settings(&self) -> Vec<VariantSetting> {
-        use VariantSetting as S;
-        vec![
-            S::CascadeDelete(self.cascade_delete),
-            S::DeleteReturns(self.delete_returns),
-            S::LabelSelector(self.label_selector),
-            S::Paging(self.paging),
-            S::DryRun(self.dry_run),
-            S::BadRefreshToken(self.bad_refresh_token),
-            S::TokenRotation(self.token_rotation),
-            S::WebhookDenial(self.webhook_denial),
-            S::BidRules(self.bid_rules),
-            S::Phases(self.phases),
-            S::KubeconfigUnknown(self.kubeconfig_unknown),
-        ]
     }
 }
 
@@ -424,7 +346,7 @@ mod tests {
     #[test]
     fn every_setting_round_trips_through_its_spelling() {
         let all = VariantSetting::all();
-        assert_eq!(all.len(), 22);
+        assert_eq!(all.len(), 24);
         for s in all {
             assert_eq!(s.to_string().parse::<VariantSetting>(), Ok(s));
             let v = Variants::default().with(s);

@@ -236,11 +236,15 @@ impl VmCloudSpaces<'_> {
             .body(prepared.body);
         let cloudspace = call(b.send(), "vm cloudspace", &name).await?;
         let mut pools = Vec::with_capacity(prepared.pools.len());
+        // Every pool name sent, created or not: a create that failed on the network may have
+        // been carried out all the same, and must not outlive the rollback.
+        let mut sent = Vec::with_capacity(prepared.pools.len());
         for pool in prepared.pools {
+            sent.push(pool.body.metadata.name.clone().unwrap_or_default());
             match VmPools(self.0).send_create(pool).await {
                 Ok(p) => pools.push(p),
                 Err(e) => {
-                    self.rollback(&name, &pools, &prepared.namespace).await;
+                    self.rollback(&name, &sent, &prepared.namespace).await;
                     return Err(e);
                 }
             }
@@ -248,14 +252,15 @@ impl VmCloudSpaces<'_> {
         Ok(CreatedVmCloudSpace { cloudspace, pools })
     }
 
-    /// Best-effort undo of a failed create: the pools made so far, then the cloudspace. The
-    /// create's own error is what the caller needs; a rollback failure is only logged.
-    async fn rollback(self, name: &str, pools: &[VmPool], namespace: &str) {
-        for p in pools {
-            let pool = p.metadata.name.clone().unwrap_or_default();
-            let b = self.0.raw.delete_vm_pool().namespace(namespace).name(&pool);
-            if let Err(e) = call(b.send(), "vm pool", &pool).await {
-                tracing::warn!(pool, error = %e, "rollback could not delete a VM pool");
+    /// Best-effort undo of a failed create: every pool sent (gone already is fine), then the
+    /// cloudspace. The create's own error is what the caller needs; a rollback failure is only
+    /// logged.
+    async fn rollback(self, name: &str, pools: &[String], namespace: &str) {
+        for pool in pools.iter().filter(|p| !p.is_empty()) {
+            let b = self.0.raw.delete_vm_pool().namespace(namespace).name(pool);
+            match call(b.send(), "vm pool", pool).await {
+                Ok(_) | Err(Error::NotFound { .. }) => {}
+                Err(e) => tracing::warn!(pool, error = %e, "rollback could not delete a VM pool"),
             }
         }
         let b = self

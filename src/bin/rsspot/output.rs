@@ -20,6 +20,18 @@ impl std::fmt::Display for Cancelled {
 
 impl std::error::Error for Cancelled {}
 
+/// Marker error: Ctrl-C stopped a command, which undid what it had started (exit 130).
+#[derive(Debug)]
+pub struct Aborted(pub String);
+
+impl std::fmt::Display for Aborted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Aborted {}
+
 /// A question that needed a yes, asked where nobody can answer (no terminal, no `--yes`).
 #[derive(Debug)]
 pub struct NotConfirmed(pub String);
@@ -371,6 +383,7 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     }
     if e.downcast_ref::<crate::progress::Interrupted>().is_some()
         || e.downcast_ref::<Stopped>().is_some()
+        || e.downcast_ref::<Aborted>().is_some()
     {
         return 130;
     }

@@ -57,7 +57,6 @@ impl Store {
                     .unwrap_or("00000000")
                     .to_string();
                 let region = str_at(&doc, "/spec/region").unwrap_or("local").to_string();
-                let t = ts(ready_due);
                 let endpoint = match &self.cluster_authority {
                     Some(a) => crate::emulator::cluster_api::endpoint(a, &key.1, &key.2),
                     None => format!(
@@ -66,27 +65,17 @@ impl Store {
                     ),
                 };
                 let status = obj_mut(&mut doc, "status");
-                status.insert("phase".into(), json!("Ready"));
-                status.insert("health".into(), json!("Healthy"));
                 status.insert("reason".into(), json!(""));
                 status.insert("APIServerEndpoint".into(), json!(endpoint));
                 status.insert(
                     "currentKubernetesVersion".into(),
                     version.unwrap_or(Value::Null),
                 );
-                status.insert("firstReadyTimestamp".into(), json!(t));
+                // Here, to keep the key order clients have always seen.
+                status.insert("firstReadyTimestamp".into(), json!(ts(ready_due)));
                 status.insert("cloudspaceClassName".into(), json!("gen2-default"));
                 status.insert("pendingAllocations".into(), json!({}));
-                status.insert(
-                    "conditions".into(),
-                    json!([{"type": "Ready", "status": "True", "lastTransitionTime": t,
-                        "reason": "ControlPlaneReady", "message": ""}]),
-                );
-                if let Some(obj) = self.objects.get_mut(key) {
-                    obj.ready_at = Some(ready_due);
-                }
-                self.commit(key, doc);
-                self.event(&key.1, ready_due, format!("CloudSpace {} is Ready", key.2));
+                self.commit_ready(key, doc, ready_due, "ControlPlaneReady");
             } else if phase == "Upgrading" && o.upgrade_due.is_some_and(|d| d <= now) {
                 let version = doc.pointer("/spec/kubernetesVersion").cloned();
                 let status = obj_mut(&mut doc, "status");
@@ -122,6 +111,32 @@ impl Store {
         }
     }
 
+    /// Marks a (VM) cloudspace `Ready` and `Healthy` as of `at`, with its `Ready` condition,
+    /// and records the event.
+    pub(super) fn commit_ready(
+        &mut self,
+        key: &Key,
+        mut doc: Value,
+        at: DateTime<Utc>,
+        reason: &str,
+    ) {
+        let t = ts(at);
+        let status = obj_mut(&mut doc, "status");
+        status.insert("phase".into(), json!("Ready"));
+        status.insert("health".into(), json!("Healthy"));
+        status.insert("firstReadyTimestamp".into(), json!(t));
+        status.insert(
+            "conditions".into(),
+            json!([{"type": "Ready", "status": "True", "lastTransitionTime": t,
+                "reason": reason, "message": ""}]),
+        );
+        if let Some(obj) = self.objects.get_mut(key) {
+            obj.ready_at = Some(at);
+        }
+        self.commit(key, doc);
+        self.event(&key.1, at, format!("{} {} is Ready", key.0.name(), key.2));
+    }
+
     /// `Ready` ⇄ `NoWinningBids`: a serving cloudspace whose spot pools all lost their bids (and
     /// that has no on-demand pool) has nothing to run on.
     fn no_winning_bids(&mut self, key: &Key) {
@@ -152,7 +167,7 @@ impl Store {
         }
     }
 
-    fn tick_pool(&mut self, key: &Key, now: DateTime<Utc>) {
+    pub(super) fn tick_pool(&mut self, key: &Key, now: DateTime<Utc>) {
         let Some(o) = self.objects.get(key).cloned() else {
             return;
         };

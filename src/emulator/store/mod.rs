@@ -2,6 +2,7 @@
 //! and the lifecycle (Provisioning → Ready, Pending → Fulfilled, Deleting) live in the
 //! submodules, one job each; the lifecycle is evaluated lazily against the simulated clock.
 
+mod autopilot;
 mod lifecycle;
 mod selector;
 mod validate;
@@ -110,6 +111,8 @@ struct Obj {
     delete_due: Option<DateTime<Utc>>,
     /// Created through the API (the seeded VM inventory stays as seeded).
     managed: bool,
+    /// The autopilot pool (same namespace) that made this pool and removes it with itself.
+    owner: Option<String>,
 }
 
 fn is_rfc1123_label(s: &str) -> bool {
@@ -227,6 +230,7 @@ impl Store {
                             upgrade_due: None,
                             delete_due: None,
                             managed: false,
+                            owner: None,
                         },
                     );
                 }

@@ -160,16 +160,7 @@ impl Store {
                     match class {
                         None => denials.push(format!("server class {c:?} does not exist")),
                         Some(class) => {
-                            let class_region = str_at(class, "/spec/region");
-                            if let Some(cs) = cs
-                                && str_at(cs, "/spec/region") != class_region
-                            {
-                                denials.push(format!(
-                                    "server class {c:?} is in region {:?}, the cloudspace in {:?}",
-                                    class_region.unwrap_or(""),
-                                    str_at(cs, "/spec/region").unwrap_or("")
-                                ));
-                            }
+                            denials.extend(region_mismatch(c, class, cs, "cloudspace"));
                             if old.is_none()
                                 && str_at(class, "/spec/availability")
                                     .is_some_and(|a| a != "available")
@@ -180,23 +171,7 @@ impl Store {
                     }
                 }
                 if kind == Kind::SpotNodePool {
-                    match field("bidPrice") {
-                        None => causes.push(Cause::required("spec.bidPrice")),
-                        Some(Value::String(bid)) => match self.check_bid(bid, class) {
-                            Ok(()) => {}
-                            Err(BidRefusal::Format) => causes.push(Cause::invalid(
-                                "spec.bidPrice",
-                                &json!(bid),
-                                BidRefusal::Format.message(bid),
-                            )),
-                            Err(refusal) => denials.push(refusal.message(bid)),
-                        },
-                        Some(v) => causes.push(Cause::invalid(
-                            "spec.bidPrice",
-                            v,
-                            "spec.bidPrice in body must be of type string",
-                        )),
-                    }
+                    self.check_bid_field(field("bidPrice"), class, &mut causes, &mut denials);
                 }
                 if let Some(a) = field("autoscaling") {
                     causes.extend(autoscaling_causes(a));
@@ -216,16 +191,46 @@ impl Store {
         Findings { causes, denials }
     }
 
+    /// A spot pool's `spec.bidPrice`: required, a string, and within the server's bid rules.
+    pub(super) fn check_bid_field(
+        &self,
+        bid: Option<&Value>,
+        class: Option<&Value>,
+        causes: &mut Vec<Cause>,
+        denials: &mut Vec<String>,
+    ) {
+        match bid {
+            None => causes.push(Cause::required("spec.bidPrice")),
+            Some(Value::String(bid)) => match self.check_bid(bid, class) {
+                Ok(()) => {}
+                Err(BidRefusal::Format) => causes.push(Cause::invalid(
+                    "spec.bidPrice",
+                    &json!(bid),
+                    BidRefusal::Format.message(bid),
+                )),
+                Err(refusal) => denials.push(refusal.message(bid)),
+            },
+            Some(v) => causes.push(Cause::invalid(
+                "spec.bidPrice",
+                v,
+                "spec.bidPrice in body must be of type string",
+            )),
+        }
+    }
+
     pub(super) fn check_bid(&self, bid: &str, class: Option<&Value>) -> Result<(), BidRefusal> {
+        bids::check(bid, Store::bid_floor(class), self.variants.bid_rules)
+    }
+
+    /// The lowest bid a class takes: max(market price, minimum bid).
+    pub(super) fn bid_floor(class: Option<&Value>) -> Decimal {
         let price = |ptr: &str| {
             class
                 .and_then(|c| str_at(c, ptr))
                 .and_then(|s| s.trim_start_matches('$').parse::<Decimal>().ok())
                 .unwrap_or_default()
         };
-        let floor =
-            price("/status/spotPricing/marketPricePerHour").max(price("/spec/minBidPricePerHour"));
-        bids::check(bid, floor, self.variants.bid_rules)
+        price("/status/spotPricing/marketPricePerHour").max(price("/spec/minBidPricePerHour"))
     }
 
     /// The webhook's one-autoscaling-spot-pool-per-cloudspace rule.
@@ -281,4 +286,23 @@ fn autoscaling_causes(a: &Value) -> Vec<Cause> {
         ));
     }
     causes
+}
+
+/// The denial of server class `c` when it is in another region than its cloudspace (`what`:
+/// "cloudspace" or "vmcloudspace").
+pub(super) fn region_mismatch(
+    c: &str,
+    class: &Value,
+    cs: Option<&Value>,
+    what: &str,
+) -> Option<String> {
+    let class_region = str_at(class, "/spec/region");
+    let cs_region = str_at(cs?, "/spec/region");
+    (cs_region != class_region).then(|| {
+        format!(
+            "server class {c:?} is in region {:?}, the {what} in {:?}",
+            class_region.unwrap_or(""),
+            cs_region.unwrap_or("")
+        )
+    })
 }

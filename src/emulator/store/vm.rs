@@ -11,8 +11,9 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
+use super::autopilot::budget;
+use super::validate::region_mismatch;
 use super::{Key, Kind, Store, chrono_dur, is_lowercase_uuid, is_rfc1123_label, obj_mut, str_at};
-use crate::emulator::bids::BidRefusal;
 use crate::emulator::reply::Cause;
 
 /// The label linking a VM pool to its VM cloudspace.
@@ -162,34 +163,13 @@ impl Store {
                     (None, _) => causes.push(Cause::required("spec.serverClass")),
                     (Some(c), None) => denials.push(format!("server class {c:?} does not exist")),
                     (Some(c), Some(class)) => {
-                        let class_region = str_at(class, "/spec/region");
-                        if let Some(cs) = cs
-                            && str_at(cs, "/spec/region") != class_region
-                        {
-                            denials.push(format!(
-                                "server class {c:?} is in region {:?}, the vmcloudspace in {:?}",
-                                class_region.unwrap_or(""),
-                                str_at(cs, "/spec/region").unwrap_or("")
-                            ));
-                        }
+                        denials.extend(region_mismatch(c, class, cs, "vmcloudspace"));
                     }
                 }
                 match (pool_type, spec.get("bidPrice")) {
-                    ("spot", None) => causes.push(Cause::required("spec.bidPrice")),
-                    ("spot", Some(Value::String(bid))) => match self.check_bid(bid, class) {
-                        Ok(()) => {}
-                        Err(BidRefusal::Format) => causes.push(Cause::invalid(
-                            "spec.bidPrice",
-                            &json!(bid),
-                            BidRefusal::Format.message(bid),
-                        )),
-                        Err(refusal) => denials.push(refusal.message(bid)),
-                    },
-                    ("spot", Some(v)) => causes.push(Cause::invalid(
-                        "spec.bidPrice",
-                        v,
-                        "spec.bidPrice in body must be of type string",
-                    )),
+                    ("spot", bid) => {
+                        self.check_bid_field(bid, class, &mut causes, &mut denials);
+                    }
                     (_, Some(v)) => causes.push(Cause::invalid(
                         "spec.bidPrice",
                         v,
@@ -349,22 +329,7 @@ impl Store {
             };
             let due = o.created + chrono_dur(self.lifecycle.cloudspace_ready_after);
             if o.ready_at.is_none() && now >= due {
-                let mut doc = o.doc.clone();
-                let t = super::ts(due);
-                let status = obj_mut(&mut doc, "status");
-                status.insert("phase".into(), json!("Ready"));
-                status.insert("health".into(), json!("Healthy"));
-                status.insert("firstReadyTimestamp".into(), json!(t));
-                status.insert(
-                    "conditions".into(),
-                    json!([{"type": "Ready", "status": "True", "lastTransitionTime": t,
-                        "reason": "VMCloudSpaceReady", "message": ""}]),
-                );
-                if let Some(obj) = self.objects.get_mut(key) {
-                    obj.ready_at = Some(due);
-                }
-                self.commit(key, doc);
-                self.event(&key.1, due, format!("VMCloudSpace {} is Ready", key.2));
+                self.commit_ready(key, o.doc.clone(), due, "VMCloudSpaceReady");
             }
         }
         for key in keys.iter().filter(|k| k.0 == Kind::VmPool) {
@@ -454,107 +419,6 @@ impl Store {
         obj_mut(&mut doc, "spec").insert("bidRequests".into(), Value::Array(bids));
         obj_mut(&mut doc, "status").insert("assignedServers".into(), Value::Object(servers));
         self.commit(&key, doc);
-    }
-
-    /// Allocates an autopilot pool's vCPUs over the cheapest classes of its region that fit
-    /// `vcpuPerNode`, within `budgetPerHour`.
-    fn tick_autopilot(&mut self, key: &Key, now: DateTime<Utc>) {
-        let Some(o) = self.objects.get(key).cloned() else {
-            return;
-        };
-        let cs = str_at(&o.doc, "/spec/cloudSpace").and_then(|cs| {
-            self.objects
-                .get(&(Kind::CloudSpace, key.1.clone(), cs.to_string()))
-        });
-        let Some(cs) = cs else { return };
-        let Some(ready) = cs.ready_at else { return };
-        if now < ready.max(o.created) + chrono_dur(self.lifecycle.pool_fulfilled_after) {
-            return;
-        }
-        let region = str_at(&o.doc, "/spec/region")
-            .or_else(|| str_at(&cs.doc, "/spec/region"))
-            .unwrap_or_default()
-            .to_string();
-        let total = o
-            .doc
-            .pointer("/spec/vcpu/total")
-            .and_then(Value::as_i64)
-            .unwrap_or(0);
-        let min = o
-            .doc
-            .pointer("/spec/vcpuPerNode/min")
-            .and_then(Value::as_i64)
-            .unwrap_or(1);
-        let max = o
-            .doc
-            .pointer("/spec/vcpuPerNode/max")
-            .and_then(Value::as_i64)
-            .unwrap_or(i64::MAX);
-        let budget_cap = o.doc.pointer("/spec/budgetPerHour").and_then(budget);
-        // Cheapest price per vCPU first.
-        let mut offers: Vec<(Decimal, i64, String, Decimal)> = self
-            .classes()
-            .iter()
-            .filter(|c| str_at(c, "/spec/region") == Some(region.as_str()))
-            .filter(|c| str_at(c, "/spec/availability").is_none_or(|a| a == "available"))
-            .filter_map(|c| {
-                let cpu = c
-                    .pointer("/spec/resources/cpu")
-                    .and_then(|v| {
-                        v.as_str()
-                            .map(String::from)
-                            .or(v.as_i64().map(|n| n.to_string()))
-                    })
-                    .and_then(|s| s.parse::<i64>().ok())?;
-                let price = str_at(c, "/status/spotPricing/marketPricePerHour")?
-                    .parse::<Decimal>()
-                    .ok()?;
-                let name = str_at(c, "/metadata/name")?.to_string();
-                (cpu >= min && cpu <= max && cpu > 0)
-                    .then(|| (price / Decimal::from(cpu), cpu, name, price))
-            })
-            .collect();
-        offers.sort();
-        let mut doc = o.doc.clone();
-        let status = obj_mut(&mut doc, "status");
-        status.insert("targetVCPUs".into(), json!(total));
-        let Some((_, cpu, class, price)) = offers.into_iter().next() else {
-            status.insert("phase".into(), json!("NoCapacity"));
-            status.insert("allocations".into(), json!([]));
-            self.commit(key, doc);
-            return;
-        };
-        let mut nodes = (total + cpu - 1) / cpu;
-        if let Some(cap) = budget_cap {
-            while nodes > 0 && price * Decimal::from(nodes) > cap {
-                nodes -= 1;
-            }
-        }
-        let cost = price * Decimal::from(nodes);
-        status.insert(
-            "phase".into(),
-            json!(if nodes * cpu >= total {
-                "Ready"
-            } else {
-                "BudgetLimited"
-            }),
-        );
-        status.insert("managedVCPUs".into(), json!(nodes * cpu));
-        status.insert(
-            "allocations".into(),
-            json!([{"serverClass": class, "nodes": nodes, "vcpus": nodes * cpu,
-                "pricePerHour": cost.normalize().to_string()}]),
-        );
-        self.commit(key, doc);
-    }
-}
-
-/// A budget from a JSON string or number.
-fn budget(v: &Value) -> Option<Decimal> {
-    match v {
-        Value::String(s) => s.parse().ok(),
-        Value::Number(n) => n.to_string().parse().ok(),
-        _ => None,
     }
 }
 

@@ -135,6 +135,7 @@ impl Store {
                 upgrade_due: None,
                 delete_due: None,
                 managed: true,
+                owner: None,
             },
         );
         self.event(ns, now, format!("{} {name} created", kind.name()));
@@ -397,7 +398,14 @@ impl Store {
                 }
             }
             Kind::VmPool => self.after_vm_write(Kind::VmPool, ns, &obj.doc),
-            Kind::CloudSpace | Kind::VmCloudSpace | Kind::VmSshKey | Kind::AutopilotNodePool => {}
+            Kind::AutopilotNodePool => {
+                // The pools it made go with it (ownerReference garbage collection or the
+                // controller's finalizer: either way nothing it made is left billed).
+                for p in self.autopilot_made_pools(ns, name) {
+                    self.remove(&p, now);
+                }
+            }
+            Kind::CloudSpace | Kind::VmCloudSpace | Kind::VmSshKey => {}
         }
     }
 

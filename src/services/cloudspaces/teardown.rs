@@ -16,6 +16,9 @@ pub struct Teardown {
     pub spot_pools: Vec<String>,
     /// On-demand pools deleted (names).
     pub ondemand_pools: Vec<String>,
+    /// Autopilot pools deleted first (names), so that they make no pools behind the teardown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub autopilot_pools: Vec<String>,
 }
 
 impl Teardown {
@@ -71,14 +74,22 @@ impl CloudSpaces<'_> {
         // Fresh reads: a cached list could hide a pool that is still billed.
         let client = self.0.without_cache();
         client.cloudspaces().get(name, org).await?;
-        let (spot, on_demand) = futures::try_join!(
-            client.spot_pools().list(Some(name), org),
-            client.ondemand_pools().list(Some(name), org)
-        )?;
         let mut report = Teardown {
             cloudspace: name.to_string(),
             ..Teardown::default()
         };
+        // An autopilot pool would make its spot pools again behind our back: it goes first,
+        // and the pools it made go with it.
+        let autopilot = client.autopilot_pools().list(Some(name), org).await?;
+        for pool in names(&autopilot, |p| p.metadata.as_ref()) {
+            if gone_is_fine(client.autopilot_pools().delete(&pool, org).await)? {
+                report.autopilot_pools.push(pool);
+            }
+        }
+        let (spot, on_demand) = futures::try_join!(
+            client.spot_pools().list(Some(name), org),
+            client.ondemand_pools().list(Some(name), org)
+        )?;
         for pool in names(&spot, |p| p.metadata.as_ref()) {
             if gone_is_fine(client.spot_pools().delete(&pool, org).await)? {
                 report.spot_pools.push(pool);
@@ -134,6 +145,7 @@ mod tests {
             cloudspace: "demo".into(),
             spot_pools: vec!["a".into(), "b".into()],
             ondemand_pools: vec!["c".into()],
+            ..Teardown::default()
         };
         assert_eq!(t.pool_count(), 3);
         assert_eq!(

@@ -247,6 +247,35 @@ async fn request(ctx: &Ctx, a: &CreateArgs) -> Result<VmCloudSpaceCreate> {
     Ok(req)
 }
 
+/// Deletes what an interrupted create may have made: each pool by name, the cloudspace (and any
+/// pool listed under it), then the pools once more. A pool create still in flight lands before the cloudspace delete (and is
+/// caught by the second pass) or after it (and is refused, its cloudspace being gone).
+async fn undo_create(ctx: &Ctx, name: &str, pools: &[String]) {
+    let org = ctx.org();
+    let Ok(client) = ctx.client().await else {
+        return;
+    };
+    let gone = |r: rsspot::Result<()>, what: &str| match r {
+        Ok(()) | Err(rsspot::Error::NotFound { .. }) => {}
+        Err(e) => ctx.out.warn(&format!("could not delete {what}: {e}")),
+    };
+    for pool in pools {
+        gone(
+            client.vm_pools().delete(pool, org).await,
+            &format!("vm pool {pool}"),
+        );
+    }
+    let cs = client.vm_cloudspaces().delete_with_pools(name, org).await;
+    let cs = cs.map(|_| ());
+    gone(cs, &format!("vm cloudspace {name}"));
+    for pool in pools {
+        gone(
+            client.vm_pools().delete(pool, org).await,
+            &format!("vm pool {pool}"),
+        );
+    }
+}
+
 /// Runs a `vm-cloudspaces` subcommand.
 pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
     let org = ctx.org();
@@ -270,16 +299,22 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                     .out
                     .data(&serde_json::json!({"vmCloudSpace": prepared.body, "vmPools": pools}));
             }
-            // As spotctl does: an interrupted create deletes what it made (best effort; the
-            // SDK already rolls back when a pool fails).
+            // As spotctl does: an interrupted create deletes what it made (the SDK itself
+            // rolls back when a pool fails) and exits 130.
+            let pool_names: Vec<String> = prepared
+                .pools
+                .iter()
+                .filter_map(|p| p.body.metadata.name.clone())
+                .collect();
             let made = tokio::select! {
                 r = service.send_create(prepared) => r?,
                 _ = tokio::signal::ctrl_c() => {
                     ctx.out.warn(&format!("interrupted: deleting vm cloudspace {} and its pools", req.name));
-                    if let Err(e) = service.delete_with_pools(&req.name, org).await {
-                        ctx.out.warn(&format!("could not delete vm cloudspace {}: {e}", req.name));
-                    }
-                    anyhow::bail!(crate::output::Cancelled);
+                    undo_create(ctx, &req.name, &pool_names).await;
+                    anyhow::bail!(crate::output::Aborted(format!(
+                        "interrupted: vm cloudspace {} was not created (what was made is deleted)",
+                        req.name
+                    )));
                 }
             };
             spend::advise(ctx, &advice);

@@ -1,0 +1,314 @@
+//! Autopilot pools make real spot pools (issue 16): the emulator turns the vCPU budget into spot
+//! node pools of the cloudspace, traceable to the autopilot pool under either answer of the
+//! `autopilot-owner` variant; their nodes are won servers; a new budget resizes them; deleting
+//! the autopilot pool, or the cloudspace through the CLI, leaves nothing billed.
+#![cfg(all(feature = "cli", feature = "emulator"))]
+
+mod common;
+
+use rsspot::emulator::{AutopilotOwner, EmulatorOptions, Lifecycle, Variants};
+use rsspot::services::{AutopilotPoolCreate, AutopilotPoolUpdate, CloudSpaceCreate, WaitOptions};
+use serde_json::Value;
+
+const CLASS_CPU: i64 = 2;
+
+async fn env_with(owner: AutopilotOwner) -> common::Env {
+    common::Env::start_with(EmulatorOptions {
+        lifecycle: Lifecycle::instant(),
+        variants: Variants {
+            autopilot_owner: owner,
+            ..Variants::default()
+        },
+        ..Default::default()
+    })
+    .await
+}
+
+async fn client(env: &common::Env) -> rsspot::SpotClient {
+    rsspot::SpotClient::builder()
+        .all_urls(env.emu.base_url())
+        .refresh_token("demo-token")
+        .in_memory_state()
+        .cache(false)
+        .build()
+        .await
+        .unwrap()
+}
+
+fn ok(env: &common::Env, args: &[&str]) -> Value {
+    let out = env.cmd().args(args).output().expect("rsspot runs");
+    assert!(
+        out.status.success(),
+        "{args:?} failed ({:?}): {}",
+        out.status.code(),
+        common::stderr_of(&out)
+    );
+    let text = common::stdout_of(&out);
+    if text.trim().is_empty() {
+        return Value::Null;
+    }
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// The emulator's own spot pools and autopilot pools of a cloudspace.
+fn stored(env: &common::Env, plural: &str, cloudspace: &str) -> Vec<Value> {
+    let ns = env.emu.seed().orgs[0].namespace();
+    env.emu.snapshot()[&ns]
+        .get(plural)
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.values()
+                .filter(|p| p["spec"]["cloudSpace"] == cloudspace)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn servers(env: &common::Env, cloudspace: &str) -> usize {
+    let ns = env.emu.seed().orgs[0].namespace();
+    env.emu.snapshot()[&ns]["cloudspaces"][cloudspace]["status"]["assignedServers"]
+        .as_object()
+        .map_or(0, |m| m.len())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_cli_sees_the_pools_an_autopilot_pool_makes() {
+    let env = env_with(AutopilotOwner::Label).await;
+    let c = client(&env).await;
+    c.cloudspaces()
+        .create(
+            &CloudSpaceCreate::new("ap-cli").region("us-central-dfw-1"),
+            None,
+        )
+        .await
+        .unwrap();
+    let made = ok(
+        &env,
+        &[
+            "-o",
+            "json",
+            "nodepools",
+            "autopilot",
+            "create",
+            "--cloudspace",
+            "ap-cli",
+            "--vcpu",
+            "8",
+            "--min-vcpu-per-node",
+            "2",
+            "--max-vcpu-per-node",
+            "2",
+            "--wait",
+            "--timeout",
+            "30s",
+        ],
+    );
+    let ap = made["metadata"]["name"].as_str().unwrap().to_string();
+    assert_eq!(made["status"]["phase"], "Ready", "{made}");
+    assert_eq!(made["status"]["managedVCPUs"], 8, "{made}");
+    let spot = ok(
+        &env,
+        &[
+            "-o",
+            "json",
+            "nodepools",
+            "spot",
+            "list",
+            "--cloudspace",
+            "ap-cli",
+        ],
+    );
+    let spot = spot.as_array().unwrap();
+    assert_eq!(spot.len(), 1, "{spot:?}");
+    let pool = &spot[0];
+    assert_eq!(
+        pool["metadata"]["labels"]["ngpc.rxt.io/autopilotnodepool"],
+        ap.as_str(),
+        "{pool}"
+    );
+    assert_eq!(pool["spec"]["desired"], 8 / CLASS_CPU, "{pool}");
+    assert_eq!(
+        made["status"]["allocations"][0]["nodePool"], pool["metadata"]["name"],
+        "{made}"
+    );
+    // Its nodes are won servers of the cloudspace, like any pool's.
+    assert_eq!(servers(&env, "ap-cli"), 4);
+
+    // A new budget resizes the pool it made.
+    ok(
+        &env,
+        &[
+            "-o",
+            "json",
+            "np",
+            "autopilot",
+            "update",
+            &ap,
+            "--vcpu",
+            "12",
+        ],
+    );
+    ok(&env, &["np", "autopilot", "wait", &ap, "--timeout", "30s"]);
+    let spot = stored(&env, "spotnodepools", "ap-cli");
+    assert_eq!(spot.len(), 1);
+    assert_eq!(spot[0]["spec"]["desired"], 6, "{:?}", spot[0]);
+    assert_eq!(servers(&env, "ap-cli"), 6);
+
+    // Deleting the autopilot pool removes what it made.
+    ok(&env, &["--yes", "np", "autopilot", "delete", &ap]);
+    let spot = ok(
+        &env,
+        &[
+            "-o",
+            "json",
+            "nodepools",
+            "spot",
+            "list",
+            "--cloudspace",
+            "ap-cli",
+        ],
+    );
+    assert_eq!(spot, serde_json::json!([]));
+    assert_eq!(servers(&env, "ap-cli"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cloudspace_delete_leaves_no_autopilot_pools_behind() {
+    let env = env_with(AutopilotOwner::Label).await;
+    let c = client(&env).await;
+    c.cloudspaces()
+        .create(
+            &CloudSpaceCreate::new("ap-gone").region("us-central-dfw-1"),
+            None,
+        )
+        .await
+        .unwrap();
+    ok(
+        &env,
+        &[
+            "np",
+            "autopilot",
+            "create",
+            "--cloudspace",
+            "ap-gone",
+            "--vcpu",
+            "4",
+            "--wait",
+            "--timeout",
+            "30s",
+        ],
+    );
+    assert_eq!(stored(&env, "spotnodepools", "ap-gone").len(), 1);
+    let out = ok(
+        &env,
+        &["-o", "json", "--yes", "cloudspaces", "delete", "ap-gone"],
+    );
+    assert_eq!(
+        out["autopilot_pools"].as_array().map(Vec::len),
+        Some(1),
+        "{out}"
+    );
+    // The default `cascade-delete=no` keeps whatever the teardown forgets: nothing may be left.
+    // One more request lets the emulator's controllers run after the delete.
+    ok(&env, &["-o", "json", "nodepools", "spot", "list"]);
+    assert_eq!(
+        stored(&env, "spotnodepools", "ap-gone"),
+        Vec::<Value>::new()
+    );
+    assert_eq!(
+        stored(&env, "autopilotnodepools", "ap-gone"),
+        Vec::<Value>::new()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sdk_traces_made_pools_under_both_owner_variants() {
+    for owner in [AutopilotOwner::Label, AutopilotOwner::OwnerReference] {
+        let env = env_with(owner).await;
+        let c = client(&env).await;
+        c.cloudspaces()
+            .create(
+                &CloudSpaceCreate::new("ap-sdk").region("us-central-dfw-1"),
+                None,
+            )
+            .await
+            .unwrap();
+        let ap = c
+            .autopilot_pools()
+            .create(&AutopilotPoolCreate::new("ap-sdk", 6).per_node(2, 2), None)
+            .await
+            .unwrap();
+        let name = ap.metadata.as_ref().unwrap().name.clone().unwrap();
+        let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(30));
+        let ready = c
+            .autopilot_pools()
+            .wait_until_allocated(&name, None, &opts)
+            .await
+            .unwrap();
+        let uid = ready.metadata.as_ref().unwrap().uid.clone().unwrap();
+        let pools = c.spot_pools().list(Some("ap-sdk"), None).await.unwrap();
+        assert_eq!(pools.len(), 1, "{owner}");
+        assert_eq!(pools[0].spec.as_ref().unwrap().desired, Some(3), "{owner}");
+        let doc = &stored(&env, "spotnodepools", "ap-sdk")[0];
+        match owner {
+            AutopilotOwner::Label => {
+                assert_eq!(
+                    doc["metadata"]["labels"]["ngpc.rxt.io/autopilotnodepool"],
+                    name
+                );
+                assert!(doc["metadata"].get("ownerReferences").is_none(), "{doc}");
+            }
+            AutopilotOwner::OwnerReference => {
+                let r = &doc["metadata"]["ownerReferences"][0];
+                assert_eq!(r["kind"], "AutopilotNodePool", "{doc}");
+                assert_eq!(
+                    (r["name"].as_str(), r["uid"].as_str()),
+                    (Some(&*name), Some(&*uid))
+                );
+                assert!(
+                    doc["metadata"]["labels"]
+                        .get("ngpc.rxt.io/autopilotnodepool")
+                        .is_none(),
+                    "{doc}"
+                );
+            }
+        }
+        // A made pool deleted by hand comes back: the controller owns it.
+        let made = pools[0].metadata.as_ref().unwrap().name.clone().unwrap();
+        c.spot_pools().delete(&made, None).await.unwrap();
+        let again = c.spot_pools().list(Some("ap-sdk"), None).await.unwrap();
+        assert_eq!(again.len(), 1, "{owner}");
+
+        // A budget that pays for fewer nodes than the vCPUs ask for shrinks the pool.
+        let market: rust_decimal::Decimal = env
+            .emu
+            .seed()
+            .server_classes
+            .iter()
+            .find(|c| c["metadata"]["name"] == doc["spec"]["serverClass"])
+            .and_then(|c| c["status"]["spotPricing"]["marketPricePerHour"].as_str())
+            .unwrap()
+            .parse()
+            .unwrap();
+        let upd = AutopilotPoolUpdate {
+            vcpu_total: None,
+            budget_per_hour: Some(market * rust_decimal::Decimal::from(2)),
+        };
+        c.autopilot_pools().update(&name, &upd, None).await.unwrap();
+        let pools = c.spot_pools().list(Some("ap-sdk"), None).await.unwrap();
+        assert_eq!(pools[0].spec.as_ref().unwrap().desired, Some(2), "{owner}");
+        let ap = c.autopilot_pools().get(&name, None).await.unwrap();
+        let phase = ap.status.and_then(|s| s.phase);
+        assert_eq!(phase.as_deref(), Some("BudgetLimited"), "{owner}");
+
+        c.autopilot_pools().delete(&name, None).await.unwrap();
+        assert!(
+            c.spot_pools()
+                .list(Some("ap-sdk"), None)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
