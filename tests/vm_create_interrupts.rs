@@ -210,3 +210,36 @@ async fn ctrl_c_during_the_second_pool_rolls_back_and_exits_130() {
         });
     assert_eq!(billed, 0, "no billed pools may remain");
 }
+
+/// The undo deletes by name, so a name that is already taken is refused before anything is
+/// sent: the existing VM cloudspace and its pools are never touched.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_taken_name_is_refused_before_anything_is_sent() {
+    let env = env_with_key().await;
+    let first = env.cmd().args(create_args("vm-taken")).output().unwrap();
+    assert!(first.status.success(), "{}", common::stderr_of(&first));
+    assert_eq!(held(&env, "vm-taken"), (1, 2));
+    let posts = |env: &common::Env| {
+        env.emu
+            .journal()
+            .iter()
+            .filter(|e| e.method == "POST" && e.path.contains("/vm"))
+            .count()
+    };
+    let before = posts(&env);
+
+    let again = env.cmd().args(create_args("vm-taken")).output().unwrap();
+    assert!(!again.status.success());
+    let err = common::stderr_of(&again);
+    assert!(
+        err.contains("vm cloudspace vm-taken already exists"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+    assert_eq!(
+        held(&env, "vm-taken"),
+        (1, 2),
+        "the existing cloudspace is untouched"
+    );
+    assert_eq!(posts(&env), before, "nothing was sent");
+}

@@ -301,6 +301,27 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
             }
             // As spotctl does: an interrupted create deletes what it made (the SDK itself
             // rolls back when a pool fails) and exits 130.
+            // The Ctrl-C undo deletes the cloudspace by name, so it must never be one that was
+            // there before: a name already taken is refused before anything is sent.
+            match client
+                .without_cache()
+                .vm_cloudspaces()
+                .get(&req.name, org)
+                .await
+            {
+                Err(e) if e.is_not_found() => {}
+                Err(e) => return Err(e.into()),
+                Ok(_) => {
+                    return Err(rsspot::Error::Conflict {
+                        reason: "AlreadyExists".into(),
+                        message: format!(
+                            "vm cloudspace {} already exists: pick another name, or delete it first",
+                            req.name
+                        ),
+                    }
+                    .into());
+                }
+            }
             let pool_names: Vec<String> = prepared
                 .pools
                 .iter()
