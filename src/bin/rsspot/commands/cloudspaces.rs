@@ -7,10 +7,10 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::SpotClient;
 use rsspot::raw::types::CloudSpace;
-use rsspot::services::cloudspaces::DEFAULT_READY_TIMEOUT;
+use rsspot::services::cloudspaces::{DEFAULT_READY_TIMEOUT, versions};
 use rsspot::services::{CloudSpaceCreate, CloudSpaceUpdate};
 
-use super::kubeconfig_cmd;
+use super::{filters, kubeconfig_cmd};
 use super::resources::name_arg;
 use crate::ctx::Ctx;
 use crate::output::{Tabular, age, dash};
@@ -19,7 +19,8 @@ use crate::progress;
 /// Cloudspace subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CloudspacesCmd {
-    /// List cloudspaces of the organization.
+    /// List cloudspaces of the organization (only those of --region when given; a comma list
+    /// names several).
     #[command(visible_alias = "ls")]
     List,
     /// Show one cloudspace.
@@ -76,9 +77,12 @@ pub struct WaitFlags {
 pub struct CreateArgs {
     #[command(flatten)]
     pub name: NameArgs,
-    /// Kubernetes version (default 1.31.1).
+    /// Kubernetes version (default 1.31.1; one the service is known to offer unless --force).
     #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
+    /// Send a --kubernetes-version rsspot does not know anyway (with a warning).
+    #[arg(long)]
+    pub force: bool,
     /// CNI: calico (default), cilium or byocni.
     #[arg(long)]
     pub cni: Option<String>,
@@ -109,9 +113,12 @@ pub struct UpdateArgs {
     /// Turn the HA control plane on or off.
     #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
     pub ha_control_plane: Option<bool>,
-    /// Upgrade Kubernetes to this version.
+    /// Upgrade Kubernetes to this version (one the service is known to offer unless --force).
     #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
+    /// Send a --kubernetes-version rsspot does not know anyway (with a warning).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub wait: WaitFlags,
     /// Print the exact merge-patch body and send nothing.
@@ -249,7 +256,13 @@ pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
     let org = ctx.org();
     match cmd {
         CloudspacesCmd::List => {
-            let list = client.cloudspaces().list(org).await?;
+            // The server may ignore a region filter: apply it here too.
+            let regions = filters::region_filter(ctx, client).await?;
+            let mut list = client.cloudspaces().list(org).await?;
+            list.retain(|cs| {
+                let region = cs.spec.as_ref().and_then(|s| s.region.as_deref());
+                filters::region_matches(&regions, region)
+            });
             ctx.out.list(&list, &list)
         }
         CloudspacesCmd::Get(n) => {
@@ -278,6 +291,7 @@ async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
         req = req.region(r);
     }
     if let Some(v) = a.kubernetes_version {
+        check_kubernetes_version(ctx, &v, a.force)?;
         req = req.kubernetes_version(v);
     }
     if let Some(c) = a.cni {
@@ -306,6 +320,9 @@ async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
 
 async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
     let name = a.name.get("cloudspace")?;
+    if let Some(v) = &a.kubernetes_version {
+        check_kubernetes_version(ctx, v, a.force)?;
+    }
     let upd = CloudSpaceUpdate {
         webhook: a.webhook,
         ha_control_plane: a.ha_control_plane,
@@ -325,6 +342,28 @@ async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
     }
     let cs = wait_ready(ctx, client, &name, a.wait.timeout).await?;
     ctx.out.one(&cs, &cs)
+}
+
+/// Refuses a Kubernetes version the service is not known to offer (exit 2 with the known
+/// list), or warns and lets it through with `--force`.
+fn check_kubernetes_version(ctx: &Ctx, version: &str, force: bool) -> Result<()> {
+    if versions::is_known_kubernetes_version(version) {
+        return Ok(());
+    }
+    let known = versions::KNOWN_KUBERNETES_VERSIONS.join(", ");
+    if force {
+        ctx.out.warn(&format!(
+            "Kubernetes version {version:?} is not one rsspot knows (known: {known}); sending it anyway (--force)"
+        ));
+        return Ok(());
+    }
+    Err(rsspot::Error::invalid(
+        "--kubernetes-version",
+        format!(
+            "Kubernetes version {version:?} is not one the service is known to offer (known: {known}); --force sends it anyway"
+        ),
+    )
+    .into())
 }
 
 /// Teardown: pools first, then the cloudspace, so nothing stays billed on a server that does

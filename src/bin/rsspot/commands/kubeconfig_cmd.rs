@@ -123,8 +123,29 @@ fn expiry_note(generated: &str) -> Option<String> {
 }
 
 /// Runs `cloudspaces kubeconfig`.
+/// A cloudspace still provisioning has no API endpoint: its kubeconfig does not connect yet.
+async fn warn_if_no_endpoint(ctx: &Ctx, client: &SpotClient, name: &str) {
+    let Ok(cs) = client.cloudspaces().get(name, ctx.org()).await else {
+        return;
+    };
+    let status = cs.status.unwrap_or_default();
+    if status
+        .api_server_endpoint
+        .as_deref()
+        .is_some_and(|e| !e.trim().is_empty())
+    {
+        return;
+    }
+    let phase = status.phase.unwrap_or_else(|| "unknown".into());
+    ctx.out.warn(&format!(
+        "cloudspace {name} has no API endpoint yet (phase {phase}): this kubeconfig will not \
+         connect until it is Ready (`rsspot cloudspaces wait {name}`)"
+    ));
+}
+
 pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result<()> {
     let generated = client.cloudspaces().kubeconfig(&a.name, ctx.org()).await?;
+    warn_if_no_endpoint(ctx, client, &a.name).await;
     let writes = a.file.is_some() || a.merge;
     if !writes {
         // Printing honours only an explicit -o json: `rsspot cs kubeconfig x > file` is YAML.
