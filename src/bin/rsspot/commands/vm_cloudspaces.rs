@@ -250,7 +250,10 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
     let org = ctx.org();
     match cmd {
         VmCloudspacesCmd::List => {
-            let list = ctx.client().await?.vm_cloudspaces().list(org).await?;
+            let client = ctx.client().await?;
+            let regions = super::filters::region_filter(ctx, client).await?;
+            let mut list = client.vm_cloudspaces().list(org).await?;
+            list.retain(|c| super::filters::region_matches(&regions, c.spec.region.as_deref()));
             ctx.out.list(&list, &list)
         }
         VmCloudspacesCmd::Get(n) => {

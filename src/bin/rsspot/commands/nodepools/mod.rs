@@ -22,6 +22,7 @@ use rsspot::services::{
 };
 
 use super::cloudspaces::{NameArgs, WaitFlags};
+use super::filters;
 use crate::ctx::Ctx;
 use crate::progress;
 use rows::{class_prices, meta_name, on_demand_rows, print_on_demand, print_spot, spot_rows};
@@ -69,6 +70,10 @@ pub struct ListArgs {
     /// Only pools of this cloudspace.
     #[arg(long)]
     pub cloudspace: Option<String>,
+    /// Only pools of these server classes, e.g. gp.vs1.medium-dfw, or gp.vs1.medium for every
+    /// region (repeatable, comma-separated).
+    #[arg(long = "class", alias = "server-class", value_name = "CLASS")]
+    pub classes: Vec<String>,
 }
 
 /// `wait`.
@@ -287,7 +292,13 @@ async fn spot(
     let pools = client.spot_pools();
     match cmd {
         PoolCmd::List(a) => {
-            let list = pools.list(a.cloudspace.as_deref(), org).await?;
+            let wanted = filters::split_values(&a.classes);
+            filters::check_class_filter(client, "--class", &wanted).await?;
+            let mut list = pools.list(a.cloudspace.as_deref(), org).await?;
+            list.retain(|p| {
+                let class = p.spec.as_ref().and_then(|s| s.server_class.as_deref());
+                filters::class_matches(&wanted, class)
+            });
             let classes = class_prices(ctx, client).await;
             ctx.out.list(&spot_rows(&list, &classes), &list)
         }
@@ -390,7 +401,13 @@ async fn on_demand(
     let pools = client.ondemand_pools();
     match cmd {
         PoolCmd::List(a) => {
-            let list = pools.list(a.cloudspace.as_deref(), org).await?;
+            let wanted = filters::split_values(&a.classes);
+            filters::check_class_filter(client, "--class", &wanted).await?;
+            let mut list = pools.list(a.cloudspace.as_deref(), org).await?;
+            list.retain(|p| {
+                let class = p.spec.as_ref().and_then(|s| s.server_class.as_deref());
+                filters::class_matches(&wanted, class)
+            });
             let classes = class_prices(ctx, client).await;
             ctx.out.list(&on_demand_rows(&list, &classes), &list)
         }
