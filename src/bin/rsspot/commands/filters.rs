@@ -46,8 +46,16 @@ pub fn did_you_mean<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
 /// The usage error for a filter value that names nothing: `invalid --region: unknown region
 /// "uk-lon1" (known: a, b); did you mean "uk-lon-1"?`. Exit code 2 (an [`Error::Invalid`]).
 pub fn unknown_value(flag: &str, what: &str, given: &str, known: &[&str]) -> Error {
-    let mut message = format!("unknown {what} {given:?} (known: {})", known.join(", "));
-    if let Some(near) = did_you_mean(given, known) {
+    unknown_value_near(flag, what, given, known, known)
+}
+
+/// [`unknown_value`] with its own candidates for "did you mean".
+fn unknown_value_near(flag: &str, what: &str, given: &str, known: &[&str], near: &[&str]) -> Error {
+    let mut sorted = known.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut message = format!("unknown {what} {given:?} (known: {})", sorted.join(", "));
+    if let Some(near) = did_you_mean(given, near) {
         message.push_str(&format!("; did you mean {near:?}?"));
     }
     Error::invalid(flag, message)
@@ -86,7 +94,10 @@ pub fn check_classes(flag: &str, given: &[String], known: &[&str]) -> rsspot::Re
                     .is_some_and(|rest| rest.starts_with('-'))
         });
         if !names {
-            return Err(unknown_value(flag, "server class", g, known));
+            // `gp.vs1.mediu` is nearer `gp.vs1.medium` (every region) than any full name.
+            let mut near: Vec<&str> = known.to_vec();
+            near.extend(known.iter().filter_map(|k| k.rsplit_once('-').map(|(base, _)| base)));
+            return Err(unknown_value_near(flag, "server class", g, known, &near));
         }
     }
     Ok(())
@@ -172,6 +183,49 @@ pub fn region_matches(filter: &[String], value: Option<&str>) -> bool {
     filter.is_empty() || value.is_some_and(|v| filter.iter().any(|f| f.eq_ignore_ascii_case(v)))
 }
 
+/// A not-found error with the values that do exist: `organization "other" not found (known:
+/// acme)`. Its source is the library error, so exit codes and hints stay those of a not-found.
+#[derive(Debug)]
+pub struct NotFoundWithKnown {
+    error: rsspot::Error,
+    known: Vec<String>,
+}
+
+impl std::fmt::Display for NotFoundWithKnown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (known: {})", self.error, self.known.join(", "))
+    }
+}
+
+impl std::error::Error for NotFoundWithKnown {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+/// Adds the organizations the token can see to an organization "not found".
+pub async fn with_known_orgs(ctx: &crate::ctx::Ctx, e: anyhow::Error) -> anyhow::Error {
+    let is_org_not_found = matches!(
+        e.downcast_ref::<rsspot::Error>(),
+        Some(rsspot::Error::NotFound { kind, .. }) if kind == "organization"
+    );
+    if !is_org_not_found {
+        return e;
+    }
+    let Ok(client) = ctx.client().await else {
+        return e;
+    };
+    let Ok(orgs) = client.organizations().list().await else {
+        return e;
+    };
+    let known: Vec<String> = orgs.iter().filter_map(|o| o.name.clone()).collect();
+    match e.downcast::<rsspot::Error>() {
+        Ok(error) if !known.is_empty() => anyhow::Error::new(NotFoundWithKnown { error, known }),
+        Ok(error) => anyhow::Error::new(error),
+        Err(e) => e,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,7 +250,7 @@ mod tests {
 
     #[test]
     fn unknown_value_reads_naturally() {
-        let e = unknown_value("--region", "region", "uk-lon1", &["uk-lon-1", "us-east-iad-1"]);
+        let e = unknown_value("--region", "region", "uk-lon1", &["us-east-iad-1", "uk-lon-1"]);
         assert_eq!(
             e.to_string(),
             "invalid --region: unknown region \"uk-lon1\" (known: uk-lon-1, us-east-iad-1); did you mean \"uk-lon-1\"?"
@@ -216,6 +270,23 @@ mod tests {
         let bad = vec!["gp.vs1.mediun-dfw".to_string()];
         let e = check_classes("--class", &bad, &known).unwrap_err();
         assert!(e.to_string().contains("did you mean \"gp.vs1.medium-dfw\""), "{e}");
+        let bad = vec!["gp.vs1.mediu".to_string()];
+        let e = check_classes("--class", &bad, &known).unwrap_err();
+        assert!(e.to_string().contains("did you mean \"gp.vs1.medium\"?"), "{e}");
+    }
+
+    #[test]
+    fn not_found_names_the_known_values_last() {
+        let e = NotFoundWithKnown {
+            error: rsspot::Error::not_found("organization", "other"),
+            known: vec!["acme".into(), "demo".into()],
+        };
+        assert_eq!(
+            e.to_string(),
+            "organization \"other\" not found (known: acme, demo)"
+        );
+        let source = std::error::Error::source(&e).and_then(|s| s.downcast_ref::<rsspot::Error>());
+        assert!(source.is_some_and(rsspot::Error::is_not_found));
     }
 
     #[test]
