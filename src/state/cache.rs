@@ -260,9 +260,8 @@ impl StateStore {
                 .fetch_optional(&self.pool)
                 .await
         })?;
-        Ok(stored.map(|(at,)| {
-            std::time::Duration::from_millis(u64::try_from(now - at).unwrap_or(0))
-        }))
+        Ok(stored
+            .map(|(at,)| std::time::Duration::from_millis(u64::try_from(now - at).unwrap_or(0))))
     }
 
     /// Entry counts, stored bytes and hit/miss counters.

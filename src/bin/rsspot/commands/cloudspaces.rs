@@ -10,8 +10,8 @@ use rsspot::raw::types::CloudSpace;
 use rsspot::services::cloudspaces::{DEFAULT_READY_TIMEOUT, versions};
 use rsspot::services::{CloudSpaceCreate, CloudSpaceUpdate};
 
-use super::{filters, kubeconfig_cmd};
 use super::resources::name_arg;
+use super::{filters, kubeconfig_cmd};
 use crate::ctx::Ctx;
 use crate::output::{Tabular, age, dash};
 use crate::progress;

@@ -76,9 +76,13 @@ fn kind_of(path: &[String], arg: &Arg) -> Option<Kind> {
         (["nodepools", "ondemand", sub], _) if positional_name && *sub != "create" => {
             Some(Kind::OnDemandPool)
         }
-        (["registrations", "show" | "mark" | "release" | "reset" | "events"], "key") => {
-            Some(Kind::RegistrationKey)
-        }
+        (
+            [
+                "registrations",
+                "show" | "mark" | "release" | "reset" | "events",
+            ],
+            "key",
+        ) => Some(Kind::RegistrationKey),
         (["regions", "get"], _) if positional_name => Some(Kind::Region),
         (["server-classes", "get"], _) if positional_name => Some(Kind::ServerClass),
         (["pricing", "get" | "bid" | "history"], _) if positional_name => Some(Kind::ServerClass),
@@ -212,6 +216,9 @@ mod tests {
             kind(&["nodepools", "spot", "list"], "classes"),
             Some(Kind::ServerClass)
         );
-        assert_eq!(kind(&["pricing", "list"], "classes"), Some(Kind::ServerClass));
+        assert_eq!(
+            kind(&["pricing", "list"], "classes"),
+            Some(Kind::ServerClass)
+        );
     }
 }

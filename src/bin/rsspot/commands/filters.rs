@@ -25,7 +25,11 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 pub fn did_you_mean<'a>(given: &str, known: &[&'a str]) -> Option<&'a str> {
     let given_lc = given.to_ascii_lowercase();
     let budget = (given.chars().count() / 3).clamp(1, 3);
-    let best = known
+    // Ties go to the first in case-insensitive order, so the guess does not depend on the
+    // server's order.
+    let mut sorted = known.to_vec();
+    sorted.sort_by_key(|k| k.to_ascii_lowercase());
+    let best = sorted
         .iter()
         .map(|k| (edit_distance(&given_lc, &k.to_ascii_lowercase()), *k))
         .min_by_key(|(d, _)| *d);
@@ -96,7 +100,11 @@ pub fn check_classes(flag: &str, given: &[String], known: &[&str]) -> rsspot::Re
         if !names {
             // `gp.vs1.mediu` is nearer `gp.vs1.medium` (every region) than any full name.
             let mut near: Vec<&str> = known.to_vec();
-            near.extend(known.iter().filter_map(|k| k.rsplit_once('-').map(|(base, _)| base)));
+            near.extend(
+                known
+                    .iter()
+                    .filter_map(|k| k.rsplit_once('-').map(|(base, _)| base)),
+            );
             return Err(unknown_value_near(flag, "server class", g, known, &near));
         }
     }
@@ -250,7 +258,12 @@ mod tests {
 
     #[test]
     fn unknown_value_reads_naturally() {
-        let e = unknown_value("--region", "region", "uk-lon1", &["us-east-iad-1", "uk-lon-1"]);
+        let e = unknown_value(
+            "--region",
+            "region",
+            "uk-lon1",
+            &["us-east-iad-1", "uk-lon-1"],
+        );
         assert_eq!(
             e.to_string(),
             "invalid --region: unknown region \"uk-lon1\" (known: uk-lon-1, us-east-iad-1); did you mean \"uk-lon-1\"?"
@@ -269,10 +282,16 @@ mod tests {
         assert!(check_classes("--class", &f, &known).is_ok());
         let bad = vec!["gp.vs1.mediun-dfw".to_string()];
         let e = check_classes("--class", &bad, &known).unwrap_err();
-        assert!(e.to_string().contains("did you mean \"gp.vs1.medium-dfw\""), "{e}");
+        assert!(
+            e.to_string().contains("did you mean \"gp.vs1.medium-dfw\""),
+            "{e}"
+        );
         let bad = vec!["gp.vs1.mediu".to_string()];
         let e = check_classes("--class", &bad, &known).unwrap_err();
-        assert!(e.to_string().contains("did you mean \"gp.vs1.medium\"?"), "{e}");
+        assert!(
+            e.to_string().contains("did you mean \"gp.vs1.medium\"?"),
+            "{e}"
+        );
     }
 
     #[test]

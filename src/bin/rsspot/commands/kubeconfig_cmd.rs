@@ -304,10 +304,17 @@ users:
             }))
             .unwrap()
         };
-        let provisioning = cs(serde_json::json!({"phase": "Provisioning", "APIServerEndpoint": ""}));
+        let provisioning =
+            cs(serde_json::json!({"phase": "Provisioning", "APIServerEndpoint": ""}));
         let warning = no_endpoint_warning("demo", &provisioning).unwrap();
-        assert!(warning.contains("no API endpoint yet (phase Provisioning)"), "{warning}");
-        assert!(warning.contains("rsspot cloudspaces wait demo"), "{warning}");
+        assert!(
+            warning.contains("no API endpoint yet (phase Provisioning)"),
+            "{warning}"
+        );
+        assert!(
+            warning.contains("rsspot cloudspaces wait demo"),
+            "{warning}"
+        );
         let ready = cs(serde_json::json!({"phase": "Ready", "APIServerEndpoint": "1.2.3.4:6443"}));
         assert_eq!(no_endpoint_warning("demo", &ready), None);
     }

@@ -372,7 +372,12 @@ pub(super) fn check_filters(
         v
     };
     filters::check_known("--region", "region", regions, &known(|r| r.region.as_str()))?;
-    filters::check_known("--category", "category", families, &known(|r| r.family.as_str()))?;
+    filters::check_known(
+        "--category",
+        "category",
+        families,
+        &known(|r| r.family.as_str()),
+    )?;
     filters::check_classes("--class", classes, &known(|r| r.name.as_str()))?;
     Ok(())
 }
