@@ -204,6 +204,9 @@ async fn one_name_per_filter_with_the_old_spellings_hidden() {
     );
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("unknown category \"zz\""), "{err}");
+    let (code, err) = fails(&env, &["pricing", "list", "--class", "ch"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("use --category ch"), "{err}");
     let (code, err) = fails(&env, &["pricing", "list", "--class", "gp.vs1.mediu"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("did you mean \"gp.vs1.medium\"?"), "{err}");

@@ -81,7 +81,8 @@ async fn list_filters_sort_and_json_shape() {
     let markets: Vec<Decimal> = items.iter().map(|i| dec(&i["market"])).collect();
     assert!(markets.windows(2).all(|w| w[0] <= w[1]), "{markets:?}");
 
-    // Family (with its --class alias, CSV and repeats), generation, cpu and memory bounds, sort.
+    // Category (with its old --family spelling, CSV and repeats), generation, cpu and memory
+    // bounds, sort.
     let v = json(
         &env,
         &[
@@ -89,7 +90,7 @@ async fn list_filters_sort_and_json_shape() {
             "list",
             "--family",
             "gp",
-            "--class",
+            "--category",
             "ch,GP",
             "--gen",
             "1",

@@ -378,6 +378,18 @@ pub(super) fn check_filters(
         families,
         &known(|r| r.family.as_str()),
     )?;
+    let categories = known(|r| r.family.as_str());
+    // `--class` spelled the category here once: say so rather than "unknown server class".
+    if let Some(c) = classes
+        .iter()
+        .find(|c| categories.iter().any(|k| k.eq_ignore_ascii_case(c)))
+    {
+        return Err(rsspot::Error::invalid(
+            "--class",
+            format!("{c:?} is a category, and --class names server classes: use --category {c}"),
+        )
+        .into());
+    }
     filters::check_classes("--class", classes, &known(|r| r.name.as_str()))?;
     Ok(())
 }
