@@ -636,7 +636,7 @@ async fn build_apply_creates_the_pools_through_the_sdk() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
     let err = common::stderr_of(&out);
-    assert!(err.contains("--regions us-central-dfw-1"), "{err}");
+    assert!(err.contains("--region us-central-dfw-1"), "{err}");
     assert!(
         client
             .spot_pools()

@@ -65,6 +65,7 @@ impl Env {
             .env("XDG_STATE_HOME", self.home().join(".local/state"))
             .env("NO_COLOR", "1")
             .env_remove("KUBECONFIG")
+            .env_remove("COLUMNS")
             .env_remove("RUST_LOG")
             .timeout(std::time::Duration::from_secs(60));
         c

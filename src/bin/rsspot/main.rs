@@ -4,8 +4,12 @@ mod cli;
 mod commands;
 mod ctx;
 mod errors;
+mod fit;
+mod kinds;
 mod output;
 mod progress;
+mod view;
+mod watch;
 
 use std::process::ExitCode;
 use std::time::Instant;

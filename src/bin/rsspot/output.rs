@@ -120,6 +120,18 @@ pub fn check_format(path: &[&str], requested: Option<OutputFormat>) -> Result<()
     )))
 }
 
+/// Marker error: the user stopped a `--watch` or `--follow` with Ctrl-C (exit 130, no message).
+#[derive(Debug)]
+pub struct Stopped;
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped")
+    }
+}
+
+impl std::error::Error for Stopped {}
+
 /// Marker error: stdout was closed (a pipe reader went away); exit 0 silently.
 #[derive(Debug)]
 pub struct BrokenPipe;
@@ -140,6 +152,11 @@ pub trait Tabular {
     fn row(&self, wide: bool) -> Vec<String>;
     /// The name printed by `-o name`.
     fn name(&self) -> String;
+    /// Headers of the columns the default table drops first when it is wider than the
+    /// terminal (lowest value first); `-o wide` keeps them all.
+    fn drop_order() -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// Renders values in the selected format.
@@ -147,14 +164,21 @@ pub struct Printer {
     pub format: OutputFormat,
     pub color: bool,
     pub quiet: bool,
+    /// The width the default table is cut to (`None`: never cut; see [`crate::fit`]).
+    pub width: Option<usize>,
 }
 
 impl Printer {
     pub fn new(format: OutputFormat, color: bool, quiet: bool) -> Printer {
+        let width = match format {
+            OutputFormat::Table => crate::fit::table_width(),
+            _ => None,
+        };
         Printer {
             format,
             color,
             quiet,
+            width,
         }
     }
 
@@ -197,9 +221,10 @@ impl Printer {
                     self.note("No resources found.");
                     return Ok(());
                 }
-                self.table(
+                self.table_fit(
                     &T::headers(wide),
                     items.iter().map(|i| i.row(wide)).collect(),
+                    T::drop_order(),
                 )
             }
             OutputFormat::Name => {
@@ -218,8 +243,34 @@ impl Printer {
         self.list(std::slice::from_ref(item), raw)
     }
 
-    /// Renders a table with the given headers and rows.
+    /// Renders a table with the given headers and rows (cut to the width; see [`crate::fit`]).
     pub fn table(&self, headers: &[&str], rows: Vec<Vec<String>>) -> anyhow::Result<()> {
+        self.table_fit(headers, rows, &[])
+    }
+
+    /// Renders a table; when too wide for [`Printer::width`], the columns named in
+    /// `drop_order` go first, then the widest cells are truncated.
+    pub fn table_fit(
+        &self,
+        headers: &[&str],
+        rows: Vec<Vec<String>>,
+        drop_order: &[&str],
+    ) -> anyhow::Result<()> {
+        let text = self.render_table(headers, rows, drop_order);
+        self.text(&text)
+    }
+
+    /// The text of a table as [`Printer::table_fit`] prints it.
+    pub fn render_table(
+        &self,
+        headers: &[&str],
+        rows: Vec<Vec<String>>,
+        drop_order: &[&str],
+    ) -> String {
+        let (headers, rows) = match self.width {
+            Some(limit) => crate::fit::fit(headers, rows, limit, drop_order),
+            None => (headers.iter().map(|h| h.to_string()).collect(), rows),
+        };
         let mut t = Table::new();
         t.load_style(presets::NOTHING)
             .set_content_arrangement(ContentArrangement::Disabled)
@@ -244,7 +295,7 @@ impl Printer {
         }
         let text = t.trim_fmt();
         let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
-        self.text(&lines.join("\n"))
+        lines.join("\n")
     }
 
     /// Key/value pairs for a detail view.
@@ -318,7 +369,9 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     {
         return 2;
     }
-    if e.downcast_ref::<crate::progress::Interrupted>().is_some() {
+    if e.downcast_ref::<crate::progress::Interrupted>().is_some()
+        || e.downcast_ref::<Stopped>().is_some()
+    {
         return 130;
     }
     match e.chain().find_map(|c| c.downcast_ref::<rsspot::Error>()) {
@@ -332,7 +385,7 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
 /// The chain is printed down to the first library error, whose message already names its cause
 /// (its `source()`s would repeat it in reqwest's words, URL and all).
 pub fn report_error(e: &anyhow::Error, quiet: bool) {
-    if e.downcast_ref::<BrokenPipe>().is_some() {
+    if e.downcast_ref::<BrokenPipe>().is_some() || e.downcast_ref::<Stopped>().is_some() {
         return;
     }
     let mut parts = Vec::new();

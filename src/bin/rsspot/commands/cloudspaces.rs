@@ -13,8 +13,10 @@ use rsspot::services::{CloudSpaceCreate, CloudSpaceUpdate};
 use super::resources::name_arg;
 use super::{filters, kubeconfig_cmd};
 use crate::ctx::Ctx;
+use crate::kinds::Cloudspaces;
 use crate::output::{Tabular, age, dash};
 use crate::progress;
+use crate::view::{self, GetArgs, WatchArgs};
 
 /// Cloudspace subcommands.
 #[derive(Debug, Subcommand)]
@@ -22,9 +24,9 @@ pub enum CloudspacesCmd {
     /// List cloudspaces of the organization (only those of --region when given; a comma list
     /// names several).
     #[command(visible_alias = "ls")]
-    List,
+    List(WatchArgs),
     /// Show one cloudspace.
-    Get(NameArgs),
+    Get(GetArgs),
     /// Create a cloudspace (region: --region or the profile's region).
     Create(CreateArgs),
     /// Change the webhook, the HA control plane or the Kubernetes version (only what is given).
@@ -253,23 +255,17 @@ impl Tabular for CloudSpace {
 /// Runs a cloudspaces subcommand.
 pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
     let client = ctx.client().await?;
-    let org = ctx.org();
     match cmd {
-        CloudspacesCmd::List => {
+        CloudspacesCmd::List(w) => {
             // The server may ignore a region filter: apply it here too.
             let regions = filters::region_filter(ctx, client).await?;
-            let mut list = client.cloudspaces().list(org).await?;
-            list.retain(|cs| {
+            let kind = filters::Filtered::new(Cloudspaces::of(ctx), move |cs: &CloudSpace| {
                 let region = cs.spec.as_ref().and_then(|s| s.region.as_deref());
                 filters::region_matches(&regions, region)
             });
-            ctx.out.list(&list, &list)
+            view::list(ctx, &kind, &w).await
         }
-        CloudspacesCmd::Get(n) => {
-            let name = n.get("cloudspace")?;
-            let cs = client.cloudspaces().get(&name, org).await?;
-            ctx.out.one(&cs, &cs)
-        }
+        CloudspacesCmd::Get(a) => view::get(ctx, &Cloudspaces::of(ctx), a).await,
         CloudspacesCmd::Create(a) => create(ctx, client, a).await,
         CloudspacesCmd::Update(a) => update(ctx, client, a).await,
         CloudspacesCmd::Delete(a) => delete(ctx, client, a).await,

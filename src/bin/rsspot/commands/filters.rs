@@ -234,6 +234,44 @@ pub async fn with_known_orgs(ctx: &crate::ctx::Ctx, e: anyhow::Error) -> anyhow:
     }
 }
 
+/// A kind whose lists keep only the objects `keep` accepts: the client-side half of a filter,
+/// for [`crate::view::list`] (and so for `--watch` too).
+pub struct Filtered<K, F> {
+    inner: K,
+    keep: F,
+}
+
+impl<K, F> Filtered<K, F> {
+    /// `inner`, listing only what `keep` accepts.
+    pub fn new(inner: K, keep: F) -> Self {
+        Filtered { inner, keep }
+    }
+}
+
+impl<K, F> crate::view::Kind for Filtered<K, F>
+where
+    K: crate::view::Kind,
+    F: Fn(&K::Item) -> bool,
+{
+    type Item = K::Item;
+    type Row = K::Row;
+    const WHAT: &'static str = K::WHAT;
+
+    async fn list(&self, client: &rsspot::SpotClient) -> anyhow::Result<Vec<K::Item>> {
+        let mut items = self.inner.list(client).await?;
+        items.retain(|i| (self.keep)(i));
+        Ok(items)
+    }
+
+    async fn get(&self, client: &rsspot::SpotClient, name: &str) -> anyhow::Result<K::Item> {
+        self.inner.get(client, name).await
+    }
+
+    fn rows(&self, items: &[K::Item]) -> Vec<K::Row> {
+        self.inner.rows(items)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

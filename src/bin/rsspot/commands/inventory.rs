@@ -7,6 +7,7 @@ use rsspot::types::inventory::{VmCloudSpace, VmPool};
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::output::{Tabular, age, dash};
+use crate::view::FollowArgs;
 
 #[derive(Debug, Subcommand)]
 pub enum InventoryCmd {
@@ -30,6 +31,8 @@ pub enum InventoryCmd {
         /// At most this many events, newest first.
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
         limit: u32,
+        #[command(flatten)]
+        follow: FollowArgs,
     },
 }
 
@@ -91,10 +94,13 @@ impl Tabular for VmPool {
         }
         h
     }
+    fn drop_order() -> &'static [&'static str] {
+        &["TYPE", "BID", "VMCLOUDSPACE", "DESIRED"]
+    }
     fn row(&self, wide: bool) -> Vec<String> {
         let mut r = vec![
             self.name(),
-            dash(self.spec.vm_cloud_space.as_ref()),
+            dash(vm_cloudspace_of(self)),
             dash(self.spec.server_class.as_ref()),
             dash(self.spec.pool_type.as_ref()),
             dash(self.spec.desired),
@@ -111,6 +117,21 @@ impl Tabular for VmPool {
     fn name(&self) -> String {
         self.metadata.name.clone().unwrap_or_default()
     }
+}
+
+/// The pool's VM cloudspace: the spec field, else the label the service puts on every pool
+/// (inventory answers carry only the label).
+pub fn vm_cloudspace_of(pool: &VmPool) -> Option<&str> {
+    pool.spec
+        .vm_cloud_space
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .or_else(|| {
+            pool.metadata
+                .labels
+                .get(rsspot::services::vm_pools::VMCLOUDSPACE_LABEL)
+                .map(String::as_str)
+        })
 }
 
 pub async fn run(ctx: &Ctx, cmd: InventoryCmd) -> Result<()> {
@@ -133,7 +154,10 @@ pub async fn run(ctx: &Ctx, cmd: InventoryCmd) -> Result<()> {
             let items = inventory.vm_pools(&name, ctx.org()).await?;
             ctx.out.list(&items, &items)
         }
-        InventoryCmd::Events { limit } => {
+        InventoryCmd::Events { limit, follow } if follow.follow => {
+            crate::watch::follow_events(ctx, limit, &follow).await
+        }
+        InventoryCmd::Events { limit, .. } => {
             let mut events = inventory.events(limit).await?;
             // The server may return more than `limits` asks for; --limit is a promise here.
             at_most(&mut events.events, limit);

@@ -162,6 +162,10 @@ impl Tabular for ServerClass {
         }
         h
     }
+    fn drop_order() -> &'static [&'static str] {
+        // The name ends with the region; the floor matters only when bidding.
+        &["MIN BID", "REGION"]
+    }
     fn row(&self, wide: bool) -> Vec<String> {
         let spec = self.spec.clone().unwrap_or_default();
         let status = self.status.clone().unwrap_or_default();

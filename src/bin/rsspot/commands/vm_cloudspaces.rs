@@ -20,7 +20,9 @@ use super::cloudspaces::{NameArgs, WaitFlags};
 use super::nodepools::spend;
 use super::vm_pools::{UserDataArgs, parse_pool_spec};
 use crate::ctx::Ctx;
+use crate::kinds::VmCloudspaces;
 use crate::progress;
+use crate::view::{self, GetArgs, WatchArgs};
 
 /// Default wait for the VMs of a VM cloudspace.
 const DEFAULT_RUNNING_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -30,9 +32,9 @@ const DEFAULT_RUNNING_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 pub enum VmCloudspacesCmd {
     /// List the org's VM cloudspaces.
     #[command(visible_alias = "ls")]
-    List,
+    List(WatchArgs),
     /// Show one VM cloudspace.
-    Get(NameArgs),
+    Get(GetArgs),
     /// Create a VM cloudspace with its pools (rolled back if a pool fails).
     Create(CreateArgs),
     /// Set or clear (--webhook "") the preemption webhook, the one field that may change.
@@ -249,18 +251,16 @@ async fn request(ctx: &Ctx, a: &CreateArgs) -> Result<VmCloudSpaceCreate> {
 pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
     let org = ctx.org();
     match cmd {
-        VmCloudspacesCmd::List => {
+        VmCloudspacesCmd::List(w) => {
             let client = ctx.client().await?;
             let regions = super::filters::region_filter(ctx, client).await?;
-            let mut list = client.vm_cloudspaces().list(org).await?;
-            list.retain(|c| super::filters::region_matches(&regions, c.spec.region.as_deref()));
-            ctx.out.list(&list, &list)
+            let all = VmCloudspaces::of(ctx, None);
+            let kind = super::filters::Filtered::new(all, move |c: &VmCloudSpace| {
+                super::filters::region_matches(&regions, c.spec.region.as_deref())
+            });
+            view::list(ctx, &kind, &w).await
         }
-        VmCloudspacesCmd::Get(n) => {
-            let name = n.get("vm cloudspace")?;
-            let cs = ctx.client().await?.vm_cloudspaces().get(&name, org).await?;
-            ctx.out.one(&cs, &cs)
-        }
+        VmCloudspacesCmd::Get(a) => view::get(ctx, &VmCloudspaces::of(ctx, None), a).await,
         VmCloudspacesCmd::Create(a) => {
             let req = request(ctx, &a).await?;
             let client = ctx.client().await?;

@@ -16,7 +16,9 @@ use rsspot::types::inventory::VmPool;
 use super::cloudspaces::{NameArgs, WaitFlags};
 use super::nodepools::spend;
 use crate::ctx::Ctx;
+use crate::kinds::VmPools;
 use crate::progress;
+use crate::view::{self, GetArgs, WatchArgs};
 
 /// `vm-pools` subcommands.
 #[derive(Debug, Subcommand)]
@@ -25,7 +27,7 @@ pub enum VmPoolsCmd {
     #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one VM pool.
-    Get(NameArgs),
+    Get(GetArgs),
     /// Create a VM pool (a lowercase UUID name is generated).
     Create(CreateArgs),
     /// Change the desired count and/or bid; only the flags given are sent.
@@ -43,6 +45,8 @@ pub struct ListArgs {
     /// Only pools of this VM cloudspace.
     #[arg(long)]
     pub vmcloudspace: Option<String>,
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 /// `wait`.
@@ -204,13 +208,10 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
     let pools = client.vm_pools();
     match cmd {
         VmPoolsCmd::List(a) => {
-            let list = pools.list(a.vmcloudspace.as_deref(), org).await?;
-            ctx.out.list(&list, &list)
+            let kind = VmPools::of(ctx, a.vmcloudspace.as_deref());
+            view::list(ctx, &kind, &a.watch).await
         }
-        VmPoolsCmd::Get(n) => {
-            let pool = pools.get(&n.get("vm pool")?, org).await?;
-            ctx.out.one(&pool, &pool)
-        }
+        VmPoolsCmd::Get(a) => view::get(ctx, &VmPools::of(ctx, None), a).await,
         VmPoolsCmd::Create(a) => {
             let req = VmPoolCreate {
                 name: None,

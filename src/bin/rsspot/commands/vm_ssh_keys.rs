@@ -10,16 +10,18 @@ use rsspot::services::VmSshKeyCreate;
 
 use super::cloudspaces::NameArgs;
 use crate::ctx::Ctx;
+use crate::kinds::VmSshKeys;
 use crate::output::{Tabular, dash};
+use crate::view::{self, GetArgs, WatchArgs};
 
 /// `vm-ssh-keys` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum VmSshKeysCmd {
     /// List the org's SSH keys.
     #[command(visible_alias = "ls")]
-    List,
+    List(WatchArgs),
     /// Show one key.
-    Get(NameArgs),
+    Get(GetArgs),
     /// Add a public key (checked locally: an OpenSSH line such as ~/.ssh/id_ed25519.pub).
     Create(CreateArgs),
     /// Delete a key (asks on a terminal; --yes otherwise).
@@ -84,15 +86,8 @@ impl Tabular for VmSshKey {
 pub async fn run(ctx: &Ctx, cmd: VmSshKeysCmd) -> Result<()> {
     let org = ctx.org();
     match cmd {
-        VmSshKeysCmd::List => {
-            let keys = ctx.client().await?.vm_ssh_keys().list(org).await?;
-            ctx.out.list(&keys, &keys)
-        }
-        VmSshKeysCmd::Get(n) => {
-            let name = n.get("vm ssh key")?;
-            let key = ctx.client().await?.vm_ssh_keys().get(&name, org).await?;
-            ctx.out.one(&key, &key)
-        }
+        VmSshKeysCmd::List(w) => view::list(ctx, &VmSshKeys::of(ctx, None), &w).await,
+        VmSshKeysCmd::Get(a) => view::get(ctx, &VmSshKeys::of(ctx, None), a).await,
         VmSshKeysCmd::Create(a) => {
             let name = a.name.get("vm ssh key")?;
             let line = match (a.public_key, &a.public_key_file) {

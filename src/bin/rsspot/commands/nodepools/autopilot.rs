@@ -11,8 +11,10 @@ use rust_decimal::Decimal;
 
 use super::super::cloudspaces::{NameArgs, WaitFlags};
 use crate::ctx::Ctx;
+use crate::kinds::AutopilotPools;
 use crate::output::{Tabular, dash};
 use crate::progress;
+use crate::view::{self, GetArgs, WatchArgs};
 
 /// Default wait for an allocation.
 const DEFAULT_ALLOCATED_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -24,7 +26,7 @@ pub enum AutopilotCmd {
     #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one autopilot pool.
-    Get(NameArgs),
+    Get(GetArgs),
     /// Create an autopilot pool (a lowercase UUID name is generated unless given).
     Create(CreateArgs),
     /// Change the vCPU total and/or budget.
@@ -42,6 +44,8 @@ pub struct ListArgs {
     /// Only pools of this cloudspace.
     #[arg(long)]
     pub cloudspace: Option<String>,
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 /// `create`.
@@ -185,13 +189,10 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
     let pools = client.autopilot_pools();
     match cmd {
         AutopilotCmd::List(a) => {
-            let list = pools.list(a.cloudspace.as_deref(), org).await?;
-            ctx.out.list(&list, &list)
+            let kind = AutopilotPools::of(ctx, a.cloudspace.as_deref());
+            view::list(ctx, &kind, &a.watch).await
         }
-        AutopilotCmd::Get(n) => {
-            let pool = pools.get(&n.get("autopilot pool")?, org).await?;
-            ctx.out.one(&pool, &pool)
-        }
+        AutopilotCmd::Get(a) => view::get(ctx, &AutopilotPools::of(ctx, None), a).await,
         AutopilotCmd::Create(a) => {
             let mut req = AutopilotPoolCreate::new(&a.cloudspace, a.vcpu);
             req.name = a.name.name.clone().or(a.name.name_flag.clone());

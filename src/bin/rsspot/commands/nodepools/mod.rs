@@ -6,7 +6,7 @@
 //! confirmed first ([`spend`]).
 
 mod autopilot;
-mod rows;
+pub(crate) mod rows;
 pub(crate) mod spend;
 
 use std::collections::BTreeMap;
@@ -24,8 +24,10 @@ use rsspot::services::{
 use super::cloudspaces::{NameArgs, WaitFlags};
 use super::filters;
 use crate::ctx::Ctx;
+use crate::kinds::{OnDemandPools, SpotPools};
 use crate::progress;
-use rows::{class_prices, meta_name, on_demand_rows, print_on_demand, print_spot, spot_rows};
+use crate::view::{self, GetArgs, WatchArgs};
+use rows::{class_prices, meta_name, print_on_demand, print_spot};
 use spend::{wait_on_demand, wait_spot};
 
 /// Node pool kinds.
@@ -49,7 +51,7 @@ pub enum PoolCmd<C: Args, U: Args> {
     #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one pool.
-    Get(NameArgs),
+    Get(GetArgs),
     /// Create a pool (a lowercase UUID name is generated unless given).
     Create(C),
     /// Change a pool; only the flags given are sent.
@@ -74,6 +76,8 @@ pub struct ListArgs {
     /// region (repeatable, comma-separated).
     #[arg(long = "class", alias = "server-class", value_name = "CLASS")]
     pub classes: Vec<String>,
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 /// `wait`.
@@ -294,18 +298,14 @@ async fn spot(
         PoolCmd::List(a) => {
             let wanted = filters::split_values(&a.classes);
             filters::check_class_filter(client, "--class", &wanted).await?;
-            let mut list = pools.list(a.cloudspace.as_deref(), org).await?;
-            list.retain(|p| {
+            let all = SpotPools::of(ctx, client, a.cloudspace.as_deref()).await;
+            let kind = filters::Filtered::new(all, move |p: &rsspot::raw::types::SpotNodePool| {
                 let class = p.spec.as_ref().and_then(|s| s.server_class.as_deref());
                 filters::class_matches(&wanted, class)
             });
-            let classes = class_prices(ctx, client).await;
-            ctx.out.list(&spot_rows(&list, &classes), &list)
+            view::list(ctx, &kind, &a.watch).await
         }
-        PoolCmd::Get(n) => {
-            let pool = pools.get(&n.get("spot pool")?, org).await?;
-            print_spot(ctx, &class_prices(ctx, client).await, &pool)
-        }
+        PoolCmd::Get(a) => view::get(ctx, &SpotPools::of(ctx, client, None).await, a).await,
         PoolCmd::Create(a) => {
             let c = &a.common;
             let req = SpotPoolCreate {
@@ -403,18 +403,15 @@ async fn on_demand(
         PoolCmd::List(a) => {
             let wanted = filters::split_values(&a.classes);
             filters::check_class_filter(client, "--class", &wanted).await?;
-            let mut list = pools.list(a.cloudspace.as_deref(), org).await?;
-            list.retain(|p| {
-                let class = p.spec.as_ref().and_then(|s| s.server_class.as_deref());
-                filters::class_matches(&wanted, class)
-            });
-            let classes = class_prices(ctx, client).await;
-            ctx.out.list(&on_demand_rows(&list, &classes), &list)
+            let all = OnDemandPools::of(ctx, client, a.cloudspace.as_deref()).await;
+            let kind =
+                filters::Filtered::new(all, move |p: &rsspot::raw::types::OnDemandNodePool| {
+                    let class = p.spec.as_ref().and_then(|s| s.server_class.as_deref());
+                    filters::class_matches(&wanted, class)
+                });
+            view::list(ctx, &kind, &a.watch).await
         }
-        PoolCmd::Get(n) => {
-            let pool = pools.get(&n.get("on-demand pool")?, org).await?;
-            print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
-        }
+        PoolCmd::Get(a) => view::get(ctx, &OnDemandPools::of(ctx, client, None).await, a).await,
         PoolCmd::Create(c) => {
             let req = OnDemandPoolCreate {
                 common: create_common(&c),

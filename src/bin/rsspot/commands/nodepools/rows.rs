@@ -10,7 +10,9 @@ use rsspot::services::ServerClassFilter;
 
 use crate::commands::resources::money;
 use crate::ctx::Ctx;
+use crate::kinds::{OnDemandPools, SpotPools};
 use crate::output::{Tabular, age, dash};
+use crate::view;
 
 /// A spot pool with the market price of its class, for tables.
 pub struct SpotRow {
@@ -64,6 +66,10 @@ impl Tabular for SpotRow {
         h
     }
 
+    fn drop_order() -> &'static [&'static str] {
+        &["AGE", "CLOUDSPACE", "DESIRED"]
+    }
+
     fn row(&self, wide: bool) -> Vec<String> {
         let spec = self.pool.spec.clone().unwrap_or_default();
         let status = self.pool.status.clone().unwrap_or_default();
@@ -112,6 +118,10 @@ impl Tabular for OnDemandRow {
         h
     }
 
+    fn drop_order() -> &'static [&'static str] {
+        &["AGE", "CLOUDSPACE", "DESIRED"]
+    }
+
     fn row(&self, wide: bool) -> Vec<String> {
         let spec = self.pool.spec.clone().unwrap_or_default();
         let status = self.pool.status.clone().unwrap_or_default();
@@ -145,7 +155,7 @@ impl Tabular for OnDemandRow {
 
 /// Market and on-demand prices by class name; only fetched for tables, and a failure only
 /// blanks the price column.
-pub(super) async fn class_prices(ctx: &Ctx, client: &SpotClient) -> HashMap<String, ServerClass> {
+pub(crate) async fn class_prices(ctx: &Ctx, client: &SpotClient) -> HashMap<String, ServerClass> {
     if !ctx.out.is_table() {
         return HashMap::new();
     }
@@ -187,7 +197,7 @@ fn on_demand_of(classes: &HashMap<String, ServerClass>, class: Option<&str>) -> 
         .clone()
 }
 
-pub(super) fn spot_rows(
+pub(crate) fn spot_rows(
     pools: &[SpotNodePool],
     classes: &HashMap<String, ServerClass>,
 ) -> Vec<SpotRow> {
@@ -203,7 +213,7 @@ pub(super) fn spot_rows(
         .collect()
 }
 
-pub(super) fn on_demand_rows(
+pub(crate) fn on_demand_rows(
     pools: &[OnDemandNodePool],
     classes: &HashMap<String, ServerClass>,
 ) -> Vec<OnDemandRow> {
@@ -224,8 +234,12 @@ pub(super) fn print_spot(
     classes: &HashMap<String, ServerClass>,
     pool: &SpotNodePool,
 ) -> Result<()> {
-    let rows = spot_rows(std::slice::from_ref(pool), classes);
-    ctx.out.list(&rows, pool)
+    let kind = SpotPools {
+        org: None,
+        cloudspace: None,
+        classes: classes.clone(),
+    };
+    view::show(ctx, &kind, pool.clone())
 }
 
 pub(super) fn print_on_demand(
@@ -233,8 +247,12 @@ pub(super) fn print_on_demand(
     classes: &HashMap<String, ServerClass>,
     pool: &OnDemandNodePool,
 ) -> Result<()> {
-    let rows = on_demand_rows(std::slice::from_ref(pool), classes);
-    ctx.out.list(&rows, pool)
+    let kind = OnDemandPools {
+        org: None,
+        cloudspace: None,
+        classes: classes.clone(),
+    };
+    view::show(ctx, &kind, pool.clone())
 }
 
 #[cfg(test)]

@@ -239,6 +239,19 @@ struct ListPayload<'a> {
     items: &'a [PriceRow],
 }
 
+/// What an 80-column terminal loses first: the second opinion on savings, the upper
+/// percentile, the family (the name says it), then the on-demand price (the saving says it).
+const LIST_DROP_ORDER: &[&str] = &[
+    "SAVE VS HYP",
+    "P80",
+    "GEN",
+    "FAMILY",
+    "MIN BID",
+    "ON-DEMAND $/H",
+    "REGION",
+    "P50",
+];
+
 fn list_headers(nodes: u32, wide: bool) -> Vec<String> {
     let mut h: Vec<String> = [
         "NAME",
@@ -334,8 +347,8 @@ async fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
             let wide = ctx.out.format == OutputFormat::Wide;
             let headers = list_headers(a.nodes, wide);
             let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
-            ctx.out
-                .table(&headers, rows.iter().map(|r| list_row(r, wide)).collect())?;
+            let cells = rows.iter().map(|r| list_row(r, wide)).collect();
+            ctx.out.table_fit(&headers, cells, LIST_DROP_ORDER)?;
             ctx.out.note(&format!(
                 "{} classes; monthly cost for {} node(s) at the market price, {MONTH_HOURS} h/month",
                 rows.len(),

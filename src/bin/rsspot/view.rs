@@ -1,0 +1,148 @@
+//! One list/get view for every resource kind: a [`Kind`] says how to list and get its objects
+//! and how to turn them into table rows; [`list`] and [`get`] fetch, print in the `-o` format
+//! (table, wide, json, yaml, name) and, with `--watch`, keep polling ([`crate::watch`]).
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Result;
+use clap::Args;
+use rsspot::SpotClient;
+use serde::Serialize;
+
+use crate::commands::cloudspaces::NameArgs;
+use crate::ctx::Ctx;
+use crate::output::Tabular;
+
+/// A kind of object we can list, get and render as rows.
+pub trait Kind {
+    /// The API object, as `-o json|yaml` prints it.
+    type Item: Serialize;
+    /// One table row for an object.
+    type Row: Tabular;
+    /// What one object is called in messages ("spot pool").
+    const WHAT: &'static str;
+
+    /// All objects (the kind's own filters applied).
+    fn list(&self, client: &SpotClient) -> impl Future<Output = Result<Vec<Self::Item>>>;
+    /// One object by name.
+    fn get(&self, client: &SpotClient, name: &str) -> impl Future<Output = Result<Self::Item>>;
+    /// Table rows, one per object, in the same order.
+    fn rows(&self, items: &[Self::Item]) -> Vec<Self::Row>;
+}
+
+/// `-w/--watch` and its interval, flattened into every list/get that can watch.
+#[derive(Debug, Clone, Default, Args)]
+pub struct WatchArgs {
+    /// Keep watching: on a terminal the table is redrawn when something changes; otherwise
+    /// one line per change is printed: with -o json an event {"type":"ADDED|MODIFIED|DELETED",
+    /// "object":{...}} (NDJSON, as kubectl --watch -o json), with -o name the name, with a table
+    /// the whole table again. Ctrl-C stops (exit 130).
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// First poll interval of --watch; it doubles while nothing changes, up to 30s (default 2s;
+    /// env RSSPOT_WATCH_INTERVAL).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        value_parser = crate::progress::parse_duration,
+        env = "RSSPOT_WATCH_INTERVAL",
+        hide_env = true
+    )]
+    pub watch_interval: Option<Duration>,
+}
+
+/// `--follow` for event streams (same polling and Ctrl-C rules as `--watch`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct FollowArgs {
+    /// Keep printing new events as they come (one line each; with -o json one
+    /// {"time":…,"event":…} object per line). Ctrl-C stops (exit 130).
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// First poll interval of --follow; it doubles while nothing happens, up to 30s (default
+    /// 2s; env RSSPOT_WATCH_INTERVAL).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        value_parser = crate::progress::parse_duration,
+        env = "RSSPOT_WATCH_INTERVAL",
+        hide_env = true
+    )]
+    pub watch_interval: Option<Duration>,
+}
+
+/// `get NAME [--watch]`.
+#[derive(Debug, Clone, Args)]
+pub struct GetArgs {
+    #[command(flatten)]
+    pub name: NameArgs,
+    #[command(flatten)]
+    pub watch: WatchArgs,
+}
+
+/// Lists a kind once, or watches the list.
+pub async fn list<K: Kind>(ctx: &Ctx, kind: &K, watch: &WatchArgs) -> Result<()> {
+    let client = ctx.client().await?;
+    if watch.watch {
+        return crate::watch::watch(ctx, kind, None, watch).await;
+    }
+    let items = kind.list(client).await?;
+    ctx.out.list(&kind.rows(&items), &items)
+}
+
+/// Gets one object once, or watches it.
+pub async fn get<K: Kind>(ctx: &Ctx, kind: &K, args: GetArgs) -> Result<()> {
+    let name = args.name.get(K::WHAT)?;
+    let client = ctx.client().await?;
+    if args.watch.watch {
+        return crate::watch::watch(ctx, kind, Some(&name), &args.watch).await;
+    }
+    let item = kind.get(client, &name).await?;
+    show(ctx, kind, item)
+}
+
+/// Prints one object (after a create, update or wait).
+pub fn show<K: Kind>(ctx: &Ctx, kind: &K, item: K::Item) -> Result<()> {
+    let rows = kind.rows(std::slice::from_ref(&item));
+    ctx.out.list(&rows, &item)
+}
+
+/// Implements [`Kind`] for a kind whose API object is its own row.
+macro_rules! simple_kind {
+    ($(#[$doc:meta])* $kind:ident, $item:ty, $what:literal,
+     |$s:ident, $c:ident| list: $list:expr, get($n:ident): $get:expr) => {
+        $(#[$doc])*
+        pub struct $kind {
+            /// The `--org` given, if any.
+            pub org: Option<String>,
+            /// The parent filter of the list, if any (a cloudspace; kinds without one
+            /// ignore it).
+            #[allow(dead_code)]
+            pub parent: Option<String>,
+        }
+
+        impl $crate::view::Kind for $kind {
+            type Item = $item;
+            type Row = $item;
+            const WHAT: &'static str = $what;
+
+            async fn list(&self, client: &rsspot::SpotClient) -> anyhow::Result<Vec<$item>> {
+                let ($s, $c) = (self, client);
+                let _ = (&$s, &$c);
+                Ok($list.await?)
+            }
+
+            async fn get(&self, client: &rsspot::SpotClient, $n: &str) -> anyhow::Result<$item> {
+                let ($s, $c) = (self, client);
+                let _ = (&$s, &$c);
+                Ok($get.await?)
+            }
+
+            fn rows(&self, items: &[$item]) -> Vec<$item> {
+                items.to_vec()
+            }
+        }
+    };
+}
+
+pub(crate) use simple_kind;
