@@ -311,7 +311,7 @@ async fn update_sends_only_given_fields_and_waits() {
             "update",
             "demo-dfw",
             "--kubernetes-version",
-            "1.31.2",
+            "1.33.0",
             "--wait",
             "-o",
             "json",
@@ -319,7 +319,7 @@ async fn update_sends_only_given_fields_and_waits() {
     );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["status"]["phase"], "Ready");
-    assert_eq!(v["status"]["currentKubernetesVersion"], "1.31.2");
+    assert_eq!(v["status"]["currentKubernetesVersion"], "1.33.0");
     assert!(err.contains("is Ready"), "{err}");
     let (out, _) = ok(&env, &["cs", "wait", "demo-dfw", "-o", "name"]);
     assert_eq!(out.trim(), "demo-dfw");

@@ -81,7 +81,8 @@ async fn list_filters_sort_and_json_shape() {
     let markets: Vec<Decimal> = items.iter().map(|i| dec(&i["market"])).collect();
     assert!(markets.windows(2).all(|w| w[0] <= w[1]), "{markets:?}");
 
-    // Family (with its --class alias, CSV and repeats), generation, cpu and memory bounds, sort.
+    // Category (with its old --family spelling, CSV and repeats), generation, cpu and memory
+    // bounds, sort.
     let v = json(
         &env,
         &[
@@ -89,7 +90,7 @@ async fn list_filters_sort_and_json_shape() {
             "list",
             "--family",
             "gp",
-            "--class",
+            "--category",
             "ch,GP",
             "--gen",
             "1",
@@ -635,7 +636,7 @@ async fn build_apply_creates_the_pools_through_the_sdk() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
     let err = common::stderr_of(&out);
-    assert!(err.contains("--regions us-central-dfw-1"), "{err}");
+    assert!(err.contains("--region us-central-dfw-1"), "{err}");
     assert!(
         client
             .spot_pools()

@@ -250,6 +250,20 @@ impl StateStore {
         })
     }
 
+    /// How long ago the entry under `key` was stored, if it is there (for "cached 12s ago").
+    pub(crate) async fn cache_age(&self, key: &CacheKey) -> Result<Option<std::time::Duration>> {
+        let digest = key.digest();
+        let now = self.now_ms();
+        let stored: Option<(i64,)> = retry_busy!(self, "read cache age", {
+            sqlx::query_as("SELECT stored_at FROM http_cache WHERE key = ?")
+                .bind(digest.as_str())
+                .fetch_optional(&self.pool)
+                .await
+        })?;
+        Ok(stored
+            .map(|(at,)| std::time::Duration::from_millis(u64::try_from(now - at).unwrap_or(0))))
+    }
+
     /// Entry counts, stored bytes and hit/miss counters.
     pub async fn cache_stats(&self) -> Result<CacheStats> {
         let now = self.now_ms();

@@ -83,6 +83,16 @@ impl Inner {
         self.pipeline.stats.add_cache_hit();
         super::errors::note_cache_hit(state, key);
         tracing::debug!(url = %super::errors::strip_query(url.as_str()), "cache hit");
+        // `-v` says an answer is not live, and how old it is (one more read, only then).
+        if tracing::enabled!(tracing::Level::INFO)
+            && let Ok(Some(age)) = state.cache_age(key).await
+        {
+            tracing::info!(
+                "{} answered from the cache (cached {}s ago; --no-cache asks the server)",
+                url.path(),
+                age.as_secs()
+            );
+        }
         let mut headers = reqwest::header::HeaderMap::new();
         if let Some(ct) = hit.content_type.as_deref().and_then(|c| c.parse().ok()) {
             headers.insert(CONTENT_TYPE, ct);

@@ -404,7 +404,11 @@ pub fn report_error(e: &anyhow::Error, quiet: bool) {
     let mut parts = Vec::new();
     let mut library = None;
     for cause in e.chain() {
-        parts.push(cause.to_string());
+        let text = cause.to_string();
+        // A wrapper that already quotes the library error's text (and adds to it) says it all.
+        if !parts.last().is_some_and(|p: &String| p.contains(&text)) {
+            parts.push(text);
+        }
         if let Some(err) = cause.downcast_ref::<rsspot::Error>() {
             library = Some(err);
             break;

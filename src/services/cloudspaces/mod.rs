@@ -3,6 +3,7 @@
 //! [`teardown`] deletes a cloudspace together with its node pools.
 
 pub mod teardown;
+pub mod versions;
 
 pub use teardown::Teardown;
 

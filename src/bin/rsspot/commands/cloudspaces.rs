@@ -7,11 +7,11 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::SpotClient;
 use rsspot::raw::types::CloudSpace;
-use rsspot::services::cloudspaces::DEFAULT_READY_TIMEOUT;
+use rsspot::services::cloudspaces::{DEFAULT_READY_TIMEOUT, versions};
 use rsspot::services::{CloudSpaceCreate, CloudSpaceUpdate};
 
-use super::kubeconfig_cmd;
 use super::resources::name_arg;
+use super::{filters, kubeconfig_cmd};
 use crate::ctx::Ctx;
 use crate::kinds::Cloudspaces;
 use crate::output::{Tabular, age, dash};
@@ -21,7 +21,8 @@ use crate::view::{self, GetArgs, WatchArgs};
 /// Cloudspace subcommands.
 #[derive(Debug, Subcommand)]
 pub enum CloudspacesCmd {
-    /// List cloudspaces of the organization.
+    /// List cloudspaces of the organization (only those of --region when given; a comma list
+    /// names several).
     #[command(visible_alias = "ls")]
     List(WatchArgs),
     /// Show one cloudspace.
@@ -78,9 +79,12 @@ pub struct WaitFlags {
 pub struct CreateArgs {
     #[command(flatten)]
     pub name: NameArgs,
-    /// Kubernetes version (default 1.31.1).
+    /// Kubernetes version (default 1.31.1; one the service is known to offer unless --force).
     #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
+    /// Send a --kubernetes-version rsspot does not know anyway (with a warning).
+    #[arg(long)]
+    pub force: bool,
     /// CNI: calico (default), cilium or byocni.
     #[arg(long)]
     pub cni: Option<String>,
@@ -111,9 +115,12 @@ pub struct UpdateArgs {
     /// Turn the HA control plane on or off.
     #[arg(long, value_name = "true|false", action = clap::ArgAction::Set)]
     pub ha_control_plane: Option<bool>,
-    /// Upgrade Kubernetes to this version.
+    /// Upgrade Kubernetes to this version (one the service is known to offer unless --force).
     #[arg(long, value_name = "VERSION")]
     pub kubernetes_version: Option<String>,
+    /// Send a --kubernetes-version rsspot does not know anyway (with a warning).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub wait: WaitFlags,
     /// Print the exact merge-patch body and send nothing.
@@ -249,7 +256,15 @@ impl Tabular for CloudSpace {
 pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
     let client = ctx.client().await?;
     match cmd {
-        CloudspacesCmd::List(w) => view::list(ctx, &Cloudspaces::of(ctx), &w).await,
+        CloudspacesCmd::List(w) => {
+            // The server may ignore a region filter: apply it here too.
+            let regions = filters::region_filter(ctx, client).await?;
+            let kind = filters::Filtered::new(Cloudspaces::of(ctx), move |cs: &CloudSpace| {
+                let region = cs.spec.as_ref().and_then(|s| s.region.as_deref());
+                filters::region_matches(&regions, region)
+            });
+            view::list(ctx, &kind, &w).await
+        }
         CloudspacesCmd::Get(a) => view::get(ctx, &Cloudspaces::of(ctx), a).await,
         CloudspacesCmd::Create(a) => create(ctx, client, a).await,
         CloudspacesCmd::Update(a) => update(ctx, client, a).await,
@@ -272,6 +287,7 @@ async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
         req = req.region(r);
     }
     if let Some(v) = a.kubernetes_version {
+        check_kubernetes_version(ctx, &v, a.force)?;
         req = req.kubernetes_version(v);
     }
     if let Some(c) = a.cni {
@@ -300,6 +316,9 @@ async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
 
 async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
     let name = a.name.get("cloudspace")?;
+    if let Some(v) = &a.kubernetes_version {
+        check_kubernetes_version(ctx, v, a.force)?;
+    }
     let upd = CloudSpaceUpdate {
         webhook: a.webhook,
         ha_control_plane: a.ha_control_plane,
@@ -319,6 +338,28 @@ async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
     }
     let cs = wait_ready(ctx, client, &name, a.wait.timeout).await?;
     ctx.out.one(&cs, &cs)
+}
+
+/// Refuses a Kubernetes version the service is not known to offer (exit 2 with the known
+/// list), or warns and lets it through with `--force`.
+fn check_kubernetes_version(ctx: &Ctx, version: &str, force: bool) -> Result<()> {
+    if versions::is_known_kubernetes_version(version) {
+        return Ok(());
+    }
+    let known = versions::KNOWN_KUBERNETES_VERSIONS.join(", ");
+    if force {
+        ctx.out.warn(&format!(
+            "Kubernetes version {version:?} is not one rsspot knows (known: {known}); sending it anyway (--force)"
+        ));
+        return Ok(());
+    }
+    Err(rsspot::Error::invalid(
+        "--kubernetes-version",
+        format!(
+            "Kubernetes version {version:?} is not one the service is known to offer (known: {known}); --force sends it anyway"
+        ),
+    )
+    .into())
 }
 
 /// Teardown: pools first, then the cloudspace, so nothing stays billed on a server that does

@@ -1,9 +1,10 @@
 //! Live shell completions through clap_complete's environment hook (`COMPLETE=bash rsspot`):
-//! cloudspace names, pool names, profiles, regions and server classes.
+//! cloudspace names, pool names, profiles, regions, server classes and registration keys.
 //!
 //! Names come from the HTTP response cache: the client gets a hard deadline of
 //! [`NETWORK_BUDGET`], so a fresh cached answer is used and anything else is given up on quickly
-//! — a Tab press never waits on a slow or absent network.
+//! — a Tab press never waits on a slow or absent network. Registration keys come from the local
+//! ledger file only (none when a PostgreSQL ledger is configured, or no ledger exists yet).
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +26,7 @@ enum Kind {
     Profile,
     Region,
     ServerClass,
+    RegistrationKey,
 }
 
 /// The clap tree with value completers attached; the factory of the completion hook.
@@ -74,11 +76,19 @@ fn kind_of(path: &[String], arg: &Arg) -> Option<Kind> {
         (["nodepools", "ondemand", sub], _) if positional_name && *sub != "create" => {
             Some(Kind::OnDemandPool)
         }
+        (
+            [
+                "registrations",
+                "show" | "mark" | "release" | "reset" | "events",
+            ],
+            "key",
+        ) => Some(Kind::RegistrationKey),
         (["regions", "get"], _) if positional_name => Some(Kind::Region),
         (["server-classes", "get"], _) if positional_name => Some(Kind::ServerClass),
         (["pricing", "get" | "bid" | "history"], _) if positional_name => Some(Kind::ServerClass),
         _ if value_name == "CLOUDSPACE" => Some(Kind::Cloudspace),
         _ if value_name == "REGION" => Some(Kind::Region),
+        _ if value_name == "CLASS" => Some(Kind::ServerClass),
         _ => None,
     }
 }
@@ -104,6 +114,9 @@ async fn names(kind: Kind) -> anyhow::Result<Vec<String>> {
         let doc = super::config::open_document(&ctx)?;
         return Ok(doc.profile_names());
     }
+    if kind == Kind::RegistrationKey {
+        return registration_keys(&ctx).await;
+    }
     let client = ctx
         .client()
         .await?
@@ -120,7 +133,7 @@ async fn names(kind: Kind) -> anyhow::Result<Vec<String>> {
                 .list(&rsspot::services::ServerClassFilter::default())
                 .await?,
         ),
-        Kind::Profile => Vec::new(),
+        Kind::Profile | Kind::RegistrationKey => Vec::new(),
     };
     let mut names: Vec<String> = values
         .iter()
@@ -129,6 +142,30 @@ async fn names(kind: Kind) -> anyhow::Result<Vec<String>> {
     names.sort();
     names.dedup();
     Ok(names)
+}
+
+/// Keys of the local ledger file, never a network ledger; none when there is no file yet (a
+/// completion creates nothing).
+async fn registration_keys(ctx: &Ctx) -> anyhow::Result<Vec<String>> {
+    let settings = &ctx.resolved().await?.settings;
+    if settings.ledger_url.is_some() {
+        return Ok(Vec::new());
+    }
+    let path = rsspot::workflows::LedgerStore::path_beside(&settings.state_path);
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let ledger = rsspot::workflows::LedgerStore::open(&path).await?;
+    let records = rsspot::workflows::RegistrationWorkflow::new(ledger)
+        .list(None, 0)
+        .await?;
+    let mut keys: Vec<String> = records
+        .items
+        .into_iter()
+        .map(|r| r.registration_key)
+        .collect();
+    keys.sort();
+    Ok(keys)
 }
 
 fn to_values<T: serde::Serialize>(items: Vec<T>) -> Vec<serde_json::Value> {
@@ -166,6 +203,22 @@ mod tests {
         assert_eq!(
             kind(&["cloudspaces", "list"], "profile"),
             Some(Kind::Profile)
+        );
+        assert_eq!(
+            kind(&["registrations", "show"], "key"),
+            Some(Kind::RegistrationKey)
+        );
+        assert_eq!(
+            kind(&["registrations", "mark"], "key"),
+            Some(Kind::RegistrationKey)
+        );
+        assert_eq!(
+            kind(&["nodepools", "spot", "list"], "classes"),
+            Some(Kind::ServerClass)
+        );
+        assert_eq!(
+            kind(&["pricing", "list"], "classes"),
+            Some(Kind::ServerClass)
         );
     }
 }

@@ -28,7 +28,7 @@ pub enum InventoryCmd {
     },
     /// Recent events of the organization.
     Events {
-        /// Number of events to ask for.
+        /// At most this many events, newest first.
         #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..))]
         limit: u32,
         #[command(flatten)]
@@ -139,7 +139,9 @@ pub async fn run(ctx: &Ctx, cmd: InventoryCmd) -> Result<()> {
     let inventory = client.inventory();
     match cmd {
         InventoryCmd::Vmcloudspaces => {
-            let items = inventory.vm_cloudspaces(ctx.org()).await?;
+            let regions = super::filters::region_filter(ctx, client).await?;
+            let mut items = inventory.vm_cloudspaces(ctx.org()).await?;
+            items.retain(|c| super::filters::region_matches(&regions, c.spec.region.as_deref()));
             ctx.out.list(&items, &items)
         }
         InventoryCmd::Vmpools {
@@ -156,7 +158,9 @@ pub async fn run(ctx: &Ctx, cmd: InventoryCmd) -> Result<()> {
             crate::watch::follow_events(ctx, limit, &follow).await
         }
         InventoryCmd::Events { limit, .. } => {
-            let events = inventory.events(limit).await?;
+            let mut events = inventory.events(limit).await?;
+            // The server may return more than `limits` asks for; --limit is a promise here.
+            at_most(&mut events.events, limit);
             match ctx.out.format {
                 OutputFormat::Table | OutputFormat::Wide => {
                     if events.events.is_empty() {
@@ -186,5 +190,25 @@ pub async fn run(ctx: &Ctx, cmd: InventoryCmd) -> Result<()> {
                 _ => ctx.out.data(&events),
             }
         }
+    }
+}
+
+/// Keeps the first `limit` items (the server's order: newest first).
+fn at_most<T>(items: &mut Vec<T>, limit: u32) {
+    items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_caps_what_the_server_returned() {
+        let mut events = vec![1, 2, 3];
+        at_most(&mut events, 1);
+        assert_eq!(events, [1]);
+        let mut few = vec![1];
+        at_most(&mut few, 5);
+        assert_eq!(few, [1]);
     }
 }

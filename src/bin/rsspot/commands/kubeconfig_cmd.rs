@@ -123,8 +123,35 @@ fn expiry_note(generated: &str) -> Option<String> {
 }
 
 /// Runs `cloudspaces kubeconfig`.
+/// A cloudspace still provisioning has no API endpoint: its kubeconfig does not connect yet.
+async fn warn_if_no_endpoint(ctx: &Ctx, client: &SpotClient, name: &str) {
+    if let Ok(cs) = client.cloudspaces().get(name, ctx.org()).await
+        && let Some(warning) = no_endpoint_warning(name, &cs)
+    {
+        ctx.out.warn(&warning);
+    }
+}
+
+/// The warning for a cloudspace without an API endpoint, if it has none.
+fn no_endpoint_warning(name: &str, cs: &rsspot::raw::types::CloudSpace) -> Option<String> {
+    let status = cs.status.clone().unwrap_or_default();
+    if status
+        .api_server_endpoint
+        .as_deref()
+        .is_some_and(|e| !e.trim().is_empty())
+    {
+        return None;
+    }
+    let phase = status.phase.unwrap_or_else(|| "unknown".into());
+    Some(format!(
+        "cloudspace {name} has no API endpoint yet (phase {phase}): this kubeconfig will not \
+         connect until it is Ready (`rsspot cloudspaces wait {name}`)"
+    ))
+}
+
 pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result<()> {
     let generated = client.cloudspaces().kubeconfig(&a.name, ctx.org()).await?;
+    warn_if_no_endpoint(ctx, client, &a.name).await;
     let writes = a.file.is_some() || a.merge;
     if !writes {
         // Printing honours only an explicit -o json: `rsspot cs kubeconfig x > file` is YAML.
@@ -263,5 +290,32 @@ users:
                 .contains("2030-01-01T00:00:00Z")
         );
         assert_eq!(static_expiry("kind: Config\n"), None);
+    }
+
+    #[test]
+    fn a_cloudspace_without_endpoint_gets_a_warning() {
+        let cs = |status: serde_json::Value| -> rsspot::raw::types::CloudSpace {
+            serde_json::from_value(serde_json::json!({
+                "apiVersion": "ngpc.rxt.io/v1",
+                "kind": "CloudSpace",
+                "metadata": {"name": "demo"},
+                "spec": {"region": "uk-lon-1", "kubernetesVersion": "1.31.1"},
+                "status": status,
+            }))
+            .unwrap()
+        };
+        let provisioning =
+            cs(serde_json::json!({"phase": "Provisioning", "APIServerEndpoint": ""}));
+        let warning = no_endpoint_warning("demo", &provisioning).unwrap();
+        assert!(
+            warning.contains("no API endpoint yet (phase Provisioning)"),
+            "{warning}"
+        );
+        assert!(
+            warning.contains("rsspot cloudspaces wait demo"),
+            "{warning}"
+        );
+        let ready = cs(serde_json::json!({"phase": "Ready", "APIServerEndpoint": "1.2.3.4:6443"}));
+        assert_eq!(no_endpoint_warning("demo", &ready), None);
     }
 }

@@ -7,6 +7,7 @@ pub mod complete;
 pub mod config;
 pub mod demo;
 pub mod emulator;
+pub mod filters;
 pub mod help;
 pub mod inventory;
 pub mod kubeconfig;
@@ -27,7 +28,15 @@ use anyhow::Result;
 use crate::cli::Command;
 use crate::ctx::Ctx;
 
+/// Runs a command; a "not found" for the organization gets the names the token can see.
 pub async fn run(ctx: &Ctx, command: Command) -> Result<()> {
+    match dispatch(ctx, command).await {
+        Err(e) => Err(filters::with_known_orgs(ctx, e).await),
+        ok => ok,
+    }
+}
+
+async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
     match command {
         Command::Configure(a) => config::configure(ctx, a).await,
         Command::Profiles(c) => config::profiles(ctx, c).await,

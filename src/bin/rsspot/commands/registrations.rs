@@ -63,6 +63,7 @@ pub enum RegistrationsCmd {
         actor: String,
     },
     /// List records, most recently updated first.
+    #[command(visible_alias = "ls")]
     List {
         /// Only records in this status (discovered, token_issued, submitted, registered,
         /// failed, skipped, gone).
@@ -73,6 +74,7 @@ pub enum RegistrationsCmd {
         limit: u32,
     },
     /// Show one record.
+    #[command(visible_alias = "get")]
     Show {
         /// Registration key (vmreg-...).
         key: String,

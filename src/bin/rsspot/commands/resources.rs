@@ -5,12 +5,14 @@ use clap::Subcommand;
 use rsspot::raw::types::{OrganizationListOrganizationsItem as Organization, Region, ServerClass};
 use rsspot::services::ServerClassFilter;
 
+use super::filters;
 use crate::ctx::Ctx;
 use crate::output::{Tabular, dash};
 
 #[derive(Debug, Subcommand)]
 pub enum OrganizationsCmd {
     /// List organizations.
+    #[command(visible_alias = "ls")]
     List,
     /// Show one organization (name, display name, org_… id or namespace).
     Get {
@@ -25,6 +27,7 @@ pub enum OrganizationsCmd {
 #[derive(Debug, Subcommand)]
 pub enum RegionsCmd {
     /// List regions.
+    #[command(visible_alias = "ls")]
     List,
     /// Show one region.
     Get {
@@ -38,7 +41,8 @@ pub enum RegionsCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ServerClassesCmd {
-    /// List server classes (all regions unless --region).
+    /// List server classes (all regions unless --region; a comma list names several).
+    #[command(visible_alias = "ls")]
     List(ServerClassListArgs),
     /// Show one server class.
     Get {
@@ -53,7 +57,7 @@ pub enum ServerClassesCmd {
 #[derive(Debug, clap::Args)]
 pub struct ServerClassListArgs {
     /// Category or family prefix: gp, ch, mh, gpu, "General Purpose", ...
-    #[arg(long)]
+    #[arg(long, alias = "family")]
     pub category: Option<String>,
     /// Minimum vCPUs.
     #[arg(long, value_name = "VCPUS")]
@@ -246,12 +250,39 @@ pub async fn regions(ctx: &Ctx, cmd: RegionsCmd) -> Result<()> {
     }
 }
 
+/// Refuses a `--category` that is neither a category nor a name prefix of any class.
+fn check_category(all: &[ServerClass], category: &str) -> Result<()> {
+    let mut known: Vec<String> = Vec::new();
+    for c in all {
+        let name = c.metadata.as_ref().and_then(|m| m.name.as_deref());
+        let prefix = name.and_then(|n| n.split('.').next());
+        let cat = c.spec.as_ref().and_then(|s| s.category.as_deref());
+        for k in [prefix, cat].into_iter().flatten() {
+            if !k.is_empty() && !known.iter().any(|x| x == k) {
+                known.push(k.to_string());
+            }
+        }
+    }
+    known.sort();
+    let known: Vec<&str> = known.iter().map(String::as_str).collect();
+    filters::check_known("--category", "category", &[category.to_string()], &known)?;
+    Ok(())
+}
+
 pub async fn server_classes(ctx: &Ctx, cmd: ServerClassesCmd) -> Result<()> {
     let client = ctx.client().await?;
     match cmd {
         ServerClassesCmd::List(a) => {
+            let regions = filters::region_filter(ctx, client).await?;
+            let all = client
+                .server_classes()
+                .list(&ServerClassFilter::default())
+                .await?;
+            if let Some(category) = &a.category {
+                check_category(&all, category)?;
+            }
             let filter = ServerClassFilter {
-                region: ctx.global.region.clone(),
+                region: None,
                 category: a.category,
                 min_cpu: a.min_cpu,
                 max_cpu: a.max_cpu,
@@ -259,7 +290,13 @@ pub async fn server_classes(ctx: &Ctx, cmd: ServerClassesCmd) -> Result<()> {
                 max_memory_gb: a.max_memory,
                 only_available: a.available,
             };
-            let classes = client.server_classes().list(&filter).await?;
+            let classes: Vec<ServerClass> = all
+                .into_iter()
+                .filter(|c| {
+                    let region = c.spec.as_ref().and_then(|s| s.region.as_deref());
+                    filter.matches(c) && filters::region_matches(&regions, region)
+                })
+                .collect();
             ctx.out.list(&classes, &classes)
         }
         ServerClassesCmd::Get { name, name_flag } => {

@@ -280,7 +280,15 @@ async fn undo_create(ctx: &Ctx, name: &str, pools: &[String]) {
 pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
     let org = ctx.org();
     match cmd {
-        VmCloudspacesCmd::List(w) => view::list(ctx, &VmCloudspaces::of(ctx, None), &w).await,
+        VmCloudspacesCmd::List(w) => {
+            let client = ctx.client().await?;
+            let regions = super::filters::region_filter(ctx, client).await?;
+            let all = VmCloudspaces::of(ctx, None);
+            let kind = super::filters::Filtered::new(all, move |c: &VmCloudSpace| {
+                super::filters::region_matches(&regions, c.spec.region.as_deref())
+            });
+            view::list(ctx, &kind, &w).await
+        }
         VmCloudspacesCmd::Get(a) => view::get(ctx, &VmCloudspaces::of(ctx, None), a).await,
         VmCloudspacesCmd::Create(a) => {
             let req = request(ctx, &a).await?;

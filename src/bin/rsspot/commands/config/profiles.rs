@@ -17,8 +17,10 @@ use crate::output::{Tabular, dash};
 #[derive(Debug, Subcommand)]
 pub enum ProfilesCmd {
     /// List profiles (the active one is marked with *).
+    #[command(visible_alias = "ls")]
     List,
     /// Show one profile, secrets redacted (default: the selected profile).
+    #[command(visible_alias = "get")]
     Show {
         /// Profile name.
         name: Option<String>,
@@ -29,6 +31,7 @@ pub enum ProfilesCmd {
         name: String,
     },
     /// Delete a profile (asks for confirmation).
+    #[command(visible_alias = "rm")]
     Delete {
         /// Profile name.
         name: String,

@@ -22,6 +22,7 @@ use rsspot::services::{
 };
 
 use super::cloudspaces::{NameArgs, WaitFlags};
+use super::filters;
 use crate::ctx::Ctx;
 use crate::kinds::{OnDemandPools, SpotPools};
 use crate::progress;
@@ -71,6 +72,10 @@ pub struct ListArgs {
     /// Only pools of this cloudspace.
     #[arg(long)]
     pub cloudspace: Option<String>,
+    /// Only pools of these server classes, e.g. gp.vs1.medium-dfw, or gp.vs1.medium for every
+    /// region (repeatable, comma-separated).
+    #[arg(long = "class", alias = "server-class", value_name = "CLASS")]
+    pub classes: Vec<String>,
     #[command(flatten)]
     pub watch: WatchArgs,
 }
@@ -291,7 +296,13 @@ async fn spot(
     let pools = client.spot_pools();
     match cmd {
         PoolCmd::List(a) => {
-            let kind = SpotPools::of(ctx, client, a.cloudspace.as_deref()).await;
+            let wanted = filters::split_values(&a.classes);
+            filters::check_class_filter(client, "--class", &wanted).await?;
+            let all = SpotPools::of(ctx, client, a.cloudspace.as_deref()).await;
+            let kind = filters::Filtered::new(all, move |p: &rsspot::raw::types::SpotNodePool| {
+                let class = p.spec.as_ref().and_then(|s| s.server_class.as_deref());
+                filters::class_matches(&wanted, class)
+            });
             view::list(ctx, &kind, &a.watch).await
         }
         PoolCmd::Get(a) => view::get(ctx, &SpotPools::of(ctx, client, None).await, a).await,
@@ -390,7 +401,14 @@ async fn on_demand(
     let pools = client.ondemand_pools();
     match cmd {
         PoolCmd::List(a) => {
-            let kind = OnDemandPools::of(ctx, client, a.cloudspace.as_deref()).await;
+            let wanted = filters::split_values(&a.classes);
+            filters::check_class_filter(client, "--class", &wanted).await?;
+            let all = OnDemandPools::of(ctx, client, a.cloudspace.as_deref()).await;
+            let kind =
+                filters::Filtered::new(all, move |p: &rsspot::raw::types::OnDemandNodePool| {
+                    let class = p.spec.as_ref().and_then(|s| s.server_class.as_deref());
+                    filters::class_matches(&wanted, class)
+                });
             view::list(ctx, &kind, &a.watch).await
         }
         PoolCmd::Get(a) => view::get(ctx, &OnDemandPools::of(ctx, client, None).await, a).await,

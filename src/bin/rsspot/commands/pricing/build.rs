@@ -122,17 +122,16 @@ fn print_scenario(ctx: &Ctx, s: &BuildScenario) -> Result<()> {
 }
 
 pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
-    let mut regions = a.regions;
-    if let Some(r) = &ctx.global.region {
-        regions.push(r.clone());
-    }
+    let mut regions = super::filters::split_values(&a.regions);
+    regions.extend(super::filters::split_values(ctx.global.region.as_slice()));
+    let categories = super::filters::split_values(&a.classes);
     let req = PlanRequest {
         nodes: a.nodes,
         generation: a.generation,
         risk: a.risk,
         balanced: a.balanced && !a.single,
-        regions,
-        classes: a.classes,
+        regions: regions.clone(),
+        classes: categories.clone(),
         min_hour: a.min_hour,
         max_hour: a.max_hour,
         min_month: a.min_month,
@@ -142,6 +141,7 @@ pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
     plan::build(&[], &req)?;
     let client = ctx.client().await?;
     let rows = client.pricing().rows(1).await?;
+    super::check_filters(&rows, &regions, &categories, &[])?;
     let mut rec = plan::build(&rows, &req)?;
     finish_commands(&mut rec, a.cloudspace.as_deref(), ctx.org());
     if !a.apply {
@@ -180,7 +180,7 @@ pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
         anyhow::bail!(rsspot::Error::invalid(
             "--cloudspace",
             format!(
-                "cloudspace {cloudspace} is in {}, but the {} plan is for {}; re-run with --regions {}",
+                "cloudspace {cloudspace} is in {}, but the {} plan is for {}; re-run with --region {}",
                 if cs_region.is_empty() {
                     "an unknown region"
                 } else {

@@ -12,6 +12,7 @@ use rsspot::pricing::view::{self, ListFilter, MONTH_HOURS, PriceRow, SortKey};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+use super::filters;
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::output::dash;
@@ -28,7 +29,9 @@ const CLOUDSPACE_PLACEHOLDER: &str = "<CLOUDSPACE>";
 
 #[derive(Debug, Subcommand)]
 pub enum PricingCmd {
-    /// One row per server class: prices, percentiles, savings and monthly cost for N nodes.
+    /// One row per server class: prices, percentiles, savings and monthly cost for N nodes
+    /// (--region takes a comma list).
+    #[command(visible_alias = "ls")]
     List(ListArgs),
     /// One class: its prices, the percentile band and (with --history) recent hammer prices.
     Get(GetArgs),
@@ -45,12 +48,16 @@ pub struct ListArgs {
     /// Nodes the hourly/monthly totals are for.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub nodes: u32,
-    /// Regions to show (repeatable, comma-separated); the global --region works too.
-    #[arg(long = "regions", value_name = "REGION")]
+    /// Old spelling of --region (repeatable); --region takes a comma list.
+    #[arg(long = "regions", value_name = "REGION", hide = true)]
     pub regions: Vec<String>,
-    /// Families: gp, ch, mh, gpu, io ... (repeatable, comma-separated).
-    #[arg(long = "family", visible_alias = "class", value_name = "FAMILY")]
+    /// Categories (families): gp, ch, mh, gpu, io ... (repeatable, comma-separated).
+    #[arg(long = "category", alias = "family", value_name = "CATEGORY")]
     pub families: Vec<String>,
+    /// Server classes, e.g. gp.vs1.medium-dfw, or gp.vs1.medium for every region (repeatable,
+    /// comma-separated).
+    #[arg(long = "class", value_name = "CLASS")]
+    pub classes: Vec<String>,
     /// Generation of virtual classes (bare metal always shows).
     #[arg(long = "gen", value_parser = clap::value_parser!(u8).range(1..=2))]
     pub generation: Option<u8>,
@@ -121,11 +128,11 @@ pub struct BuildArgs {
     /// One pool per strategy (the default).
     #[arg(long, overrides_with = "balanced")]
     pub single: bool,
-    /// Regions to consider (repeatable, comma-separated); all when none.
-    #[arg(long, value_name = "REGION")]
+    /// Old spelling of --region (repeatable); --region takes a comma list.
+    #[arg(long, value_name = "REGION", hide = true)]
     pub regions: Vec<String>,
-    /// Families to consider (repeatable, comma-separated); gp,ch,mh when none.
-    #[arg(long, visible_alias = "family", value_name = "FAMILY")]
+    /// Categories (families) to consider (repeatable, comma-separated); gp,ch,mh when none.
+    #[arg(long = "category", aliases = ["classes", "family"], value_name = "CATEGORY")]
     pub classes: Vec<String>,
     /// Minimum total $/h.
     #[arg(long, value_name = "USD")]
@@ -309,25 +316,27 @@ fn list_row(r: &PriceRow, wide: bool) -> Vec<String> {
 }
 
 async fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
-    let mut regions = a.regions;
-    if let Some(r) = &ctx.global.region {
-        regions.push(r.clone());
-    }
+    let mut regions = filters::split_values(&a.regions);
+    regions.extend(filters::split_values(ctx.global.region.as_slice()));
+    let families = filters::split_values(&a.families);
+    let classes = filters::split_values(&a.classes);
     let filter = ListFilter {
-        regions,
-        families: a.families,
+        regions: regions.clone(),
+        families: families.clone(),
         generation: a.generation,
         min_cpu: a.min_cpu,
         max_cpu: a.max_cpu,
         min_memory: a.min_memory,
         max_memory: a.max_memory,
         only_available: a.available,
-        classes: Vec::new(),
+        classes: classes.clone(),
     };
     filter.validate()?;
     let key: SortKey = a.sort.parse()?;
     let client = ctx.client().await?;
-    let mut rows = filter.apply(client.pricing().rows(a.nodes).await?);
+    let all = client.pricing().rows(a.nodes).await?;
+    check_filters(&all, &regions, &families, &classes)?;
+    let mut rows = filter.apply(all);
     view::sort_rows(&mut rows, key, a.desc);
     match ctx.out.format {
         OutputFormat::Table | OutputFormat::Wide => {
@@ -359,6 +368,43 @@ async fn list(ctx: &Ctx, a: ListArgs) -> Result<()> {
             items: &rows,
         }),
     }
+}
+
+/// Refuses filter values that name no region, category or class of the price table (exit 2,
+/// with the known values and a near miss), instead of printing nothing.
+pub(super) fn check_filters(
+    rows: &[PriceRow],
+    regions: &[String],
+    families: &[String],
+    classes: &[String],
+) -> Result<()> {
+    let known = |f: fn(&PriceRow) -> &str| {
+        let mut v: Vec<&str> = rows.iter().map(f).filter(|s| !s.is_empty()).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    filters::check_known("--region", "region", regions, &known(|r| r.region.as_str()))?;
+    filters::check_known(
+        "--category",
+        "category",
+        families,
+        &known(|r| r.family.as_str()),
+    )?;
+    let categories = known(|r| r.family.as_str());
+    // `--class` spelled the category here once: say so rather than "unknown server class".
+    if let Some(c) = classes
+        .iter()
+        .find(|c| categories.iter().any(|k| k.eq_ignore_ascii_case(c)))
+    {
+        return Err(rsspot::Error::invalid(
+            "--class",
+            format!("{c:?} is a category, and --class names server classes: use --category {c}"),
+        )
+        .into());
+    }
+    filters::check_classes("--class", classes, &known(|r| r.name.as_str()))?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
