@@ -289,7 +289,7 @@ impl SpotClient {
         let orgs = self.org_list().await?;
         orgs.iter().find(|o| org.matches(o)).ok_or_else(|| {
             let known: Vec<&str> = orgs.iter().filter_map(|o| o.name.as_deref()).collect();
-            tracing::warn!("organizations this token can see: {}", known.join(", "));
+            tracing::debug!("organizations this token can see: {}", known.join(", "));
             Error::not_found("organization", org.to_string())
         })
     }

@@ -171,12 +171,15 @@ where
 {
     let progress = Progress::new(what, quiet);
     let fut = wait(progress.options(timeout));
+    // Biased, Ctrl-C first: its handler is installed (on first poll) before the waiter
+    // prints a line, so a Ctrl-C right after the first progress line is never the default kill.
     let result = tokio::select! {
-        r = fut => r.map_err(anyhow::Error::new),
+        biased;
         _ = tokio::signal::ctrl_c() => Err(anyhow::Error::new(Interrupted {
             what: what.to_string(),
             resume: resume.to_string(),
         })),
+        r = fut => r.map_err(anyhow::Error::new),
     };
     progress.finish();
     if result.is_ok()

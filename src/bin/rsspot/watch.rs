@@ -57,9 +57,11 @@ impl Backoff {
 
 /// Runs `body` until it ends or the user presses Ctrl-C ([`Stopped`], exit 130).
 pub async fn until_ctrl_c(body: impl Future<Output = Result<()>>) -> Result<()> {
+    // Biased, Ctrl-C first: the handler is installed before the body prints anything.
     tokio::select! {
-        r = body => r,
+        biased;
         _ = tokio::signal::ctrl_c() => Err(anyhow::Error::new(Stopped)),
+        r = body => r,
     }
 }
 

@@ -335,8 +335,9 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                 .iter()
                 .filter_map(|p| p.body.metadata.name.clone())
                 .collect();
+            // Biased, Ctrl-C first: the handler is installed before the first request goes out.
             let made = tokio::select! {
-                r = service.send_create(prepared) => r?,
+                biased;
                 _ = tokio::signal::ctrl_c() => {
                     ctx.out.warn(&format!("interrupted: deleting vm cloudspace {} and its pools", req.name));
                     undo_create(ctx, &req.name, &pool_names).await;
@@ -345,6 +346,7 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                         req.name
                     )));
                 }
+                r = service.send_create(prepared) => r?,
             };
             spend::advise(ctx, &advice);
             ctx.out.note(&format!(
