@@ -125,3 +125,126 @@ async fn autopilot_pools_allocate_their_budget() {
     let list = ok(&env, &["-o", "json", "np", "autopilot", "list"]);
     assert_eq!(list, serde_json::json!([]));
 }
+
+/// Requests of `method` on autopilot pools the emulator saw.
+fn autopilot_requests(env: &common::Env, method: &str) -> usize {
+    env.emu
+        .journal()
+        .iter()
+        .filter(|e| e.method.eq_ignore_ascii_case(method))
+        .filter(|e| e.path.contains("autopilotnodepools"))
+        .count()
+}
+
+/// Runs the CLI with `max_monthly_usd` set to `limit`.
+fn with_limit(env: &common::Env, limit: &str, args: &[&str]) -> std::process::Output {
+    env.cmd()
+        .env("RSSPOT_MAX_MONTHLY_USD", limit)
+        .args(args)
+        .output()
+        .expect("rsspot runs")
+}
+
+/// Exit 2 with one `error:` line naming `--yes` and `reason`.
+fn refused(out: &std::process::Output, reason: &str) {
+    let err = common::stderr_of(out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+    assert!(err.contains("--yes"), "{err}");
+    assert!(err.contains(reason), "{reason}: {err}");
+}
+
+const CREATE: &[&str] = &[
+    "np",
+    "autopilot",
+    "create",
+    "--cloudspace",
+    "ap-guard",
+    "--vcpu",
+    "4",
+];
+
+fn create_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    CREATE.iter().copied().chain(extra.iter().copied()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn autopilot_budgets_are_held_to_the_monthly_limit() {
+    let env = instant_env().await;
+    ok(
+        &env,
+        &["cs", "create", "ap-guard", "--region", "us-central-dfw-1"],
+    );
+    // $1/h × 730 = $730 a month, above a $100 limit: refused, nothing sent.
+    let out = with_limit(&env, "100", &create_args(&["--budget-per-hour", "1"]));
+    refused(&out, "$730 per month, above max_monthly_usd $100");
+    assert_eq!(autopilot_requests(&env, "POST"), 0);
+    // A limit but no budget: the service could spend without bound, so it asks too.
+    let out = with_limit(&env, "100", &create_args(&[]));
+    refused(&out, "without bound");
+    assert_eq!(autopilot_requests(&env, "POST"), 0);
+    // --dry-run shows the concern and sends nothing.
+    let out = with_limit(
+        &env,
+        "100",
+        &create_args(&["--budget-per-hour", "1", "--dry-run"]),
+    );
+    let err = common::stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("above max_monthly_usd $100"), "{err}");
+    let body: Value = serde_json::from_str(&common::stdout_of(&out)).unwrap();
+    assert_eq!(body["spec"]["budgetPerHour"], "1", "{body}");
+    assert_eq!(autopilot_requests(&env, "POST"), 0);
+    // --yes goes ahead.
+    let out = with_limit(
+        &env,
+        "100",
+        &create_args(&["--budget-per-hour", "1", "--yes", "-o", "json"]),
+    );
+    assert!(out.status.success(), "{}", common::stderr_of(&out));
+    assert_eq!(autopilot_requests(&env, "POST"), 1);
+    let made: Value = serde_json::from_str(&common::stdout_of(&out)).unwrap();
+    let big = made["metadata"]["name"].as_str().unwrap().to_string();
+    // Under the limit ($0.1 × 730 = $73): no question, no warning.
+    let out = with_limit(
+        &env,
+        "100",
+        &create_args(&["--budget-per-hour", "0.1", "-o", "json"]),
+    );
+    let err = common::stderr_of(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("max_monthly_usd"), "{err}");
+    assert_eq!(autopilot_requests(&env, "POST"), 2);
+    let made: Value = serde_json::from_str(&common::stdout_of(&out)).unwrap();
+    let small = made["metadata"]["name"].as_str().unwrap().to_string();
+
+    // Updates: a new budget over the limit is refused; --yes sends it.
+    let update = |name: &str, extra: &[&str]| -> std::process::Output {
+        let mut args = vec!["np", "autopilot", "update"];
+        args.push(name);
+        args.extend_from_slice(extra);
+        with_limit(&env, "100", &args)
+    };
+    refused(&update(&small, &["--budget-per-hour", "2"]), "$1460 per month");
+    assert_eq!(autopilot_requests(&env, "PATCH"), 0);
+    let out = update(&small, &["--budget-per-hour", "2", "--yes"]);
+    assert!(out.status.success(), "{}", common::stderr_of(&out));
+    assert_eq!(autopilot_requests(&env, "PATCH"), 1);
+    // Without a new budget the pool's own counts: over the limit asks, under it does not.
+    refused(&update(&big, &["--vcpu", "8"]), "above max_monthly_usd $100");
+    assert_eq!(autopilot_requests(&env, "PATCH"), 1);
+    let out = update(&small, &["--budget-per-hour", "0.1", "--yes"]);
+    assert!(out.status.success(), "{}", common::stderr_of(&out));
+    let out = update(&small, &["--vcpu", "8"]);
+    assert!(out.status.success(), "{}", common::stderr_of(&out));
+    assert_eq!(autopilot_requests(&env, "PATCH"), 3);
+    // No limit: nothing is asked whatever the budget.
+    let out = env
+        .cmd()
+        .args(create_args(&["--budget-per-hour", "50"]))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr_of(&out));
+    assert_eq!(autopilot_requests(&env, "POST"), 3);
+}

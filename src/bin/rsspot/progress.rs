@@ -155,6 +155,27 @@ impl Drop for Progress {
     }
 }
 
+/// [`wait_with_progress`] on the profile's client: `wait` gets the client, the `--org` value
+/// and the options, so each command only names the waiter it calls.
+pub async fn wait_on<'c, T, F, Fut>(
+    ctx: &'c crate::ctx::Ctx,
+    what: &str,
+    resume: &str,
+    timeout: Duration,
+    wait: F,
+) -> anyhow::Result<T>
+where
+    F: FnOnce(&'c rsspot::SpotClient, Option<String>, WaitOptions) -> Fut,
+    Fut: Future<Output = rsspot::Result<T>>,
+{
+    let client = ctx.client().await?;
+    let org = ctx.org().map(str::to_string);
+    wait_with_progress(what, resume, timeout, ctx.global.quiet, |opts| {
+        wait(client, org, opts)
+    })
+    .await
+}
+
 /// Runs a waiter with progress, stopping (not cancelling anything server-side) on Ctrl-C.
 ///
 /// `wait` gets the options to pass to the SDK waiter; `resume` is the command that waits again.

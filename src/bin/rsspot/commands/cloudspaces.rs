@@ -271,7 +271,7 @@ pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
         CloudspacesCmd::Delete(a) => delete(ctx, client, a).await,
         CloudspacesCmd::Wait(a) => {
             let name = a.name.get("cloudspace")?;
-            let cs = wait_ready(ctx, client, &name, a.timeout).await?;
+            let cs = wait_ready(ctx, &name, a.timeout).await?;
             ctx.out.one(&cs, &cs)
         }
         CloudspacesCmd::Kubeconfig(a) => kubeconfig_cmd(ctx, client, a).await,
@@ -310,7 +310,7 @@ async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
         return ctx.out.one(&cs, &cs);
     }
     ctx.out.note(&format!("cloudspace {name} created"));
-    let cs = wait_ready(ctx, client, &name, a.wait.timeout).await?;
+    let cs = wait_ready(ctx, &name, a.wait.timeout).await?;
     ctx.out.one(&cs, &cs)
 }
 
@@ -336,7 +336,7 @@ async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
     if !a.wait.wait {
         return ctx.out.one(&cs, &cs);
     }
-    let cs = wait_ready(ctx, client, &name, a.wait.timeout).await?;
+    let cs = wait_ready(ctx, &name, a.wait.timeout).await?;
     ctx.out.one(&cs, &cs)
 }
 
@@ -395,18 +395,15 @@ async fn delete(ctx: &Ctx, client: &SpotClient, a: DeleteArgs) -> Result<()> {
     // The report goes out first: a --wait that times out still tells scripts what was deleted.
     ctx.out.list(&rows, &report)?;
     if a.wait {
-        let org = org.map(str::to_string);
         let report = &report;
-        progress::wait_with_progress(
+        progress::wait_on(
+            ctx,
             &format!("cloudspace {name:?} and its node pools"),
             &format!("rsspot cloudspaces get {name}"),
             a.timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
-            ctx.global.quiet,
-            |opts| async move {
-                client
-                    .cloudspaces()
-                    .wait_until_gone(report, org.as_deref(), &opts)
-                    .await
+            |client, org, opts| async move {
+                let spaces = client.cloudspaces();
+                spaces.wait_until_gone(report, org.as_deref(), &opts).await
             },
         )
         .await?;
@@ -415,25 +412,15 @@ async fn delete(ctx: &Ctx, client: &SpotClient, a: DeleteArgs) -> Result<()> {
 }
 
 /// Waits for Ready with progress on stderr; Ctrl-C stops waiting only.
-async fn wait_ready(
-    ctx: &Ctx,
-    client: &SpotClient,
-    name: &str,
-    timeout: Option<Duration>,
-) -> Result<CloudSpace> {
-    let org = ctx.org().map(str::to_string);
-    let what = format!("cloudspace {name:?}");
-    let resume = format!("rsspot cloudspaces wait {name}");
-    progress::wait_with_progress(
-        &what,
-        &resume,
+async fn wait_ready(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<CloudSpace> {
+    progress::wait_on(
+        ctx,
+        &format!("cloudspace {name:?}"),
+        &format!("rsspot cloudspaces wait {name}"),
         timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
-        ctx.global.quiet,
-        |opts| async move {
-            client
-                .cloudspaces()
-                .wait_until_ready(name, org.as_deref(), &opts)
-                .await
+        |client, org, opts| async move {
+            let spaces = client.cloudspaces();
+            spaces.wait_until_ready(name, org.as_deref(), &opts).await
         },
     )
     .await

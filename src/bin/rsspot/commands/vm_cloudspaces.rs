@@ -178,18 +178,14 @@ fn from_file(path: &Path) -> Result<VmCloudSpaceCreate> {
 }
 
 async fn wait_running(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<VmCloudSpace> {
-    let client = ctx.client().await?;
-    let org = ctx.org().map(str::to_string);
-    progress::wait_with_progress(
+    progress::wait_on(
+        ctx,
         &format!("vm cloudspace {name}"),
         &format!("rsspot vm-cloudspaces wait {name}"),
         timeout.unwrap_or(DEFAULT_RUNNING_TIMEOUT),
-        ctx.global.quiet,
-        |opts| async move {
-            client
-                .vm_cloudspaces()
-                .wait_until_running(name, org.as_deref(), &opts)
-                .await
+        |client, org, opts| async move {
+            let spaces = client.vm_cloudspaces();
+            spaces.wait_until_running(name, org.as_deref(), &opts).await
         },
     )
     .await

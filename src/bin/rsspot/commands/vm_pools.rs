@@ -184,18 +184,14 @@ pub fn parse_pool_spec(s: &str) -> Result<VmPoolCreate, String> {
 }
 
 async fn wait_pool(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<VmPool> {
-    let client = ctx.client().await?;
-    let org = ctx.org().map(str::to_string);
-    progress::wait_with_progress(
+    progress::wait_on(
+        ctx,
         &format!("vm pool {name}"),
         &format!("rsspot vm-pools wait {name}"),
         timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
-        ctx.global.quiet,
-        |opts| async move {
-            client
-                .vm_pools()
-                .wait_until_fulfilled(name, org.as_deref(), &opts)
-                .await
+        |client, org, opts| async move {
+            let pools = client.vm_pools();
+            pools.wait_until_fulfilled(name, org.as_deref(), &opts).await
         },
     )
     .await

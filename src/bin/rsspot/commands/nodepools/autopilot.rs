@@ -10,6 +10,7 @@ use rsspot::services::{AutopilotPoolCreate, AutopilotPoolUpdate};
 use rust_decimal::Decimal;
 
 use super::super::cloudspaces::{NameArgs, WaitFlags};
+use super::spend;
 use crate::ctx::Ctx;
 use crate::kinds::AutopilotPools;
 use crate::output::{Tabular, dash};
@@ -104,6 +105,17 @@ pub struct WaitArgs {
     pub timeout: Option<Duration>,
 }
 
+/// The pool's hourly budget as the server holds it (a string or a number on the wire).
+fn budget_text(pool: &AutopilotNodePool) -> Option<String> {
+    let b = pool.spec.as_ref()?.budget_per_hour.as_ref()?;
+    Some(b.as_str().map_or_else(|| b.to_string(), String::from))
+}
+
+/// [`budget_text`] as a number (`None`: no budget, or one that is not a number).
+fn budget_of(pool: &AutopilotNodePool) -> Option<Decimal> {
+    budget_text(pool)?.parse().ok()
+}
+
 impl Tabular for AutopilotNodePool {
     fn headers(wide: bool) -> Vec<&'static str> {
         let mut h = vec![
@@ -127,10 +139,7 @@ impl Tabular for AutopilotNodePool {
             dash(spec.and_then(|s| s.cloud_space.as_ref())),
             dash(spec.and_then(|s| s.vcpu.as_ref()).and_then(|v| v.total)),
             dash(status.and_then(|s| s.managed_vcpus)),
-            dash(
-                spec.and_then(|s| s.budget_per_hour.as_ref())
-                    .map(|b| b.as_str().map_or_else(|| b.to_string(), String::from)),
-            ),
+            dash(budget_text(self)),
             dash(status.and_then(|s| s.phase.as_ref())),
         ];
         if wide {
@@ -165,18 +174,14 @@ async fn wait_allocated(
     name: &str,
     timeout: Option<Duration>,
 ) -> Result<AutopilotNodePool> {
-    let client = ctx.client().await?;
-    let org = ctx.org().map(str::to_string);
-    progress::wait_with_progress(
+    progress::wait_on(
+        ctx,
         &format!("autopilot pool {name}"),
         &format!("rsspot nodepools autopilot wait {name}"),
         timeout.unwrap_or(DEFAULT_ALLOCATED_TIMEOUT),
-        ctx.global.quiet,
-        |opts| async move {
-            client
-                .autopilot_pools()
-                .wait_until_allocated(name, org.as_deref(), &opts)
-                .await
+        |client, org, opts| async move {
+            let pools = client.autopilot_pools();
+            pools.wait_until_allocated(name, org.as_deref(), &opts).await
         },
     )
     .await
@@ -201,12 +206,17 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
             req.memory_per_vcpu = a.memory_per_vcpu.clone();
             req.budget_per_hour = a.budget_per_hour;
             req.allocation_strategy = a.allocation_strategy.clone();
+            // Checked before the budget question: a request that cannot be sent asks nothing.
+            req.validate()?;
+            let concerns = spend::assess_budget(req.budget_per_hour, &spend::limits(ctx).await?);
             if a.dry_run {
                 let (_, body) = pools.prepare_create(&req, org).await?;
+                spend::decide(ctx, "autopilot pool", &concerns, true)?;
                 ctx.out
                     .note("dry run: this is the request body; nothing was sent");
                 return ctx.out.data(&body);
             }
+            spend::decide(ctx, "autopilot pool", &concerns, false)?;
             let pool = pools.create(&req, org).await?;
             let name = pool.name();
             ctx.out.note(&format!("autopilot pool {name} created"));
@@ -222,6 +232,18 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
                 vcpu_total: a.vcpu,
                 budget_per_hour: a.budget_per_hour,
             };
+            let limits = spend::limits(ctx).await?;
+            // Without a new budget the pool keeps its own: re-read it (only when a limit is set
+            // and there is something to change; the service refuses an empty update).
+            let budget = match (upd.budget_per_hour, limits.max_monthly_usd, upd.vcpu_total) {
+                (Some(b), _, _) => Some(b),
+                (None, Some(_), Some(_)) => budget_of(&pools.get(&name, org).await?),
+                (None, _, _) => None,
+            };
+            if upd.budget_per_hour.is_some() || upd.vcpu_total.is_some() {
+                let concerns = spend::assess_budget(budget, &limits);
+                spend::decide(ctx, "autopilot pool", &concerns, false)?;
+            }
             let pool = pools.update(&name, &upd, org).await?;
             ctx.out.one(&pool, &pool)
         }

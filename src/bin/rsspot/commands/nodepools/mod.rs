@@ -331,7 +331,7 @@ async fn spot(
                 .await;
             spend::report_mismatches(ctx, &what, checked);
             let pool = match c.wait.wait {
-                true => match wait_spot(ctx, client, &name, c.wait.timeout).await {
+                true => match wait_spot(ctx, &name, c.wait.timeout).await {
                     Ok(p) => p,
                     Err(e) => {
                         // The pool exists: scripts still get its name before the exit code.
@@ -372,7 +372,7 @@ async fn spot(
                 .await;
             spend::report_mismatches(ctx, &format!("spot pool {name}"), checked);
             let pool = match a.common.wait.wait {
-                true => wait_spot(ctx, client, &name, a.common.wait.timeout).await?,
+                true => wait_spot(ctx, &name, a.common.wait.timeout).await?,
                 false => pool,
             };
             print_spot(ctx, &class_prices(ctx, client).await, &pool)
@@ -386,7 +386,7 @@ async fn spot(
         }
         PoolCmd::Wait(a) => {
             let name = a.name.get("spot pool")?;
-            let pool = wait_spot(ctx, client, &name, a.timeout).await?;
+            let pool = wait_spot(ctx, &name, a.timeout).await?;
             print_spot(ctx, &class_prices(ctx, client).await, &pool)
         }
     }
@@ -432,7 +432,7 @@ async fn on_demand(
             let checked = pools.verify(&name, Some(c.desired), org).await;
             spend::report_mismatches(ctx, &format!("on-demand pool {name}"), checked);
             let pool = match c.wait.wait {
-                true => match wait_on_demand(ctx, client, &name, c.wait.timeout).await {
+                true => match wait_on_demand(ctx, &name, c.wait.timeout).await {
                     Ok(p) => p,
                     Err(e) => {
                         print_on_demand(ctx, &class_prices(ctx, client).await, &pool)?;
@@ -467,7 +467,7 @@ async fn on_demand(
             let checked = pools.verify(&name, upd.desired, org).await;
             spend::report_mismatches(ctx, &format!("on-demand pool {name}"), checked);
             let pool = match a.wait.wait {
-                true => wait_on_demand(ctx, client, &name, a.wait.timeout).await?,
+                true => wait_on_demand(ctx, &name, a.wait.timeout).await?,
                 false => pool,
             };
             print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
@@ -481,7 +481,7 @@ async fn on_demand(
         }
         PoolCmd::Wait(a) => {
             let name = a.name.get("on-demand pool")?;
-            let pool = wait_on_demand(ctx, client, &name, a.timeout).await?;
+            let pool = wait_on_demand(ctx, &name, a.timeout).await?;
             print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
         }
     }
