@@ -166,7 +166,11 @@ const CREATE: &[&str] = &[
 ];
 
 fn create_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    CREATE.iter().copied().chain(extra.iter().copied()).collect()
+    CREATE
+        .iter()
+        .copied()
+        .chain(extra.iter().copied())
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -226,13 +230,19 @@ async fn autopilot_budgets_are_held_to_the_monthly_limit() {
         args.extend_from_slice(extra);
         with_limit(&env, "100", &args)
     };
-    refused(&update(&small, &["--budget-per-hour", "2"]), "$1460 per month");
+    refused(
+        &update(&small, &["--budget-per-hour", "2"]),
+        "$1460 per month",
+    );
     assert_eq!(autopilot_requests(&env, "PATCH"), 0);
     let out = update(&small, &["--budget-per-hour", "2", "--yes"]);
     assert!(out.status.success(), "{}", common::stderr_of(&out));
     assert_eq!(autopilot_requests(&env, "PATCH"), 1);
     // Without a new budget the pool's own counts: over the limit asks, under it does not.
-    refused(&update(&big, &["--vcpu", "8"]), "above max_monthly_usd $100");
+    refused(
+        &update(&big, &["--vcpu", "8"]),
+        "above max_monthly_usd $100",
+    );
     assert_eq!(autopilot_requests(&env, "PATCH"), 1);
     let out = update(&small, &["--budget-per-hour", "0.1", "--yes"]);
     assert!(out.status.success(), "{}", common::stderr_of(&out));

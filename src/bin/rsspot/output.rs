@@ -212,6 +212,13 @@ impl Printer {
         r.and_then(|_| out.flush()).map_err(io_error)
     }
 
+    /// `--dry-run`: says what `body` is (`shown`, e.g. "this is the request body") and that
+    /// nothing was sent, then prints it as [`Output::data`] does.
+    pub fn dry_run<T: Serialize + ?Sized>(&self, shown: &str, body: &T) -> anyhow::Result<()> {
+        self.note(&format!("dry run: {shown}; nothing was sent"));
+        self.data(body)
+    }
+
     /// Serializes `value` as JSON or YAML (used for non-table formats).
     pub fn data<T: Serialize + ?Sized>(&self, value: &T) -> anyhow::Result<()> {
         match self.format {

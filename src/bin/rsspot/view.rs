@@ -101,6 +101,27 @@ pub async fn get<K: Kind>(ctx: &Ctx, kind: &K, args: GetArgs) -> Result<()> {
     show(ctx, kind, item)
 }
 
+/// `delete NAME`: asks `Delete {what} NAME{also}?` (refused without a terminal unless `--yes`),
+/// deletes with `delete(name)` and says so.
+pub async fn delete<F, Fut, E>(
+    ctx: &Ctx,
+    name: NameArgs,
+    what: &str,
+    also: &str,
+    delete: F,
+) -> Result<()>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = std::result::Result<(), E>>,
+    E: Into<anyhow::Error>,
+{
+    let name = name.get(what)?;
+    ctx.confirm(&format!("Delete {what} {name}{also}?"))?;
+    delete(name.clone()).await.map_err(Into::into)?;
+    ctx.out.note(&format!("{what} {name} deleted"));
+    Ok(())
+}
+
 /// Prints one object (after a create, update or wait).
 pub fn show<K: Kind>(ctx: &Ctx, kind: &K, item: K::Item) -> Result<()> {
     let rows = kind.rows(std::slice::from_ref(&item));

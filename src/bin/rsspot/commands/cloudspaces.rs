@@ -298,9 +298,7 @@ async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
     }
     if a.dry_run {
         let (_, body) = client.cloudspaces().prepare_create(&req, ctx.org()).await?;
-        ctx.out
-            .note("dry run: this is the request body; nothing was sent");
-        return ctx.out.data(&body);
+        return ctx.out.dry_run("this is the request body", &body);
     }
     let cs = client.cloudspaces().create(&req, ctx.org()).await?;
     if !a.wait.wait {
@@ -328,9 +326,7 @@ async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
         let patch = upd.to_patch()?;
         // Reads only: a dry run on a missing cloudspace is still "not found".
         client.cloudspaces().get(&name, ctx.org()).await?;
-        ctx.out
-            .note("dry run: this is the merge-patch body; nothing was sent");
-        return ctx.out.data(&patch);
+        return ctx.out.dry_run("this is the merge-patch body", &patch);
     }
     let cs = client.cloudspaces().update(&name, &upd, ctx.org()).await?;
     if !a.wait.wait {

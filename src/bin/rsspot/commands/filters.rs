@@ -148,18 +148,31 @@ pub async fn class_names(client: &rsspot::SpotClient) -> rsspot::Result<Vec<Stri
         .collect())
 }
 
+/// Runs `check` on the names `names` fetches; an empty filter fetches nothing (the future is
+/// only polled when there is something to check).
+async fn check_fetched(
+    given: &[String],
+    names: impl std::future::Future<Output = rsspot::Result<Vec<String>>>,
+    check: impl FnOnce(&[&str]) -> rsspot::Result<()>,
+) -> rsspot::Result<()> {
+    if given.is_empty() {
+        return Ok(());
+    }
+    let names = names.await?;
+    let known: Vec<&str> = names.iter().map(String::as_str).collect();
+    check(&known)
+}
+
 /// Checks a `--region` filter against the service's regions (exit 2 on an unknown one).
 pub async fn check_regions(
     client: &rsspot::SpotClient,
     flag: &str,
     given: &[String],
 ) -> rsspot::Result<()> {
-    if given.is_empty() {
-        return Ok(());
-    }
-    let names = region_names(client).await?;
-    let known: Vec<&str> = names.iter().map(String::as_str).collect();
-    check_known(flag, "region", given, &known)
+    check_fetched(given, region_names(client), |known| {
+        check_known(flag, "region", given, known)
+    })
+    .await
 }
 
 /// Checks a `--class` filter against the service's server classes (exit 2 on an unknown one).
@@ -168,12 +181,10 @@ pub async fn check_class_filter(
     flag: &str,
     given: &[String],
 ) -> rsspot::Result<()> {
-    if given.is_empty() {
-        return Ok(());
-    }
-    let names = class_names(client).await?;
-    let known: Vec<&str> = names.iter().map(String::as_str).collect();
-    check_classes(flag, given, &known)
+    check_fetched(given, class_names(client), |known| {
+        check_classes(flag, given, known)
+    })
+    .await
 }
 
 /// The global `--region` as a filter (a comma list), checked against the service's regions.

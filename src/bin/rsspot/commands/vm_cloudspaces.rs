@@ -17,7 +17,7 @@ use rsspot::types::inventory::VmCloudSpace;
 use serde::Deserialize;
 
 use super::cloudspaces::{NameArgs, WaitFlags};
-use super::nodepools::spend;
+use super::nodepools::{PoolWaitArgs, spend};
 use super::vm_pools::{UserDataArgs, parse_pool_spec};
 use crate::ctx::Ctx;
 use crate::kinds::VmCloudspaces;
@@ -43,7 +43,7 @@ pub enum VmCloudspacesCmd {
     #[command(visible_alias = "rm")]
     Delete(NameArgs),
     /// Wait until the cloudspace is Ready with all its VMs running.
-    Wait(WaitArgs),
+    Wait(PoolWaitArgs),
 }
 
 /// `vm-cloudspaces create` (the region is the global --region, else the profile's).
@@ -90,16 +90,6 @@ pub struct UpdateArgs {
     /// New webhook URL ("" clears it).
     #[arg(long)]
     pub webhook: String,
-}
-
-/// `vm-cloudspaces wait`.
-#[derive(Debug, Args)]
-pub struct WaitArgs {
-    #[command(flatten)]
-    pub name: NameArgs,
-    /// Give up after: 90s, 20m, 1h or seconds (default 30m).
-    #[arg(long, value_parser = progress::parse_duration, value_name = "DURATION")]
-    pub timeout: Option<Duration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -296,12 +286,11 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
             let concerns: Vec<_> = prepared.concerns().into_iter().cloned().collect();
             let advice = spend::decide(ctx, "vm cloudspace pools", &concerns, a.dry_run)?;
             if a.dry_run {
-                ctx.out
-                    .note("dry run: these are the request bodies; nothing was sent");
                 let pools: Vec<_> = prepared.pools.iter().map(|p| &p.body).collect();
-                return ctx
-                    .out
-                    .data(&serde_json::json!({"vmCloudSpace": prepared.body, "vmPools": pools}));
+                return ctx.out.dry_run(
+                    "these are the request bodies",
+                    &serde_json::json!({"vmCloudSpace": prepared.body, "vmPools": pools}),
+                );
             }
             // As spotctl does: an interrupted create deletes what it made (the SDK itself
             // rolls back when a pool fails) and exits 130.

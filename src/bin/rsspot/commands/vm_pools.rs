@@ -14,7 +14,7 @@ use rsspot::services::{PoolType, VmPoolCreate, VmPoolUpdate};
 use rsspot::types::inventory::VmPool;
 
 use super::cloudspaces::{NameArgs, WaitFlags};
-use super::nodepools::spend;
+use super::nodepools::{PoolWaitArgs, spend};
 use crate::ctx::Ctx;
 use crate::kinds::VmPools;
 use crate::progress;
@@ -36,7 +36,7 @@ pub enum VmPoolsCmd {
     #[command(visible_alias = "rm")]
     Delete(NameArgs),
     /// Wait until the pool has all its desired VMs.
-    Wait(WaitArgs),
+    Wait(PoolWaitArgs),
 }
 
 /// `list`.
@@ -47,16 +47,6 @@ pub struct ListArgs {
     pub vmcloudspace: Option<String>,
     #[command(flatten)]
     pub watch: WatchArgs,
-}
-
-/// `wait`.
-#[derive(Debug, Args)]
-pub struct WaitArgs {
-    #[command(flatten)]
-    pub name: NameArgs,
-    /// Give up after: 90s, 20m, 1h or seconds (default 30m).
-    #[arg(long, value_parser = progress::parse_duration, value_name = "DURATION")]
-    pub timeout: Option<Duration>,
 }
 
 /// Cloud-init user data flags (spotctl's; mutually exclusive).
@@ -191,7 +181,9 @@ async fn wait_pool(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<V
         timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
         |client, org, opts| async move {
             let pools = client.vm_pools();
-            pools.wait_until_fulfilled(name, org.as_deref(), &opts).await
+            pools
+                .wait_until_fulfilled(name, org.as_deref(), &opts)
+                .await
         },
     )
     .await
@@ -224,9 +216,7 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
                 .await?;
             let advice = spend::decide(ctx, "vm pool", &prepared.concerns, a.dry_run)?;
             if a.dry_run {
-                ctx.out
-                    .note("dry run: this is the request body; nothing was sent");
-                return ctx.out.data(&prepared.body);
+                return ctx.out.dry_run("this is the request body", &prepared.body);
             }
             let pool = pools.send_create(prepared).await?;
             spend::advise(ctx, &advice);
@@ -249,8 +239,6 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
                 .await?;
             let advice = spend::decide(ctx, "vm pool", &concerns, a.dry_run)?;
             if a.dry_run {
-                ctx.out
-                    .note("dry run: this is the merge-patch body; nothing was sent");
                 let mut spec = serde_json::Map::new();
                 if let Some(b) = upd.bid_price {
                     spec.insert("bidPrice".into(), b.api_form().into());
@@ -258,7 +246,8 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
                 if let Some(d) = upd.desired {
                     spec.insert("desired".into(), d.into());
                 }
-                return ctx.out.data(&serde_json::json!({ "spec": spec }));
+                let patch = serde_json::json!({ "spec": spec });
+                return ctx.out.dry_run("this is the merge-patch body", &patch);
             }
             let pool = pools.send_update(&name, &upd, org).await?;
             spend::advise(ctx, &advice);
@@ -269,11 +258,10 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
             ctx.out.one(&pool, &pool)
         }
         VmPoolsCmd::Delete(n) => {
-            let name = n.get("vm pool")?;
-            ctx.confirm(&format!("Delete vm pool {name} and its VMs?"))?;
-            pools.delete(&name, org).await?;
-            ctx.out.note(&format!("vm pool {name} deleted"));
-            Ok(())
+            view::delete(ctx, n, "vm pool", " and its VMs", |name| async move {
+                pools.delete(&name, org).await
+            })
+            .await
         }
         VmPoolsCmd::Wait(a) => {
             let name = a.name.get("vm pool")?;

@@ -104,9 +104,9 @@ pub async fn run(ctx: &Ctx, cmd: VmSshKeysCmd) -> Result<()> {
             req.description = a.description;
             let fingerprint = req.validate()?;
             if a.dry_run {
-                ctx.out
-                    .note("dry run: this is the request body; nothing was sent");
-                return ctx.out.data(&req.to_body("<org namespace>"));
+                return ctx
+                    .out
+                    .dry_run("this is the request body", &req.to_body("<org namespace>"));
             }
             let key = ctx.client().await?.vm_ssh_keys().create(&req, org).await?;
             ctx.out
@@ -114,11 +114,11 @@ pub async fn run(ctx: &Ctx, cmd: VmSshKeysCmd) -> Result<()> {
             ctx.out.one(&key, &key)
         }
         VmSshKeysCmd::Delete(n) => {
-            let name = n.get("vm ssh key")?;
-            ctx.confirm(&format!("Delete vm ssh key {name}?"))?;
-            ctx.client().await?.vm_ssh_keys().delete(&name, org).await?;
-            ctx.out.note(&format!("vm ssh key {name} deleted"));
-            Ok(())
+            view::delete(ctx, n, "vm ssh key", "", |name| async move {
+                let keys = ctx.client().await?.vm_ssh_keys();
+                anyhow::Ok(keys.delete(&name, org).await?)
+            })
+            .await
         }
     }
 }

@@ -10,7 +10,7 @@ use rsspot::services::{AutopilotPoolCreate, AutopilotPoolUpdate};
 use rust_decimal::Decimal;
 
 use super::super::cloudspaces::{NameArgs, WaitFlags};
-use super::spend;
+use super::{PoolWaitArgs, spend};
 use crate::ctx::Ctx;
 use crate::kinds::AutopilotPools;
 use crate::output::{Tabular, dash};
@@ -36,7 +36,7 @@ pub enum AutopilotCmd {
     #[command(visible_alias = "rm")]
     Delete(NameArgs),
     /// Wait until the budget is allocated.
-    Wait(WaitArgs),
+    Wait(PoolWaitArgs),
 }
 
 /// `list`.
@@ -93,16 +93,6 @@ pub struct UpdateArgs {
     /// New hourly budget in USD.
     #[arg(long, value_name = "USD")]
     pub budget_per_hour: Option<Decimal>,
-}
-
-/// `wait`.
-#[derive(Debug, Args)]
-pub struct WaitArgs {
-    #[command(flatten)]
-    pub name: NameArgs,
-    /// Give up after: 90s, 20m, 1h or seconds (default 30m).
-    #[arg(long, value_parser = progress::parse_duration, value_name = "DURATION")]
-    pub timeout: Option<Duration>,
 }
 
 /// The pool's hourly budget as the server holds it (a string or a number on the wire).
@@ -181,7 +171,9 @@ async fn wait_allocated(
         timeout.unwrap_or(DEFAULT_ALLOCATED_TIMEOUT),
         |client, org, opts| async move {
             let pools = client.autopilot_pools();
-            pools.wait_until_allocated(name, org.as_deref(), &opts).await
+            pools
+                .wait_until_allocated(name, org.as_deref(), &opts)
+                .await
         },
     )
     .await
@@ -212,9 +204,7 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
             if a.dry_run {
                 let (_, body) = pools.prepare_create(&req, org).await?;
                 spend::decide(ctx, "autopilot pool", &concerns, true)?;
-                ctx.out
-                    .note("dry run: this is the request body; nothing was sent");
-                return ctx.out.data(&body);
+                return ctx.out.dry_run("this is the request body", &body);
             }
             spend::decide(ctx, "autopilot pool", &concerns, false)?;
             let pool = pools.create(&req, org).await?;
@@ -248,13 +238,14 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
             ctx.out.one(&pool, &pool)
         }
         AutopilotCmd::Delete(n) => {
-            let name = n.get("autopilot pool")?;
-            ctx.confirm(&format!(
-                "Delete autopilot pool {name} and the nodes it manages?"
-            ))?;
-            pools.delete(&name, org).await?;
-            ctx.out.note(&format!("autopilot pool {name} deleted"));
-            Ok(())
+            view::delete(
+                ctx,
+                n,
+                "autopilot pool",
+                " and the nodes it manages",
+                |name| async move { pools.delete(&name, org).await },
+            )
+            .await
         }
         AutopilotCmd::Wait(a) => {
             let name = a.name.get("autopilot pool")?;

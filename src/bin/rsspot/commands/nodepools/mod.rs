@@ -317,9 +317,7 @@ async fn spot(
                 .await?;
             let advice = spend::decide(ctx, "spot pool", &prepared.concerns, c.dry_run)?;
             if c.dry_run {
-                ctx.out
-                    .note("dry run: this is the request body; nothing was sent");
-                return ctx.out.data(&prepared.body);
+                return ctx.out.dry_run("this is the request body", &prepared.body);
             }
             let pool = pools.send_create(prepared).await?;
             spend::advise(ctx, &advice);
@@ -361,9 +359,9 @@ async fn spot(
             )?;
             let advice = spend::decide(ctx, "spot pool", &prepared.concerns, a.common.dry_run)?;
             if a.common.dry_run {
-                ctx.out
-                    .note("dry run: this is the merge-patch body; nothing was sent");
-                return ctx.out.data(&prepared.patch);
+                return ctx
+                    .out
+                    .dry_run("this is the merge-patch body", &prepared.patch);
             }
             let pool = pools.send_update(&name, prepared).await?;
             spend::advise(ctx, &advice);
@@ -378,11 +376,10 @@ async fn spot(
             print_spot(ctx, &class_prices(ctx, client).await, &pool)
         }
         PoolCmd::Delete(n) => {
-            let name = n.get("spot pool")?;
-            ctx.confirm(&format!("Delete spot pool {name} and its nodes?"))?;
-            pools.delete(&name, org).await?;
-            ctx.out.note(&format!("spot pool {name} deleted"));
-            Ok(())
+            view::delete(ctx, n, "spot pool", " and its nodes", |name| async move {
+                pools.delete(&name, org).await
+            })
+            .await
         }
         PoolCmd::Wait(a) => {
             let name = a.name.get("spot pool")?;
@@ -421,9 +418,7 @@ async fn on_demand(
                 .await?;
             let advice = spend::decide(ctx, "on-demand pool", &prepared.concerns, c.dry_run)?;
             if c.dry_run {
-                ctx.out
-                    .note("dry run: this is the request body; nothing was sent");
-                return ctx.out.data(&prepared.body);
+                return ctx.out.dry_run("this is the request body", &prepared.body);
             }
             let pool = pools.send_create(prepared).await?;
             spend::advise(ctx, &advice);
@@ -458,9 +453,9 @@ async fn on_demand(
             )?;
             let advice = spend::decide(ctx, "on-demand pool", &prepared.concerns, a.dry_run)?;
             if a.dry_run {
-                ctx.out
-                    .note("dry run: this is the merge-patch body; nothing was sent");
-                return ctx.out.data(&prepared.patch);
+                return ctx
+                    .out
+                    .dry_run("this is the merge-patch body", &prepared.patch);
             }
             let pool = pools.send_update(&name, prepared).await?;
             spend::advise(ctx, &advice);
@@ -473,11 +468,14 @@ async fn on_demand(
             print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
         }
         PoolCmd::Delete(n) => {
-            let name = n.get("on-demand pool")?;
-            ctx.confirm(&format!("Delete on-demand pool {name} and its nodes?"))?;
-            pools.delete(&name, org).await?;
-            ctx.out.note(&format!("on-demand pool {name} deleted"));
-            Ok(())
+            view::delete(
+                ctx,
+                n,
+                "on-demand pool",
+                " and its nodes",
+                |name| async move { pools.delete(&name, org).await },
+            )
+            .await
         }
         PoolCmd::Wait(a) => {
             let name = a.name.get("on-demand pool")?;

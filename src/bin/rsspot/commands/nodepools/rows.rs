@@ -48,51 +48,97 @@ pub(super) fn autoscaling_cell(enabled: bool, min: Option<i64>, max: Option<i64>
     }
 }
 
-impl Tabular for SpotRow {
-    fn headers(wide: bool) -> Vec<&'static str> {
-        let mut h = vec![
-            "NAME",
-            "CLOUDSPACE",
-            "CLASS",
-            "BID / MARKET",
-            "DESIRED",
-            "WON",
-            "STATUS",
-            "AGE",
+/// What a pool row shows, whichever the kind: the kinds differ only in the price and count
+/// columns (and how their specs spell things), so one header list and one row builder serve
+/// both.
+struct PoolCells {
+    name: String,
+    cloudspace: Option<String>,
+    class: Option<String>,
+    /// The kind's price cell (already formatted).
+    price: String,
+    desired: Option<i64>,
+    /// Nodes won (spot) or reserved (on-demand).
+    count: Option<i64>,
+    status: Option<String>,
+    age: String,
+    autoscaling: (bool, Option<i64>, Option<i64>),
+    labels: usize,
+    taints: usize,
+}
+
+/// Columns of a pool table with the kind's `price` and `count` headers.
+fn pool_headers(price: &'static str, count: &'static str, wide: bool) -> Vec<&'static str> {
+    let mut h = vec![
+        "NAME",
+        "CLOUDSPACE",
+        "CLASS",
+        price,
+        "DESIRED",
+        count,
+        "STATUS",
+        "AGE",
+    ];
+    if wide {
+        h.extend(["AUTOSCALING", "LABELS", "TAINTS"]);
+    }
+    h
+}
+
+/// Pool columns dropped first on a narrow terminal.
+const POOL_DROP_ORDER: &[&str] = &["AGE", "CLOUDSPACE", "DESIRED"];
+
+impl PoolCells {
+    fn row(self, wide: bool) -> Vec<String> {
+        let mut r = vec![
+            self.name,
+            dash(self.cloudspace),
+            dash(self.class),
+            self.price,
+            dash(self.desired),
+            dash(self.count),
+            dash(self.status),
+            self.age,
         ];
         if wide {
-            h.extend(["AUTOSCALING", "LABELS", "TAINTS"]);
+            let (enabled, min, max) = self.autoscaling;
+            r.push(autoscaling_cell(enabled, min, max));
+            r.push(self.labels.to_string());
+            r.push(self.taints.to_string());
         }
-        h
+        r
+    }
+}
+
+impl Tabular for SpotRow {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        pool_headers("BID / MARKET", "WON", wide)
     }
 
     fn drop_order() -> &'static [&'static str] {
-        &["AGE", "CLOUDSPACE", "DESIRED"]
+        POOL_DROP_ORDER
     }
 
     fn row(&self, wide: bool) -> Vec<String> {
         let spec = self.pool.spec.clone().unwrap_or_default();
         let status = self.pool.status.clone().unwrap_or_default();
+        let a = spec.autoscaling.clone().unwrap_or_default();
         // The bid as the API holds it (what the user typed), the market as server classes show it.
-        let bid = spec.bid_price.clone();
         let market = self.market.as_deref().map(money);
-        let mut r = vec![
-            self.name(),
-            dash(spec.cloud_space.as_ref()),
-            dash(spec.server_class.as_ref()),
-            format!("{} / {}", dash(bid), dash(market)),
-            dash(spec.desired),
-            dash(status.won_count),
-            dash(status.bid_status.as_ref()),
-            pool_age(self.pool.metadata.as_ref()),
-        ];
-        if wide {
-            let a = spec.autoscaling.clone().unwrap_or_default();
-            r.push(autoscaling_cell(a.enabled, a.min_nodes, a.max_nodes));
-            r.push(spec.custom_labels.len().to_string());
-            r.push(spec.custom_taints.len().to_string());
+        PoolCells {
+            name: self.name(),
+            cloudspace: spec.cloud_space,
+            class: spec.server_class,
+            price: format!("{} / {}", dash(spec.bid_price), dash(market)),
+            desired: spec.desired,
+            count: status.won_count,
+            status: status.bid_status,
+            age: pool_age(self.pool.metadata.as_ref()),
+            autoscaling: (a.enabled, a.min_nodes, a.max_nodes),
+            labels: spec.custom_labels.len(),
+            taints: spec.custom_taints.len(),
         }
-        r
+        .row(wide)
     }
 
     fn name(&self) -> String {
@@ -102,50 +148,31 @@ impl Tabular for SpotRow {
 
 impl Tabular for OnDemandRow {
     fn headers(wide: bool) -> Vec<&'static str> {
-        let mut h = vec![
-            "NAME",
-            "CLOUDSPACE",
-            "CLASS",
-            "ON-DEMAND $/H",
-            "DESIRED",
-            "RESERVED",
-            "STATUS",
-            "AGE",
-        ];
-        if wide {
-            h.extend(["AUTOSCALING", "LABELS", "TAINTS"]);
-        }
-        h
+        pool_headers("ON-DEMAND $/H", "RESERVED", wide)
     }
 
     fn drop_order() -> &'static [&'static str] {
-        &["AGE", "CLOUDSPACE", "DESIRED"]
+        POOL_DROP_ORDER
     }
 
     fn row(&self, wide: bool) -> Vec<String> {
         let spec = self.pool.spec.clone().unwrap_or_default();
         let status = self.pool.status.clone().unwrap_or_default();
-        let mut r = vec![
-            self.name(),
-            dash(spec.cloud_space.as_ref()),
-            dash(spec.server_class.as_ref()),
-            dash(self.price.as_deref().map(money)),
-            dash(spec.desired),
-            dash(status.reserved_count),
-            dash(status.reserved_status.as_ref()),
-            pool_age(self.pool.metadata.as_ref()),
-        ];
-        if wide {
-            let a = spec.autoscaling.clone().unwrap_or_default();
-            r.push(autoscaling_cell(
-                a.enabled.unwrap_or(false),
-                a.min_nodes,
-                a.max_nodes,
-            ));
-            r.push(spec.custom_labels.len().to_string());
-            r.push(spec.custom_taints.len().to_string());
+        let a = spec.autoscaling.clone().unwrap_or_default();
+        PoolCells {
+            name: self.name(),
+            cloudspace: spec.cloud_space,
+            class: spec.server_class,
+            price: dash(self.price.as_deref().map(money)),
+            desired: spec.desired,
+            count: status.reserved_count,
+            status: status.reserved_status,
+            age: pool_age(self.pool.metadata.as_ref()),
+            autoscaling: (a.enabled.unwrap_or(false), a.min_nodes, a.max_nodes),
+            labels: spec.custom_labels.len(),
+            taints: spec.custom_taints.len(),
         }
-        r
+        .row(wide)
     }
 
     fn name(&self) -> String {

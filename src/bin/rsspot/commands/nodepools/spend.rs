@@ -149,7 +149,9 @@ pub(super) async fn wait_spot(
         timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
         |client, org, opts| async move {
             let pools = client.spot_pools();
-            pools.wait_until_fulfilled(name, org.as_deref(), &opts).await
+            pools
+                .wait_until_fulfilled(name, org.as_deref(), &opts)
+                .await
         },
     )
     .await
@@ -167,7 +169,9 @@ pub(super) async fn wait_on_demand(
         timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
         |client, org, opts| async move {
             let pools = client.ondemand_pools();
-            pools.wait_until_fulfilled(name, org.as_deref(), &opts).await
+            pools
+                .wait_until_fulfilled(name, org.as_deref(), &opts)
+                .await
         },
     )
     .await
@@ -195,12 +199,17 @@ mod tests {
         assert_eq!(over.len(), 1);
         assert!(over[0].needs_confirmation());
         assert!(
-            over[0].to_string().contains("$146 per month, above max_monthly_usd $100"),
+            over[0]
+                .to_string()
+                .contains("$146 per month, above max_monthly_usd $100"),
             "{}",
             over[0]
         );
         let unbounded = assess_budget(None, &limit("100"));
-        assert_eq!(unbounded, vec![BudgetConcern::Unbounded { limit: d("100") }]);
+        assert_eq!(
+            unbounded,
+            vec![BudgetConcern::Unbounded { limit: d("100") }]
+        );
         assert!(unbounded[0].to_string().contains("without bound"));
     }
 }
