@@ -21,7 +21,7 @@ use crate::error::{Error, Result};
 /// A rustls client configuration that verifies servers against the platform's roots, loaded
 /// lazily, and offers HTTP/2 and HTTP/1.1 by ALPN.
 pub(crate) fn client_config() -> Result<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = Arc::new(LazyPlatformVerifier::new(provider.clone()));
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -108,7 +108,7 @@ mod tests {
 
     #[test]
     fn roots_are_loaded_on_first_verification_only() {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         let v = LazyPlatformVerifier::new(provider.clone());
         assert!(!v.is_loaded());
         let schemes = v.supported_verify_schemes();
