@@ -36,6 +36,7 @@ async fn main() -> BenchResult<()> {
         .cache(false)
         .build()
         .await?;
+    let _ = rustls::crypto::ring::default_provider().install_default(); // reqwest is built without a provider of its own
     let http = reqwest::Client::new();
     let form = [
         ("grant_type", "refresh_token"),

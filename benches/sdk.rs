@@ -183,6 +183,7 @@ async fn run(n: Runs) -> BenchResult<()> {
     let emu = Emulator::start().await?;
     let uncached = client(&emu, false).await?;
     let cached = client(&emu, true).await?;
+    let _ = rustls::crypto::ring::default_provider().install_default(); // reqwest is built without a provider of its own
     let http = reqwest::Client::new();
     let token = bearer(&http, &emu).await?;
     let url = format!("{}/apis/ngpc.rxt.io/v1/regions", emu.base_url());

@@ -18,10 +18,23 @@ use rustls_platform_verifier::Verifier;
 
 use crate::error::{Error, Result};
 
+/// The crypto provider of client connections: *ring*, or aws-lc-rs with the `aws-lc-rs` feature
+/// (which adds the X25519MLKEM768 post-quantum key exchange). Both offer TLS 1.3 and 1.2 with
+/// the same cipher suites.
+#[cfg(not(feature = "aws-lc-rs"))]
+fn provider() -> CryptoProvider {
+    rustls::crypto::ring::default_provider()
+}
+
+#[cfg(feature = "aws-lc-rs")]
+fn provider() -> CryptoProvider {
+    rustls::crypto::aws_lc_rs::default_provider()
+}
+
 /// A rustls client configuration that verifies servers against the platform's roots, loaded
 /// lazily, and offers HTTP/2 and HTTP/1.1 by ALPN.
 pub(crate) fn client_config() -> Result<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(provider());
     let verifier = Arc::new(LazyPlatformVerifier::new(provider.clone()));
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -31,6 +44,71 @@ pub(crate) fn client_config() -> Result<rustls::ClientConfig> {
         .with_no_client_auth();
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
+}
+
+/// [`client_config`] that accepts any server certificate (`verify_ssl = false`): what reqwest's
+/// `danger_accept_invalid_certs` does, but with our provider, since reqwest has none of its own.
+/// The server must still prove it holds the certificate's key (handshake signatures are checked).
+pub(crate) fn insecure_client_config() -> Result<rustls::ClientConfig> {
+    let provider = Arc::new(provider());
+    let verifier = Arc::new(AnyCertificate(provider.clone()));
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::config(format!("cannot set up TLS: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// Accepts every certificate chain and server name (see [`insecure_client_config`]).
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
 }
 
 /// The platform verifier, built (root certificates read) on first use.
@@ -108,7 +186,7 @@ mod tests {
 
     #[test]
     fn roots_are_loaded_on_first_verification_only() {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = Arc::new(provider());
         let v = LazyPlatformVerifier::new(provider.clone());
         assert!(!v.is_loaded());
         let schemes = v.supported_verify_schemes();
@@ -130,6 +208,32 @@ mod tests {
             ),
             "unexpected error: {err:?}"
         );
+    }
+
+    #[test]
+    fn offers_the_tls13_and_tls12_suites_and_key_exchanges() {
+        let config = client_config().unwrap();
+        let provider = config.crypto_provider();
+        let groups: Vec<_> = provider.kx_groups.iter().map(|g| g.name()).collect();
+        assert!(groups.contains(&rustls::NamedGroup::X25519), "{groups:?}");
+        assert!(
+            groups.contains(&rustls::NamedGroup::secp256r1),
+            "{groups:?}"
+        );
+        #[cfg(feature = "aws-lc-rs")]
+        assert!(
+            groups.contains(&rustls::NamedGroup::X25519MLKEM768),
+            "{groups:?}"
+        );
+        let suites: Vec<_> = provider.cipher_suites.iter().map(|s| s.suite()).collect();
+        for suite in [
+            rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
+            rustls::CipherSuite::TLS13_CHACHA20_POLY1305_SHA256,
+            rustls::CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+            rustls::CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
+        ] {
+            assert!(suites.contains(&suite), "{suite:?} missing from {suites:?}");
+        }
     }
 
     #[test]

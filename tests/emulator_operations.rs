@@ -406,6 +406,7 @@ async fn yaml_create_bodies_and_shutdown() {
 #[tokio::test]
 async fn admin_journal_endpoint_for_out_of_process_users() {
     let emu = rsspot::emulator::Emulator::start().await.unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default(); // reqwest is built without a provider of its own
     let http = reqwest::Client::new();
     http.get(format!("{}/percentiles.json", emu.base_url()))
         .send()
@@ -481,6 +482,7 @@ async fn serve_takes_variants_on_the_command_line() {
         .read_line(&mut url)
         .unwrap();
     let url = url.trim().to_string();
+    let _ = rustls::crypto::ring::default_provider().install_default(); // reqwest is built without a provider of its own
     let status = reqwest::Client::new()
         .post(format!(
             "{url}/apis/auth.ngpc.rxt.io/v1/generate-kubeconfig"

@@ -51,6 +51,7 @@ fn options(setting: &str) -> EmulatorOptions {
 async fn with_opts(opts: EmulatorOptions) -> T {
     let setting = opts.variants;
     let emu = Emulator::start_with(opts).await.unwrap();
+    let _ = rustls::crypto::ring::default_provider().install_default(); // reqwest is built without a provider of its own
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -364,6 +365,7 @@ async fn token_rotation_off_or_on() {
         .await
         .unwrap();
     let base = emu.base_url();
+    let _ = rustls::crypto::ring::default_provider().install_default(); // reqwest is built without a provider of its own
     let http = reqwest::Client::new();
     let (s, b1) = exchange(&http, &base, "demo-token").await;
     assert_eq!(s, 200);

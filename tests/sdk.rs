@@ -653,7 +653,7 @@ async fn untrusted_tls_server() -> (u16, std::sync::Arc<std::sync::atomic::Atomi
         .unwrap();
     let key =
         PrivateKeyDer::from_pem_slice(include_bytes!("fixtures/selfsigned-localhost.key")).unwrap();
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap()

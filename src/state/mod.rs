@@ -56,6 +56,9 @@ macro_rules! retry_busy {
     }};
 }
 
+// `embedded_migrations!("dir")`: `sqlx::migrate!` without sqlx's proc macros (see build.rs).
+include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+
 pub mod cache;
 pub mod history;
 pub mod ledger;
@@ -82,7 +85,7 @@ pub use history::{HistoryEntry, HistoryRow};
 pub use tokens::{CachedToken, TOKEN_EXPIRY_MARGIN};
 
 /// The embedded migrations of `state.db` (`migrations/`; subdirectories belong to other files).
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub(crate) static MIGRATOR: sqlx::migrate::Migrator = embedded_migrations!("migrations");
 
 /// How long a connection waits for another writer before sqlite reports `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -344,7 +347,7 @@ impl StateStore {
     }
 
     /// The underlying pool, for modules that own their own tables.
-    pub fn pool(&self) -> &SqlitePool {
+    pub(crate) fn pool(&self) -> &SqlitePool {
         &self.pool
     }
 
@@ -450,6 +453,87 @@ mod tests {
             assert!(info.tables.iter().any(|t| t.name == table), "{table}");
         }
         assert!(!info.tables.iter().any(|t| t.name == "_sqlx_migrations"));
+    }
+
+    /// `embedded_migrations!` must build what `sqlx::migrate!` would: sqlx's run-time resolver
+    /// reads the same directories, and every field that reaches `_sqlx_migrations` or decides
+    /// how a migration runs must match (a checksum mismatch would refuse existing databases).
+    #[tokio::test]
+    async fn embedded_migrations_match_sqlx_own_resolution() {
+        let embedded: [(&str, &sqlx::migrate::Migrator); 3] = [
+            ("migrations", &MIGRATOR),
+            ("migrations/ledger", &ledger::LEDGER_MIGRATOR),
+            ("migrations/postgres", &ledger::PG_MIGRATOR),
+        ];
+        for (dir, ours) in embedded {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+            let theirs = sqlx::migrate::Migrator::new(path.as_path()).await.unwrap();
+            let fields = |m: &sqlx::migrate::Migrator| -> Vec<_> {
+                m.iter()
+                    .map(|m| {
+                        (
+                            m.version,
+                            m.description.to_string(),
+                            m.migration_type,
+                            m.sql.as_str().to_string(),
+                            m.checksum.to_vec(),
+                            m.no_tx,
+                        )
+                    })
+                    .collect()
+            };
+            assert!(!fields(ours).is_empty(), "{dir}: no migrations embedded");
+            assert_eq!(fields(ours), fields(&theirs), "{dir}");
+            assert_eq!(
+                (
+                    ours.locking,
+                    ours.no_tx,
+                    ours.ignore_missing,
+                    &ours.table_name
+                ),
+                (
+                    theirs.locking,
+                    theirs.no_tx,
+                    theirs.ignore_missing,
+                    &theirs.table_name
+                ),
+                "{dir}"
+            );
+        }
+    }
+
+    // Needs the store's own connections: an integration test cannot reach them.
+    #[tokio::test]
+    async fn fresh_file_ends_in_wal_with_normal_sync_on_every_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state").join("state.db");
+        // Empty file: set up without syncs, then back to NORMAL.
+        let store = StateStore::open(&path).await.unwrap();
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let mut conn = store.pool().acquire().await.unwrap();
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            let sync: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            assert_eq!(
+                (mode.as_str(), sync),
+                ("wal", 1),
+                "journal mode, synchronous=NORMAL"
+            );
+            held.push(conn);
+        }
+        drop(held);
+        store.pref_set("k", "v").await.unwrap();
+        store.close().await;
+        // Reopening an existing file keeps its data and mode.
+        let again = StateStore::open(&path).await.unwrap();
+        assert_eq!(again.pref_get("k").await.unwrap().as_deref(), Some("v"));
+        again.close().await;
     }
 
     #[test]

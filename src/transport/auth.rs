@@ -437,7 +437,12 @@ mod tests {
                 token_cache: false,
                 store: None,
             },
-            reqwest::Client::new(),
+            crate::transport::http_client(
+                std::time::Duration::from_secs(1),
+                std::time::Duration::from_secs(1),
+                true,
+            )
+            .unwrap(),
             None,
             RetryPolicy::default(),
             Arc::default(),

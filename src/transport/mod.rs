@@ -172,7 +172,7 @@ pub(crate) fn http_client(
         // handshake instead of here (a cached or plain-HTTP run never needs them).
         http.tls_backend_preconfigured(crate::tls::client_config()?)
     } else {
-        http.danger_accept_invalid_certs(true)
+        http.tls_backend_preconfigured(crate::tls::insecure_client_config()?)
     };
     http.build()
         .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))

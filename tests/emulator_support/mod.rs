@@ -24,6 +24,7 @@ pub struct T {
 pub fn client() -> reqwest::Client {
     // No pooling: every request gets its own connection, so injected connection faults hit
     // exactly the request they were meant for.
+    let _ = rustls::crypto::ring::default_provider().install_default(); // reqwest is built without a provider of its own
     reqwest::Client::builder()
         .pool_max_idle_per_host(0)
         .timeout(Duration::from_secs(10))

@@ -40,14 +40,17 @@ pub use model::{
     RegistrationStatus, Scan, SkippedRow, check_payload,
 };
 pub(crate) use model::{normalise_payload, ts};
-pub use postgres::PG_MIGRATOR;
+// For the check that the embedded migrations match sqlx's (src/state/mod.rs).
+#[cfg(test)]
+pub(crate) use postgres::PG_MIGRATOR;
 pub use transfer::{LedgerDigest, LedgerHealth, TransferReport};
 
 use super::{StateStore, WriteTransaction};
 use crate::error::{Error, Result};
 
 /// The ledger file's migrations (`migrations/ledger/`).
-pub static LEDGER_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/ledger");
+pub(crate) static LEDGER_MIGRATOR: sqlx::migrate::Migrator =
+    embedded_migrations!("migrations/ledger");
 
 /// Which records [`LedgerStore::list`] returns.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -22,7 +22,8 @@ use crate::error::{Error, Result};
 
 /// The PostgreSQL ledger's migrations (`migrations/postgres/`). sqlx runs them under a
 /// session advisory lock, so replicas starting together migrate once.
-pub static PG_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+pub(crate) static PG_MIGRATOR: sqlx::migrate::Migrator =
+    embedded_migrations!("migrations/postgres");
 
 const COLUMNS: &str = "registration_key, vm_uid, vm_name, org_id, vmcloudspace, \
      vmpool, omni_cluster, status, token_id, token_expires_at, last_error, payload_json, \
