@@ -240,7 +240,23 @@ impl StateStore {
             store.pool.close().await;
             return Err(e);
         }
+        store.settle().await;
         Ok(store)
+    }
+
+    /// Waits (at most 2 ms) until the connection `migrate` used is back in the pool. sqlx
+    /// returns a connection from a spawned task, after pinging it; a query issued before that
+    /// lands opens a second connection (the file, its WAL and shared memory, the PRAGMAs),
+    /// which a one-shot command such as `auth kube-token`, run by kubectl before every call,
+    /// never needs.
+    async fn settle(&self) {
+        let until = std::time::Instant::now() + Duration::from_millis(2);
+        while self.pool.num_idle() == 0
+            && self.pool.size() > 0
+            && std::time::Instant::now() < until
+        {
+            tokio::task::yield_now().await;
+        }
     }
 
     /// Opens `path`, or falls back to an in-memory store when the file cannot be used.
@@ -420,6 +436,20 @@ pub(crate) fn one_line(e: &impl std::fmt::Display) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-shot command (open, migrate check, one read) uses one sqlite connection, not two.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_read_right_after_opening_reuses_the_migration_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        drop(StateStore::open(&path).await.unwrap());
+        for _ in 0..20 {
+            let store = StateStore::open(&path).await.unwrap();
+            assert!(store.token_get("p", "i").await.unwrap().is_none());
+            assert_eq!(store.pool.size(), 1, "a second connection was opened");
+            store.pool.close().await;
+        }
+    }
 
     #[tokio::test]
     async fn preferences_round_trip() {
