@@ -215,13 +215,16 @@ pub enum Error {
         message: String,
     },
 
-    /// The local state store (`state.db`) could not be used.
+    /// The local state store (`state.db`, the registration ledger) could not be used.
     #[error("state store {path}: {message}")]
     State {
-        /// Path of the database.
+        /// Path of the database (or its URL, without password).
         path: String,
         /// What failed.
         message: String,
+        /// The database driver's or the encoder's error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// A local file could not be read or written.
@@ -305,6 +308,30 @@ impl Error {
             path: path.as_ref().display().to_string(),
             message: message.into(),
             source: None,
+        }
+    }
+
+    /// Builds an [`Error::State`] about the database at `path` that no lower error stands
+    /// behind.
+    pub fn state(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::State {
+            path: path.into(),
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Builds an [`Error::State`]: `what` failed on the database at `path` because of `cause`,
+    /// which is kept as the source (its text, on one line, ends the message).
+    pub fn state_caused(
+        path: impl Into<String>,
+        what: impl std::fmt::Display,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::State {
+            path: path.into(),
+            message: format!("{what}: {}", cause.to_string().replace(['\r', '\n'], " ")),
+            source: Some(Box::new(cause)),
         }
     }
 

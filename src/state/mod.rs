@@ -48,9 +48,7 @@ macro_rules! retry_busy {
                     attempt += 1;
                     $crate::state::backoff(attempt).await;
                 }
-                Err(e) => {
-                    break Err($store.error(format!("{}: {}", $what, $crate::state::one_line(&e))))
-                }
+                Err(e) => break Err($store.failed($what, e)),
             }
         }
     }};
@@ -189,10 +187,8 @@ impl StateStore {
         path: &Path,
         migrator: &'static sqlx::migrate::Migrator,
     ) -> Result<Self> {
-        let state_err = |message: String| Error::State {
-            path: path.display().to_string(),
-            message,
-        };
+        let state_err =
+            |what: &str, e: sqlx::Error| Error::state_caused(path.display().to_string(), what, e);
         if let Some(dir) = path.parent() {
             crate::fsutil::create_private_dir(dir)?;
         }
@@ -202,7 +198,7 @@ impl StateStore {
         // WAL is switched on by `migrate` (it persists in the file), not by the connection
         // options: sqlx would issue it before `synchronous`, i.e. with FULL syncs.
         let options = SqliteConnectOptions::from_str("sqlite://")
-            .map_err(|e| state_err(e.to_string()))?
+            .map_err(|e| state_err("cannot open", e))?
             .filename(path)
             .create_if_missing(true)
             .synchronous(SqliteSynchronous::Normal)
@@ -222,7 +218,7 @@ impl StateStore {
                     attempt += 1;
                     backoff(attempt).await;
                 }
-                Err(e) => return Err(state_err(format!("cannot open: {}", one_line(&e)))),
+                Err(e) => return Err(state_err("cannot open", e)),
             }
         };
         crate::fsutil::set_private(path)?;
@@ -355,14 +351,25 @@ impl StateStore {
 
     /// Builds an [`Error::State`] for this store.
     pub fn error(&self, message: impl Into<String>) -> Error {
-        Error::State {
-            path: self
-                .path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| ":memory:".into()),
-            message: message.into(),
-        }
+        Error::state(self.location(), message)
+    }
+
+    /// Builds an [`Error::State`] for this store: `what` failed because of `cause` (kept as
+    /// the error's source).
+    pub(crate) fn failed(
+        &self,
+        what: impl std::fmt::Display,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::state_caused(self.location(), what, cause)
+    }
+
+    /// The file, or `:memory:`.
+    fn location(&self) -> String {
+        self.path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| ":memory:".into())
     }
 }
 

@@ -224,19 +224,13 @@ impl LedgerStore {
 impl super::LedgerTx {
     /// Every event, inside the transaction.
     async fn list_events(&mut self) -> Result<Vec<RegistrationEvent>> {
-        let scan = match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::events(db, tx, None, 0).await?,
-            TxBackend::Postgres { db, tx } => postgres::events(db, tx, None, 0).await?,
-        };
+        let scan = on_tx!(self, events(None, 0))?;
         Ok(scan.items)
     }
 
     /// Writes an event with its own id.
     async fn copy_event(&mut self, ev: &RegistrationEvent) -> Result<()> {
-        match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::copy_event(db, tx, ev).await,
-            TxBackend::Postgres { db, tx } => postgres::copy_event(db, tx, ev).await.map(|_| ()),
-        }
+        on_tx!(self, copy_event(ev)).map(|_| ())
     }
 
     /// After copying events with their ids: new events get ids after them.
