@@ -444,4 +444,53 @@ mod tests {
             .is_auth()
         );
     }
+
+    /// The innermost cause of `e`, following `source()` to the end.
+    fn root_cause<'a>(
+        e: &'a (dyn std::error::Error + 'static),
+    ) -> &'a (dyn std::error::Error + 'static) {
+        let mut cur = e;
+        while let Some(next) = cur.source() {
+            cur = next;
+        }
+        cur
+    }
+
+    #[test]
+    fn wrapped_errors_keep_their_cause() {
+        use std::error::Error as _;
+
+        let e = Error::state_caused("/x/state.db", "read failed", sqlx::Error::RowNotFound);
+        let cause = e.source().expect("the sqlx error is the source");
+        assert!(matches!(
+            cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::RowNotFound)
+        ));
+        // The message still names the cause on one line, for readers that stop at Display.
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "state store /x/state.db: read failed: {}",
+                sqlx::Error::RowNotFound
+            )
+        );
+        assert!(Error::state("/x", "m").source().is_none());
+
+        let json = serde_json::from_str::<u8>("{").unwrap_err();
+        let e = Error::state_caused("/x/ledger.db", "cannot encode payload", json);
+        assert!(root_cause(&e).downcast_ref::<serde_json::Error>().is_some());
+
+        let e = Error::io(
+            "/x/config.toml",
+            std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied"),
+        );
+        assert!(root_cause(&e).downcast_ref::<std::io::Error>().is_some());
+
+        let e = Error::Decode {
+            url: "http://h/x".into(),
+            message: "bad".into(),
+            source: Some(serde_json::from_str::<u8>("x").unwrap_err()),
+        };
+        assert!(root_cause(&e).downcast_ref::<serde_json::Error>().is_some());
+    }
 }

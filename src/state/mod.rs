@@ -467,6 +467,18 @@ mod tests {
         );
     }
 
+    #[tokio::test]
+    async fn a_damaged_file_keeps_the_sqlite_error_as_the_source() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        std::fs::write(&path, vec![7u8; 8192]).unwrap();
+        let err = StateStore::open(&path).await.unwrap_err();
+        assert!(matches!(err, Error::State { .. }), "{err:?}");
+        let cause = err.source().expect("a source");
+        assert!(cause.downcast_ref::<sqlx::Error>().is_some(), "{cause:?}");
+    }
+
     #[test]
     fn one_line_collapses_newlines() {
         assert_eq!(one_line(&"a\nb\r\nc"), "a b  c");

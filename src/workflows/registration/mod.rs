@@ -386,23 +386,11 @@ impl RegistrationWorkflow {
             merge_patch(&mut rec.payload, patch);
             check_payload(&rec.payload)?;
         }
-        rec.status = to;
-        rec.updated_at = now;
-        rec.status_times.insert(to, now);
         if !to.is_actionable() {
             rec.lease_owner = None;
             rec.lease_expires_at = None;
         }
-        tx.save(&rec).await?;
-        tx.log_event(&EventEntry {
-            key,
-            at: now,
-            actor: owner,
-            from: Some(from),
-            to,
-            note: update.note.as_deref(),
-        })
-        .await?;
+        move_to(&mut tx, &mut rec, to, now, owner, update.note.as_deref()).await?;
         tx.commit().await?;
         Ok(rec)
     }
@@ -428,22 +416,10 @@ impl RegistrationWorkflow {
         let mut tx = self.ledger.begin().await?;
         let now = self.now(&mut tx).await?;
         let mut rec = tx.load_existing(key).await?;
-        let from = rec.status;
-        rec.status = RegistrationStatus::Discovered;
-        rec.updated_at = now;
-        rec.status_times.insert(RegistrationStatus::Discovered, now);
         rec.lease_owner = None;
         rec.lease_expires_at = None;
-        tx.save(&rec).await?;
-        tx.log_event(&EventEntry {
-            key,
-            at: now,
-            actor,
-            from: Some(from),
-            to: RegistrationStatus::Discovered,
-            note: Some("reset"),
-        })
-        .await?;
+        let to = RegistrationStatus::Discovered;
+        move_to(&mut tx, &mut rec, to, now, actor, Some("reset")).await?;
         tx.commit().await?;
         Ok(rec)
     }
@@ -466,6 +442,31 @@ fn check_lease(rec: &RegistrationRecord, owner: &str, now: DateTime<Utc>) -> Res
         }),
         _ => Ok(()),
     }
+}
+
+/// Moves `rec` to `to` at `now`, saves it and logs the move by `actor` with `note`.
+async fn move_to(
+    tx: &mut LedgerTx,
+    rec: &mut RegistrationRecord,
+    to: RegistrationStatus,
+    now: DateTime<Utc>,
+    actor: &str,
+    note: Option<&str>,
+) -> Result<()> {
+    let from = rec.status;
+    rec.status = to;
+    rec.updated_at = now;
+    rec.status_times.insert(to, now);
+    tx.save(rec).await?;
+    tx.log_event(&EventEntry {
+        key: &rec.registration_key,
+        at: now,
+        actor,
+        from: Some(from),
+        to,
+        note,
+    })
+    .await
 }
 
 #[cfg(test)]
