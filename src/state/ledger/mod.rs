@@ -35,7 +35,7 @@ macro_rules! on_conn {
                 sqlite::$f(db, &mut conn, $($arg),*).await
             }
             Backend::Postgres(db) => {
-                let mut conn = pg_conn(db).await?;
+                let mut conn = $crate::state::ledger::pg_conn(db).await?;
                 postgres::$f(db, &mut conn, $($arg),*).await
             }
         }

@@ -234,14 +234,6 @@ pub(crate) async fn bump_event_ids(db: &PgLedger, conn: &mut PgConnection) -> Re
     Ok(())
 }
 
-/// The newest applied migration's version.
-pub(crate) async fn schema_version(db: &PgLedger) -> Result<Option<i64>> {
-    sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-        .fetch_one(db.pool())
-        .await
-        .map_err(|e| db.err("cannot read the schema version", e))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,44 +78,45 @@ fn at<T, E: std::fmt::Display>(col: &str, r: std::result::Result<T, E>) -> Resul
     r.map_err(|e| format!("{col}: {e}"))
 }
 
-/// The embedded file stores timestamps as RFC 3339 text (see [`super::ts`]).
-impl LedgerRow for SqliteRow {
-    fn text(&self, col: &str) -> std::result::Result<String, String> {
-        at(col, self.try_get(col))
-    }
-    fn opt_text(&self, col: &str) -> std::result::Result<Option<String>, String> {
-        at(col, self.try_get(col))
-    }
-    fn opt_time(&self, col: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
-        self.opt_text(col)?
-            .map(|s| at(col, parse_ts(&s)))
-            .transpose()
-    }
-    fn time(&self, col: &str) -> std::result::Result<DateTime<Utc>, String> {
-        at(col, parse_ts(&self.text(col)?))
-    }
-    fn int(&self, col: &str) -> std::result::Result<i64, String> {
-        at(col, self.try_get(col))
-    }
+/// Implements [`LedgerRow`] for a driver's row type; the backends differ only in how a
+/// timestamp column is read (`opt_time`, `time`: functions of the row and the column).
+macro_rules! ledger_row {
+    ($row:ty, $opt_time:expr, $time:expr) => {
+        impl LedgerRow for $row {
+            fn text(&self, col: &str) -> std::result::Result<String, String> {
+                at(col, self.try_get(col))
+            }
+            fn opt_text(&self, col: &str) -> std::result::Result<Option<String>, String> {
+                at(col, self.try_get(col))
+            }
+            fn opt_time(&self, col: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
+                $opt_time(self, col)
+            }
+            fn time(&self, col: &str) -> std::result::Result<DateTime<Utc>, String> {
+                $time(self, col)
+            }
+            fn int(&self, col: &str) -> std::result::Result<i64, String> {
+                at(col, self.try_get(col))
+            }
+        }
+    };
 }
 
-impl LedgerRow for PgRow {
-    fn text(&self, col: &str) -> std::result::Result<String, String> {
-        at(col, self.try_get(col))
-    }
-    fn opt_text(&self, col: &str) -> std::result::Result<Option<String>, String> {
-        at(col, self.try_get(col))
-    }
-    fn opt_time(&self, col: &str) -> std::result::Result<Option<DateTime<Utc>>, String> {
-        at(col, self.try_get(col))
-    }
-    fn time(&self, col: &str) -> std::result::Result<DateTime<Utc>, String> {
-        at(col, self.try_get(col))
-    }
-    fn int(&self, col: &str) -> std::result::Result<i64, String> {
-        at(col, self.try_get(col))
-    }
-}
+// The embedded file stores timestamps as RFC 3339 text (see `super::ts`).
+ledger_row!(
+    SqliteRow,
+    |row: &SqliteRow, col: &str| row
+        .opt_text(col)?
+        .map(|s| at(col, parse_ts(&s)))
+        .transpose(),
+    |row: &SqliteRow, col: &str| at(col, parse_ts(&row.text(col)?))
+);
+// PostgreSQL's are `timestamptz`.
+ledger_row!(
+    PgRow,
+    |row: &PgRow, col: &str| at(col, row.try_get(col)),
+    |row: &PgRow, col: &str| at(col, row.try_get(col))
+);
 
 /// The key of a row, as far as it can be read.
 fn row_key(row: &impl LedgerRow) -> String {
@@ -432,6 +433,14 @@ macro_rules! ledger_statements {
             .await
             .map_err(|e| err(db, "cannot append event", e))?;
             Ok(())
+        }
+
+        /// The newest applied migration's version.
+        pub(crate) async fn schema_version(db: &$db, conn: &mut $conn) -> Result<Option<i64>> {
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(|e| err(db, "cannot read the schema version", e))
         }
 
         /// Copies an event with its id (moving a ledger over); an id already present is left

@@ -209,15 +209,7 @@ impl LedgerStore {
 
     /// The newest applied migration of the ledger's schema.
     pub async fn schema_version(&self) -> Result<Option<i64>> {
-        match &self.backend {
-            Backend::Sqlite(db) => {
-                sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                    .fetch_one(db.pool())
-                    .await
-                    .map_err(|e| sqlite::db_err(db, "cannot read the schema version", e))
-            }
-            Backend::Postgres(db) => postgres::schema_version(db).await,
-        }
+        on_conn!(self, schema_version())
     }
 }
 
