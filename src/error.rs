@@ -215,13 +215,16 @@ pub enum Error {
         message: String,
     },
 
-    /// The local state store (`state.db`) could not be used.
+    /// The local state store (`state.db`, the registration ledger) could not be used.
     #[error("state store {path}: {message}")]
     State {
-        /// Path of the database.
+        /// Path of the database (or its URL, without password).
         path: String,
         /// What failed.
         message: String,
+        /// The database driver's or the encoder's error, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
 
     /// A local file could not be read or written.
@@ -305,6 +308,30 @@ impl Error {
             path: path.as_ref().display().to_string(),
             message: message.into(),
             source: None,
+        }
+    }
+
+    /// Builds an [`Error::State`] about the database at `path` that no lower error stands
+    /// behind.
+    pub fn state(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::State {
+            path: path.into(),
+            message: message.into(),
+            source: None,
+        }
+    }
+
+    /// Builds an [`Error::State`]: `what` failed on the database at `path` because of `cause`,
+    /// which is kept as the source (its text, on one line, ends the message).
+    pub fn state_caused(
+        path: impl Into<String>,
+        what: impl std::fmt::Display,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Error::State {
+            path: path.into(),
+            message: format!("{what}: {}", cause.to_string().replace(['\r', '\n'], " ")),
+            source: Some(Box::new(cause)),
         }
     }
 
@@ -416,5 +443,54 @@ mod tests {
             }
             .is_auth()
         );
+    }
+
+    /// The innermost cause of `e`, following `source()` to the end.
+    fn root_cause<'a>(
+        e: &'a (dyn std::error::Error + 'static),
+    ) -> &'a (dyn std::error::Error + 'static) {
+        let mut cur = e;
+        while let Some(next) = cur.source() {
+            cur = next;
+        }
+        cur
+    }
+
+    #[test]
+    fn wrapped_errors_keep_their_cause() {
+        use std::error::Error as _;
+
+        let e = Error::state_caused("/x/state.db", "read failed", sqlx::Error::RowNotFound);
+        let cause = e.source().expect("the sqlx error is the source");
+        assert!(matches!(
+            cause.downcast_ref::<sqlx::Error>(),
+            Some(sqlx::Error::RowNotFound)
+        ));
+        // The message still names the cause on one line, for readers that stop at Display.
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "state store /x/state.db: read failed: {}",
+                sqlx::Error::RowNotFound
+            )
+        );
+        assert!(Error::state("/x", "m").source().is_none());
+
+        let json = serde_json::from_str::<u8>("{").unwrap_err();
+        let e = Error::state_caused("/x/ledger.db", "cannot encode payload", json);
+        assert!(root_cause(&e).downcast_ref::<serde_json::Error>().is_some());
+
+        let e = Error::io(
+            "/x/config.toml",
+            std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied"),
+        );
+        assert!(root_cause(&e).downcast_ref::<std::io::Error>().is_some());
+
+        let e = Error::Decode {
+            url: "http://h/x".into(),
+            message: "bad".into(),
+            source: Some(serde_json::from_str::<u8>("x").unwrap_err()),
+        };
+        assert!(root_cause(&e).downcast_ref::<serde_json::Error>().is_some());
     }
 }

@@ -146,7 +146,9 @@ async fn refuses_a_newer_schema_without_touching_it() {
 
     let err = StateStore::open(&path).await.unwrap_err();
     match &err {
-        Error::State { path: p, message } => {
+        Error::State {
+            path: p, message, ..
+        } => {
             assert_eq!(p, &path.display().to_string());
             assert!(message.contains("newer rsspot"), "{message}");
             assert!(message.contains("29991231000000"), "{message}");

@@ -111,27 +111,22 @@ pub(super) fn env_layers(env: &Env) -> Result<Vec<Layer>> {
             push(var, key, Value::String(v.to_string()));
         }
     }
-    if let Some((var, v)) = env.first(REFRESH_TOKEN_VARS) {
-        push(var, "refresh_token", Value::String(v.to_string()));
-    } else if let Some((var, file)) = env.first(REFRESH_TOKEN_FILE_VARS) {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Error::config(format!("env {var}: cannot read {file}: {e}")))?;
-        let token = text.trim();
-        if token.is_empty() {
-            return Err(Error::config(format!("env {var}: {file} is empty")));
+    // Secrets: the value itself, or (`*_FILE`) the path of a file holding it.
+    for (vars, file_vars, key) in [
+        (REFRESH_TOKEN_VARS, REFRESH_TOKEN_FILE_VARS, "refresh_token"),
+        (LEDGER_URL_VARS, LEDGER_URL_FILE_VARS, "ledger_url"),
+    ] {
+        if let Some((var, v)) = env.first(vars) {
+            push(var, key, Value::String(v.to_string()));
+        } else if let Some((var, file)) = env.first(file_vars) {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| Error::config(format!("env {var}: cannot read {file}: {e}")))?;
+            let secret = text.trim();
+            if secret.is_empty() {
+                return Err(Error::config(format!("env {var}: {file} is empty")));
+            }
+            push(var, key, Value::String(secret.to_string()));
         }
-        push(var, "refresh_token", Value::String(token.to_string()));
-    }
-    if let Some((var, v)) = env.first(LEDGER_URL_VARS) {
-        push(var, "ledger_url", Value::String(v.to_string()));
-    } else if let Some((var, file)) = env.first(LEDGER_URL_FILE_VARS) {
-        let text = std::fs::read_to_string(file)
-            .map_err(|e| Error::config(format!("env {var}: cannot read {file}: {e}")))?;
-        let url = text.trim();
-        if url.is_empty() {
-            return Err(Error::config(format!("env {var}: {file} is empty")));
-        }
-        push(var, "ledger_url", Value::String(url.to_string()));
     }
     if let Some((var, v)) = env.first(TIMEOUT_VARS) {
         let secs: f64 = v

@@ -5,8 +5,8 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::node_pools::{CLOUDSPACE_LABEL, merge_patch};
-use super::wait::{Poll, WaitOptions, wait_for};
-use super::{call, is_dns_label};
+use super::wait::{Poll, WaitOptions, poll_uncached};
+use super::{call, check_dns_label, in_org};
 use crate::SpotClient;
 use crate::error::{Error, Result};
 use crate::raw::types::{
@@ -64,20 +64,10 @@ impl AutopilotPoolCreate {
 
     /// Checks the request locally.
     pub fn validate(&self) -> Result<()> {
-        if let Some(n) = &self.name
-            && !is_dns_label(n)
-        {
-            return Err(Error::invalid(
-                "name",
-                format!("{n:?} is not a valid name: use lowercase letters, digits and '-'"),
-            ));
+        if let Some(n) = &self.name {
+            check_dns_label("name", n, "name")?;
         }
-        if !is_dns_label(&self.cloudspace) {
-            return Err(Error::invalid(
-                "cloudSpace",
-                format!("{:?} is not a valid cloudspace name", self.cloudspace),
-            ));
-        }
+        check_dns_label("cloudSpace", &self.cloudspace, "cloudspace name")?;
         if self.vcpu_total == 0 {
             return Err(Error::invalid(
                 "vcpu.total",
@@ -195,14 +185,13 @@ impl AutopilotPools<'_> {
 
     /// One autopilot pool.
     pub async fn get(self, name: &str, org: Option<&str>) -> Result<AutopilotNodePool> {
-        let ns = self.0.namespace(org).await?;
-        let b = self
-            .0
-            .raw
-            .get_autopilot_node_pool()
-            .namespace(ns)
-            .name(name);
-        call(b.send(), "autopilot node pool", name).await
+        in_org!(
+            self,
+            org,
+            get_autopilot_node_pool.name(name),
+            "autopilot node pool",
+            name
+        )
     }
 
     /// Checks the request (and that the cloudspace exists) and builds the body. Sends nothing.
@@ -299,16 +288,14 @@ impl AutopilotPools<'_> {
 
     /// Deletes an autopilot pool.
     pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-        let ns = self.0.namespace(org).await?;
-        let b = self
-            .0
-            .raw
-            .delete_autopilot_node_pool()
-            .namespace(ns)
-            .name(name);
-        call(b.send(), "autopilot node pool", name)
-            .await
-            .map(|_| ())
+        in_org!(
+            self,
+            org,
+            delete_autopilot_node_pool.name(name),
+            "autopilot node pool",
+            name
+        )
+        .map(|_| ())
     }
 
     /// Polls until `status.phase` is `Ready` (the budget is allocated).
@@ -318,25 +305,18 @@ impl AutopilotPools<'_> {
         org: Option<&str>,
         opts: &WaitOptions,
     ) -> Result<AutopilotNodePool> {
-        let client = self.0.without_cache();
         let what = format!("autopilot node pool {name}");
-        wait_for(&what, "Ready", opts, || {
-            let client = client.clone();
-            async move {
-                let p = AutopilotPools(&client).get(name, org).await?;
-                let st = p.status.clone();
-                let phase = st
-                    .as_ref()
-                    .and_then(|s| s.phase.clone())
-                    .unwrap_or_else(|| "Pending".into());
-                let managed = st.as_ref().and_then(|s| s.managed_vcpus).unwrap_or(0);
-                let target = st.as_ref().and_then(|s| s.target_vcpus).unwrap_or(0);
-                Ok(if phase == "Ready" {
-                    Poll::Ready(p)
-                } else {
-                    Poll::Pending(phase, format!("{managed}/{target} vCPUs"))
-                })
-            }
+        poll_uncached(self.0, &what, "Ready", opts, |client| async move {
+            let p = AutopilotPools(&client).get(name, org).await?;
+            let st = p.status.clone();
+            let phase = st
+                .as_ref()
+                .and_then(|s| s.phase.clone())
+                .unwrap_or_else(|| "Pending".into());
+            let managed = st.as_ref().and_then(|s| s.managed_vcpus).unwrap_or(0);
+            let target = st.as_ref().and_then(|s| s.target_vcpus).unwrap_or(0);
+            let progress = format!("{managed}/{target} vCPUs");
+            Ok(Poll::ready_when(phase == "Ready", p, phase, progress))
         })
         .await
     }

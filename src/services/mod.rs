@@ -38,6 +38,18 @@ pub use vm_pools::{PoolType, VmPoolCreate, VmPoolUpdate, VmPools};
 pub use vm_ssh_keys::{VmSshKeyCreate, VmSshKeys};
 pub use wait::{WaitEvent, WaitOptions};
 
+/// Sends the generated operation `$op` (with its further `.step(arg)`s) in the namespace of
+/// `$org` and maps its error like [`call`]: the body of every plain list, get or delete of a
+/// namespaced object. `$svc` is a service (`Service(&SpotClient)`).
+macro_rules! in_org {
+    ($svc:expr, $org:expr, $op:ident $(.$step:ident($arg:expr))*, $kind:expr, $name:expr) => {{
+        let ns = $svc.0.namespace($org).await?;
+        let request = $svc.0.raw.$op().namespace(ns)$(.$step($arg))*;
+        $crate::services::call(request.send(), $kind, $name).await
+    }};
+}
+pub(crate) use in_org;
+
 /// Awaits a generated call and maps its error; `kind`/`name` describe the object for 404s.
 pub(crate) async fn call<T, E: serde::Serialize>(
     fut: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
@@ -90,6 +102,36 @@ pub fn is_dns_label(name: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
         && b[0] != b'-'
         && b[b.len() - 1] != b'-'
+}
+
+/// Refuses `value`, the request's `field`, unless it is a DNS label ([`is_dns_label`]); `what`
+/// names it in the message (`cloudspace name`).
+pub(crate) fn check_dns_label(field: &str, value: &str, what: &str) -> Result<()> {
+    if is_dns_label(value) {
+        return Ok(());
+    }
+    Err(crate::Error::invalid(
+        field,
+        format!(
+            "{value:?} is not a valid {what}: use 1-63 lowercase letters, digits and '-', \
+             starting and ending with a letter or digit"
+        ),
+    ))
+}
+
+/// Refuses a pool name that is not a lowercase UUID ([`is_lowercase_uuid`]); `kind` names the
+/// pools (`node pool`).
+pub(crate) fn check_uuid_name(name: &str, kind: &str) -> Result<()> {
+    if is_lowercase_uuid(name) {
+        return Ok(());
+    }
+    Err(crate::Error::invalid(
+        "name",
+        format!(
+            "{name:?} is not a valid pool name: {kind} names are lowercase UUIDs (omit the name \
+             to generate one)"
+        ),
+    ))
 }
 
 /// A lowercase hyphenated UUID (node pool names).

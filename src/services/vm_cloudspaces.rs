@@ -10,8 +10,8 @@ use serde::Serialize;
 
 use super::node_pools::{PreparedCreate, merge_patch};
 use super::vm_pools::{VmPoolCreate, VmPools};
-use super::wait::{Poll, WaitOptions, wait_for};
-use super::{call, is_dns_label};
+use super::wait::{Poll, WaitOptions, poll_uncached};
+use super::{call, check_dns_label, in_org};
 use crate::SpotClient;
 use crate::error::{Error, Result};
 use crate::pricing::guard::{Concern, SpendLimits};
@@ -66,15 +66,7 @@ impl VmCloudSpaceCreate {
 
     /// Checks the request locally (pools included).
     pub fn validate(&self) -> Result<()> {
-        if !is_dns_label(&self.name) {
-            return Err(Error::invalid(
-                "name",
-                format!(
-                    "{:?} is not a valid VM cloudspace name: use lowercase letters, digits and '-'",
-                    self.name
-                ),
-            ));
-        }
+        check_dns_label("name", &self.name, "VM cloudspace name")?;
         if self.region.is_empty() {
             return Err(Error::invalid(
                 "region",
@@ -179,9 +171,7 @@ impl VmCloudSpaces<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(self, org: Option<&str>) -> Result<Vec<VmCloudSpace>> {
-        let ns = self.0.namespace(org).await?;
-        let b = self.0.raw.list_vm_cloud_spaces().namespace(ns);
-        Ok(call(b.send(), "vm cloudspace", "").await?.items)
+        Ok(in_org!(self, org, list_vm_cloud_spaces, "vm cloudspace", "")?.items)
     }
 
     /// One VM cloudspace.
@@ -192,9 +182,13 @@ impl VmCloudSpaces<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn get(self, name: &str, org: Option<&str>) -> Result<VmCloudSpace> {
-        let ns = self.0.namespace(org).await?;
-        let b = self.0.raw.get_vm_cloud_space().namespace(ns).name(name);
-        call(b.send(), "vm cloudspace", name).await
+        in_org!(
+            self,
+            org,
+            get_vm_cloud_space.name(name),
+            "vm cloudspace",
+            name
+        )
     }
 
     /// Checks the request and every inline pool against the server (the pools against the
@@ -352,9 +346,13 @@ impl VmCloudSpaces<'_> {
                 Err(e) => return Err(e),
             }
         }
-        let ns = self.0.namespace(org).await?;
-        let b = self.0.raw.delete_vm_cloud_space().namespace(ns).name(name);
-        match call(b.send(), "vm cloudspace", name).await {
+        match in_org!(
+            self,
+            org,
+            delete_vm_cloud_space.name(name),
+            "vm cloudspace",
+            name
+        ) {
             // It existed a moment ago: a 404 now means an earlier attempt whose answer was
             // lost deleted it, which is what was asked.
             Ok(_) | Err(Error::NotFound { .. }) => Ok(out),
@@ -369,28 +367,22 @@ impl VmCloudSpaces<'_> {
         org: Option<&str>,
         opts: &WaitOptions,
     ) -> Result<VmCloudSpace> {
-        let client = self.0.without_cache();
         let what = format!("vm cloudspace {name}");
-        wait_for(&what, "Running", opts, || {
-            let client = client.clone();
-            async move {
-                let cs = VmCloudSpaces(&client).get(name, org).await?;
-                let pools = VmPools(&client).list(Some(name), org).await?;
-                let desired: i64 = pools.iter().map(|p| p.spec.desired.unwrap_or(0)).sum();
-                let ready = cs
-                    .status
-                    .assigned_servers
-                    .values()
-                    .filter(|s| s.is_ready())
-                    .count();
-                let ready = i64::try_from(ready).unwrap_or(i64::MAX);
-                let phase = cs.status.phase.clone().unwrap_or_else(|| "Pending".into());
-                Ok(if phase == "Ready" && ready >= desired {
-                    Poll::Ready(cs)
-                } else {
-                    Poll::Pending(phase, format!("{ready}/{desired} VMs running"))
-                })
-            }
+        poll_uncached(self.0, &what, "Running", opts, |client| async move {
+            let cs = VmCloudSpaces(&client).get(name, org).await?;
+            let pools = VmPools(&client).list(Some(name), org).await?;
+            let desired: i64 = pools.iter().map(|p| p.spec.desired.unwrap_or(0)).sum();
+            let ready = cs
+                .status
+                .assigned_servers
+                .values()
+                .filter(|s| s.is_ready())
+                .count();
+            let ready = i64::try_from(ready).unwrap_or(i64::MAX);
+            let phase = cs.status.phase.clone().unwrap_or_else(|| "Pending".into());
+            let done = phase == "Ready" && ready >= desired;
+            let progress = format!("{ready}/{desired} VMs running");
+            Ok(Poll::ready_when(done, cs, phase, progress))
         })
         .await
     }

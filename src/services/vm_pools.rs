@@ -13,8 +13,8 @@ use base64::Engine as _;
 use serde::Serialize;
 
 use super::node_pools::{PreparedCreate, merge_patch};
-use super::wait::{Poll, WaitOptions, wait_for};
-use super::{call, is_dns_label, is_lowercase_uuid};
+use super::wait::{Poll, WaitOptions, poll_uncached};
+use super::{call, check_dns_label, check_uuid_name, in_org};
 use crate::SpotClient;
 use crate::error::{Error, Result};
 use crate::pricing::Bid;
@@ -113,16 +113,12 @@ impl VmPoolCreate {
         desired: u32,
         bid: Bid,
     ) -> Self {
-        VmPoolCreate {
-            name: None,
-            vm_cloudspace: vm_cloudspace.into(),
-            server_class: server_class.into(),
+        Self::new(
+            vm_cloudspace.into(),
+            server_class.into(),
             desired,
-            pool_type: PoolType::Spot,
-            bid_price: Some(bid),
-            vm_image: None,
-            vm_user_data: None,
-        }
+            Some(bid),
+        )
     }
 
     /// An on-demand pool of `desired` VMs of `server_class`.
@@ -131,13 +127,22 @@ impl VmPoolCreate {
         server_class: impl Into<String>,
         desired: u32,
     ) -> Self {
+        Self::new(vm_cloudspace.into(), server_class.into(), desired, None)
+    }
+
+    /// A spot pool when there is a bid, on-demand otherwise.
+    fn new(vm_cloudspace: String, server_class: String, desired: u32, bid: Option<Bid>) -> Self {
         VmPoolCreate {
             name: None,
-            vm_cloudspace: vm_cloudspace.into(),
-            server_class: server_class.into(),
+            vm_cloudspace,
+            server_class,
             desired,
-            pool_type: PoolType::OnDemand,
-            bid_price: None,
+            pool_type: if bid.is_some() {
+                PoolType::Spot
+            } else {
+                PoolType::OnDemand
+            },
+            bid_price: bid,
             vm_image: None,
             vm_user_data: None,
         }
@@ -157,22 +162,10 @@ impl VmPoolCreate {
 
     /// Checks the request locally.
     pub fn validate(&self) -> Result<()> {
-        if let Some(n) = &self.name
-            && !is_lowercase_uuid(n)
-        {
-            return Err(Error::invalid(
-                "name",
-                format!(
-                    "{n:?} is not a valid pool name: VM pool names are lowercase UUIDs (omit the name to generate one)"
-                ),
-            ));
+        if let Some(n) = &self.name {
+            check_uuid_name(n, "VM pool")?;
         }
-        if !is_dns_label(&self.vm_cloudspace) {
-            return Err(Error::invalid(
-                "vmCloudSpace",
-                format!("{:?} is not a valid VM cloudspace name", self.vm_cloudspace),
-            ));
-        }
+        check_dns_label("vmCloudSpace", &self.vm_cloudspace, "VM cloudspace name")?;
         if self.server_class.is_empty() {
             return Err(Error::invalid("serverClass", "a server class is required"));
         }
@@ -303,13 +296,7 @@ impl VmPools<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn get(self, name: &str, org: Option<&str>) -> Result<VmPool> {
-        let ns = self.0.namespace(org).await?;
-        call(
-            self.0.raw.get_vm_pool().namespace(ns).name(name).send(),
-            "vm pool",
-            name,
-        )
-        .await
+        in_org!(self, org, get_vm_pool.name(name), "vm pool", name)
     }
 
     /// Checks `req` (class exists, in `region` when given else the VM cloudspace's region, bid
@@ -512,9 +499,7 @@ impl VmPools<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-        let ns = self.0.namespace(org).await?;
-        let b = self.0.raw.delete_vm_pool().namespace(ns).name(name);
-        call(b.send(), "vm pool", name).await.map(|_| ())
+        in_org!(self, org, delete_vm_pool.name(name), "vm pool", name).map(|_| ())
     }
 
     /// Polls until `status.bidStatus` is `Fulfilled` with `status.wonCount` ≥ `spec.desired`.
@@ -524,25 +509,23 @@ impl VmPools<'_> {
         org: Option<&str>,
         opts: &WaitOptions,
     ) -> Result<VmPool> {
-        let client = self.0.without_cache();
         let what = format!("vm pool {name}");
-        wait_for(&what, "Fulfilled", opts, || {
-            let client = client.clone();
-            async move {
-                let p = VmPools(&client).get(name, org).await?;
-                let desired = p.spec.desired.unwrap_or(0);
-                let won = p.status.won_count.unwrap_or(0);
-                let phase = p
-                    .status
-                    .bid_status
-                    .clone()
-                    .unwrap_or_else(|| "Pending".into());
-                Ok(if phase == "Fulfilled" && won >= desired {
-                    Poll::Ready(p)
-                } else {
-                    Poll::Pending(phase, format!("{won}/{desired} VMs"))
-                })
-            }
+        poll_uncached(self.0, &what, "Fulfilled", opts, |client| async move {
+            let p = VmPools(&client).get(name, org).await?;
+            let desired = p.spec.desired.unwrap_or(0);
+            let won = p.status.won_count.unwrap_or(0);
+            let phase = p
+                .status
+                .bid_status
+                .clone()
+                .unwrap_or_else(|| "Pending".into());
+            let done = phase == "Fulfilled" && won >= desired;
+            Ok(Poll::ready_when(
+                done,
+                p,
+                phase,
+                format!("{won}/{desired} VMs"),
+            ))
         })
         .await
     }

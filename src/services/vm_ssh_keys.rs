@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use super::{call, is_dns_label};
+use super::{call, check_dns_label, in_org};
 use crate::SpotClient;
 use crate::error::{Error, Result};
 use crate::raw::types::{ObjectMeta, VmSshKey, VmSshKeySpec};
@@ -87,15 +87,7 @@ impl VmSshKeyCreate {
 
     /// Checks the name and the key locally; returns the key's fingerprint.
     pub fn validate(&self) -> Result<String> {
-        if !is_dns_label(&self.name) {
-            return Err(Error::invalid(
-                "name",
-                format!(
-                    "{:?} is not a valid key name: use lowercase letters, digits and '-'",
-                    self.name
-                ),
-            ));
-        }
+        check_dns_label("name", &self.name, "key name")?;
         fingerprint(&self.public_key).map_err(|e| Error::invalid("publicKey", e))
     }
 
@@ -134,9 +126,7 @@ impl VmSshKeys<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn list(self, org: Option<&str>) -> Result<Vec<VmSshKey>> {
-        let ns = self.0.namespace(org).await?;
-        let b = self.0.raw.list_vm_ssh_keys().namespace(ns);
-        Ok(call(b.send(), "vm ssh key", "").await?.items)
+        Ok(in_org!(self, org, list_vm_ssh_keys, "vm ssh key", "")?.items)
     }
 
     /// One SSH key.
@@ -147,9 +137,7 @@ impl VmSshKeys<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn get(self, name: &str, org: Option<&str>) -> Result<VmSshKey> {
-        let ns = self.0.namespace(org).await?;
-        let b = self.0.raw.get_vm_ssh_key().namespace(ns).name(name);
-        call(b.send(), "vm ssh key", name).await
+        in_org!(self, org, get_vm_ssh_key.name(name), "vm ssh key", name)
     }
 
     /// Creates an SSH key after checking it locally.
@@ -181,9 +169,7 @@ impl VmSshKeys<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-        let ns = self.0.namespace(org).await?;
-        let b = self.0.raw.delete_vm_ssh_key().namespace(ns).name(name);
-        call(b.send(), "vm ssh key", name).await.map(|_| ())
+        in_org!(self, org, delete_vm_ssh_key.name(name), "vm ssh key", name).map(|_| ())
     }
 }
 

@@ -84,17 +84,31 @@ pub(crate) enum Poll<T> {
     Failed(String),
 }
 
-/// Polls `check` until it says Ready, fails, or the timeout passes.
-pub(crate) async fn wait_for<T, F, Fut>(
+impl<T> Poll<T> {
+    /// `Ready(value)` when `done`, else `Pending(phase, progress)`.
+    pub(crate) fn ready_when(done: bool, value: T, phase: String, progress: String) -> Self {
+        if done {
+            Poll::Ready(value)
+        } else {
+            Poll::Pending(phase, progress)
+        }
+    }
+}
+
+/// Polls `check` until it says Ready, fails, or the timeout passes. `check` reads through its
+/// own uncached copy of `client`: each poll must see the server's state, not the cache's.
+pub(crate) async fn poll_uncached<T, F, Fut>(
+    client: &crate::SpotClient,
     what: &str,
     done: &str,
     opts: &WaitOptions,
     mut check: F,
 ) -> Result<T>
 where
-    F: FnMut() -> Fut,
+    F: FnMut(crate::SpotClient) -> Fut,
     Fut: std::future::Future<Output = Result<Poll<T>>>,
 {
+    let client = client.without_cache();
     let start = Instant::now();
     let mut interval = opts.interval;
     let mut last: Option<(String, String)> = None;
@@ -118,7 +132,7 @@ where
         // The timeout is a hard deadline: a poll that hangs (a server that accepts and never
         // answers) is cut off at it, not at the request timeout.
         let left = opts.timeout.saturating_sub(start.elapsed());
-        let polled = match tokio::time::timeout(left, check()).await {
+        let polled = match tokio::time::timeout(left, check(client.clone())).await {
             Ok(polled) => polled,
             Err(_) => {
                 return Err(Error::Timeout {

@@ -50,7 +50,7 @@ impl StateStore {
     /// Records `entry` with its argv redacted, then keeps only the newest `max_entries` rows.
     pub async fn history_add(&self, entry: &HistoryEntry, max_entries: u32) -> Result<()> {
         let argv = serde_json::to_string(&redact_argv(&entry.argv))
-            .map_err(|e| self.error(format!("encode history: {e}")))?;
+            .map_err(|e| self.failed("encode history", e))?;
         let argv = argv.as_str();
         let started_at = entry.started_at.timestamp_millis();
         let duration = i64::try_from(entry.duration_ms).unwrap_or(i64::MAX);
@@ -98,7 +98,7 @@ impl StateStore {
                         id,
                         started_at: DateTime::from_timestamp_millis(started_at).unwrap_or_default(),
                         argv: serde_json::from_str(&argv)
-                            .map_err(|e| self.error(format!("history row {id}: {e}")))?,
+                            .map_err(|e| self.failed(format_args!("history row {id}"), e))?,
                         profile,
                         org,
                         exit_code: i32::try_from(exit_code).unwrap_or(i32::MIN),

@@ -48,9 +48,7 @@ macro_rules! retry_busy {
                     attempt += 1;
                     $crate::state::backoff(attempt).await;
                 }
-                Err(e) => {
-                    break Err($store.error(format!("{}: {}", $what, $crate::state::one_line(&e))))
-                }
+                Err(e) => break Err($store.failed($what, e)),
             }
         }
     }};
@@ -192,10 +190,8 @@ impl StateStore {
         path: &Path,
         migrator: &'static sqlx::migrate::Migrator,
     ) -> Result<Self> {
-        let state_err = |message: String| Error::State {
-            path: path.display().to_string(),
-            message,
-        };
+        let state_err =
+            |what: &str, e: sqlx::Error| Error::state_caused(path.display().to_string(), what, e);
         if let Some(dir) = path.parent() {
             crate::fsutil::create_private_dir(dir)?;
         }
@@ -205,7 +201,7 @@ impl StateStore {
         // WAL is switched on by `migrate` (it persists in the file), not by the connection
         // options: sqlx would issue it before `synchronous`, i.e. with FULL syncs.
         let options = SqliteConnectOptions::from_str("sqlite://")
-            .map_err(|e| state_err(e.to_string()))?
+            .map_err(|e| state_err("cannot open", e))?
             .filename(path)
             .create_if_missing(true)
             .synchronous(SqliteSynchronous::Normal)
@@ -225,7 +221,7 @@ impl StateStore {
                     attempt += 1;
                     backoff(attempt).await;
                 }
-                Err(e) => return Err(state_err(format!("cannot open: {}", one_line(&e)))),
+                Err(e) => return Err(state_err("cannot open", e)),
             }
         };
         crate::fsutil::set_private(path)?;
@@ -374,14 +370,25 @@ impl StateStore {
 
     /// Builds an [`Error::State`] for this store.
     pub fn error(&self, message: impl Into<String>) -> Error {
-        Error::State {
-            path: self
-                .path
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| ":memory:".into()),
-            message: message.into(),
-        }
+        Error::state(self.location(), message)
+    }
+
+    /// Builds an [`Error::State`] for this store: `what` failed because of `cause` (kept as
+    /// the error's source).
+    pub(crate) fn failed(
+        &self,
+        what: impl std::fmt::Display,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::state_caused(self.location(), what, cause)
+    }
+
+    /// The file, or `:memory:`.
+    fn location(&self) -> String {
+        self.path
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_else(|| ":memory:".into())
     }
 }
 
@@ -572,6 +579,18 @@ mod tests {
             sidecar(Path::new("/x/state.db"), "-wal"),
             PathBuf::from("/x/state.db-wal")
         );
+    }
+
+    #[tokio::test]
+    async fn a_damaged_file_keeps_the_sqlite_error_as_the_source() {
+        use std::error::Error as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("state.db");
+        std::fs::write(&path, vec![7u8; 8192]).unwrap();
+        let err = StateStore::open(&path).await.unwrap_err();
+        assert!(matches!(err, Error::State { .. }), "{err:?}");
+        let cause = err.source().expect("a source");
+        assert!(cause.downcast_ref::<sqlx::Error>().is_some(), "{cause:?}");
     }
 
     #[test]

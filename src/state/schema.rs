@@ -1,7 +1,7 @@
 //! Schema versions: WAL set-up, applying the embedded migrations under the write lock, and
 //! refusing files written by a newer rsspot.
 
-use super::{BUSY_RETRIES, StateStore, backoff, is_busy, one_line};
+use super::{BUSY_RETRIES, StateStore, backoff, is_busy};
 use crate::error::{Error, Result};
 
 impl StateStore {
@@ -67,10 +67,10 @@ impl StateStore {
                     backoff(attempt).await;
                 }
                 Err(MigrateFailure::Sqlx(e)) => {
-                    return Err(self.error(format!("migration failed: {}", one_line(&e))));
+                    return Err(self.failed("migration failed", e));
                 }
                 Err(MigrateFailure::Migrate(e)) => {
-                    return Err(self.error(format!("migration failed: {}", one_line(&e))));
+                    return Err(self.failed("migration failed", e));
                 }
                 Err(MigrateFailure::Refused(e)) => return Err(e),
                 Ok(()) => return Ok(()),

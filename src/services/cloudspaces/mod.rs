@@ -12,8 +12,8 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use super::wait::{Poll, WaitOptions, wait_for};
-use super::{call, is_dns_label};
+use super::wait::{Poll, WaitOptions, poll_uncached};
+use super::{call, check_dns_label};
 use crate::SpotClient;
 use crate::error::{Error, Result};
 use crate::raw::types::{CloudSpace, CloudSpaceSpec, GenerateKubeconfigBody, ObjectMeta, Patch};
@@ -101,15 +101,7 @@ impl CloudSpaceCreate {
 
     /// Checks everything that can be checked without the server.
     pub fn validate(&self) -> Result<()> {
-        if !is_dns_label(&self.name) {
-            return Err(Error::invalid(
-                "name",
-                format!(
-                    "{:?} is not a valid cloudspace name: use 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit",
-                    self.name
-                ),
-            ));
-        }
+        check_dns_label("name", &self.name, "cloudspace name")?;
         if self.region.as_deref().is_none_or(str::is_empty) {
             return Err(Error::invalid(
                 "region",
@@ -477,11 +469,9 @@ impl CloudSpaces<'_> {
         org: Option<&str>,
         opts: &WaitOptions,
     ) -> Result<CloudSpace> {
-        let client = self.0.without_cache();
         let what = format!("cloudspace {name:?}");
-        wait_for(&what, "Ready", opts, || {
-            let client = client.clone();
-            async move { Ok(readiness(client.cloudspaces().get(name, org).await?)) }
+        poll_uncached(self.0, &what, "Ready", opts, |client| async move {
+            Ok(readiness(client.cloudspaces().get(name, org).await?))
         })
         .await
     }

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::CloudSpaces;
 use crate::error::{Error, Result};
-use crate::services::wait::{Poll, WaitOptions, wait_for};
+use crate::services::wait::{Poll, WaitOptions, poll_uncached};
 
 /// What [`CloudSpaces::delete_with_pools`] deleted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -111,25 +111,19 @@ impl CloudSpaces<'_> {
         org: Option<&str>,
         opts: &WaitOptions,
     ) -> Result<()> {
-        let client = self.0.without_cache();
         let what = format!("cloudspace {:?} and its node pools", teardown.cloudspace);
-        wait_for(&what, "Deleted", opts, || {
-            let client = client.clone();
-            async move {
-                let mut left = usize::from(exists(
-                    client.cloudspaces().get(&teardown.cloudspace, org).await,
-                )?);
-                for p in &teardown.spot_pools {
-                    left += usize::from(exists(client.spot_pools().get(p, org).await)?);
-                }
-                for p in &teardown.ondemand_pools {
-                    left += usize::from(exists(client.ondemand_pools().get(p, org).await)?);
-                }
-                Ok(match left {
-                    0 => Poll::Ready(()),
-                    n => Poll::Pending("Deleting".into(), format!("{n} objects left")),
-                })
+        poll_uncached(self.0, &what, "Deleted", opts, |client| async move {
+            let mut left = usize::from(exists(
+                client.cloudspaces().get(&teardown.cloudspace, org).await,
+            )?);
+            for p in &teardown.spot_pools {
+                left += usize::from(exists(client.spot_pools().get(p, org).await)?);
             }
+            for p in &teardown.ondemand_pools {
+                left += usize::from(exists(client.ondemand_pools().get(p, org).await)?);
+            }
+            let progress = format!("{left} objects left");
+            Ok(Poll::ready_when(left == 0, (), "Deleting".into(), progress))
         })
         .await
     }

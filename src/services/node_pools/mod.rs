@@ -12,8 +12,8 @@ mod requests;
 
 use std::time::Duration;
 
-use super::call;
-use super::wait::{Poll, WaitOptions, wait_for};
+use super::wait::{Poll, WaitOptions, poll_uncached};
+use super::{call, in_org};
 use crate::SpotClient;
 use crate::error::Result;
 use crate::pricing::Bid;
@@ -97,14 +97,6 @@ fn changed(c: &Concern, bid_changed: bool, desired_changed: bool) -> bool {
     }
 }
 
-fn pool_poll<T>(p: T, phase: &str, got: i64, desired: i64) -> Poll<T> {
-    if phase == "Fulfilled" && got >= desired {
-        Poll::Ready(p)
-    } else {
-        Poll::Pending(phase.to_string(), format!("{got}/{desired} nodes"))
-    }
-}
-
 /// `list`, `get`, `delete` and `wait_until_fulfilled`: the same calls for both pool kinds.
 macro_rules! pool_reads_delete_and_wait {
     (
@@ -161,10 +153,7 @@ macro_rules! pool_reads_delete_and_wait {
             /// # Ok(()) }
             /// ```
             pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-                let ns = self.0.namespace(org).await?;
-                call(self.0.raw.$delete().namespace(ns).name(name).send(), $kind, name)
-                    .await
-                    .map(|_| ())
+                in_org!(self, org, $delete.name(name), $kind, name).map(|_| ())
             }
 
             #[doc = concat!(
@@ -185,16 +174,16 @@ macro_rules! pool_reads_delete_and_wait {
                 org: Option<&str>,
                 opts: &WaitOptions,
             ) -> Result<$ty> {
-                let client = self.0.without_cache();
                 let what = format!("{} {name}", $kind);
-                wait_for(&what, "Fulfilled", opts, || {
-                    let client = client.clone();
+                poll_uncached(self.0, &what, "Fulfilled", opts, |client| {
                     async move {
                         let p = $service(&client).get(name, org).await?;
                         let desired = p.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
                         let st = p.status.clone().unwrap_or_default();
                         let phase = st.$phase.unwrap_or_else(|| "Pending".into());
-                        Ok(pool_poll(p, &phase, st.$count.unwrap_or(0), desired))
+                        let got = st.$count.unwrap_or(0);
+                        let progress = format!("{got}/{desired} nodes");
+                        Ok(Poll::ready_when(phase == "Fulfilled" && got >= desired, p, phase, progress))
                     }
                 })
                 .await
@@ -228,6 +217,135 @@ pool_reads_delete_and_wait!(
     reserved_count
 );
 
+/// What both kinds of pool check before a create: the class is placeable in the cloudspace;
+/// `body_and_concerns` (given the class, the pool's name and the namespace) checks what the
+/// kind adds and builds the body.
+async fn prepare_create<T>(
+    client: &SpotClient,
+    c: &PoolCommon,
+    org: Option<&str>,
+    body_and_concerns: impl FnOnce(&ClassInput, &str, &str) -> Result<(T, Vec<Concern>)>,
+) -> Result<PreparedCreate<T>> {
+    let class = checks::placement(client, &c.cloudspace, &c.server_class, org).await?;
+    let namespace = client.namespace(org).await?;
+    let (body, concerns) = body_and_concerns(&class, &c.name_or_generated(), &namespace)?;
+    Ok(PreparedCreate {
+        namespace,
+        body,
+        class,
+        concerns,
+    })
+}
+
+impl<T> PreparedUpdate<T> {
+    async fn new(
+        client: &SpotClient,
+        org: Option<&str>,
+        patch: PoolPatch,
+        current: T,
+        concerns: Vec<Concern>,
+    ) -> Result<Self> {
+        Ok(PreparedUpdate {
+            namespace: client.namespace(org).await?,
+            patch,
+            current,
+            concerns,
+        })
+    }
+}
+
+/// The sending half of creates and updates, the same for both kinds of pool: `prepare_*`
+/// (which differ: only spot pools have a bid) computes, these send.
+macro_rules! pool_writes {
+    (
+        $service:ident, $accessor:literal, $ty:ty, $kind:literal, $create_req:ident,
+        $update_req:ident, $create_op:ident, $patch_op:ident, $example:literal,
+        $create_example:literal, $update_example:literal
+    ) => {
+        impl $service<'_> {
+            /// Sends a prepared create.
+            pub async fn send_create(self, prepared: PreparedCreate<$ty>) -> Result<$ty> {
+                let name = super::name_of(prepared.body.metadata.as_ref()).to_string();
+                let b = self.0.raw.$create_op();
+                call(b.namespace(prepared.namespace).body(prepared.body).send(), $kind, &name).await
+            }
+
+            #[doc = concat!(
+                "Creates a ", $kind, " (a lowercase UUID name is generated unless given). ",
+                "Concerns are not checked here: use [`", stringify!($service),
+                "::prepare_create`] to see them first."
+            )]
+            ///
+            /// ```no_run
+            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+            #[doc = concat!("use rsspot::services::", stringify!($create_req), ";")]
+            #[doc = concat!("let req = ", $create_example, ";")]
+            #[doc = concat!("let pool = client.", $accessor, "().create(&req, None).await?;")]
+            /// # Ok(()) }
+            /// ```
+            pub async fn create(self, req: &$create_req, org: Option<&str>) -> Result<$ty> {
+                let prepared = self
+                    .prepare_create(req, org, &SpendLimits::default())
+                    .await?;
+                self.send_create(prepared).await
+            }
+
+            /// Sends a prepared update.
+            pub async fn send_update(self, name: &str, prepared: PreparedUpdate<$ty>) -> Result<$ty> {
+                let body = prepared.patch.to_raw()?;
+                let b = self.0.raw.$patch_op();
+                call(b.namespace(prepared.namespace).name(name).body(body).send(), $kind, name).await
+            }
+
+            #[doc = concat!(
+                "Updates only the fields given (concerns unchecked; see [`",
+                stringify!($service), "::prepare_update`])."
+            )]
+            ///
+            /// ```no_run
+            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+            #[doc = concat!("use rsspot::services::", stringify!($update_req), ";")]
+            #[doc = concat!("let update = ", $update_example, "; // the rest untouched")]
+            #[doc = concat!("client.", $accessor, "().update(\"", $example, "\", &update, None).await?;")]
+            /// # Ok(()) }
+            /// ```
+            pub async fn update(self, name: &str, update: &$update_req, org: Option<&str>) -> Result<$ty> {
+                let prepared = self
+                    .prepare_update(name, update, org, &SpendLimits::default())
+                    .await?;
+                self.send_update(name, prepared).await
+            }
+        }
+    };
+}
+
+pool_writes!(
+    SpotPools,
+    "spot_pools",
+    SpotNodePool,
+    "spot node pool",
+    SpotPoolCreate,
+    SpotPoolUpdate,
+    create_spot_node_pool,
+    patch_spot_node_pool,
+    "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c",
+    "SpotPoolCreate::new(\"demo\", \"gp.vs1.medium-dfw\", 2, \"0.02\".parse::<rsspot::pricing::Bid>()?).autoscaling(2, 4).label(\"team\", \"ml\")",
+    "SpotPoolUpdate { bid_price: Some(\"0.04\".parse()?), ..Default::default() }"
+);
+pool_writes!(
+    OnDemandPools,
+    "ondemand_pools",
+    OnDemandNodePool,
+    "on-demand node pool",
+    OnDemandPoolCreate,
+    OnDemandPoolUpdate,
+    create_on_demand_node_pool,
+    patch_on_demand_node_pool,
+    "5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13",
+    "OnDemandPoolCreate::new(\"demo\", \"ch.vs1.xlarge-dfw\", 1)",
+    "OnDemandPoolUpdate { desired: Some(2), ..Default::default() }"
+);
+
 impl SpotPools<'_> {
     /// Checks `req` against the server (class exists, same region, bid ≥ floor), builds the
     /// exact body and lists the [`Concern`]s under `limits`. Sends nothing.
@@ -252,46 +370,14 @@ impl SpotPools<'_> {
     ) -> Result<PreparedCreate<SpotNodePool>> {
         req.validate()?;
         let c = &req.common;
-        let class = checks::placement(self.0, &c.cloudspace, &c.server_class, org).await?;
-        guard::check_floor(req.bid_price, &class)?;
-        let namespace = self.0.namespace(org).await?;
-        let body = c.spot_body(&c.name_or_generated(), &namespace, req.bid_price);
-        let concerns = guard::assess_spot(req.bid_price, c.desired, &class, limits);
-        Ok(PreparedCreate {
-            namespace,
-            body,
-            class,
-            concerns,
+        prepare_create(self.0, c, org, |class, name, namespace| {
+            guard::check_floor(req.bid_price, class)?;
+            Ok((
+                c.spot_body(name, namespace, req.bid_price),
+                guard::assess_spot(req.bid_price, c.desired, class, limits),
+            ))
         })
-    }
-
-    /// Sends a prepared create.
-    pub async fn send_create(self, prepared: PreparedCreate<SpotNodePool>) -> Result<SpotNodePool> {
-        let name = super::name_of(prepared.body.metadata.as_ref()).to_string();
-        let b = self.0.raw.create_spot_node_pool();
-        call(
-            b.namespace(prepared.namespace).body(prepared.body).send(),
-            "spot node pool",
-            &name,
-        )
         .await
-    }
-
-    /// Creates a spot pool (a lowercase UUID name is generated unless given). Concerns are not
-    /// checked here: use [`SpotPools::prepare_create`] to see them first.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// use rsspot::services::SpotPoolCreate;
-    /// let req = SpotPoolCreate::new("demo", "gp.vs1.medium-dfw", 2, "0.02".parse::<rsspot::pricing::Bid>()?).autoscaling(2, 4).label("team", "ml");
-    /// let pool = client.spot_pools().create(&req, None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn create(self, req: &SpotPoolCreate, org: Option<&str>) -> Result<SpotNodePool> {
-        let prepared = self
-            .prepare_create(req, org, &SpendLimits::default())
-            .await?;
-        self.send_create(prepared).await
     }
 
     /// Checks an update against the pool and its class (a new bid ≥ floor) and lists the
@@ -342,49 +428,7 @@ impl SpotPools<'_> {
                 )
             });
         }
-        Ok(PreparedUpdate {
-            namespace: self.0.namespace(org).await?,
-            patch,
-            current,
-            concerns,
-        })
-    }
-
-    /// Sends a prepared update.
-    pub async fn send_update(
-        self,
-        name: &str,
-        prepared: PreparedUpdate<SpotNodePool>,
-    ) -> Result<SpotNodePool> {
-        let body = prepared.patch.to_raw()?;
-        let b = self.0.raw.patch_spot_node_pool();
-        call(
-            b.namespace(prepared.namespace).name(name).body(body).send(),
-            "spot node pool",
-            name,
-        )
-        .await
-    }
-
-    /// Updates only the fields given (concerns unchecked; see [`SpotPools::prepare_update`]).
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// use rsspot::services::SpotPoolUpdate;
-    /// let update = SpotPoolUpdate { bid_price: Some("0.04".parse()?), ..Default::default() }; // desired etc. untouched
-    /// client.spot_pools().update("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", &update, None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn update(
-        self,
-        name: &str,
-        update: &SpotPoolUpdate,
-        org: Option<&str>,
-    ) -> Result<SpotNodePool> {
-        let prepared = self
-            .prepare_update(name, update, org, &SpendLimits::default())
-            .await?;
-        self.send_update(name, prepared).await
+        PreparedUpdate::new(self.0, org, patch, current, concerns).await
     }
 
     /// Re-reads the pool (uncached) and lists where the server holds something other than
@@ -427,50 +471,13 @@ impl OnDemandPools<'_> {
     ) -> Result<PreparedCreate<OnDemandNodePool>> {
         req.validate()?;
         let c = &req.common;
-        let class = checks::placement(self.0, &c.cloudspace, &c.server_class, org).await?;
-        let namespace = self.0.namespace(org).await?;
-        let body = c.on_demand_body(&c.name_or_generated(), &namespace);
-        let concerns = guard::assess_on_demand(c.desired, &class, limits);
-        Ok(PreparedCreate {
-            namespace,
-            body,
-            class,
-            concerns,
+        prepare_create(self.0, c, org, |class, name, namespace| {
+            Ok((
+                c.on_demand_body(name, namespace),
+                guard::assess_on_demand(c.desired, class, limits),
+            ))
         })
-    }
-
-    /// Sends a prepared create.
-    pub async fn send_create(
-        self,
-        prepared: PreparedCreate<OnDemandNodePool>,
-    ) -> Result<OnDemandNodePool> {
-        let name = super::name_of(prepared.body.metadata.as_ref()).to_string();
-        let b = self.0.raw.create_on_demand_node_pool();
-        call(
-            b.namespace(prepared.namespace).body(prepared.body).send(),
-            "on-demand node pool",
-            &name,
-        )
         .await
-    }
-
-    /// Creates an on-demand pool.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// use rsspot::services::OnDemandPoolCreate;
-    /// let pool = client.ondemand_pools().create(&OnDemandPoolCreate::new("demo", "ch.vs1.xlarge-dfw", 1), None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn create(
-        self,
-        req: &OnDemandPoolCreate,
-        org: Option<&str>,
-    ) -> Result<OnDemandNodePool> {
-        let prepared = self
-            .prepare_create(req, org, &SpendLimits::default())
-            .await?;
-        self.send_create(prepared).await
     }
 
     /// Checks an update against the pool and its class; lists its concerns. Sends nothing.
@@ -489,49 +496,7 @@ impl OnDemandPools<'_> {
             let class = checks::class(self.0, spec.server_class.as_deref()).await?;
             concerns = guard::assess_on_demand(desired, &class, limits);
         }
-        Ok(PreparedUpdate {
-            namespace: self.0.namespace(org).await?,
-            patch,
-            current,
-            concerns,
-        })
-    }
-
-    /// Sends a prepared update.
-    pub async fn send_update(
-        self,
-        name: &str,
-        prepared: PreparedUpdate<OnDemandNodePool>,
-    ) -> Result<OnDemandNodePool> {
-        let body = prepared.patch.to_raw()?;
-        let b = self.0.raw.patch_on_demand_node_pool();
-        call(
-            b.namespace(prepared.namespace).name(name).body(body).send(),
-            "on-demand node pool",
-            name,
-        )
-        .await
-    }
-
-    /// Updates only the fields given.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// use rsspot::services::OnDemandPoolUpdate;
-    /// let update = OnDemandPoolUpdate { desired: Some(2), ..Default::default() };
-    /// client.ondemand_pools().update("5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13", &update, None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn update(
-        self,
-        name: &str,
-        update: &OnDemandPoolUpdate,
-        org: Option<&str>,
-    ) -> Result<OnDemandNodePool> {
-        let prepared = self
-            .prepare_update(name, update, org, &SpendLimits::default())
-            .await?;
-        self.send_update(name, prepared).await
+        PreparedUpdate::new(self.0, org, patch, current, concerns).await
     }
 
     /// Re-reads the pool (uncached) and lists where the server holds another desired count.

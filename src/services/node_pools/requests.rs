@@ -13,7 +13,7 @@ use crate::raw::types::{
     OnDemandNodePoolSpecCustomTaintsItem, Patch, SpotNodePool, SpotNodePoolSpec,
     SpotNodePoolSpecAutoscaling, SpotNodePoolSpecCustomTaintsItem,
 };
-use crate::services::{is_dns_label, is_lowercase_uuid};
+use crate::services::{check_dns_label, check_uuid_name};
 
 const API_VERSION: &str = "ngpc.rxt.io/v1";
 
@@ -108,15 +108,7 @@ pub(super) fn check_counts(desired: Option<u32>, autoscaling: Option<Autoscaling
 }
 
 fn check_name(name: &str) -> Result<()> {
-    if !is_lowercase_uuid(name) {
-        return Err(Error::invalid(
-            "name",
-            format!(
-                "{name:?} is not a valid pool name: node pool names are lowercase UUIDs (omit the name to generate one)"
-            ),
-        ));
-    }
-    Ok(())
+    check_uuid_name(name, "node pool")
 }
 
 /// Fields shared by spot and on-demand pool creates.
@@ -158,12 +150,7 @@ impl PoolCommon {
         if let Some(n) = &self.name {
             check_name(n)?;
         }
-        if !is_dns_label(&self.cloudspace) {
-            return Err(Error::invalid(
-                "cloudSpace",
-                format!("{:?} is not a valid cloudspace name", self.cloudspace),
-            ));
-        }
+        check_dns_label("cloudSpace", &self.cloudspace, "cloudspace name")?;
         if self.server_class.is_empty() {
             return Err(Error::invalid("serverClass", "a server class is required"));
         }

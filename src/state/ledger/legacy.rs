@@ -13,7 +13,8 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection};
 
 use super::model::{RegistrationRecord, RegistrationStatus, check_payload};
-use super::sqlite::{self, COLUMNS, db_err};
+use super::sql::COLUMNS;
+use super::sqlite::{self, db_err};
 use super::{Backend, EventEntry, LedgerStore};
 use crate::error::{Error, Result};
 use crate::state::StateStore;
@@ -373,7 +374,7 @@ async fn restore_on(
         wipe.await.map_err(|e| err("restore failed", e))?;
         let now: DateTime<Utc> = db.now();
         for rec in records {
-            sqlite::save(db, &mut tx, rec).await?;
+            sqlite::write(db, &mut tx, rec, true).await?;
             let event = EventEntry {
                 key: &rec.registration_key,
                 at: now,

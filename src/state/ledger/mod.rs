@@ -22,9 +22,40 @@
 //! orchestrators that hold it open writing into a file that was just moved. Ledgers written by
 //! earlier versions inside `state.db` are moved over by [`LedgerStore::adopt_from_state_db`].
 
+/// Runs the backend's statement `$f` on a connection from the pool.
+macro_rules! on_conn {
+    ($store:expr, $f:ident($($arg:expr),*)) => {
+        match &$store.backend {
+            Backend::Sqlite(db) => {
+                let mut conn = db
+                    .pool()
+                    .acquire()
+                    .await
+                    .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
+                sqlite::$f(db, &mut conn, $($arg),*).await
+            }
+            Backend::Postgres(db) => {
+                let mut conn = $crate::state::ledger::pg_conn(db).await?;
+                postgres::$f(db, &mut conn, $($arg),*).await
+            }
+        }
+    };
+}
+
+/// Runs the backend's statement `$f` inside the write transaction.
+macro_rules! on_tx {
+    ($ledger_tx:expr, $f:ident($($arg:expr),*)) => {
+        match &mut $ledger_tx.inner {
+            TxBackend::Sqlite { db, tx } => sqlite::$f(db, tx, $($arg),*).await,
+            TxBackend::Postgres { db, tx } => postgres::$f(db, tx, $($arg),*).await,
+        }
+    };
+}
+
 mod legacy;
 mod model;
 mod postgres;
+mod sql;
 mod sqlite;
 mod transfer;
 
@@ -264,67 +295,25 @@ impl LedgerStore {
 
     /// One record, or `None`; a damaged row is an error naming the key.
     pub async fn get(&self, key: &str) -> Result<Option<RegistrationRecord>> {
-        match &self.backend {
-            Backend::Sqlite(db) => {
-                let mut conn = db
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
-                sqlite::load(db, &mut conn, key).await
-            }
-            Backend::Postgres(db) => {
-                let mut conn = pg_conn(db).await?;
-                postgres::load(db, &mut conn, key, false).await
-            }
-        }
+        on_conn!(self, load(key, false))
     }
 
     /// Records matching `filter`; damaged rows are skipped and reported.
     pub async fn list(&self, filter: &ListFilter) -> Result<Scan<RegistrationRecord>> {
-        match &self.backend {
-            Backend::Sqlite(db) => {
-                let mut conn = db
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
-                sqlite::list(db, &mut conn, filter).await
-            }
-            Backend::Postgres(db) => {
-                let mut conn = pg_conn(db).await?;
-                postgres::list(db, &mut conn, filter, false).await
-            }
-        }
+        on_conn!(self, list(filter, false))
     }
 
     /// The most recent `limit` events (all when 0), of one record or of all, oldest first;
     /// damaged rows are skipped and reported.
     pub async fn events(&self, key: Option<&str>, limit: u32) -> Result<Scan<RegistrationEvent>> {
-        match &self.backend {
-            Backend::Sqlite(db) => {
-                let mut conn = db
-                    .pool()
-                    .acquire()
-                    .await
-                    .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
-                sqlite::events(db, &mut conn, key, limit).await
-            }
-            Backend::Postgres(db) => {
-                let mut conn = pg_conn(db).await?;
-                postgres::events(db, &mut conn, key, limit).await
-            }
-        }
+        on_conn!(self, events(key, limit))
     }
 }
 
 impl LedgerTx {
     /// One record by key (damaged: an error naming the key).
     pub async fn load(&mut self, key: &str) -> Result<Option<RegistrationRecord>> {
-        match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::load(db, tx, key).await,
-            TxBackend::Postgres { db, tx } => postgres::load(db, tx, key, true).await,
-        }
+        on_tx!(self, load(key, true))
     }
 
     /// One row by key: the record, or the damage that keeps it from being read (so an import
@@ -333,18 +322,12 @@ impl LedgerTx {
         &mut self,
         key: &str,
     ) -> Result<Option<std::result::Result<RegistrationRecord, SkippedRow>>> {
-        match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::load_row(db, tx, key).await,
-            TxBackend::Postgres { db, tx } => postgres::load_row(db, tx, key, true).await,
-        }
+        on_tx!(self, load_row(key, true))
     }
 
     /// Whether a row with `key` exists, readable or not.
     pub async fn exists(&mut self, key: &str) -> Result<bool> {
-        match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::exists(db, tx, key).await,
-            TxBackend::Postgres { db, tx } => postgres::exists(db, tx, key).await,
-        }
+        on_tx!(self, exists(key))
     }
 
     /// Like [`Self::load`], but a missing record is [`Error::NotFound`].
@@ -356,10 +339,7 @@ impl LedgerTx {
 
     /// Records matching `filter` (damaged rows skipped), read inside the transaction.
     pub async fn list(&mut self, filter: &ListFilter) -> Result<Scan<RegistrationRecord>> {
-        match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::list(db, tx, filter).await,
-            TxBackend::Postgres { db, tx } => postgres::list(db, tx, filter, true).await,
-        }
+        on_tx!(self, list(filter, true))
     }
 
     /// Up to `n` actionable records whose lease is free at `now` (none held, or expired),
@@ -369,26 +349,17 @@ impl LedgerTx {
         now: DateTime<Utc>,
         n: u32,
     ) -> Result<Scan<RegistrationRecord>> {
-        match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::claimable(db, tx, now, n).await,
-            TxBackend::Postgres { db, tx } => postgres::claimable(db, tx, now, n).await,
-        }
+        on_tx!(self, claimable(now, n))
     }
 
     /// Inserts or replaces a record.
     pub async fn save(&mut self, rec: &RegistrationRecord) -> Result<()> {
-        match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::save(db, tx, rec).await,
-            TxBackend::Postgres { db, tx } => postgres::write(db, tx, rec, true).await.map(|_| ()),
-        }
+        on_tx!(self, write(rec, true)).map(|_| ())
     }
 
     /// Appends an event.
     pub async fn log_event(&mut self, event: &EventEntry<'_>) -> Result<()> {
-        match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::log_event(db, tx, event).await,
-            TxBackend::Postgres { db, tx } => postgres::log_event(db, tx, event).await,
-        }
+        on_tx!(self, log_event(event))
     }
 
     /// Commits (dropping the transaction instead rolls it back).
@@ -416,15 +387,7 @@ impl LedgerTx {
     /// Inserts `rec` unless a row with its key exists (readable or not); returns whether it
     /// was inserted. Two hosts discovering one VM at once insert it once.
     pub async fn insert_new(&mut self, rec: &RegistrationRecord) -> Result<bool> {
-        match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => {
-                if sqlite::exists(db, tx, &rec.registration_key).await? {
-                    return Ok(false);
-                }
-                sqlite::save(db, tx, rec).await.map(|()| true)
-            }
-            TxBackend::Postgres { db, tx } => postgres::write(db, tx, rec, false).await,
-        }
+        on_tx!(self, write(rec, false))
     }
 }
 

@@ -209,34 +209,20 @@ impl LedgerStore {
 
     /// The newest applied migration of the ledger's schema.
     pub async fn schema_version(&self) -> Result<Option<i64>> {
-        match &self.backend {
-            Backend::Sqlite(db) => {
-                sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                    .fetch_one(db.pool())
-                    .await
-                    .map_err(|e| sqlite::db_err(db, "cannot read the schema version", e))
-            }
-            Backend::Postgres(db) => postgres::schema_version(db).await,
-        }
+        on_conn!(self, schema_version())
     }
 }
 
 impl super::LedgerTx {
     /// Every event, inside the transaction.
     async fn list_events(&mut self) -> Result<Vec<RegistrationEvent>> {
-        let scan = match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::events(db, tx, None, 0).await?,
-            TxBackend::Postgres { db, tx } => postgres::events(db, tx, None, 0).await?,
-        };
+        let scan = on_tx!(self, events(None, 0))?;
         Ok(scan.items)
     }
 
     /// Writes an event with its own id.
     async fn copy_event(&mut self, ev: &RegistrationEvent) -> Result<()> {
-        match &mut self.inner {
-            TxBackend::Sqlite { db, tx } => sqlite::copy_event(db, tx, ev).await,
-            TxBackend::Postgres { db, tx } => postgres::copy_event(db, tx, ev).await.map(|_| ()),
-        }
+        on_tx!(self, copy_event(ev)).map(|_| ())
     }
 
     /// After copying events with their ids: new events get ids after them.

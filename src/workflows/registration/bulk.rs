@@ -6,7 +6,7 @@ use chrono::SubsecRound;
 
 use super::{
     ImportReport, ReconcileReport, ReconcileScope, RegistrationCandidate, RegistrationRecord,
-    RegistrationStatus, RegistrationWorkflow, Scan, check_payload, require,
+    RegistrationStatus, RegistrationWorkflow, Scan, check_payload, require_ids,
 };
 use crate::error::{Error, Result};
 use crate::state::ledger::{EventEntry, ListFilter, normalise_payload};
@@ -39,8 +39,7 @@ impl RegistrationWorkflow {
         actor: &str,
     ) -> Result<ReconcileReport> {
         let live_uids: HashSet<&str> = live.iter().map(|c| c.vm_uid.as_str()).collect();
-        let mut tx = self.ledger.begin().await?;
-        let now = self.now(&mut tx).await?;
+        let (mut tx, now) = self.begin().await?;
         let records = tx.list(&ALL_OLDEST_FIRST).await?.items;
         let mut report = ReconcileReport::default();
         let mut tracked: HashSet<String> = HashSet::new();
@@ -110,8 +109,7 @@ impl RegistrationWorkflow {
         actor: &str,
     ) -> Result<ImportReport> {
         for rec in records {
-            require("registration_key", &rec.registration_key)?;
-            require("vm_uid", &rec.vm_uid)?;
+            require_ids(&rec.registration_key, &rec.vm_uid)?;
             check_payload(&rec.payload).map_err(|e| {
                 Error::invalid(
                     "payload",
@@ -119,8 +117,7 @@ impl RegistrationWorkflow {
                 )
             })?;
         }
-        let mut tx = self.ledger.begin().await?;
-        let now = self.now(&mut tx).await?;
+        let (mut tx, now) = self.begin().await?;
         let mut report = ImportReport::default();
         // Key order, so concurrent imports lock rows in one order (no deadlock).
         let mut sorted: Vec<&RegistrationRecord> = records.iter().collect();

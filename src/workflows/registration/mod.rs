@@ -164,6 +164,12 @@ fn require(field: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
+/// Both identifiers of a record are required.
+fn require_ids(registration_key: &str, vm_uid: &str) -> Result<()> {
+    require("registration_key", registration_key)?;
+    require("vm_uid", vm_uid)
+}
+
 impl RegistrationWorkflow {
     /// A workflow over `ledger`, using the ledger's clock.
     pub fn new(ledger: LedgerStore) -> Self {
@@ -186,6 +192,13 @@ impl RegistrationWorkflow {
 
     /// Now by the ledger's clock (or the replacement), truncated to the microsecond precision
     /// the database keeps.
+    /// A write transaction and the workflow's clock reading for it.
+    async fn begin(&self) -> Result<(LedgerTx, DateTime<Utc>)> {
+        let mut tx = self.ledger.begin().await?;
+        let now = self.now(&mut tx).await?;
+        Ok((tx, now))
+    }
+
     async fn now(&self, tx: &mut LedgerTx) -> Result<DateTime<Utc>> {
         let now = match &self.clock {
             Some(clock) => clock(),
@@ -202,11 +215,9 @@ impl RegistrationWorkflow {
         actor: &str,
     ) -> Result<DiscoverReport> {
         for c in candidates {
-            require("registration_key", &c.registration_key)?;
-            require("vm_uid", &c.vm_uid)?;
+            require_ids(&c.registration_key, &c.vm_uid)?;
         }
-        let mut tx = self.ledger.begin().await?;
-        let now = self.now(&mut tx).await?;
+        let (mut tx, now) = self.begin().await?;
         let mut report = DiscoverReport::default();
         // Inserted in key order: two hosts discovering overlapping inventories then wait on
         // each other's rows in one order and never deadlock. Reported in the caller's order.
@@ -319,8 +330,7 @@ impl RegistrationWorkflow {
                 skipped: Vec::new(),
             });
         }
-        let mut tx = self.ledger.begin().await?;
-        let now = self.now(&mut tx).await?;
+        let (mut tx, now) = self.begin().await?;
         let until = now
             .checked_add_signed(ttl)
             .ok_or_else(|| Error::invalid("ttl", "is too long"))?;
@@ -356,8 +366,7 @@ impl RegistrationWorkflow {
         if let Some(patch) = &update.payload {
             check_payload(patch)?;
         }
-        let mut tx = self.ledger.begin().await?;
-        let now = self.now(&mut tx).await?;
+        let (mut tx, now) = self.begin().await?;
         let mut rec = tx.load_existing(key).await?;
         check_lease(&rec, owner, now)?;
         let from = rec.status;
@@ -386,23 +395,11 @@ impl RegistrationWorkflow {
             merge_patch(&mut rec.payload, patch);
             check_payload(&rec.payload)?;
         }
-        rec.status = to;
-        rec.updated_at = now;
-        rec.status_times.insert(to, now);
         if !to.is_actionable() {
             rec.lease_owner = None;
             rec.lease_expires_at = None;
         }
-        tx.save(&rec).await?;
-        tx.log_event(&EventEntry {
-            key,
-            at: now,
-            actor: owner,
-            from: Some(from),
-            to,
-            note: update.note.as_deref(),
-        })
-        .await?;
+        move_to(&mut tx, &mut rec, to, now, owner, update.note.as_deref()).await?;
         tx.commit().await?;
         Ok(rec)
     }
@@ -410,8 +407,7 @@ impl RegistrationWorkflow {
     /// Gives up `owner`'s lease on a record. Refused ([`Error::Conflict`]) while another owner
     /// holds a live lease; a no-op when nobody does.
     pub async fn release(&self, key: &str, owner: &str) -> Result<()> {
-        let mut tx = self.ledger.begin().await?;
-        let now = self.now(&mut tx).await?;
+        let (mut tx, now) = self.begin().await?;
         let mut rec = tx.load_existing(key).await?;
         check_lease(&rec, owner, now)?;
         if rec.lease_owner.as_deref() == Some(owner) {
@@ -425,25 +421,12 @@ impl RegistrationWorkflow {
     /// Puts any record back to `discovered` and ends its lease, whoever holds it. Token, payload,
     /// last error and attempts are kept for the record; the event log says who reset it.
     pub async fn reset(&self, key: &str, actor: &str) -> Result<RegistrationRecord> {
-        let mut tx = self.ledger.begin().await?;
-        let now = self.now(&mut tx).await?;
+        let (mut tx, now) = self.begin().await?;
         let mut rec = tx.load_existing(key).await?;
-        let from = rec.status;
-        rec.status = RegistrationStatus::Discovered;
-        rec.updated_at = now;
-        rec.status_times.insert(RegistrationStatus::Discovered, now);
         rec.lease_owner = None;
         rec.lease_expires_at = None;
-        tx.save(&rec).await?;
-        tx.log_event(&EventEntry {
-            key,
-            at: now,
-            actor,
-            from: Some(from),
-            to: RegistrationStatus::Discovered,
-            note: Some("reset"),
-        })
-        .await?;
+        let to = RegistrationStatus::Discovered;
+        move_to(&mut tx, &mut rec, to, now, actor, Some("reset")).await?;
         tx.commit().await?;
         Ok(rec)
     }
@@ -466,6 +449,31 @@ fn check_lease(rec: &RegistrationRecord, owner: &str, now: DateTime<Utc>) -> Res
         }),
         _ => Ok(()),
     }
+}
+
+/// Moves `rec` to `to` at `now`, saves it and logs the move by `actor` with `note`.
+async fn move_to(
+    tx: &mut LedgerTx,
+    rec: &mut RegistrationRecord,
+    to: RegistrationStatus,
+    now: DateTime<Utc>,
+    actor: &str,
+    note: Option<&str>,
+) -> Result<()> {
+    let from = rec.status;
+    rec.status = to;
+    rec.updated_at = now;
+    rec.status_times.insert(to, now);
+    tx.save(rec).await?;
+    tx.log_event(&EventEntry {
+        key: &rec.registration_key,
+        at: now,
+        actor,
+        from: Some(from),
+        to,
+        note,
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -118,10 +118,10 @@ async fn writable_store<'a>(ctx: &'a Ctx, what: &str) -> Result<&'a StateStore> 
             .state_path
             .display()
             .to_string();
-        anyhow::bail!(rsspot::Error::State {
+        anyhow::bail!(rsspot::Error::state(
             path,
-            message: format!("cannot {what}: the file is unusable (see the warning above)"),
-        });
+            format!("cannot {what}: the file is unusable (see the warning above)"),
+        ));
     }
     Ok(store)
 }
