@@ -182,13 +182,20 @@ impl StateStore {
     /// The directory is created 0700 and the file 0600 before sqlite touches it. Fails with
     /// [`Error::State`] when the file is not a usable database or was written by a newer rsspot.
     pub async fn open(path: &Path) -> Result<Self> {
-        Self::open_with(path, &MIGRATOR).await
+        // One connection: the cache, token and history statements are short, writers queue on
+        // one lock anyway, and sqlx hands a released connection back from a spawned task, so a
+        // larger pool opens a second connection (the file, its WAL and shared memory, the
+        // PRAGMAs) for the query right after the migration check, a cost every one-shot command
+        // paid, `auth kube-token` (run by kubectl before each call) included.
+        Self::open_with(path, &MIGRATOR, 1).await
     }
 
-    /// [`Self::open`] for a database file following another schema (the ledger's `ledger.db`).
+    /// [`Self::open`] for a database file following another schema (the ledger's `ledger.db`),
+    /// with a pool of up to `connections`.
     pub(crate) async fn open_with(
         path: &Path,
         migrator: &'static sqlx::migrate::Migrator,
+        connections: u32,
     ) -> Result<Self> {
         let state_err =
             |what: &str, e: sqlx::Error| Error::state_caused(path.display().to_string(), what, e);
@@ -212,7 +219,7 @@ impl StateStore {
             // Switching a fresh file to WAL needs an exclusive lock and may report BUSY at once
             // while another process does the same.
             match SqlitePoolOptions::new()
-                .max_connections(4)
+                .max_connections(connections)
                 .connect_with(options.clone())
                 .await
             {
@@ -236,23 +243,7 @@ impl StateStore {
             store.pool.close().await;
             return Err(e);
         }
-        store.settle().await;
         Ok(store)
-    }
-
-    /// Waits (at most 2 ms) until the connection `migrate` used is back in the pool. sqlx
-    /// returns a connection from a spawned task, after pinging it; a query issued before that
-    /// lands opens a second connection (the file, its WAL and shared memory, the PRAGMAs),
-    /// which a one-shot command such as `auth kube-token`, run by kubectl before every call,
-    /// never needs.
-    async fn settle(&self) {
-        let until = std::time::Instant::now() + Duration::from_millis(2);
-        while self.pool.num_idle() == 0
-            && self.pool.size() > 0
-            && std::time::Instant::now() < until
-        {
-            tokio::task::yield_now().await;
-        }
     }
 
     /// Opens `path`, or falls back to an in-memory store when the file cannot be used.
@@ -444,20 +435,6 @@ pub(crate) fn one_line(e: &impl std::fmt::Display) -> String {
 mod tests {
     use super::*;
 
-    /// A one-shot command (open, migrate check, one read) uses one sqlite connection, not two.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_read_right_after_opening_reuses_the_migration_connection() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("state.db");
-        drop(StateStore::open(&path).await.unwrap());
-        for _ in 0..20 {
-            let store = StateStore::open(&path).await.unwrap();
-            assert!(store.token_get("p", "i").await.unwrap().is_none());
-            assert_eq!(store.pool.size(), 1, "a second connection was opened");
-            store.pool.close().await;
-        }
-    }
-
     #[tokio::test]
     async fn preferences_round_trip() {
         let store = StateStore::in_memory().await.unwrap();
@@ -544,8 +521,9 @@ mod tests {
     async fn fresh_file_ends_in_wal_with_normal_sync_on_every_connection() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("state").join("state.db");
-        // Empty file: set up without syncs, then back to NORMAL.
-        let store = StateStore::open(&path).await.unwrap();
+        // Empty file: set up without syncs, then back to NORMAL. Four connections, as the
+        // ledger's pool has (state.db's has one).
+        let store = StateStore::open_with(&path, &MIGRATOR, 4).await.unwrap();
         let mut held = Vec::new();
         for _ in 0..4 {
             let mut conn = store.pool().acquire().await.unwrap();

@@ -178,7 +178,7 @@ impl LedgerStore {
 
     /// Opens (creating if needed, mode 0600) the embedded ledger at `path`.
     pub async fn open(path: &Path) -> Result<Self> {
-        let db = StateStore::open_with(path, &LEDGER_MIGRATOR).await?;
+        let db = StateStore::open_with(path, &LEDGER_MIGRATOR, 4).await?;
         Ok(LedgerStore {
             backend: Backend::Sqlite(db),
         })
