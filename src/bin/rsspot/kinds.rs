@@ -2,17 +2,15 @@
 //! (spot, on-demand, autopilot) and the VM kinds.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 
 use anyhow::Result;
 use rsspot::SpotClient;
-use rsspot::raw::types::{
-    AutopilotNodePool, CloudSpace, OnDemandNodePool, ServerClass, SpotNodePool, VmSshKey,
-};
+use rsspot::raw::types::{AutopilotNodePool, CloudSpace, ServerClass, VmSshKey};
 use rsspot::types::inventory::{VmCloudSpace, VmPool};
 
-use crate::commands::nodepools::rows::{
-    OnDemandRow, SpotRow, class_prices, on_demand_rows, spot_rows,
-};
+use crate::commands::nodepools::kind::PoolKind;
+use crate::commands::nodepools::rows::{class_prices, pool_rows};
 use crate::ctx::Ctx;
 use crate::view::{Kind, simple_kind};
 
@@ -78,89 +76,45 @@ macro_rules! with_parent {
 
 with_parent!(AutopilotPools, VmSshKeys, VmCloudspaces, VmPools);
 
-/// Spot pools, shown with the market price of their class.
-pub struct SpotPools {
+/// Spot or on-demand pools ([`PoolKind`]), shown with their class's price (market or
+/// on-demand).
+pub struct Pools<P> {
     /// The `--org` given, if any.
     pub org: Option<String>,
     /// Only pools of this cloudspace.
     pub cloudspace: Option<String>,
     /// Server classes by name, for the price column (empty outside tables).
     pub classes: HashMap<String, ServerClass>,
+    kind: PhantomData<P>,
 }
 
-impl SpotPools {
-    /// Spot pools of `--org`, of `cloudspace` when given, with class prices for tables.
-    pub async fn of(ctx: &Ctx, client: &SpotClient, cloudspace: Option<&str>) -> SpotPools {
-        SpotPools {
+impl<P: PoolKind> Pools<P> {
+    /// Pools of `--org`, of `cloudspace` when given, with class prices for tables.
+    pub async fn of(ctx: &Ctx, client: &SpotClient, cloudspace: Option<&str>) -> Self {
+        Pools {
             org: ctx.org().map(str::to_string),
             cloudspace: cloudspace.map(str::to_string),
             classes: class_prices(ctx, client).await,
+            kind: PhantomData,
         }
     }
 }
 
-impl Kind for SpotPools {
-    type Item = SpotNodePool;
-    type Row = SpotRow;
-    const WHAT: &'static str = "spot pool";
+impl<P: PoolKind> Kind for Pools<P> {
+    type Item = P::Item;
+    type Row = P::Row;
+    const WHAT: &'static str = P::WHAT;
 
-    async fn list(&self, client: &SpotClient) -> Result<Vec<SpotNodePool>> {
-        let pools = client.spot_pools();
-        Ok(pools
-            .list(self.cloudspace.as_deref(), self.org.as_deref())
-            .await?)
+    async fn list(&self, client: &SpotClient) -> Result<Vec<P::Item>> {
+        let (cloudspace, org) = (self.cloudspace.as_deref(), self.org.as_deref());
+        Ok(P::list(client, cloudspace, org).await?)
     }
 
-    async fn get(&self, client: &SpotClient, name: &str) -> Result<SpotNodePool> {
-        Ok(client.spot_pools().get(name, self.org.as_deref()).await?)
+    async fn get(&self, client: &SpotClient, name: &str) -> Result<P::Item> {
+        Ok(P::get(client, name, self.org.as_deref()).await?)
     }
 
-    fn rows(&self, items: &[SpotNodePool]) -> Vec<SpotRow> {
-        spot_rows(items, &self.classes)
-    }
-}
-
-/// On-demand pools, shown with the on-demand price of their class.
-pub struct OnDemandPools {
-    /// The `--org` given, if any.
-    pub org: Option<String>,
-    /// Only pools of this cloudspace.
-    pub cloudspace: Option<String>,
-    /// Server classes by name, for the price column (empty outside tables).
-    pub classes: HashMap<String, ServerClass>,
-}
-
-impl OnDemandPools {
-    /// On-demand pools of `--org`, of `cloudspace` when given, with class prices for tables.
-    pub async fn of(ctx: &Ctx, client: &SpotClient, cloudspace: Option<&str>) -> OnDemandPools {
-        OnDemandPools {
-            org: ctx.org().map(str::to_string),
-            cloudspace: cloudspace.map(str::to_string),
-            classes: class_prices(ctx, client).await,
-        }
-    }
-}
-
-impl Kind for OnDemandPools {
-    type Item = OnDemandNodePool;
-    type Row = OnDemandRow;
-    const WHAT: &'static str = "on-demand pool";
-
-    async fn list(&self, client: &SpotClient) -> Result<Vec<OnDemandNodePool>> {
-        let pools = client.ondemand_pools();
-        Ok(pools
-            .list(self.cloudspace.as_deref(), self.org.as_deref())
-            .await?)
-    }
-
-    async fn get(&self, client: &SpotClient, name: &str) -> Result<OnDemandNodePool> {
-        Ok(client
-            .ondemand_pools()
-            .get(name, self.org.as_deref())
-            .await?)
-    }
-
-    fn rows(&self, items: &[OnDemandNodePool]) -> Vec<OnDemandRow> {
-        on_demand_rows(items, &self.classes)
+    fn rows(&self, items: &[P::Item]) -> Vec<P::Row> {
+        pool_rows::<P>(items, &self.classes)
     }
 }

@@ -6,6 +6,7 @@
 //! confirmed first ([`spend`]).
 
 mod autopilot;
+pub(crate) mod kind;
 pub(crate) mod rows;
 pub(crate) mod spend;
 
@@ -16,19 +17,16 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::SpotClient;
 use rsspot::pricing::Bid;
-use rsspot::services::node_pools::PoolCommon;
-use rsspot::services::{
-    Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, SpotPoolCreate, SpotPoolUpdate, Taint,
-};
+use rsspot::services::node_pools::{DEFAULT_FULFILLED_TIMEOUT, PoolCommon};
+use rsspot::services::{Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, Taint};
 
 use super::cloudspaces::{NameArgs, WaitFlags};
 use super::filters;
 use crate::ctx::Ctx;
-use crate::kinds::{OnDemandPools, SpotPools};
+use crate::kinds::Pools;
 use crate::progress;
 use crate::view::{self, GetArgs, WatchArgs};
-use rows::{class_prices, meta_name, print_on_demand, print_spot};
-use spend::{wait_on_demand, wait_spot};
+use kind::{OnDemand, PoolKind, Spot};
 
 /// Node pool kinds.
 #[derive(Debug, Subcommand)]
@@ -206,8 +204,8 @@ fn to_map(pairs: Vec<(String, String)>) -> BTreeMap<String, String> {
 pub async fn run(ctx: &Ctx, cmd: NodepoolsCmd) -> Result<()> {
     let client = ctx.client().await?;
     match cmd {
-        NodepoolsCmd::Spot(c) => spot(ctx, client, c).await,
-        NodepoolsCmd::Ondemand(c) => on_demand(ctx, client, c).await,
+        NodepoolsCmd::Spot(c) => run_pools::<Spot>(ctx, client, c).await,
+        NodepoolsCmd::Ondemand(c) => run_pools::<OnDemand>(ctx, client, c).await,
         NodepoolsCmd::Autopilot(c) => autopilot::run(ctx, c).await,
     }
 }
@@ -287,202 +285,112 @@ fn check_unchanged(
     Ok(())
 }
 
-async fn spot(
+/// Every subcommand of a spot or an on-demand pool: the steps are the same, [`PoolKind`] says
+/// what differs.
+async fn run_pools<P: PoolKind>(
     ctx: &Ctx,
     client: &SpotClient,
-    cmd: PoolCmd<SpotCreateArgs, SpotUpdateArgs>,
-) -> Result<()> {
+    cmd: PoolCmd<P::CreateArgs, P::UpdateArgs>,
+) -> Result<()>
+where
+    P::CreateArgs: Args,
+    P::UpdateArgs: Args,
+{
     let org = ctx.org();
-    let pools = client.spot_pools();
     match cmd {
         PoolCmd::List(a) => {
             let wanted = filters::split_values(&a.classes);
             filters::check_class_filter(client, "--class", &wanted).await?;
-            let all = SpotPools::of(ctx, client, a.cloudspace.as_deref()).await;
-            let kind = filters::Filtered::new(all, move |p: &rsspot::raw::types::SpotNodePool| {
-                let class = p.spec.as_ref().and_then(|s| s.server_class.as_deref());
-                filters::class_matches(&wanted, class)
+            let all = Pools::<P>::of(ctx, client, a.cloudspace.as_deref()).await;
+            let kind = filters::Filtered::new(all, move |p: &P::Item| {
+                filters::class_matches(&wanted, P::placement(p).1)
             });
             view::list(ctx, &kind, &a.watch).await
         }
-        PoolCmd::Get(a) => view::get(ctx, &SpotPools::of(ctx, client, None).await, a).await,
+        PoolCmd::Get(a) => view::get(ctx, &Pools::<P>::of(ctx, client, None).await, a).await,
         PoolCmd::Create(a) => {
-            let c = &a.common;
-            let req = SpotPoolCreate {
-                common: create_common(c),
-                bid_price: a.bid_price,
-            };
-            let prepared = pools
-                .prepare_create(&req, org, &spend::limits(ctx).await?)
-                .await?;
-            let advice = spend::decide(ctx, "spot pool", &prepared.concerns, c.dry_run)?;
+            let c = P::create_flags(&a);
+            let req = P::create_request(&a);
+            let limits = spend::limits(ctx).await?;
+            let prepared = P::prepare_create(client, &req, org, &limits).await?;
+            let advice = spend::decide(ctx, P::WHAT, &prepared.concerns, c.dry_run)?;
             if c.dry_run {
                 return ctx.out.dry_run("this is the request body", &prepared.body);
             }
-            let pool = pools.send_create(prepared).await?;
+            let pool = P::send_create(client, prepared).await?;
             spend::advise(ctx, &advice);
-            let name = meta_name(pool.metadata.as_ref());
-            ctx.out.note(&format!("spot pool {name} created"));
-            let what = format!("spot pool {name}");
-            let checked = pools
-                .verify(&name, Some(a.bid_price), Some(c.desired), org)
-                .await;
-            spend::report_mismatches(ctx, &what, checked);
+            let name = P::name_of(&pool);
+            ctx.out.note(&format!("{} {name} created", P::WHAT));
+            let checked = P::verify(client, &name, P::created(&req), org).await;
+            spend::report_mismatches(ctx, &format!("{} {name}", P::WHAT), checked);
             let pool = match c.wait.wait {
-                true => match wait_spot(ctx, &name, c.wait.timeout).await {
+                true => match wait::<P>(ctx, &name, c.wait.timeout).await {
                     Ok(p) => p,
                     Err(e) => {
                         // The pool exists: scripts still get its name before the exit code.
-                        print_spot(ctx, &class_prices(ctx, client).await, &pool)?;
+                        print::<P>(ctx, client, pool).await?;
                         return Err(e);
                     }
                 },
                 false => pool,
             };
-            print_spot(ctx, &class_prices(ctx, client).await, &pool)
+            print::<P>(ctx, client, pool).await
         }
         PoolCmd::Update(a) => {
-            let name = a.common.name.clone().get("spot pool")?;
-            let upd = SpotPoolUpdate {
-                common: update_common(&a.common),
-                bid_price: a.bid_price,
-            };
-            let prepared = pools
-                .prepare_update(&name, &upd, org, &spend::limits(ctx).await?)
-                .await?;
-            let spec = prepared.current.spec.clone().unwrap_or_default();
-            check_unchanged(
-                &a.common,
-                &name,
-                spec.cloud_space.as_deref(),
-                spec.server_class.as_deref(),
-            )?;
-            let advice = spend::decide(ctx, "spot pool", &prepared.concerns, a.common.dry_run)?;
-            if a.common.dry_run {
+            let c = P::update_flags(&a);
+            let name = c.name.clone().get(P::WHAT)?;
+            let upd = P::update_request(&a);
+            let limits = spend::limits(ctx).await?;
+            let prepared = P::prepare_update(client, &name, &upd, org, &limits).await?;
+            let (cloudspace, class) = P::placement(&prepared.current);
+            check_unchanged(c, &name, cloudspace, class)?;
+            let advice = spend::decide(ctx, P::WHAT, &prepared.concerns, c.dry_run)?;
+            if c.dry_run {
                 return ctx
                     .out
                     .dry_run("this is the merge-patch body", &prepared.patch);
             }
-            let pool = pools.send_update(&name, prepared).await?;
+            let pool = P::send_update(client, &name, prepared).await?;
             spend::advise(ctx, &advice);
-            let checked = pools
-                .verify(&name, upd.bid_price, upd.common.desired, org)
-                .await;
-            spend::report_mismatches(ctx, &format!("spot pool {name}"), checked);
-            let pool = match a.common.wait.wait {
-                true => wait_spot(ctx, &name, a.common.wait.timeout).await?,
+            let checked = P::verify(client, &name, P::updated(&upd), org).await;
+            spend::report_mismatches(ctx, &format!("{} {name}", P::WHAT), checked);
+            let pool = match c.wait.wait {
+                true => wait::<P>(ctx, &name, c.wait.timeout).await?,
                 false => pool,
             };
-            print_spot(ctx, &class_prices(ctx, client).await, &pool)
+            print::<P>(ctx, client, pool).await
         }
         PoolCmd::Delete(n) => {
-            view::delete(ctx, n, "spot pool", " and its nodes", |name| async move {
-                pools.delete(&name, org).await
+            view::delete(ctx, n, P::WHAT, " and its nodes", |name| async move {
+                P::delete(client, &name, org).await
             })
             .await
         }
         PoolCmd::Wait(a) => {
-            let name = a.name.get("spot pool")?;
-            let pool = wait_spot(ctx, &name, a.timeout).await?;
-            print_spot(ctx, &class_prices(ctx, client).await, &pool)
+            let name = a.name.get(P::WHAT)?;
+            let pool = wait::<P>(ctx, &name, a.timeout).await?;
+            print::<P>(ctx, client, pool).await
         }
     }
 }
 
-async fn on_demand(
-    ctx: &Ctx,
-    client: &SpotClient,
-    cmd: PoolCmd<PoolCreateArgs, PoolUpdateArgs>,
-) -> Result<()> {
-    let org = ctx.org();
-    let pools = client.ondemand_pools();
-    match cmd {
-        PoolCmd::List(a) => {
-            let wanted = filters::split_values(&a.classes);
-            filters::check_class_filter(client, "--class", &wanted).await?;
-            let all = OnDemandPools::of(ctx, client, a.cloudspace.as_deref()).await;
-            let kind =
-                filters::Filtered::new(all, move |p: &rsspot::raw::types::OnDemandNodePool| {
-                    let class = p.spec.as_ref().and_then(|s| s.server_class.as_deref());
-                    filters::class_matches(&wanted, class)
-                });
-            view::list(ctx, &kind, &a.watch).await
-        }
-        PoolCmd::Get(a) => view::get(ctx, &OnDemandPools::of(ctx, client, None).await, a).await,
-        PoolCmd::Create(c) => {
-            let req = OnDemandPoolCreate {
-                common: create_common(&c),
-            };
-            let prepared = pools
-                .prepare_create(&req, org, &spend::limits(ctx).await?)
-                .await?;
-            let advice = spend::decide(ctx, "on-demand pool", &prepared.concerns, c.dry_run)?;
-            if c.dry_run {
-                return ctx.out.dry_run("this is the request body", &prepared.body);
-            }
-            let pool = pools.send_create(prepared).await?;
-            spend::advise(ctx, &advice);
-            let name = meta_name(pool.metadata.as_ref());
-            ctx.out.note(&format!("on-demand pool {name} created"));
-            let checked = pools.verify(&name, Some(c.desired), org).await;
-            spend::report_mismatches(ctx, &format!("on-demand pool {name}"), checked);
-            let pool = match c.wait.wait {
-                true => match wait_on_demand(ctx, &name, c.wait.timeout).await {
-                    Ok(p) => p,
-                    Err(e) => {
-                        print_on_demand(ctx, &class_prices(ctx, client).await, &pool)?;
-                        return Err(e);
-                    }
-                },
-                false => pool,
-            };
-            print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
-        }
-        PoolCmd::Update(a) => {
-            let name = a.name.clone().get("on-demand pool")?;
-            let upd = update_common(&a);
-            let prepared = pools
-                .prepare_update(&name, &upd, org, &spend::limits(ctx).await?)
-                .await?;
-            let spec = prepared.current.spec.clone().unwrap_or_default();
-            check_unchanged(
-                &a,
-                &name,
-                spec.cloud_space.as_deref(),
-                spec.server_class.as_deref(),
-            )?;
-            let advice = spend::decide(ctx, "on-demand pool", &prepared.concerns, a.dry_run)?;
-            if a.dry_run {
-                return ctx
-                    .out
-                    .dry_run("this is the merge-patch body", &prepared.patch);
-            }
-            let pool = pools.send_update(&name, prepared).await?;
-            spend::advise(ctx, &advice);
-            let checked = pools.verify(&name, upd.desired, org).await;
-            spend::report_mismatches(ctx, &format!("on-demand pool {name}"), checked);
-            let pool = match a.wait.wait {
-                true => wait_on_demand(ctx, &name, a.wait.timeout).await?,
-                false => pool,
-            };
-            print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
-        }
-        PoolCmd::Delete(n) => {
-            view::delete(
-                ctx,
-                n,
-                "on-demand pool",
-                " and its nodes",
-                |name| async move { pools.delete(&name, org).await },
-            )
-            .await
-        }
-        PoolCmd::Wait(a) => {
-            let name = a.name.get("on-demand pool")?;
-            let pool = wait_on_demand(ctx, &name, a.timeout).await?;
-            print_on_demand(ctx, &class_prices(ctx, client).await, &pool)
-        }
-    }
+/// Waits with progress until the pool has all its desired nodes.
+async fn wait<P: PoolKind>(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<P::Item> {
+    progress::wait_on(
+        ctx,
+        &format!("{} {name}", P::WHAT),
+        &format!("rsspot nodepools {} wait {name}", P::WORD),
+        timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
+        |client, org, opts| async move {
+            P::wait_until_fulfilled(client, name, org.as_deref(), &opts).await
+        },
+    )
+    .await
+}
+
+/// Prints one pool (with its class's price in a table).
+async fn print<P: PoolKind>(ctx: &Ctx, client: &SpotClient, pool: P::Item) -> Result<()> {
+    view::show(ctx, &Pools::<P>::of(ctx, client, None).await, pool)
 }
 
 #[cfg(test)]

@@ -2,17 +2,14 @@
 
 use std::collections::HashMap;
 
-use anyhow::Result;
-
 use rsspot::SpotClient;
 use rsspot::raw::types::{OnDemandNodePool, ServerClass, SpotNodePool};
 use rsspot::services::ServerClassFilter;
 
+use super::kind::PoolKind;
 use crate::commands::resources::money;
 use crate::ctx::Ctx;
-use crate::kinds::{OnDemandPools, SpotPools};
 use crate::output::{Tabular, age, dash};
-use crate::view;
 
 /// A spot pool with the market price of its class, for tables.
 pub struct SpotRow {
@@ -202,84 +199,18 @@ pub(crate) async fn class_prices(ctx: &Ctx, client: &SpotClient) -> HashMap<Stri
     }
 }
 
-fn market_of(classes: &HashMap<String, ServerClass>, class: Option<&str>) -> Option<String> {
-    classes
-        .get(class?)?
-        .status
-        .as_ref()?
-        .spot_pricing
-        .as_ref()?
-        .market_price_per_hour
-        .clone()
-}
-
-fn on_demand_of(classes: &HashMap<String, ServerClass>, class: Option<&str>) -> Option<String> {
-    classes
-        .get(class?)?
-        .spec
-        .as_ref()?
-        .on_demand_pricing
-        .as_ref()?
-        .cost
-        .clone()
-}
-
-pub(crate) fn spot_rows(
-    pools: &[SpotNodePool],
+/// Table rows of pools, each with the price of its class the kind shows (market or on-demand).
+pub(crate) fn pool_rows<P: PoolKind>(
+    pools: &[P::Item],
     classes: &HashMap<String, ServerClass>,
-) -> Vec<SpotRow> {
+) -> Vec<P::Row> {
     pools
         .iter()
-        .map(|p| SpotRow {
-            market: market_of(
-                classes,
-                p.spec.as_ref().and_then(|s| s.server_class.as_deref()),
-            ),
-            pool: p.clone(),
+        .map(|p| {
+            let class = P::placement(p).1.and_then(|c| classes.get(c));
+            P::row(p.clone(), class.and_then(P::class_price))
         })
         .collect()
-}
-
-pub(crate) fn on_demand_rows(
-    pools: &[OnDemandNodePool],
-    classes: &HashMap<String, ServerClass>,
-) -> Vec<OnDemandRow> {
-    pools
-        .iter()
-        .map(|p| OnDemandRow {
-            price: on_demand_of(
-                classes,
-                p.spec.as_ref().and_then(|s| s.server_class.as_deref()),
-            ),
-            pool: p.clone(),
-        })
-        .collect()
-}
-
-pub(super) fn print_spot(
-    ctx: &Ctx,
-    classes: &HashMap<String, ServerClass>,
-    pool: &SpotNodePool,
-) -> Result<()> {
-    let kind = SpotPools {
-        org: None,
-        cloudspace: None,
-        classes: classes.clone(),
-    };
-    view::show(ctx, &kind, pool.clone())
-}
-
-pub(super) fn print_on_demand(
-    ctx: &Ctx,
-    classes: &HashMap<String, ServerClass>,
-    pool: &OnDemandNodePool,
-) -> Result<()> {
-    let kind = OnDemandPools {
-        org: None,
-        cloudspace: None,
-        classes: classes.clone(),
-    };
-    view::show(ctx, &kind, pool.clone())
 }
 
 #[cfg(test)]

@@ -1,18 +1,15 @@
 //! Spending guardrails in the CLI: the library lists concerns, this file decides (ask on a
-//! terminal, refuse with exit 2 and a `--yes` hint otherwise), says what the server really
-//! holds after a write, and waits with progress.
+//! terminal, refuse with exit 2 and a `--yes` hint otherwise) and says what the server really
+//! holds after a write.
 
 use std::fmt;
-use std::time::Duration;
 
 use anyhow::Result;
 use rsspot::pricing::guard::{Concern, SpendLimits, monthly_cost};
-use rsspot::raw::types::{OnDemandNodePool, SpotNodePool};
-use rsspot::services::node_pools::{DEFAULT_FULFILLED_TIMEOUT, Mismatch};
+use rsspot::services::node_pools::Mismatch;
 use rust_decimal::Decimal;
 
 use crate::ctx::Ctx;
-use crate::progress;
 
 /// The profile's limits (`max_monthly_usd`).
 pub(crate) async fn limits(ctx: &Ctx) -> Result<SpendLimits> {
@@ -135,46 +132,6 @@ pub(super) fn report_mismatches(ctx: &Ctx, what: &str, checked: rsspot::Result<V
             "{what}: could not re-read it to check what the server holds: {e}"
         )),
     }
-}
-
-pub(super) async fn wait_spot(
-    ctx: &Ctx,
-    name: &str,
-    timeout: Option<Duration>,
-) -> Result<SpotNodePool> {
-    progress::wait_on(
-        ctx,
-        &format!("spot pool {name}"),
-        &format!("rsspot nodepools spot wait {name}"),
-        timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
-        |client, org, opts| async move {
-            let pools = client.spot_pools();
-            pools
-                .wait_until_fulfilled(name, org.as_deref(), &opts)
-                .await
-        },
-    )
-    .await
-}
-
-pub(super) async fn wait_on_demand(
-    ctx: &Ctx,
-    name: &str,
-    timeout: Option<Duration>,
-) -> Result<OnDemandNodePool> {
-    progress::wait_on(
-        ctx,
-        &format!("on-demand pool {name}"),
-        &format!("rsspot nodepools ondemand wait {name}"),
-        timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
-        |client, org, opts| async move {
-            let pools = client.ondemand_pools();
-            pools
-                .wait_until_fulfilled(name, org.as_deref(), &opts)
-                .await
-        },
-    )
-    .await
 }
 
 #[cfg(test)]

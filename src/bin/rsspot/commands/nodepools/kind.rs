@@ -1,0 +1,327 @@
+//! The two kinds of node pool a cloudspace holds, as the CLI sees them. [`PoolKind`] names what
+//! differs between spot and on-demand pools (the SDK service, the bid, the price column, the
+//! spelling of their specs), so the commands ([`super::run_pools`]), the list view
+//! ([`crate::kinds::Pools`]), the rows and the waits are written once for both.
+
+use rsspot::SpotClient;
+use rsspot::pricing::Bid;
+use rsspot::pricing::guard::SpendLimits;
+use rsspot::raw::types::{OnDemandNodePool, ServerClass, SpotNodePool};
+use rsspot::services::node_pools::{Mismatch, PreparedCreate, PreparedUpdate};
+use rsspot::services::{
+    OnDemandPoolCreate, OnDemandPoolUpdate, SpotPoolCreate, SpotPoolUpdate, WaitOptions,
+};
+use serde::Serialize;
+
+use super::rows::{OnDemandRow, SpotRow};
+use super::{
+    PoolCreateArgs, PoolUpdateArgs, SpotCreateArgs, SpotUpdateArgs, create_common, update_common,
+};
+use crate::output::Tabular;
+
+/// The bid and the desired count a create or an update sent, for the check that re-reads the
+/// pool afterwards (`None`: not sent, or not a field of the kind).
+pub type Sent = (Option<Bid>, Option<u32>);
+
+/// What differs between spot and on-demand pools in the CLI.
+pub trait PoolKind {
+    /// The API object.
+    type Item: Serialize + Clone;
+    /// Its table row.
+    type Row: Tabular;
+    /// The `create` flags.
+    type CreateArgs;
+    /// The `update` flags.
+    type UpdateArgs;
+    /// The SDK's create request.
+    type Create;
+    /// The SDK's update request.
+    type Update;
+    /// What one pool is called in messages ("spot pool").
+    const WHAT: &'static str;
+    /// The kind's word on the command line (`rsspot nodepools WORD wait`).
+    const WORD: &'static str;
+
+    /// The flags both kinds take on `create`.
+    fn create_flags(a: &Self::CreateArgs) -> &PoolCreateArgs;
+    /// The flags both kinds take on `update`.
+    fn update_flags(a: &Self::UpdateArgs) -> &PoolUpdateArgs;
+    /// The SDK request a `create` sends.
+    fn create_request(a: &Self::CreateArgs) -> Self::Create;
+    /// The SDK request an `update` sends.
+    fn update_request(a: &Self::UpdateArgs) -> Self::Update;
+    /// What a create sent that the server must hold afterwards.
+    fn created(req: &Self::Create) -> Sent;
+    /// What an update sent that the server must hold afterwards.
+    fn updated(req: &Self::Update) -> Sent;
+    /// The pool's name.
+    fn name_of(pool: &Self::Item) -> String;
+    /// The pool's `spec.cloudSpace` and `spec.serverClass`.
+    fn placement(pool: &Self::Item) -> (Option<&str>, Option<&str>);
+    /// The price of a server class the kind's table shows (market or on-demand).
+    fn class_price(class: &ServerClass) -> Option<String>;
+    /// A table row of a pool with its class's price.
+    fn row(pool: Self::Item, price: Option<String>) -> Self::Row;
+
+    /// Pools of `org`, of one cloudspace when given.
+    async fn list(
+        client: &SpotClient,
+        cloudspace: Option<&str>,
+        org: Option<&str>,
+    ) -> rsspot::Result<Vec<Self::Item>>;
+    /// One pool.
+    async fn get(client: &SpotClient, name: &str, org: Option<&str>) -> rsspot::Result<Self::Item>;
+    /// Checks a create against the server; sends nothing.
+    async fn prepare_create(
+        client: &SpotClient,
+        req: &Self::Create,
+        org: Option<&str>,
+        limits: &SpendLimits,
+    ) -> rsspot::Result<PreparedCreate<Self::Item>>;
+    /// Sends a prepared create.
+    async fn send_create(
+        client: &SpotClient,
+        prepared: PreparedCreate<Self::Item>,
+    ) -> rsspot::Result<Self::Item>;
+    /// Checks an update against the pool and its class; sends nothing.
+    async fn prepare_update(
+        client: &SpotClient,
+        name: &str,
+        req: &Self::Update,
+        org: Option<&str>,
+        limits: &SpendLimits,
+    ) -> rsspot::Result<PreparedUpdate<Self::Item>>;
+    /// Sends a prepared update.
+    async fn send_update(
+        client: &SpotClient,
+        name: &str,
+        prepared: PreparedUpdate<Self::Item>,
+    ) -> rsspot::Result<Self::Item>;
+    /// Re-reads the pool and lists where the server holds something other than `sent`.
+    async fn verify(
+        client: &SpotClient,
+        name: &str,
+        sent: Sent,
+        org: Option<&str>,
+    ) -> rsspot::Result<Vec<Mismatch>>;
+    /// Deletes a pool.
+    async fn delete(client: &SpotClient, name: &str, org: Option<&str>) -> rsspot::Result<()>;
+    /// Polls until the pool has all its desired nodes.
+    async fn wait_until_fulfilled(
+        client: &SpotClient,
+        name: &str,
+        org: Option<&str>,
+        opts: &WaitOptions,
+    ) -> rsspot::Result<Self::Item>;
+}
+
+/// What is spelled the same for both kinds: the fields of their objects and the SDK calls,
+/// forwarded to `client.$service()`.
+macro_rules! same_for_both {
+    ($service:ident) => {
+        fn name_of(pool: &Self::Item) -> String {
+            super::rows::meta_name(pool.metadata.as_ref())
+        }
+
+        fn placement(pool: &Self::Item) -> (Option<&str>, Option<&str>) {
+            let spec = pool.spec.as_ref();
+            (
+                spec.and_then(|s| s.cloud_space.as_deref()),
+                spec.and_then(|s| s.server_class.as_deref()),
+            )
+        }
+
+        async fn list(
+            client: &SpotClient,
+            cloudspace: Option<&str>,
+            org: Option<&str>,
+        ) -> rsspot::Result<Vec<Self::Item>> {
+            client.$service().list(cloudspace, org).await
+        }
+
+        async fn get(
+            client: &SpotClient,
+            name: &str,
+            org: Option<&str>,
+        ) -> rsspot::Result<Self::Item> {
+            client.$service().get(name, org).await
+        }
+
+        async fn prepare_create(
+            client: &SpotClient,
+            req: &Self::Create,
+            org: Option<&str>,
+            limits: &SpendLimits,
+        ) -> rsspot::Result<PreparedCreate<Self::Item>> {
+            client.$service().prepare_create(req, org, limits).await
+        }
+
+        async fn send_create(
+            client: &SpotClient,
+            prepared: PreparedCreate<Self::Item>,
+        ) -> rsspot::Result<Self::Item> {
+            client.$service().send_create(prepared).await
+        }
+
+        async fn prepare_update(
+            client: &SpotClient,
+            name: &str,
+            req: &Self::Update,
+            org: Option<&str>,
+            limits: &SpendLimits,
+        ) -> rsspot::Result<PreparedUpdate<Self::Item>> {
+            client
+                .$service()
+                .prepare_update(name, req, org, limits)
+                .await
+        }
+
+        async fn send_update(
+            client: &SpotClient,
+            name: &str,
+            prepared: PreparedUpdate<Self::Item>,
+        ) -> rsspot::Result<Self::Item> {
+            client.$service().send_update(name, prepared).await
+        }
+
+        async fn delete(client: &SpotClient, name: &str, org: Option<&str>) -> rsspot::Result<()> {
+            client.$service().delete(name, org).await
+        }
+
+        async fn wait_until_fulfilled(
+            client: &SpotClient,
+            name: &str,
+            org: Option<&str>,
+            opts: &WaitOptions,
+        ) -> rsspot::Result<Self::Item> {
+            client
+                .$service()
+                .wait_until_fulfilled(name, org, opts)
+                .await
+        }
+    };
+}
+
+/// Spot pools: nodes won at auction for a bid; the table shows the class's market price.
+pub(crate) struct Spot;
+
+/// On-demand pools: reserved nodes; the table shows the class's on-demand price.
+pub(crate) struct OnDemand;
+
+impl PoolKind for Spot {
+    type Item = SpotNodePool;
+    type Row = SpotRow;
+    type CreateArgs = SpotCreateArgs;
+    type UpdateArgs = SpotUpdateArgs;
+    type Create = SpotPoolCreate;
+    type Update = SpotPoolUpdate;
+    const WHAT: &'static str = "spot pool";
+    const WORD: &'static str = "spot";
+
+    fn create_flags(a: &SpotCreateArgs) -> &PoolCreateArgs {
+        &a.common
+    }
+
+    fn update_flags(a: &SpotUpdateArgs) -> &PoolUpdateArgs {
+        &a.common
+    }
+
+    fn create_request(a: &SpotCreateArgs) -> SpotPoolCreate {
+        SpotPoolCreate {
+            common: create_common(&a.common),
+            bid_price: a.bid_price,
+        }
+    }
+
+    fn update_request(a: &SpotUpdateArgs) -> SpotPoolUpdate {
+        SpotPoolUpdate {
+            common: update_common(&a.common),
+            bid_price: a.bid_price,
+        }
+    }
+
+    fn created(req: &SpotPoolCreate) -> Sent {
+        (Some(req.bid_price), Some(req.common.desired))
+    }
+
+    fn updated(req: &SpotPoolUpdate) -> Sent {
+        (req.bid_price, req.common.desired)
+    }
+
+    fn class_price(class: &ServerClass) -> Option<String> {
+        let pricing = class.status.as_ref()?.spot_pricing.as_ref()?;
+        pricing.market_price_per_hour.clone()
+    }
+
+    fn row(pool: SpotNodePool, market: Option<String>) -> SpotRow {
+        SpotRow { pool, market }
+    }
+
+    async fn verify(
+        client: &SpotClient,
+        name: &str,
+        (bid, desired): Sent,
+        org: Option<&str>,
+    ) -> rsspot::Result<Vec<Mismatch>> {
+        client.spot_pools().verify(name, bid, desired, org).await
+    }
+
+    same_for_both!(spot_pools);
+}
+
+impl PoolKind for OnDemand {
+    type Item = OnDemandNodePool;
+    type Row = OnDemandRow;
+    type CreateArgs = PoolCreateArgs;
+    type UpdateArgs = PoolUpdateArgs;
+    type Create = OnDemandPoolCreate;
+    type Update = OnDemandPoolUpdate;
+    const WHAT: &'static str = "on-demand pool";
+    const WORD: &'static str = "ondemand";
+
+    fn create_flags(a: &PoolCreateArgs) -> &PoolCreateArgs {
+        a
+    }
+
+    fn update_flags(a: &PoolUpdateArgs) -> &PoolUpdateArgs {
+        a
+    }
+
+    fn create_request(a: &PoolCreateArgs) -> OnDemandPoolCreate {
+        OnDemandPoolCreate {
+            common: create_common(a),
+        }
+    }
+
+    fn update_request(a: &PoolUpdateArgs) -> OnDemandPoolUpdate {
+        update_common(a)
+    }
+
+    fn created(req: &OnDemandPoolCreate) -> Sent {
+        (None, Some(req.common.desired))
+    }
+
+    fn updated(req: &OnDemandPoolUpdate) -> Sent {
+        (None, req.desired)
+    }
+
+    fn class_price(class: &ServerClass) -> Option<String> {
+        let pricing = class.spec.as_ref()?.on_demand_pricing.as_ref()?;
+        pricing.cost.clone()
+    }
+
+    fn row(pool: OnDemandNodePool, price: Option<String>) -> OnDemandRow {
+        OnDemandRow { pool, price }
+    }
+
+    async fn verify(
+        client: &SpotClient,
+        name: &str,
+        (_, desired): Sent,
+        org: Option<&str>,
+    ) -> rsspot::Result<Vec<Mismatch>> {
+        client.ondemand_pools().verify(name, desired, org).await
+    }
+
+    same_for_both!(ondemand_pools);
+}
