@@ -34,24 +34,23 @@ fn provider() -> CryptoProvider {
 /// A rustls client configuration that verifies servers against the platform's roots, loaded
 /// lazily, and offers HTTP/2 and HTTP/1.1 by ALPN.
 pub(crate) fn client_config() -> Result<rustls::ClientConfig> {
-    let provider = Arc::new(provider());
-    let verifier = Arc::new(LazyPlatformVerifier::new(provider.clone()));
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::config(format!("cannot set up TLS: {e}")))?
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
+    config_with(|provider| Arc::new(LazyPlatformVerifier::new(provider)))
 }
 
 /// [`client_config`] that accepts any server certificate (`verify_ssl = false`): what reqwest's
 /// `danger_accept_invalid_certs` does, but with our provider, since reqwest has none of its own.
 /// The server must still prove it holds the certificate's key (handshake signatures are checked).
 pub(crate) fn insecure_client_config() -> Result<rustls::ClientConfig> {
+    config_with(|provider| Arc::new(AnyCertificate(provider)))
+}
+
+/// The client configuration both set-ups share (our provider, safe protocol versions, no
+/// client certificate, ALPN h2 then http/1.1), with the verifier `verifier` builds.
+fn config_with(
+    verifier: impl FnOnce(Arc<CryptoProvider>) -> Arc<dyn ServerCertVerifier>,
+) -> Result<rustls::ClientConfig> {
     let provider = Arc::new(provider());
-    let verifier = Arc::new(AnyCertificate(provider.clone()));
+    let verifier = verifier(provider.clone());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::config(format!("cannot set up TLS: {e}")))?
