@@ -371,6 +371,7 @@ impl TokenManager {
             stats: &self.stats,
             idem: Idempotency::Safe,
             deadline,
+            attempt_timeout: None,
             what: "token exchange",
         };
         let (resp, _) = dispatch.send(&request, None).await?;

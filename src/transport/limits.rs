@@ -22,7 +22,8 @@ pub(crate) async fn read_bounded(
         return Err(too_large());
     }
     let status = resp.status();
-    let headers = resp.headers().clone();
+    // Moved out, not cloned: the body read below needs none of them.
+    let headers = std::mem::take(resp.headers_mut());
     let final_url = resp.url().clone();
     let body = if resp.content_length().is_some() {
         // Announced and within bounds (checked above); hyper stops at the announced length.

@@ -185,6 +185,8 @@ pub(crate) struct Dispatch<'a> {
     pub stats: &'a Stats,
     pub idem: Idempotency,
     pub deadline: Option<Instant>,
+    /// The HTTP client's own timeout of one attempt, when it has one (see [`retry::run`]).
+    pub attempt_timeout: Option<Duration>,
     /// Names the request in log lines (no query, no secret).
     pub what: &'a str,
 }
@@ -198,20 +200,23 @@ impl Dispatch<'_> {
         request: &reqwest::Request,
         bearer: Option<&SecretString>,
     ) -> Result<(reqwest::Response, bool), Error> {
-        let url = request.url().to_string();
         let started = Instant::now();
-        let template = request
-            .try_clone()
-            .ok_or_else(|| Error::invalid("body", "a streamed request body cannot be replayed"))?;
+        if request.body().is_some_and(|b| b.as_bytes().is_none()) {
+            return Err(Error::invalid(
+                "body",
+                "a streamed request body cannot be replayed",
+            ));
+        }
         let sent = retry::run(
             self.retry,
             self.idem,
-            self.deadline,
+            (self.deadline, self.attempt_timeout),
             self.what,
             self.stats,
             |_| {
-                let mut req = template.try_clone().unwrap_or_else(|| {
-                    reqwest::Request::new(template.method().clone(), template.url().clone())
+                // Cannot fail: the body is in memory (checked above).
+                let mut req = request.try_clone().unwrap_or_else(|| {
+                    reqwest::Request::new(request.method().clone(), request.url().clone())
                 });
                 if let Some(token) = bearer {
                     req.headers_mut()
@@ -226,9 +231,9 @@ impl Dispatch<'_> {
                 Err(route::redirected(&resp))
             }
             Outcome::Answer(resp) => Ok((resp, sent.ambiguous)),
-            Outcome::Failed(e) => Err(errors::transport(&url, e)),
+            Outcome::Failed(e) => Err(errors::transport(request.url().as_str(), e)),
             Outcome::TimedOut => Err(Error::DeadlineExceeded {
-                url: strip_query(&url),
+                url: strip_query(request.url().as_str()),
                 after: self.deadline.map_or_else(
                     || started.elapsed(),
                     |d| d.saturating_duration_since(started),
@@ -323,6 +328,7 @@ impl Inner {
             stats: &p.stats,
             idem,
             deadline: self.deadline,
+            attempt_timeout: Some(p.request_timeout),
             what,
         };
         if !authenticated {
@@ -354,8 +360,8 @@ impl Inner {
                 HeaderValue::from_static("application/merge-patch+json"),
             );
         }
-        let url = request.url().to_string();
-        let cache_key = self.cache_key(op, request.method(), &url);
+        let url = request.url().as_str();
+        let cache_key = self.cache_key(op, request.method(), url);
         if let Some(key) = &cache_key
             && let Some(hit) = self.cache_lookup(key, request.url()).await
         {
@@ -370,7 +376,7 @@ impl Inner {
             return self.resolve_create(http, &request, resp).await;
         }
         if status.is_success() && request.method() != reqwest::Method::GET {
-            self.invalidate(&url).await;
+            self.invalidate(url).await;
         }
         let Some(key) = cache_key.filter(|_| status.is_success()) else {
             // No caller may be made to buffer a huge body: an announced length within bounds
@@ -381,9 +387,9 @@ impl Inner {
             {
                 return Ok(resp);
             }
-            return Ok(read_bounded(resp, &url, MAX_RESPONSE_BYTES).await?.0);
+            return Ok(read_bounded(resp, url, MAX_RESPONSE_BYTES).await?.0);
         };
-        let (resp, body) = read_bounded(resp, &url, MAX_RESPONSE_BYTES).await?;
+        let (resp, body) = read_bounded(resp, url, MAX_RESPONSE_BYTES).await?;
         // One page of a longer list is not kept: the paging stage caches the whole list.
         if paging::continue_token(&body).is_none() && !url.contains("continue=") {
             self.cache_store(op, &key, status.as_u16(), resp.headers(), &body)

@@ -151,15 +151,23 @@ fn verdict(policy: &RetryPolicy, idem: Idempotency, outcome: &Outcome) -> Option
     }
 }
 
+/// How far past the call's deadline the HTTP client's own attempt timeout may end an attempt.
+const DEADLINE_SLACK: Duration = Duration::from_millis(50);
+
 /// Runs `attempt` until it gives a final outcome, the attempts are used up, or `deadline` comes.
 ///
 /// `attempt` receives the 1-based attempt number. Each attempt is bounded by the time left until
 /// `deadline`; a wait that would pass the deadline is not started (the last outcome is returned).
 /// `what` names the request in log lines (no query string, no secrets).
+///
+/// `attempt_timeout` is the HTTP client's own timeout of one attempt, when it has one: an attempt
+/// that the client's timer ends no later than [`DEADLINE_SLACK`] after `deadline` needs no timer
+/// of its own (the first attempt of a call whose deadline is the request timeout: one timer
+/// registration less per call, a tenth of the SDK's own cost of a request).
 pub(crate) async fn run<F, Fut>(
     policy: &RetryPolicy,
     idem: Idempotency,
-    deadline: Option<Instant>,
+    (deadline, attempt_timeout): (Option<Instant>, Option<Duration>),
     what: &str,
     stats: &super::Stats,
     mut attempt: F,
@@ -174,7 +182,9 @@ where
         n += 1;
         stats.add_sent();
         let started = std::time::Instant::now();
-        let outcome = match deadline {
+        let own_timer = deadline
+            .filter(|at| attempt_timeout.is_none_or(|t| Instant::now() + t > *at + DEADLINE_SLACK));
+        let outcome = match own_timer {
             Some(at) => match tokio::time::timeout_at(at, attempt(n)).await {
                 Ok(r) => r.map_or_else(Outcome::Failed, Outcome::Answer),
                 Err(_) => Outcome::TimedOut,
