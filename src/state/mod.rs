@@ -220,6 +220,9 @@ impl StateStore {
             // while another process does the same.
             match SqlitePoolOptions::new()
                 .max_connections(connections)
+                // A local file does not drop connections: no ping round trip to sqlite's
+                // worker thread before every statement.
+                .test_before_acquire(false)
                 .connect_with(options.clone())
                 .await
             {

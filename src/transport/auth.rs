@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use chrono::Utc;
+use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 use tokio::time::Instant;
@@ -38,13 +39,21 @@ pub trait RefreshTokenStore: Send + Sync {
 #[derive(Clone)]
 struct Token {
     id_token: SecretString,
+    /// `Authorization: Bearer …`, built once per token (marked sensitive): every request
+    /// clones it (a reference count) instead of formatting and validating the token again.
+    header: HeaderValue,
     claims: Claims,
 }
 
 impl Token {
     fn from_id_token(id_token: SecretString) -> Token {
         let claims = decode_claims(id_token.expose_secret()).unwrap_or_default();
-        Token { id_token, claims }
+        let header = super::bearer_header(&id_token);
+        Token {
+            id_token,
+            header,
+            claims,
+        }
     }
 
     fn fresh(&self) -> bool {
@@ -168,6 +177,32 @@ impl TokenManager {
         let token = t.id_token.clone();
         *current = Some(t);
         Ok(token)
+    }
+
+    /// [`Self::bearer`] as the `Authorization` header value requests carry: the in-memory
+    /// token's prepared header (a reference count) while it is fresh.
+    pub(crate) async fn bearer_header(&self, deadline: Option<Instant>) -> Result<HeaderValue> {
+        if let Some(t) = self.current.lock().await.as_ref().filter(|t| t.fresh()) {
+            return Ok(t.header.clone());
+        }
+        Ok(super::bearer_header(&self.bearer(deadline).await?))
+    }
+
+    /// [`Self::refresh`] of a rejected `Authorization` header value.
+    pub(crate) async fn refresh_header(
+        &self,
+        rejected: &HeaderValue,
+        deadline: Option<Instant>,
+    ) -> Result<HeaderValue> {
+        let rejected = match self.current.lock().await.as_ref() {
+            Some(t) if t.header != *rejected && t.fresh() => return Ok(t.header.clone()),
+            Some(t) if t.header == *rejected => t.id_token.clone(),
+            // Not the in-memory token (a cleared or replaced one): refresh whatever is current.
+            _ => SecretString::from(String::new()),
+        };
+        Ok(super::bearer_header(
+            &self.refresh(&rejected, deadline).await?,
+        ))
     }
 
     /// Forces a new token unless another task already replaced `rejected` (single flight).

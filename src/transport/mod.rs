@@ -198,7 +198,7 @@ impl Dispatch<'_> {
     pub(crate) async fn send(
         &self,
         request: &reqwest::Request,
-        bearer: Option<&SecretString>,
+        bearer: Option<&HeaderValue>,
     ) -> Result<(reqwest::Response, bool), Error> {
         let started = Instant::now();
         if request.body().is_some_and(|b| b.as_bytes().is_none()) {
@@ -218,9 +218,8 @@ impl Dispatch<'_> {
                 let mut req = request.try_clone().unwrap_or_else(|| {
                     reqwest::Request::new(request.method().clone(), request.url().clone())
                 });
-                if let Some(token) = bearer {
-                    req.headers_mut()
-                        .insert(AUTHORIZATION, bearer_header(token));
+                if let Some(value) = bearer {
+                    req.headers_mut().insert(AUTHORIZATION, value.clone());
                 }
                 self.http.execute(req)
             },
@@ -244,7 +243,7 @@ impl Dispatch<'_> {
 }
 
 /// `Authorization: Bearer …`, marked sensitive so no log or Debug shows it.
-fn bearer_header(token: &SecretString) -> HeaderValue {
+pub(crate) fn bearer_header(token: &SecretString) -> HeaderValue {
     let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
         .unwrap_or_else(|_| HeaderValue::from_static(""));
     value.set_sensitive(true);
@@ -334,13 +333,13 @@ impl Inner {
         if !authenticated {
             return dispatch.send(request, None).await;
         }
-        let bearer = p.auth.bearer(self.deadline).await?;
+        let bearer = p.auth.bearer_header(self.deadline).await?;
         let (resp, ambiguous) = dispatch.send(request, Some(&bearer)).await?;
         if resp.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Ok((resp, ambiguous));
         }
         // One refresh and one replay; the replay is not a retry.
-        let fresh = p.auth.refresh(&bearer, self.deadline).await?;
+        let fresh = p.auth.refresh_header(&bearer, self.deadline).await?;
         let (resp, again) = dispatch.send(request, Some(&fresh)).await?;
         Ok((resp, ambiguous || again))
     }

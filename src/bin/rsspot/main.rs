@@ -41,11 +41,20 @@ fn main() -> ExitCode {
         && !cli.global.no_color
         && std::env::var_os("NO_COLOR").is_none();
     output::init_tracing(cli.global.verbose, cli.global.quiet, stderr_color);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    // kubectl runs `auth kube-token` before every call: one thread, no worker hand-offs, for a
+    // command that reads one row and prints it.
+    let kube_token = matches!(
+        cli.command,
+        cli::Command::Auth(commands::auth::AuthCmd::KubeToken)
+    );
+    let mut builder = if kube_token {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(2);
+        b
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -53,11 +62,7 @@ fn main() -> ExitCode {
         }
     };
     let ctx = ctx::Ctx::new(cli.global.clone());
-    // kubectl runs `auth kube-token` once per command: no history line, and errors in one line.
-    let kube_token = matches!(
-        cli.command,
-        cli::Command::Auth(commands::auth::AuthCmd::KubeToken)
-    );
+    // `auth kube-token` (above): no history line, and errors in one line.
     // The demo and pure-local helpers leave no trace in the user's state.
     let record = !kube_token
         && !matches!(
