@@ -185,7 +185,10 @@ impl TokenManager {
         if let Some(t) = self.current.lock().await.as_ref().filter(|t| t.fresh()) {
             return Ok(t.header.clone());
         }
-        Ok(super::bearer_header(&self.bearer(deadline).await?))
+        // Boxed: the exchange is a large future that a call with a fresh token never runs.
+        Ok(super::bearer_header(
+            &Box::pin(self.bearer(deadline)).await?,
+        ))
     }
 
     /// [`Self::refresh`] of a rejected `Authorization` header value.

@@ -338,8 +338,10 @@ impl Inner {
         if resp.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Ok((resp, ambiguous));
         }
-        // One refresh and one replay; the replay is not a retry.
-        let fresh = p.auth.refresh_header(&bearer, self.deadline).await?;
+        // One refresh and one replay; the replay is not a retry. Boxed, like every stage a
+        // plain call does not take (cache, create resolution, token exchange): the call's
+        // future stays small, and moving it into its box costs little.
+        let fresh = Box::pin(p.auth.refresh_header(&bearer, self.deadline)).await?;
         let (resp, again) = dispatch.send(request, Some(&fresh)).await?;
         Ok((resp, ambiguous || again))
     }
@@ -362,7 +364,7 @@ impl Inner {
         let url = request.url().as_str();
         let cache_key = self.cache_key(op, request.method(), url);
         if let Some(key) = &cache_key
-            && let Some(hit) = self.cache_lookup(key, request.url()).await
+            && let Some(hit) = Box::pin(self.cache_lookup(key, request.url())).await
         {
             return Ok(hit);
         }
@@ -372,10 +374,10 @@ impl Inner {
             .await?;
         let status = resp.status();
         if status == reqwest::StatusCode::CONFLICT && idem == Idempotency::Create && ambiguous {
-            return self.resolve_create(http, &request, resp).await;
+            return Box::pin(self.resolve_create(http, &request, resp)).await;
         }
         if status.is_success() && request.method() != reqwest::Method::GET {
-            self.invalidate(url).await;
+            Box::pin(self.invalidate(url)).await;
         }
         let Some(key) = cache_key.filter(|_| status.is_success()) else {
             // No caller may be made to buffer a huge body: an announced length within bounds
@@ -391,8 +393,7 @@ impl Inner {
         let (resp, body) = read_bounded(resp, url, MAX_RESPONSE_BYTES).await?;
         // One page of a longer list is not kept: the paging stage caches the whole list.
         if paging::continue_token(&body).is_none() && !url.contains("continue=") {
-            self.cache_store(op, &key, status.as_u16(), resp.headers(), &body)
-                .await;
+            Box::pin(self.cache_store(op, &key, status.as_u16(), resp.headers(), &body)).await;
         }
         Ok(resp)
     }
