@@ -18,7 +18,7 @@
 use rsspot::SpotClient;
 use rsspot::emulator::{CLIENT_ID, Emulator};
 use rsspot::raw::types::RegionList;
-use rsspot::retry::RetryPolicy;
+use rsspot::retry::RetryConfig;
 
 type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
@@ -31,7 +31,7 @@ async fn main() -> BenchResult<()> {
     let client = SpotClient::builder()
         .all_urls(emu.base_url())
         .refresh_token("demo-token")
-        .retry(RetryPolicy::none())
+        .retry(RetryConfig::none())
         .in_memory_state()
         .cache(false)
         .build()

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use rsspot::SpotClient;
 use rsspot::emulator::{CLIENT_ID, Emulator, EmulatorOptions, Seed};
-use rsspot::retry::RetryPolicy;
+use rsspot::retry::RetryConfig;
 use serde_json::Value;
 
 /// Injected latency of the fan-out benchmarks.
@@ -93,7 +93,7 @@ async fn client(emu: &Emulator, cache: bool) -> BenchResult<SpotClient> {
     Ok(SpotClient::builder()
         .all_urls(emu.base_url())
         .refresh_token("demo-token")
-        .retry(RetryPolicy::none())
+        .retry(RetryConfig::none())
         .in_memory_state()
         .cache(cache)
         .concurrency(CONCURRENCY)

@@ -11,7 +11,15 @@
 //!
 //! `default-features = false` leaves out the bundled CLI (`cli`), the emulator (`emulator`, add it
 //! back in your `[dev-dependencies]` for tests) and build-time code generation (`codegen`: the
-//! committed bindings are compiled instead, after checking they match the vendored spec).
+//! committed bindings are compiled instead, after checking they match the vendored spec). The
+//! rest is opt-in, each part of `cli`:
+//!
+//! | feature | adds |
+//! |---|---|
+//! | `postgres` | the registration ledger on a shared PostgreSQL database (`ledger_url = "postgres://…"`); without it such a URL is an [`Error::Config`] naming the feature |
+//! | `http2` | HTTP/2 to the Spot API (offered by ALPN; HTTP/1.1 otherwise) |
+//! | `schema` | `config::json_schema()`, the JSON Schema of the config file |
+//! | `aws-lc-rs` | rustls on aws-lc-rs instead of *ring* (post-quantum key exchange, a large C build) |
 //!
 //! # Async
 //!
@@ -133,9 +141,11 @@ pub(crate) mod fsutil;
 pub(crate) mod org;
 pub mod pricing;
 pub mod raw;
-/// Retry settings (the engine itself is part of the request pipeline).
+/// Retry settings: [`RetryConfig`](retry::RetryConfig) is the config file's `retry` block and
+/// what [`SpotClientBuilder::retry`] takes (the engine itself is part of the request pipeline).
 pub mod retry {
-    pub use crate::transport::retry::{MAX_RETRY_AFTER, RetryPolicy, parse_retry_after};
+    pub use crate::config::RetryConfig;
+    pub use crate::transport::retry::{MAX_RETRY_AFTER, parse_retry_after};
 }
 pub mod services;
 pub mod state;

@@ -57,8 +57,19 @@ fn config_with(
         .dangerous()
         .with_custom_certificate_verifier(verifier)
         .with_no_client_auth();
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn();
     Ok(config)
+}
+
+/// The protocols offered by ALPN: HTTP/2 first when the `http2` feature built it in, then
+/// HTTP/1.1 (a server must not be offered a protocol the client cannot speak).
+fn alpn() -> Vec<Vec<u8>> {
+    let mut protocols = Vec::with_capacity(2);
+    if cfg!(feature = "http2") {
+        protocols.push(b"h2".to_vec());
+    }
+    protocols.push(b"http/1.1".to_vec());
+    protocols
 }
 
 /// Accepts every certificate chain and server name (see [`insecure_client_config`]).
@@ -236,11 +247,12 @@ mod tests {
     }
 
     #[test]
-    fn offers_h2_and_http11() {
+    fn offers_h2_only_when_built_in_then_http11() {
         let config = client_config().unwrap();
-        assert_eq!(
-            config.alpn_protocols,
-            vec![b"h2".to_vec(), b"http/1.1".to_vec()]
-        );
+        let mut expected = vec![b"http/1.1".to_vec()];
+        if cfg!(feature = "http2") {
+            expected.insert(0, b"h2".to_vec());
+        }
+        assert_eq!(config.alpn_protocols, expected);
     }
 }

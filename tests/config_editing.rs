@@ -321,6 +321,7 @@ fn no_debug_display_or_redacted_output_contains_a_secret() {
     );
 }
 
+#[cfg(feature = "schema")]
 #[test]
 fn json_schema_describes_the_file() {
     let schema = config::json_schema();

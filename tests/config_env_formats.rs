@@ -328,7 +328,7 @@ fn camel_case_and_legacy_aliases_are_accepted() {
     assert!(!s.verify_ssl && !s.token_cache);
     assert_eq!(
         (s.retry.max_attempts, s.retry.base_delay, s.retry.max_delay),
-        (2, 0.1, 0.4)
+        (2, Duration::from_millis(100), Duration::from_millis(400))
     );
     assert_eq!(s.retry.retry_statuses, vec![503]);
     assert_eq!((s.cache.default_ttl, s.cache.max_entries), (1.0, 10));

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rsspot::emulator::{Emulator, EmulatorOptions, JournalEntry};
 use rsspot::pricing::advice::Risk;
-use rsspot::retry::RetryPolicy;
+use rsspot::retry::RetryConfig;
 use rsspot::services::node_pools::PoolUpdate;
 use rsspot::services::{
     CloudSpaceCreate, CloudSpaceUpdate, OnDemandPoolCreate, ServerClassFilter, SpotPoolCreate,
@@ -37,8 +37,8 @@ const ROUNDS: usize = 12;
 const POOL_ID: &str = "suite.rsspot.dev/id";
 const API: &str = "/apis/ngpc.rxt.io/v1";
 
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
+fn fast_retry() -> RetryConfig {
+    RetryConfig {
         max_attempts: MAX_ATTEMPTS as u32,
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(4),

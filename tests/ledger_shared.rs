@@ -298,116 +298,136 @@ ledger_suite!(
     concurrent_claims_and_marks_lose_nothing,
 );
 
-/// A URL with a password to look for.
-fn url_with_password(url: &str) -> (String, &'static str) {
-    const PASSWORD: &str = "pw-hunter2-never-shown";
-    let (scheme, rest) = url.split_once("://").unwrap();
-    let rest = match rest.split_once('@') {
-        Some((user, host)) => format!("{}:{PASSWORD}@{host}", user.split(':').next().unwrap()),
-        None => format!("postgres:{PASSWORD}@{rest}"),
-    };
-    (format!("{scheme}://{rest}"), PASSWORD)
-}
+/// What only a PostgreSQL ledger has to show.
+#[cfg(feature = "postgres")]
+mod postgres_only {
+    use super::*;
 
-#[tokio::test]
-async fn postgres_debug_and_errors_never_show_the_password() {
-    let db = ledger_support::fresh_pg_database().await;
-    let (url, password) = url_with_password(&db);
-    // The test server trusts loopback connections, so the password is carried but unused.
-    let store = LedgerStore::connect(&SecretString::from(url.clone()))
+    /// A URL with a password to look for.
+    fn url_with_password(url: &str) -> (String, &'static str) {
+        const PASSWORD: &str = "pw-hunter2-never-shown";
+        let (scheme, rest) = url.split_once("://").unwrap();
+        let rest = match rest.split_once('@') {
+            Some((user, host)) => format!("{}:{PASSWORD}@{host}", user.split(':').next().unwrap()),
+            None => format!("postgres:{PASSWORD}@{rest}"),
+        };
+        (format!("{scheme}://{rest}"), PASSWORD)
+    }
+
+    #[tokio::test]
+    async fn postgres_debug_and_errors_never_show_the_password() {
+        let db = ledger_support::fresh_pg_database().await;
+        let (url, password) = url_with_password(&db);
+        // The test server trusts loopback connections, so the password is carried but unused.
+        let store = LedgerStore::connect(&SecretString::from(url.clone()))
+            .await
+            .unwrap();
+        let shown = format!("{store:?} {}", store.location());
+        assert!(!shown.contains(password), "{shown}");
+        assert!(shown.contains("127.0.0.1"), "{shown}");
+        let wf = RegistrationWorkflow::new(store);
+        assert!(!format!("{wf:?}").contains(password));
+
+        // Nothing listens on port 1: the error names the server, never the password.
+        let dead = url.replacen(
+            &url.split('@')
+                .nth(1)
+                .unwrap()
+                .split('/')
+                .next()
+                .unwrap()
+                .to_owned(),
+            "127.0.0.1:1",
+            1,
+        );
+        let err = LedgerStore::connect(&SecretString::from(dead))
+            .await
+            .unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(password), "{text}");
+        assert!(text.contains("127.0.0.1:1"), "{text}");
+        let err = LedgerStore::connect(&SecretString::from("mysql://u:pw-x@h/db".to_owned()))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Invalid { .. }), "{err}");
+        assert!(!err.to_string().contains("pw-x"));
+    }
+
+    #[tokio::test]
+    async fn postgres_replicas_starting_together_migrate_once() {
+        let db = ledger_support::fresh_pg_database().await;
+        let url = SecretString::from(db);
+        let mut tasks = Vec::new();
+        for _ in 0..6 {
+            let url = url.clone();
+            tasks.push(tokio::spawn(
+                async move { LedgerStore::connect(&url).await },
+            ));
+        }
+        let mut stores = Vec::new();
+        for t in tasks {
+            stores.push(t.await.unwrap().expect("every replica connects"));
+        }
+        let versions: HashSet<Option<i64>> = {
+            let mut v = HashSet::new();
+            for s in &stores {
+                v.insert(s.schema_version().await.unwrap());
+            }
+            v
+        };
+        assert_eq!(versions.len(), 1);
+        assert!(versions.iter().all(Option::is_some));
+    }
+
+    #[tokio::test]
+    async fn postgres_claims_skip_and_report_damaged_rows() {
+        let ledger = TestLedger::new(Kind::Postgres).await;
+        let wf = RegistrationWorkflow::new(ledger.open().await);
+        let cs = candidates("dmg", 3);
+        wf.discover(&cs, "scan").await.unwrap();
+        let bad = &cs[1].registration_key;
+        let mut conn =
+            <sqlx::PgConnection as sqlx::Connection>::connect(ledger.url.as_deref().unwrap())
+                .await
+                .unwrap();
+        sqlx::query(
+            "UPDATE registration_ledger SET payload_json = '{not json' WHERE registration_key = $1",
+        )
+        .bind(bad)
+        .execute(&mut conn)
         .await
         .unwrap();
-    let shown = format!("{store:?} {}", store.location());
-    assert!(!shown.contains(password), "{shown}");
-    assert!(shown.contains("127.0.0.1"), "{shown}");
-    let wf = RegistrationWorkflow::new(store);
-    assert!(!format!("{wf:?}").contains(password));
-
-    // Nothing listens on port 1: the error names the server, never the password.
-    let dead = url.replacen(
-        &url.split('@')
-            .nth(1)
-            .unwrap()
-            .split('/')
-            .next()
-            .unwrap()
-            .to_owned(),
-        "127.0.0.1:1",
-        1,
-    );
-    let err = LedgerStore::connect(&SecretString::from(dead))
+        let got = wf.claim(3, Duration::from_secs(60), "w").await.unwrap();
+        assert_eq!(got.items.len(), 2);
+        assert!(got.items.iter().all(|r| &r.registration_key != bad));
+        assert_eq!(got.skipped.len(), 1);
+        assert_eq!(&got.skipped[0].registration_key, bad);
+        assert!(
+            got.skipped[0].problem.contains("payload_json"),
+            "{:?}",
+            got.skipped
+        );
+        // The damaged row was not leased.
+        let (owner,): (Option<String>,) = sqlx::query_as(
+            "SELECT lease_owner FROM registration_ledger WHERE registration_key = $1",
+        )
+        .bind(bad)
+        .fetch_one(&mut conn)
         .await
-        .unwrap_err();
-    let text = format!("{err} {err:?}");
-    assert!(!text.contains(password), "{text}");
-    assert!(text.contains("127.0.0.1:1"), "{text}");
-    let err = LedgerStore::connect(&SecretString::from("mysql://u:pw-x@h/db".to_owned()))
-        .await
-        .unwrap_err();
-    assert!(matches!(err, Error::Invalid { .. }), "{err}");
-    assert!(!err.to_string().contains("pw-x"));
+        .unwrap();
+        assert_eq!(owner, None);
+    }
 }
 
+/// Built without the `postgres` feature, a PostgreSQL URL is refused with an error naming the
+/// feature, and nothing is contacted (the host below does not exist).
+#[cfg(not(feature = "postgres"))]
 #[tokio::test]
-async fn postgres_replicas_starting_together_migrate_once() {
-    let db = ledger_support::fresh_pg_database().await;
-    let url = SecretString::from(db);
-    let mut tasks = Vec::new();
-    for _ in 0..6 {
-        let url = url.clone();
-        tasks.push(tokio::spawn(
-            async move { LedgerStore::connect(&url).await },
-        ));
-    }
-    let mut stores = Vec::new();
-    for t in tasks {
-        stores.push(t.await.unwrap().expect("every replica connects"));
-    }
-    let versions: HashSet<Option<i64>> = {
-        let mut v = HashSet::new();
-        for s in &stores {
-            v.insert(s.schema_version().await.unwrap());
-        }
-        v
-    };
-    assert_eq!(versions.len(), 1);
-    assert!(versions.iter().all(Option::is_some));
-}
-
-#[tokio::test]
-async fn postgres_claims_skip_and_report_damaged_rows() {
-    let ledger = TestLedger::new(Kind::Postgres).await;
-    let wf = RegistrationWorkflow::new(ledger.open().await);
-    let cs = candidates("dmg", 3);
-    wf.discover(&cs, "scan").await.unwrap();
-    let bad = &cs[1].registration_key;
-    let mut conn =
-        <sqlx::PgConnection as sqlx::Connection>::connect(ledger.url.as_deref().unwrap())
-            .await
-            .unwrap();
-    sqlx::query(
-        "UPDATE registration_ledger SET payload_json = '{not json' WHERE registration_key = $1",
-    )
-    .bind(bad)
-    .execute(&mut conn)
-    .await
-    .unwrap();
-    let got = wf.claim(3, Duration::from_secs(60), "w").await.unwrap();
-    assert_eq!(got.items.len(), 2);
-    assert!(got.items.iter().all(|r| &r.registration_key != bad));
-    assert_eq!(got.skipped.len(), 1);
-    assert_eq!(&got.skipped[0].registration_key, bad);
-    assert!(
-        got.skipped[0].problem.contains("payload_json"),
-        "{:?}",
-        got.skipped
-    );
-    // The damaged row was not leased.
-    let (owner,): (Option<String>,) =
-        sqlx::query_as("SELECT lease_owner FROM registration_ledger WHERE registration_key = $1")
-            .bind(bad)
-            .fetch_one(&mut conn)
-            .await
-            .unwrap();
-    assert_eq!(owner, None);
+async fn without_the_feature_a_postgres_url_names_the_feature() {
+    let url = SecretString::from("postgres://u:hunter2@db.invalid/ledger".to_string());
+    let err = LedgerStore::connect(&url).await.unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("`postgres` feature"), "{text}");
+    assert!(!text.contains("hunter2"), "{text}");
 }

@@ -7,15 +7,15 @@ use std::time::Duration;
 use rsspot::emulator::{Emulator, EmulatorOptions, Lifecycle};
 use rsspot::pricing::Bid;
 use rsspot::pricing::guard::{Concern, SpendLimits};
-use rsspot::retry::RetryPolicy;
+use rsspot::retry::RetryConfig;
 use rsspot::services::{
     CloudSpaceCreate, CloudSpaceUpdate, OnDemandPoolCreate, ServerClassFilter, SpotPoolCreate,
     SpotPoolUpdate, WaitOptions,
 };
 use rsspot::{Error, SpotClient};
 
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
+fn fast_retry() -> RetryConfig {
+    RetryConfig {
         max_attempts: 4,
         base_delay: Duration::from_millis(1),
         max_delay: Duration::from_millis(5),
@@ -248,6 +248,25 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         c.without_cache().cloudspaces().get("demo-dfw", None).await,
         Err(Error::NotFound { .. })
     ));
+}
+
+/// The builder takes the config file's retry type and refuses what the file would refuse.
+#[tokio::test]
+async fn a_retry_policy_the_config_file_would_refuse_is_refused_by_the_builder() {
+    let bad = RetryConfig {
+        base_delay: Duration::from_secs(2),
+        max_delay: Duration::from_secs(1),
+        ..Default::default()
+    };
+    let err = SpotClient::builder()
+        .refresh_token("demo-token")
+        .retry(bad)
+        .in_memory_state()
+        .build()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Config { .. }), "{err:?}");
+    assert!(err.to_string().contains("raise max_delay"), "{err}");
 }
 
 #[tokio::test]

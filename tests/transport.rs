@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use rsspot::emulator::Emulator;
-use rsspot::retry::RetryPolicy;
+use rsspot::retry::RetryConfig;
 use rsspot::{Error, SpotClient};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -110,8 +110,8 @@ fn response(status: &str, headers: &[(&str, &str)], body: &str) -> Reply {
     Reply::Raw(out)
 }
 
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
+fn fast_retry() -> RetryConfig {
+    RetryConfig {
         max_attempts: 4,
         base_delay: Duration::from_millis(10),
         max_delay: Duration::from_millis(50),

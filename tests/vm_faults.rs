@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use rsspot::SpotClient;
 use rsspot::emulator::{Emulator, EmulatorOptions, Lifecycle};
-use rsspot::retry::RetryPolicy;
+use rsspot::retry::RetryConfig;
 use rsspot::services::{VmCloudSpaceCreate, VmPoolCreate, VmPoolUpdate, VmSshKeyCreate};
 use serde_json::Value;
 
@@ -40,7 +40,7 @@ async fn vm_workload_under_faults() {
     let c = SpotClient::builder()
         .all_urls(emu.base_url())
         .refresh_token("demo-token")
-        .retry(RetryPolicy {
+        .retry(RetryConfig {
             max_attempts: 8,
             base_delay: Duration::from_millis(1),
             max_delay: Duration::from_millis(4),

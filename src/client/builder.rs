@@ -19,7 +19,7 @@ use crate::transport::{Inner, Pipeline};
 
 use super::{
     Context, DEFAULT_BASE_URL, DEFAULT_CLIENT_ID, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_OAUTH_URL, DEFAULT_PUBLIC_DATA_URL, DEFAULT_REQUEST_TIMEOUT, RetryPolicy, SpotClient,
+    DEFAULT_OAUTH_URL, DEFAULT_PUBLIC_DATA_URL, DEFAULT_REQUEST_TIMEOUT, RetryConfig, SpotClient,
     Stats,
 };
 
@@ -60,7 +60,7 @@ pub struct SpotClientBuilder {
     timeout: Duration,
     connect_timeout: Duration,
     verify_ssl: bool,
-    retry: RetryPolicy,
+    retry: RetryConfig,
     cache_enabled: bool,
     cache_max_entries: u32,
     cache_ttls: HashMap<String, Duration>,
@@ -102,7 +102,7 @@ impl Default for SpotClientBuilder {
             timeout: DEFAULT_REQUEST_TIMEOUT,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             verify_ssl: true,
-            retry: RetryPolicy::default(),
+            retry: RetryConfig::default(),
             cache_enabled: true,
             cache_max_entries: 1000,
             cache_ttls: HashMap::new(),
@@ -189,8 +189,9 @@ impl SpotClientBuilder {
         self.verify_ssl = verify;
         self
     }
-    /// Retry policy.
-    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+    /// Retry policy (the same type as the config file's `retry` block); [`Self::build`] refuses
+    /// one that [`RetryConfig::validate`] refuses.
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
         self.retry = retry;
         self
     }
@@ -248,7 +249,7 @@ impl SpotClientBuilder {
         self.profile = s.profile.clone();
         self.timeout = s.request_timeout;
         self.verify_ssl = s.verify_ssl;
-        self.retry = RetryPolicy::from(&s.retry);
+        self.retry = s.retry.clone();
         self.cache_enabled = s.cache.enabled;
         self.cache_max_entries = s.cache.max_entries;
         self.cache_config = Some(s.cache.clone());
@@ -265,6 +266,7 @@ impl SpotClientBuilder {
 
     /// Builds the client. Opens the state store (if any); makes no network call.
     pub async fn build(self) -> Result<SpotClient> {
+        self.retry.validate()?;
         let (state, warning) = match &self.state {
             StateChoice::None => (None, None),
             StateChoice::Memory => (Some(StateStore::in_memory().await?), None),

@@ -21,8 +21,8 @@ use crate::state::StateStore;
 use crate::transport::escape::ApiCall;
 use crate::transport::{Inner, Pipeline};
 
+pub use crate::config::RetryConfig;
 pub use crate::transport::Stats;
-pub use crate::transport::retry::RetryPolicy;
 
 pub use crate::config::{
     DEFAULT_BASE_URL, DEFAULT_CLIENT_ID, DEFAULT_OAUTH_URL, DEFAULT_PUBLIC_DATA_URL,

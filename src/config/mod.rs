@@ -58,7 +58,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use secrecy::SecretString;
-use serde_json::Value;
 
 pub use document::{ConfigDocument, ProfilePatch};
 pub use env::Env;
@@ -354,6 +353,8 @@ impl Resolved {
 }
 
 /// The JSON Schema of the config file (`rsspot config schema`), derived from [`ConfigFile`].
-pub fn json_schema() -> Value {
-    serde_json::to_value(schemars::schema_for!(ConfigFile)).unwrap_or(Value::Null)
+/// Needs the `schema` feature (part of `cli`).
+#[cfg(feature = "schema")]
+pub fn json_schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ConfigFile)).unwrap_or(serde_json::Value::Null)
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+#[cfg(feature = "schema")]
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
@@ -26,49 +27,66 @@ pub const DEFAULT_TTLS: &[(&str, f64)] = &[
 // ---------------------------------------------------------------------------------------------
 // Retry
 
-/// Retry policy for API calls. `max_attempts` counts the first try.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-#[schemars(default)]
+/// When and how long to retry API calls: the config file's `retry` block (delays in seconds
+/// there) and what [`crate::SpotClientBuilder::retry`] takes. `max_attempts` counts the first
+/// try. One type for the file, the effective settings and the retry engine.
+///
+/// ```
+/// use std::time::Duration;
+/// let fast = rsspot::retry::RetryConfig {
+///     max_attempts: 3,
+///     base_delay: Duration::from_millis(50),
+///     ..Default::default()
+/// };
+/// assert!(fast.validate().is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(default))]
 pub struct RetryConfig {
-    /// Total tries including the first (≥ 1). Default 4.
+    /// Total tries including the first (≥ 1; 1 = no retry). Default 4.
     pub max_attempts: u32,
-    /// Delay before the first retry, in seconds; doubles per retry. Default 0.2.
-    pub base_delay: f64,
-    /// Upper bound of one delay, in seconds (≥ base_delay). Default 2.5.
-    pub max_delay: f64,
-    /// Random spread as a fraction of the delay, in [0, 1]. Default 0.2.
+    /// Delay before the first retry (seconds in the file); doubles per retry. Default 0.2 s.
+    #[serde(serialize_with = "as_seconds")]
+    #[cfg_attr(feature = "schema", schemars(with = "f64"))]
+    pub base_delay: Duration,
+    /// Upper bound of one delay (seconds in the file; ≥ base_delay). Default 2.5 s.
+    #[serde(serialize_with = "as_seconds")]
+    #[cfg_attr(feature = "schema", schemars(with = "f64"))]
+    pub max_delay: Duration,
+    /// Random spread as a fraction of the delay, in [0, 1] (0.2 = ±20 %). Default 0.2.
     pub jitter: f64,
-    /// HTTP statuses that are retried. Default 408, 429, 500, 502, 503, 504.
+    /// HTTP statuses that are retried, for requests that may be replayed (a 429 always is).
+    /// Default 408, 429, 500, 502, 503, 504.
     pub retry_statuses: Vec<u16>,
 }
 
-impl Default for RetryConfig {
-    /// The retry engine's own defaults (one set of numbers, in `RetryPolicy::default`).
-    fn default() -> Self {
-        let p = crate::retry::RetryPolicy::default();
-        RetryConfig {
-            max_attempts: p.max_attempts,
-            base_delay: p.base_delay.as_secs_f64(),
-            max_delay: p.max_delay.as_secs_f64(),
-            jitter: p.jitter,
-            retry_statuses: p.retry_statuses,
-        }
-    }
+/// A delay as the file writes it: seconds, fractional.
+fn as_seconds<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_f64(d.as_secs_f64())
 }
 
-impl From<&RetryConfig> for crate::retry::RetryPolicy {
-    fn from(c: &RetryConfig) -> Self {
-        crate::retry::RetryPolicy {
-            max_attempts: c.max_attempts.max(1),
-            base_delay: c.base_delay_duration(),
-            max_delay: c.max_delay_duration(),
-            jitter: c.jitter,
-            retry_statuses: c.retry_statuses.clone(),
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_attempts: 4,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_millis(2500),
+            jitter: 0.2,
+            retry_statuses: vec![408, 429, 500, 502, 503, 504],
         }
     }
 }
 
 impl RetryConfig {
+    /// No retries at all.
+    pub fn none() -> Self {
+        RetryConfig {
+            max_attempts: 1,
+            ..Default::default()
+        }
+    }
+
     /// Refuses settings that make no sense, with a sentence saying what to fix.
     pub fn validate(&self) -> Result<()> {
         RetryPatch::from(self.clone())
@@ -82,10 +100,10 @@ impl RetryConfig {
             self.max_attempts = v;
         }
         if let Some(v) = patch.base_delay {
-            self.base_delay = v;
+            self.base_delay = seconds(v);
         }
         if let Some(v) = patch.max_delay {
-            self.max_delay = v;
+            self.max_delay = seconds(v);
         }
         if let Some(v) = patch.jitter {
             self.jitter = v;
@@ -93,16 +111,6 @@ impl RetryConfig {
         if let Some(v) = &patch.retry_statuses {
             self.retry_statuses = v.clone();
         }
-    }
-
-    /// The base delay as a `Duration`.
-    pub fn base_delay_duration(&self) -> Duration {
-        seconds(self.base_delay)
-    }
-
-    /// The maximum delay as a `Duration`.
-    pub fn max_delay_duration(&self) -> Duration {
-        seconds(self.max_delay)
     }
 
     pub(crate) fn from_json(value: Value, origin: Origin<'_>, prefix: &str) -> Result<Self> {
@@ -122,15 +130,16 @@ deserialize_via_json!(RetryConfig, |v| RetryConfig::from_json(
 ));
 
 /// A partial [`RetryConfig`]: profile-level overrides, applied field by field.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 pub struct RetryPatch {
     /// See [`RetryConfig::max_attempts`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_attempts: Option<u32>,
-    /// See [`RetryConfig::base_delay`].
+    /// See [`RetryConfig::base_delay`]; in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub base_delay: Option<f64>,
-    /// See [`RetryConfig::max_delay`].
+    /// See [`RetryConfig::max_delay`]; in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_delay: Option<f64>,
     /// See [`RetryConfig::jitter`].
@@ -145,8 +154,8 @@ impl From<RetryConfig> for RetryPatch {
     fn from(c: RetryConfig) -> Self {
         RetryPatch {
             max_attempts: Some(c.max_attempts),
-            base_delay: Some(c.base_delay),
-            max_delay: Some(c.max_delay),
+            base_delay: Some(c.base_delay.as_secs_f64()),
+            max_delay: Some(c.max_delay.as_secs_f64()),
             jitter: Some(c.jitter),
             retry_statuses: Some(c.retry_statuses),
         }
@@ -241,7 +250,8 @@ deserialize_via_json!(RetryPatch, |v| RetryPatch::from_json(
 // Cache
 
 /// Where cached API responses are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CacheBackend {
     /// In `state.db`, shared between processes (default).
@@ -252,8 +262,9 @@ pub enum CacheBackend {
 }
 
 /// Response cache settings.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-#[schemars(default)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(default))]
 pub struct CacheConfig {
     /// Whether GET responses are cached. Default true.
     pub enabled: bool,
@@ -332,7 +343,8 @@ deserialize_via_json!(CacheConfig, |v| CacheConfig::from_json(
 ));
 
 /// A partial [`CacheConfig`]: profile-level overrides, applied field by field.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 pub struct CachePatch {
     /// See [`CacheConfig::enabled`].
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -425,8 +437,9 @@ deserialize_via_json!(CachePatch, |v| CachePatch::from_json(
 // History
 
 /// CLI command history settings.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
-#[schemars(default)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(default))]
 pub struct HistoryConfig {
     /// Whether commands are recorded (redacted). Default true.
     pub enabled: bool,

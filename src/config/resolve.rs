@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use secrecy::SecretString;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::env::*;
@@ -249,7 +250,7 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
         .extract()
         .map_err(|e| Error::config(format!("cannot combine configuration sources: {e}")))?;
 
-    let settings = build_settings(&merged, &profile_name, &located, opts, &home)?;
+    let settings = build_settings(&fig, &profile_name, &located, opts, &home)?;
 
     let mut provenance = vec![
         Provenance {
@@ -311,8 +312,60 @@ fn state_source(opts: &LoadOptions, file: &ConfigFile, label: &str) -> String {
     }
 }
 
+/// The merged layers as figment extracts them: every setting typed, none read by its key.
+/// The default layer sets every field that is not an `Option`; the policy blocks are complete
+/// configs built over their defaults and checked as a whole (a profile's `retry.max_delay` can
+/// only clash with the file's `retry.base_delay` once the two are merged).
+#[derive(serde::Deserialize)]
+struct Effective {
+    org: Option<String>,
+    org_id: Option<String>,
+    region: Option<String>,
+    refresh_token: Option<SecretString>,
+    access_token: Option<SecretString>,
+    client_id: String,
+    base_url: String,
+    oauth_url: String,
+    public_data_url: String,
+    request_timeout_seconds: f64,
+    verify_ssl: bool,
+    #[serde(default, deserialize_with = "usd")]
+    max_monthly_usd: Option<rust_decimal::Decimal>,
+    retry: RetryConfig,
+    cache: CacheConfig,
+    history: HistoryConfig,
+    ledger_url: Option<SecretString>,
+    token_cache: bool,
+}
+
+/// `max_monthly_usd` as a number or a price string (`"$1,200"`).
+fn usd<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<rust_decimal::Decimal>, D::Error> {
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => crate::pricing::money::parse_price(&v)
+            .map(Some)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "max_monthly_usd must be a non-negative amount in USD, got {v}"
+                ))
+            }),
+    }
+}
+
+/// figment's error as one sentence: the key it is about, then what is wrong with it.
+fn extraction_error(e: figment::Error) -> String {
+    let what = e.kind.to_string();
+    match (&e.kind, e.path.join(".")) {
+        (figment::error::Kind::Message(_), _) => what,
+        (_, path) if path.is_empty() => what,
+        (_, path) => format!("{path}: {what}"),
+    }
+}
+
 fn build_settings(
-    merged: &Value,
+    fig: &Figment,
     profile: &str,
     located: &Located,
     opts: &LoadOptions,
@@ -325,33 +378,18 @@ fn build_settings(
             "{e} (run `rsspot config explain` to see which source sets each value)"
         ))
     };
-    let s = |k: &str| merged.get(k).and_then(Value::as_str).map(str::to_string);
-    let required = |k: &str| s(k).ok_or_else(|| origin.err(k, "missing"));
-    let timeout = merged
-        .get("request_timeout_seconds")
-        .and_then(Value::as_f64)
-        .unwrap_or(DEFAULT_REQUEST_TIMEOUT_SECONDS);
-    check_timeout("request_timeout_seconds", timeout).map_err(|m| hint(origin.err("", m)))?;
-    for k in ["base_url", "oauth_url", "public_data_url"] {
-        check_url(k, &required(k)?).map_err(|m| hint(origin.err("", m)))?;
+    let eff: Effective = fig
+        .extract()
+        .map_err(|e| hint(origin.err("", extraction_error(e))))?;
+    check_timeout("request_timeout_seconds", eff.request_timeout_seconds)
+        .map_err(|m| hint(origin.err("", m)))?;
+    for (k, url) in [
+        ("base_url", &eff.base_url),
+        ("oauth_url", &eff.oauth_url),
+        ("public_data_url", &eff.public_data_url),
+    ] {
+        check_url(k, url).map_err(|m| hint(origin.err("", m)))?;
     }
-    let retry = RetryConfig::from_json(
-        merged.get("retry").cloned().unwrap_or(Value::Null),
-        origin,
-        "retry.",
-    )
-    .map_err(hint)?;
-    let cache = CacheConfig::from_json(
-        merged.get("cache").cloned().unwrap_or(Value::Null),
-        origin,
-        "cache.",
-    )
-    .map_err(hint)?;
-    let history = HistoryConfig::from_json(
-        merged.get("history").cloned().unwrap_or(Value::Null),
-        origin,
-        "history.",
-    )?;
 
     let file_dir = located.read_from.as_deref().and_then(Path::parent);
     let state_path = if let Some(p) = &opts.overrides.state_path {
@@ -366,34 +404,25 @@ fn build_settings(
 
     Ok(Settings {
         profile: profile.to_string(),
-        org: s("org"),
-        org_id: s("org_id"),
-        region: s("region"),
-        refresh_token: s("refresh_token").map(SecretString::from),
+        org: eff.org,
+        org_id: eff.org_id,
+        region: eff.region,
+        refresh_token: eff.refresh_token,
         refresh_token_origin: refresh_token_origin(opts, located, profile),
-        access_token: s("access_token").map(SecretString::from),
-        client_id: required("client_id")?,
-        base_url: required("base_url")?,
-        oauth_url: required("oauth_url")?,
-        public_data_url: required("public_data_url")?,
-        request_timeout: seconds(timeout),
-        verify_ssl: merged
-            .get("verify_ssl")
-            .and_then(Value::as_bool)
-            .unwrap_or(true),
-        max_monthly_usd: merged.get("max_monthly_usd").and_then(|v| match v {
-            Value::Number(_) | Value::String(_) => crate::pricing::money::parse_price(v),
-            _ => None,
-        }),
-        retry,
-        cache,
+        access_token: eff.access_token,
+        client_id: eff.client_id,
+        base_url: eff.base_url,
+        oauth_url: eff.oauth_url,
+        public_data_url: eff.public_data_url,
+        request_timeout: seconds(eff.request_timeout_seconds),
+        verify_ssl: eff.verify_ssl,
+        max_monthly_usd: eff.max_monthly_usd,
+        retry: eff.retry,
+        cache: eff.cache,
         state_path,
-        ledger_url: s("ledger_url").map(SecretString::from),
-        token_cache: merged
-            .get("token_cache")
-            .and_then(Value::as_bool)
-            .unwrap_or(true),
-        history,
+        ledger_url: eff.ledger_url,
+        token_cache: eff.token_cache,
+        history: eff.history,
         config_path: located.read_from.clone(),
     })
 }

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+#[cfg(feature = "schema")]
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
@@ -26,7 +27,8 @@ pub const SCHEMA_VERSION: &str = "2";
 
 /// One account profile. Every field is optional: unset fields inherit the top-level settings or
 /// the built-in defaults, and are not written back.
-#[derive(Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 pub struct Profile {
     /// Organization name (input alias: `organization`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -156,7 +158,8 @@ deserialize_via_json!(Profile, |v| Profile::from_json(v, Origin("profile"), ""))
 // Root
 
 /// The config file (schema version 2).
-#[derive(Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "schema", derive(JsonSchema))]
 pub struct ConfigFile {
     /// Schema version; this crate writes "2".
     pub version: String,
@@ -472,7 +475,7 @@ mod tests {
         let mut full = RetryConfig::default();
         full.apply(&r);
         assert_eq!(full.max_attempts, 2);
-        assert_eq!(full.max_delay, 2.5);
+        assert_eq!(full.max_delay, std::time::Duration::from_millis(2500));
         assert_eq!(camel("request_timeout_seconds"), "requestTimeoutSeconds");
     }
 }

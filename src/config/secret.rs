@@ -5,6 +5,7 @@
 //! `Debug` is masked. Anything meant for humans (`config show`, `profiles show`) goes through
 //! [`super::ConfigDocument::redacted_view`] instead of plain serialization.
 
+#[cfg(feature = "schema")]
 use std::borrow::Cow;
 use std::fmt;
 
@@ -71,6 +72,7 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+#[cfg(feature = "schema")]
 impl schemars::JsonSchema for Secret {
     fn schema_name() -> Cow<'static, str> {
         "Secret".into()

@@ -88,7 +88,7 @@ impl Pricing<'_> {
     pub async fn rows(self, nodes: u32) -> Result<Vec<PriceRow>> {
         let filter = crate::services::ServerClassFilter::default();
         let server_classes = self.0.server_classes();
-        let (classes, pct, cmp) = futures::join!(
+        let (classes, pct, cmp) = tokio::join!(
             server_classes.list(&filter),
             self.percentiles(),
             self.comparable_prices()

@@ -399,7 +399,7 @@ pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
 
 pub(crate) async fn backoff(attempt: u32) {
     let base = 5u64 << attempt.min(5);
-    let jitter = rand::random_range(0..=base);
+    let jitter = fastrand::u64(0..=base);
     tokio::time::sleep(Duration::from_millis(base + jitter)).await;
 }
 
@@ -477,9 +477,10 @@ mod tests {
     /// how a migration runs must match (a checksum mismatch would refuse existing databases).
     #[tokio::test]
     async fn embedded_migrations_match_sqlx_own_resolution() {
-        let embedded: [(&str, &sqlx::migrate::Migrator); 3] = [
+        let embedded = [
             ("migrations", &MIGRATOR),
             ("migrations/ledger", &ledger::LEDGER_MIGRATOR),
+            #[cfg(feature = "postgres")]
             ("migrations/postgres", &ledger::PG_MIGRATOR),
         ];
         for (dir, ours) in embedded {

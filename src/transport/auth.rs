@@ -21,7 +21,7 @@ use crate::state::{CachedToken, StateStore};
 
 use super::errors::{answer_text, strip_query};
 use super::limits::read_bounded;
-use super::retry::{Idempotency, RetryPolicy, retry_after_of};
+use super::retry::{Idempotency, RetryConfig, retry_after_of};
 use super::{Dispatch, Stats};
 
 /// A token answer larger than this is refused (real ones are a few KiB).
@@ -85,7 +85,7 @@ pub(crate) struct TokenManager {
     refresh_token: std::sync::Mutex<Option<SecretString>>,
     http: reqwest::Client,
     state: Option<StateStore>,
-    retry: RetryPolicy,
+    retry: RetryConfig,
     stats: Arc<Stats>,
     current: Mutex<Option<Token>>,
     exchanges: AtomicU64,
@@ -114,7 +114,7 @@ impl TokenManager {
         config: AuthConfig,
         http: reqwest::Client,
         state: Option<StateStore>,
-        retry: RetryPolicy,
+        retry: RetryConfig,
         stats: Arc<Stats>,
     ) -> Arc<Self> {
         let identity = config
@@ -483,7 +483,7 @@ mod tests {
             )
             .unwrap(),
             None,
-            RetryPolicy::default(),
+            RetryConfig::default(),
             Arc::default(),
         );
         let dbg = format!("{m:?}");

@@ -44,7 +44,7 @@ use self::auth::TokenManager;
 use self::cache::CachePolicy;
 use self::errors::{Carried, FailureSlot, strip_query};
 use self::limits::{MAX_RESPONSE_BYTES, read_bounded};
-use self::retry::{Idempotency, Outcome, RetryPolicy};
+use self::retry::{Idempotency, Outcome, RetryConfig};
 use self::route::Hosts;
 
 /// Request counters of a client (shared by its clones), for tests, benchmarks and `-v` output.
@@ -93,7 +93,7 @@ pub(crate) struct Pipeline {
     pub profile: String,
     pub auth: Arc<TokenManager>,
     pub state: Option<StateStore>,
-    pub retry: RetryPolicy,
+    pub retry: RetryConfig,
     /// Bound on one call, all its attempts (and pages) included.
     pub request_timeout: Duration,
     pub cache: CachePolicy,
@@ -181,7 +181,7 @@ pub(crate) fn http_client(
 /// Where one dispatch goes and how it may be retried.
 pub(crate) struct Dispatch<'a> {
     pub http: &'a reqwest::Client,
-    pub retry: &'a RetryPolicy,
+    pub retry: &'a RetryConfig,
     pub stats: &'a Stats,
     pub idem: Idempotency,
     pub deadline: Option<Instant>,

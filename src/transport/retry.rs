@@ -7,36 +7,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use rand::Rng;
 use reqwest::header::RETRY_AFTER;
 use tokio::time::Instant;
 
-/// When and how long to retry. Built from the config's `retry` section.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RetryPolicy {
-    /// Total tries including the first (1 = no retry).
-    pub max_attempts: u32,
-    /// Delay before the first retry.
-    pub base_delay: Duration,
-    /// Upper bound of any computed delay.
-    pub max_delay: Duration,
-    /// Random spread, as a fraction of the delay (0 = none, 0.2 = ±20%).
-    pub jitter: f64,
-    /// HTTP statuses that are retried (for requests that may be replayed; 429 always is).
-    pub retry_statuses: Vec<u16>,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_millis(2500),
-            jitter: 0.2,
-            retry_statuses: vec![408, 429, 500, 502, 503, 504],
-        }
-    }
-}
+pub use crate::config::RetryConfig;
 
 /// `Retry-After` is honoured up to this bound, so a misbehaving server cannot stall us for hours.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
@@ -44,23 +18,17 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(120);
 /// A wait longer than this is announced on stderr (through `tracing` at warn level).
 const ANNOUNCE_WAIT: Duration = Duration::from_secs(1);
 
-impl RetryPolicy {
-    /// No retries at all.
-    pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..Default::default()
-        }
-    }
-
+/// The engine's reading of the policy (the type itself is the config's, so the file, the
+/// builder and the engine share one set of fields and defaults).
+impl RetryConfig {
     /// Whether `status` is in the retried set.
-    pub fn retries_status(&self, status: u16) -> bool {
+    pub(crate) fn retries_status(&self, status: u16) -> bool {
         self.retry_statuses.contains(&status)
     }
 
     /// Delay before retry number `attempt` (1 = after the first failure). A server-given
     /// `Retry-After` wins over the computed backoff (capped at [`MAX_RETRY_AFTER`]).
-    pub fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
+    pub(crate) fn backoff(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
         if let Some(ra) = retry_after {
             return ra.min(MAX_RETRY_AFTER);
         }
@@ -72,7 +40,7 @@ impl RetryPolicy {
             return d;
         }
         let spread = d.as_secs_f64() * self.jitter.min(1.0);
-        let offset = rand::rng().random_range(-spread..=spread);
+        let offset = (fastrand::f64() * 2.0 - 1.0) * spread;
         Duration::from_secs_f64((d.as_secs_f64() + offset).max(0.0))
     }
 }
@@ -133,7 +101,7 @@ fn may_have_reached(e: &reqwest::Error) -> bool {
 }
 
 /// The classifier: should this outcome be retried?
-fn verdict(policy: &RetryPolicy, idem: Idempotency, outcome: &Outcome) -> Option<Option<Duration>> {
+fn verdict(policy: &RetryConfig, idem: Idempotency, outcome: &Outcome) -> Option<Option<Duration>> {
     match outcome {
         Outcome::Answer(r) => {
             let status = r.status().as_u16();
@@ -165,7 +133,7 @@ const DEADLINE_SLACK: Duration = Duration::from_millis(50);
 /// of its own (the first attempt of a call whose deadline is the request timeout: one timer
 /// registration less per call, a tenth of the SDK's own cost of a request).
 pub(crate) async fn run<F, Fut>(
-    policy: &RetryPolicy,
+    policy: &RetryConfig,
     idem: Idempotency,
     (deadline, attempt_timeout): (Option<Instant>, Option<Duration>),
     what: &str,
@@ -258,7 +226,7 @@ mod tests {
 
     #[test]
     fn exponential_and_capped() {
-        let p = RetryPolicy {
+        let p = RetryConfig {
             jitter: 0.0,
             ..Default::default()
         };
@@ -270,7 +238,7 @@ mod tests {
 
     #[test]
     fn jitter_stays_in_band() {
-        let p = RetryPolicy::default();
+        let p = RetryConfig::default();
         for _ in 0..100 {
             let d = p.backoff(1, None).as_secs_f64();
             assert!((0.16..=0.24).contains(&d), "{d}");
@@ -279,7 +247,7 @@ mod tests {
 
     #[test]
     fn retry_after_wins_and_is_bounded() {
-        let p = RetryPolicy::default();
+        let p = RetryConfig::default();
         assert_eq!(
             p.backoff(1, Some(Duration::from_secs(3))),
             Duration::from_secs(3)
@@ -308,7 +276,7 @@ mod tests {
 
     #[test]
     fn classifier() {
-        let p = RetryPolicy::default();
+        let p = RetryConfig::default();
         use Idempotency::*;
         assert_eq!(verdict(&p, Safe, &answer(503, None)), Some(None));
         assert_eq!(

@@ -6,6 +6,7 @@
 
 use rsspot::state::ledger::LedgerStore;
 use secrecy::SecretString;
+#[cfg(feature = "postgres")]
 use sqlx::Connection as _;
 
 /// The variable naming the PostgreSQL server the tests may create databases on.
@@ -49,6 +50,7 @@ pub fn with_database(url: &str, db: &str) -> String {
 }
 
 /// Creates an empty database on the test server and returns its URL.
+#[cfg(feature = "postgres")]
 pub async fn fresh_pg_database() -> String {
     let server = pg_server_url();
     let name = format!("rsspot_t_{}", uuid::Uuid::new_v4().simple());
@@ -75,7 +77,10 @@ impl TestLedger {
     pub async fn new(kind: Kind) -> Self {
         let url = match kind {
             Kind::Sqlite => None,
+            #[cfg(feature = "postgres")]
             Kind::Postgres => Some(fresh_pg_database().await),
+            #[cfg(not(feature = "postgres"))]
+            Kind::Postgres => panic!("this test needs the `postgres` feature"),
         };
         TestLedger {
             kind,
@@ -120,6 +125,7 @@ macro_rules! ledger_suite {
                 }
             )*
         }
+        #[cfg(feature = "postgres")]
         mod postgres {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -10,7 +10,7 @@ use rsspot::raw::types::{AutopilotNodePool, CloudSpace, ServerClass, VmSshKey};
 use rsspot::types::inventory::{VmCloudSpace, VmPool};
 
 use crate::commands::nodepools::kind::PoolKind;
-use crate::commands::nodepools::rows::{class_prices, pool_rows};
+use crate::commands::nodepools::rows::{PoolRow, class_prices, pool_rows};
 use crate::ctx::Ctx;
 use crate::view::{Kind, simple_kind};
 
@@ -102,7 +102,7 @@ impl<P: PoolKind> Pools<P> {
 
 impl<P: PoolKind> Kind for Pools<P> {
     type Item = P::Item;
-    type Row = P::Row;
+    type Row = PoolRow<P>;
     const WHAT: &'static str = P::WHAT;
 
     async fn list(&self, client: &SpotClient) -> Result<Vec<P::Item>> {
@@ -114,7 +114,7 @@ impl<P: PoolKind> Kind for Pools<P> {
         Ok(P::get(client, name, self.org.as_deref()).await?)
     }
 
-    fn rows(&self, items: &[P::Item]) -> Vec<P::Row> {
+    fn rows(&self, items: &[P::Item]) -> Vec<PoolRow<P>> {
         pool_rows::<P>(items, &self.classes)
     }
 }

@@ -86,7 +86,7 @@ impl CloudSpaces<'_> {
                 report.autopilot_pools.push(pool);
             }
         }
-        let (spot, on_demand) = futures::try_join!(
+        let (spot, on_demand) = tokio::try_join!(
             client.spot_pools().list(Some(name), org),
             client.ondemand_pools().list(Some(name), org)
         )?;

@@ -39,20 +39,18 @@ pub(super) async fn placement(
     org: Option<&str>,
 ) -> Result<ClassInput> {
     let (cloudspaces, classes) = (client.cloudspaces(), client.server_classes());
-    let (cs, class) =
-        futures::try_join!(cloudspaces.get(cloudspace, org), classes.get(server_class)).map_err(
-            |e| match e {
-                Error::NotFound { kind, name } => Error::invalid(
-                    if kind == "cloudspace" {
-                        "cloudSpace"
-                    } else {
-                        "serverClass"
-                    },
-                    format!("{kind} {name:?} does not exist"),
-                ),
-                other => other,
-            },
-        )?;
+    let (cs, class) = tokio::try_join!(cloudspaces.get(cloudspace, org), classes.get(server_class))
+        .map_err(|e| match e {
+            Error::NotFound { kind, name } => Error::invalid(
+                if kind == "cloudspace" {
+                    "cloudSpace"
+                } else {
+                    "serverClass"
+                },
+                format!("{kind} {name:?} does not exist"),
+            ),
+            other => other,
+        })?;
     let class = ClassInput::from(&class);
     let cs_region = cs
         .spec

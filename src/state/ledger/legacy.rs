@@ -15,7 +15,7 @@ use sqlx::{Sqlite, SqliteConnection};
 use super::model::{RegistrationRecord, RegistrationStatus, check_payload};
 use super::sql::COLUMNS;
 use super::sqlite::{self, db_err};
-use super::{Backend, EventEntry, LedgerStore};
+use super::{EventEntry, LedgerStore};
 use crate::error::{Error, Result};
 use crate::state::StateStore;
 use crate::state::maintenance::backup_name;
@@ -137,7 +137,7 @@ impl LedgerStore {
     /// that does not exist) is left alone, and so is every `state_path` for a PostgreSQL ledger
     /// (move a local ledger there with [`LedgerStore::copy_into`]).
     pub async fn adopt_from_state_db(&self, state_path: &Path) -> Result<AdoptReport> {
-        let Backend::Sqlite(db) = &self.backend else {
+        let Some(db) = self.embedded() else {
             return Ok(AdoptReport::default());
         };
         if !state_path.exists() || db.path().is_some_and(|own| same_file(own, state_path)) {
@@ -154,10 +154,11 @@ impl LedgerStore {
     /// Embedded ledgers only: a shared PostgreSQL ledger is backed up and restored with the
     /// database's own tools, or fed with `import`.
     pub async fn restore(&self, source: RestoreSource, actor: &str) -> Result<RestoreReport> {
-        let Backend::Sqlite(db) = &self.backend else {
+        let Some(db) = self.embedded() else {
             return Err(Error::invalid(
                 "ledger_url",
-                "restore replaces an embedded ledger file; a PostgreSQL ledger is restored                  with pg_restore, or fed records with `rsspot registrations import`",
+                "restore replaces an embedded ledger file; a PostgreSQL ledger is restored \
+                 with pg_restore, or fed records with `rsspot registrations import`",
             ));
         };
         match source {

@@ -34,6 +34,7 @@ macro_rules! on_conn {
                     .map_err(|e| sqlite::db_err(db, "cannot connect", e))?;
                 sqlite::$f(db, &mut conn, $($arg),*).await
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(db) => {
                 let mut conn = $crate::state::ledger::pg_conn(db).await?;
                 postgres::$f(db, &mut conn, $($arg),*).await
@@ -47,6 +48,7 @@ macro_rules! on_tx {
     ($ledger_tx:expr, $f:ident($($arg:expr),*)) => {
         match &mut $ledger_tx.inner {
             TxBackend::Sqlite { db, tx } => sqlite::$f(db, tx, $($arg),*).await,
+            #[cfg(feature = "postgres")]
             TxBackend::Postgres { db, tx } => postgres::$f(db, tx, $($arg),*).await,
         }
     };
@@ -54,6 +56,7 @@ macro_rules! on_tx {
 
 mod legacy;
 mod model;
+#[cfg(feature = "postgres")]
 mod postgres;
 mod sql;
 mod sqlite;
@@ -64,6 +67,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use secrecy::SecretString;
 
+#[cfg(feature = "postgres")]
 use self::postgres::PgLedger;
 pub use legacy::{AdoptReport, RestoreReport, RestoreSource};
 pub use model::{
@@ -72,7 +76,7 @@ pub use model::{
 };
 pub(crate) use model::{normalise_payload, ts};
 // For the check that the embedded migrations match sqlx's (src/state/mod.rs).
-#[cfg(test)]
+#[cfg(all(test, feature = "postgres"))]
 pub(crate) use postgres::PG_MIGRATOR;
 pub use transfer::{LedgerDigest, LedgerHealth, TransferReport};
 
@@ -123,6 +127,7 @@ enum Backend {
     /// 0600, migrations, in-process writer lock).
     Sqlite(StateStore),
     /// A shared PostgreSQL database (its Debug prints no password).
+    #[cfg(feature = "postgres")]
     Postgres(PgLedger),
 }
 
@@ -147,12 +152,14 @@ enum TxBackend {
         db: StateStore,
         tx: WriteTransaction,
     },
+    #[cfg(feature = "postgres")]
     Postgres {
         db: PgLedger,
         tx: sqlx::Transaction<'static, sqlx::Postgres>,
     },
 }
 
+#[cfg(feature = "postgres")]
 /// Connections a PostgreSQL ledger opens per process: a CLI process runs one command at a time,
 /// an SDK caller with many concurrent claimers passes more to [`LedgerStore::connect_with`].
 const DEFAULT_PG_CONNECTIONS: u32 = 4;
@@ -196,20 +203,38 @@ impl LedgerStore {
     /// TLS through `sslmode`; a password missing from the URL comes from `PGPASSWORD` or
     /// `~/.pgpass`), creating or upgrading its schema under an advisory lock first.
     pub async fn connect(url: &SecretString) -> Result<Self> {
+        #[cfg(not(feature = "postgres"))]
+        const DEFAULT_PG_CONNECTIONS: u32 = 0;
         Self::connect_with(url, DEFAULT_PG_CONNECTIONS).await
     }
 
     /// [`Self::connect`] with a pool of up to `max_connections` (one per concurrent claimer).
+    ///
+    /// Built without the `postgres` feature, this is an [`Error::Config`] naming the feature:
+    /// the URL is neither parsed nor contacted.
     pub async fn connect_with(url: &SecretString, max_connections: u32) -> Result<Self> {
-        Ok(LedgerStore {
-            backend: Backend::Postgres(PgLedger::connect(url, max_connections).await?),
-        })
+        #[cfg(feature = "postgres")]
+        {
+            Ok(LedgerStore {
+                backend: Backend::Postgres(PgLedger::connect(url, max_connections).await?),
+            })
+        }
+        #[cfg(not(feature = "postgres"))]
+        {
+            let _ = (url, max_connections);
+            Err(Error::config(
+                "ledger_url names a PostgreSQL ledger, but this build of rsspot has no \
+                 PostgreSQL support: enable the `postgres` feature of the rsspot crate (part of \
+                 `cli`), or unset ledger_url to use the embedded ledger",
+            ))
+        }
     }
 
     /// Which kind of database this ledger uses.
     pub fn backend(&self) -> LedgerBackend {
         match &self.backend {
             Backend::Sqlite(_) => LedgerBackend::Sqlite,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(_) => LedgerBackend::Postgres,
         }
     }
@@ -222,7 +247,17 @@ impl LedgerStore {
                 .path()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| ":memory:".into()),
+            #[cfg(feature = "postgres")]
             Backend::Postgres(db) => db.location().to_owned(),
+        }
+    }
+
+    /// The embedded ledger's store, or `None` on PostgreSQL.
+    pub(crate) fn embedded(&self) -> Option<&StateStore> {
+        match &self.backend {
+            Backend::Sqlite(db) => Some(db),
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(_) => None,
         }
     }
 
@@ -230,6 +265,7 @@ impl LedgerStore {
     pub fn path(&self) -> Option<&Path> {
         match &self.backend {
             Backend::Sqlite(db) => db.path(),
+            #[cfg(feature = "postgres")]
             Backend::Postgres(_) => None,
         }
     }
@@ -238,6 +274,7 @@ impl LedgerStore {
     pub async fn close(&self) {
         match &self.backend {
             Backend::Sqlite(db) => db.close().await,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(db) => db.pool().close().await,
         }
     }
@@ -254,6 +291,7 @@ impl LedgerStore {
                     inner: TxBackend::Sqlite { db: db.clone(), tx },
                 })
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(db) => {
                 let tx = db
                     .pool()
@@ -271,6 +309,7 @@ impl LedgerStore {
     pub async fn now(&self) -> Result<DateTime<Utc>> {
         match &self.backend {
             Backend::Sqlite(_) => Ok(Utc::now()),
+            #[cfg(feature = "postgres")]
             Backend::Postgres(db) => {
                 let mut conn = pg_conn(db).await?;
                 postgres::now(db, &mut conn).await
@@ -281,6 +320,7 @@ impl LedgerStore {
     /// Leases up to `n` claimable records to `owner` for `ttl` from the ledger's clock in one
     /// statement, where the backend can (PostgreSQL); `None` means "use [`LedgerTx::claimable`]
     /// and save": on the embedded file, or when a picked row is damaged.
+    #[cfg_attr(not(feature = "postgres"), allow(unused_variables))]
     pub async fn claim_leases(
         &self,
         n: u32,
@@ -289,6 +329,7 @@ impl LedgerStore {
     ) -> Result<Option<Vec<RegistrationRecord>>> {
         match &self.backend {
             Backend::Sqlite(_) => Ok(None),
+            #[cfg(feature = "postgres")]
             Backend::Postgres(db) => postgres::claim_leases(db, n, ttl, owner).await,
         }
     }
@@ -369,6 +410,7 @@ impl LedgerTx {
                 .commit()
                 .await
                 .map_err(|e| sqlite::db_err(&db, "commit failed", e)),
+            #[cfg(feature = "postgres")]
             TxBackend::Postgres { db, tx } => {
                 tx.commit().await.map_err(|e| db.err("commit failed", e))
             }
@@ -380,6 +422,7 @@ impl LedgerTx {
     pub async fn now(&mut self) -> Result<DateTime<Utc>> {
         match &mut self.inner {
             TxBackend::Sqlite { .. } => Ok(Utc::now()),
+            #[cfg(feature = "postgres")]
             TxBackend::Postgres { db, tx } => postgres::now(db, tx).await,
         }
     }
@@ -391,6 +434,7 @@ impl LedgerTx {
     }
 }
 
+#[cfg(feature = "postgres")]
 async fn pg_conn(db: &PgLedger) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>> {
     db.pool()
         .acquire()

@@ -10,6 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use sqlx::Row;
+#[cfg(feature = "postgres")]
 use sqlx::postgres::PgRow;
 use sqlx::sqlite::SqliteRow;
 
@@ -112,6 +113,7 @@ ledger_row!(
     |row: &SqliteRow, col: &str| at(col, parse_ts(&row.text(col)?))
 );
 // PostgreSQL's are `timestamptz`.
+#[cfg(feature = "postgres")]
 ledger_row!(
     PgRow,
     |row: &PgRow, col: &str| at(col, row.try_get(col)),

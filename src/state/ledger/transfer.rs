@@ -9,7 +9,9 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::model::{RegistrationEvent, RegistrationRecord, RegistrationStatus};
-use super::{Backend, LedgerBackend, LedgerStore, ListFilter, TxBackend, postgres, sqlite};
+#[cfg(feature = "postgres")]
+use super::postgres;
+use super::{Backend, LedgerBackend, LedgerStore, ListFilter, TxBackend, sqlite};
 use crate::error::{Error, Result};
 
 /// Counts and a checksum of a ledger's readable content.
@@ -200,9 +202,10 @@ impl LedgerStore {
             damaged: records.skipped.len() as u64,
             live_leases: live,
             expired_leases: expired,
-            clock_skew_ms: match self.backend {
-                Backend::Sqlite(_) => 0,
-                Backend::Postgres(_) => (db_now - host_mid).num_milliseconds(),
+            // The embedded file has no clock of its own.
+            clock_skew_ms: match self.backend() {
+                LedgerBackend::Sqlite => 0,
+                LedgerBackend::Postgres => (db_now - host_mid).num_milliseconds(),
             },
         })
     }
@@ -230,6 +233,7 @@ impl super::LedgerTx {
         match &mut self.inner {
             // AUTOINCREMENT already continues after the largest id.
             TxBackend::Sqlite { .. } => Ok(()),
+            #[cfg(feature = "postgres")]
             TxBackend::Postgres { db, tx } => postgres::bump_event_ids(db, tx).await,
         }
     }

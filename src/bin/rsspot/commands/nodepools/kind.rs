@@ -13,11 +13,12 @@ use rsspot::services::{
 };
 use serde::Serialize;
 
-use super::rows::{OnDemandRow, SpotRow};
+use super::rows::{PoolCells, pool_cells};
 use super::{
     PoolCreateArgs, PoolUpdateArgs, SpotCreateArgs, SpotUpdateArgs, create_common, update_common,
 };
-use crate::output::Tabular;
+use crate::commands::resources::money;
+use crate::output::dash;
 
 /// The bid and the desired count a create or an update sent, for the check that re-reads the
 /// pool afterwards (`None`: not sent, or not a field of the kind).
@@ -27,8 +28,6 @@ pub type Sent = (Option<Bid>, Option<u32>);
 pub trait PoolKind {
     /// The API object.
     type Item: Serialize + Clone;
-    /// Its table row.
-    type Row: Tabular;
     /// The `create` flags.
     type CreateArgs;
     /// The `update` flags.
@@ -60,8 +59,12 @@ pub trait PoolKind {
     fn placement(pool: &Self::Item) -> (Option<&str>, Option<&str>);
     /// The price of a server class the kind's table shows (market or on-demand).
     fn class_price(class: &ServerClass) -> Option<String>;
-    /// A table row of a pool with its class's price.
-    fn row(pool: Self::Item, price: Option<String>) -> Self::Row;
+    /// The header of the table's price column.
+    const PRICE_HEADER: &'static str;
+    /// The header of the table's node-count column (won or reserved).
+    const COUNT_HEADER: &'static str;
+    /// What a table row of `pool` shows, `price` being its class's [`Self::class_price`].
+    fn cells(pool: &Self::Item, price: Option<&str>) -> PoolCells;
 
     /// Pools of `org`, of one cloudspace when given.
     async fn list(
@@ -210,13 +213,14 @@ pub(crate) struct OnDemand;
 
 impl PoolKind for Spot {
     type Item = SpotNodePool;
-    type Row = SpotRow;
     type CreateArgs = SpotCreateArgs;
     type UpdateArgs = SpotUpdateArgs;
     type Create = SpotPoolCreate;
     type Update = SpotPoolUpdate;
     const WHAT: &'static str = "spot pool";
     const WORD: &'static str = "spot";
+    const PRICE_HEADER: &'static str = "BID / MARKET";
+    const COUNT_HEADER: &'static str = "WON";
 
     fn create_flags(a: &SpotCreateArgs) -> &PoolCreateArgs {
         &a.common
@@ -253,8 +257,14 @@ impl PoolKind for Spot {
         pricing.market_price_per_hour.clone()
     }
 
-    fn row(pool: SpotNodePool, market: Option<String>) -> SpotRow {
-        SpotRow { pool, market }
+    fn cells(pool: &SpotNodePool, market: Option<&str>) -> PoolCells {
+        // The bid as the API holds it (what the user typed), the market as server classes show it.
+        pool_cells!(pool, |spec, status, autoscaling| {
+            price: format!("{} / {}", dash(spec.bid_price.clone()), dash(market.map(money))),
+            count: status.won_count,
+            status: status.bid_status,
+            enabled: autoscaling.enabled,
+        })
     }
 
     async fn verify(
@@ -271,13 +281,14 @@ impl PoolKind for Spot {
 
 impl PoolKind for OnDemand {
     type Item = OnDemandNodePool;
-    type Row = OnDemandRow;
     type CreateArgs = PoolCreateArgs;
     type UpdateArgs = PoolUpdateArgs;
     type Create = OnDemandPoolCreate;
     type Update = OnDemandPoolUpdate;
     const WHAT: &'static str = "on-demand pool";
     const WORD: &'static str = "ondemand";
+    const PRICE_HEADER: &'static str = "ON-DEMAND $/H";
+    const COUNT_HEADER: &'static str = "RESERVED";
 
     fn create_flags(a: &PoolCreateArgs) -> &PoolCreateArgs {
         a
@@ -310,8 +321,13 @@ impl PoolKind for OnDemand {
         pricing.cost.clone()
     }
 
-    fn row(pool: OnDemandNodePool, price: Option<String>) -> OnDemandRow {
-        OnDemandRow { pool, price }
+    fn cells(pool: &OnDemandNodePool, price: Option<&str>) -> PoolCells {
+        pool_cells!(pool, |_spec, status, autoscaling| {
+            price: dash(price.map(money)),
+            count: status.reserved_count,
+            status: status.reserved_status,
+            enabled: autoscaling.enabled.unwrap_or(false),
+        })
     }
 
     async fn verify(

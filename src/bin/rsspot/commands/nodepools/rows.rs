@@ -3,27 +3,19 @@
 use std::collections::HashMap;
 
 use rsspot::SpotClient;
-use rsspot::raw::types::{OnDemandNodePool, ServerClass, SpotNodePool};
+use rsspot::raw::types::ServerClass;
 use rsspot::services::ServerClassFilter;
 
 use super::kind::PoolKind;
-use crate::commands::resources::money;
 use crate::ctx::Ctx;
 use crate::output::{Tabular, age, dash};
 
-/// A spot pool with the market price of its class, for tables.
-pub struct SpotRow {
+/// A pool of kind `P` with the price of its class the kind shows (market or on-demand), for
+/// tables.
+pub struct PoolRow<P: PoolKind> {
     /// The pool.
-    pub pool: SpotNodePool,
-    /// Market price of its server class, when known.
-    pub market: Option<String>,
-}
-
-/// An on-demand pool with the on-demand price of its class, for tables.
-pub struct OnDemandRow {
-    /// The pool.
-    pub pool: OnDemandNodePool,
-    /// On-demand price of its server class, when known.
+    pub pool: P::Item,
+    /// The price of its server class, when known.
     pub price: Option<String>,
 }
 
@@ -48,21 +40,52 @@ pub(super) fn autoscaling_cell(enabled: bool, min: Option<i64>, max: Option<i64>
 /// What a pool row shows, whichever the kind: the kinds differ only in the price and count
 /// columns (and how their specs spell things), so one header list and one row builder serve
 /// both.
-struct PoolCells {
-    name: String,
-    cloudspace: Option<String>,
-    class: Option<String>,
+pub(crate) struct PoolCells {
+    pub(crate) name: String,
+    pub(crate) cloudspace: Option<String>,
+    pub(crate) class: Option<String>,
     /// The kind's price cell (already formatted).
-    price: String,
-    desired: Option<i64>,
+    pub(crate) price: String,
+    pub(crate) desired: Option<i64>,
     /// Nodes won (spot) or reserved (on-demand).
-    count: Option<i64>,
-    status: Option<String>,
-    age: String,
-    autoscaling: (bool, Option<i64>, Option<i64>),
-    labels: usize,
-    taints: usize,
+    pub(crate) count: Option<i64>,
+    pub(crate) status: Option<String>,
+    pub(crate) age: String,
+    pub(crate) autoscaling: (bool, Option<i64>, Option<i64>),
+    pub(crate) labels: usize,
+    pub(crate) taints: usize,
 }
+
+/// [`PoolCells`] of a pool of either kind: the fields both generated pool types name alike are
+/// read here; the kind gives its price cell, its count and status fields and its autoscaling
+/// flag, with the pool's `spec`, `status` and `spec.autoscaling` (defaults when absent) in scope.
+macro_rules! pool_cells {
+    ($pool:expr, |$spec:ident, $status:ident, $a:ident| {
+        price: $price:expr,
+        count: $count:expr,
+        status: $state:expr,
+        enabled: $enabled:expr $(,)?
+    }) => {{
+        let pool = $pool;
+        let $spec = pool.spec.clone().unwrap_or_default();
+        let $status = pool.status.clone().unwrap_or_default();
+        let $a = $spec.autoscaling.clone().unwrap_or_default();
+        $crate::commands::nodepools::rows::PoolCells {
+            name: $crate::commands::nodepools::rows::meta_name(pool.metadata.as_ref()),
+            price: $price,
+            count: $count,
+            status: $state,
+            age: $crate::commands::nodepools::rows::pool_age(pool.metadata.as_ref()),
+            autoscaling: ($enabled, $a.min_nodes, $a.max_nodes),
+            labels: $spec.custom_labels.len(),
+            taints: $spec.custom_taints.len(),
+            cloudspace: $spec.cloud_space,
+            class: $spec.server_class,
+            desired: $spec.desired,
+        }
+    }};
+}
+pub(super) use pool_cells;
 
 /// Columns of a pool table with the kind's `price` and `count` headers.
 fn pool_headers(price: &'static str, count: &'static str, wide: bool) -> Vec<&'static str> {
@@ -107,9 +130,9 @@ impl PoolCells {
     }
 }
 
-impl Tabular for SpotRow {
+impl<P: PoolKind> Tabular for PoolRow<P> {
     fn headers(wide: bool) -> Vec<&'static str> {
-        pool_headers("BID / MARKET", "WON", wide)
+        pool_headers(P::PRICE_HEADER, P::COUNT_HEADER, wide)
     }
 
     fn drop_order() -> &'static [&'static str] {
@@ -117,63 +140,11 @@ impl Tabular for SpotRow {
     }
 
     fn row(&self, wide: bool) -> Vec<String> {
-        let spec = self.pool.spec.clone().unwrap_or_default();
-        let status = self.pool.status.clone().unwrap_or_default();
-        let a = spec.autoscaling.clone().unwrap_or_default();
-        // The bid as the API holds it (what the user typed), the market as server classes show it.
-        let market = self.market.as_deref().map(money);
-        PoolCells {
-            name: self.name(),
-            cloudspace: spec.cloud_space,
-            class: spec.server_class,
-            price: format!("{} / {}", dash(spec.bid_price), dash(market)),
-            desired: spec.desired,
-            count: status.won_count,
-            status: status.bid_status,
-            age: pool_age(self.pool.metadata.as_ref()),
-            autoscaling: (a.enabled, a.min_nodes, a.max_nodes),
-            labels: spec.custom_labels.len(),
-            taints: spec.custom_taints.len(),
-        }
-        .row(wide)
+        P::cells(&self.pool, self.price.as_deref()).row(wide)
     }
 
     fn name(&self) -> String {
-        meta_name(self.pool.metadata.as_ref())
-    }
-}
-
-impl Tabular for OnDemandRow {
-    fn headers(wide: bool) -> Vec<&'static str> {
-        pool_headers("ON-DEMAND $/H", "RESERVED", wide)
-    }
-
-    fn drop_order() -> &'static [&'static str] {
-        POOL_DROP_ORDER
-    }
-
-    fn row(&self, wide: bool) -> Vec<String> {
-        let spec = self.pool.spec.clone().unwrap_or_default();
-        let status = self.pool.status.clone().unwrap_or_default();
-        let a = spec.autoscaling.clone().unwrap_or_default();
-        PoolCells {
-            name: self.name(),
-            cloudspace: spec.cloud_space,
-            class: spec.server_class,
-            price: dash(self.price.as_deref().map(money)),
-            desired: spec.desired,
-            count: status.reserved_count,
-            status: status.reserved_status,
-            age: pool_age(self.pool.metadata.as_ref()),
-            autoscaling: (a.enabled.unwrap_or(false), a.min_nodes, a.max_nodes),
-            labels: spec.custom_labels.len(),
-            taints: spec.custom_taints.len(),
-        }
-        .row(wide)
-    }
-
-    fn name(&self) -> String {
-        meta_name(self.pool.metadata.as_ref())
+        P::name_of(&self.pool)
     }
 }
 
@@ -203,12 +174,15 @@ pub(crate) async fn class_prices(ctx: &Ctx, client: &SpotClient) -> HashMap<Stri
 pub(crate) fn pool_rows<P: PoolKind>(
     pools: &[P::Item],
     classes: &HashMap<String, ServerClass>,
-) -> Vec<P::Row> {
+) -> Vec<PoolRow<P>> {
     pools
         .iter()
         .map(|p| {
             let class = P::placement(p).1.and_then(|c| classes.get(c));
-            P::row(p.clone(), class.and_then(P::class_price))
+            PoolRow {
+                pool: p.clone(),
+                price: class.and_then(P::class_price),
+            }
         })
         .collect()
 }

@@ -475,7 +475,7 @@ async fn get(ctx: &Ctx, a: GetArgs) -> Result<()> {
     let client = ctx.client().await?;
     let pricing = client.pricing();
     let (row, history) = if a.history {
-        let (row, history) = futures::join!(pricing.row(&class), pricing.history(&class));
+        let (row, history) = tokio::join!(pricing.row(&class), pricing.history(&class));
         (row?, Some(history?))
     } else {
         (pricing.row(&class).await?, None)
