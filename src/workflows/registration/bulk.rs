@@ -6,7 +6,7 @@ use chrono::SubsecRound;
 
 use super::{
     ImportReport, ReconcileReport, ReconcileScope, RegistrationCandidate, RegistrationRecord,
-    RegistrationStatus, RegistrationWorkflow, Scan, check_payload, require_ids,
+    RegistrationStatus, RegistrationWorkflow, Scan, check_payload, move_to, require_ids,
 };
 use crate::error::{Error, Result};
 use crate::state::ledger::{EventEntry, ListFilter, normalise_payload};
@@ -60,22 +60,10 @@ impl RegistrationWorkflow {
                 }
                 (_, false) => (RegistrationStatus::Gone, "VM no longer in the inventory"),
             };
-            let from = rec.status;
-            rec.status = to;
-            rec.updated_at = now;
-            rec.status_times.insert(to, now);
+            // A VM that left (or came back) holds no lease.
             rec.lease_owner = None;
             rec.lease_expires_at = None;
-            tx.save(&rec).await?;
-            tx.log_event(&EventEntry {
-                key: &rec.registration_key,
-                at: now,
-                actor,
-                from: Some(from),
-                to,
-                note: Some(note),
-            })
-            .await?;
+            move_to(&mut tx, &mut rec, to, now, actor, Some(note)).await?;
             if to == RegistrationStatus::Gone {
                 report.gone.push(rec.registration_key);
             } else {
