@@ -7,50 +7,20 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use rsspot::emulator::{EmulatorOptions, Lifecycle};
-
-const API: &str = "/apis/ngpc.rxt.io/v1";
-
-async fn instant_env() -> common::Env {
-    common::Env::start_with(EmulatorOptions {
-        lifecycle: Lifecycle::instant(),
-        ..Default::default()
-    })
-    .await
-}
-
-fn run(env: &common::Env, args: &[&str]) -> std::process::Output {
-    env.cmd().args(args).output().expect("rsspot runs")
-}
+use common::API;
 
 /// Runs and asserts success; returns (stdout, stderr).
 fn ok(env: &common::Env, args: &[&str]) -> (String, String) {
-    let out = run(env, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed ({:?}): {}",
-        out.status.code(),
-        common::stderr_of(&out)
-    );
-    let (o, e) = (common::stdout_of(&out), common::stderr_of(&out));
-    assert_no_secret(&e);
+    let (o, e) = env.ok(args);
+    common::assert_no_secret(&e);
     // Printing a kubeconfig prints its credentials on purpose; nothing else may.
     if !args
         .iter()
         .any(|a| *a == "kubeconfig" || *a == "get-config")
     {
-        assert_no_secret(&o);
+        common::assert_no_secret(&o);
     }
     (o, e)
-}
-
-/// No refresh token and no JWT (id token) anywhere in what was printed.
-fn assert_no_secret(text: &str) {
-    assert!(
-        !text.contains("demo-token"),
-        "refresh token printed: {text}"
-    );
-    assert!(!text.contains("eyJ"), "a JWT was printed: {text}");
 }
 
 fn table_filters() -> Vec<(&'static str, &'static str)> {
@@ -80,7 +50,7 @@ fn json_filters() -> Vec<(&'static str, &'static str)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_wait_list_get_with_snapshots() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     let (out, err) = ok(
         &env,
         &[
@@ -102,8 +72,8 @@ async fn create_wait_list_get_with_snapshots() {
     assert_eq!(v["status"]["phase"], "Ready");
     assert_eq!(v["spec"]["cni"], "cilium");
     assert!(err.contains("phase: Ready"), "{err}");
-    assert_no_secret(&out);
-    assert_no_secret(&err);
+    common::assert_no_secret(&out);
+    common::assert_no_secret(&err);
     // A second one via --name, not waited for.
     let (out, _) = ok(
         &env,
@@ -148,8 +118,8 @@ async fn create_wait_list_get_with_snapshots() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn not_found_and_bad_input_exit_codes() {
-    let env = instant_env().await;
-    let out = run(&env, &["cloudspaces", "get", "nope"]);
+    let env = common::Env::instant().await;
+    let out = env.run(&["cloudspaces", "get", "nope"]);
     assert_eq!(out.status.code(), Some(3));
     let err = common::stderr_of(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -194,7 +164,7 @@ async fn not_found_and_bad_input_exit_codes() {
         // No name at all.
         &["cloudspaces", "get"],
     ] {
-        let out = run(&env, args);
+        let out = env.run(args);
         assert_eq!(
             out.status.code(),
             Some(2),
@@ -203,24 +173,21 @@ async fn not_found_and_bad_input_exit_codes() {
         );
     }
     assert_eq!(env.emu.count("POST", API), 0, "nothing was created");
-    let out = run(&env, &["cloudspaces", "kubeconfig", "nope"]);
+    let out = env.run(&["cloudspaces", "kubeconfig", "nope"]);
     assert_eq!(out.status.code(), Some(3), "{}", common::stderr_of(&out));
-    let out = run(
-        &env,
-        &[
-            "cloudspaces",
-            "update",
-            "nope",
-            "--webhook",
-            "https://h.example",
-        ],
-    );
+    let out = env.run(&[
+        "cloudspaces",
+        "update",
+        "nope",
+        "--webhook",
+        "https://h.example",
+    ]);
     assert_eq!(out.status.code(), Some(3), "{}", common::stderr_of(&out));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dry_run_prints_the_body_and_sends_nothing() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     let (out, err) = ok(
         &env,
         &[
@@ -276,7 +243,7 @@ async fn dry_run_prints_the_body_and_sends_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_sends_only_given_fields_and_waits() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     ok(
         &env,
         &[
@@ -331,7 +298,7 @@ async fn wait_times_out_with_exit_5_and_the_last_phase() {
     let env = common::Env::start().await;
     ok(&env, &["cs", "create", "slow", "--region", "uk-lon-1"]);
     let started = Instant::now();
-    let out = run(&env, &["cs", "wait", "slow", "--timeout", "1s"]);
+    let out = env.run(&["cs", "wait", "slow", "--timeout", "1s"]);
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(5), "{}", common::stderr_of(&out));
     let err = common::stderr_of(&out);
@@ -340,21 +307,18 @@ async fn wait_times_out_with_exit_5_and_the_last_phase() {
     assert!(last.starts_with("error: timed out"), "{err}");
     assert!(last.contains("Provisioning"), "{err}");
     // create --wait times out the same way.
-    let out = run(
-        &env,
-        &[
-            "cs",
-            "create",
-            "slow2",
-            "--region",
-            "uk-lon-1",
-            "--wait",
-            "--timeout",
-            "1",
-        ],
-    );
+    let out = env.run(&[
+        "cs",
+        "create",
+        "slow2",
+        "--region",
+        "uk-lon-1",
+        "--wait",
+        "--timeout",
+        "1",
+    ]);
     assert_eq!(out.status.code(), Some(5), "{}", common::stderr_of(&out));
-    assert_no_secret(&common::stderr_of(&out));
+    common::assert_no_secret(&common::stderr_of(&out));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -398,18 +362,18 @@ async fn ctrl_c_stops_waiting_without_cancelling() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn delete_needs_confirmation() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     ok(&env, &["cs", "create", "gone", "--region", "uk-lon-1"]);
-    let out = run(&env, &["cs", "delete", "gone"]);
+    let out = env.run(&["cs", "delete", "gone"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr_of(&out).contains("--yes"));
     assert_eq!(env.emu.count("DELETE", API), 0);
     let (_, err) = ok(&env, &["cs", "delete", "gone", "--yes"]);
     assert!(err.contains("gone"), "{err}");
     assert_eq!(env.emu.count("DELETE", API), 1);
-    let out = run(&env, &["cs", "get", "gone"]);
+    let out = env.run(&["cs", "get", "gone"]);
     assert_eq!(out.status.code(), Some(3));
-    let out = run(&env, &["cs", "delete", "gone", "-y"]);
+    let out = env.run(&["cs", "delete", "gone", "-y"]);
     assert_eq!(out.status.code(), Some(3));
 }
 
@@ -451,7 +415,7 @@ fn tty(env: &common::Env, args: &str, stdin: &str) -> (Option<i32>, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn terminal_defaults_table_and_asks_before_deleting() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     ok(
         &env,
         &["cs", "create", "demo-dfw", "--region", "us-central-dfw-1"],
@@ -494,7 +458,7 @@ async fn terminal_wait_shows_a_spinner_instead_of_lines() {
         "{screen}"
     );
     assert!(screen.contains("error: timed out"), "{screen}");
-    assert_no_secret(&screen);
+    common::assert_no_secret(&screen);
 }
 
 /// A multi-context kubeconfig that merges must leave intact (shared with the unit tests).
@@ -508,7 +472,7 @@ fn mode(path: &std::path::Path) -> u32 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubeconfig_print_file_and_merge() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     ok(
         &env,
         &[
@@ -524,7 +488,7 @@ async fn kubeconfig_print_file_and_merge() {
     // Printed as YAML even when piped (the JSON default does not apply to a kubeconfig).
     let (yaml, err) = ok(&env, &["cs", "kubeconfig", "demo-dfw"]);
     assert!(yaml.contains("current-context: demo-demo-dfw"), "{yaml}");
-    assert_no_secret(&err);
+    common::assert_no_secret(&err);
     assert!(!yaml.contains("demo-token"));
     let (json, _) = ok(&env, &["cs", "kubeconfig", "demo-dfw", "-o", "json"]);
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -544,7 +508,7 @@ async fn kubeconfig_print_file_and_merge() {
     );
     assert!(out.is_empty(), "{out}");
     assert!(err.contains("0600"), "{err}");
-    assert_no_secret(&err);
+    common::assert_no_secret(&err);
     let written = std::fs::read_to_string(&file).unwrap();
     assert!(written.contains("current-context: demo-demo-dfw"));
     #[cfg(unix)]
@@ -564,7 +528,7 @@ async fn kubeconfig_print_file_and_merge() {
     assert!(out.status.success(), "{}", common::stderr_of(&out));
     assert!(out.stdout.is_empty());
     let err = common::stderr_of(&out);
-    assert_no_secret(&err);
+    common::assert_no_secret(&err);
     assert!(err.contains("added context demo-demo-dfw"), "{err}");
     let merged: serde_json::Value =
         serde_norway::from_str(&std::fs::read_to_string(&kube).unwrap()).unwrap();
@@ -650,22 +614,19 @@ async fn kubeconfig_print_file_and_merge() {
 
     // A broken target is left untouched.
     std::fs::write(&kube, "clusters: [oops").unwrap();
-    let out = run(
-        &env,
-        &[
-            "cs",
-            "kubeconfig",
-            "demo-dfw",
-            "--merge",
-            "--kubeconfig",
-            kube.to_str().unwrap(),
-        ],
-    );
+    let out = env.run(&[
+        "cs",
+        "kubeconfig",
+        "demo-dfw",
+        "--merge",
+        "--kubeconfig",
+        kube.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
     assert_eq!(std::fs::read_to_string(&kube).unwrap(), "clusters: [oops");
 
     // Flags that only make sense with --merge.
-    let out = run(&env, &["cs", "kubeconfig", "demo-dfw", "--set-current"]);
+    let out = env.run(&["cs", "kubeconfig", "demo-dfw", "--set-current"]);
     assert_eq!(out.status.code(), Some(2));
 }
 
@@ -673,10 +634,10 @@ async fn kubeconfig_print_file_and_merge() {
 async fn kubeconfig_of_a_cloudspace_that_is_not_ready_fails() {
     let env = common::Env::start().await;
     ok(&env, &["cs", "create", "slow", "--region", "uk-lon-1"]);
-    let out = run(&env, &["cs", "kubeconfig", "slow"]);
+    let out = env.run(&["cs", "kubeconfig", "slow"]);
     assert_eq!(out.status.code(), Some(1), "{}", common::stderr_of(&out));
     let err = common::stderr_of(&out);
     assert!(err.contains("not ready"), "{err}");
-    assert_no_secret(&err);
+    common::assert_no_secret(&err);
     assert!(out.stdout.is_empty());
 }

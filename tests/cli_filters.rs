@@ -5,45 +5,13 @@
 
 mod common;
 
-use rsspot::emulator::{EmulatorOptions, Lifecycle};
 use serde_json::Value;
-
-async fn instant_env() -> common::Env {
-    common::Env::start_with(EmulatorOptions {
-        lifecycle: Lifecycle::instant(),
-        ..Default::default()
-    })
-    .await
-}
-
-fn run(env: &common::Env, args: &[&str]) -> std::process::Output {
-    env.cmd().args(args).output().expect("rsspot runs")
-}
-
-/// Runs and asserts success; returns (stdout, stderr).
-fn ok(env: &common::Env, args: &[&str]) -> (String, String) {
-    let out = run(env, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed ({:?}): {}",
-        out.status.code(),
-        common::stderr_of(&out)
-    );
-    (common::stdout_of(&out), common::stderr_of(&out))
-}
 
 fn json(env: &common::Env, args: &[&str]) -> Value {
     let mut all = vec!["-o", "json"];
     all.extend_from_slice(args);
-    let (out, _) = ok(env, &all);
+    let (out, _) = env.ok(&all);
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{args:?}: {e}: {out}"))
-}
-
-/// Runs, expects a failure; returns (exit code, stderr).
-fn fails(env: &common::Env, args: &[&str]) -> (Option<i32>, String) {
-    let out = run(env, args);
-    assert!(!out.status.success(), "{args:?} unexpectedly succeeded");
-    (out.status.code(), common::stderr_of(&out))
 }
 
 fn names(out: &str) -> Vec<&str> {
@@ -51,18 +19,15 @@ fn names(out: &str) -> Vec<&str> {
 }
 
 fn create_cloudspace(env: &common::Env, name: &str, region: &str) {
-    ok(
-        env,
-        &[
-            "cloudspaces",
-            "create",
-            name,
-            "--region",
-            region,
-            "-o",
-            "name",
-        ],
-    );
+    env.ok(&[
+        "cloudspaces",
+        "create",
+        name,
+        "--region",
+        region,
+        "-o",
+        "name",
+    ]);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -71,22 +36,16 @@ async fn region_filters_filter_and_refuse_unknown_regions() {
     create_cloudspace(&env, "dfw-cs", "us-central-dfw-1");
     create_cloudspace(&env, "lon-cs", "uk-lon-1");
     // The list call sends no region: only the client can filter, and it must.
-    let (out, _) = ok(
-        &env,
-        &["cloudspaces", "list", "--region", "uk-lon-1", "-o", "name"],
-    );
+    let (out, _) = env.ok(&["cloudspaces", "list", "--region", "uk-lon-1", "-o", "name"]);
     assert_eq!(names(&out), ["lon-cs"]);
-    let (out, _) = ok(
-        &env,
-        &[
-            "cs",
-            "ls",
-            "--region",
-            "uk-lon-1,us-central-dfw-1",
-            "-o",
-            "name",
-        ],
-    );
+    let (out, _) = env.ok(&[
+        "cs",
+        "ls",
+        "--region",
+        "uk-lon-1,us-central-dfw-1",
+        "-o",
+        "name",
+    ]);
     assert_eq!(names(&out), ["dfw-cs", "lon-cs"]);
 
     // An unknown region is a usage error naming the known ones, with a near miss suggested.
@@ -97,7 +56,7 @@ async fn region_filters_filter_and_refuse_unknown_regions() {
         &["vm-cloudspaces", "list", "--region", "uk-lon1"],
         &["inventory", "vmcloudspaces", "--region", "uk-lon1"],
     ] {
-        let (code, err) = fails(&env, args);
+        let (code, err) = env.fails(args);
         assert_eq!(code, Some(2), "{args:?}: {err}");
         assert!(
             err.contains("unknown region \"uk-lon1\" (known: ")
@@ -110,7 +69,7 @@ async fn region_filters_filter_and_refuse_unknown_regions() {
         &["server-classes", "list", "--region", "nope"][..],
         &["pricing", "list", "--region", "nope"],
     ] {
-        let (code, err) = fails(&env, args);
+        let (code, err) = env.fails(args);
         assert_eq!(code, Some(2), "{args:?}: {err}");
         assert!(
             err.contains("unknown region \"nope\"")
@@ -148,15 +107,12 @@ async fn region_filters_filter_and_refuse_unknown_regions() {
 async fn one_name_per_filter_with_the_old_spellings_hidden() {
     let env = common::Env::start().await;
     // pricing list: --category (was --family), --class names classes.
-    let (by_category, _) = ok(&env, &["pricing", "list", "--category", "ch", "-o", "name"]);
-    let (by_family, _) = ok(&env, &["pricing", "list", "--family", "ch", "-o", "name"]);
+    let (by_category, _) = env.ok(&["pricing", "list", "--category", "ch", "-o", "name"]);
+    let (by_family, _) = env.ok(&["pricing", "list", "--family", "ch", "-o", "name"]);
     assert!(!names(&by_category).is_empty());
     assert!(names(&by_category).iter().all(|n| n.starts_with("ch.")));
     assert_eq!(by_category, by_family);
-    let (by_class, _) = ok(
-        &env,
-        &["pricing", "ls", "--class", "gp.vs1.medium", "-o", "name"],
-    );
+    let (by_class, _) = env.ok(&["pricing", "ls", "--class", "gp.vs1.medium", "-o", "name"]);
     assert!(names(&by_class).len() > 1, "{by_class}");
     assert!(
         names(&by_class)
@@ -165,14 +121,8 @@ async fn one_name_per_filter_with_the_old_spellings_hidden() {
         "{by_class}"
     );
     // --regions (old) and --region (comma list) agree.
-    let (old, _) = ok(
-        &env,
-        &["pricing", "list", "--regions", "uk-lon-1", "-o", "name"],
-    );
-    let (new, _) = ok(
-        &env,
-        &["pricing", "list", "--region", "uk-lon-1", "-o", "name"],
-    );
+    let (old, _) = env.ok(&["pricing", "list", "--regions", "uk-lon-1", "-o", "name"]);
+    let (new, _) = env.ok(&["pricing", "list", "--region", "uk-lon-1", "-o", "name"]);
     assert_eq!(old, new);
     assert!(names(&new).iter().all(|n| n.ends_with("-lon")), "{new}");
     // pricing build: --category, with --classes and --family still accepted.
@@ -195,26 +145,23 @@ async fn one_name_per_filter_with_the_old_spellings_hidden() {
     assert_eq!(a, b);
     assert_eq!(a, c);
     // Unknown categories and classes are refused, near misses suggested.
-    let (code, err) = fails(&env, &["pricing", "list", "--category", "gpx"]);
+    let (code, err) = env.fails(&["pricing", "list", "--category", "gpx"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("did you mean \"gp\"?"), "{err}");
-    let (code, err) = fails(
-        &env,
-        &["pricing", "build", "--nodes", "2", "--category", "zz"],
-    );
+    let (code, err) = env.fails(&["pricing", "build", "--nodes", "2", "--category", "zz"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("unknown category \"zz\""), "{err}");
-    let (code, err) = fails(&env, &["pricing", "list", "--class", "ch"]);
+    let (code, err) = env.fails(&["pricing", "list", "--class", "ch"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("use --category ch"), "{err}");
-    let (code, err) = fails(&env, &["pricing", "list", "--class", "gp.vs1.mediu"]);
+    let (code, err) = env.fails(&["pricing", "list", "--class", "gp.vs1.mediu"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("did you mean \"gp.vs1.medium\"?"), "{err}");
-    let (code, err) = fails(&env, &["server-classes", "list", "--category", "mhh"]);
+    let (code, err) = env.fails(&["server-classes", "list", "--category", "mhh"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("did you mean \"mh\"?"), "{err}");
     // Old spellings stay out of the help.
-    let (help, _) = ok(&env, &["pricing", "list", "--help"]);
+    let (help, _) = env.ok(&["pricing", "list", "--help"]);
     assert!(
         help.contains("--category") && help.contains("--class"),
         "{help}"
@@ -223,7 +170,7 @@ async fn one_name_per_filter_with_the_old_spellings_hidden() {
         !help.contains("--family") && !help.contains("--regions"),
         "{help}"
     );
-    let (help, _) = ok(&env, &["pricing", "build", "--help"]);
+    let (help, _) = env.ok(&["pricing", "build", "--help"]);
     assert!(help.contains("--category"), "{help}");
     assert!(
         !help.contains("--classes") && !help.contains("--family"),
@@ -233,28 +180,25 @@ async fn one_name_per_filter_with_the_old_spellings_hidden() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn pool_lists_filter_by_class() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     create_cloudspace(&env, "pools-cs", "us-central-dfw-1");
     for class in ["gp.vs1.medium-dfw", "ch.vs1.xlarge-dfw"] {
-        ok(
-            &env,
-            &[
-                "--yes",
-                "nodepools",
-                "spot",
-                "create",
-                "--cloudspace",
-                "pools-cs",
-                "--server-class",
-                class,
-                "--desired",
-                "1",
-                "--bid-price",
-                "0.9",
-                "-o",
-                "name",
-            ],
-        );
+        env.ok(&[
+            "--yes",
+            "nodepools",
+            "spot",
+            "create",
+            "--cloudspace",
+            "pools-cs",
+            "--server-class",
+            class,
+            "--desired",
+            "1",
+            "--bid-price",
+            "0.9",
+            "-o",
+            "name",
+        ]);
     }
     let all = json(&env, &["nodepools", "spot", "list"]);
     assert_eq!(all.as_array().unwrap().len(), 2);
@@ -266,13 +210,10 @@ async fn pool_lists_filter_by_class() {
         .map(|p| p["spec"]["serverClass"].as_str().unwrap())
         .collect();
     assert_eq!(classes, ["gp.vs1.medium-dfw"]);
-    let (code, err) = fails(
-        &env,
-        &["nodepools", "spot", "list", "--class", "gp.vs1.mediun-dfw"],
-    );
+    let (code, err) = env.fails(&["nodepools", "spot", "list", "--class", "gp.vs1.mediun-dfw"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("did you mean \"gp.vs1.medium-dfw\"?"), "{err}");
-    let (code, err) = fails(&env, &["nodepools", "ondemand", "list", "--class", "nope"]);
+    let (code, err) = env.fails(&["nodepools", "ondemand", "list", "--class", "nope"]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("unknown server class \"nope\""), "{err}");
 }
@@ -294,65 +235,56 @@ async fn ls_rm_and_get_aliases_exist_on_every_noun() {
     ] {
         let mut all = args.to_vec();
         all.extend(["-o", "json"]);
-        ok(&env, &all);
+        env.ok(&all);
     }
-    ok(
-        &env,
-        &[
-            "--profile",
-            "second",
-            "configure",
-            "--region",
-            "uk-lon-1",
-            "--no-activate",
-            "--no-input",
-            "-o",
-            "json",
-        ],
-    );
-    let (out, _) = ok(&env, &["profiles", "get", "second", "-o", "json"]);
+    env.ok(&[
+        "--profile",
+        "second",
+        "configure",
+        "--region",
+        "uk-lon-1",
+        "--no-activate",
+        "--no-input",
+        "-o",
+        "json",
+    ]);
+    let (out, _) = env.ok(&["profiles", "get", "second", "-o", "json"]);
     assert!(out.contains("second"), "{out}");
-    ok(&env, &["--yes", "profiles", "rm", "second"]);
-    let (out, _) = ok(&env, &["profiles", "ls", "-o", "name"]);
+    env.ok(&["--yes", "profiles", "rm", "second"]);
+    let (out, _) = env.ok(&["profiles", "ls", "-o", "name"]);
     assert!(!out.contains("second"), "{out}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubernetes_version_is_checked_and_force_sends_it() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     create_cloudspace(&env, "k8s-cs", "us-central-dfw-1");
-    let (code, err) = fails(
-        &env,
-        &[
-            "cloudspaces",
-            "update",
-            "k8s-cs",
-            "--kubernetes-version",
-            "banana",
-        ],
-    );
+    let (code, err) = env.fails(&[
+        "cloudspaces",
+        "update",
+        "k8s-cs",
+        "--kubernetes-version",
+        "banana",
+    ]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("\"banana\"") && err.contains("1.31.1") && err.contains("--force"),
         "{err}"
     );
-    let (code, err) = fails(
-        &env,
-        &[
-            "cloudspaces",
-            "create",
-            "k8s-new",
-            "--region",
-            "us-central-dfw-1",
-            "--kubernetes-version",
-            "1.99.0",
-        ],
-    );
+    let (code, err) = env.fails(&[
+        "cloudspaces",
+        "create",
+        "k8s-new",
+        "--region",
+        "us-central-dfw-1",
+        "--kubernetes-version",
+        "1.99.0",
+    ]);
     assert_eq!(code, Some(2), "{err}");
     // Nothing was sent: the version did not change, the cloudspace was not created.
     let cs = json(&env, &["cloudspaces", "get", "k8s-cs"]);
     assert_eq!(cs["spec"]["kubernetesVersion"], "1.31.1");
-    let (code, _) = fails(&env, &["cloudspaces", "get", "k8s-new"]);
+    let (code, _) = env.fails(&["cloudspaces", "get", "k8s-new"]);
     assert_eq!(code, Some(3));
     // A known version goes through; --force sends an unknown one with a warning.
     let cs = json(
@@ -366,19 +298,16 @@ async fn kubernetes_version_is_checked_and_force_sends_it() {
         ],
     );
     assert_eq!(cs["spec"]["kubernetesVersion"], "1.30.10");
-    let out = run(
-        &env,
-        &[
-            "-o",
-            "json",
-            "cloudspaces",
-            "update",
-            "k8s-cs",
-            "--kubernetes-version",
-            "1.34.0",
-            "--force",
-        ],
-    );
+    let out = env.run(&[
+        "-o",
+        "json",
+        "cloudspaces",
+        "update",
+        "k8s-cs",
+        "--kubernetes-version",
+        "1.34.0",
+        "--force",
+    ]);
     assert!(out.status.success(), "{}", common::stderr_of(&out));
     let err = common::stderr_of(&out);
     assert!(err.contains("warning:") && err.contains("1.34.0"), "{err}");
@@ -389,7 +318,7 @@ async fn kubernetes_version_is_checked_and_force_sends_it() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_organization_names_the_known_ones_after_the_message() {
     let env = common::Env::start().await;
-    let (code, err) = fails(&env, &["--org", "other", "cloudspaces", "list"]);
+    let (code, err) = env.fails(&["--org", "other", "cloudspaces", "list"]);
     assert_eq!(code, Some(3), "{err}");
     let line = err
         .lines()
@@ -417,31 +346,25 @@ async fn inventory_events_limit_is_honoured() {
 /// answer came from the cache, and how old it is.
 #[tokio::test(flavor = "multi_thread")]
 async fn writes_invalidate_the_cache_and_cached_answers_say_so() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     create_cloudspace(&env, "cache-cs", "us-central-dfw-1");
     // Fill the cache, then see a hit reported at -v.
-    ok(&env, &["cloudspaces", "get", "cache-cs", "-o", "json"]);
-    let (_, err) = ok(
-        &env,
-        &["-v", "cloudspaces", "get", "cache-cs", "-o", "json"],
-    );
+    env.ok(&["cloudspaces", "get", "cache-cs", "-o", "json"]);
+    let (_, err) = env.ok(&["-v", "cloudspaces", "get", "cache-cs", "-o", "json"]);
     assert!(err.contains("(cached ") && err.contains("s ago"), "{err}");
-    let (_, err) = ok(&env, &["cloudspaces", "get", "cache-cs", "-o", "json"]);
+    let (_, err) = env.ok(&["cloudspaces", "get", "cache-cs", "-o", "json"]);
     assert!(!err.contains("(cached "), "{err}");
 
     // Cloudspace.
-    ok(
-        &env,
-        &[
-            "cloudspaces",
-            "update",
-            "cache-cs",
-            "--webhook",
-            "https://example.com/a",
-            "-o",
-            "name",
-        ],
-    );
+    env.ok(&[
+        "cloudspaces",
+        "update",
+        "cache-cs",
+        "--webhook",
+        "https://example.com/a",
+        "-o",
+        "name",
+    ]);
     let cs = json(&env, &["cloudspaces", "get", "cache-cs"]);
     assert_eq!(cs["spec"]["webhook"], "https://example.com/a");
 
@@ -466,20 +389,17 @@ async fn writes_invalidate_the_cache_and_cached_answers_say_so() {
     let pool_name = pool["metadata"]["name"].as_str().unwrap().to_string();
     json(&env, &["nodepools", "spot", "get", &pool_name]);
     json(&env, &["nodepools", "spot", "list"]);
-    ok(
-        &env,
-        &[
-            "--yes",
-            "nodepools",
-            "spot",
-            "update",
-            &pool_name,
-            "--desired",
-            "2",
-            "-o",
-            "name",
-        ],
-    );
+    env.ok(&[
+        "--yes",
+        "nodepools",
+        "spot",
+        "update",
+        &pool_name,
+        "--desired",
+        "2",
+        "-o",
+        "name",
+    ]);
     let pool = json(&env, &["nodepools", "spot", "get", &pool_name]);
     assert_eq!(pool["spec"]["desired"], 2);
     let list = json(&env, &["nodepools", "spot", "list"]);
@@ -502,19 +422,16 @@ async fn writes_invalidate_the_cache_and_cached_answers_say_so() {
     );
     let ap = made["metadata"]["name"].as_str().unwrap().to_string();
     json(&env, &["nodepools", "autopilot", "get", &ap]);
-    ok(
-        &env,
-        &[
-            "nodepools",
-            "autopilot",
-            "update",
-            &ap,
-            "--vcpu",
-            "16",
-            "-o",
-            "name",
-        ],
-    );
+    env.ok(&[
+        "nodepools",
+        "autopilot",
+        "update",
+        &ap,
+        "--vcpu",
+        "16",
+        "-o",
+        "name",
+    ]);
     let got = json(&env, &["nodepools", "autopilot", "get", &ap]);
     assert_eq!(got["spec"]["vcpu"]["total"], 16);
 
@@ -522,19 +439,16 @@ async fn writes_invalidate_the_cache_and_cached_answers_say_so() {
     let pools = json(&env, &["vm-pools", "list"]);
     let vm_pool = pools[0]["metadata"]["name"].as_str().unwrap().to_string();
     json(&env, &["vm-pools", "get", &vm_pool]);
-    ok(
-        &env,
-        &[
-            "--yes",
-            "vm-pools",
-            "update",
-            &vm_pool,
-            "--desired",
-            "4",
-            "-o",
-            "name",
-        ],
-    );
+    env.ok(&[
+        "--yes",
+        "vm-pools",
+        "update",
+        &vm_pool,
+        "--desired",
+        "4",
+        "-o",
+        "name",
+    ]);
     let got = json(&env, &["vm-pools", "get", &vm_pool]);
     assert_eq!(got["spec"]["desired"], 4);
 
@@ -542,18 +456,15 @@ async fn writes_invalidate_the_cache_and_cached_answers_say_so() {
     let vmcs = json(&env, &["vm-cloudspaces", "list"]);
     let vmcs = vmcs[0]["metadata"]["name"].as_str().unwrap().to_string();
     json(&env, &["vm-cloudspaces", "get", &vmcs]);
-    ok(
-        &env,
-        &[
-            "vm-cloudspaces",
-            "update",
-            &vmcs,
-            "--webhook",
-            "https://example.com/vm",
-            "-o",
-            "name",
-        ],
-    );
+    env.ok(&[
+        "vm-cloudspaces",
+        "update",
+        &vmcs,
+        "--webhook",
+        "https://example.com/vm",
+        "-o",
+        "name",
+    ]);
     let got = json(&env, &["vm-cloudspaces", "get", &vmcs]);
     assert_eq!(got["spec"]["webhook"], "https://example.com/vm");
 }

@@ -8,31 +8,11 @@ mod common;
 
 use rsspot::emulator::{EmulatorOptions, Lifecycle};
 
-const API: &str = "/apis/ngpc.rxt.io/v1";
 // gp.vs1.medium-dfw in the seed: floor 0.01, on-demand $0.02/h, 37 available.
 const CLASS: &str = "gp.vs1.medium-dfw";
 
-fn count(env: &common::Env, method: &str, part: &str) -> usize {
-    env.emu
-        .journal()
-        .iter()
-        .filter(|e| e.method.eq_ignore_ascii_case(method))
-        .filter(|e| e.path.starts_with(API) && e.path.contains(part))
-        .count()
-}
-
-fn run(env: &common::Env, args: &[&str]) -> std::process::Output {
-    env.cmd().args(args).output().expect("rsspot runs")
-}
-
 fn ok(env: &common::Env, args: &[&str]) -> String {
-    let out = run(env, args);
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        common::stderr_of(&out)
-    );
-    common::stdout_of(&out)
+    env.ok(args).0
 }
 
 /// Exit 2, one `error:` line that names `--yes` and `reason`.
@@ -46,11 +26,7 @@ fn refused(out: &std::process::Output, reason: &str) {
 }
 
 async fn env_with_pool() -> (common::Env, String) {
-    let env = common::Env::start_with(EmulatorOptions {
-        lifecycle: Lifecycle::instant(),
-        ..Default::default()
-    })
-    .await;
+    let env = common::Env::instant().await;
     ok(
         &env,
         &[
@@ -86,36 +62,27 @@ async fn env_with_pool() -> (common::Env, String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn absurd_bid_and_desired_are_refused_without_yes() {
     let (env, pool) = env_with_pool().await;
-    let patches = || count(&env, "PATCH", "spotnodepools");
-    let posts = count(&env, "POST", "nodepools");
+    let patches = || env.api_requests("PATCH", "spotnodepools");
+    let posts = env.api_requests("POST", "nodepools");
 
-    let out = run(
-        &env,
-        &["np", "spot", "update", &pool, "--bid-price", "1000000"],
-    );
+    let out = env.run(&["np", "spot", "update", &pool, "--bid-price", "1000000"]);
     refused(&out, "above the on-demand price");
-    let out = run(
-        &env,
-        &["np", "spot", "update", &pool, "--desired", "100000"],
-    );
+    let out = env.run(&["np", "spot", "update", &pool, "--desired", "100000"]);
     refused(&out, "only 37 available");
     assert_eq!(patches(), 0, "nothing was sent");
 
     // --yes proceeds, and the server holds what was sent.
-    let out = run(
-        &env,
-        &[
-            "np",
-            "spot",
-            "update",
-            &pool,
-            "--bid-price",
-            "1000000",
-            "--yes",
-            "-o",
-            "json",
-        ],
-    );
+    let out = env.run(&[
+        "np",
+        "spot",
+        "update",
+        &pool,
+        "--bid-price",
+        "1000000",
+        "--yes",
+        "-o",
+        "json",
+    ]);
     assert!(out.status.success(), "{}", common::stderr_of(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["spec"]["bidPrice"], "1000000.00");
@@ -123,52 +90,47 @@ async fn absurd_bid_and_desired_are_refused_without_yes() {
     assert_eq!(patches(), 1);
 
     // Creates too: spot above on-demand, on-demand above availability.
-    let out = run(
-        &env,
-        &[
-            "np",
-            "spot",
-            "create",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            CLASS,
-            "--desired",
-            "1",
-            "--bid-price",
-            "$0.50",
-        ],
-    );
+    let out = env.run(&[
+        "np",
+        "spot",
+        "create",
+        "--cloudspace",
+        "demo-dfw",
+        "--server-class",
+        CLASS,
+        "--desired",
+        "1",
+        "--bid-price",
+        "$0.50",
+    ]);
     refused(&out, "above the on-demand price");
-    let out = run(
-        &env,
-        &[
-            "np",
-            "od",
-            "create",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            CLASS,
-            "--desired",
-            "38",
-        ],
-    );
+    let out = env.run(&[
+        "np",
+        "od",
+        "create",
+        "--cloudspace",
+        "demo-dfw",
+        "--server-class",
+        CLASS,
+        "--desired",
+        "38",
+    ]);
     refused(&out, "only 37 available");
-    assert_eq!(count(&env, "POST", "nodepools"), posts, "nothing was sent");
-    // A dry run only warns.
-    let out = run(
-        &env,
-        &[
-            "np",
-            "spot",
-            "update",
-            &pool,
-            "--desired",
-            "100000",
-            "--dry-run",
-        ],
+    assert_eq!(
+        env.api_requests("POST", "nodepools"),
+        posts,
+        "nothing was sent"
     );
+    // A dry run only warns.
+    let out = env.run(&[
+        "np",
+        "spot",
+        "update",
+        &pool,
+        "--desired",
+        "100000",
+        "--dry-run",
+    ]);
     assert!(out.status.success(), "{}", common::stderr_of(&out));
     assert!(common::stderr_of(&out).contains("warning: 100000 nodes asked for"));
 }
@@ -184,7 +146,7 @@ async fn monthly_limit_from_the_environment() {
         .output()
         .unwrap();
     refused(&out, "max_monthly_usd");
-    assert_eq!(count(&env, "PATCH", "spotnodepools"), 0);
+    assert_eq!(env.api_requests("PATCH", "spotnodepools"), 0);
     // Under the limit: no question asked.
     let out = env
         .cmd()
@@ -231,14 +193,11 @@ async fn monthly_limit_from_the_profile() {
         "version: '2'\nactive_profile: default\nprofiles:\n  default:\n    max_monthly_usd: 20\n",
     )
     .unwrap();
-    let out = run(&env, &["np", "spot", "update", &pool, "--desired", "2"]);
+    let out = env.run(&["np", "spot", "update", &pool, "--desired", "2"]);
     refused(&out, "above max_monthly_usd $20");
-    let out = run(
-        &env,
-        &["np", "spot", "update", &pool, "--desired", "2", "--yes"],
-    );
+    let out = env.run(&["np", "spot", "update", &pool, "--desired", "2", "--yes"]);
     assert!(out.status.success(), "{}", common::stderr_of(&out));
-    assert_eq!(count(&env, "PATCH", "spotnodepools"), 1);
+    assert_eq!(env.api_requests("PATCH", "spotnodepools"), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -257,24 +216,21 @@ async fn off_ladder_bid_is_a_warning_not_a_refusal() {
         &["cs", "create", "demo-dfw", "--region", "us-central-dfw-1"],
     );
     // 0.015 is off the ladder (0.01 steps below $0.04) but at most three decimals.
-    let out = run(
-        &env,
-        &[
-            "np",
-            "spot",
-            "create",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            CLASS,
-            "--desired",
-            "1",
-            "--bid-price",
-            "0.015",
-            "-o",
-            "json",
-        ],
-    );
+    let out = env.run(&[
+        "np",
+        "spot",
+        "create",
+        "--cloudspace",
+        "demo-dfw",
+        "--server-class",
+        CLASS,
+        "--desired",
+        "1",
+        "--bid-price",
+        "0.015",
+        "-o",
+        "json",
+    ]);
     let err = common::stderr_of(&out);
     assert!(out.status.success(), "{err}");
     assert!(
@@ -293,27 +249,24 @@ async fn wait_timeout_still_prints_the_created_pool() {
         &env,
         &["cs", "create", "demo-dfw", "--region", "us-central-dfw-1"],
     );
-    let out = run(
-        &env,
-        &[
-            "np",
-            "spot",
-            "create",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            CLASS,
-            "--desired",
-            "1",
-            "--bid-price",
-            "0.02",
-            "--wait",
-            "--timeout",
-            "1s",
-            "-o",
-            "name",
-        ],
-    );
+    let out = env.run(&[
+        "np",
+        "spot",
+        "create",
+        "--cloudspace",
+        "demo-dfw",
+        "--server-class",
+        CLASS,
+        "--desired",
+        "1",
+        "--bid-price",
+        "0.02",
+        "--wait",
+        "--timeout",
+        "1s",
+        "-o",
+        "name",
+    ]);
     assert_eq!(out.status.code(), Some(5), "{}", common::stderr_of(&out));
     let name = common::stdout_of(&out);
     let name = name.trim();
@@ -327,25 +280,22 @@ async fn wait_timeout_still_prints_the_created_pool() {
         1
     );
     // JSON too: the object is on stdout before the exit code.
-    let out = run(
-        &env,
-        &[
-            "np",
-            "od",
-            "create",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            CLASS,
-            "--desired",
-            "1",
-            "--wait",
-            "--timeout",
-            "1s",
-            "-o",
-            "json",
-        ],
-    );
+    let out = env.run(&[
+        "np",
+        "od",
+        "create",
+        "--cloudspace",
+        "demo-dfw",
+        "--server-class",
+        CLASS,
+        "--desired",
+        "1",
+        "--wait",
+        "--timeout",
+        "1s",
+        "-o",
+        "json",
+    ]);
     assert_eq!(out.status.code(), Some(5), "{}", common::stderr_of(&out));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["kind"], "OnDemandNodePool");
@@ -384,8 +334,8 @@ async fn a_terminal_is_asked_and_no_means_nothing_is_sent() {
     assert_eq!(code, Some(2), "{screen}");
     assert!(screen.contains("above the on-demand price"), "{screen}");
     assert!(screen.contains("[y/N]"), "{screen}");
-    assert_eq!(count(&env, "PATCH", "spotnodepools"), 0);
+    assert_eq!(env.api_requests("PATCH", "spotnodepools"), 0);
     let (code, screen) = tty(&env, &format!("np spot update {pool} --bid-price 5"), "y\n");
     assert_eq!(code, Some(0), "{screen}");
-    assert_eq!(count(&env, "PATCH", "spotnodepools"), 1);
+    assert_eq!(env.api_requests("PATCH", "spotnodepools"), 1);
 }

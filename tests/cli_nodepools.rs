@@ -5,57 +5,17 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use rsspot::emulator::{EmulatorOptions, Lifecycle};
-
-const API: &str = "/apis/ngpc.rxt.io/v1";
 const SPOT: &str = "/spotnodepools";
 
-async fn instant_env() -> common::Env {
-    common::Env::start_with(EmulatorOptions {
-        lifecycle: Lifecycle::instant(),
-        ..Default::default()
-    })
-    .await
-}
-
-fn run(env: &common::Env, args: &[&str]) -> std::process::Output {
-    env.cmd().args(args).output().expect("rsspot runs")
-}
-
 fn ok(env: &common::Env, args: &[&str]) -> (String, String) {
-    let out = run(env, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed ({:?}): {}",
-        out.status.code(),
-        common::stderr_of(&out)
-    );
-    let (o, e) = (common::stdout_of(&out), common::stderr_of(&out));
-    assert_no_secret(&o);
-    assert_no_secret(&e);
+    let (o, e) = env.ok(args);
+    common::assert_no_secret(&o);
+    common::assert_no_secret(&e);
     (o, e)
 }
 
 fn json(text: &str) -> serde_json::Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-fn assert_no_secret(text: &str) {
-    assert!(
-        !text.contains("demo-token"),
-        "refresh token printed: {text}"
-    );
-    assert!(!text.contains("eyJ"), "a JWT was printed: {text}");
-}
-
-/// How many requests with `method` hit a path under the API containing `part`.
-fn count(env: &common::Env, method: &str, part: &str) -> usize {
-    env.emu
-        .journal()
-        .iter()
-        .filter(|e| e.method.eq_ignore_ascii_case(method))
-        .filter(|e| e.path.starts_with(API) && e.path.contains(part))
-        .count()
 }
 
 fn is_lowercase_uuid(s: &str) -> bool {
@@ -102,7 +62,7 @@ const POOL_A: &str = "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn spot_create_list_get_with_snapshots() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     cloudspace(&env);
     // Generated name, waited for.
     let (out, err) = ok(
@@ -203,7 +163,7 @@ async fn spot_create_list_get_with_snapshots() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bids_are_validated_before_sending() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     cloudspace(&env);
     let base = [
         "nodepools",
@@ -226,7 +186,7 @@ async fn bids_are_validated_before_sending() {
     ] {
         let mut args = base.to_vec();
         args.push(bid);
-        let out = run(&env, &args);
+        let out = env.run(&args);
         assert_eq!(
             out.status.code(),
             Some(2),
@@ -237,7 +197,7 @@ async fn bids_are_validated_before_sending() {
         assert!(err.contains("bidPrice"), "{err}");
         assert!(err.contains(reason), "{bid}: {err}");
     }
-    assert_eq!(count(&env, "POST", SPOT), 0);
+    assert_eq!(env.api_requests("POST", SPOT), 0);
     // Class in another region, missing cloudspace, bad counts, bad taint, bad label, bad name.
     for args in [
         &[
@@ -343,7 +303,7 @@ async fn bids_are_validated_before_sending() {
             "0.06",
         ],
     ] {
-        let out = run(&env, args);
+        let out = env.run(args);
         assert_eq!(
             out.status.code(),
             Some(2),
@@ -356,12 +316,12 @@ async fn bids_are_validated_before_sending() {
             common::stderr_of(&out)
         );
     }
-    assert_eq!(count(&env, "POST", "nodepools"), 0);
+    assert_eq!(env.api_requests("POST", "nodepools"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dry_run_create_and_update_send_nothing() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     cloudspace(&env);
     let (out, err) = ok(
         &env,
@@ -404,7 +364,7 @@ async fn dry_run_create_and_update_send_nothing() {
         body["spec"]["customTaints"],
         serde_json::json!([{"key": "gpu", "value": "", "effect": "NoExecute"}])
     );
-    assert_eq!(count(&env, "POST", "nodepools"), 0);
+    assert_eq!(env.api_requests("POST", "nodepools"), 0);
 
     ok(
         &env,
@@ -458,25 +418,22 @@ async fn dry_run_create_and_update_send_nothing() {
         json(&out),
         serde_json::json!({"spec": {"bidPrice": "0.07"}})
     );
-    let out = run(
-        &env,
-        &[
-            "np",
-            "spot",
-            "update",
-            "11111111-2222-4333-8444-555555555555",
-            "--desired",
-            "3",
-            "--dry-run",
-        ],
-    );
+    let out = env.run(&[
+        "np",
+        "spot",
+        "update",
+        "11111111-2222-4333-8444-555555555555",
+        "--desired",
+        "3",
+        "--dry-run",
+    ]);
     assert_eq!(out.status.code(), Some(3), "{}", common::stderr_of(&out));
-    assert_eq!(count(&env, "PATCH", "nodepools"), 0);
+    assert_eq!(env.api_requests("PATCH", "nodepools"), 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn update_sends_only_the_flags_given() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     cloudspace(&env);
     ok(
         &env,
@@ -558,19 +515,16 @@ async fn update_sends_only_the_flags_given() {
     );
     assert_eq!(json(&out)["spec"]["autoscaling"]["enabled"], false);
     // Legacy flags must describe the pool as it is.
-    let out = run(
-        &env,
-        &[
-            "np",
-            "spot",
-            "update",
-            POOL_A,
-            "--cloudspace",
-            "other",
-            "--desired",
-            "2",
-        ],
-    );
+    let out = env.run(&[
+        "np",
+        "spot",
+        "update",
+        POOL_A,
+        "--cloudspace",
+        "other",
+        "--desired",
+        "2",
+    ]);
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
     ok(
         &env,
@@ -588,19 +542,16 @@ async fn update_sends_only_the_flags_given() {
         ],
     );
     // Nothing to change.
-    let out = run(&env, &["np", "spot", "update", POOL_A]);
+    let out = env.run(&["np", "spot", "update", POOL_A]);
     assert_eq!(out.status.code(), Some(2));
-    let out = run(
-        &env,
-        &[
-            "np",
-            "spot",
-            "update",
-            "11111111-2222-4333-8444-555555555555",
-            "--desired",
-            "2",
-        ],
-    );
+    let out = env.run(&[
+        "np",
+        "spot",
+        "update",
+        "11111111-2222-4333-8444-555555555555",
+        "--desired",
+        "2",
+    ]);
     assert_eq!(out.status.code(), Some(3), "{}", common::stderr_of(&out));
 }
 
@@ -631,7 +582,7 @@ async fn wait_timeout_and_delete_confirmation() {
         ],
     );
     let started = Instant::now();
-    let out = run(&env, &["np", "spot", "wait", POOL_A, "--timeout", "1s"]);
+    let out = env.run(&["np", "spot", "wait", POOL_A, "--timeout", "1s"]);
     assert!(started.elapsed() < Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(5), "{}", common::stderr_of(&out));
     let err = common::stderr_of(&out);
@@ -645,20 +596,20 @@ async fn wait_timeout_and_delete_confirmation() {
         "{err}"
     );
 
-    let out = run(&env, &["np", "spot", "delete", POOL_A]);
+    let out = env.run(&["np", "spot", "delete", POOL_A]);
     assert_eq!(out.status.code(), Some(2));
     assert!(common::stderr_of(&out).contains("--yes"));
-    assert_eq!(count(&env, "DELETE", SPOT), 0);
+    assert_eq!(env.api_requests("DELETE", SPOT), 0);
     ok(&env, &["np", "spot", "delete", POOL_A, "--yes"]);
-    assert_eq!(count(&env, "DELETE", SPOT), 1);
-    let out = run(&env, &["np", "spot", "get", POOL_A]);
+    assert_eq!(env.api_requests("DELETE", SPOT), 1);
+    let out = env.run(&["np", "spot", "get", POOL_A]);
     assert_eq!(out.status.code(), Some(3));
     assert_eq!(common::stderr_of(&out).lines().count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ondemand_lifecycle() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     cloudspace(&env);
     let (out, err) = ok(
         &env,
@@ -683,22 +634,19 @@ async fn ondemand_lifecycle() {
     assert_eq!(p["status"]["reservedStatus"], "Fulfilled");
     assert!(err.contains("is Fulfilled"), "{err}");
     // No bid for on-demand pools.
-    let out = run(
-        &env,
-        &[
-            "np",
-            "od",
-            "create",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            "gp.vs1.medium-dfw",
-            "--desired",
-            "1",
-            "--bid-price",
-            "0.06",
-        ],
-    );
+    let out = env.run(&[
+        "np",
+        "od",
+        "create",
+        "--cloudspace",
+        "demo-dfw",
+        "--server-class",
+        "gp.vs1.medium-dfw",
+        "--desired",
+        "1",
+        "--bid-price",
+        "0.06",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 
     let (table, _) = ok(&env, &["np", "ondemand", "list", "-o", "table"]);
@@ -718,7 +666,7 @@ async fn ondemand_lifecycle() {
         ],
     );
     assert_eq!(json(&out), serde_json::json!({"spec": {"desired": 2}}));
-    assert_eq!(count(&env, "PATCH", "nodepools"), 0);
+    assert_eq!(env.api_requests("PATCH", "nodepools"), 0);
     let (out, _) = ok(
         &env,
         &[
@@ -746,11 +694,11 @@ async fn ondemand_lifecycle() {
         &["np", "ondemand", "get", "--name", &name, "-o", "yaml"],
     );
     assert!(out.contains("reservedStatus: Fulfilled"), "{out}");
-    let out = run(&env, &["np", "ondemand", "delete", &name]);
+    let out = env.run(&["np", "ondemand", "delete", &name]);
     assert_eq!(out.status.code(), Some(2));
     ok(&env, &["np", "ondemand", "delete", &name, "-y"]);
     let (out, _) = ok(&env, &["np", "ondemand", "list", "-o", "json"]);
     assert_eq!(json(&out), serde_json::json!([]));
-    let out = run(&env, &["np", "ondemand", "get", &name]);
+    let out = env.run(&["np", "ondemand", "get", &name]);
     assert_eq!(out.status.code(), Some(3));
 }

@@ -10,26 +10,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
 use std::time::{Duration, Instant};
 
-use rsspot::emulator::{EmulatorOptions, Lifecycle};
 use serde_json::Value;
 
-async fn instant_env() -> common::Env {
-    common::Env::start_with(EmulatorOptions {
-        lifecycle: Lifecycle::instant(),
-        ..Default::default()
-    })
-    .await
-}
-
 fn ok(env: &common::Env, args: &[&str]) -> String {
-    let out = env.cmd().args(args).output().expect("rsspot runs");
-    assert!(
-        out.status.success(),
-        "{args:?} failed ({:?}): {}",
-        out.status.code(),
-        common::stderr_of(&out)
-    );
-    common::stdout_of(&out)
+    env.ok(args).0
 }
 
 /// A long-running `rsspot` child with the same environment as `env.cmd()`, stdout piped.
@@ -123,7 +107,7 @@ fn event(line: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn list_watch_prints_a_change_and_stops_on_ctrl_c() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     ok(
         &env,
         &["cs", "create", "watch-cs", "--region", "us-central-dfw-1"],
@@ -186,7 +170,7 @@ async fn list_watch_prints_a_change_and_stops_on_ctrl_c() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn get_watch_reports_deletion() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     ok(
         &env,
         &["cs", "create", "gone-soon", "--region", "us-central-dfw-1"],
@@ -217,7 +201,7 @@ async fn get_watch_reports_deletion() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn watch_of_a_missing_object_fails_at_once() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     let out = env
         .cmd()
         .args(["cs", "get", "nope", "--watch"])
@@ -228,7 +212,7 @@ async fn watch_of_a_missing_object_fails_at_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn events_follow_prints_new_events_and_stops_on_ctrl_c() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     let w = Watcher::spawn(
         &env,
         &[
@@ -298,7 +282,7 @@ fn age_filters() -> Vec<(&'static str, &'static str)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tables_fit_80_columns_and_keep_everything_at_200() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     ok(
         &env,
         &["cs", "create", "fit-dfw", "--region", "us-central-dfw-1"],
@@ -355,7 +339,7 @@ async fn tables_fit_80_columns_and_keep_everything_at_200() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn inventory_vmpools_show_the_vm_cloudspace_from_the_label() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     let text = ok(&env, &["inventory", "vmpools", "vm-lab-dfw", "-o", "table"]);
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();

@@ -11,16 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::stderr_of;
-use rsspot::emulator::{EmulatorOptions, Lifecycle};
 use sha2::{Digest, Sha256};
-
-async fn instant_env() -> common::Env {
-    common::Env::start_with(EmulatorOptions {
-        lifecycle: Lifecycle::instant(),
-        ..Default::default()
-    })
-    .await
-}
 
 fn ok(out: Output) -> Output {
     assert!(out.status.success(), "failed: {}", stderr_of(&out));
@@ -84,7 +75,7 @@ async fn twenty_parallel_configures_keep_twenty_profiles() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sixteen_parallel_merges_into_a_symlinked_kubeconfig_keep_every_context() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     ok(env
         .cmd()
         .args([
@@ -149,7 +140,7 @@ async fn sixteen_parallel_merges_into_a_symlinked_kubeconfig_keep_every_context(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kubeconfig_file_over_an_existing_file_keeps_a_backup() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     ok(env
         .cmd()
         .args([
@@ -228,7 +219,7 @@ fn sha(path: &Path) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn spotctl_files_stay_byte_identical_through_every_command_family() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     let spot_config = env.home().join(".spot_config");
     std::fs::write(
         &spot_config,

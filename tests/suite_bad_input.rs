@@ -16,7 +16,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use base64::Engine;
-use rsspot::emulator::{EmulatorOptions, Lifecycle};
 use sha2::Digest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -864,19 +863,9 @@ fn cases() -> Vec<Case> {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_bad_input_fails_with_one_line_and_changes_nothing() {
     let started = Instant::now();
-    let env = common::Env::start_with(EmulatorOptions {
-        lifecycle: Lifecycle::instant(),
-        ..Default::default()
-    })
-    .await;
+    let env = common::Env::instant().await;
     // The cloudspace the pool cases refer to (the emulator's state is not on disk).
-    let client = rsspot::SpotClient::builder()
-        .all_urls(env.emu.base_url())
-        .refresh_token("demo-token")
-        .in_memory_state()
-        .build()
-        .await
-        .expect("client");
+    let client = env.client().await;
     client
         .cloudspaces()
         .create(

@@ -35,21 +35,6 @@ async fn client(env: &common::Env) -> rsspot::SpotClient {
         .unwrap()
 }
 
-fn ok(env: &common::Env, args: &[&str]) -> Value {
-    let out = env.cmd().args(args).output().expect("rsspot runs");
-    assert!(
-        out.status.success(),
-        "{args:?} failed ({:?}): {}",
-        out.status.code(),
-        common::stderr_of(&out)
-    );
-    let text = common::stdout_of(&out);
-    if text.trim().is_empty() {
-        return Value::Null;
-    }
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
 /// The emulator's own spot pools and autopilot pools of a cloudspace.
 fn stored(env: &common::Env, plural: &str, cloudspace: &str) -> Vec<Value> {
     let ns = env.emu.seed().orgs[0].namespace();
@@ -83,42 +68,36 @@ async fn the_cli_sees_the_pools_an_autopilot_pool_makes() {
         )
         .await
         .unwrap();
-    let made = ok(
-        &env,
-        &[
-            "-o",
-            "json",
-            "nodepools",
-            "autopilot",
-            "create",
-            "--cloudspace",
-            "ap-cli",
-            "--vcpu",
-            "8",
-            "--min-vcpu-per-node",
-            "2",
-            "--max-vcpu-per-node",
-            "2",
-            "--wait",
-            "--timeout",
-            "30s",
-        ],
-    );
+    let made = env.ok_json(&[
+        "-o",
+        "json",
+        "nodepools",
+        "autopilot",
+        "create",
+        "--cloudspace",
+        "ap-cli",
+        "--vcpu",
+        "8",
+        "--min-vcpu-per-node",
+        "2",
+        "--max-vcpu-per-node",
+        "2",
+        "--wait",
+        "--timeout",
+        "30s",
+    ]);
     let ap = made["metadata"]["name"].as_str().unwrap().to_string();
     assert_eq!(made["status"]["phase"], "Ready", "{made}");
     assert_eq!(made["status"]["managedVCPUs"], 8, "{made}");
-    let spot = ok(
-        &env,
-        &[
-            "-o",
-            "json",
-            "nodepools",
-            "spot",
-            "list",
-            "--cloudspace",
-            "ap-cli",
-        ],
-    );
+    let spot = env.ok_json(&[
+        "-o",
+        "json",
+        "nodepools",
+        "spot",
+        "list",
+        "--cloudspace",
+        "ap-cli",
+    ]);
     let spot = spot.as_array().unwrap();
     assert_eq!(spot.len(), 1, "{spot:?}");
     let pool = &spot[0];
@@ -136,39 +115,33 @@ async fn the_cli_sees_the_pools_an_autopilot_pool_makes() {
     assert_eq!(servers(&env, "ap-cli"), 4);
 
     // A new budget resizes the pool it made.
-    ok(
-        &env,
-        &[
-            "-o",
-            "json",
-            "np",
-            "autopilot",
-            "update",
-            &ap,
-            "--vcpu",
-            "12",
-        ],
-    );
-    ok(&env, &["np", "autopilot", "wait", &ap, "--timeout", "30s"]);
+    env.ok_json(&[
+        "-o",
+        "json",
+        "np",
+        "autopilot",
+        "update",
+        &ap,
+        "--vcpu",
+        "12",
+    ]);
+    env.ok_json(&["np", "autopilot", "wait", &ap, "--timeout", "30s"]);
     let spot = stored(&env, "spotnodepools", "ap-cli");
     assert_eq!(spot.len(), 1);
     assert_eq!(spot[0]["spec"]["desired"], 6, "{:?}", spot[0]);
     assert_eq!(servers(&env, "ap-cli"), 6);
 
     // Deleting the autopilot pool removes what it made.
-    ok(&env, &["--yes", "np", "autopilot", "delete", &ap]);
-    let spot = ok(
-        &env,
-        &[
-            "-o",
-            "json",
-            "nodepools",
-            "spot",
-            "list",
-            "--cloudspace",
-            "ap-cli",
-        ],
-    );
+    env.ok_json(&["--yes", "np", "autopilot", "delete", &ap]);
+    let spot = env.ok_json(&[
+        "-o",
+        "json",
+        "nodepools",
+        "spot",
+        "list",
+        "--cloudspace",
+        "ap-cli",
+    ]);
     assert_eq!(spot, serde_json::json!([]));
     assert_eq!(servers(&env, "ap-cli"), 0);
 }
@@ -184,26 +157,20 @@ async fn cloudspace_delete_leaves_no_autopilot_pools_behind() {
         )
         .await
         .unwrap();
-    ok(
-        &env,
-        &[
-            "np",
-            "autopilot",
-            "create",
-            "--cloudspace",
-            "ap-gone",
-            "--vcpu",
-            "4",
-            "--wait",
-            "--timeout",
-            "30s",
-        ],
-    );
+    env.ok_json(&[
+        "np",
+        "autopilot",
+        "create",
+        "--cloudspace",
+        "ap-gone",
+        "--vcpu",
+        "4",
+        "--wait",
+        "--timeout",
+        "30s",
+    ]);
     assert_eq!(stored(&env, "spotnodepools", "ap-gone").len(), 1);
-    let out = ok(
-        &env,
-        &["-o", "json", "--yes", "cloudspaces", "delete", "ap-gone"],
-    );
+    let out = env.ok_json(&["-o", "json", "--yes", "cloudspaces", "delete", "ap-gone"]);
     assert_eq!(
         out["autopilot_pools"].as_array().map(Vec::len),
         Some(1),
@@ -211,7 +178,7 @@ async fn cloudspace_delete_leaves_no_autopilot_pools_behind() {
     );
     // The default `cascade-delete=no` keeps whatever the teardown forgets: nothing may be left.
     // One more request lets the emulator's controllers run after the delete.
-    ok(&env, &["-o", "json", "nodepools", "spot", "list"]);
+    env.ok_json(&["-o", "json", "nodepools", "spot", "list"]);
     assert_eq!(
         stored(&env, "spotnodepools", "ap-gone"),
         Vec::<Value>::new()

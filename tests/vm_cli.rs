@@ -6,49 +6,17 @@
 mod common;
 
 use base64::Engine as _;
-use rsspot::emulator::{EmulatorOptions, Lifecycle};
 use serde_json::Value;
 
-const API: &str = "/apis/ngpc.rxt.io/v1";
+use common::API;
 /// A syntactically real ed25519 public key line.
 const KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g me@laptop";
 
-async fn instant_env() -> common::Env {
-    common::Env::start_with(EmulatorOptions {
-        lifecycle: Lifecycle::instant(),
-        ..Default::default()
-    })
-    .await
-}
-
-fn run(env: &common::Env, args: &[&str]) -> std::process::Output {
-    env.cmd().args(args).output().expect("rsspot runs")
-}
-
 fn ok(env: &common::Env, args: &[&str]) -> Value {
-    let out = run(env, args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed ({:?}): {}",
-        out.status.code(),
-        common::stderr_of(&out)
-    );
-    let text = common::stdout_of(&out);
-    assert!(
-        !text.contains("demo-token") && !text.contains("eyJ"),
-        "secret printed: {text}"
-    );
-    if text.trim().is_empty() {
-        return Value::Null;
-    }
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-fn fails(env: &common::Env, args: &[&str]) -> (Option<i32>, String) {
-    let out = run(env, args);
-    assert!(!out.status.success(), "{args:?} unexpectedly succeeded");
-    (out.status.code(), common::stderr_of(&out))
+    let value = env.ok_json(args);
+    common::assert_no_secret(&value.to_string());
+    value
 }
 
 fn write(env: &common::Env, name: &str, bytes: &[u8]) -> String {
@@ -91,7 +59,7 @@ fn create_key(env: &common::Env) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ssh_keys_are_checked_locally_and_fingerprinted_by_the_server() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     let key = create_key(&env);
     let fp = key["status"]["fingerprint"].as_str().unwrap();
     assert_eq!(fp, rsspot::services::vm_ssh_keys::fingerprint(KEY).unwrap());
@@ -104,24 +72,21 @@ async fn ssh_keys_are_checked_locally_and_fingerprinted_by_the_server() {
     // A bad key never leaves the machine.
     let before = journal(&env, "POST", "/vmsshkeys").len();
     let bad = write(&env, "bad.pub", b"ssh-ed25519 not-base64!!");
-    let (code, err) = fails(
-        &env,
-        &["vm-ssh-keys", "create", "bad", "--public-key-file", &bad],
-    );
+    let (code, err) = env.fails(&["vm-ssh-keys", "create", "bad", "--public-key-file", &bad]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("publicKey") && err.contains("base64"), "{err}");
     assert_eq!(journal(&env, "POST", "/vmsshkeys").len(), before);
     // Delete asks; --yes confirms.
-    let (code, _) = fails(&env, &["vm-ssh-keys", "delete", "laptop"]);
+    let (code, _) = env.fails(&["vm-ssh-keys", "delete", "laptop"]);
     assert_eq!(code, Some(2));
     ok(&env, &["--yes", "vm-ssh-keys", "delete", "laptop"]);
-    let (code, _) = fails(&env, &["vm-ssh-keys", "get", "laptop"]);
+    let (code, _) = env.fails(&["vm-ssh-keys", "get", "laptop"]);
     assert_eq!(code, Some(3));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn full_vm_loop_key_cloudspace_pools_discover_claim_mark() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     create_key(&env);
     // User data with bytes a text pipeline would mangle: CRLF, tabs, UTF-8, no final newline.
     let script: &[u8] = b"#!/bin/sh\r\necho \"h\xc3\xa9llo\"\t>/tmp/x\n\n  exit 0";
@@ -272,10 +237,7 @@ async fn full_vm_loop_key_cloudspace_pools_discover_claim_mark() {
     assert_eq!(cleared["spec"]["webhook"], "");
     // A bid below the floor is refused locally, before any write.
     let patches = journal(&env, "PATCH", "/vmpools/").len();
-    let (code, err) = fails(
-        &env,
-        &["vm-pools", "update", spot_name, "--bid-price", "0.001"],
-    );
+    let (code, err) = env.fails(&["vm-pools", "update", spot_name, "--bid-price", "0.001"]);
     assert_eq!(code, Some(2), "{err}");
     assert_eq!(journal(&env, "PATCH", "/vmpools/").len(), patches);
 
@@ -300,7 +262,7 @@ async fn full_vm_loop_key_cloudspace_pools_discover_claim_mark() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn create_from_a_spotctl_file_and_dry_run() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     create_key(&env);
     let yaml = "vmCloudSpace:\n  name: vm-file\n  org: demo\n  region: us-central-dfw-1\n  vmSshKeyRef:\n    name: laptop\nvmPools:\n  - serverClass: gp.vs1.medium-dfw\n    bidPrice: 0.01\n    desired: 1\n    poolType: spot\n    vmImage: ubuntu22.04\n    vmUserData: \"#cloud-config\\npackages: [jq]\\n\"\n";
     let file = write(&env, "vm.yaml", yaml.as_bytes());
@@ -335,29 +297,26 @@ async fn create_from_a_spotctl_file_and_dry_run() {
     assert_eq!(pools.as_array().unwrap().len(), 1);
     // Unknown keys in the file are refused with the reason, not dropped.
     let bad = write(&env, "bad.yaml", b"vmCloudSpace: {name: x}\nvmPool: []\n");
-    let (code, err) = fails(&env, &["vmcs", "create", "-f", &bad]);
+    let (code, err) = env.fails(&["vmcs", "create", "-f", &bad]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("vmPool"), "{err}");
     // No pool at all is a usage error.
-    let (code, err) = fails(
-        &env,
-        &[
-            "--region",
-            "us-central-dfw-1",
-            "vmcs",
-            "create",
-            "x",
-            "--vm-ssh-key-name",
-            "laptop",
-        ],
-    );
+    let (code, err) = env.fails(&[
+        "--region",
+        "us-central-dfw-1",
+        "vmcs",
+        "create",
+        "x",
+        "--vm-ssh-key-name",
+        "laptop",
+    ]);
     assert_eq!(code, Some(2), "{err}");
     assert!(err.contains("--vm-pool"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn rollback_after_the_second_inline_pool_fails() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     let client = rsspot::SpotClient::builder()
         .all_urls(env.emu.base_url())
         .refresh_token("demo-token")
@@ -420,29 +379,26 @@ async fn rollback_after_the_second_inline_pool_fails() {
 
     // Through the CLI: a VM cloudspace the server refuses (its SSH key does not exist) leaves
     // nothing behind either.
-    let (code, err) = fails(
-        &env,
-        &[
-            "--region",
-            "us-central-dfw-1",
-            "vmcs",
-            "create",
-            "vm-rb2",
-            "--vm-ssh-key-name",
-            "missing-key",
-            "--vm-pool",
-            "serverclass=gp.vs1.medium-dfw,bidprice=0.01",
-        ],
-    );
+    let (code, err) = env.fails(&[
+        "--region",
+        "us-central-dfw-1",
+        "vmcs",
+        "create",
+        "vm-rb2",
+        "--vm-ssh-key-name",
+        "missing-key",
+        "--vm-pool",
+        "serverclass=gp.vs1.medium-dfw,bidprice=0.01",
+    ]);
     assert_ne!(code, Some(0), "{err}");
     assert!(err.contains("missing-key"), "{err}");
-    let (code, _) = fails(&env, &["vmcs", "get", "vm-rb2"]);
+    let (code, _) = env.fails(&["vmcs", "get", "vm-rb2"]);
     assert_eq!(code, Some(3));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn vm_pools_standalone_and_guardrails() {
-    let env = instant_env().await;
+    let env = common::Env::instant().await;
     create_key(&env);
     ok(
         &env,
@@ -459,71 +415,59 @@ async fn vm_pools_standalone_and_guardrails() {
         ],
     );
     // A class of another region is refused before sending.
-    let (code, err) = fails(
-        &env,
-        &[
-            "vm-pools",
-            "create",
-            "--vmcloudspace",
-            "vm-p",
-            "--server-class",
-            "gp.vs1.xlarge-iad",
-            "--bid-price",
-            "0.5",
-        ],
-    );
+    let (code, err) = env.fails(&[
+        "vm-pools",
+        "create",
+        "--vmcloudspace",
+        "vm-p",
+        "--server-class",
+        "gp.vs1.xlarge-iad",
+        "--bid-price",
+        "0.5",
+    ]);
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("us-east-iad-1") || err.contains("iad"),
         "{err}"
     );
     // Spot without a bid, ondemand with one: clear one-line errors.
-    let (code, err) = fails(
-        &env,
-        &[
-            "vm-pools",
-            "create",
-            "--vmcloudspace",
-            "vm-p",
-            "--server-class",
-            "gp.vs1.medium-dfw",
-        ],
-    );
+    let (code, err) = env.fails(&[
+        "vm-pools",
+        "create",
+        "--vmcloudspace",
+        "vm-p",
+        "--server-class",
+        "gp.vs1.medium-dfw",
+    ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("needs a bid"), "{err}");
-    let (code, err) = fails(
-        &env,
-        &[
-            "vm-pools",
-            "create",
-            "--vmcloudspace",
-            "vm-p",
-            "--server-class",
-            "ch.vs1.xlarge-dfw",
-            "--pool-type",
-            "ondemand",
-            "--bid-price",
-            "0.5",
-        ],
-    );
+    let (code, err) = env.fails(&[
+        "vm-pools",
+        "create",
+        "--vmcloudspace",
+        "vm-p",
+        "--server-class",
+        "ch.vs1.xlarge-dfw",
+        "--pool-type",
+        "ondemand",
+        "--bid-price",
+        "0.5",
+    ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("takes no bid"), "{err}");
     // More VMs than are available is a concern that needs --yes without a terminal.
-    let (code, err) = fails(
-        &env,
-        &[
-            "vm-pools",
-            "create",
-            "--vmcloudspace",
-            "vm-p",
-            "--server-class",
-            "gp.vs1.medium-dfw",
-            "--bid-price",
-            "0.01",
-            "--desired",
-            "5000",
-        ],
-    );
+    let (code, err) = env.fails(&[
+        "vm-pools",
+        "create",
+        "--vmcloudspace",
+        "vm-p",
+        "--server-class",
+        "gp.vs1.medium-dfw",
+        "--bid-price",
+        "0.01",
+        "--desired",
+        "5000",
+    ]);
     assert_eq!(code, Some(2), "{err}");
     // `pricing bid` advises VM pools as it does node pools: its bid is accepted as is.
     let advice = ok(&env, &["-o", "json", "pricing", "bid", "gp.vs1.medium-dfw"]);
@@ -590,6 +534,6 @@ async fn vm_pools_standalone_and_guardrails() {
     let name = made["metadata"]["name"].as_str().unwrap().to_string();
     assert_eq!(made["status"]["wonCount"], 1);
     ok(&env, &["--yes", "vm-pools", "delete", &name]);
-    let (code, _) = fails(&env, &["vm-pools", "get", &name]);
+    let (code, _) = env.fails(&["vm-pools", "get", &name]);
     assert_eq!(code, Some(3));
 }

@@ -9,7 +9,7 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rsspot::emulator::{EmulatorOptions, Fault, Lifecycle};
+use rsspot::emulator::Fault;
 use serde_json::Value;
 
 const KEY: &str =
@@ -20,18 +20,8 @@ const POOLS: &str = "/vmpools";
 type Rule = (u32, u32, Fault);
 
 async fn env_with_key() -> common::Env {
-    let env = common::Env::start_with(EmulatorOptions {
-        lifecycle: Lifecycle::instant(),
-        ..Default::default()
-    })
-    .await;
-    let client = rsspot::SpotClient::builder()
-        .all_urls(env.emu.base_url())
-        .refresh_token("demo-token")
-        .in_memory_state()
-        .build()
-        .await
-        .unwrap();
+    let env = common::Env::instant().await;
+    let client = env.client().await;
     client
         .vm_ssh_keys()
         .create(&rsspot::services::VmSshKeyCreate::new("laptop", KEY), None)

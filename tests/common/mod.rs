@@ -3,7 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use rsspot::emulator::{Emulator, EmulatorOptions};
+use rsspot::emulator::{Emulator, EmulatorOptions, Lifecycle};
+use serde_json::Value;
+
+/// The Spot API's resource prefix, as the emulator's journal records paths.
+pub const API: &str = "/apis/ngpc.rxt.io/v1";
 
 /// A running emulator and a private HOME/XDG tree for one test.
 pub struct Env {
@@ -23,6 +27,69 @@ impl Env {
             emu: Emulator::start_with(opts).await.expect("emulator starts"),
             home: tempfile::tempdir().expect("tempdir"),
         }
+    }
+
+    /// Emulator whose lifecycles complete at once (cloudspaces Ready, pools fulfilled).
+    pub async fn instant() -> Env {
+        Self::start_with(EmulatorOptions {
+            lifecycle: Lifecycle::instant(),
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// An SDK client on the emulator with the demo token and in-memory state.
+    pub async fn client(&self) -> rsspot::SpotClient {
+        rsspot::SpotClient::builder()
+            .all_urls(self.emu.base_url())
+            .refresh_token("demo-token")
+            .in_memory_state()
+            .build()
+            .await
+            .expect("client")
+    }
+
+    /// Runs `rsspot ARGS` against the emulator.
+    pub fn run(&self, args: &[&str]) -> std::process::Output {
+        self.cmd().args(args).output().expect("rsspot runs")
+    }
+
+    /// Runs and asserts success; returns (stdout, stderr).
+    pub fn ok(&self, args: &[&str]) -> (String, String) {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "{args:?} failed ({:?}): {}",
+            out.status.code(),
+            stderr_of(&out)
+        );
+        (stdout_of(&out), stderr_of(&out))
+    }
+
+    /// Runs and asserts success; stdout as JSON (`Null` when it printed nothing).
+    pub fn ok_json(&self, args: &[&str]) -> Value {
+        let (text, _) = self.ok(args);
+        if text.trim().is_empty() {
+            return Value::Null;
+        }
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
+    /// Runs and expects a failure; returns (exit code, stderr).
+    pub fn fails(&self, args: &[&str]) -> (Option<i32>, String) {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} unexpectedly succeeded");
+        (out.status.code(), stderr_of(&out))
+    }
+
+    /// How many requests with `method` the emulator saw on a Spot API path containing `part`.
+    pub fn api_requests(&self, method: &str, part: &str) -> usize {
+        self.emu
+            .journal()
+            .iter()
+            .filter(|e| e.method.eq_ignore_ascii_case(method))
+            .filter(|e| e.path.starts_with(API) && e.path.contains(part))
+            .count()
     }
 
     pub fn home(&self) -> &Path {
@@ -80,4 +147,13 @@ pub fn stdout_of(out: &std::process::Output) -> String {
 /// stderr of a run, as text.
 pub fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// No refresh token and no JWT (id token) anywhere in `text`.
+pub fn assert_no_secret(text: &str) {
+    assert!(
+        !text.contains("demo-token"),
+        "refresh token printed: {text}"
+    );
+    assert!(!text.contains("eyJ"), "a JWT was printed: {text}");
 }
