@@ -110,6 +110,18 @@ impl SpotClient {
         self.block(self.inner.api_request(method, path, body))
     }
 
+    /// An escape-hatch request with an explicit scope (see
+    /// [`crate::SpotClient::api_request_scoped`]).
+    pub fn api_request_scoped(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        scope: crate::ApiScope,
+    ) -> Result<serde_json::Value> {
+        self.block(self.inner.api_request_scoped(method, path, body, scope))
+    }
+
     /// GETs a list through the escape hatch and follows its pages (see
     /// [`crate::SpotClient::api_list_all`]).
     pub fn api_list_all(&self, path: &str) -> Result<serde_json::Value> {
@@ -135,6 +147,7 @@ const CLIENT_METHODS: &[&str] = &[
     "from_env",
     "namespace",
     "api_request",
+    "api_request_scoped",
     "api_list_all",
     "org_name",
     "id_token",

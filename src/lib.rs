@@ -159,6 +159,13 @@ pub use error::{Error, Result, TransportFailure};
 pub use org::OrgRef;
 pub use transport::auth::RefreshTokenStore;
 pub use transport::limits::MAX_RESPONSE_BYTES;
+pub use transport::paths::ApiScope;
+
+/// The rule every object name obeys where it enters a request path (one path segment: not
+/// empty, `.`, `..`, no separator or whitespace), and what names a collection.
+pub mod names {
+    pub use crate::transport::paths::{is_collection, name_problem};
+}
 
 /// Internals the bundled `rsspot` binary shares with the library. Not part of the public API:
 /// no semver guarantee, may change in any release.

@@ -19,6 +19,7 @@ use crate::org::OrgRef;
 use crate::raw;
 use crate::state::StateStore;
 use crate::transport::escape::ApiCall;
+use crate::transport::paths::ApiScope;
 use crate::transport::{Inner, Pipeline};
 
 pub use crate::config::RetryConfig;
@@ -350,18 +351,34 @@ impl SpotClient {
     /// An authenticated request to any API path (the `rsspot api` escape hatch). `path` is
     /// relative to the API base URL, or an absolute URL on one of the configured hosts (any
     /// other host is refused with [`Error::ForeignUrl`]). The answer is any JSON (arrays
-    /// included), or `Value::Null` for an empty body.
+    /// included), or `Value::Null` for an empty body. A DELETE or PATCH of a whole collection
+    /// (`…/namespaces/NS/cloudspaces`) is refused with [`Error::Invalid`]: see
+    /// [`SpotClient::api_request_scoped`].
     pub async fn api_request(
         &self,
         method: &str,
         path: &str,
         body: Option<&serde_json::Value>,
     ) -> Result<serde_json::Value> {
+        self.api_request_scoped(method, path, body, ApiScope::Object)
+            .await
+    }
+
+    /// [`SpotClient::api_request`] with an explicit scope: [`ApiScope::Collection`] lets a
+    /// DELETE or PATCH act on every object of a collection.
+    pub async fn api_request_scoped(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        scope: ApiScope,
+    ) -> Result<serde_json::Value> {
         let call = ApiCall {
             method,
             path,
             body,
             paginate: false,
+            scope,
         };
         self.raw.inner.api(self.http(), call).await
     }
@@ -374,6 +391,7 @@ impl SpotClient {
             path,
             body: None,
             paginate: true,
+            scope: ApiScope::Object,
         };
         self.raw.inner.api(self.http(), call).await
     }

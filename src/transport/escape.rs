@@ -19,6 +19,8 @@ pub(crate) struct ApiCall<'a> {
     pub body: Option<&'a Value>,
     /// Follow `metadata.continue` to the end of a list (GET only).
     pub paginate: bool,
+    /// Whether a DELETE or PATCH may act on a whole collection.
+    pub scope: super::paths::ApiScope,
 }
 
 impl Inner {
@@ -54,6 +56,7 @@ impl Inner {
             ));
         }
         let url = self.api_url(call.path)?;
+        super::paths::check_api_write(method.as_str(), url.path(), call.scope)?;
         let mut request = reqwest::Request::new(method.clone(), url.clone());
         request.headers_mut().insert(
             reqwest::header::ACCEPT,

@@ -20,10 +20,12 @@
 pub(crate) mod auth;
 pub(crate) mod cache;
 pub(crate) mod create_resolution;
+pub(crate) mod delete;
 pub(crate) mod errors;
 pub(crate) mod escape;
 pub(crate) mod limits;
 pub(crate) mod paging;
+pub mod paths;
 pub(crate) mod retry;
 pub(crate) mod route;
 
@@ -286,6 +288,7 @@ impl Inner {
                 format!("{op_id} is not an operation rsspot knows"),
             )
         })?;
+        paths::check(op, request.url())?;
         let call = Inner {
             deadline: Some(self.call_deadline()),
             ..self.clone()
@@ -369,6 +372,9 @@ impl Inner {
             return Ok(hit);
         }
         let idem = idempotency(op, request.method());
+        if request.method() == reqwest::Method::DELETE && op.path.ends_with('}') {
+            return Box::pin(self.delete_one(http, request, op)).await;
+        }
         let (resp, ambiguous) = self
             .send_ambiguous(http, &request, op.authenticated, idem, op.id)
             .await?;

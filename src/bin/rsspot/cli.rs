@@ -87,7 +87,7 @@ pub struct GlobalArgs {
     #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
     /// Organization (name, org_… id or org-… namespace).
-    #[arg(long, global = true, value_name = "ORG")]
+    #[arg(long, global = true, value_name = "ORG", value_parser = crate::names::org)]
     pub org: Option<String>,
     /// Region (e.g. us-central-dfw-1; `rsspot regions list` shows them).
     #[arg(long, global = true, value_name = "REGION")]

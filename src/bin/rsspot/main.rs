@@ -6,6 +6,7 @@ mod ctx;
 mod errors;
 mod fit;
 mod kinds;
+mod names;
 mod output;
 mod progress;
 mod view;

@@ -221,42 +221,31 @@ pub async fn api(ctx: &Ctx, a: ApiArgs) -> Result<()> {
             format!("follows list pages of a GET, not of a {method}")
         ));
     }
-    if method == "DELETE" && is_collection(&path) {
-        ctx.confirm(&format!(
-            "DELETE {path} deletes every object of that collection; continue?"
-        ))?;
-    }
+    let scope =
+        if matches!(method.as_str(), "DELETE" | "PATCH") && rsspot::names::is_collection(&path) {
+            let verb = if method == "DELETE" {
+                "deletes"
+            } else {
+                "patches"
+            };
+            ctx.confirm(&format!(
+                "{method} {path} {verb} every object of that collection; continue?"
+            ))?;
+            rsspot::ApiScope::Collection
+        } else {
+            rsspot::ApiScope::Object
+        };
     let answer = if a.paginate {
         client.api_list_all(&path).await?
     } else {
-        client.api_request(&method, &path, body.as_ref()).await?
+        client
+            .api_request_scoped(&method, &path, body.as_ref(), scope)
+            .await?
     };
     if answer.is_null() {
         return Ok(());
     }
     ctx.out.data(&answer)
-}
-
-/// Whether a Kubernetes-style path names a collection (`…/namespaces/NS/PLURAL`,
-/// `/apis/GROUP/VERSION/PLURAL`, `/api/v1/PLURAL`) rather than one object.
-fn is_collection(path: &str) -> bool {
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    let path = match path.find("://") {
-        Some(i) => path[i + 3..].find('/').map_or("", |j| &path[i + 3 + j..]),
-        None => path,
-    };
-    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-    let rest = match segs.as_slice() {
-        ["apis", _group, _version, rest @ ..] => rest,
-        ["api", _version, rest @ ..] => rest,
-        _ => return false,
-    };
-    match rest {
-        ["namespaces", _ns, _plural] => true,
-        ["namespaces", ..] => false,
-        [_plural] => true,
-        _ => false,
-    }
 }
 
 #[cfg(test)]
@@ -322,26 +311,5 @@ mod tests {
         );
         assert_eq!(with_query("/a?b=1", &fields[1..]), "/a?b=1&limit=5");
         assert_eq!(with_query("/a", &[]), "/a");
-    }
-
-    #[test]
-    fn collections_are_recognised() {
-        for p in [
-            "/apis/ngpc.rxt.io/v1/namespaces/{namespace}/cloudspaces",
-            "apis/ngpc.rxt.io/v1/namespaces/org-x/spotnodepools?labelSelector=a",
-            "/apis/ngpc.rxt.io/v1/regions",
-            "https://spot.rackspace.com/apis/ngpc.rxt.io/v1/namespaces/org-x/cloudspaces/",
-            "/api/v1/nodes",
-        ] {
-            assert!(is_collection(p), "{p}");
-        }
-        for p in [
-            "/apis/ngpc.rxt.io/v1/namespaces/org-x/cloudspaces/demo",
-            "/apis/ngpc.rxt.io/v1/namespaces/org-x",
-            "/apis/ngpc.rxt.io/v1/regions/uk-lon-1",
-            "/oauth/token",
-        ] {
-            assert!(!is_collection(p), "{p}");
-        }
     }
 }

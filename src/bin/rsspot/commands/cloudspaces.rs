@@ -49,9 +49,10 @@ pub enum CloudspacesCmd {
 #[derive(Debug, Clone, Args)]
 pub struct NameArgs {
     /// Name.
+    #[arg(value_parser = crate::names::object)]
     pub name: Option<String>,
     /// Same as the positional NAME.
-    #[arg(long = "name", conflicts_with = "name", value_name = "NAME")]
+    #[arg(long = "name", conflicts_with = "name", value_name = "NAME", value_parser = crate::names::object)]
     pub name_flag: Option<String>,
 }
 

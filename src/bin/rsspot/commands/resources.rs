@@ -17,9 +17,10 @@ pub enum OrganizationsCmd {
     /// Show one organization (name, display name, org_… id or namespace).
     Get {
         /// Organization name or id.
+        #[arg(value_parser = crate::names::org)]
         name: Option<String>,
         /// Same as the positional NAME.
-        #[arg(long = "name", conflicts_with = "name", value_name = "NAME")]
+        #[arg(long = "name", conflicts_with = "name", value_name = "NAME", value_parser = crate::names::org)]
         name_flag: Option<String>,
     },
 }
@@ -32,9 +33,10 @@ pub enum RegionsCmd {
     /// Show one region.
     Get {
         /// Region name, e.g. us-central-dfw-1.
+        #[arg(value_parser = crate::names::object)]
         name: Option<String>,
         /// Same as the positional NAME.
-        #[arg(long = "name", conflicts_with = "name", value_name = "NAME")]
+        #[arg(long = "name", conflicts_with = "name", value_name = "NAME", value_parser = crate::names::object)]
         name_flag: Option<String>,
     },
 }
@@ -47,9 +49,10 @@ pub enum ServerClassesCmd {
     /// Show one server class.
     Get {
         /// Server class name, e.g. gp.vs1.medium-dfw.
+        #[arg(value_parser = crate::names::object)]
         name: Option<String>,
         /// Same as the positional NAME.
-        #[arg(long = "name", conflicts_with = "name", value_name = "NAME")]
+        #[arg(long = "name", conflicts_with = "name", value_name = "NAME", value_parser = crate::names::object)]
         name_flag: Option<String>,
     },
 }

@@ -52,10 +52,10 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub name: NameArgs,
     /// Name of the VM SSH key (see `rsspot vm-ssh-keys`).
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", value_parser = crate::names::object)]
     pub vm_ssh_key_name: Option<String>,
     /// Namespace of the SSH key (default: the org's).
-    #[arg(long, value_name = "NAMESPACE")]
+    #[arg(long, value_name = "NAMESPACE", value_parser = crate::names::object)]
     pub vm_ssh_key_namespace: Option<String>,
     /// Preemption webhook URL.
     #[arg(long)]

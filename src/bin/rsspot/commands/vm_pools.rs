@@ -43,7 +43,7 @@ pub enum VmPoolsCmd {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only pools of this VM cloudspace.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::names::object)]
     pub vmcloudspace: Option<String>,
     #[command(flatten)]
     pub watch: WatchArgs,
@@ -85,7 +85,7 @@ impl UserDataArgs {
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     /// The VM cloudspace the pool belongs to.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::names::object)]
     pub vmcloudspace: String,
     /// Server class, e.g. gp.vs1.medium-dfw.
     #[arg(long, alias = "serverclass", value_name = "CLASS")]

@@ -43,7 +43,7 @@ pub enum AutopilotCmd {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only pools of this cloudspace.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::names::cloudspace)]
     pub cloudspace: Option<String>,
     #[command(flatten)]
     pub watch: WatchArgs,
@@ -55,7 +55,7 @@ pub struct CreateArgs {
     #[command(flatten)]
     pub name: NameArgs,
     /// Cloudspace the nodes join.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::names::cloudspace)]
     pub cloudspace: String,
     /// Total vCPUs wanted.
     #[arg(long, value_name = "N")]

@@ -68,7 +68,7 @@ pub enum PoolCmd<C: Args, U: Args> {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only pools of this cloudspace.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::names::cloudspace)]
     pub cloudspace: Option<String>,
     /// Only pools of these server classes, e.g. gp.vs1.medium-dfw, or gp.vs1.medium for every
     /// region (repeatable, comma-separated).
@@ -94,7 +94,7 @@ pub struct PoolCreateArgs {
     #[command(flatten)]
     pub name: NameArgs,
     /// Cloudspace the pool belongs to.
-    #[arg(long)]
+    #[arg(long, value_parser = crate::names::cloudspace)]
     pub cloudspace: String,
     /// Server class, e.g. gp.vs1.medium-dfw.
     #[arg(long, alias = "serverclass", value_name = "CLASS")]
@@ -162,7 +162,7 @@ pub struct PoolUpdateArgs {
     #[arg(long = "taint", value_parser = parse_taint, value_name = "KEY=VALUE:EFFECT")]
     pub taints: Vec<Taint>,
     /// Accepted for older scripts: must match the pool's cloudspace (a pool cannot move).
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, value_parser = crate::names::cloudspace)]
     pub cloudspace: Option<String>,
     /// Accepted for older scripts: must match the pool's server class (it cannot change).
     #[arg(long, alias = "serverclass", hide = true)]

@@ -88,9 +88,10 @@ pub struct ListArgs {
 #[derive(Debug, Args)]
 pub struct GetArgs {
     /// Server class, e.g. gp.vs1.medium-dfw.
+    #[arg(value_parser = crate::names::object)]
     pub class: Option<String>,
     /// Same as the positional CLASS.
-    #[arg(long = "name", conflicts_with = "class", value_name = "NAME")]
+    #[arg(long = "name", conflicts_with = "class", value_name = "NAME", value_parser = crate::names::object)]
     pub name_flag: Option<String>,
     /// Include the hammer-price history, drawn as a chart (with --since, --bid).
     #[arg(long)]
@@ -102,9 +103,10 @@ pub struct GetArgs {
 #[derive(Debug, Args)]
 pub struct BidArgs {
     /// Server class, e.g. gp.vs1.medium-dfw.
+    #[arg(value_parser = crate::names::object)]
     pub class: Option<String>,
     /// Same as the positional CLASS.
-    #[arg(long = "name", conflicts_with = "class", value_name = "NAME")]
+    #[arg(long = "name", conflicts_with = "class", value_name = "NAME", value_parser = crate::names::object)]
     pub name_flag: Option<String>,
     /// Pre-emption risk you accept: low (bid from P80), med (P50), high (P20).
     #[arg(long, default_value = "med", value_parser = parse_risk)]
@@ -147,7 +149,7 @@ pub struct BuildArgs {
     #[arg(long, value_name = "USD")]
     pub max_month: Option<Decimal>,
     /// Cloudspace the pools are for (filled into the commands; required by --apply).
-    #[arg(long)]
+    #[arg(long, value_parser = crate::names::cloudspace)]
     pub cloudspace: Option<String>,
     /// Create the pools of one scenario in --cloudspace (asks for confirmation).
     #[arg(long, requires = "cloudspace")]

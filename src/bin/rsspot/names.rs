@@ -1,0 +1,59 @@
+//! Value parsers for every argument that names an object: a name is checked where it is typed,
+//! so an empty variable in a script (`rsspot … delete "$POOL"`) is a usage error (exit 2) naming
+//! the argument, and never a request for the whole collection.
+
+use rsspot::names::name_problem;
+
+/// One object's name: one path segment (not empty, `.` or `..`; no `/`, whitespace or control
+/// character). Kind rules (a cloudspace is a DNS label) come on top where the kind is known.
+pub fn object(value: &str) -> Result<String, String> {
+    match name_problem(value) {
+        None => Ok(value.to_string()),
+        Some(problem) => Err(format!(
+            "{value:?} {problem}; give the name of exactly one object (is a shell variable unset?)"
+        )),
+    }
+}
+
+/// A cloudspace (or VM cloudspace) name: [`object`], and a DNS label as the service requires.
+pub fn cloudspace(value: &str) -> Result<String, String> {
+    let value = object(value)?;
+    if rsspot::services::is_dns_label(&value) {
+        Ok(value)
+    } else {
+        Err(format!(
+            "{value:?} is not a cloudspace name: use 1-63 lowercase letters, digits and '-', \
+             starting and ending with a letter or digit"
+        ))
+    }
+}
+
+/// An organization (name, `org_…` id or `org-…` namespace): not blank.
+pub fn org(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Err(format!(
+            "{value:?} is empty; give an organization name, org_… id or org-… namespace \
+             (or leave --org out for the profile's)"
+        ))
+    } else {
+        Ok(value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_names_are_refused_with_the_reason() {
+        for bad in ["", " ", ".", "..", "a/b", "x y", "\n"] {
+            let e = object(bad).unwrap_err();
+            assert!(e.contains("exactly one object"), "{e}");
+        }
+        assert!(object("8e4a").is_ok());
+        assert!(cloudspace("Demo").is_err());
+        assert!(cloudspace("demo-1").is_ok());
+        assert!(org(" ").is_err());
+        assert!(org("Acme Inc").is_ok());
+    }
+}
