@@ -316,21 +316,38 @@ async fn every_operation_round_trips_through_the_generated_bindings() {
         .send()
         .await
         .unwrap();
-    raw.delete_spot_node_pool_collection()
-        .namespace(&ns)
-        .send()
-        .await
-        .unwrap();
-    raw.delete_on_demand_node_pool_collection()
-        .namespace(&ns)
-        .send()
-        .await
-        .unwrap();
-    raw.delete_cloud_space_collection()
-        .namespace(&ns)
-        .send()
-        .await
-        .unwrap();
+    // A collection DELETE never leaves through a generated builder (#29: an empty name must
+    // not become one); the escape hatch sends it when the caller asks for the collection scope.
+    let before = emu.journal().len();
+    assert!(
+        raw.delete_spot_node_pool_collection()
+            .namespace(&ns)
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(
+        raw.delete_on_demand_node_pool_collection()
+            .namespace(&ns)
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(
+        raw.delete_cloud_space_collection()
+            .namespace(&ns)
+            .send()
+            .await
+            .is_err()
+    );
+    assert_eq!(emu.journal().len(), before, "a collection DELETE was sent");
+    for plural in ["spotnodepools", "ondemandnodepools", "cloudspaces"] {
+        let path = format!("/apis/ngpc.rxt.io/v1/namespaces/{ns}/{plural}");
+        client
+            .api_request_scoped("DELETE", &path, None, rsspot::ApiScope::Collection)
+            .await
+            .unwrap();
+    }
 
     // Every operation of the table was exercised (the journal records which paths were hit),
     // except the supplement's VM writes and kinds the emulator does not serve yet; that list may
@@ -418,8 +435,6 @@ async fn services_escape_path_parameters() {
             "gp.vs1.medium-dfw#frag",
             "/history/gp.vs1.medium-dfw%23frag",
         ),
-        ("../percentiles.json", "/history/..%2Fpercentiles.json"),
-        ("a b", "/history/a%20b"),
     ] {
         let err = client.pricing().history(class).await.unwrap_err();
         assert!(
@@ -429,6 +444,17 @@ async fn services_escape_path_parameters() {
         let journal = emu.journal();
         let last = journal.last().unwrap();
         assert_eq!((last.path.as_str(), last.query.as_deref()), (wire, None));
+    }
+
+    // A name that is not one path segment never leaves (#29): refused before the wire.
+    for class in ["../percentiles.json", "a b", "..", ""] {
+        let before = emu.journal().len();
+        let err = client.pricing().history(class).await.unwrap_err();
+        assert!(
+            matches!(err, rsspot::Error::Invalid { .. }),
+            "{class}: {err:?}"
+        );
+        assert_eq!(emu.journal().len(), before, "{class} was sent");
     }
 
     // The label selector of the VM pool list is a query parameter, encoded by the builder.
