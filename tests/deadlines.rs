@@ -110,7 +110,10 @@ async fn retry_after_past_the_deadline_ends_the_call() {
         &["--request-timeout", "5s", "auth", "kube-token"],
         Duration::from_secs(5),
     );
-    assert!(took < Duration::from_secs(4), "slept on Retry-After: {took:?}");
+    assert!(
+        took < Duration::from_secs(4),
+        "slept on Retry-After: {took:?}"
+    );
     assert!(stderr.contains("retry after 999999999s"), "{stderr}");
 }
 
@@ -149,7 +152,7 @@ async fn verify_commands_end_by_the_request_timeout() {
         secs,
     );
     assert!(stderr.contains("was not changed"), "{stderr}");
-    assert!(!env.config_dir().join("config.toml").exists());
+    assert!(!env.config_dir().join("config.yml").exists());
 }
 
 /// Item 4: a PostgreSQL ledger that accepts and never answers: `registrations list` ends by
@@ -182,9 +185,24 @@ async fn postgres_ledger_ends_by_the_request_timeout() {
 async fn huge_durations_are_usage_errors() {
     let env = common::Env::start().await;
     for args in [
-        &["--request-timeout", "18446744073709551615s", "regions", "list"][..],
-        &["--connect-timeout", "99999999999999999999h", "regions", "list"][..],
-        &["--request-timeout", "18446744073709551616", "auth", "kube-token"][..],
+        &[
+            "--request-timeout",
+            "18446744073709551615s",
+            "regions",
+            "list",
+        ][..],
+        &[
+            "--connect-timeout",
+            "99999999999999999999h",
+            "regions",
+            "list",
+        ][..],
+        &[
+            "--request-timeout",
+            "18446744073709551616",
+            "auth",
+            "kube-token",
+        ][..],
     ] {
         let (code, stderr) = env.fails(args);
         assert_eq!(code, Some(2), "{args:?}: {stderr}");
