@@ -61,7 +61,12 @@ fn file_token(config_dir: &Path) -> Option<String> {
     let value = text
         .lines()
         .find_map(|l| l.trim_start().strip_prefix("refresh_token:"))?;
-    Some(value.trim().trim_matches(|c| c == '"' || c == '\'').to_string())
+    Some(
+        value
+            .trim()
+            .trim_matches(|c| c == '"' || c == '\'')
+            .to_string(),
+    )
 }
 
 /// Replaces the cached id token of every identity the profile may look under with one that
