@@ -180,10 +180,15 @@ impl SpotClient {
 
     /// A valid id token (the bearer) of this client's refresh token and its `exp`, for tools
     /// that hand it on (a kubectl exec credential). It comes from memory or the persisted token
-    /// cache when fresh (no request), else from one token exchange.
+    /// cache when fresh (no request), else from one token exchange, which ends by the request
+    /// timeout (or this client's deadline, when sooner).
     pub async fn id_token(&self) -> Result<(SecretString, chrono::DateTime<chrono::Utc>)> {
         use secrecy::ExposeSecret;
-        let token = self.pipeline().auth.bearer(self.raw.inner.deadline).await?;
+        let token = self
+            .pipeline()
+            .auth
+            .bearer(Some(self.raw.inner.call_deadline_now()))
+            .await?;
         let exp = crate::auth::decode_claims(token.expose_secret())
             .and_then(|c| c.exp)
             .ok_or_else(|| Error::decode("id_token", "the id token carries no `exp` claim"))?;
@@ -248,7 +253,11 @@ impl SpotClient {
                 .ctx
                 .namespace
                 .get_or_try_init(|| async {
-                    let claims = self.pipeline().auth.claims(self.raw.inner.deadline).await?;
+                    let claims = self
+                        .pipeline()
+                        .auth
+                        .claims(Some(self.raw.inner.call_deadline_now()))
+                        .await?;
                     claims.org_id.as_deref().map(namespace_for_org_id).ok_or_else(|| {
                         Error::config("no organization given and the token carries no org_id: pass --org or set `org` in the profile")
                     })

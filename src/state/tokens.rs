@@ -34,6 +34,12 @@ pub struct CachedToken {
 }
 
 impl StateStore {
+    /// The lock file that makes token exchanges single-flight across the processes sharing
+    /// this `state.db` (`state.db.tokens.lock` beside it); `None` for a store in memory.
+    pub(crate) fn token_lock_path(&self) -> Option<std::path::PathBuf> {
+        self.path().map(|p| super::sidecar(p, ".tokens.lock"))
+    }
+
     /// The cached token for `profile` and `identity`, unless it is missing or expires within
     /// [`TOKEN_EXPIRY_MARGIN`].
     pub async fn token_get(&self, profile: &str, identity: &str) -> Result<Option<CachedToken>> {

@@ -2,6 +2,12 @@
 //! exchange in flight at a time, a cross-process token cache in `state.db`, and refresh-token
 //! rotation.
 //!
+//! One exchange per expiry across processes: an exchange is made under a lock file beside
+//! `state.db` (waited for until the caller's deadline), and a process that gets the lock reads
+//! the token cache again first, so the twenty kubectl plugins of a script that start with an
+//! expired token make one exchange between them, and with rotation none of them uses a refresh
+//! token another one has just spent.
+//!
 //! The exchange takes the same retry engine as every other request (408/429/5xx and transport
 //! errors retried, `Retry-After` honoured, the caller's deadline kept), a bounded body read, and
 //! the redirect rule that never re-sends the refresh token to another host.
@@ -17,6 +23,7 @@ use tokio::time::Instant;
 
 use crate::auth::{Claims, EXPIRY_SKEW, decode_claims, identity_of};
 use crate::error::{Error, Result};
+use crate::fsutil::{FileLock, LOCK_TIMEOUT};
 use crate::state::{CachedToken, StateStore};
 
 use super::errors::{answer_text, strip_query};
@@ -173,10 +180,50 @@ impl TokenManager {
             *current = Some(t);
             return Ok(token);
         }
+        let _lock = self.exchange_lock(deadline).await?;
+        // Another process may have exchanged while we waited for the lock.
+        if let Some(t) = self.cached_token().await {
+            let token = t.id_token.clone();
+            *current = Some(t);
+            return Ok(token);
+        }
         let t = self.exchange(deadline).await?;
         let token = t.id_token.clone();
         *current = Some(t);
         Ok(token)
+    }
+
+    /// Takes the cross-process exchange lock (see the module docs), waiting until `deadline`.
+    /// `None` without a persisted token cache (nothing to share), or when the lock file cannot
+    /// be made (a read-only state directory): the exchange then goes ahead unshared.
+    async fn exchange_lock(&self, deadline: Option<Instant>) -> Result<Option<FileLock>> {
+        if !self.config.token_cache {
+            return Ok(None);
+        }
+        let Some(path) = self.state.as_ref().and_then(StateStore::token_lock_path) else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        let wait = deadline.map_or(LOCK_TIMEOUT, |d| d.saturating_duration_since(started));
+        let taken = tokio::task::spawn_blocking(move || FileLock::acquire(&path, wait)).await;
+        match taken {
+            Ok(Ok(lock)) => Ok(Some(lock)),
+            Ok(Err(_)) if deadline.is_some_and(|d| Instant::now() >= d) => {
+                tracing::warn!("another rsspot process is exchanging the token; gave up waiting");
+                Err(Error::DeadlineExceeded {
+                    url: strip_query(&self.config.token_url),
+                    after: wait,
+                })
+            }
+            Ok(Err(e)) => {
+                tracing::debug!("token exchange without the cross-process lock: {e}");
+                Ok(None)
+            }
+            Err(e) => {
+                tracing::debug!("token exchange without the cross-process lock: {e}");
+                Ok(None)
+            }
+        }
     }
 
     /// [`Self::bearer`] as the `Authorization` header value requests carry: the in-memory
@@ -220,6 +267,15 @@ impl TokenManager {
             && t.fresh()
         {
             return Ok(t.id_token.clone());
+        }
+        let _lock = self.exchange_lock(deadline).await?;
+        // Another process may have stored a newer token since this one was rejected.
+        if let Some(t) = self.cached_token().await
+            && t.id_token.expose_secret() != rejected.expose_secret()
+        {
+            let token = t.id_token.clone();
+            *current = Some(t);
+            return Ok(token);
         }
         if let Some(state) = &self.state {
             // The cached token was rejected; never hand it out again.
@@ -285,7 +341,7 @@ impl TokenManager {
         let answer = match self.exchange_with(&refresh, deadline).await {
             // Another process may have rotated the token since we read it: take the new one.
             Err(e @ Error::TokenRejected { .. }) => {
-                if !self.reload(&refresh).await {
+                if !self.reload(&refresh, deadline).await {
                     return Err(e);
                 }
                 let again = self.refresh_token().unwrap_or(refresh);
@@ -305,8 +361,12 @@ impl TokenManager {
                 "the id_token is not a JWT with an `exp` claim",
             ));
         }
-        if let Some(new) = answer.refresh_token.filter(|t| !t.is_empty()) {
-            self.rotate(SecretString::from(new)).await;
+        let successor = answer
+            .refresh_token
+            .filter(|t| !t.is_empty())
+            .map(SecretString::from);
+        if let Some(new) = &successor {
+            self.rotate(new.clone()).await;
         }
         if self.config.token_cache
             && let (Some(state), Some(exp)) = (&self.state, token.claims.exp)
@@ -315,26 +375,45 @@ impl TokenManager {
                 id_token: token.id_token.clone(),
                 expires_at: exp,
             };
-            if let Err(e) = state
-                .token_put(&self.config.profile, &self.identity, &cached)
-                .await
-            {
-                tracing::warn!("could not cache the id token: {e}");
+            // A process that starts after the rotation reads the successor from the config
+            // file, and so looks the token up under the successor's identity.
+            let successor = successor
+                .as_ref()
+                .filter(|_| self.config.store.is_some())
+                .map(identity_of);
+            for identity in std::iter::once(&self.identity).chain(successor.as_ref()) {
+                if let Err(e) = state
+                    .token_put(&self.config.profile, identity, &cached)
+                    .await
+                {
+                    tracing::warn!("could not cache the id token: {e}");
+                }
             }
         }
         Ok(token)
     }
 
-    /// Picks up a refresh token another process wrote; true when it differs from `used`.
+    /// Picks up a refresh token another process wrote (to the config file, or for a token from
+    /// the environment to `state.db`); true when it differs from `used`.
     ///
-    /// With rotation, a concurrent run may have used (and so revoked) `used` an instant ago and
-    /// not yet written its successor: look a few times over about a second before giving up.
-    async fn reload(&self, used: &SecretString) -> bool {
-        let Some(store) = self.config.store.as_ref() else {
-            return false;
-        };
+    /// With rotation, a concurrent run that does not share our lock (another state directory)
+    /// may have used (and so revoked) `used` an instant ago and not yet written its successor:
+    /// look a few times over about a second, never past `deadline`, before giving up.
+    async fn reload(&self, used: &SecretString, deadline: Option<Instant>) -> bool {
         for _ in 0..10 {
-            if let Some(now) = store.current()
+            let now = match &self.config.store {
+                Some(store) => store.current(),
+                None => match &self.state {
+                    Some(state) => state
+                        .pref_get(&self.rotation_key())
+                        .await
+                        .ok()
+                        .flatten()
+                        .map(SecretString::from),
+                    None => return false,
+                },
+            };
+            if let Some(now) = now
                 && now.expose_secret() != used.expose_secret()
             {
                 if let Ok(mut slot) = self.refresh_token.lock() {
@@ -342,7 +421,11 @@ impl TokenManager {
                 }
                 return true;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            let pause = std::time::Duration::from_millis(100);
+            if deadline.is_some_and(|d| Instant::now() + pause >= d) {
+                return false;
+            }
+            tokio::time::sleep(pause).await;
         }
         false
     }

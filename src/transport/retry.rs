@@ -191,7 +191,22 @@ where
             return Sent { outcome, ambiguous };
         }
         let wait = policy.backoff(n, retry_after);
-        if deadline.is_some_and(|at| Instant::now() + wait >= at) {
+        if let Some(at) = deadline
+            && Instant::now() + wait >= at
+        {
+            // The server asked for a wait the deadline does not leave: waiting cannot help, so
+            // the call ends now as a time-out (never sleeping past the deadline).
+            if let Some(asked) = retry_after.filter(|ra| Instant::now() + *ra >= at) {
+                tracing::warn!(
+                    "{what}: the server asked to retry after {}s, past the deadline (in {:.1}s); giving up",
+                    asked.as_secs(),
+                    at.saturating_duration_since(Instant::now()).as_secs_f64()
+                );
+                return Sent {
+                    outcome: Outcome::TimedOut,
+                    ambiguous,
+                };
+            }
             return Sent { outcome, ambiguous };
         }
         let reason = match &outcome {

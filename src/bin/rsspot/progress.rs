@@ -31,14 +31,26 @@ impl std::fmt::Display for Interrupted {
 
 impl std::error::Error for Interrupted {}
 
-/// Parses `90s`, `20m`, `1h`, `1h30m`, `500ms` or a plain number of seconds.
+/// The longest duration any flag takes: as long as the config file's bound on
+/// `*_timeout_seconds` (about 31 years), so a deadline computed from it never overflows.
+pub const MAX_DURATION: Duration = Duration::from_secs(1_000_000_000);
+
+/// Parses `90s`, `20m`, `1h`, `1h30m`, `500ms` or a plain number of seconds, up to
+/// [`MAX_DURATION`]: the one parser of every duration flag (`--request-timeout`, `--timeout`, …).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     if s.is_empty() {
         return Err("empty duration: use e.g. 90s, 20m, 1h or a number of seconds".into());
     }
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(secs));
+    let too_long = || {
+        format!(
+            "{s:?} is too long: a duration is at most {}s (about 31 years)",
+            MAX_DURATION.as_secs()
+        )
+    };
+    let checked = |d: Option<Duration>| d.filter(|d| *d <= MAX_DURATION).ok_or_else(too_long);
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return checked(s.parse::<u64>().ok().map(Duration::from_secs));
     }
     let bad = || format!("{s:?} is not a duration: use e.g. 90s, 20m, 1h or a number of seconds");
     let mut total = Duration::ZERO;
@@ -48,19 +60,20 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
         if digits == 0 {
             return Err(bad());
         }
-        let n: u64 = rest[..digits].parse().map_err(|_| bad())?;
+        // All digits: a number past u64 is too long, not malformed.
+        let n: u64 = rest[..digits].parse().map_err(|_| too_long())?;
         rest = &rest[digits..];
         let unit_len = rest
             .find(|c: char| c.is_ascii_digit())
             .unwrap_or(rest.len());
         let unit = match &rest[..unit_len] {
-            "ms" => Duration::from_millis(n),
-            "s" | "sec" | "secs" => Duration::from_secs(n),
-            "m" | "min" | "mins" => Duration::from_secs(n.saturating_mul(60)),
-            "h" | "hr" | "hrs" => Duration::from_secs(n.saturating_mul(3600)),
+            "ms" => Some(Duration::from_millis(n)),
+            "s" | "sec" | "secs" => Some(Duration::from_secs(n)),
+            "m" | "min" | "mins" => n.checked_mul(60).map(Duration::from_secs),
+            "h" | "hr" | "hrs" => n.checked_mul(3600).map(Duration::from_secs),
             _ => return Err(bad()),
         };
-        total = total.saturating_add(unit);
+        total = checked(unit.and_then(|u| total.checked_add(u)))?;
         rest = &rest[unit_len..];
     }
     Ok(total)
@@ -228,6 +241,20 @@ mod tests {
         for bad in ["", "m", "10x", "1.5h", "-3", "h1", "10 m"] {
             assert!(parse_duration(bad).is_err(), "{bad:?} should be rejected");
         }
+        // Overflow is an error, never a panic later (`Instant + d`).
+        for huge in [
+            "18446744073709551615s",
+            "18446744073709551616",
+            "18446744073709551615",
+            "99999999999999999999h",
+            "5124095576030431h",
+            "1000000001",
+            "16666667m",
+        ] {
+            let err = parse_duration(huge).unwrap_err();
+            assert!(err.contains("too long"), "{huge}: {err}");
+        }
+        assert_eq!(parse_duration("1000000000"), Ok(MAX_DURATION));
     }
 
     #[test]

@@ -213,15 +213,28 @@ impl LedgerStore {
     /// Built without the `postgres` feature, this is an [`Error::Config`] naming the feature:
     /// the URL is neither parsed nor contacted.
     pub async fn connect_with(url: &SecretString, max_connections: u32) -> Result<Self> {
+        Self::connect_with_timeout(url, max_connections, crate::client::DEFAULT_REQUEST_TIMEOUT)
+            .await
+    }
+
+    /// [`Self::connect_with`], waiting at most `timeout` for anything: connecting (with the
+    /// migrations), a connection from the pool, one statement (the server's
+    /// `statement_timeout`). A database that does not answer in time is an
+    /// [`Error::DeadlineExceeded`]. The CLI passes its request timeout.
+    pub async fn connect_with_timeout(
+        url: &SecretString,
+        max_connections: u32,
+        timeout: std::time::Duration,
+    ) -> Result<Self> {
         #[cfg(feature = "postgres")]
         {
             Ok(LedgerStore {
-                backend: Backend::Postgres(PgLedger::connect(url, max_connections).await?),
+                backend: Backend::Postgres(PgLedger::connect(url, max_connections, timeout).await?),
             })
         }
         #[cfg(not(feature = "postgres"))]
         {
-            let _ = (url, max_connections);
+            let _ = (url, max_connections, timeout);
             Err(Error::config(
                 "ledger_url names a PostgreSQL ledger, but this build of rsspot has no \
                  PostgreSQL support: enable the `postgres` feature of the rsspot crate (part of \

@@ -8,6 +8,7 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
@@ -29,6 +30,8 @@ pub(crate) static PG_MIGRATOR: sqlx::migrate::Migrator =
 pub(crate) struct PgLedger {
     pool: PgPool,
     location: String,
+    /// The bound on connecting, on waiting for a pooled connection and on one statement.
+    timeout: Duration,
 }
 
 impl fmt::Debug for PgLedger {
@@ -82,26 +85,49 @@ fn redact_kind(e: &sqlx::Error) -> &'static str {
 
 impl PgLedger {
     /// Connects (a small pool) and runs the migrations under the advisory lock.
-    pub(crate) async fn connect(url: &SecretString, max_connections: u32) -> Result<Self> {
-        let opts = parse_url(url)?;
+    ///
+    /// Nothing waits longer than `timeout`: connecting and migrating together, a connection
+    /// from the pool (`acquire_timeout`), and one statement (the server's `statement_timeout`);
+    /// a database that accepts and never answers ends in [`Error::DeadlineExceeded`].
+    pub(crate) async fn connect(
+        url: &SecretString,
+        max_connections: u32,
+        timeout: Duration,
+    ) -> Result<Self> {
+        let opts = parse_url(url)?.options([(
+            "statement_timeout",
+            format!("{}", timeout.as_millis().clamp(1, i32::MAX as u128)),
+        )]);
         let location = location_of(&opts);
-        // One direct connection first: a wrong host or password fails at once with the
-        // server's answer (a pool would retry until its timeout), and it migrates.
-        let mut first = PgConnection::connect_with(&opts)
-            .await
-            .map_err(|e| state_err(&location, "cannot connect", e))?;
-        // `run_direct` because `run(&mut conn)` trips a Send-lifetime limitation of sqlx's
-        // `Acquire`; same locking (a session advisory lock around every migration).
-        PG_MIGRATOR
-            .run_direct(None, &mut first, false)
-            .await
-            .map_err(|e| state_err(&location, "cannot migrate the schema", e))?;
+        let first = tokio::time::timeout(timeout, async {
+            // One direct connection first: a wrong host or password fails at once with the
+            // server's answer (a pool would retry until its timeout), and it migrates.
+            let mut first = PgConnection::connect_with(&opts)
+                .await
+                .map_err(|e| state_err(&location, timeout, "cannot connect", e))?;
+            // `run_direct` because `run(&mut conn)` trips a Send-lifetime limitation of sqlx's
+            // `Acquire`; same locking (a session advisory lock around every migration).
+            PG_MIGRATOR
+                .run_direct(None, &mut first, false)
+                .await
+                .map_err(|e| state_err(&location, timeout, "cannot migrate the schema", e))?;
+            Ok::<_, Error>(first)
+        })
+        .await
+        .map_err(|_| Error::DeadlineExceeded {
+            url: location.clone(),
+            after: timeout,
+        })??;
         first.close().await.ok();
         let pool = PgPoolOptions::new()
             .max_connections(max_connections.max(1))
-            .acquire_timeout(std::time::Duration::from_secs(30))
+            .acquire_timeout(timeout)
             .connect_lazy_with(opts);
-        Ok(PgLedger { pool, location })
+        Ok(PgLedger {
+            pool,
+            location,
+            timeout,
+        })
     }
 
     pub(crate) fn pool(&self) -> &PgPool {
@@ -120,16 +146,43 @@ impl PgLedger {
         what: &str,
         cause: impl std::error::Error + Send + Sync + 'static,
     ) -> Error {
-        state_err(&self.location, what, cause)
+        state_err(&self.location, self.timeout, what, cause)
     }
 }
 
+/// An [`Error::State`] for `cause`, or [`Error::DeadlineExceeded`] when the cause is a wait
+/// that ran out: the pool's acquire timeout, or a statement the server cancelled at its
+/// `statement_timeout` (SQLSTATE 57014).
 fn state_err(
     location: &str,
+    timeout: Duration,
     what: &str,
     cause: impl std::error::Error + Send + Sync + 'static,
 ) -> Error {
+    if timed_out(&cause) {
+        return Error::DeadlineExceeded {
+            url: location.to_owned(),
+            after: timeout,
+        };
+    }
     Error::state_caused(location, format_args!("registration ledger: {what}"), cause)
+}
+
+/// Whether `cause` (a sqlx error, possibly inside a migration error) is a time-out.
+fn timed_out(cause: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(cause);
+    while let Some(e) = next {
+        if let Some(e) = e.downcast_ref::<sqlx::Error>() {
+            match e {
+                sqlx::Error::PoolTimedOut => return true,
+                sqlx::Error::Database(db) if db.code().as_deref() == Some("57014") => return true,
+                sqlx::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => return true,
+                _ => {}
+            }
+        }
+        next = e.source();
+    }
+    false
 }
 
 /// `FOR UPDATE` inside a write transaction, nothing outside one.

@@ -5,6 +5,8 @@
 //! the profile's refresh token otherwise. Nothing but the credential goes to stdout; a failure is
 //! one line on stderr and a non-zero exit, which kubectl shows as it is.
 
+use std::time::{Duration, Instant};
+
 use anyhow::Result;
 use chrono::{DateTime, SecondsFormat, Utc};
 use clap::{Args, Subcommand};
@@ -26,6 +28,9 @@ const EXEC_V1BETA1: &str = "client.authentication.k8s.io/v1beta1";
 pub enum AuthCmd {
     /// Print a kubectl ExecCredential holding a valid id token (used by kubeconfigs that
     /// `cloudspaces kubeconfig` writes; never prompts).
+    ///
+    /// The whole command ends within 20s (or `--request-timeout`, when given), so kubectl never
+    /// hangs on an unreachable token service; it then fails with exit code 5.
     KubeToken,
     /// Show the profile, organization, identity, token expiry and where the refresh token
     /// comes from.
@@ -96,10 +101,17 @@ async fn check_org(client: &SpotClient, org: Option<&str>, token: &SecretString)
     }
 }
 
+/// The bound on a whole `auth kube-token` run when `--request-timeout` does not set one: kubectl
+/// runs the plugin in the foreground of an interactive command, and waits as long as it takes.
+pub const KUBE_TOKEN_DEADLINE: Duration = Duration::from_secs(20);
+
 async fn kube_token(ctx: &Ctx) -> Result<()> {
-    let client = ctx.client().await?;
+    let started = Instant::now();
+    let bound = ctx.global.request_timeout.unwrap_or(KUBE_TOKEN_DEADLINE);
+    // Counted from the start: loading the configuration and state is part of the run.
+    let client = ctx.client().await?.with_deadline(started + bound);
     let (token, exp) = client.id_token().await?;
-    check_org(client, ctx.org(), &token).await?;
+    check_org(&client, ctx.org(), &token).await?;
     let info = std::env::var("KUBERNETES_EXEC_INFO").ok();
     let credential = exec_credential(exec_api_version(info.as_deref()), &token, exp);
     // Straight to stdout whatever `-o` says: kubectl parses this and nothing else.
@@ -148,13 +160,16 @@ async fn status(ctx: &Ctx, a: StatusArgs) -> Result<()> {
     };
     let mut org = s.org.clone().or_else(|| ctx.org().map(String::from));
     if a.verify {
-        // A client without the token cache: this exchange proves the refresh token works.
-        let client = SpotClient::builder()
+        // A client without the token cache: this exchange proves the refresh token works. It
+        // ends by `--request-timeout` (or the profile's), like any call.
+        let mut builder = SpotClient::builder()
             .settings(s)
             .in_memory_state()
-            .token_cache(false)
-            .build()
-            .await?;
+            .token_cache(false);
+        if let Some(t) = ctx.global.request_timeout {
+            builder = builder.timeout(t);
+        }
+        let client = builder.build().await?;
         let (token, exp) = client.id_token().await?;
         token_line = format!(
             "verified now: a new id token expires {}",

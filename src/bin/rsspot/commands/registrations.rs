@@ -281,6 +281,15 @@ pub struct LedgerChoice {
 /// Connections one CLI process opens to a PostgreSQL ledger: it runs one command at a time.
 const CLI_PG_CONNECTIONS: u32 = 2;
 
+/// The bound on a PostgreSQL ledger's waits: the request timeout (`--request-timeout`, else
+/// the profile's `request_timeout_seconds`).
+async fn ledger_timeout(ctx: &Ctx) -> Result<Duration> {
+    Ok(match ctx.global.request_timeout {
+        Some(t) => t,
+        None => ctx.resolved().await?.settings.request_timeout,
+    })
+}
+
 impl LedgerChoice {
     async fn open(&self, ctx: &Ctx) -> Result<LedgerStore> {
         let url = match &self.url {
@@ -288,7 +297,12 @@ impl LedgerChoice {
             None => ctx.resolved().await?.settings.ledger_url.clone(),
         };
         match url {
-            Some(url) => Ok(LedgerStore::connect_with(&url, CLI_PG_CONNECTIONS).await?),
+            Some(url) => Ok(LedgerStore::connect_with_timeout(
+                &url,
+                CLI_PG_CONNECTIONS,
+                ledger_timeout(ctx).await?,
+            )
+            .await?),
             None => {
                 let state_path = ctx.resolved().await?.settings.state_path.clone();
                 open_ledger(ctx, &state_path).await

@@ -216,7 +216,7 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
         let mut preview = snapshot;
         preview.upsert_profile(&name, patch.clone())?;
         Some(
-            verify(&preview, &name)
+            verify(&preview, &name, ctx.global.request_timeout)
                 .await
                 .with_context(|| format!("--verify failed; {} was not changed", path.display()))?,
         )
@@ -275,7 +275,11 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
 /// belongs to (its `org_id` claim, named through the organizations list). The profile's own values
 /// win over the environment here: it is the profile being checked, not the shell. When the profile
 /// names an org, the token must belong to it.
-async fn verify(doc: &ConfigDocument, name: &str) -> Result<Organization> {
+async fn verify(
+    doc: &ConfigDocument,
+    name: &str,
+    request_timeout: Option<std::time::Duration>,
+) -> Result<Organization> {
     let profile = doc.profile(name).cloned().unwrap_or_default();
     let Some(token) = &profile.refresh_token else {
         anyhow::bail!(rsspot::Error::auth(format!(
@@ -316,13 +320,21 @@ async fn verify(doc: &ConfigDocument, name: &str) -> Result<Organization> {
         ..Default::default()
     };
     let resolved = config::load(&opts)?;
-    let client = rsspot::SpotClient::builder()
+    let mut builder = rsspot::SpotClient::builder()
         .settings(&resolved.settings)
         .in_memory_state()
         .token_cache(false)
-        .cache(false)
+        .cache(false);
+    if let Some(t) = request_timeout {
+        builder = builder.timeout(t);
+    }
+    // One bound over the whole check (the exchange and the organizations list), so the command
+    // ends by the request timeout however the token service and the API behave.
+    let bound = request_timeout.unwrap_or(resolved.settings.request_timeout);
+    let client = builder
         .build()
-        .await?;
+        .await?
+        .with_deadline(std::time::Instant::now() + bound);
     // `namespace(None)` is the token's own org (its org_id claim); this is the one exchange.
     let namespace = client.namespace(None).await?;
     let orgs = client.organizations().list().await?;

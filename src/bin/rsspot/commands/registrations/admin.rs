@@ -7,7 +7,7 @@ use anyhow::Result;
 use rsspot::state::ledger::{LedgerDigest, LedgerStore};
 use secrecy::SecretString;
 
-use super::{CLI_PG_CONNECTIONS, LedgerChoice, open_ledger};
+use super::{CLI_PG_CONNECTIONS, LedgerChoice, ledger_timeout, open_ledger};
 use crate::ctx::Ctx;
 
 /// A clock skew (database minus host) above this is worth a warning: leases run on the
@@ -48,7 +48,9 @@ fn digest_line(label: &str, where_: &str, d: &LedgerDigest) -> String {
 /// `registrations migrate-ledger --to URL`.
 pub(super) async fn migrate_ledger(ctx: &Ctx, to: &str) -> Result<()> {
     let url = target_url(to)?;
-    let target = LedgerStore::connect_with(&url, CLI_PG_CONNECTIONS).await?;
+    let target =
+        LedgerStore::connect_with_timeout(&url, CLI_PG_CONNECTIONS, ledger_timeout(ctx).await?)
+            .await?;
     // The source is always this host's embedded ledger, whatever ledger_url says.
     let state_path = ctx.resolved().await?.settings.state_path.clone();
     let source = open_ledger(ctx, &state_path).await?;
