@@ -37,8 +37,8 @@ use std::time::Duration;
 pub use dest::{Destination, destination};
 pub use lock::{FileLock, KubeconfigLock, LOCK_TIMEOUT};
 pub use read::{
-    BULK_FILE_MAX, DOCUMENT_MAX, SECRET_FILE_MAX, human_size, read_bounded,
-    read_bounded_text, read_stdin_text,
+    BULK_FILE_MAX, DOCUMENT_MAX, SECRET_FILE_MAX, human_size, read_bounded, read_bounded_text,
+    read_stdin_text,
 };
 
 use crate::error::{Error, Result};
@@ -173,7 +173,9 @@ pub fn backup(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
     create_private_dir(dir)?;
     let mut tmp = new_temp(dir)?;
     tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
     while n < MAX_BACKUPS {
         let name = backup_name(path, n);
         // A hard link never replaces an existing name: a backup made meanwhile by another

@@ -17,11 +17,23 @@ fn backups_are_numbered_and_never_overwritten() {
     let path = dir.path().join("config");
     // The user's own X.bak is kept as it is.
     std::fs::write(dir.path().join("config.bak"), "mine\n").unwrap();
-    assert_eq!(backup(&path, b"one\n").unwrap(), dir.path().join("config.bak.1"));
-    assert_eq!(backup(&path, b"two\n").unwrap(), dir.path().join("config.bak.2"));
+    assert_eq!(
+        backup(&path, b"one\n").unwrap(),
+        dir.path().join("config.bak.1")
+    );
+    assert_eq!(
+        backup(&path, b"two\n").unwrap(),
+        dir.path().join("config.bak.2")
+    );
     // The newest backup holding the same bytes is reused, not copied again.
-    assert_eq!(backup(&path, b"two\n").unwrap(), dir.path().join("config.bak.2"));
-    assert_eq!(backup(&path, b"one\n").unwrap(), dir.path().join("config.bak.3"));
+    assert_eq!(
+        backup(&path, b"two\n").unwrap(),
+        dir.path().join("config.bak.2")
+    );
+    assert_eq!(
+        backup(&path, b"one\n").unwrap(),
+        dir.path().join("config.bak.3")
+    );
     let read = |n: &str| std::fs::read_to_string(dir.path().join(n)).unwrap();
     assert_eq!(read("config.bak"), "mine\n");
     assert_eq!(read("config.bak.1"), "one\n");
@@ -47,7 +59,9 @@ fn stale_temp_files_are_removed_by_the_next_write() {
     // A writer that is gone (no such pid), an old file of the former naming, and one of ours.
     let dead = dir.path().join(".rsspot-4000000-abcdef.tmp");
     let old = dir.path().join(".rsspot-AbCdEf.tmp");
-    let live = dir.path().join(format!(".rsspot-{}-live.tmp", std::process::id()));
+    let live = dir
+        .path()
+        .join(format!(".rsspot-{}-live.tmp", std::process::id()));
     let fresh_unknown = dir.path().join(".rsspot-XyZ123.tmp");
     let unrelated = dir.path().join(".other-1-x.tmp");
     for p in [&dead, &old, &live, &fresh_unknown, &unrelated] {
@@ -88,7 +102,13 @@ fn special_targets_are_written_in_place() {
     assert_eq!(destination(&missing).unwrap(), Destination::File(missing));
     // /dev/null stays a character device, with nothing beside it.
     let w = write_private_with_backup(Path::new("/dev/null"), Some(b"old"), b"new").unwrap();
-    assert_eq!(w, Written { backup: None, in_place: true });
+    assert_eq!(
+        w,
+        Written {
+            backup: None,
+            in_place: true
+        }
+    );
     let lock = FileLock::for_file(Path::new("/dev/null")).unwrap();
     let kube = KubeconfigLock::acquire(Path::new("/dev/null"), Duration::from_secs(1)).unwrap();
     assert!(kube.paths().is_empty());
@@ -104,7 +124,10 @@ fn special_targets_are_written_in_place() {
 fn a_fifo_without_reader_fails_at_once_and_one_with_a_reader_gets_the_bytes() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("pipe");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(made.success());
     let started = Instant::now();
     let e = write_private(&fifo, b"data").unwrap_err().to_string();

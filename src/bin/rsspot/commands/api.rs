@@ -1,7 +1,6 @@
 //! `rsspot api`: an authenticated request to any API path, like `gh api`. Bodies from `-f`
 //! fields or a file; a DELETE on a whole collection asks first.
 
-
 use anyhow::Result;
 use clap::Args;
 use serde_json::{Map, Value};
@@ -173,7 +172,11 @@ fn read_input(input: &str) -> Result<Value> {
     let text = if input == "-" {
         rsspot::cli_support::read_stdin_text(DOCUMENT_MAX, "a request body")?
     } else {
-        rsspot::cli_support::read_bounded_text(std::path::Path::new(input), DOCUMENT_MAX, "a request body")?
+        rsspot::cli_support::read_bounded_text(
+            std::path::Path::new(input),
+            DOCUMENT_MAX,
+            "a request body",
+        )?
     };
     Ok(serde_json::from_str(&text).map_err(|e| {
         rsspot::Error::invalid("--input", format!("{input}: the body is not JSON: {e}"))

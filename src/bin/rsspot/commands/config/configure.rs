@@ -132,16 +132,15 @@ fn prompt_secret(question: &str) -> Result<Option<SecretString>> {
 fn token_from_args(a: &ConfigureArgs) -> Result<Option<SecretString>> {
     let raw = match (&a.refresh_token, &a.refresh_token_file) {
         (Some(t), _) => t.clone(),
-        (None, Some(f)) if f.as_os_str() == "-" => {
-            rsspot::cli_support::read_stdin_text(rsspot::cli_support::SECRET_FILE_MAX, "a refresh token")?
-        }
-        (None, Some(f)) => {
-            rsspot::cli_support::read_bounded_text(
-                f,
-                rsspot::cli_support::SECRET_FILE_MAX,
-                "a refresh token file",
-            )?
-        }
+        (None, Some(f)) if f.as_os_str() == "-" => rsspot::cli_support::read_stdin_text(
+            rsspot::cli_support::SECRET_FILE_MAX,
+            "a refresh token",
+        )?,
+        (None, Some(f)) => rsspot::cli_support::read_bounded_text(
+            f,
+            rsspot::cli_support::SECRET_FILE_MAX,
+            "a refresh token file",
+        )?,
         (None, None) => return Ok(None),
     };
     let token = raw.trim();

@@ -301,7 +301,10 @@ fn a_lock_left_by_a_killed_kubectl_fails_after_the_bound_naming_it() {
     assert!(started.elapsed() < Duration::from_secs(10));
     let text = e.to_string();
     assert!(e.is_timeout(), "{text}");
-    assert!(text.contains(&format!("remove {}", lock.display())), "{text}");
+    assert!(
+        text.contains(&format!("remove {}", lock.display())),
+        "{text}"
+    );
     assert!(!path.exists(), "nothing was written without the lock");
     std::fs::remove_file(&lock).unwrap();
     merge_into(&path, GENERATED, &MergeOptions::default()).unwrap();

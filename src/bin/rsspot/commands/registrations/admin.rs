@@ -1,7 +1,6 @@
 //! Operating a ledger: `migrate-ledger` (this host's embedded ledger into a shared PostgreSQL
 //! one) and `doctor` (what the ledger is, and whether its leases and clock look right).
 
-
 use anyhow::Result;
 use rsspot::state::ledger::{LedgerDigest, LedgerStore};
 use secrecy::SecretString;
