@@ -160,7 +160,7 @@ fn kubectl_lock_is_created_exclusively_and_removed() {
     let cfg = dir.path().join("config");
     let lock = KubeconfigLock::acquire(&cfg, Duration::from_secs(1)).unwrap();
     let lock_file = dir.path().join("config.lock");
-    assert_eq!(lock.paths(), [lock_file.clone()]);
+    assert_eq!(lock.paths(), std::slice::from_ref(&lock_file));
     assert!(lock_file.exists());
     let started = Instant::now();
     let e = KubeconfigLock::acquire(&cfg, Duration::from_millis(200)).unwrap_err();
