@@ -1,27 +1,53 @@
-//! Files rsspot writes: atomic private writes, symlink-aware targets, advisory locks.
+//! Files rsspot writes, and the files it reads for a user: the one place that touches them.
 //!
-//! Every file rsspot owns is written as: temp file in the same directory → fsync → chmod 0600 →
-//! rename over the target. A crash or a failed write therefore leaves the previous file intact.
-//! A target that is a symbolic link is written through the link: the link's final target is
-//! replaced and the link itself stays (dotfile managers keep configs as links).
+//! **Regular files** rsspot owns are written as: temp file in the same directory → fsync →
+//! chmod 0600 → rename over the target. A crash or a failed write therefore leaves the previous
+//! file intact. A target that is a symbolic link is written through the link: the link's final
+//! target is replaced and the link itself stays (dotfile managers keep configs as links).
+//! Temp files are named `.rsspot-<pid>-<random>.tmp`; ones left by a writer that was killed
+//! (its process is gone, or the file is older than [`STALE_TEMP_AGE`]) are removed by the next
+//! write into the same directory.
 //!
-//! Read-modify-write cycles of files that several processes may update at once (the config
-//! file, a merged kubeconfig) hold a [`FileLock`]: an exclusive advisory lock (`flock` on Unix)
-//! on a sibling lock file. The lock file is left in place afterwards on purpose: deleting it
-//! would let a waiting process lock an unlinked inode while a third one creates a new file.
+//! **Anything else** — a character device (`/dev/null`), a FIFO, a socket, `/dev/stdout` or a
+//! `/proc/self/fd/N` name — is written in place, never replaced: no rename, no backup and no
+//! lock file beside it (see [`Destination`]). A FIFO nobody reads fails at once.
+//!
+//! **Backups** ([`backup`]) are numbered and never overwrite one another: `X.bak`, then
+//! `X.bak.1`, `X.bak.2`, … (the first free name; the highest number is the newest). When the
+//! newest backup already holds the same bytes, it is reused instead of adding another copy.
+//!
+//! **Locks**: [`FileLock`] (rsspot's `flock`, for the config file) and [`KubeconfigLock`]
+//! (kubectl's own `<file>.lock`, for kubeconfigs).
+//!
+//! **Reads** of files a user names are bounded ([`read_bounded`]).
 
-use std::fs::{File, OpenOptions};
+// Some helpers serve only the bundled binary (through `cli_support`).
+#![cfg_attr(not(feature = "cli"), allow(unused_imports, dead_code))]
+
+mod dest;
+mod lock;
+mod read;
+#[cfg(test)]
+mod special_tests;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+pub use dest::{Destination, destination};
+pub use lock::{FileLock, KubeconfigLock, LOCK_TIMEOUT};
+pub use read::{
+    BULK_FILE_MAX, DOCUMENT_MAX, SECRET_FILE_MAX, human_size, read_bounded, read_bounded_text,
+    read_stdin_text,
+};
 
 use crate::error::{Error, Result};
 
-/// How long [`FileLock::acquire`] waits for another process before giving up.
-pub const LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+/// Temp files of ours older than this are another writer's leftovers, whatever their process.
+pub const STALE_TEMP_AGE: Duration = Duration::from_secs(10 * 60);
 
-/// Symbolic links followed before a path is declared a loop (as Linux's `MAXSYMLINKS`).
-const MAX_LINK_HOPS: usize = 40;
+/// Backups tried before giving up (`X.bak` … `X.bak.9999`).
+const MAX_BACKUPS: usize = 10_000;
 
 /// Creates `dir` (and parents) with mode 0700 where it does not exist yet.
 pub fn create_private_dir(dir: &Path) -> Result<()> {
@@ -43,7 +69,7 @@ pub fn create_private_dir(dir: &Path) -> Result<()> {
 /// the link's directory.
 pub fn resolve_link(path: &Path) -> Result<PathBuf> {
     let mut current = path.to_path_buf();
-    for _ in 0..MAX_LINK_HOPS {
+    for _ in 0..dest::MAX_LINK_HOPS {
         match std::fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
                 let target = std::fs::read_link(&current).map_err(|e| Error::io(&current, e))?;
@@ -71,31 +97,185 @@ fn parent_dir(path: &Path) -> &Path {
     }
 }
 
-/// Writes `contents` to `path` atomically with mode 0600, creating the parent directory (0700).
-/// A symbolic link at `path` is written through (see the module docs).
+/// What [`write_private_with_backup`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Where the previous content is kept, when a backup was made (or an identical one found).
+    pub backup: Option<PathBuf>,
+    /// Whether the target was written in place (not a regular file: no backup, no rename).
+    pub in_place: bool,
+}
+
+/// Writes `contents` to `path` with mode 0600: a regular file atomically (creating the parent
+/// directory, 0700), anything else in place (see the module docs).
 pub fn write_private(path: &Path, contents: &[u8]) -> Result<()> {
-    let target = resolve_link(path)?;
-    let dir = parent_dir(&target);
+    match destination(path)? {
+        Destination::File(target) => replace(&target, contents),
+        other => dest::write_through(&other, contents),
+    }
+}
+
+/// Like [`write_private`], first keeping `previous` (the file's content before this write) in a
+/// numbered backup beside `path` when the target is a regular file and the content changes.
+pub fn write_private_with_backup(
+    path: &Path,
+    previous: Option<&[u8]>,
+    contents: &[u8],
+) -> Result<Written> {
+    match destination(path)? {
+        Destination::File(target) => {
+            let backup = match previous {
+                Some(old) if old != contents => Some(backup(path, old)?),
+                _ => None,
+            };
+            replace(&target, contents)?;
+            Ok(Written {
+                backup,
+                in_place: false,
+            })
+        }
+        other => {
+            dest::write_through(&other, contents)?;
+            Ok(Written {
+                backup: None,
+                in_place: true,
+            })
+        }
+    }
+}
+
+/// The `n`-th backup name of `path`: `X.bak`, `X.bak.1`, `X.bak.2`, …
+fn backup_name(path: &Path, n: usize) -> PathBuf {
+    let mut name = path.as_os_str().to_os_string();
+    name.push(".bak");
+    if n > 0 {
+        name.push(format!(".{n}"));
+    }
+    PathBuf::from(name)
+}
+
+/// Keeps `bytes` in a new backup of `path` (0600) and returns its name: the first free one of
+/// `X.bak`, `X.bak.1`, `X.bak.2`, …; an existing backup is never overwritten. When the newest
+/// existing backup holds exactly `bytes`, its name is returned and nothing is written.
+pub fn backup(path: &Path, bytes: &[u8]) -> Result<PathBuf> {
+    let mut n = 0;
+    while n < MAX_BACKUPS && std::fs::symlink_metadata(backup_name(path, n)).is_ok() {
+        n += 1;
+    }
+    if n > 0 {
+        let newest = backup_name(path, n - 1);
+        let limit = bytes.len() as u64;
+        if read_bounded(&newest, limit, "a backup").is_ok_and(|old| old == bytes) {
+            return Ok(newest);
+        }
+    }
+    let dir = parent_dir(path);
     create_private_dir(dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".rsspot-")
+    let mut tmp = new_temp(dir)?;
+    tmp.write_all(bytes).map_err(|e| Error::io(tmp.path(), e))?;
+    tmp.as_file()
+        .sync_all()
+        .map_err(|e| Error::io(tmp.path(), e))?;
+    while n < MAX_BACKUPS {
+        let name = backup_name(path, n);
+        // A hard link never replaces an existing name: a backup made meanwhile by another
+        // process (or the user's own `X.bak`) stays as it is.
+        match tmp.persist_noclobber(&name) {
+            Ok(_) => return Ok(name),
+            Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => {
+                tmp = e.file;
+                n += 1;
+            }
+            Err(e) => return Err(Error::io(&name, e.error)),
+        }
+    }
+    Err(Error::io_message(
+        path,
+        format!("has {MAX_BACKUPS} backups already; remove old ones"),
+    ))
+}
+
+/// A private temp file of ours in `dir`, after removing stale ones.
+fn new_temp(dir: &Path) -> Result<tempfile::NamedTempFile> {
+    remove_stale_temps(dir);
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!(".rsspot-{}-", std::process::id()))
         .suffix(".tmp")
         .tempfile_in(dir)
         .map_err(|e| Error::io(dir, e))?;
     set_private(tmp.path())?;
-    tmp.write_all(contents).map_err(|e| Error::io(path, e))?;
-    tmp.as_file().sync_all().map_err(|e| Error::io(path, e))?;
-    tmp.persist(&target)
-        .map_err(|e| Error::io(&target, e.error))?;
+    Ok(tmp)
+}
+
+/// Replaces the regular file `target` atomically with `contents` (0600).
+fn replace(target: &Path, contents: &[u8]) -> Result<()> {
+    let dir = parent_dir(target);
+    create_private_dir(dir)?;
+    let mut tmp = new_temp(dir)?;
+    tmp.write_all(contents).map_err(|e| Error::io(target, e))?;
+    tmp.as_file().sync_all().map_err(|e| Error::io(target, e))?;
+    tmp.persist(target)
+        .map_err(|e| Error::io(target, e.error))?;
     Ok(())
 }
 
-/// Reads `path`; `None` when it does not exist.
+/// Removes `.rsspot-*.tmp` files in `dir` whose writer is gone: its process no longer runs
+/// (Linux, from the pid in the name), or the file is older than [`STALE_TEMP_AGE`]. Best
+/// effort: what cannot be removed (another user's) stays.
+pub fn remove_stale_temps(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(middle) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(".rsspot-"))
+            .and_then(|n| n.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue;
+        }
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| m.elapsed().ok())
+            .is_some_and(|age| age > STALE_TEMP_AGE);
+        let writer_gone = middle
+            .split_once('-')
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+            .is_some_and(|pid| !process_runs(pid));
+        if old || writer_gone {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` runs; true when that cannot be known (no `/proc`).
+fn process_runs(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    let proc = Path::new("/proc");
+    if !proc.join("self").exists() {
+        return true;
+    }
+    proc.join(pid.to_string()).exists()
+}
+
+/// Reads `path`; `None` when it does not exist. Refused past [`DOCUMENT_MAX`].
 pub fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
+    match read_bounded(path, DOCUMENT_MAX, "a document") {
         Ok(b) => Ok(Some(b)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(Error::io(path, e)),
+        Err(Error::Io {
+            source: Some(e), ..
+        }) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
     }
 }
 
@@ -110,78 +290,6 @@ pub fn set_private(path: &Path) -> Result<()> {
     #[cfg(not(unix))]
     let _ = path;
     Ok(())
-}
-
-/// An exclusive advisory lock on a sibling lock file, released on drop.
-///
-/// Only processes that take the same lock are kept out; that is every rsspot process, which is
-/// what keeps parallel `configure` and `kubeconfig --merge` runs from losing each other's work.
-#[derive(Debug)]
-pub struct FileLock {
-    // Closing the file releases the lock.
-    _file: File,
-    path: PathBuf,
-}
-
-impl FileLock {
-    /// Locks `<path>.lock` beside `path` (after following a symbolic link at `path`, so every
-    /// name of one file shares one lock). Waits up to [`LOCK_TIMEOUT`].
-    pub fn for_file(path: &Path) -> Result<FileLock> {
-        Self::for_file_with_suffix(path, ".lock")
-    }
-
-    /// Like [`FileLock::for_file`] with another suffix (`~/.kube/config.lock` means "held" to
-    /// kubectl as long as it exists, so the kubeconfig lock needs a name of its own).
-    pub fn for_file_with_suffix(path: &Path, suffix: &str) -> Result<FileLock> {
-        let target = resolve_link(path)?;
-        let mut name = target.as_os_str().to_os_string();
-        name.push(suffix);
-        Self::acquire(Path::new(&name), LOCK_TIMEOUT)
-    }
-
-    /// Locks the file at `lock_path` (created 0600 with its directory when missing), waiting
-    /// up to `timeout` for another holder.
-    pub fn acquire(lock_path: &Path, timeout: Duration) -> Result<FileLock> {
-        create_private_dir(parent_dir(lock_path))?;
-        let mut opts = OpenOptions::new();
-        opts.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let file = opts.open(lock_path).map_err(|e| Error::io(lock_path, e))?;
-        let started = Instant::now();
-        let mut pause = Duration::from_millis(5);
-        loop {
-            match file.try_lock() {
-                Ok(()) => {
-                    return Ok(FileLock {
-                        _file: file,
-                        path: lock_path.to_path_buf(),
-                    });
-                }
-                Err(std::fs::TryLockError::WouldBlock) if started.elapsed() < timeout => {
-                    std::thread::sleep(pause);
-                    pause = (pause * 2).min(Duration::from_millis(100));
-                }
-                Err(std::fs::TryLockError::WouldBlock) => {
-                    return Err(Error::config(format!(
-                        "{} is locked by another process for more than {}s; \
-                         wait for it to finish (or end it) and try again",
-                        lock_path.display(),
-                        timeout.as_secs()
-                    )));
-                }
-                Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(lock_path, e)),
-            }
-        }
-    }
-
-    /// The lock file.
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
 }
 
 #[cfg(test)]

@@ -173,7 +173,11 @@ pub mod names {
 #[doc(hidden)]
 pub mod cli_support {
     pub use crate::auth::{EXPIRY_SKEW, decode_claims, identity_of, namespace_for_org_id};
-    pub use crate::fsutil::{FileLock, read_if_exists, write_private};
+    pub use crate::fsutil::{
+        BULK_FILE_MAX, DOCUMENT_MAX, Destination, FileLock, KubeconfigLock, LOCK_TIMEOUT,
+        SECRET_FILE_MAX, Written, destination, human_size, read_bounded, read_bounded_text,
+        read_if_exists, read_stdin_text, write_private, write_private_with_backup,
+    };
 }
 
 /// The README's Rust examples run as doc tests too.

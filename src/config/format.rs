@@ -187,7 +187,7 @@ pub(crate) fn detect_and_parse(text: &str, path: &Path) -> Result<(Format, Value
 
 /// Reads and parses a config file, choosing the format from the extension or the content.
 pub(crate) fn read(path: &Path) -> Result<(Format, Value, String)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::fsutil::read_bounded(path, crate::fsutil::DOCUMENT_MAX, "a config file")?;
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::config(format!(
             "{}: not valid UTF-8 (byte {})",

@@ -119,8 +119,12 @@ pub(super) fn env_layers(env: &Env) -> Result<Vec<Layer>> {
         if let Some((var, v)) = env.first(vars) {
             push(var, key, Value::String(v.to_string()));
         } else if let Some((var, file)) = env.first(file_vars) {
-            let text = std::fs::read_to_string(file)
-                .map_err(|e| Error::config(format!("env {var}: cannot read {file}: {e}")))?;
+            let text = crate::fsutil::read_bounded_text(
+                std::path::Path::new(file),
+                crate::fsutil::SECRET_FILE_MAX,
+                "a secret file",
+            )
+            .map_err(|e| Error::config(format!("env {var}: cannot read {file}: {e}")))?;
             let secret = text.trim();
             if secret.is_empty() {
                 return Err(Error::config(format!("env {var}: {file} is empty")));

@@ -74,7 +74,7 @@ pub fn legacy_config_paths(home: &Path) -> [PathBuf; 2] {
 
 /// Whether `path` holds settings (not missing, not empty, not an old rsspot note).
 pub(crate) fn is_pending(path: &Path) -> bool {
-    match std::fs::read_to_string(path) {
+    match crate::fsutil::read_bounded_text(path, crate::fsutil::DOCUMENT_MAX, "a spotctl config") {
         Ok(text) => !text.starts_with(NOTE_MARKER) && !text.trim().is_empty(),
         // Unreadable (e.g. not UTF-8): let the import report the problem.
         Err(_) => path.is_file(),

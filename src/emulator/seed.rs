@@ -129,7 +129,7 @@ impl Seed {
     /// file leaves out come from [`Seed::builtin`]; classes without a price history get a
     /// generated one.
     pub fn from_file(path: &Path) -> Result<Seed> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let text = crate::fsutil::read_bounded_text(path, crate::fsutil::DOCUMENT_MAX, "a seed")?;
         let is_json = match path.extension().and_then(|e| e.to_str()) {
             Some("json") => true,
             Some("yaml" | "yml") => false,

@@ -1,9 +1,7 @@
 //! `rsspot api`: an authenticated request to any API path, like `gh api`. Bodies from `-f`
 //! fields or a file; a DELETE on a whole collection asks first.
 
-use std::io::Read;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use serde_json::{Map, Value};
 
@@ -170,14 +168,15 @@ fn with_query(path: &str, fields: &[Field]) -> String {
 }
 
 fn read_input(input: &str) -> Result<Value> {
+    use rsspot::cli_support::DOCUMENT_MAX;
     let text = if input == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading the body from stdin")?;
-        s
+        rsspot::cli_support::read_stdin_text(DOCUMENT_MAX, "a request body")?
     } else {
-        std::fs::read_to_string(input).map_err(|e| rsspot::Error::io(input, e))?
+        rsspot::cli_support::read_bounded_text(
+            std::path::Path::new(input),
+            DOCUMENT_MAX,
+            "a request body",
+        )?
     };
     Ok(serde_json::from_str(&text).map_err(|e| {
         rsspot::Error::invalid("--input", format!("{input}: the body is not JSON: {e}"))

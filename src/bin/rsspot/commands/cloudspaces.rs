@@ -180,10 +180,13 @@ pub struct WaitArgs {
 pub struct KubeconfigArgs {
     #[command(flatten)]
     pub name: NameArgs,
-    /// Write the kubeconfig to this file (mode 0600, atomic; an existing file is kept as PATH.bak).
+    /// Write the kubeconfig to this file (mode 0600, atomic; an existing file is kept in a
+    /// numbered backup: PATH.bak, then PATH.bak.1, …). `-` is stdout; a device or FIFO
+    /// (/dev/stdout, /dev/null) is written in place.
     #[arg(long, short = 'f', value_name = "PATH", conflicts_with = "merge")]
     pub file: Option<PathBuf>,
-    /// Merge the cluster, user and context into $KUBECONFIG or ~/.kube/config (backup at <file>.bak).
+    /// Merge the cluster, user and context into $KUBECONFIG or ~/.kube/config (numbered backup
+    /// at <file>.bak, <file>.bak.1, …; holds kubectl's <file>.lock while it writes).
     #[arg(long)]
     pub merge: bool,
     /// The kubeconfig file to merge into (instead of $KUBECONFIG / ~/.kube/config).

@@ -7,12 +7,16 @@
 //! that two cloudspaces (or orgs) never overwrite each other's generic `ngpc-user` entry, and
 //! replaces or appends them by name. Every other entry and top-level key is left as it was.
 //!
-//! Writing (`--merge`, `--file`) happens under an advisory lock beside the target, so parallel
-//! runs keep every context; the previous content is kept as `<file>.bak` (0600); a symlinked
-//! kubeconfig is updated through the link.
+//! Writing (`--merge`, `--file`) happens under kubectl's own lock (`<file>.lock`, created
+//! exclusively and removed after, as client-go does), so parallel rsspot and kubectl runs keep
+//! every context and nothing is left beside the file; the previous content is kept in a
+//! numbered backup (`<file>.bak`, `<file>.bak.1`, …, 0600) that never overwrites an older one;
+//! a symlinked kubeconfig is updated through the link; a target that is not a regular file
+//! (`/dev/null`, `/dev/stdout`, a FIFO) is written in place, never replaced.
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use rsspot::Error;
 use serde_norway::{Mapping, Value};
@@ -280,18 +284,27 @@ pub fn merge(
     })
 }
 
-/// The kubeconfig lock's suffix. Not `.lock`: kubectl takes `<file>.lock` by creating it and
-/// treats it as held for as long as it exists, so a lock file left there would block kubectl.
-const LOCK_SUFFIX: &str = ".rsspot-lock";
-
-/// Merges `generated` into the kubeconfig at `target` under its lock (read, merge and write in
-/// one critical section). Returns the merge and the backup written, if any.
+/// Merges `generated` into the kubeconfig at `target` under kubectl's lock (read, merge and
+/// write in one critical section). Returns the merge and the backup, if any.
+///
+/// A target that is not a regular file (`KUBECONFIG=/dev/null`, a FIFO) is not read (it holds
+/// no kubeconfig to keep): the merge of nothing is written into it in place.
 pub fn merge_into(
     target: &Path,
     generated: &str,
     opts: &MergeOptions,
 ) -> rsspot::Result<(Merged, Option<PathBuf>)> {
-    let _lock = rsspot::cli_support::FileLock::for_file_with_suffix(target, LOCK_SUFFIX)?;
+    merge_into_within(target, generated, opts, rsspot::cli_support::LOCK_TIMEOUT)
+}
+
+/// [`merge_into`], waiting at most `lock_timeout` for kubectl's lock.
+pub fn merge_into_within(
+    target: &Path,
+    generated: &str,
+    opts: &MergeOptions,
+    lock_timeout: Duration,
+) -> rsspot::Result<(Merged, Option<PathBuf>)> {
+    let _lock = rsspot::cli_support::KubeconfigLock::acquire(target, lock_timeout)?;
     let hint = target.display().to_string();
     let previous = read_existing(target)?;
     let existing = previous
@@ -307,319 +320,33 @@ pub fn merge_into(
     Ok((merged, backup))
 }
 
-/// Writes `text` to `path` (`--file`) under its lock, keeping an existing file's content as
-/// `<path>.bak` (0600). Returns the backup path when one was written.
-pub fn write_file(path: &Path, text: &str) -> rsspot::Result<Option<PathBuf>> {
-    let _lock = rsspot::cli_support::FileLock::for_file_with_suffix(path, LOCK_SUFFIX)?;
+/// Writes `text` to `path` (`--file`) under kubectl's lock, keeping an existing file's content
+/// in a numbered backup (`<path>.bak`, `.bak.1`, …, 0600). Returns the backup when one was
+/// made (in [`Written`](rsspot::cli_support::Written)). A path that is not a regular file (`/dev/stdout`, a FIFO) is written in place.
+pub fn write_file(path: &Path, text: &str) -> rsspot::Result<rsspot::cli_support::Written> {
+    let _lock =
+        rsspot::cli_support::KubeconfigLock::acquire(path, rsspot::cli_support::LOCK_TIMEOUT)?;
     let previous = read_existing(path)?;
-    save(path, previous.as_deref(), text)
+    rsspot::cli_support::write_private_with_backup(path, previous.as_deref(), text.as_bytes())
 }
 
-/// Writes `merged` to `path` atomically (0600), first copying the previous file (if any) to
-/// `<path>.bak` (0600). Returns the backup path when one was written.
+/// Writes `merged` to `path` (atomically and 0600 for a regular file, in place otherwise),
+/// first keeping the previous content (if any, and if it changes) in a numbered backup
+/// (see `rsspot::cli_support::write_private_with_backup`). Returns the backup's name.
 pub fn save(path: &Path, previous: Option<&[u8]>, merged: &str) -> rsspot::Result<Option<PathBuf>> {
-    let backup = match previous {
-        Some(bytes) => {
-            let mut name = path.as_os_str().to_os_string();
-            name.push(".bak");
-            let backup = PathBuf::from(name);
-            rsspot::cli_support::write_private(&backup, bytes)?;
-            Some(backup)
-        }
-        None => None,
-    };
-    rsspot::cli_support::write_private(path, merged.as_bytes())?;
-    Ok(backup)
+    let written =
+        rsspot::cli_support::write_private_with_backup(path, previous, merged.as_bytes())?;
+    Ok(written.backup)
 }
 
-/// Reads the target file; `None` when it does not exist.
+/// Reads the target file; `None` when it does not exist or is not a regular file (a device or
+/// FIFO holds no kubeconfig to merge with, and reading one could block or never end).
 pub fn read_existing(path: &Path) -> rsspot::Result<Option<Vec<u8>>> {
+    if !rsspot::cli_support::destination(path)?.is_file() {
+        return Ok(None);
+    }
     rsspot::cli_support::read_if_exists(path)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const GENERATED: &str = "apiVersion: v1
-clusters:
-- cluster:
-    insecure-skip-tls-verify: true
-    server: https://hcp-1234.us-central-dfw-1.spot.rackspace.com
-  name: demo-dfw
-contexts:
-- context:
-    cluster: demo-dfw
-    namespace: default
-    user: ngpc-user
-  name: demo-demo-dfw
-- context:
-    cluster: demo-dfw
-    namespace: default
-    user: oidc
-  name: demo-demo-dfw-oidc
-current-context: demo-demo-dfw
-kind: Config
-preferences: {}
-users:
-- name: ngpc-user
-  user:
-    token: TOKEN-A
-- name: oidc
-  user:
-    exec:
-      command: kubectl
-";
-
-    const EXISTING: &str = include_str!("../../../../tests/fixtures/kubeconfig-existing.yaml");
-
-    fn parse(s: &str) -> Value {
-        serde_norway::from_str(s).unwrap()
-    }
-
-    fn names(doc: &Value, list: &str) -> Vec<String> {
-        doc[list]
-            .as_sequence()
-            .unwrap()
-            .iter()
-            .map(|e| e["name"].as_str().unwrap().to_string())
-            .collect()
-    }
-
-    #[test]
-    fn merge_into_nothing_creates_a_config_with_current_context() {
-        let m = merge(None, GENERATED, &MergeOptions::default(), "cfg").unwrap();
-        assert_eq!(m.context, "demo-demo-dfw");
-        assert!(!m.replaced);
-        let doc = parse(&m.text);
-        assert_eq!(doc["current-context"], "demo-demo-dfw");
-        assert_eq!(doc["kind"], "Config");
-        assert_eq!(names(&doc, "contexts"), ["demo-demo-dfw"]);
-        assert_eq!(names(&doc, "clusters"), ["demo-demo-dfw"]);
-        assert_eq!(names(&doc, "users"), ["demo-demo-dfw"]);
-        assert_eq!(doc["users"][0]["user"]["token"], "TOKEN-A");
-        let ctx = &doc["contexts"][0]["context"];
-        assert_eq!(ctx["cluster"], "demo-demo-dfw");
-        assert_eq!(ctx["user"], "demo-demo-dfw");
-        assert_eq!(ctx["namespace"], "default");
-        assert_eq!(
-            doc["clusters"][0]["cluster"]["server"],
-            "https://hcp-1234.us-central-dfw-1.spot.rackspace.com"
-        );
-    }
-
-    #[test]
-    fn merge_keeps_other_entries_and_current_context() {
-        let m = merge(Some(EXISTING), GENERATED, &MergeOptions::default(), "cfg").unwrap();
-        let doc = parse(&m.text);
-        assert_eq!(
-            names(&doc, "contexts"),
-            ["kind-local", "prod", "demo-demo-dfw"]
-        );
-        assert_eq!(
-            names(&doc, "clusters"),
-            ["kind-local", "prod", "demo-demo-dfw"]
-        );
-        assert_eq!(
-            names(&doc, "users"),
-            ["kind-local", "prod-admin", "demo-demo-dfw"]
-        );
-        assert_eq!(doc["current-context"], "kind-local");
-        assert_eq!(m.current_context.as_deref(), Some("kind-local"));
-        let before = parse(EXISTING);
-        for list in ["clusters", "contexts", "users"] {
-            for i in 0..2 {
-                assert_eq!(doc[list][i], before[list][i], "{list}[{i}] changed");
-            }
-        }
-    }
-
-    #[test]
-    fn merge_replaces_by_name_and_sets_current_on_request() {
-        let first = merge(Some(EXISTING), GENERATED, &MergeOptions::default(), "cfg").unwrap();
-        let regenerated = GENERATED.replace("TOKEN-A", "TOKEN-B");
-        let opts = MergeOptions {
-            set_current: true,
-            ..Default::default()
-        };
-        let second = merge(Some(&first.text), &regenerated, &opts, "cfg").unwrap();
-        assert!(second.replaced);
-        let doc = parse(&second.text);
-        assert_eq!(
-            names(&doc, "users"),
-            ["kind-local", "prod-admin", "demo-demo-dfw"]
-        );
-        assert_eq!(doc["users"][2]["user"]["token"], "TOKEN-B");
-        assert_eq!(doc["current-context"], "demo-demo-dfw");
-    }
-
-    #[test]
-    fn context_name_renames_all_three_entries() {
-        let opts = MergeOptions {
-            context_name: Some("spot-dfw".into()),
-            ..Default::default()
-        };
-        let m = merge(Some(EXISTING), GENERATED, &opts, "cfg").unwrap();
-        assert_eq!(m.context, "spot-dfw");
-        let doc = parse(&m.text);
-        assert_eq!(names(&doc, "contexts")[2], "spot-dfw");
-        assert_eq!(names(&doc, "clusters")[2], "spot-dfw");
-        assert_eq!(names(&doc, "users")[2], "spot-dfw");
-        assert_eq!(doc["contexts"][2]["context"]["user"], "spot-dfw");
-    }
-
-    #[test]
-    fn two_orgs_do_not_share_the_generic_user() {
-        let other = GENERATED
-            .replace("demo-demo-dfw", "acme-dev-demo-dfw")
-            .replace("TOKEN-A", "TOKEN-ACME");
-        let a = merge(None, GENERATED, &MergeOptions::default(), "cfg").unwrap();
-        let b = merge(Some(&a.text), &other, &MergeOptions::default(), "cfg").unwrap();
-        let doc = parse(&b.text);
-        assert_eq!(names(&doc, "users"), ["demo-demo-dfw", "acme-dev-demo-dfw"]);
-        assert_eq!(doc["users"][0]["user"]["token"], "TOKEN-A");
-        assert_eq!(doc["users"][1]["user"]["token"], "TOKEN-ACME");
-    }
-
-    #[test]
-    fn an_unrelated_entry_of_the_same_name_needs_force() {
-        let opts = MergeOptions {
-            context_name: Some("prod".into()),
-            ..Default::default()
-        };
-        let e = merge(Some(EXISTING), GENERATED, &opts, "cfg").unwrap_err();
-        assert!(e.to_string().contains("--force"), "{e}");
-        // A context made by hand beside no cluster of that name is someone else's too.
-        let hand = "contexts:\n- name: demo-demo-dfw\n  context: {cluster: x, user: y}\n";
-        assert!(merge(Some(hand), GENERATED, &MergeOptions::default(), "cfg").is_err());
-        let forced = MergeOptions {
-            force: true,
-            ..opts
-        };
-        let m = merge(Some(EXISTING), GENERATED, &forced, "cfg").unwrap();
-        assert!(m.replaced);
-        let doc = parse(&m.text);
-        assert_eq!(doc["users"][1]["user"]["token"], "PROD");
-        assert_eq!(names(&doc, "users"), ["kind-local", "prod-admin", "prod"]);
-    }
-
-    #[test]
-    fn bad_targets_are_refused() {
-        let e = merge(Some("a: [b"), GENERATED, &MergeOptions::default(), "cfg").unwrap_err();
-        assert!(e.to_string().contains("not valid YAML"), "{e}");
-        let e = merge(
-            Some("- a\n- b\n"),
-            GENERATED,
-            &MergeOptions::default(),
-            "cfg",
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("not a kubeconfig"), "{e}");
-        let e = merge(
-            Some("contexts: 3\n"),
-            GENERATED,
-            &MergeOptions::default(),
-            "cfg",
-        )
-        .unwrap_err();
-        assert!(e.to_string().contains("not a list"), "{e}");
-        let e = merge(None, "kind: Config\n", &MergeOptions::default(), "cfg").unwrap_err();
-        assert!(e.to_string().contains("no context"), "{e}");
-        // Null lists are fine.
-        let m = merge(
-            Some("clusters:\nusers: null\n"),
-            GENERATED,
-            &MergeOptions::default(),
-            "c",
-        )
-        .unwrap();
-        assert_eq!(names(&parse(&m.text), "users"), ["demo-demo-dfw"]);
-    }
-
-    #[test]
-    fn target_path_precedence() {
-        let home = Path::new("/home/u");
-        assert_eq!(
-            target_path(
-                Some(Path::new("/x/cfg")),
-                Some(OsStr::new("/a:/b")),
-                Some(home)
-            )
-            .unwrap(),
-            PathBuf::from("/x/cfg")
-        );
-        assert_eq!(
-            target_path(None, Some(OsStr::new("/a/one:/b/two")), Some(home)).unwrap(),
-            PathBuf::from("/a/one")
-        );
-        assert_eq!(
-            target_path(None, Some(OsStr::new("")), Some(home)).unwrap(),
-            PathBuf::from("/home/u/.kube/config")
-        );
-        assert_eq!(
-            target_path(None, None, Some(home)).unwrap(),
-            PathBuf::from("/home/u/.kube/config")
-        );
-        assert!(target_path(None, None, None).is_err());
-    }
-
-    #[test]
-    fn save_writes_backup_and_private_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kube/config");
-        assert_eq!(save(&path, None, "a: 1\n").unwrap(), None);
-        let backup = save(&path, Some(b"a: 1\n"), "a: 2\n").unwrap().unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a: 2\n");
-        assert_eq!(std::fs::read_to_string(&backup).unwrap(), "a: 1\n");
-        assert_eq!(backup, dir.path().join("kube/config.bak"));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            for p in [&path, &backup] {
-                let mode = std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-                assert_eq!(mode, 0o600, "{}", p.display());
-            }
-        }
-        assert_eq!(read_existing(&dir.path().join("nope")).unwrap(), None);
-        assert_eq!(read_existing(&path).unwrap().unwrap(), b"a: 2\n");
-    }
-
-    #[test]
-    fn write_file_backs_up_an_existing_file_and_leaves_kubectl_lock_free() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("cfg");
-        assert_eq!(write_file(&path, "first\n").unwrap(), None);
-        let backup = write_file(&path, "second\n").unwrap().unwrap();
-        assert_eq!(std::fs::read_to_string(&backup).unwrap(), "first\n");
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "second\n");
-        // kubectl's own lock name stays free.
-        assert!(!dir.path().join("cfg.lock").exists());
-    }
-
-    #[test]
-    fn parallel_merges_keep_every_context() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("kube/config");
-        let threads: Vec<_> = (0..12)
-            .map(|i| {
-                let path = path.clone();
-                std::thread::spawn(move || {
-                    let opts = MergeOptions {
-                        context_name: Some(format!("ctx-{i}")),
-                        ..Default::default()
-                    };
-                    merge_into(&path, GENERATED, &opts).unwrap();
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        let doc = parse(&std::fs::read_to_string(&path).unwrap());
-        let mut got = names(&doc, "contexts");
-        got.sort();
-        let mut want: Vec<String> = (0..12).map(|i| format!("ctx-{i}")).collect();
-        want.sort();
-        assert_eq!(got, want);
-    }
-}
+mod tests;

@@ -186,13 +186,22 @@ pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result
         )?
     };
     if let Some(path) = a.file {
-        let backup = kubeconfig::write_file(&path, &text)?;
+        if path.as_os_str() == "-" {
+            // `--file -` is standard output, through the one printing path.
+            return ctx.out.text(&text);
+        }
+        let written = kubeconfig::write_file(&path, &text)?;
+        let how = if written.in_place {
+            "in place: not a regular file, so no backup"
+        } else {
+            "mode 0600"
+        };
         ctx.out.note(&format!(
-            "wrote the kubeconfig of cloudspace {} to {} (mode 0600)",
+            "wrote the kubeconfig of cloudspace {} to {} ({how})",
             a.name,
             path.display()
         ));
-        if let Some(b) = backup {
+        if let Some(b) = written.backup {
             ctx.out
                 .note(&format!("the previous content is kept in {}", b.display()));
         }

@@ -8,17 +8,16 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::pricing::Bid;
-use rsspot::services::vm_pools::user_data_wire;
 use rsspot::services::{PoolType, VmCloudSpaceCreate, VmPoolCreate};
 use rsspot::types::inventory::VmCloudSpace;
 use serde::Deserialize;
 
 use super::cloudspaces::{NameArgs, WaitFlags};
 use super::nodepools::{PoolWaitArgs, spend};
-use super::vm_pools::{UserDataArgs, parse_pool_spec};
+use super::vm_pools::{UserDataArgs, checked_user_data, parse_pool_spec};
 use crate::ctx::Ctx;
 use crate::kinds::VmCloudspaces;
 use crate::progress;
@@ -129,8 +128,11 @@ struct FilePool {
 }
 
 fn from_file(path: &Path) -> Result<VmCloudSpaceCreate> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("could not read {}", path.display()))?;
+    let text = rsspot::cli_support::read_bounded_text(
+        path,
+        rsspot::cli_support::DOCUMENT_MAX,
+        "a VM cloudspace file",
+    )?;
     // YAML is a superset of JSON: one parser reads both layouts.
     let layout: FileLayout = serde_norway::from_str(&text)
         .map_err(|e| rsspot::Error::invalid("--file", format!("{}: {e}", path.display())))?;
@@ -161,7 +163,10 @@ fn from_file(path: &Path) -> Result<VmCloudSpaceCreate> {
         pool.pool_type = pool_type;
         pool.bid_price = bid;
         pool.vm_image = p.vm_image;
-        pool.vm_user_data = p.vm_user_data.map(|d| user_data_wire(d.as_bytes()));
+        pool.vm_user_data = p
+            .vm_user_data
+            .map(|d| checked_user_data(d.as_bytes(), "vmUserData"))
+            .transpose()?;
         req = req.pool(pool);
     }
     Ok(req)

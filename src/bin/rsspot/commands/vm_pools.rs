@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::pricing::Bid;
 use rsspot::services::node_pools::DEFAULT_FULFILLED_TIMEOUT;
@@ -52,11 +52,12 @@ pub struct ListArgs {
 /// Cloud-init user data flags (spotctl's; mutually exclusive).
 #[derive(Debug, Args, Default)]
 pub struct UserDataArgs {
-    /// Cloud-init user data as text (base64-encoded before sending unless already base64).
+    /// Cloud-init user data as text (base64-encoded before sending unless already base64; at
+    /// most 65,535 bytes once encoded, about 48 KiB of script).
     #[arg(long = "vm-userdata", value_name = "TEXT")]
     pub userdata_text: Option<String>,
     /// A cloud-init script or config file, sent byte for byte (base64-encoded unless already
-    /// base64).
+    /// base64; at most 65,535 bytes once encoded, about 48 KiB of script: OpenStack's limit).
     #[arg(
         long = "vm-userdata-from-script",
         value_name = "FILE",
@@ -69,16 +70,41 @@ impl UserDataArgs {
     /// The wire form of the user data given, if any.
     pub fn wire(&self) -> Result<Option<String>> {
         Ok(match (&self.userdata_text, &self.userdata_file) {
-            (Some(t), _) => Some(user_data_wire(t.as_bytes())),
+            (Some(t), _) => Some(checked_user_data(t.as_bytes(), "--vm-userdata")?),
             (None, Some(path)) => {
-                let bytes = std::fs::read(path).with_context(|| {
-                    format!("could not read the user data file {}", path.display())
-                })?;
-                Some(user_data_wire(&bytes))
+                let bytes = rsspot::cli_support::read_bounded(
+                    path,
+                    USER_DATA_MAX as u64,
+                    "cloud-init user data (65,535 bytes once base64-encoded)",
+                )?;
+                Some(checked_user_data(&bytes, "--vm-userdata-from-script")?)
             }
             (None, None) => None,
         })
     }
+}
+
+/// The most user data a VM takes, in bytes of base64 as sent: the limit of OpenStack Nova, on
+/// which Spot's VMs run (`ospc`), which means about 48 KiB of script before encoding.
+pub const USER_DATA_MAX: usize = 65_535;
+
+/// The wire form of `data`, refused (naming `flag`) when it is over [`USER_DATA_MAX`].
+pub fn checked_user_data(data: &[u8], flag: &str) -> Result<String> {
+    let wire = user_data_wire(data);
+    if wire.len() > USER_DATA_MAX {
+        anyhow::bail!(rsspot::Error::invalid(
+            flag,
+            format!(
+                "the user data is {} bytes ({} once base64-encoded); a VM takes at most {} \
+                 bytes encoded (about 48 KiB of script): shrink the script, e.g. have it \
+                 download the rest",
+                data.len(),
+                wire.len(),
+                USER_DATA_MAX
+            )
+        ));
+    }
+    Ok(wire)
 }
 
 /// `vm-pools create`.

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::raw::types::VmSshKey;
 use rsspot::services::VmSshKeyCreate;
@@ -92,9 +92,11 @@ pub async fn run(ctx: &Ctx, cmd: VmSshKeysCmd) -> Result<()> {
             let name = a.name.get("vm ssh key")?;
             let line = match (a.public_key, &a.public_key_file) {
                 (Some(k), _) => k,
-                (None, Some(path)) => std::fs::read_to_string(path).with_context(|| {
-                    format!("could not read the public key file {}", path.display())
-                })?,
+                (None, Some(path)) => rsspot::cli_support::read_bounded_text(
+                    path,
+                    rsspot::cli_support::SECRET_FILE_MAX,
+                    "an SSH public key file",
+                )?,
                 (None, None) => anyhow::bail!(rsspot::Error::invalid(
                     "--public-key",
                     "give --public-key or --public-key-file"

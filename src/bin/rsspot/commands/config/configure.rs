@@ -1,7 +1,7 @@
 //! `rsspot configure`: create or update one profile, field by field, under the config file's
 //! lock (parallel runs for different profiles all keep their profile).
 
-use std::io::{BufRead, IsTerminal, Read, Write};
+use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
@@ -132,14 +132,15 @@ fn prompt_secret(question: &str) -> Result<Option<SecretString>> {
 fn token_from_args(a: &ConfigureArgs) -> Result<Option<SecretString>> {
     let raw = match (&a.refresh_token, &a.refresh_token_file) {
         (Some(t), _) => t.clone(),
-        (None, Some(f)) if f.as_os_str() == "-" => {
-            let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .context("reading the refresh token from stdin")?;
-            s
-        }
-        (None, Some(f)) => std::fs::read_to_string(f).map_err(|e| rsspot::Error::io(f, e))?,
+        (None, Some(f)) if f.as_os_str() == "-" => rsspot::cli_support::read_stdin_text(
+            rsspot::cli_support::SECRET_FILE_MAX,
+            "a refresh token",
+        )?,
+        (None, Some(f)) => rsspot::cli_support::read_bounded_text(
+            f,
+            rsspot::cli_support::SECRET_FILE_MAX,
+            "a refresh token file",
+        )?,
         (None, None) => return Ok(None),
     };
     let token = raw.trim();

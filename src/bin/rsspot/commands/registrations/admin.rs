@@ -1,8 +1,6 @@
 //! Operating a ledger: `migrate-ledger` (this host's embedded ledger into a shared PostgreSQL
 //! one) and `doctor` (what the ledger is, and whether its leases and clock look right).
 
-use std::io::Read as _;
-
 use anyhow::Result;
 use rsspot::state::ledger::{LedgerDigest, LedgerStore};
 use secrecy::SecretString;
@@ -19,10 +17,10 @@ fn target_url(to: &str) -> Result<SecretString> {
     if to != "-" {
         return Ok(SecretString::from(to.to_owned()));
     }
-    let mut text = String::new();
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| rsspot::Error::io("<stdin>", e))?;
+    let text = rsspot::cli_support::read_stdin_text(
+        rsspot::cli_support::SECRET_FILE_MAX,
+        "a PostgreSQL URL",
+    )?;
     let url = text.trim();
     if url.is_empty() {
         anyhow::bail!(rsspot::Error::invalid(

@@ -1,7 +1,6 @@
 //! The commands that work on many records at once: `discover` (inventory in, reconcile),
 //! `restore` (a whole ledger from a backup) and the JSON-lines reader `import` shares.
 
-use std::io::Read;
 use std::path::Path;
 
 use anyhow::Result;
@@ -67,14 +66,12 @@ pub(super) async fn restore(
 
 /// Reads JSON lines (blank lines skipped) from a file or stdin, naming the bad line on error.
 pub(super) fn read_records(file: &str) -> Result<Vec<RegistrationRecord>> {
+    use rsspot::cli_support::BULK_FILE_MAX;
+    let what = "registration records";
     let text = if file == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| rsspot::Error::io("<stdin>", e))?;
-        s
+        rsspot::cli_support::read_stdin_text(BULK_FILE_MAX, what)?
     } else {
-        std::fs::read_to_string(file).map_err(|e| rsspot::Error::io(file, e))?
+        rsspot::cli_support::read_bounded_text(Path::new(file), BULK_FILE_MAX, what)?
     };
     text.lines()
         .enumerate()
