@@ -141,7 +141,12 @@ impl Store {
             .and_then(Value::as_array)
             .into_iter()
             .flatten()
-            .filter_map(|a| Some((str_at(a, "/serverClass")?.to_string(), int_at(a, "/wonNodes"))))
+            .filter_map(|a| {
+                Some((
+                    str_at(a, "/serverClass")?.to_string(),
+                    int_at(a, "/wonNodes"),
+                ))
+            })
             .collect();
 
         // 1. Observe the child pools.
@@ -253,9 +258,8 @@ impl Store {
                     let current = str_at(&doc, "/spec/bidPrice").and_then(|b| b.parse().ok());
                     let floor = Store::bid_floor(self.class(class));
                     // Follow the market up, and never stay above a lowered ceiling.
-                    let rebid = current.is_none_or(|b: Decimal| {
-                        b < floor || ceiling.is_some_and(|c| b > c)
-                    });
+                    let rebid = current
+                        .is_none_or(|b: Decimal| b < floor || ceiling.is_some_and(|c| b > c));
                     let resized = doc.pointer("/spec/desired") != Some(&json!(nodes));
                     if !rebid && !resized {
                         continue;
@@ -392,7 +396,10 @@ impl Store {
         let fulfilled = want.is_some() && settled && carried == total && managed == total;
         let mut doc = o.doc.clone();
         let status = obj_mut(&mut doc, "status");
-        status.insert("phase".into(), json!(if fulfilled { done } else { working }));
+        status.insert(
+            "phase".into(),
+            json!(if fulfilled { done } else { working }),
+        );
         status.insert("targetVCPUs".into(), json!(total));
         status.insert("managedVCPUs".into(), json!(managed));
         status.insert("managedMemoryGB".into(), json!(dec(memory)));

@@ -160,7 +160,11 @@ impl Store {
                     ));
                 }
             }
-            Some(v) => causes.push(Cause::invalid("spec.region", v, "must be a non-empty string")),
+            Some(v) => causes.push(Cause::invalid(
+                "spec.region",
+                v,
+                "must be a non-empty string",
+            )),
         }
         match doc.pointer("/spec/vcpu/total") {
             None => causes.push(Cause::required("spec.vcpu.total")),

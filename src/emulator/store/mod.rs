@@ -294,7 +294,9 @@ impl Store {
             return false;
         }
         match reason {
-            Some(r) => self.failing_classes.insert(class.to_string(), r.to_string()),
+            Some(r) => self
+                .failing_classes
+                .insert(class.to_string(), r.to_string()),
             None => self.failing_classes.remove(class),
         };
         self.rv += 1;

@@ -167,7 +167,11 @@ impl Store {
                         denials.extend(region_mismatch(c, class, cs, "vmcloudspace"));
                     }
                 }
-                match (pool_type, spec.get("bidPrice"), self.variants.vm_ondemand_bid) {
+                match (
+                    pool_type,
+                    spec.get("bidPrice"),
+                    self.variants.vm_ondemand_bid,
+                ) {
                     ("spot", bid, _) => {
                         self.check_bid_field(bid, class, &mut causes, &mut denials);
                     }

@@ -119,9 +119,13 @@ impl Store {
             doc["status"] = match self.variants.phases {
                 Phases::Extended => json!({"phase": "Provisioning", "health": "Unknown",
                     "reason": "waiting for control plane"}),
-                Phases::Basic => json!({"health": "Unknown", "reason": "waiting for control plane"}),
+                Phases::Basic => {
+                    json!({"health": "Unknown", "reason": "waiting for control plane"})
+                }
             };
-        } else if let Some(status) = Store::initial_vm_status(kind, &doc, self.variants.autopilot_phases) {
+        } else if let Some(status) =
+            Store::initial_vm_status(kind, &doc, self.variants.autopilot_phases)
+        {
             doc["status"] = status;
         }
         let rv = self.next_rv();
