@@ -51,8 +51,11 @@ async fn get_ap(t: &T) -> Value {
     b
 }
 
-/// `class → (desiredNodes, wonNodes)` of the status's allocations.
-fn allocations(ap: &Value) -> BTreeMap<String, (i64, i64)> {
+/// `class → (desiredNodes, wonNodes)`.
+type Allocations = BTreeMap<String, (i64, i64)>;
+
+/// The status's allocations.
+fn allocations(ap: &Value) -> Allocations {
     ap["status"]["allocations"]
         .as_array()
         .unwrap()
@@ -268,7 +271,7 @@ async fn every_official_rule_is_a_422_naming_the_field() {
 async fn the_target_is_packed_exactly_over_the_cheapest_qualifying_classes() {
     // dfw market: medium 2 vCPU 0.001, large 4 vCPU 0.003, xlarge 8 vCPU 0.005, mh 16 vCPU
     // 0.02 (8 GB per vCPU), bm2 24 vCPU 0.005; every class but mh bids 0.01.
-    let cases: Vec<(Value, BTreeMap<String, (i64, i64)>, i64, &str)> = vec![
+    let cases: Vec<(Value, Allocations, i64, &str)> = vec![
         // Per-node bounds 4..8: 3 × 8 + 1 × 4 (0.018) beats 7 × 4 (0.021).
         (
             spec(28, json!({"vcpuPerNode": {"min": 4, "max": 8}})),

@@ -128,7 +128,7 @@ impl Store {
 /// the lowest total market price, then the fewest nodes. `None` when no combination sums to
 /// `total`.
 pub(super) fn pack(total: i64, cands: &[Candidate]) -> Option<Vec<(usize, i64)>> {
-    if total < 1 || total > MAX_PACKED_VCPUS || cands.is_empty() {
+    if !(1..=MAX_PACKED_VCPUS).contains(&total) || cands.is_empty() {
         return None;
     }
     let size = usize::try_from(total).ok()? + 1;
