@@ -13,6 +13,8 @@ const POOL_B: &str = "5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13";
 /// Floor 0.01 (min bid 0.01, market 0.001) in the built-in seed.
 const CLASS: &str = "gp.vs1.medium-dfw";
 const REGION: &str = "us-central-dfw-1";
+/// An autopilot pool's name (a UUID, like every pool's).
+const AUTOPILOT: &str = "3c1d9e7a-5b2f-4a68-9d0e-7f1a2b3c4d5e";
 
 struct T {
     emu: Emulator,
@@ -558,8 +560,9 @@ async fn autopilot_made_pools_carry_a_label_or_an_owner_reference() {
         let (s, ap) = t
             .post(
                 &t.url("autopilotnodepools"),
-                json!({"metadata": {"name": "budget"},
-                    "spec": {"cloudSpace": "ap", "vcpu": {"total": 4}}}),
+                json!({"metadata": {"name": AUTOPILOT},
+                    "spec": {"cloudSpace": "ap", "region": REGION, "vcpu": {"total": 4},
+                        "budgetPerHour": "0.01"}}),
             )
             .await;
         assert_eq!(s, 201, "{setting}: {ap}");
@@ -572,7 +575,7 @@ async fn autopilot_made_pools_carry_a_label_or_an_owner_reference() {
         let label = &meta["labels"]["ngpc.rxt.io/autopilotnodepool"];
         let owner = &meta["ownerReferences"][0];
         if setting.ends_with("=label") {
-            assert_eq!(label, "budget", "{setting}: {meta}");
+            assert_eq!(label, AUTOPILOT, "{setting}: {meta}");
             assert!(owner.is_null(), "{setting}: {meta}");
         } else {
             assert!(label.is_null(), "{setting}: {meta}");
@@ -580,7 +583,7 @@ async fn autopilot_made_pools_carry_a_label_or_an_owner_reference() {
             assert_eq!(owner["uid"], ap["metadata"]["uid"], "{setting}: {meta}");
         }
         let (s, _) = t
-            .delete(&format!("{}/budget", t.url("autopilotnodepools")))
+            .delete(&format!("{}/{AUTOPILOT}", t.url("autopilotnodepools")))
             .await;
         assert_eq!(s, 200, "{setting}");
         assert_eq!(
@@ -593,7 +596,13 @@ async fn autopilot_made_pools_carry_a_label_or_an_owner_reference() {
 
 #[test]
 fn every_variant_value_has_a_test_here() {
-    let src = include_str!("emulator_variants.rs");
+    // The variants of autopilot and VM pools are tested beside the rest of their kind.
+    let src = [
+        include_str!("emulator_variants.rs"),
+        include_str!("emulator_autopilot.rs"),
+        include_str!("emulator_vm.rs"),
+    ]
+    .concat();
     for s in VariantSetting::all() {
         assert!(src.contains(&format!("\"{s}\"")), "no test uses {s}");
     }

@@ -353,13 +353,118 @@ fn kubeconfig_unknown(r: &Run) -> Outcome {
     Ok(())
 }
 
+/// An OpenSSH public key the emulator accepts.
+const SSH_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g me@host";
+
+/// Polls `check` against the emulator for up to 10 s; `Err` is the last complaint.
+fn eventually(mut check: impl FnMut() -> Outcome) -> Outcome {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match check() {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() > deadline => return Err(e),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+/// A VM cloudspace with a spot and an on-demand VM pool (exercising `vm-ondemand-bid` and
+/// `vm-image`), then an autopilot pool fulfilled to its vCPU target (exercising
+/// `autopilot-phases`: fulfilment is read from `managedVCPUs`, never a phase name) and
+/// deleted with its child pools.
+fn vm_and_autopilot(r: &Run) -> Outcome {
+    let key = r.env.home().join("matrix.pub");
+    std::fs::write(&key, SSH_KEY).map_err(|e| e.to_string())?;
+    let key_arg = key.to_string_lossy().into_owned();
+    r.ok(&[
+        "vm-ssh-keys",
+        "create",
+        "mkey",
+        "--public-key-file",
+        &key_arg,
+    ])?;
+    r.ok(&[
+        "--region",
+        REGION,
+        "vm-cloudspaces",
+        "create",
+        "mvm",
+        "--vm-ssh-key-name",
+        "mkey",
+        "--vm-pool",
+        &format!("serverclass={CLASS},bidprice={BID},desired=1,pooltype=spot"),
+        "--vm-pool",
+        &format!("serverclass={CLASS},desired=1,pooltype=ondemand"),
+        "--wait",
+        "--timeout",
+        "30s",
+    ])?;
+    let pools = r.stored_names("vmpools", |d| d["spec"]["vmCloudSpace"] == "mvm");
+    expect_eq("VM pools of mvm", pools.len(), 2)?;
+
+    r.ok(&[
+        "cloudspaces",
+        "create",
+        "apf",
+        "--region",
+        REGION,
+        "--wait",
+        "--timeout",
+        "30s",
+    ])?;
+    r.ok(&[
+        "nodepools",
+        "autopilot",
+        "create",
+        "--cloudspace",
+        "apf",
+        "--vcpu",
+        "4",
+        "--budget-per-hour",
+        BID,
+        "--yes",
+    ])?;
+    let ap_name = || {
+        r.stored_names("autopilotnodepools", |d| d["spec"]["cloudSpace"] == "apf")
+            .into_iter()
+            .next()
+    };
+    let name = ap_name().ok_or("the autopilot pool is not in the emulator")?;
+    eventually(|| {
+        let ap = r
+            .stored("autopilotnodepools")
+            .into_iter()
+            .find(|d| d["metadata"]["name"] == name.as_str())
+            .ok_or("the autopilot pool vanished")?;
+        let st = &ap["status"];
+        if st["targetVCPUs"] == 4 && st["managedVCPUs"] == 4 {
+            Ok(())
+        } else {
+            Err(format!("autopilot pool never fulfilled: {st}"))
+        }
+    })?;
+    r.ok(&["--yes", "nodepools", "autopilot", "delete", &name])?;
+    eventually(|| {
+        let left = r.stored_names("spotnodepools", |d| d["spec"]["cloudSpace"] == "apf");
+        if left.is_empty() && ap_name().is_none() {
+            Ok(())
+        } else {
+            Err(format!(
+                "after autopilot delete, child pools left: {left:?}"
+            ))
+        }
+    })
+}
+
 /// The flows, in the order they run against one emulator.
-const FLOWS: [Flow; 5] = [
+const FLOWS: [Flow; 6] = [
     ("lifecycle", lifecycle),
     ("filters", filters),
     ("paging", paging),
     ("auth", auth),
     ("kubeconfig-unknown", kubeconfig_unknown),
+    ("vm-and-autopilot", vm_and_autopilot),
 ];
 
 fn options(setting: VariantSetting) -> EmulatorOptions {

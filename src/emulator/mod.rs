@@ -50,9 +50,9 @@ pub use jwt::CLIENT_ID;
 pub use seed::{Seed, SeedOrg, VmInventory, namespace_for};
 pub use server::JOURNAL_PATH;
 pub use variants::{
-    AutopilotOwner, BadRefreshToken, BidRules, CascadeDelete, DeleteReturns, DryRun,
-    KubeconfigUnknown, LabelSelector, Paging, Phases, TokenRotation, VariantSetting, Variants,
-    WebhookDenial,
+    AutopilotOwner, AutopilotPhases, BadRefreshToken, BidRules, CascadeDelete, DeleteReturns,
+    DryRun, KubeconfigUnknown, LabelSelector, Paging, Phases, TokenRotation, VariantSetting,
+    Variants, VmImage, VmOnDemandBid, WebhookDenial,
 };
 
 use crate::{Error, Result};
@@ -359,6 +359,33 @@ impl Emulator {
     /// bidding below it become `Lost` at the next request. False when the class does not exist.
     pub fn set_market_price(&self, server_class: &str, price: &str) -> bool {
         self.shared.store().set_market_price(server_class, price)
+    }
+
+    /// Preempts `nodes` won nodes of spot node pool `pool` (of any seeded org), as the auction
+    /// would: from the next request its `wonCount` is that much lower (until its spec changes),
+    /// and an autopilot pool owning it puts the class into cooldown and re-packs. False when
+    /// there is no such spot pool.
+    pub fn preempt_nodes(&self, pool: &str, nodes: i64) -> bool {
+        let now = self.now();
+        let mut store = self.shared.store();
+        store.tick(now);
+        self.shared
+            .seed
+            .orgs
+            .iter()
+            .any(|o| store.preempt(&o.namespace(), pool, nodes))
+    }
+
+    /// Makes server class `class` fail with `reason` (no capacity): its spot pools win nothing
+    /// (`Lost`), its VMs show as failed servers with `reason` as their `error`, and autopilot
+    /// pools put it into cooldown. False when the class does not exist.
+    pub fn fail_server_class(&self, class: &str, reason: &str) -> bool {
+        self.shared.store().set_class_failing(class, Some(reason))
+    }
+
+    /// Undoes [`Emulator::fail_server_class`]. False when the class does not exist.
+    pub fn restore_server_class(&self, class: &str) -> bool {
+        self.shared.store().set_class_failing(class, None)
     }
 
     /// The variants this emulator runs with.

@@ -177,6 +177,55 @@ variant! {
     }
 }
 
+variant! {
+    /// Which `status.phase` values an autopilot pool shows while its vCPU target is being
+    /// fulfilled and once it is (API-NOTES §9.4: "the values are not published"). Clients must
+    /// track `managedVCPUs` against `targetVCPUs`, never a phase name.
+    AutopilotPhases, "autopilot-phases", default Ready, {
+        /// `Pending`, then `Ready`.
+        Ready => "ready",
+        /// `Allocating`, then `Allocated`.
+        Allocated => "allocated",
+        /// `Provisioning`, then `Running`.
+        Running => "running",
+    }
+}
+
+impl AutopilotPhases {
+    /// The phase while the target is not (or no longer) fulfilled, and once it is.
+    pub fn names(self) -> (&'static str, &'static str) {
+        match self {
+            AutopilotPhases::Ready => ("Pending", "Ready"),
+            AutopilotPhases::Allocated => ("Allocating", "Allocated"),
+            AutopilotPhases::Running => ("Provisioning", "Running"),
+        }
+    }
+}
+
+variant! {
+    /// What the service does with `spec.bidPrice` on an on-demand VM pool (API-NOTES §9.4: the
+    /// official SDK always sends it, the official CLI always asks for it).
+    VmOnDemandBid, "vm-ondemand-bid", default Ignored, {
+        /// Accepted (any well-formed bid, or none) and ignored: on-demand VMs are reserved.
+        Ignored => "ignored",
+        /// Required: a 422 `spec.bidPrice: Required value` when absent.
+        Required => "required",
+        /// Refused: a 422 on `spec.bidPrice` when present.
+        Refused => "refused",
+    }
+}
+
+variant! {
+    /// Whether a VM pool needs `spec.vmImage` (API-NOTES §9.4: optional in the SDK's body; the
+    /// official CLI defaults it to `ubuntu24.04`).
+    VmImage, "vm-image", default Optional, {
+        /// Optional: a pool without one gets `ubuntu24.04`.
+        Optional => "optional",
+        /// Required: a 422 `spec.vmImage: Required value` when absent.
+        Required => "required",
+    }
+}
+
 /// Declares [`Variants`] (one field per variant), [`VariantSetting`] (one case per variant) and
 /// the code that enumerates them, from one list: adding a variant is one line here.
 macro_rules! variants {
@@ -254,6 +303,9 @@ variants! {
 /// | `phases` | **`extended`**, `basic` | cloudspaces pass through `Provisioning`, `Upgrading`, `NoWinningBids`, `Error`, `Deleting`; or show no phase until `Ready`, upgrade and delete at once | §8.1 |
 /// | `kubeconfig-unknown` | **`404`**, `400` | generate-kubeconfig for an unknown cloudspace answers a 404 `Status` or a 400 `bad_request` | §2.4 |
 /// | `autopilot-owner` | **`label`**, `owner-reference` | the spot pools an autopilot pool makes from its budget carry the label `ngpc.rxt.io/autopilotnodepool: <name>`, or a controller `ownerReference` to it (kind `AutopilotNodePool`, name, uid) | §3.10 |
+/// | `autopilot-phases` | **`ready`**, `allocated`, `running` | an autopilot pool's phase is `Pending` then `Ready`, `Allocating` then `Allocated`, or `Provisioning` then `Running` (fulfilment is `managedVCPUs` = `targetVCPUs`) | §9.4 |
+/// | `vm-ondemand-bid` | **`ignored`**, `required`, `refused` | `spec.bidPrice` on an on-demand VM pool is ignored, required (422 when absent) or refused (422 when present) | §9.4 |
+/// | `vm-image` | **`optional`**, `required` | a VM pool without `spec.vmImage` gets `ubuntu24.04`, or is a 422 `spec.vmImage: Required value` | §9.4 |
 ///
 /// Parse one setting with `"name=value".parse::<VariantSetting>()` and apply it with
 /// [`Variants::set`].
@@ -269,6 +321,9 @@ variants! {
     phases: Phases,
     kubeconfig_unknown: KubeconfigUnknown,
     autopilot_owner: AutopilotOwner,
+    autopilot_phases: AutopilotPhases,
+    vm_ondemand_bid: VmOnDemandBid,
+    vm_image: VmImage,
 }
 
 impl VariantSetting {
@@ -346,7 +401,7 @@ mod tests {
     #[test]
     fn every_setting_round_trips_through_its_spelling() {
         let all = VariantSetting::all();
-        assert_eq!(all.len(), 24);
+        assert_eq!(all.len(), 32);
         for s in all {
             assert_eq!(s.to_string().parse::<VariantSetting>(), Ok(s));
             let v = Variants::default().with(s);

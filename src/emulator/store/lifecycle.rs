@@ -124,6 +124,7 @@ impl Store {
         let status = obj_mut(&mut doc, "status");
         status.insert("phase".into(), json!("Ready"));
         status.insert("health".into(), json!("Healthy"));
+        status.insert("reason".into(), json!(""));
         status.insert("firstReadyTimestamp".into(), json!(t));
         status.insert(
             "conditions".into(),
@@ -162,7 +163,15 @@ impl Store {
         let want = if starving { "NoWinningBids" } else { "Ready" };
         if phase != Some(want) {
             let mut doc = doc;
-            obj_mut(&mut doc, "status").insert("phase".into(), json!(want));
+            let status = obj_mut(&mut doc, "status");
+            status.insert("phase".into(), json!(want));
+            let (health, reason) = if starving {
+                ("Degraded", "no spot bid of the cloudspace is winning")
+            } else {
+                ("Healthy", "")
+            };
+            status.insert("health".into(), json!(health));
+            status.insert("reason".into(), json!(reason));
             self.commit(key, doc);
         }
     }
@@ -193,13 +202,24 @@ impl Store {
         let mut doc = o.doc.clone();
         match due {
             Some(d) if now >= d => {
-                let won = !spot || self.bid_wins(&o.doc);
+                let failing = str_at(&o.doc, "/spec/serverClass")
+                    .is_some_and(|c| self.failing_classes.contains_key(c));
+                let won = !spot || (self.bid_wins(&o.doc) && !failing);
+                let count = if won {
+                    (desired - o.preempted).max(0)
+                } else {
+                    0
+                };
                 let status = obj_mut(&mut doc, "status");
                 status.insert(
                     status_key.into(),
-                    json!(if won { "Fulfilled" } else { "Lost" }),
+                    json!(if won && (count > 0 || desired == 0) {
+                        "Fulfilled"
+                    } else {
+                        "Lost"
+                    }),
                 );
-                status.insert(count_key.into(), json!(if won { desired } else { 0 }));
+                status.insert(count_key.into(), json!(count));
             }
             _ => {
                 let status = obj_mut(&mut doc, "status");

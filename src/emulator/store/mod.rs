@@ -3,6 +3,8 @@
 //! submodules, one job each; the lifecycle is evaluated lazily against the simulated clock.
 
 mod autopilot;
+mod autopilot_pack;
+mod autopilot_rules;
 mod lifecycle;
 mod selector;
 mod validate;
@@ -113,6 +115,8 @@ struct Obj {
     managed: bool,
     /// The autopilot pool (same namespace) that made this pool and removes it with itself.
     owner: Option<String>,
+    /// Nodes of a spot pool taken back by preemption (until the pool's spec changes).
+    preempted: i64,
 }
 
 fn is_rfc1123_label(s: &str) -> bool {
@@ -185,6 +189,8 @@ pub(crate) struct Store {
     pub(crate) issued: BTreeMap<String, String>,
     /// `127.0.0.1:PORT` when Ready cloudspaces advertise the emulated cluster API.
     pub(crate) cluster_authority: Option<String>,
+    /// Server classes that fail (no capacity) → why, until restored.
+    failing_classes: BTreeMap<String, String>,
 }
 
 impl Store {
@@ -205,6 +211,7 @@ impl Store {
             revoked: BTreeSet::new(),
             issued: BTreeMap::new(),
             cluster_authority: None,
+            failing_classes: BTreeMap::new(),
         };
         for (org_name, inv) in &seed.vm_inventory {
             let Some(org) = seed.orgs.iter().find(|o| &o.name == org_name) else {
@@ -231,6 +238,7 @@ impl Store {
                             delete_due: None,
                             managed: false,
                             owner: None,
+                            preempted: 0,
                         },
                     );
                 }
@@ -275,6 +283,34 @@ impl Store {
             sp.insert("hammerPricePerHour".into(), json!(price));
         }
         self.rv += 1;
+        true
+    }
+
+    /// Makes `class` fail with `reason` (`Some`) or work again (`None`): spot pools of a failing
+    /// class win nothing, and VM servers of it show as failed. False when the class does not
+    /// exist.
+    pub(crate) fn set_class_failing(&mut self, class: &str, reason: Option<&str>) -> bool {
+        if self.class(class).is_none() {
+            return false;
+        }
+        match reason {
+            Some(r) => self
+                .failing_classes
+                .insert(class.to_string(), r.to_string()),
+            None => self.failing_classes.remove(class),
+        };
+        self.rv += 1;
+        true
+    }
+
+    /// Takes `nodes` won nodes back from spot pool `name` of namespace `ns` (a preemption),
+    /// until the pool's spec next changes. False when there is no such spot pool.
+    pub(crate) fn preempt(&mut self, ns: &str, name: &str, nodes: i64) -> bool {
+        let key = (Kind::SpotNodePool, ns.to_string(), name.to_string());
+        let Some(o) = self.objects.get_mut(&key) else {
+            return false;
+        };
+        o.preempted = o.preempted.saturating_add(nodes.max(0));
         true
     }
 

@@ -11,10 +11,11 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 use sha2::Digest as _;
 
-use super::autopilot::budget;
 use super::validate::region_mismatch;
 use super::{Key, Kind, Store, chrono_dur, is_lowercase_uuid, is_rfc1123_label, obj_mut, str_at};
+use crate::emulator::bids::{self, BidRefusal};
 use crate::emulator::reply::Cause;
+use crate::emulator::variants::{AutopilotPhases, BidRules, VmImage, VmOnDemandBid};
 
 /// The label linking a VM pool to its VM cloudspace.
 pub(crate) const VMCLOUDSPACE_LABEL: &str = "ngpc.rxt.io/vmcloudspace";
@@ -166,16 +167,38 @@ impl Store {
                         denials.extend(region_mismatch(c, class, cs, "vmcloudspace"));
                     }
                 }
-                match (pool_type, spec.get("bidPrice")) {
-                    ("spot", bid) => {
+                match (
+                    pool_type,
+                    spec.get("bidPrice"),
+                    self.variants.vm_ondemand_bid,
+                ) {
+                    ("spot", bid, _) => {
                         self.check_bid_field(bid, class, &mut causes, &mut denials);
                     }
-                    (_, Some(v)) => causes.push(Cause::invalid(
+                    (_, Some(v), VmOnDemandBid::Refused) => causes.push(Cause::invalid(
                         "spec.bidPrice",
                         v,
                         "an ondemand pool takes no bid",
                     )),
-                    (_, None) => {}
+                    (_, None, VmOnDemandBid::Required) => {
+                        causes.push(Cause::required("spec.bidPrice"));
+                    }
+                    (_, Some(v), VmOnDemandBid::Required | VmOnDemandBid::Ignored) => {
+                        let well_formed = v.as_str().is_some_and(|b| {
+                            bids::check(b, Decimal::ZERO, BidRules::Decimals).is_ok()
+                        });
+                        if !well_formed {
+                            causes.push(Cause::invalid(
+                                "spec.bidPrice",
+                                v,
+                                BidRefusal::Format.message(&v.to_string()),
+                            ));
+                        }
+                    }
+                    (_, None, _) => {}
+                }
+                if self.variants.vm_image == VmImage::Required && text("vmImage").is_none() {
+                    causes.push(Cause::required("spec.vmImage"));
                 }
                 for f in [
                     "vmCloudSpace",
@@ -188,45 +211,7 @@ impl Store {
                 }
             }
             Kind::AutopilotNodePool => {
-                if new && !is_rfc1123_label(name) {
-                    causes.push(rfc1123_cause(name));
-                }
-                match text("cloudSpace") {
-                    None => causes.push(Cause::required("spec.cloudSpace")),
-                    Some(c) if self.get(Kind::CloudSpace, ns, c).is_none() => denials.push(
-                        format!("cloudspace {c:?} does not exist in namespace {ns:?}"),
-                    ),
-                    Some(_) => {}
-                }
-                match doc.pointer("/spec/vcpu/total").and_then(Value::as_i64) {
-                    Some(t) if t >= 1 => {}
-                    _ => causes.push(Cause::invalid(
-                        "spec.vcpu.total",
-                        doc.pointer("/spec/vcpu/total").unwrap_or(&Value::Null),
-                        "must be a positive integer",
-                    )),
-                }
-                let min = doc.pointer("/spec/vcpuPerNode/min").and_then(Value::as_i64);
-                let max = doc.pointer("/spec/vcpuPerNode/max").and_then(Value::as_i64);
-                if let (Some(min), Some(max)) = (min, max)
-                    && (min < 1 || max < min)
-                {
-                    causes.push(Cause::invalid(
-                        "spec.vcpuPerNode",
-                        &json!({"min": min, "max": max}),
-                        "must satisfy 1 <= min <= max",
-                    ));
-                }
-                if let Some(b) = spec.get("budgetPerHour")
-                    && budget(b).is_none_or(|d| d <= Decimal::ZERO)
-                {
-                    causes.push(Cause::invalid(
-                        "spec.budgetPerHour",
-                        b,
-                        "must be a positive decimal",
-                    ));
-                }
-                immutable("cloudSpace", &mut causes);
+                causes.extend(self.validate_autopilot(ns, name, doc, old));
             }
             Kind::CloudSpace | Kind::SpotNodePool | Kind::OnDemandNodePool => {}
         }
@@ -234,19 +219,19 @@ impl Store {
     }
 
     /// Defaults and server-maintained labels of the VM kinds and autopilot pools.
-    pub(super) fn default_vm(kind: Kind, doc: &mut Value) {
+    pub(super) fn default_vm(&self, kind: Kind, doc: &mut Value) {
         let link = match kind {
             Kind::VmPool => {
                 let spec = obj_mut(doc, "spec");
                 spec.entry("poolType").or_insert(json!("spot"));
-                spec.entry("vmImage").or_insert(json!("ubuntu24.04"));
+                if self.variants.vm_image == VmImage::Optional {
+                    spec.entry("vmImage").or_insert(json!("ubuntu24.04"));
+                }
                 str_at(doc, "/spec/vmCloudSpace").map(|c| (VMCLOUDSPACE_LABEL, c.to_string()))
             }
             Kind::AutopilotNodePool => {
-                obj_mut(doc, "spec")
-                    .entry("allocationStrategy")
-                    .or_insert(json!("lowestPrice"));
-                str_at(doc, "/spec/cloudSpace").map(|c| (super::CLOUDSPACE_LABEL, c.to_string()))
+                Store::default_autopilot(doc);
+                None
             }
             _ => None,
         };
@@ -265,18 +250,21 @@ impl Store {
     }
 
     /// The status a new object of a VM kind starts with.
-    pub(super) fn initial_vm_status(kind: Kind, doc: &Value) -> Option<Value> {
+    pub(super) fn initial_vm_status(
+        kind: Kind,
+        doc: &Value,
+        phases: AutopilotPhases,
+    ) -> Option<Value> {
         match kind {
             Kind::VmSshKey => {
                 let key = str_at(doc, "/spec/publicKey").unwrap_or_default();
                 let fp = ssh_fingerprint(key).ok();
                 Some(json!({"fingerprint": fp, "validated": fp.is_some()}))
             }
-            Kind::VmCloudSpace => Some(json!({"phase": "Provisioning", "health": ""})),
+            Kind::VmCloudSpace => Some(json!({"phase": "Provisioning", "health": "Unknown",
+                "reason": "provisioning the VM cloudspace", "bids": {}, "assignedServers": {}})),
             Kind::VmPool => Some(json!({"bidStatus": "Pending", "wonCount": 0})),
-            Kind::AutopilotNodePool => Some(json!({"phase": "Pending", "targetVCPUs":
-                doc.pointer("/spec/vcpu/total").cloned().unwrap_or(json!(0)),
-                "managedVCPUs": 0, "allocations": []})),
+            Kind::AutopilotNodePool => Some(Store::initial_autopilot_status(doc, phases)),
             _ => None,
         }
     }
@@ -384,7 +372,9 @@ impl Store {
             return;
         }
         let mut bids = Vec::new();
+        let mut bid_map = Map::new();
         let mut servers = Map::new();
+        let mut failed = Vec::new();
         for ((kind, n, name), p) in &self.objects {
             if *kind != Kind::VmPool || n != ns || str_at(&p.doc, "/spec/vmCloudSpace") != Some(cs)
             {
@@ -396,28 +386,49 @@ impl Store {
                 .pointer("/status/wonCount")
                 .and_then(Value::as_i64)
                 .unwrap_or(0);
+            let pool_type = str_at(&p.doc, "/spec/poolType").unwrap_or("spot");
+            bid_map.insert(
+                name.clone(),
+                json!({"bidName": name, "type": pool_type, "wonCount": won}),
+            );
             let class = str_at(&p.doc, "/spec/serverClass").unwrap_or_default();
-            let cpu = self
-                .class(class)
-                .and_then(|c| c.pointer("/spec/resources/cpu").cloned())
+            let resources = self.class(class).and_then(|c| c.pointer("/spec/resources"));
+            let cpu = resources
+                .and_then(|r| r.get("cpu").cloned())
                 .unwrap_or(json!(""));
+            let memory = resources
+                .and_then(|r| r.get("memory").cloned())
+                .unwrap_or(json!(""));
+            let error = self.failing_classes.get(class);
             for i in 0..won.max(0) {
                 let id = super::stable_uuid(&format!("vm/{ns}/{name}/{i}"));
                 let digest = super::stable_uuid(&format!("ip/{id}"));
                 let octet = u8::from_str_radix(&digest[..2], 16).unwrap_or(10);
-                servers.insert(
-                    id.clone(),
-                    json!({"serverName": id, "displayName": format!("{cs}-{}-{i}", &name[..8]),
-                        "ipAddress": format!("10.42.{}.{}", i % 250, octet.max(2)),
-                        "nodePoolName": name, "serverClassName": class, "cpu": cpu,
-                        "serverType": str_at(&p.doc, "/spec/poolType").unwrap_or("spot"),
-                        "state": "Ready"}),
-                );
+                let mut server = json!({"serverName": id,
+                    "displayName": format!("{cs}-{}-{i}", &name[..8]),
+                    "ipAddress": format!("10.42.{}.{}", i % 250, octet.max(2)),
+                    "nodePoolName": name, "serverClassName": class, "cpu": cpu,
+                    "memory": memory, "serverType": pool_type, "state": "Ready"});
+                if let Some(e) = error {
+                    server["state"] = json!("Failed");
+                    server["error"] = json!(e);
+                    failed.push(format!("server {id} failed: {e}"));
+                }
+                servers.insert(id, server);
             }
         }
         let mut doc = o.doc.clone();
         obj_mut(&mut doc, "spec").insert("bidRequests".into(), Value::Array(bids));
-        obj_mut(&mut doc, "status").insert("assignedServers".into(), Value::Object(servers));
+        let status = obj_mut(&mut doc, "status");
+        status.insert("bids".into(), Value::Object(bid_map));
+        status.insert("assignedServers".into(), Value::Object(servers));
+        let (health, reason) = match (o.ready_at, failed.first()) {
+            (None, _) => ("Unknown", "provisioning the VM cloudspace".to_string()),
+            (Some(_), Some(first)) => ("Degraded", first.clone()),
+            (Some(_), None) => ("Healthy", String::new()),
+        };
+        status.insert("health".into(), json!(health));
+        status.insert("reason".into(), json!(reason));
         self.commit(&key, doc);
     }
 }

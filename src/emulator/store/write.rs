@@ -117,11 +117,15 @@ impl Store {
 
         if kind == Kind::CloudSpace {
             doc["status"] = match self.variants.phases {
-                Phases::Extended => json!({"phase": "Provisioning", "health": "",
+                Phases::Extended => json!({"phase": "Provisioning", "health": "Unknown",
                     "reason": "waiting for control plane"}),
-                Phases::Basic => json!({"health": "", "reason": "waiting for control plane"}),
+                Phases::Basic => {
+                    json!({"health": "Unknown", "reason": "waiting for control plane"})
+                }
             };
-        } else if let Some(status) = Store::initial_vm_status(kind, &doc) {
+        } else if let Some(status) =
+            Store::initial_vm_status(kind, &doc, self.variants.autopilot_phases)
+        {
             doc["status"] = status;
         }
         let rv = self.next_rv();
@@ -136,6 +140,7 @@ impl Store {
                 delete_due: None,
                 managed: true,
                 owner: None,
+                preempted: 0,
             },
         );
         self.event(ns, now, format!("{} {name} created", kind.name()));
@@ -182,7 +187,7 @@ impl Store {
                 }
             }
             Kind::VmCloudSpace | Kind::VmPool | Kind::VmSshKey | Kind::AutopilotNodePool => {
-                Store::default_vm(kind, doc);
+                self.default_vm(kind, doc);
             }
         }
     }
@@ -302,7 +307,12 @@ impl Store {
                 self.event(ns, now, format!("CloudSpace {name} upgrading"));
             }
         }
+        let spec_changed = doc.get("spec") != old.get("spec");
         self.commit(&key, doc);
+        if spec_changed && let Some(o) = self.objects.get_mut(&key) {
+            // A changed pool is a new bid: whatever was preempted is bid for again.
+            o.preempted = 0;
+        }
         if kind.is_pool()
             && let Some(cs) = str_at(&old, "/spec/cloudSpace")
         {
