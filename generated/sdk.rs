@@ -63,11 +63,45 @@ pub mod types {
     ///        "allocationStrategy": {
     ///          "type": "string"
     ///        },
-    ///        "budgetPerHour": {},
+    ///        "budgetPerHour": {
+    ///          "type": "string"
+    ///        },
     ///        "cloudSpace": {
     ///          "type": "string"
     ///        },
-    ///        "memoryPerVCPU": {},
+    ///        "customAnnotations": {
+    ///          "type": "object",
+    ///          "additionalProperties": {
+    ///            "type": "string"
+    ///          }
+    ///        },
+    ///        "customLabels": {
+    ///          "type": "object",
+    ///          "additionalProperties": {
+    ///            "type": "string"
+    ///          }
+    ///        },
+    ///        "customTaints": {
+    ///          "type": "array",
+    ///          "items": {
+    ///            "type": "object",
+    ///            "properties": {
+    ///              "effect": {
+    ///                "type": "string"
+    ///              },
+    ///              "key": {
+    ///                "type": "string"
+    ///              },
+    ///              "value": {
+    ///                "type": "string"
+    ///              }
+    ///            },
+    ///            "additionalProperties": {}
+    ///          }
+    ///        },
+    ///        "memoryPerVCPU": {
+    ///          "type": "string"
+    ///        },
     ///        "region": {
     ///          "type": "string"
     ///        },
@@ -105,18 +139,100 @@ pub mod types {
     ///          "type": "array",
     ///          "items": {
     ///            "type": "object",
+    ///            "properties": {
+    ///              "bidPricePerHour": {
+    ///                "type": "string"
+    ///              },
+    ///              "desiredNodes": {
+    ///                "type": "integer",
+    ///                "format": "int64"
+    ///              },
+    ///              "marketPricePerHour": {
+    ///                "type": "string"
+    ///              },
+    ///              "memoryGBPerNode": {
+    ///                "type": "string"
+    ///              },
+    ///              "serverClass": {
+    ///                "type": "string"
+    ///              },
+    ///              "spotNodePool": {
+    ///                "type": "string"
+    ///              },
+    ///              "vcpuPerNode": {
+    ///                "type": "integer",
+    ///                "format": "int64"
+    ///              },
+    ///              "wonNodes": {
+    ///                "type": "integer",
+    ///                "format": "int64"
+    ///              }
+    ///            },
     ///            "additionalProperties": {}
     ///          }
     ///        },
     ///        "allocationsHistory": {
     ///          "type": "array",
-    ///          "items": {}
+    ///          "items": {
+    ///            "type": "object",
+    ///            "properties": {
+    ///              "bidPricePerHour": {
+    ///                "type": "string"
+    ///              },
+    ///              "desiredNodes": {
+    ///                "type": "integer",
+    ///                "format": "int64"
+    ///              },
+    ///              "event": {
+    ///                "type": "string"
+    ///              },
+    ///              "reason": {
+    ///                "type": "string"
+    ///              },
+    ///              "serverClass": {
+    ///                "type": "string"
+    ///              },
+    ///              "spotNodePool": {
+    ///                "type": "string"
+    ///              },
+    ///              "time": {
+    ///                "type": "string",
+    ///                "format": "date-time"
+    ///              },
+    ///              "wonNodes": {
+    ///                "type": "integer",
+    ///                "format": "int64"
+    ///              }
+    ///            },
+    ///            "additionalProperties": {}
+    ///          }
     ///        },
     ///        "classStates": {
     ///          "type": "array",
-    ///          "items": {}
+    ///          "items": {
+    ///            "type": "object",
+    ///            "properties": {
+    ///              "cooldownUntil": {
+    ///                "type": "string",
+    ///                "format": "date-time"
+    ///              },
+    ///              "lastAttemptTime": {
+    ///                "type": "string",
+    ///                "format": "date-time"
+    ///              },
+    ///              "lastOutcome": {
+    ///                "type": "string"
+    ///              },
+    ///              "serverClass": {
+    ///                "type": "string"
+    ///              }
+    ///            },
+    ///            "additionalProperties": {}
+    ///          }
     ///        },
-    ///        "managedMemoryGB": {},
+    ///        "managedMemoryGB": {
+    ///          "type": "string"
+    ///        },
     ///        "managedVCPUs": {
     ///          "type": "integer",
     ///          "format": "int64"
@@ -236,11 +352,45 @@ pub mod types {
     ///    "allocationStrategy": {
     ///      "type": "string"
     ///    },
-    ///    "budgetPerHour": {},
+    ///    "budgetPerHour": {
+    ///      "type": "string"
+    ///    },
     ///    "cloudSpace": {
     ///      "type": "string"
     ///    },
-    ///    "memoryPerVCPU": {},
+    ///    "customAnnotations": {
+    ///      "type": "object",
+    ///      "additionalProperties": {
+    ///        "type": "string"
+    ///      }
+    ///    },
+    ///    "customLabels": {
+    ///      "type": "object",
+    ///      "additionalProperties": {
+    ///        "type": "string"
+    ///      }
+    ///    },
+    ///    "customTaints": {
+    ///      "type": "array",
+    ///      "items": {
+    ///        "type": "object",
+    ///        "properties": {
+    ///          "effect": {
+    ///            "type": "string"
+    ///          },
+    ///          "key": {
+    ///            "type": "string"
+    ///          },
+    ///          "value": {
+    ///            "type": "string"
+    ///          }
+    ///        },
+    ///        "additionalProperties": {}
+    ///      }
+    ///    },
+    ///    "memoryPerVCPU": {
+    ///      "type": "string"
+    ///    },
     ///    "region": {
     ///      "type": "string"
     ///    },
@@ -286,7 +436,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub budget_per_hour: ::std::option::Option<::serde_json::Value>,
+        pub budget_per_hour: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "cloudSpace",
             default,
@@ -294,11 +444,35 @@ pub mod types {
         )]
         pub cloud_space: ::std::option::Option<::std::string::String>,
         #[serde(
+            rename = "customAnnotations",
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub custom_annotations: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        #[serde(
+            rename = "customLabels",
+            default,
+            skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
+        )]
+        pub custom_labels: ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >,
+        #[serde(
+            rename = "customTaints",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub custom_taints: ::std::vec::Vec<AutopilotNodePoolSpecCustomTaintsItem>,
+        #[serde(
             rename = "memoryPerVCPU",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub memory_per_vcpu: ::std::option::Option<::serde_json::Value>,
+        pub memory_per_vcpu: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -314,6 +488,44 @@ pub mod types {
     }
     impl AutopilotNodePoolSpec {
         pub fn builder() -> builder::AutopilotNodePoolSpec {
+            Default::default()
+        }
+    }
+    ///`AutopilotNodePoolSpecCustomTaintsItem`
+    ///
+    /// <details><summary>JSON schema</summary>
+    ///
+    /// ```json
+    ///{
+    ///  "type": "object",
+    ///  "properties": {
+    ///    "effect": {
+    ///      "type": "string"
+    ///    },
+    ///    "key": {
+    ///      "type": "string"
+    ///    },
+    ///    "value": {
+    ///      "type": "string"
+    ///    }
+    ///  },
+    ///  "additionalProperties": {}
+    ///}
+    /// ```
+    /// </details>
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct AutopilotNodePoolSpecCustomTaintsItem {
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub effect: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub key: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub value: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl AutopilotNodePoolSpecCustomTaintsItem {
+        pub fn builder() -> builder::AutopilotNodePoolSpecCustomTaintsItem {
             Default::default()
         }
     }
@@ -393,18 +605,100 @@ pub mod types {
     ///      "type": "array",
     ///      "items": {
     ///        "type": "object",
+    ///        "properties": {
+    ///          "bidPricePerHour": {
+    ///            "type": "string"
+    ///          },
+    ///          "desiredNodes": {
+    ///            "type": "integer",
+    ///            "format": "int64"
+    ///          },
+    ///          "marketPricePerHour": {
+    ///            "type": "string"
+    ///          },
+    ///          "memoryGBPerNode": {
+    ///            "type": "string"
+    ///          },
+    ///          "serverClass": {
+    ///            "type": "string"
+    ///          },
+    ///          "spotNodePool": {
+    ///            "type": "string"
+    ///          },
+    ///          "vcpuPerNode": {
+    ///            "type": "integer",
+    ///            "format": "int64"
+    ///          },
+    ///          "wonNodes": {
+    ///            "type": "integer",
+    ///            "format": "int64"
+    ///          }
+    ///        },
     ///        "additionalProperties": {}
     ///      }
     ///    },
     ///    "allocationsHistory": {
     ///      "type": "array",
-    ///      "items": {}
+    ///      "items": {
+    ///        "type": "object",
+    ///        "properties": {
+    ///          "bidPricePerHour": {
+    ///            "type": "string"
+    ///          },
+    ///          "desiredNodes": {
+    ///            "type": "integer",
+    ///            "format": "int64"
+    ///          },
+    ///          "event": {
+    ///            "type": "string"
+    ///          },
+    ///          "reason": {
+    ///            "type": "string"
+    ///          },
+    ///          "serverClass": {
+    ///            "type": "string"
+    ///          },
+    ///          "spotNodePool": {
+    ///            "type": "string"
+    ///          },
+    ///          "time": {
+    ///            "type": "string",
+    ///            "format": "date-time"
+    ///          },
+    ///          "wonNodes": {
+    ///            "type": "integer",
+    ///            "format": "int64"
+    ///          }
+    ///        },
+    ///        "additionalProperties": {}
+    ///      }
     ///    },
     ///    "classStates": {
     ///      "type": "array",
-    ///      "items": {}
+    ///      "items": {
+    ///        "type": "object",
+    ///        "properties": {
+    ///          "cooldownUntil": {
+    ///            "type": "string",
+    ///            "format": "date-time"
+    ///          },
+    ///          "lastAttemptTime": {
+    ///            "type": "string",
+    ///            "format": "date-time"
+    ///          },
+    ///          "lastOutcome": {
+    ///            "type": "string"
+    ///          },
+    ///          "serverClass": {
+    ///            "type": "string"
+    ///          }
+    ///        },
+    ///        "additionalProperties": {}
+    ///      }
     ///    },
-    ///    "managedMemoryGB": {},
+    ///    "managedMemoryGB": {
+    ///      "type": "string"
+    ///    },
     ///    "managedVCPUs": {
     ///      "type": "integer",
     ///      "format": "int64"
@@ -424,27 +718,27 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolStatus {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub allocations: ::std::vec::Vec<
-            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-        >,
+        pub allocations: ::std::vec::Vec<AutopilotNodePoolStatusAllocationsItem>,
         #[serde(
             rename = "allocationsHistory",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
-        pub allocations_history: ::std::vec::Vec<::serde_json::Value>,
+        pub allocations_history: ::std::vec::Vec<
+            AutopilotNodePoolStatusAllocationsHistoryItem,
+        >,
         #[serde(
             rename = "classStates",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
-        pub class_states: ::std::vec::Vec<::serde_json::Value>,
+        pub class_states: ::std::vec::Vec<AutopilotNodePoolStatusClassStatesItem>,
         #[serde(
             rename = "managedMemoryGB",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub managed_memory_gb: ::std::option::Option<::serde_json::Value>,
+        pub managed_memory_gb: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "managedVCPUs",
             default,
@@ -464,6 +758,255 @@ pub mod types {
     }
     impl AutopilotNodePoolStatus {
         pub fn builder() -> builder::AutopilotNodePoolStatus {
+            Default::default()
+        }
+    }
+    ///`AutopilotNodePoolStatusAllocationsHistoryItem`
+    ///
+    /// <details><summary>JSON schema</summary>
+    ///
+    /// ```json
+    ///{
+    ///  "type": "object",
+    ///  "properties": {
+    ///    "bidPricePerHour": {
+    ///      "type": "string"
+    ///    },
+    ///    "desiredNodes": {
+    ///      "type": "integer",
+    ///      "format": "int64"
+    ///    },
+    ///    "event": {
+    ///      "type": "string"
+    ///    },
+    ///    "reason": {
+    ///      "type": "string"
+    ///    },
+    ///    "serverClass": {
+    ///      "type": "string"
+    ///    },
+    ///    "spotNodePool": {
+    ///      "type": "string"
+    ///    },
+    ///    "time": {
+    ///      "type": "string",
+    ///      "format": "date-time"
+    ///    },
+    ///    "wonNodes": {
+    ///      "type": "integer",
+    ///      "format": "int64"
+    ///    }
+    ///  },
+    ///  "additionalProperties": {}
+    ///}
+    /// ```
+    /// </details>
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct AutopilotNodePoolStatusAllocationsHistoryItem {
+        #[serde(
+            rename = "bidPricePerHour",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bid_price_per_hour: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "desiredNodes",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub desired_nodes: ::std::option::Option<i64>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub event: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub reason: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "serverClass",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub server_class: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "spotNodePool",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub spot_node_pool: ::std::option::Option<::std::string::String>,
+        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        pub time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        #[serde(
+            rename = "wonNodes",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub won_nodes: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl AutopilotNodePoolStatusAllocationsHistoryItem {
+        pub fn builder() -> builder::AutopilotNodePoolStatusAllocationsHistoryItem {
+            Default::default()
+        }
+    }
+    ///`AutopilotNodePoolStatusAllocationsItem`
+    ///
+    /// <details><summary>JSON schema</summary>
+    ///
+    /// ```json
+    ///{
+    ///  "type": "object",
+    ///  "properties": {
+    ///    "bidPricePerHour": {
+    ///      "type": "string"
+    ///    },
+    ///    "desiredNodes": {
+    ///      "type": "integer",
+    ///      "format": "int64"
+    ///    },
+    ///    "marketPricePerHour": {
+    ///      "type": "string"
+    ///    },
+    ///    "memoryGBPerNode": {
+    ///      "type": "string"
+    ///    },
+    ///    "serverClass": {
+    ///      "type": "string"
+    ///    },
+    ///    "spotNodePool": {
+    ///      "type": "string"
+    ///    },
+    ///    "vcpuPerNode": {
+    ///      "type": "integer",
+    ///      "format": "int64"
+    ///    },
+    ///    "wonNodes": {
+    ///      "type": "integer",
+    ///      "format": "int64"
+    ///    }
+    ///  },
+    ///  "additionalProperties": {}
+    ///}
+    /// ```
+    /// </details>
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct AutopilotNodePoolStatusAllocationsItem {
+        #[serde(
+            rename = "bidPricePerHour",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bid_price_per_hour: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "desiredNodes",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub desired_nodes: ::std::option::Option<i64>,
+        #[serde(
+            rename = "marketPricePerHour",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub market_price_per_hour: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "memoryGBPerNode",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub memory_gb_per_node: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "serverClass",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub server_class: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "spotNodePool",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub spot_node_pool: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "vcpuPerNode",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub vcpu_per_node: ::std::option::Option<i64>,
+        #[serde(
+            rename = "wonNodes",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub won_nodes: ::std::option::Option<i64>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl AutopilotNodePoolStatusAllocationsItem {
+        pub fn builder() -> builder::AutopilotNodePoolStatusAllocationsItem {
+            Default::default()
+        }
+    }
+    ///`AutopilotNodePoolStatusClassStatesItem`
+    ///
+    /// <details><summary>JSON schema</summary>
+    ///
+    /// ```json
+    ///{
+    ///  "type": "object",
+    ///  "properties": {
+    ///    "cooldownUntil": {
+    ///      "type": "string",
+    ///      "format": "date-time"
+    ///    },
+    ///    "lastAttemptTime": {
+    ///      "type": "string",
+    ///      "format": "date-time"
+    ///    },
+    ///    "lastOutcome": {
+    ///      "type": "string"
+    ///    },
+    ///    "serverClass": {
+    ///      "type": "string"
+    ///    }
+    ///  },
+    ///  "additionalProperties": {}
+    ///}
+    /// ```
+    /// </details>
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    pub struct AutopilotNodePoolStatusClassStatesItem {
+        #[serde(
+            rename = "cooldownUntil",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub cooldown_until: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        #[serde(
+            rename = "lastAttemptTime",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_attempt_time: ::std::option::Option<
+            ::chrono::DateTime<::chrono::offset::Utc>,
+        >,
+        #[serde(
+            rename = "lastOutcome",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_outcome: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "serverClass",
+            default,
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub server_class: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl AutopilotNodePoolStatusClassStatesItem {
+        pub fn builder() -> builder::AutopilotNodePoolStatusClassStatesItem {
             Default::default()
         }
     }
@@ -6135,15 +6678,33 @@ pub mod types {
                 ::std::string::String,
             >,
             budget_per_hour: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             cloud_space: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            custom_annotations: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            custom_labels: ::std::result::Result<
+                ::std::collections::BTreeMap<
+                    ::std::string::String,
+                    ::std::string::String,
+                >,
+                ::std::string::String,
+            >,
+            custom_taints: ::std::result::Result<
+                ::std::vec::Vec<super::AutopilotNodePoolSpecCustomTaintsItem>,
+                ::std::string::String,
+            >,
             memory_per_vcpu: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             region: ::std::result::Result<
@@ -6169,6 +6730,9 @@ pub mod types {
                     allocation_strategy: Ok(Default::default()),
                     budget_per_hour: Ok(Default::default()),
                     cloud_space: Ok(Default::default()),
+                    custom_annotations: Ok(Default::default()),
+                    custom_labels: Ok(Default::default()),
+                    custom_taints: Ok(Default::default()),
                     memory_per_vcpu: Ok(Default::default()),
                     region: Ok(Default::default()),
                     vcpu: Ok(Default::default()),
@@ -6194,7 +6758,7 @@ pub mod types {
             }
             pub fn budget_per_hour<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.budget_per_hour = value
@@ -6218,9 +6782,59 @@ pub mod types {
                     });
                 self
             }
+            pub fn custom_annotations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_annotations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for custom_annotations: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn custom_labels<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::collections::BTreeMap<
+                        ::std::string::String,
+                        ::std::string::String,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_labels = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_labels: {e}")
+                    });
+                self
+            }
+            pub fn custom_taints<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::AutopilotNodePoolSpecCustomTaintsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.custom_taints = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for custom_taints: {e}")
+                    });
+                self
+            }
             pub fn memory_per_vcpu<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.memory_per_vcpu = value
@@ -6297,6 +6911,9 @@ pub mod types {
                     allocation_strategy: value.allocation_strategy?,
                     budget_per_hour: value.budget_per_hour?,
                     cloud_space: value.cloud_space?,
+                    custom_annotations: value.custom_annotations?,
+                    custom_labels: value.custom_labels?,
+                    custom_taints: value.custom_taints?,
                     memory_per_vcpu: value.memory_per_vcpu?,
                     region: value.region?,
                     vcpu: value.vcpu?,
@@ -6312,10 +6929,119 @@ pub mod types {
                     allocation_strategy: Ok(value.allocation_strategy),
                     budget_per_hour: Ok(value.budget_per_hour),
                     cloud_space: Ok(value.cloud_space),
+                    custom_annotations: Ok(value.custom_annotations),
+                    custom_labels: Ok(value.custom_labels),
+                    custom_taints: Ok(value.custom_taints),
                     memory_per_vcpu: Ok(value.memory_per_vcpu),
                     region: Ok(value.region),
                     vcpu: Ok(value.vcpu),
                     vcpu_per_node: Ok(value.vcpu_per_node),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AutopilotNodePoolSpecCustomTaintsItem {
+            effect: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            key: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AutopilotNodePoolSpecCustomTaintsItem {
+            fn default() -> Self {
+                Self {
+                    effect: Ok(Default::default()),
+                    key: Ok(Default::default()),
+                    value: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl AutopilotNodePoolSpecCustomTaintsItem {
+            pub fn effect<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.effect = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for effect: {e}")
+                    });
+                self
+            }
+            pub fn key<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.key = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for key: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AutopilotNodePoolSpecCustomTaintsItem>
+        for super::AutopilotNodePoolSpecCustomTaintsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AutopilotNodePoolSpecCustomTaintsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    effect: value.effect?,
+                    key: value.key?,
+                    value: value.value?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AutopilotNodePoolSpecCustomTaintsItem>
+        for AutopilotNodePoolSpecCustomTaintsItem {
+            fn from(value: super::AutopilotNodePoolSpecCustomTaintsItem) -> Self {
+                Self {
+                    effect: Ok(value.effect),
+                    key: Ok(value.key),
+                    value: Ok(value.value),
                     extra: Ok(value.extra),
                 }
             }
@@ -6478,21 +7204,19 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AutopilotNodePoolStatus {
             allocations: ::std::result::Result<
-                ::std::vec::Vec<
-                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                >,
+                ::std::vec::Vec<super::AutopilotNodePoolStatusAllocationsItem>,
                 ::std::string::String,
             >,
             allocations_history: ::std::result::Result<
-                ::std::vec::Vec<::serde_json::Value>,
+                ::std::vec::Vec<super::AutopilotNodePoolStatusAllocationsHistoryItem>,
                 ::std::string::String,
             >,
             class_states: ::std::result::Result<
-                ::std::vec::Vec<::serde_json::Value>,
+                ::std::vec::Vec<super::AutopilotNodePoolStatusClassStatesItem>,
                 ::std::string::String,
             >,
             managed_memory_gb: ::std::result::Result<
-                ::std::option::Option<::serde_json::Value>,
+                ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
             managed_vcpus: ::std::result::Result<
@@ -6530,9 +7254,7 @@ pub mod types {
             pub fn allocations<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::vec::Vec<
-                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                    >,
+                    ::std::vec::Vec<super::AutopilotNodePoolStatusAllocationsItem>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6545,7 +7267,9 @@ pub mod types {
             }
             pub fn allocations_history<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::AutopilotNodePoolStatusAllocationsHistoryItem>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.allocations_history = value
@@ -6559,7 +7283,9 @@ pub mod types {
             }
             pub fn class_states<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::AutopilotNodePoolStatusClassStatesItem>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.class_states = value
@@ -6571,7 +7297,7 @@ pub mod types {
             }
             pub fn managed_memory_gb<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.managed_memory_gb = value
@@ -6665,6 +7391,557 @@ pub mod types {
                     managed_vcpus: Ok(value.managed_vcpus),
                     phase: Ok(value.phase),
                     target_vcpus: Ok(value.target_vcpus),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AutopilotNodePoolStatusAllocationsHistoryItem {
+            bid_price_per_hour: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            desired_nodes: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            event: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reason: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            server_class: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            spot_node_pool: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            time: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            won_nodes: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AutopilotNodePoolStatusAllocationsHistoryItem {
+            fn default() -> Self {
+                Self {
+                    bid_price_per_hour: Ok(Default::default()),
+                    desired_nodes: Ok(Default::default()),
+                    event: Ok(Default::default()),
+                    reason: Ok(Default::default()),
+                    server_class: Ok(Default::default()),
+                    spot_node_pool: Ok(Default::default()),
+                    time: Ok(Default::default()),
+                    won_nodes: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl AutopilotNodePoolStatusAllocationsHistoryItem {
+            pub fn bid_price_per_hour<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bid_price_per_hour = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for bid_price_per_hour: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn desired_nodes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.desired_nodes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for desired_nodes: {e}")
+                    });
+                self
+            }
+            pub fn event<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event: {e}")
+                    });
+                self
+            }
+            pub fn reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reason: {e}")
+                    });
+                self
+            }
+            pub fn server_class<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.server_class = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for server_class: {e}")
+                    });
+                self
+            }
+            pub fn spot_node_pool<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.spot_node_pool = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for spot_node_pool: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for time: {e}")
+                    });
+                self
+            }
+            pub fn won_nodes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.won_nodes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for won_nodes: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AutopilotNodePoolStatusAllocationsHistoryItem>
+        for super::AutopilotNodePoolStatusAllocationsHistoryItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AutopilotNodePoolStatusAllocationsHistoryItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bid_price_per_hour: value.bid_price_per_hour?,
+                    desired_nodes: value.desired_nodes?,
+                    event: value.event?,
+                    reason: value.reason?,
+                    server_class: value.server_class?,
+                    spot_node_pool: value.spot_node_pool?,
+                    time: value.time?,
+                    won_nodes: value.won_nodes?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AutopilotNodePoolStatusAllocationsHistoryItem>
+        for AutopilotNodePoolStatusAllocationsHistoryItem {
+            fn from(
+                value: super::AutopilotNodePoolStatusAllocationsHistoryItem,
+            ) -> Self {
+                Self {
+                    bid_price_per_hour: Ok(value.bid_price_per_hour),
+                    desired_nodes: Ok(value.desired_nodes),
+                    event: Ok(value.event),
+                    reason: Ok(value.reason),
+                    server_class: Ok(value.server_class),
+                    spot_node_pool: Ok(value.spot_node_pool),
+                    time: Ok(value.time),
+                    won_nodes: Ok(value.won_nodes),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AutopilotNodePoolStatusAllocationsItem {
+            bid_price_per_hour: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            desired_nodes: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            market_price_per_hour: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            memory_gb_per_node: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            server_class: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            spot_node_pool: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            vcpu_per_node: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            won_nodes: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AutopilotNodePoolStatusAllocationsItem {
+            fn default() -> Self {
+                Self {
+                    bid_price_per_hour: Ok(Default::default()),
+                    desired_nodes: Ok(Default::default()),
+                    market_price_per_hour: Ok(Default::default()),
+                    memory_gb_per_node: Ok(Default::default()),
+                    server_class: Ok(Default::default()),
+                    spot_node_pool: Ok(Default::default()),
+                    vcpu_per_node: Ok(Default::default()),
+                    won_nodes: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl AutopilotNodePoolStatusAllocationsItem {
+            pub fn bid_price_per_hour<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bid_price_per_hour = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for bid_price_per_hour: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn desired_nodes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.desired_nodes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for desired_nodes: {e}")
+                    });
+                self
+            }
+            pub fn market_price_per_hour<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.market_price_per_hour = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for market_price_per_hour: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn memory_gb_per_node<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.memory_gb_per_node = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for memory_gb_per_node: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn server_class<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.server_class = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for server_class: {e}")
+                    });
+                self
+            }
+            pub fn spot_node_pool<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.spot_node_pool = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for spot_node_pool: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn vcpu_per_node<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.vcpu_per_node = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for vcpu_per_node: {e}")
+                    });
+                self
+            }
+            pub fn won_nodes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.won_nodes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for won_nodes: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AutopilotNodePoolStatusAllocationsItem>
+        for super::AutopilotNodePoolStatusAllocationsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AutopilotNodePoolStatusAllocationsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bid_price_per_hour: value.bid_price_per_hour?,
+                    desired_nodes: value.desired_nodes?,
+                    market_price_per_hour: value.market_price_per_hour?,
+                    memory_gb_per_node: value.memory_gb_per_node?,
+                    server_class: value.server_class?,
+                    spot_node_pool: value.spot_node_pool?,
+                    vcpu_per_node: value.vcpu_per_node?,
+                    won_nodes: value.won_nodes?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AutopilotNodePoolStatusAllocationsItem>
+        for AutopilotNodePoolStatusAllocationsItem {
+            fn from(value: super::AutopilotNodePoolStatusAllocationsItem) -> Self {
+                Self {
+                    bid_price_per_hour: Ok(value.bid_price_per_hour),
+                    desired_nodes: Ok(value.desired_nodes),
+                    market_price_per_hour: Ok(value.market_price_per_hour),
+                    memory_gb_per_node: Ok(value.memory_gb_per_node),
+                    server_class: Ok(value.server_class),
+                    spot_node_pool: Ok(value.spot_node_pool),
+                    vcpu_per_node: Ok(value.vcpu_per_node),
+                    won_nodes: Ok(value.won_nodes),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AutopilotNodePoolStatusClassStatesItem {
+            cooldown_until: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            last_attempt_time: ::std::result::Result<
+                ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                ::std::string::String,
+            >,
+            last_outcome: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            server_class: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AutopilotNodePoolStatusClassStatesItem {
+            fn default() -> Self {
+                Self {
+                    cooldown_until: Ok(Default::default()),
+                    last_attempt_time: Ok(Default::default()),
+                    last_outcome: Ok(Default::default()),
+                    server_class: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl AutopilotNodePoolStatusClassStatesItem {
+            pub fn cooldown_until<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cooldown_until = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for cooldown_until: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_attempt_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_attempt_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_attempt_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_outcome<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_outcome = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_outcome: {e}")
+                    });
+                self
+            }
+            pub fn server_class<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.server_class = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for server_class: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AutopilotNodePoolStatusClassStatesItem>
+        for super::AutopilotNodePoolStatusClassStatesItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AutopilotNodePoolStatusClassStatesItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    cooldown_until: value.cooldown_until?,
+                    last_attempt_time: value.last_attempt_time?,
+                    last_outcome: value.last_outcome?,
+                    server_class: value.server_class?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AutopilotNodePoolStatusClassStatesItem>
+        for AutopilotNodePoolStatusClassStatesItem {
+            fn from(value: super::AutopilotNodePoolStatusClassStatesItem) -> Self {
+                Self {
+                    cooldown_until: Ok(value.cooldown_until),
+                    last_attempt_time: Ok(value.last_attempt_time),
+                    last_outcome: Ok(value.last_outcome),
+                    server_class: Ok(value.server_class),
                     extra: Ok(value.extra),
                 }
             }

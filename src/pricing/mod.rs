@@ -14,6 +14,7 @@
 //! - [`guard`]: spending guardrails (concerns the caller confirms).
 
 pub mod advice;
+pub mod autopilot;
 pub mod bid;
 pub mod class;
 pub mod docs;

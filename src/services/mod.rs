@@ -3,7 +3,7 @@
 //! Each service borrows the [`SpotClient`](crate::SpotClient), validates its input locally,
 //! resolves the org namespace and maps every failure onto [`crate::Error`].
 
-pub mod autopilot_pools;
+pub mod autopilot;
 pub mod cloudspaces;
 pub mod inventory;
 pub mod node_pools;
@@ -22,7 +22,9 @@ use progenitor_client::ResponseValue;
 
 use crate::error::Result;
 
-pub use autopilot_pools::{AutopilotPoolCreate, AutopilotPoolUpdate, AutopilotPools};
+pub use autopilot::{
+    AllocationStrategy, AutopilotPoolCreate, AutopilotPoolUpdate, AutopilotPools, MemoryPerVcpu,
+};
 pub use cloudspaces::{CloudSpaceCreate, CloudSpaceUpdate, CloudSpaces};
 pub use inventory::Inventory;
 pub use node_pools::{

@@ -101,6 +101,7 @@ pub fn formats_of(path: &[&str]) -> &'static [OutputFormat] {
         ["pricing", "history"] => SERIES_FORMATS,
         ["auth", "kube-token"] => JSON_ONLY,
         ["pricing", "build"]
+        | ["nodepools", "autopilot", "preview"]
         | ["state", "info"]
         | ["cache", "stats"]
         | ["config", "show"]

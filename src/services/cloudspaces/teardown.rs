@@ -22,9 +22,9 @@ pub struct Teardown {
 }
 
 impl Teardown {
-    /// Number of pools deleted.
+    /// Number of pools deleted, autopilot pools included.
     pub fn pool_count(&self) -> usize {
-        self.spot_pools.len() + self.ondemand_pools.len()
+        self.autopilot_pools.len() + self.spot_pools.len() + self.ondemand_pools.len()
     }
 }
 
@@ -116,6 +116,9 @@ impl CloudSpaces<'_> {
             let mut left = usize::from(exists(
                 client.cloudspaces().get(&teardown.cloudspace, org).await,
             )?);
+            for p in &teardown.autopilot_pools {
+                left += usize::from(exists(client.autopilot_pools().get(p, org).await)?);
+            }
             for p in &teardown.spot_pools {
                 left += usize::from(exists(client.spot_pools().get(p, org).await)?);
             }

@@ -56,7 +56,7 @@ impl std::str::FromStr for Taint {
 }
 
 impl Taint {
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         if self.key.is_empty() {
             return Err(Error::invalid("taint", "a taint needs a key"));
         }

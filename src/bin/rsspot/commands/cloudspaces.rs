@@ -382,9 +382,10 @@ async fn delete(ctx: &Ctx, client: &SpotClient, a: DeleteArgs) -> Result<()> {
         report.pool_count()
     ));
     let rows: Vec<Deleted> = report
-        .spot_pools
+        .autopilot_pools
         .iter()
-        .map(|p| ("spot pool", p))
+        .map(|p| ("autopilot pool", p))
+        .chain(report.spot_pools.iter().map(|p| ("spot pool", p)))
         .chain(report.ondemand_pools.iter().map(|p| ("on-demand pool", p)))
         .chain(std::iter::once(("cloudspace", &report.cloudspace)))
         .map(|(kind, name)| Deleted {

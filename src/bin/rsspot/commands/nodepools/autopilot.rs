@@ -1,12 +1,16 @@
-//! `nodepools autopilot list|get|create|update|delete|wait`: a vCPU budget for a cloudspace
-//! that the service turns into pools (`status.allocations`).
+//! `nodepools autopilot list|get|create|update|delete|wait`: a vCPU target for a cloudspace
+//! that the service packs into child spot pools (`status.allocations`), in the official shape.
 
 use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
+use rsspot::pricing::autopilot::AutopilotPreview;
 use rsspot::raw::types::AutopilotNodePool;
-use rsspot::services::{AutopilotPoolCreate, AutopilotPoolUpdate};
+use rsspot::services::autopilot::vcpu_progress;
+use rsspot::services::{
+    AllocationStrategy, AutopilotPoolCreate, AutopilotPoolUpdate, MemoryPerVcpu, Taint,
+};
 use rust_decimal::Decimal;
 
 use super::super::cloudspaces::{NameArgs, WaitFlags};
@@ -30,13 +34,16 @@ pub enum AutopilotCmd {
     Get(GetArgs),
     /// Create an autopilot pool (a lowercase UUID name is generated unless given).
     Create(CreateArgs),
-    /// Change the vCPU total and/or budget.
+    /// Change the vCPU total, bid ceiling, node bounds, memory ratio, labels or taints.
     Update(UpdateArgs),
     /// Delete an autopilot pool (asks on a terminal; --yes otherwise).
     #[command(visible_alias = "rm")]
     Delete(NameArgs),
-    /// Wait until the budget is allocated.
+    /// Wait until every vCPU wanted is won (managed vCPUs reach the target).
     Wait(PoolWaitArgs),
+    /// Estimate what the service would pack a pool into (classes, nodes, cost) from public
+    /// prices and server classes; sends no write.
+    Preview(SpecArgs),
 }
 
 /// `list`.
@@ -49,15 +56,29 @@ pub struct ListArgs {
     pub watch: WatchArgs,
 }
 
-/// `create`.
+/// `create`: every field of the official spec (API-NOTES §9.4).
 #[derive(Debug, Args)]
 pub struct CreateArgs {
     #[command(flatten)]
     pub name: NameArgs,
-    /// Cloudspace the nodes join.
+    #[command(flatten)]
+    pub spec: SpecArgs,
+    #[command(flatten)]
+    pub node: NodeArgs,
+    #[command(flatten)]
+    pub wait: WaitFlags,
+    /// Print the exact request body and send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// The fields that decide what an autopilot pool is packed into (create and preview).
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// Cloudspace the nodes join (the pool's region is the cloudspace's).
     #[arg(long, value_parser = crate::names::cloudspace)]
     pub cloudspace: String,
-    /// Total vCPUs wanted.
+    /// Total vCPUs wanted; the service packs exactly this many from the cheapest classes.
     #[arg(long, value_name = "N")]
     pub vcpu: u32,
     /// Fewest vCPUs per node (with --max-vcpu-per-node).
@@ -66,23 +87,45 @@ pub struct CreateArgs {
     /// Most vCPUs per node (with --min-vcpu-per-node).
     #[arg(long, requires = "min_vcpu_per_node", value_name = "N")]
     pub max_vcpu_per_node: Option<u32>,
-    /// Memory per vCPU, e.g. 4Gi.
-    #[arg(long)]
-    pub memory_per_vcpu: Option<String>,
-    /// Most the pool may cost per hour, in USD.
+    /// Memory per vCPU in GB: any, 2, 4 or 8.
+    #[arg(long, default_value = "any", value_parser = parse_memory, value_name = "any|2|4|8")]
+    pub memory_per_vcpu: MemoryPerVcpu,
+    /// Bid ceiling per node-hour in USD (required; at most three decimals). The service bids
+    /// at most this for any node; it is not a cap on what the pool spends per hour.
     #[arg(long, value_name = "USD")]
-    pub budget_per_hour: Option<Decimal>,
-    /// How the service picks classes (e.g. lowestPrice).
-    #[arg(long)]
-    pub allocation_strategy: Option<String>,
-    #[command(flatten)]
-    pub wait: WaitFlags,
-    /// Print the exact request body and send nothing.
-    #[arg(long)]
-    pub dry_run: bool,
+    pub budget_per_hour: Decimal,
+    /// How the service picks classes (it takes only LowestPrice).
+    #[arg(long, default_value = "LowestPrice", value_parser = parse_strategy)]
+    pub allocation_strategy: AllocationStrategy,
 }
 
-/// `update`.
+impl SpecArgs {
+    /// The request these flags make (region from `--region`, when given).
+    fn request(&self, region: Option<String>) -> AutopilotPoolCreate {
+        let mut req = AutopilotPoolCreate::new(&self.cloudspace, self.vcpu, self.budget_per_hour);
+        req.region = region;
+        req.vcpu_per_node = self.min_vcpu_per_node.zip(self.max_vcpu_per_node);
+        req.memory_per_vcpu = self.memory_per_vcpu;
+        req.allocation_strategy = self.allocation_strategy;
+        req
+    }
+}
+
+/// Node labels, annotations and taints (create sets them; update replaces those given).
+#[derive(Debug, Args)]
+pub struct NodeArgs {
+    /// Node label key=value (repeatable).
+    #[arg(long = "label", value_parser = super::parse_kv, value_name = "KEY=VALUE")]
+    pub labels: Vec<(String, String)>,
+    /// Node annotation key=value (repeatable).
+    #[arg(long = "annotation", value_parser = super::parse_kv, value_name = "KEY=VALUE")]
+    pub annotations: Vec<(String, String)>,
+    /// Node taint key=value:Effect (NoSchedule, PreferNoSchedule, NoExecute; repeatable).
+    #[arg(long = "taint", value_parser = super::parse_taint, value_name = "KEY=VALUE:EFFECT")]
+    pub taints: Vec<Taint>,
+}
+
+/// `update`: any spec field but the region and cloudspace (immutable).
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     #[command(flatten)]
@@ -90,64 +133,77 @@ pub struct UpdateArgs {
     /// New vCPU total.
     #[arg(long, value_name = "N")]
     pub vcpu: Option<u32>,
-    /// New hourly budget in USD.
+    /// New bid ceiling per node-hour in USD.
     #[arg(long, value_name = "USD")]
     pub budget_per_hour: Option<Decimal>,
+    /// New fewest vCPUs per node (with --max-vcpu-per-node).
+    #[arg(long, requires = "max_vcpu_per_node", value_name = "N")]
+    pub min_vcpu_per_node: Option<u32>,
+    /// New most vCPUs per node (with --min-vcpu-per-node).
+    #[arg(long, requires = "min_vcpu_per_node", value_name = "N")]
+    pub max_vcpu_per_node: Option<u32>,
+    /// New memory per vCPU in GB: any, 2, 4 or 8.
+    #[arg(long, value_parser = parse_memory, value_name = "any|2|4|8")]
+    pub memory_per_vcpu: Option<MemoryPerVcpu>,
+    /// Replace the node labels, annotations and taints with those given.
+    #[command(flatten)]
+    pub node: NodeArgs,
 }
 
-/// The pool's hourly budget as the server holds it (a string or a number on the wire).
-fn budget_text(pool: &AutopilotNodePool) -> Option<String> {
-    let b = pool.spec.as_ref()?.budget_per_hour.as_ref()?;
-    Some(b.as_str().map_or_else(|| b.to_string(), String::from))
+fn parse_memory(s: &str) -> Result<MemoryPerVcpu, String> {
+    s.parse().map_err(|e: rsspot::Error| e.to_string())
 }
 
-/// [`budget_text`] as a number (`None`: no budget, or one that is not a number).
+fn parse_strategy(s: &str) -> Result<AllocationStrategy, String> {
+    s.parse().map_err(|e: rsspot::Error| e.to_string())
+}
+
+/// The pool's bid ceiling per node-hour as the server holds it.
 fn budget_of(pool: &AutopilotNodePool) -> Option<Decimal> {
-    budget_text(pool)?.parse().ok()
+    pool.spec.as_ref()?.budget_per_hour.as_ref()?.parse().ok()
 }
 
 impl Tabular for AutopilotNodePool {
     fn headers(wide: bool) -> Vec<&'static str> {
-        let mut h = vec![
-            "NAME",
-            "CLOUDSPACE",
-            "VCPUS",
-            "MANAGED",
-            "BUDGET/H",
-            "PHASE",
-        ];
+        let mut h = vec!["NAME", "CLOUDSPACE", "VCPUS", "CEILING/H", "PHASE"];
         if wide {
-            h.push("ALLOCATIONS");
+            h.extend(["MEMORY", "ALLOCATIONS", "COOLDOWN"]);
         }
         h
     }
     fn row(&self, wide: bool) -> Vec<String> {
         let spec = self.spec.as_ref();
         let status = self.status.as_ref();
+        let (managed, target) = vcpu_progress(self);
         let mut r = vec![
             self.name(),
             dash(spec.and_then(|s| s.cloud_space.as_ref())),
-            dash(spec.and_then(|s| s.vcpu.as_ref()).and_then(|v| v.total)),
-            dash(status.and_then(|s| s.managed_vcpus)),
-            dash(budget_text(self)),
+            format!("{managed}/{target}"),
+            dash(spec.and_then(|s| s.budget_per_hour.as_ref())),
             dash(status.and_then(|s| s.phase.as_ref())),
         ];
         if wide {
-            let allocations = status
-                .map(|s| {
-                    s.allocations
-                        .iter()
-                        .map(|a| {
-                            let class =
-                                a.get("serverClass").and_then(|v| v.as_str()).unwrap_or("?");
-                            let nodes = a.get("nodes").map(ToString::to_string).unwrap_or_default();
-                            format!("{nodes}×{class}")
-                        })
-                        .collect::<Vec<_>>()
-                        .join(" ")
+            let allocations: Vec<String> = status
+                .iter()
+                .flat_map(|s| &s.allocations)
+                .map(|a| {
+                    format!(
+                        "{}/{}×{}",
+                        a.won_nodes.unwrap_or(0),
+                        a.desired_nodes.unwrap_or(0),
+                        a.server_class.as_deref().unwrap_or("?")
+                    )
                 })
-                .unwrap_or_default();
-            r.push(dash(Some(allocations).filter(|a| !a.is_empty())));
+                .collect();
+            let cooling: Vec<&str> = status
+                .iter()
+                .flat_map(|s| &s.class_states)
+                .filter(|c| c.cooldown_until.is_some_and(|t| t > chrono::Utc::now()))
+                .filter_map(|c| c.server_class.as_deref())
+                .collect();
+            r.push(dash(status.and_then(|s| s.managed_memory_gb.as_ref())));
+            r.push(dash(Some(allocations.join(" ")).filter(|a| !a.is_empty())));
+            r.push(dash(Some(cooling.join(" ")).filter(|a| !a.is_empty())));
         }
         r
     }
@@ -157,6 +213,154 @@ impl Tabular for AutopilotNodePool {
             .and_then(|m| m.name.clone())
             .unwrap_or_default()
     }
+}
+
+/// `get` on a terminal: the pool, then what it allocated (class, child pool, nodes won of
+/// desired, market against bid per hour), the classes in cooldown and the recent history.
+fn details(ctx: &Ctx, pool: &AutopilotNodePool) -> Result<()> {
+    if !ctx.out.is_table() {
+        return ctx.out.one(pool, pool);
+    }
+    ctx.out.one(pool, pool)?;
+    let Some(status) = pool.status.as_ref() else {
+        return Ok(());
+    };
+    if !status.allocations.is_empty() {
+        let rows = status
+            .allocations
+            .iter()
+            .map(|a| {
+                vec![
+                    dash(a.server_class.as_ref()),
+                    dash(a.spot_node_pool.as_ref()),
+                    format!(
+                        "{}/{}",
+                        a.won_nodes.unwrap_or(0),
+                        a.desired_nodes.unwrap_or(0)
+                    ),
+                    dash(a.vcpu_per_node),
+                    dash(a.market_price_per_hour.as_ref()),
+                    dash(a.bid_price_per_hour.as_ref()),
+                ]
+            })
+            .collect();
+        ctx.out.text("\nAllocations:")?;
+        ctx.out.table_fit(
+            &[
+                "CLASS",
+                "SPOT POOL",
+                "WON",
+                "VCPU/NODE",
+                "MARKET/H",
+                "BID/H",
+            ],
+            rows,
+            &["SPOT POOL", "VCPU/NODE"],
+        )?;
+    }
+    let now = chrono::Utc::now();
+    let cooling: Vec<Vec<String>> = status
+        .class_states
+        .iter()
+        .filter(|c| c.cooldown_until.is_some_and(|t| t > now))
+        .map(|c| {
+            vec![
+                dash(c.server_class.as_ref()),
+                dash(c.last_outcome.as_ref()),
+                crate::output::age(c.cooldown_until.as_ref()),
+            ]
+        })
+        .collect();
+    if !cooling.is_empty() {
+        ctx.out.text("\nIn cooldown:")?;
+        ctx.out
+            .table(&["CLASS", "LAST OUTCOME", "UNTIL"], cooling)?;
+    }
+    let recent: Vec<Vec<String>> = status
+        .allocations_history
+        .iter()
+        .rev()
+        .take(10)
+        .map(|h| {
+            vec![
+                crate::output::age(h.time.as_ref()),
+                dash(h.event.as_ref()),
+                dash(h.server_class.as_ref()),
+                format!(
+                    "{}/{}",
+                    h.won_nodes.unwrap_or(0),
+                    h.desired_nodes.unwrap_or(0)
+                ),
+                dash(h.reason.as_ref()),
+            ]
+        })
+        .collect();
+    if !recent.is_empty() {
+        ctx.out.text("\nRecent history (newest first):")?;
+        ctx.out.table_fit(
+            &["AGE", "EVENT", "CLASS", "WON", "REASON"],
+            recent,
+            &["REASON"],
+        )?;
+    }
+    Ok(())
+}
+
+/// The preview on a terminal: the packing, its cost against the ceiling, the classes left out.
+fn show_preview(ctx: &Ctx, p: &AutopilotPreview) -> Result<()> {
+    if !ctx.out.is_table() {
+        return ctx.out.data(p);
+    }
+    ctx.out.text(&format!(
+        "Estimate from public prices (the service decides; capacity and cooldowns may differ):\n\
+         {} vCPUs in {}",
+        p.target_vcpus, p.region
+    ))?;
+    if let Some(why) = &p.unpackable {
+        ctx.out.text(&format!("Nothing can be packed: {why}."))?;
+    } else {
+        let rows = p
+            .classes
+            .iter()
+            .map(|c| {
+                vec![
+                    c.server_class.clone(),
+                    c.nodes.to_string(),
+                    c.vcpu_per_node.to_string(),
+                    format!("${}", c.market_price_per_hour.normalize()),
+                    format!("${}", c.bid_ceiling_per_hour.normalize()),
+                    format!("${}", c.hourly.normalize()),
+                ]
+            })
+            .collect();
+        ctx.out.table_fit(
+            &[
+                "CLASS",
+                "NODES",
+                "VCPU/NODE",
+                "MARKET/H",
+                "CEILING/H",
+                "COST/H",
+            ],
+            rows,
+            &["CEILING/H"],
+        )?;
+        ctx.out.text(&format!(
+            "Expected: ${}/h, ${}/month at today's market prices; at most ${}/h if every node \
+             were charged its ceiling.",
+            p.hourly_usd, p.monthly_usd, p.ceiling_hourly_usd
+        ))?;
+    }
+    if !p.excluded.is_empty() {
+        let rows = p
+            .excluded
+            .iter()
+            .map(|e| vec![e.server_class.clone(), e.reason.clone()])
+            .collect();
+        ctx.out.text("\nLeft out:")?;
+        ctx.out.table(&["CLASS", "WHY"], rows)?;
+    }
+    Ok(())
 }
 
 async fn wait_allocated(
@@ -189,18 +393,23 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
             let kind = AutopilotPools::of(ctx, a.cloudspace.as_deref());
             view::list(ctx, &kind, &a.watch).await
         }
-        AutopilotCmd::Get(a) => view::get(ctx, &AutopilotPools::of(ctx, None), a).await,
+        AutopilotCmd::Get(a) => {
+            if a.watch.watch {
+                return view::get(ctx, &AutopilotPools::of(ctx, None), a).await;
+            }
+            let name = a.name.get("autopilot pool")?;
+            details(ctx, &pools.get(&name, org).await?)
+        }
         AutopilotCmd::Create(a) => {
-            let mut req = AutopilotPoolCreate::new(&a.cloudspace, a.vcpu);
+            let mut req = a.spec.request(ctx.global.region.clone());
             req.name = a.name.name.clone().or(a.name.name_flag.clone());
-            req.region = ctx.global.region.clone();
-            req.vcpu_per_node = a.min_vcpu_per_node.zip(a.max_vcpu_per_node);
-            req.memory_per_vcpu = a.memory_per_vcpu.clone();
-            req.budget_per_hour = a.budget_per_hour;
-            req.allocation_strategy = a.allocation_strategy.clone();
+            req.labels = a.node.labels.into_iter().collect();
+            req.annotations = a.node.annotations.into_iter().collect();
+            req.taints = a.node.taints;
             // Checked before the budget question: a request that cannot be sent asks nothing.
             req.validate()?;
-            let concerns = spend::assess_budget(req.budget_per_hour, &spend::limits(ctx).await?);
+            let concerns =
+                spend::assess_budget(Some(req.budget_per_hour), &spend::limits(ctx).await?);
             if a.dry_run {
                 let (_, body) = pools.prepare_create(&req, org).await?;
                 spend::decide(ctx, "autopilot pool", &concerns, true)?;
@@ -218,13 +427,22 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
         }
         AutopilotCmd::Update(a) => {
             let name = a.name.get("autopilot pool")?;
+            let node = a.node;
             let upd = AutopilotPoolUpdate {
                 vcpu_total: a.vcpu,
                 budget_per_hour: a.budget_per_hour,
+                vcpu_per_node: a.min_vcpu_per_node.zip(a.max_vcpu_per_node),
+                memory_per_vcpu: a.memory_per_vcpu,
+                allocation_strategy: None,
+                labels: (!node.labels.is_empty()).then(|| node.labels.into_iter().collect()),
+                annotations: (!node.annotations.is_empty())
+                    .then(|| node.annotations.into_iter().collect()),
+                taints: (!node.taints.is_empty()).then_some(node.taints),
             };
+            upd.validate()?;
             let limits = spend::limits(ctx).await?;
-            // Without a new budget the pool keeps its own: re-read it (only when a limit is set
-            // and there is something to change; the service refuses an empty update).
+            // Without a new ceiling the pool keeps its own: re-read it (only when a limit is
+            // set and the vCPU total changes).
             let budget = match (upd.budget_per_hour, limits.max_monthly_usd, upd.vcpu_total) {
                 (Some(b), _, _) => Some(b),
                 (None, Some(_), Some(_)) => budget_of(&pools.get(&name, org).await?),
@@ -246,6 +464,12 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
                 |name| async move { pools.delete(&name, org).await },
             )
             .await
+        }
+        AutopilotCmd::Preview(a) => {
+            let p = pools
+                .preview(&a.request(ctx.global.region.clone()), org)
+                .await?;
+            show_preview(ctx, &p)
         }
         AutopilotCmd::Wait(a) => {
             let name = a.name.get("autopilot pool")?;

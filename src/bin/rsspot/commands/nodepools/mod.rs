@@ -192,7 +192,7 @@ pub fn parse_kv(s: &str) -> Result<(String, String), String> {
     }
 }
 
-fn parse_taint(s: &str) -> Result<Taint, String> {
+pub fn parse_taint(s: &str) -> Result<Taint, String> {
     s.parse::<Taint>().map_err(|e| e.to_string())
 }
 

@@ -1,0 +1,329 @@
+//! An estimate of what an autopilot pool would be packed into: the service's packing (API-NOTES
+//! §9.4: the vCPU target met *exactly* from the cheapest qualifying classes, memory ratio and
+//! per-node bounds respected, no node bid above the ceiling) redone from public data — server
+//! classes and their market prices. The service's own choice can differ (capacity changes,
+//! cooldowns it keeps to itself): this is an estimate, and says so.
+//!
+//! The rule, stated once: a class qualifies when it is in the pool's region, available, has a
+//! market price at most the ceiling, its vCPUs are within `vcpuPerNode` and its memory per vCPU,
+//! rounded to whole GB, is at least the pool's `memoryPerVCPU` (any: all). Among the packings
+//! that reach the target exactly within each class's availability, the one with the lowest
+//! hourly market cost wins; ties go to fewer nodes, then to classes earlier by name.
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::class::ClassInput;
+use super::money::{parse_cpu, parse_memory_gb};
+
+/// Hours in the month the estimate prices (365 × 24 / 12).
+pub const HOURS_PER_MONTH: u32 = 730;
+
+/// What the preview packs: the spec fields that decide it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PackSpec {
+    /// The pool's region.
+    pub region: String,
+    /// vCPUs wanted.
+    pub vcpu_total: u32,
+    /// Per-node vCPU bounds, inclusive.
+    pub vcpu_per_node: Option<(u32, u32)>,
+    /// GB of memory per vCPU at least (`None`: any).
+    pub memory_per_vcpu_gb: Option<u32>,
+    /// Bid ceiling per node-hour.
+    pub ceiling: Decimal,
+}
+
+/// One class in the estimated packing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PackedClass {
+    /// Server class.
+    pub server_class: String,
+    /// Nodes of it.
+    pub nodes: u32,
+    /// vCPUs per node.
+    pub vcpu_per_node: u32,
+    /// Memory per node in GB.
+    pub memory_gb_per_node: f64,
+    /// Market price per node-hour now.
+    pub market_price_per_hour: Decimal,
+    /// The most a node may be bid at (the pool's ceiling).
+    pub bid_ceiling_per_hour: Decimal,
+    /// `nodes × market` per hour.
+    pub hourly: Decimal,
+}
+
+/// A class left out, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Excluded {
+    /// Server class.
+    pub server_class: String,
+    /// Why (`memory ratio 2 GB/vCPU below 4`, `market 0.09 above the ceiling 0.05`, …).
+    pub reason: String,
+}
+
+/// The estimate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AutopilotPreview {
+    /// Always true: computed from public data, not by the service.
+    pub estimate: bool,
+    /// The region packed.
+    pub region: String,
+    /// vCPUs wanted.
+    pub target_vcpus: u32,
+    /// vCPUs the packing reaches (the target, or 0 when no exact packing exists).
+    pub packed_vcpus: u32,
+    /// The packing, cheapest class first.
+    pub classes: Vec<PackedClass>,
+    /// Expected cost per hour at today's market prices.
+    pub hourly_usd: Decimal,
+    /// [`AutopilotPreview::hourly_usd`] × [`HOURS_PER_MONTH`].
+    pub monthly_usd: Decimal,
+    /// The most the packing could cost per hour if every node were charged its bid ceiling.
+    pub ceiling_hourly_usd: Decimal,
+    /// Classes of the region left out, with the reason.
+    pub excluded: Vec<Excluded>,
+    /// Why nothing could be packed, when nothing could.
+    pub unpackable: Option<String>,
+}
+
+/// A class that qualifies: its facts in the units the packer needs.
+struct Candidate<'a> {
+    class: &'a ClassInput,
+    vcpus: u32,
+    memory_gb: f64,
+    market: Decimal,
+    available: u32,
+}
+
+fn qualify<'a>(spec: &PackSpec, c: &'a ClassInput) -> Result<Candidate<'a>, String> {
+    let vcpus = c
+        .cpu
+        .as_deref()
+        .and_then(parse_cpu)
+        .filter(|v| v.fract() == 0.0 && *v >= 1.0)
+        .map(|v| v as u32)
+        .ok_or("no whole vCPU count")?;
+    let memory_gb = c
+        .memory
+        .as_deref()
+        .and_then(parse_memory_gb)
+        .ok_or("no memory size")?;
+    if c.availability.as_deref().is_some_and(|a| a != "available") {
+        return Err("not available for new pools".into());
+    }
+    let available = u32::try_from(c.available.unwrap_or(0)).unwrap_or(0);
+    if available == 0 {
+        return Err("no servers available".into());
+    }
+    if let Some((min, max)) = spec.vcpu_per_node
+        && !(min..=max).contains(&vcpus)
+    {
+        return Err(format!("{vcpus} vCPUs per node, outside {min}-{max}"));
+    }
+    let ratio = (memory_gb / f64::from(vcpus)).round();
+    if let Some(want) = spec.memory_per_vcpu_gb
+        && ratio < f64::from(want)
+    {
+        return Err(format!("memory ratio {ratio} GB/vCPU below {want}"));
+    }
+    let market = c.market.ok_or("no market price")?;
+    if market > spec.ceiling {
+        return Err(format!(
+            "market {} above the ceiling {}",
+            market.normalize(),
+            spec.ceiling.normalize()
+        ));
+    }
+    Ok(Candidate {
+        class: c,
+        vcpus,
+        memory_gb,
+        market,
+        available,
+    })
+}
+
+/// The best exact packing's node counts per candidate, if any: a bounded knapsack over vCPUs,
+/// minimising (cost, nodes), with candidates in name order so that ties keep earlier classes.
+fn pack(target: u32, cands: &[Candidate<'_>]) -> Option<Vec<u32>> {
+    let target = usize::try_from(target).ok()?;
+    // best[v] = (cost, nodes, counts) reaching exactly v vCPUs.
+    type Best = Option<(Decimal, u32, Vec<u32>)>;
+    let mut best: Vec<Best> = vec![None; target + 1];
+    best[0] = Some((Decimal::ZERO, 0, vec![0; cands.len()]));
+    for (i, c) in cands.iter().enumerate() {
+        let step = usize::try_from(c.vcpus).ok()?;
+        let mut next = best.clone();
+        for v in 0..=target {
+            let Some((cost, nodes, counts)) = &best[v] else {
+                continue;
+            };
+            for n in 1..=c.available {
+                let reach = v + step * usize::try_from(n).ok()?;
+                if reach > target {
+                    break;
+                }
+                let cand_cost = cost + c.market * Decimal::from(n);
+                let cand_nodes = nodes + n;
+                let better = match &next[reach] {
+                    None => true,
+                    Some((bc, bn, _)) => (cand_cost, cand_nodes) < (*bc, *bn),
+                };
+                if better {
+                    let mut counts = counts.clone();
+                    counts[i] = n;
+                    next[reach] = Some((cand_cost, cand_nodes, counts));
+                }
+            }
+        }
+        best = next;
+    }
+    best.pop().flatten().map(|(_, _, counts)| counts)
+}
+
+/// Estimates the packing of `spec` from `classes` (those of other regions are ignored).
+pub fn preview(spec: &PackSpec, classes: &[ClassInput]) -> AutopilotPreview {
+    let mut in_region: Vec<&ClassInput> =
+        classes.iter().filter(|c| c.region == spec.region).collect();
+    in_region.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut cands = Vec::new();
+    let mut excluded = Vec::new();
+    for c in in_region {
+        match qualify(spec, c) {
+            Ok(cand) => cands.push(cand),
+            Err(reason) => excluded.push(Excluded {
+                server_class: c.name.clone(),
+                reason,
+            }),
+        }
+    }
+    let counts = pack(spec.vcpu_total, &cands);
+    let mut packed: Vec<PackedClass> = counts
+        .iter()
+        .flat_map(|counts| counts.iter().zip(&cands))
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, c)| PackedClass {
+            server_class: c.class.name.clone(),
+            nodes: *n,
+            vcpu_per_node: c.vcpus,
+            memory_gb_per_node: c.memory_gb,
+            market_price_per_hour: c.market,
+            bid_ceiling_per_hour: spec.ceiling,
+            hourly: c.market * Decimal::from(*n),
+        })
+        .collect();
+    packed.sort_by(|a, b| {
+        a.market_price_per_hour
+            .cmp(&b.market_price_per_hour)
+            .then(a.server_class.cmp(&b.server_class))
+    });
+    let hourly: Decimal = packed.iter().map(|p| p.hourly).sum();
+    let nodes: u32 = packed.iter().map(|p| p.nodes).sum();
+    let unpackable = counts.is_none().then(|| {
+        if cands.is_empty() {
+            "no class of the region qualifies (see the excluded classes)".to_string()
+        } else {
+            format!(
+                "no combination of the qualifying classes' nodes makes exactly {} vCPUs within \
+                 their availability",
+                spec.vcpu_total
+            )
+        }
+    });
+    AutopilotPreview {
+        estimate: true,
+        region: spec.region.clone(),
+        target_vcpus: spec.vcpu_total,
+        packed_vcpus: if counts.is_some() { spec.vcpu_total } else { 0 },
+        classes: packed,
+        hourly_usd: hourly.normalize(),
+        monthly_usd: (hourly * Decimal::from(HOURS_PER_MONTH))
+            .round_dp(2)
+            .normalize(),
+        ceiling_hourly_usd: (spec.ceiling * Decimal::from(nodes)).normalize(),
+        excluded,
+        unpackable,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(name: &str, cpu: &str, mem: &str, market: &str, available: i64) -> ClassInput {
+        ClassInput {
+            name: name.into(),
+            region: "r1".into(),
+            category: None,
+            display_name: None,
+            availability: Some("available".into()),
+            cpu: Some(cpu.into()),
+            memory: Some(mem.into()),
+            market: market.parse().ok(),
+            min_bid: None,
+            on_demand: None,
+            available: Some(available),
+            capacity: Some(available),
+        }
+    }
+
+    fn spec(total: u32, ceiling: &str) -> PackSpec {
+        PackSpec {
+            region: "r1".into(),
+            vcpu_total: total,
+            vcpu_per_node: None,
+            memory_per_vcpu_gb: None,
+            ceiling: ceiling.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn the_target_is_packed_exactly_and_as_cheaply_as_possible() {
+        let classes = [
+            class("a.small", "2", "4GB", "0.010", 10),
+            class("b.large", "8", "16GB", "0.030", 1),
+            class("c.huge", "16", "64GB", "0.200", 5),
+        ];
+        let p = preview(&spec(12, "0.1"), &classes);
+        // 1 × 8 + 2 × 2 costs 0.05; 6 × 2 costs 0.06.
+        assert_eq!(p.packed_vcpus, 12);
+        let got: Vec<(&str, u32)> = p
+            .classes
+            .iter()
+            .map(|c| (c.server_class.as_str(), c.nodes))
+            .collect();
+        assert_eq!(got, [("a.small", 2), ("b.large", 1)]);
+        assert_eq!(p.hourly_usd, "0.05".parse::<Decimal>().unwrap());
+        assert_eq!(p.monthly_usd, "36.5".parse::<Decimal>().unwrap());
+        assert_eq!(p.excluded.len(), 1);
+        assert!(p.excluded[0].reason.contains("above the ceiling"));
+    }
+
+    #[test]
+    fn classes_are_left_out_with_the_reason() {
+        let classes = [
+            class("a.small", "2", "4GB", "0.010", 10),
+            class("m.mem", "2", "16GB", "0.020", 10),
+        ];
+        let mut s = spec(4, "0.1");
+        s.memory_per_vcpu_gb = Some(8);
+        let p = preview(&s, &classes);
+        assert_eq!(p.classes[0].server_class, "m.mem");
+        assert!(p.excluded[0].reason.contains("memory ratio"));
+        s.vcpu_per_node = Some((4, 8));
+        let p = preview(&s, &classes);
+        assert_eq!(p.packed_vcpus, 0);
+        assert!(p.unpackable.is_some());
+    }
+
+    #[test]
+    fn an_odd_target_no_packing_reaches_is_said_so() {
+        let p = preview(&spec(3, "0.1"), &[class("a", "2", "4GB", "0.01", 10)]);
+        assert_eq!(p.packed_vcpus, 0);
+        assert!(p.unpackable.unwrap().contains("exactly 3"));
+    }
+}
