@@ -1,7 +1,8 @@
-//! Autopilot pools make real spot pools (issue 16): the emulator turns the vCPU budget into spot
-//! node pools of the cloudspace, traceable to the autopilot pool under either answer of the
-//! `autopilot-owner` variant; their nodes are won servers; a new budget resizes them; deleting
-//! the autopilot pool, or the cloudspace through the CLI, leaves nothing billed.
+//! Autopilot pools make real spot pools (issue 16, official shape per #24): the emulator packs
+//! the vCPU target into spot node pools of the cloudspace, traceable to the autopilot pool under
+//! either answer of the `autopilot-owner` variant; their nodes are won servers; a new target
+//! resizes them; deleting the autopilot pool, or the cloudspace through the CLI, leaves nothing
+//! billed.
 #![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
@@ -82,12 +83,13 @@ async fn the_cli_sees_the_pools_an_autopilot_pool_makes() {
         "2",
         "--max-vcpu-per-node",
         "2",
+        "--budget-per-hour",
+        "1",
         "--wait",
         "--timeout",
         "30s",
     ]);
     let ap = made["metadata"]["name"].as_str().unwrap().to_string();
-    assert_eq!(made["status"]["phase"], "Ready", "{made}");
     assert_eq!(made["status"]["managedVCPUs"], 8, "{made}");
     let spot = env.ok_json(&[
         "-o",
@@ -108,13 +110,13 @@ async fn the_cli_sees_the_pools_an_autopilot_pool_makes() {
     );
     assert_eq!(pool["spec"]["desired"], 8 / CLASS_CPU, "{pool}");
     assert_eq!(
-        made["status"]["allocations"][0]["nodePool"], pool["metadata"]["name"],
+        made["status"]["allocations"][0]["spotNodePool"], pool["metadata"]["name"],
         "{made}"
     );
     // Its nodes are won servers of the cloudspace, like any pool's.
     assert_eq!(servers(&env, "ap-cli"), 4);
 
-    // A new budget resizes the pool it made.
+    // A new target resizes the pool it made.
     env.ok_json(&[
         "-o",
         "json",
@@ -165,6 +167,8 @@ async fn cloudspace_delete_leaves_no_autopilot_pools_behind() {
         "ap-gone",
         "--vcpu",
         "4",
+        "--budget-per-hour",
+        "1",
         "--wait",
         "--timeout",
         "30s",
@@ -203,7 +207,10 @@ async fn the_sdk_traces_made_pools_under_both_owner_variants() {
             .unwrap();
         let ap = c
             .autopilot_pools()
-            .create(&AutopilotPoolCreate::new("ap-sdk", 6).per_node(2, 2), None)
+            .create(
+                &AutopilotPoolCreate::new("ap-sdk", 6, "1".parse().unwrap()).per_node(2, 2),
+                None,
+            )
             .await
             .unwrap();
         let name = ap.metadata.as_ref().unwrap().name.clone().unwrap();
@@ -247,27 +254,17 @@ async fn the_sdk_traces_made_pools_under_both_owner_variants() {
         let again = c.spot_pools().list(Some("ap-sdk"), None).await.unwrap();
         assert_eq!(again.len(), 1, "{owner}");
 
-        // A budget that pays for fewer nodes than the vCPUs ask for shrinks the pool.
-        let market: rust_decimal::Decimal = env
-            .emu
-            .seed()
-            .server_classes
-            .iter()
-            .find(|c| c["metadata"]["name"] == doc["spec"]["serverClass"])
-            .and_then(|c| c["status"]["spotPricing"]["marketPricePerHour"].as_str())
-            .unwrap()
-            .parse()
-            .unwrap();
-        let upd = AutopilotPoolUpdate {
-            vcpu_total: None,
-            budget_per_hour: Some(market * rust_decimal::Decimal::from(2)),
-        };
+        // A smaller target shrinks the pool it made; waiting means the vCPUs are won.
+        let upd = AutopilotPoolUpdate::new().vcpu_total(4);
         c.autopilot_pools().update(&name, &upd, None).await.unwrap();
+        let ap = c
+            .autopilot_pools()
+            .wait_until_allocated(&name, None, &opts)
+            .await
+            .unwrap();
+        assert_eq!(rsspot::services::autopilot::vcpu_progress(&ap), (4, 4));
         let pools = c.spot_pools().list(Some("ap-sdk"), None).await.unwrap();
         assert_eq!(pools[0].spec.as_ref().unwrap().desired, Some(2), "{owner}");
-        let ap = c.autopilot_pools().get(&name, None).await.unwrap();
-        let phase = ap.status.and_then(|s| s.phase);
-        assert_eq!(phase.as_deref(), Some("BudgetLimited"), "{owner}");
 
         c.autopilot_pools().delete(&name, None).await.unwrap();
         assert!(

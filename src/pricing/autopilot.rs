@@ -82,8 +82,12 @@ pub struct AutopilotPreview {
     pub hourly_usd: Decimal,
     /// [`AutopilotPreview::hourly_usd`] × [`HOURS_PER_MONTH`].
     pub monthly_usd: Decimal,
-    /// The most the packing could cost per hour if every node were charged its bid ceiling.
-    pub ceiling_hourly_usd: Decimal,
+    /// The most nodes any exact packing of the qualifying classes could need (the target over
+    /// the smallest qualifying node; over 1-vCPU nodes when nothing qualifies today).
+    pub max_nodes: u32,
+    /// The most the pool can cost per hour: [`AutopilotPreview::max_nodes`] each charged the
+    /// bid ceiling. What a spending limit is checked against.
+    pub max_hourly_usd: Decimal,
     /// Classes of the region left out, with the reason.
     pub excluded: Vec<Excluded>,
     /// Why nothing could be packed, when nothing could.
@@ -222,7 +226,8 @@ pub fn preview(spec: &PackSpec, classes: &[ClassInput]) -> AutopilotPreview {
             .then(a.server_class.cmp(&b.server_class))
     });
     let hourly: Decimal = packed.iter().map(|p| p.hourly).sum();
-    let nodes: u32 = packed.iter().map(|p| p.nodes).sum();
+    let smallest = cands.iter().map(|c| c.vcpus).min().unwrap_or(1).max(1);
+    let max_nodes = spec.vcpu_total / smallest;
     let unpackable = counts.is_none().then(|| {
         if cands.is_empty() {
             "no class of the region qualifies (see the excluded classes)".to_string()
@@ -244,7 +249,8 @@ pub fn preview(spec: &PackSpec, classes: &[ClassInput]) -> AutopilotPreview {
         monthly_usd: (hourly * Decimal::from(HOURS_PER_MONTH))
             .round_dp(2)
             .normalize(),
-        ceiling_hourly_usd: (spec.ceiling * Decimal::from(nodes)).normalize(),
+        max_nodes,
+        max_hourly_usd: (spec.ceiling * Decimal::from(max_nodes)).normalize(),
         excluded,
         unpackable,
     }
@@ -299,6 +305,7 @@ mod tests {
         assert_eq!(got, [("a.small", 2), ("b.large", 1)]);
         assert_eq!(p.hourly_usd, "0.05".parse::<Decimal>().unwrap());
         assert_eq!(p.monthly_usd, "36.5".parse::<Decimal>().unwrap());
+        assert_eq!((p.max_nodes, p.max_hourly_usd), (6, "0.6".parse().unwrap()));
         assert_eq!(p.excluded.len(), 1);
         assert!(p.excluded[0].reason.contains("above the ceiling"));
     }

