@@ -157,6 +157,7 @@ const SAFE_SHORT: &[char] = &['o', 'p', 'c', 'n', 'v', 'q', 'y', 'w', 'h', 'V'];
 /// `-`; for `a[b]` or `a.b` the last part counts).
 const SAFE_KEYS: &[&str] = &[
     "apiversion",
+    "applicationname",
     "autoscaling",
     "bid",
     "bidprice",
@@ -164,7 +165,9 @@ const SAFE_KEYS: &[&str] = &[
     "cloud",
     "cloudspace",
     "cni",
+    "connecttimeout",
     "count",
+    "dbname",
     "deploymenttype",
     "desired",
     "enabled",
@@ -185,6 +188,7 @@ const SAFE_KEYS: &[&str] = &[
     "region",
     "replicas",
     "serverclass",
+    "sslmode",
     "vmimage",
     "watch",
 ];
@@ -419,7 +423,7 @@ fn host_only(value: &str) -> String {
 
 /// A URL (or an API path): user-info goes whole, query values go unless their key is safe,
 /// a fragment goes. Anything else is returned as it is.
-fn url(arg: &str) -> String {
+pub(super) fn url(arg: &str) -> String {
     let (mut out, rest) = match split_url(arg) {
         Some((scheme, authority, rest)) => {
             let authority = match authority.rsplit_once('@') {

@@ -84,6 +84,13 @@ pub fn redact_argv(argv: &[String]) -> Vec<String> {
     argv::redact_argv(argv)
 }
 
+/// A URL fit to print: its user-info (`https://user:pass@host`, `postgres://u:pw@h/db`) and
+/// query values under keys not known to be safe (`?password=…`; `sslmode` stays) become
+/// `<redacted>`, and so does a fragment. Text that is not a URL is returned as it is.
+pub fn redact_url(url: &str) -> String {
+    argv::url(url)
+}
+
 /// Redacts secrets in free text (a header, a JSON body, a message), keeping its layout.
 pub fn redact_text(s: &str) -> String {
     let structured = spans::redact_structured(s);
