@@ -416,8 +416,8 @@ fn host_only(value: &str) -> String {
     };
     let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     match rest.trim_start_matches('/') {
-        "" => format!("{scheme}://{host}{rest}"),
-        _ => format!("{scheme}://{host}/{REDACTED}"),
+        "" => [scheme, "://", host, rest].concat(),
+        _ => [scheme, "://", host, "/", REDACTED].concat(),
     }
 }
 
@@ -430,7 +430,7 @@ pub(super) fn url(arg: &str) -> String {
                 Some((_, host)) => format!("{REDACTED}@{host}"),
                 None => authority.to_owned(),
             };
-            (format!("{scheme}://{authority}"), rest)
+            ([scheme, "://", &authority].concat(), rest)
         }
         None if arg.starts_with('/') => (String::new(), arg),
         None => return arg.to_owned(),

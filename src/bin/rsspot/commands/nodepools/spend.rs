@@ -134,7 +134,9 @@ pub(crate) async fn update_worst_case<P: PoolKind>(
         return Ok(Vec::new());
     };
     let size_or_price_changed = flags.desired.is_some() || new_bid.is_some();
-    if !max_changed && !(size_or_price_changed && limits.max_monthly_usd.is_some()) {
+    let recheck_limit = size_or_price_changed && limits.max_monthly_usd.is_some();
+    let worth_checking = max_changed || recheck_limit;
+    if !worth_checking {
         return Ok(Vec::new());
     }
     let class_name = P::placement(current).1.unwrap_or_default();
