@@ -85,6 +85,7 @@ async fn create_wait_list_get_with_snapshots() {
             "--region",
             "us-east-iad-1",
             "--ha-control-plane",
+            "--yes",
             "-o",
             "name",
         ],

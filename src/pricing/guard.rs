@@ -15,6 +15,12 @@ use crate::pricing::bid::Bid;
 use crate::pricing::rules;
 use crate::pricing::view::{ClassInput, MONTH_HOURS};
 
+/// The monthly price of one cloudspace's highly-available control plane, in USD.
+///
+/// Source: API-NOTES §3.4 (CloudSpace spec, `HAControlPlane`: "paid HA control plane
+/// ($40/mo)"). The API publishes no price for it, so this is the one place it is declared.
+pub const HA_CONTROL_PLANE_MONTHLY_USD: Decimal = Decimal::from_parts(40, 0, 0, false, 0);
+
 /// Limits that turn a cost into a concern.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct SpendLimits {
@@ -91,6 +97,140 @@ impl fmt::Display for Concern {
                 rules::format_bid(*next)
             ),
         }
+    }
+}
+
+/// The worst case of a request, beyond what it asks for now: the size autoscaling may grow a
+/// pool to, or a paid option. Each needs confirmation, as a [`Concern`] does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum WorstCase {
+    /// Autoscaling may grow the pool past the nodes the class has available.
+    MaxAboveAvailable {
+        /// The autoscaling maximum.
+        max: u32,
+        /// Servers of the class available now.
+        available: i64,
+    },
+    /// At its autoscaling maximum the pool would cost more per month than `max_monthly_usd`.
+    MaxOverLimit {
+        /// The autoscaling maximum.
+        max: u32,
+        /// Monthly cost in USD at that size.
+        monthly: Decimal,
+        /// The limit.
+        limit: Decimal,
+    },
+    /// A paid option (the HA control plane), confirmed with its price.
+    PaidOption {
+        /// What the option is called in messages ("HA control plane").
+        option: String,
+        /// Its monthly price in USD.
+        monthly: Decimal,
+        /// The profile's `max_monthly_usd`, when set.
+        limit: Option<Decimal>,
+    },
+}
+
+impl WorstCase {
+    /// Whether the caller should ask before going on (always: each may cost money unasked).
+    pub fn needs_confirmation(&self) -> bool {
+        true
+    }
+
+    /// Whether this case is about nodes above availability (it supersedes
+    /// [`Concern::DesiredAboveAvailable`] of the same request).
+    pub fn is_availability(&self) -> bool {
+        matches!(self, WorstCase::MaxAboveAvailable { .. })
+    }
+
+    /// Whether this case is a monthly cost over the limit (it supersedes
+    /// [`Concern::MonthlyOverLimit`] of the same request).
+    pub fn is_over_limit(&self) -> bool {
+        match self {
+            WorstCase::MaxOverLimit { .. } => true,
+            WorstCase::PaidOption { monthly, limit, .. } => limit.is_some_and(|l| *monthly > l),
+            WorstCase::MaxAboveAvailable { .. } => false,
+        }
+    }
+}
+
+impl fmt::Display for WorstCase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WorstCase::MaxAboveAvailable { max, available } => write!(
+                f,
+                "autoscaling may grow the pool to {max} nodes, but the class has only \
+                 {available} available"
+            ),
+            WorstCase::MaxOverLimit {
+                max,
+                monthly,
+                limit,
+            } => write!(
+                f,
+                "at its autoscaling maximum of {max} nodes the pool would cost about {} per \
+                 month, above max_monthly_usd {}",
+                usd(*monthly),
+                usd(*limit)
+            ),
+            WorstCase::PaidOption {
+                option,
+                monthly,
+                limit,
+            } => {
+                write!(
+                    f,
+                    "the {option} is a paid option at about {} per month",
+                    usd(*monthly)
+                )?;
+                match limit {
+                    Some(l) if monthly > l => write!(f, ", above max_monthly_usd {}", usd(*l)),
+                    _ => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// The worst case of a pool that autoscaling may grow to `max_nodes` nodes at `per_hour` each:
+/// more nodes than the class has available, or a monthly cost over `max_monthly_usd` at that
+/// size. Checked the same way as `desired` is in [`assess_spot`] and [`assess_on_demand`].
+pub fn assess_autoscaling(
+    per_hour: Decimal,
+    max_nodes: u32,
+    class: &ClassInput,
+    limits: &SpendLimits,
+) -> Vec<WorstCase> {
+    let mut out = Vec::new();
+    if let Some(available) = class.available
+        && i64::from(max_nodes) > available
+    {
+        out.push(WorstCase::MaxAboveAvailable {
+            max: max_nodes,
+            available,
+        });
+    }
+    let monthly = monthly_cost(per_hour, max_nodes);
+    if let Some(limit) = limits.max_monthly_usd
+        && monthly > limit
+    {
+        out.push(WorstCase::MaxOverLimit {
+            max: max_nodes,
+            monthly,
+            limit,
+        });
+    }
+    out
+}
+
+/// The HA control plane of a cloudspace: a paid option at [`HA_CONTROL_PLANE_MONTHLY_USD`],
+/// checked against `max_monthly_usd`.
+pub fn assess_ha_control_plane(limits: &SpendLimits) -> WorstCase {
+    WorstCase::PaidOption {
+        option: "HA control plane".into(),
+        monthly: HA_CONTROL_PLANE_MONTHLY_USD,
+        limit: limits.max_monthly_usd,
     }
 }
 
@@ -225,6 +365,39 @@ mod tests {
         // 0.072 × 1 × 730 = 52.56
         assert!(assess_on_demand(1, &class(), &limits).is_empty());
         assert_eq!(assess_on_demand(2, &class(), &limits).len(), 1);
+    }
+
+    #[test]
+    fn autoscaling_max_is_the_worst_case() {
+        let limits = SpendLimits {
+            max_monthly_usd: Some(d("100")),
+        };
+        // 0.02 × 1000 × 730 = 14600 > 100; 1000 > 120 available.
+        let w = assess_autoscaling(d("0.02"), 1000, &class(), &limits);
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].is_availability() && w[1].is_over_limit());
+        assert!(w.iter().all(WorstCase::needs_confirmation));
+        assert!(w[1].to_string().contains("$14600 per month"), "{}", w[1]);
+        // 0.02 × 6 × 730 = 87.6: quiet.
+        assert!(assess_autoscaling(d("0.02"), 6, &class(), &limits).is_empty());
+    }
+
+    #[test]
+    fn ha_control_plane_is_paid() {
+        let quiet = assess_ha_control_plane(&SpendLimits::default());
+        assert_eq!(
+            quiet.to_string(),
+            "the HA control plane is a paid option at about $40 per month"
+        );
+        assert!(!quiet.is_over_limit());
+        let over = assess_ha_control_plane(&SpendLimits {
+            max_monthly_usd: Some(d("30")),
+        });
+        assert!(over.is_over_limit());
+        assert!(
+            over.to_string().ends_with("above max_monthly_usd $30"),
+            "{over}"
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The command history (`command_history`): one row per CLI invocation, argv redacted with
-//! [`super::redact::redact_argv`] before it is written, capped to the newest `max_entries` rows.
+//! [`super::redact::redact_argv`] before it is written (an allow-list: the command, names and
+//! safe flags stay, every other value goes), capped to the newest `max_entries` rows.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

@@ -1,6 +1,10 @@
 //! Redaction of secrets in argv and free text, applied before command history is written.
 //!
-//! What is redacted:
+//! A command line is recorded by an allow-list ([`redact_argv`], module `argv`): only what is
+//! known to be safe stays, and what stays still passes the checks below. Free text
+//! ([`redact_text`]) has no structure to allow by, so it is redacted by those checks alone.
+//!
+//! What the checks redact:
 //! - the value of a `--flag value` / `--flag=value` whose name has a sensitive *word part*
 //!   (`token`, `secret`, `password`, `passwd`, `passphrase`, `key`, `credential`,
 //!   `authorization`, `cookie`, plurals, and compounds such as `apikey`, `accesstoken`); words are
@@ -20,7 +24,10 @@
 //!
 //! Redacted parts become `<redacted>`; everything else is kept verbatim.
 
+mod argv;
 mod spans;
+
+pub use argv::is_known_flag;
 
 /// The replacement text.
 pub const REDACTED: &str = "<redacted>";
@@ -69,46 +76,19 @@ const COMPOUND_PREFIXES: &[&str] = &[
     "pg",
 ];
 
-/// Redacts secrets in a command line. The result has the same number of elements.
+/// Redacts secrets in a command line by an allow-list (see [`argv`]): the command path, object
+/// names and the values of flags known to be safe stay; other flags' values, request fields
+/// under keys not known to be safe, header values, user data, webhook paths, URL user-info and
+/// query values go. The result has the same number of elements.
 pub fn redact_argv(argv: &[String]) -> Vec<String> {
-    let mut out = Vec::with_capacity(argv.len());
-    let mut redact_next = false;
-    let mut positional_only = false;
-    for arg in argv {
-        if redact_next {
-            redact_next = false;
-            // A following flag means the sensitive flag had no value (or it is on stdin).
-            if !arg.starts_with('-') {
-                out.push(REDACTED.to_owned());
-                continue;
-            }
-        }
-        if arg == "--" {
-            positional_only = true;
-            out.push(arg.clone());
-            continue;
-        }
-        if !positional_only && let Some(flag) = arg.strip_prefix("--") {
-            match flag.split_once('=') {
-                Some((name, value)) if !value.is_empty() && is_sensitive_name(name) => {
-                    out.push(format!("--{name}={REDACTED}"));
-                }
-                Some((name, value)) => out.push(format!("--{name}={}", redact_value(value))),
-                None => {
-                    redact_next = is_sensitive_name(flag);
-                    out.push(arg.clone());
-                }
-            }
-            continue;
-        }
-        if is_auth_scheme(arg) {
-            redact_next = true;
-            out.push(arg.clone());
-            continue;
-        }
-        out.push(redact_value(arg));
-    }
-    out
+    argv::redact_argv(argv)
+}
+
+/// A URL fit to print: its user-info (`https://user:pass@host`, `postgres://u:pw@h/db`) and
+/// query values under keys not known to be safe (`?password=…`; `sslmode` stays) become
+/// `<redacted>`, and so does a fragment. Text that is not a URL is returned as it is.
+pub fn redact_url(url: &str) -> String {
+    argv::url(url)
 }
 
 /// Redacts secrets in free text (a header, a JSON body, a message), keeping its layout.

@@ -10,6 +10,7 @@ use rsspot::raw::types::CloudSpace;
 use rsspot::services::cloudspaces::{DEFAULT_READY_TIMEOUT, versions};
 use rsspot::services::{CloudSpaceCreate, CloudSpaceUpdate};
 
+use super::nodepools::spend;
 use super::resources::name_arg;
 use super::{filters, kubeconfig_cmd};
 use crate::ctx::Ctx;
@@ -300,6 +301,7 @@ async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
     if let Some(w) = a.webhook {
         req = req.webhook(w);
     }
+    confirm_paid_options(ctx, &name, a.ha_control_plane, a.dry_run).await?;
     if a.dry_run {
         let (_, body) = client.cloudspaces().prepare_create(&req, ctx.org()).await?;
         return ctx.out.dry_run("this is the request body", &body);
@@ -326,6 +328,7 @@ async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
         ha_control_plane: a.ha_control_plane,
         kubernetes_version: a.kubernetes_version,
     };
+    confirm_paid_options(ctx, &name, upd.ha_control_plane == Some(true), a.dry_run).await?;
     if a.dry_run {
         let patch = upd.to_patch()?;
         // Reads only: a dry run on a missing cloudspace is still "not found".
@@ -338,6 +341,18 @@ async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
     }
     let cs = wait_ready(ctx, &name, a.wait.timeout).await?;
     ctx.out.one(&cs, &cs)
+}
+
+/// Asks before turning on a paid option (the HA control plane), with its price and against
+/// `max_monthly_usd`; without a terminal it refuses unless `--yes`. A dry run only warns.
+async fn confirm_paid_options(ctx: &Ctx, name: &str, ha: bool, dry_run: bool) -> Result<()> {
+    if !ha {
+        return Ok(());
+    }
+    let limits = spend::limits(ctx).await?;
+    let paid = [rsspot::pricing::guard::assess_ha_control_plane(&limits)];
+    spend::decide(ctx, &format!("cloudspace {name}"), &paid, dry_run)?;
+    Ok(())
 }
 
 /// Refuses a Kubernetes version the service is not known to offer (exit 2 with the known

@@ -150,6 +150,26 @@ pub(super) fn unknown_profile(name: &str, doc: &ConfigDocument) -> anyhow::Error
     )))
 }
 
+/// A setting's value fit to print: a URL (`base_url`, `oauth_url`, `public_data_url`,
+/// `ledger_url`) loses its user-info and the password of a postgres URL.
+pub(super) fn printable(value: &str) -> String {
+    if value.contains("://") {
+        rsspot::state::redact::redact_url(value)
+    } else {
+        value.to_string()
+    }
+}
+
+/// [`printable`] for every string of a JSON document.
+pub(super) fn printable_json(v: &mut Value) {
+    match v {
+        Value::String(s) => *s = printable(s),
+        Value::Array(items) => items.iter_mut().for_each(printable_json),
+        Value::Object(m) => m.values_mut().for_each(printable_json),
+        _ => {}
+    }
+}
+
 /// Dotted `(key, value)` pairs of a JSON document, for key/value views.
 pub(super) fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) {
     match v {
@@ -163,7 +183,7 @@ pub(super) fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, String)>) 
                 flatten(&key, v, out);
             }
         }
-        Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        Value::String(s) => out.push((prefix.to_string(), printable(s))),
         Value::Null => out.push((prefix.to_string(), "-".into())),
         other => out.push((prefix.to_string(), other.to_string())),
     }
@@ -176,11 +196,14 @@ pub(super) fn print_fields(ctx: &Ctx, pairs: Vec<(String, String)>) -> Result<()
 
 /// The redacted settings of one profile.
 pub(super) fn redacted_profile(doc: &ConfigDocument, name: &str) -> Value {
-    doc.redacted_view()
+    let mut v = doc
+        .redacted_view()
         .get("profiles")
         .and_then(|p| p.get(name))
         .cloned()
-        .unwrap_or_else(|| Value::Object(Default::default()))
+        .unwrap_or_else(|| Value::Object(Default::default()));
+    printable_json(&mut v);
+    v
 }
 
 /// A one-line confirmation on a terminal, a small JSON/YAML object otherwise.
@@ -259,7 +282,8 @@ pub async fn config(ctx: &Ctx, cmd: ConfigCmd) -> Result<()> {
                     doc.path().display()
                 ));
             }
-            let view = doc.redacted_view();
+            let mut view = doc.redacted_view();
+            printable_json(&mut view);
             if ctx.out.is_table() {
                 ctx.out.note(&format!("# {}", doc.path().display()));
                 ctx.out.text(&serde_norway::to_string(&view)?)
@@ -316,7 +340,7 @@ pub async fn config(ctx: &Ctx, cmd: ConfigCmd) -> Result<()> {
                 .into_iter()
                 .map(|p| ExplainRow {
                     key: p.key.clone(),
-                    value: p.value.clone(),
+                    value: printable(&p.value),
                     source: source_label(&p.source),
                 })
                 .collect();

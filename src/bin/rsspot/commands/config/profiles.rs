@@ -98,7 +98,7 @@ pub async fn profiles(ctx: &Ctx, cmd: ProfilesCmd) -> Result<()> {
                         org: p.org.clone().or_else(|| p.org_id.clone()),
                         region: p.region.clone(),
                         refresh_token: p.refresh_token.is_some(),
-                        base_url: p.base_url.clone(),
+                        base_url: p.base_url.as_deref().map(super::printable),
                         name: n,
                     })
                 })

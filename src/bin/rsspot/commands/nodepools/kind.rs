@@ -55,6 +55,8 @@ pub trait PoolKind {
     fn updated(req: &Self::Update) -> Sent;
     /// The pool's name.
     fn name_of(pool: &Self::Item) -> String;
+    /// The pool's bid (`None` for on-demand pools, or a bid that does not parse).
+    fn bid_of(pool: &Self::Item) -> Option<Bid>;
     /// The pool's `spec.cloudSpace` and `spec.serverClass`.
     fn placement(pool: &Self::Item) -> (Option<&str>, Option<&str>);
     /// The price of a server class the kind's table shows (market or on-demand).
@@ -252,6 +254,10 @@ impl PoolKind for Spot {
         (req.bid_price, req.common.desired)
     }
 
+    fn bid_of(pool: &SpotNodePool) -> Option<Bid> {
+        pool.spec.as_ref()?.bid_price.as_deref()?.parse().ok()
+    }
+
     fn class_price(class: &ServerClass) -> Option<String> {
         let pricing = class.status.as_ref()?.spot_pricing.as_ref()?;
         pricing.market_price_per_hour.clone()
@@ -314,6 +320,10 @@ impl PoolKind for OnDemand {
 
     fn updated(req: &OnDemandPoolUpdate) -> Sent {
         (None, req.desired)
+    }
+
+    fn bid_of(_pool: &OnDemandNodePool) -> Option<Bid> {
+        None
     }
 
     fn class_price(class: &ServerClass) -> Option<String> {

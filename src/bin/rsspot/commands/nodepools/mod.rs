@@ -3,7 +3,7 @@
 //! Creates and updates go through the SDK's request types: the bid is a [`Bid`] from the flag
 //! on, the floor is checked against the class, updates send only the flags that were given, and
 //! spending concerns (bid above on-demand, more nodes than available, `max_monthly_usd`) are
-//! confirmed first ([`spend`]).
+//! confirmed first ([`spend`]), for `desired` and for the `--autoscaling-max` the pool may grow to.
 
 mod autopilot;
 pub(crate) mod kind;
@@ -313,7 +313,16 @@ where
             let req = P::create_request(&a);
             let limits = spend::limits(ctx).await?;
             let prepared = P::prepare_create(client, &req, org, &limits).await?;
-            let advice = spend::decide(ctx, P::WHAT, &prepared.concerns, c.dry_run)?;
+            // The worst case autoscaling may reach is checked as `desired` is.
+            let worst = spend::create_worst_case(
+                P::created(&req).0,
+                c.desired,
+                c.autoscaling_max,
+                &prepared.class,
+                &limits,
+            );
+            let concerns = spend::with_worst_case(prepared.concerns.clone(), worst);
+            let advice = spend::decide(ctx, P::WHAT, &concerns, c.dry_run)?;
             if c.dry_run {
                 return ctx.out.dry_run("this is the request body", &prepared.body);
             }
@@ -344,7 +353,16 @@ where
             let prepared = P::prepare_update(client, &name, &upd, org, &limits).await?;
             let (cloudspace, class) = P::placement(&prepared.current);
             check_unchanged(c, &name, cloudspace, class)?;
-            let advice = spend::decide(ctx, P::WHAT, &prepared.concerns, c.dry_run)?;
+            let worst = spend::update_worst_case::<P>(
+                client,
+                c,
+                P::updated(&upd).0,
+                &prepared.current,
+                &limits,
+            )
+            .await?;
+            let concerns = spend::with_worst_case(prepared.concerns.clone(), worst);
+            let advice = spend::decide(ctx, P::WHAT, &concerns, c.dry_run)?;
             if c.dry_run {
                 return ctx
                     .out

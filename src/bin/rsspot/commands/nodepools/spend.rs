@@ -5,10 +5,15 @@
 use std::fmt;
 
 use anyhow::Result;
-use rsspot::pricing::guard::{Concern, SpendLimits, monthly_cost};
+use rsspot::SpotClient;
+use rsspot::pricing::Bid;
+use rsspot::pricing::guard::{self, Concern, SpendLimits, WorstCase, monthly_cost};
+use rsspot::pricing::view::ClassInput;
 use rsspot::services::node_pools::Mismatch;
 use rust_decimal::Decimal;
 
+use super::PoolUpdateArgs;
+use super::kind::PoolKind;
 use crate::ctx::Ctx;
 
 /// The profile's limits (`max_monthly_usd`).
@@ -29,6 +34,119 @@ impl Ask for Concern {
     fn needs_confirmation(&self) -> bool {
         Concern::needs_confirmation(self)
     }
+}
+
+impl Ask for WorstCase {
+    fn needs_confirmation(&self) -> bool {
+        WorstCase::needs_confirmation(self)
+    }
+}
+
+/// What a pool create or update may cost: the library's [`Concern`]s about what it asks for
+/// now and the [`WorstCase`] autoscaling may grow it to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PoolConcern {
+    /// About the request as it is (bid, desired).
+    Now(Concern),
+    /// About the largest size autoscaling may reach.
+    Worst(WorstCase),
+}
+
+impl fmt::Display for PoolConcern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PoolConcern::Now(c) => c.fmt(f),
+            PoolConcern::Worst(w) => w.fmt(f),
+        }
+    }
+}
+
+impl Ask for PoolConcern {
+    fn needs_confirmation(&self) -> bool {
+        match self {
+            PoolConcern::Now(c) => c.needs_confirmation(),
+            PoolConcern::Worst(w) => w.needs_confirmation(),
+        }
+    }
+}
+
+/// The concerns of a request and of its worst case, in one list: a worst case about
+/// availability or the monthly limit says more than the same concern about `desired` (the
+/// maximum is at least `desired`), so that one is left out.
+pub(crate) fn with_worst_case(now: Vec<Concern>, worst: Vec<WorstCase>) -> Vec<PoolConcern> {
+    let availability = worst.iter().any(WorstCase::is_availability);
+    let over_limit = worst.iter().any(WorstCase::is_over_limit);
+    now.into_iter()
+        .filter(|c| match c {
+            Concern::DesiredAboveAvailable { .. } => !availability,
+            Concern::MonthlyOverLimit { .. } => !over_limit,
+            _ => true,
+        })
+        .map(PoolConcern::Now)
+        .chain(worst.into_iter().map(PoolConcern::Worst))
+        .collect()
+}
+
+/// What one node costs per hour: the bid (spot) or the class's on-demand price.
+fn node_price(bid: Option<Bid>, class: &ClassInput) -> Decimal {
+    bid.map(Bid::value).or(class.on_demand).unwrap_or_default()
+}
+
+/// The worst case of a create: the size `--autoscaling-max` lets the pool grow to (nothing when
+/// it is not above `desired`, which the library already checked).
+pub(crate) fn create_worst_case(
+    bid: Option<Bid>,
+    desired: u32,
+    max: Option<u32>,
+    class: &ClassInput,
+    limits: &SpendLimits,
+) -> Vec<WorstCase> {
+    match max {
+        Some(max) if max > desired => {
+            guard::assess_autoscaling(node_price(bid, class), max, class, limits)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The worst case of an update: the autoscaling maximum the pool will have (the new one, else
+/// the one it has unless `--no-autoscaling`), at the bid and size it will have. An unchanged
+/// maximum was accepted before, so only the monthly limit is checked again, and only when the
+/// bid or the count changes.
+pub(crate) async fn update_worst_case<P: PoolKind>(
+    client: &SpotClient,
+    flags: &PoolUpdateArgs,
+    new_bid: Option<Bid>,
+    current: &P::Item,
+    limits: &SpendLimits,
+) -> Result<Vec<WorstCase>> {
+    let cells = P::cells(current, None);
+    let count = |v: Option<i64>| u32::try_from(v.unwrap_or(0).max(0)).unwrap_or(u32::MAX);
+    let (enabled, _, held_max) = cells.autoscaling;
+    let max_changed = flags.autoscaling_max.is_some();
+    let max = match (flags.no_autoscaling, flags.autoscaling_max) {
+        (true, _) => None,
+        (false, Some(max)) => Some(max),
+        (false, None) => (enabled && held_max.is_some()).then(|| count(held_max)),
+    };
+    let desired = flags.desired.unwrap_or_else(|| count(cells.desired));
+    let Some(max) = max.filter(|max| *max > desired) else {
+        return Ok(Vec::new());
+    };
+    let size_or_price_changed = flags.desired.is_some() || new_bid.is_some();
+    let recheck_limit = size_or_price_changed && limits.max_monthly_usd.is_some();
+    let worth_checking = max_changed || recheck_limit;
+    if !worth_checking {
+        return Ok(Vec::new());
+    }
+    let class_name = P::placement(current).1.unwrap_or_default();
+    let class = ClassInput::from(&client.server_classes().get(class_name).await?);
+    let bid = new_bid.or_else(|| P::bid_of(current));
+    let mut worst = guard::assess_autoscaling(node_price(bid, &class), max, &class, limits);
+    if !max_changed {
+        worst.retain(|w| !w.is_availability());
+    }
+    Ok(worst)
 }
 
 /// Why an autopilot pool's budget deserves a second look. Its pools are made server-side, so
@@ -142,6 +260,32 @@ mod tests {
         SpendLimits {
             max_monthly_usd: Some(usd.parse().unwrap()),
         }
+    }
+
+    #[test]
+    fn worst_case_supersedes_the_same_concern_about_desired() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let now = vec![
+            Concern::DesiredAboveAvailable {
+                desired: 200,
+                available: 120,
+            },
+            Concern::MonthlyOverLimit {
+                monthly: d("200"),
+                limit: d("100"),
+            },
+        ];
+        let worst = vec![WorstCase::MaxAboveAvailable {
+            max: 1000,
+            available: 120,
+        }];
+        let all = with_worst_case(now, worst);
+        assert_eq!(all.len(), 2, "{all:?}");
+        assert!(matches!(
+            all[0],
+            PoolConcern::Now(Concern::MonthlyOverLimit { .. })
+        ));
+        assert!(all.iter().all(Ask::needs_confirmation));
     }
 
     #[test]
