@@ -158,9 +158,53 @@ fn parse_strategy(s: &str) -> Result<AllocationStrategy, String> {
     s.parse().map_err(|e: rsspot::Error| e.to_string())
 }
 
-/// The pool's bid ceiling per node-hour as the server holds it.
-fn budget_of(pool: &AutopilotNodePool) -> Option<Decimal> {
-    pool.spec.as_ref()?.budget_per_hour.as_ref()?.parse().ok()
+/// The request a pool's spec makes once `upd` is applied (for the worst-case check).
+fn updated_request(pool: &AutopilotNodePool, upd: &AutopilotPoolUpdate) -> AutopilotPoolCreate {
+    let spec = pool.spec.as_ref();
+    let text = |f: fn(&rsspot::raw::types::AutopilotNodePoolSpec) -> Option<&String>| {
+        spec.and_then(f).cloned().unwrap_or_default()
+    };
+    let budget = upd
+        .budget_per_hour
+        .or_else(|| text(|s| s.budget_per_hour.as_ref()).parse().ok())
+        .unwrap_or_default();
+    let total = spec
+        .and_then(|s| s.vcpu.as_ref())
+        .and_then(|v| v.total)
+        .and_then(|n| u32::try_from(n).ok())
+        .unwrap_or(0);
+    let mut req = AutopilotPoolCreate::new(
+        text(|s| s.cloud_space.as_ref()),
+        upd.vcpu_total.unwrap_or(total),
+        budget,
+    );
+    req.region = spec.and_then(|s| s.region.clone());
+    let bound = |v: Option<i64>| v.and_then(|n| u32::try_from(n).ok());
+    req.vcpu_per_node = upd.vcpu_per_node.or_else(|| {
+        let per = spec?.vcpu_per_node.as_ref()?;
+        bound(per.min).zip(bound(per.max))
+    });
+    req.memory_per_vcpu = upd
+        .memory_per_vcpu
+        .or_else(|| text(|s| s.memory_per_vcpu.as_ref()).parse().ok())
+        .unwrap_or_default();
+    req
+}
+
+/// The spending concerns of a pool asking for `req`: with a `max_monthly_usd`, the most it can
+/// cost (every node its target could need, bid at the ceiling; from the preview) against it.
+async fn worst_case(
+    ctx: &Ctx,
+    pools: &rsspot::services::AutopilotPools<'_>,
+    req: &AutopilotPoolCreate,
+    org: Option<&str>,
+) -> Result<Vec<rsspot::pricing::guard::Concern>> {
+    let limits = spend::limits(ctx).await?;
+    if limits.max_monthly_usd.is_none() {
+        return Ok(Vec::new());
+    }
+    let preview = pools.preview(req, org).await?;
+    Ok(spend::assess_autopilot(preview.max_hourly_usd, &limits))
 }
 
 impl Tabular for AutopilotNodePool {
@@ -408,8 +452,7 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
             req.taints = a.node.taints;
             // Checked before the budget question: a request that cannot be sent asks nothing.
             req.validate()?;
-            let concerns =
-                spend::assess_budget(Some(req.budget_per_hour), &spend::limits(ctx).await?);
+            let concerns = worst_case(ctx, &pools, &req, org).await?;
             if a.dry_run {
                 let (_, body) = pools.prepare_create(&req, org).await?;
                 spend::decide(ctx, "autopilot pool", &concerns, true)?;
@@ -440,16 +483,15 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
                 taints: (!node.taints.is_empty()).then_some(node.taints),
             };
             upd.validate()?;
-            let limits = spend::limits(ctx).await?;
-            // Without a new ceiling the pool keeps its own: re-read it (only when a limit is
-            // set and the vCPU total changes).
-            let budget = match (upd.budget_per_hour, limits.max_monthly_usd, upd.vcpu_total) {
-                (Some(b), _, _) => Some(b),
-                (None, Some(_), Some(_)) => budget_of(&pools.get(&name, org).await?),
-                (None, _, _) => None,
-            };
-            if upd.budget_per_hour.is_some() || upd.vcpu_total.is_some() {
-                let concerns = spend::assess_budget(budget, &limits);
+            let grows = upd.vcpu_total.is_some()
+                || upd.budget_per_hour.is_some()
+                || upd.vcpu_per_node.is_some()
+                || upd.memory_per_vcpu.is_some();
+            if grows && spend::limits(ctx).await?.max_monthly_usd.is_some() {
+                // What the pool will ask for once updated: its own spec with the update on top.
+                let pool = pools.get(&name, org).await?;
+                let req = updated_request(&pool, &upd);
+                let concerns = worst_case(ctx, &pools, &req, org).await?;
                 spend::decide(ctx, "autopilot pool", &concerns, false)?;
             }
             let pool = pools.update(&name, &upd, org).await?;

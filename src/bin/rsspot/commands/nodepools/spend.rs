@@ -23,8 +23,7 @@ pub(crate) async fn limits(ctx: &Ctx) -> Result<SpendLimits> {
     })
 }
 
-/// Something [`decide`] may ask about: the library's [`Concern`]s and the CLI's own
-/// [`BudgetConcern`]s.
+/// Something [`decide`] may ask about: the library's [`Concern`]s and [`WorstCase`]s.
 pub(crate) trait Ask: fmt::Display {
     /// Whether to ask before going on (advice is printed instead).
     fn needs_confirmation(&self) -> bool;
@@ -149,58 +148,20 @@ pub(crate) async fn update_worst_case<P: PoolKind>(
     Ok(worst)
 }
 
-/// Why an autopilot pool's budget deserves a second look. Its pools are made server-side, so
-/// the per-pool guard never sees them: the hourly budget is the only bound the CLI can check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum BudgetConcern {
-    /// The budget spent all month passes `max_monthly_usd` (the library's concern, reused).
-    OverLimit(Concern),
-    /// A limit is set but the pool has no budget: the service could spend without bound.
-    Unbounded {
-        /// The profile's `max_monthly_usd`.
-        limit: Decimal,
-    },
-}
-
-impl fmt::Display for BudgetConcern {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BudgetConcern::OverLimit(c) => c.fmt(f),
-            BudgetConcern::Unbounded { limit } => write!(
-                f,
-                "the pool has no --budget-per-hour, so the service may spend without bound \
-                 (max_monthly_usd is ${})",
-                limit.normalize()
-            ),
-        }
-    }
-}
-
-impl Ask for BudgetConcern {
-    fn needs_confirmation(&self) -> bool {
-        true
-    }
-}
-
-/// Concerns of an autopilot pool whose hourly budget will be `budget` (`None`: no budget).
+/// Concerns of an autopilot pool that can cost at most `max_hourly` USD an hour (the most
+/// nodes its vCPU target could need, each bid at the pool's ceiling: see
+/// [`rsspot::pricing::autopilot::AutopilotPreview::max_hourly_usd`]). Its pools are made
+/// server-side, so the per-pool guard never sees them: this is the bound the CLI can check.
 /// Nothing without a limit; the month is the guard's 730 hours.
-pub(crate) fn assess_budget(budget: Option<Decimal>, limits: &SpendLimits) -> Vec<BudgetConcern> {
+pub(crate) fn assess_autopilot(max_hourly: Decimal, limits: &SpendLimits) -> Vec<Concern> {
     let Some(limit) = limits.max_monthly_usd else {
         return Vec::new();
     };
-    match budget {
-        None => vec![BudgetConcern::Unbounded { limit }],
-        Some(per_hour) => {
-            let monthly = monthly_cost(per_hour, 1);
-            (monthly > limit)
-                .then_some(BudgetConcern::OverLimit(Concern::MonthlyOverLimit {
-                    monthly,
-                    limit,
-                }))
-                .into_iter()
-                .collect()
-        }
-    }
+    let monthly = monthly_cost(max_hourly, 1);
+    (monthly > limit)
+        .then_some(Concern::MonthlyOverLimit { monthly, limit })
+        .into_iter()
+        .collect()
 }
 
 /// Asks about (or, without a terminal and `--yes`, refuses) the concerns that need it, and
@@ -289,14 +250,13 @@ mod tests {
     }
 
     #[test]
-    fn budgets_are_checked_only_against_a_limit() {
+    fn autopilot_worst_cases_are_checked_only_against_a_limit() {
         let d = |s: &str| s.parse::<Decimal>().unwrap();
-        assert!(assess_budget(None, &SpendLimits::default()).is_empty());
-        assert!(assess_budget(Some(d("99")), &SpendLimits::default()).is_empty());
+        assert!(assess_autopilot(d("99"), &SpendLimits::default()).is_empty());
         // 0.1 × 730 = 73 ≤ 100: quiet.
-        assert!(assess_budget(Some(d("0.1")), &limit("100")).is_empty());
+        assert!(assess_autopilot(d("0.1"), &limit("100")).is_empty());
         // 0.2 × 730 = 146 > 100.
-        let over = assess_budget(Some(d("0.2")), &limit("100"));
+        let over = assess_autopilot(d("0.2"), &limit("100"));
         assert_eq!(over.len(), 1);
         assert!(over[0].needs_confirmation());
         assert!(
@@ -306,11 +266,5 @@ mod tests {
             "{}",
             over[0]
         );
-        let unbounded = assess_budget(None, &limit("100"));
-        assert_eq!(
-            unbounded,
-            vec![BudgetConcern::Unbounded { limit: d("100") }]
-        );
-        assert!(unbounded[0].to_string().contains("without bound"));
     }
 }
