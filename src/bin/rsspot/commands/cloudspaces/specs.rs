@@ -307,7 +307,7 @@ mod tests {
             .unwrap();
         let comma = parse_spot("desired=2,serverclass=gp.vs1.medium-ord,bidprice=0.08").unwrap();
         assert_eq!(json, comma);
-        assert_eq!(json.bid.unwrap().api_form(), "0.080");
+        assert_eq!(json.bid.unwrap().api_form(), "0.08");
         let od = parse_ondemand("serverClass=gp.vs1.medium-ord").unwrap();
         assert_eq!(od.desired, 1);
         assert_eq!(od.bid, None);
