@@ -238,6 +238,14 @@ blocking_service!(
     fn kubeconfig(name: &str, org: Option<&str>) -> String;
     /// Waits until it is Ready.
     fn wait_until_ready(name: &str, org: Option<&str>, opts: &WaitOptions) -> CloudSpace;
+    /// Checks a create with pools against the server; every body it sends.
+    fn prepare_create_with_pools(req: &crate::services::cloudspaces::CloudSpaceWithPools, org: Option<&str>, limits: &SpendLimits) -> crate::services::cloudspaces::PreparedCloudSpace;
+    /// Creates the cloudspace, then its pools; rolls back when a pool fails.
+    fn send_create_with_pools(prepared: crate::services::cloudspaces::PreparedCloudSpace) -> crate::services::cloudspaces::CreateOutcome;
+    /// Refuses a cloudspace name already taken.
+    fn ensure_name_free(name: &str, org: Option<&str>) -> ();
+    /// Deletes what a create with pools made.
+    fn rollback_create(name: &str, pools: &[crate::services::cloudspaces::InlinePool], org: Option<&str>) -> crate::services::cloudspaces::Rollback;
 });
 
 blocking_service!(
@@ -249,6 +257,8 @@ blocking_service!(
     fn get(name: &str, org: Option<&str>) -> SpotNodePool;
     /// Validates a create against the server: the body it sends and the spending concerns.
     fn prepare_create(req: &SpotPoolCreate, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<SpotNodePool>;
+    /// `prepare_create` for a pool of a cloudspace not created yet (class checked against `region`).
+    fn prepare_create_in(req: &SpotPoolCreate, region: Option<&str>, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<SpotNodePool>;
     /// Sends a prepared create.
     fn send_create(prepared: PreparedCreate<SpotNodePool>) -> SpotNodePool;
     /// Creates a pool.
@@ -276,6 +286,8 @@ blocking_service!(
     fn get(name: &str, org: Option<&str>) -> OnDemandNodePool;
     /// Validates a create against the server: the body it sends and the spending concerns.
     fn prepare_create(req: &OnDemandPoolCreate, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<OnDemandNodePool>;
+    /// `prepare_create` for a pool of a cloudspace not created yet (class checked against `region`).
+    fn prepare_create_in(req: &OnDemandPoolCreate, region: Option<&str>, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<OnDemandNodePool>;
     /// Sends a prepared create.
     fn send_create(prepared: PreparedCreate<OnDemandNodePool>) -> OnDemandNodePool;
     /// Creates a pool.
@@ -398,8 +410,10 @@ blocking_service!(
     fn update(name: &str, update: &crate::services::AutopilotPoolUpdate, org: Option<&str>) -> crate::raw::types::AutopilotNodePool;
     /// Deletes an autopilot pool.
     fn delete(name: &str, org: Option<&str>) -> ();
-    /// Waits until the budget is allocated.
+    /// Waits until every vCPU wanted is won (managed vCPUs reach the target).
     fn wait_until_allocated(name: &str, org: Option<&str>, opts: &WaitOptions) -> crate::raw::types::AutopilotNodePool;
+    /// Estimates the packing of a pool from public prices and server classes.
+    fn preview(req: &crate::services::AutopilotPoolCreate, org: Option<&str>) -> crate::pricing::autopilot::AutopilotPreview;
 });
 
 impl Pricing<'_> {

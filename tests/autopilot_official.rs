@@ -156,3 +156,94 @@ async fn a_create_with_defaults_sends_what_the_official_rules_need() {
         "waited until the vCPUs were won: {made}"
     );
 }
+
+/// The preview (public prices and classes only) predicts what the emulator then packs for the
+/// same spec and prices: the same classes with the same node counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_preview_matches_what_the_service_packs() {
+    let env = common::Env::instant().await;
+    ready_cloudspace(&env, "ap");
+    let specs: &[&[&str]] = &[
+        &["--vcpu", "8", "--min-vcpu-per-node", "2", "--max-vcpu-per-node", "2"],
+        &["--vcpu", "12"],
+        &["--vcpu", "16", "--memory-per-vcpu", "4"],
+        &["--vcpu", "6", "--memory-per-vcpu", "8"],
+    ];
+    for spec in specs {
+        let args = |cmd: &str| -> Vec<String> {
+            let mut a: Vec<String> = ["-o", "json", "np", "autopilot", cmd, "--cloudspace", "ap"]
+                .iter()
+                .map(ToString::to_string)
+                .collect();
+            a.extend(spec.iter().map(ToString::to_string));
+            a.extend(["--budget-per-hour".into(), "1".into()]);
+            a
+        };
+        let preview_args = args("preview");
+        let refs: Vec<&str> = preview_args.iter().map(String::as_str).collect();
+        let preview = env.ok_json(&refs);
+        assert_eq!(preview["estimate"], true);
+        let mut predicted: Vec<(String, i64)> = preview["classes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["serverClass"].as_str().unwrap().to_string(),
+                    c["nodes"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        let mut create_args = args("create");
+        create_args.extend(["--wait".into(), "--timeout".into(), "60s".into()]);
+        let refs: Vec<&str> = create_args.iter().map(String::as_str).collect();
+        let made = env.ok_json(&refs);
+        let mut packed: Vec<(String, i64)> = made["status"]["allocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["serverClass"].as_str().unwrap().to_string(),
+                    a["desiredNodes"].as_i64().unwrap(),
+                )
+            })
+            .collect();
+        predicted.sort();
+        packed.sort();
+        assert!(!packed.is_empty(), "{spec:?}: {made}");
+        assert_eq!(predicted, packed, "{spec:?}: preview {preview} vs {made}");
+        let name = made["metadata"]["name"].as_str().unwrap().to_string();
+        env.ok(&["--yes", "np", "autopilot", "delete", &name]);
+    }
+}
+
+/// Waiting ends when the vCPUs are won, under every name the service might give its phases.
+#[tokio::test(flavor = "multi_thread")]
+async fn waiting_completes_under_every_phase_name() {
+    use rsspot::emulator::{AutopilotPhases, EmulatorOptions, Lifecycle, Variants};
+    for phases in AutopilotPhases::ALL {
+        let env = common::Env::start_with(EmulatorOptions {
+            lifecycle: Lifecycle::instant(),
+            variants: Variants {
+                autopilot_phases: *phases,
+                ..Variants::default()
+            },
+            ..Default::default()
+        })
+        .await;
+        ready_cloudspace(&env, "ap");
+        let made = env.ok_json(&[
+            "-o", "json", "np", "autopilot", "create", "--cloudspace", "ap", "--vcpu", "4",
+            "--budget-per-hour", "1", "--wait", "--timeout", "30s",
+        ]);
+        assert_eq!(made["status"]["managedVCPUs"], 4, "{phases}: {made}");
+        // The allocations are read from the official fields, on a terminal too.
+        let name = made["metadata"]["name"].as_str().unwrap();
+        let (table, _) = env.ok(&["np", "autopilot", "get", name]);
+        let class = made["status"]["allocations"][0]["serverClass"].as_str().unwrap();
+        assert!(table.contains("Allocations:") && table.contains(class), "{table}");
+        let (wide, _) = env.ok(&["-o", "wide", "np", "autopilot", "list"]);
+        assert!(wide.contains(&format!("×{class}")), "{wide}");
+    }
+}

@@ -97,10 +97,11 @@ fn blocking_client_runs_the_vm_flow() {
             None,
         )
         .unwrap();
-    let ap = client
-        .autopilot_pools()
-        .create(&AutopilotPoolCreate::new("ap-sync", 4), None)
-        .unwrap();
+    let req = AutopilotPoolCreate::new("ap-sync", 4, "1".parse().unwrap());
+    // The estimate and what the service then packs agree (same prices, same rule).
+    let preview = client.autopilot_pools().preview(&req, None).unwrap();
+    assert_eq!(preview.packed_vcpus, 4, "{preview:?}");
+    let ap = client.autopilot_pools().create(&req, None).unwrap();
     let name = ap.metadata.unwrap().name.unwrap();
     let ap = client
         .autopilot_pools()

@@ -4,17 +4,23 @@
 //! classes and their market prices. The service's own choice can differ (capacity changes,
 //! cooldowns it keeps to itself): this is an estimate, and says so.
 //!
-//! The rule, stated once: a class qualifies when it is in the pool's region, available, has a
-//! market price at most the ceiling, its vCPUs are within `vcpuPerNode` and its memory per vCPU,
-//! rounded to whole GB, is at least the pool's `memoryPerVCPU` (any: all). Among the packings
-//! that reach the target exactly within each class's availability, the one with the lowest
-//! hourly market cost wins; ties go to fewer nodes, then to classes earlier by name.
+//! The rule, stated once: a class qualifies when it is in the pool's region, available with
+//! servers free, the lowest bid the service accepts for it (its floor, max(market, minimum
+//! bid), rounded up to the bid ladder) is at most the ceiling, its vCPUs are within
+//! `vcpuPerNode`, and its memory tier (GB per vCPU rounded to the nearest power of two on a log
+//! scale: 3.75 → 4, 1.875 → 2, 6 → 8) is at least the pool's `memoryPerVCPU` (any: all). Among
+//! the packings that reach the target exactly, the one with the lowest hourly market cost wins,
+//! then the one with the fewest nodes; candidates are tried cheapest per vCPU first (then by
+//! name), and an equal packing found later does not replace an earlier one. A class asked for
+//! more nodes than it has free is named in [`AutopilotPreview::short_of_capacity`]: the service
+//! re-packs around it as nodes fail to be won.
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::class::ClassInput;
 use super::money::{parse_cpu, parse_memory_gb};
+use super::rules::{floor, ladder_ceil};
 
 /// Hours in the month the estimate prices (365 × 24 / 12).
 pub const HOURS_PER_MONTH: u32 = 730;
@@ -48,6 +54,8 @@ pub struct PackedClass {
     pub memory_gb_per_node: f64,
     /// Market price per node-hour now.
     pub market_price_per_hour: Decimal,
+    /// The lowest bid the service accepts for the class (what it bids first).
+    pub lowest_bid_per_hour: Decimal,
     /// The most a node may be bid at (the pool's ceiling).
     pub bid_ceiling_per_hour: Decimal,
     /// `nodes × market` per hour.
@@ -90,6 +98,8 @@ pub struct AutopilotPreview {
     pub max_hourly_usd: Decimal,
     /// Classes of the region left out, with the reason.
     pub excluded: Vec<Excluded>,
+    /// Classes of the packing asked for more nodes than they have free now.
+    pub short_of_capacity: Vec<String>,
     /// Why nothing could be packed, when nothing could.
     pub unpackable: Option<String>,
 }
@@ -100,7 +110,17 @@ struct Candidate<'a> {
     vcpus: u32,
     memory_gb: f64,
     market: Decimal,
+    bid: Decimal,
     available: u32,
+}
+
+/// A class's memory tier: GB per vCPU rounded to the nearest power of two on a log scale.
+fn memory_tier(memory_gb: f64, vcpus: u32) -> f64 {
+    let ratio = memory_gb / f64::from(vcpus.max(1));
+    if ratio <= 0.0 {
+        return 0.0;
+    }
+    2f64.powf(ratio.log2().round())
 }
 
 fn qualify<'a>(spec: &PackSpec, c: &'a ClassInput) -> Result<Candidate<'a>, String> {
@@ -128,17 +148,18 @@ fn qualify<'a>(spec: &PackSpec, c: &'a ClassInput) -> Result<Candidate<'a>, Stri
     {
         return Err(format!("{vcpus} vCPUs per node, outside {min}-{max}"));
     }
-    let ratio = (memory_gb / f64::from(vcpus)).round();
+    let tier = memory_tier(memory_gb, vcpus);
     if let Some(want) = spec.memory_per_vcpu_gb
-        && ratio < f64::from(want)
+        && tier < f64::from(want)
     {
-        return Err(format!("memory ratio {ratio} GB/vCPU below {want}"));
+        return Err(format!("memory ratio {tier} GB/vCPU below {want}"));
     }
     let market = c.market.ok_or("no market price")?;
-    if market > spec.ceiling {
+    let bid = ladder_ceil(floor(Some(market), c.min_bid));
+    if bid > spec.ceiling {
         return Err(format!(
-            "market {} above the ceiling {}",
-            market.normalize(),
+            "lowest accepted bid {} above the ceiling {}",
+            bid.normalize(),
             spec.ceiling.normalize()
         ));
     }
@@ -147,46 +168,41 @@ fn qualify<'a>(spec: &PackSpec, c: &'a ClassInput) -> Result<Candidate<'a>, Stri
         vcpus,
         memory_gb,
         market,
+        bid,
         available,
     })
 }
 
-/// The best exact packing's node counts per candidate, if any: a bounded knapsack over vCPUs,
-/// minimising (cost, nodes), with candidates in name order so that ties keep earlier classes.
+/// The best exact packing's node counts per candidate, if any: an exact-change knapsack over
+/// vCPUs minimising (cost, nodes), in the candidates' order (see the module docs).
 fn pack(target: u32, cands: &[Candidate<'_>]) -> Option<Vec<u32>> {
-    let target = usize::try_from(target).ok()?;
-    // best[v] = (cost, nodes, counts) reaching exactly v vCPUs.
-    type Best = Option<(Decimal, u32, Vec<u32>)>;
-    let mut best: Vec<Best> = vec![None; target + 1];
-    best[0] = Some((Decimal::ZERO, 0, vec![0; cands.len()]));
-    for (i, c) in cands.iter().enumerate() {
-        let step = usize::try_from(c.vcpus).ok()?;
-        let mut next = best.clone();
-        for v in 0..=target {
-            let Some((cost, nodes, counts)) = &best[v] else {
+    let size = usize::try_from(target).ok()? + 1;
+    // best[v] = (cost, nodes, candidate of the last node) of the best exact pack of v vCPUs.
+    let mut best: Vec<Option<(Decimal, u32, usize)>> = vec![None; size];
+    best[0] = Some((Decimal::ZERO, 0, usize::MAX));
+    for v in 1..size {
+        for (i, c) in cands.iter().enumerate() {
+            let step = usize::try_from(c.vcpus).ok()?;
+            let Some(rest) = v.checked_sub(step) else {
                 continue;
             };
-            for n in 1..=c.available {
-                let reach = v + step * usize::try_from(n).ok()?;
-                if reach > target {
-                    break;
-                }
-                let cand_cost = cost + c.market * Decimal::from(n);
-                let cand_nodes = nodes + n;
-                let better = match &next[reach] {
-                    None => true,
-                    Some((bc, bn, _)) => (cand_cost, cand_nodes) < (*bc, *bn),
-                };
-                if better {
-                    let mut counts = counts.clone();
-                    counts[i] = n;
-                    next[reach] = Some((cand_cost, cand_nodes, counts));
-                }
+            let Some((cost, nodes, _)) = best[rest] else {
+                continue;
+            };
+            let cand = (cost + c.market, nodes + 1, i);
+            if best[v].is_none_or(|b| (cand.0, cand.1) < (b.0, b.1)) {
+                best[v] = Some(cand);
             }
         }
-        best = next;
     }
-    best.pop().flatten().map(|(_, _, counts)| counts)
+    let mut counts = vec![0u32; cands.len()];
+    let mut v = size - 1;
+    while v > 0 {
+        let (_, _, i) = best[v]?;
+        counts[i] += 1;
+        v -= usize::try_from(cands[i].vcpus).ok()?;
+    }
+    Some(counts)
 }
 
 /// Estimates the packing of `spec` from `classes` (those of other regions are ignored).
@@ -194,7 +210,7 @@ pub fn preview(spec: &PackSpec, classes: &[ClassInput]) -> AutopilotPreview {
     let mut in_region: Vec<&ClassInput> =
         classes.iter().filter(|c| c.region == spec.region).collect();
     in_region.sort_by(|a, b| a.name.cmp(&b.name));
-    let mut cands = Vec::new();
+    let mut cands: Vec<Candidate<'_>> = Vec::new();
     let mut excluded = Vec::new();
     for c in in_region {
         match qualify(spec, c) {
@@ -205,7 +221,18 @@ pub fn preview(spec: &PackSpec, classes: &[ClassInput]) -> AutopilotPreview {
             }),
         }
     }
+    cands.sort_by(|a, b| {
+        let pa = a.market / Decimal::from(a.vcpus);
+        let pb = b.market / Decimal::from(b.vcpus);
+        (pa, &a.class.name).cmp(&(pb, &b.class.name))
+    });
     let counts = pack(spec.vcpu_total, &cands);
+    let short_of_capacity = counts
+        .iter()
+        .flat_map(|counts| counts.iter().zip(&cands))
+        .filter(|(n, c)| **n > c.available)
+        .map(|(_, c)| c.class.name.clone())
+        .collect();
     let mut packed: Vec<PackedClass> = counts
         .iter()
         .flat_map(|counts| counts.iter().zip(&cands))
@@ -216,6 +243,7 @@ pub fn preview(spec: &PackSpec, classes: &[ClassInput]) -> AutopilotPreview {
             vcpu_per_node: c.vcpus,
             memory_gb_per_node: c.memory_gb,
             market_price_per_hour: c.market,
+            lowest_bid_per_hour: c.bid,
             bid_ceiling_per_hour: spec.ceiling,
             hourly: c.market * Decimal::from(*n),
         })
@@ -233,8 +261,7 @@ pub fn preview(spec: &PackSpec, classes: &[ClassInput]) -> AutopilotPreview {
             "no class of the region qualifies (see the excluded classes)".to_string()
         } else {
             format!(
-                "no combination of the qualifying classes' nodes makes exactly {} vCPUs within \
-                 their availability",
+                "no combination of the qualifying classes' nodes makes exactly {} vCPUs",
                 spec.vcpu_total
             )
         }
@@ -252,6 +279,7 @@ pub fn preview(spec: &PackSpec, classes: &[ClassInput]) -> AutopilotPreview {
         max_nodes,
         max_hourly_usd: (spec.ceiling * Decimal::from(max_nodes)).normalize(),
         excluded,
+        short_of_capacity,
         unpackable,
     }
 }

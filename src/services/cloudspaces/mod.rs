@@ -1,10 +1,16 @@
 //! Cloudspaces: managed Kubernetes clusters (namespaced by organization).
 //!
-//! [`teardown`] deletes a cloudspace together with its node pools.
+//! [`teardown`] deletes a cloudspace together with its node pools; [`inline`] creates one
+//! together with its pools (and rolls back when a pool fails).
 
+pub mod inline;
 pub mod teardown;
 pub mod versions;
 
+pub use inline::{
+    CloudSpaceWithPools, CreateOutcome, CreatedCloudSpace, InlinePool, InlinePoolKind,
+    PreparedCloudSpace, Rollback, RolledBackCreate, RolledBackObject,
+};
 pub use teardown::Teardown;
 
 use std::time::Duration;
@@ -480,7 +486,20 @@ impl CloudSpaces<'_> {
 fn readiness(cs: CloudSpace) -> Poll<CloudSpace> {
     let status = cs.status.clone().unwrap_or_default();
     let phase = status.phase.clone().unwrap_or_else(|| "Pending".into());
-    let detail = status.reason.clone().unwrap_or_default();
+    // Health and reason say why a cloudspace is not Ready: the progress line and a timeout's
+    // "last seen" carry both.
+    let detail = [
+        status
+            .health
+            .as_deref()
+            .filter(|h| !h.is_empty())
+            .map(|h| format!("health {h}")),
+        status.reason.clone().filter(|r| !r.is_empty()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
     let endpoint = status.api_server_endpoint.as_deref().unwrap_or_default();
     if deleting(cs.metadata.as_ref()) || phase == "Deleting" {
         return Poll::Failed("the cloudspace is being deleted".into());

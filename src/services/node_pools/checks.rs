@@ -69,6 +69,35 @@ pub(super) async fn placement(
     Ok(class)
 }
 
+/// Checks that `server_class` exists and is in `region` (a cloudspace not created yet, whose
+/// pools are checked against the region it will have); returns its facts.
+pub(super) async fn placement_in_region(
+    client: &SpotClient,
+    region: &str,
+    server_class: &str,
+) -> Result<ClassInput> {
+    let class = match client.server_classes().get(server_class).await {
+        Ok(c) => ClassInput::from(&c),
+        Err(Error::NotFound { kind, name }) => {
+            return Err(Error::invalid(
+                "serverClass",
+                format!("{kind} {name:?} does not exist"),
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    if !region.is_empty() && !class.region.is_empty() && region != class.region {
+        return Err(Error::invalid(
+            "serverClass",
+            format!(
+                "server class {server_class} is in {}, but the cloudspace is in {region}",
+                class.region
+            ),
+        ));
+    }
+    Ok(class)
+}
+
 /// The facts of a pool's class (by name, as the pool's spec holds it).
 pub(super) async fn class(client: &SpotClient, name: Option<&str>) -> Result<ClassInput> {
     let name = name.unwrap_or_default();

@@ -217,16 +217,20 @@ pool_reads_delete_and_wait!(
     reserved_count
 );
 
-/// What both kinds of pool check before a create: the class is placeable in the cloudspace;
-/// `body_and_concerns` (given the class, the pool's name and the namespace) checks what the
+/// What both kinds of pool check before a create: the class is placeable in the cloudspace
+/// (or, for a cloudspace not created yet, in `region`); `body_and_concerns` (given the class, the pool's name and the namespace) checks what the
 /// kind adds and builds the body.
 async fn prepare_create<T>(
     client: &SpotClient,
     c: &PoolCommon,
+    region: Option<&str>,
     org: Option<&str>,
     body_and_concerns: impl FnOnce(&ClassInput, &str, &str) -> Result<(T, Vec<Concern>)>,
 ) -> Result<PreparedCreate<T>> {
-    let class = checks::placement(client, &c.cloudspace, &c.server_class, org).await?;
+    let class = match region {
+        Some(region) => checks::placement_in_region(client, region, &c.server_class).await?,
+        None => checks::placement(client, &c.cloudspace, &c.server_class, org).await?,
+    };
     let namespace = client.namespace(org).await?;
     let (body, concerns) = body_and_concerns(&class, &c.name_or_generated(), &namespace)?;
     Ok(PreparedCreate {
@@ -368,9 +372,21 @@ impl SpotPools<'_> {
         org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedCreate<SpotNodePool>> {
+        self.prepare_create_in(req, None, org, limits).await
+    }
+
+    /// [`SpotPools::prepare_create`] for a pool of a cloudspace not created yet: the class is
+    /// checked against `region` (the cloudspace's, when `None`). Sends nothing.
+    pub async fn prepare_create_in(
+        self,
+        req: &SpotPoolCreate,
+        region: Option<&str>,
+        org: Option<&str>,
+        limits: &SpendLimits,
+    ) -> Result<PreparedCreate<SpotNodePool>> {
         req.validate()?;
         let c = &req.common;
-        prepare_create(self.0, c, org, |class, name, namespace| {
+        prepare_create(self.0, c, region, org, |class, name, namespace| {
             guard::check_floor(req.bid_price, class)?;
             Ok((
                 c.spot_body(name, namespace, req.bid_price),
@@ -469,9 +485,21 @@ impl OnDemandPools<'_> {
         org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedCreate<OnDemandNodePool>> {
+        self.prepare_create_in(req, None, org, limits).await
+    }
+
+    /// [`OnDemandPools::prepare_create`] for a pool of a cloudspace not created yet: the class
+    /// is checked against `region` (the cloudspace's, when `None`). Sends nothing.
+    pub async fn prepare_create_in(
+        self,
+        req: &OnDemandPoolCreate,
+        region: Option<&str>,
+        org: Option<&str>,
+        limits: &SpendLimits,
+    ) -> Result<PreparedCreate<OnDemandNodePool>> {
         req.validate()?;
         let c = &req.common;
-        prepare_create(self.0, c, org, |class, name, namespace| {
+        prepare_create(self.0, c, region, org, |class, name, namespace| {
             Ok((
                 c.on_demand_body(name, namespace),
                 guard::assess_on_demand(c.desired, class, limits),

@@ -1,11 +1,13 @@
 //! `cloudspaces kubeconfig`: print the server's kubeconfig, or write / merge one whose user runs
 //! `rsspot auth kube-token` (an exec credential plugin, so the context never goes stale), or,
 //! with `--static-token`, the server's 24-hour token with a note saying when it dies.
+//! `cloudspaces get-config` is spotctl's spelling: the same file, written to `DIR/NAME.yaml`.
 
 use std::path::PathBuf;
 
 use anyhow::Result;
 use chrono::{SecondsFormat, Utc};
+use clap::Args;
 use rsspot::SpotClient;
 use rsspot::config::RefreshTokenOrigin;
 use serde_norway::{Mapping, Value};
@@ -33,6 +35,48 @@ pub struct KubeconfigRequest {
     pub static_token: bool,
     /// `--force`: replace same-named entries that belong to another cluster.
     pub force: bool,
+}
+
+/// `cloudspaces get-config` (spotctl's): `--file` names a directory, not a file.
+#[derive(Debug, Args)]
+pub struct GetConfigArgs {
+    #[command(flatten)]
+    pub name: super::cloudspaces::NameArgs,
+    /// Directory to write NAME.yaml into (default ~/.kube); written atomically, mode 0600.
+    #[arg(long, short = 'f', value_name = "DIR")]
+    pub file: Option<PathBuf>,
+    /// Write the server's static token (it dies 24 h after issue) instead of a user that runs
+    /// `rsspot auth kube-token` and so never expires.
+    #[arg(long)]
+    pub static_token: bool,
+}
+
+/// Where `get-config` writes: `DIR/NAME.yaml`, DIR defaulting to `~/.kube`.
+fn get_config_path(dir: Option<PathBuf>, home: Option<PathBuf>, name: &str) -> Result<PathBuf> {
+    let dir = match dir {
+        Some(d) => d,
+        None => home.map(|h| h.join(".kube")).ok_or_else(|| {
+            rsspot::Error::invalid(
+                "--file",
+                "no home directory to find ~/.kube in: give --file DIR",
+            )
+        })?,
+    };
+    Ok(dir.join(format!("{name}.yaml")))
+}
+
+/// Runs `cloudspaces get-config`: the kubeconfig of `cloudspaces kubeconfig --file`, at
+/// `DIR/NAME.yaml`.
+pub async fn get_config(ctx: &Ctx, client: &SpotClient, a: GetConfigArgs) -> Result<()> {
+    let name = a.name.get("cloudspace")?;
+    let file = get_config_path(a.file, dirs::home_dir(), &name)?;
+    let request = KubeconfigRequest {
+        name,
+        file: Some(file),
+        static_token: a.static_token,
+        ..KubeconfigRequest::default()
+    };
+    run(ctx, client, request).await
 }
 
 fn key(k: &str) -> Value {
@@ -299,6 +343,15 @@ users:
                 .contains("2030-01-01T00:00:00Z")
         );
         assert_eq!(static_expiry("kind: Config\n"), None);
+    }
+
+    #[test]
+    fn get_config_writes_name_yaml_in_the_directory() {
+        let p = get_config_path(Some("/tmp/k".into()), None, "demo").unwrap();
+        assert_eq!(p, PathBuf::from("/tmp/k/demo.yaml"));
+        let p = get_config_path(None, Some("/home/u".into()), "demo").unwrap();
+        assert_eq!(p, PathBuf::from("/home/u/.kube/demo.yaml"));
+        assert!(get_config_path(None, None, "demo").is_err());
     }
 
     #[test]

@@ -395,6 +395,13 @@ fn show_preview(ctx: &Ctx, p: &AutopilotPreview) -> Result<()> {
             p.hourly_usd, p.monthly_usd, p.max_hourly_usd, p.max_nodes
         ))?;
     }
+    if !p.short_of_capacity.is_empty() {
+        ctx.out.text(&format!(
+            "Fewer servers are free now than this asks of {}: the service re-packs as nodes \
+             fail to be won.",
+            p.short_of_capacity.join(", ")
+        ))?;
+    }
     if !p.excluded.is_empty() {
         let rows = p
             .excluded

@@ -1,4 +1,9 @@
-//! `cloudspaces list|get|create|update|delete|wait|kubeconfig`: the cluster lifecycle.
+//! `cloudspaces list|get|create|update|delete|wait|kubeconfig|get-config`: the cluster
+//! lifecycle. `create` with inline pools lives in [`create`], spotctl's SPECs and file layout in
+//! [`specs`].
+
+mod create;
+mod specs;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -7,8 +12,8 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::SpotClient;
 use rsspot::raw::types::CloudSpace;
+use rsspot::services::CloudSpaceUpdate;
 use rsspot::services::cloudspaces::{DEFAULT_READY_TIMEOUT, versions};
-use rsspot::services::{CloudSpaceCreate, CloudSpaceUpdate};
 
 use super::nodepools::spend;
 use super::resources::name_arg;
@@ -28,7 +33,12 @@ pub enum CloudspacesCmd {
     List(WatchArgs),
     /// Show one cloudspace.
     Get(GetArgs),
-    /// Create a cloudspace (region: --region or the profile's region).
+    /// Create a cloudspace, alone or with its pools (region: --region or the profile's region).
+    ///
+    /// With --spot-nodepool / --ondemand-nodepool (repeatable) or -f/--config FILE (spotctl's
+    /// layout), every pool is checked before anything is sent; when a pool fails or Ctrl-C is
+    /// pressed, the pools made so far and the cloudspace are deleted again (the report says
+    /// what). A name already taken is refused.
     Create(CreateArgs),
     /// Change the webhook, the HA control plane or the Kubernetes version (only what is given).
     Update(UpdateArgs),
@@ -42,8 +52,10 @@ pub enum CloudspacesCmd {
     /// waiting with exit 1 and cancels nothing on the server.
     Wait(WaitArgs),
     /// Print, save (--file) or merge (--merge) the cloudspace's kubeconfig.
-    #[command(alias = "get-config")]
     Kubeconfig(KubeconfigArgs),
+    /// spotctl's get-config: write the kubeconfig to DIR/NAME.yaml (default ~/.kube/NAME.yaml,
+    /// mode 0600) and say where.
+    GetConfig(kubeconfig_cmd::GetConfigArgs),
 }
 
 /// A resource name, positional or `--name`.
@@ -99,9 +111,30 @@ pub struct CreateArgs {
     /// Preemption notification webhook (http(s) URL).
     #[arg(long, visible_alias = "preemption-webhook-url", value_name = "URL")]
     pub webhook: Option<String>,
+    /// A spot pool created with the cloudspace (repeatable): JSON
+    /// '{"serverclass":"gp.vs1.medium-dfw","desired":1,"bidprice":0.08}' or
+    /// serverclass=gp.vs1.medium-dfw,desired=1,bidprice=0.08; keys name, serverclass, desired
+    /// (default 1), bidprice (required; USD per node-hour, at most 3 decimals).
+    #[arg(long = "spot-nodepool", value_name = "SPEC", value_parser = specs::parse_spot)]
+    pub spot_pools: Vec<specs::PoolSpec>,
+    /// An on-demand pool created with the cloudspace (repeatable): JSON or key=value form as
+    /// --spot-nodepool, keys name, serverclass, desired (default 1).
+    #[arg(long = "ondemand-nodepool", value_name = "SPEC", value_parser = specs::parse_ondemand)]
+    pub ondemand_pools: Vec<specs::PoolSpec>,
+    /// spotctl's YAML/JSON layout: cloudspace{name, org, region, kubernetesVersion, cni,
+    /// haControlPlane, webhook}, spotnodepools[] and ondemandnodepools[] (name, serverclass,
+    /// desired, bidprice; a pool's cloudspace defaults to the document's). Flags win.
+    #[arg(
+        short = 'f',
+        long = "config",
+        visible_alias = "file",
+        value_name = "FILE",
+        conflicts_with_all = ["name", "name_flag"]
+    )]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub wait: WaitFlags,
-    /// Print the exact request body and send nothing.
+    /// Print the exact request body (bodies, with pools) and send nothing.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -255,6 +288,29 @@ impl Tabular for CloudSpace {
             .and_then(|m| m.name.clone())
             .unwrap_or_default()
     }
+
+    fn drop_order() -> &'static [&'static str] {
+        // NAME, PHASE and HEALTH say whether a cluster is usable: they go last.
+        &["AGE", "K8S", "ENDPOINT", "REGION"]
+    }
+}
+
+/// `cloudspaces get` on a terminal: one field per line, with the reason when it is not Ready
+/// (or the service gives one).
+fn detail_fields(cs: &CloudSpace) -> Vec<(&'static str, String)> {
+    let headers = CloudSpace::headers(true);
+    let row = cs.row(true);
+    let status = cs.status.clone().unwrap_or_default();
+    let ready = status.phase.as_deref() == Some("Ready");
+    let has_reason = status
+        .reason
+        .as_deref()
+        .is_some_and(|r| !r.trim().is_empty());
+    headers
+        .into_iter()
+        .zip(row)
+        .filter(|(h, _)| *h != "REASON" || !ready || has_reason)
+        .collect()
 }
 
 /// Runs a cloudspaces subcommand.
@@ -270,8 +326,13 @@ pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
             });
             view::list(ctx, &kind, &w).await
         }
+        CloudspacesCmd::Get(a) if ctx.out.is_table() && !a.watch.watch => {
+            let name = a.name.get("cloudspace")?;
+            let cs = client.cloudspaces().get(&name, ctx.org()).await?;
+            ctx.out.fields(&detail_fields(&cs))
+        }
         CloudspacesCmd::Get(a) => view::get(ctx, &Cloudspaces::of(ctx), a).await,
-        CloudspacesCmd::Create(a) => create(ctx, client, a).await,
+        CloudspacesCmd::Create(a) => create::create(ctx, client, a).await,
         CloudspacesCmd::Update(a) => update(ctx, client, a).await,
         CloudspacesCmd::Delete(a) => delete(ctx, client, a).await,
         CloudspacesCmd::Wait(a) => {
@@ -280,42 +341,8 @@ pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
             ctx.out.one(&cs, &cs)
         }
         CloudspacesCmd::Kubeconfig(a) => kubeconfig_cmd(ctx, client, a).await,
+        CloudspacesCmd::GetConfig(a) => kubeconfig_cmd::get_config(ctx, client, a).await,
     }
-}
-
-async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
-    let name = a.name.get("cloudspace")?;
-    let mut req = CloudSpaceCreate::new(&name)
-        .ha_control_plane(a.ha_control_plane)
-        .gpu_enabled(a.gpu_enabled);
-    if let Some(r) = &ctx.global.region {
-        req = req.region(r);
-    }
-    if let Some(v) = a.kubernetes_version {
-        check_kubernetes_version(ctx, &v, a.force)?;
-        req = req.kubernetes_version(v);
-    }
-    if let Some(c) = a.cni {
-        req = req.cni(c);
-    }
-    if let Some(w) = a.webhook {
-        req = req.webhook(w);
-    }
-    confirm_paid_options(ctx, &name, a.ha_control_plane, a.dry_run).await?;
-    if a.dry_run {
-        let (_, body) = client.cloudspaces().prepare_create(&req, ctx.org()).await?;
-        return ctx.out.dry_run("this is the request body", &body);
-    }
-    let cs = client.cloudspaces().create(&req, ctx.org()).await?;
-    if !a.wait.wait {
-        ctx.out.note(&format!(
-            "cloudspace {name} created; it takes a few minutes to become Ready (`rsspot cloudspaces wait {name}`)"
-        ));
-        return ctx.out.one(&cs, &cs);
-    }
-    ctx.out.note(&format!("cloudspace {name} created"));
-    let cs = wait_ready(ctx, &name, a.wait.timeout).await?;
-    ctx.out.one(&cs, &cs)
 }
 
 async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
@@ -357,7 +384,7 @@ async fn confirm_paid_options(ctx: &Ctx, name: &str, ha: bool, dry_run: bool) ->
 
 /// Refuses a Kubernetes version the service is not known to offer (exit 2 with the known
 /// list), or warns and lets it through with `--force`.
-fn check_kubernetes_version(ctx: &Ctx, version: &str, force: bool) -> Result<()> {
+pub(super) fn check_kubernetes_version(ctx: &Ctx, version: &str, force: bool) -> Result<()> {
     if versions::is_known_kubernetes_version(version) {
         return Ok(());
     }
@@ -428,7 +455,11 @@ async fn delete(ctx: &Ctx, client: &SpotClient, a: DeleteArgs) -> Result<()> {
 }
 
 /// Waits for Ready with progress on stderr; Ctrl-C stops waiting only.
-async fn wait_ready(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<CloudSpace> {
+pub(super) async fn wait_ready(
+    ctx: &Ctx,
+    name: &str,
+    timeout: Option<Duration>,
+) -> Result<CloudSpace> {
     progress::wait_on(
         ctx,
         &format!("cloudspace {name:?}"),
