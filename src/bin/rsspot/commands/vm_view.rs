@@ -4,22 +4,46 @@
 
 use anyhow::Result;
 use rsspot::types::inventory::{AssignedServer, VmCloudSpace};
-use serde::Serialize;
 
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::output::{Tabular, age, dash};
 
-/// One VM of a VM cloudspace: the server as the API reports it, its id filled in from the
-/// `assignedServers` key when the entry lacks one.
-#[derive(Debug, Clone, Serialize)]
-#[serde(transparent)]
-pub struct VmRow(pub AssignedServer);
+/// Shortest pool-name prefix the table shows (UUIDs are told apart by far fewer characters).
+const POOL_PREFIX: usize = 8;
+
+/// One VM of a VM cloudspace, as a table row.
+#[derive(Debug, Clone)]
+pub struct VmRow {
+    /// The server as the API reports it, its id filled in from the `assignedServers` key.
+    pub server: AssignedServer,
+    /// The pool as the default table shows it: the shortest unique prefix of its name.
+    pool_short: String,
+}
 
 impl VmRow {
     /// The server id (the `assignedServers` key).
     fn id(&self) -> &str {
-        self.0.server_name.as_deref().unwrap_or_default()
+        self.server.server_name.as_deref().unwrap_or_default()
+    }
+}
+
+/// The shortest prefix (at least [`POOL_PREFIX`] characters) that tells `name` apart from
+/// every other name in `all`, with `…` when cut.
+fn unique_prefix(name: &str, all: &[&str]) -> String {
+    let chars: Vec<char> = name.chars().collect();
+    let mut len = POOL_PREFIX.min(chars.len());
+    let prefix = |n: usize| chars[..n].iter().collect::<String>();
+    while len < chars.len()
+        && all
+            .iter()
+            .any(|o| *o != name && o.starts_with(prefix(len).as_str()))
+    {
+        len += 1;
+    }
+    match len < chars.len() {
+        true => format!("{}…", prefix(len)),
+        false => name.to_string(),
     }
 }
 
@@ -31,15 +55,16 @@ impl Tabular for VmRow {
         }
         h
     }
-    fn drop_order() -> &'static [&'static str] {
-        &["POOL"]
-    }
     fn row(&self, wide: bool) -> Vec<String> {
-        let s = &self.0;
+        let s = &self.server;
+        let pool = match wide {
+            true => s.node_pool_name.clone(),
+            false => Some(self.pool_short.clone()),
+        };
         let mut r = vec![
             self.name(),
             dash(s.ip_address.as_ref()),
-            dash(s.node_pool_name.as_ref()),
+            dash(pool),
             dash(s.server_class_name.as_ref()),
             dash(s.state.as_ref()),
             dash(s.failure()),
@@ -54,7 +79,7 @@ impl Tabular for VmRow {
     }
     /// The display name, else the server id.
     fn name(&self) -> String {
-        self.0
+        self.server
             .display_name
             .clone()
             .filter(|n| !n.is_empty())
@@ -64,15 +89,26 @@ impl Tabular for VmRow {
 
 /// The VMs of a cloudspace, in the order of their ids.
 pub fn vms_of(cs: &VmCloudSpace) -> Vec<VmRow> {
+    let pools: Vec<&str> = cs
+        .status
+        .assigned_servers
+        .values()
+        .filter_map(|s| s.node_pool_name.as_deref())
+        .collect();
     cs.status
         .assigned_servers
         .iter()
         .map(|(id, s)| {
-            let mut s = s.clone();
-            if s.server_name.as_deref().is_none_or(str::is_empty) {
-                s.server_name = Some(id.clone());
+            let mut server = s.clone();
+            if server.server_name.as_deref().is_none_or(str::is_empty) {
+                server.server_name = Some(id.clone());
             }
-            VmRow(s)
+            let pool_short = s
+                .node_pool_name
+                .as_deref()
+                .map(|p| unique_prefix(p, &pools))
+                .unwrap_or_default();
+            VmRow { server, pool_short }
         })
         .collect()
 }
@@ -85,7 +121,8 @@ pub fn print_vms(ctx: &Ctx, cs: &VmCloudSpace) -> Result<()> {
         ctx.out.note(&format!("vm cloudspace {name} has no VMs yet."));
         return Ok(());
     }
-    ctx.out.list(&rows, &rows)
+    let raw: Vec<&AssignedServer> = rows.iter().map(|r| &r.server).collect();
+    ctx.out.list(&rows, &raw)
 }
 
 /// `vm-cloudspaces get NAME` on a terminal: the fields a person decides on, the bids and the
@@ -150,6 +187,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pools_shrink_to_unique_prefixes() {
+        let a = "6d8eeb83-1deb-4a5e-9c1f-0a1b2c3d4e5f";
+        let b = "6d8eeb83-1dff-4a5e-9c1f-0a1b2c3d4e5f";
+        let c = "bfa91e52-5f21-4c3d-8e9f-0a1b2c3d4e5f";
+        assert_eq!(unique_prefix(c, &[a, b, c]), "bfa91e52…");
+        assert_eq!(unique_prefix(a, &[a, b, c, a]), "6d8eeb83-1de…");
+        assert_eq!(unique_prefix("short", &["short"]), "short");
+    }
+
+    #[test]
     fn rows_take_the_id_from_the_key_and_show_errors() {
         let cs: VmCloudSpace = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "lab"},
@@ -169,7 +216,6 @@ mod tests {
         assert_eq!(rows[0].row(true)[9], "4GB");
         assert_eq!(rows[1].name(), "lab-2");
         assert_eq!(rows[1].row(false)[5], "-");
-        let json = serde_json::to_value(&rows[0]).unwrap();
-        assert_eq!(json["serverName"], "id-1");
+        assert_eq!(rows[0].server.server_name.as_deref(), Some("id-1"));
     }
 }
