@@ -96,13 +96,20 @@ fn readme_vm_loop() -> String {
 async fn readme_vm_loop_runs_as_written() {
     let env = Env::instant().await;
     let script = readme_vm_loop();
-    assert!(!script.contains('<'), "placeholders in the README loop:\n{script}");
+    assert!(
+        !script.contains('<'),
+        "placeholders in the README loop:\n{script}"
+    );
     let ssh = env.home().join(".ssh");
     std::fs::create_dir_all(&ssh).unwrap();
     std::fs::write(ssh.join("id_ed25519.pub"), format!("{KEY}\n")).unwrap();
     let work = env.home().join("work");
     std::fs::create_dir_all(&work).unwrap();
-    std::fs::write(work.join("cloud-init.yaml"), "#cloud-config\npackages: [jq]\n").unwrap();
+    std::fs::write(
+        work.join("cloud-init.yaml"),
+        "#cloud-config\npackages: [jq]\n",
+    )
+    .unwrap();
     std::fs::write(work.join("loop.sh"), &script).unwrap();
 
     let bin = assert_cmd::cargo::cargo_bin("rsspot");
@@ -346,7 +353,10 @@ async fn the_vms_view_shows_name_ip_pool_and_class() {
     assert_eq!(vms.len(), 3, "{vms:?}");
     for vm in vms {
         for key in ["serverName", "ipAddress", "nodePoolName", "serverClassName"] {
-            assert!(vm[key].as_str().is_some_and(|v| !v.is_empty()), "{key}: {vm}");
+            assert!(
+                vm[key].as_str().is_some_and(|v| !v.is_empty()),
+                "{key}: {vm}"
+            );
         }
     }
     let (names, _) = env.ok(&["-o", "name", "vmcs", "vms", "vm-see"]);
@@ -411,13 +421,19 @@ async fn the_other_tools_env_names_work_and_are_explained() {
             .env("RACKSPACE_SPOT_REFRESH_TOKEN", "demo-token");
         c
     };
-    let out = other().args(["-o", "json", "regions", "list"]).output().unwrap();
+    let out = other()
+        .args(["-o", "json", "regions", "list"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr_of(&out));
     let regions: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(!regions.as_array().unwrap().is_empty());
 
     let explain = |c: &mut assert_cmd::Command| {
-        let out = c.args(["-o", "json", "config", "explain"]).output().unwrap();
+        let out = c
+            .args(["-o", "json", "config", "explain"])
+            .output()
+            .unwrap();
         assert!(out.status.success(), "{}", stderr_of(&out));
         let rows: Value = serde_json::from_slice(&out.stdout).unwrap();
         let source = |key: &str| {

@@ -145,7 +145,10 @@ pub const ENV_VARS: &[(&str, &[&str])] = &[
     ("client_id", CLIENT_ID_VARS),
     ("refresh_token", REFRESH_TOKEN_VARS),
     ("refresh_token (file)", REFRESH_TOKEN_FILE_VARS),
-    ("refresh_token (other Spot tools)", OTHER_TOOLS_REFRESH_TOKEN_VARS),
+    (
+        "refresh_token (other Spot tools)",
+        OTHER_TOOLS_REFRESH_TOKEN_VARS,
+    ),
     ("access_token", ACCESS_TOKEN_VARS),
     ("base_url", BASE_URL_VARS),
     ("oauth_url", OAUTH_URL_VARS),
@@ -189,8 +192,14 @@ mod tests {
         let env = Env::from_pairs([("RSSPOT_REGION", "upper"), ("rsspot_region", "lower")]);
         assert_eq!(env.get("RSSPOT_REGION"), Some("upper"));
         // Other tools' names come last.
-        let env = Env::from_pairs([("NGPC_APISERVER", "https://a"), ("SPOT_BASE_URL", "https://b")]);
-        assert_eq!(env.first(BASE_URL_VARS), Some(("SPOT_BASE_URL", "https://b")));
+        let env = Env::from_pairs([
+            ("NGPC_APISERVER", "https://a"),
+            ("SPOT_BASE_URL", "https://b"),
+        ]);
+        assert_eq!(
+            env.first(BASE_URL_VARS),
+            Some(("SPOT_BASE_URL", "https://b"))
+        );
         let env = Env::from_pairs([("RSSPOT_REFRESH_TOKEN", "very-secret")]);
         assert!(!format!("{env:?}").contains("very-secret"));
     }

@@ -198,7 +198,10 @@ pub struct AssignedServer {
 impl AssignedServer {
     /// The server's error, when it reports a non-empty one.
     pub fn failure(&self) -> Option<&str> {
-        self.error.as_deref().map(str::trim).filter(|e| !e.is_empty())
+        self.error
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
     }
 
     /// Whether the server reports itself ready. A missing state counts as ready, since the

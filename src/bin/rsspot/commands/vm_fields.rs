@@ -97,9 +97,15 @@ fn verb_of(message: &str) -> Verb {
     let m = message.to_ascii_lowercase();
     if m.contains("required") || m.contains("needs a") || m.contains("is missing") {
         Verb::Add
-    } else if ["takes no", "not allowed", "forbidden", "must not", "not supported"]
-        .iter()
-        .any(|w| m.contains(w))
+    } else if [
+        "takes no",
+        "not allowed",
+        "forbidden",
+        "must not",
+        "not supported",
+    ]
+    .iter()
+    .any(|w| m.contains(w))
     {
         Verb::Drop
     } else {
@@ -205,7 +211,12 @@ mod tests {
             Some("add --vm-image")
         );
         assert_eq!(
-            fix_for("spec.bidPrice", "an ondemand pool takes no bid", Form::PoolSpec).as_deref(),
+            fix_for(
+                "spec.bidPrice",
+                "an ondemand pool takes no bid",
+                Form::PoolSpec
+            )
+            .as_deref(),
             Some("drop bidprice= from the --vm-pool")
         );
         assert_eq!(
@@ -213,7 +224,12 @@ mod tests {
             Some("add vmPools[].bidPrice in the file")
         );
         assert_eq!(
-            fix_for("spec.bidPrice", "must have at most 3 decimals", Form::PoolFlags).as_deref(),
+            fix_for(
+                "spec.bidPrice",
+                "must have at most 3 decimals",
+                Form::PoolFlags
+            )
+            .as_deref(),
             Some("change --bid-price")
         );
         assert_eq!(

@@ -118,7 +118,8 @@ pub fn print_vms(ctx: &Ctx, cs: &VmCloudSpace) -> Result<()> {
     let rows = vms_of(cs);
     if rows.is_empty() && ctx.out.is_table() {
         let name = cs.metadata.name.as_deref().unwrap_or_default();
-        ctx.out.note(&format!("vm cloudspace {name} has no VMs yet."));
+        ctx.out
+            .note(&format!("vm cloudspace {name} has no VMs yet."));
         return Ok(());
     }
     let raw: Vec<&AssignedServer> = rows.iter().map(|r| &r.server).collect();
@@ -131,7 +132,11 @@ pub fn print_detail(ctx: &Ctx, cs: &VmCloudSpace) -> Result<()> {
     let wide = ctx.out.format == OutputFormat::Wide;
     let servers = &cs.status.assigned_servers;
     let ready = servers.values().filter(|s| s.is_ready()).count();
-    let key = cs.spec.vm_ssh_key_ref.as_ref().and_then(|k| k.name.as_ref());
+    let key = cs
+        .spec
+        .vm_ssh_key_ref
+        .as_ref()
+        .and_then(|k| k.name.as_ref());
     let pairs = [
         ("Name:", dash(cs.metadata.name.as_ref())),
         ("Region:", dash(cs.spec.region.as_ref())),
