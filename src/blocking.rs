@@ -426,9 +426,36 @@ impl Pricing<'_> {
     }
 }
 
+impl VmCloudSpaces<'_> {
+    /// Sends a prepared create; on failure, the error, the pool that failed and what the
+    /// rollback deleted (see [`crate::services::VmCloudSpaces::send_create_reporting`]). The
+    /// outer error is only the refusal to run inside an async runtime.
+    pub fn send_create_reporting(
+        &self,
+        prepared: crate::services::vm_cloudspaces::PreparedVmCloudSpace,
+    ) -> Result<
+        std::result::Result<
+            crate::services::vm_cloudspaces::CreatedVmCloudSpace,
+            crate::services::vm_cloudspaces::FailedVmCreate,
+        >,
+    > {
+        self.0.block(async {
+            Ok(self
+                .0
+                .inner
+                .vm_cloudspaces()
+                .send_create_reporting(prepared)
+                .await)
+        })
+    }
+}
+
 /// Methods written by hand above rather than in a `blocking_service!` table.
 #[cfg(test)]
-const HAND_WRITTEN_TWINS: &[(&str, &str)] = &[("Pricing", "histories")];
+const HAND_WRITTEN_TWINS: &[(&str, &str)] = &[
+    ("Pricing", "histories"),
+    ("VmCloudSpaces", "send_create_reporting"),
+];
 
 #[cfg(test)]
 #[path = "blocking_twins.rs"]

@@ -164,7 +164,14 @@ async fn the_preview_matches_what_the_service_packs() {
     let env = common::Env::instant().await;
     ready_cloudspace(&env, "ap");
     let specs: &[&[&str]] = &[
-        &["--vcpu", "8", "--min-vcpu-per-node", "2", "--max-vcpu-per-node", "2"],
+        &[
+            "--vcpu",
+            "8",
+            "--min-vcpu-per-node",
+            "2",
+            "--max-vcpu-per-node",
+            "2",
+        ],
         &["--vcpu", "12"],
         &["--vcpu", "16", "--memory-per-vcpu", "4"],
         &["--vcpu", "6", "--memory-per-vcpu", "8"],
@@ -234,15 +241,32 @@ async fn waiting_completes_under_every_phase_name() {
         .await;
         ready_cloudspace(&env, "ap");
         let made = env.ok_json(&[
-            "-o", "json", "np", "autopilot", "create", "--cloudspace", "ap", "--vcpu", "4",
-            "--budget-per-hour", "1", "--wait", "--timeout", "30s",
+            "-o",
+            "json",
+            "np",
+            "autopilot",
+            "create",
+            "--cloudspace",
+            "ap",
+            "--vcpu",
+            "4",
+            "--budget-per-hour",
+            "1",
+            "--wait",
+            "--timeout",
+            "30s",
         ]);
         assert_eq!(made["status"]["managedVCPUs"], 4, "{phases}: {made}");
         // The allocations are read from the official fields, on a terminal too.
         let name = made["metadata"]["name"].as_str().unwrap();
         let (table, _) = env.ok(&["np", "autopilot", "get", name]);
-        let class = made["status"]["allocations"][0]["serverClass"].as_str().unwrap();
-        assert!(table.contains("Allocations:") && table.contains(class), "{table}");
+        let class = made["status"]["allocations"][0]["serverClass"]
+            .as_str()
+            .unwrap();
+        assert!(
+            table.contains("Allocations:") && table.contains(class),
+            "{table}"
+        );
         let (wide, _) = env.ok(&["-o", "wide", "np", "autopilot", "list"]);
         assert!(wide.contains(&format!("×{class}")), "{wide}");
     }

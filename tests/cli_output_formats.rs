@@ -28,6 +28,8 @@ const RUNNABLE: &[&[&str]] = &[
     &["inventory", "events"],
     &["inventory", "vmcloudspaces"],
     &["inventory", "vmpools", "vm-lab-dfw"],
+    &["vm-cloudspaces", "vms", "vm-lab-dfw"],
+    &["vm-cloudspaces", "get", "vm-lab-dfw"],
     &["registrations", "list"],
     &["registrations", "events"],
     &["history"],

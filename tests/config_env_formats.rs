@@ -53,6 +53,12 @@ fn every_env_var_name_is_read() {
         ),
         ("RXTSPOT_TOKEN", "rt", "refresh_token", "<redacted>".into()),
         (
+            "RACKSPACE_SPOT_REFRESH_TOKEN",
+            "rt",
+            "refresh_token",
+            "<redacted>".into(),
+        ),
+        (
             "RSSPOT_REFRESH_TOKEN_FILE",
             &tf,
             "refresh_token",
@@ -96,6 +102,12 @@ fn every_env_var_name_is_read() {
         ),
         (
             "SPOT_BASE_URL",
+            "http://127.0.0.1:1",
+            "base_url",
+            "http://127.0.0.1:1".into(),
+        ),
+        (
+            "NGPC_APISERVER",
             "http://127.0.0.1:1",
             "base_url",
             "http://127.0.0.1:1".into(),
@@ -198,6 +210,14 @@ fn every_env_var_name_is_read() {
         ])
         .settings;
     assert_eq!(s.refresh_token.unwrap().expose_secret(), "rt-x");
+    // Other tools' name comes after every rsspot name, the file variables included.
+    let s = sb
+        .load(&[
+            ("RACKSPACE_SPOT_REFRESH_TOKEN", "rt-mcp"),
+            ("RSSPOT_REFRESH_TOKEN_FILE", &tf),
+        ])
+        .settings;
+    assert_eq!(s.refresh_token.unwrap().expose_secret(), "rt-from-file");
     let s = sb
         .load(&[
             ("RSSPOT_REQUEST_TIMEOUT_SECONDS", "12.5"),

@@ -355,7 +355,7 @@ async fn rollback_after_the_second_inline_pool_fails() {
     let posts = journal(&env, "POST", "/vm");
     assert_eq!(posts.len(), 4, "{posts:?}"); // key, cloudspace, pool 1, refused pool 2
     // Every pool sent is deleted, then the cloudspace. The refused pool is looked up and not
-    // found, so no DELETE goes out for it (a DELETE reads its object first).
+    // found, so no DELETE goes out for it (a DELETE reads the object first, #29.8).
     let deletes = journal(&env, "DELETE", "/vm");
     assert_eq!(deletes.len(), 2, "{deletes:?}");
     assert!(deletes[0].contains("/vmpools/"), "{deletes:?}");
@@ -443,20 +443,8 @@ async fn vm_pools_standalone_and_guardrails() {
     ]);
     assert_eq!(code, Some(2));
     assert!(err.contains("needs a bid"), "{err}");
-    let (code, err) = env.fails(&[
-        "vm-pools",
-        "create",
-        "--vmcloudspace",
-        "vm-p",
-        "--server-class",
-        "ch.vs1.xlarge-dfw",
-        "--pool-type",
-        "ondemand",
-        "--bid-price",
-        "0.5",
-    ]);
-    assert_eq!(code, Some(2));
-    assert!(err.contains("takes no bid"), "{err}");
+    // An ondemand pool with a bid is no longer refused locally: it is sent as the official CLI
+    // sends it (tests/vm_official.rs covers each server behaviour).
     // More VMs than are available is a concern that needs --yes without a terminal.
     let (code, err) = env.fails(&[
         "vm-pools",

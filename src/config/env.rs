@@ -92,14 +92,22 @@ pub const REFRESH_TOKEN_VARS: &[&str] = &[
 ];
 /// `refresh_token` read from a file (contents trimmed); below the value variables.
 pub const REFRESH_TOKEN_FILE_VARS: &[&str] = &["RSSPOT_REFRESH_TOKEN_FILE", "RXTSPOT_TOKEN_FILE"];
+/// `refresh_token` as other Spot tools name it (the Spot MCP server); below every rsspot
+/// name, the file variables included, so a token set for rsspot always wins.
+pub const OTHER_TOOLS_REFRESH_TOKEN_VARS: &[&str] = &["RACKSPACE_SPOT_REFRESH_TOKEN"];
 /// `access_token`.
 pub const ACCESS_TOKEN_VARS: &[&str] = &[
     "RSSPOT_ACCESS_TOKEN",
     "RACKSPACE_ACCESS_TOKEN",
     "SPOT_ACCESS_TOKEN",
 ];
-/// `base_url`.
-pub const BASE_URL_VARS: &[&str] = &["RSSPOT_BASE_URL", "RACKSPACE_BASE_URL", "SPOT_BASE_URL"];
+/// `base_url`. `NGPC_APISERVER` is the Terraform provider's name, the last one looked at.
+pub const BASE_URL_VARS: &[&str] = &[
+    "RSSPOT_BASE_URL",
+    "RACKSPACE_BASE_URL",
+    "SPOT_BASE_URL",
+    "NGPC_APISERVER",
+];
 /// `oauth_url` (note `SPOT_AUTH_URL`, not `SPOT_OAUTH_URL`).
 pub const OAUTH_URL_VARS: &[&str] = &["RSSPOT_OAUTH_URL", "RACKSPACE_OAUTH_URL", "SPOT_AUTH_URL"];
 /// `public_data_url`.
@@ -137,6 +145,10 @@ pub const ENV_VARS: &[(&str, &[&str])] = &[
     ("client_id", CLIENT_ID_VARS),
     ("refresh_token", REFRESH_TOKEN_VARS),
     ("refresh_token (file)", REFRESH_TOKEN_FILE_VARS),
+    (
+        "refresh_token (other Spot tools)",
+        OTHER_TOOLS_REFRESH_TOKEN_VARS,
+    ),
     ("access_token", ACCESS_TOKEN_VARS),
     ("base_url", BASE_URL_VARS),
     ("oauth_url", OAUTH_URL_VARS),
@@ -179,6 +191,15 @@ mod tests {
         assert_eq!(env.first(ORG_VARS), Some(("RSSPOT_ORG", "o")));
         let env = Env::from_pairs([("RSSPOT_REGION", "upper"), ("rsspot_region", "lower")]);
         assert_eq!(env.get("RSSPOT_REGION"), Some("upper"));
+        // Other tools' names come last.
+        let env = Env::from_pairs([
+            ("NGPC_APISERVER", "https://a"),
+            ("SPOT_BASE_URL", "https://b"),
+        ]);
+        assert_eq!(
+            env.first(BASE_URL_VARS),
+            Some(("SPOT_BASE_URL", "https://b"))
+        );
         let env = Env::from_pairs([("RSSPOT_REFRESH_TOKEN", "very-secret")]);
         assert!(!format!("{env:?}").contains("very-secret"));
     }

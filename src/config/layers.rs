@@ -112,9 +112,15 @@ pub(super) fn env_layers(env: &Env) -> Result<Vec<Layer>> {
         }
     }
     // Secrets: the value itself, or (`*_FILE`) the path of a file holding it.
-    for (vars, file_vars, key) in [
-        (REFRESH_TOKEN_VARS, REFRESH_TOKEN_FILE_VARS, "refresh_token"),
-        (LEDGER_URL_VARS, LEDGER_URL_FILE_VARS, "ledger_url"),
+    // Other tools' names for the same secret come after both.
+    for (vars, file_vars, others, key) in [
+        (
+            REFRESH_TOKEN_VARS,
+            REFRESH_TOKEN_FILE_VARS,
+            OTHER_TOOLS_REFRESH_TOKEN_VARS,
+            "refresh_token",
+        ),
+        (LEDGER_URL_VARS, LEDGER_URL_FILE_VARS, &[][..], "ledger_url"),
     ] {
         if let Some((var, v)) = env.first(vars) {
             push(var, key, Value::String(v.to_string()));
@@ -130,6 +136,8 @@ pub(super) fn env_layers(env: &Env) -> Result<Vec<Layer>> {
                 return Err(Error::config(format!("env {var}: {file} is empty")));
             }
             push(var, key, Value::String(secret.to_string()));
+        } else if let Some((var, v)) = env.first(others) {
+            push(var, key, Value::String(v.to_string()));
         }
     }
     if let Some((var, v)) = env.first(TIMEOUT_VARS) {

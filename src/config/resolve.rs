@@ -440,6 +440,7 @@ fn refresh_token_origin(
         .env
         .first(REFRESH_TOKEN_VARS)
         .or_else(|| opts.env.first(REFRESH_TOKEN_FILE_VARS))
+        .or_else(|| opts.env.first(OTHER_TOOLS_REFRESH_TOKEN_VARS))
     {
         return RefreshTokenOrigin::Env {
             var: var.to_string(),

@@ -3,8 +3,9 @@
 //! A create may carry pools inline: every pool is checked (class, region, bid floor,
 //! guardrails) before anything is sent; then the cloudspace is created and each pool after it,
 //! and if a pool fails, the pools already created and the cloudspace are deleted again (spotctl
-//! does the same) and the pool's error is returned. A delete removes the pools first, so
-//! nothing keeps running (and billing) without its cloudspace.
+//! does the same) and the pool's error is returned ([`VmCloudSpaces::send_create_reporting`]
+//! also says which pool failed and what the rollback deleted). A delete removes the pools
+//! first, so nothing keeps running (and billing) without its cloudspace.
 
 use serde::Serialize;
 
@@ -139,6 +140,45 @@ pub struct CreatedVmCloudSpace {
     pub pools: Vec<VmPool>,
 }
 
+/// What the rollback of a failed create deleted, and what it could not.
+#[derive(Debug, Default)]
+pub struct VmRollback {
+    /// The pools that had been created and were deleted again, in the order sent.
+    pub pools_deleted: Vec<String>,
+    /// The pools that could not be deleted, with the delete's error.
+    pub pools_left: Vec<(String, Error)>,
+    /// Whether the cloudspace was deleted again (false when it was never created).
+    pub cloudspace_deleted: bool,
+    /// The error of the cloudspace delete, when it failed (the cloudspace is left).
+    pub cloudspace_left: Option<Error>,
+}
+
+impl VmRollback {
+    /// Whether nothing the create made is left.
+    pub fn is_complete(&self) -> bool {
+        self.pools_left.is_empty() && self.cloudspace_left.is_none()
+    }
+}
+
+/// A create that failed: the failing request's error, where it failed, and what the rollback
+/// did. `From` gives back the plain [`Error`].
+#[derive(Debug)]
+pub struct FailedVmCreate {
+    /// The error of the request that failed.
+    pub error: Error,
+    /// The pool whose create failed: its index among the prepared pools and the body sent.
+    /// `None` when the cloudspace itself was refused (nothing was created).
+    pub failed_pool: Option<(usize, VmPool)>,
+    /// What was deleted again.
+    pub rollback: VmRollback,
+}
+
+impl From<FailedVmCreate> for Error {
+    fn from(failed: FailedVmCreate) -> Error {
+        failed.error
+    }
+}
+
 /// What a delete removed.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct VmTeardown {
@@ -221,6 +261,15 @@ impl VmCloudSpaces<'_> {
     /// Creates the cloudspace, then each pool; when a pool fails, deletes what was created and
     /// returns the pool's error.
     pub async fn send_create(self, prepared: PreparedVmCloudSpace) -> Result<CreatedVmCloudSpace> {
+        Ok(self.send_create_reporting(prepared).await?)
+    }
+
+    /// [`VmCloudSpaces::send_create`], saying on failure which pool failed and what the
+    /// rollback deleted (or could not).
+    pub async fn send_create_reporting(
+        self,
+        prepared: PreparedVmCloudSpace,
+    ) -> std::result::Result<CreatedVmCloudSpace, FailedVmCreate> {
         let name = prepared.body.metadata.name.clone().unwrap_or_default();
         let b = self
             .0
@@ -228,33 +277,52 @@ impl VmCloudSpaces<'_> {
             .create_vm_cloud_space()
             .namespace(prepared.namespace.clone())
             .body(prepared.body);
-        let cloudspace = call(b.send(), "vm cloudspace", &name).await?;
+        let cloudspace = match call(b.send(), "vm cloudspace", &name).await {
+            Ok(cs) => cs,
+            Err(error) => {
+                return Err(FailedVmCreate {
+                    error,
+                    failed_pool: None,
+                    rollback: VmRollback::default(),
+                });
+            }
+        };
         let mut pools = Vec::with_capacity(prepared.pools.len());
         // Every pool name sent, created or not: a create that failed on the network may have
         // been carried out all the same, and must not outlive the rollback.
         let mut sent = Vec::with_capacity(prepared.pools.len());
-        for pool in prepared.pools {
+        for (index, pool) in prepared.pools.into_iter().enumerate() {
             sent.push(pool.body.metadata.name.clone().unwrap_or_default());
+            let body = pool.body.clone();
             match VmPools(self.0).send_create(pool).await {
                 Ok(p) => pools.push(p),
-                Err(e) => {
-                    self.rollback(&name, &sent, &prepared.namespace).await;
-                    return Err(e);
+                Err(error) => {
+                    let rollback = self.rollback(&name, &sent, &prepared.namespace).await;
+                    return Err(FailedVmCreate {
+                        error,
+                        failed_pool: Some((index, body)),
+                        rollback,
+                    });
                 }
             }
         }
         Ok(CreatedVmCloudSpace { cloudspace, pools })
     }
 
-    /// Best-effort undo of a failed create: every pool sent (gone already is fine), then the
-    /// cloudspace. The create's own error is what the caller needs; a rollback failure is only
-    /// logged.
-    async fn rollback(self, name: &str, pools: &[String], namespace: &str) {
+    /// Best-effort undo of a failed create: every pool sent (a 404 means it was never made),
+    /// then the cloudspace. The create's own error is what the caller needs; the rollback's
+    /// outcome is reported beside it.
+    async fn rollback(self, name: &str, pools: &[String], namespace: &str) -> VmRollback {
+        let mut out = VmRollback::default();
         for pool in pools.iter().filter(|p| !p.is_empty()) {
             let b = self.0.raw.delete_vm_pool().namespace(namespace).name(pool);
             match call(b.send(), "vm pool", pool).await {
-                Ok(_) | Err(Error::NotFound { .. }) => {}
-                Err(e) => tracing::warn!(pool, error = %e, "rollback could not delete a VM pool"),
+                Ok(_) => out.pools_deleted.push(pool.clone()),
+                Err(Error::NotFound { .. }) => {}
+                Err(e) => {
+                    tracing::warn!(pool, error = %e, "rollback could not delete a VM pool");
+                    out.pools_left.push((pool.clone(), e));
+                }
             }
         }
         let b = self
@@ -263,9 +331,14 @@ impl VmCloudSpaces<'_> {
             .delete_vm_cloud_space()
             .namespace(namespace)
             .name(name);
-        if let Err(e) = call(b.send(), "vm cloudspace", name).await {
-            tracing::warn!(name, error = %e, "rollback could not delete the VM cloudspace");
+        match call(b.send(), "vm cloudspace", name).await {
+            Ok(_) | Err(Error::NotFound { .. }) => out.cloudspace_deleted = true,
+            Err(e) => {
+                tracing::warn!(name, error = %e, "rollback could not delete the VM cloudspace");
+                out.cloudspace_left = Some(e);
+            }
         }
+        out
     }
 
     /// Creates a VM cloudspace and its inline pools, rolling back on failure (concerns

@@ -5,6 +5,11 @@
 //! checked through [`Bid`] and against the class's floor, the guardrail [`Concern`]s of
 //! [`crate::pricing::guard`] returned for the caller to confirm, merge patches of the changed
 //! fields only.
+//!
+//! Where the official tools say how, the body is theirs (API-NOTES §9.4): the image defaults to
+//! [`DEFAULT_VM_IMAGE`], and a bid is sent for an on-demand pool too when one is given (the
+//! official CLI asks for one on every VM pool; on-demand VMs are billed at the on-demand price
+//! whatever the bid, see [`VmPoolCreate::bid_is_ignored`]).
 
 use std::fmt;
 use std::str::FromStr;
@@ -25,13 +30,17 @@ use crate::types::inventory::{ObjectMeta, VmPool, VmPoolSpec};
 /// The label the service puts on VM pools to link them to their VM cloudspace.
 pub const VMCLOUDSPACE_LABEL: &str = "ngpc.rxt.io/vmcloudspace";
 
+/// The image a VM pool gets when none is given: spotctl's default for `--vmimage`.
+pub const DEFAULT_VM_IMAGE: &str = "ubuntu24.04";
+
 /// How a VM pool buys its VMs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PoolType {
     /// Bid on the spot market (needs a bid).
     #[default]
     Spot,
-    /// Reserve at the on-demand price (takes no bid).
+    /// Reserve at the on-demand price (a bid may be sent, as the official CLI does; it does
+    /// not change the price).
     OnDemand,
 }
 
@@ -97,9 +106,11 @@ pub struct VmPoolCreate {
     pub desired: u32,
     /// Spot or on-demand.
     pub pool_type: PoolType,
-    /// The bid (spot pools only).
+    /// The bid: required for spot pools; optional for on-demand pools, where it is sent as
+    /// given (the official CLI sends one for every pool) and does not change the price.
     pub bid_price: Option<Bid>,
-    /// VM image, e.g. `ubuntu24.04` (the service's default when `None`).
+    /// VM image, e.g. `ubuntu22.04`; `None` sends [`DEFAULT_VM_IMAGE`], as the official CLI
+    /// does.
     pub vm_image: Option<String>,
     /// Cloud-init user data, base64 as on the wire (see [`user_data_wire`]).
     pub vm_user_data: Option<String>,
@@ -121,7 +132,8 @@ impl VmPoolCreate {
         )
     }
 
-    /// An on-demand pool of `desired` VMs of `server_class`.
+    /// An on-demand pool of `desired` VMs of `server_class` (add a bid with
+    /// [`VmPoolCreate::bid`] to send one as the official CLI does).
     pub fn on_demand(
         vm_cloudspace: impl Into<String>,
         server_class: impl Into<String>,
@@ -146,6 +158,26 @@ impl VmPoolCreate {
             vm_image: None,
             vm_user_data: None,
         }
+    }
+
+    /// Sets the bid (for an on-demand pool: sent, but billed at the on-demand price).
+    pub fn bid(mut self, bid: Bid) -> Self {
+        self.bid_price = Some(bid);
+        self
+    }
+
+    /// Whether a bid is sent that the price ignores: an on-demand pool with a bid.
+    pub fn bid_is_ignored(&self) -> bool {
+        self.pool_type == PoolType::OnDemand && self.bid_price.is_some()
+    }
+
+    /// The image the body carries: the one given, else [`DEFAULT_VM_IMAGE`].
+    pub fn image_or_default(&self) -> &str {
+        self.vm_image
+            .as_deref()
+            .map(str::trim)
+            .filter(|i| !i.is_empty())
+            .unwrap_or(DEFAULT_VM_IMAGE)
     }
 
     /// Sets the VM image.
@@ -176,10 +208,6 @@ impl VmPoolCreate {
             (PoolType::Spot, None) => Err(Error::invalid(
                 "bidPrice",
                 "a spot VM pool needs a bid (e.g. bidprice=0.05); see `rsspot pricing bid`",
-            )),
-            (PoolType::OnDemand, Some(_)) => Err(Error::invalid(
-                "bidPrice",
-                "an ondemand VM pool takes no bid: drop the bid or use pooltype=spot",
             )),
             _ => {
                 if let Some(data) = &self.vm_user_data
@@ -214,7 +242,7 @@ impl VmPoolCreate {
                 pool_type: Some(self.pool_type.as_str().into()),
                 server_class: Some(self.server_class.clone()),
                 vm_cloud_space: Some(self.vm_cloudspace.clone()),
-                vm_image: self.vm_image.clone(),
+                vm_image: Some(self.image_or_default().to_string()),
                 vm_user_data: self.vm_user_data.clone(),
                 extra: Default::default(),
             },
@@ -344,12 +372,13 @@ impl VmPools<'_> {
                 ),
             ));
         }
-        let concerns = match req.bid_price {
-            Some(bid) => {
+        // An on-demand pool's bid is sent but not what it costs: no floor, on-demand concerns.
+        let concerns = match (req.pool_type, req.bid_price) {
+            (PoolType::Spot, Some(bid)) => {
                 guard::check_floor(bid, &class)?;
                 guard::assess_spot(bid, req.desired, &class, limits)
             }
-            None => guard::assess_on_demand(req.desired, &class, limits),
+            _ => guard::assess_on_demand(req.desired, &class, limits),
         };
         let namespace = self.0.namespace(org).await?;
         let name = req
@@ -392,8 +421,9 @@ impl VmPools<'_> {
         self.send_create(prepared).await
     }
 
-    /// Checks an update (a new bid ≥ floor, on a spot pool) and lists the [`Concern`]s of what
-    /// it changes; returns the pool as it was. Sends nothing.
+    /// Checks an update (a new bid ≥ floor on a spot pool; on an on-demand pool a bid is sent
+    /// as the official CLI sends it, without a floor) and lists the [`Concern`]s of what it
+    /// changes; returns the pool as it was. Sends nothing.
     pub async fn prepare_update(
         self,
         name: &str,
@@ -412,14 +442,10 @@ impl VmPools<'_> {
         }
         let current = self.get(name, org).await?;
         let spot = current.spec.pool_type.as_deref() != Some("ondemand");
-        if update.bid_price.is_some() && !spot {
-            return Err(Error::invalid(
-                "bidPrice",
-                format!("VM pool {name} is an ondemand pool and takes no bid"),
-            ));
-        }
         let class = class_facts(self.0, current.spec.server_class.as_deref().unwrap_or("")).await?;
-        if let Some(bid) = update.bid_price {
+        if let Some(bid) = update.bid_price
+            && spot
+        {
             guard::check_floor(bid, &class)?;
         }
         let desired = update.desired.unwrap_or_else(|| {
@@ -532,72 +558,5 @@ impl VmPools<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_data_is_encoded_unless_already_base64() {
-        let script = b"#!/bin/sh\necho hi\n";
-        let wire = user_data_wire(script);
-        let back = base64::engine::general_purpose::STANDARD
-            .decode(&wire)
-            .unwrap();
-        assert_eq!(back, script);
-        assert_eq!(user_data_wire(wire.as_bytes()), wire);
-        // Binary data is encoded, not taken as text.
-        let bin = [0xffu8, 0x00, 0x10];
-        assert_eq!(user_data_wire(&bin), "/wAQ");
-    }
-
-    #[test]
-    fn requests_are_checked_locally() {
-        let bid: Bid = "0.05".parse().unwrap();
-        assert!(
-            VmPoolCreate::spot("vm-lab", "gp.vs1.medium-dfw", 1, bid)
-                .validate()
-                .is_ok()
-        );
-        let mut no_bid = VmPoolCreate::spot("vm-lab", "c", 1, bid);
-        no_bid.bid_price = None;
-        assert!(
-            no_bid
-                .validate()
-                .unwrap_err()
-                .to_string()
-                .contains("needs a bid")
-        );
-        let mut od = VmPoolCreate::on_demand("vm-lab", "c", 1);
-        assert!(od.validate().is_ok());
-        od.bid_price = Some(bid);
-        assert!(
-            od.validate()
-                .unwrap_err()
-                .to_string()
-                .contains("takes no bid")
-        );
-        assert!(
-            VmPoolCreate::spot("vm-lab", "c", 0, bid)
-                .validate()
-                .is_err()
-        );
-        assert!(
-            VmPoolCreate::spot("VM_lab", "c", 1, bid)
-                .validate()
-                .is_err()
-        );
-        assert_eq!("OnDemand".parse::<PoolType>().unwrap(), PoolType::OnDemand);
-        assert!("reserved".parse::<PoolType>().is_err());
-        let body = VmPoolCreate::spot("vm-lab", "c", 2, bid).to_body("n", "ns");
-        assert_eq!(
-            body.metadata
-                .labels
-                .get(VMCLOUDSPACE_LABEL)
-                .map(String::as_str),
-            Some("vm-lab")
-        );
-        assert_eq!(
-            body.spec.bid_price.as_deref(),
-            Some(bid.api_form().as_str())
-        );
-    }
-}
+#[path = "vm_pools_tests.rs"]
+mod tests;

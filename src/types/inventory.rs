@@ -176,20 +176,38 @@ pub struct AssignedServer {
     /// `spot` or `ondemand`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_type: Option<String>,
-    /// Other keys (clusterRole, error, ...).
+    /// Memory, as the service writes it (e.g. `4GB`; string or number on the wire).
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub memory: Option<String>,
+    /// Why the server failed, when it did (empty or absent otherwise).
+    #[serde(
+        default,
+        deserialize_with = "lenient_string",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub error: Option<String>,
+    /// Other keys (clusterRole, ...).
     #[serde(flatten)]
     pub extra: Extra,
 }
 
 impl AssignedServer {
+    /// The server's error, when it reports a non-empty one.
+    pub fn failure(&self) -> Option<&str> {
+        self.error
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+    }
+
     /// Whether the server reports itself ready. A missing state counts as ready, since the
     /// older payloads never carried one; an `error` key counts as not ready.
     pub fn is_ready(&self) -> bool {
-        let errored = self
-            .extra
-            .get("error")
-            .is_some_and(|e| !(e.is_null() || e.as_str().is_some_and(str::is_empty)));
-        if errored {
+        if self.failure().is_some() {
             return false;
         }
         match self.state.as_deref().map(str::trim) {
@@ -241,6 +259,28 @@ pub struct VmCloudSpaceSpec {
     pub extra: Extra,
 }
 
+/// One bid of a VM cloudspace (`status.bids`): a pool and how many VMs it won.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VmBid {
+    /// The bid's name (the pool's name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid_name: Option<String>,
+    /// `spot` or `ondemand`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub bid_type: Option<String>,
+    /// VMs won so far.
+    #[serde(
+        default,
+        deserialize_with = "lenient_i64",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub won_count: Option<i64>,
+    /// Other keys.
+    #[serde(flatten)]
+    pub extra: Extra,
+}
+
 /// Observed state of a VM cloudspace.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -251,6 +291,16 @@ pub struct VmCloudSpaceStatus {
     /// Health, e.g. `Healthy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<String>,
+    /// Why the cloudspace is in its phase or health (e.g. which server failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The bids of the cloudspace's pools, keyed by bid (pool) name.
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub bids: BTreeMap<String, VmBid>,
     /// When the cloudspace first became ready.
     #[serde(
         default,

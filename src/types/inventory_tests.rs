@@ -85,7 +85,11 @@ fn vmcloudspace_list_parses_with_unknown_fields() {
     assert!(cs.spec.extra.contains_key("futureField"));
     assert_eq!(cs.status.phase.as_deref(), Some("Ready"));
     assert!(cs.is_ready());
-    assert!(cs.status.extra.contains_key("bids"));
+    let bid = &cs.status.bids["pool-1"];
+    assert_eq!(
+        (bid.bid_type.as_deref(), bid.won_count),
+        (Some("spot"), Some(2))
+    );
 
     let first = &cs.status.assigned_servers["f3a81c2e"];
     assert_eq!(first.ip_address.as_deref(), Some("192.237.244.101"));
@@ -134,9 +138,9 @@ fn phase_and_state_readiness() {
     assert!(server.is_ready());
     server.state = Some("Running".into());
     assert!(server.is_ready());
-    server.extra.insert("error".into(), json!("boot failed"));
+    server.error = Some("boot failed".into());
     assert!(!server.is_ready());
-    server.extra.insert("error".into(), json!(""));
+    server.error = Some(String::new());
     assert!(server.is_ready());
 }
 

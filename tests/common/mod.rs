@@ -123,6 +123,7 @@ impl Env {
                 || k.starts_with("SPOT_")
                 || k.starts_with("RACKSPACE_")
                 || k.starts_with("RXTSPOT_")
+                || k.starts_with("NGPC_")
             {
                 c.env_remove(k);
             }

@@ -20,8 +20,10 @@ pub mod registrations;
 pub mod resources;
 pub mod state;
 pub mod vm_cloudspaces;
+pub mod vm_fields;
 pub mod vm_pools;
 pub mod vm_ssh_keys;
+pub mod vm_view;
 
 use anyhow::Result;
 

@@ -3,7 +3,9 @@
 //! `create` takes spotctl's repeatable `--vm-pool "serverclass=…,bidprice=…,desired=…,
 //! pooltype=…,vmimage=…"`, the user data flags, or `-f FILE` in spotctl's YAML/JSON layout;
 //! every pool is checked before anything is sent, and what was created is deleted again when a
-//! later pool fails. `delete` removes the pools first.
+//! later pool fails (the failed pool, the server's reason and what was deleted are said on
+//! stderr). `get` on a terminal shows health, reason, bids and the VMs; `vms` lists just the
+//! VMs. `delete` removes the pools first.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,13 +13,16 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::pricing::Bid;
+use rsspot::services::vm_cloudspaces::FailedVmCreate;
 use rsspot::services::{PoolType, VmCloudSpaceCreate, VmPoolCreate};
-use rsspot::types::inventory::VmCloudSpace;
+use rsspot::types::inventory::{VmCloudSpace, VmPool};
 use serde::Deserialize;
 
 use super::cloudspaces::{NameArgs, WaitFlags};
 use super::nodepools::{PoolWaitArgs, spend};
-use super::vm_pools::{UserDataArgs, checked_user_data, parse_pool_spec};
+use super::vm_fields::{self, Form};
+use super::vm_pools::{UserDataArgs, checked_user_data, note_ignored_bids, parse_pool_spec};
+use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::kinds::VmCloudspaces;
 use crate::progress;
@@ -32,8 +37,10 @@ pub enum VmCloudspacesCmd {
     /// List the org's VM cloudspaces.
     #[command(visible_alias = "ls")]
     List(WatchArgs),
-    /// Show one VM cloudspace.
+    /// Show one VM cloudspace (on a terminal: health, reason, bids and its VMs).
     Get(GetArgs),
+    /// List the VMs of a VM cloudspace: name, IP, pool, class, state, error.
+    Vms(NameArgs),
     /// Create a VM cloudspace with its pools (rolled back if a pool fails).
     Create(CreateArgs),
     /// Set or clear (--webhook "") the preemption webhook, the one field that may change.
@@ -60,7 +67,8 @@ pub struct CreateArgs {
     #[arg(long)]
     pub webhook: Option<String>,
     /// A pool: "serverclass=…,bidprice=…,desired=…,pooltype=spot|ondemand,vmimage=…"
-    /// (repeatable).
+    /// (repeatable; vmimage defaults to ubuntu24.04; bidprice is needed for spot and sent for
+    /// ondemand when given, as the official CLI does).
     #[arg(long = "vm-pool", value_parser = parse_pool_spec, value_name = "SPEC")]
     pub pools: Vec<VmPoolCreate>,
     #[command(flatten)]
@@ -267,6 +275,82 @@ async fn undo_create(ctx: &Ctx, name: &str, pools: &[String]) {
     }
 }
 
+/// How a pool was asked for, for messages: `serverclass=…, pooltype=…[, bidprice=…]`.
+fn pool_spec_of(pool: &VmPool) -> String {
+    let mut spec = format!(
+        "serverclass={}, pooltype={}",
+        pool.spec.server_class.as_deref().unwrap_or("?"),
+        pool.spec.pool_type.as_deref().unwrap_or("spot")
+    );
+    if let Some(bid) = &pool.spec.bid_price {
+        spec.push_str(&format!(", bidprice={bid}"));
+    }
+    spec
+}
+
+/// Says on stderr what a failed create's rollback deleted (and what it could not), and turns
+/// the failure into the error to print: which pool, the server's reason, the flag to change.
+fn report_failed_create(
+    ctx: &Ctx,
+    name: &str,
+    bodies: &[VmPool],
+    form: Form,
+    failed: FailedVmCreate,
+) -> anyhow::Error {
+    let FailedVmCreate {
+        error,
+        failed_pool,
+        rollback,
+    } = failed;
+    let Some((index, pool)) = failed_pool else {
+        return vm_fields::explained(error, form, None);
+    };
+    let about = format!(
+        "vm pool {} of {} ({}) failed",
+        index + 1,
+        bodies.len(),
+        pool_spec_of(&pool)
+    );
+    let mut deleted: Vec<String> = rollback
+        .pools_deleted
+        .iter()
+        .map(|p| {
+            let spec = bodies
+                .iter()
+                .find(|b| b.metadata.name.as_deref() == Some(p.as_str()))
+                .map(|b| format!(" ({})", pool_spec_of(b)))
+                .unwrap_or_default();
+            format!("vm pool {p}{spec}")
+        })
+        .collect();
+    if rollback.cloudspace_deleted {
+        deleted.push(format!("vm cloudspace {name}"));
+    }
+    let left = rollback.pools_left.len() + usize::from(rollback.cloudspace_left.is_some());
+    let deleted = match deleted.is_empty() {
+        true => "nothing".to_string(),
+        false => deleted.join(", "),
+    };
+    ctx.out.note(&format!(
+        "rolled back: deleted {deleted}; {}",
+        match left {
+            0 => "nothing is left".to_string(),
+            n => format!("{n} object(s) could not be deleted"),
+        }
+    ));
+    for (p, e) in &rollback.pools_left {
+        ctx.out.warn(&format!(
+            "vm pool {p} is left: {e} (delete it with `rsspot vm-pools delete {p} --yes`)"
+        ));
+    }
+    if let Some(e) = &rollback.cloudspace_left {
+        ctx.out.warn(&format!(
+            "vm cloudspace {name} is left: {e} (delete it with `rsspot vm-cloudspaces delete {name} --yes`)"
+        ));
+    }
+    vm_fields::explained(error, form, Some(about))
+}
+
 /// Runs a `vm-cloudspaces` subcommand.
 pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
     let org = ctx.org();
@@ -280,14 +364,35 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
             });
             view::list(ctx, &kind, &w).await
         }
+        VmCloudspacesCmd::Get(a)
+            if !a.watch.watch
+                && matches!(ctx.out.format, OutputFormat::Table | OutputFormat::Wide) =>
+        {
+            let name = a.name.get("vm cloudspace")?;
+            let cs = ctx.client().await?.vm_cloudspaces().get(&name, org).await?;
+            super::vm_view::print_detail(ctx, &cs)
+        }
         VmCloudspacesCmd::Get(a) => view::get(ctx, &VmCloudspaces::of(ctx, None), a).await,
+        VmCloudspacesCmd::Vms(n) => {
+            let name = n.get("vm cloudspace")?;
+            let cs = ctx.client().await?.vm_cloudspaces().get(&name, org).await?;
+            super::vm_view::print_vms(ctx, &cs)
+        }
         VmCloudspacesCmd::Create(a) => {
-            let req = request(ctx, &a).await?;
+            let form = match a.file {
+                Some(_) => Form::File,
+                None => Form::PoolSpec,
+            };
+            let req = request(ctx, &a)
+                .await
+                .map_err(|e| vm_fields::explain(e, form))?;
             let client = ctx.client().await?;
             let service = client.vm_cloudspaces();
             let prepared = service
                 .prepare_create(&req, org, &spend::limits(ctx).await?)
-                .await?;
+                .await
+                .map_err(|e| vm_fields::explained(e, form, None))?;
+            note_ignored_bids(ctx, &req.pools);
             let concerns: Vec<_> = prepared.concerns().into_iter().cloned().collect();
             let advice = spend::decide(ctx, "vm cloudspace pools", &concerns, a.dry_run)?;
             if a.dry_run {
@@ -320,10 +425,10 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                     .into());
                 }
             }
-            let pool_names: Vec<String> = prepared
-                .pools
+            let bodies: Vec<VmPool> = prepared.pools.iter().map(|p| p.body.clone()).collect();
+            let pool_names: Vec<String> = bodies
                 .iter()
-                .filter_map(|p| p.body.metadata.name.clone())
+                .filter_map(|p| p.metadata.name.clone())
                 .collect();
             // Biased, Ctrl-C first: the handler is installed before the first request goes out.
             let made = tokio::select! {
@@ -336,7 +441,8 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                         req.name
                     )));
                 }
-                r = service.send_create(prepared) => r?,
+                r = service.send_create_reporting(prepared) => r
+                    .map_err(|f| report_failed_create(ctx, &req.name, &bodies, form, f))?,
             };
             spend::advise(ctx, &advice);
             ctx.out.note(&format!(

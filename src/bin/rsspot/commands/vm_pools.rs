@@ -9,12 +9,13 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::pricing::Bid;
 use rsspot::services::node_pools::DEFAULT_FULFILLED_TIMEOUT;
-use rsspot::services::vm_pools::user_data_wire;
+use rsspot::services::vm_pools::{DEFAULT_VM_IMAGE, user_data_wire};
 use rsspot::services::{PoolType, VmPoolCreate, VmPoolUpdate};
 use rsspot::types::inventory::VmPool;
 
 use super::cloudspaces::{NameArgs, WaitFlags};
 use super::nodepools::{PoolWaitArgs, spend};
+use super::vm_fields::{self, Form};
 use crate::ctx::Ctx;
 use crate::kinds::VmPools;
 use crate::progress;
@@ -122,12 +123,13 @@ pub struct CreateArgs {
     /// spot (needs --bid-price) or ondemand.
     #[arg(long, alias = "pooltype", default_value = "spot")]
     pub pool_type: PoolType,
-    /// Maximum price per VM-hour in USD (spot pools), e.g. 0.05.
+    /// Maximum price per VM-hour in USD, e.g. 0.05: needed for spot; for ondemand it is sent
+    /// as the official CLI sends it, and the VMs bill at the on-demand price.
     #[arg(long, alias = "bidprice", value_name = "USD")]
     pub bid_price: Option<Bid>,
-    /// VM image, e.g. ubuntu24.04.
-    #[arg(long, alias = "vmimage")]
-    pub vm_image: Option<String>,
+    /// VM image (the official CLI's default unless given).
+    #[arg(long, alias = "vmimage", value_name = "IMAGE", default_value = DEFAULT_VM_IMAGE)]
+    pub vm_image: String,
     #[command(flatten)]
     pub user_data: UserDataArgs,
     #[command(flatten)]
@@ -145,7 +147,7 @@ pub struct UpdateArgs {
     /// New desired VM count.
     #[arg(long)]
     pub desired: Option<u32>,
-    /// New bid in USD (spot pools).
+    /// New bid in USD (on an ondemand pool it is sent, and the price stays the on-demand one).
     #[arg(long, alias = "bidprice", value_name = "USD")]
     pub bid_price: Option<Bid>,
     #[command(flatten)]
@@ -155,7 +157,8 @@ pub struct UpdateArgs {
     pub dry_run: bool,
 }
 
-/// Parses spotctl's `--vm-pool "serverclass=…,bidprice=…,desired=…,pooltype=spot,vmimage=…"`.
+/// Parses spotctl's `--vm-pool "serverclass=…,bidprice=…,desired=…,pooltype=spot,vmimage=…"`
+/// (`vmimage` defaults to [`DEFAULT_VM_IMAGE`] when the body is built).
 pub fn parse_pool_spec(s: &str) -> Result<VmPoolCreate, String> {
     let mut class = None;
     let mut bid = None;
@@ -199,6 +202,18 @@ pub fn parse_pool_spec(s: &str) -> Result<VmPoolCreate, String> {
     })
 }
 
+/// The note for on-demand pools with a bid, printed once per command: the bid is sent (as the
+/// official CLI sends one for every VM pool) but does not set the price.
+pub fn note_ignored_bids(ctx: &Ctx, pools: &[VmPoolCreate]) {
+    if pools.iter().any(VmPoolCreate::bid_is_ignored) {
+        ctx.out.note(ON_DEMAND_BID_NOTE);
+    }
+}
+
+/// What [`note_ignored_bids`] says.
+const ON_DEMAND_BID_NOTE: &str = "note: on-demand VM pools bill at the on-demand price whatever \
+     the bid; the bid is sent as the official CLI sends it";
+
 async fn wait_pool(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<VmPool> {
     progress::wait_on(
         ctx,
@@ -234,17 +249,22 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
                 desired: a.desired,
                 pool_type: a.pool_type,
                 bid_price: a.bid_price,
-                vm_image: a.vm_image.clone(),
+                vm_image: Some(a.vm_image.clone()),
                 vm_user_data: a.user_data.wire()?,
             };
             let prepared = pools
                 .prepare_create(&req, None, org, &spend::limits(ctx).await?)
-                .await?;
+                .await
+                .map_err(|e| vm_fields::explained(e, Form::PoolFlags, None))?;
+            note_ignored_bids(ctx, std::slice::from_ref(&req));
             let advice = spend::decide(ctx, "vm pool", &prepared.concerns, a.dry_run)?;
             if a.dry_run {
                 return ctx.out.dry_run("this is the request body", &prepared.body);
             }
-            let pool = pools.send_create(prepared).await?;
+            let pool = pools
+                .send_create(prepared)
+                .await
+                .map_err(|e| vm_fields::explained(e, Form::PoolFlags, None))?;
             spend::advise(ctx, &advice);
             let name = pool.metadata.name.clone().unwrap_or_default();
             ctx.out.note(&format!("vm pool {name} created"));
@@ -260,9 +280,13 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
                 desired: a.desired,
                 bid_price: a.bid_price,
             };
-            let (_, concerns) = pools
+            let (current, concerns) = pools
                 .prepare_update(&name, &upd, org, &spend::limits(ctx).await?)
-                .await?;
+                .await
+                .map_err(|e| vm_fields::explained(e, Form::PoolFlags, None))?;
+            if upd.bid_price.is_some() && current.spec.pool_type.as_deref() == Some("ondemand") {
+                ctx.out.note(ON_DEMAND_BID_NOTE);
+            }
             let advice = spend::decide(ctx, "vm pool", &concerns, a.dry_run)?;
             if a.dry_run {
                 let mut spec = serde_json::Map::new();
@@ -275,7 +299,10 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
                 let patch = serde_json::json!({ "spec": spec });
                 return ctx.out.dry_run("this is the merge-patch body", &patch);
             }
-            let pool = pools.send_update(&name, &upd, org).await?;
+            let pool = pools
+                .send_update(&name, &upd, org)
+                .await
+                .map_err(|e| vm_fields::explained(e, Form::PoolFlags, None))?;
             spend::advise(ctx, &advice);
             let pool = match a.wait.wait {
                 true => wait_pool(ctx, &name, a.wait.timeout).await?,

@@ -298,6 +298,7 @@ async fn verify(
     let hidden: Vec<&str> = [
         cfg_env::REFRESH_TOKEN_VARS,
         cfg_env::REFRESH_TOKEN_FILE_VARS,
+        cfg_env::OTHER_TOOLS_REFRESH_TOKEN_VARS,
         cfg_env::ACCESS_TOKEN_VARS,
         cfg_env::ORG_VARS,
         cfg_env::ORG_ID_VARS,
