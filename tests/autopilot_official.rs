@@ -174,7 +174,7 @@ async fn the_preview_matches_what_the_service_packs() {
         ],
         &["--vcpu", "12"],
         &["--vcpu", "16", "--memory-per-vcpu", "4"],
-        &["--vcpu", "6", "--memory-per-vcpu", "8"],
+        &["--vcpu", "16", "--memory-per-vcpu", "8"],
     ];
     for spec in specs {
         let args = |cmd: &str| -> Vec<String> {
@@ -259,7 +259,7 @@ async fn waiting_completes_under_every_phase_name() {
         assert_eq!(made["status"]["managedVCPUs"], 4, "{phases}: {made}");
         // The allocations are read from the official fields, on a terminal too.
         let name = made["metadata"]["name"].as_str().unwrap();
-        let (table, _) = env.ok(&["np", "autopilot", "get", name]);
+        let (table, _) = env.ok(&["-o", "table", "np", "autopilot", "get", name]);
         let class = made["status"]["allocations"][0]["serverClass"]
             .as_str()
             .unwrap();
@@ -269,5 +269,81 @@ async fn waiting_completes_under_every_phase_name() {
         );
         let (wide, _) = env.ok(&["-o", "wide", "np", "autopilot", "list"]);
         assert!(wide.contains(&format!("×{class}")), "{wide}");
+    }
+}
+
+/// Teardown of a cloudspace with spot, on-demand and autopilot pools under the default
+/// `cascade-delete=no`: the autopilot pool goes first (it would make pools again), then the
+/// others, then the cloudspace; each is reported and nothing is left.
+#[tokio::test(flavor = "multi_thread")]
+async fn teardown_reports_every_pool_kind_and_leaves_none() {
+    let env = common::Env::instant().await;
+    ready_cloudspace(&env, "td");
+    let pool = |args: &[&str]| {
+        let mut all = vec!["-o", "json"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--cloudspace", "td"]);
+        env.ok_json(&all)["metadata"]["name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let spot = pool(&[
+        "np",
+        "spot",
+        "create",
+        "--server-class",
+        "gp.vs1.medium-dfw",
+        "--desired",
+        "1",
+        "--bid-price",
+        "0.02",
+    ]);
+    let ondemand = pool(&[
+        "np",
+        "ondemand",
+        "create",
+        "--server-class",
+        "gp.vs1.medium-dfw",
+        "--desired",
+        "1",
+    ]);
+    let autopilot = pool(&[
+        "np",
+        "autopilot",
+        "create",
+        "--vcpu",
+        "4",
+        "--budget-per-hour",
+        "1",
+        "--wait",
+    ]);
+    let (out, err) = env.ok(&["-o", "json", "--yes", "cloudspaces", "delete", "td"]);
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        report["autopilot_pools"],
+        serde_json::json!([autopilot]),
+        "{report}"
+    );
+    assert!(
+        report["spot_pools"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!(spot)),
+        "{report}"
+    );
+    assert_eq!(
+        report["ondemand_pools"],
+        serde_json::json!([ondemand]),
+        "{report}"
+    );
+    assert!(
+        err.contains("node pool(s)") && !err.contains("deleted 0 "),
+        "{err}"
+    );
+    // One more request lets the emulator's controllers run after the deletes.
+    for kind in ["spot", "ondemand", "autopilot"] {
+        let left = env.ok_json(&["-o", "json", "np", kind, "list", "--cloudspace", "td"]);
+        assert_eq!(left, serde_json::json!([]), "{kind} pools left: {left}");
     }
 }

@@ -393,16 +393,54 @@ impl VmPools<'_> {
         })
     }
 
-    /// Sends a prepared create.
+    /// Sends a prepared create. Whether the service needs, ignores or refuses `bidPrice` on an
+    /// on-demand pool is not published (API-NOTES §9.4), and the bid does not change what an
+    /// on-demand pool costs: when the service answers that an on-demand pool's bid is required
+    /// (none was given) or not allowed (one was), the pool is sent once more the other way —
+    /// with the class's on-demand price as its bid, or without a bid. Nothing was created by
+    /// the refused request, so the second one is the only pool.
     pub async fn send_create(self, prepared: PreparedCreate<VmPool>) -> Result<VmPool> {
-        let name = prepared.body.metadata.name.clone().unwrap_or_default();
+        let PreparedCreate {
+            namespace,
+            mut body,
+            class,
+            ..
+        } = prepared;
+        let first = self.post(&namespace, body.clone()).await;
+        let on_demand = body.spec.pool_type.as_deref() == Some(PoolType::OnDemand.as_str());
+        let Err(Error::Invalid {
+            field: Some(field),
+            message,
+        }) = &first
+        else {
+            return first;
+        };
+        if !on_demand || field != "spec.bidPrice" {
+            return first;
+        }
+        match body.spec.bid_price.take() {
+            Some(_) => {
+                tracing::warn!(
+                    "the service refused a bid on an on-demand pool ({message}); sent without one"
+                );
+            }
+            None => {
+                let Some(price) = class.on_demand else {
+                    return first;
+                };
+                tracing::warn!(
+                    "the service requires a bid on an on-demand pool ({message}); sent its on-demand price {price}"
+                );
+                body.spec.bid_price = Some(Bid::round_up(price).api_form());
+            }
+        }
+        self.post(&namespace, body).await
+    }
+
+    async fn post(self, namespace: &str, body: VmPool) -> Result<VmPool> {
+        let name = body.metadata.name.clone().unwrap_or_default();
         let b = self.0.raw.create_vm_pool();
-        call(
-            b.namespace(prepared.namespace).body(prepared.body).send(),
-            "vm pool",
-            &name,
-        )
-        .await
+        call(b.namespace(namespace).body(body).send(), "vm pool", &name).await
     }
 
     /// Creates a VM pool (concerns unchecked: see [`VmPools::prepare_create`]).

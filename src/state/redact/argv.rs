@@ -148,6 +148,8 @@ const SPECIAL_FLAGS: &[(&str, Rule)] = &[
     ("taint", Rule::Metadata),
     ("variant", Rule::Metadata),
     ("vm-pool", Rule::Pairs),
+    ("spot-nodepool", Rule::Metadata),
+    ("ondemand-nodepool", Rule::Metadata),
 ];
 
 /// Short flags whose value is kept (or that take none): `-o json`, `-p prod`, `-n 20`, `-vvv`.
