@@ -22,7 +22,7 @@
 //! **Reads** of files a user names are bounded ([`read_bounded`]).
 
 // Some helpers serve only the bundled binary (through `cli_support`).
-#![cfg_attr(not(feature = "cli"), allow(unused_imports, dead_code))]
+#![cfg_attr(not(feature = "cli"), allow(unused_imports))]
 
 mod dest;
 mod lock;

@@ -2,6 +2,7 @@
 //! the service would refuse is refused locally with nothing sent; a create with defaults sends
 //! every field the official rules need; waiting means managed vCPUs reach the target, whatever
 //! the phase is called; `get` shows the allocations from the official fields.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 

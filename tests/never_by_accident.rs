@@ -1,6 +1,7 @@
 //! #29 items 1 and 8: an empty (or otherwise bad) name never reaches the wire, a DELETE or PATCH
 //! never reaches a collection by accident, and a delete reports what happened: deleted when the
 //! object was there and the DELETE's answer was lost, not found when it never existed.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 
