@@ -6,11 +6,13 @@
 pub mod autopilot;
 pub mod cloudspaces;
 pub mod inventory;
+mod kind_streams;
 pub mod node_pools;
 pub mod organizations;
 pub mod pricing;
 pub mod regions;
 pub mod server_classes;
+pub mod stream;
 pub mod vm_cloudspaces;
 pub mod vm_pools;
 pub mod vm_ssh_keys;
@@ -38,6 +40,7 @@ pub use server_classes::{ServerClassFilter, ServerClasses};
 pub use vm_cloudspaces::{VmCloudSpaceCreate, VmCloudSpaces};
 pub use vm_pools::{PoolType, VmPoolCreate, VmPoolUpdate, VmPools};
 pub use vm_ssh_keys::{VmSshKeyCreate, VmSshKeys};
+pub use stream::{Backoff, ListStream, WatchEvent, WatchStream};
 pub use wait::{WaitEvent, WaitOptions};
 
 /// Sends the generated operation `$op` (with its further `.step(arg)`s) in the namespace of
