@@ -42,7 +42,12 @@ async fn list_stream_follows_pages_and_stops_at_the_limit() {
     }
 
     env.emu.clear_journal();
-    let all: Vec<_> = c.vm_ssh_keys().list_stream(None).try_collect().await.unwrap();
+    let all: Vec<_> = c
+        .vm_ssh_keys()
+        .list_stream(None)
+        .try_collect()
+        .await
+        .unwrap();
     let names: Vec<String> = all
         .iter()
         .map(|k| k.metadata.as_ref().unwrap().name.clone().unwrap())
@@ -62,9 +67,16 @@ async fn list_stream_follows_pages_and_stops_at_the_limit() {
         .unwrap();
     assert_eq!(first.len(), 3);
     let pages = list_gets(&env, "vmsshkeys");
-    assert_eq!(pages.len(), 2, "3 items need 2 pages of 2, no third: {pages:?}");
+    assert_eq!(
+        pages.len(),
+        2,
+        "3 items need 2 pages of 2, no third: {pages:?}"
+    );
     // The last page asks only for what is still wanted.
-    assert!(pages[1].as_deref().unwrap_or("").contains("limit=1"), "{pages:?}");
+    assert!(
+        pages[1].as_deref().unwrap_or("").contains("limit=1"),
+        "{pages:?}"
+    );
 
     // Taken one at a time, a page is fetched only when the one before is used up.
     env.emu.clear_journal();
@@ -82,7 +94,10 @@ async fn list_stream_of_a_list_fetched_whole_still_honours_the_limit() {
     let c = env.client().await;
     for name in ["a-dfw", "b-dfw", "c-dfw"] {
         c.cloudspaces()
-            .create(&CloudSpaceCreate::new(name).region("us-central-dfw-1"), None)
+            .create(
+                &CloudSpaceCreate::new(name).region("us-central-dfw-1"),
+                None,
+            )
             .await
             .unwrap();
     }
@@ -94,7 +109,12 @@ async fn list_stream_of_a_list_fetched_whole_still_honours_the_limit() {
         .await
         .unwrap();
     assert_eq!(two.len(), 2);
-    let all: Vec<_> = c.cloudspaces().list_stream(None).try_collect().await.unwrap();
+    let all: Vec<_> = c
+        .cloudspaces()
+        .list_stream(None)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(all.len(), 3);
 }
 
@@ -145,12 +165,18 @@ async fn watch_reports_a_create_a_scale_and_a_delete() {
         .unwrap();
     let name = pool.metadata.unwrap().name.unwrap();
     let name_of = |p: &rsspot::raw::types::SpotNodePool| {
-        p.metadata.as_ref().and_then(|m| m.name.clone()).unwrap_or_default()
+        p.metadata
+            .as_ref()
+            .and_then(|m| m.name.clone())
+            .unwrap_or_default()
     };
 
     // The first poll reports what exists as Added.
     let added = next(&mut events).await;
-    assert!(matches!(&added, WatchEvent::Added(p) if name_of(p) == name), "{added:?}");
+    assert!(
+        matches!(&added, WatchEvent::Added(p) if name_of(p) == name),
+        "{added:?}"
+    );
 
     let scaled = c.spot_pools().scale(&name, 3, None).await.unwrap();
     assert_eq!(desired(&scaled), Some(3));

@@ -209,12 +209,24 @@ mod tests {
         assert_eq!(u.labels.as_ref().map(BTreeMap::len), Some(2));
         assert_eq!(u.taints.as_ref().map(Vec::len), Some(1));
         let v = serde_json::to_value(u.to_patch().unwrap()).unwrap();
-        assert_eq!(v["spec"]["autoscaling"], json!({"enabled": true, "minNodes": 1, "maxNodes": 4}));
-        assert_eq!(v["spec"]["customLabels"], json!({"team": "ml", "tier": "gpu"}));
+        assert_eq!(
+            v["spec"]["autoscaling"],
+            json!({"enabled": true, "minNodes": 1, "maxNodes": 4})
+        );
+        assert_eq!(
+            v["spec"]["customLabels"],
+            json!({"team": "ml", "tier": "gpu"})
+        );
         let off = OnDemandPoolUpdate::new().no_autoscaling();
         assert_eq!(off.autoscaling, Some(None));
-        assert_eq!(SpotPoolUpdate::new().taints(Vec::new()).common.taints, Some(Vec::new()));
-        assert!(SpotPoolUpdate::new().to_patch().is_err(), "an empty update is refused");
+        assert_eq!(
+            SpotPoolUpdate::new().taints(Vec::new()).common.taints,
+            Some(Vec::new())
+        );
+        assert!(
+            SpotPoolUpdate::new().to_patch().is_err(),
+            "an empty update is refused"
+        );
     }
 
     #[test]
@@ -230,9 +242,13 @@ mod tests {
         assert!(CloudSpaceUpdate::new().is_empty());
         let p = VmPoolCreate::spot("lab", "gp.vs1.medium-dfw", 1, bid("0.02"))
             .name("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53");
-        assert_eq!(p.name.as_deref(), Some("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53"));
+        assert_eq!(
+            p.name.as_deref(),
+            Some("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53")
+        );
         assert_eq!(p.pool_type, PoolType::Spot);
-        let cs = VmCloudSpaceCreate::new("lab", "us-central-dfw-1", "laptop").ssh_key_namespace("org-x");
+        let cs =
+            VmCloudSpaceCreate::new("lab", "us-central-dfw-1", "laptop").ssh_key_namespace("org-x");
         assert_eq!(cs.ssh_key_namespace.as_deref(), Some("org-x"));
     }
 }

@@ -44,13 +44,13 @@ pub use organizations::Organizations;
 pub use pricing::Pricing;
 pub use regions::Regions;
 pub use server_classes::{ServerClassFilter, ServerClasses};
+pub use stream::{Backoff, ListStream, WatchEvent, WatchStream};
 pub use vm_cloudspaces::{
     CreatedVmCloudSpace, FailedVmCreate, PreparedVmCloudSpace, VmCloudSpaceCreate, VmCloudSpaces,
     VmRollback, VmTeardown,
 };
 pub use vm_pools::{PoolType, VmPoolCreate, VmPoolUpdate, VmPools};
 pub use vm_ssh_keys::{VmSshKeyCreate, VmSshKeys};
-pub use stream::{Backoff, ListStream, WatchEvent, WatchStream};
 pub use wait::{Progress, WaitEvent, WaitOptions};
 
 /// Sends the generated operation `$op` (with its further `.step(arg)`s) in the namespace of

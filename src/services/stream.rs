@@ -61,7 +61,8 @@ impl<T> Page<T> {
 }
 
 /// Fetches one page of a list.
-pub(crate) type PageFn<T> = Box<dyn FnMut(PageRequest) -> BoxFuture<'static, Result<Page<T>>> + Send>;
+pub(crate) type PageFn<T> =
+    Box<dyn FnMut(PageRequest) -> BoxFuture<'static, Result<Page<T>>> + Send>;
 
 /// Fetches a whole list (one poll of a watch).
 pub(crate) type ListFn<T> = Box<dyn FnMut() -> BoxFuture<'static, Result<Vec<T>>> + Send>;
@@ -90,7 +91,9 @@ where
 {
     let client = client.clone();
     let org = org.map(str::to_owned);
-    ListStream::new(Box::new(move |page| fetch(client.clone(), org.clone(), page)))
+    ListStream::new(Box::new(move |page| {
+        fetch(client.clone(), org.clone(), page)
+    }))
 }
 
 /// A [`ListStream`] for a kind whose typed list carries no `metadata.continue`: the whole
