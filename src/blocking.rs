@@ -6,6 +6,9 @@
 //! async twin, so a signature change in a service is a compile error here, and a unit test fails
 //! when an async service method has no blocking twin.
 //!
+//! The streams (`list_stream`, `watch`) have no twin: they are lazy `futures::Stream`s an async
+//! caller drives; a script takes the whole list with `list`, or polls it in a loop.
+//!
 //! ```no_run
 //! let client = rsspot::blocking::SpotClient::from_env()?;
 //! for cs in client.cloudspaces().list(None)? {
@@ -269,6 +272,8 @@ blocking_service!(
     fn send_update(name: &str, prepared: PreparedUpdate<SpotNodePool>) -> SpotNodePool;
     /// Updates only the fields given.
     fn update(name: &str, update: &SpotPoolUpdate, org: Option<&str>) -> SpotNodePool;
+    /// Sets the desired node count, nothing else.
+    fn scale(name: &str, desired: u32, org: Option<&str>) -> SpotNodePool;
     /// Re-reads the pool and lists where the server holds something other than what was sent.
     fn verify(name: &str, bid: Option<Bid>, desired: Option<u32>, org: Option<&str>) -> Vec<Mismatch>;
     /// Deletes a pool.
@@ -298,6 +303,8 @@ blocking_service!(
     fn send_update(name: &str, prepared: PreparedUpdate<OnDemandNodePool>) -> OnDemandNodePool;
     /// Updates only the fields given.
     fn update(name: &str, update: &OnDemandPoolUpdate, org: Option<&str>) -> OnDemandNodePool;
+    /// Sets the desired node count, nothing else.
+    fn scale(name: &str, desired: u32, org: Option<&str>) -> OnDemandNodePool;
     /// Re-reads the pool and lists where the server holds something other than what was sent.
     fn verify(name: &str, desired: Option<u32>, org: Option<&str>) -> Vec<Mismatch>;
     /// Deletes a pool.
@@ -381,6 +388,8 @@ blocking_service!(
     fn create(req: &crate::services::VmPoolCreate, org: Option<&str>) -> VmPool;
     /// Changes the desired count and/or bid.
     fn update(name: &str, update: &crate::services::VmPoolUpdate, org: Option<&str>) -> VmPool;
+    /// Sets the desired VM count, nothing else.
+    fn scale(name: &str, desired: u32, org: Option<&str>) -> VmPool;
     /// Checks a create (region, class, bid, spending concerns) and returns what it would send.
     fn prepare_create(req: &crate::services::VmPoolCreate, region: Option<&str>, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<VmPool>;
     /// Sends a prepared create.

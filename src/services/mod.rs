@@ -4,13 +4,17 @@
 //! resolves the org namespace and maps every failure onto [`crate::Error`].
 
 pub mod autopilot;
+mod builders;
 pub mod cloudspaces;
 pub mod inventory;
+mod kind_streams;
 pub mod node_pools;
 pub mod organizations;
 pub mod pricing;
 pub mod regions;
+mod scale;
 pub mod server_classes;
+pub mod stream;
 pub mod vm_cloudspaces;
 pub mod vm_pools;
 pub mod vm_ssh_keys;
@@ -25,20 +29,29 @@ use crate::error::Result;
 pub use autopilot::{
     AllocationStrategy, AutopilotPoolCreate, AutopilotPoolUpdate, AutopilotPools, MemoryPerVcpu,
 };
-pub use cloudspaces::{CloudSpaceCreate, CloudSpaceUpdate, CloudSpaces};
+pub use cloudspaces::{
+    CloudSpaceCreate, CloudSpacePatch, CloudSpaceSpecPatch, CloudSpaceUpdate, CloudSpaceWithPools,
+    CloudSpaces, CreateOutcome, CreatedCloudSpace, InlinePool, InlinePoolKind, PreparedCloudSpace,
+    Rollback, RolledBackCreate, RolledBackObject, Teardown,
+};
 pub use inventory::Inventory;
 pub use node_pools::{
-    Autoscaling, Mismatch, OnDemandPoolCreate, OnDemandPoolUpdate, OnDemandPools, PreparedCreate,
-    PreparedUpdate, SpotPoolCreate, SpotPoolUpdate, SpotPools, Taint,
+    Autoscaling, AutoscalingPatch, Mismatch, OnDemandPoolCreate, OnDemandPoolUpdate, OnDemandPools,
+    PoolCommon, PoolPatch, PoolSpecPatch, PoolUpdate, PreparedCreate, PreparedUpdate,
+    SpotPoolCreate, SpotPoolUpdate, SpotPools, Taint,
 };
 pub use organizations::Organizations;
 pub use pricing::Pricing;
 pub use regions::Regions;
 pub use server_classes::{ServerClassFilter, ServerClasses};
-pub use vm_cloudspaces::{VmCloudSpaceCreate, VmCloudSpaces};
+pub use stream::{Backoff, ListStream, WatchEvent, WatchStream};
+pub use vm_cloudspaces::{
+    CreatedVmCloudSpace, FailedVmCreate, PreparedVmCloudSpace, VmCloudSpaceCreate, VmCloudSpaces,
+    VmRollback, VmTeardown,
+};
 pub use vm_pools::{PoolType, VmPoolCreate, VmPoolUpdate, VmPools};
 pub use vm_ssh_keys::{VmSshKeyCreate, VmSshKeys};
-pub use wait::{WaitEvent, WaitOptions};
+pub use wait::{Progress, WaitEvent, WaitOptions};
 
 /// Sends the generated operation `$op` (with its further `.step(arg)`s) in the namespace of
 /// `$org` and maps its error like [`call`]: the body of every plain list, get or delete of a

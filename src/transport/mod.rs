@@ -293,7 +293,9 @@ impl Inner {
             deadline: Some(self.call_deadline()),
             ..self.clone()
         };
-        if request.method() == reqwest::Method::GET && op.id.starts_with("list_") {
+        // A list that names its own `limit` is paged by its caller (`list_stream`): one page.
+        let caller_pages = request.url().query_pairs().any(|(k, _)| k == "limit");
+        if request.method() == reqwest::Method::GET && op.id.starts_with("list_") && !caller_pages {
             call.execute_list(http, request, op).await
         } else {
             call.execute_once(http, request, op).await
