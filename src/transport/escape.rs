@@ -94,13 +94,7 @@ impl Inner {
             call_inner.execute_list(http, request, op).await?
         } else {
             call_inner
-                .send(
-                    http,
-                    request,
-                    authenticated,
-                    super::idempotency(op, &method),
-                    op.id,
-                )
+                .send(http, request, authenticated, super::idempotency(op), op.id)
                 .await?
         };
         let status = resp.status().as_u16();

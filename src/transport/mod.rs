@@ -39,7 +39,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
 use crate::error::Error;
-use crate::raw::{self, Operation};
+use crate::raw::{self, Action, Operation};
 use crate::state::StateStore;
 
 use self::auth::TokenManager;
@@ -253,8 +253,8 @@ pub(crate) fn bearer_header(token: &SecretString) -> HeaderValue {
 }
 
 /// How an operation may be replayed.
-fn idempotency(op: &Operation, method: &reqwest::Method) -> Idempotency {
-    if *method == reqwest::Method::POST && op.id.starts_with("create_") {
+fn idempotency(op: &Operation) -> Idempotency {
+    if op.action == Action::Create {
         Idempotency::Create
     } else if op.idempotent {
         Idempotency::Safe
@@ -293,7 +293,7 @@ impl Inner {
             deadline: Some(self.call_deadline()),
             ..self.clone()
         };
-        if request.method() == reqwest::Method::GET && op.id.starts_with("list_") {
+        if op.action == Action::List {
             call.execute_list(http, request, op).await
         } else {
             call.execute_once(http, request, op).await
@@ -371,8 +371,8 @@ impl Inner {
         {
             return Ok(hit);
         }
-        let idem = idempotency(op, request.method());
-        if request.method() == reqwest::Method::DELETE && op.path.ends_with('}') {
+        let idem = idempotency(op);
+        if op.action == Action::Delete {
             return Box::pin(self.delete_one(http, request, op)).await;
         }
         let (resp, ambiguous) = self
