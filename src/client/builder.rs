@@ -327,6 +327,7 @@ impl SpotClientBuilder {
             pipeline,
             bypass_cache: false,
             deadline: None,
+            tally: None,
         };
         let raw = raw::Client::new_with_client(&api_url, http.clone(), inner);
         Ok(SpotClient {

@@ -28,6 +28,7 @@ pub(crate) mod paging;
 pub mod paths;
 pub(crate) mod retry;
 pub(crate) mod route;
+pub(crate) mod span;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,6 +38,7 @@ use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::error::Error;
 use crate::raw::{self, Action, Operation};
@@ -48,6 +50,7 @@ use self::errors::{Carried, FailureSlot, strip_query};
 use self::limits::{MAX_RESPONSE_BYTES, read_bounded};
 use self::retry::{Idempotency, Outcome, RetryConfig};
 use self::route::Hosts;
+use self::span::CallSpan;
 
 /// Request counters of a client (shared by its clones), for tests, benchmarks and `-v` output.
 #[derive(Debug, Default)]
@@ -111,6 +114,8 @@ pub struct Inner {
     /// A hard deadline over everything this client does (`SpotClient::with_deadline`); during a
     /// call, the call's own deadline.
     pub(crate) deadline: Option<Instant>,
+    /// During a call whose span is recorded, what the call did so far ([`span`]).
+    pub(crate) tally: Option<Arc<span::Tally>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -191,6 +196,8 @@ pub(crate) struct Dispatch<'a> {
     pub attempt_timeout: Option<Duration>,
     /// Names the request in log lines (no query, no secret).
     pub what: &'a str,
+    /// Counts the attempts into the call's span, when it is recorded.
+    pub tally: Option<&'a span::Tally>,
 }
 
 impl Dispatch<'_> {
@@ -227,6 +234,9 @@ impl Dispatch<'_> {
             },
         )
         .await;
+        if let Some(tally) = self.tally {
+            tally.add_run(sent.attempts);
+        }
         match sent.outcome {
             Outcome::Answer(resp) if resp.status().is_redirection() => {
                 Err(route::redirected(&resp))
@@ -275,14 +285,35 @@ impl Inner {
         self.deadline.map_or(timeout, |d| d.min(timeout))
     }
 
-    /// Runs one generated operation through every stage.
+    /// Runs one generated operation through every stage, in its own span ([`span`]).
     pub(crate) async fn execute(
         &self,
         http: &reqwest::Client,
         request: reqwest::Request,
         op_id: &str,
     ) -> Result<reqwest::Response, Error> {
-        let op = raw::operation(op_id).ok_or_else(|| {
+        let op = raw::operation(op_id);
+        let call = CallSpan::open(op_id, request.method().as_str(), op.map_or("", |o| o.path));
+        let result = self
+            .execute_in_span(http, request, op_id, op, call.tally.clone())
+            .instrument(call.span.clone())
+            .await;
+        match &result {
+            Ok(resp) => call.close(Some(resp.status().as_u16()), None),
+            Err(e) => call.close(e.status(), Some(e)),
+        }
+        result
+    }
+
+    async fn execute_in_span(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        op_id: &str,
+        op: Option<&'static Operation>,
+        tally: Option<Arc<span::Tally>>,
+    ) -> Result<reqwest::Response, Error> {
+        let op = op.ok_or_else(|| {
             Error::invalid(
                 "operation",
                 format!("{op_id} is not an operation rsspot knows"),
@@ -291,6 +322,7 @@ impl Inner {
         paths::check(op, request.url())?;
         let call = Inner {
             deadline: Some(self.call_deadline()),
+            tally,
             ..self.clone()
         };
         if op.action == Action::List {
@@ -332,6 +364,7 @@ impl Inner {
             deadline: self.deadline,
             attempt_timeout: Some(p.request_timeout),
             what,
+            tally: self.tally.as_deref(),
         };
         if !authenticated {
             return dispatch.send(request, None).await;
