@@ -565,6 +565,7 @@ mod tests {
                 std::time::Duration::from_secs(1),
                 std::time::Duration::from_secs(1),
                 true,
+                crate::transport::user_agent::BASE,
             )
             .unwrap(),
             None,

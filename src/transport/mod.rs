@@ -29,6 +29,7 @@ pub mod paths;
 pub(crate) mod retry;
 pub(crate) mod route;
 pub(crate) mod span;
+pub(crate) mod user_agent;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -162,17 +163,19 @@ impl ClientHooks<Inner> for raw::Client {
     }
 }
 
-/// The HTTP client every request goes out through: timeouts, the redirect rule, TLS, user agent.
+/// The HTTP client every request goes out through: timeouts, the redirect rule, TLS, user agent
+/// (see [`user_agent`]).
 pub(crate) fn http_client(
     timeout: Duration,
     connect_timeout: Duration,
     verify_ssl: bool,
+    user_agent: &str,
 ) -> Result<reqwest::Client, Error> {
     let http = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(connect_timeout.min(timeout))
         .redirect(route::redirect_policy())
-        .user_agent(concat!("rsspot/", env!("CARGO_PKG_VERSION")))
+        .user_agent(user_agent)
         .pool_idle_timeout(Duration::from_secs(30));
     let http = if verify_ssl {
         // Same verification as reqwest's default, but the system's roots are read on the first
