@@ -6,7 +6,8 @@
 //!   before progenitor 0.14 can generate a correct client, then merges the contract supplement
 //!   ([`supplement`]); every fix and the merge check their preconditions and fail loudly when
 //!   upstream changes shape, so a spec update can never silently produce a wrong client;
-//! - this module builds the operation table (host, auth, idempotency, cache class per operation);
+//! - this module builds the operation table (host, auth, idempotency, cache class and
+//!   [`action`](action::action) per operation);
 //! - [`render`] runs progenitor and renders the bindings with `prettyplease`, which is
 //!   deterministic, so `generated/` can be compared byte for byte with what `build.rs` produces.
 //!
@@ -14,6 +15,7 @@
 
 #![allow(dead_code)]
 
+pub mod action;
 pub mod normalize;
 pub mod render;
 pub mod schema_fixes;
@@ -23,6 +25,8 @@ pub mod supplement;
 pub(crate) mod tests;
 
 use serde_json::Value;
+
+pub use action::Action;
 
 pub use normalize::{METHODS, normalize};
 pub use render::generate_sdk;
@@ -70,6 +74,8 @@ pub struct OpRow {
     pub authenticated: bool,
     /// Whether replaying the request is safe.
     pub idempotent: bool,
+    /// What the operation does (list, get, create, ...), from its method and path template.
+    pub action: Action,
     /// Cache class (resource family) for GETs; empty for writes.
     pub cache_class: String,
     /// Whether the operation comes from the contract supplement rather than upstream's spec.
@@ -120,8 +126,8 @@ pub fn operations(spec: &Value) -> Result<Vec<OpRow>, String> {
             let idempotent = matches!(
                 method_uc.as_str(),
                 "GET" | "HEAD" | "PUT" | "DELETE" | "PATCH"
-            ) || id == "getOauthToken"
-                || id == "generateKubeconfig"; // POSTs without side effects
+            ) || action::POSTS_WITHOUT_SIDE_EFFECTS.contains(&id.as_str());
+            let action = action::action(&id, &method_uc, path, op)?;
             // The supplement names its class where the path alone would split one family.
             let cache_class = match (method_uc.as_str(), op.get(supplement::CACHE_CLASS)) {
                 ("GET", Some(Value::String(class))) => class.clone(),
@@ -140,6 +146,7 @@ pub fn operations(spec: &Value) -> Result<Vec<OpRow>, String> {
                 host,
                 authenticated,
                 idempotent,
+                action,
                 cache_class,
                 supplement: op.get(supplement::MARK).is_some(),
             });
@@ -190,7 +197,7 @@ pub fn render_ops(rows: &[OpRow]) -> String {
     out.push_str("pub const OPERATIONS: &[Operation] = &[\n");
     for r in rows {
         out.push_str(&format!(
-            "    Operation {{ id: {:?}, spec_id: {:?}, upstream_id: {:?}, method: {:?}, path: {:?}, host: HostKind::{}, authenticated: {}, idempotent: {}, cache_class: {:?}, supplement: {} }},\n",
+            "    Operation {{ id: {:?}, spec_id: {:?}, upstream_id: {:?}, method: {:?}, path: {:?}, host: HostKind::{}, authenticated: {}, idempotent: {}, action: Action::{}, cache_class: {:?}, supplement: {} }},\n",
             r.id,
             r.spec_id,
             r.upstream_id,
@@ -199,6 +206,7 @@ pub fn render_ops(rows: &[OpRow]) -> String {
             r.host.as_variant(),
             r.authenticated,
             r.idempotent,
+            r.action.as_variant(),
             r.cache_class,
             r.supplement
         ));

@@ -330,3 +330,39 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn every_operation_has_the_action_its_template_states() {
+    let Some(spec) = upstream() else { return };
+    let n = normalize(&spec, &supplement()).unwrap();
+    let rows = operations(&n).unwrap();
+    for r in &rows {
+        // The generated names agree with the derived action (the pipeline reads the action).
+        let want = match r.id.split('_').next().unwrap() {
+            "list" => Action::List,
+            "create" => Action::Create,
+            "patch" => Action::Patch,
+            "delete" if r.id.ends_with("_collection") => Action::DeleteCollection,
+            "delete" => Action::Delete,
+            "get" if r.method == "POST" => Action::Other,
+            "get" => Action::Get,
+            _ => Action::Other,
+        };
+        assert_eq!(r.action, want, "{}", r.id);
+        assert_eq!(
+            r.action == Action::Create,
+            !r.idempotent && r.method == "POST",
+            "{}",
+            r.id
+        );
+    }
+    let mut moved = n.clone();
+    let item = moved["paths"]["/apis/ngpc.rxt.io/v1/regions/{name}"].clone();
+    moved["paths"]["/apis/ngpc.rxt.io/v1/regions"]["get"]["x-kubernetes-action"] =
+        item["get"]["x-kubernetes-action"].clone();
+    assert!(
+        operations(&moved)
+            .unwrap_err()
+            .contains("x-kubernetes-action")
+    );
+}

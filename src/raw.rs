@@ -25,6 +25,30 @@ pub enum HostKind {
     PublicData,
 }
 
+/// What an operation does to its resource: derived once, in codegen, from its method and path
+/// template (a `{name}` item or a collection), and checked against upstream's
+/// `x-kubernetes-action` where upstream states one. The request pipeline reads it instead of
+/// guessing from operation ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// GET of a collection; the pipeline follows its pages to the end.
+    List,
+    /// GET of one object or document.
+    Get,
+    /// POST to a collection: creates one object (a 409 after a lost answer is resolved).
+    Create,
+    /// PUT of one object.
+    Replace,
+    /// PATCH of one object (sent as a JSON merge patch).
+    Patch,
+    /// DELETE of one object (read first, so a 404 means one thing).
+    Delete,
+    /// DELETE of a whole collection (sent only through the escape hatch).
+    DeleteCollection,
+    /// Anything else: token exchange, computed documents, the escape hatch.
+    Other,
+}
+
 /// One operation of the vendored spec, as the hooks need to know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Operation {
@@ -44,6 +68,8 @@ pub struct Operation {
     pub authenticated: bool,
     /// Whether replaying it is safe.
     pub idempotent: bool,
+    /// What it does (list, get, create, ...).
+    pub action: Action,
     /// Resource family used for cache TTLs (empty for writes).
     pub cache_class: &'static str,
     /// Whether it comes from the contract supplement (`openapi/spot-extensions.json`, paths the
@@ -52,7 +78,7 @@ pub struct Operation {
 }
 
 mod ops {
-    use super::{HostKind, Operation};
+    use super::{Action, HostKind, Operation};
     include!(concat!(env!("OUT_DIR"), "/ops.rs"));
 }
 
@@ -71,6 +97,7 @@ pub const EXTRA_OPERATIONS: &[Operation] = &[
         host: HostKind::Api,
         authenticated: true,
         idempotent: true,
+        action: Action::Other,
         cache_class: "",
         supplement: false,
     },
@@ -83,6 +110,7 @@ pub const EXTRA_OPERATIONS: &[Operation] = &[
         host: HostKind::Api,
         authenticated: true,
         idempotent: false,
+        action: Action::Other,
         cache_class: "",
         supplement: false,
     },

@@ -69,6 +69,7 @@ pub struct SpotClientBuilder {
     state: StateChoice,
     concurrency: usize,
     token_store: Option<Arc<dyn RefreshTokenStore>>,
+    app_name: Option<String>,
 }
 
 impl std::fmt::Debug for SpotClientBuilder {
@@ -79,6 +80,7 @@ impl std::fmt::Debug for SpotClientBuilder {
             .field("public_data_url", &self.public_data_url)
             .field("profile", &self.profile)
             .field("org", &self.org)
+            .field("app_name", &self.app_name)
             .field(
                 "refresh_token",
                 &self.refresh_token.as_ref().map(|_| "<redacted>"),
@@ -111,6 +113,7 @@ impl Default for SpotClientBuilder {
             state: StateChoice::None,
             concurrency: DEFAULT_CONCURRENCY,
             token_store: None,
+            app_name: None,
         }
     }
 }
@@ -182,6 +185,16 @@ impl SpotClientBuilder {
     /// Where the refresh token lives, so a token the service rotates is written back there.
     pub fn refresh_token_store(mut self, store: Arc<dyn RefreshTokenStore>) -> Self {
         self.token_store = Some(store);
+        self
+    }
+    /// Names the application in the `User-Agent` of every request, after the library's own
+    /// product: `app_name("mytool/1.2")` sends `rsspot/VERSION mytool/1.2`. It must be a product,
+    /// `NAME` or `NAME/VERSION` (RFC 9110 tokens: letters, digits and ``!#$%&'*+-.^_`|~``, no
+    /// spaces, at most 128 characters); [`Self::build`] refuses anything else with
+    /// [`Error::Config`](crate::Error::Config). Without it, requests carry `rsspot/VERSION`, as
+    /// the `rsspot` binary's do.
+    pub fn app_name(mut self, app_name: impl Into<String>) -> Self {
+        self.app_name = Some(app_name.into());
         self
     }
     /// Whether to verify TLS certificates (default true).
@@ -267,6 +280,7 @@ impl SpotClientBuilder {
     /// Builds the client. Opens the state store (if any); makes no network call.
     pub async fn build(self) -> Result<SpotClient> {
         self.retry.validate()?;
+        let user_agent = crate::transport::user_agent::user_agent(self.app_name.as_deref())?;
         let (state, warning) = match &self.state {
             StateChoice::None => (None, None),
             StateChoice::Memory => (Some(StateStore::in_memory().await?), None),
@@ -280,8 +294,12 @@ impl SpotClientBuilder {
             tracing::warn!("{w}");
         }
         let hosts = Hosts::new(&self.base_url, &self.oauth_url, &self.public_data_url)?;
-        let http =
-            crate::transport::http_client(self.timeout, self.connect_timeout, self.verify_ssl)?;
+        let http = crate::transport::http_client(
+            self.timeout,
+            self.connect_timeout,
+            self.verify_ssl,
+            &user_agent,
+        )?;
         let stats = Arc::new(Stats::default());
         let auth = TokenManager::new(
             AuthConfig {
@@ -327,6 +345,7 @@ impl SpotClientBuilder {
             pipeline,
             bypass_cache: false,
             deadline: None,
+            tally: None,
         };
         let raw = raw::Client::new_with_client(&api_url, http.clone(), inner);
         Ok(SpotClient {

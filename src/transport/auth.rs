@@ -494,6 +494,8 @@ impl TokenManager {
             deadline,
             attempt_timeout: None,
             what: "token exchange",
+            // A token exchange is not an attempt of the call that needed the token.
+            tally: None,
         };
         let (resp, _) = dispatch.send(&request, None).await?;
         let status = resp.status().as_u16();
@@ -563,6 +565,7 @@ mod tests {
                 std::time::Duration::from_secs(1),
                 std::time::Duration::from_secs(1),
                 true,
+                crate::transport::user_agent::BASE,
             )
             .unwrap(),
             None,

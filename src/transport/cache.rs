@@ -81,6 +81,9 @@ impl Inner {
         let state = self.pipeline.state.as_ref()?;
         let hit = state.cache_get(key).await.ok().flatten()?;
         self.pipeline.stats.add_cache_hit();
+        if let Some(tally) = &self.tally {
+            tally.add_cache_hit();
+        }
         super::errors::note_cache_hit(state, key);
         tracing::debug!(url = %super::errors::strip_query(url.as_str()), "cache hit");
         // `-v` says an answer is not live, and how old it is (one more read, only then).

@@ -2,14 +2,18 @@
 //! stages as a generated call (auth, retry, deadline, limits, paging). Absolute URLs outside the
 //! configured hosts are refused, so a credential never leaves them.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use serde_json::Value;
+use tracing::Instrument;
 
 use crate::error::Error;
 use crate::raw::{self, HostKind};
 
 use super::Inner;
 use super::limits::{MAX_RESPONSE_BYTES, read_bounded};
+use super::span::CallSpan;
 
 /// One escape-hatch request.
 pub(crate) struct ApiCall<'a> {
@@ -39,12 +43,37 @@ impl Inner {
         Ok(url)
     }
 
-    /// Runs an escape-hatch request; the answer is any JSON (arrays included), or
+    /// Runs an escape-hatch request, in its own span ([`super::span`]; no status is recorded on
+    /// success, where the answer is a document); the answer is any JSON (arrays included), or
     /// `Value::Null` for an empty body.
     pub(crate) async fn api(
         &self,
         http: &reqwest::Client,
         call: ApiCall<'_>,
+    ) -> Result<Value, Error> {
+        let read = call.method.eq_ignore_ascii_case("GET");
+        let span = CallSpan::open(
+            if read { "api_read" } else { "api_write" },
+            &call.method.to_ascii_uppercase(),
+            "*",
+        );
+        let result = self
+            .api_in_span(http, call, span.tally.clone())
+            .instrument(span.span.clone())
+            .await;
+        if let Err(e) = &result {
+            span.close(e.status(), Some(e));
+        } else {
+            span.close(None, None);
+        }
+        result
+    }
+
+    async fn api_in_span(
+        &self,
+        http: &reqwest::Client,
+        call: ApiCall<'_>,
+        tally: Option<Arc<super::span::Tally>>,
     ) -> Result<Value, Error> {
         let method: reqwest::Method = call.method.to_ascii_uppercase().parse().map_err(|_| {
             Error::invalid("method", format!("{:?} is not an HTTP method", call.method))
@@ -85,6 +114,7 @@ impl Inner {
             .ok_or_else(|| Error::invalid("operation", format!("{op_id} is not known")))?;
         let call_inner = Inner {
             deadline: Some(self.call_deadline_now()),
+            tally,
             ..self.clone()
         };
         // The bearer goes to the API host only, never to the token or public-data hosts.
@@ -94,13 +124,7 @@ impl Inner {
             call_inner.execute_list(http, request, op).await?
         } else {
             call_inner
-                .send(
-                    http,
-                    request,
-                    authenticated,
-                    super::idempotency(op, &method),
-                    op.id,
-                )
+                .send(http, request, authenticated, super::idempotency(op), op.id)
                 .await?
         };
         let status = resp.status().as_u16();

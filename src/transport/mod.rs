@@ -28,6 +28,8 @@ pub(crate) mod paging;
 pub mod paths;
 pub(crate) mod retry;
 pub(crate) mod route;
+pub(crate) mod span;
+pub(crate) mod user_agent;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,9 +39,10 @@ use progenitor_client::{ClientHooks, OperationInfo};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::error::Error;
-use crate::raw::{self, Operation};
+use crate::raw::{self, Action, Operation};
 use crate::state::StateStore;
 
 use self::auth::TokenManager;
@@ -48,6 +51,7 @@ use self::errors::{Carried, FailureSlot, strip_query};
 use self::limits::{MAX_RESPONSE_BYTES, read_bounded};
 use self::retry::{Idempotency, Outcome, RetryConfig};
 use self::route::Hosts;
+use self::span::CallSpan;
 
 /// Request counters of a client (shared by its clones), for tests, benchmarks and `-v` output.
 #[derive(Debug, Default)]
@@ -111,6 +115,8 @@ pub struct Inner {
     /// A hard deadline over everything this client does (`SpotClient::with_deadline`); during a
     /// call, the call's own deadline.
     pub(crate) deadline: Option<Instant>,
+    /// During a call whose span is recorded, what the call did so far ([`span`]).
+    pub(crate) tally: Option<Arc<span::Tally>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -157,17 +163,19 @@ impl ClientHooks<Inner> for raw::Client {
     }
 }
 
-/// The HTTP client every request goes out through: timeouts, the redirect rule, TLS, user agent.
+/// The HTTP client every request goes out through: timeouts, the redirect rule, TLS, user agent
+/// (see [`user_agent`]).
 pub(crate) fn http_client(
     timeout: Duration,
     connect_timeout: Duration,
     verify_ssl: bool,
+    user_agent: &str,
 ) -> Result<reqwest::Client, Error> {
     let http = reqwest::Client::builder()
         .timeout(timeout)
         .connect_timeout(connect_timeout.min(timeout))
         .redirect(route::redirect_policy())
-        .user_agent(concat!("rsspot/", env!("CARGO_PKG_VERSION")))
+        .user_agent(user_agent)
         .pool_idle_timeout(Duration::from_secs(30));
     let http = if verify_ssl {
         // Same verification as reqwest's default, but the system's roots are read on the first
@@ -191,6 +199,8 @@ pub(crate) struct Dispatch<'a> {
     pub attempt_timeout: Option<Duration>,
     /// Names the request in log lines (no query, no secret).
     pub what: &'a str,
+    /// Counts the attempts into the call's span, when it is recorded.
+    pub tally: Option<&'a span::Tally>,
 }
 
 impl Dispatch<'_> {
@@ -227,6 +237,9 @@ impl Dispatch<'_> {
             },
         )
         .await;
+        if let Some(tally) = self.tally {
+            tally.add_run(sent.attempts);
+        }
         match sent.outcome {
             Outcome::Answer(resp) if resp.status().is_redirection() => {
                 Err(route::redirected(&resp))
@@ -253,8 +266,8 @@ pub(crate) fn bearer_header(token: &SecretString) -> HeaderValue {
 }
 
 /// How an operation may be replayed.
-fn idempotency(op: &Operation, method: &reqwest::Method) -> Idempotency {
-    if *method == reqwest::Method::POST && op.id.starts_with("create_") {
+fn idempotency(op: &Operation) -> Idempotency {
+    if op.action == Action::Create {
         Idempotency::Create
     } else if op.idempotent {
         Idempotency::Safe
@@ -275,14 +288,35 @@ impl Inner {
         self.deadline.map_or(timeout, |d| d.min(timeout))
     }
 
-    /// Runs one generated operation through every stage.
+    /// Runs one generated operation through every stage, in its own span ([`span`]).
     pub(crate) async fn execute(
         &self,
         http: &reqwest::Client,
         request: reqwest::Request,
         op_id: &str,
     ) -> Result<reqwest::Response, Error> {
-        let op = raw::operation(op_id).ok_or_else(|| {
+        let op = raw::operation(op_id);
+        let call = CallSpan::open(op_id, request.method().as_str(), op.map_or("", |o| o.path));
+        let result = self
+            .execute_in_span(http, request, op_id, op, call.tally.clone())
+            .instrument(call.span.clone())
+            .await;
+        match &result {
+            Ok(resp) => call.close(Some(resp.status().as_u16()), None),
+            Err(e) => call.close(e.status(), Some(e)),
+        }
+        result
+    }
+
+    async fn execute_in_span(
+        &self,
+        http: &reqwest::Client,
+        request: reqwest::Request,
+        op_id: &str,
+        op: Option<&'static Operation>,
+        tally: Option<Arc<span::Tally>>,
+    ) -> Result<reqwest::Response, Error> {
+        let op = op.ok_or_else(|| {
             Error::invalid(
                 "operation",
                 format!("{op_id} is not an operation rsspot knows"),
@@ -291,11 +325,12 @@ impl Inner {
         paths::check(op, request.url())?;
         let call = Inner {
             deadline: Some(self.call_deadline()),
+            tally,
             ..self.clone()
         };
         // A list that names its own `limit` is paged by its caller (`list_stream`): one page.
         let caller_pages = request.url().query_pairs().any(|(k, _)| k == "limit");
-        if request.method() == reqwest::Method::GET && op.id.starts_with("list_") && !caller_pages {
+        if op.action == Action::List && !caller_pages {
             call.execute_list(http, request, op).await
         } else {
             call.execute_once(http, request, op).await
@@ -334,6 +369,7 @@ impl Inner {
             deadline: self.deadline,
             attempt_timeout: Some(p.request_timeout),
             what,
+            tally: self.tally.as_deref(),
         };
         if !authenticated {
             return dispatch.send(request, None).await;
@@ -373,8 +409,8 @@ impl Inner {
         {
             return Ok(hit);
         }
-        let idem = idempotency(op, request.method());
-        if request.method() == reqwest::Method::DELETE && op.path.ends_with('}') {
+        let idem = idempotency(op);
+        if op.action == Action::Delete {
             return Box::pin(self.delete_one(http, request, op)).await;
         }
         let (resp, ambiguous) = self

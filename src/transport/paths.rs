@@ -11,7 +11,7 @@ use percent_encoding::percent_decode_str;
 use reqwest::Url;
 
 use crate::error::Error;
-use crate::raw::Operation;
+use crate::raw::{Action, Operation};
 
 /// What an escape-hatch write may act on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -42,7 +42,7 @@ pub fn name_problem(value: &str) -> Option<&'static str> {
 
 /// Checks that the path of `url` fills `op`'s template: its last segments are the template's,
 /// literals as written and every `{parameter}` one segment that names one object. Then refuses
-/// a DELETE or PATCH whose template is a collection. Operations without a template (`*`, the
+/// a collection delete (codegen never derives a PATCH or PUT of a collection). Operations without a template (`*`, the
 /// escape hatch) are checked by [`check_api_write`] instead.
 pub(crate) fn check(op: &Operation, url: &Url) -> Result<(), Error> {
     if op.path == "*" {
@@ -67,7 +67,7 @@ pub(crate) fn check(op: &Operation, url: &Url) -> Result<(), Error> {
             return Err(mismatch(op, template.iter().copied().find(is_param)));
         }
     }
-    if is_write_of_many(op.method) && !op.path.ends_with('}') {
+    if op.action == Action::DeleteCollection {
         return Err(Error::invalid(
             "path",
             format!(

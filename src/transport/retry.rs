@@ -93,6 +93,8 @@ pub(crate) struct Sent {
     /// Set when an earlier attempt may have been carried out by the server without us seeing its
     /// answer: a create's 409 or a delete's 404 then needs a second look.
     pub ambiguous: bool,
+    /// Requests put on the wire (the first attempt and every retry).
+    pub attempts: u32,
 }
 
 /// Whether a transport error may have reached the server.
@@ -185,10 +187,18 @@ where
             Outcome::TimedOut => {}
         }
         let Some(retry_after) = verdict(policy, idem, &outcome) else {
-            return Sent { outcome, ambiguous };
+            return Sent {
+                outcome,
+                ambiguous,
+                attempts: n,
+            };
         };
         if n >= policy.max_attempts {
-            return Sent { outcome, ambiguous };
+            return Sent {
+                outcome,
+                ambiguous,
+                attempts: n,
+            };
         }
         let wait = policy.backoff(n, retry_after);
         if let Some(at) = deadline
@@ -205,9 +215,14 @@ where
                 return Sent {
                     outcome: Outcome::TimedOut,
                     ambiguous,
+                    attempts: n,
                 };
             }
-            return Sent { outcome, ambiguous };
+            return Sent {
+                outcome,
+                ambiguous,
+                attempts: n,
+            };
         }
         let reason = match &outcome {
             Outcome::Answer(r) => format!("HTTP {}", r.status().as_u16()),
