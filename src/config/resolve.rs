@@ -150,9 +150,11 @@ fn select_profile(opts: &LoadOptions, file: &ConfigFile, label: &str) -> Result<
         // An empty file with the conventional name is fine (env-only setups).
         let implicit_ok = file.profiles.is_empty() && name == "default";
         if !file.profiles.contains_key(&name) && !implicit_ok {
-            let mut err = document::unknown_profile(&name, file, label).to_string();
-            err.push_str(&format!(" (selected by {source})"));
-            return Err(Error::config(err));
+            let mut err = document::unknown_profile(&name, file, label);
+            if let Error::ProfileNotFound { selected_by, .. } = &mut err {
+                *selected_by = Some(source);
+            }
+            return Err(err);
         }
         return Ok((name, source));
     }

@@ -7,6 +7,7 @@ use rsspot::{Error, TransportFailure};
 pub fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Config { .. }
+        | Error::ProfileNotFound { .. }
         | Error::Invalid { .. }
         | Error::TokenEndpoint { .. }
         | Error::Redirected { .. }
@@ -21,8 +22,14 @@ pub fn exit_code(e: &Error) -> u8 {
     }
 }
 
-/// A short hint for the user, when one helps.
-pub fn hint(e: &Error) -> Option<&'static str> {
+/// A short hint for the user, when one helps. The library's messages say what is wrong; what
+/// to type about it is said here.
+pub fn hint(e: &Error) -> Option<String> {
+    if let Error::ProfileNotFound { profile, .. } = e {
+        return Some(format!(
+            "run `rsspot configure --profile {profile}` to create it"
+        ));
+    }
     Some(match e {
         Error::NoCredentials { .. } => "run `rsspot configure`, or set RSSPOT_REFRESH_TOKEN",
         Error::Auth { .. } | Error::TokenRejected { .. } | Error::Unauthorized { .. } => {
@@ -58,5 +65,6 @@ pub fn hint(e: &Error) -> Option<&'static str> {
             "try again; retries are configured under `retry` in the config file"
         }
         _ => return None,
-    })
+    }
+    .to_string())
 }
