@@ -22,6 +22,19 @@ pub enum TransportFailure {
     Broken,
 }
 
+/// What kind of step fixes an [`Error::Config`]: the library names it, a program (the `rsspot`
+/// CLI) says it in its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigRemedy {
+    /// The config file named explicitly does not exist: create it, or fix the path.
+    CreateConfigFile,
+    /// The file has several profiles and none is selected: select one.
+    SelectProfile,
+    /// An effective value is wrong once every source is merged: see which source sets it.
+    ExplainSources,
+}
+
 /// Why an [`Error::Conflict`] happened.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -73,8 +86,10 @@ pub enum Error {
     /// The configuration is missing, malformed or inconsistent.
     #[error("{message}")]
     Config {
-        /// What is wrong and how to fix it.
+        /// What is wrong.
         message: String,
+        /// What kind of step fixes it, when one is known (a program words it for its users).
+        remedy: Option<ConfigRemedy>,
     },
 
     /// The profile asked for (by name, `RSSPOT_PROFILE` or the file's active profile) is not in
@@ -339,6 +354,15 @@ impl Error {
     pub fn config(message: impl Into<String>) -> Self {
         Error::Config {
             message: message.into(),
+            remedy: None,
+        }
+    }
+
+    /// Builds an [`Error::Config`] that `remedy` fixes.
+    pub fn config_with(message: impl Into<String>, remedy: ConfigRemedy) -> Self {
+        Error::Config {
+            message: message.into(),
+            remedy: Some(remedy),
         }
     }
 

@@ -303,10 +303,12 @@ async fn profiles_list_show_use_rename_delete() {
         let err = stderr_of(&out);
         let lines: Vec<&str> = err.lines().collect();
         assert_eq!(lines.len(), 2, "{args:?}: {err}");
-        assert!(lines[0].contains("known profiles: staging"), "{args:?}: {err}");
+        assert!(
+            lines[0].contains("known profiles: staging"),
+            "{args:?}: {err}"
+        );
         assert_eq!(
-            lines[1],
-            "hint: run `rsspot configure --profile nope` to create it",
+            lines[1], "hint: run `rsspot configure --profile nope` to create it",
             "{args:?}"
         );
     }

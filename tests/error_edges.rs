@@ -9,11 +9,22 @@ use rsspot::{ConflictReason, Decimal, Error, SecretString, SpotClient};
 /// What a library user writes: a raw call inside a function returning `rsspot::Result`.
 async fn region_raw(client: &SpotClient, name: &str) -> rsspot::Result<String> {
     let region = client.raw().get_region().name(name).send().await?;
-    Ok(region.into_inner().metadata.and_then(|m| m.name).unwrap_or_default())
+    Ok(region
+        .into_inner()
+        .metadata
+        .and_then(|m| m.name)
+        .unwrap_or_default())
 }
 
 async fn count_regions_raw(client: &SpotClient) -> rsspot::Result<usize> {
-    Ok(client.raw().list_regions().send().await?.into_inner().items.len())
+    Ok(client
+        .raw()
+        .list_regions()
+        .send()
+        .await?
+        .into_inner()
+        .items
+        .len())
 }
 
 #[tokio::test]
@@ -117,6 +128,45 @@ async fn the_cli_keeps_exit_code_and_hint_for_an_unknown_profile() {
     assert!(err.contains("error: profile 'nope' not found"), "{err}");
     assert!(
         err.contains("hint: run `rsspot configure --profile nope` to create it"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn config_advice_is_the_cli_hint_not_the_library_message() {
+    let env = Env::start().await;
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    std::fs::write(
+        env.config_dir().join("config.yml"),
+        "profiles:\n  x:\n    refresh_token: t\n  y:\n    refresh_token: t\n",
+    )
+    .unwrap();
+    let out = env.run(&["regions", "list"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(
+        lines[0].ends_with("has several profiles (x, y) and none is selected"),
+        "{err}"
+    );
+    assert_eq!(
+        lines[1],
+        "hint: pass --profile, set RSSPOT_PROFILE or run `rsspot profiles use NAME`"
+    );
+
+    let missing = env.home().join("nowhere.yml");
+    let out = env
+        .cmd()
+        .env("RSSPOT_CONFIG", &missing)
+        .args(["regions", "list"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr_of(&out);
+    assert!(err.contains("does not exist\n"), "{err}");
+    assert!(
+        err.contains("hint: create it with `rsspot configure`, or fix the path"),
         "{err}"
     );
 }

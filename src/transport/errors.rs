@@ -372,12 +372,10 @@ fn map_plain<E: serde::Serialize>(
             field: None,
             message: m,
         },
-        PE::Custom(m) => take()
-            .or_else(|| take_raw(&m))
-            .unwrap_or(Error::Failed {
-                what: kind.to_string(),
-                message: m,
-            }),
+        PE::Custom(m) => take().or_else(|| take_raw(&m)).unwrap_or(Error::Failed {
+            what: kind.to_string(),
+            message: m,
+        }),
     }
 }
 

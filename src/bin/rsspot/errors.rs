@@ -1,7 +1,7 @@
 //! What the CLI makes of a library error: its exit code (gh's conventions: 1 error, 2 usage,
 //! configuration or refusal, 3 not found, 4 auth, 5 timed out) and a hint where one helps.
 
-use rsspot::{Error, TransportFailure};
+use rsspot::{ConfigRemedy, Error, TransportFailure};
 
 /// Exit code of a library error.
 pub fn exit_code(e: &Error) -> u8 {
@@ -31,6 +31,19 @@ pub fn hint(e: &Error) -> Option<String> {
         ));
     }
     Some(match e {
+        Error::Config {
+            remedy: Some(remedy),
+            ..
+        } => match remedy {
+            ConfigRemedy::CreateConfigFile => "create it with `rsspot configure`, or fix the path",
+            ConfigRemedy::SelectProfile => {
+                "pass --profile, set RSSPOT_PROFILE or run `rsspot profiles use NAME`"
+            }
+            ConfigRemedy::ExplainSources => {
+                "run `rsspot config explain` to see which source sets each value"
+            }
+            _ => return None,
+        },
         Error::NoCredentials { .. } => "run `rsspot configure`, or set RSSPOT_REFRESH_TOKEN",
         Error::Auth { .. } | Error::TokenRejected { .. } | Error::Unauthorized { .. } => {
             "run `rsspot configure` to store a valid refresh token (console: API Access → Terraform → Get New Token)"
