@@ -63,8 +63,26 @@ pub fn generate_sdk(spec: &Value) -> Result<String, String> {
         .map_err(|e| format!("progenitor failed: {e}"))?;
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    let code = rename_fields(prettyplease::unparse(&file))?;
+    let code = hide_constructors(rename_fields(prettyplease::unparse(&file))?)?;
     redact_secret_debug(&code).map(|code| format!("{BANNER}{code}"))
+}
+
+/// The raw client's constructors take the pipeline (`crate::transport::Inner`), which is not
+/// public API: they are made crate-private, and the raw client is reached via
+/// `SpotClient::raw()`.
+fn hide_constructors(code: String) -> Result<String, String> {
+    const FIX: &str = "raw client constructors";
+    let mut code = code;
+    for from in [
+        "    pub fn new(baseurl: &str, inner: crate::transport::Inner) -> Self {",
+        "    pub fn new_with_client(\n        baseurl: &str,\n        client: reqwest::Client,\n        inner: crate::transport::Inner,",
+    ] {
+        if code.matches(from).count() != 1 {
+            return Err(fail(FIX, format!("expected one `{}`", from.trim())));
+        }
+        code = code.replacen(from, &from.replacen("pub fn", "pub(crate) fn", 1), 1);
+    }
+    Ok(code)
 }
 
 /// Field names typify derives badly from all-caps wire names (`managedVCPUs` → `managed_vcp_us`),

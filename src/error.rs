@@ -22,6 +22,63 @@ pub enum TransportFailure {
     Broken,
 }
 
+/// What kind of step fixes an [`Error::Config`]: the library names it, a program (the `rsspot`
+/// CLI) says it in its own words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigRemedy {
+    /// The config file named explicitly does not exist: create it, or fix the path.
+    CreateConfigFile,
+    /// The file has several profiles and none is selected: select one.
+    SelectProfile,
+    /// An effective value is wrong once every source is merged: see which source sets it.
+    ExplainSources,
+}
+
+/// Why an [`Error::Conflict`] happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConflictReason {
+    /// An object of that name already exists (Kubernetes `AlreadyExists`).
+    AlreadyExists,
+    /// The object was modified since it was read (Kubernetes `Conflict`: a stale
+    /// `resourceVersion`); read it again and retry.
+    ResourceVersion,
+    /// A registration of the ledger is leased to another owner until its lease expires.
+    LeaseHeld,
+    /// Another reason the server gave, as it spelled it.
+    Other(String),
+}
+
+impl ConflictReason {
+    /// The reason of a Kubernetes `Status` (`AlreadyExists`, `Conflict`, …); `None` (no
+    /// readable body) is taken as `Conflict`, what a bare 409 means.
+    pub fn from_status_reason(reason: Option<&str>) -> Self {
+        match reason {
+            Some("AlreadyExists") => ConflictReason::AlreadyExists,
+            Some("Conflict") | None => ConflictReason::ResourceVersion,
+            Some("LeaseHeld") => ConflictReason::LeaseHeld,
+            Some(other) => ConflictReason::Other(other.to_string()),
+        }
+    }
+
+    /// The reason as Kubernetes spells it (`LeaseHeld` for a ledger lease).
+    pub fn as_str(&self) -> &str {
+        match self {
+            ConflictReason::AlreadyExists => "AlreadyExists",
+            ConflictReason::ResourceVersion => "Conflict",
+            ConflictReason::LeaseHeld => "LeaseHeld",
+            ConflictReason::Other(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for ConflictReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Everything that can go wrong in rsspot.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -29,8 +86,25 @@ pub enum Error {
     /// The configuration is missing, malformed or inconsistent.
     #[error("{message}")]
     Config {
-        /// What is wrong and how to fix it.
+        /// What is wrong.
         message: String,
+        /// What kind of step fixes it, when one is known (a program words it for its users).
+        remedy: Option<ConfigRemedy>,
+    },
+
+    /// The profile asked for (by name, `RSSPOT_PROFILE` or the file's active profile) is not in
+    /// the config file.
+    #[error("profile '{profile}' not found in {origin}; {}{}", known_profiles(known), selected_by.as_ref().map(|s| format!(" (selected by {s})")).unwrap_or_default())]
+    ProfileNotFound {
+        /// The profile that was asked for.
+        profile: String,
+        /// The profiles the file has, sorted.
+        known: Vec<String>,
+        /// The config file (or `runtime config`) that was searched.
+        origin: String,
+        /// What selected the profile (`--profile`, `RSSPOT_PROFILE`, `active_profile in …`), when
+        /// known.
+        selected_by: Option<String>,
     },
 
     /// Authentication failed for a reason other than those with their own variant.
@@ -92,11 +166,12 @@ pub enum Error {
         name: String,
     },
 
-    /// The object already exists, or was modified concurrently (HTTP 409).
+    /// The object already exists, was modified concurrently (HTTP 409), or a registration is
+    /// leased to another owner.
     #[error("conflict: {message}")]
     Conflict {
-        /// Kubernetes `Status.reason` (`AlreadyExists`, `Conflict`).
-        reason: String,
+        /// Why: what the server's Kubernetes `Status.reason` says, or the ledger's lease.
+        reason: ConflictReason,
         /// The server's message.
         message: String,
     },
@@ -153,15 +228,15 @@ pub enum Error {
     },
 
     /// The request could not be sent or the answer not read (DNS, connect, TLS, reset).
-    #[error("could not reach {url}: {}", describe(*failure, source))]
+    #[error("could not reach {url}: {}", describe(*failure, source.as_ref()))]
     Transport {
         /// The URL (without query) that was being requested.
         url: String,
         /// What kind of failure.
         failure: TransportFailure,
-        /// The underlying cause.
+        /// The underlying cause (the HTTP client's error; match on `failure`, not on its type).
         #[source]
-        source: reqwest::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 
     /// No answer came before the deadline (the request timeout, or a `--timeout`), attempts
@@ -240,13 +315,25 @@ pub enum Error {
     },
 }
 
-fn describe(failure: TransportFailure, source: &reqwest::Error) -> String {
+fn known_profiles(known: &[String]) -> String {
+    if known.is_empty() {
+        "there are no profiles yet".to_string()
+    } else {
+        format!("known profiles: {}", known.join(", "))
+    }
+}
+
+fn describe(
+    failure: TransportFailure,
+    source: &(dyn std::error::Error + Send + Sync + 'static),
+) -> String {
+    let body = source
+        .downcast_ref::<reqwest::Error>()
+        .is_some_and(|e| e.is_body() || e.is_decode());
     let kind = match failure {
         TransportFailure::Certificate => "the server's TLS certificate was rejected",
         TransportFailure::Connect => "connection failed",
-        TransportFailure::Broken if source.is_body() || source.is_decode() => {
-            "the response body could not be read"
-        }
+        TransportFailure::Broken if body => "the response body could not be read",
         TransportFailure::Broken => "the request failed",
     };
     // The innermost cause says the most (`Connection refused`, `invalid peer certificate`).
@@ -267,6 +354,15 @@ impl Error {
     pub fn config(message: impl Into<String>) -> Self {
         Error::Config {
             message: message.into(),
+            remedy: None,
+        }
+    }
+
+    /// Builds an [`Error::Config`] that `remedy` fixes.
+    pub fn config_with(message: impl Into<String>, remedy: ConfigRemedy) -> Self {
+        Error::Config {
+            message: message.into(),
+            remedy: Some(remedy),
         }
     }
 
@@ -375,6 +471,17 @@ impl Error {
         matches!(self, Error::NotFound { .. })
     }
 
+    /// Whether the object already exists, was modified concurrently, or is leased to another
+    /// owner (see [`ConflictReason`]).
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Error::Conflict { .. })
+    }
+
+    /// Whether the server asked to slow down (HTTP 429) and retries were exhausted.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Error::RateLimited { .. })
+    }
+
     /// Whether the credentials are missing or were refused.
     pub fn is_auth(&self) -> bool {
         matches!(
@@ -392,105 +499,7 @@ impl Error {
     }
 }
 
+mod from_raw;
+
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn messages_are_one_sentence_without_debug_text() {
-        let errors = [
-            Error::TokenRejected {
-                profile: "t".into(),
-                status: 403,
-                code: Some("invalid_grant".into()),
-                description: "Unknown or invalid refresh token.".into(),
-            },
-            Error::TokenEndpoint {
-                url: "http://h/oauth/token".into(),
-                status: 404,
-            },
-            Error::RateLimited {
-                url: "http://h/x".into(),
-                retry_after: Some(Duration::from_secs(3)),
-            },
-            Error::DeadlineExceeded {
-                url: "http://h/x".into(),
-                after: Duration::from_millis(1500),
-            },
-        ];
-        for e in errors {
-            let s = e.to_string();
-            assert!(
-                !s.contains('{') && !s.contains("Some(") && !s.contains('\n'),
-                "{s}"
-            );
-        }
-    }
-
-    #[test]
-    fn classification() {
-        let e = Error::Api {
-            url: "u".into(),
-            status: 503,
-            message: "m".into(),
-        };
-        assert!(e.is_retryable());
-        assert_eq!(e.status(), Some(503));
-        assert!(Error::not_found("cloudspace", "x").is_not_found());
-        assert!(
-            Error::NoCredentials {
-                profile: "p".into()
-            }
-            .is_auth()
-        );
-    }
-
-    /// The innermost cause of `e`, following `source()` to the end.
-    fn root_cause<'a>(
-        e: &'a (dyn std::error::Error + 'static),
-    ) -> &'a (dyn std::error::Error + 'static) {
-        let mut cur = e;
-        while let Some(next) = cur.source() {
-            cur = next;
-        }
-        cur
-    }
-
-    #[test]
-    fn wrapped_errors_keep_their_cause() {
-        use std::error::Error as _;
-
-        let e = Error::state_caused("/x/state.db", "read failed", sqlx::Error::RowNotFound);
-        let cause = e.source().expect("the sqlx error is the source");
-        assert!(matches!(
-            cause.downcast_ref::<sqlx::Error>(),
-            Some(sqlx::Error::RowNotFound)
-        ));
-        // The message still names the cause on one line, for readers that stop at Display.
-        assert_eq!(
-            e.to_string(),
-            format!(
-                "state store /x/state.db: read failed: {}",
-                sqlx::Error::RowNotFound
-            )
-        );
-        assert!(Error::state("/x", "m").source().is_none());
-
-        let json = serde_json::from_str::<u8>("{").unwrap_err();
-        let e = Error::state_caused("/x/ledger.db", "cannot encode payload", json);
-        assert!(root_cause(&e).downcast_ref::<serde_json::Error>().is_some());
-
-        let e = Error::io(
-            "/x/config.toml",
-            std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied"),
-        );
-        assert!(root_cause(&e).downcast_ref::<std::io::Error>().is_some());
-
-        let e = Error::Decode {
-            url: "http://h/x".into(),
-            message: "bad".into(),
-            source: Some(serde_json::from_str::<u8>("x").unwrap_err()),
-        };
-        assert!(root_cause(&e).downcast_ref::<serde_json::Error>().is_some());
-    }
-}
+mod tests;

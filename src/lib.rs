@@ -155,11 +155,30 @@ pub mod types;
 pub mod workflows;
 
 pub use client::{SpotClient, SpotClientBuilder};
-pub use error::{Error, Result, TransportFailure};
+pub use error::{ConfigRemedy, ConflictReason, Error, Result, TransportFailure};
 pub use org::OrgRef;
 pub use transport::auth::RefreshTokenStore;
 pub use transport::limits::MAX_RESPONSE_BYTES;
 pub use transport::paths::ApiScope;
+
+// Types of other crates that appear in rsspot's public signatures, re-exported so that a user
+// needs no dependency of a matching version to call rsspot.
+
+/// A point in time (creation, lease and expiry times). From [`chrono`].
+pub use chrono::DateTime;
+/// The UTC time zone of every [`DateTime`] rsspot returns. From [`chrono`].
+pub use chrono::Utc;
+/// An exact decimal amount: bids and prices (`Bid::value`, price rows, advice). From
+/// [`rust_decimal`], e.g. `"0.05".parse::<rsspot::Decimal>()`.
+pub use rust_decimal::Decimal;
+/// Reads the value of a [`SecretString`]. From [`secrecy`].
+pub use secrecy::ExposeSecret;
+/// A refresh token or password that never shows in `Debug` output. From [`secrecy`]; read it
+/// with [`ExposeSecret::expose_secret`].
+pub use secrecy::SecretString;
+/// A free-form JSON value (`rsspot api` answers, merge patches, unknown fields). From
+/// [`serde_json`].
+pub use serde_json::Value as JsonValue;
 
 /// The rule every object name obeys where it enters a request path (one path segment: not
 /// empty, `.`, `..`, no separator or whitespace), and what names a collection.

@@ -291,7 +291,7 @@ async fn profiles_list_show_use_rename_delete() {
         .collect();
     assert_eq!(names, ["staging"]);
 
-    // Unknown profiles: exit 2, one line listing the known ones.
+    // Unknown profiles: exit 2, one error line listing the known ones, and the CLI's hint.
     for args in [
         vec!["profiles", "use", "nope"],
         vec!["profiles", "show", "nope"],
@@ -301,8 +301,16 @@ async fn profiles_list_show_use_rename_delete() {
         let out = run(env.bare_cmd().args(&args));
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = stderr_of(&out);
-        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
-        assert!(err.contains("known profiles: staging"), "{args:?}: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 2, "{args:?}: {err}");
+        assert!(
+            lines[0].contains("known profiles: staging"),
+            "{args:?}: {err}"
+        );
+        assert_eq!(
+            lines[1], "hint: run `rsspot configure --profile nope` to create it",
+            "{args:?}"
+        );
     }
 }
 

@@ -400,7 +400,7 @@ fn unknown_profile_is_an_error_listing_known_ones() {
         sb.opts(&[("RSSPOT_PROFILE", "ghost")]),
     ] {
         let err = config::load(&opts).unwrap_err();
-        assert!(matches!(err, Error::Config { .. }), "{err:?}");
+        assert!(matches!(err, Error::ProfileNotFound { .. }), "{err:?}");
         let msg = err.to_string();
         assert!(msg.contains("profile 'ghost' not found"), "{msg}");
         assert!(msg.contains("known profiles: dev, prod"), "{msg}");

@@ -469,7 +469,13 @@ async fn leases_expire_and_guard_marks(kind: Kind) {
         .mark(&key, TokenIssued, "bob", MarkUpdate::default())
         .await;
     assert!(
-        matches!(refused, Err(Error::Conflict { .. })),
+        matches!(
+            refused,
+            Err(Error::Conflict {
+                reason: rsspot::ConflictReason::LeaseHeld,
+                ..
+            })
+        ),
         "{refused:?}"
     );
     assert!(matches!(

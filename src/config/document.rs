@@ -429,14 +429,12 @@ impl ConfigDocument {
 
 /// The error for a profile name that is not in the file, listing the known ones.
 pub(crate) fn unknown_profile(name: &str, file: &ConfigFile, origin: &str) -> Error {
-    let known = if file.profiles.is_empty() {
-        "there are no profiles yet".to_string()
-    } else {
-        format!("known profiles: {}", file.profile_names().join(", "))
-    };
-    Error::config(format!(
-        "profile '{name}' not found in {origin}; {known}. Run `rsspot configure --profile {name}` to create it"
-    ))
+    Error::ProfileNotFound {
+        profile: name.to_string(),
+        known: file.profile_names(),
+        origin: origin.to_string(),
+        selected_by: None,
+    }
 }
 
 fn check_profile_name(name: &str) -> Result<()> {

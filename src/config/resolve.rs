@@ -14,7 +14,7 @@ use super::layers::{
     Layer, changed, defaults_layer, display_value, env_layers, leaves, overrides_layer, prune,
 };
 use super::*;
-use crate::error::{Error, Result};
+use crate::error::{ConfigRemedy, Error, Result};
 
 struct Located {
     file: ConfigFile,
@@ -72,10 +72,13 @@ fn locate(opts: &LoadOptions, home: &Path) -> Result<Located> {
                 migrated: None,
             });
         }
-        return Err(Error::config(format!(
-            "config file {} (from {source}) does not exist; create it with `rsspot configure` or fix the path",
-            path.display()
-        )));
+        return Err(Error::config_with(
+            format!(
+                "config file {} (from {source}) does not exist",
+                path.display()
+            ),
+            ConfigRemedy::CreateConfigFile,
+        ));
     }
     if let Some(path) = existing_default_config(env, home) {
         return Ok(Located {
@@ -150,9 +153,11 @@ fn select_profile(opts: &LoadOptions, file: &ConfigFile, label: &str) -> Result<
         // An empty file with the conventional name is fine (env-only setups).
         let implicit_ok = file.profiles.is_empty() && name == "default";
         if !file.profiles.contains_key(&name) && !implicit_ok {
-            let mut err = document::unknown_profile(&name, file, label).to_string();
-            err.push_str(&format!(" (selected by {source})"));
-            return Err(Error::config(err));
+            let mut err = document::unknown_profile(&name, file, label);
+            if let Error::ProfileNotFound { selected_by, .. } = &mut err {
+                *selected_by = Some(source);
+            }
+            return Err(err);
         }
         return Ok((name, source));
     }
@@ -165,10 +170,13 @@ fn select_profile(opts: &LoadOptions, file: &ConfigFile, label: &str) -> Result<
         _ if file.profiles.contains_key("default") => {
             Ok(("default".into(), "built-in default".into()))
         }
-        _ => Err(Error::config(format!(
-            "{label} has several profiles ({}) and none is selected; pass --profile, set RSSPOT_PROFILE or run `rsspot profiles use NAME`",
-            file.profile_names().join(", ")
-        ))),
+        _ => Err(Error::config_with(
+            format!(
+                "{label} has several profiles ({}) and none is selected",
+                file.profile_names().join(", ")
+            ),
+            ConfigRemedy::SelectProfile,
+        )),
     }
 }
 
@@ -373,11 +381,7 @@ fn build_settings(
 ) -> Result<Settings> {
     let origin_label = format!("effective settings for profile '{profile}'");
     let origin = Origin(&origin_label);
-    let hint = |e: Error| {
-        Error::config(format!(
-            "{e} (run `rsspot config explain` to see which source sets each value)"
-        ))
-    };
+    let hint = |e: Error| Error::config_with(e.to_string(), ConfigRemedy::ExplainSources);
     let eff: Effective = fig
         .extract()
         .map_err(|e| hint(origin.err("", extraction_error(e))))?;

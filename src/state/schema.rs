@@ -112,8 +112,8 @@ impl StateStore {
         match unknown {
             Some(version) => Err(self.error(format!(
                 "was written by a newer rsspot (schema version {version}; this rsspot knows up to \
-                 {newest_known}); it was not modified. Upgrade rsspot, or run `rsspot state reset` \
-                 to move it aside and start fresh"
+                 {newest_known}); it was not modified. Upgrade rsspot, or move it aside and start \
+                 fresh"
             ))),
             None => Ok(()),
         }

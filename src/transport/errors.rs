@@ -1,4 +1,4 @@
-//! From failures to [`Error`]: transport errors keep their `reqwest::Error` as source, HTTP
+//! From failures to [`Error`]: transport errors keep their `reqwest::Error` as source (boxed), HTTP
 //! answers are read (Kubernetes `Status`, OAuth errors, plain text, HTML from a proxy) into the
 //! variant a caller can match, and errors raised inside the pipeline travel to the caller as
 //! typed values through [`FailureSlot`], never as made-up response bodies.
@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::error::{Error, TransportFailure};
+use crate::error::{ConflictReason, Error, TransportFailure};
 
 /// Whether the request failed because the server's certificate did not verify: not transient,
 /// so never retried.
@@ -65,7 +65,7 @@ pub(crate) fn transport(url: &str, e: reqwest::Error) -> Error {
     Error::Transport {
         url: strip_query(url),
         failure,
-        source: e,
+        source: Box::new(e),
     }
 }
 
@@ -151,7 +151,7 @@ pub(crate) fn from_answer(
         403 => Error::Forbidden { message: t.message },
         404 => Error::not_found(kind, name),
         409 => Error::Conflict {
-            reason: t.reason.unwrap_or_else(|| "Conflict".into()),
+            reason: ConflictReason::from_status_reason(t.reason.as_deref()),
             message: t.message,
         },
         400 | 415 | 422 => Error::Invalid {
@@ -244,9 +244,29 @@ pub(crate) async fn drop_cache_hit() -> bool {
     true
 }
 
+std::thread_local! {
+    /// The failure of a raw call made outside [`scoped`] (a library user's `client.raw()` call):
+    /// the `post` hook and the caller's `?` run in the same poll, so on the same thread.
+    static RAW_FAILURE: std::cell::RefCell<Option<Carried>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Remembers a carried failure for [`take`] (called by the `post` hook).
 pub(crate) fn remember(c: &Carried) {
-    let _ = LAST_FAILURE.try_with(|slot| *slot.borrow_mut() = Some(c.clone()));
+    let in_scope = LAST_FAILURE
+        .try_with(|slot| *slot.borrow_mut() = Some(c.clone()))
+        .is_ok();
+    if !in_scope {
+        RAW_FAILURE.with(|slot| *slot.borrow_mut() = Some(c.clone()));
+    }
+}
+
+/// The typed error behind a raw call's `Custom` error with `message`, when it ran outside
+/// [`scoped`] on this thread.
+fn take_raw(message: &str) -> Option<Error> {
+    RAW_FAILURE
+        .with(|slot| slot.borrow_mut().take())
+        .filter(|c| c.message == message)
+        .and_then(|c| c.take())
 }
 
 /// Runs `fut` with a place to remember a carried failure and a cache hit.
@@ -283,24 +303,64 @@ pub(crate) async fn map_error<E: serde::Serialize>(
     kind: &str,
     name: &str,
 ) -> Error {
+    match err {
+        progenitor_client::Error::UnexpectedResponse(resp) => {
+            map_unexpected(resp, kind, name).await
+        }
+        other => map_plain(other, kind, kind, name),
+    }
+}
+
+/// Maps a failure of a generated call without reading anything more (the `From` behind `?` on
+/// raw calls). An unexpected answer is classified by its status, URL and `Retry-After` only:
+/// its body is not read, so a 404 is `NotFound { kind: "resource", name: <path> }` and other
+/// messages say `HTTP <status>`.
+pub(crate) fn map_raw<E: serde::Serialize>(err: progenitor_client::Error<E>) -> Error {
+    match err {
+        progenitor_client::Error::UnexpectedResponse(resp) => {
+            let url = strip_query(resp.url().as_str());
+            let path = resp.url().path().to_string();
+            let retry_after = super::retry::retry_after_of(&resp);
+            from_answer(
+                &url,
+                resp.status().as_u16(),
+                b"",
+                retry_after,
+                "resource",
+                &path,
+            )
+        }
+        other => map_plain(other, "the Spot API", "resource", "(unknown)"),
+    }
+}
+
+/// The mapping shared by [`map_error`] and [`map_raw`] (every failure but an unexpected answer,
+/// whose body only the async one reads). `url` names the request where no URL is known.
+fn map_plain<E: serde::Serialize>(
+    err: progenitor_client::Error<E>,
+    url: &str,
+    kind: &str,
+    name: &str,
+) -> Error {
     use progenitor_client::Error as PE;
     match err {
-        PE::UnexpectedResponse(resp) => map_unexpected(resp, kind, name).await,
+        PE::UnexpectedResponse(resp) => {
+            let status = resp.status().as_u16();
+            let at = resp.url().to_string();
+            from_answer(&at, status, b"", None, kind, name)
+        }
         PE::ErrorResponse(v) => {
             let status = v.status().as_u16();
             // A documented error body: read it the same way as any other answer.
             let body = serde_json::to_vec(v.as_ref()).unwrap_or_default();
-            from_answer(kind, status, &body, None, kind, name)
+            from_answer(url, status, &body, None, kind, name)
         }
         PE::CommunicationError(e) | PE::ResponseBodyError(e) | PE::InvalidUpgrade(e) => {
-            let url = e
-                .url()
-                .map(|u| u.to_string())
-                .unwrap_or_else(|| kind.into());
-            transport(&url, e)
+            let at = e.url().map(|u| u.to_string()).unwrap_or_else(|| url.into());
+            transport(&at, e)
         }
         PE::InvalidResponsePayload(bytes, e) => Error::Decode {
-            url: kind.to_string(),
+            url: url.to_string(),
             message: format!(
                 "{} ({} bytes received)",
                 one_line(&e.to_string()),
@@ -312,7 +372,7 @@ pub(crate) async fn map_error<E: serde::Serialize>(
             field: None,
             message: m,
         },
-        PE::Custom(m) => take().unwrap_or(Error::Failed {
+        PE::Custom(m) => take().or_else(|| take_raw(&m)).unwrap_or(Error::Failed {
             what: kind.to_string(),
             message: m,
         }),

@@ -1,12 +1,13 @@
 //! What the CLI makes of a library error: its exit code (gh's conventions: 1 error, 2 usage,
 //! configuration or refusal, 3 not found, 4 auth, 5 timed out) and a hint where one helps.
 
-use rsspot::{Error, TransportFailure};
+use rsspot::{ConfigRemedy, Error, TransportFailure};
 
 /// Exit code of a library error.
 pub fn exit_code(e: &Error) -> u8 {
     match e {
         Error::Config { .. }
+        | Error::ProfileNotFound { .. }
         | Error::Invalid { .. }
         | Error::TokenEndpoint { .. }
         | Error::Redirected { .. }
@@ -21,9 +22,28 @@ pub fn exit_code(e: &Error) -> u8 {
     }
 }
 
-/// A short hint for the user, when one helps.
-pub fn hint(e: &Error) -> Option<&'static str> {
+/// A short hint for the user, when one helps. The library's messages say what is wrong; what
+/// to type about it is said here.
+pub fn hint(e: &Error) -> Option<String> {
+    if let Error::ProfileNotFound { profile, .. } = e {
+        return Some(format!(
+            "run `rsspot configure --profile {profile}` to create it"
+        ));
+    }
     Some(match e {
+        Error::Config {
+            remedy: Some(remedy),
+            ..
+        } => match remedy {
+            ConfigRemedy::CreateConfigFile => "create it with `rsspot configure`, or fix the path",
+            ConfigRemedy::SelectProfile => {
+                "pass --profile, set RSSPOT_PROFILE or run `rsspot profiles use NAME`"
+            }
+            ConfigRemedy::ExplainSources => {
+                "run `rsspot config explain` to see which source sets each value"
+            }
+            _ => return None,
+        },
         Error::NoCredentials { .. } => "run `rsspot configure`, or set RSSPOT_REFRESH_TOKEN",
         Error::Auth { .. } | Error::TokenRejected { .. } | Error::Unauthorized { .. } => {
             "run `rsspot configure` to store a valid refresh token (console: API Access → Terraform → Get New Token)"
@@ -58,5 +78,6 @@ pub fn hint(e: &Error) -> Option<&'static str> {
             "try again; retries are configured under `retry` in the config file"
         }
         _ => return None,
-    })
+    }
+    .to_string())
 }

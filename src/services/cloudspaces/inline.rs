@@ -398,7 +398,7 @@ impl CloudSpaces<'_> {
             Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
             Ok(_) => Err(Error::Conflict {
-                reason: "AlreadyExists".into(),
+                reason: crate::error::ConflictReason::AlreadyExists,
                 message: format!(
                     "cloudspace {name} already exists: pick another name, or delete it first"
                 ),

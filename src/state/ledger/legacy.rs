@@ -158,7 +158,7 @@ impl LedgerStore {
             return Err(Error::invalid(
                 "ledger_url",
                 "restore replaces an embedded ledger file; a PostgreSQL ledger is restored \
-                 with pg_restore, or fed records with `rsspot registrations import`",
+                 with pg_restore, or fed records by an import",
             ));
         };
         match source {

@@ -44,8 +44,8 @@ pub(super) const UPSERT: &str = "ON CONFLICT (registration_key) DO UPDATE SET \
 /// The message of a row that one read by key cannot decode.
 pub(super) fn damaged(bad: &SkippedRow) -> String {
     format!(
-        "registration ledger: registration {} is damaged: {} (replace it with \
-         `rsspot registrations import`)",
+        "registration ledger: registration {} is damaged: {} (replace it by \
+         importing the record again)",
         bad.registration_key, bad.problem
     )
 }

@@ -440,7 +440,7 @@ impl RegistrationWorkflow {
 fn check_lease(rec: &RegistrationRecord, owner: &str, now: DateTime<Utc>) -> Result<()> {
     match rec.lease_live_at(now) {
         Some(holder) if holder != owner => Err(Error::Conflict {
-            reason: "LeaseHeld".into(),
+            reason: crate::error::ConflictReason::LeaseHeld,
             message: format!(
                 "registration {} is leased to \"{holder}\" until {}",
                 rec.registration_key,

@@ -138,16 +138,12 @@ pub(super) fn target_profile(ctx: &Ctx, file: &ConfigFile) -> String {
 
 /// The error for a missing profile, listing the known ones (exit 2).
 pub(super) fn unknown_profile(name: &str, doc: &ConfigDocument) -> anyhow::Error {
-    let names = doc.profile_names();
-    let known = if names.is_empty() {
-        "there are no profiles yet".to_string()
-    } else {
-        format!("known profiles: {}", names.join(", "))
-    };
-    anyhow::Error::new(rsspot::Error::config(format!(
-        "profile '{name}' not found in {}; {known}. Run `rsspot configure --profile {name}` to create it",
-        doc.path().display()
-    )))
+    anyhow::Error::new(rsspot::Error::ProfileNotFound {
+        profile: name.to_string(),
+        known: doc.profile_names(),
+        origin: doc.path().display().to_string(),
+        selected_by: None,
+    })
 }
 
 /// A setting's value fit to print: a URL (`base_url`, `oauth_url`, `public_data_url`,

@@ -416,7 +416,7 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                 Err(e) => return Err(e.into()),
                 Ok(_) => {
                     return Err(rsspot::Error::Conflict {
-                        reason: "AlreadyExists".into(),
+                        reason: rsspot::ConflictReason::AlreadyExists,
                         message: format!(
                             "vm cloudspace {} already exists: pick another name, or delete it first",
                             req.name
