@@ -49,7 +49,7 @@ pub enum CloudspacesCmd {
     /// Wait until a cloudspace is Ready with an API endpoint.
     ///
     /// Progress goes to stderr. Exit 5 on timeout (with the last phase seen); Ctrl-C stops
-    /// waiting with exit 1 and cancels nothing on the server.
+    /// waiting with exit 130 and cancels nothing on the server.
     Wait(WaitArgs),
     /// Print, save (--file) or merge (--merge) the cloudspace's kubeconfig.
     Kubeconfig(KubeconfigArgs),
@@ -460,11 +460,12 @@ pub(super) async fn wait_ready(
     name: &str,
     timeout: Option<Duration>,
 ) -> Result<CloudSpace> {
-    progress::wait_on(
+    progress::wait_on_showing(
         ctx,
         &format!("cloudspace {name:?}"),
         &format!("rsspot cloudspaces wait {name}"),
         timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
+        |cs: &CloudSpace| cs.status.as_ref().and_then(|s| s.phase.clone()),
         |client, org, opts| async move {
             let spaces = client.cloudspaces();
             spaces.wait_until_ready(name, org.as_deref(), &opts).await
