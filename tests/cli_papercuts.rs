@@ -1,0 +1,95 @@
+//! The small papercuts of a day at a real terminal (issue #26): each test reproduces one.
+#![cfg(all(feature = "cli", feature = "emulator"))]
+
+mod common;
+
+use common::Env;
+
+/// Every help text that names the exit of Ctrl-C says 130, the code it exits with.
+#[tokio::test(flavor = "multi_thread")]
+async fn help_never_says_ctrl_c_exits_1() {
+    let env = Env::start().await;
+    for path in [
+        &["cloudspaces", "wait"][..],
+        &["nodepools", "spot", "wait"],
+        &["nodepools", "ondemand", "wait"],
+        &["vm-cloudspaces", "wait"],
+        &["vm-pools", "wait"],
+    ] {
+        let mut args = vec!["help"];
+        args.extend_from_slice(path);
+        let (text, _) = env.ok(&args);
+        let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(!flat.contains("exit 1 "), "{path:?} says exit 1: {flat}");
+        if flat.contains("Ctrl-C stops waiting") {
+            assert!(flat.contains("exit 130"), "{path:?}: {flat}");
+        }
+    }
+}
+
+/// `help environment` names only commands that parse, and fits 80 columns without breaking a
+/// variable name in two.
+#[tokio::test(flavor = "multi_thread")]
+async fn help_environment_names_real_commands_and_fits_80_columns() {
+    let env = Env::start().await;
+    let (text, _) = env.ok(&["help", "environment"]);
+    let mut commands = 0;
+    for quoted in text.split('`').skip(1).step_by(2) {
+        let Some(rest) = quoted.strip_prefix("rsspot ") else {
+            continue;
+        };
+        commands += 1;
+        // The words before the first flag form a command path: `rsspot help PATH` must know it.
+        let path: Vec<&str> = rest
+            .split_whitespace()
+            .take_while(|w| !w.starts_with('-'))
+            .collect();
+        let mut args = vec!["help"];
+        args.extend(&path);
+        let out = env.run(&args);
+        assert!(
+            out.status.success(),
+            "`rsspot {rest}` in help environment is no command: {}",
+            common::stderr_of(&out)
+        );
+    }
+    assert!(commands >= 2, "{text}");
+    for line in text.lines() {
+        assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
+    }
+    for var in ["RACKSPACE_REFRESH_TOKEN", "SPOT_RETRY_BACKOFF_FACTOR", "RSSPOT_REFRESH_TOKEN_FILE"] {
+        assert!(
+            text.split(|c: char| c.is_whitespace() || c == ',')
+                .any(|w| w == var),
+            "{var} is not whole on one line:\n{text}"
+        );
+    }
+}
+
+/// The line closing a wait names the phase the printed row shows.
+#[tokio::test(flavor = "multi_thread")]
+async fn wait_names_the_phase_its_row_shows() {
+    let env = Env::instant().await;
+    let out = env.run(&["vm-cloudspaces", "wait", "vm-lab-dfw", "-o", "table"]);
+    let (stdout, stderr) = (common::stdout_of(&out), common::stderr_of(&out));
+    assert!(out.status.success(), "{stderr}");
+    let row_phase = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Phase:").map(|p| p.trim().to_string()))
+        .or_else(|| {
+            let mut lines = stdout.lines();
+            let header: Vec<&str> = lines.next()?.split_whitespace().collect();
+            let at = header.iter().position(|h| *h == "PHASE")?;
+            let row: Vec<&str> = lines.next()?.split_whitespace().collect();
+            row.get(at).map(|p| p.to_string())
+        })
+        .unwrap_or_else(|| panic!("no phase in {stdout}"));
+    let closing = stderr
+        .lines()
+        .find(|l| l.starts_with("vm cloudspace vm-lab-dfw is "))
+        .unwrap_or_else(|| panic!("no closing line in {stderr}"));
+    assert!(
+        closing.starts_with(&format!("vm cloudspace vm-lab-dfw is {row_phase} ")),
+        "{closing:?} but the row says {row_phase}"
+    );
+}
