@@ -93,3 +93,53 @@ async fn wait_names_the_phase_its_row_shows() {
         "{closing:?} but the row says {row_phase}"
     );
 }
+
+/// A fourth decimal names the valid bids either side of it, not a value ten times larger; a
+/// floor off the ladder and the advice that follows name the same ladder value.
+#[tokio::test(flavor = "multi_thread")]
+async fn bid_messages_name_the_bids_meant() {
+    let env = Env::instant().await;
+    cloudspace(&env, "demo-dfw");
+    let create = |bid: &'static str| {
+        vec![
+            "np",
+            "spot",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "1",
+            "--bid-price",
+            bid,
+        ]
+    };
+    let (code, err) = env.fails(&create("0.0125"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("0.012 or 0.013"), "{err}");
+    assert!(!err.contains("0.125"), "{err}");
+
+    assert!(env.emu.set_market_price("gp.vs1.medium-dfw", "0.012"));
+    let (code, err) = env.fails(&create("0.01"));
+    assert_eq!(code, Some(2), "{err}");
+    let numbers: Vec<&str> = err
+        .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .filter(|w| w.starts_with("0.") && w.len() > 2)
+        .filter(|w| *w != "0.01")
+        .collect();
+    assert!(!numbers.is_empty(), "{err}");
+    assert!(numbers.iter().all(|n| *n == "0.02"), "{numbers:?} in {err}");
+}
+
+/// A Ready cloudspace `name` in us-central-dfw-1.
+fn cloudspace(env: &Env, name: &str) {
+    env.ok(&[
+        "cs",
+        "create",
+        name,
+        "--region",
+        "us-central-dfw-1",
+        "--wait",
+    ]);
+}
