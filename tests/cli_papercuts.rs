@@ -143,3 +143,29 @@ fn cloudspace(env: &Env, name: &str) {
         "--wait",
     ]);
 }
+
+/// A kubeconfig's token expiry is said humanly (`in 42 min`, `in 3 h`), never `in 0.0 h`.
+#[tokio::test(flavor = "multi_thread")]
+async fn kubeconfig_expiry_is_said_humanly() {
+    let env = Env::instant().await;
+    cloudspace(&env, "demo-dfw");
+    let (_, err) = env.ok(&["cs", "kubeconfig", "demo-dfw"]);
+    let note = err
+        .lines()
+        .find(|l| l.contains("expire"))
+        .unwrap_or_else(|| panic!("no expiry note in {err}"));
+    assert!(!note.contains("0.0 h"), "{note}");
+    let (_, inside) = note
+        .split_once("(in ")
+        .or_else(|| note.split_once("expired "))
+        .unwrap_or_else(|| panic!("{note}"));
+    let words: Vec<&str> = inside.split_whitespace().take(2).collect();
+    assert!(
+        words[0].parse::<u64>().is_ok(),
+        "not a whole number: {note}"
+    );
+    assert!(
+        ["s", "min", "h", "days"].contains(&words[1].trim_end_matches([')', ';'])),
+        "{note}"
+    );
+}

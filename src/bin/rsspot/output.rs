@@ -441,6 +441,17 @@ pub fn age(ts: Option<&chrono::DateTime<chrono::Utc>>) -> String {
     }
 }
 
+/// A span of `secs` seconds as a person says it: `40 s`, `42 min`, `3 h`, `5 days`.
+pub fn span(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        s if s < 90 => format!("{s} s"),
+        s if s < 90 * 60 => format!("{} min", (s + 30) / 60),
+        s if s < 48 * 3600 => format!("{} h", (s + 1800) / 3600),
+        s => format!("{} days", (s + 43_200) / 86_400),
+    }
+}
+
 /// `-` for empty values.
 pub fn dash(v: Option<impl ToString>) -> String {
     v.map(|x| x.to_string())
