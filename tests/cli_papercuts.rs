@@ -169,3 +169,51 @@ async fn kubeconfig_expiry_is_said_humanly() {
         "{note}"
     );
 }
+
+/// `cs list -o wide` counts each cloudspace's node pools (from one list per pool kind), not
+/// the spec's bid requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn wide_cloudspace_list_counts_node_pools() {
+    let env = Env::instant().await;
+    cloudspace(&env, "demo-dfw");
+    cloudspace(&env, "other-dfw");
+    for _ in 0..2 {
+        env.ok(&[
+            "np",
+            "spot",
+            "create",
+            "--cloudspace",
+            "demo-dfw",
+            "--server-class",
+            "gp.vs1.medium-dfw",
+            "--desired",
+            "1",
+            "--bid-price",
+            "0.01",
+        ]);
+    }
+    let lists_before = env.api_requests("GET", "spotnodepools");
+    let (table, _) = env.ok(&["cs", "list", "-o", "wide"]);
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    let at = header.iter().position(|h| *h == "POOLS").expect("POOLS column");
+    let pools = |name: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(at).map(str::to_string))
+            .unwrap_or_else(|| panic!("no {name} in {table}"))
+    };
+    assert_eq!(pools("demo-dfw"), "2", "{table}");
+    assert_eq!(pools("other-dfw"), "0", "{table}");
+    assert_eq!(
+        env.api_requests("GET", "spotnodepools") - lists_before,
+        1,
+        "one spot pool list for all cloudspaces"
+    );
+    let (fields, _) = env.ok(&["cs", "get", "demo-dfw", "-o", "table"]);
+    assert!(
+        fields.lines().any(|l| l.starts_with("POOLS") && l.trim_end().ends_with(" 2")),
+        "{fields}"
+    );
+}
