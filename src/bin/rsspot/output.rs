@@ -310,8 +310,11 @@ impl Printer {
         for r in rows {
             t.add_row(r);
         }
-        for col in t.column_iter_mut() {
-            col.set_padding((0, 2));
+        // Two spaces between columns, none after the last: a padded last header would make
+        // the header (its bold reset code after the padding) wider than the fitted rows.
+        let last = headers.len().saturating_sub(1);
+        for (i, col) in t.column_iter_mut().enumerate() {
+            col.set_padding((0, if i == last { 0 } else { 2 }));
         }
         let text = t.trim_fmt();
         let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
@@ -457,4 +460,42 @@ pub fn dash(v: Option<impl ToString>) -> String {
     v.map(|x| x.to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "-".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The visible width of a line (ANSI escapes not counted).
+    fn visible(line: &str) -> usize {
+        let mut n = 0;
+        let mut escape = false;
+        for c in line.chars() {
+            match (escape, c) {
+                (false, '\u{1b}') => escape = true,
+                (true, 'm') => escape = false,
+                (true, _) => {}
+                (false, _) => n += 1,
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn the_header_is_no_wider_than_the_rows() {
+        for color in [false, true] {
+            let mut printer = Printer::new(OutputFormat::Table, color, false);
+            printer.width = Some(30);
+            let rows = vec![
+                vec!["demo".into(), "Ready".into(), "a-long-reason".into()],
+                vec!["x".into(), "Pending".into(), "-".into()],
+            ];
+            let text = printer.render_table(&["NAME", "PHASE", "REASON"], rows, &[]);
+            let widths: Vec<usize> = text.lines().map(visible).collect();
+            let widest_row = widths[1..].iter().copied().max().unwrap_or(0);
+            assert!(widths[0] <= widest_row, "color {color}: {text:?}");
+            assert!(widths.iter().all(|w| *w <= 30), "color {color}: {text:?}");
+            assert!(!text.lines().any(|l| l.ends_with(' ')), "{text:?}");
+        }
+    }
 }
