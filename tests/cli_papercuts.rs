@@ -3,7 +3,54 @@
 
 mod common;
 
+use std::io::Write;
+use std::process::Stdio;
+
 use common::Env;
+
+/// A command line run under `script`, so stdin, stdout and stderr are a terminal; returns the
+/// exit code and the screen (stdout and stderr together).
+fn tty(env: &Env, args: &str, stdin: &str, columns: Option<&str>) -> (Option<i32>, String) {
+    let bin = assert_cmd::cargo::cargo_bin("rsspot");
+    let mut cmd = std::process::Command::new("script");
+    for (k, v) in env.cmd().get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.env_remove("NO_COLOR");
+    if let Some(c) = columns {
+        cmd.env("COLUMNS", c);
+    }
+    let mut child = cmd
+        .args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    if let Some(mut i) = child.stdin.take() {
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    let out = child.wait_with_output().expect("script ends");
+    (out.status.code(), common::stdout_of(&out).replace('\r', ""))
+}
+
+/// The visible width of a line (ANSI escapes not counted).
+fn visible(line: &str) -> usize {
+    let mut n = 0;
+    let mut escape = false;
+    for c in line.chars() {
+        match (escape, c) {
+            (false, '\u{1b}') => escape = true,
+            (true, 'm') => escape = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
+}
 
 /// Every help text that names the exit of Ctrl-C says 130, the code it exits with.
 #[tokio::test(flavor = "multi_thread")]
@@ -216,4 +263,52 @@ async fn wide_cloudspace_list_counts_node_pools() {
         fields.lines().any(|l| l.starts_with("POOLS") && l.trim_end().ends_with(" 2")),
         "{fields}"
     );
+}
+
+/// Answering "n" is the user's own choice: `cancelled`, not `error: cancelled` (exit 2, as gh).
+#[tokio::test(flavor = "multi_thread")]
+async fn declining_a_prompt_is_not_an_error() {
+    let env = Env::instant().await;
+    cloudspace(&env, "demo-dfw");
+    let (code, screen) = tty(&env, "cloudspaces delete demo-dfw", "n\n", None);
+    assert_eq!(code, Some(2), "{screen}");
+    assert!(screen.lines().any(|l| l.trim().ends_with("cancelled")), "{screen}");
+    assert!(!screen.contains("error:"), "{screen}");
+    assert_eq!(env.api_requests("DELETE", "cloudspaces"), 0);
+}
+
+/// On a terminal (bold headers), the header is no wider than the rows fitted to 80 columns.
+#[tokio::test(flavor = "multi_thread")]
+async fn table_headers_fit_like_their_rows() {
+    let env = Env::instant().await;
+    cloudspace(&env, "demo-dfw");
+    let (code, screen) = tty(&env, "cloudspaces list", "", Some("80"));
+    assert_eq!(code, Some(0), "{screen}");
+    let lines: Vec<&str> = screen.lines().filter(|l| !l.trim().is_empty()).collect();
+    let header = lines
+        .iter()
+        .find(|l| l.contains("NAME"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(header.contains('\u{1b}'), "expected a bold header: {screen:?}");
+    let widest_row = lines
+        .iter()
+        .filter(|l| !l.contains("NAME"))
+        .map(|l| visible(l))
+        .max()
+        .unwrap_or(0);
+    assert!(visible(header) <= widest_row, "{screen:?}");
+    assert!(visible(header) <= 80, "{screen:?}");
+}
+
+/// spotctl's names and the singular forms are aliases too.
+#[tokio::test(flavor = "multi_thread")]
+async fn singular_and_spotctl_names_are_aliases() {
+    let env = Env::instant().await;
+    for word in ["cloudspace", "nodepool", "serverclasses", "serverclass"] {
+        let (text, _) = env.ok(&[word, "--help"]);
+        assert!(text.contains("Usage: rsspot"), "{word}: {text}");
+    }
+    env.ok(&["serverclasses", "list", "-o", "name"]);
+    env.ok(&["cloudspace", "list", "-o", "json"]);
+    env.ok(&["nodepool", "spot", "list", "-o", "json"]);
 }

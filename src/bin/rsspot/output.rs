@@ -404,12 +404,18 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     }
 }
 
-/// Prints `error: <what>` (one line) and a hint where one helps.
+/// Prints `error: <what>` (one line) and a hint where one helps (a declined prompt: just
+/// `cancelled`).
 ///
 /// The chain is printed down to the first library error, whose message already names its cause
 /// (its `source()`s would repeat it in reqwest's words, URL and all).
 pub fn report_error(e: &anyhow::Error, quiet: bool) {
     if e.downcast_ref::<BrokenPipe>().is_some() || e.downcast_ref::<Stopped>().is_some() {
+        return;
+    }
+    // The user's own "no" is not an error: say what happened, no `error:` (exit 2, as gh).
+    if e.downcast_ref::<Cancelled>().is_some() {
+        eprintln!("{e}");
         return;
     }
     let mut parts = Vec::new();
