@@ -312,3 +312,45 @@ async fn singular_and_spotctl_names_are_aliases() {
     env.ok(&["cloudspace", "list", "-o", "json"]);
     env.ok(&["nodepool", "spot", "list", "-o", "json"]);
 }
+
+/// `configure` reports only the settings whose value it changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn configure_reports_only_real_changes() {
+    let env = Env::instant().await;
+    let token_file = env.home().join("token");
+    std::fs::write(&token_file, "demo-token").unwrap();
+    let args = [
+        "configure",
+        "--org",
+        "demo",
+        "--region",
+        "us-east-iad-1",
+        "--refresh-token-file",
+        token_file.to_str().unwrap(),
+    ];
+    let run = |extra: &[&str]| {
+        let out = env.bare_cmd().args(args).args(extra).output().unwrap();
+        assert!(out.status.success(), "{}", common::stderr_of(&out));
+        (common::stdout_of(&out), common::stderr_of(&out))
+    };
+    let (first, _) = run(&["-o", "json"]);
+    let first: serde_json::Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(
+        first["changed"],
+        serde_json::json!(["org", "region", "refresh_token"])
+    );
+    let (again, _) = run(&["-o", "json"]);
+    let again: serde_json::Value = serde_json::from_str(&again).unwrap();
+    assert_eq!(again["changed"], serde_json::json!([]), "{again}");
+    let (table, _) = run(&["-o", "table"]);
+    assert!(table.contains("nothing changed"), "{table}");
+    assert!(!table.contains("refresh_token,"), "{table}");
+    let out = env
+        .bare_cmd()
+        .args(["configure", "--region", "uk-lon-1", "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", common::stderr_of(&out));
+    let moved: serde_json::Value = serde_json::from_str(&common::stdout_of(&out)).unwrap();
+    assert_eq!(moved["changed"], serde_json::json!(["region"]), "{moved}");
+}
