@@ -354,3 +354,25 @@ async fn configure_reports_only_real_changes() {
     let moved: serde_json::Value = serde_json::from_str(&common::stdout_of(&out)).unwrap();
     assert_eq!(moved["changed"], serde_json::json!(["region"]), "{moved}");
 }
+
+/// The README's `$schema` modeline on line 1 of `config.yml` survives the next write.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_leading_modeline_survives_a_config_write() {
+    let env = Env::instant().await;
+    let configure = |args: &[&str]| {
+        let out = env.bare_cmd().arg("configure").args(args).output().unwrap();
+        assert!(out.status.success(), "{}", common::stderr_of(&out));
+    };
+    configure(&["--org", "demo", "--region", "us-east-iad-1", "-o", "json"]);
+    let path = env.config_dir().join("config.yml");
+    let modeline = "# yaml-language-server: $schema=./schema.json";
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, format!("{modeline}\n# my profiles\n{text}")).unwrap();
+    configure(&["--region", "uk-lon-1", "-o", "json"]);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some(modeline), "{text}");
+    assert_eq!(lines.next(), Some("# my profiles"), "{text}");
+    assert!(text.contains("uk-lon-1"), "{text}");
+    assert_eq!(text.matches(modeline).count(), 1, "{text}");
+}
