@@ -376,3 +376,24 @@ async fn a_leading_modeline_survives_a_config_write() {
     assert!(text.contains("uk-lon-1"), "{text}");
     assert_eq!(text.matches(modeline).count(), 1, "{text}");
 }
+
+/// `cs get dmeo` says "did you mean demo?" (from one list request), keeping exit 3.
+#[tokio::test(flavor = "multi_thread")]
+async fn not_found_suggests_the_closest_names() {
+    let env = Env::instant().await;
+    cloudspace(&env, "demo");
+    cloudspace(&env, "prod-dfw");
+    let lists = env.api_requests("GET", "cloudspaces");
+    let (code, err) = env.fails(&["cs", "get", "dmeo"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("hint: did you mean demo?"), "{err}");
+    assert!(!err.contains("prod-dfw"), "{err}");
+    assert!(env.api_requests("GET", "cloudspaces") - lists <= 2, "one get, one list");
+    let (code, err) = env.fails(&["cs", "get", "dmeo", "-o", "table"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("did you mean demo?"), "{err}");
+    // Nothing close: no guess.
+    let (code, err) = env.fails(&["cs", "get", "zzzzzz"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(!err.contains("did you mean"), "{err}");
+}

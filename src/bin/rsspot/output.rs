@@ -133,6 +133,33 @@ pub fn check_format(path: &[&str], requested: Option<OutputFormat>) -> Result<()
     )))
 }
 
+/// An error with a hint the CLI found (e.g. "did you mean demo?"): displays as the error, keeps
+/// it as its source (so exit codes stay its own), and `report_error` prints the hint.
+#[derive(Debug)]
+pub struct Hinted {
+    error: anyhow::Error,
+    hint: String,
+}
+
+impl Hinted {
+    /// `error`, with `hint` printed after it.
+    pub fn new(error: anyhow::Error, hint: String) -> Hinted {
+        Hinted { error, hint }
+    }
+}
+
+impl std::fmt::Display for Hinted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.error)
+    }
+}
+
+impl std::error::Error for Hinted {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.error.as_ref())
+    }
+}
+
 /// Marker error: the user stopped a `--watch` or `--follow` with Ctrl-C (exit 130, no message).
 #[derive(Debug)]
 pub struct Stopped;
@@ -433,7 +460,12 @@ pub fn report_error(e: &anyhow::Error, quiet: bool) {
     }
     let msg = parts.join(": ").replace('\n', " ");
     eprintln!("error: {msg}");
-    if !quiet && let Some(hint) = library.and_then(crate::errors::hint) {
+    if quiet {
+        return;
+    }
+    if let Some(hinted) = e.chain().find_map(|c| c.downcast_ref::<Hinted>()) {
+        eprintln!("hint: {}", hinted.hint);
+    } else if let Some(hint) = library.and_then(crate::errors::hint) {
         eprintln!("hint: {hint}");
     }
 }

@@ -334,7 +334,7 @@ pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
         }
         CloudspacesCmd::Get(a) if ctx.out.is_table() && !a.watch.watch => {
             let name = a.name.get("cloudspace")?;
-            let cs = client.cloudspaces().get(&name, ctx.org()).await?;
+            let cs = view::get_or_suggest(&Cloudspaces::of(ctx), client, &name).await?;
             let pools = crate::kinds::pool_counts(client, ctx.org())
                 .await
                 .map(|counts| counts.get(&name).copied().unwrap_or(0));
