@@ -104,7 +104,11 @@ async fn help_environment_names_real_commands_and_fits_80_columns() {
     for line in text.lines() {
         assert!(line.chars().count() <= 80, "wider than 80: {line:?}");
     }
-    for var in ["RACKSPACE_REFRESH_TOKEN", "SPOT_RETRY_BACKOFF_FACTOR", "RSSPOT_REFRESH_TOKEN_FILE"] {
+    for var in [
+        "RACKSPACE_REFRESH_TOKEN",
+        "SPOT_RETRY_BACKOFF_FACTOR",
+        "RSSPOT_REFRESH_TOKEN_FILE",
+    ] {
         assert!(
             text.split(|c: char| c.is_whitespace() || c == ',')
                 .any(|w| w == var),
@@ -243,7 +247,10 @@ async fn wide_cloudspace_list_counts_node_pools() {
     let (table, _) = env.ok(&["cs", "list", "-o", "wide"]);
     let mut lines = table.lines();
     let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
-    let at = header.iter().position(|h| *h == "POOLS").expect("POOLS column");
+    let at = header
+        .iter()
+        .position(|h| *h == "POOLS")
+        .expect("POOLS column");
     let pools = |name: &str| {
         table
             .lines()
@@ -260,7 +267,9 @@ async fn wide_cloudspace_list_counts_node_pools() {
     );
     let (fields, _) = env.ok(&["cs", "get", "demo-dfw", "-o", "table"]);
     assert!(
-        fields.lines().any(|l| l.starts_with("POOLS") && l.trim_end().ends_with(" 2")),
+        fields
+            .lines()
+            .any(|l| l.starts_with("POOLS") && l.trim_end().ends_with(" 2")),
         "{fields}"
     );
 }
@@ -272,7 +281,10 @@ async fn declining_a_prompt_is_not_an_error() {
     cloudspace(&env, "demo-dfw");
     let (code, screen) = tty(&env, "cloudspaces delete demo-dfw", "n\n", None);
     assert_eq!(code, Some(2), "{screen}");
-    assert!(screen.lines().any(|l| l.trim().ends_with("cancelled")), "{screen}");
+    assert!(
+        screen.lines().any(|l| l.trim().ends_with("cancelled")),
+        "{screen}"
+    );
     assert!(!screen.contains("error:"), "{screen}");
     assert_eq!(env.api_requests("DELETE", "cloudspaces"), 0);
 }
@@ -289,7 +301,10 @@ async fn table_headers_fit_like_their_rows() {
         .iter()
         .find(|l| l.contains("NAME"))
         .unwrap_or_else(|| panic!("{screen}"));
-    assert!(header.contains('\u{1b}'), "expected a bold header: {screen:?}");
+    assert!(
+        header.contains('\u{1b}'),
+        "expected a bold header: {screen:?}"
+    );
     let widest_row = lines
         .iter()
         .filter(|l| !l.contains("NAME"))
@@ -388,7 +403,10 @@ async fn not_found_suggests_the_closest_names() {
     assert_eq!(code, Some(3), "{err}");
     assert!(err.contains("hint: did you mean demo?"), "{err}");
     assert!(!err.contains("prod-dfw"), "{err}");
-    assert!(env.api_requests("GET", "cloudspaces") - lists <= 2, "one get, one list");
+    assert!(
+        env.api_requests("GET", "cloudspaces") - lists <= 2,
+        "one get, one list"
+    );
     let (code, err) = env.fails(&["cs", "get", "dmeo", "-o", "table"]);
     assert_eq!(code, Some(3), "{err}");
     assert!(err.contains("did you mean demo?"), "{err}");

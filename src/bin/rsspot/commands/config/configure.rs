@@ -168,7 +168,10 @@ const CONFIGURED: [&str; 9] = [
 
 /// The settings whose value differs between `before` and `after` (values compared, never
 /// printed).
-fn changed_fields(before: &rsspot::config::Profile, after: &rsspot::config::Profile) -> Vec<&'static str> {
+fn changed_fields(
+    before: &rsspot::config::Profile,
+    after: &rsspot::config::Profile,
+) -> Vec<&'static str> {
     let (before, after) = (
         serde_json::to_value(before).unwrap_or_default(),
         serde_json::to_value(after).unwrap_or_default(),
