@@ -392,7 +392,7 @@ impl ConfigDocument {
 
     /// The text `save` writes. TOML keeps the comments and layout of the file as read (values
     /// that changed are replaced in place); YAML and JSON are rendered canonically, so comments
-    /// in those formats do not survive an edit.
+    /// in those formats do not survive an edit, except a YAML file's leading comment lines.
     pub fn render(&self) -> Result<String> {
         let value = serde_json::to_value(&self.file).map_err(|e| {
             Error::config(format!("{}: cannot serialize: {e}", self.path.display()))
@@ -400,6 +400,15 @@ impl ConfigDocument {
         match (&self.original, self.format) {
             (Some(original), Format::Toml) => {
                 format::render_toml_over(original, &value, &self.path)
+            }
+            // The comment lines a YAML file starts with (a `$schema` modeline) stay on top.
+            (Some(original), Format::Yaml) => {
+                let head: String = original
+                    .lines()
+                    .take_while(|l| l.trim_start().starts_with('#'))
+                    .map(|l| format!("{l}\n"))
+                    .collect();
+                Ok(head + &self.format.render(&value, &self.path)?)
             }
             _ => self.format.render(&value, &self.path),
         }

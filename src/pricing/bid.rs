@@ -38,10 +38,7 @@ impl Bid {
             ));
         }
         if value.normalize().scale() > MAX_BID_DECIMALS {
-            return Err(invalid(
-                &value.to_string(),
-                "has more than three decimals; the API accepts at most three (e.g. 0.125)",
-            ));
+            return Err(too_precise(&value.to_string(), value));
         }
         Ok(Bid(value.normalize()))
     }
@@ -71,6 +68,27 @@ fn invalid(input: &str, why: &str) -> Error {
     Error::invalid("bidPrice", format!("bid {input:?} {why}"))
 }
 
+/// A fourth decimal: names the valid bids on either side of `value` (`0.0125` → `0.012 or
+/// 0.013`), the values the user most likely meant.
+fn too_precise(input: &str, value: Decimal) -> Error {
+    use rust_decimal::RoundingStrategy::{ToNegativeInfinity, ToPositiveInfinity};
+    let below = value.round_dp_with_strategy(MAX_BID_DECIMALS, ToNegativeInfinity);
+    let above = value.round_dp_with_strategy(MAX_BID_DECIMALS, ToPositiveInfinity);
+    let nearest = if below > Decimal::ZERO && below != above {
+        format!(
+            "{} or {}",
+            rules::format_bid(below),
+            rules::format_bid(above)
+        )
+    } else {
+        rules::format_bid(above.max(Decimal::new(1, MAX_BID_DECIMALS)))
+    };
+    invalid(
+        input,
+        &format!("has more than three decimals (the API takes at most three): bid {nearest}"),
+    )
+}
+
 impl FromStr for Bid {
     type Err = Error;
 
@@ -92,15 +110,12 @@ impl FromStr for Bid {
                 "is not a price: write a plain decimal in USD per node-hour, e.g. 0.08",
             ));
         }
-        if frac.len() > MAX_BID_DECIMALS as usize {
-            return Err(invalid(
-                s,
-                "has more than three decimals; the API accepts at most three (e.g. 0.125)",
-            ));
-        }
         let value = plain
             .parse::<Decimal>()
             .map_err(|_| invalid(s, "is not a price: write e.g. 0.08"))?;
+        if frac.len() > MAX_BID_DECIMALS as usize {
+            return Err(too_precise(s, value));
+        }
         Bid::new(value)
     }
 }
@@ -192,6 +207,19 @@ mod tests {
             assert!(err.contains("bidPrice"), "{err}");
             assert!(!err.contains('\n'), "{err}");
         }
+    }
+
+    #[test]
+    fn a_fourth_decimal_names_the_nearest_bids() {
+        let err = "0.0125".parse::<Bid>().unwrap_err().to_string();
+        assert!(err.contains("bid 0.012 or 0.013"), "{err}");
+        assert!(!err.contains("0.125"), "{err}");
+        let err = "$1.2345".parse::<Bid>().unwrap_err().to_string();
+        assert!(err.contains("bid 1.234 or 1.235"), "{err}");
+        let err = "0.0001".parse::<Bid>().unwrap_err().to_string();
+        assert!(err.contains("bid 0.001"), "{err}");
+        let err = Bid::new(Decimal::new(125, 4)).unwrap_err().to_string();
+        assert!(err.contains("0.012 or 0.013"), "{err}");
     }
 
     #[test]

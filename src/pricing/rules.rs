@@ -64,9 +64,11 @@ impl BidViolation {
             BidViolation::Format => {
                 format!("bidPrice {bid:?} can only be a positive number up to three decimal places")
             }
+            // The floor as the lowest bid on the ladder: a floor of 0.012 is stated as 0.02,
+            // the same value the advice that follows names, never two different minimums.
             BidViolation::BelowFloor { floor } => format!(
                 "BidPrice must be greater than or equal to the minimum bid price of {}",
-                floor.normalize()
+                format_bid(ladder_ceil(*floor))
             ),
             BidViolation::OffLadder { next } => format!(
                 "bid price {bid} is not on the bid ladder (next accepted bid: {})",
@@ -215,6 +217,12 @@ mod tests {
             BidViolation::BelowFloor { floor: d("0.010") }
                 .message("0.005")
                 .contains("minimum bid price of 0.01")
+        );
+        // A floor off the ladder is stated as the ladder value it rounds up to.
+        assert!(
+            BidViolation::BelowFloor { floor: d("0.012") }
+                .message("0.01")
+                .contains("minimum bid price of 0.02")
         );
     }
 

@@ -137,13 +137,13 @@ pub enum Command {
     #[command(subcommand)]
     Regions(commands::resources::RegionsCmd),
     /// Server classes (sizes, prices, availability).
-    #[command(subcommand, visible_alias = "sc")]
+    #[command(subcommand, visible_aliases = ["sc", "serverclasses", "serverclass"])]
     ServerClasses(commands::resources::ServerClassesCmd),
     /// Cloudspaces (Kubernetes clusters).
-    #[command(subcommand, visible_alias = "cs")]
+    #[command(subcommand, visible_aliases = ["cs", "cloudspace"])]
     Cloudspaces(commands::cloudspaces::CloudspacesCmd),
     /// Spot and on-demand node pools.
-    #[command(subcommand, visible_alias = "np")]
+    #[command(subcommand, visible_aliases = ["np", "nodepool"])]
     Nodepools(commands::nodepools::NodepoolsCmd),
     /// Prices, bid advice and the cluster cost planner.
     #[command(subcommand)]

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Mutex;
 
 use anyhow::Result;
 use rsspot::SpotClient;
@@ -12,14 +13,127 @@ use rsspot::types::inventory::{VmCloudSpace, VmPool};
 use crate::commands::nodepools::kind::PoolKind;
 use crate::commands::nodepools::rows::{PoolRow, class_prices, pool_rows};
 use crate::ctx::Ctx;
+use crate::output::Tabular;
 use crate::view::{Kind, simple_kind};
 
-simple_kind!(
-    /// Cloudspaces of the organization.
-    Cloudspaces, CloudSpace, "cloudspace",
-    |k, c| list: c.cloudspaces().list(k.org.as_deref()),
-    get(name): c.cloudspaces().get(name, k.org.as_deref())
-);
+/// Cloudspaces of the organization; with `-o wide`, each one's node pools are counted.
+pub struct Cloudspaces {
+    /// The `--org` given, if any.
+    pub org: Option<String>,
+    /// Pools per cloudspace, from the last list (only for `-o wide`).
+    pools: Option<Mutex<HashMap<String, usize>>>,
+}
+
+/// A cloudspace and, when counted, how many node pools (spot, on-demand, autopilot) it has.
+pub struct CloudspaceRow {
+    /// The cloudspace.
+    pub cs: CloudSpace,
+    /// Its node pools, when they were counted.
+    pub pools: Option<usize>,
+}
+
+impl Tabular for CloudspaceRow {
+    fn headers(wide: bool) -> Vec<&'static str> {
+        CloudSpace::headers(wide)
+    }
+
+    fn row(&self, wide: bool) -> Vec<String> {
+        let mut row = self.cs.row(wide);
+        if let (Some(n), Some(at)) = (
+            self.pools,
+            CloudSpace::headers(wide).iter().position(|h| *h == "POOLS"),
+        ) && let Some(cell) = row.get_mut(at)
+        {
+            *cell = n.to_string();
+        }
+        row
+    }
+
+    fn name(&self) -> String {
+        self.cs.name()
+    }
+
+    fn drop_order() -> &'static [&'static str] {
+        CloudSpace::drop_order()
+    }
+}
+
+/// Node pools per cloudspace: one list per pool kind for the whole organization (not one per
+/// cloudspace). `None` when a list fails: the column then shows `-`.
+pub async fn pool_counts(client: &SpotClient, org: Option<&str>) -> Option<HashMap<String, usize>> {
+    let (spot, ondemand, autopilot) = tokio::join!(
+        client.spot_pools().list(None, org),
+        client.ondemand_pools().list(None, org),
+        client.autopilot_pools().list(None, org),
+    );
+    let parents = spot
+        .map_err(|e| tracing::debug!("spot pools not counted: {e}"))
+        .ok()?
+        .into_iter()
+        .map(|p| p.spec.and_then(|s| s.cloud_space))
+        .chain(
+            ondemand
+                .map_err(|e| tracing::debug!("on-demand pools not counted: {e}"))
+                .ok()?
+                .into_iter()
+                .map(|p| p.spec.and_then(|s| s.cloud_space)),
+        )
+        .chain(
+            autopilot
+                .map_err(|e| tracing::debug!("autopilot pools not counted: {e}"))
+                .ok()?
+                .into_iter()
+                .map(|p| p.spec.and_then(|s| s.cloud_space)),
+        );
+    let mut counts = HashMap::new();
+    for parent in parents.flatten() {
+        *counts.entry(parent).or_insert(0) += 1;
+    }
+    Some(counts)
+}
+
+impl Cloudspaces {
+    async fn count_pools(&self, client: &SpotClient) {
+        if let Some(slot) = &self.pools {
+            let counts = pool_counts(client, self.org.as_deref()).await;
+            if let (Some(counts), Ok(mut slot)) = (counts, slot.lock()) {
+                *slot = counts;
+            }
+        }
+    }
+}
+
+impl Kind for Cloudspaces {
+    type Item = CloudSpace;
+    type Row = CloudspaceRow;
+    const WHAT: &'static str = "cloudspace";
+
+    async fn list(&self, client: &SpotClient) -> Result<Vec<CloudSpace>> {
+        let items = client.cloudspaces().list(self.org.as_deref()).await?;
+        self.count_pools(client).await;
+        Ok(items)
+    }
+
+    async fn get(&self, client: &SpotClient, name: &str) -> Result<CloudSpace> {
+        let item = client.cloudspaces().get(name, self.org.as_deref()).await?;
+        self.count_pools(client).await;
+        Ok(item)
+    }
+
+    fn rows(&self, items: &[CloudSpace]) -> Vec<CloudspaceRow> {
+        let counts = self.pools.as_ref().and_then(|m| m.lock().ok());
+        items
+            .iter()
+            .map(|cs| CloudspaceRow {
+                pools: counts.as_ref().map(|c| {
+                    let name = cs.metadata.as_ref().and_then(|m| m.name.as_deref());
+                    name.and_then(|n| c.get(n)).copied().unwrap_or(0)
+                }),
+                cs: cs.clone(),
+            })
+            .collect()
+    }
+}
 
 simple_kind!(
     /// Autopilot pools (of one cloudspace when `parent` is set).
@@ -50,11 +164,12 @@ simple_kind!(
 );
 
 impl Cloudspaces {
-    /// Cloudspaces of `--org`.
+    /// Cloudspaces of `--org` (pools counted for `-o wide`).
     pub fn of(ctx: &Ctx) -> Cloudspaces {
+        let wide = ctx.out.format == crate::cli::OutputFormat::Wide;
         Cloudspaces {
             org: ctx.org().map(str::to_string),
-            parent: None,
+            pools: wide.then(|| Mutex::new(HashMap::new())),
         }
     }
 }

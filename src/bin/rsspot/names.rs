@@ -40,9 +40,40 @@ pub fn org(value: &str) -> Result<String, String> {
     }
 }
 
+/// The names in `known` close to `given` (a typo away: edit distance at most 2, or one a
+/// prefix of the other), closest first, at most three.
+pub fn closest(given: &str, known: &[String]) -> Vec<String> {
+    let given_lc = given.to_ascii_lowercase();
+    let mut close: Vec<(usize, &String)> = known
+        .iter()
+        .filter(|k| !k.is_empty() && **k != given)
+        .filter_map(|k| {
+            let k_lc = k.to_ascii_lowercase();
+            let d = crate::commands::filters::edit_distance(&given_lc, &k_lc);
+            let prefix =
+                given_lc.len() >= 2 && (k_lc.starts_with(&given_lc) || given_lc.starts_with(&k_lc));
+            (d <= 2 || prefix).then_some((d, k))
+        })
+        .collect();
+    close.sort();
+    close.dedup_by(|a, b| a.1 == b.1);
+    close.into_iter().take(3).map(|(_, k)| k.clone()).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn closest_names_are_a_typo_or_a_prefix_away() {
+        let known: Vec<String> = ["demo", "demo-dfw", "prod", "staging"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(closest("dmeo", &known), ["demo"]);
+        assert_eq!(closest("dem", &known), ["demo", "demo-dfw"]);
+        assert_eq!(closest("stagin", &known), ["staging"]);
+        assert!(closest("zzzzzz", &known).is_empty());
+    }
 
     #[test]
     fn bad_names_are_refused_with_the_reason() {

@@ -133,6 +133,33 @@ pub fn check_format(path: &[&str], requested: Option<OutputFormat>) -> Result<()
     )))
 }
 
+/// An error with a hint the CLI found (e.g. "did you mean demo?"): displays as the error, keeps
+/// it as its source (so exit codes stay its own), and `report_error` prints the hint.
+#[derive(Debug)]
+pub struct Hinted {
+    error: anyhow::Error,
+    hint: String,
+}
+
+impl Hinted {
+    /// `error`, with `hint` printed after it.
+    pub fn new(error: anyhow::Error, hint: String) -> Hinted {
+        Hinted { error, hint }
+    }
+}
+
+impl std::fmt::Display for Hinted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.error)
+    }
+}
+
+impl std::error::Error for Hinted {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.error.as_ref())
+    }
+}
+
 /// Marker error: the user stopped a `--watch` or `--follow` with Ctrl-C (exit 130, no message).
 #[derive(Debug)]
 pub struct Stopped;
@@ -310,8 +337,11 @@ impl Printer {
         for r in rows {
             t.add_row(r);
         }
-        for col in t.column_iter_mut() {
-            col.set_padding((0, 2));
+        // Two spaces between columns, none after the last: a padded last header would make
+        // the header (its bold reset code after the padding) wider than the fitted rows.
+        let last = headers.len().saturating_sub(1);
+        for (i, col) in t.column_iter_mut().enumerate() {
+            col.set_padding((0, if i == last { 0 } else { 2 }));
         }
         let text = t.trim_fmt();
         let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
@@ -401,12 +431,18 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     }
 }
 
-/// Prints `error: <what>` (one line) and a hint where one helps.
+/// Prints `error: <what>` (one line) and a hint where one helps (a declined prompt: just
+/// `cancelled`).
 ///
 /// The chain is printed down to the first library error, whose message already names its cause
 /// (its `source()`s would repeat it in reqwest's words, URL and all).
 pub fn report_error(e: &anyhow::Error, quiet: bool) {
     if e.downcast_ref::<BrokenPipe>().is_some() || e.downcast_ref::<Stopped>().is_some() {
+        return;
+    }
+    // The user's own "no" is not an error: say what happened, no `error:` (exit 2, as gh).
+    if e.downcast_ref::<Cancelled>().is_some() {
+        eprintln!("{e}");
         return;
     }
     let mut parts = Vec::new();
@@ -424,7 +460,12 @@ pub fn report_error(e: &anyhow::Error, quiet: bool) {
     }
     let msg = parts.join(": ").replace('\n', " ");
     eprintln!("error: {msg}");
-    if !quiet && let Some(hint) = library.and_then(crate::errors::hint) {
+    if quiet {
+        return;
+    }
+    if let Some(hinted) = e.chain().find_map(|c| c.downcast_ref::<Hinted>()) {
+        eprintln!("hint: {}", hinted.hint);
+    } else if let Some(hint) = library.and_then(crate::errors::hint) {
         eprintln!("hint: {hint}");
     }
 }
@@ -441,9 +482,58 @@ pub fn age(ts: Option<&chrono::DateTime<chrono::Utc>>) -> String {
     }
 }
 
+/// A span of `secs` seconds as a person says it: `40 s`, `42 min`, `3 h`, `5 days`.
+pub fn span(secs: i64) -> String {
+    let secs = secs.max(0);
+    match secs {
+        s if s < 90 => format!("{s} s"),
+        s if s < 90 * 60 => format!("{} min", (s + 30) / 60),
+        s if s < 48 * 3600 => format!("{} h", (s + 1800) / 3600),
+        s => format!("{} days", (s + 43_200) / 86_400),
+    }
+}
+
 /// `-` for empty values.
 pub fn dash(v: Option<impl ToString>) -> String {
     v.map(|x| x.to_string())
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "-".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The visible width of a line (ANSI escapes not counted).
+    fn visible(line: &str) -> usize {
+        let mut n = 0;
+        let mut escape = false;
+        for c in line.chars() {
+            match (escape, c) {
+                (false, '\u{1b}') => escape = true,
+                (true, 'm') => escape = false,
+                (true, _) => {}
+                (false, _) => n += 1,
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn the_header_is_no_wider_than_the_rows() {
+        for color in [false, true] {
+            let mut printer = Printer::new(OutputFormat::Table, color, false);
+            printer.width = Some(30);
+            let rows = vec![
+                vec!["demo".into(), "Ready".into(), "a-long-reason".into()],
+                vec!["x".into(), "Pending".into(), "-".into()],
+            ];
+            let text = printer.render_table(&["NAME", "PHASE", "REASON"], rows, &[]);
+            let widths: Vec<usize> = text.lines().map(visible).collect();
+            let widest_row = widths[1..].iter().copied().max().unwrap_or(0);
+            assert!(widths[0] <= widest_row, "color {color}: {text:?}");
+            assert!(widths.iter().all(|w| *w <= 30), "color {color}: {text:?}");
+            assert!(!text.lines().any(|l| l.ends_with(' ')), "{text:?}");
+        }
+    }
 }

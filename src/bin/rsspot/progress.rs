@@ -10,7 +10,7 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rsspot::services::{WaitEvent, WaitOptions};
 
-/// Marker error: the user pressed Ctrl-C while waiting (exit 1; the server keeps going).
+/// Marker error: the user pressed Ctrl-C while waiting (exit 130; the server keeps going).
 #[derive(Debug)]
 pub struct Interrupted {
     /// What was being waited for.
@@ -181,24 +181,52 @@ where
     F: FnOnce(&'c rsspot::SpotClient, Option<String>, WaitOptions) -> Fut,
     Fut: Future<Output = rsspot::Result<T>>,
 {
+    wait_on_showing(ctx, what, resume, timeout, |_| None, wait).await
+}
+
+/// [`wait_on`] whose closing `… is PHASE` line names the phase `shown` reads from the result
+/// (the one its table row shows), not the waiter's name for "done".
+pub async fn wait_on_showing<'c, T, S, F, Fut>(
+    ctx: &'c crate::ctx::Ctx,
+    what: &str,
+    resume: &str,
+    timeout: Duration,
+    shown: S,
+    wait: F,
+) -> anyhow::Result<T>
+where
+    S: Fn(&T) -> Option<String>,
+    F: FnOnce(&'c rsspot::SpotClient, Option<String>, WaitOptions) -> Fut,
+    Fut: Future<Output = rsspot::Result<T>>,
+{
     let client = ctx.client().await?;
     let org = ctx.org().map(str::to_string);
-    wait_with_progress(what, resume, timeout, ctx.global.quiet, |opts| {
+    let result = wait_with_progress(what, resume, timeout, ctx.global.quiet, |opts| {
         wait(client, org, opts)
     })
-    .await
+    .await;
+    if let Ok((value, Some(last))) = &result
+        && !ctx.global.quiet
+    {
+        let phase = shown(value)
+            .filter(|p| !p.is_empty())
+            .unwrap_or_else(|| last.phase.clone());
+        eprintln!("{what} is {phase} ({})", format_elapsed(last.elapsed));
+    }
+    result.map(|(value, _)| value)
 }
 
 /// Runs a waiter with progress, stopping (not cancelling anything server-side) on Ctrl-C.
 ///
 /// `wait` gets the options to pass to the SDK waiter; `resume` is the command that waits again.
+/// Returns the waiter's result and the last progress event seen (for the closing line).
 pub async fn wait_with_progress<T, F, Fut>(
     what: &str,
     resume: &str,
     timeout: Duration,
     quiet: bool,
     wait: F,
-) -> anyhow::Result<T>
+) -> anyhow::Result<(T, Option<WaitEvent>)>
 where
     F: FnOnce(WaitOptions) -> Fut,
     Fut: Future<Output = rsspot::Result<T>>,
@@ -216,13 +244,7 @@ where
         r = fut => r.map_err(anyhow::Error::new),
     };
     progress.finish();
-    if result.is_ok()
-        && !quiet
-        && let Some(e) = progress.last()
-    {
-        eprintln!("{what} is {} ({})", e.phase, format_elapsed(e.elapsed));
-    }
-    result
+    result.map(|value| (value, progress.last()))
 }
 
 #[cfg(test)]
@@ -306,6 +328,8 @@ mod tests {
             }
         })
         .await;
-        assert_eq!(r.ok(), Some(Duration::from_secs(7)));
+        let (timeout, last) = r.expect("waited");
+        assert_eq!(timeout, Duration::from_secs(7));
+        assert_eq!(last.map(|e| e.phase), Some("Ready".to_string()));
     }
 }

@@ -97,8 +97,34 @@ pub async fn get<K: Kind>(ctx: &Ctx, kind: &K, args: GetArgs) -> Result<()> {
     if args.watch.watch {
         return crate::watch::watch(ctx, kind, Some(&name), &args.watch).await;
     }
-    let item = kind.get(client, &name).await?;
+    let item = get_or_suggest(kind, client, &name).await?;
     show(ctx, kind, item)
+}
+
+/// [`Kind::get`]; a not-found gets a "did you mean" hint naming the closest existing names
+/// (from one list request).
+pub async fn get_or_suggest<K: Kind>(kind: &K, client: &SpotClient, name: &str) -> Result<K::Item> {
+    let e = match kind.get(client, name).await {
+        Ok(item) => return Ok(item),
+        Err(e) => e,
+    };
+    let not_found = matches!(
+        e.downcast_ref::<rsspot::Error>(),
+        Some(rsspot::Error::NotFound { .. })
+    );
+    if !not_found {
+        return Err(e);
+    }
+    let Ok(items) = kind.list(client).await else {
+        return Err(e);
+    };
+    let names: Vec<String> = kind.rows(&items).iter().map(Tabular::name).collect();
+    let close = crate::names::closest(name, &names);
+    if close.is_empty() {
+        return Err(e);
+    }
+    let hint = format!("did you mean {}?", close.join(" or "));
+    Err(anyhow::Error::new(crate::output::Hinted::new(e, hint)))
 }
 
 /// `delete NAME`: asks `Delete {what} NAME{also}?` (refused without a terminal unless `--yes`),

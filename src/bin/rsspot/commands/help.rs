@@ -31,7 +31,7 @@ const OTHER_VARS: &[(&str, &str)] = &[
     ("RUST_LOG", "log filter for stderr (overrides -v/-q)"),
     (
         "KUBECONFIG",
-        "the kubeconfig `rsspot kubeconfig` merges into",
+        "the kubeconfig `rsspot cloudspaces kubeconfig --merge` merges into",
     ),
     (
         "COMPLETE",
@@ -39,13 +39,59 @@ const OTHER_VARS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The text of `rsspot help environment`.
+/// The width `help environment` is laid out for: a plain 80-column terminal shows it without
+/// breaking a variable name in two.
+const WIDTH: usize = 80;
+
+/// Fills `words` (each kept whole, joined by `sep`) into lines of at most `width` characters
+/// (a single word longer than that gets a line of its own).
+fn fill(words: &[&str], sep: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for (i, word) in words.iter().enumerate() {
+        let piece = if i + 1 < words.len() {
+            format!("{word}{}", sep.trim_end())
+        } else {
+            (*word).to_string()
+        };
+        let needed = if line.is_empty() {
+            piece.chars().count()
+        } else {
+            line.chars().count() + 1 + piece.chars().count()
+        };
+        if !line.is_empty() && needed > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&piece);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// `label` in a column `width` wide, then `text` filled into what is left of [`WIDTH`] and
+/// continued under itself.
+fn hanging(out: &mut String, label: &str, width: usize, words: &[&str], sep: &str) {
+    let room = WIDTH.saturating_sub(width + 2).max(20);
+    for (i, line) in fill(words, sep, room).iter().enumerate() {
+        let label = if i == 0 { label } else { "" };
+        out.push_str(format!("{label:<width$}  {line}").trim_end());
+        out.push('\n');
+    }
+}
+
+/// The text of `rsspot help environment`, laid out for an 80-column terminal.
 pub fn environment_text() -> String {
-    let mut text = String::from(
-        "Environment variables read by rsspot. For each setting the first variable set to a \
-         non-empty value wins;\nflags beat variables, variables beat the profile in the \
-         config file (`rsspot config show` tells which won).\n\n",
-    );
+    let intro = "Environment variables read by rsspot. For each setting the first variable set \
+                 to a non-empty value wins; flags beat variables, variables beat the profile in \
+                 the config file (`rsspot config explain` tells which won).";
+    let words: Vec<&str> = intro.split_whitespace().collect();
+    let mut text = fill(&words, " ", WIDTH).join("\n");
+    text.push_str("\n\n");
     let width = rsspot::config::env::ENV_VARS
         .iter()
         .map(|(setting, _)| setting.len())
@@ -53,12 +99,13 @@ pub fn environment_text() -> String {
         .unwrap_or(0);
     text.push_str(&format!("{:<width$}  VARIABLES\n", "SETTING"));
     for (setting, vars) in rsspot::config::env::ENV_VARS {
-        text.push_str(&format!("{setting:<width$}  {}\n", vars.join(", ")));
+        hanging(&mut text, setting, width, vars, ", ");
     }
     text.push_str("\nOther variables:\n");
     let width = OTHER_VARS.iter().map(|(v, _)| v.len()).max().unwrap_or(0);
     for (var, what) in OTHER_VARS {
-        text.push_str(&format!("  {var:<width$}  {what}\n"));
+        let words: Vec<&str> = what.split_whitespace().collect();
+        hanging(&mut text, &format!("  {var}"), width + 2, &words, " ");
     }
     text
 }
@@ -108,5 +155,13 @@ mod tests {
             }
         }
         assert!(text.contains("NO_COLOR"));
+    }
+
+    #[test]
+    fn environment_fits_80_columns_without_breaking_names() {
+        let text = environment_text();
+        for line in text.lines() {
+            assert!(line.chars().count() <= WIDTH, "too wide: {line:?}");
+        }
     }
 }

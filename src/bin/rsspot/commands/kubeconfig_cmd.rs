@@ -157,12 +157,22 @@ fn static_expiry(generated: &str) -> Option<chrono::DateTime<Utc>> {
 
 /// The stderr note for a kubeconfig holding the server's static token.
 fn expiry_note(generated: &str) -> Option<String> {
+    expiry_note_at(generated, Utc::now())
+}
+
+/// [`expiry_note`] as of `now`.
+fn expiry_note_at(generated: &str, now: chrono::DateTime<Utc>) -> Option<String> {
     let exp = static_expiry(generated)?;
-    let hours = (exp - Utc::now()).num_minutes() as f64 / 60.0;
+    let left = (exp - now).num_seconds();
+    let at = exp.to_rfc3339_opts(SecondsFormat::Secs, true);
+    let when = if left > 0 {
+        format!("expires at {at} (in {})", crate::output::span(left))
+    } else {
+        format!("expired {} ago (at {at})", crate::output::span(-left))
+    };
     Some(format!(
-        "note: the token in this kubeconfig expires at {} (in {hours:.1} h); `rsspot cloudspaces \
-         kubeconfig NAME --merge` writes a context that renews its token by itself",
-        exp.to_rfc3339_opts(SecondsFormat::Secs, true)
+        "note: the token in this kubeconfig {when}; `rsspot cloudspaces kubeconfig NAME \
+         --merge` writes a context that renews its token by itself"
     ))
 }
 
@@ -343,6 +353,16 @@ users:
                 .contains("2030-01-01T00:00:00Z")
         );
         assert_eq!(static_expiry("kind: Config\n"), None);
+    }
+
+    #[test]
+    fn the_expiry_is_said_humanly() {
+        let exp = static_expiry(GENERATED).unwrap();
+        let at = |secs: i64| expiry_note_at(GENERATED, exp - chrono::Duration::seconds(secs));
+        assert!(at(42 * 60).unwrap().contains("(in 42 min)"));
+        assert!(at(3 * 3600).unwrap().contains("(in 3 h)"));
+        assert!(at(-5 * 60).unwrap().contains("expired 5 min ago"));
+        assert!(!at(30).unwrap().contains("0.0 h"));
     }
 
     #[test]

@@ -181,11 +181,12 @@ fn from_file(path: &Path) -> Result<VmCloudSpaceCreate> {
 }
 
 async fn wait_running(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<VmCloudSpace> {
-    progress::wait_on(
+    progress::wait_on_showing(
         ctx,
         &format!("vm cloudspace {name}"),
         &format!("rsspot vm-cloudspaces wait {name}"),
         timeout.unwrap_or(DEFAULT_RUNNING_TIMEOUT),
+        |cs: &VmCloudSpace| cs.status.phase.clone(),
         |client, org, opts| async move {
             let spaces = client.vm_cloudspaces();
             spaces.wait_until_running(name, org.as_deref(), &opts).await

@@ -49,7 +49,7 @@ pub enum CloudspacesCmd {
     /// Wait until a cloudspace is Ready with an API endpoint.
     ///
     /// Progress goes to stderr. Exit 5 on timeout (with the last phase seen); Ctrl-C stops
-    /// waiting with exit 1 and cancels nothing on the server.
+    /// waiting with exit 130 and cancels nothing on the server.
     Wait(WaitArgs),
     /// Print, save (--file) or merge (--merge) the cloudspace's kubeconfig.
     Kubeconfig(KubeconfigArgs),
@@ -276,7 +276,9 @@ impl Tabular for CloudSpace {
         if wide {
             r.push(dash(spec.cni.as_ref()));
             r.push(if spec.ha_control_plane { "yes" } else { "no" }.into());
-            r.push((spec.bid_requests.len() + spec.on_demand_requests.len()).to_string());
+            // The pools are separate objects: only a list of them can count them
+            // ([`CloudspaceRow`] does); the spec's bid requests are not pools.
+            r.push("-".into());
             r.push(dash(status.reason.as_ref()));
         }
         r
@@ -297,9 +299,13 @@ impl Tabular for CloudSpace {
 
 /// `cloudspaces get` on a terminal: one field per line, with the reason when it is not Ready
 /// (or the service gives one).
-fn detail_fields(cs: &CloudSpace) -> Vec<(&'static str, String)> {
+fn detail_fields(cs: &CloudSpace, pools: Option<usize>) -> Vec<(&'static str, String)> {
     let headers = CloudSpace::headers(true);
-    let row = cs.row(true);
+    let row = crate::kinds::CloudspaceRow {
+        cs: cs.clone(),
+        pools,
+    }
+    .row(true);
     let status = cs.status.clone().unwrap_or_default();
     let ready = status.phase.as_deref() == Some("Ready");
     let has_reason = status
@@ -328,8 +334,11 @@ pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
         }
         CloudspacesCmd::Get(a) if ctx.out.is_table() && !a.watch.watch => {
             let name = a.name.get("cloudspace")?;
-            let cs = client.cloudspaces().get(&name, ctx.org()).await?;
-            ctx.out.fields(&detail_fields(&cs))
+            let cs = view::get_or_suggest(&Cloudspaces::of(ctx), client, &name).await?;
+            let pools = crate::kinds::pool_counts(client, ctx.org())
+                .await
+                .map(|counts| counts.get(&name).copied().unwrap_or(0));
+            ctx.out.fields(&detail_fields(&cs, pools))
         }
         CloudspacesCmd::Get(a) => view::get(ctx, &Cloudspaces::of(ctx), a).await,
         CloudspacesCmd::Create(a) => create::create(ctx, client, a).await,
@@ -460,11 +469,12 @@ pub(super) async fn wait_ready(
     name: &str,
     timeout: Option<Duration>,
 ) -> Result<CloudSpace> {
-    progress::wait_on(
+    progress::wait_on_showing(
         ctx,
         &format!("cloudspace {name:?}"),
         &format!("rsspot cloudspaces wait {name}"),
         timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
+        |cs: &CloudSpace| cs.status.as_ref().and_then(|s| s.phase.clone()),
         |client, org, opts| async move {
             let spaces = client.cloudspaces();
             spaces.wait_until_ready(name, org.as_deref(), &opts).await

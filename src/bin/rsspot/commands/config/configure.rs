@@ -18,7 +18,6 @@ use super::{
     file_selection, flatten, locate_config, print_fields, redacted_profile, target_profile, yes_no,
 };
 use crate::ctx::Ctx;
-use crate::output::dash;
 
 /// `rsspot configure`: create or update one profile (the global `--profile`, `--org` and
 /// `--region` flags select the profile and set those two fields).
@@ -74,6 +73,7 @@ struct ConfigureSummary {
     path: String,
     created: bool,
     active: bool,
+    /// The profile's settings whose value this run changed (empty: nothing changed).
     changed: Vec<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     verified_organization: Option<String>,
@@ -153,6 +153,35 @@ fn token_from_args(a: &ConfigureArgs) -> Result<Option<SecretString>> {
     Ok(Some(SecretString::from(token.to_string())))
 }
 
+/// The settings `configure` sets, in the order it reports them.
+const CONFIGURED: [&str; 9] = [
+    "org",
+    "org_id",
+    "region",
+    "refresh_token",
+    "access_token",
+    "client_id",
+    "base_url",
+    "oauth_url",
+    "public_data_url",
+];
+
+/// The settings whose value differs between `before` and `after` (values compared, never
+/// printed).
+fn changed_fields(
+    before: &rsspot::config::Profile,
+    after: &rsspot::config::Profile,
+) -> Vec<&'static str> {
+    let (before, after) = (
+        serde_json::to_value(before).unwrap_or_default(),
+        serde_json::to_value(after).unwrap_or_default(),
+    );
+    CONFIGURED
+        .into_iter()
+        .filter(|k| before.get(k) != after.get(k))
+        .collect()
+}
+
 fn non_empty(v: &Option<String>) -> Option<String> {
     v.as_ref()
         .map(|s| s.trim().to_string())
@@ -195,23 +224,6 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
         }
     }
 
-    let mut changed = Vec::new();
-    for (set, field) in [
-        (patch.org.is_some(), "org"),
-        (patch.org_id.is_some(), "org_id"),
-        (patch.region.is_some(), "region"),
-        (patch.refresh_token.is_some(), "refresh_token"),
-        (patch.access_token.is_some(), "access_token"),
-        (patch.client_id.is_some(), "client_id"),
-        (patch.base_url.is_some(), "base_url"),
-        (patch.oauth_url.is_some(), "oauth_url"),
-        (patch.public_data_url.is_some(), "public_data_url"),
-    ] {
-        if set {
-            changed.push(field);
-        }
-    }
-
     let activate = !a.no_activate;
     let verified = if a.verify {
         let mut preview = snapshot;
@@ -225,13 +237,15 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
         None
     };
 
-    let (created, doc) = ConfigDocument::update(&path, |doc| {
+    let ((created, changed), doc) = ConfigDocument::update(&path, |doc| {
         let created = !doc.exists();
+        let before = doc.profile(&name).cloned().unwrap_or_default();
         doc.upsert_profile(&name, patch)?;
+        let after = doc.profile(&name).cloned().unwrap_or_default();
         if activate {
             doc.use_profile(&name)?;
         }
-        Ok(created)
+        Ok((created, changed_fields(&before, &after)))
     })?;
 
     let active = file_selection(doc.file()).as_deref() == Some(name.as_str());
@@ -262,7 +276,11 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
             ("active".to_string(), yes_no(active)),
             (
                 "changed".to_string(),
-                dash(Some(summary.changed.join(", "))),
+                if summary.changed.is_empty() {
+                    "nothing changed".to_string()
+                } else {
+                    summary.changed.join(", ")
+                },
             ),
         ];
         flatten("", &summary.settings, &mut pairs);

@@ -59,7 +59,7 @@ pub enum PoolCmd<C: Args, U: Args> {
     Delete(NameArgs),
     /// Wait until the pool has all its desired nodes.
     ///
-    /// Progress goes to stderr. Exit 5 on timeout; Ctrl-C stops waiting with exit 1 and
+    /// Progress goes to stderr. Exit 5 on timeout; Ctrl-C stops waiting with exit 130 and
     /// cancels nothing on the server.
     Wait(PoolWaitArgs),
 }
