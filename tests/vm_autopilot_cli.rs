@@ -126,17 +126,16 @@ fn create_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
         .collect()
 }
 
+/// The most an autopilot pool can cost is every node its target could need (the target over
+/// the smallest qualifying node: 2 vCPUs in us-central-dfw-1) bid at its ceiling; that is what
+/// `max_monthly_usd` is checked against, on create and on updates that can grow it.
 #[tokio::test(flavor = "multi_thread")]
 async fn autopilot_budgets_are_held_to_the_monthly_limit() {
     let env = common::Env::instant().await;
     env.ok_json(&["cs", "create", "ap-guard", "--region", "us-central-dfw-1"]);
-    // $1/h × 730 = $730 a month, above a $100 limit: refused, nothing sent.
+    // 4 vCPUs = at most 2 nodes × $1/h × 730 = $1460 a month, above a $100 limit: refused.
     let out = with_limit(&env, "100", &create_args(&["--budget-per-hour", "1"]));
-    refused(&out, "$730 per month, above max_monthly_usd $100");
-    assert_eq!(autopilot_requests(&env, "POST"), 0);
-    // A limit but no budget: the service could spend without bound, so it asks too.
-    let out = with_limit(&env, "100", &create_args(&[]));
-    refused(&out, "without bound");
+    refused(&out, "$1460 per month, above max_monthly_usd $100");
     assert_eq!(autopilot_requests(&env, "POST"), 0);
     // --dry-run shows the concern and sends nothing.
     let out = with_limit(
@@ -160,11 +159,11 @@ async fn autopilot_budgets_are_held_to_the_monthly_limit() {
     assert_eq!(autopilot_requests(&env, "POST"), 1);
     let made: Value = serde_json::from_str(&common::stdout_of(&out)).unwrap();
     let big = made["metadata"]["name"].as_str().unwrap().to_string();
-    // Under the limit ($0.1 × 730 = $73): no question, no warning.
+    // Under the limit (2 × $0.05 × 730 = $73): no question, no warning.
     let out = with_limit(
         &env,
         "100",
-        &create_args(&["--budget-per-hour", "0.1", "-o", "json"]),
+        &create_args(&["--budget-per-hour", "0.05", "-o", "json"]),
     );
     let err = common::stderr_of(&out);
     assert!(out.status.success(), "{err}");
@@ -173,7 +172,7 @@ async fn autopilot_budgets_are_held_to_the_monthly_limit() {
     let made: Value = serde_json::from_str(&common::stdout_of(&out)).unwrap();
     let small = made["metadata"]["name"].as_str().unwrap().to_string();
 
-    // Updates: a new budget over the limit is refused; --yes sends it.
+    // Updates: a new ceiling over the limit is refused; --yes sends it.
     let update = |name: &str, extra: &[&str]| -> std::process::Output {
         let mut args = vec!["np", "autopilot", "update"];
         args.push(name);
@@ -182,24 +181,24 @@ async fn autopilot_budgets_are_held_to_the_monthly_limit() {
     };
     refused(
         &update(&small, &["--budget-per-hour", "2"]),
-        "$1460 per month",
+        "$2920 per month",
     );
-    assert_eq!(autopilot_requests(&env, "PATCH"), 0);
+    let patches = autopilot_requests(&env, "PATCH");
     let out = update(&small, &["--budget-per-hour", "2", "--yes"]);
     assert!(out.status.success(), "{}", common::stderr_of(&out));
-    assert_eq!(autopilot_requests(&env, "PATCH"), 1);
-    // Without a new budget the pool's own counts: over the limit asks, under it does not.
+    assert_eq!(autopilot_requests(&env, "PATCH"), patches + 1);
+    // Without a new ceiling the pool's own counts: a bigger target over the limit asks.
     refused(
         &update(&big, &["--vcpu", "8"]),
         "above max_monthly_usd $100",
     );
-    assert_eq!(autopilot_requests(&env, "PATCH"), 1);
-    let out = update(&small, &["--budget-per-hour", "0.1", "--yes"]);
+    assert_eq!(autopilot_requests(&env, "PATCH"), patches + 1);
+    let out = update(&small, &["--budget-per-hour", "0.05", "--yes"]);
     assert!(out.status.success(), "{}", common::stderr_of(&out));
-    let out = update(&small, &["--vcpu", "8"]);
+    let out = update(&small, &["--vcpu", "4"]);
     assert!(out.status.success(), "{}", common::stderr_of(&out));
-    assert_eq!(autopilot_requests(&env, "PATCH"), 3);
-    // No limit: nothing is asked whatever the budget.
+    assert_eq!(autopilot_requests(&env, "PATCH"), patches + 3);
+    // No limit: nothing is asked whatever the ceiling.
     let out = env
         .cmd()
         .args(create_args(&["--budget-per-hour", "50"]))
