@@ -1,5 +1,6 @@
 //! The public API's edges (issue 25): `?` on a raw call, re-exported foreign types, typed
 //! conflict reasons, the unknown-profile error and hints that live in the CLI only.
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 
