@@ -87,8 +87,9 @@ impl SpotPoolUpdate {
     /// An update that changes nothing yet.
     ///
     /// ```
+    /// use rsspot::pricing::Bid;
     /// use rsspot::services::SpotPoolUpdate;
-    /// let update = SpotPoolUpdate::new().desired(3).bid("0.04".parse()?);
+    /// let update = SpotPoolUpdate::new().desired(3).bid("0.04".parse::<Bid>()?);
     /// assert_eq!(update.common.desired, Some(3));
     /// # Ok::<(), rsspot::Error>(())
     /// ```
@@ -107,8 +108,9 @@ impl VmPoolUpdate {
     /// An update that changes nothing yet.
     ///
     /// ```
+    /// use rsspot::pricing::Bid;
     /// use rsspot::services::VmPoolUpdate;
-    /// let update = VmPoolUpdate::new().desired(2).bid("0.05".parse()?);
+    /// let update = VmPoolUpdate::new().desired(2).bid("0.05".parse::<Bid>()?);
     /// assert_eq!(update.desired, Some(2));
     /// # Ok::<(), rsspot::Error>(())
     /// ```
