@@ -4,8 +4,9 @@
 //! small gateway page size and a short wall-clock lifecycle. Every flow must succeed under every
 //! setting: the emulator's variants are the plausible answers of the real service, so a flow
 //! that breaks under one of them is a client bug. Failures are collected and reported together,
-//! each naming the variant setting and the flow.
-#![cfg(feature = "emulator")]
+//! each naming the variant setting and the flow. It drives the `rsspot` binary, so it needs the
+//! `cli` feature too (without it there is no binary of this build to drive).
+#![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
 
