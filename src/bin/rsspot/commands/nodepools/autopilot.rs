@@ -356,7 +356,7 @@ fn show_preview(ctx: &Ctx, p: &AutopilotPreview) -> Result<()> {
         return ctx.out.data(p);
     }
     ctx.out.text(&format!(
-        "Estimate from public prices (the service decides; capacity and cooldowns may differ):\n\
+        "Estimate from public prices; the service decides (capacity, cooldowns).\n\
          {} vCPUs in {}",
         p.target_vcpus, p.region
     ))?;
@@ -390,15 +390,15 @@ fn show_preview(ctx: &Ctx, p: &AutopilotPreview) -> Result<()> {
             &["CEILING/H"],
         )?;
         ctx.out.text(&format!(
-            "Expected: ${}/h, ${}/month at today's market prices; at most ${}/h ({} nodes at \
-             the ceiling).",
+            "Expected ${}/h (${}/month) at today's market prices.\n\
+             At most ${}/h: {} nodes at the ceiling.",
             p.hourly_usd, p.monthly_usd, p.max_hourly_usd, p.max_nodes
         ))?;
     }
     if !p.short_of_capacity.is_empty() {
         ctx.out.text(&format!(
-            "Fewer servers are free now than this asks of {}: the service re-packs as nodes \
-             fail to be won.",
+            "Fewer servers are free now than this asks of {}:\n\
+             the service re-packs as nodes fail to be won.",
             p.short_of_capacity.join(", ")
         ))?;
     }
