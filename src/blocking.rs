@@ -11,8 +11,8 @@
 //!
 //! ```no_run
 //! let client = rsspot::blocking::SpotClient::from_env()?;
-//! for cs in client.cloudspaces().list(None)? {
-//!     println!("{:?}", cs.metadata.and_then(|m| m.name));
+//! for cs in client.cloudspaces().list()? {
+//!     println!("{}", rsspot::ResourceExt::name(&cs));
 //! }
 //! # Ok::<(), rsspot::Error>(())
 //! ```
@@ -21,19 +21,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::pricing::Bid;
 use crate::pricing::advice::{BidAdvice, Risk};
 use crate::pricing::docs::{ComparablePrices, Percentiles, PriceHistory};
-use crate::pricing::guard::SpendLimits;
 use crate::pricing::view::PriceRow;
-use crate::raw::types::{
-    CloudSpace, OnDemandNodePool, OrganizationListOrganizationsItem as Organization, Region,
-    ServerClass, SpotNodePool,
-};
-use crate::services::{
-    CloudSpaceCreate, CloudSpaceUpdate, Mismatch, OnDemandPoolCreate, OnDemandPoolUpdate,
-    PreparedCreate, PreparedUpdate, ServerClassFilter, SpotPoolCreate, SpotPoolUpdate, WaitOptions,
-};
+use crate::raw::types::{OrganizationListOrganizationsItem as Organization, Region, ServerClass};
+use crate::services::ServerClassFilter;
 use crate::types::inventory::{OrganizationEvents, VmCloudSpace, VmPool};
 
 /// The blocking client. Cheap to clone.
@@ -219,101 +211,6 @@ blocking_service!(
 });
 
 blocking_service!(
-    /// Cloudspaces (see [`crate::services::CloudSpaces`]).
-    CloudSpaces, cloudspaces {
-    /// Cloudspaces of an org.
-    fn list(org: Option<&str>) -> Vec<CloudSpace>;
-    /// One cloudspace.
-    fn get(name: &str, org: Option<&str>) -> CloudSpace;
-    /// Validates a create against the server; the namespace and the body a create sends.
-    fn prepare_create(req: &CloudSpaceCreate, org: Option<&str>) -> (String, CloudSpace);
-    /// Creates a cloudspace.
-    fn create(req: &CloudSpaceCreate, org: Option<&str>) -> CloudSpace;
-    /// Updates a cloudspace.
-    fn update(name: &str, update: &CloudSpaceUpdate, org: Option<&str>) -> CloudSpace;
-    /// Deletes the cloudspace object only (see `delete_with_pools`).
-    fn delete(name: &str, org: Option<&str>) -> ();
-    /// Deletes its node pools, then the cloudspace; what was deleted.
-    fn delete_with_pools(name: &str, org: Option<&str>) -> crate::services::cloudspaces::Teardown;
-    /// Waits until the cloudspace and the pools of a teardown are gone.
-    fn wait_until_gone(teardown: &crate::services::cloudspaces::Teardown, org: Option<&str>, opts: &WaitOptions) -> ();
-    /// Generates its kubeconfig.
-    fn kubeconfig(name: &str, org: Option<&str>) -> String;
-    /// Waits until it is Ready.
-    fn wait_until_ready(name: &str, org: Option<&str>, opts: &WaitOptions) -> CloudSpace;
-    /// Checks a create with pools against the server; every body it sends.
-    fn prepare_create_with_pools(req: &crate::services::cloudspaces::CloudSpaceWithPools, org: Option<&str>, limits: &SpendLimits) -> crate::services::cloudspaces::PreparedCloudSpace;
-    /// Creates the cloudspace, then its pools; rolls back when a pool fails.
-    fn send_create_with_pools(prepared: crate::services::cloudspaces::PreparedCloudSpace) -> crate::services::cloudspaces::CreateOutcome;
-    /// Refuses a cloudspace name already taken.
-    fn ensure_name_free(name: &str, org: Option<&str>) -> ();
-    /// Deletes what a create with pools made.
-    fn rollback_create(name: &str, pools: &[crate::services::cloudspaces::InlinePool], org: Option<&str>) -> crate::services::cloudspaces::Rollback;
-});
-
-blocking_service!(
-    /// Spot node pools (see [`crate::services::SpotPools`]).
-    SpotPools, spot_pools {
-    /// Pools of an org, optionally of one cloudspace.
-    fn list(cloudspace: Option<&str>, org: Option<&str>) -> Vec<SpotNodePool>;
-    /// One pool.
-    fn get(name: &str, org: Option<&str>) -> SpotNodePool;
-    /// Validates a create against the server: the body it sends and the spending concerns.
-    fn prepare_create(req: &SpotPoolCreate, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<SpotNodePool>;
-    /// `prepare_create` for a pool of a cloudspace not created yet (class checked against `region`).
-    fn prepare_create_in(req: &SpotPoolCreate, region: Option<&str>, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<SpotNodePool>;
-    /// Sends a prepared create.
-    fn send_create(prepared: PreparedCreate<SpotNodePool>) -> SpotNodePool;
-    /// Creates a pool.
-    fn create(req: &SpotPoolCreate, org: Option<&str>) -> SpotNodePool;
-    /// Validates an update against the server: the merge patch and the spending concerns.
-    fn prepare_update(name: &str, update: &SpotPoolUpdate, org: Option<&str>, limits: &SpendLimits) -> PreparedUpdate<SpotNodePool>;
-    /// Sends a prepared update.
-    fn send_update(name: &str, prepared: PreparedUpdate<SpotNodePool>) -> SpotNodePool;
-    /// Updates only the fields given.
-    fn update(name: &str, update: &SpotPoolUpdate, org: Option<&str>) -> SpotNodePool;
-    /// Sets the desired node count, nothing else.
-    fn scale(name: &str, desired: u32, org: Option<&str>) -> SpotNodePool;
-    /// Re-reads the pool and lists where the server holds something other than what was sent.
-    fn verify(name: &str, bid: Option<Bid>, desired: Option<u32>, org: Option<&str>) -> Vec<Mismatch>;
-    /// Deletes a pool.
-    fn delete(name: &str, org: Option<&str>) -> ();
-    /// Waits until the bid is fulfilled.
-    fn wait_until_fulfilled(name: &str, org: Option<&str>, opts: &WaitOptions) -> SpotNodePool;
-});
-
-blocking_service!(
-    /// On-demand node pools (see [`crate::services::OnDemandPools`]).
-    OnDemandPools, ondemand_pools {
-    /// Pools of an org, optionally of one cloudspace.
-    fn list(cloudspace: Option<&str>, org: Option<&str>) -> Vec<OnDemandNodePool>;
-    /// One pool.
-    fn get(name: &str, org: Option<&str>) -> OnDemandNodePool;
-    /// Validates a create against the server: the body it sends and the spending concerns.
-    fn prepare_create(req: &OnDemandPoolCreate, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<OnDemandNodePool>;
-    /// `prepare_create` for a pool of a cloudspace not created yet (class checked against `region`).
-    fn prepare_create_in(req: &OnDemandPoolCreate, region: Option<&str>, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<OnDemandNodePool>;
-    /// Sends a prepared create.
-    fn send_create(prepared: PreparedCreate<OnDemandNodePool>) -> OnDemandNodePool;
-    /// Creates a pool.
-    fn create(req: &OnDemandPoolCreate, org: Option<&str>) -> OnDemandNodePool;
-    /// Validates an update against the server: the merge patch and the spending concerns.
-    fn prepare_update(name: &str, update: &OnDemandPoolUpdate, org: Option<&str>, limits: &SpendLimits) -> PreparedUpdate<OnDemandNodePool>;
-    /// Sends a prepared update.
-    fn send_update(name: &str, prepared: PreparedUpdate<OnDemandNodePool>) -> OnDemandNodePool;
-    /// Updates only the fields given.
-    fn update(name: &str, update: &OnDemandPoolUpdate, org: Option<&str>) -> OnDemandNodePool;
-    /// Sets the desired node count, nothing else.
-    fn scale(name: &str, desired: u32, org: Option<&str>) -> OnDemandNodePool;
-    /// Re-reads the pool and lists where the server holds something other than what was sent.
-    fn verify(name: &str, desired: Option<u32>, org: Option<&str>) -> Vec<Mismatch>;
-    /// Deletes a pool.
-    fn delete(name: &str, org: Option<&str>) -> ();
-    /// Waits until the reservation is fulfilled.
-    fn wait_until_fulfilled(name: &str, org: Option<&str>, opts: &WaitOptions) -> OnDemandNodePool;
-});
-
-blocking_service!(
     /// Prices (see [`crate::services::Pricing`]).
     Pricing, pricing {
     /// Price history of a class.
@@ -334,95 +231,11 @@ blocking_service!(
     /// VM inventory (see [`crate::services::Inventory`]).
     Inventory, inventory {
     /// VM cloudspaces.
-    fn vm_cloudspaces(org: Option<&str>) -> Vec<VmCloudSpace>;
+    fn vm_cloudspaces() -> Vec<VmCloudSpace>;
     /// VM pools of a VM cloudspace.
-    fn vm_pools(vmcloudspace: &str, org: Option<&str>) -> Vec<VmPool>;
+    fn vm_pools(vmcloudspace: &str) -> Vec<VmPool>;
     /// Organization events.
     fn events(limit: u32) -> OrganizationEvents;
-});
-
-// ----- VM kinds and autopilot pools (issue 16) ----------------------------------------------
-
-blocking_service!(
-    /// VM SSH keys (see [`crate::services::VmSshKeys`]).
-    VmSshKeys, vm_ssh_keys {
-    /// Keys of an org.
-    fn list(org: Option<&str>) -> Vec<crate::raw::types::VmSshKey>;
-    /// One key.
-    fn get(name: &str, org: Option<&str>) -> crate::raw::types::VmSshKey;
-    /// Creates a key (checked locally first).
-    fn create(req: &crate::services::VmSshKeyCreate, org: Option<&str>) -> crate::raw::types::VmSshKey;
-    /// Deletes a key.
-    fn delete(name: &str, org: Option<&str>) -> ();
-});
-
-blocking_service!(
-    /// VM cloudspaces (see [`crate::services::VmCloudSpaces`]).
-    VmCloudSpaces, vm_cloudspaces {
-    /// VM cloudspaces of an org.
-    fn list(org: Option<&str>) -> Vec<VmCloudSpace>;
-    /// One VM cloudspace.
-    fn get(name: &str, org: Option<&str>) -> VmCloudSpace;
-    /// Checks a create (the cloudspace and every inline pool) and returns what it would send.
-    fn prepare_create(req: &crate::services::VmCloudSpaceCreate, org: Option<&str>, limits: &SpendLimits) -> crate::services::vm_cloudspaces::PreparedVmCloudSpace;
-    /// Sends a prepared create, rolling back on failure.
-    fn send_create(prepared: crate::services::vm_cloudspaces::PreparedVmCloudSpace) -> crate::services::vm_cloudspaces::CreatedVmCloudSpace;
-    /// Creates a VM cloudspace and its inline pools, rolling back on failure.
-    fn create(req: &crate::services::VmCloudSpaceCreate, org: Option<&str>) -> crate::services::vm_cloudspaces::CreatedVmCloudSpace;
-    /// Sets or clears the webhook.
-    fn update_webhook(name: &str, webhook: &str, org: Option<&str>) -> VmCloudSpace;
-    /// Deletes the pools, then the cloudspace.
-    fn delete_with_pools(name: &str, org: Option<&str>) -> crate::services::vm_cloudspaces::VmTeardown;
-    /// Waits until Ready with all VMs running.
-    fn wait_until_running(name: &str, org: Option<&str>, opts: &WaitOptions) -> VmCloudSpace;
-});
-
-blocking_service!(
-    /// VM pools (see [`crate::services::VmPools`]).
-    VmPools, vm_pools {
-    /// VM pools of an org, optionally of one VM cloudspace.
-    fn list(vm_cloudspace: Option<&str>, org: Option<&str>) -> Vec<VmPool>;
-    /// One VM pool.
-    fn get(name: &str, org: Option<&str>) -> VmPool;
-    /// Creates a VM pool.
-    fn create(req: &crate::services::VmPoolCreate, org: Option<&str>) -> VmPool;
-    /// Changes the desired count and/or bid.
-    fn update(name: &str, update: &crate::services::VmPoolUpdate, org: Option<&str>) -> VmPool;
-    /// Sets the desired VM count, nothing else.
-    fn scale(name: &str, desired: u32, org: Option<&str>) -> VmPool;
-    /// Checks a create (region, class, bid, spending concerns) and returns what it would send.
-    fn prepare_create(req: &crate::services::VmPoolCreate, region: Option<&str>, org: Option<&str>, limits: &SpendLimits) -> PreparedCreate<VmPool>;
-    /// Sends a prepared create.
-    fn send_create(prepared: PreparedCreate<VmPool>) -> VmPool;
-    /// Checks an update: the pool as it is and the spending concerns.
-    fn prepare_update(name: &str, update: &crate::services::VmPoolUpdate, org: Option<&str>, limits: &SpendLimits) -> (VmPool, Vec<crate::pricing::guard::Concern>);
-    /// Sends an update of only the fields given.
-    fn send_update(name: &str, update: &crate::services::VmPoolUpdate, org: Option<&str>) -> VmPool;
-    /// Deletes a VM pool.
-    fn delete(name: &str, org: Option<&str>) -> ();
-    /// Waits until the pool has all its VMs.
-    fn wait_until_fulfilled(name: &str, org: Option<&str>, opts: &WaitOptions) -> VmPool;
-});
-
-blocking_service!(
-    /// Autopilot node pools (see [`crate::services::AutopilotPools`]).
-    AutopilotPools, autopilot_pools {
-    /// Autopilot pools of an org, optionally of one cloudspace.
-    fn list(cloudspace: Option<&str>, org: Option<&str>) -> Vec<crate::raw::types::AutopilotNodePool>;
-    /// One autopilot pool.
-    fn get(name: &str, org: Option<&str>) -> crate::raw::types::AutopilotNodePool;
-    /// Checks a create and returns the namespace and body it would send.
-    fn prepare_create(req: &crate::services::AutopilotPoolCreate, org: Option<&str>) -> (String, crate::raw::types::AutopilotNodePool);
-    /// Creates an autopilot pool.
-    fn create(req: &crate::services::AutopilotPoolCreate, org: Option<&str>) -> crate::raw::types::AutopilotNodePool;
-    /// Changes the vCPU total and/or budget.
-    fn update(name: &str, update: &crate::services::AutopilotPoolUpdate, org: Option<&str>) -> crate::raw::types::AutopilotNodePool;
-    /// Deletes an autopilot pool.
-    fn delete(name: &str, org: Option<&str>) -> ();
-    /// Waits until every vCPU wanted is won (managed vCPUs reach the target).
-    fn wait_until_allocated(name: &str, org: Option<&str>, opts: &WaitOptions) -> crate::raw::types::AutopilotNodePool;
-    /// Estimates the packing of a pool from public prices and server classes.
-    fn preview(req: &crate::services::AutopilotPoolCreate, org: Option<&str>) -> crate::pricing::autopilot::AutopilotPreview;
 });
 
 impl Pricing<'_> {
@@ -435,36 +248,16 @@ impl Pricing<'_> {
     }
 }
 
-impl VmCloudSpaces<'_> {
-    /// Sends a prepared create; on failure, the error, the pool that failed and what the
-    /// rollback deleted (see [`crate::services::VmCloudSpaces::send_create_reporting`]). The
-    /// outer error is only the refusal to run inside an async runtime.
-    pub fn send_create_reporting(
-        &self,
-        prepared: crate::services::vm_cloudspaces::PreparedVmCloudSpace,
-    ) -> Result<
-        std::result::Result<
-            crate::services::vm_cloudspaces::CreatedVmCloudSpace,
-            crate::services::vm_cloudspaces::FailedVmCreate,
-        >,
-    > {
-        self.0.block(async {
-            Ok(self
-                .0
-                .inner
-                .vm_cloudspaces()
-                .send_create_reporting(prepared)
-                .await)
-        })
-    }
-}
-
 /// Methods written by hand above rather than in a `blocking_service!` table.
 #[cfg(test)]
 const HAND_WRITTEN_TWINS: &[(&str, &str)] = &[
     ("Pricing", "histories"),
     ("VmCloudSpaces", "send_create_reporting"),
 ];
+
+#[path = "blocking_api.rs"]
+mod api;
+pub use api::{Api, Org};
 
 #[cfg(test)]
 #[path = "blocking_twins.rs"]

@@ -141,6 +141,7 @@ pub(crate) mod fsutil;
 pub(crate) mod org;
 pub mod pricing;
 pub mod raw;
+pub mod resource;
 /// Retry settings: [`RetryConfig`](retry::RetryConfig) is the config file's `retry` block and
 /// what [`SpotClientBuilder::retry`] takes (the engine itself is part of the request pipeline).
 pub mod retry {
@@ -157,6 +158,7 @@ pub mod workflows;
 pub use client::{SpotClient, SpotClientBuilder};
 pub use error::{ConfigRemedy, ConflictReason, Error, Result, TransportFailure};
 pub use org::OrgRef;
+pub use resource::{Api, Kind, Org, ResourceExt};
 pub use transport::auth::RefreshTokenStore;
 pub use transport::limits::MAX_RESPONSE_BYTES;
 pub use transport::paths::ApiScope;

@@ -304,24 +304,46 @@ impl SpotClient {
         })
     }
 
-    /// VM SSH keys (`vmsshkeys`).
+    /// An organization by name, id or namespace: a cheap handle, made without a request and
+    /// without failing; the name is resolved on first use (see [`Org`](crate::Org)).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let pools = client.org("acme").spot_pools().list().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn org(&self, org: impl Into<String>) -> crate::Org<'_> {
+        crate::Org::new(self, Some(org.into()))
+    }
+
+    /// The client's default organization: the profile's `org`, else the token's own.
+    pub fn default_org(&self) -> crate::Org<'_> {
+        crate::Org::new(self, None)
+    }
+
+    /// An organization given maybe by name (`None`: [`SpotClient::default_org`]).
+    pub fn org_or_default(&self, org: Option<&str>) -> crate::Org<'_> {
+        crate::Org::new(self, org.map(str::to_owned))
+    }
+
+    /// VM SSH keys of the default organization (`vmsshkeys`).
     pub fn vm_ssh_keys(&self) -> crate::services::VmSshKeys<'_> {
-        crate::services::VmSshKeys(self)
+        self.default_org().vm_ssh_keys()
     }
 
-    /// VM cloudspaces (`vmcloudspaces`), with inline pools and teardown.
+    /// VM cloudspaces of the default organization, with inline pools and teardown.
     pub fn vm_cloudspaces(&self) -> crate::services::VmCloudSpaces<'_> {
-        crate::services::VmCloudSpaces(self)
+        self.default_org().vm_cloudspaces()
     }
 
-    /// VM pools (`vmpools`).
+    /// VM pools of the default organization.
     pub fn vm_pools(&self) -> crate::services::VmPools<'_> {
-        crate::services::VmPools(self)
+        self.default_org().vm_pools()
     }
 
-    /// Autopilot node pools (`autopilotnodepools`).
+    /// Autopilot node pools of the default organization.
     pub fn autopilot_pools(&self) -> crate::services::AutopilotPools<'_> {
-        crate::services::AutopilotPools(self)
+        self.default_org().autopilot_pools()
     }
 
     /// Organizations.
@@ -336,25 +358,25 @@ impl SpotClient {
     pub fn server_classes(&self) -> crate::services::ServerClasses<'_> {
         crate::services::ServerClasses(self)
     }
-    /// Cloudspaces (clusters) and their kubeconfigs.
+    /// Cloudspaces (clusters) of the default organization, and their kubeconfigs.
     pub fn cloudspaces(&self) -> crate::services::CloudSpaces<'_> {
-        crate::services::CloudSpaces(self)
+        self.default_org().cloudspaces()
     }
-    /// Spot node pools.
+    /// Spot node pools of the default organization.
     pub fn spot_pools(&self) -> crate::services::SpotPools<'_> {
-        crate::services::SpotPools(self)
+        self.default_org().spot_pools()
     }
-    /// On-demand node pools.
+    /// On-demand node pools of the default organization.
     pub fn ondemand_pools(&self) -> crate::services::OnDemandPools<'_> {
-        crate::services::OnDemandPools(self)
+        self.default_org().ondemand_pools()
     }
     /// Prices, price history and bid advice.
     pub fn pricing(&self) -> crate::services::Pricing<'_> {
         crate::services::Pricing(self)
     }
-    /// VM inventory and organization events.
+    /// VM inventory and organization events of the default organization.
     pub fn inventory(&self) -> crate::services::Inventory<'_> {
-        crate::services::Inventory(self)
+        self.default_org().inventory()
     }
 
     /// An authenticated request to any API path (the `rsspot api` escape hatch). `path` is

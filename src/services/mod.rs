@@ -7,7 +7,6 @@ pub mod autopilot;
 mod builders;
 pub mod cloudspaces;
 pub mod inventory;
-mod kind_streams;
 pub mod node_pools;
 pub mod organizations;
 pub mod pricing;
@@ -37,7 +36,7 @@ pub use cloudspaces::{
 pub use inventory::Inventory;
 pub use node_pools::{
     Autoscaling, AutoscalingPatch, Mismatch, OnDemandPoolCreate, OnDemandPoolUpdate, OnDemandPools,
-    PoolCommon, PoolPatch, PoolSpecPatch, PoolUpdate, PreparedCreate, PreparedUpdate,
+    NodePoolKind, PoolCommon, PoolPatch, PoolSpecPatch, PoolUpdate, PreparedCreate, PreparedUpdate,
     SpotPoolCreate, SpotPoolUpdate, SpotPools, Taint,
 };
 pub use organizations::Organizations;
@@ -51,19 +50,7 @@ pub use vm_cloudspaces::{
 };
 pub use vm_pools::{PoolType, VmPoolCreate, VmPoolUpdate, VmPools};
 pub use vm_ssh_keys::{VmSshKeyCreate, VmSshKeys};
-pub use wait::{Progress, WaitEvent, WaitOptions};
-
-/// Sends the generated operation `$op` (with its further `.step(arg)`s) in the namespace of
-/// `$org` and maps its error like [`call`]: the body of every plain list, get or delete of a
-/// namespaced object. `$svc` is a service (`Service(&SpotClient)`).
-macro_rules! in_org {
-    ($svc:expr, $org:expr, $op:ident $(.$step:ident($arg:expr))*, $kind:expr, $name:expr) => {{
-        let ns = $svc.0.namespace($org).await?;
-        let request = $svc.0.raw.$op().namespace(ns)$(.$step($arg))*;
-        $crate::services::call(request.send(), $kind, $name).await
-    }};
-}
-pub(crate) use in_org;
+pub use wait::{Progress, Readiness, WaitEvent, WaitOptions};
 
 /// Awaits a generated call and maps its error; `kind`/`name` describe the object for 404s.
 pub(crate) async fn call<T, E: serde::Serialize>(

@@ -2,7 +2,7 @@
 //! fetched page by page (`limit`/`continue`), [`WatchStream`] polls a list with backoff and
 //! hands out what changed as [`WatchEvent`]s.
 //!
-//! A service gives the helpers a function that fetches one page (or the whole list) and, for
+//! [`Api`](crate::Api) gives them a function that fetches one page (or the whole list) and, for
 //! watches, the name of an object; everything else (paging, the item limit, the backoff, the
 //! comparison by `metadata.resourceVersion`) lives here.
 
@@ -16,7 +16,6 @@ use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use serde::Serialize;
 
-use crate::SpotClient;
 use crate::error::Result;
 
 /// Items asked for in one page when the caller sets no page size.
@@ -53,13 +52,6 @@ impl<T> Page<T> {
     }
 }
 
-impl<T> Page<T> {
-    /// A page of a generated list type: its items and `metadata.continue`.
-    pub fn of(items: Vec<T>, meta: Option<crate::raw::types::ListMeta>) -> Self {
-        Page::new(items, meta.and_then(|m| m.continue_))
-    }
-}
-
 /// Fetches one page of a list.
 pub(crate) type PageFn<T> =
     Box<dyn FnMut(PageRequest) -> BoxFuture<'static, Result<Page<T>>> + Send>;
@@ -67,72 +59,13 @@ pub(crate) type PageFn<T> =
 /// Fetches a whole list (one poll of a watch).
 pub(crate) type ListFn<T> = Box<dyn FnMut() -> BoxFuture<'static, Result<Vec<T>>> + Send>;
 
-/// Adds a [`PageRequest`] (`limit`, and `continue` after the first page) to a generated list
-/// builder.
-macro_rules! paged {
-    ($page:expr, $builder:expr) => {{
-        let page: $crate::services::stream::PageRequest = $page;
-        let b = $builder.limit(page.limit);
-        match page.continue_ {
-            Some(token) => b.continue_(token),
-            None => b,
-        }
-    }};
-}
-pub(crate) use paged;
-
-/// A [`ListStream`] over the pages `fetch` gets, each with a clone of `client` and the org.
-pub(crate) fn pages<T, F>(client: &SpotClient, org: Option<&str>, fetch: F) -> ListStream<T>
-where
-    T: Send + 'static,
-    F: Fn(SpotClient, Option<String>, PageRequest) -> BoxFuture<'static, Result<Page<T>>>
-        + Send
-        + 'static,
-{
-    let client = client.clone();
-    let org = org.map(str::to_owned);
-    ListStream::new(Box::new(move |page| {
-        fetch(client.clone(), org.clone(), page)
-    }))
-}
-
-/// A [`ListStream`] for a kind whose typed list carries no `metadata.continue`: the whole
-/// list (`list`, the transport following the server's pages) is one page.
-pub(crate) fn whole<T, F>(client: &SpotClient, org: Option<&str>, list: F) -> ListStream<T>
-where
-    T: Send + 'static,
-    F: Fn(SpotClient, Option<String>) -> BoxFuture<'static, Result<Vec<T>>> + Send + 'static,
-{
-    pages(client, org, move |c, org, _| {
-        let fut = list(c, org);
-        Box::pin(async move { Ok(Page::new(fut.await?, None)) })
-    })
-}
-
-/// A [`WatchStream`] polling `list` (through a clone of `client` that bypasses the HTTP
-/// cache); `name` tells objects apart.
-pub(crate) fn watch<T, F>(
-    client: &SpotClient,
-    org: Option<&str>,
-    list: F,
-    name: fn(&T) -> String,
-) -> WatchStream<T>
-where
-    T: Serialize + Clone + Send + 'static,
-    F: Fn(SpotClient, Option<String>) -> BoxFuture<'static, Result<Vec<T>>> + Send + 'static,
-{
-    let client = client.without_cache();
-    let org = org.map(str::to_owned);
-    WatchStream::new(Box::new(move || list(client.clone(), org.clone())), name)
-}
-
 /// The items of a list, fetched a page at a time as they are consumed (`.limit(n)` stops after
 /// `n` items, and no page past them is fetched). A failed page ends the stream after its error.
 ///
 /// ```no_run
 /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
 /// use futures::TryStreamExt;
-/// let first: Vec<_> = client.cloudspaces().list_stream(None).limit(3).try_collect().await?;
+/// let first: Vec<_> = client.cloudspaces().list_stream().limit(3).try_collect().await?;
 /// # Ok(()) }
 /// ```
 #[must_use = "a stream does nothing until polled"]

@@ -3,17 +3,19 @@
 //! A create may carry pools inline: every pool is checked (class, region, bid floor,
 //! guardrails) before anything is sent; then the cloudspace is created and each pool after it,
 //! and if a pool fails, the pools already created and the cloudspace are deleted again (spotctl
-//! does the same) and the pool's error is returned ([`VmCloudSpaces::send_create_reporting`]
+//! does the same) and the pool's error is returned ([`Api::send_create_reporting`]
 //! also says which pool failed and what the rollback deleted). A delete removes the pools
 //! first, so nothing keeps running (and billing) without its cloudspace.
 
 use serde::Serialize;
 
-use super::node_pools::{PreparedCreate, merge_patch};
-use super::vm_pools::{VmPoolCreate, VmPools};
-use super::wait::{Poll, WaitOptions, poll_uncached};
-use super::{call, check_dns_label, in_org};
-use crate::SpotClient;
+use super::node_pools::PreparedCreate;
+#[cfg(test)]
+use super::node_pools::merge_patch;
+use super::vm_pools::VmPoolCreate;
+use super::wait::{Readiness, WaitOptions, poll_uncached};
+use super::check_dns_label;
+use crate::resource::{Api, Create, Org};
 use crate::error::{Error, Result};
 use crate::pricing::guard::{Concern, SpendLimits};
 use crate::types::inventory::{ObjectMeta, VmCloudSpace, VmCloudSpaceSpec, VmPool, VmSshKeyRef};
@@ -197,57 +199,28 @@ struct WebhookSpec {
 }
 
 /// `client.vm_cloudspaces()`.
-#[derive(Clone, Copy)]
-pub struct VmCloudSpaces<'a>(pub(crate) &'a SpotClient);
+/// VM cloudspaces: [`Api`] over [`VmCloudSpace`] (`client.vm_cloudspaces()`,
+/// `org.vm_cloudspaces()`).
+pub type VmCloudSpaces<'a> = Api<'a, VmCloudSpace>;
 
-impl VmCloudSpaces<'_> {
-    /// The VM cloudspaces of an org.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// for cs in client.vm_cloudspaces().list(None).await? {
-    ///     println!("{:?}: {} VMs", cs.metadata.name, cs.status.assigned_servers.len());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn list(self, org: Option<&str>) -> Result<Vec<VmCloudSpace>> {
-        Ok(in_org!(self, org, list_vm_cloud_spaces, "vm cloudspace", "")?.items)
-    }
-
-    /// One VM cloudspace.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let cs = client.vm_cloudspaces().get("vm-lab", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn get(self, name: &str, org: Option<&str>) -> Result<VmCloudSpace> {
-        in_org!(
-            self,
-            org,
-            get_vm_cloud_space.name(name),
-            "vm cloudspace",
-            name
-        )
-    }
-
+impl Api<'_, VmCloudSpace> {
     /// Checks the request and every inline pool against the server (the pools against the
     /// request's region, since the cloudspace does not exist yet). Sends nothing.
     pub async fn prepare_create(
-        self,
+        &self,
         req: &VmCloudSpaceCreate,
-        org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedVmCloudSpace> {
         req.validate()?;
-        let namespace = self.0.namespace(org).await?;
+        let namespace = self.namespace().await?;
         let mut pools = Vec::with_capacity(req.pools.len());
         for pool in &req.pools {
             let mut pool = pool.clone();
             pool.vm_cloudspace = req.name.clone();
             pools.push(
-                VmPools(self.0)
-                    .prepare_create(&pool, Some(&req.region), org, limits)
+                self.org
+                    .vm_pools()
+                    .prepare_create(&pool, Some(&req.region), limits)
                     .await?,
             );
         }
@@ -260,24 +233,19 @@ impl VmCloudSpaces<'_> {
 
     /// Creates the cloudspace, then each pool; when a pool fails, deletes what was created and
     /// returns the pool's error.
-    pub async fn send_create(self, prepared: PreparedVmCloudSpace) -> Result<CreatedVmCloudSpace> {
+    pub async fn send_create(&self, prepared: PreparedVmCloudSpace) -> Result<CreatedVmCloudSpace> {
         Ok(self.send_create_reporting(prepared).await?)
     }
 
-    /// [`VmCloudSpaces::send_create`], saying on failure which pool failed and what the
+    /// [`Api::send_create`], saying on failure which pool failed and what the
     /// rollback deleted (or could not).
     pub async fn send_create_reporting(
-        self,
+        &self,
         prepared: PreparedVmCloudSpace,
     ) -> std::result::Result<CreatedVmCloudSpace, FailedVmCreate> {
         let name = prepared.body.metadata.name.clone().unwrap_or_default();
-        let b = self
-            .0
-            .raw
-            .create_vm_cloud_space()
-            .namespace(prepared.namespace.clone())
-            .body(prepared.body);
-        let cloudspace = match call(b.send(), "vm cloudspace", &name).await {
+        let sent = VmCloudSpace::send_create(self.client(), &prepared.namespace, prepared.body);
+        let cloudspace = match sent.await {
             Ok(cs) => cs,
             Err(error) => {
                 return Err(FailedVmCreate {
@@ -294,10 +262,10 @@ impl VmCloudSpaces<'_> {
         for (index, pool) in prepared.pools.into_iter().enumerate() {
             sent.push(pool.body.metadata.name.clone().unwrap_or_default());
             let body = pool.body.clone();
-            match VmPools(self.0).send_create(pool).await {
+            match self.org.vm_pools().send_create(pool).await {
                 Ok(p) => pools.push(p),
                 Err(error) => {
-                    let rollback = self.rollback(&name, &sent, &prepared.namespace).await;
+                    let rollback = self.rollback(&name, &sent).await;
                     return Err(FailedVmCreate {
                         error,
                         failed_pool: Some((index, body)),
@@ -312,11 +280,10 @@ impl VmCloudSpaces<'_> {
     /// Best-effort undo of a failed create: every pool sent (a 404 means it was never made),
     /// then the cloudspace. The create's own error is what the caller needs; the rollback's
     /// outcome is reported beside it.
-    async fn rollback(self, name: &str, pools: &[String], namespace: &str) -> VmRollback {
+    async fn rollback(&self, name: &str, pools: &[String]) -> VmRollback {
         let mut out = VmRollback::default();
         for pool in pools.iter().filter(|p| !p.is_empty()) {
-            let b = self.0.raw.delete_vm_pool().namespace(namespace).name(pool);
-            match call(b.send(), "vm pool", pool).await {
+            match self.org.vm_pools().delete(pool).await {
                 Ok(_) => out.pools_deleted.push(pool.clone()),
                 Err(Error::NotFound { .. }) => {}
                 Err(e) => {
@@ -325,13 +292,7 @@ impl VmCloudSpaces<'_> {
                 }
             }
         }
-        let b = self
-            .0
-            .raw
-            .delete_vm_cloud_space()
-            .namespace(namespace)
-            .name(name);
-        match call(b.send(), "vm cloudspace", name).await {
+        match self.delete(name).await {
             Ok(_) | Err(Error::NotFound { .. }) => out.cloudspace_deleted = true,
             Err(e) => {
                 tracing::warn!(name, error = %e, "rollback could not delete the VM cloudspace");
@@ -342,23 +303,22 @@ impl VmCloudSpaces<'_> {
     }
 
     /// Creates a VM cloudspace and its inline pools, rolling back on failure (concerns
-    /// unchecked: see [`VmCloudSpaces::prepare_create`]).
+    /// unchecked: see [`Api::prepare_create`]).
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::{VmCloudSpaceCreate, VmPoolCreate};
     /// let req = VmCloudSpaceCreate::new("vm-lab", "us-central-dfw-1", "laptop")
     ///     .pool(VmPoolCreate::spot("vm-lab", "gp.vs1.medium-dfw", 2, "0.05".parse()?));
-    /// let made = client.vm_cloudspaces().create(&req, None).await?;
+    /// let made = client.vm_cloudspaces().create(&req).await?;
     /// # Ok(()) }
     /// ```
     pub async fn create(
-        self,
+        &self,
         req: &VmCloudSpaceCreate,
-        org: Option<&str>,
     ) -> Result<CreatedVmCloudSpace> {
         let prepared = self
-            .prepare_create(req, org, &SpendLimits::default())
+            .prepare_create(req, &SpendLimits::default())
             .await?;
         self.send_create(prepared).await
     }
@@ -367,14 +327,13 @@ impl VmCloudSpaces<'_> {
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// client.vm_cloudspaces().update_webhook("vm-lab", "https://example.com/hook", None).await?;
+    /// client.vm_cloudspaces().update_webhook("vm-lab", "https://example.com/hook").await?;
     /// # Ok(()) }
     /// ```
     pub async fn update_webhook(
-        self,
+        &self,
         name: &str,
         webhook: &str,
-        org: Option<&str>,
     ) -> Result<VmCloudSpace> {
         if !webhook.is_empty() && url::Url::parse(webhook).is_err() {
             return Err(Error::invalid(
@@ -382,50 +341,37 @@ impl VmCloudSpaces<'_> {
                 format!("{webhook:?} is not a URL (give \"\" to clear the webhook)"),
             ));
         }
-        let ns = self.0.namespace(org).await?;
-        let patch = merge_patch(&WebhookPatch {
+        let patch = WebhookPatch {
             spec: WebhookSpec {
                 webhook: webhook.to_string(),
             },
-        })?;
-        let b = self
-            .0
-            .raw
-            .patch_vm_cloud_space()
-            .namespace(ns)
-            .name(name)
-            .body(patch);
-        call(b.send(), "vm cloudspace", name).await
+        };
+        self.patch(name, &patch).await
     }
 
     /// Deletes the cloudspace's pools, then the cloudspace.
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let gone = client.vm_cloudspaces().delete_with_pools("vm-lab", None).await?;
+    /// let gone = client.vm_cloudspaces().delete_with_pools("vm-lab").await?;
     /// println!("{} pools deleted first", gone.pools.len());
     /// # Ok(()) }
     /// ```
-    pub async fn delete_with_pools(self, name: &str, org: Option<&str>) -> Result<VmTeardown> {
+    pub async fn delete_with_pools(&self, name: &str) -> Result<VmTeardown> {
         // A missing cloudspace is reported as such, not as "0 pools deleted".
-        self.get(name, org).await?;
-        let client = self.0.without_cache();
-        let pools = VmPools(&client).list(Some(name), org).await?;
+        self.get(name).await?;
+        let client = self.client().without_cache();
+        let vm_pools = self.org.on(&client).vm_pools();
+        let pools = vm_pools.clone().within(name).list().await?;
         let mut out = VmTeardown::default();
         for p in pools {
             let pool = p.metadata.name.unwrap_or_default();
-            match VmPools(&client).delete(&pool, org).await {
+            match vm_pools.delete(&pool).await {
                 Ok(()) | Err(Error::NotFound { .. }) => out.pools.push(pool),
                 Err(e) => return Err(e),
             }
         }
-        match in_org!(
-            self,
-            org,
-            delete_vm_cloud_space.name(name),
-            "vm cloudspace",
-            name
-        ) {
+        match self.delete(name).await {
             // It existed a moment ago: a 404 now means an earlier attempt whose answer was
             // lost deleted it, which is what was asked.
             Ok(_) | Err(Error::NotFound { .. }) => Ok(out),
@@ -435,15 +381,21 @@ impl VmCloudSpaces<'_> {
 
     /// Polls until the cloudspace is `Ready` and as many VMs are ready as its pools desire.
     pub async fn wait_until_running(
-        self,
+        &self,
         name: &str,
-        org: Option<&str>,
         opts: &WaitOptions,
     ) -> Result<VmCloudSpace> {
         let what = format!("vm cloudspace {name}");
-        poll_uncached(self.0, &what, "Running", opts, |client| async move {
-            let cs = VmCloudSpaces(&client).get(name, org).await?;
-            let pools = VmPools(&client).list(Some(name), org).await?;
+        let target = self.org.target.clone();
+        poll_uncached(self.client(), &what, "Running", opts, |client| {
+            let target = target.clone();
+            async move {
+            let org = Org {
+                client: &client,
+                target,
+            };
+            let cs = org.vm_cloudspaces().get(name).await?;
+            let pools = org.vm_pools().within(name).list().await?;
             let desired: i64 = pools.iter().map(|p| p.spec.desired.unwrap_or(0)).sum();
             let ready = cs
                 .status
@@ -455,7 +407,8 @@ impl VmCloudSpaces<'_> {
             let phase = cs.status.phase.clone().unwrap_or_else(|| "Pending".into());
             let done = phase == "Ready" && ready >= desired;
             let progress = format!("{ready}/{desired} VMs running");
-            Ok(Poll::ready_when(done, cs, phase, progress))
+            Ok(Readiness::ready_when(done, cs, phase, progress))
+            }
         })
         .await
     }

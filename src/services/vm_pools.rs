@@ -17,18 +17,17 @@ use std::str::FromStr;
 use base64::Engine as _;
 use serde::Serialize;
 
-use super::node_pools::{PreparedCreate, merge_patch};
-use super::wait::{Poll, WaitOptions, poll_uncached};
-use super::{call, check_dns_label, check_uuid_name, in_org};
+use super::node_pools::PreparedCreate;
+use super::{check_dns_label, check_uuid_name};
 use crate::SpotClient;
+use crate::resource::{Api, Create};
 use crate::error::{Error, Result};
 use crate::pricing::Bid;
 use crate::pricing::guard::{self, Concern, SpendLimits};
 use crate::pricing::view::ClassInput;
 use crate::types::inventory::{ObjectMeta, VmPool, VmPoolSpec};
 
-/// The label the service puts on VM pools to link them to their VM cloudspace.
-pub const VMCLOUDSPACE_LABEL: &str = "ngpc.rxt.io/vmcloudspace";
+pub use crate::resource::VMCLOUDSPACE_LABEL;
 
 /// The image a VM pool gets when none is given: spotctl's default for `--vmimage`.
 pub const DEFAULT_VM_IMAGE: &str = "ubuntu24.04";
@@ -274,8 +273,8 @@ struct PoolPatch {
 }
 
 /// `client.vm_pools()`.
-#[derive(Clone, Copy)]
-pub struct VmPools<'a>(pub(crate) &'a SpotClient);
+/// VM pools: [`Api`] over [`VmPool`] (`client.vm_pools()`, `org.vm_pools()`).
+pub type VmPools<'a> = Api<'a, VmPool>;
 
 /// The facts of a class, with a 404 reworded as bad input.
 pub(crate) async fn class_facts(client: &SpotClient, server_class: &str) -> Result<ClassInput> {
@@ -291,42 +290,7 @@ pub(crate) async fn class_facts(client: &SpotClient, server_class: &str) -> Resu
     }
 }
 
-impl VmPools<'_> {
-    /// The VM pools of an org, optionally only those of one VM cloudspace (sent as a label
-    /// selector and applied again here).
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let pools = client.vm_pools().list(Some("vm-lab"), None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn list(self, vm_cloudspace: Option<&str>, org: Option<&str>) -> Result<Vec<VmPool>> {
-        let ns = self.0.namespace(org).await?;
-        let mut b = self.0.raw.list_vm_pools().namespace(ns);
-        if let Some(cs) = vm_cloudspace {
-            b = b.label_selector(format!("{VMCLOUDSPACE_LABEL}={cs}"));
-        }
-        let mut items = call(b.send(), "vm pool", "").await?.items;
-        if let Some(cs) = vm_cloudspace {
-            items.retain(|p| match p.metadata.labels.get(VMCLOUDSPACE_LABEL) {
-                Some(l) => l == cs,
-                None => p.spec.vm_cloud_space.as_deref() == Some(cs),
-            });
-        }
-        Ok(items)
-    }
-
-    /// One VM pool.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let pool = client.vm_pools().get("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn get(self, name: &str, org: Option<&str>) -> Result<VmPool> {
-        in_org!(self, org, get_vm_pool.name(name), "vm pool", name)
-    }
-
+impl Api<'_, VmPool> {
     /// Checks `req` (class exists, in `region` when given else the VM cloudspace's region, bid
     /// ≥ floor), builds the exact body and lists the [`Concern`]s. Sends nothing.
     ///
@@ -337,21 +301,20 @@ impl VmPools<'_> {
     /// use rsspot::pricing::guard::SpendLimits;
     /// use rsspot::services::VmPoolCreate;
     /// let req = VmPoolCreate::spot("vm-lab", "gp.vs1.medium-dfw", 2, "0.05".parse()?);
-    /// let prepared = client.vm_pools().prepare_create(&req, None, None, &SpendLimits::default()).await?;
+    /// let prepared = client.vm_pools().prepare_create(&req, None, &SpendLimits::default()).await?;
     /// let pool = client.vm_pools().send_create(prepared).await?;
     /// # Ok(()) }
     /// ```
     pub async fn prepare_create(
-        self,
+        &self,
         req: &VmPoolCreate,
         region: Option<&str>,
-        org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedCreate<VmPool>> {
         req.validate()?;
         let region = match region {
             Some(r) => r.to_string(),
-            None => match self.0.vm_cloudspaces().get(&req.vm_cloudspace, org).await {
+            None => match self.org.vm_cloudspaces().get(&req.vm_cloudspace).await {
                 Ok(cs) => cs.spec.region.unwrap_or_default(),
                 Err(Error::NotFound { name, .. }) => {
                     return Err(Error::invalid(
@@ -362,7 +325,7 @@ impl VmPools<'_> {
                 Err(e) => return Err(e),
             },
         };
-        let class = class_facts(self.0, &req.server_class).await?;
+        let class = class_facts(self.client(), &req.server_class).await?;
         if !region.is_empty() && !class.region.is_empty() && region != class.region {
             return Err(Error::invalid(
                 "serverClass",
@@ -380,7 +343,7 @@ impl VmPools<'_> {
             }
             _ => guard::assess_on_demand(req.desired, &class, limits),
         };
-        let namespace = self.0.namespace(org).await?;
+        let namespace = self.namespace().await?;
         let name = req
             .name
             .clone()
@@ -399,7 +362,7 @@ impl VmPools<'_> {
     /// (none was given) or not allowed (one was), the pool is sent once more the other way —
     /// with the class's on-demand price as its bid, or without a bid. Nothing was created by
     /// the refused request, so the second one is the only pool.
-    pub async fn send_create(self, prepared: PreparedCreate<VmPool>) -> Result<VmPool> {
+    pub async fn send_create(&self, prepared: PreparedCreate<VmPool>) -> Result<VmPool> {
         let PreparedCreate {
             namespace,
             mut body,
@@ -437,24 +400,22 @@ impl VmPools<'_> {
         self.post(&namespace, body).await
     }
 
-    async fn post(self, namespace: &str, body: VmPool) -> Result<VmPool> {
-        let name = body.metadata.name.clone().unwrap_or_default();
-        let b = self.0.raw.create_vm_pool();
-        call(b.namespace(namespace).body(body).send(), "vm pool", &name).await
+    async fn post(&self, namespace: &str, body: VmPool) -> Result<VmPool> {
+        VmPool::send_create(self.client(), namespace, body).await
     }
 
-    /// Creates a VM pool (concerns unchecked: see [`VmPools::prepare_create`]).
+    /// Creates a VM pool (concerns unchecked: see [`Api::prepare_create`]).
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::VmPoolCreate;
     /// let req = VmPoolCreate::on_demand("vm-lab", "ch.vs1.xlarge-dfw", 1).user_data(b"#cloud-config\n");
-    /// let pool = client.vm_pools().create(&req, None).await?;
+    /// let pool = client.vm_pools().create(&req).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn create(self, req: &VmPoolCreate, org: Option<&str>) -> Result<VmPool> {
+    pub async fn create(&self, req: &VmPoolCreate) -> Result<VmPool> {
         let prepared = self
-            .prepare_create(req, None, org, &SpendLimits::default())
+            .prepare_create(req, None, &SpendLimits::default())
             .await?;
         self.send_create(prepared).await
     }
@@ -463,10 +424,9 @@ impl VmPools<'_> {
     /// as the official CLI sends it, without a floor) and lists the [`Concern`]s of what it
     /// changes; returns the pool as it was. Sends nothing.
     pub async fn prepare_update(
-        self,
+        &self,
         name: &str,
         update: &VmPoolUpdate,
-        org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<(VmPool, Vec<Concern>)> {
         if update.desired.is_none() && update.bid_price.is_none() {
@@ -478,9 +438,9 @@ impl VmPools<'_> {
         if update.desired == Some(0) {
             return Err(Error::invalid("desired", "desired must be at least 1"));
         }
-        let current = self.get(name, org).await?;
+        let current = self.get(name).await?;
         let spot = current.spec.pool_type.as_deref() != Some("ondemand");
-        let class = class_facts(self.0, current.spec.server_class.as_deref().unwrap_or("")).await?;
+        let class = class_facts(self.client(), current.spec.server_class.as_deref().unwrap_or("")).await?;
         if let Some(bid) = update.bid_price
             && spot
         {
@@ -513,26 +473,17 @@ impl VmPools<'_> {
 
     /// Sends an update: a merge patch of only the fields given.
     pub async fn send_update(
-        self,
+        &self,
         name: &str,
         update: &VmPoolUpdate,
-        org: Option<&str>,
     ) -> Result<VmPool> {
-        let ns = self.0.namespace(org).await?;
-        let patch = merge_patch(&PoolPatch {
+        let patch = PoolPatch {
             spec: SpecPatch {
                 bid_price: update.bid_price.map(Bid::api_form),
                 desired: update.desired.map(i64::from),
             },
-        })?;
-        let b = self
-            .0
-            .raw
-            .patch_vm_pool()
-            .namespace(ns)
-            .name(name)
-            .body(patch);
-        call(b.send(), "vm pool", name).await
+        };
+        self.patch(name, &patch).await
     }
 
     /// Updates the desired count and/or bid (concerns unchecked).
@@ -541,57 +492,17 @@ impl VmPools<'_> {
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::VmPoolUpdate;
     /// let update = VmPoolUpdate { desired: Some(3), ..Default::default() };
-    /// client.vm_pools().update("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53", &update, None).await?;
+    /// client.vm_pools().update("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53", &update).await?;
     /// # Ok(()) }
     /// ```
     pub async fn update(
-        self,
+        &self,
         name: &str,
         update: &VmPoolUpdate,
-        org: Option<&str>,
     ) -> Result<VmPool> {
-        self.prepare_update(name, update, org, &SpendLimits::default())
+        self.prepare_update(name, update, &SpendLimits::default())
             .await?;
-        self.send_update(name, update, org).await
-    }
-
-    /// Deletes a VM pool.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// client.vm_pools().delete("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-        in_org!(self, org, delete_vm_pool.name(name), "vm pool", name).map(|_| ())
-    }
-
-    /// Polls until `status.bidStatus` is `Fulfilled` with `status.wonCount` ≥ `spec.desired`.
-    pub async fn wait_until_fulfilled(
-        self,
-        name: &str,
-        org: Option<&str>,
-        opts: &WaitOptions,
-    ) -> Result<VmPool> {
-        let what = format!("vm pool {name}");
-        poll_uncached(self.0, &what, "Fulfilled", opts, |client| async move {
-            let p = VmPools(&client).get(name, org).await?;
-            let desired = p.spec.desired.unwrap_or(0);
-            let won = p.status.won_count.unwrap_or(0);
-            let phase = p
-                .status
-                .bid_status
-                .clone()
-                .unwrap_or_else(|| "Pending".into());
-            let done = phase == "Fulfilled" && won >= desired;
-            Ok(Poll::ready_when(
-                done,
-                p,
-                phase,
-                format!("{won}/{desired} VMs"),
-            ))
-        })
-        .await
+        self.send_update(name, update).await
     }
 }
 

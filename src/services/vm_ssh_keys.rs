@@ -6,8 +6,8 @@
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
-use super::{call, check_dns_label, in_org};
-use crate::SpotClient;
+use super::check_dns_label;
+use crate::resource::{Api, Create};
 use crate::error::{Error, Result};
 use crate::raw::types::{ObjectMeta, VmSshKey, VmSshKeySpec};
 
@@ -111,65 +111,23 @@ impl VmSshKeyCreate {
     }
 }
 
-/// `client.vm_ssh_keys()`.
-#[derive(Clone, Copy)]
-pub struct VmSshKeys<'a>(pub(crate) &'a SpotClient);
+/// VM SSH keys: [`Api`] over [`VmSshKey`] (`client.vm_ssh_keys()`, `org.vm_ssh_keys()`).
+pub type VmSshKeys<'a> = Api<'a, VmSshKey>;
 
-impl VmSshKeys<'_> {
-    /// The SSH keys of an org.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// for key in client.vm_ssh_keys().list(None).await? {
-    ///     println!("{:?}", key.metadata.and_then(|m| m.name));
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn list(self, org: Option<&str>) -> Result<Vec<VmSshKey>> {
-        Ok(in_org!(self, org, list_vm_ssh_keys, "vm ssh key", "")?.items)
-    }
-
-    /// One SSH key.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let key = client.vm_ssh_keys().get("laptop", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn get(self, name: &str, org: Option<&str>) -> Result<VmSshKey> {
-        in_org!(self, org, get_vm_ssh_key.name(name), "vm ssh key", name)
-    }
-
+impl Api<'_, VmSshKey> {
     /// Creates an SSH key after checking it locally.
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::VmSshKeyCreate;
     /// let line = std::fs::read_to_string("/home/me/.ssh/id_ed25519.pub").map_err(|e| rsspot::Error::io("/home/me/.ssh/id_ed25519.pub", e))?;
-    /// let key = client.vm_ssh_keys().create(&VmSshKeyCreate::new("laptop", line), None).await?;
+    /// let key = client.vm_ssh_keys().create(&VmSshKeyCreate::new("laptop", line)).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn create(self, req: &VmSshKeyCreate, org: Option<&str>) -> Result<VmSshKey> {
+    pub async fn create(&self, req: &VmSshKeyCreate) -> Result<VmSshKey> {
         req.validate()?;
-        let ns = self.0.namespace(org).await?;
-        let b = self
-            .0
-            .raw
-            .create_vm_ssh_key()
-            .namespace(ns.clone())
-            .body(req.to_body(&ns));
-        call(b.send(), "vm ssh key", &req.name).await
-    }
-
-    /// Deletes an SSH key.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// client.vm_ssh_keys().delete("laptop", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-        in_org!(self, org, delete_vm_ssh_key.name(name), "vm ssh key", name).map(|_| ())
+        let ns = self.namespace().await?;
+        VmSshKey::send_create(self.client(), &ns, req.to_body(&ns)).await
     }
 }
 

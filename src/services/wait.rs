@@ -72,8 +72,8 @@ impl WaitOptions {
     }
 }
 
-/// What one poll concluded.
-pub(crate) enum Poll<T> {
+/// What one poll of a wait concluded: [`Kind::readiness`](crate::resource::Kind::readiness).
+pub enum Readiness<T> {
     /// Done.
     Ready(T),
     /// Keep waiting; `(phase, detail)`.
@@ -84,13 +84,13 @@ pub(crate) enum Poll<T> {
     Failed(String),
 }
 
-impl<T> Poll<T> {
+impl<T> Readiness<T> {
     /// `Ready(value)` when `done`, else `Pending(phase, progress)`.
-    pub(crate) fn ready_when(done: bool, value: T, phase: String, progress: String) -> Self {
+    pub fn ready_when(done: bool, value: T, phase: String, progress: String) -> Self {
         if done {
-            Poll::Ready(value)
+            Readiness::Ready(value)
         } else {
-            Poll::Pending(phase, progress)
+            Readiness::Pending(phase, progress)
         }
     }
 }
@@ -106,7 +106,7 @@ pub(crate) async fn poll_uncached<T, F, Fut>(
 ) -> Result<T>
 where
     F: FnMut(crate::SpotClient) -> Fut,
-    Fut: std::future::Future<Output = Result<Poll<T>>>,
+    Fut: std::future::Future<Output = Result<Readiness<T>>>,
 {
     let client = client.without_cache();
     let start = Instant::now();
@@ -145,15 +145,15 @@ where
             }
         };
         match polled? {
-            Poll::Ready(v) => {
+            Readiness::Ready(v) => {
                 report(done, "", &mut last);
                 return Ok(v);
             }
-            Poll::Pending(phase, detail) => {
+            Readiness::Pending(phase, detail) => {
                 errors_in_a_row = 0;
                 report(&phase, &detail, &mut last);
             }
-            Poll::Errored(phase, detail) => {
+            Readiness::Errored(phase, detail) => {
                 report(&phase, &detail, &mut last);
                 if elapsed >= opts.error_grace {
                     errors_in_a_row += 1;
@@ -165,7 +165,7 @@ where
                     }
                 }
             }
-            Poll::Failed(message) => {
+            Readiness::Failed(message) => {
                 return Err(Error::Failed {
                     what: what.to_string(),
                     message,

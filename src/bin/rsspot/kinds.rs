@@ -14,7 +14,7 @@ use crate::commands::nodepools::kind::PoolKind;
 use crate::commands::nodepools::rows::{PoolRow, class_prices, pool_rows};
 use crate::ctx::Ctx;
 use crate::output::Tabular;
-use crate::view::{Kind, simple_kind};
+use crate::view::Kind;
 
 /// Cloudspaces of the organization; with `-o wide`, each one's node pools are counted.
 pub struct Cloudspaces {
@@ -61,11 +61,13 @@ impl Tabular for CloudspaceRow {
 /// Node pools per cloudspace: one list per pool kind for the whole organization (not one per
 /// cloudspace). `None` when a list fails: the column then shows `-`.
 pub async fn pool_counts(client: &SpotClient, org: Option<&str>) -> Option<HashMap<String, usize>> {
-    let (spot, ondemand, autopilot) = tokio::join!(
-        client.spot_pools().list(None, org),
-        client.ondemand_pools().list(None, org),
-        client.autopilot_pools().list(None, org),
+    let org = client.org_or_default(org);
+    let (spot, ondemand, autopilot) = (
+        org.spot_pools(),
+        org.ondemand_pools(),
+        org.autopilot_pools(),
     );
+    let (spot, ondemand, autopilot) = tokio::join!(spot.list(), ondemand.list(), autopilot.list());
     let parents = spot
         .map_err(|e| tracing::debug!("spot pools not counted: {e}"))
         .ok()?
@@ -109,13 +111,13 @@ impl Kind for Cloudspaces {
     const WHAT: &'static str = "cloudspace";
 
     async fn list(&self, client: &SpotClient) -> Result<Vec<CloudSpace>> {
-        let items = client.cloudspaces().list(self.org.as_deref()).await?;
+        let items = client.org_or_default(self.org.as_deref()).cloudspaces().list().await?;
         self.count_pools(client).await;
         Ok(items)
     }
 
     async fn get(&self, client: &SpotClient, name: &str) -> Result<CloudSpace> {
-        let item = client.cloudspaces().get(name, self.org.as_deref()).await?;
+        let item = client.org_or_default(self.org.as_deref()).cloudspaces().get(name).await?;
         self.count_pools(client).await;
         Ok(item)
     }
@@ -135,33 +137,78 @@ impl Kind for Cloudspaces {
     }
 }
 
-simple_kind!(
-    /// Autopilot pools (of one cloudspace when `parent` is set).
-    AutopilotPools, AutopilotNodePool, "autopilot pool",
-    |k, c| list: c.autopilot_pools().list(k.parent.as_deref(), k.org.as_deref()),
-    get(name): c.autopilot_pools().get(name, k.org.as_deref())
-);
+/// The CLI's word for one object of a kind ("autopilot pool"), beside its columns
+/// ([`Tabular`]): what a kind declares to get list, get and watch views through [`Objects`].
+pub trait Listed: rsspot::Kind + Tabular {
+    /// What one object is called in messages.
+    const WHAT: &'static str;
+}
 
-simple_kind!(
-    /// SSH keys for VMs.
-    VmSshKeys, VmSshKey, "vm ssh key",
-    |k, c| list: c.vm_ssh_keys().list(k.org.as_deref()),
-    get(name): c.vm_ssh_keys().get(name, k.org.as_deref())
-);
+impl Listed for AutopilotNodePool {
+    const WHAT: &'static str = "autopilot pool";
+}
+impl Listed for VmSshKey {
+    const WHAT: &'static str = "vm ssh key";
+}
+impl Listed for VmCloudSpace {
+    const WHAT: &'static str = "vm cloudspace";
+}
+impl Listed for VmPool {
+    const WHAT: &'static str = "vm pool";
+}
 
-simple_kind!(
-    /// VM cloudspaces.
-    VmCloudspaces, VmCloudSpace, "vm cloudspace",
-    |k, c| list: c.vm_cloudspaces().list(k.org.as_deref()),
-    get(name): c.vm_cloudspaces().get(name, k.org.as_deref())
-);
+/// The objects of one kind of `--org` (under a parent when given), listed through the SDK's
+/// generic handle.
+pub struct Objects<K> {
+    /// The `--org` given, if any.
+    pub org: Option<String>,
+    /// Only the children of this parent (a cloudspace or VM cloudspace).
+    pub parent: Option<String>,
+    kind: PhantomData<K>,
+}
 
-simple_kind!(
-    /// VM pools (of one VM cloudspace when `parent` is set).
-    VmPools, VmPool, "vm pool",
-    |k, c| list: c.vm_pools().list(k.parent.as_deref(), k.org.as_deref()),
-    get(name): c.vm_pools().get(name, k.org.as_deref())
-);
+impl<K: Listed> Objects<K> {
+    /// Objects of `--org`, under `parent` when given.
+    pub fn of(ctx: &Ctx, parent: Option<&str>) -> Self {
+        Objects {
+            org: ctx.org().map(str::to_string),
+            parent: parent.map(str::to_string),
+            kind: PhantomData,
+        }
+    }
+
+    fn api<'c>(&self, client: &'c SpotClient) -> rsspot::Api<'c, K> {
+        let api = client.org_or_default(self.org.as_deref()).api::<K>();
+        api.within(self.parent.as_deref())
+    }
+}
+
+impl<K: Listed> Kind for Objects<K> {
+    type Item = K;
+    type Row = K;
+    const WHAT: &'static str = K::WHAT;
+
+    async fn list(&self, client: &SpotClient) -> Result<Vec<K>> {
+        Ok(self.api(client).list().await?)
+    }
+
+    async fn get(&self, client: &SpotClient, name: &str) -> Result<K> {
+        Ok(self.api(client).get(name).await?)
+    }
+
+    fn rows(&self, items: &[K]) -> Vec<K> {
+        items.to_vec()
+    }
+}
+
+/// Autopilot pools (of one cloudspace when `parent` is set).
+pub type AutopilotPools = Objects<AutopilotNodePool>;
+/// SSH keys for VMs.
+pub type VmSshKeys = Objects<VmSshKey>;
+/// VM cloudspaces.
+pub type VmCloudspaces = Objects<VmCloudSpace>;
+/// VM pools (of one VM cloudspace when `parent` is set).
+pub type VmPools = Objects<VmPool>;
 
 impl Cloudspaces {
     /// Cloudspaces of `--org` (pools counted for `-o wide`).
@@ -173,23 +220,6 @@ impl Cloudspaces {
         }
     }
 }
-
-/// The `--org` of the context and a parent filter, for the kinds above.
-macro_rules! with_parent {
-    ($($kind:ident),*) => {$(
-        impl $kind {
-            /// Objects of `--org`, under `parent` when given.
-            pub fn of(ctx: &Ctx, parent: Option<&str>) -> $kind {
-                $kind {
-                    org: ctx.org().map(str::to_string),
-                    parent: parent.map(str::to_string),
-                }
-            }
-        }
-    )*};
-}
-
-with_parent!(AutopilotPools, VmSshKeys, VmCloudspaces, VmPools);
 
 /// Spot or on-demand pools ([`PoolKind`]), shown with their class's price (market or
 /// on-demand).
@@ -221,12 +251,13 @@ impl<P: PoolKind> Kind for Pools<P> {
     const WHAT: &'static str = P::WHAT;
 
     async fn list(&self, client: &SpotClient) -> Result<Vec<P::Item>> {
-        let (cloudspace, org) = (self.cloudspace.as_deref(), self.org.as_deref());
-        Ok(P::list(client, cloudspace, org).await?)
+        let api = client.org_or_default(self.org.as_deref()).api::<P::Item>();
+        Ok(api.within(self.cloudspace.as_deref()).list().await?)
     }
 
     async fn get(&self, client: &SpotClient, name: &str) -> Result<P::Item> {
-        Ok(P::get(client, name, self.org.as_deref()).await?)
+        let api = client.org_or_default(self.org.as_deref()).api::<P::Item>();
+        Ok(api.get(name).await?)
     }
 
     fn rows(&self, items: &[P::Item]) -> Vec<PoolRow<P>> {

@@ -178,7 +178,7 @@ pub async fn wait_on<'c, T, F, Fut>(
     wait: F,
 ) -> anyhow::Result<T>
 where
-    F: FnOnce(&'c rsspot::SpotClient, Option<String>, WaitOptions) -> Fut,
+    F: FnOnce(rsspot::Org<'c>, WaitOptions) -> Fut,
     Fut: Future<Output = rsspot::Result<T>>,
 {
     wait_on_showing(ctx, what, resume, timeout, |_| None, wait).await
@@ -196,13 +196,13 @@ pub async fn wait_on_showing<'c, T, S, F, Fut>(
 ) -> anyhow::Result<T>
 where
     S: Fn(&T) -> Option<String>,
-    F: FnOnce(&'c rsspot::SpotClient, Option<String>, WaitOptions) -> Fut,
+    F: FnOnce(rsspot::Org<'c>, WaitOptions) -> Fut,
     Fut: Future<Output = rsspot::Result<T>>,
 {
     let client = ctx.client().await?;
-    let org = ctx.org().map(str::to_string);
+    let org = client.org_or_default(ctx.org());
     let result = wait_with_progress(what, resume, timeout, ctx.global.quiet, |opts| {
-        wait(client, org, opts)
+        wait(org, opts)
     })
     .await;
     if let Ok((value, Some(last))) = &result

@@ -9,10 +9,7 @@ pub use requests::{
     AllocationStrategy, AutopilotPoolCreate, AutopilotPoolUpdate, MemoryPerVcpu, check_budget,
 };
 
-use super::node_pools::{CLOUDSPACE_LABEL, merge_patch};
-use super::wait::{Poll, WaitOptions, poll_uncached};
-use super::{call, in_org};
-use crate::SpotClient;
+use crate::resource::{Api, Create};
 use crate::error::{Error, Result};
 use crate::raw::types::AutopilotNodePool;
 
@@ -37,57 +34,21 @@ pub fn is_allocated(pool: &AutopilotNodePool) -> bool {
     target > 0 && managed >= target
 }
 
-/// `client.autopilot_pools()`.
-#[derive(Clone, Copy)]
-pub struct AutopilotPools<'a>(pub(crate) &'a SpotClient);
+/// Autopilot node pools: [`Api`] over [`AutopilotNodePool`] (`client.autopilot_pools()`,
+/// `org.autopilot_pools()`).
+pub type AutopilotPools<'a> = Api<'a, AutopilotNodePool>;
 
-impl AutopilotPools<'_> {
-    /// The autopilot pools of an org, optionally only those of one cloudspace.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let pools = client.autopilot_pools().list(Some("demo"), None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn list(
-        self,
-        cloudspace: Option<&str>,
-        org: Option<&str>,
-    ) -> Result<Vec<AutopilotNodePool>> {
-        let ns = self.0.namespace(org).await?;
-        let mut b = self.0.raw.list_autopilot_node_pools().namespace(ns);
-        if let Some(cs) = cloudspace {
-            b = b.label_selector(format!("{CLOUDSPACE_LABEL}={cs}"));
-        }
-        let mut items = call(b.send(), "autopilot node pool", "").await?.items;
-        if let Some(cs) = cloudspace {
-            items.retain(|p| p.spec.as_ref().and_then(|s| s.cloud_space.as_deref()) == Some(cs));
-        }
-        Ok(items)
-    }
-
-    /// One autopilot pool.
-    pub async fn get(self, name: &str, org: Option<&str>) -> Result<AutopilotNodePool> {
-        in_org!(
-            self,
-            org,
-            get_autopilot_node_pool.name(name),
-            "autopilot node pool",
-            name
-        )
-    }
-
+impl Api<'_, AutopilotNodePool> {
     /// The region a pool of `req` is in: its cloudspace's (the service needs it in the spec
     /// and refuses to change it later); a region asked for must be that one. Without the
     /// cloudspace (`must_exist == false`, for a preview), the region asked for, else the
     /// profile's.
     async fn region_for(
-        self,
+        &self,
         req: &AutopilotPoolCreate,
-        org: Option<&str>,
         must_exist: bool,
     ) -> Result<String> {
-        let home = match self.0.cloudspaces().get(&req.cloudspace, org).await {
+        let home = match self.org.cloudspaces().get(&req.cloudspace).await {
             Ok(cs) => cs.spec.and_then(|s| s.region).filter(|r| !r.is_empty()),
             Err(Error::NotFound { name, .. }) if must_exist => {
                 return Err(Error::invalid(
@@ -109,7 +70,7 @@ impl AutopilotPools<'_> {
             )),
             (_, Some(home)) => Ok(home),
             (Some(asked), None) => Ok(asked.clone()),
-            (None, None) => self.0.default_region().map(str::to_string).ok_or_else(|| {
+            (None, None) => self.client().default_region().map(str::to_string).ok_or_else(|| {
                 Error::invalid(
                     "region",
                     format!(
@@ -124,13 +85,12 @@ impl AutopilotPools<'_> {
     /// Checks the request (and that the cloudspace exists, in the region asked for) and builds
     /// the body, with the cloudspace's region. Sends nothing but reads.
     pub async fn prepare_create(
-        self,
+        &self,
         req: &AutopilotPoolCreate,
-        org: Option<&str>,
     ) -> Result<(String, AutopilotNodePool)> {
         req.validate()?;
-        let region = self.region_for(req, org, true).await?;
-        let ns = self.0.namespace(org).await?;
+        let region = self.region_for(req, true).await?;
+        let ns = self.namespace().await?;
         let name = req
             .name
             .clone()
@@ -147,22 +107,21 @@ impl AutopilotPools<'_> {
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::AutopilotPoolCreate;
     /// let req = AutopilotPoolCreate::new("demo", 16, "0.08".parse().unwrap());
-    /// let p = client.autopilot_pools().preview(&req, None).await?;
+    /// let p = client.autopilot_pools().preview(&req).await?;
     /// println!("{} classes, ${}/month (estimate)", p.classes.len(), p.monthly_usd);
     /// # Ok(()) }
     /// ```
     pub async fn preview(
-        self,
+        &self,
         req: &AutopilotPoolCreate,
-        org: Option<&str>,
     ) -> Result<crate::pricing::autopilot::AutopilotPreview> {
         req.validate()?;
-        let region = self.region_for(req, org, false).await?;
+        let region = self.region_for(req, false).await?;
         let filter = crate::services::ServerClassFilter {
             region: Some(region.clone()),
             ..Default::default()
         };
-        let classes = self.0.server_classes().list(&filter).await?;
+        let classes = self.client().server_classes().list(&filter).await?;
         let inputs: Vec<crate::pricing::class::ClassInput> =
             classes.iter().map(Into::into).collect();
         let spec = crate::pricing::autopilot::PackSpec {
@@ -181,27 +140,15 @@ impl AutopilotPools<'_> {
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::AutopilotPoolCreate;
     /// let req = AutopilotPoolCreate::new("demo", 16, "0.08".parse().unwrap()).per_node(2, 8);
-    /// let pool = client.autopilot_pools().create(&req, None).await?;
+    /// let pool = client.autopilot_pools().create(&req).await?;
     /// # Ok(()) }
     /// ```
     pub async fn create(
-        self,
+        &self,
         req: &AutopilotPoolCreate,
-        org: Option<&str>,
     ) -> Result<AutopilotNodePool> {
-        let (ns, body) = self.prepare_create(req, org).await?;
-        let name = body
-            .metadata
-            .as_ref()
-            .and_then(|m| m.name.clone())
-            .unwrap_or_default();
-        let b = self
-            .0
-            .raw
-            .create_autopilot_node_pool()
-            .namespace(ns)
-            .body(body);
-        call(b.send(), "autopilot node pool", &name).await
+        let (ns, body) = self.prepare_create(req).await?;
+        AutopilotNodePool::send_create(self.client(), &ns, body).await
     }
 
     /// Changes what `update` sets (a merge patch of only those fields; never `region` or
@@ -211,61 +158,15 @@ impl AutopilotPools<'_> {
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::AutopilotPoolUpdate;
     /// let upd = AutopilotPoolUpdate::new().vcpu_total(32);
-    /// client.autopilot_pools().update("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", &upd, None).await?;
+    /// client.autopilot_pools().update("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", &upd).await?;
     /// # Ok(()) }
     /// ```
     pub async fn update(
-        self,
+        &self,
         name: &str,
         update: &AutopilotPoolUpdate,
-        org: Option<&str>,
     ) -> Result<AutopilotNodePool> {
         update.validate()?;
-        let ns = self.0.namespace(org).await?;
-        let patch = merge_patch(&update.patch())?;
-        let b = self
-            .0
-            .raw
-            .patch_autopilot_node_pool()
-            .namespace(ns)
-            .name(name)
-            .body(patch);
-        call(b.send(), "autopilot node pool", name).await
-    }
-
-    /// Deletes an autopilot pool.
-    pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-        in_org!(
-            self,
-            org,
-            delete_autopilot_node_pool.name(name),
-            "autopilot node pool",
-            name
-        )
-        .map(|_| ())
-    }
-
-    /// Polls until every vCPU wanted is won (`managedVCPUs ≥ targetVCPUs`). The phase is
-    /// shown as progress, never relied on: the service has not published its names.
-    pub async fn wait_until_allocated(
-        self,
-        name: &str,
-        org: Option<&str>,
-        opts: &WaitOptions,
-    ) -> Result<AutopilotNodePool> {
-        let what = format!("autopilot node pool {name}");
-        poll_uncached(self.0, &what, "allocated", opts, |client| async move {
-            let p = AutopilotPools(&client).get(name, org).await?;
-            let phase = p
-                .status
-                .as_ref()
-                .and_then(|s| s.phase.clone())
-                .unwrap_or_else(|| "Pending".into());
-            let (managed, target) = vcpu_progress(&p);
-            let progress = format!("{managed}/{target} vCPUs");
-            let done = is_allocated(&p);
-            Ok(Poll::ready_when(done, p, phase, progress))
-        })
-        .await
+        self.patch(name, &update.patch()).await
     }
 }

@@ -12,9 +12,8 @@ use std::fmt;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::super::call;
 use super::super::node_pools::PreparedCreate;
-use super::CloudSpaces;
+use crate::resource::{Api, Create};
 use crate::error::{Error, Result};
 use crate::pricing::guard::{SpendLimits, monthly_cost};
 use crate::raw::types::{CloudSpace, OnDemandNodePool, SpotNodePool};
@@ -102,11 +101,9 @@ impl fmt::Display for InlinePool {
 }
 
 /// A create with pools checked against the server, ready for
-/// [`CloudSpaces::send_create_with_pools`].
+/// [`Api::send_create_with_pools`].
 #[derive(Debug, Clone)]
 pub struct PreparedCloudSpace {
-    /// The org it was prepared for (`None`: the client's), for the rollback.
-    pub org: Option<String>,
     /// The org namespace.
     pub namespace: String,
     /// The cloudspace body.
@@ -248,7 +245,7 @@ pub struct RolledBackCreate {
     pub rollback: Rollback,
 }
 
-/// How [`CloudSpaces::send_create_with_pools`] ended.
+/// How [`Api::send_create_with_pools`] ended.
 #[derive(Debug)]
 pub enum CreateOutcome {
     /// Everything was created.
@@ -257,7 +254,7 @@ pub enum CreateOutcome {
     RolledBack(Box<RolledBackCreate>),
 }
 
-impl CloudSpaces<'_> {
+impl Api<'_, CloudSpace> {
     /// Checks the cloudspace and every pool against the server (the pools against the
     /// cloudspace's region, since it does not exist yet) and builds every body. Sends nothing.
     ///
@@ -268,17 +265,16 @@ impl CloudSpaces<'_> {
     /// use rsspot::services::{CloudSpaceCreate, OnDemandPoolCreate};
     /// let req = CloudSpaceWithPools::new(CloudSpaceCreate::new("demo").region("us-central-dfw-1"))
     ///     .ondemand_pool(OnDemandPoolCreate::new("", "gp.vs1.medium-dfw", 1));
-    /// let prepared = client.cloudspaces().prepare_create_with_pools(&req, None, &SpendLimits::default()).await?;
+    /// let prepared = client.cloudspaces().prepare_create_with_pools(&req, &SpendLimits::default()).await?;
     /// println!("about ${} per month", prepared.monthly_cost());
     /// # Ok(()) }
     /// ```
     pub async fn prepare_create_with_pools(
-        self,
+        &self,
         req: &CloudSpaceWithPools,
-        org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedCloudSpace> {
-        let (namespace, body) = self.prepare_create(&req.cloudspace, org).await?;
+        let (namespace, body) = self.prepare_create(&req.cloudspace).await?;
         let region = body
             .spec
             .as_ref()
@@ -289,9 +285,9 @@ impl CloudSpaces<'_> {
         for pool in &req.spot_pools {
             let mut pool = pool.clone();
             pool.common.cloudspace = name.clone();
-            let p = self.0.spot_pools();
+            let p = self.org.spot_pools();
             spot_pools.push(
-                p.prepare_create_in(&pool, Some(&region), org, limits)
+                p.prepare_create_in(&pool, Some(&region), limits)
                     .await?,
             );
         }
@@ -299,14 +295,13 @@ impl CloudSpaces<'_> {
         for pool in &req.ondemand_pools {
             let mut pool = pool.clone();
             pool.common.cloudspace = name.clone();
-            let p = self.0.ondemand_pools();
+            let p = self.org.ondemand_pools();
             ondemand_pools.push(
-                p.prepare_create_in(&pool, Some(&region), org, limits)
+                p.prepare_create_in(&pool, Some(&region), limits)
                     .await?,
             );
         }
         Ok(PreparedCloudSpace {
-            org: org.map(str::to_string),
             namespace,
             body,
             spot_pools,
@@ -329,20 +324,14 @@ impl CloudSpaces<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn send_create_with_pools(
-        self,
+        &self,
         prepared: PreparedCloudSpace,
     ) -> Result<CreateOutcome> {
         let name = prepared.name().to_string();
-        self.ensure_name_free(&name, prepared.org.as_deref())
-            .await?;
+        self.ensure_name_free(&name).await?;
         let pools = prepared.pools();
-        let b = self
-            .0
-            .raw
-            .create_cloud_space()
-            .namespace(prepared.namespace.clone())
-            .body(prepared.body);
-        let cloudspace = call(b.send(), "cloudspace", &name).await?;
+        let cloudspace =
+            CloudSpace::send_create(self.client(), &prepared.namespace, prepared.body).await?;
         let mut made = CreatedCloudSpace {
             cloudspace,
             spot_pools: Vec::new(),
@@ -352,7 +341,7 @@ impl CloudSpaces<'_> {
         let mut failure = None;
         for pool in prepared.spot_pools {
             sent += 1;
-            match self.0.spot_pools().send_create(pool).await {
+            match self.org.spot_pools().send_create(pool).await {
                 Ok(p) => made.spot_pools.push(p),
                 Err(e) => {
                     failure = Some(e);
@@ -363,7 +352,7 @@ impl CloudSpaces<'_> {
         if failure.is_none() {
             for pool in prepared.ondemand_pools {
                 sent += 1;
-                match self.0.ondemand_pools().send_create(pool).await {
+                match self.org.ondemand_pools().send_create(pool).await {
                     Ok(p) => made.ondemand_pools.push(p),
                     Err(e) => {
                         failure = Some(e);
@@ -376,8 +365,7 @@ impl CloudSpaces<'_> {
             return Ok(CreateOutcome::Created(Box::new(made)));
         };
         let sent = &pools[..sent];
-        let org = prepared.org.as_deref();
-        let rollback = self.rollback_create(&name, sent, org).await?;
+        let rollback = self.rollback_create(&name, sent).await?;
         Ok(CreateOutcome::RolledBack(Box::new(RolledBackCreate {
             pool: sent[sent.len() - 1].clone(),
             error,
@@ -390,11 +378,12 @@ impl CloudSpaces<'_> {
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// client.cloudspaces().ensure_name_free("demo", None).await?;
+    /// client.cloudspaces().ensure_name_free("demo").await?;
     /// # Ok(()) }
     /// ```
-    pub async fn ensure_name_free(self, name: &str, org: Option<&str>) -> Result<()> {
-        match self.0.without_cache().cloudspaces().get(name, org).await {
+    pub async fn ensure_name_free(&self, name: &str) -> Result<()> {
+        let client = self.client().without_cache();
+        match self.org.on(&client).cloudspaces().get(name).await {
             Err(Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e),
             Ok(_) => Err(Error::Conflict {
@@ -412,21 +401,21 @@ impl CloudSpaces<'_> {
     /// what could not be deleted is listed in [`Rollback::failed`] (the result is always `Ok`).
     ///
     /// Only for a cloudspace this create made: the name must have been free before (see
-    /// [`CloudSpaces::send_create_with_pools`]).
+    /// [`Api::send_create_with_pools`]).
     pub async fn rollback_create(
-        self,
+        &self,
         name: &str,
         pools: &[InlinePool],
-        org: Option<&str>,
     ) -> Result<Rollback> {
-        let client = self.0.without_cache();
+        let client = self.client().without_cache();
+        let org = self.org.on(&client);
         let mut out = Rollback::default();
         for pass in 0..2 {
             for pool in pools {
                 let r = match pool.kind {
-                    InlinePoolKind::Spot => client.spot_pools().delete(&pool.name, org).await,
+                    InlinePoolKind::Spot => org.spot_pools().delete(&pool.name).await,
                     InlinePoolKind::OnDemand => {
-                        client.ondemand_pools().delete(&pool.name, org).await
+                        org.ondemand_pools().delete(&pool.name).await
                     }
                 };
                 out.result(&pool.kind.to_string(), &pool.name, r);
@@ -434,7 +423,7 @@ impl CloudSpaces<'_> {
             if pass == 1 {
                 break;
             }
-            match client.cloudspaces().delete_with_pools(name, org).await {
+            match org.cloudspaces().delete_with_pools(name).await {
                 Ok(t) => {
                     let listed = t
                         .autopilot_pools

@@ -18,9 +18,9 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use super::wait::{Poll, WaitOptions, poll_uncached};
+use super::wait::Readiness;
 use super::{call, check_dns_label};
-use crate::SpotClient;
+use crate::resource::{Api, Create};
 use crate::error::{Error, Result};
 use crate::raw::types::{CloudSpace, CloudSpaceSpec, GenerateKubeconfigBody, ObjectMeta, Patch};
 
@@ -132,7 +132,7 @@ impl CloudSpaceCreate {
         Ok(())
     }
 
-    /// The exact body that [`CloudSpaces::create`] sends.
+    /// The exact body that [`Api::create`](crate::Api) sends.
     pub fn to_body(&self, namespace: &str) -> Result<CloudSpace> {
         self.validate()?;
         Ok(CloudSpace {
@@ -187,7 +187,7 @@ impl CloudSpaceUpdate {
         self == &CloudSpaceUpdate::default()
     }
 
-    /// The merge-patch body that [`CloudSpaces::update`] sends (only the fields given).
+    /// The merge-patch body that [`Api::update`](crate::Api) sends (only the fields given).
     pub fn to_patch(&self) -> Result<CloudSpacePatch> {
         if self.is_empty() {
             return Err(Error::invalid(
@@ -236,78 +236,31 @@ impl CloudSpacePatch {
     }
 }
 
-/// `client.cloudspaces()`.
-#[derive(Clone, Copy)]
-pub struct CloudSpaces<'a>(pub(crate) &'a SpotClient);
+/// Cloudspaces (Kubernetes clusters): [`Api`] over [`CloudSpace`] (`client.cloudspaces()`,
+/// `org.cloudspaces()`).
+pub type CloudSpaces<'a> = Api<'a, CloudSpace>;
 
-impl CloudSpaces<'_> {
-    /// Cloudspaces of an org (`None`: the client's org).
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// for cs in client.cloudspaces().list(None).await? {
-    ///     let phase = cs.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("-");
-    ///     println!("{:?} {phase}", cs.metadata.as_ref().and_then(|m| m.name.as_deref()));
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub async fn list(self, org: Option<&str>) -> Result<Vec<CloudSpace>> {
-        let ns = self.0.namespace(org).await?;
-        Ok(super::read(
-            || self.0.raw.list_cloud_spaces().namespace(&ns).send(),
-            "cloudspace",
-            "",
-        )
-        .await?
-        .items)
-    }
-
-    /// One cloudspace.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let cs = client.cloudspaces().get("demo", None).await?;
-    /// println!("{:?}", cs.status.and_then(|s| s.phase));
-    /// # Ok(()) }
-    /// ```
-    pub async fn get(self, name: &str, org: Option<&str>) -> Result<CloudSpace> {
-        let ns = self.0.namespace(org).await?;
-        super::read(
-            || {
-                self.0
-                    .raw
-                    .get_cloud_space()
-                    .namespace(&ns)
-                    .name(name)
-                    .send()
-            },
-            "cloudspace",
-            name,
-        )
-        .await
-    }
-
+impl Api<'_, CloudSpace> {
     /// Validates `req` (name, region exists) and returns the namespace and body it would send.
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::CloudSpaceCreate;
-    /// let (namespace, body) = client.cloudspaces().prepare_create(&CloudSpaceCreate::new("demo").region("us-east-iad-1"), None).await?;
+    /// let (namespace, body) = client.cloudspaces().prepare_create(&CloudSpaceCreate::new("demo").region("us-east-iad-1")).await?;
     /// println!("{namespace}: {}", serde_json::to_string(&body).unwrap_or_default());
     /// # Ok(()) }
     /// ```
     pub async fn prepare_create(
-        self,
+        &self,
         req: &CloudSpaceCreate,
-        org: Option<&str>,
     ) -> Result<(String, CloudSpace)> {
         let mut req = req.clone();
         if req.region.is_none() {
-            req.region = self.0.default_region().map(str::to_string);
+            req.region = self.client().default_region().map(str::to_string);
         }
         req.validate()?;
         let region = req.region.clone().unwrap_or_default();
-        let regions = self.0.regions().list().await?;
+        let regions = self.client().regions().list().await?;
         if !regions
             .iter()
             .any(|r| super::name_of(r.metadata.as_ref()) == region)
@@ -324,32 +277,22 @@ impl CloudSpaces<'_> {
                 ),
             ));
         }
-        let ns = self.0.namespace(org).await?;
+        let ns = self.namespace().await?;
         let body = req.to_body(&ns)?;
         Ok((ns, body))
     }
 
-    /// Creates a cloudspace (returns immediately; see [`CloudSpaces::wait_until_ready`]).
+    /// Creates a cloudspace (returns immediately; see [`Api::wait_ready`]).
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::CloudSpaceCreate;
-    /// let cs = client.cloudspaces().create(&CloudSpaceCreate::new("demo").region("us-east-iad-1"), None).await?;
+    /// let cs = client.cloudspaces().create(&CloudSpaceCreate::new("demo").region("us-east-iad-1")).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn create(self, req: &CloudSpaceCreate, org: Option<&str>) -> Result<CloudSpace> {
-        let (ns, body) = self.prepare_create(req, org).await?;
-        call(
-            self.0
-                .raw
-                .create_cloud_space()
-                .namespace(ns)
-                .body(body)
-                .send(),
-            "cloudspace",
-            &req.name,
-        )
-        .await
+    pub async fn create(&self, req: &CloudSpaceCreate) -> Result<CloudSpace> {
+        let (ns, body) = self.prepare_create(req).await?;
+        CloudSpace::send_create(self.client(), &ns, body).await
     }
 
     /// Applies `update` (webhook, HA control plane, Kubernetes upgrade) as a merge patch.
@@ -358,79 +301,41 @@ impl CloudSpaces<'_> {
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::CloudSpaceUpdate;
     /// let upgrade = CloudSpaceUpdate { kubernetes_version: Some("1.31.1".into()), ..Default::default() };
-    /// client.cloudspaces().update("demo", &upgrade, None).await?;
+    /// client.cloudspaces().update("demo", &upgrade).await?;
     /// # Ok(()) }
     /// ```
     pub async fn update(
-        self,
+        &self,
         name: &str,
         update: &CloudSpaceUpdate,
-        org: Option<&str>,
     ) -> Result<CloudSpace> {
-        let map = update.to_patch()?.to_raw()?;
-        let ns = self.0.namespace(org).await?;
-        call(
-            self.0
-                .raw
-                .patch_cloud_space()
-                .namespace(ns)
-                .name(name)
-                .body(map)
-                .send(),
-            "cloudspace",
-            name,
-        )
-        .await
-    }
-
-    /// Deletes the cloudspace object only. Whether the service removes its node pools too is
-    /// not certain: use [`CloudSpaces::delete_with_pools`] so nothing is left billed.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// client.cloudspaces().delete("demo", None).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-        let ns = self.0.namespace(org).await?;
-        call(
-            self.0
-                .raw
-                .delete_cloud_space()
-                .namespace(ns)
-                .name(name)
-                .send(),
-            "cloudspace",
-            name,
-        )
-        .await
-        .map(|_| ())
+        self.patch(name, &update.to_patch()?).await
     }
 
     /// Generates a kubeconfig for the cloudspace (YAML text). The cloudspace must be Ready.
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// let yaml = client.cloudspaces().kubeconfig("demo", None).await?;
+    /// let yaml = client.cloudspaces().kubeconfig("demo").await?;
     /// std::fs::write("demo.kubeconfig", yaml).ok();
     /// # Ok(()) }
     /// ```
-    pub async fn kubeconfig(self, name: &str, org: Option<&str>) -> Result<String> {
+    pub async fn kubeconfig(&self, name: &str) -> Result<String> {
         let token = self
-            .0
+            .client()
             .refresh_token()
             .await
             .ok_or_else(|| Error::NoCredentials {
-                profile: self.0.pipeline().profile.clone(),
+                profile: self.client().pipeline().profile.clone(),
             })?;
-        let org_name = self.0.org_name(org).await?;
+        let org_name = self.org.name().await?;
         let body = GenerateKubeconfigBody {
             cloudspace_name: name.to_string(),
             organization_name: org_name,
             refresh_token: token.expose_secret().to_string(),
         };
         let resp = match call(
-            self.0.raw.generate_kubeconfig().body(body).send(),
+            self.client().raw.generate_kubeconfig().body(body).send(),
             "cloudspace",
             name,
         )
@@ -440,7 +345,7 @@ impl CloudSpaces<'_> {
             // documents no 404): ask the API whether the cloudspace exists before saying so.
             Err(e @ Error::Invalid { .. }) => {
                 return Err(
-                    match self.0.without_cache().cloudspaces().get(name, org).await {
+                    match self.org.on(&self.client().without_cache()).cloudspaces().get(name).await {
                         Err(not_found @ Error::NotFound { .. }) => not_found,
                         _ => e,
                     },
@@ -455,35 +360,11 @@ impl CloudSpaces<'_> {
                 Error::decode("generate-kubeconfig", "the response carries no kubeconfig")
             })
     }
-
-    /// Polls until the cloudspace is Ready with an API endpoint (uncached reads).
-    ///
-    /// `Deleting` fails at once; `Error` is tolerated for `opts.error_grace`, then three
-    /// consecutive `Error` polls fail. On timeout the error carries the last phase seen.
-    ///
-    /// ```no_run
-    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-    /// use rsspot::services::WaitOptions;
-    /// let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(1200))
-    ///     .on_progress(|e| eprintln!("{} ({:?})", e.phase, e.elapsed));
-    /// let ready = client.cloudspaces().wait_until_ready("demo", None, &opts).await?;
-    /// # Ok(()) }
-    /// ```
-    pub async fn wait_until_ready(
-        self,
-        name: &str,
-        org: Option<&str>,
-        opts: &WaitOptions,
-    ) -> Result<CloudSpace> {
-        let what = format!("cloudspace {name:?}");
-        poll_uncached(self.0, &what, "Ready", opts, |client| async move {
-            Ok(readiness(client.cloudspaces().get(name, org).await?))
-        })
-        .await
-    }
 }
 
-fn readiness(cs: CloudSpace) -> Poll<CloudSpace> {
+/// Ready with an API endpoint. `Deleting` fails at once; `Error` is tolerated for
+/// `opts.error_grace`, then three consecutive `Error` polls fail.
+pub(crate) fn readiness(cs: CloudSpace) -> Readiness<CloudSpace> {
     let status = cs.status.clone().unwrap_or_default();
     let phase = status.phase.clone().unwrap_or_else(|| "Pending".into());
     // Health and reason say why a cloudspace is not Ready: the progress line and a timeout's
@@ -502,15 +383,15 @@ fn readiness(cs: CloudSpace) -> Poll<CloudSpace> {
     .join(", ");
     let endpoint = status.api_server_endpoint.as_deref().unwrap_or_default();
     if deleting(cs.metadata.as_ref()) || phase == "Deleting" {
-        return Poll::Failed("the cloudspace is being deleted".into());
+        return Readiness::Failed("the cloudspace is being deleted".into());
     }
     if phase == "Ready" && !endpoint.is_empty() {
-        return Poll::Ready(cs);
+        return Readiness::Ready(cs);
     }
     if phase == "Error" {
-        return Poll::Errored(phase, detail);
+        return Readiness::Errored(phase, detail);
     }
-    Poll::Pending(phase, detail)
+    Readiness::Pending(phase, detail)
 }
 
 fn deleting(meta: Option<&ObjectMeta>) -> bool {

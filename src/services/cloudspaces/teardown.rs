@@ -3,11 +3,12 @@
 
 use serde::Serialize;
 
-use super::CloudSpaces;
 use crate::error::{Error, Result};
-use crate::services::wait::{Poll, WaitOptions, poll_uncached};
+use crate::raw::types::{AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool};
+use crate::resource::{Api, Kind, Org, ResourceExt};
+use crate::services::wait::{Readiness, WaitOptions, poll_uncached};
 
-/// What [`CloudSpaces::delete_with_pools`] deleted.
+/// What [`Api::delete_with_pools`] deleted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Teardown {
     /// The cloudspace.
@@ -28,17 +29,6 @@ impl Teardown {
     }
 }
 
-fn names<T>(
-    items: &[T],
-    meta: impl Fn(&T) -> Option<&crate::raw::types::ObjectMeta>,
-) -> Vec<String> {
-    items
-        .iter()
-        .map(|p| crate::services::name_of(meta(p)).to_string())
-        .filter(|n| !n.is_empty())
-        .collect()
-}
-
 /// `Ok(true)` when the call succeeded, `Ok(false)` when the object was already gone.
 fn gone_is_fine(r: Result<()>) -> Result<bool> {
     match r {
@@ -57,76 +47,84 @@ fn exists<T>(r: Result<T>) -> Result<bool> {
     }
 }
 
-impl CloudSpaces<'_> {
-    /// Deletes a cloudspace's spot and on-demand pools, then the cloudspace, and reports what
-    /// was deleted. A missing cloudspace is [`Error::NotFound`] (nothing is deleted).
+/// Deletes every child of kind `K` of the cloudspace `parent`; answers the names deleted (a
+/// child already gone counts as deleted by someone else, and is not reported).
+async fn delete_children<K: Kind>(org: &Org<'_>, parent: &str) -> Result<Vec<String>> {
+    let api = org.api::<K>().within(parent);
+    let mut deleted = Vec::new();
+    for pool in api.list().await? {
+        let name = pool.name().to_string();
+        if !name.is_empty() && gone_is_fine(api.delete(&name).await)? {
+            deleted.push(name);
+        }
+    }
+    Ok(deleted)
+}
+
+/// How many of `names` (objects of kind `K`) still exist.
+async fn still_there<K: Kind>(org: &Org<'_>, names: &[String]) -> Result<usize> {
+    let api = org.api::<K>();
+    let mut left = 0;
+    for name in names {
+        left += usize::from(exists(api.get(name).await)?);
+    }
+    Ok(left)
+}
+
+impl Api<'_, CloudSpace> {
+    /// Deletes a cloudspace's autopilot, spot and on-demand pools, then the cloudspace, and
+    /// reports what was deleted. A missing cloudspace is [`Error::NotFound`] (nothing is
+    /// deleted).
     ///
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::WaitOptions;
-    /// let report = client.cloudspaces().delete_with_pools("demo", None).await?;
+    /// let report = client.cloudspaces().delete_with_pools("demo").await?;
     /// println!("deleted {} pools", report.pool_count());
     /// let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(600));
-    /// client.cloudspaces().wait_until_gone(&report, None, &opts).await?;
+    /// client.cloudspaces().wait_until_gone(&report, &opts).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn delete_with_pools(self, name: &str, org: Option<&str>) -> Result<Teardown> {
+    pub async fn delete_with_pools(&self, name: &str) -> Result<Teardown> {
         // Fresh reads: a cached list could hide a pool that is still billed.
-        let client = self.0.without_cache();
-        client.cloudspaces().get(name, org).await?;
-        let mut report = Teardown {
-            cloudspace: name.to_string(),
-            ..Teardown::default()
-        };
+        let client = self.client().without_cache();
+        let org = self.org.on(&client);
+        org.cloudspaces().get(name).await?;
         // An autopilot pool would make its spot pools again behind our back: it goes first,
         // and the pools it made go with it.
-        let autopilot = client.autopilot_pools().list(Some(name), org).await?;
-        for pool in names(&autopilot, |p| p.metadata.as_ref()) {
-            if gone_is_fine(client.autopilot_pools().delete(&pool, org).await)? {
-                report.autopilot_pools.push(pool);
-            }
-        }
-        let (spot, on_demand) = tokio::try_join!(
-            client.spot_pools().list(Some(name), org),
-            client.ondemand_pools().list(Some(name), org)
+        let autopilot_pools = delete_children::<AutopilotNodePool>(&org, name).await?;
+        let (spot_pools, ondemand_pools) = tokio::try_join!(
+            delete_children::<SpotNodePool>(&org, name),
+            delete_children::<OnDemandNodePool>(&org, name)
         )?;
-        for pool in names(&spot, |p| p.metadata.as_ref()) {
-            if gone_is_fine(client.spot_pools().delete(&pool, org).await)? {
-                report.spot_pools.push(pool);
-            }
-        }
-        for pool in names(&on_demand, |p| p.metadata.as_ref()) {
-            if gone_is_fine(client.ondemand_pools().delete(&pool, org).await)? {
-                report.ondemand_pools.push(pool);
-            }
-        }
-        client.cloudspaces().delete(name, org).await?;
-        Ok(report)
+        org.cloudspaces().delete(name).await?;
+        Ok(Teardown {
+            cloudspace: name.to_string(),
+            spot_pools,
+            ondemand_pools,
+            autopilot_pools,
+        })
     }
 
     /// Polls (uncached) until the cloudspace and every pool of `teardown` are gone.
-    pub async fn wait_until_gone(
-        self,
-        teardown: &Teardown,
-        org: Option<&str>,
-        opts: &WaitOptions,
-    ) -> Result<()> {
+    pub async fn wait_until_gone(&self, teardown: &Teardown, opts: &WaitOptions) -> Result<()> {
         let what = format!("cloudspace {:?} and its node pools", teardown.cloudspace);
-        poll_uncached(self.0, &what, "Deleted", opts, |client| async move {
-            let mut left = usize::from(exists(
-                client.cloudspaces().get(&teardown.cloudspace, org).await,
-            )?);
-            for p in &teardown.autopilot_pools {
-                left += usize::from(exists(client.autopilot_pools().get(p, org).await)?);
+        let target = self.org.target.clone();
+        poll_uncached(self.client(), &what, "Deleted", opts, |client| {
+            let target = target.clone();
+            async move {
+                let org = Org {
+                    client: &client,
+                    target,
+                };
+                let cloudspace = std::slice::from_ref(&teardown.cloudspace);
+                let left = still_there::<CloudSpace>(&org, cloudspace).await?
+                    + still_there::<AutopilotNodePool>(&org, &teardown.autopilot_pools).await?
+                    + still_there::<SpotNodePool>(&org, &teardown.spot_pools).await?
+                    + still_there::<OnDemandNodePool>(&org, &teardown.ondemand_pools).await?;
+                let progress = format!("{left} objects left");
+                Ok(Readiness::ready_when(left == 0, (), "Deleting".into(), progress))
             }
-            for p in &teardown.spot_pools {
-                left += usize::from(exists(client.spot_pools().get(p, org).await)?);
-            }
-            for p in &teardown.ondemand_pools {
-                left += usize::from(exists(client.ondemand_pools().get(p, org).await)?);
-            }
-            let progress = format!("{left} objects left");
-            Ok(Poll::ready_when(left == 0, (), "Deleting".into(), progress))
         })
         .await
     }

@@ -9,6 +9,7 @@ use crate::SpotClient;
 use crate::error::{Error, Result};
 use crate::pricing::Bid;
 use crate::pricing::view::ClassInput;
+use crate::resource::Org;
 
 /// A field the server holds differently from what was sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -32,14 +33,13 @@ impl fmt::Display for Mismatch {
 }
 
 /// Checks that `server_class` exists and is in the cloudspace's region; returns its facts.
-pub(super) async fn placement(
-    client: &SpotClient,
+pub(crate) async fn placement(
+    org: &Org<'_>,
     cloudspace: &str,
     server_class: &str,
-    org: Option<&str>,
 ) -> Result<ClassInput> {
-    let (cloudspaces, classes) = (client.cloudspaces(), client.server_classes());
-    let (cs, class) = tokio::try_join!(cloudspaces.get(cloudspace, org), classes.get(server_class))
+    let (cloudspaces, classes) = (org.cloudspaces(), org.client().server_classes());
+    let (cs, class) = tokio::try_join!(cloudspaces.get(cloudspace), classes.get(server_class))
         .map_err(|e| match e {
             Error::NotFound { kind, name } => Error::invalid(
                 if kind == "cloudspace" {

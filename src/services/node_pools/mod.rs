@@ -12,10 +12,8 @@ mod requests;
 
 use std::time::Duration;
 
-use super::wait::{Poll, WaitOptions, poll_uncached};
-use super::{call, in_org};
-use crate::SpotClient;
 use crate::error::Result;
+use crate::resource::{Api, Create, Kind, MergePatch};
 use crate::pricing::Bid;
 use crate::pricing::guard::{self, Concern, SpendLimits};
 use crate::pricing::view::ClassInput;
@@ -32,8 +30,7 @@ pub use requests::{
 /// Default wait for a pool to be fulfilled.
 pub const DEFAULT_FULFILLED_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 
-/// The label the service puts on pools to link them to their cloudspace.
-pub const CLOUDSPACE_LABEL: &str = "ngpc.rxt.io/cloudspace";
+pub use crate::resource::CLOUDSPACE_LABEL;
 
 /// A create checked against the server, ready to send with `send_create`.
 #[derive(Debug, Clone)]
@@ -61,31 +58,11 @@ pub struct PreparedUpdate<T> {
     pub concerns: Vec<Concern>,
 }
 
-/// `client.spot_pools()`.
-#[derive(Clone, Copy)]
-pub struct SpotPools<'a>(pub(crate) &'a SpotClient);
+/// Spot node pools: [`Api`] over [`SpotNodePool`] (`client.spot_pools()`, `org.spot_pools()`).
+pub type SpotPools<'a> = Api<'a, SpotNodePool>;
 
-/// `client.ondemand_pools()`.
-#[derive(Clone, Copy)]
-pub struct OnDemandPools<'a>(pub(crate) &'a SpotClient);
-
-fn label_selector(cloudspace: Option<&str>) -> Option<String> {
-    cloudspace.map(|c| format!("{CLOUDSPACE_LABEL}={c}"))
-}
-
-/// Whether a pool belongs to `cloudspace`: by its label, else by `spec.cloudSpace`.
-///
-/// The gateway may ignore `labelSelector`, so lists are filtered here as well.
-fn belongs(
-    meta: Option<&crate::raw::types::ObjectMeta>,
-    spec_cloudspace: Option<&str>,
-    cloudspace: &str,
-) -> bool {
-    match meta.and_then(|m| m.labels.get(CLOUDSPACE_LABEL)) {
-        Some(label) => label == cloudspace,
-        None => spec_cloudspace == Some(cloudspace),
-    }
-}
+/// On-demand node pools: [`Api`] over [`OnDemandNodePool`].
+pub type OnDemandPools<'a> = Api<'a, OnDemandNodePool>;
 
 /// Whether a concern is about what an update changes (an unchanged bid or count was accepted
 /// before; the monthly cost is about both).
@@ -97,141 +74,20 @@ fn changed(c: &Concern, bid_changed: bool, desired_changed: bool) -> bool {
     }
 }
 
-/// `list`, `get`, `delete` and `wait_until_fulfilled`: the same calls for both pool kinds.
-macro_rules! pool_reads_delete_and_wait {
-    (
-        $service:ident, $accessor:literal, $ty:ty, $kind:literal, $list:ident, $get:ident,
-        $delete:ident, $example:literal, $phase:ident, $count:ident
-    ) => {
-        impl $service<'_> {
-            #[doc = concat!("The ", $kind, "s of an org, optionally only those of one cloudspace.")]
-            ///
-            /// The cloudspace filter is sent as a label selector and applied again here, so a
-            /// gateway that ignores the selector cannot widen the result.
-            ///
-            /// ```no_run
-            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-            #[doc = concat!("let pools = client.", $accessor, "().list(Some(\"demo\"), None).await?;")]
-            /// # Ok(()) }
-            /// ```
-            pub async fn list(self, cloudspace: Option<&str>, org: Option<&str>) -> Result<Vec<$ty>> {
-                let ns = self.0.namespace(org).await?;
-                let mut b = self.0.raw.$list().namespace(ns);
-                if let Some(sel) = label_selector(cloudspace) {
-                    b = b.label_selector(sel);
-                }
-                let mut items = super::read(|| b.clone().send(), $kind, "").await?.items;
-                if let Some(cs) = cloudspace {
-                    items.retain(|p| {
-                        belongs(
-                            p.metadata.as_ref(),
-                            p.spec.as_ref().and_then(|s| s.cloud_space.as_deref()),
-                            cs,
-                        )
-                    });
-                }
-                Ok(items)
-            }
-
-            #[doc = concat!("One ", $kind, ".")]
-            ///
-            /// ```no_run
-            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-            #[doc = concat!("let pool = client.", $accessor, "().get(\"", $example, "\", None).await?;")]
-            /// # Ok(()) }
-            /// ```
-            pub async fn get(self, name: &str, org: Option<&str>) -> Result<$ty> {
-                let ns = self.0.namespace(org).await?;
-                super::read(|| self.0.raw.$get().namespace(&ns).name(name).send(), $kind, name).await
-            }
-
-            #[doc = concat!("Deletes a ", $kind, ".")]
-            ///
-            /// ```no_run
-            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-            #[doc = concat!("client.", $accessor, "().delete(\"", $example, "\", None).await?;")]
-            /// # Ok(()) }
-            /// ```
-            pub async fn delete(self, name: &str, org: Option<&str>) -> Result<()> {
-                in_org!(self, org, $delete.name(name), $kind, name).map(|_| ())
-            }
-
-            #[doc = concat!(
-                "Polls until `status.", stringify!($phase), "` is `Fulfilled` with `status.",
-                stringify!($count), "` ≥ `spec.desired`."
-            )]
-            ///
-            /// ```no_run
-            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-            /// use rsspot::services::WaitOptions;
-            /// let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(1800));
-            #[doc = concat!("client.", $accessor, "().wait_until_fulfilled(\"", $example, "\", None, &opts).await?;")]
-            /// # Ok(()) }
-            /// ```
-            pub async fn wait_until_fulfilled(
-                self,
-                name: &str,
-                org: Option<&str>,
-                opts: &WaitOptions,
-            ) -> Result<$ty> {
-                let what = format!("{} {name}", $kind);
-                poll_uncached(self.0, &what, "Fulfilled", opts, |client| {
-                    async move {
-                        let p = $service(&client).get(name, org).await?;
-                        let desired = p.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
-                        let st = p.status.clone().unwrap_or_default();
-                        let phase = st.$phase.unwrap_or_else(|| "Pending".into());
-                        let got = st.$count.unwrap_or(0);
-                        let progress = format!("{got}/{desired} nodes");
-                        Ok(Poll::ready_when(phase == "Fulfilled" && got >= desired, p, phase, progress))
-                    }
-                })
-                .await
-            }
-        }
-    };
-}
-
-pool_reads_delete_and_wait!(
-    SpotPools,
-    "spot_pools",
-    SpotNodePool,
-    "spot node pool",
-    list_spot_node_pools,
-    get_spot_node_pool,
-    delete_spot_node_pool,
-    "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c",
-    bid_status,
-    won_count
-);
-pool_reads_delete_and_wait!(
-    OnDemandPools,
-    "ondemand_pools",
-    OnDemandNodePool,
-    "on-demand node pool",
-    list_on_demand_node_pools,
-    get_on_demand_node_pool,
-    delete_on_demand_node_pool,
-    "5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13",
-    reserved_status,
-    reserved_count
-);
-
 /// What both kinds of pool check before a create: the class is placeable in the cloudspace
-/// (or, for a cloudspace not created yet, in `region`); `body_and_concerns` (given the class, the pool's name and the namespace) checks what the
-/// kind adds and builds the body.
-async fn prepare_create<T>(
-    client: &SpotClient,
+/// (or, for a cloudspace not created yet, in `region`); `body_and_concerns` (given the class,
+/// the pool's name and the namespace) checks what the kind adds and builds the body.
+async fn prepare_create<K: Kind, T>(
+    api: &Api<'_, K>,
     c: &PoolCommon,
     region: Option<&str>,
-    org: Option<&str>,
     body_and_concerns: impl FnOnce(&ClassInput, &str, &str) -> Result<(T, Vec<Concern>)>,
 ) -> Result<PreparedCreate<T>> {
     let class = match region {
-        Some(region) => checks::placement_in_region(client, region, &c.server_class).await?,
-        None => checks::placement(client, &c.cloudspace, &c.server_class, org).await?,
+        Some(region) => checks::placement_in_region(api.client(), region, &c.server_class).await?,
+        None => checks::placement(api.org(), &c.cloudspace, &c.server_class).await?,
     };
-    let namespace = client.namespace(org).await?;
+    let namespace = api.namespace().await?;
     let (body, concerns) = body_and_concerns(&class, &c.name_or_generated(), &namespace)?;
     Ok(PreparedCreate {
         namespace,
@@ -241,16 +97,116 @@ async fn prepare_create<T>(
     })
 }
 
-impl<T> PreparedUpdate<T> {
-    async fn new(
-        client: &SpotClient,
-        org: Option<&str>,
+/// The kinds of node pool of a cloudspace, spot and on-demand: the same calls for both, over
+/// each kind's request types.
+pub trait NodePoolKind: Create + MergePatch {
+    /// What a create asks for.
+    type Create: Sync;
+    /// What an update changes.
+    type Update: Sync;
+    /// The kind's `prepare_create`.
+    fn prepare_create(
+        api: &Api<'_, Self>,
+        req: &Self::Create,
+        limits: &SpendLimits,
+    ) -> impl std::future::Future<Output = Result<PreparedCreate<Self>>> + Send;
+    /// The kind's `prepare_update`.
+    fn prepare_update(
+        api: &Api<'_, Self>,
+        name: &str,
+        update: &Self::Update,
+        limits: &SpendLimits,
+    ) -> impl std::future::Future<Output = Result<PreparedUpdate<Self>>> + Send;
+}
+
+impl NodePoolKind for SpotNodePool {
+    type Create = SpotPoolCreate;
+    type Update = SpotPoolUpdate;
+    async fn prepare_create(
+        api: &Api<'_, Self>,
+        req: &SpotPoolCreate,
+        limits: &SpendLimits,
+    ) -> Result<PreparedCreate<Self>> {
+        api.prepare_create(req, limits).await
+    }
+    async fn prepare_update(
+        api: &Api<'_, Self>,
+        name: &str,
+        update: &SpotPoolUpdate,
+        limits: &SpendLimits,
+    ) -> Result<PreparedUpdate<Self>> {
+        api.prepare_update(name, update, limits).await
+    }
+}
+
+impl NodePoolKind for OnDemandNodePool {
+    type Create = OnDemandPoolCreate;
+    type Update = OnDemandPoolUpdate;
+    async fn prepare_create(
+        api: &Api<'_, Self>,
+        req: &OnDemandPoolCreate,
+        limits: &SpendLimits,
+    ) -> Result<PreparedCreate<Self>> {
+        api.prepare_create(req, limits).await
+    }
+    async fn prepare_update(
+        api: &Api<'_, Self>,
+        name: &str,
+        update: &OnDemandPoolUpdate,
+        limits: &SpendLimits,
+    ) -> Result<PreparedUpdate<Self>> {
+        api.prepare_update(name, update, limits).await
+    }
+}
+
+impl<K: NodePoolKind> Api<'_, K> {
+    /// Sends a prepared create.
+    pub async fn send_create(&self, prepared: PreparedCreate<K>) -> Result<K> {
+        K::send_create(self.client(), &prepared.namespace, prepared.body).await
+    }
+
+    /// Sends a prepared update of a node pool: its merge patch.
+    pub async fn send_update(&self, name: &str, prepared: PreparedUpdate<K>) -> Result<K> {
+        K::send_patch(self.client(), &prepared.namespace, name, prepared.patch.to_raw()?).await
+    }
+
+    /// Creates a pool (a lowercase UUID name is generated unless given). Concerns are not
+    /// checked here: see `prepare_create` to see them first.
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::SpotPoolCreate;
+    /// let req = SpotPoolCreate::new("demo", "gp.vs1.medium-dfw", 2, "0.02".parse()?).autoscaling(2, 4);
+    /// let pool = client.spot_pools().create(&req).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn create(&self, req: &K::Create) -> Result<K> {
+        let prepared = K::prepare_create(self, req, &SpendLimits::default()).await?;
+        self.send_create(prepared).await
+    }
+
+    /// Updates only the fields given (concerns unchecked: see `prepare_update`).
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// use rsspot::services::SpotPoolUpdate;
+    /// let update = SpotPoolUpdate::new().bid("0.04".parse()?); // the rest untouched
+    /// client.spot_pools().update("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", &update).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn update(&self, name: &str, update: &K::Update) -> Result<K> {
+        let prepared = K::prepare_update(self, name, update, &SpendLimits::default()).await?;
+        self.send_update(name, prepared).await
+    }
+
+    async fn prepared_update(
+        &self,
         patch: PoolPatch,
-        current: T,
+        current: K,
         concerns: Vec<Concern>,
-    ) -> Result<Self> {
+    ) -> Result<PreparedUpdate<K>> {
         Ok(PreparedUpdate {
-            namespace: client.namespace(org).await?,
+            namespace: self.namespace().await?,
             patch,
             current,
             concerns,
@@ -258,99 +214,7 @@ impl<T> PreparedUpdate<T> {
     }
 }
 
-/// The sending half of creates and updates, the same for both kinds of pool: `prepare_*`
-/// (which differ: only spot pools have a bid) computes, these send.
-macro_rules! pool_writes {
-    (
-        $service:ident, $accessor:literal, $ty:ty, $kind:literal, $create_req:ident,
-        $update_req:ident, $create_op:ident, $patch_op:ident, $example:literal,
-        $create_example:literal, $update_example:literal
-    ) => {
-        impl $service<'_> {
-            /// Sends a prepared create.
-            pub async fn send_create(self, prepared: PreparedCreate<$ty>) -> Result<$ty> {
-                let name = super::name_of(prepared.body.metadata.as_ref()).to_string();
-                let b = self.0.raw.$create_op();
-                call(b.namespace(prepared.namespace).body(prepared.body).send(), $kind, &name).await
-            }
-
-            #[doc = concat!(
-                "Creates a ", $kind, " (a lowercase UUID name is generated unless given). ",
-                "Concerns are not checked here: use [`", stringify!($service),
-                "::prepare_create`] to see them first."
-            )]
-            ///
-            /// ```no_run
-            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-            #[doc = concat!("use rsspot::services::", stringify!($create_req), ";")]
-            #[doc = concat!("let req = ", $create_example, ";")]
-            #[doc = concat!("let pool = client.", $accessor, "().create(&req, None).await?;")]
-            /// # Ok(()) }
-            /// ```
-            pub async fn create(self, req: &$create_req, org: Option<&str>) -> Result<$ty> {
-                let prepared = self
-                    .prepare_create(req, org, &SpendLimits::default())
-                    .await?;
-                self.send_create(prepared).await
-            }
-
-            /// Sends a prepared update.
-            pub async fn send_update(self, name: &str, prepared: PreparedUpdate<$ty>) -> Result<$ty> {
-                let body = prepared.patch.to_raw()?;
-                let b = self.0.raw.$patch_op();
-                call(b.namespace(prepared.namespace).name(name).body(body).send(), $kind, name).await
-            }
-
-            #[doc = concat!(
-                "Updates only the fields given (concerns unchecked; see [`",
-                stringify!($service), "::prepare_update`])."
-            )]
-            ///
-            /// ```no_run
-            /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-            #[doc = concat!("use rsspot::services::", stringify!($update_req), ";")]
-            #[doc = concat!("let update = ", $update_example, "; // the rest untouched")]
-            #[doc = concat!("client.", $accessor, "().update(\"", $example, "\", &update, None).await?;")]
-            /// # Ok(()) }
-            /// ```
-            pub async fn update(self, name: &str, update: &$update_req, org: Option<&str>) -> Result<$ty> {
-                let prepared = self
-                    .prepare_update(name, update, org, &SpendLimits::default())
-                    .await?;
-                self.send_update(name, prepared).await
-            }
-        }
-    };
-}
-
-pool_writes!(
-    SpotPools,
-    "spot_pools",
-    SpotNodePool,
-    "spot node pool",
-    SpotPoolCreate,
-    SpotPoolUpdate,
-    create_spot_node_pool,
-    patch_spot_node_pool,
-    "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c",
-    "SpotPoolCreate::new(\"demo\", \"gp.vs1.medium-dfw\", 2, \"0.02\".parse::<rsspot::pricing::Bid>()?).autoscaling(2, 4).label(\"team\", \"ml\")",
-    "SpotPoolUpdate { bid_price: Some(\"0.04\".parse()?), ..Default::default() }"
-);
-pool_writes!(
-    OnDemandPools,
-    "ondemand_pools",
-    OnDemandNodePool,
-    "on-demand node pool",
-    OnDemandPoolCreate,
-    OnDemandPoolUpdate,
-    create_on_demand_node_pool,
-    patch_on_demand_node_pool,
-    "5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13",
-    "OnDemandPoolCreate::new(\"demo\", \"ch.vs1.xlarge-dfw\", 1)",
-    "OnDemandPoolUpdate { desired: Some(2), ..Default::default() }"
-);
-
-impl SpotPools<'_> {
+impl Api<'_, SpotNodePool> {
     /// Checks `req` against the server (class exists, same region, bid ≥ floor), builds the
     /// exact body and lists the [`Concern`]s under `limits`. Sends nothing.
     ///
@@ -359,7 +223,7 @@ impl SpotPools<'_> {
     /// use rsspot::pricing::guard::SpendLimits;
     /// use rsspot::services::SpotPoolCreate;
     /// let req = SpotPoolCreate::new("demo", "gp.vs1.medium-dfw", 2, "0.02".parse::<rsspot::pricing::Bid>()?);
-    /// let prepared = client.spot_pools().prepare_create(&req, None, &SpendLimits::default()).await?;
+    /// let prepared = client.spot_pools().prepare_create(&req, &SpendLimits::default()).await?;
     /// for concern in &prepared.concerns {
     ///     eprintln!("note: {concern}");
     /// }
@@ -367,26 +231,24 @@ impl SpotPools<'_> {
     /// # Ok(()) }
     /// ```
     pub async fn prepare_create(
-        self,
+        &self,
         req: &SpotPoolCreate,
-        org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedCreate<SpotNodePool>> {
-        self.prepare_create_in(req, None, org, limits).await
+        self.prepare_create_in(req, None, limits).await
     }
 
     /// [`SpotPools::prepare_create`] for a pool of a cloudspace not created yet: the class is
     /// checked against `region` (the cloudspace's, when `None`). Sends nothing.
     pub async fn prepare_create_in(
-        self,
+        &self,
         req: &SpotPoolCreate,
         region: Option<&str>,
-        org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedCreate<SpotNodePool>> {
         req.validate()?;
         let c = &req.common;
-        prepare_create(self.0, c, region, org, |class, name, namespace| {
+        prepare_create(self, c, region, |class, name, namespace| {
             guard::check_floor(req.bid_price, class)?;
             Ok((
                 c.spot_body(name, namespace, req.bid_price),
@@ -404,22 +266,21 @@ impl SpotPools<'_> {
     /// use rsspot::pricing::guard::SpendLimits;
     /// use rsspot::services::SpotPoolUpdate;
     /// let update = SpotPoolUpdate { bid_price: Some("0.04".parse()?), ..Default::default() };
-    /// let prepared = client.spot_pools().prepare_update("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", &update, None, &SpendLimits::default()).await?;
+    /// let prepared = client.spot_pools().prepare_update("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", &update, &SpendLimits::default()).await?;
     /// # Ok(()) }
     /// ```
     pub async fn prepare_update(
-        self,
+        &self,
         name: &str,
         update: &SpotPoolUpdate,
-        org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedUpdate<SpotNodePool>> {
         let patch = update.to_patch()?;
-        let current = self.get(name, org).await?;
+        let current = self.get(name).await?;
         let spec = current.spec.clone().unwrap_or_default();
         let mut concerns = Vec::new();
         if update.bid_price.is_some() || update.common.desired.is_some() {
-            let class = checks::class(self.0, spec.server_class.as_deref()).await?;
+            let class = checks::class(self.client(), spec.server_class.as_deref()).await?;
             if let Some(bid) = update.bid_price {
                 guard::check_floor(bid, &class)?;
             }
@@ -444,20 +305,19 @@ impl SpotPools<'_> {
                 )
             });
         }
-        PreparedUpdate::new(self.0, org, patch, current, concerns).await
+        self.prepared_update(patch, current, concerns).await
     }
 
     /// Re-reads the pool (uncached) and lists where the server holds something other than
     /// what was sent.
     pub async fn verify(
-        self,
+        &self,
         name: &str,
         bid: Option<Bid>,
         desired: Option<u32>,
-        org: Option<&str>,
     ) -> Result<Vec<Mismatch>> {
-        let client = self.0.without_cache();
-        let pool = SpotPools(&client).get(name, org).await?;
+        let client = self.client().without_cache();
+        let pool = self.org.on(&client).spot_pools().get(name).await?;
         let spec = pool.spec.unwrap_or_default();
         Ok(checks::compare(
             bid,
@@ -468,7 +328,7 @@ impl SpotPools<'_> {
     }
 }
 
-impl OnDemandPools<'_> {
+impl Api<'_, OnDemandNodePool> {
     /// Checks `req` against the server and returns the body a create sends, with its concerns.
     ///
     /// ```no_run
@@ -476,30 +336,28 @@ impl OnDemandPools<'_> {
     /// use rsspot::pricing::guard::SpendLimits;
     /// use rsspot::services::OnDemandPoolCreate;
     /// let req = OnDemandPoolCreate::new("demo", "ch.vs1.xlarge-dfw", 1);
-    /// let prepared = client.ondemand_pools().prepare_create(&req, None, &SpendLimits::default()).await?;
+    /// let prepared = client.ondemand_pools().prepare_create(&req, &SpendLimits::default()).await?;
     /// # Ok(()) }
     /// ```
     pub async fn prepare_create(
-        self,
+        &self,
         req: &OnDemandPoolCreate,
-        org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedCreate<OnDemandNodePool>> {
-        self.prepare_create_in(req, None, org, limits).await
+        self.prepare_create_in(req, None, limits).await
     }
 
     /// [`OnDemandPools::prepare_create`] for a pool of a cloudspace not created yet: the class
     /// is checked against `region` (the cloudspace's, when `None`). Sends nothing.
     pub async fn prepare_create_in(
-        self,
+        &self,
         req: &OnDemandPoolCreate,
         region: Option<&str>,
-        org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedCreate<OnDemandNodePool>> {
         req.validate()?;
         let c = &req.common;
-        prepare_create(self.0, c, region, org, |class, name, namespace| {
+        prepare_create(self, c, region, |class, name, namespace| {
             Ok((
                 c.on_demand_body(name, namespace),
                 guard::assess_on_demand(c.desired, class, limits),
@@ -510,51 +368,31 @@ impl OnDemandPools<'_> {
 
     /// Checks an update against the pool and its class; lists its concerns. Sends nothing.
     pub async fn prepare_update(
-        self,
+        &self,
         name: &str,
         update: &OnDemandPoolUpdate,
-        org: Option<&str>,
         limits: &SpendLimits,
     ) -> Result<PreparedUpdate<OnDemandNodePool>> {
         let patch = update.to_patch()?;
-        let current = self.get(name, org).await?;
+        let current = self.get(name).await?;
         let mut concerns = Vec::new();
         if let Some(desired) = update.desired {
             let spec = current.spec.clone().unwrap_or_default();
-            let class = checks::class(self.0, spec.server_class.as_deref()).await?;
+            let class = checks::class(self.client(), spec.server_class.as_deref()).await?;
             concerns = guard::assess_on_demand(desired, &class, limits);
         }
-        PreparedUpdate::new(self.0, org, patch, current, concerns).await
+        self.prepared_update(patch, current, concerns).await
     }
 
     /// Re-reads the pool (uncached) and lists where the server holds another desired count.
     pub async fn verify(
-        self,
+        &self,
         name: &str,
         desired: Option<u32>,
-        org: Option<&str>,
     ) -> Result<Vec<Mismatch>> {
-        let client = self.0.without_cache();
-        let pool = OnDemandPools(&client).get(name, org).await?;
+        let client = self.client().without_cache();
+        let pool = self.org.on(&client).ondemand_pools().get(name).await?;
         let spec = pool.spec.unwrap_or_default();
         Ok(checks::compare(None, None, desired, spec.desired))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::raw::types::ObjectMeta;
-
-    #[test]
-    fn membership_prefers_the_label() {
-        let labelled = |cs: &str| ObjectMeta {
-            labels: [(CLOUDSPACE_LABEL.to_string(), cs.to_string())].into(),
-            ..ObjectMeta::default()
-        };
-        assert!(belongs(Some(&labelled("a")), Some("b"), "a"));
-        assert!(!belongs(Some(&labelled("b")), Some("a"), "a"));
-        assert!(belongs(None, Some("a"), "a"));
-        assert!(!belongs(None, None, "a"));
     }
 }

@@ -123,9 +123,9 @@ async fn names(kind: Kind) -> anyhow::Result<Vec<String>> {
         .with_deadline(Instant::now() + NETWORK_BUDGET);
     let org = ctx.org();
     let values: Vec<serde_json::Value> = match kind {
-        Kind::Cloudspace => to_values(client.cloudspaces().list(org).await?),
-        Kind::SpotPool => to_values(client.spot_pools().list(None, org).await?),
-        Kind::OnDemandPool => to_values(client.ondemand_pools().list(None, org).await?),
+        Kind::Cloudspace => to_values(client.org_or_default(org).cloudspaces().list().await?),
+        Kind::SpotPool => to_values(client.org_or_default(org).spot_pools().list().await?),
+        Kind::OnDemandPool => to_values(client.org_or_default(org).ondemand_pools().list().await?),
         Kind::Region => to_values(client.regions().list().await?),
         Kind::ServerClass => to_values(
             client

@@ -172,13 +172,11 @@ mod tour {
             "Create a cluster and wait until it is Ready",
             &format!("cloudspaces create {CLUSTER} --region {region} --wait"),
         )?;
-        client
-            .cloudspaces()
-            .create(&CloudSpaceCreate::new(CLUSTER).region(&region), None)
+        client.cloudspaces().create(&CloudSpaceCreate::new(CLUSTER).region(&region))
             .await?;
         let cs = client
             .cloudspaces()
-            .wait_until_ready(CLUSTER, None, &waits)
+            .wait_ready(CLUSTER, &waits)
             .await?;
         let status = cs.status.clone().unwrap_or_default();
         ctx.out.table(
@@ -221,14 +219,12 @@ mod tour {
                 advice.bid
             ),
         )?;
-        let pool = client
-            .spot_pools()
-            .create(&SpotPoolCreate::new(CLUSTER, &class, 2, advice.bid), None)
+        let pool = client.spot_pools().create(&SpotPoolCreate::new(CLUSTER, &class, 2, advice.bid))
             .await?;
         let pool_name = Tabular::name(&PoolName(&pool));
         let pool = client
             .spot_pools()
-            .wait_until_fulfilled(&pool_name, None, &waits)
+            .wait_ready(&pool_name, &waits)
             .await?;
         let spec = pool.spec.clone().unwrap_or_default();
         let st = pool.status.clone().unwrap_or_default();
@@ -249,7 +245,7 @@ mod tour {
             "Get a kubeconfig (--file PATH writes it, --merge adds it to ~/.kube/config)",
             &format!("cloudspaces kubeconfig {CLUSTER}"),
         )?;
-        let kubeconfig = client.cloudspaces().kubeconfig(CLUSTER, None).await?;
+        let kubeconfig = client.cloudspaces().kubeconfig(CLUSTER).await?;
         // Only the cluster part: the users section further down carries a token.
         let preview: Vec<&str> = kubeconfig
             .lines()
@@ -271,12 +267,10 @@ mod tour {
             "Clean up",
             &format!("nodepools spot delete {pool_name} --yes"),
         )?;
-        client.spot_pools().delete(&pool_name, None).await?;
+        client.spot_pools().delete(&pool_name).await?;
         ctx.out.text(&format!("spot pool {pool_name} deleted"))?;
         step(ctx, "", &format!("cloudspaces delete {CLUSTER} --yes"))?;
-        client
-            .cloudspaces()
-            .delete_with_pools(CLUSTER, None)
+        client.cloudspaces().delete_with_pools(CLUSTER)
             .await?;
         wait_gone(&client, &waits).await?;
         ctx.out.text(&format!(
@@ -298,7 +292,7 @@ mod tour {
         let client = client.without_cache();
         let started = std::time::Instant::now();
         loop {
-            match client.cloudspaces().get(CLUSTER, None).await {
+            match client.cloudspaces().get(CLUSTER).await {
                 Err(rsspot::Error::NotFound { .. }) => return Ok(()),
                 Err(e) => return Err(e.into()),
                 Ok(_) if started.elapsed() > waits.timeout => {

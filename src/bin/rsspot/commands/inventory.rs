@@ -136,11 +136,11 @@ pub fn vm_cloudspace_of(pool: &VmPool) -> Option<&str> {
 
 pub async fn run(ctx: &Ctx, cmd: InventoryCmd) -> Result<()> {
     let client = ctx.client().await?;
-    let inventory = client.inventory();
+    let inventory = client.org_or_default(ctx.org()).inventory();
     match cmd {
         InventoryCmd::Vmcloudspaces => {
             let regions = super::filters::region_filter(ctx, client).await?;
-            let mut items = inventory.vm_cloudspaces(ctx.org()).await?;
+            let mut items = inventory.vm_cloudspaces().await?;
             items.retain(|c| super::filters::region_matches(&regions, c.spec.region.as_deref()));
             ctx.out.list(&items, &items)
         }
@@ -151,7 +151,7 @@ pub async fn run(ctx: &Ctx, cmd: InventoryCmd) -> Result<()> {
             let name = vmcloudspace.or(vmcloudspace_flag).ok_or_else(|| {
                 rsspot::Error::invalid("--vmcloudspace", "give the VM cloudspace name")
             })?;
-            let items = inventory.vm_pools(&name, ctx.org()).await?;
+            let items = inventory.vm_pools(&name).await?;
             ctx.out.list(&items, &items)
         }
         InventoryCmd::Events { limit, follow } if follow.follow => {

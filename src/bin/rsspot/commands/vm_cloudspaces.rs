@@ -187,9 +187,8 @@ async fn wait_running(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Resul
         &format!("rsspot vm-cloudspaces wait {name}"),
         timeout.unwrap_or(DEFAULT_RUNNING_TIMEOUT),
         |cs: &VmCloudSpace| cs.status.phase.clone(),
-        |client, org, opts| async move {
-            let spaces = client.vm_cloudspaces();
-            spaces.wait_until_running(name, org.as_deref(), &opts).await
+        |org, opts| async move {
+            org.vm_cloudspaces().wait_until_running(name, &opts).await
         },
     )
     .await
@@ -261,16 +260,16 @@ async fn undo_create(ctx: &Ctx, name: &str, pools: &[String]) {
     };
     for pool in pools {
         gone(
-            client.vm_pools().delete(pool, org).await,
+            client.org_or_default(org).vm_pools().delete(pool).await,
             &format!("vm pool {pool}"),
         );
     }
-    let cs = client.vm_cloudspaces().delete_with_pools(name, org).await;
+    let cs = client.org_or_default(org).vm_cloudspaces().delete_with_pools(name).await;
     let cs = cs.map(|_| ());
     gone(cs, &format!("vm cloudspace {name}"));
     for pool in pools {
         gone(
-            client.vm_pools().delete(pool, org).await,
+            client.org_or_default(org).vm_pools().delete(pool).await,
             &format!("vm pool {pool}"),
         );
     }
@@ -370,13 +369,13 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                 && matches!(ctx.out.format, OutputFormat::Table | OutputFormat::Wide) =>
         {
             let name = a.name.get("vm cloudspace")?;
-            let cs = ctx.client().await?.vm_cloudspaces().get(&name, org).await?;
+            let cs = ctx.client().await?.org_or_default(org).vm_cloudspaces().get(&name).await?;
             super::vm_view::print_detail(ctx, &cs)
         }
         VmCloudspacesCmd::Get(a) => view::get(ctx, &VmCloudspaces::of(ctx, None), a).await,
         VmCloudspacesCmd::Vms(n) => {
             let name = n.get("vm cloudspace")?;
-            let cs = ctx.client().await?.vm_cloudspaces().get(&name, org).await?;
+            let cs = ctx.client().await?.org_or_default(org).vm_cloudspaces().get(&name).await?;
             super::vm_view::print_vms(ctx, &cs)
         }
         VmCloudspacesCmd::Create(a) => {
@@ -388,9 +387,9 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                 .await
                 .map_err(|e| vm_fields::explain(e, form))?;
             let client = ctx.client().await?;
-            let service = client.vm_cloudspaces();
+            let service = client.org_or_default(org).vm_cloudspaces();
             let prepared = service
-                .prepare_create(&req, org, &spend::limits(ctx).await?)
+                .prepare_create(&req, &spend::limits(ctx).await?)
                 .await
                 .map_err(|e| vm_fields::explained(e, form, None))?;
             note_ignored_bids(ctx, &req.pools);
@@ -408,9 +407,7 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
             // The Ctrl-C undo deletes the cloudspace by name, so it must never be one that was
             // there before: a name already taken is refused before anything is sent.
             match client
-                .without_cache()
-                .vm_cloudspaces()
-                .get(&req.name, org)
+                .without_cache().org_or_default(org).vm_cloudspaces().get(&req.name)
                 .await
             {
                 Err(e) if e.is_not_found() => {}
@@ -453,7 +450,7 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
             ));
             let cs = match a.wait.wait {
                 true => wait_running(ctx, &req.name, a.wait.timeout).await?,
-                false => service.get(&req.name, org).await?,
+                false => service.get(&req.name).await?,
             };
             ctx.out.one(&cs, &cs)
         }
@@ -462,8 +459,9 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
             let cs = ctx
                 .client()
                 .await?
+                .org_or_default(org)
                 .vm_cloudspaces()
-                .update_webhook(&name, &a.webhook, org)
+                .update_webhook(&name, &a.webhook)
                 .await?;
             ctx.out.one(&cs, &cs)
         }
@@ -475,8 +473,9 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
             let gone = ctx
                 .client()
                 .await?
+                .org_or_default(org)
                 .vm_cloudspaces()
-                .delete_with_pools(&name, org)
+                .delete_with_pools(&name)
                 .await?;
             ctx.out.note(&format!(
                 "vm cloudspace {name} deleted (after {} pool(s))",

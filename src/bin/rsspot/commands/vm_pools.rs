@@ -220,11 +220,8 @@ async fn wait_pool(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<V
         &format!("vm pool {name}"),
         &format!("rsspot vm-pools wait {name}"),
         timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
-        |client, org, opts| async move {
-            let pools = client.vm_pools();
-            pools
-                .wait_until_fulfilled(name, org.as_deref(), &opts)
-                .await
+        |org, opts| async move {
+            org.vm_pools().wait_ready(name, &opts).await
         },
     )
     .await
@@ -234,7 +231,7 @@ async fn wait_pool(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<V
 pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
     let org = ctx.org();
     let client = ctx.client().await?;
-    let pools = client.vm_pools();
+    let pools = client.org_or_default(org).vm_pools();
     match cmd {
         VmPoolsCmd::List(a) => {
             let kind = VmPools::of(ctx, a.vmcloudspace.as_deref());
@@ -253,7 +250,7 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
                 vm_user_data: a.user_data.wire()?,
             };
             let prepared = pools
-                .prepare_create(&req, None, org, &spend::limits(ctx).await?)
+                .prepare_create(&req, None, &spend::limits(ctx).await?)
                 .await
                 .map_err(|e| vm_fields::explained(e, Form::PoolFlags, None))?;
             note_ignored_bids(ctx, std::slice::from_ref(&req));
@@ -281,7 +278,7 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
                 bid_price: a.bid_price,
             };
             let (current, concerns) = pools
-                .prepare_update(&name, &upd, org, &spend::limits(ctx).await?)
+                .prepare_update(&name, &upd, &spend::limits(ctx).await?)
                 .await
                 .map_err(|e| vm_fields::explained(e, Form::PoolFlags, None))?;
             if upd.bid_price.is_some() && current.spec.pool_type.as_deref() == Some("ondemand") {
@@ -300,7 +297,7 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
                 return ctx.out.dry_run("this is the merge-patch body", &patch);
             }
             let pool = pools
-                .send_update(&name, &upd, org)
+                .send_update(&name, &upd)
                 .await
                 .map_err(|e| vm_fields::explained(e, Form::PoolFlags, None))?;
             spend::advise(ctx, &advice);
@@ -312,7 +309,7 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
         }
         VmPoolsCmd::Delete(n) => {
             view::delete(ctx, n, "vm pool", " and its VMs", |name| async move {
-                pools.delete(&name, org).await
+                pools.delete(&name).await
             })
             .await
         }

@@ -110,15 +110,15 @@ pub async fn run(ctx: &Ctx, cmd: VmSshKeysCmd) -> Result<()> {
                     .out
                     .dry_run("this is the request body", &req.to_body("<org namespace>"));
             }
-            let key = ctx.client().await?.vm_ssh_keys().create(&req, org).await?;
+            let key = ctx.client().await?.org_or_default(org).vm_ssh_keys().create(&req).await?;
             ctx.out
                 .note(&format!("vm ssh key {} created ({fingerprint})", req.name));
             ctx.out.one(&key, &key)
         }
         VmSshKeysCmd::Delete(n) => {
             view::delete(ctx, n, "vm ssh key", "", |name| async move {
-                let keys = ctx.client().await?.vm_ssh_keys();
-                anyhow::Ok(keys.delete(&name, org).await?)
+                let keys = ctx.client().await?.org_or_default(org).vm_ssh_keys();
+                anyhow::Ok(keys.delete(&name).await?)
             })
             .await
         }

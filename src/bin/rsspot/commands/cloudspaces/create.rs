@@ -67,10 +67,10 @@ async fn create_alone(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<(
     apply_flags(ctx, &mut req, &a)?;
     super::confirm_paid_options(ctx, &name, req.ha_control_plane, a.dry_run).await?;
     if a.dry_run {
-        let (_, body) = client.cloudspaces().prepare_create(&req, ctx.org()).await?;
+        let (_, body) = client.org_or_default(ctx.org()).cloudspaces().prepare_create(&req).await?;
         return ctx.out.dry_run("this is the request body", &body);
     }
-    let cs = client.cloudspaces().create(&req, ctx.org()).await?;
+    let cs = client.org_or_default(ctx.org()).cloudspaces().create(&req).await?;
     if !a.wait.wait {
         ctx.out.note(&format!(
             "cloudspace {name} created; it takes a few minutes to become Ready (`rsspot cloudspaces wait {name}`)"
@@ -167,8 +167,8 @@ async fn create_with_pools(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Res
     let (req, org) = request(ctx, &a)?;
     let org = org.as_deref();
     let limits = spend::limits(ctx).await?;
-    let spaces = client.cloudspaces();
-    let prepared = spaces.prepare_create_with_pools(&req, org, &limits).await?;
+    let spaces = client.org_or_default(org.as_deref()).cloudspaces();
+    let prepared = spaces.prepare_create_with_pools(&req, &limits).await?;
     let name = prepared.name().to_string();
     let pools = prepared.pools();
     let what = format!("cloudspace {name} with {} pool(s)", pools.len());
@@ -188,13 +188,13 @@ async fn create_with_pools(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Res
     }
     // The Ctrl-C undo deletes the cloudspace by name, so it must never be one that was there
     // before: a name already taken is refused before anything is sent.
-    spaces.ensure_name_free(&name, org).await?;
+    spaces.ensure_name_free(&name).await?;
     // Biased, Ctrl-C first: the handler is installed before the first request goes out.
     let outcome = tokio::select! {
         biased;
         _ = tokio::signal::ctrl_c() => {
             ctx.out.warn(&format!("interrupted: deleting cloudspace {name} and its pools"));
-            let rollback = spaces.rollback_create(&name, &pools, org).await?;
+            let rollback = spaces.rollback_create(&name, &pools).await?;
             report_rollback(ctx, &rollback);
             anyhow::bail!(Aborted(format!(
                 "interrupted: cloudspace {name} was not created ({})",
@@ -278,19 +278,12 @@ async fn wait_pool(
         &format!("{} {name}", pool.kind),
         &format!("rsspot nodepools {word} wait {name}"),
         timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
-        |client, org, opts| async move {
-            let org = org.as_deref();
+        |org, opts| async move {
             match kind {
-                InlinePoolKind::Spot => client
-                    .spot_pools()
-                    .wait_until_fulfilled(name, org, &opts)
-                    .await
-                    .map(|_| ()),
-                InlinePoolKind::OnDemand => client
-                    .ondemand_pools()
-                    .wait_until_fulfilled(name, org, &opts)
-                    .await
-                    .map(|_| ()),
+                InlinePoolKind::Spot => org.spot_pools().wait_ready(name, &opts).await.map(drop),
+                InlinePoolKind::OnDemand => {
+                    org.ondemand_pools().wait_ready(name, &opts).await.map(drop)
+                }
             }
         },
     )

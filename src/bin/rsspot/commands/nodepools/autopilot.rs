@@ -197,13 +197,12 @@ async fn worst_case(
     ctx: &Ctx,
     pools: &rsspot::services::AutopilotPools<'_>,
     req: &AutopilotPoolCreate,
-    org: Option<&str>,
 ) -> Result<Vec<rsspot::pricing::guard::Concern>> {
     let limits = spend::limits(ctx).await?;
     if limits.max_monthly_usd.is_none() {
         return Ok(Vec::new());
     }
-    let preview = pools.preview(req, org).await?;
+    let preview = pools.preview(req).await?;
     Ok(spend::assess_autopilot(preview.max_hourly_usd, &limits))
 }
 
@@ -424,11 +423,8 @@ async fn wait_allocated(
         &format!("autopilot pool {name}"),
         &format!("rsspot nodepools autopilot wait {name}"),
         timeout.unwrap_or(DEFAULT_ALLOCATED_TIMEOUT),
-        |client, org, opts| async move {
-            let pools = client.autopilot_pools();
-            pools
-                .wait_until_allocated(name, org.as_deref(), &opts)
-                .await
+        |org, opts| async move {
+            org.autopilot_pools().wait_ready(name, &opts).await
         },
     )
     .await
@@ -438,7 +434,7 @@ async fn wait_allocated(
 pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
     let org = ctx.org();
     let client = ctx.client().await?;
-    let pools = client.autopilot_pools();
+    let pools = client.org_or_default(org).autopilot_pools();
     match cmd {
         AutopilotCmd::List(a) => {
             let kind = AutopilotPools::of(ctx, a.cloudspace.as_deref());
@@ -449,7 +445,7 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
                 return view::get(ctx, &AutopilotPools::of(ctx, None), a).await;
             }
             let name = a.name.get("autopilot pool")?;
-            details(ctx, &pools.get(&name, org).await?)
+            details(ctx, &pools.get(&name).await?)
         }
         AutopilotCmd::Create(a) => {
             let mut req = a.spec.request(ctx.global.region.clone());
@@ -459,14 +455,14 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
             req.taints = a.node.taints;
             // Checked before the budget question: a request that cannot be sent asks nothing.
             req.validate()?;
-            let concerns = worst_case(ctx, &pools, &req, org).await?;
+            let concerns = worst_case(ctx, &pools, &req).await?;
             if a.dry_run {
-                let (_, body) = pools.prepare_create(&req, org).await?;
+                let (_, body) = pools.prepare_create(&req).await?;
                 spend::decide(ctx, "autopilot pool", &concerns, true)?;
                 return ctx.out.dry_run("this is the request body", &body);
             }
             spend::decide(ctx, "autopilot pool", &concerns, false)?;
-            let pool = pools.create(&req, org).await?;
+            let pool = pools.create(&req).await?;
             let name = pool.name();
             ctx.out.note(&format!("autopilot pool {name} created"));
             let pool = match a.wait.wait {
@@ -496,12 +492,12 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
                 || upd.memory_per_vcpu.is_some();
             if grows && spend::limits(ctx).await?.max_monthly_usd.is_some() {
                 // What the pool will ask for once updated: its own spec with the update on top.
-                let pool = pools.get(&name, org).await?;
+                let pool = pools.get(&name).await?;
                 let req = updated_request(&pool, &upd);
-                let concerns = worst_case(ctx, &pools, &req, org).await?;
+                let concerns = worst_case(ctx, &pools, &req).await?;
                 spend::decide(ctx, "autopilot pool", &concerns, false)?;
             }
-            let pool = pools.update(&name, &upd, org).await?;
+            let pool = pools.update(&name, &upd).await?;
             ctx.out.one(&pool, &pool)
         }
         AutopilotCmd::Delete(n) => {
@@ -510,13 +506,13 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
                 n,
                 "autopilot pool",
                 " and the nodes it manages",
-                |name| async move { pools.delete(&name, org).await },
+                |name| async move { pools.delete(&name).await },
             )
             .await
         }
         AutopilotCmd::Preview(a) => {
             let p = pools
-                .preview(&a.request(ctx.global.region.clone()), org)
+                .preview(&a.request(ctx.global.region.clone()))
                 .await?;
             show_preview(ctx, &p)
         }

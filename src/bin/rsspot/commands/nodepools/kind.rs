@@ -1,17 +1,13 @@
-//! The two kinds of node pool a cloudspace holds, as the CLI sees them. [`PoolKind`] names what
-//! differs between spot and on-demand pools (the SDK service, the bid, the price column, the
-//! spelling of their specs), so the commands ([`super::run_pools`]), the list view
-//! ([`crate::kinds::Pools`]), the rows and the waits are written once for both.
+//! The two kinds of node pool a cloudspace holds, as the CLI sees them. The SDK's
+//! [`NodePoolKind`] gives both the same calls; [`PoolKind`] names what differs on the command
+//! line (the flags, the bid, the price column), so the commands ([`super::run_pools`]), the list
+//! view ([`crate::kinds::Pools`]) and the rows are written once for both.
 
-use rsspot::SpotClient;
+use rsspot::Api;
 use rsspot::pricing::Bid;
-use rsspot::pricing::guard::SpendLimits;
 use rsspot::raw::types::{OnDemandNodePool, ServerClass, SpotNodePool};
-use rsspot::services::node_pools::{Mismatch, PreparedCreate, PreparedUpdate};
-use rsspot::services::{
-    OnDemandPoolCreate, OnDemandPoolUpdate, SpotPoolCreate, SpotPoolUpdate, WaitOptions,
-};
-use serde::Serialize;
+use rsspot::services::node_pools::{Mismatch, NodePoolKind};
+use rsspot::services::{OnDemandPoolCreate, OnDemandPoolUpdate, SpotPoolCreate, SpotPoolUpdate};
 
 use super::rows::{PoolCells, pool_cells};
 use super::{
@@ -27,7 +23,7 @@ pub type Sent = (Option<Bid>, Option<u32>);
 /// What differs between spot and on-demand pools in the CLI.
 pub trait PoolKind {
     /// The API object.
-    type Item: Serialize + Clone;
+    type Item: NodePoolKind<Create = Self::Create, Update = Self::Update>;
     /// The `create` flags.
     type CreateArgs;
     /// The `update` flags.
@@ -53,8 +49,6 @@ pub trait PoolKind {
     fn created(req: &Self::Create) -> Sent;
     /// What an update sent that the server must hold afterwards.
     fn updated(req: &Self::Update) -> Sent;
-    /// The pool's name.
-    fn name_of(pool: &Self::Item) -> String;
     /// The pool's bid (`None` for on-demand pools, or a bid that does not parse).
     fn bid_of(pool: &Self::Item) -> Option<Bid>;
     /// The pool's `spec.cloudSpace` and `spec.serverClass`.
@@ -68,141 +62,23 @@ pub trait PoolKind {
     /// What a table row of `pool` shows, `price` being its class's [`Self::class_price`].
     fn cells(pool: &Self::Item, price: Option<&str>) -> PoolCells;
 
-    /// Pools of `org`, of one cloudspace when given.
-    async fn list(
-        client: &SpotClient,
-        cloudspace: Option<&str>,
-        org: Option<&str>,
-    ) -> rsspot::Result<Vec<Self::Item>>;
-    /// One pool.
-    async fn get(client: &SpotClient, name: &str, org: Option<&str>) -> rsspot::Result<Self::Item>;
-    /// Checks a create against the server; sends nothing.
-    async fn prepare_create(
-        client: &SpotClient,
-        req: &Self::Create,
-        org: Option<&str>,
-        limits: &SpendLimits,
-    ) -> rsspot::Result<PreparedCreate<Self::Item>>;
-    /// Sends a prepared create.
-    async fn send_create(
-        client: &SpotClient,
-        prepared: PreparedCreate<Self::Item>,
-    ) -> rsspot::Result<Self::Item>;
-    /// Checks an update against the pool and its class; sends nothing.
-    async fn prepare_update(
-        client: &SpotClient,
-        name: &str,
-        req: &Self::Update,
-        org: Option<&str>,
-        limits: &SpendLimits,
-    ) -> rsspot::Result<PreparedUpdate<Self::Item>>;
-    /// Sends a prepared update.
-    async fn send_update(
-        client: &SpotClient,
-        name: &str,
-        prepared: PreparedUpdate<Self::Item>,
-    ) -> rsspot::Result<Self::Item>;
     /// Re-reads the pool and lists where the server holds something other than `sent`.
     async fn verify(
-        client: &SpotClient,
+        api: &Api<'_, Self::Item>,
         name: &str,
         sent: Sent,
-        org: Option<&str>,
     ) -> rsspot::Result<Vec<Mismatch>>;
-    /// Deletes a pool.
-    async fn delete(client: &SpotClient, name: &str, org: Option<&str>) -> rsspot::Result<()>;
-    /// Polls until the pool has all its desired nodes.
-    async fn wait_until_fulfilled(
-        client: &SpotClient,
-        name: &str,
-        org: Option<&str>,
-        opts: &WaitOptions,
-    ) -> rsspot::Result<Self::Item>;
 }
 
-/// What is spelled the same for both kinds: the fields of their objects and the SDK calls,
-/// forwarded to `client.$service()`.
+/// What is spelled the same for both kinds: the fields of their objects.
 macro_rules! same_for_both {
-    ($service:ident) => {
-        fn name_of(pool: &Self::Item) -> String {
-            super::rows::meta_name(pool.metadata.as_ref())
-        }
-
+    () => {
         fn placement(pool: &Self::Item) -> (Option<&str>, Option<&str>) {
             let spec = pool.spec.as_ref();
             (
                 spec.and_then(|s| s.cloud_space.as_deref()),
                 spec.and_then(|s| s.server_class.as_deref()),
             )
-        }
-
-        async fn list(
-            client: &SpotClient,
-            cloudspace: Option<&str>,
-            org: Option<&str>,
-        ) -> rsspot::Result<Vec<Self::Item>> {
-            client.$service().list(cloudspace, org).await
-        }
-
-        async fn get(
-            client: &SpotClient,
-            name: &str,
-            org: Option<&str>,
-        ) -> rsspot::Result<Self::Item> {
-            client.$service().get(name, org).await
-        }
-
-        async fn prepare_create(
-            client: &SpotClient,
-            req: &Self::Create,
-            org: Option<&str>,
-            limits: &SpendLimits,
-        ) -> rsspot::Result<PreparedCreate<Self::Item>> {
-            client.$service().prepare_create(req, org, limits).await
-        }
-
-        async fn send_create(
-            client: &SpotClient,
-            prepared: PreparedCreate<Self::Item>,
-        ) -> rsspot::Result<Self::Item> {
-            client.$service().send_create(prepared).await
-        }
-
-        async fn prepare_update(
-            client: &SpotClient,
-            name: &str,
-            req: &Self::Update,
-            org: Option<&str>,
-            limits: &SpendLimits,
-        ) -> rsspot::Result<PreparedUpdate<Self::Item>> {
-            client
-                .$service()
-                .prepare_update(name, req, org, limits)
-                .await
-        }
-
-        async fn send_update(
-            client: &SpotClient,
-            name: &str,
-            prepared: PreparedUpdate<Self::Item>,
-        ) -> rsspot::Result<Self::Item> {
-            client.$service().send_update(name, prepared).await
-        }
-
-        async fn delete(client: &SpotClient, name: &str, org: Option<&str>) -> rsspot::Result<()> {
-            client.$service().delete(name, org).await
-        }
-
-        async fn wait_until_fulfilled(
-            client: &SpotClient,
-            name: &str,
-            org: Option<&str>,
-            opts: &WaitOptions,
-        ) -> rsspot::Result<Self::Item> {
-            client
-                .$service()
-                .wait_until_fulfilled(name, org, opts)
-                .await
         }
     };
 }
@@ -274,15 +150,14 @@ impl PoolKind for Spot {
     }
 
     async fn verify(
-        client: &SpotClient,
+        api: &Api<'_, SpotNodePool>,
         name: &str,
         (bid, desired): Sent,
-        org: Option<&str>,
     ) -> rsspot::Result<Vec<Mismatch>> {
-        client.spot_pools().verify(name, bid, desired, org).await
+        api.verify(name, bid, desired).await
     }
 
-    same_for_both!(spot_pools);
+    same_for_both!();
 }
 
 impl PoolKind for OnDemand {
@@ -341,13 +216,12 @@ impl PoolKind for OnDemand {
     }
 
     async fn verify(
-        client: &SpotClient,
+        api: &Api<'_, OnDemandNodePool>,
         name: &str,
         (_, desired): Sent,
-        org: Option<&str>,
     ) -> rsspot::Result<Vec<Mismatch>> {
-        client.ondemand_pools().verify(name, desired, org).await
+        api.verify(name, desired).await
     }
 
-    same_for_both!(ondemand_pools);
+    same_for_both!();
 }

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use rsspot::SpotClient;
+use rsspot::services::node_pools::NodePoolKind;
+use rsspot::{ResourceExt, SpotClient};
 use rsspot::pricing::Bid;
 use rsspot::services::node_pools::{DEFAULT_FULFILLED_TIMEOUT, PoolCommon};
 use rsspot::services::{Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, Taint};
@@ -296,7 +297,7 @@ where
     P::CreateArgs: Args,
     P::UpdateArgs: Args,
 {
-    let org = ctx.org();
+    let api = client.org_or_default(ctx.org()).api::<P::Item>();
     match cmd {
         PoolCmd::List(a) => {
             let wanted = filters::split_values(&a.classes);
@@ -312,7 +313,7 @@ where
             let c = P::create_flags(&a);
             let req = P::create_request(&a);
             let limits = spend::limits(ctx).await?;
-            let prepared = P::prepare_create(client, &req, org, &limits).await?;
+            let prepared = NodePoolKind::prepare_create(&api, &req, &limits).await?;
             // The worst case autoscaling may reach is checked as `desired` is.
             let worst = spend::create_worst_case(
                 P::created(&req).0,
@@ -326,11 +327,11 @@ where
             if c.dry_run {
                 return ctx.out.dry_run("this is the request body", &prepared.body);
             }
-            let pool = P::send_create(client, prepared).await?;
+            let pool = api.send_create(prepared).await?;
             spend::advise(ctx, &advice);
-            let name = P::name_of(&pool);
+            let name = pool.name().to_string();
             ctx.out.note(&format!("{} {name} created", P::WHAT));
-            let checked = P::verify(client, &name, P::created(&req), org).await;
+            let checked = P::verify(&api, &name, P::created(&req)).await;
             spend::report_mismatches(ctx, &format!("{} {name}", P::WHAT), checked);
             let pool = match c.wait.wait {
                 true => match wait::<P>(ctx, &name, c.wait.timeout).await {
@@ -350,7 +351,7 @@ where
             let name = c.name.clone().get(P::WHAT)?;
             let upd = P::update_request(&a);
             let limits = spend::limits(ctx).await?;
-            let prepared = P::prepare_update(client, &name, &upd, org, &limits).await?;
+            let prepared = NodePoolKind::prepare_update(&api, &name, &upd, &limits).await?;
             let (cloudspace, class) = P::placement(&prepared.current);
             check_unchanged(c, &name, cloudspace, class)?;
             let worst = spend::update_worst_case::<P>(
@@ -368,9 +369,9 @@ where
                     .out
                     .dry_run("this is the merge-patch body", &prepared.patch);
             }
-            let pool = P::send_update(client, &name, prepared).await?;
+            let pool = api.send_update(&name, prepared).await?;
             spend::advise(ctx, &advice);
-            let checked = P::verify(client, &name, P::updated(&upd), org).await;
+            let checked = P::verify(&api, &name, P::updated(&upd)).await;
             spend::report_mismatches(ctx, &format!("{} {name}", P::WHAT), checked);
             let pool = match c.wait.wait {
                 true => wait::<P>(ctx, &name, c.wait.timeout).await?,
@@ -379,8 +380,9 @@ where
             print::<P>(ctx, client, pool).await
         }
         PoolCmd::Delete(n) => {
+            let api = &api;
             view::delete(ctx, n, P::WHAT, " and its nodes", |name| async move {
-                P::delete(client, &name, org).await
+                api.delete(&name).await
             })
             .await
         }
@@ -399,9 +401,7 @@ async fn wait<P: PoolKind>(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> 
         &format!("{} {name}", P::WHAT),
         &format!("rsspot nodepools {} wait {name}", P::WORD),
         timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
-        |client, org, opts| async move {
-            P::wait_until_fulfilled(client, name, org.as_deref(), &opts).await
-        },
+        |org, opts| async move { org.api::<P::Item>().wait_ready(name, &opts).await },
     )
     .await
 }

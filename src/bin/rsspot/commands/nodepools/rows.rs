@@ -144,7 +144,7 @@ impl<P: PoolKind> Tabular for PoolRow<P> {
     }
 
     fn name(&self) -> String {
-        P::name_of(&self.pool)
+        rsspot::ResourceExt::name(&self.pool).to_string()
     }
 }
 

@@ -170,7 +170,7 @@ pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
             )
         ));
     };
-    let cs = client.cloudspaces().get(cloudspace, ctx.org()).await?;
+    let cs = client.org_or_default(ctx.org()).cloudspaces().get(cloudspace).await?;
     let cs_region = cs
         .spec
         .as_ref()
@@ -214,8 +214,9 @@ pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
             p.suggested_bid_per_node,
         );
         let ready = client
+            .org_or_default(ctx.org())
             .spot_pools()
-            .prepare_create(&req, ctx.org(), &limits)
+            .prepare_create(&req, &limits)
             .await?;
         concerns.extend(
             ready
