@@ -21,16 +21,13 @@ fn main() -> rsspot::Result<()> {
         println!("organization {}", org.name.unwrap_or_default());
     }
     client.cloudspaces().create(
-        &CloudSpaceCreate::new("script").region("us-central-dfw-1"),
-        None,
-    )?;
-    let cs = client.cloudspaces().wait_until_ready(
+        &CloudSpaceCreate::new("script").region("us-central-dfw-1"))?;
+    let cs = client.cloudspaces().wait_ready(
         "script",
-        None,
         &WaitOptions::with_timeout(std::time::Duration::from_secs(10)),
     )?;
     println!("cloudspace script: {:?}", cs.status.and_then(|s| s.phase));
-    client.cloudspaces().delete("script", None)?;
+    client.cloudspaces().delete("script")?;
     Ok(())
 }
 

@@ -27,7 +27,7 @@ async fn main() -> rsspot::Result<()> {
     let ledger = RegistrationWorkflow::new(LedgerStore::in_memory().await?);
     let owner = "example-worker";
 
-    let vmcloudspaces = client.inventory().vm_cloudspaces(None).await?;
+    let vmcloudspaces = client.inventory().vm_cloudspaces().await?;
     let found = candidates(&vmcloudspaces, Some("demo"), Some("omni-demo"), true);
     let report = ledger.discover(&found, owner).await?;
     println!("discovered {} new VMs", report.new.len());

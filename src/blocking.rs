@@ -250,10 +250,7 @@ impl Pricing<'_> {
 
 /// Methods written by hand above rather than in a `blocking_service!` table.
 #[cfg(test)]
-const HAND_WRITTEN_TWINS: &[(&str, &str)] = &[
-    ("Pricing", "histories"),
-    ("VmCloudSpaces", "send_create_reporting"),
-];
+const HAND_WRITTEN_TWINS: &[(&str, &str)] = &[("Pricing", "histories")];
 
 #[path = "blocking_api.rs"]
 mod api;

@@ -176,7 +176,7 @@ impl<K: Kind> Api<'_, K> {
 
 /// Each kind's own calls, each forwarding to its async twin.
 macro_rules! blocking_kind {
-    ($kind:ty { $( $(#[$m:meta])* fn $f:ident($($a:ident : $t:ty),*) -> $r:ty; )* }) => {
+    ($kind:ident { $( $(#[$m:meta])* fn $f:ident($($a:ident : $t:ty),*) -> $r:ty; )* }) => {
         impl Api<'_, $kind> {
             $(
                 $(#[$m])*
@@ -185,8 +185,30 @@ macro_rules! blocking_kind {
                 }
             )*
         }
+
+        #[cfg(test)]
+        impl Api<'_, $kind> {
+            /// The methods this table forwards, for the twin check.
+            const TWINS: (&'static str, &'static [&'static str]) =
+                (concat!("Api<", stringify!($kind), ">"), &[$(stringify!($f)),*]);
+        }
     };
 }
+
+/// Every table of this file, for the twin check: the generic calls, then each kind's.
+#[cfg(test)]
+pub(super) const TWINS: &[(&str, &[&str])] = &[
+    ("Api<K: Kind>", &["list", "get", "delete", "wait_ready", "patch", "namespace"]),
+    ("Org<'a>", &["namespace", "name"]),
+    Api::<CloudSpace>::TWINS,
+    Api::<SpotNodePool>::TWINS,
+    Api::<OnDemandNodePool>::TWINS,
+    Api::<AutopilotNodePool>::TWINS,
+    Api::<VmSshKey>::TWINS,
+    Api::<VmCloudSpace>::TWINS,
+    Api::<VmPool>::TWINS,
+    ("Api<VmCloudSpace>", &["send_create_reporting"]),
+];
 
 blocking_kind!(CloudSpace {
     /// Validates a create against the server; the namespace and the body a create sends.

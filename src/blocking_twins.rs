@@ -37,98 +37,85 @@ fn sources(dir: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The name of a `pub async fn` declared on this line, if any.
+/// The name of a `pub async fn` (or a `pub fn` answering `impl Future`) declared on this line,
+/// if any.
 fn async_fn_name(line: &str) -> Option<&str> {
-    let rest = line.trim_start().strip_prefix("pub async fn ")?;
+    let line = line.trim_start();
+    let rest = match line.strip_prefix("pub async fn ") {
+        Some(rest) => rest,
+        None if line.contains("-> impl Future") => line.strip_prefix("pub fn ")?,
+        None => return None,
+    };
     let end = rest.find(|c: char| !(c.is_alphanumeric() || c == '_'))?;
     Some(&rest[..end])
 }
 
-/// `Service` for a line `impl Service<'_> {` (or `impl $service<'_> {` in a macro).
-fn impl_owner(line: &str) -> Option<&str> {
-    let rest = line.trim_start().strip_prefix("impl ")?;
-    rest.strip_suffix("<'_> {")
+/// The owner of an impl block on this line: `Pricing` for `impl Pricing<'_> {`,
+/// `Api<SpotNodePool>` for `impl Api<'_, SpotNodePool> {`, `Api<K: Kind>` for
+/// `impl<K: Kind> Api<'_, K> {`.
+fn impl_owner(line: &str) -> Option<String> {
+    let rest = line.trim_start().strip_prefix("impl")?.strip_suffix(" {")?;
+    if let Some(generic) = rest.strip_prefix('<') {
+        let (bound, ty) = generic.split_once("> ")?;
+        let bound = bound.trim_start_matches("'a, ");
+        return Some(match ty {
+            "Api<'_, K>" | "Api<'a, K>" => format!("Api<{bound}>"),
+            other => other.to_string(),
+        });
+    }
+    let ty = rest.trim_start();
+    if let Some(kind) = ty.strip_prefix("Api<'_, ") {
+        return Some(format!("Api<{}>", kind.strip_suffix('>')?));
+    }
+    ty.strip_suffix("<'_>").map(str::to_string)
 }
 
-/// Service name → its public async methods, read from the source files.
+/// Owner → its public async methods, read from the source files of the services and the
+/// resource model.
 fn async_service_methods() -> BTreeMap<String, BTreeSet<String>> {
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    let files = sources("services");
-    // Methods a macro writes for whichever service it is invoked with (in any file).
-    let mut macro_methods: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let files = [sources("services"), sources("resource")].concat();
     for (file, src) in &files {
-        let mut current_macro: Option<String> = None;
         let mut owner: Option<String> = None;
         for line in src.lines() {
-            if let Some(rest) = line.strip_prefix("macro_rules! ") {
-                current_macro = Some(rest.trim_end_matches(" {").trim().to_string());
-            } else if !line.starts_with(' ') && !line.is_empty() && line.starts_with('}') {
-                current_macro = None;
-            }
-            if let Some(o) = impl_owner(line) {
-                owner = Some(o.to_string());
+            if line.starts_with("impl") {
+                owner = impl_owner(line);
             }
             let Some(name) = async_fn_name(line) else {
                 continue;
             };
-            match (owner.as_deref(), &current_macro) {
-                (Some(o), Some(m)) if o.starts_with('$') => {
-                    macro_methods
-                        .entry(m.clone())
-                        .or_default()
-                        .insert(name.to_string());
-                }
-                (Some(o), _) => {
+            match owner.as_deref() {
+                Some(o) => {
                     out.entry(o.to_string())
                         .or_default()
                         .insert(name.to_string());
                 }
-                (None, _) => panic!("{file}: `pub async fn {name}` outside an impl block"),
+                None => panic!("{file}: `pub async fn {name}` outside a known impl block"),
             }
         }
     }
-    for (mac, methods) in macro_methods {
-        let call = format!("{mac}!(");
-        let mut invoked = 0;
-        for (_, src) in &files {
-            for (i, _) in src.match_indices(&call) {
-                let args = &src[i + call.len()..];
-                let service = args
-                    .split(',')
-                    .next()
-                    .map(str::trim)
-                    .unwrap_or_default()
-                    .to_string();
-                out.entry(service)
-                    .or_default()
-                    .extend(methods.iter().cloned());
-                invoked += 1;
-            }
+    // What both kinds of node pool share is the twin of each.
+    if let Some(shared) = out.remove("Api<K: NodePoolKind>") {
+        for kind in ["Api<SpotNodePool>", "Api<OnDemandNodePool>"] {
+            out.entry(kind.to_string())
+                .or_default()
+                .extend(shared.iter().cloned());
         }
-        assert!(
-            invoked > 0,
-            "macro {mac} writes async methods but is never invoked"
-        );
     }
     out
 }
 
-/// Service name → the methods of its blocking twin.
+/// Owner → the methods of its blocking twin.
 fn blocking_service_methods() -> BTreeMap<String, BTreeSet<String>> {
     let tables = [
         Organizations::TWINS,
         Regions::TWINS,
         ServerClasses::TWINS,
-        CloudSpaces::TWINS,
-        SpotPools::TWINS,
-        OnDemandPools::TWINS,
         Pricing::TWINS,
         Inventory::TWINS,
-        VmSshKeys::TWINS,
-        VmCloudSpaces::TWINS,
-        VmPools::TWINS,
-        AutopilotPools::TWINS,
-    ];
+    ]
+    .into_iter()
+    .chain(api::TWINS.iter().copied());
     let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (service, methods) in tables {
         out.entry(service.to_string())
@@ -194,12 +181,16 @@ fn every_async_client_method_has_a_blocking_twin_or_a_reason() {
 }
 
 #[test]
-fn the_scanner_sees_methods_written_by_a_macro() {
+fn the_scanner_sees_generic_and_per_kind_methods() {
     let async_methods = async_service_methods();
-    for service in ["SpotPools", "OnDemandPools"] {
-        let methods = &async_methods[service];
-        for m in ["list", "get", "delete", "wait_until_fulfilled", "create"] {
-            assert!(methods.contains(m), "{service}::{m} not found: {methods:?}");
+    let generic = &async_methods["Api<K: Kind>"];
+    for m in ["list", "get", "delete", "wait_ready", "patch"] {
+        assert!(generic.contains(m), "Api::{m} not found: {generic:?}");
+    }
+    for kind in ["Api<SpotNodePool>", "Api<OnDemandNodePool>"] {
+        let methods = &async_methods[kind];
+        for m in ["create", "update", "send_create", "prepare_create", "scale", "verify"] {
+            assert!(methods.contains(m), "{kind}::{m} not found: {methods:?}");
         }
     }
 }

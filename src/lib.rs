@@ -34,7 +34,7 @@
 //!         println!("{}", region.metadata.and_then(|m| m.name).unwrap_or_default());
 //!     }
 //!     let req = CloudSpaceCreate::new("demo").region("us-central-dfw-1");
-//!     client.cloudspaces().create(&req, None).await?; // validated locally first
+//!     client.cloudspaces().create(&req).await?; // validated locally first
 //!     Ok(())
 //! }
 //! ```
@@ -85,7 +85,7 @@
 //!
 //! ```no_run
 //! # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
-//! match client.cloudspaces().get("demo", None).await {
+//! match client.cloudspaces().get("demo").await {
 //!     Ok(cs) => println!("{:?}", cs.status.and_then(|s| s.phase)),
 //!     Err(rsspot::Error::NotFound { .. }) => println!("no cloudspace demo"),
 //!     Err(e) => return Err(e),
@@ -114,9 +114,9 @@
 //!     .build()
 //!     .await?;
 //! let req = CloudSpaceCreate::new("demo").region("us-central-dfw-1");
-//! client.cloudspaces().create(&req, None).await?;
+//! client.cloudspaces().create(&req).await?;
 //! emu.advance(std::time::Duration::from_secs(600));
-//! let cs = client.cloudspaces().get("demo", None).await?;
+//! let cs = client.cloudspaces().get("demo").await?;
 //! assert_eq!(cs.status.and_then(|s| s.phase).as_deref(), Some("Ready"));
 //! # Ok(()) }
 //! # #[cfg(not(feature = "emulator"))]

@@ -40,27 +40,22 @@ fn blocking_client_runs_the_main_flow() {
     .unwrap();
     assert!(!client.regions().list().unwrap().is_empty());
     assert!(client.organizations().get("demo").is_ok());
-    client
-        .cloudspaces()
-        .create(&CloudSpaceCreate::new("sync").region("us-east-iad-1"), None)
+    client.cloudspaces().create(&CloudSpaceCreate::new("sync").region("us-east-iad-1"))
         .unwrap();
     let ready = client
         .cloudspaces()
-        .wait_until_ready(
+        .wait_ready(
             "sync",
-            None,
             &WaitOptions::with_timeout(Duration::from_secs(5)).interval(Duration::from_millis(10)),
         )
         .unwrap();
     assert_eq!(ready.status.unwrap().phase.as_deref(), Some("Ready"));
     assert!(
-        client
-            .cloudspaces()
-            .kubeconfig("sync", None)
+        client.cloudspaces().kubeconfig("sync")
             .unwrap()
             .contains("apiVersion")
     );
-    client.cloudspaces().delete("sync", None).unwrap();
+    client.cloudspaces().delete("sync").unwrap();
     let err = client.regions().get("nowhere").unwrap_err();
     assert!(matches!(err, rsspot::Error::NotFound { .. }));
 }

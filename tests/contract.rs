@@ -458,9 +458,7 @@ async fn services_escape_path_parameters() {
     }
 
     // The label selector of the VM pool list is a query parameter, encoded by the builder.
-    let pools = client
-        .inventory()
-        .vm_pools("vm-lab-dfw&labelSelector=x", None)
+    let pools = client.inventory().vm_pools("vm-lab-dfw&labelSelector=x")
         .await
         .unwrap();
     assert!(pools.is_empty(), "{pools:?}");

@@ -71,8 +71,8 @@ async fn a_duplicate_is_a_typed_conflict() {
     let env = Env::instant().await;
     let client = env.client().await;
     let req = rsspot::services::CloudSpaceCreate::new("edges").region("us-central-dfw-1");
-    client.cloudspaces().create(&req, None).await.unwrap();
-    let dup = client.cloudspaces().create(&req, None).await.unwrap_err();
+    client.cloudspaces().create(&req).await.unwrap();
+    let dup = client.cloudspaces().create(&req).await.unwrap_err();
     assert!(dup.is_conflict(), "{dup:?}");
     assert!(
         matches!(

@@ -436,7 +436,7 @@ async fn workload() {
         let what = format!("create cloudspace {cs}");
         let req = CloudSpaceCreate::new(&cs).region(region);
         let (res, w) = s
-            .run(&what, Expect::Ok, c.cloudspaces().create(&req, None))
+            .run(&what, Expect::Ok, c.cloudspaces().create(&req))
             .await;
         s.check_single_create(&what, &w, &cs_coll);
         let created = res.is_some() || s.ambiguous(&w, "POST", &cs_coll);
@@ -453,7 +453,7 @@ async fn workload() {
 
         // 2-4. Reads.
         let (list, _) = s
-            .run("list cloudspaces", Expect::Ok, c.cloudspaces().list(None))
+            .run("list cloudspaces", Expect::Ok, c.cloudspaces().list())
             .await;
         if let Some(list) = list {
             let listed = list
@@ -472,7 +472,7 @@ async fn workload() {
         s.run(
             &format!("get cloudspace {cs}"),
             expect,
-            c.cloudspaces().get(&cs, None),
+            c.cloudspaces().get(&cs),
         )
         .await;
         let filter = ServerClassFilter {
@@ -495,7 +495,8 @@ async fn workload() {
             emu.advance(Duration::from_secs(300));
         };
         let wait = async {
-            let (r, ()) = tokio::join!(c.cloudspaces().wait_until_ready(&cs, None, &opts), advance);
+            let spaces = c.cloudspaces();
+            let (r, ()) = tokio::join!(spaces.wait_ready(&cs, &opts), advance);
             r
         };
         s.run(&format!("wait for {cs}"), Expect::Ok, wait).await;
@@ -511,7 +512,7 @@ async fn workload() {
         let req = SpotPoolCreate::new(&cs, spot_class, 1, bid_med).label(POOL_ID, &spot_id);
         let what = format!("create spot pool {spot_id}");
         let (res, w) = s
-            .run(&what, Expect::Ok, c.spot_pools().create(&req, None))
+            .run(&what, Expect::Ok, c.spot_pools().create(&req))
             .await;
         s.check_single_create(&what, &w, &spot_coll);
         let spot_created = res.is_some() || s.ambiguous(&w, "POST", &spot_coll);
@@ -541,7 +542,7 @@ async fn workload() {
         let req = OnDemandPoolCreate::new(&cs, od_class, 1).label(POOL_ID, &od_id);
         let what = format!("create on-demand pool {od_id}");
         let (res, w) = s
-            .run(&what, Expect::Ok, c.ondemand_pools().create(&req, None))
+            .run(&what, Expect::Ok, c.ondemand_pools().create(&req))
             .await;
         s.check_single_create(&what, &w, &od_coll);
         let od_created = res.is_some() || s.ambiguous(&w, "POST", &od_coll);
@@ -569,7 +570,7 @@ async fn workload() {
             s.run(
                 "list spot pools (429 burst)",
                 Expect::Fail(Failure::Status(429)),
-                c.spot_pools().list(Some(&cs), None),
+                c.spot_pools().within(cs.as_str()).list(),
             )
             .await;
         }
@@ -577,7 +578,7 @@ async fn workload() {
             .run(
                 "list spot pools",
                 Expect::Ok,
-                c.spot_pools().list(Some(&cs), None),
+                c.spot_pools().within(cs.as_str()).list(),
             )
             .await;
         if let Some(list) = list
@@ -589,7 +590,7 @@ async fn workload() {
             .run(
                 "list on-demand pools",
                 Expect::Ok,
-                c.ondemand_pools().list(Some(&cs), None),
+                c.ondemand_pools().within(cs.as_str()).list(),
             )
             .await;
         if let Some(list) = list
@@ -607,7 +608,7 @@ async fn workload() {
             s.run(
                 &format!("get spot pool {}", spot.id),
                 Expect::Ok,
-                c.spot_pools().get(&name, None),
+                c.spot_pools().get(&name),
             )
             .await;
             if forced == Forced::LoseSpotPatch {
@@ -624,7 +625,7 @@ async fn workload() {
                 .run(
                     &format!("scale spot pool {}", spot.id),
                     Expect::Ok,
-                    c.spot_pools().update(&name, &upd, None),
+                    c.spot_pools().update(&name, &upd),
                 )
                 .await;
             if (res.is_some() || s.ambiguous(&w, "PATCH", &item))
@@ -640,7 +641,7 @@ async fn workload() {
                 .run(
                     &format!("rebid spot pool {}", spot.id),
                     Expect::Ok,
-                    c.spot_pools().update(&name, &upd, None),
+                    c.spot_pools().update(&name, &upd),
                 )
                 .await;
             if (res.is_some() || s.ambiguous(&w, "PATCH", &item))
@@ -654,7 +655,7 @@ async fn workload() {
             };
             let wait = async {
                 let (r, ()) = tokio::join!(
-                    c.spot_pools().wait_until_fulfilled(&name, None, &opts),
+                    c.spot_pools().wait_ready(&name, &opts),
                     advance
                 );
                 r
@@ -674,7 +675,7 @@ async fn workload() {
                 .run(
                     &format!("scale on-demand pool {}", od.id),
                     Expect::Ok,
-                    c.ondemand_pools().update(&name, &upd, None),
+                    c.ondemand_pools().update(&name, &upd),
                 )
                 .await;
             if (res.is_some() || s.ambiguous(&w, "PATCH", &item))
@@ -691,7 +692,7 @@ async fn workload() {
                     .run(
                         &format!("delete on-demand pool {}", od.id),
                         Expect::Ok,
-                        c.ondemand_pools().delete(&name, None),
+                        c.ondemand_pools().delete(&name),
                     )
                     .await;
                 let gone = res.is_some() || s.ambiguous(&w, "DELETE", &item);
@@ -702,7 +703,7 @@ async fn workload() {
                 s.run(
                     &format!("get deleted on-demand pool {}", od.id),
                     expect,
-                    c.ondemand_pools().get(&name, None),
+                    c.ondemand_pools().get(&name),
                 )
                 .await;
             }
@@ -720,9 +721,7 @@ async fn workload() {
                         &CloudSpaceUpdate {
                             ha_control_plane: Some(true),
                             ..Default::default()
-                        },
-                        None,
-                    ),
+                        }),
                 )
                 .await;
             let patches = w.iter().filter(|e| e.method == "PATCH").count();
@@ -749,7 +748,7 @@ async fn workload() {
             .run(
                 &format!("update {cs}"),
                 Expect::Ok,
-                c.cloudspaces().update(&cs, &update, None),
+                c.cloudspaces().update(&cs, &update),
             )
             .await;
         if forced == Forced::RetryAfterOneSecond
@@ -781,14 +780,14 @@ async fn workload() {
             s.run(
                 &format!("kubeconfig of {cs} (dropped, retried)"),
                 Expect::Ok,
-                c.cloudspaces().kubeconfig(&cs, None),
+                c.cloudspaces().kubeconfig(&cs),
             )
             .await;
         }
         s.run(
             &format!("kubeconfig of {cs}"),
             Expect::Ok,
-            c.cloudspaces().kubeconfig(&cs, None),
+            c.cloudspaces().kubeconfig(&cs),
         )
         .await;
 
@@ -799,7 +798,7 @@ async fn workload() {
                 s.run(
                     &format!("get {cs} (503 burst)"),
                     Expect::Fail(Failure::Status(503)),
-                    c.cloudspaces().get(&cs, None),
+                    c.cloudspaces().get(&cs),
                 )
                 .await;
             }
@@ -825,7 +824,7 @@ async fn workload() {
                     .run(
                         &format!("delete cloudspace {old}"),
                         Expect::Ok,
-                        c.cloudspaces().delete_with_pools(&old, None),
+                        c.cloudspaces().delete_with_pools(&old),
                     )
                     .await;
                 if res.is_some() || s.ambiguous(&w, "DELETE", &path) {
@@ -1012,7 +1011,8 @@ async fn create_resolution_survives_a_fault_on_its_lookup() {
         false
     };
     let req = CloudSpaceCreate::new("lost-then-flaky").region("us-central-dfw-1");
-    let (res, armed) = tokio::join!(c.cloudspaces().create(&req, None), arm);
+    let spaces = c.cloudspaces();
+    let (res, armed) = tokio::join!(spaces.create(&req), arm);
     emu.faults().clear();
     assert!(armed, "the replayed create never met 409");
     let journal: Vec<String> = emu

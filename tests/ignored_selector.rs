@@ -89,12 +89,12 @@ async fn client_for(url: &str) -> SpotClient {
 
 async fn cluster(c: &SpotClient, name: &str) {
     let cs = CloudSpaceCreate::new(name).region("us-central-dfw-1");
-    c.cloudspaces().create(&cs, None).await.unwrap();
+    c.cloudspaces().create(&cs).await.unwrap();
     let bid: Bid = "0.02".parse().unwrap();
     let req = SpotPoolCreate::new(name, "gp.vs1.medium-dfw", 1, bid);
-    c.spot_pools().create(&req, None).await.unwrap();
+    c.spot_pools().create(&req).await.unwrap();
     let req = OnDemandPoolCreate::new(name, "ch.vs1.xlarge-dfw", 1);
-    c.ondemand_pools().create(&req, None).await.unwrap();
+    c.ondemand_pools().create(&req).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -112,7 +112,7 @@ async fn lists_and_teardown_filter_client_side() {
     let proxied = client_for(&selector_dropping_proxy(emu.addr())).await;
     // The proxy really drops the selector: the raw list holds both cloudspaces' pools.
     assert_eq!(
-        proxied.spot_pools().list(None, None).await.unwrap().len(),
+        proxied.spot_pools().list().await.unwrap().len(),
         2
     );
     assert!(
@@ -123,37 +123,29 @@ async fn lists_and_teardown_filter_client_side() {
             .contains("labelSelector")),
         "the selector reached the emulator"
     );
-    let mine = proxied.spot_pools().list(Some("mine"), None).await.unwrap();
+    let mine = proxied.spot_pools().within(Some("mine")).list().await.unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(
         mine[0].spec.as_ref().and_then(|s| s.cloud_space.as_deref()),
         Some("mine")
     );
-    let od = proxied
-        .ondemand_pools()
-        .list(Some("mine"), None)
+    let od = proxied.ondemand_pools().within(Some("mine")).list()
         .await
         .unwrap();
     assert_eq!(od.len(), 1);
 
-    let report = proxied
-        .cloudspaces()
-        .delete_with_pools("mine", None)
+    let report = proxied.cloudspaces().delete_with_pools("mine")
         .await
         .unwrap();
     assert_eq!(
         (report.spot_pools.len(), report.ondemand_pools.len()),
         (1, 1)
     );
-    let theirs = direct
-        .spot_pools()
-        .list(Some("theirs"), None)
+    let theirs = direct.spot_pools().within(Some("theirs")).list()
         .await
         .unwrap();
     assert_eq!(theirs.len(), 1, "a neighbour's pool was deleted");
-    let theirs = direct
-        .ondemand_pools()
-        .list(Some("theirs"), None)
+    let theirs = direct.ondemand_pools().within(Some("theirs")).list()
         .await
         .unwrap();
     assert_eq!(theirs.len(), 1, "a neighbour's pool was deleted");

@@ -107,9 +107,9 @@ async fn the_sdk_and_the_raw_client_refuse_a_name_that_is_not_one_object() {
     let ns = client.namespace(None).await.expect("namespace");
     let before = env.emu.journal().len();
     for bad in BAD_NAMES {
-        let e = client.ondemand_pools().delete(bad, None).await.unwrap_err();
+        let e = client.ondemand_pools().delete(bad).await.unwrap_err();
         assert!(matches!(e, rsspot::Error::Invalid { .. }), "{bad:?}: {e}");
-        let e = client.cloudspaces().get(bad, None).await.unwrap_err();
+        let e = client.cloudspaces().get(bad).await.unwrap_err();
         assert!(matches!(e, rsspot::Error::Invalid { .. }), "{bad:?}: {e}");
         let raw = client
             .raw()

@@ -90,7 +90,7 @@ async fn reference_data_and_org_resolution() {
     // Another org's namespace is forbidden for this token.
     let acme = c.organizations().get("acme-dev").await.unwrap();
     assert!(matches!(
-        c.cloudspaces().list(acme.id.as_deref()).await,
+        c.org_or_default(acme.id.as_deref()).cloudspaces().list().await,
         Err(Error::Forbidden { .. })
     ));
 }
@@ -102,9 +102,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     let created = c
         .cloudspaces()
         .create(
-            &CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"),
-            None,
-        )
+            &CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
         .await
         .unwrap();
     assert_eq!(
@@ -122,7 +120,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         emu_ref.advance(Duration::from_secs(600));
     };
     let (ready, _) = tokio::join!(
-        c.cloudspaces().wait_until_ready("demo-dfw", None, &opts),
+        c.cloudspaces().wait_ready("demo-dfw", &opts),
         advance
     );
     let ready = ready.unwrap();
@@ -142,9 +140,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     let pool = c
         .spot_pools()
         .create(
-            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 2, advice.bid),
-            None,
-        )
+            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 2, advice.bid))
         .await
         .unwrap();
     let pool_name = pool.metadata.as_ref().unwrap().name.clone().unwrap();
@@ -165,7 +161,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     };
     let wait = fast_wait();
     let (fulfilled, _) = tokio::join!(
-        c.spot_pools().wait_until_fulfilled(&pool_name, None, &wait),
+        c.spot_pools().wait_ready(&pool_name, &wait),
         advance
     );
     let fulfilled = fulfilled.unwrap();
@@ -182,9 +178,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
                     ..Default::default()
                 },
                 ..Default::default()
-            },
-            None,
-        )
+            })
         .await
         .unwrap();
     let spec = updated.spec.unwrap();
@@ -198,23 +192,19 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     let od = c
         .ondemand_pools()
         .create(
-            &OnDemandPoolCreate::new("demo-dfw", "ch.vs1.xlarge-dfw", 1),
-            None,
-        )
+            &OnDemandPoolCreate::new("demo-dfw", "ch.vs1.xlarge-dfw", 1))
         .await
         .unwrap();
     let od_name = od.metadata.unwrap().name.unwrap();
     assert_eq!(
-        c.ondemand_pools()
-            .list(Some("demo-dfw"), None)
+        c.ondemand_pools().within(Some("demo-dfw")).list()
             .await
             .unwrap()
             .len(),
         1
     );
     assert_eq!(
-        c.spot_pools()
-            .list(Some("other"), None)
+        c.spot_pools().within(Some("other")).list()
             .await
             .unwrap()
             .len(),
@@ -222,7 +212,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     );
 
     // Kubeconfig of a ready cloudspace.
-    let kubeconfig = c.cloudspaces().kubeconfig("demo-dfw", None).await.unwrap();
+    let kubeconfig = c.cloudspaces().kubeconfig("demo-dfw").await.unwrap();
     assert!(kubeconfig.contains("server: https://"), "{kubeconfig}");
 
     // Cloudspace update (HA control plane).
@@ -233,19 +223,17 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
             &CloudSpaceUpdate {
                 ha_control_plane: Some(true),
                 ..Default::default()
-            },
-            None,
-        )
+            })
         .await
         .unwrap();
     assert!(cs.spec.unwrap().ha_control_plane);
 
-    c.ondemand_pools().delete(&od_name, None).await.unwrap();
-    c.spot_pools().delete(&pool_name, None).await.unwrap();
-    c.cloudspaces().delete("demo-dfw", None).await.unwrap();
+    c.ondemand_pools().delete(&od_name).await.unwrap();
+    c.spot_pools().delete(&pool_name).await.unwrap();
+    c.cloudspaces().delete("demo-dfw").await.unwrap();
     emu.advance(Duration::from_secs(600));
     assert!(matches!(
-        c.without_cache().cloudspaces().get("demo-dfw", None).await,
+        c.without_cache().cloudspaces().get("demo-dfw").await,
         Err(Error::NotFound { .. })
     ));
 }
@@ -273,22 +261,17 @@ async fn a_retry_policy_the_config_file_would_refuse_is_refused_by_the_builder()
 async fn local_validation_rejects_before_sending() {
     let emu = Emulator::start().await.unwrap();
     let c = client_for(&emu).await;
-    c.cloudspaces()
-        .create(&CloudSpaceCreate::new("v").region("us-central-dfw-1"), None)
+    c.cloudspaces().create(&CloudSpaceCreate::new("v").region("us-central-dfw-1"))
         .await
         .unwrap();
     emu.clear_journal();
     let bad_name = c
         .cloudspaces()
         .create(
-            &CloudSpaceCreate::new("Bad_Name").region("us-central-dfw-1"),
-            None,
-        )
+            &CloudSpaceCreate::new("Bad_Name").region("us-central-dfw-1"))
         .await;
     assert!(matches!(bad_name, Err(Error::Invalid { .. })));
-    let bad_region = c
-        .cloudspaces()
-        .create(&CloudSpaceCreate::new("ok").region("mars-1"), None)
+    let bad_region = c.cloudspaces().create(&CloudSpaceCreate::new("ok").region("mars-1"))
         .await;
     match bad_region {
         Err(Error::Invalid { message, .. }) => {
@@ -300,9 +283,7 @@ async fn local_validation_rejects_before_sending() {
     let low = c
         .spot_pools()
         .create(
-            &SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, bid("0.001")),
-            None,
-        )
+            &SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, bid("0.001")))
         .await;
     match low {
         Err(Error::Invalid { field, message }) => {
@@ -316,7 +297,6 @@ async fn local_validation_rejects_before_sending() {
         .spot_pools()
         .prepare_create(
             &SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, bid("0.05")),
-            None,
             &SpendLimits::default(),
         )
         .await
@@ -332,9 +312,7 @@ async fn local_validation_rejects_before_sending() {
     let wrong = c
         .spot_pools()
         .create(
-            &SpotPoolCreate::new("v", "gp.vs1.medium-iad", 1, bid("0.02")),
-            None,
-        )
+            &SpotPoolCreate::new("v", "gp.vs1.medium-iad", 1, bid("0.02")))
         .await;
     match wrong {
         Err(Error::Invalid { message, .. }) => {
@@ -363,7 +341,7 @@ async fn concurrent_callers_share_one_token_exchange_and_cache_across_clients() 
             .build()
     };
     let c = build().await.unwrap();
-    let calls: Vec<_> = (0..8).map(|_| c.cloudspaces().list(None)).collect();
+    let calls: Vec<_> = (0..8).map(|_| c.cloudspaces().list()).collect();
     for r in futures::future::join_all(calls).await {
         r.unwrap();
     }
@@ -373,7 +351,7 @@ async fn concurrent_callers_share_one_token_exchange_and_cache_across_clients() 
     let before = emu.count("GET", "/apis/ngpc.rxt.io/v1/regions");
     let c2 = build().await.unwrap();
     c2.regions().list().await.unwrap();
-    c2.cloudspaces().list(None).await.unwrap();
+    c2.cloudspaces().list().await.unwrap();
     assert_eq!(
         emu.count("POST", "/oauth/token"),
         1,
@@ -390,17 +368,15 @@ async fn concurrent_callers_share_one_token_exchange_and_cache_across_clients() 
     assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), before + 1);
     let lists = || emu.count("GET", "/apis/ngpc.rxt.io/v1/namespaces");
     let n = lists();
-    c2.cloudspaces().list(None).await.unwrap();
+    c2.cloudspaces().list().await.unwrap();
     assert_eq!(lists(), n, "list cached");
     c2.cloudspaces()
         .create(
-            &CloudSpaceCreate::new("inv").region("us-central-dfw-1"),
-            None,
-        )
+            &CloudSpaceCreate::new("inv").region("us-central-dfw-1"))
         .await
         .unwrap();
     let after_create = lists();
-    let listed = c2.cloudspaces().list(None).await.unwrap();
+    let listed = c2.cloudspaces().list().await.unwrap();
     assert_eq!(lists(), after_create + 1, "list refetched after the create");
     assert!(
         listed
@@ -418,16 +394,16 @@ async fn expired_token_mid_run_and_revoked_refresh_token() {
     .await
     .unwrap();
     let c = client_for(&emu).await;
-    c.cloudspaces().list(None).await.unwrap();
+    c.cloudspaces().list().await.unwrap();
     assert_eq!(emu.count("POST", "/oauth/token"), 1);
     // The server's clock moves past expiry: the next call gets 401, refreshes once, replays once.
     emu.advance(Duration::from_secs(7200));
-    c.without_cache().cloudspaces().list(None).await.unwrap();
+    c.without_cache().cloudspaces().list().await.unwrap();
     assert_eq!(emu.count("POST", "/oauth/token"), 2);
     // Revoked refresh token: a typed auth error with the server's description, no secret.
     emu.revoke_refresh_token("demo-token");
     emu.advance(Duration::from_secs(7200));
-    match c.without_cache().cloudspaces().list(None).await {
+    match c.without_cache().cloudspaces().list().await {
         Err(e @ Error::TokenRejected { .. }) => {
             let msg = e.to_string();
             assert!(msg.contains("rejected the refresh token"), "{msg}");
@@ -474,23 +450,19 @@ async fn no_duplicate_create_when_the_response_is_lost() {
     let cs = c
         .cloudspaces()
         .create(
-            &CloudSpaceCreate::new("lost").region("us-central-dfw-1"),
-            None,
-        )
+            &CloudSpaceCreate::new("lost").region("us-central-dfw-1"))
         .await
         .expect("the create resolves to the object the first attempt made");
     assert_eq!(cs.metadata.unwrap().name.as_deref(), Some("lost"));
     assert_eq!(emu.count("POST", "/apis/ngpc.rxt.io/v1/namespaces"), 2);
-    assert_eq!(c.cloudspaces().list(None).await.unwrap().len(), 1);
+    assert_eq!(c.cloudspaces().list().await.unwrap().len(), 1);
     // A real conflict (different spec) stays a conflict.
-    let dup = c
-        .cloudspaces()
-        .create(&CloudSpaceCreate::new("lost").region("us-east-iad-1"), None)
+    let dup = c.cloudspaces().create(&CloudSpaceCreate::new("lost").region("us-east-iad-1"))
         .await;
     assert!(matches!(dup, Err(Error::Conflict { .. })), "{dup:?}");
     // Delete whose response is lost: the retry's 404 means done.
     emu.faults().lose_next_write_responses(1);
-    c.cloudspaces().delete("lost", None).await.unwrap();
+    c.cloudspaces().delete("lost").await.unwrap();
 }
 
 #[tokio::test]
@@ -527,10 +499,10 @@ async fn pricing_documents_and_fan_out() {
 async fn inventory_and_api_escape_hatch() {
     let emu = Emulator::start().await.unwrap();
     let c = client_for(&emu).await;
-    let vmcs = c.inventory().vm_cloudspaces(None).await.unwrap();
+    let vmcs = c.inventory().vm_cloudspaces().await.unwrap();
     assert!(!vmcs.is_empty());
     let name = vmcs[0].metadata.name.clone().unwrap();
-    let pools = c.inventory().vm_pools(&name, None).await.unwrap();
+    let pools = c.inventory().vm_pools(&name).await.unwrap();
     assert!(!pools.is_empty());
     let events = c.inventory().events(10).await.unwrap();
     assert!(events.org_id.is_some());
@@ -570,7 +542,7 @@ async fn org_names_resolve_once_per_credential() {
     // for a list command.
     let c2 = build().await.unwrap();
     emu.clear_journal();
-    c2.cloudspaces().list(None).await.unwrap();
+    c2.cloudspaces().list().await.unwrap();
     assert_eq!(c2.namespace(None).await.unwrap(), ns);
     let journal = emu.journal();
     assert_eq!(journal.len(), 1, "{journal:?}");
@@ -590,14 +562,12 @@ async fn paged_lists_are_followed_to_the_end_and_cached_whole() {
     for i in 0..5 {
         c.cloudspaces()
             .create(
-                &CloudSpaceCreate::new(format!("page-{i}")).region("us-central-dfw-1"),
-                None,
-            )
+                &CloudSpaceCreate::new(format!("page-{i}")).region("us-central-dfw-1"))
             .await
             .unwrap();
     }
     emu.clear_journal();
-    let listed = c.cloudspaces().list(None).await.unwrap();
+    let listed = c.cloudspaces().list().await.unwrap();
     let mut names: Vec<String> = listed
         .iter()
         .filter_map(|cs| cs.metadata.as_ref()?.name.clone())
@@ -620,7 +590,7 @@ async fn paged_lists_are_followed_to_the_end_and_cached_whole() {
     );
     // The whole list is cached under the list's own URL: no request, all five.
     emu.clear_journal();
-    assert_eq!(c.cloudspaces().list(None).await.unwrap().len(), 5);
+    assert_eq!(c.cloudspaces().list().await.unwrap().len(), 5);
     assert_eq!(emu.count("GET", "/apis"), 0);
     // Cluster-scoped lists page the same way (5 regions in the built-in seed).
     let regions = c.without_cache().regions().list().await.unwrap();

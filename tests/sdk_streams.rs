@@ -36,7 +36,7 @@ async fn list_stream_follows_pages_and_stops_at_the_limit() {
     let c = env.client().await;
     for i in 1..=5 {
         c.vm_ssh_keys()
-            .create(&VmSshKeyCreate::new(format!("key-{i}"), KEY), None)
+            .create(&VmSshKeyCreate::new(format!("key-{i}"), KEY))
             .await
             .unwrap();
     }
@@ -44,7 +44,7 @@ async fn list_stream_follows_pages_and_stops_at_the_limit() {
     env.emu.clear_journal();
     let all: Vec<_> = c
         .vm_ssh_keys()
-        .list_stream(None)
+        .list_stream()
         .try_collect()
         .await
         .unwrap();
@@ -60,7 +60,7 @@ async fn list_stream_follows_pages_and_stops_at_the_limit() {
     env.emu.clear_journal();
     let first: Vec<_> = c
         .vm_ssh_keys()
-        .list_stream(None)
+        .list_stream()
         .limit(3)
         .try_collect()
         .await
@@ -80,12 +80,12 @@ async fn list_stream_follows_pages_and_stops_at_the_limit() {
 
     // Taken one at a time, a page is fetched only when the one before is used up.
     env.emu.clear_journal();
-    let mut s = c.vm_ssh_keys().list_stream(None);
+    let mut s = c.vm_ssh_keys().list_stream();
     s.next().await.unwrap().unwrap();
     assert_eq!(list_gets(&env, "vmsshkeys").len(), 1);
 
     // `list` still returns the whole list, following the pages itself.
-    assert_eq!(c.vm_ssh_keys().list(None).await.unwrap().len(), 5);
+    assert_eq!(c.vm_ssh_keys().list().await.unwrap().len(), 5);
 }
 
 #[tokio::test]
@@ -95,15 +95,13 @@ async fn list_stream_of_a_list_fetched_whole_still_honours_the_limit() {
     for name in ["a-dfw", "b-dfw", "c-dfw"] {
         c.cloudspaces()
             .create(
-                &CloudSpaceCreate::new(name).region("us-central-dfw-1"),
-                None,
-            )
+                &CloudSpaceCreate::new(name).region("us-central-dfw-1"))
             .await
             .unwrap();
     }
     let two: Vec<_> = c
         .cloudspaces()
-        .list_stream(None)
+        .list_stream()
         .limit(2)
         .try_collect()
         .await
@@ -111,7 +109,7 @@ async fn list_stream_of_a_list_fetched_whole_still_honours_the_limit() {
     assert_eq!(two.len(), 2);
     let all: Vec<_> = c
         .cloudspaces()
-        .list_stream(None)
+        .list_stream()
         .try_collect()
         .await
         .unwrap();
@@ -143,14 +141,10 @@ async fn watch_reports_a_create_a_scale_and_a_delete() {
     let c = env.client().await;
     c.cloudspaces()
         .create(
-            &CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"),
-            None,
-        )
+            &CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
         .await
         .unwrap();
-    let mut events = c
-        .spot_pools()
-        .watch(Some("demo-dfw"), None)
+    let mut events = c.spot_pools().within(Some("demo-dfw")).watch()
         .interval(Duration::from_millis(50))
         .max_interval(Duration::from_millis(200));
 
@@ -158,9 +152,7 @@ async fn watch_reports_a_create_a_scale_and_a_delete() {
     let pool = c
         .spot_pools()
         .create(
-            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 1, bid),
-            None,
-        )
+            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 1, bid))
         .await
         .unwrap();
     let name = pool.metadata.unwrap().name.unwrap();
@@ -178,7 +170,7 @@ async fn watch_reports_a_create_a_scale_and_a_delete() {
         "{added:?}"
     );
 
-    let scaled = c.spot_pools().scale(&name, 3, None).await.unwrap();
+    let scaled = c.spot_pools().scale(&name, 3).await.unwrap();
     assert_eq!(desired(&scaled), Some(3));
     loop {
         match next(&mut events).await {
@@ -188,7 +180,7 @@ async fn watch_reports_a_create_a_scale_and_a_delete() {
         }
     }
 
-    c.spot_pools().delete(&name, None).await.unwrap();
+    c.spot_pools().delete(&name).await.unwrap();
     loop {
         match next(&mut events).await {
             WatchEvent::Deleted(p) => {
@@ -207,22 +199,18 @@ async fn scale_sends_a_merge_patch_of_desired_only() {
     let c = env.client().await;
     c.cloudspaces()
         .create(
-            &CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"),
-            None,
-        )
+            &CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
         .await
         .unwrap();
     let bid = "0.06".parse::<rsspot::pricing::Bid>().unwrap();
     let pool = c
         .spot_pools()
         .create(
-            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 1, bid),
-            None,
-        )
+            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 1, bid))
         .await
         .unwrap();
     let name = pool.metadata.unwrap().name.unwrap();
-    let after = c.spot_pools().scale(&name, 2, None).await.unwrap();
+    let after = c.spot_pools().scale(&name, 2).await.unwrap();
     assert_eq!(desired(&after), Some(2));
     assert_eq!(
         after.spec.as_ref().and_then(|s| s.bid_price.as_deref()),
@@ -230,5 +218,5 @@ async fn scale_sends_a_merge_patch_of_desired_only() {
         "the bid is untouched"
     );
     assert_eq!(env.api_requests("PATCH", "spotnodepools"), 1);
-    assert!(c.spot_pools().scale(&name, 0, None).await.is_err());
+    assert!(c.spot_pools().scale(&name, 0).await.is_err());
 }

@@ -870,7 +870,6 @@ async fn every_bad_input_fails_with_one_line_and_changes_nothing() {
         .cloudspaces()
         .create(
             &rsspot::services::CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"),
-            None,
         )
         .await
         .expect("cloudspace");

@@ -47,15 +47,15 @@ fn hits(emu: &Emulator, method: &str, part: &str) -> Vec<String> {
 /// Cloudspace `name` in dfw with two spot pools and one on-demand pool; returns pool names.
 async fn cluster(c: &SpotClient, name: &str) -> Vec<String> {
     let cs = CloudSpaceCreate::new(name).region("us-central-dfw-1");
-    c.cloudspaces().create(&cs, None).await.unwrap();
+    c.cloudspaces().create(&cs).await.unwrap();
     let mut pools = Vec::new();
     for _ in 0..2 {
         let req = SpotPoolCreate::new(name, "gp.vs1.medium-dfw", 1, bid("0.02"));
-        let p = c.spot_pools().create(&req, None).await.unwrap();
+        let p = c.spot_pools().create(&req).await.unwrap();
         pools.push(p.metadata.unwrap().name.unwrap());
     }
     let req = OnDemandPoolCreate::new(name, "ch.vs1.xlarge-dfw", 1);
-    let p = c.ondemand_pools().create(&req, None).await.unwrap();
+    let p = c.ondemand_pools().create(&req).await.unwrap();
     pools.push(p.metadata.unwrap().name.unwrap());
     pools
 }
@@ -63,8 +63,8 @@ async fn cluster(c: &SpotClient, name: &str) -> Vec<String> {
 /// Pools of `cloudspace` seen by a fresh client (no cache), by `spec.cloudSpace`.
 async fn pools_left(emu: &Emulator, cloudspace: &str) -> usize {
     let fresh = client_for(emu).await;
-    let spot = fresh.spot_pools().list(None, None).await.unwrap();
-    let od = fresh.ondemand_pools().list(None, None).await.unwrap();
+    let spot = fresh.spot_pools().list().await.unwrap();
+    let od = fresh.ondemand_pools().list().await.unwrap();
     let of = |cs: Option<&String>| cs.is_some_and(|c| c == cloudspace);
     spot.iter()
         .filter(|p| of(p.spec.as_ref().and_then(|s| s.cloud_space.as_ref())))
@@ -82,9 +82,7 @@ async fn sdk_deletes_every_pool_before_the_cloudspace() {
     let neighbours = cluster(&c, "neighbour").await;
     emu.clear_journal();
 
-    let report = c
-        .cloudspaces()
-        .delete_with_pools("doomed", None)
+    let report = c.cloudspaces().delete_with_pools("doomed")
         .await
         .unwrap();
     assert_eq!(report.cloudspace, "doomed");
@@ -110,7 +108,7 @@ async fn sdk_deletes_every_pool_before_the_cloudspace() {
     let wait = rsspot::services::WaitOptions::with_timeout(std::time::Duration::from_secs(10))
         .interval(std::time::Duration::from_millis(10));
     c.cloudspaces()
-        .wait_until_gone(&report, None, &wait)
+        .wait_until_gone(&report, &wait)
         .await
         .unwrap();
     assert_eq!(pools_left(&emu, "doomed").await, 0);
@@ -118,7 +116,7 @@ async fn sdk_deletes_every_pool_before_the_cloudspace() {
 
     // A missing cloudspace is NotFound and deletes nothing.
     emu.clear_journal();
-    let gone = c.cloudspaces().delete_with_pools("doomed", None).await;
+    let gone = c.cloudspaces().delete_with_pools("doomed").await;
     assert!(
         matches!(gone, Err(rsspot::Error::NotFound { ref kind, .. }) if kind == "cloudspace"),
         "{gone:?}"

@@ -13,9 +13,7 @@ async fn autopilot_pools_allocate_their_budget() {
     client
         .cloudspaces()
         .create(
-            &rsspot::services::CloudSpaceCreate::new("ap-demo").region("us-central-dfw-1"),
-            None,
-        )
+            &rsspot::services::CloudSpaceCreate::new("ap-demo").region("us-central-dfw-1"))
         .await
         .unwrap();
     let made = env.ok_json(&[

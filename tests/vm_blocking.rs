@@ -47,45 +47,37 @@ fn blocking_client_runs_the_vm_flow() {
     .unwrap();
     let wait =
         WaitOptions::with_timeout(Duration::from_secs(10)).interval(Duration::from_millis(5));
-    let key = client
-        .vm_ssh_keys()
-        .create(&VmSshKeyCreate::new("sync", KEY), None)
+    let key = client.vm_ssh_keys().create(&VmSshKeyCreate::new("sync", KEY))
         .unwrap();
     assert_eq!(key.status.unwrap().validated, Some(true));
     let made = client
         .vm_cloudspaces()
         .create(
             &VmCloudSpaceCreate::new("vm-sync", "us-central-dfw-1", "sync")
-                .pool(VmPoolCreate::on_demand("", "ch.vs1.xlarge-dfw", 2)),
-            None,
-        )
+                .pool(VmPoolCreate::on_demand("", "ch.vs1.xlarge-dfw", 2)))
         .unwrap();
     assert_eq!(made.pools.len(), 1);
     let pool = made.pools[0].metadata.name.clone().unwrap();
     let cs = client
         .vm_cloudspaces()
-        .wait_until_running("vm-sync", None, &wait)
+        .wait_until_running("vm-sync", &wait)
         .unwrap();
     assert_eq!(cs.status.assigned_servers.len(), 2);
     let upd = VmPoolUpdate {
         desired: Some(1),
         bid_price: None,
     };
-    client.vm_pools().update(&pool, &upd, None).unwrap();
+    client.vm_pools().update(&pool, &upd).unwrap();
     let p = client
         .vm_pools()
-        .wait_until_fulfilled(&pool, None, &wait)
+        .wait_ready(&pool, &wait)
         .unwrap();
     assert_eq!(p.status.won_count, Some(1));
-    let gone = client
-        .vm_cloudspaces()
-        .delete_with_pools("vm-sync", None)
+    let gone = client.vm_cloudspaces().delete_with_pools("vm-sync")
         .unwrap();
     assert_eq!(gone.pools, vec![pool]);
     assert!(
-        client
-            .vm_pools()
-            .list(Some("vm-sync"), None)
+        client.vm_pools().within(Some("vm-sync")).list()
             .unwrap()
             .is_empty()
     );
@@ -93,21 +85,19 @@ fn blocking_client_runs_the_vm_flow() {
     client
         .cloudspaces()
         .create(
-            &CloudSpaceCreate::new("ap-sync").region("us-central-dfw-1"),
-            None,
-        )
+            &CloudSpaceCreate::new("ap-sync").region("us-central-dfw-1"))
         .unwrap();
     let req = AutopilotPoolCreate::new("ap-sync", 4, "1".parse().unwrap());
     // The estimate and what the service then packs agree (same prices, same rule).
-    let preview = client.autopilot_pools().preview(&req, None).unwrap();
+    let preview = client.autopilot_pools().preview(&req).unwrap();
     assert_eq!(preview.packed_vcpus, 4, "{preview:?}");
-    let ap = client.autopilot_pools().create(&req, None).unwrap();
+    let ap = client.autopilot_pools().create(&req).unwrap();
     let name = ap.metadata.unwrap().name.unwrap();
     let ap = client
         .autopilot_pools()
-        .wait_until_allocated(&name, None, &wait)
+        .wait_ready(&name, &wait)
         .unwrap();
     assert!(ap.status.unwrap().managed_vcpus.unwrap_or(0) >= 4);
-    client.autopilot_pools().delete(&name, None).unwrap();
-    client.vm_ssh_keys().delete("sync", None).unwrap();
+    client.autopilot_pools().delete(&name).unwrap();
+    client.vm_ssh_keys().delete("sync").unwrap();
 }

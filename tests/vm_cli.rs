@@ -325,9 +325,7 @@ async fn rollback_after_the_second_inline_pool_fails() {
         .build()
         .await
         .unwrap();
-    client
-        .vm_ssh_keys()
-        .create(&rsspot::services::VmSshKeyCreate::new("laptop", KEY), None)
+    client.vm_ssh_keys().create(&rsspot::services::VmSshKeyCreate::new("laptop", KEY))
         .await
         .unwrap();
     let bid = "0.01".parse().unwrap();
@@ -345,7 +343,7 @@ async fn rollback_after_the_second_inline_pool_fails() {
         ));
     let service = client.vm_cloudspaces();
     let mut prepared = service
-        .prepare_create(&req, None, &Default::default())
+        .prepare_create(&req, &Default::default())
         .await
         .unwrap();
     // Inject the failure: the server refuses the second pool (a class it does not have).

@@ -74,8 +74,7 @@ async fn vm_workload_under_faults() {
     emu.faults().lose_next_write_responses(1);
     op!(
         "create key",
-        c.vm_ssh_keys()
-            .create(&VmSshKeyCreate::new("suite", KEY), None)
+        c.vm_ssh_keys().create(&VmSshKeyCreate::new("suite", KEY))
     );
     let mut intended: BTreeMap<String, (i64, String)> = BTreeMap::new();
     for r in 0..ROUNDS {
@@ -90,7 +89,7 @@ async fn vm_workload_under_faults() {
         }
         let Some(made) = op!(
             format!("create {name}"),
-            c.vm_cloudspaces().create(&req, None)
+            c.vm_cloudspaces().create(&req)
         ) else {
             continue;
         };
@@ -104,12 +103,12 @@ async fn vm_workload_under_faults() {
         };
         op!(
             format!("scale {spot}"),
-            c.vm_pools().update(&spot, &update, None)
+            c.vm_pools().update(&spot, &update)
         );
         let hook = format!("https://hooks.example.com/{name}");
         op!(
             format!("webhook {name}"),
-            c.vm_cloudspaces().update_webhook(&name, &hook, None)
+            c.vm_cloudspaces().update_webhook(&name, &hook)
         );
         if r % 2 == 1 {
             if r % 3 == 2 {
@@ -117,7 +116,7 @@ async fn vm_workload_under_faults() {
             }
             op!(
                 format!("delete {name}"),
-                c.vm_cloudspaces().delete_with_pools(&name, None)
+                c.vm_cloudspaces().delete_with_pools(&name)
             );
         } else {
             intended.insert(name, (3, hook));

@@ -1,5 +1,6 @@
 //! [`Api`]: the one handle every kind is reached through.
 
+use std::future::Future;
 use std::marker::PhantomData;
 
 use super::{Kind, ListQuery, MergePatch, Org, Page, ResourceExt};
@@ -80,24 +81,40 @@ impl<'a, K: Kind> Api<'a, K> {
     }
 
     /// Every object (of the parent, when narrowed), the whole list in one call.
-    pub async fn list(&self) -> Result<Vec<K>> {
-        let query = ListQuery {
-            namespace: self.namespace().await?,
-            parent: self.parent.clone(),
-            ..ListQuery::default()
-        };
-        Ok(keep_children(K::fetch_list(self.client(), query).await?, self.parent.as_deref()).items)
+    ///
+    /// The future owns what it needs (it borrows neither this handle nor the arguments), so
+    /// calls can be gathered and run together:
+    ///
+    /// ```no_run
+    /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+    /// let org = client.org("acme");
+    /// let (spot, ondemand) = tokio::join!(org.spot_pools().list(), org.ondemand_pools().list());
+    /// # Ok(()) }
+    /// ```
+    pub fn list(&self) -> impl Future<Output = Result<Vec<K>>> + Send + use<'a, K> {
+        let this = self.clone();
+        async move {
+            let query = ListQuery {
+                namespace: this.namespace().await?,
+                parent: this.parent.clone(),
+                ..ListQuery::default()
+            };
+            let page = K::fetch_list(this.client(), query).await?;
+            Ok(keep_children(page, this.parent.as_deref()).items)
+        }
     }
 
     /// One object by name.
-    pub async fn get(&self, name: &str) -> Result<K> {
-        K::fetch(self.client(), &self.namespace().await?, name).await
+    pub fn get(&self, name: &str) -> impl Future<Output = Result<K>> + Send + use<'a, K> {
+        let (this, name) = (self.clone(), name.to_owned());
+        async move { K::fetch(this.client(), &this.namespace().await?, &name).await }
     }
 
     /// Deletes one object. The transport reads it first: a name that is not there is
     /// [`crate::Error::NotFound`] and no DELETE is sent.
-    pub async fn delete(&self, name: &str) -> Result<()> {
-        K::remove(self.client(), &self.namespace().await?, name).await
+    pub fn delete(&self, name: &str) -> impl Future<Output = Result<()>> + Send + use<'a, K> {
+        let (this, name) = (self.clone(), name.to_owned());
+        async move { K::remove(this.client(), &this.namespace().await?, &name).await }
     }
 
     /// Applies `patch` (any serializable value: the fields to change) to the object `name` as
@@ -113,17 +130,25 @@ impl<'a, K: Kind> Api<'a, K> {
 
     /// Polls (uncached, with backoff) until the object is what [`Kind::READY`] says, fails, or
     /// `opts.timeout` passes; each change is reported to `opts`' progress callback.
-    pub async fn wait_ready(&self, name: &str, opts: &WaitOptions) -> Result<K> {
-        let what = format!("{} {name}", K::KIND);
-        let target = self.org.target.clone();
-        poll_uncached(self.client(), &what, K::READY, opts, |client| {
-            let target = target.clone();
-            async move {
-                let ns = target.namespace(&client).await?;
-                Ok(K::fetch(&client, &ns, name).await?.readiness())
-            }
-        })
-        .await
+    pub fn wait_ready(
+        &self,
+        name: &str,
+        opts: &WaitOptions,
+    ) -> impl Future<Output = Result<K>> + Send + use<'a, K> {
+        let (this, name, opts) = (self.clone(), name.to_owned(), opts.clone());
+        async move {
+            let what = format!("{} {name}", K::KIND);
+            let target = this.org.target.clone();
+            let name = name.as_str();
+            poll_uncached(this.client(), &what, K::READY, &opts, |client| {
+                let target = target.clone();
+                async move {
+                    let ns = target.namespace(&client).await?;
+                    Ok(K::fetch(&client, &ns, name).await?.readiness())
+                }
+            })
+            .await
+        }
     }
 
     /// The objects as a stream, fetched a page at a time as they are consumed where the kind's

@@ -264,7 +264,7 @@ impl Default for Backoff {
 /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
 /// use futures::StreamExt;
 /// use rsspot::services::WatchEvent;
-/// let mut changes = client.spot_pools().watch(Some("demo"), None)
+/// let mut changes = client.spot_pools().within(Some("demo")).watch()
 ///     .interval(std::time::Duration::from_secs(1));
 /// while let Some(event) = changes.next().await {
 ///     match event? {

@@ -167,7 +167,7 @@ async fn create_with_pools(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Res
     let (req, org) = request(ctx, &a)?;
     let org = org.as_deref();
     let limits = spend::limits(ctx).await?;
-    let spaces = client.org_or_default(org.as_deref()).cloudspaces();
+    let spaces = client.org_or_default(org).cloudspaces();
     let prepared = spaces.prepare_create_with_pools(&req, &limits).await?;
     let name = prepared.name().to_string();
     let pools = prepared.pools();
