@@ -100,6 +100,8 @@ fn every_settings_field_can_be_overridden() {
         public_data_url: Some("http://127.0.0.1:9/data".into()),
         request_timeout: Some(Duration::from_millis(1500)),
         verify_ssl: Some(false),
+        max_monthly_usd: Some(rsspot::Decimal::new(750, 0)),
+        ledger_url: Some(SecretString::from("postgres://u:pw-SECRET@db/ledger")),
         retry: Some(config::RetryConfig::default().into()),
         cache: Some(config::CachePatch {
             enabled: Some(false),
@@ -123,6 +125,8 @@ fn every_settings_field_can_be_overridden() {
     assert_eq!(s.base_url, "http://127.0.0.1:9/");
     assert_eq!(s.oauth_url, "http://127.0.0.1:9/oauth");
     assert_eq!(s.public_data_url, "http://127.0.0.1:9/data");
+    assert_eq!(s.max_monthly_usd, Some(rsspot::Decimal::new(750, 0)));
+    assert!(s.ledger_url.unwrap().expose_secret().contains("pw-SECRET"));
     assert_eq!(s.request_timeout, Duration::from_millis(1500));
     assert!(!s.verify_ssl);
     assert!(!s.cache.enabled);

@@ -23,7 +23,7 @@ fn configure_updates_field_by_field_and_keeps_the_real_token() {
     doc.upsert_profile(
         "work",
         ProfilePatch {
-            refresh_token: Some(SecretString::from("rt-SECRET-real")),
+            refresh_token: Some(Secret::new("rt-SECRET-real")),
             org: Some("acme".into()),
             retry: Some(RetryPatch {
                 max_attempts: Some(2),
@@ -378,7 +378,7 @@ fn failed_write_leaves_the_old_file() {
     doc.upsert_profile(
         "keep",
         ProfilePatch {
-            refresh_token: Some(SecretString::from("rt-keep")),
+            refresh_token: Some(Secret::new("rt-keep")),
             ..Default::default()
         },
     )

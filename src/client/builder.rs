@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use secrecy::SecretString;
 use tokio::sync::OnceCell;
 
 use crate::config::{self, Settings};
@@ -18,21 +17,49 @@ use crate::transport::route::Hosts;
 use crate::transport::{Inner, Pipeline};
 
 use super::{
-    Context, DEFAULT_BASE_URL, DEFAULT_CLIENT_ID, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_OAUTH_URL, DEFAULT_PUBLIC_DATA_URL, DEFAULT_REQUEST_TIMEOUT, RetryConfig, SpotClient,
-    Stats,
+    Context, DEFAULT_CONCURRENCY, DEFAULT_CONNECT_TIMEOUT, RetryConfig, SpotClient, Stats,
 };
 
 /// Where the state store comes from.
 #[derive(Debug, Clone)]
 enum StateChoice {
+    /// The default: no state store (no HTTP cache; id tokens live in the process).
     None,
     Memory,
     Path(PathBuf),
     Store(StateStore),
+    /// `state.db` where the settings say (`state_path`), in memory for `cache.backend: memory`.
+    Configured,
 }
 
-/// Builds a [`SpotClient`] from explicit values.
+/// Where the builder's settings come from before its explicit values are applied.
+#[derive(Debug, Clone)]
+enum Source {
+    /// Built-in defaults only.
+    Builtin,
+    /// Already resolved settings ([`SpotClientBuilder::settings`]).
+    Settings(Box<Settings>),
+    /// A config file given in code ([`SpotClientBuilder::config`]); no environment.
+    Config(Box<config::ConfigFile>),
+    /// A full resolution ([`SpotClientBuilder::load`]).
+    Load(Box<config::LoadOptions>),
+}
+
+/// Builds a [`SpotClient`] from configuration and explicit values.
+///
+/// Where values come from, lowest first: the built-in defaults, or configuration given with
+/// [`Self::config`] (a [`ConfigFile`](config::ConfigFile) and the profile chosen with
+/// [`Self::profile`]), [`Self::load`] (a full [`config::load`], environment included) or
+/// [`Self::settings`] (already resolved); then every value set with a setter, whatever the
+/// order of the calls. The setters of the profile settings (`org`, `base_url`,
+/// `verify_ssl`, …) are derived from the one declaration of each setting in
+/// [`config::SETTINGS`].
+///
+/// **State** (the HTTP cache and the id-token cache): the rule is the same for every
+/// constructor ([`SpotClient::from_profile`], [`SpotClient::from_env`],
+/// [`SpotClient::shared_default`] and this builder): **no state store, and no file written,
+/// unless asked for** — [`Self::persistent_state`] (the configured `state.db`),
+/// [`Self::state_path`], [`Self::state`] or [`Self::in_memory_state`].
 ///
 /// ```no_run
 /// # async fn f() -> rsspot::Result<()> {
@@ -44,28 +71,29 @@ enum StateChoice {
 /// for region in client.regions().list().await? {
 ///     println!("{}", region.metadata.as_ref().and_then(|m| m.name.as_deref()).unwrap_or(""));
 /// }
+///
+/// // A config file given in code, one of its profiles, a state file:
+/// let file = rsspot::config::ConfigFile::parse(
+///     "profiles:\n  prod:\n    org: acme\n    refresh_token: rt\n",
+///     rsspot::config::Format::Yaml,
+///     "inline config",
+/// )?;
+/// let client = rsspot::SpotClient::builder()
+///     .config(file)
+///     .profile("prod")
+///     .persistent_state()
+///     .build()
+///     .await?;
 /// # Ok(()) }
 /// ```
 #[derive(Clone)]
 pub struct SpotClientBuilder {
-    base_url: String,
-    oauth_url: String,
-    public_data_url: String,
-    client_id: String,
-    refresh_token: Option<SecretString>,
-    access_token: Option<SecretString>,
-    org: Option<String>,
-    region: Option<String>,
-    profile: String,
-    timeout: Duration,
+    /// Values set with the derived setters; they win over every configured value.
+    pub(crate) overrides: config::Overrides,
+    source: Source,
+    profile: Option<String>,
     connect_timeout: Duration,
-    verify_ssl: bool,
-    retry: RetryConfig,
-    cache_enabled: bool,
-    cache_max_entries: u32,
     cache_ttls: HashMap<String, Duration>,
-    cache_config: Option<config::CacheConfig>,
-    token_cache: bool,
     state: StateChoice,
     concurrency: usize,
     token_store: Option<Arc<dyn RefreshTokenStore>>,
@@ -74,17 +102,11 @@ pub struct SpotClientBuilder {
 
 impl std::fmt::Debug for SpotClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `Overrides` and `Settings` hold secrets only as `SecretString`, whose Debug redacts.
         f.debug_struct("SpotClientBuilder")
-            .field("base_url", &self.base_url)
-            .field("oauth_url", &self.oauth_url)
-            .field("public_data_url", &self.public_data_url)
+            .field("overrides", &self.overrides)
             .field("profile", &self.profile)
-            .field("org", &self.org)
             .field("app_name", &self.app_name)
-            .field(
-                "refresh_token",
-                &self.refresh_token.as_ref().map(|_| "<redacted>"),
-            )
             .finish_non_exhaustive()
     }
 }
@@ -92,24 +114,11 @@ impl std::fmt::Debug for SpotClientBuilder {
 impl Default for SpotClientBuilder {
     fn default() -> Self {
         SpotClientBuilder {
-            base_url: DEFAULT_BASE_URL.into(),
-            oauth_url: DEFAULT_OAUTH_URL.into(),
-            public_data_url: DEFAULT_PUBLIC_DATA_URL.into(),
-            client_id: DEFAULT_CLIENT_ID.into(),
-            refresh_token: None,
-            access_token: None,
-            org: None,
-            region: None,
-            profile: "default".into(),
-            timeout: DEFAULT_REQUEST_TIMEOUT,
+            overrides: config::Overrides::default(),
+            source: Source::Builtin,
+            profile: None,
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
-            verify_ssl: true,
-            retry: RetryConfig::default(),
-            cache_enabled: true,
-            cache_max_entries: 1000,
             cache_ttls: HashMap::new(),
-            cache_config: None,
-            token_cache: true,
             state: StateChoice::None,
             concurrency: DEFAULT_CONCURRENCY,
             token_store: None,
@@ -119,21 +128,6 @@ impl Default for SpotClientBuilder {
 }
 
 impl SpotClientBuilder {
-    /// API base URL (default `https://spot.rackspace.com`).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
-    /// OAuth base URL (default `https://login.spot.rackspace.com`).
-    pub fn oauth_url(mut self, url: impl Into<String>) -> Self {
-        self.oauth_url = url.into();
-        self
-    }
-    /// Base URL of the public pricing documents.
-    pub fn public_data_url(mut self, url: impl Into<String>) -> Self {
-        self.public_data_url = url.into();
-        self
-    }
     /// Points all three hosts at one base URL (the emulator serves them all on one port).
     pub fn all_urls(self, url: impl Into<String>) -> Self {
         let url = url.into();
@@ -141,41 +135,38 @@ impl SpotClientBuilder {
             .oauth_url(url.clone())
             .public_data_url(url)
     }
-    /// OAuth client id (default: the console's public client).
-    pub fn client_id(mut self, id: impl Into<String>) -> Self {
-        self.client_id = id.into();
-        self
-    }
-    /// The refresh token issued in the Spot console (per organization).
-    pub fn refresh_token(mut self, token: impl Into<String>) -> Self {
-        self.refresh_token = Some(SecretString::from(token.into()));
-        self
-    }
-    /// A pre-issued id token, used until it expires.
-    pub fn access_token(mut self, token: impl Into<String>) -> Self {
-        self.access_token = Some(SecretString::from(token.into()));
-        self
-    }
-    /// Default organization: a name (`acme-dev`), an id (`org_...`) or a namespace (`org-...`).
-    pub fn org(mut self, org: impl Into<String>) -> Self {
-        self.org = Some(org.into());
-        self
-    }
-    /// Default region for creates and filters.
-    pub fn region(mut self, region: impl Into<String>) -> Self {
-        self.region = Some(region.into());
-        self
-    }
-    /// Profile name (scopes the HTTP and token caches).
+    /// The profile: which profile of the configuration given with [`Self::config`] or
+    /// [`Self::load`] is used, and the name that scopes the HTTP and token caches.
     pub fn profile(mut self, profile: impl Into<String>) -> Self {
-        self.profile = profile.into();
+        self.profile = Some(profile.into());
+        self
+    }
+    /// Takes settings from a config file given in code (parsed with
+    /// [`ConfigFile::parse`](config::ConfigFile::parse) or built in code), for the profile
+    /// named with [`Self::profile`] (else the file's selection). No environment variable is
+    /// read and no file is touched; [`Self::build`] reports a missing profile as
+    /// [`Error::ProfileNotFound`](crate::Error::ProfileNotFound).
+    pub fn config(mut self, file: config::ConfigFile) -> Self {
+        self.source = Source::Config(Box::new(file));
+        self
+    }
+    /// Takes settings from a full resolution: [`config::load`] with these options (a config
+    /// file on disk, the environment in [`LoadOptions::env`](config::LoadOptions::env), …).
+    /// A profile set with [`Self::profile`] replaces `options.profile`.
+    pub fn load(mut self, options: config::LoadOptions) -> Self {
+        self.source = Source::Load(Box::new(options));
+        self
+    }
+    /// Takes already resolved settings ([`config::load`]'s [`Resolved::settings`](config::Resolved)).
+    pub fn settings(mut self, s: &Settings) -> Self {
+        self.source = Source::Settings(Box::new(s.clone()));
         self
     }
     /// Bound on one call, all its attempts, retries and pages included (default 30 s). When it
     /// passes, the call fails with [`Error::DeadlineExceeded`](crate::Error::DeadlineExceeded).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
-        self
+    /// The same as `request_timeout`.
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.request_timeout(timeout)
     }
     /// Bound on making one connection (default 10 s).
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
@@ -183,6 +174,7 @@ impl SpotClientBuilder {
         self
     }
     /// Where the refresh token lives, so a token the service rotates is written back there.
+    /// Without it, a token that came from a config file is written back to that file.
     pub fn refresh_token_store(mut self, store: Arc<dyn RefreshTokenStore>) -> Self {
         self.token_store = Some(store);
         self
@@ -197,20 +189,18 @@ impl SpotClientBuilder {
         self.app_name = Some(app_name.into());
         self
     }
-    /// Whether to verify TLS certificates (default true).
-    pub fn verify_ssl(mut self, verify: bool) -> Self {
-        self.verify_ssl = verify;
-        self
-    }
     /// Retry policy (the same type as the config file's `retry` block); [`Self::build`] refuses
     /// one that [`RetryConfig::validate`] refuses.
     pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
+        self.overrides.retry = Some(retry.into());
         self
     }
-    /// Turns the HTTP cache on or off (default on when a state store is configured).
+    /// Turns the HTTP cache on or off (default on; it needs a state store).
     pub fn cache(mut self, enabled: bool) -> Self {
-        self.cache_enabled = enabled;
+        self.overrides
+            .cache
+            .get_or_insert_with(config::CachePatch::default)
+            .enabled = Some(enabled);
         self
     }
     /// TTL for one resource class (`regions`, `serverclasses`, `cloudspaces`, `pricing`, ...).
@@ -220,17 +210,27 @@ impl SpotClientBuilder {
     }
     /// Maximum cached responses (LRU).
     pub fn cache_max_entries(mut self, n: u32) -> Self {
-        self.cache_max_entries = n;
+        self.overrides
+            .cache
+            .get_or_insert_with(config::CachePatch::default)
+            .max_entries = Some(n);
         self
     }
     /// Whether id tokens are reused across processes through `state.db` (default true).
     pub fn token_cache(mut self, enabled: bool) -> Self {
-        self.token_cache = enabled;
+        self.overrides.token_cache = Some(enabled);
         self
     }
     /// Use the state database at `path` (HTTP cache, token cache).
     pub fn state_path(mut self, path: impl Into<PathBuf>) -> Self {
         self.state = StateChoice::Path(path.into());
+        self
+    }
+    /// Use the configured state: `state.db` at the settings' `state_path` (`state_path` in the
+    /// config file, `RSSPOT_STATE_PATH`, else `$XDG_STATE_HOME/rsspot/state.db`), or memory
+    /// when the configuration says `cache.backend: memory`. This is what the CLI does.
+    pub fn persistent_state(mut self) -> Self {
+        self.state = StateChoice::Configured;
         self
     }
     /// Use an already open state store.
@@ -249,40 +249,55 @@ impl SpotClientBuilder {
         self
     }
 
-    /// Applies resolved configuration (profile, env, files).
-    pub fn settings(mut self, s: &Settings) -> Self {
-        self.base_url = s.base_url.clone();
-        self.oauth_url = s.oauth_url.clone();
-        self.public_data_url = s.public_data_url.clone();
-        self.client_id = s.client_id.clone();
-        self.refresh_token = s.refresh_token.clone();
-        self.access_token = s.access_token.clone();
-        self.org = s.org_id.clone().or_else(|| s.org.clone());
-        self.region = s.region.clone();
-        self.profile = s.profile.clone();
-        self.timeout = s.request_timeout;
-        self.verify_ssl = s.verify_ssl;
-        self.retry = s.retry.clone();
-        self.cache_enabled = s.cache.enabled;
-        self.cache_max_entries = s.cache.max_entries;
-        self.cache_config = Some(s.cache.clone());
-        if matches!(s.cache.backend, config::CacheBackend::Memory) {
-            self.state = StateChoice::Memory;
-        } else {
-            self.state = StateChoice::Path(s.state_path.clone());
+    /// The effective settings: the source's, then the explicit values over them.
+    fn resolve(&self) -> Result<(Settings, bool)> {
+        let load = |mut opts: config::LoadOptions| -> Result<Settings> {
+            if self.profile.is_some() {
+                opts.profile = self.profile.clone();
+            }
+            Ok(config::load(&opts)?.settings)
+        };
+        let (mut s, configured) = match &self.source {
+            Source::Builtin => (Settings::builtin(), false),
+            Source::Settings(s) => ((**s).clone(), true),
+            Source::Config(file) => (
+                load(config::LoadOptions {
+                    runtime: Some((**file).clone()),
+                    ..config::LoadOptions::with_env(config::Env::empty())
+                })?,
+                true,
+            ),
+            Source::Load(opts) => (load((**opts).clone())?, true),
+        };
+        if let Some(p) = &self.profile {
+            s.profile = p.clone();
         }
-        self.token_cache = s.token_cache;
-        self.token_store = config::ConfigTokenStore::for_settings(s)
-            .map(|store| Arc::new(store) as Arc<dyn RefreshTokenStore>);
-        self
+        // An explicit org (name or id) replaces both configured ones.
+        if self.overrides.org.is_some() || self.overrides.org_id.is_some() {
+            s.org = None;
+            s.org_id = None;
+        }
+        if self.overrides.refresh_token.is_some() {
+            s.refresh_token_origin = config::RefreshTokenOrigin::Override;
+        }
+        self.overrides.apply(&mut s);
+        Ok((s, configured))
     }
 
     /// Builds the client. Opens the state store (if any); makes no network call.
     pub async fn build(self) -> Result<SpotClient> {
-        self.retry.validate()?;
+        let (s, configured) = self.resolve()?;
+        s.retry.validate()?;
         let user_agent = crate::transport::user_agent::user_agent(self.app_name.as_deref())?;
-        let (state, warning) = match &self.state {
-            StateChoice::None => (None, None),
+        let state_choice = match &self.state {
+            StateChoice::Configured if matches!(s.cache.backend, config::CacheBackend::Memory) => {
+                StateChoice::Memory
+            }
+            StateChoice::Configured => StateChoice::Path(s.state_path.clone()),
+            other => other.clone(),
+        };
+        let (state, warning) = match &state_choice {
+            StateChoice::None | StateChoice::Configured => (None, None),
             StateChoice::Memory => (Some(StateStore::in_memory().await?), None),
             StateChoice::Path(p) => {
                 let (store, warning) = StateStore::open_or_degrade(p).await;
@@ -293,33 +308,37 @@ impl SpotClientBuilder {
         if let Some(w) = &warning {
             tracing::warn!("{w}");
         }
-        let hosts = Hosts::new(&self.base_url, &self.oauth_url, &self.public_data_url)?;
+        let hosts = Hosts::new(&s.base_url, &s.oauth_url, &s.public_data_url)?;
         let http = crate::transport::http_client(
-            self.timeout,
+            s.request_timeout,
             self.connect_timeout,
-            self.verify_ssl,
+            s.verify_ssl,
             &user_agent,
         )?;
+        let token_store = self.token_store.clone().or_else(|| {
+            config::ConfigTokenStore::for_settings(&s)
+                .map(|store| Arc::new(store) as Arc<dyn RefreshTokenStore>)
+        });
         let stats = Arc::new(Stats::default());
         let auth = TokenManager::new(
             AuthConfig {
-                refresh_token: self.refresh_token.clone(),
-                access_token: self.access_token.clone(),
-                client_id: self.client_id.clone(),
+                refresh_token: s.refresh_token.clone(),
+                access_token: s.access_token.clone(),
+                client_id: s.client_id.clone(),
                 token_url: hosts.token_url(),
-                profile: self.profile.clone(),
-                token_cache: self.token_cache,
-                store: self.token_store.clone(),
+                profile: s.profile.clone(),
+                token_cache: s.token_cache,
+                store: token_store,
             },
             http.clone(),
             state.clone(),
-            self.retry.clone(),
+            s.retry.clone(),
             stats.clone(),
         );
         let ttls = self.cache_ttls.clone();
-        let cache_config = self.cache_config.clone();
+        let cache_config = configured.then(|| s.cache.clone());
         let cache = CachePolicy {
-            enabled: self.cache_enabled && state.is_some(),
+            enabled: s.cache.enabled && state.is_some(),
             ttl: Arc::new(move |class: &str| {
                 ttls.get(class)
                     .copied()
@@ -328,16 +347,16 @@ impl SpotClientBuilder {
                         None => crate::transport::cache::default_ttl(class),
                     })
             }),
-            max_entries: self.cache_max_entries,
+            max_entries: s.cache.max_entries,
         };
         let api_url = hosts.base(raw::HostKind::Api).to_string();
         let pipeline = Arc::new(Pipeline {
             hosts,
-            profile: self.profile.clone(),
+            profile: s.profile.clone(),
             auth,
             state: state.clone(),
-            retry: self.retry.clone(),
-            request_timeout: self.timeout,
+            retry: s.retry.clone(),
+            request_timeout: s.request_timeout,
             cache,
             stats,
         });
@@ -351,8 +370,8 @@ impl SpotClientBuilder {
         Ok(SpotClient {
             raw,
             ctx: Arc::new(Context {
-                org: self.org,
-                region: self.region,
+                org: s.org_id.or(s.org),
+                region: s.region,
                 concurrency: self.concurrency,
                 namespace: OnceCell::new(),
                 orgs: OnceCell::new(),

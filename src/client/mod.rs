@@ -48,6 +48,10 @@ pub(crate) struct Context {
 
 /// The async Rackspace Spot client. Cheap to clone; clones share connections, tokens and caches.
 ///
+/// Every constructor follows one state rule: no state store and no file written unless asked
+/// ([`SpotClientBuilder::persistent_state`], [`SpotClientBuilder::state_path`], …), so id
+/// tokens live in the process and the HTTP cache is off by default.
+///
 /// Construct it with [`SpotClient::builder`], [`SpotClient::from_profile`] or
 /// [`SpotClient::from_env`]; reach the API through its services ([`SpotClient::cloudspaces`],
 /// [`SpotClient::spot_pools`], ...).
@@ -73,23 +77,25 @@ impl SpotClient {
         SpotClientBuilder::default()
     }
 
-    /// A client for a named profile of the config file (env overrides apply).
+    /// A client for a named profile of the config file (env overrides apply). Like every
+    /// constructor it keeps no state store (see [`SpotClientBuilder`]); for the configured
+    /// `state.db` use `SpotClient::builder().load(LoadOptions::default()).profile(p)
+    /// .persistent_state()`.
     pub async fn from_profile(profile: &str) -> Result<SpotClient> {
-        let resolved = config::load(&config::LoadOptions {
-            profile: Some(profile.to_string()),
-            env: config::Env::from_process(),
-            ..Default::default()
-        })?;
-        Self::builder().settings(&resolved.settings).build().await
+        Self::builder()
+            .load(config::LoadOptions::default())
+            .profile(profile)
+            .build()
+            .await
     }
 
     /// A client for the active profile, with environment overrides (`RSSPOT_*`, `SPOT_*`).
+    /// No state store, as for every constructor (see [`SpotClientBuilder`]).
     pub async fn from_env() -> Result<SpotClient> {
-        let resolved = config::load(&config::LoadOptions {
-            env: config::Env::from_process(),
-            ..Default::default()
-        })?;
-        Self::builder().settings(&resolved.settings).build().await
+        Self::builder()
+            .load(config::LoadOptions::default())
+            .build()
+            .await
     }
 
     /// The process-wide client for `(profile, org)`, created on first use (handy in scripts).
@@ -105,11 +111,9 @@ impl SpotClient {
         }
         let opts = config::LoadOptions {
             profile: profile.map(str::to_string),
-            env: config::Env::from_process(),
             ..Default::default()
         };
-        let resolved = config::load(&opts)?;
-        let mut builder = Self::builder().settings(&resolved.settings);
+        let mut builder = Self::builder().load(opts);
         if let Some(o) = org {
             builder = builder.org(o);
         }

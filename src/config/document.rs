@@ -11,42 +11,13 @@ use std::path::{Path, PathBuf};
 use secrecy::SecretString;
 use serde_json::{Map, Value};
 
-use super::fields::{Origin, PROFILE_SPEC, canonical, redact};
+use super::fields::{Origin, canonical, redact};
 use super::format::{self, Format};
-use super::schema::{CachePatch, ConfigFile, Profile, RetryPatch};
+use super::schema::ConfigFile;
 use super::secret::Secret;
+use super::settings::Profile;
+use super::settings::{PROFILE_SPEC, ProfilePatch, SETTINGS};
 use crate::error::{Error, Result};
-
-/// Field-by-field changes to a profile (`rsspot configure` flags). `None` leaves a field alone.
-#[derive(Debug, Clone, Default)]
-pub struct ProfilePatch {
-    /// New `org`.
-    pub org: Option<String>,
-    /// New `org_id`.
-    pub org_id: Option<String>,
-    /// New `region`.
-    pub region: Option<String>,
-    /// New refresh token (stored for real).
-    pub refresh_token: Option<SecretString>,
-    /// New access token (stored for real).
-    pub access_token: Option<SecretString>,
-    /// New `client_id`.
-    pub client_id: Option<String>,
-    /// New `base_url`.
-    pub base_url: Option<String>,
-    /// New `oauth_url`.
-    pub oauth_url: Option<String>,
-    /// New `public_data_url`.
-    pub public_data_url: Option<String>,
-    /// New `request_timeout_seconds`.
-    pub request_timeout_seconds: Option<f64>,
-    /// New `verify_ssl`.
-    pub verify_ssl: Option<bool>,
-    /// Retry fields to set (merged into the profile's `retry`).
-    pub retry: Option<RetryPatch>,
-    /// Cache fields to set (merged into the profile's `cache`).
-    pub cache: Option<CachePatch>,
-}
 
 /// One config file opened for editing.
 pub struct ConfigDocument {
@@ -71,11 +42,16 @@ impl fmt::Debug for ConfigDocument {
     }
 }
 
-/// Keys a profile accepts in [`ConfigDocument::set_profile_field`], besides `retry.*`, `cache.*`.
-const SETTABLE: &str = "org, org_id, region, refresh_token, access_token, client_id, base_url, \
-oauth_url, public_data_url, request_timeout_seconds, verify_ssl, retry.max_attempts, retry.base_delay, \
-retry.max_delay, retry.jitter, retry.retry_statuses, cache.enabled, cache.default_ttl, \
-cache.max_entries, cache.backend, cache.ttl.<class>";
+/// Keys of the `retry` and `cache` blocks a profile accepts in
+/// [`ConfigDocument::set_profile_field`], after the declared settings.
+const SETTABLE_BLOCKS: &str = "retry.max_attempts, retry.base_delay, retry.max_delay, retry.jitter, \
+retry.retry_statuses, cache.enabled, cache.default_ttl, cache.max_entries, cache.backend, cache.ttl.<class>";
+
+/// Every key [`ConfigDocument::set_profile_field`] accepts, for error messages.
+fn settable() -> String {
+    let keys: Vec<&str> = SETTINGS.iter().map(|d| d.key).collect();
+    format!("{}, {SETTABLE_BLOCKS}", keys.join(", "))
+}
 
 impl ConfigDocument {
     /// Opens `path`; a missing file is an empty document that `save` will create. The format
@@ -169,7 +145,7 @@ impl ConfigDocument {
         let field = canonical(PROFILE_SPEC, head).ok_or_else(|| {
             Error::invalid(
                 key,
-                format!("unknown profile setting; expected one of: {SETTABLE}"),
+                format!("unknown profile setting; expected one of: {}", settable()),
             )
         })?;
         let existing = self.file.profiles.get(profile).cloned().unwrap_or_default();
@@ -229,7 +205,7 @@ impl ConfigDocument {
             (_, Some(_)) => {
                 return Err(Error::invalid(
                     key,
-                    format!("unknown profile setting; expected one of: {SETTABLE}"),
+                    format!("unknown profile setting; expected one of: {}", settable()),
                 ));
             }
             (_, None) => set_or_remove(&mut json, field, typed),
@@ -251,36 +227,7 @@ impl ConfigDocument {
     pub fn upsert_profile(&mut self, name: &str, patch: ProfilePatch) -> Result<()> {
         check_profile_name(name)?;
         let mut p = self.file.profiles.get(name).cloned().unwrap_or_default();
-        let set = |slot: &mut Option<String>, v: Option<String>| {
-            if v.is_some() {
-                *slot = v;
-            }
-        };
-        set(&mut p.org, patch.org);
-        set(&mut p.org_id, patch.org_id);
-        set(&mut p.region, patch.region);
-        set(&mut p.client_id, patch.client_id);
-        set(&mut p.base_url, patch.base_url);
-        set(&mut p.oauth_url, patch.oauth_url);
-        set(&mut p.public_data_url, patch.public_data_url);
-        if let Some(t) = patch.refresh_token {
-            p.refresh_token = Some(Secret::from(t));
-        }
-        if let Some(t) = patch.access_token {
-            p.access_token = Some(Secret::from(t));
-        }
-        if patch.request_timeout_seconds.is_some() {
-            p.request_timeout_seconds = patch.request_timeout_seconds;
-        }
-        if patch.verify_ssl.is_some() {
-            p.verify_ssl = patch.verify_ssl;
-        }
-        if let Some(r) = patch.retry {
-            p.retry.get_or_insert_with(RetryPatch::default).merge(&r);
-        }
-        if let Some(c) = patch.cache {
-            p.cache.get_or_insert_with(CachePatch::default).merge(&c);
-        }
+        p.apply_patch(patch);
         let prefix = format!("profiles.{name}.");
         let origin = self.path.display().to_string();
         p.check(&prefix).map_err(|m| Origin(&origin).err("", m))?;
@@ -495,9 +442,13 @@ fn typed_value(field: &str, sub: Option<&str>, raw: &str, key: &str) -> Result<V
             .map(Value::Bool)
             .ok_or_else(|| Error::invalid(key, format!("expected true or false, got '{raw}'")))
     };
+    if sub.is_none()
+        && let Some(def) = SETTINGS.iter().find(|d| d.key == field)
+    {
+        return (def.parse)(raw)
+            .ok_or_else(|| Error::invalid(key, format!("expected {}, got '{raw}'", def.what)));
+    }
     match (field, sub) {
-        ("request_timeout_seconds", None) => number(),
-        ("verify_ssl", None) => boolean(),
         ("retry", Some("max_attempts")) | ("cache", Some("max_entries")) => integer(),
         ("retry", Some("base_delay" | "max_delay" | "jitter")) | ("cache", Some("default_ttl")) => {
             number()
@@ -522,7 +473,7 @@ fn typed_value(field: &str, sub: Option<&str>, raw: &str, key: &str) -> Result<V
         ("cache", Some("backend")) => Ok(Value::String(raw.trim().to_ascii_lowercase())),
         ("retry" | "cache", Some(_)) => Err(Error::invalid(
             key,
-            format!("unknown setting; expected one of: {SETTABLE}"),
+            format!("unknown setting; expected one of: {}", settable()),
         )),
         _ => Ok(Value::String(raw.to_string())),
     }

@@ -13,6 +13,16 @@ pub struct Env(BTreeMap<String, String>);
 
 impl Env {
     /// The current process environment (variables that are not valid UTF-8 are skipped).
+    pub fn process() -> Env {
+        Env::from_process()
+    }
+
+    /// No variables at all (explicit values only).
+    pub fn empty() -> Env {
+        Env::default()
+    }
+
+    /// The current process environment; the same as [`Env::process`].
     pub fn from_process() -> Env {
         Env::from_pairs(
             std::env::vars_os()
@@ -66,68 +76,12 @@ impl fmt::Debug for Env {
 pub const CONFIG_PATH_VARS: &[&str] = &["RSSPOT_CONFIG", "RSSPOT_CONFIG_FILE", "SPOT_CONFIG_FILE"];
 /// Profile selection.
 pub const PROFILE_VARS: &[&str] = &["RSSPOT_PROFILE", "SPOT_PROFILE"];
-/// `org`.
-pub const ORG_VARS: &[&str] = &["RSSPOT_ORG", "RACKSPACE_ORG", "SPOT_ORG"];
-/// `org_id`.
-pub const ORG_ID_VARS: &[&str] = &[
-    "RSSPOT_ORG_ID",
-    "RSSPOT_ORGID",
-    "RACKSPACE_ORG_ID",
-    "SPOT_ORG_ID",
-];
-/// `region`.
-pub const REGION_VARS: &[&str] = &["RSSPOT_REGION", "RACKSPACE_REGION", "SPOT_REGION"];
-/// `client_id`.
-pub const CLIENT_ID_VARS: &[&str] = &[
-    "RSSPOT_CLIENT_ID",
-    "RACKSPACE_CLIENT_ID",
-    "RXTSPOT_CLIENT_ID",
-];
-/// `refresh_token` (value in the variable). `RXTSPOT_TOKEN` is the Terraform provider's name.
-pub const REFRESH_TOKEN_VARS: &[&str] = &[
-    "RSSPOT_REFRESH_TOKEN",
-    "RACKSPACE_REFRESH_TOKEN",
-    "SPOT_REFRESH_TOKEN",
-    "RXTSPOT_TOKEN",
-];
-/// `refresh_token` read from a file (contents trimmed); below the value variables.
-pub const REFRESH_TOKEN_FILE_VARS: &[&str] = &["RSSPOT_REFRESH_TOKEN_FILE", "RXTSPOT_TOKEN_FILE"];
-/// `refresh_token` as other Spot tools name it (the Spot MCP server); below every rsspot
-/// name, the file variables included, so a token set for rsspot always wins.
-pub const OTHER_TOOLS_REFRESH_TOKEN_VARS: &[&str] = &["RACKSPACE_SPOT_REFRESH_TOKEN"];
-/// `access_token`.
-pub const ACCESS_TOKEN_VARS: &[&str] = &[
-    "RSSPOT_ACCESS_TOKEN",
-    "RACKSPACE_ACCESS_TOKEN",
-    "SPOT_ACCESS_TOKEN",
-];
-/// `base_url`. `NGPC_APISERVER` is the Terraform provider's name, the last one looked at.
-pub const BASE_URL_VARS: &[&str] = &[
-    "RSSPOT_BASE_URL",
-    "RACKSPACE_BASE_URL",
-    "SPOT_BASE_URL",
-    "NGPC_APISERVER",
-];
-/// `oauth_url` (note `SPOT_AUTH_URL`, not `SPOT_OAUTH_URL`).
-pub const OAUTH_URL_VARS: &[&str] = &["RSSPOT_OAUTH_URL", "RACKSPACE_OAUTH_URL", "SPOT_AUTH_URL"];
-/// `public_data_url`.
-pub const PUBLIC_DATA_URL_VARS: &[&str] = &["RSSPOT_PUBLIC_DATA_URL"];
-/// `request_timeout_seconds`.
-pub const TIMEOUT_VARS: &[&str] = &["RSSPOT_REQUEST_TIMEOUT_SECONDS", "SPOT_REQUEST_TIMEOUT"];
 /// Legacy: retries after the first try (`retry.max_attempts = n + 1`).
 pub const MAX_RETRIES_VARS: &[&str] = &["RSSPOT_MAX_RETRIES", "SPOT_MAX_RETRIES"];
 /// Legacy: backoff factor (`retry.base_delay = f`, `retry.max_delay = max(2.5, 16 f)`).
 pub const BACKOFF_VARS: &[&str] = &["RSSPOT_RETRY_BACKOFF_FACTOR", "SPOT_RETRY_BACKOFF_FACTOR"];
-/// `verify_ssl` (`0/1/true/false/yes/no/on/off`).
-pub const VERIFY_SSL_VARS: &[&str] = &["RSSPOT_VERIFY_SSL", "SPOT_VERIFY_SSL"];
 /// `state_path` (below a `state_path` in the config file, see [`super::default_state_path`]).
 pub const STATE_PATH_VARS: &[&str] = &["RSSPOT_STATE_PATH"];
-/// `max_monthly_usd` (spending guardrail, USD per pool-month).
-pub const MAX_MONTHLY_VARS: &[&str] = &["RSSPOT_MAX_MONTHLY_USD"];
-/// `ledger_url` (the registration ledger's PostgreSQL database).
-pub const LEDGER_URL_VARS: &[&str] = &["RSSPOT_LEDGER_URL"];
-/// A file holding `ledger_url` (so the password stays out of the environment).
-pub const LEDGER_URL_FILE_VARS: &[&str] = &["RSSPOT_LEDGER_URL_FILE"];
 /// A true value disables the response cache.
 pub const NO_CACHE_VARS: &[&str] = &["RSSPOT_NO_CACHE"];
 /// A true value disables command history.
@@ -135,36 +89,44 @@ pub const NO_HISTORY_VARS: &[&str] = &["RSSPOT_NO_HISTORY"];
 /// A true value disables the access-token cache.
 pub const NO_TOKEN_CACHE_VARS: &[&str] = &["RSSPOT_NO_TOKEN_CACHE"];
 
+// The variables of the declared settings live in their declarations (`settings.rs`); these
+// names are kept for callers that name one setting's variables.
+use super::kinds::def;
+/// `org`.
+pub const ORG_VARS: &[&str] = def("org").env;
+/// `org_id`.
+pub const ORG_ID_VARS: &[&str] = def("org_id").env;
+/// `region`.
+pub const REGION_VARS: &[&str] = def("region").env;
+/// `client_id`.
+pub const CLIENT_ID_VARS: &[&str] = def("client_id").env;
+/// `refresh_token` (value in the variable).
+pub const REFRESH_TOKEN_VARS: &[&str] = def("refresh_token").env;
+/// `refresh_token` read from a file (contents trimmed); below the value variables.
+pub const REFRESH_TOKEN_FILE_VARS: &[&str] = def("refresh_token").env_file;
+/// `refresh_token` as other Spot tools name it; below every rsspot name.
+pub const OTHER_TOOLS_REFRESH_TOKEN_VARS: &[&str] = def("refresh_token").env_late;
+/// `access_token`.
+pub const ACCESS_TOKEN_VARS: &[&str] = def("access_token").env;
+/// `base_url`.
+pub const BASE_URL_VARS: &[&str] = def("base_url").env;
+/// `oauth_url`.
+pub const OAUTH_URL_VARS: &[&str] = def("oauth_url").env;
+/// `public_data_url`.
+pub const PUBLIC_DATA_URL_VARS: &[&str] = def("public_data_url").env;
+/// `request_timeout_seconds`.
+pub const TIMEOUT_VARS: &[&str] = def("request_timeout_seconds").env;
+/// `verify_ssl`.
+pub const VERIFY_SSL_VARS: &[&str] = def("verify_ssl").env;
+/// `max_monthly_usd`.
+pub const MAX_MONTHLY_VARS: &[&str] = def("max_monthly_usd").env;
+/// `ledger_url`.
+pub const LEDGER_URL_VARS: &[&str] = def("ledger_url").env;
+/// A file holding `ledger_url`.
+pub const LEDGER_URL_FILE_VARS: &[&str] = def("ledger_url").env_file;
+
 /// Every variable read by [`super::load`], by setting (for `rsspot help environment`).
-pub const ENV_VARS: &[(&str, &[&str])] = &[
-    ("config file", CONFIG_PATH_VARS),
-    ("profile", PROFILE_VARS),
-    ("org", ORG_VARS),
-    ("org_id", ORG_ID_VARS),
-    ("region", REGION_VARS),
-    ("client_id", CLIENT_ID_VARS),
-    ("refresh_token", REFRESH_TOKEN_VARS),
-    ("refresh_token (file)", REFRESH_TOKEN_FILE_VARS),
-    (
-        "refresh_token (other Spot tools)",
-        OTHER_TOOLS_REFRESH_TOKEN_VARS,
-    ),
-    ("access_token", ACCESS_TOKEN_VARS),
-    ("base_url", BASE_URL_VARS),
-    ("oauth_url", OAUTH_URL_VARS),
-    ("public_data_url", PUBLIC_DATA_URL_VARS),
-    ("request_timeout_seconds", TIMEOUT_VARS),
-    ("retry.max_attempts (legacy max_retries)", MAX_RETRIES_VARS),
-    ("retry.base_delay (legacy backoff factor)", BACKOFF_VARS),
-    ("verify_ssl", VERIFY_SSL_VARS),
-    ("max_monthly_usd", MAX_MONTHLY_VARS),
-    ("state_path", STATE_PATH_VARS),
-    ("ledger_url", LEDGER_URL_VARS),
-    ("ledger_url (file)", LEDGER_URL_FILE_VARS),
-    ("cache.enabled = false", NO_CACHE_VARS),
-    ("history.enabled = false", NO_HISTORY_VARS),
-    ("token_cache = false", NO_TOKEN_CACHE_VARS),
-];
+pub use super::settings::ENV_VARS;
 
 /// Parses a boolean as the Python tool accepted it.
 pub(crate) fn parse_bool(v: &str) -> Option<bool> {

@@ -9,7 +9,6 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::secret::Secret;
 use crate::error::{Error, Result};
 
 /// Seconds allowed for any duration setting; beyond this `Duration` conversion is meaningless.
@@ -77,25 +76,6 @@ pub(crate) const ROOT_SPEC: &[Spec] = &[
     ("retry", &[]),
     ("cache", &[]),
     ("history", &[]),
-];
-
-pub(crate) const PROFILE_SPEC: &[Spec] = &[
-    ("org", &["organization"]),
-    ("org_id", &["organization_id", "organizationId"]),
-    ("region", &["default_region"]),
-    ("refresh_token", &[]),
-    ("access_token", &[]),
-    ("client_id", &[]),
-    ("base_url", &[]),
-    ("oauth_url", &["auth_url", "authUrl"]),
-    ("public_data_url", &[]),
-    ("request_timeout_seconds", &[]),
-    ("verify_ssl", &[]),
-    ("max_monthly_usd", &[]),
-    ("ledger_url", &[]),
-    ("retry", &[]),
-    ("cache", &[]),
-    ("imported_from", &[]),
 ];
 
 pub(crate) const RETRY_SPEC: &[Spec] = &[
@@ -207,11 +187,20 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// Like `take` but never echoes the value into an error message.
-    pub(crate) fn take_secret(&mut self, name: &str) -> Result<Option<Secret>> {
+    /// `take` for a setting of kind `K`: a secret's value is never echoed into an error.
+    pub(crate) fn take_kind<K: super::kinds::SettingKind>(
+        &mut self,
+        name: &str,
+    ) -> Result<Option<K::File>> {
+        if !K::SECRET {
+            return self.take(name);
+        }
         match self.take_value(name) {
             None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(Secret::new(s))),
+            Some(v @ Value::String(_)) => serde_json::from_value(v).map(Some).map_err(|_| {
+                self.origin
+                    .err(&self.key(name), "invalid value (not shown)")
+            }),
             Some(other) => Err(self.origin.err(
                 &self.key(name),
                 format!(

@@ -1,16 +1,12 @@
 //! The figment layers of resolution: built-in defaults, environment variables and overrides,
 //! each a named provider so that figment's metadata is our provenance.
 
-use secrecy::ExposeSecret;
+use std::path::Path;
+
 use serde_json::{Map, Value};
 
 use super::env::*;
-use super::fields::check_timeout;
-use super::{CacheConfig, HistoryConfig, Overrides, REDACTED, RetryConfig};
-use super::{
-    DEFAULT_BASE_URL, DEFAULT_CLIENT_ID, DEFAULT_OAUTH_URL, DEFAULT_PUBLIC_DATA_URL,
-    DEFAULT_REQUEST_TIMEOUT_SECONDS,
-};
+use super::{CacheConfig, HistoryConfig, REDACTED, RetryConfig, SETTINGS};
 use crate::error::{Error, Result};
 
 /// A figment provider for one named source, so that figment's metadata is our provenance.
@@ -71,21 +67,34 @@ pub(super) fn changed(v: Value, base: Option<&Value>) -> Option<Value> {
     }
 }
 
-pub(super) fn defaults_layer() -> Value {
-    serde_json::json!({
-        "client_id": DEFAULT_CLIENT_ID,
-        "base_url": DEFAULT_BASE_URL,
-        "oauth_url": DEFAULT_OAUTH_URL,
-        "public_data_url": DEFAULT_PUBLIC_DATA_URL,
-        "request_timeout_seconds": DEFAULT_REQUEST_TIMEOUT_SECONDS,
-        "verify_ssl": true,
-        "retry": serde_json::to_value(RetryConfig::default()).unwrap_or(Value::Null),
-        "cache": serde_json::to_value(CacheConfig::default()).unwrap_or(Value::Null),
-        "token_cache": true,
-        "history": serde_json::to_value(HistoryConfig::default()).unwrap_or(Value::Null),
-    })
+/// The built-in defaults: each declared setting's default, the policy blocks' defaults and
+/// the default `state.db` path.
+pub(super) fn defaults_layer(state_path: &Path) -> Value {
+    let mut m: Map<String, Value> = SETTINGS
+        .iter()
+        .filter_map(|d| (d.default)().map(|v| (d.key.to_string(), v)))
+        .collect();
+    for (k, v) in [
+        ("retry", serde_json::to_value(RetryConfig::default())),
+        ("cache", serde_json::to_value(CacheConfig::default())),
+        ("history", serde_json::to_value(HistoryConfig::default())),
+    ] {
+        m.insert(k.into(), v.unwrap_or(Value::Null));
+    }
+    m.insert("token_cache".into(), Value::Bool(true));
+    m.insert("state_path".into(), path_value(state_path));
+    Value::Object(m)
 }
 
+/// A path as a document value.
+pub(super) fn path_value(p: &Path) -> Value {
+    Value::String(p.to_string_lossy().into_owned())
+}
+
+/// One layer per environment variable that sets something: every declared setting (its value
+/// variables, then a file named by its `*_FILE` variables, then other tools' names), and the
+/// legacy retry and `RSSPOT_NO_*` switches. `RSSPOT_STATE_PATH` is not here: it ranks below the
+/// config file (see the module docs of `config`).
 pub(super) fn env_layers(env: &Env) -> Result<Vec<Layer>> {
     let mut out = Vec::new();
     let mut push = |var: &str, key: &str, v: Value| {
@@ -97,65 +106,31 @@ pub(super) fn env_layers(env: &Env) -> Result<Vec<Layer>> {
     let bad = |var: &str, what: &str, got: &str| {
         Error::config(format!("env {var}: expected {what}, got '{got}'"))
     };
-    for (vars, key) in [
-        (ORG_VARS, "org"),
-        (ORG_ID_VARS, "org_id"),
-        (REGION_VARS, "region"),
-        (CLIENT_ID_VARS, "client_id"),
-        (ACCESS_TOKEN_VARS, "access_token"),
-        (BASE_URL_VARS, "base_url"),
-        (OAUTH_URL_VARS, "oauth_url"),
-        (PUBLIC_DATA_URL_VARS, "public_data_url"),
-    ] {
-        if let Some((var, v)) = env.first(vars) {
-            push(var, key, Value::String(v.to_string()));
-        }
-    }
-    // Secrets: the value itself, or (`*_FILE`) the path of a file holding it.
-    // Other tools' names for the same secret come after both.
-    for (vars, file_vars, others, key) in [
-        (
-            REFRESH_TOKEN_VARS,
-            REFRESH_TOKEN_FILE_VARS,
-            OTHER_TOOLS_REFRESH_TOKEN_VARS,
-            "refresh_token",
-        ),
-        (LEDGER_URL_VARS, LEDGER_URL_FILE_VARS, &[][..], "ledger_url"),
-    ] {
-        if let Some((var, v)) = env.first(vars) {
-            push(var, key, Value::String(v.to_string()));
-        } else if let Some((var, file)) = env.first(file_vars) {
+    for def in SETTINGS {
+        let (var, text) = if let Some((var, v)) = env.first(def.env) {
+            (var, v.to_string())
+        } else if let Some((var, file)) = env.first(def.env_file) {
+            // The value itself is in a file (a secret kept out of the environment).
             let text = crate::fsutil::read_bounded_text(
-                std::path::Path::new(file),
+                Path::new(file),
                 crate::fsutil::SECRET_FILE_MAX,
                 "a secret file",
             )
             .map_err(|e| Error::config(format!("env {var}: cannot read {file}: {e}")))?;
-            let secret = text.trim();
-            if secret.is_empty() {
+            let value = text.trim();
+            if value.is_empty() {
                 return Err(Error::config(format!("env {var}: {file} is empty")));
             }
-            push(var, key, Value::String(secret.to_string()));
-        } else if let Some((var, v)) = env.first(others) {
-            push(var, key, Value::String(v.to_string()));
-        }
-    }
-    if let Some((var, v)) = env.first(TIMEOUT_VARS) {
-        let secs: f64 = v
-            .trim()
-            .parse()
-            .map_err(|_| bad(var, "a number of seconds", v))?;
-        check_timeout(&format!("env {var}"), secs).map_err(Error::config)?;
-        push(var, "request_timeout_seconds", secs.into());
-    }
-    if let Some((var, v)) = env.first(VERIFY_SSL_VARS) {
-        let b = parse_bool(v).ok_or_else(|| bad(var, "true or false", v))?;
-        push(var, "verify_ssl", Value::Bool(b));
-    }
-    if let Some((var, v)) = env.first(MAX_MONTHLY_VARS) {
-        crate::pricing::money::parse_price_str(v)
-            .ok_or_else(|| bad(var, "an amount in USD such as 500", v))?;
-        push(var, "max_monthly_usd", Value::String(v.trim().to_string()));
+            (var, value.to_string())
+        } else if let Some((var, v)) = env.first(def.env_late) {
+            (var, v.to_string())
+        } else {
+            continue;
+        };
+        let shown = if def.secret { REDACTED } else { text.as_str() };
+        let value = (def.parse)(&text).ok_or_else(|| bad(var, def.what, shown))?;
+        (def.check)(&format!("env {var}"), &value).map_err(Error::config)?;
+        push(var, def.key, value);
     }
     if let Some((var, v)) = env.first(MAX_RETRIES_VARS) {
         let n: u32 = v
@@ -191,58 +166,6 @@ pub(super) fn env_layers(env: &Env) -> Result<Vec<Layer>> {
     Ok(out)
 }
 
-pub(super) fn overrides_layer(o: &Overrides) -> Value {
-    let mut m = Map::new();
-    let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            m.insert(k.to_string(), v);
-        }
-    };
-    put("org", o.org.clone().map(Value::String));
-    put("org_id", o.org_id.clone().map(Value::String));
-    put("region", o.region.clone().map(Value::String));
-    put(
-        "refresh_token",
-        o.refresh_token
-            .as_ref()
-            .map(|s| Value::String(s.expose_secret().to_string())),
-    );
-    put(
-        "access_token",
-        o.access_token
-            .as_ref()
-            .map(|s| Value::String(s.expose_secret().to_string())),
-    );
-    put("client_id", o.client_id.clone().map(Value::String));
-    put("base_url", o.base_url.clone().map(Value::String));
-    put("oauth_url", o.oauth_url.clone().map(Value::String));
-    put(
-        "public_data_url",
-        o.public_data_url.clone().map(Value::String),
-    );
-    put(
-        "request_timeout_seconds",
-        o.request_timeout.map(|d| d.as_secs_f64().into()),
-    );
-    put("verify_ssl", o.verify_ssl.map(Value::Bool));
-    put(
-        "retry",
-        o.retry.as_ref().and_then(|r| serde_json::to_value(r).ok()),
-    );
-    put(
-        "cache",
-        o.cache.as_ref().and_then(|c| serde_json::to_value(c).ok()),
-    );
-    put("token_cache", o.token_cache.map(Value::Bool));
-    put(
-        "history",
-        o.history
-            .as_ref()
-            .and_then(|h| serde_json::to_value(h).ok()),
-    );
-    Value::Object(m)
-}
-
 /// Leaves of a merged document as (dotted key, value); arrays are leaves.
 pub(super) fn leaves(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
     match v {
@@ -261,7 +184,7 @@ pub(super) fn leaves(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
 }
 
 pub(super) fn display_value(key: &str, v: &Value) -> String {
-    if matches!(key, "refresh_token" | "access_token" | "ledger_url") {
+    if SETTINGS.iter().any(|d| d.secret && d.key == key) {
         return REDACTED.to_string();
     }
     match v {

@@ -19,7 +19,8 @@ use super::document::ConfigDocument;
 use super::env::Env;
 use super::fields::Origin;
 use super::format;
-use super::schema::{ConfigFile, Profile, SCHEMA_VERSION};
+use super::schema::{ConfigFile, SCHEMA_VERSION};
+use super::settings::Profile;
 use crate::error::{Error, Result};
 
 /// First line of the note that rsspot versions before 0.2 left in place of a migrated

@@ -40,10 +40,12 @@
 //! it even in shells that export `RSSPOT_STATE_PATH` for another setup. A relative `state_path`
 //! is relative to the config file's directory.
 
+mod derive;
 mod document;
 pub mod env;
 mod fields;
 mod format;
+mod kinds;
 mod layers;
 mod migrate;
 mod policy;
@@ -51,17 +53,16 @@ mod resolve;
 mod rotate;
 mod schema;
 mod secret;
+mod settings;
 mod warnings;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use secrecy::SecretString;
-
-pub use document::{ConfigDocument, ProfilePatch};
+pub use document::ConfigDocument;
 pub use env::Env;
 pub use format::Format;
+pub use kinds::{Flag, Seconds, SettingDef, SettingKind, Text, Token, Url, Usd};
 pub use migrate::{
     MigrationReport, find_legacy, legacy_config_path, legacy_config_paths, migrate_legacy,
     migrate_legacy_to,
@@ -71,9 +72,10 @@ pub(crate) use rotate::ConfigTokenStore;
 pub use rotate::{RefreshTokenOrigin, TokenStore, store_rotated_refresh_token};
 pub use schema::{
     CacheBackend, CacheConfig, CachePatch, ConfigFile, DEFAULT_TTLS, HistoryConfig, HistoryPatch,
-    Profile, RetryConfig, RetryPatch, SCHEMA_VERSION,
+    RetryConfig, RetryPatch, SCHEMA_VERSION,
 };
 pub use secret::Secret;
+pub use settings::{Overrides, Profile, ProfilePatch, SETTINGS, Settings};
 pub use warnings::ConfigWarning;
 
 /// Spot API base URL.
@@ -158,93 +160,13 @@ fn expand_path(raw: &str, home: &Path, base: Option<&Path>) -> PathBuf {
 // ---------------------------------------------------------------------------------------------
 // Public types
 
-/// Effective settings for one client, after every source was applied.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The selected profile name.
-    pub profile: String,
-    /// Organization name.
-    pub org: Option<String>,
-    /// Organization id.
-    pub org_id: Option<String>,
-    /// Default region.
-    pub region: Option<String>,
-    /// Refresh token.
-    pub refresh_token: Option<SecretString>,
-    /// Where the refresh token came from (decides whether a rotated one can be stored).
-    pub refresh_token_origin: RefreshTokenOrigin,
-    /// Pre-issued access token.
-    pub access_token: Option<SecretString>,
-    /// OAuth client id.
-    pub client_id: String,
-    /// Spot API base URL.
-    pub base_url: String,
-    /// OAuth base URL.
-    pub oauth_url: String,
-    /// Public pricing data host.
-    pub public_data_url: String,
-    /// Per-request timeout.
-    pub request_timeout: Duration,
-    /// Verify TLS certificates.
-    pub verify_ssl: bool,
-    /// Spending guardrail: pools costing more per month (USD) need confirmation; none by default.
-    pub max_monthly_usd: Option<rust_decimal::Decimal>,
-    /// Retry policy.
-    pub retry: RetryConfig,
-    /// Response cache settings.
-    pub cache: CacheConfig,
-    /// Path of `state.db`.
-    pub state_path: PathBuf,
-    /// The registration ledger's PostgreSQL URL (`None`: the embedded `ledger.db`).
-    pub ledger_url: Option<SecretString>,
-    /// Cache access tokens in `state.db` between runs.
-    pub token_cache: bool,
-    /// CLI history settings.
-    pub history: HistoryConfig,
-    /// The config file that was read, if any.
-    pub config_path: Option<PathBuf>,
-}
-
-/// Highest-precedence values from CLI flags or the SDK builder. `None` leaves a field to the
-/// lower layers. (The profile and config file are chosen through [`LoadOptions`].)
-#[derive(Debug, Clone, Default)]
-pub struct Overrides {
-    /// `--org`.
-    pub org: Option<String>,
-    /// `--org-id`.
-    pub org_id: Option<String>,
-    /// `--region`.
-    pub region: Option<String>,
-    /// `--refresh-token` / builder.
-    pub refresh_token: Option<SecretString>,
-    /// `--access-token` / builder.
-    pub access_token: Option<SecretString>,
-    /// `--client-id`.
-    pub client_id: Option<String>,
-    /// `--base-url`.
-    pub base_url: Option<String>,
-    /// `--oauth-url`.
-    pub oauth_url: Option<String>,
-    /// `--public-data-url`.
-    pub public_data_url: Option<String>,
-    /// `--timeout`.
-    pub request_timeout: Option<Duration>,
-    /// `--insecure` (false).
-    pub verify_ssl: Option<bool>,
-    /// Retry fields to force (a full [`RetryConfig`] converts with `.into()`).
-    pub retry: Option<RetryPatch>,
-    /// Cache fields to force (`--no-cache` sets `enabled: Some(false)`).
-    pub cache: Option<CachePatch>,
-    /// `--state-path`.
-    pub state_path: Option<PathBuf>,
-    /// `--no-token-cache` (false).
-    pub token_cache: Option<bool>,
-    /// `--no-history` sets `enabled: Some(false)`.
-    pub history: Option<HistoryPatch>,
-}
-
 /// Inputs of [`load`].
-#[derive(Debug, Clone, Default)]
+///
+/// The environment is explicit: [`LoadOptions::default`] reads the process environment
+/// ([`Env::process`]), so `RSSPOT_*` variables apply as they do for the CLI; a test or an
+/// embedding program passes its own ([`Env::from_pairs`], or [`Env::empty`] for none) and
+/// never needs to change the process environment.
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
     /// `--config`: read this file instead of searching.
     pub config_path: Option<PathBuf>,
@@ -254,7 +176,7 @@ pub struct LoadOptions {
     pub overrides: Overrides,
     /// A config given in code; no file is read.
     pub runtime: Option<ConfigFile>,
-    /// Environment snapshot ([`Env::from_process`] in the CLI).
+    /// The environment to read: [`Env::process`] by default, [`Env::from_pairs`] in tests.
     pub env: Env,
     /// Home directory override (tests); default `$HOME`.
     pub home: Option<PathBuf>,
@@ -264,6 +186,32 @@ pub struct LoadOptions {
     /// a new rsspot config file (the CLI's first run). Off by default: loading then writes
     /// nothing and reads spotctl's file in memory. spotctl's file is never written either way.
     pub import_legacy: bool,
+}
+
+impl Default for LoadOptions {
+    /// No file named, no profile chosen, no overrides, the process environment.
+    fn default() -> Self {
+        LoadOptions {
+            config_path: None,
+            profile: None,
+            overrides: Overrides::default(),
+            runtime: None,
+            env: Env::process(),
+            home: None,
+            allow_missing_config: false,
+            import_legacy: false,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// Options that read `env` instead of the process environment.
+    pub fn with_env(env: Env) -> Self {
+        LoadOptions {
+            env,
+            ..Default::default()
+        }
+    }
 }
 
 /// Where the config file came from.

@@ -4,14 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
-use secrecy::SecretString;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::env::*;
-use super::fields::{Origin, check_timeout, check_url, seconds};
+use super::fields::Origin;
 use super::layers::{
-    Layer, changed, defaults_layer, display_value, env_layers, leaves, overrides_layer, prune,
+    Layer, at, changed, defaults_layer, display_value, env_layers, leaves, path_value, prune,
 };
 use super::*;
 use crate::error::{ConfigRemedy, Error, Result};
@@ -181,6 +179,10 @@ fn select_profile(opts: &LoadOptions, file: &ConfigFile, label: &str) -> Result<
 }
 
 /// Resolves the effective [`Settings`] (see the module docs for every precedence rule).
+///
+/// Precedence is computed in one place: every source is a named figment layer, lowest first,
+/// and both the effective values and their provenance (which also decides
+/// [`Settings::refresh_token_origin`]) are read from the merged result.
 pub fn load(opts: &LoadOptions) -> Result<Resolved> {
     let env = &opts.env;
     let home = home_dir(env, opts.home.as_deref());
@@ -197,10 +199,11 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
         .get(&profile_name)
         .cloned()
         .unwrap_or_default();
+    let file_dir = located.read_from.as_deref().and_then(Path::parent);
 
     // Top-level blocks are stored complete (defaults filled in); only the values that differ
     // from the defaults are attributed to the file, so `config explain` shows what the user set.
-    let defaults = defaults_layer();
+    let defaults = defaults_layer(&default_state_path(env, Some(&home)));
     let mut top = Map::new();
     for (k, v) in [
         (
@@ -227,11 +230,36 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
             top.insert(k.to_string(), v);
         }
     }
+    let path_layer = |name: String, p: Option<PathBuf>| Layer {
+        name,
+        value: p
+            .map(|p| at("state_path", path_value(&p)))
+            .unwrap_or(Value::Null),
+    };
+    let mut overrides = opts.overrides.layer();
+    if let Some(p) = &opts.overrides.state_path {
+        let p = expand_path(&p.to_string_lossy(), &home, None);
+        overrides.insert("state_path".into(), path_value(&p));
+    }
+    // Lowest first. `state_path` is the one setting where the file beats the environment.
     let mut layers = vec![
         Layer {
             name: "default".into(),
             value: defaults,
         },
+        path_layer(
+            env.first(STATE_PATH_VARS)
+                .map(|(var, _)| format!("env {var}"))
+                .unwrap_or_default(),
+            env.first(STATE_PATH_VARS)
+                .map(|(_, p)| expand_path(p, &home, None)),
+        ),
+        path_layer(
+            format!("state_path in {label}"),
+            file.state_path
+                .as_deref()
+                .map(|p| expand_path(p, &home, file_dir)),
+        ),
         Layer {
             name: label.clone(),
             value: Value::Object(top),
@@ -244,7 +272,7 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
     layers.extend(env_layers(env)?);
     layers.push(Layer {
         name: "override".into(),
-        value: overrides_layer(&opts.overrides),
+        value: Value::Object(overrides),
     });
 
     let mut fig = Figment::new();
@@ -257,8 +285,6 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
     let merged: Value = fig
         .extract()
         .map_err(|e| Error::config(format!("cannot combine configuration sources: {e}")))?;
-
-    let settings = build_settings(&fig, &profile_name, &located, opts, &home)?;
 
     let mut provenance = vec![
         Provenance {
@@ -290,12 +316,8 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
             source,
         });
     }
-    provenance.push(Provenance {
-        key: "state_path".into(),
-        value: settings.state_path.display().to_string(),
-        source: state_source(opts, file, &label),
-    });
 
+    let settings = build_settings(&fig, &merged, &profile_name, &located, &provenance)?;
     let warnings = super::warnings::collect(&settings, &provenance, &located.file);
     Ok(Resolved {
         warnings,
@@ -308,58 +330,17 @@ pub fn load(opts: &LoadOptions) -> Result<Resolved> {
     })
 }
 
-fn state_source(opts: &LoadOptions, file: &ConfigFile, label: &str) -> String {
-    if opts.overrides.state_path.is_some() {
-        "override".into()
-    } else if file.state_path.is_some() {
-        format!("state_path in {label}")
-    } else if let Some((var, _)) = opts.env.first(STATE_PATH_VARS) {
-        format!("env {var}")
-    } else {
-        "default".into()
-    }
-}
-
-/// The merged layers as figment extracts them: every setting typed, none read by its key.
-/// The default layer sets every field that is not an `Option`; the policy blocks are complete
-/// configs built over their defaults and checked as a whole (a profile's `retry.max_delay` can
-/// only clash with the file's `retry.base_delay` once the two are merged).
+/// The policy blocks of the merged layers as figment extracts them: complete configs built
+/// over their defaults and checked as a whole (a profile's `retry.max_delay` can only clash
+/// with the file's `retry.base_delay` once the two are merged). The declared settings are
+/// read by [`Settings::assign`].
 #[derive(serde::Deserialize)]
-struct Effective {
-    org: Option<String>,
-    org_id: Option<String>,
-    region: Option<String>,
-    refresh_token: Option<SecretString>,
-    access_token: Option<SecretString>,
-    client_id: String,
-    base_url: String,
-    oauth_url: String,
-    public_data_url: String,
-    request_timeout_seconds: f64,
-    verify_ssl: bool,
-    #[serde(default, deserialize_with = "usd")]
-    max_monthly_usd: Option<rust_decimal::Decimal>,
+struct Blocks {
     retry: RetryConfig,
     cache: CacheConfig,
     history: HistoryConfig,
-    ledger_url: Option<SecretString>,
     token_cache: bool,
-}
-
-/// `max_monthly_usd` as a number or a price string (`"$1,200"`).
-fn usd<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> std::result::Result<Option<rust_decimal::Decimal>, D::Error> {
-    match Option::<Value>::deserialize(d)? {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => crate::pricing::money::parse_price(&v)
-            .map(Some)
-            .ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "max_monthly_usd must be a non-negative amount in USD, got {v}"
-                ))
-            }),
-    }
+    state_path: PathBuf,
 }
 
 /// figment's error as one sentence: the key it is about, then what is wrong with it.
@@ -374,89 +355,54 @@ fn extraction_error(e: figment::Error) -> String {
 
 fn build_settings(
     fig: &Figment,
+    merged: &Value,
     profile: &str,
     located: &Located,
-    opts: &LoadOptions,
-    home: &Path,
+    provenance: &[Provenance],
 ) -> Result<Settings> {
     let origin_label = format!("effective settings for profile '{profile}'");
     let origin = Origin(&origin_label);
     let hint = |e: Error| Error::config_with(e.to_string(), ConfigRemedy::ExplainSources);
-    let eff: Effective = fig
+    let blocks: Blocks = fig
         .extract()
         .map_err(|e| hint(origin.err("", extraction_error(e))))?;
-    check_timeout("request_timeout_seconds", eff.request_timeout_seconds)
-        .map_err(|m| hint(origin.err("", m)))?;
-    for (k, url) in [
-        ("base_url", &eff.base_url),
-        ("oauth_url", &eff.oauth_url),
-        ("public_data_url", &eff.public_data_url),
-    ] {
-        check_url(k, url).map_err(|m| hint(origin.err("", m)))?;
+    let mut settings = Settings::builtin();
+    if let Value::Object(m) = merged {
+        settings.assign(m).map_err(|m| hint(origin.err("", m)))?;
     }
-
-    let file_dir = located.read_from.as_deref().and_then(Path::parent);
-    let state_path = if let Some(p) = &opts.overrides.state_path {
-        expand_path(&p.to_string_lossy(), home, None)
-    } else if let Some(p) = &located.file.state_path {
-        expand_path(p, home, file_dir)
-    } else if let Some((_, p)) = opts.env.first(STATE_PATH_VARS) {
-        expand_path(p, home, None)
-    } else {
-        default_state_path(&opts.env, Some(home))
-    };
-
-    Ok(Settings {
-        profile: profile.to_string(),
-        org: eff.org,
-        org_id: eff.org_id,
-        region: eff.region,
-        refresh_token: eff.refresh_token,
-        refresh_token_origin: refresh_token_origin(opts, located, profile),
-        access_token: eff.access_token,
-        client_id: eff.client_id,
-        base_url: eff.base_url,
-        oauth_url: eff.oauth_url,
-        public_data_url: eff.public_data_url,
-        request_timeout: seconds(eff.request_timeout_seconds),
-        verify_ssl: eff.verify_ssl,
-        max_monthly_usd: eff.max_monthly_usd,
-        retry: eff.retry,
-        cache: eff.cache,
-        state_path,
-        ledger_url: eff.ledger_url,
-        token_cache: eff.token_cache,
-        history: eff.history,
-        config_path: located.read_from.clone(),
-    })
+    settings.profile = profile.to_string();
+    settings.refresh_token_origin = refresh_token_origin(provenance, located, profile);
+    settings.retry = blocks.retry;
+    settings.cache = blocks.cache;
+    settings.history = blocks.history;
+    settings.token_cache = blocks.token_cache;
+    settings.state_path = blocks.state_path;
+    settings.config_path = located.read_from.clone();
+    Ok(settings)
 }
 
-/// Where the effective refresh token came from, in the same order as the layers.
+/// Where the effective refresh token came from: the layer that supplied it.
 fn refresh_token_origin(
-    opts: &LoadOptions,
+    provenance: &[Provenance],
     located: &Located,
     profile: &str,
 ) -> RefreshTokenOrigin {
-    if opts.overrides.refresh_token.is_some() {
+    let Some(source) = provenance
+        .iter()
+        .find(|p| p.key == "refresh_token")
+        .map(|p| p.source.as_str())
+    else {
+        return RefreshTokenOrigin::None;
+    };
+    if source == "override" {
         return RefreshTokenOrigin::Override;
     }
-    if let Some((var, _)) = opts
-        .env
-        .first(REFRESH_TOKEN_VARS)
-        .or_else(|| opts.env.first(REFRESH_TOKEN_FILE_VARS))
-        .or_else(|| opts.env.first(OTHER_TOOLS_REFRESH_TOKEN_VARS))
-    {
+    if let Some(var) = source.strip_prefix("env ") {
         return RefreshTokenOrigin::Env {
             var: var.to_string(),
         };
     }
-    let in_file = located
-        .file
-        .profiles
-        .get(profile)
-        .is_some_and(|p| p.refresh_token.is_some());
     match (&located.source, &located.read_from) {
-        (_, _) if !in_file => RefreshTokenOrigin::None,
         (ConfigSource::Runtime, _) => RefreshTokenOrigin::Runtime,
         (ConfigSource::Legacy { path }, _) => RefreshTokenOrigin::Legacy { path: path.clone() },
         (_, Some(path)) => RefreshTokenOrigin::ConfigFile {

@@ -16,143 +16,11 @@ use serde_json::{Map, Value};
 
 use super::fields::*;
 pub use super::policy::*;
-use super::secret::Secret;
+use super::settings::Profile;
 use crate::error::Result;
 
 /// The schema version written by this crate.
 pub const SCHEMA_VERSION: &str = "2";
-
-// ---------------------------------------------------------------------------------------------
-// Profile
-
-/// One account profile. Every field is optional: unset fields inherit the top-level settings or
-/// the built-in defaults, and are not written back.
-#[derive(Clone, Default, PartialEq, Serialize)]
-#[cfg_attr(feature = "schema", derive(JsonSchema))]
-pub struct Profile {
-    /// Organization name (input alias: `organization`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub org: Option<String>,
-    /// Organization id, `org-…` (aliases: `orgId`, `organization_id`, `organizationId`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub org_id: Option<String>,
-    /// Default region (alias: `default_region`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// Refresh token from the Spot UI (alias: `refreshToken`). Stored in plain text; the file is 0600.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<Secret>,
-    /// A pre-issued access token (alias: `accessToken`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<Secret>,
-    /// OAuth client id (alias: `clientId`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// Spot API base URL (alias: `baseUrl`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub base_url: Option<String>,
-    /// OAuth base URL (aliases: `oauthUrl`, `auth_url`, `authUrl`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub oauth_url: Option<String>,
-    /// Host of the public pricing documents (alias: `publicDataUrl`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub public_data_url: Option<String>,
-    /// Per-request timeout in seconds (alias: `requestTimeoutSeconds`). Default 30.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub request_timeout_seconds: Option<f64>,
-    /// Verify TLS certificates (alias: `verifySsl`). Default true.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub verify_ssl: Option<bool>,
-    /// Spending guardrail: a pool costing more per month (USD) asks for confirmation.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_monthly_usd: Option<f64>,
-    /// Overrides of the top-level `retry`, field by field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry: Option<RetryPatch>,
-    /// The registration ledger's database: `postgres://…` selects a shared PostgreSQL
-    /// database; unset keeps the embedded `ledger.db`. A secret (it may hold a password).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ledger_url: Option<Secret>,
-    /// Overrides of the top-level `cache`, field by field.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cache: Option<CachePatch>,
-    /// Where rsspot imported this profile from (e.g. `~/.spot_config`), for the record; it takes
-    /// no part in resolution.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub imported_from: Option<String>,
-    /// Unknown keys, kept as they were and written back.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-impl Profile {
-    pub(crate) fn from_json(value: Value, origin: Origin<'_>, prefix: &str) -> Result<Self> {
-        let mut f = Fields::split(origin, prefix, value, PROFILE_SPEC, true)?;
-        let retry = match f.take_value("retry") {
-            Some(v) => Some(RetryPatch::from_json(
-                v,
-                origin,
-                &format!("{prefix}retry."),
-            )?),
-            None => None,
-        };
-        let cache = match f.take_value("cache") {
-            Some(v) => Some(CachePatch::from_json(
-                v,
-                origin,
-                &format!("{prefix}cache."),
-            )?),
-            None => None,
-        };
-        let profile = Profile {
-            org: f.take("org")?,
-            org_id: f.take("org_id")?,
-            region: f.take("region")?,
-            refresh_token: f.take_secret("refresh_token")?,
-            access_token: f.take_secret("access_token")?,
-            client_id: f.take("client_id")?,
-            base_url: f.take("base_url")?,
-            oauth_url: f.take("oauth_url")?,
-            public_data_url: f.take("public_data_url")?,
-            request_timeout_seconds: f.take("request_timeout_seconds")?,
-            verify_ssl: f.take("verify_ssl")?,
-            max_monthly_usd: f.take("max_monthly_usd")?,
-            retry,
-            ledger_url: f.take_secret("ledger_url")?,
-            cache,
-            imported_from: f.take("imported_from")?,
-            extra: std::mem::take(&mut f.extra),
-        };
-        f.check(profile.check(prefix))?;
-        Ok(profile)
-    }
-
-    pub(crate) fn check(&self, prefix: &str) -> std::result::Result<(), String> {
-        if let Some(t) = self.request_timeout_seconds {
-            check_timeout(&format!("{prefix}request_timeout_seconds"), t)?;
-        }
-        for (name, v) in [
-            ("base_url", &self.base_url),
-            ("oauth_url", &self.oauth_url),
-            ("public_data_url", &self.public_data_url),
-        ] {
-            if let Some(v) = v {
-                check_url(&format!("{prefix}{name}"), v)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// The profile without its unknown keys (what takes part in resolution).
-    pub(crate) fn known_fields_json(&self) -> Value {
-        let mut copy = self.clone();
-        copy.extra = Map::new();
-        copy.imported_from = None;
-        serde_json::to_value(copy).unwrap_or(Value::Null)
-    }
-}
-
-deserialize_via_json!(Profile, |v| Profile::from_json(v, Origin("profile"), ""));
 
 // ---------------------------------------------------------------------------------------------
 // Root
@@ -287,30 +155,6 @@ impl ConfigFile {
 }
 
 deserialize_via_json!(ConfigFile, |v| ConfigFile::from_json(v, Origin("config")));
-
-impl fmt::Debug for Profile {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Profile")
-            .field("org", &self.org)
-            .field("org_id", &self.org_id)
-            .field("region", &self.region)
-            .field("refresh_token", &self.refresh_token)
-            .field("access_token", &self.access_token)
-            .field("client_id", &self.client_id)
-            .field("base_url", &self.base_url)
-            .field("oauth_url", &self.oauth_url)
-            .field("public_data_url", &self.public_data_url)
-            .field("request_timeout_seconds", &self.request_timeout_seconds)
-            .field("verify_ssl", &self.verify_ssl)
-            .field("max_monthly_usd", &self.max_monthly_usd)
-            .field("ledger_url", &self.ledger_url)
-            .field("retry", &self.retry)
-            .field("cache", &self.cache)
-            .field("imported_from", &self.imported_from)
-            .field("extra", &redacted_extras(&self.extra))
-            .finish()
-    }
-}
 
 impl fmt::Debug for ConfigFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

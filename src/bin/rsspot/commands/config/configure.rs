@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use rsspot::config::{
-    self, ConfigDocument, Env, LoadOptions, Overrides, ProfilePatch, env as cfg_env,
+    self, ConfigDocument, Env, LoadOptions, Overrides, ProfilePatch, Secret, env as cfg_env,
 };
 use rsspot::raw::types::OrganizationListOrganizationsItem as Organization;
 use secrecy::SecretString;
@@ -200,8 +200,8 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
         org: non_empty(&ctx.global.org),
         org_id: non_empty(&a.org_id),
         region: non_empty(&ctx.global.region),
-        refresh_token: token_from_args(&a)?,
-        access_token: non_empty(&a.access_token).map(SecretString::from),
+        refresh_token: token_from_args(&a)?.map(Secret::from),
+        access_token: non_empty(&a.access_token).map(Secret::new),
         client_id: non_empty(&a.client_id),
         base_url: non_empty(&a.base_url),
         oauth_url: non_empty(&a.oauth_url),
@@ -220,7 +220,7 @@ pub async fn configure(ctx: &Ctx, a: ConfigureArgs) -> Result<()> {
             patch.region = prompt("Default region (e.g. us-central-dfw-1, empty to skip)")?;
         }
         if patch.refresh_token.is_none() && existing.refresh_token.is_none() {
-            patch.refresh_token = prompt_secret("Refresh token (input hidden)")?;
+            patch.refresh_token = prompt_secret("Refresh token (input hidden)")?.map(Secret::from);
         }
     }
 
