@@ -199,7 +199,8 @@ fn no_endpoint_warning(name: &str, cs: &rsspot::raw::types::CloudSpace) -> Optio
     let phase = status.phase.unwrap_or_else(|| "unknown".into());
     Some(format!(
         "cloudspace {name} has no API endpoint yet (phase {phase}): this kubeconfig will not \
-         connect until it is Ready (`rsspot cloudspaces wait {name}`)"
+         connect until it is Ready (`{}`)",
+        crate::ctx::rsspot(&format!("cloudspaces wait {name}"))
     ))
 }
 

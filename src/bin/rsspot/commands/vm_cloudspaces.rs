@@ -341,12 +341,14 @@ fn report_failed_create(
     ));
     for (p, e) in &rollback.pools_left {
         ctx.out.warn(&format!(
-            "vm pool {p} is left: {e} (delete it with `rsspot vm-pools delete {p} --yes`)"
+            "vm pool {p} is left: {e} (delete it with `{}`)",
+            ctx.rsspot(&format!("vm-pools delete {p} --yes"))
         ));
     }
     if let Some(e) = &rollback.cloudspace_left {
         ctx.out.warn(&format!(
-            "vm cloudspace {name} is left: {e} (delete it with `rsspot vm-cloudspaces delete {name} --yes`)"
+            "vm cloudspace {name} is left: {e} (delete it with `{}`)",
+            ctx.rsspot(&format!("vm-cloudspaces delete {name} --yes"))
         ));
     }
     vm_fields::explained(error, form, Some(about))

@@ -73,7 +73,8 @@ async fn create_alone(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<(
     let cs = client.cloudspaces().create(&req, ctx.org()).await?;
     if !a.wait.wait {
         ctx.out.note(&format!(
-            "cloudspace {name} created; it takes a few minutes to become Ready (`rsspot cloudspaces wait {name}`)"
+            "cloudspace {name} created; it takes a few minutes to become Ready (`{}`)",
+            ctx.rsspot(&format!("cloudspaces wait {name}"))
         ));
         return ctx.out.one(&cs, &cs);
     }
@@ -229,7 +230,8 @@ async fn create_with_pools(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Res
         }
     } else {
         ctx.out.note(&format!(
-            "it takes a few minutes to become Ready (`rsspot cloudspaces wait {name}`)"
+            "it takes a few minutes to become Ready (`{}`)",
+            ctx.rsspot(&format!("cloudspaces wait {name}"))
         ));
     }
     ctx.out.one(&made.cloudspace, &made)
@@ -256,8 +258,10 @@ fn report_rollback(ctx: &Ctx, r: &Rollback) {
     }
     for (o, e) in &r.failed {
         ctx.out.warn(&format!(
-            "rollback could not delete {} {}: {e} (delete it with `rsspot cloudspaces delete`)",
-            o.kind, o.name
+            "rollback could not delete {} {}: {e} (delete it with `{}`)",
+            o.kind,
+            o.name,
+            ctx.rsspot("cloudspaces delete")
         ));
     }
 }
