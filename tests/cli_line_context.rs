@@ -118,13 +118,7 @@ async fn completion_uses_the_profile_and_cloudspace_on_the_line() {
     add_profile(&env, "slow", "acme-token");
     env.ok(&["cs", "create", "demo-cs", "--region", "us-central-dfw-1"]);
     env.ok(&[
-        "-p",
-        "slow",
-        "cs",
-        "create",
-        "acme-cs",
-        "--region",
-        "uk-lon-1",
+        "-p", "slow", "cs", "create", "acme-cs", "--region", "uk-lon-1",
     ]);
     // Fill the cache the completion reads (a Tab press gets 100 ms of network at most).
     env.ok(&["-p", "slow", "cs", "list"]);
@@ -162,10 +156,7 @@ async fn completion_uses_the_profile_and_cloudspace_on_the_line() {
         classes.iter().all(|c| c.ends_with("-lon")),
         "classes of other regions offered: {classes:?}"
     );
-    let all = complete(
-        &env,
-        &["rsspot", "-p", "slow", "server-classes", "get", ""],
-    );
+    let all = complete(&env, &["rsspot", "-p", "slow", "server-classes", "get", ""]);
     assert!(all.len() > classes.len(), "{all:?}");
 }
 

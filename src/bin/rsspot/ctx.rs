@@ -52,7 +52,10 @@ impl Line {
             out.push_str(&format!("--org {} ", shell_word(o)));
         }
         if let Some(c) = &self.config {
-            out.push_str(&format!("--config {} ", shell_word(&c.display().to_string())));
+            out.push_str(&format!(
+                "--config {} ",
+                shell_word(&c.display().to_string())
+            ));
         }
         out
     }
@@ -172,7 +175,8 @@ impl Ctx {
         let Some(profile) = self.line.profile.clone() else {
             return config::load(&opts);
         };
-        let ignored: Vec<&'static str> = token_vars().filter(|v| opts.env.get(v).is_some()).collect();
+        let ignored: Vec<&'static str> =
+            token_vars().filter(|v| opts.env.get(v).is_some()).collect();
         if ignored.is_empty() {
             return config::load(&opts);
         }

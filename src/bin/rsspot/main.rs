@@ -1,11 +1,14 @@
 //! The `rsspot` binary: parse once, run one command, map errors to documented exit codes.
 
+mod args;
 mod cli;
 mod commands;
 mod ctx;
 mod errors;
+mod filters;
 mod fit;
 mod kinds;
+mod kubeconfig;
 mod names;
 mod output;
 mod progress;

@@ -10,7 +10,7 @@ use clap::Args;
 use rsspot::SpotClient;
 use serde::Serialize;
 
-use crate::commands::cloudspaces::NameArgs;
+use crate::args::NameArgs;
 use crate::ctx::Ctx;
 use crate::output::Tabular;
 

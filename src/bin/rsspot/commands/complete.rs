@@ -301,7 +301,10 @@ mod tests {
         assert_eq!(t.cloudspace.as_deref(), Some("cs1"));
         // The word under the cursor is not a value yet.
         assert_eq!(t.region, None);
-        assert_eq!(Typed::from_words(&words(&["cs", "get", "-p"])), Typed::default());
+        assert_eq!(
+            Typed::from_words(&words(&["cs", "get", "-p"])),
+            Typed::default()
+        );
     }
 
     #[test]

@@ -12,9 +12,9 @@ use rsspot::SpotClient;
 use rsspot::config::RefreshTokenOrigin;
 use serde_norway::{Mapping, Value};
 
-use super::kubeconfig;
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
+use crate::kubeconfig;
 
 /// What `cloudspaces kubeconfig` was asked to do (the clap arguments, minus the name).
 #[derive(Debug, Clone, Default)]
@@ -41,7 +41,7 @@ pub struct KubeconfigRequest {
 #[derive(Debug, Args)]
 pub struct GetConfigArgs {
     #[command(flatten)]
-    pub name: super::cloudspaces::NameArgs,
+    pub name: crate::args::NameArgs,
     /// Directory to write NAME.yaml into (default ~/.kube); written atomically, mode 0600.
     #[arg(long, short = 'f', value_name = "DIR")]
     pub file: Option<PathBuf>,

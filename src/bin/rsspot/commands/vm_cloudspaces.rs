@@ -18,10 +18,10 @@ use rsspot::services::{PoolType, VmCloudSpaceCreate, VmPoolCreate};
 use rsspot::types::inventory::{VmCloudSpace, VmPool};
 use serde::Deserialize;
 
-use super::cloudspaces::{NameArgs, WaitFlags};
 use super::nodepools::{PoolWaitArgs, spend};
 use super::vm_fields::{self, Form};
 use super::vm_pools::{UserDataArgs, checked_user_data, note_ignored_bids, parse_pool_spec};
+use crate::args::{NameArgs, WaitFlags};
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::kinds::VmCloudspaces;
@@ -360,10 +360,10 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
     match cmd {
         VmCloudspacesCmd::List(w) => {
             let client = ctx.client().await?;
-            let regions = super::filters::region_filter(ctx, client).await?;
+            let regions = crate::filters::region_filter(ctx, client).await?;
             let all = VmCloudspaces::of(ctx, None);
-            let kind = super::filters::Filtered::new(all, move |c: &VmCloudSpace| {
-                super::filters::region_matches(&regions, c.spec.region.as_deref())
+            let kind = crate::filters::Filtered::new(all, move |c: &VmCloudSpace| {
+                crate::filters::region_matches(&regions, c.spec.region.as_deref())
             });
             view::list(ctx, &kind, &w).await
         }
