@@ -28,6 +28,7 @@ const SAFE_FLAGS: &[&str] = &[
     "history",
     "ignore-not-found",
     "include-ledger",
+    "keep-kubeconfig",
     "merge",
     "no-activate",
     "no-autoscaling",

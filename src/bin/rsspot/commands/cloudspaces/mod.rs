@@ -148,6 +148,10 @@ pub struct DeleteArgs {
     /// A missing cloudspace is not an error (exit 0 with a note).
     #[arg(long)]
     pub ignore_not_found: bool,
+    /// Keep the kubeconfig contexts, clusters and users rsspot wrote for the cloudspace
+    /// (by default they are removed from $KUBECONFIG or ~/.kube/config).
+    #[arg(long)]
+    pub keep_kubeconfig: bool,
 }
 
 /// One deleted object, for the teardown table.
@@ -395,10 +399,16 @@ async fn delete(ctx: &Ctx, client: &SpotClient, a: DeleteArgs) -> Result<()> {
         Err(rsspot::Error::NotFound { kind, .. }) if a.ignore_not_found && kind == "cloudspace" => {
             ctx.out
                 .note(&format!("cloudspace {name} not found; nothing to delete"));
+            if !a.keep_kubeconfig {
+                kubeconfig_cmd::forget(ctx, client, &name).await;
+            }
             return Ok(());
         }
         Err(e) => return Err(e.into()),
     };
+    if !a.keep_kubeconfig {
+        kubeconfig_cmd::forget(ctx, client, &name).await;
+    }
     ctx.out.note(&format!(
         "deleted {} node pool(s), then cloudspace {name}",
         report.pool_count()
