@@ -50,6 +50,10 @@ pub struct WatchArgs {
         hide_env = true
     )]
     pub watch_interval: Option<Duration>,
+    /// With --watch: one line per change led by its event (ADDED, MODIFIED, DELETED), as
+    /// kubectl's --output-watch-events, instead of redrawing the table on a terminal.
+    #[arg(long, requires = "watch")]
+    pub output_watch_events: bool,
 }
 
 /// `--follow` for event streams (same polling and Ctrl-C rules as `--watch`).

@@ -35,6 +35,7 @@ const SAFE_FLAGS: &[&str] = &[
     "no-cache",
     "no-color",
     "no-input",
+    "output-watch-events",
     "paginate",
     "quiet",
     "set-current",
