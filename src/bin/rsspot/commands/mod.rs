@@ -7,6 +7,7 @@ pub mod complete;
 pub mod config;
 pub mod demo;
 pub mod emulator;
+pub mod examples;
 pub mod help;
 pub mod inventory;
 pub mod kubeconfig_cmd;
