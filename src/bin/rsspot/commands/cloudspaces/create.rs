@@ -27,6 +27,16 @@ use crate::progress;
 
 /// Runs `cloudspaces create`.
 pub(super) async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
+    let nothing_given = a.name.name.is_none()
+        && a.name.name_flag.is_none()
+        && a.config.is_none()
+        && a.spot_pools.is_empty()
+        && a.ondemand_pools.is_empty();
+    // No name on a terminal: the wizard asks, then runs the command it shows. Without a
+    // terminal the usual usage error below stands.
+    if nothing_given && super::wizard::may_ask(ctx) {
+        return super::wizard::run(ctx, client).await;
+    }
     if a.config.is_none() && a.spot_pools.is_empty() && a.ondemand_pools.is_empty() {
         return create_alone(ctx, client, a).await;
     }

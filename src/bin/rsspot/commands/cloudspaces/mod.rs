@@ -4,6 +4,7 @@
 
 mod create;
 mod specs;
+mod wizard;
 
 use std::path::PathBuf;
 use std::time::Duration;
