@@ -83,6 +83,37 @@ async fn the_wizard_asks_shows_the_command_and_runs_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn the_vm_wizard_asks_for_the_key_and_a_pool() {
+    let env = common::Env::instant().await;
+    env.ok(&[
+        "vm-ssh-keys",
+        "create",
+        "me",
+        "--public-key",
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl me@host",
+    ]);
+    // Region, name, key 1, a pool (class 1, 1 node, advised bid), no second pool, run it.
+    let (code, screen) = tty(&env, "vmcs create", "uk-lon-1\nvmwiz\n1\n1\n1\n\nn\ny\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert!(screen.contains("SSH key"), "{screen}");
+    let shown = screen
+        .lines()
+        .skip_while(|l| !l.starts_with("About to run:"))
+        .nth(1)
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    assert!(
+        shown.starts_with(
+            "rsspot vm-cloudspaces create vmwiz --region uk-lon-1 --vm-ssh-key-name me --vm-pool serverclass="
+        ),
+        "{screen}"
+    );
+    let cs = env.ok_json(&["vmcs", "get", "vmwiz", "-o", "json"]);
+    assert_eq!(cs["spec"]["region"], "uk-lon-1", "{cs}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn answering_no_creates_nothing() {
     let env = common::Env::instant().await;
     let (code, screen) = tty(&env, "cs create", "\nwiz2\nn\nn\n");

@@ -382,6 +382,16 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
             super::vm_view::print_vms(ctx, &cs)
         }
         VmCloudspacesCmd::Create(a) => {
+            use super::cloudspaces::wizard;
+            let nothing_given = a.name.name.is_none()
+                && a.name.name_flag.is_none()
+                && a.file.is_none()
+                && a.pools.is_empty();
+            // No name on a terminal: the wizard asks, then runs the command it shows.
+            if nothing_given && wizard::may_ask(ctx) {
+                let client = ctx.client().await?;
+                return wizard::run(ctx, client, wizard::Target::VmCloudspace).await;
+            }
             let form = match a.file {
                 Some(_) => Form::File,
                 None => Form::PoolSpec,

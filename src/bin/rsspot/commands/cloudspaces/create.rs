@@ -35,7 +35,7 @@ pub(super) async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Res
     // No name on a terminal: the wizard asks, then runs the command it shows. Without a
     // terminal the usual usage error below stands.
     if nothing_given && super::wizard::may_ask(ctx) {
-        return super::wizard::run(ctx, client).await;
+        return super::wizard::run(ctx, client, super::wizard::Target::Cloudspace).await;
     }
     if a.config.is_none() && a.spot_pools.is_empty() && a.ondemand_pools.is_empty() {
         return create_alone(ctx, client, a).await;

@@ -4,7 +4,7 @@
 
 mod create;
 mod specs;
-mod wizard;
+pub mod wizard;
 
 use std::path::PathBuf;
 use std::time::Duration;

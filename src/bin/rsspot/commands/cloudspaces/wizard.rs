@@ -1,7 +1,8 @@
-//! The create wizard: `cloudspaces create` with no name on a terminal walks through region,
-//! name and spot pools (classes with their prices and an advised bid), as spotctl does, then
-//! shows the exact command it is about to run and runs that command once confirmed. Without a
-//! terminal on stdin and stderr it never asks: the usual usage error stands.
+//! The create wizard: `cloudspaces create` (or `vm-cloudspaces create`) with no name on a
+//! terminal walks through region, name, (for VMs the SSH key) and pools (classes with their
+//! prices and an advised bid), as spotctl does, then shows the exact command it is about to
+//! run and runs that command once confirmed. Without a terminal on stdin and stderr it never
+//! asks: the usual usage error stands.
 
 use std::io::{IsTerminal, Write};
 
@@ -84,6 +85,15 @@ fn pick(answer: &str, items: &[String]) -> Result<usize, String> {
     })
 }
 
+/// What the wizard creates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A cloudspace (Kubernetes) with spot pools.
+    Cloudspace,
+    /// A VM cloudspace with VM pools (at least one) and an SSH key.
+    VmCloudspace,
+}
+
 /// One spot pool the wizard put together.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PoolChoice {
@@ -96,17 +106,33 @@ pub struct PoolChoice {
 }
 
 /// The command the wizard runs: `rsspot [line flags] cloudspaces create NAME --region R
-/// [--spot-nodepool serverclass=…,desired=…,bidprice=…]…`.
-pub fn command_line(ctx: &Ctx, name: &str, region: &str, pools: &[PoolChoice]) -> Vec<String> {
+/// [--spot-nodepool serverclass=…,desired=…,bidprice=…]…`, or for VMs `rsspot [line flags]
+/// vm-cloudspaces create NAME --region R --vm-ssh-key-name KEY --vm-pool …`.
+pub fn command_line(
+    ctx: &Ctx,
+    target: Target,
+    name: &str,
+    region: &str,
+    ssh_key: Option<&str>,
+    pools: &[PoolChoice],
+) -> Vec<String> {
     let mut words = vec!["rsspot".to_string()];
     words.extend(ctx.line.flags().split_whitespace().map(str::to_string));
+    let (group, pool_flag) = match target {
+        Target::Cloudspace => ("cloudspaces", "--spot-nodepool"),
+        Target::VmCloudspace => ("vm-cloudspaces", "--vm-pool"),
+    };
     words.extend(
-        ["cloudspaces", "create", name, "--region", region]
+        [group, "create", name, "--region", region]
             .iter()
             .map(|s| s.to_string()),
     );
+    if let Some(key) = ssh_key {
+        words.push("--vm-ssh-key-name".into());
+        words.push(key.to_string());
+    }
     for p in pools {
-        words.push("--spot-nodepool".into());
+        words.push(pool_flag.into());
         words.push(format!(
             "serverclass={},desired={},bidprice={}",
             p.class, p.desired, p.bid
@@ -182,8 +208,12 @@ fn ask_pool(classes: &[PriceRow]) -> Result<PoolChoice> {
 }
 
 /// Runs the wizard; on confirmation runs the command it shows.
-pub async fn run(ctx: &Ctx, client: &SpotClient) -> Result<()> {
-    eprintln!("Create a cloudspace (Ctrl-C or an empty input stream cancels).");
+pub async fn run(ctx: &Ctx, client: &SpotClient, target: Target) -> Result<()> {
+    let what = match target {
+        Target::Cloudspace => "cloudspace",
+        Target::VmCloudspace => "VM cloudspace",
+    };
+    eprintln!("Create a {what} (Ctrl-C or the end of input cancels).");
     let regions: Vec<String> = {
         let mut names: Vec<String> = client
             .regions()
@@ -208,32 +238,46 @@ pub async fn run(ctx: &Ctx, client: &SpotClient) -> Result<()> {
     let region =
         regions[ask_until("Region", default_region.as_deref(), |a| pick(a, &regions))?].clone();
     let name = ask_until("Name", None, |a| crate::names::cloudspace(a))?;
+    let ssh_key = match target {
+        Target::Cloudspace => None,
+        Target::VmCloudspace => Some(ask_ssh_key(ctx, client).await?),
+    };
     let classes = classes_of(client, &region).await?;
     let mut pools = Vec::new();
+    let kind = match target {
+        Target::Cloudspace => "spot pool",
+        Target::VmCloudspace => "VM pool",
+    };
     if classes.is_empty() {
+        if target == Target::VmCloudspace {
+            anyhow::bail!(rsspot::Error::invalid(
+                "--region",
+                format!("no server class is available in {region}; pick another region")
+            ));
+        }
         eprintln!("No server class is available in {region}: the cloudspace gets no pool.");
     } else {
-        while yes_no(
-            if pools.is_empty() {
-                "Add a spot pool?"
+        // A VM cloudspace needs one pool at least: the first is not asked about.
+        let must = target == Target::VmCloudspace;
+        loop {
+            let question = if pools.is_empty() {
+                format!("Add a {kind}?")
             } else {
-                "Add another spot pool?"
-            },
-            pools.is_empty(),
-        )? {
+                format!("Add another {kind}?")
+            };
+            if !(must && pools.is_empty()) && !yes_no(&question, pools.is_empty())? {
+                break;
+            }
             pools.push(ask_pool(&classes)?);
         }
     }
-    let words = command_line(ctx, &name, &region, &pools);
+    let words = command_line(ctx, target, &name, &region, ssh_key.as_deref(), &pools);
     eprintln!("\nAbout to run:\n  {}\n", words.join(" "));
     if !yes_no("Run it?", true)? {
         anyhow::bail!(Cancelled);
     }
     let matches = crate::cli::command().try_get_matches_from(&words)?;
     let cli = crate::cli::Cli::from_arg_matches(&matches)?;
-    let crate::cli::Command::Cloudspaces(super::CloudspacesCmd::Create(args)) = cli.command else {
-        anyhow::bail!("the wizard built another command than `cloudspaces create`");
-    };
     let mut global = cli.global;
     // The flags of the line it came from (-o, -q, timeouts) stay; the wizard adds --region.
     global.output = ctx.global.output;
@@ -243,8 +287,38 @@ pub async fn run(ctx: &Ctx, client: &SpotClient) -> Result<()> {
     global.request_timeout = ctx.global.request_timeout;
     global.connect_timeout = ctx.global.connect_timeout;
     let run_ctx = Ctx::new(global);
-    let client = run_ctx.client().await?;
-    Box::pin(super::create::create(&run_ctx, client, args)).await
+    match cli.command {
+        crate::cli::Command::Cloudspaces(super::CloudspacesCmd::Create(args)) => {
+            let client = run_ctx.client().await?;
+            Box::pin(super::create::create(&run_ctx, client, args)).await
+        }
+        crate::cli::Command::VmCloudspaces(cmd) => {
+            Box::pin(crate::commands::vm_cloudspaces::run(&run_ctx, cmd)).await
+        }
+        _ => anyhow::bail!("the wizard built another command than the create it shows"),
+    }
+}
+
+/// Asks for the VM cloudspace's SSH key among the organization's (typed when it has none).
+async fn ask_ssh_key(ctx: &Ctx, client: &SpotClient) -> Result<String> {
+    let mut keys: Vec<String> = client
+        .vm_ssh_keys()
+        .list(ctx.org())
+        .await?
+        .iter()
+        .filter_map(|k| serde_json::to_value(k).ok())
+        .filter_map(|v| v.pointer("/metadata/name")?.as_str().map(str::to_string))
+        .collect();
+    keys.sort();
+    if keys.is_empty() {
+        eprintln!("No VM SSH key yet (`rsspot vm-ssh-keys create` makes one).");
+        return ask_until("SSH key name", None, |a| crate::names::object(a));
+    }
+    for (i, k) in keys.iter().enumerate() {
+        eprintln!("  {:>2}  {k}", i + 1);
+    }
+    let i = ask_until("SSH key", Some("1"), |a| pick(a, &keys))?;
+    Ok(keys[i].clone())
 }
 
 #[cfg(test)]
