@@ -237,7 +237,7 @@ pub async fn run(ctx: &Ctx, client: &SpotClient, target: Target) -> Result<()> {
     .or_else(|| regions.first().cloned());
     let region =
         regions[ask_until("Region", default_region.as_deref(), |a| pick(a, &regions))?].clone();
-    let name = ask_until("Name", None, |a| crate::names::cloudspace(a))?;
+    let name = ask_until("Name", None, crate::names::cloudspace)?;
     let ssh_key = match target {
         Target::Cloudspace => None,
         Target::VmCloudspace => Some(ask_ssh_key(ctx, client).await?),
@@ -265,7 +265,8 @@ pub async fn run(ctx: &Ctx, client: &SpotClient, target: Target) -> Result<()> {
             } else {
                 format!("Add another {kind}?")
             };
-            if !(must && pools.is_empty()) && !yes_no(&question, pools.is_empty())? {
+            let first_of_many = must && pools.is_empty();
+            if !first_of_many && !yes_no(&question, pools.is_empty())? {
                 break;
             }
             pools.push(ask_pool(&classes)?);
@@ -312,7 +313,7 @@ async fn ask_ssh_key(ctx: &Ctx, client: &SpotClient) -> Result<String> {
     keys.sort();
     if keys.is_empty() {
         eprintln!("No VM SSH key yet (`rsspot vm-ssh-keys create` makes one).");
-        return ask_until("SSH key name", None, |a| crate::names::object(a));
+        return ask_until("SSH key name", None, crate::names::object);
     }
     for (i, k) in keys.iter().enumerate() {
         eprintln!("  {:>2}  {k}", i + 1);
