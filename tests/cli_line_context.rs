@@ -77,6 +77,18 @@ async fn an_explicit_profile_wins_over_the_token_variable_and_says_so() {
         "{err}"
     );
     assert!(err.contains("--profile slow"), "{err}");
+    // Not said when kubectl runs the credential plugin (it shows the plugin's stderr).
+    let out = env
+        .cmd()
+        .env(
+            "KUBERNETES_EXEC_INFO",
+            r#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}"#,
+        )
+        .args(["auth", "kube-token", "--profile", "slow"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr_of(&out));
+    assert!(out.stderr.is_empty(), "{}", stderr_of(&out));
     // Without -p the variable still rules.
     let (out, err) = env.ok(&["cs", "list", "-o", "name"]);
     assert!(out.contains("demo-cs") && !out.contains("acme-cs"), "{out}");

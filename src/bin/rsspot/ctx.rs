@@ -193,9 +193,13 @@ impl Ctx {
             return config::load(&opts);
         }
         let names = ignored.join(", ");
-        self.out.note(&format!(
-            "note: {names} ignored: --profile {profile} was given and has its own token"
-        ));
+        // Not from `auth kube-token` run by kubectl (it sets KUBERNETES_EXEC_INFO): kubectl
+        // shows a plugin's stderr on every call, and the choice was made when the context was.
+        if std::env::var_os("KUBERNETES_EXEC_INFO").is_none() {
+            self.out.note(&format!(
+                "note: {names} ignored: --profile {profile} was given and has its own token"
+            ));
+        }
         for p in r
             .provenance
             .iter_mut()
