@@ -426,7 +426,17 @@ impl Suite {
             self.step(args, Both);
         }
         self.step(&["cache", "clear"], Vvv);
-        self.step(&["cloudspaces", "delete", "sec-cs", "--yes"], Normal);
+        // The kubeconfigs written above stay for the at-rest checks at the end.
+        self.step(
+            &[
+                "cloudspaces",
+                "delete",
+                "sec-cs",
+                "--yes",
+                "--keep-kubeconfig",
+            ],
+            Normal,
+        );
     }
 }
 

@@ -18,6 +18,12 @@ Exit codes:
 
 Environment variables: `rsspot help environment`. Manual pages: `rsspot man`.";
 
+/// The clap tree as users see it: [`Cli`] with the examples of the main commands and the
+/// compact help of command groups ([`commands::examples`]).
+pub fn command() -> clap::Command {
+    commands::examples::decorate(<Cli as clap::CommandFactory>::command())
+}
+
 /// The heading global flags are listed under in every command's help, after its own flags.
 pub const GLOBAL_HEADING: &str = "Global options";
 

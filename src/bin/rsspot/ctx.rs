@@ -1,21 +1,116 @@
 //! Per-invocation context: resolved settings, the client, the state store, the printer.
 
 use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::Result;
 use rsspot::SpotClient;
-use rsspot::config::{self, Env, LoadOptions, Overrides, Resolved};
+use rsspot::config::{self, Env, LoadOptions, Overrides, Resolved, env as env_names};
 use rsspot::state::{HistoryEntry, StateStore};
 use tokio::sync::OnceCell;
 
 use crate::cli::{GlobalArgs, OutputFormat};
 use crate::output::Printer;
 
+/// The context flags typed on the command line (`-p`, `--org`, `--config`): they win over the
+/// environment and reappear in every command rsspot suggests, so a hint runs against the same
+/// profile and organization as the line that produced it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Line {
+    /// `-p/--profile NAME`, when typed (not when it came from `RSSPOT_PROFILE`).
+    pub profile: Option<String>,
+    /// `--org ORG`.
+    pub org: Option<String>,
+    /// `-c/--config FILE`.
+    pub config: Option<PathBuf>,
+}
+
+impl Line {
+    /// The context flags of `global` that were typed on the line. clap fills `profile` from
+    /// `RSSPOT_PROFILE` too; a value equal to that variable counts as the environment's.
+    pub fn of(global: &GlobalArgs) -> Line {
+        let from_env = std::env::var("RSSPOT_PROFILE").ok();
+        Line {
+            profile: global
+                .profile
+                .clone()
+                .filter(|p| from_env.as_deref() != Some(p.as_str())),
+            org: global.org.clone(),
+            config: global.config.clone(),
+        }
+    }
+
+    /// The flags as they are typed, each followed by a space (`-p slow --org acme `).
+    pub fn flags(&self) -> String {
+        let mut out = String::new();
+        if let Some(p) = &self.profile {
+            out.push_str(&format!("-p {} ", shell_word(p)));
+        }
+        if let Some(o) = &self.org {
+            out.push_str(&format!("--org {} ", shell_word(o)));
+        }
+        if let Some(c) = &self.config {
+            out.push_str(&format!(
+                "--config {} ",
+                shell_word(&c.display().to_string())
+            ));
+        }
+        out
+    }
+
+    /// `rsspot FLAGS REST`: a command to suggest, run with the line's context.
+    pub fn rsspot(&self, rest: &str) -> String {
+        format!("rsspot {}{rest}", self.flags())
+    }
+}
+
+/// The line of this process, set once by [`Ctx::new`]; hints built away from a `Ctx` (the
+/// error reporter's) read it through [`rsspot`].
+static LINE: OnceLock<Line> = OnceLock::new();
+
+/// `rsspot FLAGS REST` with the `-p`/`--org`/`--config` typed on this process's line: the one
+/// place every suggested command gets its context from.
+pub fn rsspot(rest: &str) -> String {
+    LINE.get().cloned().unwrap_or_default().rsspot(rest)
+}
+
+/// The `-p/--profile` typed on this process's line, if any.
+pub fn line_profile() -> Option<String> {
+    LINE.get().and_then(|l| l.profile.clone())
+}
+
+/// `word` quoted for a POSIX shell when it needs it.
+fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@=+,~".contains(c));
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// The variables that carry a token: an explicit `-p/--profile` whose profile has a token of its
+/// own wins over them (as the AWS CLI's `--profile` wins over `AWS_ACCESS_KEY_ID`).
+fn token_vars() -> impl Iterator<Item = &'static str> {
+    env_names::REFRESH_TOKEN_VARS
+        .iter()
+        .chain(env_names::REFRESH_TOKEN_FILE_VARS)
+        .chain(env_names::OTHER_TOOLS_REFRESH_TOKEN_VARS)
+        .chain(env_names::ACCESS_TOKEN_VARS)
+        .copied()
+}
+
 /// Everything a command needs; built once in `main`.
 pub struct Ctx {
     pub global: GlobalArgs,
     pub out: Printer,
+    /// The context flags typed on the line.
+    pub line: Line,
     resolved: OnceCell<Resolved>,
     client: OnceCell<SpotClient>,
     state: OnceCell<(StateStore, Option<String>)>,
@@ -30,8 +125,12 @@ impl Ctx {
             OutputFormat::Json
         });
         let color = stdout_tty && !global.no_color && std::env::var_os("NO_COLOR").is_none();
+        let line = Line::of(&global);
+        // The first context of the process is the line's (completion builds its own later).
+        let _ = LINE.set(line.clone());
         Ctx {
             out: Printer::new(format, color, global.quiet),
+            line,
             global,
             resolved: OnceCell::new(),
             client: OnceCell::new(),
@@ -62,12 +161,61 @@ impl Ctx {
         }
     }
 
+    /// `rsspot FLAGS REST` with this line's `-p`/`--org`/`--config`: a command to suggest.
+    pub fn rsspot(&self, rest: &str) -> String {
+        self.line.rsspot(rest)
+    }
+
+    /// Loads the configuration. With `-p/--profile` typed on the line, token variables are
+    /// left out first; when that profile has a token of its own it wins and each variable left
+    /// out is named once on stderr (and in `config explain`); when it has none, the variables
+    /// are used as before.
+    fn load(&self) -> Result<Resolved, rsspot::Error> {
+        let opts = self.load_options();
+        let Some(profile) = self.line.profile.clone() else {
+            return config::load(&opts);
+        };
+        let ignored: Vec<&'static str> =
+            token_vars().filter(|v| opts.env.get(v).is_some()).collect();
+        if ignored.is_empty() {
+            return config::load(&opts);
+        }
+        let without = LoadOptions {
+            env: Env::from_pairs(
+                std::env::vars_os()
+                    .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                    .filter(|(k, _)| !ignored.iter().any(|i| i.eq_ignore_ascii_case(k))),
+            ),
+            ..opts.clone()
+        };
+        let mut r = config::load(&without)?;
+        if r.settings.refresh_token.is_none() && r.settings.access_token.is_none() {
+            return config::load(&opts);
+        }
+        let names = ignored.join(", ");
+        // Not from `auth kube-token` run by kubectl (it sets KUBERNETES_EXEC_INFO): kubectl
+        // shows a plugin's stderr on every call, and the choice was made when the context was.
+        if std::env::var_os("KUBERNETES_EXEC_INFO").is_none() {
+            self.out.note(&format!(
+                "note: {names} ignored: --profile {profile} was given and has its own token"
+            ));
+        }
+        for p in r
+            .provenance
+            .iter_mut()
+            .filter(|p| p.key == "refresh_token" || p.key == "access_token")
+        {
+            p.source = format!("{} ({names} ignored: --profile given)", p.source);
+        }
+        Ok(r)
+    }
+
     /// Resolved configuration (loaded once).
     pub async fn resolved(&self) -> Result<&Resolved> {
         Ok(self
             .resolved
             .get_or_try_init(|| async {
-                let r = config::load(&self.load_options())?;
+                let r = self.load()?;
                 if let Some(m) = &r.migrated {
                     self.out.note(&format!("{m}"));
                 }

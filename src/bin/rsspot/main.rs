@@ -1,11 +1,14 @@
 //! The `rsspot` binary: parse once, run one command, map errors to documented exit codes.
 
+mod args;
 mod cli;
 mod commands;
 mod ctx;
 mod errors;
+mod filters;
 mod fit;
 mod kinds;
+mod kubeconfig;
 mod names;
 mod output;
 mod progress;
@@ -15,7 +18,7 @@ mod watch;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 fn main() -> ExitCode {
     // `COMPLETE=<shell> rsspot ...` is the shell asking for completions: answer and exit.
@@ -23,7 +26,7 @@ fn main() -> ExitCode {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let argv: Vec<String> = std::env::args().collect();
-    let matches = match cli::Cli::command().try_get_matches_from(&argv) {
+    let matches = match cli::command().try_get_matches_from(&argv) {
         Ok(m) => m,
         Err(e) => return usage_exit(&e),
     };

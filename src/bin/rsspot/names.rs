@@ -49,7 +49,7 @@ pub fn closest(given: &str, known: &[String]) -> Vec<String> {
         .filter(|k| !k.is_empty() && **k != given)
         .filter_map(|k| {
             let k_lc = k.to_ascii_lowercase();
-            let d = crate::commands::filters::edit_distance(&given_lc, &k_lc);
+            let d = crate::filters::edit_distance(&given_lc, &k_lc);
             let prefix =
                 given_lc.len() >= 2 && (k_lc.starts_with(&given_lc) || given_lc.starts_with(&k_lc));
             (d <= 2 || prefix).then_some((d, k))

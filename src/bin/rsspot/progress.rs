@@ -201,7 +201,12 @@ where
 {
     let client = ctx.client().await?;
     let org = client.org_or_default(ctx.org());
-    let result = wait_with_progress(what, resume, timeout, ctx.global.quiet, |opts| {
+    // The resume command carries the line's `-p`/`--org`, so it waits on the same object.
+    let resume = match resume.strip_prefix("rsspot ") {
+        Some(rest) => ctx.rsspot(rest),
+        None => resume.to_string(),
+    };
+    let result = wait_with_progress(what, &resume, timeout, ctx.global.quiet, |opts| {
         wait(org, opts)
     })
     .await;

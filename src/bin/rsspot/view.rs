@@ -10,7 +10,7 @@ use clap::Args;
 use rsspot::SpotClient;
 use serde::Serialize;
 
-use crate::commands::cloudspaces::NameArgs;
+use crate::args::NameArgs;
 use crate::ctx::Ctx;
 use crate::output::Tabular;
 
@@ -50,6 +50,10 @@ pub struct WatchArgs {
         hide_env = true
     )]
     pub watch_interval: Option<Duration>,
+    /// With --watch: one line per change led by its event (ADDED, MODIFIED, DELETED), as
+    /// kubectl's --output-watch-events, instead of redrawing the table on a terminal.
+    #[arg(long, requires = "watch")]
+    pub output_watch_events: bool,
 }
 
 /// `--follow` for event streams (same polling and Ctrl-C rules as `--watch`).

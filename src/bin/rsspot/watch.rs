@@ -1,10 +1,14 @@
-//! `--watch` and `--follow`: poll with backoff (cache bypassed), print what changed, stop on
-//! Ctrl-C with exit 130.
+//! `--watch` and `--follow`: poll with the library's [`Backoff`] (cache bypassed; back to the
+//! first interval as soon as something changed, slower while nothing does), print what changed,
+//! stop on Ctrl-C with exit 130.
 //!
-//! Output: on a terminal with a table format the screen is redrawn on each change; otherwise
-//! one record per change: `-o json` an NDJSON event `{"type":"ADDED|MODIFIED|DELETED",
-//! "object":{...}}` (kubectl's `--watch -o json`), `-o yaml` the same event as a YAML document,
-//! `-o name` the object's name, a table the whole table again after a blank line.
+//! Output: on a terminal with a table format the screen is redrawn after each poll under a
+//! line giving the real time of that poll and of the next one. With `--output-watch-events`,
+//! or when stdout is not a terminal, one line per change instead, as kubectl prints them: the
+//! header once, then the row of each object that changed (led by an EVENT column —
+//! ADDED, MODIFIED, DELETED — with `--output-watch-events`). `-o json` prints an NDJSON event
+//! `{"type":"ADDED|MODIFIED|DELETED","object":{...}}` (kubectl's `--watch -o json`), `-o yaml`
+//! the same event as a YAML document, `-o name` the object's name.
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
@@ -12,6 +16,9 @@ use std::io::IsTerminal;
 use std::time::Duration;
 
 use anyhow::Result;
+use chrono::{DateTime, Local};
+use rsspot::services::Backoff;
+use rsspot::services::stream::{DEFAULT_WATCH_INTERVAL, MAX_WATCH_INTERVAL};
 use serde_json::Value;
 
 use crate::cli::OutputFormat;
@@ -19,40 +26,9 @@ use crate::ctx::Ctx;
 use crate::output::{Stopped, Tabular};
 use crate::view::{FollowArgs, Kind, WatchArgs};
 
-/// First poll interval when none is given.
-pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(2);
-/// The interval never grows past this while nothing changes.
-pub const MAX_INTERVAL: Duration = Duration::from_secs(30);
-
-/// The poll interval: back to the start after a change, doubled (up to the cap) otherwise.
-#[derive(Debug, Clone, Copy)]
-pub struct Backoff {
-    start: Duration,
-    current: Duration,
-}
-
-impl Backoff {
-    /// Starts at `start` (or [`DEFAULT_INTERVAL`]).
-    pub fn new(start: Option<Duration>) -> Backoff {
-        let start = start
-            .unwrap_or(DEFAULT_INTERVAL)
-            .max(Duration::from_millis(50));
-        Backoff {
-            start,
-            current: start,
-        }
-    }
-
-    /// The wait before the next poll, given whether the last poll saw a change.
-    pub fn next(&mut self, changed: bool) -> Duration {
-        let now = self.current;
-        self.current = if changed {
-            self.start
-        } else {
-            (self.current * 2).min(MAX_INTERVAL.max(self.start))
-        };
-        if changed { self.start } else { now }
-    }
+/// The library's poll interval for `--watch-interval` (its default when none is given).
+fn backoff(start: Option<Duration>) -> Backoff {
+    Backoff::new(start.unwrap_or(DEFAULT_WATCH_INTERVAL), MAX_WATCH_INTERVAL)
 }
 
 /// Runs `body` until it ends or the user presses Ctrl-C ([`Stopped`], exit 130).
@@ -105,6 +81,17 @@ pub fn diff(before: Option<&BTreeMap<String, Value>>, now: &BTreeMap<String, Val
     events
 }
 
+/// How changes are shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A terminal and a table: the screen redrawn after each poll.
+    Redraw,
+    /// A table, one line per change; `events`: led by the EVENT column.
+    Lines { events: bool },
+    /// JSON, YAML or names: one record per change.
+    Records,
+}
+
 /// Watches a list (`name` None) or one object until Ctrl-C.
 pub async fn watch<K: Kind>(
     ctx: &Ctx,
@@ -113,11 +100,23 @@ pub async fn watch<K: Kind>(
     args: &WatchArgs,
 ) -> Result<()> {
     let client = ctx.client().await?.without_cache();
-    let redraw = ctx.out.is_table() && std::io::stdout().is_terminal();
-    let mut backoff = Backoff::new(args.watch_interval);
+    let mode = match (ctx.out.is_table(), std::io::stdout().is_terminal()) {
+        (false, _) => Mode::Records,
+        (true, true) if !args.output_watch_events => Mode::Redraw,
+        (true, _) => Mode::Lines {
+            events: args.output_watch_events,
+        },
+    };
+    let wide = ctx.out.format == OutputFormat::Wide;
+    let mut backoff = backoff(args.watch_interval);
     let mut seen: Option<BTreeMap<String, Value>> = None;
+    // Each object's last row, so a DELETED line shows what went.
+    let mut seen_rows: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut lines: Option<Lines> = None;
+    let mut previous_poll: Option<DateTime<Local>> = None;
     until_ctrl_c(async {
         loop {
+            let polled_at = Local::now();
             let fetched = match name {
                 None => kind.list(&client).await,
                 Some(n) => match kind.get(&client, n).await {
@@ -138,24 +137,140 @@ pub async fn watch<K: Kind>(
             };
             let rows = kind.rows(&items);
             let mut now = BTreeMap::new();
+            let mut now_rows = BTreeMap::new();
             for (row, item) in rows.iter().zip(&items) {
                 now.insert(row.name(), serde_json::to_value(item)?);
+                now_rows.insert(row.name(), row.row(wide));
             }
             let events = diff(seen.as_ref(), &now);
             let first = seen.is_none();
-            if first || !events.is_empty() {
-                if redraw {
-                    draw(ctx, &rows, &items, backoff.start)?;
-                } else {
-                    print_events(ctx, &rows, &items, &events, first)?;
+            let wait = backoff.next(!events.is_empty());
+            match mode {
+                Mode::Redraw => {
+                    let status = status_line(polled_at, previous_poll, wait);
+                    draw(ctx, &rows, &items, &status)?;
                 }
+                Mode::Lines { events: with_event } => {
+                    let table = lines.get_or_insert_with(|| {
+                        let headers = <K::Row as Tabular>::headers(wide);
+                        let cells: Vec<Vec<String>> = now_rows.values().cloned().collect();
+                        Lines::new(&headers, &cells, with_event)
+                    });
+                    if first {
+                        ctx.out.text(&table.header())?;
+                    }
+                    for e in &events {
+                        let cells = now_rows
+                            .get(&e.name)
+                            .or_else(|| seen_rows.get(&e.name))
+                            .cloned()
+                            .unwrap_or_else(|| vec![e.name.clone()]);
+                        ctx.out.text(&table.line(e.kind, &cells))?;
+                    }
+                }
+                Mode::Records => print_records(ctx, &events)?,
             }
-            let changed = !events.is_empty();
             seen = Some(now);
-            tokio::time::sleep(backoff.next(changed)).await;
+            seen_rows = now_rows;
+            previous_poll = Some(polled_at);
+            tokio::time::sleep(wait).await;
         }
     })
     .await
+}
+
+/// A table printed one line at a time: column widths from the header and the first poll's
+/// rows (a wider cell later widens its line only; nothing is cut).
+#[derive(Debug, Clone)]
+struct Lines {
+    headers: Vec<String>,
+    widths: Vec<usize>,
+    events: bool,
+}
+
+impl Lines {
+    fn new(headers: &[&str], rows: &[Vec<String>], events: bool) -> Lines {
+        let mut headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
+        if events {
+            headers.insert(0, "EVENT".into());
+        }
+        let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+        if events {
+            widths[0] = "MODIFIED".len();
+        }
+        let skip = usize::from(events);
+        for row in rows {
+            for (w, cell) in widths.iter_mut().skip(skip).zip(row) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+        Lines {
+            headers,
+            widths,
+            events,
+        }
+    }
+
+    fn join(&self, cells: &[String]) -> String {
+        let last = cells.len().saturating_sub(1);
+        let mut out = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            out.push_str(cell);
+            if i < last {
+                let w = self.widths.get(i).copied().unwrap_or(0);
+                out.push_str(&" ".repeat(w.saturating_sub(cell.chars().count()) + 2));
+            }
+        }
+        out
+    }
+
+    /// The header line.
+    fn header(&self) -> String {
+        self.join(&self.headers)
+    }
+
+    /// One change: `EVENT` (with --output-watch-events) and the object's row.
+    fn line(&self, event: &str, row: &[String]) -> String {
+        let mut cells = row.to_vec();
+        if self.events {
+            cells.insert(0, event.to_string());
+        }
+        self.join(&cells)
+    }
+}
+
+/// "12:00:03" and "in 4s" as a status line: the real time of the poll just made, how long after
+/// the one before, and when the next one comes.
+fn status_line(
+    polled: DateTime<Local>,
+    previous: Option<DateTime<Local>>,
+    wait: Duration,
+) -> String {
+    let next = polled + chrono::Duration::from_std(wait).unwrap_or_default();
+    let after = previous
+        .and_then(|p| (polled - p).to_std().ok())
+        .map(|d| format!(" ({} after the last)", short(d)))
+        .unwrap_or_default();
+    format!(
+        "Polled {}{after}; next {} (in {}). Ctrl-C to stop.",
+        polled.format("%H:%M:%S"),
+        next.format("%H:%M:%S"),
+        short(wait)
+    )
+}
+
+/// `500ms`, `4s`, `1m30s`.
+fn short(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        return format!("{ms}ms");
+    }
+    let s = (ms + 500) / 1000;
+    match s {
+        s if s < 60 => format!("{s}s"),
+        s if s % 60 == 0 => format!("{}m", s / 60),
+        s => format!("{}m{}s", s / 60, s % 60),
+    }
 }
 
 fn is_not_found(e: &anyhow::Error) -> bool {
@@ -169,13 +284,8 @@ fn draw<R: Tabular, T: serde::Serialize>(
     ctx: &Ctx,
     rows: &[R],
     items: &[T],
-    every: Duration,
+    status: &str,
 ) -> Result<()> {
-    let status = format!(
-        "Every {}s, backing off while nothing changes; updated {}. Ctrl-C to stop.",
-        every.as_secs().max(1),
-        chrono::Local::now().format("%H:%M:%S")
-    );
     ctx.out.text(&format!("\x1b[H\x1b[2J{status}\n"))?;
     if rows.is_empty() {
         return ctx.out.text("No resources found.");
@@ -183,52 +293,30 @@ fn draw<R: Tabular, T: serde::Serialize>(
     ctx.out.list(rows, items)
 }
 
-fn print_events<R: Tabular, T: serde::Serialize>(
-    ctx: &Ctx,
-    rows: &[R],
-    items: &[T],
-    events: &[Event],
-    first: bool,
-) -> Result<()> {
-    match ctx.out.format {
-        OutputFormat::Table | OutputFormat::Wide => {
-            if !first {
-                ctx.out.text("")?;
-            }
-            if rows.is_empty() {
-                return ctx.out.text("No resources found.");
-            }
-            ctx.out.list(rows, items)
-        }
-        OutputFormat::Name => {
-            for e in events {
-                ctx.out.text(&e.name)?;
-            }
-            Ok(())
-        }
-        OutputFormat::Yaml => {
-            for e in events {
+/// One record per change: an NDJSON or YAML event, or the name.
+fn print_records(ctx: &Ctx, events: &[Event]) -> Result<()> {
+    for e in events {
+        match ctx.out.format {
+            OutputFormat::Name => ctx.out.text(&e.name)?,
+            OutputFormat::Yaml => {
                 let doc = serde_json::json!({"type": e.kind, "object": e.object});
                 ctx.out
                     .text(&format!("---\n{}", serde_norway::to_string(&doc)?))?;
             }
-            Ok(())
-        }
-        _ => {
-            for e in events {
+            _ => {
                 let line = serde_json::json!({"type": e.kind, "object": e.object});
                 ctx.out.text(&serde_json::to_string(&line)?)?;
             }
-            Ok(())
         }
     }
+    Ok(())
 }
 
 /// `inventory events --follow`: prints the recent events, then each new one as it comes
 /// (oldest first; a table line, or `{"time":…,"event":…}` per line with -o json).
 pub async fn follow_events(ctx: &Ctx, limit: u32, args: &FollowArgs) -> Result<()> {
     let client = ctx.client().await?.without_cache();
-    let mut backoff = Backoff::new(args.watch_interval);
+    let mut backoff = backoff(args.watch_interval);
     let mut seen: HashSet<Vec<String>> = HashSet::new();
     let mut first = true;
     until_ctrl_c(async {
@@ -305,16 +393,36 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_while_quiet_and_resets_on_change() {
-        let mut b = Backoff::new(Some(Duration::from_secs(2)));
-        assert_eq!(b.next(false), Duration::from_secs(2));
-        assert_eq!(b.next(false), Duration::from_secs(4));
-        assert_eq!(b.next(false), Duration::from_secs(8));
-        assert_eq!(b.next(false), Duration::from_secs(16));
-        assert_eq!(b.next(false), Duration::from_secs(30));
-        assert_eq!(b.next(false), Duration::from_secs(30));
-        assert_eq!(b.next(true), Duration::from_secs(2));
-        assert_eq!(b.next(false), Duration::from_secs(2));
+    fn the_status_line_gives_the_real_times() {
+        let t = |h, m, s| {
+            chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
+                .unwrap()
+                .and_hms_opt(h, m, s)
+                .unwrap()
+                .and_local_timezone(Local)
+                .unwrap()
+        };
+        let line = status_line(t(12, 0, 7), Some(t(12, 0, 3)), Duration::from_secs(8));
+        assert_eq!(
+            line,
+            "Polled 12:00:07 (4s after the last); next 12:00:15 (in 8s). Ctrl-C to stop."
+        );
+        let line = status_line(t(12, 0, 7), None, Duration::from_millis(500));
+        assert!(
+            line.starts_with("Polled 12:00:07; next 12:00:07 (in 500ms)"),
+            "{line}"
+        );
+        assert_eq!(short(Duration::from_secs(90)), "1m30s");
+    }
+
+    #[test]
+    fn event_lines_line_up_under_the_header() {
+        let rows = vec![vec!["alpha".to_string(), "Ready".to_string()]];
+        let t = Lines::new(&["NAME", "PHASE"], &rows, true);
+        assert_eq!(t.line("ADDED", &rows[0]), "ADDED     alpha  Ready");
+        let plain = Lines::new(&["NAME", "PHASE"], &rows, false);
+        assert_eq!(plain.line("ADDED", &rows[0]), "alpha  Ready");
+        assert_eq!(t.header(), "EVENT     NAME   PHASE");
     }
 
     #[test]

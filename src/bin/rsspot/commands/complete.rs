@@ -1,6 +1,11 @@
 //! Live shell completions through clap_complete's environment hook (`COMPLETE=bash rsspot`):
 //! cloudspace names, pool names, profiles, regions, server classes and registration keys.
 //!
+//! The line is the context: `-p/--profile`, `--org`, `--config`, `--region` and `--cloudspace`
+//! already typed on the line being completed choose the profile, organization and cloudspace
+//! the names come from (`rsspot -p slow cs get <TAB>` offers profile slow's cloudspaces), and
+//! server classes are those of the region given, or of the `--cloudspace`'s region.
+//!
 //! Names come from the HTTP response cache: the client gets a hard deadline of
 //! [`NETWORK_BUDGET`], so a fresh cached answer is used and anything else is given up on quickly
 //! — a Tab press never waits on a slow or absent network. Registration keys come from the local
@@ -93,6 +98,73 @@ fn kind_of(path: &[String], arg: &Arg) -> Option<Kind> {
     }
 }
 
+/// The context typed on the line being completed.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+struct Typed {
+    profile: Option<String>,
+    org: Option<String>,
+    config: Option<std::path::PathBuf>,
+    region: Option<String>,
+    cloudspace: Option<String>,
+}
+
+impl Typed {
+    /// Reads the flags from the words already typed (the word under the cursor, last, is not
+    /// read: it is the one being completed).
+    fn from_words(words: &[String]) -> Typed {
+        let mut t = Typed::default();
+        let done = words.len().saturating_sub(1);
+        let mut i = 0;
+        while i < done {
+            let word = words[i].as_str();
+            let (flag, inline) = match word.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+                _ => (word, None),
+            };
+            const READ: &[&str] = &[
+                "-p",
+                "--profile",
+                "--org",
+                "-c",
+                "--config",
+                "--region",
+                "--cloudspace",
+            ];
+            if !READ.contains(&flag) {
+                i += 1;
+                continue;
+            }
+            let value = match inline {
+                Some(v) => Some(v),
+                None if i + 1 < done => {
+                    i += 1;
+                    Some(words[i].clone())
+                }
+                None => None,
+            };
+            match flag {
+                "-p" | "--profile" => t.profile = value,
+                "--org" => t.org = value,
+                "-c" | "--config" => t.config = value.map(Into::into),
+                "--region" => t.region = value,
+                _ => t.cloudspace = value,
+            }
+            i += 1;
+        }
+        t
+    }
+
+    /// The typed words of the line the shell asks about (`rsspot -- rsspot -p x cs get ''`).
+    fn from_process() -> Typed {
+        let args: Vec<String> = std::env::args().collect();
+        let words: Vec<String> = match args.iter().position(|a| a == "--") {
+            Some(i) => args[i + 1..].iter().skip(1).cloned().collect(),
+            None => Vec::new(),
+        };
+        Typed::from_words(&words)
+    }
+}
+
 /// Candidates for `kind`; empty on any error (a completion never prints one).
 fn candidates(kind: Kind) -> Vec<CompletionCandidate> {
     let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
@@ -101,13 +173,17 @@ fn candidates(kind: Kind) -> Vec<CompletionCandidate> {
     else {
         return Vec::new();
     };
-    let names = runtime.block_on(names(kind)).unwrap_or_default();
+    let typed = Typed::from_process();
+    let names = runtime.block_on(names(kind, &typed)).unwrap_or_default();
     names.into_iter().map(CompletionCandidate::new).collect()
 }
 
-async fn names(kind: Kind) -> anyhow::Result<Vec<String>> {
+async fn names(kind: Kind, typed: &Typed) -> anyhow::Result<Vec<String>> {
     let ctx = Ctx::new(GlobalArgs {
         quiet: true,
+        profile: typed.profile.clone(),
+        org: typed.org.clone(),
+        config: typed.config.clone(),
         ..GlobalArgs::default()
     });
     if kind == Kind::Profile {
@@ -122,17 +198,40 @@ async fn names(kind: Kind) -> anyhow::Result<Vec<String>> {
         .await?
         .with_deadline(Instant::now() + NETWORK_BUDGET);
     let org = ctx.org();
+    let cloudspace = typed.cloudspace.as_deref();
     let values: Vec<serde_json::Value> = match kind {
         Kind::Cloudspace => to_values(client.org_or_default(org).cloudspaces().list().await?),
-        Kind::SpotPool => to_values(client.org_or_default(org).spot_pools().list().await?),
-        Kind::OnDemandPool => to_values(client.org_or_default(org).ondemand_pools().list().await?),
-        Kind::Region => to_values(client.regions().list().await?),
-        Kind::ServerClass => to_values(
+        Kind::SpotPool => {
+            to_values(client.org_or_default(org).spot_pools().within(cloudspace).list().await?)
+        }
+        Kind::OnDemandPool => to_values(
             client
-                .server_classes()
-                .list(&rsspot::services::ServerClassFilter::default())
+                .org_or_default(org)
+                .ondemand_pools()
+                .within(cloudspace)
+                .list()
                 .await?,
         ),
+        Kind::Region => to_values(client.regions().list().await?),
+        Kind::ServerClass => {
+            // The region typed, else the typed cloudspace's region (unknown: every class).
+            let region = match (&typed.region, cloudspace) {
+                (Some(r), _) => Some(r.clone()),
+                (None, Some(cs)) => client
+                    .org_or_default(org)
+                    .cloudspaces()
+                    .get(cs)
+                    .await
+                    .ok()
+                    .and_then(|cs| cs.spec.and_then(|s| s.region)),
+                (None, None) => None,
+            };
+            let filter = rsspot::services::ServerClassFilter {
+                region,
+                ..Default::default()
+            };
+            to_values(client.server_classes().list(&filter).await?)
+        }
         Kind::Profile | Kind::RegistrationKey => Vec::new(),
     };
     let mut names: Vec<String> = values
@@ -189,6 +288,33 @@ mod tests {
         let arg = current.get_arguments().find(|a| a.get_id() == arg).unwrap();
         let path: Vec<String> = path.iter().map(|s| s.to_string()).collect();
         kind_of(&path, arg)
+    }
+
+    #[test]
+    fn the_typed_context_is_read_from_the_line() {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let t = Typed::from_words(&words(&[
+            "-v",
+            "-p",
+            "slow",
+            "--org=acme",
+            "np",
+            "spot",
+            "create",
+            "--cloudspace",
+            "cs1",
+            "--region",
+            "",
+        ]));
+        assert_eq!(t.profile.as_deref(), Some("slow"));
+        assert_eq!(t.org.as_deref(), Some("acme"));
+        assert_eq!(t.cloudspace.as_deref(), Some("cs1"));
+        // The word under the cursor is not a value yet.
+        assert_eq!(t.region, None);
+        assert_eq!(
+            Typed::from_words(&words(&["cs", "get", "-p"])),
+            Typed::default()
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! table, so the list cannot drift from the code).
 
 use anyhow::Result;
-use clap::{Args, CommandFactory};
+use clap::Args;
 
 use crate::ctx::Ctx;
 use crate::output::Usage;
@@ -116,7 +116,7 @@ pub fn help(ctx: &Ctx, a: HelpArgs) -> Result<()> {
     {
         return ctx.out.text(&environment_text());
     }
-    let mut cmd = crate::cli::Cli::command();
+    let mut cmd = crate::cli::command();
     cmd.build();
     let mut current = &mut cmd;
     for word in &a.topic {
@@ -155,6 +155,31 @@ mod tests {
             }
         }
         assert!(text.contains("NO_COLOR"));
+    }
+
+    /// Each `rsspot …` between backticks in `help environment` is a command that parses.
+    #[test]
+    fn environment_names_only_commands_that_exist() {
+        let text = environment_text().replace('\n', " ");
+        let mut named = 0;
+        for (i, quoted) in text.split('`').enumerate() {
+            if i % 2 == 0 || !quoted.starts_with("rsspot") {
+                continue;
+            }
+            named += 1;
+            let words: Vec<&str> = quoted.split_whitespace().collect();
+            let r = crate::cli::command().try_get_matches_from(&words);
+            let ok = match &r {
+                Ok(_) => true,
+                Err(e) => matches!(e.kind(), clap::error::ErrorKind::DisplayHelp),
+            };
+            assert!(
+                ok,
+                "`{quoted}` is not a command: {:?}",
+                r.err().map(|e| e.kind())
+            );
+        }
+        assert!(named >= 2, "{text}");
     }
 
     #[test]

@@ -139,9 +139,9 @@ pub async fn run(ctx: &Ctx, cmd: InventoryCmd) -> Result<()> {
     let inventory = client.org_or_default(ctx.org()).inventory();
     match cmd {
         InventoryCmd::Vmcloudspaces => {
-            let regions = super::filters::region_filter(ctx, client).await?;
+            let regions = crate::filters::region_filter(ctx, client).await?;
             let mut items = inventory.vm_cloudspaces().await?;
-            items.retain(|c| super::filters::region_matches(&regions, c.spec.region.as_deref()));
+            items.retain(|c| crate::filters::region_matches(&regions, c.spec.region.as_deref()));
             ctx.out.list(&items, &items)
         }
         InventoryCmd::Vmpools {

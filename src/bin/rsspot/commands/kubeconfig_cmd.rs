@@ -12,9 +12,9 @@ use rsspot::SpotClient;
 use rsspot::config::RefreshTokenOrigin;
 use serde_norway::{Mapping, Value};
 
-use super::kubeconfig;
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
+use crate::kubeconfig::{self, teardown, teardown::Owner};
 
 /// What `cloudspaces kubeconfig` was asked to do (the clap arguments, minus the name).
 #[derive(Debug, Clone, Default)]
@@ -41,7 +41,7 @@ pub struct KubeconfigRequest {
 #[derive(Debug, Args)]
 pub struct GetConfigArgs {
     #[command(flatten)]
-    pub name: super::cloudspaces::NameArgs,
+    pub name: crate::args::NameArgs,
     /// Directory to write NAME.yaml into (default ~/.kube); written atomically, mode 0600.
     #[arg(long, short = 'f', value_name = "DIR")]
     pub file: Option<PathBuf>,
@@ -199,7 +199,8 @@ fn no_endpoint_warning(name: &str, cs: &rsspot::raw::types::CloudSpace) -> Optio
     let phase = status.phase.unwrap_or_else(|| "unknown".into());
     Some(format!(
         "cloudspace {name} has no API endpoint yet (phase {phase}): this kubeconfig will not \
-         connect until it is Ready (`rsspot cloudspaces wait {name}`)"
+         connect until it is Ready (`{}`)",
+        crate::ctx::rsspot(&format!("cloudspaces wait {name}"))
     ))
 }
 
@@ -220,6 +221,7 @@ pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result
             _ => ctx.out.text(&generated),
         };
     }
+    let namespace = client.namespace(ctx.org()).await?;
     let text = if a.static_token {
         if let Some(note) = expiry_note(&generated) {
             ctx.out.note(&note);
@@ -227,7 +229,6 @@ pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result
         generated
     } else {
         let resolved = ctx.resolved().await?;
-        let namespace = client.namespace(ctx.org()).await?;
         if let RefreshTokenOrigin::Env { var } = &resolved.settings.refresh_token_origin {
             ctx.out.warn(&format!(
                 "the refresh token comes from {var}: kubectl finds it only where that variable \
@@ -239,6 +240,14 @@ pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result
             exec_user(&resolved.settings.profile, &namespace),
         )?
     };
+    // Marked as rsspot's for this cloudspace: `cloudspaces delete` removes these entries.
+    let text = teardown::mark(
+        &text,
+        &Owner {
+            cloudspace: a.name.clone(),
+            org: namespace,
+        },
+    )?;
     if let Some(path) = a.file {
         if path.as_os_str() == "-" {
             // `--file -` is standard output, through the one printing path.
@@ -290,6 +299,68 @@ pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result
         )),
     }
     Ok(())
+}
+
+/// The kubeconfig files rsspot may have written a cloudspace's entries to: every file of
+/// `$KUBECONFIG` (else `~/.kube/config`), and get-config's `~/.kube/NAME.yaml`.
+fn written_files(name: &str) -> Vec<PathBuf> {
+    let home = dirs::home_dir();
+    let mut files: Vec<PathBuf> = match std::env::var_os("KUBECONFIG") {
+        Some(list) => std::env::split_paths(&list)
+            .filter(|p| !p.as_os_str().is_empty())
+            .collect(),
+        None => home
+            .iter()
+            .map(|h| h.join(".kube").join("config"))
+            .collect(),
+    };
+    if let Ok(p) = get_config_path(None, home, name) {
+        files.push(p);
+    }
+    files.dedup();
+    files
+}
+
+/// After `cloudspaces delete NAME`: removes the kubeconfig contexts, clusters and users rsspot
+/// wrote for it (only those, under kubectl's lock), saying what went. A file that cannot be
+/// cleaned gets a warning: the cloudspace is deleted either way.
+pub async fn forget(ctx: &Ctx, client: &SpotClient, name: &str) {
+    let namespace = match client.namespace(ctx.org()).await {
+        Ok(ns) => ns,
+        Err(e) => {
+            ctx.out.warn(&format!(
+                "kubeconfig entries of cloudspace {name} were not looked for: {e}"
+            ));
+            return;
+        }
+    };
+    let owner = Owner {
+        cloudspace: name.to_string(),
+        org: namespace,
+    };
+    for file in written_files(name) {
+        match teardown::remove_from(&file, &owner) {
+            Ok(None) => {}
+            Ok(Some((removed, _backup))) => {
+                let what = if removed.contexts.is_empty() {
+                    format!("{} entries", removed.others)
+                } else {
+                    format!("context {}", removed.contexts.join(", "))
+                };
+                let current = if removed.was_current {
+                    " (it was the current context: none is set now)"
+                } else {
+                    ""
+                };
+                ctx.out
+                    .note(&format!("removed {what} from {}{current}", file.display()));
+            }
+            Err(e) => ctx.out.warn(&format!(
+                "could not remove cloudspace {name}'s entries from {}: {e}",
+                file.display()
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

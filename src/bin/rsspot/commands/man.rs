@@ -1,11 +1,15 @@
 //! `rsspot man [--dir DIR]`: manual pages generated from the clap tree with clap_mangen, so they
-//! say exactly what `--help` says. Release packaging runs `rsspot man --dir` to ship them.
+//! say exactly what `--help` says, plus an EXAMPLES section (the examples `--help` shows, from
+//! [`super::examples`]). Release packaging runs `rsspot man --dir` to ship them.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use clap::{Args, CommandFactory};
+use clap::{Args, Command, CommandFactory};
+use clap_mangen::Man;
 
+use super::examples;
 use crate::ctx::Ctx;
 
 #[derive(Debug, Args)]
@@ -16,18 +20,94 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
+/// `text` as roff body text: backslashes and hyphens escaped, no line read as a request.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with('.') || escaped.starts_with('\'') {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
+}
+
+/// The EXAMPLES section of the command at `path`, or nothing.
+fn examples_section(path: &str) -> String {
+    let list = examples::for_path(path);
+    if list.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(".SH EXAMPLES\n");
+    for (what, line) in list {
+        out.push_str(&format!(".PP\n{}\n.PP\n.RS 4\n.nf\n", roff_text(what)));
+        for l in examples::shell_lines(line, "", 4) {
+            out.push_str(&roff_text(&l));
+            out.push('\n');
+        }
+        out.push_str(".fi\n.RE\n");
+    }
+    out
+}
+
+/// One page: clap_mangen's sections, with EXAMPLES before the extra text (exit codes).
+fn page(cmd: Command, path: &str, w: &mut dyn Write) -> std::io::Result<()> {
+    let man = Man::new(cmd.clone());
+    man.render_title(w)?;
+    man.render_name_section(w)?;
+    man.render_synopsis_section(w)?;
+    man.render_description_section(w)?;
+    if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+        man.render_options_section(w)?;
+    }
+    if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
+        man.render_subcommands_section(w)?;
+    }
+    w.write_all(examples_section(path).as_bytes())?;
+    if cmd.get_after_long_help().is_some() || cmd.get_after_help().is_some() {
+        man.render_extra_section(w)?;
+    }
+    if cmd.get_version().is_some() {
+        man.render_version_section(w)?;
+    }
+    Ok(())
+}
+
+/// Writes the page of `cmd` and of each visible subcommand into `dir`; returns how many.
+fn write_pages(cmd: &Command, path: &str, dir: &std::path::Path) -> std::io::Result<usize> {
+    let mut written = 0;
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        let sub_path = if path.is_empty() {
+            sub.get_name().to_string()
+        } else {
+            format!("{path} {}", sub.get_name())
+        };
+        written += write_pages(sub, &sub_path, dir)?;
+    }
+    let name = cmd
+        .get_display_name()
+        .unwrap_or_else(|| cmd.get_name())
+        .to_string();
+    let mut buf = Vec::new();
+    page(cmd.clone(), path, &mut buf)?;
+    // Manual pages are for everyone to read (as clap_mangen writes them): a plain write.
+    std::fs::write(dir.join(format!("{name}.1")), &buf)?;
+    Ok(written + 1)
+}
+
+/// The tree the pages describe: `--help`'s (examples go in their own section).
+fn tree() -> Command {
+    let mut cmd = crate::cli::Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    cmd
+}
+
 pub fn man(ctx: &Ctx, a: ManArgs) -> Result<()> {
-    let cmd = crate::cli::Cli::command();
+    let cmd = tree();
     match a.dir {
         Some(dir) => {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            clap_mangen::generate_to(cmd, &dir)
+            let written = write_pages(&cmd, "", &dir)
                 .with_context(|| format!("cannot write manual pages to {}", dir.display()))?;
-            let written = std::fs::read_dir(&dir)?
-                .filter_map(|e| e.ok())
-                .filter(|e| e.path().extension().is_some_and(|x| x == "1"))
-                .count();
             ctx.out.note(&format!(
                 "wrote {written} manual pages to {}",
                 dir.display()
@@ -36,8 +116,31 @@ pub fn man(ctx: &Ctx, a: ManArgs) -> Result<()> {
         }
         None => {
             let mut buf = Vec::new();
-            clap_mangen::Man::new(cmd).render(&mut buf)?;
+            page(cmd, "", &mut buf)?;
             ctx.out.text(&String::from_utf8_lossy(&buf))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_have_an_examples_section() {
+        let cmd = tree();
+        let cs = cmd.find_subcommand("cloudspaces").unwrap();
+        let create = cs.find_subcommand("create").unwrap().clone();
+        let mut buf = Vec::new();
+        page(create, "cloudspaces create", &mut buf).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(text.contains(".SH EXAMPLES"), "{text}");
+        assert!(
+            text.contains("rsspot cs create demo \\-\\-region"),
+            "{text}"
+        );
+        let mut buf = Vec::new();
+        page(cmd.clone(), "", &mut buf).unwrap();
+        assert!(String::from_utf8(buf).unwrap().contains(".SH EXAMPLES"));
     }
 }

@@ -7,10 +7,9 @@ pub mod complete;
 pub mod config;
 pub mod demo;
 pub mod emulator;
-pub mod filters;
+pub mod examples;
 pub mod help;
 pub mod inventory;
-pub mod kubeconfig;
 pub mod kubeconfig_cmd;
 pub mod man;
 pub mod misc;
@@ -26,6 +25,8 @@ pub mod vm_ssh_keys;
 pub mod vm_view;
 
 use anyhow::Result;
+
+use crate::filters;
 
 use crate::cli::Command;
 use crate::ctx::Ctx;

@@ -5,8 +5,9 @@ use clap::Subcommand;
 use rsspot::raw::types::{OrganizationListOrganizationsItem as Organization, Region, ServerClass};
 use rsspot::services::ServerClassFilter;
 
-use super::filters;
+use crate::args::name_arg;
 use crate::ctx::Ctx;
+use crate::filters;
 use crate::output::{Tabular, dash};
 
 #[derive(Debug, Subcommand)]
@@ -77,16 +78,6 @@ pub struct ServerClassListArgs {
     /// Only classes with servers available now.
     #[arg(long)]
     pub available: bool,
-}
-
-/// Picks the positional name or `--name`, with a usage error when neither is given.
-pub fn name_arg(positional: Option<String>, flag: Option<String>, what: &str) -> Result<String> {
-    positional.or(flag).ok_or_else(|| {
-        anyhow::Error::new(rsspot::Error::invalid(
-            "NAME",
-            format!("give the {what} name (positional or --name)"),
-        ))
-    })
 }
 
 impl Tabular for Organization {

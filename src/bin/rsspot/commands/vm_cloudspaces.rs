@@ -18,10 +18,10 @@ use rsspot::services::{PoolType, VmCloudSpaceCreate, VmPoolCreate};
 use rsspot::types::inventory::{VmCloudSpace, VmPool};
 use serde::Deserialize;
 
-use super::cloudspaces::{NameArgs, WaitFlags};
 use super::nodepools::{PoolWaitArgs, spend};
 use super::vm_fields::{self, Form};
 use super::vm_pools::{UserDataArgs, checked_user_data, note_ignored_bids, parse_pool_spec};
+use crate::args::{NameArgs, WaitFlags};
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
 use crate::kinds::VmCloudspaces;
@@ -340,12 +340,14 @@ fn report_failed_create(
     ));
     for (p, e) in &rollback.pools_left {
         ctx.out.warn(&format!(
-            "vm pool {p} is left: {e} (delete it with `rsspot vm-pools delete {p} --yes`)"
+            "vm pool {p} is left: {e} (delete it with `{}`)",
+            ctx.rsspot(&format!("vm-pools delete {p} --yes"))
         ));
     }
     if let Some(e) = &rollback.cloudspace_left {
         ctx.out.warn(&format!(
-            "vm cloudspace {name} is left: {e} (delete it with `rsspot vm-cloudspaces delete {name} --yes`)"
+            "vm cloudspace {name} is left: {e} (delete it with `{}`)",
+            ctx.rsspot(&format!("vm-cloudspaces delete {name} --yes"))
         ));
     }
     vm_fields::explained(error, form, Some(about))
@@ -357,10 +359,10 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
     match cmd {
         VmCloudspacesCmd::List(w) => {
             let client = ctx.client().await?;
-            let regions = super::filters::region_filter(ctx, client).await?;
+            let regions = crate::filters::region_filter(ctx, client).await?;
             let all = VmCloudspaces::of(ctx, None);
-            let kind = super::filters::Filtered::new(all, move |c: &VmCloudSpace| {
-                super::filters::region_matches(&regions, c.spec.region.as_deref())
+            let kind = crate::filters::Filtered::new(all, move |c: &VmCloudSpace| {
+                crate::filters::region_matches(&regions, c.spec.region.as_deref())
             });
             view::list(ctx, &kind, &w).await
         }
@@ -379,6 +381,16 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
             super::vm_view::print_vms(ctx, &cs)
         }
         VmCloudspacesCmd::Create(a) => {
+            use super::cloudspaces::wizard;
+            let nothing_given = a.name.name.is_none()
+                && a.name.name_flag.is_none()
+                && a.file.is_none()
+                && a.pools.is_empty();
+            // No name on a terminal: the wizard asks, then runs the command it shows.
+            if nothing_given && wizard::may_ask(ctx) {
+                let client = ctx.client().await?;
+                return wizard::run(ctx, client, wizard::Target::VmCloudspace).await;
+            }
             let form = match a.file {
                 Some(_) => Form::File,
                 None => Form::PoolSpec,

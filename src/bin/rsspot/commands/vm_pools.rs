@@ -13,9 +13,9 @@ use rsspot::services::vm_pools::{DEFAULT_VM_IMAGE, user_data_wire};
 use rsspot::services::{PoolType, VmPoolCreate, VmPoolUpdate};
 use rsspot::types::inventory::VmPool;
 
-use super::cloudspaces::{NameArgs, WaitFlags};
 use super::nodepools::{PoolWaitArgs, spend};
 use super::vm_fields::{self, Form};
+use crate::args::{NameArgs, WaitFlags};
 use crate::ctx::Ctx;
 use crate::kinds::VmPools;
 use crate::progress;

@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use rsspot::raw::types::VmSshKey;
 use rsspot::services::VmSshKeyCreate;
 
-use super::cloudspaces::NameArgs;
+use crate::args::NameArgs;
 use crate::ctx::Ctx;
 use crate::kinds::VmSshKeys;
 use crate::output::{Tabular, dash};

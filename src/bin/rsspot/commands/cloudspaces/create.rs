@@ -27,6 +27,16 @@ use crate::progress;
 
 /// Runs `cloudspaces create`.
 pub(super) async fn create(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<()> {
+    let nothing_given = a.name.name.is_none()
+        && a.name.name_flag.is_none()
+        && a.config.is_none()
+        && a.spot_pools.is_empty()
+        && a.ondemand_pools.is_empty();
+    // No name on a terminal: the wizard asks, then runs the command it shows. Without a
+    // terminal the usual usage error below stands.
+    if nothing_given && super::wizard::may_ask(ctx) {
+        return super::wizard::run(ctx, client, super::wizard::Target::Cloudspace).await;
+    }
     if a.config.is_none() && a.spot_pools.is_empty() && a.ondemand_pools.is_empty() {
         return create_alone(ctx, client, a).await;
     }
@@ -73,7 +83,8 @@ async fn create_alone(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<(
     let cs = client.org_or_default(ctx.org()).cloudspaces().create(&req).await?;
     if !a.wait.wait {
         ctx.out.note(&format!(
-            "cloudspace {name} created; it takes a few minutes to become Ready (`rsspot cloudspaces wait {name}`)"
+            "cloudspace {name} created; it takes a few minutes to become Ready (`{}`)",
+            ctx.rsspot(&format!("cloudspaces wait {name}"))
         ));
         return ctx.out.one(&cs, &cs);
     }
@@ -229,7 +240,8 @@ async fn create_with_pools(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Res
         }
     } else {
         ctx.out.note(&format!(
-            "it takes a few minutes to become Ready (`rsspot cloudspaces wait {name}`)"
+            "it takes a few minutes to become Ready (`{}`)",
+            ctx.rsspot(&format!("cloudspaces wait {name}"))
         ));
     }
     ctx.out.one(&made.cloudspace, &made)
@@ -256,8 +268,10 @@ fn report_rollback(ctx: &Ctx, r: &Rollback) {
     }
     for (o, e) in &r.failed {
         ctx.out.warn(&format!(
-            "rollback could not delete {} {}: {e} (delete it with `rsspot cloudspaces delete`)",
-            o.kind, o.name
+            "rollback could not delete {} {}: {e} (delete it with `{}`)",
+            o.kind,
+            o.name,
+            ctx.rsspot("cloudspaces delete")
         ));
     }
 }

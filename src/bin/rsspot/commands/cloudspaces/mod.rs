@@ -4,6 +4,7 @@
 
 mod create;
 mod specs;
+pub mod wizard;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,10 +16,11 @@ use rsspot::raw::types::CloudSpace;
 use rsspot::services::CloudSpaceUpdate;
 use rsspot::services::cloudspaces::{DEFAULT_READY_TIMEOUT, versions};
 
+use super::kubeconfig_cmd;
 use super::nodepools::spend;
-use super::resources::name_arg;
-use super::{filters, kubeconfig_cmd};
+use crate::args::{NameArgs, WaitFlags};
 use crate::ctx::Ctx;
+use crate::filters;
 use crate::kinds::Cloudspaces;
 use crate::output::{Tabular, age, dash};
 use crate::progress;
@@ -56,36 +58,6 @@ pub enum CloudspacesCmd {
     /// spotctl's get-config: write the kubeconfig to DIR/NAME.yaml (default ~/.kube/NAME.yaml,
     /// mode 0600) and say where.
     GetConfig(kubeconfig_cmd::GetConfigArgs),
-}
-
-/// A resource name, positional or `--name`.
-#[derive(Debug, Clone, Args)]
-pub struct NameArgs {
-    /// Name.
-    #[arg(value_parser = crate::names::object)]
-    pub name: Option<String>,
-    /// Same as the positional NAME.
-    #[arg(long = "name", conflicts_with = "name", value_name = "NAME", value_parser = crate::names::object)]
-    pub name_flag: Option<String>,
-}
-
-impl NameArgs {
-    /// The name given either way (usage error when neither).
-    pub fn get(self, what: &str) -> Result<String> {
-        name_arg(self.name, self.name_flag, what)
-    }
-}
-
-/// `--wait` / `--timeout` for create and update.
-#[derive(Debug, Clone, Args)]
-pub struct WaitFlags {
-    /// Wait until the operation completes, showing progress on stderr (Ctrl-C stops waiting
-    /// only; the operation goes on).
-    #[arg(long)]
-    pub wait: bool,
-    /// How long --wait waits: 90s, 20m, 1h or seconds (default 20m for cloudspaces, 30m for pools).
-    #[arg(long, requires = "wait", value_parser = progress::parse_duration, value_name = "DURATION")]
-    pub timeout: Option<Duration>,
 }
 
 /// `cloudspaces create`.
@@ -177,6 +149,10 @@ pub struct DeleteArgs {
     /// A missing cloudspace is not an error (exit 0 with a note).
     #[arg(long)]
     pub ignore_not_found: bool,
+    /// Keep the kubeconfig contexts, clusters and users rsspot wrote for the cloudspace
+    /// (by default they are removed from $KUBECONFIG or ~/.kube/config).
+    #[arg(long)]
+    pub keep_kubeconfig: bool,
 }
 
 /// One deleted object, for the teardown table.
@@ -424,10 +400,16 @@ async fn delete(ctx: &Ctx, client: &SpotClient, a: DeleteArgs) -> Result<()> {
         Err(rsspot::Error::NotFound { kind, .. }) if a.ignore_not_found && kind == "cloudspace" => {
             ctx.out
                 .note(&format!("cloudspace {name} not found; nothing to delete"));
+            if !a.keep_kubeconfig {
+                kubeconfig_cmd::forget(ctx, client, &name).await;
+            }
             return Ok(());
         }
         Err(e) => return Err(e.into()),
     };
+    if !a.keep_kubeconfig {
+        kubeconfig_cmd::forget(ctx, client, &name).await;
+    }
     ctx.out.note(&format!(
         "deleted {} node pool(s), then cloudspace {name}",
         report.pool_count()

@@ -13,8 +13,8 @@ use rsspot::services::{
 };
 use rust_decimal::Decimal;
 
-use super::super::cloudspaces::{NameArgs, WaitFlags};
 use super::{PoolWaitArgs, spend};
+use crate::args::{NameArgs, WaitFlags};
 use crate::ctx::Ctx;
 use crate::kinds::AutopilotPools;
 use crate::output::{Tabular, dash};

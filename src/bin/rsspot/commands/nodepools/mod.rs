@@ -21,9 +21,9 @@ use rsspot::pricing::Bid;
 use rsspot::services::node_pools::{DEFAULT_FULFILLED_TIMEOUT, PoolCommon};
 use rsspot::services::{Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, Taint};
 
-use super::cloudspaces::{NameArgs, WaitFlags};
-use super::filters;
+use crate::args::{NameArgs, WaitFlags};
 use crate::ctx::Ctx;
+use crate::filters;
 use crate::kinds::Pools;
 use crate::progress;
 use crate::view::{self, GetArgs, WatchArgs};

@@ -122,9 +122,9 @@ fn print_scenario(ctx: &Ctx, s: &BuildScenario) -> Result<()> {
 }
 
 pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
-    let mut regions = super::filters::split_values(&a.regions);
-    regions.extend(super::filters::split_values(ctx.global.region.as_slice()));
-    let categories = super::filters::split_values(&a.classes);
+    let mut regions = crate::filters::split_values(&a.regions);
+    regions.extend(crate::filters::split_values(ctx.global.region.as_slice()));
+    let categories = crate::filters::split_values(&a.classes);
     let req = PlanRequest {
         nodes: a.nodes,
         generation: a.generation,

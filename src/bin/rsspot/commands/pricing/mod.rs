@@ -12,9 +12,9 @@ use rsspot::pricing::view::{self, ListFilter, MONTH_HOURS, PriceRow, SortKey};
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-use super::filters;
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
+use crate::filters;
 use crate::output::dash;
 
 mod build;
@@ -473,7 +473,7 @@ fn row_fields(r: &PriceRow) -> Vec<(&'static str, String)> {
 }
 
 async fn get(ctx: &Ctx, a: GetArgs) -> Result<()> {
-    let class = super::resources::name_arg(a.class, a.name_flag, "server class")?;
+    let class = crate::args::name_arg(a.class, a.name_flag, "server class")?;
     let client = ctx.client().await?;
     let pricing = client.pricing();
     let (row, history) = if a.history {
@@ -531,7 +531,7 @@ fn advice_fields(a: &BidAdvice) -> Vec<(&'static str, String)> {
 }
 
 async fn bid(ctx: &Ctx, a: BidArgs) -> Result<()> {
-    let class = super::resources::name_arg(a.class, a.name_flag, "server class")?;
+    let class = crate::args::name_arg(a.class, a.name_flag, "server class")?;
     let client = ctx.client().await?;
     let advice = client.pricing().advise(&class, a.risk).await?;
     match ctx.out.format {

@@ -32,7 +32,7 @@ users:
       command: kubectl
 ";
 
-const EXISTING: &str = include_str!("../../../../../tests/fixtures/kubeconfig-existing.yaml");
+const EXISTING: &str = include_str!("../../../../tests/fixtures/kubeconfig-existing.yaml");
 
 fn parse(s: &str) -> Value {
     serde_norway::from_str(s).unwrap()

@@ -7,6 +7,9 @@
 //! that two cloudspaces (or orgs) never overwrite each other's generic `ngpc-user` entry, and
 //! replaces or appends them by name. Every other entry and top-level key is left as it was.
 //!
+//! Entries rsspot writes carry a marker naming their cloudspace, so that deleting the
+//! cloudspace removes them and nothing else ([`teardown`]).
+//!
 //! Writing (`--merge`, `--file`) happens under kubectl's own lock (`<file>.lock`, created
 //! exclusively and removed after, as client-go does), so parallel rsspot and kubectl runs keep
 //! every context and nothing is left beside the file; the previous content is kept in a
@@ -347,6 +350,8 @@ pub fn read_existing(path: &Path) -> rsspot::Result<Option<Vec<u8>>> {
     }
     rsspot::cli_support::read_if_exists(path)
 }
+
+pub mod teardown;
 
 #[cfg(test)]
 mod tests;
