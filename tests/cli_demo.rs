@@ -62,6 +62,8 @@ async fn demo_fast_walks_the_main_job_and_leaves_home_alone() {
     insta::with_settings!({filters => vec![
         (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
         (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "[UUID]"),
+        // A table shows a UUID as its shortest unique prefix (8 characters here).
+        (r"(?m)^[0-9a-f]{8}(\s)", "[ID]    $1"),
         (r"hcp-[0-9a-z]+", "hcp-[ID]"),
     ]}, {
         insta::assert_snapshot!("demo_fast", stdout);

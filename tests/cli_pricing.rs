@@ -13,7 +13,7 @@ use serde_json::Value;
 
 /// Runs `rsspot ARGS`, asserts success, parses stdout as JSON.
 fn json(env: &common::Env, args: &[&str]) -> Value {
-    let out = env.cmd().args(args).output().unwrap();
+    let out = env.cmd().args(common::with_json(args)).output().unwrap();
     assert!(
         out.status.success(),
         "{args:?}: {}",

@@ -312,3 +312,10 @@ mod tests {
         assert_eq!(with_query("/a", &[]), "/a");
     }
 }
+
+impl crate::shape::Shaped for ApiArgs {
+    /// The answer of an arbitrary path is data: JSON unless YAML is asked.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::DATA
+    }
+}

@@ -229,3 +229,14 @@ mod tests {
         assert!(!text.contains('\n'));
     }
 }
+
+impl crate::shape::Shaped for AuthCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            // kubectl runs it before every call: JSON by contract, no history line.
+            AuthCmd::KubeToken => Shape::JSON_ONLY.unrecorded(),
+            AuthCmd::Status(_) => Shape::REPORT,
+        }
+    }
+}

@@ -431,3 +431,15 @@ mod tests {
         assert_eq!(file_selection(&f).as_deref(), Some("solo"));
     }
 }
+
+impl crate::shape::Shaped for ConfigCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            ConfigCmd::Schema => Shape::DATA,
+            ConfigCmd::Show => Shape::REPORT,
+            ConfigCmd::Validate => Shape::TEXT_OR_DATA,
+            ConfigCmd::Path | ConfigCmd::Explain { .. } | ConfigCmd::Migrate => Shape::RESOURCE,
+        }
+    }
+}

@@ -332,3 +332,10 @@ mod tour {
         }
     }
 }
+
+impl crate::shape::Shaped for DemoArgs {
+    /// A guided tour in text; it leaves no trace in the user's state.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::TEXT.unrecorded()
+    }
+}

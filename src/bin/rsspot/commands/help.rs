@@ -165,3 +165,10 @@ mod tests {
         }
     }
 }
+
+impl crate::shape::Shaped for HelpArgs {
+    /// Text; local, so not recorded.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::TEXT.unrecorded()
+    }
+}

@@ -212,3 +212,13 @@ mod tests {
         assert_eq!(few, [1]);
     }
 }
+
+impl crate::shape::Shaped for InventoryCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            InventoryCmd::Vmcloudspaces
+            | InventoryCmd::Vmpools { .. }
+            | InventoryCmd::Events { .. } => crate::shape::Shape::RESOURCE,
+        }
+    }
+}

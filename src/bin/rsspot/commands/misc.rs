@@ -105,3 +105,10 @@ mod tests {
         assert_eq!(v.operation_count, Some(28));
     }
 }
+
+impl crate::shape::Shaped for CompletionsArgs {
+    /// A shell script; local, so not recorded.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::TEXT.unrecorded()
+    }
+}

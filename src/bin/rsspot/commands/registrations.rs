@@ -527,3 +527,23 @@ pub async fn run(ctx: &Ctx, args: RegistrationsArgs) -> Result<()> {
         RegistrationsCmd::Doctor => admin::doctor(ctx, ledger).await,
     }
 }
+
+impl crate::shape::Shaped for RegistrationsArgs {
+    fn shape(&self) -> crate::shape::Shape {
+        match &self.cmd {
+            RegistrationsCmd::Discover { .. }
+            | RegistrationsCmd::List { .. }
+            | RegistrationsCmd::Show { .. }
+            | RegistrationsCmd::Claim { .. }
+            | RegistrationsCmd::Mark { .. }
+            | RegistrationsCmd::Release { .. }
+            | RegistrationsCmd::Reset { .. }
+            | RegistrationsCmd::Events { .. }
+            | RegistrationsCmd::Export
+            | RegistrationsCmd::Import { .. }
+            | RegistrationsCmd::MigrateLedger { .. }
+            | RegistrationsCmd::Doctor
+            | RegistrationsCmd::Restore { .. } => crate::shape::Shape::RESOURCE,
+        }
+    }
+}

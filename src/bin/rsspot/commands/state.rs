@@ -489,3 +489,31 @@ mod tests {
         );
     }
 }
+
+impl crate::shape::Shaped for HistoryArgs {
+    fn shape(&self) -> crate::shape::Shape {
+        match self.command {
+            None | Some(HistoryCmd::Clear) => crate::shape::Shape::RESOURCE,
+        }
+    }
+}
+
+impl crate::shape::Shaped for StateCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            StateCmd::Info => Shape::REPORT,
+            StateCmd::Path | StateCmd::Vacuum | StateCmd::Reset { .. } => Shape::RESOURCE,
+        }
+    }
+}
+
+impl crate::shape::Shaped for CacheCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            CacheCmd::Stats => Shape::REPORT,
+            CacheCmd::Clear { .. } => Shape::RESOURCE,
+        }
+    }
+}

@@ -541,3 +541,19 @@ mod tests {
         }
     }
 }
+
+impl crate::shape::Shaped for CloudspacesCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            CloudspacesCmd::Kubeconfig(_) => Shape::TEXT_OR_DATA,
+            CloudspacesCmd::List(_)
+            | CloudspacesCmd::Get(_)
+            | CloudspacesCmd::Create(_)
+            | CloudspacesCmd::Update(_)
+            | CloudspacesCmd::Delete(_)
+            | CloudspacesCmd::Wait(_)
+            | CloudspacesCmd::GetConfig(_) => Shape::RESOURCE,
+        }
+    }
+}

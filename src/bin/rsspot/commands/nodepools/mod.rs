@@ -348,6 +348,8 @@ where
         PoolCmd::Update(a) => {
             let c = P::update_flags(&a);
             let name = c.name.clone().get(P::WHAT)?;
+            let name =
+                view::resolve(&Pools::<P>::of(ctx, client, None).await, client, &name).await?;
             let upd = P::update_request(&a);
             let limits = spend::limits(ctx).await?;
             let prepared = P::prepare_update(client, &name, &upd, org, &limits).await?;
@@ -379,6 +381,7 @@ where
             print::<P>(ctx, client, pool).await
         }
         PoolCmd::Delete(n) => {
+            let n = view::resolve_arg(&Pools::<P>::of(ctx, client, None).await, client, n).await?;
             view::delete(ctx, n, P::WHAT, " and its nodes", |name| async move {
                 P::delete(client, &name, org).await
             })
@@ -386,6 +389,8 @@ where
         }
         PoolCmd::Wait(a) => {
             let name = a.name.get(P::WHAT)?;
+            let name =
+                view::resolve(&Pools::<P>::of(ctx, client, None).await, client, &name).await?;
             let pool = wait::<P>(ctx, &name, a.timeout).await?;
             print::<P>(ctx, client, pool).await
         }
@@ -534,5 +539,28 @@ mod tests {
         assert_eq!(u.labels.unwrap().get("a").map(String::as_str), Some("1"));
         assert_eq!(u.desired, None);
         assert_eq!(u.taints, None);
+    }
+}
+
+impl crate::shape::Shaped for NodepoolsCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            NodepoolsCmd::Spot(c) => c.shape(),
+            NodepoolsCmd::Ondemand(c) => c.shape(),
+            NodepoolsCmd::Autopilot(c) => c.shape(),
+        }
+    }
+}
+
+impl<C: Args, U: Args> crate::shape::Shaped for PoolCmd<C, U> {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            PoolCmd::List(_)
+            | PoolCmd::Get(_)
+            | PoolCmd::Create(_)
+            | PoolCmd::Update(_)
+            | PoolCmd::Delete(_)
+            | PoolCmd::Wait(_) => crate::shape::Shape::RESOURCE,
+        }
     }
 }

@@ -572,3 +572,14 @@ mod tests {
         assert!(parse_strategy("cheapest").is_err());
     }
 }
+
+impl crate::shape::Shaped for PricingCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            PricingCmd::Build(_) => Shape::REPORT,
+            PricingCmd::History(_) => Shape::SERIES,
+            PricingCmd::List(_) | PricingCmd::Get(_) | PricingCmd::Bid(_) => Shape::RESOURCE,
+        }
+    }
+}
