@@ -51,6 +51,27 @@ pub fn find(typed: &str, known: &[String]) -> Match {
     }
 }
 
+/// The UUID names a mistyped prefix was probably meant for: their start of the same length is
+/// one edit away (at most three, sorted). Needs four characters, or everything is close.
+pub fn close_prefixes(typed: &str, known: &[String]) -> Vec<String> {
+    if typed.len() < 4 {
+        return Vec::new();
+    }
+    let typed_lc = typed.to_ascii_lowercase();
+    let mut close: Vec<String> = known
+        .iter()
+        .filter(|k| is_uuid(k) && k.len() >= typed.len())
+        .filter(|k| {
+            let start = k[..typed.len()].to_ascii_lowercase();
+            crate::commands::filters::edit_distance(&typed_lc, &start) <= 1
+        })
+        .cloned()
+        .collect();
+    close.sort();
+    close.truncate(3);
+    close
+}
+
 /// Each cell of a column shortened to its shortest prefix that no other UUID in the column
 /// shares (at least [`MIN_PREFIX`] characters); cells that are not UUIDs are left whole. `None`
 /// when the column holds no UUID.

@@ -171,7 +171,10 @@ fn is_not_found(e: &anyhow::Error) -> bool {
 
 /// `e` with a "did you mean" hint when some of `names` are close to `typed`.
 fn suggest(e: anyhow::Error, typed: &str, names: &[String]) -> anyhow::Error {
-    let close = crate::names::closest(typed, names);
+    let mut close = crate::names::closest(typed, names);
+    if close.is_empty() {
+        close = crate::prefix::close_prefixes(typed, names);
+    }
     if close.is_empty() {
         return e;
     }

@@ -247,6 +247,13 @@ pub async fn api(ctx: &Ctx, a: ApiArgs) -> Result<()> {
     ctx.out.data(&answer)
 }
 
+impl crate::shape::Shaped for ApiArgs {
+    /// The answer of an arbitrary path is data: JSON unless YAML is asked.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::DATA
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,12 +317,5 @@ mod tests {
         );
         assert_eq!(with_query("/a?b=1", &fields[1..]), "/a?b=1&limit=5");
         assert_eq!(with_query("/a", &[]), "/a");
-    }
-}
-
-impl crate::shape::Shaped for ApiArgs {
-    /// The answer of an arbitrary path is data: JSON unless YAML is asked.
-    fn shape(&self) -> crate::shape::Shape {
-        crate::shape::Shape::DATA
     }
 }

@@ -201,6 +201,17 @@ async fn status(ctx: &Ctx, a: StatusArgs) -> Result<()> {
     }
 }
 
+impl crate::shape::Shaped for AuthCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            // kubectl runs it before every call: JSON by contract, no history line.
+            AuthCmd::KubeToken => Shape::JSON_ONLY.unrecorded(),
+            AuthCmd::Status(_) => Shape::REPORT,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,16 +238,5 @@ mod tests {
         assert_eq!(v["status"]["token"], "T");
         assert_eq!(v["status"]["expirationTimestamp"], "2030-01-02T03:03:05Z");
         assert!(!text.contains('\n'));
-    }
-}
-
-impl crate::shape::Shaped for AuthCmd {
-    fn shape(&self) -> crate::shape::Shape {
-        use crate::shape::Shape;
-        match self {
-            // kubectl runs it before every call: JSON by contract, no history line.
-            AuthCmd::KubeToken => Shape::JSON_ONLY.unrecorded(),
-            AuthCmd::Status(_) => Shape::REPORT,
-        }
     }
 }

@@ -386,6 +386,18 @@ pub async fn config(ctx: &Ctx, cmd: ConfigCmd) -> Result<()> {
     }
 }
 
+impl crate::shape::Shaped for ConfigCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            ConfigCmd::Schema => Shape::DATA,
+            ConfigCmd::Show => Shape::REPORT,
+            ConfigCmd::Validate => Shape::TEXT_OR_DATA,
+            ConfigCmd::Path | ConfigCmd::Explain { .. } | ConfigCmd::Migrate => Shape::RESOURCE,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,17 +441,5 @@ mod tests {
         assert_eq!(file_selection(&f).as_deref(), Some("b"));
         f.active_profile = Some("solo".into());
         assert_eq!(file_selection(&f).as_deref(), Some("solo"));
-    }
-}
-
-impl crate::shape::Shaped for ConfigCmd {
-    fn shape(&self) -> crate::shape::Shape {
-        use crate::shape::Shape;
-        match self {
-            ConfigCmd::Schema => Shape::DATA,
-            ConfigCmd::Show => Shape::REPORT,
-            ConfigCmd::Validate => Shape::TEXT_OR_DATA,
-            ConfigCmd::Path | ConfigCmd::Explain { .. } | ConfigCmd::Migrate => Shape::RESOURCE,
-        }
     }
 }

@@ -90,6 +90,13 @@ pub fn version(ctx: &Ctx) -> Result<()> {
     }
 }
 
+impl crate::shape::Shaped for CompletionsArgs {
+    /// A shell script; local, so not recorded.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::TEXT.unrecorded()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,12 +110,5 @@ mod tests {
         assert_eq!(v.spec_sha256.len(), 64);
         assert!(v.spec_sha256.chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(v.operation_count, Some(28));
-    }
-}
-
-impl crate::shape::Shaped for CompletionsArgs {
-    /// A shell script; local, so not recorded.
-    fn shape(&self) -> crate::shape::Shape {
-        crate::shape::Shape::TEXT.unrecorded()
     }
 }

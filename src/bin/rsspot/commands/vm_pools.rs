@@ -327,6 +327,19 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
     }
 }
 
+impl crate::shape::Shaped for VmPoolsCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            VmPoolsCmd::List(_)
+            | VmPoolsCmd::Get(_)
+            | VmPoolsCmd::Create(_)
+            | VmPoolsCmd::Update(_)
+            | VmPoolsCmd::Delete(_)
+            | VmPoolsCmd::Wait(_) => crate::shape::Shape::RESOURCE,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,18 +368,5 @@ mod tests {
                 .contains("unknown key")
         );
         assert!(parse_pool_spec("serverclass=c,bidprice=abc").is_err());
-    }
-}
-
-impl crate::shape::Shaped for VmPoolsCmd {
-    fn shape(&self) -> crate::shape::Shape {
-        match self {
-            VmPoolsCmd::List(_)
-            | VmPoolsCmd::Get(_)
-            | VmPoolsCmd::Create(_)
-            | VmPoolsCmd::Update(_)
-            | VmPoolsCmd::Delete(_)
-            | VmPoolsCmd::Wait(_) => crate::shape::Shape::RESOURCE,
-        }
     }
 }

@@ -416,6 +416,29 @@ async fn print<P: PoolKind>(ctx: &Ctx, client: &SpotClient, pool: P::Item) -> Re
     view::show(ctx, &Pools::<P>::of(ctx, client, None).await, pool)
 }
 
+impl crate::shape::Shaped for NodepoolsCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            NodepoolsCmd::Spot(c) => c.shape(),
+            NodepoolsCmd::Ondemand(c) => c.shape(),
+            NodepoolsCmd::Autopilot(c) => c.shape(),
+        }
+    }
+}
+
+impl<C: Args, U: Args> crate::shape::Shaped for PoolCmd<C, U> {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            PoolCmd::List(_)
+            | PoolCmd::Get(_)
+            | PoolCmd::Create(_)
+            | PoolCmd::Update(_)
+            | PoolCmd::Delete(_)
+            | PoolCmd::Wait(_) => crate::shape::Shape::RESOURCE,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Parser};
@@ -539,28 +562,5 @@ mod tests {
         assert_eq!(u.labels.unwrap().get("a").map(String::as_str), Some("1"));
         assert_eq!(u.desired, None);
         assert_eq!(u.taints, None);
-    }
-}
-
-impl crate::shape::Shaped for NodepoolsCmd {
-    fn shape(&self) -> crate::shape::Shape {
-        match self {
-            NodepoolsCmd::Spot(c) => c.shape(),
-            NodepoolsCmd::Ondemand(c) => c.shape(),
-            NodepoolsCmd::Autopilot(c) => c.shape(),
-        }
-    }
-}
-
-impl<C: Args, U: Args> crate::shape::Shaped for PoolCmd<C, U> {
-    fn shape(&self) -> crate::shape::Shape {
-        match self {
-            PoolCmd::List(_)
-            | PoolCmd::Get(_)
-            | PoolCmd::Create(_)
-            | PoolCmd::Update(_)
-            | PoolCmd::Delete(_)
-            | PoolCmd::Wait(_) => crate::shape::Shape::RESOURCE,
-        }
     }
 }

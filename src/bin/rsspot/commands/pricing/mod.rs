@@ -548,6 +548,17 @@ async fn bid(ctx: &Ctx, a: BidArgs) -> Result<()> {
     }
 }
 
+impl crate::shape::Shaped for PricingCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            PricingCmd::Build(_) => Shape::REPORT,
+            PricingCmd::History(_) => Shape::SERIES,
+            PricingCmd::List(_) | PricingCmd::Get(_) | PricingCmd::Bid(_) => Shape::RESOURCE,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -570,16 +581,5 @@ mod tests {
         assert_eq!(parse_strategy("max-value").unwrap(), Strategy::MaxValue);
         assert_eq!(parse_strategy("Balanced").unwrap(), Strategy::Balanced);
         assert!(parse_strategy("cheapest").is_err());
-    }
-}
-
-impl crate::shape::Shaped for PricingCmd {
-    fn shape(&self) -> crate::shape::Shape {
-        use crate::shape::Shape;
-        match self {
-            PricingCmd::Build(_) => Shape::REPORT,
-            PricingCmd::History(_) => Shape::SERIES,
-            PricingCmd::List(_) | PricingCmd::Get(_) | PricingCmd::Bid(_) => Shape::RESOURCE,
-        }
     }
 }
