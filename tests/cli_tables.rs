@@ -221,4 +221,19 @@ async fn every_list_fits_a_real_terminal_of_80_columns() {
             );
         }
     }
+    // Reports too: the planner (its tables and the commands it suggests) and the price chart.
+    for args in [
+        &["pricing", "build", "--nodes", "2"][..],
+        &["pricing", "history", "gp.vs1.medium-dfw"],
+        &["pricing", "get", "gp.vs1.medium-dfw", "--history"],
+    ] {
+        let text = in_pty(&env, 80, args).unwrap_or_default();
+        for line in text.lines() {
+            assert!(
+                visible(line) <= 80,
+                "{args:?}: {} wide:\n{text}",
+                visible(line)
+            );
+        }
+    }
 }

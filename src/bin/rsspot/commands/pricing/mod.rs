@@ -432,8 +432,8 @@ fn band(r: &PriceRow) -> String {
     }
     let position = match (r.market, r.p20, r.p50, r.p80) {
         (Some(m), Some(p20), _, _) if m < p20 => "; market below P20",
-        (Some(m), _, Some(p50), _) if m < p50 => "; market between P20 and P50",
-        (Some(m), _, _, Some(p80)) if m <= p80 => "; market between P50 and P80",
+        (Some(m), _, Some(p50), _) if m < p50 => "; market in P20-P50",
+        (Some(m), _, _, Some(p80)) if m <= p80 => "; market in P50-P80",
         (Some(_), _, _, Some(_)) => "; market above P80",
         _ => "",
     };
