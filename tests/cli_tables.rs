@@ -221,11 +221,23 @@ async fn every_list_fits_a_real_terminal_of_80_columns() {
             );
         }
     }
-    // Reports too: the planner (its tables and the commands it suggests) and the price chart.
+    // Single objects and reports too: the planner (its tables and the commands it suggests),
+    // the price chart, the registration ledger and the demo's text.
     for args in [
         &["pricing", "build", "--nodes", "2"][..],
         &["pricing", "history", "gp.vs1.medium-dfw"],
         &["pricing", "get", "gp.vs1.medium-dfw", "--history"],
+        &["cloudspaces", "get", "fit-dfw"],
+        &["nodepools", "spot", "get", "0b7c"],
+        &["nodepools", "ondemand", "get", "5d1e"],
+        &["vm-cloudspaces", "get", "vm-lab-dfw"],
+        &["vm-pools", "get", "7f3e1a9c"],
+        &["server-classes", "get", "gp.vs1.medium-dfw"],
+        &["regions", "get", "us-central-dfw-1"],
+        &["organizations", "get", "demo"],
+        &["registrations", "discover", "--all"],
+        &["registrations", "list"],
+        &["demo", "--fast"],
     ] {
         let text = in_pty(&env, 80, args).unwrap_or_default();
         for line in text.lines() {

@@ -341,6 +341,31 @@ impl Printer {
     }
 }
 
+/// `command` after `lead` and a space, broken before its flags into shell continuation lines
+/// (`\\`, then six spaces) when wider than `width`, so it still pastes as one command.
+pub fn wrap_shell(lead: &str, command: &str, width: usize) -> String {
+    let mut lines = vec![lead.to_string()];
+    for (i, word) in command.split(" --").enumerate() {
+        let word = if i == 0 {
+            word.to_string()
+        } else {
+            format!("--{word}")
+        };
+        let Some(line) = lines.last_mut() else {
+            break;
+        };
+        // Room for " word" and a trailing " \\".
+        if i == 0 || line.chars().count() + 1 + word.chars().count() + 2 <= width {
+            line.push(' ');
+            line.push_str(&word);
+        } else {
+            line.push_str(" \\");
+            lines.push(format!("      {word}"));
+        }
+    }
+    lines.join("\n")
+}
+
 /// `rows` with each column of UUIDs cut to the shortest unique prefixes ([`crate::prefix`]).
 fn shorten_ids(mut rows: Vec<Vec<String>>, columns: usize) -> Vec<Vec<String>> {
     for col in 0..columns {

@@ -203,6 +203,11 @@ impl Tabular for RegistrationRecord {
         }
         h
     }
+    fn drop_order() -> &'static [&'static str] {
+        // The key (whole: commands take it as is), status, VM and lease say what to do next;
+        // the rest is for `-o wide`.
+        &["POOL", "ATTEMPTS", "UPDATED", "VMCLOUDSPACE"]
+    }
     fn row(&self, wide: bool) -> Vec<String> {
         let mut r = vec![
             self.registration_key.clone(),

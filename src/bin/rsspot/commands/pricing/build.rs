@@ -129,34 +129,9 @@ fn print_scenario(ctx: &Ctx, s: &BuildScenario) -> Result<()> {
     let commands: Vec<String> = s
         .pools
         .iter()
-        .map(|p| wrap_command(&p.command, width))
+        .map(|p| crate::output::wrap_shell(" ", &p.command, width))
         .collect();
     ctx.out.text(&commands.join("\n"))
-}
-
-/// `command`, indented by two, broken before its flags into shell continuation lines when it is
-/// wider than `width` (so it still pastes as one command).
-fn wrap_command(command: &str, width: usize) -> String {
-    let mut lines = vec![String::from(" ")];
-    for (i, word) in command.split(" --").enumerate() {
-        let word = if i == 0 {
-            word.to_string()
-        } else {
-            format!("--{word}")
-        };
-        let Some(line) = lines.last_mut() else {
-            break;
-        };
-        // Room for " word" and the trailing " \\".
-        if line.trim().is_empty() || line.chars().count() + 1 + word.chars().count() + 2 <= width {
-            line.push(' ');
-            line.push_str(&word);
-        } else {
-            line.push_str(" \\");
-            lines.push(format!("      {word}"));
-        }
-    }
-    lines.join("\n")
 }
 
 pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
