@@ -36,7 +36,7 @@ async fn chart_in_unicode_and_ascii() {
         "market 0.001",
         "P50 0.001",
         "bid 0.002",
-        "48 points, one every 1h",
+        "48 points, every 1h",
     ] {
         assert!(unicode.contains(label), "{label} missing:\n{unicode}");
     }
@@ -77,7 +77,7 @@ async fn get_history_labels_the_real_interval_and_since_cuts() {
         false,
     );
     assert!(!text.contains("hourly hammer"), "{text}");
-    assert!(text.contains("13 points, one every 1h"), "{text}");
+    assert!(text.contains("13 points, every 1h"), "{text}");
     assert!(text.contains("2025-11-21 11:00") && text.contains("2025-11-21 23:00"));
     insta::assert_snapshot!("chart_get_since_ascii", text);
 }

@@ -100,8 +100,14 @@ async fn create_wait_list_get_with_snapshots() {
     insta::with_settings!({filters => table_filters()}, {
         insta::assert_snapshot!("cloudspaces_list_wide", wide);
     });
-    // Piped without -o: JSON.
+    // Piped without -o: tab-separated rows, no header (as gh).
     let (piped, _) = ok(&env, &["cloudspaces", "list"]);
+    assert_eq!(piped.lines().count(), 2, "{piped}");
+    assert!(
+        piped.lines().all(|l| l.contains('\t') && !l.contains("  ")),
+        "{piped}"
+    );
+    let (piped, _) = ok(&env, &["cloudspaces", "list", "-o", "json"]);
     let list: serde_json::Value = serde_json::from_str(&piped).unwrap();
     assert_eq!(list.as_array().unwrap().len(), 2);
     let (json, _) = ok(&env, &["cloudspaces", "get", "demo-dfw", "-o", "json"]);

@@ -160,9 +160,14 @@ async fn configure_keeps_toml_and_json_files_in_their_format() {
         assert!(text.starts_with(starts), "{name}:\n{text}");
         assert!(text.contains(SECRET));
         assert_eq!(mode(&path), 0o600);
-        let out = run(env
-            .bare_cmd()
-            .args(["-c", path.to_str().unwrap(), "profiles", "show"]));
+        let out = run(env.bare_cmd().args([
+            "-c",
+            path.to_str().unwrap(),
+            "profiles",
+            "show",
+            "-o",
+            "json",
+        ]));
         let v = ok(&out);
         assert_eq!(v["settings"]["region"], "us-west-sjc-1");
         assert_eq!(v["settings"]["refresh_token"], "<redacted>");
@@ -238,7 +243,9 @@ async fn profiles_list_show_use_rename_delete() {
         assert!(out.status.success(), "{}", stderr_of(&out));
     }
     // The first profile became active (none was selected); --no-activate kept it so.
-    let v = ok(&run(env.bare_cmd().args(["profiles", "list"])));
+    let v = ok(&run(env
+        .bare_cmd()
+        .args(["profiles", "list", "-o", "json"])));
     let active: Vec<&str> = v
         .as_array()
         .unwrap()
@@ -256,7 +263,9 @@ async fn profiles_list_show_use_rename_delete() {
     insta::assert_snapshot!("profiles_list_table", stdout_of(&out));
 
     // show without a name: the active profile.
-    let v = ok(&run(env.bare_cmd().args(["profiles", "show"])));
+    let v = ok(&run(env
+        .bare_cmd()
+        .args(["profiles", "show", "-o", "json"])));
     assert_eq!(v["name"], "dev");
     assert_eq!(v["settings"]["org"], "demo");
     assert_eq!(v["settings"]["refresh_token"], "<redacted>");
@@ -283,12 +292,14 @@ async fn profiles_list_show_use_rename_delete() {
     assert_eq!(std::fs::read(config_yml(&env)).unwrap(), before);
     let out = run(env.bare_cmd().args(["profiles", "delete", "prod", "-y"]));
     assert!(out.status.success(), "{}", stderr_of(&out));
-    let names: Vec<String> = ok(&run(env.bare_cmd().args(["profiles", "list"])))
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["name"].as_str().unwrap().to_string())
-        .collect();
+    let names: Vec<String> = ok(&run(env
+        .bare_cmd()
+        .args(["profiles", "list", "-o", "json"])))
+    .as_array()
+    .unwrap()
+    .iter()
+    .map(|p| p["name"].as_str().unwrap().to_string())
+    .collect();
     assert_eq!(names, ["staging"]);
 
     // Unknown profiles: exit 2, one error line listing the known ones, and the CLI's hint.
@@ -426,7 +437,7 @@ async fn legacy_spot_config_is_imported_once_and_never_written() {
     std::fs::write(&legacy, legacy_text).unwrap();
     std::fs::set_permissions(&legacy, std::fs::Permissions::from_mode(0o644)).unwrap();
 
-    let out = run(env.bare_cmd().args(["profiles", "list"]));
+    let out = run(env.bare_cmd().args(["profiles", "list", "-o", "json"]));
     let v = ok(&out);
     assert_eq!(v[0]["name"], "default");
     assert_eq!(v[0]["org"], "legacy-org");
@@ -448,7 +459,7 @@ async fn legacy_spot_config_is_imported_once_and_never_written() {
 
     // Said once: a second command (and an explicit migrate) changes nothing.
     let before = std::fs::read(&target).unwrap();
-    let out = run(env.bare_cmd().args(["config", "show"]));
+    let out = run(env.bare_cmd().args(["config", "show", "-o", "json"]));
     assert!(out.status.success());
     assert!(!stderr_of(&out).contains("imported"));
     let v = ok(&run(env

@@ -31,6 +31,8 @@ fn filters() -> Vec<(&'static str, &'static str)> {
             r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
             "[UUID]",
         ),
+        // A table shows a UUID as its shortest unique prefix (8 characters here).
+        (r"(?m)^[0-9a-f]{8}(\s)", "[ID]    $1"),
         (
             r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
             "[TIME]",
@@ -142,15 +144,41 @@ async fn spot_create_list_get_with_snapshots() {
     insta::with_settings!({filters => filters()}, {
         insta::assert_snapshot!("spot_get_json", out);
     });
-    // Piped: JSON array; --cloudspace filters.
+    // Piped: one tab-separated row per pool, UUIDs whole; --cloudspace filters.
     let (out, _) = ok(
         &env,
         &["nodepools", "spot", "list", "--cloudspace", "demo-dfw"],
     );
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with(&format!("{generated}\t"))),
+        "{out}"
+    );
+    let (out, _) = ok(
+        &env,
+        &[
+            "nodepools",
+            "spot",
+            "list",
+            "--cloudspace",
+            "demo-dfw",
+            "-o",
+            "json",
+        ],
+    );
     assert_eq!(json(&out).as_array().unwrap().len(), 2);
     let (out, _) = ok(
         &env,
-        &["nodepools", "spot", "list", "--cloudspace", "other"],
+        &[
+            "nodepools",
+            "spot",
+            "list",
+            "--cloudspace",
+            "other",
+            "-o",
+            "json",
+        ],
     );
     assert_eq!(json(&out), serde_json::json!([]));
     let (out, _) = ok(&env, &["nodepools", "spot", "list", "-o", "name"]);

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 /// Runs `rsspot ARGS`, asserts success, parses stdout as JSON.
 fn json(env: &common::Env, args: &[&str]) -> Value {
-    let out = env.cmd().args(args).output().unwrap();
+    let out = env.cmd().args(common::with_json(args)).output().unwrap();
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -255,9 +255,9 @@ async fn get_with_history_table_and_series() {
     // The history is a chart (plain ASCII here: NO_COLOR) with its summary underneath.
     let caption = text
         .lines()
-        .find(|l| l.starts_with("hammer price $/h"))
+        .find(|l| l.starts_with("hammer $/h"))
         .unwrap_or_else(|| panic!("{text}"));
-    for part in ["one every 1h", "min ", "max ", "last "] {
+    for part in [", every 1h", "min ", "max ", "last "] {
         assert!(caption.contains(part), "{caption}");
     }
     assert!(text.contains('*'), "{text}");

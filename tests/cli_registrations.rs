@@ -21,7 +21,7 @@ fn run(env: &common::Env, args: &[&str]) -> std::process::Output {
 
 /// Runs `rsspot ARGS`, asserts success, parses stdout as JSON.
 fn json(env: &common::Env, args: &[&str]) -> Value {
-    let out = run(env, args);
+    let out = run(env, &common::with_json(args));
     assert!(
         out.status.success(),
         "{args:?}: {}",
@@ -63,7 +63,7 @@ fn std_cmd(env: &common::Env) -> Command {
 }
 
 fn code(env: &common::Env, args: &[&str]) -> (Option<i32>, String) {
-    let out = run(env, args);
+    let out = run(env, &common::with_json(args));
     (out.status.code(), common::stderr_of(&out))
 }
 
@@ -268,7 +268,15 @@ async fn leases_keep_owners_apart() {
     let children: Vec<_> = (0..4)
         .map(|i| {
             std_cmd(&env2)
-                .args(["registrations", "claim", "2", "--owner", &format!("p{i}")])
+                .args([
+                    "registrations",
+                    "claim",
+                    "2",
+                    "--owner",
+                    &format!("p{i}"),
+                    "-o",
+                    "json",
+                ])
                 .spawn()
                 .unwrap()
         })
@@ -413,7 +421,7 @@ async fn export_import_round_trip() {
     assert_eq!(report["inserted"], READY_VMS + 2);
     let out = other
         .cmd()
-        .args(["registrations", "import", "-"])
+        .args(["registrations", "import", "-", "-o", "json"])
         .write_stdin(exported.clone())
         .output()
         .unwrap();

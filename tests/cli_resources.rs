@@ -15,8 +15,16 @@ async fn regions_list_table_json_and_name() {
     let text = common::stdout_of(&out);
     assert!(text.starts_with("NAME"), "{text}");
     assert!(text.contains("us-central-dfw-1"));
-    // Piped without -o: JSON.
+    // Piped without -o: tab-separated rows without a header; JSON when asked.
     let out = env.cmd().args(["regions", "list"]).output().unwrap();
+    let text = common::stdout_of(&out);
+    assert!(!text.starts_with("NAME"), "{text}");
+    assert!(text.lines().all(|l| l.contains('\t')), "{text}");
+    let out = env
+        .cmd()
+        .args(["regions", "list", "-o", "json"])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.as_array().unwrap().len() >= 3);
     // Global flags after the subcommand; name output.

@@ -50,7 +50,12 @@ fn json_of(args: &[&str], out: &Output) -> Value {
 }
 
 fn run_json(home: &Path, url: &str, args: &[&str]) -> Value {
-    let out = rsspot(home, url).args(args).output().unwrap();
+    // Piped output is a tab-separated table unless JSON is asked for.
+    let out = rsspot(home, url)
+        .args(args)
+        .args(["-o", "json"])
+        .output()
+        .unwrap();
     json_of(args, &out)
 }
 

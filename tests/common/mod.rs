@@ -66,9 +66,10 @@ impl Env {
         (stdout_of(&out), stderr_of(&out))
     }
 
-    /// Runs and asserts success; stdout as JSON (`Null` when it printed nothing).
+    /// Runs and asserts success; stdout as JSON (`Null` when it printed nothing). Adds `-o json`
+    /// unless an `-o` is given (piped output is a tab-separated table by default).
     pub fn ok_json(&self, args: &[&str]) -> Value {
-        let (text, _) = self.ok(args);
+        let text = self.ok(&with_json(args)).0;
         if text.trim().is_empty() {
             return Value::Null;
         }
@@ -157,4 +158,16 @@ pub fn assert_no_secret(text: &str) {
         "refresh token printed: {text}"
     );
     assert!(!text.contains("eyJ"), "a JWT was printed: {text}");
+}
+
+/// `args` with `-o json` appended unless they already choose an output format.
+pub fn with_json<'a>(args: &[&'a str]) -> Vec<&'a str> {
+    let chosen = args
+        .iter()
+        .any(|a| *a == "-o" || a.starts_with("--output") || (a.starts_with("-o") && a.len() > 2));
+    let mut all = args.to_vec();
+    if !chosen {
+        all.extend(["-o", "json"]);
+    }
+    all
 }

@@ -48,11 +48,11 @@ pub struct Cli {
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
-    /// Human table (default on a terminal).
+    /// Human table (the default; piped without -o: tab-separated rows, no header).
     Table,
     /// Table with more columns.
     Wide,
-    /// JSON (default when piped).
+    /// JSON.
     Json,
     /// YAML.
     Yaml,
@@ -89,7 +89,7 @@ pub struct GlobalArgs {
     /// Config file to read instead of the default location.
     #[arg(short = 'c', long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Output format (default: table on a terminal, json otherwise).
+    /// Output format (default: a table; piped, tab-separated rows without a header).
     #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
     pub output: Option<OutputFormat>,
     /// Organization (name, org_… id or org-… namespace).

@@ -118,18 +118,26 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(global: GlobalArgs) -> Ctx {
+        Ctx::for_command(global, crate::shape::Shape::RESOURCE)
+    }
+
+    /// The context of a command of this `shape`: without `-o`, its
+    /// [`crate::shape::Shape::default_format`]; a data table piped without `-o` is tab-separated.
+    pub fn for_command(global: GlobalArgs, shape: crate::shape::Shape) -> Ctx {
         let stdout_tty = std::io::stdout().is_terminal();
-        let format = global.output.unwrap_or(if stdout_tty {
-            OutputFormat::Table
-        } else {
-            OutputFormat::Json
-        });
+        let format = global.output.unwrap_or(shape.default_format());
         let color = stdout_tty && !global.no_color && std::env::var_os("NO_COLOR").is_none();
+        let piped_rows = global.output.is_none() && !stdout_tty && shape.rows_when_piped();
+        let out = if piped_rows && format == OutputFormat::Table {
+            Printer::piped(global.quiet)
+        } else {
+            Printer::new(format, color, global.quiet)
+        };
         let line = Line::of(&global);
         // The first context of the process is the line's (completion builds its own later).
         let _ = LINE.set(line.clone());
         Ctx {
-            out: Printer::new(format, color, global.quiet),
+            out,
             line,
             global,
             resolved: OnceCell::new(),

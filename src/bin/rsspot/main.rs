@@ -11,7 +11,9 @@ mod kinds;
 mod kubeconfig;
 mod names;
 mod output;
+mod prefix;
 mod progress;
+mod shape;
 mod view;
 mod watch;
 
@@ -19,6 +21,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::FromArgMatches;
+
+use crate::shape::Shaped;
 
 fn main() -> ExitCode {
     // `COMPLETE=<shell> rsspot ...` is the shell asking for completions: answer and exit.
@@ -65,19 +69,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let ctx = ctx::Ctx::new(cli.global.clone());
-    // `auth kube-token` (above): no history line, and errors in one line.
-    // The demo and pure-local helpers leave no trace in the user's state.
-    let record = !kube_token
-        && !matches!(
-            cli.command,
-            cli::Command::Demo(_)
-                | cli::Command::Completions(_)
-                | cli::Command::Version
-                | cli::Command::Help(_)
-                | cli::Command::Man(_)
-        );
-    let result = match output::check_format(&path, cli.global.output) {
+    // Each command declares its formats and whether it is recorded (see `shape`).
+    let shape = cli.command.shape();
+    let ctx = ctx::Ctx::for_command(cli.global.clone(), shape);
+    let record = shape.history;
+    let result = match shape.check(&path, cli.global.output) {
         Ok(()) => runtime.block_on(commands::run(&ctx, cli.command)),
         Err(refused) => Err(anyhow::Error::new(refused)),
     };

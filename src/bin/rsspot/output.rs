@@ -60,79 +60,6 @@ impl std::fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
-/// Every format: the resource commands (lists and single objects).
-const ALL_FORMATS: &[OutputFormat] = &[
-    OutputFormat::Table,
-    OutputFormat::Wide,
-    OutputFormat::Json,
-    OutputFormat::Yaml,
-    OutputFormat::Name,
-];
-/// Reports and summaries: no single name to print.
-const REPORT_FORMATS: &[OutputFormat] = &[
-    OutputFormat::Table,
-    OutputFormat::Wide,
-    OutputFormat::Json,
-    OutputFormat::Yaml,
-];
-/// Text on a terminal (a document, a status line) or the same as data.
-const TEXT_OR_DATA: &[OutputFormat] =
-    &[OutputFormat::Table, OutputFormat::Json, OutputFormat::Yaml];
-/// Answers that are data by nature (`api`, the JSON schema).
-const DATA_FORMATS: &[OutputFormat] = &[OutputFormat::Json, OutputFormat::Yaml];
-/// kubectl's ExecCredential: JSON by contract.
-const JSON_ONLY: &[OutputFormat] = &[OutputFormat::Json];
-/// Plain text only (scripts, manual pages, help, the demo, a server).
-const TEXT_ONLY: &[OutputFormat] = &[OutputFormat::Table];
-/// A time series: a chart on a terminal, or the points as data.
-const SERIES_FORMATS: &[OutputFormat] = &[
-    OutputFormat::Table,
-    OutputFormat::Json,
-    OutputFormat::Yaml,
-    OutputFormat::Csv,
-];
-
-/// The `-o` values a command (by its canonical path, e.g. `["pricing", "build"]`) honours.
-/// One table for the whole CLI, so no command can quietly print JSON for `-o name`.
-pub fn formats_of(path: &[&str]) -> &'static [OutputFormat] {
-    match path {
-        ["api"] | ["config", "schema"] => DATA_FORMATS,
-        ["completions"] | ["man"] | ["help"] | ["demo"] | ["emulator", ..] => TEXT_ONLY,
-        ["pricing", "history"] => SERIES_FORMATS,
-        ["auth", "kube-token"] => JSON_ONLY,
-        ["pricing", "build"]
-        | ["nodepools", "autopilot", "preview"]
-        | ["state", "info"]
-        | ["cache", "stats"]
-        | ["config", "show"]
-        | ["auth", "status"] => REPORT_FORMATS,
-        ["cloudspaces", "kubeconfig"] | ["config", "validate"] => TEXT_OR_DATA,
-        _ => ALL_FORMATS,
-    }
-}
-
-/// Refuses an explicit `-o` the command does not honour (exit 2, naming the ones it does).
-/// The default format (table on a terminal, JSON when piped) is never refused.
-pub fn check_format(path: &[&str], requested: Option<OutputFormat>) -> Result<(), Usage> {
-    let Some(requested) = requested else {
-        return Ok(());
-    };
-    let supported = formats_of(path);
-    if supported.contains(&requested) {
-        return Ok(());
-    }
-    let names: Vec<String> = supported.iter().map(|f| f.to_string()).collect();
-    let command = if path.is_empty() {
-        "rsspot".to_string()
-    } else {
-        format!("rsspot {}", path.join(" "))
-    };
-    Err(Usage(format!(
-        "`{command}` cannot print -o {requested}; it supports -o {}",
-        names.join(", ")
-    )))
-}
-
 /// An error with a hint the CLI found (e.g. "did you mean demo?"): displays as the error, keeps
 /// it as its source (so exit codes stay its own), and `report_error` prints the hint.
 #[derive(Debug)]
@@ -206,6 +133,9 @@ pub struct Printer {
     pub quiet: bool,
     /// The width the default table is cut to (`None`: never cut; see [`crate::fit`]).
     pub width: Option<usize>,
+    /// Piped with no `-o`: tables are tab-separated rows with no header, never cut, with ids in
+    /// full and no colour (gh's behaviour, so `| grep`, `| cut -f1` and `| sort` just work).
+    pub plain: bool,
 }
 
 impl Printer {
@@ -219,6 +149,18 @@ impl Printer {
             color,
             quiet,
             width,
+            plain: false,
+        }
+    }
+
+    /// The printer for piped output without `-o`: tab-separated tables (see [`Printer::plain`]).
+    pub fn piped(quiet: bool) -> Printer {
+        Printer {
+            format: OutputFormat::Table,
+            color: false,
+            quiet,
+            width: None,
+            plain: true,
         }
     }
 
@@ -314,6 +256,25 @@ impl Printer {
         rows: Vec<Vec<String>>,
         drop_order: &[&str],
     ) -> String {
+        if self.plain {
+            return rows
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .map(|c| tsv_cell(c))
+                        .collect::<Vec<_>>()
+                        .join("\t")
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+        }
+        // On the human table, UUIDs shrink to their shortest unique prefix (`-o wide`, data
+        // formats and piped rows keep them whole).
+        let rows = if self.format == OutputFormat::Table {
+            shorten_ids(rows, headers.len())
+        } else {
+            rows
+        };
         let (headers, rows) = match self.width {
             Some(limit) => crate::fit::fit(headers, rows, limit, drop_order),
             None => (headers.iter().map(|h| h.to_string()).collect(), rows),
@@ -350,6 +311,13 @@ impl Printer {
 
     /// Key/value pairs for a detail view.
     pub fn fields(&self, pairs: &[(&str, String)]) -> anyhow::Result<()> {
+        if self.plain {
+            let text: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{k}\t{}", tsv_cell(v)))
+                .collect();
+            return self.text(&text.join("\n"));
+        }
         let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
         let text: Vec<String> = pairs
             .iter()
@@ -371,6 +339,56 @@ impl Printer {
             eprintln!("warning: {msg}");
         }
     }
+}
+
+/// `command` after `lead` and a space, broken before its flags into shell continuation lines
+/// (`\\`, then six spaces) when wider than `width`, so it still pastes as one command.
+pub fn wrap_shell(lead: &str, command: &str, width: usize) -> String {
+    let mut lines = vec![lead.to_string()];
+    for (i, word) in command.split(" --").enumerate() {
+        let word = if i == 0 {
+            word.to_string()
+        } else {
+            format!("--{word}")
+        };
+        let Some(line) = lines.last_mut() else {
+            break;
+        };
+        // Room for " word" and a trailing " \\".
+        if i == 0 || line.chars().count() + 1 + word.chars().count() + 2 <= width {
+            line.push(' ');
+            line.push_str(&word);
+        } else {
+            line.push_str(" \\");
+            lines.push(format!("      {word}"));
+        }
+    }
+    lines.join("\n")
+}
+
+/// `rows` with each column of UUIDs cut to the shortest unique prefixes ([`crate::prefix`]).
+fn shorten_ids(mut rows: Vec<Vec<String>>, columns: usize) -> Vec<Vec<String>> {
+    for col in 0..columns {
+        let cells: Vec<&str> = rows
+            .iter()
+            .map(|r| r.get(col).map_or("", String::as_str))
+            .collect();
+        let Some(short) = crate::prefix::shorten_column(&cells) else {
+            continue;
+        };
+        for (row, cell) in rows.iter_mut().zip(short) {
+            if let Some(slot) = row.get_mut(col) {
+                *slot = cell;
+            }
+        }
+    }
+    rows
+}
+
+/// A cell of a tab-separated row: tabs and line breaks inside it become spaces, so a row stays
+/// one line of the same number of fields.
+fn tsv_cell(cell: &str) -> String {
+    cell.replace(['\t', '\n', '\r'], " ")
 }
 
 fn io_error(e: std::io::Error) -> anyhow::Error {

@@ -247,6 +247,13 @@ pub async fn api(ctx: &Ctx, a: ApiArgs) -> Result<()> {
     ctx.out.data(&answer)
 }
 
+impl crate::shape::Shaped for ApiArgs {
+    /// The answer of an arbitrary path is data: JSON unless YAML is asked.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::DATA
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,6 +201,17 @@ async fn status(ctx: &Ctx, a: StatusArgs) -> Result<()> {
     }
 }
 
+impl crate::shape::Shaped for AuthCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            // kubectl runs it before every call: JSON by contract, no history line.
+            AuthCmd::KubeToken => Shape::JSON_ONLY.unrecorded(),
+            AuthCmd::Status(_) => Shape::REPORT,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

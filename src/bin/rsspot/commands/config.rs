@@ -386,6 +386,18 @@ pub async fn config(ctx: &Ctx, cmd: ConfigCmd) -> Result<()> {
     }
 }
 
+impl crate::shape::Shaped for ConfigCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            ConfigCmd::Schema => Shape::DATA,
+            ConfigCmd::Show => Shape::REPORT,
+            ConfigCmd::Validate => Shape::TEXT_OR_DATA,
+            ConfigCmd::Path | ConfigCmd::Explain { .. } | ConfigCmd::Migrate => Shape::RESOURCE,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

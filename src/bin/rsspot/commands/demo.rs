@@ -48,10 +48,12 @@ mod tour {
 
     /// Prints `$ rsspot ...` before each step's output.
     fn step(ctx: &Ctx, title: &str, command: &str) -> Result<()> {
+        // Long commands break before a flag into shell continuation lines (80 columns).
+        let command = crate::output::wrap_shell("$", &format!("rsspot {command}"), 80);
         if title.is_empty() {
-            ctx.out.text(&format!("$ rsspot {command}"))
+            ctx.out.text(&command)
         } else {
-            ctx.out.text(&format!("\n# {title}\n$ rsspot {command}"))
+            ctx.out.text(&format!("\n# {title}\n{command}"))
         }
     }
 
@@ -95,8 +97,9 @@ mod tour {
         };
         let emu = Emulator::start_with(opts).await?;
         ctx.out.text(&format!(
-            "rsspot demo: a tour against a Spot API emulator started at {} (org \"demo\").\n\
-             Nothing here touches your account, config or state; each step shows the command to run.",
+            "rsspot demo: a tour against a Spot API emulator (org \"demo\")\nat {}.\n\
+             Nothing here touches your account, config or state;\n\
+             each step shows the command to run.",
             emu.base_url()
         ))?;
         // Its own in-memory state and no config: the user's profile, cache and history stay
@@ -280,7 +283,7 @@ mod tour {
         ctx.out.text(
             "\nNext steps:\n  \
              rsspot configure                  store your Rackspace Spot refresh token\n  \
-             rsspot emulator serve             run this emulator yourself and script against it\n  \
+             rsspot emulator serve             run this emulator and script against it\n  \
              rsspot --help                     every command",
         )?;
         emu.shutdown().await;
@@ -324,5 +327,12 @@ mod tour {
                 .and_then(|m| m.name.clone())
                 .unwrap_or_default()
         }
+    }
+}
+
+impl crate::shape::Shaped for DemoArgs {
+    /// A guided tour in text; it leaves no trace in the user's state.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::TEXT.unrecorded()
     }
 }

@@ -136,3 +136,12 @@ mod tests {
         assert!(e.contains("cascade-delete"), "{e}");
     }
 }
+
+impl crate::shape::Shaped for EmulatorCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            // A server: its log lines are text.
+            EmulatorCmd::Serve(_) => crate::shape::Shape::TEXT,
+        }
+    }
+}

@@ -142,6 +142,13 @@ pub fn help(ctx: &Ctx, a: HelpArgs) -> Result<()> {
     ctx.out.text(&current.render_long_help().to_string())
 }
 
+impl crate::shape::Shaped for HelpArgs {
+    /// Text; local, so not recorded.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::TEXT.unrecorded()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

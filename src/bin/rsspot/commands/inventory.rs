@@ -198,6 +198,16 @@ fn at_most<T>(items: &mut Vec<T>, limit: u32) {
     items.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
 }
 
+impl crate::shape::Shaped for InventoryCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            InventoryCmd::Vmcloudspaces
+            | InventoryCmd::Vmpools { .. }
+            | InventoryCmd::Events { .. } => crate::shape::Shape::RESOURCE,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -122,6 +122,13 @@ pub fn man(ctx: &Ctx, a: ManArgs) -> Result<()> {
     }
 }
 
+impl crate::shape::Shaped for ManArgs {
+    /// roff text; local, so not recorded.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::TEXT.unrecorded()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

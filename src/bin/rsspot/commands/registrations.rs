@@ -203,6 +203,11 @@ impl Tabular for RegistrationRecord {
         }
         h
     }
+    fn drop_order() -> &'static [&'static str] {
+        // The key (whole: commands take it as is), status, VM and lease say what to do next;
+        // the rest is for `-o wide`.
+        &["POOL", "ATTEMPTS", "UPDATED", "VMCLOUDSPACE"]
+    }
     fn row(&self, wide: bool) -> Vec<String> {
         let mut r = vec![
             self.registration_key.clone(),
@@ -525,5 +530,25 @@ pub async fn run(ctx: &Ctx, args: RegistrationsArgs) -> Result<()> {
         RegistrationsCmd::Restore { backup, actor } => restore(ctx, ledger, &backup, &actor).await,
         RegistrationsCmd::MigrateLedger { to } => admin::migrate_ledger(ctx, &to).await,
         RegistrationsCmd::Doctor => admin::doctor(ctx, ledger).await,
+    }
+}
+
+impl crate::shape::Shaped for RegistrationsArgs {
+    fn shape(&self) -> crate::shape::Shape {
+        match &self.cmd {
+            RegistrationsCmd::Discover { .. }
+            | RegistrationsCmd::List { .. }
+            | RegistrationsCmd::Show { .. }
+            | RegistrationsCmd::Claim { .. }
+            | RegistrationsCmd::Mark { .. }
+            | RegistrationsCmd::Release { .. }
+            | RegistrationsCmd::Reset { .. }
+            | RegistrationsCmd::Events { .. }
+            | RegistrationsCmd::Export
+            | RegistrationsCmd::Import { .. }
+            | RegistrationsCmd::MigrateLedger { .. }
+            | RegistrationsCmd::Doctor
+            | RegistrationsCmd::Restore { .. } => crate::shape::Shape::RESOURCE,
+        }
     }
 }

@@ -300,3 +300,29 @@ pub async fn server_classes(ctx: &Ctx, cmd: ServerClassesCmd) -> Result<()> {
         }
     }
 }
+
+impl crate::shape::Shaped for OrganizationsCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            OrganizationsCmd::List | OrganizationsCmd::Get { .. } => crate::shape::Shape::RESOURCE,
+        }
+    }
+}
+
+impl crate::shape::Shaped for RegionsCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            RegionsCmd::List | RegionsCmd::Get { .. } => crate::shape::Shape::RESOURCE,
+        }
+    }
+}
+
+impl crate::shape::Shaped for ServerClassesCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            ServerClassesCmd::List(_) | ServerClassesCmd::Get { .. } => {
+                crate::shape::Shape::RESOURCE
+            }
+        }
+    }
+}

@@ -502,3 +502,17 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
         }
     }
 }
+
+impl crate::shape::Shaped for VmCloudspacesCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            VmCloudspacesCmd::List(_)
+            | VmCloudspacesCmd::Get(_)
+            | VmCloudspacesCmd::Vms(_)
+            | VmCloudspacesCmd::Create(_)
+            | VmCloudspacesCmd::Update(_)
+            | VmCloudspacesCmd::Delete(_)
+            | VmCloudspacesCmd::Wait(_) => crate::shape::Shape::RESOURCE,
+        }
+    }
+}

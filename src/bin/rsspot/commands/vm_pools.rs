@@ -273,6 +273,7 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
         }
         VmPoolsCmd::Update(a) => {
             let name = a.name.get("vm pool")?;
+            let name = view::resolve(&VmPools::of(ctx, None), client, &name).await?;
             let upd = VmPoolUpdate {
                 desired: a.desired,
                 bid_price: a.bid_price,
@@ -308,6 +309,7 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
             ctx.out.one(&pool, &pool)
         }
         VmPoolsCmd::Delete(n) => {
+            let n = view::resolve_arg(&VmPools::of(ctx, None), client, n).await?;
             view::delete(ctx, n, "vm pool", " and its VMs", |name| async move {
                 pools.delete(&name).await
             })
@@ -315,8 +317,22 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
         }
         VmPoolsCmd::Wait(a) => {
             let name = a.name.get("vm pool")?;
+            let name = view::resolve(&VmPools::of(ctx, None), client, &name).await?;
             let pool = wait_pool(ctx, &name, a.timeout).await?;
             ctx.out.one(&pool, &pool)
+        }
+    }
+}
+
+impl crate::shape::Shaped for VmPoolsCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            VmPoolsCmd::List(_)
+            | VmPoolsCmd::Get(_)
+            | VmPoolsCmd::Create(_)
+            | VmPoolsCmd::Update(_)
+            | VmPoolsCmd::Delete(_)
+            | VmPoolsCmd::Wait(_) => crate::shape::Shape::RESOURCE,
         }
     }
 }

@@ -124,3 +124,14 @@ pub async fn run(ctx: &Ctx, cmd: VmSshKeysCmd) -> Result<()> {
         }
     }
 }
+
+impl crate::shape::Shaped for VmSshKeysCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            VmSshKeysCmd::List(_)
+            | VmSshKeysCmd::Get(_)
+            | VmSshKeysCmd::Create(_)
+            | VmSshKeysCmd::Delete(_) => crate::shape::Shape::RESOURCE,
+        }
+    }
+}

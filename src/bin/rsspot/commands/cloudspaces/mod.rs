@@ -477,6 +477,22 @@ async fn kubeconfig_cmd(ctx: &Ctx, client: &SpotClient, a: KubeconfigArgs) -> Re
     kubeconfig_cmd::run(ctx, client, request).await
 }
 
+impl crate::shape::Shaped for CloudspacesCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            CloudspacesCmd::Kubeconfig(_) => Shape::TEXT_OR_DATA,
+            CloudspacesCmd::List(_)
+            | CloudspacesCmd::Get(_)
+            | CloudspacesCmd::Create(_)
+            | CloudspacesCmd::Update(_)
+            | CloudspacesCmd::Delete(_)
+            | CloudspacesCmd::Wait(_)
+            | CloudspacesCmd::GetConfig(_) => Shape::RESOURCE,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::{CommandFactory, Parser};

@@ -394,3 +394,10 @@ async fn verify(
     }
     Ok(own)
 }
+
+impl crate::shape::Shaped for ConfigureArgs {
+    /// A summary of what changed: every format.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::RESOURCE
+    }
+}

@@ -186,3 +186,15 @@ pub async fn profiles(ctx: &Ctx, cmd: ProfilesCmd) -> Result<()> {
         }
     }
 }
+
+impl crate::shape::Shaped for ProfilesCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            ProfilesCmd::List
+            | ProfilesCmd::Show { .. }
+            | ProfilesCmd::Use { .. }
+            | ProfilesCmd::Delete { .. }
+            | ProfilesCmd::Rename { .. } => crate::shape::Shape::RESOURCE,
+        }
+    }
+}

@@ -445,6 +445,7 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
                 return view::get(ctx, &AutopilotPools::of(ctx, None), a).await;
             }
             let name = a.name.get("autopilot pool")?;
+            let name = view::resolve(&AutopilotPools::of(ctx, None), client, &name).await?;
             details(ctx, &pools.get(&name).await?)
         }
         AutopilotCmd::Create(a) => {
@@ -473,6 +474,7 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
         }
         AutopilotCmd::Update(a) => {
             let name = a.name.get("autopilot pool")?;
+            let name = view::resolve(&AutopilotPools::of(ctx, None), client, &name).await?;
             let node = a.node;
             let upd = AutopilotPoolUpdate {
                 vcpu_total: a.vcpu,
@@ -501,6 +503,7 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
             ctx.out.one(&pool, &pool)
         }
         AutopilotCmd::Delete(n) => {
+            let n = view::resolve_arg(&AutopilotPools::of(ctx, None), client, n).await?;
             view::delete(
                 ctx,
                 n,
@@ -518,8 +521,25 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
         }
         AutopilotCmd::Wait(a) => {
             let name = a.name.get("autopilot pool")?;
+            let name = view::resolve(&AutopilotPools::of(ctx, None), client, &name).await?;
             let pool = wait_allocated(ctx, &name, a.timeout).await?;
             ctx.out.one(&pool, &pool)
+        }
+    }
+}
+
+impl crate::shape::Shaped for AutopilotCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            // A plan, not an object: no name to print.
+            AutopilotCmd::Preview(_) => Shape::REPORT,
+            AutopilotCmd::List(_)
+            | AutopilotCmd::Get(_)
+            | AutopilotCmd::Create(_)
+            | AutopilotCmd::Update(_)
+            | AutopilotCmd::Delete(_)
+            | AutopilotCmd::Wait(_) => Shape::RESOURCE,
         }
     }
 }

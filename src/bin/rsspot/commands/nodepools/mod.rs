@@ -349,6 +349,8 @@ where
         PoolCmd::Update(a) => {
             let c = P::update_flags(&a);
             let name = c.name.clone().get(P::WHAT)?;
+            let name =
+                view::resolve(&Pools::<P>::of(ctx, client, None).await, client, &name).await?;
             let upd = P::update_request(&a);
             let limits = spend::limits(ctx).await?;
             let prepared = NodePoolKind::prepare_update(&api, &name, &upd, &limits).await?;
@@ -380,6 +382,7 @@ where
             print::<P>(ctx, client, pool).await
         }
         PoolCmd::Delete(n) => {
+            let n = view::resolve_arg(&Pools::<P>::of(ctx, client, None).await, client, n).await?;
             let api = &api;
             view::delete(ctx, n, P::WHAT, " and its nodes", |name| async move {
                 api.delete(&name).await
@@ -388,6 +391,8 @@ where
         }
         PoolCmd::Wait(a) => {
             let name = a.name.get(P::WHAT)?;
+            let name =
+                view::resolve(&Pools::<P>::of(ctx, client, None).await, client, &name).await?;
             let pool = wait::<P>(ctx, &name, a.timeout).await?;
             print::<P>(ctx, client, pool).await
         }
@@ -409,6 +414,29 @@ async fn wait<P: PoolKind>(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> 
 /// Prints one pool (with its class's price in a table).
 async fn print<P: PoolKind>(ctx: &Ctx, client: &SpotClient, pool: P::Item) -> Result<()> {
     view::show(ctx, &Pools::<P>::of(ctx, client, None).await, pool)
+}
+
+impl crate::shape::Shaped for NodepoolsCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            NodepoolsCmd::Spot(c) => c.shape(),
+            NodepoolsCmd::Ondemand(c) => c.shape(),
+            NodepoolsCmd::Autopilot(c) => c.shape(),
+        }
+    }
+}
+
+impl<C: Args, U: Args> crate::shape::Shaped for PoolCmd<C, U> {
+    fn shape(&self) -> crate::shape::Shape {
+        match self {
+            PoolCmd::List(_)
+            | PoolCmd::Get(_)
+            | PoolCmd::Create(_)
+            | PoolCmd::Update(_)
+            | PoolCmd::Delete(_)
+            | PoolCmd::Wait(_) => crate::shape::Shape::RESOURCE,
+        }
+    }
 }
 
 #[cfg(test)]

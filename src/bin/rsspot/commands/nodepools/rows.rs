@@ -105,8 +105,17 @@ fn pool_headers(price: &'static str, count: &'static str, wide: bool) -> Vec<&'s
     h
 }
 
-/// Pool columns dropped first on a narrow terminal.
-const POOL_DROP_ORDER: &[&str] = &["AGE", "CLOUDSPACE", "DESIRED"];
+/// The priority of the pool columns, stated as the order they go in when the table is too
+/// wide: the age first, then the price (`-o wide` and `get` keep it), and only then what
+/// identifies and decides (cloudspace, desired of won/reserved); the UUID name shrinks to its
+/// unique prefix instead ([`crate::prefix`]).
+const POOL_DROP_ORDER: &[&str] = &[
+    "AGE",
+    "ON-DEMAND $/H",
+    "BID / MARKET",
+    "CLOUDSPACE",
+    "DESIRED",
+];
 
 impl PoolCells {
     fn row(self, wide: bool) -> Vec<String> {

@@ -103,7 +103,7 @@ fn print_scenario(ctx: &Ctx, s: &BuildScenario) -> Result<()> {
             ]
         })
         .collect();
-    ctx.out.table(
+    ctx.out.table_fit(
         &[
             "SERVER CLASS",
             "NODES",
@@ -116,8 +116,21 @@ fn print_scenario(ctx: &Ctx, s: &BuildScenario) -> Result<()> {
             "BID BASIS",
         ],
         rows,
+        // The class, nodes, totals and bid decide; the per-node figures follow from them.
+        &[
+            "BID BASIS",
+            "MEM/NODE",
+            "VCPU/NODE",
+            "$/H NODE",
+            "$/H TOTAL",
+        ],
     )?;
-    let commands: Vec<String> = s.pools.iter().map(|p| format!("  {}", p.command)).collect();
+    let width = ctx.out.width.unwrap_or(usize::MAX);
+    let commands: Vec<String> = s
+        .pools
+        .iter()
+        .map(|p| crate::output::wrap_shell(" ", &p.command, width))
+        .collect();
     ctx.out.text(&commands.join("\n"))
 }
 

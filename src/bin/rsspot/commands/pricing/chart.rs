@@ -193,11 +193,12 @@ pub fn render(points: &[(i64, Decimal)], refs: &[RefLine], style: Style) -> Stri
         " ".repeat(gap)
     ));
     let times: Vec<i64> = points.iter().map(|p| p.0).collect();
-    let every = interval_label(&times).map_or_else(String::new, |i| format!(", one every {i}"));
+    let every = interval_label(&times).map_or_else(String::new, |i| format!(", every {i}"));
     let min = points.iter().map(|p| p.1).min().unwrap_or_default();
     let max = points.iter().map(|p| p.1).max().unwrap_or_default();
     out.push_str(&format!(
-        "hammer price $/h, {} point{}{every} (UTC); min {}, max {}, last {}\n",
+        // Under 80 columns with prices of five characters: the footer fits where the chart does.
+        "hammer $/h, {} point{}{every} (UTC); min {}, max {}, last {}\n",
         points.len(),
         if points.len() == 1 { "" } else { "s" },
         super::price(Some(min)),
@@ -265,7 +266,7 @@ mod tests {
         assert!(text.is_ascii(), "{text}");
         assert!(text.contains('*'));
         assert!(text.contains("bid 0.030"));
-        assert!(text.contains("one every 10m"), "{text}");
+        assert!(text.contains(", every 10m"), "{text}");
         assert!(text.contains("10 points"));
     }
 
@@ -285,6 +286,6 @@ mod tests {
             text.chars().any(|c| ('\u{2801}'..='\u{28FF}').contains(&c)),
             "{text}"
         );
-        assert!(text.contains("one every 1h"));
+        assert!(text.contains(", every 1h"));
     }
 }

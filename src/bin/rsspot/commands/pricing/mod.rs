@@ -432,8 +432,8 @@ fn band(r: &PriceRow) -> String {
     }
     let position = match (r.market, r.p20, r.p50, r.p80) {
         (Some(m), Some(p20), _, _) if m < p20 => "; market below P20",
-        (Some(m), _, Some(p50), _) if m < p50 => "; market between P20 and P50",
-        (Some(m), _, _, Some(p80)) if m <= p80 => "; market between P50 and P80",
+        (Some(m), _, Some(p50), _) if m < p50 => "; market in P20-P50",
+        (Some(m), _, _, Some(p80)) if m <= p80 => "; market in P50-P80",
         (Some(_), _, _, Some(_)) => "; market above P80",
         _ => "",
     };
@@ -545,6 +545,17 @@ async fn bid(ctx: &Ctx, a: BidArgs) -> Result<()> {
         }
         OutputFormat::Name => ctx.out.text(&advice.bid.to_string()),
         _ => ctx.out.data(&advice),
+    }
+}
+
+impl crate::shape::Shaped for PricingCmd {
+    fn shape(&self) -> crate::shape::Shape {
+        use crate::shape::Shape;
+        match self {
+            PricingCmd::Build(_) => Shape::REPORT,
+            PricingCmd::History(_) => Shape::SERIES,
+            PricingCmd::List(_) | PricingCmd::Get(_) | PricingCmd::Bid(_) => Shape::RESOURCE,
+        }
     }
 }
 
