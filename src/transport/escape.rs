@@ -140,7 +140,7 @@ impl Inner {
             return Ok(Value::Null);
         }
         serde_json::from_slice(&body).map_err(|e| Error::Decode {
-            url: super::errors::strip_query(&final_url),
+            url: super::failure::strip_query(&final_url),
             message: "the answer is not JSON".into(),
             source: Some(e),
         })

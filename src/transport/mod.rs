@@ -15,7 +15,7 @@
 //!
 //! The token exchange ([`auth`]), create resolution and the `api` escape hatch ([`escape`]) use
 //! the same retry engine ([`retry::run`]). Errors raised here travel to the caller as typed
-//! values ([`errors::FailureSlot`]).
+//! values inside the hook's error ([`failure`]).
 
 pub(crate) mod auth;
 pub(crate) mod cache;
@@ -23,6 +23,7 @@ pub(crate) mod create_resolution;
 pub(crate) mod delete;
 pub(crate) mod errors;
 pub(crate) mod escape;
+pub(crate) mod failure;
 pub(crate) mod limits;
 pub(crate) mod paging;
 pub mod paths;
@@ -47,7 +48,7 @@ use crate::state::StateStore;
 
 use self::auth::TokenManager;
 use self::cache::CachePolicy;
-use self::errors::{Carried, FailureSlot, strip_query};
+use self::failure::strip_query;
 use self::limits::{MAX_RESPONSE_BYTES, read_bounded};
 use self::retry::{Idempotency, Outcome, RetryConfig};
 use self::route::Hosts;
@@ -141,24 +142,8 @@ impl ClientHooks<Inner> for raw::Client {
         // service method would otherwise carry it inline.
         match Box::pin(inner.execute(self.client(), request, info.operation_id)).await {
             Ok(resp) => Ok(resp),
-            Err(e) => Ok(FailureSlot::carry(e)),
-        }
-    }
-
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        match result {
-            Ok(resp) => match Carried::of(resp) {
-                Some(carried) => {
-                    errors::remember(carried);
-                    Err(progenitor_client::Error::Custom(carried.message.clone()))
-                }
-                None => Ok(()),
-            },
-            Err(_) => Ok(()),
+            // The typed error rides in the hook's own error type (see [`failure`]).
+            Err(e) => Err(failure::into_reqwest(e).await),
         }
     }
 }
@@ -245,7 +230,7 @@ impl Dispatch<'_> {
                 Err(route::redirected(&resp))
             }
             Outcome::Answer(resp) => Ok((resp, sent.ambiguous)),
-            Outcome::Failed(e) => Err(errors::transport(request.url().as_str(), e)),
+            Outcome::Failed(e) => Err(failure::transport(request.url().as_str(), e)),
             Outcome::TimedOut => Err(Error::DeadlineExceeded {
                 url: strip_query(request.url().as_str()),
                 after: self.deadline.map_or_else(
