@@ -124,7 +124,13 @@ impl Inner {
             call_inner.execute_list(http, request, op).await?
         } else {
             call_inner
-                .send(http, request, authenticated, super::idempotency(op), op.id)
+                .send(
+                    http,
+                    request,
+                    authenticated,
+                    super::pipeline::idempotency(op),
+                    op.id,
+                )
                 .await?
         };
         let status = resp.status().as_u16();
