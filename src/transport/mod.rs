@@ -3,15 +3,16 @@
 //! function of explicit inputs and outputs there or in its own module:
 //!
 //! ```text
-//! generated builder ─► exec hook ─► route (host of the operation, merge-patch type)
+//! generated builder ─► exec hook ─► check (operation known, path fits its template)
+//!                                  ─► plan (a list is followed to its end: paging)
+//!                                  ─► route (host of the operation, merge-patch type)
 //!                                  ─► cache (lookup; a hit ends here)
-//!                                  ─► auth (bearer from the token manager)
-//!                                  ─► retry (classifier, Retry-After, deadline) ─► socket
-//!                                  ─► 401: refresh once, replay once
-//!                                  ─► 3xx to another origin: refused
+//!                                  ─► auth (bearer; a 401 refreshes once, replays once)
+//!                                  ─► retry (classifier, Retry-After, deadline) ─► send
+//!                                      (3xx to another origin: refused)
 //!                                  ─► create resolution (409 after an ambiguous attempt)
 //!                                  ─► limits (bounded body) ─► cache store / invalidate
-//!                                  ─► paging (lists followed to their end)
+//! caller (services::call) ◄─ classify (errors: answers and failures → crate::Error)
 //! ```
 //!
 //! The token exchange ([`auth`]), create resolution and the `api` escape hatch ([`escape`]) use
