@@ -1,6 +1,12 @@
 //! A synchronous facade over [`crate::SpotClient`] with the same services, for scripts and
-//! non-async programs. It owns a small runtime; calling it from inside an async runtime is refused
-//! with a clear error (use the async client there).
+//! non-async programs. Like `reqwest::blocking`, each client runs its own runtime on a thread of
+//! its own, so it works anywhere a thread may block: plain sync code, a
+//! [`tokio::task::spawn_blocking`] task, a thread of an async test. (Called straight from async
+//! code, a call blocks that task's thread for its duration, as any blocking call does; use the
+//! async client there.)
+//!
+//! [`shared_default`] is the process-wide client of a profile and org, made on first use;
+//! [`initialise`] makes the default one from a builder, once, before anything asks for it.
 //!
 //! Every blocking method is one line of the `blocking_service!` table below that forwards to its
 //! async twin, so a signature change in a service is a compile error here, and a unit test fails
@@ -17,8 +23,9 @@
 //! # Ok::<(), rsspot::Error>(())
 //! ```
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::error::{Error, Result};
 use crate::pricing::advice::{BidAdvice, Risk};
@@ -28,32 +35,21 @@ use crate::raw::types::{OrganizationListOrganizationsItem as Organization, Regio
 use crate::services::ServerClassFilter;
 use crate::types::inventory::{OrganizationEvents, VmCloudSpace, VmPool};
 
-/// The blocking client. Cheap to clone.
+#[path = "blocking_runtime.rs"]
+mod runtime;
+
+use self::runtime::RuntimeThread;
+
+/// The blocking client. Cheap to clone (clones share the runtime thread).
 #[derive(Clone, Debug)]
 pub struct SpotClient {
     inner: crate::SpotClient,
-    rt: Arc<tokio::runtime::Runtime>,
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(Error::config(
-            "rsspot::blocking::SpotClient cannot be used inside an async runtime; use rsspot::SpotClient (async) there",
-        ));
-    }
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            Error::config(format!(
-                "cannot start a runtime for the blocking client: {e}"
-            ))
-        })
+    rt: Arc<RuntimeThread>,
 }
 
 impl SpotClient {
     fn new(build: impl Future<Output = Result<crate::SpotClient>>) -> Result<SpotClient> {
-        let rt = runtime()?;
+        let rt = RuntimeThread::start()?;
         let inner = rt.block_on(build)?;
         Ok(SpotClient {
             inner,
@@ -76,17 +72,18 @@ impl SpotClient {
         Self::new(crate::SpotClient::from_env())
     }
 
+    /// The process-wide client for `(profile, org)` (see [`shared_default`]).
+    pub fn shared_default(profile: Option<&str>, org: Option<&str>) -> Result<SpotClient> {
+        shared_default(profile, org)
+    }
+
     /// The async client behind this one.
     pub fn as_async(&self) -> &crate::SpotClient {
         &self.inner
     }
 
+    /// Runs a call of the async client on this client's runtime, blocking until it ends.
     fn block<T>(&self, fut: impl Future<Output = Result<T>>) -> Result<T> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(Error::config(
-                "rsspot::blocking::SpotClient cannot be used inside an async runtime; use rsspot::SpotClient (async) there",
-            ));
-        }
         self.rt.block_on(fut)
     }
 
@@ -134,6 +131,75 @@ impl SpotClient {
     }
 }
 
+/// The clients [`shared_default`] made or [`initialise`] set, by `(profile, org)`.
+fn shared() -> &'static Mutex<HashMap<(String, String), SpotClient>> {
+    static CLIENTS: OnceLock<Mutex<HashMap<(String, String), SpotClient>>> = OnceLock::new();
+    CLIENTS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn shared_key(profile: Option<&str>, org: Option<&str>) -> (String, String) {
+    (
+        profile.unwrap_or("").to_string(),
+        org.unwrap_or("").to_string(),
+    )
+}
+
+/// The process-wide blocking client for `(profile, org)`, made on first use from the config
+/// file and the environment (the blocking twin of [`crate::SpotClient::shared_default`]);
+/// `shared_default(None, None)` is the one [`initialise`] set, when it was called. Every caller
+/// of one key gets a clone of the same client (one runtime thread, one connection pool).
+pub fn shared_default(profile: Option<&str>, org: Option<&str>) -> Result<SpotClient> {
+    let key = shared_key(profile, org);
+    if let Some(c) = shared().lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(c);
+    }
+    let resolved = crate::config::load(&crate::config::LoadOptions {
+        profile: profile.map(str::to_string),
+        env: crate::config::Env::from_process(),
+        ..Default::default()
+    })?;
+    let mut builder = crate::SpotClient::builder().settings(&resolved.settings);
+    if let Some(o) = org {
+        builder = builder.org(o);
+    }
+    let client = SpotClient::from_builder(builder)?;
+    // Two first callers at once: both built one, the first stored wins and both get it.
+    Ok(match shared().lock() {
+        Ok(mut m) => m.entry(key).or_insert(client).clone(),
+        Err(_) => client,
+    })
+}
+
+/// Makes the default shared client ([`shared_default`]`(None, None)`) from `builder`, and
+/// returns it. Once per process, before the default is first asked for: a second call, or a
+/// call after `shared_default(None, None)` made the default already, is an error and leaves
+/// the default as it is.
+///
+/// ```no_run
+/// rsspot::blocking::initialise(rsspot::SpotClient::builder().refresh_token("…"))?;
+/// let regions = rsspot::blocking::shared_default(None, None)?.regions().list()?;
+/// # Ok::<(), rsspot::Error>(())
+/// ```
+pub fn initialise(builder: crate::SpotClientBuilder) -> Result<SpotClient> {
+    let key = shared_key(None, None);
+    let taken = || {
+        Error::config(
+            "the default blocking client is set already: rsspot::blocking::initialise runs once, \
+             before the first shared_default(None, None)",
+        )
+    };
+    if shared().lock().map_or(true, |m| m.contains_key(&key)) {
+        return Err(taken());
+    }
+    let client = SpotClient::from_builder(builder)?;
+    let mut m = shared().lock().map_err(|_| taken())?;
+    if m.contains_key(&key) {
+        return Err(taken());
+    }
+    m.insert(key, client.clone());
+    Ok(client)
+}
+
 /// Async methods of [`crate::SpotClient`] with a blocking twin on [`SpotClient`] (listed by hand:
 /// the client's own methods are few), and those that deliberately have none, with why.
 #[cfg(test)]
@@ -146,12 +212,10 @@ const CLIENT_METHODS: &[&str] = &[
     "api_list_all",
     "org_name",
     "id_token",
+    "shared_default",
 ];
 #[cfg(test)]
-const CLIENT_WITHOUT_TWIN: &[(&str, &str)] = &[(
-    "shared_default",
-    "a process-wide async client; a blocking client owns its runtime, build one per script",
-)];
+const CLIENT_WITHOUT_TWIN: &[(&str, &str)] = &[];
 
 macro_rules! blocking_service {
     ($(#[$sm:meta])* $name:ident, $accessor:ident { $( $(#[$m:meta])* fn $f:ident($($a:ident : $t:ty),*) -> $r:ty; )* }) => {
@@ -240,8 +304,8 @@ blocking_service!(
 
 impl Pricing<'_> {
     /// Price histories of several classes, fetched concurrently; one result per class, in order
-    /// (see [`crate::services::Pricing::histories`]). The outer error is only the refusal to run
-    /// inside an async runtime.
+    /// (see [`crate::services::Pricing::histories`]). The outer error is never set (kept for
+    /// the shape of every other blocking method).
     pub fn histories(&self, classes: &[String]) -> Result<Vec<(String, Result<PriceHistory>)>> {
         self.0
             .block(async { Ok(self.0.inner.pricing().histories(classes).await) })

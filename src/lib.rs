@@ -50,8 +50,10 @@
 //!
 //! # Blocking
 //!
-//! [`blocking::SpotClient`] has the same services for scripts and synchronous programs; it owns
-//! its runtime and refuses to run inside an async one.
+//! [`blocking::SpotClient`] has the same services for scripts and synchronous programs; like
+//! `reqwest::blocking`, it runs its own runtime on a thread of its own, so it also works inside
+//! `spawn_blocking` and on blocking threads of async tests. [`blocking::shared_default`] and
+//! [`blocking::initialise`] give a process-wide client.
 //!
 //! ```no_run
 //! let client = rsspot::blocking::SpotClient::from_env()?;

@@ -511,3 +511,41 @@ async fn a_cached_body_that_no_longer_decodes_is_refetched() {
     c.regions().list().await.unwrap();
     assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), before + 1);
 }
+
+/// A failure the pipeline raises (here a rejected refresh token) travels inside the raw call's
+/// own error value, not in a task- or thread-local: converted on another task, on another
+/// thread, after other calls ran, it is still the typed error; and a raw user who prints the
+/// error's chain reads the sentence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_raw_failure_stays_typed_across_tasks_and_threads() {
+    let emu = Emulator::start().await.unwrap();
+    let c = SpotClient::builder()
+        .all_urls(emu.base_url())
+        .refresh_token("not-the-demo-token")
+        .retry(fast_retry())
+        .in_memory_state()
+        .build()
+        .await
+        .unwrap();
+    let raw_err = {
+        let c = c.clone();
+        tokio::spawn(async move { c.raw().list_regions().send().await.unwrap_err() })
+            .await
+            .unwrap()
+    };
+    let chain: Vec<String> =
+        std::iter::successors(std::error::Error::source(&raw_err), |e| e.source())
+            .map(ToString::to_string)
+            .collect();
+    // Another failing call in between takes nothing from the first one's error.
+    let other = c.regions().list().await.unwrap_err();
+    assert!(matches!(other, Error::TokenRejected { .. }), "{other:?}");
+    let typed = std::thread::spawn(move || Error::from(raw_err))
+        .join()
+        .unwrap();
+    assert!(matches!(typed, Error::TokenRejected { .. }), "{typed:?}");
+    assert!(
+        chain.iter().any(|s| *s == typed.to_string()),
+        "the sentence is in the chain: {chain:?}"
+    );
+}

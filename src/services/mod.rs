@@ -58,22 +58,21 @@ pub(crate) async fn call<T, E: serde::Serialize>(
     kind: &str,
     name: &str,
 ) -> Result<T> {
-    // The scope gives the pipeline a place for a typed error of its own (see
-    // `transport::errors::FailureSlot`).
     // Boxed: a service method awaits several calls, and callers hold many service futures;
     // inline, their sizes add up (and overflow a debug build's test-thread stack).
-    crate::transport::errors::scoped(async {
-        match Box::pin(fut).await {
-            Ok(v) => Ok(v.into_inner()),
-            Err(e) => Err(crate::transport::errors::map_error(e, kind, name).await),
-        }
-    })
-    .await
+    match Box::pin(fut).await {
+        Ok(v) => Ok(v.into_inner()),
+        Err(e) => Err(crate::transport::errors::map_error(e, kind, name).await),
+    }
 }
 
 /// Runs a read (a GET) and maps its error like [`call`]. A cached answer that no longer decodes
 /// (written by another version, or damaged) is dropped and the read is made again, from the
 /// server.
+///
+/// Which cache entry answered reaches this function through a task-local
+/// (`transport::errors::scoped`): progenitor decodes after its hooks ran, and its decode error
+/// keeps only the body, so nothing of the answer (its extensions) is left to carry it.
 pub(crate) async fn read<T, E, F, Fut>(send: F, kind: &str, name: &str) -> Result<T>
 where
     E: serde::Serialize,

@@ -26,7 +26,8 @@ use crate::error::{Error, Result};
 use crate::fsutil::{FileLock, LOCK_TIMEOUT};
 use crate::state::{CachedToken, StateStore};
 
-use super::errors::{answer_text, strip_query};
+use super::errors::answer_text;
+use super::failure::strip_query;
 use super::limits::read_bounded;
 use super::retry::{Idempotency, RetryConfig, retry_after_of};
 use super::{Dispatch, Stats};
@@ -484,7 +485,7 @@ impl TokenManager {
             .header(reqwest::header::ACCEPT, "application/json")
             .form(&form)
             .build()
-            .map_err(|e| super::errors::transport(url, e))?;
+            .map_err(|e| super::failure::transport(url, e))?;
         self.exchanges.fetch_add(1, Ordering::Relaxed);
         let dispatch = Dispatch {
             http: &self.http,

@@ -85,7 +85,7 @@ impl Inner {
             tally.add_cache_hit();
         }
         super::errors::note_cache_hit(state, key);
-        tracing::debug!(url = %super::errors::strip_query(url.as_str()), "cache hit");
+        tracing::debug!(url = %super::failure::strip_query(url.as_str()), "cache hit");
         // `-v` says an answer is not live, and how old it is (one more read, only then).
         if tracing::enabled!(tracing::Level::INFO)
             && let Ok(Some(age)) = state.cache_age(key).await

@@ -1,73 +1,13 @@
 //! From failures to [`Error`]: transport errors keep their `reqwest::Error` as source (boxed), HTTP
 //! answers are read (Kubernetes `Status`, OAuth errors, plain text, HTML from a proxy) into the
-//! variant a caller can match, and errors raised inside the pipeline travel to the caller as
-//! typed values through [`FailureSlot`], never as made-up response bodies.
-
-use std::sync::{Arc, Mutex};
+//! variant a caller can match. Errors raised inside the pipeline reach the caller as typed values
+//! ([`super::failure`]), never as made-up response bodies.
 
 use serde_json::Value;
 
-use crate::error::{ConflictReason, Error, TransportFailure};
+use crate::error::{ConflictReason, Error};
 
-/// Whether the request failed because the server's certificate did not verify: not transient,
-/// so never retried.
-pub(crate) fn is_certificate_error(e: &reqwest::Error) -> bool {
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        // rustls' error reaches us wrapped in io::Errors (twice), whose `source()` skips it.
-        let mut inner = s;
-        while let Some(wrapped) = inner
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            inner = wrapped;
-        }
-        if let Some(tls) = inner.downcast_ref::<rustls::Error>() {
-            return matches!(
-                tls,
-                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented
-            );
-        }
-        source = s.source();
-    }
-    false
-}
-
-/// A reqwest error as one line for logs, without the URL (which could carry a query).
-pub(crate) fn describe_reqwest_error(e: &reqwest::Error) -> String {
-    let mut source = std::error::Error::source(e);
-    let mut detail = String::new();
-    while let Some(s) = source {
-        detail = s.to_string();
-        source = s.source();
-    }
-    if detail.is_empty() {
-        "request failed".into()
-    } else {
-        detail
-    }
-}
-
-/// The URL without its query (a selector or a continue token has no place in a message).
-pub(crate) fn strip_query(url: &str) -> String {
-    url.split(['?', '#']).next().unwrap_or(url).to_string()
-}
-
-/// A transport failure of a request to `url`, typed and with its cause.
-pub(crate) fn transport(url: &str, e: reqwest::Error) -> Error {
-    let failure = if is_certificate_error(&e) {
-        TransportFailure::Certificate
-    } else if e.is_connect() {
-        TransportFailure::Connect
-    } else {
-        TransportFailure::Broken
-    };
-    Error::Transport {
-        url: strip_query(url),
-        failure,
-        source: Box::new(e),
-    }
-}
+use super::failure::{strip_query, transport};
 
 /// The first non-empty line of `s`, at most 300 characters.
 pub(crate) fn one_line(s: &str) -> String {
@@ -172,51 +112,6 @@ pub(crate) fn from_answer(
     }
 }
 
-/// A failure raised inside the pipeline, waiting for the caller to take it.
-///
-/// The progenitor hooks can only hand back a `reqwest::Response`; when the pipeline fails with
-/// an [`Error`] of its own (a deadline, a refused redirect, a rejected refresh token), the error
-/// is put here, the response that goes up is an empty placeholder marked with this slot, and the
-/// `post` hook turns the mark into progenitor's `Custom` error before anything reads the
-/// placeholder. [`take`] then gives the caller the typed error.
-#[derive(Clone, Default)]
-pub(crate) struct FailureSlot(Arc<Mutex<Option<Error>>>);
-
-impl FailureSlot {
-    /// A placeholder answer carrying `error` in this slot.
-    pub(crate) fn carry(error: Error) -> reqwest::Response {
-        let message = error.to_string();
-        let slot = FailureSlot(Arc::new(Mutex::new(Some(error))));
-        let mut resp = reqwest::Response::from(http::Response::new(bytes::Bytes::new()));
-        resp.extensions_mut().insert(Carried { slot, message });
-        resp
-    }
-}
-
-/// The mark on a placeholder answer.
-#[derive(Clone)]
-pub(crate) struct Carried {
-    slot: FailureSlot,
-    /// The error's message, for progenitor's `Custom` (callers of the raw client see it).
-    pub message: String,
-}
-
-impl Carried {
-    /// The mark of a placeholder answer, if `resp` is one.
-    pub(crate) fn of(resp: &reqwest::Response) -> Option<&Carried> {
-        resp.extensions().get::<Carried>()
-    }
-
-    fn take(&self) -> Option<Error> {
-        self.slot.0.lock().ok().and_then(|mut e| e.take())
-    }
-}
-
-tokio::task_local! {
-    /// The failure of the generated call running in this task, set by the `post` hook.
-    static LAST_FAILURE: std::cell::RefCell<Option<Carried>>;
-}
-
 tokio::task_local! {
     /// The cache entry the call running in this task was answered from, if any.
     static SERVED_FROM_CACHE: std::cell::RefCell<Option<(crate::state::StateStore, crate::state::CacheKey)>>;
@@ -244,44 +139,11 @@ pub(crate) async fn drop_cache_hit() -> bool {
     true
 }
 
-std::thread_local! {
-    /// The failure of a raw call made outside [`scoped`] (a library user's `client.raw()` call):
-    /// the `post` hook and the caller's `?` run in the same poll, so on the same thread.
-    static RAW_FAILURE: std::cell::RefCell<Option<Carried>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Remembers a carried failure for [`take`] (called by the `post` hook).
-pub(crate) fn remember(c: &Carried) {
-    let in_scope = LAST_FAILURE
-        .try_with(|slot| *slot.borrow_mut() = Some(c.clone()))
-        .is_ok();
-    if !in_scope {
-        RAW_FAILURE.with(|slot| *slot.borrow_mut() = Some(c.clone()));
-    }
-}
-
-/// The typed error behind a raw call's `Custom` error with `message`, when it ran outside
-/// [`scoped`] on this thread.
-fn take_raw(message: &str) -> Option<Error> {
-    RAW_FAILURE
-        .with(|slot| slot.borrow_mut().take())
-        .filter(|c| c.message == message)
-        .and_then(|c| c.take())
-}
-
-/// Runs `fut` with a place to remember a carried failure and a cache hit.
+/// Runs `fut` with a place to note a cache hit ([`note_cache_hit`], [`drop_cache_hit`]).
 pub(crate) async fn scoped<F: std::future::Future>(fut: F) -> F::Output {
-    let fut = SERVED_FROM_CACHE.scope(std::cell::RefCell::new(None), fut);
-    LAST_FAILURE.scope(std::cell::RefCell::new(None), fut).await
-}
-
-/// The typed error behind progenitor's `Custom` error of the call that just ran in this task.
-pub(crate) fn take() -> Option<Error> {
-    LAST_FAILURE
-        .try_with(|slot| slot.borrow_mut().take())
-        .ok()
-        .flatten()
-        .and_then(|c| c.take())
+    SERVED_FROM_CACHE
+        .scope(std::cell::RefCell::new(None), fut)
+        .await
 }
 
 /// Maps an answer nobody expected (an error status) onto the crate's error.
@@ -355,7 +217,11 @@ fn map_plain<E: serde::Serialize>(
             let body = serde_json::to_vec(v.as_ref()).unwrap_or_default();
             from_answer(url, status, &body, None, kind, name)
         }
-        PE::CommunicationError(e) | PE::ResponseBodyError(e) | PE::InvalidUpgrade(e) => {
+        PE::CommunicationError(e) => super::failure::take(&e).unwrap_or_else(|| {
+            let at = e.url().map(|u| u.to_string()).unwrap_or_else(|| url.into());
+            transport(&at, e)
+        }),
+        PE::ResponseBodyError(e) | PE::InvalidUpgrade(e) => {
             let at = e.url().map(|u| u.to_string()).unwrap_or_else(|| url.into());
             transport(&at, e)
         }
@@ -372,10 +238,10 @@ fn map_plain<E: serde::Serialize>(
             field: None,
             message: m,
         },
-        PE::Custom(m) => take().or_else(|| take_raw(&m)).unwrap_or(Error::Failed {
+        PE::Custom(m) => Error::Failed {
             what: kind.to_string(),
             message: m,
-        }),
+        },
     }
 }
 
@@ -413,21 +279,5 @@ mod tests {
             "x",
         );
         assert_eq!(e.to_string(), "invalid request: unknown cloudspace");
-    }
-
-    #[tokio::test]
-    async fn carried_failures_reach_the_caller_typed() {
-        let got = scoped(async {
-            let resp = FailureSlot::carry(Error::not_found("cloudspace", "x"));
-            let mark = Carried::of(&resp).expect("marked").clone();
-            remember(&mark);
-            take()
-        })
-        .await;
-        assert!(matches!(got, Some(Error::NotFound { .. })));
-        // Outside a scope nothing is remembered, and nothing panics.
-        let resp = FailureSlot::carry(Error::not_found("cloudspace", "x"));
-        remember(Carried::of(&resp).expect("marked"));
-        assert!(take().is_none());
     }
 }

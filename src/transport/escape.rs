@@ -124,7 +124,13 @@ impl Inner {
             call_inner.execute_list(http, request, op).await?
         } else {
             call_inner
-                .send(http, request, authenticated, super::idempotency(op), op.id)
+                .send(
+                    http,
+                    request,
+                    authenticated,
+                    super::pipeline::idempotency(op),
+                    op.id,
+                )
                 .await?
         };
         let status = resp.status().as_u16();
@@ -140,7 +146,7 @@ impl Inner {
             return Ok(Value::Null);
         }
         serde_json::from_slice(&body).map_err(|e| Error::Decode {
-            url: super::errors::strip_query(&final_url),
+            url: super::failure::strip_query(&final_url),
             message: "the answer is not JSON".into(),
             source: Some(e),
         })

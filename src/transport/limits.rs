@@ -15,7 +15,7 @@ pub(crate) async fn read_bounded(
     limit: u64,
 ) -> Result<(reqwest::Response, Bytes), Error> {
     let too_large = || Error::TooLarge {
-        url: super::errors::strip_query(url),
+        url: super::failure::strip_query(url),
         limit,
     };
     if resp.content_length().is_some_and(|n| n > limit) {
@@ -29,13 +29,13 @@ pub(crate) async fn read_bounded(
         // Announced and within bounds (checked above); hyper stops at the announced length.
         resp.bytes()
             .await
-            .map_err(|e| super::errors::transport(url, e))?
+            .map_err(|e| super::failure::transport(url, e))?
     } else {
         let mut body = bytes::BytesMut::new();
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| super::errors::transport(url, e))?
+            .map_err(|e| super::failure::transport(url, e))?
         {
             if (body.len() + chunk.len()) as u64 > limit {
                 return Err(too_large());

@@ -1,21 +1,23 @@
 //! The request pipeline: the one path every request rsspot sends takes, as named stages behind
-//! progenitor's `ClientHooks`.
+//! progenitor's `ClientHooks`. The stages are composed, in order, in [`pipeline`]; each is a
+//! function of explicit inputs and outputs there or in its own module:
 //!
 //! ```text
-//! generated builder ─► exec hook ─► route (host of the operation, merge-patch type)
+//! generated builder ─► exec hook ─► check (operation known, path fits its template)
+//!                                  ─► plan (a list is followed to its end: paging)
+//!                                  ─► route (host of the operation, merge-patch type)
 //!                                  ─► cache (lookup; a hit ends here)
-//!                                  ─► auth (bearer from the token manager)
-//!                                  ─► retry (classifier, Retry-After, deadline) ─► socket
-//!                                  ─► 401: refresh once, replay once
-//!                                  ─► 3xx to another origin: refused
+//!                                  ─► auth (bearer; a 401 refreshes once, replays once)
+//!                                  ─► retry (classifier, Retry-After, deadline) ─► send
+//!                                      (3xx to another origin: refused)
 //!                                  ─► create resolution (409 after an ambiguous attempt)
 //!                                  ─► limits (bounded body) ─► cache store / invalidate
-//!                                  ─► paging (lists followed to their end)
+//! caller (services::call) ◄─ classify (errors: answers and failures → crate::Error)
 //! ```
 //!
 //! The token exchange ([`auth`]), create resolution and the `api` escape hatch ([`escape`]) use
 //! the same retry engine ([`retry::run`]). Errors raised here travel to the caller as typed
-//! values ([`errors::FailureSlot`]).
+//! values inside the hook's error ([`failure`]).
 
 pub(crate) mod auth;
 pub(crate) mod cache;
@@ -23,9 +25,11 @@ pub(crate) mod create_resolution;
 pub(crate) mod delete;
 pub(crate) mod errors;
 pub(crate) mod escape;
+pub(crate) mod failure;
 pub(crate) mod limits;
 pub(crate) mod paging;
 pub mod paths;
+pub(crate) mod pipeline;
 pub(crate) mod retry;
 pub(crate) mod route;
 pub(crate) mod span;
@@ -36,22 +40,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use progenitor_client::{ClientHooks, OperationInfo};
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
-use tracing::Instrument;
 
 use crate::error::Error;
-use crate::raw::{self, Action, Operation};
+use crate::raw;
 use crate::state::StateStore;
 
 use self::auth::TokenManager;
 use self::cache::CachePolicy;
-use self::errors::{Carried, FailureSlot, strip_query};
-use self::limits::{MAX_RESPONSE_BYTES, read_bounded};
+use self::failure::strip_query;
 use self::retry::{Idempotency, Outcome, RetryConfig};
 use self::route::Hosts;
-use self::span::CallSpan;
 
 /// Request counters of a client (shared by its clones), for tests, benchmarks and `-v` output.
 #[derive(Debug, Default)]
@@ -141,24 +142,8 @@ impl ClientHooks<Inner> for raw::Client {
         // service method would otherwise carry it inline.
         match Box::pin(inner.execute(self.client(), request, info.operation_id)).await {
             Ok(resp) => Ok(resp),
-            Err(e) => Ok(FailureSlot::carry(e)),
-        }
-    }
-
-    async fn post<E>(
-        &self,
-        result: &reqwest::Result<reqwest::Response>,
-        _info: &OperationInfo,
-    ) -> Result<(), progenitor_client::Error<E>> {
-        match result {
-            Ok(resp) => match Carried::of(resp) {
-                Some(carried) => {
-                    errors::remember(carried);
-                    Err(progenitor_client::Error::Custom(carried.message.clone()))
-                }
-                None => Ok(()),
-            },
-            Err(_) => Ok(()),
+            // The typed error rides in the hook's own error type (see [`failure`]).
+            Err(e) => Err(failure::into_reqwest(e).await),
         }
     }
 }
@@ -245,7 +230,7 @@ impl Dispatch<'_> {
                 Err(route::redirected(&resp))
             }
             Outcome::Answer(resp) => Ok((resp, sent.ambiguous)),
-            Outcome::Failed(e) => Err(errors::transport(request.url().as_str(), e)),
+            Outcome::Failed(e) => Err(failure::transport(request.url().as_str(), e)),
             Outcome::TimedOut => Err(Error::DeadlineExceeded {
                 url: strip_query(request.url().as_str()),
                 after: self.deadline.map_or_else(
@@ -263,182 +248,4 @@ pub(crate) fn bearer_header(token: &SecretString) -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static(""));
     value.set_sensitive(true);
     value
-}
-
-/// How an operation may be replayed.
-fn idempotency(op: &Operation) -> Idempotency {
-    if op.action == Action::Create {
-        Idempotency::Create
-    } else if op.idempotent {
-        Idempotency::Safe
-    } else {
-        Idempotency::Unsafe
-    }
-}
-
-impl Inner {
-    /// The deadline of a call starting now: the request timeout, or the client's hard deadline
-    /// when that comes first.
-    pub(crate) fn call_deadline_now(&self) -> Instant {
-        self.call_deadline()
-    }
-
-    fn call_deadline(&self) -> Instant {
-        let timeout = Instant::now() + self.pipeline.request_timeout;
-        self.deadline.map_or(timeout, |d| d.min(timeout))
-    }
-
-    /// Runs one generated operation through every stage, in its own span ([`span`]).
-    pub(crate) async fn execute(
-        &self,
-        http: &reqwest::Client,
-        request: reqwest::Request,
-        op_id: &str,
-    ) -> Result<reqwest::Response, Error> {
-        let op = raw::operation(op_id);
-        let call = CallSpan::open(op_id, request.method().as_str(), op.map_or("", |o| o.path));
-        let result = self
-            .execute_in_span(http, request, op_id, op, call.tally.clone())
-            .instrument(call.span.clone())
-            .await;
-        match &result {
-            Ok(resp) => call.close(Some(resp.status().as_u16()), None),
-            Err(e) => call.close(e.status(), Some(e)),
-        }
-        result
-    }
-
-    async fn execute_in_span(
-        &self,
-        http: &reqwest::Client,
-        request: reqwest::Request,
-        op_id: &str,
-        op: Option<&'static Operation>,
-        tally: Option<Arc<span::Tally>>,
-    ) -> Result<reqwest::Response, Error> {
-        let op = op.ok_or_else(|| {
-            Error::invalid(
-                "operation",
-                format!("{op_id} is not an operation rsspot knows"),
-            )
-        })?;
-        paths::check(op, request.url())?;
-        let call = Inner {
-            deadline: Some(self.call_deadline()),
-            tally,
-            ..self.clone()
-        };
-        // A list that names its own `limit` is paged by its caller (`list_stream`): one page.
-        let caller_pages = request.url().query_pairs().any(|(k, _)| k == "limit");
-        if op.action == Action::List && !caller_pages {
-            call.execute_list(http, request, op).await
-        } else {
-            call.execute_once(http, request, op).await
-        }
-    }
-
-    /// Sends through the retry engine with this client's bearer, refreshing it once on a 401.
-    pub(crate) async fn send(
-        &self,
-        http: &reqwest::Client,
-        request: reqwest::Request,
-        authenticated: bool,
-        idem: Idempotency,
-        what: &str,
-    ) -> Result<reqwest::Response, Error> {
-        Ok(self
-            .send_ambiguous(http, &request, authenticated, idem, what)
-            .await?
-            .0)
-    }
-
-    async fn send_ambiguous(
-        &self,
-        http: &reqwest::Client,
-        request: &reqwest::Request,
-        authenticated: bool,
-        idem: Idempotency,
-        what: &str,
-    ) -> Result<(reqwest::Response, bool), Error> {
-        let p = &self.pipeline;
-        let dispatch = Dispatch {
-            http,
-            retry: &p.retry,
-            stats: &p.stats,
-            idem,
-            deadline: self.deadline,
-            attempt_timeout: Some(p.request_timeout),
-            what,
-            tally: self.tally.as_deref(),
-        };
-        if !authenticated {
-            return dispatch.send(request, None).await;
-        }
-        let bearer = p.auth.bearer_header(self.deadline).await?;
-        let (resp, ambiguous) = dispatch.send(request, Some(&bearer)).await?;
-        if resp.status() != reqwest::StatusCode::UNAUTHORIZED {
-            return Ok((resp, ambiguous));
-        }
-        // One refresh and one replay; the replay is not a retry. Boxed, like every stage a
-        // plain call does not take (cache, create resolution, token exchange): the call's
-        // future stays small, and moving it into its box costs little.
-        let fresh = Box::pin(p.auth.refresh_header(&bearer, self.deadline)).await?;
-        let (resp, again) = dispatch.send(request, Some(&fresh)).await?;
-        Ok((resp, ambiguous || again))
-    }
-
-    /// One request (one page of a list) through every stage but paging.
-    pub(crate) async fn execute_once(
-        &self,
-        http: &reqwest::Client,
-        mut request: reqwest::Request,
-        op: &'static Operation,
-    ) -> Result<reqwest::Response, Error> {
-        let p = &self.pipeline;
-        p.hosts.route(&mut request, op.host);
-        if request.method() == reqwest::Method::PATCH {
-            request.headers_mut().insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/merge-patch+json"),
-            );
-        }
-        let url = request.url().as_str();
-        let cache_key = self.cache_key(op, request.method(), url);
-        if let Some(key) = &cache_key
-            && let Some(hit) = Box::pin(self.cache_lookup(key, request.url())).await
-        {
-            return Ok(hit);
-        }
-        let idem = idempotency(op);
-        if op.action == Action::Delete {
-            return Box::pin(self.delete_one(http, request, op)).await;
-        }
-        let (resp, ambiguous) = self
-            .send_ambiguous(http, &request, op.authenticated, idem, op.id)
-            .await?;
-        let status = resp.status();
-        if status == reqwest::StatusCode::CONFLICT && idem == Idempotency::Create && ambiguous {
-            return Box::pin(self.resolve_create(http, &request, resp)).await;
-        }
-        if status.is_success() && request.method() != reqwest::Method::GET {
-            Box::pin(self.invalidate(url)).await;
-        }
-        let Some(key) = cache_key.filter(|_| status.is_success()) else {
-            // No caller may be made to buffer a huge body: an announced length within bounds
-            // passes (hyper stops there); anything else is read here with a running limit.
-            if resp
-                .content_length()
-                .is_some_and(|n| n <= MAX_RESPONSE_BYTES)
-            {
-                return Ok(resp);
-            }
-            return Ok(read_bounded(resp, url, MAX_RESPONSE_BYTES).await?.0);
-        };
-        let (resp, body) = read_bounded(resp, url, MAX_RESPONSE_BYTES).await?;
-        // One page of a longer list is not kept: the paging stage caches the whole list.
-        if paging::continue_token(&body).is_none() && !url.contains("continue=") {
-            Box::pin(self.cache_store(op, &key, status.as_u16(), resp.headers(), &body)).await;
-        }
-        Ok(resp)
-    }
 }

@@ -87,7 +87,7 @@ impl Inner {
         mut token: String,
     ) -> Result<reqwest::Response, Error> {
         let final_url = first.url().clone();
-        let url = super::errors::strip_query(final_url.as_str());
+        let url = super::failure::strip_query(final_url.as_str());
         let status = first.status();
         let headers = first.headers().clone();
         let refuse = |message: String| Error::decode(url.clone(), message);

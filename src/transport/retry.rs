@@ -112,7 +112,7 @@ fn verdict(policy: &RetryConfig, idem: Idempotency, outcome: &Outcome) -> Option
             (replayable && policy.retries_status(status)).then(|| retry_after_of(r))
         }
         Outcome::Failed(e) => {
-            if super::errors::is_certificate_error(e) {
+            if super::failure::is_certificate_error(e) {
                 return None;
             }
             (idem != Idempotency::Unsafe || !may_have_reached(e)).then_some(None)
@@ -181,7 +181,7 @@ where
             Outcome::Failed(e) => tracing::debug!(
                 what,
                 attempt = n,
-                error = %super::errors::describe_reqwest_error(e),
+                error = %super::failure::describe_reqwest_error(e),
                 "transport error"
             ),
             Outcome::TimedOut => {}
@@ -226,7 +226,7 @@ where
         }
         let reason = match &outcome {
             Outcome::Answer(r) => format!("HTTP {}", r.status().as_u16()),
-            Outcome::Failed(e) => super::errors::describe_reqwest_error(e),
+            Outcome::Failed(e) => super::failure::describe_reqwest_error(e),
             Outcome::TimedOut => "no answer in time".into(),
         };
         ambiguous |= match &outcome {

@@ -93,7 +93,7 @@ impl Hosts {
             .into_iter()
             .collect();
         Err(Error::ForeignUrl {
-            url: super::errors::strip_query(url.as_str()),
+            url: super::failure::strip_query(url.as_str()),
             allowed: allowed.join(", "),
         })
     }
@@ -127,10 +127,10 @@ pub(crate) fn redirected(resp: &reqwest::Response) -> Error {
         .headers()
         .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok())
-        .map(super::errors::strip_query)
+        .map(super::failure::strip_query)
         .unwrap_or_else(|| "no Location".into());
     Error::Redirected {
-        from: super::errors::strip_query(resp.url().as_str()),
+        from: super::failure::strip_query(resp.url().as_str()),
         to,
     }
 }
