@@ -132,8 +132,11 @@ pub(crate) mod auth;
 pub mod blocking;
 pub mod client;
 pub mod config;
+/// The Spot API emulator (the `rsspot-emulator` crate): serves the API on a loopback port for
+/// tests. Its errors convert into [`Error`] with `?`.
 #[cfg(feature = "emulator")]
-pub mod emulator;
+#[doc(inline)]
+pub use rsspot_emulator as emulator;
 pub mod error;
 // Some helpers serve only the bundled binary (through `cli_support`).
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]

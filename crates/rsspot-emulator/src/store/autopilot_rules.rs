@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{CLOUDSPACE_LABEL, Kind, Store, is_lowercase_uuid, obj_mut, str_at};
-use crate::emulator::reply::Cause;
+use crate::reply::Cause;
 
 /// The accepted `memoryPerVCPU` values (GB per vCPU, or `any`).
 pub(super) const MEMORY_PER_VCPU: [&str; 4] = ["any", "2", "4", "8"];

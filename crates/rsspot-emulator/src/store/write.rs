@@ -7,8 +7,8 @@ use super::{
     CLOUDSPACE_LABEL, Key, Kind, Obj, Requirement, Store, chrono_dur, is_lowercase_uuid,
     is_rfc1123_label, obj_mut, str_at, strip_nulls, ts,
 };
-use crate::emulator::reply::{self, Cause, Reply};
-use crate::emulator::variants::{CascadeDelete, DeleteReturns, Phases};
+use crate::reply::{self, Cause, Reply};
+use crate::variants::{CascadeDelete, DeleteReturns, Phases};
 
 impl Store {
     // ----- writes ------------------------------------------------------------------------

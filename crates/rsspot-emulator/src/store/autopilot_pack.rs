@@ -24,7 +24,7 @@ use serde_json::Value;
 
 use super::autopilot_rules::budget;
 use super::{Store, str_at};
-use crate::emulator::bids;
+use crate::bids;
 
 /// The largest target the packer works on (the service's limits are not published).
 const MAX_PACKED_VCPUS: i64 = 100_000;

@@ -28,7 +28,7 @@ use serde_json::{Map, Value, json};
 use super::autopilot_pack::{Candidate, memory_gb, pack};
 use super::autopilot_rules::budget;
 use super::{CLOUDSPACE_LABEL, Key, Kind, Store, chrono_dur, obj_mut, stable_uuid, str_at, ts};
-use crate::emulator::variants::{AutopilotOwner, AutopilotPhases};
+use crate::variants::{AutopilotOwner, AutopilotPhases};
 
 /// The label a made pool carries under `autopilot-owner=label` (emulator guess, after the
 /// `ngpc.rxt.io/cloudspace` and `ngpc.rxt.io/vmcloudspace` labels of API-NOTES §3.5, §3.10).
@@ -423,7 +423,7 @@ impl Store {
         cand: &Candidate,
         nodes: i64,
         now: DateTime<Utc>,
-    ) -> Result<(), crate::emulator::reply::Reply> {
+    ) -> Result<(), crate::reply::Reply> {
         let (ns, owner) = (key.1.as_str(), key.2.as_str());
         let name = made_pool_name(key, &cand.class);
         let mut meta = json!({"name": name, "labels": {CLOUDSPACE_LABEL: cloudspace}});

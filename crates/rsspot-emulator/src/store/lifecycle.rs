@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use super::{Key, Kind, Store, chrono_dur, obj_mut, stable_uuid, str_at, ts};
-use crate::emulator::variants::Phases;
+use crate::variants::Phases;
 
 impl Store {
     /// Puts a cloudspace into the `Error` phase (extended phases) or marks it `Unhealthy`
@@ -58,7 +58,7 @@ impl Store {
                     .to_string();
                 let region = str_at(&doc, "/spec/region").unwrap_or("local").to_string();
                 let endpoint = match &self.cluster_authority {
-                    Some(a) => crate::emulator::cluster_api::endpoint(a, &key.1, &key.2),
+                    Some(a) => crate::cluster_api::endpoint(a, &key.1, &key.2),
                     None => format!(
                         "hcp-{}.{region}.spot.rackspace.com",
                         &uid[..8.min(uid.len())]

@@ -174,7 +174,7 @@ mod tests {
             ["crate", "::", "client"].concat(),
             ["rsspot", "::", "pricing"].concat(),
         ];
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/emulator");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
         let mut seen = 0;
         let mut stack = vec![dir];
         while let Some(d) = stack.pop() {

@@ -5,9 +5,9 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{CNIS, DEPLOYMENT_TYPES, Kind, Store, str_at};
-use crate::emulator::bids::{self, BidRefusal};
-use crate::emulator::reply::{self, Cause, Reply};
-use crate::emulator::variants::WebhookDenial;
+use crate::bids::{self, BidRefusal};
+use crate::reply::{self, Cause, Reply};
+use crate::variants::WebhookDenial;
 
 /// What validation found: schema errors first (the API server checks them before webhooks).
 #[derive(Debug, Default)]

@@ -13,9 +13,9 @@ use sha2::Digest as _;
 
 use super::validate::region_mismatch;
 use super::{Key, Kind, Store, chrono_dur, is_lowercase_uuid, is_rfc1123_label, obj_mut, str_at};
-use crate::emulator::bids::{self, BidRefusal};
-use crate::emulator::reply::Cause;
-use crate::emulator::variants::{AutopilotPhases, BidRules, VmImage, VmOnDemandBid};
+use crate::bids::{self, BidRefusal};
+use crate::reply::Cause;
+use crate::variants::{AutopilotPhases, BidRules, VmImage, VmOnDemandBid};
 
 /// The label linking a VM pool to its VM cloudspace.
 pub(crate) const VMCLOUDSPACE_LABEL: &str = "ngpc.rxt.io/vmcloudspace";

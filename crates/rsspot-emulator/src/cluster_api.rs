@@ -35,7 +35,7 @@ pub(crate) fn tls_acceptor() -> Result<TlsAcceptor> {
         .get_or_init(|| server_config().map(Arc::new))
         .clone()
         .map(TlsAcceptor::from)
-        .map_err(|e| Error::config(format!("emulator: cannot set up TLS: {e}")))
+        .map_err(|message| Error::Tls { message })
 }
 
 fn server_config() -> std::result::Result<rustls::ServerConfig, String> {

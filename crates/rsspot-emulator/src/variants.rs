@@ -147,7 +147,7 @@ variant! {
     /// Which `status.phase` values a cloudspace goes through (API-NOTES §8.1).
     Phases, "phases", default Extended, {
         /// `Provisioning`, `Upgrading` after a version change, `NoWinningBids` when every spot
-        /// bid is below the market, `Error` ([`crate::emulator::Emulator::break_cloudspace`]),
+        /// bid is below the market, `Error` ([`crate::Emulator::break_cloudspace`]),
         /// `Deleting` (visible with `deletionTimestamp` for `Lifecycle::delete_after`).
         Extended => "extended",
         /// No phase until `Ready`; upgrades and deletes are instant; failures show only in
@@ -435,7 +435,7 @@ mod tests {
 
     #[test]
     fn the_readme_carries_the_same_table() {
-        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"));
         let src = include_str!("variants.rs");
         let rows: Vec<&str> = src
             .lines()

@@ -129,7 +129,7 @@ impl Seed {
     /// file leaves out come from [`Seed::builtin`]; classes without a price history get a
     /// generated one.
     pub fn from_file(path: &Path) -> Result<Seed> {
-        let text = crate::fsutil::read_bounded_text(path, crate::fsutil::DOCUMENT_MAX, "a seed")?;
+        let text = read_seed_text(path)?;
         let is_json = match path.extension().and_then(|e| e.to_str()) {
             Some("json") => true,
             Some("yaml" | "yml") => false,
@@ -137,10 +137,10 @@ impl Seed {
         };
         let file: SeedFile = if is_json {
             serde_json::from_str(&text)
-                .map_err(|e| Error::config(format!("{}: invalid seed: {e}", path.display())))?
+                .map_err(|e| invalid(path, e))?
         } else {
             serde_norway::from_str(&text)
-                .map_err(|e| Error::config(format!("{}: invalid seed: {e}", path.display())))?
+                .map_err(|e| invalid(path, e))?
         };
         let builtin = Seed::builtin();
         let classes_given = file.server_classes.is_some();
@@ -164,7 +164,7 @@ impl Seed {
             seed.price_history.entry(class).or_insert(points);
         }
         seed.validate()
-            .map_err(|m| Error::config(format!("{}: invalid seed: {m}", path.display())))?;
+            .map_err(|m| invalid(path, m))?;
         Ok(seed)
     }
 
@@ -230,6 +230,46 @@ fn synth_histories(classes: &[Value]) -> BTreeMap<String, Vec<(i64, f64)>> {
             Some((name, points))
         })
         .collect()
+}
+
+/// The limit of a seed file: a path given by mistake (`/dev/zero`) fails at once.
+const SEED_MAX: u64 = 16 * 1024 * 1024;
+
+/// Reads a seed file as text, refusing it past [`SEED_MAX`] bytes or when it is not UTF-8.
+fn read_seed_text(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let read_error = |source| Error::SeedRead {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_error)?;
+    let mut bytes = Vec::new();
+    file.take(SEED_MAX + 1)
+        .read_to_end(&mut bytes)
+        .map_err(read_error)?;
+    if bytes.len() as u64 > SEED_MAX {
+        return Err(invalid(
+            path,
+            "larger than 16 MiB (the limit for a seed); is it the right file?",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        invalid(
+            path,
+            format!(
+                "not UTF-8 text (byte {} is not valid)",
+                e.utf8_error().valid_up_to()
+            ),
+        )
+    })
+}
+
+/// An [`Error::Seed`] about `path`.
+fn invalid(path: &Path, message: impl ToString) -> Error {
+    Error::Seed {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -10,8 +10,8 @@
 //! variant ([`Variants`], table there): a client must work under every one of them.
 //!
 //! ```no_run
-//! # async fn demo() -> rsspot::Result<()> {
-//! use rsspot::emulator::Emulator;
+//! # async fn demo() -> rsspot_emulator::Result<()> {
+//! use rsspot_emulator::Emulator;
 //! let emu = Emulator::start().await?;
 //! println!("point RSSPOT_BASE_URL at {}", emu.base_url());
 //! emu.advance(std::time::Duration::from_secs(600)); // cloudspaces become Ready
@@ -21,6 +21,7 @@
 mod bids;
 mod cluster_api;
 mod documents;
+mod error;
 mod faults;
 mod fixtures;
 mod jwt;
@@ -55,7 +56,7 @@ pub use variants::{
     Variants, VmImage, VmOnDemandBid, WebhookDenial,
 };
 
-use crate::{Error, Result};
+pub use error::{Error, Result};
 use store::Store;
 
 /// Durations of the simulated lifecycle, measured on the emulator's clock.
@@ -270,10 +271,10 @@ impl Emulator {
         let bind = SocketAddr::from((Ipv4Addr::LOCALHOST, opts.port));
         let listener = TcpListener::bind(bind)
             .await
-            .map_err(|e| Error::config(format!("emulator: cannot listen on {bind}: {e}")))?;
+            .map_err(|source| Error::Listen { addr: bind, source })?;
         let addr = listener
             .local_addr()
-            .map_err(|e| Error::config(format!("emulator: no local address: {e}")))?;
+            .map_err(|source| Error::Listen { addr: bind, source })?;
         let clock = Clock::new(opts.clock);
         let mut store = Store::new(&opts.seed, opts.lifecycle, opts.variants, clock.now());
         if opts.cluster_endpoints {
@@ -472,7 +473,7 @@ pub async fn serve(opts: EmulatorOptions) -> Result<()> {
     }
     tokio::signal::ctrl_c()
         .await
-        .map_err(|e| Error::config(format!("emulator: cannot wait for Ctrl-C: {e}")))?;
+        .map_err(|source| Error::Signal { source })?;
     emu.shutdown().await;
     Ok(())
 }
