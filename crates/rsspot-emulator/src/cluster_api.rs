@@ -16,7 +16,7 @@ use tokio_rustls::TlsAcceptor;
 
 use super::oauth;
 use super::reply::Reply;
-use super::routes::{Ctx, Req};
+use crate::request::{Ctx, Req};
 use super::store::{CLOUDSPACE_LABEL, Kind, Store, matches, parse_selector, stable_uuid};
 use crate::{Error, Result};
 

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::reply::Reply;
-use super::routes::Ctx;
+use crate::request::Ctx;
 use super::store::Store;
 
 fn s<'a>(doc: &'a Value, ptr: &str) -> &'a str {

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::seed::VmInventory;
+use crate::ids::stable_uuid;
+use crate::inventory::VmInventory;
 
 pub(super) struct RegionRow {
     name: &'static str,
@@ -106,7 +107,7 @@ impl ClassRow {
         }
         let label = format!("region.ngpc.rxt.io/{}", self.region);
         // Stable per-class uid derived from the name, so snapshots do not churn.
-        let uid = super::store::stable_uuid(&format!("serverclass/{}", self.name));
+        let uid = stable_uuid(&format!("serverclass/{}", self.name));
         json!({
             "apiVersion": "ngpc.rxt.io/v1",
             "kind": "ServerClass",
@@ -365,7 +366,7 @@ pub(super) fn demo_inventory(ns: &str) -> VmInventory {
             "kind": "VMCloudSpace",
             "metadata": {
                 "name": name, "namespace": ns,
-                "uid": super::store::stable_uuid(&format!("vmcloudspace/{name}")),
+                "uid": stable_uuid(&format!("vmcloudspace/{name}")),
                 "resourceVersion": "48200100", "generation": 1, "creationTimestamp": created
             },
             "spec": {"region": region, "webhook": "", "bidRequests": bids,
@@ -386,7 +387,7 @@ pub(super) fn demo_inventory(ns: &str) -> VmInventory {
             "kind": "VMPool",
             "metadata": {
                 "name": name, "namespace": ns,
-                "uid": super::store::stable_uuid(&format!("vmpool/{name}")),
+                "uid": stable_uuid(&format!("vmpool/{name}")),
                 "resourceVersion": "48200120", "generation": 1,
                 "creationTimestamp": "2025-11-19T09:12:40Z",
                 "labels": {"ngpc.rxt.io/vmcloudspace": cs}

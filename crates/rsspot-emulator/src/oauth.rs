@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::jwt::{self, CLIENT_ID, Claims};
 use super::reply::{self, Reply};
-use super::routes::{Ctx, Req};
+use crate::request::{Ctx, Req};
 use super::seed::{SeedOrg, namespace_for};
 use super::store::{Kind, Store};
 use super::variants::{BadRefreshToken, KubeconfigUnknown, TokenRotation};

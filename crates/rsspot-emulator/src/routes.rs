@@ -2,59 +2,16 @@
 //! kubeconfig generation and the public pricing documents. Pure over (state, request) so the
 //! network layer only adds faults and the journal.
 
-use bytes::Bytes;
-use chrono::{DateTime, Utc};
-use http::{HeaderMap, Method};
+use http::Method;
 use serde_json::{Value, json};
 
 use super::patch;
 use super::reply::{self, Reply};
-use super::seed::{Seed, SeedOrg};
+use super::seed::SeedOrg;
 use super::store::{Kind, Requirement, Store, matches, parse_selector};
-use super::variants::{DryRun, LabelSelector, Paging, Variants};
+use super::variants::{DryRun, LabelSelector, Paging};
 use super::{cluster_api, documents, oauth};
-
-/// Everything immutable a request needs besides the store.
-pub(crate) struct Ctx<'a> {
-    pub seed: &'a Seed,
-    pub secret: &'a [u8],
-    pub base_url: &'a str,
-    pub now: DateTime<Utc>,
-    pub token_lifetime: std::time::Duration,
-    pub page_size: Option<usize>,
-    pub variants: Variants,
-}
-
-/// A buffered request.
-pub(crate) struct Req<'a> {
-    pub method: &'a Method,
-    pub path: &'a str,
-    pub query: Option<&'a str>,
-    pub headers: &'a HeaderMap,
-    pub body: &'a Bytes,
-}
-
-impl Req<'_> {
-    pub(crate) fn query_param(&self, key: &str) -> Option<String> {
-        let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_str(self.query.unwrap_or("")).unwrap_or_default();
-        pairs.into_iter().find(|(k, _)| k == key).map(|(_, v)| v)
-    }
-
-    fn content_type(&self) -> String {
-        self.headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|s| {
-                s.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
-            .unwrap_or_default()
-    }
-}
+pub(crate) use crate::request::{Ctx, Req};
 
 /// Handles one request against the store.
 pub(crate) fn route(store: &mut Store, ctx: &Ctx<'_>, req: &Req<'_>) -> Reply {

@@ -64,17 +64,7 @@ pub fn namespace_for(org_id: &str) -> String {
     org_id.to_lowercase().replace('_', "-")
 }
 
-/// Read-only objects of the kinds beyond the 28-operation contract, for one organization.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct VmInventory {
-    /// `VMCloudSpace` documents.
-    pub vmcloudspaces: Vec<Value>,
-    /// `VMPool` documents (labelled `ngpc.rxt.io/vmcloudspace`).
-    pub vmpools: Vec<Value>,
-    /// Organization events as `(RFC 3339 time, text)`, oldest first.
-    pub events: Vec<(String, String)>,
-}
+pub use crate::inventory::VmInventory;
 
 /// The file form of a seed: every part is optional and falls back to the built-in seed.
 #[derive(Debug, Default, Deserialize)]

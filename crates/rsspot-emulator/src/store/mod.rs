@@ -15,7 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use super::Lifecycle;
 use super::seed::{Seed, namespace_for};
@@ -30,15 +29,7 @@ pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// A UUID (v4 layout) derived from `key`, for stable ids in seeds and generated servers.
-pub(crate) fn stable_uuid(key: &str) -> String {
-    let digest = Sha256::digest(key.as_bytes());
-    let mut bytes = [0u8; 16];
-    bytes.copy_from_slice(&digest[..16]);
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
-}
+pub(crate) use crate::ids::stable_uuid;
 
 /// The namespaced kinds the emulator stores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

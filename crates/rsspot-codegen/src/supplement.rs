@@ -12,16 +12,13 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
-use super::normalize::METHODS;
+use crate::ops::operations;
+use crate::spec::METHODS;
+pub use crate::spec::{CACHE_CLASS, MARK};
 
 /// Path of the supplement, relative to the crate root.
 pub const FILE: &str = "openapi/spot-extensions.json";
 
-/// Extension key set on every operation merged from the supplement.
-pub const MARK: &str = "x-rsspot-supplement";
-
-/// Extension key naming an operation's cache class where the path alone would not.
-pub const CACHE_CLASS: &str = "x-rsspot-cache-class";
 
 fn fail(what: impl std::fmt::Display) -> String {
     format!("contract supplement {FILE}: {what}")
@@ -137,7 +134,7 @@ pub fn merge(upstream: &Value, spec: &mut Value, supplement: &Value) -> Result<(
         }
         effective.insert(name.clone(), schema.clone());
     }
-    let existing_ids = super::operations(spec)?;
+    let existing_ids = operations(spec)?;
     if let Some(clash) = existing_ids.iter().find(|r| ids.contains(&r.spec_id)) {
         return Err(fail(format!(
             "operationId `{}` is already used by upstream's {} {}",

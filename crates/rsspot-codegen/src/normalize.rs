@@ -3,7 +3,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::schema_fixes;
+use crate::schema_fixes;
+use crate::spec::{Fix, METHODS, fail};
+use crate::supplement;
 
 /// Friendly operation ids for the generated methods (upstream id → ours).
 const RENAMES: &[(&str, &str)] = &[
@@ -87,14 +89,6 @@ const HOISTED_SUCCESS: &[(&str, &str)] = &[
     ("getComparablePrices", "ComparablePrices"),
 ];
 
-pub(super) type Fix = Result<(), String>;
-
-pub(crate) fn fail(fix: &str, what: impl std::fmt::Display) -> String {
-    format!("codegen fix `{fix}`: upstream spec changed shape: {what}; update codegen/mod.rs")
-}
-
-/// HTTP methods that name an operation inside a path item.
-pub const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options"];
 
 /// Visits every operation object mutably: `(method, path, op)`.
 fn for_each_op(
@@ -145,9 +139,9 @@ fn op_mut<'a>(spec: &'a mut Value, method: &str, path: &str) -> Option<&'a mut M
 /// Applies every fix, in order, then merges the contract supplement. Returns the effective spec
 /// progenitor is run on.
 pub fn normalize(upstream: &Value, supplement: &Value) -> Result<Value, String> {
-    super::supplement::check_not_published(upstream, supplement)?;
+    supplement::check_not_published(upstream, supplement)?;
     let mut spec = upstream_fixes(upstream)?;
-    super::supplement::merge(upstream, &mut spec, supplement)?;
+    supplement::merge(upstream, &mut spec, supplement)?;
     Ok(spec)
 }
 

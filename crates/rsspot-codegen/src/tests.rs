@@ -1,17 +1,20 @@
-//! Tests of the normaliser, the supplement merge and the operation table (run by `cargo test -p xtask`).
+//! Tests of the normaliser, the supplement merge and the operation table (run by `cargo test -p rsspot-codegen --features generate`).
 
 use serde_json::json;
 
-use super::normalize::PRICE_HISTORY_OP;
-use super::*;
+use serde_json::Value;
+
+use crate::normalize::{PRICE_HISTORY_OP, normalize};
+use crate::ops::*;
+use crate::*;
 
 /// The committed contract supplement.
 fn supplement() -> Value {
-    serde_json::from_str(include_str!("../openapi/spot-extensions.json")).unwrap()
+    serde_json::from_str(include_str!("../../../openapi/spot-extensions.json")).unwrap()
 }
 
 fn upstream() -> Option<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../openapi/spot.json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi/spot.json");
     let text = std::fs::read_to_string(path).ok()?;
     serde_json::from_str(&text).ok()
 }
@@ -238,8 +241,8 @@ fn arb_json() -> BoxedStrategy<Value> {
     .boxed()
 }
 
-/// JSON pointers of every node of `v` (also used by `sync`'s tests).
-pub(crate) fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+/// JSON pointers of every node of `v`.
+fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
     match v {
         Value::Object(o) => {
             for (k, c) in o {

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::normalize::{Fix, fail};
+use crate::spec::{Fix, fail};
 
 fn schema_mut<'a>(
     spec: &'a mut Value,

@@ -195,7 +195,27 @@ fn vendored() -> Option<(Vec<u8>, Value)> {
     Some((bytes, v))
 }
 
-use crate::codegen::tests::pointers;
+/// JSON pointers of every node of `v` (the same walk as the generator's tests).
+fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(o) => {
+            for (k, c) in o {
+                pointers(
+                    c,
+                    format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                    out,
+                );
+            }
+        }
+        Value::Array(a) => {
+            for (i, c) in a.iter().enumerate() {
+                pointers(c, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+    out.push(at);
+}
 
 /// Replaces (kind 0), deletes (1), nulls (2) or stringifies (3) the node at `ptr`.
 fn mutate(doc: &mut Value, ptr: &str, kind: u8, with: Value) {

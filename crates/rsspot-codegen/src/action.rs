@@ -89,7 +89,7 @@ pub fn action(id: &str, method: &str, path: &str, op: &Value) -> Result<Action, 
         _ => {
             return Err(format!(
                 "{id}: no action for {method} {path} (a {} template); say what it does in \
-                 codegen/action.rs",
+                 crates/rsspot-codegen/src/action.rs",
                 if many { "collection" } else { "one-object" }
             ));
         }

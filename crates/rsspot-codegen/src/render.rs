@@ -3,8 +3,7 @@
 
 use serde_json::Value;
 
-use super::BANNER;
-use super::normalize::fail;
+use crate::spec::{BANNER, fail};
 
 /// Schemas whose Rust type is hand-written, and that type. These documents vary on the wire
 /// (prices as strings, `$`-strings or numbers; counts quoted or not; `null` for empty), so their
