@@ -128,7 +128,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub(crate) mod auth;
 pub mod blocking;
 pub mod client;
 pub mod config;
@@ -152,8 +151,10 @@ pub mod retry {
 }
 pub mod services;
 pub mod state;
-mod tls;
 mod transport;
+// The TLS setup and the token rules live under `client/`; the old crate paths stay for their
+// users in `transport/`, `org.rs` and `client/mod.rs`.
+pub(crate) use client::{tls, tokens as auth};
 pub mod types;
 pub mod workflows;
 
@@ -194,7 +195,9 @@ pub mod names {
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli_support {
-    pub use crate::auth::{EXPIRY_SKEW, decode_claims, identity_of, namespace_for_org_id};
+    pub use crate::client::tokens::{
+        EXPIRY_SKEW, decode_claims, identity_of, namespace_for_org_id,
+    };
     pub use crate::fsutil::{
         BULK_FILE_MAX, DOCUMENT_MAX, Destination, FileLock, KubeconfigLock, LOCK_TIMEOUT,
         SECRET_FILE_MAX, Written, destination, human_size, read_bounded, read_bounded_text,

@@ -244,7 +244,9 @@ fn referenced_paths(text: &str, module: &[String], children: &[String]) -> Vec<V
     let mut i = 0;
     while i < bytes.len() {
         let boundary = i == 0
-            || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_' || bytes[i - 1] == b':');
+            || !(bytes[i - 1].is_ascii_alphanumeric()
+                || bytes[i - 1] == b'_'
+                || bytes[i - 1] == b':');
         if !boundary || !code.is_char_boundary(i) {
             i += 1;
             continue;
@@ -420,7 +422,10 @@ fn the_emulator_depends_on_nothing_of_the_sdk() {
             deps.extend(t.keys().cloned());
         }
     }
-    assert!(deps.iter().any(|d| d == "axum"), "not the emulator's manifest: {deps:?}");
+    assert!(
+        deps.iter().any(|d| d == "axum"),
+        "not the emulator's manifest: {deps:?}"
+    );
     let sdk: Vec<&String> = deps.iter().filter(|d| d.starts_with("rsspot")).collect();
     assert!(sdk.is_empty(), "the emulator depends on {sdk:?}");
     let mut files = Vec::new();
@@ -438,7 +443,10 @@ fn the_emulator_depends_on_nothing_of_the_sdk() {
 /// The generator is shared as a crate: nothing includes its files by `#[path]`.
 #[test]
 fn the_generator_is_a_crate_not_an_include() {
-    assert!(!root().join("codegen").exists(), "codegen/ is back beside the SDK");
+    assert!(
+        !root().join("codegen").exists(),
+        "codegen/ is back beside the SDK"
+    );
     let mut files = Vec::new();
     rust_files(&root().join("tests"), &mut files);
     let tests = files.into_iter().map(|p| {

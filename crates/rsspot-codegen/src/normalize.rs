@@ -89,7 +89,6 @@ const HOISTED_SUCCESS: &[(&str, &str)] = &[
     ("getComparablePrices", "ComparablePrices"),
 ];
 
-
 /// Visits every operation object mutably: `(method, path, op)`.
 fn for_each_op(
     spec: &mut Value,

@@ -19,5 +19,7 @@ pub type Fix = Result<(), String>;
 
 /// The error of a fix whose precondition no longer holds.
 pub fn fail(fix: &str, what: impl std::fmt::Display) -> String {
-    format!("codegen fix `{fix}`: upstream spec changed shape: {what}; update crates/rsspot-codegen")
+    format!(
+        "codegen fix `{fix}`: upstream spec changed shape: {what}; update crates/rsspot-codegen"
+    )
 }

@@ -19,7 +19,6 @@ pub use crate::spec::{CACHE_CLASS, MARK};
 /// Path of the supplement, relative to the crate root.
 pub const FILE: &str = "openapi/spot-extensions.json";
 
-
 fn fail(what: impl std::fmt::Display) -> String {
     format!("contract supplement {FILE}: {what}")
 }

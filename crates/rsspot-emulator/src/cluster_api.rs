@@ -16,8 +16,8 @@ use tokio_rustls::TlsAcceptor;
 
 use super::oauth;
 use super::reply::Reply;
-use crate::request::{Ctx, Req};
 use super::store::{CLOUDSPACE_LABEL, Kind, Store, matches, parse_selector, stable_uuid};
+use crate::request::{Ctx, Req};
 use crate::{Error, Result};
 
 /// The path prefix under which every cloudspace's cluster API is served.

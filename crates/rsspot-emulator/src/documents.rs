@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::reply::Reply;
-use crate::request::Ctx;
 use super::store::Store;
+use crate::request::Ctx;
 
 fn s<'a>(doc: &'a Value, ptr: &str) -> &'a str {
     doc.pointer(ptr).and_then(Value::as_str).unwrap_or("")

@@ -7,10 +7,10 @@ use serde_json::{Value, json};
 
 use super::jwt::{self, CLIENT_ID, Claims};
 use super::reply::{self, Reply};
-use crate::request::{Ctx, Req};
 use super::seed::{SeedOrg, namespace_for};
 use super::store::{Kind, Store};
 use super::variants::{BadRefreshToken, KubeconfigUnknown, TokenRotation};
+use crate::request::{Ctx, Req};
 
 fn oauth_error(status: u16, error: &str, description: &str) -> Reply {
     Reply::json(

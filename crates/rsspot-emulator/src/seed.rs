@@ -126,11 +126,9 @@ impl Seed {
             _ => text.trim_start().starts_with('{'),
         };
         let file: SeedFile = if is_json {
-            serde_json::from_str(&text)
-                .map_err(|e| invalid(path, e))?
+            serde_json::from_str(&text).map_err(|e| invalid(path, e))?
         } else {
-            serde_norway::from_str(&text)
-                .map_err(|e| invalid(path, e))?
+            serde_norway::from_str(&text).map_err(|e| invalid(path, e))?
         };
         let builtin = Seed::builtin();
         let classes_given = file.server_classes.is_some();
@@ -153,8 +151,7 @@ impl Seed {
         for (class, points) in synth_histories(&seed.server_classes) {
             seed.price_history.entry(class).or_insert(points);
         }
-        seed.validate()
-            .map_err(|m| invalid(path, m))?;
+        seed.validate().map_err(|m| invalid(path, m))?;
         Ok(seed)
     }
 

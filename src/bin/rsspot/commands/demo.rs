@@ -93,7 +93,9 @@ mod tour {
             },
             ..EmulatorOptions::default()
         };
-        let emu = Emulator::start_with(opts).await.map_err(rsspot::Error::from)?;
+        let emu = Emulator::start_with(opts)
+            .await
+            .map_err(rsspot::Error::from)?;
         ctx.out.text(&format!(
             "rsspot demo: a tour against a Spot API emulator started at {} (org \"demo\").\n\
              Nothing here touches your account, config or state; each step shows the command to run.",

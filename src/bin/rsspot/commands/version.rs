@@ -1,32 +1,10 @@
-//! `completions` and `version`.
+//! `rsspot version`: the crate version, the vendored API contract and the commit built from.
 
 use anyhow::Result;
-use clap::{Args, CommandFactory};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::ctx::Ctx;
-/// The one duration parser, importable from here as before (e.g. `--request-timeout`).
-pub use crate::progress::parse_duration;
-
-// ----- completions ----------------------------------------------------------------------------
-
-#[derive(Debug, Args)]
-pub struct CompletionsArgs {
-    /// Shell to generate completions for.
-    #[arg(value_enum)]
-    pub shell: clap_complete::Shell,
-}
-
-pub fn completions(ctx: &Ctx, a: CompletionsArgs) -> Result<()> {
-    let mut cmd = crate::cli::Cli::command();
-    let mut buf = Vec::new();
-    // Into a buffer first: clap_complete panics on write errors, our printer is EPIPE-safe.
-    clap_complete::generate(a.shell, &mut cmd, "rsspot", &mut buf);
-    ctx.out.text(&String::from_utf8_lossy(&buf))
-}
-
-// ----- version --------------------------------------------------------------------------------
 
 const SPEC: &str = include_str!("../../../../openapi/spot.json");
 const SPEC_METADATA: &str = include_str!("../../../../openapi/metadata.json");
