@@ -264,10 +264,7 @@ fn referenced_paths(text: &str, module: &[String], children: &[String]) -> Vec<V
             (module[..module.len().saturating_sub(up)].to_vec(), skip)
         } else if rest.starts_with("self::") {
             (module.to_vec(), "self::".len())
-        } else if let Some(c) = children
-            .iter()
-            .find(|c| rest.starts_with(&format!("{c}::")))
-        {
+        } else if children.iter().any(|c| rest.starts_with(&format!("{c}::"))) {
             (module.to_vec(), 0)
         } else {
             i += 1;
