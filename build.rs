@@ -2,22 +2,20 @@
 //! `rsspot version`.
 //!
 //! With the `codegen` feature (default) the bindings are generated from `openapi/spot.json` and
-//! the contract supplement `openapi/spot-extensions.json` (see `codegen/`). Without it (a library
-//! user's `default-features = false`) the committed `generated/` mirror is copied instead, after
-//! checking that it was generated from these exact contract files; no progenitor is built.
+//! the contract supplement `openapi/spot-extensions.json` by the `rsspot-codegen` crate
+//! (crates/rsspot-codegen). Without it (a library user's `default-features = false`) the
+//! committed `generated/` mirror is copied instead, after checking that it was generated from
+//! these exact contract files; no progenitor is built.
 //!
 //! Cargo reruns this script only when one of its real inputs changes: the contract files, the
-//! codegen sources or the mirror, the `RSSPOT_BUILD_COMMIT` variable, and — only in a git
-//! checkout of this crate — the files that name its current commit. A path that does not exist is
+//! generator (a build dependency, which cargo tracks itself) or the mirror, the
+//! `RSSPOT_BUILD_COMMIT` variable, and — only in a git checkout of this crate — the files that
+//! name its current commit. A path that does not exist is
 //! never declared, since cargo would rerun the script on every build for it.
 
 #[cfg(feature = "codegen")]
-#[path = "codegen/mod.rs"]
-mod codegen;
-// The fingerprint is only checked without codegen; with it, only the file names are used.
-#[cfg_attr(feature = "codegen", allow(dead_code))]
-#[path = "codegen/digest.rs"]
-mod digest;
+use rsspot_codegen as codegen;
+use rsspot_codegen::digest;
 
 use std::path::{Path, PathBuf};
 
@@ -28,10 +26,7 @@ const COMMIT_ENV: &str = "RSSPOT_BUILD_COMMIT";
 const OUTPUTS: [&str; 3] = ["sdk.rs", "ops.rs", "spot.normalized.json"];
 
 fn main() {
-    for f in digest::INPUTS
-        .iter()
-        .chain(&["codegen/digest.rs", "build.rs"])
-    {
+    for f in digest::INPUTS.iter().chain(&["build.rs"]) {
         println!("cargo:rerun-if-changed={f}");
     }
     stamp_commit();
@@ -115,15 +110,6 @@ fn embed_migrations(out: &Path) {
 /// Generates the bindings into `out` with progenitor.
 #[cfg(feature = "codegen")]
 fn provide_bindings(out: &Path) {
-    for f in [
-        "codegen/mod.rs",
-        "codegen/normalize.rs",
-        "codegen/render.rs",
-        "codegen/schema_fixes.rs",
-        "codegen/supplement.rs",
-    ] {
-        println!("cargo:rerun-if-changed={f}");
-    }
     let read = |path: &str| -> serde_json::Value {
         let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {path}: {e}"));
         serde_json::from_str(&text).unwrap_or_else(|e| {

@@ -51,7 +51,7 @@ fn emulator_thread() -> rsspot::Result<(String, mpsc::Sender<()>)> {
             .await;
             let emu = match started {
                 Ok(emu) => emu,
-                Err(e) => return drop(url_tx.send(Err(e))),
+                Err(e) => return drop(url_tx.send(Err(e.into()))),
             };
             let _ = url_tx.send(Ok(emu.base_url()));
             // Keep serving until main drops the sender.

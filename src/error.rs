@@ -499,6 +499,8 @@ impl Error {
     }
 }
 
+#[cfg(feature = "emulator")]
+mod from_emulator;
 mod from_raw;
 
 #[cfg(test)]

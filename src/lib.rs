@@ -130,12 +130,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub(crate) mod auth;
 pub mod blocking;
 pub mod client;
 pub mod config;
+/// The Spot API emulator (the `rsspot-emulator` crate): serves the API on a loopback port for
+/// tests. Its errors convert into [`Error`] with `?`.
 #[cfg(feature = "emulator")]
-pub mod emulator;
+#[doc(inline)]
+pub use rsspot_emulator as emulator;
 pub mod error;
 // Some helpers serve only the bundled binary (through `cli_support`).
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
@@ -152,8 +154,10 @@ pub mod retry {
 }
 pub mod services;
 pub mod state;
-mod tls;
 mod transport;
+// The TLS setup and the token rules live under `client/`; the old crate paths stay for their
+// users in `transport/`, `org.rs` and `client/mod.rs`.
+pub(crate) use client::{tls, tokens as auth};
 pub mod types;
 pub mod workflows;
 
@@ -195,7 +199,9 @@ pub mod names {
 #[cfg(feature = "cli")]
 #[doc(hidden)]
 pub mod cli_support {
-    pub use crate::auth::{EXPIRY_SKEW, decode_claims, identity_of, namespace_for_org_id};
+    pub use crate::client::tokens::{
+        EXPIRY_SKEW, decode_claims, identity_of, namespace_for_org_id,
+    };
     pub use crate::fsutil::{
         BULK_FILE_MAX, DOCUMENT_MAX, Destination, FileLock, KubeconfigLock, LOCK_TIMEOUT,
         SECRET_FILE_MAX, Written, destination, human_size, read_bounded, read_bounded_text,

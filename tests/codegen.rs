@@ -14,8 +14,7 @@ fn check(name: &str, built: &str) {
     );
 }
 
-#[path = "../codegen/digest.rs"]
-mod digest;
+use rsspot_codegen::digest;
 
 /// A build without the `codegen` feature trusts `generated/` only for the contract files this
 /// fingerprint names.

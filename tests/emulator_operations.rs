@@ -370,9 +370,15 @@ server_classes:
     std::fs::write(&bad, "orgs: []\n").unwrap();
     assert!(matches!(
         Seed::from_file(&bad),
-        Err(rsspot::Error::Config { .. })
+        Err(rsspot::emulator::Error::Seed { .. })
     ));
-    assert!(Seed::from_file(&dir.path().join("missing.yaml")).is_err());
+    assert!(matches!(
+        Seed::from_file(&dir.path().join("missing.yaml")),
+        Err(rsspot::emulator::Error::SeedRead { .. })
+    ));
+    // Through `?` in the library's Result, a bad seed is a configuration error.
+    let as_sdk = Seed::from_file(&bad).map_err(rsspot::Error::from);
+    assert!(matches!(as_sdk, Err(rsspot::Error::Config { .. })));
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! org → namespace resolution every namespaced call needs.
 
 mod builder;
+pub(crate) mod tls;
+pub(crate) mod tokens;
 
 pub use builder::SpotClientBuilder;
 

@@ -1,11 +1,9 @@
 //! Project automation: `cargo xtask sync-openapi` and `cargo xtask codegen`.
 
-#[path = "../../codegen/mod.rs"]
-mod codegen;
-#[path = "../../codegen/digest.rs"]
-mod digest;
-#[path = "../../codegen/sync.rs"]
 mod sync;
+
+use rsspot_codegen as codegen;
+use rsspot_codegen::digest;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -115,10 +115,10 @@ pub struct GlobalArgs {
     pub yes: bool,
     /// Give up on one API call after this long, retries included (e.g. 10s, 2m; default 30s or
     /// the profile's `request_timeout_seconds`).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::commands::misc::parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::progress::parse_duration)]
     pub request_timeout: Option<std::time::Duration>,
     /// Give up on making one connection after this long (default 10s).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::commands::misc::parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::progress::parse_duration)]
     pub connect_timeout: Option<std::time::Duration>,
 }
 
@@ -183,7 +183,7 @@ pub enum Command {
     Api(commands::api::ApiArgs),
     /// Shell completions. Static script; for live names (cloudspaces, pools, profiles, regions,
     /// classes) use the hook instead: `source <(COMPLETE=bash rsspot)` (zsh, fish: the same).
-    Completions(commands::misc::CompletionsArgs),
+    Completions(commands::completions::CompletionsArgs),
     /// Help for a command, or a topic: `rsspot help environment`.
     Help(commands::help::HelpArgs),
     /// Manual pages: print rsspot(1), or write one page per command with --dir.

@@ -95,7 +95,9 @@ mod tour {
             },
             ..EmulatorOptions::default()
         };
-        let emu = Emulator::start_with(opts).await?;
+        let emu = Emulator::start_with(opts)
+            .await
+            .map_err(rsspot::Error::from)?;
         ctx.out.text(&format!(
             "rsspot demo: a tour against a Spot API emulator (org \"demo\")\nat {}.\n\
              Nothing here touches your account, config or state;\n\

@@ -77,7 +77,7 @@ async fn serve(ctx: &Ctx, a: ServeArgs) -> Result<()> {
     let mut opts = EmulatorOptions::for_serve();
     opts.port = a.port;
     if let Some(path) = &a.seed {
-        opts.seed = Seed::from_file(path)?;
+        opts.seed = Seed::from_file(path).map_err(rsspot::Error::from)?;
     }
     if let Some(d) = a.ready_after {
         opts.lifecycle.cloudspace_ready_after = d;
@@ -92,7 +92,7 @@ async fn serve(ctx: &Ctx, a: ServeArgs) -> Result<()> {
     // `serve` prints the URL and the export lines itself and returns on Ctrl-C; SIGTERM (what
     // `kill`, systemd and docker send) must stop it cleanly too.
     tokio::select! {
-        r = rsspot::emulator::serve(opts) => r?,
+        r = rsspot::emulator::serve(opts) => r.map_err(rsspot::Error::from)?,
         () = terminated() => {}
     }
     ctx.out.note("emulator stopped");

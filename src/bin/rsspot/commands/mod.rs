@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod cloudspaces;
 pub mod complete;
+pub mod completions;
 pub mod config;
 pub mod demo;
 pub mod emulator;
@@ -12,12 +13,12 @@ pub mod help;
 pub mod inventory;
 pub mod kubeconfig_cmd;
 pub mod man;
-pub mod misc;
 pub mod nodepools;
 pub mod pricing;
 pub mod registrations;
 pub mod resources;
 pub mod state;
+pub mod version;
 pub mod vm_cloudspaces;
 pub mod vm_fields;
 pub mod vm_pools;
@@ -61,10 +62,10 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Cache(c) => state::cache(ctx, c).await,
         Command::Emulator(c) => emulator::emulator(ctx, c).await,
         Command::Api(a) => api::api(ctx, a).await,
-        Command::Completions(a) => misc::completions(ctx, a),
+        Command::Completions(a) => completions::completions(ctx, a),
         Command::Help(a) => help::help(ctx, a),
         Command::Man(a) => man::man(ctx, a),
-        Command::Version => misc::version(ctx),
+        Command::Version => version::version(ctx),
         Command::Demo(a) => demo::demo(ctx, a).await,
     }
 }

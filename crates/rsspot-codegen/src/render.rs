@@ -1,0 +1,197 @@
+//! Runs progenitor on the effective spec and renders the bindings (deterministically, with
+//! `prettyplease`), with the post-processing the generated code needs.
+
+use serde_json::Value;
+
+use crate::spec::{BANNER, fail};
+
+/// Schemas whose Rust type is hand-written, and that type. These documents vary on the wire
+/// (prices as strings, `$`-strings or numbers; counts quoted or not; `null` for empty), so their
+/// types decode leniently and keep unknown keys; the generated builders decode straight into them,
+/// so one thing has one name and nothing is converted after the call.
+pub const REPLACEMENTS: &[(&str, &str)] = &[
+    ("PriceHistory", "crate::pricing::docs::PriceHistory"),
+    ("Percentiles", "crate::pricing::docs::Percentiles"),
+    ("ComparablePrices", "crate::pricing::docs::ComparablePrices"),
+    ("VmCloudSpace", "crate::types::inventory::VmCloudSpace"),
+    (
+        "VmCloudSpaceList",
+        "crate::types::inventory::VmCloudSpaceList",
+    ),
+    ("VmPool", "crate::types::inventory::VmPool"),
+    ("VmPoolList", "crate::types::inventory::VmPoolList"),
+    (
+        "OrganizationEvents",
+        "crate::types::inventory::OrganizationEvents",
+    ),
+];
+
+/// Runs progenitor on the normalised spec and renders the bindings.
+pub fn generate_sdk(spec: &Value) -> Result<String, String> {
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(spec.clone())
+        .map_err(|e| format!("normalised spec is not OpenAPI 3.0: {e}"))?;
+    let mut settings = progenitor::GenerationSettings::default();
+    for (schema, rust_type) in REPLACEMENTS {
+        if spec
+            .pointer(&format!("/components/schemas/{schema}"))
+            .is_none()
+        {
+            return Err(fail(
+                "type replacements",
+                format!("schema `{schema}` (replaced by {rust_type}) is gone"),
+            ));
+        }
+        settings.with_replacement(
+            schema,
+            rust_type,
+            [progenitor::TypeImpl::Default].into_iter(),
+        );
+    }
+    settings
+        .with_interface(progenitor::InterfaceStyle::Builder)
+        .with_tag(progenitor::TagStyle::Merged)
+        .with_map_type("::std::collections::BTreeMap")
+        .with_inner_type(
+            "crate::transport::Inner"
+                .parse()
+                .map_err(|e| format!("{e:?}"))?,
+        );
+    let mut generator = progenitor::Generator::new(&settings);
+    let tokens = generator
+        .generate_tokens(&openapi)
+        .map_err(|e| format!("progenitor failed: {e}"))?;
+    let file: syn::File =
+        syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    let code = hide_constructors(rename_fields(prettyplease::unparse(&file))?)?;
+    redact_secret_debug(&code).map(|code| format!("{BANNER}{code}"))
+}
+
+/// The raw client's constructors take the pipeline (`crate::transport::Inner`), which is not
+/// public API: they are made crate-private, and the raw client is reached via
+/// `SpotClient::raw()`.
+fn hide_constructors(code: String) -> Result<String, String> {
+    const FIX: &str = "raw client constructors";
+    let mut code = code;
+    for from in [
+        "    pub fn new(baseurl: &str, inner: crate::transport::Inner) -> Self {",
+        "    pub fn new_with_client(\n        baseurl: &str,\n        client: reqwest::Client,\n        inner: crate::transport::Inner,",
+    ] {
+        if code.matches(from).count() != 1 {
+            return Err(fail(FIX, format!("expected one `{}`", from.trim())));
+        }
+        code = code.replacen(from, &from.replacen("pub fn", "pub(crate) fn", 1), 1);
+    }
+    Ok(code)
+}
+
+/// Field names typify derives badly from all-caps wire names (`managedVCPUs` → `managed_vcp_us`),
+/// and the names they get. Whole identifiers only; serde keeps the wire name through `rename`.
+const FIELD_RENAMES: &[(&str, &str)] = &[
+    ("managed_vcp_us", "managed_vcpus"),
+    ("target_vcp_us", "target_vcpus"),
+];
+
+fn rename_fields(mut code: String) -> Result<String, String> {
+    for (from, to) in FIELD_RENAMES {
+        let mut out = String::with_capacity(code.len());
+        let mut rest = code.as_str();
+        let mut count = 0;
+        while let Some(i) = rest.find(from) {
+            let before = rest[..i].chars().next_back();
+            let after = rest[i + from.len()..].chars().next();
+            let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            out.push_str(&rest[..i]);
+            if ident(before) || ident(after) {
+                out.push_str(from);
+            } else {
+                out.push_str(to);
+                count += 1;
+            }
+            rest = &rest[i + from.len()..];
+        }
+        out.push_str(rest);
+        if count == 0 {
+            return Err(fail(
+                "field renames",
+                format!("no field `{from}` in the generated code"),
+            ));
+        }
+        code = out;
+    }
+    Ok(code)
+}
+
+/// Types that carry a refresh token: their derived `Debug` would print it.
+const SECRET_TYPES: &[(&str, &str)] = &[
+    (
+        "pub struct GenerateKubeconfigBody {",
+        "types::GenerateKubeconfigBody",
+    ),
+    ("pub struct GetOauthTokenBody {", "types::GetOauthTokenBody"),
+];
+const SECRET_BUILDERS: &[&str] = &["GenerateKubeconfig", "GetOauthToken"];
+
+/// Replaces the derived `Debug` of every type holding a refresh token with one that prints no
+/// field values (the type, its typify builder, and the operation builder).
+fn redact_secret_debug(code: &str) -> Result<String, String> {
+    const FIX: &str = "secret Debug";
+    let mut out = code.to_string();
+    let mut impls =
+        String::from("\n// Types that carry a refresh token never print their fields.\n");
+    let mut redact = |out: &mut String,
+                      decl: &str,
+                      derive_from: &str,
+                      derive_to: &str,
+                      path: &str|
+     -> Result<(), String> {
+        let needle = format!("{derive_from}\n{decl}");
+        let count = out.matches(&needle).count();
+        if count != 1 {
+            return Err(fail(
+                FIX,
+                format!(
+                    "expected one `{}` deriving Debug, found {count}",
+                    decl.trim()
+                ),
+            ));
+        }
+        *out = out.replacen(&needle, &format!("{derive_to}\n{decl}"), 1);
+        let name = path
+            .rsplit("::")
+            .next()
+            .unwrap_or(path)
+            .trim_end_matches("<'_>");
+        impls.push_str(&format!(
+            "impl ::std::fmt::Debug for {path} {{\n    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {{\n        f.debug_struct(\"{name}\").finish_non_exhaustive()\n    }}\n}}\n"
+        ));
+        Ok(())
+    };
+    for (decl, path) in SECRET_TYPES {
+        redact(
+            &mut out,
+            &format!("    {decl}"),
+            "    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]",
+            "    #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]",
+            path,
+        )?;
+        let builder_path = path.replace("types::", "types::builder::");
+        redact(
+            &mut out,
+            &format!("        {decl}"),
+            "        #[derive(Clone, Debug)]",
+            "        #[derive(Clone)]",
+            &builder_path,
+        )?;
+    }
+    for op in SECRET_BUILDERS {
+        redact(
+            &mut out,
+            &format!("    pub struct {op}<'a> {{"),
+            "    #[derive(Debug, Clone)]",
+            "    #[derive(Clone)]",
+            &format!("builder::{op}<'_>"),
+        )?;
+    }
+    out.push_str(&impls);
+    Ok(out)
+}
