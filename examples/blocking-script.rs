@@ -20,8 +20,9 @@ fn main() -> rsspot::Result<()> {
     for org in client.organizations().list()? {
         println!("organization {}", org.name.unwrap_or_default());
     }
-    client.cloudspaces().create(
-        &CloudSpaceCreate::new("script").region("us-central-dfw-1"))?;
+    client
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("script").region("us-central-dfw-1"))?;
     let cs = client.cloudspaces().wait_ready(
         "script",
         &WaitOptions::with_timeout(std::time::Duration::from_secs(10)),

@@ -32,25 +32,23 @@ async fn main() -> rsspot::Result<()> {
 
     let region = "us-central-dfw-1";
     let class = "gp.vs1.medium-dfw";
-    client.cloudspaces().create(&CloudSpaceCreate::new("example").region(region))
+    client
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("example").region(region))
         .await?;
     let wait = WaitOptions::with_timeout(Duration::from_secs(60))
         .interval(Duration::from_millis(250))
         .on_progress(|e| eprintln!("  {}: {} {}", e.what, e.phase, e.detail));
-    let cs = client
-        .cloudspaces()
-        .wait_ready("example", &wait)
-        .await?;
+    let cs = client.cloudspaces().wait_ready("example", &wait).await?;
     println!("cloudspace example: {:?}", cs.status.and_then(|s| s.phase));
 
     let advice = client.pricing().advise(class, Risk::Med).await?;
-    let pool = client.spot_pools().create(&SpotPoolCreate::new("example", class, 2, advice.bid))
+    let pool = client
+        .spot_pools()
+        .create(&SpotPoolCreate::new("example", class, 2, advice.bid))
         .await?;
     let name = pool.metadata.and_then(|m| m.name).unwrap_or_default();
-    client
-        .spot_pools()
-        .wait_ready(&name, &wait)
-        .await?;
+    client.spot_pools().wait_ready(&name, &wait).await?;
     println!("spot pool {name}: 2 × {class} at {} $/h", advice.bid);
 
     let kubeconfig = client.cloudspaces().kubeconfig("example").await?;

@@ -198,7 +198,10 @@ macro_rules! blocking_kind {
 /// Every table of this file, for the twin check: the generic calls, then each kind's.
 #[cfg(test)]
 pub(super) const TWINS: &[(&str, &[&str])] = &[
-    ("Api<K: Kind>", &["list", "get", "delete", "wait_ready", "patch", "namespace"]),
+    (
+        "Api<K: Kind>",
+        &["list", "get", "delete", "wait_ready", "patch", "namespace"],
+    ),
     ("Org<'a>", &["namespace", "name"]),
     Api::<CloudSpace>::TWINS,
     Api::<SpotNodePool>::TWINS,

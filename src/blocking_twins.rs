@@ -189,7 +189,14 @@ fn the_scanner_sees_generic_and_per_kind_methods() {
     }
     for kind in ["Api<SpotNodePool>", "Api<OnDemandNodePool>"] {
         let methods = &async_methods[kind];
-        for m in ["create", "update", "send_create", "prepare_create", "scale", "verify"] {
+        for m in [
+            "create",
+            "update",
+            "send_create",
+            "prepare_create",
+            "scale",
+            "verify",
+        ] {
             assert!(methods.contains(m), "{kind}::{m} not found: {methods:?}");
         }
     }

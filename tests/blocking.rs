@@ -41,7 +41,9 @@ fn blocking_client_runs_the_main_flow() {
     .unwrap();
     assert!(!client.regions().list().unwrap().is_empty());
     assert!(client.organizations().get("demo").is_ok());
-    client.cloudspaces().create(&CloudSpaceCreate::new("sync").region("us-east-iad-1"))
+    client
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("sync").region("us-east-iad-1"))
         .unwrap();
     let ready = client
         .cloudspaces()
@@ -52,7 +54,9 @@ fn blocking_client_runs_the_main_flow() {
         .unwrap();
     assert_eq!(ready.status.unwrap().phase.as_deref(), Some("Ready"));
     assert!(
-        client.cloudspaces().kubeconfig("sync")
+        client
+            .cloudspaces()
+            .kubeconfig("sync")
             .unwrap()
             .contains("apiVersion")
     );

@@ -318,7 +318,8 @@ async fn advised_bids_are_accepted_by_the_emulator() {
                 .create(
                     &CloudSpaceCreate::new(&name)
                         .region(&region)
-                        .gpu_enabled(true))
+                        .gpu_enabled(true),
+                )
                 .await
                 .unwrap();
             cloudspaces.insert(region.clone(), name);
@@ -338,13 +339,12 @@ async fn advised_bids_are_accepted_by_the_emulator() {
             // The server takes the advised bid for a real pool.
             let pool = client
                 .spot_pools()
-                .create(
-                    &SpotPoolCreate::new(
-                        &cloudspaces[&region],
-                        class,
-                        1,
-                        bid.parse::<rsspot::pricing::Bid>().unwrap(),
-                    ))
+                .create(&SpotPoolCreate::new(
+                    &cloudspaces[&region],
+                    class,
+                    1,
+                    bid.parse::<rsspot::pricing::Bid>().unwrap(),
+                ))
                 .await
                 .unwrap_or_else(|e| panic!("{class} {risk} bid {bid} refused: {e}"));
             assert_eq!(
@@ -580,7 +580,9 @@ async fn build_apply_creates_the_pools_through_the_sdk() {
         ("plan-iad", "us-east-iad-1"),
         ("plan-dfw", "us-central-dfw-1"),
     ] {
-        client.cloudspaces().create(&CloudSpaceCreate::new(name).region(region))
+        client
+            .cloudspaces()
+            .create(&CloudSpaceCreate::new(name).region(region))
             .await
             .unwrap();
     }
@@ -600,7 +602,10 @@ async fn build_apply_creates_the_pools_through_the_sdk() {
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
     assert!(common::stderr_of(&out).contains("--yes"));
     assert!(
-        client.spot_pools().within(Some("plan-iad")).list()
+        client
+            .spot_pools()
+            .within(Some("plan-iad"))
+            .list()
             .await
             .unwrap()
             .is_empty()
@@ -630,7 +635,10 @@ async fn build_apply_creates_the_pools_through_the_sdk() {
     let err = common::stderr_of(&out);
     assert!(err.contains("--region us-central-dfw-1"), "{err}");
     assert!(
-        client.spot_pools().within(Some("plan-dfw")).list()
+        client
+            .spot_pools()
+            .within(Some("plan-dfw"))
+            .list()
             .await
             .unwrap()
             .is_empty()
@@ -663,7 +671,10 @@ async fn build_apply_creates_the_pools_through_the_sdk() {
     assert_eq!(v["created"].as_array().unwrap().len(), planned.len());
     // A fresh view: the client's HTTP cache still holds the empty list from above.
     let pools = client
-        .without_cache().spot_pools().within(Some("plan-iad")).list()
+        .without_cache()
+        .spot_pools()
+        .within(Some("plan-iad"))
+        .list()
         .await
         .unwrap();
     let created: BTreeSet<(String, u64, String)> = pools

@@ -458,7 +458,9 @@ async fn services_escape_path_parameters() {
     }
 
     // The label selector of the VM pool list is a query parameter, encoded by the builder.
-    let pools = client.inventory().vm_pools("vm-lab-dfw&labelSelector=x")
+    let pools = client
+        .inventory()
+        .vm_pools("vm-lab-dfw&labelSelector=x")
         .await
         .unwrap();
     assert!(pools.is_empty(), "{pools:?}");

@@ -435,9 +435,7 @@ async fn workload() {
         }
         let what = format!("create cloudspace {cs}");
         let req = CloudSpaceCreate::new(&cs).region(region);
-        let (res, w) = s
-            .run(&what, Expect::Ok, c.cloudspaces().create(&req))
-            .await;
+        let (res, w) = s.run(&what, Expect::Ok, c.cloudspaces().create(&req)).await;
         s.check_single_create(&what, &w, &cs_coll);
         let created = res.is_some() || s.ambiguous(&w, "POST", &cs_coll);
         if created {
@@ -511,9 +509,7 @@ async fn workload() {
         }
         let req = SpotPoolCreate::new(&cs, spot_class, 1, bid_med).label(POOL_ID, &spot_id);
         let what = format!("create spot pool {spot_id}");
-        let (res, w) = s
-            .run(&what, Expect::Ok, c.spot_pools().create(&req))
-            .await;
+        let (res, w) = s.run(&what, Expect::Ok, c.spot_pools().create(&req)).await;
         s.check_single_create(&what, &w, &spot_coll);
         let spot_created = res.is_some() || s.ambiguous(&w, "POST", &spot_coll);
         let spot = PoolRef {
@@ -654,10 +650,7 @@ async fn workload() {
                 emu.advance(Duration::from_secs(120));
             };
             let wait = async {
-                let (r, ()) = tokio::join!(
-                    c.spot_pools().wait_ready(&name, &opts),
-                    advance
-                );
+                let (r, ()) = tokio::join!(c.spot_pools().wait_ready(&name, &opts), advance);
                 r
             };
             s.run(&format!("wait for spot pool {}", spot.id), Expect::Ok, wait)
@@ -721,7 +714,8 @@ async fn workload() {
                         &CloudSpaceUpdate {
                             ha_control_plane: Some(true),
                             ..Default::default()
-                        }),
+                        },
+                    ),
                 )
                 .await;
             let patches = w.iter().filter(|e| e.method == "PATCH").count();

@@ -111,10 +111,7 @@ async fn lists_and_teardown_filter_client_side() {
 
     let proxied = client_for(&selector_dropping_proxy(emu.addr())).await;
     // The proxy really drops the selector: the raw list holds both cloudspaces' pools.
-    assert_eq!(
-        proxied.spot_pools().list().await.unwrap().len(),
-        2
-    );
+    assert_eq!(proxied.spot_pools().list().await.unwrap().len(), 2);
     assert!(
         emu.journal().iter().all(|e| !e
             .query
@@ -123,29 +120,45 @@ async fn lists_and_teardown_filter_client_side() {
             .contains("labelSelector")),
         "the selector reached the emulator"
     );
-    let mine = proxied.spot_pools().within(Some("mine")).list().await.unwrap();
+    let mine = proxied
+        .spot_pools()
+        .within(Some("mine"))
+        .list()
+        .await
+        .unwrap();
     assert_eq!(mine.len(), 1);
     assert_eq!(
         mine[0].spec.as_ref().and_then(|s| s.cloud_space.as_deref()),
         Some("mine")
     );
-    let od = proxied.ondemand_pools().within(Some("mine")).list()
+    let od = proxied
+        .ondemand_pools()
+        .within(Some("mine"))
+        .list()
         .await
         .unwrap();
     assert_eq!(od.len(), 1);
 
-    let report = proxied.cloudspaces().delete_with_pools("mine")
+    let report = proxied
+        .cloudspaces()
+        .delete_with_pools("mine")
         .await
         .unwrap();
     assert_eq!(
         (report.spot_pools.len(), report.ondemand_pools.len()),
         (1, 1)
     );
-    let theirs = direct.spot_pools().within(Some("theirs")).list()
+    let theirs = direct
+        .spot_pools()
+        .within(Some("theirs"))
+        .list()
         .await
         .unwrap();
     assert_eq!(theirs.len(), 1, "a neighbour's pool was deleted");
-    let theirs = direct.ondemand_pools().within(Some("theirs")).list()
+    let theirs = direct
+        .ondemand_pools()
+        .within(Some("theirs"))
+        .list()
         .await
         .unwrap();
     assert_eq!(theirs.len(), 1, "a neighbour's pool was deleted");

@@ -90,7 +90,10 @@ async fn reference_data_and_org_resolution() {
     // Another org's namespace is forbidden for this token.
     let acme = c.organizations().get("acme-dev").await.unwrap();
     assert!(matches!(
-        c.org_or_default(acme.id.as_deref()).cloudspaces().list().await,
+        c.org_or_default(acme.id.as_deref())
+            .cloudspaces()
+            .list()
+            .await,
         Err(Error::Forbidden { .. })
     ));
 }
@@ -101,8 +104,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     let c = client_for(&emu).await;
     let created = c
         .cloudspaces()
-        .create(
-            &CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
+        .create(&CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
         .await
         .unwrap();
     assert_eq!(
@@ -119,10 +121,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         emu_ref.advance(Duration::from_secs(600));
     };
-    let (ready, _) = tokio::join!(
-        c.cloudspaces().wait_ready("demo-dfw", &opts),
-        advance
-    );
+    let (ready, _) = tokio::join!(c.cloudspaces().wait_ready("demo-dfw", &opts), advance);
     let ready = ready.unwrap();
     let st = ready.status.unwrap();
     assert_eq!(st.phase.as_deref(), Some("Ready"));
@@ -139,8 +138,12 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         .unwrap();
     let pool = c
         .spot_pools()
-        .create(
-            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 2, advice.bid))
+        .create(&SpotPoolCreate::new(
+            "demo-dfw",
+            "gp.vs1.medium-dfw",
+            2,
+            advice.bid,
+        ))
         .await
         .unwrap();
     let pool_name = pool.metadata.as_ref().unwrap().name.clone().unwrap();
@@ -160,10 +163,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         emu_ref.advance(Duration::from_secs(600));
     };
     let wait = fast_wait();
-    let (fulfilled, _) = tokio::join!(
-        c.spot_pools().wait_ready(&pool_name, &wait),
-        advance
-    );
+    let (fulfilled, _) = tokio::join!(c.spot_pools().wait_ready(&pool_name, &wait), advance);
     let fulfilled = fulfilled.unwrap();
     assert_eq!(fulfilled.status.unwrap().won_count, Some(2));
 
@@ -178,7 +178,8 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
                     ..Default::default()
                 },
                 ..Default::default()
-            })
+            },
+        )
         .await
         .unwrap();
     let spec = updated.spec.unwrap();
@@ -191,20 +192,23 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     // On-demand pool + list by cloudspace.
     let od = c
         .ondemand_pools()
-        .create(
-            &OnDemandPoolCreate::new("demo-dfw", "ch.vs1.xlarge-dfw", 1))
+        .create(&OnDemandPoolCreate::new("demo-dfw", "ch.vs1.xlarge-dfw", 1))
         .await
         .unwrap();
     let od_name = od.metadata.unwrap().name.unwrap();
     assert_eq!(
-        c.ondemand_pools().within(Some("demo-dfw")).list()
+        c.ondemand_pools()
+            .within(Some("demo-dfw"))
+            .list()
             .await
             .unwrap()
             .len(),
         1
     );
     assert_eq!(
-        c.spot_pools().within(Some("other")).list()
+        c.spot_pools()
+            .within(Some("other"))
+            .list()
             .await
             .unwrap()
             .len(),
@@ -223,7 +227,8 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
             &CloudSpaceUpdate {
                 ha_control_plane: Some(true),
                 ..Default::default()
-            })
+            },
+        )
         .await
         .unwrap();
     assert!(cs.spec.unwrap().ha_control_plane);
@@ -261,17 +266,19 @@ async fn a_retry_policy_the_config_file_would_refuse_is_refused_by_the_builder()
 async fn local_validation_rejects_before_sending() {
     let emu = Emulator::start().await.unwrap();
     let c = client_for(&emu).await;
-    c.cloudspaces().create(&CloudSpaceCreate::new("v").region("us-central-dfw-1"))
+    c.cloudspaces()
+        .create(&CloudSpaceCreate::new("v").region("us-central-dfw-1"))
         .await
         .unwrap();
     emu.clear_journal();
     let bad_name = c
         .cloudspaces()
-        .create(
-            &CloudSpaceCreate::new("Bad_Name").region("us-central-dfw-1"))
+        .create(&CloudSpaceCreate::new("Bad_Name").region("us-central-dfw-1"))
         .await;
     assert!(matches!(bad_name, Err(Error::Invalid { .. })));
-    let bad_region = c.cloudspaces().create(&CloudSpaceCreate::new("ok").region("mars-1"))
+    let bad_region = c
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("ok").region("mars-1"))
         .await;
     match bad_region {
         Err(Error::Invalid { message, .. }) => {
@@ -282,8 +289,12 @@ async fn local_validation_rejects_before_sending() {
     // Below the floor: rejected locally with the server's reason.
     let low = c
         .spot_pools()
-        .create(
-            &SpotPoolCreate::new("v", "gp.vs1.medium-dfw", 1, bid("0.001")))
+        .create(&SpotPoolCreate::new(
+            "v",
+            "gp.vs1.medium-dfw",
+            1,
+            bid("0.001"),
+        ))
         .await;
     match low {
         Err(Error::Invalid { field, message }) => {
@@ -311,8 +322,12 @@ async fn local_validation_rejects_before_sending() {
     // Class in another region.
     let wrong = c
         .spot_pools()
-        .create(
-            &SpotPoolCreate::new("v", "gp.vs1.medium-iad", 1, bid("0.02")))
+        .create(&SpotPoolCreate::new(
+            "v",
+            "gp.vs1.medium-iad",
+            1,
+            bid("0.02"),
+        ))
         .await;
     match wrong {
         Err(Error::Invalid { message, .. }) => {
@@ -371,8 +386,7 @@ async fn concurrent_callers_share_one_token_exchange_and_cache_across_clients() 
     c2.cloudspaces().list().await.unwrap();
     assert_eq!(lists(), n, "list cached");
     c2.cloudspaces()
-        .create(
-            &CloudSpaceCreate::new("inv").region("us-central-dfw-1"))
+        .create(&CloudSpaceCreate::new("inv").region("us-central-dfw-1"))
         .await
         .unwrap();
     let after_create = lists();
@@ -449,15 +463,16 @@ async fn no_duplicate_create_when_the_response_is_lost() {
     emu.faults().lose_next_write_responses(1);
     let cs = c
         .cloudspaces()
-        .create(
-            &CloudSpaceCreate::new("lost").region("us-central-dfw-1"))
+        .create(&CloudSpaceCreate::new("lost").region("us-central-dfw-1"))
         .await
         .expect("the create resolves to the object the first attempt made");
     assert_eq!(cs.metadata.unwrap().name.as_deref(), Some("lost"));
     assert_eq!(emu.count("POST", "/apis/ngpc.rxt.io/v1/namespaces"), 2);
     assert_eq!(c.cloudspaces().list().await.unwrap().len(), 1);
     // A real conflict (different spec) stays a conflict.
-    let dup = c.cloudspaces().create(&CloudSpaceCreate::new("lost").region("us-east-iad-1"))
+    let dup = c
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("lost").region("us-east-iad-1"))
         .await;
     assert!(matches!(dup, Err(Error::Conflict { .. })), "{dup:?}");
     // Delete whose response is lost: the retry's 404 means done.
@@ -561,8 +576,7 @@ async fn paged_lists_are_followed_to_the_end_and_cached_whole() {
     let c = client_for(&emu).await;
     for i in 0..5 {
         c.cloudspaces()
-            .create(
-                &CloudSpaceCreate::new(format!("page-{i}")).region("us-central-dfw-1"))
+            .create(&CloudSpaceCreate::new(format!("page-{i}")).region("us-central-dfw-1"))
             .await
             .unwrap();
     }

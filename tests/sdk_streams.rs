@@ -42,12 +42,7 @@ async fn list_stream_follows_pages_and_stops_at_the_limit() {
     }
 
     env.emu.clear_journal();
-    let all: Vec<_> = c
-        .vm_ssh_keys()
-        .list_stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let all: Vec<_> = c.vm_ssh_keys().list_stream().try_collect().await.unwrap();
     let names: Vec<String> = all
         .iter()
         .map(|k| k.metadata.as_ref().unwrap().name.clone().unwrap())
@@ -94,8 +89,7 @@ async fn list_stream_of_a_list_fetched_whole_still_honours_the_limit() {
     let c = env.client().await;
     for name in ["a-dfw", "b-dfw", "c-dfw"] {
         c.cloudspaces()
-            .create(
-                &CloudSpaceCreate::new(name).region("us-central-dfw-1"))
+            .create(&CloudSpaceCreate::new(name).region("us-central-dfw-1"))
             .await
             .unwrap();
     }
@@ -107,12 +101,7 @@ async fn list_stream_of_a_list_fetched_whole_still_honours_the_limit() {
         .await
         .unwrap();
     assert_eq!(two.len(), 2);
-    let all: Vec<_> = c
-        .cloudspaces()
-        .list_stream()
-        .try_collect()
-        .await
-        .unwrap();
+    let all: Vec<_> = c.cloudspaces().list_stream().try_collect().await.unwrap();
     assert_eq!(all.len(), 3);
 }
 
@@ -140,19 +129,25 @@ async fn watch_reports_a_create_a_scale_and_a_delete() {
     .await;
     let c = env.client().await;
     c.cloudspaces()
-        .create(
-            &CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
+        .create(&CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
         .await
         .unwrap();
-    let mut events = c.spot_pools().within(Some("demo-dfw")).watch()
+    let mut events = c
+        .spot_pools()
+        .within(Some("demo-dfw"))
+        .watch()
         .interval(Duration::from_millis(50))
         .max_interval(Duration::from_millis(200));
 
     let bid = "0.06".parse::<rsspot::pricing::Bid>().unwrap();
     let pool = c
         .spot_pools()
-        .create(
-            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 1, bid))
+        .create(&SpotPoolCreate::new(
+            "demo-dfw",
+            "gp.vs1.medium-dfw",
+            1,
+            bid,
+        ))
         .await
         .unwrap();
     let name = pool.metadata.unwrap().name.unwrap();
@@ -198,15 +193,18 @@ async fn scale_sends_a_merge_patch_of_desired_only() {
     let env = Env::instant().await;
     let c = env.client().await;
     c.cloudspaces()
-        .create(
-            &CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
+        .create(&CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
         .await
         .unwrap();
     let bid = "0.06".parse::<rsspot::pricing::Bid>().unwrap();
     let pool = c
         .spot_pools()
-        .create(
-            &SpotPoolCreate::new("demo-dfw", "gp.vs1.medium-dfw", 1, bid))
+        .create(&SpotPoolCreate::new(
+            "demo-dfw",
+            "gp.vs1.medium-dfw",
+            1,
+            bid,
+        ))
         .await
         .unwrap();
     let name = pool.metadata.unwrap().name.unwrap();

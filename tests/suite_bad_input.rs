@@ -868,9 +868,7 @@ async fn every_bad_input_fails_with_one_line_and_changes_nothing() {
     let client = env.client().await;
     client
         .cloudspaces()
-        .create(
-            &rsspot::services::CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"),
-        )
+        .create(&rsspot::services::CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
         .await
         .expect("cloudspace");
     env.emu.clear_journal();

@@ -82,9 +82,7 @@ async fn sdk_deletes_every_pool_before_the_cloudspace() {
     let neighbours = cluster(&c, "neighbour").await;
     emu.clear_journal();
 
-    let report = c.cloudspaces().delete_with_pools("doomed")
-        .await
-        .unwrap();
+    let report = c.cloudspaces().delete_with_pools("doomed").await.unwrap();
     assert_eq!(report.cloudspace, "doomed");
     assert_eq!(report.spot_pools.len(), 2, "{report:?}");
     assert_eq!(report.ondemand_pools, vec![pools[2].clone()]);

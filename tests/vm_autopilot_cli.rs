@@ -12,8 +12,7 @@ async fn autopilot_pools_allocate_their_budget() {
     let client = env.client().await;
     client
         .cloudspaces()
-        .create(
-            &rsspot::services::CloudSpaceCreate::new("ap-demo").region("us-central-dfw-1"))
+        .create(&rsspot::services::CloudSpaceCreate::new("ap-demo").region("us-central-dfw-1"))
         .await
         .unwrap();
     let made = env.ok_json(&[

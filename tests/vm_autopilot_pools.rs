@@ -63,8 +63,7 @@ async fn the_cli_sees_the_pools_an_autopilot_pool_makes() {
     let env = env_with(AutopilotOwner::Label).await;
     let c = client(&env).await;
     c.cloudspaces()
-        .create(
-            &CloudSpaceCreate::new("ap-cli").region("us-central-dfw-1"))
+        .create(&CloudSpaceCreate::new("ap-cli").region("us-central-dfw-1"))
         .await
         .unwrap();
     let made = env.ok_json(&[
@@ -151,8 +150,7 @@ async fn cloudspace_delete_leaves_no_autopilot_pools_behind() {
     let env = env_with(AutopilotOwner::Label).await;
     let c = client(&env).await;
     c.cloudspaces()
-        .create(
-            &CloudSpaceCreate::new("ap-gone").region("us-central-dfw-1"))
+        .create(&CloudSpaceCreate::new("ap-gone").region("us-central-dfw-1"))
         .await
         .unwrap();
     env.ok_json(&[
@@ -195,23 +193,17 @@ async fn the_sdk_traces_made_pools_under_both_owner_variants() {
         let env = env_with(owner).await;
         let c = client(&env).await;
         c.cloudspaces()
-            .create(
-                &CloudSpaceCreate::new("ap-sdk").region("us-central-dfw-1"))
+            .create(&CloudSpaceCreate::new("ap-sdk").region("us-central-dfw-1"))
             .await
             .unwrap();
         let ap = c
             .autopilot_pools()
-            .create(
-                &AutopilotPoolCreate::new("ap-sdk", 6, "1".parse().unwrap()).per_node(2, 2))
+            .create(&AutopilotPoolCreate::new("ap-sdk", 6, "1".parse().unwrap()).per_node(2, 2))
             .await
             .unwrap();
         let name = ap.metadata.as_ref().unwrap().name.clone().unwrap();
         let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(30));
-        let ready = c
-            .autopilot_pools()
-            .wait_ready(&name, &opts)
-            .await
-            .unwrap();
+        let ready = c.autopilot_pools().wait_ready(&name, &opts).await.unwrap();
         let uid = ready.metadata.as_ref().unwrap().uid.clone().unwrap();
         let pools = c.spot_pools().within(Some("ap-sdk")).list().await.unwrap();
         assert_eq!(pools.len(), 1, "{owner}");
@@ -249,18 +241,16 @@ async fn the_sdk_traces_made_pools_under_both_owner_variants() {
         // A smaller target shrinks the pool it made; waiting means the vCPUs are won.
         let upd = AutopilotPoolUpdate::new().vcpu_total(4);
         c.autopilot_pools().update(&name, &upd).await.unwrap();
-        let ap = c
-            .autopilot_pools()
-            .wait_ready(&name, &opts)
-            .await
-            .unwrap();
+        let ap = c.autopilot_pools().wait_ready(&name, &opts).await.unwrap();
         assert_eq!(rsspot::services::autopilot::vcpu_progress(&ap), (4, 4));
         let pools = c.spot_pools().within(Some("ap-sdk")).list().await.unwrap();
         assert_eq!(pools[0].spec.as_ref().unwrap().desired, Some(2), "{owner}");
 
         c.autopilot_pools().delete(&name).await.unwrap();
         assert!(
-            c.spot_pools().within(Some("ap-sdk")).list()
+            c.spot_pools()
+                .within(Some("ap-sdk"))
+                .list()
                 .await
                 .unwrap()
                 .is_empty()

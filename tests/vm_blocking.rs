@@ -47,14 +47,17 @@ fn blocking_client_runs_the_vm_flow() {
     .unwrap();
     let wait =
         WaitOptions::with_timeout(Duration::from_secs(10)).interval(Duration::from_millis(5));
-    let key = client.vm_ssh_keys().create(&VmSshKeyCreate::new("sync", KEY))
+    let key = client
+        .vm_ssh_keys()
+        .create(&VmSshKeyCreate::new("sync", KEY))
         .unwrap();
     assert_eq!(key.status.unwrap().validated, Some(true));
     let made = client
         .vm_cloudspaces()
         .create(
             &VmCloudSpaceCreate::new("vm-sync", "us-central-dfw-1", "sync")
-                .pool(VmPoolCreate::on_demand("", "ch.vs1.xlarge-dfw", 2)))
+                .pool(VmPoolCreate::on_demand("", "ch.vs1.xlarge-dfw", 2)),
+        )
         .unwrap();
     assert_eq!(made.pools.len(), 1);
     let pool = made.pools[0].metadata.name.clone().unwrap();
@@ -68,24 +71,25 @@ fn blocking_client_runs_the_vm_flow() {
         bid_price: None,
     };
     client.vm_pools().update(&pool, &upd).unwrap();
-    let p = client
-        .vm_pools()
-        .wait_ready(&pool, &wait)
-        .unwrap();
+    let p = client.vm_pools().wait_ready(&pool, &wait).unwrap();
     assert_eq!(p.status.won_count, Some(1));
-    let gone = client.vm_cloudspaces().delete_with_pools("vm-sync")
+    let gone = client
+        .vm_cloudspaces()
+        .delete_with_pools("vm-sync")
         .unwrap();
     assert_eq!(gone.pools, vec![pool]);
     assert!(
-        client.vm_pools().within(Some("vm-sync")).list()
+        client
+            .vm_pools()
+            .within(Some("vm-sync"))
+            .list()
             .unwrap()
             .is_empty()
     );
 
     client
         .cloudspaces()
-        .create(
-            &CloudSpaceCreate::new("ap-sync").region("us-central-dfw-1"))
+        .create(&CloudSpaceCreate::new("ap-sync").region("us-central-dfw-1"))
         .unwrap();
     let req = AutopilotPoolCreate::new("ap-sync", 4, "1".parse().unwrap());
     // The estimate and what the service then packs agree (same prices, same rule).
@@ -93,10 +97,7 @@ fn blocking_client_runs_the_vm_flow() {
     assert_eq!(preview.packed_vcpus, 4, "{preview:?}");
     let ap = client.autopilot_pools().create(&req).unwrap();
     let name = ap.metadata.unwrap().name.unwrap();
-    let ap = client
-        .autopilot_pools()
-        .wait_ready(&name, &wait)
-        .unwrap();
+    let ap = client.autopilot_pools().wait_ready(&name, &wait).unwrap();
     assert!(ap.status.unwrap().managed_vcpus.unwrap_or(0) >= 4);
     client.autopilot_pools().delete(&name).unwrap();
     client.vm_ssh_keys().delete("sync").unwrap();

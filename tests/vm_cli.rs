@@ -325,7 +325,9 @@ async fn rollback_after_the_second_inline_pool_fails() {
         .build()
         .await
         .unwrap();
-    client.vm_ssh_keys().create(&rsspot::services::VmSshKeyCreate::new("laptop", KEY))
+    client
+        .vm_ssh_keys()
+        .create(&rsspot::services::VmSshKeyCreate::new("laptop", KEY))
         .await
         .unwrap();
     let bid = "0.01".parse().unwrap();

@@ -22,7 +22,9 @@ type Rule = (u32, u32, Fault);
 async fn env_with_key() -> common::Env {
     let env = common::Env::instant().await;
     let client = env.client().await;
-    client.vm_ssh_keys().create(&rsspot::services::VmSshKeyCreate::new("laptop", KEY))
+    client
+        .vm_ssh_keys()
+        .create(&rsspot::services::VmSshKeyCreate::new("laptop", KEY))
         .await
         .unwrap();
     env

@@ -87,10 +87,7 @@ async fn vm_workload_under_faults() {
         if r % 3 == 0 {
             emu.faults().lose_next_write_responses(1);
         }
-        let Some(made) = op!(
-            format!("create {name}"),
-            c.vm_cloudspaces().create(&req)
-        ) else {
+        let Some(made) = op!(format!("create {name}"), c.vm_cloudspaces().create(&req)) else {
             continue;
         };
         let spot = made.pools[0].metadata.name.clone().unwrap_or_default();
@@ -101,10 +98,7 @@ async fn vm_workload_under_faults() {
             desired: Some(3),
             bid_price: None,
         };
-        op!(
-            format!("scale {spot}"),
-            c.vm_pools().update(&spot, &update)
-        );
+        op!(format!("scale {spot}"), c.vm_pools().update(&spot, &update));
         let hook = format!("https://hooks.example.com/{name}");
         op!(
             format!("webhook {name}"),

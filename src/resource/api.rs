@@ -199,7 +199,10 @@ impl<'a, K: Kind> Api<'a, K> {
                         parent: parent.clone(),
                         ..ListQuery::default()
                     };
-                    Ok(keep_children(K::fetch_list(&client, query).await?, parent.as_deref()).items)
+                    Ok(
+                        keep_children(K::fetch_list(&client, query).await?, parent.as_deref())
+                            .items,
+                    )
                 })
             }),
             |o: &K| o.name().to_string(),

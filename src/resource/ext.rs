@@ -48,7 +48,10 @@ impl<'a> From<&'a crate::types::inventory::ObjectMeta> for MetaRef<'a> {
             labels: Some(&m.labels),
             created: m.creation_timestamp,
             resource_version: m.extra.get("resourceVersion").and_then(|v| v.as_str()),
-            deleting: m.extra.get("deletionTimestamp").is_some_and(|v| !v.is_null()),
+            deleting: m
+                .extra
+                .get("deletionTimestamp")
+                .is_some_and(|v| !v.is_null()),
         }
     }
 }
@@ -116,12 +119,18 @@ impl<K: Kind> ResourceExt for K {
 
 impl ResourceExt for Region {
     fn metadata_ref(&self) -> MetaRef<'_> {
-        self.metadata.as_ref().map(MetaRef::from).unwrap_or_default()
+        self.metadata
+            .as_ref()
+            .map(MetaRef::from)
+            .unwrap_or_default()
     }
 }
 
 impl ResourceExt for ServerClass {
     fn metadata_ref(&self) -> MetaRef<'_> {
-        self.metadata.as_ref().map(MetaRef::from).unwrap_or_default()
+        self.metadata
+            .as_ref()
+            .map(MetaRef::from)
+            .unwrap_or_default()
     }
 }

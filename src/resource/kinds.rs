@@ -2,12 +2,10 @@
 //! requests in `services/` and its columns in the CLI).
 
 use super::{Create, Kind, ListQuery, MergePatch, MetaRef, NameRule, Page, Sealed};
-use crate::raw::types::Patch;
 use crate::SpotClient;
 use crate::error::Result;
-use crate::raw::types::{
-    AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool, VmSshKey,
-};
+use crate::raw::types::Patch;
+use crate::raw::types::{AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool, VmSshKey};
 use crate::services::wait::Readiness;
 use crate::services::{call, read};
 use crate::types::inventory::{VmCloudSpace, VmPool};
@@ -38,7 +36,10 @@ impl Kind for CloudSpace {
     const PAGED: bool = false;
 
     fn meta(&self) -> MetaRef<'_> {
-        self.metadata.as_ref().map(MetaRef::from).unwrap_or_default()
+        self.metadata
+            .as_ref()
+            .map(MetaRef::from)
+            .unwrap_or_default()
     }
     fn spec_parent(&self) -> Option<&str> {
         None
@@ -80,7 +81,10 @@ impl Kind for SpotNodePool {
     const PAGED: bool = false;
 
     fn meta(&self) -> MetaRef<'_> {
-        self.metadata.as_ref().map(MetaRef::from).unwrap_or_default()
+        self.metadata
+            .as_ref()
+            .map(MetaRef::from)
+            .unwrap_or_default()
     }
     fn spec_parent(&self) -> Option<&str> {
         self.spec.as_ref()?.cloud_space.as_deref()
@@ -128,7 +132,10 @@ impl Kind for OnDemandNodePool {
     const PAGED: bool = false;
 
     fn meta(&self) -> MetaRef<'_> {
-        self.metadata.as_ref().map(MetaRef::from).unwrap_or_default()
+        self.metadata
+            .as_ref()
+            .map(MetaRef::from)
+            .unwrap_or_default()
     }
     fn spec_parent(&self) -> Option<&str> {
         self.spec.as_ref()?.cloud_space.as_deref()
@@ -138,7 +145,11 @@ impl Kind for OnDemandNodePool {
     }
     fn readiness(self) -> Readiness<Self> {
         let desired = self.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
-        let got = self.status.as_ref().and_then(|s| s.reserved_count).unwrap_or(0);
+        let got = self
+            .status
+            .as_ref()
+            .and_then(|s| s.reserved_count)
+            .unwrap_or(0);
         let status = self.phase().map(str::to_owned);
         fulfilled(self, status.as_deref(), got, desired, "nodes")
     }
@@ -151,7 +162,13 @@ impl Kind for OnDemandNodePool {
         Ok(Page::of(list.items, list.metadata))
     }
     async fn fetch(c: &SpotClient, ns: &str, name: &str) -> Result<Self> {
-        let send = || c.raw.get_on_demand_node_pool().namespace(ns).name(name).send();
+        let send = || {
+            c.raw
+                .get_on_demand_node_pool()
+                .namespace(ns)
+                .name(name)
+                .send()
+        };
         read(send, Self::KIND, name).await
     }
     async fn remove(c: &SpotClient, ns: &str, name: &str) -> Result<()> {
@@ -176,7 +193,10 @@ impl Kind for AutopilotNodePool {
     const PAGED: bool = true;
 
     fn meta(&self) -> MetaRef<'_> {
-        self.metadata.as_ref().map(MetaRef::from).unwrap_or_default()
+        self.metadata
+            .as_ref()
+            .map(MetaRef::from)
+            .unwrap_or_default()
     }
     fn spec_parent(&self) -> Option<&str> {
         self.spec.as_ref()?.cloud_space.as_deref()
@@ -207,7 +227,13 @@ impl Kind for AutopilotNodePool {
         Ok(Page::of(list.items, list.metadata))
     }
     async fn fetch(c: &SpotClient, ns: &str, name: &str) -> Result<Self> {
-        let send = || c.raw.get_autopilot_node_pool().namespace(ns).name(name).send();
+        let send = || {
+            c.raw
+                .get_autopilot_node_pool()
+                .namespace(ns)
+                .name(name)
+                .send()
+        };
         read(send, Self::KIND, name).await
     }
     async fn remove(c: &SpotClient, ns: &str, name: &str) -> Result<()> {
@@ -232,7 +258,10 @@ impl Kind for VmSshKey {
     const PAGED: bool = true;
 
     fn meta(&self) -> MetaRef<'_> {
-        self.metadata.as_ref().map(MetaRef::from).unwrap_or_default()
+        self.metadata
+            .as_ref()
+            .map(MetaRef::from)
+            .unwrap_or_default()
     }
     fn spec_parent(&self) -> Option<&str> {
         None
@@ -341,7 +370,10 @@ impl Kind for VmPool {
         if let Some(sel) = selector::<Self>(&q) {
             b = b.label_selector(sel);
         }
-        Ok(Page::new(read(|| b.clone().send(), Self::KIND, "").await?.items, None))
+        Ok(Page::new(
+            read(|| b.clone().send(), Self::KIND, "").await?.items,
+            None,
+        ))
     }
     async fn fetch(c: &SpotClient, ns: &str, name: &str) -> Result<Self> {
         let send = || c.raw.get_vm_pool().namespace(ns).name(name).send();
@@ -361,37 +393,67 @@ impl Create for VmPool {
 }
 impl MergePatch for CloudSpace {
     async fn send_patch(c: &SpotClient, ns: &str, name: &str, patch: Patch) -> Result<Self> {
-        let b = c.raw.patch_cloud_space().namespace(ns).name(name).body(patch);
+        let b = c
+            .raw
+            .patch_cloud_space()
+            .namespace(ns)
+            .name(name)
+            .body(patch);
         call(b.send(), Self::KIND, name).await
     }
 }
 impl MergePatch for SpotNodePool {
     async fn send_patch(c: &SpotClient, ns: &str, name: &str, patch: Patch) -> Result<Self> {
-        let b = c.raw.patch_spot_node_pool().namespace(ns).name(name).body(patch);
+        let b = c
+            .raw
+            .patch_spot_node_pool()
+            .namespace(ns)
+            .name(name)
+            .body(patch);
         call(b.send(), Self::KIND, name).await
     }
 }
 impl MergePatch for OnDemandNodePool {
     async fn send_patch(c: &SpotClient, ns: &str, name: &str, patch: Patch) -> Result<Self> {
-        let b = c.raw.patch_on_demand_node_pool().namespace(ns).name(name).body(patch);
+        let b = c
+            .raw
+            .patch_on_demand_node_pool()
+            .namespace(ns)
+            .name(name)
+            .body(patch);
         call(b.send(), Self::KIND, name).await
     }
 }
 impl MergePatch for AutopilotNodePool {
     async fn send_patch(c: &SpotClient, ns: &str, name: &str, patch: Patch) -> Result<Self> {
-        let b = c.raw.patch_autopilot_node_pool().namespace(ns).name(name).body(patch);
+        let b = c
+            .raw
+            .patch_autopilot_node_pool()
+            .namespace(ns)
+            .name(name)
+            .body(patch);
         call(b.send(), Self::KIND, name).await
     }
 }
 impl MergePatch for VmSshKey {
     async fn send_patch(c: &SpotClient, ns: &str, name: &str, patch: Patch) -> Result<Self> {
-        let b = c.raw.patch_vm_ssh_key().namespace(ns).name(name).body(patch);
+        let b = c
+            .raw
+            .patch_vm_ssh_key()
+            .namespace(ns)
+            .name(name)
+            .body(patch);
         call(b.send(), Self::KIND, name).await
     }
 }
 impl MergePatch for VmCloudSpace {
     async fn send_patch(c: &SpotClient, ns: &str, name: &str, patch: Patch) -> Result<Self> {
-        let b = c.raw.patch_vm_cloud_space().namespace(ns).name(name).body(patch);
+        let b = c
+            .raw
+            .patch_vm_cloud_space()
+            .namespace(ns)
+            .name(name)
+            .body(patch);
         call(b.send(), Self::KIND, name).await
     }
 }

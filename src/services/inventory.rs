@@ -2,8 +2,8 @@
 //! declare, called through the generated operations of the contract supplement
 //! (`openapi/spot-extensions.json`). Their models live in [`crate::types::inventory`].
 
-use crate::resource::Org;
 use crate::error::Result;
+use crate::resource::Org;
 use crate::types::inventory::{OrganizationEvents, VmCloudSpace, VmPool};
 
 /// `client.inventory()`, `org.inventory()`.

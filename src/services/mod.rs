@@ -35,9 +35,9 @@ pub use cloudspaces::{
 };
 pub use inventory::Inventory;
 pub use node_pools::{
-    Autoscaling, AutoscalingPatch, Mismatch, OnDemandPoolCreate, OnDemandPoolUpdate, OnDemandPools,
-    NodePoolKind, PoolCommon, PoolPatch, PoolSpecPatch, PoolUpdate, PreparedCreate, PreparedUpdate,
-    SpotPoolCreate, SpotPoolUpdate, SpotPools, Taint,
+    Autoscaling, AutoscalingPatch, Mismatch, NodePoolKind, OnDemandPoolCreate, OnDemandPoolUpdate,
+    OnDemandPools, PoolCommon, PoolPatch, PoolSpecPatch, PoolUpdate, PreparedCreate,
+    PreparedUpdate, SpotPoolCreate, SpotPoolUpdate, SpotPools, Taint,
 };
 pub use organizations::Organizations;
 pub use pricing::Pricing;

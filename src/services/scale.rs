@@ -44,6 +44,7 @@ impl Api<'_, VmPool> {
     /// # Ok(()) }
     /// ```
     pub async fn scale(&self, name: &str, desired: u32) -> Result<VmPool> {
-        self.update(name, &VmPoolUpdate::new().desired(desired)).await
+        self.update(name, &VmPoolUpdate::new().desired(desired))
+            .await
     }
 }

@@ -9,15 +9,15 @@
 
 use serde::Serialize;
 
+use super::check_dns_label;
 use super::node_pools::PreparedCreate;
 #[cfg(test)]
 use super::node_pools::merge_patch;
 use super::vm_pools::VmPoolCreate;
 use super::wait::{Readiness, WaitOptions, poll_uncached};
-use super::check_dns_label;
-use crate::resource::{Api, Create, Org};
 use crate::error::{Error, Result};
 use crate::pricing::guard::{Concern, SpendLimits};
+use crate::resource::{Api, Create, Org};
 use crate::types::inventory::{ObjectMeta, VmCloudSpace, VmCloudSpaceSpec, VmPool, VmSshKeyRef};
 
 /// What `vm_cloudspaces().create` asks for.
@@ -313,13 +313,8 @@ impl Api<'_, VmCloudSpace> {
     /// let made = client.vm_cloudspaces().create(&req).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn create(
-        &self,
-        req: &VmCloudSpaceCreate,
-    ) -> Result<CreatedVmCloudSpace> {
-        let prepared = self
-            .prepare_create(req, &SpendLimits::default())
-            .await?;
+    pub async fn create(&self, req: &VmCloudSpaceCreate) -> Result<CreatedVmCloudSpace> {
+        let prepared = self.prepare_create(req, &SpendLimits::default()).await?;
         self.send_create(prepared).await
     }
 
@@ -330,11 +325,7 @@ impl Api<'_, VmCloudSpace> {
     /// client.vm_cloudspaces().update_webhook("vm-lab", "https://example.com/hook").await?;
     /// # Ok(()) }
     /// ```
-    pub async fn update_webhook(
-        &self,
-        name: &str,
-        webhook: &str,
-    ) -> Result<VmCloudSpace> {
+    pub async fn update_webhook(&self, name: &str, webhook: &str) -> Result<VmCloudSpace> {
         if !webhook.is_empty() && url::Url::parse(webhook).is_err() {
             return Err(Error::invalid(
                 "webhook",
@@ -380,34 +371,30 @@ impl Api<'_, VmCloudSpace> {
     }
 
     /// Polls until the cloudspace is `Ready` and as many VMs are ready as its pools desire.
-    pub async fn wait_until_running(
-        &self,
-        name: &str,
-        opts: &WaitOptions,
-    ) -> Result<VmCloudSpace> {
+    pub async fn wait_until_running(&self, name: &str, opts: &WaitOptions) -> Result<VmCloudSpace> {
         let what = format!("vm cloudspace {name}");
         let target = self.org.target.clone();
         poll_uncached(self.client(), &what, "Running", opts, |client| {
             let target = target.clone();
             async move {
-            let org = Org {
-                client: &client,
-                target,
-            };
-            let cs = org.vm_cloudspaces().get(name).await?;
-            let pools = org.vm_pools().within(name).list().await?;
-            let desired: i64 = pools.iter().map(|p| p.spec.desired.unwrap_or(0)).sum();
-            let ready = cs
-                .status
-                .assigned_servers
-                .values()
-                .filter(|s| s.is_ready())
-                .count();
-            let ready = i64::try_from(ready).unwrap_or(i64::MAX);
-            let phase = cs.status.phase.clone().unwrap_or_else(|| "Pending".into());
-            let done = phase == "Ready" && ready >= desired;
-            let progress = format!("{ready}/{desired} VMs running");
-            Ok(Readiness::ready_when(done, cs, phase, progress))
+                let org = Org {
+                    client: &client,
+                    target,
+                };
+                let cs = org.vm_cloudspaces().get(name).await?;
+                let pools = org.vm_pools().within(name).list().await?;
+                let desired: i64 = pools.iter().map(|p| p.spec.desired.unwrap_or(0)).sum();
+                let ready = cs
+                    .status
+                    .assigned_servers
+                    .values()
+                    .filter(|s| s.is_ready())
+                    .count();
+                let ready = i64::try_from(ready).unwrap_or(i64::MAX);
+                let phase = cs.status.phase.clone().unwrap_or_else(|| "Pending".into());
+                let done = phase == "Ready" && ready >= desired;
+                let progress = format!("{ready}/{desired} VMs running");
+                Ok(Readiness::ready_when(done, cs, phase, progress))
             }
         })
         .await

@@ -20,11 +20,11 @@ use serde::Serialize;
 use super::node_pools::PreparedCreate;
 use super::{check_dns_label, check_uuid_name};
 use crate::SpotClient;
-use crate::resource::{Api, Create};
 use crate::error::{Error, Result};
 use crate::pricing::Bid;
 use crate::pricing::guard::{self, Concern, SpendLimits};
 use crate::pricing::view::ClassInput;
+use crate::resource::{Api, Create};
 use crate::types::inventory::{ObjectMeta, VmPool, VmPoolSpec};
 
 pub use crate::resource::VMCLOUDSPACE_LABEL;
@@ -440,7 +440,11 @@ impl Api<'_, VmPool> {
         }
         let current = self.get(name).await?;
         let spot = current.spec.pool_type.as_deref() != Some("ondemand");
-        let class = class_facts(self.client(), current.spec.server_class.as_deref().unwrap_or("")).await?;
+        let class = class_facts(
+            self.client(),
+            current.spec.server_class.as_deref().unwrap_or(""),
+        )
+        .await?;
         if let Some(bid) = update.bid_price
             && spot
         {
@@ -472,11 +476,7 @@ impl Api<'_, VmPool> {
     }
 
     /// Sends an update: a merge patch of only the fields given.
-    pub async fn send_update(
-        &self,
-        name: &str,
-        update: &VmPoolUpdate,
-    ) -> Result<VmPool> {
+    pub async fn send_update(&self, name: &str, update: &VmPoolUpdate) -> Result<VmPool> {
         let patch = PoolPatch {
             spec: SpecPatch {
                 bid_price: update.bid_price.map(Bid::api_form),
@@ -495,11 +495,7 @@ impl Api<'_, VmPool> {
     /// client.vm_pools().update("7f3e1a9c-5b2d-4c8e-a6f0-1d4b7e2c9a53", &update).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn update(
-        &self,
-        name: &str,
-        update: &VmPoolUpdate,
-    ) -> Result<VmPool> {
+    pub async fn update(&self, name: &str, update: &VmPoolUpdate) -> Result<VmPool> {
         self.prepare_update(name, update, &SpendLimits::default())
             .await?;
         self.send_update(name, update).await

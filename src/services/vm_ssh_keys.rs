@@ -7,9 +7,9 @@ use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use super::check_dns_label;
-use crate::resource::{Api, Create};
 use crate::error::{Error, Result};
 use crate::raw::types::{ObjectMeta, VmSshKey, VmSshKeySpec};
+use crate::resource::{Api, Create};
 
 /// Key algorithms the service accepts.
 const ALGORITHMS: [&str; 6] = [

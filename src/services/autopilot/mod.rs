@@ -9,9 +9,9 @@ pub use requests::{
     AllocationStrategy, AutopilotPoolCreate, AutopilotPoolUpdate, MemoryPerVcpu, check_budget,
 };
 
-use crate::resource::{Api, Create};
 use crate::error::{Error, Result};
 use crate::raw::types::AutopilotNodePool;
+use crate::resource::{Api, Create};
 
 /// vCPUs won so far and vCPUs wanted (`status.managedVCPUs`, `status.targetVCPUs`; the target
 /// falls back to `spec.vcpu.total` before the service has written a status).
@@ -43,11 +43,7 @@ impl Api<'_, AutopilotNodePool> {
     /// and refuses to change it later); a region asked for must be that one. Without the
     /// cloudspace (`must_exist == false`, for a preview), the region asked for, else the
     /// profile's.
-    async fn region_for(
-        &self,
-        req: &AutopilotPoolCreate,
-        must_exist: bool,
-    ) -> Result<String> {
+    async fn region_for(&self, req: &AutopilotPoolCreate, must_exist: bool) -> Result<String> {
         let home = match self.org.cloudspaces().get(&req.cloudspace).await {
             Ok(cs) => cs.spec.and_then(|s| s.region).filter(|r| !r.is_empty()),
             Err(Error::NotFound { name, .. }) if must_exist => {
@@ -70,15 +66,19 @@ impl Api<'_, AutopilotNodePool> {
             )),
             (_, Some(home)) => Ok(home),
             (Some(asked), None) => Ok(asked.clone()),
-            (None, None) => self.client().default_region().map(str::to_string).ok_or_else(|| {
-                Error::invalid(
-                    "region",
-                    format!(
-                        "cloudspace {:?} names no region and none was given",
-                        req.cloudspace
-                    ),
-                )
-            }),
+            (None, None) => self
+                .client()
+                .default_region()
+                .map(str::to_string)
+                .ok_or_else(|| {
+                    Error::invalid(
+                        "region",
+                        format!(
+                            "cloudspace {:?} names no region and none was given",
+                            req.cloudspace
+                        ),
+                    )
+                }),
         }
     }
 
@@ -143,10 +143,7 @@ impl Api<'_, AutopilotNodePool> {
     /// let pool = client.autopilot_pools().create(&req).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn create(
-        &self,
-        req: &AutopilotPoolCreate,
-    ) -> Result<AutopilotNodePool> {
+    pub async fn create(&self, req: &AutopilotPoolCreate) -> Result<AutopilotNodePool> {
         let (ns, body) = self.prepare_create(req).await?;
         AutopilotNodePool::send_create(self.client(), &ns, body).await
     }

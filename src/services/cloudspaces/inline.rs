@@ -13,10 +13,10 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::super::node_pools::PreparedCreate;
-use crate::resource::{Api, Create};
 use crate::error::{Error, Result};
 use crate::pricing::guard::{SpendLimits, monthly_cost};
 use crate::raw::types::{CloudSpace, OnDemandNodePool, SpotNodePool};
+use crate::resource::{Api, Create};
 use crate::services::{CloudSpaceCreate, OnDemandPoolCreate, SpotPoolCreate};
 
 /// A cloudspace and the pools to create right after it.
@@ -286,20 +286,14 @@ impl Api<'_, CloudSpace> {
             let mut pool = pool.clone();
             pool.common.cloudspace = name.clone();
             let p = self.org.spot_pools();
-            spot_pools.push(
-                p.prepare_create_in(&pool, Some(&region), limits)
-                    .await?,
-            );
+            spot_pools.push(p.prepare_create_in(&pool, Some(&region), limits).await?);
         }
         let mut ondemand_pools = Vec::with_capacity(req.ondemand_pools.len());
         for pool in &req.ondemand_pools {
             let mut pool = pool.clone();
             pool.common.cloudspace = name.clone();
             let p = self.org.ondemand_pools();
-            ondemand_pools.push(
-                p.prepare_create_in(&pool, Some(&region), limits)
-                    .await?,
-            );
+            ondemand_pools.push(p.prepare_create_in(&pool, Some(&region), limits).await?);
         }
         Ok(PreparedCloudSpace {
             namespace,
@@ -402,11 +396,7 @@ impl Api<'_, CloudSpace> {
     ///
     /// Only for a cloudspace this create made: the name must have been free before (see
     /// [`Api::send_create_with_pools`]).
-    pub async fn rollback_create(
-        &self,
-        name: &str,
-        pools: &[InlinePool],
-    ) -> Result<Rollback> {
+    pub async fn rollback_create(&self, name: &str, pools: &[InlinePool]) -> Result<Rollback> {
         let client = self.client().without_cache();
         let org = self.org.on(&client);
         let mut out = Rollback::default();
@@ -414,9 +404,7 @@ impl Api<'_, CloudSpace> {
             for pool in pools {
                 let r = match pool.kind {
                     InlinePoolKind::Spot => org.spot_pools().delete(&pool.name).await,
-                    InlinePoolKind::OnDemand => {
-                        org.ondemand_pools().delete(&pool.name).await
-                    }
+                    InlinePoolKind::OnDemand => org.ondemand_pools().delete(&pool.name).await,
                 };
                 out.result(&pool.kind.to_string(), &pool.name, r);
             }

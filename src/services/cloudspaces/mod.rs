@@ -20,9 +20,9 @@ use serde::Serialize;
 
 use super::wait::Readiness;
 use super::{call, check_dns_label};
-use crate::resource::{Api, Create};
 use crate::error::{Error, Result};
 use crate::raw::types::{CloudSpace, CloudSpaceSpec, GenerateKubeconfigBody, ObjectMeta, Patch};
+use crate::resource::{Api, Create};
 
 /// Default wait for a cloudspace to become Ready.
 pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -250,10 +250,7 @@ impl Api<'_, CloudSpace> {
     /// println!("{namespace}: {}", serde_json::to_string(&body).unwrap_or_default());
     /// # Ok(()) }
     /// ```
-    pub async fn prepare_create(
-        &self,
-        req: &CloudSpaceCreate,
-    ) -> Result<(String, CloudSpace)> {
+    pub async fn prepare_create(&self, req: &CloudSpaceCreate) -> Result<(String, CloudSpace)> {
         let mut req = req.clone();
         if req.region.is_none() {
             req.region = self.client().default_region().map(str::to_string);
@@ -304,11 +301,7 @@ impl Api<'_, CloudSpace> {
     /// client.cloudspaces().update("demo", &upgrade).await?;
     /// # Ok(()) }
     /// ```
-    pub async fn update(
-        &self,
-        name: &str,
-        update: &CloudSpaceUpdate,
-    ) -> Result<CloudSpace> {
+    pub async fn update(&self, name: &str, update: &CloudSpaceUpdate) -> Result<CloudSpace> {
         self.patch(name, &update.to_patch()?).await
     }
 
@@ -345,7 +338,13 @@ impl Api<'_, CloudSpace> {
             // documents no 404): ask the API whether the cloudspace exists before saying so.
             Err(e @ Error::Invalid { .. }) => {
                 return Err(
-                    match self.org.on(&self.client().without_cache()).cloudspaces().get(name).await {
+                    match self
+                        .org
+                        .on(&self.client().without_cache())
+                        .cloudspaces()
+                        .get(name)
+                        .await
+                    {
                         Err(not_found @ Error::NotFound { .. }) => not_found,
                         _ => e,
                     },

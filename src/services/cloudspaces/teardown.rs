@@ -123,7 +123,12 @@ impl Api<'_, CloudSpace> {
                     + still_there::<SpotNodePool>(&org, &teardown.spot_pools).await?
                     + still_there::<OnDemandNodePool>(&org, &teardown.ondemand_pools).await?;
                 let progress = format!("{left} objects left");
-                Ok(Readiness::ready_when(left == 0, (), "Deleting".into(), progress))
+                Ok(Readiness::ready_when(
+                    left == 0,
+                    (),
+                    "Deleting".into(),
+                    progress,
+                ))
             }
         })
         .await

@@ -13,11 +13,11 @@ mod requests;
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::resource::{Api, Create, Kind, MergePatch};
 use crate::pricing::Bid;
 use crate::pricing::guard::{self, Concern, SpendLimits};
 use crate::pricing::view::ClassInput;
 use crate::raw::types::{OnDemandNodePool, SpotNodePool};
+use crate::resource::{Api, Create, Kind, MergePatch};
 
 pub use checks::Mismatch;
 pub use requests::Autoscaling;
@@ -167,7 +167,13 @@ impl<K: NodePoolKind> Api<'_, K> {
 
     /// Sends a prepared update of a node pool: its merge patch.
     pub async fn send_update(&self, name: &str, prepared: PreparedUpdate<K>) -> Result<K> {
-        K::send_patch(self.client(), &prepared.namespace, name, prepared.patch.to_raw()?).await
+        K::send_patch(
+            self.client(),
+            &prepared.namespace,
+            name,
+            prepared.patch.to_raw()?,
+        )
+        .await
     }
 
     /// Creates a pool (a lowercase UUID name is generated unless given). Concerns are not
@@ -385,11 +391,7 @@ impl Api<'_, OnDemandNodePool> {
     }
 
     /// Re-reads the pool (uncached) and lists where the server holds another desired count.
-    pub async fn verify(
-        &self,
-        name: &str,
-        desired: Option<u32>,
-    ) -> Result<Vec<Mismatch>> {
+    pub async fn verify(&self, name: &str, desired: Option<u32>) -> Result<Vec<Mismatch>> {
         let client = self.client().without_cache();
         let pool = self.org.on(&client).ondemand_pools().get(name).await?;
         let spec = pool.spec.unwrap_or_default();

@@ -201,9 +201,14 @@ async fn names(kind: Kind, typed: &Typed) -> anyhow::Result<Vec<String>> {
     let cloudspace = typed.cloudspace.as_deref();
     let values: Vec<serde_json::Value> = match kind {
         Kind::Cloudspace => to_values(client.org_or_default(org).cloudspaces().list().await?),
-        Kind::SpotPool => {
-            to_values(client.org_or_default(org).spot_pools().within(cloudspace).list().await?)
-        }
+        Kind::SpotPool => to_values(
+            client
+                .org_or_default(org)
+                .spot_pools()
+                .within(cloudspace)
+                .list()
+                .await?,
+        ),
         Kind::OnDemandPool => to_values(
             client
                 .org_or_default(org)

@@ -19,3 +19,10 @@ pub fn completions(ctx: &Ctx, a: CompletionsArgs) -> Result<()> {
     clap_complete::generate(a.shell, &mut cmd, "rsspot", &mut buf);
     ctx.out.text(&String::from_utf8_lossy(&buf))
 }
+
+impl crate::shape::Shaped for CompletionsArgs {
+    /// A shell script; local, so not recorded.
+    fn shape(&self) -> crate::shape::Shape {
+        crate::shape::Shape::TEXT.unrecorded()
+    }
+}

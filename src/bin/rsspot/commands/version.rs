@@ -68,13 +68,6 @@ pub fn version(ctx: &Ctx) -> Result<()> {
     }
 }
 
-impl crate::shape::Shaped for CompletionsArgs {
-    /// A shell script; local, so not recorded.
-    fn shape(&self) -> crate::shape::Shape {
-        crate::shape::Shape::TEXT.unrecorded()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

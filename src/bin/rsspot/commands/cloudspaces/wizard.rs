@@ -302,7 +302,10 @@ pub async fn run(ctx: &Ctx, client: &SpotClient, target: Target) -> Result<()> {
 
 /// Asks for the VM cloudspace's SSH key among the organization's (typed when it has none).
 async fn ask_ssh_key(ctx: &Ctx, client: &SpotClient) -> Result<String> {
-    let mut keys: Vec<String> = client.org_or_default(ctx.org()).vm_ssh_keys().list()
+    let mut keys: Vec<String> = client
+        .org_or_default(ctx.org())
+        .vm_ssh_keys()
+        .list()
         .await?
         .iter()
         .filter_map(|k| serde_json::to_value(k).ok())
