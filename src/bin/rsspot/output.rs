@@ -96,7 +96,7 @@ const SERIES_FORMATS: &[OutputFormat] = &[
 /// One table for the whole CLI, so no command can quietly print JSON for `-o name`.
 pub fn formats_of(path: &[&str]) -> &'static [OutputFormat] {
     match path {
-        ["api"] | ["config", "schema"] => DATA_FORMATS,
+        ["api"] | ["config", "schema"] | ["fleet", "schema"] => DATA_FORMATS,
         ["completions"] | ["man"] | ["help"] | ["demo"] | ["emulator", ..] => TEXT_ONLY,
         ["pricing", "history"] => SERIES_FORMATS,
         ["auth", "kube-token"] => JSON_ONLY,
@@ -105,8 +105,11 @@ pub fn formats_of(path: &[&str]) -> &'static [OutputFormat] {
         | ["state", "info"]
         | ["cache", "stats"]
         | ["config", "show"]
-        | ["auth", "status"] => REPORT_FORMATS,
-        ["cloudspaces", "kubeconfig"] | ["config", "validate"] => TEXT_OR_DATA,
+        | ["auth", "status"]
+        | ["diff"]
+        | ["apply"]
+        | ["delete"] => REPORT_FORMATS,
+        ["cloudspaces", "kubeconfig"] | ["config", "validate"] | ["export"] => TEXT_OR_DATA,
         _ => ALL_FORMATS,
     }
 }
