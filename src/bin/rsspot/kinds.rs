@@ -111,21 +111,13 @@ impl Kind for Cloudspaces {
     const WHAT: &'static str = "cloudspace";
 
     async fn list(&self, client: &SpotClient) -> Result<Vec<CloudSpace>> {
-        let items = client
-            .org_or_default(self.org.as_deref())
-            .cloudspaces()
-            .list()
-            .await?;
+        let items = client.org_or_default(self.org.as_deref()).cloudspaces().list().await?;
         self.count_pools(client).await;
         Ok(items)
     }
 
     async fn get(&self, client: &SpotClient, name: &str) -> Result<CloudSpace> {
-        let item = client
-            .org_or_default(self.org.as_deref())
-            .cloudspaces()
-            .get(name)
-            .await?;
+        let item = client.org_or_default(self.org.as_deref()).cloudspaces().get(name).await?;
         self.count_pools(client).await;
         Ok(item)
     }

@@ -153,3 +153,4 @@ pub fn show<K: Kind>(ctx: &Ctx, kind: &K, item: K::Item) -> Result<()> {
     let rows = kind.rows(std::slice::from_ref(&item));
     ctx.out.list(&rows, &item)
 }
+

@@ -172,11 +172,12 @@ mod tour {
             "Create a cluster and wait until it is Ready",
             &format!("cloudspaces create {CLUSTER} --region {region} --wait"),
         )?;
-        client
-            .cloudspaces()
-            .create(&CloudSpaceCreate::new(CLUSTER).region(&region))
+        client.cloudspaces().create(&CloudSpaceCreate::new(CLUSTER).region(&region))
             .await?;
-        let cs = client.cloudspaces().wait_ready(CLUSTER, &waits).await?;
+        let cs = client
+            .cloudspaces()
+            .wait_ready(CLUSTER, &waits)
+            .await?;
         let status = cs.status.clone().unwrap_or_default();
         ctx.out.table(
             &["NAME", "REGION", "PHASE", "HEALTH", "K8S", "ENDPOINT"],
@@ -218,12 +219,13 @@ mod tour {
                 advice.bid
             ),
         )?;
-        let pool = client
-            .spot_pools()
-            .create(&SpotPoolCreate::new(CLUSTER, &class, 2, advice.bid))
+        let pool = client.spot_pools().create(&SpotPoolCreate::new(CLUSTER, &class, 2, advice.bid))
             .await?;
         let pool_name = Tabular::name(&PoolName(&pool));
-        let pool = client.spot_pools().wait_ready(&pool_name, &waits).await?;
+        let pool = client
+            .spot_pools()
+            .wait_ready(&pool_name, &waits)
+            .await?;
         let spec = pool.spec.clone().unwrap_or_default();
         let st = pool.status.clone().unwrap_or_default();
         ctx.out.table(
@@ -268,7 +270,8 @@ mod tour {
         client.spot_pools().delete(&pool_name).await?;
         ctx.out.text(&format!("spot pool {pool_name} deleted"))?;
         step(ctx, "", &format!("cloudspaces delete {CLUSTER} --yes"))?;
-        client.cloudspaces().delete_with_pools(CLUSTER).await?;
+        client.cloudspaces().delete_with_pools(CLUSTER)
+            .await?;
         wait_gone(&client, &waits).await?;
         ctx.out.text(&format!(
             "cloudspace {CLUSTER} deleted (with its node pools)"

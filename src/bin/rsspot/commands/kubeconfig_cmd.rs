@@ -179,11 +179,7 @@ fn expiry_note_at(generated: &str, now: chrono::DateTime<Utc>) -> Option<String>
 /// Runs `cloudspaces kubeconfig`.
 /// A cloudspace still provisioning has no API endpoint: its kubeconfig does not connect yet.
 async fn warn_if_no_endpoint(ctx: &Ctx, client: &SpotClient, name: &str) {
-    if let Ok(cs) = client
-        .org_or_default(ctx.org())
-        .cloudspaces()
-        .get(name)
-        .await
+    if let Ok(cs) = client.org_or_default(ctx.org()).cloudspaces().get(name).await
         && let Some(warning) = no_endpoint_warning(name, &cs)
     {
         ctx.out.warn(&warning);
@@ -208,11 +204,7 @@ fn no_endpoint_warning(name: &str, cs: &rsspot::raw::types::CloudSpace) -> Optio
 }
 
 pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result<()> {
-    let generated = client
-        .org_or_default(ctx.org())
-        .cloudspaces()
-        .kubeconfig(&a.name)
-        .await?;
+    let generated = client.org_or_default(ctx.org()).cloudspaces().kubeconfig(&a.name).await?;
     warn_if_no_endpoint(ctx, client, &a.name).await;
     let writes = a.file.is_some() || a.merge;
     if !writes {

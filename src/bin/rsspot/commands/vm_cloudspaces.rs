@@ -187,7 +187,9 @@ async fn wait_running(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Resul
         &format!("rsspot vm-cloudspaces wait {name}"),
         timeout.unwrap_or(DEFAULT_RUNNING_TIMEOUT),
         |cs: &VmCloudSpace| cs.status.phase.clone(),
-        |org, opts| async move { org.vm_cloudspaces().wait_until_running(name, &opts).await },
+        |org, opts| async move {
+            org.vm_cloudspaces().wait_until_running(name, &opts).await
+        },
     )
     .await
 }
@@ -262,11 +264,7 @@ async fn undo_create(ctx: &Ctx, name: &str, pools: &[String]) {
             &format!("vm pool {pool}"),
         );
     }
-    let cs = client
-        .org_or_default(org)
-        .vm_cloudspaces()
-        .delete_with_pools(name)
-        .await;
+    let cs = client.org_or_default(org).vm_cloudspaces().delete_with_pools(name).await;
     let cs = cs.map(|_| ());
     gone(cs, &format!("vm cloudspace {name}"));
     for pool in pools {
@@ -371,25 +369,13 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                 && matches!(ctx.out.format, OutputFormat::Table | OutputFormat::Wide) =>
         {
             let name = a.name.get("vm cloudspace")?;
-            let cs = ctx
-                .client()
-                .await?
-                .org_or_default(org)
-                .vm_cloudspaces()
-                .get(&name)
-                .await?;
+            let cs = ctx.client().await?.org_or_default(org).vm_cloudspaces().get(&name).await?;
             super::vm_view::print_detail(ctx, &cs)
         }
         VmCloudspacesCmd::Get(a) => view::get(ctx, &VmCloudspaces::of(ctx, None), a).await,
         VmCloudspacesCmd::Vms(n) => {
             let name = n.get("vm cloudspace")?;
-            let cs = ctx
-                .client()
-                .await?
-                .org_or_default(org)
-                .vm_cloudspaces()
-                .get(&name)
-                .await?;
+            let cs = ctx.client().await?.org_or_default(org).vm_cloudspaces().get(&name).await?;
             super::vm_view::print_vms(ctx, &cs)
         }
         VmCloudspacesCmd::Create(a) => {
@@ -421,10 +407,7 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
             // The Ctrl-C undo deletes the cloudspace by name, so it must never be one that was
             // there before: a name already taken is refused before anything is sent.
             match client
-                .without_cache()
-                .org_or_default(org)
-                .vm_cloudspaces()
-                .get(&req.name)
+                .without_cache().org_or_default(org).vm_cloudspaces().get(&req.name)
                 .await
             {
                 Err(e) if e.is_not_found() => {}

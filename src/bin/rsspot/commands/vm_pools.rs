@@ -220,7 +220,9 @@ async fn wait_pool(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<V
         &format!("vm pool {name}"),
         &format!("rsspot vm-pools wait {name}"),
         timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
-        |org, opts| async move { org.vm_pools().wait_ready(name, &opts).await },
+        |org, opts| async move {
+            org.vm_pools().wait_ready(name, &opts).await
+        },
     )
     .await
 }

@@ -110,13 +110,7 @@ pub async fn run(ctx: &Ctx, cmd: VmSshKeysCmd) -> Result<()> {
                     .out
                     .dry_run("this is the request body", &req.to_body("<org namespace>"));
             }
-            let key = ctx
-                .client()
-                .await?
-                .org_or_default(org)
-                .vm_ssh_keys()
-                .create(&req)
-                .await?;
+            let key = ctx.client().await?.org_or_default(org).vm_ssh_keys().create(&req).await?;
             ctx.out
                 .note(&format!("vm ssh key {} created ({fingerprint})", req.name));
             ctx.out.one(&key, &key)

@@ -67,18 +67,10 @@ async fn create_alone(ctx: &Ctx, client: &SpotClient, a: CreateArgs) -> Result<(
     apply_flags(ctx, &mut req, &a)?;
     super::confirm_paid_options(ctx, &name, req.ha_control_plane, a.dry_run).await?;
     if a.dry_run {
-        let (_, body) = client
-            .org_or_default(ctx.org())
-            .cloudspaces()
-            .prepare_create(&req)
-            .await?;
+        let (_, body) = client.org_or_default(ctx.org()).cloudspaces().prepare_create(&req).await?;
         return ctx.out.dry_run("this is the request body", &body);
     }
-    let cs = client
-        .org_or_default(ctx.org())
-        .cloudspaces()
-        .create(&req)
-        .await?;
+    let cs = client.org_or_default(ctx.org()).cloudspaces().create(&req).await?;
     if !a.wait.wait {
         ctx.out.note(&format!(
             "cloudspace {name} created; it takes a few minutes to become Ready (`rsspot cloudspaces wait {name}`)"

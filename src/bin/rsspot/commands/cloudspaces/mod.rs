@@ -368,18 +368,10 @@ async fn update(ctx: &Ctx, client: &SpotClient, a: UpdateArgs) -> Result<()> {
     if a.dry_run {
         let patch = upd.to_patch()?;
         // Reads only: a dry run on a missing cloudspace is still "not found".
-        client
-            .org_or_default(ctx.org())
-            .cloudspaces()
-            .get(&name)
-            .await?;
+        client.org_or_default(ctx.org()).cloudspaces().get(&name).await?;
         return ctx.out.dry_run("this is the merge-patch body", &patch);
     }
-    let cs = client
-        .org_or_default(ctx.org())
-        .cloudspaces()
-        .update(&name, &upd)
-        .await?;
+    let cs = client.org_or_default(ctx.org()).cloudspaces().update(&name, &upd).await?;
     if !a.wait.wait {
         return ctx.out.one(&cs, &cs);
     }
@@ -427,12 +419,7 @@ async fn delete(ctx: &Ctx, client: &SpotClient, a: DeleteArgs) -> Result<()> {
     let name = a.name.get("cloudspace")?;
     let org = ctx.org();
     ctx.confirm(&format!("Delete cloudspace {name} and all its node pools?"))?;
-    let report = match client
-        .org_or_default(org)
-        .cloudspaces()
-        .delete_with_pools(&name)
-        .await
-    {
+    let report = match client.org_or_default(org).cloudspaces().delete_with_pools(&name).await {
         Ok(r) => r,
         Err(rsspot::Error::NotFound { kind, .. }) if a.ignore_not_found && kind == "cloudspace" => {
             ctx.out
@@ -466,7 +453,9 @@ async fn delete(ctx: &Ctx, client: &SpotClient, a: DeleteArgs) -> Result<()> {
             &format!("cloudspace {name:?} and its node pools"),
             &format!("rsspot cloudspaces get {name}"),
             a.timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
-            |org, opts| async move { org.cloudspaces().wait_until_gone(report, &opts).await },
+            |org, opts| async move {
+                org.cloudspaces().wait_until_gone(report, &opts).await
+            },
         )
         .await?;
     }
@@ -485,7 +474,9 @@ pub(super) async fn wait_ready(
         &format!("rsspot cloudspaces wait {name}"),
         timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
         |cs: &CloudSpace| cs.status.as_ref().and_then(|s| s.phase.clone()),
-        |org, opts| async move { org.cloudspaces().wait_ready(name, &opts).await },
+        |org, opts| async move {
+            org.cloudspaces().wait_ready(name, &opts).await
+        },
     )
     .await
 }

@@ -423,7 +423,9 @@ async fn wait_allocated(
         &format!("autopilot pool {name}"),
         &format!("rsspot nodepools autopilot wait {name}"),
         timeout.unwrap_or(DEFAULT_ALLOCATED_TIMEOUT),
-        |org, opts| async move { org.autopilot_pools().wait_ready(name, &opts).await },
+        |org, opts| async move {
+            org.autopilot_pools().wait_ready(name, &opts).await
+        },
     )
     .await
 }
@@ -509,7 +511,9 @@ pub async fn run(ctx: &Ctx, cmd: AutopilotCmd) -> Result<()> {
             .await
         }
         AutopilotCmd::Preview(a) => {
-            let p = pools.preview(&a.request(ctx.global.region.clone())).await?;
+            let p = pools
+                .preview(&a.request(ctx.global.region.clone()))
+                .await?;
             show_preview(ctx, &p)
         }
         AutopilotCmd::Wait(a) => {

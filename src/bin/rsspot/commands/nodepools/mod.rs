@@ -15,11 +15,11 @@ use std::time::Duration;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
-use rsspot::pricing::Bid;
 use rsspot::services::node_pools::NodePoolKind;
+use rsspot::{ResourceExt, SpotClient};
+use rsspot::pricing::Bid;
 use rsspot::services::node_pools::{DEFAULT_FULFILLED_TIMEOUT, PoolCommon};
 use rsspot::services::{Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, Taint};
-use rsspot::{ResourceExt, SpotClient};
 
 use super::cloudspaces::{NameArgs, WaitFlags};
 use super::filters;

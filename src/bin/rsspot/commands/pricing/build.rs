@@ -170,11 +170,7 @@ pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
             )
         ));
     };
-    let cs = client
-        .org_or_default(ctx.org())
-        .cloudspaces()
-        .get(cloudspace)
-        .await?;
+    let cs = client.org_or_default(ctx.org()).cloudspaces().get(cloudspace).await?;
     let cs_region = cs
         .spec
         .as_ref()

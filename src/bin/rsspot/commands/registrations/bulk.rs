@@ -106,11 +106,7 @@ pub(super) async fn discover(
         .ok()
         .and_then(|o| o.id)
         .unwrap_or(ns);
-    let mut spaces = client
-        .org_or_default(ctx.org())
-        .inventory()
-        .vm_cloudspaces()
-        .await?;
+    let mut spaces = client.org_or_default(ctx.org()).inventory().vm_cloudspaces().await?;
     if let Some(name) = &vmcloudspace {
         spaces.retain(|s| s.metadata.name.as_deref() == Some(name.as_str()));
         if spaces.is_empty() {
