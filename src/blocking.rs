@@ -318,6 +318,8 @@ const HAND_WRITTEN_TWINS: &[(&str, &str)] = &[("Pricing", "histories")];
 
 #[path = "blocking_api.rs"]
 mod api;
+#[path = "blocking_fleet.rs"]
+pub mod fleet;
 pub use api::{Api, Org};
 
 #[cfg(test)]

@@ -140,6 +140,7 @@ pub mod config;
 pub use rsspot_emulator as emulator;
 pub mod error;
 // Some helpers serve only the bundled binary (through `cli_support`).
+pub mod fleet;
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) mod fsutil;
 pub(crate) mod org;

@@ -126,6 +126,11 @@ const REFUSAL_ONLY: &[&[&str]] = &[
     &["nodepools", "autopilot", "update", "x"],
     &["nodepools", "autopilot", "delete", "x"],
     &["nodepools", "autopilot", "wait", "x"],
+    &["diff", "-f", "x"],
+    &["apply", "-f", "x"],
+    &["export"],
+    &["delete", "-f", "x"],
+    &["fleet", "schema"],
 ];
 
 /// Leaf command paths from `--help` (so a new command fails the coverage check below).

@@ -179,6 +179,17 @@ pub enum Command {
     /// Run the Spot API emulator locally.
     #[command(subcommand)]
     Emulator(commands::emulator::EmulatorCmd),
+    /// What applying a fleet file would change (exit 0 in sync, 2 drift, 1 error).
+    Diff(commands::fleet::DiffArgs),
+    /// Make the account as a fleet file (or a reviewed plan) says.
+    Apply(commands::fleet::ApplyArgs),
+    /// Write the organization (or one cloudspace) as a fleet file.
+    Export(commands::fleet::ExportArgs),
+    /// Delete everything a fleet file describes (pools first).
+    Delete(commands::fleet::DeleteArgs),
+    /// Fleet files: `fleet schema`.
+    #[command(subcommand)]
+    Fleet(commands::fleet::FleetCmd),
     /// Authenticated request to any API path (like `gh api`).
     Api(commands::api::ApiArgs),
     /// Shell completions. Static script; for live names (cloudspaces, pools, profiles, regions,

@@ -99,6 +99,19 @@ impl std::fmt::Display for Stopped {
 
 impl std::error::Error for Stopped {}
 
+/// Marker error: `rsspot diff` found the account differs from the file (exit 2, no message:
+/// the plan printed says what differs).
+#[derive(Debug)]
+pub struct Drift;
+
+impl std::fmt::Display for Drift {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the account differs from the file")
+    }
+}
+
+impl std::error::Error for Drift {}
+
 /// Marker error: stdout was closed (a pipe reader went away); exit 0 silently.
 #[derive(Debug)]
 pub struct BrokenPipe;
@@ -434,6 +447,7 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     if e.downcast_ref::<Cancelled>().is_some()
         || e.downcast_ref::<NotConfirmed>().is_some()
         || e.downcast_ref::<Usage>().is_some()
+        || e.downcast_ref::<Drift>().is_some()
     {
         return 2;
     }
@@ -455,7 +469,10 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
 /// The chain is printed down to the first library error, whose message already names its cause
 /// (its `source()`s would repeat it in reqwest's words, URL and all).
 pub fn report_error(e: &anyhow::Error, quiet: bool) {
-    if e.downcast_ref::<BrokenPipe>().is_some() || e.downcast_ref::<Stopped>().is_some() {
+    if e.downcast_ref::<BrokenPipe>().is_some()
+        || e.downcast_ref::<Stopped>().is_some()
+        || e.downcast_ref::<Drift>().is_some()
+    {
         return;
     }
     // The user's own "no" is not an error: say what happened, no `error:` (exit 2, as gh).

@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod emulator;
 pub mod examples;
+pub mod fleet;
 pub mod help;
 pub mod inventory;
 pub mod kubeconfig_cmd;
@@ -61,6 +62,11 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::State(c) => state::state(ctx, c).await,
         Command::Cache(c) => state::cache(ctx, c).await,
         Command::Emulator(c) => emulator::emulator(ctx, c).await,
+        Command::Diff(a) => fleet::diff(ctx, a).await,
+        Command::Apply(a) => fleet::apply(ctx, a).await,
+        Command::Export(a) => fleet::export(ctx, a).await,
+        Command::Delete(a) => fleet::delete(ctx, a).await,
+        Command::Fleet(c) => fleet::run(ctx, c).await,
         Command::Api(a) => api::api(ctx, a).await,
         Command::Completions(a) => completions::completions(ctx, a),
         Command::Help(a) => help::help(ctx, a),

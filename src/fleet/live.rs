@@ -1,0 +1,240 @@
+//! What the account holds, read once per plan: one list per kind plus the public pricing
+//! documents, normalised into the fields a fleet manages.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::model::{FleetAutoscaling, FleetTaint};
+use crate::error::Result;
+use crate::pricing::view::{self, ClassInput, PriceRow};
+use crate::raw::types::{CloudSpace, OnDemandNodePool, SpotNodePool};
+use crate::resource::{Kind, Org, ResourceExt};
+
+/// A cloudspace's managed fields as the account holds them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CloudSpaceState {
+    /// Region.
+    pub region: Option<String>,
+    /// Kubernetes version.
+    pub kubernetes_version: Option<String>,
+    /// CNI.
+    pub cni: Option<String>,
+    /// HA control plane.
+    pub ha_control_plane: Option<bool>,
+    /// Webhook.
+    pub webhook: Option<String>,
+}
+
+/// A pool's managed fields as the account holds them (or as the file wants them; `None`: not
+/// managed).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PoolState {
+    /// The cloudspace.
+    pub cloudspace: String,
+    /// Server class.
+    pub server_class: String,
+    /// Desired nodes.
+    pub desired: u32,
+    /// Autoscaling bounds (`None`: off).
+    pub autoscaling: Option<FleetAutoscaling>,
+    /// The bid in the API's form (spot pools).
+    pub bid: Option<String>,
+    /// Node labels.
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Node annotations.
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// Node taints.
+    pub taints: Option<Vec<FleetTaint>>,
+}
+
+/// One live object: its name, resourceVersion, whether it is being deleted, and its state.
+#[derive(Debug, Clone)]
+pub struct Live<S> {
+    /// Name.
+    pub name: String,
+    /// `metadata.resourceVersion`.
+    pub resource_version: Option<String>,
+    /// A delete has begun.
+    pub deleting: bool,
+    /// Managed fields.
+    pub state: S,
+    /// Nodes won now (spot) or desired (on-demand): what it costs now.
+    pub nodes_now: u32,
+}
+
+/// Everything a plan is made from.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// The org namespace.
+    pub namespace: String,
+    /// Cloudspaces.
+    pub cloudspaces: Vec<Live<CloudSpaceState>>,
+    /// Spot pools.
+    pub spot: Vec<Live<PoolState>>,
+    /// On-demand pools.
+    pub ondemand: Vec<Live<PoolState>>,
+    /// Server classes with their prices, by name.
+    pub classes: BTreeMap<String, (ClassInput, PriceRow)>,
+}
+
+fn count(n: Option<i64>) -> u32 {
+    n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
+}
+
+fn live<K: Kind, S>(obj: &K, state: S, nodes_now: u32) -> Live<S> {
+    Live {
+        name: obj.name().to_string(),
+        resource_version: obj.resource_version().map(str::to_string),
+        deleting: obj.is_deleting(),
+        state,
+        nodes_now,
+    }
+}
+
+fn taints(
+    items: impl Iterator<Item = (Option<String>, Option<String>, Option<String>)>,
+) -> Vec<FleetTaint> {
+    items
+        .map(|(key, value, effect)| FleetTaint {
+            key: key.unwrap_or_default(),
+            value: value.unwrap_or_default(),
+            effect: effect.unwrap_or_default(),
+        })
+        .collect()
+}
+
+fn bounds(enabled: bool, min: Option<i64>, max: Option<i64>) -> Option<FleetAutoscaling> {
+    enabled.then(|| FleetAutoscaling {
+        min: count(min),
+        max: count(max),
+    })
+}
+
+/// The managed state of a cloudspace.
+pub fn cloudspace_state(cs: &CloudSpace) -> CloudSpaceState {
+    let spec = cs.spec.clone().unwrap_or_default();
+    CloudSpaceState {
+        region: spec.region,
+        kubernetes_version: spec.kubernetes_version,
+        cni: spec.cni,
+        ha_control_plane: Some(spec.ha_control_plane),
+        webhook: Some(spec.webhook.unwrap_or_default()),
+    }
+}
+
+/// The managed state of a spot pool.
+pub fn spot_state(p: &SpotNodePool) -> PoolState {
+    let spec = p.spec.clone().unwrap_or_default();
+    let a = spec.autoscaling.unwrap_or_default();
+    PoolState {
+        cloudspace: p.parent().unwrap_or_default().to_string(),
+        server_class: spec.server_class.unwrap_or_default(),
+        desired: count(spec.desired),
+        autoscaling: bounds(a.enabled, a.min_nodes, a.max_nodes),
+        bid: spec.bid_price.map(|b| {
+            b.parse::<crate::pricing::Bid>()
+                .map(|b| b.api_form())
+                .unwrap_or(b)
+        }),
+        labels: Some(spec.custom_labels),
+        annotations: Some(spec.custom_annotations),
+        taints: Some(taints(
+            spec.custom_taints
+                .into_iter()
+                .map(|t| (t.key, t.value, t.effect)),
+        )),
+    }
+}
+
+/// The managed state of an on-demand pool.
+pub fn ondemand_state(p: &OnDemandNodePool) -> PoolState {
+    let spec = p.spec.clone().unwrap_or_default();
+    let a = spec.autoscaling.unwrap_or_default();
+    PoolState {
+        cloudspace: p.parent().unwrap_or_default().to_string(),
+        server_class: spec.server_class.unwrap_or_default(),
+        desired: count(spec.desired),
+        autoscaling: bounds(a.enabled.unwrap_or(false), a.min_nodes, a.max_nodes),
+        bid: None,
+        labels: Some(spec.custom_labels),
+        annotations: Some(spec.custom_annotations),
+        taints: Some(taints(
+            spec.custom_taints
+                .into_iter()
+                .map(|t| (t.key, t.value, t.effect)),
+        )),
+    }
+}
+
+/// Reads the account: the three lists and the pricing documents, concurrently and uncached
+/// (a plan is made from what is there now).
+pub async fn snapshot(org: &Org<'_>) -> Result<Snapshot> {
+    let client = org.client().without_cache();
+    let org = org.on(&client);
+    let filter = crate::services::ServerClassFilter::default();
+    let pricing = client.pricing();
+    let server_classes = client.server_classes();
+    let (namespace, cloudspaces, spot, ondemand, classes, pct, cmp) = tokio::join!(
+        org.namespace(),
+        org.cloudspaces().list(),
+        org.spot_pools().list(),
+        org.ondemand_pools().list(),
+        server_classes.list(&filter),
+        pricing.percentiles(),
+        pricing.comparable_prices(),
+    );
+    let inputs: Vec<ClassInput> = classes?
+        .iter()
+        .map(ClassInput::from)
+        .filter(|c| !c.name.is_empty())
+        .collect();
+    let rows = view::build_rows(&inputs, pct.ok().as_ref(), cmp.ok().as_ref(), 1);
+    let classes = inputs
+        .into_iter()
+        .zip(rows)
+        .map(|(c, r)| (c.name.clone(), (c, r)))
+        .collect();
+    Ok(Snapshot {
+        namespace: namespace?,
+        cloudspaces: cloudspaces?
+            .iter()
+            .map(|c| live(c, cloudspace_state(c), 0))
+            .collect(),
+        spot: spot?
+            .iter()
+            .map(|p| {
+                let won = p.status.as_ref().and_then(|s| s.won_count);
+                let state = spot_state(p);
+                let now = won.map_or(state.desired, |w| count(Some(w)));
+                live(p, state, now)
+            })
+            .collect(),
+        ondemand: ondemand?
+            .iter()
+            .map(|p| {
+                let state = ondemand_state(p);
+                let now = state.desired;
+                live(p, state, now)
+            })
+            .collect(),
+        classes,
+    })
+}
+
+impl Snapshot {
+    /// Hourly price of one node of a pool: its bid (spot) or the class's on-demand price.
+    pub fn node_price(&self, state: &PoolState) -> Decimal {
+        match &state.bid {
+            Some(b) => b.parse::<Decimal>().unwrap_or_default(),
+            None => self
+                .classes
+                .get(&state.server_class)
+                .and_then(|(c, _)| c.on_demand)
+                .unwrap_or_default(),
+        }
+    }
+}

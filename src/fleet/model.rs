@@ -1,0 +1,348 @@
+//! The fleet file: what an organization should hold, as YAML or JSON. Unknown keys are errors
+//! (with the file, line and key); values are checked before any request is sent.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::pricing::Bid;
+use crate::pricing::advice::Risk;
+use crate::services::{Autoscaling, Taint};
+
+/// A fleet: the cloudspaces of one organization, each with its node pools.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Fleet {
+    /// The cloudspaces (Kubernetes clusters).
+    #[serde(default)]
+    pub cloudspaces: Vec<FleetCloudSpace>,
+}
+
+/// One cloudspace of a fleet. Fields left out are not managed (whatever the account holds is
+/// kept), except the pools: a pool not listed is deleted by `--prune`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FleetCloudSpace {
+    /// The cloudspace's name (an RFC 1123 label): its identity.
+    pub name: String,
+    /// Region (the client's default region when left out at create time). Cannot change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Kubernetes version (a higher one upgrades).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes_version: Option<String>,
+    /// CNI (`calico`, `cilium`, `byocni`). Cannot change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cni: Option<String>,
+    /// The paid highly-available control plane.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ha_control_plane: Option<bool>,
+    /// Preemption webhook URL (`""` removes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook: Option<String>,
+    /// Spot node pools (a bid each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub spot_pools: Vec<FleetPool>,
+    /// On-demand node pools (no bid).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_demand_pools: Vec<FleetPool>,
+}
+
+/// One node pool of a cloudspace. Its identity is `name` when given, else a UUIDv5 of the org
+/// namespace, the cloudspace and `key` (see [`super::pool_name`]).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FleetPool {
+    /// A key unique in its cloudspace; the pool's name is derived from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The pool's exact name (a lowercase UUID), for a pool made elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Server class, e.g. `gp.vs1.medium-dfw`. Cannot change.
+    pub server_class: String,
+    /// Desired node count.
+    pub desired: u32,
+    /// Autoscaling bounds; left out, autoscaling is off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autoscaling: Option<FleetAutoscaling>,
+    /// The bid per node-hour (spot pools only): a price or `{advice: low|med|high}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bid: Option<FleetBid>,
+    /// Node labels (left out: not managed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
+    /// Node annotations (left out: not managed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<BTreeMap<String, String>>,
+    /// Node taints (left out: not managed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub taints: Option<Vec<FleetTaint>>,
+}
+
+/// Autoscaling bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FleetAutoscaling {
+    /// Minimum nodes (≥ 1).
+    pub min: u32,
+    /// Maximum nodes (≥ min).
+    pub max: u32,
+}
+
+/// A node taint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FleetTaint {
+    /// Key.
+    pub key: String,
+    /// Value (may be empty).
+    #[serde(default)]
+    pub value: String,
+    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
+    pub effect: String,
+}
+
+/// A bid: a price per node-hour (`0.02` or `"0.02"`) or an advice resolved when the pool is
+/// created (`{advice: med}`) and not re-bid afterwards unless asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum FleetBid {
+    /// A price as text.
+    Text(String),
+    /// A price as a number.
+    Number(f64),
+    /// An advice.
+    Advice(AdviceBid),
+}
+
+/// `{advice: low|med|high}`: the bid advice of `rsspot pricing advise` at that risk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AdviceBid {
+    /// The pre-emption risk accepted.
+    pub advice: AdviceRisk,
+}
+
+/// The risk of an advice bid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum AdviceRisk {
+    /// Rarely outbid (bid from P80).
+    Low,
+    /// The median.
+    Med,
+    /// Cheapest (bid from P20).
+    High,
+}
+
+impl From<AdviceRisk> for Risk {
+    fn from(r: AdviceRisk) -> Risk {
+        match r {
+            AdviceRisk::Low => Risk::Low,
+            AdviceRisk::Med => Risk::Med,
+            AdviceRisk::High => Risk::High,
+        }
+    }
+}
+
+/// A bid as the plan uses it: a fixed price or an advice to resolve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BidRule {
+    /// This price.
+    Price(Bid),
+    /// The advice at this risk.
+    Advice(Risk),
+}
+
+impl FleetBid {
+    /// The bid as a typed rule (a price that is not a valid bid is an error naming `what`).
+    pub fn rule(&self, what: &str) -> Result<BidRule> {
+        let text = match self {
+            FleetBid::Advice(a) => return Ok(BidRule::Advice(a.advice.into())),
+            FleetBid::Text(t) => t.clone(),
+            FleetBid::Number(n) => n.to_string(),
+        };
+        text.parse::<Bid>()
+            .map(BidRule::Price)
+            .map_err(|e| Error::invalid(format!("{what}.bid"), e.to_string()))
+    }
+}
+
+impl FleetPool {
+    /// The autoscaling bounds as the services take them.
+    pub fn autoscaling(&self) -> Option<Autoscaling> {
+        self.autoscaling.map(|a| Autoscaling {
+            min_nodes: a.min,
+            max_nodes: a.max,
+        })
+    }
+
+    /// The taints as the services take them.
+    pub fn taints(&self) -> Option<Vec<Taint>> {
+        self.taints.as_ref().map(|ts| {
+            ts.iter()
+                .map(|t| Taint {
+                    key: t.key.clone(),
+                    value: t.value.clone(),
+                    effect: t.effect.clone(),
+                })
+                .collect()
+        })
+    }
+}
+
+/// The format of a fleet file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FleetFormat {
+    /// YAML (a superset of JSON: what a file whose name does not end in `.json` is read as).
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+impl FleetFormat {
+    /// The format a file name says (`.json` → JSON, anything else YAML).
+    pub fn of_path(path: &str) -> FleetFormat {
+        if path.to_ascii_lowercase().ends_with(".json") {
+            FleetFormat::Json
+        } else {
+            FleetFormat::Yaml
+        }
+    }
+}
+
+impl Fleet {
+    /// Parses a fleet file's text; `origin` (the file name) is named in every error, with the
+    /// line, column and the unknown or wrong key. The result is checked ([`Fleet::validate`]).
+    ///
+    /// ```
+    /// let fleet = rsspot::fleet::Fleet::parse("f.yaml", "cloudspaces:\n  - name: web\n")?;
+    /// assert_eq!(fleet.cloudspaces[0].name, "web");
+    /// let err = rsspot::fleet::Fleet::parse("f.yaml", "cloudspaces:\n  - name: web\n    colour: red\n");
+    /// assert!(err.unwrap_err().to_string().contains("line 3"));
+    /// # Ok::<(), rsspot::Error>(())
+    /// ```
+    pub fn parse(origin: &str, text: &str) -> Result<Fleet> {
+        let fleet: Fleet = match FleetFormat::of_path(origin) {
+            FleetFormat::Json => serde_json::from_str(text).map_err(|e| {
+                Error::invalid(
+                    origin,
+                    format!("line {} column {}: {e}", e.line(), e.column()),
+                )
+            })?,
+            FleetFormat::Yaml => serde_norway::from_str(text).map_err(|e| {
+                let at = e
+                    .location()
+                    .map(|l| format!("line {} column {}: ", l.line(), l.column()))
+                    .unwrap_or_default();
+                let msg = e.to_string();
+                // serde_norway appends " at line N column M"; the location leads instead.
+                let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+                Error::invalid(origin, format!("{at}{msg}"))
+            })?,
+        };
+        fleet.validate().map_err(|e| match e {
+            Error::Invalid { field, message } => {
+                Error::invalid(origin, format!("{}: {message}", field.unwrap_or_default()))
+            }
+            other => other,
+        })?;
+        Ok(fleet)
+    }
+
+    /// The fleet as YAML text.
+    pub fn to_yaml(&self) -> Result<String> {
+        serde_norway::to_string(self).map_err(|e| Error::invalid("fleet", e.to_string()))
+    }
+
+    /// Local checks: names, unique cloudspaces, keys and names, one of `key`/`name` per pool,
+    /// counts within bounds, taints, bids (spot pools need one; on-demand pools take none).
+    pub fn validate(&self) -> Result<()> {
+        let mut seen = std::collections::BTreeSet::new();
+        for cs in &self.cloudspaces {
+            crate::services::check_dns_label("name", &cs.name, "cloudspace name")?;
+            if !seen.insert(cs.name.as_str()) {
+                return Err(Error::invalid(
+                    format!("cloudspaces.{}", cs.name),
+                    "the cloudspace is listed twice",
+                ));
+            }
+            let mut ids = std::collections::BTreeSet::new();
+            let pools = cs.spot_pools.iter().map(|p| (p, true));
+            for (pool, spot) in pools.chain(cs.on_demand_pools.iter().map(|p| (p, false))) {
+                let what = pool_label(&cs.name, pool);
+                match (&pool.key, &pool.name) {
+                    (None, None) | (Some(_), Some(_)) => {
+                        return Err(Error::invalid(
+                            what,
+                            "give a pool either `key:` (its name is derived) or `name:` (an existing pool's UUID)",
+                        ));
+                    }
+                    (Some(k), None) if k.trim().is_empty() => {
+                        return Err(Error::invalid(what, "`key:` is empty"));
+                    }
+                    (None, Some(n)) => crate::services::check_uuid_name(n, "node pool")?,
+                    _ => {}
+                }
+                let id = pool.key.clone().or(pool.name.clone()).unwrap_or_default();
+                if !ids.insert(id) {
+                    return Err(Error::invalid(
+                        what,
+                        "two pools of the cloudspace use this key",
+                    ));
+                }
+                check_pool(&what, pool)?;
+                match (spot, &pool.bid) {
+                    (true, None) => {
+                        return Err(Error::invalid(
+                            what,
+                            "a spot pool needs `bid:` (a price or {advice: low|med|high})",
+                        ));
+                    }
+                    (true, Some(b)) => {
+                        b.rule(&what)?;
+                    }
+                    (false, Some(_)) => {
+                        return Err(Error::invalid(what, "an on-demand pool takes no `bid:`"));
+                    }
+                    (false, None) => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_pool(what: &str, pool: &FleetPool) -> Result<()> {
+    let req = crate::services::OnDemandPoolCreate::new("x", &pool.server_class, pool.desired);
+    let mut req = match pool.autoscaling() {
+        Some(a) => req.autoscaling(a.min_nodes, a.max_nodes),
+        None => req,
+    };
+    req.common.taints = pool.taints().unwrap_or_default();
+    if pool.server_class.trim().is_empty() {
+        return Err(Error::invalid(what, "`serverClass:` is empty"));
+    }
+    req.validate().map_err(|e| match e {
+        Error::Invalid { field, message } => {
+            Error::invalid(format!("{what}.{}", field.unwrap_or_default()), message)
+        }
+        other => other,
+    })
+}
+
+/// How errors and plans name a pool of the file: `cloudspace/key` (or `cloudspace/name`).
+pub fn pool_label(cloudspace: &str, pool: &FleetPool) -> String {
+    let id = pool.key.as_deref().or(pool.name.as_deref()).unwrap_or("?");
+    format!("{cloudspace}/{id}")
+}
