@@ -31,6 +31,7 @@ mod apply;
 mod live;
 mod model;
 mod plan;
+mod planner;
 
 pub use apply::{
     Applied, ApplyOptions, ApplyReport, Outcome, ProgressFn, apply, delete, delete_plan, verify,
