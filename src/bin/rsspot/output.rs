@@ -97,7 +97,7 @@ const SERIES_FORMATS: &[OutputFormat] = &[
 pub fn formats_of(path: &[&str]) -> &'static [OutputFormat] {
     match path {
         ["api"] | ["config", "schema"] => DATA_FORMATS,
-        ["completions"] | ["man"] | ["help"] | ["demo"] | ["emulator", ..] => TEXT_ONLY,
+        ["completions"] | ["man"] | ["help"] | ["demo"] | ["emulator", ..] | ["mcp"] => TEXT_ONLY,
         ["pricing", "history"] => SERIES_FORMATS,
         ["auth", "kube-token"] => JSON_ONLY,
         ["pricing", "build"]
@@ -445,6 +445,19 @@ pub fn report_error(e: &anyhow::Error, quiet: bool) {
         eprintln!("{e}");
         return;
     }
+    let (line, hint) = error_lines(e);
+    eprintln!("error: {line}");
+    if quiet {
+        return;
+    }
+    if let Some(hint) = hint {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// The one line `report_error` prints after `error: `, and its hint (also the wording of
+/// `rsspot mcp`'s tool errors).
+pub fn error_lines(e: &anyhow::Error) -> (String, Option<String>) {
     let mut parts = Vec::new();
     let mut library = None;
     for cause in e.chain() {
@@ -459,15 +472,11 @@ pub fn report_error(e: &anyhow::Error, quiet: bool) {
         }
     }
     let msg = parts.join(": ").replace('\n', " ");
-    eprintln!("error: {msg}");
-    if quiet {
-        return;
-    }
-    if let Some(hinted) = e.chain().find_map(|c| c.downcast_ref::<Hinted>()) {
-        eprintln!("hint: {}", hinted.hint);
-    } else if let Some(hint) = library.and_then(crate::errors::hint) {
-        eprintln!("hint: {hint}");
-    }
+    let hint = match e.chain().find_map(|c| c.downcast_ref::<Hinted>()) {
+        Some(hinted) => Some(hinted.hint.clone()),
+        None => library.and_then(crate::errors::hint),
+    };
+    (msg, hint)
 }
 
 /// "3m", "2h", "5d" since an RFC 3339 time.

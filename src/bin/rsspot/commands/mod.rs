@@ -13,6 +13,7 @@ pub mod inventory;
 pub mod kubeconfig;
 pub mod kubeconfig_cmd;
 pub mod man;
+pub mod mcp;
 pub mod misc;
 pub mod nodepools;
 pub mod pricing;
@@ -65,5 +66,6 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Man(a) => man::man(ctx, a),
         Command::Version => misc::version(ctx),
         Command::Demo(a) => demo::demo(ctx, a).await,
+        Command::Mcp(a) => mcp::mcp(ctx, a).await,
     }
 }
