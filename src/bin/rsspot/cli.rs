@@ -186,7 +186,6 @@ pub enum Command {
     Version,
     /// A guided tour against a built-in emulator (no account needed).
     Demo(commands::demo::DemoArgs),
-    /// Model Context Protocol server on stdio for agents and editors (read-only unless
-    /// --allow-writes; `--print-config` prints the client's configuration).
+    /// MCP server on stdio for agents and editors (read-only unless --allow-writes).
     Mcp(commands::mcp::McpArgs),
 }
