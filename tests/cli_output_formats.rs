@@ -102,6 +102,7 @@ const REFUSAL_ONLY: &[&[&str]] = &[
     &["registrations", "show", "k"],
     &["emulator", "serve"],
     &["demo"],
+    &["mcp"],
     &["registrations", "doctor"],
     &["registrations", "migrate-ledger", "--to", "-"],
     &["vm-ssh-keys", "list"],
@@ -276,7 +277,10 @@ async fn every_command_honours_or_refuses_every_output_format() {
     for argv in REFUSAL_ONLY {
         for format in FORMATS {
             // The demo and the server would run (for minutes, or forever) with -o table.
-            let long_running = matches!(argv.first(), Some(&"demo") | Some(&"emulator"));
+            let long_running = matches!(
+                argv.first(),
+                Some(&"demo") | Some(&"emulator") | Some(&"mcp")
+            );
             if long_running && *format == "table" {
                 continue;
             }

@@ -203,4 +203,6 @@ pub enum Command {
     Version,
     /// A guided tour against a built-in emulator (no account needed).
     Demo(commands::demo::DemoArgs),
+    /// MCP server on stdio for agents and editors (read-only unless --allow-writes).
+    Mcp(commands::mcp::McpArgs),
 }

@@ -480,6 +480,19 @@ pub fn report_error(e: &anyhow::Error, quiet: bool) {
         eprintln!("{e}");
         return;
     }
+    let (line, hint) = error_lines(e);
+    eprintln!("error: {line}");
+    if quiet {
+        return;
+    }
+    if let Some(hint) = hint {
+        eprintln!("hint: {hint}");
+    }
+}
+
+/// The one line `report_error` prints after `error: `, and its hint (also the wording of
+/// `rsspot mcp`'s tool errors).
+pub fn error_lines(e: &anyhow::Error) -> (String, Option<String>) {
     let mut parts = Vec::new();
     let mut library = None;
     for cause in e.chain() {
@@ -494,15 +507,11 @@ pub fn report_error(e: &anyhow::Error, quiet: bool) {
         }
     }
     let msg = parts.join(": ").replace('\n', " ");
-    eprintln!("error: {msg}");
-    if quiet {
-        return;
-    }
-    if let Some(hinted) = e.chain().find_map(|c| c.downcast_ref::<Hinted>()) {
-        eprintln!("hint: {}", hinted.hint);
-    } else if let Some(hint) = library.and_then(crate::errors::hint) {
-        eprintln!("hint: {hint}");
-    }
+    let hint = match e.chain().find_map(|c| c.downcast_ref::<Hinted>()) {
+        Some(hinted) => Some(hinted.hint.clone()),
+        None => library.and_then(crate::errors::hint),
+    };
+    (msg, hint)
 }
 
 /// "3m", "2h", "5d" since an RFC 3339 time.

@@ -144,6 +144,7 @@ impl Shaped for crate::cli::Command {
             // `rsspot version`: one line of text, nothing to record.
             C::Version => Shape::RESOURCE.unrecorded(),
             C::Demo(a) => a.shape(),
+            C::Mcp(a) => a.shape(),
         }
     }
 }

@@ -13,6 +13,7 @@ const SAFE_FLAGS: &[&str] = &[
     // Booleans.
     "activate",
     "all",
+    "allow-writes",
     "apply",
     "available",
     "balanced",
@@ -21,6 +22,7 @@ const SAFE_FLAGS: &[&str] = &[
     "expired",
     "fast",
     "follow",
+    "print-config",
     "force",
     "gpu-enabled",
     "ha-control-plane",

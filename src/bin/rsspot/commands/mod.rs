@@ -14,6 +14,7 @@ pub mod help;
 pub mod inventory;
 pub mod kubeconfig_cmd;
 pub mod man;
+pub mod mcp;
 pub mod nodepools;
 pub mod pricing;
 pub mod registrations;
@@ -73,5 +74,6 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Man(a) => man::man(ctx, a),
         Command::Version => version::version(ctx),
         Command::Demo(a) => demo::demo(ctx, a).await,
+        Command::Mcp(a) => mcp::mcp(ctx, a).await,
     }
 }
