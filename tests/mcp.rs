@@ -137,6 +137,7 @@ async fn a_real_mcp_client_drives_rsspot_mcp() {
         "autopilot_preview",
         "list",
         "get",
+        "fleet_diff",
     ] {
         assert!(tools.contains(&read), "{read} missing: {tools:?}");
     }
@@ -181,6 +182,13 @@ async fn a_real_mcp_client_drives_rsspot_mcp() {
         CLOUDSPACE
     );
     ok(ro, "autopilot_preview");
+    // The plan of a fleet file: one cloudspace to create, nothing written.
+    let diff = ok(ro, "fleet_diff");
+    assert_eq!(
+        diff["structured"]["summary"]["creates"].as_array().map(Vec::len),
+        Some(1),
+        "{diff}"
+    );
     // An error is a tool error in the CLI's words.
     refused(ro, "get_missing", "no-such-pool");
     refused(ro, "write_refused", "--allow-writes");

@@ -82,6 +82,8 @@ async def reads(setup):
             "autopilot_preview",
             {"cloudspace": setup["cloudspace"], "vcpu_total": 8, "budget_per_hour": "0.5"},
         )
+        fleet = "cloudspaces:\n  - name: planned\n    region: " + setup["region"] + "\n"
+        await call(s, report, "fleet_diff", "fleet_diff", {"fleet": fleet})
         # The write tools are not listed here; calling one anyway is a tool error.
         await call(
             s,

@@ -132,6 +132,18 @@ pub struct GetArgs {
     pub name: String,
 }
 
+/// `fleet_diff`.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FleetDiffArgs {
+    /// The fleet file's text (YAML, or JSON starting with `{`), as `rsspot diff -f` reads it.
+    pub fleet: String,
+    /// Also list what the account holds and the file does not (it would be deleted by an
+    /// apply with --prune).
+    #[serde(default)]
+    pub prune: bool,
+}
+
 /// The read tools' entries.
 pub(super) fn specs() -> Vec<Spec> {
     vec![
@@ -166,8 +178,11 @@ pub(super) fn specs() -> Vec<Spec> {
              vm_ssh_key, vm_cloudspace, vm_pool), optionally of one parent.",
         ),
         read_tool::<GetArgs>("get", "One object of a kind, by name."),
-        // TODO(fleet, issue 28): a `fleet_diff` read tool (and an `apply_fleet` write in
-        // writes.rs, two-step like the others) once the fleet module is on main.
+        read_tool::<FleetDiffArgs>(
+            "fleet_diff",
+            "What applying a fleet file would create, change and delete, with the cost before \
+             and after and the guardrail concerns (the plan of `rsspot diff -f`).",
+        ),
     ]
 }
 
@@ -208,8 +223,38 @@ pub(super) async fn call(
             Ok(a) => get_any(tools, a).await,
             Err(e) => Err(e),
         },
+        "fleet_diff" => match parse::<FleetDiffArgs>(name, args) {
+            Ok(a) => fleet_diff(tools, a).await,
+            Err(e) => Err(e),
+        },
         _ => return None,
     })
+}
+
+/// The plan of a fleet file against the organization (one list per kind, nothing written).
+async fn fleet_diff(tools: &SpotTools, a: FleetDiffArgs) -> Result<Answer> {
+    let origin = if a.fleet.trim_start().starts_with('{') {
+        "fleet.json"
+    } else {
+        "fleet.yaml"
+    };
+    let fleet = rsspot::fleet::Fleet::parse(origin, &a.fleet)?;
+    let opts = rsspot::fleet::PlanOptions {
+        prune: a.prune,
+        limits: tools.limits.clone(),
+        ..Default::default()
+    };
+    let org = tools.client.org_or_default(tools.org.as_deref());
+    let plan = rsspot::fleet::plan(&org, &fleet, &opts).await?;
+    let text = format!(
+        "{} to create, {} to change, {} to delete, {} unchanged; {} concern(s)",
+        plan.creates.len(),
+        plan.updates.len(),
+        plan.deletes.len(),
+        plan.unchanged.len(),
+        plan.concerns.len()
+    );
+    Answer::new(plan, text)
 }
 
 async fn organizations(tools: &SpotTools) -> Result<Answer> {
