@@ -139,6 +139,7 @@ pub mod error;
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) mod fsutil;
 pub(crate) mod org;
+pub mod observe;
 pub mod pricing;
 pub mod raw;
 pub mod resource;
