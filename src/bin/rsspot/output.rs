@@ -98,6 +98,7 @@ pub fn formats_of(path: &[&str]) -> &'static [OutputFormat] {
     match path {
         ["api"] | ["config", "schema"] => DATA_FORMATS,
         ["completions"] | ["man"] | ["help"] | ["demo"] | ["emulator", ..] => TEXT_ONLY,
+        ["events", "watch"] | ["metrics", "serve"] => TEXT_ONLY,
         ["pricing", "history"] => SERIES_FORMATS,
         ["auth", "kube-token"] => JSON_ONLY,
         ["pricing", "build"]

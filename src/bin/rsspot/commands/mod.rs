@@ -7,12 +7,14 @@ pub mod complete;
 pub mod config;
 pub mod demo;
 pub mod emulator;
+pub mod events;
 pub mod filters;
 pub mod help;
 pub mod inventory;
 pub mod kubeconfig;
 pub mod kubeconfig_cmd;
 pub mod man;
+pub mod metrics;
 pub mod misc;
 pub mod nodepools;
 pub mod pricing;
@@ -51,6 +53,8 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Nodepools(c) => nodepools::run(ctx, c).await,
         Command::Pricing(c) => pricing::run(ctx, c).await,
         Command::Inventory(c) => inventory::run(ctx, c).await,
+        Command::Events(c) => events::run(ctx, c).await,
+        Command::Metrics(c) => metrics::run(ctx, c).await,
         Command::VmSshKeys(c) => vm_ssh_keys::run(ctx, c).await,
         Command::VmCloudspaces(c) => vm_cloudspaces::run(ctx, c).await,
         Command::VmPools(c) => vm_pools::run(ctx, c).await,
