@@ -200,6 +200,10 @@ pub mod cli_support {
         SECRET_FILE_MAX, Written, destination, human_size, read_bounded, read_bounded_text,
         read_if_exists, read_stdin_text, write_private, write_private_with_backup,
     };
+    /// The rustls client configuration every HTTP client of rsspot uses (`events --webhook`).
+    pub fn tls_client_config() -> crate::Result<rustls::ClientConfig> {
+        crate::tls::client_config()
+    }
 }
 
 /// The README's Rust examples run as doc tests too.

@@ -37,6 +37,7 @@ impl Sinks {
                 }
                 let (tx, rx) = mpsc::channel(args.queue as usize);
                 let client = reqwest::Client::builder()
+                    .tls_backend_preconfigured(rsspot::cli_support::tls_client_config()?)
                     .timeout(Duration::from_secs(30))
                     .build()
                     .context("setting up the webhook client")?;
