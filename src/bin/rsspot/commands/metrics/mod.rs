@@ -20,10 +20,29 @@ use rsspot::observe::Poller;
 use rsspot::services::Backoff;
 
 use crate::ctx::Ctx;
-use render::{ApiMetrics, Exposition, render};
+use render::{ApiMetrics, Exposition, classic, render};
 
 /// The content type of the OpenMetrics text format.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The content type of the classic Prometheus text format.
+const CLASSIC: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// One refresh's exposition in both formats (a scrape picks one by its `Accept`).
+struct Texts {
+    openmetrics: String,
+    classic: String,
+}
+
+impl Texts {
+    fn new(openmetrics: String) -> Arc<Texts> {
+        Arc::new(Texts {
+            classic: classic(&openmetrics),
+            openmetrics,
+        })
+    }
+}
+
+type Shared = Arc<RwLock<Arc<Texts>>>;
 
 /// `metrics ...`
 #[derive(Debug, Subcommand)]
@@ -79,7 +98,7 @@ async fn serve(ctx: &Ctx, args: ServeArgs) -> Result<()> {
         },
         &api,
     )?;
-    let text = Arc::new(RwLock::new(Arc::new(first)));
+    let text: Shared = Arc::new(RwLock::new(Texts::new(first)));
     ctx.out.note(&format!(
         "metrics serve: http://{addr}/metrics (org {org}, refreshed every {:?})",
         args.interval
@@ -105,7 +124,7 @@ async fn refresh(
     budget: Option<rsspot::Decimal>,
     interval: Duration,
     api: ApiMetrics,
-    text: Arc<RwLock<Arc<String>>>,
+    text: Shared,
 ) {
     let mut backoff = Backoff::new(interval, (interval * 16).max(Duration::from_secs(300)));
     let mut last = None;
@@ -142,7 +161,7 @@ async fn refresh(
         match rendered {
             Ok(t) => {
                 if let Ok(mut slot) = text.write() {
-                    *slot = Arc::new(t);
+                    *slot = Texts::new(t);
                 }
             }
             Err(e) => eprintln!("warning: encoding metrics failed: {e}"),
@@ -151,7 +170,7 @@ async fn refresh(
     }
 }
 
-async fn accept(listener: tokio::net::TcpListener, text: Arc<RwLock<Arc<String>>>) -> Result<()> {
+async fn accept(listener: tokio::net::TcpListener, text: Shared) -> Result<()> {
     loop {
         let (stream, _) = listener.accept().await?;
         let text = text.clone();
@@ -167,7 +186,7 @@ async fn accept(listener: tokio::net::TcpListener, text: Arc<RwLock<Arc<String>>
 
 async fn answer(
     req: Request<Incoming>,
-    text: Arc<RwLock<Arc<String>>>,
+    text: Shared,
 ) -> Result<Response<String>, Infallible> {
     let reply = |status: StatusCode, ctype: &str, body: String| {
         let mut r = Response::new(body);
@@ -179,8 +198,23 @@ async fn answer(
     };
     match (req.method(), req.uri().path()) {
         (&hyper::Method::GET, "/metrics") => {
-            let body = text.read().map(|t| t.as_str().to_owned()).unwrap_or_default();
-            reply(StatusCode::OK, OPENMETRICS, body)
+            // Prometheus asks for OpenMetrics; anything else gets the classic text format.
+            let openmetrics = req
+                .headers()
+                .get_all(hyper::header::ACCEPT)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .any(|v| v.contains("application/openmetrics-text"));
+            let texts = text.read().map(|t| Arc::clone(&t)).ok();
+            match (texts, openmetrics) {
+                (Some(t), true) => reply(StatusCode::OK, OPENMETRICS, t.openmetrics.clone()),
+                (Some(t), false) => reply(StatusCode::OK, CLASSIC, t.classic.clone()),
+                (None, _) => reply(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "text/plain; charset=utf-8",
+                    "metrics unavailable\n".into(),
+                ),
+            }
         }
         (&hyper::Method::GET, "/") => reply(
             StatusCode::OK,

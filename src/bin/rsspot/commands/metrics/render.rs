@@ -206,3 +206,46 @@ pub fn render(x: &Exposition<'_>, api: &ApiMetrics) -> anyhow::Result<String> {
     encode(&mut out, &r)?;
     Ok(out)
 }
+
+/// The classic Prometheus text format (0.0.4) of an OpenMetrics text, for scrapers that do not
+/// ask for OpenMetrics (`curl`, `promtool check metrics`): counter families are named by their
+/// `_total` samples, and `# UNIT` and `# EOF` go.
+pub fn classic(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line.starts_with("# UNIT ") || line == "# EOF" {
+            continue;
+        }
+        let renamed = ["# HELP ", "# TYPE "].iter().find_map(|prefix| {
+            let rest = line.strip_prefix(prefix)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters
+                .contains(name)
+                .then(|| format!("{prefix}{name}_total {tail}"))
+        });
+        out.push_str(renamed.as_deref().unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classic_names_counters_by_their_samples() {
+        let om = "# HELP a_requests Requests.\n# TYPE a_requests counter\na_requests_total 3\n\
+                  # HELP b Price.\n# TYPE b gauge\n# UNIT b usd\nb 1\n# EOF\n";
+        assert_eq!(
+            classic(om),
+            "# HELP a_requests_total Requests.\n# TYPE a_requests_total counter\n\
+             a_requests_total 3\n# HELP b Price.\n# TYPE b gauge\nb 1\n"
+        );
+    }
+}
