@@ -138,8 +138,8 @@ pub mod error;
 // Some helpers serve only the bundled binary (through `cli_support`).
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) mod fsutil;
-pub(crate) mod org;
 pub mod observe;
+pub(crate) mod org;
 pub mod pricing;
 pub mod raw;
 pub mod resource;
@@ -200,10 +200,7 @@ pub mod cli_support {
         SECRET_FILE_MAX, Written, destination, human_size, read_bounded, read_bounded_text,
         read_if_exists, read_stdin_text, write_private, write_private_with_backup,
     };
-    /// The rustls client configuration every HTTP client of rsspot uses (`events --webhook`).
-    pub fn tls_client_config() -> crate::Result<rustls::ClientConfig> {
-        crate::tls::client_config()
-    }
+    pub use crate::transport::outbound::outbound_client;
 }
 
 /// The README's Rust examples run as doc tests too.

@@ -102,6 +102,8 @@ const REFUSAL_ONLY: &[&[&str]] = &[
     &["registrations", "show", "k"],
     &["emulator", "serve"],
     &["demo"],
+    &["events", "watch"],
+    &["metrics", "serve"],
     &["registrations", "doctor"],
     &["registrations", "migrate-ledger", "--to", "-"],
     &["vm-ssh-keys", "list"],
@@ -271,7 +273,10 @@ async fn every_command_honours_or_refuses_every_output_format() {
     for argv in REFUSAL_ONLY {
         for format in FORMATS {
             // The demo and the server would run (for minutes, or forever) with -o table.
-            let long_running = matches!(argv.first(), Some(&"demo") | Some(&"emulator"));
+            let long_running = matches!(
+                argv.first(),
+                Some(&"demo") | Some(&"emulator") | Some(&"events") | Some(&"metrics")
+            );
             if long_running && *format == "table" {
                 continue;
             }

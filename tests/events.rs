@@ -111,12 +111,37 @@ impl Watch {
 
 /// A cloudspace `demo-dfw` with one spot pool of 3 nodes bidding 0.06; returns the pool's name.
 fn fleet(env: &Env) -> String {
-    env.ok(&["cs", "create", "demo-dfw", "--region", "us-central-dfw-1", "--wait"]);
     env.ok(&[
-        "np", "spot", "create", "--cloudspace", "demo-dfw", "--server-class", CLASS,
-        "--desired", "3", "--bid-price", "0.06", "-y",
+        "cs",
+        "create",
+        "demo-dfw",
+        "--region",
+        "us-central-dfw-1",
+        "--wait",
     ]);
-    let pools = env.ok_json(&["np", "spot", "list", "--cloudspace", "demo-dfw", "-o", "json"]);
+    env.ok(&[
+        "np",
+        "spot",
+        "create",
+        "--cloudspace",
+        "demo-dfw",
+        "--server-class",
+        CLASS,
+        "--desired",
+        "3",
+        "--bid-price",
+        "0.06",
+        "-y",
+    ]);
+    let pools = env.ok_json(&[
+        "np",
+        "spot",
+        "list",
+        "--cloudspace",
+        "demo-dfw",
+        "-o",
+        "json",
+    ]);
     pools[0]["metadata"]["name"]
         .as_str()
         .expect("the pool has a name")
@@ -136,7 +161,10 @@ async fn preemption_price_crossing_and_phase_change_are_cloudevents() {
     let pool = fleet(&env);
     let watch = Watch::start(&env, &[]);
     watch.note("baseline");
-    assert!(watch.drain(Duration::from_millis(500)).is_empty(), "the baseline floods nothing");
+    assert!(
+        watch.drain(Duration::from_millis(500)).is_empty(),
+        "the baseline floods nothing"
+    );
 
     assert!(env.emu.preempt_nodes(&pool, 2));
     let events = watch.until("com.rackspace.spot.pool.preempted");
@@ -151,7 +179,10 @@ async fn preemption_price_crossing_and_phase_change_are_cloudevents() {
     assert_eq!(preempted["data"]["to"], 1);
     assert_eq!(preempted["data"]["class"], CLASS);
     for key in ["id", "time"] {
-        assert!(preempted[key].as_str().is_some_and(|s| !s.is_empty()), "{preempted}");
+        assert!(
+            preempted[key].as_str().is_some_and(|s| !s.is_empty()),
+            "{preempted}"
+        );
     }
 
     assert!(env.emu.set_market_price(CLASS, "0.070000"));
@@ -223,7 +254,9 @@ async fn a_webhook_that_fails_twice_gets_each_event_once_in_order() {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
     tokio::spawn(async move { axum::serve(listener, app).await });
 

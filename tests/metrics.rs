@@ -60,7 +60,9 @@ fn http_get(addr: &str, path: &str) -> Option<String> {
 /// `GET path` with an `Accept` header; the body.
 fn http_get_accept(addr: &str, path: &str, accept: &str) -> Option<String> {
     let mut stream = TcpStream::connect(addr).ok()?;
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
     write!(
         stream,
         "GET {path} HTTP/1.0\r\nHost: {addr}\r\nAccept: {accept}\r\n\r\n"
@@ -143,12 +145,37 @@ fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 }
 
 fn fleet(env: &Env) -> String {
-    env.ok(&["cs", "create", "demo-dfw", "--region", "us-central-dfw-1", "--wait"]);
     env.ok(&[
-        "np", "spot", "create", "--cloudspace", "demo-dfw", "--server-class",
-        "gp.vs1.medium-dfw", "--desired", "2", "--bid-price", "0.06", "-y",
+        "cs",
+        "create",
+        "demo-dfw",
+        "--region",
+        "us-central-dfw-1",
+        "--wait",
     ]);
-    let pools = env.ok_json(&["np", "spot", "list", "--cloudspace", "demo-dfw", "-o", "json"]);
+    env.ok(&[
+        "np",
+        "spot",
+        "create",
+        "--cloudspace",
+        "demo-dfw",
+        "--server-class",
+        "gp.vs1.medium-dfw",
+        "--desired",
+        "2",
+        "--bid-price",
+        "0.06",
+        "-y",
+    ]);
+    let pools = env.ok_json(&[
+        "np",
+        "spot",
+        "list",
+        "--cloudspace",
+        "demo-dfw",
+        "-o",
+        "json",
+    ]);
     pools[0]["metadata"]["name"]
         .as_str()
         .expect("the pool has a name")
@@ -168,9 +195,16 @@ async fn prometheus_scrapes_metrics_serve_and_answers_for_won_nodes() {
     });
     assert!(text.contains("rsspot_pool_won_nodes{"), "{text}");
     assert!(text.contains("rsspot_market_price_usd_per_hour{"), "{text}");
-    assert!(text.contains("rsspot_api_requests_total{operation=\"list spot node pool\"}"), "{text}");
-    let openmetrics = http_get_accept(&addr, "/metrics", "application/openmetrics-text; version=1.0.0")
-        .expect("an OpenMetrics answer");
+    assert!(
+        text.contains("rsspot_api_requests_total{operation=\"list spot node pool\"}"),
+        "{text}"
+    );
+    let openmetrics = http_get_accept(
+        &addr,
+        "/metrics",
+        "application/openmetrics-text; version=1.0.0",
+    )
+    .expect("an OpenMetrics answer");
     assert!(openmetrics.trim_end().ends_with("# EOF"), "{openmetrics}");
     assert!(openmetrics.contains("# UNIT rsspot_market_price_usd_per_hour usd_per_hour"));
     common::assert_no_secret(&text);
@@ -213,7 +247,10 @@ async fn prometheus_scrapes_metrics_serve_and_answers_for_won_nodes() {
     let _prom = Killed(
         Command::new(&prometheus)
             .arg(format!("--config.file={}", config.display()))
-            .arg(format!("--storage.tsdb.path={}", dir.path().join("data").display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address={web}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -224,7 +261,9 @@ async fn prometheus_scrapes_metrics_serve_and_answers_for_won_nodes() {
     let won = eventually("prometheus answering for the pool's won nodes", || {
         let body = http_get(&web, &query)?;
         let answer: Value = serde_json::from_str(&body).ok()?;
-        let value = answer["data"]["result"][0]["value"][1].as_str()?.to_string();
+        let value = answer["data"]["result"][0]["value"][1]
+            .as_str()?
+            .to_string();
         Some(value)
     });
     assert_eq!(won, "2");
@@ -248,6 +287,10 @@ async fn scrapes_are_served_from_the_refreshed_state() {
         "a scrape sends no API request"
     );
     // Not loopback: served only when asked, with a warning.
-    let out = env.cmd().args(["metrics", "serve", "--listen", "256.0.0.1:1"]).output().expect("runs");
+    let out = env
+        .cmd()
+        .args(["metrics", "serve", "--listen", "256.0.0.1:1"])
+        .output()
+        .expect("runs");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }

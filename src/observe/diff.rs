@@ -192,7 +192,10 @@ impl Change {
             }
         };
         let space = |name: &str, vm: bool| {
-            format!("{}/{name}", if vm { "vmcloudspaces" } else { "cloudspaces" })
+            format!(
+                "{}/{name}",
+                if vm { "vmcloudspaces" } else { "cloudspaces" }
+            )
         };
         match self {
             Change::NodesLost { pool: p, .. }
@@ -233,25 +236,45 @@ impl Change {
         let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".into());
         match self {
             Change::NodesLost { pool, from, to } => {
-                format!("pool {} lost {} node(s): won {from} → {to}", pool.name, from - to)
+                format!(
+                    "pool {} lost {} node(s): won {from} → {to}",
+                    pool.name,
+                    from - to
+                )
             }
             Change::NodesWon { pool, from, to } => {
-                format!("pool {} won {} node(s): won {from} → {to}", pool.name, to - from)
+                format!(
+                    "pool {} won {} node(s): won {from} → {to}",
+                    pool.name,
+                    to - from
+                )
             }
             Change::BidStatus { pool, from, to } => {
                 format!("pool {} status {} → {}", pool.name, opt(from), opt(to))
             }
             Change::OutbidRisk { pool, bid, market } => {
-                format!("pool {} outbid risk: market {market} > bid {bid}", pool.name)
+                format!(
+                    "pool {} outbid risk: market {market} > bid {bid}",
+                    pool.name
+                )
             }
             Change::OutbidCleared { pool, bid, market } => {
-                format!("pool {} no longer outbid: market {market} ≤ bid {bid}", pool.name)
+                format!(
+                    "pool {} no longer outbid: market {market} ≤ bid {bid}",
+                    pool.name
+                )
             }
             Change::Phase {
-                cloudspace, from, to, ..
+                cloudspace,
+                from,
+                to,
+                ..
             } => format!("cloudspace {cloudspace} phase {} → {}", opt(from), opt(to)),
             Change::Health {
-                cloudspace, from, to, ..
+                cloudspace,
+                from,
+                to,
+                ..
             } => format!("cloudspace {cloudspace} health {} → {}", opt(from), opt(to)),
             Change::AutopilotUnderTarget {
                 pool,
@@ -295,9 +318,17 @@ pub fn diff(prev: &Snapshot, next: &Snapshot) -> Vec<Change> {
         let pool = || PoolRef::from(now);
         if let (Some(from), Some(to)) = (was.won, now.won) {
             if to < from {
-                out.push(Change::NodesLost { pool: pool(), from, to });
+                out.push(Change::NodesLost {
+                    pool: pool(),
+                    from,
+                    to,
+                });
             } else if to > from {
-                out.push(Change::NodesWon { pool: pool(), from, to });
+                out.push(Change::NodesWon {
+                    pool: pool(),
+                    from,
+                    to,
+                });
             }
         }
         if was.status != now.status {
@@ -310,9 +341,17 @@ pub fn diff(prev: &Snapshot, next: &Snapshot) -> Vec<Change> {
         let (risk_was, risk_now) = (prev.outbid(was), next.outbid(now));
         if let (Some(bid), Some(market)) = (now.bid, next.market(now.class.as_deref())) {
             if risk_now && !risk_was {
-                out.push(Change::OutbidRisk { pool: pool(), bid, market });
+                out.push(Change::OutbidRisk {
+                    pool: pool(),
+                    bid,
+                    market,
+                });
             } else if risk_was && !risk_now {
-                out.push(Change::OutbidCleared { pool: pool(), bid, market });
+                out.push(Change::OutbidCleared {
+                    pool: pool(),
+                    bid,
+                    market,
+                });
             }
         }
     }

@@ -53,12 +53,18 @@ fn market_crossing_the_bid_is_an_outbid_risk_once() {
     let b = snap(pool(3, "Fulfilled", "0.1"), "0.2");
     let c = snap(pool(3, "Fulfilled", "0.1"), "0.3");
     assert_eq!(
-        diff(&a, &b).iter().map(Change::event_type).collect::<Vec<_>>(),
+        diff(&a, &b)
+            .iter()
+            .map(Change::event_type)
+            .collect::<Vec<_>>(),
         ["pool.outbid_risk"]
     );
     assert!(diff(&b, &c).is_empty(), "still above the bid: no new event");
     assert_eq!(
-        diff(&c, &a).iter().map(Change::event_type).collect::<Vec<_>>(),
+        diff(&c, &a)
+            .iter()
+            .map(Change::event_type)
+            .collect::<Vec<_>>(),
         ["pool.outbid_cleared"]
     );
 }
@@ -73,7 +79,8 @@ fn phase_health_autopilot_vm_and_feed() {
         phase: Some(phase.into()),
         health: Some(health.into()),
     };
-    a.cloudspaces.insert("cloudspace/demo".into(), cs("Ready", "Healthy"));
+    a.cloudspaces
+        .insert("cloudspace/demo".into(), cs("Ready", "Healthy"));
     let ap = |managed| AutopilotState {
         name: "ap".into(),
         cloudspace: Some("demo".into()),
@@ -92,13 +99,18 @@ fn phase_health_autopilot_vm_and_feed() {
     a.vm_servers.insert("vms/s1".into(), server(None));
     a.events = vec!["t1 old".into()];
     let mut b = a.clone();
-    b.cloudspaces.insert("cloudspace/demo".into(), cs("Error", "Unhealthy"));
+    b.cloudspaces
+        .insert("cloudspace/demo".into(), cs("Error", "Unhealthy"));
     b.autopilot.insert("ap".into(), ap(4));
-    b.vm_servers.insert("vms/s1".into(), server(Some("no capacity")));
-    b.vm_servers.insert("vms/s2".into(), VmServerState {
-        server: "s2".into(),
-        ..server(None)
-    });
+    b.vm_servers
+        .insert("vms/s1".into(), server(Some("no capacity")));
+    b.vm_servers.insert(
+        "vms/s2".into(),
+        VmServerState {
+            server: "s2".into(),
+            ..server(None)
+        },
+    );
     b.events = vec!["t3 newest".into(), "t2 newer".into(), "t1 old".into()];
     let types: Vec<_> = diff(&a, &b).iter().map(Change::event_type).collect();
     assert_eq!(
@@ -122,7 +134,11 @@ fn phase_health_autopilot_vm_and_feed() {
         .collect();
     assert_eq!(feed, ["t2", "t3"], "oldest first");
     b.vm_servers.clear();
-    assert!(diff(&a, &b).iter().any(|c| c.event_type() == "vm.server_removed"));
+    assert!(
+        diff(&a, &b)
+            .iter()
+            .any(|c| c.event_type() == "vm.server_removed")
+    );
 }
 
 #[test]

@@ -121,8 +121,12 @@ impl Poller {
         list_into::<AutopilotNodePool>(&org, &mut snapshot, samples).await?;
         list_into::<VmCloudSpace>(&org, &mut snapshot, samples).await?;
         list_into::<VmPool>(&org, &mut snapshot, samples).await?;
-        let events = timed(samples, "organization events", org.inventory().events(EVENTS_KEPT))
-            .await?;
+        let events = timed(
+            samples,
+            "organization events",
+            org.inventory().events(EVENTS_KEPT),
+        )
+        .await?;
         snapshot.events = events
             .events
             .iter()
@@ -133,7 +137,11 @@ impl Poller {
         Ok(snapshot)
     }
 
-    async fn prices_into(&self, snapshot: &mut Snapshot, samples: &mut Vec<OpSample>) -> Result<()> {
+    async fn prices_into(
+        &self,
+        snapshot: &mut Snapshot,
+        samples: &mut Vec<OpSample>,
+    ) -> Result<()> {
         let filter = ServerClassFilter::default();
         let classes = timed(
             samples,

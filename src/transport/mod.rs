@@ -24,6 +24,8 @@ pub(crate) mod delete;
 pub(crate) mod errors;
 pub(crate) mod escape;
 pub(crate) mod limits;
+#[cfg(feature = "cli")]
+pub(crate) mod outbound;
 pub(crate) mod paging;
 pub mod paths;
 pub(crate) mod retry;

@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use rsspot::SpotClient;
 use rsspot::observe::{Poller, Snapshot, diff};
 use rsspot::services::Backoff;
-use rsspot::SpotClient;
 use url::Url;
 
 use crate::ctx::Ctx;
@@ -102,8 +102,9 @@ async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {
     }
     let mut prev: Option<Snapshot> = match state.watch_state_get(&key).await? {
         Some(json) => serde_json::from_str::<Option<Snapshot>>(&json).unwrap_or_else(|e| {
-            ctx.out
-                .warn(&format!("the saved events state is unreadable ({e}); starting from a baseline"));
+            ctx.out.warn(&format!(
+                "the saved events state is unreadable ({e}); starting from a baseline"
+            ));
             None
         }),
         None => None,
@@ -120,11 +121,11 @@ async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {
                 match &prev {
                     None => ctx.out.note(&format!(
                         "events watch: baseline of {} pools, {} cloudspaces, {} autopilot pools; \
-                         watching {org_name} every {}",
+                         watching {org_name} every {:?}",
                         next.pools.len(),
                         next.cloudspaces.len(),
                         next.autopilot.len(),
-                        format!("{:?}", args.interval),
+                        args.interval,
                     )),
                     Some(before) => {
                         let time = next.taken_at.unwrap_or_else(chrono::Utc::now);
@@ -143,8 +144,7 @@ async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {
             Err(e) => {
                 let wait = backoff.next(false);
                 ctx.out.warn(&format!(
-                    "events watch: poll failed ({e}); next try in {}",
-                    format!("{wait:?}")
+                    "events watch: poll failed ({e}); next try in {wait:?}"
                 ));
                 wait
             }

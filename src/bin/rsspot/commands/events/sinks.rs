@@ -36,11 +36,7 @@ impl Sinks {
                     .into());
                 }
                 let (tx, rx) = mpsc::channel(args.queue as usize);
-                let client = reqwest::Client::builder()
-                    .tls_backend_preconfigured(rsspot::cli_support::tls_client_config()?)
-                    .timeout(Duration::from_secs(30))
-                    .build()
-                    .context("setting up the webhook client")?;
+                let client = rsspot::cli_support::outbound_client(Duration::from_secs(30))?;
                 tokio::spawn(deliver(client, url.clone(), args.format, rx));
                 Some(tx)
             }

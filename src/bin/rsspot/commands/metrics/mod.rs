@@ -184,10 +184,7 @@ async fn accept(listener: tokio::net::TcpListener, text: Shared) -> Result<()> {
     }
 }
 
-async fn answer(
-    req: Request<Incoming>,
-    text: Shared,
-) -> Result<Response<String>, Infallible> {
+async fn answer(req: Request<Incoming>, text: Shared) -> Result<Response<String>, Infallible> {
     let reply = |status: StatusCode, ctype: &str, body: String| {
         let mut r = Response::new(body);
         *r.status_mut() = status;

@@ -100,11 +100,36 @@ pub fn render(x: &Exposition<'_>, api: &ApiMetrics) -> anyhow::Result<String> {
     let mut r = Registry::with_prefix("rsspot");
     let org = || ("org", x.org.to_string());
     if let Some(s) = x.snapshot {
-        let market = gauge(&mut r, "market_price", "Market price of a server class", usd());
-        let min_bid = gauge(&mut r, "min_bid_price", "Minimum bid of a server class", usd());
-        let p50 = gauge(&mut r, "hammer_price_p50", "Median hammer price of recent auctions", usd());
-        let p80 = gauge(&mut r, "hammer_price_p80", "80th percentile of recent hammer prices", usd());
-        let on_demand = gauge(&mut r, "on_demand_price", "On-demand price of a server class", usd());
+        let market = gauge(
+            &mut r,
+            "market_price",
+            "Market price of a server class",
+            usd(),
+        );
+        let min_bid = gauge(
+            &mut r,
+            "min_bid_price",
+            "Minimum bid of a server class",
+            usd(),
+        );
+        let p50 = gauge(
+            &mut r,
+            "hammer_price_p50",
+            "Median hammer price of recent auctions",
+            usd(),
+        );
+        let p80 = gauge(
+            &mut r,
+            "hammer_price_p80",
+            "80th percentile of recent hammer prices",
+            usd(),
+        );
+        let on_demand = gauge(
+            &mut r,
+            "on_demand_price",
+            "On-demand price of a server class",
+            usd(),
+        );
         for (class, p) in &s.prices {
             let l = || vec![("class", class.clone()), ("region", p.region.clone())];
             set(&market, l(), f(p.market));
@@ -114,10 +139,25 @@ pub fn render(x: &Exposition<'_>, api: &ApiMetrics) -> anyhow::Result<String> {
             set(&on_demand, l(), f(p.on_demand));
         }
         let desired = gauge(&mut r, "pool_desired_nodes", "Nodes a pool asks for", None);
-        let won = gauge(&mut r, "pool_won_nodes", "Nodes a pool has won (reserved: on-demand)", None);
+        let won = gauge(
+            &mut r,
+            "pool_won_nodes",
+            "Nodes a pool has won (reserved: on-demand)",
+            None,
+        );
         let bid = gauge(&mut r, "pool_bid", "A pool's bid", usd());
-        let outbid = gauge(&mut r, "pool_outbid", "1 when the market price is above the pool's bid", None);
-        let status = gauge(&mut r, "pool_status", "1 for the pool's bid (or reservation) status", None);
+        let outbid = gauge(
+            &mut r,
+            "pool_outbid",
+            "1 when the market price is above the pool's bid",
+            None,
+        );
+        let status = gauge(
+            &mut r,
+            "pool_status",
+            "1 for the pool's bid (or reservation) status",
+            None,
+        );
         for p in s.pools.values() {
             let l = || {
                 vec![
@@ -140,8 +180,18 @@ pub fn render(x: &Exposition<'_>, api: &ApiMetrics) -> anyhow::Result<String> {
                 set(&status, l, Some(1.0));
             }
         }
-        let phase = gauge(&mut r, "cloudspace_phase", "1 for the cloudspace's phase", None);
-        let health = gauge(&mut r, "cloudspace_health", "1 for the cloudspace's health", None);
+        let phase = gauge(
+            &mut r,
+            "cloudspace_phase",
+            "1 for the cloudspace's phase",
+            None,
+        );
+        let health = gauge(
+            &mut r,
+            "cloudspace_health",
+            "1 for the cloudspace's health",
+            None,
+        );
         for c in s.cloudspaces.values() {
             let l = |k: &'static str, v: &Option<String>| {
                 let kind = if c.vm { "vm" } else { "kubernetes" };
@@ -155,8 +205,18 @@ pub fn render(x: &Exposition<'_>, api: &ApiMetrics) -> anyhow::Result<String> {
             set(&phase, l("phase", &c.phase), Some(1.0));
             set(&health, l("health", &c.health), Some(1.0));
         }
-        let target = gauge(&mut r, "autopilot_target_vcpus", "vCPUs an autopilot pool aims for", None);
-        let managed = gauge(&mut r, "autopilot_managed_vcpus", "vCPUs an autopilot pool manages", None);
+        let target = gauge(
+            &mut r,
+            "autopilot_target_vcpus",
+            "vCPUs an autopilot pool aims for",
+            None,
+        );
+        let managed = gauge(
+            &mut r,
+            "autopilot_managed_vcpus",
+            "vCPUs an autopilot pool manages",
+            None,
+        );
         for a in s.autopilot.values() {
             let l = || {
                 vec![
@@ -168,7 +228,12 @@ pub fn render(x: &Exposition<'_>, api: &ApiMetrics) -> anyhow::Result<String> {
             set(&target, l(), a.target_vcpus.map(|v| v as f64));
             set(&managed, l(), a.managed_vcpus.map(|v| v as f64));
         }
-        let spend = gauge(&mut r, "spend", "Estimated spend: won nodes at the market price", usd());
+        let spend = gauge(
+            &mut r,
+            "spend",
+            "Estimated spend: won nodes at the market price",
+            usd(),
+        );
         set(&spend, vec![org()], f(Some(s.spend_per_hour())));
     }
     if let Some(b) = x.budget_monthly {
@@ -187,15 +252,27 @@ pub fn render(x: &Exposition<'_>, api: &ApiMetrics) -> anyhow::Result<String> {
         Some(Unit::Seconds),
     );
     set(&last, vec![org()], x.refreshed_at);
-    r.register("api_requests", "API requests by operation", api.requests.clone());
-    r.register("api_errors", "API requests that failed, by operation", api.errors.clone());
+    r.register(
+        "api_requests",
+        "API requests by operation",
+        api.requests.clone(),
+    );
+    r.register(
+        "api_errors",
+        "API requests that failed, by operation",
+        api.errors.clone(),
+    );
     r.register_with_unit(
         "api_request_duration",
         "API request latency by operation (retries included)",
         Unit::Seconds,
         api.latency.clone(),
     );
-    r.register("refresh_errors", "Refreshes that failed", api.refresh_errors.clone());
+    r.register(
+        "refresh_errors",
+        "Refreshes that failed",
+        api.refresh_errors.clone(),
+    );
     let sent: Counter = Counter::default();
     sent.inc_by(x.sent);
     r.register("http_requests_sent", "HTTP requests put on the wire", sent);
