@@ -77,11 +77,24 @@ fn async_service_methods() -> BTreeMap<String, BTreeSet<String>> {
     let files = [sources("services"), sources("resource")].concat();
     for (file, src) in &files {
         let mut owner: Option<String> = None;
-        for line in src.lines() {
+        let lines: Vec<&str> = src.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
             if line.starts_with("impl") {
                 owner = impl_owner(line);
             }
-            let Some(name) = async_fn_name(line) else {
+            // A signature may span lines: read it up to its body.
+            let signature: String = lines[i..]
+                .iter()
+                .take_while(|l| !l.trim_end().ends_with('{') && !l.trim_end().ends_with(';'))
+                .chain(lines[i..].iter().find(|l| l.trim_end().ends_with('{')))
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ");
+            let Some(name) = async_fn_name(if line.trim_start().starts_with("pub fn ") {
+                &signature
+            } else {
+                line
+            }) else {
                 continue;
             };
             match owner.as_deref() {

@@ -143,6 +143,7 @@ pub mod error;
 pub mod fleet;
 #[cfg_attr(not(feature = "cli"), allow(dead_code))]
 pub(crate) mod fsutil;
+pub mod observe;
 pub(crate) mod org;
 pub mod pricing;
 pub mod raw;
@@ -208,6 +209,7 @@ pub mod cli_support {
         SECRET_FILE_MAX, Written, destination, human_size, read_bounded, read_bounded_text,
         read_if_exists, read_stdin_text, write_private, write_private_with_backup,
     };
+    pub use crate::transport::outbound::outbound_client;
 }
 
 /// The README's Rust examples run as doc tests too.

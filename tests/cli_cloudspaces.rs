@@ -461,7 +461,7 @@ async fn terminal_wait_shows_a_spinner_instead_of_lines() {
         "plain lines on a terminal: {screen}"
     );
     assert!(
-        screen.contains("cloudspace \"slow\": Provisioning"),
+        screen.contains("cloudspace slow: Provisioning"),
         "{screen}"
     );
     assert!(screen.contains("error: timed out"), "{screen}");

@@ -51,11 +51,12 @@ fn json_of(args: &[&str], out: &Output) -> Value {
 
 fn run_json(home: &Path, url: &str, args: &[&str]) -> Value {
     // Piped output is a tab-separated table unless JSON is asked for.
-    let out = rsspot(home, url)
-        .args(args)
-        .args(["-o", "json"])
-        .output()
-        .unwrap();
+    let mut c = rsspot(home, url);
+    c.args(args);
+    if !args.contains(&"-o") {
+        c.args(["-o", "json"]);
+    }
+    let out = c.output().unwrap();
     json_of(args, &out)
 }
 

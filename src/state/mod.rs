@@ -65,6 +65,7 @@ mod prefs;
 pub mod redact;
 mod schema;
 pub mod tokens;
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;

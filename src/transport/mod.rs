@@ -27,6 +27,8 @@ pub(crate) mod errors;
 pub(crate) mod escape;
 pub(crate) mod failure;
 pub(crate) mod limits;
+#[cfg(feature = "cli")]
+pub(crate) mod outbound;
 pub(crate) mod paging;
 pub mod paths;
 pub(crate) mod pipeline;

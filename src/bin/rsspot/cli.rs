@@ -166,6 +166,12 @@ pub enum Command {
     /// VM inventory and organization events.
     #[command(subcommand)]
     Inventory(commands::inventory::InventoryCmd),
+    /// A stream of what changes in the fleet (pre-emptions, outbid risk, phases), as CloudEvents.
+    #[command(subcommand)]
+    Events(commands::events::EventsCmd),
+    /// Prometheus metrics of the fleet: prices, pools, cloudspaces, autopilot, spend.
+    #[command(subcommand)]
+    Metrics(commands::metrics::MetricsCmd),
     /// The VM registration ledger for external orchestrators.
     Registrations(commands::registrations::RegistrationsArgs),
     /// Recent rsspot invocations (redacted).

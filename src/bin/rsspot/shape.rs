@@ -145,6 +145,8 @@ impl Shaped for crate::cli::Command {
             C::Version => Shape::RESOURCE.unrecorded(),
             C::Demo(a) => a.shape(),
             C::Mcp(a) => a.shape(),
+            C::Events(c) => c.shape(),
+            C::Metrics(c) => c.shape(),
         }
     }
 }

@@ -130,6 +130,13 @@ const SAFE_FLAGS: &[&str] = &[
     "oauth-url",
     "public-data-url",
     "to",
+    // `events watch`, `metrics serve` (issue 28).
+    "format",
+    "interval",
+    "listen",
+    "no-stdout",
+    "queue",
+    "reset",
 ];
 
 /// Long flags with a rule of their own (see [`Rule`]).
@@ -140,6 +147,8 @@ const SPECIAL_FLAGS: &[(&str, Rule)] = &[
     ("webhook", Rule::HostOnly),
     ("preemption-webhook-url", Rule::HostOnly),
     ("vm-userdata", Rule::Redact),
+    // A shell command line may carry anything (a token in a curl header).
+    ("exec", Rule::Redact),
     // Credentials, and free text that may hold anything.
     ("access-token", Rule::Redact),
     ("refresh-token", Rule::Redact),

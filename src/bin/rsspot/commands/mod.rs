@@ -8,13 +8,12 @@ pub mod completions;
 pub mod config;
 pub mod demo;
 pub mod emulator;
-pub mod examples;
-pub mod fleet;
+pub mod events;
 pub mod help;
 pub mod inventory;
 pub mod kubeconfig_cmd;
 pub mod man;
-pub mod mcp;
+pub mod metrics;
 pub mod nodepools;
 pub mod pricing;
 pub mod registrations;
@@ -55,6 +54,8 @@ async fn dispatch(ctx: &Ctx, command: Command) -> Result<()> {
         Command::Nodepools(c) => nodepools::run(ctx, c).await,
         Command::Pricing(c) => pricing::run(ctx, c).await,
         Command::Inventory(c) => inventory::run(ctx, c).await,
+        Command::Events(c) => events::run(ctx, c).await,
+        Command::Metrics(c) => metrics::run(ctx, c).await,
         Command::VmSshKeys(c) => vm_ssh_keys::run(ctx, c).await,
         Command::VmCloudspaces(c) => vm_cloudspaces::run(ctx, c).await,
         Command::VmPools(c) => vm_pools::run(ctx, c).await,

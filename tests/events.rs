@@ -1,0 +1,284 @@
+//! `rsspot events watch` against the emulator (issue 28): a scripted pre-emption, a price crossing
+//! a bid, a phase change, a restart in the middle (no replay, no gap), and a webhook receiver that
+//! fails twice (each event delivered once, in order).
+#![cfg(all(feature = "cli", feature = "emulator"))]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::Env;
+use serde_json::Value;
+
+const CLASS: &str = "gp.vs1.medium-dfw";
+
+/// A running `events watch`: its stdout lines and stderr lines, as they come.
+struct Watch {
+    child: Child,
+    out: Receiver<String>,
+    err: Receiver<String>,
+}
+
+fn lines(stream: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (tx, rx) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Watch {
+    fn start(env: &Env, extra: &[&str]) -> Watch {
+        let template = env.cmd();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_rsspot"));
+        for (k, v) in template.get_envs() {
+            match v {
+                Some(v) => cmd.env(k, v),
+                None => cmd.env_remove(k),
+            };
+        }
+        cmd.args(["events", "watch", "--interval", "150ms"])
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("rsspot starts");
+        let out = lines(child.stdout.take().expect("stdout"));
+        let err = lines(child.stderr.take().expect("stderr"));
+        Watch { child, out, err }
+    }
+
+    /// Waits for a stderr line containing `text`.
+    fn note(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.err.recv_timeout(left) {
+                Ok(line) if line.contains(text) => return line,
+                Ok(line) => seen.push(line),
+                Err(_) => break,
+            }
+        }
+        panic!("no stderr line with {text:?} within 30s; got {seen:#?}");
+    }
+
+    /// Events (parsed) until one of type `want`; panics after 30 s.
+    fn until(&self, want: &str) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.out.recv_timeout(left) {
+                Ok(line) => {
+                    let event: Value = serde_json::from_str(&line)
+                        .unwrap_or_else(|e| panic!("not JSON ({e}): {line}"));
+                    let done = event["type"] == want;
+                    seen.push(event);
+                    if done {
+                        return seen;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!("no {want} event within 30s; got {seen:#?}");
+    }
+
+    /// Events printed within `d`.
+    fn drain(&self, d: Duration) -> Vec<Value> {
+        let deadline = Instant::now() + d;
+        let mut seen = Vec::new();
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            if let Ok(line) = self.out.recv_timeout(left) {
+                seen.push(serde_json::from_str(&line).expect("JSON line"));
+            }
+        }
+        seen
+    }
+
+    fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A cloudspace `demo-dfw` with one spot pool of 3 nodes bidding 0.06; returns the pool's name.
+fn fleet(env: &Env) -> String {
+    env.ok(&[
+        "cs",
+        "create",
+        "demo-dfw",
+        "--region",
+        "us-central-dfw-1",
+        "--wait",
+    ]);
+    env.ok(&[
+        "np",
+        "spot",
+        "create",
+        "--cloudspace",
+        "demo-dfw",
+        "--server-class",
+        CLASS,
+        "--desired",
+        "3",
+        "--bid-price",
+        "0.06",
+        "-y",
+    ]);
+    let pools = env.ok_json(&[
+        "np",
+        "spot",
+        "list",
+        "--cloudspace",
+        "demo-dfw",
+        "-o",
+        "json",
+    ]);
+    pools[0]["metadata"]["name"]
+        .as_str()
+        .expect("the pool has a name")
+        .to_string()
+}
+
+fn types(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn preemption_price_crossing_and_phase_change_are_cloudevents() {
+    let env = Env::instant().await;
+    let pool = fleet(&env);
+    let watch = Watch::start(&env, &[]);
+    watch.note("baseline");
+    assert!(
+        watch.drain(Duration::from_millis(500)).is_empty(),
+        "the baseline floods nothing"
+    );
+
+    assert!(env.emu.preempt_nodes(&pool, 2));
+    let events = watch.until("com.rackspace.spot.pool.preempted");
+    let preempted = events.last().expect("an event");
+    assert_eq!(preempted["specversion"], "1.0");
+    assert_eq!(preempted["source"], "/organizations/demo");
+    assert_eq!(
+        preempted["subject"],
+        format!("cloudspaces/demo-dfw/spotnodepools/{pool}")
+    );
+    assert_eq!(preempted["data"]["from"], 3);
+    assert_eq!(preempted["data"]["to"], 1);
+    assert_eq!(preempted["data"]["class"], CLASS);
+    for key in ["id", "time"] {
+        assert!(
+            preempted[key].as_str().is_some_and(|s| !s.is_empty()),
+            "{preempted}"
+        );
+    }
+
+    assert!(env.emu.set_market_price(CLASS, "0.070000"));
+    let events = watch.until("com.rackspace.spot.pool.outbid_risk");
+    let risk = events.last().expect("an event");
+    assert_eq!(risk["data"]["bid"], "0.06");
+    assert_eq!(risk["data"]["market"], "0.07");
+
+    assert!(env.emu.break_cloudspace("demo-dfw", "etcd quorum lost"));
+    // Outbid, the cloudspace may first have gone to NoWinningBids: wait for the break itself.
+    let phase = loop {
+        let events = watch.until("com.rackspace.spot.cloudspace.phase_changed");
+        let phase = events.last().expect("an event").clone();
+        if phase["data"]["to"] == "Error" {
+            break phase;
+        }
+    };
+    assert_eq!(phase["subject"], "cloudspaces/demo-dfw");
+    watch.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_neither_replays_nor_misses() {
+    let env = Env::instant().await;
+    let pool = fleet(&env);
+    let first = Watch::start(&env, &[]);
+    first.note("baseline");
+    assert!(env.emu.preempt_nodes(&pool, 1));
+    first.until("com.rackspace.spot.pool.preempted");
+    // The state is saved right after the poll's events are out; let one more poll pass.
+    std::thread::sleep(Duration::from_millis(600));
+    first.stop();
+
+    // A change while nobody watches.
+    assert!(env.emu.break_cloudspace("demo-dfw", "etcd quorum lost"));
+
+    let second = Watch::start(&env, &[]);
+    let events = second.until("com.rackspace.spot.cloudspace.phase_changed");
+    assert!(
+        !types(&events).iter().any(|t| t.ends_with("pool.preempted")),
+        "the pre-emption seen before the restart came again: {events:#?}"
+    );
+    let later = second.drain(Duration::from_millis(600));
+    assert!(
+        !types(&later).iter().any(|t| t.ends_with("phase_changed")),
+        "{later:#?}"
+    );
+    second.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_webhook_that_fails_twice_gets_each_event_once_in_order() {
+    let env = Env::instant().await;
+    let pool = fleet(&env);
+    let received: Arc<Mutex<(u32, Vec<Value>)>> = Arc::default();
+    let state = received.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let state = state.clone();
+            async move {
+                let mut s = state.lock().expect("lock");
+                s.0 += 1;
+                if s.0 <= 2 {
+                    return axum::http::StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                s.1.push(serde_json::from_str(&body).expect("JSON body"));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/hook", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let watch = Watch::start(&env, &["--webhook", &url]);
+    watch.note("baseline");
+    assert!(env.emu.preempt_nodes(&pool, 1));
+    watch.until("com.rackspace.spot.pool.preempted");
+    assert!(env.emu.preempt_nodes(&pool, 1));
+    watch.until("com.rackspace.spot.pool.preempted");
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let done = received.lock().expect("lock").1.len() >= 2;
+        if done || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let (calls, bodies) = received.lock().expect("lock").clone();
+    let tos: Vec<_> = bodies.iter().map(|b| b["data"]["to"].clone()).collect();
+    assert_eq!(tos, [2, 1], "each event once, in order: {bodies:#?}");
+    assert_eq!(calls, 4, "two failures, then one delivery per event");
+    watch.stop();
+}
