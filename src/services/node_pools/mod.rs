@@ -182,7 +182,7 @@ impl<K: NodePoolKind> Api<'_, K> {
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::SpotPoolCreate;
-    /// let req = SpotPoolCreate::new("demo", "gp.vs1.medium-dfw", 2, "0.02".parse()?).autoscaling(2, 4);
+    /// let req = SpotPoolCreate::new("demo", "gp.vs1.medium-dfw", 2, "0.02".parse::<rsspot::pricing::Bid>()?).autoscaling(2, 4);
     /// let pool = client.spot_pools().create(&req).await?;
     /// # Ok(()) }
     /// ```
@@ -196,7 +196,7 @@ impl<K: NodePoolKind> Api<'_, K> {
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// use rsspot::services::SpotPoolUpdate;
-    /// let update = SpotPoolUpdate::new().bid("0.04".parse()?); // the rest untouched
+    /// let update = SpotPoolUpdate::new().bid("0.04".parse::<rsspot::pricing::Bid>()?); // the rest untouched
     /// client.spot_pools().update("0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", &update).await?;
     /// # Ok(()) }
     /// ```
