@@ -29,7 +29,11 @@ async fn main() -> rsspot::Result<()> {
         .spot_pools()
         .create(&SpotPoolCreate::new("shop", "gp.vs1.medium-dfw", 2, bid))
         .await?;
-    println!("created spot pool {} in {:?}", pool.name(), pool.namespace());
+    println!(
+        "created spot pool {} in {:?}",
+        pool.name(),
+        pool.namespace()
+    );
 
     // Scale it with a builder; list the cloudspace's pools.
     let pools = org.spot_pools().within("shop");
@@ -38,11 +42,20 @@ async fn main() -> rsspot::Result<()> {
         .await?;
     for p in pools.list().await? {
         let desired = p.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
-        println!("{} wants {desired} nodes ({})", p.name(), p.phase().unwrap_or("-"));
+        println!(
+            "{} wants {desired} nodes ({})",
+            p.name(),
+            p.phase().unwrap_or("-")
+        );
     }
 
     // A stream, page by page, stopping after the first item.
-    let first: Vec<_> = org.cloudspaces().list_stream().limit(1).try_collect().await?;
+    let first: Vec<_> = org
+        .cloudspaces()
+        .list_stream()
+        .limit(1)
+        .try_collect()
+        .await?;
     println!("first cloudspace: {}", first[0].name());
 
     // Money is a Decimal, re-exported at the crate root.

@@ -405,11 +405,16 @@ fn no_import_circle_between_files() {
     assert!(
         new.is_empty(),
         "files that import each other (move what they share into a leaf module):\n{}",
-        new.iter().map(|c| c.as_str()).collect::<Vec<_>>().join("\n")
+        new.iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     for k in KNOWN_CIRCLES {
         assert!(
-            found.iter().any(|c| c == k || (k.ends_with('/') && c.starts_with(k))),
+            found
+                .iter()
+                .any(|c| c == k || (k.ends_with('/') && c.starts_with(k))),
             "the known circle {k} is gone: remove it from KNOWN_CIRCLES"
         );
     }

@@ -460,10 +460,7 @@ async fn terminal_wait_shows_a_spinner_instead_of_lines() {
         !screen.contains("phase: "),
         "plain lines on a terminal: {screen}"
     );
-    assert!(
-        screen.contains("cloudspace slow: Provisioning"),
-        "{screen}"
-    );
+    assert!(screen.contains("cloudspace slow: Provisioning"), "{screen}");
     assert!(screen.contains("error: timed out"), "{screen}");
     common::assert_no_secret(&screen);
 }

@@ -281,7 +281,11 @@ async fn every_command_honours_or_refuses_every_output_format() {
             // The demo and the server would run (for minutes, or forever) with -o table.
             let long_running = matches!(
                 argv.first(),
-                Some(&"demo") | Some(&"emulator") | Some(&"mcp") | Some(&"events") | Some(&"metrics")
+                Some(&"demo")
+                    | Some(&"emulator")
+                    | Some(&"mcp")
+                    | Some(&"events")
+                    | Some(&"metrics")
             );
             if long_running && *format == "table" {
                 continue;

@@ -33,8 +33,17 @@ async fn the_readme_consumer_runs_against_the_emulator() -> rsspot::Result<()> {
     let listed = pools.list().await?;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].name(), pool.name());
-    assert!(listed[0].namespace().is_some_and(|ns| ns.starts_with("org-")));
-    let first: Vec<_> = org.cloudspaces().list_stream().limit(1).try_collect().await?;
+    assert!(
+        listed[0]
+            .namespace()
+            .is_some_and(|ns| ns.starts_with("org-"))
+    );
+    let first: Vec<_> = org
+        .cloudspaces()
+        .list_stream()
+        .limit(1)
+        .try_collect()
+        .await?;
     assert_eq!(first[0].name(), "shop");
     let monthly: Decimal = bid.value() * Decimal::from(3) * Decimal::from(730);
     assert_eq!(monthly, Decimal::new(10950, 2));

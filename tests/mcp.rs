@@ -185,7 +185,9 @@ async fn a_real_mcp_client_drives_rsspot_mcp() {
     // The plan of a fleet file: one cloudspace to create, nothing written.
     let diff = ok(ro, "fleet_diff");
     assert_eq!(
-        diff["structured"]["summary"]["creates"].as_array().map(Vec::len),
+        diff["structured"]["summary"]["creates"]
+            .as_array()
+            .map(Vec::len),
         Some(1),
         "{diff}"
     );

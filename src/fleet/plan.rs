@@ -1,16 +1,14 @@
 //! A plan: what applying a fleet would create, change and delete, what it costs before and
 //! after, and the guardrails' concerns. Made from one [`Snapshot`] (no request per object).
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::live::{CloudSpaceState, Live, PoolState, Snapshot};
-use super::model::{BidRule, Fleet, FleetCloudSpace, FleetPool, pool_label};
+#[allow(unused_imports)] // the doc link above
+use super::live::Snapshot;
+use super::live::{CloudSpaceState, PoolState};
 use crate::error::{Error, Result};
-use crate::pricing::guard::{self, Concern, SpendLimits};
-use crate::pricing::view::MONTH_HOURS;
+use crate::pricing::guard::SpendLimits;
 
 /// The kinds a fleet holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -200,4 +198,5 @@ impl Plan {
     }
 }
 
+pub(crate) use super::planner::observed;
 pub use super::planner::plan_from;

@@ -9,14 +9,14 @@ use super::live::{CloudSpaceState, Live, PoolState, Snapshot};
 use super::model::{BidRule, Fleet, FleetCloudSpace, FleetPool, pool_label};
 use super::plan::*;
 use crate::error::{Error, Result};
-use crate::pricing::guard::{self, Concern, SpendLimits};
+use crate::pricing::guard::{self, Concern};
 use crate::pricing::view::MONTH_HOURS;
 
 fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
-pub(super) fn observed<S: Serialize>(live: &Live<S>) -> Observed {
+pub(crate) fn observed<S: Serialize>(live: &Live<S>) -> Observed {
     Observed {
         resource_version: live.resource_version.clone(),
         state: json(&live.state),

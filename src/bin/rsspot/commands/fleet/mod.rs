@@ -64,7 +64,7 @@ pub struct ApplyArgs {
     #[arg(long)]
     pub wait: bool,
     /// How long `--wait` waits (default 30m).
-    #[arg(long, value_name = "DURATION", value_parser = crate::commands::misc::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::progress::parse_duration)]
     pub timeout: Option<Duration>,
 }
 

@@ -241,7 +241,7 @@ async fn fleet_diff(tools: &SpotTools, a: FleetDiffArgs) -> Result<Answer> {
     let fleet = rsspot::fleet::Fleet::parse(origin, &a.fleet)?;
     let opts = rsspot::fleet::PlanOptions {
         prune: a.prune,
-        limits: tools.limits.clone(),
+        limits: tools.limits,
         ..Default::default()
     };
     let org = tools.client.org_or_default(tools.org.as_deref());

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::confirm::{self, TOKEN_LIFETIME};
 use super::server::{Answer, Spec, SpotTools, parse, write_tool};
-use crate::commands::cloudspaces::{NameArgs, WaitFlags};
+use crate::args::{NameArgs, WaitFlags};
 use crate::commands::nodepools::kind::{OnDemand, PoolKind, Spot};
 use crate::commands::nodepools::spend::{self, Ask, PoolConcern};
 use crate::commands::nodepools::{PoolCreateArgs, PoolUpdateArgs, SpotCreateArgs, SpotUpdateArgs};
