@@ -24,7 +24,7 @@ async fn main() -> rsspot::Result<()> {
     org.cloudspaces()
         .create(&CloudSpaceCreate::new("shop").region("us-central-dfw-1"))
         .await?;
-    let bid = "0.05".parse::<rsspot::pricing::Bid>()?;
+    let bid = "0.06".parse::<rsspot::pricing::Bid>()?;
     let pool = org
         .spot_pools()
         .create(&SpotPoolCreate::new("shop", "gp.vs1.medium-dfw", 2, bid))

@@ -20,7 +20,7 @@ async fn the_readme_consumer_runs_against_the_emulator() -> rsspot::Result<()> {
     org.cloudspaces()
         .create(&CloudSpaceCreate::new("shop").region("us-central-dfw-1"))
         .await?;
-    let bid = "0.05".parse::<rsspot::pricing::Bid>()?;
+    let bid = "0.06".parse::<rsspot::pricing::Bid>()?;
     let pool = org
         .spot_pools()
         .create(&SpotPoolCreate::new("shop", "gp.vs1.medium-dfw", 2, bid))
@@ -46,7 +46,7 @@ async fn the_readme_consumer_runs_against_the_emulator() -> rsspot::Result<()> {
         .await?;
     assert_eq!(first[0].name(), "shop");
     let monthly: Decimal = bid.value() * Decimal::from(3) * Decimal::from(730);
-    assert_eq!(monthly, Decimal::new(10950, 2));
+    assert_eq!(monthly, Decimal::new(13140, 2));
     let regions = client.raw().list_regions().send().await?;
     assert!(!regions.items.is_empty());
     // An org that does not exist fails on first use, not when the handle is made.

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::live::{self, CloudSpaceState, PoolState};
-use super::plan::{Change, ObjectKind, ObjectRef, Observed, PLAN_VERSION, Plan, Target, observed};
+use super::plan::{Change, ObjectKind, ObjectRef, Observed, PLAN_VERSION, Plan, Target};
+use super::planner::observed;
 use super::{Fleet, pool_name};
 use crate::error::{ConflictReason, Error, Result};
 use crate::pricing::Bid;
@@ -403,7 +404,7 @@ pub async fn delete_plan(org: &Org<'_>, fleet: &Fleet) -> Result<Plan> {
     fleet.validate()?;
     let snap = live::snapshot(org).await?;
     let mut plan =
-        super::plan::plan_from(&snap, &Fleet::default(), &super::PlanOptions::default())?;
+        super::planner::plan_from(&snap, &Fleet::default(), &super::PlanOptions::default())?;
     let wanted: Vec<&str> = fleet.cloudspaces.iter().map(|c| c.name.as_str()).collect();
     let mut names = std::collections::BTreeSet::new();
     for cs in &fleet.cloudspaces {

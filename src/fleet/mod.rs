@@ -97,7 +97,7 @@ pub fn pool_name(namespace: &str, cloudspace: &str, pool: &FleetPool) -> String 
 pub async fn plan(org: &Org<'_>, fleet: &Fleet, opts: &PlanOptions) -> Result<Plan> {
     fleet.validate()?;
     let snap = live::snapshot(org).await?;
-    plan::plan_from(&snap, fleet, opts)
+    planner::plan_from(&snap, fleet, opts)
 }
 
 /// What `org` holds (or only the cloudspace `cloudspace`) as a fleet: every pool by its

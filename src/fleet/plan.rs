@@ -197,6 +197,3 @@ impl Plan {
         Ok(plan)
     }
 }
-
-pub(crate) use super::planner::observed;
-pub use super::planner::plan_from;
