@@ -47,6 +47,10 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "metadata",
+    ///    "spec"
+    ///  ],
     ///  "properties": {
     ///    "apiVersion": {
     ///      "type": "string"
@@ -59,12 +63,16 @@ pub mod types {
     ///    },
     ///    "spec": {
     ///      "type": "object",
+    ///      "required": [
+    ///        "cloudSpace"
+    ///      ],
     ///      "properties": {
     ///        "allocationStrategy": {
     ///          "type": "string"
     ///        },
     ///        "budgetPerHour": {
-    ///          "type": "string"
+    ///          "type": "string",
+    ///          "format": "rsspot-money"
     ///        },
     ///        "cloudSpace": {
     ///          "type": "string"
@@ -110,7 +118,8 @@ pub mod types {
     ///          "properties": {
     ///            "total": {
     ///              "type": "integer",
-    ///              "format": "int64"
+    ///              "format": "uint32",
+    ///              "minimum": 0.0
     ///            }
     ///          },
     ///          "additionalProperties": {}
@@ -120,11 +129,13 @@ pub mod types {
     ///          "properties": {
     ///            "max": {
     ///              "type": "integer",
-    ///              "format": "int64"
+    ///              "format": "uint32",
+    ///              "minimum": 0.0
     ///            },
     ///            "min": {
     ///              "type": "integer",
-    ///              "format": "int64"
+    ///              "format": "uint32",
+    ///              "minimum": 0.0
     ///            }
     ///          },
     ///          "additionalProperties": {}
@@ -141,14 +152,17 @@ pub mod types {
     ///            "type": "object",
     ///            "properties": {
     ///              "bidPricePerHour": {
-    ///                "type": "string"
+    ///                "type": "string",
+    ///                "format": "rsspot-money"
     ///              },
     ///              "desiredNodes": {
     ///                "type": "integer",
-    ///                "format": "int64"
+    ///                "format": "uint32",
+    ///                "minimum": 0.0
     ///              },
     ///              "marketPricePerHour": {
-    ///                "type": "string"
+    ///                "type": "string",
+    ///                "format": "rsspot-money"
     ///              },
     ///              "memoryGBPerNode": {
     ///                "type": "string"
@@ -161,11 +175,13 @@ pub mod types {
     ///              },
     ///              "vcpuPerNode": {
     ///                "type": "integer",
-    ///                "format": "int64"
+    ///                "format": "uint32",
+    ///                "minimum": 0.0
     ///              },
     ///              "wonNodes": {
     ///                "type": "integer",
-    ///                "format": "int64"
+    ///                "format": "uint32",
+    ///                "minimum": 0.0
     ///              }
     ///            },
     ///            "additionalProperties": {}
@@ -235,23 +251,26 @@ pub mod types {
     ///        },
     ///        "managedVCPUs": {
     ///          "type": "integer",
-    ///          "format": "int64"
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "phase": {
     ///          "type": "string"
     ///        },
     ///        "targetVCPUs": {
     ///          "type": "integer",
-    ///          "format": "int64"
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        }
     ///      },
     ///      "additionalProperties": {}
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AutopilotNodePool {
         #[serde(
             rename = "apiVersion",
@@ -261,23 +280,12 @@ pub mod types {
         pub api_version: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub metadata: ::std::option::Option<ObjectMeta>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub spec: ::std::option::Option<AutopilotNodePoolSpec>,
+        pub metadata: ObjectMeta,
+        pub spec: AutopilotNodePoolSpec,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<AutopilotNodePoolStatus>,
-    }
-    impl ::std::default::Default for AutopilotNodePool {
-        fn default() -> Self {
-            Self {
-                api_version: Default::default(),
-                kind: Default::default(),
-                metadata: Default::default(),
-                spec: Default::default(),
-                status: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePool {
         pub fn builder() -> builder::AutopilotNodePool {
@@ -348,12 +356,16 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "cloudSpace"
+    ///  ],
     ///  "properties": {
     ///    "allocationStrategy": {
     ///      "type": "string"
     ///    },
     ///    "budgetPerHour": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-money"
     ///    },
     ///    "cloudSpace": {
     ///      "type": "string"
@@ -399,7 +411,8 @@ pub mod types {
     ///      "properties": {
     ///        "total": {
     ///          "type": "integer",
-    ///          "format": "int64"
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        }
     ///      },
     ///      "additionalProperties": {}
@@ -409,11 +422,13 @@ pub mod types {
     ///      "properties": {
     ///        "max": {
     ///          "type": "integer",
-    ///          "format": "int64"
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "min": {
     ///          "type": "integer",
-    ///          "format": "int64"
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        }
     ///      },
     ///      "additionalProperties": {}
@@ -423,7 +438,7 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AutopilotNodePoolSpec {
         #[serde(
             rename = "allocationStrategy",
@@ -436,13 +451,9 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub budget_per_hour: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "cloudSpace",
-            default,
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub cloud_space: ::std::option::Option<::std::string::String>,
+        pub budget_per_hour: ::std::option::Option<crate::Decimal>,
+        #[serde(rename = "cloudSpace")]
+        pub cloud_space: ::std::string::String,
         #[serde(
             rename = "customAnnotations",
             default,
@@ -539,7 +550,8 @@ pub mod types {
     ///  "properties": {
     ///    "total": {
     ///      "type": "integer",
-    ///      "format": "int64"
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    }
     ///  },
     ///  "additionalProperties": {}
@@ -549,7 +561,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolSpecVcpu {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub total: ::std::option::Option<i64>,
+        pub total: ::std::option::Option<u32>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -568,11 +580,13 @@ pub mod types {
     ///  "properties": {
     ///    "max": {
     ///      "type": "integer",
-    ///      "format": "int64"
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "min": {
     ///      "type": "integer",
-    ///      "format": "int64"
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    }
     ///  },
     ///  "additionalProperties": {}
@@ -582,9 +596,9 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolSpecVcpuPerNode {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub max: ::std::option::Option<i64>,
+        pub max: ::std::option::Option<u32>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub min: ::std::option::Option<i64>,
+        pub min: ::std::option::Option<u32>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -607,14 +621,17 @@ pub mod types {
     ///        "type": "object",
     ///        "properties": {
     ///          "bidPricePerHour": {
-    ///            "type": "string"
+    ///            "type": "string",
+    ///            "format": "rsspot-money"
     ///          },
     ///          "desiredNodes": {
     ///            "type": "integer",
-    ///            "format": "int64"
+    ///            "format": "uint32",
+    ///            "minimum": 0.0
     ///          },
     ///          "marketPricePerHour": {
-    ///            "type": "string"
+    ///            "type": "string",
+    ///            "format": "rsspot-money"
     ///          },
     ///          "memoryGBPerNode": {
     ///            "type": "string"
@@ -627,11 +644,13 @@ pub mod types {
     ///          },
     ///          "vcpuPerNode": {
     ///            "type": "integer",
-    ///            "format": "int64"
+    ///            "format": "uint32",
+    ///            "minimum": 0.0
     ///          },
     ///          "wonNodes": {
     ///            "type": "integer",
-    ///            "format": "int64"
+    ///            "format": "uint32",
+    ///            "minimum": 0.0
     ///          }
     ///        },
     ///        "additionalProperties": {}
@@ -701,21 +720,23 @@ pub mod types {
     ///    },
     ///    "managedVCPUs": {
     ///      "type": "integer",
-    ///      "format": "int64"
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "phase": {
     ///      "type": "string"
     ///    },
     ///    "targetVCPUs": {
     ///      "type": "integer",
-    ///      "format": "int64"
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    }
     ///  },
     ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AutopilotNodePoolStatus {
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub allocations: ::std::vec::Vec<AutopilotNodePoolStatusAllocationsItem>,
@@ -744,7 +765,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub managed_vcpus: ::std::option::Option<i64>,
+        pub managed_vcpus: ::std::option::Option<u32>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub phase: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -752,7 +773,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub target_vcpus: ::std::option::Option<i64>,
+        pub target_vcpus: ::std::option::Option<u32>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -856,14 +877,17 @@ pub mod types {
     ///  "type": "object",
     ///  "properties": {
     ///    "bidPricePerHour": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-money"
     ///    },
     ///    "desiredNodes": {
     ///      "type": "integer",
-    ///      "format": "int64"
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "marketPricePerHour": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-money"
     ///    },
     ///    "memoryGBPerNode": {
     ///      "type": "string"
@@ -876,11 +900,13 @@ pub mod types {
     ///    },
     ///    "vcpuPerNode": {
     ///      "type": "integer",
-    ///      "format": "int64"
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "wonNodes": {
     ///      "type": "integer",
-    ///      "format": "int64"
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    }
     ///  },
     ///  "additionalProperties": {}
@@ -894,19 +920,19 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bid_price_per_hour: ::std::option::Option<::std::string::String>,
+        pub bid_price_per_hour: ::std::option::Option<crate::Decimal>,
         #[serde(
             rename = "desiredNodes",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub desired_nodes: ::std::option::Option<i64>,
+        pub desired_nodes: ::std::option::Option<u32>,
         #[serde(
             rename = "marketPricePerHour",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub market_price_per_hour: ::std::option::Option<::std::string::String>,
+        pub market_price_per_hour: ::std::option::Option<crate::Decimal>,
         #[serde(
             rename = "memoryGBPerNode",
             default,
@@ -930,13 +956,13 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub vcpu_per_node: ::std::option::Option<i64>,
+        pub vcpu_per_node: ::std::option::Option<u32>,
         #[serde(
             rename = "wonNodes",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub won_nodes: ::std::option::Option<i64>,
+        pub won_nodes: ::std::option::Option<u32>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -1017,6 +1043,10 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "metadata",
+    ///    "spec"
+    ///  ],
     ///  "properties": {
     ///    "apiVersion": {
     ///      "default": "ngpc.rxt.io/v1",
@@ -1031,6 +1061,9 @@ pub mod types {
     ///    },
     ///    "spec": {
     ///      "type": "object",
+    ///      "required": [
+    ///        "region"
+    ///      ],
     ///      "properties": {
     ///        "HAControlPlane": {
     ///          "default": false,
@@ -1129,7 +1162,9 @@ pub mod types {
     ///                "type": "string"
     ///              },
     ///              "count": {
-    ///                "type": "integer"
+    ///                "type": "integer",
+    ///                "format": "uint32",
+    ///                "minimum": 0.0
     ///              }
     ///            }
     ///          }
@@ -1141,7 +1176,8 @@ pub mod types {
     ///        "webhook": {
     ///          "type": "string"
     ///        }
-    ///      }
+    ///      },
+    ///      "additionalProperties": {}
     ///    },
     ///    "status": {
     ///      "readOnly": true,
@@ -1309,9 +1345,11 @@ pub mod types {
     ///        "upgradePhase": {
     ///          "type": "string"
     ///        }
-    ///      }
+    ///      },
+    ///      "additionalProperties": {}
     ///    }
     ///  },
+    ///  "additionalProperties": {},
     ///  "x-kubernetes-group-version-kind": [
     ///    {
     ///      "group": "ngpc.rxt.io",
@@ -1322,29 +1360,18 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CloudSpace {
         #[serde(rename = "apiVersion", default = "defaults::cloud_space_api_version")]
         pub api_version: ::std::string::String,
         #[serde(default = "defaults::cloud_space_kind")]
         pub kind: ::std::string::String,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub metadata: ::std::option::Option<ObjectMeta>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub spec: ::std::option::Option<CloudSpaceSpec>,
+        pub metadata: ObjectMeta,
+        pub spec: CloudSpaceSpec,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<CloudSpaceStatus>,
-    }
-    impl ::std::default::Default for CloudSpace {
-        fn default() -> Self {
-            Self {
-                api_version: defaults::cloud_space_api_version(),
-                kind: defaults::cloud_space_kind(),
-                metadata: Default::default(),
-                spec: Default::default(),
-                status: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CloudSpace {
         pub fn builder() -> builder::CloudSpace {
@@ -1414,6 +1441,9 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "region"
+    ///  ],
     ///  "properties": {
     ///    "HAControlPlane": {
     ///      "default": false,
@@ -1512,7 +1542,9 @@ pub mod types {
     ///            "type": "string"
     ///          },
     ///          "count": {
-    ///            "type": "integer"
+    ///            "type": "integer",
+    ///            "format": "uint32",
+    ///            "minimum": 0.0
     ///          }
     ///        }
     ///      }
@@ -1524,11 +1556,12 @@ pub mod types {
     ///    "webhook": {
     ///      "type": "string"
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CloudSpaceSpec {
         #[serde(
             rename = "bidRequests",
@@ -1574,8 +1607,7 @@ pub mod types {
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub on_demand_requests: ::std::vec::Vec<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub region: ::std::option::Option<::std::string::String>,
+        pub region: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub servers: ::std::vec::Vec<CloudSpaceSpecServersItem>,
         #[serde(
@@ -1586,26 +1618,8 @@ pub mod types {
         pub type_: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook: ::std::option::Option<::std::string::String>,
-    }
-    impl ::std::default::Default for CloudSpaceSpec {
-        fn default() -> Self {
-            Self {
-                bid_requests: Default::default(),
-                cloud: defaults::cloud_space_spec_cloud(),
-                cluster_ref: Default::default(),
-                cni: Default::default(),
-                deployment_type: Default::default(),
-                gpu_enabled: Default::default(),
-                ha_control_plane: Default::default(),
-                kubernetes_version: Default::default(),
-                networks: Default::default(),
-                on_demand_requests: Default::default(),
-                region: Default::default(),
-                servers: Default::default(),
-                type_: Default::default(),
-                webhook: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CloudSpaceSpec {
         pub fn builder() -> builder::CloudSpaceSpec {
@@ -1744,7 +1758,9 @@ pub mod types {
     ///      "type": "string"
     ///    },
     ///    "count": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    }
     ///  }
     ///}
@@ -1755,7 +1771,7 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub class: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<i64>,
+        pub count: ::std::option::Option<u32>,
     }
     impl ::std::default::Default for CloudSpaceSpecServersItem {
         fn default() -> Self {
@@ -1941,11 +1957,12 @@ pub mod types {
     ///    "upgradePhase": {
     ///      "type": "string"
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CloudSpaceStatus {
         #[serde(
             rename = "APIServerEndpoint",
@@ -2025,26 +2042,8 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub upgrade_phase: ::std::option::Option<::std::string::String>,
-    }
-    impl ::std::default::Default for CloudSpaceStatus {
-        fn default() -> Self {
-            Self {
-                api_server_endpoint: Default::default(),
-                assigned_servers: Default::default(),
-                bids: Default::default(),
-                cloudspace_class_name: Default::default(),
-                cluster_ref: Default::default(),
-                conditions: Default::default(),
-                current_kubernetes_version: Default::default(),
-                first_ready_timestamp: Default::default(),
-                health: Default::default(),
-                pending_allocations: Default::default(),
-                phase: Default::default(),
-                reason: Default::default(),
-                ssh_secret_name: Default::default(),
-                upgrade_phase: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CloudSpaceStatus {
         pub fn builder() -> builder::CloudSpaceStatus {
@@ -3357,6 +3356,9 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "name"
+    ///  ],
     ///  "properties": {
     ///    "annotations": {
     ///      "readOnly": true,
@@ -3438,7 +3440,7 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ObjectMeta {
         #[serde(
             default,
@@ -3490,8 +3492,7 @@ pub mod types {
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub managed_fields: ::std::vec::Vec<ManagedFieldsEntry>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub name: ::std::option::Option<::std::string::String>,
+        pub name: ::std::string::String,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub namespace: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -3515,27 +3516,6 @@ pub mod types {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub uid: ::std::option::Option<::std::string::String>,
     }
-    impl ::std::default::Default for ObjectMeta {
-        fn default() -> Self {
-            Self {
-                annotations: Default::default(),
-                creation_timestamp: Default::default(),
-                deletion_grace_period_seconds: Default::default(),
-                deletion_timestamp: Default::default(),
-                finalizers: Default::default(),
-                generate_name: Default::default(),
-                generation: Default::default(),
-                labels: Default::default(),
-                managed_fields: Default::default(),
-                name: Default::default(),
-                namespace: Default::default(),
-                owner_references: Default::default(),
-                resource_version: Default::default(),
-                self_link: Default::default(),
-                uid: Default::default(),
-            }
-        }
-    }
     impl ObjectMeta {
         pub fn builder() -> builder::ObjectMeta {
             Default::default()
@@ -3548,6 +3528,10 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "metadata",
+    ///    "spec"
+    ///  ],
     ///  "properties": {
     ///    "apiVersion": {
     ///      "type": "string"
@@ -3560,6 +3544,10 @@ pub mod types {
     ///    },
     ///    "spec": {
     ///      "type": "object",
+    ///      "required": [
+    ///        "cloudSpace",
+    ///        "serverClass"
+    ///      ],
     ///      "properties": {
     ///        "autoscaling": {
     ///          "type": "object",
@@ -3568,10 +3556,14 @@ pub mod types {
     ///              "type": "boolean"
     ///            },
     ///            "maxNodes": {
-    ///              "type": "integer"
+    ///              "type": "integer",
+    ///              "format": "uint32",
+    ///              "minimum": 0.0
     ///            },
     ///            "minNodes": {
-    ///              "type": "integer"
+    ///              "type": "integer",
+    ///              "format": "uint32",
+    ///              "minimum": 0.0
     ///            }
     ///          }
     ///        },
@@ -3615,12 +3607,15 @@ pub mod types {
     ///          }
     ///        },
     ///        "desired": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "serverClass": {
     ///          "type": "string"
     ///        }
-    ///      }
+    ///      },
+    ///      "additionalProperties": {}
     ///    },
     ///    "status": {
     ///      "readOnly": true,
@@ -3650,14 +3645,18 @@ pub mod types {
     ///          }
     ///        },
     ///        "reservedCount": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "reservedStatus": {
     ///          "type": "string"
     ///        }
-    ///      }
+    ///      },
+    ///      "additionalProperties": {}
     ///    }
     ///  },
+    ///  "additionalProperties": {},
     ///  "x-kubernetes-group-version-kind": [
     ///    {
     ///      "group": "ngpc.rxt.io",
@@ -3668,7 +3667,7 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct OnDemandNodePool {
         #[serde(
             rename = "apiVersion",
@@ -3678,23 +3677,12 @@ pub mod types {
         pub api_version: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub metadata: ::std::option::Option<ObjectMeta>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub spec: ::std::option::Option<OnDemandNodePoolSpec>,
+        pub metadata: ObjectMeta,
+        pub spec: OnDemandNodePoolSpec,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<OnDemandNodePoolStatus>,
-    }
-    impl ::std::default::Default for OnDemandNodePool {
-        fn default() -> Self {
-            Self {
-                api_version: Default::default(),
-                kind: Default::default(),
-                metadata: Default::default(),
-                spec: Default::default(),
-                status: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OnDemandNodePool {
         pub fn builder() -> builder::OnDemandNodePool {
@@ -3764,6 +3752,10 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "cloudSpace",
+    ///    "serverClass"
+    ///  ],
     ///  "properties": {
     ///    "autoscaling": {
     ///      "type": "object",
@@ -3772,10 +3764,14 @@ pub mod types {
     ///          "type": "boolean"
     ///        },
     ///        "maxNodes": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "minNodes": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        }
     ///      }
     ///    },
@@ -3819,25 +3815,24 @@ pub mod types {
     ///      }
     ///    },
     ///    "desired": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "serverClass": {
     ///      "type": "string"
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct OnDemandNodePoolSpec {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub autoscaling: ::std::option::Option<OnDemandNodePoolSpecAutoscaling>,
-        #[serde(
-            rename = "cloudSpace",
-            default,
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub cloud_space: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "cloudSpace")]
+        pub cloud_space: ::std::string::String,
         #[serde(
             rename = "customAnnotations",
             default,
@@ -3863,26 +3858,11 @@ pub mod types {
         )]
         pub custom_taints: ::std::vec::Vec<OnDemandNodePoolSpecCustomTaintsItem>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub desired: ::std::option::Option<i64>,
-        #[serde(
-            rename = "serverClass",
-            default,
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub server_class: ::std::option::Option<::std::string::String>,
-    }
-    impl ::std::default::Default for OnDemandNodePoolSpec {
-        fn default() -> Self {
-            Self {
-                autoscaling: Default::default(),
-                cloud_space: Default::default(),
-                custom_annotations: Default::default(),
-                custom_labels: Default::default(),
-                custom_taints: Default::default(),
-                desired: Default::default(),
-                server_class: Default::default(),
-            }
-        }
+        pub desired: ::std::option::Option<u32>,
+        #[serde(rename = "serverClass")]
+        pub server_class: ::std::string::String,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OnDemandNodePoolSpec {
         pub fn builder() -> builder::OnDemandNodePoolSpec {
@@ -3901,10 +3881,14 @@ pub mod types {
     ///      "type": "boolean"
     ///    },
     ///    "maxNodes": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "minNodes": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    }
     ///  }
     ///}
@@ -3919,13 +3903,13 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub max_nodes: ::std::option::Option<i64>,
+        pub max_nodes: ::std::option::Option<u32>,
         #[serde(
             rename = "minNodes",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub min_nodes: ::std::option::Option<i64>,
+        pub min_nodes: ::std::option::Option<u32>,
     }
     impl ::std::default::Default for OnDemandNodePoolSpecAutoscaling {
         fn default() -> Self {
@@ -4029,16 +4013,19 @@ pub mod types {
     ///      }
     ///    },
     ///    "reservedCount": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "reservedStatus": {
     ///      "type": "string"
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct OnDemandNodePoolStatus {
         #[serde(
             rename = "customMetadataStatus",
@@ -4053,22 +4040,15 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reserved_count: ::std::option::Option<i64>,
+        pub reserved_count: ::std::option::Option<u32>,
         #[serde(
             rename = "reservedStatus",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub reserved_status: ::std::option::Option<::std::string::String>,
-    }
-    impl ::std::default::Default for OnDemandNodePoolStatus {
-        fn default() -> Self {
-            Self {
-                custom_metadata_status: Default::default(),
-                reserved_count: Default::default(),
-                reserved_status: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OnDemandNodePoolStatus {
         pub fn builder() -> builder::OnDemandNodePoolStatus {
@@ -4455,6 +4435,10 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "metadata",
+    ///    "spec"
+    ///  ],
     ///  "properties": {
     ///    "apiVersion": {
     ///      "type": "string"
@@ -4490,9 +4474,11 @@ pub mod types {
     ///            }
     ///          }
     ///        }
-    ///      }
+    ///      },
+    ///      "additionalProperties": {}
     ///    }
     ///  },
+    ///  "additionalProperties": {},
     ///  "x-kubernetes-group-version-kind": [
     ///    {
     ///      "group": "ngpc.rxt.io",
@@ -4503,7 +4489,7 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Region {
         #[serde(
             rename = "apiVersion",
@@ -4513,20 +4499,10 @@ pub mod types {
         pub api_version: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub metadata: ::std::option::Option<ObjectMeta>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub spec: ::std::option::Option<RegionSpec>,
-    }
-    impl ::std::default::Default for Region {
-        fn default() -> Self {
-            Self {
-                api_version: Default::default(),
-                kind: Default::default(),
-                metadata: Default::default(),
-                spec: Default::default(),
-            }
-        }
+        pub metadata: ObjectMeta,
+        pub spec: RegionSpec,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Region {
         pub fn builder() -> builder::Region {
@@ -4619,11 +4595,12 @@ pub mod types {
     ///        }
     ///      }
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct RegionSpec {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub country: ::std::option::Option<RegionSpecCountry>,
@@ -4633,16 +4610,8 @@ pub mod types {
         pub generation: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub provider: ::std::option::Option<RegionSpecProvider>,
-    }
-    impl ::std::default::Default for RegionSpec {
-        fn default() -> Self {
-            Self {
-                country: Default::default(),
-                description: Default::default(),
-                generation: Default::default(),
-                provider: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RegionSpec {
         pub fn builder() -> builder::RegionSpec {
@@ -4778,6 +4747,10 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "metadata",
+    ///    "spec"
+    ///  ],
     ///  "properties": {
     ///    "apiVersion": {
     ///      "type": "string"
@@ -4804,13 +4777,15 @@ pub mod types {
     ///          "type": "string"
     ///        },
     ///        "minBidPricePerHour": {
-    ///          "type": "string"
+    ///          "type": "string",
+    ///          "format": "rsspot-money"
     ///        },
     ///        "onDemandPricing": {
     ///          "type": "object",
     ///          "properties": {
     ///            "cost": {
-    ///              "type": "string"
+    ///              "type": "string",
+    ///              "format": "rsspot-money"
     ///            },
     ///            "interval": {
     ///              "type": "string"
@@ -4848,37 +4823,50 @@ pub mod types {
     ///            }
     ///          }
     ///        }
-    ///      }
+    ///      },
+    ///      "additionalProperties": {}
     ///    },
     ///    "status": {
     ///      "type": "object",
     ///      "properties": {
     ///        "available": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "capacity": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "lastAuction": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "reserved": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "spotPricing": {
     ///          "type": "object",
     ///          "properties": {
     ///            "hammerPricePerHour": {
-    ///              "type": "string"
+    ///              "type": "string",
+    ///              "format": "rsspot-money"
     ///            },
     ///            "marketPricePerHour": {
-    ///              "type": "string"
+    ///              "type": "string",
+    ///              "format": "rsspot-money"
     ///            }
     ///          }
     ///        }
-    ///      }
+    ///      },
+    ///      "additionalProperties": {}
     ///    }
     ///  },
+    ///  "additionalProperties": {},
     ///  "x-kubernetes-group-version-kind": [
     ///    {
     ///      "group": "ngpc.rxt.io",
@@ -4889,7 +4877,7 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ServerClass {
         #[serde(
             rename = "apiVersion",
@@ -4899,23 +4887,12 @@ pub mod types {
         pub api_version: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub metadata: ::std::option::Option<ObjectMeta>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub spec: ::std::option::Option<ServerClassSpec>,
+        pub metadata: ObjectMeta,
+        pub spec: ServerClassSpec,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<ServerClassStatus>,
-    }
-    impl ::std::default::Default for ServerClass {
-        fn default() -> Self {
-            Self {
-                api_version: Default::default(),
-                kind: Default::default(),
-                metadata: Default::default(),
-                spec: Default::default(),
-                status: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ServerClass {
         pub fn builder() -> builder::ServerClass {
@@ -4999,13 +4976,15 @@ pub mod types {
     ///      "type": "string"
     ///    },
     ///    "minBidPricePerHour": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-money"
     ///    },
     ///    "onDemandPricing": {
     ///      "type": "object",
     ///      "properties": {
     ///        "cost": {
-    ///          "type": "string"
+    ///          "type": "string",
+    ///          "format": "rsspot-money"
     ///        },
     ///        "interval": {
     ///          "type": "string"
@@ -5043,11 +5022,12 @@ pub mod types {
     ///        }
     ///      }
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ServerClassSpec {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub availability: ::std::option::Option<::std::string::String>,
@@ -5070,7 +5050,7 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub min_bid_price_per_hour: ::std::option::Option<::std::string::String>,
+        pub min_bid_price_per_hour: ::std::option::Option<crate::Decimal>,
         #[serde(
             rename = "onDemandPricing",
             default,
@@ -5083,21 +5063,8 @@ pub mod types {
         pub region: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub resources: ::std::option::Option<ServerClassSpecResources>,
-    }
-    impl ::std::default::Default for ServerClassSpec {
-        fn default() -> Self {
-            Self {
-                availability: Default::default(),
-                category: Default::default(),
-                display_name: Default::default(),
-                flavor_type: Default::default(),
-                min_bid_price_per_hour: Default::default(),
-                on_demand_pricing: Default::default(),
-                provider: Default::default(),
-                region: Default::default(),
-                resources: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ServerClassSpec {
         pub fn builder() -> builder::ServerClassSpec {
@@ -5113,7 +5080,8 @@ pub mod types {
     ///  "type": "object",
     ///  "properties": {
     ///    "cost": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-money"
     ///    },
     ///    "interval": {
     ///      "type": "string"
@@ -5125,7 +5093,7 @@ pub mod types {
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerClassSpecOnDemandPricing {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub cost: ::std::option::Option<::std::string::String>,
+        pub cost: ::std::option::Option<crate::Decimal>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub interval: ::std::option::Option<::std::string::String>,
     }
@@ -5247,63 +5215,65 @@ pub mod types {
     ///  "type": "object",
     ///  "properties": {
     ///    "available": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "capacity": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "lastAuction": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "reserved": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "spotPricing": {
     ///      "type": "object",
     ///      "properties": {
     ///        "hammerPricePerHour": {
-    ///          "type": "string"
+    ///          "type": "string",
+    ///          "format": "rsspot-money"
     ///        },
     ///        "marketPricePerHour": {
-    ///          "type": "string"
+    ///          "type": "string",
+    ///          "format": "rsspot-money"
     ///        }
     ///      }
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ServerClassStatus {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub available: ::std::option::Option<i64>,
+        pub available: ::std::option::Option<u32>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub capacity: ::std::option::Option<i64>,
+        pub capacity: ::std::option::Option<u32>,
         #[serde(
             rename = "lastAuction",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub last_auction: ::std::option::Option<i64>,
+        pub last_auction: ::std::option::Option<u32>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub reserved: ::std::option::Option<i64>,
+        pub reserved: ::std::option::Option<u32>,
         #[serde(
             rename = "spotPricing",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub spot_pricing: ::std::option::Option<ServerClassStatusSpotPricing>,
-    }
-    impl ::std::default::Default for ServerClassStatus {
-        fn default() -> Self {
-            Self {
-                available: Default::default(),
-                capacity: Default::default(),
-                last_auction: Default::default(),
-                reserved: Default::default(),
-                spot_pricing: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ServerClassStatus {
         pub fn builder() -> builder::ServerClassStatus {
@@ -5319,10 +5289,12 @@ pub mod types {
     ///  "type": "object",
     ///  "properties": {
     ///    "hammerPricePerHour": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-money"
     ///    },
     ///    "marketPricePerHour": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-money"
     ///    }
     ///  }
     ///}
@@ -5335,13 +5307,13 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub hammer_price_per_hour: ::std::option::Option<::std::string::String>,
+        pub hammer_price_per_hour: ::std::option::Option<crate::Decimal>,
         #[serde(
             rename = "marketPricePerHour",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub market_price_per_hour: ::std::option::Option<::std::string::String>,
+        pub market_price_per_hour: ::std::option::Option<crate::Decimal>,
     }
     impl ::std::default::Default for ServerClassStatusSpotPricing {
         fn default() -> Self {
@@ -5363,6 +5335,10 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "metadata",
+    ///    "spec"
+    ///  ],
     ///  "properties": {
     ///    "apiVersion": {
     ///      "type": "string"
@@ -5375,6 +5351,10 @@ pub mod types {
     ///    },
     ///    "spec": {
     ///      "type": "object",
+    ///      "required": [
+    ///        "cloudSpace",
+    ///        "serverClass"
+    ///      ],
     ///      "properties": {
     ///        "autoscaling": {
     ///          "type": "object",
@@ -5384,21 +5364,20 @@ pub mod types {
     ///              "type": "boolean"
     ///            },
     ///            "maxNodes": {
-    ///              "type": "integer"
+    ///              "type": "integer",
+    ///              "format": "uint32",
+    ///              "minimum": 0.0
     ///            },
     ///            "minNodes": {
-    ///              "type": "integer"
+    ///              "type": "integer",
+    ///              "format": "uint32",
+    ///              "minimum": 0.0
     ///            }
     ///          }
     ///        },
     ///        "bidPrice": {
     ///          "type": "string",
-    ///          "x-kubernetes-validations": [
-    ///            {
-    ///              "message": "bidPrice can only be a positive number up to three decimal places",
-    ///              "rule": "self.matches('^\\\\d+(\\\\.\\\\d{1,3})?$')"
-    ///            }
-    ///          ]
+    ///          "format": "rsspot-bid"
     ///        },
     ///        "cloudSpace": {
     ///          "type": "string"
@@ -5440,12 +5419,15 @@ pub mod types {
     ///          }
     ///        },
     ///        "desired": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "serverClass": {
     ///          "type": "string"
     ///        }
-    ///      }
+    ///      },
+    ///      "additionalProperties": {}
     ///    },
     ///    "status": {
     ///      "readOnly": true,
@@ -5478,11 +5460,15 @@ pub mod types {
     ///          }
     ///        },
     ///        "wonCount": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        }
-    ///      }
+    ///      },
+    ///      "additionalProperties": {}
     ///    }
     ///  },
+    ///  "additionalProperties": {},
     ///  "x-kubernetes-group-version-kind": [
     ///    {
     ///      "group": "ngpc.rxt.io",
@@ -5493,7 +5479,7 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SpotNodePool {
         #[serde(
             rename = "apiVersion",
@@ -5503,23 +5489,12 @@ pub mod types {
         pub api_version: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub metadata: ::std::option::Option<ObjectMeta>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub spec: ::std::option::Option<SpotNodePoolSpec>,
+        pub metadata: ObjectMeta,
+        pub spec: SpotNodePoolSpec,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<SpotNodePoolStatus>,
-    }
-    impl ::std::default::Default for SpotNodePool {
-        fn default() -> Self {
-            Self {
-                api_version: Default::default(),
-                kind: Default::default(),
-                metadata: Default::default(),
-                spec: Default::default(),
-                status: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SpotNodePool {
         pub fn builder() -> builder::SpotNodePool {
@@ -5589,6 +5564,10 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "cloudSpace",
+    ///    "serverClass"
+    ///  ],
     ///  "properties": {
     ///    "autoscaling": {
     ///      "type": "object",
@@ -5598,21 +5577,20 @@ pub mod types {
     ///          "type": "boolean"
     ///        },
     ///        "maxNodes": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        },
     ///        "minNodes": {
-    ///          "type": "integer"
+    ///          "type": "integer",
+    ///          "format": "uint32",
+    ///          "minimum": 0.0
     ///        }
     ///      }
     ///    },
     ///    "bidPrice": {
     ///      "type": "string",
-    ///      "x-kubernetes-validations": [
-    ///        {
-    ///          "message": "bidPrice can only be a positive number up to three decimal places",
-    ///          "rule": "self.matches('^\\\\d+(\\\\.\\\\d{1,3})?$')"
-    ///        }
-    ///      ]
+    ///      "format": "rsspot-bid"
     ///    },
     ///    "cloudSpace": {
     ///      "type": "string"
@@ -5654,16 +5632,19 @@ pub mod types {
     ///      }
     ///    },
     ///    "desired": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "serverClass": {
     ///      "type": "string"
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SpotNodePoolSpec {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub autoscaling: ::std::option::Option<SpotNodePoolSpecAutoscaling>,
@@ -5672,13 +5653,9 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bid_price: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "cloudSpace",
-            default,
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub cloud_space: ::std::option::Option<::std::string::String>,
+        pub bid_price: ::std::option::Option<crate::Bid>,
+        #[serde(rename = "cloudSpace")]
+        pub cloud_space: ::std::string::String,
         #[serde(
             rename = "customAnnotations",
             default,
@@ -5704,27 +5681,11 @@ pub mod types {
         )]
         pub custom_taints: ::std::vec::Vec<SpotNodePoolSpecCustomTaintsItem>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub desired: ::std::option::Option<i64>,
-        #[serde(
-            rename = "serverClass",
-            default,
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub server_class: ::std::option::Option<::std::string::String>,
-    }
-    impl ::std::default::Default for SpotNodePoolSpec {
-        fn default() -> Self {
-            Self {
-                autoscaling: Default::default(),
-                bid_price: Default::default(),
-                cloud_space: Default::default(),
-                custom_annotations: Default::default(),
-                custom_labels: Default::default(),
-                custom_taints: Default::default(),
-                desired: Default::default(),
-                server_class: Default::default(),
-            }
-        }
+        pub desired: ::std::option::Option<u32>,
+        #[serde(rename = "serverClass")]
+        pub server_class: ::std::string::String,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SpotNodePoolSpec {
         pub fn builder() -> builder::SpotNodePoolSpec {
@@ -5744,10 +5705,14 @@ pub mod types {
     ///      "type": "boolean"
     ///    },
     ///    "maxNodes": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    },
     ///    "minNodes": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    }
     ///  }
     ///}
@@ -5762,13 +5727,13 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub max_nodes: ::std::option::Option<i64>,
+        pub max_nodes: ::std::option::Option<u32>,
         #[serde(
             rename = "minNodes",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub min_nodes: ::std::option::Option<i64>,
+        pub min_nodes: ::std::option::Option<u32>,
     }
     impl ::std::default::Default for SpotNodePoolSpecAutoscaling {
         fn default() -> Self {
@@ -5875,13 +5840,16 @@ pub mod types {
     ///      }
     ///    },
     ///    "wonCount": {
-    ///      "type": "integer"
+    ///      "type": "integer",
+    ///      "format": "uint32",
+    ///      "minimum": 0.0
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SpotNodePoolStatus {
         #[serde(
             rename = "bidStatus",
@@ -5902,16 +5870,9 @@ pub mod types {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub won_count: ::std::option::Option<i64>,
-    }
-    impl ::std::default::Default for SpotNodePoolStatus {
-        fn default() -> Self {
-            Self {
-                bid_status: Default::default(),
-                custom_metadata_status: Default::default(),
-                won_count: Default::default(),
-            }
-        }
+        pub won_count: ::std::option::Option<u32>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SpotNodePoolStatus {
         pub fn builder() -> builder::SpotNodePoolStatus {
@@ -6242,6 +6203,10 @@ pub mod types {
     /// ```json
     ///{
     ///  "type": "object",
+    ///  "required": [
+    ///    "metadata",
+    ///    "spec"
+    ///  ],
     ///  "properties": {
     ///    "apiVersion": {
     ///      "type": "string"
@@ -6276,11 +6241,12 @@ pub mod types {
     ///      },
     ///      "additionalProperties": {}
     ///    }
-    ///  }
+    ///  },
+    ///  "additionalProperties": {}
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct VmSshKey {
         #[serde(
             rename = "apiVersion",
@@ -6290,23 +6256,12 @@ pub mod types {
         pub api_version: ::std::option::Option<::std::string::String>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub metadata: ::std::option::Option<ObjectMeta>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub spec: ::std::option::Option<VmSshKeySpec>,
+        pub metadata: ObjectMeta,
+        pub spec: VmSshKeySpec,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<VmSshKeyStatus>,
-    }
-    impl ::std::default::Default for VmSshKey {
-        fn default() -> Self {
-            Self {
-                api_version: Default::default(),
-                kind: Default::default(),
-                metadata: Default::default(),
-                spec: Default::default(),
-                status: Default::default(),
-            }
-        }
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VmSshKey {
         pub fn builder() -> builder::VmSshKey {
@@ -6389,7 +6344,7 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct VmSshKeySpec {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -6426,7 +6381,7 @@ pub mod types {
     ///}
     /// ```
     /// </details>
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct VmSshKeyStatus {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub fingerprint: ::std::option::Option<::std::string::String>,
@@ -6452,16 +6407,17 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            metadata: ::std::result::Result<
-                ::std::option::Option<super::ObjectMeta>,
-                ::std::string::String,
-            >,
+            metadata: ::std::result::Result<super::ObjectMeta, ::std::string::String>,
             spec: ::std::result::Result<
-                ::std::option::Option<super::AutopilotNodePoolSpec>,
+                super::AutopilotNodePoolSpec,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
                 ::std::option::Option<super::AutopilotNodePoolStatus>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -6470,9 +6426,10 @@ pub mod types {
                 Self {
                     api_version: Ok(Default::default()),
                     kind: Ok(Default::default()),
-                    metadata: Ok(Default::default()),
-                    spec: Ok(Default::default()),
+                    metadata: Err("no value supplied for metadata".to_string()),
+                    spec: Err("no value supplied for spec".to_string()),
                     status: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -6503,7 +6460,7 @@ pub mod types {
             }
             pub fn metadata<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ObjectMeta>>,
+                T: ::std::convert::TryInto<super::ObjectMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.metadata = value
@@ -6515,9 +6472,7 @@ pub mod types {
             }
             pub fn spec<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::AutopilotNodePoolSpec>,
-                >,
+                T: ::std::convert::TryInto<super::AutopilotNodePoolSpec>,
                 T::Error: ::std::fmt::Display,
             {
                 self.spec = value
@@ -6541,6 +6496,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<AutopilotNodePool> for super::AutopilotNodePool {
             type Error = super::error::ConversionError;
@@ -6553,6 +6522,7 @@ pub mod types {
                     metadata: value.metadata?,
                     spec: value.spec?,
                     status: value.status?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6564,6 +6534,7 @@ pub mod types {
                     metadata: Ok(value.metadata),
                     spec: Ok(value.spec),
                     status: Ok(value.status),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6678,11 +6649,11 @@ pub mod types {
                 ::std::string::String,
             >,
             budget_per_hour: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             cloud_space: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
             custom_annotations: ::std::result::Result<
@@ -6729,7 +6700,7 @@ pub mod types {
                 Self {
                     allocation_strategy: Ok(Default::default()),
                     budget_per_hour: Ok(Default::default()),
-                    cloud_space: Ok(Default::default()),
+                    cloud_space: Err("no value supplied for cloud_space".to_string()),
                     custom_annotations: Ok(Default::default()),
                     custom_labels: Ok(Default::default()),
                     custom_taints: Ok(Default::default()),
@@ -6758,7 +6729,7 @@ pub mod types {
             }
             pub fn budget_per_hour<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.budget_per_hour = value
@@ -6772,7 +6743,7 @@ pub mod types {
             }
             pub fn cloud_space<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud_space = value
@@ -7049,7 +7020,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AutopilotNodePoolSpecVcpu {
             total: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -7068,7 +7039,7 @@ pub mod types {
         impl AutopilotNodePoolSpecVcpu {
             pub fn total<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total = value
@@ -7117,11 +7088,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AutopilotNodePoolSpecVcpuPerNode {
             max: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             min: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -7141,7 +7112,7 @@ pub mod types {
         impl AutopilotNodePoolSpecVcpuPerNode {
             pub fn max<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.max = value
@@ -7153,7 +7124,7 @@ pub mod types {
             }
             pub fn min<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.min = value
@@ -7220,7 +7191,7 @@ pub mod types {
                 ::std::string::String,
             >,
             managed_vcpus: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             phase: ::std::result::Result<
@@ -7228,7 +7199,7 @@ pub mod types {
                 ::std::string::String,
             >,
             target_vcpus: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -7311,7 +7282,7 @@ pub mod types {
             }
             pub fn managed_vcpus<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.managed_vcpus = value
@@ -7337,7 +7308,7 @@ pub mod types {
             }
             pub fn target_vcpus<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.target_vcpus = value
@@ -7607,15 +7578,15 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct AutopilotNodePoolStatusAllocationsItem {
             bid_price_per_hour: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             desired_nodes: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             market_price_per_hour: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             memory_gb_per_node: ::std::result::Result<
@@ -7631,11 +7602,11 @@ pub mod types {
                 ::std::string::String,
             >,
             vcpu_per_node: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             won_nodes: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -7661,7 +7632,7 @@ pub mod types {
         impl AutopilotNodePoolStatusAllocationsItem {
             pub fn bid_price_per_hour<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bid_price_per_hour = value
@@ -7675,7 +7646,7 @@ pub mod types {
             }
             pub fn desired_nodes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.desired_nodes = value
@@ -7687,7 +7658,7 @@ pub mod types {
             }
             pub fn market_price_per_hour<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.market_price_per_hour = value
@@ -7741,7 +7712,7 @@ pub mod types {
             }
             pub fn vcpu_per_node<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.vcpu_per_node = value
@@ -7753,7 +7724,7 @@ pub mod types {
             }
             pub fn won_nodes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.won_nodes = value
@@ -7953,16 +7924,14 @@ pub mod types {
                 ::std::string::String,
             >,
             kind: ::std::result::Result<::std::string::String, ::std::string::String>,
-            metadata: ::std::result::Result<
-                ::std::option::Option<super::ObjectMeta>,
-                ::std::string::String,
-            >,
-            spec: ::std::result::Result<
-                ::std::option::Option<super::CloudSpaceSpec>,
-                ::std::string::String,
-            >,
+            metadata: ::std::result::Result<super::ObjectMeta, ::std::string::String>,
+            spec: ::std::result::Result<super::CloudSpaceSpec, ::std::string::String>,
             status: ::std::result::Result<
                 ::std::option::Option<super::CloudSpaceStatus>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -7971,9 +7940,10 @@ pub mod types {
                 Self {
                     api_version: Ok(super::defaults::cloud_space_api_version()),
                     kind: Ok(super::defaults::cloud_space_kind()),
-                    metadata: Ok(Default::default()),
-                    spec: Ok(Default::default()),
+                    metadata: Err("no value supplied for metadata".to_string()),
+                    spec: Err("no value supplied for spec".to_string()),
                     status: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -8004,7 +7974,7 @@ pub mod types {
             }
             pub fn metadata<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ObjectMeta>>,
+                T: ::std::convert::TryInto<super::ObjectMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.metadata = value
@@ -8016,7 +7986,7 @@ pub mod types {
             }
             pub fn spec<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::CloudSpaceSpec>>,
+                T: ::std::convert::TryInto<super::CloudSpaceSpec>,
                 T::Error: ::std::fmt::Display,
             {
                 self.spec = value
@@ -8040,6 +8010,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CloudSpace> for super::CloudSpace {
             type Error = super::error::ConversionError;
@@ -8052,6 +8036,7 @@ pub mod types {
                     metadata: value.metadata?,
                     spec: value.spec?,
                     status: value.status?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8063,6 +8048,7 @@ pub mod types {
                     metadata: Ok(value.metadata),
                     spec: Ok(value.spec),
                     status: Ok(value.status),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8204,10 +8190,7 @@ pub mod types {
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
-            region: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            region: ::std::result::Result<::std::string::String, ::std::string::String>,
             servers: ::std::result::Result<
                 ::std::vec::Vec<super::CloudSpaceSpecServersItem>,
                 ::std::string::String,
@@ -8218,6 +8201,10 @@ pub mod types {
             >,
             webhook: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -8234,10 +8221,11 @@ pub mod types {
                     kubernetes_version: Ok(Default::default()),
                     networks: Ok(Default::default()),
                     on_demand_requests: Ok(Default::default()),
-                    region: Ok(Default::default()),
+                    region: Err("no value supplied for region".to_string()),
                     servers: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     webhook: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -8376,7 +8364,7 @@ pub mod types {
             }
             pub fn region<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.region = value
@@ -8424,6 +8412,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CloudSpaceSpec> for super::CloudSpaceSpec {
             type Error = super::error::ConversionError;
@@ -8445,6 +8447,7 @@ pub mod types {
                     servers: value.servers?,
                     type_: value.type_?,
                     webhook: value.webhook?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8465,6 +8468,7 @@ pub mod types {
                     servers: Ok(value.servers),
                     type_: Ok(value.type_),
                     webhook: Ok(value.webhook),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8704,7 +8708,7 @@ pub mod types {
                 ::std::string::String,
             >,
             count: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
         }
@@ -8731,7 +8735,7 @@ pub mod types {
             }
             pub fn count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.count = value
@@ -8830,6 +8834,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CloudSpaceStatus {
             fn default() -> Self {
@@ -8848,6 +8856,7 @@ pub mod types {
                     reason: Ok(Default::default()),
                     ssh_secret_name: Ok(Default::default()),
                     upgrade_phase: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -9055,6 +9064,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<CloudSpaceStatus> for super::CloudSpaceStatus {
             type Error = super::error::ConversionError;
@@ -9076,6 +9099,7 @@ pub mod types {
                     reason: value.reason?,
                     ssh_secret_name: value.ssh_secret_name?,
                     upgrade_phase: value.upgrade_phase?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9096,6 +9120,7 @@ pub mod types {
                     reason: Ok(value.reason),
                     ssh_secret_name: Ok(value.ssh_secret_name),
                     upgrade_phase: Ok(value.upgrade_phase),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10903,10 +10928,7 @@ pub mod types {
                 ::std::vec::Vec<super::ManagedFieldsEntry>,
                 ::std::string::String,
             >,
-            name: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
             namespace: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -10940,7 +10962,7 @@ pub mod types {
                     generation: Ok(Default::default()),
                     labels: Ok(Default::default()),
                     managed_fields: Ok(Default::default()),
-                    name: Ok(Default::default()),
+                    name: Err("no value supplied for name".to_string()),
                     namespace: Ok(Default::default()),
                     owner_references: Ok(Default::default()),
                     resource_version: Ok(Default::default()),
@@ -11078,7 +11100,7 @@ pub mod types {
             }
             pub fn name<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.name = value
@@ -11210,16 +11232,17 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            metadata: ::std::result::Result<
-                ::std::option::Option<super::ObjectMeta>,
-                ::std::string::String,
-            >,
+            metadata: ::std::result::Result<super::ObjectMeta, ::std::string::String>,
             spec: ::std::result::Result<
-                ::std::option::Option<super::OnDemandNodePoolSpec>,
+                super::OnDemandNodePoolSpec,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
                 ::std::option::Option<super::OnDemandNodePoolStatus>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -11228,9 +11251,10 @@ pub mod types {
                 Self {
                     api_version: Ok(Default::default()),
                     kind: Ok(Default::default()),
-                    metadata: Ok(Default::default()),
-                    spec: Ok(Default::default()),
+                    metadata: Err("no value supplied for metadata".to_string()),
+                    spec: Err("no value supplied for spec".to_string()),
                     status: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -11261,7 +11285,7 @@ pub mod types {
             }
             pub fn metadata<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ObjectMeta>>,
+                T: ::std::convert::TryInto<super::ObjectMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.metadata = value
@@ -11273,9 +11297,7 @@ pub mod types {
             }
             pub fn spec<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::OnDemandNodePoolSpec>,
-                >,
+                T: ::std::convert::TryInto<super::OnDemandNodePoolSpec>,
                 T::Error: ::std::fmt::Display,
             {
                 self.spec = value
@@ -11299,6 +11321,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<OnDemandNodePool> for super::OnDemandNodePool {
             type Error = super::error::ConversionError;
@@ -11311,6 +11347,7 @@ pub mod types {
                     metadata: value.metadata?,
                     spec: value.spec?,
                     status: value.status?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11322,6 +11359,7 @@ pub mod types {
                     metadata: Ok(value.metadata),
                     spec: Ok(value.spec),
                     status: Ok(value.status),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11435,7 +11473,7 @@ pub mod types {
                 ::std::string::String,
             >,
             cloud_space: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
             custom_annotations: ::std::result::Result<
@@ -11457,11 +11495,15 @@ pub mod types {
                 ::std::string::String,
             >,
             desired: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             server_class: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -11469,12 +11511,13 @@ pub mod types {
             fn default() -> Self {
                 Self {
                     autoscaling: Ok(Default::default()),
-                    cloud_space: Ok(Default::default()),
+                    cloud_space: Err("no value supplied for cloud_space".to_string()),
                     custom_annotations: Ok(Default::default()),
                     custom_labels: Ok(Default::default()),
                     custom_taints: Ok(Default::default()),
                     desired: Ok(Default::default()),
-                    server_class: Ok(Default::default()),
+                    server_class: Err("no value supplied for server_class".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -11495,7 +11538,7 @@ pub mod types {
             }
             pub fn cloud_space<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud_space = value
@@ -11557,7 +11600,7 @@ pub mod types {
             }
             pub fn desired<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.desired = value
@@ -11569,13 +11612,27 @@ pub mod types {
             }
             pub fn server_class<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.server_class = value
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for server_class: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
                     });
                 self
             }
@@ -11594,6 +11651,7 @@ pub mod types {
                     custom_taints: value.custom_taints?,
                     desired: value.desired?,
                     server_class: value.server_class?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11607,6 +11665,7 @@ pub mod types {
                     custom_taints: Ok(value.custom_taints),
                     desired: Ok(value.desired),
                     server_class: Ok(value.server_class),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11617,11 +11676,11 @@ pub mod types {
                 ::std::string::String,
             >,
             max_nodes: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             min_nodes: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
         }
@@ -11649,7 +11708,7 @@ pub mod types {
             }
             pub fn max_nodes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_nodes = value
@@ -11661,7 +11720,7 @@ pub mod types {
             }
             pub fn min_nodes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.min_nodes = value
@@ -11808,11 +11867,15 @@ pub mod types {
                 ::std::string::String,
             >,
             reserved_count: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             reserved_status: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -11822,6 +11885,7 @@ pub mod types {
                     custom_metadata_status: Ok(Default::default()),
                     reserved_count: Ok(Default::default()),
                     reserved_status: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -11846,7 +11910,7 @@ pub mod types {
             }
             pub fn reserved_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reserved_count = value
@@ -11872,6 +11936,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<OnDemandNodePoolStatus>
         for super::OnDemandNodePoolStatus {
@@ -11883,6 +11961,7 @@ pub mod types {
                     custom_metadata_status: value.custom_metadata_status?,
                     reserved_count: value.reserved_count?,
                     reserved_status: value.reserved_status?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11893,6 +11972,7 @@ pub mod types {
                     custom_metadata_status: Ok(value.custom_metadata_status),
                     reserved_count: Ok(value.reserved_count),
                     reserved_status: Ok(value.reserved_status),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12494,12 +12574,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            metadata: ::std::result::Result<
-                ::std::option::Option<super::ObjectMeta>,
-                ::std::string::String,
-            >,
-            spec: ::std::result::Result<
-                ::std::option::Option<super::RegionSpec>,
+            metadata: ::std::result::Result<super::ObjectMeta, ::std::string::String>,
+            spec: ::std::result::Result<super::RegionSpec, ::std::string::String>,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -12508,8 +12586,9 @@ pub mod types {
                 Self {
                     api_version: Ok(Default::default()),
                     kind: Ok(Default::default()),
-                    metadata: Ok(Default::default()),
-                    spec: Ok(Default::default()),
+                    metadata: Err("no value supplied for metadata".to_string()),
+                    spec: Err("no value supplied for spec".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -12540,7 +12619,7 @@ pub mod types {
             }
             pub fn metadata<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ObjectMeta>>,
+                T: ::std::convert::TryInto<super::ObjectMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.metadata = value
@@ -12552,13 +12631,27 @@ pub mod types {
             }
             pub fn spec<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::RegionSpec>>,
+                T: ::std::convert::TryInto<super::RegionSpec>,
                 T::Error: ::std::fmt::Display,
             {
                 self.spec = value
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for spec: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
                     });
                 self
             }
@@ -12573,6 +12666,7 @@ pub mod types {
                     kind: value.kind?,
                     metadata: value.metadata?,
                     spec: value.spec?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12583,6 +12677,7 @@ pub mod types {
                     kind: Ok(value.kind),
                     metadata: Ok(value.metadata),
                     spec: Ok(value.spec),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12706,6 +12801,10 @@ pub mod types {
                 ::std::option::Option<super::RegionSpecProvider>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RegionSpec {
             fn default() -> Self {
@@ -12714,6 +12813,7 @@ pub mod types {
                     description: Ok(Default::default()),
                     generation: Ok(Default::default()),
                     provider: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -12770,6 +12870,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<RegionSpec> for super::RegionSpec {
             type Error = super::error::ConversionError;
@@ -12781,6 +12895,7 @@ pub mod types {
                     description: value.description?,
                     generation: value.generation?,
                     provider: value.provider?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12791,6 +12906,7 @@ pub mod types {
                     description: Ok(value.description),
                     generation: Ok(value.generation),
                     provider: Ok(value.provider),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12870,16 +12986,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            metadata: ::std::result::Result<
-                ::std::option::Option<super::ObjectMeta>,
-                ::std::string::String,
-            >,
-            spec: ::std::result::Result<
-                ::std::option::Option<super::ServerClassSpec>,
-                ::std::string::String,
-            >,
+            metadata: ::std::result::Result<super::ObjectMeta, ::std::string::String>,
+            spec: ::std::result::Result<super::ServerClassSpec, ::std::string::String>,
             status: ::std::result::Result<
                 ::std::option::Option<super::ServerClassStatus>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -12888,9 +13002,10 @@ pub mod types {
                 Self {
                     api_version: Ok(Default::default()),
                     kind: Ok(Default::default()),
-                    metadata: Ok(Default::default()),
-                    spec: Ok(Default::default()),
+                    metadata: Err("no value supplied for metadata".to_string()),
+                    spec: Err("no value supplied for spec".to_string()),
                     status: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -12921,7 +13036,7 @@ pub mod types {
             }
             pub fn metadata<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ObjectMeta>>,
+                T: ::std::convert::TryInto<super::ObjectMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.metadata = value
@@ -12933,9 +13048,7 @@ pub mod types {
             }
             pub fn spec<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ServerClassSpec>,
-                >,
+                T: ::std::convert::TryInto<super::ServerClassSpec>,
                 T::Error: ::std::fmt::Display,
             {
                 self.spec = value
@@ -12959,6 +13072,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ServerClass> for super::ServerClass {
             type Error = super::error::ConversionError;
@@ -12971,6 +13098,7 @@ pub mod types {
                     metadata: value.metadata?,
                     spec: value.spec?,
                     status: value.status?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12982,6 +13110,7 @@ pub mod types {
                     metadata: Ok(value.metadata),
                     spec: Ok(value.spec),
                     status: Ok(value.status),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13106,7 +13235,7 @@ pub mod types {
                 ::std::string::String,
             >,
             min_bid_price_per_hour: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             on_demand_pricing: ::std::result::Result<
@@ -13125,6 +13254,10 @@ pub mod types {
                 ::std::option::Option<super::ServerClassSpecResources>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ServerClassSpec {
             fn default() -> Self {
@@ -13138,6 +13271,7 @@ pub mod types {
                     provider: Ok(Default::default()),
                     region: Ok(Default::default()),
                     resources: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -13192,7 +13326,7 @@ pub mod types {
             }
             pub fn min_bid_price_per_hour<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.min_bid_price_per_hour = value
@@ -13260,6 +13394,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ServerClassSpec> for super::ServerClassSpec {
             type Error = super::error::ConversionError;
@@ -13276,6 +13424,7 @@ pub mod types {
                     provider: value.provider?,
                     region: value.region?,
                     resources: value.resources?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13291,13 +13440,14 @@ pub mod types {
                     provider: Ok(value.provider),
                     region: Ok(value.region),
                     resources: Ok(value.resources),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct ServerClassSpecOnDemandPricing {
             cost: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             interval: ::std::result::Result<
@@ -13316,7 +13466,7 @@ pub mod types {
         impl ServerClassSpecOnDemandPricing {
             pub fn cost<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cost = value
@@ -13535,23 +13685,27 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct ServerClassStatus {
             available: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             capacity: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             last_auction: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             reserved: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             spot_pricing: ::std::result::Result<
                 ::std::option::Option<super::ServerClassStatusSpotPricing>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -13563,13 +13717,14 @@ pub mod types {
                     last_auction: Ok(Default::default()),
                     reserved: Ok(Default::default()),
                     spot_pricing: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
         impl ServerClassStatus {
             pub fn available<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.available = value
@@ -13581,7 +13736,7 @@ pub mod types {
             }
             pub fn capacity<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.capacity = value
@@ -13593,7 +13748,7 @@ pub mod types {
             }
             pub fn last_auction<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.last_auction = value
@@ -13605,7 +13760,7 @@ pub mod types {
             }
             pub fn reserved<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.reserved = value
@@ -13629,6 +13784,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ServerClassStatus> for super::ServerClassStatus {
             type Error = super::error::ConversionError;
@@ -13641,6 +13810,7 @@ pub mod types {
                     last_auction: value.last_auction?,
                     reserved: value.reserved?,
                     spot_pricing: value.spot_pricing?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13652,17 +13822,18 @@ pub mod types {
                     last_auction: Ok(value.last_auction),
                     reserved: Ok(value.reserved),
                     spot_pricing: Ok(value.spot_pricing),
+                    extra: Ok(value.extra),
                 }
             }
         }
         #[derive(Clone, Debug)]
         pub struct ServerClassStatusSpotPricing {
             hammer_price_per_hour: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
             market_price_per_hour: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::Decimal>,
                 ::std::string::String,
             >,
         }
@@ -13677,7 +13848,7 @@ pub mod types {
         impl ServerClassStatusSpotPricing {
             pub fn hammer_price_per_hour<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.hammer_price_per_hour = value
@@ -13691,7 +13862,7 @@ pub mod types {
             }
             pub fn market_price_per_hour<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Decimal>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.market_price_per_hour = value
@@ -13735,16 +13906,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            metadata: ::std::result::Result<
-                ::std::option::Option<super::ObjectMeta>,
-                ::std::string::String,
-            >,
-            spec: ::std::result::Result<
-                ::std::option::Option<super::SpotNodePoolSpec>,
-                ::std::string::String,
-            >,
+            metadata: ::std::result::Result<super::ObjectMeta, ::std::string::String>,
+            spec: ::std::result::Result<super::SpotNodePoolSpec, ::std::string::String>,
             status: ::std::result::Result<
                 ::std::option::Option<super::SpotNodePoolStatus>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -13753,9 +13922,10 @@ pub mod types {
                 Self {
                     api_version: Ok(Default::default()),
                     kind: Ok(Default::default()),
-                    metadata: Ok(Default::default()),
-                    spec: Ok(Default::default()),
+                    metadata: Err("no value supplied for metadata".to_string()),
+                    spec: Err("no value supplied for spec".to_string()),
                     status: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -13786,7 +13956,7 @@ pub mod types {
             }
             pub fn metadata<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ObjectMeta>>,
+                T: ::std::convert::TryInto<super::ObjectMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.metadata = value
@@ -13798,9 +13968,7 @@ pub mod types {
             }
             pub fn spec<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::SpotNodePoolSpec>,
-                >,
+                T: ::std::convert::TryInto<super::SpotNodePoolSpec>,
                 T::Error: ::std::fmt::Display,
             {
                 self.spec = value
@@ -13824,6 +13992,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<SpotNodePool> for super::SpotNodePool {
             type Error = super::error::ConversionError;
@@ -13836,6 +14018,7 @@ pub mod types {
                     metadata: value.metadata?,
                     spec: value.spec?,
                     status: value.status?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13847,6 +14030,7 @@ pub mod types {
                     metadata: Ok(value.metadata),
                     spec: Ok(value.spec),
                     status: Ok(value.status),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13959,11 +14143,11 @@ pub mod types {
                 ::std::string::String,
             >,
             bid_price: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::Bid>,
                 ::std::string::String,
             >,
             cloud_space: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
                 ::std::string::String,
             >,
             custom_annotations: ::std::result::Result<
@@ -13985,11 +14169,15 @@ pub mod types {
                 ::std::string::String,
             >,
             desired: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             server_class: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -13998,12 +14186,13 @@ pub mod types {
                 Self {
                     autoscaling: Ok(Default::default()),
                     bid_price: Ok(Default::default()),
-                    cloud_space: Ok(Default::default()),
+                    cloud_space: Err("no value supplied for cloud_space".to_string()),
                     custom_annotations: Ok(Default::default()),
                     custom_labels: Ok(Default::default()),
                     custom_taints: Ok(Default::default()),
                     desired: Ok(Default::default()),
-                    server_class: Ok(Default::default()),
+                    server_class: Err("no value supplied for server_class".to_string()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -14024,7 +14213,7 @@ pub mod types {
             }
             pub fn bid_price<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::Bid>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.bid_price = value
@@ -14036,7 +14225,7 @@ pub mod types {
             }
             pub fn cloud_space<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.cloud_space = value
@@ -14098,7 +14287,7 @@ pub mod types {
             }
             pub fn desired<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.desired = value
@@ -14110,13 +14299,27 @@ pub mod types {
             }
             pub fn server_class<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.server_class = value
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for server_class: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
                     });
                 self
             }
@@ -14135,6 +14338,7 @@ pub mod types {
                     custom_taints: value.custom_taints?,
                     desired: value.desired?,
                     server_class: value.server_class?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14149,6 +14353,7 @@ pub mod types {
                     custom_taints: Ok(value.custom_taints),
                     desired: Ok(value.desired),
                     server_class: Ok(value.server_class),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14156,11 +14361,11 @@ pub mod types {
         pub struct SpotNodePoolSpecAutoscaling {
             enabled: ::std::result::Result<bool, ::std::string::String>,
             max_nodes: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
             min_nodes: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
                 ::std::string::String,
             >,
         }
@@ -14188,7 +14393,7 @@ pub mod types {
             }
             pub fn max_nodes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.max_nodes = value
@@ -14200,7 +14405,7 @@ pub mod types {
             }
             pub fn min_nodes<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.min_nodes = value
@@ -14351,7 +14556,11 @@ pub mod types {
                 ::std::string::String,
             >,
             won_count: ::std::result::Result<
-                ::std::option::Option<i64>,
+                ::std::option::Option<u32>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -14361,6 +14570,7 @@ pub mod types {
                     bid_status: Ok(Default::default()),
                     custom_metadata_status: Ok(Default::default()),
                     won_count: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -14395,13 +14605,27 @@ pub mod types {
             }
             pub fn won_count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T: ::std::convert::TryInto<::std::option::Option<u32>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.won_count = value
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for won_count: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
                     });
                 self
             }
@@ -14415,6 +14639,7 @@ pub mod types {
                     bid_status: value.bid_status?,
                     custom_metadata_status: value.custom_metadata_status?,
                     won_count: value.won_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14424,6 +14649,7 @@ pub mod types {
                     bid_status: Ok(value.bid_status),
                     custom_metadata_status: Ok(value.custom_metadata_status),
                     won_count: Ok(value.won_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14925,16 +15151,14 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
-            metadata: ::std::result::Result<
-                ::std::option::Option<super::ObjectMeta>,
-                ::std::string::String,
-            >,
-            spec: ::std::result::Result<
-                ::std::option::Option<super::VmSshKeySpec>,
-                ::std::string::String,
-            >,
+            metadata: ::std::result::Result<super::ObjectMeta, ::std::string::String>,
+            spec: ::std::result::Result<super::VmSshKeySpec, ::std::string::String>,
             status: ::std::result::Result<
                 ::std::option::Option<super::VmSshKeyStatus>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
         }
@@ -14943,9 +15167,10 @@ pub mod types {
                 Self {
                     api_version: Ok(Default::default()),
                     kind: Ok(Default::default()),
-                    metadata: Ok(Default::default()),
-                    spec: Ok(Default::default()),
+                    metadata: Err("no value supplied for metadata".to_string()),
+                    spec: Err("no value supplied for spec".to_string()),
                     status: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -14976,7 +15201,7 @@ pub mod types {
             }
             pub fn metadata<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::ObjectMeta>>,
+                T: ::std::convert::TryInto<super::ObjectMeta>,
                 T::Error: ::std::fmt::Display,
             {
                 self.metadata = value
@@ -14988,7 +15213,7 @@ pub mod types {
             }
             pub fn spec<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<super::VmSshKeySpec>>,
+                T: ::std::convert::TryInto<super::VmSshKeySpec>,
                 T::Error: ::std::fmt::Display,
             {
                 self.spec = value
@@ -15010,6 +15235,20 @@ pub mod types {
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<VmSshKey> for super::VmSshKey {
             type Error = super::error::ConversionError;
@@ -15022,6 +15261,7 @@ pub mod types {
                     metadata: value.metadata?,
                     spec: value.spec?,
                     status: value.status?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15033,6 +15273,7 @@ pub mod types {
                     metadata: Ok(value.metadata),
                     spec: Ok(value.spec),
                     status: Ok(value.status),
+                    extra: Ok(value.extra),
                 }
             }
         }

@@ -166,6 +166,9 @@ pub mod workflows;
 pub use client::{SpotClient, SpotClientBuilder};
 pub use error::{ConfigRemedy, ConflictReason, Error, Result, TransportFailure};
 pub use org::OrgRef;
+/// A bid in USD per node-hour: the type of spot pool specs' `bid_price` and of every request that
+/// takes a bid. Also at [`pricing::Bid`].
+pub use pricing::Bid;
 pub use resource::{Api, Kind, Org, ResourceExt};
 pub use transport::auth::RefreshTokenStore;
 pub use transport::limits::MAX_RESPONSE_BYTES;

@@ -81,10 +81,6 @@ pub struct Snapshot {
     pub classes: BTreeMap<String, (ClassInput, PriceRow)>,
 }
 
-fn count(n: Option<i64>) -> u32 {
-    n.and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
-}
-
 fn live<K: Kind, S>(obj: &K, state: S, nodes_now: u32) -> Live<S> {
     Live {
         name: obj.name().to_string(),
@@ -107,18 +103,18 @@ fn taints(
         .collect()
 }
 
-fn bounds(enabled: bool, min: Option<i64>, max: Option<i64>) -> Option<FleetAutoscaling> {
+fn bounds(enabled: bool, min: Option<u32>, max: Option<u32>) -> Option<FleetAutoscaling> {
     enabled.then(|| FleetAutoscaling {
-        min: count(min),
-        max: count(max),
+        min: min.unwrap_or(0),
+        max: max.unwrap_or(0),
     })
 }
 
 /// The managed state of a cloudspace.
 pub fn cloudspace_state(cs: &CloudSpace) -> CloudSpaceState {
-    let spec = cs.spec.clone().unwrap_or_default();
+    let spec = cs.spec.clone();
     CloudSpaceState {
-        region: spec.region,
+        region: Some(spec.region),
         kubernetes_version: spec.kubernetes_version,
         cni: spec.cni,
         ha_control_plane: Some(spec.ha_control_plane),
@@ -128,18 +124,14 @@ pub fn cloudspace_state(cs: &CloudSpace) -> CloudSpaceState {
 
 /// The managed state of a spot pool.
 pub fn spot_state(p: &SpotNodePool) -> PoolState {
-    let spec = p.spec.clone().unwrap_or_default();
+    let spec = p.spec.clone();
     let a = spec.autoscaling.unwrap_or_default();
     PoolState {
         cloudspace: p.parent().unwrap_or_default().to_string(),
-        server_class: spec.server_class.unwrap_or_default(),
-        desired: count(spec.desired),
+        server_class: spec.server_class,
+        desired: spec.desired.unwrap_or(0),
         autoscaling: bounds(a.enabled, a.min_nodes, a.max_nodes),
-        bid: spec.bid_price.map(|b| {
-            b.parse::<crate::pricing::Bid>()
-                .map(|b| b.api_form())
-                .unwrap_or(b)
-        }),
+        bid: spec.bid_price.map(|b| b.api_form()),
         labels: Some(spec.custom_labels),
         annotations: Some(spec.custom_annotations),
         taints: Some(taints(
@@ -152,12 +144,12 @@ pub fn spot_state(p: &SpotNodePool) -> PoolState {
 
 /// The managed state of an on-demand pool.
 pub fn ondemand_state(p: &OnDemandNodePool) -> PoolState {
-    let spec = p.spec.clone().unwrap_or_default();
+    let spec = p.spec.clone();
     let a = spec.autoscaling.unwrap_or_default();
     PoolState {
         cloudspace: p.parent().unwrap_or_default().to_string(),
-        server_class: spec.server_class.unwrap_or_default(),
-        desired: count(spec.desired),
+        server_class: spec.server_class,
+        desired: spec.desired.unwrap_or(0),
         autoscaling: bounds(a.enabled.unwrap_or(false), a.min_nodes, a.max_nodes),
         bid: None,
         labels: Some(spec.custom_labels),
@@ -209,7 +201,7 @@ pub async fn snapshot(org: &Org<'_>) -> Result<Snapshot> {
             .map(|p| {
                 let won = p.status.as_ref().and_then(|s| s.won_count);
                 let state = spot_state(p);
-                let now = won.map_or(state.desired, |w| count(Some(w)));
+                let now = won.unwrap_or(state.desired);
                 live(p, state, now)
             })
             .collect(),

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::Bid;
 use crate::raw::types::{AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool};
 use crate::resource::{Kind, ResourceExt};
 use crate::types::inventory::{VmCloudSpace, VmPool};
@@ -196,7 +197,6 @@ fn pool_key(kind: PoolKind, name: &str) -> String {
 
 impl Observed for SpotNodePool {
     fn observe(&self, into: &mut Snapshot) {
-        let spec = self.spec.as_ref();
         let status = self.status.as_ref();
         let name = self.name().to_string();
         into.pools.insert(
@@ -204,10 +204,10 @@ impl Observed for SpotNodePool {
             PoolState {
                 kind: PoolKind::Spot,
                 cloudspace: self.parent().map(str::to_string),
-                class: spec.and_then(|s| s.server_class.clone()),
-                desired: spec.and_then(|s| s.desired),
-                won: status.and_then(|s| s.won_count),
-                bid: price(spec.and_then(|s| s.bid_price.as_ref())),
+                class: Some(self.spec.server_class.clone()),
+                desired: self.spec.desired.map(i64::from),
+                won: status.and_then(|s| s.won_count).map(i64::from),
+                bid: self.spec.bid_price.map(Bid::value),
                 status: status.and_then(|s| s.bid_status.clone()),
                 name,
             },
@@ -217,7 +217,6 @@ impl Observed for SpotNodePool {
 
 impl Observed for OnDemandNodePool {
     fn observe(&self, into: &mut Snapshot) {
-        let spec = self.spec.as_ref();
         let status = self.status.as_ref();
         let name = self.name().to_string();
         into.pools.insert(
@@ -225,9 +224,9 @@ impl Observed for OnDemandNodePool {
             PoolState {
                 kind: PoolKind::OnDemand,
                 cloudspace: self.parent().map(str::to_string),
-                class: spec.and_then(|s| s.server_class.clone()),
-                desired: spec.and_then(|s| s.desired),
-                won: status.and_then(|s| s.reserved_count),
+                class: Some(self.spec.server_class.clone()),
+                desired: self.spec.desired.map(i64::from),
+                won: status.and_then(|s| s.reserved_count).map(i64::from),
                 bid: None,
                 status: status.and_then(|s| s.reserved_status.clone()),
                 name,
@@ -245,8 +244,8 @@ impl Observed for VmPool {
                 kind: PoolKind::Vm,
                 cloudspace: self.parent().map(str::to_string),
                 class: self.spec.server_class.clone(),
-                desired: self.spec.desired,
-                won: self.status.won_count,
+                desired: self.spec.desired.map(i64::from),
+                won: self.status.won_count.map(i64::from),
                 bid: price(self.spec.bid_price.as_ref()),
                 status: self.status.bid_status.clone(),
                 name,
@@ -263,7 +262,7 @@ impl Observed for CloudSpace {
             format!("cloudspace/{name}"),
             CloudspaceState {
                 vm: false,
-                region: self.spec.as_ref().and_then(|s| s.region.clone()),
+                region: Some(self.spec.region.clone()),
                 phase: status.and_then(|s| s.phase.clone()),
                 health: status.and_then(|s| s.health.clone()),
                 name,
@@ -303,7 +302,6 @@ impl Observed for VmCloudSpace {
 impl Observed for AutopilotNodePool {
     fn observe(&self, into: &mut Snapshot) {
         let name = self.name().to_string();
-        let spec = self.spec.as_ref();
         let status = self.status.as_ref();
         into.autopilot.insert(
             name.clone(),
@@ -311,8 +309,9 @@ impl Observed for AutopilotNodePool {
                 cloudspace: self.parent().map(str::to_string),
                 target_vcpus: status
                     .and_then(|s| s.target_vcpus)
-                    .or_else(|| spec.and_then(|s| s.vcpu.as_ref()).and_then(|v| v.total)),
-                managed_vcpus: status.and_then(|s| s.managed_vcpus),
+                    .or_else(|| self.spec.vcpu.as_ref().and_then(|v| v.total))
+                    .map(i64::from),
+                managed_vcpus: status.and_then(|s| s.managed_vcpus).map(i64::from),
                 phase: status.and_then(|s| s.phase.clone()),
                 name,
             },

@@ -5,7 +5,6 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::pricing::docs::Percentiles;
-use crate::pricing::money;
 use crate::raw::types::ServerClass;
 
 /// What the pricing views need to know about one server class, whatever its source.
@@ -62,35 +61,25 @@ impl ClassInput {
 impl From<&ServerClass> for ClassInput {
     /// Reads a typed `ServerClass` (API-NOTES 3.3); prices are parsed tolerantly.
     fn from(c: &ServerClass) -> ClassInput {
-        let spec = c.spec.as_ref();
+        let spec = &c.spec;
         let status = c.status.as_ref();
         let text = |v: Option<&String>| v.filter(|s| !s.trim().is_empty()).cloned();
-        let price = |v: Option<&String>| v.and_then(|s| money::parse_price_str(s));
-        let resources = spec.and_then(|s| s.resources.as_ref());
+        let resources = spec.resources.as_ref();
         ClassInput {
-            name: c
-                .metadata
-                .as_ref()
-                .and_then(|m| m.name.clone())
-                .unwrap_or_default(),
-            region: text(spec.and_then(|s| s.region.as_ref())).unwrap_or_default(),
-            category: text(spec.and_then(|s| s.category.as_ref())),
-            display_name: text(spec.and_then(|s| s.display_name.as_ref())),
-            availability: text(spec.and_then(|s| s.availability.as_ref())),
+            name: c.metadata.name.clone(),
+            region: text(spec.region.as_ref()).unwrap_or_default(),
+            category: text(spec.category.as_ref()),
+            display_name: text(spec.display_name.as_ref()),
+            availability: text(spec.availability.as_ref()),
             cpu: text(resources.and_then(|r| r.cpu.as_ref())),
             memory: text(resources.and_then(|r| r.memory.as_ref())),
-            market: price(
-                status
-                    .and_then(|s| s.spot_pricing.as_ref())
-                    .and_then(|p| p.market_price_per_hour.as_ref()),
-            ),
-            min_bid: price(spec.and_then(|s| s.min_bid_price_per_hour.as_ref())),
-            on_demand: price(
-                spec.and_then(|s| s.on_demand_pricing.as_ref())
-                    .and_then(|p| p.cost.as_ref()),
-            ),
-            available: status.and_then(|s| s.available),
-            capacity: status.and_then(|s| s.capacity),
+            market: status
+                .and_then(|s| s.spot_pricing.as_ref())
+                .and_then(|p| p.market_price_per_hour),
+            min_bid: spec.min_bid_price_per_hour,
+            on_demand: spec.on_demand_pricing.as_ref().and_then(|p| p.cost),
+            available: status.and_then(|s| s.available).map(i64::from),
+            capacity: status.and_then(|s| s.capacity).map(i64::from),
         }
     }
 }

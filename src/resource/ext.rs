@@ -30,7 +30,7 @@ pub struct MetaRef<'a> {
 impl<'a> From<&'a ObjectMeta> for MetaRef<'a> {
     fn from(m: &'a ObjectMeta) -> Self {
         MetaRef {
-            name: m.name.as_deref(),
+            name: Some(m.name.as_str()),
             namespace: m.namespace.as_deref(),
             labels: Some(&m.labels),
             created: m.creation_timestamp.as_ref().map(|t| t.0),
@@ -57,7 +57,7 @@ impl<'a> From<&'a crate::types::inventory::ObjectMeta> for MetaRef<'a> {
 }
 
 /// Accessors over an object's metadata, so code reads `pool.name()` instead of
-/// `pool.metadata.as_ref().and_then(|m| m.name.as_deref())`.
+/// `pool.metadata.name.as_deref()`.
 ///
 /// ```no_run
 /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
@@ -119,18 +119,12 @@ impl<K: Kind> ResourceExt for K {
 
 impl ResourceExt for Region {
     fn metadata_ref(&self) -> MetaRef<'_> {
-        self.metadata
-            .as_ref()
-            .map(MetaRef::from)
-            .unwrap_or_default()
+        MetaRef::from(&self.metadata)
     }
 }
 
 impl ResourceExt for ServerClass {
     fn metadata_ref(&self) -> MetaRef<'_> {
-        self.metadata
-            .as_ref()
-            .map(MetaRef::from)
-            .unwrap_or_default()
+        MetaRef::from(&self.metadata)
     }
 }

@@ -21,7 +21,7 @@ fn selector<K: Kind>(q: &ListQuery) -> Option<String> {
 }
 
 /// `Fulfilled` with at least `desired` won: the readiness of every kind of pool that bids.
-fn fulfilled<K>(pool: K, status: Option<&str>, got: i64, desired: i64, unit: &str) -> Readiness<K> {
+fn fulfilled<K>(pool: K, status: Option<&str>, got: u32, desired: u32, unit: &str) -> Readiness<K> {
     let phase = status.unwrap_or("Pending").to_string();
     let done = phase == "Fulfilled" && got >= desired;
     Readiness::ready_when(done, pool, phase, format!("{got}/{desired} {unit}"))
@@ -36,10 +36,7 @@ impl Kind for CloudSpace {
     const PAGED: bool = false;
 
     fn meta(&self) -> MetaRef<'_> {
-        self.metadata
-            .as_ref()
-            .map(MetaRef::from)
-            .unwrap_or_default()
+        MetaRef::from(&self.metadata)
     }
     fn spec_parent(&self) -> Option<&str> {
         None
@@ -81,19 +78,16 @@ impl Kind for SpotNodePool {
     const PAGED: bool = false;
 
     fn meta(&self) -> MetaRef<'_> {
-        self.metadata
-            .as_ref()
-            .map(MetaRef::from)
-            .unwrap_or_default()
+        MetaRef::from(&self.metadata)
     }
     fn spec_parent(&self) -> Option<&str> {
-        self.spec.as_ref()?.cloud_space.as_deref()
+        Some(self.spec.cloud_space.as_str())
     }
     fn phase(&self) -> Option<&str> {
         self.status.as_ref()?.bid_status.as_deref()
     }
     fn readiness(self) -> Readiness<Self> {
-        let desired = self.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
+        let desired = self.spec.desired.unwrap_or(0);
         let won = self.status.as_ref().and_then(|s| s.won_count).unwrap_or(0);
         let status = self.phase().map(str::to_owned);
         fulfilled(self, status.as_deref(), won, desired, "nodes")
@@ -132,19 +126,16 @@ impl Kind for OnDemandNodePool {
     const PAGED: bool = false;
 
     fn meta(&self) -> MetaRef<'_> {
-        self.metadata
-            .as_ref()
-            .map(MetaRef::from)
-            .unwrap_or_default()
+        MetaRef::from(&self.metadata)
     }
     fn spec_parent(&self) -> Option<&str> {
-        self.spec.as_ref()?.cloud_space.as_deref()
+        Some(self.spec.cloud_space.as_str())
     }
     fn phase(&self) -> Option<&str> {
         self.status.as_ref()?.reserved_status.as_deref()
     }
     fn readiness(self) -> Readiness<Self> {
-        let desired = self.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
+        let desired = self.spec.desired.unwrap_or(0);
         let got = self
             .status
             .as_ref()
@@ -193,13 +184,10 @@ impl Kind for AutopilotNodePool {
     const PAGED: bool = true;
 
     fn meta(&self) -> MetaRef<'_> {
-        self.metadata
-            .as_ref()
-            .map(MetaRef::from)
-            .unwrap_or_default()
+        MetaRef::from(&self.metadata)
     }
     fn spec_parent(&self) -> Option<&str> {
-        self.spec.as_ref()?.cloud_space.as_deref()
+        Some(self.spec.cloud_space.as_str())
     }
     fn phase(&self) -> Option<&str> {
         self.status.as_ref()?.phase.as_deref()
@@ -258,10 +246,7 @@ impl Kind for VmSshKey {
     const PAGED: bool = true;
 
     fn meta(&self) -> MetaRef<'_> {
-        self.metadata
-            .as_ref()
-            .map(MetaRef::from)
-            .unwrap_or_default()
+        MetaRef::from(&self.metadata)
     }
     fn spec_parent(&self) -> Option<&str> {
         None

@@ -144,11 +144,6 @@ pub fn is_lowercase_uuid(name: &str) -> bool {
             .all(|c| c == '-' || c.is_ascii_digit() || ('a'..='f').contains(&c))
 }
 
-/// The `metadata.name` of an object, or "".
-pub(crate) fn name_of(meta: Option<&crate::raw::types::ObjectMeta>) -> &str {
-    meta.and_then(|m| m.name.as_deref()).unwrap_or_default()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -26,8 +26,8 @@ pub struct ServerClassFilter {
 impl ServerClassFilter {
     /// Whether a class passes the filter.
     pub fn matches(&self, sc: &ServerClass) -> bool {
-        let spec = sc.spec.as_ref();
-        let name = super::name_of(sc.metadata.as_ref());
+        let spec = Some(&sc.spec);
+        let name = sc.metadata.name.as_str();
         if let Some(r) = &self.region
             && !spec
                 .and_then(|s| s.region.as_deref())

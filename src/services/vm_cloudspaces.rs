@@ -383,14 +383,14 @@ impl Api<'_, VmCloudSpace> {
                 };
                 let cs = org.vm_cloudspaces().get(name).await?;
                 let pools = org.vm_pools().within(name).list().await?;
-                let desired: i64 = pools.iter().map(|p| p.spec.desired.unwrap_or(0)).sum();
+                let desired: u32 = pools.iter().map(|p| p.spec.desired.unwrap_or(0)).sum();
                 let ready = cs
                     .status
                     .assigned_servers
                     .values()
                     .filter(|s| s.is_ready())
                     .count();
-                let ready = i64::try_from(ready).unwrap_or(i64::MAX);
+                let ready = u32::try_from(ready).unwrap_or(u32::MAX);
                 let phase = cs.status.phase.clone().unwrap_or_else(|| "Pending".into());
                 let done = phase == "Ready" && ready >= desired;
                 let progress = format!("{ready}/{desired} VMs running");

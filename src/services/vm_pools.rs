@@ -237,7 +237,7 @@ impl VmPoolCreate {
             },
             spec: VmPoolSpec {
                 bid_price: self.bid_price.map(Bid::api_form),
-                desired: Some(i64::from(self.desired)),
+                desired: Some(self.desired),
                 pool_type: Some(self.pool_type.as_str().into()),
                 server_class: Some(self.server_class.clone()),
                 vm_cloud_space: Some(self.vm_cloudspace.clone()),

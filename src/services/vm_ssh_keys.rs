@@ -96,17 +96,17 @@ impl VmSshKeyCreate {
         VmSshKey {
             api_version: Some("ngpc.rxt.io/v1".into()),
             kind: Some("VMSSHKey".into()),
-            metadata: Some(ObjectMeta {
-                name: Some(self.name.clone()),
+            metadata: ObjectMeta {
+                name: self.name.clone(),
                 namespace: Some(namespace.to_string()),
                 ..ObjectMeta::default()
-            }),
-            spec: Some(VmSshKeySpec {
+            },
+            spec: VmSshKeySpec {
                 description: self.description.clone(),
                 public_key: Some(self.public_key.clone()),
                 extra: Default::default(),
-            }),
-            status: None,
+            },
+            ..VmSshKey::default()
         }
     }
 }

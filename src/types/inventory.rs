@@ -49,14 +49,14 @@ where
     })
 }
 
-/// Accepts an integer, or a string holding one.
-fn lenient_i64<'de, D>(deserializer: D) -> Result<Option<i64>, D::Error>
+/// Accepts a count: a non-negative integer, or a string holding one.
+fn lenient_count<'de, D>(deserializer: D) -> Result<Option<u32>, D::Error>
 where
     D: Deserializer<'de>,
 {
     let value = Option::<serde_json::Value>::deserialize(deserializer)?;
     Ok(match value {
-        Some(serde_json::Value::Number(n)) => n.as_i64(),
+        Some(serde_json::Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
         Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     })
@@ -272,10 +272,10 @@ pub struct VmBid {
     /// VMs won so far.
     #[serde(
         default,
-        deserialize_with = "lenient_i64",
+        deserialize_with = "lenient_count",
         skip_serializing_if = "Option::is_none"
     )]
-    pub won_count: Option<i64>,
+    pub won_count: Option<u32>,
     /// Other keys.
     #[serde(flatten)]
     pub extra: Extra,
@@ -387,10 +387,10 @@ pub struct VmPoolSpec {
     /// Desired number of VMs.
     #[serde(
         default,
-        deserialize_with = "lenient_i64",
+        deserialize_with = "lenient_count",
         skip_serializing_if = "Option::is_none"
     )]
-    pub desired: Option<i64>,
+    pub desired: Option<u32>,
     /// `spot` or `ondemand`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool_type: Option<String>,
@@ -425,10 +425,10 @@ pub struct VmPoolStatus {
     /// How many VMs the bid won.
     #[serde(
         default,
-        deserialize_with = "lenient_i64",
+        deserialize_with = "lenient_count",
         skip_serializing_if = "Option::is_none"
     )]
-    pub won_count: Option<i64>,
+    pub won_count: Option<u32>,
     /// Other keys.
     #[serde(flatten)]
     pub extra: Extra,

@@ -8,6 +8,8 @@
 //!   upstream changes shape, so a spec update can never silently produce a wrong client;
 //! - [`ops`] builds the operation table (host, auth, idempotency, cache class and
 //!   [`action`](action::action) per operation);
+//! - [`model_types`] declares the model's real field types (counts, bids, money, fields always
+//!   present, unknown keys kept), applied to the spec progenitor sees;
 //! - [`render`] runs progenitor and renders the bindings with `prettyplease`, which is
 //!   deterministic, so `generated/` can be compared byte for byte with what `build.rs` produces;
 //! - [`spec`] holds what every pass shares (HTTP methods, extension keys, the failure wording).
@@ -20,6 +22,8 @@ pub mod digest;
 
 #[cfg(feature = "generate")]
 pub mod action;
+#[cfg(feature = "generate")]
+pub mod model_types;
 #[cfg(feature = "generate")]
 pub mod normalize;
 #[cfg(feature = "generate")]

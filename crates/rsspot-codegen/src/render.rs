@@ -28,7 +28,9 @@ pub const REPLACEMENTS: &[(&str, &str)] = &[
 
 /// Runs progenitor on the normalised spec and renders the bindings.
 pub fn generate_sdk(spec: &Value) -> Result<String, String> {
-    let openapi: openapiv3::OpenAPI = serde_json::from_value(spec.clone())
+    let mut typed = spec.clone();
+    crate::model_types::apply(&mut typed)?;
+    let openapi: openapiv3::OpenAPI = serde_json::from_value(typed)
         .map_err(|e| format!("normalised spec is not OpenAPI 3.0: {e}"))?;
     let mut settings = progenitor::GenerationSettings::default();
     for (schema, rust_type) in REPLACEMENTS {
@@ -46,6 +48,26 @@ pub fn generate_sdk(spec: &Value) -> Result<String, String> {
             rust_type,
             [progenitor::TypeImpl::Default].into_iter(),
         );
+    }
+    for (format, rust_type) in [
+        (crate::model_types::BID_FORMAT, "crate::Bid"),
+        (crate::model_types::MONEY_FORMAT, "crate::Decimal"),
+    ] {
+        let schema = schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            format: Some(format.to_string()),
+            ..Default::default()
+        };
+        settings.with_conversion(
+            schema,
+            rust_type,
+            [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
+        );
+    }
+    let mut default = progenitor::TypePatch::default();
+    default.with_derive("Default");
+    for name in crate::model_types::defaulted_types() {
+        settings.with_patch(name, &default);
     }
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)

@@ -15,17 +15,13 @@ use crate::resource::{Api, Create};
 
 /// vCPUs won so far and vCPUs wanted (`status.managedVCPUs`, `status.targetVCPUs`; the target
 /// falls back to `spec.vcpu.total` before the service has written a status).
-pub fn vcpu_progress(pool: &AutopilotNodePool) -> (u64, u64) {
+pub fn vcpu_progress(pool: &AutopilotNodePool) -> (u32, u32) {
     let status = pool.status.as_ref();
     let managed = status.and_then(|s| s.managed_vcpus).unwrap_or(0);
-    let target = status.and_then(|s| s.target_vcpus).or_else(|| {
-        pool.spec
-            .as_ref()
-            .and_then(|s| s.vcpu.as_ref())
-            .and_then(|v| v.total)
-    });
-    let clamp = |n: i64| u64::try_from(n).unwrap_or(0);
-    (clamp(managed), clamp(target.unwrap_or(0)))
+    let target = status
+        .and_then(|s| s.target_vcpus)
+        .or_else(|| pool.spec.vcpu.as_ref().and_then(|v| v.total));
+    (managed, target.unwrap_or(0))
 }
 
 /// Whether every vCPU wanted is won (`managedVCPUs ≥ targetVCPUs > 0`).
@@ -45,7 +41,7 @@ impl Api<'_, AutopilotNodePool> {
     /// profile's.
     async fn region_for(&self, req: &AutopilotPoolCreate, must_exist: bool) -> Result<String> {
         let home = match self.org.cloudspaces().get(&req.cloudspace).await {
-            Ok(cs) => cs.spec.and_then(|s| s.region).filter(|r| !r.is_empty()),
+            Ok(cs) => Some(cs.spec.region).filter(|r| !r.is_empty()),
             Err(Error::NotFound { name, .. }) if must_exist => {
                 return Err(Error::invalid(
                     "cloudSpace",

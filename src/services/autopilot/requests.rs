@@ -270,35 +270,35 @@ impl AutopilotPoolCreate {
         AutopilotNodePool {
             api_version: Some("ngpc.rxt.io/v1".into()),
             kind: Some("AutopilotNodePool".into()),
-            metadata: Some(ObjectMeta {
-                name: Some(name.to_string()),
+            metadata: ObjectMeta {
+                name: name.to_string(),
                 namespace: Some(namespace.to_string()),
                 labels: [(CLOUDSPACE_LABEL.to_string(), self.cloudspace.clone())].into(),
                 ..ObjectMeta::default()
-            }),
-            spec: Some(AutopilotNodePoolSpec {
+            },
+            spec: AutopilotNodePoolSpec {
                 allocation_strategy: Some(self.allocation_strategy.as_str().into()),
-                budget_per_hour: Some(self.budget_per_hour.normalize().to_string()),
-                cloud_space: Some(self.cloudspace.clone()),
+                budget_per_hour: Some(self.budget_per_hour.normalize()),
+                cloud_space: self.cloudspace.clone(),
                 custom_annotations: self.annotations.clone(),
                 custom_labels: self.labels.clone(),
                 custom_taints: taint_items(&self.taints),
                 memory_per_vcpu: Some(self.memory_per_vcpu.as_str().into()),
                 region: Some(region.to_string()),
                 vcpu: Some(AutopilotNodePoolSpecVcpu {
-                    total: Some(i64::from(self.vcpu_total)),
+                    total: Some(self.vcpu_total),
                     extra: Default::default(),
                 }),
                 vcpu_per_node: self.vcpu_per_node.map(|(min, max)| {
                     AutopilotNodePoolSpecVcpuPerNode {
-                        min: Some(i64::from(min)),
-                        max: Some(i64::from(max)),
+                        min: Some(min),
+                        max: Some(max),
                         extra: Default::default(),
                     }
                 }),
                 extra: Default::default(),
-            }),
-            status: None,
+            },
+            ..AutopilotNodePool::default()
         }
     }
 }

@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::super::node_pools::PreparedCreate;
+use crate::Bid;
 use crate::error::{Error, Result};
 use crate::pricing::guard::{SpendLimits, monthly_cost};
 use crate::raw::types::{CloudSpace, OnDemandNodePool, SpotNodePool};
@@ -117,30 +118,20 @@ pub struct PreparedCloudSpace {
 impl PreparedCloudSpace {
     /// The cloudspace's name.
     pub fn name(&self) -> &str {
-        super::super::name_of(self.body.metadata.as_ref())
+        self.body.metadata.name.as_str()
     }
 
     /// Every pool, spot pools first, in the order they are created.
     pub fn pools(&self) -> Vec<InlinePool> {
-        let spot = self.spot_pools.iter().map(|p| {
-            let spec = p.body.spec.as_ref();
-            InlinePool {
-                kind: InlinePoolKind::Spot,
-                name: super::super::name_of(p.body.metadata.as_ref()).to_string(),
-                server_class: spec
-                    .and_then(|s| s.server_class.clone())
-                    .unwrap_or_default(),
-            }
+        let spot = self.spot_pools.iter().map(|p| InlinePool {
+            kind: InlinePoolKind::Spot,
+            name: p.body.metadata.name.clone(),
+            server_class: p.body.spec.server_class.clone(),
         });
-        let ondemand = self.ondemand_pools.iter().map(|p| {
-            let spec = p.body.spec.as_ref();
-            InlinePool {
-                kind: InlinePoolKind::OnDemand,
-                name: super::super::name_of(p.body.metadata.as_ref()).to_string(),
-                server_class: spec
-                    .and_then(|s| s.server_class.clone())
-                    .unwrap_or_default(),
-            }
+        let ondemand = self.ondemand_pools.iter().map(|p| InlinePool {
+            kind: InlinePoolKind::OnDemand,
+            name: p.body.metadata.name.clone(),
+            server_class: p.body.spec.server_class.clone(),
         });
         spot.chain(ondemand).collect()
     }
@@ -152,29 +143,21 @@ impl PreparedCloudSpace {
             .spot_pools
             .iter()
             .map(|p| {
-                let spec = p.body.spec.clone().unwrap_or_default();
-                let bid = spec
-                    .bid_price
-                    .as_deref()
-                    .and_then(|b| b.parse::<Decimal>().ok())
-                    .unwrap_or_default();
-                monthly_cost(bid, nodes(spec.desired))
+                let spec = &p.body.spec;
+                let bid = spec.bid_price.map(Bid::value).unwrap_or_default();
+                monthly_cost(bid, spec.desired.unwrap_or(0))
             })
             .sum();
         let ondemand: Decimal = self
             .ondemand_pools
             .iter()
             .map(|p| {
-                let desired = p.body.spec.as_ref().and_then(|s| s.desired);
-                monthly_cost(p.class.on_demand.unwrap_or_default(), nodes(desired))
+                let desired = p.body.spec.desired;
+                monthly_cost(p.class.on_demand.unwrap_or_default(), desired.unwrap_or(0))
             })
             .sum();
         spot + ondemand
     }
-}
-
-fn nodes(desired: Option<i64>) -> u32 {
-    u32::try_from(desired.unwrap_or(0).max(0)).unwrap_or(u32::MAX)
 }
 
 /// What a create with pools made.
@@ -275,11 +258,7 @@ impl Api<'_, CloudSpace> {
         limits: &SpendLimits,
     ) -> Result<PreparedCloudSpace> {
         let (namespace, body) = self.prepare_create(&req.cloudspace).await?;
-        let region = body
-            .spec
-            .as_ref()
-            .and_then(|s| s.region.clone())
-            .unwrap_or_default();
+        let region = body.spec.region.clone();
         let name = req.cloudspace.name.clone();
         let mut spot_pools = Vec::with_capacity(req.spot_pools.len());
         for pool in &req.spot_pools {

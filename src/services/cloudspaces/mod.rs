@@ -111,7 +111,7 @@ impl CloudSpaceCreate {
         if self.region.as_deref().is_none_or(str::is_empty) {
             return Err(Error::invalid(
                 "region",
-                "a region is required: pass --region or set `region` in the profile",
+                "a region is required: set it on the request or in the profile",
             ));
         }
         if !CNIS.contains(&self.cni.as_str()) {
@@ -136,13 +136,13 @@ impl CloudSpaceCreate {
     pub fn to_body(&self, namespace: &str) -> Result<CloudSpace> {
         self.validate()?;
         Ok(CloudSpace {
-            metadata: Some(ObjectMeta {
-                name: Some(self.name.clone()),
+            metadata: ObjectMeta {
+                name: self.name.clone(),
                 namespace: Some(namespace.to_string()),
                 ..ObjectMeta::default()
-            }),
-            spec: Some(CloudSpaceSpec {
-                region: self.region.clone(),
+            },
+            spec: CloudSpaceSpec {
+                region: self.region.clone().unwrap_or_default(),
                 kubernetes_version: Some(self.kubernetes_version.clone()),
                 cni: Some(self.cni.clone()),
                 ha_control_plane: self.ha_control_plane,
@@ -151,7 +151,7 @@ impl CloudSpaceCreate {
                 webhook: Some(self.webhook.clone().unwrap_or_default()),
                 gpu_enabled: Some(self.gpu_enabled),
                 ..CloudSpaceSpec::default()
-            }),
+            },
             ..CloudSpace::default()
         })
     }
@@ -258,14 +258,8 @@ impl Api<'_, CloudSpace> {
         req.validate()?;
         let region = req.region.clone().unwrap_or_default();
         let regions = self.client().regions().list().await?;
-        if !regions
-            .iter()
-            .any(|r| super::name_of(r.metadata.as_ref()) == region)
-        {
-            let known: Vec<&str> = regions
-                .iter()
-                .map(|r| super::name_of(r.metadata.as_ref()))
-                .collect();
+        if !regions.iter().any(|r| r.metadata.name.as_str() == region) {
+            let known: Vec<&str> = regions.iter().map(|r| r.metadata.name.as_str()).collect();
             return Err(Error::invalid(
                 "region",
                 format!(
@@ -381,7 +375,7 @@ pub(crate) fn readiness(cs: CloudSpace) -> Readiness<CloudSpace> {
     .collect::<Vec<_>>()
     .join(", ");
     let endpoint = status.api_server_endpoint.as_deref().unwrap_or_default();
-    if deleting(cs.metadata.as_ref()) || phase == "Deleting" {
+    if deleting(Some(&cs.metadata)) || phase == "Deleting" {
         return Readiness::Failed("the cloudspace is being deleted".into());
     }
     if phase == "Ready" && !endpoint.is_empty() {
@@ -399,5 +393,5 @@ fn deleting(meta: Option<&ObjectMeta>) -> bool {
 
 /// A cloudspace's spec, defaulted (convenience for display code).
 pub fn spec_of(cs: &CloudSpace) -> CloudSpaceSpec {
-    cs.spec.clone().unwrap_or_default()
+    cs.spec.clone()
 }

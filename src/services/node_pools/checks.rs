@@ -52,11 +52,7 @@ pub(crate) async fn placement(
             other => other,
         })?;
     let class = ClassInput::from(&class);
-    let cs_region = cs
-        .spec
-        .as_ref()
-        .and_then(|s| s.region.clone())
-        .unwrap_or_default();
+    let cs_region = cs.spec.region;
     if !cs_region.is_empty() && !class.region.is_empty() && cs_region != class.region {
         return Err(Error::invalid(
             "serverClass",
@@ -99,35 +95,29 @@ pub(super) async fn placement_in_region(
 }
 
 /// The facts of a pool's class (by name, as the pool's spec holds it).
-pub(super) async fn class(client: &SpotClient, name: Option<&str>) -> Result<ClassInput> {
-    let name = name.unwrap_or_default();
+pub(super) async fn class(client: &SpotClient, name: &str) -> Result<ClassInput> {
     Ok(ClassInput::from(&client.server_classes().get(name).await?))
-}
-
-/// A node count from the API's `i64` (negative or absent → 0, huge → `u32::MAX`).
-pub(super) fn count(v: Option<i64>) -> u32 {
-    u32::try_from(v.unwrap_or(0).max(0)).unwrap_or(u32::MAX)
 }
 
 /// Where the held bid/desired differ from the sent ones (`None` sent: not compared).
 pub(super) fn compare(
     bid: Option<Bid>,
-    held_bid: Option<&str>,
+    held_bid: Option<Bid>,
     desired: Option<u32>,
-    held_desired: Option<i64>,
+    held_desired: Option<u32>,
 ) -> Vec<Mismatch> {
     let mut out = Vec::new();
     if let Some(bid) = bid
-        && held_bid.and_then(|h| h.parse::<Bid>().ok()) != Some(bid)
+        && held_bid != Some(bid)
     {
         out.push(Mismatch {
             field: "spec.bidPrice".into(),
             sent: bid.to_string(),
-            held: held_bid.unwrap_or("nothing").to_string(),
+            held: held_bid.map_or("nothing".into(), |h| h.to_string()),
         });
     }
     if let Some(d) = desired
-        && held_desired != Some(i64::from(d))
+        && held_desired != Some(d)
     {
         out.push(Mismatch {
             field: "spec.desired".into(),
@@ -145,8 +135,8 @@ mod tests {
     #[test]
     fn compare_finds_what_differs() {
         let bid = |s: &str| s.parse::<Bid>().ok();
-        assert!(compare(bid("0.06"), Some("0.060"), Some(2), Some(2)).is_empty());
-        let m = compare(bid("0.06"), Some("0.08"), Some(2), Some(3));
+        assert!(compare(bid("0.06"), bid("0.060"), Some(2), Some(2)).is_empty());
+        let m = compare(bid("0.06"), bid("0.08"), Some(2), Some(3));
         assert_eq!(m.len(), 2);
         assert_eq!(
             m[0].to_string(),

@@ -283,22 +283,15 @@ impl Api<'_, SpotNodePool> {
     ) -> Result<PreparedUpdate<SpotNodePool>> {
         let patch = update.to_patch()?;
         let current = self.get(name).await?;
-        let spec = current.spec.clone().unwrap_or_default();
+        let spec = current.spec.clone();
         let mut concerns = Vec::new();
         if update.bid_price.is_some() || update.common.desired.is_some() {
-            let class = checks::class(self.client(), spec.server_class.as_deref()).await?;
+            let class = checks::class(self.client(), &spec.server_class).await?;
             if let Some(bid) = update.bid_price {
                 guard::check_floor(bid, &class)?;
             }
-            let bid = update.bid_price.or_else(|| {
-                spec.bid_price
-                    .as_deref()
-                    .and_then(|b| b.parse::<Bid>().ok())
-            });
-            let desired = update
-                .common
-                .desired
-                .unwrap_or_else(|| checks::count(spec.desired));
+            let bid = update.bid_price.or(spec.bid_price);
+            let desired = update.common.desired.unwrap_or(spec.desired.unwrap_or(0));
             concerns = match bid {
                 Some(bid) => guard::assess_spot(bid, desired, &class, limits),
                 None => guard::assess_on_demand(desired, &class, limits),
@@ -324,13 +317,8 @@ impl Api<'_, SpotNodePool> {
     ) -> Result<Vec<Mismatch>> {
         let client = self.client().without_cache();
         let pool = self.org.on(&client).spot_pools().get(name).await?;
-        let spec = pool.spec.unwrap_or_default();
-        Ok(checks::compare(
-            bid,
-            spec.bid_price.as_deref(),
-            desired,
-            spec.desired,
-        ))
+        let spec = pool.spec;
+        Ok(checks::compare(bid, spec.bid_price, desired, spec.desired))
     }
 }
 
@@ -383,8 +371,8 @@ impl Api<'_, OnDemandNodePool> {
         let current = self.get(name).await?;
         let mut concerns = Vec::new();
         if let Some(desired) = update.desired {
-            let spec = current.spec.clone().unwrap_or_default();
-            let class = checks::class(self.client(), spec.server_class.as_deref()).await?;
+            let spec = current.spec.clone();
+            let class = checks::class(self.client(), &spec.server_class).await?;
             concerns = guard::assess_on_demand(desired, &class, limits);
         }
         self.prepared_update(patch, current, concerns).await
@@ -394,7 +382,7 @@ impl Api<'_, OnDemandNodePool> {
     pub async fn verify(&self, name: &str, desired: Option<u32>) -> Result<Vec<Mismatch>> {
         let client = self.client().without_cache();
         let pool = self.org.on(&client).ondemand_pools().get(name).await?;
-        let spec = pool.spec.unwrap_or_default();
+        let spec = pool.spec;
         Ok(checks::compare(None, None, desired, spec.desired))
     }
 }

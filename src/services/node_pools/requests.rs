@@ -167,7 +167,7 @@ impl PoolCommon {
 
     fn metadata(&self, name: &str, namespace: &str) -> ObjectMeta {
         ObjectMeta {
-            name: Some(name.to_string()),
+            name: name.to_string(),
             namespace: Some(namespace.to_string()),
             labels: BTreeMap::from([(CLOUDSPACE_LABEL.to_string(), self.cloudspace.clone())]),
             ..ObjectMeta::default()
@@ -177,15 +177,15 @@ impl PoolCommon {
     /// The spot pool body a create sends.
     pub(super) fn spot_body(&self, name: &str, namespace: &str, bid: Bid) -> SpotNodePool {
         let spec = SpotNodePoolSpec {
-            cloud_space: Some(self.cloudspace.clone()),
-            server_class: Some(self.server_class.clone()),
-            desired: Some(i64::from(self.desired)),
-            bid_price: Some(bid.api_form()),
+            cloud_space: self.cloudspace.clone(),
+            server_class: self.server_class.clone(),
+            desired: Some(self.desired),
+            bid_price: Some(bid),
             autoscaling: Some(match self.autoscaling {
                 Some(a) => SpotNodePoolSpecAutoscaling {
                     enabled: true,
-                    min_nodes: Some(i64::from(a.min_nodes)),
-                    max_nodes: Some(i64::from(a.max_nodes)),
+                    min_nodes: Some(a.min_nodes),
+                    max_nodes: Some(a.max_nodes),
                 },
                 None => SpotNodePoolSpecAutoscaling::default(),
             }),
@@ -201,26 +201,27 @@ impl PoolCommon {
                     time_added: None,
                 })
                 .collect(),
+            extra: Default::default(),
         };
         SpotNodePool {
             api_version: Some(API_VERSION.into()),
             kind: Some("SpotNodePool".into()),
-            metadata: Some(self.metadata(name, namespace)),
-            spec: Some(spec),
-            status: None,
+            metadata: self.metadata(name, namespace),
+            spec,
+            ..SpotNodePool::default()
         }
     }
 
     /// The on-demand pool body a create sends.
     pub(super) fn on_demand_body(&self, name: &str, namespace: &str) -> OnDemandNodePool {
         let spec = OnDemandNodePoolSpec {
-            cloud_space: Some(self.cloudspace.clone()),
-            server_class: Some(self.server_class.clone()),
-            desired: Some(i64::from(self.desired)),
+            cloud_space: self.cloudspace.clone(),
+            server_class: self.server_class.clone(),
+            desired: Some(self.desired),
             autoscaling: Some(OnDemandNodePoolSpecAutoscaling {
                 enabled: Some(self.autoscaling.is_some()),
-                min_nodes: self.autoscaling.map(|a| i64::from(a.min_nodes)),
-                max_nodes: self.autoscaling.map(|a| i64::from(a.max_nodes)),
+                min_nodes: self.autoscaling.map(|a| a.min_nodes),
+                max_nodes: self.autoscaling.map(|a| a.max_nodes),
             }),
             custom_labels: self.labels.clone(),
             custom_annotations: self.annotations.clone(),
@@ -234,13 +235,14 @@ impl PoolCommon {
                     time_added: None,
                 })
                 .collect(),
+            extra: Default::default(),
         };
         OnDemandNodePool {
             api_version: Some(API_VERSION.into()),
             kind: Some("OnDemandNodePool".into()),
-            metadata: Some(self.metadata(name, namespace)),
-            spec: Some(spec),
-            status: None,
+            metadata: self.metadata(name, namespace),
+            spec,
+            ..OnDemandNodePool::default()
         }
     }
 }
