@@ -132,7 +132,7 @@ pub async fn region_names(client: &rsspot::SpotClient) -> rsspot::Result<Vec<Str
         .list()
         .await?
         .iter()
-        .filter_map(|r| r.metadata.as_ref().and_then(|m| m.name.clone()))
+        .map(|r| r.metadata.name.clone())
         .collect())
 }
 
@@ -144,7 +144,7 @@ pub async fn class_names(client: &rsspot::SpotClient) -> rsspot::Result<Vec<Stri
         .list(&all)
         .await?
         .iter()
-        .filter_map(|c| c.metadata.as_ref().and_then(|m| m.name.clone()))
+        .map(|c| c.metadata.name.clone())
         .collect())
 }
 

@@ -72,20 +72,20 @@ pub async fn pool_counts(client: &SpotClient, org: Option<&str>) -> Option<HashM
         .map_err(|e| tracing::debug!("spot pools not counted: {e}"))
         .ok()?
         .into_iter()
-        .map(|p| p.spec.and_then(|s| s.cloud_space))
+        .map(|p| Some(p.spec.cloud_space))
         .chain(
             ondemand
                 .map_err(|e| tracing::debug!("on-demand pools not counted: {e}"))
                 .ok()?
                 .into_iter()
-                .map(|p| p.spec.and_then(|s| s.cloud_space)),
+                .map(|p| Some(p.spec.cloud_space)),
         )
         .chain(
             autopilot
                 .map_err(|e| tracing::debug!("autopilot pools not counted: {e}"))
                 .ok()?
                 .into_iter()
-                .map(|p| p.spec.and_then(|s| s.cloud_space)),
+                .map(|p| Some(p.spec.cloud_space)),
         );
     let mut counts = HashMap::new();
     for parent in parents.flatten() {
@@ -136,7 +136,7 @@ impl Kind for Cloudspaces {
             .iter()
             .map(|cs| CloudspaceRow {
                 pools: counts.as_ref().map(|c| {
-                    let name = cs.metadata.as_ref().and_then(|m| m.name.as_deref());
+                    let name = Some(cs.metadata.name.as_str());
                     name.and_then(|n| c.get(n)).copied().unwrap_or(0)
                 }),
                 cs: cs.clone(),

@@ -228,7 +228,7 @@ async fn names(kind: Kind, typed: &Typed) -> anyhow::Result<Vec<String>> {
                     .get(cs)
                     .await
                     .ok()
-                    .and_then(|cs| cs.spec.and_then(|s| s.region)),
+                    .map(|cs| cs.spec.region),
                 (None, None) => None,
             };
             let filter = rsspot::services::ServerClassFilter {

@@ -194,7 +194,7 @@ mod tour {
                     status
                         .current_kubernetes_version
                         .as_ref()
-                        .or(cs.spec.as_ref().and_then(|s| s.kubernetes_version.as_ref())),
+                        .or(cs.spec.kubernetes_version.as_ref()),
                 ),
                 dash(status.api_server_endpoint.as_ref()),
             ]],
@@ -229,14 +229,14 @@ mod tour {
             .await?;
         let pool_name = Tabular::name(&PoolName(&pool));
         let pool = client.spot_pools().wait_ready(&pool_name, &waits).await?;
-        let spec = pool.spec.clone().unwrap_or_default();
+        let spec = pool.spec.clone();
         let st = pool.status.clone().unwrap_or_default();
         ctx.out.table(
             &["NAME", "CLASS", "BID", "DESIRED", "WON", "STATUS"],
             vec![vec![
                 pool_name.clone(),
-                dash(spec.server_class.as_ref()),
-                dash(spec.bid_price.as_ref()),
+                spec.server_class.clone(),
+                dash(spec.bid_price),
                 dash(spec.desired),
                 dash(st.won_count),
                 dash(st.bid_status.as_ref()),
@@ -320,11 +320,7 @@ mod tour {
             vec![self.name()]
         }
         fn name(&self) -> String {
-            self.0
-                .metadata
-                .as_ref()
-                .and_then(|m| m.name.clone())
-                .unwrap_or_default()
+            self.0.metadata.name.clone()
         }
     }
 }

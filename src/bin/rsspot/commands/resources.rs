@@ -115,7 +115,7 @@ impl Tabular for Region {
         h
     }
     fn row(&self, wide: bool) -> Vec<String> {
-        let spec = self.spec.clone().unwrap_or_default();
+        let spec = self.spec.clone();
         let mut r = vec![
             self.name(),
             dash(spec.country.as_ref().map(|c| c.to_string())),
@@ -132,10 +132,7 @@ impl Tabular for Region {
         r
     }
     fn name(&self) -> String {
-        self.metadata
-            .as_ref()
-            .and_then(|m| m.name.clone())
-            .unwrap_or_default()
+        self.metadata.name.clone()
     }
 }
 
@@ -161,7 +158,7 @@ impl Tabular for ServerClass {
         &["MIN BID", "REGION"]
     }
     fn row(&self, wide: bool) -> Vec<String> {
-        let spec = self.spec.clone().unwrap_or_default();
+        let spec = self.spec.clone();
         let status = self.status.clone().unwrap_or_default();
         let res = spec.resources.clone().unwrap_or_default();
         let market = status
@@ -179,9 +176,9 @@ impl Tabular for ServerClass {
             dash(spec.region.as_ref()),
             dash(res.cpu.as_ref()),
             dash(res.memory.as_ref()),
-            dash(market.as_deref().map(money)),
-            dash(spec.min_bid_price_per_hour.as_deref().map(money)),
-            dash(on_demand.as_deref().map(money)),
+            dash(market.map(|p| money(&p.to_string()))),
+            dash(spec.min_bid_price_per_hour.map(|p| money(&p.to_string()))),
+            dash(on_demand.map(|p| money(&p.to_string()))),
             avail,
         ];
         if wide {
@@ -192,10 +189,7 @@ impl Tabular for ServerClass {
         r
     }
     fn name(&self) -> String {
-        self.metadata
-            .as_ref()
-            .and_then(|m| m.name.clone())
-            .unwrap_or_default()
+        self.metadata.name.clone()
     }
 }
 
@@ -248,9 +242,9 @@ pub async fn regions(ctx: &Ctx, cmd: RegionsCmd) -> Result<()> {
 fn check_category(all: &[ServerClass], category: &str) -> Result<()> {
     let mut known: Vec<String> = Vec::new();
     for c in all {
-        let name = c.metadata.as_ref().and_then(|m| m.name.as_deref());
+        let name = Some(c.metadata.name.as_str());
         let prefix = name.and_then(|n| n.split('.').next());
-        let cat = c.spec.as_ref().and_then(|s| s.category.as_deref());
+        let cat = c.spec.category.as_deref();
         for k in [prefix, cat].into_iter().flatten() {
             if !k.is_empty() && !known.iter().any(|x| x == k) {
                 known.push(k.to_string());
@@ -287,7 +281,7 @@ pub async fn server_classes(ctx: &Ctx, cmd: ServerClassesCmd) -> Result<()> {
             let classes: Vec<ServerClass> = all
                 .into_iter()
                 .filter(|c| {
-                    let region = c.spec.as_ref().and_then(|s| s.region.as_deref());
+                    let region = c.spec.region.as_deref();
                     filter.matches(c) && filters::region_matches(&regions, region)
                 })
                 .collect();

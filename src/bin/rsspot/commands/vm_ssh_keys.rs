@@ -69,16 +69,13 @@ impl Tabular for VmSshKey {
         ];
         if wide {
             r.push(dash(
-                self.spec.as_ref().and_then(|s| s.description.as_ref()),
+                self.spec.description.as_ref(),
             ));
         }
         r
     }
     fn name(&self) -> String {
-        self.metadata
-            .as_ref()
-            .and_then(|m| m.name.clone())
-            .unwrap_or_default()
+        self.metadata.name.clone()
     }
 }
 

@@ -117,7 +117,7 @@ pub fn vms_of(cs: &VmCloudSpace) -> Vec<VmRow> {
 pub fn print_vms(ctx: &Ctx, cs: &VmCloudSpace) -> Result<()> {
     let rows = vms_of(cs);
     if rows.is_empty() && ctx.out.is_table() {
-        let name = cs.metadata.name.as_deref().unwrap_or_default();
+        let name = cs.name();
         ctx.out
             .note(&format!("vm cloudspace {name} has no VMs yet."));
         return Ok(());

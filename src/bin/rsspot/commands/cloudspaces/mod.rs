@@ -229,7 +229,7 @@ impl Tabular for CloudSpace {
     }
 
     fn row(&self, wide: bool) -> Vec<String> {
-        let spec = self.spec.clone().unwrap_or_default();
+        let spec = self.spec.clone();
         let status = self.status.clone().unwrap_or_default();
         let k8s = status
             .current_kubernetes_version
@@ -238,15 +238,12 @@ impl Tabular for CloudSpace {
             .or(spec.kubernetes_version.clone());
         let mut r = vec![
             self.name(),
-            dash(spec.region.as_ref()),
+            dash(Some(&spec.region)),
             dash(status.phase.as_ref()),
             dash(status.health.as_ref()),
             dash(k8s),
             dash(status.api_server_endpoint.as_ref()),
-            age(self
-                .metadata
-                .as_ref()
-                .and_then(|m| m.creation_timestamp.as_ref())
+            age(self.metadata.creation_timestamp.as_ref()
                 .map(|t| &t.0)),
         ];
         if wide {
@@ -261,10 +258,7 @@ impl Tabular for CloudSpace {
     }
 
     fn name(&self) -> String {
-        self.metadata
-            .as_ref()
-            .and_then(|m| m.name.clone())
-            .unwrap_or_default()
+        self.metadata.name.clone()
     }
 
     fn drop_order() -> &'static [&'static str] {
@@ -303,7 +297,7 @@ pub async fn run(ctx: &Ctx, cmd: CloudspacesCmd) -> Result<()> {
             // The server may ignore a region filter: apply it here too.
             let regions = filters::region_filter(ctx, client).await?;
             let kind = filters::Filtered::new(Cloudspaces::of(ctx), move |cs: &CloudSpace| {
-                let region = cs.spec.as_ref().and_then(|s| s.region.as_deref());
+                let region = Some(cs.spec.region.as_str());
                 filters::region_matches(&regions, region)
             });
             view::list(ctx, &kind, &w).await

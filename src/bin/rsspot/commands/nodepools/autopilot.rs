@@ -160,33 +160,25 @@ fn parse_strategy(s: &str) -> Result<AllocationStrategy, String> {
 
 /// The request a pool's spec makes once `upd` is applied (for the worst-case check).
 fn updated_request(pool: &AutopilotNodePool, upd: &AutopilotPoolUpdate) -> AutopilotPoolCreate {
-    let spec = pool.spec.as_ref();
-    let text = |f: fn(&rsspot::raw::types::AutopilotNodePoolSpec) -> Option<&String>| {
-        spec.and_then(f).cloned().unwrap_or_default()
-    };
+    let spec = &pool.spec;
     let budget = upd
         .budget_per_hour
-        .or_else(|| text(|s| s.budget_per_hour.as_ref()).parse().ok())
+        .or(spec.budget_per_hour)
         .unwrap_or_default();
-    let total = spec
-        .and_then(|s| s.vcpu.as_ref())
-        .and_then(|v| v.total)
-        .and_then(|n| u32::try_from(n).ok())
-        .unwrap_or(0);
+    let total = spec.vcpu.as_ref().and_then(|v| v.total).unwrap_or(0);
     let mut req = AutopilotPoolCreate::new(
-        text(|s| s.cloud_space.as_ref()),
+        spec.cloud_space.clone(),
         upd.vcpu_total.unwrap_or(total),
         budget,
     );
-    req.region = spec.and_then(|s| s.region.clone());
-    let bound = |v: Option<i64>| v.and_then(|n| u32::try_from(n).ok());
+    req.region = spec.region.clone();
     req.vcpu_per_node = upd.vcpu_per_node.or_else(|| {
-        let per = spec?.vcpu_per_node.as_ref()?;
-        bound(per.min).zip(bound(per.max))
+        let per = spec.vcpu_per_node.as_ref()?;
+        per.min.zip(per.max)
     });
     req.memory_per_vcpu = upd
         .memory_per_vcpu
-        .or_else(|| text(|s| s.memory_per_vcpu.as_ref()).parse().ok())
+        .or_else(|| spec.memory_per_vcpu.as_deref()?.parse().ok())
         .unwrap_or_default();
     req
 }
@@ -215,14 +207,14 @@ impl Tabular for AutopilotNodePool {
         h
     }
     fn row(&self, wide: bool) -> Vec<String> {
-        let spec = self.spec.as_ref();
+        let spec = &self.spec;
         let status = self.status.as_ref();
         let (managed, target) = vcpu_progress(self);
         let mut r = vec![
             self.name(),
-            dash(spec.and_then(|s| s.cloud_space.as_ref())),
+            spec.cloud_space.clone(),
             format!("{managed}/{target}"),
-            dash(spec.and_then(|s| s.budget_per_hour.as_ref())),
+            dash(spec.budget_per_hour),
             dash(status.and_then(|s| s.phase.as_ref())),
         ];
         if wide {
@@ -251,10 +243,7 @@ impl Tabular for AutopilotNodePool {
         r
     }
     fn name(&self) -> String {
-        self.metadata
-            .as_ref()
-            .and_then(|m| m.name.clone())
-            .unwrap_or_default()
+        self.metadata.name.clone()
     }
 }
 

@@ -74,10 +74,9 @@ pub trait PoolKind {
 macro_rules! same_for_both {
     () => {
         fn placement(pool: &Self::Item) -> (Option<&str>, Option<&str>) {
-            let spec = pool.spec.as_ref();
             (
-                spec.and_then(|s| s.cloud_space.as_deref()),
-                spec.and_then(|s| s.server_class.as_deref()),
+                Some(pool.spec.cloud_space.as_str()),
+                Some(pool.spec.server_class.as_str()),
             )
         }
     };
@@ -131,12 +130,12 @@ impl PoolKind for Spot {
     }
 
     fn bid_of(pool: &SpotNodePool) -> Option<Bid> {
-        pool.spec.as_ref()?.bid_price.as_deref()?.parse().ok()
+        pool.spec.bid_price
     }
 
     fn class_price(class: &ServerClass) -> Option<String> {
         let pricing = class.status.as_ref()?.spot_pricing.as_ref()?;
-        pricing.market_price_per_hour.clone()
+        pricing.market_price_per_hour.map(|p| p.to_string())
     }
 
     fn cells(pool: &SpotNodePool, market: Option<&str>) -> PoolCells {
@@ -202,8 +201,8 @@ impl PoolKind for OnDemand {
     }
 
     fn class_price(class: &ServerClass) -> Option<String> {
-        let pricing = class.spec.as_ref()?.on_demand_pricing.as_ref()?;
-        pricing.cost.clone()
+        let pricing = class.spec.on_demand_pricing.as_ref()?;
+        pricing.cost.map(|p| p.to_string())
     }
 
     fn cells(pool: &OnDemandNodePool, price: Option<&str>) -> PoolCells {

@@ -19,17 +19,11 @@ pub struct PoolRow<P: PoolKind> {
     pub price: Option<String>,
 }
 
-pub(super) fn pool_age(meta: Option<&rsspot::raw::types::ObjectMeta>) -> String {
-    age(meta
-        .and_then(|m| m.creation_timestamp.as_ref())
-        .map(|t| &t.0))
+pub(super) fn pool_age(meta: &rsspot::types::ObjectMeta) -> String {
+    age(meta.creation_timestamp.as_ref().map(|t| &t.0))
 }
 
-pub(super) fn meta_name(meta: Option<&rsspot::raw::types::ObjectMeta>) -> String {
-    meta.and_then(|m| m.name.clone()).unwrap_or_default()
-}
-
-pub(super) fn autoscaling_cell(enabled: bool, min: Option<i64>, max: Option<i64>) -> String {
+pub(super) fn autoscaling_cell(enabled: bool, min: Option<u32>, max: Option<u32>) -> String {
     match (enabled, min, max) {
         (true, Some(a), Some(b)) => format!("{a}-{b}"),
         (true, _, _) => "on".into(),
@@ -42,16 +36,16 @@ pub(super) fn autoscaling_cell(enabled: bool, min: Option<i64>, max: Option<i64>
 /// both.
 pub(crate) struct PoolCells {
     pub(crate) name: String,
-    pub(crate) cloudspace: Option<String>,
-    pub(crate) class: Option<String>,
+    pub(crate) cloudspace: String,
+    pub(crate) class: String,
     /// The kind's price cell (already formatted).
     pub(crate) price: String,
-    pub(crate) desired: Option<i64>,
+    pub(crate) desired: Option<u32>,
     /// Nodes won (spot) or reserved (on-demand).
-    pub(crate) count: Option<i64>,
+    pub(crate) count: Option<u32>,
     pub(crate) status: Option<String>,
     pub(crate) age: String,
-    pub(crate) autoscaling: (bool, Option<i64>, Option<i64>),
+    pub(crate) autoscaling: (bool, Option<u32>, Option<u32>),
     pub(crate) labels: usize,
     pub(crate) taints: usize,
 }
@@ -67,15 +61,15 @@ macro_rules! pool_cells {
         enabled: $enabled:expr $(,)?
     }) => {{
         let pool = $pool;
-        let $spec = pool.spec.clone().unwrap_or_default();
+        let $spec = pool.spec.clone();
         let $status = pool.status.clone().unwrap_or_default();
         let $a = $spec.autoscaling.clone().unwrap_or_default();
         $crate::commands::nodepools::rows::PoolCells {
-            name: $crate::commands::nodepools::rows::meta_name(pool.metadata.as_ref()),
+            name: pool.metadata.name.clone(),
             price: $price,
             count: $count,
             status: $state,
-            age: $crate::commands::nodepools::rows::pool_age(pool.metadata.as_ref()),
+            age: $crate::commands::nodepools::rows::pool_age(&pool.metadata),
             autoscaling: ($enabled, $a.min_nodes, $a.max_nodes),
             labels: $spec.custom_labels.len(),
             taints: $spec.custom_taints.len(),
@@ -121,8 +115,8 @@ impl PoolCells {
     fn row(self, wide: bool) -> Vec<String> {
         let mut r = vec![
             self.name,
-            dash(self.cloudspace),
-            dash(self.class),
+            self.cloudspace,
+            self.class,
             self.price,
             dash(self.desired),
             dash(self.count),
@@ -170,7 +164,7 @@ pub(crate) async fn class_prices(ctx: &Ctx, client: &SpotClient) -> HashMap<Stri
     {
         Ok(classes) => classes
             .into_iter()
-            .filter_map(|c| Some((c.metadata.as_ref()?.name.clone()?, c)))
+            .map(|c| (c.metadata.name.clone(), c))
             .collect(),
         Err(e) => {
             tracing::debug!("server class prices unavailable: {e}");

@@ -120,15 +120,14 @@ pub(crate) async fn update_worst_case<P: PoolKind>(
     limits: &SpendLimits,
 ) -> Result<Vec<WorstCase>> {
     let cells = P::cells(current, None);
-    let count = |v: Option<i64>| u32::try_from(v.unwrap_or(0).max(0)).unwrap_or(u32::MAX);
     let (enabled, _, held_max) = cells.autoscaling;
     let max_changed = flags.autoscaling_max.is_some();
     let max = match (flags.no_autoscaling, flags.autoscaling_max) {
         (true, _) => None,
         (false, Some(max)) => Some(max),
-        (false, None) => (enabled && held_max.is_some()).then(|| count(held_max)),
+        (false, None) => (enabled && held_max.is_some()).then(|| held_max.unwrap_or(0)),
     };
-    let desired = flags.desired.unwrap_or_else(|| count(cells.desired));
+    let desired = flags.desired.unwrap_or(cells.desired.unwrap_or(0));
     let Some(max) = max.filter(|max| *max > desired) else {
         return Ok(Vec::new());
     };

@@ -188,11 +188,7 @@ pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
         .cloudspaces()
         .get(cloudspace)
         .await?;
-    let cs_region = cs
-        .spec
-        .as_ref()
-        .and_then(|s| s.region.clone())
-        .unwrap_or_default();
+    let cs_region = cs.spec.region.clone();
     if cs_region != scenario.region {
         anyhow::bail!(rsspot::Error::invalid(
             "--cloudspace",
@@ -292,8 +288,5 @@ pub(super) async fn build(ctx: &Ctx, a: BuildArgs) -> Result<()> {
 }
 
 fn pool_name(p: &rsspot::raw::types::SpotNodePool) -> String {
-    p.metadata
-        .as_ref()
-        .and_then(|m| m.name.clone())
-        .unwrap_or_default()
+    p.metadata.name.clone()
 }

@@ -112,7 +112,7 @@ pub(super) async fn discover(
         .vm_cloudspaces()
         .await?;
     if let Some(name) = &vmcloudspace {
-        spaces.retain(|s| s.metadata.name.as_deref() == Some(name.as_str()));
+        spaces.retain(|s| rsspot::ResourceExt::name(s) == name.as_str());
         if spaces.is_empty() {
             anyhow::bail!(rsspot::Error::not_found("vmcloudspace", name));
         }
