@@ -41,7 +41,7 @@ async fn main() -> rsspot::Result<()> {
         .update(pool.name(), &SpotPoolUpdate::new().desired(3))
         .await?;
     for p in pools.list().await? {
-        let desired = p.spec.as_ref().and_then(|s| s.desired).unwrap_or(0);
+        let desired = p.spec.desired.unwrap_or(0);
         println!(
             "{} wants {desired} nodes ({})",
             p.name(),

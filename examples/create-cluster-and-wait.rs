@@ -47,7 +47,7 @@ async fn main() -> rsspot::Result<()> {
         .spot_pools()
         .create(&SpotPoolCreate::new("example", class, 2, advice.bid))
         .await?;
-    let name = pool.metadata.and_then(|m| m.name).unwrap_or_default();
+    let name = pool.metadata.name;
     client.spot_pools().wait_ready(&name, &wait).await?;
     println!("spot pool {name}: 2 × {class} at {} $/h", advice.bid);
 

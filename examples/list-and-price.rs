@@ -18,7 +18,7 @@ async fn main() -> rsspot::Result<()> {
         .await?;
 
     for region in client.regions().list().await? {
-        let name = region.metadata.and_then(|m| m.name).unwrap_or_default();
+        let name = region.metadata.name;
         println!("region {name}");
     }
 

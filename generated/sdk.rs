@@ -448,7 +448,7 @@ pub mod types {
         pub allocation_strategy: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "budgetPerHour",
-            default,
+            default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub budget_per_hour: ::std::option::Option<crate::Decimal>,
@@ -560,7 +560,7 @@ pub mod types {
     /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolSpecVcpu {
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<u32>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -595,9 +595,9 @@ pub mod types {
     /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolSpecVcpuPerNode {
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub max: ::std::option::Option<u32>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub min: ::std::option::Option<u32>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -762,7 +762,7 @@ pub mod types {
         pub managed_memory_gb: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "managedVCPUs",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub managed_vcpus: ::std::option::Option<u32>,
@@ -770,7 +770,7 @@ pub mod types {
         pub phase: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "targetVCPUs",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub target_vcpus: ::std::option::Option<u32>,
@@ -917,19 +917,19 @@ pub mod types {
     pub struct AutopilotNodePoolStatusAllocationsItem {
         #[serde(
             rename = "bidPricePerHour",
-            default,
+            default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub bid_price_per_hour: ::std::option::Option<crate::Decimal>,
         #[serde(
             rename = "desiredNodes",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub desired_nodes: ::std::option::Option<u32>,
         #[serde(
             rename = "marketPricePerHour",
-            default,
+            default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub market_price_per_hour: ::std::option::Option<crate::Decimal>,
@@ -953,13 +953,13 @@ pub mod types {
         pub spot_node_pool: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "vcpuPerNode",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub vcpu_per_node: ::std::option::Option<u32>,
         #[serde(
             rename = "wonNodes",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub won_nodes: ::std::option::Option<u32>,
@@ -1770,7 +1770,7 @@ pub mod types {
     pub struct CloudSpaceSpecServersItem {
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub class: ::std::option::Option<::std::string::String>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub count: ::std::option::Option<u32>,
     }
     impl ::std::default::Default for CloudSpaceSpecServersItem {
@@ -3857,7 +3857,7 @@ pub mod types {
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub custom_taints: ::std::vec::Vec<OnDemandNodePoolSpecCustomTaintsItem>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub desired: ::std::option::Option<u32>,
         #[serde(rename = "serverClass")]
         pub server_class: ::std::string::String,
@@ -3900,13 +3900,13 @@ pub mod types {
         pub enabled: ::std::option::Option<bool>,
         #[serde(
             rename = "maxNodes",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_nodes: ::std::option::Option<u32>,
         #[serde(
             rename = "minNodes",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub min_nodes: ::std::option::Option<u32>,
@@ -4037,7 +4037,7 @@ pub mod types {
         >,
         #[serde(
             rename = "reservedCount",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub reserved_count: ::std::option::Option<u32>,
@@ -5047,7 +5047,7 @@ pub mod types {
         pub flavor_type: ::std::option::Option<::std::string::String>,
         #[serde(
             rename = "minBidPricePerHour",
-            default,
+            default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub min_bid_price_per_hour: ::std::option::Option<crate::Decimal>,
@@ -5092,7 +5092,7 @@ pub mod types {
     /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerClassSpecOnDemandPricing {
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::types::lenient::money", skip_serializing_if = "::std::option::Option::is_none")]
         pub cost: ::std::option::Option<crate::Decimal>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub interval: ::std::option::Option<::std::string::String>,
@@ -5254,17 +5254,17 @@ pub mod types {
     /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ServerClassStatus {
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub available: ::std::option::Option<u32>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub capacity: ::std::option::Option<u32>,
         #[serde(
             rename = "lastAuction",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub last_auction: ::std::option::Option<u32>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub reserved: ::std::option::Option<u32>,
         #[serde(
             rename = "spotPricing",
@@ -5304,13 +5304,13 @@ pub mod types {
     pub struct ServerClassStatusSpotPricing {
         #[serde(
             rename = "hammerPricePerHour",
-            default,
+            default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub hammer_price_per_hour: ::std::option::Option<crate::Decimal>,
         #[serde(
             rename = "marketPricePerHour",
-            default,
+            default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub market_price_per_hour: ::std::option::Option<crate::Decimal>,
@@ -5650,7 +5650,7 @@ pub mod types {
         pub autoscaling: ::std::option::Option<SpotNodePoolSpecAutoscaling>,
         #[serde(
             rename = "bidPrice",
-            default,
+            default, deserialize_with = "crate::types::lenient::bid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub bid_price: ::std::option::Option<crate::Bid>,
@@ -5680,7 +5680,7 @@ pub mod types {
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub custom_taints: ::std::vec::Vec<SpotNodePoolSpecCustomTaintsItem>,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+        #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub desired: ::std::option::Option<u32>,
         #[serde(rename = "serverClass")]
         pub server_class: ::std::string::String,
@@ -5724,13 +5724,13 @@ pub mod types {
         pub enabled: bool,
         #[serde(
             rename = "maxNodes",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_nodes: ::std::option::Option<u32>,
         #[serde(
             rename = "minNodes",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub min_nodes: ::std::option::Option<u32>,
@@ -5867,7 +5867,7 @@ pub mod types {
         >,
         #[serde(
             rename = "wonCount",
-            default,
+            default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub won_count: ::std::option::Option<u32>,

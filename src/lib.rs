@@ -31,7 +31,7 @@
 //! async fn main() -> rsspot::Result<()> {
 //!     let client = SpotClient::from_env().await?; // active profile + RSSPOT_* overrides
 //!     for region in client.regions().list().await? {
-//!         println!("{}", region.metadata.and_then(|m| m.name).unwrap_or_default());
+//!         println!("{}", region.metadata.name);
 //!     }
 //!     let req = CloudSpaceCreate::new("demo").region("us-central-dfw-1");
 //!     client.cloudspaces().create(&req).await?; // validated locally first

@@ -348,7 +348,7 @@ async fn advised_bids_are_accepted_by_the_emulator() {
                 .await
                 .unwrap_or_else(|e| panic!("{class} {risk} bid {bid} refused: {e}"));
             assert_eq!(
-                pool.spec.as_ref().and_then(|s| s.bid_price.as_deref()),
+                pool.spec.bid_price.map(|b| b.to_string()).as_deref(),
                 Some(bid)
             );
             checked += 1;
@@ -680,11 +680,11 @@ async fn build_apply_creates_the_pools_through_the_sdk() {
     let created: BTreeSet<(String, u64, String)> = pools
         .iter()
         .map(|p| {
-            let spec = p.spec.clone().unwrap();
+            let spec = &p.spec;
             (
-                spec.server_class.clone().unwrap(),
-                spec.desired.unwrap() as u64,
-                spec.bid_price.clone().unwrap(),
+                spec.server_class.clone(),
+                u64::from(spec.desired.unwrap()),
+                spec.bid_price.unwrap().to_string(),
             )
         })
         .collect();

@@ -29,7 +29,7 @@ async fn the_readme_consumer_runs_against_the_emulator() -> rsspot::Result<()> {
     let scaled = pools
         .update(pool.name(), &SpotPoolUpdate::new().desired(3))
         .await?;
-    assert_eq!(scaled.spec.as_ref().and_then(|s| s.desired), Some(3));
+    assert_eq!(scaled.spec.desired, Some(3));
     let listed = pools.list().await?;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].name(), pool.name());

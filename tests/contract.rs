@@ -102,7 +102,7 @@ async fn every_operation_round_trips_through_the_generated_bindings() {
         .await
         .unwrap()
         .into_inner();
-    assert!(sc.spec.unwrap().min_bid_price_per_hour.is_some());
+    assert!(sc.spec.min_bid_price_per_hour.is_some());
 
     // Cloudspaces.
     raw.create_cloud_space()

@@ -10,11 +10,7 @@ use rsspot::{ConflictReason, Decimal, Error, SecretString, SpotClient};
 /// What a library user writes: a raw call inside a function returning `rsspot::Result`.
 async fn region_raw(client: &SpotClient, name: &str) -> rsspot::Result<String> {
     let region = client.raw().get_region().name(name).send().await?;
-    Ok(region
-        .into_inner()
-        .metadata
-        .and_then(|m| m.name)
-        .unwrap_or_default())
+    Ok(region.into_inner().metadata.name)
 }
 
 async fn count_regions_raw(client: &SpotClient) -> rsspot::Result<usize> {
@@ -35,9 +31,8 @@ async fn question_mark_on_a_raw_call_maps_like_the_services() {
     assert!(count_regions_raw(&client).await.unwrap() > 0);
     let first = client.regions().list().await.unwrap()[0]
         .metadata
-        .as_ref()
-        .and_then(|m| m.name.clone())
-        .unwrap();
+        .name
+        .clone();
     assert_eq!(region_raw(&client, &first).await.unwrap(), first);
 
     let err = region_raw(&client, "no-such-region").await.unwrap_err();

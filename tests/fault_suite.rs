@@ -454,10 +454,7 @@ async fn workload() {
             .run("list cloudspaces", Expect::Ok, c.cloudspaces().list())
             .await;
         if let Some(list) = list {
-            let listed = list
-                .iter()
-                .filter(|x| x.metadata.as_ref().and_then(|m| m.name.as_deref()) == Some(&cs))
-                .count();
+            let listed = list.iter().filter(|x| x.metadata.name == cs).count();
             if listed != usize::from(created) {
                 s.violation("list cloudspaces", format!("{cs} listed {listed} times"));
             }
@@ -1025,8 +1022,5 @@ async fn create_resolution_survives_a_fault_on_its_lookup() {
     let cs = res.unwrap_or_else(|e| {
         panic!("the create was carried out, but the client reported: {e:?}; journal: {journal:#?}")
     });
-    assert_eq!(
-        cs.metadata.and_then(|m| m.name).as_deref(),
-        Some("lost-then-flaky")
-    );
+    assert_eq!(Some(cs.metadata.name.as_str()), Some("lost-then-flaky"));
 }

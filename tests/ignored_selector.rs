@@ -127,10 +127,7 @@ async fn lists_and_teardown_filter_client_side() {
         .await
         .unwrap();
     assert_eq!(mine.len(), 1);
-    assert_eq!(
-        mine[0].spec.as_ref().and_then(|s| s.cloud_space.as_deref()),
-        Some("mine")
-    );
+    assert_eq!(Some(mine[0].spec.cloud_space.as_str()), Some("mine"));
     let od = proxied
         .ondemand_pools()
         .within(Some("mine"))

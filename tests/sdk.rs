@@ -52,10 +52,7 @@ async fn reference_data_and_org_resolution() {
     let regions = c.regions().list().await.unwrap();
     assert!(regions.len() >= 3);
     let r = c.regions().get("us-central-dfw-1").await.unwrap();
-    assert_eq!(
-        r.metadata.unwrap().name.as_deref(),
-        Some("us-central-dfw-1")
-    );
+    assert_eq!(r.metadata.name.as_str(), "us-central-dfw-1");
     assert!(matches!(
         c.regions().get("nowhere-1").await,
         Err(Error::NotFound { .. })
@@ -71,7 +68,7 @@ async fn reference_data_and_org_resolution() {
     assert!(!dfw.is_empty());
     assert!(
         dfw.iter()
-            .all(|s| s.spec.as_ref().unwrap().region.as_deref() == Some("us-central-dfw-1"))
+            .all(|s| s.spec.region.as_deref() == Some("us-central-dfw-1"))
     );
     // Token org (no org given), org name, org id and namespace all resolve to the same namespace.
     let ns = c.namespace(None).await.unwrap();
@@ -107,10 +104,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         .create(&CloudSpaceCreate::new("demo-dfw").region("us-central-dfw-1"))
         .await
         .unwrap();
-    assert_eq!(
-        created.metadata.as_ref().unwrap().name.as_deref(),
-        Some("demo-dfw")
-    );
+    assert_eq!(created.metadata.name.as_str(), "demo-dfw");
 
     // The waiter reports phase changes while the test advances the emulator's clock.
     let phases = Arc::new(Mutex::new(Vec::new()));
@@ -146,12 +140,10 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         ))
         .await
         .unwrap();
-    let pool_name = pool.metadata.as_ref().unwrap().name.clone().unwrap();
+    let pool_name = pool.metadata.name.clone();
     assert!(rsspot::services::is_lowercase_uuid(&pool_name));
     assert_eq!(
         pool.metadata
-            .as_ref()
-            .unwrap()
             .labels
             .get("ngpc.rxt.io/cloudspace")
             .map(String::as_str),
@@ -182,12 +174,9 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         )
         .await
         .unwrap();
-    let spec = updated.spec.unwrap();
+    let spec = updated.spec;
     assert_eq!(spec.desired, Some(3));
-    assert_eq!(
-        spec.bid_price.as_deref(),
-        Some(advice.bid.to_string().as_str())
-    );
+    assert_eq!(spec.bid_price, Some(advice.bid));
 
     // On-demand pool + list by cloudspace.
     let od = c
@@ -195,7 +184,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         .create(&OnDemandPoolCreate::new("demo-dfw", "ch.vs1.xlarge-dfw", 1))
         .await
         .unwrap();
-    let od_name = od.metadata.unwrap().name.unwrap();
+    let od_name = od.metadata.name;
     assert_eq!(
         c.ondemand_pools()
             .within(Some("demo-dfw"))
@@ -231,7 +220,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
         )
         .await
         .unwrap();
-    assert!(cs.spec.unwrap().ha_control_plane);
+    assert!(cs.spec.ha_control_plane);
 
     c.ondemand_pools().delete(&od_name).await.unwrap();
     c.spot_pools().delete(&pool_name).await.unwrap();
@@ -392,11 +381,7 @@ async fn concurrent_callers_share_one_token_exchange_and_cache_across_clients() 
     let after_create = lists();
     let listed = c2.cloudspaces().list().await.unwrap();
     assert_eq!(lists(), after_create + 1, "list refetched after the create");
-    assert!(
-        listed
-            .iter()
-            .any(|cs| cs.metadata.as_ref().unwrap().name.as_deref() == Some("inv"))
-    );
+    assert!(listed.iter().any(|cs| cs.metadata.name == "inv"));
 }
 
 #[tokio::test]
@@ -466,7 +451,7 @@ async fn no_duplicate_create_when_the_response_is_lost() {
         .create(&CloudSpaceCreate::new("lost").region("us-central-dfw-1"))
         .await
         .expect("the create resolves to the object the first attempt made");
-    assert_eq!(cs.metadata.unwrap().name.as_deref(), Some("lost"));
+    assert_eq!(cs.metadata.name, "lost");
     assert_eq!(emu.count("POST", "/apis/ngpc.rxt.io/v1/namespaces"), 2);
     assert_eq!(c.cloudspaces().list().await.unwrap().len(), 1);
     // A real conflict (different spec) stays a conflict.
@@ -582,10 +567,7 @@ async fn paged_lists_are_followed_to_the_end_and_cached_whole() {
     }
     emu.clear_journal();
     let listed = c.cloudspaces().list().await.unwrap();
-    let mut names: Vec<String> = listed
-        .iter()
-        .filter_map(|cs| cs.metadata.as_ref()?.name.clone())
-        .collect();
+    let mut names: Vec<String> = listed.iter().map(|cs| cs.metadata.name.clone()).collect();
     names.sort();
     assert_eq!(names, ["page-0", "page-1", "page-2", "page-3", "page-4"]);
     let pages: Vec<Option<String>> = emu

@@ -43,10 +43,7 @@ async fn list_stream_follows_pages_and_stops_at_the_limit() {
 
     env.emu.clear_journal();
     let all: Vec<_> = c.vm_ssh_keys().list_stream().try_collect().await.unwrap();
-    let names: Vec<String> = all
-        .iter()
-        .map(|k| k.metadata.as_ref().unwrap().name.clone().unwrap())
-        .collect();
+    let names: Vec<String> = all.iter().map(|k| k.metadata.name.clone()).collect();
     assert_eq!(names, ["key-1", "key-2", "key-3", "key-4", "key-5"]);
     let pages = list_gets(&env, "vmsshkeys");
     assert_eq!(pages.len(), 3, "5 items in pages of 2: {pages:?}");
@@ -116,8 +113,8 @@ async fn next(events: &mut rsspot::services::WatchStream<Pool>) -> WatchEvent<Po
         .expect("no poll fails")
 }
 
-fn desired(p: &rsspot::raw::types::SpotNodePool) -> Option<i64> {
-    p.spec.as_ref().and_then(|s| s.desired)
+fn desired(p: &rsspot::raw::types::SpotNodePool) -> Option<u32> {
+    p.spec.desired
 }
 
 #[tokio::test]
@@ -150,13 +147,8 @@ async fn watch_reports_a_create_a_scale_and_a_delete() {
         ))
         .await
         .unwrap();
-    let name = pool.metadata.unwrap().name.unwrap();
-    let name_of = |p: &rsspot::raw::types::SpotNodePool| {
-        p.metadata
-            .as_ref()
-            .and_then(|m| m.name.clone())
-            .unwrap_or_default()
-    };
+    let name = pool.metadata.name;
+    let name_of = |p: &rsspot::raw::types::SpotNodePool| p.metadata.name.clone();
 
     // The first poll reports what exists as Added.
     let added = next(&mut events).await;
@@ -207,11 +199,11 @@ async fn scale_sends_a_merge_patch_of_desired_only() {
         ))
         .await
         .unwrap();
-    let name = pool.metadata.unwrap().name.unwrap();
+    let name = pool.metadata.name;
     let after = c.spot_pools().scale(&name, 2).await.unwrap();
     assert_eq!(desired(&after), Some(2));
     assert_eq!(
-        after.spec.as_ref().and_then(|s| s.bid_price.as_deref()),
+        after.spec.bid_price.map(|b| b.to_string()).as_deref(),
         Some("0.06"),
         "the bid is untouched"
     );

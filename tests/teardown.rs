@@ -52,11 +52,11 @@ async fn cluster(c: &SpotClient, name: &str) -> Vec<String> {
     for _ in 0..2 {
         let req = SpotPoolCreate::new(name, "gp.vs1.medium-dfw", 1, bid("0.02"));
         let p = c.spot_pools().create(&req).await.unwrap();
-        pools.push(p.metadata.unwrap().name.unwrap());
+        pools.push(p.metadata.name);
     }
     let req = OnDemandPoolCreate::new(name, "ch.vs1.xlarge-dfw", 1);
     let p = c.ondemand_pools().create(&req).await.unwrap();
-    pools.push(p.metadata.unwrap().name.unwrap());
+    pools.push(p.metadata.name);
     pools
 }
 
@@ -65,13 +65,9 @@ async fn pools_left(emu: &Emulator, cloudspace: &str) -> usize {
     let fresh = client_for(emu).await;
     let spot = fresh.spot_pools().list().await.unwrap();
     let od = fresh.ondemand_pools().list().await.unwrap();
-    let of = |cs: Option<&String>| cs.is_some_and(|c| c == cloudspace);
-    spot.iter()
-        .filter(|p| of(p.spec.as_ref().and_then(|s| s.cloud_space.as_ref())))
-        .count()
-        + od.iter()
-            .filter(|p| of(p.spec.as_ref().and_then(|s| s.cloud_space.as_ref())))
-            .count()
+    let of = |cs: &str| cs == cloudspace;
+    spot.iter().filter(|p| of(&p.spec.cloud_space)).count()
+        + od.iter().filter(|p| of(&p.spec.cloud_space)).count()
 }
 
 #[tokio::test]

@@ -201,13 +201,13 @@ async fn the_sdk_traces_made_pools_under_both_owner_variants() {
             .create(&AutopilotPoolCreate::new("ap-sdk", 6, "1".parse().unwrap()).per_node(2, 2))
             .await
             .unwrap();
-        let name = ap.metadata.as_ref().unwrap().name.clone().unwrap();
+        let name = ap.metadata.name.clone();
         let opts = WaitOptions::with_timeout(std::time::Duration::from_secs(30));
         let ready = c.autopilot_pools().wait_ready(&name, &opts).await.unwrap();
-        let uid = ready.metadata.as_ref().unwrap().uid.clone().unwrap();
+        let uid = ready.metadata.uid.clone().unwrap();
         let pools = c.spot_pools().within(Some("ap-sdk")).list().await.unwrap();
         assert_eq!(pools.len(), 1, "{owner}");
-        assert_eq!(pools[0].spec.as_ref().unwrap().desired, Some(3), "{owner}");
+        assert_eq!(pools[0].spec.desired, Some(3), "{owner}");
         let doc = &stored(&env, "spotnodepools", "ap-sdk")[0];
         match owner {
             AutopilotOwner::Label => {
@@ -233,7 +233,7 @@ async fn the_sdk_traces_made_pools_under_both_owner_variants() {
             }
         }
         // A made pool deleted by hand comes back: the controller owns it.
-        let made = pools[0].metadata.as_ref().unwrap().name.clone().unwrap();
+        let made = pools[0].metadata.name.clone();
         c.spot_pools().delete(&made).await.unwrap();
         let again = c.spot_pools().within(Some("ap-sdk")).list().await.unwrap();
         assert_eq!(again.len(), 1, "{owner}");
@@ -244,7 +244,7 @@ async fn the_sdk_traces_made_pools_under_both_owner_variants() {
         let ap = c.autopilot_pools().wait_ready(&name, &opts).await.unwrap();
         assert_eq!(rsspot::services::autopilot::vcpu_progress(&ap), (4, 4));
         let pools = c.spot_pools().within(Some("ap-sdk")).list().await.unwrap();
-        assert_eq!(pools[0].spec.as_ref().unwrap().desired, Some(2), "{owner}");
+        assert_eq!(pools[0].spec.desired, Some(2), "{owner}");
 
         c.autopilot_pools().delete(&name).await.unwrap();
         assert!(

@@ -96,7 +96,7 @@ fn blocking_client_runs_the_vm_flow() {
     let preview = client.autopilot_pools().preview(&req).unwrap();
     assert_eq!(preview.packed_vcpus, 4, "{preview:?}");
     let ap = client.autopilot_pools().create(&req).unwrap();
-    let name = ap.metadata.unwrap().name.unwrap();
+    let name = ap.metadata.name;
     let ap = client.autopilot_pools().wait_ready(&name, &wait).unwrap();
     assert!(ap.status.unwrap().managed_vcpus.unwrap_or(0) >= 4);
     client.autopilot_pools().delete(&name).unwrap();

@@ -147,9 +147,20 @@ impl Serialize for Bid {
 }
 
 impl<'de> Deserialize<'de> for Bid {
+    /// A string (`"0.08"`, `"$0.08"`) or a JSON number (`0.08`): the API holds bids as strings,
+    /// other Spot tools write them as numbers. The same checks as parsing either way.
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Bid, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse().map_err(serde::de::Error::custom)
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Wire {
+            Text(String),
+            Number(serde_json::Number),
+        }
+        let text = match Wire::deserialize(d)? {
+            Wire::Text(s) => s,
+            Wire::Number(n) => n.to_string(),
+        };
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -3,6 +3,7 @@
 //! operations decode into directly (pricing documents, VM inventory, organization events).
 
 pub mod inventory;
+pub(crate) mod lenient;
 
 pub use crate::pricing::docs::{ComparablePrices, Percentiles, PriceHistory};
 pub use crate::raw::types::{

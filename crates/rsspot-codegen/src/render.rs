@@ -84,7 +84,9 @@ pub fn generate_sdk(spec: &Value) -> Result<String, String> {
         .map_err(|e| format!("progenitor failed: {e}"))?;
     let file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
-    let code = hide_constructors(rename_fields(prettyplease::unparse(&file))?)?;
+    let code = lenient_fields(hide_constructors(rename_fields(prettyplease::unparse(
+        &file,
+    ))?)?)?;
     redact_secret_debug(&code).map(|code| format!("{BANNER}{code}"))
 }
 
@@ -104,6 +106,55 @@ fn hide_constructors(code: String) -> Result<String, String> {
         code = code.replacen(from, &from.replacen("pub fn", "pub(crate) fn", 1), 1);
     }
     Ok(code)
+}
+
+/// The typed fields' decoders: servers send `""` for an unset price, numbers for prices or
+/// strings for counts (API-NOTES 22, 24), which must not fail a whole list. Each optional field of
+/// these types decodes through the SDK's lenient function for it (`crate::types::lenient`).
+const LENIENT: &[(&str, &str)] = &[
+    ("crate::Decimal", "crate::types::lenient::money"),
+    ("crate::Bid", "crate::types::lenient::bid"),
+    ("u32", "crate::types::lenient::count"),
+];
+
+fn lenient_fields(code: String) -> Result<String, String> {
+    let mut lines: Vec<String> = code.lines().map(str::to_string).collect();
+    let mut count = 0;
+    for i in 0..lines.len() {
+        let Some((_, ty)) = lines[i]
+            .trim_start()
+            .strip_prefix("pub ")
+            .and_then(|l| l.split_once(": ::std::option::Option<"))
+        else {
+            continue;
+        };
+        let Some(f) = LENIENT
+            .iter()
+            .find(|(t, _)| ty.strip_suffix(">,") == Some(*t))
+            .map(|(_, f)| f)
+        else {
+            continue;
+        };
+        // The field's serde attribute ends on the line above; find where it starts.
+        let Some(start) = (i.saturating_sub(6)..i)
+            .rev()
+            .find(|&j| lines[j].trim_start().starts_with("#[serde("))
+        else {
+            continue;
+        };
+        if let Some(j) = (start..i).find(|&j| lines[j].contains("default")) {
+            lines[j] = lines[j].replacen(
+                "default",
+                &format!("default, deserialize_with = \"{f}\""),
+                1,
+            );
+            count += 1;
+        }
+    }
+    if count == 0 {
+        return Err(fail("lenient fields", "no typed optional field found"));
+    }
+    Ok(lines.join("\n") + "\n")
 }
 
 /// Field names typify derives badly from all-caps wire names (`managedVCPUs` → `managed_vcp_us`),

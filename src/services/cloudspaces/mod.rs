@@ -136,6 +136,8 @@ impl CloudSpaceCreate {
     pub fn to_body(&self, namespace: &str) -> Result<CloudSpace> {
         self.validate()?;
         Ok(CloudSpace {
+            api_version: "ngpc.rxt.io/v1".into(),
+            kind: "CloudSpace".into(),
             metadata: ObjectMeta {
                 name: self.name.clone(),
                 namespace: Some(namespace.to_string()),
@@ -152,7 +154,8 @@ impl CloudSpaceCreate {
                 gpu_enabled: Some(self.gpu_enabled),
                 ..CloudSpaceSpec::default()
             },
-            ..CloudSpace::default()
+            status: None,
+            extra: Default::default(),
         })
     }
 }

@@ -68,9 +68,7 @@ impl Tabular for VmSshKey {
             dash(status.and_then(|s| s.validated)),
         ];
         if wide {
-            r.push(dash(
-                self.spec.description.as_ref(),
-            ));
+            r.push(dash(self.spec.description.as_ref()));
         }
         r
     }

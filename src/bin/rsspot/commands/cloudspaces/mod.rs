@@ -243,8 +243,7 @@ impl Tabular for CloudSpace {
             dash(status.health.as_ref()),
             dash(k8s),
             dash(status.api_server_endpoint.as_ref()),
-            age(self.metadata.creation_timestamp.as_ref()
-                .map(|t| &t.0)),
+            age(self.metadata.creation_timestamp.as_ref().map(|t| &t.0)),
         ];
         if wide {
             r.push(dash(spec.cni.as_ref()));
