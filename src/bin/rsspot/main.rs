@@ -7,6 +7,7 @@ mod ctx;
 mod errors;
 mod filters;
 mod fit;
+mod help_layout;
 mod kinds;
 mod kubeconfig;
 mod names;
