@@ -123,7 +123,7 @@ const CRATE_ROOTS: [&str; 5] = [
 /// Directories left out of the circle check: the clap command tree (the binary: `cli.rs`, the
 /// commands and the output layer name each other) and, until its rework lands, the request
 /// pipeline. A circle that closes without their files still fails.
-const CIRCLES_ALLOWED_IN: [&str; 2] = ["src/bin/rsspot/", "src/transport/"];
+const CIRCLES_ALLOWED_IN: [&str; 2] = ["src/bin/rsspot/commands/", "src/transport/"];
 
 /// The files of one crate, each with its module path, found by following `mod x;` (and
 /// `#[path]`) from the root. Test modules (`mod tests`, `*_tests`) are left out.

@@ -122,10 +122,10 @@ pub struct GlobalArgs {
     pub yes: bool,
     /// Give up on one API call after this long, retries included (e.g. 10s, 2m; default 30s or
     /// the profile's `request_timeout_seconds`).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::progress::parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::args::parse_duration)]
     pub request_timeout: Option<std::time::Duration>,
     /// Give up on making one connection after this long (default 10s).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::progress::parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::args::parse_duration)]
     pub connect_timeout: Option<std::time::Duration>,
 }
 

@@ -10,6 +10,8 @@ mod fit;
 mod help_layout;
 mod kinds;
 mod kubeconfig;
+mod line;
+mod listing;
 mod names;
 mod output;
 mod prefix;

@@ -204,7 +204,7 @@ fn no_endpoint_warning(name: &str, cs: &rsspot::raw::types::CloudSpace) -> Optio
     Some(format!(
         "cloudspace {name} has no API endpoint yet (phase {phase}): this kubeconfig will not \
          connect until it is Ready (`{}`)",
-        crate::ctx::rsspot(&format!("cloudspaces wait {name}"))
+        crate::line::rsspot(&format!("cloudspaces wait {name}"))
     ))
 }
 
