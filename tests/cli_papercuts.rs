@@ -206,6 +206,11 @@ async fn kubeconfig_expiry_is_said_humanly() {
         .find(|l| l.contains("expire"))
         .unwrap_or_else(|| panic!("no expiry note in {err}"));
     assert!(!note.contains("0.0 h"), "{note}");
+    // The command it suggests names this cloudspace, not a NAME placeholder.
+    assert!(
+        note.contains("`rsspot cloudspaces kubeconfig demo-dfw --merge`"),
+        "{note}"
+    );
     let (_, inside) = note
         .split_once("(in ")
         .or_else(|| note.split_once("expired "))
