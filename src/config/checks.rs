@@ -12,6 +12,7 @@ pub(crate) fn seconds(v: f64) -> Duration {
     Duration::try_from_secs_f64(v.clamp(0.0, MAX_SECONDS)).unwrap_or_default()
 }
 
+/// Refuses a duration (`key`, in seconds) that is negative, not finite or beyond [`MAX_SECONDS`].
 pub(crate) fn check_seconds(key: &str, v: f64) -> std::result::Result<(), String> {
     if !v.is_finite() || !(0.0..=MAX_SECONDS).contains(&v) {
         return Err(format!(
@@ -21,6 +22,8 @@ pub(crate) fn check_seconds(key: &str, v: f64) -> std::result::Result<(), String
     Ok(())
 }
 
+/// Refuses a timeout (`key`, in seconds) that is not positive, not finite or beyond
+/// [`MAX_SECONDS`].
 pub(crate) fn check_timeout(key: &str, v: f64) -> std::result::Result<(), String> {
     if !v.is_finite() || v <= 0.0 || v > MAX_SECONDS {
         return Err(format!(
@@ -30,6 +33,7 @@ pub(crate) fn check_timeout(key: &str, v: f64) -> std::result::Result<(), String
     Ok(())
 }
 
+/// Refuses a URL (`key`) that is not `http(s)` with a host.
 pub(crate) fn check_url(key: &str, v: &str) -> std::result::Result<(), String> {
     match url::Url::parse(v) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
