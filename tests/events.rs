@@ -307,7 +307,8 @@ async fn a_webhook_killed_mid_queue_delivers_the_rest_after_a_restart_and_none_t
             async move {
                 let hang = {
                     let mut s = state.lock().expect("lock");
-                    s.bodies.push(serde_json::from_str(&body).expect("JSON body"));
+                    s.bodies
+                        .push(serde_json::from_str(&body).expect("JSON body"));
                     s.hang
                 };
                 if hang {
@@ -348,9 +349,7 @@ async fn a_webhook_killed_mid_queue_delivers_the_rest_after_a_restart_and_none_t
     let warning = second.note("not posted again");
     assert!(warning.contains(&ids[0]), "{warning}");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while received.lock().expect("lock").bodies.len() < ids.len()
-        && Instant::now() < deadline
-    {
+    while received.lock().expect("lock").bodies.len() < ids.len() && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     std::thread::sleep(Duration::from_millis(600));

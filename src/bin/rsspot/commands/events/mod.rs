@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use rsspot::SpotClient;
 use outbox::{Outbox, Saved};
+use rsspot::SpotClient;
 use rsspot::observe::{Poller, diff};
 use rsspot::services::Backoff;
 use url::Url;

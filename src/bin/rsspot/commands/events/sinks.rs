@@ -177,7 +177,10 @@ async fn deliver(
             let why = match sent {
                 Ok(r) if r.status().is_success() => {
                     if let Err(e) = outbox.delivered(q.seq).await {
-                        eprintln!("warning: webhook: cannot save the delivery of {} ({e:#})", q.id);
+                        eprintln!(
+                            "warning: webhook: cannot save the delivery of {} ({e:#})",
+                            q.id
+                        );
                     }
                     break;
                 }
