@@ -91,7 +91,7 @@ async fn seed(emu: &Emulator, pools: usize) -> BenchResult<()> {
         } else {
             client
                 .spot_pools()
-                .create(&SpotPoolCreate::new(cs, class, desired, bid.clone()))
+                .create(&SpotPoolCreate::new(cs, class, desired, bid))
                 .await?;
         }
     }
