@@ -8,9 +8,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::Env;
-use rsspot::ResourceExt;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
+use rsspot::ResourceExt;
 use rsspot::fleet::{self, ApplyOptions, Fleet, FleetBid, FleetCloudSpace, FleetPool, PlanOptions};
 
 fn fleet_text(pools: usize) -> String {
@@ -130,7 +130,11 @@ async fn every_kind_counts(env: &Env) -> [usize; 4] {
     let org = client.default_org();
     let n = |r: rsspot::Result<usize>| r.expect("list");
     [
-        n(org.vm_ssh_keys().list().await.map(|l| l.iter().filter(|k| k.name() == "rk-key").count())),
+        n(org
+            .vm_ssh_keys()
+            .list()
+            .await
+            .map(|l| l.iter().filter(|k| k.name() == "rk-key").count())),
         // Not the spot pools the autopilot pool made (labelled so under the default variant).
         n(org.spot_pools().within("rk-web").list().await.map(|l| {
             l.iter()
@@ -139,10 +143,17 @@ async fn every_kind_counts(env: &Env) -> [usize; 4] {
         })),
         n(org.autopilot_pools().list().await.map(|l| {
             l.iter()
-                .filter(|a| a.spec.as_ref().and_then(|s| s.cloud_space.as_deref()) == Some("rk-web"))
+                .filter(|a| {
+                    a.spec.as_ref().and_then(|s| s.cloud_space.as_deref()) == Some("rk-web")
+                })
                 .count()
         })),
-        n(org.vm_pools().within("rk-vms").list().await.map(|l| l.len())),
+        n(org
+            .vm_pools()
+            .within("rk-vms")
+            .list()
+            .await
+            .map(|l| l.len())),
     ]
 }
 
@@ -163,14 +174,25 @@ async fn every_kind_killed_or_faulted_mid_apply_is_finished_with_no_duplicate() 
     child.wait().expect("reaped");
     env.emu.faults().set_latency(Duration::ZERO);
     let [_, _, _, vm] = every_kind_counts(&env).await;
-    assert!(vm < 3, "the kill landed before the apply finished ({vm} VM pools)");
+    assert!(
+        vm < 3,
+        "the kill landed before the apply finished ({vm} VM pools)"
+    );
     // Then lost write answers: the server acts, the client never hears.
     env.emu.faults().lose_next_write_responses(2);
     let _ = env.run(&["apply", "-f", &file, "--yes"]);
     env.emu.faults().clear();
     env.ok(&["apply", "-f", &file, "--yes"]);
-    assert_eq!(every_kind_counts(&env).await, [1, 1, 1, 3], "no duplicate, none missing");
-    assert_eq!(env.run(&["diff", "-f", &file]).status.code(), Some(0), "no leftover change");
+    assert_eq!(
+        every_kind_counts(&env).await,
+        [1, 1, 1, 3],
+        "no duplicate, none missing"
+    );
+    assert_eq!(
+        env.run(&["diff", "-f", &file]).status.code(),
+        Some(0),
+        "no leftover change"
+    );
 }
 
 const SSH_KEY: &str =
@@ -186,7 +208,14 @@ type AutopilotSeed = (u32, usize, bool, Option<u8>);
 type VmPoolSeed = (bool, usize, u32, usize, Option<u8>);
 
 fn pool_seed() -> impl Strategy<Value = PoolSeed> {
-    (0u8..2, 0usize..3, 1u32..4, any::<bool>(), proptest::option::of(0u8..9), 0usize..4)
+    (
+        0u8..2,
+        0usize..3,
+        1u32..4,
+        any::<bool>(),
+        proptest::option::of(0u8..9),
+        0usize..4,
+    )
 }
 
 /// A fleet of every kind from generated seeds. Keys carry what cannot change in place (the
@@ -209,8 +238,10 @@ fn build_fleet(
                 server_class: CLASSES[class].into(),
                 desired,
                 // The service takes one autoscaling spot pool per cloudspace.
-                autoscaling: (scale && p == 0)
-                    .then_some(fleet::FleetAutoscaling { min: 1, max: desired + 2 }),
+                autoscaling: (scale && p == 0).then_some(fleet::FleetAutoscaling {
+                    min: 1,
+                    max: desired + 2,
+                }),
                 labels: label.map(|l| [("team".to_string(), format!("t{l}"))].into()),
                 ..Default::default()
             };
@@ -269,13 +300,24 @@ fn build_fleet(
 }
 
 fn fleet_strategy() -> impl Strategy<Value = Fleet> {
-    let autopilot = (2u32..9, 0usize..4, any::<bool>(), proptest::option::of(0u8..9));
+    let autopilot = (
+        2u32..9,
+        0usize..4,
+        any::<bool>(),
+        proptest::option::of(0u8..9),
+    );
     let cloudspace = (
         any::<bool>(),
         proptest::collection::vec(pool_seed(), 0..4),
         proptest::collection::vec(autopilot, 0..2),
     );
-    let vm_pool = (any::<bool>(), 0usize..3, 1u32..3, 0usize..4, proptest::option::of(0u8..3));
+    let vm_pool = (
+        any::<bool>(),
+        0usize..3,
+        1u32..3,
+        0usize..4,
+        proptest::option::of(0u8..3),
+    );
     (
         proptest::collection::vec(cloudspace, 1..3),
         proptest::collection::vec(proptest::collection::vec(vm_pool, 0..3), 0..2),
@@ -321,13 +363,19 @@ fn export_of_a_random_fleet_plans_to_no_change() {
             let again = fleet::plan(&org, &wanted, &PlanOptions::default())
                 .await
                 .map_err(|e| TestCaseError::fail(format!("plan: {e}")))?;
-            prop_assert!(again.in_sync(), "the file applied is not in sync: {again:?}");
+            prop_assert!(
+                again.in_sync(),
+                "the file applied is not in sync: {again:?}"
+            );
             let exported = fleet::export(&org, None)
                 .await
                 .map_err(|e| TestCaseError::fail(format!("export: {e}")))?;
-            let text = exported.to_yaml().map_err(|e| TestCaseError::fail(e.to_string()))?;
-            let parsed = Fleet::parse("export.yaml", &text)
-                .map_err(|e| TestCaseError::fail(format!("the export does not parse: {e}\n{text}")))?;
+            let text = exported
+                .to_yaml()
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let parsed = Fleet::parse("export.yaml", &text).map_err(|e| {
+                TestCaseError::fail(format!("the export does not parse: {e}\n{text}"))
+            })?;
             let opts = PlanOptions {
                 prune: true,
                 ..PlanOptions::default()
@@ -335,7 +383,10 @@ fn export_of_a_random_fleet_plans_to_no_change() {
             let plan = fleet::plan(&org, &parsed, &opts)
                 .await
                 .map_err(|e| TestCaseError::fail(format!("plan of the export: {e}")))?;
-            prop_assert!(plan.in_sync(), "export round trip changed something:\n{text}\n{plan:?}");
+            prop_assert!(
+                plan.in_sync(),
+                "export round trip changed something:\n{text}\n{plan:?}"
+            );
             Ok(())
         })
     });

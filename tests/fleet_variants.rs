@@ -12,9 +12,7 @@ mod common;
 use std::time::Duration;
 
 use common::Env;
-use rsspot::emulator::{
-    ClockMode, DryRun, EmulatorOptions, Lifecycle, VariantSetting, Variants,
-};
+use rsspot::emulator::{ClockMode, DryRun, EmulatorOptions, Lifecycle, VariantSetting, Variants};
 use rsspot::fleet::{self, ApplyOptions, Fleet, ObjectKind, Outcome, Plan, PlanOptions};
 use rsspot::services::{SpotPoolCreate, SpotPoolUpdate, VmPoolUpdate};
 
@@ -135,7 +133,9 @@ async fn flows(setting: VariantSetting) -> Check {
                 prune,
                 ..PlanOptions::default()
             };
-            fleet::plan(&org, &f, &opts).await.map_err(|e| format!("plan: {e}"))
+            fleet::plan(&org, &f, &opts)
+                .await
+                .map_err(|e| format!("plan: {e}"))
         }
     };
     let apply = |p: Plan, opts: ApplyOptions| {
@@ -153,12 +153,21 @@ async fn flows(setting: VariantSetting) -> Check {
 
     // Apply from nothing.
     let first = plan_of(wanted.clone(), false).await?;
-    ensure(first.creates.len() == 8, || format!("8 creates, got {:?}", first.creates))?;
+    ensure(first.creates.len() == 8, || {
+        format!("8 creates, got {:?}", first.creates)
+    })?;
     let report = apply(first.clone(), ApplyOptions::default())
         .await
         .map_err(|e| format!("first apply: {e}"))?;
-    ensure(report.count(Outcome::Created) == 8, || format!("{report:?}"))?;
-    let vm_pools = org.vm_pools().within("fv-vms").list().await.map_err(|e| e.to_string())?;
+    ensure(report.count(Outcome::Created) == 8, || {
+        format!("{report:?}")
+    })?;
+    let vm_pools = org
+        .vm_pools()
+        .within("fv-vms")
+        .list()
+        .await
+        .map_err(|e| e.to_string())?;
     ensure(
         vm_pools.iter().any(|p| p.spec.vm_user_data.is_some()),
         || "the user data from the file was not sent".into(),
@@ -167,12 +176,18 @@ async fn flows(setting: VariantSetting) -> Check {
     // A second apply sends no write.
     env.emu.clear_journal();
     let second = plan_of(wanted.clone(), false).await?;
-    ensure(second.in_sync(), || format!("second plan not in sync: {second:?}"))?;
-    ensure(second.unchanged.len() == 8, || format!("{:?}", second.unchanged))?;
+    ensure(second.in_sync(), || {
+        format!("second plan not in sync: {second:?}")
+    })?;
+    ensure(second.unchanged.len() == 8, || {
+        format!("{:?}", second.unchanged)
+    })?;
     apply(second.clone(), ApplyOptions::default())
         .await
         .map_err(|e| format!("second apply: {e}"))?;
-    ensure(writes(&env) == 0, || format!("{} writes on a no-op apply", writes(&env)))?;
+    ensure(writes(&env) == 0, || {
+        format!("{} writes on a no-op apply", writes(&env))
+    })?;
 
     // Drift by hand, listed exactly.
     let workers = name_of(&second, "workers")?;
@@ -184,23 +199,38 @@ async fn flows(setting: VariantSetting) -> Check {
         },
         bid_price: None,
     };
-    org.spot_pools().update(&workers, &upd).await.map_err(|e| format!("drift: {e}"))?;
+    org.spot_pools()
+        .update(&workers, &upd)
+        .await
+        .map_err(|e| format!("drift: {e}"))?;
     let vm_upd = VmPoolUpdate {
         desired: Some(2),
         bid_price: None,
     };
-    org.vm_pools().update(&vm_spot, &vm_upd).await.map_err(|e| format!("drift: {e}"))?;
+    org.vm_pools()
+        .update(&vm_spot, &vm_upd)
+        .await
+        .map_err(|e| format!("drift: {e}"))?;
     let extra = SpotPoolCreate::new("fv-web", "gp.vs1.medium-dfw", 1, bid("0.02")?);
-    let extra = org.spot_pools().create(&extra).await.map_err(|e| format!("extra: {e}"))?;
+    let extra = org
+        .spot_pools()
+        .create(&extra)
+        .await
+        .map_err(|e| format!("extra: {e}"))?;
     let extra = rsspot::ResourceExt::name(&extra).to_string();
     let drift = plan_of(wanted.clone(), false).await?;
     let mut changed: Vec<(String, String, String, String)> = drift
         .updates
         .iter()
         .flat_map(|c| {
-            c.fields
-                .iter()
-                .map(|f| (c.object.name.clone(), f.field.clone(), f.old.clone(), f.new.clone()))
+            c.fields.iter().map(|f| {
+                (
+                    c.object.name.clone(),
+                    f.field.clone(),
+                    f.old.clone(),
+                    f.new.clone(),
+                )
+            })
         })
         .collect();
     changed.sort();
@@ -209,15 +239,20 @@ async fn flows(setting: VariantSetting) -> Check {
         (vm_spot.clone(), "desired".into(), "2".into(), "1".into()),
     ];
     want.sort();
-    ensure(changed == want, || format!("drift listed as {changed:?}, want {want:?}"))?;
+    ensure(changed == want, || {
+        format!("drift listed as {changed:?}, want {want:?}")
+    })?;
     ensure(drift.creates.is_empty() && drift.deletes.is_empty(), || {
         format!("no create or delete without prune: {drift:?}")
     })?;
 
     // Prune deletes the extra pool, and only with prune.
     let pruned = plan_of(wanted.clone(), true).await?;
-    let deleted: std::collections::BTreeSet<String> =
-        pruned.deletes.iter().map(|c| c.object.name.clone()).collect();
+    let deleted: std::collections::BTreeSet<String> = pruned
+        .deletes
+        .iter()
+        .map(|c| c.object.name.clone())
+        .collect();
     let mut want_deleted = seeded.clone();
     want_deleted.insert(extra.clone());
     ensure(deleted == want_deleted, || {
@@ -227,13 +262,18 @@ async fn flows(setting: VariantSetting) -> Check {
         .await
         .map_err(|e| format!("pruned apply: {e}"))?;
     let after = plan_of(wanted.clone(), true).await?;
-    ensure(after.in_sync(), || format!("not in sync after the pruned apply: {after:?}"))?;
+    ensure(after.in_sync(), || {
+        format!("not in sync after the pruned apply: {after:?}")
+    })?;
 
     // A saved plan is refused after a concurrent change, naming the object; nothing is sent.
     let mut more = wanted.clone();
     more.cloudspaces[0].spot_pools[0].desired = 4;
     let saved = plan_of(more.clone(), false).await?;
-    org.spot_pools().update(&workers, &upd).await.map_err(|e| format!("concurrent: {e}"))?;
+    org.spot_pools()
+        .update(&workers, &upd)
+        .await
+        .map_err(|e| format!("concurrent: {e}"))?;
     env.emu.clear_journal();
     let verify = ApplyOptions {
         verify: true,
@@ -241,7 +281,11 @@ async fn flows(setting: VariantSetting) -> Check {
     };
     match apply(saved, verify).await {
         Err(e) if e.to_string().contains(&workers) => {}
-        other => return Err(format!("a stale plan was not refused naming {workers}: {other:?}")),
+        other => {
+            return Err(format!(
+                "a stale plan was not refused naming {workers}: {other:?}"
+            ));
+        }
     }
     ensure(writes(&env) == 0, || "a refused plan sent a write".into())?;
 
@@ -258,12 +302,15 @@ async fn flows(setting: VariantSetting) -> Check {
         .map_err(|e| format!("dry run: {e}"))?;
     for a in &report.applied {
         let want = dry_outcome(setting, a.object.kind);
-        ensure(a.outcome == want, || format!("dry run of {}: {:?}, want {want:?}", a.object, a.outcome))?;
+        ensure(a.outcome == want, || {
+            format!("dry run of {}: {:?}, want {want:?}", a.object, a.outcome)
+        })?;
     }
     let again = plan_of(dry_file, false).await?;
-    ensure(again.updates.len() == dry_plan.updates.len() && !again.updates.is_empty(), || {
-        format!("the dry run changed something: {again:?}")
-    })?;
+    ensure(
+        again.updates.len() == dry_plan.updates.len() && !again.updates.is_empty(),
+        || format!("the dry run changed something: {again:?}"),
+    )?;
 
     // delete -f: nothing of the file is left.
     fleet::delete(&org, &wanted, &ApplyOptions::default())
@@ -306,7 +353,10 @@ async fn fleet_flows_work_under_every_variant() {
         }
     }
     failures.sort();
-    eprintln!("fleet variants: {ran} settings, {} failures", failures.len());
+    eprintln!(
+        "fleet variants: {ran} settings, {} failures",
+        failures.len()
+    );
     assert_eq!(ran, settings.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

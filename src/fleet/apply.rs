@@ -154,12 +154,27 @@ fn order(plan: &Plan) -> Vec<(&Change, Step)> {
     let mut order: Vec<(&Change, Step)> = Vec::new();
     for rank in 0..=2 {
         let of_rank = |c: &&Change| c.object.kind.rank() == rank;
-        order.extend(plan.creates.iter().filter(of_rank).map(|c| (c, Step::Create)));
-        order.extend(plan.updates.iter().filter(of_rank).map(|c| (c, Step::Update)));
+        order.extend(
+            plan.creates
+                .iter()
+                .filter(of_rank)
+                .map(|c| (c, Step::Create)),
+        );
+        order.extend(
+            plan.updates
+                .iter()
+                .filter(of_rank)
+                .map(|c| (c, Step::Update)),
+        );
     }
     for rank in (0..=2).rev() {
         let of_rank = |c: &&Change| c.object.kind.rank() == rank;
-        order.extend(plan.deletes.iter().filter(of_rank).map(|c| (c, Step::Delete)));
+        order.extend(
+            plan.deletes
+                .iter()
+                .filter(of_rank)
+                .map(|c| (c, Step::Delete)),
+        );
     }
     order
 }
@@ -172,8 +187,8 @@ fn server_checkable(plan: &Plan, change: &Change) -> bool {
         let parent_of_pool = c.object.kind.rank() == 1
             && change.object.kind.rank() == 2
             && change.object.cloudspace.as_deref() == Some(c.object.name.as_str());
-        let key_of_cloudspace = c.object.kind == ObjectKind::VmSshKey
-            && change.object.kind == ObjectKind::VmCloudSpace;
+        let key_of_cloudspace =
+            c.object.kind == ObjectKind::VmSshKey && change.object.kind == ObjectKind::VmCloudSpace;
         parent_of_pool || key_of_cloudspace
     })
 }
@@ -308,7 +323,11 @@ pub async fn delete_plan(org: &Org<'_>, fleet: &Fleet) -> Result<Plan> {
             names.insert(autopilot_name(&snap.namespace, &cs.name, p));
         }
     }
-    let vm_wanted: Vec<&str> = fleet.vm_cloudspaces.iter().map(|c| c.name.as_str()).collect();
+    let vm_wanted: Vec<&str> = fleet
+        .vm_cloudspaces
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     for cs in &fleet.vm_cloudspaces {
         for p in &cs.vm_pools {
             names.insert(vm_pool_name(&snap.namespace, &cs.name, p));

@@ -192,20 +192,30 @@ pub async fn snapshot(org: &Org<'_>) -> Result<Snapshot> {
     let filter = crate::services::ServerClassFilter::default();
     let pricing = client.pricing();
     let server_classes = client.server_classes();
-    let (namespace, cloudspaces, spot, ondemand, classes, pct, cmp) = tokio::join!(
-        org.namespace(),
-        org.cloudspaces().list(),
-        org.spot_pools().list(),
-        org.ondemand_pools().list(),
-        server_classes.list(&filter),
-        pricing.percentiles(),
-        pricing.comparable_prices(),
-    );
-    let (keys, vm_cloudspaces, vm_pools, autopilot) = tokio::join!(
-        org.vm_ssh_keys().list(),
-        org.vm_cloudspaces().list(),
-        org.vm_pools().list(),
-        org.autopilot_pools().list(),
+    // All at once: a plan costs one round trip of its slowest request.
+    let (
+        (namespace, cloudspaces, spot, ondemand, classes, pct, cmp),
+        (keys, vm_cloudspaces, vm_pools, autopilot),
+    ) = tokio::join!(
+        async {
+            tokio::join!(
+                org.namespace(),
+                org.cloudspaces().list(),
+                org.spot_pools().list(),
+                org.ondemand_pools().list(),
+                server_classes.list(&filter),
+                pricing.percentiles(),
+                pricing.comparable_prices(),
+            )
+        },
+        async {
+            tokio::join!(
+                org.vm_ssh_keys().list(),
+                org.vm_cloudspaces().list(),
+                org.vm_pools().list(),
+                org.autopilot_pools().list(),
+            )
+        },
     );
     let inputs: Vec<ClassInput> = classes?
         .iter()

@@ -197,7 +197,10 @@ pub fn autopilot_hourly(p: &AutopilotNodePool) -> Decimal {
 
 /// The spot pools that autopilot pools made: by label, by owner reference, or named in an
 /// allocation. The fleet neither lists, exports nor prunes them: their autopilot pool does.
-pub fn autopilot_children(spot: &[SpotNodePool], autopilot: &[AutopilotNodePool]) -> BTreeSet<String> {
+pub fn autopilot_children(
+    spot: &[SpotNodePool],
+    autopilot: &[AutopilotNodePool],
+) -> BTreeSet<String> {
     let mut out: BTreeSet<String> = autopilot
         .iter()
         .flat_map(|a| a.status.iter().flat_map(|s| &s.allocations))

@@ -43,13 +43,13 @@ pub use apply::{
 };
 pub use live::{CloudSpaceState, PoolState};
 pub use live_more::{AutopilotState, SshKeyState, VmCloudSpaceState, VmPoolState};
-pub use model_more::{
-    FleetAutopilotPool, FleetPrice, FleetSshKey, FleetUserData, FleetVmCloudSpace, FleetVmPool,
-    USER_DATA_MAX, UserDataBase64, UserDataFile, autopilot_label, vm_pool_label,
-};
 pub use model::{
     AdviceBid, AdviceRisk, BidRule, Fleet, FleetAutoscaling, FleetBid, FleetCloudSpace,
     FleetFormat, FleetPool, FleetTaint, pool_label,
+};
+pub use model_more::{
+    FleetAutopilotPool, FleetPrice, FleetSshKey, FleetUserData, FleetVmCloudSpace, FleetVmPool,
+    USER_DATA_MAX, UserDataBase64, UserDataFile, autopilot_label, vm_pool_label,
 };
 pub use plan::{
     Change, Cost, FieldChange, ObjectKind, ObjectRef, Observed, PLAN_VERSION, Plan, PlanConcern,
@@ -105,13 +105,23 @@ pub fn pool_name(namespace: &str, cloudspace: &str, pool: &FleetPool) -> String 
 /// The name of a VM pool of the file: its `name:`, else the UUIDv5 of
 /// `"{namespace}/vm/{vm cloudspace}/{key}"` in [`FLEET_NAMESPACE`].
 pub fn vm_pool_name(namespace: &str, vm_cloudspace: &str, pool: &FleetVmPool) -> String {
-    derived(namespace, &format!("vm/{vm_cloudspace}"), &pool.key, &pool.name)
+    derived(
+        namespace,
+        &format!("vm/{vm_cloudspace}"),
+        &pool.key,
+        &pool.name,
+    )
 }
 
 /// The name of an autopilot pool of the file: its `name:`, else the UUIDv5 of
 /// `"{namespace}/{cloudspace}/autopilot/{key}"` in [`FLEET_NAMESPACE`].
 pub fn autopilot_name(namespace: &str, cloudspace: &str, pool: &FleetAutopilotPool) -> String {
-    derived(namespace, &format!("{cloudspace}/autopilot"), &pool.key, &pool.name)
+    derived(
+        namespace,
+        &format!("{cloudspace}/autopilot"),
+        &pool.key,
+        &pool.name,
+    )
 }
 
 fn derived(namespace: &str, parent: &str, key: &Option<String>, name: &Option<String>) -> String {
@@ -119,7 +129,10 @@ fn derived(namespace: &str, parent: &str, key: &Option<String>, name: &Option<St
         (Some(name), _) => name.clone(),
         (None, key) => uuid_v5(
             &FLEET_NAMESPACE,
-            &format!("{namespace}/{parent}/{}", key.as_deref().unwrap_or_default()),
+            &format!(
+                "{namespace}/{parent}/{}",
+                key.as_deref().unwrap_or_default()
+            ),
         )
         .to_string(),
     }

@@ -277,7 +277,8 @@ impl Fleet {
     /// Reads, parses and checks the fleet file at `path`, and reads the files it names (user
     /// data, relative to the file's folder). The read is bounded.
     pub fn load(path: &std::path::Path) -> Result<Fleet> {
-        let text = crate::fsutil::read_bounded_text(path, crate::fsutil::DOCUMENT_MAX, "a fleet file")?;
+        let text =
+            crate::fsutil::read_bounded_text(path, crate::fsutil::DOCUMENT_MAX, "a fleet file")?;
         let mut fleet = Fleet::parse(&path.display().to_string(), &text)?;
         fleet.read_files(path.parent().unwrap_or(std::path::Path::new(".")))?;
         Ok(fleet)

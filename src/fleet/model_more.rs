@@ -195,7 +195,11 @@ pub struct FleetAutopilotPool {
 }
 
 /// The key-or-name check every pool of the file shares.
-pub(crate) fn check_identity(what: &str, key: &Option<String>, name: &Option<String>) -> Result<()> {
+pub(crate) fn check_identity(
+    what: &str,
+    key: &Option<String>,
+    name: &Option<String>,
+) -> Result<()> {
     match (key, name) {
         (None, None) | (Some(_), Some(_)) => Err(Error::invalid(
             what,
@@ -241,7 +245,10 @@ impl FleetVmPool {
             return Err(Error::invalid(what, "`serverClass:` is empty"));
         }
         if self.desired == 0 {
-            return Err(Error::invalid(format!("{what}.desired"), "must be at least 1"));
+            return Err(Error::invalid(
+                format!("{what}.desired"),
+                "must be at least 1",
+            ));
         }
         let spot = self.pool_type(what)? == crate::services::PoolType::Spot;
         match &self.bid {
@@ -270,17 +277,26 @@ impl FleetVmCloudSpace {
         crate::services::check_dns_label("name", &self.name, "VM cloudspace name")
             .map_err(|e| field_error(&what, e))?;
         if self.region.trim().is_empty() {
-            return Err(Error::invalid(format!("{what}.region"), "a region is required"));
+            return Err(Error::invalid(
+                format!("{what}.region"),
+                "a region is required",
+            ));
         }
         if self.ssh_key.trim().is_empty() {
-            return Err(Error::invalid(format!("{what}.sshKey"), "an SSH key name is required"));
+            return Err(Error::invalid(
+                format!("{what}.sshKey"),
+                "an SSH key name is required",
+            ));
         }
         let mut ids = std::collections::BTreeSet::new();
         for p in &self.vm_pools {
             let label = vm_pool_label(&self.name, p);
             p.validate(&label)?;
             if !ids.insert(p.key.clone().or(p.name.clone())) {
-                return Err(Error::invalid(label, "two VM pools of the VM cloudspace use this key"));
+                return Err(Error::invalid(
+                    label,
+                    "two VM pools of the VM cloudspace use this key",
+                ));
             }
         }
         Ok(())
@@ -289,8 +305,14 @@ impl FleetVmCloudSpace {
 
 impl FleetAutopilotPool {
     /// The request the services take (for the checks and the body).
-    pub fn request(&self, cloudspace: &str, what: &str) -> Result<crate::services::AutopilotPoolCreate> {
-        let budget = self.budget_per_hour.decimal(&format!("{what}.budgetPerHour"))?;
+    pub fn request(
+        &self,
+        cloudspace: &str,
+        what: &str,
+    ) -> Result<crate::services::AutopilotPoolCreate> {
+        let budget = self
+            .budget_per_hour
+            .decimal(&format!("{what}.budgetPerHour"))?;
         let mut req = crate::services::AutopilotPoolCreate::new(cloudspace, self.vcpu, budget);
         if let Some(b) = self.vcpu_per_node {
             req = req.per_node(b.min, b.max);

@@ -23,7 +23,12 @@ pub(crate) fn observed<S: Serialize>(live: &Live<S>) -> Observed {
     }
 }
 
-pub(super) fn field<T: Serialize + PartialEq>(out: &mut Vec<FieldChange>, name: &str, old: &T, new: &T) {
+pub(super) fn field<T: Serialize + PartialEq>(
+    out: &mut Vec<FieldChange>,
+    name: &str,
+    old: &T,
+    new: &T,
+) {
     if old != new {
         out.push(FieldChange {
             field: name.into(),
@@ -428,7 +433,9 @@ impl Planner<'_> {
         self.plan.deletes.extend(deleted_cs.into_values());
         self.plan.deletes.extend(more_deletes);
         // Pools first, then cloudspaces, then keys: the order an apply deletes in.
-        self.plan.deletes.sort_by_key(|c| std::cmp::Reverse(c.object.kind.rank()));
+        self.plan
+            .deletes
+            .sort_by_key(|c| std::cmp::Reverse(c.object.kind.rank()));
         let hours = Decimal::from(MONTH_HOURS);
         let after = self.hourly_after + untouched;
         self.plan.cost = Cost {

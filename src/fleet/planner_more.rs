@@ -8,8 +8,7 @@ use super::live::Live;
 use super::live_more::{AutopilotState, SshKeyState, VmCloudSpaceState, VmPoolState, price_text};
 use super::model::{BidRule, FleetCloudSpace};
 use super::model_more::{
-    FleetAutopilotPool, FleetSshKey, FleetVmCloudSpace, FleetVmPool, autopilot_label,
-    vm_pool_label,
+    FleetAutopilotPool, FleetSshKey, FleetVmCloudSpace, FleetVmPool, autopilot_label, vm_pool_label,
 };
 use super::plan::*;
 use super::planner::{Planner, field, json, observed};
@@ -18,10 +17,20 @@ use crate::pricing::guard::{self, Concern};
 use crate::services::PoolType;
 use crate::services::vm_pools::DEFAULT_VM_IMAGE;
 
-fn immutable(what: &str, name: &str, old: &impl serde::Serialize, new: &impl serde::Serialize, how: &str) -> Error {
+fn immutable(
+    what: &str,
+    name: &str,
+    old: &impl serde::Serialize,
+    new: &impl serde::Serialize,
+    how: &str,
+) -> Error {
     Error::invalid(
         format!("{what}.{name}"),
-        format!("cannot change from {} to {} in place; {how}", json(old), json(new)),
+        format!(
+            "cannot change from {} to {} in place; {how}",
+            json(old),
+            json(new)
+        ),
     )
 }
 
@@ -91,10 +100,22 @@ impl Planner<'_> {
             let what = format!("vmSshKeys.{}", k.name);
             let how = "give the new key another name";
             if l.state.public_key != target.public_key {
-                return Err(immutable(&what, "publicKey", &l.state.public_key, &target.public_key, how));
+                return Err(immutable(
+                    &what,
+                    "publicKey",
+                    &l.state.public_key,
+                    &target.public_key,
+                    how,
+                ));
             }
             if l.state.description != target.description {
-                return Err(immutable(&what, "description", &l.state.description, &target.description, how));
+                return Err(immutable(
+                    &what,
+                    "description",
+                    &l.state.description,
+                    &target.description,
+                    how,
+                ));
             }
         }
         let obj = object(ObjectKind::VmSshKey, &k.name, None, None);
@@ -105,7 +126,8 @@ impl Planner<'_> {
     /// A VM cloudspace and its VM pools.
     pub(super) fn vm_cloudspace(&mut self, cs: &FleetVmCloudSpace) -> Result<()> {
         let snap = self.snap;
-        self.kept.insert((ObjectKind::VmCloudSpace, cs.name.clone()));
+        self.kept
+            .insert((ObjectKind::VmCloudSpace, cs.name.clone()));
         let live = snap.vm_cloudspaces.iter().find(|l| l.name == cs.name);
         let what = format!("vmCloudspaces.{}", cs.name);
         let how = "create a VM cloudspace of another name";
@@ -121,10 +143,22 @@ impl Planner<'_> {
         let mut fields = Vec::new();
         if let Some(l) = live {
             if l.state.region.is_some() && l.state.region != target.region {
-                return Err(immutable(&what, "region", &l.state.region, &target.region, how));
+                return Err(immutable(
+                    &what,
+                    "region",
+                    &l.state.region,
+                    &target.region,
+                    how,
+                ));
             }
             if l.state.ssh_key.is_some() && l.state.ssh_key != target.ssh_key {
-                return Err(immutable(&what, "sshKey", &l.state.ssh_key, &target.ssh_key, how));
+                return Err(immutable(
+                    &what,
+                    "sshKey",
+                    &l.state.ssh_key,
+                    &target.ssh_key,
+                    how,
+                ));
             }
             field(&mut fields, "webhook", &l.state.webhook, &target.webhook);
         }
@@ -140,9 +174,13 @@ impl Planner<'_> {
         let snap = self.snap;
         let label = vm_pool_label(&cs.name, pool);
         let name = super::vm_pool_name(&snap.namespace, &cs.name, pool);
-        let found: Vec<&Live<VmPoolState>> = snap.vm_pools.iter().filter(|l| l.name == name).collect();
+        let found: Vec<&Live<VmPoolState>> =
+            snap.vm_pools.iter().filter(|l| l.name == name).collect();
         if found.len() > 1 {
-            return Err(Error::invalid(label, format!("ambiguous: more than one live VM pool is named {name}")));
+            return Err(Error::invalid(
+                label,
+                format!("ambiguous: more than one live VM pool is named {name}"),
+            ));
         }
         let live = found.first().copied();
         if let Some(l) = live
@@ -150,7 +188,10 @@ impl Planner<'_> {
         {
             return Err(Error::invalid(
                 label,
-                format!("VM pool {name} is in VM cloudspace {:?}, not {:?}", l.state.vm_cloudspace, cs.name),
+                format!(
+                    "VM pool {name} is in VM cloudspace {:?}, not {:?}",
+                    l.state.vm_cloudspace, cs.name
+                ),
             ));
         }
         self.kept.insert((ObjectKind::VmPool, name.clone()));
@@ -163,34 +204,43 @@ impl Planner<'_> {
         if !class.region.is_empty() && class.region != cs.region {
             return Err(Error::invalid(
                 format!("{label}.serverClass"),
-                format!("server class {} is in {}, but VM cloudspace {} is in {}", class.name, class.region, cs.name, cs.region),
+                format!(
+                    "server class {} is in {}, but VM cloudspace {} is in {}",
+                    class.name, class.region, cs.name, cs.region
+                ),
             ));
         }
         let pool_type = pool.pool_type(&label)?;
         let bid = match pool.bid.as_ref().map(|b| b.rule(&label)).transpose()? {
             None => None,
             Some(BidRule::Price(b)) => Some(b),
-            Some(BidRule::Advice(_)) if live.is_some() && !self.opts.rebid => {
-                live.and_then(|l| l.state.bid.as_deref()).and_then(|b| b.parse().ok())
-            }
+            Some(BidRule::Advice(_)) if live.is_some() && !self.opts.rebid => live
+                .and_then(|l| l.state.bid.as_deref())
+                .and_then(|b| b.parse().ok()),
             Some(BidRule::Advice(risk)) => Some(crate::pricing::advice::advise(row, risk).bid),
         };
         if let Some(b) = bid
             && pool_type == PoolType::Spot
         {
-            guard::check_floor(b, class).map_err(|e| Error::invalid(format!("{label}.bid"), e.to_string()))?;
+            guard::check_floor(b, class)
+                .map_err(|e| Error::invalid(format!("{label}.bid"), e.to_string()))?;
         }
-        let user_data = pool.user_data.as_ref().map(|u| u.wire(&label)).transpose()?;
+        let user_data = pool
+            .user_data
+            .as_ref()
+            .map(|u| u.wire(&label))
+            .transpose()?;
         let target = VmPoolState {
             vm_cloudspace: cs.name.clone(),
             server_class: pool.server_class.clone(),
             desired: pool.desired,
             pool_type: pool_type.as_str().to_string(),
             bid: bid.map(|b| b.api_form()),
-            image: pool
-                .image
-                .clone()
-                .or_else(|| live.map_or(Some(DEFAULT_VM_IMAGE.to_string()), |l| l.state.image.clone())),
+            image: pool.image.clone().or_else(|| {
+                live.map_or(Some(DEFAULT_VM_IMAGE.to_string()), |l| {
+                    l.state.image.clone()
+                })
+            }),
             user_data: user_data.or_else(|| live.and_then(|l| l.state.user_data.clone())),
         };
         self.hourly_after += snap.vm_price(&target) * Decimal::from(target.desired);
@@ -199,8 +249,16 @@ impl Planner<'_> {
             let how = "give the pool a new key";
             let was = &l.state;
             for (f, old, new) in [
-                ("serverClass", &Some(was.server_class.clone()), &Some(target.server_class.clone())),
-                ("poolType", &Some(was.pool_type.clone()), &Some(target.pool_type.clone())),
+                (
+                    "serverClass",
+                    &Some(was.server_class.clone()),
+                    &Some(target.server_class.clone()),
+                ),
+                (
+                    "poolType",
+                    &Some(was.pool_type.clone()),
+                    &Some(target.pool_type.clone()),
+                ),
                 ("image", &was.image, &target.image),
                 ("userData", &was.user_data, &target.user_data),
             ] {
@@ -218,7 +276,9 @@ impl Planner<'_> {
         let (bid_changed, desired_changed) = (changed("bid"), changed("desired"));
         if live.is_none() || !fields.is_empty() {
             let mut c = match (pool_type, bid) {
-                (PoolType::Spot, Some(b)) => guard::assess_spot(b, target.desired, class, &self.opts.limits),
+                (PoolType::Spot, Some(b)) => {
+                    guard::assess_spot(b, target.desired, class, &self.opts.limits)
+                }
                 _ => guard::assess_on_demand(target.desired, class, &self.opts.limits),
             };
             c.retain(|c| match c {
@@ -242,9 +302,13 @@ impl Planner<'_> {
         let snap = self.snap;
         let label = autopilot_label(&cs.name, pool);
         let name = super::autopilot_name(&snap.namespace, &cs.name, pool);
-        let found: Vec<&Live<AutopilotState>> = snap.autopilot.iter().filter(|l| l.name == name).collect();
+        let found: Vec<&Live<AutopilotState>> =
+            snap.autopilot.iter().filter(|l| l.name == name).collect();
         if found.len() > 1 {
-            return Err(Error::invalid(label, format!("ambiguous: more than one live autopilot pool is named {name}")));
+            return Err(Error::invalid(
+                label,
+                format!("ambiguous: more than one live autopilot pool is named {name}"),
+            ));
         }
         let live = found.first().copied();
         if let Some(l) = live
@@ -252,7 +316,10 @@ impl Planner<'_> {
         {
             return Err(Error::invalid(
                 label,
-                format!("autopilot pool {name} is in cloudspace {:?}, not {:?}", l.state.cloudspace, cs.name),
+                format!(
+                    "autopilot pool {name} is in cloudspace {:?}, not {:?}",
+                    l.state.cloudspace, cs.name
+                ),
             ));
         }
         self.kept.insert((ObjectKind::AutopilotPool, name.clone()));
@@ -260,9 +327,13 @@ impl Planner<'_> {
         let was = live.map(|l| &l.state);
         let target = AutopilotState {
             cloudspace: cs.name.clone(),
-            region: was.and_then(|w| w.region.clone()).or(region.map(str::to_string)),
+            region: was
+                .and_then(|w| w.region.clone())
+                .or(region.map(str::to_string)),
             vcpu: pool.vcpu,
-            vcpu_per_node: pool.vcpu_per_node.or_else(|| was.and_then(|w| w.vcpu_per_node)),
+            vcpu_per_node: pool
+                .vcpu_per_node
+                .or_else(|| was.and_then(|w| w.vcpu_per_node)),
             memory_per_vcpu: pool
                 .memory_per_vcpu
                 .clone()
@@ -274,31 +345,73 @@ impl Planner<'_> {
                 .clone()
                 .or_else(|| was.and_then(|w| w.allocation_strategy.clone()))
                 .or_else(|| Some(req.allocation_strategy.as_str().to_string())),
-            labels: pool.labels.clone().or_else(|| was.and_then(|w| w.labels.clone())),
-            annotations: pool.annotations.clone().or_else(|| was.and_then(|w| w.annotations.clone())),
-            taints: pool.taints.clone().or_else(|| was.and_then(|w| w.taints.clone())),
+            labels: pool
+                .labels
+                .clone()
+                .or_else(|| was.and_then(|w| w.labels.clone())),
+            annotations: pool
+                .annotations
+                .clone()
+                .or_else(|| was.and_then(|w| w.annotations.clone())),
+            taints: pool
+                .taints
+                .clone()
+                .or_else(|| was.and_then(|w| w.taints.clone())),
         };
         let inputs: Vec<_> = snap.classes.values().map(|(c, _)| c.clone()).collect();
         let spec = crate::pricing::autopilot::PackSpec {
             region: target.region.clone().unwrap_or_default(),
             vcpu_total: target.vcpu,
             vcpu_per_node: target.vcpu_per_node.map(|b| (b.min, b.max)),
-            memory_per_vcpu_gb: target.memory_per_vcpu.as_deref().and_then(|m| m.parse().ok()),
+            memory_per_vcpu_gb: target
+                .memory_per_vcpu
+                .as_deref()
+                .and_then(|m| m.parse().ok()),
             ceiling: req.budget_per_hour,
         };
         self.hourly_after += crate::pricing::autopilot::preview(&spec, &inputs).hourly_usd;
         let mut fields = Vec::new();
         if let Some(w) = was {
             field(&mut fields, "vcpu", &w.vcpu, &target.vcpu);
-            field(&mut fields, "vcpuPerNode", &w.vcpu_per_node, &target.vcpu_per_node);
-            field(&mut fields, "memoryPerVCPU", &w.memory_per_vcpu, &target.memory_per_vcpu);
-            field(&mut fields, "budgetPerHour", &w.budget_per_hour, &target.budget_per_hour);
-            field(&mut fields, "allocationStrategy", &w.allocation_strategy, &target.allocation_strategy);
+            field(
+                &mut fields,
+                "vcpuPerNode",
+                &w.vcpu_per_node,
+                &target.vcpu_per_node,
+            );
+            field(
+                &mut fields,
+                "memoryPerVCPU",
+                &w.memory_per_vcpu,
+                &target.memory_per_vcpu,
+            );
+            field(
+                &mut fields,
+                "budgetPerHour",
+                &w.budget_per_hour,
+                &target.budget_per_hour,
+            );
+            field(
+                &mut fields,
+                "allocationStrategy",
+                &w.allocation_strategy,
+                &target.allocation_strategy,
+            );
             field(&mut fields, "labels", &w.labels, &target.labels);
-            field(&mut fields, "annotations", &w.annotations, &target.annotations);
+            field(
+                &mut fields,
+                "annotations",
+                &w.annotations,
+                &target.annotations,
+            );
             field(&mut fields, "taints", &w.taints, &target.taints);
         }
-        let obj = object(ObjectKind::AutopilotPool, &name, Some(&cs.name), pool.key.as_ref());
+        let obj = object(
+            ObjectKind::AutopilotPool,
+            &name,
+            Some(&cs.name),
+            pool.key.as_ref(),
+        );
         self.record(obj, live, fields, Target::Autopilot(target));
         Ok(())
     }
@@ -330,18 +443,36 @@ impl Planner<'_> {
             before += snap.vm_price(&l.state) * Decimal::from(l.nodes_now);
             let kept = self.kept.contains(&(ObjectKind::VmPool, l.name.clone()));
             let after = snap.vm_price(&l.state) * Decimal::from(l.state.desired);
-            let change = gone(ObjectKind::VmPool, &l.name, Some(&l.state.vm_cloudspace), observed(l));
+            let change = gone(
+                ObjectKind::VmPool,
+                &l.name,
+                Some(&l.state.vm_cloudspace),
+                observed(l),
+            );
             consider(kept, l.deleting, change, after);
         }
         for l in &snap.autopilot {
-            let now = snap.autopilot_hourly.get(&l.name).copied().unwrap_or_default();
+            let now = snap
+                .autopilot_hourly
+                .get(&l.name)
+                .copied()
+                .unwrap_or_default();
             before += now;
-            let kept = self.kept.contains(&(ObjectKind::AutopilotPool, l.name.clone()));
-            let change = gone(ObjectKind::AutopilotPool, &l.name, Some(&l.state.cloudspace), observed(l));
+            let kept = self
+                .kept
+                .contains(&(ObjectKind::AutopilotPool, l.name.clone()));
+            let change = gone(
+                ObjectKind::AutopilotPool,
+                &l.name,
+                Some(&l.state.cloudspace),
+                observed(l),
+            );
             consider(kept, l.deleting, change, now);
         }
         for l in &snap.vm_cloudspaces {
-            let kept = self.kept.contains(&(ObjectKind::VmCloudSpace, l.name.clone()));
+            let kept = self
+                .kept
+                .contains(&(ObjectKind::VmCloudSpace, l.name.clone()));
             let change = gone(ObjectKind::VmCloudSpace, &l.name, None, observed(l));
             consider(kept, l.deleting, change, Decimal::ZERO);
         }

@@ -1,10 +1,10 @@
 //! One step of an apply per kind: the create, update or delete of one object of a plan, sent
 //! through the kind's service (its local checks included).
 
+use super::apply::Outcome;
 use super::live::{CloudSpaceState, PoolState};
 use super::live_more::{AutopilotState, VmPoolState};
 use super::plan::{Change, ObjectKind, ObjectRef, Target};
-use super::apply::Outcome;
 use crate::error::{ConflictReason, Error, Result};
 use crate::pricing::Bid;
 use crate::pricing::guard::SpendLimits;
@@ -68,7 +68,9 @@ pub(super) async fn create(org: &Org<'_>, change: &Change) -> Result<Outcome> {
         Target::VmPool(s) => {
             let req = vm_pool_request(name, s, &change.object)?;
             let api = org.vm_pools();
-            let prepared = api.prepare_create(&req, None, &SpendLimits::default()).await?;
+            let prepared = api
+                .prepare_create(&req, None, &SpendLimits::default())
+                .await?;
             api.send_create(prepared).await.map(drop)
         }
         Target::Autopilot(s) => {
@@ -224,7 +226,11 @@ pub(super) async fn update(org: &Org<'_>, change: &Change) -> Result<Outcome> {
                     .vcpu_per_node
                     .filter(|_| has("vcpuPerNode"))
                     .map(|b| (b.min, b.max)),
-                memory_per_vcpu: match s.memory_per_vcpu.as_deref().filter(|_| has("memoryPerVCPU")) {
+                memory_per_vcpu: match s
+                    .memory_per_vcpu
+                    .as_deref()
+                    .filter(|_| has("memoryPerVCPU"))
+                {
                     Some(m) => Some(m.parse()?),
                     None => None,
                 },
@@ -288,4 +294,3 @@ pub(super) async fn delete_one(org: &Org<'_>, object: &ObjectRef) -> Result<Outc
         Err(e) => Err(e),
     }
 }
-

@@ -76,7 +76,10 @@ impl Inner {
     /// Adds `dryRun=All` to a write of a client made by `SpotClient::server_dry_run`.
     pub(crate) fn mark_dry_run(&self, request: &mut reqwest::Request) {
         if self.server_dry_run {
-            request.url_mut().query_pairs_mut().append_pair("dryRun", "All");
+            request
+                .url_mut()
+                .query_pairs_mut()
+                .append_pair("dryRun", "All");
         }
     }
 }
