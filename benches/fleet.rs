@@ -184,7 +184,9 @@ async fn run(runs: usize) -> BenchResult<()> {
         urls.len(),
         if ratio <= 1.2 { "met" } else { "MISSED" }
     );
-    println!("\nmedian of {runs} runs each, alternating; emulator on 127.0.0.1 in the same process.");
+    println!(
+        "\nmedian of {runs} runs each, alternating; emulator on 127.0.0.1 in the same process."
+    );
     Ok(())
 }
 
@@ -193,7 +195,11 @@ fn main() {
     if args.iter().any(|a| a == "--list") {
         return;
     }
-    let runs = if args.iter().any(|a| a == "--bench") { 7 } else { 1 };
+    let runs = if args.iter().any(|a| a == "--bench") {
+        7
+    } else {
+        1
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -281,7 +281,9 @@ async fn unknown_keys_are_errors_with_file_line_and_key() {
 /// The fleet file of docs/fleet.md, as written there.
 fn docs_example() -> String {
     let doc = include_str!("../docs/fleet.md");
-    let start = doc.find("<!-- fleet-example").expect("the docs mark their example");
+    let start = doc
+        .find("<!-- fleet-example")
+        .expect("the docs mark their example");
     let body = &doc[start..];
     let open = body.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
     let close = body[open..].find("```").expect("the block ends");
@@ -314,10 +316,17 @@ async fn the_docs_git_workflow_runs_as_written() {
     assert_eq!(out.status.code(), Some(0), "{}", common::stdout_of(&out));
     let client = env.client().await;
     let org = client.default_org();
-    let pools = org.vm_pools().within("builders").list().await.expect("list");
+    let pools = org
+        .vm_pools()
+        .within("builders")
+        .list()
+        .await
+        .expect("list");
     let wire = rsspot::services::vm_pools::user_data_wire(b"#!/bin/sh\necho ready\n");
     assert!(
-        pools.iter().any(|p| p.spec.vm_user_data.as_deref() == Some(wire.as_str())),
+        pools
+            .iter()
+            .any(|p| p.spec.vm_user_data.as_deref() == Some(wire.as_str())),
         "the user data of ./init.sh, read beside the fleet file: {pools:?}"
     );
 }

@@ -44,7 +44,7 @@ async fn pool_names(env: &Env) -> Vec<String> {
 /// `rsspot apply -f FILE --yes -q` in the background, on `env`'s emulator.
 fn spawn_apply(env: &Env, file: &str) -> std::process::Child {
     std::process::Command::new(assert_cmd::cargo::cargo_bin("rsspot"))
-        .args(["apply", "-f", &file, "--yes", "-q"])
+        .args(["apply", "-f", file, "--yes", "-q"])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", env.home())
