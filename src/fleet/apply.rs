@@ -8,32 +8,11 @@ use serde::Serialize;
 use super::live::{self, Snapshot};
 use super::plan::{Change, ObjectKind, ObjectRef, Observed, PLAN_VERSION, Plan};
 use super::planner::observed;
-use super::steps::{create, delete_one, update};
+use super::steps::{Outcome, create, delete_one, update};
 use super::{Fleet, autopilot_name, pool_name, vm_pool_name};
 use crate::error::{ConflictReason, Error, Result};
 use crate::resource::Org;
 use crate::services::WaitOptions;
-
-/// What was done to one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Created.
-    Created,
-    /// Changed.
-    Updated,
-    /// Deleted.
-    Deleted,
-    /// A create found the object there already (an earlier, interrupted apply made it).
-    AlreadyThere,
-    /// A delete found the object gone already.
-    AlreadyGone,
-    /// Nothing sent (`dry_run`), checked locally only: the service does not take
-    /// `dryRun=All` for this kind, or the object's parent is itself only planned.
-    DryRun,
-    /// Sent with `dryRun=All` (`dry_run`): the service checked it and changed nothing.
-    Validated,
-}
 
 /// One object's step of an apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -2,11 +2,12 @@
 //! as base64, so that planning the export against the same account finds no change.
 
 use super::live::Snapshot;
-use super::model::{Fleet, FleetBid};
+use super::model::Fleet;
 use super::model_more::{
     FleetAutopilotPool, FleetPrice, FleetSshKey, FleetUserData, FleetVmCloudSpace, FleetVmPool,
     UserDataBase64,
 };
+use super::model_values::FleetBid;
 
 /// The autopilot pools of `cloudspace`.
 pub(super) fn autopilot_pools(snap: &Snapshot, cloudspace: &str) -> Vec<FleetAutopilotPool> {

@@ -10,7 +10,7 @@ use super::live_more::{
     AutopilotState, SshKeyState, VmCloudSpaceState, VmPoolState, autopilot_children,
     autopilot_hourly, autopilot_state, ssh_key_state, vm_cloudspace_state, vm_pool_state,
 };
-use super::model::{FleetAutoscaling, FleetTaint};
+use super::model_values::{FleetAutoscaling, FleetTaint};
 use crate::error::Result;
 use crate::pricing::view::{self, ClassInput, PriceRow};
 use crate::raw::types::{CloudSpace, OnDemandNodePool, SpotNodePool};

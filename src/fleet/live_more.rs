@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::model::{FleetAutoscaling, FleetTaint};
+use super::model_values::{FleetAutoscaling, FleetTaint};
 use crate::raw::types::{AutopilotNodePool, SpotNodePool, VmSshKey};
 use crate::resource::{Kind, ResourceExt};
 use crate::types::inventory::{VmCloudSpace, VmPool};

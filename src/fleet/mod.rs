@@ -33,13 +33,14 @@ mod live;
 mod live_more;
 mod model;
 mod model_more;
+mod model_values;
 mod plan;
 mod planner;
 mod planner_more;
 mod steps;
 
 pub use apply::{
-    Applied, ApplyOptions, ApplyReport, Outcome, ProgressFn, apply, delete, delete_plan, verify,
+    Applied, ApplyOptions, ApplyReport, ProgressFn, apply, delete, delete_plan, verify,
 };
 pub use live::{CloudSpaceState, PoolState};
 pub use live_more::{AutopilotState, SshKeyState, VmCloudSpaceState, VmPoolState};
@@ -55,6 +56,7 @@ pub use plan::{
     Change, Cost, FieldChange, ObjectKind, ObjectRef, Observed, PLAN_VERSION, Plan, PlanConcern,
     PlanOptions, Target, Unchanged,
 };
+pub use steps::Outcome;
 
 use sha1::Digest;
 

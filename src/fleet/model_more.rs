@@ -8,7 +8,7 @@ use base64::Engine as _;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::model::{FleetAutoscaling, FleetBid, FleetTaint};
+use super::model_values::{FleetAutoscaling, FleetBid, FleetTaint};
 use crate::error::{Error, Result};
 
 /// The most user data a VM takes, in bytes of base64 as sent (the CLI's bound too).

@@ -6,10 +6,11 @@ use rust_decimal::Decimal;
 
 use super::live::Live;
 use super::live_more::{AutopilotState, SshKeyState, VmCloudSpaceState, VmPoolState, price_text};
-use super::model::{BidRule, FleetCloudSpace};
+use super::model::FleetCloudSpace;
 use super::model_more::{
     FleetAutopilotPool, FleetSshKey, FleetVmCloudSpace, FleetVmPool, autopilot_label, vm_pool_label,
 };
+use super::model_values::BidRule;
 use super::plan::*;
 use super::planner::{Planner, field, json, observed};
 use crate::error::{Error, Result};

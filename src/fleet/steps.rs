@@ -1,7 +1,8 @@
 //! One step of an apply per kind: the create, update or delete of one object of a plan, sent
 //! through the kind's service (its local checks included).
 
-use super::apply::Outcome;
+use serde::Serialize;
+
 use super::live::{CloudSpaceState, PoolState};
 use super::live_more::{AutopilotState, VmPoolState};
 use super::plan::{Change, ObjectKind, ObjectRef, Target};
@@ -14,6 +15,27 @@ use crate::services::{
     OnDemandPoolCreate, PoolCommon, PoolUpdate, SpotPoolCreate, SpotPoolUpdate, VmCloudSpaceCreate,
     VmPoolCreate, VmPoolUpdate, VmSshKeyCreate,
 };
+
+/// What was done to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Created.
+    Created,
+    /// Changed.
+    Updated,
+    /// Deleted.
+    Deleted,
+    /// A create found the object there already (an earlier, interrupted apply made it).
+    AlreadyThere,
+    /// A delete found the object gone already.
+    AlreadyGone,
+    /// Nothing sent (`dry_run`), checked locally only: the service does not take
+    /// `dryRun=All` for this kind, or the object's parent is itself only planned.
+    DryRun,
+    /// Sent with `dryRun=All` (`dry_run`): the service checked it and changed nothing.
+    Validated,
+}
 
 fn target_of(change: &Change) -> Result<&Target> {
     change
