@@ -363,6 +363,7 @@ impl SpotClientBuilder {
         let inner = Inner {
             pipeline,
             bypass_cache: false,
+            server_dry_run: false,
             deadline: None,
             tally: None,
         };
