@@ -206,6 +206,11 @@ async fn kubeconfig_expiry_is_said_humanly() {
         .find(|l| l.contains("expire"))
         .unwrap_or_else(|| panic!("no expiry note in {err}"));
     assert!(!note.contains("0.0 h"), "{note}");
+    // The command it suggests names this cloudspace, not a NAME placeholder.
+    assert!(
+        note.contains("`rsspot cloudspaces kubeconfig demo-dfw --merge`"),
+        "{note}"
+    );
     let (_, inside) = note
         .split_once("(in ")
         .or_else(|| note.split_once("expired "))
@@ -414,4 +419,33 @@ async fn not_found_suggests_the_closest_names() {
     let (code, err) = env.fails(&["cs", "get", "zzzzzz"]);
     assert_eq!(code, Some(3), "{err}");
     assert!(!err.contains("did you mean"), "{err}");
+}
+
+/// `kubeconfig --file ./x` and `--merge` leave no lock file beside the user's files (the lock
+/// lives in rsspot's own state directory).
+#[tokio::test(flavor = "multi_thread")]
+async fn kubeconfig_writes_leave_no_lock_files() {
+    let env = Env::instant().await;
+    cloudspace(&env, "demo-dfw");
+    let dir = env.home().join("out");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("x");
+    env.ok(&[
+        "cs",
+        "kubeconfig",
+        "demo-dfw",
+        "--file",
+        file.to_str().unwrap(),
+    ]);
+    env.ok(&["cs", "kubeconfig", "demo-dfw", "--merge"]);
+    let names = |d: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(names(&dir), vec!["x".to_string()]);
+    let kube = names(&env.home().join(".kube"));
+    assert!(kube.contains(&"config".to_string()), "{kube:?}");
+    assert!(!kube.iter().any(|n| n.contains("lock")), "{kube:?}");
 }

@@ -11,6 +11,11 @@ use common::{Env, stderr_of, stdout_of};
 
 const POOL: &str = "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c";
 const ONDEMAND: &str = "5d1e9a2b-3c4f-4a6b-8d7e-9f0a1b2c3d4e";
+const AUTOPILOT: &str = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+
+/// The spot pools of `fit-dfw`: the autopilot pool's cloudspace holds spot pools with random
+/// names (the whole list is checked in [`UNSNAPPED`]).
+const SPOT_LIST: &[&str] = &["nodepools", "spot", "list", "--cloudspace", "fit-dfw"];
 
 /// Every list command, by snapshot name.
 const LISTS: &[(&str, &[&str])] = &[
@@ -22,7 +27,7 @@ const LISTS: &[(&str, &[&str])] = &[
         &["pricing", "list", "--region", "us-central-dfw-1"],
     ),
     ("cloudspaces", &["cloudspaces", "list"]),
-    ("spot_pools", &["nodepools", "spot", "list"]),
+    ("spot_pools", SPOT_LIST),
     ("ondemand_pools", &["nodepools", "ondemand", "list"]),
     ("autopilot_pools", &["nodepools", "autopilot", "list"]),
     ("vm_ssh_keys", &["vm-ssh-keys", "list"]),
@@ -31,7 +36,17 @@ const LISTS: &[(&str, &[&str])] = &[
     ("vms", &["vm-cloudspaces", "vms", "vm-lab-dfw"]),
     ("inventory_vmcloudspaces", &["inventory", "vmcloudspaces"]),
     ("inventory_vmpools", &["inventory", "vmpools", "vm-lab-dfw"]),
+    ("registrations", &["registrations", "list"]),
     ("profiles", &["profiles", "list"]),
+];
+
+/// Lists whose rows carry the times or random names of this run (no snapshot; they must fit
+/// all the same).
+const UNSNAPPED: &[&[&str]] = &[
+    &["nodepools", "spot", "list"],
+    &["history"],
+    &["inventory", "events"],
+    &["registrations", "events"],
 ];
 
 /// A cloudspace with a spot pool and an on-demand pool (fixed UUID names, so the prefixes a
@@ -62,6 +77,23 @@ async fn seeded() -> Env {
     let mut ondemand = vec!["np", "ondemand", "create", "--name", ONDEMAND];
     ondemand.extend(pool);
     env.ok(&ondemand);
+    // The autopilot pool in a cloudspace of its own: the spot pools it makes have random names.
+    env.ok(&["cs", "create", "ap-dfw", "--region", "us-central-dfw-1"]);
+    env.ok(&[
+        "np",
+        "autopilot",
+        "create",
+        "--name",
+        AUTOPILOT,
+        "--cloudspace",
+        "ap-dfw",
+        "--vcpu",
+        "8",
+        "--budget-per-hour",
+        "0.40",
+        "--yes",
+    ]);
+    env.ok(&["registrations", "discover", "--all"]);
     env
 }
 
@@ -94,9 +126,9 @@ async fn piped_lists_are_tab_separated_rows_without_a_header() {
         assert!(!text.starts_with("NAME"), "{name}: {text}");
     }
     // UUIDs stay whole; the JSON is there when asked.
-    let (spot, _) = env.ok(&["nodepools", "spot", "list"]);
+    let (spot, _) = env.ok(SPOT_LIST);
     assert!(spot.starts_with(&format!("{POOL}\tfit-dfw\t")), "{spot}");
-    let json = env.ok_json(&["nodepools", "spot", "list"]);
+    let json = env.ok_json(SPOT_LIST);
     assert_eq!(json.as_array().map(Vec::len), Some(1));
 }
 
@@ -143,9 +175,20 @@ async fn every_list_fits_80_columns_and_shows_more_at_120() {
             });
         }
     }
+    for args in UNSNAPPED {
+        for columns in [80u16, 120] {
+            let text = table_at(&env, columns, args);
+            assert!(text.lines().count() > 1, "{args:?}: no rows:\n{text}");
+        }
+    }
+    // The autopilot table is fitted: its UUID shrinks to a prefix, cloudspace and vCPUs stay.
+    let autopilot = table_at(&env, 80, &["nodepools", "autopilot", "list"]);
+    assert!(autopilot.contains(&AUTOPILOT[..8]), "{autopilot}");
+    assert!(!autopilot.contains(AUTOPILOT), "{autopilot}");
+    assert!(autopilot.contains("ap-dfw"), "{autopilot}");
     // The spot table keeps what identifies and decides at 80: cloudspace, desired, won,
     // status; the UUID is its unique prefix.
-    let spot = table_at(&env, 80, &["nodepools", "spot", "list"]);
+    let spot = table_at(&env, 80, SPOT_LIST);
     let header = spot.lines().next().unwrap_or_default();
     for col in ["NAME", "CLOUDSPACE", "DESIRED", "WON", "STATUS"] {
         assert!(header.contains(col), "{spot}");
@@ -153,7 +196,7 @@ async fn every_list_fits_80_columns_and_shows_more_at_120() {
     assert!(spot.contains(&format!("{}  ", &POOL[..8])), "{spot}");
     assert!(!spot.contains(POOL), "{spot}");
     // -o wide keeps the UUID whole.
-    let (wide, _) = env.ok(&["nodepools", "spot", "list", "-o", "wide"]);
+    let (wide, _) = env.ok(&[SPOT_LIST, &["-o", "wide"]].concat());
     assert!(wide.contains(POOL), "{wide}");
 }
 
@@ -206,7 +249,9 @@ async fn every_list_fits_a_real_terminal_of_80_columns() {
         return;
     }
     // `profiles list` without a config file prints only a note naming the (long) temp path.
-    for (name, args) in LISTS.iter().filter(|(name, _)| *name != "profiles") {
+    let timed = UNSNAPPED.iter().map(|args| ("timed", *args));
+    let lists = LISTS.iter().copied().chain(timed);
+    for (name, args) in lists.filter(|(name, _)| *name != "profiles") {
         let text = in_pty(&env, 80, args).unwrap_or_default();
         assert!(!text.trim().is_empty(), "{name}: nothing printed");
         assert!(
@@ -237,6 +282,22 @@ async fn every_list_fits_a_real_terminal_of_80_columns() {
         &["organizations", "get", "demo"],
         &["registrations", "discover", "--all"],
         &["registrations", "list"],
+        &["nodepools", "autopilot", "get", "9a8b"],
+        &[
+            "nodepools",
+            "autopilot",
+            "preview",
+            "--cloudspace",
+            "fit-dfw",
+            "--vcpu",
+            "8",
+            "--budget-per-hour",
+            "0.4",
+        ],
+        &["pricing", "bid", "gp.vs1.medium-dfw"],
+        &["help", "environment"],
+        &["config", "explain"],
+        &["state", "info"],
         &["demo", "--fast"],
     ] {
         let text = in_pty(&env, 80, args).unwrap_or_default();

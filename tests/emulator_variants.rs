@@ -321,6 +321,25 @@ async fn dry_run_supported_or_rejected() {
 }
 
 #[tokio::test]
+async fn dry_run_core_only_takes_the_spec_kinds_and_refuses_the_others() {
+    let t = with("dry-run=core-only").await;
+    let body = json!({"metadata": {"name": "dry"},
+        "spec": {"region": REGION, "kubernetesVersion": "1.31.1"}});
+    let (s, b) = t
+        .post(&format!("{}?dryRun=All", t.url("cloudspaces")), body)
+        .await;
+    assert_eq!(s, 201, "the spec's kinds take dryRun=All: {b}");
+    assert_eq!(t.get(&format!("{}/dry", t.url("cloudspaces"))).await.0, 404);
+    let key = json!({"metadata": {"name": "k"}, "spec": {"publicKey":
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g me@host"}});
+    let (s, b) = t
+        .post(&format!("{}?dryRun=All", t.url("vmsshkeys")), key)
+        .await;
+    assert_eq!((s, &b["reason"]), (400, &json!("BadRequest")), "{b}");
+    assert!(b["message"].as_str().unwrap_or("").contains("dryRun"), "{b}");
+}
+
+#[tokio::test]
 async fn bad_refresh_token_is_auth0_403_or_spec_401() {
     for (setting, status, body) in [
         (

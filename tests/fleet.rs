@@ -277,3 +277,66 @@ async fn unknown_keys_are_errors_with_file_line_and_key() {
     let schema = env.ok_json(&["fleet", "schema"]);
     assert!(schema["properties"]["cloudspaces"].is_object(), "{schema}");
 }
+
+/// The fleet file of docs/fleet.md, as written there.
+fn docs_example() -> String {
+    let doc = include_str!("../docs/fleet.md");
+    let start = doc
+        .find("<!-- fleet-example")
+        .expect("the docs mark their example");
+    let body = &doc[start..];
+    let open = body.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+    let close = body[open..].find("```").expect("the block ends");
+    body[open..open + close].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_docs_git_workflow_runs_as_written() {
+    let env = Env::instant().await;
+    // A repository: the fleet file and the script it names, run from elsewhere.
+    let repo = env.home().join("repo");
+    std::fs::create_dir_all(&repo).expect("repo");
+    std::fs::write(repo.join("init.sh"), "#!/bin/sh\necho ready\n").expect("script");
+    let file = repo.join("fleet.yaml");
+    std::fs::write(&file, docs_example()).expect("fleet file");
+    let file = file.display().to_string();
+    let plan = env.home().join("plan.json").display().to_string();
+
+    // In review: the plan, saved; exit 2 because it does something.
+    let out = env.run(&["diff", "-f", &file, "--out", &plan]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
+    // --dry-run changes nothing, checked by the service where it takes dryRun=All.
+    let (_, err) = env.ok(&["apply", "-f", &file, "--dry-run"]);
+    assert!(err.contains("the service checked it"), "{err}");
+    assert_eq!(env.run(&["diff", "-f", &file]).status.code(), Some(2));
+    // On merge: exactly the reviewed plan.
+    let (_, err) = env.ok(&["apply", &plan, "--yes"]);
+    assert!(err.contains("created"), "{err}");
+    let out = env.run(&["diff", "-f", &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", common::stdout_of(&out));
+    let client = env.client().await;
+    let org = client.default_org();
+    let pools = org
+        .vm_pools()
+        .within("builders")
+        .list()
+        .await
+        .expect("list");
+    let wire = rsspot::services::vm_pools::user_data_wire(b"#!/bin/sh\necho ready\n");
+    assert!(
+        pools
+            .iter()
+            .any(|p| p.spec.vm_user_data.as_deref() == Some(wire.as_str())),
+        "the user data of ./init.sh, read beside the fleet file: {pools:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_user_data_file_is_named() {
+    let env = Env::instant().await;
+    let text = docs_example();
+    let file = write(&env, "nofile.yaml", &text);
+    let (code, err) = env.fails(&["diff", "-f", &file]);
+    assert_ne!(code, Some(0));
+    assert!(err.contains("init.sh"), "{err}");
+}

@@ -1,13 +1,15 @@
 #![cfg(all(feature = "cli", feature = "emulator"))]
 //! Fleets under faults: an apply killed (SIGKILL) after its first create, and one whose
 //! requests fail, are finished by the next apply with no duplicate and no leftover; and an
-//! export of a randomly generated fleet plans to no change (seeded property test, SDK).
+//! export of a randomly generated fleet of every kind plans to no change (property test, SDK).
 
 mod common;
 
 use std::time::{Duration, Instant};
 
 use common::Env;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
 use rsspot::ResourceExt;
 use rsspot::fleet::{self, ApplyOptions, Fleet, FleetBid, FleetCloudSpace, FleetPool, PlanOptions};
 
@@ -39,16 +41,10 @@ async fn pool_names(env: &Env) -> Vec<String> {
     names
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_killed_apply_is_finished_by_the_next_with_no_duplicate() {
-    let env = Env::instant().await;
-    let path = env.home().join("fleet.yaml");
-    std::fs::write(&path, fleet_text(6)).expect("write");
-    let file = path.display().to_string();
-    // Slow every request so the kill lands mid-apply.
-    env.emu.faults().set_latency(Duration::from_millis(150));
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("rsspot"))
-        .args(["apply", "-f", &file, "--yes", "-q"])
+/// `rsspot apply -f FILE --yes -q` in the background, on `env`'s emulator.
+fn spawn_apply(env: &Env, file: &str) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("rsspot"))
+        .args(["apply", "-f", file, "--yes", "-q"])
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", env.home())
@@ -60,7 +56,18 @@ async fn a_killed_apply_is_finished_by_the_next_with_no_duplicate() {
         .env("RSSPOT_PUBLIC_DATA_URL", env.emu.base_url())
         .env("RSSPOT_REFRESH_TOKEN", "demo-token")
         .spawn()
-        .expect("spawn");
+        .expect("spawn")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_apply_is_finished_by_the_next_with_no_duplicate() {
+    let env = Env::instant().await;
+    let path = env.home().join("fleet.yaml");
+    std::fs::write(&path, fleet_text(6)).expect("write");
+    let file = path.display().to_string();
+    // Slow every request so the kill lands mid-apply.
+    env.emu.faults().set_latency(Duration::from_millis(150));
+    let mut child = spawn_apply(&env, &file);
     let deadline = Instant::now() + Duration::from_secs(60);
     while env.api_requests("POST", "spotnodepools") == 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -96,93 +103,294 @@ async fn an_apply_under_faults_then_a_clean_reapply_leaves_exactly_the_file() {
     assert_eq!(env.run(&["diff", "-f", &file]).status.code(), Some(0));
 }
 
-/// A small seeded generator (no dependency): xorshift.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
+const EVERY_KIND: &str = r#"
+vmSshKeys:
+  - name: rk-key
+    publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g me@host"
+cloudspaces:
+  - name: rk-web
+    region: us-central-dfw-1
+    spotPools:
+      - {key: a, serverClass: gp.vs1.medium-dfw, desired: 1, bid: 0.02}
+    autopilotPools:
+      - {key: elastic, vcpu: 4, budgetPerHour: 0.02}
+vmCloudspaces:
+  - name: rk-vms
+    region: us-central-dfw-1
+    sshKey: rk-key
+    vmPools:
+      - {key: v1, serverClass: gp.vs1.medium-dfw, desired: 1, bid: 0.02}
+      - {key: v2, serverClass: gp.vs1.medium-dfw, desired: 1, bid: 0.02}
+      - {key: v3, serverClass: gp.vs1.medium-dfw, desired: 1, poolType: ondemand}
+"#;
+
+/// How many objects of the file's every-kind fleet the account holds, per kind.
+async fn every_kind_counts(env: &Env) -> [usize; 4] {
+    let client = env.client().await;
+    let org = client.default_org();
+    let n = |r: rsspot::Result<usize>| r.expect("list");
+    [
+        n(org
+            .vm_ssh_keys()
+            .list()
+            .await
+            .map(|l| l.iter().filter(|k| k.name() == "rk-key").count())),
+        // Not the spot pools the autopilot pool made (labelled so under the default variant).
+        n(org.spot_pools().within("rk-web").list().await.map(|l| {
+            l.iter()
+                .filter(|p| !p.labels().contains_key("ngpc.rxt.io/autopilotnodepool"))
+                .count()
+        })),
+        n(org.autopilot_pools().list().await.map(|l| {
+            l.iter()
+                .filter(|a| {
+                    a.spec.cloud_space == "rk-web"
+                })
+                .count()
+        })),
+        n(org
+            .vm_pools()
+            .within("rk-vms")
+            .list()
+            .await
+            .map(|l| l.len())),
+    ]
 }
 
-fn random_fleet(rng: &mut Rng, case: usize) -> Fleet {
-    let classes = ["gp.vs1.medium-dfw", "gp.vs1.large-dfw", "ch.vs1.xlarge-dfw"];
-    let bids = ["0.02", "0.04", "0.06", "0.08"];
+#[tokio::test(flavor = "multi_thread")]
+async fn every_kind_killed_or_faulted_mid_apply_is_finished_with_no_duplicate() {
+    let env = Env::instant().await;
+    let path = env.home().join("every.yaml");
+    std::fs::write(&path, EVERY_KIND).expect("write");
+    let file = path.display().to_string();
+    // SIGKILL once the VM pools are being created.
+    env.emu.faults().set_latency(Duration::from_millis(150));
+    let mut child = spawn_apply(&env, &file);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while env.api_requests("POST", "vmpools") == 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+    env.emu.faults().set_latency(Duration::ZERO);
+    let [_, _, _, vm] = every_kind_counts(&env).await;
+    assert!(
+        vm < 3,
+        "the kill landed before the apply finished ({vm} VM pools)"
+    );
+    // Then lost write answers: the server acts, the client never hears.
+    env.emu.faults().lose_next_write_responses(2);
+    let _ = env.run(&["apply", "-f", &file, "--yes"]);
+    env.emu.faults().clear();
+    env.ok(&["apply", "-f", &file, "--yes"]);
+    assert_eq!(
+        every_kind_counts(&env).await,
+        [1, 1, 1, 3],
+        "no duplicate, none missing"
+    );
+    assert_eq!(
+        env.run(&["diff", "-f", &file]).status.code(),
+        Some(0),
+        "no leftover change"
+    );
+}
+
+const SSH_KEY: &str =
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g me@host";
+const CLASSES: [&str; 3] = ["gp.vs1.medium-dfw", "gp.vs1.large-dfw", "ch.vs1.xlarge-dfw"];
+const BIDS: [&str; 4] = ["0.02", "0.04", "0.06", "0.08"];
+
+/// One generated pool: (kind 0 spot / 1 on-demand, class, desired, autoscaling, label, bid).
+type PoolSeed = (u8, usize, u32, bool, Option<u8>, usize);
+/// One generated autopilot pool: (vcpu, budget index, per-node bounds, label).
+type AutopilotSeed = (u32, usize, bool, Option<u8>);
+/// One generated VM pool: (on-demand, class, desired, bid, user data).
+type VmPoolSeed = (bool, usize, u32, usize, Option<u8>);
+
+fn pool_seed() -> impl Strategy<Value = PoolSeed> {
+    (
+        0u8..2,
+        0usize..3,
+        1u32..4,
+        any::<bool>(),
+        proptest::option::of(0u8..9),
+        0usize..4,
+    )
+}
+
+/// A fleet of every kind from generated seeds. Keys carry what cannot change in place (the
+/// class, the image, the user data), so fleets of later cases plan as updates or creates.
+fn build_fleet(
+    cloudspaces: Vec<(bool, Vec<PoolSeed>, Vec<AutopilotSeed>)>,
+    vms: Vec<Vec<VmPoolSeed>>,
+) -> Fleet {
     let mut fleet = Fleet::default();
-    for c in 0..=rng.below(2) {
+    for (c, (ha, pools, autopilot)) in cloudspaces.into_iter().enumerate() {
         let mut cs = FleetCloudSpace {
-            name: format!("prop-{case}-{c}"),
+            name: format!("prop-{c}"),
             region: Some("us-central-dfw-1".into()),
-            ha_control_plane: Some(rng.below(2) == 0),
+            ha_control_plane: Some(ha),
             ..Default::default()
         };
-        for p in 0..rng.below(4) {
-            let desired = 1 + rng.below(3) as u32;
+        for (p, (kind, class, desired, scale, label, bid)) in pools.into_iter().enumerate() {
             let mut pool = FleetPool {
-                key: Some(format!("k{p}")),
-                server_class: classes[rng.below(3) as usize].into(),
+                key: Some(format!("k{p}-{class}")),
+                server_class: CLASSES[class].into(),
                 desired,
-                ..Default::default()
-            };
-            if rng.below(2) == 0 {
-                pool.autoscaling = Some(fleet::FleetAutoscaling {
+                // The service takes one autoscaling spot pool per cloudspace.
+                autoscaling: (scale && p == 0).then_some(fleet::FleetAutoscaling {
                     min: 1,
                     max: desired + 2,
-                });
-            }
-            if rng.below(2) == 0 {
-                pool.labels = Some([("team".to_string(), format!("t{}", rng.below(9)))].into());
-            }
-            if rng.below(3) == 0 {
+                }),
+                labels: label.map(|l| [("team".to_string(), format!("t{l}"))].into()),
+                ..Default::default()
+            };
+            if kind == 1 {
                 cs.on_demand_pools.push(pool);
             } else {
-                pool.bid = Some(FleetBid::Text(bids[rng.below(4) as usize].into()));
+                pool.bid = Some(FleetBid::Text(BIDS[bid].into()));
                 cs.spot_pools.push(pool);
             }
         }
+        for (a, (vcpu, budget, per_node, label)) in autopilot.into_iter().enumerate() {
+            cs.autopilot_pools.push(fleet::FleetAutopilotPool {
+                key: Some(format!("a{a}")),
+                vcpu,
+                budget_per_hour: fleet::FleetPrice::Text(BIDS[budget].into()),
+                vcpu_per_node: per_node.then_some(fleet::FleetAutoscaling { min: 1, max: 8 }),
+                labels: label.map(|l| [("team".to_string(), format!("t{l}"))].into()),
+                ..Default::default()
+            });
+        }
         fleet.cloudspaces.push(cs);
+    }
+    if !vms.is_empty() {
+        fleet.vm_ssh_keys.push(fleet::FleetSshKey {
+            name: "prop-key".into(),
+            public_key: SSH_KEY.into(),
+            description: None,
+        });
+    }
+    for (v, pools) in vms.into_iter().enumerate() {
+        let mut cs = fleet::FleetVmCloudSpace {
+            name: format!("prop-vm-{v}"),
+            region: "us-central-dfw-1".into(),
+            ssh_key: "prop-key".into(),
+            ..Default::default()
+        };
+        for (p, (on_demand, class, desired, bid, data)) in pools.into_iter().enumerate() {
+            let user_data = data.map(|d| {
+                let text = format!("#!/bin/sh\necho {d}\n");
+                let base64 = rsspot::services::vm_pools::user_data_wire(text.as_bytes());
+                fleet::FleetUserData::Base64(fleet::UserDataBase64 { base64 })
+            });
+            cs.vm_pools.push(fleet::FleetVmPool {
+                key: Some(format!("v{p}-{class}-{}", data.map_or(-1, i16::from))),
+                server_class: CLASSES[class].into(),
+                desired,
+                pool_type: on_demand.then(|| "ondemand".into()),
+                bid: (!on_demand).then(|| FleetBid::Text(BIDS[bid].into())),
+                user_data,
+                ..Default::default()
+            });
+        }
+        fleet.vm_cloudspaces.push(cs);
     }
     fleet
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn export_of_a_random_fleet_plans_to_no_change() {
-    let env = Env::instant().await;
-    let client = env.client().await;
+fn fleet_strategy() -> impl Strategy<Value = Fleet> {
+    let autopilot = (
+        2u32..9,
+        0usize..4,
+        any::<bool>(),
+        proptest::option::of(0u8..9),
+    );
+    let cloudspace = (
+        any::<bool>(),
+        proptest::collection::vec(pool_seed(), 0..4),
+        proptest::collection::vec(autopilot, 0..2),
+    );
+    let vm_pool = (
+        any::<bool>(),
+        0usize..3,
+        1u32..3,
+        0usize..4,
+        proptest::option::of(0u8..3),
+    );
+    (
+        proptest::collection::vec(cloudspace, 1..3),
+        proptest::collection::vec(proptest::collection::vec(vm_pool, 0..3), 0..2),
+    )
+        .prop_map(|(c, v)| build_fleet(c, v))
+}
+
+/// Property: whatever fleet is applied, exporting the account and planning the export (with
+/// prune, through its YAML text as `export | diff -f -` goes) finds no change.
+#[test]
+fn export_of_a_random_fleet_plans_to_no_change() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let env = rt.block_on(Env::instant());
+    let client = rt.block_on(env.client());
     let org = client.default_org();
-    let mut rng = Rng(0x5eed_f1ee7);
-    for case in 0..12 {
-        let wanted = random_fleet(&mut rng, case);
-        let plan = fleet::plan(&org, &wanted, &PlanOptions::default())
-            .await
-            .expect("plan");
-        fleet::apply(&org, &plan, &ApplyOptions::default())
-            .await
-            .expect("apply");
-        let again = fleet::plan(&org, &wanted, &PlanOptions::default())
-            .await
-            .expect("plan");
-        assert!(
-            again.in_sync(),
-            "case {case}: the file applied is in sync: {again:?}"
-        );
-        let exported = fleet::export(&org, None).await.expect("export");
-        // Through the text form, as `export | diff -f -` goes.
-        let text = exported.to_yaml().expect("yaml");
-        let parsed = Fleet::parse("export.yaml", &text).expect("parses");
-        let opts = PlanOptions {
-            prune: true,
-            ..PlanOptions::default()
-        };
-        let plan = fleet::plan(&org, &parsed, &opts).await.expect("plan");
-        assert!(
-            plan.in_sync(),
-            "case {case}: export round trip changed something:\n{text}\n{plan:?}"
-        );
+    let config = proptest::test_runner::Config {
+        cases: 16,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    let case = std::sync::atomic::AtomicUsize::new(0);
+    let result = runner.run(&fleet_strategy(), |mut wanted| {
+        // Fresh names per case (shrinking included): each case is a fleet of its own.
+        let n = case.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for cs in &mut wanted.cloudspaces {
+            cs.name = format!("{}-c{n}", cs.name);
+        }
+        for cs in &mut wanted.vm_cloudspaces {
+            cs.name = format!("{}-c{n}", cs.name);
+        }
+        rt.block_on(async {
+            let plan = fleet::plan(&org, &wanted, &PlanOptions::default())
+                .await
+                .map_err(|e| TestCaseError::fail(format!("plan: {e}")))?;
+            fleet::apply(&org, &plan, &ApplyOptions::default())
+                .await
+                .map_err(|e| TestCaseError::fail(format!("apply: {e}")))?;
+            let again = fleet::plan(&org, &wanted, &PlanOptions::default())
+                .await
+                .map_err(|e| TestCaseError::fail(format!("plan: {e}")))?;
+            prop_assert!(
+                again.in_sync(),
+                "the file applied is not in sync: {again:?}"
+            );
+            let exported = fleet::export(&org, None)
+                .await
+                .map_err(|e| TestCaseError::fail(format!("export: {e}")))?;
+            let text = exported
+                .to_yaml()
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let parsed = Fleet::parse("export.yaml", &text).map_err(|e| {
+                TestCaseError::fail(format!("the export does not parse: {e}\n{text}"))
+            })?;
+            let opts = PlanOptions {
+                prune: true,
+                ..PlanOptions::default()
+            };
+            let plan = fleet::plan(&org, &parsed, &opts)
+                .await
+                .map_err(|e| TestCaseError::fail(format!("plan of the export: {e}")))?;
+            prop_assert!(
+                plan.in_sync(),
+                "export round trip changed something:\n{text}\n{plan:?}"
+            );
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        panic!("{e}");
     }
 }

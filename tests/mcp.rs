@@ -190,7 +190,17 @@ async fn a_real_mcp_client_drives_rsspot_mcp() {
         "{diff}"
     );
     // An error is a tool error in the CLI's words.
-    refused(ro, "get_missing", "no-such-pool");
+    let missing = refused(ro, "get_missing", "no-such-pool");
+    let (_, cli) = env.fails(&["np", "spot", "get", "no-such-pool"]);
+    let cli_line = cli
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or_default();
+    let mcp_line = missing["text"].as_str().unwrap().lines().next().unwrap();
+    assert!(
+        cli_line.ends_with(mcp_line) || mcp_line.ends_with(cli_line.trim_start_matches("error: ")),
+        "MCP error {mcp_line:?} is not the CLI's {cli_line:?}"
+    );
     refused(ro, "write_refused", "--allow-writes");
 
     // With --allow-writes: the plan, then the act.

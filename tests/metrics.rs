@@ -294,3 +294,49 @@ async fn scrapes_are_served_from_the_refreshed_state() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+/// The stderr lines `metrics serve --listen LISTEN` prints up to its address line.
+fn startup_lines(env: &Env, listen: &str) -> Vec<String> {
+    let template = env.cmd();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rsspot"));
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.args(["metrics", "serve", "--listen", listen, "--interval", "1h"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("rsspot starts");
+    let err = lines(child.stderr.take().expect("stderr"));
+    let _child = Killed(child);
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        let Ok(line) = err.recv_timeout(left) else {
+            break;
+        };
+        let done = line.contains("http://");
+        seen.push(line);
+        if done {
+            return seen;
+        }
+    }
+    panic!("metrics serve printed no address: {seen:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_non_loopback_address_is_served_with_a_one_line_warning() {
+    let env = Env::instant().await;
+    let wide = startup_lines(&env, "0.0.0.0:0");
+    let warnings: Vec<_> = wide.iter().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(warnings.len(), 1, "{wide:#?}");
+    assert!(warnings[0].contains("not loopback"), "{wide:#?}");
+    let local = startup_lines(&env, "127.0.0.1:0");
+    assert!(
+        !local.iter().any(|l| l.contains("warning")),
+        "loopback warns nothing: {local:#?}"
+    );
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use crate::config::{self, Settings};
+use crate::config::{self, Flag, Seconds, Settings, Text, Token, Url};
 use crate::error::Result;
 use crate::raw;
 use crate::state::StateStore;
@@ -363,6 +363,7 @@ impl SpotClientBuilder {
         let inner = Inner {
             pipeline,
             bypass_cache: false,
+            server_dry_run: false,
             deadline: None,
             tally: None,
         };
@@ -380,3 +381,7 @@ impl SpotClientBuilder {
         })
     }
 }
+
+// The setters of the profile settings (`org`, `base_url`, `verify_ssl`, …), one per
+// declaration with `builder(…)` in `config/settings.rs`.
+crate::config::settings::declared_settings!(crate::config::derive::builder_setters);

@@ -149,6 +149,16 @@ impl SpotClient {
         self.with_inner(inner)
     }
 
+    /// A clone of this client whose writes (creates, updates, deletes) carry `dryRun=All`: a
+    /// service that takes the parameter checks each write and changes nothing; one that does
+    /// not answers an error (a 400), which the caller must treat as "not checked".
+    pub fn server_dry_run(&self) -> SpotClient {
+        let mut inner = self.raw.inner.clone();
+        inner.server_dry_run = true;
+        inner.bypass_cache = true;
+        self.with_inner(inner)
+    }
+
     /// A clone of this client that gives up at `deadline`: every call through it, attempts,
     /// retries, waits and token exchanges included, ends by then with
     /// [`Error::DeadlineExceeded`] (or sooner by the request timeout).

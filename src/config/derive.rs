@@ -2,7 +2,8 @@
 //! every place a setting appears — the file's [`super::Profile`] (parsing, checks, JSON schema,
 //! `Debug`), [`super::ProfilePatch`], [`super::Overrides`] and their figment layer, the
 //! effective [`super::Settings`], the built-in defaults, the environment layers, the
-//! [`super::SETTINGS`] table, `ENV_VARS` and the client builder's setters.
+//! [`super::SETTINGS`] table and `ENV_VARS`; [`builder_setters!`] derives the client builder's
+//! setters from the same list.
 //!
 //! One entry:
 //! ```text
@@ -41,16 +42,21 @@ macro_rules! setting_builtin {
 }
 pub(crate) use setting_builtin;
 
-/// A client builder setter, for a setting declared with `builder(name)`.
+/// A client builder setter, for a setting declared with `builder(name)`. Expanded in
+/// `client/builder.rs` (by [`builder_setters!`]), where `SpotClientBuilder` is named.
 macro_rules! setting_setter {
     ([] $($rest:tt)*) => {};
     ([$setter:ident] [$($doc:literal)+] $field:ident [$kind:ty]) => {
-        impl $crate::client::SpotClientBuilder {
+        impl SpotClientBuilder {
             $(#[doc = $doc])+
             ///
             /// A value set here wins over any configuration given to the builder.
-            pub fn $setter(mut self, value: impl Into<<$kind as SettingKind>::Input>) -> Self {
-                self.overrides.$field = Some(<$kind as SettingKind>::from_input(value.into()));
+            pub fn $setter(
+                mut self,
+                value: impl Into<<$kind as $crate::config::SettingKind>::Input>,
+            ) -> Self {
+                self.overrides.$field =
+                    Some(<$kind as $crate::config::SettingKind>::from_input(value.into()));
                 self
             }
         }
@@ -60,7 +66,7 @@ pub(crate) use setting_setter;
 
 macro_rules! settings {
     // Normalise each entry to `{ [docs] key field Kind [default] [aliases] [env] [file] [late] [setter] }`.
-    (@munch [$($done:tt)*]
+    (@munch $mode:ident [$($done:tt)*]
         $(#[doc = $doc:literal])+
         $key:ident as $field:ident : $kind:ty $(= $default:expr)?
         $(, aliases [$($alias:literal),* $(,)?])?
@@ -70,15 +76,15 @@ macro_rules! settings {
         $(, builder($setter:ident))?
         ; $($rest:tt)*
     ) => {
-        $crate::config::derive::settings!(@munch [$($done)* {
+        $crate::config::derive::settings!(@munch $mode [$($done)* {
             [$($doc)+] $key $field [$kind] [$($default)?] [$($($alias)*)?] [$($var)*]
             [$([$($fvar)*])?] [$([$($lvar)*])?] [$($setter)?]
         }] $($rest)*);
     };
-    (@munch [$($done:tt)*] $(#[doc = $doc:literal])+ $key:ident : $($rest:tt)*) => {
-        $crate::config::derive::settings!(@munch [$($done)*] $(#[doc = $doc])+ $key as $key : $($rest)*);
+    (@munch $mode:ident [$($done:tt)*] $(#[doc = $doc:literal])+ $key:ident : $($rest:tt)*) => {
+        $crate::config::derive::settings!(@munch $mode [$($done)*] $(#[doc = $doc])+ $key as $key : $($rest)*);
     };
-    (@munch [$($done:tt)*]) => { $crate::config::derive::settings!(@emit $($done)*); };
+    (@munch $mode:ident [$($done:tt)*]) => { $crate::config::derive::settings!(@ $mode $($done)*); };
     (@emit $({
         [$($doc:literal)+] $key:ident $field:ident [$kind:ty] [$($default:expr)?] [$($alias:literal)*]
         [$($var:literal)*] [$([$($fvar:literal)*])?] [$([$($lvar:literal)*])?] [$($setter:ident)?]
@@ -354,9 +360,22 @@ macro_rules! settings {
             ("history.enabled = false", NO_HISTORY_VARS),
             ("token_cache = false", NO_TOKEN_CACHE_VARS),
         ];
-
+    };
+    // The builder's setters, expanded where the builder is declared (see [`builder_setters!`]).
+    (@setters $({
+        [$($doc:literal)+] $key:ident $field:ident [$kind:ty] [$($default:expr)?] [$($alias:literal)*]
+        [$($var:literal)*] [$([$($fvar:literal)*])?] [$([$($lvar:literal)*])?] [$($setter:ident)?]
+    })*) => {
         $($crate::config::derive::setting_setter!([$($setter)?] [$($doc)+] $field [$kind]);)*
     };
-    ($($input:tt)*) => { $crate::config::derive::settings!(@munch [] $($input)*); };
+    ($($input:tt)*) => { $crate::config::derive::settings!(@munch emit [] $($input)*); };
 }
 pub(crate) use settings;
+
+/// The client builder's setters of the declared settings: `settings.rs` hands its list to this
+/// macro from `client/builder.rs` (`declared_settings!(…builder_setters)`), so the builder's
+/// methods are made beside the builder and the config module never names the client.
+macro_rules! builder_setters {
+    ($($input:tt)*) => { $crate::config::derive::settings!(@munch setters [] $($input)*); };
+}
+pub(crate) use builder_setters;

@@ -438,7 +438,7 @@ fn typed_value(field: &str, sub: Option<&str>, raw: &str, key: &str) -> Result<V
             .map_err(|_| Error::invalid(key, format!("expected a whole number, got '{raw}'")))
     };
     let boolean = || -> Result<Value> {
-        super::env::parse_bool(raw)
+        super::checks::parse_bool(raw)
             .map(Value::Bool)
             .ok_or_else(|| Error::invalid(key, format!("expected true or false, got '{raw}'")))
     };

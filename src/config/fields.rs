@@ -4,15 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Display;
-use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
-
-/// Seconds allowed for any duration setting; beyond this `Duration` conversion is meaningless.
-pub(crate) const MAX_SECONDS: f64 = 1.0e9;
 
 /// Where parsed data came from, prefixed to every error ("config file /x/config.yml").
 #[derive(Clone, Copy, Debug)]
@@ -229,41 +225,6 @@ macro_rules! deserialize_via_json {
     };
 }
 pub(crate) use deserialize_via_json;
-
-// ---------------------------------------------------------------------------------------------
-// Checks shared with resolution.
-
-/// Converts seconds to a `Duration` without panicking on odd input (already validated).
-pub(crate) fn seconds(v: f64) -> Duration {
-    Duration::try_from_secs_f64(v.clamp(0.0, MAX_SECONDS)).unwrap_or_default()
-}
-
-pub(crate) fn check_seconds(key: &str, v: f64) -> std::result::Result<(), String> {
-    if !v.is_finite() || !(0.0..=MAX_SECONDS).contains(&v) {
-        return Err(format!(
-            "{key} must be a non-negative number of seconds, got {v}"
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_timeout(key: &str, v: f64) -> std::result::Result<(), String> {
-    if !v.is_finite() || v <= 0.0 || v > MAX_SECONDS {
-        return Err(format!(
-            "{key} must be a positive number of seconds, got {v}"
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_url(key: &str, v: &str) -> std::result::Result<(), String> {
-    match url::Url::parse(v) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
-        _ => Err(format!(
-            "{key} must be an http(s) URL such as https://spot.rackspace.com, got '{v}'"
-        )),
-    }
-}
 
 /// Key names whose values are treated as secrets in displays.
 pub(crate) const SECRET_MARKERS: &[&str] = &[

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::fields::{check_timeout, check_url, seconds};
+use super::checks::{check_timeout, check_url, parse_bool, seconds};
 use super::secret::Secret;
 
 /// `JsonSchema` when the `schema` feature is on, nothing otherwise (so the file types of the
@@ -169,7 +169,7 @@ impl SettingKind for Flag {
     type Input = bool;
     const WHAT: &'static str = "true or false";
     fn parse_text(raw: &str) -> Option<Value> {
-        super::env::parse_bool(raw).map(Value::Bool)
+        parse_bool(raw).map(Value::Bool)
     }
     fn resolve(v: &Value) -> Option<bool> {
         v.as_bool()

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use super::checks::parse_bool;
 use super::env::*;
 use super::{CacheConfig, HistoryConfig, REDACTED, RetryConfig, SETTINGS};
 use crate::error::{Error, Result};

@@ -40,7 +40,8 @@
 //! it even in shells that export `RSSPOT_STATE_PATH` for another setup. A relative `state_path`
 //! is relative to the config file's directory.
 
-mod derive;
+mod checks;
+pub(crate) mod derive;
 mod document;
 pub mod env;
 mod fields;
@@ -49,11 +50,12 @@ mod kinds;
 mod layers;
 mod migrate;
 mod policy;
+mod process_env;
 mod resolve;
 mod rotate;
 mod schema;
 mod secret;
-mod settings;
+pub(crate) mod settings;
 mod warnings;
 
 use std::fmt;

@@ -9,6 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
+use super::checks::{check_seconds, seconds};
 use super::fields::*;
 use crate::error::{Error, Result};
 

@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
-use super::env::*;
 use super::fields::{Fields, Origin, Spec, deserialize_via_json, redacted_extras};
 use super::kinds::{Flag, Seconds, SettingDef, SettingKind, Text, Token, Url, Usd};
+use super::process_env::*;
 use super::{
     CacheConfig, CachePatch, DEFAULT_BASE_URL, DEFAULT_CLIENT_ID, DEFAULT_OAUTH_URL,
     DEFAULT_PUBLIC_DATA_URL, DEFAULT_REQUEST_TIMEOUT_SECONDS, HistoryConfig, HistoryPatch,
@@ -24,7 +24,10 @@ use super::{
 };
 use crate::error::Result;
 
-super::derive::settings! {
+/// The declarations, handed to a deriving macro: `settings!` here (the config types) and
+/// `builder_setters!` in `client/builder.rs` (the builder's setters).
+macro_rules! declared_settings {
+    ($($derive:ident)::+) => { $($derive)::+! {
     /// Organization name (input alias: `organization`).
     org: Text, aliases["organization"], env["RSSPOT_ORG", "RACKSPACE_ORG", "SPOT_ORG"], builder(org);
     /// Organization id, `org-…` (aliases: `orgId`, `organization_id`, `organizationId`).
@@ -69,7 +72,11 @@ super::derive::settings! {
     /// The registration ledger's database: `postgres://…` selects a shared PostgreSQL
     /// database; unset keeps the embedded `ledger.db`. A secret (it may hold a password).
     ledger_url: Token, env["RSSPOT_LEDGER_URL"], env_file["RSSPOT_LEDGER_URL_FILE"];
+} };
 }
+pub(crate) use declared_settings;
+
+declared_settings!(super::derive::settings);
 
 deserialize_via_json!(Profile, |v| Profile::from_json(v, Origin("profile"), ""));
 

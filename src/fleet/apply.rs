@@ -5,36 +5,14 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::live::{self, CloudSpaceState, PoolState};
-use super::plan::{Change, ObjectKind, ObjectRef, Observed, PLAN_VERSION, Plan, Target};
+use super::live::{self, Snapshot};
+use super::plan::{Change, ObjectKind, ObjectRef, Observed, PLAN_VERSION, Plan};
 use super::planner::observed;
-use super::{Fleet, pool_name};
+use super::steps::{Outcome, create, delete_one, update};
+use super::{Fleet, autopilot_name, pool_name, vm_pool_name};
 use crate::error::{ConflictReason, Error, Result};
-use crate::pricing::Bid;
-use crate::pricing::guard::SpendLimits;
 use crate::resource::Org;
-use crate::services::{
-    CloudSpaceCreate, CloudSpaceUpdate, OnDemandPoolCreate, PoolCommon, PoolUpdate, SpotPoolCreate,
-    SpotPoolUpdate, WaitOptions,
-};
-
-/// What was done to one object.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// Created.
-    Created,
-    /// Changed.
-    Updated,
-    /// Deleted.
-    Deleted,
-    /// A create found the object there already (an earlier, interrupted apply made it).
-    AlreadyThere,
-    /// A delete found the object gone already.
-    AlreadyGone,
-    /// Nothing sent (`dry_run`).
-    DryRun,
-}
+use crate::services::WaitOptions;
 
 /// One object's step of an apply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -51,7 +29,9 @@ pub type ProgressFn = Arc<dyn Fn(&Applied) + Send + Sync>;
 /// How a plan is applied.
 #[derive(Clone, Default)]
 pub struct ApplyOptions {
-    /// Send nothing; report what would be done.
+    /// Change nothing; report what would be done. Each step is sent with `dryRun=All` where
+    /// the service takes it (outcome [`Outcome::Validated`]), else checked locally only
+    /// ([`Outcome::DryRun`]).
     pub dry_run: bool,
     /// Check first that the account is still as the plan saw it (a saved plan).
     pub verify: bool,
@@ -106,25 +86,7 @@ pub async fn verify(org: &Org<'_>, plan: &Plan) -> Result<()> {
             ),
         ));
     }
-    let seen = |object: &ObjectRef| -> Option<Observed> {
-        match object.kind {
-            ObjectKind::CloudSpace => snap
-                .cloudspaces
-                .iter()
-                .find(|l| l.name == object.name)
-                .map(observed),
-            ObjectKind::SpotPool => snap
-                .spot
-                .iter()
-                .find(|l| l.name == object.name)
-                .map(observed),
-            ObjectKind::OnDemandPool => snap
-                .ondemand
-                .iter()
-                .find(|l| l.name == object.name)
-                .map(observed),
-        }
-    };
+    let seen = |object: &ObjectRef| seen_in(&snap, object);
     let changes = plan
         .creates
         .iter()
@@ -148,6 +110,83 @@ pub async fn verify(org: &Org<'_>, plan: &Plan) -> Result<()> {
     Ok(())
 }
 
+/// What `snap` holds of `object`.
+fn seen_in(snap: &Snapshot, object: &ObjectRef) -> Option<Observed> {
+    fn find<S: Serialize>(list: &[live::Live<S>], name: &str) -> Option<Observed> {
+        list.iter().find(|l| l.name == name).map(observed)
+    }
+    let name = object.name.as_str();
+    match object.kind {
+        ObjectKind::CloudSpace => find(&snap.cloudspaces, name),
+        ObjectKind::SpotPool => find(&snap.spot, name),
+        ObjectKind::OnDemandPool => find(&snap.ondemand, name),
+        ObjectKind::AutopilotPool => find(&snap.autopilot, name),
+        ObjectKind::VmSshKey => find(&snap.ssh_keys, name),
+        ObjectKind::VmCloudSpace => find(&snap.vm_cloudspaces, name),
+        ObjectKind::VmPool => find(&snap.vm_pools, name),
+    }
+}
+
+/// The order a plan is carried out in: per rank (keys, cloudspaces, pools) its creates then
+/// its updates; then the deletes, pools first, keys last.
+fn order(plan: &Plan) -> Vec<(&Change, Step)> {
+    let mut order: Vec<(&Change, Step)> = Vec::new();
+    for rank in 0..=2 {
+        let of_rank = |c: &&Change| c.object.kind.rank() == rank;
+        order.extend(
+            plan.creates
+                .iter()
+                .filter(of_rank)
+                .map(|c| (c, Step::Create)),
+        );
+        order.extend(
+            plan.updates
+                .iter()
+                .filter(of_rank)
+                .map(|c| (c, Step::Update)),
+        );
+    }
+    for rank in (0..=2).rev() {
+        let of_rank = |c: &&Change| c.object.kind.rank() == rank;
+        order.extend(
+            plan.deletes
+                .iter()
+                .filter(of_rank)
+                .map(|c| (c, Step::Delete)),
+        );
+    }
+    order
+}
+
+/// Whether a dry-run step can be sent with `dryRun=All`: not when what it needs (its
+/// cloudspace, or a VM cloudspace's key) is only created by this plan, since a dry run
+/// creates nothing.
+fn server_checkable(plan: &Plan, change: &Change) -> bool {
+    !plan.creates.iter().any(|c| {
+        let parent_of_pool = c.object.kind.rank() == 1
+            && change.object.kind.rank() == 2
+            && change.object.cloudspace.as_deref() == Some(c.object.name.as_str());
+        let key_of_cloudspace =
+            c.object.kind == ObjectKind::VmSshKey && change.object.kind == ObjectKind::VmCloudSpace;
+        parent_of_pool || key_of_cloudspace
+    })
+}
+
+/// Whether `e` is the service refusing the `dryRun` parameter itself (a 400 naming it), not
+/// the write it was sent with.
+fn refuses_dry_run(e: &Error) -> bool {
+    let text = e.to_string().to_ascii_lowercase();
+    text.contains("dryrun") || text.contains("dry run") || text.contains("dry-run")
+}
+
+async fn step(org: &Org<'_>, change: &Change, step: Step) -> Result<Outcome> {
+    match step {
+        Step::Create => create(org, change).await,
+        Step::Update => with_retry(|| update(org, change)).await,
+        Step::Delete => delete_one(org, &change.object).await,
+    }
+}
+
 /// Carries `plan` out: cloudspaces created and changed, then pools created and changed, then
 /// pools deleted, then cloudspaces deleted. A create that finds its object there already (an
 /// interrupted earlier apply) counts as done; a 409 on an update is re-read and retried. Stops
@@ -162,38 +201,24 @@ pub async fn apply(org: &Org<'_>, plan: &Plan, opts: &ApplyOptions) -> Result<Ap
     if opts.verify {
         verify(org, plan).await?;
     }
-    let is_cs = |c: &&Change| c.object.kind == ObjectKind::CloudSpace;
-    let mut order: Vec<(&Change, Step)> = Vec::new();
-    order.extend(plan.creates.iter().filter(is_cs).map(|c| (c, Step::Create)));
-    order.extend(plan.updates.iter().filter(is_cs).map(|c| (c, Step::Update)));
-    order.extend(
-        plan.creates
-            .iter()
-            .filter(|c| !is_cs(c))
-            .map(|c| (c, Step::Create)),
-    );
-    order.extend(
-        plan.updates
-            .iter()
-            .filter(|c| !is_cs(c))
-            .map(|c| (c, Step::Update)),
-    );
-    order.extend(
-        plan.deletes
-            .iter()
-            .filter(|c| !is_cs(c))
-            .map(|c| (c, Step::Delete)),
-    );
-    order.extend(plan.deletes.iter().filter(is_cs).map(|c| (c, Step::Delete)));
     let mut report = ApplyReport::default();
-    for (change, step) in order {
-        let outcome = if opts.dry_run {
+    let dry_client = org.client().server_dry_run();
+    let dry = org.on(&dry_client);
+    let mut refused = std::collections::BTreeSet::new();
+    for (change, how) in order(plan) {
+        let outcome = if !opts.dry_run {
+            step(org, change, how).await?
+        } else if refused.contains(&change.object.kind) || !server_checkable(plan, change) {
             Outcome::DryRun
         } else {
-            match step {
-                Step::Create => create(org, change).await?,
-                Step::Update => with_retry(|| update(org, change)).await?,
-                Step::Delete => delete_one(org, &change.object).await?,
+            match step(&dry, change, how).await {
+                Ok(_) => Outcome::Validated,
+                Err(e) if refuses_dry_run(&e) => {
+                    tracing::debug!(kind = %change.object.kind, error = %e, "dryRun=All not taken; checked locally");
+                    refused.insert(change.object.kind);
+                    Outcome::DryRun
+                }
+                Err(e) => return Err(e),
             }
         };
         let applied = Applied {
@@ -219,6 +244,17 @@ pub async fn apply(org: &Org<'_>, plan: &Plan, opts: &ApplyOptions) -> Result<Ap
                         .wait_ready(&c.object.name, wait)
                         .await?,
                 ),
+                ObjectKind::AutopilotPool => drop(
+                    org.autopilot_pools()
+                        .wait_ready(&c.object.name, wait)
+                        .await?,
+                ),
+                ObjectKind::VmCloudSpace => drop(
+                    org.vm_cloudspaces()
+                        .wait_until_running(&c.object.name, wait)
+                        .await?,
+                ),
+                ObjectKind::VmSshKey | ObjectKind::VmPool => {}
             }
         }
     }
@@ -249,155 +285,6 @@ where
     }
 }
 
-fn target_of(change: &Change) -> Result<&Target> {
-    change
-        .target
-        .as_ref()
-        .ok_or_else(|| Error::invalid("plan", format!("{} has no target state", change.object)))
-}
-
-fn bid_of(state: &PoolState, object: &ObjectRef) -> Result<Bid> {
-    state
-        .bid
-        .as_deref()
-        .ok_or_else(|| Error::invalid("plan", format!("{object} has no bid")))?
-        .parse()
-}
-
-fn common(name: &str, s: &PoolState) -> PoolCommon {
-    let mut req = OnDemandPoolCreate::new(&s.cloudspace, &s.server_class, s.desired).name(name);
-    if let Some(a) = s.autoscaling {
-        req = req.autoscaling(a.min, a.max);
-    }
-    let mut c = req.common;
-    c.labels = s.labels.clone().unwrap_or_default();
-    c.annotations = s.annotations.clone().unwrap_or_default();
-    c.taints = taints(s);
-    c
-}
-
-fn taints(s: &PoolState) -> Vec<crate::services::Taint> {
-    s.taints
-        .iter()
-        .flatten()
-        .map(|t| crate::services::Taint {
-            key: t.key.clone(),
-            value: t.value.clone(),
-            effect: t.effect.clone(),
-        })
-        .collect()
-}
-
-/// A create; an object of that name already there is an earlier apply's work.
-async fn create(org: &Org<'_>, change: &Change) -> Result<Outcome> {
-    let name = change.object.name.as_str();
-    let result = match target_of(change)? {
-        Target::CloudSpace(s) => create_cloudspace(org, name, s).await,
-        Target::Pool(s) => match change.object.kind {
-            ObjectKind::SpotPool => {
-                let req = SpotPoolCreate {
-                    common: common(name, s),
-                    bid_price: bid_of(s, &change.object)?,
-                };
-                let api = org.spot_pools();
-                let prepared = api.prepare_create(&req, &SpendLimits::default()).await?;
-                api.send_create(prepared).await.map(drop)
-            }
-            _ => {
-                let req = OnDemandPoolCreate {
-                    common: common(name, s),
-                };
-                let api = org.ondemand_pools();
-                let prepared = api.prepare_create(&req, &SpendLimits::default()).await?;
-                api.send_create(prepared).await.map(drop)
-            }
-        },
-    };
-    match result {
-        Ok(()) => Ok(Outcome::Created),
-        Err(Error::Conflict {
-            reason: ConflictReason::AlreadyExists,
-            ..
-        }) => Ok(Outcome::AlreadyThere),
-        Err(e) => Err(e),
-    }
-}
-
-async fn create_cloudspace(org: &Org<'_>, name: &str, s: &CloudSpaceState) -> Result<()> {
-    let mut req = CloudSpaceCreate::new(name).ha_control_plane(s.ha_control_plane.unwrap_or(false));
-    if let Some(r) = &s.region {
-        req = req.region(r);
-    }
-    if let Some(v) = &s.kubernetes_version {
-        req = req.kubernetes_version(v);
-    }
-    if let Some(c) = &s.cni {
-        req = req.cni(c);
-    }
-    if let Some(w) = s.webhook.as_deref().filter(|w| !w.is_empty()) {
-        req = req.webhook(w);
-    }
-    org.cloudspaces().create(&req).await.map(drop)
-}
-
-async fn update(org: &Org<'_>, change: &Change) -> Result<Outcome> {
-    let name = change.object.name.as_str();
-    let has = |f: &str| change.fields.iter().any(|c| c.field == f);
-    match target_of(change)? {
-        Target::CloudSpace(s) => {
-            let upd = CloudSpaceUpdate {
-                webhook: s.webhook.clone().filter(|_| has("webhook")),
-                ha_control_plane: s.ha_control_plane.filter(|_| has("haControlPlane")),
-                kubernetes_version: s
-                    .kubernetes_version
-                    .clone()
-                    .filter(|_| has("kubernetesVersion")),
-            };
-            org.cloudspaces().update(name, &upd).await?;
-        }
-        Target::Pool(s) => {
-            let common = PoolUpdate {
-                desired: has("desired").then_some(s.desired),
-                autoscaling: has("autoscaling").then(|| {
-                    s.autoscaling.map(|a| crate::services::Autoscaling {
-                        min_nodes: a.min,
-                        max_nodes: a.max,
-                    })
-                }),
-                labels: s.labels.clone().filter(|_| has("labels")),
-                annotations: s.annotations.clone().filter(|_| has("annotations")),
-                taints: has("taints").then(|| taints(s)),
-            };
-            if change.object.kind == ObjectKind::SpotPool {
-                let bid_price = if has("bid") {
-                    Some(bid_of(s, &change.object)?)
-                } else {
-                    None
-                };
-                let upd = SpotPoolUpdate { common, bid_price };
-                org.spot_pools().update(name, &upd).await?;
-            } else {
-                org.ondemand_pools().update(name, &common).await?;
-            }
-        }
-    }
-    Ok(Outcome::Updated)
-}
-
-async fn delete_one(org: &Org<'_>, object: &ObjectRef) -> Result<Outcome> {
-    let name = object.name.as_str();
-    let result = match object.kind {
-        ObjectKind::CloudSpace => org.cloudspaces().delete(name).await,
-        ObjectKind::SpotPool => org.spot_pools().delete(name).await,
-        ObjectKind::OnDemandPool => org.ondemand_pools().delete(name).await,
-    };
-    match result {
-        Ok(()) => Ok(Outcome::Deleted),
-        Err(Error::NotFound { .. }) => Ok(Outcome::AlreadyGone),
-        Err(e) => Err(e),
-    }
-}
-
 /// The plan that tears down everything `fleet` describes and the account holds: its pools,
 /// then its cloudspaces (with any other pool they hold, so the cloudspace can go).
 pub async fn delete_plan(org: &Org<'_>, fleet: &Fleet) -> Result<Plan> {
@@ -411,7 +298,21 @@ pub async fn delete_plan(org: &Org<'_>, fleet: &Fleet) -> Result<Plan> {
         for p in cs.spot_pools.iter().chain(&cs.on_demand_pools) {
             names.insert(pool_name(&snap.namespace, &cs.name, p));
         }
+        for p in &cs.autopilot_pools {
+            names.insert(autopilot_name(&snap.namespace, &cs.name, p));
+        }
     }
+    let vm_wanted: Vec<&str> = fleet
+        .vm_cloudspaces
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    for cs in &fleet.vm_cloudspaces {
+        for p in &cs.vm_pools {
+            names.insert(vm_pool_name(&snap.namespace, &cs.name, p));
+        }
+    }
+    let keys: Vec<&str> = fleet.vm_ssh_keys.iter().map(|k| k.name.as_str()).collect();
     let del = |kind, name: &str, cloudspace: Option<String>, observed: Observed| Change {
         object: ObjectRef {
             kind,
@@ -424,6 +325,28 @@ pub async fn delete_plan(org: &Org<'_>, fleet: &Fleet) -> Result<Plan> {
         target: None,
     };
     let mut deletes = Vec::new();
+    for l in snap.autopilot.iter().filter(|l| !l.deleting) {
+        if names.contains(&l.name) || wanted.contains(&l.state.cloudspace.as_str()) {
+            let cs = Some(l.state.cloudspace.clone());
+            deletes.push(del(ObjectKind::AutopilotPool, &l.name, cs, observed(l)));
+        }
+    }
+    for l in snap.vm_pools.iter().filter(|l| !l.deleting) {
+        if names.contains(&l.name) || vm_wanted.contains(&l.state.vm_cloudspace.as_str()) {
+            let cs = Some(l.state.vm_cloudspace.clone());
+            deletes.push(del(ObjectKind::VmPool, &l.name, cs, observed(l)));
+        }
+    }
+    for l in snap.vm_cloudspaces.iter().filter(|l| !l.deleting) {
+        if vm_wanted.contains(&l.name.as_str()) {
+            deletes.push(del(ObjectKind::VmCloudSpace, &l.name, None, observed(l)));
+        }
+    }
+    for l in snap.ssh_keys.iter().filter(|l| !l.deleting) {
+        if keys.contains(&l.name.as_str()) {
+            deletes.push(del(ObjectKind::VmSshKey, &l.name, None, observed(l)));
+        }
+    }
     for (kind, list) in [
         (ObjectKind::SpotPool, &snap.spot),
         (ObjectKind::OnDemandPool, &snap.ondemand),
@@ -446,6 +369,7 @@ pub async fn delete_plan(org: &Org<'_>, fleet: &Fleet) -> Result<Plan> {
     {
         deletes.push(del(ObjectKind::CloudSpace, &l.name, None, observed(l)));
     }
+    deletes.sort_by_key(|c| std::cmp::Reverse(c.object.kind.rank()));
     plan.deletes = deletes;
     plan.unchanged.clear();
     Ok(plan)

@@ -6,7 +6,11 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::model::{FleetAutoscaling, FleetTaint};
+use super::live_more::{
+    AutopilotState, SshKeyState, VmCloudSpaceState, VmPoolState, autopilot_children,
+    autopilot_hourly, autopilot_state, ssh_key_state, vm_cloudspace_state, vm_pool_state,
+};
+use super::model_values::{FleetAutoscaling, FleetTaint};
 use crate::error::Result;
 use crate::pricing::view::{self, ClassInput, PriceRow};
 use crate::raw::types::{CloudSpace, OnDemandNodePool, SpotNodePool};
@@ -79,6 +83,16 @@ pub struct Snapshot {
     pub ondemand: Vec<Live<PoolState>>,
     /// Server classes with their prices, by name.
     pub classes: BTreeMap<String, (ClassInput, PriceRow)>,
+    /// VM SSH keys.
+    pub ssh_keys: Vec<Live<SshKeyState>>,
+    /// VM cloudspaces.
+    pub vm_cloudspaces: Vec<Live<VmCloudSpaceState>>,
+    /// VM pools.
+    pub vm_pools: Vec<Live<VmPoolState>>,
+    /// Autopilot pools.
+    pub autopilot: Vec<Live<AutopilotState>>,
+    /// What each autopilot pool costs per hour now (bids × nodes won), by name.
+    pub autopilot_hourly: BTreeMap<String, Decimal>,
 }
 
 fn live<K: Kind, S>(obj: &K, state: S, nodes_now: u32) -> Live<S> {
@@ -162,7 +176,7 @@ pub fn ondemand_state(p: &OnDemandNodePool) -> PoolState {
     }
 }
 
-/// Reads the account: the three lists and the pricing documents, concurrently and uncached
+/// Reads the account: one list per kind and the pricing documents, concurrently and uncached
 /// (a plan is made from what is there now).
 pub async fn snapshot(org: &Org<'_>) -> Result<Snapshot> {
     let client = org.client().without_cache();
@@ -170,14 +184,30 @@ pub async fn snapshot(org: &Org<'_>) -> Result<Snapshot> {
     let filter = crate::services::ServerClassFilter::default();
     let pricing = client.pricing();
     let server_classes = client.server_classes();
-    let (namespace, cloudspaces, spot, ondemand, classes, pct, cmp) = tokio::join!(
-        org.namespace(),
-        org.cloudspaces().list(),
-        org.spot_pools().list(),
-        org.ondemand_pools().list(),
-        server_classes.list(&filter),
-        pricing.percentiles(),
-        pricing.comparable_prices(),
+    // All at once: a plan costs one round trip of its slowest request.
+    let (
+        (namespace, cloudspaces, spot, ondemand, classes, pct, cmp),
+        (keys, vm_cloudspaces, vm_pools, autopilot),
+    ) = tokio::join!(
+        async {
+            tokio::join!(
+                org.namespace(),
+                org.cloudspaces().list(),
+                org.spot_pools().list(),
+                org.ondemand_pools().list(),
+                server_classes.list(&filter),
+                pricing.percentiles(),
+                pricing.comparable_prices(),
+            )
+        },
+        async {
+            tokio::join!(
+                org.vm_ssh_keys().list(),
+                org.vm_cloudspaces().list(),
+                org.vm_pools().list(),
+                org.autopilot_pools().list(),
+            )
+        },
     );
     let inputs: Vec<ClassInput> = classes?
         .iter()
@@ -190,14 +220,18 @@ pub async fn snapshot(org: &Org<'_>) -> Result<Snapshot> {
         .zip(rows)
         .map(|(c, r)| (c.name.clone(), (c, r)))
         .collect();
+    let spot = spot?;
+    let autopilot = autopilot?;
+    let children = autopilot_children(&spot, &autopilot);
     Ok(Snapshot {
         namespace: namespace?,
         cloudspaces: cloudspaces?
             .iter()
             .map(|c| live(c, cloudspace_state(c), 0))
             .collect(),
-        spot: spot?
+        spot: spot
             .iter()
+            .filter(|p| !children.contains(p.name()))
             .map(|p| {
                 let won = p.status.as_ref().and_then(|s| s.won_count);
                 let state = spot_state(p);
@@ -214,6 +248,30 @@ pub async fn snapshot(org: &Org<'_>) -> Result<Snapshot> {
             })
             .collect(),
         classes,
+        ssh_keys: keys?.iter().map(|k| live(k, ssh_key_state(k), 0)).collect(),
+        vm_cloudspaces: vm_cloudspaces?
+            .iter()
+            .map(|c| live(c, vm_cloudspace_state(c), 0))
+            .collect(),
+        vm_pools: vm_pools?
+            .iter()
+            .map(|p| {
+                let state = vm_pool_state(p);
+                let now = match state.pool_type.as_str() {
+                    "ondemand" => state.desired,
+                    _ => p.status.won_count.unwrap_or(state.desired),
+                };
+                live(p, state, now)
+            })
+            .collect(),
+        autopilot_hourly: autopilot
+            .iter()
+            .map(|a| (a.name().to_string(), autopilot_hourly(a)))
+            .collect(),
+        autopilot: autopilot
+            .iter()
+            .map(|a| live(a, autopilot_state(a), 0))
+            .collect(),
     })
 }
 
@@ -223,6 +281,18 @@ impl Snapshot {
         match &state.bid {
             Some(b) => b.parse::<Decimal>().unwrap_or_default(),
             None => self
+                .classes
+                .get(&state.server_class)
+                .and_then(|(c, _)| c.on_demand)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Hourly price of one VM of a VM pool: its bid (spot) or the class's on-demand price.
+    pub fn vm_price(&self, state: &VmPoolState) -> Decimal {
+        match (state.pool_type.as_str(), &state.bid) {
+            ("spot", Some(b)) => b.parse::<Decimal>().unwrap_or_default(),
+            _ => self
                 .classes
                 .get(&state.server_class)
                 .and_then(|(c, _)| c.on_demand)

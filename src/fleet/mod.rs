@@ -28,23 +28,35 @@
 //! ```
 
 mod apply;
+mod export_more;
 mod live;
+mod live_more;
 mod model;
+mod model_more;
+mod model_values;
 mod plan;
 mod planner;
+mod planner_more;
+mod steps;
 
 pub use apply::{
-    Applied, ApplyOptions, ApplyReport, Outcome, ProgressFn, apply, delete, delete_plan, verify,
+    Applied, ApplyOptions, ApplyReport, ProgressFn, apply, delete, delete_plan, verify,
 };
 pub use live::{CloudSpaceState, PoolState};
+pub use live_more::{AutopilotState, SshKeyState, VmCloudSpaceState, VmPoolState};
 pub use model::{
     AdviceBid, AdviceRisk, BidRule, Fleet, FleetAutoscaling, FleetBid, FleetCloudSpace,
     FleetFormat, FleetPool, FleetTaint, pool_label,
+};
+pub use model_more::{
+    FleetAutopilotPool, FleetPrice, FleetSshKey, FleetUserData, FleetVmCloudSpace, FleetVmPool,
+    USER_DATA_MAX, UserDataBase64, UserDataFile, autopilot_label, vm_pool_label,
 };
 pub use plan::{
     Change, Cost, FieldChange, ObjectKind, ObjectRef, Observed, PLAN_VERSION, Plan, PlanConcern,
     PlanOptions, Target, Unchanged,
 };
+pub use steps::Outcome;
 
 use sha1::Digest;
 
@@ -85,6 +97,42 @@ pub fn pool_name(namespace: &str, cloudspace: &str, pool: &FleetPool) -> String 
             &FLEET_NAMESPACE,
             &format!(
                 "{namespace}/{cloudspace}/{}",
+                key.as_deref().unwrap_or_default()
+            ),
+        )
+        .to_string(),
+    }
+}
+
+/// The name of a VM pool of the file: its `name:`, else the UUIDv5 of
+/// `"{namespace}/vm/{vm cloudspace}/{key}"` in [`FLEET_NAMESPACE`].
+pub fn vm_pool_name(namespace: &str, vm_cloudspace: &str, pool: &FleetVmPool) -> String {
+    derived(
+        namespace,
+        &format!("vm/{vm_cloudspace}"),
+        &pool.key,
+        &pool.name,
+    )
+}
+
+/// The name of an autopilot pool of the file: its `name:`, else the UUIDv5 of
+/// `"{namespace}/{cloudspace}/autopilot/{key}"` in [`FLEET_NAMESPACE`].
+pub fn autopilot_name(namespace: &str, cloudspace: &str, pool: &FleetAutopilotPool) -> String {
+    derived(
+        namespace,
+        &format!("{cloudspace}/autopilot"),
+        &pool.key,
+        &pool.name,
+    )
+}
+
+fn derived(namespace: &str, parent: &str, key: &Option<String>, name: &Option<String>) -> String {
+    match (name, key) {
+        (Some(name), _) => name.clone(),
+        (None, key) => uuid_v5(
+            &FLEET_NAMESPACE,
+            &format!(
+                "{namespace}/{parent}/{}",
                 key.as_deref().unwrap_or_default()
             ),
         )
@@ -135,7 +183,11 @@ pub async fn export(org: &Org<'_>, cloudspace: Option<&str>) -> Result<Fleet> {
             webhook: s.webhook.clone().filter(|w| !w.is_empty()),
             spot_pools: pools(&snap.spot),
             on_demand_pools: pools(&snap.ondemand),
+            autopilot_pools: export_more::autopilot_pools(&snap, &cs.name),
         });
+    }
+    if cloudspace.is_none() {
+        export_more::vm_kinds(&snap, &mut fleet);
     }
     Ok(fleet)
 }

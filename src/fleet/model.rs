@@ -5,12 +5,18 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::model_more::{
+    FleetAutopilotPool, FleetSshKey, FleetUserData, FleetVmCloudSpace, UserDataBase64,
+    autopilot_label, read_user_data, vm_pool_label,
+};
+pub use super::model_values::{
+    AdviceBid, AdviceRisk, BidRule, FleetAutoscaling, FleetBid, FleetTaint,
+};
 use crate::error::{Error, Result};
-use crate::pricing::Bid;
-use crate::pricing::advice::Risk;
 use crate::services::{Autoscaling, Taint};
 
-/// A fleet: the cloudspaces of one organization, each with its node pools.
+/// A fleet: the cloudspaces of one organization with their node pools, its VM SSH keys and
+/// its VM cloudspaces with their VM pools.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -18,6 +24,12 @@ pub struct Fleet {
     /// The cloudspaces (Kubernetes clusters).
     #[serde(default)]
     pub cloudspaces: Vec<FleetCloudSpace>,
+    /// VM SSH keys (created before the VM cloudspaces that use them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vm_ssh_keys: Vec<FleetSshKey>,
+    /// VM cloudspaces with their VM pools.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vm_cloudspaces: Vec<FleetVmCloudSpace>,
 }
 
 /// One cloudspace of a fleet. Fields left out are not managed (whatever the account holds is
@@ -49,6 +61,9 @@ pub struct FleetCloudSpace {
     /// On-demand node pools (no bid).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on_demand_pools: Vec<FleetPool>,
+    /// Autopilot pools (a vCPU target each).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub autopilot_pools: Vec<FleetAutopilotPool>,
 }
 
 /// One node pool of a cloudspace. Its identity is `name` when given, else a UUIDv5 of the org
@@ -82,100 +97,6 @@ pub struct FleetPool {
     /// Node taints (left out: not managed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub taints: Option<Vec<FleetTaint>>,
-}
-
-/// Autoscaling bounds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct FleetAutoscaling {
-    /// Minimum nodes (≥ 1).
-    pub min: u32,
-    /// Maximum nodes (≥ min).
-    pub max: u32,
-}
-
-/// A node taint.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct FleetTaint {
-    /// Key.
-    pub key: String,
-    /// Value (may be empty).
-    #[serde(default)]
-    pub value: String,
-    /// `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
-    pub effect: String,
-}
-
-/// A bid: a price per node-hour (`0.02` or `"0.02"`) or an advice resolved when the pool is
-/// created (`{advice: med}`) and not re-bid afterwards unless asked.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(untagged)]
-pub enum FleetBid {
-    /// A price as text.
-    Text(String),
-    /// A price as a number.
-    Number(f64),
-    /// An advice.
-    Advice(AdviceBid),
-}
-
-/// `{advice: low|med|high}`: the bid advice of `rsspot pricing advise` at that risk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(deny_unknown_fields)]
-pub struct AdviceBid {
-    /// The pre-emption risk accepted.
-    pub advice: AdviceRisk,
-}
-
-/// The risk of an advice bid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum AdviceRisk {
-    /// Rarely outbid (bid from P80).
-    Low,
-    /// The median.
-    Med,
-    /// Cheapest (bid from P20).
-    High,
-}
-
-impl From<AdviceRisk> for Risk {
-    fn from(r: AdviceRisk) -> Risk {
-        match r {
-            AdviceRisk::Low => Risk::Low,
-            AdviceRisk::Med => Risk::Med,
-            AdviceRisk::High => Risk::High,
-        }
-    }
-}
-
-/// A bid as the plan uses it: a fixed price or an advice to resolve.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BidRule {
-    /// This price.
-    Price(Bid),
-    /// The advice at this risk.
-    Advice(Risk),
-}
-
-impl FleetBid {
-    /// The bid as a typed rule (a price that is not a valid bid is an error naming `what`).
-    pub fn rule(&self, what: &str) -> Result<BidRule> {
-        let text = match self {
-            FleetBid::Advice(a) => return Ok(BidRule::Advice(a.advice.into())),
-            FleetBid::Text(t) => t.clone(),
-            FleetBid::Number(n) => n.to_string(),
-        };
-        text.parse::<Bid>()
-            .map(BidRule::Price)
-            .map_err(|e| Error::invalid(format!("{what}.bid"), e.to_string()))
-    }
 }
 
 impl FleetPool {
@@ -260,6 +181,31 @@ impl Fleet {
         Ok(fleet)
     }
 
+    /// Reads, parses and checks the fleet file at `path`, and reads the files it names (user
+    /// data, relative to the file's folder). The read is bounded.
+    pub fn load(path: &std::path::Path) -> Result<Fleet> {
+        let text =
+            crate::fsutil::read_bounded_text(path, crate::fsutil::DOCUMENT_MAX, "a fleet file")?;
+        let mut fleet = Fleet::parse(&path.display().to_string(), &text)?;
+        fleet.read_files(path.parent().unwrap_or(std::path::Path::new(".")))?;
+        Ok(fleet)
+    }
+
+    /// Replaces each `userData: {file: …}` by the file's bytes (`{base64: …}`), the path taken
+    /// relative to `base`; each read is bounded.
+    pub fn read_files(&mut self, base: &std::path::Path) -> Result<()> {
+        for cs in &mut self.vm_cloudspaces {
+            for p in &mut cs.vm_pools {
+                if let Some(FleetUserData::File(f)) = &p.user_data {
+                    let what = vm_pool_label(&cs.name, p);
+                    let base64 = read_user_data(base, &f.file, &what)?;
+                    p.user_data = Some(FleetUserData::Base64(UserDataBase64 { base64 }));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The fleet as YAML text.
     pub fn to_yaml(&self) -> Result<String> {
         serde_norway::to_string(self).map_err(|e| Error::invalid("fleet", e.to_string()))
@@ -317,6 +263,37 @@ impl Fleet {
                     }
                     (false, None) => {}
                 }
+            }
+            let mut keys = std::collections::BTreeSet::new();
+            for pool in &cs.autopilot_pools {
+                let what = autopilot_label(&cs.name, pool);
+                pool.validate(&cs.name, &what)?;
+                if !keys.insert(pool.key.clone().or(pool.name.clone())) {
+                    return Err(Error::invalid(
+                        what,
+                        "two autopilot pools of the cloudspace use this key",
+                    ));
+                }
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for key in &self.vm_ssh_keys {
+            key.validate()?;
+            if !names.insert(key.name.as_str()) {
+                return Err(Error::invalid(
+                    format!("vmSshKeys.{}", key.name),
+                    "the key is listed twice",
+                ));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for cs in &self.vm_cloudspaces {
+            cs.validate()?;
+            if !names.insert(cs.name.as_str()) {
+                return Err(Error::invalid(
+                    format!("vmCloudspaces.{}", cs.name),
+                    "the VM cloudspace is listed twice",
+                ));
             }
         }
         Ok(())

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 #[allow(unused_imports)] // the doc link above
 use super::live::Snapshot;
 use super::live::{CloudSpaceState, PoolState};
+use super::live_more::{AutopilotState, SshKeyState, VmCloudSpaceState, VmPoolState};
 use crate::error::{Error, Result};
 use crate::pricing::guard::SpendLimits;
 
@@ -20,6 +21,26 @@ pub enum ObjectKind {
     SpotPool,
     /// An on-demand node pool.
     OnDemandPool,
+    /// An autopilot pool.
+    AutopilotPool,
+    /// A VM SSH key.
+    VmSshKey,
+    /// A VM cloudspace.
+    VmCloudSpace,
+    /// A VM pool.
+    VmPool,
+}
+
+impl ObjectKind {
+    /// The step of the dependency order it is created in: keys (0), cloudspaces (1), pools
+    /// (2). Deletes go the other way.
+    pub fn rank(self) -> u8 {
+        match self {
+            ObjectKind::VmSshKey => 0,
+            ObjectKind::CloudSpace | ObjectKind::VmCloudSpace => 1,
+            _ => 2,
+        }
+    }
 }
 
 impl std::fmt::Display for ObjectKind {
@@ -28,6 +49,10 @@ impl std::fmt::Display for ObjectKind {
             ObjectKind::CloudSpace => "cloudspace",
             ObjectKind::SpotPool => "spot pool",
             ObjectKind::OnDemandPool => "on-demand pool",
+            ObjectKind::AutopilotPool => "autopilot pool",
+            ObjectKind::VmSshKey => "vm ssh key",
+            ObjectKind::VmCloudSpace => "vm cloudspace",
+            ObjectKind::VmPool => "vm pool",
         })
     }
 }
@@ -39,7 +64,7 @@ pub struct ObjectRef {
     pub kind: ObjectKind,
     /// Its name in the account.
     pub name: String,
-    /// The cloudspace of a pool.
+    /// The cloudspace (or VM cloudspace) of a pool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloudspace: Option<String>,
     /// The file's key of a pool.
@@ -85,6 +110,14 @@ pub enum Target {
     CloudSpace(CloudSpaceState),
     /// A pool's fields (the bid resolved).
     Pool(PoolState),
+    /// An autopilot pool's fields.
+    Autopilot(AutopilotState),
+    /// A VM SSH key's fields.
+    SshKey(SshKeyState),
+    /// A VM cloudspace's fields.
+    VmCloudSpace(VmCloudSpaceState),
+    /// A VM pool's fields (the bid resolved, the user data read).
+    VmPool(VmPoolState),
 }
 
 /// One create, update or delete.

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::pricing::guard::{self, Concern};
 use crate::pricing::view::MONTH_HOURS;
 
-fn json<T: Serialize>(v: &T) -> String {
+pub(super) fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
 }
 
@@ -23,7 +23,12 @@ pub(crate) fn observed<S: Serialize>(live: &Live<S>) -> Observed {
     }
 }
 
-fn field<T: Serialize + PartialEq>(out: &mut Vec<FieldChange>, name: &str, old: &T, new: &T) {
+pub(super) fn field<T: Serialize + PartialEq>(
+    out: &mut Vec<FieldChange>,
+    name: &str,
+    old: &T,
+    new: &T,
+) {
     if old != new {
         out.push(FieldChange {
             field: name.into(),
@@ -129,12 +134,12 @@ fn pool_fields(live: &PoolState, target: &PoolState) -> Vec<FieldChange> {
     out
 }
 
-struct Planner<'a> {
-    snap: &'a Snapshot,
-    opts: &'a PlanOptions,
-    plan: Plan,
-    hourly_after: Decimal,
-    kept: BTreeSet<(ObjectKind, String)>,
+pub(super) struct Planner<'a> {
+    pub(super) snap: &'a Snapshot,
+    pub(super) opts: &'a PlanOptions,
+    pub(super) plan: Plan,
+    pub(super) hourly_after: Decimal,
+    pub(super) kept: BTreeSet<(ObjectKind, String)>,
 }
 
 /// Makes the plan of `fleet` against `snap` (no request).
@@ -157,8 +162,14 @@ pub fn plan_from(snap: &Snapshot, fleet: &Fleet, opts: &PlanOptions) -> Result<P
         hourly_after: Decimal::ZERO,
         kept: BTreeSet::new(),
     };
+    for key in &fleet.vm_ssh_keys {
+        p.ssh_key(key)?;
+    }
     for cs in &fleet.cloudspaces {
         p.cloudspace(cs)?;
+    }
+    for cs in &fleet.vm_cloudspaces {
+        p.vm_cloudspace(cs)?;
     }
     p.prune_and_cost();
     Ok(p.plan)
@@ -210,6 +221,9 @@ impl Planner<'_> {
         }
         for pool in &cs.on_demand_pools {
             self.pool(cs, pool, ObjectKind::OnDemandPool, region.as_deref())?;
+        }
+        for pool in &cs.autopilot_pools {
+            self.autopilot(cs, pool, region.as_deref())?;
         }
         Ok(())
     }
@@ -359,7 +373,8 @@ impl Planner<'_> {
     /// Deletes (with prune) and the cost of everything the file does not touch.
     fn prune_and_cost(&mut self) {
         let snap = self.snap;
-        let mut before = Decimal::ZERO;
+        let mut before = self.prune_and_cost_more();
+        let more_deletes = std::mem::take(&mut self.plan.deletes);
         let mut untouched = Decimal::ZERO;
         let mut pool_deletes = Vec::new();
         let mut deleted_cs: BTreeMap<String, Change> = BTreeMap::new();
@@ -416,6 +431,11 @@ impl Planner<'_> {
         }
         self.plan.deletes = pool_deletes;
         self.plan.deletes.extend(deleted_cs.into_values());
+        self.plan.deletes.extend(more_deletes);
+        // Pools first, then cloudspaces, then keys: the order an apply deletes in.
+        self.plan
+            .deletes
+            .sort_by_key(|c| std::cmp::Reverse(c.object.kind.rank()));
         let hours = Decimal::from(MONTH_HOURS);
         let after = self.hourly_after + untouched;
         self.plan.cost = Cost {

@@ -124,7 +124,7 @@ impl<'a, K: Kind> Api<'a, K> {
     where
         K: MergePatch,
     {
-        let body = crate::services::node_pools::merge_patch(patch)?;
+        let body = crate::services::calls::merge_patch(patch)?;
         K::send_patch(self.client(), &self.namespace().await?, name, body).await
     }
 

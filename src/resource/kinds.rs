@@ -4,10 +4,11 @@
 use super::{Create, Kind, ListQuery, MergePatch, MetaRef, NameRule, Page, Sealed};
 use crate::SpotClient;
 use crate::error::Result;
-use crate::raw::types::Patch;
 use crate::raw::types::{AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool, VmSshKey};
+use crate::raw::types::Patch;
+use crate::services::autopilot::progress::{is_allocated, vcpu_progress};
+use crate::services::calls::{call, read};
 use crate::services::wait::Readiness;
-use crate::services::{call, read};
 use crate::types::inventory::{VmCloudSpace, VmPool};
 
 /// The label the service puts on node pools to tie them to their cloudspace.
@@ -25,6 +26,38 @@ fn fulfilled<K>(pool: K, status: Option<&str>, got: u32, desired: u32, unit: &st
     let phase = status.unwrap_or("Pending").to_string();
     let done = phase == "Fulfilled" && got >= desired;
     Readiness::ready_when(done, pool, phase, format!("{got}/{desired} {unit}"))
+}
+
+/// Ready with an API endpoint. `Deleting` fails at once; `Error` is tolerated for
+/// `opts.error_grace`, then three consecutive `Error` polls fail.
+fn cloudspace_readiness(cs: CloudSpace) -> Readiness<CloudSpace> {
+    let status = cs.status.clone().unwrap_or_default();
+    let phase = status.phase.clone().unwrap_or_else(|| "Pending".into());
+    // Health and reason say why a cloudspace is not Ready: the progress line and a timeout's
+    // "last seen" carry both.
+    let detail = [
+        status
+            .health
+            .as_deref()
+            .filter(|h| !h.is_empty())
+            .map(|h| format!("health {h}")),
+        status.reason.clone().filter(|r| !r.is_empty()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    let endpoint = status.api_server_endpoint.as_deref().unwrap_or_default();
+    if cs.metadata.deletion_timestamp.is_some() || phase == "Deleting" {
+        return Readiness::Failed("the cloudspace is being deleted".into());
+    }
+    if phase == "Ready" && !endpoint.is_empty() {
+        return Readiness::Ready(cs);
+    }
+    if phase == "Error" {
+        return Readiness::Errored(phase, detail);
+    }
+    Readiness::Pending(phase, detail)
 }
 
 impl Sealed for CloudSpace {}
@@ -45,7 +78,7 @@ impl Kind for CloudSpace {
         self.status.as_ref()?.phase.as_deref()
     }
     fn readiness(self) -> Readiness<Self> {
-        crate::services::cloudspaces::readiness(self)
+        cloudspace_readiness(self)
     }
     async fn fetch_list(c: &SpotClient, q: ListQuery) -> Result<Page<Self>> {
         let send = || c.raw.list_cloud_spaces().namespace(&q.namespace).send();
@@ -196,8 +229,8 @@ impl Kind for AutopilotNodePool {
     /// relied on: the service has not published its names.
     fn readiness(self) -> Readiness<Self> {
         let phase = self.phase().unwrap_or("Pending").to_string();
-        let (managed, target) = crate::services::autopilot::vcpu_progress(&self);
-        let done = crate::services::autopilot::is_allocated(&self);
+        let (managed, target) = vcpu_progress(&self);
+        let done = is_allocated(&self);
         Readiness::ready_when(done, self, phase, format!("{managed}/{target} vCPUs"))
     }
     async fn fetch_list(c: &SpotClient, q: ListQuery) -> Result<Page<Self>> {

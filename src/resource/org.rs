@@ -7,6 +7,8 @@ use tokio::sync::OnceCell;
 use super::{Api, Kind};
 use crate::SpotClient;
 use crate::error::Result;
+use crate::raw::types::{AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool, VmSshKey};
+use crate::types::inventory::{VmCloudSpace, VmPool};
 
 /// Which organization, and its namespace once resolved. Shared by the handles made from one
 /// [`Org`], so the organization is resolved once for all of them.
@@ -106,43 +108,38 @@ impl<'a> Org<'a> {
         Api::new(self.clone())
     }
 
-    /// Cloudspaces (Kubernetes clusters) and their kubeconfigs.
-    pub fn cloudspaces(&self) -> crate::services::CloudSpaces<'a> {
+    /// Cloudspaces (Kubernetes clusters) and their kubeconfigs ([`CloudSpaces`](crate::services::CloudSpaces)).
+    pub fn cloudspaces(&self) -> Api<'a, CloudSpace> {
         self.api()
     }
 
-    /// Spot node pools.
-    pub fn spot_pools(&self) -> crate::services::SpotPools<'a> {
+    /// Spot node pools ([`SpotPools`](crate::services::SpotPools)).
+    pub fn spot_pools(&self) -> Api<'a, SpotNodePool> {
         self.api()
     }
 
-    /// On-demand node pools.
-    pub fn ondemand_pools(&self) -> crate::services::OnDemandPools<'a> {
+    /// On-demand node pools ([`OnDemandPools`](crate::services::OnDemandPools)).
+    pub fn ondemand_pools(&self) -> Api<'a, OnDemandNodePool> {
         self.api()
     }
 
-    /// Autopilot node pools.
-    pub fn autopilot_pools(&self) -> crate::services::AutopilotPools<'a> {
+    /// Autopilot node pools ([`AutopilotPools`](crate::services::AutopilotPools)).
+    pub fn autopilot_pools(&self) -> Api<'a, AutopilotNodePool> {
         self.api()
     }
 
-    /// VM SSH keys.
-    pub fn vm_ssh_keys(&self) -> crate::services::VmSshKeys<'a> {
+    /// VM SSH keys ([`VmSshKeys`](crate::services::VmSshKeys)).
+    pub fn vm_ssh_keys(&self) -> Api<'a, VmSshKey> {
         self.api()
     }
 
-    /// VM cloudspaces, with inline pools and teardown.
-    pub fn vm_cloudspaces(&self) -> crate::services::VmCloudSpaces<'a> {
+    /// VM cloudspaces, with inline pools and teardown ([`VmCloudSpaces`](crate::services::VmCloudSpaces)).
+    pub fn vm_cloudspaces(&self) -> Api<'a, VmCloudSpace> {
         self.api()
     }
 
-    /// VM pools.
-    pub fn vm_pools(&self) -> crate::services::VmPools<'a> {
+    /// VM pools ([`VmPools`](crate::services::VmPools)).
+    pub fn vm_pools(&self) -> Api<'a, VmPool> {
         self.api()
-    }
-
-    /// The VM inventory of this organization.
-    pub fn inventory(&self) -> crate::services::Inventory<'a> {
-        crate::services::Inventory(self.clone())
     }
 }

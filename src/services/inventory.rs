@@ -10,6 +10,13 @@ use crate::types::inventory::{OrganizationEvents, VmCloudSpace, VmPool};
 #[derive(Clone, Debug)]
 pub struct Inventory<'a>(pub(crate) Org<'a>);
 
+impl<'a> Org<'a> {
+    /// The VM inventory of this organization.
+    pub fn inventory(&self) -> Inventory<'a> {
+        Inventory(self.clone())
+    }
+}
+
 impl Inventory<'_> {
     /// VM cloudspaces of the organization (the same list as
     /// [`SpotClient::vm_cloudspaces`](crate::SpotClient::vm_cloudspaces)).

@@ -5,6 +5,7 @@
 
 pub mod autopilot;
 mod builders;
+pub(crate) mod calls;
 pub mod cloudspaces;
 pub mod inventory;
 pub mod node_pools;
@@ -18,10 +19,6 @@ pub mod vm_cloudspaces;
 pub mod vm_pools;
 pub mod vm_ssh_keys;
 pub mod wait;
-
-use std::future::Future;
-
-use progenitor_client::ResponseValue;
 
 use crate::error::Result;
 
@@ -52,47 +49,7 @@ pub use vm_pools::{PoolType, VmPoolCreate, VmPoolUpdate, VmPools};
 pub use vm_ssh_keys::{VmSshKeyCreate, VmSshKeys};
 pub use wait::{Progress, Readiness, WaitEvent, WaitOptions};
 
-/// Awaits a generated call and maps its error; `kind`/`name` describe the object for 404s.
-pub(crate) async fn call<T, E: serde::Serialize>(
-    fut: impl Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
-    kind: &str,
-    name: &str,
-) -> Result<T> {
-    // Boxed: a service method awaits several calls, and callers hold many service futures;
-    // inline, their sizes add up (and overflow a debug build's test-thread stack).
-    match Box::pin(fut).await {
-        Ok(v) => Ok(v.into_inner()),
-        Err(e) => Err(crate::transport::errors::map_error(e, kind, name).await),
-    }
-}
-
-/// Runs a read (a GET) and maps its error like [`call`]. A cached answer that no longer decodes
-/// (written by another version, or damaged) is dropped and the read is made again, from the
-/// server.
-///
-/// Which cache entry answered reaches this function through a task-local
-/// (`transport::errors::scoped`): progenitor decodes after its hooks ran, and its decode error
-/// keeps only the body, so nothing of the answer (its extensions) is left to carry it.
-pub(crate) async fn read<T, E, F, Fut>(send: F, kind: &str, name: &str) -> Result<T>
-where
-    E: serde::Serialize,
-    F: Fn() -> Fut,
-    Fut: Future<Output = std::result::Result<ResponseValue<T>, progenitor_client::Error<E>>>,
-{
-    crate::transport::errors::scoped(async {
-        match Box::pin(send()).await {
-            Ok(v) => Ok(v.into_inner()),
-            Err(progenitor_client::Error::InvalidResponsePayload(..))
-                if crate::transport::errors::drop_cache_hit().await =>
-            {
-                tracing::debug!(kind, "a cached answer no longer decodes; fetched again");
-                Box::pin(call(send(), kind, name)).await
-            }
-            Err(e) => Err(crate::transport::errors::map_error(e, kind, name).await),
-        }
-    })
-    .await
-}
+pub(crate) use calls::{call, read};
 
 /// RFC 1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric, ≤ 63 chars.
 pub fn is_dns_label(name: &str) -> bool {

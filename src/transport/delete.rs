@@ -34,6 +34,8 @@ impl Inner {
             return Ok(before);
         }
         let (before, _) = read_bounded(before, url.as_str(), MAX_RESPONSE_BYTES).await?;
+        let mut request = request;
+        self.mark_dry_run(&mut request);
         let (resp, ambiguous) = self
             .send_ambiguous(http, &request, op.authenticated, Idempotency::Safe, op.id)
             .await?;

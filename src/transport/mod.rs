@@ -115,6 +115,8 @@ pub(crate) struct Pipeline {
 pub struct Inner {
     pub(crate) pipeline: Arc<Pipeline>,
     pub(crate) bypass_cache: bool,
+    /// Writes carry `dryRun=All` (`SpotClient::server_dry_run`).
+    pub(crate) server_dry_run: bool,
     /// A hard deadline over everything this client does (`SpotClient::with_deadline`); during a
     /// call, the call's own deadline.
     pub(crate) deadline: Option<Instant>,

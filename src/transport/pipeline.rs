@@ -72,6 +72,18 @@ pub(crate) fn plan(op: &Operation, url: &reqwest::Url) -> Plan {
     }
 }
 
+impl Inner {
+    /// Adds `dryRun=All` to a write of a client made by `SpotClient::server_dry_run`.
+    pub(crate) fn mark_dry_run(&self, request: &mut reqwest::Request) {
+        if self.server_dry_run {
+            request
+                .url_mut()
+                .query_pairs_mut()
+                .append_pair("dryRun", "All");
+        }
+    }
+}
+
 /// Stage 3: `request` sent to the host of `op`, with the merge-patch content type on a PATCH.
 pub(crate) fn route(
     hosts: &Hosts,
@@ -185,7 +197,10 @@ impl Inner {
         request: reqwest::Request,
         op: &'static Operation,
     ) -> Result<reqwest::Response, Error> {
-        let request = route(&self.pipeline.hosts, request, op);
+        let mut request = route(&self.pipeline.hosts, request, op);
+        if matches!(op.action, Action::Create | Action::Replace | Action::Patch) {
+            self.mark_dry_run(&mut request);
+        }
         let url = request.url().as_str();
         let cache_key = self.cache_key(op, request.method(), url);
         if let Some(key) = &cache_key

@@ -196,7 +196,16 @@ fn api(store: &mut Store, ctx: &Ctx<'_>, req: &Req<'_>, org: &SeedOrg, rest: &st
             }
             let dry_run = req.query_param("dryRun");
             if dry_run.is_some() && m != Method::GET {
-                if ctx.variants.dry_run == DryRun::Rejected {
+                let core = matches!(
+                    kind,
+                    Kind::CloudSpace | Kind::SpotNodePool | Kind::OnDemandNodePool
+                );
+                let refused = match ctx.variants.dry_run {
+                    DryRun::Supported => false,
+                    DryRun::Rejected => true,
+                    DryRun::CoreOnly => !core,
+                };
+                if refused {
                     return reply::bad_request("dryRun is not supported by this endpoint");
                 }
                 if dry_run.as_deref() != Some("All") {

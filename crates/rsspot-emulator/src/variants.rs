@@ -100,6 +100,10 @@ variant! {
         Supported => "supported",
         /// Any `dryRun` parameter is answered with 400 `BadRequest`.
         Rejected => "rejected",
+        /// `dryRun=All` is taken for the kinds of the published spec (cloudspaces, spot and
+        /// on-demand pools) and answered with 400 `BadRequest` for the others (VM kinds,
+        /// autopilot pools), whose gateway route is newer.
+        CoreOnly => "core-only",
     }
 }
 
@@ -295,7 +299,7 @@ variants! {
 /// | `delete-returns` | **`status`**, `object` | a DELETE answers a `Status` (`status: Success`, `details`) or the object with `deletionTimestamp` | §8.3, §7.11 |
 /// | `label-selector` | **`honoured`**, `ignored` | the gateway applies `labelSelector` or drops it (lists, and collection deletes, cover everything) | §8.2 |
 /// | `paging` | **`honoured`**, `ignored` | `limit`/`continue` page lists as Kubernetes does, or are dropped (whole list, no continue token) | §8.2 |
-/// | `dry-run` | **`supported`**, `rejected` | `dryRun=All` validates without writing, or any `dryRun` is a 400 | §8.2 |
+/// | `dry-run` | **`supported`**, `rejected`, `core-only` | `dryRun=All` validates without writing, or any `dryRun` is a 400, or only the spec's kinds (cloudspaces, spot and on-demand pools) take it | §8.2 |
 /// | `bad-refresh-token` | **`403`**, `401` | a bad refresh token gets Auth0's 403 `invalid_grant` or the spec's 401 `access_denied` | §8.4, §1.2 |
 /// | `token-rotation` | **`off`**, `on` | each token exchange answers a new `refresh_token` and revokes the one used | §8.4, §1.2 |
 /// | `webhook-denial` | **`403`**, `400` | admission denials (bid below floor or off the ladder, unknown class or region, class in another region, cloudspace missing or deleting, second autoscaling pool) are a 403 or a 400 `Status`; schema errors stay 422 | §8.4, §2.3 |
@@ -401,7 +405,7 @@ mod tests {
     #[test]
     fn every_setting_round_trips_through_its_spelling() {
         let all = VariantSetting::all();
-        assert_eq!(all.len(), 32);
+        assert_eq!(all.len(), 33);
         for s in all {
             assert_eq!(s.to_string().parse::<VariantSetting>(), Ok(s));
             let v = Variants::default().with(s);

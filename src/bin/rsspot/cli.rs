@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::commands;
+use crate::help_layout::WithExamples;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -18,10 +19,10 @@ Exit codes:
 
 Environment variables: `rsspot help environment`. Manual pages: `rsspot man`.";
 
-/// The clap tree as users see it: [`Cli`] with the examples of the main commands and the
-/// compact help of command groups ([`commands::examples`]).
+/// The clap tree as users see it: [`Cli`] (each command with its examples) and the compact
+/// help of command groups ([`crate::help_layout`]).
 pub fn command() -> clap::Command {
-    commands::examples::decorate(<Cli as clap::CommandFactory>::command())
+    crate::help_layout::compact_groups(<Cli as clap::CommandFactory>::command())
 }
 
 /// The heading global flags are listed under in every command's help, after its own flags.
@@ -34,6 +35,12 @@ pub const GLOBAL_HEADING: &str = "Global options";
     version,
     about,
     after_help = EXIT_CODES,
+    examples(&[
+        ("Try everything against a built-in emulator", "rsspot demo"),
+        ("Store a refresh token in a profile", "rsspot configure"),
+        ("List cloudspaces as a table", "rsspot cloudspaces list"),
+        ("Use another profile for one command", "rsspot -p work cs list"),
+    ]),
     propagate_version = true,
     disable_help_subcommand = true,
     max_term_width = 100
@@ -115,10 +122,10 @@ pub struct GlobalArgs {
     pub yes: bool,
     /// Give up on one API call after this long, retries included (e.g. 10s, 2m; default 30s or
     /// the profile's `request_timeout_seconds`).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::progress::parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::args::parse_duration)]
     pub request_timeout: Option<std::time::Duration>,
     /// Give up on making one connection after this long (default 10s).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::progress::parse_duration)]
+    #[arg(long, global = true, value_name = "DURATION", value_parser = crate::args::parse_duration)]
     pub connect_timeout: Option<std::time::Duration>,
 }
 

@@ -1,8 +1,6 @@
 //! Per-invocation context: resolved settings, the client, the state store, the printer.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -12,87 +10,8 @@ use rsspot::state::{HistoryEntry, StateStore};
 use tokio::sync::OnceCell;
 
 use crate::cli::{GlobalArgs, OutputFormat};
+use crate::line::Line;
 use crate::output::Printer;
-
-/// The context flags typed on the command line (`-p`, `--org`, `--config`): they win over the
-/// environment and reappear in every command rsspot suggests, so a hint runs against the same
-/// profile and organization as the line that produced it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Line {
-    /// `-p/--profile NAME`, when typed (not when it came from `RSSPOT_PROFILE`).
-    pub profile: Option<String>,
-    /// `--org ORG`.
-    pub org: Option<String>,
-    /// `-c/--config FILE`.
-    pub config: Option<PathBuf>,
-}
-
-impl Line {
-    /// The context flags of `global` that were typed on the line. clap fills `profile` from
-    /// `RSSPOT_PROFILE` too; a value equal to that variable counts as the environment's.
-    pub fn of(global: &GlobalArgs) -> Line {
-        let from_env = std::env::var("RSSPOT_PROFILE").ok();
-        Line {
-            profile: global
-                .profile
-                .clone()
-                .filter(|p| from_env.as_deref() != Some(p.as_str())),
-            org: global.org.clone(),
-            config: global.config.clone(),
-        }
-    }
-
-    /// The flags as they are typed, each followed by a space (`-p slow --org acme `).
-    pub fn flags(&self) -> String {
-        let mut out = String::new();
-        if let Some(p) = &self.profile {
-            out.push_str(&format!("-p {} ", shell_word(p)));
-        }
-        if let Some(o) = &self.org {
-            out.push_str(&format!("--org {} ", shell_word(o)));
-        }
-        if let Some(c) = &self.config {
-            out.push_str(&format!(
-                "--config {} ",
-                shell_word(&c.display().to_string())
-            ));
-        }
-        out
-    }
-
-    /// `rsspot FLAGS REST`: a command to suggest, run with the line's context.
-    pub fn rsspot(&self, rest: &str) -> String {
-        format!("rsspot {}{rest}", self.flags())
-    }
-}
-
-/// The line of this process, set once by [`Ctx::new`]; hints built away from a `Ctx` (the
-/// error reporter's) read it through [`rsspot`].
-static LINE: OnceLock<Line> = OnceLock::new();
-
-/// `rsspot FLAGS REST` with the `-p`/`--org`/`--config` typed on this process's line: the one
-/// place every suggested command gets its context from.
-pub fn rsspot(rest: &str) -> String {
-    LINE.get().cloned().unwrap_or_default().rsspot(rest)
-}
-
-/// The `-p/--profile` typed on this process's line, if any.
-pub fn line_profile() -> Option<String> {
-    LINE.get().and_then(|l| l.profile.clone())
-}
-
-/// `word` quoted for a POSIX shell when it needs it.
-fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:@=+,~".contains(c));
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
 
 /// The variables that carry a token: an explicit `-p/--profile` whose profile has a token of its
 /// own wins over them (as the AWS CLI's `--profile` wins over `AWS_ACCESS_KEY_ID`).
@@ -135,7 +54,7 @@ impl Ctx {
         };
         let line = Line::of(&global);
         // The first context of the process is the line's (completion builds its own later).
-        let _ = LINE.set(line.clone());
+        crate::line::set(line.clone());
         Ctx {
             out,
             line,

@@ -3,6 +3,27 @@
 
 use rsspot::{ConfigRemedy, Error, TransportFailure};
 
+/// Marker error: the user pressed Ctrl-C while waiting (exit 130; the server keeps going).
+#[derive(Debug)]
+pub struct Interrupted {
+    /// What was being waited for.
+    pub what: String,
+    /// The command that resumes waiting.
+    pub resume: String,
+}
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "interrupted: stopped waiting for {}; the operation was not cancelled and continues on the server (resume with `{}`)",
+            self.what, self.resume
+        )
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
 /// Exit code of a library error.
 pub fn exit_code(e: &Error) -> u8 {
     match e {
@@ -25,14 +46,14 @@ pub fn exit_code(e: &Error) -> u8 {
 /// `rsspot configure` for the profile the line chose (`--profile NAME` after it, as users type
 /// it; plus `--org`/`--config` when typed): it edits that profile, not the active one.
 fn configure() -> String {
-    let line = crate::ctx::line_profile();
+    let line = crate::line::line_profile();
     let rest = match line {
         Some(p) => format!("configure --profile {p}"),
         None => "configure".to_string(),
     };
     // The profile goes after `configure`; the other context flags come from the line.
-    let mut cmd = crate::ctx::rsspot(&rest);
-    if let Some(p) = crate::ctx::line_profile() {
+    let mut cmd = crate::line::rsspot(&rest);
+    if let Some(p) = crate::line::line_profile() {
         cmd = cmd.replacen(&format!("-p {p} "), "", 1);
     }
     cmd
@@ -40,14 +61,14 @@ fn configure() -> String {
 
 /// A short hint for the user, when one helps. The library's messages say what is wrong; what
 /// to type about it is said here. Every command it suggests carries the `-p`/`--org`/`--config`
-/// typed on the line ([`crate::ctx::rsspot`]).
+/// typed on the line ([`crate::line::rsspot`]).
 pub fn hint(e: &Error) -> Option<String> {
     if let Error::ProfileNotFound { profile, .. } = e {
-        let cmd = crate::ctx::rsspot(&format!("configure --profile {profile}"));
+        let cmd = crate::line::rsspot(&format!("configure --profile {profile}"));
         let cmd = cmd.replacen(&format!("-p {profile} "), "", 1);
         return Some(format!("run `{cmd}` to create it"));
     }
-    let cmd = crate::ctx::rsspot;
+    let cmd = crate::line::rsspot;
     Some(match e {
         Error::Config {
             remedy: Some(remedy),

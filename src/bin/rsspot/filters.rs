@@ -4,21 +4,7 @@
 
 use rsspot::Error;
 
-/// Edit distance between two strings (Levenshtein, on chars), for "did you mean".
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = Vec::with_capacity(b.len() + 1);
-        cur.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let subst = prev[j] + usize::from(ca != *cb);
-            cur.push(subst.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
-}
+use crate::names::edit_distance;
 
 /// The known value closest to `given`, when it is close enough to be a typo: within a third of
 /// its length (at least 1, at most 3 edits), or a case-insensitive prefix of a single value.

@@ -49,7 +49,7 @@ pub fn closest(given: &str, known: &[String]) -> Vec<String> {
         .filter(|k| !k.is_empty() && **k != given)
         .filter_map(|k| {
             let k_lc = k.to_ascii_lowercase();
-            let d = crate::filters::edit_distance(&given_lc, &k_lc);
+            let d = edit_distance(&given_lc, &k_lc);
             let prefix =
                 given_lc.len() >= 2 && (k_lc.starts_with(&given_lc) || given_lc.starts_with(&k_lc));
             (d <= 2 || prefix).then_some((d, k))
@@ -58,6 +58,22 @@ pub fn closest(given: &str, known: &[String]) -> Vec<String> {
     close.sort();
     close.dedup_by(|a, b| a.1 == b.1);
     close.into_iter().take(3).map(|(_, k)| k.clone()).collect()
+}
+
+/// Edit distance between two strings (Levenshtein, on chars), for "did you mean".
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = Vec::with_capacity(b.len() + 1);
+        cur.push(i + 1);
+        for (j, cb) in b.iter().enumerate() {
+            let subst = prev[j] + usize::from(ca != *cb);
+            cur.push(subst.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
 }
 
 #[cfg(test)]

@@ -451,7 +451,7 @@ pub fn exit_code(result: &anyhow::Result<()>) -> u8 {
     {
         return 2;
     }
-    if e.downcast_ref::<crate::progress::Interrupted>().is_some()
+    if e.downcast_ref::<crate::errors::Interrupted>().is_some()
         || e.downcast_ref::<Stopped>().is_some()
         || e.downcast_ref::<Aborted>().is_some()
     {

@@ -63,7 +63,7 @@ pub fn close_prefixes(typed: &str, known: &[String]) -> Vec<String> {
         .filter(|k| is_uuid(k) && k.len() >= typed.len())
         .filter(|k| {
             let start = k[..typed.len()].to_ascii_lowercase();
-            crate::filters::edit_distance(&typed_lc, &start) <= 1
+            crate::names::edit_distance(&typed_lc, &start) <= 1
         })
         .cloned()
         .collect();

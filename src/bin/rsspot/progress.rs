@@ -1,4 +1,4 @@
-//! Waiting from the CLI: `--timeout` parsing, progress on stderr (an indicatif spinner on a
+//! Waiting from the CLI: progress on stderr (an indicatif spinner on a
 //! terminal, plain `phase: ...` lines otherwise) and Ctrl-C, which stops waiting without
 //! touching the server-side operation.
 
@@ -10,74 +10,9 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rsspot::services::{WaitEvent, WaitOptions};
 
-/// Marker error: the user pressed Ctrl-C while waiting (exit 130; the server keeps going).
-#[derive(Debug)]
-pub struct Interrupted {
-    /// What was being waited for.
-    pub what: String,
-    /// The command that resumes waiting.
-    pub resume: String,
-}
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "interrupted: stopped waiting for {}; the operation was not cancelled and continues on the server (resume with `{}`)",
-            self.what, self.resume
-        )
-    }
-}
-
-impl std::error::Error for Interrupted {}
-
-/// The longest duration any flag takes: as long as the config file's bound on
-/// `*_timeout_seconds` (about 31 years), so a deadline computed from it never overflows.
-pub const MAX_DURATION: Duration = Duration::from_secs(1_000_000_000);
-
-/// Parses `90s`, `20m`, `1h`, `1h30m`, `500ms` or a plain number of seconds, up to
-/// [`MAX_DURATION`]: the one parser of every duration flag (`--request-timeout`, `--timeout`, …).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if s.is_empty() {
-        return Err("empty duration: use e.g. 90s, 20m, 1h or a number of seconds".into());
-    }
-    let too_long = || {
-        format!(
-            "{s:?} is too long: a duration is at most {}s (about 31 years)",
-            MAX_DURATION.as_secs()
-        )
-    };
-    let checked = |d: Option<Duration>| d.filter(|d| *d <= MAX_DURATION).ok_or_else(too_long);
-    if s.bytes().all(|b| b.is_ascii_digit()) {
-        return checked(s.parse::<u64>().ok().map(Duration::from_secs));
-    }
-    let bad = || format!("{s:?} is not a duration: use e.g. 90s, 20m, 1h or a number of seconds");
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-        if digits == 0 {
-            return Err(bad());
-        }
-        // All digits: a number past u64 is too long, not malformed.
-        let n: u64 = rest[..digits].parse().map_err(|_| too_long())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = match &rest[..unit_len] {
-            "ms" => Some(Duration::from_millis(n)),
-            "s" | "sec" | "secs" => Some(Duration::from_secs(n)),
-            "m" | "min" | "mins" => n.checked_mul(60).map(Duration::from_secs),
-            "h" | "hr" | "hrs" => n.checked_mul(3600).map(Duration::from_secs),
-            _ => return Err(bad()),
-        };
-        total = checked(unit.and_then(|u| total.checked_add(u)))?;
-        rest = &rest[unit_len..];
-    }
-    Ok(total)
-}
+/// Kept for the commands that name the parser here (it lives in [`crate::args`]).
+pub use crate::args::parse_duration;
+use crate::errors::Interrupted;
 
 /// `12s`, `2m05s`, `1h02m`.
 pub fn format_elapsed(d: Duration) -> String {
@@ -255,6 +190,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::args::MAX_DURATION;
 
     #[test]
     fn durations() {

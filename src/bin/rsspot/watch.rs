@@ -23,8 +23,8 @@ use serde_json::Value;
 
 use crate::cli::OutputFormat;
 use crate::ctx::Ctx;
+use crate::listing::{FollowArgs, Kind, WatchArgs};
 use crate::output::{Stopped, Tabular};
-use crate::view::{FollowArgs, Kind, WatchArgs};
 
 /// The library's poll interval for `--watch-interval` (its default when none is given).
 fn backoff(start: Option<Duration>) -> Backoff {

@@ -3,8 +3,10 @@
 //! most `budgetPerHour` per node-hour (`status.allocations`). Shapes and rules are the official
 //! SDK's (API-NOTES §9.4); progress is `managedVCPUs` against `targetVCPUs`, never a phase name.
 
+pub(crate) mod progress;
 mod requests;
 
+pub use progress::{is_allocated, vcpu_progress};
 pub use requests::{
     AllocationStrategy, AutopilotPoolCreate, AutopilotPoolUpdate, MemoryPerVcpu, check_budget,
 };
@@ -12,23 +14,6 @@ pub use requests::{
 use crate::error::{Error, Result};
 use crate::raw::types::AutopilotNodePool;
 use crate::resource::{Api, Create};
-
-/// vCPUs won so far and vCPUs wanted (`status.managedVCPUs`, `status.targetVCPUs`; the target
-/// falls back to `spec.vcpu.total` before the service has written a status).
-pub fn vcpu_progress(pool: &AutopilotNodePool) -> (u32, u32) {
-    let status = pool.status.as_ref();
-    let managed = status.and_then(|s| s.managed_vcpus).unwrap_or(0);
-    let target = status
-        .and_then(|s| s.target_vcpus)
-        .or_else(|| pool.spec.vcpu.as_ref().and_then(|v| v.total));
-    (managed, target.unwrap_or(0))
-}
-
-/// Whether every vCPU wanted is won (`managedVCPUs ≥ targetVCPUs > 0`).
-pub fn is_allocated(pool: &AutopilotNodePool) -> bool {
-    let (managed, target) = vcpu_progress(pool);
-    target > 0 && managed >= target
-}
 
 /// Autopilot node pools: [`Api`] over [`AutopilotNodePool`] (`client.autopilot_pools()`,
 /// `org.autopilot_pools()`).

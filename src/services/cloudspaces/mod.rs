@@ -18,7 +18,6 @@ use std::time::Duration;
 use secrecy::ExposeSecret;
 use serde::Serialize;
 
-use super::wait::Readiness;
 use super::{call, check_dns_label};
 use crate::error::{Error, Result};
 use crate::raw::types::{CloudSpace, CloudSpaceSpec, GenerateKubeconfigBody, ObjectMeta, Patch};
@@ -356,42 +355,6 @@ impl Api<'_, CloudSpace> {
                 Error::decode("generate-kubeconfig", "the response carries no kubeconfig")
             })
     }
-}
-
-/// Ready with an API endpoint. `Deleting` fails at once; `Error` is tolerated for
-/// `opts.error_grace`, then three consecutive `Error` polls fail.
-pub(crate) fn readiness(cs: CloudSpace) -> Readiness<CloudSpace> {
-    let status = cs.status.clone().unwrap_or_default();
-    let phase = status.phase.clone().unwrap_or_else(|| "Pending".into());
-    // Health and reason say why a cloudspace is not Ready: the progress line and a timeout's
-    // "last seen" carry both.
-    let detail = [
-        status
-            .health
-            .as_deref()
-            .filter(|h| !h.is_empty())
-            .map(|h| format!("health {h}")),
-        status.reason.clone().filter(|r| !r.is_empty()),
-    ]
-    .into_iter()
-    .flatten()
-    .collect::<Vec<_>>()
-    .join(", ");
-    let endpoint = status.api_server_endpoint.as_deref().unwrap_or_default();
-    if deleting(Some(&cs.metadata)) || phase == "Deleting" {
-        return Readiness::Failed("the cloudspace is being deleted".into());
-    }
-    if phase == "Ready" && !endpoint.is_empty() {
-        return Readiness::Ready(cs);
-    }
-    if phase == "Error" {
-        return Readiness::Errored(phase, detail);
-    }
-    Readiness::Pending(phase, detail)
-}
-
-fn deleting(meta: Option<&ObjectMeta>) -> bool {
-    meta.is_some_and(|m| m.deletion_timestamp.is_some())
 }
 
 /// A cloudspace's spec, defaulted (convenience for display code).

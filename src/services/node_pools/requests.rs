@@ -424,13 +424,7 @@ impl PoolPatch {
     }
 }
 
-/// A typed merge-patch struct as the generated `Patch` (a JSON object) the operations take.
-pub(crate) fn merge_patch<T: Serialize>(patch: &T) -> Result<Patch> {
-    match serde_json::to_value(patch) {
-        Ok(serde_json::Value::Object(m)) => Ok(Patch(m)),
-        _ => Err(Error::invalid("update", "the patch is not a JSON object")),
-    }
-}
+pub(crate) use crate::services::calls::merge_patch;
 
 impl PoolUpdate {
     fn spec(&self) -> Result<PoolSpecPatch> {

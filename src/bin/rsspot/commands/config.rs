@@ -15,6 +15,7 @@
 mod configure;
 mod profiles;
 
+use crate::help_layout::WithExamples;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -40,6 +41,9 @@ pub enum ConfigCmd {
     /// Load the configuration and report problems (exit 2 when it is invalid).
     Validate,
     /// Every effective setting and the source that supplied it.
+    #[command(examples(&[
+        ("Where each setting comes from", "rsspot config explain"),
+    ]))]
     Explain {
         /// Only this key and the keys under it (e.g. region, retry, cache.ttl).
         key: Option<String>,

@@ -4,6 +4,7 @@ use anyhow::Result;
 use clap::Args;
 
 use crate::ctx::Ctx;
+use crate::help_layout::WithExamples;
 
 #[cfg(not(feature = "emulator"))]
 fn no_emulator() -> rsspot::Error {
@@ -11,6 +12,10 @@ fn no_emulator() -> rsspot::Error {
 }
 
 #[derive(Debug, Args)]
+#[command(examples(&[
+    ("The guided tour", "rsspot demo"),
+    ("Without pauses", "rsspot demo --fast"),
+]))]
 pub struct DemoArgs {
     /// Instant lifecycle (no waiting; for tests and the impatient).
     #[arg(long)]

@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 
+pub use crate::args::parse_duration;
 use crate::ctx::Ctx;
-pub use crate::progress::parse_duration;
 
 /// `emulator` subcommands.
 #[derive(Debug, Subcommand)]

@@ -155,13 +155,13 @@ fn static_expiry(generated: &str) -> Option<chrono::DateTime<Utc>> {
     rsspot::cli_support::decode_claims(&token)?.exp
 }
 
-/// The stderr note for a kubeconfig holding the server's static token.
-fn expiry_note(generated: &str) -> Option<String> {
-    expiry_note_at(generated, Utc::now())
+/// The stderr note for the kubeconfig of cloudspace `name` holding the server's static token.
+fn expiry_note(generated: &str, name: &str) -> Option<String> {
+    expiry_note_at(generated, name, Utc::now())
 }
 
 /// [`expiry_note`] as of `now`.
-fn expiry_note_at(generated: &str, now: chrono::DateTime<Utc>) -> Option<String> {
+fn expiry_note_at(generated: &str, name: &str, now: chrono::DateTime<Utc>) -> Option<String> {
     let exp = static_expiry(generated)?;
     let left = (exp - now).num_seconds();
     let at = exp.to_rfc3339_opts(SecondsFormat::Secs, true);
@@ -170,9 +170,11 @@ fn expiry_note_at(generated: &str, now: chrono::DateTime<Utc>) -> Option<String>
     } else {
         format!("expired {} ago (at {at})", crate::output::span(-left))
     };
+    // The command to run instead, with this cloudspace and the line's -p/--org.
+    let merge = crate::line::rsspot(&format!("cloudspaces kubeconfig {name} --merge"));
     Some(format!(
-        "note: the token in this kubeconfig {when}; `rsspot cloudspaces kubeconfig NAME \
-         --merge` writes a context that renews its token by itself"
+        "note: the token in this kubeconfig {when}; `{merge}` writes a context that renews \
+         its token by itself"
     ))
 }
 
@@ -204,7 +206,7 @@ fn no_endpoint_warning(name: &str, cs: &rsspot::raw::types::CloudSpace) -> Optio
     Some(format!(
         "cloudspace {name} has no API endpoint yet (phase {phase}): this kubeconfig will not \
          connect until it is Ready (`{}`)",
-        crate::ctx::rsspot(&format!("cloudspaces wait {name}"))
+        crate::line::rsspot(&format!("cloudspaces wait {name}"))
     ))
 }
 
@@ -218,7 +220,7 @@ pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result
     let writes = a.file.is_some() || a.merge;
     if !writes {
         // Printing honours only an explicit -o json: `rsspot cs kubeconfig x > file` is YAML.
-        if let Some(note) = expiry_note(&generated) {
+        if let Some(note) = expiry_note(&generated, &a.name) {
             ctx.out.note(&note);
         }
         return match ctx.global.output {
@@ -231,7 +233,7 @@ pub async fn run(ctx: &Ctx, client: &SpotClient, a: KubeconfigRequest) -> Result
     }
     let namespace = client.namespace(ctx.org()).await?;
     let text = if a.static_token {
-        if let Some(note) = expiry_note(&generated) {
+        if let Some(note) = expiry_note(&generated, &a.name) {
             ctx.out.note(&note);
         }
         generated
@@ -427,7 +429,7 @@ users:
         let exp = static_expiry(GENERATED).unwrap();
         assert_eq!(exp.timestamp(), 1_893_456_000);
         assert!(
-            expiry_note(GENERATED)
+            expiry_note(GENERATED, "demo")
                 .unwrap()
                 .contains("2030-01-01T00:00:00Z")
         );
@@ -437,11 +439,18 @@ users:
     #[test]
     fn the_expiry_is_said_humanly() {
         let exp = static_expiry(GENERATED).unwrap();
-        let at = |secs: i64| expiry_note_at(GENERATED, exp - chrono::Duration::seconds(secs));
+        let at =
+            |secs: i64| expiry_note_at(GENERATED, "demo", exp - chrono::Duration::seconds(secs));
         assert!(at(42 * 60).unwrap().contains("(in 42 min)"));
         assert!(at(3 * 3600).unwrap().contains("(in 3 h)"));
         assert!(at(-5 * 60).unwrap().contains("expired 5 min ago"));
         assert!(!at(30).unwrap().contains("0.0 h"));
+        // The command it suggests names the cloudspace, not a placeholder.
+        assert!(
+            at(30)
+                .unwrap()
+                .contains("`rsspot cloudspaces kubeconfig demo --merge`")
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `rsspot man [--dir DIR]`: manual pages generated from the clap tree with clap_mangen, so they
-//! say exactly what `--help` says, plus an EXAMPLES section (the examples `--help` shows, from
-//! [`super::examples`]). Release packaging runs `rsspot man --dir` to ship them.
+//! say exactly what `--help` says, plus an EXAMPLES section (the examples each command declares
+//! and `--help` shows, read back with [`crate::help_layout::split_examples`]). Release packaging runs `rsspot man --dir` to ship them.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,8 +9,8 @@ use anyhow::{Context, Result};
 use clap::{Args, Command, CommandFactory};
 use clap_mangen::Man;
 
-use super::examples;
 use crate::ctx::Ctx;
+use crate::help_layout;
 
 #[derive(Debug, Args)]
 pub struct ManArgs {
@@ -30,16 +30,15 @@ fn roff_text(text: &str) -> String {
     }
 }
 
-/// The EXAMPLES section of the command at `path`, or nothing.
-fn examples_section(path: &str) -> String {
-    let list = examples::for_path(path);
+/// The EXAMPLES section of these examples, or nothing.
+fn examples_section(list: &[(String, String)]) -> String {
     if list.is_empty() {
         return String::new();
     }
     let mut out = String::from(".SH EXAMPLES\n");
     for (what, line) in list {
         out.push_str(&format!(".PP\n{}\n.PP\n.RS 4\n.nf\n", roff_text(what)));
-        for l in examples::shell_lines(line, "", 4) {
+        for l in help_layout::shell_lines(line, "", 4) {
             out.push_str(&roff_text(&l));
             out.push('\n');
         }
@@ -49,7 +48,17 @@ fn examples_section(path: &str) -> String {
 }
 
 /// One page: clap_mangen's sections, with EXAMPLES before the extra text (exit codes).
-fn page(cmd: Command, path: &str, w: &mut dyn Write) -> std::io::Result<()> {
+fn page(cmd: Command, w: &mut dyn Write) -> std::io::Result<()> {
+    // The examples sit at the end of the after-help; they get their own section.
+    let after = cmd.get_after_help().map(|h| h.to_string());
+    let (extra, examples) = help_layout::split_examples(after.as_deref().unwrap_or_default());
+    let cmd = match after {
+        Some(_) if extra.is_empty() => {
+            cmd.after_help(clap::builder::Resettable::<clap::builder::StyledStr>::Reset)
+        }
+        Some(_) => cmd.after_help(extra),
+        None => cmd,
+    };
     let man = Man::new(cmd.clone());
     man.render_title(w)?;
     man.render_name_section(w)?;
@@ -61,7 +70,7 @@ fn page(cmd: Command, path: &str, w: &mut dyn Write) -> std::io::Result<()> {
     if cmd.get_subcommands().any(|s| !s.is_hide_set()) {
         man.render_subcommands_section(w)?;
     }
-    w.write_all(examples_section(path).as_bytes())?;
+    w.write_all(examples_section(&examples).as_bytes())?;
     if cmd.get_after_long_help().is_some() || cmd.get_after_help().is_some() {
         man.render_extra_section(w)?;
     }
@@ -72,22 +81,17 @@ fn page(cmd: Command, path: &str, w: &mut dyn Write) -> std::io::Result<()> {
 }
 
 /// Writes the page of `cmd` and of each visible subcommand into `dir`; returns how many.
-fn write_pages(cmd: &Command, path: &str, dir: &std::path::Path) -> std::io::Result<usize> {
+fn write_pages(cmd: &Command, dir: &std::path::Path) -> std::io::Result<usize> {
     let mut written = 0;
     for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        let sub_path = if path.is_empty() {
-            sub.get_name().to_string()
-        } else {
-            format!("{path} {}", sub.get_name())
-        };
-        written += write_pages(sub, &sub_path, dir)?;
+        written += write_pages(sub, dir)?;
     }
     let name = cmd
         .get_display_name()
         .unwrap_or_else(|| cmd.get_name())
         .to_string();
     let mut buf = Vec::new();
-    page(cmd.clone(), path, &mut buf)?;
+    page(cmd.clone(), &mut buf)?;
     // Manual pages are for everyone to read (as clap_mangen writes them): a plain write.
     std::fs::write(dir.join(format!("{name}.1")), &buf)?;
     Ok(written + 1)
@@ -106,7 +110,7 @@ pub fn man(ctx: &Ctx, a: ManArgs) -> Result<()> {
         Some(dir) => {
             std::fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
-            let written = write_pages(&cmd, "", &dir)
+            let written = write_pages(&cmd, &dir)
                 .with_context(|| format!("cannot write manual pages to {}", dir.display()))?;
             ctx.out.note(&format!(
                 "wrote {written} manual pages to {}",
@@ -116,7 +120,7 @@ pub fn man(ctx: &Ctx, a: ManArgs) -> Result<()> {
         }
         None => {
             let mut buf = Vec::new();
-            page(cmd, "", &mut buf)?;
+            page(cmd, &mut buf)?;
             ctx.out.text(&String::from_utf8_lossy(&buf))
         }
     }
@@ -139,15 +143,16 @@ mod tests {
         let cs = cmd.find_subcommand("cloudspaces").unwrap();
         let create = cs.find_subcommand("create").unwrap().clone();
         let mut buf = Vec::new();
-        page(create, "cloudspaces create", &mut buf).unwrap();
+        page(create, &mut buf).unwrap();
         let text = String::from_utf8(buf).unwrap();
         assert!(text.contains(".SH EXAMPLES"), "{text}");
+        assert!(!text.contains("Examples:"), "examples twice: {text}");
         assert!(
             text.contains("rsspot cs create demo \\-\\-region"),
             "{text}"
         );
         let mut buf = Vec::new();
-        page(cmd.clone(), "", &mut buf).unwrap();
+        page(cmd.clone(), &mut buf).unwrap();
         assert!(String::from_utf8(buf).unwrap().contains(".SH EXAMPLES"));
     }
 }

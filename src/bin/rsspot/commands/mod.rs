@@ -9,7 +9,6 @@ pub mod config;
 pub mod demo;
 pub mod emulator;
 pub mod events;
-pub mod examples;
 pub mod fleet;
 pub mod help;
 pub mod inventory;

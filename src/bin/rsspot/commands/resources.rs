@@ -1,5 +1,6 @@
 //! `organizations`, `regions`, `server-classes`: read-only reference data.
 
+use crate::help_layout::WithExamples;
 use anyhow::Result;
 use clap::Subcommand;
 use rsspot::raw::types::{OrganizationListOrganizationsItem as Organization, Region, ServerClass};
@@ -30,6 +31,9 @@ pub enum OrganizationsCmd {
 pub enum RegionsCmd {
     /// List regions.
     #[command(visible_alias = "ls")]
+    #[command(examples(&[
+        ("Regions and their status", "rsspot regions list"),
+    ]))]
     List,
     /// Show one region.
     Get {
@@ -46,6 +50,9 @@ pub enum RegionsCmd {
 pub enum ServerClassesCmd {
     /// List server classes (all regions unless --region; a comma list names several).
     #[command(visible_alias = "ls")]
+    #[command(examples(&[
+        ("Classes of one region", "rsspot sc list --region uk-lon-1"),
+    ]))]
     List(ServerClassListArgs),
     /// Show one server class.
     Get {

@@ -241,10 +241,15 @@ pub async fn state(ctx: &Ctx, cmd: StateCmd) -> Result<()> {
                 ("size", human_bytes(info.size_bytes)),
                 (
                     "schema",
-                    format!(
-                        "version {} (this rsspot knows up to {})",
-                        info.schema_version, info.latest_known_version
-                    ),
+                    // Short enough for 80 columns: the latest known only when it differs.
+                    if info.schema_version == info.latest_known_version {
+                        format!("version {} (current)", info.schema_version)
+                    } else {
+                        format!(
+                            "version {} (latest known {})",
+                            info.schema_version, info.latest_known_version
+                        )
+                    },
                 ),
             ];
             let counts: Vec<(String, String)> = info

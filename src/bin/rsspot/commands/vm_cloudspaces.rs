@@ -7,6 +7,7 @@
 //! stderr). `get` on a terminal shows health, reason, bids and the VMs; `vms` lists just the
 //! VMs. `delete` removes the pools first.
 
+use crate::help_layout::WithExamples;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -36,17 +37,27 @@ const DEFAULT_RUNNING_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 pub enum VmCloudspacesCmd {
     /// List the org's VM cloudspaces.
     #[command(visible_alias = "ls")]
+    #[command(examples(&[
+        ("VM cloudspaces", "rsspot vm-cloudspaces list"),
+    ]))]
     List(WatchArgs),
     /// Show one VM cloudspace (on a terminal: health, reason, bids and its VMs).
     Get(GetArgs),
     /// List the VMs of a VM cloudspace: name, IP, pool, class, state, error.
     Vms(NameArgs),
     /// Create a VM cloudspace with its pools (rolled back if a pool fails).
+    #[command(examples(&[
+        ("Walk through region, name and pools (terminal)", "rsspot vmcs create"),
+        ("Plain VMs with an SSH key", "rsspot vmcs create lab --region us-central-dfw-1 --vm-ssh-key-name me --vm-pool serverclass=gp.vs1.medium-dfw,desired=1"),
+    ]))]
     Create(CreateArgs),
     /// Set or clear (--webhook "") the preemption webhook, the one field that may change.
     Update(UpdateArgs),
     /// Delete a VM cloudspace, its pools first (asks on a terminal; --yes otherwise).
     #[command(visible_alias = "rm")]
+    #[command(examples(&[
+        ("Its pools first, then it", "rsspot vmcs delete lab --yes"),
+    ]))]
     Delete(NameArgs),
     /// Wait until the cloudspace is Ready with all its VMs running.
     Wait(PoolWaitArgs),

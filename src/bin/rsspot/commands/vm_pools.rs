@@ -2,6 +2,7 @@
 //! reservations for plain VMs in a VM cloudspace. Bids are a [`Bid`] from the flag on, checked
 //! against the class's floor; spending concerns are confirmed as for node pools.
 
+use crate::help_layout::WithExamples;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -30,6 +31,9 @@ pub enum VmPoolsCmd {
     /// Show one VM pool.
     Get(GetArgs),
     /// Create a VM pool (a lowercase UUID name is generated).
+    #[command(examples(&[
+        ("One VM bidding $0.05/hour", "rsspot vm-pools create --vmcloudspace lab --server-class gp.vs1.medium-dfw --desired 1 --bid-price 0.05"),
+    ]))]
     Create(CreateArgs),
     /// Change the desired count and/or bid; only the flags given are sent.
     Update(UpdateArgs),

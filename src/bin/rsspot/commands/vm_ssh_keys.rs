@@ -1,6 +1,7 @@
 //! `vm-ssh-keys list|get|create|delete` (spotctl: `vmsshkeys`, `vmsk`): the SSH keys VM
 //! cloudspaces install on their VMs. `create` checks the key locally first.
 
+use crate::help_layout::WithExamples;
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -23,6 +24,9 @@ pub enum VmSshKeysCmd {
     /// Show one key.
     Get(GetArgs),
     /// Add a public key (checked locally: an OpenSSH line such as ~/.ssh/id_ed25519.pub).
+    #[command(examples(&[
+        ("From your public key file", "rsspot vm-ssh-keys create me --public-key-file ~/.ssh/id_ed25519.pub"),
+    ]))]
     Create(CreateArgs),
     /// Delete a key (asks on a terminal; --yes otherwise).
     #[command(visible_alias = "rm")]

@@ -6,6 +6,7 @@ mod create;
 mod specs;
 pub mod wizard;
 
+use crate::help_layout::WithExamples;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -32,8 +33,17 @@ pub enum CloudspacesCmd {
     /// List cloudspaces of the organization (only those of --region when given; a comma list
     /// names several).
     #[command(visible_alias = "ls")]
+    #[command(examples(&[
+        ("All cloudspaces", "rsspot cloudspaces list"),
+        ("Names only, for scripts", "rsspot cs list -o name"),
+        ("Redraw on each change", "rsspot cs list --watch"),
+    ]))]
     List(WatchArgs),
     /// Show one cloudspace.
+    #[command(examples(&[
+        ("One cloudspace", "rsspot cloudspaces get demo"),
+        ("As JSON", "rsspot cs get demo -o json"),
+    ]))]
     Get(GetArgs),
     /// Create a cloudspace, alone or with its pools (region: --region or the profile's region).
     ///
@@ -41,19 +51,38 @@ pub enum CloudspacesCmd {
     /// layout), every pool is checked before anything is sent; when a pool fails or Ctrl-C is
     /// pressed, the pools made so far and the cloudspace are deleted again (the report says
     /// what). A name already taken is refused.
+    #[command(examples(&[
+        ("Walk through region, name and pools (terminal)", "rsspot cs create"),
+        ("With a spot pool, waiting until it is Ready", "rsspot cs create demo --region us-central-dfw-1 --spot-nodepool serverclass=gp.vs1.medium-dfw,desired=2,bidprice=0.05 --wait"),
+        ("Show the request and send nothing", "rsspot cs create demo --region uk-lon-1 --dry-run"),
+    ]))]
     Create(CreateArgs),
     /// Change the webhook, the HA control plane or the Kubernetes version (only what is given).
+    #[command(examples(&[
+        ("Turn on the HA control plane", "rsspot cs update demo --ha-control-plane true"),
+    ]))]
     Update(UpdateArgs),
     /// Delete a cloudspace's spot and on-demand pools, then the cloudspace (asks on a
     /// terminal; --yes otherwise). Reports what was deleted.
     #[command(visible_alias = "rm")]
+    #[command(examples(&[
+        ("Pools first, then the cloudspace", "rsspot cs delete demo --yes"),
+        ("Keep its kubectl contexts", "rsspot cs delete demo --yes --keep-kubeconfig"),
+    ]))]
     Delete(DeleteArgs),
     /// Wait until a cloudspace is Ready with an API endpoint.
     ///
     /// Progress goes to stderr. Exit 5 on timeout (with the last phase seen); Ctrl-C stops
     /// waiting with exit 130 and cancels nothing on the server.
+    #[command(examples(&[
+        ("Until Ready, 30 minutes at most", "rsspot cs wait demo --timeout 30m"),
+    ]))]
     Wait(WaitArgs),
     /// Print, save (--file) or merge (--merge) the cloudspace's kubeconfig.
+    #[command(examples(&[
+        ("Merge a context into ~/.kube/config and use it", "rsspot cs kubeconfig demo --merge --set-current"),
+        ("Write a file", "rsspot cs kubeconfig demo --file demo.yaml"),
+    ]))]
     Kubeconfig(KubeconfigArgs),
     /// spotctl's get-config: write the kubeconfig to DIR/NAME.yaml (default ~/.kube/NAME.yaml,
     /// mode 0600) and say where.

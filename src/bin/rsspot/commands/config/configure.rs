@@ -18,6 +18,7 @@ use super::{
     file_selection, flatten, locate_config, print_fields, redacted_profile, target_profile, yes_no,
 };
 use crate::ctx::Ctx;
+use crate::help_layout::WithExamples;
 
 /// `rsspot configure`: create or update one profile (the global `--profile`, `--org` and
 /// `--region` flags select the profile and set those two fields).
@@ -27,6 +28,14 @@ The profile is the global --profile (default: the active profile, else \"default
 --region set the profile's org and region. Only the fields you pass change; everything else in
 the profile (including an existing refresh token) is kept. On a terminal, missing org, region
 and refresh token are prompted for (the token without echo).")]
+#[command(examples(&[
+    ("Asked for on a terminal", "rsspot configure"),
+    (
+        "A second profile, token read from stdin, not made active",
+        "rsspot -p ci configure --refresh-token-file - --no-activate",
+    ),
+    ("Check the token against the API", "rsspot configure --verify"),
+]))]
 pub struct ConfigureArgs {
     /// Organization id (org_…).
     #[arg(long, value_name = "ID")]

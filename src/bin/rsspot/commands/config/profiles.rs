@@ -1,6 +1,7 @@
 //! `rsspot profiles …`: list, show, select, delete and rename profiles. Edits run under the
 //! config file's lock.
 
+use crate::help_layout::WithExamples;
 use anyhow::Result;
 use clap::Subcommand;
 use rsspot::config::ConfigDocument;
@@ -18,6 +19,9 @@ use crate::output::{Tabular, dash};
 pub enum ProfilesCmd {
     /// List profiles (the active one is marked with *).
     #[command(visible_alias = "ls")]
+    #[command(examples(&[
+        ("Profiles, the active one marked", "rsspot profiles list"),
+    ]))]
     List,
     /// Show one profile, secrets redacted (default: the selected profile).
     #[command(visible_alias = "get")]

@@ -3,17 +3,20 @@
 //! A [`Poller`] takes one snapshot per interval (one list per kind); the first one is a baseline
 //! unless `state.db` holds the last snapshot this profile and org saw, in which case the first
 //! poll is compared with that one: a restart neither replays nor misses a change. The snapshot
-//! is saved after the poll's events went to every sink (the webhook's queue included).
+//! is saved after the poll's events went to stdout and `--exec` and were saved in the webhook's
+//! outbox ([`outbox`]: at most once, never silently lost, across a crash).
 
 mod cloudevent;
+mod outbox;
 mod sinks;
 
 use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
+use outbox::{Outbox, Saved};
 use rsspot::SpotClient;
-use rsspot::observe::{Poller, Snapshot, diff};
+use rsspot::observe::{Poller, diff};
 use rsspot::services::Backoff;
 use url::Url;
 
@@ -48,6 +51,10 @@ pub struct WatchArgs {
     #[arg(long, value_name = "CMD")]
     pub exec: Option<String>,
     /// POST every event to this URL, in order, retried with backoff until it is accepted.
+    /// The queue is kept in state.db: after a crash or kill, a restart posts what was left, in
+    /// order. At most once: an event that was being posted when the watch died is not posted
+    /// again (the receiver may have it); a warning names its id. (stdout and --exec can see the
+    /// last poll's events again after a kill.)
     #[arg(long, value_name = "URL")]
     pub webhook: Option<Url>,
     /// The webhook's body.
@@ -97,23 +104,55 @@ async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {
         settings.profile, settings.base_url
     );
     let (state, _) = ctx.state().await?;
-    if args.reset {
-        state.watch_state_set(&key, "null").await?;
-    }
-    let mut prev: Option<Snapshot> = match state.watch_state_get(&key).await? {
-        Some(json) => serde_json::from_str::<Option<Snapshot>>(&json).unwrap_or_else(|e| {
-            ctx.out.warn(&format!(
-                "the saved events state is unreadable ({e}); starting from a baseline"
-            ));
-            None
-        }),
-        None => None,
+    let (mut prev, mut seq) = match state.watch_state_get(&key).await? {
+        Some(json) => serde_json::from_str::<Saved>(&json)
+            .map(Saved::into_parts)
+            .unwrap_or_else(|e| {
+                ctx.out.warn(&format!(
+                    "the saved events state is unreadable ({e}); starting from a baseline"
+                ));
+                (None, 0)
+            }),
+        None => (None, 0),
     };
-    let mut sinks = sinks::Sinks::new(&args, !args.no_stdout)?;
+    if args.reset {
+        // Forget the snapshot, not the numbering of events still queued for the webhook.
+        prev = None;
+        let json = serde_json::to_string(&Saved::Numbered {
+            seq,
+            snapshot: None,
+        })?;
+        state.watch_state_set(&key, &json).await?;
+    }
+    let outbox = Outbox::new(state.clone(), &key);
+    let recovered = outbox.recover(seq).await?;
+    seq = seq.max(recovered.sent_through);
+    if let Some(q) = &recovered.in_flight {
+        ctx.out.warn(&format!(
+            "webhook: event {} ({}) was being posted when the last run stopped; the receiver may \
+             or may not have it, and it is not posted again",
+            q.id, q.what
+        ));
+    }
+    let mut pending = recovered.resend.clone();
+    if args.webhook.is_none() && !pending.is_empty() {
+        ctx.out.warn(&format!(
+            "{} webhook events queued by the last run stay queued: run with --webhook to \
+             deliver them",
+            pending.len()
+        ));
+    }
+    let resend = if args.webhook.is_some() {
+        recovered.resend
+    } else {
+        Vec::new()
+    };
+    let mut sinks = sinks::Sinks::new(&args, !args.no_stdout, &outbox, resend)?;
     let source = format!("/organizations/{org_name}");
     let mut poller = Poller::new(client, Some(org_name.clone()));
     let cap = (args.interval * 16).max(Duration::from_secs(300));
     let mut backoff = Backoff::new(args.interval, cap);
+    let mut batch = Vec::new();
     loop {
         let wait = match poller.poll().await {
             Ok(report) => {
@@ -130,15 +169,27 @@ async fn watch(ctx: &Ctx, args: WatchArgs) -> Result<()> {
                     Some(before) => {
                         let time = next.taken_at.unwrap_or_else(chrono::Utc::now);
                         for change in diff(before, &next) {
-                            sinks
-                                .emit(&CloudEvent::new(&source, time, &change)?, &change)
-                                .await?;
+                            let event = CloudEvent::new(&source, time, &change)?;
+                            if let Some(q) = sinks.emit(&event, &change, seq + 1).await? {
+                                seq += 1;
+                                batch.push(q);
+                            }
                         }
                     }
                 }
-                let json = serde_json::to_string(&Some(&next)).context("encoding the snapshot")?;
+                // The outbox first, then the snapshot that numbers its events, then delivery.
+                if sinks.has_webhook() && !batch.is_empty() {
+                    pending.extend(batch.iter().cloned());
+                    outbox.save(&mut pending).await?;
+                }
+                let saved = Saved::Numbered {
+                    seq,
+                    snapshot: Some(next),
+                };
+                let json = serde_json::to_string(&saved).context("encoding the snapshot")?;
                 state.watch_state_set(&key, &json).await?;
-                prev = Some(next);
+                sinks.queue(std::mem::take(&mut batch)).await?;
+                prev = saved.into_parts().0;
                 backoff.next(true)
             }
             Err(e) => {

@@ -1,5 +1,6 @@
 //! Where events go: stdout (one JSON line each), `--exec` (one run per event, the event on
-//! stdin) and `--webhook` (POSTed in order from a bounded queue, retried with backoff).
+//! stdin) and `--webhook` (POSTed in order from a bounded queue kept in `state.db`, retried with
+//! backoff; see [`super::outbox`] for what survives a crash).
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use rsspot::services::Backoff;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
 
+use super::outbox::{Outbox, Queued};
 use super::{CloudEvent, WatchArgs, WebhookFormat};
 
 /// Longest wait between two tries of one webhook delivery.
@@ -19,13 +21,19 @@ const WEBHOOK_MAX_WAIT: Duration = Duration::from_secs(60);
 pub struct Sinks {
     stdout: bool,
     exec: Option<String>,
-    webhook: Option<mpsc::Sender<Vec<u8>>>,
+    webhook: Option<mpsc::Sender<Queued>>,
     format: WebhookFormat,
 }
 
 impl Sinks {
-    /// The sinks `args` ask for; starts the webhook's delivery task.
-    pub fn new(args: &WatchArgs, stdout: bool) -> Result<Sinks> {
+    /// The sinks `args` ask for; starts the webhook's delivery task, which posts `resend` (left
+    /// by the last run) first.
+    pub fn new(
+        args: &WatchArgs,
+        stdout: bool,
+        outbox: &Outbox,
+        resend: Vec<Queued>,
+    ) -> Result<Sinks> {
         let webhook = match &args.webhook {
             Some(url) => {
                 if !matches!(url.scheme(), "http" | "https") {
@@ -37,7 +45,9 @@ impl Sinks {
                 }
                 let (tx, rx) = mpsc::channel(args.queue as usize);
                 let client = rsspot::cli_support::outbound_client(Duration::from_secs(30))?;
-                tokio::spawn(deliver(client, url.clone(), args.format, rx));
+                let outbox = outbox.clone();
+                let url = url.clone();
+                tokio::spawn(deliver(client, url, args.format, outbox, resend, rx));
                 Some(tx)
             }
             None => None,
@@ -50,8 +60,19 @@ impl Sinks {
         })
     }
 
-    /// Sends one event to every sink (waits while the webhook queue is full).
-    pub async fn emit(&mut self, event: &CloudEvent, change: &Change) -> Result<()> {
+    /// Whether events go to a webhook.
+    pub fn has_webhook(&self) -> bool {
+        self.webhook.is_some()
+    }
+
+    /// Prints and runs `--exec` for one event; returns the webhook's body of it (numbered
+    /// `seq`), to be saved in the outbox and then [`queue`](Sinks::queue)d.
+    pub async fn emit(
+        &mut self,
+        event: &CloudEvent,
+        change: &Change,
+        seq: u64,
+    ) -> Result<Option<Queued>> {
         let json = serde_json::to_string(event)?;
         if self.stdout {
             use std::io::Write;
@@ -62,16 +83,31 @@ impl Sinks {
         if let Some(cmd) = &self.exec {
             run_exec(cmd, &json).await;
         }
+        if self.webhook.is_none() {
+            return Ok(None);
+        }
+        let body = match self.format {
+            WebhookFormat::Cloudevents => json,
+            WebhookFormat::Slack => serde_json::to_string(&serde_json::json!({
+                "text": format!("{} ({})", change.summary(), event.type_),
+            }))?,
+        };
+        Ok(Some(Queued {
+            seq,
+            id: event.id.clone(),
+            what: format!("{} {}", event.type_, event.subject),
+            body,
+        }))
+    }
+
+    /// Hands saved events to the delivery task (waits while its queue is full).
+    pub async fn queue(&mut self, events: Vec<Queued>) -> Result<()> {
         if let Some(tx) = &self.webhook {
-            let body = match self.format {
-                WebhookFormat::Cloudevents => json.into_bytes(),
-                WebhookFormat::Slack => serde_json::to_vec(&serde_json::json!({
-                    "text": format!("{} ({})", change.summary(), event.type_),
-                }))?,
-            };
-            tx.send(body)
-                .await
-                .context("the webhook delivery task stopped")?;
+            for q in events {
+                tx.send(q)
+                    .await
+                    .context("the webhook delivery task stopped")?;
+            }
         }
         Ok(())
     }
@@ -102,28 +138,52 @@ async fn run_exec(cmd: &str, json: &str) {
     }
 }
 
-/// Delivers queued bodies one at a time, in order; each is retried until accepted (2xx).
+/// Delivers `resend`, then queued bodies, one at a time, in order; each is retried until
+/// accepted (2xx), marked in flight in the outbox before each try and delivered after.
 async fn deliver(
     client: reqwest::Client,
     url: url::Url,
     format: WebhookFormat,
-    mut rx: mpsc::Receiver<Vec<u8>>,
+    outbox: Outbox,
+    resend: Vec<Queued>,
+    mut rx: mpsc::Receiver<Queued>,
 ) {
     let content_type = match format {
         WebhookFormat::Cloudevents => "application/cloudevents+json",
         WebhookFormat::Slack => "application/json",
     };
-    while let Some(body) = rx.recv().await {
+    let mut resend = resend.into_iter();
+    loop {
+        let next = match resend.next() {
+            Some(q) => Some(q),
+            None => rx.recv().await,
+        };
+        let Some(q) = next else { break };
         let mut backoff = Backoff::new(Duration::from_millis(200), WEBHOOK_MAX_WAIT);
         loop {
+            // Never post what a crash could make us post again unknowingly.
+            if let Err(e) = outbox.posting(q.seq).await {
+                let wait = backoff.next(false);
+                eprintln!("warning: webhook: cannot save the queue ({e:#}); retrying in {wait:?}");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
             let sent = client
                 .post(url.clone())
                 .header(reqwest::header::CONTENT_TYPE, content_type)
-                .body(body.clone())
+                .body(q.body.clone())
                 .send()
                 .await;
             let why = match sent {
-                Ok(r) if r.status().is_success() => break,
+                Ok(r) if r.status().is_success() => {
+                    if let Err(e) = outbox.delivered(q.seq).await {
+                        eprintln!(
+                            "warning: webhook: cannot save the delivery of {} ({e:#})",
+                            q.id
+                        );
+                    }
+                    break;
+                }
                 Ok(r) => format!("answered {}", r.status()),
                 Err(e) => format!("failed: {}", e.without_url()),
             };

@@ -57,7 +57,8 @@ pub struct ApplyArgs {
     /// Re-resolve `{advice: …}` bids of existing pools.
     #[arg(long, conflicts_with = "plan")]
     pub rebid: bool,
-    /// Show the plan and what would be done; send nothing.
+    /// Show the plan and what would be done; change nothing (each step is sent with the
+    /// service's `dryRun=All` where it takes it, else checked here only).
     #[arg(long)]
     pub dry_run: bool,
     /// Wait for created cloudspaces and pools to be ready.
@@ -105,8 +106,14 @@ fn read_text(path: &str) -> Result<String> {
     })
 }
 
+/// The fleet file with the files it names read (user data, relative to the fleet file).
 fn read_fleet(path: &str) -> Result<Fleet> {
-    Ok(Fleet::parse(path, &read_text(path)?)?)
+    if path == "-" {
+        let mut fleet = Fleet::parse(path, &read_text(path)?)?;
+        fleet.read_files(Path::new("."))?;
+        return Ok(fleet);
+    }
+    Ok(Fleet::load(Path::new(path))?)
 }
 
 async fn plan_of(ctx: &Ctx, file: &str, prune: bool, rebid: bool) -> Result<Plan> {

@@ -13,7 +13,8 @@ pub fn step(a: &Applied) -> String {
         Outcome::Deleted => "deleted",
         Outcome::AlreadyThere => "already there",
         Outcome::AlreadyGone => "already gone",
-        Outcome::DryRun => "would apply (dry run)",
+        Outcome::DryRun => "would apply (dry run; checked here, not by the service)",
+        Outcome::Validated => "would apply (dry run; the service checked it)",
     };
     format!("{}: {what}", a.object)
 }
@@ -81,8 +82,13 @@ pub fn report(ctx: &Ctx, report: &ApplyReport) -> Result<()> {
         n(Outcome::Updated),
         n(Outcome::Deleted),
         n(Outcome::AlreadyThere) + n(Outcome::AlreadyGone),
-        if n(Outcome::DryRun) > 0 {
-            format!(", {} not sent (dry run)", n(Outcome::DryRun))
+        if n(Outcome::DryRun) + n(Outcome::Validated) > 0 {
+            format!(
+                ", {} not applied (dry run: {} checked by the service, {} only here)",
+                n(Outcome::DryRun) + n(Outcome::Validated),
+                n(Outcome::Validated),
+                n(Outcome::DryRun)
+            )
         } else {
             String::new()
         }

@@ -1,6 +1,7 @@
 //! `nodepools autopilot list|get|create|update|delete|wait`: a vCPU target for a cloudspace
 //! that the service packs into child spot pools (`status.allocations`), in the official shape.
 
+use crate::help_layout::WithExamples;
 use std::time::Duration;
 
 use anyhow::Result;
@@ -33,6 +34,9 @@ pub enum AutopilotCmd {
     /// Show one autopilot pool.
     Get(GetArgs),
     /// Create an autopilot pool (a lowercase UUID name is generated unless given).
+    #[command(examples(&[
+        ("8 vCPUs, at most $0.40/hour", "rsspot np autopilot create --cloudspace demo --vcpu 8 --budget-per-hour 0.40"),
+    ]))]
     Create(CreateArgs),
     /// Change the vCPU total, bid ceiling, node bounds, memory ratio, labels or taints.
     Update(UpdateArgs),

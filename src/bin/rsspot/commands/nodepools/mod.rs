@@ -10,6 +10,7 @@ pub(crate) mod kind;
 pub(crate) mod rows;
 pub(crate) mod spend;
 
+use crate::help_layout::WithExamples;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -34,9 +35,35 @@ use kind::{OnDemand, PoolKind, Spot};
 pub enum NodepoolsCmd {
     /// Spot pools: nodes won at auction for a bid.
     #[command(subcommand)]
+    #[command(sub_examples("list", &[
+        ("Spot pools of one cloudspace", "rsspot np spot list --cloudspace demo"),
+        ("Watch bids being won", "rsspot np spot list --watch"),
+    ]))]
+    #[command(sub_examples("get", &[
+        ("One pool by a unique prefix of its name", "rsspot np spot get 8e4a"),
+    ]))]
+    #[command(sub_examples("create", &[(
+        "Two servers, bidding $0.05/hour",
+        "rsspot np spot create --cloudspace demo --server-class gp.vs1.medium-dfw \
+         --desired 2 --bid-price 0.05",
+    )]))]
+    #[command(sub_examples("update", &[
+        ("Scale to 3 servers", "rsspot np spot update 8e4a --desired 3"),
+    ]))]
+    #[command(sub_examples("delete", &[
+        ("Delete a pool", "rsspot np spot delete 8e4a --yes"),
+    ]))]
     Spot(PoolCmd<SpotCreateArgs, SpotUpdateArgs>),
     /// On-demand pools: reserved nodes at the on-demand price.
     #[command(subcommand, visible_alias = "od")]
+    #[command(sub_examples("list", &[
+        ("On-demand pools", "rsspot np ondemand list"),
+    ]))]
+    #[command(sub_examples("create", &[(
+        "One on-demand server",
+        "rsspot np ondemand create --cloudspace demo --server-class gp.vs1.medium-dfw \
+         --desired 1",
+    )]))]
     Ondemand(PoolCmd<PoolCreateArgs, PoolUpdateArgs>),
     /// Autopilot pools: a vCPU budget the service turns into pools.
     #[command(subcommand, visible_alias = "ap")]

@@ -19,7 +19,7 @@ const CHART_HEIGHT: usize = 10;
 #[derive(Debug, Clone, Args, Default)]
 pub struct SeriesArgs {
     /// Only the points within this long before the newest one (e.g. 7d, 12h).
-    #[arg(long, value_name = "DURATION", value_parser = crate::progress::parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::args::parse_duration)]
     pub since: Option<std::time::Duration>,
     /// Your bid ($/h), drawn as a reference line.
     #[arg(long, value_name = "USD")]

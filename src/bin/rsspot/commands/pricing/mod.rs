@@ -4,6 +4,7 @@
 //! All numbers come from the SDK (`client.pricing()`) and the pure functions of
 //! `rsspot::pricing`; this module only parses flags and renders.
 
+use crate::help_layout::WithExamples;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::pricing::advice::{BidAdvice, Risk};
@@ -32,14 +33,30 @@ pub enum PricingCmd {
     /// One row per server class: prices, percentiles, savings and monthly cost for N nodes
     /// (--region takes a comma list).
     #[command(visible_alias = "ls")]
+    #[command(examples(&[
+        ("Prices in one region", "rsspot pricing list --region us-central-dfw-1"),
+        ("Cheapest first, 4+ vCPUs", "rsspot pricing list --min-cpu 4 --sort price"),
+    ]))]
     List(ListArgs),
     /// One class: its prices, the percentile band and (with --history) recent hammer prices.
+    #[command(examples(&[
+        ("One class's prices", "rsspot pricing get gp.vs1.medium-dfw"),
+    ]))]
     Get(GetArgs),
     /// A bid the server will accept, with the reasoning behind it.
+    #[command(examples(&[
+        ("An advised bid for a class", "rsspot pricing bid gp.vs1.medium-dfw --risk low"),
+    ]))]
     Bid(BidArgs),
     /// Plan a cluster: the cheapest/strongest single-region pool layouts for N nodes.
+    #[command(examples(&[
+        ("Plan a cluster of 6 nodes", "rsspot pricing build --nodes 6 --region us-central-dfw-1"),
+    ]))]
     Build(BuildArgs),
     /// One class's hammer prices over time: a chart on a terminal, or -o json|yaml|csv.
+    #[command(examples(&[
+        ("A class's price over time", "rsspot pricing history gp.vs1.medium-dfw"),
+    ]))]
     History(HistoryArgs),
 }
 
