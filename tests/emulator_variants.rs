@@ -336,7 +336,10 @@ async fn dry_run_core_only_takes_the_spec_kinds_and_refuses_the_others() {
         .post(&format!("{}?dryRun=All", t.url("vmsshkeys")), key)
         .await;
     assert_eq!((s, &b["reason"]), (400, &json!("BadRequest")), "{b}");
-    assert!(b["message"].as_str().unwrap_or("").contains("dryRun"), "{b}");
+    assert!(
+        b["message"].as_str().unwrap_or("").contains("dryRun"),
+        "{b}"
+    );
 }
 
 #[tokio::test]

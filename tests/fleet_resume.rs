@@ -141,13 +141,11 @@ async fn every_kind_counts(env: &Env) -> [usize; 4] {
                 .filter(|p| !p.labels().contains_key("ngpc.rxt.io/autopilotnodepool"))
                 .count()
         })),
-        n(org.autopilot_pools().list().await.map(|l| {
-            l.iter()
-                .filter(|a| {
-                    a.spec.cloud_space == "rk-web"
-                })
-                .count()
-        })),
+        n(org
+            .autopilot_pools()
+            .list()
+            .await
+            .map(|l| l.iter().filter(|a| a.spec.cloud_space == "rk-web").count())),
         n(org
             .vm_pools()
             .within("rk-vms")

@@ -4,8 +4,8 @@
 use super::{Create, Kind, ListQuery, MergePatch, MetaRef, NameRule, Page, Sealed};
 use crate::SpotClient;
 use crate::error::Result;
-use crate::raw::types::{AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool, VmSshKey};
 use crate::raw::types::Patch;
+use crate::raw::types::{AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool, VmSshKey};
 use crate::services::autopilot::progress::{is_allocated, vcpu_progress};
 use crate::services::calls::{call, read};
 use crate::services::wait::Readiness;
