@@ -63,7 +63,7 @@ impl ServerClassFilter {
                 .and_then(|s| s.availability.as_deref())
                 .unwrap_or("available");
             let free = sc.status.as_ref().and_then(|s| s.available).unwrap_or(1);
-            if avail != "available" || free <= 0 {
+            if avail != "available" || free == 0 {
                 return false;
             }
         }

@@ -450,9 +450,9 @@ impl Api<'_, VmPool> {
         {
             guard::check_floor(bid, &class)?;
         }
-        let desired = update.desired.unwrap_or_else(|| {
-            u32::try_from(current.spec.desired.unwrap_or(0).max(0)).unwrap_or(u32::MAX)
-        });
+        let desired = update
+            .desired
+            .unwrap_or_else(|| current.spec.desired.unwrap_or(0));
         let bid = update.bid_price.or_else(|| {
             current
                 .spec

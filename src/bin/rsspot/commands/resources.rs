@@ -171,8 +171,8 @@ impl Tabular for ServerClass {
         let market = status
             .spot_pricing
             .as_ref()
-            .and_then(|p| p.market_price_per_hour.clone());
-        let on_demand = spec.on_demand_pricing.as_ref().and_then(|p| p.cost.clone());
+            .and_then(|p| p.market_price_per_hour);
+        let on_demand = spec.on_demand_pricing.as_ref().and_then(|p| p.cost);
         let avail = match (spec.availability.as_deref(), status.available) {
             (Some(a), _) if a != "available" => a.to_string(),
             (_, Some(n)) => n.to_string(),

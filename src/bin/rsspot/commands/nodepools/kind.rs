@@ -141,7 +141,7 @@ impl PoolKind for Spot {
     fn cells(pool: &SpotNodePool, market: Option<&str>) -> PoolCells {
         // The bid as the API holds it (what the user typed), the market as server classes show it.
         pool_cells!(pool, |spec, status, autoscaling| {
-            price: format!("{} / {}", dash(spec.bid_price.clone()), dash(market.map(money))),
+            price: format!("{} / {}", dash(spec.bid_price), dash(market.map(money))),
             count: status.won_count,
             status: status.bid_status,
             enabled: autoscaling.enabled,
