@@ -179,11 +179,13 @@ fn refuses_dry_run(e: &Error) -> bool {
     text.contains("dryrun") || text.contains("dry run") || text.contains("dry-run")
 }
 
+/// One step. Each kind's create, update and delete is a large future (every kind's request in one
+/// `match`); boxed, so an apply's frame stays small on a task's stack.
 async fn step(org: &Org<'_>, change: &Change, step: Step) -> Result<Outcome> {
     match step {
-        Step::Create => create(org, change).await,
-        Step::Update => with_retry(|| update(org, change)).await,
-        Step::Delete => delete_one(org, &change.object).await,
+        Step::Create => Box::pin(create(org, change)).await,
+        Step::Update => Box::pin(with_retry(|| update(org, change))).await,
+        Step::Delete => Box::pin(delete_one(org, &change.object)).await,
     }
 }
 
@@ -192,6 +194,12 @@ async fn step(org: &Org<'_>, change: &Change, step: Step) -> Result<Outcome> {
 /// interrupted earlier apply) counts as done; a 409 on an update is re-read and retried. Stops
 /// at the first error (the next plan and apply finish the job).
 pub async fn apply(org: &Org<'_>, plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport> {
+    // Boxed: every kind's requests live in this future; inline, a caller's future (and the
+    // stack that polls it in a debug build) would carry them all.
+    Box::pin(run(org, plan, opts)).await
+}
+
+async fn run(org: &Org<'_>, plan: &Plan, opts: &ApplyOptions) -> Result<ApplyReport> {
     if plan.version != PLAN_VERSION {
         return Err(Error::invalid(
             "plan",

@@ -144,14 +144,14 @@ fn derived(namespace: &str, parent: &str, key: &Option<String>, name: &Option<St
 /// concurrently and uncached; nothing is written.
 pub async fn plan(org: &Org<'_>, fleet: &Fleet, opts: &PlanOptions) -> Result<Plan> {
     fleet.validate()?;
-    let snap = live::snapshot(org).await?;
+    let snap = Box::pin(live::snapshot(org)).await?;
     planner::plan_from(&snap, fleet, opts)
 }
 
 /// What `org` holds (or only the cloudspace `cloudspace`) as a fleet: every pool by its
 /// `name:`, bids as prices. Planning it against the same account finds no change.
 pub async fn export(org: &Org<'_>, cloudspace: Option<&str>) -> Result<Fleet> {
-    let snap = live::snapshot(org).await?;
+    let snap = Box::pin(live::snapshot(org)).await?;
     let mut fleet = Fleet::default();
     for cs in &snap.cloudspaces {
         if cs.deleting || cloudspace.is_some_and(|c| c != cs.name) {
