@@ -69,7 +69,7 @@ enum Source {
 ///     .build()
 ///     .await?;
 /// for region in client.regions().list().await? {
-///     println!("{}", region.metadata.name.as_deref().unwrap_or(""));
+///     println!("{}", region.metadata.name);
 /// }
 ///
 /// // A config file given in code, one of its profiles, a state file:

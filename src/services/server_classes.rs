@@ -104,7 +104,7 @@ impl ServerClasses<'_> {
     /// ```no_run
     /// # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
     /// let class = client.server_classes().get("gp.vs1.medium-dfw").await?;
-    /// let floor = class.spec.and_then(|s| s.min_bid_price_per_hour);
+    /// let floor: Option<rsspot::Decimal> = class.spec.min_bid_price_per_hour;
     /// # Ok(()) }
     /// ```
     pub async fn get(self, name: &str) -> Result<ServerClass> {
