@@ -1,5 +1,6 @@
 //! [`Poller`]: one [`Snapshot`] per call, from one list per kind.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
@@ -9,7 +10,7 @@ use crate::SpotClient;
 use crate::error::Result;
 use crate::pricing::class::ClassInput;
 use crate::raw::types::{AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool};
-use crate::resource::{Kind, Org};
+use crate::resource::{Kind, Org, OrgTarget};
 use crate::services::ServerClassFilter;
 use crate::types::inventory::{VmCloudSpace, VmPool};
 
@@ -40,14 +41,17 @@ pub struct PollReport {
 #[derive(Clone)]
 pub struct Poller {
     client: SpotClient,
-    org: Option<String>,
+    /// The organization, resolved to its namespace once for every poll.
+    org: Arc<OrgTarget>,
     /// The samples of the last poll, also when it failed.
     last_samples: Vec<OpSample>,
 }
 
 impl std::fmt::Debug for Poller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Poller").field("org", &self.org).finish()
+        f.debug_struct("Poller")
+            .field("org", &self.org.org)
+            .finish()
     }
 }
 
@@ -84,7 +88,7 @@ impl Poller {
     pub fn new(client: SpotClient, org: Option<String>) -> Poller {
         Poller {
             client,
-            org,
+            org: OrgTarget::new(org),
             last_samples: Vec::new(),
         }
     }
@@ -110,7 +114,10 @@ impl Poller {
     }
 
     async fn collect(&self, samples: &mut Vec<OpSample>) -> Result<Snapshot> {
-        let org = self.client.org_or_default(self.org.as_deref());
+        let org = Org {
+            client: &self.client,
+            target: Arc::clone(&self.org),
+        };
         let mut snapshot = Snapshot {
             taken_at: Some(Utc::now()),
             ..Snapshot::default()
