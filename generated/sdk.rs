@@ -1308,7 +1308,8 @@ pub mod types {
     ///          "format": "date-time"
     ///        },
     ///        "health": {
-    ///          "type": "string"
+    ///          "type": "string",
+    ///          "format": "rsspot-state-Health"
     ///        },
     ///        "pendingAllocations": {
     ///          "type": "object",
@@ -1334,7 +1335,8 @@ pub mod types {
     ///          }
     ///        },
     ///        "phase": {
-    ///          "type": "string"
+    ///          "type": "string",
+    ///          "format": "rsspot-state-CloudSpacePhase"
     ///        },
     ///        "reason": {
     ///          "type": "string"
@@ -1920,7 +1922,8 @@ pub mod types {
     ///      "format": "date-time"
     ///    },
     ///    "health": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-state-Health"
     ///    },
     ///    "pendingAllocations": {
     ///      "type": "object",
@@ -1946,7 +1949,8 @@ pub mod types {
     ///      }
     ///    },
     ///    "phase": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-state-CloudSpacePhase"
     ///    },
     ///    "reason": {
     ///      "type": "string"
@@ -2015,8 +2019,8 @@ pub mod types {
         pub first_ready_timestamp: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub health: ::std::option::Option<::std::string::String>,
+        #[serde(default, deserialize_with = "crate::types::lenient::state", skip_serializing_if = "::std::option::Option::is_none")]
+        pub health: ::std::option::Option<crate::types::Health>,
         #[serde(
             rename = "pendingAllocations",
             default,
@@ -2026,8 +2030,8 @@ pub mod types {
             ::std::string::String,
             CloudSpaceStatusPendingAllocationsValue,
         >,
-        #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
-        pub phase: ::std::option::Option<::std::string::String>,
+        #[serde(default, deserialize_with = "crate::types::lenient::state", skip_serializing_if = "::std::option::Option::is_none")]
+        pub phase: ::std::option::Option<crate::types::CloudSpacePhase>,
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: ::std::option::Option<::std::string::String>,
         #[serde(
@@ -3650,7 +3654,8 @@ pub mod types {
     ///          "minimum": 0.0
     ///        },
     ///        "reservedStatus": {
-    ///          "type": "string"
+    ///          "type": "string",
+    ///          "format": "rsspot-state-BidStatus"
     ///        }
     ///      },
     ///      "additionalProperties": {}
@@ -4018,7 +4023,8 @@ pub mod types {
     ///      "minimum": 0.0
     ///    },
     ///    "reservedStatus": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-state-BidStatus"
     ///    }
     ///  },
     ///  "additionalProperties": {}
@@ -4043,10 +4049,10 @@ pub mod types {
         pub reserved_count: ::std::option::Option<u32>,
         #[serde(
             rename = "reservedStatus",
-            default,
+            default, deserialize_with = "crate::types::lenient::state",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub reserved_status: ::std::option::Option<::std::string::String>,
+        pub reserved_status: ::std::option::Option<crate::types::BidStatus>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -5434,7 +5440,8 @@ pub mod types {
     ///      "type": "object",
     ///      "properties": {
     ///        "bidStatus": {
-    ///          "type": "string"
+    ///          "type": "string",
+    ///          "format": "rsspot-state-BidStatus"
     ///        },
     ///        "customMetadataStatus": {
     ///          "type": "object",
@@ -5814,7 +5821,8 @@ pub mod types {
     ///  "type": "object",
     ///  "properties": {
     ///    "bidStatus": {
-    ///      "type": "string"
+    ///      "type": "string",
+    ///      "format": "rsspot-state-BidStatus"
     ///    },
     ///    "customMetadataStatus": {
     ///      "type": "object",
@@ -5853,10 +5861,10 @@ pub mod types {
     pub struct SpotNodePoolStatus {
         #[serde(
             rename = "bidStatus",
-            default,
+            default, deserialize_with = "crate::types::lenient::state",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub bid_status: ::std::option::Option<::std::string::String>,
+        pub bid_status: ::std::option::Option<crate::types::BidStatus>,
         #[serde(
             rename = "customMetadataStatus",
             default,
@@ -8808,7 +8816,7 @@ pub mod types {
                 ::std::string::String,
             >,
             health: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::types::Health>,
                 ::std::string::String,
             >,
             pending_allocations: ::std::result::Result<
@@ -8819,7 +8827,7 @@ pub mod types {
                 ::std::string::String,
             >,
             phase: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::types::CloudSpacePhase>,
                 ::std::string::String,
             >,
             reason: ::std::result::Result<
@@ -8985,7 +8993,7 @@ pub mod types {
             }
             pub fn health<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<::std::option::Option<crate::types::Health>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.health = value
@@ -9016,7 +9024,9 @@ pub mod types {
             }
             pub fn phase<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::types::CloudSpacePhase>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.phase = value
@@ -11871,7 +11881,7 @@ pub mod types {
                 ::std::string::String,
             >,
             reserved_status: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::types::BidStatus>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -11924,7 +11934,9 @@ pub mod types {
             }
             pub fn reserved_status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::types::BidStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.reserved_status = value
@@ -14548,7 +14560,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct SpotNodePoolStatus {
             bid_status: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
+                ::std::option::Option<crate::types::BidStatus>,
                 ::std::string::String,
             >,
             custom_metadata_status: ::std::result::Result<
@@ -14577,7 +14589,9 @@ pub mod types {
         impl SpotNodePoolStatus {
             pub fn bid_status<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<crate::types::BidStatus>,
+                >,
                 T::Error: ::std::fmt::Display,
             {
                 self.bid_status = value

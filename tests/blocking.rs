@@ -52,7 +52,7 @@ fn blocking_client_runs_the_main_flow() {
             &WaitOptions::with_timeout(Duration::from_secs(5)).interval(Duration::from_millis(10)),
         )
         .unwrap();
-    assert_eq!(ready.status.unwrap().phase.as_deref(), Some("Ready"));
+    assert_eq!(ready.status.unwrap().phase.unwrap(), "Ready");
     assert!(
         client
             .cloudspaces()

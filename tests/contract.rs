@@ -127,7 +127,10 @@ async fn every_operation_round_trips_through_the_generated_bindings() {
         .await
         .unwrap()
         .into_inner();
-    assert_eq!(cs.status.unwrap().phase.as_deref(), Some("Ready"));
+    assert_eq!(
+        cs.status.unwrap().phase,
+        Some(rsspot::types::CloudSpacePhase::Ready)
+    );
     raw.patch_cloud_space()
         .namespace(&ns)
         .name("contract")
@@ -257,7 +260,7 @@ async fn every_operation_round_trips_through_the_generated_bindings() {
         .unwrap()
         .into_inner();
     assert!(!vmcs.items.is_empty());
-    let vmcs_name = vmcs.items[0].metadata.name.clone().unwrap();
+    let vmcs_name = vmcs.items[0].metadata.name.clone();
     let one = raw
         .get_vm_cloud_space()
         .namespace(&ns)
@@ -284,7 +287,7 @@ async fn every_operation_round_trips_through_the_generated_bindings() {
     );
     raw.get_vm_pool()
         .namespace(&ns)
-        .name(pools.items[0].metadata.name.clone().unwrap())
+        .name(pools.items[0].metadata.name.clone())
         .send()
         .await
         .unwrap();

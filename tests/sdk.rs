@@ -118,7 +118,7 @@ async fn cloudspace_and_pool_lifecycle_with_waiters() {
     let (ready, _) = tokio::join!(c.cloudspaces().wait_ready("demo-dfw", &opts), advance);
     let ready = ready.unwrap();
     let st = ready.status.unwrap();
-    assert_eq!(st.phase.as_deref(), Some("Ready"));
+    assert_eq!(st.phase, Some(rsspot::types::CloudSpacePhase::Ready));
     assert!(!st.api_server_endpoint.unwrap().contains("://"));
     let phases = phases.lock().unwrap().clone();
     assert_eq!(phases.first().map(String::as_str), Some("Provisioning"));
@@ -501,7 +501,7 @@ async fn inventory_and_api_escape_hatch() {
     let c = client_for(&emu).await;
     let vmcs = c.inventory().vm_cloudspaces().await.unwrap();
     assert!(!vmcs.is_empty());
-    let name = vmcs[0].metadata.name.clone().unwrap();
+    let name = vmcs[0].metadata.name.clone();
     let pools = c.inventory().vm_pools(&name).await.unwrap();
     assert!(!pools.is_empty());
     let events = c.inventory().events(10).await.unwrap();

@@ -60,7 +60,7 @@ fn blocking_client_runs_the_vm_flow() {
         )
         .unwrap();
     assert_eq!(made.pools.len(), 1);
-    let pool = made.pools[0].metadata.name.clone().unwrap();
+    let pool = made.pools[0].metadata.name.clone();
     let cs = client
         .vm_cloudspaces()
         .wait_until_running("vm-sync", &wait)

@@ -90,7 +90,7 @@ async fn vm_workload_under_faults() {
         let Some(made) = op!(format!("create {name}"), c.vm_cloudspaces().create(&req)) else {
             continue;
         };
-        let spot = made.pools[0].metadata.name.clone().unwrap_or_default();
+        let spot = made.pools[0].metadata.name.clone();
         if r % 3 == 1 {
             emu.faults().lose_next_write_responses(1);
         }

@@ -126,11 +126,7 @@ pub fn vm_pool_state(p: &VmPool) -> VmPoolState {
         server_class: s.server_class.clone().unwrap_or_default(),
         desired: s.desired.unwrap_or(0),
         pool_type: s.pool_type.clone().unwrap_or_else(|| "spot".into()),
-        bid: s.bid_price.as_deref().map(|b| {
-            b.parse::<crate::pricing::Bid>()
-                .map(|b| b.api_form())
-                .unwrap_or_else(|_| b.to_string())
-        }),
+        bid: s.bid_price.map(crate::pricing::Bid::api_form),
         image: s.vm_image.clone(),
         user_data: s.vm_user_data.clone().filter(|u| !u.is_empty()),
     }

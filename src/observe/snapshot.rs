@@ -187,10 +187,6 @@ pub trait Observed: Kind {
     fn observe(&self, into: &mut Snapshot);
 }
 
-fn price(text: Option<&String>) -> Option<Decimal> {
-    text.and_then(|t| t.trim().parse().ok())
-}
-
 fn pool_key(kind: PoolKind, name: &str) -> String {
     format!("{}/{name}", kind.as_str())
 }
@@ -208,7 +204,9 @@ impl Observed for SpotNodePool {
                 desired: self.spec.desired.map(i64::from),
                 won: status.and_then(|s| s.won_count).map(i64::from),
                 bid: self.spec.bid_price.map(Bid::value),
-                status: status.and_then(|s| s.bid_status.clone()),
+                status: status
+                    .and_then(|s| s.bid_status.as_ref())
+                    .map(ToString::to_string),
                 name,
             },
         );
@@ -228,7 +226,9 @@ impl Observed for OnDemandNodePool {
                 desired: self.spec.desired.map(i64::from),
                 won: status.and_then(|s| s.reserved_count).map(i64::from),
                 bid: None,
-                status: status.and_then(|s| s.reserved_status.clone()),
+                status: status
+                    .and_then(|s| s.reserved_status.as_ref())
+                    .map(ToString::to_string),
                 name,
             },
         );
@@ -246,8 +246,8 @@ impl Observed for VmPool {
                 class: self.spec.server_class.clone(),
                 desired: self.spec.desired.map(i64::from),
                 won: self.status.won_count.map(i64::from),
-                bid: price(self.spec.bid_price.as_ref()),
-                status: self.status.bid_status.clone(),
+                bid: self.spec.bid_price.map(Bid::value),
+                status: self.status.bid_status.as_ref().map(ToString::to_string),
                 name,
             },
         );
@@ -263,8 +263,12 @@ impl Observed for CloudSpace {
             CloudspaceState {
                 vm: false,
                 region: Some(self.spec.region.clone()),
-                phase: status.and_then(|s| s.phase.clone()),
-                health: status.and_then(|s| s.health.clone()),
+                phase: status
+                    .and_then(|s| s.phase.as_ref())
+                    .map(ToString::to_string),
+                health: status
+                    .and_then(|s| s.health.as_ref())
+                    .map(ToString::to_string),
                 name,
             },
         );
@@ -291,8 +295,8 @@ impl Observed for VmCloudSpace {
             CloudspaceState {
                 vm: true,
                 region: self.spec.region.clone(),
-                phase: self.status.phase.clone(),
-                health: self.status.health.clone(),
+                phase: self.status.phase.as_ref().map(ToString::to_string),
+                health: self.status.health.as_ref().map(ToString::to_string),
                 name,
             },
         );
@@ -312,7 +316,9 @@ impl Observed for AutopilotNodePool {
                     .or_else(|| self.spec.vcpu.as_ref().and_then(|v| v.total))
                     .map(i64::from),
                 managed_vcpus: status.and_then(|s| s.managed_vcpus).map(i64::from),
-                phase: status.and_then(|s| s.phase.clone()),
+                phase: status
+                    .and_then(|s| s.phase.as_ref())
+                    .map(ToString::to_string),
                 name,
             },
         );

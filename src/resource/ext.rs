@@ -43,7 +43,7 @@ impl<'a> From<&'a ObjectMeta> for MetaRef<'a> {
 impl<'a> From<&'a crate::types::inventory::ObjectMeta> for MetaRef<'a> {
     fn from(m: &'a crate::types::inventory::ObjectMeta) -> Self {
         MetaRef {
-            name: m.name.as_deref(),
+            name: Some(m.name.as_str()),
             namespace: m.namespace.as_deref(),
             labels: Some(&m.labels),
             created: m.creation_timestamp,

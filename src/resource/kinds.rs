@@ -10,6 +10,7 @@ use crate::services::autopilot::progress::{is_allocated, vcpu_progress};
 use crate::services::calls::{call, read};
 use crate::services::wait::Readiness;
 use crate::types::inventory::{VmCloudSpace, VmPool};
+use crate::types::{BidStatus, CloudSpacePhase};
 
 /// The label the service puts on node pools to tie them to their cloudspace.
 pub const CLOUDSPACE_LABEL: &str = "ngpc.rxt.io/cloudspace";
@@ -32,15 +33,15 @@ fn fulfilled<K>(pool: K, status: Option<&str>, got: u32, desired: u32, unit: &st
 /// `opts.error_grace`, then three consecutive `Error` polls fail.
 fn cloudspace_readiness(cs: CloudSpace) -> Readiness<CloudSpace> {
     let status = cs.status.clone().unwrap_or_default();
-    let phase = status.phase.clone().unwrap_or_else(|| "Pending".into());
+    let phase = status.phase.clone();
+    let text = phase
+        .as_ref()
+        .map_or("Pending", CloudSpacePhase::as_str)
+        .to_string();
     // Health and reason say why a cloudspace is not Ready: the progress line and a timeout's
     // "last seen" carry both.
     let detail = [
-        status
-            .health
-            .as_deref()
-            .filter(|h| !h.is_empty())
-            .map(|h| format!("health {h}")),
+        status.health.as_ref().map(|h| format!("health {h}")),
         status.reason.clone().filter(|r| !r.is_empty()),
     ]
     .into_iter()
@@ -48,16 +49,14 @@ fn cloudspace_readiness(cs: CloudSpace) -> Readiness<CloudSpace> {
     .collect::<Vec<_>>()
     .join(", ");
     let endpoint = status.api_server_endpoint.as_deref().unwrap_or_default();
-    if cs.metadata.deletion_timestamp.is_some() || phase == "Deleting" {
-        return Readiness::Failed("the cloudspace is being deleted".into());
+    let deleting =
+        cs.metadata.deletion_timestamp.is_some() || phase == Some(CloudSpacePhase::Deleting);
+    match phase {
+        _ if deleting => Readiness::Failed("the cloudspace is being deleted".into()),
+        Some(CloudSpacePhase::Ready) if !endpoint.is_empty() => Readiness::Ready(cs),
+        Some(CloudSpacePhase::Error) => Readiness::Errored(text, detail),
+        _ => Readiness::Pending(text, detail),
     }
-    if phase == "Ready" && !endpoint.is_empty() {
-        return Readiness::Ready(cs);
-    }
-    if phase == "Error" {
-        return Readiness::Errored(phase, detail);
-    }
-    Readiness::Pending(phase, detail)
 }
 
 impl Sealed for CloudSpace {}
@@ -75,7 +74,11 @@ impl Kind for CloudSpace {
         None
     }
     fn phase(&self) -> Option<&str> {
-        self.status.as_ref()?.phase.as_deref()
+        self.status
+            .as_ref()?
+            .phase
+            .as_ref()
+            .map(CloudSpacePhase::as_str)
     }
     fn readiness(self) -> Readiness<Self> {
         cloudspace_readiness(self)
@@ -117,7 +120,11 @@ impl Kind for SpotNodePool {
         Some(self.spec.cloud_space.as_str())
     }
     fn phase(&self) -> Option<&str> {
-        self.status.as_ref()?.bid_status.as_deref()
+        self.status
+            .as_ref()?
+            .bid_status
+            .as_ref()
+            .map(BidStatus::as_str)
     }
     fn readiness(self) -> Readiness<Self> {
         let desired = self.spec.desired.unwrap_or(0);
@@ -165,7 +172,11 @@ impl Kind for OnDemandNodePool {
         Some(self.spec.cloud_space.as_str())
     }
     fn phase(&self) -> Option<&str> {
-        self.status.as_ref()?.reserved_status.as_deref()
+        self.status
+            .as_ref()?
+            .reserved_status
+            .as_ref()
+            .map(BidStatus::as_str)
     }
     fn readiness(self) -> Readiness<Self> {
         let desired = self.spec.desired.unwrap_or(0);
@@ -333,7 +344,7 @@ impl Kind for VmCloudSpace {
         None
     }
     fn phase(&self) -> Option<&str> {
-        self.status.phase.as_deref()
+        self.status.phase.as_ref().map(CloudSpacePhase::as_str)
     }
     fn readiness(self) -> Readiness<Self> {
         let phase = self.phase().unwrap_or("Pending").to_string();
@@ -354,7 +365,7 @@ impl Kind for VmCloudSpace {
 }
 impl Create for VmCloudSpace {
     async fn send_create(c: &SpotClient, ns: &str, body: Self) -> Result<Self> {
-        let name = body.metadata.name.clone().unwrap_or_default();
+        let name = body.metadata.name.clone();
         let b = c.raw.create_vm_cloud_space().namespace(ns).body(body);
         call(b.send(), Self::KIND, &name).await
     }
@@ -375,7 +386,7 @@ impl Kind for VmPool {
         self.spec.vm_cloud_space.as_deref()
     }
     fn phase(&self) -> Option<&str> {
-        self.status.bid_status.as_deref()
+        self.status.bid_status.as_ref().map(BidStatus::as_str)
     }
     fn readiness(self) -> Readiness<Self> {
         let desired = self.spec.desired.unwrap_or(0);
@@ -404,7 +415,7 @@ impl Kind for VmPool {
 }
 impl Create for VmPool {
     async fn send_create(c: &SpotClient, ns: &str, body: Self) -> Result<Self> {
-        let name = body.metadata.name.clone().unwrap_or_default();
+        let name = body.metadata.name.clone();
         let b = c.raw.create_vm_pool().namespace(ns).body(body);
         call(b.send(), Self::KIND, &name).await
     }

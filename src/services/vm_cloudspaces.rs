@@ -91,7 +91,7 @@ impl VmCloudSpaceCreate {
             api_version: Some("ngpc.rxt.io/v1".into()),
             kind: Some("VMCloudSpace".into()),
             metadata: ObjectMeta {
-                name: Some(self.name.clone()),
+                name: self.name.clone(),
                 namespace: Some(namespace.to_string()),
                 ..ObjectMeta::default()
             },
@@ -243,7 +243,7 @@ impl Api<'_, VmCloudSpace> {
         &self,
         prepared: PreparedVmCloudSpace,
     ) -> std::result::Result<CreatedVmCloudSpace, FailedVmCreate> {
-        let name = prepared.body.metadata.name.clone().unwrap_or_default();
+        let name = prepared.body.metadata.name.clone();
         let sent = VmCloudSpace::send_create(self.client(), &prepared.namespace, prepared.body);
         let cloudspace = match sent.await {
             Ok(cs) => cs,
@@ -260,7 +260,7 @@ impl Api<'_, VmCloudSpace> {
         // been carried out all the same, and must not outlive the rollback.
         let mut sent = Vec::with_capacity(prepared.pools.len());
         for (index, pool) in prepared.pools.into_iter().enumerate() {
-            sent.push(pool.body.metadata.name.clone().unwrap_or_default());
+            sent.push(pool.body.metadata.name.clone());
             let body = pool.body.clone();
             match self.org.vm_pools().send_create(pool).await {
                 Ok(p) => pools.push(p),
@@ -356,7 +356,7 @@ impl Api<'_, VmCloudSpace> {
         let pools = vm_pools.clone().within(name).list().await?;
         let mut out = VmTeardown::default();
         for p in pools {
-            let pool = p.metadata.name.unwrap_or_default();
+            let pool = p.metadata.name;
             match vm_pools.delete(&pool).await {
                 Ok(()) | Err(Error::NotFound { .. }) => out.pools.push(pool),
                 Err(e) => return Err(e),
@@ -391,8 +391,9 @@ impl Api<'_, VmCloudSpace> {
                     .filter(|s| s.is_ready())
                     .count();
                 let ready = u32::try_from(ready).unwrap_or(u32::MAX);
-                let phase = cs.status.phase.clone().unwrap_or_else(|| "Pending".into());
+                let phase = cs.status.phase.as_ref().map_or("Pending", |p| p.as_str());
                 let done = phase == "Ready" && ready >= desired;
+                let phase = phase.to_string();
                 let progress = format!("{ready}/{desired} VMs running");
                 Ok(Readiness::ready_when(done, cs, phase, progress))
             }

@@ -230,13 +230,13 @@ impl VmPoolCreate {
             api_version: Some("ngpc.rxt.io/v1".into()),
             kind: Some("VMPool".into()),
             metadata: ObjectMeta {
-                name: Some(name.to_string()),
+                name: name.to_string(),
                 namespace: Some(namespace.to_string()),
                 labels: [(VMCLOUDSPACE_LABEL.to_string(), self.vm_cloudspace.clone())].into(),
                 ..ObjectMeta::default()
             },
             spec: VmPoolSpec {
-                bid_price: self.bid_price.map(Bid::api_form),
+                bid_price: self.bid_price,
                 desired: Some(self.desired),
                 pool_type: Some(self.pool_type.as_str().into()),
                 server_class: Some(self.server_class.clone()),
@@ -394,7 +394,7 @@ impl Api<'_, VmPool> {
                 tracing::warn!(
                     "the service requires a bid on an on-demand pool ({message}); sent its on-demand price {price}"
                 );
-                body.spec.bid_price = Some(Bid::round_up(price).api_form());
+                body.spec.bid_price = Some(Bid::round_up(price));
             }
         }
         self.post(&namespace, body).await
@@ -453,13 +453,7 @@ impl Api<'_, VmPool> {
         let desired = update
             .desired
             .unwrap_or_else(|| current.spec.desired.unwrap_or(0));
-        let bid = update.bid_price.or_else(|| {
-            current
-                .spec
-                .bid_price
-                .as_deref()
-                .and_then(|b| b.parse().ok())
-        });
+        let bid = update.bid_price.or(current.spec.bid_price);
         let mut concerns = match (spot, bid) {
             (true, Some(bid)) => guard::assess_spot(bid, desired, &class, limits),
             _ => guard::assess_on_demand(desired, &class, limits),

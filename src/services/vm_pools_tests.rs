@@ -39,7 +39,7 @@ fn requests_are_checked_locally() {
     let od = od.bid(bid);
     assert!(od.validate().is_ok() && od.bid_is_ignored());
     let body = od.to_body("n", "ns");
-    assert_eq!(body.spec.bid_price, Some(bid.api_form()));
+    assert_eq!(body.spec.bid_price, Some(bid));
     assert_eq!(body.spec.pool_type.as_deref(), Some("ondemand"));
     // The image defaults to spotctl's; a given one is kept.
     assert_eq!(body.spec.vm_image.as_deref(), Some(DEFAULT_VM_IMAGE));
@@ -65,8 +65,5 @@ fn requests_are_checked_locally() {
             .map(String::as_str),
         Some("vm-lab")
     );
-    assert_eq!(
-        body.spec.bid_price.as_deref(),
-        Some(bid.api_form().as_str())
-    );
+    assert_eq!(body.spec.bid_price, Some(bid));
 }

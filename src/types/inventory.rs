@@ -9,6 +9,9 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use crate::pricing::Bid;
+use crate::types::{BidStatus, CloudSpacePhase, Health};
+
 /// Unknown keys of an object, kept so nothing the server sends is lost.
 pub type Extra = serde_json::Map<String, serde_json::Value>;
 
@@ -49,19 +52,6 @@ where
     })
 }
 
-/// Accepts a count: a non-negative integer, or a string holding one.
-fn lenient_count<'de, D>(deserializer: D) -> Result<Option<u32>, D::Error>
-where
-    D: Deserializer<'de>,
-{
-    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
-    Ok(match value {
-        Some(serde_json::Value::Number(n)) => n.as_u64().and_then(|n| u32::try_from(n).ok()),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    })
-}
-
 /// Accepts a list of lists of anything: strings are kept, other values become their JSON text.
 fn lenient_rows<'de, D>(deserializer: D) -> Result<Vec<Vec<String>>, D::Error>
 where
@@ -88,9 +78,9 @@ where
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
-    /// Object name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
+    /// Object name (every object the service returns has one).
+    #[serde(default)]
+    pub name: String,
     /// Namespace (the organization's namespace).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
@@ -272,7 +262,7 @@ pub struct VmBid {
     /// VMs won so far.
     #[serde(
         default,
-        deserialize_with = "lenient_count",
+        deserialize_with = "crate::types::lenient::count",
         skip_serializing_if = "Option::is_none"
     )]
     pub won_count: Option<u32>,
@@ -285,12 +275,20 @@ pub struct VmBid {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VmCloudSpaceStatus {
-    /// Phase, e.g. `Ready`, `Provisioning`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    /// Phase, e.g. `Ready`, `Provisioning` (the cloudspace vocabulary; unknown values kept).
+    #[serde(
+        default,
+        deserialize_with = "crate::types::lenient::state",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub phase: Option<CloudSpacePhase>,
     /// Health, e.g. `Healthy`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub health: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "crate::types::lenient::state",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub health: Option<Health>,
     /// Why the cloudspace is in its phase or health (e.g. which server failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -351,10 +349,10 @@ pub struct VmCloudSpace {
 impl VmCloudSpace {
     /// Whether the cloudspace may be treated as ready: its phase is `Ready` or not reported.
     pub fn is_ready(&self) -> bool {
-        match self.status.phase.as_deref().map(str::trim) {
-            None | Some("") => true,
-            Some(phase) => phase.eq_ignore_ascii_case("ready"),
-        }
+        self.status
+            .phase
+            .as_ref()
+            .is_none_or(|p| p.as_str().eq_ignore_ascii_case("ready"))
     }
 }
 
@@ -377,17 +375,17 @@ pub struct VmCloudSpaceList {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VmPoolSpec {
-    /// Bid price per hour (string on the wire, e.g. `"0.035"`).
+    /// Bid in USD per VM-hour (a string on the wire, e.g. `"0.035"`; numbers are read too).
     #[serde(
         default,
-        deserialize_with = "lenient_string",
+        deserialize_with = "crate::types::lenient::bid",
         skip_serializing_if = "Option::is_none"
     )]
-    pub bid_price: Option<String>,
+    pub bid_price: Option<Bid>,
     /// Desired number of VMs.
     #[serde(
         default,
-        deserialize_with = "lenient_count",
+        deserialize_with = "crate::types::lenient::count",
         skip_serializing_if = "Option::is_none"
     )]
     pub desired: Option<u32>,
@@ -419,13 +417,17 @@ pub struct VmPoolSpec {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VmPoolStatus {
-    /// Bid status, e.g. `Won`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub bid_status: Option<String>,
+    /// The bid's state, e.g. `Fulfilled` (unknown values kept).
+    #[serde(
+        default,
+        deserialize_with = "crate::types::lenient::state",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub bid_status: Option<BidStatus>,
     /// How many VMs the bid won.
     #[serde(
         default,
-        deserialize_with = "lenient_count",
+        deserialize_with = "crate::types::lenient::count",
         skip_serializing_if = "Option::is_none"
     )]
     pub won_count: Option<u32>,

@@ -63,7 +63,7 @@ fn vmcloudspace_list_parses_with_unknown_fields() {
     let list: VmCloudSpaceList = serde_json::from_value(vmcloudspace_payload()).expect("parses");
     assert_eq!(list.items.len(), 1);
     let cs = &list.items[0];
-    assert_eq!(cs.metadata.name.as_deref(), Some("vms-a"));
+    assert_eq!(cs.metadata.name, "vms-a");
     assert_eq!(
         cs.metadata.labels.get("team").map(String::as_str),
         Some("infra")
@@ -83,7 +83,7 @@ fn vmcloudspace_list_parses_with_unknown_fields() {
         Some("key-1")
     );
     assert!(cs.spec.extra.contains_key("futureField"));
-    assert_eq!(cs.status.phase.as_deref(), Some("Ready"));
+    assert_eq!(cs.status.phase, Some(crate::types::CloudSpacePhase::Ready));
     assert!(cs.is_ready());
     let bid = &cs.status.bids["pool-1"];
     assert_eq!(
@@ -121,7 +121,7 @@ fn empty_and_sparse_documents_parse() {
         "status": null
     }))
     .expect("nulls are treated as missing");
-    assert_eq!(cs.metadata.name.as_deref(), Some("x"));
+    assert_eq!(cs.metadata.name, "x");
     assert!(cs.status.assigned_servers.is_empty());
     assert!(cs.is_ready());
 }
@@ -161,7 +161,10 @@ fn vmpool_parses_and_serialises_wire_names() {
     });
     let list: VmPoolList = serde_json::from_value(payload).expect("parses");
     let pool = &list.items[0];
-    assert_eq!(pool.spec.bid_price.as_deref(), Some("0.035"));
+    assert_eq!(
+        pool.spec.bid_price.map(crate::Bid::api_form).as_deref(),
+        Some("0.035")
+    );
     assert_eq!(pool.spec.desired, Some(2));
     assert_eq!(pool.spec.vm_cloud_space.as_deref(), Some("vms-a"));
     assert_eq!(pool.spec.vm_image.as_deref(), Some("ubuntu24.04"));
@@ -170,7 +173,10 @@ fn vmpool_parses_and_serialises_wire_names() {
         Some("I2Nsb3VkLWNvbmZpZw==")
     );
     assert!(pool.spec.extra.is_empty());
-    assert_eq!(pool.status.bid_status.as_deref(), Some("Won"));
+    assert_eq!(
+        pool.status.bid_status,
+        Some(crate::types::BidStatus::Other("Won".into()))
+    );
     assert_eq!(pool.status.won_count, Some(2));
     assert!(pool.status.extra.contains_key("lastBidAt"));
 

@@ -32,6 +32,16 @@ pub(crate) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::E
     Ok(text(d)?.and_then(|t| t.parse::<u32>().ok()))
 }
 
+/// A status with a known vocabulary (`crate::types::states`): `""` or `null` is absent, any
+/// other text is a value (unknown ones are kept by the enum).
+pub(crate) fn state<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: for<'a> From<&'a str>,
+{
+    Ok(text(d)?.map(|t| T::from(t.as_str())))
+}
+
 #[cfg(test)]
 mod tests {
     use serde::Deserialize;
@@ -44,6 +54,28 @@ mod tests {
         bid: Option<crate::Bid>,
         #[serde(default, deserialize_with = "super::count")]
         count: Option<u32>,
+    }
+
+    #[derive(Deserialize)]
+    struct State {
+        #[serde(default, deserialize_with = "super::state")]
+        phase: Option<crate::types::CloudSpacePhase>,
+    }
+
+    #[test]
+    fn an_empty_state_is_absent_and_an_unknown_one_kept() {
+        let read = |j: &str| serde_json::from_str::<State>(j).unwrap().phase;
+        assert_eq!(read(r#"{"phase":""}"#), None);
+        assert_eq!(read(r#"{"phase":null}"#), None);
+        assert_eq!(read("{}"), None);
+        assert_eq!(
+            read(r#"{"phase":"Ready"}"#),
+            Some(crate::types::CloudSpacePhase::Ready)
+        );
+        assert_eq!(
+            read(r#"{"phase":"Paused"}"#),
+            Some(crate::types::CloudSpacePhase::Other("Paused".into()))
+        );
     }
 
     fn read(json: &str) -> (Option<String>, Option<String>, Option<u32>) {

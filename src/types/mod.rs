@@ -4,8 +4,13 @@
 
 pub mod inventory;
 pub(crate) mod lenient;
+mod states;
 
+pub use states::{BidStatus, CloudSpacePhase, Health};
+
+#[doc(inline)]
 pub use crate::pricing::docs::{ComparablePrices, Percentiles, PriceHistory};
+#[doc(inline)]
 pub use crate::raw::types::{
     AutopilotNodePool, AutopilotNodePoolList, AutopilotNodePoolSpec, AutopilotNodePoolStatus,
     CloudSpace, CloudSpaceList, CloudSpaceSpec, CloudSpaceStatus, KubeconfigResponse, ListMeta,
@@ -15,4 +20,5 @@ pub use crate::raw::types::{
     ServerClassStatus, SpotNodePool, SpotNodePoolList, SpotNodePoolSpec, SpotNodePoolStatus,
     Status, VmSshKey, VmSshKeyList, VmSshKeySpec, VmSshKeyStatus,
 };
+#[doc(inline)]
 pub use inventory::{OrganizationEvents, VmCloudSpace, VmCloudSpaceList, VmPool, VmPoolList};

@@ -56,6 +56,9 @@ pub enum FieldType {
     Bid,
     /// An amount of money: `rsspot::Decimal`.
     Money,
+    /// A status string with a known vocabulary: the enum of that name in `rsspot::types`
+    /// (which keeps values it does not know).
+    State(&'static str),
 }
 
 /// The schema of a [`FieldType`] (the formats below are ours; the conversions in `render.rs` map
@@ -65,7 +68,26 @@ pub fn schema(t: FieldType) -> Value {
         FieldType::Count => json!({"type": "integer", "format": "uint32", "minimum": 0}),
         FieldType::Bid => json!({"type": "string", "format": BID_FORMAT}),
         FieldType::Money => json!({"type": "string", "format": MONEY_FORMAT}),
+        FieldType::State(name) => json!({"type": "string", "format": state_format(name)}),
     }
+}
+
+/// The format marking a status of the enum `name`.
+pub fn state_format(name: &str) -> String {
+    format!("rsspot-state-{name}")
+}
+
+/// The status enums the fields below use (each once).
+pub fn states() -> Vec<&'static str> {
+    let mut out: Vec<&'static str> = Vec::new();
+    for (_, _, t) in FIELDS {
+        if let FieldType::State(name) = t
+            && !out.contains(name)
+        {
+            out.push(name);
+        }
+    }
+    out
 }
 
 /// The format marking a bid.
@@ -89,6 +111,22 @@ pub const FIELDS: &[(&str, &str, FieldType)] = &[
         FieldType::Count,
     ),
     ("SpotNodePool", "status.wonCount", FieldType::Count),
+    (
+        "SpotNodePool",
+        "status.bidStatus",
+        FieldType::State("BidStatus"),
+    ),
+    (
+        "OnDemandNodePool",
+        "status.reservedStatus",
+        FieldType::State("BidStatus"),
+    ),
+    (
+        "CloudSpace",
+        "status.phase",
+        FieldType::State("CloudSpacePhase"),
+    ),
+    ("CloudSpace", "status.health", FieldType::State("Health")),
     ("OnDemandNodePool", "spec.desired", FieldType::Count),
     (
         "OnDemandNodePool",
@@ -243,7 +281,7 @@ pub fn apply(spec: &mut Value) -> Fix {
         let was = f.get("type").and_then(Value::as_str).unwrap_or_default();
         let want = match t {
             FieldType::Count => "integer",
-            FieldType::Bid | FieldType::Money => "string",
+            FieldType::Bid | FieldType::Money | FieldType::State(_) => "string",
         };
         if was != want {
             return Err(fail(

@@ -49,18 +49,30 @@ pub fn generate_sdk(spec: &Value) -> Result<String, String> {
             [progenitor::TypeImpl::Default].into_iter(),
         );
     }
+    let states = crate::model_types::states()
+        .into_iter()
+        .map(|name| (crate::model_types::state_format(name), state_type(name)));
     for (format, rust_type) in [
-        (crate::model_types::BID_FORMAT, "crate::Bid"),
-        (crate::model_types::MONEY_FORMAT, "crate::Decimal"),
-    ] {
+        (
+            crate::model_types::BID_FORMAT.to_string(),
+            "crate::Bid".to_string(),
+        ),
+        (
+            crate::model_types::MONEY_FORMAT.to_string(),
+            "crate::Decimal".to_string(),
+        ),
+    ]
+    .into_iter()
+    .chain(states)
+    {
         let schema = schemars::schema::SchemaObject {
             instance_type: Some(schemars::schema::InstanceType::String.into()),
-            format: Some(format.to_string()),
+            format: Some(format),
             ..Default::default()
         };
         settings.with_conversion(
             schema,
-            rust_type,
+            &rust_type,
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         );
     }
@@ -117,6 +129,28 @@ const LENIENT: &[(&str, &str)] = &[
     ("u32", "crate::types::lenient::count"),
 ];
 
+/// The decoder of every status enum (`""` is absent; unknown values are kept).
+const LENIENT_STATE: &str = "crate::types::lenient::state";
+
+/// The Rust path of the status enum `name`.
+fn state_type(name: &str) -> String {
+    format!("crate::types::{name}")
+}
+
+/// The decoder of a typed field's Rust type, if it has one.
+fn lenient_decoder(ty: &str) -> Option<&'static str> {
+    LENIENT
+        .iter()
+        .find(|(t, _)| *t == ty)
+        .map(|(_, f)| *f)
+        .or_else(|| {
+            crate::model_types::states()
+                .into_iter()
+                .any(|name| state_type(name) == ty)
+                .then_some(LENIENT_STATE)
+        })
+}
+
 fn lenient_fields(code: String) -> Result<String, String> {
     let mut lines: Vec<String> = code.lines().map(str::to_string).collect();
     let mut count = 0;
@@ -128,11 +162,7 @@ fn lenient_fields(code: String) -> Result<String, String> {
         else {
             continue;
         };
-        let Some(f) = LENIENT
-            .iter()
-            .find(|(t, _)| ty.strip_suffix(">,") == Some(*t))
-            .map(|(_, f)| f)
-        else {
+        let Some(f) = ty.strip_suffix(">,").and_then(lenient_decoder) else {
             continue;
         };
         // The field's serde attribute ends on the line above; find where it starts.

@@ -108,7 +108,7 @@ pub fn candidates(
                 vm_uid,
                 Some(vm_name),
                 org_id.map(str::to_owned),
-                cs.metadata.name.clone(),
+                Some(cs.metadata.name.clone()).filter(|n| !n.is_empty()),
                 server.node_pool_name.clone(),
                 omni_cluster.map(str::to_owned),
             ));

@@ -73,7 +73,7 @@ impl Tabular for VmCloudSpace {
         r
     }
     fn name(&self) -> String {
-        self.metadata.name.clone().unwrap_or_default()
+        self.metadata.name.clone()
     }
 }
 
@@ -115,7 +115,7 @@ impl Tabular for VmPool {
         r
     }
     fn name(&self) -> String {
-        self.metadata.name.clone().unwrap_or_default()
+        self.metadata.name.clone()
     }
 }
 

@@ -197,7 +197,7 @@ async fn wait_running(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Resul
         &format!("vm cloudspace {name}"),
         &format!("rsspot vm-cloudspaces wait {name}"),
         timeout.unwrap_or(DEFAULT_RUNNING_TIMEOUT),
-        |cs: &VmCloudSpace| cs.status.phase.clone(),
+        |cs: &VmCloudSpace| cs.status.phase.as_ref().map(ToString::to_string),
         |org, opts| async move { org.vm_cloudspaces().wait_until_running(name, &opts).await },
     )
     .await
@@ -330,7 +330,7 @@ fn report_failed_create(
         .map(|p| {
             let spec = bodies
                 .iter()
-                .find(|b| b.metadata.name.as_deref() == Some(p.as_str()))
+                .find(|b| b.metadata.name == *p)
                 .map(|b| format!(" ({})", pool_spec_of(b)))
                 .unwrap_or_default();
             format!("vm pool {p}{spec}")
@@ -464,10 +464,7 @@ pub async fn run(ctx: &Ctx, cmd: VmCloudspacesCmd) -> Result<()> {
                 }
             }
             let bodies: Vec<VmPool> = prepared.pools.iter().map(|p| p.body.clone()).collect();
-            let pool_names: Vec<String> = bodies
-                .iter()
-                .filter_map(|p| p.metadata.name.clone())
-                .collect();
+            let pool_names: Vec<String> = bodies.iter().map(|p| p.metadata.name.clone()).collect();
             // Biased, Ctrl-C first: the handler is installed before the first request goes out.
             let made = tokio::select! {
                 biased;

@@ -265,7 +265,7 @@ pub async fn run(ctx: &Ctx, cmd: VmPoolsCmd) -> Result<()> {
                 .await
                 .map_err(|e| vm_fields::explained(e, Form::PoolFlags, None))?;
             spend::advise(ctx, &advice);
-            let name = pool.metadata.name.clone().unwrap_or_default();
+            let name = pool.metadata.name.clone();
             ctx.out.note(&format!("vm pool {name} created"));
             let pool = match a.wait.wait {
                 true => wait_pool(ctx, &name, a.wait.timeout).await?,

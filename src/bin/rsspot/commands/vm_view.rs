@@ -138,7 +138,7 @@ pub fn print_detail(ctx: &Ctx, cs: &VmCloudSpace) -> Result<()> {
         .as_ref()
         .and_then(|k| k.name.as_ref());
     let pairs = [
-        ("Name:", dash(cs.metadata.name.as_ref())),
+        ("Name:", cs.metadata.name.clone()),
         ("Region:", dash(cs.spec.region.as_ref())),
         ("Phase:", dash(cs.status.phase.as_ref())),
         ("Health:", dash(cs.status.health.as_ref())),

@@ -305,7 +305,7 @@ fn detail_fields(cs: &CloudSpace, pools: Option<usize>) -> Vec<(&'static str, St
     }
     .row(true);
     let status = cs.status.clone().unwrap_or_default();
-    let ready = status.phase.as_deref() == Some("Ready");
+    let ready = status.phase == Some(rsspot::types::CloudSpacePhase::Ready);
     let has_reason = status
         .reason
         .as_deref()
@@ -488,7 +488,12 @@ pub(super) async fn wait_ready(
         &format!("cloudspace {name:?}"),
         &format!("rsspot cloudspaces wait {name}"),
         timeout.unwrap_or(DEFAULT_READY_TIMEOUT),
-        |cs: &CloudSpace| cs.status.as_ref().and_then(|s| s.phase.clone()),
+        |cs: &CloudSpace| {
+            cs.status
+                .as_ref()
+                .and_then(|s| s.phase.as_ref())
+                .map(ToString::to_string)
+        },
         |org, opts| async move { org.cloudspaces().wait_ready(name, &opts).await },
     )
     .await

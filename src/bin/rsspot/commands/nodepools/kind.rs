@@ -143,7 +143,7 @@ impl PoolKind for Spot {
         pool_cells!(pool, |spec, status, autoscaling| {
             price: format!("{} / {}", dash(spec.bid_price), dash(market.map(money))),
             count: status.won_count,
-            status: status.bid_status,
+            status: status.bid_status.map(|s| s.to_string()),
             enabled: autoscaling.enabled,
         })
     }
@@ -209,7 +209,7 @@ impl PoolKind for OnDemand {
         pool_cells!(pool, |_spec, status, autoscaling| {
             price: dash(price.map(money)),
             count: status.reserved_count,
-            status: status.reserved_status,
+            status: status.reserved_status.map(|s| s.to_string()),
             enabled: autoscaling.enabled.unwrap_or(false),
         })
     }
