@@ -60,10 +60,12 @@ pub mod types {
         ///What the service reports about an autopilot node pool: the target and what is won so far, the current allocations, the state of each server class tried and a history of changes. Read-only.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<AutopilotNodePoolStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePool {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePool {
             Default::default()
         }
@@ -99,6 +101,7 @@ pub mod types {
         }
     }
     impl AutopilotNodePoolList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolList {
             Default::default()
         }
@@ -170,10 +173,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub vcpu_per_node: ::std::option::Option<AutopilotNodePoolSpecVcpuPerNode>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolSpec {
             Default::default()
         }
@@ -190,10 +195,12 @@ pub mod types {
         ///Value of the taint; may be empty.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolSpecCustomTaintsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolSpecCustomTaintsItem {
             Default::default()
         }
@@ -204,10 +211,12 @@ pub mod types {
         ///vCPUs to run across all nodes (vCPUs): a positive multiple of the smallest usable node.
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<u32>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolSpecVcpu {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolSpecVcpu {
             Default::default()
         }
@@ -221,10 +230,12 @@ pub mod types {
         ///Smallest node to use (vCPUs per node).
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub min: ::std::option::Option<u32>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolSpecVcpuPerNode {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolSpecVcpuPerNode {
             Default::default()
         }
@@ -275,10 +286,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub target_vcpus: ::std::option::Option<u32>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolStatus {
             Default::default()
         }
@@ -330,10 +343,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub won_nodes: ::std::option::Option<i64>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolStatusAllocationsHistoryItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolStatusAllocationsHistoryItem {
             Default::default()
         }
@@ -397,10 +412,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub won_nodes: ::std::option::Option<u32>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolStatusAllocationsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolStatusAllocationsItem {
             Default::default()
         }
@@ -440,10 +457,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub server_class: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolStatusClassStatesItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolStatusClassStatesItem {
             Default::default()
         }
@@ -464,10 +483,12 @@ pub mod types {
         ///What the service reports about a CloudSpace: its lifecycle phase and health, the API server endpoint, the Kubernetes version it runs, and the bids and servers behind it. Read-only; absent until the service first handles the object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<CloudSpaceStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CloudSpace {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpace {
             Default::default()
         }
@@ -492,6 +513,7 @@ pub mod types {
         pub metadata: ::std::option::Option<ListMeta>,
     }
     impl CloudSpaceList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceList {
             Default::default()
         }
@@ -568,10 +590,12 @@ pub mod types {
         ///URL (`http://` or `https://`) the service calls to announce that a spot node is about to be pre-empted, in the style of a Slack incoming webhook. Updatable.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CloudSpaceSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceSpec {
             Default::default()
         }
@@ -627,6 +651,7 @@ pub mod types {
         }
     }
     impl CloudSpaceSpecClusterRef {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceSpecClusterRef {
             Default::default()
         }
@@ -650,6 +675,7 @@ pub mod types {
         }
     }
     impl CloudSpaceSpecNetworksItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceSpecNetworksItem {
             Default::default()
         }
@@ -673,6 +699,7 @@ pub mod types {
         }
     }
     impl CloudSpaceSpecServersItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceSpecServersItem {
             Default::default()
         }
@@ -772,10 +799,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub upgrade_phase: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CloudSpaceStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatus {
             Default::default()
         }
@@ -839,6 +868,7 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusAssignedServersValue {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusAssignedServersValue {
             Default::default()
         }
@@ -878,6 +908,7 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusBidsValue {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusBidsValue {
             Default::default()
         }
@@ -905,6 +936,7 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusClusterRef {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusClusterRef {
             Default::default()
         }
@@ -960,6 +992,7 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusClusterRefCluster {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusClusterRefCluster {
             Default::default()
         }
@@ -1009,6 +1042,7 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusConditionsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusConditionsItem {
             Default::default()
         }
@@ -1060,6 +1094,7 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusPendingAllocationsValue {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusPendingAllocationsValue {
             Default::default()
         }
@@ -1123,6 +1158,7 @@ pub mod types {
         }
     }
     impl DeleteOptions {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::DeleteOptions {
             Default::default()
         }
@@ -1146,6 +1182,7 @@ pub mod types {
         }
     }
     impl ErrorBody {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ErrorBody {
             Default::default()
         }
@@ -1187,6 +1224,7 @@ pub mod types {
         pub refresh_token: ::std::string::String,
     }
     impl GenerateKubeconfigBody {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::GenerateKubeconfigBody {
             Default::default()
         }
@@ -1199,6 +1237,7 @@ pub mod types {
         pub refresh_token: ::std::string::String,
     }
     impl GetOauthTokenBody {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::GetOauthTokenBody {
             Default::default()
         }
@@ -1226,6 +1265,7 @@ pub mod types {
         }
     }
     impl GroupVersionForDiscovery {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::GroupVersionForDiscovery {
             Default::default()
         }
@@ -1253,6 +1293,7 @@ pub mod types {
         }
     }
     impl KubeconfigResponse {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::KubeconfigResponse {
             Default::default()
         }
@@ -1272,6 +1313,7 @@ pub mod types {
         }
     }
     impl KubeconfigResponseData {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::KubeconfigResponseData {
             Default::default()
         }
@@ -1319,6 +1361,7 @@ pub mod types {
         }
     }
     impl ListMeta {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ListMeta {
             Default::default()
         }
@@ -1374,6 +1417,7 @@ pub mod types {
         }
     }
     impl ManagedFieldsEntry {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ManagedFieldsEntry {
             Default::default()
         }
@@ -1409,6 +1453,7 @@ pub mod types {
         }
     }
     impl OAuthToken {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OAuthToken {
             Default::default()
         }
@@ -1506,6 +1551,7 @@ pub mod types {
         pub uid: ::std::option::Option<::std::string::String>,
     }
     impl ObjectMeta {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ObjectMeta {
             Default::default()
         }
@@ -1530,10 +1576,12 @@ pub mod types {
         ///What the service reports about an on-demand node pool: the state of its reservation and the nodes reserved. Read-only; absent until the service first handles the pool.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<OnDemandNodePoolStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OnDemandNodePool {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePool {
             Default::default()
         }
@@ -1558,6 +1606,7 @@ pub mod types {
         pub metadata: ::std::option::Option<ListMeta>,
     }
     impl OnDemandNodePoolList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolList {
             Default::default()
         }
@@ -1604,10 +1653,12 @@ pub mod types {
         ///Name of the `ServerClass` of the pool's nodes, in the CloudSpace's region. Required; immutable.
         #[serde(rename = "serverClass")]
         pub server_class: ::std::string::String,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OnDemandNodePoolSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolSpec {
             Default::default()
         }
@@ -1643,6 +1694,7 @@ pub mod types {
         }
     }
     impl OnDemandNodePoolSpecAutoscaling {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolSpecAutoscaling {
             Default::default()
         }
@@ -1678,6 +1730,7 @@ pub mod types {
         }
     }
     impl OnDemandNodePoolSpecCustomTaintsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolSpecCustomTaintsItem {
             Default::default()
         }
@@ -1708,10 +1761,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub reserved_status: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OnDemandNodePoolStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolStatus {
             Default::default()
         }
@@ -1739,6 +1794,7 @@ pub mod types {
         }
     }
     impl OnDemandNodePoolStatusCustomMetadataStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolStatusCustomMetadataStatus {
             Default::default()
         }
@@ -1778,6 +1834,7 @@ pub mod types {
         }
     }
     impl OrganizationList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OrganizationList {
             Default::default()
         }
@@ -1809,6 +1866,7 @@ pub mod types {
         }
     }
     impl OrganizationListOrganizationsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OrganizationListOrganizationsItem {
             Default::default()
         }
@@ -1828,6 +1886,7 @@ pub mod types {
         }
     }
     impl OrganizationListOrganizationsItemMetadata {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OrganizationListOrganizationsItemMetadata {
             Default::default()
         }
@@ -1875,6 +1934,7 @@ pub mod types {
         }
     }
     impl OwnerReference {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OwnerReference {
             Default::default()
         }
@@ -1929,6 +1989,7 @@ pub mod types {
         }
     }
     impl Preconditions {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::Preconditions {
             Default::default()
         }
@@ -1950,10 +2011,12 @@ pub mod types {
         pub metadata: ObjectMeta,
         ///Where the region is and which cloud backs it. Read-only.
         pub spec: RegionSpec,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Region {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::Region {
             Default::default()
         }
@@ -1978,6 +2041,7 @@ pub mod types {
         pub metadata: ::std::option::Option<ListMeta>,
     }
     impl RegionList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::RegionList {
             Default::default()
         }
@@ -1997,10 +2061,12 @@ pub mod types {
         ///The cloud that backs the region.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub provider: ::std::option::Option<RegionSpecProvider>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RegionSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::RegionSpec {
             Default::default()
         }
@@ -2097,6 +2163,7 @@ pub mod types {
         }
     }
     impl RegionSpecProvider {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::RegionSpecProvider {
             Default::default()
         }
@@ -2121,10 +2188,12 @@ pub mod types {
         ///The class's spot market now: servers available and in use, and the prices. Read-only.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<ServerClassStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ServerClass {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClass {
             Default::default()
         }
@@ -2149,6 +2218,7 @@ pub mod types {
         pub metadata: ::std::option::Option<ListMeta>,
     }
     impl ServerClassList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassList {
             Default::default()
         }
@@ -2199,10 +2269,12 @@ pub mod types {
         ///What one server of the class has; the values are strings as the service writes them.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub resources: ::std::option::Option<ServerClassSpecResources>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ServerClassSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassSpec {
             Default::default()
         }
@@ -2226,6 +2298,7 @@ pub mod types {
         }
     }
     impl ServerClassSpecOnDemandPricing {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassSpecOnDemandPricing {
             Default::default()
         }
@@ -2257,6 +2330,7 @@ pub mod types {
         }
     }
     impl ServerClassSpecProvider {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassSpecProvider {
             Default::default()
         }
@@ -2288,6 +2362,7 @@ pub mod types {
         }
     }
     impl ServerClassSpecResources {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassSpecResources {
             Default::default()
         }
@@ -2318,10 +2393,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub spot_pricing: ::std::option::Option<ServerClassStatusSpotPricing>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ServerClassStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassStatus {
             Default::default()
         }
@@ -2353,6 +2430,7 @@ pub mod types {
         }
     }
     impl ServerClassStatusSpotPricing {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassStatusSpotPricing {
             Default::default()
         }
@@ -2377,10 +2455,12 @@ pub mod types {
         ///What the service reports about a spot node pool: the state of its bid and the nodes won. Read-only; absent until the service first handles the bid.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<SpotNodePoolStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SpotNodePool {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePool {
             Default::default()
         }
@@ -2405,6 +2485,7 @@ pub mod types {
         pub metadata: ::std::option::Option<ListMeta>,
     }
     impl SpotNodePoolList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolList {
             Default::default()
         }
@@ -2458,10 +2539,12 @@ pub mod types {
         ///Name of the `ServerClass` of the pool's nodes, in the CloudSpace's region. Required; immutable.
         #[serde(rename = "serverClass")]
         pub server_class: ::std::string::String,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SpotNodePoolSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolSpec {
             Default::default()
         }
@@ -2497,6 +2580,7 @@ pub mod types {
         }
     }
     impl SpotNodePoolSpecAutoscaling {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolSpecAutoscaling {
             Default::default()
         }
@@ -2532,6 +2616,7 @@ pub mod types {
         }
     }
     impl SpotNodePoolSpecCustomTaintsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolSpecCustomTaintsItem {
             Default::default()
         }
@@ -2562,10 +2647,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub won_count: ::std::option::Option<u32>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SpotNodePoolStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolStatus {
             Default::default()
         }
@@ -2593,6 +2680,7 @@ pub mod types {
         }
     }
     impl SpotNodePoolStatusCustomMetadataStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolStatusCustomMetadataStatus {
             Default::default()
         }
@@ -2644,6 +2732,7 @@ pub mod types {
         }
     }
     impl Status {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::Status {
             Default::default()
         }
@@ -2671,6 +2760,7 @@ pub mod types {
         }
     }
     impl StatusCause {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::StatusCause {
             Default::default()
         }
@@ -2714,6 +2804,7 @@ pub mod types {
         }
     }
     impl StatusDetails {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::StatusDetails {
             Default::default()
         }
@@ -2787,10 +2878,12 @@ pub mod types {
         ///What the service found when checking the key. Read-only.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<VmSshKeyStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VmSshKey {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::VmSshKey {
             Default::default()
         }
@@ -2826,6 +2919,7 @@ pub mod types {
         }
     }
     impl VmSshKeyList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::VmSshKeyList {
             Default::default()
         }
@@ -2843,10 +2937,12 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub public_key: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VmSshKeySpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::VmSshKeySpec {
             Default::default()
         }
@@ -2860,10 +2956,12 @@ pub mod types {
         ///Whether the service accepted the key as a valid public key.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub validated: ::std::option::Option<bool>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VmSshKeyStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::VmSshKeyStatus {
             Default::default()
         }

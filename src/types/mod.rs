@@ -5,7 +5,10 @@
 pub mod inventory;
 pub(crate) mod lenient;
 
+// Inlined, so each type has its own page here, under its friendly name.
+#[doc(inline)]
 pub use crate::pricing::docs::{ComparablePrices, Percentiles, PriceHistory};
+#[doc(inline)]
 pub use crate::raw::types::{
     AutopilotNodePool, AutopilotNodePoolList, AutopilotNodePoolSpec, AutopilotNodePoolStatus,
     CloudSpace, CloudSpaceList, CloudSpaceSpec, CloudSpaceStatus, KubeconfigResponse, ListMeta,
@@ -15,4 +18,5 @@ pub use crate::raw::types::{
     ServerClassStatus, SpotNodePool, SpotNodePoolList, SpotNodePoolSpec, SpotNodePoolStatus,
     Status, VmSshKey, VmSshKeyList, VmSshKeySpec, VmSshKeyStatus,
 };
+#[doc(inline)]
 pub use inventory::{OrganizationEvents, VmCloudSpace, VmCloudSpaceList, VmPool, VmPoolList};

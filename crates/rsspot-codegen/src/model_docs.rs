@@ -492,9 +492,10 @@ pub fn apply(spec: &mut Value) -> Fix {
 }
 
 /// Where the generated docs lack ours: every schema the generator turns into a type (all but
-/// the hand-written [`REPLACEMENTS`](crate::render::REPLACEMENTS)), every inline object, array
+/// the `hand_written` ones, `(schema, Rust type)` as `render::REPLACEMENTS` lists them), every
+/// inline object, array
 /// item or map value with properties, and every property, each named `Schema.path`.
-pub fn undocumented(spec: &Value) -> Vec<String> {
+pub fn undocumented(spec: &Value, hand_written: &[(&str, &str)]) -> Vec<String> {
     fn needs(v: &Value) -> bool {
         v.get("properties").is_some()
     }
@@ -523,14 +524,13 @@ pub fn undocumented(spec: &Value) -> Vec<String> {
         }
     }
     let mut out = Vec::new();
-    let replaced = crate::render::REPLACEMENTS;
     for (name, s) in spec
         .pointer("/components/schemas")
         .and_then(Value::as_object)
         .into_iter()
         .flatten()
     {
-        if replaced.iter().any(|(r, _)| r == name) {
+        if hand_written.iter().any(|(r, _)| r == name) {
             continue;
         }
         if s.get("description").is_none() {
@@ -539,6 +539,28 @@ pub fn undocumented(spec: &Value) -> Vec<String> {
         walk(s, name, &mut out);
     }
     out
+}
+
+/// Docs the generator writes itself: the kept unknown keys and the builder constructors get
+/// ours, and [`drop_schema_blocks`] drops its schema dumps.
+pub fn finish_docs(code: &str) -> Result<String, String> {
+    let mut code = drop_schema_blocks(code)?;
+    for (from, doc) in [
+        (
+            "        #[serde(flatten)]\n        pub extra: ",
+            "Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).",
+        ),
+        (
+            "        pub fn builder() -> builder::",
+            "A builder of this type, field by field (all fields start unset or empty).",
+        ),
+    ] {
+        if !code.contains(from) {
+            return Err(fail("generated docs", format!("no `{}`", from.trim())));
+        }
+        code = code.replace(from, &format!("        ///{doc}\n{from}"));
+    }
+    Ok(code)
 }
 
 /// Drops the `JSON schema` blocks the generator appends to every type's doc: the docs are ours

@@ -88,7 +88,7 @@ pub fn generate_sdk(spec: &Value) -> Result<String, String> {
     let code = lenient_fields(hide_constructors(rename_fields(prettyplease::unparse(
         &file,
     ))?)?)?;
-    let code = crate::model_docs::drop_schema_blocks(&code)?;
+    let code = crate::model_docs::finish_docs(&code)?;
     redact_secret_debug(&code).map(|code| format!("{BANNER}{code}"))
 }
 

@@ -381,13 +381,17 @@ fn documented(spec: &Value) -> Result<Value, String> {
 #[test]
 fn every_generated_type_and_field_has_a_doc() {
     let Some(spec) = upstream() else { return };
-    let missing = crate::model_docs::undocumented(&documented(&spec).unwrap());
+    let missing =
+        crate::model_docs::undocumented(&documented(&spec).unwrap(), crate::render::REPLACEMENTS);
     assert!(
         missing.is_empty(),
         "fields without a doc (add them to crates/rsspot-codegen/src/model_docs.rs): {missing:?}"
     );
     // Without the docs, every field is reported.
-    let bare = crate::model_docs::undocumented(&normalize(&spec, &supplement()).unwrap());
+    let bare = crate::model_docs::undocumented(
+        &normalize(&spec, &supplement()).unwrap(),
+        crate::render::REPLACEMENTS,
+    );
     assert!(bare.contains(&"SpotNodePool.spec.bidPrice".to_string()));
     assert!(bare.contains(&"CloudSpace.status.conditions[]".to_string()));
     assert!(bare.len() > 300, "{}", bare.len());
@@ -398,7 +402,8 @@ fn a_field_added_later_without_a_doc_is_named() {
     let Some(mut spec) = upstream() else { return };
     spec["components"]["schemas"]["io.rxt.ngpc.v1.SpotNodePool"]["properties"]["spec"]["properties"]
         ["preemptionPolicy"] = json!({"type": "string"});
-    let missing = crate::model_docs::undocumented(&documented(&spec).unwrap());
+    let missing =
+        crate::model_docs::undocumented(&documented(&spec).unwrap(), crate::render::REPLACEMENTS);
     assert_eq!(
         missing,
         vec!["SpotNodePool.spec.preemptionPolicy".to_string()]
