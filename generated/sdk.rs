@@ -40,297 +40,53 @@ pub mod types {
             }
         }
     }
-    ///`AutopilotNodePool`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ObjectMeta"
-    ///    },
-    ///    "spec": {
-    ///      "type": "object",
-    ///      "required": [
-    ///        "cloudSpace"
-    ///      ],
-    ///      "properties": {
-    ///        "allocationStrategy": {
-    ///          "type": "string"
-    ///        },
-    ///        "budgetPerHour": {
-    ///          "type": "string",
-    ///          "format": "rsspot-money"
-    ///        },
-    ///        "cloudSpace": {
-    ///          "type": "string"
-    ///        },
-    ///        "customAnnotations": {
-    ///          "type": "object",
-    ///          "additionalProperties": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "customLabels": {
-    ///          "type": "object",
-    ///          "additionalProperties": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "customTaints": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "effect": {
-    ///                "type": "string"
-    ///              },
-    ///              "key": {
-    ///                "type": "string"
-    ///              },
-    ///              "value": {
-    ///                "type": "string"
-    ///              }
-    ///            },
-    ///            "additionalProperties": {}
-    ///          }
-    ///        },
-    ///        "memoryPerVCPU": {
-    ///          "type": "string"
-    ///        },
-    ///        "region": {
-    ///          "type": "string"
-    ///        },
-    ///        "vcpu": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "total": {
-    ///              "type": "integer",
-    ///              "format": "uint32",
-    ///              "minimum": 0.0
-    ///            }
-    ///          },
-    ///          "additionalProperties": {}
-    ///        },
-    ///        "vcpuPerNode": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "max": {
-    ///              "type": "integer",
-    ///              "format": "uint32",
-    ///              "minimum": 0.0
-    ///            },
-    ///            "min": {
-    ///              "type": "integer",
-    ///              "format": "uint32",
-    ///              "minimum": 0.0
-    ///            }
-    ///          },
-    ///          "additionalProperties": {}
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    },
-    ///    "status": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "allocations": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "bidPricePerHour": {
-    ///                "type": "string",
-    ///                "format": "rsspot-money"
-    ///              },
-    ///              "desiredNodes": {
-    ///                "type": "integer",
-    ///                "format": "uint32",
-    ///                "minimum": 0.0
-    ///              },
-    ///              "marketPricePerHour": {
-    ///                "type": "string",
-    ///                "format": "rsspot-money"
-    ///              },
-    ///              "memoryGBPerNode": {
-    ///                "type": "string"
-    ///              },
-    ///              "serverClass": {
-    ///                "type": "string"
-    ///              },
-    ///              "spotNodePool": {
-    ///                "type": "string"
-    ///              },
-    ///              "vcpuPerNode": {
-    ///                "type": "integer",
-    ///                "format": "uint32",
-    ///                "minimum": 0.0
-    ///              },
-    ///              "wonNodes": {
-    ///                "type": "integer",
-    ///                "format": "uint32",
-    ///                "minimum": 0.0
-    ///              }
-    ///            },
-    ///            "additionalProperties": {}
-    ///          }
-    ///        },
-    ///        "allocationsHistory": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "bidPricePerHour": {
-    ///                "type": "string"
-    ///              },
-    ///              "desiredNodes": {
-    ///                "type": "integer",
-    ///                "format": "int64"
-    ///              },
-    ///              "event": {
-    ///                "type": "string"
-    ///              },
-    ///              "reason": {
-    ///                "type": "string"
-    ///              },
-    ///              "serverClass": {
-    ///                "type": "string"
-    ///              },
-    ///              "spotNodePool": {
-    ///                "type": "string"
-    ///              },
-    ///              "time": {
-    ///                "type": "string",
-    ///                "format": "date-time"
-    ///              },
-    ///              "wonNodes": {
-    ///                "type": "integer",
-    ///                "format": "int64"
-    ///              }
-    ///            },
-    ///            "additionalProperties": {}
-    ///          }
-    ///        },
-    ///        "classStates": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "cooldownUntil": {
-    ///                "type": "string",
-    ///                "format": "date-time"
-    ///              },
-    ///              "lastAttemptTime": {
-    ///                "type": "string",
-    ///                "format": "date-time"
-    ///              },
-    ///              "lastOutcome": {
-    ///                "type": "string"
-    ///              },
-    ///              "serverClass": {
-    ///                "type": "string"
-    ///              }
-    ///            },
-    ///            "additionalProperties": {}
-    ///          }
-    ///        },
-    ///        "managedMemoryGB": {
-    ///          "type": "string"
-    ///        },
-    ///        "managedVCPUs": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "phase": {
-    ///          "type": "string"
-    ///        },
-    ///        "targetVCPUs": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///An autopilot node pool: a number of vCPUs for one CloudSpace, which the service fills itself by combining the cheapest qualifying server classes into child spot node pools, bidding at most `spec.budgetPerHour`, and re-packing as nodes are won or lost. Fulfilment is asynchronous: compare `status.managedVCPUs` with `status.targetVCPUs`. The name is a lowercase UUID.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AutopilotNodePool {
+        ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///Kind of the object, `AutopilotNodePool`; set on create and never changed.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Name, namespace, labels and the service's bookkeeping of the object (see `ObjectMeta`).
         pub metadata: ObjectMeta,
+        ///What the user asks of an autopilot node pool: a vCPU target for one CloudSpace, the size and memory ratio of its nodes, and the highest bid per node-hour. `region` and `cloudSpace` are immutable; everything else is updatable.
         pub spec: AutopilotNodePoolSpec,
+        ///What the service reports about an autopilot node pool: the target and what is won so far, the current allocations, the state of each server class tried and a history of changes. Read-only.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<AutopilotNodePoolStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePool {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePool {
             Default::default()
         }
     }
-    ///`AutopilotNodePoolList`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "items": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/components/schemas/AutopilotNodePool"
-    ///      }
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ListMeta"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///One page of AutopilotNodePool objects, as a list call returns it; `metadata.continue` names the next page when there is one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolList {
+        ///API group and version of the list, `ngpc.rxt.io/v1`.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///The AutopilotNodePool objects of this page.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub items: ::std::vec::Vec<AutopilotNodePool>,
+        ///Kind of the list, `AutopilotNodePoolList`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Paging metadata: the resource version the page was read at and the token of the next page.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<ListMeta>,
     }
@@ -345,115 +101,32 @@ pub mod types {
         }
     }
     impl AutopilotNodePoolList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolList {
             Default::default()
         }
     }
-    ///`AutopilotNodePoolSpec`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "cloudSpace"
-    ///  ],
-    ///  "properties": {
-    ///    "allocationStrategy": {
-    ///      "type": "string"
-    ///    },
-    ///    "budgetPerHour": {
-    ///      "type": "string",
-    ///      "format": "rsspot-money"
-    ///    },
-    ///    "cloudSpace": {
-    ///      "type": "string"
-    ///    },
-    ///    "customAnnotations": {
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "customLabels": {
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "customTaints": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "effect": {
-    ///            "type": "string"
-    ///          },
-    ///          "key": {
-    ///            "type": "string"
-    ///          },
-    ///          "value": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "additionalProperties": {}
-    ///      }
-    ///    },
-    ///    "memoryPerVCPU": {
-    ///      "type": "string"
-    ///    },
-    ///    "region": {
-    ///      "type": "string"
-    ///    },
-    ///    "vcpu": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "total": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    },
-    ///    "vcpuPerNode": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "max": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "min": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///What the user asks of an autopilot node pool: a vCPU target for one CloudSpace, the size and memory ratio of its nodes, and the highest bid per node-hour. `region` and `cloudSpace` are immutable; everything else is updatable.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AutopilotNodePoolSpec {
+        ///How the service picks server classes; only `LowestPrice` is accepted. Updatable.
         #[serde(
             rename = "allocationStrategy",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub allocation_strategy: ::std::option::Option<::std::string::String>,
+        ///Highest bid per node-hour, in USD (a bid ceiling, not a spending cap): positive, at most three decimals. Required; updatable.
         #[serde(
             rename = "budgetPerHour",
             default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub budget_per_hour: ::std::option::Option<crate::Decimal>,
+        ///Name of the CloudSpace (same namespace) the nodes join. Required; immutable.
         #[serde(rename = "cloudSpace")]
         pub cloud_space: ::std::string::String,
+        ///Annotations put on every node of the pool. Updatable.
         #[serde(
             rename = "customAnnotations",
             default,
@@ -463,6 +136,7 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
+        ///Labels put on every node of the pool. Updatable.
         #[serde(
             rename = "customLabels",
             default,
@@ -472,274 +146,107 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
+        ///Taints put on every node of the pool. Updatable.
         #[serde(
             rename = "customTaints",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub custom_taints: ::std::vec::Vec<AutopilotNodePoolSpecCustomTaintsItem>,
+        ///Memory per vCPU the nodes must have, in GB: `2`, `4`, `8`, or `any` (the default). Updatable.
         #[serde(
             rename = "memoryPerVCPU",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub memory_per_vcpu: ::std::option::Option<::std::string::String>,
+        ///Name of the `Region` the pool runs in, the CloudSpace's. Immutable.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<::std::string::String>,
+        ///The vCPU target of the pool. Updatable.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub vcpu: ::std::option::Option<AutopilotNodePoolSpecVcpu>,
+        ///Bounds on the size of each node, in vCPUs; both optional. Updatable.
         #[serde(
             rename = "vcpuPerNode",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub vcpu_per_node: ::std::option::Option<AutopilotNodePoolSpecVcpuPerNode>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolSpec {
             Default::default()
         }
     }
-    ///`AutopilotNodePoolSpecCustomTaintsItem`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "effect": {
-    ///      "type": "string"
-    ///    },
-    ///    "key": {
-    ///      "type": "string"
-    ///    },
-    ///    "value": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///A Kubernetes taint for the pool's nodes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolSpecCustomTaintsItem {
+        ///What the taint does to pods that do not tolerate it: `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub effect: ::std::option::Option<::std::string::String>,
+        ///Key of the taint.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub key: ::std::option::Option<::std::string::String>,
+        ///Value of the taint; may be empty.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolSpecCustomTaintsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolSpecCustomTaintsItem {
             Default::default()
         }
     }
-    ///`AutopilotNodePoolSpecVcpu`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "total": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///The vCPU target of the pool. Updatable.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolSpecVcpu {
+        ///vCPUs to run across all nodes (vCPUs): a positive multiple of the smallest usable node.
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<u32>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolSpecVcpu {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolSpecVcpu {
             Default::default()
         }
     }
-    ///`AutopilotNodePoolSpecVcpuPerNode`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "max": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "min": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///Bounds on the size of each node, in vCPUs; both optional. Updatable.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolSpecVcpuPerNode {
+        ///Largest node to use (vCPUs per node).
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub max: ::std::option::Option<u32>,
+        ///Smallest node to use (vCPUs per node).
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub min: ::std::option::Option<u32>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolSpecVcpuPerNode {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolSpecVcpuPerNode {
             Default::default()
         }
     }
-    ///`AutopilotNodePoolStatus`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "allocations": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "bidPricePerHour": {
-    ///            "type": "string",
-    ///            "format": "rsspot-money"
-    ///          },
-    ///          "desiredNodes": {
-    ///            "type": "integer",
-    ///            "format": "uint32",
-    ///            "minimum": 0.0
-    ///          },
-    ///          "marketPricePerHour": {
-    ///            "type": "string",
-    ///            "format": "rsspot-money"
-    ///          },
-    ///          "memoryGBPerNode": {
-    ///            "type": "string"
-    ///          },
-    ///          "serverClass": {
-    ///            "type": "string"
-    ///          },
-    ///          "spotNodePool": {
-    ///            "type": "string"
-    ///          },
-    ///          "vcpuPerNode": {
-    ///            "type": "integer",
-    ///            "format": "uint32",
-    ///            "minimum": 0.0
-    ///          },
-    ///          "wonNodes": {
-    ///            "type": "integer",
-    ///            "format": "uint32",
-    ///            "minimum": 0.0
-    ///          }
-    ///        },
-    ///        "additionalProperties": {}
-    ///      }
-    ///    },
-    ///    "allocationsHistory": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "bidPricePerHour": {
-    ///            "type": "string"
-    ///          },
-    ///          "desiredNodes": {
-    ///            "type": "integer",
-    ///            "format": "int64"
-    ///          },
-    ///          "event": {
-    ///            "type": "string"
-    ///          },
-    ///          "reason": {
-    ///            "type": "string"
-    ///          },
-    ///          "serverClass": {
-    ///            "type": "string"
-    ///          },
-    ///          "spotNodePool": {
-    ///            "type": "string"
-    ///          },
-    ///          "time": {
-    ///            "type": "string",
-    ///            "format": "date-time"
-    ///          },
-    ///          "wonNodes": {
-    ///            "type": "integer",
-    ///            "format": "int64"
-    ///          }
-    ///        },
-    ///        "additionalProperties": {}
-    ///      }
-    ///    },
-    ///    "classStates": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "cooldownUntil": {
-    ///            "type": "string",
-    ///            "format": "date-time"
-    ///          },
-    ///          "lastAttemptTime": {
-    ///            "type": "string",
-    ///            "format": "date-time"
-    ///          },
-    ///          "lastOutcome": {
-    ///            "type": "string"
-    ///          },
-    ///          "serverClass": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "additionalProperties": {}
-    ///      }
-    ///    },
-    ///    "managedMemoryGB": {
-    ///      "type": "string"
-    ///    },
-    ///    "managedVCPUs": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "phase": {
-    ///      "type": "string"
-    ///    },
-    ///    "targetVCPUs": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///What the service reports about an autopilot node pool: the target and what is won so far, the current allocations, the state of each server class tried and a history of changes. Read-only.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct AutopilotNodePoolStatus {
+        ///The current allocations: one per server class in use, each held by a child spot node pool.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub allocations: ::std::vec::Vec<AutopilotNodePoolStatusAllocationsItem>,
+        ///Changes of the allocations over time.
         #[serde(
             rename = "allocationsHistory",
             default,
@@ -748,258 +255,177 @@ pub mod types {
         pub allocations_history: ::std::vec::Vec<
             AutopilotNodePoolStatusAllocationsHistoryItem,
         >,
+        ///The state of each server class the service has tried for the pool.
         #[serde(
             rename = "classStates",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub class_states: ::std::vec::Vec<AutopilotNodePoolStatusClassStatesItem>,
+        ///Memory of the nodes won so far, in GB (a decimal string).
         #[serde(
             rename = "managedMemoryGB",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub managed_memory_gb: ::std::option::Option<::std::string::String>,
+        ///vCPUs won so far across the child pools (vCPUs); compare with `targetVCPUs`.
         #[serde(
             rename = "managedVCPUs",
             default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub managed_vcpus: ::std::option::Option<u32>,
+        ///Lifecycle phase; the values are not published, so track `managedVCPUs` against `targetVCPUs` instead.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub phase: ::std::option::Option<::std::string::String>,
+        ///vCPUs the service works toward (vCPUs), that is `spec.vcpu.total`.
         #[serde(
             rename = "targetVCPUs",
             default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub target_vcpus: ::std::option::Option<u32>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolStatus {
             Default::default()
         }
     }
-    ///`AutopilotNodePoolStatusAllocationsHistoryItem`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "bidPricePerHour": {
-    ///      "type": "string"
-    ///    },
-    ///    "desiredNodes": {
-    ///      "type": "integer",
-    ///      "format": "int64"
-    ///    },
-    ///    "event": {
-    ///      "type": "string"
-    ///    },
-    ///    "reason": {
-    ///      "type": "string"
-    ///    },
-    ///    "serverClass": {
-    ///      "type": "string"
-    ///    },
-    ///    "spotNodePool": {
-    ///      "type": "string"
-    ///    },
-    ///    "time": {
-    ///      "type": "string",
-    ///      "format": "date-time"
-    ///    },
-    ///    "wonNodes": {
-    ///      "type": "integer",
-    ///      "format": "int64"
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///One change of an allocation: when, which class and child pool, what happened and why.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolStatusAllocationsHistoryItem {
+        ///Bid of the child pool then, in USD per node-hour (a decimal string); may be absent.
         #[serde(
             rename = "bidPricePerHour",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub bid_price_per_hour: ::std::option::Option<::std::string::String>,
+        ///Nodes asked then (nodes).
         #[serde(
             rename = "desiredNodes",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub desired_nodes: ::std::option::Option<i64>,
+        ///What happened; the values are not published.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub event: ::std::option::Option<::std::string::String>,
+        ///Why it happened, when the service says.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: ::std::option::Option<::std::string::String>,
+        ///Name of the server class.
         #[serde(
             rename = "serverClass",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub server_class: ::std::option::Option<::std::string::String>,
+        ///Name of the child spot node pool.
         #[serde(
             rename = "spotNodePool",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub spot_node_pool: ::std::option::Option<::std::string::String>,
+        ///When it happened (RFC 3339).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub time: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Nodes won then (nodes).
         #[serde(
             rename = "wonNodes",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub won_nodes: ::std::option::Option<i64>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolStatusAllocationsHistoryItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolStatusAllocationsHistoryItem {
             Default::default()
         }
     }
-    ///`AutopilotNodePoolStatusAllocationsItem`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "bidPricePerHour": {
-    ///      "type": "string",
-    ///      "format": "rsspot-money"
-    ///    },
-    ///    "desiredNodes": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "marketPricePerHour": {
-    ///      "type": "string",
-    ///      "format": "rsspot-money"
-    ///    },
-    ///    "memoryGBPerNode": {
-    ///      "type": "string"
-    ///    },
-    ///    "serverClass": {
-    ///      "type": "string"
-    ///    },
-    ///    "spotNodePool": {
-    ///      "type": "string"
-    ///    },
-    ///    "vcpuPerNode": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "wonNodes": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///One allocation: a server class, the child spot node pool holding it, its prices and its node counts.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolStatusAllocationsItem {
+        ///Price the child pool bids, in USD per node-hour.
         #[serde(
             rename = "bidPricePerHour",
             default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub bid_price_per_hour: ::std::option::Option<crate::Decimal>,
+        ///Nodes asked of the class (nodes).
         #[serde(
             rename = "desiredNodes",
             default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub desired_nodes: ::std::option::Option<u32>,
+        ///Market price of the class, in USD per node-hour.
         #[serde(
             rename = "marketPricePerHour",
             default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub market_price_per_hour: ::std::option::Option<crate::Decimal>,
+        ///Memory per node, in GB (a decimal string).
         #[serde(
             rename = "memoryGBPerNode",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub memory_gb_per_node: ::std::option::Option<::std::string::String>,
+        ///Name of the server class.
         #[serde(
             rename = "serverClass",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub server_class: ::std::option::Option<::std::string::String>,
+        ///Name of the child spot node pool holding the allocation.
         #[serde(
             rename = "spotNodePool",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub spot_node_pool: ::std::option::Option<::std::string::String>,
+        ///vCPUs per node of the class (vCPUs).
         #[serde(
             rename = "vcpuPerNode",
             default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub vcpu_per_node: ::std::option::Option<u32>,
+        ///Nodes won so far (nodes).
         #[serde(
             rename = "wonNodes",
             default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub won_nodes: ::std::option::Option<u32>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolStatusAllocationsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolStatusAllocationsItem {
             Default::default()
         }
     }
-    ///`AutopilotNodePoolStatusClassStatesItem`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "cooldownUntil": {
-    ///      "type": "string",
-    ///      "format": "date-time"
-    ///    },
-    ///    "lastAttemptTime": {
-    ///      "type": "string",
-    ///      "format": "date-time"
-    ///    },
-    ///    "lastOutcome": {
-    ///      "type": "string"
-    ///    },
-    ///    "serverClass": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///The state of one server class: the outcome of the last attempt to win it, and until when the service leaves it alone after a failure.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolStatusClassStatesItem {
+        ///Until when the service does not try the class again (RFC 3339); absent when it may.
         #[serde(
             rename = "cooldownUntil",
             default,
@@ -1008,6 +434,7 @@ pub mod types {
         pub cooldown_until: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        ///When the service last tried the class (RFC 3339).
         #[serde(
             rename = "lastAttemptTime",
             default,
@@ -1016,679 +443,197 @@ pub mod types {
         pub last_attempt_time: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        ///Outcome of that attempt; the values are not published.
         #[serde(
             rename = "lastOutcome",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub last_outcome: ::std::option::Option<::std::string::String>,
+        ///Name of the server class.
         #[serde(
             rename = "serverClass",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub server_class: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AutopilotNodePoolStatusClassStatesItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::AutopilotNodePoolStatusClassStatesItem {
             Default::default()
         }
     }
-    ///`CloudSpace`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "default": "ngpc.rxt.io/v1",
-    ///      "type": "string"
-    ///    },
-    ///    "kind": {
-    ///      "default": "CloudSpace",
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ObjectMeta"
-    ///    },
-    ///    "spec": {
-    ///      "type": "object",
-    ///      "required": [
-    ///        "region"
-    ///      ],
-    ///      "properties": {
-    ///        "HAControlPlane": {
-    ///          "default": false,
-    ///          "type": "boolean"
-    ///        },
-    ///        "bidRequests": {
-    ///          "readOnly": true,
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "cloud": {
-    ///          "default": "default",
-    ///          "type": "string"
-    ///        },
-    ///        "clusterRef": {
-    ///          "readOnly": true,
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "apiVersion": {
-    ///              "type": "string"
-    ///            },
-    ///            "fieldPath": {
-    ///              "type": "string"
-    ///            },
-    ///            "kind": {
-    ///              "type": "string"
-    ///            },
-    ///            "name": {
-    ///              "type": "string"
-    ///            },
-    ///            "namespace": {
-    ///              "type": "string"
-    ///            },
-    ///            "resourceVersion": {
-    ///              "type": "string"
-    ///            },
-    ///            "uid": {
-    ///              "type": "string"
-    ///            }
-    ///          },
-    ///          "x-kubernetes-map-type": "atomic"
-    ///        },
-    ///        "cni": {
-    ///          "type": "string"
-    ///        },
-    ///        "deploymentType": {
-    ///          "readOnly": true,
-    ///          "type": "string",
-    ///          "x-kubernetes-validations": [
-    ///            {
-    ///              "message": "update to the deploymentType not allowed",
-    ///              "rule": "self == oldSelf"
-    ///            }
-    ///          ]
-    ///        },
-    ///        "gpuEnabled": {
-    ///          "type": "boolean"
-    ///        },
-    ///        "kubernetesVersion": {
-    ///          "type": "string"
-    ///        },
-    ///        "networks": {
-    ///          "readOnly": true,
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "name": {
-    ///                "type": "string"
-    ///              },
-    ///              "subnet": {
-    ///                "type": "string"
-    ///              }
-    ///            }
-    ///          }
-    ///        },
-    ///        "onDemandRequests": {
-    ///          "readOnly": true,
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "region": {
-    ///          "type": "string"
-    ///        },
-    ///        "servers": {
-    ///          "readOnly": true,
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "class": {
-    ///                "type": "string"
-    ///              },
-    ///              "count": {
-    ///                "type": "integer",
-    ///                "format": "uint32",
-    ///                "minimum": 0.0
-    ///              }
-    ///            }
-    ///          }
-    ///        },
-    ///        "type": {
-    ///          "readOnly": true,
-    ///          "type": "string"
-    ///        },
-    ///        "webhook": {
-    ///          "type": "string"
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    },
-    ///    "status": {
-    ///      "readOnly": true,
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "APIServerEndpoint": {
-    ///          "type": "string"
-    ///        },
-    ///        "assignedServers": {
-    ///          "type": "object",
-    ///          "additionalProperties": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "IP": {
-    ///                "type": "string"
-    ///              },
-    ///              "clusterRole": {
-    ///                "type": "string"
-    ///              },
-    ///              "error": {
-    ///                "type": "string"
-    ///              },
-    ///              "serverClassName": {
-    ///                "type": "string"
-    ///              },
-    ///              "serverName": {
-    ///                "type": "string"
-    ///              },
-    ///              "serverType": {
-    ///                "type": "string"
-    ///              },
-    ///              "state": {
-    ///                "type": "string"
-    ///              }
-    ///            }
-    ///          }
-    ///        },
-    ///        "bids": {
-    ///          "type": "object",
-    ///          "additionalProperties": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "bidName": {
-    ///                "type": "string"
-    ///              },
-    ///              "type": {
-    ///                "type": "string"
-    ///              },
-    ///              "wonCount": {
-    ///                "type": "integer"
-    ///              }
-    ///            }
-    ///          }
-    ///        },
-    ///        "cloudspaceClassName": {
-    ///          "type": "string"
-    ///        },
-    ///        "clusterRef": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "cluster": {
-    ///              "type": "object",
-    ///              "properties": {
-    ///                "apiVersion": {
-    ///                  "type": "string"
-    ///                },
-    ///                "fieldPath": {
-    ///                  "type": "string"
-    ///                },
-    ///                "kind": {
-    ///                  "type": "string"
-    ///                },
-    ///                "name": {
-    ///                  "type": "string"
-    ///                },
-    ///                "namespace": {
-    ///                  "type": "string"
-    ///                },
-    ///                "resourceVersion": {
-    ///                  "type": "string"
-    ///                },
-    ///                "uid": {
-    ///                  "type": "string"
-    ///                }
-    ///              },
-    ///              "x-kubernetes-map-type": "atomic"
-    ///            },
-    ///            "reason": {
-    ///              "type": "string"
-    ///            },
-    ///            "status": {
-    ///              "type": "string"
-    ///            }
-    ///          }
-    ///        },
-    ///        "conditions": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "lastTransitionTime": {
-    ///                "type": "string",
-    ///                "format": "date-time"
-    ///              },
-    ///              "message": {
-    ///                "type": "string"
-    ///              },
-    ///              "reason": {
-    ///                "type": "string"
-    ///              },
-    ///              "severity": {
-    ///                "type": "string"
-    ///              },
-    ///              "status": {
-    ///                "type": "string"
-    ///              },
-    ///              "type": {
-    ///                "type": "string"
-    ///              }
-    ///            }
-    ///          }
-    ///        },
-    ///        "currentKubernetesVersion": {
-    ///          "type": "string"
-    ///        },
-    ///        "firstReadyTimestamp": {
-    ///          "type": "string",
-    ///          "format": "date-time"
-    ///        },
-    ///        "health": {
-    ///          "type": "string",
-    ///          "format": "rsspot-state-Health"
-    ///        },
-    ///        "pendingAllocations": {
-    ///          "type": "object",
-    ///          "additionalProperties": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "allocatedCount": {
-    ///                "type": "integer"
-    ///              },
-    ///              "bidName": {
-    ///                "type": "string"
-    ///              },
-    ///              "bidType": {
-    ///                "type": "string"
-    ///              },
-    ///              "count": {
-    ///                "type": "integer"
-    ///              },
-    ///              "serverClassName": {
-    ///                "type": "string"
-    ///              }
-    ///            }
-    ///          }
-    ///        },
-    ///        "phase": {
-    ///          "type": "string",
-    ///          "format": "rsspot-state-CloudSpacePhase"
-    ///        },
-    ///        "reason": {
-    ///          "type": "string"
-    ///        },
-    ///        "sshSecretName": {
-    ///          "type": "string"
-    ///        },
-    ///        "upgradePhase": {
-    ///          "type": "string"
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    }
-    ///  },
-    ///  "additionalProperties": {},
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "ngpc.rxt.io",
-    ///      "kind": "CloudSpace",
-    ///      "version": "v1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///A CloudSpace: a managed Kubernetes cluster in one region, whose control plane the service runs and whose worker nodes come from its node pools (spot, on-demand or autopilot). It lives in the organization's namespace; its name is chosen by the user (a lowercase DNS label of at most 63 characters) and never changes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CloudSpace {
+        ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(rename = "apiVersion", default = "defaults::cloud_space_api_version")]
         pub api_version: ::std::string::String,
+        ///Kind of the object, `CloudSpace`; set on create and never changed.
         #[serde(default = "defaults::cloud_space_kind")]
         pub kind: ::std::string::String,
+        ///Name, namespace, labels and the service's bookkeeping of the object (see `ObjectMeta`).
         pub metadata: ObjectMeta,
+        ///What the user asks of a CloudSpace: its region, Kubernetes version, network plugin and control-plane options. `region`, `deploymentType` and `cni` are fixed at create; `kubernetesVersion` (an upgrade), `HAControlPlane` and `webhook` can be updated; the pool lists are kept by the service.
         pub spec: CloudSpaceSpec,
+        ///What the service reports about a CloudSpace: its lifecycle phase and health, the API server endpoint, the Kubernetes version it runs, and the bids and servers behind it. Read-only; absent until the service first handles the object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<CloudSpaceStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CloudSpace {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpace {
             Default::default()
         }
     }
-    ///`CloudSpaceList`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "items"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "items": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/components/schemas/CloudSpace"
-    ///      }
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ListMeta"
-    ///    }
-    ///  },
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "ngpc.rxt.io",
-    ///      "kind": "CloudSpaceList",
-    ///      "version": "v1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///One page of CloudSpace objects, as a list call returns it; `metadata.continue` names the next page when there is one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceList {
+        ///API group and version of the list, `ngpc.rxt.io/v1`.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///The CloudSpace objects of this page.
         pub items: ::std::vec::Vec<CloudSpace>,
+        ///Kind of the list, `CloudSpaceList`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Paging metadata: the resource version the page was read at and the token of the next page.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<ListMeta>,
     }
     impl CloudSpaceList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceList {
             Default::default()
         }
     }
-    ///`CloudSpaceSpec`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "region"
-    ///  ],
-    ///  "properties": {
-    ///    "HAControlPlane": {
-    ///      "default": false,
-    ///      "type": "boolean"
-    ///    },
-    ///    "bidRequests": {
-    ///      "readOnly": true,
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "cloud": {
-    ///      "default": "default",
-    ///      "type": "string"
-    ///    },
-    ///    "clusterRef": {
-    ///      "readOnly": true,
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "apiVersion": {
-    ///          "type": "string"
-    ///        },
-    ///        "fieldPath": {
-    ///          "type": "string"
-    ///        },
-    ///        "kind": {
-    ///          "type": "string"
-    ///        },
-    ///        "name": {
-    ///          "type": "string"
-    ///        },
-    ///        "namespace": {
-    ///          "type": "string"
-    ///        },
-    ///        "resourceVersion": {
-    ///          "type": "string"
-    ///        },
-    ///        "uid": {
-    ///          "type": "string"
-    ///        }
-    ///      },
-    ///      "x-kubernetes-map-type": "atomic"
-    ///    },
-    ///    "cni": {
-    ///      "type": "string"
-    ///    },
-    ///    "deploymentType": {
-    ///      "readOnly": true,
-    ///      "type": "string",
-    ///      "x-kubernetes-validations": [
-    ///        {
-    ///          "message": "update to the deploymentType not allowed",
-    ///          "rule": "self == oldSelf"
-    ///        }
-    ///      ]
-    ///    },
-    ///    "gpuEnabled": {
-    ///      "type": "boolean"
-    ///    },
-    ///    "kubernetesVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "networks": {
-    ///      "readOnly": true,
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "name": {
-    ///            "type": "string"
-    ///          },
-    ///          "subnet": {
-    ///            "type": "string"
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "onDemandRequests": {
-    ///      "readOnly": true,
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "region": {
-    ///      "type": "string"
-    ///    },
-    ///    "servers": {
-    ///      "readOnly": true,
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "class": {
-    ///            "type": "string"
-    ///          },
-    ///          "count": {
-    ///            "type": "integer",
-    ///            "format": "uint32",
-    ///            "minimum": 0.0
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "type": {
-    ///      "readOnly": true,
-    ///      "type": "string"
-    ///    },
-    ///    "webhook": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///What the user asks of a CloudSpace: its region, Kubernetes version, network plugin and control-plane options. `region`, `deploymentType` and `cni` are fixed at create; `kubernetesVersion` (an upgrade), `HAControlPlane` and `webhook` can be updated; the pool lists are kept by the service.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CloudSpaceSpec {
+        ///Names of the CloudSpace's spot node pools. Read-only: the service keeps it as pools come and go.
         #[serde(
             rename = "bidRequests",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub bid_requests: ::std::vec::Vec<::std::string::String>,
+        ///Backing cloud of a first-generation (`gen1`) deployment; default `default`, unused by `gen2`.
         #[serde(default = "defaults::cloud_space_spec_cloud")]
         pub cloud: ::std::string::String,
+        ///The cluster object behind the CloudSpace inside the service (a Kubernetes object reference). Read-only.
         #[serde(
             rename = "clusterRef",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub cluster_ref: ::std::option::Option<CloudSpaceSpecClusterRef>,
+        ///Container network plugin: `calico` (what clients choose by default), `cilium`, or `byocni` to bring your own. Treat as immutable.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub cni: ::std::option::Option<::std::string::String>,
+        ///Infrastructure generation, `gen1` or `gen2` (the default). Immutable: the service refuses to change it.
         #[serde(
             rename = "deploymentType",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub deployment_type: ::std::option::Option<::std::string::String>,
+        ///Whether the CloudSpace is prepared for GPU server classes (not in the published contract; the official Go SDK sends it).
         #[serde(
             rename = "gpuEnabled",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub gpu_enabled: ::std::option::Option<bool>,
+        ///Whether the control plane is highly available (several control-plane servers, a paid option); default `false`. Updatable.
         #[serde(rename = "HAControlPlane", default)]
         pub ha_control_plane: bool,
+        ///Kubernetes version of the cluster, for example `1.31.1`. Setting a newer one starts an upgrade (phase `Upgrading`, `status.upgradePhase`).
         #[serde(
             rename = "kubernetesVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub kubernetes_version: ::std::option::Option<::std::string::String>,
+        ///Networks attached to the cluster. Read-only.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub networks: ::std::vec::Vec<CloudSpaceSpecNetworksItem>,
+        ///Names of the CloudSpace's on-demand node pools. Read-only: the service keeps it as pools come and go.
         #[serde(
             rename = "onDemandRequests",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub on_demand_requests: ::std::vec::Vec<::std::string::String>,
+        ///Name of the `Region` the cluster runs in, for example `us-central-dfw-1`. Required; immutable.
         pub region: ::std::string::String,
+        ///Server requests of the kind used before node pools existed (class and count). Read-only; legacy.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub servers: ::std::vec::Vec<CloudSpaceSpecServersItem>,
+        ///Legacy type marker of the CloudSpace. Read-only.
         #[serde(
             rename = "type",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub type_: ::std::option::Option<::std::string::String>,
+        ///URL (`http://` or `https://`) the service calls to announce that a spot node is about to be pre-empted, in the style of a Slack incoming webhook. Updatable.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub webhook: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CloudSpaceSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceSpec {
             Default::default()
         }
     }
-    ///`CloudSpaceSpecClusterRef`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "readOnly": true,
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "fieldPath": {
-    ///      "type": "string"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "name": {
-    ///      "type": "string"
-    ///    },
-    ///    "namespace": {
-    ///      "type": "string"
-    ///    },
-    ///    "resourceVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "uid": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "x-kubernetes-map-type": "atomic"
-    ///}
-    /// ```
-    /// </details>
+    ///The cluster object behind the CloudSpace inside the service (a Kubernetes object reference). Read-only.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceSpecClusterRef {
+        ///API group and version of the referenced cluster object.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///Field inside the referenced object, when the reference points into one; usually empty.
         #[serde(
             rename = "fieldPath",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub field_path: ::std::option::Option<::std::string::String>,
+        ///Kind of the referenced cluster object (`Cluster` for `gen2`, `QbertCluster` for `gen1`).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Name of the referenced cluster object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///Namespace of the referenced cluster object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub namespace: ::std::option::Option<::std::string::String>,
+        ///Resource version of the referenced object when the reference was taken.
         #[serde(
             rename = "resourceVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub resource_version: ::std::option::Option<::std::string::String>,
+        ///Unique id of the referenced cluster object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub uid: ::std::option::Option<::std::string::String>,
     }
@@ -1706,32 +651,18 @@ pub mod types {
         }
     }
     impl CloudSpaceSpecClusterRef {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceSpecClusterRef {
             Default::default()
         }
     }
-    ///`CloudSpaceSpecNetworksItem`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "name": {
-    ///      "type": "string"
-    ///    },
-    ///    "subnet": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A network attached to the cluster.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceSpecNetworksItem {
+        ///Name of the network.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///Subnet of the network.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub subnet: ::std::option::Option<::std::string::String>,
     }
@@ -1744,34 +675,18 @@ pub mod types {
         }
     }
     impl CloudSpaceSpecNetworksItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceSpecNetworksItem {
             Default::default()
         }
     }
-    ///`CloudSpaceSpecServersItem`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "class": {
-    ///      "type": "string"
-    ///    },
-    ///    "count": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A legacy server request: a server class and how many servers of it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceSpecServersItem {
+        ///Name of the server class requested.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub class: ::std::option::Option<::std::string::String>,
+        ///Number of servers of that class (nodes).
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub count: ::std::option::Option<u32>,
     }
@@ -1784,196 +699,22 @@ pub mod types {
         }
     }
     impl CloudSpaceSpecServersItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceSpecServersItem {
             Default::default()
         }
     }
-    ///`CloudSpaceStatus`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "readOnly": true,
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "APIServerEndpoint": {
-    ///      "type": "string"
-    ///    },
-    ///    "assignedServers": {
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "IP": {
-    ///            "type": "string"
-    ///          },
-    ///          "clusterRole": {
-    ///            "type": "string"
-    ///          },
-    ///          "error": {
-    ///            "type": "string"
-    ///          },
-    ///          "serverClassName": {
-    ///            "type": "string"
-    ///          },
-    ///          "serverName": {
-    ///            "type": "string"
-    ///          },
-    ///          "serverType": {
-    ///            "type": "string"
-    ///          },
-    ///          "state": {
-    ///            "type": "string"
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "bids": {
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "bidName": {
-    ///            "type": "string"
-    ///          },
-    ///          "type": {
-    ///            "type": "string"
-    ///          },
-    ///          "wonCount": {
-    ///            "type": "integer"
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "cloudspaceClassName": {
-    ///      "type": "string"
-    ///    },
-    ///    "clusterRef": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "cluster": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "apiVersion": {
-    ///              "type": "string"
-    ///            },
-    ///            "fieldPath": {
-    ///              "type": "string"
-    ///            },
-    ///            "kind": {
-    ///              "type": "string"
-    ///            },
-    ///            "name": {
-    ///              "type": "string"
-    ///            },
-    ///            "namespace": {
-    ///              "type": "string"
-    ///            },
-    ///            "resourceVersion": {
-    ///              "type": "string"
-    ///            },
-    ///            "uid": {
-    ///              "type": "string"
-    ///            }
-    ///          },
-    ///          "x-kubernetes-map-type": "atomic"
-    ///        },
-    ///        "reason": {
-    ///          "type": "string"
-    ///        },
-    ///        "status": {
-    ///          "type": "string"
-    ///        }
-    ///      }
-    ///    },
-    ///    "conditions": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "lastTransitionTime": {
-    ///            "type": "string",
-    ///            "format": "date-time"
-    ///          },
-    ///          "message": {
-    ///            "type": "string"
-    ///          },
-    ///          "reason": {
-    ///            "type": "string"
-    ///          },
-    ///          "severity": {
-    ///            "type": "string"
-    ///          },
-    ///          "status": {
-    ///            "type": "string"
-    ///          },
-    ///          "type": {
-    ///            "type": "string"
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "currentKubernetesVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "firstReadyTimestamp": {
-    ///      "type": "string",
-    ///      "format": "date-time"
-    ///    },
-    ///    "health": {
-    ///      "type": "string",
-    ///      "format": "rsspot-state-Health"
-    ///    },
-    ///    "pendingAllocations": {
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "allocatedCount": {
-    ///            "type": "integer"
-    ///          },
-    ///          "bidName": {
-    ///            "type": "string"
-    ///          },
-    ///          "bidType": {
-    ///            "type": "string"
-    ///          },
-    ///          "count": {
-    ///            "type": "integer"
-    ///          },
-    ///          "serverClassName": {
-    ///            "type": "string"
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "phase": {
-    ///      "type": "string",
-    ///      "format": "rsspot-state-CloudSpacePhase"
-    ///    },
-    ///    "reason": {
-    ///      "type": "string"
-    ///    },
-    ///    "sshSecretName": {
-    ///      "type": "string"
-    ///    },
-    ///    "upgradePhase": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///What the service reports about a CloudSpace: its lifecycle phase and health, the API server endpoint, the Kubernetes version it runs, and the bids and servers behind it. Read-only; absent until the service first handles the object.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct CloudSpaceStatus {
+        ///Host (and port) of the cluster's Kubernetes API server, without a scheme: prefix `https://` to use it. Empty until the control plane is up.
         #[serde(
             rename = "APIServerEndpoint",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_server_endpoint: ::std::option::Option<::std::string::String>,
+        ///Servers assigned to the cluster, keyed by server id.
         #[serde(
             rename = "assignedServers",
             default,
@@ -1983,6 +724,7 @@ pub mod types {
             ::std::string::String,
             CloudSpaceStatusAssignedServersValue,
         >,
+        ///The CloudSpace's bids, one per node pool, keyed by pool name.
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -1991,26 +733,31 @@ pub mod types {
             ::std::string::String,
             CloudSpaceStatusBidsValue,
         >,
+        ///Name of the cluster class the service built the CloudSpace from (`gen2` only).
         #[serde(
             rename = "cloudspaceClassName",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub cloudspace_class_name: ::std::option::Option<::std::string::String>,
+        ///State of the cluster object behind the CloudSpace: a reference to it, its status and the reason.
         #[serde(
             rename = "clusterRef",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub cluster_ref: ::std::option::Option<CloudSpaceStatusClusterRef>,
+        ///Detailed conditions of the cluster in the Cluster API style, one per aspect.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub conditions: ::std::vec::Vec<CloudSpaceStatusConditionsItem>,
+        ///Kubernetes version the cluster runs now; differs from `spec.kubernetesVersion` while an upgrade runs.
         #[serde(
             rename = "currentKubernetesVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub current_kubernetes_version: ::std::option::Option<::std::string::String>,
+        ///When the CloudSpace first became ready (RFC 3339); absent before.
         #[serde(
             rename = "firstReadyTimestamp",
             default,
@@ -2019,8 +766,10 @@ pub mod types {
         pub first_ready_timestamp: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        ///Overall health: whether the API server works and nodes are available. The values are not published; `Healthy` and `Unhealthy` are expected.
         #[serde(default, deserialize_with = "crate::types::lenient::state", skip_serializing_if = "::std::option::Option::is_none")]
         pub health: ::std::option::Option<crate::types::Health>,
+        ///Server allocations still outstanding, keyed by allocation.
         #[serde(
             rename = "pendingAllocations",
             default,
@@ -2030,97 +779,78 @@ pub mod types {
             ::std::string::String,
             CloudSpaceStatusPendingAllocationsValue,
         >,
+        ///Lifecycle phase: `Provisioning`, `Ready`, `Upgrading`, `NoWinningBids`, `Error` or `Deleting`. Only `Ready` is confirmed by the official tools; expect others.
         #[serde(default, deserialize_with = "crate::types::lenient::state", skip_serializing_if = "::std::option::Option::is_none")]
         pub phase: ::std::option::Option<crate::types::CloudSpacePhase>,
+        ///Human-readable reason of the current phase.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: ::std::option::Option<::std::string::String>,
+        ///Name of the secret holding the SSH key of the cluster's servers.
         #[serde(
             rename = "sshSecretName",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub ssh_secret_name: ::std::option::Option<::std::string::String>,
+        ///Progress of the last Kubernetes version upgrade; the values are not published.
         #[serde(
             rename = "upgradePhase",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub upgrade_phase: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CloudSpaceStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatus {
             Default::default()
         }
     }
-    ///`CloudSpaceStatusAssignedServersValue`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "IP": {
-    ///      "type": "string"
-    ///    },
-    ///    "clusterRole": {
-    ///      "type": "string"
-    ///    },
-    ///    "error": {
-    ///      "type": "string"
-    ///    },
-    ///    "serverClassName": {
-    ///      "type": "string"
-    ///    },
-    ///    "serverName": {
-    ///      "type": "string"
-    ///    },
-    ///    "serverType": {
-    ///      "type": "string"
-    ///    },
-    ///    "state": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A server assigned to the cluster, as the service reports it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceStatusAssignedServersValue {
+        ///Role the server plays in the cluster (control plane or worker).
         #[serde(
             rename = "clusterRole",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub cluster_role: ::std::option::Option<::std::string::String>,
+        ///Why the server failed, when it did; empty otherwise.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub error: ::std::option::Option<::std::string::String>,
+        ///IP address of the server.
         #[serde(
             rename = "IP",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub ip: ::std::option::Option<::std::string::String>,
+        ///Name of the server's class.
         #[serde(
             rename = "serverClassName",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub server_class_name: ::std::option::Option<::std::string::String>,
+        ///Name of the server.
         #[serde(
             rename = "serverName",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub server_name: ::std::option::Option<::std::string::String>,
+        ///Type of the server as the service names it.
         #[serde(
             rename = "serverType",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub server_type: ::std::option::Option<::std::string::String>,
+        ///Provisioning state of the server as the service reports it.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
     }
@@ -2138,45 +868,29 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusAssignedServersValue {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusAssignedServersValue {
             Default::default()
         }
     }
-    ///`CloudSpaceStatusBidsValue`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "bidName": {
-    ///      "type": "string"
-    ///    },
-    ///    "type": {
-    ///      "type": "string"
-    ///    },
-    ///    "wonCount": {
-    ///      "type": "integer"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///One bid of the CloudSpace: a node pool and the nodes it has won.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceStatusBidsValue {
+        ///Name of the node pool that bids.
         #[serde(
             rename = "bidName",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub bid_name: ::std::option::Option<::std::string::String>,
+        ///Kind of the bid (a spot or an on-demand pool).
         #[serde(
             rename = "type",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub type_: ::std::option::Option<::std::string::String>,
+        ///Nodes the pool has won (nodes).
         #[serde(
             rename = "wonCount",
             default,
@@ -2194,61 +908,21 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusBidsValue {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusBidsValue {
             Default::default()
         }
     }
-    ///`CloudSpaceStatusClusterRef`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "cluster": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "apiVersion": {
-    ///          "type": "string"
-    ///        },
-    ///        "fieldPath": {
-    ///          "type": "string"
-    ///        },
-    ///        "kind": {
-    ///          "type": "string"
-    ///        },
-    ///        "name": {
-    ///          "type": "string"
-    ///        },
-    ///        "namespace": {
-    ///          "type": "string"
-    ///        },
-    ///        "resourceVersion": {
-    ///          "type": "string"
-    ///        },
-    ///        "uid": {
-    ///          "type": "string"
-    ///        }
-    ///      },
-    ///      "x-kubernetes-map-type": "atomic"
-    ///    },
-    ///    "reason": {
-    ///      "type": "string"
-    ///    },
-    ///    "status": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///State of the cluster object behind the CloudSpace: a reference to it, its status and the reason.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceStatusClusterRef {
+        ///The cluster object behind the CloudSpace (a Kubernetes object reference).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub cluster: ::std::option::Option<CloudSpaceStatusClusterRefCluster>,
+        ///Why the cluster object is in its state, when the service says.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: ::std::option::Option<::std::string::String>,
+        ///Status of the cluster object as the service reports it.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
     }
@@ -2262,70 +936,45 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusClusterRef {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusClusterRef {
             Default::default()
         }
     }
-    ///`CloudSpaceStatusClusterRefCluster`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "fieldPath": {
-    ///      "type": "string"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "name": {
-    ///      "type": "string"
-    ///    },
-    ///    "namespace": {
-    ///      "type": "string"
-    ///    },
-    ///    "resourceVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "uid": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "x-kubernetes-map-type": "atomic"
-    ///}
-    /// ```
-    /// </details>
+    ///The cluster object behind the CloudSpace (a Kubernetes object reference).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceStatusClusterRefCluster {
+        ///API group and version of the referenced cluster object.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///Field inside the referenced object, when the reference points into one; usually empty.
         #[serde(
             rename = "fieldPath",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub field_path: ::std::option::Option<::std::string::String>,
+        ///Kind of the referenced cluster object (`Cluster` for `gen2`, `QbertCluster` for `gen1`).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Name of the referenced cluster object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///Namespace of the referenced cluster object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub namespace: ::std::option::Option<::std::string::String>,
+        ///Resource version of the referenced object when the reference was taken.
         #[serde(
             rename = "resourceVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub resource_version: ::std::option::Option<::std::string::String>,
+        ///Unique id of the referenced cluster object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub uid: ::std::option::Option<::std::string::String>,
     }
@@ -2343,43 +992,15 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusClusterRefCluster {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusClusterRefCluster {
             Default::default()
         }
     }
-    ///`CloudSpaceStatusConditionsItem`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "lastTransitionTime": {
-    ///      "type": "string",
-    ///      "format": "date-time"
-    ///    },
-    ///    "message": {
-    ///      "type": "string"
-    ///    },
-    ///    "reason": {
-    ///      "type": "string"
-    ///    },
-    ///    "severity": {
-    ///      "type": "string"
-    ///    },
-    ///    "status": {
-    ///      "type": "string"
-    ///    },
-    ///    "type": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///One condition: an aspect of the cluster, whether it holds, since when and why.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceStatusConditionsItem {
+        ///When the condition last changed (RFC 3339).
         #[serde(
             rename = "lastTransitionTime",
             default,
@@ -2388,14 +1009,19 @@ pub mod types {
         pub last_transition_time: ::std::option::Option<
             ::chrono::DateTime<::chrono::offset::Utc>,
         >,
+        ///Human-readable detail of the condition.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        ///Machine-readable reason of the last change, in CamelCase.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: ::std::option::Option<::std::string::String>,
+        ///How serious the condition is while it does not hold (`Error`, `Warning` or `Info`).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub severity: ::std::option::Option<::std::string::String>,
+        ///Whether the condition holds: `True`, `False` or `Unknown`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
+        ///The aspect the condition describes, for example `Ready`.
         #[serde(
             rename = "type",
             default,
@@ -2416,59 +1042,39 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusConditionsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusConditionsItem {
             Default::default()
         }
     }
-    ///`CloudSpaceStatusPendingAllocationsValue`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "allocatedCount": {
-    ///      "type": "integer"
-    ///    },
-    ///    "bidName": {
-    ///      "type": "string"
-    ///    },
-    ///    "bidType": {
-    ///      "type": "string"
-    ///    },
-    ///    "count": {
-    ///      "type": "integer"
-    ///    },
-    ///    "serverClassName": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///An outstanding allocation: servers of one class requested for a pool, and how many are allocated so far.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceStatusPendingAllocationsValue {
+        ///Servers allocated so far (nodes).
         #[serde(
             rename = "allocatedCount",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub allocated_count: ::std::option::Option<i64>,
+        ///Name of the node pool the allocation is for.
         #[serde(
             rename = "bidName",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub bid_name: ::std::option::Option<::std::string::String>,
+        ///Kind of that pool (spot or on-demand).
         #[serde(
             rename = "bidType",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub bid_type: ::std::option::Option<::std::string::String>,
+        ///Servers requested (nodes).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub count: ::std::option::Option<i64>,
+        ///Name of the server class requested.
         #[serde(
             rename = "serverClassName",
             default,
@@ -2488,370 +1094,49 @@ pub mod types {
         }
     }
     impl CloudSpaceStatusPendingAllocationsValue {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::CloudSpaceStatusPendingAllocationsValue {
             Default::default()
         }
     }
-    ///`DeleteOptions`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "readOnly": true,
-    ///      "type": "string"
-    ///    },
-    ///    "dryRun": {
-    ///      "readOnly": true,
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "gracePeriodSeconds": {
-    ///      "readOnly": true,
-    ///      "type": "integer",
-    ///      "format": "int64"
-    ///    },
-    ///    "kind": {
-    ///      "readOnly": true,
-    ///      "type": "string"
-    ///    },
-    ///    "orphanDependents": {
-    ///      "readOnly": true,
-    ///      "type": "boolean"
-    ///    },
-    ///    "preconditions": {
-    ///      "$ref": "#/components/schemas/Preconditions"
-    ///    },
-    ///    "propagationPolicy": {
-    ///      "readOnly": true,
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "admission.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "admission.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "admissionregistration.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "admissionregistration.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "admissionregistration.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "apiextensions.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "apiextensions.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "apiregistration.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "apiregistration.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "apps",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "apps",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "apps",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta2"
-    ///    },
-    ///    {
-    ///      "group": "authentication.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "authentication.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "authentication.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "authorization.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "authorization.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "autoscaling",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "autoscaling",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v2"
-    ///    },
-    ///    {
-    ///      "group": "autoscaling",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v2beta1"
-    ///    },
-    ///    {
-    ///      "group": "autoscaling",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v2beta2"
-    ///    },
-    ///    {
-    ///      "group": "batch",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "batch",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "certificates.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "certificates.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "coordination.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "coordination.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "discovery.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "discovery.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "events.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "events.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "extensions",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "flowcontrol.apiserver.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "flowcontrol.apiserver.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "flowcontrol.apiserver.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta2"
-    ///    },
-    ///    {
-    ///      "group": "flowcontrol.apiserver.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta3"
-    ///    },
-    ///    {
-    ///      "group": "imagepolicy.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "internal.apiserver.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "networking.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "networking.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "networking.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "node.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "node.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "node.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "policy",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "policy",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "rbac.authorization.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "rbac.authorization.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "rbac.authorization.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "resource.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "scheduling.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "scheduling.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "scheduling.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    },
-    ///    {
-    ///      "group": "storage.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "storage.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1alpha1"
-    ///    },
-    ///    {
-    ///      "group": "storage.k8s.io",
-    ///      "kind": "DeleteOptions",
-    ///      "version": "v1beta1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///Options of a Kubernetes delete. Declared by the contract; no operation sends it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct DeleteOptions {
+        ///API version of the document.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///`All` to validate the delete without doing it.
         #[serde(
             rename = "dryRun",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub dry_run: ::std::vec::Vec<::std::string::String>,
+        ///Seconds to wait before deleting.
         #[serde(
             rename = "gracePeriodSeconds",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub grace_period_seconds: ::std::option::Option<i64>,
+        ///Kind of the document, `DeleteOptions`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Whether dependents are left in place (deprecated by Kubernetes; use `propagationPolicy`).
         #[serde(
             rename = "orphanDependents",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub orphan_dependents: ::std::option::Option<bool>,
+        ///What the object must match to be deleted.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub preconditions: ::std::option::Option<Preconditions>,
+        ///How dependents are deleted: `Orphan`, `Background` or `Foreground`.
         #[serde(
             rename = "propagationPolicy",
             default,
@@ -2873,32 +1158,18 @@ pub mod types {
         }
     }
     impl DeleteOptions {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::DeleteOptions {
             Default::default()
         }
     }
-    ///`ErrorBody`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "error": {
-    ///      "type": "string"
-    ///    },
-    ///    "error_description": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///An error of the token or kubeconfig endpoints: an OAuth-style code and its description.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ErrorBody {
+        ///OAuth-style error code, for example `invalid_grant`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub error: ::std::option::Option<::std::string::String>,
+        ///Human-readable description of the error.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub error_description: ::std::option::Option<::std::string::String>,
     }
@@ -2911,20 +1182,12 @@ pub mod types {
         }
     }
     impl ErrorBody {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ErrorBody {
             Default::default()
         }
     }
-    ///`FieldsV1`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object"
-    ///}
-    /// ```
-    /// </details>
+    ///A set of fields as a Kubernetes field tree, kept as JSON: each `f:<name>` key is a field, for example `{"f:spec":{"f:region":{}}}`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct FieldsV1(
@@ -2954,31 +1217,6 @@ pub mod types {
         }
     }
     ///`GenerateKubeconfigBody`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "cloudspace_name",
-    ///    "organization_name",
-    ///    "refresh_token"
-    ///  ],
-    ///  "properties": {
-    ///    "cloudspace_name": {
-    ///      "type": "string"
-    ///    },
-    ///    "organization_name": {
-    ///      "type": "string"
-    ///    },
-    ///    "refresh_token": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     pub struct GenerateKubeconfigBody {
         pub cloudspace_name: ::std::string::String,
@@ -2986,36 +1224,12 @@ pub mod types {
         pub refresh_token: ::std::string::String,
     }
     impl GenerateKubeconfigBody {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::GenerateKubeconfigBody {
             Default::default()
         }
     }
     ///`GetOauthTokenBody`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "client_id",
-    ///    "grant_type",
-    ///    "refresh_token"
-    ///  ],
-    ///  "properties": {
-    ///    "client_id": {
-    ///      "type": "string"
-    ///    },
-    ///    "grant_type": {
-    ///      "type": "string"
-    ///    },
-    ///    "refresh_token": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone)]
     pub struct GetOauthTokenBody {
         pub client_id: ::std::string::String,
@@ -3023,36 +1237,22 @@ pub mod types {
         pub refresh_token: ::std::string::String,
     }
     impl GetOauthTokenBody {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::GetOauthTokenBody {
             Default::default()
         }
     }
-    ///`GroupVersionForDiscovery`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "groupVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "version": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///An API group version, as Kubernetes discovery lists them. Declared by the contract; unused.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct GroupVersionForDiscovery {
+        ///Group and version, `group/version`.
         #[serde(
             rename = "groupVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub group_version: ::std::option::Option<::std::string::String>,
+        ///Version alone, for example `v1`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<::std::string::String>,
     }
@@ -3065,42 +1265,21 @@ pub mod types {
         }
     }
     impl GroupVersionForDiscovery {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::GroupVersionForDiscovery {
             Default::default()
         }
     }
-    ///`KubeconfigResponse`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "data": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "kubeconfig": {
-    ///          "type": "string"
-    ///        }
-    ///      }
-    ///    },
-    ///    "message": {
-    ///      "type": "string"
-    ///    },
-    ///    "status_code": {
-    ///      "type": "integer"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///The answer to a kubeconfig request: a kubeconfig for one CloudSpace, with a status message. It holds credentials: never log it.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct KubeconfigResponse {
+        ///The kubeconfig.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub data: ::std::option::Option<KubeconfigResponseData>,
+        ///Status message of the answer.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        ///HTTP status code, repeated in the body.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status_code: ::std::option::Option<i64>,
     }
@@ -3114,27 +1293,15 @@ pub mod types {
         }
     }
     impl KubeconfigResponse {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::KubeconfigResponse {
             Default::default()
         }
     }
-    ///`KubeconfigResponseData`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "kubeconfig": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///The kubeconfig.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct KubeconfigResponseData {
+        ///The kubeconfig document (YAML), with the credentials of the cluster. A secret.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kubeconfig: ::std::option::Option<::std::string::String>,
     }
@@ -3146,55 +1313,36 @@ pub mod types {
         }
     }
     impl KubeconfigResponseData {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::KubeconfigResponseData {
             Default::default()
         }
     }
-    ///`ListMeta`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "continue": {
-    ///      "type": "string"
-    ///    },
-    ///    "remainingItemCount": {
-    ///      "type": "integer",
-    ///      "format": "int64"
-    ///    },
-    ///    "resourceVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "selfLink": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Metadata of a list answer (Kubernetes `ListMeta`): the resource version it was read at and the token to continue paging.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ListMeta {
+        ///Token that fetches the next page; empty on the last page.
         #[serde(
             rename = "continue",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub continue_: ::std::option::Option<::std::string::String>,
+        ///Number of objects after this page, when the service counts them.
         #[serde(
             rename = "remainingItemCount",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub remaining_item_count: ::std::option::Option<i64>,
+        ///Version of the collection the page was read at.
         #[serde(
             rename = "resourceVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub resource_version: ::std::option::Option<::std::string::String>,
+        ///API path of the list (deprecated by Kubernetes; often empty).
         #[serde(
             rename = "selfLink",
             default,
@@ -3213,69 +1361,45 @@ pub mod types {
         }
     }
     impl ListMeta {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ListMeta {
             Default::default()
         }
     }
-    ///`ManagedFieldsEntry`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "fieldsType": {
-    ///      "type": "string"
-    ///    },
-    ///    "fieldsV1": {
-    ///      "$ref": "#/components/schemas/FieldsV1"
-    ///    },
-    ///    "manager": {
-    ///      "type": "string"
-    ///    },
-    ///    "operation": {
-    ///      "type": "string"
-    ///    },
-    ///    "subresource": {
-    ///      "type": "string"
-    ///    },
-    ///    "time": {
-    ///      "$ref": "#/components/schemas/Time"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///One entry of the server-side record of field ownership (Kubernetes `managedFields`): which client last set which fields, by which operation. Bookkeeping of the service; rarely needed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ManagedFieldsEntry {
+        ///API version of the fields the entry covers.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///Format of `fieldsV1`, always `FieldsV1`.
         #[serde(
             rename = "fieldsType",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub fields_type: ::std::option::Option<::std::string::String>,
+        ///The fields the client owns.
         #[serde(
             rename = "fieldsV1",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub fields_v1: ::std::option::Option<FieldsV1>,
+        ///Name of the client that wrote the fields, for example `kubectl`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub manager: ::std::option::Option<::std::string::String>,
+        ///How the fields were written: `Apply` or `Update`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub operation: ::std::option::Option<::std::string::String>,
+        ///Subresource written (such as `status`); empty for the object itself.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub subresource: ::std::option::Option<::std::string::String>,
+        ///When the entry last changed (RFC 3339).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub time: ::std::option::Option<Time>,
     }
@@ -3293,47 +1417,27 @@ pub mod types {
         }
     }
     impl ManagedFieldsEntry {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ManagedFieldsEntry {
             Default::default()
         }
     }
-    ///`OAuthToken`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "access_token": {
-    ///      "type": "string"
-    ///    },
-    ///    "expires_in": {
-    ///      "type": "integer"
-    ///    },
-    ///    "id_token": {
-    ///      "type": "string"
-    ///    },
-    ///    "scope": {
-    ///      "type": "string"
-    ///    },
-    ///    "token_type": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///The answer of the token exchange: the tokens for the API and their lifetime. Every token in it is a secret.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OAuthToken {
+        ///Opaque access token; not the API's bearer. A secret.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub access_token: ::std::option::Option<::std::string::String>,
+        ///Seconds until the tokens expire (86400, a day).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_in: ::std::option::Option<i64>,
+        ///OpenID Connect id token: the JWT the API takes as bearer, naming the caller's organization. A secret.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub id_token: ::std::option::Option<::std::string::String>,
+        ///Scopes granted, space-separated.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub scope: ::std::option::Option<::std::string::String>,
+        ///Type of the tokens, `Bearer`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub token_type: ::std::option::Option<::std::string::String>,
     }
@@ -3349,103 +1453,15 @@ pub mod types {
         }
     }
     impl OAuthToken {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OAuthToken {
             Default::default()
         }
     }
-    ///`ObjectMeta`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "name"
-    ///  ],
-    ///  "properties": {
-    ///    "annotations": {
-    ///      "readOnly": true,
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "creationTimestamp": {
-    ///      "$ref": "#/components/schemas/Time"
-    ///    },
-    ///    "deletionGracePeriodSeconds": {
-    ///      "readOnly": true,
-    ///      "type": "integer",
-    ///      "format": "int64"
-    ///    },
-    ///    "deletionTimestamp": {
-    ///      "$ref": "#/components/schemas/Time"
-    ///    },
-    ///    "finalizers": {
-    ///      "readOnly": true,
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "string"
-    ///      },
-    ///      "x-kubernetes-patch-strategy": "merge"
-    ///    },
-    ///    "generateName": {
-    ///      "readOnly": true,
-    ///      "type": "string"
-    ///    },
-    ///    "generation": {
-    ///      "readOnly": true,
-    ///      "type": "integer",
-    ///      "format": "int64"
-    ///    },
-    ///    "labels": {
-    ///      "readOnly": true,
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "managedFields": {
-    ///      "readOnly": true,
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/components/schemas/ManagedFieldsEntry"
-    ///      }
-    ///    },
-    ///    "name": {
-    ///      "type": "string"
-    ///    },
-    ///    "namespace": {
-    ///      "type": "string"
-    ///    },
-    ///    "ownerReferences": {
-    ///      "readOnly": true,
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/components/schemas/OwnerReference"
-    ///      },
-    ///      "x-kubernetes-patch-merge-key": "uid",
-    ///      "x-kubernetes-patch-strategy": "merge"
-    ///    },
-    ///    "resourceVersion": {
-    ///      "readOnly": true,
-    ///      "type": "string"
-    ///    },
-    ///    "selfLink": {
-    ///      "readOnly": true,
-    ///      "type": "string"
-    ///    },
-    ///    "uid": {
-    ///      "readOnly": true,
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///The metadata every object carries (Kubernetes `ObjectMeta`): its name and namespace, the labels and annotations users set, and the bookkeeping the service keeps (uid, resource version, timestamps).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ObjectMeta {
+        ///Free-form annotations, key to value. Marked read-only in the contract but writable in practice.
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -3454,34 +1470,41 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
+        ///When the object was created (RFC 3339, UTC). Set by the service.
         #[serde(
             rename = "creationTimestamp",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub creation_timestamp: ::std::option::Option<Time>,
+        ///Seconds the object has to finish deleting, once deletion started. Set by the service.
         #[serde(
             rename = "deletionGracePeriodSeconds",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub deletion_grace_period_seconds: ::std::option::Option<i64>,
+        ///When deletion was requested (RFC 3339); present only while the object is being deleted. Set by the service.
         #[serde(
             rename = "deletionTimestamp",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub deletion_timestamp: ::std::option::Option<Time>,
+        ///Tasks that must finish before the service removes the object. Set by the service.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub finalizers: ::std::vec::Vec<::std::string::String>,
+        ///Prefix from which the service would generate a name; Spot objects are named by the client.
         #[serde(
             rename = "generateName",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub generate_name: ::std::option::Option<::std::string::String>,
+        ///Number of changes of the object's spec so far. Set by the service.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub generation: ::std::option::Option<i64>,
+        ///Labels, key to value; lists can filter on them. Node pools carry `ngpc.rxt.io/cloudspace` naming their CloudSpace. Marked read-only in the contract but writable in practice.
         #[serde(
             default,
             skip_serializing_if = ":: std :: collections :: BTreeMap::is_empty"
@@ -3490,354 +1513,114 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
+        ///Which client last set which fields (server-side bookkeeping). Set by the service.
         #[serde(
             rename = "managedFields",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub managed_fields: ::std::vec::Vec<ManagedFieldsEntry>,
+        ///Name of the object, unique in its namespace (among all objects of the kind for regions and server classes). Set on create; immutable.
         pub name: ::std::string::String,
+        ///Namespace of the object: the organization's (`org-...`); empty for regions and server classes. Immutable.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub namespace: ::std::option::Option<::std::string::String>,
+        ///Objects that own this one. Set by the service.
         #[serde(
             rename = "ownerReferences",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub owner_references: ::std::vec::Vec<OwnerReference>,
+        ///Opaque version of the object, changed by every write; a replace carrying an older one fails with a conflict. Set by the service.
         #[serde(
             rename = "resourceVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub resource_version: ::std::option::Option<::std::string::String>,
+        ///API path of the object (deprecated by Kubernetes; often empty). Set by the service.
         #[serde(
             rename = "selfLink",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub self_link: ::std::option::Option<::std::string::String>,
+        ///Unique id of the object, never reused. Set by the service.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub uid: ::std::option::Option<::std::string::String>,
     }
     impl ObjectMeta {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ObjectMeta {
             Default::default()
         }
     }
-    ///`OnDemandNodePool`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ObjectMeta"
-    ///    },
-    ///    "spec": {
-    ///      "type": "object",
-    ///      "required": [
-    ///        "cloudSpace",
-    ///        "serverClass"
-    ///      ],
-    ///      "properties": {
-    ///        "autoscaling": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "enabled": {
-    ///              "type": "boolean"
-    ///            },
-    ///            "maxNodes": {
-    ///              "type": "integer",
-    ///              "format": "uint32",
-    ///              "minimum": 0.0
-    ///            },
-    ///            "minNodes": {
-    ///              "type": "integer",
-    ///              "format": "uint32",
-    ///              "minimum": 0.0
-    ///            }
-    ///          }
-    ///        },
-    ///        "cloudSpace": {
-    ///          "type": "string"
-    ///        },
-    ///        "customAnnotations": {
-    ///          "readOnly": true,
-    ///          "type": "object",
-    ///          "additionalProperties": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "customLabels": {
-    ///          "readOnly": true,
-    ///          "type": "object",
-    ///          "additionalProperties": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "customTaints": {
-    ///          "readOnly": true,
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "effect": {
-    ///                "type": "string"
-    ///              },
-    ///              "key": {
-    ///                "type": "string"
-    ///              },
-    ///              "timeAdded": {
-    ///                "type": "string",
-    ///                "format": "date-time"
-    ///              },
-    ///              "value": {
-    ///                "type": "string"
-    ///              }
-    ///            }
-    ///          }
-    ///        },
-    ///        "desired": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "serverClass": {
-    ///          "type": "string"
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    },
-    ///    "status": {
-    ///      "readOnly": true,
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "customMetadataStatus": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "annotations": {
-    ///              "type": "array",
-    ///              "items": {
-    ///                "type": "string"
-    ///              }
-    ///            },
-    ///            "labels": {
-    ///              "type": "array",
-    ///              "items": {
-    ///                "type": "string"
-    ///              }
-    ///            },
-    ///            "taints": {
-    ///              "type": "array",
-    ///              "items": {
-    ///                "type": "string"
-    ///              }
-    ///            }
-    ///          }
-    ///        },
-    ///        "reservedCount": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "reservedStatus": {
-    ///          "type": "string",
-    ///          "format": "rsspot-state-BidStatus"
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    }
-    ///  },
-    ///  "additionalProperties": {},
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "ngpc.rxt.io",
-    ///      "kind": "OnDemandNodePool",
-    ///      "version": "v1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///An on-demand node pool: worker nodes of one server class for one CloudSpace, reserved at the class's fixed on-demand price (`ServerClass` `spec.onDemandPricing`) and never pre-empted. The name is a lowercase UUID.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct OnDemandNodePool {
+        ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///Kind of the object, `OnDemandNodePool`; set on create and never changed.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Name, namespace, labels and the service's bookkeeping of the object (see `ObjectMeta`).
         pub metadata: ObjectMeta,
+        ///What the user asks of an on-demand node pool: its CloudSpace and server class (both immutable), the node count, and labels, annotations and taints for its nodes (all updatable).
         pub spec: OnDemandNodePoolSpec,
+        ///What the service reports about an on-demand node pool: the state of its reservation and the nodes reserved. Read-only; absent until the service first handles the pool.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<OnDemandNodePoolStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OnDemandNodePool {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePool {
             Default::default()
         }
     }
-    ///`OnDemandNodePoolList`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "items"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "items": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/components/schemas/OnDemandNodePool"
-    ///      }
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ListMeta"
-    ///    }
-    ///  },
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "ngpc.rxt.io",
-    ///      "kind": "OnDemandNodePoolList",
-    ///      "version": "v1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///One page of OnDemandNodePool objects, as a list call returns it; `metadata.continue` names the next page when there is one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OnDemandNodePoolList {
+        ///API group and version of the list, `ngpc.rxt.io/v1`.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///The OnDemandNodePool objects of this page.
         pub items: ::std::vec::Vec<OnDemandNodePool>,
+        ///Kind of the list, `OnDemandNodePoolList`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Paging metadata: the resource version the page was read at and the token of the next page.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<ListMeta>,
     }
     impl OnDemandNodePoolList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolList {
             Default::default()
         }
     }
-    ///`OnDemandNodePoolSpec`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "cloudSpace",
-    ///    "serverClass"
-    ///  ],
-    ///  "properties": {
-    ///    "autoscaling": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "enabled": {
-    ///          "type": "boolean"
-    ///        },
-    ///        "maxNodes": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "minNodes": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        }
-    ///      }
-    ///    },
-    ///    "cloudSpace": {
-    ///      "type": "string"
-    ///    },
-    ///    "customAnnotations": {
-    ///      "readOnly": true,
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "customLabels": {
-    ///      "readOnly": true,
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "customTaints": {
-    ///      "readOnly": true,
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "effect": {
-    ///            "type": "string"
-    ///          },
-    ///          "key": {
-    ///            "type": "string"
-    ///          },
-    ///          "timeAdded": {
-    ///            "type": "string",
-    ///            "format": "date-time"
-    ///          },
-    ///          "value": {
-    ///            "type": "string"
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "desired": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "serverClass": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///What the user asks of an on-demand node pool: its CloudSpace and server class (both immutable), the node count, and labels, annotations and taints for its nodes (all updatable).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct OnDemandNodePoolSpec {
+        ///Autoscaling of the node count between `minNodes` and `maxNodes` (not in the published contract; the official Go SDK sends it). Updatable.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub autoscaling: ::std::option::Option<OnDemandNodePoolSpecAutoscaling>,
+        ///Name of the CloudSpace (same namespace) the pool's nodes join. Required; immutable.
         #[serde(rename = "cloudSpace")]
         pub cloud_space: ::std::string::String,
+        ///Annotations put on every node of the pool. Updatable.
         #[serde(
             rename = "customAnnotations",
             default,
@@ -3847,6 +1630,7 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
+        ///Labels put on every node of the pool. Updatable.
         #[serde(
             rename = "customLabels",
             default,
@@ -3856,59 +1640,43 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
+        ///Taints put on every node of the pool. Updatable.
         #[serde(
             rename = "customTaints",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub custom_taints: ::std::vec::Vec<OnDemandNodePoolSpecCustomTaintsItem>,
+        ///Number of nodes wanted (nodes). Required; updatable: scaling the pool sets it.
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub desired: ::std::option::Option<u32>,
+        ///Name of the `ServerClass` of the pool's nodes, in the CloudSpace's region. Required; immutable.
         #[serde(rename = "serverClass")]
         pub server_class: ::std::string::String,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OnDemandNodePoolSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolSpec {
             Default::default()
         }
     }
-    ///`OnDemandNodePoolSpecAutoscaling`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "enabled": {
-    ///      "type": "boolean"
-    ///    },
-    ///    "maxNodes": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "minNodes": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Autoscaling of the node count between `minNodes` and `maxNodes` (not in the published contract; the official Go SDK sends it). Updatable.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OnDemandNodePoolSpecAutoscaling {
+        ///Whether the node count follows the workload; default `false`, when `desired` applies.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub enabled: ::std::option::Option<bool>,
+        ///Largest node count the autoscaler may reach (nodes); at least `minNodes`.
         #[serde(
             rename = "maxNodes",
             default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_nodes: ::std::option::Option<u32>,
+        ///Smallest node count the autoscaler keeps (nodes); at least 1.
         #[serde(
             rename = "minNodes",
             default, deserialize_with = "crate::types::lenient::count",
@@ -3926,47 +1694,28 @@ pub mod types {
         }
     }
     impl OnDemandNodePoolSpecAutoscaling {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolSpecAutoscaling {
             Default::default()
         }
     }
-    ///`OnDemandNodePoolSpecCustomTaintsItem`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "effect": {
-    ///      "type": "string"
-    ///    },
-    ///    "key": {
-    ///      "type": "string"
-    ///    },
-    ///    "timeAdded": {
-    ///      "type": "string",
-    ///      "format": "date-time"
-    ///    },
-    ///    "value": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A Kubernetes taint for the pool's nodes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OnDemandNodePoolSpecCustomTaintsItem {
+        ///What the taint does to pods that do not tolerate it: `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub effect: ::std::option::Option<::std::string::String>,
+        ///Key of the taint.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub key: ::std::option::Option<::std::string::String>,
+        ///When the taint was added (RFC 3339); usually unset.
         #[serde(
             rename = "timeAdded",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub time_added: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Value of the taint; may be empty.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
     }
@@ -3981,58 +1730,15 @@ pub mod types {
         }
     }
     impl OnDemandNodePoolSpecCustomTaintsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolSpecCustomTaintsItem {
             Default::default()
         }
     }
-    ///`OnDemandNodePoolStatus`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "readOnly": true,
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "customMetadataStatus": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "annotations": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "labels": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "taints": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "string"
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "reservedCount": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "reservedStatus": {
-    ///      "type": "string",
-    ///      "format": "rsspot-state-BidStatus"
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///What the service reports about an on-demand node pool: the state of its reservation and the nodes reserved. Read-only; absent until the service first handles the pool.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct OnDemandNodePoolStatus {
+        ///Which custom labels, annotations and taints are applied to the pool's nodes now.
         #[serde(
             rename = "customMetadataStatus",
             default,
@@ -4041,62 +1747,40 @@ pub mod types {
         pub custom_metadata_status: ::std::option::Option<
             OnDemandNodePoolStatusCustomMetadataStatus,
         >,
+        ///Nodes reserved for the pool (nodes).
         #[serde(
             rename = "reservedCount",
             default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub reserved_count: ::std::option::Option<u32>,
+        ///State of the pool's reservation. The values are not published; `Fulfilled` is seen, and the spot vocabulary (`Pending`, ...) is expected.
         #[serde(
             rename = "reservedStatus",
             default, deserialize_with = "crate::types::lenient::state",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub reserved_status: ::std::option::Option<crate::types::BidStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OnDemandNodePoolStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolStatus {
             Default::default()
         }
     }
-    ///`OnDemandNodePoolStatusCustomMetadataStatus`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "annotations": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "labels": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "taints": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "string"
-    ///      }
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Which custom labels, annotations and taints are applied to the pool's nodes now.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OnDemandNodePoolStatusCustomMetadataStatus {
+        ///Keys of the custom annotations applied to the nodes.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub annotations: ::std::vec::Vec<::std::string::String>,
+        ///Keys of the custom labels applied to the nodes.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub labels: ::std::vec::Vec<::std::string::String>,
+        ///Keys of the custom taints applied to the nodes.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub taints: ::std::vec::Vec<::std::string::String>,
     }
@@ -4110,74 +1794,30 @@ pub mod types {
         }
     }
     impl OnDemandNodePoolStatusCustomMetadataStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OnDemandNodePoolStatusCustomMetadataStatus {
             Default::default()
         }
     }
-    ///`OrganizationList`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "length": {
-    ///      "type": "integer"
-    ///    },
-    ///    "limit": {
-    ///      "type": "integer"
-    ///    },
-    ///    "next": {
-    ///      "type": "string"
-    ///    },
-    ///    "organizations": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "display_name": {
-    ///            "type": "string"
-    ///          },
-    ///          "id": {
-    ///            "type": "string"
-    ///          },
-    ///          "metadata": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "namespace": {
-    ///                "type": "string"
-    ///              }
-    ///            }
-    ///          },
-    ///          "name": {
-    ///            "type": "string"
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "start": {
-    ///      "type": "integer"
-    ///    },
-    ///    "total": {
-    ///      "type": "integer"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///One page of the organizations the caller belongs to. Each organization's namespace (`metadata.namespace`) is where its CloudSpaces and node pools live.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OrganizationList {
+        ///Number of organizations on this page.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub length: ::std::option::Option<i64>,
+        ///Page size asked for.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub limit: ::std::option::Option<i64>,
+        ///Reference to the next page; empty on the last.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub next: ::std::option::Option<::std::string::String>,
+        ///The organizations on this page.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub organizations: ::std::vec::Vec<OrganizationListOrganizationsItem>,
+        ///Index of the first organization on this page, from 0.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub start: ::std::option::Option<i64>,
+        ///Number of organizations on all pages.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<i64>,
     }
@@ -4194,47 +1834,24 @@ pub mod types {
         }
     }
     impl OrganizationList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OrganizationList {
             Default::default()
         }
     }
-    ///`OrganizationListOrganizationsItem`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "display_name": {
-    ///      "type": "string"
-    ///    },
-    ///    "id": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "namespace": {
-    ///          "type": "string"
-    ///        }
-    ///      }
-    ///    },
-    ///    "name": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///An organization (tenant) the caller belongs to, with the namespace that holds its objects.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OrganizationListOrganizationsItem {
+        ///Human-readable name of the organization.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub display_name: ::std::option::Option<::std::string::String>,
+        ///Id of the organization: `org_` and 16 letters and digits.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
+        ///Where the organization's objects live.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<OrganizationListOrganizationsItemMetadata>,
+        ///Short name of the organization.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
     }
@@ -4249,27 +1866,15 @@ pub mod types {
         }
     }
     impl OrganizationListOrganizationsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OrganizationListOrganizationsItem {
             Default::default()
         }
     }
-    ///`OrganizationListOrganizationsItemMetadata`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "namespace": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Where the organization's objects live.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OrganizationListOrganizationsItemMetadata {
+        ///Namespace holding the organization's objects (`org-...`), which every namespaced call takes.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub namespace: ::std::option::Option<::std::string::String>,
     }
@@ -4281,61 +1886,38 @@ pub mod types {
         }
     }
     impl OrganizationListOrganizationsItemMetadata {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OrganizationListOrganizationsItemMetadata {
             Default::default()
         }
     }
-    ///`OwnerReference`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "blockOwnerDeletion": {
-    ///      "type": "boolean"
-    ///    },
-    ///    "controller": {
-    ///      "type": "boolean"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "name": {
-    ///      "type": "string"
-    ///    },
-    ///    "uid": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "x-kubernetes-map-type": "atomic"
-    ///}
-    /// ```
-    /// </details>
+    ///A reference from an object to an object that owns it (Kubernetes garbage collection).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OwnerReference {
+        ///API group and version of the owner.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///Whether the owner's deletion waits until this object is gone.
         #[serde(
             rename = "blockOwnerDeletion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub block_owner_deletion: ::std::option::Option<bool>,
+        ///Whether the owner is the object's managing controller.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub controller: ::std::option::Option<bool>,
+        ///Kind of the owner.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Name of the owner.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///Unique id of the owner.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub uid: ::std::option::Option<::std::string::String>,
     }
@@ -4352,20 +1934,12 @@ pub mod types {
         }
     }
     impl OwnerReference {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::OwnerReference {
             Default::default()
         }
     }
-    ///`Patch`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object"
-    ///}
-    /// ```
-    /// </details>
+    ///A Kubernetes patch document, kept as JSON. Declared by the contract; rsspot sends typed merge-patch bodies.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct Patch(pub ::serde_json::Map<::std::string::String, ::serde_json::Value>);
@@ -4392,32 +1966,17 @@ pub mod types {
             Self(value)
         }
     }
-    ///`Preconditions`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "resourceVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "uid": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///What an object must match for a delete to proceed.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Preconditions {
+        ///Resource version the object must have.
         #[serde(
             rename = "resourceVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub resource_version: ::std::option::Option<::std::string::String>,
+        ///Unique id the object must have.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub uid: ::std::option::Option<::std::string::String>,
     }
@@ -4430,212 +1989,89 @@ pub mod types {
         }
     }
     impl Preconditions {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::Preconditions {
             Default::default()
         }
     }
-    ///`Region`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ObjectMeta"
-    ///    },
-    ///    "spec": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "country": {
-    ///          "type": "string",
-    ///          "maxLength": 3,
-    ///          "minLength": 3
-    ///        },
-    ///        "description": {
-    ///          "type": "string"
-    ///        },
-    ///        "generation": {
-    ///          "type": "string"
-    ///        },
-    ///        "provider": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "providerRegionName": {
-    ///              "type": "string"
-    ///            },
-    ///            "providerType": {
-    ///              "type": "string"
-    ///            }
-    ///          }
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    }
-    ///  },
-    ///  "additionalProperties": {},
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "ngpc.rxt.io",
-    ///      "kind": "Region",
-    ///      "version": "v1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///A region where Spot runs servers, for example `us-central-dfw-1`. Regions are cluster-scoped and read-only: they are listed, never created.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct Region {
+        ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///Kind of the object, `Region`; set on create and never changed.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Name, namespace, labels and the service's bookkeeping of the object (see `ObjectMeta`).
         pub metadata: ObjectMeta,
+        ///Where the region is and which cloud backs it. Read-only.
         pub spec: RegionSpec,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Region {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::Region {
             Default::default()
         }
     }
-    ///`RegionList`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "items"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "items": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/components/schemas/Region"
-    ///      }
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ListMeta"
-    ///    }
-    ///  },
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "ngpc.rxt.io",
-    ///      "kind": "RegionList",
-    ///      "version": "v1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///One page of Region objects, as a list call returns it; `metadata.continue` names the next page when there is one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RegionList {
+        ///API group and version of the list, `ngpc.rxt.io/v1`.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///The Region objects of this page.
         pub items: ::std::vec::Vec<Region>,
+        ///Kind of the list, `RegionList`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Paging metadata: the resource version the page was read at and the token of the next page.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<ListMeta>,
     }
     impl RegionList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::RegionList {
             Default::default()
         }
     }
-    ///`RegionSpec`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "country": {
-    ///      "type": "string",
-    ///      "maxLength": 3,
-    ///      "minLength": 3
-    ///    },
-    ///    "description": {
-    ///      "type": "string"
-    ///    },
-    ///    "generation": {
-    ///      "type": "string"
-    ///    },
-    ///    "provider": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "providerRegionName": {
-    ///          "type": "string"
-    ///        },
-    ///        "providerType": {
-    ///          "type": "string"
-    ///        }
-    ///      }
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///Where the region is and which cloud backs it. Read-only.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct RegionSpec {
+        ///Country of the region, as an ISO 3166-1 alpha-3 code (three letters, for example `USA`).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub country: ::std::option::Option<RegionSpecCountry>,
+        ///Human-readable location, for example `US Central, Dallas Fort Worth, TX`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
+        ///Infrastructure generation of the region, `v1` or `v2` (not in the published contract).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub generation: ::std::option::Option<::std::string::String>,
+        ///The cloud that backs the region.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub provider: ::std::option::Option<RegionSpecProvider>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RegionSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::RegionSpec {
             Default::default()
         }
     }
-    ///`RegionSpecCountry`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "string",
-    ///  "maxLength": 3,
-    ///  "minLength": 3
-    ///}
-    /// ```
-    /// </details>
+    ///Country of the region, as an ISO 3166-1 alpha-3 code (three letters, for example `USA`).
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
     pub struct RegionSpecCountry(::std::string::String);
@@ -4700,32 +2136,17 @@ pub mod types {
                 })
         }
     }
-    ///`RegionSpecProvider`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "providerRegionName": {
-    ///      "type": "string"
-    ///    },
-    ///    "providerType": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///The cloud that backs the region.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RegionSpecProvider {
+        ///The backing cloud's own code of the region, for example `DFW`.
         #[serde(
             rename = "providerRegionName",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub provider_region_name: ::std::option::Option<::std::string::String>,
+        ///Type of the backing cloud, for example `ospc` (OpenStack).
         #[serde(
             rename = "providerType",
             default,
@@ -4742,364 +2163,129 @@ pub mod types {
         }
     }
     impl RegionSpecProvider {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::RegionSpecProvider {
             Default::default()
         }
     }
-    ///`ServerClass`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ObjectMeta"
-    ///    },
-    ///    "spec": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "availability": {
-    ///          "type": "string"
-    ///        },
-    ///        "category": {
-    ///          "type": "string"
-    ///        },
-    ///        "displayName": {
-    ///          "type": "string"
-    ///        },
-    ///        "flavorType": {
-    ///          "type": "string"
-    ///        },
-    ///        "minBidPricePerHour": {
-    ///          "type": "string",
-    ///          "format": "rsspot-money"
-    ///        },
-    ///        "onDemandPricing": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "cost": {
-    ///              "type": "string",
-    ///              "format": "rsspot-money"
-    ///            },
-    ///            "interval": {
-    ///              "type": "string"
-    ///            }
-    ///          }
-    ///        },
-    ///        "provider": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "providerFlavorID": {
-    ///              "type": "string"
-    ///            },
-    ///            "providerType": {
-    ///              "type": "string"
-    ///            }
-    ///          }
-    ///        },
-    ///        "region": {
-    ///          "type": "string"
-    ///        },
-    ///        "resources": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "cpu": {
-    ///              "type": "string"
-    ///            },
-    ///            "disk": {
-    ///              "type": "string"
-    ///            },
-    ///            "gpu": {
-    ///              "type": "string"
-    ///            },
-    ///            "memory": {
-    ///              "type": "string"
-    ///            }
-    ///          }
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    },
-    ///    "status": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "available": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "capacity": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "lastAuction": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "reserved": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "spotPricing": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "hammerPricePerHour": {
-    ///              "type": "string",
-    ///              "format": "rsspot-money"
-    ///            },
-    ///            "marketPricePerHour": {
-    ///              "type": "string",
-    ///              "format": "rsspot-money"
-    ///            }
-    ///          }
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    }
-    ///  },
-    ///  "additionalProperties": {},
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "ngpc.rxt.io",
-    ///      "kind": "ServerClass",
-    ///      "version": "v1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///A server class: one kind of server (vCPUs, memory, disk, GPU) in one region, with its on-demand price, its minimum bid and its spot market. Server classes are cluster-scoped and read-only; the name carries the region, for example `gp.vs1.medium-dfw`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ServerClass {
+        ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///Kind of the object, `ServerClass`; set on create and never changed.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Name, namespace, labels and the service's bookkeeping of the object (see `ObjectMeta`).
         pub metadata: ObjectMeta,
+        ///What a server of the class has and costs: its resources, its region, its on-demand price and its minimum bid. Read-only.
         pub spec: ServerClassSpec,
+        ///The class's spot market now: servers available and in use, and the prices. Read-only.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<ServerClassStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ServerClass {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClass {
             Default::default()
         }
     }
-    ///`ServerClassList`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "items"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "items": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/components/schemas/ServerClass"
-    ///      }
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ListMeta"
-    ///    }
-    ///  },
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "ngpc.rxt.io",
-    ///      "kind": "ServerClassList",
-    ///      "version": "v1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///One page of ServerClass objects, as a list call returns it; `metadata.continue` names the next page when there is one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerClassList {
+        ///API group and version of the list, `ngpc.rxt.io/v1`.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///The ServerClass objects of this page.
         pub items: ::std::vec::Vec<ServerClass>,
+        ///Kind of the list, `ServerClassList`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Paging metadata: the resource version the page was read at and the token of the next page.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<ListMeta>,
     }
     impl ServerClassList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassList {
             Default::default()
         }
     }
-    ///`ServerClassSpec`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "availability": {
-    ///      "type": "string"
-    ///    },
-    ///    "category": {
-    ///      "type": "string"
-    ///    },
-    ///    "displayName": {
-    ///      "type": "string"
-    ///    },
-    ///    "flavorType": {
-    ///      "type": "string"
-    ///    },
-    ///    "minBidPricePerHour": {
-    ///      "type": "string",
-    ///      "format": "rsspot-money"
-    ///    },
-    ///    "onDemandPricing": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "cost": {
-    ///          "type": "string",
-    ///          "format": "rsspot-money"
-    ///        },
-    ///        "interval": {
-    ///          "type": "string"
-    ///        }
-    ///      }
-    ///    },
-    ///    "provider": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "providerFlavorID": {
-    ///          "type": "string"
-    ///        },
-    ///        "providerType": {
-    ///          "type": "string"
-    ///        }
-    ///      }
-    ///    },
-    ///    "region": {
-    ///      "type": "string"
-    ///    },
-    ///    "resources": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "cpu": {
-    ///          "type": "string"
-    ///        },
-    ///        "disk": {
-    ///          "type": "string"
-    ///        },
-    ///        "gpu": {
-    ///          "type": "string"
-    ///        },
-    ///        "memory": {
-    ///          "type": "string"
-    ///        }
-    ///      }
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///What a server of the class has and costs: its resources, its region, its on-demand price and its minimum bid. Read-only.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ServerClassSpec {
+        ///Whether the class can be ordered: `available`, or `deprecated` for a class being retired.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub availability: ::std::option::Option<::std::string::String>,
+        ///Family of the class, for example `General Purpose`, `Compute Heavy`, `Memory Heavy`, `Bare Metal` or `GPU`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub category: ::std::option::Option<::std::string::String>,
+        ///Human-readable name, for example `General Virtual Server.Medium`.
         #[serde(
             rename = "displayName",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub display_name: ::std::option::Option<::std::string::String>,
+        ///Whether the servers are virtual machines (`virtual`) or bare metal.
         #[serde(
             rename = "flavorType",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub flavor_type: ::std::option::Option<::std::string::String>,
+        ///Lowest bid the class accepts, in USD per node-hour (its reserve price); empty for a class that cannot be bid on. A bid must also reach the market price.
         #[serde(
             rename = "minBidPricePerHour",
             default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub min_bid_price_per_hour: ::std::option::Option<crate::Decimal>,
+        ///The fixed price of the class for on-demand node pools.
         #[serde(
             rename = "onDemandPricing",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub on_demand_pricing: ::std::option::Option<ServerClassSpecOnDemandPricing>,
+        ///The backing cloud's flavor behind the class.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub provider: ::std::option::Option<ServerClassSpecProvider>,
+        ///Name of the `Region` the class is sold in.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub region: ::std::option::Option<::std::string::String>,
+        ///What one server of the class has; the values are strings as the service writes them.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub resources: ::std::option::Option<ServerClassSpecResources>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ServerClassSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassSpec {
             Default::default()
         }
     }
-    ///`ServerClassSpecOnDemandPricing`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "cost": {
-    ///      "type": "string",
-    ///      "format": "rsspot-money"
-    ///    },
-    ///    "interval": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///The fixed price of the class for on-demand node pools.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerClassSpecOnDemandPricing {
+        ///On-demand price in USD per `interval`, that is per node-hour.
         #[serde(default, deserialize_with = "crate::types::lenient::money", skip_serializing_if = "::std::option::Option::is_none")]
         pub cost: ::std::option::Option<crate::Decimal>,
+        ///Billing interval of `cost`, as a Go duration (`1h`).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub interval: ::std::option::Option<::std::string::String>,
     }
@@ -5112,36 +2298,22 @@ pub mod types {
         }
     }
     impl ServerClassSpecOnDemandPricing {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassSpecOnDemandPricing {
             Default::default()
         }
     }
-    ///`ServerClassSpecProvider`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "providerFlavorID": {
-    ///      "type": "string"
-    ///    },
-    ///    "providerType": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///The backing cloud's flavor behind the class.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerClassSpecProvider {
+        ///The backing cloud's flavor id, for example `compute1-4`.
         #[serde(
             rename = "providerFlavorID",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub provider_flavor_id: ::std::option::Option<::std::string::String>,
+        ///Type of the backing cloud, for example `ospc` (OpenStack).
         #[serde(
             rename = "providerType",
             default,
@@ -5158,42 +2330,24 @@ pub mod types {
         }
     }
     impl ServerClassSpecProvider {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassSpecProvider {
             Default::default()
         }
     }
-    ///`ServerClassSpecResources`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "cpu": {
-    ///      "type": "string"
-    ///    },
-    ///    "disk": {
-    ///      "type": "string"
-    ///    },
-    ///    "gpu": {
-    ///      "type": "string"
-    ///    },
-    ///    "memory": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///What one server of the class has; the values are strings as the service writes them.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerClassSpecResources {
+        ///vCPUs per server, written as a number, for example `2`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub cpu: ::std::option::Option<::std::string::String>,
+        ///Local disk per server with its unit, for example `100GB`; absent on bare metal.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub disk: ::std::option::Option<::std::string::String>,
+        ///GPU of the server, when it has one.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub gpu: ::std::option::Option<::std::string::String>,
+        ///Memory per server with its unit, for example `7.5GB`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub memory: ::std::option::Option<::std::string::String>,
     }
@@ -5208,112 +2362,58 @@ pub mod types {
         }
     }
     impl ServerClassSpecResources {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassSpecResources {
             Default::default()
         }
     }
-    ///`ServerClassStatus`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "available": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "capacity": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "lastAuction": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "reserved": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "spotPricing": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "hammerPricePerHour": {
-    ///          "type": "string",
-    ///          "format": "rsspot-money"
-    ///        },
-    ///        "marketPricePerHour": {
-    ///          "type": "string",
-    ///          "format": "rsspot-money"
-    ///        }
-    ///      }
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///The class's spot market now: servers available and in use, and the prices. Read-only.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct ServerClassStatus {
+        ///Servers of the class available to provision now (servers).
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub available: ::std::option::Option<u32>,
+        ///Servers of the class in all, online and offline (servers).
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub capacity: ::std::option::Option<u32>,
+        ///Sequence number of the last auction run for the class (a counter, not a time).
         #[serde(
             rename = "lastAuction",
             default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub last_auction: ::std::option::Option<u32>,
+        ///Servers of the class in use (servers).
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub reserved: ::std::option::Option<u32>,
+        ///Spot prices of the class.
         #[serde(
             rename = "spotPricing",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub spot_pricing: ::std::option::Option<ServerClassStatusSpotPricing>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ServerClassStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassStatus {
             Default::default()
         }
     }
-    ///`ServerClassStatusSpotPricing`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "hammerPricePerHour": {
-    ///      "type": "string",
-    ///      "format": "rsspot-money"
-    ///    },
-    ///    "marketPricePerHour": {
-    ///      "type": "string",
-    ///      "format": "rsspot-money"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Spot prices of the class.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerClassStatusSpotPricing {
+        ///Price billed now to winning bids, in USD per node-hour.
         #[serde(
             rename = "hammerPricePerHour",
             default, deserialize_with = "crate::types::lenient::money",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub hammer_price_per_hour: ::std::option::Option<crate::Decimal>,
+        ///Market price now, in USD per node-hour; a lower bid loses.
         #[serde(
             rename = "marketPricePerHour",
             default, deserialize_with = "crate::types::lenient::money",
@@ -5330,339 +2430,83 @@ pub mod types {
         }
     }
     impl ServerClassStatusSpotPricing {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::ServerClassStatusSpotPricing {
             Default::default()
         }
     }
-    ///`SpotNodePool`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ObjectMeta"
-    ///    },
-    ///    "spec": {
-    ///      "type": "object",
-    ///      "required": [
-    ///        "cloudSpace",
-    ///        "serverClass"
-    ///      ],
-    ///      "properties": {
-    ///        "autoscaling": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "enabled": {
-    ///              "default": false,
-    ///              "type": "boolean"
-    ///            },
-    ///            "maxNodes": {
-    ///              "type": "integer",
-    ///              "format": "uint32",
-    ///              "minimum": 0.0
-    ///            },
-    ///            "minNodes": {
-    ///              "type": "integer",
-    ///              "format": "uint32",
-    ///              "minimum": 0.0
-    ///            }
-    ///          }
-    ///        },
-    ///        "bidPrice": {
-    ///          "type": "string",
-    ///          "format": "rsspot-bid"
-    ///        },
-    ///        "cloudSpace": {
-    ///          "type": "string"
-    ///        },
-    ///        "customAnnotations": {
-    ///          "readOnly": true,
-    ///          "type": "object",
-    ///          "additionalProperties": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "customLabels": {
-    ///          "readOnly": true,
-    ///          "type": "object",
-    ///          "additionalProperties": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "customTaints": {
-    ///          "readOnly": true,
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "object",
-    ///            "properties": {
-    ///              "effect": {
-    ///                "type": "string"
-    ///              },
-    ///              "key": {
-    ///                "type": "string"
-    ///              },
-    ///              "timeAdded": {
-    ///                "type": "string",
-    ///                "format": "date-time"
-    ///              },
-    ///              "value": {
-    ///                "type": "string"
-    ///              }
-    ///            }
-    ///          }
-    ///        },
-    ///        "desired": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "serverClass": {
-    ///          "type": "string"
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    },
-    ///    "status": {
-    ///      "readOnly": true,
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "bidStatus": {
-    ///          "type": "string",
-    ///          "format": "rsspot-state-BidStatus"
-    ///        },
-    ///        "customMetadataStatus": {
-    ///          "type": "object",
-    ///          "properties": {
-    ///            "annotations": {
-    ///              "type": "array",
-    ///              "items": {
-    ///                "type": "string"
-    ///              }
-    ///            },
-    ///            "labels": {
-    ///              "type": "array",
-    ///              "items": {
-    ///                "type": "string"
-    ///              }
-    ///            },
-    ///            "taints": {
-    ///              "type": "array",
-    ///              "items": {
-    ///                "type": "string"
-    ///              }
-    ///            }
-    ///          }
-    ///        },
-    ///        "wonCount": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    }
-    ///  },
-    ///  "additionalProperties": {},
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "ngpc.rxt.io",
-    ///      "kind": "SpotNodePool",
-    ///      "version": "v1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///A spot node pool: worker nodes of one server class for one CloudSpace, won at auction. The pool bids `spec.bidPrice` USD per node-hour; while the market price stays at or below the bid its nodes run and are billed at the market price, and when the market rises above it they are pre-empted after a few minutes' notice. The name is a lowercase UUID.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SpotNodePool {
+        ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///Kind of the object, `SpotNodePool`; set on create and never changed.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Name, namespace, labels and the service's bookkeeping of the object (see `ObjectMeta`).
         pub metadata: ObjectMeta,
+        ///What the user asks of a spot node pool: its CloudSpace and server class (both immutable), the node count or autoscaling bounds, the bid, and labels, annotations and taints for its nodes (all updatable).
         pub spec: SpotNodePoolSpec,
+        ///What the service reports about a spot node pool: the state of its bid and the nodes won. Read-only; absent until the service first handles the bid.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<SpotNodePoolStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SpotNodePool {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePool {
             Default::default()
         }
     }
-    ///`SpotNodePoolList`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "items"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "items": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/components/schemas/SpotNodePool"
-    ///      }
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ListMeta"
-    ///    }
-    ///  },
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "ngpc.rxt.io",
-    ///      "kind": "SpotNodePoolList",
-    ///      "version": "v1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///One page of SpotNodePool objects, as a list call returns it; `metadata.continue` names the next page when there is one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SpotNodePoolList {
+        ///API group and version of the list, `ngpc.rxt.io/v1`.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///The SpotNodePool objects of this page.
         pub items: ::std::vec::Vec<SpotNodePool>,
+        ///Kind of the list, `SpotNodePoolList`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Paging metadata: the resource version the page was read at and the token of the next page.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<ListMeta>,
     }
     impl SpotNodePoolList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolList {
             Default::default()
         }
     }
-    ///`SpotNodePoolSpec`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "cloudSpace",
-    ///    "serverClass"
-    ///  ],
-    ///  "properties": {
-    ///    "autoscaling": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "enabled": {
-    ///          "default": false,
-    ///          "type": "boolean"
-    ///        },
-    ///        "maxNodes": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        },
-    ///        "minNodes": {
-    ///          "type": "integer",
-    ///          "format": "uint32",
-    ///          "minimum": 0.0
-    ///        }
-    ///      }
-    ///    },
-    ///    "bidPrice": {
-    ///      "type": "string",
-    ///      "format": "rsspot-bid"
-    ///    },
-    ///    "cloudSpace": {
-    ///      "type": "string"
-    ///    },
-    ///    "customAnnotations": {
-    ///      "readOnly": true,
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "customLabels": {
-    ///      "readOnly": true,
-    ///      "type": "object",
-    ///      "additionalProperties": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "customTaints": {
-    ///      "readOnly": true,
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "object",
-    ///        "properties": {
-    ///          "effect": {
-    ///            "type": "string"
-    ///          },
-    ///          "key": {
-    ///            "type": "string"
-    ///          },
-    ///          "timeAdded": {
-    ///            "type": "string",
-    ///            "format": "date-time"
-    ///          },
-    ///          "value": {
-    ///            "type": "string"
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "desired": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "serverClass": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///What the user asks of a spot node pool: its CloudSpace and server class (both immutable), the node count or autoscaling bounds, the bid, and labels, annotations and taints for its nodes (all updatable).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SpotNodePoolSpec {
+        ///Autoscaling of the node count between `minNodes` and `maxNodes`; a CloudSpace allows one autoscaling spot pool. Updatable.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub autoscaling: ::std::option::Option<SpotNodePoolSpecAutoscaling>,
+        ///Highest price the pool pays, in USD per node-hour: positive, at most three decimals, and at least the class's minimum bid and market price. Nodes are billed at the market price while it stays at or below the bid. Required; updatable.
         #[serde(
             rename = "bidPrice",
             default, deserialize_with = "crate::types::lenient::bid",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub bid_price: ::std::option::Option<crate::Bid>,
+        ///Name of the CloudSpace (same namespace) the pool's nodes join. Required; immutable.
         #[serde(rename = "cloudSpace")]
         pub cloud_space: ::std::string::String,
+        ///Annotations put on every node of the pool. Updatable.
         #[serde(
             rename = "customAnnotations",
             default,
@@ -5672,6 +2516,7 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
+        ///Labels put on every node of the pool. Updatable.
         #[serde(
             rename = "customLabels",
             default,
@@ -5681,60 +2526,43 @@ pub mod types {
             ::std::string::String,
             ::std::string::String,
         >,
+        ///Taints put on every node of the pool. Updatable.
         #[serde(
             rename = "customTaints",
             default,
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub custom_taints: ::std::vec::Vec<SpotNodePoolSpecCustomTaintsItem>,
+        ///Number of nodes wanted (nodes); required even with autoscaling. Updatable: scaling the pool sets it.
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
         pub desired: ::std::option::Option<u32>,
+        ///Name of the `ServerClass` of the pool's nodes, in the CloudSpace's region. Required; immutable.
         #[serde(rename = "serverClass")]
         pub server_class: ::std::string::String,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SpotNodePoolSpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolSpec {
             Default::default()
         }
     }
-    ///`SpotNodePoolSpecAutoscaling`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "enabled": {
-    ///      "default": false,
-    ///      "type": "boolean"
-    ///    },
-    ///    "maxNodes": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    },
-    ///    "minNodes": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Autoscaling of the node count between `minNodes` and `maxNodes`; a CloudSpace allows one autoscaling spot pool. Updatable.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SpotNodePoolSpecAutoscaling {
+        ///Whether the node count follows the workload; default `false`, when `desired` applies.
         #[serde(default)]
         pub enabled: bool,
+        ///Largest node count the autoscaler may reach (nodes); at least `minNodes`.
         #[serde(
             rename = "maxNodes",
             default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub max_nodes: ::std::option::Option<u32>,
+        ///Smallest node count the autoscaler keeps (nodes); at least 1.
         #[serde(
             rename = "minNodes",
             default, deserialize_with = "crate::types::lenient::count",
@@ -5752,47 +2580,28 @@ pub mod types {
         }
     }
     impl SpotNodePoolSpecAutoscaling {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolSpecAutoscaling {
             Default::default()
         }
     }
-    ///`SpotNodePoolSpecCustomTaintsItem`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "effect": {
-    ///      "type": "string"
-    ///    },
-    ///    "key": {
-    ///      "type": "string"
-    ///    },
-    ///    "timeAdded": {
-    ///      "type": "string",
-    ///      "format": "date-time"
-    ///    },
-    ///    "value": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///A Kubernetes taint for the pool's nodes.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SpotNodePoolSpecCustomTaintsItem {
+        ///What the taint does to pods that do not tolerate it: `NoSchedule`, `PreferNoSchedule` or `NoExecute`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub effect: ::std::option::Option<::std::string::String>,
+        ///Key of the taint.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub key: ::std::option::Option<::std::string::String>,
+        ///When the taint was added (RFC 3339); usually unset.
         #[serde(
             rename = "timeAdded",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub time_added: ::std::option::Option<::chrono::DateTime<::chrono::offset::Utc>>,
+        ///Value of the taint; may be empty.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
     }
@@ -5807,64 +2616,22 @@ pub mod types {
         }
     }
     impl SpotNodePoolSpecCustomTaintsItem {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolSpecCustomTaintsItem {
             Default::default()
         }
     }
-    ///`SpotNodePoolStatus`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "readOnly": true,
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "bidStatus": {
-    ///      "type": "string",
-    ///      "format": "rsspot-state-BidStatus"
-    ///    },
-    ///    "customMetadataStatus": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "annotations": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "labels": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "string"
-    ///          }
-    ///        },
-    ///        "taints": {
-    ///          "type": "array",
-    ///          "items": {
-    ///            "type": "string"
-    ///          }
-    ///        }
-    ///      }
-    ///    },
-    ///    "wonCount": {
-    ///      "type": "integer",
-    ///      "format": "uint32",
-    ///      "minimum": 0.0
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///What the service reports about a spot node pool: the state of its bid and the nodes won. Read-only; absent until the service first handles the bid.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct SpotNodePoolStatus {
+        ///State of the pool's bid: `Pending`, `Fulfilled`, `Lost`, or `SpeedBump Hit` (the node limit of a new account).
         #[serde(
             rename = "bidStatus",
             default, deserialize_with = "crate::types::lenient::state",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub bid_status: ::std::option::Option<crate::types::BidStatus>,
+        ///Which custom labels, annotations and taints are applied to the pool's nodes now.
         #[serde(
             rename = "customMetadataStatus",
             default,
@@ -5873,56 +2640,33 @@ pub mod types {
         pub custom_metadata_status: ::std::option::Option<
             SpotNodePoolStatusCustomMetadataStatus,
         >,
+        ///Nodes the pool has won at auction (nodes).
         #[serde(
             rename = "wonCount",
             default, deserialize_with = "crate::types::lenient::count",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub won_count: ::std::option::Option<u32>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SpotNodePoolStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolStatus {
             Default::default()
         }
     }
-    ///`SpotNodePoolStatusCustomMetadataStatus`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "annotations": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "labels": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "string"
-    ///      }
-    ///    },
-    ///    "taints": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "type": "string"
-    ///      }
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///Which custom labels, annotations and taints are applied to the pool's nodes now.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SpotNodePoolStatusCustomMetadataStatus {
+        ///Keys of the custom annotations applied to the nodes.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub annotations: ::std::vec::Vec<::std::string::String>,
+        ///Keys of the custom labels applied to the nodes.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub labels: ::std::vec::Vec<::std::string::String>,
+        ///Keys of the custom taints applied to the nodes.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub taints: ::std::vec::Vec<::std::string::String>,
     }
@@ -5936,79 +2680,40 @@ pub mod types {
         }
     }
     impl SpotNodePoolStatusCustomMetadataStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::SpotNodePoolStatusCustomMetadataStatus {
             Default::default()
         }
     }
-    ///`Status`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "code": {
-    ///      "type": "integer",
-    ///      "format": "int32"
-    ///    },
-    ///    "details": {
-    ///      "$ref": "#/components/schemas/StatusDetails"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "message": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ListMeta"
-    ///    },
-    ///    "reason": {
-    ///      "type": "string"
-    ///    },
-    ///    "status": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "x-kubernetes-group-version-kind": [
-    ///    {
-    ///      "group": "",
-    ///      "kind": "Status",
-    ///      "version": "v1"
-    ///    },
-    ///    {
-    ///      "group": "resource.k8s.io",
-    ///      "kind": "Status",
-    ///      "version": "v1alpha1"
-    ///    }
-    ///  ]
-    ///}
-    /// ```
-    /// </details>
+    ///The Kubernetes `Status` document the service answers a delete and most errors with: whether the call succeeded, a machine-readable reason and a message.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Status {
+        ///API version of the document, `v1`.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///HTTP status code of the answer.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub code: ::std::option::Option<i32>,
+        ///Which object the answer is about, with the causes of a failure.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub details: ::std::option::Option<StatusDetails>,
+        ///Kind of the document, `Status`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Human-readable description of the outcome.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        ///List metadata; usually empty.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<ListMeta>,
+        ///Machine-readable reason of a failure: `NotFound`, `AlreadyExists`, `Conflict`, `Invalid`, `Forbidden`, `BadRequest`, `Unauthorized`, ...
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: ::std::option::Option<::std::string::String>,
+        ///Outcome: `Success` or `Failure`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<::std::string::String>,
     }
@@ -6027,37 +2732,21 @@ pub mod types {
         }
     }
     impl Status {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::Status {
             Default::default()
         }
     }
-    ///`StatusCause`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "field": {
-    ///      "type": "string"
-    ///    },
-    ///    "message": {
-    ///      "type": "string"
-    ///    },
-    ///    "reason": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///One cause of a failure: the field at fault and why.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct StatusCause {
+        ///Path of the field at fault, for example `spec.bidPrice`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub field: ::std::option::Option<::std::string::String>,
+        ///Human-readable explanation.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        ///Machine-readable cause, for example `FieldValueInvalid`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub reason: ::std::option::Option<::std::string::String>,
     }
@@ -6071,60 +2760,34 @@ pub mod types {
         }
     }
     impl StatusCause {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::StatusCause {
             Default::default()
         }
     }
-    ///`StatusDetails`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "causes": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/components/schemas/StatusCause"
-    ///      }
-    ///    },
-    ///    "group": {
-    ///      "type": "string"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "name": {
-    ///      "type": "string"
-    ///    },
-    ///    "retryAfterSeconds": {
-    ///      "type": "integer",
-    ///      "format": "int32"
-    ///    },
-    ///    "uid": {
-    ///      "type": "string"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///The object a `Status` is about, and the causes of a failure.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct StatusDetails {
+        ///The causes of a failure, one per field at fault.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub causes: ::std::vec::Vec<StatusCause>,
+        ///API group of the object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub group: ::std::option::Option<::std::string::String>,
+        ///Kind (or resource name) of the object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Name of the object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        ///Seconds to wait before retrying, when the service says.
         #[serde(
             rename = "retryAfterSeconds",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub retry_after_seconds: ::std::option::Option<i32>,
+        ///Unique id of the object.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub uid: ::std::option::Option<::std::string::String>,
     }
@@ -6141,21 +2804,12 @@ pub mod types {
         }
     }
     impl StatusDetails {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::StatusDetails {
             Default::default()
         }
     }
-    ///`Time`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "string",
-    ///  "format": "date-time"
-    ///}
-    /// ```
-    /// </details>
+    ///A point in time as the service writes it: an RFC 3339 timestamp in UTC, to the second (for example `2023-11-14T00:06:24Z`).
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[serde(transparent)]
     pub struct Time(pub ::chrono::DateTime<::chrono::offset::Utc>);
@@ -6204,117 +2858,53 @@ pub mod types {
             self.0.fmt(f)
         }
     }
-    ///`VmSshKey`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "required": [
-    ///    "metadata",
-    ///    "spec"
-    ///  ],
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ObjectMeta"
-    ///    },
-    ///    "spec": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "description": {
-    ///          "type": "string"
-    ///        },
-    ///        "publicKey": {
-    ///          "type": "string"
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    },
-    ///    "status": {
-    ///      "type": "object",
-    ///      "properties": {
-    ///        "fingerprint": {
-    ///          "type": "string"
-    ///        },
-    ///        "validated": {
-    ///          "type": "boolean"
-    ///        }
-    ///      },
-    ///      "additionalProperties": {}
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///An SSH public key registered in the organization, which VM CloudSpaces install on their virtual machines.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct VmSshKey {
+        ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///Kind of the object, `VmSshKey`; set on create and never changed.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Name, namespace, labels and the service's bookkeeping of the object (see `ObjectMeta`).
         pub metadata: ObjectMeta,
+        ///The key and its description.
         pub spec: VmSshKeySpec,
+        ///What the service found when checking the key. Read-only.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<VmSshKeyStatus>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VmSshKey {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::VmSshKey {
             Default::default()
         }
     }
-    ///`VmSshKeyList`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "apiVersion": {
-    ///      "type": "string"
-    ///    },
-    ///    "items": {
-    ///      "type": "array",
-    ///      "items": {
-    ///        "$ref": "#/components/schemas/VmSshKey"
-    ///      }
-    ///    },
-    ///    "kind": {
-    ///      "type": "string"
-    ///    },
-    ///    "metadata": {
-    ///      "$ref": "#/components/schemas/ListMeta"
-    ///    }
-    ///  }
-    ///}
-    /// ```
-    /// </details>
+    ///One page of VmSshKey objects, as a list call returns it; `metadata.continue` names the next page when there is one.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct VmSshKeyList {
+        ///API group and version of the list, `ngpc.rxt.io/v1`.
         #[serde(
             rename = "apiVersion",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub api_version: ::std::option::Option<::std::string::String>,
+        ///The VmSshKey objects of this page.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub items: ::std::vec::Vec<VmSshKey>,
+        ///Kind of the list, `VmSshKeyList`.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        ///Paging metadata: the resource version the page was read at and the token of the next page.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<ListMeta>,
     }
@@ -6329,76 +2919,49 @@ pub mod types {
         }
     }
     impl VmSshKeyList {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::VmSshKeyList {
             Default::default()
         }
     }
-    ///`VmSshKeySpec`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "description": {
-    ///      "type": "string"
-    ///    },
-    ///    "publicKey": {
-    ///      "type": "string"
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///The key and its description.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct VmSshKeySpec {
+        ///Free-text description of the key.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
+        ///The public key in OpenSSH format, for example `ssh-ed25519 AAAA... user@host`.
         #[serde(
             rename = "publicKey",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub public_key: ::std::option::Option<::std::string::String>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VmSshKeySpec {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::VmSshKeySpec {
             Default::default()
         }
     }
-    ///`VmSshKeyStatus`
-    ///
-    /// <details><summary>JSON schema</summary>
-    ///
-    /// ```json
-    ///{
-    ///  "type": "object",
-    ///  "properties": {
-    ///    "fingerprint": {
-    ///      "type": "string"
-    ///    },
-    ///    "validated": {
-    ///      "type": "boolean"
-    ///    }
-    ///  },
-    ///  "additionalProperties": {}
-    ///}
-    /// ```
-    /// </details>
+    ///What the service found when checking the key. Read-only.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
     pub struct VmSshKeyStatus {
+        ///Fingerprint of the key, as the service computes it.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub fingerprint: ::std::option::Option<::std::string::String>,
+        ///Whether the service accepted the key as a valid public key.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
         pub validated: ::std::option::Option<bool>,
+        ///Keys the contract does not name, kept as the service sent them (so nothing a newer service adds is lost).
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl VmSshKeyStatus {
+        ///A builder of this type, field by field (all fields start unset or empty).
         pub fn builder() -> builder::VmSshKeyStatus {
             Default::default()
         }

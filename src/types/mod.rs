@@ -8,6 +8,7 @@ mod states;
 
 pub use states::{BidStatus, CloudSpacePhase, Health};
 
+// Inlined, so each type has its own page here, under its friendly name.
 #[doc(inline)]
 pub use crate::pricing::docs::{ComparablePrices, Percentiles, PriceHistory};
 #[doc(inline)]

@@ -30,6 +30,7 @@ pub const REPLACEMENTS: &[(&str, &str)] = &[
 pub fn generate_sdk(spec: &Value) -> Result<String, String> {
     let mut typed = spec.clone();
     crate::model_types::apply(&mut typed)?;
+    crate::model_docs::apply(&mut typed)?;
     let openapi: openapiv3::OpenAPI = serde_json::from_value(typed)
         .map_err(|e| format!("normalised spec is not OpenAPI 3.0: {e}"))?;
     let mut settings = progenitor::GenerationSettings::default();
@@ -99,6 +100,7 @@ pub fn generate_sdk(spec: &Value) -> Result<String, String> {
     let code = lenient_fields(hide_constructors(rename_fields(prettyplease::unparse(
         &file,
     ))?)?)?;
+    let code = crate::model_docs::finish_docs(&code)?;
     redact_secret_debug(&code).map(|code| format!("{BANNER}{code}"))
 }
 

@@ -369,3 +369,82 @@ fn every_operation_has_the_action_its_template_states() {
             .contains("x-kubernetes-action")
     );
 }
+
+/// The effective spec with the model's types and docs applied, as the generator sees it.
+fn documented(spec: &Value) -> Result<Value, String> {
+    let mut typed = normalize(spec, &supplement())?;
+    crate::model_types::apply(&mut typed)?;
+    crate::model_docs::apply(&mut typed)?;
+    Ok(typed)
+}
+
+#[test]
+fn every_generated_type_and_field_has_a_doc() {
+    let Some(spec) = upstream() else { return };
+    let missing =
+        crate::model_docs::undocumented(&documented(&spec).unwrap(), crate::render::REPLACEMENTS);
+    assert!(
+        missing.is_empty(),
+        "fields without a doc (add them to crates/rsspot-codegen/src/model_docs.rs): {missing:?}"
+    );
+    // Without the docs, every field is reported.
+    let bare = crate::model_docs::undocumented(
+        &normalize(&spec, &supplement()).unwrap(),
+        crate::render::REPLACEMENTS,
+    );
+    assert!(bare.contains(&"SpotNodePool.spec.bidPrice".to_string()));
+    assert!(bare.contains(&"CloudSpace.status.conditions[]".to_string()));
+    assert!(bare.len() > 300, "{}", bare.len());
+}
+
+#[test]
+fn a_field_added_later_without_a_doc_is_named() {
+    let Some(mut spec) = upstream() else { return };
+    spec["components"]["schemas"]["io.rxt.ngpc.v1.SpotNodePool"]["properties"]["spec"]["properties"]
+        ["preemptionPolicy"] = json!({"type": "string"});
+    let missing =
+        crate::model_docs::undocumented(&documented(&spec).unwrap(), crate::render::REPLACEMENTS);
+    assert_eq!(
+        missing,
+        vec!["SpotNodePool.spec.preemptionPolicy".to_string()]
+    );
+}
+
+#[test]
+fn a_documented_field_that_is_gone_fails_the_generation() {
+    let Some(mut spec) = upstream() else { return };
+    let props =
+        spec["components"]["schemas"]["io.rxt.ngpc.v1.Region"]["properties"]["spec"]["properties"]
+            .as_object_mut()
+            .unwrap();
+    props.remove("country");
+    let err = documented(&spec).unwrap_err();
+    assert!(err.contains("model docs"), "{err}");
+    assert!(err.contains("Region.spec.country"), "{err}");
+}
+
+#[test]
+fn no_doc_is_declared_twice_and_none_is_empty() {
+    let mut seen = std::collections::BTreeSet::new();
+    for (schema, path, doc) in crate::model_docs::entries() {
+        assert!(
+            seen.insert(format!("{schema}.{path}")),
+            "{schema}.{path} twice"
+        );
+        assert!(
+            !doc.trim().is_empty() && !doc.contains('\n'),
+            "{schema}.{path}"
+        );
+    }
+}
+
+#[test]
+fn the_json_schema_blocks_are_dropped_from_the_docs() {
+    let code = "    ///A pool.\n    ///\n    /// <details><summary>JSON schema</summary>\n    ///\n    /// ```json\n    ///{}\n    /// ```\n    /// </details>\n    pub struct Pool;\n";
+    assert_eq!(
+        crate::model_docs::drop_schema_blocks(code).unwrap(),
+        "    ///A pool.\n    pub struct Pool;\n"
+    );
+    assert!(crate::model_docs::drop_schema_blocks("pub struct Pool;\n").is_err());
+    assert!(crate::model_docs::drop_schema_blocks(&code[..code.len() - 40]).is_err());
+}
