@@ -168,7 +168,7 @@ pub struct Cost {
     pub monthly_after: Decimal,
 }
 
-/// The plan of a fleet (see the [module docs](self)); serializable, so a reviewed plan can be
+/// The plan of a fleet (see the [module docs](crate::fleet)); serializable, so a reviewed plan can be
 /// saved and applied exactly.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {

@@ -54,7 +54,7 @@ pub fn read_bounded_from(
     Ok(bytes)
 }
 
-/// Reads the file at `path`, refusing it past `limit` bytes (see [`read_bounded_from`]).
+/// Reads the file at `path`, refusing it past `limit` bytes (as `read_bounded_from` does).
 pub fn read_bounded(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     read_bounded_from(file, limit, path, what)

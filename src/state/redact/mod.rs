@@ -76,7 +76,7 @@ const COMPOUND_PREFIXES: &[&str] = &[
     "pg",
 ];
 
-/// Redacts secrets in a command line by an allow-list (see [`argv`]): the command path, object
+/// Redacts secrets in a command line by an allow-list (the `argv` module): the command path, object
 /// names and the values of flags known to be safe stay; other flags' values, request fields
 /// under keys not known to be safe, header values, user data, webhook paths, URL user-info and
 /// query values go. The result has the same number of elements.
