@@ -41,7 +41,7 @@ pub mod types {
         }
     }
     ///An autopilot node pool: a number of vCPUs for one CloudSpace, which the service fills itself by combining the cheapest qualifying server classes into child spot node pools, bidding at most `spec.budgetPerHour`, and re-packing as nodes are won or lost. Fulfilment is asynchronous: compare `status.managedVCPUs` with `status.targetVCPUs`. The name is a lowercase UUID.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePool {
         ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
@@ -107,7 +107,7 @@ pub mod types {
         }
     }
     ///What the user asks of an autopilot node pool: a vCPU target for one CloudSpace, the size and memory ratio of its nodes, and the highest bid per node-hour. `region` and `cloudSpace` are immutable; everything else is updatable.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolSpec {
         ///How the service picks server classes; only `LowestPrice` is accepted. Updatable.
         #[serde(
@@ -241,7 +241,7 @@ pub mod types {
         }
     }
     ///What the service reports about an autopilot node pool: the target and what is won so far, the current allocations, the state of each server class tried and a history of changes. Read-only.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct AutopilotNodePoolStatus {
         ///The current allocations: one per server class in use, each held by a child spot node pool.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
@@ -468,7 +468,7 @@ pub mod types {
         }
     }
     ///A CloudSpace: a managed Kubernetes cluster in one region, whose control plane the service runs and whose worker nodes come from its node pools (spot, on-demand or autopilot). It lives in the organization's namespace; its name is chosen by the user (a lowercase DNS label of at most 63 characters) and never changes.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpace {
         ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(rename = "apiVersion", default = "defaults::cloud_space_api_version")]
@@ -519,7 +519,7 @@ pub mod types {
         }
     }
     ///What the user asks of a CloudSpace: its region, Kubernetes version, network plugin and control-plane options. `region`, `deploymentType` and `cni` are fixed at create; `kubernetesVersion` (an upgrade), `HAControlPlane` and `webhook` can be updated; the pool lists are kept by the service.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceSpec {
         ///Names of the CloudSpace's spot node pools. Read-only: the service keeps it as pools come and go.
         #[serde(
@@ -705,7 +705,7 @@ pub mod types {
         }
     }
     ///What the service reports about a CloudSpace: its lifecycle phase and health, the API server endpoint, the Kubernetes version it runs, and the bids and servers behind it. Read-only; absent until the service first handles the object.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct CloudSpaceStatus {
         ///Host (and port) of the cluster's Kubernetes API server, without a scheme: prefix `https://` to use it. Empty until the control plane is up.
         #[serde(
@@ -1459,7 +1459,7 @@ pub mod types {
         }
     }
     ///The metadata every object carries (Kubernetes `ObjectMeta`): its name and namespace, the labels and annotations users set, and the bookkeeping the service keeps (uid, resource version, timestamps).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ObjectMeta {
         ///Free-form annotations, key to value. Marked read-only in the contract but writable in practice.
         #[serde(
@@ -1557,7 +1557,7 @@ pub mod types {
         }
     }
     ///An on-demand node pool: worker nodes of one server class for one CloudSpace, reserved at the class's fixed on-demand price (`ServerClass` `spec.onDemandPricing`) and never pre-empted. The name is a lowercase UUID.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OnDemandNodePool {
         ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
@@ -1612,7 +1612,7 @@ pub mod types {
         }
     }
     ///What the user asks of an on-demand node pool: its CloudSpace and server class (both immutable), the node count, and labels, annotations and taints for its nodes (all updatable).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OnDemandNodePoolSpec {
         ///Autoscaling of the node count between `minNodes` and `maxNodes` (not in the published contract; the official Go SDK sends it). Updatable.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -1736,7 +1736,7 @@ pub mod types {
         }
     }
     ///What the service reports about an on-demand node pool: the state of its reservation and the nodes reserved. Read-only; absent until the service first handles the pool.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct OnDemandNodePoolStatus {
         ///Which custom labels, annotations and taints are applied to the pool's nodes now.
         #[serde(
@@ -1995,7 +1995,7 @@ pub mod types {
         }
     }
     ///A region where Spot runs servers, for example `us-central-dfw-1`. Regions are cluster-scoped and read-only: they are listed, never created.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct Region {
         ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
@@ -2047,7 +2047,7 @@ pub mod types {
         }
     }
     ///Where the region is and which cloud backs it. Read-only.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct RegionSpec {
         ///Country of the region, as an ISO 3166-1 alpha-3 code (three letters, for example `USA`).
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -2169,7 +2169,7 @@ pub mod types {
         }
     }
     ///A server class: one kind of server (vCPUs, memory, disk, GPU) in one region, with its on-demand price, its minimum bid and its spot market. Server classes are cluster-scoped and read-only; the name carries the region, for example `gp.vs1.medium-dfw`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerClass {
         ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
@@ -2224,7 +2224,7 @@ pub mod types {
         }
     }
     ///What a server of the class has and costs: its resources, its region, its on-demand price and its minimum bid. Read-only.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerClassSpec {
         ///Whether the class can be ordered: `available`, or `deprecated` for a class being retired.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -2368,7 +2368,7 @@ pub mod types {
         }
     }
     ///The class's spot market now: servers available and in use, and the prices. Read-only.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct ServerClassStatus {
         ///Servers of the class available to provision now (servers).
         #[serde(default, deserialize_with = "crate::types::lenient::count", skip_serializing_if = "::std::option::Option::is_none")]
@@ -2436,7 +2436,7 @@ pub mod types {
         }
     }
     ///A spot node pool: worker nodes of one server class for one CloudSpace, won at auction. The pool bids `spec.bidPrice` USD per node-hour; while the market price stays at or below the bid its nodes run and are billed at the market price, and when the market rises above it they are pre-empted after a few minutes' notice. The name is a lowercase UUID.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SpotNodePool {
         ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
@@ -2491,7 +2491,7 @@ pub mod types {
         }
     }
     ///What the user asks of a spot node pool: its CloudSpace and server class (both immutable), the node count or autoscaling bounds, the bid, and labels, annotations and taints for its nodes (all updatable).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SpotNodePoolSpec {
         ///Autoscaling of the node count between `minNodes` and `maxNodes`; a CloudSpace allows one autoscaling spot pool. Updatable.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -2622,7 +2622,7 @@ pub mod types {
         }
     }
     ///What the service reports about a spot node pool: the state of its bid and the nodes won. Read-only; absent until the service first handles the bid.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct SpotNodePoolStatus {
         ///State of the pool's bid: `Pending`, `Fulfilled`, `Lost`, or `SpeedBump Hit` (the node limit of a new account).
         #[serde(
@@ -2859,7 +2859,7 @@ pub mod types {
         }
     }
     ///An SSH public key registered in the organization, which VM CloudSpaces install on their virtual machines.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct VmSshKey {
         ///API group and version of the object, `ngpc.rxt.io/v1`; set on create and never changed.
         #[serde(
@@ -2925,7 +2925,7 @@ pub mod types {
         }
     }
     ///The key and its description.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct VmSshKeySpec {
         ///Free-text description of the key.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -2948,7 +2948,7 @@ pub mod types {
         }
     }
     ///What the service found when checking the key. Read-only.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     pub struct VmSshKeyStatus {
         ///Fingerprint of the key, as the service computes it.
         #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
@@ -12137,6 +12137,289 @@ pub mod types {
         }
         pub(super) fn cloud_space_spec_cloud() -> ::std::string::String {
             "default".to_string()
+        }
+    }
+    impl ::std::default::Default for ObjectMeta {
+        fn default() -> Self {
+            Self {
+                annotations: ::std::default::Default::default(),
+                creation_timestamp: ::std::default::Default::default(),
+                deletion_grace_period_seconds: ::std::default::Default::default(),
+                deletion_timestamp: ::std::default::Default::default(),
+                finalizers: ::std::default::Default::default(),
+                generate_name: ::std::default::Default::default(),
+                generation: ::std::default::Default::default(),
+                labels: ::std::default::Default::default(),
+                managed_fields: ::std::default::Default::default(),
+                name: ::std::default::Default::default(),
+                namespace: ::std::default::Default::default(),
+                owner_references: ::std::default::Default::default(),
+                resource_version: ::std::default::Default::default(),
+                self_link: ::std::default::Default::default(),
+                uid: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for CloudSpace {
+        fn default() -> Self {
+            Self {
+                api_version: defaults::cloud_space_api_version(),
+                kind: defaults::cloud_space_kind(),
+                metadata: ::std::default::Default::default(),
+                spec: ::std::default::Default::default(),
+                status: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for CloudSpaceSpec {
+        fn default() -> Self {
+            Self {
+                bid_requests: ::std::default::Default::default(),
+                cloud: defaults::cloud_space_spec_cloud(),
+                cluster_ref: ::std::default::Default::default(),
+                cni: ::std::default::Default::default(),
+                deployment_type: ::std::default::Default::default(),
+                gpu_enabled: ::std::default::Default::default(),
+                ha_control_plane: ::std::default::Default::default(),
+                kubernetes_version: ::std::default::Default::default(),
+                networks: ::std::default::Default::default(),
+                on_demand_requests: ::std::default::Default::default(),
+                region: ::std::default::Default::default(),
+                servers: ::std::default::Default::default(),
+                type_: ::std::default::Default::default(),
+                webhook: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for CloudSpaceStatus {
+        fn default() -> Self {
+            Self {
+                api_server_endpoint: ::std::default::Default::default(),
+                assigned_servers: ::std::default::Default::default(),
+                bids: ::std::default::Default::default(),
+                cloudspace_class_name: ::std::default::Default::default(),
+                cluster_ref: ::std::default::Default::default(),
+                conditions: ::std::default::Default::default(),
+                current_kubernetes_version: ::std::default::Default::default(),
+                first_ready_timestamp: ::std::default::Default::default(),
+                health: ::std::default::Default::default(),
+                pending_allocations: ::std::default::Default::default(),
+                phase: ::std::default::Default::default(),
+                reason: ::std::default::Default::default(),
+                ssh_secret_name: ::std::default::Default::default(),
+                upgrade_phase: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for SpotNodePool {
+        fn default() -> Self {
+            Self {
+                api_version: ::std::default::Default::default(),
+                kind: ::std::default::Default::default(),
+                metadata: ::std::default::Default::default(),
+                spec: ::std::default::Default::default(),
+                status: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for SpotNodePoolSpec {
+        fn default() -> Self {
+            Self {
+                autoscaling: ::std::default::Default::default(),
+                bid_price: ::std::default::Default::default(),
+                cloud_space: ::std::default::Default::default(),
+                custom_annotations: ::std::default::Default::default(),
+                custom_labels: ::std::default::Default::default(),
+                custom_taints: ::std::default::Default::default(),
+                desired: ::std::default::Default::default(),
+                server_class: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for SpotNodePoolStatus {
+        fn default() -> Self {
+            Self {
+                bid_status: ::std::default::Default::default(),
+                custom_metadata_status: ::std::default::Default::default(),
+                won_count: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for OnDemandNodePool {
+        fn default() -> Self {
+            Self {
+                api_version: ::std::default::Default::default(),
+                kind: ::std::default::Default::default(),
+                metadata: ::std::default::Default::default(),
+                spec: ::std::default::Default::default(),
+                status: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for OnDemandNodePoolSpec {
+        fn default() -> Self {
+            Self {
+                autoscaling: ::std::default::Default::default(),
+                cloud_space: ::std::default::Default::default(),
+                custom_annotations: ::std::default::Default::default(),
+                custom_labels: ::std::default::Default::default(),
+                custom_taints: ::std::default::Default::default(),
+                desired: ::std::default::Default::default(),
+                server_class: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for OnDemandNodePoolStatus {
+        fn default() -> Self {
+            Self {
+                custom_metadata_status: ::std::default::Default::default(),
+                reserved_count: ::std::default::Default::default(),
+                reserved_status: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for AutopilotNodePool {
+        fn default() -> Self {
+            Self {
+                api_version: ::std::default::Default::default(),
+                kind: ::std::default::Default::default(),
+                metadata: ::std::default::Default::default(),
+                spec: ::std::default::Default::default(),
+                status: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for AutopilotNodePoolSpec {
+        fn default() -> Self {
+            Self {
+                allocation_strategy: ::std::default::Default::default(),
+                budget_per_hour: ::std::default::Default::default(),
+                cloud_space: ::std::default::Default::default(),
+                custom_annotations: ::std::default::Default::default(),
+                custom_labels: ::std::default::Default::default(),
+                custom_taints: ::std::default::Default::default(),
+                memory_per_vcpu: ::std::default::Default::default(),
+                region: ::std::default::Default::default(),
+                vcpu: ::std::default::Default::default(),
+                vcpu_per_node: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for AutopilotNodePoolStatus {
+        fn default() -> Self {
+            Self {
+                allocations: ::std::default::Default::default(),
+                allocations_history: ::std::default::Default::default(),
+                class_states: ::std::default::Default::default(),
+                managed_memory_gb: ::std::default::Default::default(),
+                managed_vcpus: ::std::default::Default::default(),
+                phase: ::std::default::Default::default(),
+                target_vcpus: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for VmSshKey {
+        fn default() -> Self {
+            Self {
+                api_version: ::std::default::Default::default(),
+                kind: ::std::default::Default::default(),
+                metadata: ::std::default::Default::default(),
+                spec: ::std::default::Default::default(),
+                status: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for VmSshKeySpec {
+        fn default() -> Self {
+            Self {
+                description: ::std::default::Default::default(),
+                public_key: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for VmSshKeyStatus {
+        fn default() -> Self {
+            Self {
+                fingerprint: ::std::default::Default::default(),
+                validated: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for Region {
+        fn default() -> Self {
+            Self {
+                api_version: ::std::default::Default::default(),
+                kind: ::std::default::Default::default(),
+                metadata: ::std::default::Default::default(),
+                spec: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for RegionSpec {
+        fn default() -> Self {
+            Self {
+                country: ::std::default::Default::default(),
+                description: ::std::default::Default::default(),
+                generation: ::std::default::Default::default(),
+                provider: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for ServerClass {
+        fn default() -> Self {
+            Self {
+                api_version: ::std::default::Default::default(),
+                kind: ::std::default::Default::default(),
+                metadata: ::std::default::Default::default(),
+                spec: ::std::default::Default::default(),
+                status: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for ServerClassSpec {
+        fn default() -> Self {
+            Self {
+                availability: ::std::default::Default::default(),
+                category: ::std::default::Default::default(),
+                display_name: ::std::default::Default::default(),
+                flavor_type: ::std::default::Default::default(),
+                min_bid_price_per_hour: ::std::default::Default::default(),
+                on_demand_pricing: ::std::default::Default::default(),
+                provider: ::std::default::Default::default(),
+                region: ::std::default::Default::default(),
+                resources: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
+        }
+    }
+    impl ::std::default::Default for ServerClassStatus {
+        fn default() -> Self {
+            Self {
+                available: ::std::default::Default::default(),
+                capacity: ::std::default::Default::default(),
+                last_auction: ::std::default::Default::default(),
+                reserved: ::std::default::Default::default(),
+                spot_pricing: ::std::default::Default::default(),
+                extra: ::std::default::Default::default(),
+            }
         }
     }
 }

@@ -10,6 +10,7 @@
 //!   [`action`](action::action) per operation);
 //! - [`model_types`] declares the model's real field types (counts, bids, money, fields always
 //!   present, unknown keys kept), applied to the spec progenitor sees;
+//! - [`defaults`] gives the types that keep unknown keys a `Default` with the schema's defaults;
 //! - [`model_docs`] documents every model type and field in our own words (the generated docs);
 //! - [`render`] runs progenitor and renders the bindings with `prettyplease`, which is
 //!   deterministic, so `generated/` can be compared byte for byte with what `build.rs` produces;
@@ -23,6 +24,8 @@ pub mod digest;
 
 #[cfg(feature = "generate")]
 pub mod action;
+#[cfg(feature = "generate")]
+pub mod defaults;
 #[cfg(feature = "generate")]
 pub mod model_docs;
 #[cfg(feature = "generate")]

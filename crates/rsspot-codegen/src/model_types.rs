@@ -34,15 +34,16 @@ pub const REQUIRED: &[(&str, &[&str])] = &[
 ];
 
 /// The types that keep unknown keys: the generator gives them no `Default`, which they all
-/// have (every field is optional or defaulted, the `extra` map empty).
-pub fn defaulted_types() -> Vec<String> {
+/// have (every field is optional or defaulted, the `extra` map empty); `defaults.rs` adds it.
+pub fn defaulted_types(spec: &Value) -> Vec<String> {
     let mut out = vec!["ObjectMeta".to_string()];
     for kind in KINDS {
-        out.extend([
-            kind.to_string(),
-            format!("{kind}Spec"),
-            format!("{kind}Status"),
-        ]);
+        out.extend([kind.to_string(), format!("{kind}Spec")]);
+        // Regions have no status.
+        let status = format!("/components/schemas/{kind}/properties/status");
+        if spec.pointer(&status).is_some() {
+            out.push(format!("{kind}Status"));
+        }
     }
     out
 }

@@ -77,11 +77,6 @@ pub fn generate_sdk(spec: &Value) -> Result<String, String> {
             [progenitor::TypeImpl::Display, progenitor::TypeImpl::FromStr].into_iter(),
         );
     }
-    let mut default = progenitor::TypePatch::default();
-    default.with_derive("Default");
-    for name in crate::model_types::defaulted_types() {
-        settings.with_patch(name, &default);
-    }
     settings
         .with_interface(progenitor::InterfaceStyle::Builder)
         .with_tag(progenitor::TagStyle::Merged)
@@ -95,8 +90,9 @@ pub fn generate_sdk(spec: &Value) -> Result<String, String> {
     let tokens = generator
         .generate_tokens(&openapi)
         .map_err(|e| format!("progenitor failed: {e}"))?;
-    let file: syn::File =
+    let mut file: syn::File =
         syn::parse2(tokens).map_err(|e| format!("generated code does not parse: {e}"))?;
+    crate::defaults::add(&mut file, &crate::model_types::defaulted_types(spec))?;
     let code = lenient_fields(hide_constructors(rename_fields(prettyplease::unparse(
         &file,
     ))?)?)?;

@@ -134,9 +134,8 @@ impl CloudSpaceCreate {
     /// The exact body that [`Api::create`](crate::Api) sends.
     pub fn to_body(&self, namespace: &str) -> Result<CloudSpace> {
         self.validate()?;
+        // `apiVersion`, `kind` and `spec.cloud` are the schema's defaults.
         Ok(CloudSpace {
-            api_version: "ngpc.rxt.io/v1".into(),
-            kind: "CloudSpace".into(),
             metadata: ObjectMeta {
                 name: self.name.clone(),
                 namespace: Some(namespace.to_string()),
@@ -147,14 +146,12 @@ impl CloudSpaceCreate {
                 kubernetes_version: Some(self.kubernetes_version.clone()),
                 cni: Some(self.cni.clone()),
                 ha_control_plane: self.ha_control_plane,
-                cloud: "default".into(),
                 deployment_type: Some("gen2".into()),
                 webhook: Some(self.webhook.clone().unwrap_or_default()),
                 gpu_enabled: Some(self.gpu_enabled),
                 ..CloudSpaceSpec::default()
             },
-            status: None,
-            extra: Default::default(),
+            ..CloudSpace::default()
         })
     }
 }
