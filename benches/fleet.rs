@@ -11,26 +11,21 @@
 //! `cargo bench --bench fleet` (7 timed runs each, alternating); run as a test
 //! (`cargo test --bench fleet`) it does one.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::{BenchResult, bearer, time_pair};
 use rsspot::SpotClient;
-use rsspot::emulator::{CLIENT_ID, Emulator, EmulatorOptions, Lifecycle};
+use rsspot::emulator::{Emulator, EmulatorOptions, Lifecycle};
 use rsspot::fleet::{self, ApplyOptions, Fleet, FleetBid, FleetCloudSpace, FleetPool, PlanOptions};
 use rsspot::retry::RetryConfig;
-use serde_json::Value;
-
-type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
 
 /// Injected latency per request, as a nearby real service would answer.
 const LATENCY: Duration = Duration::from_millis(20);
 const CLOUDSPACES: usize = 10;
 const POOLS: usize = 5;
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1e3)
@@ -56,26 +51,6 @@ fn the_fleet() -> Fleet {
         fleet.cloudspaces.push(cs);
     }
     fleet
-}
-
-/// The id token the SDK sends, obtained the way the SDK obtains it.
-async fn bearer(http: &reqwest::Client, emu: &Emulator) -> BenchResult<String> {
-    let resp: Value = http
-        .post(format!("{}/oauth/token", emu.base_url()))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", CLIENT_ID),
-            ("refresh_token", "demo-token"),
-        ])
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    resp["id_token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| "no id_token in the token response".into())
 }
 
 /// The path's kind: the last segment of a collection, `…/spotnodepools` → `spotnodepools`.
@@ -145,18 +120,12 @@ async fn run(runs: usize) -> BenchResult<()> {
         });
         futures::future::try_join_all(sends).await.map(drop)
     };
-    raw().await?;
-    fleet::plan(&org, &wanted, &opts).await?;
-    let (mut planned, mut alone) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        let t = Instant::now();
+    let plan = || async {
         fleet::plan(&org, &wanted, &opts).await?;
-        planned.push(t.elapsed());
-        let t = Instant::now();
-        raw().await?;
-        alone.push(t.elapsed());
-    }
-    let (planned, alone) = (median(planned), median(alone));
+        Ok(())
+    };
+    let raw = || async { raw().await.map_err(Into::into) };
+    let (planned, alone) = time_pair(1, runs, plan, raw).await?;
     let ratio = planned.as_secs_f64() / alone.as_secs_f64();
 
     println!(

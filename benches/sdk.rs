@@ -8,11 +8,13 @@
 //!
 //! `RSSPOT_BENCH_RUNS` overrides the number of timed runs of (a) and (b) (default 400).
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+mod common;
 
+use std::time::Duration;
+
+use common::{BenchResult, bearer, time, time_pair};
 use rsspot::SpotClient;
-use rsspot::emulator::{CLIENT_ID, Emulator, EmulatorOptions, Seed};
+use rsspot::emulator::{Emulator, EmulatorOptions, Seed};
 use rsspot::retry::RetryConfig;
 use serde_json::Value;
 
@@ -31,62 +33,8 @@ struct Runs {
     fanout: usize,
 }
 
-type BenchResult<T> = Result<T, Box<dyn std::error::Error>>;
-
-fn median(mut xs: Vec<Duration>) -> Duration {
-    xs.sort();
-    xs[xs.len() / 2]
-}
-
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1e3)
-}
-
-/// Times `n` runs of `f` after `warmup` untimed ones; returns the median.
-async fn time<F, Fut>(warmup: usize, n: usize, mut f: F) -> BenchResult<Duration>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = BenchResult<()>>,
-{
-    for _ in 0..warmup {
-        f().await?;
-    }
-    let mut samples = Vec::with_capacity(n);
-    for _ in 0..n {
-        let t = Instant::now();
-        f().await?;
-        samples.push(t.elapsed());
-    }
-    Ok(median(samples))
-}
-
-/// Two workloads timed alternately (so drift affects both alike); returns both medians.
-async fn time_pair<A, AF, B, BF>(
-    warmup: usize,
-    n: usize,
-    mut a: A,
-    mut b: B,
-) -> BenchResult<(Duration, Duration)>
-where
-    A: FnMut() -> AF,
-    AF: Future<Output = BenchResult<()>>,
-    B: FnMut() -> BF,
-    BF: Future<Output = BenchResult<()>>,
-{
-    for _ in 0..warmup {
-        a().await?;
-        b().await?;
-    }
-    let (mut sa, mut sb) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for _ in 0..n {
-        let t = Instant::now();
-        a().await?;
-        sa.push(t.elapsed());
-        let t = Instant::now();
-        b().await?;
-        sb.push(t.elapsed());
-    }
-    Ok((median(sa), median(sb)))
 }
 
 async fn client(emu: &Emulator, cache: bool) -> BenchResult<SpotClient> {
@@ -99,26 +47,6 @@ async fn client(emu: &Emulator, cache: bool) -> BenchResult<SpotClient> {
         .concurrency(CONCURRENCY)
         .build()
         .await?)
-}
-
-/// The id token the SDK would send, obtained the way the SDK obtains it.
-async fn bearer(http: &reqwest::Client, emu: &Emulator) -> BenchResult<String> {
-    let resp: Value = http
-        .post(format!("{}/oauth/token", emu.base_url()))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", CLIENT_ID),
-            ("refresh_token", "demo-token"),
-        ])
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    resp["id_token"]
-        .as_str()
-        .map(str::to_string)
-        .ok_or_else(|| "no id_token in the token response".into())
 }
 
 /// The built-in seed with its classes cloned under new names until there are at least `n`.

@@ -35,14 +35,6 @@ fn write(env: &Env, name: &str, text: &str) -> String {
     path.display().to_string()
 }
 
-/// Every write the emulator saw on the Spot API.
-fn writes(env: &Env) -> usize {
-    ["POST", "PATCH", "PUT", "DELETE"]
-        .iter()
-        .map(|m| env.api_requests(m, ""))
-        .sum()
-}
-
 fn plan_json(env: &Env, args: &[&str]) -> (Option<i32>, Value) {
     let out = env.run(args);
     let text = common::stdout_of(&out);
@@ -93,7 +85,7 @@ async fn apply_from_nothing_then_a_second_apply_sends_no_write() {
     let (_, err) = env.ok(&["apply", "-f", &file, "--yes"]);
     assert!(err.contains("nothing to do"), "{err}");
     assert_eq!(
-        writes(&env),
+        env.writes(),
         0,
         "a second apply of the same file sends no write"
     );
@@ -222,7 +214,7 @@ async fn a_saved_plan_is_applied_exactly_and_refused_after_a_concurrent_change()
         err.contains(&base) && err.contains("changed since the plan"),
         "{err}"
     );
-    assert_eq!(writes(&env), 0, "a refused plan sends nothing");
+    assert_eq!(env.writes(), 0, "a refused plan sends nothing");
 }
 
 #[tokio::test(flavor = "multi_thread")]

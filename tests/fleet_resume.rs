@@ -1,106 +1,239 @@
 #![cfg(all(feature = "cli", feature = "emulator"))]
-//! Fleets under faults: an apply killed (SIGKILL) after its first create, and one whose
-//! requests fail, are finished by the next apply with no duplicate and no leftover; and an
+//! Fleets under faults: an apply killed (SIGKILL) after its first pool create, then one whose
+//! requests fail (under every emulator variant setting; every kind under the default), are
+//! finished by the next apply with no duplicate and no leftover; and an
 //! export of a randomly generated fleet of every kind plans to no change (property test, SDK).
 
 mod common;
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use common::Env;
+use common::{Env, variant_options};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use rsspot::ResourceExt;
-use rsspot::fleet::{self, ApplyOptions, Fleet, FleetBid, FleetCloudSpace, FleetPool, PlanOptions};
+use rsspot::emulator::{Fault, VariantSetting};
+use rsspot::fleet::{
+    self, ApplyOptions, Fleet, FleetBid, FleetCloudSpace, FleetPool, ObjectKind, PlanOptions,
+};
 
-fn fleet_text(pools: usize) -> String {
-    let mut s = String::from(
-        "cloudspaces:\n  - name: resume\n    region: us-central-dfw-1\n    spotPools:\n",
-    );
-    for i in 0..pools {
-        s.push_str(&format!(
-            "      - key: p{i}\n        serverClass: gp.vs1.medium-dfw\n        desired: 1\n        bid: 0.02\n"
-        ));
+type Check = Result<(), String>;
+
+fn ensure(ok: bool, what: impl FnOnce() -> String) -> Check {
+    if ok { Ok(()) } else { Err(what()) }
+}
+
+/// A small fleet of the kinds every variant touches: a key, a cloudspace with two spot pools
+/// and an on-demand pool, a VM cloudspace with a VM pool.
+const KILL_FLEET: &str = r#"
+vmSshKeys:
+  - name: kv-key
+    publicKey: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g me@host"
+cloudspaces:
+  - name: kv-web
+    region: us-central-dfw-1
+    spotPools:
+      - {key: a, serverClass: gp.vs1.medium-dfw, desired: 1, bid: 0.02}
+      - {key: b, serverClass: gp.vs1.medium-dfw, desired: 1, bid: 0.02}
+    onDemandPools:
+      - {key: base, serverClass: gp.vs1.medium-dfw, desired: 1}
+vmCloudspaces:
+  - name: kv-vms
+    region: us-central-dfw-1
+    sshKey: kv-key
+    vmPools:
+      - {key: v, serverClass: gp.vs1.medium-dfw, desired: 1, bid: 0.02}
+"#;
+
+/// What the account holds of the kill fleet's cloudspaces and key: (kind, name), sorted, one
+/// entry per object (a duplicate shows as a second entry of its kind).
+async fn held(org: &rsspot::Org<'_>) -> Result<Vec<(ObjectKind, String)>, String> {
+    fn live<K: ResourceExt>(
+        kind: ObjectKind,
+        list: rsspot::Result<Vec<K>>,
+    ) -> Result<Vec<(ObjectKind, String)>, String> {
+        Ok(list
+            .map_err(|e| e.to_string())?
+            .iter()
+            // Pools are listed within the fleet's cloudspaces; keys and cloudspaces by name.
+            .filter(|o| !o.is_deleting() && (kind.rank() == 2 || o.name().starts_with("kv-")))
+            .map(|o| (kind, o.name().to_string()))
+            .collect())
     }
-    s
+    let mut held = live(ObjectKind::VmSshKey, org.vm_ssh_keys().list().await)?;
+    held.extend(live(
+        ObjectKind::CloudSpace,
+        org.cloudspaces().list().await,
+    )?);
+    held.extend(live(
+        ObjectKind::VmCloudSpace,
+        org.vm_cloudspaces().list().await,
+    )?);
+    held.extend(live(
+        ObjectKind::SpotPool,
+        org.spot_pools().within("kv-web").list().await,
+    )?);
+    held.extend(live(
+        ObjectKind::OnDemandPool,
+        org.ondemand_pools().within("kv-web").list().await,
+    )?);
+    held.extend(live(
+        ObjectKind::VmPool,
+        org.vm_pools().within("kv-vms").list().await,
+    )?);
+    held.sort();
+    Ok(held)
 }
 
-async fn pool_names(env: &Env) -> Vec<String> {
-    let client = env.client().await;
-    let org = client.default_org();
-    let mut names: Vec<String> = org
-        .spot_pools()
-        .within("resume")
-        .list()
-        .await
-        .expect("list")
-        .iter()
-        .map(|p| p.name().to_string())
-        .collect();
-    names.sort();
-    names
-}
-
-/// `rsspot apply -f FILE --yes -q` in the background, on `env`'s emulator.
-fn spawn_apply(env: &Env, file: &str) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("rsspot"))
-        .args(["apply", "-f", file, "--yes", "-q"])
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", env.home())
-        .env("XDG_CONFIG_HOME", env.home().join(".config"))
-        .env("XDG_STATE_HOME", env.home().join(".local/state"))
-        .env("XDG_CACHE_HOME", env.home().join(".cache"))
-        .env("RSSPOT_BASE_URL", env.emu.base_url())
-        .env("RSSPOT_OAUTH_URL", env.emu.base_url())
-        .env("RSSPOT_PUBLIC_DATA_URL", env.emu.base_url())
-        .env("RSSPOT_REFRESH_TOKEN", "demo-token")
-        .spawn()
-        .expect("spawn")
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn a_killed_apply_is_finished_by_the_next_with_no_duplicate() {
-    let env = Env::instant().await;
+/// Under one variant setting: `rsspot apply` SIGKILLed as soon as its first pool create has
+/// landed; then an apply under faults (a dropped connection, 503s, a 429, a lost write
+/// response); then a clean apply. Afterwards the account is the file: a plan shows no change,
+/// each object of the file is there once (per kind and name), and a pruning plan deletes
+/// only what the seed held before.
+async fn killed_then_faulted(setting: VariantSetting) -> Check {
+    let env = Env::start_with(variant_options(setting)).await;
     let path = env.home().join("fleet.yaml");
-    std::fs::write(&path, fleet_text(6)).expect("write");
+    std::fs::write(&path, KILL_FLEET).map_err(|e| e.to_string())?;
+    let wanted = Fleet::load(&path).map_err(|e| format!("load: {e}"))?;
+    // The CLI's state file: under token rotation, the CLI and this client hand the rotated
+    // refresh token to each other through it.
+    let client = rsspot::SpotClient::builder()
+        .all_urls(env.emu.base_url())
+        .refresh_token("demo-token")
+        .state_path(env.state_db())
+        .build()
+        .await
+        .map_err(|e| format!("client: {e}"))?;
+    let org = client.default_org();
+    let plan_of = |prune: bool| {
+        let (org, wanted) = (org.clone(), wanted.clone());
+        async move {
+            let opts = PlanOptions {
+                prune,
+                ..PlanOptions::default()
+            };
+            fleet::plan(&org, &wanted, &opts)
+                .await
+                .map_err(|e| format!("plan: {e}"))
+        }
+    };
+    let prune = PlanOptions {
+        prune: true,
+        ..PlanOptions::default()
+    };
+    let seeded: BTreeSet<String> = fleet::plan(&org, &Fleet::default(), &prune)
+        .await
+        .map_err(|e| format!("plan: {e}"))?
+        .deletes
+        .iter()
+        .map(|c| c.object.name.clone())
+        .collect();
+
+    // SIGKILL as soon as the first pool create has landed; the second is held meanwhile, so
+    // the kill lands mid-apply.
+    let held_for = Duration::from_millis(300);
+    env.emu
+        .faults()
+        .script("POST", "/spotnodepools", 1, 1, Fault::Delay(held_for));
     let file = path.display().to_string();
-    // Slow every request so the kill lands mid-apply.
-    env.emu.faults().set_latency(Duration::from_millis(150));
-    let mut child = spawn_apply(&env, &file);
+    let mut child = env.spawn(&["apply", "-f", &file, "--yes", "-q"]);
     let deadline = Instant::now() + Duration::from_secs(60);
-    while env.api_requests("POST", "spotnodepools") == 0 && Instant::now() < deadline {
+    while env.api_requests("POST", "spotnodepools") == 0 {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Err(format!("the apply ended ({status}) before it made a pool"));
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            return Err("the apply made no pool in 60 s".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let running = child.try_wait().map_err(|e| e.to_string())?.is_none();
+    child.kill().map_err(|e| format!("SIGKILL: {e}"))?;
+    child.wait().map_err(|e| e.to_string())?;
+    ensure(running, || "the apply finished before the kill".into())?;
+    // The held create may still land (the server got it): let it, before going on.
+    let held_until = Instant::now() + held_for * 2;
+    while env.api_requests("POST", "spotnodepools") < 2 && Instant::now() < held_until {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    child.kill().expect("SIGKILL");
-    child.wait().expect("reaped");
-    env.emu.faults().set_latency(Duration::ZERO);
-    let created = pool_names(&env).await.len();
-    assert!(
-        created < 6,
-        "the kill landed before the apply finished ({created} pools)"
-    );
+    ensure(env.api_requests("POST", "vmpools") == 0, || {
+        "the kill landed after the VM pool".into()
+    })?;
 
-    env.ok(&["apply", "-f", &file, "--yes"]);
-    let names = pool_names(&env).await;
-    assert_eq!(names.len(), 6, "no duplicate, none missing: {names:?}");
-    let out = env.run(&["diff", "-f", &file, "-o", "json"]);
-    assert_eq!(out.status.code(), Some(0), "no leftover change");
+    // An apply under faults: whatever it finishes or leaves, the next apply completes it.
+    let faults = env.emu.faults();
+    faults.clear();
+    faults.drop_next_connections(1);
+    faults.fail_next(2, 503, None);
+    faults.script("*", "/vmpools", 0, 1, Fault::Status(429));
+    faults.lose_next_write_responses(1);
+    if let Ok(plan) = plan_of(false).await {
+        let _ = fleet::apply(&org, &plan, &ApplyOptions::default()).await;
+    }
+    ensure(faults.injected() >= 4, || {
+        format!("only {} faults injected", faults.injected())
+    })?;
+    faults.clear();
+
+    // A clean re-apply leaves exactly the file.
+    let plan = plan_of(false).await?;
+    fleet::apply(&org, &plan, &ApplyOptions::default())
+        .await
+        .map_err(|e| format!("clean apply: {e}"))?;
+    let after = plan_of(false).await?;
+    ensure(after.in_sync(), || {
+        format!("not in sync after the re-apply: {after:?}")
+    })?;
+    let mut want: Vec<(ObjectKind, String)> = after
+        .unchanged
+        .iter()
+        .map(|u| (u.object.kind, u.object.name.clone()))
+        .collect();
+    want.sort();
+    ensure(want.len() == 7, || {
+        format!("7 objects in the plan, got {want:?}")
+    })?;
+    let got = held(&org).await?;
+    ensure(got == want, || {
+        format!("duplicates or leftovers: the account holds {got:?}, the file {want:?}")
+    })?;
+    let pruned: BTreeSet<String> = plan_of(true)
+        .await?
+        .deletes
+        .iter()
+        .map(|c| c.object.name.clone())
+        .collect();
+    ensure(pruned == seeded, || {
+        format!("a pruning plan deletes {pruned:?}, not only the seed's {seeded:?}")
+    })
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_apply_under_faults_then_a_clean_reapply_leaves_exactly_the_file() {
-    let env = Env::instant().await;
-    let path = env.home().join("fleet.yaml");
-    std::fs::write(&path, fleet_text(4)).expect("write");
-    let file = path.display().to_string();
-    // Lost write responses: the server made the object, the client never heard.
-    env.emu.faults().lose_next_write_responses(2);
-    let _ = env.run(&["apply", "-f", &file, "--yes"]);
-    env.emu.faults().clear();
-    env.ok(&["apply", "-f", &file, "--yes"]);
-    assert_eq!(pool_names(&env).await.len(), 4, "no duplicate");
-    assert_eq!(env.run(&["diff", "-f", &file]).status.code(), Some(0));
+/// The kill and the faults under every variant setting, each in its own emulator, all at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_then_faulted_apply_is_finished_exactly_under_every_variant() {
+    let settings = VariantSetting::all();
+    let mut tasks = tokio::task::JoinSet::new();
+    for setting in settings.iter().copied() {
+        tasks.spawn(async move { (setting, killed_then_faulted(setting).await) });
+    }
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    while let Some(r) = tasks.join_next().await {
+        let (setting, result) = r.expect("a run panicked");
+        ran += 1;
+        if let Err(e) = result {
+            failures.push(format!("[{setting}] {e}"));
+        }
+    }
+    failures.sort();
+    eprintln!(
+        "fleet kill and faults: {ran} settings, {} failures",
+        failures.len()
+    );
+    assert_eq!(ran, settings.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 const EVERY_KIND: &str = r#"
@@ -163,7 +296,7 @@ async fn every_kind_killed_or_faulted_mid_apply_is_finished_with_no_duplicate() 
     let file = path.display().to_string();
     // SIGKILL once the VM pools are being created.
     env.emu.faults().set_latency(Duration::from_millis(150));
-    let mut child = spawn_apply(&env, &file);
+    let mut child = env.spawn(&["apply", "-f", &file, "--yes", "-q"]);
     let deadline = Instant::now() + Duration::from_secs(60);
     while env.api_requests("POST", "vmpools") == 0 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -11,8 +11,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::Env;
-use rsspot::emulator::{ClockMode, DryRun, EmulatorOptions, Lifecycle, VariantSetting, Variants};
+use common::{Env, variant_options};
+use rsspot::emulator::{DryRun, VariantSetting};
 use rsspot::fleet::{self, ApplyOptions, Fleet, ObjectKind, Outcome, Plan, PlanOptions};
 use rsspot::services::{SpotPoolCreate, SpotPoolUpdate, VmPoolUpdate};
 
@@ -62,29 +62,6 @@ vmCloudspaces:
     )
 }
 
-fn options(setting: VariantSetting) -> EmulatorOptions {
-    let quick = Duration::from_millis(300);
-    EmulatorOptions {
-        variants: Variants::default().with(setting),
-        page_size: Some(2),
-        clock: ClockMode::Wall,
-        lifecycle: Lifecycle {
-            cloudspace_ready_after: quick,
-            pool_fulfilled_after: quick,
-            delete_after: quick,
-            upgrade_after: quick,
-        },
-        ..EmulatorOptions::default()
-    }
-}
-
-fn writes(env: &Env) -> usize {
-    ["POST", "PATCH", "PUT", "DELETE"]
-        .iter()
-        .map(|m| env.api_requests(m, ""))
-        .sum()
-}
-
 fn bid(text: &str) -> Result<rsspot::pricing::Bid, String> {
     text.parse().map_err(|e: rsspot::Error| e.to_string())
 }
@@ -117,7 +94,7 @@ fn dry_outcome(setting: VariantSetting, kind: ObjectKind) -> Outcome {
 }
 
 async fn flows(setting: VariantSetting) -> Check {
-    let env = Env::start_with(options(setting)).await;
+    let env = Env::start_with(variant_options(setting)).await;
     let dir = env.home().join("repo");
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("init.sh"), "#!/bin/sh\necho hello\n").map_err(|e| e.to_string())?;
@@ -185,8 +162,8 @@ async fn flows(setting: VariantSetting) -> Check {
     apply(second.clone(), ApplyOptions::default())
         .await
         .map_err(|e| format!("second apply: {e}"))?;
-    ensure(writes(&env) == 0, || {
-        format!("{} writes on a no-op apply", writes(&env))
+    ensure(env.writes() == 0, || {
+        format!("{} writes on a no-op apply", env.writes())
     })?;
 
     // Drift by hand, listed exactly.
@@ -287,7 +264,7 @@ async fn flows(setting: VariantSetting) -> Check {
             ));
         }
     }
-    ensure(writes(&env) == 0, || "a refused plan sent a write".into())?;
+    ensure(env.writes() == 0, || "a refused plan sent a write".into())?;
 
     // apply --dry-run: nothing changes; dryRun=All where the service takes it.
     let mut dry_file = more.clone();

@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{Env, stderr_of, stdout_of};
-use rsspot::emulator::{ClockMode, EmulatorOptions, Lifecycle, VariantSetting, Variants};
+use common::{Env, stderr_of, stdout_of, variant_options};
+use rsspot::emulator::VariantSetting;
 use serde_json::Value;
 
 const REGION: &str = "us-central-dfw-1";
@@ -468,22 +468,6 @@ const FLOWS: [Flow; 6] = [
     ("vm-and-autopilot", vm_and_autopilot),
 ];
 
-fn options(setting: VariantSetting) -> EmulatorOptions {
-    let quick = Duration::from_millis(300);
-    EmulatorOptions {
-        variants: Variants::default().with(setting),
-        page_size: Some(2),
-        clock: ClockMode::Wall,
-        lifecycle: Lifecycle {
-            cloudspace_ready_after: quick,
-            pool_fulfilled_after: quick,
-            delete_after: quick,
-            upgrade_after: quick,
-        },
-        ..EmulatorOptions::default()
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_flow_works_under_every_variant() {
     let settings = VariantSetting::all();
@@ -492,7 +476,7 @@ async fn every_flow_works_under_every_variant() {
     let mut tasks = tokio::task::JoinSet::new();
     for setting in settings.iter().copied() {
         let run = Run {
-            env: Env::start_with(options(setting)).await,
+            env: Env::start_with(variant_options(setting)).await,
             setting,
         };
         let permits = Arc::clone(&permits);

@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::live::{self, Snapshot};
 use super::plan::{Change, ObjectKind, ObjectRef, Observed, PLAN_VERSION, Plan};
-use super::planner::observed;
+use super::planner::{Managed, object, observed};
 use super::steps::{Outcome, create, delete_one, update};
 use super::{Fleet, autopilot_name, pool_name, vm_pool_name};
 use crate::error::{ConflictReason, Error, Result};
@@ -321,66 +321,71 @@ pub async fn delete_plan(org: &Org<'_>, fleet: &Fleet) -> Result<Plan> {
         }
     }
     let keys: Vec<&str> = fleet.vm_ssh_keys.iter().map(|k| k.name.as_str()).collect();
-    let del = |kind, name: &str, cloudspace: Option<String>, observed: Observed| Change {
-        object: ObjectRef {
-            kind,
-            name: name.to_string(),
-            cloudspace,
-            key: None,
-        },
-        fields: Vec::new(),
-        observed: Some(observed),
-        target: None,
-    };
     let mut deletes = Vec::new();
-    for l in snap.autopilot.iter().filter(|l| !l.deleting) {
-        if names.contains(&l.name) || wanted.contains(&l.state.cloudspace.as_str()) {
-            let cs = Some(l.state.cloudspace.clone());
-            deletes.push(del(ObjectKind::AutopilotPool, &l.name, cs, observed(l)));
-        }
-    }
-    for l in snap.vm_pools.iter().filter(|l| !l.deleting) {
-        if names.contains(&l.name) || vm_wanted.contains(&l.state.vm_cloudspace.as_str()) {
-            let cs = Some(l.state.vm_cloudspace.clone());
-            deletes.push(del(ObjectKind::VmPool, &l.name, cs, observed(l)));
-        }
-    }
-    for l in snap.vm_cloudspaces.iter().filter(|l| !l.deleting) {
-        if vm_wanted.contains(&l.name.as_str()) {
-            deletes.push(del(ObjectKind::VmCloudSpace, &l.name, None, observed(l)));
-        }
-    }
-    for l in snap.ssh_keys.iter().filter(|l| !l.deleting) {
-        if keys.contains(&l.name.as_str()) {
-            deletes.push(del(ObjectKind::VmSshKey, &l.name, None, observed(l)));
-        }
-    }
-    for (kind, list) in [
-        (ObjectKind::SpotPool, &snap.spot),
-        (ObjectKind::OnDemandPool, &snap.ondemand),
-    ] {
-        for l in list.iter().filter(|l| !l.deleting) {
-            if names.contains(&l.name) || wanted.contains(&l.state.cloudspace.as_str()) {
-                deletes.push(del(
-                    kind,
-                    &l.name,
-                    Some(l.state.cloudspace.clone()),
-                    observed(l),
-                ));
-            }
-        }
-    }
-    for l in snap
-        .cloudspaces
-        .iter()
-        .filter(|l| !l.deleting && wanted.contains(&l.name.as_str()))
-    {
-        deletes.push(del(ObjectKind::CloudSpace, &l.name, None, observed(l)));
-    }
+    let pool = |l: &str, parent: Option<&str>, parents: &[&str]| {
+        names.contains(l) || parents.contains(&parent.unwrap_or_default())
+    };
+    deletes_of(
+        ObjectKind::AutopilotPool,
+        &snap.autopilot,
+        &mut deletes,
+        |n, p| pool(n, p, &wanted),
+    );
+    deletes_of(ObjectKind::VmPool, &snap.vm_pools, &mut deletes, |n, p| {
+        pool(n, p, &vm_wanted)
+    });
+    deletes_of(
+        ObjectKind::VmCloudSpace,
+        &snap.vm_cloudspaces,
+        &mut deletes,
+        |n, _| vm_wanted.contains(&n),
+    );
+    deletes_of(
+        ObjectKind::VmSshKey,
+        &snap.ssh_keys,
+        &mut deletes,
+        |n, _| keys.contains(&n),
+    );
+    deletes_of(ObjectKind::SpotPool, &snap.spot, &mut deletes, |n, p| {
+        pool(n, p, &wanted)
+    });
+    deletes_of(
+        ObjectKind::OnDemandPool,
+        &snap.ondemand,
+        &mut deletes,
+        |n, p| pool(n, p, &wanted),
+    );
+    deletes_of(
+        ObjectKind::CloudSpace,
+        &snap.cloudspaces,
+        &mut deletes,
+        |n, _| wanted.contains(&n),
+    );
     deletes.sort_by_key(|c| std::cmp::Reverse(c.object.kind.rank()));
     plan.deletes = deletes;
     plan.unchanged.clear();
     Ok(plan)
+}
+
+/// The deletes of the live objects of `kind` (not being deleted already) that `chosen` picks by
+/// name and parent.
+fn deletes_of<S: Managed>(
+    kind: ObjectKind,
+    list: &[live::Live<S>],
+    out: &mut Vec<Change>,
+    chosen: impl Fn(&str, Option<&str>) -> bool,
+) {
+    for l in list
+        .iter()
+        .filter(|l| !l.deleting && chosen(&l.name, l.state.parent()))
+    {
+        out.push(Change {
+            object: object(kind, &l.name, l.state.parent(), None),
+            fields: Vec::new(),
+            observed: Some(observed(l)),
+            target: None,
+        });
+    }
 }
 
 /// Tears down everything `fleet` describes, pools first, reporting each object.

@@ -136,44 +136,45 @@ pub fn cloudspace_state(cs: &CloudSpace) -> CloudSpaceState {
     }
 }
 
+/// A node pool's managed state from its spec: spot and on-demand pools are separate generated
+/// types with the same fields, so one expression reads both (`enabled`: autoscaling on).
+macro_rules! pool_state {
+    ($p:expr, $a:ident => $enabled:expr, $spec:ident => $bid:expr) => {{
+        let spec = $p.spec.clone();
+        let a = spec.autoscaling.clone().unwrap_or_default();
+        let enabled = {
+            let $a = &a;
+            $enabled
+        };
+        let bid = {
+            let $spec = &spec;
+            $bid
+        };
+        PoolState {
+            cloudspace: $p.parent().unwrap_or_default().to_string(),
+            server_class: spec.server_class,
+            desired: spec.desired.unwrap_or(0),
+            autoscaling: bounds(enabled, a.min_nodes, a.max_nodes),
+            bid,
+            labels: Some(spec.custom_labels),
+            annotations: Some(spec.custom_annotations),
+            taints: Some(taints(
+                spec.custom_taints
+                    .into_iter()
+                    .map(|t| (t.key, t.value, t.effect)),
+            )),
+        }
+    }};
+}
+
 /// The managed state of a spot pool.
 pub fn spot_state(p: &SpotNodePool) -> PoolState {
-    let spec = p.spec.clone();
-    let a = spec.autoscaling.unwrap_or_default();
-    PoolState {
-        cloudspace: p.parent().unwrap_or_default().to_string(),
-        server_class: spec.server_class,
-        desired: spec.desired.unwrap_or(0),
-        autoscaling: bounds(a.enabled, a.min_nodes, a.max_nodes),
-        bid: spec.bid_price.map(|b| b.api_form()),
-        labels: Some(spec.custom_labels),
-        annotations: Some(spec.custom_annotations),
-        taints: Some(taints(
-            spec.custom_taints
-                .into_iter()
-                .map(|t| (t.key, t.value, t.effect)),
-        )),
-    }
+    pool_state!(p, a => a.enabled, spec => spec.bid_price.map(|b| b.api_form()))
 }
 
 /// The managed state of an on-demand pool.
 pub fn ondemand_state(p: &OnDemandNodePool) -> PoolState {
-    let spec = p.spec.clone();
-    let a = spec.autoscaling.unwrap_or_default();
-    PoolState {
-        cloudspace: p.parent().unwrap_or_default().to_string(),
-        server_class: spec.server_class,
-        desired: spec.desired.unwrap_or(0),
-        autoscaling: bounds(a.enabled.unwrap_or(false), a.min_nodes, a.max_nodes),
-        bid: None,
-        labels: Some(spec.custom_labels),
-        annotations: Some(spec.custom_annotations),
-        taints: Some(taints(
-            spec.custom_taints
-                .into_iter()
-                .map(|t| (t.key, t.value, t.effect)),
-        )),
-    }
+    pool_state!(p, a => a.enabled.unwrap_or(false), _spec => None)
 }
 
 /// Reads the account: one list per kind and the pricing documents, concurrently and uncached

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model_more::{
     FleetAutopilotPool, FleetSshKey, FleetUserData, FleetVmCloudSpace, UserDataBase64,
-    autopilot_label, read_user_data, vm_pool_label,
+    autopilot_label, check_identity, field_error, once, read_user_data, vm_pool_label,
 };
 pub use super::model_values::{
     AdviceBid, AdviceRisk, BidRule, FleetAutoscaling, FleetBid, FleetTaint,
@@ -217,36 +217,25 @@ impl Fleet {
         let mut seen = std::collections::BTreeSet::new();
         for cs in &self.cloudspaces {
             crate::services::check_dns_label("name", &cs.name, "cloudspace name")?;
-            if !seen.insert(cs.name.as_str()) {
-                return Err(Error::invalid(
-                    format!("cloudspaces.{}", cs.name),
-                    "the cloudspace is listed twice",
-                ));
-            }
+            let what = format!("cloudspaces.{}", cs.name);
+            once(
+                &mut seen,
+                cs.name.as_str(),
+                what,
+                "the cloudspace is listed twice",
+            )?;
             let mut ids = std::collections::BTreeSet::new();
             let pools = cs.spot_pools.iter().map(|p| (p, true));
             for (pool, spot) in pools.chain(cs.on_demand_pools.iter().map(|p| (p, false))) {
                 let what = pool_label(&cs.name, pool);
-                match (&pool.key, &pool.name) {
-                    (None, None) | (Some(_), Some(_)) => {
-                        return Err(Error::invalid(
-                            what,
-                            "give a pool either `key:` (its name is derived) or `name:` (an existing pool's UUID)",
-                        ));
-                    }
-                    (Some(k), None) if k.trim().is_empty() => {
-                        return Err(Error::invalid(what, "`key:` is empty"));
-                    }
-                    (None, Some(n)) => crate::services::check_uuid_name(n, "node pool")?,
-                    _ => {}
-                }
+                check_identity(&what, &pool.key, &pool.name, "node pool")?;
                 let id = pool.key.clone().or(pool.name.clone()).unwrap_or_default();
-                if !ids.insert(id) {
-                    return Err(Error::invalid(
-                        what,
-                        "two pools of the cloudspace use this key",
-                    ));
-                }
+                once(
+                    &mut ids,
+                    id,
+                    &what,
+                    "two pools of the cloudspace use this key",
+                )?;
                 check_pool(&what, pool)?;
                 match (spot, &pool.bid) {
                     (true, None) => {
@@ -268,33 +257,36 @@ impl Fleet {
             for pool in &cs.autopilot_pools {
                 let what = autopilot_label(&cs.name, pool);
                 pool.validate(&cs.name, &what)?;
-                if !keys.insert(pool.key.clone().or(pool.name.clone())) {
-                    return Err(Error::invalid(
-                        what,
-                        "two autopilot pools of the cloudspace use this key",
-                    ));
-                }
+                let id = pool.key.clone().or(pool.name.clone());
+                once(
+                    &mut keys,
+                    id,
+                    what,
+                    "two autopilot pools of the cloudspace use this key",
+                )?;
             }
         }
         let mut names = std::collections::BTreeSet::new();
         for key in &self.vm_ssh_keys {
             key.validate()?;
-            if !names.insert(key.name.as_str()) {
-                return Err(Error::invalid(
-                    format!("vmSshKeys.{}", key.name),
-                    "the key is listed twice",
-                ));
-            }
+            let what = format!("vmSshKeys.{}", key.name);
+            once(
+                &mut names,
+                key.name.as_str(),
+                what,
+                "the key is listed twice",
+            )?;
         }
         let mut names = std::collections::BTreeSet::new();
         for cs in &self.vm_cloudspaces {
             cs.validate()?;
-            if !names.insert(cs.name.as_str()) {
-                return Err(Error::invalid(
-                    format!("vmCloudspaces.{}", cs.name),
-                    "the VM cloudspace is listed twice",
-                ));
-            }
+            let what = format!("vmCloudspaces.{}", cs.name);
+            once(
+                &mut names,
+                cs.name.as_str(),
+                what,
+                "the VM cloudspace is listed twice",
+            )?;
         }
         Ok(())
     }
@@ -310,12 +302,7 @@ fn check_pool(what: &str, pool: &FleetPool) -> Result<()> {
     if pool.server_class.trim().is_empty() {
         return Err(Error::invalid(what, "`serverClass:` is empty"));
     }
-    req.validate().map_err(|e| match e {
-        Error::Invalid { field, message } => {
-            Error::invalid(format!("{what}.{}", field.unwrap_or_default()), message)
-        }
-        other => other,
-    })
+    req.validate().map_err(|e| field_error(what, e))
 }
 
 /// How errors and plans name a pool of the file: `cloudspace/key` (or `cloudspace/name`).

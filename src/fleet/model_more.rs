@@ -194,11 +194,12 @@ pub struct FleetAutopilotPool {
     pub taints: Option<Vec<FleetTaint>>,
 }
 
-/// The key-or-name check every pool of the file shares.
+/// The key-or-name check every pool of the file shares (`noun`: how a bad name calls it).
 pub(crate) fn check_identity(
     what: &str,
     key: &Option<String>,
     name: &Option<String>,
+    noun: &str,
 ) -> Result<()> {
     match (key, name) {
         (None, None) | (Some(_), Some(_)) => Err(Error::invalid(
@@ -206,12 +207,27 @@ pub(crate) fn check_identity(
             "give a pool either `key:` (its name is derived) or `name:` (an existing pool's UUID)",
         )),
         (Some(k), None) if k.trim().is_empty() => Err(Error::invalid(what, "`key:` is empty")),
-        (None, Some(n)) => crate::services::check_uuid_name(n, "pool"),
+        (None, Some(n)) => crate::services::check_uuid_name(n, noun),
         _ => Ok(()),
     }
 }
 
-fn field_error(what: &str, e: Error) -> Error {
+/// Refuses `id` when `seen` has it already (the file lists an object twice).
+pub(crate) fn once<T: Ord>(
+    seen: &mut std::collections::BTreeSet<T>,
+    id: T,
+    what: impl Into<String>,
+    message: &str,
+) -> Result<()> {
+    if seen.insert(id) {
+        Ok(())
+    } else {
+        Err(Error::invalid(what, message.to_string()))
+    }
+}
+
+/// `e` with its field put under `what` (the object of the file it is about).
+pub(crate) fn field_error(what: &str, e: Error) -> Error {
     match e {
         Error::Invalid { field, message } => {
             Error::invalid(format!("{what}.{}", field.unwrap_or_default()), message)
@@ -240,7 +256,7 @@ impl FleetVmPool {
     }
 
     fn validate(&self, what: &str) -> Result<()> {
-        check_identity(what, &self.key, &self.name)?;
+        check_identity(what, &self.key, &self.name, "pool")?;
         if self.server_class.trim().is_empty() {
             return Err(Error::invalid(what, "`serverClass:` is empty"));
         }
@@ -292,12 +308,13 @@ impl FleetVmCloudSpace {
         for p in &self.vm_pools {
             let label = vm_pool_label(&self.name, p);
             p.validate(&label)?;
-            if !ids.insert(p.key.clone().or(p.name.clone())) {
-                return Err(Error::invalid(
-                    label,
-                    "two VM pools of the VM cloudspace use this key",
-                ));
-            }
+            let id = p.key.clone().or(p.name.clone());
+            once(
+                &mut ids,
+                id,
+                label,
+                "two VM pools of the VM cloudspace use this key",
+            )?;
         }
         Ok(())
     }
@@ -340,7 +357,7 @@ impl FleetAutopilotPool {
 
     /// Local checks (what the service would refuse).
     pub fn validate(&self, cloudspace: &str, what: &str) -> Result<()> {
-        check_identity(what, &self.key, &self.name)?;
+        check_identity(what, &self.key, &self.name, "pool")?;
         self.request(cloudspace, what)?
             .validate()
             .map_err(|e| field_error(what, e))

@@ -1,16 +1,18 @@
 //! The planner: the fleet file against one snapshot of the account, object by object.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
 
 use super::live::{CloudSpaceState, Live, PoolState, Snapshot};
-use super::model::{BidRule, Fleet, FleetCloudSpace, FleetPool, pool_label};
+use super::live_more::{AutopilotState, SshKeyState, VmCloudSpaceState, VmPoolState};
+use super::model::{BidRule, Fleet, FleetBid, FleetCloudSpace, FleetPool, pool_label};
 use super::plan::*;
 use crate::error::{Error, Result};
+use crate::pricing::Bid;
 use crate::pricing::guard::{self, Concern};
-use crate::pricing::view::MONTH_HOURS;
+use crate::pricing::view::{ClassInput, MONTH_HOURS, PriceRow};
 
 pub(super) fn json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_default()
@@ -35,6 +37,67 @@ pub(super) fn field<T: Serialize + PartialEq>(
             old: json(old),
             new: json(new),
         });
+    }
+}
+
+/// What the generic planning path needs of a kind's managed state: the parent it lives in.
+/// Each kind of the fleet declares it once here; finding, recording and pruning are shared.
+pub(super) trait Managed: Serialize {
+    /// The cloudspace (or VM cloudspace) a pool lives in; `None` for top-level objects.
+    fn parent(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Managed for CloudSpaceState {}
+
+impl Managed for SshKeyState {}
+
+impl Managed for VmCloudSpaceState {}
+
+impl Managed for PoolState {
+    fn parent(&self) -> Option<&str> {
+        Some(&self.cloudspace)
+    }
+}
+
+impl Managed for VmPoolState {
+    fn parent(&self) -> Option<&str> {
+        Some(&self.vm_cloudspace)
+    }
+}
+
+impl Managed for AutopilotState {
+    fn parent(&self) -> Option<&str> {
+        Some(&self.cloudspace)
+    }
+}
+
+/// How errors name a pool kind and its parent, and what they add to an ambiguous match.
+fn words(kind: ObjectKind) -> (&'static str, &'static str, &'static str) {
+    match kind {
+        ObjectKind::VmPool => ("VM pool", "VM cloudspace", ""),
+        ObjectKind::AutopilotPool => ("autopilot pool", "cloudspace", ""),
+        _ => (
+            "pool",
+            "cloudspace",
+            " (a spot and an on-demand pool?); give the pool another key",
+        ),
+    }
+}
+
+/// The reference of an object of `kind`.
+pub(super) fn object(
+    kind: ObjectKind,
+    name: &str,
+    parent: Option<&str>,
+    key: Option<&String>,
+) -> ObjectRef {
+    ObjectRef {
+        kind,
+        name: name.to_string(),
+        cloudspace: parent.map(str::to_string),
+        key: key.cloned(),
     }
 }
 
@@ -175,47 +238,166 @@ pub fn plan_from(snap: &Snapshot, fleet: &Fleet, opts: &PlanOptions) -> Result<P
     Ok(p.plan)
 }
 
-impl Planner<'_> {
-    fn cloudspace(&mut self, cs: &FleetCloudSpace) -> Result<()> {
-        let object = ObjectRef {
-            kind: ObjectKind::CloudSpace,
-            name: cs.name.clone(),
-            cloudspace: None,
-            key: None,
+impl<'s> Planner<'s> {
+    /// Records a create, an update or an unchanged object.
+    pub(super) fn record<S: Serialize>(
+        &mut self,
+        object: ObjectRef,
+        live: Option<&Live<S>>,
+        fields: Vec<FieldChange>,
+        target: Target,
+    ) {
+        match live {
+            None => self.plan.creates.push(Change {
+                object,
+                fields: Vec::new(),
+                observed: None,
+                target: Some(target),
+            }),
+            Some(l) if fields.is_empty() => self.plan.unchanged.push(Unchanged {
+                object,
+                observed: observed(l),
+            }),
+            Some(l) => self.plan.updates.push(Change {
+                object,
+                fields,
+                observed: Some(observed(l)),
+                target: Some(target),
+            }),
+        }
+    }
+
+    /// The live object of `kind` named `name` (kept from pruning): refused when more than one
+    /// could be it (`clash`: a live object of another kind with that name), or when it lives
+    /// in another parent than `parent`.
+    pub(super) fn find_live<S: Managed>(
+        &mut self,
+        kind: ObjectKind,
+        list: &'s [Live<S>],
+        clash: &[Live<S>],
+        name: &str,
+        label: &str,
+        parent: &str,
+    ) -> Result<Option<&'s Live<S>>> {
+        let (noun, parent_noun, hint) = words(kind);
+        let mut found = list.iter().filter(|l| l.name == name);
+        let live = found.next();
+        if found.next().is_some() || clash.iter().any(|l| l.name == name) {
+            return Err(Error::invalid(
+                label,
+                format!("ambiguous: more than one live {noun} is named {name}{hint}"),
+            ));
+        }
+        if let Some(have) = live.and_then(|l| l.state.parent())
+            && have != parent
+        {
+            return Err(Error::invalid(
+                label,
+                format!("{noun} {name} is in {parent_noun} {have:?}, not {parent:?}"),
+            ));
+        }
+        self.kept.insert((kind, name.to_string()));
+        Ok(live)
+    }
+
+    /// The server class of a pool of `kind` and its prices; refused when it does not exist or
+    /// is in another region than the pool's parent.
+    pub(super) fn class(
+        &self,
+        kind: ObjectKind,
+        server_class: &str,
+        label: &str,
+        parent: &str,
+        region: Option<&str>,
+    ) -> Result<&'s (ClassInput, PriceRow)> {
+        let snap = self.snap;
+        let found @ (class, _) = snap.classes.get(server_class).ok_or_else(|| {
+            Error::invalid(
+                format!("{label}.serverClass"),
+                format!("server class {server_class:?} does not exist"),
+            )
+        })?;
+        if let Some(region) = region
+            && !class.region.is_empty()
+            && class.region != region
+        {
+            let parent_noun = words(kind).1;
+            return Err(Error::invalid(
+                format!("{label}.serverClass"),
+                format!(
+                    "server class {} is in {}, but {parent_noun} {parent} is in {region}",
+                    class.name, class.region
+                ),
+            ));
+        }
+        Ok(found)
+    }
+
+    /// The bid a pool gets: a price as given; an advice resolved when the pool is created (or
+    /// with `rebid`), else the live pool's bid kept.
+    pub(super) fn bid(
+        &self,
+        bid: Option<&FleetBid>,
+        label: &str,
+        live_bid: Option<Option<&str>>,
+        row: &PriceRow,
+    ) -> Result<Option<Bid>> {
+        Ok(match bid.map(|b| b.rule(label)).transpose()? {
+            None => None,
+            Some(BidRule::Price(b)) => Some(b),
+            Some(BidRule::Advice(_)) if live_bid.is_some() && !self.opts.rebid => {
+                live_bid.flatten().and_then(|b| b.parse().ok())
+            }
+            Some(BidRule::Advice(risk)) => Some(crate::pricing::advice::advise(row, risk).bid),
+        })
+    }
+
+    /// The guardrail concerns of a pool created or changed (none when unchanged): a bid's only
+    /// when the bid changes, availability's only when the desired count does.
+    pub(super) fn assess(
+        &mut self,
+        object: &ObjectRef,
+        created: bool,
+        fields: &[FieldChange],
+        spot_bid: Option<Bid>,
+        desired: u32,
+        class: &ClassInput,
+    ) {
+        if !created && fields.is_empty() {
+            return;
+        }
+        let changed = |f: &str| created || fields.iter().any(|c| c.field == f);
+        let (bid_changed, desired_changed) = (changed("bid"), changed("desired"));
+        let mut concerns = match spot_bid {
+            Some(b) => guard::assess_spot(b, desired, class, &self.opts.limits),
+            None => guard::assess_on_demand(desired, class, &self.opts.limits),
         };
+        concerns.retain(|c| match c {
+            Concern::BidAboveOnDemand { .. } | Concern::OffLadder { .. } => bid_changed,
+            Concern::DesiredAboveAvailable { .. } => desired_changed,
+            Concern::MonthlyOverLimit { .. } => true,
+        });
+        let text = object.to_string();
+        self.plan
+            .concerns
+            .extend(concerns.into_iter().map(|c| PlanConcern {
+                object: text.clone(),
+                needs_confirmation: c.needs_confirmation(),
+                message: c.to_string(),
+            }));
+    }
+
+    fn cloudspace(&mut self, cs: &FleetCloudSpace) -> Result<()> {
         self.kept.insert((ObjectKind::CloudSpace, cs.name.clone()));
         let live = self.snap.cloudspaces.iter().find(|c| c.name == cs.name);
+        let had = live.map(|l| l.state.clone()).unwrap_or_default();
+        let (fields, target) = cloudspace_fields(cs, &had)?;
         let region = match live {
-            None => {
-                let (_, target) = cloudspace_fields(cs, &CloudSpaceState::default())?;
-                let region = target.region.clone();
-                self.plan.creates.push(Change {
-                    object,
-                    fields: Vec::new(),
-                    observed: None,
-                    target: Some(Target::CloudSpace(target)),
-                });
-                region
-            }
-            Some(live) => {
-                let (fields, target) = cloudspace_fields(cs, &live.state)?;
-                let region = live.state.region.clone();
-                if fields.is_empty() {
-                    self.plan.unchanged.push(Unchanged {
-                        object,
-                        observed: observed(live),
-                    });
-                } else {
-                    self.plan.updates.push(Change {
-                        object,
-                        fields,
-                        observed: Some(observed(live)),
-                        target: Some(Target::CloudSpace(target)),
-                    });
-                }
-                region
-            }
+            None => target.region.clone(),
+            Some(l) => l.state.region.clone(),
         };
+        let obj = object(ObjectKind::CloudSpace, &cs.name, None, None);
+        self.record(obj, live, fields, Target::CloudSpace(target));
         for pool in &cs.spot_pools {
             self.pool(cs, pool, ObjectKind::SpotPool, region.as_deref())?;
         }
@@ -235,66 +417,17 @@ impl Planner<'_> {
         kind: ObjectKind,
         region: Option<&str>,
     ) -> Result<()> {
+        let snap = self.snap;
         let label = pool_label(&cs.name, pool);
-        let name = super::pool_name(&self.snap.namespace, &cs.name, pool);
+        let name = super::pool_name(&snap.namespace, &cs.name, pool);
         let (same, other) = match kind {
-            ObjectKind::SpotPool => (&self.snap.spot, &self.snap.ondemand),
-            _ => (&self.snap.ondemand, &self.snap.spot),
+            ObjectKind::SpotPool => (&snap.spot, &snap.ondemand),
+            _ => (&snap.ondemand, &snap.spot),
         };
-        let found: Vec<&Live<PoolState>> = same.iter().filter(|l| l.name == name).collect();
-        if found.len() > 1 || other.iter().any(|l| l.name == name) {
-            return Err(Error::invalid(
-                label,
-                format!(
-                    "ambiguous: more than one live pool is named {name} (a spot and an on-demand pool?); give the pool another key"
-                ),
-            ));
-        }
-        let live = found.first().copied();
-        if let Some(l) = live
-            && l.state.cloudspace != cs.name
-        {
-            return Err(Error::invalid(
-                label,
-                format!(
-                    "pool {name} is in cloudspace {:?}, not {:?}",
-                    l.state.cloudspace, cs.name
-                ),
-            ));
-        }
-        self.kept.insert((kind, name.clone()));
-        let (class, row) = self.snap.classes.get(&pool.server_class).ok_or_else(|| {
-            Error::invalid(
-                format!("{label}.serverClass"),
-                format!("server class {:?} does not exist", pool.server_class),
-            )
-        })?;
-        if let Some(region) = region
-            && !class.region.is_empty()
-            && class.region != region
-        {
-            return Err(Error::invalid(
-                format!("{label}.serverClass"),
-                format!(
-                    "server class {} is in {}, but cloudspace {} is in {region}",
-                    class.name, class.region, cs.name
-                ),
-            ));
-        }
-        let object = ObjectRef {
-            kind,
-            name,
-            cloudspace: Some(cs.name.clone()),
-            key: pool.key.clone(),
-        };
-        let bid = match pool.bid.as_ref().map(|b| b.rule(&label)).transpose()? {
-            None => None,
-            Some(BidRule::Price(b)) => Some(b),
-            Some(BidRule::Advice(_)) if live.is_some() && !self.opts.rebid => live
-                .and_then(|l| l.state.bid.as_deref())
-                .and_then(|b| b.parse().ok()),
-            Some(BidRule::Advice(risk)) => Some(crate::pricing::advice::advise(row, risk).bid),
-        };
+        let live = self.find_live(kind, same, other, &name, &label, &cs.name)?;
+        let (class, row) = self.class(kind, &pool.server_class, &label, &cs.name, region)?;
+        let live_bid = live.map(|l| l.state.bid.as_deref());
+        let bid = self.bid(pool.bid.as_ref(), &label, live_bid, row)?;
         if let Some(b) = bid {
             guard::check_floor(b, class)
                 .map_err(|e| Error::invalid(format!("{label}.bid"), e.to_string()))?;
@@ -305,139 +438,108 @@ impl Planner<'_> {
             bid.map(|b| b.api_form()),
             live.map(|l| &l.state),
         );
-        self.hourly_after += self.snap.node_price(&target) * Decimal::from(target.desired);
-        let concerns = |changed_bid: bool, changed_desired: bool| -> Vec<Concern> {
-            let mut c = match bid {
-                Some(b) => guard::assess_spot(b, target.desired, class, &self.opts.limits),
-                None => guard::assess_on_demand(target.desired, class, &self.opts.limits),
-            };
-            c.retain(|c| match c {
-                Concern::BidAboveOnDemand { .. } | Concern::OffLadder { .. } => changed_bid,
-                Concern::DesiredAboveAvailable { .. } => changed_desired,
-                Concern::MonthlyOverLimit { .. } => true,
-            });
-            c
-        };
-        let (concerns, change) = match live {
-            None => (concerns(true, true), Some((Vec::new(), None))),
-            Some(l) => {
-                if l.state.server_class != target.server_class {
-                    return Err(Error::invalid(
-                        format!("{label}.serverClass"),
-                        format!(
-                            "cannot change from {} to {} in place; give the pool a new key",
-                            l.state.server_class, target.server_class
-                        ),
-                    ));
-                }
-                let fields = pool_fields(&l.state, &target);
-                if fields.is_empty() {
-                    self.plan.unchanged.push(Unchanged {
-                        object: object.clone(),
-                        observed: observed(l),
-                    });
-                    (Vec::new(), None)
-                } else {
-                    let has = |f: &str| fields.iter().any(|c| c.field == f);
-                    (
-                        concerns(has("bid"), has("desired")),
-                        Some((fields, Some(observed(l)))),
-                    )
-                }
+        self.hourly_after += snap.node_price(&target) * Decimal::from(target.desired);
+        let mut fields = Vec::new();
+        if let Some(l) = live {
+            if l.state.server_class != target.server_class {
+                return Err(Error::invalid(
+                    format!("{label}.serverClass"),
+                    format!(
+                        "cannot change from {} to {} in place; give the pool a new key",
+                        l.state.server_class, target.server_class
+                    ),
+                ));
             }
-        };
-        let object_text = object.to_string();
-        self.plan
-            .concerns
-            .extend(concerns.into_iter().map(|c| PlanConcern {
-                object: object_text.clone(),
-                needs_confirmation: c.needs_confirmation(),
-                message: c.to_string(),
-            }));
-        if let Some((fields, observed)) = change {
-            let change = Change {
-                object,
-                fields,
-                target: Some(Target::Pool(target)),
-                observed,
-            };
-            if change.observed.is_none() {
-                self.plan.creates.push(change);
+            fields = pool_fields(&l.state, &target);
+        }
+        let obj = object(kind, &name, Some(&cs.name), pool.key.as_ref());
+        self.assess(&obj, live.is_none(), &fields, bid, target.desired, class);
+        self.record(obj, live, fields, Target::Pool(target));
+        Ok(())
+    }
+
+    /// Without prune: adds what an object of `kind` the file does not name costs after to
+    /// the plan's cost. With prune: deletes it. Returns what the kind costs now.
+    fn prune_kind<S: Managed>(
+        &mut self,
+        kind: ObjectKind,
+        list: &[Live<S>],
+        now: impl Fn(&Live<S>) -> Decimal,
+        after: impl Fn(&Live<S>) -> Decimal,
+    ) -> Decimal {
+        let mut before = Decimal::ZERO;
+        for l in list {
+            before += now(l);
+            if self.kept.contains(&(kind, l.name.clone())) || l.deleting {
+                continue;
+            }
+            if self.opts.prune {
+                self.plan.deletes.push(Change {
+                    object: object(kind, &l.name, l.state.parent(), None),
+                    fields: Vec::new(),
+                    observed: Some(observed(l)),
+                    target: None,
+                });
             } else {
-                self.plan.updates.push(change);
+                self.hourly_after += after(l);
             }
         }
-        Ok(())
+        before
     }
 
     /// Deletes (with prune) and the cost of everything the file does not touch.
     fn prune_and_cost(&mut self) {
         let snap = self.snap;
-        let mut before = self.prune_and_cost_more();
-        let more_deletes = std::mem::take(&mut self.plan.deletes);
-        let mut untouched = Decimal::ZERO;
-        let mut pool_deletes = Vec::new();
-        let mut deleted_cs: BTreeMap<String, Change> = BTreeMap::new();
-        for (kind, pools) in [
-            (ObjectKind::SpotPool, &snap.spot),
-            (ObjectKind::OnDemandPool, &snap.ondemand),
-        ] {
-            for l in pools {
-                let now = snap.node_price(&l.state) * Decimal::from(l.nodes_now);
-                before += now;
-                if self.kept.contains(&(kind, l.name.clone())) || l.deleting {
-                    continue;
-                }
-                if self.opts.prune {
-                    pool_deletes.push(Change {
-                        object: ObjectRef {
-                            kind,
-                            name: l.name.clone(),
-                            cloudspace: Some(l.state.cloudspace.clone()),
-                            key: None,
-                        },
-                        fields: Vec::new(),
-                        observed: Some(observed(l)),
-                        target: None,
-                    });
-                } else {
-                    untouched += snap.node_price(&l.state) * Decimal::from(l.state.desired);
-                }
-            }
-        }
-        if self.opts.prune {
-            for l in &snap.cloudspaces {
-                if !l.deleting
-                    && !self
-                        .kept
-                        .contains(&(ObjectKind::CloudSpace, l.name.clone()))
-                {
-                    deleted_cs.insert(
-                        l.name.clone(),
-                        Change {
-                            object: ObjectRef {
-                                kind: ObjectKind::CloudSpace,
-                                name: l.name.clone(),
-                                cloudspace: None,
-                                key: None,
-                            },
-                            fields: Vec::new(),
-                            observed: Some(observed(l)),
-                            target: None,
-                        },
-                    );
-                }
-            }
-        }
-        self.plan.deletes = pool_deletes;
-        self.plan.deletes.extend(deleted_cs.into_values());
-        self.plan.deletes.extend(more_deletes);
+        let none = Decimal::ZERO;
+        let pool_now = |l: &Live<PoolState>| snap.node_price(&l.state) * Decimal::from(l.nodes_now);
+        let pool_after =
+            |l: &Live<PoolState>| snap.node_price(&l.state) * Decimal::from(l.state.desired);
+        let mut before = self.prune_kind(ObjectKind::SpotPool, &snap.spot, pool_now, pool_after);
+        before += self.prune_kind(
+            ObjectKind::OnDemandPool,
+            &snap.ondemand,
+            pool_now,
+            pool_after,
+        );
+        let cloudspaces = self.plan.deletes.len();
+        self.prune_kind(
+            ObjectKind::CloudSpace,
+            &snap.cloudspaces,
+            |_| none,
+            |_| none,
+        );
+        self.plan.deletes[cloudspaces..].sort_by(|a, b| a.object.name.cmp(&b.object.name));
+        before += self.prune_kind(
+            ObjectKind::VmPool,
+            &snap.vm_pools,
+            |l| snap.vm_price(&l.state) * Decimal::from(l.nodes_now),
+            |l| snap.vm_price(&l.state) * Decimal::from(l.state.desired),
+        );
+        let autopilot_now = |l: &Live<AutopilotState>| {
+            snap.autopilot_hourly
+                .get(&l.name)
+                .copied()
+                .unwrap_or_default()
+        };
+        before += self.prune_kind(
+            ObjectKind::AutopilotPool,
+            &snap.autopilot,
+            autopilot_now,
+            autopilot_now,
+        );
+        self.prune_kind(
+            ObjectKind::VmCloudSpace,
+            &snap.vm_cloudspaces,
+            |_| none,
+            |_| none,
+        );
+        self.prune_kind(ObjectKind::VmSshKey, &snap.ssh_keys, |_| none, |_| none);
         // Pools first, then cloudspaces, then keys: the order an apply deletes in.
         self.plan
             .deletes
             .sort_by_key(|c| std::cmp::Reverse(c.object.kind.rank()));
         let hours = Decimal::from(MONTH_HOURS);
-        let after = self.hourly_after + untouched;
+        let after = self.hourly_after;
         self.plan.cost = Cost {
             hourly_before: before.round_dp(4).normalize(),
             hourly_after: after.round_dp(4).normalize(),

@@ -4,17 +4,15 @@
 
 use rust_decimal::Decimal;
 
-use super::live::Live;
 use super::live_more::{AutopilotState, SshKeyState, VmCloudSpaceState, VmPoolState, price_text};
 use super::model::FleetCloudSpace;
 use super::model_more::{
     FleetAutopilotPool, FleetSshKey, FleetVmCloudSpace, FleetVmPool, autopilot_label, vm_pool_label,
 };
-use super::model_values::BidRule;
 use super::plan::*;
-use super::planner::{Planner, field, json, observed};
+use super::planner::{Planner, field, json, object};
 use crate::error::{Error, Result};
-use crate::pricing::guard::{self, Concern};
+use crate::pricing::guard;
 use crate::services::PoolType;
 use crate::services::vm_pools::DEFAULT_VM_IMAGE;
 
@@ -35,55 +33,7 @@ fn immutable(
     )
 }
 
-fn object(kind: ObjectKind, name: &str, parent: Option<&str>, key: Option<&String>) -> ObjectRef {
-    ObjectRef {
-        kind,
-        name: name.to_string(),
-        cloudspace: parent.map(str::to_string),
-        key: key.cloned(),
-    }
-}
-
 impl Planner<'_> {
-    /// Records a create, an update or an unchanged object.
-    fn record<S: serde::Serialize>(
-        &mut self,
-        object: ObjectRef,
-        live: Option<&Live<S>>,
-        fields: Vec<FieldChange>,
-        target: Target,
-    ) {
-        match live {
-            None => self.plan.creates.push(Change {
-                object,
-                fields: Vec::new(),
-                observed: None,
-                target: Some(target),
-            }),
-            Some(l) if fields.is_empty() => self.plan.unchanged.push(Unchanged {
-                object,
-                observed: observed(l),
-            }),
-            Some(l) => self.plan.updates.push(Change {
-                object,
-                fields,
-                observed: Some(observed(l)),
-                target: Some(target),
-            }),
-        }
-    }
-
-    fn concerns(&mut self, object: &ObjectRef, concerns: Vec<Concern>) {
-        let text = object.to_string();
-        self.plan
-            .concerns
-            .extend(concerns.into_iter().map(|c| PlanConcern {
-                object: text.clone(),
-                needs_confirmation: c.needs_confirmation(),
-                message: c.to_string(),
-            }));
-    }
-
     /// A VM SSH key: created when missing; its key and description cannot change in place.
     pub(super) fn ssh_key(&mut self, k: &FleetSshKey) -> Result<()> {
         let snap = self.snap;
@@ -175,51 +125,13 @@ impl Planner<'_> {
         let snap = self.snap;
         let label = vm_pool_label(&cs.name, pool);
         let name = super::vm_pool_name(&snap.namespace, &cs.name, pool);
-        let found: Vec<&Live<VmPoolState>> =
-            snap.vm_pools.iter().filter(|l| l.name == name).collect();
-        if found.len() > 1 {
-            return Err(Error::invalid(
-                label,
-                format!("ambiguous: more than one live VM pool is named {name}"),
-            ));
-        }
-        let live = found.first().copied();
-        if let Some(l) = live
-            && l.state.vm_cloudspace != cs.name
-        {
-            return Err(Error::invalid(
-                label,
-                format!(
-                    "VM pool {name} is in VM cloudspace {:?}, not {:?}",
-                    l.state.vm_cloudspace, cs.name
-                ),
-            ));
-        }
-        self.kept.insert((ObjectKind::VmPool, name.clone()));
-        let (class, row) = snap.classes.get(&pool.server_class).ok_or_else(|| {
-            Error::invalid(
-                format!("{label}.serverClass"),
-                format!("server class {:?} does not exist", pool.server_class),
-            )
-        })?;
-        if !class.region.is_empty() && class.region != cs.region {
-            return Err(Error::invalid(
-                format!("{label}.serverClass"),
-                format!(
-                    "server class {} is in {}, but VM cloudspace {} is in {}",
-                    class.name, class.region, cs.name, cs.region
-                ),
-            ));
-        }
+        let kind = ObjectKind::VmPool;
+        let live = self.find_live(kind, &snap.vm_pools, &[], &name, &label, &cs.name)?;
+        let region = Some(cs.region.as_str());
+        let (class, row) = self.class(kind, &pool.server_class, &label, &cs.name, region)?;
         let pool_type = pool.pool_type(&label)?;
-        let bid = match pool.bid.as_ref().map(|b| b.rule(&label)).transpose()? {
-            None => None,
-            Some(BidRule::Price(b)) => Some(b),
-            Some(BidRule::Advice(_)) if live.is_some() && !self.opts.rebid => live
-                .and_then(|l| l.state.bid.as_deref())
-                .and_then(|b| b.parse().ok()),
-            Some(BidRule::Advice(risk)) => Some(crate::pricing::advice::advise(row, risk).bid),
-        };
+        let live_bid = live.map(|l| l.state.bid.as_deref());
+        let bid = self.bid(pool.bid.as_ref(), &label, live_bid, row)?;
         if let Some(b) = bid
             && pool_type == PoolType::Spot
         {
@@ -272,23 +184,16 @@ impl Planner<'_> {
                 field(&mut fields, "bid", &was.bid, &target.bid);
             }
         }
-        let obj = object(ObjectKind::VmPool, &name, Some(&cs.name), pool.key.as_ref());
-        let changed = |f: &str| live.is_none() || fields.iter().any(|c| c.field == f);
-        let (bid_changed, desired_changed) = (changed("bid"), changed("desired"));
-        if live.is_none() || !fields.is_empty() {
-            let mut c = match (pool_type, bid) {
-                (PoolType::Spot, Some(b)) => {
-                    guard::assess_spot(b, target.desired, class, &self.opts.limits)
-                }
-                _ => guard::assess_on_demand(target.desired, class, &self.opts.limits),
-            };
-            c.retain(|c| match c {
-                Concern::BidAboveOnDemand { .. } | Concern::OffLadder { .. } => bid_changed,
-                Concern::DesiredAboveAvailable { .. } => desired_changed,
-                Concern::MonthlyOverLimit { .. } => true,
-            });
-            self.concerns(&obj, c);
-        }
+        let obj = object(kind, &name, Some(&cs.name), pool.key.as_ref());
+        let spot_bid = bid.filter(|_| pool_type == PoolType::Spot);
+        self.assess(
+            &obj,
+            live.is_none(),
+            &fields,
+            spot_bid,
+            target.desired,
+            class,
+        );
         self.record(obj, live, fields, Target::VmPool(target));
         Ok(())
     }
@@ -303,27 +208,8 @@ impl Planner<'_> {
         let snap = self.snap;
         let label = autopilot_label(&cs.name, pool);
         let name = super::autopilot_name(&snap.namespace, &cs.name, pool);
-        let found: Vec<&Live<AutopilotState>> =
-            snap.autopilot.iter().filter(|l| l.name == name).collect();
-        if found.len() > 1 {
-            return Err(Error::invalid(
-                label,
-                format!("ambiguous: more than one live autopilot pool is named {name}"),
-            ));
-        }
-        let live = found.first().copied();
-        if let Some(l) = live
-            && l.state.cloudspace != cs.name
-        {
-            return Err(Error::invalid(
-                label,
-                format!(
-                    "autopilot pool {name} is in cloudspace {:?}, not {:?}",
-                    l.state.cloudspace, cs.name
-                ),
-            ));
-        }
-        self.kept.insert((ObjectKind::AutopilotPool, name.clone()));
+        let kind = ObjectKind::AutopilotPool;
+        let live = self.find_live(kind, &snap.autopilot, &[], &name, &label, &cs.name)?;
         let req = pool.request(&cs.name, &label)?;
         let was = live.map(|l| &l.state);
         let target = AutopilotState {
@@ -407,83 +293,8 @@ impl Planner<'_> {
             );
             field(&mut fields, "taints", &w.taints, &target.taints);
         }
-        let obj = object(
-            ObjectKind::AutopilotPool,
-            &name,
-            Some(&cs.name),
-            pool.key.as_ref(),
-        );
+        let obj = object(kind, &name, Some(&cs.name), pool.key.as_ref());
         self.record(obj, live, fields, Target::Autopilot(target));
         Ok(())
-    }
-
-    /// The other kinds' deletes (with prune) and their cost now and after.
-    pub(super) fn prune_and_cost_more(&mut self) -> Decimal {
-        let snap = self.snap;
-        let mut before = Decimal::ZERO;
-        let prune = self.opts.prune;
-        let mut deletes = Vec::new();
-        let mut untouched = Decimal::ZERO;
-        let mut consider = |kept: bool, deleting: bool, change: Change, after: Decimal| {
-            if kept || deleting {
-                return;
-            }
-            if prune {
-                deletes.push(change);
-            } else {
-                untouched += after;
-            }
-        };
-        let gone = |kind, name: &str, parent: Option<&str>, observed: Observed| Change {
-            object: object(kind, name, parent, None),
-            fields: Vec::new(),
-            observed: Some(observed),
-            target: None,
-        };
-        for l in &snap.vm_pools {
-            before += snap.vm_price(&l.state) * Decimal::from(l.nodes_now);
-            let kept = self.kept.contains(&(ObjectKind::VmPool, l.name.clone()));
-            let after = snap.vm_price(&l.state) * Decimal::from(l.state.desired);
-            let change = gone(
-                ObjectKind::VmPool,
-                &l.name,
-                Some(&l.state.vm_cloudspace),
-                observed(l),
-            );
-            consider(kept, l.deleting, change, after);
-        }
-        for l in &snap.autopilot {
-            let now = snap
-                .autopilot_hourly
-                .get(&l.name)
-                .copied()
-                .unwrap_or_default();
-            before += now;
-            let kept = self
-                .kept
-                .contains(&(ObjectKind::AutopilotPool, l.name.clone()));
-            let change = gone(
-                ObjectKind::AutopilotPool,
-                &l.name,
-                Some(&l.state.cloudspace),
-                observed(l),
-            );
-            consider(kept, l.deleting, change, now);
-        }
-        for l in &snap.vm_cloudspaces {
-            let kept = self
-                .kept
-                .contains(&(ObjectKind::VmCloudSpace, l.name.clone()));
-            let change = gone(ObjectKind::VmCloudSpace, &l.name, None, observed(l));
-            consider(kept, l.deleting, change, Decimal::ZERO);
-        }
-        for l in &snap.ssh_keys {
-            let kept = self.kept.contains(&(ObjectKind::VmSshKey, l.name.clone()));
-            let change = gone(ObjectKind::VmSshKey, &l.name, None, observed(l));
-            consider(kept, l.deleting, change, Decimal::ZERO);
-        }
-        self.plan.deletes.extend(deletes);
-        self.hourly_after += untouched;
-        before
     }
 }

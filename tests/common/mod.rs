@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use rsspot::emulator::{Emulator, EmulatorOptions, Lifecycle};
+use rsspot::emulator::{ClockMode, Emulator, EmulatorOptions, Lifecycle, VariantSetting, Variants};
 use serde_json::Value;
 
 /// The Spot API's resource prefix, as the emulator's journal records paths.
@@ -93,6 +93,35 @@ impl Env {
             .count()
     }
 
+    /// How many writes (POST, PATCH, PUT, DELETE) the emulator saw on Spot API paths.
+    pub fn writes(&self) -> usize {
+        ["POST", "PATCH", "PUT", "DELETE"]
+            .iter()
+            .map(|m| self.api_requests(m, ""))
+            .sum()
+    }
+
+    /// Starts `rsspot ARGS` in the background (as [`Env::cmd`] sets it up), e.g. to kill it
+    /// mid-run.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("rsspot"));
+        c.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.home())
+            .env("XDG_CONFIG_HOME", self.home().join(".config"))
+            .env("XDG_STATE_HOME", self.home().join(".local/state"))
+            .env("XDG_CACHE_HOME", self.home().join(".cache"))
+            .env("NO_COLOR", "1")
+            .env("RSSPOT_BASE_URL", self.emu.base_url())
+            .env("RSSPOT_OAUTH_URL", self.emu.base_url())
+            .env("RSSPOT_PUBLIC_DATA_URL", self.emu.base_url())
+            .env("RSSPOT_REFRESH_TOKEN", "demo-token")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        c.spawn().expect("rsspot starts")
+    }
+
     pub fn home(&self) -> &Path {
         self.home.path()
     }
@@ -138,6 +167,24 @@ impl Env {
             .env_remove("RUST_LOG")
             .timeout(std::time::Duration::from_secs(60));
         c
+    }
+}
+
+/// The options of the variant matrices: the defaults with `setting` changed, a gateway page
+/// size of 2 and a 300 ms wall-clock lifecycle.
+pub fn variant_options(setting: VariantSetting) -> EmulatorOptions {
+    let quick = std::time::Duration::from_millis(300);
+    EmulatorOptions {
+        variants: Variants::default().with(setting),
+        page_size: Some(2),
+        clock: ClockMode::Wall,
+        lifecycle: Lifecycle {
+            cloudspace_ready_after: quick,
+            pool_fulfilled_after: quick,
+            delete_after: quick,
+            upgrade_after: quick,
+        },
+        ..EmulatorOptions::default()
     }
 }
 
