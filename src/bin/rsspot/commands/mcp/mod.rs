@@ -9,6 +9,7 @@
 //! secret ([`server::scrub`]); errors are tool errors in the CLI's wording.
 
 mod confirm;
+mod fleet;
 mod reads;
 mod server;
 mod writes;
@@ -22,8 +23,8 @@ use crate::ctx::Ctx;
 /// `rsspot mcp`.
 #[derive(Debug, Args)]
 pub struct McpArgs {
-    /// Offer the write tools (create/scale/delete pools, create/delete cloudspaces); each write
-    /// still needs a plan and a confirmation token, and never passes `max_monthly_usd`.
+    /// Offer the write tools (create/scale/delete pools, create/delete cloudspaces, apply a
+    /// fleet); each write still needs a plan and a confirmation token, and never passes `max_monthly_usd`.
     #[arg(long)]
     pub allow_writes: bool,
     /// Print the JSON an MCP client's configuration needs to start this server, and exit.
