@@ -331,4 +331,15 @@ mod tests {
             assert_eq!(s.write, writes::is_write(s.name), "{}", s.name);
         }
     }
+
+    #[test]
+    fn the_help_lists_every_tool() {
+        for s in table() {
+            assert!(
+                super::super::TOOLS_HELP.contains(s.name),
+                "{} is not in `rsspot mcp --help`",
+                s.name
+            );
+        }
+    }
 }
