@@ -14,8 +14,7 @@ use events_support::{Watch, types};
 use serde_json::Value;
 
 const CLASS: &str = "gp.vs1.medium-dfw";
-// Pool names are lowercase UUIDs.
-const VM_POOL: &str = "7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+// An autopilot pool name is a lowercase UUID.
 const AUTOPILOT: &str = "3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f";
 const SSH_KEY: &str =
     "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8g me@host";
