@@ -1,7 +1,8 @@
 //! `rsspot events watch` against the emulator for the event kinds `tests/events.rs` leaves out
 //! (issue 28): VM servers added, failing and removed; an autopilot pool falling below its vCPU
-//! target; new entries of the organization's own events feed. Each test first checks that the
-//! first poll is a baseline (nothing already there is announced).
+//! target (and not a new one while it is being packed); new entries of the organization's own
+//! events feed. Each test first checks that the first poll is a baseline (nothing already there
+//! is announced).
 #![cfg(all(feature = "cli", feature = "emulator"))]
 
 mod common;
@@ -235,6 +236,37 @@ async fn the_organizations_events_feed_is_merged_in() {
         feed.iter().filter(|m| **m == message).count(),
         1,
         "{feed:?}"
+    );
+    watch.stop();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_autopilot_pool_being_packed_is_not_under_target() {
+    // The manual clock: the pool stays at 0 managed vCPUs until the clock moves.
+    let env = Env::start().await;
+    env.ok(&["cs", "create", "ap", "--region", "us-central-dfw-1"]);
+    env.emu.advance(Duration::from_secs(3600));
+    let watch = Watch::start(&env, &[]);
+    baseline(&watch);
+    // Created while watched: it starts at 0 managed vCPUs and is packed up to its target; that
+    // is its first state, not a fall below the target.
+    env.ok(&[
+        "np",
+        "autopilot",
+        "create",
+        AUTOPILOT,
+        "--cloudspace",
+        "ap",
+        "--vcpu",
+        "8",
+        "--budget-per-hour",
+        "0.05",
+        "-y",
+    ]);
+    let events = watch.drain(Duration::from_secs(1));
+    assert!(
+        !types(&events).iter().any(|t| t.ends_with("under_target")),
+        "{events:#?}"
     );
     watch.stop();
 }
