@@ -277,7 +277,8 @@ const FLEET_POOL: &str = "5f0c1d2e-3a4b-4c5d-8e6f-0123456789ab";
 
 /// `apply_fleet` through the real client: refused read-only; plan → token → apply (then the
 /// emulator holds the objects); the same document again plans no change; over
-/// `max_monthly_usd` refused with no token; a token reused, bound to another document, or used
+/// `max_monthly_usd` (now or at the autoscaling maximum) refused with no token, a paid option
+/// listed as a concern; a token reused, bound to another document, or used
 /// after a concurrent change is refused (naming the object that changed) and sends nothing.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_real_mcp_client_applies_a_fleet_in_two_steps() {
@@ -351,6 +352,25 @@ async fn a_real_mcp_client_applies_a_fleet_in_two_steps() {
     assert!(
         over["text"].as_str().unwrap().contains(FLEET_POOL),
         "{over}"
+    );
+    // So is one at the autoscaling maximum the pool may grow to.
+    let over = refused(rw, "fleet_autoscaling_over_limit", "autoscaling maximum");
+    assert!(
+        over["text"].as_str().unwrap().contains("max_monthly_usd"),
+        "{over}"
+    );
+    assert!(over["structured"].is_null(), "{over}");
+    // A paid option under the limit: a concern shown with the plan, confirmed by the token.
+    let ha = ok(rw, "fleet_ha_plan");
+    assert!(
+        ha["structured"]["worst_cases"]
+            .to_string()
+            .contains("HA control plane"),
+        "{ha}"
+    );
+    assert!(
+        ha["text"].as_str().unwrap().contains("Concerns to confirm"),
+        "{ha}"
     );
     // A change between the plan and its token: refused, naming the pool.
     ok(rw, "fleet_plan_stale");

@@ -179,6 +179,12 @@ async def fleet_writes(setup):
         await call(s, report, "fleet_diff_again", "fleet_diff", {"fleet": doc})
         # Guardrail: 40 nodes at $0.02/h is $584/month, above the profile's max_monthly_usd.
         await call(s, report, "fleet_over_limit", "apply_fleet", {"fleet": fleet_doc(setup, 40)})
+        # The worst case counts too: autoscaling up to 40 nodes would pass the limit.
+        scaling = doc + "        autoscaling: {min: 1, max: 40}\n"
+        await call(s, report, "fleet_autoscaling_over_limit", "apply_fleet", {"fleet": scaling})
+        # A paid option under the limit is a concern to confirm, shown with the plan.
+        ha = doc + "  - name: " + setup["fleet_cloudspace"] + "-ha\n    region: " + setup["region"] + "\n    haControlPlane: true\n"
+        await call(s, report, "fleet_ha_plan", "apply_fleet", {"fleet": ha})
         # A plan, then someone else changes the pool, then the token: refused.
         bigger = fleet_doc(setup, 2)
         plan = await call(s, report, "fleet_plan_stale", "apply_fleet", {"fleet": bigger})
