@@ -308,3 +308,51 @@ async fn apply_planned(tools: &SpotTools, a: &ApplyFleetArgs, token: &str) -> Re
         text,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsspot::pricing::guard::Concern;
+
+    fn concern(c: &impl std::fmt::Display) -> PlanConcern {
+        PlanConcern {
+            object: "spot pool web/x".into(),
+            message: c.to_string(),
+            needs_confirmation: true,
+        }
+    }
+
+    /// The planner's concerns are words: the over-limit test must keep matching the guardrail's.
+    #[test]
+    fn an_over_limit_concern_is_recognised_and_no_other() {
+        let over = Concern::MonthlyOverLimit {
+            monthly: Decimal::from(584),
+            limit: Decimal::from(100),
+        };
+        assert!(over_limit(&concern(&over)));
+        let other = Concern::DesiredAboveAvailable {
+            desired: 40,
+            available: 37,
+        };
+        assert!(!over_limit(&concern(&other)));
+    }
+
+    #[test]
+    fn a_kept_plan_is_taken_once() {
+        let plans = PlannedFleets::default();
+        let plan = Plan {
+            version: fleet::PLAN_VERSION,
+            namespace: "org-demo".into(),
+            prune: false,
+            creates: Vec::new(),
+            updates: Vec::new(),
+            deletes: Vec::new(),
+            unchanged: Vec::new(),
+            cost: fleet::Cost::default(),
+            concerns: Vec::new(),
+        };
+        plans.keep("t".into(), "f".into(), plan.clone());
+        assert_eq!(plans.take("t"), Some(("f".to_string(), plan)));
+        assert_eq!(plans.take("t"), None);
+    }
+}
