@@ -78,8 +78,16 @@ async fn vm_servers_added_failing_and_removed_are_cloudevents() {
         "0.06",
         "-y",
     ]);
+    // The seed has VM pools of its own: the one of `builders`.
     let pools = env.ok_json(&["vm-pools", "list", "-o", "json"]);
-    let pool = pools[0]["metadata"]["name"].as_str().unwrap().to_string();
+    let pool = pools
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["spec"]["vmCloudSpace"] == "builders")
+        .and_then(|p| p["metadata"]["name"].as_str())
+        .unwrap_or_else(|| panic!("no pool of builders: {pools}"))
+        .to_string();
     let added = collect(&watch, "com.rackspace.spot.vm.server_added", 2);
     let mut servers = Vec::new();
     for e in &added {
