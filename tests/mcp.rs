@@ -21,6 +21,7 @@ const WRITE_TOOLS: &[&str] = &[
     "delete_pool",
     "create_cloudspace",
     "delete_cloudspace",
+    "apply_fleet",
 ];
 
 fn python() -> String {
@@ -33,11 +34,12 @@ fn python() -> String {
     }
 }
 
-/// Runs the Python client against `rsspot mcp` on `env`; its report.
-fn run_client(env: &common::Env) -> Value {
+/// Runs the Python client against `rsspot mcp` on `env` (`extra` added to its setup); its
+/// report.
+fn run_client(env: &common::Env, extra: Value) -> Value {
     let python = python();
     let home = env.home();
-    let setup = json!({
+    let setup: Value = json!({
         "binary": env!("CARGO_BIN_EXE_rsspot"),
         "class": CLASS,
         "region": REGION,
@@ -53,6 +55,10 @@ fn run_client(env: &common::Env) -> Value {
             "RSSPOT_REFRESH_TOKEN": "demo-token",
         },
     });
+    let mut setup = setup;
+    if let (Some(setup), Value::Object(extra)) = (setup.as_object_mut(), extra) {
+        setup.extend(extra);
+    }
     let setup_path = home.join("mcp-setup.json");
     std::fs::write(&setup_path, setup.to_string()).unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/mcp/client.py");
@@ -112,7 +118,7 @@ async fn a_real_mcp_client_drives_rsspot_mcp() {
         "version: '2'\nactive_profile: default\nprofiles:\n  default:\n    max_monthly_usd: 100\n",
     )
     .unwrap();
-    let report = run_client(&env);
+    let report = run_client(&env, json!({}));
 
     // No secret in anything the client received, errors included.
     let all = report.to_string();
@@ -263,4 +269,127 @@ async fn print_config_names_the_binary_and_the_profile() {
     assert_eq!(args[0], "mcp");
     assert_eq!(args[1], "--allow-writes");
     assert!(args.to_string().contains("\"--org\",\"demo\""), "{args}");
+}
+
+// The cloudspace and pool of tests/mcp/client.py's fleet document.
+const FLEET_CLOUDSPACE: &str = "mcp-fleet";
+const FLEET_POOL: &str = "5f0c1d2e-3a4b-4c5d-8e6f-0123456789ab";
+
+/// `apply_fleet` through the real client: refused read-only; plan → token → apply (then the
+/// emulator holds the objects); the same document again plans no change; over
+/// `max_monthly_usd` (now or at the autoscaling maximum) refused with no token, a paid option
+/// listed as a concern; a token reused, bound to another document, or used
+/// after a concurrent change is refused (naming the object that changed) and sends nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_real_mcp_client_applies_a_fleet_in_two_steps() {
+    let env = common::Env::instant().await;
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    std::fs::write(
+        env.config_dir().join("config.yml"),
+        "version: '2'\nactive_profile: default\nprofiles:\n  default:\n    max_monthly_usd: 100\n",
+    )
+    .unwrap();
+    let report = run_client(
+        &env,
+        json!({
+            "mode": "fleet",
+            "fleet_cloudspace": FLEET_CLOUDSPACE,
+            "fleet_pool": FLEET_POOL,
+        }),
+    );
+    common::assert_no_secret(&report.to_string());
+
+    let ro = &report["read_only"];
+    assert!(
+        !ro["tools"].to_string().contains("apply_fleet"),
+        "{}",
+        ro["tools"]
+    );
+    refused(ro, "apply_fleet_refused", "--allow-writes");
+
+    let rw = &report["writes"];
+    let schema = rw["schemas"]["apply_fleet"].to_string();
+    for field in ["fleet", "prune", "confirm"] {
+        assert!(schema.contains(field), "{field} not in {schema}");
+    }
+    // The plan: the cloudspace and its pool to create, the cost, a token; nothing sent.
+    let plan = ok(rw, "fleet_plan");
+    let s = &plan["structured"];
+    assert_eq!(
+        s["plan"]["creates"].as_array().map(Vec::len),
+        Some(2),
+        "{plan}"
+    );
+    assert!(s["cost"]["monthly_after"].is_string() || s["cost"]["monthly_after"].is_number());
+    assert!(
+        s["confirm"].as_str().unwrap().starts_with("confirm-"),
+        "{plan}"
+    );
+    assert!(
+        plan["text"].as_str().unwrap().contains("nothing sent"),
+        "{plan}"
+    );
+    // The token applies that plan.
+    let applied = ok(rw, "fleet_applied");
+    assert!(
+        applied["text"].as_str().unwrap().contains("2 created"),
+        "{applied}"
+    );
+    refused(rw, "fleet_replayed", "already used");
+    // Applied again: nothing to do, no token.
+    let again = ok(rw, "fleet_again");
+    assert_eq!(again["structured"]["in_sync"], true, "{again}");
+    assert!(again["structured"]["confirm"].is_null(), "{again}");
+    assert!(again["text"].as_str().unwrap().contains("nothing to do"));
+    let diff = ok(rw, "fleet_diff_again");
+    assert_eq!(
+        diff["structured"]["creates"].as_array().map(Vec::len),
+        Some(0)
+    );
+    // Over the limit: refused at the plan, no token to confirm it.
+    let over = refused(rw, "fleet_over_limit", "max_monthly_usd");
+    assert!(over["structured"].is_null(), "{over}");
+    assert!(
+        over["text"].as_str().unwrap().contains(FLEET_POOL),
+        "{over}"
+    );
+    // So is one at the autoscaling maximum the pool may grow to.
+    let over = refused(rw, "fleet_autoscaling_over_limit", "autoscaling maximum");
+    assert!(
+        over["text"].as_str().unwrap().contains("max_monthly_usd"),
+        "{over}"
+    );
+    assert!(over["structured"].is_null(), "{over}");
+    // A paid option under the limit: a concern shown with the plan, confirmed by the token.
+    let ha = ok(rw, "fleet_ha_plan");
+    assert!(
+        ha["structured"]["worst_cases"]
+            .to_string()
+            .contains("HA control plane"),
+        "{ha}"
+    );
+    assert!(
+        ha["text"].as_str().unwrap().contains("Concerns to confirm"),
+        "{ha}"
+    );
+    // A change between the plan and its token: refused, naming the pool.
+    ok(rw, "fleet_plan_stale");
+    ok(rw, "concurrent_scale");
+    let stale = refused(rw, "fleet_stale", "changed since the plan");
+    assert!(
+        stale["text"].as_str().unwrap().contains(FLEET_POOL),
+        "{stale}"
+    );
+    ok(rw, "fleet_plan_other");
+    refused(rw, "fleet_other_doc", "different request");
+    // The emulator holds what the fleet said, and the concurrent scale stands.
+    let pool = ok(rw, "get_fleet_pool");
+    assert_eq!(pool["structured"]["object"]["spec"]["desired"], 3, "{pool}");
+    let cs = env.ok_json(&["cs", "get", FLEET_CLOUDSPACE]);
+    assert_eq!(cs["metadata"]["name"], FLEET_CLOUDSPACE, "{cs}");
+    // Exactly the confirmed writes reached the API: one cloudspace, one pool, one scale.
+    assert_eq!(env.api_requests("POST", "cloudspaces"), 1);
+    assert_eq!(env.api_requests("POST", "spotnodepools"), 1);
+    assert_eq!(env.api_requests("PATCH", "spotnodepools"), 1);
+    assert_eq!(env.api_requests("DELETE", "spotnodepools"), 0);
 }

@@ -377,10 +377,14 @@ pub fn diff(prev: &Snapshot, next: &Snapshot) -> Vec<Change> {
         }
     }
     for (key, now) in &next.autopilot {
-        let was_under = prev.autopilot.get(key).is_some_and(|a| a.under_target());
+        // A pool new since `prev` is being packed up to its target: its first state, not a
+        // fall below it.
+        let Some(was) = prev.autopilot.get(key) else {
+            continue;
+        };
         if let (true, false, Some(m), Some(t)) = (
             now.under_target(),
-            was_under,
+            was.under_target(),
             now.managed_vcpus,
             now.target_vcpus,
         ) {

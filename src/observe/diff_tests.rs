@@ -70,6 +70,30 @@ fn market_crossing_the_bid_is_an_outbid_risk_once() {
 }
 
 #[test]
+fn a_new_autopilot_pool_below_its_target_is_not_a_change() {
+    let ap = |managed| AutopilotState {
+        name: "ap".into(),
+        cloudspace: Some("demo".into()),
+        target_vcpus: Some(8),
+        managed_vcpus: Some(managed),
+        phase: None,
+    };
+    let empty = Snapshot::default();
+    let mut packing = Snapshot::default();
+    packing.autopilot.insert("ap".into(), ap(0));
+    assert!(diff(&empty, &packing).is_empty());
+    // Once at its target, a fall below it is.
+    let mut full = Snapshot::default();
+    full.autopilot.insert("ap".into(), ap(8));
+    assert!(diff(&packing, &full).is_empty());
+    let types: Vec<_> = diff(&full, &packing)
+        .iter()
+        .map(Change::event_type)
+        .collect();
+    assert_eq!(types, ["autopilot.under_target"]);
+}
+
+#[test]
 fn phase_health_autopilot_vm_and_feed() {
     let mut a = Snapshot::default();
     let cs = |phase: &str, health: &str| CloudspaceState {

@@ -2,7 +2,8 @@
 
 Usage: client.py SETUP.json. SETUP holds the rsspot binary, its environment (emulator URLs,
 credentials, an isolated HOME) and a few names from the emulator's seed. The script runs two
-sessions — a read-only server and one started with --allow-writes — and prints one JSON report
+sessions — a read-only server and one started with --allow-writes; with "mode": "fleet" in
+SETUP, those of the `apply_fleet` steps — and prints one JSON report
 on stdout: every tool result as the client received it, plus what the session saw (tools,
 server name). tests/mcp.rs makes the assertions; this script fails only when the client
 itself cannot run.
@@ -143,10 +144,72 @@ async def writes(setup):
     return await session(setup, ["--allow-writes"], steps)
 
 
+def fleet_doc(setup, desired):
+    """A fleet of one cloudspace with one spot pool of `desired` nodes (YAML text)."""
+    return (
+        "cloudspaces:\n"
+        "  - name: " + setup["fleet_cloudspace"] + "\n"
+        "    region: " + setup["region"] + "\n"
+        "    spotPools:\n"
+        "      - name: " + setup["fleet_pool"] + "\n"
+        "        serverClass: " + setup["class"] + "\n"
+        "        desired: " + str(desired) + "\n"
+        "        bid: \"0.02\"\n"
+    )
+
+
+async def fleet_read_only(setup):
+    async def steps(s, report):
+        await call(s, report, "apply_fleet_refused", "apply_fleet", {"fleet": fleet_doc(setup, 1)})
+
+    return await session(setup, [], steps)
+
+
+async def fleet_writes(setup):
+    pool = setup["fleet_pool"]
+
+    async def steps(s, report):
+        doc = fleet_doc(setup, 1)
+        plan = await call(s, report, "fleet_plan", "apply_fleet", {"fleet": doc})
+        token = (plan["structured"] or {}).get("confirm")
+        await call(s, report, "fleet_applied", "apply_fleet", {"confirm": token})
+        await call(s, report, "fleet_replayed", "apply_fleet", {"confirm": token})
+        # The same document again: the account is as it says, nothing to confirm.
+        await call(s, report, "fleet_again", "apply_fleet", {"fleet": doc})
+        await call(s, report, "fleet_diff_again", "fleet_diff", {"fleet": doc})
+        # Guardrail: 40 nodes at $0.02/h is $584/month, above the profile's max_monthly_usd.
+        await call(s, report, "fleet_over_limit", "apply_fleet", {"fleet": fleet_doc(setup, 40)})
+        # The worst case counts too: autoscaling up to 40 nodes would pass the limit.
+        scaling = doc + "        autoscaling: {min: 1, max: 40}\n"
+        await call(s, report, "fleet_autoscaling_over_limit", "apply_fleet", {"fleet": scaling})
+        # A paid option under the limit is a concern to confirm, shown with the plan.
+        ha = doc + "  - name: " + setup["fleet_cloudspace"] + "-ha\n    region: " + setup["region"] + "\n    haControlPlane: true\n"
+        await call(s, report, "fleet_ha_plan", "apply_fleet", {"fleet": ha})
+        # A plan, then someone else changes the pool, then the token: refused.
+        bigger = fleet_doc(setup, 2)
+        plan = await call(s, report, "fleet_plan_stale", "apply_fleet", {"fleet": bigger})
+        stale = (plan["structured"] or {}).get("confirm")
+        scale = {"kind": "spot", "name": pool, "desired": 3}
+        other = await call(s, report, "concurrent_scale_plan", "scale_pool", scale)
+        other_token = (other["structured"] or {}).get("confirm")
+        await call(s, report, "concurrent_scale", "scale_pool", {**scale, "confirm": other_token})
+        await call(s, report, "fleet_stale", "apply_fleet", {"fleet": bigger, "confirm": stale})
+        # A token is bound to its document.
+        plan = await call(s, report, "fleet_plan_other", "apply_fleet", {"fleet": bigger})
+        token = (plan["structured"] or {}).get("confirm")
+        await call(s, report, "fleet_other_doc", "apply_fleet", {"fleet": doc, "confirm": token})
+        await call(s, report, "get_fleet_pool", "get", {"kind": "spot_pool", "name": pool})
+
+    return await session(setup, ["--allow-writes"], steps)
+
+
 async def main():
     with open(sys.argv[1], encoding="utf-8") as f:
         setup = json.load(f)
-    report = {"read_only": await reads(setup), "writes": await writes(setup)}
+    if setup.get("mode") == "fleet":
+        report = {"read_only": await fleet_read_only(setup), "writes": await fleet_writes(setup)}
+    else:
+        report = {"read_only": await reads(setup), "writes": await writes(setup)}
     json.dump(report, sys.stdout)
 
 

@@ -9,6 +9,7 @@
 //! secret ([`server::scrub`]); errors are tool errors in the CLI's wording.
 
 mod confirm;
+mod fleet;
 mod reads;
 mod server;
 mod writes;
@@ -19,11 +20,19 @@ use rmcp::ServiceExt;
 
 use crate::ctx::Ctx;
 
+/// The tools, as `rsspot mcp --help` lists them (a unit test keeps it in step with the table).
+pub const TOOLS_HELP: &str = "Read tools: organizations, regions, server_classes, prices, \
+    price_history, bid_advice, autopilot_preview, list, get, fleet_diff.\n\
+    Write tools (only with --allow-writes; each in two steps, a plan with a confirmation token \
+    and then the call with `confirm`): create_pool, scale_pool, delete_pool, create_cloudspace, \
+    delete_cloudspace, apply_fleet.";
+
 /// `rsspot mcp`.
 #[derive(Debug, Args)]
+#[command(after_help = TOOLS_HELP)]
 pub struct McpArgs {
-    /// Offer the write tools (create/scale/delete pools, create/delete cloudspaces); each write
-    /// still needs a plan and a confirmation token, and never passes `max_monthly_usd`.
+    /// Offer the write tools (create/scale/delete pools, create/delete cloudspaces, apply a
+    /// fleet); each write still needs a plan and a confirmation token, and never passes `max_monthly_usd`.
     #[arg(long)]
     pub allow_writes: bool,
     /// Print the JSON an MCP client's configuration needs to start this server, and exit.

@@ -233,27 +233,14 @@ pub(super) async fn call(
 
 /// The plan of a fleet file against the organization (one list per kind, nothing written).
 async fn fleet_diff(tools: &SpotTools, a: FleetDiffArgs) -> Result<Answer> {
-    let origin = if a.fleet.trim_start().starts_with('{') {
-        "fleet.json"
-    } else {
-        "fleet.yaml"
-    };
-    let fleet = rsspot::fleet::Fleet::parse(origin, &a.fleet)?;
+    let fleet = super::fleet::parse_fleet(&a.fleet)?;
     let opts = rsspot::fleet::PlanOptions {
         prune: a.prune,
         limits: tools.limits,
         ..Default::default()
     };
-    let org = tools.client.org_or_default(tools.org.as_deref());
-    let plan = rsspot::fleet::plan(&org, &fleet, &opts).await?;
-    let text = format!(
-        "{} to create, {} to change, {} to delete, {} unchanged; {} concern(s)",
-        plan.creates.len(),
-        plan.updates.len(),
-        plan.deletes.len(),
-        plan.unchanged.len(),
-        plan.concerns.len()
-    );
+    let plan = rsspot::fleet::plan(&tools.org(), &fleet, &opts).await?;
+    let text = super::fleet::summary(&plan);
     Answer::new(plan, text)
 }
 

@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::confirm::Tokens;
-use super::{reads, writes};
+use super::{fleet, reads, writes};
 
 /// What a tool answers: data for programs and one line for people.
 pub struct Answer {
@@ -57,6 +57,8 @@ pub struct SpotTools {
     allow_writes: bool,
     /// Confirmation tokens handed out by plans.
     pub tokens: Tokens,
+    /// Fleet plans waiting for their token (`apply_fleet`).
+    pub fleet_plans: fleet::PlannedFleets,
     /// Credentials of the profile: no result may contain them.
     secrets: Vec<SecretString>,
 }
@@ -86,6 +88,7 @@ fn spec<A: schemars::JsonSchema + 'static>(
 fn table() -> Vec<Spec> {
     let mut all = reads::specs();
     all.extend(writes::specs());
+    all.extend(fleet::specs());
     all
 }
 
@@ -120,6 +123,7 @@ impl SpotTools {
             limits,
             allow_writes,
             tokens: Tokens::default(),
+            fleet_plans: fleet::PlannedFleets::default(),
             secrets,
         }
     }
@@ -162,6 +166,9 @@ impl SpotTools {
             return answer;
         }
         if let Some(answer) = writes::call(self, name, &args).await {
+            return answer;
+        }
+        if let Some(answer) = fleet::call(self, name, &args).await {
             return answer;
         }
         anyhow::bail!("unknown tool {name:?}; list the tools to see what this server offers")
@@ -259,7 +266,7 @@ impl ServerHandler for SpotTools {
         let mode = if self.allow_writes {
             "Writes are two steps: call a write tool without `confirm` to get the plan (body, \
              cost, concerns) and a confirmation token, then call it again with the same \
-             arguments and `confirm` set to that token."
+             arguments and `confirm` set to that token (apply_fleet needs only the token)."
         } else {
             "Read-only: the write tools exist only when the server is started with --allow-writes."
         };
@@ -322,6 +329,17 @@ mod tests {
         for s in &all {
             assert!((s.schema)().is_ok(), "{}", s.name);
             assert_eq!(s.write, writes::is_write(s.name), "{}", s.name);
+        }
+    }
+
+    #[test]
+    fn the_help_lists_every_tool() {
+        for s in table() {
+            assert!(
+                super::super::TOOLS_HELP.contains(s.name),
+                "{} is not in `rsspot mcp --help`",
+                s.name
+            );
         }
     }
 }

@@ -30,6 +30,7 @@ const WRITES: &[&str] = &[
     "delete_pool",
     "create_cloudspace",
     "delete_cloudspace",
+    super::fleet::APPLY_FLEET,
 ];
 
 /// Whether `tool` is a write tool.
