@@ -332,3 +332,64 @@ async fn a_missing_user_data_file_is_named() {
     assert_ne!(code, Some(0));
     assert!(err.contains("init.sh"), "{err}");
 }
+
+/// The plan weighs what the pool and cloudspace commands weigh: a pool's autoscaling maximum
+/// against `max_monthly_usd` (flagged as over the limit, for agents that may never cross it) and
+/// the HA control plane's price; an apply without `--yes` is refused and sends nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_plan_weighs_the_autoscaling_maximum_and_the_ha_control_plane() {
+    let env = Env::instant().await;
+    std::fs::create_dir_all(env.config_dir()).unwrap();
+    std::fs::write(
+        env.config_dir().join("config.yml"),
+        "version: '2'\nactive_profile: default\nprofiles:\n  default:\n    max_monthly_usd: 500\n",
+    )
+    .unwrap();
+    let file = write(
+        &env,
+        "fleet.yaml",
+        r#"
+cloudspaces:
+  - name: fleet-ha
+    region: us-central-dfw-1
+    haControlPlane: true
+    spotPools:
+      - key: burst
+        serverClass: gp.vs1.medium-dfw
+        desired: 1
+        autoscaling: {min: 1, max: 40}
+        bid: 0.02
+"#,
+    );
+    let (code, plan) = plan_json(&env, &["diff", "-f", &file, "-o", "json"]);
+    assert_eq!(code, Some(2), "{plan}");
+    let concerns = plan["concerns"].as_array().expect("concerns");
+    let about = |words: &str| {
+        concerns
+            .iter()
+            .find(|c| c["message"].as_str().unwrap_or_default().contains(words))
+            .unwrap_or_else(|| panic!("no concern about {words:?}: {plan}"))
+    };
+    let max = about("autoscaling maximum of 40 nodes");
+    assert_eq!(max["over_limit"], true, "{max}");
+    assert!(
+        max["object"].as_str().unwrap().contains("spot pool"),
+        "{max}"
+    );
+    let ha = about("HA control plane");
+    assert_eq!(ha["needs_confirmation"], true, "{ha}");
+    assert_eq!(ha["object"], "cloudspace fleet-ha", "{ha}");
+    // The cost at `desired` (1 node at $0.02) is under the limit: no concern of its own.
+    assert!(
+        !concerns.iter().any(|c| c["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("the pool would cost")),
+        "{plan}"
+    );
+
+    let out = env.run(&["apply", "-f", &file]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr_of(&out));
+    assert!(common::stderr_of(&out).contains("autoscaling maximum"));
+    assert_eq!(env.writes(), 0, "nothing is sent before the confirmation");
+}

@@ -363,7 +363,7 @@ async fn a_real_mcp_client_applies_a_fleet_in_two_steps() {
     // A paid option under the limit: a concern shown with the plan, confirmed by the token.
     let ha = ok(rw, "fleet_ha_plan");
     assert!(
-        ha["structured"]["worst_cases"]
+        ha["structured"]["concerns"]
             .to_string()
             .contains("HA control plane"),
         "{ha}"

@@ -153,6 +153,11 @@ pub struct PlanConcern {
     pub message: String,
     /// Whether it needs a confirmation (`--yes`).
     pub needs_confirmation: bool,
+    /// Whether it is a cost above the profile's `max_monthly_usd` (now, at the autoscaling
+    /// maximum, or of a paid option). `rsspot apply` asks about it like any concern; an agent
+    /// (MCP) never gets to apply such a plan.
+    #[serde(default)]
+    pub over_limit: bool,
 }
 
 /// Hourly and monthly cost (USD) before and after the plan.

@@ -11,7 +11,7 @@ use super::model::{BidRule, Fleet, FleetBid, FleetCloudSpace, FleetPool, pool_la
 use super::plan::*;
 use crate::error::{Error, Result};
 use crate::pricing::Bid;
-use crate::pricing::guard::{self, Concern};
+use crate::pricing::guard::{self, Concern, WorstCase};
 use crate::pricing::view::{ClassInput, MONTH_HOURS, PriceRow};
 
 pub(super) fn json<T: Serialize>(v: &T) -> String {
@@ -353,7 +353,11 @@ impl<'s> Planner<'s> {
     }
 
     /// The guardrail concerns of a pool created or changed (none when unchanged): a bid's only
-    /// when the bid changes, availability's only when the desired count does.
+    /// when the bid changes, availability's only when the desired count does, and the worst
+    /// case autoscaling may grow it to (`max_nodes` at `per_hour` a node) when the bounds or
+    /// the price change. A worst case about availability or the monthly limit says more than
+    /// the same concern about `desired`, which is then left out.
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn assess(
         &mut self,
         object: &ObjectRef,
@@ -361,6 +365,8 @@ impl<'s> Planner<'s> {
         fields: &[FieldChange],
         spot_bid: Option<Bid>,
         desired: u32,
+        max_nodes: Option<u32>,
+        per_hour: Decimal,
         class: &ClassInput,
     ) {
         if !created && fields.is_empty() {
@@ -368,23 +374,52 @@ impl<'s> Planner<'s> {
         }
         let changed = |f: &str| created || fields.iter().any(|c| c.field == f);
         let (bid_changed, desired_changed) = (changed("bid"), changed("desired"));
+        let limits = &self.opts.limits;
+        let worst = match max_nodes {
+            Some(max) if bid_changed || changed("autoscaling") => {
+                guard::assess_autoscaling(per_hour, max, class, limits)
+            }
+            _ => Vec::new(),
+        };
+        let availability = worst.iter().any(WorstCase::is_availability);
+        let over = worst.iter().any(WorstCase::is_over_limit);
         let mut concerns = match spot_bid {
-            Some(b) => guard::assess_spot(b, desired, class, &self.opts.limits),
-            None => guard::assess_on_demand(desired, class, &self.opts.limits),
+            Some(b) => guard::assess_spot(b, desired, class, limits),
+            None => guard::assess_on_demand(desired, class, limits),
         };
         concerns.retain(|c| match c {
             Concern::BidAboveOnDemand { .. } | Concern::OffLadder { .. } => bid_changed,
-            Concern::DesiredAboveAvailable { .. } => desired_changed,
-            Concern::MonthlyOverLimit { .. } => true,
+            Concern::DesiredAboveAvailable { .. } => desired_changed && !availability,
+            Concern::MonthlyOverLimit { .. } => !over,
         });
-        let text = object.to_string();
-        self.plan
-            .concerns
-            .extend(concerns.into_iter().map(|c| PlanConcern {
-                object: text.clone(),
-                needs_confirmation: c.needs_confirmation(),
-                message: c.to_string(),
-            }));
+        for c in concerns {
+            let over_limit = matches!(c, Concern::MonthlyOverLimit { .. });
+            self.concern(object, c.to_string(), c.needs_confirmation(), over_limit);
+        }
+        for w in worst {
+            self.concern(
+                object,
+                w.to_string(),
+                w.needs_confirmation(),
+                w.is_over_limit(),
+            );
+        }
+    }
+
+    /// Adds one concern about `object` to the plan.
+    pub(super) fn concern(
+        &mut self,
+        object: &ObjectRef,
+        message: String,
+        needs_confirmation: bool,
+        over_limit: bool,
+    ) {
+        self.plan.concerns.push(PlanConcern {
+            object: object.to_string(),
+            message,
+            needs_confirmation,
+            over_limit,
+        });
     }
 
     fn cloudspace(&mut self, cs: &FleetCloudSpace) -> Result<()> {
@@ -397,6 +432,16 @@ impl<'s> Planner<'s> {
             Some(l) => l.state.region.clone(),
         };
         let obj = object(ObjectKind::CloudSpace, &cs.name, None, None);
+        let ha_asked = live.is_none() || fields.iter().any(|f| f.field == "haControlPlane");
+        if ha_asked && target.ha_control_plane == Some(true) {
+            let w = guard::assess_ha_control_plane(&self.opts.limits);
+            self.concern(
+                &obj,
+                w.to_string(),
+                w.needs_confirmation(),
+                w.is_over_limit(),
+            );
+        }
         self.record(obj, live, fields, Target::CloudSpace(target));
         for pool in &cs.spot_pools {
             self.pool(cs, pool, ObjectKind::SpotPool, region.as_deref())?;
@@ -438,7 +483,8 @@ impl<'s> Planner<'s> {
             bid.map(|b| b.api_form()),
             live.map(|l| &l.state),
         );
-        self.hourly_after += snap.node_price(&target) * Decimal::from(target.desired);
+        let per_hour = snap.node_price(&target);
+        self.hourly_after += per_hour * Decimal::from(target.desired);
         let mut fields = Vec::new();
         if let Some(l) = live {
             if l.state.server_class != target.server_class {
@@ -453,7 +499,18 @@ impl<'s> Planner<'s> {
             fields = pool_fields(&l.state, &target);
         }
         let obj = object(kind, &name, Some(&cs.name), pool.key.as_ref());
-        self.assess(&obj, live.is_none(), &fields, bid, target.desired, class);
+        let max_nodes = pool.autoscaling.map(|a| a.max);
+        let created = live.is_none();
+        self.assess(
+            &obj,
+            created,
+            &fields,
+            bid,
+            target.desired,
+            max_nodes,
+            per_hour,
+            class,
+        );
         self.record(obj, live, fields, Target::Pool(target));
         Ok(())
     }

@@ -156,7 +156,8 @@ impl Planner<'_> {
             }),
             user_data: user_data.or_else(|| live.and_then(|l| l.state.user_data.clone())),
         };
-        self.hourly_after += snap.vm_price(&target) * Decimal::from(target.desired);
+        let per_hour = snap.vm_price(&target);
+        self.hourly_after += per_hour * Decimal::from(target.desired);
         let mut fields = Vec::new();
         if let Some(l) = live {
             let how = "give the pool a new key";
@@ -192,6 +193,8 @@ impl Planner<'_> {
             &fields,
             spot_bid,
             target.desired,
+            None,
+            per_hour,
             class,
         );
         self.record(obj, live, fields, Target::VmPool(target));

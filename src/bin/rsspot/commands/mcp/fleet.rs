@@ -13,12 +13,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use rmcp::model::JsonObject;
-use rsspot::fleet::{
-    self, ApplyOptions, Change, Fleet, ObjectKind, Plan, PlanConcern, PlanOptions, Target,
-};
-use rsspot::pricing::guard::{self, WorstCase};
-use rsspot::pricing::view::ClassInput;
-use rust_decimal::Decimal;
+use rsspot::fleet::{self, ApplyOptions, Fleet, Plan, PlanOptions};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -116,12 +111,6 @@ pub(super) fn summary(plan: &Plan) -> String {
     )
 }
 
-/// Whether a concern is a cost over `max_monthly_usd` (the plan's concerns are words; the
-/// guardrail's over-limit sentences all say so).
-fn over_limit(c: &PlanConcern) -> bool {
-    c.message.contains("above max_monthly_usd")
-}
-
 fn fingerprint(tools: &SpotTools, fleet: &str, a: &ApplyFleetArgs) -> String {
     confirm::fingerprint(
         APPLY_FLEET,
@@ -153,18 +142,11 @@ async fn plan_step(tools: &SpotTools, a: &ApplyFleetArgs) -> Result<Answer> {
         limits: tools.limits,
     };
     let plan = fleet::plan(&tools.org(), &doc, &opts).await?;
-    let worst = worst_cases(tools, &plan).await?;
     let over: Vec<String> = plan
         .concerns
         .iter()
-        .filter(|c| over_limit(c))
+        .filter(|c| c.over_limit)
         .map(|c| format!("{}: {}", c.object, c.message))
-        .chain(
-            worst
-                .iter()
-                .filter(|(_, w)| w.is_over_limit())
-                .map(|(o, w)| format!("{o}: {w}")),
-        )
         .collect();
     if !over.is_empty() {
         anyhow::bail!(
@@ -186,7 +168,6 @@ async fn plan_step(tools: &SpotTools, a: &ApplyFleetArgs) -> Result<Answer> {
         .iter()
         .filter(|c| c.needs_confirmation)
         .map(|c| format!("{}: {}", c.object, c.message))
-        .chain(worst.iter().map(|(o, w)| format!("{o}: {w}")))
         .collect();
     let mut text_out = format!("plan: {}; nothing sent yet.", summary(&plan));
     if !to_confirm.is_empty() {
@@ -207,10 +188,6 @@ async fn plan_step(tools: &SpotTools, a: &ApplyFleetArgs) -> Result<Answer> {
         "plan": plan,
         "cost": plan.cost,
         "concerns": plan.concerns,
-        "worst_cases": worst
-            .iter()
-            .map(|(o, w)| serde_json::json!({ "object": o, "concern": w.to_string() }))
-            .collect::<Vec<_>>(),
         "confirm": token,
         "expires_in_seconds": TOKEN_LIFETIME.as_secs(),
     });
@@ -218,54 +195,6 @@ async fn plan_step(tools: &SpotTools, a: &ApplyFleetArgs) -> Result<Answer> {
         .fleet_plans
         .keep(token, fingerprint(tools, text, a), plan);
     Answer::new(data, text_out)
-}
-
-/// The worst cases of the plan's creates and updates that the fleet planner does not weigh and
-/// the pool and cloudspace write tools do: a pool's autoscaling maximum (created, or its bid or
-/// autoscaling changed) and the HA control plane (created or turned on).
-async fn worst_cases(tools: &SpotTools, plan: &Plan) -> Result<Vec<(String, WorstCase)>> {
-    let mut out = Vec::new();
-    for change in plan.creates.iter().chain(&plan.updates) {
-        let object = change.object.to_string();
-        match &change.target {
-            Some(Target::Pool(p)) if touched(change, &["autoscaling", "bid"]) => {
-                let Some(scaling) = &p.autoscaling else {
-                    continue;
-                };
-                let class =
-                    ClassInput::from(&tools.client.server_classes().get(&p.server_class).await?);
-                let per_hour = match change.object.kind {
-                    ObjectKind::OnDemandPool => class.on_demand.unwrap_or_default(),
-                    _ => p
-                        .bid
-                        .as_deref()
-                        .and_then(|b| b.parse::<Decimal>().ok())
-                        .unwrap_or_default(),
-                };
-                out.extend(
-                    guard::assess_autoscaling(per_hour, scaling.max, &class, &tools.limits)
-                        .into_iter()
-                        .map(|w| (object.clone(), w)),
-                );
-            }
-            Some(Target::CloudSpace(cs))
-                if cs.ha_control_plane == Some(true) && touched(change, &["haControlPlane"]) =>
-            {
-                out.push((object, guard::assess_ha_control_plane(&tools.limits)));
-            }
-            _ => {}
-        }
-    }
-    Ok(out)
-}
-
-/// Whether `change` creates its object or changes one of `fields`.
-fn touched(change: &Change, fields: &[&str]) -> bool {
-    change.observed.is_none()
-        || change
-            .fields
-            .iter()
-            .any(|f| fields.contains(&f.field.as_str()))
 }
 
 /// The second step: the plan of `token`, applied exactly if the account is as it saw it.
@@ -312,30 +241,6 @@ async fn apply_planned(tools: &SpotTools, a: &ApplyFleetArgs, token: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rsspot::pricing::guard::Concern;
-
-    fn concern(c: &impl std::fmt::Display) -> PlanConcern {
-        PlanConcern {
-            object: "spot pool web/x".into(),
-            message: c.to_string(),
-            needs_confirmation: true,
-        }
-    }
-
-    /// The planner's concerns are words: the over-limit test must keep matching the guardrail's.
-    #[test]
-    fn an_over_limit_concern_is_recognised_and_no_other() {
-        let over = Concern::MonthlyOverLimit {
-            monthly: Decimal::from(584),
-            limit: Decimal::from(100),
-        };
-        assert!(over_limit(&concern(&over)));
-        let other = Concern::DesiredAboveAvailable {
-            desired: 40,
-            available: 37,
-        };
-        assert!(!over_limit(&concern(&other)));
-    }
 
     #[test]
     fn a_kept_plan_is_taken_once() {
