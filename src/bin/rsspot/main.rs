@@ -58,7 +58,17 @@ fn main() -> ExitCode {
         cli.command,
         cli::Command::Auth(commands::auth::AuthCmd::KubeToken)
     );
-    let mut builder = if kube_token {
+    // The observers (`events watch`, `metrics serve`) run for days and poll once per interval:
+    // one thread, and one malloc arena, keep their memory small (issue 28: ≤ 30 MiB with 1,000
+    // pools; each extra arena holds a few MiB of a refresh's freed lists).
+    let observer = matches!(
+        cli.command,
+        cli::Command::Events(_) | cli::Command::Metrics(_)
+    );
+    if observer {
+        single_malloc_arena();
+    }
+    let mut builder = if kube_token || observer {
         tokio::runtime::Builder::new_current_thread()
     } else {
         let mut b = tokio::runtime::Builder::new_multi_thread();
@@ -133,3 +143,20 @@ fn usage_exit(e: &clap::Error) -> ExitCode {
     eprintln!("hint: {tip}");
     ExitCode::from(2)
 }
+
+/// Makes glibc's malloc use one arena (what `MALLOC_ARENA_MAX=1` does): a process with a few
+/// threads that frees large lists every interval otherwise keeps several arenas' worth of
+/// freed memory resident.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn single_malloc_arena() {
+    // SAFETY: `mallopt` only sets an allocator parameter; it is called before any other thread
+    // exists, and an unknown or refused setting is reported by its return value, which is
+    // ignored (the default is then kept).
+    #[allow(unsafe_code)]
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn single_malloc_arena() {}
