@@ -339,3 +339,34 @@ async fn a_terminal_is_asked_and_no_means_nothing_is_sent() {
     assert_eq!(code, Some(0), "{screen}");
     assert_eq!(env.api_requests("PATCH", "spotnodepools"), 1);
 }
+
+/// A bid the service's admission webhook refuses (a 403 under `bid-rules=ladder`) is explained
+/// as a refused value, not as an identity that lacks access to the organization.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admission_webhook_refusal_is_not_called_an_access_problem() {
+    let setting: rsspot::emulator::VariantSetting = "bid-rules=ladder".parse().unwrap();
+    let env = common::Env::start_with(common::variant_options(setting)).await;
+    ok(
+        &env,
+        &["cs", "create", "hook-dfw", "--region", "us-central-dfw-1"],
+    );
+    let out = env.run(&[
+        "np",
+        "spot",
+        "create",
+        "--cloudspace",
+        "hook-dfw",
+        "--server-class",
+        CLASS,
+        "--desired",
+        "1",
+        "--bid-price",
+        "0.05",
+        "--yes",
+    ]);
+    assert!(!out.status.success());
+    let err = common::stderr_of(&out);
+    assert!(err.contains("not on the bid ladder"), "{err}");
+    assert!(err.contains("refused a value of the request"), "{err}");
+    assert!(!err.contains("own organization"), "{err}");
+}

@@ -103,6 +103,11 @@ pub fn hint(e: &Error) -> Option<String> {
         Error::ForeignUrl { .. } => {
             "give a path relative to the API (e.g. /apis/ngpc.rxt.io/v1/regions) or a URL on a configured host".to_string()
         }
+        // An admission webhook's refusal is about the request's values, not the identity.
+        Error::Forbidden { message } if message.contains("admission webhook") => {
+            "the service refused a value of the request (see its message); change that value and retry"
+                .to_string()
+        }
         Error::Forbidden { .. } => {
             "the token only has access to its own organization; check --org or the profile".to_string()
         }
