@@ -393,3 +393,32 @@ cloudspaces:
     assert!(common::stderr_of(&out).contains("autoscaling maximum"));
     assert_eq!(env.writes(), 0, "nothing is sent before the confirmation");
 }
+
+/// A 409 on an update (a concurrent change of the object) is re-read and retried: the apply
+/// ends in sync with one retried PATCH, not an error.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_conflict_on_an_update_is_retried() {
+    let env = Env::instant().await;
+    let file = write(&env, "fleet.yaml", FLEET);
+    env.ok(&["apply", "-f", &file, "--yes"]);
+    let (_, plan) = plan_json(&env, &["diff", "-f", &file, "-o", "json"]);
+    let name = plan["unchanged"]
+        .as_array()
+        .and_then(|u| u.iter().find(|o| o["object"]["key"] == "workers"))
+        .and_then(|o| o["object"]["name"].as_str())
+        .expect("workers pool")
+        .to_string();
+    env.ok(&["np", "spot", "update", &name, "--desired", "3", "--yes"]);
+    let patches = env.api_requests("PATCH", "spotnodepools");
+    env.emu
+        .faults()
+        .script("PATCH", &name, 0, 1, rsspot::emulator::Fault::Status(409));
+    env.ok(&["apply", "-f", &file, "--yes"]);
+    assert_eq!(
+        env.api_requests("PATCH", "spotnodepools") - patches,
+        2,
+        "one 409, then the retried PATCH"
+    );
+    let (code, plan) = plan_json(&env, &["diff", "-f", &file, "-o", "json"]);
+    assert_eq!(code, Some(0), "in sync after the retry: {plan}");
+}

@@ -98,6 +98,8 @@ fn into_response(r: Reply) -> Response {
 
 fn fault_reply(status: u16, retry_after: Option<Duration>) -> Reply {
     let reason = match status {
+        // Kubernetes' reason for a 409: the object changed under the request.
+        409 => "Conflict",
         429 => "TooManyRequests",
         503 => "ServiceUnavailable",
         504 => "Timeout",
