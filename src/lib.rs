@@ -119,7 +119,7 @@
 //! client.cloudspaces().create(&req).await?;
 //! emu.advance(std::time::Duration::from_secs(600));
 //! let cs = client.cloudspaces().get("demo").await?;
-//! assert_eq!(cs.status.and_then(|s| s.phase).as_deref(), Some("Ready"));
+//! assert_eq!(cs.status.and_then(|s| s.phase).unwrap(), "Ready");
 //! # Ok(()) }
 //! # #[cfg(not(feature = "emulator"))]
 //! # fn main() {}

@@ -187,8 +187,13 @@ impl<K: NodePoolKind> Api<'_, K> {
     /// # Ok(()) }
     /// ```
     pub async fn create(&self, req: &K::Create) -> Result<K> {
-        let prepared = K::prepare_create(self, req, &SpendLimits::default()).await?;
-        self.send_create(prepared).await
+        // Boxed: the caller's future holds a pointer, not this one's deep state machine (whose
+        // layout, nested in a caller's, passed rustc's query depth limit).
+        Box::pin(async move {
+            let prepared = K::prepare_create(self, req, &SpendLimits::default()).await?;
+            self.send_create(prepared).await
+        })
+        .await
     }
 
     /// Updates only the fields given (concerns unchecked: see `prepare_update`).
