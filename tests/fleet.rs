@@ -42,6 +42,17 @@ fn plan_json(env: &Env, args: &[&str]) -> (Option<i32>, Value) {
     (out.status.code(), v)
 }
 
+/// The name of the `workers` pool of an applied [`FLEET`], from a plan.
+fn workers_pool(env: &Env, file: &str) -> String {
+    let (_, plan) = plan_json(env, &["diff", "-f", file, "-o", "json"]);
+    plan["unchanged"]
+        .as_array()
+        .and_then(|u| u.iter().find(|o| o["object"]["key"] == "workers"))
+        .and_then(|o| o["object"]["name"].as_str())
+        .expect("workers pool")
+        .to_string()
+}
+
 fn len(v: &Value, key: &str) -> usize {
     v[key].as_array().map_or(0, Vec::len)
 }
@@ -100,13 +111,7 @@ async fn drift_by_hand_is_listed_exactly_and_prune_deletes_only_when_asked() {
     let env = Env::instant().await;
     let file = write(&env, "fleet.yaml", FLEET);
     env.ok(&["apply", "-f", &file, "--yes"]);
-    let (_, plan) = plan_json(&env, &["diff", "-f", &file, "-o", "json"]);
-    let name = plan["unchanged"]
-        .as_array()
-        .and_then(|u| u.iter().find(|o| o["object"]["key"] == "workers"))
-        .and_then(|o| o["object"]["name"].as_str())
-        .expect("workers pool")
-        .to_string();
+    let name = workers_pool(&env, &file);
 
     // Drift by hand: scale the pool and add a pool the file does not name.
     env.ok(&[
@@ -401,13 +406,7 @@ async fn a_conflict_on_an_update_is_retried() {
     let env = Env::instant().await;
     let file = write(&env, "fleet.yaml", FLEET);
     env.ok(&["apply", "-f", &file, "--yes"]);
-    let (_, plan) = plan_json(&env, &["diff", "-f", &file, "-o", "json"]);
-    let name = plan["unchanged"]
-        .as_array()
-        .and_then(|u| u.iter().find(|o| o["object"]["key"] == "workers"))
-        .and_then(|o| o["object"]["name"].as_str())
-        .expect("workers pool")
-        .to_string();
+    let name = workers_pool(&env, &file);
     env.ok(&["np", "spot", "update", &name, "--desired", "3", "--yes"]);
     let patches = env.api_requests("PATCH", "spotnodepools");
     env.emu

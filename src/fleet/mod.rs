@@ -28,6 +28,7 @@
 //! ```
 
 mod apply;
+mod concerns;
 mod export_more;
 mod live;
 mod live_more;
