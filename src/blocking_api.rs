@@ -4,7 +4,6 @@
 
 use super::SpotClient;
 use crate::error::Result;
-use crate::pricing::Bid;
 use crate::pricing::guard::{Concern, SpendLimits};
 use crate::raw::types::{AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool, VmSshKey};
 use crate::resource::{Kind, MergePatch};
@@ -14,7 +13,7 @@ use crate::services::cloudspaces::{
 use crate::services::vm_cloudspaces::{CreatedVmCloudSpace, FailedVmCreate, PreparedVmCloudSpace};
 use crate::services::{
     AutopilotPoolCreate, AutopilotPoolUpdate, CloudSpaceCreate, CloudSpaceUpdate, Mismatch,
-    OnDemandPoolCreate, OnDemandPoolUpdate, PreparedCreate, PreparedUpdate, SpotPoolCreate,
+    OnDemandPoolCreate, OnDemandPoolUpdate, PreparedCreate, PreparedUpdate, Sent, SpotPoolCreate,
     SpotPoolUpdate, VmCloudSpaceCreate, VmPoolCreate, VmPoolUpdate, VmSshKeyCreate, WaitOptions,
 };
 use crate::types::inventory::{VmCloudSpace, VmPool};
@@ -254,7 +253,7 @@ blocking_kind!(SpotNodePool {
     /// Sets the desired node count, nothing else.
     fn scale(name: &str, desired: u32) -> SpotNodePool;
     /// Re-reads the pool and lists where the server holds something other than what was sent.
-    fn verify(name: &str, bid: Option<Bid>, desired: Option<u32>) -> Vec<Mismatch>;
+    fn verify(name: &str, sent: Sent) -> Vec<Mismatch>;
 });
 
 blocking_kind!(OnDemandNodePool {
@@ -274,8 +273,8 @@ blocking_kind!(OnDemandNodePool {
     fn update(name: &str, update: &OnDemandPoolUpdate) -> OnDemandNodePool;
     /// Sets the desired node count, nothing else.
     fn scale(name: &str, desired: u32) -> OnDemandNodePool;
-    /// Re-reads the pool and lists where the server holds another desired count.
-    fn verify(name: &str, desired: Option<u32>) -> Vec<Mismatch>;
+    /// Re-reads the pool and lists where the server holds something other than what was sent.
+    fn verify(name: &str, sent: Sent) -> Vec<Mismatch>;
 });
 
 blocking_kind!(AutopilotNodePool {

@@ -13,8 +13,9 @@ use super::live_more::{
 use super::model_values::{FleetAutoscaling, FleetTaint};
 use crate::error::Result;
 use crate::pricing::view::{self, ClassInput, PriceRow};
-use crate::raw::types::{CloudSpace, OnDemandNodePool, SpotNodePool};
+use crate::raw::types::CloudSpace;
 use crate::resource::{Kind, Org, ResourceExt};
+use crate::services::{NodePoolKind, Taint};
 
 /// A cloudspace's managed fields as the account holds them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,14 +106,13 @@ fn live<K: Kind, S>(obj: &K, state: S, nodes_now: u32) -> Live<S> {
     }
 }
 
-fn taints(
-    items: impl Iterator<Item = (Option<String>, Option<String>, Option<String>)>,
-) -> Vec<FleetTaint> {
+fn taints(items: Vec<Taint>) -> Vec<FleetTaint> {
     items
-        .map(|(key, value, effect)| FleetTaint {
-            key: key.unwrap_or_default(),
-            value: value.unwrap_or_default(),
-            effect: effect.unwrap_or_default(),
+        .into_iter()
+        .map(|t| FleetTaint {
+            key: t.key,
+            value: t.value,
+            effect: t.effect,
         })
         .collect()
 }
@@ -136,45 +136,20 @@ pub fn cloudspace_state(cs: &CloudSpace) -> CloudSpaceState {
     }
 }
 
-/// A node pool's managed state from its spec: spot and on-demand pools are separate generated
-/// types with the same fields, so one expression reads both (`enabled`: autoscaling on).
-macro_rules! pool_state {
-    ($p:expr, $a:ident => $enabled:expr, $spec:ident => $bid:expr) => {{
-        let spec = $p.spec.clone();
-        let a = spec.autoscaling.clone().unwrap_or_default();
-        let enabled = {
-            let $a = &a;
-            $enabled
-        };
-        let bid = {
-            let $spec = &spec;
-            $bid
-        };
-        PoolState {
-            cloudspace: $p.parent().unwrap_or_default().to_string(),
-            server_class: spec.server_class,
-            desired: spec.desired.unwrap_or(0),
-            autoscaling: bounds(enabled, a.min_nodes, a.max_nodes),
-            bid,
-            labels: Some(spec.custom_labels),
-            annotations: Some(spec.custom_annotations),
-            taints: Some(taints(
-                spec.custom_taints
-                    .into_iter()
-                    .map(|t| (t.key, t.value, t.effect)),
-            )),
-        }
-    }};
-}
-
-/// The managed state of a spot pool.
-pub fn spot_state(p: &SpotNodePool) -> PoolState {
-    pool_state!(p, a => a.enabled, spec => spec.bid_price.map(|b| b.api_form()))
-}
-
-/// The managed state of an on-demand pool.
-pub fn ondemand_state(p: &OnDemandNodePool) -> PoolState {
-    pool_state!(p, a => a.enabled.unwrap_or(false), _spec => None)
+/// A node pool's managed state, read through the model both kinds share.
+pub fn pool_state<K: NodePoolKind>(p: &K) -> PoolState {
+    let f = p.facts();
+    let a = f.autoscaling;
+    PoolState {
+        cloudspace: f.cloudspace.to_string(),
+        server_class: f.server_class.to_string(),
+        desired: f.desired.unwrap_or(0),
+        autoscaling: bounds(a.enabled, a.min_nodes, a.max_nodes),
+        bid: f.bid.map(|b| b.api_form()),
+        labels: Some(f.labels.clone()),
+        annotations: Some(f.annotations.clone()),
+        taints: Some(taints(f.taints)),
+    }
 }
 
 /// Reads the account: one list per kind and the pricing documents, concurrently and uncached
@@ -234,8 +209,8 @@ pub async fn snapshot(org: &Org<'_>) -> Result<Snapshot> {
             .iter()
             .filter(|p| !children.contains(p.name()))
             .map(|p| {
-                let won = p.status.as_ref().and_then(|s| s.won_count);
-                let state = spot_state(p);
+                let won = p.facts().nodes;
+                let state = pool_state(p);
                 let now = won.unwrap_or(state.desired);
                 live(p, state, now)
             })
@@ -243,7 +218,7 @@ pub async fn snapshot(org: &Org<'_>) -> Result<Snapshot> {
         ondemand: ondemand?
             .iter()
             .map(|p| {
-                let state = ondemand_state(p);
+                let state = pool_state(p);
                 let now = state.desired;
                 live(p, state, now)
             })

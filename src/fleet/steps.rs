@@ -9,11 +9,12 @@ use super::plan::{Change, ObjectKind, ObjectRef, Target};
 use crate::error::{ConflictReason, Error, Result};
 use crate::pricing::Bid;
 use crate::pricing::guard::SpendLimits;
+use crate::raw::types::{OnDemandNodePool, SpotNodePool};
 use crate::resource::Org;
 use crate::services::{
-    AutopilotPoolCreate, AutopilotPoolUpdate, CloudSpaceCreate, CloudSpaceUpdate,
-    OnDemandPoolCreate, PoolCommon, PoolUpdate, SpotPoolCreate, SpotPoolUpdate, VmCloudSpaceCreate,
-    VmPoolCreate, VmPoolUpdate, VmSshKeyCreate,
+    AutopilotPoolCreate, AutopilotPoolUpdate, CloudSpaceCreate, CloudSpaceUpdate, NodePoolKind,
+    OnDemandPoolCreate, PoolCommon, PoolUpdate, VmCloudSpaceCreate, VmPoolCreate, VmPoolUpdate,
+    VmSshKeyCreate,
 };
 
 /// What was done to one object.
@@ -68,6 +69,34 @@ fn taints(s: &PoolState) -> Vec<crate::services::Taint> {
     fleet_taints(&s.taints)
 }
 
+/// A node pool's create, the same for both kinds (a spot pool's target carries its bid).
+async fn create_pool<K: NodePoolKind>(
+    org: &Org<'_>,
+    name: &str,
+    s: &PoolState,
+    object: &ObjectRef,
+) -> Result<()> {
+    let bid = match s.bid {
+        Some(_) => Some(bid_of(s, object)?),
+        None => None,
+    };
+    let req = K::create_request(common(name, s), bid)?;
+    let api = org.api::<K>();
+    let prepared = K::prepare_create(&api, &req, &SpendLimits::default()).await?;
+    api.send_create(prepared).await.map(drop)
+}
+
+/// A node pool's update: the changed shared fields and, when it changed, the bid.
+async fn update_pool<K: NodePoolKind>(
+    org: &Org<'_>,
+    name: &str,
+    common: PoolUpdate,
+    bid: Option<Bid>,
+) -> Result<()> {
+    let update = K::update_request(common, bid)?;
+    org.api::<K>().update(name, &update).await.map(drop)
+}
+
 /// A create; an object of that name already there is an earlier apply's work.
 pub(super) async fn create(org: &Org<'_>, change: &Change) -> Result<Outcome> {
     let name = change.object.name.as_str();
@@ -100,23 +129,8 @@ pub(super) async fn create(org: &Org<'_>, change: &Change) -> Result<Outcome> {
             org.autopilot_pools().create(&req).await.map(drop)
         }
         Target::Pool(s) => match change.object.kind {
-            ObjectKind::SpotPool => {
-                let req = SpotPoolCreate {
-                    common: common(name, s),
-                    bid_price: bid_of(s, &change.object)?,
-                };
-                let api = org.spot_pools();
-                let prepared = api.prepare_create(&req, &SpendLimits::default()).await?;
-                api.send_create(prepared).await.map(drop)
-            }
-            _ => {
-                let req = OnDemandPoolCreate {
-                    common: common(name, s),
-                };
-                let api = org.ondemand_pools();
-                let prepared = api.prepare_create(&req, &SpendLimits::default()).await?;
-                api.send_create(prepared).await.map(drop)
-            }
+            ObjectKind::SpotPool => create_pool::<SpotNodePool>(org, name, s, &change.object).await,
+            _ => create_pool::<OnDemandNodePool>(org, name, s, &change.object).await,
         },
     };
     match result {
@@ -283,16 +297,13 @@ pub(super) async fn update(org: &Org<'_>, change: &Change) -> Result<Outcome> {
                 annotations: s.annotations.clone().filter(|_| has("annotations")),
                 taints: has("taints").then(|| taints(s)),
             };
-            if change.object.kind == ObjectKind::SpotPool {
-                let bid_price = if has("bid") {
-                    Some(bid_of(s, &change.object)?)
-                } else {
-                    None
-                };
-                let upd = SpotPoolUpdate { common, bid_price };
-                org.spot_pools().update(name, &upd).await?;
-            } else {
-                org.ondemand_pools().update(name, &common).await?;
+            let bid = match has("bid") {
+                true => Some(bid_of(s, &change.object)?),
+                false => None,
+            };
+            match change.object.kind {
+                ObjectKind::SpotPool => update_pool::<SpotNodePool>(org, name, common, bid).await?,
+                _ => update_pool::<OnDemandNodePool>(org, name, common, bid).await?,
             }
         }
     }

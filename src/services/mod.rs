@@ -32,9 +32,10 @@ pub use cloudspaces::{
 };
 pub use inventory::Inventory;
 pub use node_pools::{
-    Autoscaling, AutoscalingPatch, Mismatch, NodePoolKind, OnDemandPoolCreate, OnDemandPoolUpdate,
-    OnDemandPools, PoolCommon, PoolPatch, PoolSpecPatch, PoolUpdate, PreparedCreate,
-    PreparedUpdate, SpotPoolCreate, SpotPoolUpdate, SpotPools, Taint,
+    Autoscaling, AutoscalingPatch, AutoscalingState, Mismatch, NodePoolKind, OnDemandPoolCreate,
+    OnDemandPoolUpdate, OnDemandPools, PoolCommon, PoolFacts, PoolPatch, PoolRequest,
+    PoolSpecPatch, PoolUpdate, PreparedCreate, PreparedUpdate, Sent, SpotPoolCreate,
+    SpotPoolUpdate, SpotPools, Taint,
 };
 pub use organizations::Organizations;
 pub use pricing::Pricing;

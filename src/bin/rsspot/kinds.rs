@@ -10,7 +10,7 @@ use rsspot::SpotClient;
 use rsspot::raw::types::{AutopilotNodePool, CloudSpace, ServerClass, VmSshKey};
 use rsspot::types::inventory::{VmCloudSpace, VmPool};
 
-use crate::commands::nodepools::kind::PoolKind;
+use crate::commands::nodepools::kind::PoolColumns;
 use crate::commands::nodepools::rows::{PoolRow, class_prices, pool_rows};
 use crate::ctx::Ctx;
 use crate::output::Tabular;
@@ -229,19 +229,19 @@ impl Cloudspaces {
     }
 }
 
-/// Spot or on-demand pools ([`PoolKind`]), shown with their class's price (market or
+/// Spot or on-demand pools ([`PoolColumns`]), shown with their class's price (market or
 /// on-demand).
-pub struct Pools<P> {
+pub struct Pools<K> {
     /// The `--org` given, if any.
     pub org: Option<String>,
     /// Only pools of this cloudspace.
     pub cloudspace: Option<String>,
     /// Server classes by name, for the price column (empty outside tables).
     pub classes: HashMap<String, ServerClass>,
-    kind: PhantomData<P>,
+    kind: PhantomData<K>,
 }
 
-impl<P: PoolKind> Pools<P> {
+impl<K: PoolColumns> Pools<K> {
     /// Pools of `--org`, of `cloudspace` when given, with class prices for tables.
     pub async fn of(ctx: &Ctx, client: &SpotClient, cloudspace: Option<&str>) -> Self {
         Pools {
@@ -253,22 +253,22 @@ impl<P: PoolKind> Pools<P> {
     }
 }
 
-impl<P: PoolKind> Kind for Pools<P> {
-    type Item = P::Item;
-    type Row = PoolRow<P>;
-    const WHAT: &'static str = P::WHAT;
+impl<K: PoolColumns> Kind for Pools<K> {
+    type Item = K;
+    type Row = PoolRow<K>;
+    const WHAT: &'static str = K::WHAT;
 
-    async fn list(&self, client: &SpotClient) -> Result<Vec<P::Item>> {
-        let api = client.org_or_default(self.org.as_deref()).api::<P::Item>();
+    async fn list(&self, client: &SpotClient) -> Result<Vec<K>> {
+        let api = client.org_or_default(self.org.as_deref()).api::<K>();
         Ok(api.within(self.cloudspace.as_deref()).list().await?)
     }
 
-    async fn get(&self, client: &SpotClient, name: &str) -> Result<P::Item> {
-        let api = client.org_or_default(self.org.as_deref()).api::<P::Item>();
+    async fn get(&self, client: &SpotClient, name: &str) -> Result<K> {
+        let api = client.org_or_default(self.org.as_deref()).api::<K>();
         Ok(api.get(name).await?)
     }
 
-    fn rows(&self, items: &[P::Item]) -> Vec<PoolRow<P>> {
-        pool_rows::<P>(items, &self.classes)
+    fn rows(&self, items: &[K]) -> Vec<PoolRow<K>> {
+        pool_rows(items, &self.classes)
     }
 }

@@ -1,25 +1,27 @@
 //! Spot and on-demand node pools of a cloudspace.
 //!
 //! Pool names are lowercase UUIDs (generated when not given). Creates and updates are checked
-//! locally first (name, counts `min ≤ desired ≤ max`, the bid's format through [`Bid`]), then
+//! locally first (name, counts `min ≤ desired ≤ max`, the bid's format through [`Bid`](crate::pricing::Bid)), then
 //! against the server's data: the class exists, is in the cloudspace's region, and the bid is at
 //! least its floor. What may cost more than meant (a bid above on-demand, more nodes than
 //! available, a monthly cost over the limit, an off-ladder bid) comes back as
 //! [`Concern`]s for the caller to confirm: `prepare_*` computes, `send_*` sends.
 
 mod checks;
+mod kind;
 mod requests;
 
 use std::time::Duration;
 
 use crate::error::Result;
-use crate::pricing::Bid;
+
 use crate::pricing::guard::{self, Concern, SpendLimits};
 use crate::pricing::view::ClassInput;
 use crate::raw::types::{OnDemandNodePool, SpotNodePool};
-use crate::resource::{Api, Create, Kind, MergePatch};
+use crate::resource::{Api, Kind};
 
 pub use checks::Mismatch;
+pub use kind::{AutoscalingState, NodePoolKind, PoolFacts, PoolRequest, Sent};
 pub use requests::Autoscaling;
 pub(crate) use requests::merge_patch;
 pub use requests::{
@@ -95,68 +97,6 @@ async fn prepare_create<K: Kind, T>(
         class,
         concerns,
     })
-}
-
-/// The kinds of node pool of a cloudspace, spot and on-demand: the same calls for both, over
-/// each kind's request types.
-pub trait NodePoolKind: Create + MergePatch {
-    /// What a create asks for.
-    type Create: Sync;
-    /// What an update changes.
-    type Update: Sync;
-    /// The kind's `prepare_create`.
-    fn prepare_create(
-        api: &Api<'_, Self>,
-        req: &Self::Create,
-        limits: &SpendLimits,
-    ) -> impl std::future::Future<Output = Result<PreparedCreate<Self>>> + Send;
-    /// The kind's `prepare_update`.
-    fn prepare_update(
-        api: &Api<'_, Self>,
-        name: &str,
-        update: &Self::Update,
-        limits: &SpendLimits,
-    ) -> impl std::future::Future<Output = Result<PreparedUpdate<Self>>> + Send;
-}
-
-impl NodePoolKind for SpotNodePool {
-    type Create = SpotPoolCreate;
-    type Update = SpotPoolUpdate;
-    async fn prepare_create(
-        api: &Api<'_, Self>,
-        req: &SpotPoolCreate,
-        limits: &SpendLimits,
-    ) -> Result<PreparedCreate<Self>> {
-        api.prepare_create(req, limits).await
-    }
-    async fn prepare_update(
-        api: &Api<'_, Self>,
-        name: &str,
-        update: &SpotPoolUpdate,
-        limits: &SpendLimits,
-    ) -> Result<PreparedUpdate<Self>> {
-        api.prepare_update(name, update, limits).await
-    }
-}
-
-impl NodePoolKind for OnDemandNodePool {
-    type Create = OnDemandPoolCreate;
-    type Update = OnDemandPoolUpdate;
-    async fn prepare_create(
-        api: &Api<'_, Self>,
-        req: &OnDemandPoolCreate,
-        limits: &SpendLimits,
-    ) -> Result<PreparedCreate<Self>> {
-        api.prepare_create(req, limits).await
-    }
-    async fn prepare_update(
-        api: &Api<'_, Self>,
-        name: &str,
-        update: &OnDemandPoolUpdate,
-        limits: &SpendLimits,
-    ) -> Result<PreparedUpdate<Self>> {
-        api.prepare_update(name, update, limits).await
-    }
 }
 
 impl<K: NodePoolKind> Api<'_, K> {
@@ -311,20 +251,6 @@ impl Api<'_, SpotNodePool> {
         }
         self.prepared_update(patch, current, concerns).await
     }
-
-    /// Re-reads the pool (uncached) and lists where the server holds something other than
-    /// what was sent.
-    pub async fn verify(
-        &self,
-        name: &str,
-        bid: Option<Bid>,
-        desired: Option<u32>,
-    ) -> Result<Vec<Mismatch>> {
-        let client = self.client().without_cache();
-        let pool = self.org.on(&client).spot_pools().get(name).await?;
-        let spec = pool.spec;
-        Ok(checks::compare(bid, spec.bid_price, desired, spec.desired))
-    }
 }
 
 impl Api<'_, OnDemandNodePool> {
@@ -381,13 +307,5 @@ impl Api<'_, OnDemandNodePool> {
             concerns = guard::assess_on_demand(desired, &class, limits);
         }
         self.prepared_update(patch, current, concerns).await
-    }
-
-    /// Re-reads the pool (uncached) and lists where the server holds another desired count.
-    pub async fn verify(&self, name: &str, desired: Option<u32>) -> Result<Vec<Mismatch>> {
-        let client = self.client().without_cache();
-        let pool = self.org.on(&client).ondemand_pools().get(name).await?;
-        let spec = pool.spec;
-        Ok(checks::compare(None, None, desired, spec.desired))
     }
 }

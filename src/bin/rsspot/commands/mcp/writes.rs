@@ -9,8 +9,7 @@ use rsspot::pricing::Bid;
 use rsspot::pricing::guard::{self, WorstCase};
 use rsspot::pricing::view::ClassInput;
 use rsspot::raw::types::{AutopilotNodePool, OnDemandNodePool, SpotNodePool};
-use rsspot::services::CloudSpaceCreate;
-use rsspot::services::node_pools::NodePoolKind;
+use rsspot::services::{CloudSpaceCreate, OnDemandPoolCreate, PoolRequest, PoolUpdate};
 use rsspot::{Kind, ResourceExt};
 use rust_decimal::Decimal;
 use schemars::JsonSchema;
@@ -18,10 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::confirm::{self, TOKEN_LIFETIME};
 use super::server::{Answer, Spec, SpotTools, parse, write_tool};
-use crate::args::{NameArgs, WaitFlags};
-use crate::commands::nodepools::kind::{OnDemand, PoolKind, Spot};
+use crate::commands::nodepools::kind::PoolColumns;
 use crate::commands::nodepools::spend::{self, Ask, PoolConcern};
-use crate::commands::nodepools::{PoolCreateArgs, PoolUpdateArgs, SpotCreateArgs, SpotUpdateArgs};
 
 /// The names of the write tools.
 const WRITES: &[&str] = &[
@@ -160,22 +157,22 @@ pub(super) async fn call(
     Some(match name {
         "create_pool" => match parse::<Confirmable<CreatePoolArgs>>(name, args) {
             Ok(w) => match w.args.kind {
-                PoolKindArg::Spot => create_pool::<Spot>(tools, w).await,
-                PoolKindArg::Ondemand => create_pool::<OnDemand>(tools, w).await,
+                PoolKindArg::Spot => create_pool::<SpotNodePool>(tools, w).await,
+                PoolKindArg::Ondemand => create_pool::<OnDemandNodePool>(tools, w).await,
             },
             Err(e) => Err(e),
         },
         "scale_pool" => match parse::<Confirmable<ScalePoolArgs>>(name, args) {
             Ok(w) => match w.args.kind {
-                PoolKindArg::Spot => scale_pool::<Spot>(tools, w).await,
-                PoolKindArg::Ondemand => scale_pool::<OnDemand>(tools, w).await,
+                PoolKindArg::Spot => scale_pool::<SpotNodePool>(tools, w).await,
+                PoolKindArg::Ondemand => scale_pool::<OnDemandNodePool>(tools, w).await,
             },
             Err(e) => Err(e),
         },
         "delete_pool" => match parse::<Confirmable<DeletePoolArgs>>(name, args) {
             Ok(w) => match w.args.kind {
-                PoolKindArg::Spot => delete_pool::<Spot>(tools, w).await,
-                PoolKindArg::Ondemand => delete_pool::<OnDemand>(tools, w).await,
+                PoolKindArg::Spot => delete_pool::<SpotNodePool>(tools, w).await,
+                PoolKindArg::Ondemand => delete_pool::<OnDemandNodePool>(tools, w).await,
             },
             Err(e) => Err(e),
         },
@@ -189,61 +186,6 @@ pub(super) async fn call(
         },
         _ => return None,
     })
-}
-
-/// What the CLI's pool commands need that MCP arguments give: the flags, built from them.
-trait McpPool: PoolKind {
-    fn create_args(common: PoolCreateArgs, bid: Option<Bid>) -> Result<Self::CreateArgs>;
-    fn update_args(common: PoolUpdateArgs) -> Self::UpdateArgs;
-}
-
-impl McpPool for Spot {
-    fn create_args(common: PoolCreateArgs, bid: Option<Bid>) -> Result<SpotCreateArgs> {
-        let Some(bid_price) = bid else {
-            anyhow::bail!(rsspot::Error::invalid(
-                "bid_price",
-                "a spot pool needs a bid in USD per node-hour, e.g. \"0.08\" (see bid_advice)"
-            ));
-        };
-        Ok(SpotCreateArgs { common, bid_price })
-    }
-
-    fn update_args(common: PoolUpdateArgs) -> SpotUpdateArgs {
-        SpotUpdateArgs {
-            common,
-            bid_price: None,
-        }
-    }
-}
-
-impl McpPool for OnDemand {
-    fn create_args(common: PoolCreateArgs, bid: Option<Bid>) -> Result<PoolCreateArgs> {
-        if bid.is_some() {
-            anyhow::bail!(rsspot::Error::invalid(
-                "bid_price",
-                "an on-demand pool has no bid; leave bid_price out"
-            ));
-        }
-        Ok(common)
-    }
-
-    fn update_args(common: PoolUpdateArgs) -> PoolUpdateArgs {
-        common
-    }
-}
-
-fn name_args(name: Option<String>) -> NameArgs {
-    NameArgs {
-        name,
-        name_flag: None,
-    }
-}
-
-fn no_wait() -> WaitFlags {
-    WaitFlags {
-        wait: false,
-        timeout: None,
-    }
 }
 
 /// Over `max_monthly_usd`: refused whatever the token (the CLI would ask; MCP never crosses a
@@ -331,53 +273,41 @@ fn cost(per_hour: Decimal, nodes: u32) -> serde_json::Value {
     })
 }
 
-/// What one node costs per hour: the bid (spot) or the class's on-demand price.
-fn node_price(bid: Option<Bid>, class: &ClassInput) -> Decimal {
-    bid.map(Bid::value).or(class.on_demand).unwrap_or_default()
-}
-
-async fn create_pool<P: McpPool>(
+async fn create_pool<K: PoolColumns>(
     tools: &SpotTools,
     w: Confirmable<CreatePoolArgs>,
 ) -> Result<Answer> {
     let a = &w.args;
     let bid = a.bid_price.as_deref().map(str::parse::<Bid>).transpose()?;
-    if a.autoscaling_min.is_some() != a.autoscaling_max.is_some() {
-        anyhow::bail!(rsspot::Error::invalid(
+    let mut shared = OnDemandPoolCreate::new(&a.cloudspace, &a.server_class, a.desired);
+    if let Some(name) = &a.name {
+        shared = shared.name(name);
+    }
+    match (a.autoscaling_min, a.autoscaling_max) {
+        (Some(min), Some(max)) => shared = shared.autoscaling(min, max),
+        (None, None) => {}
+        _ => anyhow::bail!(rsspot::Error::invalid(
             "autoscaling",
             "give autoscaling_min and autoscaling_max together"
-        ));
+        )),
     }
-    let common = PoolCreateArgs {
-        name: name_args(a.name.clone()),
-        cloudspace: a.cloudspace.clone(),
-        server_class: a.server_class.clone(),
-        desired: a.desired,
-        autoscaling_min: a.autoscaling_min,
-        autoscaling_max: a.autoscaling_max,
-        labels: Vec::new(),
-        annotations: Vec::new(),
-        taints: Vec::new(),
-        wait: no_wait(),
-        dry_run: false,
-    };
-    let flags = P::create_args(common, bid)?;
-    let req = P::create_request(&flags);
-    let api = tools.org().api::<P::Item>();
-    let prepared = NodePoolKind::prepare_create(&api, &req, &tools.limits).await?;
+    let req = K::create_request(shared.common, bid)?;
+    let api = tools.org().api::<K>();
+    let prepared = K::prepare_create(&api, &req, &tools.limits).await?;
+    let sent = req.sent();
     let worst = spend::create_worst_case(
-        P::created(&req).0,
+        sent.bid,
         a.desired,
         a.autoscaling_max,
         &prepared.class,
         &tools.limits,
     );
     let concerns = spend::with_worst_case(prepared.concerns.clone(), worst);
-    let what = format!("create {} in cloudspace {}", P::WHAT, a.cloudspace);
+    let what = format!("create {} in cloudspace {}", K::WHAT, a.cloudspace);
     refuse_over_limit(&what, &concerns)?;
     let plan = serde_json::json!({
         "body": prepared.body,
-        "cost": cost(node_price(bid, &prepared.class), a.desired),
+        "cost": cost(spend::node_price(bid, &prepared.class), a.desired),
     });
     if let Some(plan) = plan_or_go(
         tools,
@@ -392,58 +322,42 @@ async fn create_pool<P: McpPool>(
     }
     let pool = api.send_create(prepared).await?;
     let name = pool.name().to_string();
-    let mismatches = P::verify(&api, &name, P::created(&req))
+    let mismatches = api
+        .verify(&name, sent)
         .await
         .map(|m| m.iter().map(ToString::to_string).collect::<Vec<_>>())
         .unwrap_or_default();
     Answer::new(
         serde_json::json!({ "created": name, "object": pool, "mismatches": mismatches }),
-        format!("{} {name} created", P::WHAT),
+        format!("{} {name} created", K::WHAT),
     )
 }
 
-async fn scale_pool<P: McpPool>(
+async fn scale_pool<K: PoolColumns>(
     tools: &SpotTools,
     w: Confirmable<ScalePoolArgs>,
 ) -> Result<Answer> {
     let a = &w.args;
-    let flags = P::update_args(PoolUpdateArgs {
-        name: name_args(Some(a.name.clone())),
-        desired: Some(a.desired),
-        autoscaling_min: None,
-        autoscaling_max: None,
-        no_autoscaling: false,
-        labels: Vec::new(),
-        annotations: Vec::new(),
-        taints: Vec::new(),
-        cloudspace: None,
-        server_class: None,
-        wait: no_wait(),
-        dry_run: false,
-    });
-    let c = P::update_flags(&flags);
-    let upd = P::update_request(&flags);
-    let api = tools.org().api::<P::Item>();
-    let prepared = NodePoolKind::prepare_update(&api, &a.name, &upd, &tools.limits).await?;
-    let worst = spend::update_worst_case::<P>(
+    let shared = PoolUpdate::new().desired(a.desired);
+    let upd = K::update_request(shared.clone(), None)?;
+    let api = tools.org().api::<K>();
+    let prepared = K::prepare_update(&api, &a.name, &upd, &tools.limits).await?;
+    let worst = spend::update_worst_case(
         &tools.client,
-        c,
-        P::updated(&upd).0,
+        &shared,
+        None,
         &prepared.current,
         &tools.limits,
     )
     .await?;
     let concerns = spend::with_worst_case(prepared.concerns.clone(), worst);
-    let what = format!("scale {} {} to {} node(s)", P::WHAT, a.name, a.desired);
+    let what = format!("scale {} {} to {} node(s)", K::WHAT, a.name, a.desired);
     refuse_over_limit(&what, &concerns)?;
-    let class_name = P::placement(&prepared.current)
-        .1
-        .unwrap_or_default()
-        .to_string();
-    let class = ClassInput::from(&tools.client.server_classes().get(&class_name).await?);
+    let held = prepared.current.facts();
+    let class = ClassInput::from(&tools.client.server_classes().get(held.server_class).await?);
     let plan = serde_json::json!({
         "patch": prepared.patch,
-        "cost": cost(node_price(P::bid_of(&prepared.current), &class), a.desired),
+        "cost": cost(spend::node_price(held.bid, &class), a.desired),
     });
     if let Some(plan) = plan_or_go(
         tools,
@@ -459,20 +373,20 @@ async fn scale_pool<P: McpPool>(
     let pool = api.send_update(&a.name, prepared).await?;
     Answer::new(
         serde_json::json!({ "scaled": a.name, "desired": a.desired, "object": pool }),
-        format!("{} {} scaled to {}", P::WHAT, a.name, a.desired),
+        format!("{} {} scaled to {}", K::WHAT, a.name, a.desired),
     )
 }
 
-async fn delete_pool<P: McpPool>(
+async fn delete_pool<K: PoolColumns>(
     tools: &SpotTools,
     w: Confirmable<DeletePoolArgs>,
 ) -> Result<Answer> {
     let a = &w.args;
-    let api = tools.org().api::<P::Item>();
+    let api = tools.org().api::<K>();
     let current = api.get(&a.name).await?;
-    let what = format!("delete {} {} and its nodes", P::WHAT, a.name);
+    let what = format!("delete {} {} and its nodes", K::WHAT, a.name);
     let plan = serde_json::json!({
-        "delete": { "kind": P::Item::KIND, "name": a.name, "parent": current.parent() },
+        "delete": { "kind": <K as Kind>::KIND, "name": a.name, "parent": current.parent() },
     });
     if let Some(plan) = plan_or_go(
         tools,
@@ -487,8 +401,8 @@ async fn delete_pool<P: McpPool>(
     }
     api.delete(&a.name).await?;
     Answer::new(
-        serde_json::json!({ "deleted": a.name, "kind": P::Item::KIND }),
-        format!("{} {} deleted", P::WHAT, a.name),
+        serde_json::json!({ "deleted": a.name, "kind": <K as Kind>::KIND }),
+        format!("{} {} deleted", K::WHAT, a.name),
     )
 }
 

@@ -17,18 +17,19 @@ use std::time::Duration;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use rsspot::pricing::Bid;
-use rsspot::services::node_pools::NodePoolKind;
+use rsspot::raw::types::{OnDemandNodePool, SpotNodePool};
 use rsspot::services::node_pools::{DEFAULT_FULFILLED_TIMEOUT, PoolCommon};
-use rsspot::services::{Autoscaling, OnDemandPoolCreate, OnDemandPoolUpdate, Taint};
+use rsspot::services::{Autoscaling, OnDemandPoolCreate, PoolRequest, PoolUpdate, Taint};
 use rsspot::{ResourceExt, SpotClient};
 
 use crate::args::{NameArgs, WaitFlags};
 use crate::ctx::Ctx;
 use crate::filters;
 use crate::kinds::Pools;
+use crate::output::dash;
 use crate::progress;
 use crate::view::{self, GetArgs, WatchArgs};
-use kind::{OnDemand, PoolKind, Spot};
+use kind::PoolColumns;
 
 /// Node pool kinds.
 #[derive(Debug, Subcommand)]
@@ -53,7 +54,7 @@ pub enum NodepoolsCmd {
     #[command(sub_examples("delete", &[
         ("Delete a pool", "rsspot np spot delete 8e4a --yes"),
     ]))]
-    Spot(PoolCmd<SpotCreateArgs, SpotUpdateArgs>),
+    Spot(PoolCmd<SpotBid, SpotBidChange>),
     /// On-demand pools: reserved nodes at the on-demand price.
     #[command(subcommand, visible_alias = "od")]
     #[command(sub_examples("list", &[
@@ -64,24 +65,24 @@ pub enum NodepoolsCmd {
         "rsspot np ondemand create --cloudspace demo --server-class gp.vs1.medium-dfw \
          --desired 1",
     )]))]
-    Ondemand(PoolCmd<PoolCreateArgs, PoolUpdateArgs>),
+    Ondemand(PoolCmd<NoBid, NoBid>),
     /// Autopilot pools: a vCPU budget the service turns into pools.
     #[command(subcommand, visible_alias = "ap")]
     Autopilot(autopilot::AutopilotCmd),
 }
 
-/// Subcommands shared by both kinds.
+/// Subcommands shared by both kinds; `B` and `U` are the kind's bid flag on create and update.
 #[derive(Debug, Subcommand)]
-pub enum PoolCmd<C: Args, U: Args> {
+pub enum PoolCmd<B: Args, U: Args> {
     /// List pools (all cloudspaces unless --cloudspace).
     #[command(visible_alias = "ls")]
     List(ListArgs),
     /// Show one pool.
     Get(GetArgs),
     /// Create a pool (a lowercase UUID name is generated unless given).
-    Create(C),
+    Create(CreateArgs<B>),
     /// Change a pool; only the flags given are sent.
-    Update(U),
+    Update(UpdateArgs<U>),
     /// Delete a pool (asks on a terminal; --yes otherwise).
     #[command(visible_alias = "rm")]
     Delete(NameArgs),
@@ -152,15 +153,67 @@ pub struct PoolCreateArgs {
     pub dry_run: bool,
 }
 
-/// `spot create`.
+/// `create`: the flags both kinds take and the kind's bid flag.
 #[derive(Debug, Args)]
-pub struct SpotCreateArgs {
+pub struct CreateArgs<B: Args> {
     #[command(flatten)]
     pub common: PoolCreateArgs,
+    #[command(flatten)]
+    pub bid: B,
+}
+
+/// `update`: the flags both kinds take and the kind's bid flag.
+#[derive(Debug, Args)]
+pub struct UpdateArgs<U: Args> {
+    #[command(flatten)]
+    pub common: PoolUpdateArgs,
+    #[command(flatten)]
+    pub bid: U,
+}
+
+/// The bid a pool kind's flags give, if any.
+pub trait BidFlag {
+    /// The bid given.
+    fn bid(&self) -> Option<Bid>;
+}
+
+/// `spot create --bid-price`.
+#[derive(Debug, Args)]
+pub struct SpotBid {
     /// Maximum price per node-hour in USD, e.g. 0.06 or $0.06 (at most three decimals; checked
     /// against the class's floor).
     #[arg(long, alias = "bidprice", value_name = "USD")]
     pub bid_price: Bid,
+}
+
+/// `spot update --bid-price`.
+#[derive(Debug, Args)]
+pub struct SpotBidChange {
+    /// New bid in USD per node-hour (at most three decimals; checked against the class's floor).
+    #[arg(long, alias = "bidprice", value_name = "USD")]
+    pub bid_price: Option<Bid>,
+}
+
+/// On-demand pools have no bid.
+#[derive(Debug, Args)]
+pub struct NoBid {}
+
+impl BidFlag for SpotBid {
+    fn bid(&self) -> Option<Bid> {
+        Some(self.bid_price)
+    }
+}
+
+impl BidFlag for SpotBidChange {
+    fn bid(&self) -> Option<Bid> {
+        self.bid_price
+    }
+}
+
+impl BidFlag for NoBid {
+    fn bid(&self) -> Option<Bid> {
+        None
+    }
 }
 
 /// Update flags shared by spot and on-demand pools.
@@ -202,16 +255,6 @@ pub struct PoolUpdateArgs {
     pub dry_run: bool,
 }
 
-/// `spot update`.
-#[derive(Debug, Args)]
-pub struct SpotUpdateArgs {
-    #[command(flatten)]
-    pub common: PoolUpdateArgs,
-    /// New bid in USD per node-hour (at most three decimals; checked against the class's floor).
-    #[arg(long, alias = "bidprice", value_name = "USD")]
-    pub bid_price: Option<Bid>,
-}
-
 /// `key=value` (split on the first `=`, both sides trimmed, key non-empty).
 pub fn parse_kv(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -232,8 +275,8 @@ fn to_map(pairs: Vec<(String, String)>) -> BTreeMap<String, String> {
 pub async fn run(ctx: &Ctx, cmd: NodepoolsCmd) -> Result<()> {
     let client = ctx.client().await?;
     match cmd {
-        NodepoolsCmd::Spot(c) => run_pools::<Spot>(ctx, client, c).await,
-        NodepoolsCmd::Ondemand(c) => run_pools::<OnDemand>(ctx, client, c).await,
+        NodepoolsCmd::Spot(c) => run_pools::<SpotNodePool, _, _>(ctx, client, c).await,
+        NodepoolsCmd::Ondemand(c) => run_pools::<OnDemandNodePool, _, _>(ctx, client, c).await,
         NodepoolsCmd::Autopilot(c) => autopilot::run(ctx, c).await,
     }
 }
@@ -260,7 +303,7 @@ fn create_common(a: &PoolCreateArgs) -> PoolCommon {
     req.common
 }
 
-fn update_common(a: &PoolUpdateArgs) -> OnDemandPoolUpdate {
+fn update_common(a: &PoolUpdateArgs) -> PoolUpdate {
     let autoscaling = if a.no_autoscaling {
         Some(None)
     } else {
@@ -272,7 +315,7 @@ fn update_common(a: &PoolUpdateArgs) -> OnDemandPoolUpdate {
             _ => None,
         }
     };
-    OnDemandPoolUpdate {
+    PoolUpdate {
         desired: a.desired,
         autoscaling,
         labels: (!a.labels.is_empty()).then(|| to_map(a.labels.clone())),
@@ -282,117 +325,107 @@ fn update_common(a: &PoolUpdateArgs) -> OnDemandPoolUpdate {
 }
 
 /// The legacy `--cloudspace` / `--server-class` on update must describe the pool as it is.
-fn check_unchanged(
-    a: &PoolUpdateArgs,
-    name: &str,
-    cloudspace: Option<&str>,
-    class: Option<&str>,
-) -> Result<()> {
+fn check_unchanged(a: &PoolUpdateArgs, name: &str, cloudspace: &str, class: &str) -> Result<()> {
     if let Some(cs) = &a.cloudspace
-        && Some(cs.as_str()) != cloudspace
+        && cs != cloudspace
     {
         anyhow::bail!(rsspot::Error::invalid(
             "cloudspace",
             format!(
                 "pool {name} belongs to cloudspace {}; a pool cannot move (omit --cloudspace)",
-                cloudspace.unwrap_or("-")
+                dash(Some(cloudspace))
             )
         ));
     }
     if let Some(sc) = &a.server_class
-        && Some(sc.as_str()) != class
+        && sc != class
     {
         anyhow::bail!(rsspot::Error::invalid(
             "serverClass",
             format!(
                 "pool {name} uses server class {}; the class of a pool cannot change (create a new pool)",
-                class.unwrap_or("-")
+                dash(Some(class))
             )
         ));
     }
     Ok(())
 }
 
-/// Every subcommand of a spot or an on-demand pool: the steps are the same, [`PoolKind`] says
-/// what differs.
-async fn run_pools<P: PoolKind>(
-    ctx: &Ctx,
-    client: &SpotClient,
-    cmd: PoolCmd<P::CreateArgs, P::UpdateArgs>,
-) -> Result<()>
+/// Every subcommand of a spot or an on-demand pool: the steps are the same, the SDK's
+/// [`NodePoolKind`](rsspot::services::NodePoolKind) and the kind's [`PoolColumns`] say what differs.
+async fn run_pools<K, B, U>(ctx: &Ctx, client: &SpotClient, cmd: PoolCmd<B, U>) -> Result<()>
 where
-    P::CreateArgs: Args,
-    P::UpdateArgs: Args,
+    K: PoolColumns,
+    B: Args + BidFlag,
+    U: Args + BidFlag,
 {
-    let api = client.org_or_default(ctx.org()).api::<P::Item>();
+    let api = client.org_or_default(ctx.org()).api::<K>();
     match cmd {
         PoolCmd::List(a) => {
             let wanted = filters::split_values(&a.classes);
             filters::check_class_filter(client, "--class", &wanted).await?;
-            let all = Pools::<P>::of(ctx, client, a.cloudspace.as_deref()).await;
-            let kind = filters::Filtered::new(all, move |p: &P::Item| {
-                filters::class_matches(&wanted, P::placement(p).1)
+            let all = Pools::<K>::of(ctx, client, a.cloudspace.as_deref()).await;
+            let kind = filters::Filtered::new(all, move |p: &K| {
+                filters::class_matches(&wanted, Some(p.facts().server_class))
             });
             view::list(ctx, &kind, &a.watch).await
         }
-        PoolCmd::Get(a) => view::get(ctx, &Pools::<P>::of(ctx, client, None).await, a).await,
+        PoolCmd::Get(a) => view::get(ctx, &Pools::<K>::of(ctx, client, None).await, a).await,
         PoolCmd::Create(a) => {
-            let c = P::create_flags(&a);
-            let req = P::create_request(&a);
+            let c = &a.common;
+            let req = K::create_request(create_common(c), a.bid.bid())?;
+            let sent = req.sent();
             let limits = spend::limits(ctx).await?;
-            let prepared = NodePoolKind::prepare_create(&api, &req, &limits).await?;
+            let prepared = K::prepare_create(&api, &req, &limits).await?;
             // The worst case autoscaling may reach is checked as `desired` is.
             let worst = spend::create_worst_case(
-                P::created(&req).0,
+                sent.bid,
                 c.desired,
                 c.autoscaling_max,
                 &prepared.class,
                 &limits,
             );
             let concerns = spend::with_worst_case(prepared.concerns.clone(), worst);
-            let advice = spend::decide(ctx, P::WHAT, &concerns, c.dry_run)?;
+            let advice = spend::decide(ctx, K::WHAT, &concerns, c.dry_run)?;
             if c.dry_run {
                 return ctx.out.dry_run("this is the request body", &prepared.body);
             }
             let pool = api.send_create(prepared).await?;
             spend::advise(ctx, &advice);
             let name = pool.name().to_string();
-            ctx.out.note(&format!("{} {name} created", P::WHAT));
-            let checked = P::verify(&api, &name, P::created(&req)).await;
-            spend::report_mismatches(ctx, &format!("{} {name}", P::WHAT), checked);
+            ctx.out.note(&format!("{} {name} created", K::WHAT));
+            let checked = api.verify(&name, sent).await;
+            spend::report_mismatches(ctx, &format!("{} {name}", K::WHAT), checked);
             let pool = match c.wait.wait {
-                true => match wait::<P>(ctx, &name, c.wait.timeout).await {
+                true => match wait::<K>(ctx, &name, c.wait.timeout).await {
                     Ok(p) => p,
                     Err(e) => {
                         // The pool exists: scripts still get its name before the exit code.
-                        print::<P>(ctx, client, pool).await?;
+                        print::<K>(ctx, client, pool).await?;
                         return Err(e);
                     }
                 },
                 false => pool,
             };
-            print::<P>(ctx, client, pool).await
+            print::<K>(ctx, client, pool).await
         }
         PoolCmd::Update(a) => {
-            let c = P::update_flags(&a);
-            let name = c.name.clone().get(P::WHAT)?;
+            let c = &a.common;
+            let name = c.name.clone().get(K::WHAT)?;
             let name =
-                view::resolve(&Pools::<P>::of(ctx, client, None).await, client, &name).await?;
-            let upd = P::update_request(&a);
+                view::resolve(&Pools::<K>::of(ctx, client, None).await, client, &name).await?;
+            let shared = update_common(c);
+            let upd = K::update_request(shared.clone(), a.bid.bid())?;
+            let sent = upd.sent();
             let limits = spend::limits(ctx).await?;
-            let prepared = NodePoolKind::prepare_update(&api, &name, &upd, &limits).await?;
-            let (cloudspace, class) = P::placement(&prepared.current);
-            check_unchanged(c, &name, cloudspace, class)?;
-            let worst = spend::update_worst_case::<P>(
-                client,
-                c,
-                P::updated(&upd).0,
-                &prepared.current,
-                &limits,
-            )
-            .await?;
+            let prepared = K::prepare_update(&api, &name, &upd, &limits).await?;
+            let held = prepared.current.facts();
+            check_unchanged(c, &name, held.cloudspace, held.server_class)?;
+            let worst =
+                spend::update_worst_case(client, &shared, sent.bid, &prepared.current, &limits)
+                    .await?;
             let concerns = spend::with_worst_case(prepared.concerns.clone(), worst);
-            let advice = spend::decide(ctx, P::WHAT, &concerns, c.dry_run)?;
+            let advice = spend::decide(ctx, K::WHAT, &concerns, c.dry_run)?;
             if c.dry_run {
                 return ctx
                     .out
@@ -400,47 +433,47 @@ where
             }
             let pool = api.send_update(&name, prepared).await?;
             spend::advise(ctx, &advice);
-            let checked = P::verify(&api, &name, P::updated(&upd)).await;
-            spend::report_mismatches(ctx, &format!("{} {name}", P::WHAT), checked);
+            let checked = api.verify(&name, sent).await;
+            spend::report_mismatches(ctx, &format!("{} {name}", K::WHAT), checked);
             let pool = match c.wait.wait {
-                true => wait::<P>(ctx, &name, c.wait.timeout).await?,
+                true => wait::<K>(ctx, &name, c.wait.timeout).await?,
                 false => pool,
             };
-            print::<P>(ctx, client, pool).await
+            print::<K>(ctx, client, pool).await
         }
         PoolCmd::Delete(n) => {
-            let n = view::resolve_arg(&Pools::<P>::of(ctx, client, None).await, client, n).await?;
+            let n = view::resolve_arg(&Pools::<K>::of(ctx, client, None).await, client, n).await?;
             let api = &api;
-            view::delete(ctx, n, P::WHAT, " and its nodes", |name| async move {
+            view::delete(ctx, n, K::WHAT, " and its nodes", |name| async move {
                 api.delete(&name).await
             })
             .await
         }
         PoolCmd::Wait(a) => {
-            let name = a.name.get(P::WHAT)?;
+            let name = a.name.get(K::WHAT)?;
             let name =
-                view::resolve(&Pools::<P>::of(ctx, client, None).await, client, &name).await?;
-            let pool = wait::<P>(ctx, &name, a.timeout).await?;
-            print::<P>(ctx, client, pool).await
+                view::resolve(&Pools::<K>::of(ctx, client, None).await, client, &name).await?;
+            let pool = wait::<K>(ctx, &name, a.timeout).await?;
+            print::<K>(ctx, client, pool).await
         }
     }
 }
 
 /// Waits with progress until the pool has all its desired nodes.
-async fn wait<P: PoolKind>(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<P::Item> {
+async fn wait<K: PoolColumns>(ctx: &Ctx, name: &str, timeout: Option<Duration>) -> Result<K> {
     progress::wait_on(
         ctx,
-        &format!("{} {name}", P::WHAT),
-        &format!("rsspot nodepools {} wait {name}", P::WORD),
+        &format!("{} {name}", K::WHAT),
+        &format!("rsspot nodepools {} wait {name}", K::WORD),
         timeout.unwrap_or(DEFAULT_FULFILLED_TIMEOUT),
-        |org, opts| async move { org.api::<P::Item>().wait_ready(name, &opts).await },
+        |org, opts| async move { org.api::<K>().wait_ready(name, &opts).await },
     )
     .await
 }
 
 /// Prints one pool (with its class's price in a table).
-async fn print<P: PoolKind>(ctx: &Ctx, client: &SpotClient, pool: P::Item) -> Result<()> {
-    view::show(ctx, &Pools::<P>::of(ctx, client, None).await, pool)
+async fn print<K: PoolColumns>(ctx: &Ctx, client: &SpotClient, pool: K) -> Result<()> {
+    view::show(ctx, &Pools::<K>::of(ctx, client, None).await, pool)
 }
 
 impl crate::shape::Shaped for NodepoolsCmd {
@@ -453,7 +486,7 @@ impl crate::shape::Shaped for NodepoolsCmd {
     }
 }
 
-impl<C: Args, U: Args> crate::shape::Shaped for PoolCmd<C, U> {
+impl<B: Args, U: Args> crate::shape::Shaped for PoolCmd<B, U> {
     fn shape(&self) -> crate::shape::Shape {
         match self {
             PoolCmd::List(_)
@@ -503,7 +536,7 @@ mod tests {
         .unwrap();
         match p.cmd {
             NodepoolsCmd::Spot(PoolCmd::Create(a)) => {
-                assert_eq!(a.bid_price.to_string(), "0.06");
+                assert_eq!(a.bid.bid_price.to_string(), "0.06");
                 assert_eq!(a.common.server_class, "s");
                 assert_eq!(a.common.labels.len(), 2);
                 assert_eq!(a.common.taints[0].effect, "NoSchedule");
@@ -578,7 +611,7 @@ mod tests {
             },
             dry_run: false,
         };
-        assert_eq!(update_common(&a), OnDemandPoolUpdate::default());
+        assert_eq!(update_common(&a), PoolUpdate::default());
         let b = PoolUpdateArgs {
             no_autoscaling: true,
             labels: vec![("a".into(), "1".into())],

@@ -9,11 +9,10 @@ use rsspot::SpotClient;
 use rsspot::pricing::Bid;
 use rsspot::pricing::guard::{self, Concern, SpendLimits, WorstCase, monthly_cost};
 use rsspot::pricing::view::ClassInput;
-use rsspot::services::node_pools::Mismatch;
+use rsspot::services::PoolUpdate;
+use rsspot::services::node_pools::{Mismatch, NodePoolKind};
 use rust_decimal::Decimal;
 
-use super::PoolUpdateArgs;
-use super::kind::PoolKind;
 use crate::ctx::Ctx;
 
 /// The profile's limits (`max_monthly_usd`).
@@ -87,7 +86,7 @@ pub(crate) fn with_worst_case(now: Vec<Concern>, worst: Vec<WorstCase>) -> Vec<P
 }
 
 /// What one node costs per hour: the bid (spot) or the class's on-demand price.
-fn node_price(bid: Option<Bid>, class: &ClassInput) -> Decimal {
+pub(crate) fn node_price(bid: Option<Bid>, class: &ClassInput) -> Decimal {
     bid.map(Bid::value).or(class.on_demand).unwrap_or_default()
 }
 
@@ -109,37 +108,38 @@ pub(crate) fn create_worst_case(
 }
 
 /// The worst case of an update: the autoscaling maximum the pool will have (the new one, else
-/// the one it has unless `--no-autoscaling`), at the bid and size it will have. An unchanged
-/// maximum was accepted before, so only the monthly limit is checked again, and only when the
-/// bid or the count changes.
-pub(crate) async fn update_worst_case<P: PoolKind>(
+/// the one it has unless the update turns autoscaling off), at the bid and size it will have.
+/// An unchanged maximum was accepted before, so only the monthly limit is checked again, and
+/// only when the bid or the count changes.
+pub(crate) async fn update_worst_case<K: NodePoolKind>(
     client: &SpotClient,
-    flags: &PoolUpdateArgs,
+    update: &PoolUpdate,
     new_bid: Option<Bid>,
-    current: &P::Item,
+    current: &K,
     limits: &SpendLimits,
 ) -> Result<Vec<WorstCase>> {
-    let cells = P::cells(current, None);
-    let (enabled, _, held_max) = cells.autoscaling;
-    let max_changed = flags.autoscaling_max.is_some();
-    let max = match (flags.no_autoscaling, flags.autoscaling_max) {
-        (true, _) => None,
-        (false, Some(max)) => Some(max),
-        (false, None) => (enabled && held_max.is_some()).then(|| held_max.unwrap_or(0)),
+    let held = current.facts();
+    let max_changed = matches!(update.autoscaling, Some(Some(_)));
+    let max = match update.autoscaling {
+        Some(None) => None,
+        Some(Some(a)) => Some(a.max_nodes),
+        None => held
+            .autoscaling
+            .max_nodes
+            .filter(|_| held.autoscaling.enabled),
     };
-    let desired = flags.desired.unwrap_or(cells.desired.unwrap_or(0));
+    let desired = update.desired.unwrap_or(held.desired.unwrap_or(0));
     let Some(max) = max.filter(|max| *max > desired) else {
         return Ok(Vec::new());
     };
-    let size_or_price_changed = flags.desired.is_some() || new_bid.is_some();
+    let size_or_price_changed = update.desired.is_some() || new_bid.is_some();
     let recheck_limit = size_or_price_changed && limits.max_monthly_usd.is_some();
     let worth_checking = max_changed || recheck_limit;
     if !worth_checking {
         return Ok(Vec::new());
     }
-    let class_name = P::placement(current).1.unwrap_or_default();
-    let class = ClassInput::from(&client.server_classes().get(class_name).await?);
-    let bid = new_bid.or_else(|| P::bid_of(current));
+    let class = ClassInput::from(&client.server_classes().get(held.server_class).await?);
+    let bid = new_bid.or(held.bid);
     let mut worst = guard::assess_autoscaling(node_price(bid, &class), max, &class, limits);
     if !max_changed {
         worst.retain(|w| !w.is_availability());
