@@ -112,6 +112,13 @@ accessors! {
     vm_pools -> VmPool;
 }
 
+impl SpotClient {
+    /// The handle of any kind in the default organization.
+    pub fn api<K: Kind>(&self) -> Api<'_, K> {
+        self.default_org().api()
+    }
+}
+
 impl<'a> Org<'a> {
     /// The handle of any kind in this organization.
     pub fn api<K: Kind>(&self) -> Api<'a, K> {

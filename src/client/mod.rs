@@ -378,6 +378,11 @@ impl SpotClient {
     pub fn cloudspaces(&self) -> crate::services::CloudSpaces<'_> {
         self.default_org().cloudspaces()
     }
+    /// The handle of any kind in the default organization (`client.api::<SpotNodePool>()` is
+    /// `client.spot_pools()`), for code written once over several kinds.
+    pub fn api<K: crate::Kind>(&self) -> crate::Api<'_, K> {
+        self.default_org().api()
+    }
     /// Spot node pools of the default organization.
     pub fn spot_pools(&self) -> crate::services::SpotPools<'_> {
         self.default_org().spot_pools()
