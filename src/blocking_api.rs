@@ -95,22 +95,7 @@ macro_rules! accessors {
     };
 }
 
-accessors! {
-    /// Cloudspaces.
-    cloudspaces -> CloudSpace;
-    /// Spot node pools.
-    spot_pools -> SpotNodePool;
-    /// On-demand node pools.
-    ondemand_pools -> OnDemandNodePool;
-    /// Autopilot node pools.
-    autopilot_pools -> AutopilotNodePool;
-    /// VM SSH keys.
-    vm_ssh_keys -> VmSshKey;
-    /// VM cloudspaces.
-    vm_cloudspaces -> VmCloudSpace;
-    /// VM pools.
-    vm_pools -> VmPool;
-}
+crate::resource::named_kinds!(accessors);
 
 impl SpotClient {
     /// The handle of any kind in the default organization.

@@ -342,26 +342,6 @@ impl SpotClient {
         crate::Org::new(self, org.map(str::to_owned))
     }
 
-    /// VM SSH keys of the default organization (`vmsshkeys`).
-    pub fn vm_ssh_keys(&self) -> crate::services::VmSshKeys<'_> {
-        self.default_org().vm_ssh_keys()
-    }
-
-    /// VM cloudspaces of the default organization, with inline pools and teardown.
-    pub fn vm_cloudspaces(&self) -> crate::services::VmCloudSpaces<'_> {
-        self.default_org().vm_cloudspaces()
-    }
-
-    /// VM pools of the default organization.
-    pub fn vm_pools(&self) -> crate::services::VmPools<'_> {
-        self.default_org().vm_pools()
-    }
-
-    /// Autopilot node pools of the default organization.
-    pub fn autopilot_pools(&self) -> crate::services::AutopilotPools<'_> {
-        self.default_org().autopilot_pools()
-    }
-
     /// Organizations.
     pub fn organizations(&self) -> crate::services::Organizations<'_> {
         crate::services::Organizations(self)
@@ -374,22 +354,10 @@ impl SpotClient {
     pub fn server_classes(&self) -> crate::services::ServerClasses<'_> {
         crate::services::ServerClasses(self)
     }
-    /// Cloudspaces (clusters) of the default organization, and their kubeconfigs.
-    pub fn cloudspaces(&self) -> crate::services::CloudSpaces<'_> {
-        self.default_org().cloudspaces()
-    }
     /// The handle of any kind in the default organization (`client.api::<SpotNodePool>()` is
     /// `client.spot_pools()`), for code written once over several kinds.
     pub fn api<K: crate::Kind>(&self) -> crate::Api<'_, K> {
         self.default_org().api()
-    }
-    /// Spot node pools of the default organization.
-    pub fn spot_pools(&self) -> crate::services::SpotPools<'_> {
-        self.default_org().spot_pools()
-    }
-    /// On-demand node pools of the default organization.
-    pub fn ondemand_pools(&self) -> crate::services::OnDemandPools<'_> {
-        self.default_org().ondemand_pools()
     }
     /// Prices, price history and bid advice.
     pub fn pricing(&self) -> crate::services::Pricing<'_> {

@@ -7,8 +7,6 @@ use tokio::sync::OnceCell;
 use super::{Api, Kind};
 use crate::SpotClient;
 use crate::error::Result;
-use crate::raw::types::{AutopilotNodePool, CloudSpace, OnDemandNodePool, SpotNodePool, VmSshKey};
-use crate::types::inventory::{VmCloudSpace, VmPool};
 
 /// Which organization, and its namespace once resolved. Shared by the handles made from one
 /// [`Org`], so the organization is resolved once for all of them.
@@ -107,39 +105,56 @@ impl<'a> Org<'a> {
     pub fn api<K: Kind>(&self) -> Api<'a, K> {
         Api::new(self.clone())
     }
-
-    /// Cloudspaces (Kubernetes clusters) and their kubeconfigs ([`CloudSpaces`](crate::services::CloudSpaces)).
-    pub fn cloudspaces(&self) -> Api<'a, CloudSpace> {
-        self.api()
-    }
-
-    /// Spot node pools ([`SpotPools`](crate::services::SpotPools)).
-    pub fn spot_pools(&self) -> Api<'a, SpotNodePool> {
-        self.api()
-    }
-
-    /// On-demand node pools ([`OnDemandPools`](crate::services::OnDemandPools)).
-    pub fn ondemand_pools(&self) -> Api<'a, OnDemandNodePool> {
-        self.api()
-    }
-
-    /// Autopilot node pools ([`AutopilotPools`](crate::services::AutopilotPools)).
-    pub fn autopilot_pools(&self) -> Api<'a, AutopilotNodePool> {
-        self.api()
-    }
-
-    /// VM SSH keys ([`VmSshKeys`](crate::services::VmSshKeys)).
-    pub fn vm_ssh_keys(&self) -> Api<'a, VmSshKey> {
-        self.api()
-    }
-
-    /// VM cloudspaces, with inline pools and teardown ([`VmCloudSpaces`](crate::services::VmCloudSpaces)).
-    pub fn vm_cloudspaces(&self) -> Api<'a, VmCloudSpace> {
-        self.api()
-    }
-
-    /// VM pools ([`VmPools`](crate::services::VmPools)).
-    pub fn vm_pools(&self) -> Api<'a, VmPool> {
-        self.api()
-    }
 }
+
+/// The namespaced kinds that have a named handle (`org.spot_pools()`), one line each: the
+/// async [`Org`] and [`SpotClient`] (the default organization's shortcut) and their blocking
+/// twins get an accessor from every line, so a new kind adds one line here.
+macro_rules! named_kinds {
+    ($then:ident) => {
+        $then! {
+            /// Cloudspaces (Kubernetes clusters) and their kubeconfigs ([`CloudSpaces`](crate::services::CloudSpaces)).
+            cloudspaces -> crate::raw::types::CloudSpace;
+            /// Spot node pools ([`SpotPools`](crate::services::SpotPools)).
+            spot_pools -> crate::raw::types::SpotNodePool;
+            /// On-demand node pools ([`OnDemandPools`](crate::services::OnDemandPools)).
+            ondemand_pools -> crate::raw::types::OnDemandNodePool;
+            /// Autopilot node pools ([`AutopilotPools`](crate::services::AutopilotPools)).
+            autopilot_pools -> crate::raw::types::AutopilotNodePool;
+            /// VM SSH keys ([`VmSshKeys`](crate::services::VmSshKeys)).
+            vm_ssh_keys -> crate::raw::types::VmSshKey;
+            /// VM cloudspaces, with inline pools and teardown ([`VmCloudSpaces`](crate::services::VmCloudSpaces)).
+            vm_cloudspaces -> crate::types::inventory::VmCloudSpace;
+            /// VM pools ([`VmPools`](crate::services::VmPools)).
+            vm_pools -> crate::types::inventory::VmPool;
+        }
+    };
+}
+pub(crate) use named_kinds;
+
+/// The async accessors of [`named_kinds!`].
+macro_rules! accessors {
+    ($($(#[$m:meta])* $accessor:ident -> $kind:ty;)*) => {
+        impl<'a> Org<'a> {
+            $(
+                $(#[$m])*
+                pub fn $accessor(&self) -> Api<'a, $kind> {
+                    self.api()
+                }
+            )*
+        }
+
+        impl SpotClient {
+            $(
+                $(#[$m])*
+                ///
+                /// In the client's default organization.
+                pub fn $accessor(&self) -> Api<'_, $kind> {
+                    self.default_org().api()
+                }
+            )*
+        }
+    };
+}
+
+named_kinds!(accessors);
