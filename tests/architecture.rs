@@ -459,3 +459,24 @@ fn the_generator_is_a_crate_not_an_include() {
         }
     }
 }
+
+/// No hand-written file is over 600 lines: the SDK, the CLI, the crates, xtask, the benches,
+/// the examples and these tests (`generated/` is the generator's output, not written by hand).
+#[test]
+fn no_hand_written_file_is_over_600_lines() {
+    let mut files = Vec::new();
+    for dir in ["tests", "examples"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    let more = files.into_iter().map(|p| {
+        let rel = p.strip_prefix(root()).unwrap_or(&p).display().to_string();
+        (rel, std::fs::read_to_string(&p).unwrap_or_default())
+    });
+    let long: Vec<String> = sources()
+        .into_iter()
+        .chain(more)
+        .filter(|(_, text)| text.lines().count() > 600)
+        .map(|(path, text)| format!("{path}: {} lines", text.lines().count()))
+        .collect();
+    assert!(long.is_empty(), "split these files: {long:?}");
+}

@@ -20,9 +20,11 @@ use crate::output::dash;
 
 mod build;
 mod chart;
+mod get;
 mod history;
 
 use build::build;
+use get::{bid, get};
 use history::{HistoryArgs, SeriesArgs, SeriesPoint};
 
 /// Placeholder the planner puts where the cloudspace name goes in its commands.
@@ -424,145 +426,6 @@ pub(super) fn check_filters(
     }
     filters::check_classes("--class", classes, &known(|r| r.name.as_str()))?;
     Ok(())
-}
-
-// ---------------------------------------------------------------------------------------------
-// pricing get
-
-/// The JSON/YAML form of `pricing get --history`.
-#[derive(Serialize)]
-struct GetWithHistory<'a> {
-    class: &'a str,
-    price: &'a PriceRow,
-    stats: Option<rsspot::pricing::docs::HistoryStats>,
-    series: Vec<SeriesPoint>,
-}
-
-/// Where the market price sits among the percentiles.
-fn band(r: &PriceRow) -> String {
-    let parts: Vec<String> = [("P20", r.p20), ("P50", r.p50), ("P80", r.p80)]
-        .iter()
-        .filter_map(|(l, v)| v.map(|v| format!("{l} {}", price(Some(v)))))
-        .collect();
-    if parts.is_empty() {
-        return "-".into();
-    }
-    let position = match (r.market, r.p20, r.p50, r.p80) {
-        (Some(m), Some(p20), _, _) if m < p20 => "; market below P20",
-        (Some(m), _, Some(p50), _) if m < p50 => "; market in P20-P50",
-        (Some(m), _, _, Some(p80)) if m <= p80 => "; market in P50-P80",
-        (Some(_), _, _, Some(_)) => "; market above P80",
-        _ => "",
-    };
-    format!("{}{position}", parts.join("  "))
-}
-
-fn row_fields(r: &PriceRow) -> Vec<(&'static str, String)> {
-    vec![
-        ("NAME", r.name.clone()),
-        ("DISPLAY NAME", dash(r.display_name.as_ref())),
-        ("REGION", r.region.clone()),
-        ("FAMILY", dash(Some(&r.family))),
-        ("GENERATION", generation(r.generation, r.virtual_)),
-        ("CATEGORY", dash(r.category.as_ref())),
-        ("VCPU", qty(r.vcpu)),
-        ("MEMORY GB", qty(r.memory_gb)),
-        ("MARKET $/H", price(r.market)),
-        ("MIN BID $/H", price(r.min_bid)),
-        ("FLOOR $/H", price(r.floor)),
-        ("ON-DEMAND $/H", price(r.on_demand)),
-        ("HYPERSCALER $/H", price(r.hyperscaler_avg)),
-        ("SAVING VS ON-DEMAND", pct(r.saving_vs_on_demand_pct)),
-        ("SAVING VS HYPERSCALER", pct(r.saving_vs_hyperscaler_pct)),
-        ("PERCENTILES", band(r)),
-        (
-            "AVAILABLE",
-            match (r.available, r.capacity) {
-                (Some(a), Some(c)) => format!("{a} of {c}"),
-                (a, _) => dash(a),
-            },
-        ),
-        (
-            "MONTHLY (1 NODE)",
-            monthly(r.market.map(|m| m * Decimal::from(MONTH_HOURS))),
-        ),
-    ]
-}
-
-async fn get(ctx: &Ctx, a: GetArgs) -> Result<()> {
-    let class = crate::args::name_arg(a.class, a.name_flag, "server class")?;
-    let client = ctx.client().await?;
-    let pricing = client.pricing();
-    let (row, history) = if a.history {
-        let (row, history) = tokio::join!(pricing.row(&class), pricing.history(&class));
-        (row?, Some(history?))
-    } else {
-        (pricing.row(&class).await?, None)
-    };
-    match ctx.out.format {
-        OutputFormat::Table | OutputFormat::Wide => {
-            ctx.out.fields(&row_fields(&row))?;
-            if let Some(h) = &history {
-                ctx.out.text("")?;
-                history::print_chart(ctx, &row, &history::points(h, &a.series), &a.series)?;
-            }
-            Ok(())
-        }
-        OutputFormat::Name => ctx.out.text(&row.name),
-        _ => match &history {
-            None => ctx.out.data(&row),
-            Some(h) => ctx.out.data(&GetWithHistory {
-                class: &row.name,
-                price: &row,
-                stats: h.stats(),
-                series: history::series(&history::points(h, &a.series)),
-            }),
-        },
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// pricing bid
-
-fn advice_fields(a: &BidAdvice) -> Vec<(&'static str, String)> {
-    vec![
-        ("CLASS", a.class.clone()),
-        ("RISK", a.risk.to_string()),
-        ("BID $/H", a.bid.to_string()),
-        (
-            "BASIS",
-            match a.basis_price {
-                Some(p) => format!("{} = {}", a.basis, price(Some(p))),
-                None => a.basis.clone(),
-            },
-        ),
-        (
-            "MULTIPLIER",
-            a.risk.bid_multiplier().normalize().to_string(),
-        ),
-        ("FLOOR $/H", price(Some(a.floor))),
-        ("MARKET $/H", price(a.market)),
-        ("MIN BID $/H", price(a.min_bid)),
-        ("LADDER STEP", price(Some(a.ladder_step))),
-    ]
-}
-
-async fn bid(ctx: &Ctx, a: BidArgs) -> Result<()> {
-    let class = crate::args::name_arg(a.class, a.name_flag, "server class")?;
-    let client = ctx.client().await?;
-    let advice = client.pricing().advise(&class, a.risk).await?;
-    match ctx.out.format {
-        OutputFormat::Table | OutputFormat::Wide => {
-            ctx.out.fields(&advice_fields(&advice))?;
-            let mut text = String::from("\nReasoning:\n");
-            for line in &advice.reasoning {
-                text.push_str(&format!("  - {line}\n"));
-            }
-            ctx.out.text(&text)
-        }
-        OutputFormat::Name => ctx.out.text(&advice.bid.to_string()),
-        _ => ctx.out.data(&advice),
-    }
 }
 
 impl crate::shape::Shaped for PricingCmd {
