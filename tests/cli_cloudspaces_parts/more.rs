@@ -1,4 +1,4 @@
-//! Part of `tests/cli_cloudspaces.rs`: the rest of its tests.
+//! Part of `tests/cli_cloudspaces.rs`: interrupts, confirmations, the terminal's defaults, and kubeconfig print/file/merge.
 
 use super::*;
 

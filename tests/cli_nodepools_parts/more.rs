@@ -1,4 +1,4 @@
-//! Part of `tests/cli_nodepools.rs`: the rest of its tests.
+//! Part of `tests/cli_nodepools.rs`: dry runs, updates that send only the flags given, wait timeouts and delete confirmation.
 
 use super::*;
 

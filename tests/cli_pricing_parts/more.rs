@@ -1,4 +1,4 @@
-//! Part of `tests/cli_pricing.rs`: the rest of its tests.
+//! Part of `tests/cli_pricing.rs`: `pricing build` (plans, budgets, --apply through the SDK) and the inventory commands.
 
 use super::*;
 

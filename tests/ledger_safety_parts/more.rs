@@ -1,4 +1,4 @@
-//! Part of `tests/ledger_safety.rs`: the rest of its tests.
+//! Part of `tests/ledger_safety.rs`: backup, restore and reset of the ledger, damaged rows and deep payloads.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Part of `tests/pricing.rs`: the rest of its tests.
+//! Part of `tests/pricing.rs`: the cost planner (strategies, budgets, regions, availability) and bid checks.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Part of `tests/sdk.rs`: the rest of its tests.
+//! Part of `tests/sdk.rs`: tokens, retries, lost create responses, pricing documents, inventory, org names, paging and TLS.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Part of `tests/state.rs`: the rest of its tests.
+//! Part of `tests/state.rs`: invalidation, shared tokens, history, concurrent writers, file modes, close, reset and vacuum.
 
 use super::*;
 

@@ -1,4 +1,4 @@
-//! Part of `tests/suite_secrets.rs`: the rest of its tests.
+//! Part of `tests/suite_secrets.rs`: the scenarios: refresh and id tokens never leak, and no token at rest without the cache.
 
 use super::*;
 
