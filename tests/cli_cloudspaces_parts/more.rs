@@ -1,4 +1,5 @@
-//! Part of `tests/cli_cloudspaces.rs`: interrupts, confirmations, the terminal's defaults, and kubeconfig print/file/merge.
+//! Part of `tests/cli_cloudspaces.rs`: interrupts, confirmations, the terminal's defaults, and
+//! kubeconfig print/file/merge.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Part of `tests/cli_nodepools.rs`: dry runs, updates that send only the flags given, wait timeouts and delete confirmation.
+//! Part of `tests/cli_nodepools.rs`: dry runs, updates that send only the flags given, wait
+//! timeouts and delete confirmation.
 
 use super::*;
 

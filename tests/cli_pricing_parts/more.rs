@@ -1,4 +1,5 @@
-//! Part of `tests/cli_pricing.rs`: `pricing build` (plans, budgets, --apply through the SDK) and the inventory commands.
+//! Part of `tests/cli_pricing.rs`: `pricing build` (plans, budgets, --apply through the SDK) and
+//! the inventory commands.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Part of `tests/emulator_variants.rs`: the variants of auth, webhooks, bids, phases, kubeconfig and autopilot ownership, and the check that every variant value has a test.
+//! Part of `tests/emulator_variants.rs`: the variants of auth, webhooks, bids, phases, kubeconfig
+//! and autopilot ownership, and the check that every variant value has a test.
 
 use super::*;
 

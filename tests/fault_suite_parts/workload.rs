@@ -1,4 +1,5 @@
-//! Part of `tests/fault_suite.rs`: the scripted workload itself (12 rounds of creates, reads, patches, waits and deletes under faults) and the check of the final state.
+//! Part of `tests/fault_suite.rs`: the scripted workload itself (12 rounds of creates, reads,
+//! patches, waits and deletes under faults) and the check of the final state.
 
 use super::*;
 

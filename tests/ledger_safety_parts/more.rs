@@ -1,4 +1,5 @@
-//! Part of `tests/ledger_safety.rs`: backup, restore and reset of the ledger, damaged rows and deep payloads.
+//! Part of `tests/ledger_safety.rs`: backup, restore and reset of the ledger, damaged rows and deep
+//! payloads.
 
 use super::*;
 

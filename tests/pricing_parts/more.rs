@@ -1,4 +1,5 @@
-//! Part of `tests/pricing.rs`: the cost planner (strategies, budgets, regions, availability) and bid checks.
+//! Part of `tests/pricing.rs`: the cost planner (strategies, budgets, regions, availability) and
+//! bid checks.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Part of `tests/registration.rs`: leases, concurrent claims, reconcile, export/import, listing and reopening, on both backends.
+//! Part of `tests/registration.rs`: leases, concurrent claims, reconcile, export/import, listing
+//! and reopening, on both backends.
 
 use super::*;
 

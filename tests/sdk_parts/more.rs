@@ -1,4 +1,5 @@
-//! Part of `tests/sdk.rs`: tokens, retries, lost create responses, pricing documents, inventory, org names, paging and TLS.
+//! Part of `tests/sdk.rs`: tokens, retries, lost create responses, pricing documents, inventory,
+//! org names, paging and TLS.
 
 use super::*;
 

@@ -1,4 +1,5 @@
-//! Part of `tests/state.rs`: invalidation, shared tokens, history, concurrent writers, file modes, close, reset and vacuum.
+//! Part of `tests/state.rs`: invalidation, shared tokens, history, concurrent writers, file modes,
+//! close, reset and vacuum.
 
 use super::*;
 

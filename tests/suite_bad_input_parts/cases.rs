@@ -1,4 +1,5 @@
-//! Part of `tests/suite_bad_input.rs`: the bad inputs themselves: the table of cases the suite runs.
+//! Part of `tests/suite_bad_input.rs`: the bad inputs themselves: the table of cases the suite
+//! runs.
 
 use super::*;
 

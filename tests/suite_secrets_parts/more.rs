@@ -1,4 +1,5 @@
-//! Part of `tests/suite_secrets.rs`: the scenarios: refresh and id tokens never leak, and no token at rest without the cache.
+//! Part of `tests/suite_secrets.rs`: the scenarios: refresh and id tokens never leak, and no token
+//! at rest without the cache.
 
 use super::*;
 
