@@ -48,6 +48,32 @@
 //! tasks wait), retried when replaying it is safe, and followed through its pages.
 //! [`SpotClient::raw`] and [`SpotClient::api_request`] reach anything the services do not cover.
 //!
+//! # One handle for every kind
+//!
+//! Every Spot kind is declared once (a [`Kind`]) and reached through one generic handle, [`Api`]:
+//! `client.spot_pools()` is `client.api::<SpotNodePool>()`, and `client.org("acme")` gives an
+//! [`Org`] whose handles work in that organization. Code written over several kinds stays one
+//! function; spot and on-demand pools share [`services::NodePoolKind`] (requests from the shared
+//! fields and a bid, what a pool says, `scale`, a read-back `verify`):
+//!
+//! ```no_run
+//! use rsspot::raw::types::{OnDemandNodePool, SpotNodePool};
+//! use rsspot::services::{NodePoolKind, PoolRequest, PoolUpdate};
+//!
+//! /// Scales a pool of either kind and says whether the server holds the new count.
+//! async fn scale<K: NodePoolKind>(org: &rsspot::Org<'_>, name: &str, n: u32) -> rsspot::Result<bool> {
+//!     let update = K::update_request(PoolUpdate::new().desired(n), None)?;
+//!     let pools = org.api::<K>();
+//!     pools.update(name, &update).await?;
+//!     Ok(pools.verify(name, update.sent()).await?.is_empty())
+//! }
+//! # async fn f(client: rsspot::SpotClient) -> rsspot::Result<()> {
+//! let org = client.org("acme");
+//! scale::<SpotNodePool>(&org, "0b7c3f5e-2d41-4f6a-9c8e-5a1d2e3f4b6c", 3).await?;
+//! scale::<OnDemandNodePool>(&org, "5e9a1c7d-3b2f-4d8e-a6c1-9f0e2b4d7a13", 2).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Blocking
 //!
 //! [`blocking::SpotClient`] has the same services for scripts and synchronous programs; like
