@@ -72,30 +72,8 @@ impl SpotClient {
     }
 }
 
-macro_rules! accessors {
-    ($($(#[$m:meta])* $accessor:ident -> $kind:ty;)*) => {
-        impl<'a> Org<'a> {
-            $(
-                $(#[$m])*
-                pub fn $accessor(&self) -> Api<'a, $kind> {
-                    self.api()
-                }
-            )*
-        }
-
-        impl SpotClient {
-            $(
-                $(#[$m])*
-                /// (In the default organization.)
-                pub fn $accessor(&self) -> Api<'_, $kind> {
-                    self.default_org().api()
-                }
-            )*
-        }
-    };
-}
-
-crate::resource::named_kinds!(accessors);
+// The named handles, the async client's twins (see `named_kinds!`).
+crate::resource::named_kinds!(crate::resource::kind_accessors);
 
 impl SpotClient {
     /// The handle of any kind in the default organization.

@@ -38,7 +38,7 @@ pub use crate::services::wait::Readiness;
 pub use api::Api;
 pub use ext::{MetaRef, ResourceExt};
 pub use org::Org;
-pub(crate) use org::{OrgTarget, named_kinds};
+pub(crate) use org::{OrgTarget, kind_accessors, named_kinds};
 
 /// How the names of a kind look (checked before any request is sent).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

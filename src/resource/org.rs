@@ -111,8 +111,8 @@ impl<'a> Org<'a> {
 /// async [`Org`] and [`SpotClient`] (the default organization's shortcut) and their blocking
 /// twins get an accessor from every line, so a new kind adds one line here.
 macro_rules! named_kinds {
-    ($then:ident) => {
-        $then! {
+    ($($then:tt)+) => {
+        $($then)+! {
             /// Cloudspaces (Kubernetes clusters) and their kubeconfigs ([`CloudSpaces`](crate::services::CloudSpaces)).
             cloudspaces -> crate::raw::types::CloudSpace;
             /// Spot node pools ([`SpotPools`](crate::services::SpotPools)).
@@ -132,8 +132,10 @@ macro_rules! named_kinds {
 }
 pub(crate) use named_kinds;
 
-/// The async accessors of [`named_kinds!`].
-macro_rules! accessors {
+/// The accessors of [`named_kinds!`] on the `Org` and `SpotClient` in scope where it is invoked
+/// (the async ones here, the blocking ones in `blocking_api.rs`), each returning the `Api` in
+/// scope there.
+macro_rules! kind_accessors {
     ($($(#[$m:meta])* $accessor:ident -> $kind:ty;)*) => {
         impl<'a> Org<'a> {
             $(
@@ -157,4 +159,5 @@ macro_rules! accessors {
     };
 }
 
-named_kinds!(accessors);
+named_kinds!(kind_accessors);
+pub(crate) use kind_accessors;
