@@ -3,6 +3,9 @@
 
 mod common;
 
+#[path = "cli_cloudspaces_parts/kubeconfig.rs"]
+mod kubeconfig;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -328,5 +331,139 @@ async fn wait_times_out_with_exit_5_and_the_last_phase() {
     common::assert_no_secret(&common::stderr_of(&out));
 }
 
-#[path = "cli_cloudspaces_parts/more.rs"]
-mod more;
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_stops_waiting_without_cancelling() {
+    let env = common::Env::start().await;
+    ok(&env, &["cs", "create", "slow", "--region", "uk-lon-1"]);
+    let mut child = std_cmd(env.cmd(), "")
+        .args(["cs", "wait", "slow", "--timeout", "60s"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    // The first progress line means the waiter (and the Ctrl-C handler) is running.
+    stderr.read_line(&mut first).unwrap();
+    assert!(first.starts_with("phase: Provisioning"), "{first}");
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(Instant::now() < deadline, "rsspot did not stop on SIGINT");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert_eq!(code, Some(130), "{rest}");
+    assert!(rest.contains("interrupted"), "{rest}");
+    assert!(rest.contains("not cancelled"), "{rest}");
+    assert_eq!(env.emu.count("DELETE", API), 0);
+    let (out, _) = ok(&env, &["cs", "get", "slow", "-o", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"]["phase"], "Provisioning");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn delete_needs_confirmation() {
+    let env = common::Env::instant().await;
+    ok(&env, &["cs", "create", "gone", "--region", "uk-lon-1"]);
+    let out = env.run(&["cs", "delete", "gone"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr_of(&out).contains("--yes"));
+    assert_eq!(env.emu.count("DELETE", API), 0);
+    let (_, err) = ok(&env, &["cs", "delete", "gone", "--yes"]);
+    assert!(err.contains("gone"), "{err}");
+    assert_eq!(env.emu.count("DELETE", API), 1);
+    let out = env.run(&["cs", "get", "gone"]);
+    assert_eq!(out.status.code(), Some(3));
+    let out = env.run(&["cs", "delete", "gone", "-y"]);
+    assert_eq!(out.status.code(), Some(3));
+}
+
+/// A std `Command` with the environment of `template` (the harness's isolated HOME and
+/// emulator URLs); `program` replaces the binary unless empty.
+fn std_cmd(template: assert_cmd::Command, program: &str) -> std::process::Command {
+    let bin = assert_cmd::cargo::cargo_bin("rsspot");
+    let mut cmd = if program.is_empty() {
+        std::process::Command::new(&bin)
+    } else {
+        std::process::Command::new(program)
+    };
+    for (k, v) in template.get_envs() {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd
+}
+
+/// A command line run under `script`, so stdin, stdout and stderr are a terminal.
+fn tty(env: &common::Env, args: &str, stdin: &str) -> (Option<i32>, String) {
+    let bin = assert_cmd::cargo::cargo_bin("rsspot");
+    let mut child = std_cmd(env.cmd(), "script")
+        .args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script runs");
+    if let Some(mut i) = child.stdin.take() {
+        // The prompt reads one line; the terminal buffers it until then.
+        let _ = i.write_all(stdin.as_bytes());
+    }
+    let out = child.wait_with_output().unwrap();
+    (out.status.code(), common::stdout_of(&out).replace('\r', ""))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn terminal_defaults_table_and_asks_before_deleting() {
+    let env = common::Env::instant().await;
+    ok(
+        &env,
+        &["cs", "create", "demo-dfw", "--region", "us-central-dfw-1"],
+    );
+    let (code, screen) = tty(&env, "cloudspaces list", "");
+    assert_eq!(code, Some(0), "{screen}");
+    let header = screen
+        .lines()
+        .find(|l| l.starts_with("NAME"))
+        .unwrap_or_default();
+    // The table fits the terminal (narrow here): the columns that identify a cloudspace and
+    // say whether it is usable stay, the others go first.
+    for col in ["NAME", "PHASE", "HEALTH"] {
+        assert!(header.contains(col), "{screen}");
+    }
+    assert!(!screen.contains('{'), "not JSON on a terminal: {screen}");
+    // Answering "n" cancels: exit 2 and no DELETE.
+    let (code, screen) = tty(&env, "cloudspaces delete demo-dfw", "n\n");
+    assert_eq!(code, Some(2), "{screen}");
+    assert!(screen.contains("Delete cloudspace demo-dfw"), "{screen}");
+    assert!(screen.contains("cancelled"), "{screen}");
+    assert_eq!(env.emu.count("DELETE", API), 0);
+    let (code, screen) = tty(&env, "cloudspaces delete demo-dfw", "y\n");
+    assert_eq!(code, Some(0), "{screen}");
+    assert_eq!(env.emu.count("DELETE", API), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn terminal_wait_shows_a_spinner_instead_of_lines() {
+    let env = common::Env::start().await;
+    ok(&env, &["cs", "create", "slow", "--region", "uk-lon-1"]);
+    let (code, screen) = tty(&env, "cloudspaces wait slow --timeout 1s", "");
+    assert_eq!(code, Some(5), "{screen}");
+    assert!(
+        !screen.contains("phase: "),
+        "plain lines on a terminal: {screen}"
+    );
+    assert!(screen.contains("cloudspace slow: Provisioning"), "{screen}");
+    assert!(screen.contains("error: timed out"), "{screen}");
+    common::assert_no_secret(&screen);
+}

@@ -3,6 +3,9 @@
 
 mod common;
 
+#[path = "cli_nodepools_parts/requests.rs"]
+mod requests;
+
 use std::time::{Duration, Instant};
 
 const SPOT: &str = "/spotnodepools";
@@ -190,161 +193,55 @@ async fn spot_create_list_get_with_snapshots() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn bids_are_validated_before_sending() {
-    let env = common::Env::instant().await;
-    cloudspace(&env);
-    let base = [
-        "nodepools",
-        "spot",
-        "create",
-        "--cloudspace",
-        "demo-dfw",
-        "--server-class",
-        "gp.vs1.medium-dfw",
-        "--desired",
-        "1",
-        "--bid-price",
-    ];
-    // Format (refused by the flag's parser) and floor; the ladder is advice, tested apart.
-    for (bid, reason) in [
-        ("0.005", "floor"),
-        ("0.0125", "three decimals"),
-        ("abc", "not a price"),
-        ("0", "more than 0"),
-    ] {
-        let mut args = base.to_vec();
-        args.push(bid);
-        let out = env.run(&args);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{bid}: {}",
-            common::stderr_of(&out)
-        );
-        let err = common::stderr_of(&out);
-        assert!(err.contains("bidPrice"), "{err}");
-        assert!(err.contains(reason), "{bid}: {err}");
-    }
-    assert_eq!(env.api_requests("POST", SPOT), 0);
-    // Class in another region, missing cloudspace, bad counts, bad taint, bad label, bad name.
-    for args in [
+async fn wait_timeout_and_delete_confirmation() {
+    // Manual clock that never moves: the cloudspace is never Ready, the pool stays Pending.
+    let env = common::Env::start().await;
+    ok(
+        &env,
+        &["cs", "create", "demo-dfw", "--region", "us-central-dfw-1"],
+    );
+    ok(
+        &env,
         &[
             "np",
             "spot",
             "create",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            "gp.vs1.medium-iad",
-            "--desired",
-            "1",
-            "--bid-price",
-            "0.06",
-        ][..],
-        &[
-            "np",
-            "spot",
-            "create",
-            "--cloudspace",
-            "nope",
-            "--server-class",
-            "gp.vs1.medium-dfw",
-            "--desired",
-            "1",
-            "--bid-price",
-            "0.06",
-        ],
-        &[
-            "np",
-            "spot",
-            "create",
+            POOL_A,
             "--cloudspace",
             "demo-dfw",
             "--server-class",
             "gp.vs1.medium-dfw",
             "--desired",
-            "5",
+            "2",
             "--bid-price",
             "0.06",
-            "--autoscaling-min",
-            "1",
-            "--autoscaling-max",
-            "3",
+            "--yes",
         ],
-        &[
-            "np",
-            "spot",
-            "create",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            "gp.vs1.medium-dfw",
-            "--desired",
-            "1",
-            "--bid-price",
-            "0.06",
-            "--autoscaling-min",
-            "1",
-        ],
-        &[
-            "np",
-            "spot",
-            "create",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            "gp.vs1.medium-dfw",
-            "--desired",
-            "1",
-            "--bid-price",
-            "0.06",
-            "--taint",
-            "a=b:Sometimes",
-        ],
-        &[
-            "np",
-            "spot",
-            "create",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            "gp.vs1.medium-dfw",
-            "--desired",
-            "1",
-            "--bid-price",
-            "0.06",
-            "--label",
-            "novalue",
-        ],
-        &[
-            "np",
-            "spot",
-            "create",
-            "Pool-1",
-            "--cloudspace",
-            "demo-dfw",
-            "--server-class",
-            "gp.vs1.medium-dfw",
-            "--desired",
-            "1",
-            "--bid-price",
-            "0.06",
-        ],
-    ] {
-        let out = env.run(args);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            common::stderr_of(&out)
-        );
-        assert!(
-            common::stderr_of(&out).starts_with("error"),
-            "{}",
-            common::stderr_of(&out)
-        );
-    }
-    assert_eq!(env.api_requests("POST", "nodepools"), 0);
+    );
+    let started = Instant::now();
+    let out = env.run(&["np", "spot", "wait", POOL_A, "--timeout", "1s"]);
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert_eq!(out.status.code(), Some(5), "{}", common::stderr_of(&out));
+    let err = common::stderr_of(&out);
+    assert!(err.contains("phase: "), "{err}");
+    assert!(err.contains("0/2 nodes"), "{err}");
+    assert!(
+        err.lines()
+            .last()
+            .unwrap_or_default()
+            .starts_with("error: timed out"),
+        "{err}"
+    );
+
+    let out = env.run(&["np", "spot", "delete", POOL_A]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::stderr_of(&out).contains("--yes"));
+    assert_eq!(env.api_requests("DELETE", SPOT), 0);
+    ok(&env, &["np", "spot", "delete", POOL_A, "--yes"]);
+    assert_eq!(env.api_requests("DELETE", SPOT), 1);
+    let out = env.run(&["np", "spot", "get", POOL_A]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(common::stderr_of(&out).lines().count(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -442,6 +339,3 @@ async fn ondemand_lifecycle() {
     let out = env.run(&["np", "ondemand", "get", &name]);
     assert_eq!(out.status.code(), Some(3));
 }
-
-#[path = "cli_nodepools_parts/more.rs"]
-mod more;

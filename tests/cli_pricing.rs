@@ -3,6 +3,9 @@
 
 mod common;
 
+#[path = "cli_pricing_parts/build.rs"]
+mod build;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
@@ -376,24 +379,70 @@ async fn advised_bids_are_accepted_by_the_emulator() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// Every scenario's pools are in the scenario's region, and each pool's command is exact.
-fn assert_single_region_with_commands(plan: &Value, cloudspace: &str) {
-    let scenarios = plan["scenarios"].as_array().unwrap();
-    assert!(!scenarios.is_empty(), "{plan}");
-    for s in scenarios {
-        let region = s["region"].as_str().unwrap();
-        for p in s["pools"].as_array().unwrap() {
-            assert_eq!(p["region"], region, "{s}");
-            let expected = format!(
-                "rsspot nodepools spot create --cloudspace {cloudspace} --server-class {} --desired {} --bid-price {}",
-                p["server_class_name"].as_str().unwrap(),
-                p["nodes"],
-                p["suggested_bid_per_node"].as_str().unwrap()
-            );
-            assert_eq!(p["command"], expected.as_str());
-        }
-    }
-}
+#[tokio::test(flavor = "multi_thread")]
+async fn inventory_commands() {
+    let env = common::Env::start().await;
+    let spaces = json(&env, &["inventory", "vmcloudspaces"]);
+    let names: BTreeSet<&str> = spaces
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, BTreeSet::from(["vm-build-iad", "vm-lab-dfw"]));
 
-#[path = "cli_pricing_parts/more.rs"]
-mod more;
+    let out = env
+        .cmd()
+        .args(["inventory", "vmcloudspaces", "-o", "table"])
+        .output()
+        .unwrap();
+    let text = common::stdout_of(&out);
+    let lab = text
+        .lines()
+        .find(|l| l.starts_with("vm-lab-dfw"))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert!(
+        lab.contains("Ready") && lab.contains("us-central-dfw-1"),
+        "{lab}"
+    );
+
+    let pools = json(
+        &env,
+        &["inventory", "vmpools", "--vmcloudspace", "vm-lab-dfw"],
+    );
+    let pools = pools.as_array().unwrap();
+    assert_eq!(pools.len(), 2);
+    assert!(
+        pools
+            .iter()
+            .all(|p| p["spec"]["vmCloudSpace"] == "vm-lab-dfw")
+    );
+    let out = env
+        .cmd()
+        .args(["inventory", "vmpools", "vm-lab-dfw", "-o", "table"])
+        .output()
+        .unwrap();
+    let text = common::stdout_of(&out);
+    assert!(text.starts_with("NAME"), "{text}");
+    assert!(
+        text.contains("gp.vs1.medium-dfw") && text.contains("Fulfilled"),
+        "{text}"
+    );
+
+    let events = json(&env, &["inventory", "events", "--limit", "10"]);
+    let rows = events["events"].as_array().unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r[1].as_str().unwrap().contains("vm-lab-dfw is Ready")),
+        "{events}"
+    );
+    let out = env
+        .cmd()
+        .args(["inventory", "events", "-o", "table"])
+        .output()
+        .unwrap();
+    assert!(common::stdout_of(&out).starts_with("TIME"));
+
+    let out = env.cmd().args(["inventory", "vmpools"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -5,6 +5,9 @@
 
 mod common;
 
+#[path = "ledger_safety_parts/cli.rs"]
+mod cli;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -321,5 +324,176 @@ async fn a_ledger_kept_in_state_db_moves_to_ledger_db_once() {
     );
 }
 
-#[path = "ledger_safety_parts/more.rs"]
-mod more;
+#[tokio::test]
+async fn restore_replaces_the_ledger_and_keeps_the_previous_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let (wf, keys) = ledger_with(&path, &["one", "two"]).await;
+    // A backup of this state, as `state reset --include-ledger` leaves it.
+    let copy = dir.path().join("copy.db");
+    std::fs::write(&copy, b"").unwrap();
+    raw_sql(&path, &[&format!("VACUUM INTO '{}'", copy.display())]).await;
+    let (_, more) = {
+        let c = candidate("three");
+        wf.discover(std::slice::from_ref(&c), "t").await.unwrap();
+        (0, vec![c.registration_key])
+    };
+    assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 3);
+
+    let report = wf
+        .ledger()
+        .restore(RestoreSource::File(copy.clone()), "t")
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.records, report.events, report.replaced_records),
+        (2, 2, 3)
+    );
+    let previous: PathBuf = report.previous_backup.clone().unwrap();
+    assert!(previous.exists());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&previous).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "backup is private: {mode:o}");
+    }
+    let now: Vec<String> = wf
+        .list(None, 0)
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| r.registration_key)
+        .collect();
+    assert_eq!(now.len(), 2);
+    assert!(!now.contains(&more[0]) && keys.iter().all(|k| now.contains(k)));
+
+    // The previous ledger's backup restores the third record in turn.
+    wf.ledger()
+        .restore(RestoreSource::File(previous), "t")
+        .await
+        .unwrap();
+    assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 3);
+
+    // From an export: records only, each with a `restored` event.
+    let exported = wf.export().await.unwrap().items;
+    let report = wf
+        .ledger()
+        .restore(RestoreSource::Records(exported[..1].to_vec()), "op")
+        .await
+        .unwrap();
+    assert_eq!((report.records, report.events), (1, 1));
+    let ev = wf.events(None, 0).await.unwrap().items;
+    assert_eq!(ev[0].note.as_deref(), Some("restored"));
+    assert_eq!(ev[0].actor, "op");
+
+    // Not a ledger at all: refused, nothing changed.
+    let err = wf
+        .ledger()
+        .restore(RestoreSource::File(dir.path().join("nope.db")), "t")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("nope.db"), "{err}");
+    assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn readers_never_see_a_half_restored_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ledger.db");
+    let small = dir.path().join("small.db");
+    let names = |prefix: &str, n: usize| -> Vec<String> {
+        (0..n).map(|i| format!("{prefix}{i}")).collect()
+    };
+    let ten = names("s", 10);
+    let (seed, _) = ledger_with(&small, &ten.iter().map(String::as_str).collect::<Vec<_>>()).await;
+    seed.ledger().close().await;
+    let forty = names("b", 40);
+    let (wf, _) = ledger_with(&path, &forty.iter().map(String::as_str).collect::<Vec<_>>()).await;
+
+    // Another handle on the same file, as another process would have.
+    let other = LedgerStore::open(&path).await.unwrap();
+    let reader = tokio::spawn(async move {
+        let mut reads = 0;
+        for _ in 0..300 {
+            let n = other.list(&Default::default()).await.unwrap().items.len();
+            assert!(n == 40 || n == 10, "a reader saw {n} records mid-restore");
+            reads += 1;
+            tokio::task::yield_now().await;
+        }
+        reads
+    });
+    for _ in 0..3 {
+        let to_small = wf
+            .ledger()
+            .restore(RestoreSource::File(small.clone()), "t")
+            .await
+            .unwrap();
+        assert_eq!(to_small.records, 10);
+        let big = to_small.previous_backup.unwrap();
+        let back = wf
+            .ledger()
+            .restore(RestoreSource::File(big), "t")
+            .await
+            .unwrap();
+        assert_eq!(back.records, 40);
+    }
+    assert_eq!(reader.await.unwrap(), 300);
+    assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 40);
+}
+
+#[tokio::test]
+async fn restore_accepts_a_state_db_backup_from_before_ledger_db() {
+    let dir = tempfile::tempdir().unwrap();
+    let old_state = dir.path().join("state.db.bak-20261101T000000Z");
+    StateStore::open(&old_state).await.unwrap().close().await;
+    let seed_db = dir.path().join("seed.db");
+    let (seed, keys) = ledger_with(&seed_db, &["x", "y", "z"]).await;
+    seed.ledger().close().await;
+    raw_sql(
+        &old_state,
+        &[
+            &format!("ATTACH DATABASE '{}' AS seed", seed_db.display()),
+            "INSERT INTO registration_ledger SELECT * FROM seed.registration_ledger",
+            "INSERT INTO registration_events SELECT * FROM seed.registration_events",
+        ],
+    )
+    .await;
+    let wf = RegistrationWorkflow::new(LedgerStore::in_memory().await.unwrap());
+    let report = wf
+        .ledger()
+        .restore(RestoreSource::File(old_state), "t")
+        .await
+        .unwrap();
+    assert_eq!((report.records, report.events), (3, 3));
+    let mut got: Vec<String> = wf
+        .export()
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|r| r.registration_key)
+        .collect();
+    got.sort();
+    let mut want = keys;
+    want.sort();
+    assert_eq!(got, want);
+    // A sqlite file without ledger tables is refused by name.
+    let empty = dir.path().join("other.db");
+    StateStore::open(&empty).await.unwrap().close().await;
+    raw_sql(
+        &empty,
+        &[
+            "DROP TABLE registration_events",
+            "DROP TABLE registration_ledger",
+        ],
+    )
+    .await;
+    let err = wf
+        .ledger()
+        .restore(RestoreSource::File(empty), "t")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("holds no registration ledger"), "{err}");
+}

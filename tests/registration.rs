@@ -3,9 +3,22 @@
 
 mod ledger_support;
 
-use ledger_support::{Kind, TestLedger};
+#[path = "registration_parts/claims.rs"]
+mod claims;
+#[path = "registration_parts/statuses.rs"]
+mod statuses;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use claims::{
+    claim_hands_out_each_record_once_and_counts_attempts,
+    concurrent_claims_from_separate_stores_on_one_ledger, leases_expire_and_guard_marks,
+};
+use ledger_support::{Kind, TestLedger};
+use statuses::{
+    discover_inserts_new_and_leaves_existing_alone, every_transition_pair,
+    marks_merge_instead_of_wiping, reset_works_from_any_status,
+};
+
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -171,273 +184,240 @@ fn candidates_from_inventory() {
     assert_eq!(ready[0].org_id, None);
 }
 
-async fn discover_inserts_new_and_leaves_existing_alone(kind: Kind) {
+async fn reconcile_marks_gone_and_brings_back(kind: Kind) {
     let (wf, clock, _ledger) = workflow(kind).await;
     let a = candidate("a");
     let b = candidate("b");
-    let report = wf
-        .discover(&[a.clone(), b.clone()], "scanner")
+    let other_org = RegistrationCandidate::new("z", None, Some("org-b".into()), None, None, None);
+    wf.discover(&[a.clone(), b.clone(), other_org.clone()], "scan")
         .await
         .unwrap();
+    wf.claim(10, Duration::from_secs(60), "w").await.unwrap();
+
+    // Scoped: org-b's record is out of scope even though it is not live.
+    let scope = ReconcileScope {
+        org_id: Some("org-a".into()),
+        vmcloudspace: None,
+    };
+    clock.advance(Duration::from_secs(1));
+    let report = wf
+        .reconcile_in(&[a.clone(), candidate("new")], &scope, "rec")
+        .await
+        .unwrap();
+    assert_eq!(report.gone, vec![b.registration_key.clone()]);
+    assert!(report.returned.is_empty());
+    assert_eq!(report.unchanged, 1);
+    assert_eq!(report.untracked, 1);
+    let gone = wf.get(&b.registration_key).await.unwrap().unwrap();
+    assert_eq!(gone.status, Gone);
+    assert_eq!(gone.lease_owner, None);
+    assert_eq!(gone.status_times.get(&Gone), Some(&clock.now()));
     assert_eq!(
-        report.new,
-        vec![a.registration_key.clone(), b.registration_key.clone()]
-    );
-    assert_eq!(report.existing, 0);
-
-    let rec = wf.get(&a.registration_key).await.unwrap().unwrap();
-    assert_eq!(rec.status, Discovered);
-    assert_eq!(rec.vm_uid, "a");
-    assert_eq!(rec.vm_name.as_deref(), Some("name-a"));
-    assert_eq!(rec.org_id.as_deref(), Some("org-a"));
-    assert_eq!(rec.first_seen, clock.now());
-    assert_eq!(rec.status_times.get(&Discovered), Some(&clock.now()));
-    assert_eq!(rec.attempts, 0);
-
-    wf.mark(&a.registration_key, TokenIssued, "w", MarkUpdate::default())
-        .await
-        .unwrap();
-    clock.advance(Duration::from_secs(5));
-    let report = wf
-        .discover(&[a.clone(), b.clone(), candidate("c")], "scanner")
-        .await
-        .unwrap();
-    assert_eq!(report.new, vec![candidate("c").registration_key]);
-    assert_eq!(report.existing, 2);
-    // Re-discovery did not reset the record that moved on.
-    let rec = wf.get(&a.registration_key).await.unwrap().unwrap();
-    assert_eq!(rec.status, TokenIssued);
-    assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 3);
-    assert!(wf.get("vmreg-missing").await.unwrap().is_none());
-}
-
-/// The transition table, written out independently of the implementation.
-fn allowed(from: RegistrationStatus, to: RegistrationStatus) -> bool {
-    let table: &[(RegistrationStatus, &[RegistrationStatus])] = &[
-        (Discovered, &[TokenIssued, Failed, Skipped]),
-        (TokenIssued, &[Submitted, Failed, Skipped, TokenIssued]),
-        (Submitted, &[Registered, Failed]),
-        (Failed, &[Discovered, TokenIssued, Skipped]),
-        (Registered, &[]),
-        (Skipped, &[]),
-        (Gone, &[]),
-    ];
-    table
-        .iter()
-        .find(|(f, _)| *f == from)
-        .is_some_and(|(_, tos)| tos.contains(&to))
-}
-
-async fn every_transition_pair(kind: Kind) {
-    let (wf, clock, _ledger) = workflow(kind).await;
-    let mut allowed_count = 0;
-    for (i, from) in RegistrationStatus::ALL.into_iter().enumerate() {
-        for (j, to) in RegistrationStatus::ALL.into_iter().enumerate() {
-            let key = record_in(&wf, &format!("vm-{i}-{j}"), from).await;
-            clock.advance(Duration::from_secs(1));
-            let before = wf.get(&key).await.unwrap().unwrap();
-            let events_before = wf.events(Some(&key), 0).await.unwrap().items.len();
-            let result = wf
-                .mark(
-                    &key,
-                    to,
-                    "worker",
-                    MarkUpdate {
-                        note: Some("n".into()),
-                        ..Default::default()
-                    },
-                )
-                .await;
-            let after = wf.get(&key).await.unwrap().unwrap();
-            let events = wf.events(Some(&key), 0).await.unwrap().items;
-            assert_eq!(
-                from.can_transition_to(to),
-                allowed(from, to),
-                "{from} -> {to}"
-            );
-            if allowed(from, to) {
-                allowed_count += 1;
-                let rec = result.unwrap_or_else(|e| panic!("{from} -> {to} refused: {e}"));
-                assert_eq!(rec, after);
-                assert_eq!(after.status, to);
-                assert_eq!(after.updated_at, clock.now());
-                assert_eq!(after.status_times.get(&to), Some(&clock.now()));
-                assert_eq!(events.len(), events_before + 1);
-                let last = events.last().unwrap();
-                assert_eq!((last.from, last.to), (Some(from), to));
-                assert_eq!(last.actor, "worker");
-                assert_eq!(last.note.as_deref(), Some("n"));
-                assert_eq!(last.at, clock.now());
-            } else {
-                match result {
-                    Err(Error::Invalid { field, message }) => {
-                        assert_eq!(field.as_deref(), Some("status"));
-                        assert!(message.contains(from.as_str()) && message.contains(to.as_str()));
-                    }
-                    other => panic!("{from} -> {to} should be refused, got {other:?}"),
-                }
-                assert_eq!(after, before, "refused mark changed {from} -> {to}");
-                assert_eq!(events.len(), events_before);
-            }
-        }
-    }
-    assert_eq!(allowed_count, 3 + 4 + 2 + 3);
-}
-
-async fn reset_works_from_any_status(kind: Kind) {
-    let (wf, clock, _ledger) = workflow(kind).await;
-    for (i, from) in RegistrationStatus::ALL.into_iter().enumerate() {
-        let key = record_in(&wf, &format!("r{i}"), from).await;
-        wf.claim(100, Duration::from_secs(60), "holder")
+        wf.get(&other_org.registration_key)
             .await
-            .unwrap();
-        clock.advance(Duration::from_secs(1));
-        let rec = wf.reset(&key, "admin").await.unwrap();
-        assert_eq!(rec.status, Discovered);
-        assert_eq!(rec.lease_owner, None);
-        let last = wf.events(Some(&key), 1).await.unwrap().items;
-        assert_eq!(last.len(), 1);
-        assert_eq!((last[0].from, last[0].to), (Some(from), Discovered));
-        assert_eq!(last[0].actor, "admin");
-    }
+            .unwrap()
+            .unwrap()
+            .status,
+        Discovered
+    );
+    let ev = wf.events(Some(&b.registration_key), 1).await.unwrap().items;
+    assert_eq!(
+        (ev[0].from, ev[0].to, ev[0].actor.as_str()),
+        (Some(Discovered), Gone, "rec")
+    );
+
+    // Gone is not marked away; reconcile again is a no-op for it.
     assert!(matches!(
-        wf.reset("vmreg-nope", "admin").await,
-        Err(Error::NotFound { .. })
+        wf.mark(&b.registration_key, TokenIssued, "w", MarkUpdate::default())
+            .await,
+        Err(Error::Invalid { .. })
     ));
+    let again = wf
+        .reconcile_in(std::slice::from_ref(&a), &scope, "rec")
+        .await
+        .unwrap();
+    assert!(again.gone.is_empty() && again.returned.is_empty());
+
+    // The VM comes back.
+    let report = wf
+        .reconcile(&[a.clone(), b.clone(), other_org.clone()], "rec")
+        .await
+        .unwrap();
+    assert_eq!(report.returned, vec![b.registration_key.clone()]);
+    assert!(report.gone.is_empty());
+    assert_eq!(
+        wf.get(&b.registration_key).await.unwrap().unwrap().status,
+        Discovered
+    );
+
+    // Unscoped reconcile against an empty inventory: everything gone, nothing deleted.
+    let report = wf.reconcile(&[], "rec").await.unwrap();
+    assert_eq!(report.gone.len(), 3);
+    assert_eq!(wf.list(Some(Gone), 0).await.unwrap().items.len(), 3);
+    assert_eq!(wf.list(None, 0).await.unwrap().items.len(), 3);
 }
 
-async fn marks_merge_instead_of_wiping(kind: Kind) {
-    let (wf, _clock, _ledger) = workflow(kind).await;
-    let c = candidate("m");
-    let key = c.registration_key.clone();
-    wf.discover(&[c], "scan").await.unwrap();
-    let expiry = Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap();
+async fn export_import_round_trip(kind: Kind) {
+    let (wf, clock, _ledger) = workflow(kind).await;
+    let cs: Vec<_> = (0..4).map(|i| candidate(&format!("e{i}"))).collect();
+    wf.discover(&cs, "scan").await.unwrap();
+    wf.claim(2, Duration::from_secs(60), "w").await.unwrap();
+    clock.advance(Duration::from_millis(1234));
     wf.mark(
-        &key,
+        &cs[0].registration_key,
         TokenIssued,
         "w",
         MarkUpdate {
-            token_id: Some("tok-1".into()),
-            token_expires_at: Some(expiry),
-            payload: Some(json!({"machine": {"id": "m1", "labels": {"a": "1"}}, "step": 1})),
+            token_id: Some("t".into()),
+            token_expires_at: Some(clock.now() + chrono::Duration::hours(1)),
+            payload: Some(json!({"k": [1, 2, {"x": null}]})),
             ..Default::default()
         },
     )
     .await
     .unwrap();
-    let rec = wf
-        .mark(
-            &key,
-            Submitted,
-            "w",
-            MarkUpdate {
-                payload: Some(json!({"machine": {"labels": {"b": "2"}}, "step": 2})),
-                ..Default::default()
-            },
-        )
+    wf.mark(
+        &cs[1].registration_key,
+        Failed,
+        "w",
+        MarkUpdate {
+            error: Some("boom".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    // "w" may or may not hold this one's lease (claim order is by key); either way it may mark.
+    wf.mark(&cs[2].registration_key, Skipped, "w", MarkUpdate::default())
         .await
         .unwrap();
-    // Token survives `submitted`; the payload patch merged.
-    assert_eq!(rec.token_id.as_deref(), Some("tok-1"));
-    assert_eq!(rec.token_expires_at, Some(expiry));
-    assert_eq!(
-        rec.payload,
-        json!({"machine": {"id": "m1", "labels": {"a": "1", "b": "2"}}, "step": 2})
-    );
 
-    let rec = wf
-        .mark(
-            &key,
-            Failed,
-            "w",
-            MarkUpdate {
-                error: Some("join timed out".into()),
-                payload: Some(json!({"step": null})),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(rec.last_error.as_deref(), Some("join timed out"));
-    assert_eq!(
-        rec.payload,
-        json!({"machine": {"id": "m1", "labels": {"a": "1", "b": "2"}}})
-    );
-    assert_eq!(rec.token_id.as_deref(), Some("tok-1"));
+    let exported = wf.export().await.unwrap().items;
+    assert_eq!(exported.len(), 4);
+    // Through JSON lines, as the CLI would write them.
+    let lines: Vec<String> = exported
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap())
+        .collect();
+    let parsed: Vec<RegistrationRecord> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(parsed, exported);
 
-    // The error is kept by later marks; a re-issued token replaces the old one.
-    let rec = wf
-        .mark(
-            &key,
-            TokenIssued,
-            "w",
-            MarkUpdate {
-                token_id: Some("tok-2".into()),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    assert_eq!(rec.last_error.as_deref(), Some("join timed out"));
-    assert_eq!(rec.token_id.as_deref(), Some("tok-2"));
-    assert_eq!(rec.token_expires_at, Some(expiry));
-    // What the mark returned is what is stored.
-    assert_eq!(wf.get(&key).await.unwrap().unwrap(), rec);
-    // Every status visited has a time.
-    let visited: HashSet<_> = rec.status_times.keys().copied().collect();
+    let fresh_ledger = TestLedger::new(kind).await;
+    let fresh = RegistrationWorkflow::new(fresh_ledger.open().await);
+    let report = fresh.import(&parsed, "restore").await.unwrap();
     assert_eq!(
-        visited,
-        HashSet::from([Discovered, TokenIssued, Submitted, Failed])
+        (report.inserted, report.updated, report.unchanged),
+        (4, 0, 0)
     );
+    assert_eq!(fresh.export().await.unwrap().items, exported);
+    assert_eq!(fresh.events(None, 0).await.unwrap().items.len(), 4);
+
+    // Idempotent.
+    let report = fresh.import(&parsed, "restore").await.unwrap();
+    assert_eq!(
+        (report.inserted, report.updated, report.unchanged),
+        (0, 0, 4)
+    );
+    assert_eq!(fresh.events(None, 0).await.unwrap().items.len(), 4);
+    assert_eq!(fresh.export().await.unwrap().items, exported);
+
+    // A changed record is overwritten and logged.
+    let mut changed = parsed[3].clone();
+    changed.status = Registered;
+    changed.payload = json!({"restored": true});
+    let report = fresh.import(&[changed.clone()], "restore").await.unwrap();
+    assert_eq!(
+        (report.inserted, report.updated, report.unchanged),
+        (0, 1, 0)
+    );
+    assert_eq!(
+        fresh.get(&changed.registration_key).await.unwrap().unwrap(),
+        changed
+    );
+    let ev = fresh
+        .events(Some(&changed.registration_key), 1)
+        .await
+        .unwrap()
+        .items;
+    assert_eq!((ev[0].from, ev[0].to), (Some(parsed[3].status), Registered));
 }
 
-async fn claim_hands_out_each_record_once_and_counts_attempts(kind: Kind) {
-    let (wf, _clock, _ledger) = workflow(kind).await;
-    let cs: Vec<_> = (0..5).map(|i| candidate(&format!("c{i}"))).collect();
+async fn list_filters_and_orders_and_events_limit(kind: Kind) {
+    let (wf, clock, _ledger) = workflow(kind).await;
+    let cs: Vec<_> = (0..3).map(|i| candidate(&format!("o{i}"))).collect();
     wf.discover(&cs, "scan").await.unwrap();
-    // Terminal records are not handed out.
-    wf.mark(&cs[4].registration_key, Skipped, "x", MarkUpdate::default())
-        .await
-        .unwrap();
-
-    let first = wf
-        .claim(3, Duration::from_secs(60), "a")
-        .await
-        .unwrap()
-        .items;
-    let second = wf
-        .claim(3, Duration::from_secs(60), "b")
-        .await
-        .unwrap()
-        .items;
-    let third = wf
-        .claim(3, Duration::from_secs(60), "c")
-        .await
-        .unwrap()
-        .items;
-    assert_eq!(first.len(), 3);
-    assert_eq!(second.len(), 1);
-    assert!(third.is_empty());
-    let keys: HashSet<_> = first
-        .iter()
-        .chain(&second)
-        .map(|r| r.registration_key.clone())
-        .collect();
-    assert_eq!(keys.len(), 4);
-    assert!(!keys.contains(&cs[4].registration_key));
-    for r in &first {
-        assert_eq!(r.lease_owner.as_deref(), Some("a"));
-        assert_eq!(r.attempts, 1);
-        assert_eq!(wf.get(&r.registration_key).await.unwrap().unwrap(), *r);
+    for c in &cs {
+        clock.advance(Duration::from_secs(1));
+        wf.mark(&c.registration_key, TokenIssued, "w", MarkUpdate::default())
+            .await
+            .unwrap();
     }
-    assert!(matches!(
-        wf.claim(1, Duration::ZERO, "a").await,
-        Err(Error::Invalid { .. })
-    ));
-    assert!(matches!(
-        wf.claim(1, Duration::from_secs(1), " ").await,
-        Err(Error::Invalid { .. })
-    ));
+    clock.advance(Duration::from_secs(1));
+    wf.mark(
+        &cs[0].registration_key,
+        Submitted,
+        "w",
+        MarkUpdate::default(),
+    )
+    .await
+    .unwrap();
+
+    let all = wf.list(None, 0).await.unwrap().items;
+    let order: Vec<&str> = all.iter().map(|r| r.vm_uid.as_str()).collect();
+    assert_eq!(order, ["o0", "o2", "o1"]);
+    assert_eq!(wf.list(None, 2).await.unwrap().items.len(), 2);
+    let issued = wf.list(Some(TokenIssued), 0).await.unwrap().items;
+    let issued: BTreeMap<_, _> = issued
+        .iter()
+        .map(|r| (r.vm_uid.clone(), r.status))
+        .collect();
+    assert_eq!(
+        issued,
+        BTreeMap::from([("o1".into(), TokenIssued), ("o2".into(), TokenIssued)])
+    );
+
+    let ev = wf
+        .events(Some(&cs[0].registration_key), 0)
+        .await
+        .unwrap()
+        .items;
+    let path: Vec<_> = ev.iter().map(|e| (e.from, e.to)).collect();
+    assert_eq!(
+        path,
+        [
+            (None, Discovered),
+            (Some(Discovered), TokenIssued),
+            (Some(TokenIssued), Submitted)
+        ]
+    );
+    assert!(
+        ev.windows(2)
+            .all(|w| w[0].id < w[1].id && w[0].at <= w[1].at)
+    );
+    let last_two = wf.events(None, 2).await.unwrap().items;
+    assert_eq!(last_two.len(), 2);
+    assert_eq!(last_two[1].to, Submitted);
+    assert_eq!(wf.events(None, 0).await.unwrap().items.len(), 3 + 3 + 1);
+}
+
+async fn ledger_survives_reopen(kind: Kind) {
+    let ledger = TestLedger::new(kind).await;
+    let key = {
+        let store = ledger.open().await;
+        let wf = RegistrationWorkflow::new(store.clone());
+        let c = candidate("p");
+        wf.discover(std::slice::from_ref(&c), "scan").await.unwrap();
+        wf.mark(&c.registration_key, Skipped, "w", MarkUpdate::default())
+            .await
+            .unwrap();
+        store.close().await;
+        c.registration_key
+    };
+    let wf = RegistrationWorkflow::new(ledger.open().await);
+    assert_eq!(wf.get(&key).await.unwrap().unwrap().status, Skipped);
 }
 
 ledger_suite!(
@@ -453,7 +433,3 @@ ledger_suite!(
     list_filters_and_orders_and_events_limit,
     ledger_survives_reopen,
 );
-
-#[path = "registration_parts/leases.rs"]
-mod leases;
-use leases::*;

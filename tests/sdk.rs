@@ -1,6 +1,11 @@
 //! The SDK against the emulator over real HTTP: every service, auth, retries, cache, waiters.
 #![cfg(feature = "emulator")]
 
+#[path = "sdk_parts/credentials.rs"]
+mod credentials;
+#[path = "sdk_parts/paging.rs"]
+mod paging;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -332,57 +337,202 @@ async fn local_validation_rejects_before_sending() {
 }
 
 #[tokio::test]
-async fn concurrent_callers_share_one_token_exchange_and_cache_across_clients() {
+async fn retries_honour_statuses_and_counts() {
     let emu = Emulator::start().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("state.db");
-    let build = || {
-        SpotClient::builder()
-            .all_urls(emu.base_url())
-            .refresh_token("demo-token")
-            .retry(fast_retry())
-            .state_path(&db)
-            .build()
-    };
-    let c = build().await.unwrap();
-    let calls: Vec<_> = (0..8).map(|_| c.cloudspaces().list()).collect();
-    for r in futures::future::join_all(calls).await {
-        r.unwrap();
-    }
-    assert_eq!(emu.count("POST", "/oauth/token"), 1);
-    // A second client (a second CLI run) reuses the cached id token and the cached regions.
+    let c = client_for(&emu).await;
     c.regions().list().await.unwrap();
-    let before = emu.count("GET", "/apis/ngpc.rxt.io/v1/regions");
-    let c2 = build().await.unwrap();
-    c2.regions().list().await.unwrap();
-    c2.cloudspaces().list().await.unwrap();
-    assert_eq!(
-        emu.count("POST", "/oauth/token"),
-        1,
-        "token reused across clients"
-    );
-    assert_eq!(
-        emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"),
-        before,
-        "regions served from cache"
-    );
-    assert!(c2.stats().cache_hits() >= 1);
-    // Bypass goes to the server; a write invalidates the namespace's cached lists.
-    c2.without_cache().regions().list().await.unwrap();
-    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), before + 1);
-    let lists = || emu.count("GET", "/apis/ngpc.rxt.io/v1/namespaces");
-    let n = lists();
-    c2.cloudspaces().list().await.unwrap();
-    assert_eq!(lists(), n, "list cached");
-    c2.cloudspaces()
-        .create(&CloudSpaceCreate::new("inv").region("us-central-dfw-1"))
-        .await
-        .unwrap();
-    let after_create = lists();
-    let listed = c2.cloudspaces().list().await.unwrap();
-    assert_eq!(lists(), after_create + 1, "list refetched after the create");
-    assert!(listed.iter().any(|cs| cs.metadata.name == "inv"));
+    emu.clear_journal();
+    emu.faults().fail_next(2, 503, None);
+    c.without_cache().regions().list().await.unwrap();
+    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), 3);
+    emu.clear_journal();
+    emu.faults().fail_next(1, 429, Some(Duration::from_secs(0)));
+    c.without_cache().regions().list().await.unwrap();
+    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), 2);
+    // Exhausted: 4 attempts, then a typed error.
+    emu.clear_journal();
+    emu.faults().fail_next(10, 500, None);
+    let err = c.without_cache().regions().list().await.unwrap_err();
+    assert!(matches!(err, Error::Api { status: 500, .. }), "{err:?}");
+    assert_eq!(emu.count("GET", "/apis/ngpc.rxt.io/v1/regions"), 4);
+    emu.faults().clear();
+    // A dropped connection is retried.
+    emu.clear_journal();
+    emu.faults().drop_next_connections(1);
+    c.without_cache().regions().list().await.unwrap();
 }
 
-#[path = "sdk_parts/more.rs"]
-mod more;
+#[tokio::test]
+async fn no_duplicate_create_when_the_response_is_lost() {
+    let emu = Emulator::start().await.unwrap();
+    let c = client_for(&emu).await;
+    c.regions().list().await.unwrap(); // warm up token
+    emu.faults().lose_next_write_responses(1);
+    let cs = c
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("lost").region("us-central-dfw-1"))
+        .await
+        .expect("the create resolves to the object the first attempt made");
+    assert_eq!(cs.metadata.name, "lost");
+    assert_eq!(emu.count("POST", "/apis/ngpc.rxt.io/v1/namespaces"), 2);
+    assert_eq!(c.cloudspaces().list().await.unwrap().len(), 1);
+    // A real conflict (different spec) stays a conflict.
+    let dup = c
+        .cloudspaces()
+        .create(&CloudSpaceCreate::new("lost").region("us-east-iad-1"))
+        .await;
+    assert!(matches!(dup, Err(Error::Conflict { .. })), "{dup:?}");
+    // Delete whose response is lost: the retry's 404 means done.
+    emu.faults().lose_next_write_responses(1);
+    c.cloudspaces().delete("lost").await.unwrap();
+}
+
+#[tokio::test]
+async fn pricing_documents_and_fan_out() {
+    let emu = Emulator::start_with(EmulatorOptions {
+        lifecycle: Lifecycle::instant(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let c = client_for(&emu).await;
+    let pct = c.pricing().percentiles().await.unwrap();
+    assert!(!pct.regions.is_empty());
+    let cmp = c.pricing().comparable_prices().await.unwrap();
+    assert!(!cmp.regions.is_empty());
+    let rows = c.pricing().rows(3).await.unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.name == "gp.vs1.medium-dfw" && r.floor.is_some())
+    );
+    let classes: Vec<String> = rows.iter().map(|r| r.name.clone()).collect();
+    let hist = c.pricing().histories(&classes).await;
+    assert_eq!(hist.len(), classes.len());
+    assert!(hist.iter().all(|(_, h)| h.is_ok()));
+    assert!(matches!(
+        c.pricing().history("nope.vs1.x").await,
+        Err(Error::NotFound { .. })
+    ));
+    // Public documents carry no bearer and go to the public-data host (here the same emulator).
+    assert!(emu.journal().iter().any(|j| j.path == "/percentiles.json"));
+}
+
+#[tokio::test]
+async fn inventory_and_api_escape_hatch() {
+    let emu = Emulator::start().await.unwrap();
+    let c = client_for(&emu).await;
+    let vmcs = c.inventory().vm_cloudspaces().await.unwrap();
+    assert!(!vmcs.is_empty());
+    let name = vmcs[0].metadata.name.clone();
+    let pools = c.inventory().vm_pools(&name).await.unwrap();
+    assert!(!pools.is_empty());
+    let events = c.inventory().events(10).await.unwrap();
+    assert!(events.org_id.is_some());
+    let regions = c
+        .api_request("GET", "/apis/ngpc.rxt.io/v1/regions", None)
+        .await
+        .unwrap();
+    assert_eq!(regions["kind"], "RegionList");
+    let err = c
+        .api_request("GET", "/apis/ngpc.rxt.io/v1/regions/nope", None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::NotFound { .. }));
+}
+
+/// A TLS server on 127.0.0.1 whose certificate no system root signed (`tests/fixtures`, a
+/// self-signed test certificate for `localhost`). Counts handshakes started; a client that gets
+/// past the handshake is answered 503.
+async fn untrusted_tls_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let cert = CertificateDer::from_pem_slice(include_bytes!("fixtures/selfsigned-localhost.crt"))
+        .unwrap();
+    let key =
+        PrivateKeyDer::from_pem_slice(include_bytes!("fixtures/selfsigned-localhost.key")).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert], key)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handshakes = Arc::new(AtomicUsize::new(0));
+    let counted = handshakes.clone();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                if let Ok(mut tls) = acceptor.accept(tcp).await {
+                    let mut buf = [0u8; 4096];
+                    let _ = tls.read(&mut buf).await;
+                    let _ = tls
+                        .write_all(
+                            b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                        )
+                        .await;
+                    let _ = tls.shutdown().await;
+                }
+            });
+        }
+    });
+    (port, handshakes)
+}
+
+#[tokio::test]
+async fn an_untrusted_certificate_is_refused_once_with_its_own_hint() {
+    let (port, handshakes) = untrusted_tls_server().await;
+    let url = format!("https://localhost:{port}");
+    let build = |verify: bool| {
+        SpotClient::builder()
+            .all_urls(&url)
+            .refresh_token("demo-token")
+            .retry(fast_retry())
+            .verify_ssl(verify)
+            .in_memory_state()
+            .build()
+    };
+    let err = build(true)
+        .await
+        .unwrap()
+        .regions()
+        .list()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Transport {
+            failure: rsspot::TransportFailure::Certificate,
+            ..
+        } => {
+            let message = err.to_string();
+            assert!(
+                message.contains("the server's TLS certificate was rejected"),
+                "{message}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // A certificate does not get better by asking again: one handshake, no retries.
+    assert_eq!(handshakes.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    // With verification off, the same server gets past TLS (and answers 503).
+    let err = build(false)
+        .await
+        .unwrap()
+        .regions()
+        .list()
+        .await
+        .unwrap_err();
+    assert!(
+        !err.to_string().contains("certificate"),
+        "verification should be off: {err}"
+    );
+    assert!(handshakes.load(std::sync::atomic::Ordering::SeqCst) > 1);
+}

@@ -1,6 +1,9 @@
 //! Integration tests of `state.db`: migrations, refusal and degradation, cache, tokens, history,
 //! concurrency, file modes and reset.
 
+#[path = "state_parts/cache.rs"]
+mod cache;
+
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -214,114 +217,261 @@ async fn open_or_degrade_is_silent_on_a_good_file() {
 }
 
 #[tokio::test]
-async fn cache_is_isolated_between_scopes() {
-    let store = StateStore::in_memory().await.unwrap();
-    let url = "https://spot.rackspace.com/apis/ngpc.rxt.io/v1/namespaces/org-a/cloudspaces";
-    let alice = CacheKey::new("work|org-a", "GET", url);
-    let bob = CacheKey::new("home|org-b", "GET", url);
-    store
-        .cache_put(&alice, &resp("alice"), Duration::from_secs(60), 100)
-        .await
-        .unwrap();
-    assert_eq!(store.cache_get(&bob).await.unwrap(), None);
-    store
-        .cache_put(&bob, &resp("bob"), Duration::from_secs(60), 100)
-        .await
-        .unwrap();
-    assert_eq!(store.cache_get(&alice).await.unwrap(), Some(resp("alice")));
-    assert_eq!(store.cache_get(&bob).await.unwrap(), Some(resp("bob")));
-    // Same scope, different method or query: different entries.
-    assert_eq!(
-        store
-            .cache_get(&CacheKey::new("work|org-a", "HEAD", url))
+async fn token_is_shared_between_two_stores_on_one_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let first = StateStore::open(&path).await.unwrap();
+    let second = StateStore::open(&path).await.unwrap();
+    let token = CachedToken {
+        id_token: SecretString::from("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ1In0.".to_owned()),
+        expires_at: Utc::now() + TimeDelta::hours(1),
+    };
+    assert!(
+        second
+            .token_get("default", "org-a")
             .await
-            .unwrap(),
-        None
+            .unwrap()
+            .is_none()
     );
+    first.token_put("default", "org-a", &token).await.unwrap();
+    let got = second
+        .token_get("default", "org-a")
+        .await
+        .unwrap()
+        .expect("token written by the other store");
+    assert_eq!(got.id_token.expose_secret(), token.id_token.expose_secret());
     assert_eq!(
-        store
-            .cache_get(&CacheKey::new(
-                "work|org-a",
-                "GET",
-                format!("{url}?limit=1")
-            ))
-            .await
-            .unwrap(),
-        None
+        got.expires_at.timestamp_millis(),
+        token.expires_at.timestamp_millis()
     );
+    assert!(
+        second
+            .token_get("default", "org-b")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(!format!("{got:?}").contains("eyJ"));
+    second.token_delete("default", "org-a").await.unwrap();
+    assert!(first.token_get("default", "org-a").await.unwrap().is_none());
 }
 
 #[tokio::test]
-async fn entries_expire_by_the_store_clock() {
+async fn history_is_capped_newest_first_and_redacted_at_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = StateStore::open(&path).await.unwrap();
+    let t0 = Utc::now();
+    for i in 0..7i64 {
+        let entry = HistoryEntry {
+            started_at: t0 + TimeDelta::seconds(i),
+            argv: vec![
+                "rsspot".into(),
+                "configure".into(),
+                "--refresh-token".into(),
+                format!("super-secret-{i}"),
+                "monkey-cluster".into(),
+            ],
+            profile: Some("default".into()),
+            org: Some("acme".into()),
+            exit_code: i32::try_from(i).unwrap(),
+            duration_ms: 5,
+        };
+        store.history_add(&entry, 5).await.unwrap();
+    }
+    assert_eq!(store.history_count().await.unwrap(), 5);
+    let rows = store.history_list(100).await.unwrap();
+    let codes: Vec<i32> = rows.iter().map(|r| r.exit_code).collect();
+    assert_eq!(codes, [6, 5, 4, 3, 2]);
+    assert_eq!(
+        rows[0].argv,
+        [
+            "rsspot",
+            "configure",
+            "--refresh-token",
+            "<redacted>",
+            "monkey-cluster"
+        ]
+    );
+    assert_eq!(rows[0].org.as_deref(), Some("acme"));
+    store.close().await;
+
+    // Nothing secret reaches the file (database or WAL).
+    for file in std::fs::read_dir(path.parent().unwrap()).unwrap() {
+        let bytes = std::fs::read(file.unwrap().path()).unwrap();
+        assert!(
+            !bytes.windows(12).any(|w| w == b"super-secret"),
+            "secret found on disk"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn eight_concurrent_writers_never_fail() {
+    const WRITERS: usize = 8;
+    const ROUNDS: usize = 20;
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        let path = path.clone();
+        tasks.push(tokio::spawn(async move {
+            // Separate stores (pools) opening a fresh file at once: migrations race too.
+            let store = StateStore::open(&path).await?;
+            for r in 0..ROUNDS {
+                let entry = HistoryEntry {
+                    started_at: Utc::now(),
+                    argv: vec!["rsspot".into(), format!("w{w}"), format!("r{r}")],
+                    profile: None,
+                    org: None,
+                    exit_code: 0,
+                    duration_ms: 1,
+                };
+                store.history_add(&entry, 10_000).await?;
+                let key = CacheKey::new(format!("p{w}"), "GET", format!("https://h/{}", r % 5));
+                store
+                    .cache_put(&key, &resp("body"), Duration::from_secs(60), 25)
+                    .await?;
+                store.cache_get(&key).await?;
+                store
+                    .cache_invalidate(&format!("p{w}"), "https://h/0")
+                    .await?;
+                store.pref_set(&format!("w{w}"), &r.to_string()).await?;
+                let token = CachedToken {
+                    id_token: SecretString::from(format!("t{w}-{r}")),
+                    expires_at: Utc::now() + TimeDelta::hours(1),
+                };
+                store
+                    .token_put("default", &format!("id{w}"), &token)
+                    .await?;
+            }
+            store.close().await;
+            Ok::<_, Error>(())
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let store = StateStore::open(&path).await.unwrap();
+    assert_eq!(
+        store.history_count().await.unwrap(),
+        (WRITERS * ROUNDS) as u64
+    );
+    assert!(store.cache_stats().await.unwrap().entries <= 25);
+    for w in 0..WRITERS {
+        assert_eq!(
+            store.pref_get(&format!("w{w}")).await.unwrap().as_deref(),
+            Some((ROUNDS - 1).to_string().as_str())
+        );
+    }
+    assert_eq!(applied_versions(&path).await, all_versions().await);
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn file_and_directory_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = StateStore::open(&path).await.unwrap();
+    store.pref_set("k", "v").await.unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(path.parent().unwrap()), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    assert!(wal.exists(), "WAL mode expected");
+    assert_eq!(mode(&wal), 0o600);
+}
+
+#[tokio::test]
+async fn close_leaves_a_self_contained_database_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = StateStore::open(&path).await.unwrap();
+    for i in 0..50 {
+        store.pref_set(&format!("k{i}"), "v").await.unwrap();
+    }
+    store.close().await;
+    // Copy the main file alone: everything written must be in it, not only in the WAL.
+    let copy = dir.path().join("copy").join("state.db");
+    std::fs::create_dir_all(copy.parent().unwrap()).unwrap();
+    std::fs::copy(&path, &copy).unwrap();
+    let reopened = StateStore::open(&copy).await.unwrap();
+    assert_eq!(
+        reopened.pref_get("k49").await.unwrap().as_deref(),
+        Some("v")
+    );
+    reopened.close().await;
+}
+
+#[tokio::test]
+async fn reset_moves_files_aside_and_never_deletes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
+    let store = StateStore::open(&path).await.unwrap();
+    store.pref_set("k", "before reset").await.unwrap();
+    store.close().await;
+    // Make sure a WAL sidecar is there, as a crashed process would leave it (without
+    // truncating one that still holds frames: reset must carry them along).
+    let wal = PathBuf::from(format!("{}-wal", path.display()));
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&wal)
+        .unwrap();
+
+    let backup = StateStore::reset(&path).unwrap();
+    assert!(!path.exists());
+    assert!(!wal.exists());
+    assert!(backup.exists());
+    assert!(PathBuf::from(format!("{}-wal", backup.display())).exists());
+    let name = backup.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(name.starts_with("state.db.bak-"), "{name}");
+
+    // A second reset in the same second does not overwrite the first backup.
+    let fresh = StateStore::open(&path).await.unwrap();
+    assert_eq!(fresh.pref_get("k").await.unwrap(), None);
+    fresh.close().await;
+    let second = StateStore::reset(&path).unwrap();
+    assert_ne!(second, backup);
+    assert!(backup.exists() && second.exists());
+
+    let old = StateStore::open(&backup).await.unwrap();
+    assert_eq!(
+        old.pref_get("k").await.unwrap().as_deref(),
+        Some("before reset")
+    );
+    assert!(StateStore::reset(&path).is_err(), "nothing left to reset");
+}
+
+#[tokio::test]
+async fn vacuum_prunes_expired_rows_and_keeps_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_path(&dir);
     let base = Utc::now();
     let offset_ms = Arc::new(AtomicI64::new(0));
     let clock = offset_ms.clone();
-    let store = StateStore::in_memory()
+    let store = StateStore::open(&path)
         .await
         .unwrap()
         .with_clock(move || base + TimeDelta::milliseconds(clock.load(Ordering::SeqCst)));
-    let short = CacheKey::new("s", "GET", "https://h/cloudspaces");
-    let long = CacheKey::new("s", "GET", "https://h/regions");
-    store
-        .cache_put(&short, &resp("s"), Duration::from_secs(5), 100)
-        .await
-        .unwrap();
-    store
-        .cache_put(&long, &resp("l"), Duration::from_secs(3600), 100)
-        .await
-        .unwrap();
-    offset_ms.store(4_999, Ordering::SeqCst);
-    assert!(store.cache_get(&short).await.unwrap().is_some());
-    offset_ms.store(5_000, Ordering::SeqCst);
-    let stats = store.cache_stats().await.unwrap();
-    assert_eq!((stats.entries, stats.expired), (2, 1));
-    assert_eq!(store.cache_get(&short).await.unwrap(), None);
-    assert!(store.cache_get(&long).await.unwrap().is_some());
-    // The expired row was deleted on read.
-    assert_eq!(store.cache_stats().await.unwrap().entries, 1);
-
-    // A zero TTL is never served; a write prunes every expired row.
-    store
-        .cache_put(&short, &resp("s"), Duration::ZERO, 100)
-        .await
-        .unwrap();
-    assert_eq!(store.cache_get(&short).await.unwrap(), None);
-    store
-        .cache_put(&short, &resp("s"), Duration::from_secs(1), 100)
-        .await
-        .unwrap();
-    offset_ms.store(3_600_000, Ordering::SeqCst);
-    assert_eq!(store.cache_clear(true).await.unwrap(), 2);
+    let big = "x".repeat(64 * 1024);
+    for i in 0..20 {
+        let key = CacheKey::new("s", "GET", format!("https://h/{i}"));
+        store
+            .cache_put(&key, &resp(&big), Duration::from_secs(1), 100)
+            .await
+            .unwrap();
+    }
+    store.pref_set("k", "v").await.unwrap();
+    offset_ms.store(2_000, Ordering::SeqCst);
+    store.vacuum().await.unwrap();
     assert_eq!(store.cache_stats().await.unwrap().entries, 0);
+    assert_eq!(store.pref_get("k").await.unwrap().as_deref(), Some("v"));
+    let info = store.info().await.unwrap();
+    assert!(
+        info.size_bytes < 512 * 1024,
+        "space reclaimed: {} bytes",
+        info.size_bytes
+    );
 }
-
-#[tokio::test]
-async fn lru_cap_evicts_least_recently_used() {
-    let store = StateStore::in_memory().await.unwrap();
-    let key = |n: &str| CacheKey::new("s", "GET", format!("https://h/{n}"));
-    let ttl = Duration::from_secs(60);
-    for n in ["a", "b", "c"] {
-        store.cache_put(&key(n), &resp(n), ttl, 3).await.unwrap();
-    }
-    // Touch `a`, so `b` is now the least recently used.
-    assert!(store.cache_get(&key("a")).await.unwrap().is_some());
-    store
-        .cache_put(&key("d"), &resp("d"), ttl, 3)
-        .await
-        .unwrap();
-    assert_eq!(store.cache_stats().await.unwrap().entries, 3);
-    assert_eq!(store.cache_get(&key("b")).await.unwrap(), None);
-    for n in ["a", "c", "d"] {
-        assert!(store.cache_get(&key(n)).await.unwrap().is_some(), "{n}");
-    }
-    // Lowering the cap evicts down to it.
-    store
-        .cache_put(&key("e"), &resp("e"), ttl, 1)
-        .await
-        .unwrap();
-    assert_eq!(store.cache_stats().await.unwrap().entries, 1);
-    assert!(store.cache_get(&key("e")).await.unwrap().is_some());
-}
-
-#[path = "state_parts/more.rs"]
-mod more;

@@ -8,16 +8,21 @@
 
 mod common;
 
+#[path = "suite_bad_input_parts/canned.rs"]
+mod canned;
+#[path = "suite_bad_input_parts/cases.rs"]
+mod cases;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use base64::Engine;
 use sha2::Digest;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use canned::{EMPTY_REGIONS, HTML_502, Reply, TRUNCATED, canned};
+use cases::{Case, State, cases};
 
 /// A valid config whose profile points at `url` with the demo org's token.
 fn valid_config(url: &str) -> String {
@@ -31,75 +36,6 @@ fn valid_config(url: &str) -> String {
 /// A kubeconfig the user already has; no failing command may touch it.
 const KUBECONFIG: &str = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n\
 current-context: ''\n";
-
-/// Whether the case may leave a `state.db` behind (history of the failed run).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum State {
-    /// The command fails before any state is opened (configuration errors, usage errors).
-    Untouched,
-    /// The failed invocation is recorded in the history.
-    History,
-}
-
-/// One bad input.
-struct Case {
-    what: &'static str,
-    /// Replaces the valid `config.yml`: (file name in the config dir, content).
-    config: Option<(&'static str, String)>,
-    args: Vec<String>,
-    env: Vec<(&'static str, String)>,
-    /// The canned API server to use instead of the emulator.
-    server: Option<Reply>,
-    code: i32,
-    /// Text the error line must contain.
-    needle: &'static str,
-    /// A usage error from the argument parser: clap's own trailer lines are allowed.
-    parser: bool,
-    state: State,
-    /// For canned servers: how many API requests are expected (retries included).
-    api_hits: Option<usize>,
-}
-
-fn case<S: AsRef<str>>(what: &'static str, args: &[S], code: i32, needle: &'static str) -> Case {
-    Case {
-        what,
-        config: None,
-        args: args.iter().map(|s| s.as_ref().to_string()).collect(),
-        env: Vec::new(),
-        server: None,
-        code,
-        needle,
-        parser: false,
-        state: State::History,
-        api_hits: None,
-    }
-}
-
-impl Case {
-    fn config(mut self, name: &'static str, text: &str) -> Case {
-        self.config = Some((name, text.to_string()));
-        self.state = State::Untouched;
-        self
-    }
-    fn parser(mut self) -> Case {
-        self.parser = true;
-        self.state = State::Untouched;
-        self
-    }
-    fn untouched(mut self) -> Case {
-        self.state = State::Untouched;
-        self
-    }
-    fn env(mut self, k: &'static str, v: &str) -> Case {
-        self.env.push((k, v.to_string()));
-        self
-    }
-    fn server(mut self, reply: Reply, hits: usize) -> Case {
-        self.server = Some(reply);
-        self.api_hits = Some(hits);
-        self
-    }
-}
 
 /// Every file and directory under `root`: relative path → (mode, sha256 of the content).
 fn snapshot(root: &Path) -> BTreeMap<PathBuf, (u32, String)> {
@@ -512,11 +448,3 @@ async fn internal_errors_name_the_real_url_and_status_once() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
-
-#[path = "suite_bad_input_parts/cases.rs"]
-mod cases;
-use cases::*;
-
-#[path = "suite_bad_input_parts/canned.rs"]
-mod canned;
-use canned::*;

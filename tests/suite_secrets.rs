@@ -7,13 +7,17 @@
 
 mod common;
 
+#[path = "suite_secrets_parts/every_command.rs"]
+mod every_command;
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::time::Instant;
 
 use rsspot::emulator::{EmulatorOptions, Lifecycle, Seed};
 use serde_json::Value;
+
+use every_command::Suite;
 
 /// The refresh token of the demo org in this suite's emulator.
 const SECRET: &str = "rt-SECRET-Recognisable-7c1e94d2b8";
@@ -81,365 +85,6 @@ fn files(root: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// How a step is run.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Verbosity {
-    /// Once normally and once with `-vvv`.
-    Both,
-    /// Once, normally (mutations whose second run would differ).
-    Normal,
-    /// Once, with `-vvv`.
-    Vvv,
-}
-
-struct Suite {
-    env: common::Env,
-    kube_dir: PathBuf,
-    runs: usize,
-    verbose_runs: usize,
-    verbose_log_lines: usize,
-    stdout_jwts: usize,
-    state_bytes_scanned: usize,
-}
-
-impl Suite {
-    fn cmd(&self) -> assert_cmd::Command {
-        // No token in the environment: everything comes from the configured profile.
-        self.env.bare_cmd()
-    }
-
-    /// Runs `args`, checks its output for secrets, returns the output.
-    fn run_once(&mut self, args: &[&str], vvv: bool, expect: i32, jwt_ok: bool) -> Output {
-        let mut c = self.cmd();
-        if vvv {
-            c.arg("-vvv");
-        }
-        let out = c.args(args).output().expect("rsspot runs");
-        let what = format!("{}{args:?}", if vvv { "-vvv " } else { "" });
-        let stderr = common::stderr_of(&out);
-        assert_eq!(out.status.code(), Some(expect), "{what}:\n{stderr}");
-        for (name, bytes) in [("stdout", &out.stdout), ("stderr", &out.stderr)] {
-            assert!(
-                !contains(bytes, SECRET) && !contains(bytes, WRONG),
-                "{what}: the refresh token is in {name}:\n{}",
-                String::from_utf8_lossy(bytes)
-            );
-        }
-        let in_err = jwts(&out.stderr);
-        assert!(
-            in_err.is_empty(),
-            "{what}: an id token is in stderr:\n{stderr}"
-        );
-        let in_out = jwts(&out.stdout);
-        assert!(
-            jwt_ok || in_out.is_empty(),
-            "{what}: an id token is in stdout:\n{}",
-            common::stdout_of(&out)
-        );
-        self.stdout_jwts += in_out.len();
-        self.runs += 1;
-        // state.db, -wal and -shm as this run left them (the WAL is gone once checkpointed).
-        let state_dir = self.env.home().join(".local/state/rsspot");
-        if state_dir.exists() {
-            for f in files(&state_dir) {
-                let Ok(bytes) = std::fs::read(&f) else {
-                    continue;
-                };
-                self.state_bytes_scanned += bytes.len();
-                assert!(
-                    !contains(&bytes, SECRET) && !contains(&bytes, WRONG),
-                    "{what}: {} holds the refresh token",
-                    f.display()
-                );
-            }
-        }
-        if vvv {
-            self.verbose_runs += 1;
-            self.verbose_log_lines += stderr
-                .lines()
-                .filter(|l| l.contains("DEBUG") || l.contains("TRACE"))
-                .count();
-        }
-        out
-    }
-
-    fn step(&mut self, args: &[&str], v: Verbosity) -> Output {
-        self.step_ex(args, v, 0, false)
-    }
-
-    fn step_ex(&mut self, args: &[&str], v: Verbosity, expect: i32, jwt_ok: bool) -> Output {
-        let normal = (v != Verbosity::Vvv).then(|| self.run_once(args, false, expect, jwt_ok));
-        let verbose = (v != Verbosity::Normal).then(|| self.run_once(args, true, expect, jwt_ok));
-        normal.or(verbose).expect("ran at least once")
-    }
-
-    fn json(&mut self, args: &[&str], v: Verbosity) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["-o", "json"]);
-        let out = self.step(&a, v);
-        serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {}", common::stdout_of(&out)))
-    }
-
-    /// Every command family, each normally and at -vvv (mutations alternate).
-    fn every_command(&mut self, token_file: &Path) {
-        use Verbosity::*;
-        let url = self.env.emu.base_url();
-        let tf = token_file.to_str().expect("utf-8");
-        self.step(
-            &[
-                "configure",
-                "--org",
-                "demo",
-                "--region",
-                "us-central-dfw-1",
-                "--refresh-token-file",
-                tf,
-                "--base-url",
-                &url,
-                "--oauth-url",
-                &url,
-                "--public-data-url",
-                &url,
-                "--verify",
-            ],
-            Normal,
-        );
-        // A token on the command line (history must redact it), and a rejected one.
-        self.step(
-            &[
-                "-p",
-                "ci",
-                "configure",
-                "--refresh-token",
-                SECRET,
-                "--org",
-                "demo",
-                "--base-url",
-                &url,
-                "--oauth-url",
-                &url,
-                "--public-data-url",
-                &url,
-                "--no-activate",
-            ],
-            Vvv,
-        );
-        self.step(
-            &[
-                "-p",
-                "wrong",
-                "configure",
-                "--refresh-token",
-                WRONG,
-                "--base-url",
-                &url,
-                "--oauth-url",
-                &url,
-                "--no-activate",
-            ],
-            Normal,
-        );
-        self.step_ex(&["-p", "wrong", "regions", "list"], Both, 4, false);
-        self.step_ex(
-            &[
-                "-p",
-                "wrong",
-                "configure",
-                "--verify",
-                "--region",
-                "uk-lon-1",
-            ],
-            Both,
-            4,
-            false,
-        );
-        for args in [
-            &["profiles", "list"][..],
-            &["profiles", "show"],
-            &["profiles", "show", "ci"],
-            &["config", "show"],
-            &["config", "show", "-o", "yaml"],
-            &["config", "explain"],
-            &["config", "explain", "refresh_token"],
-            &["config", "path"],
-            &["config", "validate"],
-            &["-p", "ci", "organizations", "list"],
-            &["organizations", "list"],
-            &["regions", "list"],
-            &["regions", "get", "us-central-dfw-1"],
-            &["server-classes", "list"],
-            &["server-classes", "get", "gp.vs1.medium-dfw"],
-        ] {
-            self.step(args, Both);
-        }
-        self.step(
-            &[
-                "cloudspaces",
-                "create",
-                "sec-cs",
-                "--region",
-                "us-central-dfw-1",
-                "--wait",
-            ],
-            Vvv,
-        );
-        for args in [
-            &["cloudspaces", "list"][..],
-            &["cloudspaces", "get", "sec-cs"],
-            &["cloudspaces", "wait", "sec-cs", "--timeout", "30s"],
-        ] {
-            self.step(args, Both);
-        }
-        // Kubeconfigs the user asked for may hold an id token; nothing else may.
-        self.step_ex(&["cloudspaces", "kubeconfig", "sec-cs"], Both, 0, true);
-        let file = self.kube_dir.join("sec-cs.yaml");
-        let merged = self.kube_dir.join("config");
-        self.step(
-            &[
-                "cloudspaces",
-                "kubeconfig",
-                "sec-cs",
-                "--file",
-                file.to_str().expect("utf-8"),
-            ],
-            Both,
-        );
-        self.step(
-            &[
-                "cloudspaces",
-                "kubeconfig",
-                "sec-cs",
-                "--merge",
-                "--kubeconfig",
-                merged.to_str().expect("utf-8"),
-                "--set-current",
-            ],
-            Both,
-        );
-        // The default merge target, ~/.kube/config, in a ~/.kube rsspot has to create.
-        self.step(&["cloudspaces", "kubeconfig", "sec-cs", "--merge"], Both);
-        self.step(
-            &[
-                "cloudspaces",
-                "update",
-                "sec-cs",
-                "--webhook",
-                "https://hook.example/x",
-            ],
-            Both,
-        );
-
-        // Node pools of both kinds.
-        let spot = self.json(
-            &[
-                "nodepools",
-                "spot",
-                "create",
-                "--cloudspace",
-                "sec-cs",
-                "--server-class",
-                "gp.vs1.medium-dfw",
-                "--desired",
-                "1",
-                "--bid-price",
-                "0.02",
-            ],
-            Normal,
-        );
-        let spot = spot["metadata"]["name"]
-            .as_str()
-            .expect("pool name")
-            .to_string();
-        for args in [
-            &["nodepools", "spot", "list"][..],
-            &["nodepools", "spot", "get", &spot],
-            &["nodepools", "spot", "wait", &spot, "--timeout", "30s"],
-        ] {
-            self.step(args, Both);
-        }
-        self.step(
-            &["nodepools", "spot", "update", &spot, "--desired", "2"],
-            Vvv,
-        );
-        self.step(&["nodepools", "spot", "delete", &spot, "--yes"], Vvv);
-        let od = self.json(
-            &[
-                "nodepools",
-                "ondemand",
-                "create",
-                "--cloudspace",
-                "sec-cs",
-                "--server-class",
-                "gp.vs1.medium-dfw",
-                "--desired",
-                "1",
-            ],
-            Vvv,
-        );
-        let od = od["metadata"]["name"]
-            .as_str()
-            .expect("pool name")
-            .to_string();
-        for args in [
-            &["nodepools", "ondemand", "list"][..],
-            &["nodepools", "ondemand", "get", &od],
-        ] {
-            self.step(args, Both);
-        }
-        self.step(
-            &["nodepools", "ondemand", "update", &od, "--desired", "2"],
-            Normal,
-        );
-        self.step(&["nodepools", "ondemand", "delete", &od, "--yes"], Normal);
-
-        for args in [
-            &["pricing", "list"][..],
-            &["pricing", "get", "gp.vs1.medium-dfw"],
-            &["pricing", "bid", "gp.vs1.medium-dfw"],
-            &["pricing", "build", "--nodes", "3"],
-            &["inventory", "vmcloudspaces"],
-            &["inventory", "vmpools", "vm-lab-dfw"],
-            &["inventory", "events"],
-        ] {
-            self.step(args, Both);
-        }
-        self.step(&["registrations", "discover", "--omni-cluster", "lab"], Vvv);
-        for args in [&["registrations", "list"][..], &["registrations", "export"]] {
-            self.step(args, Both);
-        }
-        self.step(&["registrations", "claim", "1", "--owner", "w1"], Normal);
-        for args in [
-            &["api", "/apis/ngpc.rxt.io/v1/regions"][..],
-            &[
-                "api",
-                "GET",
-                "/apis/ngpc.rxt.io/v1/namespaces/org-demoorg0000000001/cloudspaces",
-            ],
-            &["history"],
-            &["history", "-o", "json", "--limit", "1000"],
-            &["state", "info"],
-            &["state", "path"],
-            &["cache", "stats"],
-            &["version"],
-        ] {
-            self.step(args, Both);
-        }
-        self.step(&["cache", "clear"], Vvv);
-        // The kubeconfigs written above stay for the at-rest checks at the end.
-        self.step(
-            &[
-                "cloudspaces",
-                "delete",
-                "sec-cs",
-                "--yes",
-                "--keep-kubeconfig",
-            ],
-            Normal,
-        );
-    }
-}
-
 /// The demo org's token replaced by `SECRET`.
 fn options() -> EmulatorOptions {
     let mut seed = Seed::builtin();
@@ -495,5 +140,191 @@ async fn jwt_columns(db: &Path) -> Vec<String> {
     found
 }
 
-#[path = "suite_secrets_parts/more.rs"]
-mod more;
+#[tokio::test(flavor = "multi_thread")]
+async fn the_refresh_token_and_id_tokens_never_leak() {
+    let started = Instant::now();
+    let env = common::Env::start_with(options()).await;
+    let scratch = tempfile::tempdir().expect("scratch");
+    let token_file = scratch.path().join("token.txt");
+    std::fs::write(&token_file, format!("{SECRET}\n")).expect("token file");
+    let kube_dir = env.home().join("kube");
+    std::fs::create_dir_all(&kube_dir).expect("kube dir");
+    std::fs::set_permissions(&kube_dir, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    let mut suite = Suite {
+        env,
+        kube_dir,
+        runs: 0,
+        verbose_runs: 0,
+        verbose_log_lines: 0,
+        stdout_jwts: 0,
+        state_bytes_scanned: 0,
+    };
+    suite.every_command(&token_file);
+    let home = suite.env.home().to_path_buf();
+
+    // Files: the refresh token only in the config file; JWTs only in kubeconfigs the user
+    // asked for (and the token cache, checked per table below); private modes.
+    let config = suite.env.config_dir().join("config.yml");
+    let kube_files = [
+        suite.kube_dir.join("sec-cs.yaml"),
+        suite.kube_dir.join("config"),
+        home.join(".kube/config"),
+        suite.kube_dir.join("config.bak"),
+        home.join(".kube/config.bak"),
+        // `-f` over an existing file keeps the previous kubeconfig.
+        suite.kube_dir.join("sec-cs.yaml.bak"),
+    ];
+    let state_dir = home.join(".local/state/rsspot");
+    let mut scanned = Vec::new();
+    let mut bytes_scanned = 0;
+    let mut problems = Vec::new();
+    for f in files(&home) {
+        let bytes = std::fs::read(&f).expect("read");
+        scanned.push(f.strip_prefix(&home).unwrap_or(&f).display().to_string());
+        bytes_scanned += bytes.len();
+        let in_state = f.starts_with(&state_dir);
+        if f != config && contains(&bytes, SECRET) {
+            problems.push(format!("{}: holds the refresh token", f.display()));
+        }
+        if contains(&bytes, WRONG) && f != config {
+            problems.push(format!("{}: holds the rejected token", f.display()));
+        }
+        if !in_state && !kube_files.contains(&f) && !jwts(&bytes).is_empty() {
+            problems.push(format!("{}: holds an id token", f.display()));
+        }
+        if mode(&f) != 0o600 {
+            problems.push(format!("{}: mode {:o}", f.display(), mode(&f)));
+        }
+    }
+    // Written kubeconfigs use the exec credential plugin: no id token at rest at all.
+    for f in &kube_files[..3] {
+        assert!(f.exists(), "{} was not written", f.display());
+        let bytes = std::fs::read(f).expect("read");
+        assert!(jwts(&bytes).is_empty(), "{} holds an id token", f.display());
+        assert!(
+            contains(&bytes, "kube-token"),
+            "{} has no exec user",
+            f.display()
+        );
+    }
+    for d in [
+        suite.env.config_dir(),
+        state_dir.clone(),
+        home.join(".kube"),
+    ] {
+        if mode(&d) != 0o700 {
+            problems.push(format!("{}: dir mode {:o}", d.display(), mode(&d)));
+        }
+    }
+    // The scanners see what is there: the token is in the config, id tokens are in the
+    // token cache (by design, see `rsspot::state::tokens`) and in the kubeconfigs.
+    assert!(contains(&std::fs::read(&config).expect("config"), SECRET));
+    let db = state_dir.join("state.db");
+    let raw: Vec<u8> = files(&state_dir)
+        .iter()
+        .flat_map(|f| std::fs::read(f).unwrap_or_default())
+        .collect();
+    assert!(!jwts(&raw).is_empty(), "the token cache holds no id token");
+    let leaky_columns = jwt_columns(&db).await;
+    for c in &leaky_columns {
+        problems.push(format!("state.db column {c} holds a token"));
+    }
+
+    // The history read back: redacted.
+    let out = suite
+        .cmd()
+        .args(["history", "-o", "json", "--limit", "1000"])
+        .output()
+        .expect("history");
+    let history = common::stdout_of(&out);
+    assert!(!history.contains(SECRET) && jwts(history.as_bytes()).is_empty());
+    assert!(
+        history.contains("--refresh-token"),
+        "the configure with a token on argv is in the history"
+    );
+    let rows = serde_json::from_str::<Value>(&history)
+        .ok()
+        .and_then(|v| v.as_array().map(Vec::len))
+        .unwrap_or(0);
+
+    eprintln!(
+        "suite_secrets: runs={} ({} at -vvv, {} debug/trace log lines scanned), history rows={rows}, \
+         files scanned={} {scanned:?} ({} KiB incl. state.db and -wal), JWTs in stdout of \
+         `kubeconfig` (allowed)={}, state.db/-wal/-shm bytes scanned after each run={} MiB, leaks found={}, elapsed={:.1}s",
+        suite.runs,
+        suite.verbose_runs,
+        suite.verbose_log_lines,
+        scanned.len(),
+        bytes_scanned / 1024,
+        suite.stdout_jwts,
+        suite.state_bytes_scanned >> 20,
+        problems.len(),
+        started.elapsed().as_secs_f64()
+    );
+    assert!(suite.verbose_log_lines > 0, "-vvv produced no logs to scan");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// With the token cache off, no id token reaches `state.db` at all (raw bytes, WAL included).
+#[tokio::test(flavor = "multi_thread")]
+async fn without_the_token_cache_state_db_holds_no_token_at_all() {
+    let env = common::Env::start_with(options()).await;
+    let url = env.emu.base_url();
+    let run = |args: &[&str]| {
+        let out = env
+            .bare_cmd()
+            .env("RSSPOT_NO_TOKEN_CACHE", "1")
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            common::stderr_of(&out)
+        );
+        assert!(!contains(&out.stdout, SECRET) && !contains(&out.stderr, SECRET));
+        out
+    };
+    run(&[
+        "configure",
+        "--org",
+        "demo",
+        "--refresh-token",
+        SECRET,
+        "--base-url",
+        &url,
+        "--oauth-url",
+        &url,
+        "--public-data-url",
+        &url,
+    ]);
+    for args in [
+        &["regions", "list"][..],
+        &[
+            "cloudspaces",
+            "create",
+            "nc",
+            "--region",
+            "us-central-dfw-1",
+        ],
+        &["cloudspaces", "list"],
+        &["-vvv", "cloudspaces", "get", "nc"],
+        &["nodepools", "spot", "list"],
+        &["cloudspaces", "delete", "nc", "--yes"],
+        &["history"],
+    ] {
+        run(args);
+    }
+    let mut bytes = 0;
+    for f in files(&env.home().join(".local/state/rsspot")) {
+        let b = std::fs::read(&f).expect("read");
+        bytes += b.len();
+        assert!(!contains(&b, SECRET), "{}: refresh token", f.display());
+        assert!(jwts(&b).is_empty(), "{}: id token", f.display());
+        assert_eq!(mode(&f), 0o600, "{}", f.display());
+    }
+    eprintln!(
+        "suite_secrets (token cache off): state files scanned {} KiB, tokens found 0",
+        bytes / 1024
+    );
+}

@@ -1,10 +1,16 @@
-//! Part of `tests/suite_bad_input.rs`: the canned HTTP server that gives broken API answers.
+//! The canned API server of the bad-input suite: a tiny HTTP/1.1 server on 127.0.0.1 that
+//! answers every API request with one broken reply (truncated, short, chunked and huge bodies,
+//! a proxy's HTML page), and the broken bodies it serves.
 
-use super::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use base64::Engine;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What the canned server answers to every API request (the token service always works).
 #[derive(Clone)]
-pub(super) enum Reply {
+pub(crate) enum Reply {
     /// A complete HTTP response with a correct Content-Length.
     Full {
         status: u16,
@@ -23,9 +29,9 @@ pub(super) enum Reply {
 }
 
 /// A tiny HTTP/1.1 server on 127.0.0.1 answering every request with one canned reply.
-pub(super) struct Canned {
-    pub(super) url: String,
-    pub(super) api_hits: Arc<AtomicUsize>,
+pub(crate) struct Canned {
+    pub(crate) url: String,
+    pub(crate) api_hits: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -36,7 +42,7 @@ impl Drop for Canned {
 }
 
 /// An unsigned JWT the client accepts as an id token: far-future `exp`, org `org_x`.
-pub(super) fn jwt() -> String {
+fn jwt() -> String {
     let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
     format!(
         "{}.{}.{}",
@@ -46,13 +52,13 @@ pub(super) fn jwt() -> String {
     )
 }
 
-pub(super) fn head(status: u16, content_type: &str, extra: &str) -> String {
+fn head(status: u16, content_type: &str, extra: &str) -> String {
     format!(
         "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nConnection: close\r\n{extra}\r\n"
     )
 }
 
-pub(super) async fn canned(reply: Reply) -> Canned {
+pub(crate) async fn canned(reply: Reply) -> Canned {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -92,7 +98,7 @@ pub(super) async fn canned(reply: Reply) -> Canned {
 }
 
 /// Reads one request (head and Content-Length body); returns its path.
-pub(super) async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<String> {
+async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let end = loop {
@@ -126,7 +132,7 @@ pub(super) async fn read_request(sock: &mut tokio::net::TcpStream) -> Option<Str
     text.split_whitespace().nth(1).map(str::to_string)
 }
 
-pub(super) async fn answer(
+async fn answer(
     sock: &mut tokio::net::TcpStream,
     reply: &Reply,
     is_token: bool,
@@ -192,3 +198,17 @@ pub(super) async fn answer(
         Reply::Everywhere { .. } | Reply::FirstThen(..) => Ok(()),
     }
 }
+
+/// A region list cut off in the middle of an object.
+pub(crate) const TRUNCATED: &[u8] =
+    br#"{"apiVersion":"ngpc.rxt.io/v1","kind":"RegionList","items":[{"metadata":{"name":"us-cen"#;
+
+/// A well-formed, empty region list.
+pub(crate) const EMPTY_REGIONS: &[u8] =
+    br#"{"apiVersion":"ngpc.rxt.io/v1","kind":"RegionList","metadata":{},"items":[]}"#;
+
+pub(crate) const HTML_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n";
+
+pub(crate) const HTML_PORTAL: &str = "<!DOCTYPE html>\n<html><head><title>Sign in to the network</title>\
+</head>\n<body><form action=\"/login\"><input name=\"user\"></form></body></html>\n";

@@ -1,9 +1,78 @@
-//! Part of `tests/suite_bad_input.rs`: the bad inputs themselves: the table of cases the suite
-//! runs.
+//! The bad inputs of the suite: what one case is (its config, arguments, environment or canned
+//! server, and the exit code and error text it must give), and the table of every case.
 
-use super::*;
+use super::canned::{HTML_502, HTML_PORTAL, Reply, TRUNCATED};
 
-pub(super) const SPOT_CREATE: [&str; 9] = [
+/// Whether the case may leave a `state.db` behind (history of the failed run).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum State {
+    /// The command fails before any state is opened (configuration errors, usage errors).
+    Untouched,
+    /// The failed invocation is recorded in the history.
+    History,
+}
+
+/// One bad input.
+pub(crate) struct Case {
+    pub(crate) what: &'static str,
+    /// Replaces the valid `config.yml`: (file name in the config dir, content).
+    pub(crate) config: Option<(&'static str, String)>,
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<(&'static str, String)>,
+    /// The canned API server to use instead of the emulator.
+    pub(crate) server: Option<Reply>,
+    pub(crate) code: i32,
+    /// Text the error line must contain.
+    pub(crate) needle: &'static str,
+    /// A usage error from the argument parser: clap's own trailer lines are allowed.
+    pub(crate) parser: bool,
+    pub(crate) state: State,
+    /// For canned servers: how many API requests are expected (retries included).
+    pub(crate) api_hits: Option<usize>,
+}
+
+fn case<S: AsRef<str>>(what: &'static str, args: &[S], code: i32, needle: &'static str) -> Case {
+    Case {
+        what,
+        config: None,
+        args: args.iter().map(|s| s.as_ref().to_string()).collect(),
+        env: Vec::new(),
+        server: None,
+        code,
+        needle,
+        parser: false,
+        state: State::History,
+        api_hits: None,
+    }
+}
+
+impl Case {
+    fn config(mut self, name: &'static str, text: &str) -> Case {
+        self.config = Some((name, text.to_string()));
+        self.state = State::Untouched;
+        self
+    }
+    fn parser(mut self) -> Case {
+        self.parser = true;
+        self.state = State::Untouched;
+        self
+    }
+    fn untouched(mut self) -> Case {
+        self.state = State::Untouched;
+        self
+    }
+    fn env(mut self, k: &'static str, v: &str) -> Case {
+        self.env.push((k, v.to_string()));
+        self
+    }
+    fn server(mut self, reply: Reply, hits: usize) -> Case {
+        self.server = Some(reply);
+        self.api_hits = Some(hits);
+        self
+    }
+}
+
+const SPOT_CREATE: [&str; 9] = [
     "nodepools",
     "spot",
     "create",
@@ -15,7 +84,7 @@ pub(super) const SPOT_CREATE: [&str; 9] = [
     "1",
 ];
 
-pub(super) fn spot_create(extra: &[&str]) -> Vec<String> {
+fn spot_create(extra: &[&str]) -> Vec<String> {
     SPOT_CREATE
         .iter()
         .chain(extra)
@@ -23,21 +92,7 @@ pub(super) fn spot_create(extra: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// A region list cut off in the middle of an object.
-pub(super) const TRUNCATED: &[u8] =
-    br#"{"apiVersion":"ngpc.rxt.io/v1","kind":"RegionList","items":[{"metadata":{"name":"us-cen"#;
-
-/// A well-formed, empty region list.
-pub(super) const EMPTY_REGIONS: &[u8] =
-    br#"{"apiVersion":"ngpc.rxt.io/v1","kind":"RegionList","metadata":{},"items":[]}"#;
-
-pub(super) const HTML_502: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
-<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.25.3</center>\r\n</body>\r\n</html>\r\n";
-
-pub(super) const HTML_PORTAL: &str = "<!DOCTYPE html>\n<html><head><title>Sign in to the network</title>\
-</head>\n<body><form action=\"/login\"><input name=\"user\"></form></body></html>\n";
-
-pub(super) fn cases() -> Vec<Case> {
+pub(crate) fn cases() -> Vec<Case> {
     vec![
         // Malformed config files, one per accepted format.
         case(

@@ -1,7 +1,16 @@
-//! `pricing get` (one class: its prices, its band and, with `--history`, its recent prices) and
-//! `pricing bid` (the bid advice for a class and a risk).
+//! `pricing get CLASS`: one class's prices as fields, with the percentile band, and (with
+//! `--history`) its hammer-price history as a chart or as points.
 
-use super::*;
+use anyhow::Result;
+use rsspot::pricing::view::{MONTH_HOURS, PriceRow};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+use super::history::{self, SeriesPoint};
+use super::{GetArgs, generation, monthly, pct, price, qty};
+use crate::cli::OutputFormat;
+use crate::ctx::Ctx;
+use crate::output::dash;
 
 /// The JSON/YAML form of `pricing get --history`.
 #[derive(Serialize)]
@@ -92,49 +101,5 @@ pub(super) async fn get(ctx: &Ctx, a: GetArgs) -> Result<()> {
                 series: history::series(&history::points(h, &a.series)),
             }),
         },
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// pricing bid
-
-fn advice_fields(a: &BidAdvice) -> Vec<(&'static str, String)> {
-    vec![
-        ("CLASS", a.class.clone()),
-        ("RISK", a.risk.to_string()),
-        ("BID $/H", a.bid.to_string()),
-        (
-            "BASIS",
-            match a.basis_price {
-                Some(p) => format!("{} = {}", a.basis, price(Some(p))),
-                None => a.basis.clone(),
-            },
-        ),
-        (
-            "MULTIPLIER",
-            a.risk.bid_multiplier().normalize().to_string(),
-        ),
-        ("FLOOR $/H", price(Some(a.floor))),
-        ("MARKET $/H", price(a.market)),
-        ("MIN BID $/H", price(a.min_bid)),
-        ("LADDER STEP", price(Some(a.ladder_step))),
-    ]
-}
-
-pub(super) async fn bid(ctx: &Ctx, a: BidArgs) -> Result<()> {
-    let class = crate::args::name_arg(a.class, a.name_flag, "server class")?;
-    let client = ctx.client().await?;
-    let advice = client.pricing().advise(&class, a.risk).await?;
-    match ctx.out.format {
-        OutputFormat::Table | OutputFormat::Wide => {
-            ctx.out.fields(&advice_fields(&advice))?;
-            let mut text = String::from("\nReasoning:\n");
-            for line in &advice.reasoning {
-                text.push_str(&format!("  - {line}\n"));
-            }
-            ctx.out.text(&text)
-        }
-        OutputFormat::Name => ctx.out.text(&advice.bid.to_string()),
-        _ => ctx.out.data(&advice),
     }
 }

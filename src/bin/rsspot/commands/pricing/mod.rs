@@ -24,8 +24,8 @@ mod get;
 mod history;
 
 use build::build;
-use get::{bid, get};
-use history::{HistoryArgs, SeriesArgs, SeriesPoint};
+use get::get;
+use history::{HistoryArgs, SeriesArgs};
 
 /// Placeholder the planner puts where the cloudspace name goes in its commands.
 const CLOUDSPACE_PLACEHOLDER: &str = "<CLOUDSPACE>";
@@ -426,6 +426,50 @@ pub(super) fn check_filters(
     }
     filters::check_classes("--class", classes, &known(|r| r.name.as_str()))?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// pricing bid
+
+fn advice_fields(a: &BidAdvice) -> Vec<(&'static str, String)> {
+    vec![
+        ("CLASS", a.class.clone()),
+        ("RISK", a.risk.to_string()),
+        ("BID $/H", a.bid.to_string()),
+        (
+            "BASIS",
+            match a.basis_price {
+                Some(p) => format!("{} = {}", a.basis, price(Some(p))),
+                None => a.basis.clone(),
+            },
+        ),
+        (
+            "MULTIPLIER",
+            a.risk.bid_multiplier().normalize().to_string(),
+        ),
+        ("FLOOR $/H", price(Some(a.floor))),
+        ("MARKET $/H", price(a.market)),
+        ("MIN BID $/H", price(a.min_bid)),
+        ("LADDER STEP", price(Some(a.ladder_step))),
+    ]
+}
+
+async fn bid(ctx: &Ctx, a: BidArgs) -> Result<()> {
+    let class = crate::args::name_arg(a.class, a.name_flag, "server class")?;
+    let client = ctx.client().await?;
+    let advice = client.pricing().advise(&class, a.risk).await?;
+    match ctx.out.format {
+        OutputFormat::Table | OutputFormat::Wide => {
+            ctx.out.fields(&advice_fields(&advice))?;
+            let mut text = String::from("\nReasoning:\n");
+            for line in &advice.reasoning {
+                text.push_str(&format!("  - {line}\n"));
+            }
+            ctx.out.text(&text)
+        }
+        OutputFormat::Name => ctx.out.text(&advice.bid.to_string()),
+        _ => ctx.out.data(&advice),
+    }
 }
 
 impl crate::shape::Shaped for PricingCmd {

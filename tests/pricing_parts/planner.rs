@@ -1,7 +1,37 @@
-//! Part of `tests/pricing.rs`: the cost planner (strategies, budgets, regions, availability) and
-//! bid checks.
+//! The cluster cost planner: the PRIOR-ART 7 worked example's scores, single-region plans,
+//! budgets that steer the choice, warnings when nothing fits, its filters, and plans that ask
+//! for more nodes than are available.
 
-use super::*;
+use rsspot::pricing::advice::Risk;
+use rsspot::pricing::plan::{self, PlanRequest, Strategy as Plan};
+use rsspot::pricing::rules;
+use rsspot::pricing::view::{ClassInput, PriceRow, build_rows};
+use serde_json::json;
+
+use super::{class, d, fixture_rows, prior_art_rows};
+
+fn worked_example() -> Vec<PriceRow> {
+    build_rows(
+        &[
+            class("gp.vs1.medium-dfw", "dfw", "0.01", "2", "4GB"),
+            class("ch.vs2.large-iad", "iad", "0.03", "4", "8GB"),
+        ],
+        None,
+        None,
+        1,
+    )
+}
+
+fn scenario(rec: &plan::BuildRecommendation, s: Plan) -> &plan::BuildScenario {
+    rec.scenarios.iter().find(|x| x.strategy == s).unwrap()
+}
+
+fn pools(s: &plan::BuildScenario) -> Vec<(&str, u32)> {
+    s.pools
+        .iter()
+        .map(|p| (p.server_class_name.as_str(), p.nodes))
+        .collect()
+}
 
 #[test]
 fn worked_example_scores_reproduce() {
@@ -274,124 +304,6 @@ fn planner_filters_generation_region_and_availability() {
     )
     .unwrap();
     assert_eq!(gen2.warning.as_deref(), Some(plan::NO_CANDIDATES));
-}
-
-// ---------------------------------------------------------------- bids
-
-#[test]
-fn invalid_bids_are_rejected_with_the_reason() {
-    let (market, min) = (Some(d("0.001")), Some(d("0.01")));
-    // Format: refused when parsed, before anything else runs.
-    for (input, reason) in [
-        ("0.0125", "more than three decimals"),
-        ("-0.05", "negative"),
-        ("NaN", "not a price"),
-    ] {
-        match input.parse::<Bid>() {
-            Err(Error::Invalid { field, message }) => {
-                assert_eq!(field.as_deref(), Some("bidPrice"));
-                assert!(message.contains(reason), "{input}: {message}");
-            }
-            other => panic!("{input}: {other:?}"),
-        }
-    }
-    // `$0.05` is what people type: accepted, sent as "0.05".
-    assert_eq!("$0.05".parse::<Bid>().unwrap().to_string(), "0.05");
-    // Floor: refused locally (the server certainly refuses it too).
-    match advice::validate_bid(bid("0.005"), market, min) {
-        Err(Error::Invalid { field, message }) => {
-            assert_eq!(field.as_deref(), Some("bidPrice"));
-            assert!(message.contains("minimum bid price of 0.01"), "{message}");
-            assert!(message.contains("bid at least 0.01"), "{message}");
-        }
-        other => panic!("{other:?}"),
-    }
-    // The market price is part of the floor.
-    let err = advice::validate_bid(bid("0.02"), Some(d("0.03")), min).unwrap_err();
-    assert!(
-        err.to_string().contains("minimum bid price of 0.03"),
-        "{err}"
-    );
-    assert_eq!(
-        advice::validate_bid(bid("0.04"), market, min).unwrap(),
-        bid("0.04")
-    );
-    // The ladder is advice: a warning with the nearest ladder value, never a refusal.
-    let class = ClassInput {
-        name: "gp.vs1.medium-dfw".into(),
-        market,
-        min_bid: min,
-        ..ClassInput::default()
-    };
-    for (input, next) in [("0.07", "0.08"), ("0.21", "0.25")] {
-        assert!(advice::validate_bid(bid(input), market, min).is_ok());
-        let concerns = guard::assess_spot(bid(input), 1, &class, &SpendLimits::default());
-        assert_eq!(concerns.len(), 1, "{concerns:?}");
-        assert!(!concerns[0].needs_confirmation());
-        let text = concerns[0].to_string();
-        assert!(
-            text.contains("not on the bid ladder") && text.contains(next),
-            "{text}"
-        );
-    }
-}
-
-fn bid(s: &str) -> Bid {
-    s.parse().unwrap()
-}
-
-#[test]
-fn advice_on_the_fixture_is_accepted() {
-    for row in fixture_rows(1) {
-        for risk in [Risk::Low, Risk::Med, Risk::High] {
-            let a = advice::advise(&row, risk);
-            advice::validate_bid(a.bid, row.market, row.min_bid).unwrap();
-            assert!(a.reasoning.len() >= 3, "{a:?}");
-        }
-    }
-    let mh = fixture_rows(1).remove(2);
-    let low = advice::advise(&mh, Risk::Low);
-    // P80 0.081 × 1.35 = 0.10935 → on the 0.03 step from 0.10 → 0.13.
-    assert_eq!(low.bid, "0.13");
-    assert_eq!(low.bid.to_string(), "0.13");
-    assert_eq!(low.ladder_step, d("0.03"));
-    assert_eq!(serde_json::to_value(&low).unwrap()["bid"], json!("0.13"));
-}
-
-fn price() -> impl Strategy<Value = Decimal> {
-    // Up to $5/h with six decimals, like the API's prices.
-    (0u64..5_000_000).prop_map(|m| Decimal::new(m as i64, 6))
-}
-
-proptest! {
-    #[test]
-    fn advised_bids_always_pass_the_server_rules(
-        market in prop::option::of(price()),
-        min_bid in prop::option::of(price()),
-        p20 in prop::option::of(price()),
-        p50 in prop::option::of(price()),
-        p80 in prop::option::of(price()),
-        risk in prop::sample::select(vec![Risk::Low, Risk::Med, Risk::High]),
-    ) {
-        let mut row = build_rows(
-            &[ClassInput { name: "gp.vs1.medium-dfw".into(), market, min_bid, ..ClassInput::default() }],
-            None, None, 1,
-        ).remove(0);
-        row.p20 = p20;
-        row.p50 = p50;
-        row.p80 = p80;
-        let a = advice::advise(&row, risk);
-        let floor = rules::floor(market, min_bid);
-        let text = a.bid.to_string();
-        let value = rules::check_bid(&text, floor);
-        prop_assert!(value.is_ok(), "{} rejected: {:?}", a.bid, value);
-        let decimals = text.split_once('.').map_or(0, |(_, f)| f.len());
-        prop_assert!(decimals <= 3, "{}", a.bid);
-        prop_assert!(advice::validate_bid(a.bid, market, min_bid).is_ok());
-        // Never more than one ladder step above what the risk asked for (or the floor).
-        let basis = a.basis_price.map_or(floor, |b| (b * risk.bid_multiplier()).max(floor));
-        prop_assert!(value.unwrap() - basis < a.ladder_step || basis.is_zero());
-    }
 }
 
 #[test]

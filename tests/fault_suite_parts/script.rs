@@ -1,9 +1,24 @@
-//! Part of `tests/fault_suite.rs`: the scripted workload itself (12 rounds of creates, reads,
-//! patches, waits and deletes under faults) and the check of the final state.
+//! The scripted workload: twelve rounds of cloudspace and pool operations, each round with its
+//! forced fault on top of the random rate, then the final state, the figures and the verdict.
 
-use super::*;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
-pub(super) async fn workload() {
+use rsspot::SpotClient;
+use rsspot::emulator::{Emulator, EmulatorOptions};
+use rsspot::pricing::advice::Risk;
+use rsspot::services::node_pools::PoolUpdate;
+use rsspot::services::{
+    CloudSpaceCreate, CloudSpaceUpdate, OnDemandPoolCreate, ServerClassFilter, SpotPoolCreate,
+    SpotPoolUpdate,
+};
+use serde_json::Value;
+
+use super::journal::Failure;
+use super::model::{CsModel, Expect, Figures, PoolModel, PoolRef, Suite, check_final_state};
+use super::{Forced, MAX_ATTEMPTS, POOL_ID, REGIONS, SCHEDULE, fast_retry, fast_wait, pool_name};
+
+pub(crate) async fn workload() {
     let started = Instant::now();
     let emu = Emulator::start_with(EmulatorOptions {
         // The script advances the clock by hours; tokens must outlive it.
@@ -525,58 +540,4 @@ pub(super) async fn workload() {
         emu.faults().injected() >= 40,
         "enough faults to mean something"
     );
-}
-
-/// Compares the emulator's namespace with the model the script built.
-pub(super) fn check_final_state(s: &mut Suite<'_>, ns_state: &Value) {
-    let mut actual_cs = BTreeMap::new();
-    if let Some(map) = ns_state.get("cloudspaces").and_then(Value::as_object) {
-        for (name, doc) in map {
-            let spec = &doc["spec"];
-            actual_cs.insert(
-                name.clone(),
-                CsModel {
-                    region: spec["region"].as_str().unwrap_or_default().into(),
-                    ha: spec["HAControlPlane"].as_bool().unwrap_or(false),
-                    webhook: spec["webhook"].as_str().unwrap_or_default().into(),
-                },
-            );
-        }
-    }
-    if actual_cs != s.cloudspaces {
-        let msg = format!("cloudspaces {actual_cs:?} != intended {:?}", s.cloudspaces);
-        s.violation("final state", msg);
-    }
-
-    let mut actual_pools = BTreeMap::new();
-    let mut seen_ids = BTreeSet::new();
-    for (plural, spot) in [("spotnodepools", true), ("ondemandnodepools", false)] {
-        let Some(map) = ns_state.get(plural).and_then(Value::as_object) else {
-            continue;
-        };
-        for (name, doc) in map {
-            let spec = &doc["spec"];
-            let Some(id) = spec["customLabels"][POOL_ID].as_str() else {
-                s.violation("final state", format!("{plural}/{name} has no id label"));
-                continue;
-            };
-            if !seen_ids.insert(id.to_string()) {
-                s.violation("final state", format!("pool {id} exists twice"));
-            }
-            actual_pools.insert(
-                id.to_string(),
-                PoolModel {
-                    spot,
-                    cloudspace: spec["cloudSpace"].as_str().unwrap_or_default().into(),
-                    class: spec["serverClass"].as_str().unwrap_or_default().into(),
-                    desired: spec["desired"].as_u64().unwrap_or(0),
-                    bid: spec["bidPrice"].as_str().map(str::to_string),
-                },
-            );
-        }
-    }
-    if actual_pools != s.pools {
-        let msg = format!("pools {actual_pools:?} != intended {:?}", s.pools);
-        s.violation("final state", msg);
-    }
 }
